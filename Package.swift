@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings shared by every Swift target: Swift 6 language mode and the upcoming features that
+/// grpc-swift 2 uses, so imports and existentials are explicit everywhere.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let nio: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "Retain",
+    platforms: [.macOS(.v15)],
+    products: [
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian and the protoc-c generated code
+        .systemLibrary(name: "CProtobufC", path: "Shared/CProtobufC", pkgConfig: "libprotobuf-c",
+                       providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Shared/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .target(name: "CRetainProto", dependencies: ["CProtobufC"], path: "Shared/CRetainProto"),
+
+        // MARK: Swift message types and the protobuf-c codec
+        .target(name: "RetainProto", dependencies: ["CProtobufC", "CRetainProto"], path: "Shared/RetainProto",
+                swiftSettings: swiftSettings),
+        .testTarget(name: "RetainProtoTests", dependencies: ["RetainProto"], path: "Tests/RetainProtoTests",
+                    swiftSettings: swiftSettings),
+
+        // MARK: Storage: write-ahead log and zstd snapshots
+        .target(name: "RetainStorage", dependencies: ["CZstd", logging], path: "Shared/RetainStorage",
+                swiftSettings: swiftSettings),
+        .testTarget(name: "RetainStorageTests", dependencies: ["RetainStorage"], path: "Tests/RetainStorageTests",
+                    swiftSettings: swiftSettings),
+    ]
+)

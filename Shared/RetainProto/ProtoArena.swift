@@ -1,0 +1,124 @@
+package import CProtobufC
+
+/// A bump allocator for the C side of one encode or decode.
+///
+/// Building a protobuf-c message for packing, and unpacking one, allocates many small pieces
+/// (strings, arrays, sub-messages). The arena hands them out from a few large blocks and frees
+/// everything at once in `deinit`, so no per-field `free` is ever left to a caller.
+public final class ProtoArena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var cursor: UnsafeMutableRawPointer
+    private var remaining: Int
+    private let blockSize: Int
+
+    /// Creates an arena whose blocks are `blockSize` bytes (larger requests get their own block).
+    public init(blockSize: Int = 2048) {
+        self.blockSize = blockSize
+        let first = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
+        blocks.append(first)
+        cursor = first
+        remaining = blockSize
+    }
+
+    deinit {
+        for block in blocks { block.deallocate() }
+    }
+
+    /// Allocates `size` bytes aligned to 16, uninitialised.
+    package func allocate(_ size: Int) -> UnsafeMutableRawPointer {
+        let rounded = (max(size, 1) + 15) & ~15
+        if rounded > remaining {
+            if rounded > blockSize / 4 {
+                let block = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: 16)
+                blocks.append(block)
+                return block
+            }
+            let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
+            blocks.append(block)
+            cursor = block
+            remaining = blockSize
+        }
+        let result = cursor
+        cursor += rounded
+        remaining -= rounded
+        return result
+    }
+
+    /// Allocates and initialises (with the descriptor's `message_init`) an empty C message.
+    package func newMessage(_ descriptor: MessageDescriptor) -> UnsafeMutableRawPointer {
+        let pointer = allocate(descriptor.raw.pointee.sizeof_message)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: descriptor.raw.pointee.sizeof_message)
+        descriptor.raw.pointee.message_init(pointer.assumingMemoryBound(to: ProtobufCMessage.self))
+        return pointer
+    }
+
+    /// Builds the C form of `message` in the arena.
+    package func message<M: ProtoMessage>(_ message: M) -> UnsafeMutableRawPointer {
+        let pointer = newMessage(M.messageDescriptor)
+        message.writeProtobufC(into: pointer, arena: self)
+        return pointer
+    }
+
+    /// A NUL-terminated copy of `string`.
+    package func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+        var string = string
+        return string.withUTF8 { utf8 in
+            let pointer = allocate(utf8.count + 1)
+            if let base = utf8.baseAddress { pointer.copyMemory(from: base, byteCount: utf8.count) }
+            pointer.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
+            return pointer.assumingMemoryBound(to: CChar.self)
+        }
+    }
+
+    /// A copy of `bytes` as protobuf-c binary data.
+    package func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        let pointer = allocate(bytes.count)
+        bytes.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return ProtobufCBinaryData(len: bytes.count, data: pointer.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// A copy of a repeated scalar field whose Swift and C layouts agree.
+    package func copy<T: BitwiseCopyable>(_ values: [T]) -> UnsafeMutablePointer<T> {
+        let pointer = allocate(MemoryLayout<T>.stride * values.count).bindMemory(to: T.self, capacity: values.count)
+        _ = UnsafeMutableBufferPointer(start: pointer, count: values.count).initialize(from: values)
+        return pointer
+    }
+
+    /// A C array made by converting each element of `values`.
+    package func array<S, C>(_ values: [S], as: C.Type, _ convert: (S) -> C) -> UnsafeMutablePointer<C> {
+        let pointer = allocate(MemoryLayout<C>.stride * values.count).bindMemory(to: C.self, capacity: values.count)
+        for (index, value) in values.enumerated() {
+            (pointer + index).initialize(to: convert(value))
+        }
+        return pointer
+    }
+
+    /// The entries of a map field: an array of pointers to initialised entry messages.
+    package func mapEntries<K, V, E>(
+        _ map: [K: V], entry: MessageDescriptor, as: E.Type,
+        _ fill: (UnsafeMutablePointer<E>, K, V) -> Void
+    ) -> UnsafeMutablePointer<UnsafeMutablePointer<E>?> {
+        let pointers = allocate(MemoryLayout<UnsafeMutablePointer<E>?>.stride * map.count)
+            .bindMemory(to: UnsafeMutablePointer<E>?.self, capacity: map.count)
+        var index = 0
+        for (key, value) in map {
+            let item = newMessage(entry).assumingMemoryBound(to: E.self)
+            fill(item, key, value)
+            (pointers + index).initialize(to: item)
+            index += 1
+        }
+        return pointers
+    }
+
+    /// A protobuf-c allocator that allocates from this arena and never frees individually.
+    /// Valid while the arena lives.
+    package var allocator: ProtobufCAllocator {
+        ProtobufCAllocator(
+            alloc: { data, size in
+                Unmanaged<ProtoArena>.fromOpaque(data!).takeUnretainedValue().allocate(size)
+            },
+            free: { _, _ in },
+            allocator_data: Unmanaged.passUnretained(self).toOpaque()
+        )
+    }
+}

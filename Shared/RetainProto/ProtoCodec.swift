@@ -1,0 +1,80 @@
+import CProtobufC
+
+/// Why bytes could not be decoded into a message.
+public struct ProtoDecodingError: Error, CustomStringConvertible, Sendable {
+    /// The message type that was expected.
+    public var messageName: String
+    /// How many bytes were offered.
+    public var byteCount: Int
+
+    public var description: String {
+        "malformed protobuf: \(byteCount) bytes do not decode as \(messageName)"
+    }
+}
+
+/// Encodes and decodes ``ProtoMessage`` values with libprotobuf-c.
+public enum ProtoCodec {
+    /// Packs `message` and hands the bytes to `body` (valid only inside it).
+    public static func withEncoded<M: ProtoMessage, R>(
+        _ message: M, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R {
+        let arena = ProtoArena()
+        let c = arena.message(message).assumingMemoryBound(to: ProtobufCMessage.self)
+        let size = protobuf_c_message_get_packed_size(c)
+        let out = arena.allocate(size)
+        let written = protobuf_c_message_pack(c, out.assumingMemoryBound(to: UInt8.self))
+        return try withExtendedLifetime(arena) {
+            try body(UnsafeRawBufferPointer(start: out, count: written))
+        }
+    }
+
+    /// The packed size of `message` and a writer that packs it into memory of that size.
+    /// Used to pack straight into an output buffer without an intermediate copy.
+    public static func encode<M: ProtoMessage>(
+        _ message: M, into reserve: (Int) -> UnsafeMutableRawBufferPointer
+    ) {
+        let arena = ProtoArena()
+        let c = arena.message(message).assumingMemoryBound(to: ProtobufCMessage.self)
+        let size = protobuf_c_message_get_packed_size(c)
+        let out = reserve(size)
+        precondition(out.count >= size)
+        _ = protobuf_c_message_pack(c, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Encodes `message` to an array of bytes.
+    public static func encode<M: ProtoMessage>(_ message: M) -> [UInt8] {
+        withEncoded(message) { Array($0) }
+    }
+
+    /// Decodes `bytes` as `M`.
+    public static func decode<M: ProtoMessage>(_ type: M.Type, from bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> M {
+        let arena = ProtoArena()
+        var allocator = arena.allocator
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        guard let c = protobuf_c_message_unpack(M.messageDescriptor.raw, &allocator, bytes.count, base) else {
+            throw ProtoDecodingError(messageName: M.protoName, byteCount: bytes.count)
+        }
+        return withExtendedLifetime(arena) { M(protobufC: UnsafeRawPointer(c)) }
+    }
+
+    /// Decodes an array of bytes as `M`.
+    public static func decode<M: ProtoMessage>(_ type: M.Type, from bytes: [UInt8]) throws(ProtoDecodingError) -> M {
+        do {
+            return try bytes.withUnsafeBytes { buffer in try decode(type, from: buffer) }
+        } catch let error as ProtoDecodingError {
+            throw error
+        } catch {
+            fatalError("unreachable: \(error)")
+        }
+    }
+}
+
+extension ProtoMessage {
+    /// The message packed by libprotobuf-c.
+    public func serializedBytes() -> [UInt8] { ProtoCodec.encode(self) }
+
+    /// Decodes a message packed by any protobuf implementation.
+    public init(serializedBytes bytes: [UInt8]) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+}
