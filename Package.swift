@@ -22,6 +22,7 @@ let package = Package(
     name: "Retain",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "retain-echo", targets: ["retain-echo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -44,10 +45,19 @@ let package = Package(
         .testTarget(name: "RetainProtoTests", dependencies: ["RetainProto"], path: "Tests/RetainProtoTests",
                     swiftSettings: swiftSettings),
 
+        // MARK: RPC runtime: frames, server, client, health, reflection
+        .target(name: "RetainRPC", dependencies: ["RetainProto", "CZstd", nio, nioPosix, logging, metrics, lifecycle],
+                path: "Shared/RetainRPC", swiftSettings: swiftSettings),
+        .target(name: "RetainTestSupport", path: "Tests/RetainTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainRPCTests", dependencies: ["RetainRPC", "RetainTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+                                                            .product(name: "NIOTestUtils", package: "swift-nio")],
+                    path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
+        .target(name: "RetainServiceKit", dependencies: ["RetainRPC", logging, lifecycle, unixSignals, argumentParser],
+                path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-echo", dependencies: ["RetainRPC", "RetainServiceKit", argumentParser, logging],
+                          path: "Tools/Echo",
+                          swiftSettings: swiftSettings),
+
         // MARK: Storage: write-ahead log and zstd snapshots
-        .target(name: "RetainStorage", dependencies: ["CZstd", logging], path: "Shared/RetainStorage",
-                swiftSettings: swiftSettings),
-        .testTarget(name: "RetainStorageTests", dependencies: ["RetainStorage"], path: "Tests/RetainStorageTests",
-                    swiftSettings: swiftSettings),
     ]
 )

@@ -28,17 +28,18 @@ public enum ProtoCodec {
         }
     }
 
-    /// The packed size of `message` and a writer that packs it into memory of that size.
-    /// Used to pack straight into an output buffer without an intermediate copy.
+    /// Packs `message` straight into caller-provided memory: `write` receives the packed size and
+    /// a function that packs into memory of at least that size and returns the bytes written.
     public static func encode<M: ProtoMessage>(
-        _ message: M, into reserve: (Int) -> UnsafeMutableRawBufferPointer
+        _ message: M, _ write: (_ size: Int, _ pack: (UnsafeMutableRawPointer) -> Int) -> Void
     ) {
         let arena = ProtoArena()
         let c = arena.message(message).assumingMemoryBound(to: ProtobufCMessage.self)
         let size = protobuf_c_message_get_packed_size(c)
-        let out = reserve(size)
-        precondition(out.count >= size)
-        _ = protobuf_c_message_pack(c, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        write(size) { target in
+            protobuf_c_message_pack(c, target.assumingMemoryBound(to: UInt8.self))
+        }
+        withExtendedLifetime(arena) {}
     }
 
     /// Encodes `message` to an array of bytes.

@@ -1,0 +1,140 @@
+import Logging
+import RetainProto
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// One TCP connection to one server address, opened on first use and again after it closes
+/// or the server sends GOAWAY.
+final class ClientConnection: Sendable {
+    /// A connected channel and its call handler.
+    struct Ready: Sendable {
+        let channel: any Channel
+        let handler: NIOLoopBound<ClientConnectionHandler>
+        let nextRequestID: Atomic<UInt32>.Box
+    }
+
+    private enum State {
+        case idle
+        case connecting(EventLoopFuture<Ready>)
+        case ready(Ready)
+        case closed
+    }
+
+    let host: String
+    let port: Int
+    private let configuration: RPCClient.Configuration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let state: Mutex<State> = Mutex(.idle)
+
+    init(host: String, port: Int, configuration: RPCClient.Configuration, group: any EventLoopGroup, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Whether the connection is usable without connecting.
+    var isReady: Bool {
+        state.withLock { if case .ready = $0 { true } else { false } }
+    }
+
+    /// A ready connection, connecting if needed. Throws UNAVAILABLE when the server cannot be reached.
+    func ready() async throws -> Ready {
+        let future: EventLoopFuture<Ready> = try state.withLock { state in
+            switch state {
+            case .ready(let ready):
+                return ready.channel.eventLoop.makeSucceededFuture(ready)
+            case .connecting(let future):
+                return future
+            case .closed:
+                throw RPCError(.unavailable, "client is closed")
+            case .idle:
+                let future = connect()
+                state = .connecting(future)
+                return future
+            }
+        }
+        do {
+            return try await future.get()
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(error)")
+        }
+    }
+
+    private func connect() -> EventLoopFuture<Ready> {
+        let configuration = configuration
+        let logger = logger
+        let future = ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(configuration.connectTimeout)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = ClientConnectionHandler(configuration: configuration, logger: logger) { [weak self] in
+                        self?.forget(channel)
+                    }
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(FrameDecoder(maximumPayloadSize: configuration.maximumPayloadSize)),
+                        handler,
+                    ])
+                }
+            }
+            .connect(host: host, port: port)
+            .flatMapThrowing { channel -> Ready in
+                let handler = try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
+                return Ready(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+                             nextRequestID: Atomic<UInt32>.Box(0))
+            }
+        future.whenComplete { [weak self] result in
+            guard let self else { return }
+            self.state.withLock { state in
+                guard case .connecting = state else { return }
+                switch result {
+                case .success(let ready): state = .ready(ready)
+                case .failure: state = .idle
+                }
+            }
+            if case .success(let ready) = result {
+                ready.channel.closeFuture.whenComplete { _ in self.forget(ready.channel) }
+            }
+        }
+        return future
+    }
+
+    /// Stops using `channel` for new calls; the next call opens a new connection.
+    private func forget(_ channel: any Channel) {
+        state.withLock { state in
+            if case .ready(let ready) = state, ready.channel === channel { state = .idle }
+        }
+    }
+
+    /// Closes the connection; later calls fail with UNAVAILABLE.
+    func close() async {
+        let channel: (any Channel)? = state.withLock { state in
+            defer { state = .closed }
+            if case .ready(let ready) = state { return ready.channel }
+            return nil
+        }
+        try? await channel?.close()
+    }
+}
+
+extension Atomic where Value == UInt32 {
+    /// A heap box so an atomic can travel inside a Sendable struct.
+    final class Box: Sendable {
+        let value: Atomic<UInt32>
+        init(_ initial: UInt32) { value = Atomic(initial) }
+
+        /// The next non-zero request id.
+        func next() -> UInt32 {
+            while true {
+                let id = value.wrappingAdd(1, ordering: .relaxed).newValue
+                if id != 0 { return id }
+            }
+        }
+    }
+}

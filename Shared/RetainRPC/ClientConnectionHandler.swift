@@ -1,0 +1,216 @@
+import Logging
+import NIOCore
+import RetainProto
+
+/// The client side of one connection: tracks calls in flight by request id, routes answers to
+/// them, answers PINGs, sends keepalive PINGs, and fails calls when the connection goes.
+///
+/// All state is confined to the connection's event loop.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = ByteBuffer
+
+    /// Where a call's answers go.
+    enum PendingCall {
+        case unary(CheckedContinuation<ByteBuffer, any Error>)
+        case stream(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
+    }
+
+    private struct Call {
+        let pending: PendingCall
+        var deadlineTask: Scheduled<Void>?
+    }
+
+    private let configuration: RPCClient.Configuration
+    private let logger: Logger
+    private let onGoAway: @Sendable () -> Void
+    private var context: ChannelHandlerContext?
+    private var calls: [UInt32: Call] = [:]
+    private var flushScheduled = false
+    private var heardSinceLastPing = true
+    private var pingOutstanding = false
+    private var keepaliveTask: RepeatedTask?
+    private(set) var goneAway = false
+
+    init(configuration: RPCClient.Configuration, logger: Logger, onGoAway: @escaping @Sendable () -> Void) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onGoAway = onGoAway
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let interval = configuration.keepaliveInterval {
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            keepaliveTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                bound.value.keepaliveTick()
+            }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        keepaliveTask?.cancel()
+        self.context = nil
+    }
+
+    // MARK: Calls
+
+    /// Sends a REQUEST frame and registers where its answers go.
+    func start(_ frame: ByteBuffer, requestID: UInt32, pending: PendingCall, timeout: Duration?) {
+        guard let context, context.channel.isActive, !goneAway else {
+            return fail(pending, RPCError(.unavailable, "connection is closed or draining",
+                                          details: ["not_processed": "true"]))
+        }
+        var call = Call(pending: pending)
+        if let timeout {
+            call.deadlineTask = context.eventLoop.assumeIsolated().scheduleTask(
+                in: .nanoseconds(max(0, Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            ) { [self] in
+                self.abandon(requestID, RPCError(.deadlineExceeded, "deadline exceeded"))
+            }
+        }
+        calls[requestID] = call
+        write(frame)
+    }
+
+    /// Gives up on a call: the caller is told `error` and the server is sent CANCEL.
+    func abandon(_ requestID: UInt32, _ error: RPCError) {
+        guard let call = calls.removeValue(forKey: requestID) else { return }
+        call.deadlineTask?.cancel()
+        fail(call.pending, error)
+        if let context, context.channel.isActive {
+            var cancel = context.channel.allocator.buffer(capacity: Frame.headerSize)
+            cancel.writeFrameHeader(type: .cancel, flags: [], requestID: requestID, payloadLength: 0)
+            write(cancel)
+        }
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        heardSinceLastPing = true
+        switch frame.type {
+        case .message:
+            var payload = frame.payload
+            if frame.flags.contains(.compressed) {
+                do {
+                    payload = try MessageCompression.decompress(
+                        payload, maximumSize: configuration.maximumPayloadSize, allocator: context.channel.allocator)
+                } catch {
+                    return abandon(frame.requestID, error)
+                }
+            }
+            if frame.flags.contains(.end) {
+                guard let call = calls.removeValue(forKey: frame.requestID) else { return }
+                call.deadlineTask?.cancel()
+                switch call.pending {
+                case .unary(let continuation):
+                    continuation.resume(returning: payload)
+                case .stream(let continuation):
+                    continuation.yield(payload)
+                    continuation.finish()
+                }
+            } else {
+                guard let call = calls[frame.requestID] else { return }
+                switch call.pending {
+                case .unary:
+                    abandon(frame.requestID, RPCError(.internal, "server streamed answers to a unary call"))
+                case .stream(let continuation):
+                    continuation.yield(payload)
+                }
+            }
+        case .status:
+            guard let call = calls.removeValue(forKey: frame.requestID) else { return }
+            call.deadlineTask?.cancel()
+            let status = (try? frame.payload.decodeProtoMessage(Retain_V1_CallStatus.self))
+                ?? Retain_V1_CallStatus(code: RPCStatusCode.internal.rawValue, message: "malformed status from server")
+            if status.code == 0 {
+                switch call.pending {
+                case .unary(let continuation):
+                    continuation.resume(throwing: RPCError(.internal, "server ended a unary call without an answer"))
+                case .stream(let continuation):
+                    continuation.finish()
+                }
+            } else {
+                fail(call.pending, RPCError(RPCStatusCode(rawValue: status.code), status.message, details: status.details))
+            }
+        case .ping:
+            var pong = context.channel.allocator.buffer(capacity: Frame.headerSize + frame.payload.readableBytes)
+            pong.writeFrame(Frame(type: .pong, requestID: 0, payload: frame.payload))
+            write(pong)
+        case .pong:
+            pingOutstanding = false
+        case .goAway:
+            let goAway = try? frame.payload.decodeProtoMessage(Retain_V1_GoAway.self)
+            logger.debug("server sent GOAWAY", metadata: [
+                "code": "\(goAway?.code ?? 0)", "message": "\(goAway?.message ?? "")",
+            ])
+            goneAway = true
+            onGoAway()
+        default:
+            logger.warning("unexpected \(frame.type) frame from the server; closing")
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(RPCError(.unavailable, "connection closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error: \(error)")
+        failAll(RPCError(.unavailable, "connection error: \(error)"))
+        context.close(promise: nil)
+    }
+
+    // MARK: Helpers
+
+    private func keepaliveTick() {
+        guard let context else { return }
+        if pingOutstanding {
+            logger.info("no PONG within the keepalive interval; closing connection")
+            context.close(promise: nil)
+            return
+        }
+        guard !heardSinceLastPing else {
+            heardSinceLastPing = false
+            return
+        }
+        pingOutstanding = true
+        var ping = context.channel.allocator.buffer(capacity: Frame.headerSize + 8)
+        ping.writeFrameHeader(type: .ping, flags: [], requestID: 0, payloadLength: 8)
+        ping.writeInteger(UInt64(NIODeadline.now().uptimeNanoseconds))
+        write(ping)
+    }
+
+    private func failAll(_ error: RPCError) {
+        let live = calls
+        calls.removeAll()
+        for call in live.values {
+            call.deadlineTask?.cancel()
+            fail(call.pending, error)
+        }
+    }
+
+    private func fail(_ pending: PendingCall, _ error: any Error) {
+        switch pending {
+        case .unary(let continuation): continuation.resume(throwing: error)
+        case .stream(let continuation): continuation.finish(throwing: error)
+        }
+    }
+
+    /// Writes and flushes once per event loop tick, so calls started together share a system call.
+    private func write(_ buffer: ByteBuffer) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if !flushScheduled {
+            flushScheduled = true
+            context.eventLoop.assumeIsolated().execute { [self] in
+                self.flushScheduled = false
+                self.context?.flush()
+            }
+        }
+    }
+}

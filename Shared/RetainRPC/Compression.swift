@@ -1,0 +1,48 @@
+import CZstd
+public import RetainProto
+public import NIOCore
+
+/// zstd compression of message parts, flagged per frame with ``FrameFlags/compressed``.
+public enum MessageCompression {
+    /// Compresses `buffer`'s readable bytes into one zstd frame that declares its content size.
+    public static func compress(_ buffer: ByteBuffer, level: Int32 = 1, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let bound = ZSTD_compressBound(buffer.readableBytes)
+        var out = allocator.buffer(capacity: bound)
+        buffer.withUnsafeReadableBytes { source in
+            _ = out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { target in
+                let written = ZSTD_compress(target.baseAddress, target.count, source.baseAddress, source.count, level)
+                precondition(ZSTD_isError(written) == 0, "zstd compression failed")
+                return written
+            }
+        }
+        return out
+    }
+
+    /// Decompresses one zstd frame, refusing output larger than `maximumSize` before allocating it.
+    public static func decompress(_ buffer: ByteBuffer, maximumSize: Int, allocator: ByteBufferAllocator) throws(RPCError) -> ByteBuffer {
+        try buffer.withUnsafeReadableBytes { source throws(RPCError) -> ByteBuffer in
+            let size = ZSTD_getFrameContentSize(source.baseAddress, source.count)
+            if size == ZSTD_CONTENTSIZE_ERROR {
+                throw RPCError(.invalidArgument, "compressed message is not a zstd frame")
+            }
+            if size == ZSTD_CONTENTSIZE_UNKNOWN {
+                throw RPCError(.invalidArgument, "compressed message must declare its content size")
+            }
+            guard size <= UInt64(maximumSize) else {
+                throw RPCError(.resourceExhausted, "decompressed message of \(size) bytes exceeds the maximum of \(maximumSize)")
+            }
+            var out = allocator.buffer(capacity: Int(size))
+            var failed = false
+            out.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(size)) { target in
+                let written = ZSTD_decompress(target.baseAddress, Int(size), source.baseAddress, source.count)
+                if ZSTD_isError(written) != 0 || written != Int(size) {
+                    failed = true
+                    return 0
+                }
+                return written
+            }
+            if failed { throw RPCError(.invalidArgument, "corrupt zstd frame in compressed message") }
+            return out
+        }
+    }
+}

@@ -1,0 +1,154 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import RetainProto
+import Synchronization
+
+/// Calls Retain services: multiplexes concurrent calls over one connection per address,
+/// spreads calls round-robin over addresses, and reconnects after a failure or a drain.
+public final class RPCClient: Sendable {
+    /// Timeouts and limits.
+    public struct Configuration: Sendable {
+        /// How long to wait for a TCP connection. Default 2 s.
+        public var connectTimeout: TimeAmount = .seconds(2)
+        /// Send a PING after this much silence, and close when the next tick finds it unanswered;
+        /// nil turns keepalive off. Default 30 s.
+        public var keepaliveInterval: TimeAmount? = .seconds(30)
+        /// Largest answer accepted. Default 4 MiB.
+        public var maximumPayloadSize: Int = 4 << 20
+        /// Connections to open to each address. Default 1.
+        public var connectionsPerAddress: Int = 1
+
+        public init() {}
+    }
+
+    private let connections: [ClientConnection]
+    private let next = Atomic<Int>(0)
+
+    /// Creates a client for `host:port` pairs. Connections open on first use.
+    public init(targets: [(host: String, port: Int)], configuration: Configuration = Configuration(),
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                logger: Logger = Logger(label: "retain.rpc.client")) {
+        precondition(!targets.isEmpty, "an RPC client needs at least one target")
+        var connections: [ClientConnection] = []
+        for target in targets {
+            for _ in 0..<max(1, configuration.connectionsPerAddress) {
+                connections.append(ClientConnection(host: target.host, port: target.port,
+                                                    configuration: configuration, group: group, logger: logger))
+            }
+        }
+        self.connections = connections
+    }
+
+    /// Creates a client for one server.
+    public convenience init(host: String, port: Int, configuration: Configuration = Configuration(),
+                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                            logger: Logger = Logger(label: "retain.rpc.client")) {
+        self.init(targets: [(host, port)], configuration: configuration, group: group, logger: logger)
+    }
+
+    private func connection() async throws -> ClientConnection.Ready {
+        let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        // Prefer a connection that is already up; otherwise connect in round-robin order.
+        for offset in 0..<connections.count {
+            let candidate = connections[(start &+ offset) % connections.count]
+            if candidate.isReady, let ready = try? await candidate.ready() { return ready }
+        }
+        var lastError: (any Error)?
+        for offset in 0..<connections.count {
+            do {
+                return try await connections[(start &+ offset) % connections.count].ready()
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? RPCError(.unavailable, "no server reachable")
+    }
+
+    /// Calls a unary method and returns its answer, or throws ``RPCError`` with the status.
+    public func unary<I, O>(_ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default) async throws -> O {
+        let payload = try await call(path: method.path, request: TypedMessage(request), options: options)
+        return try payload.decodeProtoMessage(O.self)
+    }
+
+    /// Calls a unary method with an already-encoded request; returns the encoded answer.
+    /// Used by proxies that forward calls without knowing their types.
+    public func unaryRaw(path: String, request: ByteBuffer, options: CallOptions = .default) async throws -> ByteBuffer {
+        try await call(path: path, request: RawMessage(request), options: options)
+    }
+
+    private func call<W: ProtoMessageWriter>(path: String, request: W, options: CallOptions) async throws -> ByteBuffer {
+        let ready = try await connection()
+        let id = ready.nextRequestID.next()
+        var frame = ready.channel.allocator.buffer(capacity: 128)
+        RequestPayload.writeFrame(requestID: id, header: options.header(method: path), writer: request, into: &frame)
+        let request = frame
+        let handler = ready.handler
+        let loop = ready.channel.eventLoop
+        let timeout = options.timeout
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer, any Error>) in
+                loop.execute {
+                    handler.value.start(request, requestID: id, pending: .unary(continuation), timeout: timeout)
+                }
+            }
+        } onCancel: {
+            loop.execute { handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller")) }
+        }
+    }
+
+    /// Calls a server-streaming method; the answers arrive as an async sequence that ends with
+    /// the call, or throws its non-OK status. Breaking out of the loop cancels the call.
+    public func serverStreaming<I, O>(
+        _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default
+    ) -> RPCResponseStream<O> {
+        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        let task = Task {
+            do {
+                let ready = try await self.connection()
+                let id = ready.nextRequestID.next()
+                var frame = ready.channel.allocator.buffer(capacity: 128)
+                RequestPayload.writeFrame(requestID: id, header: options.header(method: method.path),
+                                          writer: TypedMessage(request), into: &frame)
+                let request = frame
+                let handler = ready.handler
+                let loop = ready.channel.eventLoop
+                continuation.onTermination = { termination in
+                    if case .cancelled = termination {
+                        loop.execute { handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller")) }
+                    }
+                }
+                loop.execute {
+                    handler.value.start(request, requestID: id, pending: .stream(continuation), timeout: options.timeout)
+                }
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        _ = task
+        return RPCResponseStream(base: stream)
+    }
+
+    /// Closes every connection; calls in flight fail with UNAVAILABLE.
+    public func close() async {
+        for connection in connections { await connection.close() }
+    }
+}
+
+/// The answers of a server-streaming call, decoded as they arrive.
+public struct RPCResponseStream<Element: ProtoMessage>: AsyncSequence, Sendable {
+    let base: AsyncThrowingStream<ByteBuffer, any Error>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
+
+        public mutating func next() async throws -> Element? {
+            guard let payload = try await base.next() else { return nil }
+            return try payload.decodeProtoMessage(Element.self)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator())
+    }
+}

@@ -1,0 +1,124 @@
+import NIOCore
+public import RetainProto
+
+/// The methods a server answers, registered before it starts. Unknown methods get UNIMPLEMENTED.
+public struct RPCRouter: Sendable {
+    /// How a registered method runs.
+    enum Handler: Sendable {
+        /// Runs on the connection's event loop and writes its answer message into the buffer.
+        case inline(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ answer: inout ByteBuffer) throws -> Void)
+        /// Answers later, from any thread, through the responder.
+        case deferred(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder) -> Void)
+    }
+
+    struct Entry: Sendable {
+        let method: AnyRPCMethod
+        let handler: Handler
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+
+    public init() {}
+
+    /// Every registered method.
+    public var methods: [AnyRPCMethod] { entries.values.map(\.method).sorted { $0.path < $1.path } }
+
+    func entry(for path: String) -> Entry? { entries[path] }
+
+    private mutating func add(_ method: AnyRPCMethod, _ handler: Handler) {
+        precondition(entries[method.path] == nil, "method \(method.path) registered twice")
+        entries[method.path] = Entry(method: method, handler: handler)
+    }
+
+    /// Registers a unary method answered synchronously on the connection's event loop: the
+    /// fastest path, for handlers that only touch memory and never block.
+    public mutating func unary<I, O>(
+        _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) throws -> O
+    ) {
+        precondition(method.kind == .unary)
+        add(AnyRPCMethod(method), .inline { request, context, answer in
+            let input = try request.decodeProtoMessage(I.self)
+            answer.writeProtoMessage(try body(input, context))
+        })
+    }
+
+    /// Registers a unary method that answers later through the responder (for example once a
+    /// write is durable). The body runs on the event loop and must not block.
+    public mutating func unaryDeferred<I, O>(
+        _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext, ServerResponder) throws -> Void
+    ) {
+        precondition(method.kind == .unary)
+        add(AnyRPCMethod(method), .deferred { request, context, responder in
+            do {
+                try body(try request.decodeProtoMessage(I.self), context, responder)
+            } catch {
+                responder.finish(error)
+            }
+        })
+    }
+
+    /// Registers a unary method run as a task, for handlers that await.
+    public mutating func unaryAsync<I, O>(
+        _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) async throws -> O
+    ) {
+        precondition(method.kind == .unary)
+        add(AnyRPCMethod(method), .deferred { request, context, responder in
+            let input: I
+            do {
+                input = try request.decodeProtoMessage(I.self)
+            } catch {
+                return responder.finish(error)
+            }
+            let task = Task {
+                do {
+                    responder.succeed(try await body(input, context))
+                } catch {
+                    responder.finish(error)
+                }
+            }
+            responder.onCancel { task.cancel() }
+        })
+    }
+
+    /// Registers a server-streaming method run as a task; answers go through the writer and the
+    /// call ends with OK when the body returns, or with the status of what it throws.
+    public mutating func serverStreaming<I, O>(
+        _ method: RPCMethod<I, O>,
+        _ body: @escaping @Sendable (I, ServerContext, RPCStreamWriter<O>) async throws -> Void
+    ) {
+        precondition(method.kind == .serverStreaming)
+        add(AnyRPCMethod(method), .deferred { request, context, responder in
+            let input: I
+            do {
+                input = try request.decodeProtoMessage(I.self)
+            } catch {
+                return responder.finish(error)
+            }
+            let task = Task {
+                do {
+                    try await body(input, context, RPCStreamWriter(responder: responder))
+                    responder.finish(nil)
+                } catch {
+                    responder.finish(error)
+                }
+            }
+            responder.onCancel { task.cancel() }
+        })
+    }
+
+    /// Adds every method of `other`.
+    public mutating func merge(_ other: RPCRouter) {
+        for entry in other.entries.values { add(entry.method, entry.handler) }
+    }
+}
+
+/// Sends the answers of a server-streaming call.
+public struct RPCStreamWriter<Output: ProtoMessage>: Sendable {
+    let responder: ServerResponder
+
+    /// Sends one answer. Throws CancellationError once the call was cancelled.
+    public func write(_ message: Output) throws {
+        try Task.checkCancellation()
+        responder.send(message)
+    }
+}

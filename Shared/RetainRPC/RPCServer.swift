@@ -1,0 +1,141 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// A Retain RPC server on SwiftNIO: binds a TCP port, serves the router's methods (plus Health
+/// and Reflection), and drains gracefully on shutdown.
+public final class RPCServer: Service, Sendable {
+    /// Limits and timeouts; every one has a safe default.
+    public struct Configuration: Sendable {
+        /// Address to bind. Default 127.0.0.1.
+        public var host: String = "127.0.0.1"
+        /// Port to bind; 0 picks a free one. Default 0.
+        public var port: Int = 0
+        /// Largest frame payload accepted, and largest decompressed message. Default 4 MiB.
+        public var maximumPayloadSize: Int = 4 << 20
+        /// Calls answered later (async, deferred, streaming) running at once on one connection;
+        /// more get RESOURCE_EXHAUSTED. Default 1024.
+        public var maximumConcurrentCallsPerConnection: Int = 1024
+        /// Open connections; more are closed at once. Default 4096.
+        public var maximumConnections: Int = 4096
+        /// How long draining waits for running calls before closing. Default 10 s.
+        public var drainTimeout: TimeAmount = .seconds(10)
+
+        public init() {}
+    }
+
+    /// The methods served, Reflection included.
+    public let router: RPCRouter
+    public let configuration: Configuration
+    private let logger: Logger
+    private let metrics = ServerMetrics()
+    private let state: Mutex<State> = Mutex(State())
+    private let group: any EventLoopGroup
+
+    private struct State {
+        var channel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var draining = false
+    }
+
+    /// Creates a server for `router`; Reflection is added to it.
+    public init(router: RPCRouter, configuration: Configuration = Configuration(), logger: Logger,
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        var router = router
+        // TODO(reflection): router.merge(ReflectionService.router(for: router))
+        self.router = router
+        self.configuration = configuration
+        self.logger = logger
+        self.group = group
+    }
+
+    /// Binds the listening socket and starts accepting connections; returns the bound address.
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let configuration = configuration
+        let router = router
+        let metrics = metrics
+        let logger = logger
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard self.admit(channel) else {
+                        logger.warning("refusing connection: \(configuration.maximumConnections) connections open")
+                        channel.close(promise: nil)
+                        return
+                    }
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(FrameDecoder(maximumPayloadSize: configuration.maximumPayloadSize)),
+                        ServerConnectionHandler(router: router, configuration: configuration,
+                                                metrics: metrics, logger: logger),
+                    ])
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        state.withLock { $0.channel = channel }
+        let address = channel.localAddress!
+        logger.info("listening", metadata: ["address": "\(address)", "methods": "\(router.methods.count)"])
+        return address
+    }
+
+    /// The bound address, once started.
+    public var localAddress: SocketAddress? { state.withLock { $0.channel?.localAddress } }
+
+    private func admit(_ channel: any Channel) -> Bool {
+        let admitted = state.withLock { state -> Bool in
+            guard !state.draining, state.connections.count < configuration.maximumConnections else { return false }
+            state.connections[ObjectIdentifier(channel)] = channel
+            return true
+        }
+        guard admitted else { return false }
+        metrics.connectionOpened()
+        channel.closeFuture.whenComplete { [self] _ in
+            self.state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
+            self.metrics.connectionClosed()
+        }
+        return true
+    }
+
+    /// Serves until graceful shutdown (SIGTERM/SIGINT through the service group), then drains.
+    public func run() async throws {
+        if localAddress == nil { try await start() }
+        let listener = state.withLock { $0.channel }!
+        try await withGracefulShutdownHandler {
+            try await listener.closeFuture.get()
+        } onGracefulShutdown: {
+            self.drain()
+        }
+        try await waitForConnectionsToClose()
+    }
+
+    /// Stops accepting connections and drains every open one: GOAWAY, running calls finish,
+    /// then each connection closes.
+    public func drain() {
+        let (listener, connections) = state.withLock { state in
+            state.draining = true
+            return (state.channel, Array(state.connections.values))
+        }
+        logger.info("draining", metadata: ["connections": "\(connections.count)"])
+        listener?.close(promise: nil)
+        for connection in connections {
+            connection.eventLoop.execute {
+                try? connection.pipeline.syncOperations.handler(type: ServerConnectionHandler.self).drain()
+            }
+        }
+    }
+
+    /// Waits until every connection has closed.
+    public func waitForConnectionsToClose() async throws {
+        let connections = state.withLock { Array($0.connections.values) }
+        for connection in connections {
+            try? await connection.closeFuture.get()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+public import NIOCore
+public import RetainProto
+
+/// The payload of a REQUEST frame:
+///
+/// ```
+/// +----------------------------+---------------------------+-----------------------------+
+/// | header length (uint32, BE) | CallHeader (protobuf)     | request message (protobuf,  |
+/// |                            | `header length` bytes     | zstd if flags.compressed)   |
+/// +----------------------------+---------------------------+-----------------------------+
+/// ```
+public struct RequestPayload: Sendable {
+    /// The call's header.
+    public var header: Retain_V1_CallHeader
+    /// The request message bytes (still compressed when the frame says so).
+    public var message: ByteBuffer
+
+    public init(header: Retain_V1_CallHeader, message: ByteBuffer) {
+        self.header = header
+        self.message = message
+    }
+
+    /// Splits a REQUEST frame's payload into header and message.
+    public static func decode(_ payload: ByteBuffer) throws(RPCError) -> RequestPayload {
+        var payload = payload
+        guard let headerLength = payload.readInteger(as: UInt32.self),
+              let headerBytes = payload.readSlice(length: Int(headerLength)) else {
+            throw RPCError(.invalidArgument, "REQUEST payload shorter than its declared call header")
+        }
+        let header: Retain_V1_CallHeader
+        do {
+            header = try headerBytes.decodeProtoMessage(Retain_V1_CallHeader.self)
+        } catch {
+            throw RPCError(.invalidArgument, "malformed call header: \(error)")
+        }
+        return RequestPayload(header: header, message: payload)
+    }
+
+    /// Writes a REQUEST frame for `message` under `header` into `buffer`.
+    public static func writeFrame<M: ProtoMessage>(
+        requestID: UInt32, header: Retain_V1_CallHeader, message: M, into buffer: inout ByteBuffer
+    ) {
+        writeFrame(requestID: requestID, header: header, writer: TypedMessage(message), into: &buffer)
+    }
+
+    /// Writes a REQUEST frame whose message part `writer` produces.
+    static func writeFrame<W: ProtoMessageWriter>(
+        requestID: UInt32, header: Retain_V1_CallHeader, writer: W, into buffer: inout ByteBuffer
+    ) {
+        let frameStart = buffer.writerIndex
+        buffer.writeFrameHeader(type: .request, flags: [], requestID: requestID, payloadLength: 0)
+        let lengthIndex = buffer.writerIndex
+        buffer.writeInteger(UInt32(0))
+        let headerLength = buffer.writeProtoMessage(header)
+        buffer.setInteger(UInt32(headerLength), at: lengthIndex)
+        writer.write(into: &buffer)
+        let payloadLength = buffer.writerIndex - frameStart - Frame.headerSize
+        buffer.setInteger(UInt32(payloadLength), at: frameStart)
+    }
+}
+
+/// Something that writes a message part into a frame: a typed message, or bytes being forwarded.
+protocol ProtoMessageWriter: Sendable {
+    func write(into buffer: inout ByteBuffer)
+}
+
+/// A typed message, packed by libprotobuf-c.
+struct TypedMessage<M: ProtoMessage>: ProtoMessageWriter {
+    let message: M
+    init(_ message: M) { self.message = message }
+    func write(into buffer: inout ByteBuffer) { buffer.writeProtoMessage(message) }
+}
+
+/// An already-encoded message, forwarded as is.
+struct RawMessage: ProtoMessageWriter {
+    let bytes: ByteBuffer
+    init(_ bytes: ByteBuffer) { self.bytes = bytes }
+    func write(into buffer: inout ByteBuffer) { buffer.writeImmutableBuffer(bytes) }
+}

@@ -1,0 +1,56 @@
+public import Logging
+public import NIOCore
+public import RetainProto
+
+/// What a handler knows about the call it serves.
+public struct ServerContext: Sendable {
+    /// The call's header: method, deadline, credential, trace id, idempotency key and metadata.
+    public let header: Retain_V1_CallHeader
+    /// The request id on its connection.
+    public let requestID: UInt32
+    /// When the call must have answered, or nil without a deadline.
+    public let deadline: NIODeadline?
+    /// The caller's address.
+    public let remoteAddress: SocketAddress?
+    private let connectionLogger: Logger
+
+    package init(header: Retain_V1_CallHeader, requestID: UInt32, deadline: NIODeadline?,
+                 remoteAddress: SocketAddress?, logger: Logger) {
+        self.header = header
+        self.requestID = requestID
+        self.deadline = deadline
+        self.remoteAddress = remoteAddress
+        self.connectionLogger = logger
+    }
+
+    /// The fully qualified method name.
+    public var method: String { header.method }
+    /// The idempotency key the caller attached, or "".
+    public var idempotencyKey: String { header.idempotencyKey }
+    /// The trace id the caller attached, or "".
+    public var traceID: String { header.traceId }
+    /// The credential the caller attached, or "". Never log it.
+    public var authorization: String { header.authorization }
+    /// Other metadata.
+    public var metadata: [String: String] { header.metadata }
+
+    /// A logger carrying the request id, method and trace id.
+    public var logger: Logger {
+        var logger = connectionLogger
+        logger[metadataKey: "rpc.request_id"] = "\(requestID)"
+        logger[metadataKey: "rpc.method"] = "\(header.method)"
+        if !header.traceId.isEmpty { logger[metadataKey: "trace_id"] = "\(header.traceId)" }
+        return logger
+    }
+
+    /// Time left before the deadline, or nil without one.
+    public var timeRemaining: Duration? {
+        deadline.map { .nanoseconds(($0 - .now()).nanoseconds) }
+    }
+
+    /// Options for a downstream call that carry this call's trace id and what is left of its deadline.
+    public func downstreamOptions(idempotencyKey: String? = nil) -> CallOptions {
+        CallOptions(timeout: timeRemaining, authorization: header.authorization, traceID: header.traceId,
+                    idempotencyKey: idempotencyKey ?? header.idempotencyKey)
+    }
+}

@@ -1,0 +1,69 @@
+public import NIOCore
+public import RetainProto
+
+/// Answers one call from any thread: one answer (unary), or answers then a status (streaming).
+/// Answers after the call ended (deadline, cancellation, closed connection) are dropped.
+public struct ServerResponder: Sendable {
+    let eventLoop: any EventLoop
+    let connection: NIOLoopBound<ServerConnectionHandler>
+    let requestID: UInt32
+    let allocator: ByteBufferAllocator
+
+    /// Ends a unary call with its answer.
+    public func succeed<M: ProtoMessage>(_ message: M) {
+        send(frame(type: .message, flags: .end) { $0.writeProtoMessage(message) }, ends: true)
+    }
+
+    /// Sends one answer of a streaming call.
+    public func send<M: ProtoMessage>(_ message: M) {
+        send(frame(type: .message, flags: []) { $0.writeProtoMessage(message) }, ends: false)
+    }
+
+    /// Ends the call with `error` (mapped to a status) or, for a stream, with OK when nil.
+    public func finish(_ error: (any Error)? = nil) {
+        let status = ServerResponder.status(for: error)
+        send(frame(type: .status, flags: []) { $0.writeProtoMessage(status) }, ends: true)
+    }
+
+    /// Runs `handler` once if the call is cancelled or its deadline passes before it ends.
+    public func onCancel(_ handler: @escaping @Sendable () -> Void) {
+        if eventLoop.inEventLoop {
+            connection.value.setCancelHandler(requestID: requestID, handler)
+        } else {
+            eventLoop.execute { connection.value.setCancelHandler(requestID: requestID, handler) }
+        }
+    }
+
+    /// A complete frame for this call whose payload `body` writes.
+    func frame(type: FrameType, flags: FrameFlags, _ body: (inout ByteBuffer) -> Void) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 64)
+        buffer.writeFrameHeader(type: type, flags: flags, requestID: requestID, payloadLength: 0)
+        body(&buffer)
+        buffer.setInteger(UInt32(buffer.readableBytes - Frame.headerSize), at: buffer.readerIndex)
+        return buffer
+    }
+
+    private func send(_ buffer: ByteBuffer, ends: Bool) {
+        if eventLoop.inEventLoop {
+            connection.value.writeCallFrame(buffer, requestID: requestID, ends: ends)
+        } else {
+            eventLoop.execute { connection.value.writeCallFrame(buffer, requestID: requestID, ends: ends) }
+        }
+    }
+
+    /// The status a thrown error becomes on the wire.
+    static func status(for error: (any Error)?) -> Retain_V1_CallStatus {
+        switch error {
+        case nil:
+            return Retain_V1_CallStatus(code: 0)
+        case let error as RPCError:
+            return Retain_V1_CallStatus(code: error.code.rawValue, message: error.message, details: error.details)
+        case let error as ProtoDecodingError:
+            return Retain_V1_CallStatus(code: RPCStatusCode.invalidArgument.rawValue, message: error.description)
+        case is CancellationError:
+            return Retain_V1_CallStatus(code: RPCStatusCode.cancelled.rawValue, message: "cancelled")
+        case let error?:
+            return Retain_V1_CallStatus(code: RPCStatusCode.internal.rawValue, message: "internal error: \(type(of: error))")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+public import Foundation
+
+/// A real Retain executable started on loopback for an integration test.
+///
+/// It is started with `--port 0`, and the port is read from its `listening on HOST:PORT` line.
+public final class ServerProcess: @unchecked Sendable {
+    /// The running process.
+    public let process: Process
+    /// The port it listens on.
+    public let port: Int
+    /// Its standard error, captured to a file for failure messages.
+    public let logFile: URL
+    private let output: Pipe
+
+    /// The directory holding the package's built executables (next to the test bundle).
+    public static var buildDirectory: URL {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        // On some platforms the test binary sits inside a bundle directory.
+        while directory.pathExtension == "xctest" || directory.lastPathComponent == "Contents"
+            || directory.lastPathComponent == "MacOS" {
+            directory.deleteLastPathComponent()
+        }
+        return directory
+    }
+
+    /// Starts `executable` (a product name such as `retain-echo`) with `arguments` plus
+    /// `--port 0`, and waits until it listens.
+    public init(_ executable: String, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30)) throws {
+        let path = Self.buildDirectory.appendingPathComponent(executable)
+        guard FileManager.default.isExecutableFile(atPath: path.path) else {
+            throw ServerProcessError.notBuilt(path.path)
+        }
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process = Process()
+        process.executableURL = path
+        process.arguments = arguments + ["--port", String(port)]
+        output = Pipe()
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        try process.run()
+
+        let deadline = ContinuousClock.now + timeout
+        var seen = Data()
+        let handle = output.fileHandleForReading
+        while ContinuousClock.now < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+            if let text = String(data: seen, encoding: .utf8),
+               let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }),
+               let portText = line.split(separator: ":").last, let parsed = Int(portText) {
+                self.port = parsed
+                return
+            }
+        }
+        process.terminate()
+        throw ServerProcessError.didNotStart(executable, String(data: seen, encoding: .utf8) ?? "",
+                                             (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
+    }
+
+    /// Sends SIGTERM and waits for a graceful exit; returns the exit status.
+    @discardableResult
+    public func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Sends SIGKILL: a crash, as far as the server can tell.
+    public func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// What the server logged.
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: logFile)
+    }
+}
+
+/// Why a server process could not be used.
+public enum ServerProcessError: Error, CustomStringConvertible {
+    case notBuilt(String)
+    case didNotStart(String, String, String)
+
+    public var description: String {
+        switch self {
+        case .notBuilt(let path): "executable not built: \(path) (run swift build first)"
+        case .didNotStart(let name, let out, let err): "\(name) did not report its port.\nstdout: \(out)\nstderr: \(err)"
+        }
+    }
+}
+
+/// A fresh temporary directory, removed by the caller.
+public func makeTemporaryDirectory(_ prefix: String = "retain-test") throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
