@@ -23,6 +23,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "retain-echo", targets: ["retain-echo"]),
+        .executable(name: "retain-bench", targets: ["retain-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -46,14 +47,17 @@ let package = Package(
                     swiftSettings: swiftSettings),
 
         // MARK: RPC runtime: frames, server, client, health, reflection
-        .target(name: "RetainRPC", dependencies: ["RetainProto", "CZstd", nio, nioPosix, logging, metrics, lifecycle],
+        .target(name: "RetainRPC", dependencies: ["RetainProto", "CRetainProto", "CZstd", nio, nioPosix, logging, metrics, lifecycle],
                 path: "Shared/RetainRPC", swiftSettings: swiftSettings),
-        .target(name: "RetainTestSupport", path: "Tests/RetainTestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainRPCTests", dependencies: ["RetainRPC", "RetainTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+        .testTarget(name: "RetainRPCTests", dependencies: ["RetainRPC", "RetainProcess", .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
         .target(name: "RetainServiceKit", dependencies: ["RetainRPC", logging, lifecycle, unixSignals, argumentParser],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
+        .target(name: "RetainProcess", path: "Shared/RetainProcess", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-bench",
+                          dependencies: ["RetainRPC", "RetainProcess", argumentParser, nio, nioPosix],
+                          path: "Tools/Bench", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-echo", dependencies: ["RetainRPC", "RetainServiceKit", argumentParser, logging],
                           path: "Tools/Echo",
                           swiftSettings: swiftSettings),

@@ -1,5 +1,5 @@
 package import CProtobufC
-import CRetainProto
+package import CRetainProto
 
 /// A protobuf-c message descriptor from the generated registry.
 public struct MessageDescriptor: @unchecked Sendable, Hashable {

@@ -7,39 +7,47 @@ package import CProtobufC
 /// everything at once in `deinit`, so no per-field `free` is ever left to a caller.
 public final class ProtoArena {
     private var blocks: [UnsafeMutableRawPointer] = []
-    private var cursor: UnsafeMutableRawPointer
-    private var remaining: Int
+    private var cursor: UnsafeMutableRawPointer?
+    private var remaining = 0
     private let blockSize: Int
 
     /// Creates an arena whose blocks are `blockSize` bytes (larger requests get their own block).
-    public init(blockSize: Int = 2048) {
+    /// No memory is taken until the first allocation.
+    public init(blockSize: Int = 1024) {
         self.blockSize = blockSize
-        let first = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
-        blocks.append(first)
-        cursor = first
-        remaining = blockSize
     }
 
     deinit {
         for block in blocks { block.deallocate() }
     }
 
+    /// Frees everything allocated so far but keeps the first block for reuse, so an arena
+    /// owned by a connection serves call after call without touching malloc.
+    public func reset() {
+        guard let first = blocks.first else { return }
+        for block in blocks.dropFirst() { block.deallocate() }
+        blocks.removeSubrange(1...)
+        cursor = first
+        remaining = blockSize
+    }
+
     /// Allocates `size` bytes aligned to 16, uninitialised.
     package func allocate(_ size: Int) -> UnsafeMutableRawPointer {
         let rounded = (max(size, 1) + 15) & ~15
         if rounded > remaining {
-            if rounded > blockSize / 4 {
+            if rounded > blockSize / 4, !blocks.isEmpty {
                 let block = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: 16)
                 blocks.append(block)
                 return block
             }
-            let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 16)
+            let size = max(blockSize, rounded)
+            let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
             blocks.append(block)
             cursor = block
-            remaining = blockSize
+            remaining = size
         }
-        let result = cursor
-        cursor += rounded
+        let result = cursor!
+        cursor = result + rounded
         remaining -= rounded
         return result
     }

@@ -31,9 +31,9 @@ public enum ProtoCodec {
     /// Packs `message` straight into caller-provided memory: `write` receives the packed size and
     /// a function that packs into memory of at least that size and returns the bytes written.
     public static func encode<M: ProtoMessage>(
-        _ message: M, _ write: (_ size: Int, _ pack: (UnsafeMutableRawPointer) -> Int) -> Void
+        _ message: M, arena: ProtoArena = ProtoArena(),
+        _ write: (_ size: Int, _ pack: (UnsafeMutableRawPointer) -> Int) -> Void
     ) {
-        let arena = ProtoArena()
         let c = arena.message(message).assumingMemoryBound(to: ProtobufCMessage.self)
         let size = protobuf_c_message_get_packed_size(c)
         write(size) { target in
@@ -48,14 +48,25 @@ public enum ProtoCodec {
     }
 
     /// Decodes `bytes` as `M`.
-    public static func decode<M: ProtoMessage>(_ type: M.Type, from bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) -> M {
-        let arena = ProtoArena()
+    public static func decode<M: ProtoMessage>(
+        _ type: M.Type, from bytes: UnsafeRawBufferPointer, arena: ProtoArena = ProtoArena()
+    ) throws(ProtoDecodingError) -> M {
         var allocator = arena.allocator
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         guard let c = protobuf_c_message_unpack(M.messageDescriptor.raw, &allocator, bytes.count, base) else {
             throw ProtoDecodingError(messageName: M.protoName, byteCount: bytes.count)
         }
         return withExtendedLifetime(arena) { M(protobufC: UnsafeRawPointer(c)) }
+    }
+
+    /// Unpacks `bytes` as the C struct of `descriptor`, allocated in `arena` (valid until the
+    /// arena is reset), or nil when the bytes are malformed.
+    package static func unpack(
+        _ descriptor: MessageDescriptor, from bytes: UnsafeRawBufferPointer, arena: ProtoArena
+    ) -> UnsafeRawPointer? {
+        var allocator = arena.allocator
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        return protobuf_c_message_unpack(descriptor.raw, &allocator, bytes.count, base).map { UnsafeRawPointer($0) }
     }
 
     /// Decodes an array of bytes as `M`.

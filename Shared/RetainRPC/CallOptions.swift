@@ -26,6 +26,11 @@ public struct CallOptions: Sendable, Hashable {
     /// No deadline, no metadata.
     public static let `default` = CallOptions()
 
+    /// Whether these are the default options (no deadline, no metadata).
+    var isDefault: Bool {
+        timeout == nil && authorization.isEmpty && traceID.isEmpty && idempotencyKey.isEmpty && metadata.isEmpty
+    }
+
     /// The `CallHeader` announcing a call of `method` with these options.
     package func header(method: String) -> Retain_V1_CallHeader {
         Retain_V1_CallHeader(

@@ -36,13 +36,14 @@ final class ClientConnection: Sendable {
         self.logger = logger
     }
 
-    /// Whether the connection is usable without connecting.
-    var isReady: Bool {
-        state.withLock { if case .ready = $0 { true } else { false } }
+    /// The connection if it is up, without waiting.
+    var readyNow: Ready? {
+        state.withLock { if case .ready(let ready) = $0 { ready } else { nil } }
     }
 
     /// A ready connection, connecting if needed. Throws UNAVAILABLE when the server cannot be reached.
     func ready() async throws -> Ready {
+        if let ready = readyNow { return ready }
         let future: EventLoopFuture<Ready> = try state.withLock { state in
             switch state {
             case .ready(let ready):
@@ -77,10 +78,7 @@ final class ClientConnection: Sendable {
                     let handler = ClientConnectionHandler(configuration: configuration, logger: logger) { [weak self] in
                         self?.forget(channel)
                     }
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder(maximumPayloadSize: configuration.maximumPayloadSize)),
-                        handler,
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .connect(host: host, port: port)

@@ -7,7 +7,7 @@ import RetainProto
 ///
 /// All state is confined to the connection's event loop.
 final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Frame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// Where a call's answers go.
@@ -31,11 +31,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var pingOutstanding = false
     private var keepaliveTask: RepeatedTask?
     private(set) var goneAway = false
+    private var frames: FrameReader
 
     init(configuration: RPCClient.Configuration, logger: Logger, onGoAway: @escaping @Sendable () -> Void) {
         self.configuration = configuration
         self.logger = logger
         self.onGoAway = onGoAway
+        self.frames = FrameReader(maximumPayloadSize: configuration.maximumPayloadSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -88,8 +90,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
         heardSinceLastPing = true
+        do {
+            try frames.read(unwrapInboundIn(data)) { frame in handleFrame(frame, context: context) }
+        } catch {
+            logger.warning("invalid frame from the server: \(error); closing")
+            failAll(RPCError(.unavailable, "invalid frame from the server: \(error)"))
+            context.close(promise: nil)
+        }
+    }
+
+    private func handleFrame(_ frame: Frame, context: ChannelHandlerContext) {
         switch frame.type {
         case .message:
             var payload = frame.payload

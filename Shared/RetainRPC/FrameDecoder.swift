@@ -35,7 +35,7 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// Splits a byte stream into ``Frame``s, checking version, type, flags and the size limit from
 /// the header alone, before a single byte of an oversized body is buffered.
-public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
+public struct FrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     public typealias InboundOut = Frame
 
     /// The largest payload accepted, in bytes.

@@ -52,7 +52,7 @@ public final class RPCClient: Sendable {
         // Prefer a connection that is already up; otherwise connect in round-robin order.
         for offset in 0..<connections.count {
             let candidate = connections[(start &+ offset) % connections.count]
-            if candidate.isReady, let ready = try? await candidate.ready() { return ready }
+            if let ready = candidate.readyNow { return ready }
         }
         var lastError: (any Error)?
         for offset in 0..<connections.count {
@@ -66,22 +66,34 @@ public final class RPCClient: Sendable {
     }
 
     /// Calls a unary method and returns its answer, or throws ``RPCError`` with the status.
+    @inlinable
     public func unary<I, O>(_ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default) async throws -> O {
-        let payload = try await call(path: method.path, request: TypedMessage(request), options: options)
-        return try payload.decodeProtoMessage(O.self)
+        let answer = try await send(headerPrefix: method.headerBytes, path: "", options: options) { buffer in
+            buffer.writeProtoMessage(request)
+        }
+        return try answer.decodeProtoMessage(O.self)
     }
 
     /// Calls a unary method with an already-encoded request; returns the encoded answer.
     /// Used by proxies that forward calls without knowing their types.
     public func unaryRaw(path: String, request: ByteBuffer, options: CallOptions = .default) async throws -> ByteBuffer {
-        try await call(path: path, request: RawMessage(request), options: options)
+        try await send(headerPrefix: [], path: path, options: options) { buffer in
+            buffer.writeImmutableBuffer(request)
+        }
     }
 
-    private func call<W: ProtoMessageWriter>(path: String, request: W, options: CallOptions) async throws -> ByteBuffer {
+    /// Sends one REQUEST and waits for its answer. The call header is `headerPrefix` (the
+    /// method's packed header) plus the options, or names `path` when there is no prefix;
+    /// `writeMessage` writes the request message.
+    @usableFromInline
+    func send(
+        headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
+    ) async throws -> ByteBuffer {
         let ready = try await connection()
         let id = ready.nextRequestID.next()
         var frame = ready.channel.allocator.buffer(capacity: 128)
-        RequestPayload.writeFrame(requestID: id, header: options.header(method: path), writer: request, into: &frame)
+        let header: Retain_V1_CallHeader? = headerPrefix.isEmpty || !options.isDefault ? options.header(method: path) : nil
+        RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header, into: &frame, writeMessage)
         let request = frame
         let handler = ready.handler
         let loop = ready.channel.eventLoop
@@ -108,8 +120,9 @@ public final class RPCClient: Sendable {
                 let ready = try await self.connection()
                 let id = ready.nextRequestID.next()
                 var frame = ready.channel.allocator.buffer(capacity: 128)
-                RequestPayload.writeFrame(requestID: id, header: options.header(method: method.path),
-                                          writer: TypedMessage(request), into: &frame)
+                RequestPayload.writeFrame(requestID: id, headerPrefix: method.headerBytes,
+                                          header: options.isDefault ? nil : options.header(method: ""),
+                                          into: &frame) { $0.writeProtoMessage(request) }
                 let request = frame
                 let handler = ready.handler
                 let loop = ready.channel.eventLoop

@@ -6,9 +6,9 @@ public struct RPCRouter: Sendable {
     /// How a registered method runs.
     enum Handler: Sendable {
         /// Runs on the connection's event loop and writes its answer message into the buffer.
-        case inline(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ answer: inout ByteBuffer) throws -> Void)
+        case inline(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ answer: inout ByteBuffer, _ arena: ProtoArena) throws -> Void)
         /// Answers later, from any thread, through the responder.
-        case deferred(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder) -> Void)
+        case deferred(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder, _ arena: ProtoArena) -> Void)
     }
 
     struct Entry: Sendable {
@@ -23,7 +23,10 @@ public struct RPCRouter: Sendable {
     /// Every registered method.
     public var methods: [AnyRPCMethod] { entries.values.map(\.method).sorted { $0.path < $1.path } }
 
-    func entry(for path: String) -> Entry? { entries[path] }
+    /// The registered methods with their metrics, as a server serves them.
+    func serverMethods(metrics: ServerMetrics) -> [String: ServerMethod] {
+        entries.mapValues { ServerMethod(entry: $0, metrics: metrics.method($0.method.path)) }
+    }
 
     private mutating func add(_ method: AnyRPCMethod, _ handler: Handler) {
         precondition(entries[method.path] == nil, "method \(method.path) registered twice")
@@ -36,9 +39,10 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) throws -> O
     ) {
         precondition(method.kind == .unary)
-        add(AnyRPCMethod(method), .inline { request, context, answer in
-            let input = try request.decodeProtoMessage(I.self)
-            answer.writeProtoMessage(try body(input, context))
+        add(AnyRPCMethod(method), .inline { request, context, answer, arena in
+            let input = try request.decodeProtoMessage(I.self, arena: arena)
+            arena.reset()
+            answer.writeProtoMessage(try body(input, context), arena: arena)
         })
     }
 
@@ -48,9 +52,9 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext, ServerResponder) throws -> Void
     ) {
         precondition(method.kind == .unary)
-        add(AnyRPCMethod(method), .deferred { request, context, responder in
+        add(AnyRPCMethod(method), .deferred { request, context, responder, arena in
             do {
-                try body(try request.decodeProtoMessage(I.self), context, responder)
+                try body(try request.decodeProtoMessage(I.self, arena: arena), context, responder)
             } catch {
                 responder.finish(error)
             }
@@ -62,10 +66,10 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) async throws -> O
     ) {
         precondition(method.kind == .unary)
-        add(AnyRPCMethod(method), .deferred { request, context, responder in
+        add(AnyRPCMethod(method), .deferred { request, context, responder, arena in
             let input: I
             do {
-                input = try request.decodeProtoMessage(I.self)
+                input = try request.decodeProtoMessage(I.self, arena: arena)
             } catch {
                 return responder.finish(error)
             }
@@ -87,10 +91,10 @@ public struct RPCRouter: Sendable {
         _ body: @escaping @Sendable (I, ServerContext, RPCStreamWriter<O>) async throws -> Void
     ) {
         precondition(method.kind == .serverStreaming)
-        add(AnyRPCMethod(method), .deferred { request, context, responder in
+        add(AnyRPCMethod(method), .deferred { request, context, responder, arena in
             let input: I
             do {
-                input = try request.decodeProtoMessage(I.self)
+                input = try request.decodeProtoMessage(I.self, arena: arena)
             } catch {
                 return responder.finish(error)
             }
@@ -121,4 +125,10 @@ public struct RPCStreamWriter<Output: ProtoMessage>: Sendable {
         try Task.checkCancellation()
         responder.send(message)
     }
+}
+
+/// A registered method as a server runs it: its handler and its metrics.
+struct ServerMethod: Sendable {
+    let entry: RPCRouter.Entry
+    let metrics: MethodMetrics
 }

@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 public import NIOPosix
+import RetainProto
 public import ServiceLifecycle
 import Synchronization
 
@@ -40,11 +41,19 @@ public final class RPCServer: Service, Sendable {
         var draining = false
     }
 
-    /// Creates a server for `router`; Reflection is added to it.
+    /// Serving status per service, answered by `retain.v1.Health`. Every service of the router
+    /// starts SERVING; draining turns them NOT_SERVING.
+    public let health = HealthStatus()
+
+    /// Creates a server for `router`; Health and Reflection are added to it.
     public init(router: RPCRouter, configuration: Configuration = Configuration(), logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         var router = router
-        // TODO(reflection): router.merge(ReflectionService.router(for: router))
+        router.merge(health.router)
+        router.merge(ReflectionService.router(listing: router))
+        for service in Set(router.methods.map { String($0.path.prefix { $0 != "/" }) }) + [""] {
+            health.set(service, .serving)
+        }
         self.router = router
         self.configuration = configuration
         self.logger = logger
@@ -55,8 +64,8 @@ public final class RPCServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         let configuration = configuration
-        let router = router
         let metrics = metrics
+        let methods = MethodTable(router.serverMethods(metrics: metrics))
         let logger = logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -70,11 +79,9 @@ public final class RPCServer: Service, Sendable {
                         channel.close(promise: nil)
                         return
                     }
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder(maximumPayloadSize: configuration.maximumPayloadSize)),
-                        ServerConnectionHandler(router: router, configuration: configuration,
-                                                metrics: metrics, logger: logger),
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(
+                        ServerConnectionHandler(methods: methods, configuration: configuration,
+                                                metrics: metrics, logger: logger))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -123,6 +130,9 @@ public final class RPCServer: Service, Sendable {
             return (state.channel, Array(state.connections.values))
         }
         logger.info("draining", metadata: ["connections": "\(connections.count)"])
+        for service in Set(router.methods.map { String($0.path.prefix { $0 != "/" }) }) + [""] {
+            health.set(service, .notServing)
+        }
         listener?.close(promise: nil)
         for connection in connections {
             connection.eventLoop.execute {

@@ -40,40 +40,24 @@ public struct RequestPayload: Sendable {
     public static func writeFrame<M: ProtoMessage>(
         requestID: UInt32, header: Retain_V1_CallHeader, message: M, into buffer: inout ByteBuffer
     ) {
-        writeFrame(requestID: requestID, header: header, writer: TypedMessage(message), into: &buffer)
+        writeFrame(requestID: requestID, headerPrefix: [], header: header, into: &buffer) { $0.writeProtoMessage(message) }
     }
 
-    /// Writes a REQUEST frame whose message part `writer` produces.
-    static func writeFrame<W: ProtoMessageWriter>(
-        requestID: UInt32, header: Retain_V1_CallHeader, writer: W, into buffer: inout ByteBuffer
+    /// Writes a REQUEST frame whose call header is `headerPrefix` (an already packed header,
+    /// typically naming the method) followed by `header` packed; protobuf merges the two.
+    static func writeFrame(
+        requestID: UInt32, headerPrefix: [UInt8], header: Retain_V1_CallHeader?, into buffer: inout ByteBuffer,
+        _ writeMessage: (inout ByteBuffer) -> Void
     ) {
         let frameStart = buffer.writerIndex
         buffer.writeFrameHeader(type: .request, flags: [], requestID: requestID, payloadLength: 0)
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(UInt32(0))
-        let headerLength = buffer.writeProtoMessage(header)
+        var headerLength = buffer.writeBytes(headerPrefix)
+        if let header { headerLength += buffer.writeProtoMessage(header) }
         buffer.setInteger(UInt32(headerLength), at: lengthIndex)
-        writer.write(into: &buffer)
+        writeMessage(&buffer)
         let payloadLength = buffer.writerIndex - frameStart - Frame.headerSize
         buffer.setInteger(UInt32(payloadLength), at: frameStart)
     }
-}
-
-/// Something that writes a message part into a frame: a typed message, or bytes being forwarded.
-protocol ProtoMessageWriter: Sendable {
-    func write(into buffer: inout ByteBuffer)
-}
-
-/// A typed message, packed by libprotobuf-c.
-struct TypedMessage<M: ProtoMessage>: ProtoMessageWriter {
-    let message: M
-    init(_ message: M) { self.message = message }
-    func write(into buffer: inout ByteBuffer) { buffer.writeProtoMessage(message) }
-}
-
-/// An already-encoded message, forwarded as is.
-struct RawMessage: ProtoMessageWriter {
-    let bytes: ByteBuffer
-    init(_ bytes: ByteBuffer) { self.bytes = bytes }
-    func write(into buffer: inout ByteBuffer) { buffer.writeImmutableBuffer(bytes) }
 }

@@ -1,13 +1,17 @@
+import CRetainProto
 import Logging
 import NIOCore
 import RetainProto
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Serves the calls of one connection: decodes REQUEST frames, dispatches them to the router,
 /// writes answers, and enforces deadlines, cancellation, concurrency limits and draining.
 ///
 /// All state is confined to the connection's event loop.
 final class ServerConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = Frame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -19,7 +23,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let started: NIODeadline
     }
 
-    private let router: RPCRouter
+    private let methods: MethodTable
+    /// Decodes headers and requests and encodes answers of inline calls, reused call after call.
+    private let arena = ProtoArena(blockSize: 4096)
+    /// Answers of the current read burst, written together at its end.
+    private var batch: ByteBuffer?
     private let configuration: RPCServer.Configuration
     private let metrics: ServerMetrics
     private var logger: Logger
@@ -33,12 +41,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var remoteAddress: SocketAddress?
     /// Reads held back while the peer does not read our answers.
     private var readHeld = false
+    private var frames: FrameReader
+    private var closing = false
 
-    init(router: RPCRouter, configuration: RPCServer.Configuration, metrics: ServerMetrics, logger: Logger) {
-        self.router = router
+    init(methods: MethodTable, configuration: RPCServer.Configuration, metrics: ServerMetrics, logger: Logger) {
+        self.methods = methods
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        self.frames = FrameReader(maximumPayloadSize: configuration.maximumPayloadSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -54,8 +65,19 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
         reading = true
-        let frame = unwrapInboundIn(data)
+        do {
+            try frames.read(unwrapInboundIn(data)) { frame in
+                if !closing { handleFrame(frame, context: context) }
+            }
+        } catch {
+            logger.info("closing connection: \(error)")
+            protocolError(error.description, code: RPCStatusCode(rawValue: error.statusCode))
+        }
+    }
+
+    private func handleFrame(_ frame: Frame, context: ChannelHandlerContext) {
         switch frame.type {
         case .request:
             handleRequest(frame, context: context)
@@ -74,6 +96,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         reading = false
+        writeBatch()
         if flushPending {
             flushPending = false
             context.flush()
@@ -93,13 +116,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let frameError = error as? FrameError {
-            logger.info("closing connection: \(frameError)")
-            protocolError(frameError.description, code: RPCStatusCode(rawValue: frameError.statusCode))
-        } else {
-            logger.debug("connection error: \(error)")
-            context.close(promise: nil)
-        }
+        logger.debug("connection error: \(error)")
+        context.close(promise: nil)
     }
 
     // MARK: Back pressure
@@ -132,17 +150,34 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                                             details: ["not_processed": "true"]))
         }
         lastRequestID = max(lastRequestID, id)
-        let request: RequestPayload
-        do {
-            request = try RequestPayload.decode(frame.payload)
-        } catch {
-            return writeStatus(id, error)
+        // REQUEST payload: uint32 header length, CallHeader, request message.
+        let payload = frame.payload
+        guard let headerLength = payload.getInteger(at: payload.readerIndex, as: UInt32.self),
+              payload.readableBytes >= 4 + Int(headerLength) else {
+            return writeStatus(id, RPCError(.invalidArgument, "REQUEST payload shorter than its declared call header"))
         }
-        guard let entry = router.entry(for: request.header.method) else {
+        let headerBytes = payload.getSlice(at: payload.readerIndex + 4, length: Int(headerLength))!
+        var message = payload.getSlice(at: payload.readerIndex + 4 + Int(headerLength),
+                                       length: payload.readableBytes - 4 - Int(headerLength))!
+        arena.reset()
+        let methods = methods
+        let arena = arena
+        let parsed: (method: ServerMethod?, timeout: UInt64, name: String?)? = headerBytes.withUnsafeReadableBytes { raw in
+            guard let unpacked = ProtoCodec.unpack(Retain_V1_CallHeader.messageDescriptor, from: raw, arena: arena) else {
+                return nil
+            }
+            let header = unpacked.assumingMemoryBound(to: Retain__V1__CallHeader.self)
+            guard let name = header.pointee.method else { return (nil, 0, "") }
+            let method = methods.lookup(UnsafeRawBufferPointer(start: name, count: strlen(name)))
+            return (method, header.pointee.timeout_us, method == nil ? String(cString: name) : nil)
+        }
+        guard let parsed else {
+            return writeStatus(id, RPCError(.invalidArgument, "malformed call header"))
+        }
+        guard let entry = parsed.method else {
             metrics.unknownMethod()
-            return writeStatus(id, RPCError(.unimplemented, "unknown method '\(request.header.method)'"))
+            return writeStatus(id, RPCError(.unimplemented, "unknown method '\(parsed.name ?? "")'"))
         }
-        var message = request.message
         if frame.flags.contains(.compressed) {
             do {
                 message = try MessageCompression.decompress(
@@ -152,25 +187,31 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         }
         let started = NIODeadline.now()
-        let timeout = request.header.timeoutUs
+        let timeout = parsed.timeout
         let deadline: NIODeadline? = timeout == 0 ? nil : started + .microseconds(Int64(min(timeout, UInt64(Int64.max / 1000))))
-        let callContext = ServerContext(header: request.header, requestID: id, deadline: deadline,
-                                        remoteAddress: remoteAddress, logger: logger)
-        let methodMetrics = metrics.method(entry.method.path)
+        let callContext = ServerContext(method: entry.entry.method.path, headerBytes: headerBytes, requestID: id,
+                                        deadline: deadline, remoteAddress: remoteAddress, logger: logger)
+        let methodMetrics = entry.metrics
 
-        switch entry.handler {
+        switch entry.entry.handler {
         case .inline(let body):
-            var answer = context.channel.allocator.buffer(capacity: 128)
+            var answer = batch ?? context.channel.allocator.buffer(capacity: 4096)
+            batch = nil
+            let frameStart = answer.writerIndex
             answer.writeFrameHeader(type: .message, flags: .end, requestID: id, payloadLength: 0)
             do {
-                try body(message, callContext, &answer)
+                arena.reset()
+                try body(message, callContext, &answer, arena)
             } catch {
+                answer.moveWriterIndex(to: frameStart)
+                batch = answer
                 methodMetrics.finished(ServerResponder.statusCode(for: error), since: started)
                 return writeStatus(id, error)
             }
-            answer.setInteger(UInt32(answer.readableBytes - Frame.headerSize), at: answer.readerIndex)
+            answer.setInteger(UInt32(answer.writerIndex - frameStart - Frame.headerSize), at: frameStart)
             methodMetrics.finished(.ok, since: started)
-            write(answer)
+            batch = answer
+            if !reading { writeBatch() }
 
         case .deferred(let body):
             guard calls.count < configuration.maximumConcurrentCallsPerConnection else {
@@ -188,7 +229,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let responder = ServerResponder(
                 eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
                 requestID: id, allocator: context.channel.allocator)
-            body(message, callContext, responder)
+            arena.reset()
+            body(message, callContext, responder, arena)
         }
     }
 
@@ -254,7 +296,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func protocolError(_ message: String, code: RPCStatusCode) {
-        guard let context else { return }
+        guard let context, !closing else { return }
+        closing = true
         writeGoAway(Retain_V1_GoAway(lastRequestId: lastRequestID, code: code.rawValue, message: message))
         context.flush()
         context.close(promise: nil)
@@ -279,10 +322,21 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         write(buffer)
     }
 
+    /// Writes the answers batched during a read burst as one buffer.
+    private func writeBatch() {
+        guard let buffer = batch else { return }
+        batch = nil
+        write(buffer)
+    }
+
     /// Writes and flushes: at the end of the current read burst, or at the end of this event
     /// loop tick, so that answers completed together share one system call.
     private func write(_ buffer: ByteBuffer) {
         guard let context else { return }
+        if let pending = batch {
+            batch = nil
+            context.write(wrapOutboundOut(pending), promise: nil)
+        }
         context.write(wrapOutboundOut(buffer), promise: nil)
         if reading {
             flushPending = true

@@ -3,28 +3,37 @@ public import NIOCore
 public import RetainProto
 
 /// What a handler knows about the call it serves.
+///
+/// The call header stays encoded until a handler asks for it: most calls never need more than
+/// the method and deadline, which the server reads without decoding the rest.
 public struct ServerContext: Sendable {
-    /// The call's header: method, deadline, credential, trace id, idempotency key and metadata.
-    public let header: Retain_V1_CallHeader
+    /// The fully qualified method name.
+    public let method: String
     /// The request id on its connection.
     public let requestID: UInt32
     /// When the call must have answered, or nil without a deadline.
     public let deadline: NIODeadline?
     /// The caller's address.
     public let remoteAddress: SocketAddress?
+    private let headerBytes: ByteBuffer
     private let connectionLogger: Logger
 
-    package init(header: Retain_V1_CallHeader, requestID: UInt32, deadline: NIODeadline?,
+    package init(method: String, headerBytes: ByteBuffer, requestID: UInt32, deadline: NIODeadline?,
                  remoteAddress: SocketAddress?, logger: Logger) {
-        self.header = header
+        self.method = method
+        self.headerBytes = headerBytes
         self.requestID = requestID
         self.deadline = deadline
         self.remoteAddress = remoteAddress
         self.connectionLogger = logger
     }
 
-    /// The fully qualified method name.
-    public var method: String { header.method }
+    /// The call's header: method, deadline, credential, trace id, idempotency key and metadata.
+    /// Decoded on each access; read it once when several fields are needed.
+    public var header: Retain_V1_CallHeader {
+        (try? headerBytes.decodeProtoMessage(Retain_V1_CallHeader.self)) ?? Retain_V1_CallHeader(method: method)
+    }
+
     /// The idempotency key the caller attached, or "".
     public var idempotencyKey: String { header.idempotencyKey }
     /// The trace id the caller attached, or "".
@@ -38,8 +47,9 @@ public struct ServerContext: Sendable {
     public var logger: Logger {
         var logger = connectionLogger
         logger[metadataKey: "rpc.request_id"] = "\(requestID)"
-        logger[metadataKey: "rpc.method"] = "\(header.method)"
-        if !header.traceId.isEmpty { logger[metadataKey: "trace_id"] = "\(header.traceId)" }
+        logger[metadataKey: "rpc.method"] = "\(method)"
+        let traceID = traceID
+        if !traceID.isEmpty { logger[metadataKey: "trace_id"] = "\(traceID)" }
         return logger
     }
 
@@ -48,9 +58,11 @@ public struct ServerContext: Sendable {
         deadline.map { .nanoseconds(($0 - .now()).nanoseconds) }
     }
 
-    /// Options for a downstream call that carry this call's trace id and what is left of its deadline.
+    /// Options for a downstream call that carry this call's credential, trace id and what is
+    /// left of its deadline.
     public func downstreamOptions(idempotencyKey: String? = nil) -> CallOptions {
-        CallOptions(timeout: timeRemaining, authorization: header.authorization, traceID: header.traceId,
-                    idempotencyKey: idempotencyKey ?? header.idempotencyKey)
+        let header = header
+        return CallOptions(timeout: timeRemaining, authorization: header.authorization, traceID: header.traceId,
+                           idempotencyKey: idempotencyKey ?? header.idempotencyKey)
     }
 }

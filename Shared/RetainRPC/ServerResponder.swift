@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 public import RetainProto
 
 /// Answers one call from any thread: one answer (unary), or answers then a status (streaming).

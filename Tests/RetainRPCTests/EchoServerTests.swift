@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import RetainProto
 import RetainRPC
-import RetainTestSupport
+import RetainProcess
 import Testing
 
 /// Integration tests against a real `retain-echo` process over TCP.

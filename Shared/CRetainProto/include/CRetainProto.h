@@ -3,7 +3,15 @@
 #define C_RETAIN_PROTO_H
 
 #include <stddef.h>
+#include "retain/v1/common.pb-c.h"
 #include "retain/v1/echo.pb-c.h"
+#include "retain/v1/feedback.pb-c.h"
+#include "retain/v1/health.pb-c.h"
+#include "retain/v1/profile.pb-c.h"
+#include "retain/v1/growth.pb-c.h"
+#include "retain/v1/ledger.pb-c.h"
+#include "retain/v1/gateway.pb-c.h"
+#include "retain/v1/reflection.pb-c.h"
 #include "retain/v1/rpc.pb-c.h"
 
 /// Number of message descriptors in retain_message_descriptor().

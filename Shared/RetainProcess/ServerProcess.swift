@@ -1,6 +1,7 @@
 public import Foundation
 
-/// A real Retain executable started on loopback for an integration test.
+/// A Retain executable started as a child process on loopback: for integration tests,
+/// benchmarks and the local launcher.
 ///
 /// It is started with `--port 0`, and the port is read from its `listening on HOST:PORT` line.
 public final class ServerProcess: @unchecked Sendable {

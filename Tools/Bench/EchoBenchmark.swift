@@ -1,0 +1,99 @@
+import ArgumentParser
+import NIOCore
+import RetainProcess
+import RetainProto
+import RetainRPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `retain-bench echo`: unary calls per second and latency of the RPC runtime's Echo, beside a
+/// bare SwiftNIO length-prefixed echo, both as separate server processes on loopback.
+struct EchoBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo", abstract: "RPC runtime echo vs bare SwiftNIO length-prefixed echo.")
+
+    @Option(help: "Seconds per measurement.") var duration: Int = 5
+    @Option(help: "Concurrent calls, comma separated.") var concurrency: String = "1,16,64"
+    @Option(help: "Payload bytes per message.") var payload: Int = 16
+
+    func run() async throws {
+        let levels = concurrency.split(separator: ",").compactMap { Int($0) }
+        let bare = try ServerProcess("retain-bench", arguments: ["bare-echo-server"])
+        let runtime = try ServerProcess("retain-echo", arguments: ["--log-level", "warning"])
+        defer {
+            bare.stop()
+            runtime.stop()
+        }
+        let seconds = TimeAmount.seconds(Int64(duration))
+        var rows: [[String]] = []
+        func row(_ name: String, _ level: Int, _ summary: LatencySummary, vs anchor: LatencySummary?) -> [String] {
+            [name, "\(level)", summary.callsPerSecond.formatted(0), summary.p50.formatted(1), summary.p99.formatted(1),
+             anchor.map { "\((100 * summary.callsPerSecond / $0.callsPerSecond).formatted(0))%" } ?? ""]
+        }
+        for level in levels {
+            // Async callers awaiting each answer: the way services call each other.
+            let bareAsync = try await BareAsyncClient.load(port: bare.port, payload: payload, concurrency: level, duration: duration)
+            let ours = try await Self.runtimeLoad(port: runtime.port, payload: payload, concurrency: level, duration: duration)
+            // A pipelining NIO handler as the load generator: what each server alone costs.
+            let barePipelined = LatencySummary(
+                latencies: try await PipelinedClient.run(port: bare.port, payload: payload, concurrency: level, duration: seconds),
+                seconds: Double(duration))
+            var request = ByteBuffer()
+            RequestPayload.writeFrame(requestID: 1, header: Retain_V1_CallHeader(method: Retain_V1_Echo.echo.path),
+                                      message: Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload)), into: &request)
+            let oursPipelined = LatencySummary(
+                latencies: try await PipelinedClient.run(port: runtime.port, message: request,
+                                                         decoder: FrameDecoder(maximumPayloadSize: 1 << 20),
+                                                         concurrency: level, duration: seconds),
+                seconds: Double(duration))
+            rows.append(row("bare NIO echo, async client", level, bareAsync, vs: nil))
+            rows.append(row("Retain RPC echo, RPCClient", level, ours, vs: bareAsync))
+            rows.append(row("bare NIO echo, pipelining NIO client", level, barePipelined, vs: nil))
+            rows.append(row("Retain RPC echo, pipelining NIO client", level, oursPipelined, vs: barePipelined))
+        }
+        print("unary echo, \(payload)-byte payload, one connection, \(duration) s each, client and server on this machine")
+        printTable(["server", "concurrency", "calls/s", "p50 us", "p99 us", "vs bare"], rows)
+    }
+
+    /// `concurrency` tasks calling Echo back to back on one RPCClient connection.
+    static func runtimeLoad(port: Int, payload: Int, concurrency: Int, duration: Int) async throws -> LatencySummary {
+        let client = RPCClient(host: "127.0.0.1", port: port)
+        let request = Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload))
+        _ = try await client.unary(Retain_V1_Echo.echo, request)
+        let until = ContinuousClock.now + .seconds(duration)
+        let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var local: [UInt64] = []
+                    local.reserveCapacity(1 << 18)
+                    while ContinuousClock.now < until {
+                        let start = NIODeadline.now()
+                        _ = try await client.unary(Retain_V1_Echo.echo, request)
+                        local.append(NIODeadline.now().uptimeNanoseconds - start.uptimeNanoseconds)
+                    }
+                    return local
+                }
+            }
+            var all: [UInt64] = []
+            for try await part in group { all += part }
+            return all
+        }
+        await client.close()
+        return LatencySummary(latencies: latencies, seconds: Double(duration))
+    }
+}
+
+/// `retain-bench bare-echo-server`: the anchor server, run as its own process by `echo`.
+struct BareEchoServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bare-echo-server", abstract: "Serve the bare NIO echo.", shouldDisplay: false)
+
+    @Option var port: Int = 0
+
+    func run() async throws {
+        let bound = try await BareEcho.serve(host: "127.0.0.1", port: port)
+        print("bare-echo listening on 127.0.0.1:\(bound)")
+        fflush(nil)
+        while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+}

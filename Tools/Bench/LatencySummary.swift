@@ -1,0 +1,48 @@
+/// Throughput and latency percentiles of one benchmark run.
+struct LatencySummary {
+    let calls: Int
+    let seconds: Double
+    let p50: Double
+    let p99: Double
+
+    /// Summarises latencies in nanoseconds measured over `seconds`.
+    init(latencies: [UInt64], seconds: Double) {
+        let sorted = latencies.sorted()
+        calls = sorted.count
+        self.seconds = seconds
+        func percentile(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
+        }
+        p50 = percentile(0.50)
+        p99 = percentile(0.99)
+    }
+
+    var callsPerSecond: Double { Double(calls) / seconds }
+}
+
+/// Prints rows as an aligned text table.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let widths = header.indices.map { column in
+        ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == 0 ? cell + String(repeating: " ", count: widths[index] - cell.count)
+                : String(repeating: " ", count: widths[index] - cell.count) + cell
+        }.joined(separator: "  ")
+    }
+    print(line(header))
+    print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+    for row in rows { print(line(row)) }
+}
+
+extension Double {
+    /// The value with `digits` decimals.
+    func formatted(_ digits: Int) -> String {
+        var multiplier = 1.0
+        for _ in 0..<digits { multiplier *= 10 }
+        let rounded = (self * multiplier).rounded() / multiplier
+        return digits == 0 ? String(Int(rounded)) : String(rounded)
+    }
+}
