@@ -24,4 +24,5 @@ up: deps
 
 bench: deps
 	$(SWIFT) build -c release
-	.build/release/retain-bench all
+	.build/release/retain-bench echo
+	.build/release/retain-storage bench

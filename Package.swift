@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .executable(name: "retain-echo", targets: ["retain-echo"]),
         .executable(name: "retain-bench", targets: ["retain-bench"]),
+        .executable(name: "retain", targets: ["retain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -31,6 +32,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // MARK: C libraries from Debian and the protoc-c generated code
@@ -52,8 +57,18 @@ let package = Package(
         .testTarget(name: "RetainRPCTests", dependencies: ["RetainRPC", "RetainProcess", .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
-        .target(name: "RetainServiceKit", dependencies: ["RetainRPC", logging, lifecycle, unixSignals, argumentParser],
+        .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainState", "RetainStorage", logging, lifecycle, unixSignals, argumentParser,
+                                                  nio, nioPosix, metrics,
+                                                  ],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
+        .target(name: "RetainCommands",
+                dependencies: ["RetainRPC", "RetainProto", "CProtobufC", argumentParser, nio,
+                               .product(name: "Histogram", package: "hdrhistogram-swift")],
+                path: "Tools/Commands", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain", dependencies: ["RetainCommands", argumentParser], path: "Tools/Retain",
+                          swiftSettings: swiftSettings),
+        .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainRPC", "RetainProcess"],
+                    path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
         .target(name: "RetainProcess", path: "Shared/RetainProcess", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-bench",
                           dependencies: ["RetainRPC", "RetainProcess", argumentParser, nio, nioPosix],
@@ -63,5 +78,15 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         // MARK: Storage: write-ahead log and zstd snapshots
+        .target(name: "RetainStorage", dependencies: ["CZstd", logging], path: "Shared/RetainStorage",
+                swiftSettings: swiftSettings),
+        .target(name: "RetainState", dependencies: ["RetainStorage", "RetainProto", logging, lifecycle],
+                path: "Shared/RetainState", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainStateTests", dependencies: ["RetainState"], path: "Tests/RetainStateTests",
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "RetainStorageTests", dependencies: ["RetainStorage", logging], path: "Tests/RetainStorageTests",
+                    swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-storage", dependencies: ["RetainStorage", logging, argumentParser],
+                          path: "Tools/StorageTool", swiftSettings: swiftSettings),
     ]
 )

@@ -3,12 +3,16 @@ public import Foundation
 /// A Retain executable started as a child process on loopback: for integration tests,
 /// benchmarks and the local launcher.
 ///
-/// It is started with `--port 0`, and the port is read from its `listening on HOST:PORT` line.
+/// It is started with `--port 0`, and the port is read from its `listening on HOST:PORT` line
+/// (the port of its HTTP operations endpoints, if any, from its `ops listening on` line).
 public final class ServerProcess: @unchecked Sendable {
     /// The running process.
     public let process: Process
     /// The port it listens on.
     public let port: Int
+    /// The port of its HTTP operations endpoints (`/metrics`, `/healthz`, `/readyz`), or nil
+    /// when it printed none before its RPC port.
+    public let opsPort: Int?
     /// Its standard error, captured to a file for failure messages.
     public let logFile: URL
     private let output: Pipe
@@ -50,9 +54,11 @@ public final class ServerProcess: @unchecked Sendable {
             if chunk.isEmpty { break }
             seen.append(chunk)
             if let text = String(data: seen, encoding: .utf8),
-               let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }),
+               let line = text.split(separator: "\n").first(where: { $0.contains(" listening on ") && !$0.contains(" ops listening on ") }),
                let portText = line.split(separator: ":").last, let parsed = Int(portText) {
                 self.port = parsed
+                self.opsPort = text.split(separator: "\n").first(where: { $0.contains(" ops listening on ") })
+                    .flatMap { $0.split(separator: ":").last }.flatMap { Int($0) }
                 return
             }
         }

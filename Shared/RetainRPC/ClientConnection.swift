@@ -63,7 +63,7 @@ final class ClientConnection: Sendable {
         } catch let error as RPCError {
             throw error
         } catch {
-            throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(error)")
+            throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(error)", details: ["not_processed": "true"])
         }
     }
 

@@ -28,6 +28,11 @@ public final class HealthStatus: Sendable {
         state.withLock { $0.statuses[service] }
     }
 
+    /// Every service that has a status.
+    public var services: [String] {
+        state.withLock { Array($0.statuses.keys) }
+    }
+
     /// A stream of the status of `service`: its current value first, then every change.
     func watch(_ service: String) -> AsyncStream<Retain_V1_ServingStatus> {
         let (stream, continuation) = AsyncStream<Retain_V1_ServingStatus>.makeStream(bufferingPolicy: .bufferingNewest(8))

@@ -114,15 +114,33 @@ public final class RPCClient: Sendable {
     public func serverStreaming<I, O>(
         _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default
     ) -> RPCResponseStream<O> {
+        let bytes = request.serializedBytes()
+        return RPCResponseStream(base: stream(headerPrefix: method.headerBytes, path: "", options: options) { buffer in
+            buffer.writeBytes(bytes)
+        })
+    }
+
+    /// Calls a server-streaming method with an already-encoded request; the answers arrive encoded.
+    public func serverStreamingRaw(
+        path: String, request: ByteBuffer, options: CallOptions = .default
+    ) -> AsyncThrowingStream<ByteBuffer, any Error> {
+        stream(headerPrefix: [], path: path, options: options) { $0.writeImmutableBuffer(request) }
+    }
+
+    private func stream(
+        headerPrefix: [UInt8], path: String, options: CallOptions,
+        writeMessage: @escaping @Sendable (inout ByteBuffer) -> Void
+    ) -> AsyncThrowingStream<ByteBuffer, any Error> {
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
-        let task = Task {
+        Task {
             do {
                 let ready = try await self.connection()
                 let id = ready.nextRequestID.next()
                 var frame = ready.channel.allocator.buffer(capacity: 128)
-                RequestPayload.writeFrame(requestID: id, headerPrefix: method.headerBytes,
-                                          header: options.isDefault ? nil : options.header(method: ""),
-                                          into: &frame) { $0.writeProtoMessage(request) }
+                let header: Retain_V1_CallHeader? =
+                    headerPrefix.isEmpty || !options.isDefault ? options.header(method: path) : nil
+                RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header, into: &frame,
+                                          writeMessage)
                 let request = frame
                 let handler = ready.handler
                 let loop = ready.channel.eventLoop
@@ -138,8 +156,7 @@ public final class RPCClient: Sendable {
                 continuation.finish(throwing: error)
             }
         }
-        _ = task
-        return RPCResponseStream(base: stream)
+        return stream
     }
 
     /// Closes every connection; calls in flight fail with UNAVAILABLE.

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 public import RetainProto
 
 /// The methods a server answers, registered before it starts. Unknown methods get UNIMPLEMENTED.
@@ -17,6 +17,14 @@ public struct RPCRouter: Sendable {
     }
 
     private(set) var entries: [String: Entry] = [:]
+
+    /// Answers calls whose path no registered method matches (a proxy's catch-all).
+    public typealias FallbackHandler = @Sendable (
+        _ path: String, _ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder
+    ) -> Void
+
+    /// The catch-all for unknown paths, if any; without one they get UNIMPLEMENTED.
+    private(set) var fallbackHandler: FallbackHandler?
 
     public init() {}
 
@@ -110,9 +118,19 @@ public struct RPCRouter: Sendable {
         })
     }
 
-    /// Adds every method of `other`.
+    /// Routes every call whose path matches no registered method to `body`, with the request
+    /// message still encoded (decompressed). The body runs on the event loop, must not block, and
+    /// answers through the responder (`succeed(encoded:)`, `send(encoded:)`, `finish`). For
+    /// proxies such as the gateway; ordinary services never need it.
+    public mutating func fallback(_ body: @escaping FallbackHandler) {
+        precondition(fallbackHandler == nil, "fallback registered twice")
+        fallbackHandler = body
+    }
+
+    /// Adds every method of `other`, and its fallback if this router has none.
     public mutating func merge(_ other: RPCRouter) {
         for entry in other.entries.values { add(entry.method, entry.handler) }
+        if fallbackHandler == nil { fallbackHandler = other.fallbackHandler }
     }
 }
 

@@ -42,12 +42,15 @@ public final class RPCServer: Service, Sendable {
     }
 
     /// Serving status per service, answered by `retain.v1.Health`. Every service of the router
-    /// starts SERVING; draining turns them NOT_SERVING.
-    public let health = HealthStatus()
+    /// starts SERVING; draining turns every known service NOT_SERVING.
+    public let health: HealthStatus
 
-    /// Creates a server for `router`; Health and Reflection are added to it.
+    /// Creates a server for `router`; Health and Reflection are added to it. `health` may be
+    /// shared with code that reports other services (the gateway reports its backends).
     public init(router: RPCRouter, configuration: Configuration = Configuration(), logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                health: HealthStatus = HealthStatus()) {
+        self.health = health
         var router = router
         router.merge(health.router)
         router.merge(ReflectionService.router(listing: router))
@@ -66,6 +69,7 @@ public final class RPCServer: Service, Sendable {
         let configuration = configuration
         let metrics = metrics
         let methods = MethodTable(router.serverMethods(metrics: metrics))
+        let fallback = router.fallbackHandler
         let logger = logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -80,7 +84,7 @@ public final class RPCServer: Service, Sendable {
                         return
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        ServerConnectionHandler(methods: methods, configuration: configuration,
+                        ServerConnectionHandler(methods: methods, fallback: fallback, configuration: configuration,
                                                 metrics: metrics, logger: logger))
                 }
             }
@@ -130,7 +134,7 @@ public final class RPCServer: Service, Sendable {
             return (state.channel, Array(state.connections.values))
         }
         logger.info("draining", metadata: ["connections": "\(connections.count)"])
-        for service in Set(router.methods.map { String($0.path.prefix { $0 != "/" }) }) + [""] {
+        for service in Set(router.methods.map { String($0.path.prefix { $0 != "/" }) }) + [""] + health.services {
             health.set(service, .notServing)
         }
         listener?.close(promise: nil)

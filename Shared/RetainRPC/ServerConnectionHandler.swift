@@ -24,6 +24,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private let methods: MethodTable
+    /// Serves paths that no method matches, when the router has a fallback.
+    private let fallback: RPCRouter.FallbackHandler?
     /// Decodes headers and requests and encodes answers of inline calls, reused call after call.
     private let arena = ProtoArena(blockSize: 4096)
     /// Answers of the current read burst, written together at its end.
@@ -44,8 +46,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var frames: FrameReader
     private var closing = false
 
-    init(methods: MethodTable, configuration: RPCServer.Configuration, metrics: ServerMetrics, logger: Logger) {
+    init(methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
+         metrics: ServerMetrics, logger: Logger) {
         self.methods = methods
+        self.fallback = fallback
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
@@ -174,7 +178,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard let parsed else {
             return writeStatus(id, RPCError(.invalidArgument, "malformed call header"))
         }
-        guard let entry = parsed.method else {
+        let path: String
+        let handler: RPCRouter.Handler
+        let methodMetrics: MethodMetrics
+        if let entry = parsed.method {
+            path = entry.entry.method.path
+            handler = entry.entry.handler
+            methodMetrics = entry.metrics
+        } else if let fallback, let name = parsed.name, !name.isEmpty {
+            path = name
+            handler = .deferred { request, context, responder, _ in fallback(name, request, context, responder) }
+            methodMetrics = metrics.fallbackMethod(name)
+        } else {
             metrics.unknownMethod()
             return writeStatus(id, RPCError(.unimplemented, "unknown method '\(parsed.name ?? "")'"))
         }
@@ -189,11 +204,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let started = NIODeadline.now()
         let timeout = parsed.timeout
         let deadline: NIODeadline? = timeout == 0 ? nil : started + .microseconds(Int64(min(timeout, UInt64(Int64.max / 1000))))
-        let callContext = ServerContext(method: entry.entry.method.path, headerBytes: headerBytes, requestID: id,
+        let callContext = ServerContext(method: path, headerBytes: headerBytes, requestID: id,
                                         deadline: deadline, remoteAddress: remoteAddress, logger: logger)
-        let methodMetrics = entry.metrics
 
-        switch entry.entry.handler {
+        switch handler {
         case .inline(let body):
             var answer = batch ?? context.channel.allocator.buffer(capacity: 4096)
             batch = nil

@@ -25,6 +25,22 @@ final class ServerMetrics: Sendable {
     }
 
     func unknownMethod() { unknown.increment() }
+
+    /// Paths served by a router's fallback get metrics of their own, up to this many distinct
+    /// paths; the rest share the path "other", so that junk paths cannot grow the metrics forever.
+    static let maximumFallbackPaths = 512
+
+    /// The metrics of a path served by the router's fallback.
+    func fallbackMethod(_ path: String) -> MethodMetrics {
+        methods.withLock { table in
+            if let existing = table[path] { return existing }
+            let key = table.count < Self.maximumFallbackPaths ? path : "other"
+            if let existing = table[key] { return existing }
+            let created = MethodMetrics(path: key)
+            table[key] = created
+            return created
+        }
+    }
 }
 
 /// Metrics of one method.

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 public import RetainProto
 
 /// Answers one call from any thread: one answer (unary), or answers then a status (streaming).
@@ -17,6 +17,16 @@ public struct ServerResponder: Sendable {
     /// Sends one answer of a streaming call.
     public func send<M: ProtoMessage>(_ message: M) {
         send(frame(type: .message, flags: []) { $0.writeProtoMessage(message) }, ends: false)
+    }
+
+    /// Ends a unary call with an already-encoded answer (a proxy passing bytes through).
+    public func succeed(encoded message: ByteBuffer) {
+        send(frame(type: .message, flags: .end) { $0.writeImmutableBuffer(message) }, ends: true)
+    }
+
+    /// Sends one already-encoded answer of a streaming call.
+    public func send(encoded message: ByteBuffer) {
+        send(frame(type: .message, flags: []) { $0.writeImmutableBuffer(message) }, ends: false)
     }
 
     /// Ends the call with `error` (mapped to a status) or, for a stream, with OK when nil.

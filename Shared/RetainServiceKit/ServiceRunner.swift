@@ -1,6 +1,7 @@
 public import Logging
 import NIOCore
 public import RetainRPC
+public import RetainState
 public import ServiceLifecycle
 import UnixSignals
 #if canImport(Glibc)
@@ -39,5 +40,22 @@ public enum ServiceRunner {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+
+    /// Opens the state store for `options` (memory-only without `--data-dir`), serves the router
+    /// that `makeRouter` builds on it, takes snapshots in the background, and closes the store
+    /// on shutdown.
+    public static func run<S: PersistentState>(
+        name: String, state: S.Type, options: ServerOptions, storage: StorageOptions, logger: Logger,
+        services: [any Service] = [], makeRouter: (StateStore<S>) throws -> RPCRouter
+    ) async throws {
+        if options.dataDirectory == nil {
+            logger.warning("no --data-dir: state is kept in memory only and lost on exit")
+        }
+        let store = try StateStore<S>(directory: options.dataDirectory, configuration: storage.configuration(),
+                                      logger: logger)
+        defer { store.close() }
+        try await run(name: name, router: try makeRouter(store), options: options, logger: logger,
+                      services: [SnapshotScheduler(store, logger: logger)] + services)
     }
 }

@@ -45,7 +45,7 @@ struct HealthReflectionTests {
         let client = RPCClient(host: "127.0.0.1", port: server.port)
         let listing = try await client.unary(Retain_V1_Reflection.listServices, .init())
         let echo = try #require(listing.services.first { $0.name == "retain.v1.Echo" })
-        #expect(echo.methods.map(\.name) == ["Echo", "Expand", "Fail", "Sleep"])
+        #expect(echo.methods.map(\.name) == ["Echo", "Expand", "Fail", "Inspect", "Sleep"])
         let expand = try #require(echo.methods.first { $0.name == "Expand" })
         #expect(expand.serverStreaming)
         #expect(expand.inputType == "retain.v1.ExpandRequest")

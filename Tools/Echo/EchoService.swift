@@ -1,5 +1,8 @@
 import RetainProto
 import RetainRPC
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The Echo service: a small service that exercises every kind of handler in the runtime.
 enum EchoService {
@@ -22,6 +25,14 @@ enum EchoService {
         }
         router.unary(Retain_V1_Echo.fail) { request, _ in
             throw RPCError(RPCStatusCode(rawValue: request.code), request.message)
+        }
+        let pid = getpid()
+        router.unary(Retain_V1_Echo.inspect) { request, context in
+            let header = context.header
+            return Retain_V1_InspectResponse(
+                userId: request.userId, text: request.text, pid: pid,
+                deadlineRemainingUs: context.timeRemaining.map { max(1, $0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000) } ?? 0,
+                traceId: header.traceId, idempotencyKey: header.idempotencyKey, metadata: header.metadata)
         }
         return router
     }

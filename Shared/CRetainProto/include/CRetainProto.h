@@ -11,6 +11,8 @@
 #include "retain/v1/growth.pb-c.h"
 #include "retain/v1/ledger.pb-c.h"
 #include "retain/v1/gateway.pb-c.h"
+#include "retain/v1/growth_storage.pb-c.h"
+#include "retain/v1/ledger_storage.pb-c.h"
 #include "retain/v1/reflection.pb-c.h"
 #include "retain/v1/rpc.pb-c.h"
 

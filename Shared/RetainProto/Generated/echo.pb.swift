@@ -214,6 +214,115 @@ public struct Retain_V1_FailRequest: ProtoMessage {
     }
 }
 
+/// Inspect's request.
+public struct Retain_V1_InspectRequest: ProtoMessage {
+    /// Any user id; the gateway routes the call to the instance that owns it.
+    public var userId: String
+    /// Text to echo.
+    public var text: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", text: String = "") {
+        self.userId = userId
+        self.text = text
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.text = ""
+    }
+
+    public static let protoName = "retain.v1.InspectRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.InspectRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__InspectRequest.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.text = ProtoC.string(m.pointee.text)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__InspectRequest.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.text.isEmpty { m.pointee.text = arena.cString(self.text) }
+    }
+}
+
+/// Inspect's answer: the call as the server saw it.
+public struct Retain_V1_InspectResponse: ProtoMessage {
+    /// The request's user id.
+    public var userId: String
+    /// The request's text.
+    public var text: String
+    /// Process id of the answering server.
+    public var pid: Int32
+    /// Time left before the call's deadline when the handler ran, microseconds; 0 without one.
+    public var deadlineRemainingUs: Int64
+    /// The call header's trace id.
+    public var traceId: String
+    /// The call header's idempotency key.
+    public var idempotencyKey: String
+    /// The call header's other metadata.
+    public var metadata: [String: String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", text: String = "", pid: Int32 = 0, deadlineRemainingUs: Int64 = 0, traceId: String = "", idempotencyKey: String = "", metadata: [String: String] = [:]) {
+        self.userId = userId
+        self.text = text
+        self.pid = pid
+        self.deadlineRemainingUs = deadlineRemainingUs
+        self.traceId = traceId
+        self.idempotencyKey = idempotencyKey
+        self.metadata = metadata
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.text = ""
+        self.pid = 0
+        self.deadlineRemainingUs = 0
+        self.traceId = ""
+        self.idempotencyKey = ""
+        self.metadata = [:]
+    }
+
+    public static let protoName = "retain.v1.InspectResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.InspectResponse")
+    static let metadataEntryDescriptor = MessageDescriptor.named("retain.v1.InspectResponse.MetadataEntry")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__InspectResponse.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.text = ProtoC.string(m.pointee.text)
+        self.pid = m.pointee.pid
+        self.deadlineRemainingUs = m.pointee.deadline_remaining_us
+        self.traceId = ProtoC.string(m.pointee.trace_id)
+        self.idempotencyKey = ProtoC.string(m.pointee.idempotency_key)
+        self.metadata = ProtoC.dictionary(m.pointee.metadata, count: m.pointee.n_metadata) { e in
+            (ProtoC.string(e.pointee.key), ProtoC.string(e.pointee.value))
+        }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__InspectResponse.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.text.isEmpty { m.pointee.text = arena.cString(self.text) }
+        m.pointee.pid = self.pid
+        m.pointee.deadline_remaining_us = self.deadlineRemainingUs
+        if !self.traceId.isEmpty { m.pointee.trace_id = arena.cString(self.traceId) }
+        if !self.idempotencyKey.isEmpty { m.pointee.idempotency_key = arena.cString(self.idempotencyKey) }
+        if !self.metadata.isEmpty {
+            m.pointee.n_metadata = self.metadata.count
+            m.pointee.metadata = arena.mapEntries(self.metadata, entry: Retain_V1_InspectResponse.metadataEntryDescriptor, as: Retain__V1__InspectResponse__MetadataEntry.self) { e, key, value in
+                e.pointee.key = arena.cString(key)
+                e.pointee.value = arena.cString(value)
+            }
+        }
+    }
+}
+
 /// Every kind of field the code generator supports, for codec and JSON tests.
 public struct Retain_V1_EchoAllTypes: ProtoMessage {
     /// A double.
@@ -414,7 +523,11 @@ public enum Retain_V1_Echo {
     public static let sleep = RPCMethod<Retain_V1_SleepRequest, Retain_V1_EchoResponse>(path: "retain.v1.Echo/Sleep", kind: .unary)
     /// Fails with the given status code and message.
     public static let fail = RPCMethod<Retain_V1_FailRequest, Retain_V1_EchoResponse>(path: "retain.v1.Echo/Fail", kind: .unary)
+    /// Answers with what the server saw of the call (its header, the time left before its
+    /// deadline, the answering process), so that proxies such as the gateway can be tested end to
+    /// end. User-keyed: field 1 is `user_id`.
+    public static let inspect = RPCMethod<Retain_V1_InspectRequest, Retain_V1_InspectResponse>(path: "retain.v1.Echo/Inspect", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(echo), AnyRPCMethod(expand), AnyRPCMethod(sleep), AnyRPCMethod(fail)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(echo), AnyRPCMethod(expand), AnyRPCMethod(sleep), AnyRPCMethod(fail), AnyRPCMethod(inspect)]
 }

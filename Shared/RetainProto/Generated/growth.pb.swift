@@ -427,14 +427,18 @@ public struct Retain_V1_ClaimTaskRewardRequest: ProtoMessage {
     public var idempotencyKey: String
     /// The user's time zone (see the service comment).
     public var timeZone: String
+    /// When the claim happens, Unix ms; 0 means now (decides the current period and whether a past
+    /// period's claim window is still open).
+    public var atMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", taskId: String = "", periodKey: String = "", idempotencyKey: String = "", timeZone: String = "") {
+    public init(userId: String = "", taskId: String = "", periodKey: String = "", idempotencyKey: String = "", timeZone: String = "", atMs: Int64 = 0) {
         self.userId = userId
         self.taskId = taskId
         self.periodKey = periodKey
         self.idempotencyKey = idempotencyKey
         self.timeZone = timeZone
+        self.atMs = atMs
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -444,6 +448,7 @@ public struct Retain_V1_ClaimTaskRewardRequest: ProtoMessage {
         self.periodKey = ""
         self.idempotencyKey = ""
         self.timeZone = ""
+        self.atMs = 0
     }
 
     public static let protoName = "retain.v1.ClaimTaskRewardRequest"
@@ -456,6 +461,7 @@ public struct Retain_V1_ClaimTaskRewardRequest: ProtoMessage {
         self.periodKey = ProtoC.string(m.pointee.period_key)
         self.idempotencyKey = ProtoC.string(m.pointee.idempotency_key)
         self.timeZone = ProtoC.string(m.pointee.time_zone)
+        self.atMs = m.pointee.at_ms
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -465,6 +471,7 @@ public struct Retain_V1_ClaimTaskRewardRequest: ProtoMessage {
         if !self.periodKey.isEmpty { m.pointee.period_key = arena.cString(self.periodKey) }
         if !self.idempotencyKey.isEmpty { m.pointee.idempotency_key = arena.cString(self.idempotencyKey) }
         if !self.timeZone.isEmpty { m.pointee.time_zone = arena.cString(self.timeZone) }
+        m.pointee.at_ms = self.atMs
     }
 }
 

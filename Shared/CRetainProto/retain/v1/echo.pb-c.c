@@ -232,6 +232,102 @@ void   retain__v1__fail_request__free_unpacked
   assert(message->base.descriptor == &retain__v1__fail_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__inspect_request__init
+                     (Retain__V1__InspectRequest         *message)
+{
+  static const Retain__V1__InspectRequest init_value = RETAIN__V1__INSPECT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__inspect_request__get_packed_size
+                     (const Retain__V1__InspectRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__inspect_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__inspect_request__pack
+                     (const Retain__V1__InspectRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__inspect_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__inspect_request__pack_to_buffer
+                     (const Retain__V1__InspectRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__inspect_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__InspectRequest *
+       retain__v1__inspect_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__InspectRequest *)
+     protobuf_c_message_unpack (&retain__v1__inspect_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__inspect_request__free_unpacked
+                     (Retain__V1__InspectRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__inspect_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__inspect_response__metadata_entry__init
+                     (Retain__V1__InspectResponse__MetadataEntry         *message)
+{
+  static const Retain__V1__InspectResponse__MetadataEntry init_value = RETAIN__V1__INSPECT_RESPONSE__METADATA_ENTRY__INIT;
+  *message = init_value;
+}
+void   retain__v1__inspect_response__init
+                     (Retain__V1__InspectResponse         *message)
+{
+  static const Retain__V1__InspectResponse init_value = RETAIN__V1__INSPECT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__inspect_response__get_packed_size
+                     (const Retain__V1__InspectResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__inspect_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__inspect_response__pack
+                     (const Retain__V1__InspectResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__inspect_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__inspect_response__pack_to_buffer
+                     (const Retain__V1__InspectResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__inspect_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__InspectResponse *
+       retain__v1__inspect_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__InspectResponse *)
+     protobuf_c_message_unpack (&retain__v1__inspect_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__inspect_response__free_unpacked
+                     (Retain__V1__InspectResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__inspect_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__echo_all_types__mstring_entry__init
                      (Retain__V1__EchoAllTypes__MStringEntry         *message)
 {
@@ -568,6 +664,224 @@ const ProtobufCMessageDescriptor retain__v1__fail_request__descriptor =
   retain__v1__fail_request__field_indices_by_name,
   1,  retain__v1__fail_request__number_ranges,
   (ProtobufCMessageInit) retain__v1__fail_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__inspect_request__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectRequest, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__inspect_request__field_indices_by_name[] = {
+  1,   /* field[1] = text */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__inspect_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__inspect_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.InspectRequest",
+  "InspectRequest",
+  "Retain__V1__InspectRequest",
+  "retain.v1",
+  sizeof(Retain__V1__InspectRequest),
+  2,
+  retain__v1__inspect_request__field_descriptors,
+  retain__v1__inspect_request__field_indices_by_name,
+  1,  retain__v1__inspect_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__inspect_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__inspect_response__metadata_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectResponse__MetadataEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectResponse__MetadataEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__inspect_response__metadata_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange retain__v1__inspect_response__metadata_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__inspect_response__metadata_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.InspectResponse.MetadataEntry",
+  "MetadataEntry",
+  "Retain__V1__InspectResponse__MetadataEntry",
+  "retain.v1",
+  sizeof(Retain__V1__InspectResponse__MetadataEntry),
+  2,
+  retain__v1__inspect_response__metadata_entry__field_descriptors,
+  retain__v1__inspect_response__metadata_entry__field_indices_by_name,
+  1,  retain__v1__inspect_response__metadata_entry__number_ranges,
+  (ProtobufCMessageInit) retain__v1__inspect_response__metadata_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__inspect_response__field_descriptors[7] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectResponse, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectResponse, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectResponse, pid),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deadline_remaining_us",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectResponse, deadline_remaining_us),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trace_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectResponse, trace_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idempotency_key",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__InspectResponse, idempotency_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__InspectResponse, n_metadata),
+    offsetof(Retain__V1__InspectResponse, metadata),
+    &retain__v1__inspect_response__metadata_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__inspect_response__field_indices_by_name[] = {
+  3,   /* field[3] = deadline_remaining_us */
+  5,   /* field[5] = idempotency_key */
+  6,   /* field[6] = metadata */
+  2,   /* field[2] = pid */
+  1,   /* field[1] = text */
+  4,   /* field[4] = trace_id */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__inspect_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor retain__v1__inspect_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.InspectResponse",
+  "InspectResponse",
+  "Retain__V1__InspectResponse",
+  "retain.v1",
+  sizeof(Retain__V1__InspectResponse),
+  7,
+  retain__v1__inspect_response__field_descriptors,
+  retain__v1__inspect_response__field_indices_by_name,
+  1,  retain__v1__inspect_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__inspect_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__echo_all_types__mstring_entry__field_descriptors[2] =
@@ -1000,17 +1314,19 @@ const ProtobufCEnumDescriptor retain__v1__echo_mood__descriptor =
   retain__v1__echo_mood__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__echo__method_descriptors[4] =
+static const ProtobufCMethodDescriptor retain__v1__echo__method_descriptors[5] =
 {
   { "Echo", &retain__v1__echo_request__descriptor, &retain__v1__echo_response__descriptor },
   { "Expand", &retain__v1__expand_request__descriptor, &retain__v1__echo_response__descriptor },
   { "Sleep", &retain__v1__sleep_request__descriptor, &retain__v1__echo_response__descriptor },
   { "Fail", &retain__v1__fail_request__descriptor, &retain__v1__echo_response__descriptor },
+  { "Inspect", &retain__v1__inspect_request__descriptor, &retain__v1__inspect_response__descriptor },
 };
 const unsigned retain__v1__echo__method_indices_by_name[] = {
   0,        /* Echo */
   1,        /* Expand */
   3,        /* Fail */
+  4,        /* Inspect */
   2         /* Sleep */
 };
 const ProtobufCServiceDescriptor retain__v1__echo__descriptor =
@@ -1020,7 +1336,7 @@ const ProtobufCServiceDescriptor retain__v1__echo__descriptor =
   "Echo",
   "Retain__V1__Echo",
   "retain.v1",
-  4,
+  5,
   retain__v1__echo__method_descriptors,
   retain__v1__echo__method_indices_by_name
 };
@@ -1055,6 +1371,14 @@ void retain__v1__echo__fail(ProtobufCService *service,
 {
   assert(service->descriptor == &retain__v1__echo__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__echo__inspect(ProtobufCService *service,
+                               const Retain__V1__InspectRequest *input,
+                               Retain__V1__InspectResponse_Closure closure,
+                               void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__echo__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__echo__init (Retain__V1__Echo_Service *service,
                              Retain__V1__Echo_ServiceDestroy destroy)

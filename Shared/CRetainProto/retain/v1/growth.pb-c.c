@@ -1709,7 +1709,7 @@ const ProtobufCMessageDescriptor retain__v1__list_tasks_response__descriptor =
   (ProtobufCMessageInit) retain__v1__list_tasks_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__claim_task_reward_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor retain__v1__claim_task_reward_request__field_descriptors[6] =
 {
   {
     "user_id",
@@ -1771,8 +1771,21 @@ static const ProtobufCFieldDescriptor retain__v1__claim_task_reward_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ClaimTaskRewardRequest, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__claim_task_reward_request__field_indices_by_name[] = {
+  5,   /* field[5] = at_ms */
   3,   /* field[3] = idempotency_key */
   2,   /* field[2] = period_key */
   1,   /* field[1] = task_id */
@@ -1782,7 +1795,7 @@ static const unsigned retain__v1__claim_task_reward_request__field_indices_by_na
 static const ProtobufCIntRange retain__v1__claim_task_reward_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor retain__v1__claim_task_reward_request__descriptor =
 {
@@ -1792,7 +1805,7 @@ const ProtobufCMessageDescriptor retain__v1__claim_task_reward_request__descript
   "Retain__V1__ClaimTaskRewardRequest",
   "retain.v1",
   sizeof(Retain__V1__ClaimTaskRewardRequest),
-  5,
+  6,
   retain__v1__claim_task_reward_request__field_descriptors,
   retain__v1__claim_task_reward_request__field_indices_by_name,
   1,  retain__v1__claim_task_reward_request__number_ranges,

@@ -20,6 +20,9 @@ typedef struct Retain__V1__EchoResponse Retain__V1__EchoResponse;
 typedef struct Retain__V1__ExpandRequest Retain__V1__ExpandRequest;
 typedef struct Retain__V1__SleepRequest Retain__V1__SleepRequest;
 typedef struct Retain__V1__FailRequest Retain__V1__FailRequest;
+typedef struct Retain__V1__InspectRequest Retain__V1__InspectRequest;
+typedef struct Retain__V1__InspectResponse Retain__V1__InspectResponse;
+typedef struct Retain__V1__InspectResponse__MetadataEntry Retain__V1__InspectResponse__MetadataEntry;
 typedef struct Retain__V1__EchoAllTypes Retain__V1__EchoAllTypes;
 typedef struct Retain__V1__EchoAllTypes__MStringEntry Retain__V1__EchoAllTypes__MStringEntry;
 typedef struct Retain__V1__EchoAllTypes__MInt64Entry Retain__V1__EchoAllTypes__MInt64Entry;
@@ -154,6 +157,78 @@ struct  Retain__V1__FailRequest
 #define RETAIN__V1__FAIL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__fail_request__descriptor) \
     , 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Inspect's request.
+ */
+struct  Retain__V1__InspectRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Any user id; the gateway routes the call to the instance that owns it.
+   */
+  char *user_id;
+  /*
+   * Text to echo.
+   */
+  char *text;
+};
+#define RETAIN__V1__INSPECT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__inspect_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Retain__V1__InspectResponse__MetadataEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define RETAIN__V1__INSPECT_RESPONSE__METADATA_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__inspect_response__metadata_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Inspect's answer: the call as the server saw it.
+ */
+struct  Retain__V1__InspectResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The request's user id.
+   */
+  char *user_id;
+  /*
+   * The request's text.
+   */
+  char *text;
+  /*
+   * Process id of the answering server.
+   */
+  int32_t pid;
+  /*
+   * Time left before the call's deadline when the handler ran, microseconds; 0 without one.
+   */
+  int64_t deadline_remaining_us;
+  /*
+   * The call header's trace id.
+   */
+  char *trace_id;
+  /*
+   * The call header's idempotency key.
+   */
+  char *idempotency_key;
+  /*
+   * The call header's other metadata.
+   */
+  size_t n_metadata;
+  Retain__V1__InspectResponse__MetadataEntry **metadata;
+};
+#define RETAIN__V1__INSPECT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__inspect_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Retain__V1__EchoAllTypes__MStringEntry
@@ -378,6 +453,47 @@ Retain__V1__FailRequest *
 void   retain__v1__fail_request__free_unpacked
                      (Retain__V1__FailRequest *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__InspectRequest methods */
+void   retain__v1__inspect_request__init
+                     (Retain__V1__InspectRequest         *message);
+size_t retain__v1__inspect_request__get_packed_size
+                     (const Retain__V1__InspectRequest   *message);
+size_t retain__v1__inspect_request__pack
+                     (const Retain__V1__InspectRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__inspect_request__pack_to_buffer
+                     (const Retain__V1__InspectRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__InspectRequest *
+       retain__v1__inspect_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__inspect_request__free_unpacked
+                     (Retain__V1__InspectRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__InspectResponse__MetadataEntry methods */
+void   retain__v1__inspect_response__metadata_entry__init
+                     (Retain__V1__InspectResponse__MetadataEntry         *message);
+/* Retain__V1__InspectResponse methods */
+void   retain__v1__inspect_response__init
+                     (Retain__V1__InspectResponse         *message);
+size_t retain__v1__inspect_response__get_packed_size
+                     (const Retain__V1__InspectResponse   *message);
+size_t retain__v1__inspect_response__pack
+                     (const Retain__V1__InspectResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__inspect_response__pack_to_buffer
+                     (const Retain__V1__InspectResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__InspectResponse *
+       retain__v1__inspect_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__inspect_response__free_unpacked
+                     (Retain__V1__InspectResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__EchoAllTypes__MStringEntry methods */
 void   retain__v1__echo_all_types__mstring_entry__init
                      (Retain__V1__EchoAllTypes__MStringEntry         *message);
@@ -420,6 +536,15 @@ typedef void (*Retain__V1__SleepRequest_Closure)
 typedef void (*Retain__V1__FailRequest_Closure)
                  (const Retain__V1__FailRequest *message,
                   void *closure_data);
+typedef void (*Retain__V1__InspectRequest_Closure)
+                 (const Retain__V1__InspectRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__InspectResponse__MetadataEntry_Closure)
+                 (const Retain__V1__InspectResponse__MetadataEntry *message,
+                  void *closure_data);
+typedef void (*Retain__V1__InspectResponse_Closure)
+                 (const Retain__V1__InspectResponse *message,
+                  void *closure_data);
 typedef void (*Retain__V1__EchoAllTypes__MStringEntry_Closure)
                  (const Retain__V1__EchoAllTypes__MStringEntry *message,
                   void *closure_data);
@@ -452,6 +577,10 @@ struct Retain__V1__Echo_Service
                const Retain__V1__FailRequest *input,
                Retain__V1__EchoResponse_Closure closure,
                void *closure_data);
+  void (*inspect)(Retain__V1__Echo_Service *service,
+                  const Retain__V1__InspectRequest *input,
+                  Retain__V1__InspectResponse_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Retain__V1__Echo_ServiceDestroy)(Retain__V1__Echo_Service *);
 void retain__v1__echo__init (Retain__V1__Echo_Service *service,
@@ -463,7 +592,8 @@ void retain__v1__echo__init (Retain__V1__Echo_Service *service,
       function_prefix__ ## echo,\
       function_prefix__ ## expand,\
       function_prefix__ ## sleep,\
-      function_prefix__ ## fail  }
+      function_prefix__ ## fail,\
+      function_prefix__ ## inspect  }
 void retain__v1__echo__echo(ProtobufCService *service,
                             const Retain__V1__EchoRequest *input,
                             Retain__V1__EchoResponse_Closure closure,
@@ -480,6 +610,10 @@ void retain__v1__echo__fail(ProtobufCService *service,
                             const Retain__V1__FailRequest *input,
                             Retain__V1__EchoResponse_Closure closure,
                             void *closure_data);
+void retain__v1__echo__inspect(ProtobufCService *service,
+                               const Retain__V1__InspectRequest *input,
+                               Retain__V1__InspectResponse_Closure closure,
+                               void *closure_data);
 
 /* --- descriptors --- */
 
@@ -489,6 +623,9 @@ extern const ProtobufCMessageDescriptor retain__v1__echo_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__expand_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__sleep_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__fail_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__inspect_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__inspect_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__inspect_response__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__echo_all_types__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__echo_all_types__mstring_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__echo_all_types__mint64_entry__descriptor;

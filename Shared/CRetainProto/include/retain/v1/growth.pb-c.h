@@ -339,10 +339,15 @@ struct  Retain__V1__ClaimTaskRewardRequest
    * The user's time zone (see the service comment).
    */
   char *time_zone;
+  /*
+   * When the claim happens, Unix ms; 0 means now (decides the current period and whether a past
+   * period's claim window is still open).
+   */
+  int64_t at_ms;
 };
 #define RETAIN__V1__CLAIM_TASK_REWARD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__claim_task_reward_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 /*

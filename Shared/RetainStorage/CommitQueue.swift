@@ -1,0 +1,275 @@
+import Synchronization
+
+/// The state shared by appenders and the committer thread: the append buffer, the sequence
+/// counters, the waiting durability callbacks and the store's phase, all behind one short lock.
+///
+/// Appenders copy a framed record into the buffer under the lock. The committer swaps the buffer
+/// for an empty one under the lock, writes and syncs outside it, then completes the callbacks.
+package final class CommitQueue: Sendable {
+    /// Where the store is in its life.
+    enum Phase {
+        /// Opened; ``DurableStore/recover(snapshot:replay:)`` has not run yet.
+        case awaitingRecovery
+        /// ``DurableStore/recover(snapshot:replay:)`` is running.
+        case recovering
+        /// Accepting appends.
+        case running
+        /// A write or sync failed: nothing more is written or acknowledged until restart.
+        case failed(StorageError)
+        /// Closed by the owner.
+        case closed
+    }
+
+    /// What the committer should do next.
+    enum Work {
+        /// Write the swapped-out buffer, which holds sequences `first...last`.
+        case batch(first: UInt64, last: UInt64)
+        /// Nothing buffered: sleep until woken.
+        case idle
+        /// Fewer records buffered than the writers just acknowledged: sleep until they append
+        /// again (an appender wakes the committer once `minimumRecords` are buffered) or until
+        /// `deadline` (monotonic nanoseconds), whichever comes first.
+        case linger(deadline: UInt64)
+        /// Closing and nothing left: finish.
+        case exit
+    }
+
+    struct State {
+        var phase = Phase.awaitingRecovery
+        var buffer = RecordBuffer(capacity: 1 << 20)
+        var nextSequence: UInt64 = 1
+        var bufferedFirstSequence: UInt64 = 1
+        /// Highest sequence that is durable per the durability mode.
+        var durableThrough: UInt64 = 0
+        var callbacks = PendingCallbacks()
+        /// Whether the committer is running callbacks; later ones must queue behind them.
+        var callbacksRunning = false
+        var committerIdle = false
+        /// While the committer lingers: wake it once this many records are buffered (0: at once).
+        var lingerTarget = 0
+        var closeRequested = false
+        var statistics = CommitStatistics()
+    }
+
+    private let state = Mutex(State())
+    /// Wakes the committer when the buffer stops being empty or the store closes.
+    let wakeup = WakeupSignal()
+    private let maxRecordBytes: Int
+
+    init(maxRecordBytes: Int) {
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    // MARK: Appender side
+
+    /// Frames `payload` into the buffer and returns its sequence.
+    func append(_ payload: UnsafeRawBufferPointer) throws(StorageError) -> UInt64 {
+        guard payload.count <= maxRecordBytes else {
+            throw .recordTooLarge(size: payload.count, limit: maxRecordBytes)
+        }
+        var crc = CRC32C()
+        crc.update(payload)
+        let (sequence, wake) = try state.withLock { (state) throws(StorageError) -> (UInt64, Bool) in
+            guard case .running = state.phase, !state.closeRequested else {
+                throw Self.unavailable(state.phase, closing: state.closeRequested)
+            }
+            let sequence = state.nextSequence
+            state.nextSequence += 1
+            state.buffer.appendRecord(payload, payloadCRC: crc, sequence: sequence)
+            let wake = state.committerIdle && state.buffer.records >= state.lingerTarget
+            if wake { state.committerIdle = false }
+            return (sequence, wake)
+        }
+        if wake { wakeup.signal() }
+        return sequence
+    }
+
+    /// Runs `callback` once `sequence` is durable, or with the error.
+    ///
+    /// If it already is durable and the committer is not busy running earlier callbacks, it runs
+    /// at once on the calling thread; otherwise the committer runs it, in sequence order.
+    func whenDurable(_ sequence: UInt64, _ callback: @escaping PendingCallbacks.Callback) {
+        let immediate = state.withLock { state -> Result<Void, StorageError>? in
+            if sequence <= state.durableThrough {
+                guard state.callbacksRunning else { return .success(()) }
+                state.callbacks.insert(sequence, callback)
+                return nil
+            }
+            switch state.phase {
+            case .running:
+                guard sequence < state.nextSequence else {
+                    return .failure(.invalidOperation(
+                        "sequence \(sequence) has not been appended (last is \(state.nextSequence - 1))"))
+                }
+                state.callbacks.insert(sequence, callback)
+                return nil
+            case .awaitingRecovery, .recovering:
+                return .failure(.invalidOperation("recover() must run before appends"))
+            case .failed, .closed:
+                return .failure(Self.unavailable(state.phase, closing: state.closeRequested))
+            }
+        }
+        if let immediate { callback(immediate) }
+    }
+
+    /// Blocks the calling thread until `sequence` is durable. Never call it from a callback.
+    func waitDurable(_ sequence: UInt64) throws(StorageError) {
+        let signal = WakeupSignal()
+        let outcome = Mutex<Result<Void, StorageError>?>(nil)
+        whenDurable(sequence) { result in
+            outcome.withLock { $0 = result }
+            signal.signal()
+        }
+        signal.wait()
+        let result = outcome.withLock { $0 } ?? .failure(.unavailable(reason: "durability wait ended without a result"))
+        try result.get()
+    }
+
+    /// The last sequence handed out.
+    var lastSequence: UInt64 { state.withLock { $0.nextSequence - 1 } }
+
+    /// The highest durable sequence.
+    var durableSequence: UInt64 { state.withLock { $0.durableThrough } }
+
+    /// Counters so far.
+    var statistics: CommitStatistics { state.withLock { $0.statistics } }
+
+    /// The error the store would give an appender now, if any.
+    var failure: StorageError? {
+        state.withLock { state in
+            if case .running = state.phase, !state.closeRequested { return nil }
+            return Self.unavailable(state.phase, closing: state.closeRequested)
+        }
+    }
+
+    private static func unavailable(_ phase: Phase, closing: Bool) -> StorageError {
+        switch phase {
+        case .awaitingRecovery, .recovering:
+            return .invalidOperation("recover() must run before appends")
+        case .running:
+            return .unavailable(reason: closing ? "the store is closing" : "the store is running")
+        case .failed(let error):
+            return .unavailable(reason: "the store stopped writing after an I/O failure (\(error)); restart to recover")
+        case .closed:
+            return .unavailable(reason: "the store is closed")
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Moves from awaiting recovery to recovering; `false` if recovery already ran or the store closed.
+    func beginRecovery() -> Bool {
+        state.withLock { state in
+            guard case .awaitingRecovery = state.phase, !state.closeRequested else { return false }
+            state.phase = .recovering
+            return true
+        }
+    }
+
+    /// Starts accepting appends after recovery: the next sequence is `lastSequence + 1`.
+    func start(lastSequence: UInt64) {
+        state.withLock { state in
+            state.phase = .running
+            state.nextSequence = lastSequence + 1
+            state.bufferedFirstSequence = lastSequence + 1
+            state.durableThrough = lastSequence
+        }
+    }
+
+    /// Refuses further appends and wakes the committer to drain. Returns whether it was running.
+    func requestClose() -> Bool {
+        let running = state.withLock { state -> Bool in
+            state.closeRequested = true
+            if case .running = state.phase { return true }
+            return false
+        }
+        wakeup.signal()
+        return running
+    }
+
+    /// Marks the store closed and fails whatever still waits.
+    func markClosed() {
+        let waiting = state.withLock { state -> [(sequence: UInt64, callback: PendingCallbacks.Callback)] in
+            if case .failed = state.phase {} else { state.phase = .closed }
+            return state.callbacks.popAll()
+        }
+        for entry in waiting { entry.callback(.failure(.unavailable(reason: "the store is closed"))) }
+    }
+
+    // MARK: Committer side
+
+    /// Swaps a non-empty buffer for `spare`, or says there is nothing to do yet.
+    ///
+    /// With `linger`, a buffer holding fewer than `minimumRecords` is left to fill until the
+    /// deadline: the writers whose records were just acknowledged usually append again within
+    /// microseconds, and waiting for them puts them in this batch instead of the one after it,
+    /// so closed-loop writers share one sync instead of alternating between two.
+    func takeWork(swapping spare: inout RecordBuffer, linger: (minimumRecords: Int, deadline: UInt64)?) -> Work {
+        state.withLock { state in
+            state.lingerTarget = 0
+            state.committerIdle = false
+            if let linger, !state.closeRequested, state.buffer.records < linger.minimumRecords,
+               monotonicNanoseconds() < linger.deadline
+            {
+                state.lingerTarget = linger.minimumRecords
+                state.committerIdle = true
+                return .linger(deadline: linger.deadline)
+            }
+            if !state.buffer.isEmpty {
+                swap(&state.buffer, &spare)
+                let first = state.bufferedFirstSequence
+                let last = state.nextSequence - 1
+                state.bufferedFirstSequence = state.nextSequence
+                return .batch(first: first, last: last)
+            }
+            if state.closeRequested { return .exit }
+            state.committerIdle = true
+            return .idle
+        }
+    }
+
+    /// Records that everything through `sequence` is durable and runs the callbacks it releases,
+    /// including any registered for durable sequences while they ran, so all run in order.
+    /// Returns how many callbacks ran.
+    @discardableResult
+    func complete(through sequence: UInt64, records: Int, bytes: Int, synced: Bool) -> Int {
+        var ready = state.withLock { state in
+            state.durableThrough = sequence
+            state.statistics.batches += 1
+            state.statistics.records += UInt64(records)
+            state.statistics.bytes += UInt64(bytes)
+            if synced { state.statistics.syncs += 1 }
+            let ready = state.callbacks.popAll(through: sequence)
+            state.callbacksRunning = !ready.isEmpty
+            return ready
+        }
+        var completed = 0
+        while !ready.isEmpty {
+            for entry in ready { entry.callback(.success(())) }
+            completed += ready.count
+            ready = state.withLock { state in
+                let ready = state.callbacks.popAll(through: state.durableThrough)
+                state.callbacksRunning = !ready.isEmpty
+                return ready
+            }
+        }
+        return completed
+    }
+
+    /// Counts a sync made outside a batch (interval mode).
+    func countSync() {
+        state.withLock { $0.statistics.syncs += 1 }
+    }
+
+    /// Puts the store in the failed state and fails every waiting callback.
+    func fail(_ error: StorageError) {
+        let waiting = state.withLock { state -> [(sequence: UInt64, callback: PendingCallbacks.Callback)] in
+            state.phase = .failed(error)
+            state.callbacksRunning = false
+            state.buffer.reset(keepingCapacity: 1 << 20)
+            return state.callbacks.popAll()
+        }
+        let failure = Self.unavailable(.failed(error), closing: false)
+        for entry in waiting { entry.callback(.failure(failure)) }
+    }
+}

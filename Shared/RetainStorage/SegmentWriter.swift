@@ -1,0 +1,102 @@
+import Glibc
+
+/// Appends framed records to the newest log segment and rolls over to a new one by size.
+///
+/// Confined to the committer thread once the store is running (created during recovery, then
+/// handed over), hence `@unchecked Sendable`.
+package final class SegmentWriter: @unchecked Sendable {
+    private let directory: DataDirectory
+    private let segmentBytes: Int
+    private let faults: FaultInjection?
+    private var file: PosixFile
+    /// Bytes in the current segment.
+    private(set) var size: Int64
+    /// First sequence of the current segment.
+    private(set) var firstSequence: UInt64
+    /// Whether bytes were written since the last sync.
+    private(set) var hasUnsyncedWrites = false
+
+    private init(directory: DataDirectory, file: PosixFile, firstSequence: UInt64, size: Int64, segmentBytes: Int, faults: FaultInjection?) {
+        self.directory = directory
+        self.file = file
+        self.firstSequence = firstSequence
+        self.size = size
+        self.segmentBytes = segmentBytes
+        self.faults = faults
+    }
+
+    /// Continues the existing segment `path`, whose valid records end at `size`.
+    package static func continuing(
+        directory: DataDirectory, path: String, firstSequence: UInt64, size: Int64, segmentBytes: Int,
+        faults: FaultInjection?
+    ) throws(StorageError) -> SegmentWriter {
+        let file = try PosixFile(path: path, flags: O_WRONLY | O_APPEND, faults: faults)
+        return SegmentWriter(
+            directory: directory, file: file, firstSequence: firstSequence, size: size,
+            segmentBytes: segmentBytes, faults: faults)
+    }
+
+    /// Creates a new, empty segment whose first record will be `firstSequence`.
+    package static func creating(
+        directory: DataDirectory, firstSequence: UInt64, segmentBytes: Int, faults: FaultInjection?
+    ) throws(StorageError) -> SegmentWriter {
+        let file = try createSegment(directory: directory, firstSequence: firstSequence, faults: faults)
+        return SegmentWriter(
+            directory: directory, file: file, firstSequence: firstSequence, size: Int64(LogSegmentHeader.size),
+            segmentBytes: segmentBytes, faults: faults)
+    }
+
+    /// Writes the header under a temporary name, syncs it, renames it into place and syncs the
+    /// directory, so a `log-*.wal` file never has a partial header.
+    private static func createSegment(
+        directory: DataDirectory, firstSequence: UInt64, faults: FaultInjection?
+    ) throws(StorageError) -> PosixFile {
+        let name = DataDirectory.segmentName(firstSequence: firstSequence)
+        let temporary = directory.file(DataDirectory.temporaryName(for: name))
+        let file = try PosixFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, faults: faults)
+        try LogSegmentHeader(firstSequence: firstSequence).encoded().withBytes { (bytes) throws(StorageError) in
+            try file.writeAll(bytes)
+        }
+        try file.syncData()
+        do {
+            try faults?.check(.segmentBeforeRename)
+        } catch {
+            throw .io(operation: "simulated crash before rename", file: temporary, errno: EIO)
+        }
+        try directory.rename(temporary, to: name)
+        try directory.sync()
+        return try PosixFile(path: directory.file(name), flags: O_WRONLY | O_APPEND, faults: faults)
+    }
+
+    /// Writes `batch` (whole framed records, the first with `batchFirstSequence`), first rolling
+    /// over to a new segment if the current one has reached the segment size.
+    package func write(_ batch: UnsafeRawBufferPointer, batchFirstSequence: UInt64) throws(StorageError) {
+        if size >= Int64(segmentBytes), size > Int64(LogSegmentHeader.size) {
+            try roll(to: batchFirstSequence)
+        }
+        try file.writeAll(batch)
+        size += Int64(batch.count)
+        hasUnsyncedWrites = true
+    }
+
+    /// `fdatasync`s the current segment if anything was written since the last sync.
+    package func sync() throws(StorageError) {
+        guard hasUnsyncedWrites else { return }
+        try file.syncData()
+        hasUnsyncedWrites = false
+    }
+
+    /// Closes the current segment.
+    package func close() {
+        file.close()
+    }
+
+    private func roll(to nextSequence: UInt64) throws(StorageError) {
+        try sync()
+        let next = try Self.createSegment(directory: directory, firstSequence: nextSequence, faults: faults)
+        file.close()
+        file = next
+        firstSequence = nextSequence
+        size = Int64(LogSegmentHeader.size)
+    }
+}

@@ -1,0 +1,65 @@
+import Logging
+import RetainStorage
+import Testing
+
+@Suite("Torn tails")
+struct TornTailTests {
+    private static let sizes = [40, 41, 42, 43, 44]
+
+    /// Writes five records and returns the segment's path and bytes.
+    private func writeFive(_ directory: String) async throws -> (path: String, bytes: [UInt8]) {
+        let (store, _) = try openAndRecover(directory)
+        try await appendDurably(store, Self.sizes.enumerated().map { payload(UInt64($0.offset + 1), length: $0.element) })
+        store.close()
+        let path = directory + "/" + (segmentFiles(directory).first ?? "missing")
+        return (path, try readFile(path))
+    }
+
+    @Test("a last record cut at every byte offset is truncated with a warning, and appends continue")
+    func cutAtEveryOffset() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let (path, pristine) = try await writeFive(scratch.data)
+        let lastOffset = recordOffset(4, payloadSizes: Self.sizes)
+        let frameSize = LogRecordFrame.headerSize + Self.sizes[4]
+        #expect(pristine.count == lastOffset + frameSize)
+        for kept in 1..<frameSize {
+            try writeFile(path, Array(pristine.prefix(lastOffset + kept)))
+            let messages = RecordingLogHandler.Messages()
+            let (store, recovered) = try openAndRecover(scratch.data, logger: testLogger(messages))
+            #expect(recovered.logSequences == [1, 2, 3, 4], "kept \(kept) bytes")
+            #expect(recovered.report.truncatedTail?.offset == Int64(lastOffset))
+            #expect(recovered.report.truncatedTail?.bytes == Int64(kept))
+            #expect(messages.contains(level: .warning, "torn"))
+            #expect(fileSize(path) == lastOffset)
+            #expect(try store.append(payload(500)) == 5)
+            try await store.waitDurable(5)
+            store.close()
+            let again = try recoverAndClose(scratch.data)
+            #expect(again.logPayloads.last == payload(500))
+            #expect(again.report.truncatedTail == nil)
+        }
+    }
+
+    @Test("zeros after the last record (a preallocated or half-written tail) are cut")
+    func zeroTail() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let (path, pristine) = try await writeFive(scratch.data)
+        try writeFile(path, pristine + [UInt8](repeating: 0, count: 4096))
+        let recovered = try recoverAndClose(scratch.data)
+        #expect(recovered.logSequences == [1, 2, 3, 4, 5])
+        #expect(recovered.report.truncatedTail?.bytes == 4096)
+    }
+
+    @Test("a checksum failure in the very last record is indistinguishable from a torn append and is cut")
+    func flipInLastRecord() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let (path, _) = try await writeFive(scratch.data)
+        try flipBit(path, at: recordOffset(4, payloadSizes: Self.sizes) + 20)
+        let recovered = try recoverAndClose(scratch.data)
+        #expect(recovered.logSequences == [1, 2, 3, 4])
+        #expect(recovered.report.truncatedTail?.offset == Int64(recordOffset(4, payloadSizes: Self.sizes)))
+    }
+}

@@ -1,0 +1,27 @@
+public import ArgumentParser
+import RetainProto
+import RetainRPC
+
+/// `retain list`: the services and methods a running server answers (like `grpcurl list`).
+public struct ListCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the services and methods of a running server.")
+
+    @Argument(help: "The server, host:port.") var server: ServerAddress
+
+    public init() {}
+
+    public func run() async throws {
+        let client = RPCClient(host: server.host, port: server.port)
+        defer { Task { await client.close() } }
+        try await ExitStatus.reporting {
+            for service in try await MethodResolver(client: client).services() {
+                print(service.name)
+                for method in service.methods {
+                    let streaming = method.serverStreaming ? "stream " : ""
+                    print("  \(method.name)(\(method.inputType)) returns (\(streaming)\(method.outputType))")
+                }
+            }
+        }
+    }
+}

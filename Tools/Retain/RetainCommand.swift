@@ -1,0 +1,14 @@
+import ArgumentParser
+import RetainCommands
+
+/// `retain`: the operator's command: call and inspect running services, load-test them, and
+/// run the whole suite locally.
+@main
+struct RetainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retain",
+        abstract: "Operate Retain: call, inspect and load-test services; run the suite locally.",
+        subcommands: [
+            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self,
+        ])
+}
