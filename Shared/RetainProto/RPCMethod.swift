@@ -16,11 +16,14 @@ public struct RPCMethod<Input: ProtoMessage, Output: ProtoMessage>: Sendable, Ha
     /// The packed `CallHeader` naming this method, computed once: a call with default options
     /// sends it as is, and other options are appended (protobuf merges concatenated messages).
     public let headerBytes: [UInt8]
+    /// ``headerBytes`` plus `accept_compression = true`.
+    public let headerBytesAcceptingCompression: [UInt8]
 
     public init(path: String, kind: RPCMethodKind) {
         self.path = path
         self.kind = kind
         self.headerBytes = Retain_V1_CallHeader(method: path).serializedBytes()
+        self.headerBytesAcceptingCompression = Retain_V1_CallHeader(method: path, acceptCompression: true).serializedBytes()
     }
 
     /// The service part of the path, for example `retain.v1.Profile`.

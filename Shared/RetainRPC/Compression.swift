@@ -45,4 +45,21 @@ public enum MessageCompression {
             return out
         }
     }
+
+    /// Compresses the message part of the complete frame that starts at `frameStart` in
+    /// `buffer` (the frame ending at the writer index) when it is at least `threshold` bytes and
+    /// compression makes it smaller; updates the length and sets the COMPRESSED flag.
+    static func compressFrame(in buffer: inout ByteBuffer, frameStart: Int, messageStart: Int, threshold: Int,
+                              allocator: ByteBufferAllocator) {
+        let length = buffer.writerIndex - messageStart
+        guard length >= threshold, let plain = buffer.getSlice(at: messageStart, length: length) else { return }
+        let packed = compress(plain, allocator: allocator)
+        guard packed.readableBytes < length else { return }
+        buffer.moveWriterIndex(to: messageStart)
+        buffer.writeImmutableBuffer(packed)
+        buffer.setInteger(UInt32(buffer.writerIndex - frameStart - Frame.headerSize), at: frameStart)
+        let flagsIndex = frameStart + 6
+        let flags = buffer.getInteger(at: flagsIndex, as: UInt8.self) ?? 0
+        buffer.setInteger(flags | FrameFlags.compressed.rawValue, at: flagsIndex)
+    }
 }

@@ -16,6 +16,9 @@ public final class RPCClient: Sendable {
         public var keepaliveInterval: TimeAmount? = .seconds(30)
         /// Largest answer accepted. Default 4 MiB.
         public var maximumPayloadSize: Int = 4 << 20
+        /// Requests at least this many bytes are sent zstd-compressed, and the server is told it
+        /// may compress large answers; nil turns compression off. Default 64 KiB.
+        public var compressionThreshold: Int? = 64 << 10
         /// Connections to open to each address. Default 1.
         public var connectionsPerAddress: Int = 1
 
@@ -23,6 +26,7 @@ public final class RPCClient: Sendable {
     }
 
     private let connections: [ClientConnection]
+    private let compressionThreshold: Int?
     private let next = Atomic<Int>(0)
 
     /// Creates a client for `host:port` pairs. Connections open on first use.
@@ -38,6 +42,25 @@ public final class RPCClient: Sendable {
             }
         }
         self.connections = connections
+        self.compressionThreshold = configuration.compressionThreshold
+    }
+
+    /// The header fields to append to `headerPrefix` (the method's packed header): nil when
+    /// the prefix alone says everything.
+    private func header(_ path: String, _ headerPrefix: [UInt8], _ options: CallOptions) -> Retain_V1_CallHeader? {
+        let accepts = compressionThreshold != nil
+        guard !headerPrefix.isEmpty, options.isDefault else {
+            var header = options.header(method: headerPrefix.isEmpty ? path : "")
+            header.acceptCompression = accepts
+            return header
+        }
+        return nil
+    }
+
+    /// The method's packed header, saying whether this client accepts compressed answers.
+    @usableFromInline
+    func headerPrefix<I, O>(_ method: RPCMethod<I, O>) -> [UInt8] {
+        compressionThreshold == nil ? method.headerBytes : method.headerBytesAcceptingCompression
     }
 
     /// Creates a client for one server.
@@ -68,7 +91,7 @@ public final class RPCClient: Sendable {
     /// Calls a unary method and returns its answer, or throws ``RPCError`` with the status.
     @inlinable
     public func unary<I, O>(_ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default) async throws -> O {
-        let answer = try await send(headerPrefix: method.headerBytes, path: "", options: options) { buffer in
+        let answer = try await send(headerPrefix: headerPrefix(method), path: "", options: options) { buffer in
             buffer.writeProtoMessage(request)
         }
         return try answer.decodeProtoMessage(O.self)
@@ -92,8 +115,8 @@ public final class RPCClient: Sendable {
         let ready = try await connection()
         let id = ready.nextRequestID.next()
         var frame = ready.channel.allocator.buffer(capacity: 128)
-        let header: Retain_V1_CallHeader? = headerPrefix.isEmpty || !options.isDefault ? options.header(method: path) : nil
-        RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header, into: &frame, writeMessage)
+        RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
+                                  compressionThreshold: compressionThreshold, into: &frame, writeMessage)
         let request = frame
         let handler = ready.handler
         let loop = ready.channel.eventLoop
@@ -115,7 +138,7 @@ public final class RPCClient: Sendable {
         _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default
     ) -> RPCResponseStream<O> {
         let bytes = request.serializedBytes()
-        return RPCResponseStream(base: stream(headerPrefix: method.headerBytes, path: "", options: options) { buffer in
+        return RPCResponseStream(base: stream(headerPrefix: headerPrefix(method), path: "", options: options) { buffer in
             buffer.writeBytes(bytes)
         })
     }
@@ -137,10 +160,9 @@ public final class RPCClient: Sendable {
                 let ready = try await self.connection()
                 let id = ready.nextRequestID.next()
                 var frame = ready.channel.allocator.buffer(capacity: 128)
-                let header: Retain_V1_CallHeader? =
-                    headerPrefix.isEmpty || !options.isDefault ? options.header(method: path) : nil
-                RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header, into: &frame,
-                                          writeMessage)
+                RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix,
+                                          header: self.header(path, headerPrefix, options),
+                                          compressionThreshold: self.compressionThreshold, into: &frame, writeMessage)
                 let request = frame
                 let handler = ready.handler
                 let loop = ready.channel.eventLoop

@@ -21,6 +21,9 @@ public final class RPCServer: Service, Sendable {
         public var maximumConcurrentCallsPerConnection: Int = 1024
         /// Open connections; more are closed at once. Default 4096.
         public var maximumConnections: Int = 4096
+        /// Answers at least this many bytes are sent zstd-compressed to callers that accept it.
+        /// Default 64 KiB.
+        public var compressionThreshold: Int = 64 << 10
         /// How long draining waits for running calls before closing. Default 10 s.
         public var drainTimeout: TimeAmount = .seconds(10)
 

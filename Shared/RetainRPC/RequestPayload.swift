@@ -40,14 +40,16 @@ public struct RequestPayload: Sendable {
     public static func writeFrame<M: ProtoMessage>(
         requestID: UInt32, header: Retain_V1_CallHeader, message: M, into buffer: inout ByteBuffer
     ) {
-        writeFrame(requestID: requestID, headerPrefix: [], header: header, into: &buffer) { $0.writeProtoMessage(message) }
+        writeFrame(requestID: requestID, headerPrefix: [], header: header, compressionThreshold: nil, into: &buffer) {
+            $0.writeProtoMessage(message)
+        }
     }
 
     /// Writes a REQUEST frame whose call header is `headerPrefix` (an already packed header,
     /// typically naming the method) followed by `header` packed; protobuf merges the two.
     static func writeFrame(
-        requestID: UInt32, headerPrefix: [UInt8], header: Retain_V1_CallHeader?, into buffer: inout ByteBuffer,
-        _ writeMessage: (inout ByteBuffer) -> Void
+        requestID: UInt32, headerPrefix: [UInt8], header: Retain_V1_CallHeader?, compressionThreshold: Int?,
+        into buffer: inout ByteBuffer, _ writeMessage: (inout ByteBuffer) -> Void
     ) {
         let frameStart = buffer.writerIndex
         buffer.writeFrameHeader(type: .request, flags: [], requestID: requestID, payloadLength: 0)
@@ -56,8 +58,13 @@ public struct RequestPayload: Sendable {
         var headerLength = buffer.writeBytes(headerPrefix)
         if let header { headerLength += buffer.writeProtoMessage(header) }
         buffer.setInteger(UInt32(headerLength), at: lengthIndex)
+        let messageStart = buffer.writerIndex
         writeMessage(&buffer)
         let payloadLength = buffer.writerIndex - frameStart - Frame.headerSize
         buffer.setInteger(UInt32(payloadLength), at: frameStart)
+        if let compressionThreshold {
+            MessageCompression.compressFrame(in: &buffer, frameStart: frameStart, messageStart: messageStart,
+                                             threshold: compressionThreshold, allocator: ByteBufferAllocator())
+        }
     }
 }

@@ -166,14 +166,16 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         arena.reset()
         let methods = methods
         let arena = arena
-        let parsed: (method: ServerMethod?, timeout: UInt64, name: String?)? = headerBytes.withUnsafeReadableBytes { raw in
+        let parsed: ParsedHeader? = headerBytes.withUnsafeReadableBytes { raw in
             guard let unpacked = ProtoCodec.unpack(Retain_V1_CallHeader.messageDescriptor, from: raw, arena: arena) else {
                 return nil
             }
             let header = unpacked.assumingMemoryBound(to: Retain__V1__CallHeader.self)
-            guard let name = header.pointee.method else { return (nil, 0, "") }
+            guard let name = header.pointee.method else { return ParsedHeader(method: nil, timeout: 0, name: "", acceptsCompression: false) }
             let method = methods.lookup(UnsafeRawBufferPointer(start: name, count: strlen(name)))
-            return (method, header.pointee.timeout_us, method == nil ? String(cString: name) : nil)
+            return ParsedHeader(method: method, timeout: header.pointee.timeout_us,
+                                name: method == nil ? String(cString: name) : nil,
+                                acceptsCompression: header.pointee.accept_compression != 0)
         }
         guard let parsed else {
             return writeStatus(id, RPCError(.invalidArgument, "malformed call header"))
@@ -223,6 +225,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 return writeStatus(id, error)
             }
             answer.setInteger(UInt32(answer.writerIndex - frameStart - Frame.headerSize), at: frameStart)
+            if parsed.acceptsCompression {
+                MessageCompression.compressFrame(
+                    in: &answer, frameStart: frameStart, messageStart: frameStart + Frame.headerSize,
+                    threshold: configuration.compressionThreshold, allocator: context.channel.allocator)
+            }
             methodMetrics.finished(.ok, since: started)
             batch = answer
             if !reading { writeBatch() }
@@ -242,7 +249,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             calls[id] = call
             let responder = ServerResponder(
                 eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
-                requestID: id, allocator: context.channel.allocator)
+                requestID: id, allocator: context.channel.allocator,
+                compressionThreshold: parsed.acceptsCompression ? configuration.compressionThreshold : nil)
             arena.reset()
             body(message, callContext, responder, arena)
         }
@@ -380,4 +388,12 @@ extension ServerResponder {
     static func statusCode(for error: any Error) -> RPCStatusCode {
         RPCStatusCode(rawValue: status(for: error).code)
     }
+}
+
+/// What the server reads from a call header without decoding the rest.
+private struct ParsedHeader {
+    let method: ServerMethod?
+    let timeout: UInt64
+    let name: String?
+    let acceptsCompression: Bool
 }

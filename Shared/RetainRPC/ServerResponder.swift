@@ -8,6 +8,8 @@ public struct ServerResponder: Sendable {
     let connection: NIOLoopBound<ServerConnectionHandler>
     let requestID: UInt32
     let allocator: ByteBufferAllocator
+    /// Answers at least this large are compressed; nil when the caller does not accept it.
+    let compressionThreshold: Int?
 
     /// Ends a unary call with its answer.
     public func succeed<M: ProtoMessage>(_ message: M) {
@@ -50,6 +52,11 @@ public struct ServerResponder: Sendable {
         buffer.writeFrameHeader(type: type, flags: flags, requestID: requestID, payloadLength: 0)
         body(&buffer)
         buffer.setInteger(UInt32(buffer.readableBytes - Frame.headerSize), at: buffer.readerIndex)
+        if type == .message, let threshold = compressionThreshold {
+            MessageCompression.compressFrame(in: &buffer, frameStart: buffer.readerIndex,
+                                             messageStart: buffer.readerIndex + Frame.headerSize,
+                                             threshold: threshold, allocator: allocator)
+        }
         return buffer
     }
 

@@ -189,3 +189,41 @@ actor OrderRecorder {
     private(set) var values: [String] = []
     func record(_ value: String) { values.append(value) }
 }
+
+@Suite("zstd compression on the wire", .serialized)
+struct CompressionTests {
+    @Test("large answers are compressed only for callers that accept it, and decode to the same bytes")
+    func answers() async throws {
+        let server = try ServerProcess("retain-echo")
+        let payload = Array(String(repeating: "retention ", count: 20_000).utf8)
+        let accepting = try await RawConnection.roundTrip(
+            port: server.port, method: "retain.v1.Echo/Echo", message: Retain_V1_EchoRequest(payload: payload),
+            timeoutMicros: 0, acceptCompression: true)
+        #expect(accepting.flags.contains(.compressed))
+        #expect(accepting.payload.readableBytes < payload.count / 10)
+        let plain = try await RawConnection.roundTrip(
+            port: server.port, method: "retain.v1.Echo/Echo", message: Retain_V1_EchoRequest(payload: payload),
+            timeoutMicros: 0, acceptCompression: false)
+        #expect(!plain.flags.contains(.compressed))
+        #expect(try plain.payload.decodeProtoMessage(Retain_V1_EchoResponse.self).payload == payload)
+        // RPCClient compresses its large request and accepts the compressed answer.
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        #expect(try await client.unary(Retain_V1_Echo.echo, .init(payload: payload)).payload == payload)
+        await client.close()
+        server.stop()
+    }
+
+    @Test("a compressed request that claims more than the maximum size is refused")
+    func bomb() async throws {
+        let server = try ServerProcess("retain-echo", arguments: ["--max-frame-bytes", "65536"])
+        // 1 MiB of zeros compresses to a few dozen bytes: a small frame that would inflate past the limit.
+        var message = ByteBuffer()
+        message.writeProtoMessage(Retain_V1_EchoRequest(payload: [UInt8](repeating: 0, count: 1 << 20)))
+        let compressed = MessageCompression.compress(message, allocator: ByteBufferAllocator())
+        let answer = try await RawConnection.roundTripRaw(port: server.port, method: "retain.v1.Echo/Echo",
+                                                           messageBytes: compressed, flags: .compressed)
+        #expect(answer.type == .status)
+        #expect(try answer.payload.decodeProtoMessage(Retain_V1_CallStatus.self).code == RPCStatusCode.resourceExhausted.rawValue)
+        server.stop()
+    }
+}

@@ -30,7 +30,21 @@ enum RawConnection {
     }
 
     /// Sends one REQUEST with a server-side deadline and returns the first answer frame.
-    static func roundTrip<M: ProtoMessage>(port: Int, method: String, message: M, timeoutMicros: UInt64) async throws -> Frame {
+    static func roundTrip<M: ProtoMessage>(
+        port: Int, method: String, message: M, timeoutMicros: UInt64, acceptCompression: Bool = false
+    ) async throws -> Frame {
+        var bytes = ByteBuffer()
+        bytes.writeProtoMessage(message)
+        return try await roundTripRaw(port: port, method: method, messageBytes: bytes, flags: [],
+                                      timeoutMicros: timeoutMicros, acceptCompression: acceptCompression)
+    }
+
+    /// Sends one REQUEST whose message part is `messageBytes` as given (for example compressed,
+    /// with `flags`), and returns the first answer frame.
+    static func roundTripRaw(
+        port: Int, method: String, messageBytes: ByteBuffer, flags: FrameFlags,
+        timeoutMicros: UInt64 = 0, acceptCompression: Bool = false
+    ) async throws -> Frame {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -39,9 +53,15 @@ enum RawConnection {
                     return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+        var header = ByteBuffer()
+        header.writeProtoMessage(Retain_V1_CallHeader(method: method, timeoutUs: timeoutMicros,
+                                                      acceptCompression: acceptCompression))
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt32(header.readableBytes))
+        payload.writeImmutableBuffer(header)
+        payload.writeImmutableBuffer(messageBytes)
         var buffer = ByteBuffer()
-        RequestPayload.writeFrame(requestID: 7, header: Retain_V1_CallHeader(method: method, timeoutUs: timeoutMicros),
-                                  message: message, into: &buffer)
+        buffer.writeFrame(Frame(type: .request, flags: flags, requestID: 7, payload: payload))
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(buffer)
             for try await frame in inbound where frame.requestID == 7 { return frame }

@@ -17,15 +17,19 @@ public struct Retain_V1_CallHeader: ProtoMessage {
     public var idempotencyKey: String
     /// Any other per-call metadata (lower-case keys).
     public var metadata: [String: String]
+    /// The caller accepts answers whose message part is zstd-compressed (MESSAGE frames with the
+    /// COMPRESSED flag). Servers compress only large answers, and only when this is set.
+    public var acceptCompression: Bool
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(method: String = "", timeoutUs: UInt64 = 0, authorization: String = "", traceId: String = "", idempotencyKey: String = "", metadata: [String: String] = [:]) {
+    public init(method: String = "", timeoutUs: UInt64 = 0, authorization: String = "", traceId: String = "", idempotencyKey: String = "", metadata: [String: String] = [:], acceptCompression: Bool = false) {
         self.method = method
         self.timeoutUs = timeoutUs
         self.authorization = authorization
         self.traceId = traceId
         self.idempotencyKey = idempotencyKey
         self.metadata = metadata
+        self.acceptCompression = acceptCompression
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -36,6 +40,7 @@ public struct Retain_V1_CallHeader: ProtoMessage {
         self.traceId = ""
         self.idempotencyKey = ""
         self.metadata = [:]
+        self.acceptCompression = false
     }
 
     public static let protoName = "retain.v1.CallHeader"
@@ -52,6 +57,7 @@ public struct Retain_V1_CallHeader: ProtoMessage {
         self.metadata = ProtoC.dictionary(m.pointee.metadata, count: m.pointee.n_metadata) { e in
             (ProtoC.string(e.pointee.key), ProtoC.string(e.pointee.value))
         }
+        self.acceptCompression = (m.pointee.accept_compression != 0)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -68,6 +74,7 @@ public struct Retain_V1_CallHeader: ProtoMessage {
                 e.pointee.value = arena.cString(value)
             }
         }
+        m.pointee.accept_compression = (self.acceptCompression ? 1 : 0)
     }
 }
 

@@ -205,7 +205,7 @@ const ProtobufCMessageDescriptor retain__v1__call_header__metadata_entry__descri
   (ProtobufCMessageInit) retain__v1__call_header__metadata_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__call_header__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__call_header__field_descriptors[7] =
 {
   {
     "method",
@@ -279,8 +279,21 @@ static const ProtobufCFieldDescriptor retain__v1__call_header__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "accept_compression",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CallHeader, accept_compression),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__call_header__field_indices_by_name[] = {
+  6,   /* field[6] = accept_compression */
   2,   /* field[2] = authorization */
   4,   /* field[4] = idempotency_key */
   5,   /* field[5] = metadata */
@@ -291,7 +304,7 @@ static const unsigned retain__v1__call_header__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__call_header__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor retain__v1__call_header__descriptor =
 {
@@ -301,7 +314,7 @@ const ProtobufCMessageDescriptor retain__v1__call_header__descriptor =
   "Retain__V1__CallHeader",
   "retain.v1",
   sizeof(Retain__V1__CallHeader),
-  6,
+  7,
   retain__v1__call_header__field_descriptors,
   retain__v1__call_header__field_indices_by_name,
   1,  retain__v1__call_header__number_ranges,

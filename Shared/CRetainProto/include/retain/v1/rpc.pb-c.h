@@ -69,10 +69,15 @@ struct  Retain__V1__CallHeader
    */
   size_t n_metadata;
   Retain__V1__CallHeader__MetadataEntry **metadata;
+  /*
+   * The caller accepts answers whose message part is zstd-compressed (MESSAGE frames with the
+   * COMPRESSED flag). Servers compress only large answers, and only when this is set.
+   */
+  protobuf_c_boolean accept_compression;
 };
 #define RETAIN__V1__CALL_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__call_header__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0 }
 
 
 struct  Retain__V1__CallStatus__DetailsEntry
