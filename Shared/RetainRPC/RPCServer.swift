@@ -24,6 +24,12 @@ public final class RPCServer: Service, Sendable {
         /// Answers at least this many bytes are sent zstd-compressed to callers that accept it.
         /// Default 64 KiB.
         public var compressionThreshold: Int = 64 << 10
+        /// How long one frame may take to arrive once its first byte came; slower senders are cut
+        /// off with GOAWAY DEADLINE_EXCEEDED. Default 10 s.
+        public var frameTimeout: TimeAmount = .seconds(10)
+        /// A connection with no call running and nothing received for this long is closed with
+        /// GOAWAY. Default 5 minutes.
+        public var idleTimeout: TimeAmount = .minutes(5)
         /// How long draining waits for running calls before closing. Default 10 s.
         public var drainTimeout: TimeAmount = .seconds(10)
 

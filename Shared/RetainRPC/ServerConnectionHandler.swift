@@ -45,6 +45,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var frames: FrameReader
     private var closing = false
+    /// Fires when a frame has been arriving for longer than the frame timeout.
+    private var slowFrameTimer: Scheduled<Void>?
+    /// Checks for an idle connection.
+    private var idleTimer: RepeatedTask?
+    private var lastActivity = NIODeadline.now()
 
     init(methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
          metrics: ServerMetrics, logger: Logger) {
@@ -60,10 +65,48 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.context = context
         remoteAddress = context.channel.remoteAddress
         logger[metadataKey: "rpc.peer"] = "\(remoteAddress.map { "\($0)" } ?? "?")"
+        let idleTimeout = configuration.idleTimeout
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleRepeatedTask(
+            initialDelay: idleTimeout, delay: .nanoseconds(max(1_000_000, idleTimeout.nanoseconds / 4))
+        ) { _ in
+            bound.value.closeIfIdle()
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        slowFrameTimer?.cancel()
         self.context = nil
+    }
+
+    /// Closes the connection with GOAWAY when no call runs and nothing arrived for the idle timeout.
+    private func closeIfIdle() {
+        guard calls.isEmpty, frames.bufferedBytes == 0, NIODeadline.now() - lastActivity >= configuration.idleTimeout else {
+            return
+        }
+        logger.debug("closing idle connection")
+        draining = true
+        writeGoAway(Retain_V1_GoAway(lastRequestId: lastRequestID, code: 0, message: "idle connection closed"))
+        closeIfDrained()
+    }
+
+    /// Starts or stops the slow-sender timer after a read: a frame that stays incomplete for
+    /// longer than the frame timeout ends the connection.
+    private func watchPartialFrame(context: ChannelHandlerContext) {
+        if frames.bufferedBytes == 0 {
+            slowFrameTimer?.cancel()
+            slowFrameTimer = nil
+        } else if slowFrameTimer == nil {
+            let timeout = configuration.frameTimeout
+            slowFrameTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                self.slowFrameTimer = nil
+                guard self.frames.bufferedBytes > 0 else { return }
+                self.logger.info("closing connection: a frame took longer than \(timeout) to arrive")
+                self.protocolError("frame not received within \(timeout.nanoseconds / 1_000_000) ms",
+                                   code: .deadlineExceeded)
+            }
+        }
     }
 
     // MARK: Inbound
@@ -71,10 +114,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         reading = true
+        lastActivity = .now()
         do {
             try frames.read(unwrapInboundIn(data)) { frame in
-                if !closing { handleFrame(frame, context: context) }
+                if !closing {
+                    // A complete frame restarts the slow-sender clock for the next one.
+                    slowFrameTimer?.cancel()
+                    slowFrameTimer = nil
+                    handleFrame(frame, context: context)
+                }
             }
+            watchPartialFrame(context: context)
         } catch {
             logger.info("closing connection: \(error)")
             protocolError(error.description, code: RPCStatusCode(rawValue: error.statusCode))

@@ -27,6 +27,18 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("max-concurrent-calls"), help: "Calls that may run at once on one connection.")
     public var maximumConcurrentCalls: Int = 1024
 
+    /// Open connections the server accepts; more are closed at once.
+    @Option(name: .customLong("max-connections"), help: "Open connections accepted; more are closed at once.")
+    public var maximumConnections: Int = 4096
+
+    /// Milliseconds a frame may take to arrive once it started; slower senders are cut off.
+    @Option(name: .customLong("frame-timeout-ms"), help: "Milliseconds a frame may take to arrive; slower senders are cut off.")
+    public var frameTimeoutMilliseconds: Int64 = 10_000
+
+    /// Milliseconds without calls or frames after which a connection is closed.
+    @Option(name: .customLong("idle-timeout-ms"), help: "Milliseconds without calls or frames before a connection is closed.")
+    public var idleTimeoutMilliseconds: Int64 = 300_000
+
     public init() {}
 }
 

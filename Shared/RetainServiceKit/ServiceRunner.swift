@@ -31,6 +31,9 @@ public enum ServiceRunner {
         configuration.port = options.port
         configuration.maximumPayloadSize = options.maximumFrameBytes
         configuration.maximumConcurrentCallsPerConnection = options.maximumConcurrentCalls
+        configuration.maximumConnections = options.maximumConnections
+        configuration.frameTimeout = .milliseconds(options.frameTimeoutMilliseconds)
+        configuration.idleTimeout = .milliseconds(options.idleTimeoutMilliseconds)
         let server = RPCServer(router: router, configuration: configuration, logger: logger)
         let address = try await server.start()
         print("\(name) listening on \(options.host):\(address.port ?? options.port)")

@@ -40,9 +40,14 @@ package final class DirectoryLock: Sendable {
     }
 
     /// Releases the lock; later calls do nothing.
+    ///
+    /// Unlocks explicitly before closing: a child forked by another thread (for example a
+    /// `Process` being launched) shares the open file description until it execs, and closing
+    /// our descriptor alone would leave the lock held by that child for a moment.
     package func release() {
         descriptor.withLock { fd in
             if fd >= 0 {
+                flock(fd, LOCK_UN)
                 Glibc.close(fd)
                 fd = -1
             }

@@ -227,3 +227,52 @@ struct CompressionTests {
         server.stop()
     }
 }
+
+@Suite("connection limits", .serialized)
+struct ConnectionLimitTests {
+    @Test("a sender that trickles a frame is cut off with GOAWAY DEADLINE_EXCEEDED; others are served")
+    func slowSender() async throws {
+        let server = try ServerProcess("retain-echo", arguments: ["--frame-timeout-ms", "300"])
+        let started = ContinuousClock.now
+        let frames = try await RawConnection.sendAndReadUntilClose(port: server.port) { buffer in
+            // A header announcing 100 bytes, then nothing more.
+            buffer.writeFrameHeader(type: .request, flags: [], requestID: 1, payloadLength: 100)
+            buffer.writeRepeatingByte(0, count: 10)
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let goAway = try #require(frames.last)
+        #expect(goAway.type == .goAway)
+        #expect(try goAway.payload.decodeProtoMessage(Retain_V1_GoAway.self).code == RPCStatusCode.deadlineExceeded.rawValue)
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "ok")).text == "ok")
+        await client.close()
+        server.stop()
+    }
+
+    @Test("an idle connection is closed with a graceful GOAWAY and the client reconnects")
+    func idle() async throws {
+        let server = try ServerProcess("retain-echo", arguments: ["--idle-timeout-ms", "200"])
+        let frames = try await RawConnection.sendAndReadUntilClose(port: server.port) { _ in }
+        let goAway = try #require(frames.last)
+        #expect(goAway.type == .goAway)
+        #expect(try goAway.payload.decodeProtoMessage(Retain_V1_GoAway.self).code == 0)
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "one")).text == "one")
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "two")).text == "two")
+        await client.close()
+        server.stop()
+    }
+
+    @Test("connections beyond the maximum are refused while admitted ones keep working")
+    func connectionFlood() async throws {
+        let server = try ServerProcess("retain-echo", arguments: ["--max-connections", "4"])
+        let clients = (0..<4).map { _ in RPCClient(host: "127.0.0.1", port: server.port) }
+        for client in clients { #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "in")).text == "in") }
+        let extra = RPCClient(host: "127.0.0.1", port: server.port)
+        await #expect(throws: RPCError.self) { _ = try await extra.unary(Retain_V1_Echo.echo, .init(text: "out")) }
+        for client in clients { #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "still")).text == "still") }
+        for client in clients + [extra] { await client.close() }
+        server.stop()
+    }
+}
