@@ -1,7 +1,8 @@
 # Retain: the two commands of the README, and the pieces they stand on.
 #   make up     start the whole suite locally (services + gateway) with a data directory
 #   make test   check generated code, build, and run every test
-.PHONY: up test deps check-generated build bench
+#   make fuzz   run the fuzz target for FUZZ_SECONDS (CI runs it after the tests)
+.PHONY: up test deps check-generated build bench fuzz
 
 SWIFT ?= swift
 
@@ -26,3 +27,8 @@ bench: deps
 	$(SWIFT) build -c release
 	.build/release/retain-bench echo
 	.build/release/retain-storage bench
+
+# libFuzzer over the frame decoder and the decoding of every message type, bounded in time.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "retain-echo", targets: ["retain-echo"]),
         .executable(name: "retain-bench", targets: ["retain-bench"]),
         .executable(name: "retain", targets: ["retain"]),
+        .executable(name: "retain-fuzz", targets: ["retain-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -54,7 +55,7 @@ let package = Package(
         // MARK: RPC runtime: frames, server, client, health, reflection
         .target(name: "RetainRPC", dependencies: ["RetainProto", "CRetainProto", "CZstd", nio, nioPosix, logging, metrics, lifecycle],
                 path: "Shared/RetainRPC", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainRPCTests", dependencies: ["RetainRPC", "RetainProcess", .product(name: "NIOEmbedded", package: "swift-nio"),
+        .testTarget(name: "RetainRPCTests", dependencies: ["RetainRPC", "RetainProcess", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
         .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainState", "RetainStorage", logging, lifecycle, unixSignals, argumentParser,
@@ -69,6 +70,10 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainRPC", "RetainProcess"],
                     path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
+        .target(name: "RetainFuzzTarget", dependencies: ["RetainRPC", "RetainProto", nio], path: "Tools/Fuzz/Target",
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-fuzz", dependencies: ["RetainFuzzTarget"], path: "Tools/Fuzz/Main",
+                          swiftSettings: swiftSettings),
         .target(name: "RetainProcess", path: "Shared/RetainProcess", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-bench",
                           dependencies: ["RetainRPC", "RetainProcess", argumentParser, nio, nioPosix],

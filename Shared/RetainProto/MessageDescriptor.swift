@@ -1,5 +1,5 @@
 package import CProtobufC
-package import CRetainProto
+import CRetainProto
 
 /// A protobuf-c message descriptor from the generated registry.
 public struct MessageDescriptor: @unchecked Sendable, Hashable {
@@ -12,6 +12,9 @@ public struct MessageDescriptor: @unchecked Sendable, Hashable {
 
     /// The message's full name, for example `retain.v1.EchoRequest`.
     public var fullName: String { String(cString: raw.pointee.name) }
+
+    /// Every message type this build knows.
+    public static var all: [MessageDescriptor] { Array(ProtoRegistry.messages.values) }
 
     /// Looks a descriptor up by full name, or nil when this build has no such message.
     public static func lookup(_ fullName: String) -> MessageDescriptor? {
@@ -35,16 +38,6 @@ package enum ProtoRegistry {
         for index in 0..<retain_message_descriptor_count() {
             let raw = retain_message_descriptor(index)!
             table[String(cString: raw.pointee.name)] = MessageDescriptor(raw: raw)
-        }
-        return table
-    }()
-
-    /// Enum descriptors by full name.
-    nonisolated(unsafe) package static let enums: [String: UnsafePointer<ProtobufCEnumDescriptor>] = {
-        var table: [String: UnsafePointer<ProtobufCEnumDescriptor>] = [:]
-        for index in 0..<retain_enum_descriptor_count() {
-            let raw = retain_enum_descriptor(index)!
-            table[String(cString: raw.pointee.name)] = raw
         }
         return table
     }()

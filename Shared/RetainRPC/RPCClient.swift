@@ -108,8 +108,22 @@ public final class RPCClient: Sendable {
     /// Sends one REQUEST and waits for its answer. The call header is `headerPrefix` (the
     /// method's packed header) plus the options, or names `path` when there is no prefix;
     /// `writeMessage` writes the request message.
+    ///
+    /// A call the server certainly did not process (it was refused by a draining or closing
+    /// connection: UNAVAILABLE with `not_processed`) is sent again once on a fresh connection,
+    /// which is safe whatever the method does.
     @usableFromInline
     func send(
+        headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
+    ) async throws -> ByteBuffer {
+        do {
+            return try await sendOnce(headerPrefix: headerPrefix, path: path, options: options, writeMessage: writeMessage)
+        } catch let error as RPCError where error.code == .unavailable && error.details["not_processed"] == "true" {
+            return try await sendOnce(headerPrefix: headerPrefix, path: path, options: options, writeMessage: writeMessage)
+        }
+    }
+
+    private func sendOnce(
         headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
     ) async throws -> ByteBuffer {
         let ready = try await connection()
@@ -123,6 +137,11 @@ public final class RPCClient: Sendable {
         let timeout = options.timeout
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer, any Error>) in
+                // A task cancelled before this point already ran its cancellation handler, which
+                // found no call to abandon: answer it here instead of starting the call.
+                if Task.isCancelled {
+                    return continuation.resume(throwing: RPCError(.cancelled, "cancelled by the caller"))
+                }
                 loop.execute {
                     handler.value.start(request, requestID: id, pending: .unary(continuation), timeout: timeout)
                 }

@@ -74,21 +74,8 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) async throws -> O
     ) {
         precondition(method.kind == .unary)
-        add(AnyRPCMethod(method), .deferred { request, context, responder, arena in
-            let input: I
-            do {
-                input = try request.decodeProtoMessage(I.self, arena: arena)
-            } catch {
-                return responder.finish(error)
-            }
-            let task = Task {
-                do {
-                    responder.succeed(try await body(input, context))
-                } catch {
-                    responder.finish(error)
-                }
-            }
-            responder.onCancel { task.cancel() }
+        add(AnyRPCMethod(method), Self.task(I.self) { input, context, responder in
+            responder.succeed(try await body(input, context))
         })
     }
 
@@ -99,22 +86,9 @@ public struct RPCRouter: Sendable {
         _ body: @escaping @Sendable (I, ServerContext, RPCStreamWriter<O>) async throws -> Void
     ) {
         precondition(method.kind == .serverStreaming)
-        add(AnyRPCMethod(method), .deferred { request, context, responder, arena in
-            let input: I
-            do {
-                input = try request.decodeProtoMessage(I.self, arena: arena)
-            } catch {
-                return responder.finish(error)
-            }
-            let task = Task {
-                do {
-                    try await body(input, context, RPCStreamWriter(responder: responder))
-                    responder.finish(nil)
-                } catch {
-                    responder.finish(error)
-                }
-            }
-            responder.onCancel { task.cancel() }
+        add(AnyRPCMethod(method), Self.task(I.self) { input, context, responder in
+            try await body(input, context, RPCStreamWriter(responder: responder))
+            responder.finish(nil)
         })
     }
 
@@ -125,6 +99,29 @@ public struct RPCRouter: Sendable {
     public mutating func fallback(_ body: @escaping FallbackHandler) {
         precondition(fallbackHandler == nil, "fallback registered twice")
         fallbackHandler = body
+    }
+
+    /// A handler that decodes the request on the event loop, then runs `body` as a task that the
+    /// call's cancellation or deadline cancels; what `body` throws ends the call.
+    private static func task<I: ProtoMessage>(
+        _ type: I.Type, _ body: @escaping @Sendable (I, ServerContext, ServerResponder) async throws -> Void
+    ) -> Handler {
+        .deferred { request, context, responder, arena in
+            let input: I
+            do {
+                input = try request.decodeProtoMessage(I.self, arena: arena)
+            } catch {
+                return responder.finish(error)
+            }
+            let task = Task {
+                do {
+                    try await body(input, context, responder)
+                } catch {
+                    responder.finish(error)
+                }
+            }
+            responder.onCancel { task.cancel() }
+        }
     }
 
     /// Adds every method of `other`, and its fallback if this router has none.

@@ -19,7 +19,10 @@ enum RawConnection {
         write(&buffer)
         var frames: [Frame] = []
         try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(buffer)
+            if buffer.readableBytes > 0 {
+                // The server may already have closed (that is what some tests wait for).
+                try? await outbound.write(buffer)
+            }
             do {
                 for try await frame in inbound { frames.append(frame) }
             } catch {

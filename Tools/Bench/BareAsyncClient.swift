@@ -70,25 +70,10 @@ final class BareAsyncClient: Sendable {
     static func load(port: Int, payload: Int, concurrency: Int, duration: Int) async throws -> LatencySummary {
         let client = try await connect(port: port)
         let message = PipelinedClient.bareMessage(payload: payload)
-        let until = ContinuousClock.now + .seconds(duration)
-        let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var local: [UInt64] = []
-                    local.reserveCapacity(1 << 18)
-                    while ContinuousClock.now < until {
-                        let start = NIODeadline.now()
-                        _ = try await client.call(message)
-                        local.append(NIODeadline.now().uptimeNanoseconds - start.uptimeNanoseconds)
-                    }
-                    return local
-                }
-            }
-            var all: [UInt64] = []
-            for try await part in group { all += part }
-            return all
+        let summary = try await closedLoopLoad(concurrency: concurrency, duration: duration) {
+            _ = try await client.call(message)
         }
         await client.close()
-        return LatencySummary(latencies: latencies, seconds: Double(duration))
+        return summary
     }
 }

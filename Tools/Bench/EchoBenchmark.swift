@@ -61,26 +61,11 @@ struct EchoBenchmark: AsyncParsableCommand {
         let client = RPCClient(host: "127.0.0.1", port: port)
         let request = Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload))
         _ = try await client.unary(Retain_V1_Echo.echo, request)
-        let until = ContinuousClock.now + .seconds(duration)
-        let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var local: [UInt64] = []
-                    local.reserveCapacity(1 << 18)
-                    while ContinuousClock.now < until {
-                        let start = NIODeadline.now()
-                        _ = try await client.unary(Retain_V1_Echo.echo, request)
-                        local.append(NIODeadline.now().uptimeNanoseconds - start.uptimeNanoseconds)
-                    }
-                    return local
-                }
-            }
-            var all: [UInt64] = []
-            for try await part in group { all += part }
-            return all
+        let summary = try await closedLoopLoad(concurrency: concurrency, duration: duration) {
+            _ = try await client.unary(Retain_V1_Echo.echo, request)
         }
         await client.close()
-        return LatencySummary(latencies: latencies, seconds: Double(duration))
+        return summary
     }
 }
 

@@ -21,6 +21,31 @@ struct LatencySummary {
     var callsPerSecond: Double { Double(calls) / seconds }
 }
 
+/// Runs `concurrency` tasks that call `call` back to back for `duration` seconds, timing each
+/// call; the closed-model load of the echo benchmarks.
+func closedLoopLoad(concurrency: Int, duration: Int, _ call: @escaping @Sendable () async throws -> Void) async throws
+    -> LatencySummary {
+    let until = ContinuousClock.now + .seconds(duration)
+    let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+        for _ in 0..<concurrency {
+            group.addTask {
+                var local: [UInt64] = []
+                local.reserveCapacity(1 << 18)
+                while ContinuousClock.now < until {
+                    let start = ContinuousClock.now
+                    try await call()
+                    local.append(UInt64((ContinuousClock.now - start) / .nanoseconds(1)))
+                }
+                return local
+            }
+        }
+        var all: [UInt64] = []
+        for try await part in group { all += part }
+        return all
+    }
+    return LatencySummary(latencies: latencies, seconds: Double(duration))
+}
+
 /// Prints rows as an aligned text table.
 func printTable(_ header: [String], _ rows: [[String]]) {
     let widths = header.indices.map { column in
