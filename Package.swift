@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "retain-bench", targets: ["retain-bench"]),
         .executable(name: "retain", targets: ["retain"]),
         .executable(name: "retain-fuzz", targets: ["retain-fuzz"]),
+        .executable(name: "retain-gateway", targets: ["retain-gateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -59,14 +60,14 @@ let package = Package(
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
         .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainState", "RetainStorage", logging, lifecycle, unixSignals, argumentParser,
-                                                  nio, nioPosix, metrics,
-                                                  ],
+                                                  nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
+                                                  .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
         .target(name: "RetainCommands",
                 dependencies: ["RetainRPC", "RetainProto", "CProtobufC", argumentParser, nio,
                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 path: "Tools/Commands", swiftSettings: swiftSettings),
-        .executableTarget(name: "retain", dependencies: ["RetainCommands", argumentParser], path: "Tools/Retain",
+        .executableTarget(name: "retain", dependencies: ["RetainCommands", "RetainLauncher", argumentParser], path: "Tools/Retain",
                           swiftSettings: swiftSettings),
         .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainRPC", "RetainProcess"],
                     path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
@@ -81,6 +82,24 @@ let package = Package(
         .executableTarget(name: "retain-echo", dependencies: ["RetainRPC", "RetainServiceKit", argumentParser, logging],
                           path: "Tools/Echo",
                           swiftSettings: swiftSettings),
+
+
+        // MARK: Gateway service and the suite launcher (`retain up`)
+        .target(name: "GatewayCore", dependencies: ["RetainProto"], path: "Services/Gateway/Core",
+                swiftSettings: swiftSettings),
+        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
+                path: "Services/Gateway/Service", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-gateway",
+                          dependencies: ["GatewayService", "GatewayCore", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging],
+                          path: "Services/Gateway/Main", swiftSettings: swiftSettings),
+        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
+                path: "Tools/Launcher", swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayTests",
+                    dependencies: ["GatewayCore", "GatewayService", "RetainLauncher", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
+                    path: "Tests/GatewayTests", swiftSettings: swiftSettings),
+
+
+
 
         // MARK: Storage: write-ahead log and zstd snapshots
         .target(name: "RetainStorage", dependencies: ["CZstd", logging], path: "Shared/RetainStorage",

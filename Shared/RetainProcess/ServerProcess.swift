@@ -31,8 +31,15 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts `executable` (a product name such as `retain-echo`) with `arguments` plus
     /// `--port 0`, and waits until it listens.
-    public init(_ executable: String, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30)) throws {
-        let path = Self.buildDirectory.appendingPathComponent(executable)
+    public convenience init(_ executable: String, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30)) throws {
+        try self.init(executableAt: Self.buildDirectory.appendingPathComponent(executable), arguments: arguments,
+                      port: port, timeout: timeout)
+    }
+
+    /// Starts the executable at `path` (built elsewhere, such as a benchmark's own package) with
+    /// `arguments` plus `--port 0`, and waits until it listens.
+    public init(executableAt path: URL, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30)) throws {
+        let executable = path.lastPathComponent
         guard FileManager.default.isExecutableFile(atPath: path.path) else {
             throw ServerProcessError.notBuilt(path.path)
         }

@@ -12,7 +12,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Where a call's answers go.
     enum PendingCall {
-        case unary(CheckedContinuation<ByteBuffer, any Error>)
+        case unary(UnsafeContinuation<ByteBuffer, any Error>)
         case stream(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
     }
 
@@ -31,6 +31,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var pingOutstanding = false
     private var keepaliveTask: RepeatedTask?
     private(set) var goneAway = false
+    /// The highest request id the server said it accepted, once it sent GOAWAY.
+    private var goAwayLastRequestID: UInt32?
     private var frames: FrameReader
 
     init(configuration: RPCClient.Configuration, logger: Logger, onGoAway: @escaping @Sendable () -> Void) {
@@ -158,6 +160,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 "code": "\(goAway?.code ?? 0)", "message": "\(goAway?.message ?? "")",
             ])
             goneAway = true
+            goAwayLastRequestID = goAway?.lastRequestId
             onGoAway()
         default:
             logger.warning("unexpected \(frame.type) frame from the server; closing")
@@ -166,6 +169,16 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // After a GOAWAY, calls above its last accepted id never reached a handler: say so, so
+        // that they are retried safely.
+        if let last = goAwayLastRequestID {
+            for (id, call) in calls where id > last {
+                calls[id] = nil
+                call.deadlineTask?.cancel()
+                fail(call.pending, RPCError(.unavailable, "connection closed before the server accepted the call",
+                                            details: ["not_processed": "true"]))
+            }
+        }
         failAll(RPCError(.unavailable, "connection closed"))
         context.fireChannelInactive()
     }

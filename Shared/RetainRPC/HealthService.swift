@@ -33,6 +33,16 @@ public final class HealthStatus: Sendable {
         state.withLock { Array($0.statuses.keys) }
     }
 
+    /// Ends every Watch stream (their calls finish with OK), so that draining is not held up by
+    /// watchers; called once the server has reported NOT_SERVING.
+    public func endWatches() {
+        let watchers = state.withLock { state in
+            defer { state.watchers.removeAll() }
+            return state.watchers.values.map(\.continuation)
+        }
+        for watcher in watchers { watcher.finish() }
+    }
+
     /// A stream of the status of `service`: its current value first, then every change.
     func watch(_ service: String) -> AsyncStream<Retain_V1_ServingStatus> {
         let (stream, continuation) = AsyncStream<Retain_V1_ServingStatus>.makeStream(bufferingPolicy: .bufferingNewest(8))

@@ -136,7 +136,7 @@ public final class RPCClient: Sendable {
         let loop = ready.channel.eventLoop
         let timeout = options.timeout
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer, any Error>) in
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer, any Error>) in
                 // A task cancelled before this point already ran its cancellation handler, which
                 // found no call to abandon: answer it here instead of starting the call.
                 if Task.isCancelled {

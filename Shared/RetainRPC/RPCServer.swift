@@ -84,6 +84,7 @@ public final class RPCServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -143,9 +144,10 @@ public final class RPCServer: Service, Sendable {
             return (state.channel, Array(state.connections.values))
         }
         logger.info("draining", metadata: ["connections": "\(connections.count)"])
-        for service in Set(router.methods.map { String($0.path.prefix { $0 != "/" }) }) + [""] + health.services {
+        for service in Set(router.methods.map { String($0.path.prefix { $0 != "/" }) } + [""] + health.services) {
             health.set(service, .notServing)
         }
+        health.endWatches()
         listener?.close(promise: nil)
         for connection in connections {
             connection.eventLoop.execute {

@@ -17,6 +17,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     /// A call that has not answered yet.
     private struct LiveCall {
+        /// Tells this call from a later one that reuses its request id.
+        let generation: UInt64
         var deadlineTask: Scheduled<Void>?
         var onCancel: (@Sendable () -> Void)?
         let metrics: MethodMetrics
@@ -45,6 +47,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var frames: FrameReader
     private var closing = false
+    /// Numbers the calls of this connection, so a late answer of an ended call can never be
+    /// taken for an answer of a new call that reuses its request id.
+    private var nextGeneration: UInt64 = 0
     /// Fires when a frame has been arriving for longer than the frame timeout.
     private var slowFrameTimer: Scheduled<Void>?
     /// Checks for an idle connection.
@@ -158,6 +163,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         context.fireChannelReadComplete()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client will send nothing more: answer what runs, then close.
+            draining = true
+            closeIfDrained()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         let live = calls
         calls.removeAll()
@@ -222,7 +236,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
             let header = unpacked.assumingMemoryBound(to: Retain__V1__CallHeader.self)
             guard let name = header.pointee.method else { return ParsedHeader(method: nil, timeout: 0, name: "", acceptsCompression: false) }
-            let method = methods.lookup(UnsafeRawBufferPointer(start: name, count: strlen(name)))
+            let nameBytes = UnsafeRawBufferPointer(start: name, count: strlen(name))
+            // A name with a NUL inside reads shorter in C than it is on the wire; such a header is
+            // malformed, not a call of the shorter name.
+            guard nameBytes.isEmpty || Self.header(raw, holdsMethodField: nameBytes) else { return nil }
+            let method = methods.lookup(nameBytes)
             return ParsedHeader(method: method, timeout: header.pointee.timeout_us,
                                 name: method == nil ? String(cString: name) : nil,
                                 acceptsCompression: header.pointee.accept_compression != 0)
@@ -290,7 +308,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                     .resourceExhausted,
                     "too many concurrent calls on this connection (limit \(configuration.maximumConcurrentCallsPerConnection))"))
             }
-            var call = LiveCall(metrics: methodMetrics, started: started)
+            nextGeneration += 1
+            var call = LiveCall(generation: nextGeneration, metrics: methodMetrics, started: started)
             if let deadline {
                 call.deadlineTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
                     self.deadlineExceeded(id)
@@ -299,7 +318,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             calls[id] = call
             let responder = ServerResponder(
                 eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
-                requestID: id, allocator: context.channel.allocator,
+                requestID: id, generation: call.generation, allocator: context.channel.allocator,
                 compressionThreshold: parsed.acceptsCompression ? configuration.compressionThreshold : nil)
             arena.reset()
             body(message, callContext, responder, arena)
@@ -307,8 +326,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Writes a frame of a live call; frames of calls that already ended are dropped.
-    func writeCallFrame(_ buffer: ByteBuffer, requestID: UInt32, ends: Bool) {
-        guard let call = calls[requestID] else { return }
+    func writeCallFrame(_ buffer: ByteBuffer, requestID: UInt32, generation: UInt64, ends: Bool) {
+        guard let call = calls[requestID], call.generation == generation else { return }
         if ends {
             calls[requestID] = nil
             call.deadlineTask?.cancel()
@@ -318,8 +337,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         if ends { closeIfDrained() }
     }
 
-    func setCancelHandler(requestID: UInt32, _ handler: @escaping @Sendable () -> Void) {
-        if calls[requestID] != nil {
+    func setCancelHandler(requestID: UInt32, generation: UInt64, _ handler: @escaping @Sendable () -> Void) {
+        if calls[requestID]?.generation == generation {
             calls[requestID]!.onCancel = handler
         } else {
             handler()
@@ -392,6 +411,31 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         buffer.writeProtoMessage(ServerResponder.status(for: error))
         buffer.setInteger(UInt32(buffer.readableBytes - Frame.headerSize), at: buffer.readerIndex)
         write(buffer)
+    }
+
+    /// Whether the packed call header holds field 1 (method) with exactly `name` as its value.
+    private static func header(_ raw: UnsafeRawBufferPointer, holdsMethodField name: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        while index < raw.count {
+            defer { index += 1 }
+            guard raw[index] == 0x0A else { continue }
+            // Read the varint length after the tag and compare it and the bytes that follow.
+            var cursor = index + 1
+            var length = 0
+            var shift = 0
+            while cursor < raw.count, shift < 35 {
+                let byte = raw[cursor]
+                length |= Int(byte & 0x7F) << shift
+                cursor += 1
+                if byte & 0x80 == 0 { break }
+                shift += 7
+            }
+            if length == name.count, cursor + length <= raw.count,
+               UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)]).elementsEqual(name) {
+                return true
+            }
+        }
+        return false
     }
 
     /// Writes the answers batched during a read burst as one buffer.

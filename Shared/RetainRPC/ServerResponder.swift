@@ -7,6 +7,7 @@ public struct ServerResponder: Sendable {
     let eventLoop: any EventLoop
     let connection: NIOLoopBound<ServerConnectionHandler>
     let requestID: UInt32
+    let generation: UInt64
     let allocator: ByteBufferAllocator
     /// Answers at least this large are compressed; nil when the caller does not accept it.
     let compressionThreshold: Int?
@@ -40,9 +41,9 @@ public struct ServerResponder: Sendable {
     /// Runs `handler` once if the call is cancelled or its deadline passes before it ends.
     public func onCancel(_ handler: @escaping @Sendable () -> Void) {
         if eventLoop.inEventLoop {
-            connection.value.setCancelHandler(requestID: requestID, handler)
+            connection.value.setCancelHandler(requestID: requestID, generation: generation, handler)
         } else {
-            eventLoop.execute { connection.value.setCancelHandler(requestID: requestID, handler) }
+            eventLoop.execute { connection.value.setCancelHandler(requestID: requestID, generation: generation, handler) }
         }
     }
 
@@ -62,9 +63,9 @@ public struct ServerResponder: Sendable {
 
     private func send(_ buffer: ByteBuffer, ends: Bool) {
         if eventLoop.inEventLoop {
-            connection.value.writeCallFrame(buffer, requestID: requestID, ends: ends)
+            connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: ends)
         } else {
-            eventLoop.execute { connection.value.writeCallFrame(buffer, requestID: requestID, ends: ends) }
+            eventLoop.execute { connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: ends) }
         }
     }
 
@@ -73,8 +74,13 @@ public struct ServerResponder: Sendable {
         switch error {
         case nil:
             return Retain_V1_CallStatus(code: 0)
-        case let error as RPCError:
+        case let error as RPCError where (1...16).contains(error.code.rawValue):
             return Retain_V1_CallStatus(code: error.code.rawValue, message: error.message, details: error.details)
+        case let error as RPCError:
+            // OK is not an error, and codes past 16 have no meaning on the wire.
+            return Retain_V1_CallStatus(code: RPCStatusCode.unknown.rawValue,
+                                        message: "handler failed with status code \(error.code.rawValue): \(error.message)",
+                                        details: error.details)
         case let error as ProtoDecodingError:
             return Retain_V1_CallStatus(code: RPCStatusCode.invalidArgument.rawValue, message: error.description)
         case is CancellationError:

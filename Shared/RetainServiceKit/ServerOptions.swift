@@ -11,6 +11,12 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Port to listen on; 0 picks a free one (printed on start).")
     public var port: Int = 0
 
+    /// Port of the HTTP operations endpoints (`/metrics`, `/healthz`, `/readyz`) on the same
+    /// host; 0 picks a free one (printed on start), a negative value turns them off.
+    @Option(name: .customLong("ops-port"),
+            help: "Port of the HTTP /metrics, /healthz and /readyz endpoints; 0 picks a free one, -1 turns them off.")
+    public var opsPort: Int = 0
+
     /// Directory for the write-ahead log and snapshots.
     @Option(name: .customLong("data-dir"), help: "Directory for the write-ahead log and snapshots.")
     public var dataDirectory: String?

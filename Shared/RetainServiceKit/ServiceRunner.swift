@@ -1,8 +1,11 @@
 public import Logging
+import Metrics
 import NIOCore
+public import Prometheus
 public import RetainRPC
 public import RetainState
 public import ServiceLifecycle
+import Synchronization
 import UnixSignals
 #if canImport(Glibc)
 import Glibc
@@ -20,11 +23,46 @@ public enum ServiceRunner {
         }
     }
 
+    /// The Prometheus registry behind swift-metrics, served at `/metrics`.
+    public static let metricsRegistry = PrometheusCollectorRegistry()
+    private static let metricsBootstrapped = Mutex(false)
+
+    /// Makes swift-prometheus the swift-metrics backend of this process (once; later calls do
+    /// nothing), so the RPC runtime's per-method counters and timers appear at `/metrics`.
+    public static func bootstrapMetrics() {
+        let first = metricsBootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry)) }
+    }
+
+    /// Starts the operations endpoints for `options` (none when `--ops-port` is negative) and
+    /// prints `<name> ops listening on HOST:PORT`.
+    static func startOps(name: String, options: ServerOptions, logger: Logger) async throws -> OpsServer? {
+        bootstrapMetrics()
+        guard options.opsPort >= 0 else { return nil }
+        let ops = try await OpsServer.start(configuration: .init(host: options.host, port: options.opsPort), logger: logger)
+        print("\(name) ops listening on \(options.host):\(ops.localAddress?.port ?? options.opsPort)")
+        fflush(nil)
+        return ops
+    }
+
     /// Starts the server, prints `listening on HOST:PORT` on standard output (tests and the
-    /// launcher read it), and runs until a shutdown signal.
+    /// launcher read it), and runs until a shutdown signal. The operations endpoints
+    /// (`--ops-port`) start first and report ready once the server listens. `health` may be
+    /// shared with services that report others' health (the gateway's backends).
     public static func run(
         name: String, router: RPCRouter, options: ServerOptions, logger: Logger,
-        services: [any Service] = []
+        services: [any Service] = [], health: HealthStatus = HealthStatus()
+    ) async throws {
+        try await serve(name: name, router: router, options: options, logger: logger, services: services,
+                        health: health, ops: startOps(name: name, options: options, logger: logger))
+    }
+
+    private static func serve(
+        name: String, router: RPCRouter, options: ServerOptions, logger: Logger,
+        services: [any Service], health: HealthStatus, ops: OpsServer?
     ) async throws {
         var configuration = RPCServer.Configuration()
         configuration.host = options.host
@@ -34,12 +72,16 @@ public enum ServiceRunner {
         configuration.maximumConnections = options.maximumConnections
         configuration.frameTimeout = .milliseconds(options.frameTimeoutMilliseconds)
         configuration.idleTimeout = .milliseconds(options.idleTimeoutMilliseconds)
-        let server = RPCServer(router: router, configuration: configuration, logger: logger)
+        let server = RPCServer(router: router, configuration: configuration, logger: logger, health: health)
         let address = try await server.start()
+        ops?.markReady(server.health)
         print("\(name) listening on \(options.host):\(address.port ?? options.port)")
         fflush(nil)
+        // The ops endpoints come first so that graceful shutdown, which runs in reverse order,
+        // closes them last: /readyz answers 503 while the server drains.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)] + services.map { .init(service: $0) },
+            services: (ops.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                + [.init(service: server)] + services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -52,13 +94,15 @@ public enum ServiceRunner {
         name: String, state: S.Type, options: ServerOptions, storage: StorageOptions, logger: Logger,
         services: [any Service] = [], makeRouter: (StateStore<S>) throws -> RPCRouter
     ) async throws {
+        // The ops endpoints answer /healthz while the store recovers; /readyz waits for the server.
+        let ops = try await startOps(name: name, options: options, logger: logger)
         if options.dataDirectory == nil {
             logger.warning("no --data-dir: state is kept in memory only and lost on exit")
         }
         let store = try StateStore<S>(directory: options.dataDirectory, configuration: storage.configuration(),
                                       logger: logger)
         defer { store.close() }
-        try await run(name: name, router: try makeRouter(store), options: options, logger: logger,
-                      services: [SnapshotScheduler(store, logger: logger)] + services)
+        try await serve(name: name, router: try makeRouter(store), options: options, logger: logger,
+                        services: [SnapshotScheduler(store, logger: logger)] + services, health: HealthStatus(), ops: ops)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RetainCommands
+import RetainLauncher
 
 /// `retain`: the operator's command: call and inspect running services, load-test them, and
 /// run the whole suite locally.
@@ -9,6 +10,6 @@ struct RetainCommand: AsyncParsableCommand {
         commandName: "retain",
         abstract: "Operate Retain: call, inspect and load-test services; run the suite locally.",
         subcommands: [
-            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self,
+            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self,
         ])
 }

@@ -6,6 +6,7 @@
 #include "retain/v1/common.pb-c.h"
 #include "retain/v1/echo.pb-c.h"
 #include "retain/v1/feedback.pb-c.h"
+#include "retain/v1/feedback_storage.pb-c.h"
 #include "retain/v1/health.pb-c.h"
 #include "retain/v1/profile.pb-c.h"
 #include "retain/v1/growth.pb-c.h"
@@ -13,6 +14,7 @@
 #include "retain/v1/gateway.pb-c.h"
 #include "retain/v1/growth_storage.pb-c.h"
 #include "retain/v1/ledger_storage.pb-c.h"
+#include "retain/v1/profile_storage.pb-c.h"
 #include "retain/v1/reflection.pb-c.h"
 #include "retain/v1/rpc.pb-c.h"
 

@@ -613,13 +613,16 @@ public struct Retain_V1_GrowthHistoryRecord: ProtoMessage {
     public var action: String
     /// Growth it gave.
     public var growth: Int64
+    /// For check-ins: the local day checked in (days since 1970-01-01).
+    public var localDay: Int32
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(atMs: Int64 = 0, kind: Retain_V1_GrowthHistoryKind = .init(rawValue: 0), action: String = "", growth: Int64 = 0) {
+    public init(atMs: Int64 = 0, kind: Retain_V1_GrowthHistoryKind = .init(rawValue: 0), action: String = "", growth: Int64 = 0, localDay: Int32 = 0) {
         self.atMs = atMs
         self.kind = kind
         self.action = action
         self.growth = growth
+        self.localDay = localDay
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -628,6 +631,7 @@ public struct Retain_V1_GrowthHistoryRecord: ProtoMessage {
         self.kind = .init(rawValue: 0)
         self.action = ""
         self.growth = 0
+        self.localDay = 0
     }
 
     public static let protoName = "retain.v1.GrowthHistoryRecord"
@@ -639,6 +643,7 @@ public struct Retain_V1_GrowthHistoryRecord: ProtoMessage {
         self.kind = Retain_V1_GrowthHistoryKind(rawValue: Int32(bitPattern: m.pointee.kind.rawValue))
         self.action = ProtoC.string(m.pointee.action)
         self.growth = m.pointee.growth
+        self.localDay = m.pointee.local_day
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -647,6 +652,7 @@ public struct Retain_V1_GrowthHistoryRecord: ProtoMessage {
         m.pointee.kind = Retain__V1__GrowthHistoryKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
         if !self.action.isEmpty { m.pointee.action = arena.cString(self.action) }
         m.pointee.growth = self.growth
+        m.pointee.local_day = self.localDay
     }
 }
 

@@ -93,8 +93,9 @@ public struct Retain_V1_HealthCheckResponse: ProtoMessage {
 ///
 /// Service names are full names such as "retain.v1.Profile"; the empty name means the process as
 /// a whole. The gateway also answers for the backend services it routes to: a backend service is
-/// SERVING when at least one of its instances is. During a graceful drain a process answers
-/// NOT_SERVING before it stops accepting calls, so load balancers move away first.
+/// SERVING when at least one of its instances is. When a graceful drain starts, a process turns
+/// NOT_SERVING, tells Watch streams so (then ends them with OK) and stops accepting new calls;
+/// the ops endpoint /readyz answers 503 from the same moment, so load balancers move away.
 public enum Retain_V1_Health {
     /// The service's full name on the wire.
     public static let serviceName = "retain.v1.Health"
@@ -104,7 +105,8 @@ public enum Retain_V1_Health {
     /// Streams the status of one service: the current status at once, then one message each time
     /// it changes. An unknown service is not an error here: the stream sends
     /// SERVING_STATUS_SERVICE_UNKNOWN and stays open, in case the service appears later. The
-    /// stream ends when the caller cancels, its deadline passes, or the server drains.
+    /// stream ends when the caller cancels, its deadline passes, or the server drains (after
+    /// sending NOT_SERVING, with status OK).
     public static let watch = RPCMethod<Retain_V1_HealthCheckRequest, Retain_V1_HealthCheckResponse>(path: "retain.v1.Health/Watch", kind: .serverStreaming)
 
     /// Every method of the service, for registration checks and reflection.

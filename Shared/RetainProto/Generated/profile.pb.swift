@@ -275,9 +275,16 @@ public struct Retain_V1_UserProfile: ProtoMessage {
     public var lastActiveMs: Int64
     /// Number of activity events recorded (duplicates not counted).
     public var activityCount: UInt64
+    /// Activity events recorded per kind (duplicates not counted): the well-known kinds ("login",
+    /// "visit", "purchase", "share", "post", "check_in", "invite") by name, every other kind under
+    /// "other". Kinds with no events are left out.
+    public var activityByKind: [String: UInt64]
+    /// Sum of purchase values per asset (e.g. "cash.usd"), sorted by asset name; empty when the
+    /// user never purchased.
+    public var purchaseTotals: [Retain_V1_Amount]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", channel: String = "", campaign: String = "", inviterUserId: String = "", age: UInt32 = 0, gender: Retain_V1_Gender = .init(rawValue: 0), region: String = "", timeZone: String = "", attributes: [String: String] = [:], tags: [String] = [], registeredAtMs: Int64 = 0, updatedAtMs: Int64 = 0, deleted: Bool = false, deletedAtMs: Int64 = 0, stage: Retain_V1_LifecycleStage = .init(rawValue: 0), lastActiveMs: Int64 = 0, activityCount: UInt64 = 0) {
+    public init(userId: String = "", channel: String = "", campaign: String = "", inviterUserId: String = "", age: UInt32 = 0, gender: Retain_V1_Gender = .init(rawValue: 0), region: String = "", timeZone: String = "", attributes: [String: String] = [:], tags: [String] = [], registeredAtMs: Int64 = 0, updatedAtMs: Int64 = 0, deleted: Bool = false, deletedAtMs: Int64 = 0, stage: Retain_V1_LifecycleStage = .init(rawValue: 0), lastActiveMs: Int64 = 0, activityCount: UInt64 = 0, activityByKind: [String: UInt64] = [:], purchaseTotals: [Retain_V1_Amount] = []) {
         self.userId = userId
         self.channel = channel
         self.campaign = campaign
@@ -295,6 +302,8 @@ public struct Retain_V1_UserProfile: ProtoMessage {
         self.stage = stage
         self.lastActiveMs = lastActiveMs
         self.activityCount = activityCount
+        self.activityByKind = activityByKind
+        self.purchaseTotals = purchaseTotals
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -316,11 +325,14 @@ public struct Retain_V1_UserProfile: ProtoMessage {
         self.stage = .init(rawValue: 0)
         self.lastActiveMs = 0
         self.activityCount = 0
+        self.activityByKind = [:]
+        self.purchaseTotals = []
     }
 
     public static let protoName = "retain.v1.UserProfile"
     public static let messageDescriptor = MessageDescriptor.named("retain.v1.UserProfile")
     static let attributesEntryDescriptor = MessageDescriptor.named("retain.v1.UserProfile.AttributesEntry")
+    static let activityByKindEntryDescriptor = MessageDescriptor.named("retain.v1.UserProfile.ActivityByKindEntry")
 
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__UserProfile.self)
@@ -343,6 +355,10 @@ public struct Retain_V1_UserProfile: ProtoMessage {
         self.stage = Retain_V1_LifecycleStage(rawValue: Int32(bitPattern: m.pointee.stage.rawValue))
         self.lastActiveMs = m.pointee.last_active_ms
         self.activityCount = m.pointee.activity_count
+        self.activityByKind = ProtoC.dictionary(m.pointee.activity_by_kind, count: m.pointee.n_activity_by_kind) { e in
+            (ProtoC.string(e.pointee.key), e.pointee.value)
+        }
+        self.purchaseTotals = ProtoC.array(m.pointee.purchase_totals, count: m.pointee.n_purchase_totals) { e in Retain_V1_Amount(protobufC: UnsafeRawPointer(e!)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -373,6 +389,17 @@ public struct Retain_V1_UserProfile: ProtoMessage {
         m.pointee.stage = Retain__V1__LifecycleStage(rawValue: UInt32(bitPattern: self.stage.rawValue))
         m.pointee.last_active_ms = self.lastActiveMs
         m.pointee.activity_count = self.activityCount
+        if !self.activityByKind.isEmpty {
+            m.pointee.n_activity_by_kind = self.activityByKind.count
+            m.pointee.activity_by_kind = arena.mapEntries(self.activityByKind, entry: Retain_V1_UserProfile.activityByKindEntryDescriptor, as: Retain__V1__UserProfile__ActivityByKindEntry.self) { e, key, value in
+                e.pointee.key = arena.cString(key)
+                e.pointee.value = value
+            }
+        }
+        if !self.purchaseTotals.isEmpty {
+            m.pointee.n_purchase_totals = self.purchaseTotals.count
+            m.pointee.purchase_totals = arena.array(self.purchaseTotals, as: UnsafeMutablePointer<Retain__V1__Amount>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        }
     }
 }
 

@@ -55,7 +55,7 @@ public struct Retain_V1_ListServicesResponse: ProtoMessage {
 public struct Retain_V1_ServiceInfo: ProtoMessage {
     /// Full service name, e.g. "retain.v1.Profile".
     public var name: String
-    /// Methods in declaration order.
+    /// Methods, sorted by path.
     public var methods: [Retain_V1_MethodInfo]
 
     /// Creates a message; every field defaults to its proto3 zero value.

@@ -78,7 +78,7 @@ public struct Retain_V1_CallHeader: ProtoMessage {
     }
 }
 
-/// Ends every call that does not end with an OK unary answer (see PROTOCOL.md, TRAILERS frame).
+/// Ends every call that does not end with an OK unary answer (see PROTOCOL.md, STATUS frame).
 public struct Retain_V1_CallStatus: ProtoMessage {
     /// gRPC status code: 0 OK, 1 CANCELLED, 2 UNKNOWN, 3 INVALID_ARGUMENT, 4 DEADLINE_EXCEEDED,
     /// 5 NOT_FOUND, 6 ALREADY_EXISTS, 7 PERMISSION_DENIED, 8 RESOURCE_EXHAUSTED,

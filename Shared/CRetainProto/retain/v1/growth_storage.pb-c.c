@@ -1583,7 +1583,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_idempotency_record__descript
   (ProtobufCMessageInit) retain__v1__growth_idempotency_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__growth_history_record__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__growth_history_record__field_descriptors[5] =
 {
   {
     "at_ms",
@@ -1633,17 +1633,30 @@ static const ProtobufCFieldDescriptor retain__v1__growth_history_record__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "local_day",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthHistoryRecord, local_day),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_history_record__field_indices_by_name[] = {
   2,   /* field[2] = action */
   0,   /* field[0] = at_ms */
   3,   /* field[3] = growth */
   1,   /* field[1] = kind */
+  4,   /* field[4] = local_day */
 };
 static const ProtobufCIntRange retain__v1__growth_history_record__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_history_record__descriptor =
 {
@@ -1653,7 +1666,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_history_record__descriptor =
   "Retain__V1__GrowthHistoryRecord",
   "retain.v1",
   sizeof(Retain__V1__GrowthHistoryRecord),
-  4,
+  5,
   retain__v1__growth_history_record__field_descriptors,
   retain__v1__growth_history_record__field_indices_by_name,
   1,  retain__v1__growth_history_record__number_ranges,

@@ -13,6 +13,12 @@ void   retain__v1__user_profile__attributes_entry__init
   static const Retain__V1__UserProfile__AttributesEntry init_value = RETAIN__V1__USER_PROFILE__ATTRIBUTES_ENTRY__INIT;
   *message = init_value;
 }
+void   retain__v1__user_profile__activity_by_kind_entry__init
+                     (Retain__V1__UserProfile__ActivityByKindEntry         *message)
+{
+  static const Retain__V1__UserProfile__ActivityByKindEntry init_value = RETAIN__V1__USER_PROFILE__ACTIVITY_BY_KIND_ENTRY__INIT;
+  *message = init_value;
+}
 void   retain__v1__user_profile__init
                      (Retain__V1__UserProfile         *message)
 {
@@ -2344,7 +2350,58 @@ const ProtobufCMessageDescriptor retain__v1__user_profile__attributes_entry__des
   (ProtobufCMessageInit) retain__v1__user_profile__attributes_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__user_profile__field_descriptors[17] =
+static const ProtobufCFieldDescriptor retain__v1__user_profile__activity_by_kind_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__UserProfile__ActivityByKindEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__UserProfile__ActivityByKindEntry, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__user_profile__activity_by_kind_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange retain__v1__user_profile__activity_by_kind_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__user_profile__activity_by_kind_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.UserProfile.ActivityByKindEntry",
+  "ActivityByKindEntry",
+  "Retain__V1__UserProfile__ActivityByKindEntry",
+  "retain.v1",
+  sizeof(Retain__V1__UserProfile__ActivityByKindEntry),
+  2,
+  retain__v1__user_profile__activity_by_kind_entry__field_descriptors,
+  retain__v1__user_profile__activity_by_kind_entry__field_indices_by_name,
+  1,  retain__v1__user_profile__activity_by_kind_entry__number_ranges,
+  (ProtobufCMessageInit) retain__v1__user_profile__activity_by_kind_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__user_profile__field_descriptors[19] =
 {
   {
     "user_id",
@@ -2550,8 +2607,33 @@ static const ProtobufCFieldDescriptor retain__v1__user_profile__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "activity_by_kind",
+    18,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__UserProfile, n_activity_by_kind),
+    offsetof(Retain__V1__UserProfile, activity_by_kind),
+    &retain__v1__user_profile__activity_by_kind_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "purchase_totals",
+    19,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__UserProfile, n_purchase_totals),
+    offsetof(Retain__V1__UserProfile, purchase_totals),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__user_profile__field_indices_by_name[] = {
+  17,   /* field[17] = activity_by_kind */
   16,   /* field[16] = activity_count */
   4,   /* field[4] = age */
   8,   /* field[8] = attributes */
@@ -2562,6 +2644,7 @@ static const unsigned retain__v1__user_profile__field_indices_by_name[] = {
   5,   /* field[5] = gender */
   3,   /* field[3] = inviter_user_id */
   15,   /* field[15] = last_active_ms */
+  18,   /* field[18] = purchase_totals */
   6,   /* field[6] = region */
   10,   /* field[10] = registered_at_ms */
   14,   /* field[14] = stage */
@@ -2573,7 +2656,7 @@ static const unsigned retain__v1__user_profile__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__user_profile__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 17 }
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor retain__v1__user_profile__descriptor =
 {
@@ -2583,7 +2666,7 @@ const ProtobufCMessageDescriptor retain__v1__user_profile__descriptor =
   "Retain__V1__UserProfile",
   "retain.v1",
   sizeof(Retain__V1__UserProfile),
-  17,
+  19,
   retain__v1__user_profile__field_descriptors,
   retain__v1__user_profile__field_indices_by_name,
   1,  retain__v1__user_profile__number_ranges,

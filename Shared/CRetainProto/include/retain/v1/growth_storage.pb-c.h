@@ -438,10 +438,14 @@ struct  Retain__V1__GrowthHistoryRecord
    * Growth it gave.
    */
   int64_t growth;
+  /*
+   * For check-ins: the local day checked in (days since 1970-01-01).
+   */
+  int32_t local_day;
 };
 #define RETAIN__V1__GROWTH_HISTORY_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_history_record__descriptor) \
-    , 0, RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, 0 }
+    , 0, RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*

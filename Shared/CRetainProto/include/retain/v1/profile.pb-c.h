@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Retain__V1__UserProfile Retain__V1__UserProfile;
 typedef struct Retain__V1__UserProfile__AttributesEntry Retain__V1__UserProfile__AttributesEntry;
+typedef struct Retain__V1__UserProfile__ActivityByKindEntry Retain__V1__UserProfile__ActivityByKindEntry;
 typedef struct Retain__V1__RegisterUserRequest Retain__V1__RegisterUserRequest;
 typedef struct Retain__V1__RegisterUserRequest__AttributesEntry Retain__V1__RegisterUserRequest__AttributesEntry;
 typedef struct Retain__V1__RegisterUserResponse Retain__V1__RegisterUserResponse;
@@ -304,6 +305,17 @@ struct  Retain__V1__UserProfile__AttributesEntry
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+struct  Retain__V1__UserProfile__ActivityByKindEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  uint64_t value;
+};
+#define RETAIN__V1__USER_PROFILE__ACTIVITY_BY_KIND_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__user_profile__activity_by_kind_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
 /*
  * Everything Profile knows about a user, in one message.
  */
@@ -381,10 +393,23 @@ struct  Retain__V1__UserProfile
    * Number of activity events recorded (duplicates not counted).
    */
   uint64_t activity_count;
+  /*
+   * Activity events recorded per kind (duplicates not counted): the well-known kinds ("login",
+   * "visit", "purchase", "share", "post", "check_in", "invite") by name, every other kind under
+   * "other". Kinds with no events are left out.
+   */
+  size_t n_activity_by_kind;
+  Retain__V1__UserProfile__ActivityByKindEntry **activity_by_kind;
+  /*
+   * Sum of purchase values per asset (e.g. "cash.usd"), sorted by asset name; empty when the
+   * user never purchased.
+   */
+  size_t n_purchase_totals;
+  Retain__V1__Amount **purchase_totals;
 };
 #define RETAIN__V1__USER_PROFILE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__user_profile__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, RETAIN__V1__GENDER__GENDER_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0, 0, 0, RETAIN__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_UNSPECIFIED, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, RETAIN__V1__GENDER__GENDER_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0, 0, 0, RETAIN__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_UNSPECIFIED, 0, 0, 0,NULL, 0,NULL }
 
 
 struct  Retain__V1__RegisterUserRequest__AttributesEntry
@@ -1902,6 +1927,9 @@ struct  Retain__V1__AssignVariantResponse
 /* Retain__V1__UserProfile__AttributesEntry methods */
 void   retain__v1__user_profile__attributes_entry__init
                      (Retain__V1__UserProfile__AttributesEntry         *message);
+/* Retain__V1__UserProfile__ActivityByKindEntry methods */
+void   retain__v1__user_profile__activity_by_kind_entry__init
+                     (Retain__V1__UserProfile__ActivityByKindEntry         *message);
 /* Retain__V1__UserProfile methods */
 void   retain__v1__user_profile__init
                      (Retain__V1__UserProfile         *message);
@@ -2872,6 +2900,9 @@ void   retain__v1__assign_variant_response__free_unpacked
 typedef void (*Retain__V1__UserProfile__AttributesEntry_Closure)
                  (const Retain__V1__UserProfile__AttributesEntry *message,
                   void *closure_data);
+typedef void (*Retain__V1__UserProfile__ActivityByKindEntry_Closure)
+                 (const Retain__V1__UserProfile__ActivityByKindEntry *message,
+                  void *closure_data);
 typedef void (*Retain__V1__UserProfile_Closure)
                  (const Retain__V1__UserProfile *message,
                   void *closure_data);
@@ -3226,6 +3257,7 @@ extern const ProtobufCEnumDescriptor    retain__v1__contact_channel__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__contact_decision_reason__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_profile__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_profile__attributes_entry__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__user_profile__activity_by_kind_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__register_user_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__register_user_request__attributes_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__register_user_response__descriptor;

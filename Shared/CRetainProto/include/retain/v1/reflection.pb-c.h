@@ -68,7 +68,7 @@ struct  Retain__V1__ServiceInfo
    */
   char *name;
   /*
-   * Methods in declaration order.
+   * Methods, sorted by path.
    */
   size_t n_methods;
   Retain__V1__MethodInfo **methods;

@@ -92,7 +92,7 @@ struct  Retain__V1__CallStatus__DetailsEntry
 
 
 /*
- * Ends every call that does not end with an OK unary answer (see PROTOCOL.md, TRAILERS frame).
+ * Ends every call that does not end with an OK unary answer (see PROTOCOL.md, STATUS frame).
  */
 struct  Retain__V1__CallStatus
 {

@@ -1,0 +1,42 @@
+public import RetainProto
+
+/// Checks of request fields against common.proto's rules, failing with INVALID_ARGUMENT that
+/// names the field.
+public enum FlowValidation {
+    /// A client-chosen key: 1 to 256 bytes of printable ASCII without spaces.
+    public static func key(_ value: String, field: String) throws(RPCError) {
+        guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
+        guard value.utf8.count <= FlowKeys.maximumKeyBytes else {
+            throw RPCError.invalidArgument(field: field, "is longer than 256 bytes")
+        }
+        guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw RPCError.invalidArgument(field: field, "must be printable ASCII without spaces")
+        }
+    }
+
+    /// An entity id: 1 to 128 bytes of ASCII letters, digits and `.`, `_`, `-`, `@`.
+    public static func entityID(_ value: String, field: String) throws(RPCError) {
+        guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
+        guard value.utf8.count <= 128 else { throw RPCError.invalidArgument(field: field, "is longer than 128 bytes") }
+        guard value.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+            || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "@") }) else {
+            throw RPCError.invalidArgument(field: field, "may hold only ASCII letters, digits and . _ - @")
+        }
+    }
+
+    /// A name: 1 to 64 bytes of lower-case ASCII letters, digits and `_`, `.`, `-`.
+    public static func name(_ value: String, field: String) throws(RPCError) {
+        guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
+        guard value.utf8.count <= 64 else { throw RPCError.invalidArgument(field: field, "is longer than 64 bytes") }
+        guard value.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+            || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+            || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else {
+            throw RPCError.invalidArgument(field: field, "may hold only lower-case ASCII letters, digits and _ . -")
+        }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+}

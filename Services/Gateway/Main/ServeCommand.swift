@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import GatewayCore
+import GatewayService
+import Logging
+import RetainRPC
+import RetainServiceKit
+
+/// `retain-gateway serve`: forwards calls to the topology's backends and serves the flows.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the gateway (the default subcommand).")
+
+    @OptionGroup var options: ServerOptions
+
+    @Option(help: "Topology file: the backend instances of each service (JSON).")
+    var topology: String
+
+    @Option(help: "Flow configuration file (JSON): welcome bonus, referral, level, task and compensation rewards. Default: the built-in rewards.")
+    var config: String?
+
+    @Option(name: .customLong("health-interval-ms"), help: "Milliseconds between health checks of each backend.")
+    var healthIntervalMs: Int = 1000
+
+    @Option(name: .customLong("default-timeout-ms"), help: "Deadline of forwarded calls and flows whose caller set none, in ms.")
+    var defaultTimeoutMs: Int = 30_000
+
+    @Option(name: .customLong("connections-per-backend"), help: "TCP connections to each backend instance.")
+    var connectionsPerBackend: Int = 1
+
+    @Option(name: .customLong("admin-authorization"),
+            help: "Credential sent when the flows open budget accounts (default: $RETAIN_GATEWAY_ADMIN_AUTHORIZATION, else the caller's).")
+    var adminAuthorization: String?
+
+    func validate() throws {
+        guard healthIntervalMs >= 50 else { throw ValidationError("--health-interval-ms must be at least 50") }
+        guard defaultTimeoutMs >= 1 else { throw ValidationError("--default-timeout-ms must be positive") }
+        guard (1...16).contains(connectionsPerBackend) else { throw ValidationError("--connections-per-backend must be 1 to 16") }
+    }
+
+    func run() async throws {
+        ServiceRunner.bootstrapLogging(level: options.logLevel)
+        let logger = Logger(label: "retain.gateway")
+        let topology: Topology
+        let flows: FlowConfiguration
+        do {
+            topology = try Topology.load(path: self.topology)
+            flows = try config.map { try FlowConfiguration.load(path: $0) } ?? .standard
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var forwarding = Forwarder.Configuration()
+        forwarding.defaultTimeout = .milliseconds(defaultTimeoutMs)
+        forwarding.connectionsPerBackend = connectionsPerBackend
+        let forwarder = Forwarder(topology: topology, configuration: forwarding, logger: logger)
+        var configuration = GatewayService.Configuration()
+        configuration.flows = flows
+        configuration.flowTimeout = .milliseconds(defaultTimeoutMs)
+        configuration.adminAuthorization = adminAuthorization
+            ?? ProcessInfo.processInfo.environment["RETAIN_GATEWAY_ADMIN_AUTHORIZATION"]
+        let health = HealthStatus()
+        let checker = HealthChecker(forwarder: forwarder, health: health, interval: .milliseconds(healthIntervalMs),
+                                    timeout: .milliseconds(min(800, max(100, healthIntervalMs * 4 / 5))), logger: logger)
+        logger.info("routing", metadata: [
+            "services": "\(topology.services.keys.sorted().joined(separator: ","))",
+            "instances": "\(topology.services.values.reduce(0) { $0 + $1.instances.count })",
+        ])
+        if options.dataDirectory != nil {
+            logger.notice("the gateway keeps no state: --data-dir is ignored")
+        }
+        try await ServiceRunner.run(
+            name: "retain-gateway", router: GatewayService(forwarder: forwarder, configuration: configuration).router,
+            options: options, logger: logger, services: [checker], health: health)
+        await forwarder.close()
+    }
+}

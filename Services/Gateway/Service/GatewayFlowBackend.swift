@@ -1,0 +1,49 @@
+import GatewayCore
+import NIOCore
+import RetainProto
+import RetainRPC
+
+/// The backends as the flows of one gateway call see them: each step is routed like a forwarded
+/// call (to the user's owner when user-keyed), within the flow call's deadline, with its trace
+/// id and credential; writes carry their idempotency key in the call header, so the forwarder
+/// may safely send them again after a broken connection.
+struct GatewayFlowBackend: FlowBackend {
+    let forwarder: Forwarder
+    let deadline: ContinuousClock.Instant
+    let options: CallOptions
+    /// The credential for administrative steps (opening budget accounts); the caller's when nil.
+    let adminAuthorization: String?
+
+    func call<Input: ProtoMessage, Output: ProtoMessage>(
+        _ method: RPCMethod<Input, Output>, _ request: Input, _ kind: FlowCallKind
+    ) async throws -> Output {
+        let route: Forwarder.Route
+        do {
+            route = try forwarder.route(method.path)
+        } catch {
+            throw RPCError(.unavailable, "no \(method.serviceName) backend in the gateway's topology",
+                           details: ["not_processed": "true"])
+        }
+        var buffer = ByteBuffer()
+        buffer.writeProtoMessage(request)
+        var options = options
+        let idempotent: Bool
+        switch kind {
+        case .read:
+            idempotent = true
+        case .write(let key):
+            options.idempotencyKey = key
+            idempotent = false
+        case .admin(let key):
+            options.idempotencyKey = key
+            if let adminAuthorization { options.authorization = adminAuthorization }
+            idempotent = false
+        }
+        let readRoute = Forwarder.Route(backends: route.backends, input: route.input, userKeyed: route.userKeyed,
+                                        streaming: false, idempotent: route.idempotent || idempotent)
+        let user = try forwarder.userID(readRoute, request: buffer)
+        let answer = try await forwarder.unary(readRoute, path: method.path, user: user, request: buffer,
+                                               options: options, deadline: deadline)
+        return try answer.decodeProtoMessage(Output.self)
+    }
+}

@@ -1,0 +1,108 @@
+public import GatewayCore
+import NIOCore
+import RetainProto
+public import RetainRPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Gateway's RPC adapter: its own methods (the flows, ListBackends, LocateUser) and a
+/// fallback that forwards every other `retain.v1.<Service>/<Method>` to a backend.
+public struct GatewayService: Sendable {
+    /// How the gateway behaves.
+    public struct Configuration: Sendable {
+        /// The rewards the flows pay.
+        public var flows: FlowConfiguration = .standard
+        /// Deadline of a flow whose caller set none. Default 30 s.
+        public var flowTimeout: Duration = .seconds(30)
+        /// The credential sent with administrative steps (opening budget accounts); the
+        /// caller's own when nil.
+        public var adminAuthorization: String?
+        /// The clock, Unix ms (tests may fix it).
+        public var now: @Sendable () -> Int64 = { Clock.nowMs() }
+
+        public init() {}
+    }
+
+    let forwarder: Forwarder
+    let configuration: Configuration
+
+    public init(forwarder: Forwarder, configuration: Configuration = Configuration()) {
+        self.forwarder = forwarder
+        self.configuration = configuration
+    }
+
+    /// The router to serve.
+    public var router: RPCRouter {
+        var router = RPCRouter()
+        let forwarder = forwarder
+        router.fallback { path, request, context, responder in
+            forwarder.forward(path: path, request: request, context: context, responder: responder)
+        }
+        router.unary(Retain_V1_Gateway.listBackends) { request, _ in
+            try self.listBackends(request)
+        }
+        router.unary(Retain_V1_Gateway.locateUser) { request, _ in
+            try self.locateUser(request)
+        }
+        router.unaryAsync(Retain_V1_Gateway.onboard) { request, context in
+            try await OnboardFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                .run(request, now: self.configuration.now())
+        }
+        router.unaryAsync(Retain_V1_Gateway.trackAction) { request, context in
+            try await TrackActionFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                .run(request, now: self.configuration.now())
+        }
+        router.unaryAsync(Retain_V1_Gateway.resolveFeedbackFlow) { request, context in
+            try await ResolveFeedbackFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                .run(request, now: self.configuration.now())
+        }
+        router.unaryAsync(Retain_V1_Gateway.getUserReport) { request, context in
+            try await UserReportFlow(backend: self.backend(for: context)).run(request, now: self.configuration.now())
+        }
+        return router
+    }
+
+    /// The backends as one flow call sees them: its deadline (or the default), trace and credential.
+    private func backend(for context: ServerContext) -> GatewayFlowBackend {
+        let header = context.header
+        var options = forwarder.options(from: header)
+        options.idempotencyKey = ""
+        return GatewayFlowBackend(
+            forwarder: forwarder,
+            deadline: ContinuousClock.now + (context.timeRemaining ?? configuration.flowTimeout),
+            options: options, adminAuthorization: configuration.adminAuthorization)
+    }
+
+    /// ListBackends: every instance (or one service's), sorted by service then instance id.
+    func listBackends(_ request: Retain_V1_ListBackendsRequest) throws -> Retain_V1_ListBackendsResponse {
+        var services = Array(forwarder.services.values)
+        if !request.service.isEmpty {
+            let name = Self.fullName(request.service)
+            services = services.filter { $0.name == name }
+        }
+        let backends = services.flatMap { $0.backends.map(\.info) }
+            .sorted { ($0.service, $0.instanceId) < ($1.service, $1.instanceId) }
+        return Retain_V1_ListBackendsResponse(backends: backends)
+    }
+
+    /// LocateUser: the instance that owns a user, and where the user would go next.
+    func locateUser(_ request: Retain_V1_LocateUserRequest) throws -> Retain_V1_LocateUserResponse {
+        guard !request.userId.isEmpty else { throw RPCError.invalidArgument(field: "user_id", "is required") }
+        guard !request.service.isEmpty else { throw RPCError.invalidArgument(field: "service", "is required") }
+        let name = Self.fullName(request.service)
+        guard let service = forwarder.services[name] else {
+            throw RPCError.notFound("service in the gateway's topology", name)
+        }
+        guard let placement = service.planner.placement(of: request.userId) else {
+            throw RPCError(.internal, "service \(name) has no instance")
+        }
+        return Retain_V1_LocateUserResponse(owner: service.backends[placement.owner].info,
+                                            fallbacks: placement.fallbacks.map { service.backends[$0].info })
+    }
+
+    /// `Profile` -> `retain.v1.Profile`; full names stay.
+    static func fullName(_ service: String) -> String {
+        service.contains(".") ? service : "retain.v1.\(service)"
+    }
+}

@@ -1,0 +1,63 @@
+/// The field formats that `common.proto` fixes for every service, checked in one place so
+/// every service refuses the same inputs with the same messages.
+public enum FieldFormat {
+    /// Largest amount a request may carry (2^53), so that sums cannot overflow.
+    public static let maximumAmount: Int64 = 1 << 53
+
+    /// An entity id: 1 to 128 bytes of ASCII letters, digits and `.`, `_`, `-`, `@`.
+    public static func isEntityID(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard (1...128).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x2E || byte == 0x5F || byte == 0x2D || byte == 0x40
+        }
+    }
+
+    /// A client-chosen key: 1 to 256 bytes of printable ASCII without spaces.
+    public static func isClientKey(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard (1...256).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
+    }
+
+    /// A name (asset, action, kind, category, tag, key): 1 to 64 bytes of lower-case ASCII
+    /// letters, digits and `_`, `.`, `-`.
+    public static func isName(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard (1...64).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F || byte == 0x2E || byte == 0x2D
+        }
+    }
+
+    /// Throws INVALID_ARGUMENT naming `field` unless `value` is an entity id.
+    public static func requireEntityID(_ value: String, field: String) throws(RPCError) {
+        guard isEntityID(value) else {
+            throw .invalidArgument(field: field, value.isEmpty ? "is required"
+                : "must be 1 to 128 bytes of ASCII letters, digits, '.', '_', '-' or '@'")
+        }
+    }
+
+    /// Throws INVALID_ARGUMENT naming `field` unless `value` is a client-chosen key.
+    public static func requireClientKey(_ value: String, field: String) throws(RPCError) {
+        guard isClientKey(value) else {
+            throw .invalidArgument(field: field, value.isEmpty ? "is required"
+                : "must be 1 to 256 bytes of printable ASCII without spaces")
+        }
+    }
+
+    /// Throws INVALID_ARGUMENT naming `field` unless `value` is a name.
+    public static func requireName(_ value: String, field: String) throws(RPCError) {
+        guard isName(value) else {
+            throw .invalidArgument(field: field, value.isEmpty ? "is required"
+                : "must be 1 to 64 bytes of lower-case ASCII letters, digits, '_', '.' or '-'")
+        }
+    }
+
+    /// Throws INVALID_ARGUMENT naming `field` unless `0 <= value <= 2^53`.
+    public static func requireAmount(_ value: Int64, field: String) throws(RPCError) {
+        guard value >= 0 else { throw .invalidArgument(field: field, "must not be negative") }
+        guard value <= maximumAmount else { throw .invalidArgument(field: field, "must be at most 2^53") }
+    }
+}
