@@ -38,7 +38,15 @@ final class ClientConnection: Sendable {
 
     /// The connection if it is up, without waiting.
     var readyNow: Ready? {
-        state.withLock { if case .ready(let ready) = $0 { ready } else { nil } }
+        state.withLock { state in
+            guard case .ready(let ready) = state else { return nil }
+            // A channel that closed a moment ago may not have been forgotten yet.
+            guard ready.channel.isActive else {
+                state = .idle
+                return nil
+            }
+            return ready
+        }
     }
 
     /// A ready connection, connecting if needed. Throws UNAVAILABLE when the server cannot be reached.
