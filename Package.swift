@@ -26,7 +26,11 @@ let package = Package(
         .executable(name: "retain-bench", targets: ["retain-bench"]),
         .executable(name: "retain", targets: ["retain"]),
         .executable(name: "retain-fuzz", targets: ["retain-fuzz"]),
+        .executable(name: "retain-ledger", targets: ["retain-ledger"]),
         .executable(name: "retain-gateway", targets: ["retain-gateway"]),
+        .executable(name: "retain-profile", targets: ["retain-profile"]),
+        .executable(name: "retain-growth", targets: ["retain-growth"]),
+        .executable(name: "retain-feedback", targets: ["retain-feedback"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -83,6 +87,18 @@ let package = Package(
                           path: "Tools/Echo",
                           swiftSettings: swiftSettings),
 
+        // MARK: Ledger service
+        .target(name: "LedgerCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
+                path: "Services/Ledger/Core", swiftSettings: swiftSettings),
+        .target(name: "LedgerService", dependencies: ["LedgerCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+                path: "Services/Ledger/Service", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-ledger",
+                          dependencies: ["LedgerService", "LedgerCore", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging],
+                          path: "Services/Ledger/Main", swiftSettings: swiftSettings),
+        .testTarget(name: "LedgerTests",
+                    dependencies: ["LedgerCore", "LedgerService", "RetainRPC", "RetainState", "RetainStorage", "RetainProcess", logging,
+                                   .product(name: "PropertyBased", package: "swift-property-based")],
+                    path: "Tests/LedgerTests", swiftSettings: swiftSettings),
 
         // MARK: Gateway service and the suite launcher (`retain up`)
         .target(name: "GatewayCore", dependencies: ["RetainProto"], path: "Services/Gateway/Core",
@@ -98,8 +114,44 @@ let package = Package(
                     dependencies: ["GatewayCore", "GatewayService", "RetainLauncher", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
                     path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 
+        // MARK: Profile service
+        .target(name: "ProfileCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
+                path: "Services/Profile/Core", swiftSettings: swiftSettings),
+        .target(name: "ProfileService", dependencies: ["ProfileCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+                path: "Services/Profile/Service", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-profile",
+                          dependencies: ["ProfileService", "ProfileCore", "RetainProto", "RetainRPC", "RetainState", "RetainStorage",
+                                         "RetainServiceKit", "RetainProcess", argumentParser, logging, nio, nioPosix],
+                          path: "Services/Profile/Main", swiftSettings: swiftSettings),
+        .testTarget(name: "ProfileTests",
+                    dependencies: ["ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
+                    path: "Tests/ProfileTests", swiftSettings: swiftSettings),
 
+        // MARK: Growth service
+        .target(name: "GrowthCore", dependencies: ["RetainProto", "RetainState"], path: "Services/Growth/Core",
+                swiftSettings: swiftSettings),
+        .target(name: "GrowthService", dependencies: ["GrowthCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+                path: "Services/Growth/Service", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-growth",
+                          dependencies: ["GrowthService", "GrowthCore", "RetainProto", "RetainRPC", "RetainState", "RetainStorage",
+                                         "RetainServiceKit", "RetainProcess", argumentParser, logging],
+                          path: "Services/Growth/Main", swiftSettings: swiftSettings),
+        .testTarget(name: "GrowthTests",
+                    dependencies: ["GrowthCore", "GrowthService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
+                    path: "Tests/GrowthTests", swiftSettings: swiftSettings),
 
+        // MARK: Feedback service
+        .target(name: "FeedbackCore", dependencies: ["RetainProto", "RetainState"],
+                path: "Services/Feedback/Core", swiftSettings: swiftSettings),
+        .target(name: "FeedbackService", dependencies: ["FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging],
+                path: "Services/Feedback/Service", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-feedback",
+                          dependencies: ["FeedbackService", "FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit",
+                                         "RetainProcess", logging, argumentParser, nio],
+                          path: "Services/Feedback/Main", swiftSettings: swiftSettings),
+        .testTarget(name: "FeedbackTests",
+                    dependencies: ["FeedbackCore", "FeedbackService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
+                    path: "Tests/FeedbackTests", swiftSettings: swiftSettings),
 
         // MARK: Storage: write-ahead log and zstd snapshots
         .target(name: "RetainStorage", dependencies: ["CZstd", logging], path: "Shared/RetainStorage",

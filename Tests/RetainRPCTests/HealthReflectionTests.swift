@@ -70,13 +70,13 @@ struct RuntimeEdgeCaseTests {
         let server = try ServerProcess("retain-echo")
         let client = RPCClient(host: "127.0.0.1", port: server.port)
         var seen: [Retain_V1_ServingStatus] = []
-        let started = ContinuousClock.now
+        // The loop ends without an error only if the server ended the stream with OK; a stream
+        // held up until the drain timeout is cut off and throws UNAVAILABLE instead.
         for try await answer in client.serverStreaming(Retain_V1_Health.watch, .init(service: "")) {
             seen.append(answer.status)
             if seen.count == 1 { server.process.terminate() }
         }
         #expect(seen == [.serving, .notServing])
-        #expect(ContinuousClock.now - started < .seconds(5))
         #expect(server.stop() == 0)
         await client.close()
     }

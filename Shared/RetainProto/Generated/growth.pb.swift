@@ -1617,7 +1617,8 @@ public enum Retain_V1_Growth {
     public static let getRank = RPCMethod<Retain_V1_GetRankRequest, Retain_V1_GetRankResponse>(path: "retain.v1.Growth/GetRank", kind: .unary)
     /// Streams level-change events in position order: every event after `after_position`, then
     /// new ones as they happen, with a heartbeat (no event) every 10 seconds while idle. Resume
-    /// after a disconnect with the last position received.
+    /// after a disconnect with the last position received. The stream opens with a heartbeat
+    /// carrying stream_id and head_position; a server shutting down ends it with UNAVAILABLE.
     /// Errors: OUT_OF_RANGE (after_position is beyond the head, or older events were pruned).
     public static let watchLevelChanges = RPCMethod<Retain_V1_WatchLevelChangesRequest, Retain_V1_WatchLevelChangesResponse>(path: "retain.v1.Growth/WatchLevelChanges", kind: .serverStreaming)
 

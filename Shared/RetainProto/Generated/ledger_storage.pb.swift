@@ -310,7 +310,8 @@ public struct Retain_V1_LedgerAccountRecord: ProtoMessage {
 }
 
 /// Chain blocks: the last sequence of each block, and the head after every 1024th block
-/// (snapshot; several records of up to 4096 blocks each, after the journal records).
+/// (snapshot; several records of up to 4096 blocks each, between the accounts and the journal
+/// records).
 public struct Retain_V1_LedgerChainBlocks: ProtoMessage {
     /// Last posting sequence of each block, in order.
     public var blockEnds: [UInt64]

@@ -255,7 +255,8 @@ struct  Retain__V1__LedgerAccountRecord
 
 /*
  * Chain blocks: the last sequence of each block, and the head after every 1024th block
- * (snapshot; several records of up to 4096 blocks each, after the journal records).
+ * (snapshot; several records of up to 4096 blocks each, between the accounts and the journal
+ * records).
  */
 struct  Retain__V1__LedgerChainBlocks
 {

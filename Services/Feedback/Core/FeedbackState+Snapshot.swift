@@ -1,0 +1,61 @@
+public import RetainState
+package import RetainProto
+
+/// Snapshot layout (see feedback_storage.proto): a header, one record per item in submission
+/// order (its submission and changes, replayed on restore so indexes are rebuilt by the same
+/// code as live writes), then one record per FAQ group.
+extension FeedbackState {
+    public func writeSnapshot(to sink: inout SnapshotSink) throws {
+        try sink.write(Retain_V1_FeedbackSnapshotHeader(itemCount: UInt64(items.count), faqGroupCount: UInt64(faq.groups.count)))
+        for sequence in items.indices {
+            try sink.write(itemRecord(UInt32(sequence)))
+        }
+        for group in faq.groups {
+            try sink.write(Retain_V1_FaqGroupRecord(
+                groupId: group.id, category: categories[group.category], text: group.text,
+                itemIds: group.members.map { items[Int($0)].key.description }))
+        }
+    }
+
+    public mutating func restore(from source: inout SnapshotSource) throws {
+        guard let header = try source.next(Retain_V1_FeedbackSnapshotHeader.self) else {
+            throw StateRecoveryError("feedback snapshot without a header")
+        }
+        items.reserveCapacity(Int(header.itemCount))
+        for index in 0..<header.itemCount {
+            guard let record = try source.next(Retain_V1_FeedbackItemRecord.self) else {
+                throw StateRecoveryError("feedback snapshot ends after \(index) of \(header.itemCount) items")
+            }
+            try restoreItem(record)
+        }
+        for index in 0..<header.faqGroupCount {
+            guard let record = try source.next(Retain_V1_FaqGroupRecord.self) else {
+                throw StateRecoveryError("feedback snapshot ends after \(index) of \(header.faqGroupCount) FAQ groups")
+            }
+            faq.create(id: record.groupId, category: categories.intern(record.category), text: record.text)
+            for id in record.itemIds {
+                guard let key = ItemKey(id), let sequence = sequences[key] else {
+                    throw StateRecoveryError("FAQ group \(record.groupId) names unknown item \(id)")
+                }
+                let resolvedAt = fold(sequence, history: false).item.resolution?.resolvedAtMs ?? 0
+                faq.join(id: record.groupId, sequence: sequence, resolvedAtMs: resolvedAt)
+            }
+        }
+    }
+
+    /// The snapshot record of item `sequence`.
+    package func itemRecord(_ sequence: UInt32) -> Retain_V1_FeedbackItemRecord {
+        let stored = items[Int(sequence)]
+        let detail = details[sequence]
+        let request = Retain_V1_SubmitFeedbackRequest(
+            userId: users[stored.user], requestId: requestIDs[Int(sequence)], kind: .init(rawValue: Int32(stored.kind)),
+            category: categories[stored.baseCategory], text: texts[Int(sequence)], channel: channels[stored.channel],
+            reference: detail?.reference, urgent: stored.flags & 4 != 0, important: stored.flags & 8 != 0,
+            submittedAtMs: stored.createdAtMs, properties: detail?.properties ?? [:])
+        return Retain_V1_FeedbackItemRecord(
+            submitted: Retain_V1_FeedbackSubmitted(
+                itemId: stored.key.description, request: request, createdAtMs: stored.createdAtMs,
+                loggedAtMs: stored.createdAtMs, team: teams[stored.baseTeam], dueAtMs: stored.baseDueAtMs),
+            changes: (detail?.changes ?? []).map(\.logEntry))
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import FeedbackCore
+import FeedbackService
+import Logging
+import RetainServiceKit
+
+/// `retain-feedback serve`: serves retain.v1.Feedback until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve retain.v1.Feedback.")
+
+    @OptionGroup var options: ServerOptions
+    @OptionGroup var storage: StorageOptions
+
+    @Option(help: "Configuration file (JSON: routing rules, SLA minutes per priority, FAQ similarity); built-in rules when absent.")
+    var config: String?
+
+    func run() async throws {
+        ServiceRunner.bootstrapLogging(level: options.logLevel)
+        let logger = Logger(label: "retain.feedback")
+        var configuration = FeedbackConfiguration.standard
+        if let config {
+            do {
+                configuration = try FeedbackConfiguration.load(path: config)
+            } catch {
+                throw ValidationError("--config: \(error.description)")
+            }
+        }
+        try await ServiceRunner.run(
+            name: "retain-feedback", state: FeedbackState.self, options: options, storage: storage, logger: logger
+        ) { store in
+            FeedbackService.router(store: store, configuration: configuration)
+        }
+    }
+}

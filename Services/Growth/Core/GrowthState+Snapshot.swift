@@ -1,0 +1,73 @@
+public import RetainState
+import RetainProto
+
+extension GrowthState {
+    /// Snapshot layout: a header, one record per user, then the retained events, oldest first.
+    public func writeSnapshot(to sink: inout SnapshotSink) throws {
+        try sink.write(Retain_V1_GrowthSnapshotHeader(
+            format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
+            nextEventPosition: nextEventPosition, newestWeek: newestWeek))
+        for (userID, user) in users {
+            try sink.write(Retain_V1_GrowthUserRecord(
+                userId: userID, totalGrowth: user.total, reachedAtMs: user.reachedAtMs, level: user.level,
+                timeZone: user.timeZone, lastCheckInDay: user.lastCheckInDay, streakDays: user.streak,
+                longestStreak: user.longestStreak, prunedGrowth: user.prunedGrowth, days: user.days, tasks: user.tasks,
+                keys: Array(user.keys.values), history: user.history, weeks: user.weeks, levelChanges: user.levelChanges))
+        }
+        for event in events { try sink.write(event) }
+    }
+
+    /// Rebuilds users and events from the records, and the leaderboards from the users.
+    public mutating func restore(from source: inout SnapshotSource) throws {
+        guard let header = try source.next(Retain_V1_GrowthSnapshotHeader.self) else {
+            throw StateRecoveryError("growth snapshot: no header record")
+        }
+        guard header.format == 1 else { throw StateRecoveryError("growth snapshot: unknown format \(header.format)") }
+        streamID = header.streamId
+        nextEventPosition = header.nextEventPosition
+        newestWeek = header.newestWeek
+        users.reserveCapacity(Int(header.userCount))
+        var overallKeys: [LeaderboardKey] = []
+        overallKeys.reserveCapacity(Int(header.userCount))
+        var weeklyKeys: [Int32: [LeaderboardKey]] = [:]
+        let oldest = oldestKeptWeek
+        for index in 0..<header.userCount {
+            guard let record = try source.next(Retain_V1_GrowthUserRecord.self) else {
+                throw StateRecoveryError("growth snapshot: user record \(index) of \(header.userCount) is missing")
+            }
+            var user = UserGrowth()
+            user.total = record.totalGrowth
+            user.reachedAtMs = record.reachedAtMs
+            user.level = record.level
+            user.timeZone = record.timeZone
+            user.lastCheckInDay = record.lastCheckInDay
+            user.streak = record.streakDays
+            user.longestStreak = record.longestStreak
+            user.prunedGrowth = record.prunedGrowth
+            user.days = record.days
+            user.tasks = record.tasks
+            user.keys = Dictionary(record.keys.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+            user.history = record.history
+            user.weeks = record.weeks
+            user.levelChanges = record.levelChanges
+            if user.total > 0 { overallKeys.append(user.boardKey(record.userId)) }
+            for week in user.weeks where week.week >= oldest && week.score > 0 {
+                weeklyKeys[week.week, default: []].append(
+                    LeaderboardKey(score: week.score, reachedAtMs: week.reachedAtMs, userID: record.userId))
+            }
+            users[record.userId] = user
+        }
+        overall = Leaderboard(keys: overallKeys)
+        weekly = weeklyKeys.mapValues { Leaderboard(keys: $0) }
+        events.reserveCapacity(Int(header.eventCount))
+        for index in 0..<header.eventCount {
+            guard let event = try source.next(Retain_V1_LevelChangeEvent.self) else {
+                throw StateRecoveryError("growth snapshot: event record \(index) of \(header.eventCount) is missing")
+            }
+            events.append(event)
+        }
+        if let last = events.last, last.position != headPosition {
+            throw StateRecoveryError("growth snapshot: newest event is at \(last.position), header says \(headPosition)")
+        }
+    }
+}

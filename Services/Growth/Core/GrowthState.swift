@@ -1,0 +1,212 @@
+public import RetainProto
+public import RetainState
+
+/// Growth's whole state: users, the overall and weekly leaderboards, and the level-change event
+/// log. Changes come only through ``apply(_:)`` of log entries that the `plan` methods decide,
+/// so a restart replays to the same state.
+public struct GrowthState: PersistentState {
+    public typealias LogEntry = Retain_V1_GrowthLogEntry
+
+    /// How long the state keeps what it does not need forever.
+    public struct Retention: Sendable {
+        /// Idempotency keys are remembered for this long after their first use. Default 7 days.
+        public var idempotencyKeyMs: Int64 = 7 * 86_400_000
+        /// History (for summaries) is kept this long; older growth is kept as one sum. Default 400 days.
+        public var historyMs: Int64 = 400 * 86_400_000
+        /// Day counters (for caps) are kept for this many days before the user's newest one.
+        /// Default 7: awards for older days are refused.
+        public var dayCounterDays: Int32 = 7
+        /// A finished task period can be claimed this long after it ends. Default 7 days.
+        public var claimWindowMs: Int64 = 7 * 86_400_000
+        /// Weekly leaderboards kept, the newest week included. Default 12.
+        public var weeklyBoards: Int32 = 12
+        /// Level-change events kept for followers. Default 1,000,000.
+        public var events: Int = 1_000_000
+
+        public init() {}
+    }
+
+    /// The retention every state uses.
+    public static let retention = Retention()
+
+    /// Identifies the event log (empty until the first ``Retain_V1_GrowthStreamStarted``).
+    public internal(set) var streamID = ""
+    var users: [String: UserGrowth] = [:]
+    var overall = Leaderboard()
+    var weekly: [Int32: Leaderboard] = [:]
+    /// The newest UTC week (its Monday) with growth; weekly boards older than the retention go.
+    var newestWeek: Int32 = .min
+    /// Retained level-change events, oldest first.
+    var events: [Retain_V1_LevelChangeEvent] = []
+    var nextEventPosition: UInt64 = 1
+
+    public init() {}
+
+    /// Users with a growth record.
+    public var userCount: Int { users.count }
+
+    /// Position of the newest level-change event; 0 when there is none.
+    public var headPosition: UInt64 { nextEventPosition - 1 }
+
+    /// Position of the oldest retained event (head + 1 when none is retained).
+    public var firstRetainedPosition: UInt64 { nextEventPosition - UInt64(events.count) }
+
+    /// Retained events with `after < position <= upTo`, at most `limit`.
+    public func events(after: UInt64, upTo: UInt64, limit: Int) -> [Retain_V1_LevelChangeEvent] {
+        let first = firstRetainedPosition
+        let start = max(after + 1, first)
+        let end = min(upTo, headPosition)
+        guard start <= end else { return [] }
+        let lower = Int(start - first)
+        let upper = min(Int(end - first) + 1, lower + limit)
+        return Array(events[lower..<upper])
+    }
+
+    /// The Monday of the oldest weekly board kept.
+    var oldestKeptWeek: Int32 {
+        newestWeek == .min ? .min : newestWeek - (Self.retention.weeklyBoards - 1) * 7
+    }
+
+    // MARK: Applying log entries
+
+    public mutating func apply(_ entry: Retain_V1_GrowthLogEntry) throws {
+        if let started = entry.streamStarted {
+            guard streamID.isEmpty else { throw RPCError(.failedPrecondition, "the event log was started already") }
+            guard !started.streamId.isEmpty else { throw RPCError(.invalidArgument, "stream_started without a stream id") }
+            streamID = started.streamId
+        } else if let awarded = entry.awarded {
+            try apply(awarded)
+        } else if let checkedIn = entry.checkedIn {
+            try apply(checkedIn)
+        } else if let claimed = entry.taskClaimed {
+            try apply(claimed)
+        } else {
+            throw RPCError(.invalidArgument, "a growth log entry with no change")
+        }
+    }
+
+    private mutating func apply(_ entry: Retain_V1_GrowthAwarded) throws {
+        guard !entry.userId.isEmpty, !entry.idempotencyKey.isEmpty, entry.awardedGrowth >= 0 else {
+            throw RPCError(.invalidArgument, "an award without user, key or with negative growth")
+        }
+        guard users[entry.userId]?.keys[entry.idempotencyKey] == nil else {
+            throw RPCError(.alreadyExists, "award key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
+        }
+        var user = users.removeValue(forKey: entry.userId) ?? UserGrowth()
+        defer { users[entry.userId] = user }
+        let oldKey = user.boardKey(entry.userId)
+        if !entry.timeZone.isEmpty { user.timeZone = entry.timeZone }
+        user.keys[entry.idempotencyKey] = Retain_V1_GrowthIdempotencyRecord(
+            key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.recordedAtMs, answer: entry.answer)
+        user.count(day: entry.localDay, action: entry.action, awardGrowth: entry.awardedGrowth, allGrowth: entry.awardedGrowth)
+        user.record(Retain_V1_GrowthHistoryRecord(atMs: entry.atMs, kind: .award, action: entry.action, growth: entry.awardedGrowth))
+        addGrowth(entry.awardedGrowth, at: entry.atMs, to: &user, userID: entry.userId)
+        store(entry.tasks, at: entry.atMs, in: &user)
+        recordLevel(entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
+                    cause: entry.action, key: entry.idempotencyKey)
+        user.prune(now: entry.atMs, keysNow: entry.recordedAtMs, retention: Self.retention)
+        overall.update(from: oldKey, to: user.boardKey(entry.userId))
+    }
+
+    private mutating func apply(_ entry: Retain_V1_GrowthCheckedIn) throws {
+        guard !entry.userId.isEmpty, entry.baseGrowth >= 0, entry.bonusGrowth >= 0, entry.streakDays >= 1 else {
+            throw RPCError(.invalidArgument, "a check-in without user, with negative growth or no streak")
+        }
+        if let user = users[entry.userId], user.streak > 0, entry.localDay <= user.lastCheckInDay {
+            throw RPCError(.failedPrecondition, "user '\(entry.userId)' checked in on day \(user.lastCheckInDay) already")
+        }
+        var user = users.removeValue(forKey: entry.userId) ?? UserGrowth()
+        defer { users[entry.userId] = user }
+        let oldKey = user.boardKey(entry.userId)
+        let growth = entry.baseGrowth + entry.bonusGrowth
+        if !entry.timeZone.isEmpty { user.timeZone = entry.timeZone }
+        user.lastCheckInDay = entry.localDay
+        user.streak = entry.streakDays
+        user.longestStreak = max(user.longestStreak, entry.streakDays)
+        user.count(day: entry.localDay, action: nil, awardGrowth: 0, allGrowth: growth)
+        user.record(Retain_V1_GrowthHistoryRecord(atMs: entry.atMs, kind: .checkIn, action: GrowthState.checkInAction, growth: growth,
+                                                  localDay: entry.localDay))
+        addGrowth(growth, at: entry.atMs, to: &user, userID: entry.userId)
+        store(entry.tasks, at: entry.atMs, in: &user)
+        recordLevel(entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
+                    cause: GrowthState.checkInAction, key: "check_in:" + CivilDate.string(entry.localDay))
+        user.prune(now: entry.atMs, keysNow: entry.atMs, retention: Self.retention)
+        overall.update(from: oldKey, to: user.boardKey(entry.userId))
+    }
+
+    private mutating func apply(_ entry: Retain_V1_GrowthTaskClaimed) throws {
+        guard var user = users[entry.userId],
+              let index = user.tasks.firstIndex(where: { $0.taskId == entry.taskId && $0.periodKey == entry.periodKey }),
+              user.tasks[index].completedAtMs != 0, user.tasks[index].claimedAtMs == 0 else {
+            throw RPCError(.failedPrecondition, "task '\(entry.taskId)' period '\(entry.periodKey)' of user '\(entry.userId)' is not claimable")
+        }
+        guard user.keys[entry.idempotencyKey] == nil else {
+            throw RPCError(.alreadyExists, "claim key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
+        }
+        users[entry.userId] = nil
+        defer { users[entry.userId] = user }
+        user.tasks[index].claimedAtMs = entry.atMs
+        user.tasks[index].claimAnswer = entry.answer
+        user.keys[entry.idempotencyKey] = Retain_V1_GrowthIdempotencyRecord(
+            key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.atMs, answer: entry.answer)
+        user.record(Retain_V1_GrowthHistoryRecord(atMs: entry.atMs, kind: .taskClaimed, action: entry.taskId, growth: 0))
+    }
+
+    /// The action name check-ins count as, for tasks and summaries.
+    public static let checkInAction = "check_in"
+
+    // MARK: Shared steps
+
+    /// Adds growth to the total and to the week of `at` (overall board updated by the caller).
+    private mutating func addGrowth(_ growth: Int64, at ms: Int64, to user: inout UserGrowth, userID: String) {
+        guard growth > 0 else { return }
+        user.total += growth
+        user.reachedAtMs = max(user.reachedAtMs, ms)
+        let week = CivilDate.monday(of: CivilDate.utcDay(ms: ms))
+        if week > newestWeek {
+            newestWeek = week
+            let oldest = oldestKeptWeek
+            if weekly.keys.contains(where: { $0 < oldest }) {
+                weekly = weekly.filter { $0.key >= oldest }
+            }
+        }
+        let oldest = oldestKeptWeek
+        if let first = user.weeks.first, first.week < oldest {
+            user.weeks.removeAll { $0.week < oldest }
+        }
+        guard week >= oldest else { return }
+        let index = user.weeks.lastIndex(where: { $0.week == week })
+        let old = index.map { user.weeks[$0] }
+        let new = Retain_V1_GrowthWeekScore(week: week, score: (old?.score ?? 0) + growth,
+                                            reachedAtMs: max(old?.reachedAtMs ?? .min, ms))
+        if let index { user.weeks[index] = new } else { user.weeks.append(new) }
+        weekly[week, default: Leaderboard()].update(
+            from: old.map { LeaderboardKey(score: $0.score, reachedAtMs: $0.reachedAtMs, userID: userID) },
+            to: LeaderboardKey(score: new.score, reachedAtMs: new.reachedAtMs, userID: userID))
+    }
+
+    private func store(_ tasks: [Retain_V1_GrowthTaskProgress], at ms: Int64, in user: inout UserGrowth) {
+        for progress in tasks where user.store(progress) {
+            user.record(Retain_V1_GrowthHistoryRecord(atMs: ms, kind: .taskCompleted, action: progress.taskId, growth: 0))
+        }
+    }
+
+    /// Records the level a write reached; a higher one than before is a level-change event.
+    private mutating func recordLevel(_ level: UInt32, name: String, of user: inout UserGrowth, userID: String,
+                                      at ms: Int64, cause: String, key: String) {
+        guard level != 0, level != user.level else { return }
+        let from = user.level
+        user.level = level
+        // A lower level only follows a configuration change: recorded without an event.
+        guard level > from else { return }
+        let event = Retain_V1_LevelChangeEvent(
+            position: nextEventPosition, userId: userID, fromLevel: from, toLevel: level, toLevelName: name,
+            totalGrowth: user.total, atMs: ms, causeAction: cause, causeKey: key)
+        nextEventPosition += 1
+        events.append(event)
+        user.levelChanges.append(event)
+        if events.count > Self.retention.events {
+            events.removeFirst(max(1, Self.retention.events / 10))
+        }
+    }
+}

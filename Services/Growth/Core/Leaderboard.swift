@@ -1,0 +1,57 @@
+/// A ranked board of users with a positive score. Ranks are competition ranks (1, 2, 2, 4):
+/// one plus the number of users with a strictly higher score.
+struct Leaderboard: Sendable {
+    private var list = OrderStatisticsList<LeaderboardKey>()
+
+    /// An empty board.
+    init() {}
+
+    /// A board holding `keys` (any order).
+    init(keys: [LeaderboardKey]) {
+        list = OrderStatisticsList(sorted: keys.filter { $0.score > 0 }.sorted())
+    }
+
+    /// Users on the board.
+    var count: Int { list.count }
+
+    /// Moves a user from `old` to `new`; a nil or non-positive key is off the board.
+    mutating func update(from old: LeaderboardKey?, to new: LeaderboardKey?) {
+        if let old, old.score > 0 { list.remove(old) }
+        if let new, new.score > 0 { list.insert(new) }
+    }
+
+    /// The competition rank of a row with `score`.
+    func rank(ofScore score: Int64) -> UInt64 {
+        UInt64(list.lowerBound(.first(withScore: score)) + 1)
+    }
+
+    /// The first `limit` rows with their ranks.
+    func top(_ limit: Int) -> [(rank: UInt64, key: LeaderboardKey)] {
+        ranked(list.elements(in: 0..<limit), startingAt: 0)
+    }
+
+    /// The row of `key` with `neighbours` rows above and below, or nil when `key` is not on
+    /// the board.
+    func around(_ key: LeaderboardKey, neighbours: Int) -> (rank: UInt64, rows: [(rank: UInt64, key: LeaderboardKey)])? {
+        guard key.score > 0, let position = list.position(of: key) else { return nil }
+        let start = max(0, position - neighbours)
+        let rows = ranked(list.elements(in: start..<(position + neighbours + 1)), startingAt: start)
+        return (rows[position - start].rank, rows)
+    }
+
+    /// Ranks consecutive rows that start at `position`: only the first needs a search.
+    private func ranked(_ keys: [LeaderboardKey], startingAt position: Int) -> [(rank: UInt64, key: LeaderboardKey)] {
+        var rows: [(rank: UInt64, key: LeaderboardKey)] = []
+        rows.reserveCapacity(keys.count)
+        for (offset, key) in keys.enumerated() {
+            if let previous = rows.last, previous.key.score == key.score {
+                rows.append((previous.rank, key))
+            } else if offset == 0 {
+                rows.append((rank(ofScore: key.score), key))
+            } else {
+                rows.append((UInt64(position + offset + 1), key))
+            }
+        }
+        return rows
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+public import GrowthCore
+import RetainProto
+public import RetainRPC
+public import RetainState
+
+/// The Growth service's RPC adapter: validates requests, resolves times, runs the domain's
+/// decisions under the state lock and answers once their log entries are durable.
+public struct GrowthService: Sendable {
+    /// How the service treats client times and idle streams.
+    public struct Configuration: Sendable {
+        /// Honour client-supplied times however far from the server's clock (tests and the
+        /// demo). Default false.
+        public var allowClientTimes = false
+        /// How far a client time may be from the server's clock. Default 5 minutes: later times
+        /// are INVALID_ARGUMENT, earlier ones are replaced by the server's clock.
+        public var clockSkewMs: Int64 = 300_000
+        /// Heartbeat interval of an idle WatchLevelChanges stream. Default 10 s.
+        public var heartbeatInterval: Duration = .seconds(10)
+
+        public init() {}
+    }
+
+    let store: StateStore<GrowthState>
+    let rules: GrowthRules
+    let notifier: LevelEventNotifier
+    let configuration: Configuration
+    let clock: @Sendable () -> Int64
+
+    /// Prepares the service on a recovered store: starts the event log if the data directory
+    /// is new, and sets the notifier's head to the newest recovered event.
+    ///
+    /// - Parameter clock: the server's clock in Unix ms; tests may drive it.
+    public init(store: StateStore<GrowthState>, rules: GrowthRules, notifier: LevelEventNotifier,
+                configuration: Configuration = Configuration(),
+                clock: @escaping @Sendable () -> Int64 = GrowthService.systemClock) throws {
+        self.store = store
+        self.rules = rules
+        self.notifier = notifier
+        self.configuration = configuration
+        self.clock = clock
+        if store.read({ $0.streamID.isEmpty }) {
+            let started = Retain_V1_GrowthStreamStarted(streamId: UUID().uuidString.lowercased(), atMs: clock())
+            _ = try store.write { try $0.log(Retain_V1_GrowthLogEntry(streamStarted: started)) }
+        }
+        notifier.advance(to: store.read { $0.headPosition })
+    }
+
+    /// The system clock in Unix ms.
+    public static func systemClock() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// Every Growth method.
+    public var router: RPCRouter {
+        var router = RPCRouter()
+        let rules = rules
+        let store = store
+
+        router.unary(Retain_V1_Growth.getLevelTiers) { _, _ in
+            Retain_V1_GetLevelTiersResponse(tiers: rules.tiers, configVersion: rules.version)
+        }
+
+        write(Retain_V1_Growth.awardGrowth, into: &router, position: \.levelEventPosition) { request, now in
+            try GrowthRequestValidation.award(request)
+            let at = try writeTime(request.occurredAtMs, field: "occurred_at_ms", now: now)
+            return { state in try state.planAward(request, at: at, now: now, rules: rules) }
+        }
+
+        write(Retain_V1_Growth.checkIn, into: &router, position: \.levelEventPosition) { request, now in
+            try GrowthRequestValidation.checkIn(request)
+            let at = try writeTime(request.atMs, field: "at_ms", now: now)
+            return { state in state.planCheckIn(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules) }
+        }
+
+        write(Retain_V1_Growth.claimTaskReward, into: &router, position: { _ in 0 }) { request, now in
+            try GrowthRequestValidation.claim(request)
+            let at = try writeTime(request.atMs, field: "at_ms", now: now)
+            return { state in try state.planClaim(request, at: at, rules: rules) }
+        }
+
+        router.unary(Retain_V1_Growth.listTasks) { request, _ in
+            try GrowthRequestValidation.listTasks(request)
+            let at = try readTime(request.atMs, field: "at_ms")
+            return Retain_V1_ListTasksResponse(tasks: store.read {
+                $0.tasks(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules)
+            })
+        }
+
+        router.unary(Retain_V1_Growth.getGrowthView) { request, _ in
+            try GrowthRequestValidation.view(request)
+            let at = try readTime(request.atMs, field: "at_ms")
+            return store.read { $0.view(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules) }
+        }
+
+        router.unary(Retain_V1_Growth.getGrowthSummary) { request, _ in
+            try GrowthRequestValidation.summary(request)
+            let range = request.range!
+            return store.read {
+                $0.summary(userID: request.userId, startMs: range.startMs, endMs: range.endMs,
+                           timeZone: request.timeZone, rules: rules)
+            }
+        }
+
+        router.unary(Retain_V1_Growth.getLeaderboard) { request, _ in
+            let board = try GrowthRequestValidation.board(request.board, field: "board")
+            let limit = try GrowthRequestValidation.count(request.limit, field: "limit", default: 10, range: 1...1000)
+            let at = try readTime(request.atMs, field: "at_ms")
+            return store.read { $0.leaderboard(board, limit: limit, at: at, rules: rules) }
+        }
+
+        router.unary(Retain_V1_Growth.getRank) { request, _ in
+            try FieldFormat.requireEntityID(request.userId, field: "user_id")
+            let board = try GrowthRequestValidation.board(request.board, field: "board")
+            let neighbours = try GrowthRequestValidation.count(request.neighbours, field: "neighbours", default: 2, range: 1...50)
+            let at = try readTime(request.atMs, field: "at_ms")
+            return store.read { $0.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: rules) }
+        }
+
+        router.serverStreaming(Retain_V1_Growth.watchLevelChanges) { request, _, writer in
+            try await watch(request, writer)
+        }
+        return router
+    }
+
+    // MARK: Writes
+
+    /// Registers a write: `prepare` validates the request outside the lock and returns the
+    /// decision to take under it; a changed decision is logged, and the answer goes out once
+    /// durable, after the notifier learned of any level-change event it made.
+    private func write<I, O>(
+        _ method: RPCMethod<I, O>, into router: inout RPCRouter, position: @escaping @Sendable (O) -> UInt64,
+        _ prepare: @escaping @Sendable (I, Int64) throws -> (borrowing GrowthState) throws -> GrowthDecision<O>
+    ) {
+        let store = store
+        let notifier = notifier
+        let clock = clock
+        router.unaryDeferred(method) { request, _, responder in
+            let decide = try prepare(request, clock())
+            let commit = try store.write { transaction in
+                let decision = try decide(transaction.state)
+                if case .changed(let entry, _) = decision { try transaction.log(entry) }
+                return decision.answer
+            }
+            store.whenDurable(commit) { result in
+                switch result {
+                case .success(let answer):
+                    notifier.advance(to: position(answer))
+                    responder.succeed(answer)
+                case .failure(let error):
+                    responder.finish(RPCError(.unavailable, "storage unavailable: \(error)"))
+                }
+            }
+        }
+    }
+
+    /// The time a write counts at: 0 is now; a time beyond the clock skew allowance in the
+    /// future is refused, one further in the past is replaced by now (unless client times are
+    /// allowed).
+    private func writeTime(_ requested: Int64, field: String, now: Int64) throws -> Int64 {
+        guard requested >= 0 else { throw RPCError.invalidArgument(field: field, "must not be negative") }
+        if requested == 0 || configuration.allowClientTimes { return requested == 0 ? now : requested }
+        if requested > now + configuration.clockSkewMs {
+            throw RPCError.invalidArgument(field: field, "is \(requested - now) ms ahead of the server's clock (allowed: \(configuration.clockSkewMs) ms)")
+        }
+        return requested < now - configuration.clockSkewMs ? now : requested
+    }
+
+    /// The time a read looks at: 0 is now; any other time is honoured.
+    private func readTime(_ requested: Int64, field: String) throws -> Int64 {
+        guard requested >= 0 else { throw RPCError.invalidArgument(field: field, "must not be negative") }
+        return requested == 0 ? clock() : requested
+    }
+}

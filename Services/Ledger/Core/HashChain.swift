@@ -1,0 +1,92 @@
+import Crypto
+
+/// The journal's hash chain. Postings are grouped in blocks, one block per log entry that adds
+/// postings; each block's hash covers the previous head and the canonical bytes of its
+/// postings, in sequence order:
+///
+/// ```
+/// head(0) = 32 zero bytes
+/// head(b) = SHA-256( head(b-1) ‖ posting(first of b) ‖ ... ‖ posting(last of b) )
+/// ```
+///
+/// Every log entry carries the head after it; replay recomputes it and refuses to start on a
+/// mismatch. The chain keeps where each block ends (to recompute it from the records, at
+/// restore and in Audit) and the head after every 1024th block (to say where it broke).
+struct HashChain: Sendable {
+    static let checkpointInterval = 1024
+    static let genesis = [UInt8](repeating: 0, count: 32)
+
+    /// Head after the last block.
+    private(set) var head: [UInt8] = genesis
+    /// Journal length after each block, in order.
+    private(set) var blockEnds: [UInt64] = []
+    /// Heads after blocks 1024, 2048, ...
+    private(set) var checkpoints: [[UInt8]] = []
+
+    init() {}
+
+    init(head: [UInt8], blockEnds: [UInt64], checkpoints: [[UInt8]]) {
+        self.head = head
+        self.blockEnds = blockEnds
+        self.checkpoints = checkpoints
+    }
+
+    /// The head after a block of postings.
+    static func next(_ head: [UInt8], block: UnsafeRawBufferPointer) -> [UInt8] {
+        var hasher = SHA256()
+        head.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: block)
+        return Array(hasher.finalize())
+    }
+
+    /// Seals a block of postings ending at `journalLength`.
+    mutating func seal(_ block: PostingEncoder, journalLength: UInt64) {
+        head = block.bytes.withUnsafeBytes { Self.next(head, block: $0) }
+        blockEnds.append(journalLength)
+        if blockEnds.count % Self.checkpointInterval == 0 { checkpoints.append(head) }
+    }
+}
+
+/// Writes postings in the chain's canonical form: integers little-endian, strings as a u32
+/// length then their UTF-8 bytes, metadata sorted by key.
+///
+/// ```
+/// u64 sequence | u8 record type | i64 committed_at_ms | str transfer_id
+/// str debit_account_id | str credit_account_id | i64 amount | str asset | i32 kind
+/// u8 flags (1 linked, 2 pending) | i64 timeout_ms | i64 expires_at_ms | str reason
+/// u32 metadata count | (str key | str value)* | str pending_transfer_id | str lot_id
+/// ```
+struct PostingEncoder {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    var isEmpty: Bool { bytes.isEmpty }
+
+    mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
+    @inline(__always)
+    mutating func integer<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always)
+    mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            integer(UInt32(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func metadata(_ value: [String: String]) {
+        integer(UInt32(value.count))
+        guard !value.isEmpty else { return }
+        for (key, item) in value.sorted(by: { $0.key < $1.key }) {
+            string(key)
+            string(item)
+        }
+    }
+}

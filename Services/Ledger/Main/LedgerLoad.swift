@@ -1,0 +1,116 @@
+import Foundation
+import RetainProto
+import RetainRPC
+
+/// Drives transfers between funded user accounts over the wire and counts the durable ones.
+struct LedgerLoad: Sendable {
+    let client: RPCClient
+    let users: Int
+    static let source = "system:bench:points"
+
+    /// Opens the funding account and credits every user a large balance.
+    func fund() async throws {
+        _ = try await client.unary(Retain_V1_Ledger.openAccount, Retain_V1_OpenAccountRequest(accountId: Self.source))
+        var start = 0
+        while start < users {
+            let end = min(users, start + 1000)
+            let transfers = (start..<end).map { user in
+                Retain_V1_Transfer(transferId: "fund-\(user)", debitAccountId: Self.source,
+                                   creditAccountId: "user:u\(user):points", amount: 1_000_000_000, asset: "points",
+                                   kind: .issue)
+            }
+            let answer = try await client.unary(Retain_V1_Ledger.createTransfers, Retain_V1_CreateTransfersRequest(transfers: transfers))
+            guard answer.results.allSatisfy({ $0.code == .ok }) else { throw LoadError("funding failed: \(answer.results.first { $0.code != .ok }!)") }
+            start = end
+        }
+    }
+
+    /// `concurrency` callers reading one account back to back for `seconds`: the RPC round trip
+    /// without the log, as a baseline. Returns calls per second.
+    func reads(concurrency: Int, seconds: Int) async throws -> Double {
+        let client = client
+        let started = ContinuousClock.now
+        let until = started + .seconds(seconds)
+        let done = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var count = 0
+                    while ContinuousClock.now < until {
+                        _ = try await client.unary(Retain_V1_Ledger.getAccount, .init(accountId: "user:u1:points"))
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            var total = 0
+            for try await count in group { total += count }
+            return total
+        }
+        let elapsed = ContinuousClock.now - started
+        return Double(done) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// `concurrency` callers sending CreateTransfers of `batch` transfers back to back for
+    /// `seconds`; returns acknowledged (OK) transfers per second.
+    func run(concurrency: Int, batch: Int, seconds: Int, tag: String) async throws -> Double {
+        let users = users
+        let client = client
+        let started = ContinuousClock.now
+        let until = started + .seconds(seconds)
+        let done = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var generator = SplitMix(seed: UInt64(worker) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(tag.hashValue & 0xffff))
+                    var count = 0
+                    var call = 0
+                    var transfers: [Retain_V1_Transfer] = []
+                    transfers.reserveCapacity(batch)
+                    while ContinuousClock.now < until {
+                        transfers.removeAll(keepingCapacity: true)
+                        for item in 0..<batch {
+                            let from = Int(generator.next() % UInt64(users))
+                            var to = Int(generator.next() % UInt64(users))
+                            if to == from { to = (to + 1) % users }
+                            transfers.append(Retain_V1_Transfer(
+                                transferId: "\(tag)-\(worker)-\(call)-\(item)", debitAccountId: "user:u\(from):points",
+                                creditAccountId: "user:u\(to):points", amount: 1, asset: "points", kind: .adjustment))
+                        }
+                        let answer = try await client.unary(Retain_V1_Ledger.createTransfers,
+                                                            Retain_V1_CreateTransfersRequest(transfers: transfers))
+                        for result in answer.results where result.code == .ok { count += 1 }
+                        call += 1
+                    }
+                    return count
+                }
+            }
+            var total = 0
+            for try await count in group { total += count }
+            return total
+        }
+        let elapsed = ContinuousClock.now - started
+        let secondsTaken = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Double(done) / secondsTaken
+    }
+}
+
+/// A small fast random generator (SplitMix64).
+struct SplitMix {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The load could not run.
+struct LoadError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,143 @@
+public import LedgerCore
+import Logging
+import RetainProto
+public import RetainRPC
+import RetainServiceKit
+public import RetainState
+
+/// The Ledger service's RPC adapter: validates requests, turns writes into log entries, and
+/// answers every write only once its entry is durable (errors that depend on the state too).
+public enum LedgerService {
+    /// The router serving `retain.v1.Ledger` on `store`.
+    public static func router(store: StateStore<LedgerState>, clock: LedgerClock = .system) -> RPCRouter {
+        var router = RPCRouter()
+        let ledger = Retain_V1_Ledger.self
+
+        router.write(ledger.openAccount, store, clock) { request, _ in
+            try LedgerValidation.openAccount(request)
+            return Retain_V1_LedgerEntry(kind: .openAccount, openAccount: request)
+        } answer: { _, state in
+            Retain_V1_OpenAccountResponse(account: state.outcome.account, created: state.outcome.created)
+        }
+        router.write(ledger.setAccountCap, store, clock) { request, _ in
+            try LedgerValidation.setAccountCap(request)
+            return Retain_V1_LedgerEntry(kind: .setAccountCap, setAccountCap: request)
+        } answer: { _, state in
+            Retain_V1_SetAccountCapResponse(account: state.outcome.account)
+        }
+        router.read(ledger.getAccount, from: store) { request, _, state in
+            Retain_V1_GetAccountResponse(account: try state.account(request.accountId))
+        }
+        router.read(ledger.listAccounts, from: store) { request, _, state in
+            try LedgerValidation.listAccounts(request)
+            return try state.listAccounts(request)
+        }
+        router.write(ledger.createTransfers, store, clock) { request, _ in
+            try LedgerValidation.createTransfers(request)
+            return Retain_V1_LedgerEntry(kind: .createTransfers, transfers: request.transfers)
+        } answer: { _, state in
+            Retain_V1_CreateTransfersResponse(results: state.outcome.results)
+        }
+        router.write(ledger.postPending, store, clock) { request, _ in
+            try LedgerValidation.postPending(request)
+            return Retain_V1_LedgerEntry(kind: .postPending, postPending: request)
+        } answer: { _, state in
+            Retain_V1_PostPendingResponse(result: state.outcome.results.first, pending: state.outcome.hold)
+        }
+        router.write(ledger.voidPending, store, clock) { request, _ in
+            try LedgerValidation.voidPending(request)
+            return Retain_V1_LedgerEntry(kind: .voidPending, voidPending: request)
+        } answer: { _, state in
+            Retain_V1_VoidPendingResponse(result: state.outcome.results.first, pending: state.outcome.hold)
+        }
+        router.read(ledger.lookupTransfers, from: store) { request, _, state in
+            try LedgerValidation.lookup(request)
+            return state.lookupTransfers(request.transferIds)
+        }
+        router.read(ledger.getBalance, from: store) { request, _, state in
+            try LedgerValidation.balance(request)
+            return state.balances(request, now: max(clock.now(), state.lastAtMs))
+        }
+        router.write(ledger.expireLots, store, clock) { request, now in
+            try LedgerValidation.expireLots(request)
+            var request = request
+            if request.asOfMs == 0 { request.asOfMs = now }
+            return Retain_V1_LedgerEntry(kind: .expireLots, expireLots: request)
+        } answer: { _, state in
+            Retain_V1_ExpireLotsResponse(expiredLots: state.outcome.expiredLots, expired: state.outcome.expired,
+                                         more: state.outcome.more)
+        }
+        router.write(ledger.penalize, store, clock) { request, _ in
+            try LedgerValidation.penalize(request)
+            return Retain_V1_LedgerEntry(kind: .penalize, penalize: request)
+        } answer: { request, state in
+            Retain_V1_PenalizeResponse(
+                result: state.outcome.results.first, penalized: state.outcome.penalized,
+                balance: state.balance(user: request.userId, asset: request.amount?.asset ?? "", now: state.lastAtMs))
+        }
+        router.write(ledger.rewardReferral, store, clock) { request, now in
+            try LedgerValidation.rewardReferral(request, now: now)
+            return Retain_V1_LedgerEntry(kind: .rewardReferral, rewardReferral: request)
+        } answer: { _, state in
+            Retain_V1_RewardReferralResponse(results: state.outcome.results, replayed: state.outcome.replayed)
+        }
+        router.read(ledger.getStatement, from: store) { request, _, state in
+            try LedgerValidation.statement(request)
+            return try state.statement(request)
+        }
+        router.read(ledger.getYearlySummary, from: store) { request, _, state in
+            try LedgerValidation.entityID(request.userId, "user_id")
+            try LedgerValidation.assets(request.assets, "assets")
+            return try state.yearlySummary(request)
+        }
+        router.read(ledger.getLedgerSummary, from: store) { request, _, state in
+            try LedgerValidation.entityID(request.userId, "user_id")
+            try LedgerValidation.assets(request.assets, "assets")
+            try LedgerValidation.range(request.range, "range")
+            return try state.ledgerSummary(request)
+        }
+        router.unaryAsync(ledger.audit) { request, context in
+            try LedgerValidation.assets(request.assets, "assets")
+            // A copy taken under the lock: consistent at one moment, computed without holding it.
+            let (copy, at) = store.read { state in (copy state, max(clock.now(), state.lastAtMs)) }
+            let answer = copy.audit(request, at: at)
+            if request.verifyChain, !answer.chainVerified {
+                context.logger.critical("ledger hash chain does not verify", metadata: [
+                    "first_bad_sequence": "\(answer.firstBadSequence)"])
+            }
+            if !answer.balanced { context.logger.critical("ledger books do not balance") }
+            return answer
+        }
+        return router
+    }
+}
+
+extension RPCRouter {
+    /// Registers a ledger write: `makeEntry` validates the request (its errors answer at once)
+    /// and builds the log entry; the entry is stamped with the ledger clock, applied and logged
+    /// under the state lock; `answer` reads the outcome. Whatever the outcome — an answer or a
+    /// refusal that depends on the state — it goes out only once the entry is durable.
+    mutating func write<I, O>(
+        _ method: RPCMethod<I, O>, _ store: StateStore<LedgerState>, _ clock: LedgerClock,
+        makeEntry: @escaping @Sendable (I, Int64) throws -> Retain_V1_LedgerEntry,
+        answer: @escaping @Sendable (I, borrowing LedgerState) -> O
+    ) {
+        unaryDeferred(method) { request, _, responder in
+            let now = clock.now()
+            var entry = try makeEntry(request, now)
+            let commit = try store.write { transaction -> Result<O, RPCError> in
+                entry.atMs = max(now, transaction.state.lastAtMs)
+                try transaction.log(entry)
+                if let error = transaction.state.outcome.error { return .failure(error) }
+                return .success(answer(request, transaction.state))
+            }
+            store.whenDurable(commit) { result in
+                switch result {
+                case .success(.success(let message)): responder.succeed(message)
+                case .success(.failure(let error)): responder.finish(error)
+                case .failure(let error): responder.finish(RPCError(.unavailable, "storage unavailable: \(error)"))
+                }
+            }
+        }
+    }
+}

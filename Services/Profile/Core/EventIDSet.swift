@@ -1,0 +1,126 @@
+/// The set of (user, event_id) pairs already recorded, kept as 64-bit hashes so that duplicate
+/// events are recognised without keeping the events.
+///
+/// 256 shards, each an open-addressing table with linear probing (0 marks an empty slot).
+/// Sharding keeps each table growing on its own (no 2x spike for the whole set), while few
+/// enough shards keep their headers in cache, so that a lookup costs one random access.
+///
+/// A new event is taken for a duplicate only if its 64-bit hash equals that of an event
+/// already recorded: about n / 2^64 per event for n events recorded, negligible.
+package struct EventIDSet: Sendable {
+    /// Number of shards.
+    package static let shardCount = 1 << shardBits
+    private static let shardBits = 8
+
+    private var shards: [Shard]
+    /// Hashes stored.
+    package private(set) var count = 0
+
+    package init() {
+        shards = Array(repeating: Shard(), count: Self.shardCount)
+    }
+
+    /// The hash that stands for `eventID` of user `userIndex`; never 0.
+    package static func key(userIndex: Int32, eventID: String) -> UInt64 {
+        var hasher = StableHash()
+        hasher.combine(UInt64(UInt32(bitPattern: userIndex)))
+        hasher.combine(eventID)
+        let value = hasher.value
+        return value == 0 ? 1 : value
+    }
+
+    /// Whether `key` is in the set.
+    package func contains(_ key: UInt64) -> Bool {
+        shards[Self.shard(of: key)].contains(key)
+    }
+
+    /// Inserts `key`; returns false when it was already there.
+    @discardableResult
+    package mutating func insert(_ key: UInt64) -> Bool {
+        let inserted = shards[Self.shard(of: key)].insert(key)
+        if inserted { count += 1 }
+        return inserted
+    }
+
+    private static func shard(of key: UInt64) -> Int { Int(key >> UInt64(64 - shardBits)) }
+
+    /// One shard's table as little-endian bytes and its count, for snapshots.
+    package func shardContents(_ shard: Int) -> (count: Int, bytes: [UInt8]) {
+        let table = shards[shard]
+        var bytes = [UInt8](repeating: 0, count: table.slots.count * 8)
+        bytes.withUnsafeMutableBytes { out in
+            for (index, slot) in table.slots.enumerated() {
+                out.storeBytes(of: slot.littleEndian, toByteOffset: index * 8, as: UInt64.self)
+            }
+        }
+        return (table.count, bytes)
+    }
+
+    /// Replaces one shard with a table that ``shardContents(_:)`` produced.
+    package mutating func restoreShard(_ shard: Int, count: Int, bytes: [UInt8]) throws(EventIDSetError) {
+        guard shard >= 0, shard < Self.shardCount else { throw EventIDSetError("shard \(shard) out of range") }
+        let slotCount = bytes.count / 8
+        guard bytes.count % 8 == 0, slotCount == 0 || slotCount.nonzeroBitCount == 1, count <= slotCount else {
+            throw EventIDSetError("shard \(shard): \(bytes.count) bytes do not hold a table of \(count) hashes")
+        }
+        var slots = [UInt64](repeating: 0, count: slotCount)
+        bytes.withUnsafeBytes { raw in
+            for index in 0..<slotCount {
+                slots[index] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+            }
+        }
+        self.count += count - shards[shard].count
+        shards[shard] = Shard(slots: slots, count: count)
+    }
+
+    /// One open-addressing table.
+    private struct Shard: Sendable {
+        var slots: [UInt64] = []
+        var count = 0
+
+        func contains(_ key: UInt64) -> Bool {
+            guard !slots.isEmpty else { return false }
+            let mask = slots.count - 1
+            var index = Int(truncatingIfNeeded: key) & mask
+            while true {
+                let slot = slots[index]
+                if slot == key { return true }
+                if slot == 0 { return false }
+                index = (index + 1) & mask
+            }
+        }
+
+        mutating func insert(_ key: UInt64) -> Bool {
+            if (count + 1) * 4 > slots.count * 3 { grow() }
+            let mask = slots.count - 1
+            var index = Int(truncatingIfNeeded: key) & mask
+            while true {
+                let slot = slots[index]
+                if slot == key { return false }
+                if slot == 0 {
+                    slots[index] = key
+                    count += 1
+                    return true
+                }
+                index = (index + 1) & mask
+            }
+        }
+
+        private mutating func grow() {
+            let old = slots
+            slots = [UInt64](repeating: 0, count: max(16, old.count * 2))
+            let mask = slots.count - 1
+            for key in old where key != 0 {
+                var index = Int(truncatingIfNeeded: key) & mask
+                while slots[index] != 0 { index = (index + 1) & mask }
+                slots[index] = key
+            }
+        }
+    }
+}
+
+/// Why an event-id shard from a snapshot is unusable.
+package struct EventIDSetError: Error, CustomStringConvertible {
+    package var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,91 @@
+public import RetainProto
+
+extension ProfileState {
+    /// One page of the users at CHURN_RISK as of `asOf`, largest activity drop first, then by
+    /// user id.
+    ///
+    /// - Parameters:
+    ///   - channels: Only users from these acquisition channels; empty for all.
+    ///   - minimumDrop: Only warnings whose drop is at least this.
+    ///   - pageSize: Warnings per page (validated: 1 to 1000).
+    ///   - pageToken: The previous page's token, or "".
+    ///   - asOf: The as-of time of a first page, nil for `now` (later pages use their token's).
+    public func churnWarnings(
+        channels: [String], minimumDrop: Double, pageSize: Int, pageToken: String, asOf requestedAsOf: Int64?,
+        now: Int64, evaluator: LifecycleEvaluator
+    ) throws(RPCError) -> Retain_V1_ListChurnWarningsResponse {
+        var hasher = StableHash()
+        for channel in Set(channels).sorted() { hasher.combine(channel) }
+        hasher.combine(minimumDrop.bitPattern)
+        let queryHash = hasher.value
+        var asOf = requestedAsOf ?? now
+        var cursor: (drop: Double, id: String)?
+        if !pageToken.isEmpty {
+            let token = try PageToken(decoding: pageToken, kind: "c", queryHash: queryHash)
+            if let requestedAsOf, requestedAsOf != token.asOf {
+                throw RPCError.invalidArgument(field: "as_of_ms", "must stay \(token.asOf) across pages, not \(requestedAsOf)")
+            }
+            let parts = token.cursor.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let bits = UInt64(parts[0], radix: 16) else {
+                throw RPCError.invalidArgument(field: "page.page_token", "malformed page token")
+            }
+            asOf = token.asOf
+            cursor = (Double(bitPattern: bits), String(parts[1]))
+        }
+        var allowed: [Bool]?
+        if !channels.isEmpty {
+            var flags = [Bool](repeating: false, count: symbols.count)
+            for name in channels { if let symbol = symbols.symbol(name) { flags[Int(symbol)] = true } }
+            allowed = flags
+        }
+        let day = calendar.day(of: asOf)
+        /// Whether a comes before b: larger drop first, then smaller id.
+        func precedes(_ a: (drop: Double, id: String), _ b: (drop: Double, id: String)) -> Bool {
+            a.drop != b.drop ? a.drop > b.drop : a.id < b.id
+        }
+        var total: UInt64 = 0
+        var remaining = 0
+        var page: [(drop: Double, id: String, index: Int32, evaluation: LifecycleEvaluation)] = []
+        users.forEachChunk { first, chunk in
+            let base = chunk.baseAddress!
+            for offset in 0..<chunk.count {
+                let user = base + offset
+                guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= asOf else { continue }
+                if let allowed, !allowed[Int(user.pointee.channel)] { continue }
+                let evaluation = evaluator.evaluate(user.pointee.activity, day: day)
+                guard evaluation.stage == .churnRisk else { continue }
+                let drop = evaluation.figures.drop
+                guard drop >= minimumDrop else { continue }
+                total += 1
+                let key = (drop: drop, id: user.pointee.id)
+                if let cursor, !precedes(cursor, key) { continue }
+                remaining += 1
+                if page.count == pageSize, let last = page.last, !precedes(key, (last.drop, last.id)) { continue }
+                var low = 0
+                var high = page.count
+                while low < high {
+                    let middle = (low + high) >> 1
+                    if precedes((page[middle].drop, page[middle].id), key) { low = middle + 1 } else { high = middle }
+                }
+                page.insert((drop, key.id, Int32(first + offset), evaluation), at: low)
+                if page.count > pageSize { page.removeLast() }
+            }
+        }
+        var next = ""
+        if remaining > page.count, let last = page.last {
+            next = PageToken(kind: "c", queryHash: queryHash, asOf: asOf,
+                             cursor: "\(String(last.drop.bitPattern, radix: 16)):\(last.id)").encoded
+        }
+        let warnings = page.map { item in
+            let user = users[Int(item.index)]
+            let since = evaluator.sinceDay(user.activity, stage: .churnRisk, day: day)
+            return Retain_V1_ChurnWarning(
+                userId: item.id, reason: item.evaluation.churnReason, reasonText: item.evaluation.reason,
+                recentRate: item.evaluation.figures.recentRate, baselineRate: item.evaluation.figures.baselineRate,
+                drop: item.drop, lastActiveMs: lastActive(user.activity, asOf: asOf, day: day),
+                sinceMs: calendar.startOfDay(since), channel: symbols[user.channel])
+        }
+        return Retain_V1_ListChurnWarningsResponse(
+            warnings: warnings, pageInfo: Retain_V1_PageInfo(nextPageToken: next, total: total))
+    }
+}

@@ -1,0 +1,85 @@
+public import RetainProto
+
+extension ProfileState {
+    /// A user's profile, with the lifecycle stage evaluated at `now`.
+    public func profile(_ userIndex: Int32, now: Int64, evaluator: LifecycleEvaluator) -> Retain_V1_UserProfile {
+        let user = users[Int(userIndex)]
+        var attributes: [String: String] = [:]
+        if !user.attributes.isEmpty {
+            attributes.reserveCapacity(user.attributes.count)
+            for attribute in user.attributes { attributes[symbols[attribute.key]] = attribute.value }
+        }
+        var byKind: [String: UInt64] = [:]
+        let activity = user.activity
+        if activity.eventCount > 0 {
+            for kind in 0..<ActivityKind.names.count where activity.kindCounts[kind] > 0 {
+                byKind[ActivityKind.names[kind]] = UInt64(activity.kindCounts[kind])
+            }
+        }
+        return Retain_V1_UserProfile(
+            userId: user.id, channel: symbols[user.channel], campaign: symbols[user.campaign], inviterUserId: user.inviter,
+            age: UInt32(user.age), gender: Retain_V1_Gender(rawValue: Int32(user.gender)), region: symbols[user.region],
+            timeZone: symbols[user.timeZone], attributes: attributes,
+            tags: user.tags.isEmpty ? [] : user.tags.map { symbols[$0] }.sorted(),
+            registeredAtMs: user.registeredAtMs, updatedAtMs: user.updatedAtMs, deleted: user.isDeleted,
+            deletedAtMs: user.deletedAtMs, stage: stage(of: user, atMs: now, evaluator: evaluator),
+            lastActiveMs: activity.lastActiveMs, activityCount: UInt64(activity.eventCount), activityByKind: byKind,
+            purchaseTotals: user.purchaseTotals.map { Retain_V1_Amount(value: $0.value, asset: symbols[$0.asset]) }
+                .sorted { $0.asset < $1.asset })
+    }
+
+    /// A user's stage at `atMs`; UNSPECIFIED before the user registered.
+    public func stage(_ userIndex: Int32, atMs: Int64, evaluator: LifecycleEvaluator) -> Retain_V1_LifecycleStage {
+        stage(of: users[Int(userIndex)], atMs: atMs, evaluator: evaluator)
+    }
+
+    /// A user's stage at `atMs`; UNSPECIFIED before the user registered.
+    package func stage(of user: UserRecord, atMs: Int64, evaluator: LifecycleEvaluator) -> Retain_V1_LifecycleStage {
+        guard atMs >= user.registeredAtMs else { return .unspecified }
+        return evaluator.evaluate(user.activity, day: calendar.day(of: atMs)).stage
+    }
+
+    /// A user's lifecycle at `asOf`: stage, figures and the latest changes. INVALID_ARGUMENT
+    /// (field `as_of_ms`) when `asOf` precedes the registration.
+    public func lifecycle(
+        _ userIndex: Int32, asOf: Int64, evaluator: LifecycleEvaluator
+    ) throws(RPCError) -> Retain_V1_GetLifecycleResponse {
+        let user = users[Int(userIndex)]
+        guard asOf >= user.registeredAtMs else {
+            throw RPCError.invalidArgument(field: "as_of_ms", "\(asOf) precedes the user's registration at \(user.registeredAtMs)")
+        }
+        let day = calendar.day(of: asOf)
+        let evaluation = evaluator.evaluate(user.activity, day: day, withFigures: true)
+        let changes = evaluator.history(user.activity, through: day)
+        var history: [Retain_V1_LifecycleTransition] = []
+        for change in changes.reversed().prefix(20) {
+            let at = change.from == .unspecified && change.to == .new && change.day == user.activity.registrationDay
+                ? user.registeredAtMs : calendar.startOfDay(change.day)
+            history.append(Retain_V1_LifecycleTransition(fromStage: change.from, toStage: change.to, atMs: at,
+                                                         reason: change.reason))
+        }
+        let since: Int64
+        if evaluation.stage == .new {
+            since = user.registeredAtMs
+        } else if let last = history.first, last.toStage == evaluation.stage {
+            since = last.atMs
+        } else if let sinceDay = evaluation.sinceDay {
+            since = calendar.startOfDay(sinceDay)
+        } else {
+            since = calendar.startOfDay(evaluator.sinceDay(user.activity, stage: evaluation.stage, day: day))
+        }
+        return Retain_V1_GetLifecycleResponse(
+            stage: evaluation.stage, sinceMs: since, lastActiveMs: lastActive(user.activity, asOf: asOf, day: day),
+            recentActiveDays: UInt32(evaluation.figures.recentActiveDays), recentRate: evaluation.figures.recentRate,
+            baselineRate: evaluation.figures.baselineRate, reason: evaluation.reason, churnReason: evaluation.churnReason,
+            history: history)
+    }
+
+    /// The latest activity at or before `asOf`: exact when it is the latest event overall, else
+    /// the start of the latest active day at or before it.
+    package func lastActive(_ activity: ActivitySummary, asOf: Int64, day: Int32) -> Int64 {
+        if activity.lastActiveMs != 0, activity.lastActiveMs <= asOf { return activity.lastActiveMs }
+        guard let active = activity.latestActiveDay(onOrBefore: day) else { return 0 }
+        return min(calendar.startOfDay(active), asOf)
+    }
+}

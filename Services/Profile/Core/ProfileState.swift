@@ -1,0 +1,124 @@
+public import RetainProto
+public import RetainState
+
+/// The Profile service's whole state: users with their activity summaries, the event ids seen,
+/// contact histories, experiments and the contact policy. Changed only through
+/// ``apply(_:)`` with ``Retain_V1_ProfileLogEntry`` values, so that the write-ahead log rebuilds it.
+///
+/// Users get dense indices in registration order (never reused: a soft-deleted user keeps
+/// theirs), so everything else refers to a user by a 32-bit index.
+public struct ProfileState: PersistentState {
+    public typealias LogEntry = Retain_V1_ProfileLogEntry
+
+    /// Users by index.
+    package var users = ChunkedArray<UserRecord>()
+    /// User id to index.
+    package var ids = UserIndex()
+    /// Interned channels, campaigns, regions, time zones, tags, attribute keys and assets.
+    package var symbols = SymbolTable()
+    /// Hashes of (user, event_id) recorded, to recognise duplicate events.
+    package var eventIDs = EventIDSet()
+    /// request_id to user, for registrations whose id the server generated.
+    package var registrationKeys: [String: Int32] = [:]
+    /// Why and by whom users were deleted.
+    package var deletionNotes: [Int32: DeletionNote] = [:]
+    /// Recent contact touches per user, oldest first.
+    package var contacts: [Int32: [Retain_V1_ProfileContactRecord]] = [:]
+    /// Experiments by id.
+    package var experiments: [String: Experiment] = [:]
+    /// The contact policy set through SetContactPolicy, or nil (the configured default applies).
+    package var storedPolicy: Retain_V1_ContactPolicy?
+    /// Settings fixed at creation.
+    package var settings = Retain_V1_ProfileSettings(activityTimeZone: "UTC")
+    /// The calendar of `settings.activityTimeZone`.
+    package var calendar = ZoneCalendar.utc
+    /// What the latest applied activity batch did to each of its events, in order: the answer
+    /// of the write that logged it (see ``activityPlan(_:events:invalid:)``). Derived while
+    /// applying; never stored.
+    public internal(set) var appliedOutcomes: [Retain_V1_ActivityOutcome] = []
+
+    public init() {}
+
+    /// Number of users, deleted ones included.
+    public var userCount: Int { users.count }
+
+    /// Number of distinct events recorded.
+    public var eventCount: Int { eventIDs.count }
+
+    /// The IANA zone whose local days activity is counted in.
+    public var activityTimeZone: String { settings.activityTimeZone }
+
+    public mutating func apply(_ entry: Retain_V1_ProfileLogEntry) throws {
+        if let registration = entry.registration {
+            try applyRegistration(registration)
+        } else if let batch = entry.activityBatch {
+            applyActivities(batch)
+        } else if let update = entry.attributeUpdate {
+            try applyAttributeUpdate(update)
+        } else if let change = entry.tagChange {
+            try applyTagChange(change)
+        } else if let deletion = entry.deletion {
+            try applyDeletion(deletion)
+        } else if let touch = entry.contactTouch {
+            try applyContactTouch(touch)
+        } else if let change = entry.policyChange {
+            applyPolicyChange(change)
+        } else if let assignment = entry.assignment {
+            try applyAssignment(assignment)
+        } else if let settings = entry.settings {
+            try applySettings(settings)
+        } else {
+            throw RPCError(.internal, "empty profile log entry")
+        }
+    }
+
+    /// The index of the user `id`, deleted or not.
+    public func userIndex(_ id: String) -> Int32? {
+        ids.find(hash: UserIndex.hash(id)) { index in users.withPointer(Int(index)) { $0.pointee.id == id } }
+    }
+
+    /// The index of the user `id`; NOT_FOUND when unknown or soft-deleted.
+    public func liveUserIndex(_ id: String) throws(RPCError) -> Int32 {
+        guard let user = userIndex(id), !isDeleted(user) else { throw RPCError.notFound("user", id) }
+        return user
+    }
+
+    /// Whether the user is soft-deleted.
+    public func isDeleted(_ userIndex: Int32) -> Bool { users.withPointer(Int(userIndex)) { $0.pointee.deletedAtMs != 0 } }
+
+    /// A user's record.
+    package func user(_ index: Int32) -> UserRecord { users[Int(index)] }
+
+    private mutating func applySettings(_ entry: Retain_V1_ProfileSettings) throws {
+        guard let calendar = ZoneCalendar.named(entry.activityTimeZone) else {
+            throw RPCError.invalidArgument(field: "activity_time_zone", "unknown time zone '\(entry.activityTimeZone)'")
+        }
+        guard users.count == 0 || entry.activityTimeZone == settings.activityTimeZone else {
+            throw RPCError(.failedPrecondition, "the activity time zone cannot change once users exist")
+        }
+        settings = entry
+        self.calendar = calendar
+    }
+
+    /// A log entry that fixes the activity time zone, or nil when it is already in force.
+    /// Throws FAILED_PRECONDITION when users exist and the zone differs (their summaries count
+    /// days of the old zone), and INVALID_ARGUMENT for an unknown zone.
+    public func planSettings(activityTimeZone zone: String) throws(RPCError) -> Retain_V1_ProfileLogEntry? {
+        guard zone != settings.activityTimeZone else { return nil }
+        guard ZoneCalendar.named(zone) != nil else {
+            throw RPCError.invalidArgument(field: "activity_time_zone", "unknown time zone '\(zone)'")
+        }
+        guard users.count == 0 else {
+            throw RPCError(.failedPrecondition,
+                           "the data holds users whose activity days are counted in \(settings.activityTimeZone); "
+                               + "activity_time_zone cannot become \(zone)")
+        }
+        return Retain_V1_ProfileLogEntry(settings: Retain_V1_ProfileSettings(activityTimeZone: zone))
+    }
+}
+
+/// Why and by whom a user was deleted.
+package struct DeletionNote: Sendable {
+    package var reason: String
+    package var actor: String
+}

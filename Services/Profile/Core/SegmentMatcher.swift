@@ -1,0 +1,106 @@
+package import RetainProto
+
+/// A ``Retain_V1_SegmentFilter`` compiled against a state's symbols: names become symbols once,
+/// so that matching a user compares integers. A condition naming only strings that no user ever
+/// had cannot match anyone (``matchesNothing``).
+package struct SegmentMatcher {
+    private var channels: [Int32]?
+    private var campaigns: [Int32]?
+    private var regions: [Int32]?
+    private var tagsAll: [Int32] = []
+    private var tagsAny: [Int32]?
+    private var tagsNone: [Int32] = []
+    private var attributesEqual: [(key: Int32, values: Set<String>)] = []
+    private var attributeRanges: [(key: Int32, minimum: Double?, maximum: Double?)] = []
+    private var stages: [Retain_V1_LifecycleStage]?
+    private var genders: [UInt8]?
+    private var registered: (start: Int64, end: Int64)?
+    private var lastActive: (start: Int64, end: Int64)?
+    private var minimumAge: UInt8 = 0
+    private var maximumAge: UInt8 = 0
+    /// True when no user can match.
+    package private(set) var matchesNothing = false
+    private let asOf: Int64
+    private let asOfDay: Int32
+    private let evaluator: LifecycleEvaluator
+
+    /// Compiles `filter` (already validated) for `state`, with stages evaluated at `asOf`.
+    package init(_ filter: Retain_V1_SegmentFilter, state: borrowing ProfileState, asOf: Int64, evaluator: LifecycleEvaluator) {
+        self.asOf = asOf
+        self.asOfDay = state.calendar.day(of: asOf)
+        self.evaluator = evaluator
+        func known(_ names: [String]) -> [Int32]? {
+            guard !names.isEmpty else { return nil }
+            let symbols = names.compactMap { state.symbols.symbol($0) }
+            return symbols
+        }
+        channels = known(filter.channels)
+        campaigns = known(filter.campaigns)
+        regions = known(filter.regions)
+        tagsAny = known(filter.tagsAny)
+        if channels?.isEmpty == true || campaigns?.isEmpty == true || regions?.isEmpty == true || tagsAny?.isEmpty == true {
+            matchesNothing = true
+        }
+        for tag in filter.tagsAll {
+            guard let symbol = state.symbols.symbol(tag) else { matchesNothing = true; continue }
+            tagsAll.append(symbol)
+        }
+        tagsNone = filter.tagsNone.compactMap { state.symbols.symbol($0) }
+        for condition in filter.attributesEqual {
+            guard let key = state.symbols.symbol(condition.key) else { matchesNothing = true; continue }
+            attributesEqual.append((key, Set(condition.values)))
+        }
+        for condition in filter.attributeRanges {
+            guard let key = state.symbols.symbol(condition.key) else { matchesNothing = true; continue }
+            attributeRanges.append((key, condition.hasMin ? condition.minValue : nil, condition.hasMax ? condition.maxValue : nil))
+        }
+        if !filter.stages.isEmpty { stages = filter.stages }
+        if !filter.genders.isEmpty { genders = filter.genders.map { UInt8(clamping: $0.rawValue) } }
+        if let range = filter.registered, range.startMs != 0 || range.endMs != 0 {
+            registered = (range.startMs, range.endMs == 0 ? .max : range.endMs)
+        }
+        if let range = filter.lastActive, range.startMs != 0 || range.endMs != 0 {
+            lastActive = (range.startMs, range.endMs == 0 ? .max : range.endMs)
+        }
+        minimumAge = UInt8(clamping: filter.minAge)
+        maximumAge = UInt8(clamping: filter.maxAge)
+    }
+
+    /// Whether the (not deleted) user matches. Cheap conditions first, the stage last.
+    @inline(__always)
+    package func matches(_ user: UnsafePointer<UserRecord>) -> Bool {
+        if let channels, !channels.contains(user.pointee.channel) { return false }
+        if let campaigns, !campaigns.contains(user.pointee.campaign) { return false }
+        if let regions, !regions.contains(user.pointee.region) { return false }
+        if let genders, !genders.contains(user.pointee.gender) { return false }
+        if minimumAge > 0, user.pointee.age == 0 || user.pointee.age < minimumAge { return false }
+        if maximumAge > 0, user.pointee.age == 0 || user.pointee.age > maximumAge { return false }
+        if let registered {
+            let at = user.pointee.registeredAtMs
+            if at < registered.start || at >= registered.end { return false }
+        }
+        if let lastActive {
+            let at = user.pointee.activity.lastActiveMs
+            if at == 0 || at < lastActive.start || at >= lastActive.end { return false }
+        }
+        if !tagsAll.isEmpty || tagsAny != nil || !tagsNone.isEmpty {
+            for tag in tagsAll where !user.pointee.hasTag(tag) { return false }
+            if let tagsAny, !tagsAny.contains(where: { user.pointee.hasTag($0) }) { return false }
+            for tag in tagsNone where user.pointee.hasTag(tag) { return false }
+        }
+        for condition in attributesEqual {
+            guard let value = user.pointee.attribute(condition.key), condition.values.contains(value) else { return false }
+        }
+        for condition in attributeRanges {
+            guard let text = user.pointee.attribute(condition.key), let value = Double(text), value.isFinite else { return false }
+            if let minimum = condition.minimum, value < minimum { return false }
+            if let maximum = condition.maximum, value > maximum { return false }
+        }
+        if let stages {
+            guard user.pointee.registeredAtMs <= asOf else { return false }
+            let stage = evaluator.evaluate(user.pointee.activity, day: asOfDay).stage
+            if !stages.contains(stage) { return false }
+        }
+        return true
+    }
+}

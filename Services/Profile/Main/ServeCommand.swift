@@ -1,0 +1,40 @@
+import ArgumentParser
+import Logging
+import ProfileCore
+import ProfileService
+import RetainServiceKit
+
+/// `retain-profile serve`: opens the data directory, serves retain.v1.Profile until SIGTERM or
+/// SIGINT, and snapshots on the way out.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve retain.v1.Profile.")
+
+    @OptionGroup var options: ServerOptions
+    @OptionGroup var storage: StorageOptions
+
+    @Option(help: "Configuration file (JSON, see Services/Profile/Config/profile.json); defaults when absent.")
+    var config: String?
+
+    @Flag(inversion: .prefixedNo, help: "Take a snapshot on graceful shutdown, so that the next start is fast.")
+    var snapshotOnExit = true
+
+    func run() async throws {
+        ServiceRunner.bootstrapLogging(level: options.logLevel)
+        let logger = Logger(label: "retain.profile")
+        let configuration: ProfileConfiguration
+        do {
+            configuration = try ProfileConfiguration.load(path: config)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let finalSnapshot = SnapshotOnShutdown(logger: logger)
+        try await ServiceRunner.run(
+            name: "retain-profile", state: ProfileState.self, options: options, storage: storage, logger: logger,
+            services: snapshotOnExit ? [finalSnapshot] : []
+        ) { store in
+            try ProfileRouter.prepare(store, configuration: configuration)
+            finalSnapshot.attach(store)
+            return ProfileRouter(store: store, configuration: configuration).router()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ProfileCore
+import RetainProto
+import RetainState
+import RetainStorage
+
+/// `retain-profile state-bench`: the domain alone, in this process: applies registrations and
+/// activity batches straight to a store, then times a snapshot and a recovery. For profiling
+/// the state without the network.
+struct StateBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state-bench", abstract: "Apply, snapshot and recover the Profile state in-process.", shouldDisplay: false)
+
+    @Option var users = 1_000_000
+    @Option(name: .customLong("events-per-user")) var eventsPerUser = 20
+    @Option var batch = 10_000
+
+    func run() async throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let data = BenchData(users: users, eventsPerUser: eventsPerUser, now: now)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("profile-state-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = StorageConfiguration()
+        configuration.durability = .interval(milliseconds: 50)
+        let logger = Logger(label: "state-bench")
+        let store = try StateStore<ProfileState>(directory: directory, configuration: configuration, logger: logger)
+        var started = ContinuousClock.now
+        for index in 0..<users {
+            let request = data.registration(index)
+            _ = try store.write { transaction in
+                if case .register(let entry) = try transaction.state.planRegistration(request, now: now, generateID: { "" }) {
+                    try transaction.log(entry)
+                }
+            }
+        }
+        say("register \(users) in-process: \((ContinuousClock.now - started).seconds) s")
+        started = ContinuousClock.now
+        let total = users * eventsPerUser
+        var first = 0
+        while first < total {
+            var events: [Retain_V1_ActivityEvent] = []
+            events.reserveCapacity(batch)
+            for index in first..<min(first + batch, total) { events.append(data.event(user: index % users, round: index / users)) }
+            _ = try store.write { transaction in
+                if let entry = ProfileState.prepareActivities(events, invalid: [:], now: now).entry { try transaction.log(entry) }
+            }
+            first += batch
+        }
+        say("apply \(total) events in-process: \((ContinuousClock.now - started).seconds) s")
+        say("rss \(ProcessStatus.memory(pid: getpid()).resident >> 20) MiB")
+        started = ContinuousClock.now
+        let report = try store.snapshot()
+        say("snapshot: \((ContinuousClock.now - started).seconds) s, \(report.map { "\($0.fileBytes >> 20) MiB" } ?? "none")")
+        store.close()
+        started = ContinuousClock.now
+        let reopened = try StateStore<ProfileState>(directory: directory, configuration: configuration, logger: logger)
+        say("recovery: \((ContinuousClock.now - started).seconds) s, \(reopened.read { $0.userCount }) users")
+        reopened.close()
+    }
+
+    private func say(_ line: String) {
+        print(line)
+        fflush(nil)
+    }
+}

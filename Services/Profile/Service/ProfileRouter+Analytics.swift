@@ -1,0 +1,44 @@
+import ProfileCore
+import RetainProto
+import RetainRPC
+import RetainServiceKit
+import RetainState
+
+extension ProfileRouter {
+    func registerAnalyticsMethods(_ router: inout RPCRouter) {
+        let evaluator = evaluator
+        let clock = clock
+        router.read(Retain_V1_Profile.countSegment, from: store) { request, _, state in
+            let now = clock()
+            let validator = validator(now: now)
+            try validator.validate(request.filter)
+            try validator.asOf(request.asOfMs)
+            return Retain_V1_CountSegmentResponse(count: state.countSegment(
+                request.filter ?? Retain_V1_SegmentFilter(), asOf: request.asOfMs == 0 ? now : request.asOfMs,
+                evaluator: evaluator))
+        }
+        router.read(Retain_V1_Profile.listSegment, from: store) { request, _, state in
+            let now = clock()
+            let validator = validator(now: now)
+            try validator.validate(request.filter)
+            try validator.asOf(request.asOfMs)
+            let pageSize = try validator.page(request.page)
+            return try state.listSegment(
+                request.filter ?? Retain_V1_SegmentFilter(), pageSize: pageSize, pageToken: request.page?.pageToken ?? "",
+                asOf: request.asOfMs == 0 ? nil : request.asOfMs, now: now, evaluator: evaluator)
+        }
+        router.read(Retain_V1_Profile.getRetention, from: store) { request, _, state in
+            let now = clock()
+            let days = try validator(now: now).validate(request)
+            return try state.retention(request, days: days, asOf: request.asOfMs == 0 ? now : request.asOfMs)
+        }
+        router.read(Retain_V1_Profile.listChurnWarnings, from: store) { request, _, state in
+            let now = clock()
+            let pageSize = try validator(now: now).validate(request)
+            return try state.churnWarnings(
+                channels: request.channels, minimumDrop: request.minDrop, pageSize: pageSize,
+                pageToken: request.page?.pageToken ?? "", asOf: request.asOfMs == 0 ? nil : request.asOfMs, now: now,
+                evaluator: evaluator)
+        }
+    }
+}

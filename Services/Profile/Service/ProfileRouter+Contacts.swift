@@ -1,0 +1,49 @@
+import ProfileCore
+import RetainProto
+import RetainRPC
+import RetainServiceKit
+import RetainState
+
+extension ProfileRouter {
+    func registerContactMethods(_ router: inout RPCRouter) {
+        let clock = clock
+        let defaultPolicy = defaultPolicy
+        let adminToken = configuration.adminToken
+        router.read(Retain_V1_Profile.checkContact, from: store) { request, _, state in
+            let now = clock()
+            try validator(now: now).validate(request)
+            guard let user = state.userIndex(request.userId) else { throw RPCError.notFound("user", request.userId) }
+            return state.checkContact(
+                user, channels: request.channels, campaign: request.campaignId, at: request.atMs == 0 ? now : request.atMs,
+                policy: state.contactPolicy(default: defaultPolicy))
+        }
+        router.write(Retain_V1_Profile.recordContact, to: store) { request, _, transaction in
+            let now = clock()
+            try validator(now: now).validate(request)
+            switch try transaction.state.planContact(
+                request, policy: transaction.state.contactPolicy(default: defaultPolicy), now: now) {
+            case .answer(let response):
+                return response
+            case .record(let entry, let response):
+                try transaction.log(entry)
+                return response
+            }
+        }
+        router.read(Retain_V1_Profile.getContactPolicy, from: store) { _, _, state in
+            Retain_V1_GetContactPolicyResponse(policy: state.contactPolicy(default: defaultPolicy))
+        }
+        router.write(Retain_V1_Profile.setContactPolicy, to: store) { request, context, transaction in
+            if let adminToken, context.authorization != adminToken {
+                throw RPCError(.permissionDenied, "SetContactPolicy requires admin scope")
+            }
+            let now = clock()
+            let validator = validator(now: now)
+            guard let policy = request.policy else { throw RPCError.invalidArgument(field: "policy", "is required") }
+            try validator.validate(policy)
+            try validator.entityID(request.actor, "actor")
+            try transaction.log(try transaction.state.planPolicyChange(
+                policy, expectedVersion: request.expectedVersion, actor: request.actor, now: now))
+            return Retain_V1_SetContactPolicyResponse(policy: transaction.state.contactPolicy(default: defaultPolicy))
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+public import ProfileCore
+import RetainProto
+public import RetainRPC
+public import RetainState
+import RetainServiceKit
+
+/// Builds the `retain.v1.Profile` router on a state store: validates each request, asks the
+/// domain (``ProfileState``) what it means, logs the resulting entry and answers once it is
+/// durable. Reads run inline on the event loop.
+public struct ProfileRouter: Sendable {
+    let store: StateStore<ProfileState>
+    let configuration: ProfileConfiguration
+    let evaluator: LifecycleEvaluator
+    let defaultPolicy: Retain_V1_ContactPolicy
+    let clock: @Sendable () -> Int64
+
+    /// - Parameters:
+    ///   - store: The opened store (see ``prepare(_:configuration:)``).
+    ///   - configuration: The validated configuration.
+    ///   - clock: The time now, Unix ms (tests pass their own).
+    public init(store: StateStore<ProfileState>, configuration: ProfileConfiguration,
+                clock: @escaping @Sendable () -> Int64 = ProfileRouter.systemClock) {
+        self.store = store
+        self.configuration = configuration
+        self.evaluator = LifecycleEvaluator(rules: configuration.lifecycle)
+        self.defaultPolicy = configuration.defaultPolicy
+        self.clock = clock
+    }
+
+    /// The system's wall clock, Unix ms.
+    @Sendable public static func systemClock() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// Fixes the store's activity time zone to the configured one on first start; throws when
+    /// the data was recorded in another zone.
+    public static func prepare(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
+        _ = try store.write { transaction in
+            if let entry = try transaction.state.planSettings(activityTimeZone: configuration.activityTimeZone) {
+                try transaction.log(entry)
+            }
+        }
+    }
+
+    /// The router with every Profile method.
+    public func router() -> RPCRouter {
+        var router = RPCRouter()
+        registerUserMethods(&router)
+        registerActivityMethods(&router)
+        registerAnalyticsMethods(&router)
+        registerContactMethods(&router)
+        return router
+    }
+
+    /// A validator for a request arriving now.
+    func validator(now: Int64) -> RequestValidator {
+        RequestValidator(now: now, maximumClockSkew: configuration.maxClockSkewMs)
+    }
+}
+
+/// Makes the ids of users registered without one: "u_" and 26 base-32 characters (130 random bits).
+enum UserIDGenerator {
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = Array("u_".utf8)
+        for _ in 0..<26 { bytes.append(alphabet[Int(generator.next() & 31)]) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+@testable import GrowthCore
+import Logging
+import RetainProto
+import RetainState
+import Testing
+
+@Suite("growth state on disk")
+struct GrowthStateStoreTests {
+    let logger = Logger(label: "growth-test")
+
+    /// Applies a decision through the store, as the service does.
+    func run<A: Sendable>(_ store: StateStore<GrowthState>,
+                          _ decide: (borrowing GrowthState) throws -> GrowthDecision<A>) async throws -> A {
+        try await store.writeDurably { transaction in
+            let decision = try decide(transaction.state)
+            if case .changed(let entry, _) = decision { try transaction.log(entry) }
+            return decision.answer
+        }
+    }
+
+    /// Everything a user sees, to compare before and after a reopen.
+    func observe(_ store: StateStore<GrowthState>, at ms: Int64) -> [String] {
+        store.read { state in
+            var seen: [String] = []
+            for user in ["alice", "bob", "carol"] {
+                seen.append("\(state.view(userID: user, timeZone: "", at: ms, rules: testRules))")
+                seen.append("\(state.summary(userID: user, startMs: 1, endMs: ms + dayMs, timeZone: "", rules: testRules))")
+                seen.append("\(state.rank(userID: user, .weekly, neighbours: 3, at: ms, rules: testRules))")
+            }
+            seen.append("\(state.leaderboard(.overall, limit: 10, at: ms, rules: testRules))")
+            seen.append("\(state.events(after: 0, upTo: .max, limit: 100))")
+            seen.append(state.streamID)
+            return seen
+        }
+    }
+
+    func populate(_ store: StateStore<GrowthState>, from start: Int64) async throws {
+        for day in 0..<9 {
+            let at = start + Int64(day) * dayMs
+            for (index, user) in ["alice", "bob", "carol"].enumerated() where (day + index) % 3 != 2 {
+                _ = try await run(store) { $0.planCheckIn(userID: user, timeZone: "Europe/Paris", at: at, rules: testRules) }
+                for action in ["login", "post", "post", "purchase"] {
+                    let request = Retain_V1_AwardGrowthRequest(userId: user, action: action, idempotencyKey: "\(day)-\(action)-\(index)-\(at)",
+                                                               value: 4_200, occurredAtMs: at, timeZone: "Europe/Paris")
+                    _ = try await run(store) { try $0.planAward(request, at: at, now: at, rules: testRules) }
+                }
+            }
+            if day == 2 {
+                let claim = Retain_V1_ClaimTaskRewardRequest(userId: "alice", taskId: "first_purchase", idempotencyKey: "claim-1")
+                _ = try await run(store) { try $0.planClaim(claim, at: at, rules: testRules) }
+            }
+        }
+    }
+
+    @Test("users, boards, tasks, keys and events survive a reopen, through the log and through a snapshot")
+    func survivesReopen() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("growth-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let start = utc(2025, 3, 6, 10)
+        let end = start + 9 * dayMs
+        let before: [String]
+        do {
+            let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+            _ = try await store.writeDurably { try $0.log(.init(streamStarted: .init(streamId: "stream-1", atMs: start))) }
+            try await populate(store, from: start)
+            before = observe(store, at: end)
+            #expect(store.read { $0.headPosition } >= 3)
+            store.close()
+        }
+        // Through the log alone.
+        do {
+            let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+            #expect(observe(store, at: end) == before)
+            #expect(try store.snapshot() != nil)
+            store.close()
+        }
+        // Through the snapshot, then the log after it.
+        do {
+            let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+            #expect(observe(store, at: end) == before)
+            // A retry after the restart still answers the first answer.
+            let retry = Retain_V1_AwardGrowthRequest(userId: "alice", action: "post", idempotencyKey: "0-post-0-\(start)",
+                                                     value: 4_200, occurredAtMs: start, timeZone: "Europe/Paris")
+            let answer = try await run(store) { try $0.planAward(retry, at: start, now: end, rules: testRules) }
+            #expect(answer.replayed)
+            _ = try await run(store) { $0.planCheckIn(userID: "dave", timeZone: "", at: end, rules: testRules) }
+            let after = observe(store, at: end)
+            store.close()
+            let reopened = try StateStore<GrowthState>(directory: directory, logger: logger)
+            #expect(observe(reopened, at: end) == after)
+            #expect(reopened.read { $0.userCount } == 4)
+            reopened.close()
+        }
+    }
+}

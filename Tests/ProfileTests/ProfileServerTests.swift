@@ -1,0 +1,244 @@
+import Foundation
+import RetainProcess
+import RetainProto
+import RetainRPC
+import Testing
+
+/// The real `retain-profile` executable on loopback, called over TCP.
+@Suite("retain-profile over TCP", .serialized)
+struct ProfileServerTests {
+    func start(dataDirectory: String? = nil) throws -> ServerProcess {
+        try ServerProcess("retain-profile", arguments: ["serve", "--log-level", "warning", "--ops-port=-1"]
+                            + (dataDirectory.map { ["--data-dir", $0] } ?? []))
+    }
+
+    func directory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("profile-it-\(UUID().uuidString)").path
+    }
+
+    /// The RPCError a call throws, or nil when it succeeds.
+    func failure(_ body: () async throws -> Void) async -> RPCError? {
+        do {
+            try await body()
+            return nil
+        } catch let error as RPCError {
+            return error
+        } catch {
+            Issue.record("unexpected error \(error)")
+            return nil
+        }
+    }
+
+    var now: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    let day: Int64 = 86_400_000
+
+    @Test("register, read, update, tag and soft-delete a user")
+    func profileLifecycle() async throws {
+        let server = try start()
+        defer { server.stop() }
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        let request = Retain_V1_RegisterUserRequest(userId: "alice", channel: "ads.google", campaign: "spring-25", age: 30,
+                                                    gender: .female, region: "de-be", timeZone: "Europe/Berlin",
+                                                    attributes: ["plan": "free"], tags: ["beta"])
+        let registered = try await client.unary(Retain_V1_Profile.registerUser, request)
+        #expect(registered.profile?.stage == .new)
+        #expect(!registered.replayed)
+        #expect(try await client.unary(Retain_V1_Profile.registerUser, request).replayed)
+        var other = request
+        other.channel = "organic"
+        #expect(await failure { _ = try await client.unary(Retain_V1_Profile.registerUser, other) }?.code == .alreadyExists)
+
+        let updated = try await client.unary(Retain_V1_Profile.updateAttributes, Retain_V1_UpdateAttributesRequest(
+            userId: "alice", hasAge: true, age: 31, setAttributes: ["plan": "pro"]))
+        #expect(updated.profile?.age == 31)
+        #expect(updated.profile?.attributes == ["plan": "pro"])
+        let tags = try await client.unary(Retain_V1_Profile.addTags, Retain_V1_AddTagsRequest(userId: "alice", tags: ["vip", "beta"]))
+        #expect(tags.tags == ["beta", "vip"])
+        let removed = try await client.unary(Retain_V1_Profile.removeTags, Retain_V1_RemoveTagsRequest(userId: "alice", tags: ["beta"]))
+        #expect(removed.tags == ["vip"])
+        let read = try await client.unary(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: "alice"))
+        #expect(read.profile?.tags == ["vip"])
+        #expect(read.profile?.campaign == "spring-25")
+
+        let deleted = try await client.unary(Retain_V1_Profile.deleteUser,
+                                             Retain_V1_DeleteUserRequest(userId: "alice", reason: "user request", actor: "support-7"))
+        #expect(!deleted.alreadyDeleted)
+        let again = try await client.unary(Retain_V1_Profile.deleteUser,
+                                           Retain_V1_DeleteUserRequest(userId: "alice", reason: "again", actor: "support-7"))
+        #expect(again.alreadyDeleted)
+        #expect(again.deletedAtMs == deleted.deletedAtMs)
+        #expect(await failure { _ = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "alice")) }?.code == .notFound)
+        let tombstone = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "alice", includeDeleted: true))
+        #expect(tombstone.profile?.deleted == true)
+        await client.close()
+    }
+
+    @Test("activity, lifecycle, segments, retention and contacts over the wire")
+    func activityAndLifecycle() async throws {
+        let server = try start()
+        defer { server.stop() }
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        let registeredAt = now - 45 * day
+        _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "bob", channel: "referral",
+                                                                          registeredAtMs: registeredAt))
+        var events: [Retain_V1_ActivityEvent] = []
+        for number in stride(from: 44, through: 10, by: -1) {
+            events.append(.init(userId: "bob", eventId: "visit-\(number)", kind: "visit", occurredAtMs: now - Int64(number) * day))
+        }
+        events.append(.init(userId: "ghost", eventId: "g", kind: "visit"))
+        events.append(.init(userId: "bob", eventId: "visit-44", kind: "visit", occurredAtMs: now - 44 * day))
+        let batch = try await client.unary(Retain_V1_Profile.recordActivities, .init(events: events))
+        #expect(batch.acceptedCount == 35)
+        #expect(batch.duplicateCount == 1)
+        #expect(batch.rejectedCount == 1)
+        #expect(batch.errors.first?.index == 35)
+        #expect(batch.outcomes[35] == .unknownUser)
+
+        let silent = try await client.unary(Retain_V1_Profile.getLifecycle, .init(userId: "bob"))
+        #expect(silent.stage == .silent)
+        #expect(silent.history.map(\.toStage).contains(.active))
+        let single = try await client.unary(Retain_V1_Profile.recordActivity,
+                                            .init(userId: "bob", eventId: "login-now", kind: "login"))
+        #expect(single.outcome == .accepted)
+        #expect(single.stageChanged)
+        #expect(single.stage != .silent)
+        let duplicate = try await client.unary(Retain_V1_Profile.recordActivity,
+                                               .init(userId: "bob", eventId: "login-now", kind: "login"))
+        #expect(duplicate.outcome == .duplicate)
+
+        let count = try await client.unary(Retain_V1_Profile.countSegment, .init(filter: .init(channels: ["referral"])))
+        #expect(count.count == 1)
+        let list = try await client.unary(Retain_V1_Profile.listSegment, .init(filter: .init(), page: .init(pageSize: 10)))
+        #expect(list.users.map(\.userId) == ["bob"])
+        let retention = try await client.unary(Retain_V1_Profile.getRetention, .init(
+            registered: .init(startMs: registeredAt, endMs: registeredAt + 1), byChannel: true))
+        #expect(retention.cohorts.first?.newUsers == 1)
+        #expect(retention.cohorts.first?.cells.map(\.day) == [1, 7, 30])
+        #expect(retention.newUsersByChannel.first?.channel == "referral")
+        let warnings = try await client.unary(Retain_V1_Profile.listChurnWarnings, .init())
+        #expect(warnings.pageInfo != nil)
+
+        let contact = try await client.unary(Retain_V1_Profile.checkContact, .init(
+            userId: "bob", channels: [.sms, .inApp], campaignId: "winback", atMs: now))
+        #expect(contact.decisions.count == 2)
+        let touch = try await client.unary(Retain_V1_Profile.recordContact, .init(
+            userId: "bob", contactId: "touch-1", channel: .inApp, campaignId: "winback", check: true))
+        #expect(touch.recorded)
+        let policy = try await client.unary(Retain_V1_Profile.getContactPolicy, .init())
+        #expect(policy.policy?.channels.isEmpty == false)
+        let variant = try await client.unary(Retain_V1_Profile.assignVariant, .init(
+            userId: "bob", experimentId: "onboarding", variants: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)]))
+        #expect(["a", "b"].contains(variant.variant))
+        await client.close()
+    }
+
+    @Test("invalid arguments name the field; unknown users are NOT_FOUND")
+    func errors() async throws {
+        let server = try start()
+        defer { server.stop() }
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        let badID = await failure { _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "no spaces")) }
+        #expect(badID?.code == .invalidArgument)
+        #expect(badID?.details["field"] == "user_id")
+        #expect(badID?.message.contains("user_id") == true)
+        let future = await failure {
+            _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "x", registeredAtMs: now + day))
+        }
+        #expect(future?.details["field"] == "registered_at_ms")
+        let empty = await failure { _ = try await client.unary(Retain_V1_Profile.recordActivities, .init()) }
+        #expect(empty?.details["field"] == "events")
+        let unknown = await failure { _ = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "nobody")) }
+        #expect(unknown?.code == .notFound)
+        #expect(unknown?.message.contains("nobody") == true)
+        let activity = await failure {
+            _ = try await client.unary(Retain_V1_Profile.recordActivity, .init(userId: "nobody", eventId: "e", kind: "login"))
+        }
+        #expect(activity?.code == .notFound)
+        let page = await failure {
+            _ = try await client.unary(Retain_V1_Profile.listSegment, .init(page: .init(pageToken: "not-a-token")))
+        }
+        #expect(page?.details["field"] == "page.page_token")
+        await client.close()
+    }
+
+    /// Writes users, events, a touch and an assignment; returns what a restart must keep.
+    func populate(_ client: RPCClient, prefix: String) async throws {
+        for number in 0..<40 {
+            _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "\(prefix)\(number)", channel: "ads"))
+        }
+        var events: [Retain_V1_ActivityEvent] = []
+        for number in 0..<40 {
+            for repeatIndex in 0..<3 {
+                events.append(.init(userId: "\(prefix)\(number)", eventId: "e\(repeatIndex)", kind: "login",
+                                    occurredAtMs: now - Int64(repeatIndex) * day))
+            }
+        }
+        _ = try await client.unary(Retain_V1_Profile.recordActivities, .init(events: events))
+        _ = try await client.unary(Retain_V1_Profile.recordContact, .init(
+            userId: "\(prefix)0", contactId: "c1", channel: .email, campaignId: "welcome", check: true))
+        _ = try await client.unary(Retain_V1_Profile.assignVariant, .init(
+            userId: "\(prefix)1", experimentId: "exp", variants: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)]))
+    }
+
+    /// Checks what ``populate(_:prefix:)`` wrote is all there.
+    func verify(_ client: RPCClient, prefix: String) async throws {
+        let count = try await client.unary(Retain_V1_Profile.countSegment, .init(filter: .init(channels: ["ads"])))
+        #expect(count.count >= 40)
+        for number in [0, 17, 39] {
+            let profile = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "\(prefix)\(number)"))
+            #expect(profile.profile?.activityCount == 3)
+        }
+        let duplicate = try await client.unary(Retain_V1_Profile.recordActivity,
+                                               .init(userId: "\(prefix)5", eventId: "e1", kind: "login"))
+        #expect(duplicate.outcome == .duplicate, "event ids survive the restart")
+        let replay = try await client.unary(Retain_V1_Profile.recordContact, .init(
+            userId: "\(prefix)0", contactId: "c1", channel: .email, campaignId: "welcome", check: true))
+        #expect(replay.replayed)
+        let sticky = try await client.unary(Retain_V1_Profile.assignVariant, .init(userId: "\(prefix)1", experimentId: "exp"))
+        #expect(sticky.sticky)
+    }
+
+    @Test("a SIGKILL loses nothing that was acknowledged")
+    func crashRestart() async throws {
+        let dataDirectory = directory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let first = try start(dataDirectory: dataDirectory)
+        let client = RPCClient(host: "127.0.0.1", port: first.port)
+        try await populate(client, prefix: "k")
+        await client.close()
+        first.kill()
+
+        let second = try start(dataDirectory: dataDirectory)
+        defer { second.stop() }
+        let again = RPCClient(host: "127.0.0.1", port: second.port)
+        try await verify(again, prefix: "k")
+        await again.close()
+    }
+
+    @Test("a graceful stop writes a snapshot; the restart restores it and replays the log written after it")
+    func snapshotRestart() async throws {
+        let dataDirectory = directory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let first = try start(dataDirectory: dataDirectory)
+        let client = RPCClient(host: "127.0.0.1", port: first.port)
+        try await populate(client, prefix: "s")
+        await client.close()
+        #expect(first.stop() == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dataDirectory)
+        #expect(files.contains { $0.hasSuffix(".snap") }, "snapshot on shutdown: \(files)")
+
+        let second = try start(dataDirectory: dataDirectory)
+        let middle = RPCClient(host: "127.0.0.1", port: second.port)
+        try await verify(middle, prefix: "s")
+        try await populate(middle, prefix: "t")
+        await middle.close()
+        second.kill()
+
+        let third = try start(dataDirectory: dataDirectory)
+        defer { third.stop() }
+        let last = RPCClient(host: "127.0.0.1", port: third.port)
+        try await verify(last, prefix: "s")
+        try await verify(last, prefix: "t")
+        await last.close()
+    }
+}
