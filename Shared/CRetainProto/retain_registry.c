@@ -213,7 +213,6 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__profile_snapshot_experiment__descriptor,
     &retain__v1__profile_snapshot_header__descriptor,
     &retain__v1__profile_snapshot_record__descriptor,
-    &retain__v1__profile_snapshot_user__descriptor,
     &retain__v1__profile_snapshot_users__descriptor,
     &retain__v1__profile_tag_change__descriptor,
     &retain__v1__record_activities_request__descriptor,

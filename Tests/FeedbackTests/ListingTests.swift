@@ -14,7 +14,8 @@ struct ListingTests {
     }
 
     /// A desk with `count` items of every kind, category, priority and status, submitted over
-    /// ten days (some at the same millisecond).
+    /// ten days (some at the same millisecond); user "rare" has few enough items (1 in 100) for
+    /// their posting list to drive listings.
     static func populated(_ count: Int = 300, seed: UInt64 = 7) throws -> (FeedbackDesk, [String]) {
         var desk = FeedbackDesk()
         var random = Random(state: seed)
@@ -26,7 +27,8 @@ struct ListingTests {
         for index in 0..<count {
             desk.now = base + Int64(index / 3) * 60_000
             let at = base - Int64(random.next(10)) * FeedbackDesk.day - Int64(random.next(3)) * 1_000
-            let item = try desk.submit(user: "u\(random.next(12))", kind: kinds[random.next(4)], category: categories[random.next(5)],
+            let user = index % 100 == 0 ? "rare" : "u\(random.next(12))"
+            let item = try desk.submit(user: user, kind: kinds[random.next(4)], category: categories[random.next(5)],
                                        text: texts[random.next(texts.count)], urgent: random.next(2) == 0,
                                        important: random.next(3) == 0, at: at)
             ids.append(item.itemId)
@@ -91,6 +93,11 @@ struct ListingTests {
         .init(teams: ["nobody"]),
         .init(userId: "u3"),
         .init(userId: "nobody"),
+        .init(userId: "rare"),
+        .init(statuses: [.new, .resolved, .closed], userId: "rare"),
+        .init(kinds: [.question], created: .init(startMs: 1_700_000_000_000 - 4 * 86_400_000)),
+        .init(created: .init(endMs: 1_700_000_000_000 - 3 * 86_400_000), textContains: "refund"),
+        .init(statuses: [.new], overdueOnly: true, textContains: "app"),
         .init(assignee: "agent1"),
         .init(categories: ["refund", "account"]),
         .init(overdueOnly: true),

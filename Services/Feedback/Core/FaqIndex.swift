@@ -14,6 +14,9 @@ package struct FaqIndex: Sendable {
         package var tokens: [String]
         /// Member items, in the order they joined.
         package var members: [UInt32]
+        /// The members that count now (resolved or closed questions still in the category), by
+        /// creation: their number is the ask count, the last is the latest asked.
+        package var live = OrderedIndex<CreationKey>()
         /// The member whose resolution is the latest, and when (its answer is the group's).
         package var latestAnswer: (atMs: Int64, sequence: UInt32)?
     }
@@ -82,6 +85,7 @@ package struct FaqIndex: Sendable {
         guard let number = numbers[id] else { return false }
         if let previous = memberOf[sequence], previous != number {
             groups[previous].members.removeAll { $0 == sequence }
+            if let key = groups[previous].live.keys.first(where: { $0.sequence == sequence }) { groups[previous].live.remove(key) }
             if groups[previous].latestAnswer?.sequence == sequence { groups[previous].latestAnswer = nil }
         }
         if memberOf[sequence] != number {
@@ -97,6 +101,12 @@ package struct FaqIndex: Sendable {
         if let latest = groups[number].latestAnswer,
            latest.atMs > atMs || (latest.atMs == atMs && latest.sequence > sequence) { return }
         groups[number].latestAnswer = (atMs, sequence)
+    }
+
+    /// Records whether member `key.sequence` counts now; nothing when it is in no group.
+    package mutating func setLive(_ key: CreationKey, live: (Group) -> Bool) {
+        guard let number = memberOf[key.sequence] else { return }
+        if live(groups[number]) { groups[number].live.insert(key) } else { groups[number].live.remove(key) }
     }
 
     /// The number of the group `id`.

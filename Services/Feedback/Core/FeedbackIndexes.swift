@@ -23,6 +23,11 @@ package struct FeedbackIndexes: Sendable {
     package var byUser: [OrderedIndex<CreationKey>] = []
     /// By assignee symbol (0, unassigned, is not kept).
     package var byAssignee: [OrderedIndex<CreationKey>] = []
+    /// The same status, kind, priority and compensation sets as bits, for combining filters.
+    package var statusBits = [Bitset](repeating: .init(), count: 8)
+    package var kindBits = [Bitset](repeating: .init(), count: 5)
+    package var priorityBits = [Bitset](repeating: .init(), count: 5)
+    package var compensationBits = [Bitset](repeating: .init(), count: 3)
     /// Every item by priority, then due time.
     package var byPriorityDue = OrderedIndex<PriorityKey>()
     /// Open items by due time.
@@ -55,6 +60,10 @@ package struct FeedbackIndexes: Sendable {
         byKind[Int(item.kind)].insert(key)
         byPriority[Int(item.priority)].insert(key)
         byCompensation[Int(item.compensation)].insert(key)
+        statusBits[Int(item.status)].insert(sequence)
+        kindBits[Int(item.kind)].insert(sequence)
+        priorityBits[Int(item.priority)].insert(sequence)
+        compensationBits[Int(item.compensation)].insert(sequence)
         Self.add(key, to: &byTeam, at: item.team)
         Self.add(key, to: &byCategory, at: item.category)
         Self.add(key, to: &byUser, at: item.user)
@@ -73,14 +82,20 @@ package struct FeedbackIndexes: Sendable {
         if old.status != new.status {
             byStatus[Int(old.status)].remove(key)
             byStatus[Int(new.status)].insert(key)
+            statusBits[Int(old.status)].remove(sequence)
+            statusBits[Int(new.status)].insert(sequence)
         }
         if old.priority != new.priority {
             byPriority[Int(old.priority)].remove(key)
             byPriority[Int(new.priority)].insert(key)
+            priorityBits[Int(old.priority)].remove(sequence)
+            priorityBits[Int(new.priority)].insert(sequence)
         }
         if old.compensation != new.compensation {
             byCompensation[Int(old.compensation)].remove(key)
             byCompensation[Int(new.compensation)].insert(key)
+            compensationBits[Int(old.compensation)].remove(sequence)
+            compensationBits[Int(new.compensation)].insert(sequence)
         }
         if old.team != new.team {
             Self.remove(key, from: &byTeam, at: old.team)

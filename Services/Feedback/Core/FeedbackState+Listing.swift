@@ -23,11 +23,18 @@ package struct ListKey: Comparable, Sendable {
     }
 }
 
-/// ListFeedback: the filter's most selective posting list drives the read. When that list is
-/// already in the requested order (creation order for newest/oldest, the priority index for an
-/// unfiltered priority or due order, the open-by-due index for overdue by due time), the read
-/// walks from the page token and stops when the page is full, unless other conditions must be
-/// counted; otherwise it reads the list once, counting and keeping the page's items in a heap.
+/// ListFeedback. How a page is found (N items in all):
+///
+/// - A condition with a short posting list (a user's or an agent's items, under N/64) drives:
+///   its list is read in creation order and the other conditions are checked per item.
+/// - Otherwise the conditions on status, kind, priority, compensation, team, category, user and
+///   assignee are combined as bitsets (AND of ORs, a word at a time), which gives the total by
+///   popcount. With nothing else to check, the page is read in its own order from the creation
+///   or priority index, testing bits, until it is full (about page size x N / total reads);
+///   when the matches are rare, the set bits are read and the page kept in a heap.
+/// - "Overdue" walks the open items by due time (the page's order for the due sort), testing
+///   bits; a time range walks its segment of the creation index; text is searched in the
+///   candidates, or in every text, read sequentially from the packed text store.
 extension FeedbackState {
     /// One page of items matching the filter; see ListFeedbackRequest.
     public func list(_ request: Retain_V1_ListFeedbackRequest, nowMs: Int64) throws(RPCError) -> Retain_V1_ListFeedbackResponse {
@@ -57,69 +64,143 @@ extension FeedbackState {
         return response
     }
 
-    /// The candidate lists of one condition, their total size, and whether being in them is the
-    /// condition exactly.
-    private enum Source {
-        /// The union of posting lists in creation order (between two creation keys).
-        case creation([OrderedIndex<CreationKey>], from: CreationKey, before: CreationKey)
-        /// Open items due before the time.
-        case overdue(before: Int64)
-    }
-
-    /// The `limit` first matching items after `after` in `sort` order, and how many match in all.
-    package func select(_ filter: ItemFilter, sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int) -> ([UInt32], Int) {
-        // Every condition with a posting list offers itself as the driving source.
-        var options: [(size: Int, source: Source)] = []
-        func offer(_ lists: [OrderedIndex<CreationKey>]) {
-            options.append((lists.reduce(0) { $0 + $1.count },
-                            .creation(lists, from: CreationKey(createdAtMs: .min, sequence: 0),
-                                      before: CreationKey(createdAtMs: .max, sequence: .max))))
-        }
+    /// The posting lists of each set condition, as alternatives (their union is the condition).
+    private func conditionLists(_ filter: ItemFilter) -> [[OrderedIndex<CreationKey>]] {
         func lists(_ mask: UInt32?, _ all: [OrderedIndex<CreationKey>]) -> [OrderedIndex<CreationKey>]? {
             guard let mask else { return nil }
             return all.indices.filter { mask & (1 << UInt32($0)) != 0 }.map { all[$0] }
         }
-        if let chosen = lists(filter.statuses, indexes.byStatus) { offer(chosen) }
-        if let chosen = lists(filter.kinds, indexes.byKind) { offer(chosen) }
-        if let chosen = lists(filter.priorities, indexes.byPriority) { offer(chosen) }
-        if let compensation = filter.compensation, Int(compensation) < indexes.byCompensation.count {
-            offer([indexes.byCompensation[Int(compensation)]])
+        var result: [[OrderedIndex<CreationKey>]] = []
+        if let chosen = lists(filter.statuses, indexes.byStatus) { result.append(chosen) }
+        if let chosen = lists(filter.kinds, indexes.byKind) { result.append(chosen) }
+        if let chosen = lists(filter.priorities, indexes.byPriority) { result.append(chosen) }
+        if let compensation = filter.compensation { result.append([indexes.byCompensation[Int(compensation)]]) }
+        if let teams = filter.teams { result.append(teams.sorted().map { FeedbackIndexes.list(indexes.byTeam, $0) }) }
+        if let categories = filter.categories { result.append(categories.sorted().map { FeedbackIndexes.list(indexes.byCategory, $0) }) }
+        if let user = filter.user { result.append([FeedbackIndexes.list(indexes.byUser, user)]) }
+        if let assignee = filter.assignee { result.append([FeedbackIndexes.list(indexes.byAssignee, assignee)]) }
+        return result
+    }
+
+    /// The items meeting every posting-list condition, as bits; nil when there is none.
+    private func mask(_ filter: ItemFilter, lists: [[OrderedIndex<CreationKey>]]) -> Bitset? {
+        var result: Bitset?
+        func combine(_ set: Bitset) {
+            if result == nil { result = set } else { result!.formIntersection(set) }
         }
-        if let teams = filter.teams { offer(teams.sorted().map { FeedbackIndexes.list(indexes.byTeam, $0) }) }
-        if let categories = filter.categories { offer(categories.sorted().map { FeedbackIndexes.list(indexes.byCategory, $0) }) }
-        if let user = filter.user { offer([FeedbackIndexes.list(indexes.byUser, user)]) }
-        if let assignee = filter.assignee { offer([FeedbackIndexes.list(indexes.byAssignee, assignee)]) }
-        if let asOf = filter.overdueAsOfMs {
-            options.append((indexes.openByDue.rank(of: DueKey(dueAtMs: asOf, sequence: 0)), .overdue(before: asOf)))
+        func union(_ mask: UInt32?, _ bits: [Bitset]) {
+            guard let mask else { return }
+            var set = Bitset(capacity: items.count)
+            for index in bits.indices where mask & (1 << UInt32(index)) != 0 { set.formUnion(bits[index]) }
+            combine(set)
         }
-        let from = CreationKey(createdAtMs: filter.createdFrom, sequence: 0)
-        let before = CreationKey(createdAtMs: filter.createdBefore, sequence: 0)
-        if filter.createdFrom != .min || filter.createdBefore != .max {
-            options.append((indexes.all.count(from: from, below: before), .creation([indexes.all], from: from, before: before)))
-        }
-        let exact = filter.conditionCount <= 1 && filter.text == nil
-        if options.isEmpty {
-            guard filter.conditionCount > 0 else {
-                return (walkInOrder(sort: sort, after: after, limit: limit, filter: nil, budget: .max) ?? [], items.count)
+        // Maintained bitsets first; then the name conditions' lists, turned into bits.
+        union(filter.statuses, indexes.statusBits)
+        union(filter.kinds, indexes.kindBits)
+        union(filter.priorities, indexes.priorityBits)
+        if let compensation = filter.compensation { combine(indexes.compensationBits[Int(compensation)]) }
+        let enumConditions = [filter.statuses != nil, filter.kinds != nil, filter.priorities != nil, filter.compensation != nil]
+            .filter { $0 }.count
+        for alternatives in lists.dropFirst(enumConditions) {
+            var set = Bitset(capacity: items.count)
+            for list in alternatives {
+                var walker = list.walk(from: nil, ascending: true)
+                while let key = walker.next() { set.insert(key.sequence) }
             }
-            // Only conditions without an index (text): read every item in storage order, which
-            // is sequential in memory, and keep the page in a heap.
+            combine(set)
+        }
+        return result
+    }
+
+    /// The `limit` first matching items after `after` in `sort` order, and how many match in all.
+    package func select(_ filter: ItemFilter, sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int) -> ([UInt32], Int) {
+        let lists = conditionLists(filter)
+        let sizes = lists.map { $0.reduce(0) { $0 + $1.count } }
+        let others = [filter.overdueAsOfMs != nil, filter.createdFrom != .min || filter.createdBefore != .max, filter.text != nil]
+            .filter { $0 }.count
+        let accept = { (sequence: UInt32) in filter.matches(self.items[Int(sequence)], sequence, texts: self.texts) }
+
+        // A short list drives.
+        if let smallest = sizes.indices.min(by: { sizes[$0] < sizes[$1] }), sizes[smallest] * 64 < items.count {
+            let exactTotal = lists.count == 1 && others == 0 ? sizes[smallest] : nil
+            return selectFromLists(lists[smallest], sort: sort, after: after, limit: limit, exactTotal: exactTotal, accept: accept)
+        }
+        let bits = mask(filter, lists: lists)
+
+        // Overdue: walk the open items by due time, testing bits.
+        if let asOf = filter.overdueAsOfMs {
+            let end = DueKey(dueAtMs: asOf, sequence: 0)
+            let exactTotal = bits == nil && others == 1 ? indexes.openByDue.rank(of: end) : nil
+            // Walked keys are overdue: only the other conditions need checking.
+            let acceptDue = { (sequence: UInt32) -> Bool in
+                (bits?.contains(sequence) ?? true) && (others == 1 || accept(sequence))
+            }
+            let start = exactTotal != nil && sort == .due ? after.map { DueKey(dueAtMs: $0.first, sequence: UInt32(clamping: $0.second + 1)) } : nil
+            var walker = indexes.openByDue.walk(from: start, ascending: true)
+            let next = { () -> UInt32? in
+                guard let key = walker.next(), key < end else { return nil }
+                return key.sequence
+            }
+            if sort == .due {
+                return collectInOrder(sort: sort, after: after, limit: limit, exactTotal: exactTotal, accept: acceptDue, next: next)
+            }
+            if let exactTotal, Double(exactTotal) * Double(exactTotal) > Double(limit) * Double(items.count),
+               let page = walkInOrder(sort: sort, after: after, limit: limit, accept: accept, budget: 4 * exactTotal + 4 * limit) {
+                return (page, exactTotal)
+            }
+            return collectAny(sort: sort, after: after, limit: limit, accept: acceptDue, next: next)
+        }
+
+        if let bits {
+            let total = bits.count
+            if others == 0 {
+                // The total is known: read the page in its order while matches are common.
+                if Double(total) * Double(total) > Double(limit) * Double(items.count),
+                   let page = walkInOrder(sort: sort, after: after, limit: limit, accept: { bits.contains($0) },
+                                          budget: 4 * total + 4 * limit) {
+                    return (page, total)
+                }
+                return (collectBits(bits, sort: sort, after: after, limit: limit, accept: { _ in true }).0, total)
+            }
+            return collectBits(bits, sort: sort, after: after, limit: limit, accept: accept)
+        }
+
+        // Only a time range and text.
+        if filter.createdFrom != .min || filter.createdBefore != .max {
+            let lower = CreationKey(createdAtMs: filter.createdFrom, sequence: 0)
+            let upper = CreationKey(createdAtMs: filter.createdBefore, sequence: 0)
+            let range = [OrderedIndex<CreationKey>]([indexes.all])
+            let exactTotal = filter.text == nil ? indexes.all.count(from: lower, below: upper) : nil
+            return selectFromLists(range, lower: lower, upper: upper, sort: sort, after: after, limit: limit,
+                                   exactTotal: exactTotal, accept: accept)
+        }
+        if filter.text != nil {
+            // Every text, in storage order (sequential in memory).
             var next: UInt32 = 0
             let count = UInt32(items.count)
-            return collectAny(filter, sort: sort, after: after, limit: limit) {
+            return collectAny(sort: sort, after: after, limit: limit, accept: accept) {
                 guard next < count else { return nil }
                 defer { next += 1 }
                 return next
             }
         }
-        let driving = options.min(by: { $0.size < $1.size })!
-        let exactTotal = exact ? driving.size : nil
-        switch (driving.source, sort) {
-        case (.creation(let lists, var lower, var upper), .newest), (.creation(let lists, var lower, var upper), .unspecified),
-             (.creation(let lists, var lower, var upper), .oldest):
+        return (walkInOrder(sort: sort, after: after, limit: limit, accept: { _ in true }, budget: .max) ?? [], items.count)
+    }
+
+    /// Reads the union of creation-ordered `lists` (between two keys): in the page's order for
+    /// newest and oldest, else into a heap.
+    private func selectFromLists(_ lists: [OrderedIndex<CreationKey>],
+                                 lower: CreationKey = CreationKey(createdAtMs: .min, sequence: 0),
+                                 upper: CreationKey = CreationKey(createdAtMs: .max, sequence: .max),
+                                 sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, exactTotal: Int?,
+                                 accept: (UInt32) -> Bool) -> ([UInt32], Int) {
+        switch sort {
+        case .newest, .unspecified, .oldest:
             let ascending = sort == .oldest
+            var lower = lower
+            var upper = upper
             // With the total known, start at the page token; otherwise read all, to count.
-            if exact, let after {
+            if exactTotal != nil, let after {
                 if ascending {
                     lower = max(lower, CreationKey(createdAtMs: after.first, sequence: UInt32(clamping: after.second + 1)))
                 } else {
@@ -128,51 +209,44 @@ extension FeedbackState {
             }
             let (bottom, top) = (lower, upper)
             var walker = MergedWalker(lists.map { $0.walk(from: ascending ? bottom : top, ascending: ascending) }, ascending: ascending)
-            return collectInOrder(filter, sort: sort, after: after, limit: limit, exactTotal: exactTotal) {
+            return collectInOrder(sort: sort, after: after, limit: limit, exactTotal: exactTotal, accept: accept) {
                 guard let key = walker.next(), ascending ? key < top : key >= bottom else { return nil }
                 return key.sequence
             }
-        case (.overdue(let before), .due):
-            let start = exact ? after.map { DueKey(dueAtMs: $0.first, sequence: UInt32(clamping: $0.second + 1)) } : nil
-            var walker = indexes.openByDue.walk(from: start, ascending: true)
-            return collectInOrder(filter, sort: sort, after: after, limit: limit, exactTotal: exactTotal) {
-                guard let key = walker.next(), key.dueAtMs < before else { return nil }
-                return key.sequence
-            }
         default:
-            break
-        }
-        // The total is known but the list is not in the page's order: when the matches are
-        // common enough, walk every item in the page's order and stop once the page is full
-        // (about limit x items / matches reads), falling back to the heap past a budget.
-        if let exactTotal, exactTotal > 0, Double(exactTotal) * Double(exactTotal) > Double(limit) * Double(items.count),
-           let page = walkInOrder(sort: sort, after: after, limit: limit, filter: filter, budget: 4 * exactTotal + 4 * limit) {
-            return (page, exactTotal)
-        }
-        switch driving.source {
-        case .creation(let lists, let lower, let upper):
             var walker = MergedWalker(lists.map { $0.walk(from: lower, ascending: true) }, ascending: true)
-            return collectAny(filter, sort: sort, after: after, limit: limit) {
+            return collectAny(sort: sort, after: after, limit: limit, accept: accept) {
                 guard let key = walker.next(), key < upper else { return nil }
-                return key.sequence
-            }
-        case .overdue(let before):
-            var walker = indexes.openByDue.walk(from: nil, ascending: true)
-            return collectAny(filter, sort: sort, after: after, limit: limit) {
-                guard let key = walker.next(), key.dueAtMs < before else { return nil }
                 return key.sequence
             }
         }
     }
 
-    /// Every item in `sort` order from the page token, keeping those `filter` (nil: all) accepts
-    /// until `limit` are found; nil when `budget` items were read first.
-    private func walkInOrder(sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, filter: ItemFilter?, budget: Int) -> [UInt32]? {
+    /// Reads the members of `bits` in storage order, counting those `accept` keeps, the page in
+    /// a heap.
+    private func collectBits(_ bits: Bitset, sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int,
+                             accept: (UInt32) -> Bool) -> ([UInt32], Int) {
+        var top = TopK<ListEntry>(capacity: limit)
+        var total = 0
+        bits.forEach { sequence in
+            guard accept(sequence) else { return true }
+            total += 1
+            let key = ListKey.of(items[Int(sequence)], sequence, sort: sort)
+            if after.map({ key > $0 }) ?? true { top.insert(ListEntry(key: key, sequence: sequence)) }
+            return true
+        }
+        return (top.sorted().map(\.sequence), total)
+    }
+
+    /// Every item in `sort` order from the page token, keeping those `accept` keeps until
+    /// `limit` are found; nil when `budget` items were read first.
+    private func walkInOrder(sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, accept: (UInt32) -> Bool,
+                             budget: Int) -> [UInt32]? {
         var result: [UInt32] = []
         var read = 0
         func offer(_ sequence: UInt32) -> Bool {
             read += 1
-            if filter?.matches(items[Int(sequence)], sequence, texts: texts) ?? true { result.append(sequence) }
+            if accept(sequence) { result.append(sequence) }
             return result.count < limit && read < budget
         }
         switch sort {
@@ -219,15 +293,14 @@ extension FeedbackState {
 
     /// Candidates arrive in page order: keep the first `limit` after the token; count all
     /// matches unless the total is known.
-    private func collectInOrder(_ filter: ItemFilter, sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int,
-                                exactTotal: Int?, next: () -> UInt32?) -> ([UInt32], Int) {
+    private func collectInOrder(sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, exactTotal: Int?,
+                                accept: (UInt32) -> Bool, next: () -> UInt32?) -> ([UInt32], Int) {
         var result: [UInt32] = []
         var total = 0
         while let sequence = next() {
-            let item = items[Int(sequence)]
-            guard filter.matches(item, sequence, texts: texts) else { continue }
+            guard accept(sequence) else { continue }
             total += 1
-            if result.count < limit, after.map({ ListKey.of(item, sequence, sort: sort) > $0 }) ?? true {
+            if result.count < limit, after.map({ ListKey.of(items[Int(sequence)], sequence, sort: sort) > $0 }) ?? true {
                 result.append(sequence)
                 if result.count == limit, exactTotal != nil { break }
             }
@@ -236,23 +309,25 @@ extension FeedbackState {
     }
 
     /// Candidates arrive in any order: count matches, keep the page in a heap.
-    private func collectAny(_ filter: ItemFilter, sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int,
-                            next: () -> UInt32?) -> ([UInt32], Int) {
-        struct Entry: Comparable {
-            var key: ListKey
-            var sequence: UInt32
-            static func < (lhs: Entry, rhs: Entry) -> Bool { lhs.key < rhs.key }
-        }
-        var top = TopK<Entry>(capacity: limit)
+    private func collectAny(sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int,
+                            accept: (UInt32) -> Bool, next: () -> UInt32?) -> ([UInt32], Int) {
+        var top = TopK<ListEntry>(capacity: limit)
         var total = 0
         while let sequence = next() {
-            let item = items[Int(sequence)]
-            guard filter.matches(item, sequence, texts: texts) else { continue }
+            guard accept(sequence) else { continue }
             total += 1
-            let key = ListKey.of(item, sequence, sort: sort)
+            let key = ListKey.of(items[Int(sequence)], sequence, sort: sort)
             if let after, key <= after { continue }
-            top.insert(Entry(key: key, sequence: sequence))
+            top.insert(ListEntry(key: key, sequence: sequence))
         }
         return (top.sorted().map(\.sequence), total)
     }
+}
+
+/// An item in a page heap.
+private struct ListEntry: Comparable {
+    var key: ListKey
+    var sequence: UInt32
+
+    static func < (lhs: ListEntry, rhs: ListEntry) -> Bool { lhs.key < rhs.key }
 }

@@ -39,6 +39,7 @@ extension FeedbackState {
                 }
                 let resolvedAt = fold(sequence, history: false).item.resolution?.resolvedAtMs ?? 0
                 faq.join(id: record.groupId, sequence: sequence, resolvedAtMs: resolvedAt)
+                refreshFaqLiveness(sequence)
             }
         }
     }

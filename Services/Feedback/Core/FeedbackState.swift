@@ -140,6 +140,17 @@ public struct FeedbackState: PersistentState {
                 faq.join(id: resolved.faqGroupId, sequence: sequence, resolvedAtMs: resolved.atMs)
             }
         }
+        if !restoring { refreshFaqLiveness(sequence) }
+    }
+
+    /// Records in the item's FAQ group (if any) whether it counts now: a resolved or closed
+    /// question still in the group's category.
+    package mutating func refreshFaqLiveness(_ sequence: UInt32) {
+        let item = items[Int(sequence)]
+        faq.setLive(CreationKey(createdAtMs: item.createdAtMs, sequence: sequence)) { group in
+            !item.isOpen && item.kind == UInt8(Retain_V1_FeedbackKind.question.rawValue) && item.category == group.category
+                && item.outcome != 0
+        }
     }
 
     /// Whether `change` may apply to an item now `folded`; the same checks the decisions make,

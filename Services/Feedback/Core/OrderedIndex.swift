@@ -119,6 +119,9 @@ package struct OrderedIndex<Key: Comparable & Sendable>: Sendable {
     /// The smallest key, if any.
     package var first: Key? { chunks.first?.first }
 
+    /// The largest key, if any.
+    package var last: Key? { lasts.last }
+
     /// A walk in ascending order from the first key not below `start` (from the beginning when
     /// nil), or in descending order from the last key below `start` (from the end when nil).
     package func walk(from start: Key?, ascending: Bool) -> Walker {

@@ -37,8 +37,8 @@ struct BenchCommand: AsyncParsableCommand {
         let next = Counter()
         let (submitted, submittedIDs) = try await Self.submitLoad(client: client, workload: workload, next: next, limit: items,
                                                                   concurrency: concurrency, seconds: Double(duration))
-        print("submit: \(submitted.calls) items in \(duration) s at concurrency \(concurrency): "
-            + "\(Int(Double(submitted.calls) / Double(duration))) submits/s, p50 \(ms(submitted.p50)) ms, p99 \(ms(submitted.p99)) ms")
+        print("submit: \(submitted.calls) items in \(String(format: "%.1f", submitted.seconds)) s at concurrency \(concurrency): "
+            + "\(Int(Double(submitted.calls) / submitted.seconds)) submits/s, p50 \(ms(submitted.p50)) ms, p99 \(ms(submitted.p99)) ms")
 
         // 2. Fill to `items` with the workflow of each item.
         let fillStart = ContinuousClock.now
@@ -135,6 +135,7 @@ struct BenchCommand: AsyncParsableCommand {
         var p50: UInt64
         var p99: UInt64
         var lastTotal: UInt64
+        var seconds = 0.0
 
         init(_ latencies: [UInt64], lastTotal: UInt64 = 0) {
             let sorted = latencies.sorted()
@@ -149,7 +150,8 @@ struct BenchCommand: AsyncParsableCommand {
     /// Returns the latencies and the id of every item submitted, by item number.
     static func submitLoad(client: RPCClient, workload: BenchWorkload, next counter: Counter, limit: Int,
                            concurrency: Int, seconds: Double) async throws -> (Summary, [Int: String]) {
-        let until = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let started = ContinuousClock.now
+        let until = started + .milliseconds(Int(seconds * 1000))
         let (latencies, ids) = try await withThrowingTaskGroup(of: ([UInt64], [(Int, String)]).self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
@@ -174,7 +176,9 @@ struct BenchCommand: AsyncParsableCommand {
             }
             return (all, ids)
         }
-        return (Summary(latencies), ids)
+        var summary = Summary(latencies)
+        summary.seconds = Self.seconds(ContinuousClock.now - started)
+        return (summary, ids)
     }
 
     /// Submits the remaining items and runs each item's workflow; returns the number of calls.

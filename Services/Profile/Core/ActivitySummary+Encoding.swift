@@ -15,6 +15,10 @@
 ///    144  112 daily_events        56 x u16 (slot = day mod 56)
 ///    256   56 daily_purchases     56 x u8
 /// ```
+#if !_endian(little)
+#error("the snapshot layouts copy integer arrays as little-endian memory")
+#endif
+
 extension ActivitySummary {
     /// Size of the encoded form.
     package static let encodedSize = 312
@@ -22,48 +26,103 @@ extension ActivitySummary {
     /// The summary in its snapshot layout.
     package func encoded() -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: Self.encodedSize) { buffer, initialized in
-            let raw = UnsafeMutableRawBufferPointer(buffer)
-            var offset = 0
-            func put<T: FixedWidthInteger>(_ value: T) {
-                raw.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
-                offset += MemoryLayout<T>.size
-            }
-            put(lastActiveMs)
-            put(firstActiveMs)
-            put(eventCount)
-            for index in 0..<8 { put(kindCounts[index]) }
-            put(registrationDay)
-            put(headDay)
-            put(olderActiveDay)
-            for index in 0..<6 { put(retention[index]) }
-            for index in 0..<4 { put(window[index]) }
-            for index in 0..<Self.ringDays { put(dailyEvents[index]) }
-            for index in 0..<Self.ringDays { put(dailyPurchases[index]) }
-            initialized = offset
+            write(to: UnsafeMutableRawPointer(buffer.baseAddress!))
+            initialized = Self.encodedSize
         }
+    }
+
+    /// Writes the snapshot layout to `target` (``encodedSize`` bytes).
+    package func write(to target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: lastActiveMs.littleEndian, toByteOffset: 0, as: Int64.self)
+        target.storeBytes(of: firstActiveMs.littleEndian, toByteOffset: 8, as: Int64.self)
+        target.storeBytes(of: eventCount.littleEndian, toByteOffset: 16, as: UInt32.self)
+        withUnsafeBytes(of: kindCounts) { (target + 20).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        target.storeBytes(of: registrationDay.littleEndian, toByteOffset: 52, as: Int32.self)
+        target.storeBytes(of: headDay.littleEndian, toByteOffset: 56, as: Int32.self)
+        target.storeBytes(of: olderActiveDay.littleEndian, toByteOffset: 60, as: Int32.self)
+        withUnsafeBytes(of: retention) { (target + 64).copyMemory(from: $0.baseAddress!, byteCount: 48) }
+        withUnsafeBytes(of: window) { (target + 112).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        withUnsafeBytes(of: dailyEvents) { (target + 144).copyMemory(from: $0.baseAddress!, byteCount: 112) }
+        withUnsafeBytes(of: dailyPurchases) { (target + 256).copyMemory(from: $0.baseAddress!, byteCount: 56) }
+    }
+
+    /// Appends the summary with its zero bytes left out: a 39-byte mask (bit b of mask byte
+    /// b / 8, least significant first, set when byte b of the 312-byte layout is not zero), then
+    /// those bytes in order. Most of a summary is zero (rings, bitsets, high bytes of counts), so
+    /// this halves what snapshots must compress, and zstd is their slowest step.
+    package func pack(into writer: inout PackedWriter) {
+        var words = InlineArray<39, UInt64>(repeating: 0)
+        withUnsafeMutableBytes(of: &words) { write(to: $0.baseAddress!) }
+        var mask = InlineArray<39, UInt8>(repeating: 0)
+        var kept = 0
+        for index in 0..<39 {
+            let word = words[index]
+            guard word != 0 else { continue }
+            // One bit per non-zero byte of the (little-endian) word.
+            var bits: UInt8 = 0
+            for byte in 0..<8 where (word >> UInt64(byte * 8)) & 0xff != 0 { bits |= 1 << UInt8(byte) }
+            mask[index] = bits
+            kept += bits.nonzeroBitCount
+        }
+        writer.put(fixed: 39 + kept) { target in
+            withUnsafeBytes(of: mask) { target.copyMemory(from: $0.baseAddress!, byteCount: 39) }
+            var offset = 39
+            for index in 0..<39 {
+                var bits = mask[index]
+                let word = words[index]
+                while bits != 0 {
+                    let byte = bits.trailingZeroBitCount
+                    target.storeBytes(of: UInt8(truncatingIfNeeded: word >> UInt64(byte * 8)), toByteOffset: offset, as: UInt8.self)
+                    offset += 1
+                    bits &= bits - 1
+                }
+            }
+        }
+    }
+
+    /// Reads a summary that ``pack(into:)`` wrote.
+    package static func unpack(from reader: inout PackedReader) throws(PackedError) -> ActivitySummary {
+        let mask = try reader.bytes(39)
+        var kept = 0
+        for index in 0..<39 { kept += mask[index].nonzeroBitCount }
+        let stored = try reader.bytes(kept)
+        var words = InlineArray<39, UInt64>(repeating: 0)
+        var offset = 0
+        for index in 0..<39 {
+            var bits = mask[index]
+            guard bits != 0 else { continue }
+            var word: UInt64 = 0
+            while bits != 0 {
+                let byte = bits.trailingZeroBitCount
+                word |= UInt64(stored[offset]) << UInt64(byte * 8)
+                offset += 1
+                bits &= bits - 1
+            }
+            words[index] = word
+        }
+        return withUnsafeBytes(of: words) { ActivitySummary(encoded: $0) }
     }
 
     /// Decodes a summary from its snapshot layout; nil when the size is wrong.
     package init?(encoded bytes: [UInt8]) {
         guard bytes.count == Self.encodedSize else { return nil }
+        self = bytes.withUnsafeBytes { Self(encoded: $0) }
+    }
+
+    /// Decodes a summary from exactly ``encodedSize`` bytes.
+    package init(encoded raw: UnsafeRawBufferPointer) {
+        precondition(raw.count == Self.encodedSize)
         self.init(registrationDay: 0)
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            func get<T: FixedWidthInteger>(_: T.Type) -> T {
-                defer { offset += MemoryLayout<T>.size }
-                return T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
-            }
-            lastActiveMs = get(Int64.self)
-            firstActiveMs = get(Int64.self)
-            eventCount = get(UInt32.self)
-            for index in 0..<8 { kindCounts[index] = get(UInt32.self) }
-            registrationDay = get(Int32.self)
-            headDay = get(Int32.self)
-            olderActiveDay = get(Int32.self)
-            for index in 0..<6 { retention[index] = get(UInt64.self) }
-            for index in 0..<4 { window[index] = get(UInt64.self) }
-            for index in 0..<Self.ringDays { dailyEvents[index] = get(UInt16.self) }
-            for index in 0..<Self.ringDays { dailyPurchases[index] = get(UInt8.self) }
-        }
+        lastActiveMs = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+        firstActiveMs = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int64.self))
+        eventCount = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+        withUnsafeMutableBytes(of: &kindCounts) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[20..<52])) }
+        registrationDay = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 52, as: Int32.self))
+        headDay = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 56, as: Int32.self))
+        olderActiveDay = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 60, as: Int32.self))
+        withUnsafeMutableBytes(of: &retention) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[64..<112])) }
+        withUnsafeMutableBytes(of: &window) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[112..<144])) }
+        withUnsafeMutableBytes(of: &dailyEvents) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[144..<256])) }
+        withUnsafeMutableBytes(of: &dailyPurchases) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[256..<312])) }
     }
 }

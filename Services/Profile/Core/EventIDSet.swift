@@ -44,33 +44,62 @@ package struct EventIDSet: Sendable {
 
     private static func shard(of key: UInt64) -> Int { Int(key >> UInt64(64 - shardBits)) }
 
-    /// One shard's table as little-endian bytes and its count, for snapshots.
-    package func shardContents(_ shard: Int) -> (count: Int, bytes: [UInt8]) {
+    /// One shard for snapshots: its table size, a bitmap of the occupied slots (least
+    /// significant bit first) and the stored hashes in slot order, little-endian.
+    package func shardContents(_ shard: Int) -> (slotCount: Int, occupied: [UInt8], hashes: [UInt8]) {
         let table = shards[shard]
-        var bytes = [UInt8](repeating: 0, count: table.slots.count * 8)
-        bytes.withUnsafeMutableBytes { out in
-            for (index, slot) in table.slots.enumerated() {
-                out.storeBytes(of: slot.littleEndian, toByteOffset: index * 8, as: UInt64.self)
+        var occupied = [UInt8](repeating: 0, count: (table.slots.count + 7) / 8)
+        var hashes = [UInt8](repeating: 0, count: table.count * 8)
+        hashes.withUnsafeMutableBytes { out in
+            occupied.withUnsafeMutableBufferPointer { bitmap in
+                table.slots.withUnsafeBufferPointer { slots in
+                    var written = 0
+                    for index in 0..<slots.count where slots[index] != 0 {
+                        bitmap[index >> 3] |= 1 << UInt8(index & 7)
+                        out.storeBytes(of: slots[index].littleEndian, toByteOffset: written * 8, as: UInt64.self)
+                        written += 1
+                    }
+                }
             }
         }
-        return (table.count, bytes)
+        return (table.slots.count, occupied, hashes)
     }
 
-    /// Replaces one shard with a table that ``shardContents(_:)`` produced.
-    package mutating func restoreShard(_ shard: Int, count: Int, bytes: [UInt8]) throws(EventIDSetError) {
+    /// Replaces one shard with what ``shardContents(_:)`` produced.
+    package mutating func restoreShard(
+        _ shard: Int, slotCount: Int, occupied: [UInt8], hashes: [UInt8]
+    ) throws(EventIDSetError) {
         guard shard >= 0, shard < Self.shardCount else { throw EventIDSetError("shard \(shard) out of range") }
-        let slotCount = bytes.count / 8
-        guard bytes.count % 8 == 0, slotCount == 0 || slotCount.nonzeroBitCount == 1, count <= slotCount else {
-            throw EventIDSetError("shard \(shard): \(bytes.count) bytes do not hold a table of \(count) hashes")
+        guard slotCount == 0 || slotCount.nonzeroBitCount == 1, occupied.count == (slotCount + 7) / 8,
+              hashes.count % 8 == 0, hashes.count / 8 <= slotCount else {
+            throw EventIDSetError("shard \(shard): the table of \(slotCount) slots is malformed")
         }
         var slots = [UInt64](repeating: 0, count: slotCount)
-        bytes.withUnsafeBytes { raw in
-            for index in 0..<slotCount {
-                slots[index] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+        var read = 0
+        let stored = hashes.count / 8
+        hashes.withUnsafeBytes { raw in
+            slots.withUnsafeMutableBufferPointer { table in
+                occupied.withUnsafeBytes { bitmap in
+                    // A byte at a time, skipping empty ones: tables are about 60% full.
+                    for byteIndex in 0..<bitmap.count {
+                        var bits = bitmap[byteIndex]
+                        while bits != 0 {
+                            let index = byteIndex << 3 + bits.trailingZeroBitCount
+                            guard read < stored, index < slotCount else {
+                                read = -1
+                                return
+                            }
+                            table[index] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: read * 8, as: UInt64.self))
+                            read += 1
+                            bits &= bits - 1
+                        }
+                    }
+                }
             }
         }
-        self.count += count - shards[shard].count
-        shards[shard] = Shard(slots: slots, count: count)
+        guard read == stored else { throw EventIDSetError("shard \(shard): the hashes do not match the occupied slots") }
+        count += stored - shards[shard].count
+        shards[shard] = Shard(slots: slots, count: stored)
     }
 
     /// One open-addressing table.

@@ -17,23 +17,27 @@ extension ProfileState {
             policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount))))
         var keysByUser: [Int32: String] = [:]
         for (key, userIndex) in registrationKeys { keysByUser[userIndex] = key }
-        var run: [Retain_V1_ProfileSnapshotUser] = []
-        run.reserveCapacity(Self.usersPerRecord)
-        var runStart = 0
-        for userIndex in 0..<users.count {
-            run.append(snapshotUser(Int32(userIndex), registrationKey: keysByUser[Int32(userIndex)] ?? ""))
-            if run.count == Self.usersPerRecord || userIndex == users.count - 1 {
-                try sink.write(Retain_V1_ProfileSnapshotRecord(users: Retain_V1_ProfileSnapshotUsers(
-                    firstIndex: UInt64(runStart), users: run)))
-                run.removeAll(keepingCapacity: true)
-                runStart = userIndex + 1
+        var first = 0
+        while first < users.count {
+            let last = min(first + Self.usersPerRecord, users.count)
+            var writer = PackedWriter(capacity: (last - first) * 420)
+            for userIndex in first..<last {
+                users.withPointer(userIndex) { user in
+                    let index = Int32(userIndex)
+                    user.pointee.pack(into: &writer, note: user.pointee.deletedAtMs != 0 ? deletionNotes[index] : nil,
+                                      registrationKey: keysByUser[index] ?? "")
+                }
             }
+            try sink.write(Retain_V1_ProfileSnapshotRecord(users: Retain_V1_ProfileSnapshotUsers(
+                firstIndex: UInt64(first), count: UInt32(last - first), packed: writer.bytes)))
+            first = last
         }
         for shard in 0..<EventIDSet.shardCount {
             let contents = eventIDs.shardContents(shard)
-            guard contents.count > 0 else { continue }
+            guard contents.slotCount > 0 else { continue }
             try sink.write(Retain_V1_ProfileSnapshotRecord(eventIds: Retain_V1_ProfileSnapshotEventIDs(
-                shard: UInt32(shard), count: UInt32(contents.count), slots: contents.bytes)))
+                shard: UInt32(shard), slotCount: UInt32(contents.slotCount), occupied: contents.occupied,
+                hashes: contents.hashes)))
         }
         for userIndex in contacts.keys.sorted() {
             try sink.write(Retain_V1_ProfileSnapshotRecord(contacts: Retain_V1_ProfileSnapshotContacts(
@@ -52,21 +56,6 @@ extension ProfileState {
                 start += Self.assignmentsPerRecord
             } while start < assigned.count
         }
-    }
-
-    private func snapshotUser(_ userIndex: Int32, registrationKey: String) -> Retain_V1_ProfileSnapshotUser {
-        let user = users[Int(userIndex)]
-        let note = user.isDeleted ? deletionNotes[userIndex] : nil
-        return Retain_V1_ProfileSnapshotUser(
-            userId: user.id, channel: UInt32(user.channel), campaign: UInt32(user.campaign), inviterUserId: user.inviter,
-            age: UInt32(user.age), gender: Retain_V1_Gender(rawValue: Int32(user.gender)), region: UInt32(user.region),
-            timeZone: UInt32(user.timeZone), attributeKeys: user.attributes.map { UInt32($0.key) },
-            attributeValues: user.attributes.map(\.value), tags: user.tags.map { UInt32($0) },
-            registeredAtMs: user.registeredAtMs, updatedAtMs: user.updatedAtMs, deletedAtMs: user.deletedAtMs,
-            deletedReason: note?.reason ?? "", deletedBy: note?.actor ?? "",
-            registrationFingerprint: user.registrationFingerprint, registrationRequestId: registrationKey,
-            activity: user.activity.encoded(), purchaseAssets: user.purchaseTotals.map { UInt32($0.asset) },
-            purchaseValues: user.purchaseTotals.map(\.value))
     }
 
     public mutating func restore(from source: inout SnapshotSource) throws {
@@ -88,56 +77,40 @@ extension ProfileState {
         let expectedUsers = Int(header.userCount)
         users.reserveCapacity(expectedUsers)
         ids.reserveCapacity(expectedUsers)
-        let symbolCount = UInt32(symbols.count)
-        func symbol(_ value: UInt32, _ what: String) throws -> Int32 {
-            guard value < symbolCount else {
-                throw StateRecoveryError("profile snapshot: \(what) symbol \(value) is outside the table of \(symbolCount)")
-            }
-            return Int32(value)
-        }
+        let symbolCount = Int32(symbols.count)
         while let record = try source.next(Retain_V1_ProfileSnapshotRecord.self) {
             if let run = record.users {
                 guard run.firstIndex == UInt64(users.count) else {
                     throw StateRecoveryError("profile snapshot: users from \(run.firstIndex) follow \(users.count) users")
                 }
-                for stored in run.users {
-                    guard let activity = ActivitySummary(encoded: stored.activity),
-                          stored.attributeKeys.count == stored.attributeValues.count,
-                          stored.purchaseAssets.count == stored.purchaseValues.count else {
-                        throw StateRecoveryError("profile snapshot: user '\(stored.userId)' is malformed")
+                try run.packed.withUnsafeBytes { raw in
+                    var reader = PackedReader(raw)
+                    for _ in 0..<run.count {
+                        let unpacked: (user: UserRecord, note: DeletionNote?, registrationKey: String)
+                        do {
+                            unpacked = try UserRecord.unpack(from: &reader, symbols: symbolCount)
+                        } catch {
+                            throw StateRecoveryError("profile snapshot: user \(users.count) is malformed: \(error)")
+                        }
+                        let userIndex = Int32(users.count)
+                        let id = unpacked.user.id
+                        let hash = UserIndex.hash(id)
+                        guard ids.find(hash: hash, { users.withPointer(Int($0)) { $0.pointee.id == id } }) == nil else {
+                            throw StateRecoveryError("profile snapshot: user '\(id)' appears twice")
+                        }
+                        users.append(unpacked.user)
+                        ids.insert(hash: hash, index: userIndex)
+                        if !unpacked.registrationKey.isEmpty { registrationKeys[unpacked.registrationKey] = userIndex }
+                        if let note = unpacked.note { deletionNotes[userIndex] = note }
                     }
-                    var attributes: [UserAttribute] = []
-                    attributes.reserveCapacity(stored.attributeKeys.count)
-                    for (key, value) in zip(stored.attributeKeys, stored.attributeValues) {
-                        attributes.append(UserAttribute(key: try symbol(key, "attribute"), value: value))
-                    }
-                    var purchases: [PurchaseTotal] = []
-                    for (asset, value) in zip(stored.purchaseAssets, stored.purchaseValues) {
-                        purchases.append(PurchaseTotal(asset: try symbol(asset, "asset"), value: value))
-                    }
-                    let userIndex = Int32(users.count)
-                    let hash = UserIndex.hash(stored.userId)
-                    guard ids.find(hash: hash, { users.withPointer(Int($0)) { $0.pointee.id == stored.userId } }) == nil else {
-                        throw StateRecoveryError("profile snapshot: user '\(stored.userId)' appears twice")
-                    }
-                    users.append(UserRecord(
-                        id: stored.userId, inviter: stored.inviterUserId, registeredAtMs: stored.registeredAtMs,
-                        updatedAtMs: stored.updatedAtMs, deletedAtMs: stored.deletedAtMs,
-                        registrationFingerprint: stored.registrationFingerprint,
-                        channel: try symbol(stored.channel, "channel"), campaign: try symbol(stored.campaign, "campaign"),
-                        region: try symbol(stored.region, "region"), timeZone: try symbol(stored.timeZone, "time zone"),
-                        age: UInt8(clamping: stored.age), gender: UInt8(clamping: stored.gender.rawValue),
-                        tags: try stored.tags.map { try symbol($0, "tag") }, attributes: attributes, purchaseTotals: purchases,
-                        activity: activity))
-                    ids.insert(hash: hash, index: userIndex)
-                    if !stored.registrationRequestId.isEmpty { registrationKeys[stored.registrationRequestId] = userIndex }
-                    if stored.deletedAtMs != 0 {
-                        deletionNotes[userIndex] = DeletionNote(reason: stored.deletedReason, actor: stored.deletedBy)
+                    guard reader.atEnd else {
+                        throw StateRecoveryError("profile snapshot: bytes left after the users from \(run.firstIndex)")
                     }
                 }
             } else if let shard = record.eventIds {
                 do {
-                    try eventIDs.restoreShard(Int(shard.shard), count: Int(shard.count), bytes: shard.slots)
+                    try eventIDs.restoreShard(Int(shard.shard), slotCount: Int(shard.slotCount), occupied: shard.occupied,
+                                              hashes: shard.hashes)
                 } catch {
                     throw StateRecoveryError("profile snapshot: \(error)")
                 }

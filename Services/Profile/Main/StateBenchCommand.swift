@@ -16,17 +16,37 @@ struct StateBenchCommand: AsyncParsableCommand {
     @Option var users = 1_000_000
     @Option(name: .customLong("events-per-user")) var eventsPerUser = 20
     @Option var batch = 10_000
+    @Option(name: .customLong("data-dir"), help: "Keep the data here (default: a temporary directory, removed).")
+    var dataDirectory: String?
+    @Flag(name: .customLong("recover-only"), help: "Recover the existing --data-dir, snapshot and recover again.")
+    var recoverOnly = false
 
     func run() async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let data = BenchData(users: users, eventsPerUser: eventsPerUser, now: now)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("profile-state-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("profile-state-\(UUID().uuidString)").path
+        defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
         var configuration = StorageConfiguration()
         configuration.durability = .interval(milliseconds: 50)
         let logger = Logger(label: "state-bench")
-        let store = try StateStore<ProfileState>(directory: directory, configuration: configuration, logger: logger)
         var started = ContinuousClock.now
+        let store = try StateStore<ProfileState>(directory: directory, configuration: configuration, logger: logger)
+        if recoverOnly {
+            say("recovery: \((ContinuousClock.now - started).seconds) s, \(store.read { $0.userCount }) users")
+            _ = try store.write { transaction in
+                let request = Retain_V1_RegisterUserRequest(userId: "x\(UUID().uuidString.prefix(8))", registeredAtMs: now)
+                if case .register(let entry) = try transaction.state.planRegistration(request, now: now, generateID: { "" }) {
+                    try transaction.log(entry)
+                }
+            }
+            started = ContinuousClock.now
+            _ = try store.snapshot()
+            say("snapshot: \((ContinuousClock.now - started).seconds) s")
+            store.close()
+            return
+        }
+        started = ContinuousClock.now
         for index in 0..<users {
             let request = data.registration(index)
             _ = try store.write { transaction in

@@ -199,7 +199,6 @@ public let retainMessageTypes: [any ProtoMessage.Type] = [
     Retain_V1_ProfileSnapshotExperiment.self,
     Retain_V1_ProfileSnapshotHeader.self,
     Retain_V1_ProfileSnapshotRecord.self,
-    Retain_V1_ProfileSnapshotUser.self,
     Retain_V1_ProfileSnapshotUsers.self,
     Retain_V1_ProfileTagChange.self,
     Retain_V1_RecordActivitiesRequest.self,

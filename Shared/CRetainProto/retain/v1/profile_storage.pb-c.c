@@ -637,51 +637,6 @@ void   retain__v1__profile_snapshot_users__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_snapshot_users__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   retain__v1__profile_snapshot_user__init
-                     (Retain__V1__ProfileSnapshotUser         *message)
-{
-  static const Retain__V1__ProfileSnapshotUser init_value = RETAIN__V1__PROFILE_SNAPSHOT_USER__INIT;
-  *message = init_value;
-}
-size_t retain__v1__profile_snapshot_user__get_packed_size
-                     (const Retain__V1__ProfileSnapshotUser *message)
-{
-  assert(message->base.descriptor == &retain__v1__profile_snapshot_user__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t retain__v1__profile_snapshot_user__pack
-                     (const Retain__V1__ProfileSnapshotUser *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &retain__v1__profile_snapshot_user__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t retain__v1__profile_snapshot_user__pack_to_buffer
-                     (const Retain__V1__ProfileSnapshotUser *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &retain__v1__profile_snapshot_user__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Retain__V1__ProfileSnapshotUser *
-       retain__v1__profile_snapshot_user__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Retain__V1__ProfileSnapshotUser *)
-     protobuf_c_message_unpack (&retain__v1__profile_snapshot_user__descriptor,
-                                allocator, len, data);
-}
-void   retain__v1__profile_snapshot_user__free_unpacked
-                     (Retain__V1__ProfileSnapshotUser *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &retain__v1__profile_snapshot_user__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
 void   retain__v1__profile_snapshot_event_ids__init
                      (Retain__V1__ProfileSnapshotEventIDs         *message)
 {
@@ -1896,7 +1851,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_header__descriptor
   (ProtobufCMessageInit) retain__v1__profile_snapshot_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_users__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_users__field_descriptors[3] =
 {
   {
     "first_index",
@@ -1911,26 +1866,39 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_users__field_
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "users",
+    "count",
     2,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Retain__V1__ProfileSnapshotUsers, n_users),
-    offsetof(Retain__V1__ProfileSnapshotUsers, users),
-    &retain__v1__profile_snapshot_user__descriptor,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotUsers, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "packed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotUsers, packed),
+    NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
 static const unsigned retain__v1__profile_snapshot_users__field_indices_by_name[] = {
+  1,   /* field[1] = count */
   0,   /* field[0] = first_index */
-  1,   /* field[1] = users */
+  2,   /* field[2] = packed */
 };
 static const ProtobufCIntRange retain__v1__profile_snapshot_users__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_users__descriptor =
 {
@@ -1940,312 +1908,14 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_users__descriptor 
   "Retain__V1__ProfileSnapshotUsers",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotUsers),
-  2,
+  3,
   retain__v1__profile_snapshot_users__field_descriptors,
   retain__v1__profile_snapshot_users__field_indices_by_name,
   1,  retain__v1__profile_snapshot_users__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_users__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_user__field_descriptors[21] =
-{
-  {
-    "user_id",
-    1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, user_id),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "channel",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, channel),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "campaign",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, campaign),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "inviter_user_id",
-    4,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, inviter_user_id),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "age",
-    5,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, age),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "gender",
-    6,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_ENUM,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, gender),
-    &retain__v1__gender__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "region",
-    7,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, region),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "time_zone",
-    8,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, time_zone),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "attribute_keys",
-    9,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_UINT32,
-    offsetof(Retain__V1__ProfileSnapshotUser, n_attribute_keys),
-    offsetof(Retain__V1__ProfileSnapshotUser, attribute_keys),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "attribute_values",
-    10,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
-    offsetof(Retain__V1__ProfileSnapshotUser, n_attribute_values),
-    offsetof(Retain__V1__ProfileSnapshotUser, attribute_values),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "tags",
-    11,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_UINT32,
-    offsetof(Retain__V1__ProfileSnapshotUser, n_tags),
-    offsetof(Retain__V1__ProfileSnapshotUser, tags),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "registered_at_ms",
-    12,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_INT64,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, registered_at_ms),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "updated_at_ms",
-    13,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_INT64,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, updated_at_ms),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "deleted_at_ms",
-    14,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_INT64,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, deleted_at_ms),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "deleted_reason",
-    15,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, deleted_reason),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "deleted_by",
-    16,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, deleted_by),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "registration_fingerprint",
-    17,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_FIXED64,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, registration_fingerprint),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "registration_request_id",
-    18,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, registration_request_id),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "activity",
-    19,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_BYTES,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotUser, activity),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "purchase_assets",
-    20,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_UINT32,
-    offsetof(Retain__V1__ProfileSnapshotUser, n_purchase_assets),
-    offsetof(Retain__V1__ProfileSnapshotUser, purchase_assets),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "purchase_values",
-    21,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_INT64,
-    offsetof(Retain__V1__ProfileSnapshotUser, n_purchase_values),
-    offsetof(Retain__V1__ProfileSnapshotUser, purchase_values),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned retain__v1__profile_snapshot_user__field_indices_by_name[] = {
-  18,   /* field[18] = activity */
-  4,   /* field[4] = age */
-  8,   /* field[8] = attribute_keys */
-  9,   /* field[9] = attribute_values */
-  2,   /* field[2] = campaign */
-  1,   /* field[1] = channel */
-  13,   /* field[13] = deleted_at_ms */
-  15,   /* field[15] = deleted_by */
-  14,   /* field[14] = deleted_reason */
-  5,   /* field[5] = gender */
-  3,   /* field[3] = inviter_user_id */
-  19,   /* field[19] = purchase_assets */
-  20,   /* field[20] = purchase_values */
-  6,   /* field[6] = region */
-  11,   /* field[11] = registered_at_ms */
-  16,   /* field[16] = registration_fingerprint */
-  17,   /* field[17] = registration_request_id */
-  10,   /* field[10] = tags */
-  7,   /* field[7] = time_zone */
-  12,   /* field[12] = updated_at_ms */
-  0,   /* field[0] = user_id */
-};
-static const ProtobufCIntRange retain__v1__profile_snapshot_user__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 21 }
-};
-const ProtobufCMessageDescriptor retain__v1__profile_snapshot_user__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "retain.v1.ProfileSnapshotUser",
-  "ProfileSnapshotUser",
-  "Retain__V1__ProfileSnapshotUser",
-  "retain.v1",
-  sizeof(Retain__V1__ProfileSnapshotUser),
-  21,
-  retain__v1__profile_snapshot_user__field_descriptors,
-  retain__v1__profile_snapshot_user__field_indices_by_name,
-  1,  retain__v1__profile_snapshot_user__number_ranges,
-  (ProtobufCMessageInit) retain__v1__profile_snapshot_user__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_ids__field_descriptors[3] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_ids__field_descriptors[4] =
 {
   {
     "shard",
@@ -2260,24 +1930,36 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_ids__fi
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "count",
+    "slot_count",
     2,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT32,
     0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotEventIDs, count),
+    offsetof(Retain__V1__ProfileSnapshotEventIDs, slot_count),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "slots",
+    "occupied",
     3,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
-    offsetof(Retain__V1__ProfileSnapshotEventIDs, slots),
+    offsetof(Retain__V1__ProfileSnapshotEventIDs, occupied),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hashes",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotEventIDs, hashes),
     NULL,
     NULL,
     0,             /* flags */
@@ -2285,14 +1967,15 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_ids__fi
   },
 };
 static const unsigned retain__v1__profile_snapshot_event_ids__field_indices_by_name[] = {
-  1,   /* field[1] = count */
+  3,   /* field[3] = hashes */
+  2,   /* field[2] = occupied */
   0,   /* field[0] = shard */
-  2,   /* field[2] = slots */
+  1,   /* field[1] = slot_count */
 };
 static const ProtobufCIntRange retain__v1__profile_snapshot_event_ids__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_ids__descriptor =
 {
@@ -2302,7 +1985,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_ids__descrip
   "Retain__V1__ProfileSnapshotEventIDs",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotEventIDs),
-  3,
+  4,
   retain__v1__profile_snapshot_event_ids__field_descriptors,
   retain__v1__profile_snapshot_event_ids__field_indices_by_name,
   1,  retain__v1__profile_snapshot_event_ids__number_ranges,
