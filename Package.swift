@@ -143,11 +143,11 @@ let package = Package(
         // MARK: Feedback service
         .target(name: "FeedbackCore", dependencies: ["RetainProto", "RetainState"],
                 path: "Services/Feedback/Core", swiftSettings: swiftSettings),
-        .target(name: "FeedbackService", dependencies: ["FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging],
+        .target(name: "FeedbackService", dependencies: ["FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit"],
                 path: "Services/Feedback/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-feedback",
                           dependencies: ["FeedbackService", "FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit",
-                                         "RetainProcess", logging, argumentParser, nio],
+                                         "RetainProcess", logging, argumentParser],
                           path: "Services/Feedback/Main", swiftSettings: swiftSettings),
         .testTarget(name: "FeedbackTests",
                     dependencies: ["FeedbackCore", "FeedbackService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],

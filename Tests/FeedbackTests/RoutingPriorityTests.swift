@@ -140,5 +140,8 @@ struct RoutingPriorityTests {
         #expect(problem(#"{"faq": {"similarity_threshold": 0.2}}"#).hasPrefix("faq.similarity_threshold"))
         #expect(problem(#"{"routing": {"default_team": "no spaces"}}"#).hasPrefix("routing.default_team"))
         #expect(problem("[1, 2]") != "")
+        #expect(problem(#"{"sla_minutes": {"routnie": 60}}"#).hasPrefix("sla_minutes.routnie: unknown key"))
+        #expect(problem(#"{"routing": {"rules": [{"category": "a", "team": "t", "teem": "u"}]}}"#)
+            .hasPrefix("routing.rules[0].teem: unknown key"))
     }
 }

@@ -24,12 +24,13 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
             self.rules = rules
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case defaultTeam = "default_team"
             case rules
         }
 
         public init(from decoder: any Decoder) throws {
+            try refuseUnknownKeys(decoder, CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             defaultTeam = try container.decodeIfPresent(String.self, forKey: .defaultTeam) ?? "support"
             rules = try container.decodeIfPresent([Rule].self, forKey: .rules) ?? []
@@ -46,6 +47,17 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
         public init(category: String, team: String) {
             self.category = category
             self.team = team
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case category, team
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try refuseUnknownKeys(decoder, CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            category = try container.decode(String.self, forKey: .category)
+            team = try container.decode(String.self, forKey: .team)
         }
     }
 
@@ -67,12 +79,13 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
             self.routine = routine
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case urgentImportant = "urgent_important"
             case important, urgent, routine
         }
 
         public init(from decoder: any Decoder) throws {
+            try refuseUnknownKeys(decoder, CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             let defaults = SLA()
             urgentImportant = try container.decodeIfPresent(Int64.self, forKey: .urgentImportant) ?? defaults.urgentImportant
@@ -92,11 +105,12 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
             self.similarityThreshold = similarityThreshold
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case similarityThreshold = "similarity_threshold"
         }
 
         public init(from decoder: any Decoder) throws {
+            try refuseUnknownKeys(decoder, CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             similarityThreshold = try container.decodeIfPresent(Double.self, forKey: .similarityThreshold) ?? 0.7
         }
@@ -115,13 +129,14 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
         self.faq = faq
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case routing
         case slaMinutes = "sla_minutes"
         case faq
     }
 
     public init(from decoder: any Decoder) throws {
+        try refuseUnknownKeys(decoder, CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         routing = try container.decodeIfPresent(Routing.self, forKey: .routing) ?? Routing()
         slaMinutes = try container.decodeIfPresent(SLA.self, forKey: .slaMinutes) ?? SLA()
@@ -190,6 +205,25 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
             throw ConfigurationError("faq.similarity_threshold: \(faq.similarityThreshold) must be between \(FaqText.minimumThreshold) and 1")
         }
     }
+}
+
+/// Refuses keys that `Keys` does not list, so that a typo is not silently ignored.
+private func refuseUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _: Keys.Type) throws {
+    let known = Set(Keys.allCases.map(\.stringValue))
+    let container = try decoder.container(keyedBy: AnyKey.self)
+    for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) where !known.contains(key.stringValue) {
+        throw DecodingError.dataCorrupted(.init(
+            codingPath: container.codingPath + [key],
+            debugDescription: "unknown key (expected one of: \(known.sorted().joined(separator: ", ")))"))
+    }
+}
+
+/// Any key of a JSON object.
+private struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 /// A configuration that cannot be used; the message names the bad entry.

@@ -5,7 +5,7 @@
 /// ```
 ///   segments[0]: | text 0 bytes | text 1 bytes | ... |      (appended, never changed)
 ///   segments[1]: | text k bytes | ...
-///   positions[i] = segment << 40 | offset << 16 ... (see `position`)
+///   positions[i] = segment << 40 | offset << 16 | length      (24 + 24 + 16 bits)
 /// ```
 package struct TextStore: Sendable {
     private static let segmentBytes = 1 << 20

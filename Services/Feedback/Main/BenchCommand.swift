@@ -69,7 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
             ("overdue + team logistics, by due time", list(Retain_V1_FeedbackFilter(teams: ["logistics"], overdueOnly: true), .due)),
             ("assignee agent7", list(Retain_V1_FeedbackFilter(assignee: "agent7"), .newest)),
             ("compensation OWED", list(Retain_V1_FeedbackFilter(compensationState: .owed), .oldest)),
-            ("search 'refund' in complaints", list(Retain_V1_FeedbackFilter(kinds: [.complaint], textContains: "charged me twice"), .newest)),
+            ("search 'charged me twice' in complaints", list(Retain_V1_FeedbackFilter(kinds: [.complaint], textContains: "charged me twice"), .newest)),
             ("search 'blank page', all items", list(Retain_V1_FeedbackFilter(textContains: "blank page"), .newest)),
         ]
         for (name, request) in cases {

@@ -46,59 +46,38 @@ extension ActivitySummary {
         withUnsafeBytes(of: dailyPurchases) { (target + 256).copyMemory(from: $0.baseAddress!, byteCount: 56) }
     }
 
-    /// Appends the summary with its zero bytes left out: a 39-byte mask (bit b of mask byte
-    /// b / 8, least significant first, set when byte b of the 312-byte layout is not zero), then
-    /// those bytes in order. Most of a summary is zero (rings, bitsets, high bytes of counts), so
-    /// this halves what snapshots must compress, and zstd is their slowest step.
+    /// Appends the summary with its zero words left out: a u64 mask (bit w set when the 8-byte
+    /// word w of the 312-byte layout is not zero), then those words. Most of a summary is zero
+    /// (rings, bitsets); skipping it spares the compressor, the slowest step of a snapshot.
     package func pack(into writer: inout PackedWriter) {
         var words = InlineArray<39, UInt64>(repeating: 0)
         withUnsafeMutableBytes(of: &words) { write(to: $0.baseAddress!) }
-        var mask = InlineArray<39, UInt8>(repeating: 0)
-        var kept = 0
-        for index in 0..<39 {
-            let word = words[index]
-            guard word != 0 else { continue }
-            // One bit per non-zero byte of the (little-endian) word.
-            var bits: UInt8 = 0
-            for byte in 0..<8 where (word >> UInt64(byte * 8)) & 0xff != 0 { bits |= 1 << UInt8(byte) }
-            mask[index] = bits
-            kept += bits.nonzeroBitCount
-        }
-        writer.put(fixed: 39 + kept) { target in
-            withUnsafeBytes(of: mask) { target.copyMemory(from: $0.baseAddress!, byteCount: 39) }
-            var offset = 39
-            for index in 0..<39 {
-                var bits = mask[index]
-                let word = words[index]
-                while bits != 0 {
-                    let byte = bits.trailingZeroBitCount
-                    target.storeBytes(of: UInt8(truncatingIfNeeded: word >> UInt64(byte * 8)), toByteOffset: offset, as: UInt8.self)
-                    offset += 1
-                    bits &= bits - 1
-                }
+        var mask: UInt64 = 0
+        for index in 0..<39 where words[index] != 0 { mask |= 1 << UInt64(index) }
+        writer.put(fixed: 8 + mask.nonzeroBitCount * 8) { target in
+            target.storeBytes(of: mask.littleEndian, as: UInt64.self)
+            var offset = 8
+            var remaining = mask
+            while remaining != 0 {
+                target.storeBytes(of: words[remaining.trailingZeroBitCount], toByteOffset: offset, as: UInt64.self)
+                offset += 8
+                remaining &= remaining - 1
             }
         }
     }
 
     /// Reads a summary that ``pack(into:)`` wrote.
     package static func unpack(from reader: inout PackedReader) throws(PackedError) -> ActivitySummary {
-        let mask = try reader.bytes(39)
-        var kept = 0
-        for index in 0..<39 { kept += mask[index].nonzeroBitCount }
-        let stored = try reader.bytes(kept)
+        let mask: UInt64 = try reader.get()
+        guard mask >> 39 == 0 else { throw PackedError(offset: reader.offset) }
+        let stored = try reader.bytes(mask.nonzeroBitCount * 8)
         var words = InlineArray<39, UInt64>(repeating: 0)
         var offset = 0
-        for index in 0..<39 {
-            var bits = mask[index]
-            guard bits != 0 else { continue }
-            var word: UInt64 = 0
-            while bits != 0 {
-                let byte = bits.trailingZeroBitCount
-                word |= UInt64(stored[offset]) << UInt64(byte * 8)
-                offset += 1
-                bits &= bits - 1
-            }
-            words[index] = word
+        var remaining = mask
+        while remaining != 0 {
+            words[remaining.trailingZeroBitCount] = stored.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+            remaining &= remaining - 1
         }
         return withUnsafeBytes(of: words) { ActivitySummary(encoded: $0) }
     }

@@ -24,10 +24,26 @@ package struct ActivityFigures: Sendable {
     package var drop: Double { baselineRate > 0 ? min(1, max(0, 1 - recentRate / baselineRate)) : 0 }
 }
 
+/// Why a user is in a stage; put in words only when asked (``LifecycleEvaluation/reason``).
+package enum StageCause: Sendable {
+    /// NEW: registered this many days ago.
+    case registered(days: Int)
+    /// SILENT or CHURNED: this many days without activity (since registration when never active).
+    case idle(days: Int, everActive: Bool)
+    /// RECALLED: back after a gap of this many days.
+    case back(gap: Int)
+    /// CHURN_RISK: the main reason.
+    case churnRisk(Retain_V1_ChurnReason)
+    /// ACTIVE.
+    case active
+}
+
 /// A user's lifecycle stage at the end of one local day, and why.
 package struct LifecycleEvaluation: Sendable {
     /// The stage.
     package var stage: Retain_V1_LifecycleStage
+    /// The evaluated day.
+    package var day: Int32
     /// The day the stage began, when the rule that set it says (nil: NEW, which begins at
     /// registration, or ACTIVE and CHURN_RISK, which need ``LifecycleEvaluator/sinceDay(_:stage:day:)``).
     package var sinceDay: Int32?
@@ -35,10 +51,47 @@ package struct LifecycleEvaluation: Sendable {
     package var lastActiveDay: Int32?
     /// The figures of the windows, filled in for ACTIVE, RECALLED and CHURN_RISK (and on request).
     package var figures = ActivityFigures()
+    /// Why the user is in the stage.
+    package var cause: StageCause
+
     /// The main churn reason when CHURN_RISK.
-    package var churnReason: Retain_V1_ChurnReason = .unspecified
-    /// Why, in words.
-    package var reason: String
+    package var churnReason: Retain_V1_ChurnReason {
+        if case .churnRisk(let reason) = cause { return reason }
+        return .unspecified
+    }
+
+    /// Why, in words, with the figures (e.g. "2 event(s) in the last 7 day(s) against 9 usually").
+    package var reason: String {
+        let format = LifecycleEvaluator.format
+        switch cause {
+        case .registered(let days):
+            return "registered \(days) day(s) ago"
+        case .idle(let days, let everActive):
+            return everActive ? "no activity for \(days) day(s)" : "no activity in the \(days) day(s) since registration"
+        case .back(let gap):
+            return "back after \(gap) day(s) without activity"
+        case .active:
+            return "active on \(figures.recentActiveDays) of the last \(figures.recentDays) day(s)"
+        case .churnRisk(let reason):
+            let recentDays = Double(figures.recentDays)
+            let baselineDays = Double(max(figures.baselineDays, 1))
+            switch reason {
+            case .activityDrop:
+                return "\(figures.recentEvents) event(s) in the last \(figures.recentDays) day(s) against "
+                    + "\(format(figures.baselineRate * recentDays)) usually"
+            case .frequencyDrop:
+                return "active on \(figures.recentActiveDays) of the last \(figures.recentDays) day(s) against "
+                    + "\(format(Double(figures.baselineActiveDays) / baselineDays * recentDays)) usually"
+            case .longGap:
+                let gap = Int(day) - Int(lastActiveDay ?? day)
+                return "no activity for \(gap) day(s); usually active every "
+                    + "\(format(baselineDays / Double(max(figures.baselineActiveDays, 1)))) day(s)"
+            default:
+                return "\(figures.recentPurchases) purchase(s) in the last \(figures.recentDays) day(s) against "
+                    + "\(format(Double(figures.baselinePurchases) / baselineDays * recentDays)) usually"
+            }
+        }
+    }
 }
 
 /// Derives lifecycle stages from an ``ActivitySummary`` with ``LifecycleRules``.
@@ -65,39 +118,35 @@ public struct LifecycleEvaluator: Sendable {
         var figures: ActivityFigures?
         if withFigures { figures = self.figures(summary, day: day) }
         if Int(day) - Int(registration) < rules.newDays {
-            return LifecycleEvaluation(stage: .new, lastActiveDay: lastActive, figures: figures ?? ActivityFigures(),
-                                       reason: "registered \(Int(day) - Int(registration)) day(s) ago")
+            return LifecycleEvaluation(stage: .new, day: day, lastActiveDay: lastActive, figures: figures ?? ActivityFigures(),
+                                       cause: .registered(days: Int(day) - Int(registration)))
         }
         let reference = max(lastActive ?? registration, registration)
         let idle = Int(day) - Int(reference)
         let stageFloor = registration + Int32(rules.newDays)
         if idle >= rules.churnedDays {
             return LifecycleEvaluation(
-                stage: .churned, sinceDay: max(reference + Int32(rules.churnedDays), stageFloor), lastActiveDay: lastActive,
-                figures: figures ?? ActivityFigures(), reason: idleReason(idle, hasActivity: lastActive != nil))
+                stage: .churned, day: day, sinceDay: max(reference + Int32(rules.churnedDays), stageFloor),
+                lastActiveDay: lastActive, figures: figures ?? ActivityFigures(),
+                cause: .idle(days: idle, everActive: lastActive != nil))
         }
         if idle >= rules.silentDays {
             return LifecycleEvaluation(
-                stage: .silent, sinceDay: max(reference + Int32(rules.silentDays), stageFloor), lastActiveDay: lastActive,
-                figures: figures ?? ActivityFigures(), reason: idleReason(idle, hasActivity: lastActive != nil))
+                stage: .silent, day: day, sinceDay: max(reference + Int32(rules.silentDays), stageFloor),
+                lastActiveDay: lastActive, figures: figures ?? ActivityFigures(),
+                cause: .idle(days: idle, everActive: lastActive != nil))
         }
         if let (comeback, gap) = comeback(summary, day: day, lastActive: lastActive) {
             return LifecycleEvaluation(
-                stage: .recalled, sinceDay: max(comeback, stageFloor), lastActiveDay: lastActive,
-                figures: figures ?? self.figures(summary, day: day),
-                reason: "back after \(gap) day(s) without activity")
+                stage: .recalled, day: day, sinceDay: max(comeback, stageFloor), lastActiveDay: lastActive,
+                figures: figures ?? self.figures(summary, day: day), cause: .back(gap: gap))
         }
         let windows = figures ?? self.figures(summary, day: day)
         if let risk = churnRisk(summary, day: day, figures: windows, lastActive: lastActive) {
-            return LifecycleEvaluation(stage: .churnRisk, lastActiveDay: lastActive, figures: windows,
-                                       churnReason: risk.reason, reason: risk.text)
+            return LifecycleEvaluation(stage: .churnRisk, day: day, lastActiveDay: lastActive, figures: windows,
+                                       cause: .churnRisk(risk))
         }
-        return LifecycleEvaluation(stage: .active, lastActiveDay: lastActive, figures: windows,
-                                   reason: "active on \(windows.recentActiveDays) of the last \(windows.recentDays) day(s)")
-    }
-
-    private func idleReason(_ idle: Int, hasActivity: Bool) -> String {
-        hasActivity ? "no activity for \(idle) day(s)" : "no activity in the \(idle) day(s) since registration"
+        return LifecycleEvaluation(stage: .active, day: day, lastActiveDay: lastActive, figures: windows, cause: .active)
     }
 
     /// The latest comeback day within the last `recalled_days` days: an active day that follows
@@ -151,49 +200,42 @@ public struct LifecycleEvaluator: Sendable {
     /// its figure fell); the most severe is the main one.
     package func churnRisk(
         _ summary: ActivitySummary, day: Int32, figures: ActivityFigures, lastActive: Int32?
-    ) -> (reason: Retain_V1_ChurnReason, text: String)? {
+    ) -> Retain_V1_ChurnReason? {
         guard figures.baselineDays >= rules.recentDays, figures.baselineEvents >= rules.minimumBaselineEvents else {
             return nil
         }
         let ratio = rules.dropRatio
         let recentDays = Double(figures.recentDays)
         let baselineDays = Double(figures.baselineDays)
-        var best: (severity: Double, reason: Retain_V1_ChurnReason, text: String)?
-        func consider(_ severity: Double, _ reason: Retain_V1_ChurnReason, _ text: @autoclosure () -> String) {
-            if best == nil || severity > best!.severity { best = (severity, reason, text()) }
+        var best: (severity: Double, reason: Retain_V1_ChurnReason)?
+        func consider(_ severity: Double, _ reason: Retain_V1_ChurnReason) {
+            if best == nil || severity > best!.severity { best = (severity, reason) }
         }
         let recentRate = figures.recentRate
         let baselineRate = figures.baselineRate
         if recentRate < ratio * baselineRate {
-            consider(1 - recentRate / baselineRate, .activityDrop,
-                     "\(figures.recentEvents) event(s) in the last \(figures.recentDays) day(s) against "
-                        + "\(Self.format(baselineRate * recentDays)) usually")
+            consider(1 - recentRate / baselineRate, .activityDrop)
         }
         let recentFrequency = Double(figures.recentActiveDays) / recentDays
         let baselineFrequency = Double(figures.baselineActiveDays) / baselineDays
         if baselineFrequency > 0, recentFrequency < ratio * baselineFrequency {
-            consider(1 - recentFrequency / baselineFrequency, .frequencyDrop,
-                     "active on \(figures.recentActiveDays) of the last \(figures.recentDays) day(s) against "
-                        + "\(Self.format(baselineFrequency * recentDays)) usually")
+            consider(1 - recentFrequency / baselineFrequency, .frequencyDrop)
         }
         if figures.baselineActiveDays > 0, let lastActive {
             let usualGap = baselineDays / Double(figures.baselineActiveDays)
             let gap = Double(Int(day) - Int(lastActive))
             if gap >= Double(rules.minimumGapDays), gap > rules.longGapFactor * usualGap {
-                consider(1 - usualGap / gap, .longGap,
-                         "no activity for \(Int(gap)) day(s); usually active every \(Self.format(usualGap)) day(s)")
+                consider(1 - usualGap / gap, .longGap)
             }
         }
         if figures.exact, figures.baselinePurchases >= rules.minimumBaselinePurchases {
             let recentPurchaseRate = Double(figures.recentPurchases) / recentDays
             let baselinePurchaseRate = Double(figures.baselinePurchases) / baselineDays
             if recentPurchaseRate < ratio * baselinePurchaseRate {
-                consider(1 - recentPurchaseRate / baselinePurchaseRate, .purchaseDrop,
-                         "\(figures.recentPurchases) purchase(s) in the last \(figures.recentDays) day(s) against "
-                            + "\(Self.format(baselinePurchaseRate * recentDays)) usually")
+                consider(1 - recentPurchaseRate / baselinePurchaseRate, .purchaseDrop)
             }
         }
-        return best.map { ($0.reason, $0.text) }
+        return best?.reason
     }
 
     /// The first day of the run of days, ending on `day`, in which the user was in `stage`;
@@ -234,7 +276,7 @@ public struct LifecycleEvaluator: Sendable {
     }
 
     /// A figure with at most one decimal.
-    static func format(_ value: Double) -> String {
+    @Sendable static func format(_ value: Double) -> String {
         let rounded = (value * 10).rounded() / 10
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
     }

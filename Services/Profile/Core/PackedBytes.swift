@@ -1,31 +1,58 @@
-/// Appends little-endian integers and length-prefixed strings to a byte array: the writer of
-/// the packed snapshot layouts.
-package struct PackedWriter {
-    /// The bytes written.
-    package private(set) var bytes: [UInt8] = []
+/// Appends little-endian integers and length-prefixed strings to a growing buffer: the writer
+/// of the packed snapshot layouts. Writes are plain stores into memory it owns, so that packing
+/// a million users costs little next to compressing them.
+package struct PackedWriter: ~Copyable {
+    private var base: UnsafeMutableRawPointer
+    private var capacity: Int
+    /// Bytes written.
+    package private(set) var count = 0
 
     package init(capacity: Int) {
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(64, capacity)
+        base = .allocate(byteCount: self.capacity, alignment: 8)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written, copied out.
+    package var bytes: [UInt8] {
+        [UInt8](UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    @inline(__always)
+    private mutating func reserve(_ size: Int) {
+        guard count + size > capacity else { return }
+        var grown = capacity * 2
+        while grown < count + size { grown *= 2 }
+        let bigger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 8)
+        bigger.copyMemory(from: base, byteCount: count)
+        base.deallocate()
+        base = bigger
+        capacity = grown
     }
 
     /// Appends an integer, little-endian.
     @inline(__always)
     package mutating func put<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(MemoryLayout<T>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: T.self)
+        count += MemoryLayout<T>.size
     }
 
-    /// Appends `size` bytes that `body` writes (zeroed first).
+    /// Appends `size` bytes that `body` writes.
     @inline(__always)
     package mutating func put(fixed size: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: size))
-        bytes.withUnsafeMutableBytes { body($0.baseAddress! + start) }
+        reserve(size)
+        body(base + count)
+        count += size
     }
 
     /// Appends raw bytes.
     @inline(__always)
     package mutating func put(bytes raw: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: raw)
+        reserve(raw.count)
+        if let source = raw.baseAddress, raw.count > 0 { (base + count).copyMemory(from: source, byteCount: raw.count) }
+        count += raw.count
     }
 
     /// Appends a string as a u32 byte count and its UTF-8 bytes.
@@ -34,7 +61,7 @@ package struct PackedWriter {
         var string = string
         string.withUTF8 { utf8 in
             put(UInt32(utf8.count))
-            bytes.append(contentsOf: utf8)
+            put(bytes: UnsafeRawBufferPointer(utf8))
         }
     }
 }

@@ -3,40 +3,47 @@ public import RetainProto
 extension ProfileState {
     /// A user's profile, with the lifecycle stage evaluated at `now`.
     public func profile(_ userIndex: Int32, now: Int64, evaluator: LifecycleEvaluator) -> Retain_V1_UserProfile {
-        let user = users[Int(userIndex)]
+        users.withPointer(Int(userIndex)) { profile(of: $0, now: now, evaluator: evaluator) }
+    }
+
+    private func profile(of user: UnsafePointer<UserRecord>, now: Int64, evaluator: LifecycleEvaluator)
+        -> Retain_V1_UserProfile {
         var attributes: [String: String] = [:]
-        if !user.attributes.isEmpty {
-            attributes.reserveCapacity(user.attributes.count)
-            for attribute in user.attributes { attributes[symbols[attribute.key]] = attribute.value }
+        if !user.pointee.attributes.isEmpty {
+            attributes.reserveCapacity(user.pointee.attributes.count)
+            for attribute in user.pointee.attributes { attributes[symbols[attribute.key]] = attribute.value }
         }
         var byKind: [String: UInt64] = [:]
-        let activity = user.activity
-        if activity.eventCount > 0 {
-            for kind in 0..<ActivityKind.names.count where activity.kindCounts[kind] > 0 {
-                byKind[ActivityKind.names[kind]] = UInt64(activity.kindCounts[kind])
+        if user.pointee.activity.eventCount > 0 {
+            for kind in 0..<ActivityKind.names.count where user.pointee.activity.kindCounts[kind] > 0 {
+                byKind[ActivityKind.names[kind]] = UInt64(user.pointee.activity.kindCounts[kind])
             }
         }
+        var stage = Retain_V1_LifecycleStage.unspecified
+        if now >= user.pointee.registeredAtMs {
+            stage = evaluator.evaluate(user.pointee.activity, day: calendar.day(of: now)).stage
+        }
         return Retain_V1_UserProfile(
-            userId: user.id, channel: symbols[user.channel], campaign: symbols[user.campaign], inviterUserId: user.inviter,
-            age: UInt32(user.age), gender: Retain_V1_Gender(rawValue: Int32(user.gender)), region: symbols[user.region],
-            timeZone: symbols[user.timeZone], attributes: attributes,
-            tags: user.tags.isEmpty ? [] : user.tags.map { symbols[$0] }.sorted(),
-            registeredAtMs: user.registeredAtMs, updatedAtMs: user.updatedAtMs, deleted: user.isDeleted,
-            deletedAtMs: user.deletedAtMs, stage: stage(of: user, atMs: now, evaluator: evaluator),
-            lastActiveMs: activity.lastActiveMs, activityCount: UInt64(activity.eventCount), activityByKind: byKind,
-            purchaseTotals: user.purchaseTotals.map { Retain_V1_Amount(value: $0.value, asset: symbols[$0.asset]) }
-                .sorted { $0.asset < $1.asset })
+            userId: user.pointee.id, channel: symbols[user.pointee.channel], campaign: symbols[user.pointee.campaign],
+            inviterUserId: user.pointee.inviter, age: UInt32(user.pointee.age),
+            gender: Retain_V1_Gender(rawValue: Int32(user.pointee.gender)), region: symbols[user.pointee.region],
+            timeZone: symbols[user.pointee.timeZone], attributes: attributes,
+            tags: user.pointee.tags.isEmpty ? [] : user.pointee.tags.map { symbols[$0] }.sorted(),
+            registeredAtMs: user.pointee.registeredAtMs, updatedAtMs: user.pointee.updatedAtMs,
+            deleted: user.pointee.deletedAtMs != 0, deletedAtMs: user.pointee.deletedAtMs, stage: stage,
+            lastActiveMs: user.pointee.activity.lastActiveMs, activityCount: UInt64(user.pointee.activity.eventCount),
+            activityByKind: byKind,
+            purchaseTotals: user.pointee.purchaseTotals.isEmpty ? []
+                : user.pointee.purchaseTotals.map { Retain_V1_Amount(value: $0.value, asset: symbols[$0.asset]) }
+                    .sorted { $0.asset < $1.asset })
     }
 
     /// A user's stage at `atMs`; UNSPECIFIED before the user registered.
     public func stage(_ userIndex: Int32, atMs: Int64, evaluator: LifecycleEvaluator) -> Retain_V1_LifecycleStage {
-        stage(of: users[Int(userIndex)], atMs: atMs, evaluator: evaluator)
-    }
-
-    /// A user's stage at `atMs`; UNSPECIFIED before the user registered.
-    package func stage(of user: UserRecord, atMs: Int64, evaluator: LifecycleEvaluator) -> Retain_V1_LifecycleStage {
-        guard atMs >= user.registeredAtMs else { return .unspecified }
-        return evaluator.evaluate(user.activity, day: calendar.day(of: atMs)).stage
+        users.withPointer(Int(userIndex)) { user in
+            guard atMs >= user.pointee.registeredAtMs else { return .unspecified }
+            return evaluator.evaluate(user.pointee.activity, day: calendar.day(of: atMs)).stage
+        }
     }
 
     /// A user's lifecycle at `asOf`: stage, figures and the latest changes. INVALID_ARGUMENT

@@ -3,8 +3,8 @@
 ///
 /// ```
 /// +----------------------+------------------------------------------------------------+
-/// | activity             | 39-byte mask, then the non-zero bytes of the 312-byte      |
-/// |                      | layout of ActivitySummary+Encoding.swift (bit b: byte b)   |
+/// | activity             | u64 mask, then the non-zero 8-byte words of the 312-byte   |
+/// |                      | layout of ActivitySummary+Encoding.swift (bit w: word w)   |
 /// | registered_at_ms     | i64                                                        |
 /// | updated_at_ms        | i64                                                        |
 /// | deleted_at_ms        | i64 (0: not deleted)                                       |
@@ -57,9 +57,10 @@ extension UserRecord {
     }
 
     /// Reads one user; `symbols` is the size of the symbol table that symbols must fall in.
+    /// The deletion note and registration key come back through the inout parameters.
     package static func unpack(
-        from reader: inout PackedReader, symbols: Int32
-    ) throws(PackedError) -> (user: UserRecord, note: DeletionNote?, registrationKey: String) {
+        from reader: inout PackedReader, symbols: Int32, note: inout DeletionNote?, registrationKey: inout String
+    ) throws(PackedError) -> UserRecord {
         let activity = try ActivitySummary.unpack(from: &reader)
         let registeredAt: Int64 = try reader.get()
         let updatedAt: Int64 = try reader.get()
@@ -103,11 +104,11 @@ extension UserRecord {
         let inviter = try reader.string()
         let reason = try reader.string()
         let actor = try reader.string()
-        let registrationKey = try reader.string()
-        let user = UserRecord(
+        registrationKey = try reader.string()
+        note = deletedAt != 0 ? DeletionNote(reason: reason, actor: actor) : nil
+        return UserRecord(
             id: id, inviter: inviter, registeredAtMs: registeredAt, updatedAtMs: updatedAt, deletedAtMs: deletedAt,
             registrationFingerprint: fingerprint, channel: channel, campaign: campaign, region: region, timeZone: timeZone,
             age: age, gender: gender, tags: tags, attributes: attributes, purchaseTotals: purchases, activity: activity)
-        return (user, deletedAt != 0 ? DeletionNote(reason: reason, actor: actor) : nil, registrationKey)
     }
 }

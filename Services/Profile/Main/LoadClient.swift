@@ -114,12 +114,16 @@ final class LoadConnection: ChannelInboundHandler {
 
     private let run: LoadRun
     private let inFlight: Int
-    private var nextRequestID: UInt32 = 1
-    private var sentAt: [UInt32: UInt64] = [:]
+    /// Request ids not in use (an id is free again once its call ended), so that with one call
+    /// in flight every request reuses id 1 and the prepared frame is sent as is.
+    private var freeIDs: [UInt32]
+    private var sentAt: [UInt64]
 
     init(run: LoadRun, inFlight: Int) {
         self.run = run
         self.inFlight = inFlight
+        freeIDs = (1...UInt32(inFlight)).reversed()
+        sentAt = [UInt64](repeating: 0, count: inFlight + 1)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -130,18 +134,21 @@ final class LoadConnection: ChannelInboundHandler {
     private func send(_ context: ChannelHandlerContext) {
         guard let index = run.nextIndex() else { return }
         var frame = run.makeRequest(index)
-        let id = nextRequestID
-        nextRequestID &+= 1
-        frame.setInteger(id, at: frame.readerIndex + 8)
-        sentAt[id] = NIODeadline.now().uptimeNanoseconds
+        let id = freeIDs.removeLast()
+        if frame.getInteger(at: frame.readerIndex + 8, as: UInt32.self) != id {
+            frame.setInteger(id, at: frame.readerIndex + 8)
+        }
+        sentAt[Int(id)] = NIODeadline.now().uptimeNanoseconds
         context.write(wrapOutboundOut(frame), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard frame.type == .message || frame.type == .status else { return }
-        let started = sentAt.removeValue(forKey: frame.requestID) ?? 0
-        run.answer(frame, latency: NIODeadline.now().uptimeNanoseconds &- started)
+        let id = frame.requestID
+        guard id >= 1, Int(id) <= inFlight else { return }
+        freeIDs.append(id)
+        run.answer(frame, latency: NIODeadline.now().uptimeNanoseconds &- sentAt[Int(id)])
         send(context)
     }
 
@@ -166,6 +173,6 @@ extension Duration {
 /// A REQUEST frame for `message` on `method`.
 func requestFrame<I: ProtoMessage, O>(_ method: RPCMethod<I, O>, _ message: I) -> ByteBuffer {
     var buffer = ByteBuffer()
-    RequestPayload.writeFrame(requestID: 0, header: Retain_V1_CallHeader(method: method.path), message: message, into: &buffer)
+    RequestPayload.writeFrame(requestID: 1, header: Retain_V1_CallHeader(method: method.path), message: message, into: &buffer)
     return buffer
 }

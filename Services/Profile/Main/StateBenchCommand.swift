@@ -34,6 +34,8 @@ struct StateBenchCommand: AsyncParsableCommand {
         let store = try StateStore<ProfileState>(directory: directory, configuration: configuration, logger: logger)
         if recoverOnly {
             say("recovery: \((ContinuousClock.now - started).seconds) s, \(store.read { $0.userCount }) users")
+            let packing = store.read { $0.measurePacking() }
+            say("users packed: \(packing.bytes >> 20) MiB in \(packing.seconds) s")
             _ = try store.write { transaction in
                 let request = Retain_V1_RegisterUserRequest(userId: "x\(UUID().uuidString.prefix(8))", registeredAtMs: now)
                 if case .register(let entry) = try transaction.state.planRegistration(request, now: now, generateID: { "" }) {
