@@ -40,6 +40,9 @@ struct ConfigurationTests {
         #expect(try failure(#"{"contact_policy": {"channels": [], "quiet_hours": {"start": "25:00", "end": "08:00"}}}"#)
                 .contains("quiet_hours.start"))
         #expect(try failure(#"{"lifecycle": {"silent_days": "seven"}}"#).contains("lifecycle.silent_days"))
+        #expect(try failure(#"{"lifecycle": {"silent_dayz": 3}}"#).contains("unknown key lifecycle.silent_dayz"))
+        #expect(try failure(#"{"contact_policy": {"channels": [{"channel": "sms", "cap": 1}]}}"#)
+                .contains("contact_policy.channels[0].cap"))
     }
 
     @Test("invalid arguments name the field")

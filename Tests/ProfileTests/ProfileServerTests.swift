@@ -68,6 +68,10 @@ struct ProfileServerTests {
         #expect(again.alreadyDeleted)
         #expect(again.deletedAtMs == deleted.deletedAtMs)
         #expect(await failure { _ = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "alice")) }?.code == .notFound)
+        let refused = await failure {
+            _ = try await client.unary(Retain_V1_Profile.recordActivity, .init(userId: "alice", eventId: "late", kind: "login"))
+        }
+        #expect(refused?.code == .failedPrecondition, "activity for a deleted user is refused")
         let tombstone = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "alice", includeDeleted: true))
         #expect(tombstone.profile?.deleted == true)
         await client.close()
@@ -105,6 +109,11 @@ struct ProfileServerTests {
         let duplicate = try await client.unary(Retain_V1_Profile.recordActivity,
                                                .init(userId: "bob", eventId: "login-now", kind: "login"))
         #expect(duplicate.outcome == .duplicate)
+        let detailed = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "bob", includeActivity: true))
+        #expect(detailed.profile?.activityCount == 36)
+        #expect(detailed.profile?.activityByKind.map(\.kind) == ["login", "visit"])
+        let plain = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "bob"))
+        #expect(plain.profile?.activityByKind.isEmpty == true)
 
         let count = try await client.unary(Retain_V1_Profile.countSegment, .init(filter: .init(channels: ["referral"])))
         #expect(count.count == 1)

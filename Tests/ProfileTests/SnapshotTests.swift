@@ -66,7 +66,7 @@ struct SnapshotTests {
         let evaluator = LifecycleEvaluator(rules: LifecycleRules())
         var observation = Observation()
         for index in 0..<Int32(state.userCount) {
-            observation.profiles.append(state.profile(index, now: monday + day, evaluator: evaluator))
+            observation.profiles.append(state.profile(index, now: monday + day, evaluator: evaluator, includeActivity: true))
             observation.summaries.append(state.user(index).activity.encoded())
         }
         var seen: [String] = []

@@ -1,27 +1,31 @@
 public import RetainProto
 
 extension ProfileState {
-    /// A user's profile, with the lifecycle stage evaluated at `now`.
-    public func profile(_ userIndex: Int32, now: Int64, evaluator: LifecycleEvaluator) -> Retain_V1_UserProfile {
-        users.withPointer(Int(userIndex)) { profile(of: $0, now: now, evaluator: evaluator) }
+    /// A user's profile, with the lifecycle stage evaluated at `now`; `includeActivity` also fills
+    /// the counts per activity kind and the purchase totals.
+    public func profile(_ userIndex: Int32, now: Int64, evaluator: LifecycleEvaluator, includeActivity: Bool = false)
+        -> Retain_V1_UserProfile {
+        users.withPointer(Int(userIndex)) { profile(of: $0, now: now, evaluator: evaluator, includeActivity: includeActivity) }
     }
 
-    private func profile(of user: UnsafePointer<UserRecord>, now: Int64, evaluator: LifecycleEvaluator)
+    private func profile(of user: UnsafePointer<UserRecord>, now: Int64, evaluator: LifecycleEvaluator, includeActivity: Bool)
         -> Retain_V1_UserProfile {
         var attributes: [String: String] = [:]
         if !user.pointee.attributes.isEmpty {
             attributes.reserveCapacity(user.pointee.attributes.count)
             for attribute in user.pointee.attributes { attributes[symbols[attribute.key]] = attribute.value }
         }
-        var byKind: [String: UInt64] = [:]
-        if user.pointee.activity.eventCount > 0 {
-            for kind in 0..<ActivityKind.names.count where user.pointee.activity.kindCounts[kind] > 0 {
-                byKind[ActivityKind.names[kind]] = UInt64(user.pointee.activity.kindCounts[kind])
+        let activity = user.pointee.activity
+        var byKind: [Retain_V1_ActivityKindCount] = []
+        if includeActivity, activity.eventCount > 0 {
+            let names = ActivityKind.names
+            for kind in 0..<names.count where activity.kindCounts[kind] > 0 {
+                byKind.append(Retain_V1_ActivityKindCount(kind: names[kind], count: UInt64(activity.kindCounts[kind])))
             }
         }
         var stage = Retain_V1_LifecycleStage.unspecified
         if now >= user.pointee.registeredAtMs {
-            stage = evaluator.evaluate(user.pointee.activity, day: calendar.day(of: now)).stage
+            stage = evaluator.evaluate(activity, day: calendar.day(of: now)).stage
         }
         return Retain_V1_UserProfile(
             userId: user.pointee.id, channel: symbols[user.pointee.channel], campaign: symbols[user.pointee.campaign],
@@ -31,9 +35,9 @@ extension ProfileState {
             tags: user.pointee.tags.isEmpty ? [] : user.pointee.tags.map { symbols[$0] }.sorted(),
             registeredAtMs: user.pointee.registeredAtMs, updatedAtMs: user.pointee.updatedAtMs,
             deleted: user.pointee.deletedAtMs != 0, deletedAtMs: user.pointee.deletedAtMs, stage: stage,
-            lastActiveMs: user.pointee.activity.lastActiveMs, activityCount: UInt64(user.pointee.activity.eventCount),
+            lastActiveMs: activity.lastActiveMs, activityCount: UInt64(activity.eventCount),
             activityByKind: byKind,
-            purchaseTotals: user.pointee.purchaseTotals.isEmpty ? []
+            purchaseTotals: !includeActivity || user.pointee.purchaseTotals.isEmpty ? []
                 : user.pointee.purchaseTotals.map { Retain_V1_Amount(value: $0.value, asset: symbols[$0.asset]) }
                     .sorted { $0.asset < $1.asset })
     }

@@ -142,23 +142,3 @@ extension ProfileState {
         }
     }
 }
-
-extension ProfileState {
-    /// Packs every user as a snapshot would and returns the bytes: for measurements.
-    package func measurePacking() -> (bytes: Int, seconds: Double) {
-        let started = ContinuousClock.now
-        var total = 0
-        var first = 0
-        while first < users.count {
-            let last = min(first + Self.usersPerRecord, users.count)
-            var writer = PackedWriter(capacity: (last - first) * 420)
-            for userIndex in first..<last {
-                users.withPointer(userIndex) { $0.pointee.pack(into: &writer, note: nil, registrationKey: "") }
-            }
-            total += writer.count
-            first = last
-        }
-        let elapsed = ContinuousClock.now - started
-        return (total, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    }
-}

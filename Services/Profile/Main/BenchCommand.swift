@@ -24,6 +24,8 @@ struct BenchCommand: AsyncParsableCommand {
     var readConnections = 50
     @Option(name: .customLong("data-dir"), help: "Data directory (default: a fresh temporary one, removed afterwards).")
     var dataDirectory: String?
+    @Option(name: .customLong("server-event-loops"), help: "The server's event loop threads (default: one per core).")
+    var serverEventLoops: Int?
 
     func run() async throws {
         let benchStarted = ContinuousClock.now
@@ -35,6 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
         let serverArguments = ["serve", "--data-dir", directory, "--log-level", "notice", "--ops-port=-1",
                                "--snapshot-every-records", "1000000000", "--snapshot-every-seconds", "1000000000"]
+            + (serverEventLoops.map { ["--event-loops", "\($0)"] } ?? [])
         var server = try ServerProcess("retain-profile", arguments: serverArguments)
         let totalEvents = users * eventsPerUser
         say("retain-profile bench: \(users.grouped) users, \(totalEvents.grouped) activity events; server process "
@@ -88,25 +91,48 @@ struct BenchCommand: AsyncParsableCommand {
 
         // Reads beside Redis.
         say("profile reads: GetProfile over \(readConnections) connections, one call in flight each")
-        var frames: [ByteBuffer] = []
+        var frames: [[UInt8]] = []
+        frames.reserveCapacity(4096)
         for index in 0..<4096 {
-            frames.append(requestFrame(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(
-                userId: data.userID(Int(BenchData.mix(UInt64(index) &+ 5) % UInt64(users))))))
+            let frame = requestFrame(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(
+                userId: data.userID(Int(BenchData.mix(UInt64(index) &+ 5) % UInt64(users)))))
+            frames.append(Array(frame.readableBytesView))
         }
-        let reads = try await LoadRun.run(port: server.port, connections: readConnections, inFlight: 1, total: readRequests,
-                                          recordLatency: true) { index in frames[index & 4095] }
-        try check(reads.run, "GetProfile")
-        let readRate = Double(readRequests) / reads.seconds
-        let sorted = reads.run.latencies.sorted()
-        func percentile(_ p: Double) -> String { (Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6).fixed(3) }
-        row("retain-profile", "\(readRate.grouped) calls/s", "p50=\(percentile(0.5)) ms p99=\(percentile(0.99)) ms",
-            "\(readRequests.grouped) calls")
-        if let redis = try await RedisAnchor.measure(clients: readConnections, requests: readRequests) {
-            row("redis GET (anchor)", "\(redis.rate.grouped) requests/s", "redis-benchmark -t get -c \(readConnections) -n \(readRequests) -q",
-                redis.line)
-            row("ratio", "\((readRate / redis.rate).fixed(2))x redis GET", "", "")
-        } else {
-            say("  redis-server or redis-benchmark is not installed: anchor skipped")
+        let port = server.port
+        let connections = readConnections
+        let requests = readRequests
+        let prepared = frames
+        // Two rounds, ours then Redis, alternating, so that both see the same background load;
+        // the better round of each is compared.
+        var best: (rate: Double, p50: String, p99: String)?
+        var bestRedis: (rate: Double, line: String)?
+        var redisMissing = false
+        for round in 1...2 {
+            let reads = try await Thread.running {
+                try PollReadLoad.run(port: port, connections: connections, total: requests, frames: prepared)
+            }
+            guard reads.failures == 0 else { throw BenchError("\(reads.failures) GetProfile calls failed") }
+            let readRate = Double(requests) / reads.seconds
+            let sorted = reads.latencies.sorted()
+            func percentile(_ p: Double) -> String {
+                (Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6).fixed(3)
+            }
+            row("retain-profile", "\(readRate.grouped) calls/s", "p50=\(percentile(0.5)) ms p99=\(percentile(0.99)) ms",
+                "round \(round), \(requests.grouped) calls")
+            if best == nil || readRate > best!.rate { best = (readRate, percentile(0.5), percentile(0.99)) }
+            guard !redisMissing else { continue }
+            if let redis = try await RedisAnchor.measure(clients: connections, requests: requests) {
+                row("redis GET (anchor)", "\(redis.rate.grouped) requests/s", "round \(round)", redis.line)
+                if bestRedis == nil || redis.rate > bestRedis!.rate { bestRedis = redis }
+            } else {
+                say("  redis-server or redis-benchmark is not installed: anchor skipped")
+                redisMissing = true
+            }
+        }
+        if let best, let bestRedis {
+            row("ratio (best rounds)", "\((best.rate / bestRedis.rate).fixed(2))x redis GET",
+                "\(best.rate.grouped) vs \(bestRedis.rate.grouped) per second",
+                "redis-benchmark -t get -c \(readConnections) -n \(readRequests) -q")
         }
 
         // Queries.
@@ -190,6 +216,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     private func rate(_ count: Int, _ seconds: Double) -> String { (Double(count) / seconds).grouped }
 
+
     private func row(_ name: String, _ a: String, _ b: String, _ c: String) {
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
         say("  " + pad(name, 20) + pad(a, 36) + pad(b, 40) + c)
@@ -231,5 +258,16 @@ extension Double {
     /// The number with `digits` decimals.
     func fixed(_ digits: Int) -> String {
         String(format: "%.\(digits)f", self)
+    }
+}
+
+extension Thread {
+    /// Runs blocking `work` on a thread of its own and returns its result.
+    static func running<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try work() })
+            }
+        }
     }
 }

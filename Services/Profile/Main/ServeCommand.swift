@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import NIOCore
 import ProfileCore
 import ProfileService
 import RetainServiceKit
@@ -18,7 +19,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Take a snapshot on graceful shutdown, so that the next start is fast.")
     var snapshotOnExit = true
 
+    @Option(name: .customLong("event-loops"), help: "Event loop threads (default: one per core).")
+    var eventLoops: Int?
+
     func run() async throws {
+        if let eventLoops {
+            guard eventLoops >= 1 else { throw ValidationError("--event-loops must be at least 1") }
+            NIOSingletons.groupLoopCountSuggestion = eventLoops
+        }
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.profile")
         let configuration: ProfileConfiguration

@@ -16,6 +16,7 @@ struct StateBenchCommand: AsyncParsableCommand {
     @Option var users = 1_000_000
     @Option(name: .customLong("events-per-user")) var eventsPerUser = 20
     @Option var batch = 10_000
+    @Option(name: .customLong("profile-calls")) var profileCalls = 200_000
     @Option(name: .customLong("data-dir"), help: "Keep the data here (default: a temporary directory, removed).")
     var dataDirectory: String?
     @Flag(name: .customLong("recover-only"), help: "Recover the existing --data-dir, snapshot and recover again.")
@@ -34,8 +35,6 @@ struct StateBenchCommand: AsyncParsableCommand {
         let store = try StateStore<ProfileState>(directory: directory, configuration: configuration, logger: logger)
         if recoverOnly {
             say("recovery: \((ContinuousClock.now - started).seconds) s, \(store.read { $0.userCount }) users")
-            let packing = store.read { $0.measurePacking() }
-            say("users packed: \(packing.bytes >> 20) MiB in \(packing.seconds) s")
             _ = try store.write { transaction in
                 let request = Retain_V1_RegisterUserRequest(userId: "x\(UUID().uuidString.prefix(8))", registeredAtMs: now)
                 if case .register(let entry) = try transaction.state.planRegistration(request, now: now, generateID: { "" }) {
@@ -72,6 +71,15 @@ struct StateBenchCommand: AsyncParsableCommand {
         }
         say("apply \(total) events in-process: \((ContinuousClock.now - started).seconds) s")
         say("rss \(ProcessStatus.memory(pid: getpid()).resident >> 20) MiB")
+        let evaluator = LifecycleEvaluator(rules: LifecycleRules())
+        started = ContinuousClock.now
+        var bytes = 0
+        for index in 0..<profileCalls {
+            let user = Int32(BenchData.mix(UInt64(index)) % UInt64(users))
+            let profile = store.read { $0.profile(user, now: now, evaluator: evaluator) }
+            bytes += profile.userId.utf8.count
+        }
+        say("profile(): \((ContinuousClock.now - started).seconds / Double(profileCalls) * 1e9) ns per call (\(bytes % 2))")
         started = ContinuousClock.now
         let report = try store.snapshot()
         say("snapshot: \((ContinuousClock.now - started).seconds) s, \(report.map { "\($0.fileBytes >> 20) MiB" } ?? "none")")

@@ -44,6 +44,7 @@ public struct ProfileConfiguration: Codable, Sendable {
         } catch {
             throw ConfigurationError("cannot read configuration \(path): \(error.localizedDescription)")
         }
+        try rejectUnknownKeys(data)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let configuration: ProfileConfiguration
@@ -58,6 +59,45 @@ public struct ProfileConfiguration: Codable, Sendable {
         }
         try configuration.validate()
         return configuration
+    }
+
+    /// The keys a configuration file may hold: a nested object is a dictionary of its keys, an
+    /// array of objects is a one-element array of the object's keys.
+    private static var schema: [String: Any] { [
+        "activity_time_zone": true, "max_clock_skew_ms": true, "admin_token": true,
+        "lifecycle": Dictionary(uniqueKeysWithValues: [
+            "new_days", "silent_days", "churned_days", "recalled_days", "recent_days", "baseline_days", "drop_ratio",
+            "minimum_baseline_events", "minimum_baseline_purchases", "long_gap_factor", "minimum_gap_days",
+        ].map { ($0, true as Any) }),
+        "contact_policy": [
+            "channels": [Dictionary(uniqueKeysWithValues: [
+                "channel", "enabled", "max_per_day", "max_per_week", "cost", "quiet_hours_apply",
+            ].map { ($0, true as Any) })],
+            "max_per_day_total": true, "max_per_week_total": true, "default_campaign_window_ms": true,
+            "campaign_windows": [["campaign": true, "window_ms": true] as [String: Any]],
+            "quiet_hours": ["start": true, "end": true] as [String: Any],
+            "default_time_zone": true, "cost_asset": true,
+        ] as [String: Any],
+    ] }
+
+    /// Refuses keys the configuration does not know, so that a misspelt key is not silently
+    /// ignored; the error names the key's path.
+    private static func rejectUnknownKeys(_ data: Data) throws(ConfigurationError) {
+        guard let root = try? JSONSerialization.jsonObject(with: data) else { return }
+        func walk(_ value: Any, _ schema: Any, _ path: String) throws(ConfigurationError) {
+            if let object = value as? [String: Any], let keys = schema as? [String: Any] {
+                for (key, child) in object {
+                    let childPath = path.isEmpty ? key : "\(path).\(key)"
+                    guard let childSchema = keys[key] else {
+                        throw ConfigurationError("configuration: unknown key \(childPath)")
+                    }
+                    try walk(child, childSchema, childPath)
+                }
+            } else if let array = value as? [Any], let element = (schema as? [Any])?.first {
+                for (index, child) in array.enumerated() { try walk(child, element, "\(path)[\(index)]") }
+            }
+        }
+        try walk(root, schema, "")
     }
 
     /// `silentDays` as the file spells it: `silent_days`.

@@ -17,9 +17,10 @@ extension ProfileRouter {
                 userId: request.userId, eventId: request.eventId, kind: request.kind, occurredAtMs: request.occurredAtMs,
                 value: request.value, source: request.source, properties: request.properties)
             try validator(now: now).validate(event)
-            let user = try transaction.state.liveUserIndex(request.userId)
+            let plan = try transaction.state.planActivity(event, now: now)
+            let user = transaction.state.userIndex(request.userId)!
             let before = transaction.state.stage(user, atMs: now, evaluator: evaluator)
-            switch try transaction.state.planActivity(event, now: now) {
+            switch plan {
             case .duplicate:
                 return Retain_V1_RecordActivityResponse(outcome: .duplicate, stage: before)
             case .accept(let entry):

@@ -28,7 +28,8 @@ extension ProfileRouter {
                   request.includeDeleted || !state.isDeleted(user) else {
                 throw RPCError.notFound("user", request.userId)
             }
-            return Retain_V1_GetProfileResponse(profile: state.profile(user, now: now, evaluator: evaluator))
+            return Retain_V1_GetProfileResponse(
+                profile: state.profile(user, now: now, evaluator: evaluator, includeActivity: request.includeActivity))
         }
         router.write(Retain_V1_Profile.updateAttributes, to: store) { request, _, transaction in
             let now = clock()

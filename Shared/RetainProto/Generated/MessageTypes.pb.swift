@@ -5,6 +5,7 @@ public let retainMessageTypes: [any ProtoMessage.Type] = [
     Retain_V1_Account.self,
     Retain_V1_ActionGrowth.self,
     Retain_V1_ActivityEvent.self,
+    Retain_V1_ActivityKindCount.self,
     Retain_V1_AddCommentRequest.self,
     Retain_V1_AddCommentResponse.self,
     Retain_V1_AddTagsRequest.self,

@@ -277,14 +277,16 @@ public struct Retain_V1_UserProfile: ProtoMessage {
     public var activityCount: UInt64
     /// Activity events recorded per kind (duplicates not counted): the well-known kinds ("login",
     /// "visit", "purchase", "share", "post", "check_in", "invite") by name, every other kind under
-    /// "other". Kinds with no events are left out.
-    public var activityByKind: [String: UInt64]
+    /// "other", in that order. Kinds with no events are left out. Filled only by GetProfile with
+    /// include_activity (it costs the hot read path); empty elsewhere. (Wire-compatible with the
+    /// map<string, uint64> it replaces.)
+    public var activityByKind: [Retain_V1_ActivityKindCount]
     /// Sum of purchase values per asset (e.g. "cash.usd"), sorted by asset name; empty when the
-    /// user never purchased.
+    /// user never purchased. Filled only by GetProfile with include_activity.
     public var purchaseTotals: [Retain_V1_Amount]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", channel: String = "", campaign: String = "", inviterUserId: String = "", age: UInt32 = 0, gender: Retain_V1_Gender = .init(rawValue: 0), region: String = "", timeZone: String = "", attributes: [String: String] = [:], tags: [String] = [], registeredAtMs: Int64 = 0, updatedAtMs: Int64 = 0, deleted: Bool = false, deletedAtMs: Int64 = 0, stage: Retain_V1_LifecycleStage = .init(rawValue: 0), lastActiveMs: Int64 = 0, activityCount: UInt64 = 0, activityByKind: [String: UInt64] = [:], purchaseTotals: [Retain_V1_Amount] = []) {
+    public init(userId: String = "", channel: String = "", campaign: String = "", inviterUserId: String = "", age: UInt32 = 0, gender: Retain_V1_Gender = .init(rawValue: 0), region: String = "", timeZone: String = "", attributes: [String: String] = [:], tags: [String] = [], registeredAtMs: Int64 = 0, updatedAtMs: Int64 = 0, deleted: Bool = false, deletedAtMs: Int64 = 0, stage: Retain_V1_LifecycleStage = .init(rawValue: 0), lastActiveMs: Int64 = 0, activityCount: UInt64 = 0, activityByKind: [Retain_V1_ActivityKindCount] = [], purchaseTotals: [Retain_V1_Amount] = []) {
         self.userId = userId
         self.channel = channel
         self.campaign = campaign
@@ -325,14 +327,13 @@ public struct Retain_V1_UserProfile: ProtoMessage {
         self.stage = .init(rawValue: 0)
         self.lastActiveMs = 0
         self.activityCount = 0
-        self.activityByKind = [:]
+        self.activityByKind = []
         self.purchaseTotals = []
     }
 
     public static let protoName = "retain.v1.UserProfile"
     public static let messageDescriptor = MessageDescriptor.named("retain.v1.UserProfile")
     static let attributesEntryDescriptor = MessageDescriptor.named("retain.v1.UserProfile.AttributesEntry")
-    static let activityByKindEntryDescriptor = MessageDescriptor.named("retain.v1.UserProfile.ActivityByKindEntry")
 
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__UserProfile.self)
@@ -355,9 +356,7 @@ public struct Retain_V1_UserProfile: ProtoMessage {
         self.stage = Retain_V1_LifecycleStage(rawValue: Int32(bitPattern: m.pointee.stage.rawValue))
         self.lastActiveMs = m.pointee.last_active_ms
         self.activityCount = m.pointee.activity_count
-        self.activityByKind = ProtoC.dictionary(m.pointee.activity_by_kind, count: m.pointee.n_activity_by_kind) { e in
-            (ProtoC.string(e.pointee.key), e.pointee.value)
-        }
+        self.activityByKind = ProtoC.array(m.pointee.activity_by_kind, count: m.pointee.n_activity_by_kind) { e in Retain_V1_ActivityKindCount(protobufC: UnsafeRawPointer(e!)) }
         self.purchaseTotals = ProtoC.array(m.pointee.purchase_totals, count: m.pointee.n_purchase_totals) { e in Retain_V1_Amount(protobufC: UnsafeRawPointer(e!)) }
     }
 
@@ -391,15 +390,47 @@ public struct Retain_V1_UserProfile: ProtoMessage {
         m.pointee.activity_count = self.activityCount
         if !self.activityByKind.isEmpty {
             m.pointee.n_activity_by_kind = self.activityByKind.count
-            m.pointee.activity_by_kind = arena.mapEntries(self.activityByKind, entry: Retain_V1_UserProfile.activityByKindEntryDescriptor, as: Retain__V1__UserProfile__ActivityByKindEntry.self) { e, key, value in
-                e.pointee.key = arena.cString(key)
-                e.pointee.value = value
-            }
+            m.pointee.activity_by_kind = arena.array(self.activityByKind, as: UnsafeMutablePointer<Retain__V1__ActivityKindCount>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ActivityKindCount.self) }
         }
         if !self.purchaseTotals.isEmpty {
             m.pointee.n_purchase_totals = self.purchaseTotals.count
             m.pointee.purchase_totals = arena.array(self.purchaseTotals, as: UnsafeMutablePointer<Retain__V1__Amount>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__Amount.self) }
         }
+    }
+}
+
+/// How many activity events of one kind a user has.
+public struct Retain_V1_ActivityKindCount: ProtoMessage {
+    /// The kind ("login", "visit", "purchase", "share", "post", "check_in", "invite" or "other").
+    public var kind: String
+    /// Events of that kind.
+    public var count: UInt64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(kind: String = "", count: UInt64 = 0) {
+        self.kind = kind
+        self.count = count
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.kind = ""
+        self.count = 0
+    }
+
+    public static let protoName = "retain.v1.ActivityKindCount"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ActivityKindCount")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ActivityKindCount.self)
+        self.kind = ProtoC.string(m.pointee.kind)
+        self.count = m.pointee.count
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ActivityKindCount.self)
+        if !self.kind.isEmpty { m.pointee.kind = arena.cString(self.kind) }
+        m.pointee.count = self.count
     }
 }
 
@@ -555,17 +586,21 @@ public struct Retain_V1_GetProfileRequest: ProtoMessage {
     public var userId: String
     /// Also return a soft-deleted user (with deleted = true) instead of NOT_FOUND.
     public var includeDeleted: Bool
+    /// Also fill the profile's activity_by_kind and purchase_totals.
+    public var includeActivity: Bool
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", includeDeleted: Bool = false) {
+    public init(userId: String = "", includeDeleted: Bool = false, includeActivity: Bool = false) {
         self.userId = userId
         self.includeDeleted = includeDeleted
+        self.includeActivity = includeActivity
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.userId = ""
         self.includeDeleted = false
+        self.includeActivity = false
     }
 
     public static let protoName = "retain.v1.GetProfileRequest"
@@ -575,12 +610,14 @@ public struct Retain_V1_GetProfileRequest: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__GetProfileRequest.self)
         self.userId = ProtoC.string(m.pointee.user_id)
         self.includeDeleted = (m.pointee.include_deleted != 0)
+        self.includeActivity = (m.pointee.include_activity != 0)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__GetProfileRequest.self)
         if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
         m.pointee.include_deleted = (self.includeDeleted ? 1 : 0)
+        m.pointee.include_activity = (self.includeActivity ? 1 : 0)
     }
 }
 

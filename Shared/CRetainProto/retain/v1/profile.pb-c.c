@@ -13,12 +13,6 @@ void   retain__v1__user_profile__attributes_entry__init
   static const Retain__V1__UserProfile__AttributesEntry init_value = RETAIN__V1__USER_PROFILE__ATTRIBUTES_ENTRY__INIT;
   *message = init_value;
 }
-void   retain__v1__user_profile__activity_by_kind_entry__init
-                     (Retain__V1__UserProfile__ActivityByKindEntry         *message)
-{
-  static const Retain__V1__UserProfile__ActivityByKindEntry init_value = RETAIN__V1__USER_PROFILE__ACTIVITY_BY_KIND_ENTRY__INIT;
-  *message = init_value;
-}
 void   retain__v1__user_profile__init
                      (Retain__V1__UserProfile         *message)
 {
@@ -62,6 +56,51 @@ void   retain__v1__user_profile__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &retain__v1__user_profile__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__activity_kind_count__init
+                     (Retain__V1__ActivityKindCount         *message)
+{
+  static const Retain__V1__ActivityKindCount init_value = RETAIN__V1__ACTIVITY_KIND_COUNT__INIT;
+  *message = init_value;
+}
+size_t retain__v1__activity_kind_count__get_packed_size
+                     (const Retain__V1__ActivityKindCount *message)
+{
+  assert(message->base.descriptor == &retain__v1__activity_kind_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__activity_kind_count__pack
+                     (const Retain__V1__ActivityKindCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__activity_kind_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__activity_kind_count__pack_to_buffer
+                     (const Retain__V1__ActivityKindCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__activity_kind_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ActivityKindCount *
+       retain__v1__activity_kind_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ActivityKindCount *)
+     protobuf_c_message_unpack (&retain__v1__activity_kind_count__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__activity_kind_count__free_unpacked
+                     (Retain__V1__ActivityKindCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__activity_kind_count__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   retain__v1__register_user_request__attributes_entry__init
@@ -2350,57 +2389,6 @@ const ProtobufCMessageDescriptor retain__v1__user_profile__attributes_entry__des
   (ProtobufCMessageInit) retain__v1__user_profile__attributes_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__user_profile__activity_by_kind_entry__field_descriptors[2] =
-{
-  {
-    "key",
-    1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__UserProfile__ActivityByKindEntry, key),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "value",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Retain__V1__UserProfile__ActivityByKindEntry, value),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned retain__v1__user_profile__activity_by_kind_entry__field_indices_by_name[] = {
-  0,   /* field[0] = key */
-  1,   /* field[1] = value */
-};
-static const ProtobufCIntRange retain__v1__user_profile__activity_by_kind_entry__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 2 }
-};
-const ProtobufCMessageDescriptor retain__v1__user_profile__activity_by_kind_entry__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "retain.v1.UserProfile.ActivityByKindEntry",
-  "ActivityByKindEntry",
-  "Retain__V1__UserProfile__ActivityByKindEntry",
-  "retain.v1",
-  sizeof(Retain__V1__UserProfile__ActivityByKindEntry),
-  2,
-  retain__v1__user_profile__activity_by_kind_entry__field_descriptors,
-  retain__v1__user_profile__activity_by_kind_entry__field_indices_by_name,
-  1,  retain__v1__user_profile__activity_by_kind_entry__number_ranges,
-  (ProtobufCMessageInit) retain__v1__user_profile__activity_by_kind_entry__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
 static const ProtobufCFieldDescriptor retain__v1__user_profile__field_descriptors[19] =
 {
   {
@@ -2614,7 +2602,7 @@ static const ProtobufCFieldDescriptor retain__v1__user_profile__field_descriptor
     PROTOBUF_C_TYPE_MESSAGE,
     offsetof(Retain__V1__UserProfile, n_activity_by_kind),
     offsetof(Retain__V1__UserProfile, activity_by_kind),
-    &retain__v1__user_profile__activity_by_kind_entry__descriptor,
+    &retain__v1__activity_kind_count__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2671,6 +2659,57 @@ const ProtobufCMessageDescriptor retain__v1__user_profile__descriptor =
   retain__v1__user_profile__field_indices_by_name,
   1,  retain__v1__user_profile__number_ranges,
   (ProtobufCMessageInit) retain__v1__user_profile__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__activity_kind_count__field_descriptors[2] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivityKindCount, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivityKindCount, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__activity_kind_count__field_indices_by_name[] = {
+  1,   /* field[1] = count */
+  0,   /* field[0] = kind */
+};
+static const ProtobufCIntRange retain__v1__activity_kind_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__activity_kind_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ActivityKindCount",
+  "ActivityKindCount",
+  "Retain__V1__ActivityKindCount",
+  "retain.v1",
+  sizeof(Retain__V1__ActivityKindCount),
+  2,
+  retain__v1__activity_kind_count__field_descriptors,
+  retain__v1__activity_kind_count__field_indices_by_name,
+  1,  retain__v1__activity_kind_count__number_ranges,
+  (ProtobufCMessageInit) retain__v1__activity_kind_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__register_user_request__attributes_entry__field_descriptors[2] =
@@ -2956,7 +2995,7 @@ const ProtobufCMessageDescriptor retain__v1__register_user_response__descriptor 
   (ProtobufCMessageInit) retain__v1__register_user_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_profile_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__get_profile_request__field_descriptors[3] =
 {
   {
     "user_id",
@@ -2982,15 +3021,28 @@ static const ProtobufCFieldDescriptor retain__v1__get_profile_request__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "include_activity",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetProfileRequest, include_activity),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_profile_request__field_indices_by_name[] = {
+  2,   /* field[2] = include_activity */
   1,   /* field[1] = include_deleted */
   0,   /* field[0] = user_id */
 };
 static const ProtobufCIntRange retain__v1__get_profile_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_profile_request__descriptor =
 {
@@ -3000,7 +3052,7 @@ const ProtobufCMessageDescriptor retain__v1__get_profile_request__descriptor =
   "Retain__V1__GetProfileRequest",
   "retain.v1",
   sizeof(Retain__V1__GetProfileRequest),
-  2,
+  3,
   retain__v1__get_profile_request__field_descriptors,
   retain__v1__get_profile_request__field_indices_by_name,
   1,  retain__v1__get_profile_request__number_ranges,

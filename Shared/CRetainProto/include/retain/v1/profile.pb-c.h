@@ -18,7 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Retain__V1__UserProfile Retain__V1__UserProfile;
 typedef struct Retain__V1__UserProfile__AttributesEntry Retain__V1__UserProfile__AttributesEntry;
-typedef struct Retain__V1__UserProfile__ActivityByKindEntry Retain__V1__UserProfile__ActivityByKindEntry;
+typedef struct Retain__V1__ActivityKindCount Retain__V1__ActivityKindCount;
 typedef struct Retain__V1__RegisterUserRequest Retain__V1__RegisterUserRequest;
 typedef struct Retain__V1__RegisterUserRequest__AttributesEntry Retain__V1__RegisterUserRequest__AttributesEntry;
 typedef struct Retain__V1__RegisterUserResponse Retain__V1__RegisterUserResponse;
@@ -305,17 +305,6 @@ struct  Retain__V1__UserProfile__AttributesEntry
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
-struct  Retain__V1__UserProfile__ActivityByKindEntry
-{
-  ProtobufCMessage base;
-  char *key;
-  uint64_t value;
-};
-#define RETAIN__V1__USER_PROFILE__ACTIVITY_BY_KIND_ENTRY__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&retain__v1__user_profile__activity_by_kind_entry__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
-
-
 /*
  * Everything Profile knows about a user, in one message.
  */
@@ -396,13 +385,15 @@ struct  Retain__V1__UserProfile
   /*
    * Activity events recorded per kind (duplicates not counted): the well-known kinds ("login",
    * "visit", "purchase", "share", "post", "check_in", "invite") by name, every other kind under
-   * "other". Kinds with no events are left out.
+   * "other", in that order. Kinds with no events are left out. Filled only by GetProfile with
+   * include_activity (it costs the hot read path); empty elsewhere. (Wire-compatible with the
+   * map<string, uint64> it replaces.)
    */
   size_t n_activity_by_kind;
-  Retain__V1__UserProfile__ActivityByKindEntry **activity_by_kind;
+  Retain__V1__ActivityKindCount **activity_by_kind;
   /*
    * Sum of purchase values per asset (e.g. "cash.usd"), sorted by asset name; empty when the
-   * user never purchased.
+   * user never purchased. Filled only by GetProfile with include_activity.
    */
   size_t n_purchase_totals;
   Retain__V1__Amount **purchase_totals;
@@ -410,6 +401,26 @@ struct  Retain__V1__UserProfile
 #define RETAIN__V1__USER_PROFILE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__user_profile__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, RETAIN__V1__GENDER__GENDER_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0, 0, 0, RETAIN__V1__LIFECYCLE_STAGE__LIFECYCLE_STAGE_UNSPECIFIED, 0, 0, 0,NULL, 0,NULL }
+
+
+/*
+ * How many activity events of one kind a user has.
+ */
+struct  Retain__V1__ActivityKindCount
+{
+  ProtobufCMessage base;
+  /*
+   * The kind ("login", "visit", "purchase", "share", "post", "check_in", "invite" or "other").
+   */
+  char *kind;
+  /*
+   * Events of that kind.
+   */
+  uint64_t count;
+};
+#define RETAIN__V1__ACTIVITY_KIND_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__activity_kind_count__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Retain__V1__RegisterUserRequest__AttributesEntry
@@ -523,10 +534,14 @@ struct  Retain__V1__GetProfileRequest
    * Also return a soft-deleted user (with deleted = true) instead of NOT_FOUND.
    */
   protobuf_c_boolean include_deleted;
+  /*
+   * Also fill the profile's activity_by_kind and purchase_totals.
+   */
+  protobuf_c_boolean include_activity;
 };
 #define RETAIN__V1__GET_PROFILE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_profile_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -1927,9 +1942,6 @@ struct  Retain__V1__AssignVariantResponse
 /* Retain__V1__UserProfile__AttributesEntry methods */
 void   retain__v1__user_profile__attributes_entry__init
                      (Retain__V1__UserProfile__AttributesEntry         *message);
-/* Retain__V1__UserProfile__ActivityByKindEntry methods */
-void   retain__v1__user_profile__activity_by_kind_entry__init
-                     (Retain__V1__UserProfile__ActivityByKindEntry         *message);
 /* Retain__V1__UserProfile methods */
 void   retain__v1__user_profile__init
                      (Retain__V1__UserProfile         *message);
@@ -1948,6 +1960,25 @@ Retain__V1__UserProfile *
                       const uint8_t       *data);
 void   retain__v1__user_profile__free_unpacked
                      (Retain__V1__UserProfile *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ActivityKindCount methods */
+void   retain__v1__activity_kind_count__init
+                     (Retain__V1__ActivityKindCount         *message);
+size_t retain__v1__activity_kind_count__get_packed_size
+                     (const Retain__V1__ActivityKindCount   *message);
+size_t retain__v1__activity_kind_count__pack
+                     (const Retain__V1__ActivityKindCount   *message,
+                      uint8_t             *out);
+size_t retain__v1__activity_kind_count__pack_to_buffer
+                     (const Retain__V1__ActivityKindCount   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ActivityKindCount *
+       retain__v1__activity_kind_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__activity_kind_count__free_unpacked
+                     (Retain__V1__ActivityKindCount *message,
                       ProtobufCAllocator *allocator);
 /* Retain__V1__RegisterUserRequest__AttributesEntry methods */
 void   retain__v1__register_user_request__attributes_entry__init
@@ -2900,11 +2931,11 @@ void   retain__v1__assign_variant_response__free_unpacked
 typedef void (*Retain__V1__UserProfile__AttributesEntry_Closure)
                  (const Retain__V1__UserProfile__AttributesEntry *message,
                   void *closure_data);
-typedef void (*Retain__V1__UserProfile__ActivityByKindEntry_Closure)
-                 (const Retain__V1__UserProfile__ActivityByKindEntry *message,
-                  void *closure_data);
 typedef void (*Retain__V1__UserProfile_Closure)
                  (const Retain__V1__UserProfile *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ActivityKindCount_Closure)
+                 (const Retain__V1__ActivityKindCount *message,
                   void *closure_data);
 typedef void (*Retain__V1__RegisterUserRequest__AttributesEntry_Closure)
                  (const Retain__V1__RegisterUserRequest__AttributesEntry *message,
@@ -3257,7 +3288,7 @@ extern const ProtobufCEnumDescriptor    retain__v1__contact_channel__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__contact_decision_reason__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_profile__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_profile__attributes_entry__descriptor;
-extern const ProtobufCMessageDescriptor retain__v1__user_profile__activity_by_kind_entry__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__activity_kind_count__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__register_user_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__register_user_request__attributes_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__register_user_response__descriptor;
