@@ -2,7 +2,7 @@
 #   make up     start the whole suite locally (services + gateway) with a data directory
 #   make test   check generated code, build, and run every test
 #   make fuzz   run the fuzz target for FUZZ_SECONDS (CI runs it after the tests)
-.PHONY: up test deps check-generated build bench fuzz
+.PHONY: up test deps check-generated build bench bench-anchors fuzz
 
 SWIFT ?= swift
 
@@ -27,6 +27,17 @@ bench: deps
 	$(SWIFT) build -c release
 	.build/release/retain-bench echo
 	.build/release/retain-storage bench
+
+# The three anchors of the targets, one after another in one run: the echo beside bare SwiftNIO
+# and grpc-swift 2, profile reads through `retain load` beside redis-benchmark GET, and ledger
+# transfers beside PostgreSQL. Installs Debian's redis and PostgreSQL 15 when missing.
+bench-anchors: deps
+	@scripts/install-deps.sh --bench
+	$(SWIFT) build -c release
+	.build/release/retain-bench echo
+	.build/release/retain-bench grpc-echo
+	scripts/bench_profile_reads.py
+	.build/release/retain-ledger bench
 
 # libFuzzer over the frame decoder and the decoding of every message type, bounded in time.
 FUZZ_SECONDS ?= 60
