@@ -24,7 +24,7 @@ public struct CallCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let client = RPCClient(host: server.host, port: server.port)
+        let client = RPCClient(host: server.host, port: server.port, configuration: credential.clientConfiguration)
         defer { Task { await client.close() } }
         try await ExitStatus.reporting {
             let info = try await MethodResolver(client: client).method(method)

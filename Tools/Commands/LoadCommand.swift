@@ -41,7 +41,7 @@ public struct LoadCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        var configuration = RPCClient.Configuration()
+        var configuration = credential.clientConfiguration
         configuration.connectionsPerAddress = connections
         let client = RPCClient(targets: [(server.host, server.port)], configuration: configuration)
         defer { Task { await client.close() } }
