@@ -31,14 +31,26 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts `executable` (a product name such as `retain-echo`) with `arguments` plus
     /// `--port 0`, and waits until it listens.
-    public convenience init(_ executable: String, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30)) throws {
+    ///
+    /// Without `serviceSecret` it runs with credential checks off (`RETAIN_INSECURE_NO_AUTH=1`
+    /// in its environment); with one, it gets it as `RETAIN_SERVICE_SECRET` and checks every call.
+    public convenience init(_ executable: String, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30),
+                            serviceSecret: String? = nil, environment: [String: String] = [:]) throws {
+        var environment = environment
+        if let serviceSecret {
+            environment["RETAIN_SERVICE_SECRET"] = serviceSecret
+        } else {
+            environment["RETAIN_INSECURE_NO_AUTH"] = "1"
+        }
         try self.init(executableAt: Self.buildDirectory.appendingPathComponent(executable), arguments: arguments,
-                      port: port, timeout: timeout)
+                      port: port, timeout: timeout, environment: environment)
     }
 
     /// Starts the executable at `path` (built elsewhere, such as a benchmark's own package) with
-    /// `arguments` plus `--port 0`, and waits until it listens.
-    public init(executableAt path: URL, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30)) throws {
+    /// `arguments` plus `--port 0`, and waits until it listens. `environment` is added to this
+    /// process's, without its `RETAIN_SERVICE_SECRET` and `RETAIN_INSECURE_NO_AUTH`.
+    public init(executableAt path: URL, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30),
+                environment: [String: String] = [:]) throws {
         let executable = path.lastPathComponent
         guard FileManager.default.isExecutableFile(atPath: path.path) else {
             throw ServerProcessError.notBuilt(path.path)
@@ -48,6 +60,10 @@ public final class ServerProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = path
         process.arguments = arguments + ["--port", String(port)]
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["RETAIN_SERVICE_SECRET"] = nil
+        inherited["RETAIN_INSECURE_NO_AUTH"] = nil
+        process.environment = inherited.merging(environment) { $1 }
         output = Pipe()
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: logFile)

@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 public import NIOPosix
+public import RetainAuth
 public import RetainProto
 import Synchronization
 
@@ -21,11 +22,16 @@ public final class RPCClient: Sendable {
         public var compressionThreshold: Int? = 64 << 10
         /// Connections to open to each address. Default 1.
         public var connectionsPerAddress: Int = 1
+        /// Supplies the credential of calls whose options carry none (a service's own token,
+        /// minted fresh and reused until near expiry). Default nil: calls carry what their
+        /// options say.
+        public var credentials: (any CallCredentials)?
 
         public init() {}
     }
 
     private let connections: [ClientConnection]
+    private let credentials: (any CallCredentials)?
     private let compressionThreshold: Int?
     private let next = Atomic<Int>(0)
 
@@ -43,6 +49,15 @@ public final class RPCClient: Sendable {
         }
         self.connections = connections
         self.compressionThreshold = configuration.compressionThreshold
+        self.credentials = configuration.credentials
+    }
+
+    /// `options` with the credentials' authorization for `path` when they carry none.
+    private func authorized(_ options: CallOptions, path: String) -> CallOptions {
+        guard let credentials, options.authorization.isEmpty else { return options }
+        var options = options
+        options.authorization = credentials.authorization(forMethod: path)
+        return options
     }
 
     /// The header fields to append to `headerPrefix` (the method's packed header): nil when
@@ -91,7 +106,7 @@ public final class RPCClient: Sendable {
     /// Calls a unary method and returns its answer, or throws ``RPCError`` with the status.
     @inlinable
     public func unary<I, O>(_ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default) async throws -> O {
-        let answer = try await send(headerPrefix: headerPrefix(method), path: "", options: options) { buffer in
+        let answer = try await send(headerPrefix: headerPrefix(method), path: method.path, options: options) { buffer in
             buffer.writeProtoMessage(request)
         }
         return try answer.decodeProtoMessage(O.self)
@@ -116,6 +131,7 @@ public final class RPCClient: Sendable {
     func send(
         headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
     ) async throws -> ByteBuffer {
+        let options = authorized(options, path: path)
         do {
             return try await sendOnce(headerPrefix: headerPrefix, path: path, options: options, writeMessage: writeMessage)
         } catch let error as RPCError where error.code == .unavailable && error.details["not_processed"] == "true" {
@@ -157,7 +173,7 @@ public final class RPCClient: Sendable {
         _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default
     ) -> RPCResponseStream<O> {
         let bytes = request.serializedBytes()
-        return RPCResponseStream(base: stream(headerPrefix: headerPrefix(method), path: "", options: options) { buffer in
+        return RPCResponseStream(base: stream(headerPrefix: headerPrefix(method), path: method.path, options: options) { buffer in
             buffer.writeBytes(bytes)
         })
     }
@@ -173,6 +189,7 @@ public final class RPCClient: Sendable {
         headerPrefix: [UInt8], path: String, options: CallOptions,
         writeMessage: @escaping @Sendable (inout ByteBuffer) -> Void
     ) -> AsyncThrowingStream<ByteBuffer, any Error> {
+        let options = authorized(options, path: path)
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         Task {
             do {

@@ -1,4 +1,5 @@
 public import NIOCore
+import RetainAuth
 public import RetainProto
 
 /// The methods a server answers, registered before it starts. Unknown methods get UNIMPLEMENTED.
@@ -33,7 +34,9 @@ public struct RPCRouter: Sendable {
 
     /// The registered methods with their metrics, as a server serves them.
     func serverMethods(metrics: ServerMetrics) -> [String: ServerMethod] {
-        entries.mapValues { ServerMethod(entry: $0, metrics: metrics.method($0.method.path)) }
+        entries.mapValues {
+            ServerMethod(entry: $0, metrics: metrics.method($0.method.path), access: MethodAccessTable.access(for: $0.method.path))
+        }
     }
 
     private mutating func add(_ method: AnyRPCMethod, _ handler: Handler) {
@@ -142,8 +145,9 @@ public struct RPCStreamWriter<Output: ProtoMessage>: Sendable {
     }
 }
 
-/// A registered method as a server runs it: its handler and its metrics.
+/// A registered method as a server runs it: its handler, its metrics and what its callers need.
 struct ServerMethod: Sendable {
     let entry: RPCRouter.Entry
     let metrics: MethodMetrics
+    let access: MethodAccess
 }

@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 public import NIOPosix
+public import RetainAuth
 import RetainProto
 public import ServiceLifecycle
 import Synchronization
@@ -32,6 +33,10 @@ public final class RPCServer: Service, Sendable {
         public var idleTimeout: TimeAmount = .minutes(5)
         /// How long draining waits for running calls before closing. Default 10 s.
         public var drainTimeout: TimeAmount = .seconds(10)
+        /// Checks every call's credential before its handler runs (every method but Health's
+        /// probes, the fallback included): UNAUTHENTICATED, PERMISSION_DENIED naming the missing
+        /// scope, or what ``CallAuthenticator/admit(_:method:)`` throws. Default nil: no checks.
+        public var authenticator: (any CallAuthenticator)?
 
         public init() {}
     }

@@ -1,6 +1,7 @@
 import CRetainProto
 import Logging
 import NIOCore
+import RetainAuth
 import RetainProto
 #if canImport(Glibc)
 import Glibc
@@ -55,6 +56,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Checks for an idle connection.
     private var idleTimer: RepeatedTask?
     private var lastActivity = NIODeadline.now()
+    /// The credential last verified on this connection and its caller: calls that carry the same
+    /// credential skip verification while it is valid.
+    private var verifiedCredential: [UInt8] = []
+    private var verifiedCaller: Caller?
 
     init(methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
          metrics: ServerMetrics, logger: Logger) {
@@ -230,20 +235,32 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         arena.reset()
         let methods = methods
         let arena = arena
+        let authenticating = configuration.authenticator != nil
+        let verifiedCredential = verifiedCredential
         let parsed: ParsedHeader? = headerBytes.withUnsafeReadableBytes { raw in
             guard let unpacked = ProtoCodec.unpack(Retain_V1_CallHeader.messageDescriptor, from: raw, arena: arena) else {
                 return nil
             }
             let header = unpacked.assumingMemoryBound(to: Retain__V1__CallHeader.self)
-            guard let name = header.pointee.method else { return ParsedHeader(method: nil, timeout: 0, name: "", acceptsCompression: false) }
+            guard let name = header.pointee.method else {
+                return ParsedHeader(method: nil, timeout: 0, name: "", acceptsCompression: false, credential: nil)
+            }
             let nameBytes = UnsafeRawBufferPointer(start: name, count: strlen(name))
             // A name with a NUL inside reads shorter in C than it is on the wire; such a header is
             // malformed, not a call of the shorter name.
             guard nameBytes.isEmpty || Self.header(raw, holdsMethodField: nameBytes) else { return nil }
             let method = methods.lookup(nameBytes)
+            var credential: String?
+            if authenticating, let authorization = header.pointee.authorization {
+                // The same credential as the last call's needs no second look.
+                let bytes = UnsafeRawBufferPointer(start: authorization, count: strlen(authorization))
+                credential = bytes.elementsEqual(verifiedCredential) ? nil : String(cString: authorization)
+            } else if authenticating {
+                credential = verifiedCredential.isEmpty ? nil : ""
+            }
             return ParsedHeader(method: method, timeout: header.pointee.timeout_us,
                                 name: method == nil ? String(cString: name) : nil,
-                                acceptsCompression: header.pointee.accept_compression != 0)
+                                acceptsCompression: header.pointee.accept_compression != 0, credential: credential)
         }
         guard let parsed else {
             return writeStatus(id, RPCError(.invalidArgument, "malformed call header"))
@@ -251,17 +268,33 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let path: String
         let handler: RPCRouter.Handler
         let methodMetrics: MethodMetrics
+        let access: MethodAccess
         if let entry = parsed.method {
             path = entry.entry.method.path
             handler = entry.entry.handler
             methodMetrics = entry.metrics
+            access = entry.access
         } else if let fallback, let name = parsed.name, !name.isEmpty {
             path = name
             handler = .deferred { request, context, responder, _ in fallback(name, request, context, responder) }
             methodMetrics = metrics.fallbackMethod(name)
+            access = configuration.authenticator == nil ? .open : MethodAccessTable.access(for: name)
         } else {
             metrics.unknownMethod()
             return writeStatus(id, RPCError(.unimplemented, "unknown method '\(parsed.name ?? "")'"))
+        }
+        var caller: Caller?
+        if let authenticator = configuration.authenticator, access != .open {
+            do throws(RPCError) {
+                let verified = try authenticate(parsed.credential, with: authenticator)
+                try access.check(verified, method: path)
+                try authenticator.admit(verified, method: path)
+                caller = verified
+            } catch {
+                logger.debug("call refused", metadata: ["rpc.method": "\(path)", "rpc.status": "\(error.code)"])
+                methodMetrics.finished(error.code, since: .now())
+                return writeStatus(id, error)
+            }
         }
         if frame.flags.contains(.compressed) {
             do {
@@ -275,7 +308,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let timeout = parsed.timeout
         let deadline: NIODeadline? = timeout == 0 ? nil : started + .microseconds(Int64(min(timeout, UInt64(Int64.max / 1000))))
         let callContext = ServerContext(method: path, headerBytes: headerBytes, requestID: id,
-                                        deadline: deadline, remoteAddress: remoteAddress, logger: logger)
+                                        deadline: deadline, remoteAddress: remoteAddress, logger: logger, caller: caller)
 
         switch handler {
         case .inline(let body):
@@ -323,6 +356,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             arena.reset()
             body(message, callContext, responder, arena)
         }
+    }
+
+    /// The caller of a call whose header carried `credential` (nil: the same as the last verified
+    /// one on this connection), from that memo while it is valid, else from the authenticator.
+    private func authenticate(_ credential: String?, with authenticator: any CallAuthenticator) throws(RPCError) -> Caller {
+        if credential == nil, let verifiedCaller,
+           authenticator.nowMs() <= verifiedCaller.expiresAtMs &+ ServiceToken.clockSkewMs {
+            return verifiedCaller
+        }
+        let text = credential ?? String(decoding: verifiedCredential, as: UTF8.self)
+        verifiedCaller = nil
+        verifiedCredential = []
+        let caller = try authenticator.authenticate(text)
+        verifiedCredential = Array(text.utf8)
+        verifiedCaller = caller
+        return caller
     }
 
     /// Writes a frame of a live call; frames of calls that already ended are dropped.
@@ -490,4 +539,7 @@ private struct ParsedHeader {
     let timeout: UInt64
     let name: String?
     let acceptsCompression: Bool
+    /// The call's credential when the server checks credentials and it differs from the one
+    /// last verified on the connection; nil otherwise.
+    let credential: String?
 }

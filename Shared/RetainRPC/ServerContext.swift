@@ -1,5 +1,6 @@
 public import Logging
 public import NIOCore
+public import RetainAuth
 public import RetainProto
 
 /// What a handler knows about the call it serves.
@@ -15,11 +16,14 @@ public struct ServerContext: Sendable {
     public let deadline: NIODeadline?
     /// The caller's address.
     public let remoteAddress: SocketAddress?
+    /// The verified caller, or nil when the server checks no credentials (or the method is open).
+    public let caller: Caller?
     private let headerBytes: ByteBuffer
     private let connectionLogger: Logger
 
     package init(method: String, headerBytes: ByteBuffer, requestID: UInt32, deadline: NIODeadline?,
-                 remoteAddress: SocketAddress?, logger: Logger) {
+                 remoteAddress: SocketAddress?, logger: Logger, caller: Caller? = nil) {
+        self.caller = caller
         self.method = method
         self.headerBytes = headerBytes
         self.requestID = requestID
@@ -58,11 +62,12 @@ public struct ServerContext: Sendable {
         deadline.map { .nanoseconds(($0 - .now()).nanoseconds) }
     }
 
-    /// Options for a downstream call that carry this call's credential, trace id and what is
-    /// left of its deadline.
+    /// Options for a downstream call that carry this call's trace id and what is left of its
+    /// deadline. The caller's credential is never passed on: the downstream call gets its own
+    /// from the client's ``RPCClient/Configuration/credentials``.
     public func downstreamOptions(idempotencyKey: String? = nil) -> CallOptions {
         let header = header
-        return CallOptions(timeout: timeRemaining, authorization: header.authorization, traceID: header.traceId,
+        return CallOptions(timeout: timeRemaining, traceID: header.traceId,
                            idempotencyKey: idempotencyKey ?? header.idempotencyKey)
     }
 }

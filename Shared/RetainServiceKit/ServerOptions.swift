@@ -45,6 +45,16 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("idle-timeout-ms"), help: "Milliseconds without calls or frames before a connection is closed.")
     public var idleTimeoutMilliseconds: Int64 = 300_000
 
+    /// File holding the secret that signs service tokens (else `RETAIN_SERVICE_SECRET`).
+    @Option(name: .customLong("service-secret-file"),
+            help: "File holding the shared secret that signs service tokens (default: $RETAIN_SERVICE_SECRET).")
+    public var serviceSecretFile: String?
+
+    /// Serve without checking credentials: local development only (also `RETAIN_INSECURE_NO_AUTH=1`).
+    @Flag(name: .customLong("insecure-no-auth"),
+          help: "Accept calls without credentials (local development only; also RETAIN_INSECURE_NO_AUTH=1).")
+    public var insecureNoAuth = false
+
     public init() {}
 }
 

@@ -2,6 +2,7 @@ public import Logging
 import Metrics
 import NIOCore
 public import Prometheus
+public import RetainAuth
 public import RetainRPC
 public import RetainState
 public import ServiceLifecycle
@@ -52,19 +53,40 @@ public enum ServiceRunner {
     /// launcher read it), and runs until a shutdown signal. The operations endpoints
     /// (`--ops-port`) start first and report ready once the server listens. `health` may be
     /// shared with services that report others' health (the gateway's backends).
+    ///
+    /// Every call is checked by `authenticator`, by default a ``TokenVerifier`` of the service
+    /// secret (`--service-secret-file` or `RETAIN_SERVICE_SECRET`); without a secret this throws
+    /// before serving, unless `--insecure-no-auth` turns the checks off (warned about loudly, at
+    /// start and every minute).
     public static func run(
         name: String, router: RPCRouter, options: ServerOptions, logger: Logger,
-        services: [any Service] = [], health: HealthStatus = HealthStatus()
+        services: [any Service] = [], health: HealthStatus = HealthStatus(),
+        authenticator: (any CallAuthenticator)? = nil
     ) async throws {
-        try await serve(name: name, router: router, options: options, logger: logger, services: services,
-                        health: health, ops: startOps(name: name, options: options, logger: logger))
+        let (authenticator, warning) = try authentication(name: name, options: options, given: authenticator, logger: logger)
+        try await serve(name: name, router: router, options: options, logger: logger, services: services + warning,
+                        health: health, ops: startOps(name: name, options: options, logger: logger),
+                        authenticator: authenticator)
+    }
+
+    /// The authenticator to serve with (nil when checks are off), and the services that repeat
+    /// the insecure-mode warning.
+    static func authentication(
+        name: String, options: ServerOptions, given: (any CallAuthenticator)?, logger: Logger
+    ) throws -> ((any CallAuthenticator)?, [any Service]) {
+        guard let secret = try options.serviceSecret() else {
+            ServerOptions.warnInsecure(logger, name: name)
+            return (nil, [InsecureModeWarning(name: name, logger: logger)])
+        }
+        return (given ?? TokenVerifier(secret: secret), [])
     }
 
     private static func serve(
         name: String, router: RPCRouter, options: ServerOptions, logger: Logger,
-        services: [any Service], health: HealthStatus, ops: OpsServer?
+        services: [any Service], health: HealthStatus, ops: OpsServer?, authenticator: (any CallAuthenticator)?
     ) async throws {
         var configuration = RPCServer.Configuration()
+        configuration.authenticator = authenticator
         configuration.host = options.host
         configuration.port = options.port
         configuration.maximumPayloadSize = options.maximumFrameBytes
@@ -94,6 +116,7 @@ public enum ServiceRunner {
         name: String, state: S.Type, options: ServerOptions, storage: StorageOptions, logger: Logger,
         services: [any Service] = [], makeRouter: (StateStore<S>) throws -> RPCRouter
     ) async throws {
+        let (authenticator, warning) = try authentication(name: name, options: options, given: nil, logger: logger)
         // The ops endpoints answer /healthz while the store recovers; /readyz waits for the server.
         let ops = try await startOps(name: name, options: options, logger: logger)
         if options.dataDirectory == nil {
@@ -103,6 +126,7 @@ public enum ServiceRunner {
                                       logger: logger)
         defer { store.close() }
         try await serve(name: name, router: try makeRouter(store), options: options, logger: logger,
-                        services: [SnapshotScheduler(store, logger: logger)] + services, health: HealthStatus(), ops: ops)
+                        services: [SnapshotScheduler(store, logger: logger)] + services + warning, health: HealthStatus(), ops: ops,
+                        authenticator: authenticator)
     }
 }

@@ -41,7 +41,17 @@ struct LauncherTests {
         let running = names.dropFirst().filter { name in text.contains("\nretain-\(name) ") }
         let gatewayPID = try #require(pid(of: "retain-gateway", in: text))
 
-        let client = RPCClient(host: "127.0.0.1", port: ports[0])
+        // `retain up` made an admin key; the gateway answers it, and refuses a caller without one.
+        let adminKey = try String(contentsOf: data.appendingPathComponent("secrets/admin.key"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let attributes = try FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("secrets/service-secret").path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        var configuration = RPCClient.Configuration()
+        configuration.credentials = StaticCredentials("ApiKey " + adminKey)
+        let client = RPCClient(host: "127.0.0.1", port: ports[0], configuration: configuration)
+        let anonymous = RPCClient(host: "127.0.0.1", port: ports[0])
+        await #expect(throws: RPCError.self) { _ = try await anonymous.unary(Retain_V1_Gateway.listBackends, .init()) }
+        await anonymous.close()
         #expect(try await client.unary(Retain_V1_Health.check, .init()).status == .serving)
         let backends = try await client.unary(Retain_V1_Gateway.listBackends, .init())
         #expect(Set(backends.backends.map(\.instanceId)) == Set(running.map { "\($0)-0" }))

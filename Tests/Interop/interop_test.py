@@ -3,6 +3,7 @@
 running `retain-echo` and decodes its answers.
 
     python3 Tests/Interop/interop_test.py --port 7000 [--host 127.0.0.1]
+    RETAIN_SERVICE_SECRET=... python3 Tests/Interop/interop_test.py --port 7000 --secured-port 7001
 
 Prints one line per check and `N passed, M failed`; exits 1 when any check failed.
 """
@@ -23,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from retain_client import (  # noqa: E402
     CANCEL, FLAG_COMPRESSED, GOAWAY, MESSAGE, PING, PONG, REQUEST, STATUS, Code, Connection, RpcError,
-    ZSTD_MAGIC, encode_frame, encode_request, exchange_raw, load_protos, zstd_stored_frame,
+    ZSTD_MAGIC, encode_frame, encode_request, exchange_raw, load_protos, mint_service_token, zstd_stored_frame,
 )
 
 CHECKS = []
@@ -462,12 +463,50 @@ def server_still_serving(env: Env):
            f"main connection: {env.conn.closed_reason} {env.conn.goaway}")
 
 
+# ---------------------------------------------------------------------------------------------
+# Authentication (docs/SECURITY.md), against a server started with a service secret
+
+AUTH_CHECKS = []
+
+
+def auth_check(function):
+    AUTH_CHECKS.append(function)
+    return function
+
+
+@auth_check
+def call_without_token_is_unauthenticated(env: Env, secret: str):
+    pb = env.pb.echo
+    expect_error(Code.UNAUTHENTICATED, env.conn.unary, ECHO, pb.EchoRequest(text="x"), pb.EchoResponse)
+    health = env.conn.unary("retain.v1.Health/Check", env.pb.health.HealthCheckRequest(),
+                            env.pb.health.HealthCheckResponse)
+    expect(health.status == env.pb.health.SERVING_STATUS_SERVING, f"health {health}")
+
+
+@auth_check
+def token_minted_from_the_document_is_accepted(env: Env, secret: str):
+    pb = env.pb.echo
+    token = mint_service_token(secret, ["echo:read"])
+    answer = env.conn.unary("retain.v1.Echo/Inspect", pb.InspectRequest(text="signed"), pb.InspectResponse,
+                            authorization="Bearer " + token)
+    expect(answer.text == "signed", f"{answer}")
+    expect(answer.metadata.get("x-retain-caller") == "python/interop echo:read", f"{dict(answer.metadata)}")
+    wrong_scope = mint_service_token(secret, ["profile:read"])
+    expect_error(Code.PERMISSION_DENIED, env.conn.unary, ECHO, pb.EchoRequest(text="x"), pb.EchoResponse,
+                 authorization="Bearer " + wrong_scope)
+    expired = mint_service_token(secret, ["echo:read"], lifetime_ms=-120_000)
+    expect_error(Code.UNAUTHENTICATED, env.conn.unary, ECHO, pb.EchoRequest(text="x"), pb.EchoResponse,
+                 authorization="Bearer " + expired)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--proto-root", default=None, help="the repository's proto/ directory")
     parser.add_argument("-k", dest="only", default=None, help="run only checks whose name contains this")
+    parser.add_argument("--secured-port", type=int, default=None,
+                        help="a retain-echo started with $RETAIN_SERVICE_SECRET: checks tokens minted from docs/SECURITY.md")
     args = parser.parse_args()
 
     # The protocol's own messages and the services this test calls (none of them imports another).
@@ -490,6 +529,21 @@ def main() -> int:
             print(f"ok   {function.__name__} ({(time.monotonic() - started) * 1000:.0f} ms)")
         sys.stdout.flush()
     env.conn.close()
+    if args.secured_port is not None:
+        secured = Env(args.host, args.secured_port, pb)
+        for function in AUTH_CHECKS:
+            started = time.monotonic()
+            try:
+                function(secured, os.environ["RETAIN_SERVICE_SECRET"])
+            except Exception as error:  # noqa: BLE001
+                failed += 1
+                print(f"FAIL {function.__name__}: {error}")
+                if not isinstance(error, Failure):
+                    traceback.print_exc(file=sys.stdout)
+            else:
+                passed += 1
+                print(f"ok   {function.__name__} ({(time.monotonic() - started) * 1000:.0f} ms)")
+        secured.conn.close()
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -632,3 +632,19 @@ class Connection:
             if goaway is not None and call.request_id > goaway.last_request_id:
                 details["not_processed"] = "true"
             call.events.put(("error", RpcError(Code.UNAVAILABLE, reason, details, origin="local")))
+
+
+def mint_service_token(secret: str, scopes: list[str], *, issuer: str = "python", subject: str = "interop",
+                       lifetime_ms: int = 300_000, now_ms: int | None = None) -> str:
+    """A service token as docs/SECURITY.md defines it, to send as `authorization: "Bearer <token>"`:
+    `v1.<issuer>.<subject>.<scopes>.<expiry ms>.<mac>`, where mac is base64url (no padding) of
+    HMAC-SHA256 keyed with the secret's UTF-8 bytes (surrounding whitespace removed) over every
+    byte before the last '.'."""
+    import base64
+    import hashlib
+    import hmac
+    if now_ms is None:
+        now_ms = int(time.time() * 1000)
+    body = f"v1.{issuer}.{subject}.{','.join(scopes)}.{now_ms + lifetime_ms}"
+    mac = hmac.new(secret.strip().encode(), body.encode("ascii"), hashlib.sha256).digest()
+    return body + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")

@@ -11,10 +11,14 @@ struct CommandLineTests {
         var stderr: String
     }
 
-    func retain(_ arguments: [String], input: String? = nil) throws -> Output {
+    func retain(_ arguments: [String], input: String? = nil, executable: String = "retain",
+                environment: [String: String] = [:]) throws -> Output {
         let process = Process()
-        process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain")
+        process.executableURL = ServerProcess.buildDirectory.appendingPathComponent(executable)
         process.arguments = arguments
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["RETAIN_AUTHORIZATION"] = nil
+        process.environment = inherited.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -32,6 +36,25 @@ struct CommandLineTests {
         process.waitUntilExit()
         return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test("against a server that checks tokens: refused without one (exit 16), served with a minted one by flag or environment")
+    func authorization() throws {
+        let secret = String(repeating: "cli-secret-", count: 4)
+        let server = try ServerProcess("retain-echo", arguments: ["--ops-port=-1"], serviceSecret: secret)
+        defer { server.stop() }
+        let address = "127.0.0.1:\(server.port)"
+        let refused = try retain(["call", address, "retain.v1.Echo/Echo", #"{"text": "hi"}"#])
+        #expect(refused.status == 16, "\(refused)")
+        let minted = try retain(["mint-token", "--scopes", "echo:read", "--ttl-seconds", "60"], executable: "retain-gateway",
+                                environment: ["RETAIN_SERVICE_SECRET": secret])
+        let token = minted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(minted.status == 0 && token.hasPrefix("Bearer v1.operator.operator.echo:read."), "\(minted)")
+        let served = try retain(["call", address, "retain.v1.Echo/Echo", #"{"text": "hi"}"#, "--authorization", token])
+        #expect(served.status == 0 && served.stdout.contains("hi"), "\(served)")
+        let listed = try retain(["list", address], environment: ["RETAIN_AUTHORIZATION": token])
+        #expect(listed.status == 0 && listed.stdout.contains("Echo(retain.v1.EchoRequest)"), "\(listed)")
+        #expect(try retain(["list", address]).status != 0)
     }
 
     @Test("list names every service and method with its types")

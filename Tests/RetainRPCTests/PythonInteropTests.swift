@@ -12,9 +12,14 @@ struct PythonInteropTests {
           .timeLimit(.minutes(3)))
     func pythonClient() async throws {
         let server = try ServerProcess("retain-echo")
+        // A second server checks tokens: the script mints them from docs/SECURITY.md alone.
+        let secret = String(repeating: "interop-secret-", count: 3)
+        let secured = try ServerProcess("retain-echo", arguments: ["--ops-port=-1"], serviceSecret: secret)
+        defer { secured.stop() }
         let script = PythonInterop.repositoryRoot.appendingPathComponent("Tests/Interop/interop_test.py")
         let (status, output) = try await PythonInterop.run(
-            PythonInterop.python!, [script.path, "--port", String(server.port)], timeout: .seconds(150))
+            PythonInterop.python!, [script.path, "--port", String(server.port), "--secured-port", String(secured.port)],
+            environment: ["RETAIN_SERVICE_SECRET": secret], timeout: .seconds(150))
         #expect(status == 0, "interop_test.py exited with \(status):\n\(output)\nserver log:\n\(server.log)")
         #expect(output.contains(" passed, 0 failed"), "\(output)")
         #expect(server.stop() == 0, "retain-echo did not drain cleanly:\n\(server.log)")
@@ -70,7 +75,8 @@ enum PythonInterop {
 
     /// Runs `executable` with its output (stdout and stderr) captured in a file, killing it
     /// after `timeout`; returns its exit status and output.
-    static func run(_ executable: String, _ arguments: [String], timeout: Duration) async throws -> (Int32, String) {
+    static func run(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:],
+                    timeout: Duration) async throws -> (Int32, String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
@@ -83,7 +89,7 @@ enum PythonInterop {
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONUNBUFFERED"] = "1"
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

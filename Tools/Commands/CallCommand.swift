@@ -15,7 +15,7 @@ public struct CallCommand: AsyncParsableCommand {
     @Argument(help: "The method, retain.v1.<Service>/<Method>.") var method: String
     @Argument(help: "The request as JSON; '-' reads it from standard input.") var json: String = "{}"
     @Option(name: .shortAndLong, help: "Metadata key=value (repeatable).") var header: [String] = []
-    @Option(help: "Credential sent as authorization.") var authorization: String = ""
+    @OptionGroup var credential: AuthorizationOption
     @Option(name: .customLong("idempotency-key"), help: "Idempotency key.") var idempotencyKey: String = ""
     @Option(name: .customLong("trace-id"), help: "Trace id.") var traceID: String = ""
     @Option(help: "Deadline in seconds.") var timeout: Double?
@@ -24,7 +24,7 @@ public struct CallCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let client = RPCClient(host: server.host, port: server.port)
+        let client = RPCClient(host: server.host, port: server.port, configuration: credential.clientConfiguration)
         defer { Task { await client.close() } }
         try await ExitStatus.reporting {
             let info = try await MethodResolver(client: client).method(method)
@@ -50,7 +50,7 @@ public struct CallCommand: AsyncParsableCommand {
             guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("--header must be key=value, not '\(pair)'") }
             metadata[pair[..<equals].lowercased()] = String(pair[pair.index(after: equals)...])
         }
-        return CallOptions(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, authorization: authorization,
+        return CallOptions(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, authorization: credential.value,
                            traceID: traceID, idempotencyKey: idempotencyKey, metadata: metadata)
     }
 }

@@ -9,6 +9,7 @@ public struct DescribeCommand: AsyncParsableCommand {
         abstract: "Describe a message (retain.v1.RegisterUserRequest) or a method (retain.v1.Profile/RegisterUser).")
 
     @Argument(help: "A message's full name, or a method path.") var name: String
+    @OptionGroup var credential: AuthorizationOption
     @Option(help: "The server to ask about methods, host:port.") var server: ServerAddress?
 
     public init() {}
@@ -17,7 +18,7 @@ public struct DescribeCommand: AsyncParsableCommand {
         try await ExitStatus.reporting {
             if name.contains("/") {
                 guard let server else { throw ValidationError("describing a method needs --server host:port") }
-                let client = RPCClient(host: server.host, port: server.port)
+                let client = RPCClient(host: server.host, port: server.port, configuration: credential.clientConfiguration)
                 defer { Task { await client.close() } }
                 let method = try await MethodResolver(client: client).method(name)
                 print("\(method.path) (\(method.serverStreaming ? "server streaming" : "unary"))")

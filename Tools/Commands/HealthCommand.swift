@@ -8,6 +8,7 @@ public struct HealthCommand: AsyncParsableCommand {
         commandName: "health", abstract: "Check the health of one or more servers (exit 0 when all serve).")
 
     @Argument(help: "Servers, host:port.") var servers: [ServerAddress]
+    @OptionGroup var credential: AuthorizationOption
     @Option(help: "The service to check; empty for the whole server.") var service: String = ""
     @Option(help: "Deadline per server in seconds.") var timeout: Double = 2
 
@@ -16,7 +17,7 @@ public struct HealthCommand: AsyncParsableCommand {
     public func run() async throws {
         var healthy = true
         for server in servers {
-            let client = RPCClient(host: server.host, port: server.port)
+            let client = RPCClient(host: server.host, port: server.port, configuration: credential.clientConfiguration)
             do {
                 let answer = try await client.unary(
                     Retain_V1_Health.check, .init(service: service),

@@ -25,7 +25,7 @@ public struct LoadCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Target calls per second (open model); omit for closed.") var rate: Double?
     @Option(help: "Seconds of warm-up, not measured.") var warmup: Double = 1
     @Option(help: "Deadline per call in seconds.") var timeout: Double?
-    @Option(help: "Credential sent as authorization.") var authorization: String = ""
+    @OptionGroup var credential: AuthorizationOption
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(inversion: .prefixedNo, help: "Show a progress line (default: when standard error is a terminal).")
     var progress: Bool?
@@ -41,7 +41,7 @@ public struct LoadCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        var configuration = RPCClient.Configuration()
+        var configuration = credential.clientConfiguration
         configuration.connectionsPerAddress = connections
         let client = RPCClient(targets: [(server.host, server.port)], configuration: configuration)
         defer { Task { await client.close() } }
@@ -49,7 +49,7 @@ public struct LoadCommand: AsyncParsableCommand {
             let info = try await MethodResolver(client: client).method(method)
             guard !info.serverStreaming else { throw ValidationError("load tests unary methods; \(method) streams") }
             let template = try RequestTemplate(data, descriptor: try MethodResolver.descriptor(info.inputType))
-            let options = CallOptions(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, authorization: authorization)
+            let options = CallOptions(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, authorization: credential.value)
             if warmup > 0 {
                 _ = await LoadRun(client: client, method: method, template: template, options: options,
                                   concurrency: concurrency, total: nil, duration: warmup, rate: nil, progress: false).execute()

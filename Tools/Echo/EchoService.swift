@@ -1,3 +1,4 @@
+import RetainAuth
 import RetainProto
 import RetainRPC
 #if canImport(Glibc)
@@ -29,10 +30,13 @@ enum EchoService {
         let pid = getpid()
         router.unary(Retain_V1_Echo.inspect) { request, context in
             let header = context.header
+            var metadata = header.metadata
+            // The verified caller, when the server checks credentials: `issuer/id scopes`.
+            if let caller = context.caller { metadata["x-retain-caller"] = "\(caller.issuer)/\(caller.id) \(caller.scopes)" }
             return Retain_V1_InspectResponse(
                 userId: request.userId, text: request.text, pid: pid,
                 deadlineRemainingUs: context.timeRemaining.map { max(1, $0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000) } ?? 0,
-                traceId: header.traceId, idempotencyKey: header.idempotencyKey, metadata: header.metadata)
+                traceId: header.traceId, idempotencyKey: header.idempotencyKey, metadata: metadata)
         }
         return router
     }

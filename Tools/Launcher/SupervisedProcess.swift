@@ -12,14 +12,18 @@ final class SupervisedProcess: @unchecked Sendable {
     let logFile: URL
     let host: String
     let logLevel: String
+    /// Added to the launcher's environment (the service secret, or the insecure switch).
+    let environment: [String: String]
     private let lock = NSLock()
     private var process: Process?
     private var exits: AsyncStream<Int32>?
     private var stopping = false
     private(set) var restarts = 0
 
-    init(member: SuiteMember, executable: URL, logFile: URL, host: String, logLevel: String) {
+    init(member: SuiteMember, executable: URL, logFile: URL, host: String, logLevel: String,
+         environment: [String: String] = [:]) {
         self.member = member
+        self.environment = environment
         self.executable = executable
         self.logFile = logFile
         self.host = host
@@ -39,6 +43,10 @@ final class SupervisedProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = executable
         process.arguments = member.arguments(host: host, logLevel: logLevel)
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["RETAIN_SERVICE_SECRET"] = nil
+        inherited["RETAIN_INSECURE_NO_AUTH"] = nil
+        process.environment = inherited.merging(environment) { $1 }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice

@@ -10,6 +10,10 @@ import Glibc
 /// `retain up`: starts Profile, Growth, Ledger, Feedback and the Gateway as separate processes
 /// on one host, each with its own data directory, waits until each is ready, restarts any that
 /// crashes (with backoff), and stops them all cleanly on Ctrl-C or SIGTERM.
+///
+/// On first start it makes a service secret and an admin API key under `<data-dir>/secrets`
+/// (mode 0600): every child gets the secret as `RETAIN_SERVICE_SECRET`, the gateway gets the key
+/// file, and the operator reads the admin key from `secrets/admin.key`.
 public struct UpCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "up",
@@ -47,6 +51,10 @@ public struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("stop-timeout"), help: "Seconds a process may drain after SIGTERM before SIGKILL.")
     var stopTimeout: Double = 10
 
+    @Flag(name: .customLong("insecure-no-auth"),
+          help: "Run every process without credential checks (local development only).")
+    var insecureNoAuth = false
+
     public init() {}
 
     public func validate() throws {
@@ -64,6 +72,8 @@ public struct UpCommand: AsyncParsableCommand {
         let logs = data.appendingPathComponent("logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let binaries = binDirectory.map { URL(fileURLWithPath: $0) } ?? ServerProcess.buildDirectory
+        let credentials = insecureNoAuth ? nil : try SuiteCredentials.prepare(data: data)
+        let environment = credentials.map { ["RETAIN_SERVICE_SECRET": $0.secret] } ?? ["RETAIN_INSECURE_NO_AUTH": "1"]
 
         let backends: [(String, String, Int, Int)] = [
             ("profile", "retain.v1.Profile", profilePort, profileOpsPort),
@@ -85,7 +95,8 @@ public struct UpCommand: AsyncParsableCommand {
             members.append(SupervisedProcess(
                 member: SuiteMember(name: name, executable: "retain-\(name)", service: service, port: port, opsPort: opsPort,
                                     dataDirectory: directory, extraArguments: []),
-                executable: executable, logFile: logs.appendingPathComponent("\(name).log"), host: host, logLevel: logLevel))
+                executable: executable, logFile: logs.appendingPathComponent("\(name).log"), host: host, logLevel: logLevel,
+                environment: environment))
         }
         let gatewayExecutable = binaries.appendingPathComponent("retain-gateway")
         guard FileManager.default.isExecutableFile(atPath: gatewayExecutable.path) else {
@@ -103,16 +114,23 @@ public struct UpCommand: AsyncParsableCommand {
         try topology.encoded().write(to: topologyFile, options: .atomic)
         var gatewayArguments = ["--topology", topologyFile.path]
         if let gatewayConfig { gatewayArguments += ["--config", gatewayConfig] }
+        if let credentials { gatewayArguments += ["--api-keys-file", credentials.keysFile.path] }
         let gateway = SupervisedProcess(
             member: SuiteMember(name: "gateway", executable: "retain-gateway", service: "retain.v1.Gateway", port: gatewayPort,
                                 opsPort: gatewayOpsPort, dataDirectory: nil, extraArguments: gatewayArguments),
-            executable: gatewayExecutable, logFile: logs.appendingPathComponent("gateway.log"), host: host, logLevel: logLevel)
+            executable: gatewayExecutable, logFile: logs.appendingPathComponent("gateway.log"), host: host, logLevel: logLevel,
+            environment: environment)
         members.append(gateway)
 
         let supervisor = Supervisor(members: members, readyTimeout: .milliseconds(Int(readyTimeout * 1000)),
                                     stopTimeout: .milliseconds(Int(stopTimeout * 1000)))
         let (running, notBuilt, host) = (members, skipped, host)
         try await supervisor.run(signals: signals) {
+            if let credentials {
+                print("retain up: admin API key in \(credentials.adminKeyFile.path) (export RETAIN_AUTHORIZATION=\"ApiKey $(cat \(credentials.adminKeyFile.path))\"); service secret in \(credentials.secretFile.path)")
+            } else {
+                print("retain up: WARNING: --insecure-no-auth: every process accepts calls without credentials")
+            }
             Self.printTable(members: running, skipped: notBuilt, host: host, logs: logs, topology: topologyFile)
         }
     }

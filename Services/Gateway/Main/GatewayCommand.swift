@@ -6,6 +6,6 @@ struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retain-gateway",
         abstract: "Serve retain.v1.Gateway: route every service's calls to their instances and run the cross-service flows.",
-        subcommands: [ServeCommand.self, BenchCommand.self, CheckCommand.self],
+        subcommands: [ServeCommand.self, BenchCommand.self, CheckCommand.self, MakeKeyCommand.self, MintTokenCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

@@ -3,6 +3,7 @@ import Foundation
 import GatewayCore
 import GatewayService
 import Logging
+import RetainAuth
 import RetainRPC
 import RetainServiceKit
 
@@ -28,9 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("connections-per-backend"), help: "TCP connections to each backend instance.")
     var connectionsPerBackend: Int = 1
 
-    @Option(name: .customLong("admin-authorization"),
-            help: "Credential sent when the flows open budget accounts (default: $RETAIN_GATEWAY_ADMIN_AUTHORIZATION, else the caller's).")
-    var adminAuthorization: String?
+    @Option(name: .customLong("api-keys-file"),
+            help: "API keys the gateway accepts (JSON, hashed; see docs/SECURITY.md); also $RETAIN_API_KEYS.")
+    var apiKeysFile: String?
 
     func validate() throws {
         guard healthIntervalMs >= 50 else { throw ValidationError("--health-interval-ms must be at least 50") }
@@ -52,12 +53,22 @@ struct ServeCommand: AsyncParsableCommand {
         var forwarding = Forwarder.Configuration()
         forwarding.defaultTimeout = .milliseconds(defaultTimeoutMs)
         forwarding.connectionsPerBackend = connectionsPerBackend
-        let forwarder = Forwarder(topology: topology, configuration: forwarding, logger: logger)
+        // Callers present API keys (or service tokens); backends get tokens the gateway mints.
+        var authenticator: APIKeyAuthenticator?
+        var minter: TokenMinter?
+        if let secret = try options.serviceSecret() {
+            let keys = try APIKeyStore.load(file: apiKeysFile)
+            authenticator = APIKeyAuthenticator(keys: keys, tokens: TokenVerifier(secret: secret))
+            minter = TokenMinter(secret: secret, configuration: .init(issuer: "gateway"))
+            logger.info("API keys loaded", metadata: ["ids": "\(keys.entries.keys.sorted().joined(separator: ","))"])
+            if keys.entries.isEmpty {
+                logger.warning("no API keys (--api-keys-file or RETAIN_API_KEYS): only service tokens are accepted")
+            }
+        }
+        let forwarder = Forwarder(topology: topology, configuration: forwarding, logger: logger, minter: minter)
         var configuration = GatewayService.Configuration()
         configuration.flows = flows
         configuration.flowTimeout = .milliseconds(defaultTimeoutMs)
-        configuration.adminAuthorization = adminAuthorization
-            ?? ProcessInfo.processInfo.environment["RETAIN_GATEWAY_ADMIN_AUTHORIZATION"]
         let health = HealthStatus()
         let checker = HealthChecker(forwarder: forwarder, health: health, interval: .milliseconds(healthIntervalMs),
                                     timeout: .milliseconds(min(800, max(100, healthIntervalMs * 4 / 5))), logger: logger)
@@ -70,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await ServiceRunner.run(
             name: "retain-gateway", router: GatewayService(forwarder: forwarder, configuration: configuration).router,
-            options: options, logger: logger, services: [checker], health: health)
+            options: options, logger: logger, services: [checker], health: health, authenticator: authenticator)
         await forwarder.close()
     }
 }

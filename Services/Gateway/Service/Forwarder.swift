@@ -2,6 +2,7 @@ public import GatewayCore
 public import Logging
 public import NIOCore
 public import NIOPosix
+public import RetainAuth
 import RetainProto
 public import RetainRPC
 
@@ -10,6 +11,10 @@ public import RetainRPC
 /// picks instances with the service's ``RoutePlanner``, passes the caller's header on with the
 /// deadline shortened by the time already spent, and tries again where ``RetryPolicy`` says it
 /// is safe. Request and answer bytes pass through without being decoded.
+///
+/// The caller's credential is never passed on: a forwarded call carries a fresh service token
+/// that the gateway mints for the verified caller (subject = its key id, scopes = its scopes),
+/// and the gateway's own calls (flows) carry the gateway's token with just the scope each needs.
 public final class Forwarder: Sendable {
     /// Timeouts, retries and connections.
     public struct Configuration: Sendable {
@@ -41,11 +46,16 @@ public final class Forwarder: Sendable {
     private let routes: [String: Route]
     let configuration: Configuration
     private let logger: Logger
+    /// Mints the tokens of forwarded calls and of the gateway's own; nil when the suite runs
+    /// without credential checks.
+    let minter: TokenMinter?
 
-    /// Opens (lazily) one client per instance of `topology`.
+    /// Opens (lazily) one client per instance of `topology`; `minter` signs what they send.
     public init(topology: Topology, configuration: Configuration = Configuration(), logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, minter: TokenMinter? = nil) {
+        self.minter = minter
         var clientConfiguration = RPCClient.Configuration()
+        clientConfiguration.credentials = minter
         clientConfiguration.connectTimeout = configuration.connectTimeout
         clientConfiguration.connectionsPerAddress = configuration.connectionsPerBackend
         clientConfiguration.keepaliveInterval = .seconds(10)
@@ -119,7 +129,8 @@ public final class Forwarder: Sendable {
         let task = Task {
             do {
                 let user = try self.userID(route, request: request)
-                let options = self.options(from: header)
+                var options = self.options(from: header)
+                options.authorization = self.authorization(for: context.caller)
                 if route.streaming {
                     try await self.stream(route, path: path, user: user, request: request, options: options,
                                           deadline: deadline, responder: responder)
@@ -135,12 +146,18 @@ public final class Forwarder: Sendable {
         responder.onCancel { task.cancel() }
     }
 
-    /// The options of a forwarded call: the caller's credential, trace id (one is made up when
-    /// the caller sent none), idempotency key and metadata.
+    /// The options of a forwarded call: the caller's trace id (one is made up when the caller
+    /// sent none), idempotency key and metadata, but never its credential.
     func options(from header: Retain_V1_CallHeader) -> CallOptions {
-        CallOptions(authorization: header.authorization,
-                    traceID: header.traceId.isEmpty ? Self.newTraceID() : header.traceId,
+        CallOptions(traceID: header.traceId.isEmpty ? Self.newTraceID() : header.traceId,
                     idempotencyKey: header.idempotencyKey, metadata: header.metadata)
+    }
+
+    /// The credential of a call forwarded for `caller`: a token for it with its scopes, or ""
+    /// when the gateway checks no credentials.
+    func authorization(for caller: Caller?) -> String {
+        guard let minter, let caller else { return "" }
+        return minter.authorization(subject: caller.id, scopes: caller.scopes)
     }
 
     /// A random 128-bit trace id in hex.

@@ -5,14 +5,14 @@ import RetainRPC
 
 /// The backends as the flows of one gateway call see them: each step is routed like a forwarded
 /// call (to the user's owner when user-keyed), within the flow call's deadline, with its trace
-/// id and credential; writes carry their idempotency key in the call header, so the forwarder
-/// may safely send them again after a broken connection.
+/// id; writes carry their idempotency key in the call header, so the forwarder may safely send
+/// them again after a broken connection. Each step carries the gateway's own service token with
+/// just the scope its method needs (minted by the backend clients' credentials), never the
+/// caller's credential.
 struct GatewayFlowBackend: FlowBackend {
     let forwarder: Forwarder
     let deadline: ContinuousClock.Instant
     let options: CallOptions
-    /// The credential for administrative steps (opening budget accounts); the caller's when nil.
-    let adminAuthorization: String?
 
     func call<Input: ProtoMessage, Output: ProtoMessage>(
         _ method: RPCMethod<Input, Output>, _ request: Input, _ kind: FlowCallKind
@@ -36,7 +36,6 @@ struct GatewayFlowBackend: FlowBackend {
             idempotent = false
         case .admin(let key):
             options.idempotencyKey = key
-            if let adminAuthorization { options.authorization = adminAuthorization }
             idempotent = false
         }
         let readRoute = Forwarder.Route(backends: route.backends, input: route.input, userKeyed: route.userKeyed,

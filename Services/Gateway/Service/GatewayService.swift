@@ -15,9 +15,6 @@ public struct GatewayService: Sendable {
         public var flows: FlowConfiguration = .standard
         /// Deadline of a flow whose caller set none. Default 30 s.
         public var flowTimeout: Duration = .seconds(30)
-        /// The credential sent with administrative steps (opening budget accounts); the
-        /// caller's own when nil.
-        public var adminAuthorization: String?
         /// The clock, Unix ms (tests may fix it).
         public var now: @Sendable () -> Int64 = { Clock.nowMs() }
 
@@ -63,7 +60,8 @@ public struct GatewayService: Sendable {
         return router
     }
 
-    /// The backends as one flow call sees them: its deadline (or the default), trace and credential.
+    /// The backends as one flow call sees them: its deadline (or the default) and trace; the
+    /// steps carry the gateway's own token.
     private func backend(for context: ServerContext) -> GatewayFlowBackend {
         let header = context.header
         var options = forwarder.options(from: header)
@@ -71,7 +69,7 @@ public struct GatewayService: Sendable {
         return GatewayFlowBackend(
             forwarder: forwarder,
             deadline: ContinuousClock.now + (context.timeRemaining ?? configuration.flowTimeout),
-            options: options, adminAuthorization: configuration.adminAuthorization)
+            options: options)
     }
 
     /// ListBackends: every instance (or one service's), sorted by service then instance id.

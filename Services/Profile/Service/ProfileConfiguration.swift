@@ -14,14 +14,11 @@ public struct ProfileConfiguration: Codable, Sendable {
     public var lifecycle = LifecycleRules()
     /// The default contact policy.
     public var contactPolicy = ContactPolicyConfiguration.standard
-    /// When set, SetContactPolicy requires the call's credential to equal it (admin scope);
-    /// when absent, the gateway is trusted to check scopes. Default absent.
-    public var adminToken: String?
 
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case activityTimeZone, maxClockSkewMs, lifecycle, contactPolicy, adminToken
+        case activityTimeZone, maxClockSkewMs, lifecycle, contactPolicy
     }
 
     public init(from decoder: any Decoder) throws {
@@ -32,7 +29,6 @@ public struct ProfileConfiguration: Codable, Sendable {
         lifecycle = try container.decodeIfPresent(LifecycleRules.self, forKey: .lifecycle) ?? defaults.lifecycle
         contactPolicy = try container.decodeIfPresent(ContactPolicyConfiguration.self, forKey: .contactPolicy)
             ?? defaults.contactPolicy
-        adminToken = try container.decodeIfPresent(String.self, forKey: .adminToken)
     }
 
     /// Reads and validates a configuration file; nil `path` gives the defaults.
@@ -64,7 +60,7 @@ public struct ProfileConfiguration: Codable, Sendable {
     /// The keys a configuration file may hold: a nested object is a dictionary of its keys, an
     /// array of objects is a one-element array of the object's keys.
     private static var schema: [String: Any] { [
-        "activity_time_zone": true, "max_clock_skew_ms": true, "admin_token": true,
+        "activity_time_zone": true, "max_clock_skew_ms": true,
         "lifecycle": Dictionary(uniqueKeysWithValues: [
             "new_days", "silent_days", "churned_days", "recalled_days", "recent_days", "baseline_days", "drop_ratio",
             "minimum_baseline_events", "minimum_baseline_purchases", "long_gap_factor", "minimum_gap_days",
@@ -126,7 +122,6 @@ public struct ProfileConfiguration: Codable, Sendable {
         } catch {
             throw ConfigurationError(error.message)
         }
-        if let adminToken, adminToken.isEmpty { throw ConfigurationError("admin_token must not be empty when given") }
     }
 
     /// The default contact policy (validated by ``validate()``).

@@ -8,7 +8,6 @@ extension ProfileRouter {
     func registerContactMethods(_ router: inout RPCRouter) {
         let clock = clock
         let defaultPolicy = defaultPolicy
-        let adminToken = configuration.adminToken
         router.read(Retain_V1_Profile.checkContact, from: store) { request, _, state in
             let now = clock()
             try validator(now: now).validate(request)
@@ -32,10 +31,8 @@ extension ProfileRouter {
         router.read(Retain_V1_Profile.getContactPolicy, from: store) { _, _, state in
             Retain_V1_GetContactPolicyResponse(policy: state.contactPolicy(default: defaultPolicy))
         }
-        router.write(Retain_V1_Profile.setContactPolicy, to: store) { request, context, transaction in
-            if let adminToken, context.authorization != adminToken {
-                throw RPCError(.permissionDenied, "SetContactPolicy requires admin scope")
-            }
+        // SetContactPolicy needs the admin scope, checked by the RPC runtime (RetainAuth's MethodAccessTable).
+        router.write(Retain_V1_Profile.setContactPolicy, to: store) { request, _, transaction in
             let now = clock()
             let validator = validator(now: now)
             guard let policy = request.policy else { throw RPCError.invalidArgument(field: "policy", "is required") }
