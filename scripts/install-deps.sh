@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages and Python modules Retain builds and tests with, when missing.
 set -euo pipefail
-packages=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libzstd-dev pkg-config)
+packages=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libzstd-dev pkg-config openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,10 @@ public final class RPCClient: Sendable {
         public var compressionThreshold: Int? = 64 << 10
         /// Connections to open to each address. Default 1.
         public var connectionsPerAddress: Int = 1
+        /// TLS on every connection (trust roots, client certificate, expected server name); nil
+        /// connects in plaintext. A connection is used only once its handshake completed; a
+        /// failed handshake fails the call with UNAVAILABLE saying why. Default nil.
+        public var tls: ClientTLS?
 
         public init() {}
     }

@@ -32,6 +32,9 @@ public final class RPCServer: Service, Sendable {
         public var idleTimeout: TimeAmount = .minutes(5)
         /// How long draining waits for running calls before closing. Default 10 s.
         public var drainTimeout: TimeAmount = .seconds(10)
+        /// TLS on every connection, mutual when it names a client CA; nil serves plaintext.
+        /// The frames run unchanged inside TLS. Default nil.
+        public var tls: ServerTLS?
 
         public init() {}
     }
@@ -93,6 +96,10 @@ public final class RPCServer: Service, Sendable {
                         channel.close(promise: nil)
                         return
                     }
+                    if let tls = configuration.tls {
+                        try channel.pipeline.syncOperations.addHandlers(tls.makeHandlers(eventLoop: channel.eventLoop,
+                                                                                         logger: logger))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ServerConnectionHandler(methods: methods, fallback: fallback, configuration: configuration,
                                                 metrics: metrics, logger: logger))
@@ -102,7 +109,10 @@ public final class RPCServer: Service, Sendable {
             .get()
         state.withLock { $0.channel = channel }
         let address = channel.localAddress!
-        logger.info("listening", metadata: ["address": "\(address)", "methods": "\(router.methods.count)"])
+        logger.info("listening", metadata: [
+            "address": "\(address)", "methods": "\(router.methods.count)",
+            "tls": "\(configuration.tls.map { $0.requiresClientCertificate ? "mutual" : "on" } ?? "off")",
+        ])
         return address
     }
 

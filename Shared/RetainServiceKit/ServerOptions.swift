@@ -45,6 +45,10 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("idle-timeout-ms"), help: "Milliseconds without calls or frames before a connection is closed.")
     public var idleTimeoutMilliseconds: Int64 = 300_000
 
+    /// TLS of the listener and the ops endpoints (`--tls-cert-file`, `--tls-key-file`,
+    /// `--tls-client-ca-file`, `--ops-tls`).
+    @OptionGroup public var tls: TLSOptions
+
     public init() {}
 }
 

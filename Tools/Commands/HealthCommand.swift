@@ -10,13 +10,15 @@ public struct HealthCommand: AsyncParsableCommand {
     @Argument(help: "Servers, host:port.") var servers: [ServerAddress]
     @Option(help: "The service to check; empty for the whole server.") var service: String = ""
     @Option(help: "Deadline per server in seconds.") var timeout: Double = 2
+    @OptionGroup(title: "TLS") var connection: ConnectionOptions
 
     public init() {}
 
     public func run() async throws {
         var healthy = true
+        let configuration = try connection.clientConfiguration()
         for server in servers {
-            let client = RPCClient(host: server.host, port: server.port)
+            let client = RPCClient(host: server.host, port: server.port, configuration: configuration)
             do {
                 let answer = try await client.unary(
                     Retain_V1_Health.check, .init(service: service),

@@ -8,11 +8,12 @@ public struct ListCommand: AsyncParsableCommand {
         commandName: "list", abstract: "List the services and methods of a running server.")
 
     @Argument(help: "The server, host:port.") var server: ServerAddress
+    @OptionGroup(title: "TLS") var connection: ConnectionOptions
 
     public init() {}
 
     public func run() async throws {
-        let client = RPCClient(host: server.host, port: server.port)
+        let client = RPCClient(host: server.host, port: server.port, configuration: try connection.clientConfiguration())
         defer { Task { await client.close() } }
         try await ExitStatus.reporting {
             for service in try await MethodResolver(client: client).services() {

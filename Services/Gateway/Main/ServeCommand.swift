@@ -13,6 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
+    @OptionGroup(title: "TLS to the backends") var peerTLS: PeerTLSOptions
+
     @Option(help: "Topology file: the backend instances of each service (JSON).")
     var topology: String
 
@@ -52,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         var forwarding = Forwarder.Configuration()
         forwarding.defaultTimeout = .milliseconds(defaultTimeoutMs)
         forwarding.connectionsPerBackend = connectionsPerBackend
+        forwarding.tls = try peerTLS.load()
         let forwarder = Forwarder(topology: topology, configuration: forwarding, logger: logger)
         var configuration = GatewayService.Configuration()
         configuration.flows = flows
