@@ -1,8 +1,8 @@
 public import Foundation
 
 /// Certificates for TLS tests, made with the `openssl` command in a temporary directory: a CA,
-/// a server certificate for `localhost` and 127.0.0.1 signed by it, a client certificate signed
-/// by it, and a second, unrelated CA with a client certificate of its own. Every file is PEM;
+/// a server certificate for `localhost` and 127.0.0.1 signed by it, one for `echo.retain.test`
+/// only, a client certificate signed by it, and a second, unrelated CA with a client certificate of its own. Every file is PEM;
 /// keys are P-256 and certificates last two days.
 public struct TestCertificates: Sendable {
     /// The directory holding every file; removed by the caller, or left in the temporary folder.
@@ -12,6 +12,9 @@ public struct TestCertificates: Sendable {
     /// The server's certificate (subjectAltName DNS:localhost, IP:127.0.0.1) and its key.
     public var serverCertificateFile: String { path("server.pem") }
     public var serverKeyFile: String { path("server.key") }
+    /// A server certificate that names only `echo.retain.test` (no IP address), and its key.
+    public var namedServerCertificateFile: String { path("named-server.pem") }
+    public var namedServerKeyFile: String { path("named-server.key") }
     /// A client certificate signed by ``caFile``, and its key.
     public var clientCertificateFile: String { path("client.pem") }
     public var clientKeyFile: String { path("client.key") }
@@ -35,6 +38,8 @@ public struct TestCertificates: Sendable {
         try makeCA("other-ca", name: "Unrelated Test CA")
         try sign("server", name: "localhost", by: "ca",
                  extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
+        try sign("named-server", name: "echo.retain.test", by: "ca",
+                 extensions: "subjectAltName=DNS:echo.retain.test\nextendedKeyUsage=serverAuth\n")
         try sign("client", name: "retain-test-client", by: "ca", extensions: "extendedKeyUsage=clientAuth\n")
         try sign("other-client", name: "retain-test-client", by: "other-ca", extensions: "extendedKeyUsage=clientAuth\n")
     }

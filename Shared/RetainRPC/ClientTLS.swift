@@ -13,7 +13,8 @@ public struct ClientTLS: Sendable {
 
     /// The name the server's certificate must hold (and that is sent as SNI); nil checks the
     /// host each client connects to: a DNS name against the certificate's DNS names, an IP
-    /// address against its IP addresses. Default nil.
+    /// address against its IP addresses. A certificate that holds the IP address connected to
+    /// is accepted too (swift-nio-ssl's rule). Default nil.
     public var serverHostname: String?
 
     /// How long the TLS handshake may take once TCP connected; a server that does not answer

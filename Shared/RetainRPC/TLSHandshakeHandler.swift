@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// Sits right behind the NIOSSL handler and watches the handshake, so that a connection whose
 /// handshake fails or stalls ends cleanly instead of hanging:

@@ -20,7 +20,7 @@ extension CommandLineTests {
         #expect(stream.status == 0, "\(stream.stderr)")
         #expect(stream.stdout.split(separator: "\n").count == 3, "\(stream.stdout)")
         let health = try retain(["health", address] + tls)
-        #expect(health.status == 0 && health.stdout.contains("serving"), "\(health.stdout)")
+        #expect(health.status == 0 && health.stdout.contains("SERVING_STATUS_SERVING"), "\(health.stdout)")
         let list = try retain(["list", address] + tls)
         #expect(list.status == 0 && list.stdout.contains("retain.v1.Echo"), "\(list.stderr)")
 
