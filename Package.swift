@@ -16,6 +16,7 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -41,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -57,13 +59,20 @@ let package = Package(
         .testTarget(name: "RetainProtoTests", dependencies: ["RetainProto"], path: "Tests/RetainProtoTests",
                     swiftSettings: swiftSettings),
 
-        // MARK: RPC runtime: frames, server, client, health, reflection
-        .target(name: "RetainRPC", dependencies: ["RetainProto", "CRetainProto", "CZstd", nio, nioPosix, logging, metrics, lifecycle],
+        // MARK: Authentication: service tokens, scopes, API keys, rate limits
+        .target(name: "RetainAuth", dependencies: ["RetainProto", .product(name: "Crypto", package: "swift-crypto")],
+                path: "Shared/RetainAuth", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainAuthTests", dependencies: ["RetainAuth", "RetainProto"],
+                    path: "Tests/RetainAuthTests", swiftSettings: swiftSettings),
+
+        // MARK: RPC runtime: frames, server, client, health, reflection, TLS
+        .target(name: "RetainRPC", dependencies: ["RetainProto", "RetainAuth", "CRetainProto", "CZstd", nio, nioPosix, nioSSL,
+                                           .product(name: "NIOTLS", package: "swift-nio"), logging, metrics, lifecycle],
                 path: "Shared/RetainRPC", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainRPCTests", dependencies: ["RetainRPC", "RetainProcess", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
+        .testTarget(name: "RetainRPCTests", dependencies: ["RetainAuth", "RetainRPC", "RetainProcess", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
-        .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainState", "RetainStorage", logging, lifecycle, unixSignals, argumentParser,
+        .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainAuth", "RetainState", "RetainStorage", logging, lifecycle, unixSignals, argumentParser,
                                                   nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
                                                   .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
@@ -83,7 +92,7 @@ let package = Package(
         .executableTarget(name: "retain-bench",
                           dependencies: ["RetainRPC", "RetainProcess", argumentParser, nio, nioPosix],
                           path: "Tools/Bench", swiftSettings: swiftSettings),
-        .executableTarget(name: "retain-echo", dependencies: ["RetainRPC", "RetainServiceKit", argumentParser, logging],
+        .executableTarget(name: "retain-echo", dependencies: ["RetainAuth", "RetainRPC", "RetainServiceKit", argumentParser, logging],
                           path: "Tools/Echo",
                           swiftSettings: swiftSettings),
 
@@ -103,15 +112,15 @@ let package = Package(
         // MARK: Gateway service and the suite launcher (`retain up`)
         .target(name: "GatewayCore", dependencies: ["RetainProto"], path: "Services/Gateway/Core",
                 swiftSettings: swiftSettings),
-        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
+        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
                 path: "Services/Gateway/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-gateway",
-                          dependencies: ["GatewayService", "GatewayCore", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging],
+                          dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging],
                           path: "Services/Gateway/Main", swiftSettings: swiftSettings),
-        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
+        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
                 path: "Tools/Launcher", swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests",
-                    dependencies: ["GatewayCore", "GatewayService", "RetainLauncher", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
+                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainLauncher", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
                     path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 
         // MARK: Profile service

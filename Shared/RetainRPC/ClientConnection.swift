@@ -70,6 +70,9 @@ final class ClientConnection: Sendable {
             return try await future.get()
         } catch let error as RPCError {
             throw error
+        } catch let failure as TLSHandshakeFailure {
+            throw RPCError(.unavailable, "TLS handshake with \(host):\(port) failed: \(failure.reason)",
+                           details: ["not_processed": "true"])
         } catch {
             throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(error)", details: ["not_processed": "true"])
         }
@@ -83,6 +86,10 @@ final class ClientConnection: Sendable {
             .connectTimeout(configuration.connectTimeout)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = configuration.tls {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            tls.makeHandlers(host: self.host, eventLoop: channel.eventLoop, logger: logger))
+                    }
                     let handler = ClientConnectionHandler(configuration: configuration, logger: logger) { [weak self] in
                         self?.forget(channel)
                     }
@@ -90,6 +97,16 @@ final class ClientConnection: Sendable {
                 }
             }
             .connect(host: host, port: port)
+            .flatMap { channel -> EventLoopFuture<any Channel> in
+                // Over TLS, the connection is ready once the handshake completed.
+                guard configuration.tls != nil else { return channel.eventLoop.makeSucceededFuture(channel) }
+                do {
+                    return try channel.pipeline.syncOperations.handler(type: TLSHandshakeHandler.self).established
+                        .map { channel }
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
             .flatMapThrowing { channel -> Ready in
                 let handler = try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
                 return Ready(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),

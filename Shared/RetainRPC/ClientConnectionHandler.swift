@@ -31,6 +31,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var pingOutstanding = false
     private var keepaliveTask: RepeatedTask?
     private(set) var goneAway = false
+    /// The error that closed the connection (a TLS alert, a reset), told to calls started after.
+    private var closeReason: String?
     /// The highest request id the server said it accepted, once it sent GOAWAY.
     private var goAwayLastRequestID: UInt32?
     private var frames: FrameReader
@@ -62,7 +64,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Sends a REQUEST frame and registers where its answers go.
     func start(_ frame: ByteBuffer, requestID: UInt32, pending: PendingCall, timeout: Duration?) {
         guard let context, context.channel.isActive, !goneAway else {
-            return fail(pending, RPCError(.unavailable, "connection is closed or draining",
+            return fail(pending, RPCError(.unavailable, closeReason.map { "connection error: \($0)" }
+                                              ?? "connection is closed or draining",
                                           details: ["not_processed": "true"]))
         }
         var call = Call(pending: pending)
@@ -185,6 +188,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("connection error: \(error)")
+        closeReason = "\(error)"
         failAll(RPCError(.unavailable, "connection error: \(error)"))
         context.close(promise: nil)
     }

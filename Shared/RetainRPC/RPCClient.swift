@@ -26,6 +26,10 @@ public final class RPCClient: Sendable {
         /// minted fresh and reused until near expiry). Default nil: calls carry what their
         /// options say.
         public var credentials: (any CallCredentials)?
+        /// TLS on every connection (trust roots, client certificate, expected server name); nil
+        /// connects in plaintext. A connection is used only once its handshake completed; a
+        /// failed handshake fails the call with UNAVAILABLE saying why. Default nil.
+        public var tls: ClientTLS?
 
         public init() {}
     }

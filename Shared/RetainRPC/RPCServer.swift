@@ -37,6 +37,9 @@ public final class RPCServer: Service, Sendable {
         /// probes, the fallback included): UNAUTHENTICATED, PERMISSION_DENIED naming the missing
         /// scope, or what ``CallAuthenticator/admit(_:method:)`` throws. Default nil: no checks.
         public var authenticator: (any CallAuthenticator)?
+        /// TLS on every connection, mutual when it names a client CA; nil serves plaintext.
+        /// The frames run unchanged inside TLS. Default nil.
+        public var tls: ServerTLS?
 
         public init() {}
     }
@@ -98,6 +101,10 @@ public final class RPCServer: Service, Sendable {
                         channel.close(promise: nil)
                         return
                     }
+                    if let tls = configuration.tls {
+                        try channel.pipeline.syncOperations.addHandlers(tls.makeHandlers(eventLoop: channel.eventLoop,
+                                                                                         logger: logger))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ServerConnectionHandler(methods: methods, fallback: fallback, configuration: configuration,
                                                 metrics: metrics, logger: logger))
@@ -107,7 +114,10 @@ public final class RPCServer: Service, Sendable {
             .get()
         state.withLock { $0.channel = channel }
         let address = channel.localAddress!
-        logger.info("listening", metadata: ["address": "\(address)", "methods": "\(router.methods.count)"])
+        logger.info("listening", metadata: [
+            "address": "\(address)", "methods": "\(router.methods.count)",
+            "tls": "\(configuration.tls.map { $0.requiresClientCertificate ? "mutual" : "on" } ?? "off")",
+        ])
         return address
     }
 

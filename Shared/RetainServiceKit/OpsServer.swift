@@ -28,10 +28,15 @@ public final class OpsServer: Service, Sendable {
         public var host: String = "127.0.0.1"
         /// Port to bind; 0 picks a free one. Default 0.
         public var port: Int = 0
+        /// TLS (HTTPS) on the endpoints; nil serves plain HTTP, which Kubernetes probes and
+        /// most scrapers expect. Give it a ``ServerTLS`` without a client CA: probes present
+        /// no certificate. Default nil.
+        public var tls: ServerTLS?
 
-        public init(host: String = "127.0.0.1", port: Int = 0) {
+        public init(host: String = "127.0.0.1", port: Int = 0, tls: ServerTLS? = nil) {
             self.host = host
             self.port = port
+            self.tls = tls
         }
     }
 
@@ -57,6 +62,10 @@ public final class OpsServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = configuration.tls {
+                        try channel.pipeline.syncOperations.addHandlers(tls.makeHandlers(eventLoop: channel.eventLoop,
+                                                                                         logger: logger))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler { path in
                         Self.answer(path: path, registry: registry, readiness: readiness)

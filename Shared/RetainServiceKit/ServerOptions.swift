@@ -54,6 +54,9 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Flag(name: .customLong("insecure-no-auth"),
           help: "Accept calls without credentials (local development only; also RETAIN_INSECURE_NO_AUTH=1).")
     public var insecureNoAuth = false
+    /// TLS of the listener and the ops endpoints (`--tls-cert-file`, `--tls-key-file`,
+    /// `--tls-client-ca-file`, `--ops-tls`).
+    @OptionGroup public var tls: TLSOptions
 
     public init() {}
 }

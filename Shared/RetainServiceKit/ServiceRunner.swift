@@ -40,10 +40,11 @@ public enum ServiceRunner {
 
     /// Starts the operations endpoints for `options` (none when `--ops-port` is negative) and
     /// prints `<name> ops listening on HOST:PORT`.
-    static func startOps(name: String, options: ServerOptions, logger: Logger) async throws -> OpsServer? {
+    static func startOps(name: String, options: ServerOptions, tls: ServerTLS?, logger: Logger) async throws -> OpsServer? {
         bootstrapMetrics()
         guard options.opsPort >= 0 else { return nil }
-        let ops = try await OpsServer.start(configuration: .init(host: options.host, port: options.opsPort), logger: logger)
+        let ops = try await OpsServer.start(configuration: .init(host: options.host, port: options.opsPort, tls: tls),
+                                            logger: logger)
         print("\(name) ops listening on \(options.host):\(ops.localAddress?.port ?? options.opsPort)")
         fflush(nil)
         return ops
@@ -63,9 +64,10 @@ public enum ServiceRunner {
         services: [any Service] = [], health: HealthStatus = HealthStatus(),
         authenticator: (any CallAuthenticator)? = nil
     ) async throws {
+        let tls = try options.tls.load()
         let (authenticator, warning) = try authentication(name: name, options: options, given: authenticator, logger: logger)
-        try await serve(name: name, router: router, options: options, logger: logger, services: services + warning,
-                        health: health, ops: startOps(name: name, options: options, logger: logger),
+        try await serve(name: name, router: router, options: options, tls: tls.server, logger: logger, services: services + warning,
+                        health: health, ops: startOps(name: name, options: options, tls: tls.ops, logger: logger),
                         authenticator: authenticator)
     }
 
@@ -82,10 +84,11 @@ public enum ServiceRunner {
     }
 
     private static func serve(
-        name: String, router: RPCRouter, options: ServerOptions, logger: Logger,
+        name: String, router: RPCRouter, options: ServerOptions, tls: ServerTLS?, logger: Logger,
         services: [any Service], health: HealthStatus, ops: OpsServer?, authenticator: (any CallAuthenticator)?
     ) async throws {
         var configuration = RPCServer.Configuration()
+        configuration.tls = tls
         configuration.authenticator = authenticator
         configuration.host = options.host
         configuration.port = options.port
@@ -118,14 +121,16 @@ public enum ServiceRunner {
     ) async throws {
         let (authenticator, warning) = try authentication(name: name, options: options, given: nil, logger: logger)
         // The ops endpoints answer /healthz while the store recovers; /readyz waits for the server.
-        let ops = try await startOps(name: name, options: options, logger: logger)
+        // TLS files are checked before anything starts: a bad one refuses the start at once.
+        let tls = try options.tls.load()
+        let ops = try await startOps(name: name, options: options, tls: tls.ops, logger: logger)
         if options.dataDirectory == nil {
             logger.warning("no --data-dir: state is kept in memory only and lost on exit")
         }
         let store = try StateStore<S>(directory: options.dataDirectory, configuration: storage.configuration(),
                                       logger: logger)
         defer { store.close() }
-        try await serve(name: name, router: try makeRouter(store), options: options, logger: logger,
+        try await serve(name: name, router: try makeRouter(store), options: options, tls: tls.server, logger: logger,
                         services: [SnapshotScheduler(store, logger: logger)] + services + warning, health: HealthStatus(), ops: ops,
                         authenticator: authenticator)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 import RetainProcess
 import RetainProto
@@ -16,14 +17,23 @@ struct EchoBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds per measurement.") var duration: Int = 5
     @Option(help: "Concurrent calls, comma separated.") var concurrency: String = "1,16,64"
     @Option(help: "Payload bytes per message.") var payload: Int = 16
+    @Flag(help: "Add a row for the RPC echo over TLS (certificates made with openssl), beside plaintext.")
+    var tls = false
 
     func run() async throws {
         let levels = concurrency.split(separator: ",").compactMap { Int($0) }
         let bare = try ServerProcess("retain-bench", arguments: ["bare-echo-server"])
         let runtime = try ServerProcess("retain-echo", arguments: ["--log-level", "warning"])
+        let certificates = tls ? try TestCertificates() : nil
+        let secure = try certificates.map {
+            try ServerProcess("retain-echo", arguments: ["--log-level", "warning", "--tls-cert-file", $0.serverCertificateFile,
+                                                         "--tls-key-file", $0.serverKeyFile])
+        }
         defer {
             bare.stop()
             runtime.stop()
+            secure?.stop()
+            if let certificates { try? FileManager.default.removeItem(at: certificates.directory) }
         }
         let seconds = TimeAmount.seconds(Int64(duration))
         var rows: [[String]] = []
@@ -49,6 +59,11 @@ struct EchoBenchmark: AsyncParsableCommand {
                 seconds: Double(duration))
             rows.append(row("bare NIO echo, async client", level, bareAsync, vs: nil))
             rows.append(row("Retain RPC echo, RPCClient", level, ours, vs: bareAsync))
+            if let secure, let certificates {
+                let overTLS = try await Self.runtimeLoad(port: secure.port, payload: payload, concurrency: level,
+                                                         duration: duration, tls: try ClientTLS(caFile: certificates.caFile))
+                rows.append(row("Retain RPC echo over TLS, RPCClient (vs plaintext)", level, overTLS, vs: ours))
+            }
             rows.append(row("bare NIO echo, pipelining NIO client", level, barePipelined, vs: nil))
             rows.append(row("Retain RPC echo, pipelining NIO client", level, oursPipelined, vs: barePipelined))
         }
@@ -57,8 +72,11 @@ struct EchoBenchmark: AsyncParsableCommand {
     }
 
     /// `concurrency` tasks calling Echo back to back on one RPCClient connection.
-    static func runtimeLoad(port: Int, payload: Int, concurrency: Int, duration: Int) async throws -> LatencySummary {
-        let client = RPCClient(host: "127.0.0.1", port: port)
+    static func runtimeLoad(port: Int, payload: Int, concurrency: Int, duration: Int,
+                            tls: ClientTLS? = nil) async throws -> LatencySummary {
+        var configuration = RPCClient.Configuration()
+        configuration.tls = tls
+        let client = RPCClient(host: "127.0.0.1", port: port, configuration: configuration)
         let request = Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload))
         _ = try await client.unary(Retain_V1_Echo.echo, request)
         let summary = try await closedLoopLoad(concurrency: concurrency, duration: duration) {

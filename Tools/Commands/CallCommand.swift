@@ -20,11 +20,12 @@ public struct CallCommand: AsyncParsableCommand {
     @Option(name: .customLong("trace-id"), help: "Trace id.") var traceID: String = ""
     @Option(help: "Deadline in seconds.") var timeout: Double?
     @Flag(help: "Print the answer on one line.") var compact = false
+    @OptionGroup(title: "TLS") var connection: ConnectionOptions
 
     public init() {}
 
     public func run() async throws {
-        let client = RPCClient(host: server.host, port: server.port, configuration: credential.clientConfiguration)
+        let client = RPCClient(host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
         defer { Task { await client.close() } }
         try await ExitStatus.reporting {
             let info = try await MethodResolver(client: client).method(method)

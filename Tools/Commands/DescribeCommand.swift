@@ -11,6 +11,7 @@ public struct DescribeCommand: AsyncParsableCommand {
     @Argument(help: "A message's full name, or a method path.") var name: String
     @OptionGroup var credential: AuthorizationOption
     @Option(help: "The server to ask about methods, host:port.") var server: ServerAddress?
+    @OptionGroup(title: "TLS") var connection: ConnectionOptions
 
     public init() {}
 
@@ -18,7 +19,7 @@ public struct DescribeCommand: AsyncParsableCommand {
         try await ExitStatus.reporting {
             if name.contains("/") {
                 guard let server else { throw ValidationError("describing a method needs --server host:port") }
-                let client = RPCClient(host: server.host, port: server.port, configuration: credential.clientConfiguration)
+                let client = RPCClient(host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
                 defer { Task { await client.close() } }
                 let method = try await MethodResolver(client: client).method(name)
                 print("\(method.path) (\(method.serverStreaming ? "server streaming" : "unary"))")

@@ -11,13 +11,15 @@ public struct HealthCommand: AsyncParsableCommand {
     @OptionGroup var credential: AuthorizationOption
     @Option(help: "The service to check; empty for the whole server.") var service: String = ""
     @Option(help: "Deadline per server in seconds.") var timeout: Double = 2
+    @OptionGroup(title: "TLS") var connection: ConnectionOptions
 
     public init() {}
 
     public func run() async throws {
         var healthy = true
+        let configuration = try connection.clientConfiguration(credential.clientConfiguration)
         for server in servers {
-            let client = RPCClient(host: server.host, port: server.port, configuration: credential.clientConfiguration)
+            let client = RPCClient(host: server.host, port: server.port, configuration: configuration)
             do {
                 let answer = try await client.unary(
                     Retain_V1_Health.check, .init(service: service),

@@ -9,11 +9,12 @@ public struct ListCommand: AsyncParsableCommand {
 
     @Argument(help: "The server, host:port.") var server: ServerAddress
     @OptionGroup var credential: AuthorizationOption
+    @OptionGroup(title: "TLS") var connection: ConnectionOptions
 
     public init() {}
 
     public func run() async throws {
-        let client = RPCClient(host: server.host, port: server.port, configuration: credential.clientConfiguration)
+        let client = RPCClient(host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
         defer { Task { await client.close() } }
         try await ExitStatus.reporting {
             for service in try await MethodResolver(client: client).services() {

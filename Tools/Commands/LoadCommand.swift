@@ -27,6 +27,7 @@ public struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Deadline per call in seconds.") var timeout: Double?
     @OptionGroup var credential: AuthorizationOption
     @Flag(help: "Print the report as JSON.") var json = false
+    @OptionGroup(title: "TLS") var connection: ConnectionOptions
     @Flag(inversion: .prefixedNo, help: "Show a progress line (default: when standard error is a terminal).")
     var progress: Bool?
 
@@ -43,6 +44,7 @@ public struct LoadCommand: AsyncParsableCommand {
     public func run() async throws {
         var configuration = credential.clientConfiguration
         configuration.connectionsPerAddress = connections
+        configuration = try connection.clientConfiguration(configuration)
         let client = RPCClient(targets: [(server.host, server.port)], configuration: configuration)
         defer { Task { await client.close() } }
         let report = try await ExitStatusReport.run {

@@ -14,6 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
+    @OptionGroup(title: "TLS to the backends") var peerTLS: PeerTLSOptions
+
     @Option(help: "Topology file: the backend instances of each service (JSON).")
     var topology: String
 
@@ -65,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.warning("no API keys (--api-keys-file or RETAIN_API_KEYS): only service tokens are accepted")
             }
         }
+        forwarding.tls = try peerTLS.load()
         let forwarder = Forwarder(topology: topology, configuration: forwarding, logger: logger, minter: minter)
         var configuration = GatewayService.Configuration()
         configuration.flows = flows

@@ -26,6 +26,9 @@ public final class Forwarder: Sendable {
         public var connectionsPerBackend = 1
         /// How long to wait for a TCP connection to a backend. Default 1 s.
         public var connectTimeout: TimeAmount = .seconds(1)
+        /// TLS to the backends (one context shared by every backend client), with a client
+        /// certificate for backends that require one; nil calls them in plaintext. Default nil.
+        public var tls: ClientTLS?
 
         public init() {}
     }
@@ -59,6 +62,7 @@ public final class Forwarder: Sendable {
         clientConfiguration.connectTimeout = configuration.connectTimeout
         clientConfiguration.connectionsPerAddress = configuration.connectionsPerBackend
         clientConfiguration.keepaliveInterval = .seconds(10)
+        clientConfiguration.tls = configuration.tls
         var services: [String: ServiceBackends] = [:]
         for service in topology.services.values {
             let backends = service.instances.map { instance in
