@@ -148,7 +148,7 @@ public final class LocalSuite: @unchecked Sendable {
         let directory = root.appendingPathComponent(service.rawValue)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var arguments = ["--data-dir", directory.path, "--log-level", configuration.logLevel,
-                         "--durability", configuration.durability, "--ops-port", "-1"]
+                         "--durability", configuration.durability, "--ops-port=-1"]
         if service == .growth, configuration.growthClientTimes { arguments.append("--allow-client-times") }
         return try ServerProcess(executableAt: binaries(configuration).appendingPathComponent(service.executable),
                                  arguments: arguments, port: port, timeout: configuration.startTimeout)
