@@ -46,7 +46,8 @@ struct DemoScenarioTests {
         let points = report.points
         #expect(points.balanced)
         #expect(points.issued - points.spent - points.expired - points.penalized == points.outstanding)
-        #expect(points.issuedByKind.first { $0.kind == "welcome bonus" }?.value == 150 * 100)
+        let welcome: Int64 = points.issuedByKind.first { $0.kind == "welcome bonus" }?.value ?? 0
+        #expect(welcome == 150 * 100)
         #expect(points.spent > 0 && points.expired > 0)
         #expect(points.expired == report.expiry.points)
 

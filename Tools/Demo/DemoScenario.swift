@@ -154,7 +154,16 @@ public struct DemoScenario: Sendable {
             }
         }
         await track("login")
-        if random.chance(0.6) { await track("check_in") }
+        if random.chance(0.6) {
+            // Check-ins are Growth's own call (AwardGrowth refuses the action "check_in", so there
+            // is no TrackAction for them): forwarded by the gateway, streaks and check-in tasks
+            // follow; the tasks' rewards are not claimed (no flow pays them).
+            at += Int64.random(in: 30_000..<600_000, using: &random)
+            let request = Retain_V1_CheckInRequest(userId: user.id, timeZone: "UTC", atMs: at)
+            await call(tally, "Growth/CheckIn") {
+                _ = try await client.unary(Retain_V1_Growth.checkIn, request, options: options)
+            }
+        }
         if random.chance(0.12) {
             await track("purchase", value: Retain_V1_Amount(value: Int64.random(in: 10...200, using: &random) * 100, asset: "usd"))
         }
