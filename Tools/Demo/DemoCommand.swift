@@ -11,7 +11,7 @@ public struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Simulate users arriving, coming back, buying, inviting and complaining over weeks, through the gateway; print retention, levels, points and feedback.")
 
-    @Option(help: "Simulated users.") var users: Int = 2_000
+    @Option(help: "Simulated users.") var users: Int = 3_000
     @Option(help: "Simulated weeks, ending at the start of today (UTC).") var weeks: Int = 6
     @Option(help: "Seed of the simulation's random choices.") var seed: UInt64 = 1
     @Option(help: "Calls in flight at once.") var concurrency: Int = 64

@@ -13,8 +13,8 @@ extension DemoReport {
         lines.append("")
         let users = levels.reduce(0) { $0 + $1.users }
         lines.append("Level distribution (Growth.GetGrowthView of each simulated user)")
-        lines += Self.table(["level", "name", "users", "share"], levels.map { level in
-            ["\(level.level)", level.name, "\(level.users)",
+        lines += Self.table(["level", "users", "share"], levels.map { level in
+            ["\(level.level) \(level.name)", "\(level.users)",
              users == 0 ? "-" : String(format: "%.1f%%", Double(level.users) * 100 / Double(users))]
         })
         lines.append("")

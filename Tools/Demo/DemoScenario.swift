@@ -17,8 +17,8 @@ public import RetainRPC
 public struct DemoScenario: Sendable {
     /// The scenario's size and behaviour.
     public struct Configuration: Sendable {
-        /// Simulated users (referred friends included); default 2,000.
-        public var users = 2_000
+        /// Simulated users (referred friends included); default 3,000.
+        public var users = 3_000
         /// Simulated weeks; default 6 (so day-30 retention has complete cohorts).
         public var weeks = 6
         /// Seed of every random choice; default 1.
@@ -165,7 +165,7 @@ public struct DemoScenario: Sendable {
             }
         }
         if random.chance(0.12) {
-            await track("purchase", value: Retain_V1_Amount(value: Int64.random(in: 10...200, using: &random) * 100, asset: "usd"))
+            await track("purchase", value: Retain_V1_Amount(value: Int64.random(in: 20...600, using: &random) * 100, asset: "usd"))
         }
         if random.chance(0.15) {
             // Spend points in the shop: a redemption the ledger refuses when the balance is short.
