@@ -20,8 +20,11 @@ public struct DemoReport: Sendable {
 
     /// Users per level.
     public struct Level: Sendable {
+        /// The level, 1 for the lowest tier.
         public var level: UInt32
+        /// The tier's name.
         public var name: String
+        /// Simulated users at this level now.
         public var users: Int
     }
 
@@ -49,11 +52,13 @@ public struct DemoReport: Sendable {
         public var byKind: [(kind: String, total: UInt64, open: UInt64, done: UInt64)]
         /// Items resolved (at the run's real time).
         public var resolved: UInt64
-        /// Items open now, and of those overdue.
+        /// Items open now.
         public var open: UInt64
+        /// Open items past their due time.
         public var overdue: UInt64
-        /// Compensation paid through the ledger (COMPENSATION credits), points and transfers.
+        /// Points paid as compensation through the ledger (COMPENSATION credits).
         public var compensationPaid: Int64
+        /// Compensation transfers.
         public var compensations: UInt64
     }
 
@@ -61,15 +66,21 @@ public struct DemoReport: Sendable {
     public struct ExpirySweep: Sendable {
         /// As of when lots were expired, Unix ms.
         public var asOfMs: Int64
-        /// Lots expired and their points.
+        /// Lots expired.
         public var lots: UInt64
+        /// Points in those lots.
         public var points: Int64
     }
 
+    /// One row per channel, then `all`.
     public var retention: [Retention]
+    /// Every tier, lowest first.
     public var levels: [Level]
+    /// The points asset.
     public var points: Points
+    /// Feedback over the simulated weeks.
     public var feedback: Feedback
+    /// The expiry run at the end.
     public var expiry: ExpirySweep
     /// What the demo itself sent (not the report's source).
     public var activity: DemoActivity
