@@ -1,8 +1,9 @@
 # Retain: the two commands of the README, and the pieces they stand on.
 #   make up     start the whole suite locally (services + gateway) with a data directory
+#   make demo   run the demo scenario through the gateway (its own suite, in a temporary directory)
 #   make test   check generated code, build, and run every test
 #   make fuzz   run the fuzz target for FUZZ_SECONDS (CI runs it after the tests)
-.PHONY: up test deps check-generated build bench bench-anchors fuzz
+.PHONY: up demo test deps check-generated build bench bench-anchors fuzz
 
 SWIFT ?= swift
 
@@ -23,10 +24,15 @@ up: deps
 	$(SWIFT) build -c release
 	.build/release/retain up --data-dir data
 
+demo: deps
+	$(SWIFT) build -c release
+	.build/release/retain demo
+
 bench: deps
 	$(SWIFT) build -c release
 	.build/release/retain-bench echo
 	.build/release/retain-storage bench
+	.build/release/retain-gateway bench
 
 # The three anchors of the targets, one after another in one run: the echo beside bare SwiftNIO
 # and grpc-swift 2, profile reads through `retain load` beside redis-benchmark GET, and ledger

@@ -80,7 +80,7 @@ let package = Package(
                 dependencies: ["RetainRPC", "RetainProto", "CProtobufC", argumentParser, nio,
                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 path: "Tools/Commands", swiftSettings: swiftSettings),
-        .executableTarget(name: "retain", dependencies: ["RetainCommands", "RetainLauncher", argumentParser], path: "Tools/Retain",
+        .executableTarget(name: "retain", dependencies: ["RetainCommands", "RetainLauncher", "RetainDemo", argumentParser], path: "Tools/Retain",
                           swiftSettings: swiftSettings),
         .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainRPC", "RetainProcess"],
                     path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
@@ -119,8 +119,10 @@ let package = Package(
                           path: "Services/Gateway/Main", swiftSettings: swiftSettings),
         .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
                 path: "Tools/Launcher", swiftSettings: swiftSettings),
+        .target(name: "RetainDemo", dependencies: ["RetainLauncher", "RetainCommands", "RetainRPC", "RetainProto", argumentParser],
+                path: "Tools/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests",
-                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainLauncher", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
+                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
                     path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 
         // MARK: Profile service

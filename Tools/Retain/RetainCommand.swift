@@ -1,15 +1,16 @@
 import ArgumentParser
 import RetainCommands
+import RetainDemo
 import RetainLauncher
 
 /// `retain`: the operator's command: call and inspect running services, load-test them, and
-/// run the whole suite locally.
+/// run the whole suite locally, or the demo scenario through it.
 @main
 struct RetainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retain",
         abstract: "Operate Retain: call, inspect and load-test services; run the suite locally.",
         subcommands: [
-            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self,
+            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self, DemoCommand.self,
         ])
 }

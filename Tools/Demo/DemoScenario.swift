@@ -1,0 +1,281 @@
+public import Foundation
+public import RetainProto
+public import RetainRPC
+
+/// The demo scenario: simulated users arrive through several channels over simulated weeks and
+/// log in, check in, buy, spend points, invite friends and complain, all through the gateway
+/// (its flows and forwarded calls); a support desk resolves complaints, some with compensation.
+/// At the end the ledger's expiry runs and ``DemoReport`` reads the figures from the services.
+///
+/// Simulated time: registrations, activities, awards and submissions carry the simulated time
+/// (`registered_at_ms`, `occurred_at_ms`, `submitted_at_ms`), so Profile's retention and
+/// Growth's daily caps and tasks follow the simulated days (Growth only when it honours client
+/// times, `--allow-client-times`; otherwise it counts every award at its own clock). The
+/// ledger and Feedback's workflow keep their own clocks: transfers commit and items are
+/// resolved at the real time of the run; lot expiries are computed from the simulated times.
+/// The simulated weeks end at the start of today (UTC), so no time lies in the future.
+public struct DemoScenario: Sendable {
+    /// The scenario's size and behaviour.
+    public struct Configuration: Sendable {
+        /// Simulated users (referred friends included); default 3,000.
+        public var users = 3_000
+        /// Simulated weeks; default 6 (so day-30 retention has complete cohorts).
+        public var weeks = 6
+        /// Seed of every random choice; default 1.
+        public var seed: UInt64 = 1
+        /// Calls in flight at once; default 64.
+        public var concurrency = 64
+        /// The acquisition channels; default ``DemoChannel/standard``.
+        public var channels = DemoChannel.standard
+        /// The ledger's expiry runs as of this many days after the last simulated day (the
+        /// demo's fast-forward, so that lots due by then show as expired); 0 runs none.
+        /// Default 60: task rewards (90 days) of the first weeks expire.
+        public var expirySweepDays = 60
+        /// Prefix of every user id and key, so runs against one suite do not collide; default
+        /// `demo-<seconds since 1970 in base 36>`.
+        public var runID = "demo-" + String(Int(Date().timeIntervalSince1970), radix: 36)
+        /// End of the simulated weeks, Unix ms; default the start of today (UTC).
+        public var endMs: Int64 = {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            return now - now % DemoScenario.dayMs
+        }()
+
+        public init() {}
+    }
+
+    static let dayMs: Int64 = 86_400_000
+
+    let client: RPCClient
+    let options: CallOptions
+    let configuration: Configuration
+    let output: @Sendable (String) -> Void
+
+    /// A scenario calling the gateway through `client` with `options` (its credential), printing
+    /// progress to `output`.
+    public init(client: RPCClient, options: CallOptions, configuration: Configuration,
+                output: @escaping @Sendable (String) -> Void) {
+        self.client = client
+        self.options = options
+        self.configuration = configuration
+        self.output = output
+    }
+
+    /// Simulates every day, runs the expiry and reads the report from the services.
+    public func run() async throws -> DemoReport {
+        let days = configuration.weeks * 7
+        let startMs = configuration.endMs - Int64(days) * Self.dayMs
+        let population = DemoPopulation(count: configuration.users, days: days, channels: configuration.channels,
+                                        seed: configuration.seed, idPrefix: configuration.runID)
+        let tally = DemoTally()
+        let desk = SupportDesk()
+        let clock = ContinuousClock()
+        let began = clock.now
+        output("demo: \(configuration.users) users over \(configuration.weeks) weeks (\(Self.date(startMs)) to \(Self.date(configuration.endMs - 1))), channels \(configuration.channels.map(\.name).joined(separator: ", ")), run id \(configuration.runID)")
+
+        var registered = 0
+        for day in 0..<days {
+            let dayStart = startMs + Int64(day) * Self.dayMs
+            // 1. Arrivals: onboard (a referred friend names the inviter, who is rewarded).
+            try await forEach(population.arrivals[day]) { index in
+                await self.arrive(population.users[index], population: population, dayStart: dayStart, tally: tally)
+            }
+            registered += population.arrivals[day].count
+            // 2. Everyone registered so far may come back today.
+            try await forEach(Array(0..<registered)) { index in
+                await self.live(population.users[index], day: day, dayStart: dayStart, tally: tally, desk: desk)
+            }
+            // 3. The support desk works through complaints at least two days old.
+            let due = await desk.take(submittedBefore: day - 1)
+            try await forEach(due) { item in
+                await self.resolve(item, day: day, tally: tally, desk: desk)
+            }
+            if day % 7 == 6 {
+                let counts = await tally.snapshot()
+                let elapsed = clock.now - began
+                output("demo: week \(day / 7 + 1)/\(configuration.weeks): \(registered) users, \(counts.calls) calls (\(counts.failed) failed), \(counts.complaints) complaints, \(counts.resolved) resolved; \(Self.seconds(elapsed)) s")
+            }
+        }
+
+        let sweepMs = configuration.endMs + Int64(configuration.expirySweepDays) * Self.dayMs
+        var expiry = DemoReport.ExpirySweep(asOfMs: sweepMs, lots: 0, points: 0)
+        if configuration.expirySweepDays > 0 {
+            var more = true
+            while more {
+                let answer = try await client.unary(
+                    Retain_V1_Ledger.expireLots, Retain_V1_ExpireLotsRequest(asOfMs: sweepMs, assets: ["points"], limit: 100_000),
+                    options: options)
+                expiry.lots += answer.expiredLots
+                expiry.points += answer.expired.filter { $0.asset == "points" }.reduce(0) { $0 + $1.value }
+                more = answer.more
+            }
+        }
+        let counts = await tally.snapshot()
+        output("demo: simulated \(days) days in \(Self.seconds(clock.now - began)) s: \(counts.calls) calls through the gateway, \(counts.failed) failed")
+        if !counts.failures.isEmpty {
+            for (what, count) in counts.failures.sorted(by: { $0.key < $1.key }).prefix(10) { output("demo:   failed: \(what) x\(count)") }
+        }
+        return try await DemoReport.gather(
+            client: client, options: options, users: population.users.map(\.id), channels: configuration.channels.map(\.name),
+            startMs: startMs, endMs: configuration.endMs, expiry: expiry, activity: counts, concurrency: configuration.concurrency)
+    }
+
+    // MARK: - What a user does
+
+    private func arrive(_ user: DemoPopulation.User, population: DemoPopulation, dayStart: Int64, tally: DemoTally) async {
+        var random = SeededRandom(configuration.seed, UInt64(user.index), 0xA11)
+        let at = dayStart + 6 * 3_600_000 + Int64.random(in: 0..<7_200_000, using: &random)
+        var inviterID = ""
+        if let inviter = user.inviter.map({ population.users[$0] }) {
+            inviterID = inviter.id
+            await call(tally, "Gateway/TrackAction invite") {
+                _ = try await client.unary(Retain_V1_Gateway.trackAction, Retain_V1_TrackActionRequest(
+                    userId: inviter.id, eventId: "\(user.id)-invited", action: "invite", occurredAtMs: at - 60_000,
+                    timeZone: "UTC", source: "demo"), options: options)
+            }
+        }
+        await call(tally, "Gateway/Onboard") {
+            _ = try await client.unary(Retain_V1_Gateway.onboard, Retain_V1_OnboardRequest(
+                userId: user.id, eventId: "\(user.id)-onboard", channel: user.channel.name, campaign: "",
+                inviterUserId: inviterID, timeZone: "UTC", registeredAtMs: at), options: options)
+        }
+    }
+
+    private func live(_ user: DemoPopulation.User, day: Int, dayStart: Int64, tally: DemoTally, desk: SupportDesk) async {
+        var random = SeededRandom(configuration.seed, UInt64(user.index), UInt64(day))
+        guard random.chance(user.channel.activeProbability(daysSinceRegistration: day - user.arrivalDay)) else { return }
+        var at = dayStart + 9 * 3_600_000 + Int64.random(in: 0..<(12 * 3_600_000), using: &random)
+        func track(_ action: String, value: Retain_V1_Amount? = nil) async {
+            at += Int64.random(in: 30_000..<600_000, using: &random)
+            let request = Retain_V1_TrackActionRequest(
+                userId: user.id, eventId: "\(user.id)-d\(day)-\(action)", action: action, value: value, occurredAtMs: at,
+                timeZone: "UTC", source: "demo")
+            await call(tally, "Gateway/TrackAction \(action)") {
+                _ = try await client.unary(Retain_V1_Gateway.trackAction, request, options: options)
+            }
+        }
+        await track("login")
+        if random.chance(0.6) {
+            // Check-ins are Growth's own call (AwardGrowth refuses the action "check_in", so there
+            // is no TrackAction for them): forwarded by the gateway, streaks and check-in tasks
+            // follow; the tasks' rewards are not claimed (no flow pays them).
+            at += Int64.random(in: 30_000..<600_000, using: &random)
+            let request = Retain_V1_CheckInRequest(userId: user.id, timeZone: "UTC", atMs: at)
+            await call(tally, "Growth/CheckIn") {
+                _ = try await client.unary(Retain_V1_Growth.checkIn, request, options: options)
+            }
+        }
+        if random.chance(0.12) {
+            await track("purchase", value: Retain_V1_Amount(value: Int64.random(in: 20...600, using: &random) * 100, asset: "usd"))
+        }
+        if random.chance(0.15) {
+            // Spend points in the shop: a redemption the ledger refuses when the balance is short.
+            let amount = Int64.random(in: 5...30, using: &random) * 10
+            let transfer = Retain_V1_Transfer(
+                transferId: "\(user.id)-d\(day)-redeem", debitAccountId: "user:\(user.id):points",
+                creditAccountId: "redemption:points", amount: amount, asset: "points", kind: .redemption,
+                reason: "shop order", metadata: ["source": "demo"])
+            await call(tally, "Ledger/CreateTransfers redemption") {
+                let answer = try await client.unary(
+                    Retain_V1_Ledger.createTransfers, Retain_V1_CreateTransfersRequest(transfers: [transfer]), options: options)
+                guard let code = answer.results.first?.code, code == .ok || code == .insufficientFunds else {
+                    throw RPCError(.internal, "redemption answered \(answer.results.first.map { "\($0.code)" } ?? "no result")")
+                }
+            }
+        }
+        if random.chance(0.015) {
+            let kinds: [Retain_V1_FeedbackKind] = [.complaint, .complaint, .complaint, .bug, .question]
+            let kind = kinds[Int.random(in: 0..<kinds.count, using: &random)]
+            at += 60_000
+            let request = Retain_V1_SubmitFeedbackRequest(
+                userId: user.id, requestId: "\(user.id)-d\(day)-feedback", kind: kind, category: "orders",
+                text: kind == .question ? "How do I use my points at checkout?" : "My order arrived late and the points did not show up.",
+                channel: "app", submittedAtMs: at)
+            await call(tally, "Feedback/SubmitFeedback") {
+                let answer = try await client.unary(Retain_V1_Feedback.submitFeedback, request, options: options)
+                guard let item = answer.item else { throw RPCError(.internal, "SubmitFeedback answered no item") }
+                await desk.submit(SupportDesk.Item(id: item.itemId, kind: kind, day: day))
+                await tally.complained()
+            }
+        }
+    }
+
+    private func resolve(_ item: SupportDesk.Item, day: Int, tally: DemoTally, desk: SupportDesk) async {
+        var random = SeededRandom(configuration.seed, SeededRandom.key(item.id), UInt64(day), 0xDE5C)
+        guard random.chance(0.6) else {
+            await desk.submit(item)
+            return
+        }
+        let compensate = item.kind != .question && random.chance(0.5)
+        let request = Retain_V1_ResolveFeedbackFlowRequest(
+            itemId: item.id, eventId: "\(item.id)-resolve", actor: "support-desk",
+            note: compensate ? "late delivery confirmed" : "handled",
+            outcome: item.kind == .question ? .answered : .fixed,
+            answer: item.kind == .question ? "Choose 'pay with points' at checkout." : "",
+            compensation: compensate ? Retain_V1_Amount(value: 50, asset: "points") : nil)
+        await call(tally, "Gateway/ResolveFeedbackFlow") {
+            _ = try await client.unary(Retain_V1_Gateway.resolveFeedbackFlow, request, options: options)
+            await tally.resolvedOne()
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body`, counting the call and any failure by `what` and status (the demo goes on).
+    private func call(_ tally: DemoTally, _ what: String, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+            await tally.called(failure: nil)
+        } catch let error as RPCError {
+            await tally.called(failure: "\(what): \(error.code)")
+        } catch {
+            await tally.called(failure: "\(what): \(error)")
+        }
+    }
+
+    /// Runs `body` for every element, at most `configuration.concurrency` at once.
+    private func forEach<Element: Sendable>(_ elements: [Element], _ body: @escaping @Sendable (Element) async -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var iterator = elements.makeIterator()
+            for _ in 0..<max(1, configuration.concurrency) {
+                guard let element = iterator.next() else { break }
+                group.addTask { await body(element) }
+            }
+            while try await group.next() != nil {
+                try Task.checkCancellation()
+                if let element = iterator.next() { group.addTask { await body(element) } }
+            }
+        }
+    }
+
+    static func date(_ ms: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+}
+
+/// The complaints waiting for the support desk.
+actor SupportDesk {
+    struct Item: Sendable {
+        let id: String
+        let kind: Retain_V1_FeedbackKind
+        let day: Int
+    }
+
+    private var waiting: [Item] = []
+
+    func submit(_ item: Item) { waiting.append(item) }
+
+    /// Removes and returns the items submitted before `day`, oldest first.
+    func take(submittedBefore day: Int) -> [Item] {
+        let due = waiting.filter { $0.day < day }
+        waiting.removeAll { $0.day < day }
+        return due.sorted { ($0.day, $0.id) < ($1.day, $1.id) }
+    }
+}
