@@ -15,6 +15,10 @@ public struct StorageOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("snapshot-every-seconds"), help: "Take a snapshot after this many seconds with changes.")
     public var snapshotEverySeconds: Int = 300
 
+    /// Background threads compressing snapshots (0: on the snapshotting thread).
+    @Option(name: .customLong("snapshot-workers"), help: "Background threads compressing snapshots (0: inline).")
+    public var snapshotWorkers: Int32 = 1
+
     public init() {}
 
     /// The storage configuration these flags describe.
@@ -29,6 +33,10 @@ public struct StorageOptions: ParsableArguments, Sendable {
         }
         configuration.snapshotEveryRecords = snapshotEveryRecords
         configuration.snapshotEverySeconds = snapshotEverySeconds
+        guard (0...8).contains(snapshotWorkers) else {
+            throw ValidationError("--snapshot-workers must be between 0 and 8, not \(snapshotWorkers)")
+        }
+        configuration.compressionWorkers = snapshotWorkers
         return configuration
     }
 }

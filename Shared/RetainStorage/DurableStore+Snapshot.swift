@@ -49,6 +49,7 @@ extension DurableStore {
         let temporary = dataDirectory.file(DataDirectory.temporaryName(for: name))
         let encoder = try SnapshotEncoder(
             path: temporary, coveredSequence: coveringSequence, level: configuration.compressionLevel,
+            workers: configuration.compressionWorkers,
             maxRecordBytes: configuration.maxRecordBytes, faults: faults)
         let header: SnapshotHeader
         do {

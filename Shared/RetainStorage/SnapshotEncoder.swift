@@ -33,13 +33,13 @@ package final class SnapshotEncoder {
 
     /// Creates (or truncates) `path` and reserves its header.
     package init(
-        path: String, coveredSequence: UInt64, level: Int32, maxRecordBytes: Int, faults: FaultInjection?
+        path: String, coveredSequence: UInt64, level: Int32, workers: Int32 = 0, maxRecordBytes: Int, faults: FaultInjection?
     ) throws(StorageError) {
         self.path = path
         self.coveredSequence = coveredSequence
         self.maxRecordBytes = maxRecordBytes
         self.file = try PosixFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC, faults: faults)
-        self.compressor = try ZstdCompressor(level: level)
+        self.compressor = try ZstdCompressor(level: level, workers: workers)
         self.staging = .allocate(byteCount: Self.stagingBytes, alignment: 16)
         self.output = .allocate(byteCount: Self.outputBytes, alignment: 16)
         let reserved = [UInt8](repeating: 0, count: SnapshotHeader.size)

@@ -23,6 +23,9 @@ public struct StorageConfiguration: Sendable {
     public var snapshotEverySeconds: Int = 300
     /// zstd compression level for snapshots. Default 1 (fast; state compresses well anyway).
     public var compressionLevel: Int32 = 1
+    /// Background threads compressing snapshots, so that encoding the state and compressing it
+    /// overlap. Default 1; 0 compresses on the snapshotting thread.
+    public var compressionWorkers: Int32 = 1
     /// Largest payload accepted by ``DurableStore/append(_:)-(UnsafeRawBufferPointer)``. Default 16 MiB.
     public var maxRecordBytes: Int = 16 << 20
 

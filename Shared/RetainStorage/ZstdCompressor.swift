@@ -7,14 +7,20 @@ import CZstd
 package final class ZstdCompressor {
     private let context: OpaquePointer
 
-    /// A context compressing at `level`.
-    package init(level: Int32) throws(StorageError) {
+    /// A context compressing at `level`. With `workers` > 0 (and a libzstd built with threads,
+    /// as Debian's is) compression runs on that many background threads, overlapping the
+    /// caller's encoding; without thread support the call compresses inline.
+    package init(level: Int32, workers: Int32 = 0) throws(StorageError) {
         guard let context = ZSTD_createCCtx() else {
             throw .invalidOperation("ZSTD_createCCtx failed (out of memory)")
         }
         self.context = context
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "set compression level \(level)")
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "enable frame checksums")
+        if workers > 0 {
+            // An error here only means a libzstd without threads: compress inline then.
+            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, workers)
+        }
     }
 
     deinit {

@@ -13,7 +13,9 @@ struct DemoScenarioTests {
     func smallRun() async throws {
         let suite = try LocalSuite()
         defer { suite.stop() }
-        let client = RPCClient(host: "127.0.0.1", port: suite.gatewayPort)
+        var clientConfiguration = RPCClient.Configuration()
+        clientConfiguration.credentials = suite.adminAuthorization.map { StaticCredentials($0) }
+        let client = RPCClient(host: "127.0.0.1", port: suite.gatewayPort, configuration: clientConfiguration)
         let options = SuiteCredential.callOptions()
         try await GatewayReadiness.wait(client: client, options: options)
         var configuration = DemoScenario.Configuration()

@@ -1,4 +1,5 @@
 import Foundation
+import RetainAuth
 import RetainDemo
 import RetainLauncher
 import RetainProto
@@ -21,10 +22,18 @@ final class SuiteHarness: Sendable {
     init() throws {
         let suite = try LocalSuite()
         self.suite = suite
-        gateway = RPCClient(host: "127.0.0.1", port: suite.gatewayPort)
+        // Credentials checked as in production: the admin API key for the gateway, tokens minted
+        // with the suite's secret for the services called directly.
+        var gatewayConfiguration = RPCClient.Configuration()
+        gatewayConfiguration.credentials = suite.adminAuthorization.map { StaticCredentials($0) }
+        gateway = RPCClient(host: "127.0.0.1", port: suite.gatewayPort, configuration: gatewayConfiguration)
         options = SuiteCredential.callOptions(timeout: .seconds(10))
-        direct = Dictionary(uniqueKeysWithValues: LocalSuite.Service.allCases.map { service in
-            (service, RPCClient(host: "127.0.0.1", port: suite.port(of: service)))
+        var directConfiguration = RPCClient.Configuration()
+        directConfiguration.credentials = try suite.serviceSecret.map {
+            TokenMinter(secret: try ServiceSecret($0), configuration: .init(issuer: "tests"))
+        }
+        direct = Dictionary(uniqueKeysWithValues: LocalSuite.Service.allCases.map { [directConfiguration] service in
+            (service, RPCClient(host: "127.0.0.1", port: suite.port(of: service), configuration: directConfiguration))
         })
     }
 

@@ -60,6 +60,10 @@ public struct DemoCommand: AsyncParsableCommand {
         defer { suite?.stop() }
         var clientConfiguration = RPCClient.Configuration()
         clientConfiguration.connectionsPerAddress = 2
+        // A suite the demo started itself checks credentials: its admin key, unless one is given.
+        if authorization == nil, let key = suite?.adminAuthorization {
+            clientConfiguration.credentials = StaticCredentials(key)
+        }
         let client = RPCClient(host: address.host, port: address.port, configuration: clientConfiguration)
         let options = SuiteCredential.callOptions(authorization)
         try await GatewayReadiness.wait(client: client, options: options)

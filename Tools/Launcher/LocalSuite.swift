@@ -38,6 +38,10 @@ public final class LocalSuite: @unchecked Sendable {
         public var healthIntervalMs = 200
         /// Seconds each process may take to listen; default 60.
         public var startTimeout: Duration = .seconds(60)
+        /// Check credentials as `retain up` does: a service secret and an admin API key are made
+        /// under the root (``adminAuthorization``, ``serviceSecret``); false starts every process
+        /// in the explicit insecure development mode. Default true.
+        public var secured = true
 
         public init() {}
     }
@@ -46,6 +50,12 @@ public final class LocalSuite: @unchecked Sendable {
     public let root: URL
     /// The gateway's RPC port.
     public let gatewayPort: Int
+    /// The credential of the suite's admin API key (`ApiKey <key>`), for calls to the gateway;
+    /// nil when the suite is not secured.
+    public let adminAuthorization: String?
+    /// The secret every process signs and checks service tokens with (for calling a service
+    /// directly with a minted token); nil when the suite is not secured.
+    public let serviceSecret: String?
     private let configuration: Configuration
     private let ownsRoot: Bool
     private let lock = NSLock()
@@ -64,9 +74,21 @@ public final class LocalSuite: @unchecked Sendable {
         self.root = try root ?? makeTemporaryDirectory("retain-suite")
         services = [:]
         ports = [:]
+        let credentials: SuiteCredentials?
+        do {
+            credentials = configuration.secured ? try SuiteCredentials.prepare(data: self.root) : nil
+            adminAuthorization = try credentials.map {
+                "ApiKey " + (try String(contentsOf: $0.adminKeyFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        } catch {
+            if ownsRoot { try? FileManager.default.removeItem(at: self.root) }
+            throw error
+        }
+        serviceSecret = credentials?.secret
         do {
             for service in Service.allCases {
-                let process = try Self.start(service, root: self.root, configuration: configuration, port: 0)
+                let process = try Self.start(service, root: self.root, configuration: configuration, port: 0,
+                                             secret: serviceSecret)
                 services[service] = process
                 ports[service] = process.port
             }
@@ -81,8 +103,10 @@ public final class LocalSuite: @unchecked Sendable {
             var arguments = ["--topology", topologyFile.path, "--log-level", configuration.logLevel,
                              "--health-interval-ms", String(configuration.healthIntervalMs)]
             if let config = configuration.gatewayConfig { arguments += ["--config", config.path] }
+            if let credentials { arguments += ["--api-keys-file", credentials.keysFile.path] }
             let gateway = try ServerProcess(executableAt: Self.binaries(configuration).appendingPathComponent("retain-gateway"),
-                                            arguments: arguments, timeout: configuration.startTimeout)
+                                            arguments: arguments, timeout: configuration.startTimeout,
+                                            environment: Self.environment(secret: serviceSecret))
             self.gateway = gateway
             gatewayPort = gateway.port
         } catch {
@@ -119,7 +143,7 @@ public final class LocalSuite: @unchecked Sendable {
     public func restart(_ service: Service) throws {
         kill(service)
         let port = port(of: service)
-        let process = try Self.start(service, root: root, configuration: configuration, port: port)
+        let process = try Self.start(service, root: root, configuration: configuration, port: port, secret: serviceSecret)
         lock.withLock { services[service] = process }
     }
 
@@ -144,13 +168,21 @@ public final class LocalSuite: @unchecked Sendable {
         configuration.binDirectory ?? ServerProcess.buildDirectory
     }
 
-    private static func start(_ service: Service, root: URL, configuration: Configuration, port: Int) throws -> ServerProcess {
+    /// What a child gets in its environment: the secret, or the explicit insecure mode.
+    private static func environment(secret: String?) -> [String: String] {
+        secret.map { ["RETAIN_SERVICE_SECRET": $0] } ?? ["RETAIN_INSECURE_NO_AUTH": "1"]
+    }
+
+    private static func start(
+        _ service: Service, root: URL, configuration: Configuration, port: Int, secret: String?
+    ) throws -> ServerProcess {
         let directory = root.appendingPathComponent(service.rawValue)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var arguments = ["--data-dir", directory.path, "--log-level", configuration.logLevel,
                          "--durability", configuration.durability, "--ops-port=-1"]
         if service == .growth, configuration.growthClientTimes { arguments.append("--allow-client-times") }
         return try ServerProcess(executableAt: binaries(configuration).appendingPathComponent(service.executable),
-                                 arguments: arguments, port: port, timeout: configuration.startTimeout)
+                                 arguments: arguments, port: port, timeout: configuration.startTimeout,
+                                 environment: environment(secret: secret))
     }
 }

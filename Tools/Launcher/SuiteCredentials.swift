@@ -27,7 +27,10 @@ struct SuiteCredentials {
             try writePrivate(ServiceSecret.generateText() + "\n", to: secretFile)
         }
         if !files.fileExists(atPath: keysFile.path) {
-            let (key, entry) = APIKeyStore.makeKey(id: "admin", scopes: .admin)
+            // The operator's own key drives demos and load tests: a generous limit of its own
+            // (other keys get the gateway's default, RateLimiter.Limit.default).
+            let (key, entry) = APIKeyStore.makeKey(id: "admin", scopes: .admin,
+                                                   rateLimit: RateLimiter.Limit(perSecond: 100_000, burst: 200_000))
             try writePrivate(key + "\n", to: adminKeyFile)
             try writePrivate("{\"keys\": [\n  \(entry.json)\n]}\n", to: keysFile)
         }

@@ -21,6 +21,8 @@ struct StateBenchCommand: AsyncParsableCommand {
     var dataDirectory: String?
     @Flag(name: .customLong("recover-only"), help: "Recover the existing --data-dir, snapshot and recover again.")
     var recoverOnly = false
+    @Option(name: .customLong("snapshot-workers"), help: "Background threads compressing the snapshot (0: inline).")
+    var snapshotWorkers: Int32 = 1
 
     func run() async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -30,6 +32,7 @@ struct StateBenchCommand: AsyncParsableCommand {
         defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
         var configuration = StorageConfiguration()
         configuration.durability = .interval(milliseconds: 50)
+        configuration.compressionWorkers = snapshotWorkers
         let logger = Logger(label: "state-bench")
         var started = ContinuousClock.now
         let store = try StateStore<ProfileState>(directory: directory, configuration: configuration, logger: logger)
