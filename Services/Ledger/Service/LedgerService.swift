@@ -35,8 +35,8 @@ public enum LedgerService {
         router.write(ledger.createTransfers, store, clock) { request, _ in
             try LedgerValidation.createTransfers(request)
             return Retain_V1_LedgerEntry(kind: .createTransfers, transfers: request.transfers)
-        } answer: { _, state in
-            Retain_V1_CreateTransfersResponse(results: state.outcome.results)
+        } answer: { request, state in
+            state.outcome.createTransfersResponse(omitApplied: request.omitApplied)
         }
         router.write(ledger.postPending, store, clock) { request, _ in
             try LedgerValidation.postPending(request)
