@@ -61,7 +61,10 @@ struct BenchCommand: AsyncParsableCommand {
         let port = self.port ?? server!.port
         var ours: [(String, Int, Double)] = []
         func measure(inFlight: Int, batch: Int, tag: String) async throws -> Double {
-            if asyncClients { return try await load.runAsync(concurrency: inFlight, batch: batch, seconds: duration, tag: tag) }
+            if asyncClients {
+                return try await load.runAsync(concurrency: inFlight, batch: batch, seconds: duration,
+                                               callsPerWorker: transfers.map { max(1, $0 / (batch * inFlight)) }, tag: tag)
+            }
             let spread = max(1, min(connections, inFlight))
             var limit = PipelinedTransfers.Limit.until(NIODeadline.now() + TimeAmount.seconds(Int64(duration)))
             if let transfers { limit = .calls(max(1, transfers / (batch * spread))) }

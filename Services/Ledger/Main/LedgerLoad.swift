@@ -70,7 +70,7 @@ struct LedgerLoad: Sendable {
     /// `concurrency` tasks sending CreateTransfers of `batch` transfers back to back through
     /// `RPCClient` for `seconds` (the generator before ``PipelinedTransfers``, kept to show what
     /// the client costs); returns acknowledged (OK) transfers per second.
-    func runAsync(concurrency: Int, batch: Int, seconds: Int, tag: String) async throws -> Double {
+    func runAsync(concurrency: Int, batch: Int, seconds: Int, callsPerWorker: Int? = nil, tag: String) async throws -> Double {
         let users = users
         let client = client
         let started = ContinuousClock.now
@@ -83,7 +83,7 @@ struct LedgerLoad: Sendable {
                     var call = 0
                     var transfers: [Retain_V1_Transfer] = []
                     transfers.reserveCapacity(batch)
-                    while ContinuousClock.now < until {
+                    while callsPerWorker.map({ call < $0 }) ?? (ContinuousClock.now < until) {
                         transfers.removeAll(keepingCapacity: true)
                         for item in 0..<batch {
                             let from = Int(generator.next() % UInt64(users))
