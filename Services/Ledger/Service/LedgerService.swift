@@ -128,8 +128,10 @@ extension RPCRouter {
             let commit = try store.write { transaction -> Result<O, RPCError> in
                 entry.atMs = max(now, transaction.state.lastAtMs)
                 try transaction.log(entry)
-                if let error = transaction.state.outcome.error { return .failure(error) }
-                return .success(answer(request, transaction.state))
+                return transaction.withState { state in
+                    if let error = state.outcome.error { return .failure(error) }
+                    return .success(answer(request, state))
+                }
             }
             store.whenDurable(commit) { result in
                 switch result {
