@@ -46,11 +46,15 @@ struct HashSlotsTests {
         var table = HashSlots()
         // Same home slot (low bits 5) for all: one run of 10.
         let hashes = (0..<10).map { UInt64($0) << 32 | 5 }
-        for (value, hash) in hashes.enumerated() { #expect(table.insert(hash, Int32(value))) }
+        for (value, hash) in hashes.enumerated() {
+            let inserted = table.insert(hash, Int32(value))
+            #expect(inserted)
+        }
         table.remove(hashes[3])
         #expect(table.find(hashes[3]) == nil)
         for (value, hash) in hashes.enumerated() where value != 3 { #expect(table.find(hash) == Int32(value)) }
-        #expect(!table.insert(hashes[4], 99) && table.find(hashes[4]) == 4)
+        let duplicate = table.insert(hashes[4], 99)
+        #expect(!duplicate && table.find(hashes[4]) == 4)
     }
 
     @Test("account and transfer ids resolve after accounts are closed again and the index grows")
@@ -61,7 +65,8 @@ struct HashSlotsTests {
         for value in stride(from: 4999, through: 4000, by: -1) { index.remove(keys[value], Int32(value)) }
         #expect(index.count == 4000)
         for (value, key) in keys.enumerated() {
-            #expect(index.find(key) { keys[Int($0)] } == (value < 4000 ? Int32(value) : nil))
+            let found = index.find(key, keyOf: { keys[Int($0)] })
+            #expect(found == (value < 4000 ? Int32(value) : nil))
         }
     }
 }
