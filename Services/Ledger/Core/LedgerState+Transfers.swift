@@ -51,14 +51,17 @@ extension LedgerState {
                 }
             } else if start == end {
                 let mark = accounts.count
-                switch check(transfers[start], at: at, ownIDs: ownIDs, overlay: nil) {
+                // One copy of the element (each `transfers[start]` argument would be another:
+                // a retain and release of its five strings and its metadata).
+                let transfer = transfers[start]
+                switch check(transfer, at: at, ownIDs: ownIDs, overlay: nil) {
                 case .refused(let code, let message):
                     closeAccounts(downTo: mark)
-                    results.append(failure(transfers[start], start, code, message))
+                    results.append(failure(transfer, start, code, message))
                 case .replay(let record):
                     results.append(success(start, record, replayed: true))
                 case .apply(let debit, let credit, let idHash):
-                    let record = applyTransfer(transfers[start], debit, credit, idHash: idHash, at: at)
+                    let record = applyTransfer(transfer, debit, credit, idHash: idHash, at: at)
                     results.append(success(start, record, replayed: false))
                 }
             } else {
