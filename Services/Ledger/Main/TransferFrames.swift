@@ -54,14 +54,22 @@ struct TransferFrames: Sendable {
         frame.writeBytes(header)
         frame.writeBytes(body)
         template = Array(frame.readableBytesView)
+        // Whole strings are matched (a length byte may equal a placeholder byte), in order.
+        let patterns: [(bytes: [UInt8], skip: Int, kind: Int)] = [
+            (Array("-\(counter)".utf8), 1, 0), (Array(debit.utf8), 6, 1), (Array(credit.utf8), 6, 2),
+        ]
         var index = Frame.headerSize
-        while index < template.count {
-            switch template[index] {
-            case UInt8(ascii: "#"): counterOffsets.append(index); index += Self.counterWidth
-            case UInt8(ascii: "!"): debitOffsets.append(index); index += userWidth
-            case UInt8(ascii: "~"): creditOffsets.append(index); index += userWidth
-            default: index += 1
+        scan: while index < template.count {
+            for pattern in patterns where template[index...].starts(with: pattern.bytes) {
+                switch pattern.kind {
+                case 0: counterOffsets.append(index + pattern.skip)
+                case 1: debitOffsets.append(index + pattern.skip)
+                default: creditOffsets.append(index + pattern.skip)
+                }
+                index += pattern.bytes.count
+                continue scan
             }
+            index += 1
         }
         precondition(counterOffsets.count == batch && debitOffsets.count == batch && creditOffsets.count == batch,
                      "placeholders of the transfer frame template not found once per transfer")
