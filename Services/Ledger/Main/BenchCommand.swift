@@ -26,7 +26,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Drive the load with one task per client through RPCClient (the former generator) instead of pipelined NIO connections.")
     var asyncClients = false
     @Flag(help: "Ask for one result per transfer instead of the compact answer (omit_applied).") var fullAnswers = false
-    @Option(help: "Send this many transfers per run instead of running for --duration, and skip the read baseline and the audit (for instruction counts under valgrind).")
+    @Option(help: "Send this many transfers per run instead of running for --duration, and skip the read baseline and the audit (for CPU time or instruction counts per transfer).")
     var transfers: Int?
 
     func run() async throws {
