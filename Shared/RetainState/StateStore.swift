@@ -159,6 +159,18 @@ public struct StateTransaction<State: PersistentState>: ~Copyable {
         unsafeAddress { UnsafePointer(pointer) }
     }
 
+    /// Runs `body` with the state borrowed in place. Passing ``state`` itself as an argument
+    /// makes the caller copy the whole state first (a retain and release of every container it
+    /// holds); this does not.
+    public func withState<R>(_ body: (borrowing State) throws -> R) rethrows -> R {
+        // Through an inout access: a value read from `pointee` would be copied to be borrowed.
+        try Self.borrow(&pointer.pointee, body)
+    }
+
+    private static func borrow<R>(_ state: inout State, _ body: (borrowing State) throws -> R) rethrows -> R {
+        try body(state)
+    }
+
     /// Applies `entry` to the state and logs it, as completed by
     /// ``PersistentState/apply(completing:)``. Throws what `apply` throws, changing nothing.
     public mutating func log(_ entry: State.LogEntry) throws {

@@ -98,6 +98,31 @@ struct LedgerServerTests {
         await client.close()
     }
 
+    @Test("omit_applied answers over the wire list only failures and replays, numbered from first_sequence")
+    func compactAnswers() async throws {
+        let directory = try makeTemporaryDirectory("ledger-compact")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try Self.start(directory)
+        let client = Self.client(server)
+        _ = try await client.unary(Retain_V1_Ledger.openAccount, .init(accountId: "budget:c:points"))
+        let batch: [Retain_V1_Transfer] = (0..<50).map { number in
+            .init(transferId: "c\(number)", debitAccountId: number == 7 ? "user:nobody:points" : "budget:c:points",
+                  creditAccountId: "user:u\(number % 5):points", amount: 3, asset: "points", kind: .taskReward)
+        }
+        let first = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: batch, omitApplied: true))
+        #expect(first.results.map(\.index) == [7] && first.results.first?.code == .insufficientFunds)
+        #expect(first.applied == 49 && first.firstSequence == 1 && first.committedAtMs > 0)
+        let retry = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: batch, omitApplied: true))
+        #expect(retry.applied == 0 && retry.firstSequence == 0 && retry.results.count == 50)
+        #expect(retry.results.filter(\.replayed).map(\.sequence) == Array(1...49))
+        let full = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: batch))
+        #expect(full.results.count == 50 && full.applied == 0)
+        let audit = try await client.unary(Retain_V1_Ledger.audit, .init(verifyChain: true))
+        #expect(audit.balanced && audit.chainVerified && audit.journalLength == 49)
+        server.stop()
+        await client.close()
+    }
+
     @Test("recovery refuses to start when a logged transfer was altered, checksum and all")
     func tamperedJournal() async throws {
         let directory = try makeTemporaryDirectory("ledger-tamper")

@@ -106,10 +106,11 @@ final class ChunkStorage<Element> {
 
 /// Maps strings (transfer and account ids) to indexes, keyed by a 64-bit hash of the string so
 /// that a probe compares integers; the caller confirms a hit against the string it stores. The
-/// rare second string with the same hash goes to an overflow dictionary. Split in shards so a
-/// copy followed by writes copies one shard at a time.
+/// rare second string with the same hash goes to an overflow dictionary. The hashes live in
+/// open-addressing tables (``HashSlots``), split in shards so that a copy (a snapshot) followed
+/// by writes copies one shard at a time.
 struct StringIndex: Sendable {
-    private var shards = [[UInt64: Int32]](repeating: [:], count: 16)
+    private var shards = [HashSlots](repeating: HashSlots(), count: 16)
     private var overflow: [String: Int32] = [:]
     private(set) var count = 0
 
@@ -131,20 +132,25 @@ struct StringIndex: Sendable {
     /// The index stored for `key`; `keyOf` gives the string an index belongs to.
     @inline(__always)
     func find(_ key: String, keyOf: (Int32) -> String) -> Int32? {
-        let hash = Self.hash(key)
-        if let value = shards[Int(hash >> 60)][hash], keyOf(value) == key { return value }
+        find(key, hash: Self.hash(key), keyOf: keyOf)
+    }
+
+    /// The index stored for `key`, whose ``hash(_:)`` is `hash`.
+    @inline(__always)
+    func find(_ key: String, hash: UInt64, keyOf: (Int32) -> String) -> Int32? {
+        if let value = shards[Int(hash >> 60)].find(hash), keyOf(value) == key { return value }
         return overflow.isEmpty ? nil : overflow[key]
     }
 
     /// Stores `value` for `key` (which must not be stored yet).
     mutating func insert(_ key: String, _ value: Int32) {
-        let hash = Self.hash(key)
-        let shard = Int(hash >> 60)
-        if shards[shard][hash] == nil {
-            shards[shard][hash] = value
-        } else {
-            overflow[key] = value
-        }
+        insert(key, hash: Self.hash(key), value)
+    }
+
+    /// Stores `value` for `key`, whose ``hash(_:)`` is `hash` (and which must not be stored yet).
+    @inline(__always)
+    mutating func insert(_ key: String, hash: UInt64, _ value: Int32) {
+        if !shards[Int(hash >> 60)].insert(hash, value) { overflow[key] = value }
         count += 1
     }
 
@@ -152,8 +158,8 @@ struct StringIndex: Sendable {
     mutating func remove(_ key: String, _ value: Int32) {
         let hash = Self.hash(key)
         let shard = Int(hash >> 60)
-        if shards[shard][hash] == value {
-            shards[shard][hash] = nil
+        if shards[shard].find(hash) == value {
+            shards[shard].remove(hash)
         } else {
             overflow[key] = nil
         }

@@ -27,6 +27,9 @@ final class AccountInfo: Sendable {
 /// An account as the ledger keeps it: totals, lots (user accounts) and postings (user accounts).
 struct LedgerAccount: Sendable {
     let info: AccountInfo
+    /// The account id, kept here as well as in `info`: every transfer confirms its id lookups
+    /// against it, and reading it through `info` costs one more cache miss per account.
+    let id: String
     /// Index of the asset in the ledger's asset table.
     let asset: Int32
     /// A user account (has lots and postings).
@@ -49,6 +52,7 @@ struct LedgerAccount: Sendable {
     init(id: String, address: AccountAddress, asset: Int32, capped: Bool, cap: Int64, createdAt: Int64,
          metadata: [String: String]) {
         self.info = AccountInfo(id: id, address: address, createdAt: createdAt, metadata: metadata)
+        self.id = id
         self.asset = asset
         self.isUser = address.kind == .user
         self.neverNegative = address.neverNegative
@@ -56,7 +60,6 @@ struct LedgerAccount: Sendable {
         self.cap = cap
     }
 
-    var id: String { info.id }
     var address: AccountAddress { info.address }
     var createdAt: Int64 { info.createdAt }
     var metadata: [String: String] { info.metadata }

@@ -27,6 +27,25 @@ public struct LedgerOutcome: Sendable {
     public var replayed = false
 
     public init() {}
+
+    /// CreateTransfers's answer: one result per transfer, or with `omitApplied` only the results
+    /// of the transfers the entry did not newly apply (failures and replays), plus the count,
+    /// first sequence and commit time of those it did (see `CreateTransfersRequest.omit_applied`).
+    public func createTransfersResponse(omitApplied: Bool) -> Retain_V1_CreateTransfersResponse {
+        var applied: UInt32 = 0
+        var firstSequence: UInt64 = 0
+        var committedAt: Int64 = 0
+        for result in results where result.code == .ok && !result.replayed {
+            if applied == 0 {
+                firstSequence = result.sequence
+                committedAt = result.committedAtMs
+            }
+            applied += 1
+        }
+        return Retain_V1_CreateTransfersResponse(
+            results: omitApplied ? results.filter { $0.code != .ok || $0.replayed } : results,
+            applied: applied, firstSequence: firstSequence, committedAtMs: committedAt)
+    }
 }
 
 /// A refusal with the transfer result code in details["result"].

@@ -6,8 +6,9 @@ enum TransferCheck {
     case refused(Retain_V1_TransferResultCode, String)
     /// Applied earlier with the same body: record index.
     case replay(Int32)
-    /// To apply: debit and credit account indexes (opened if they were missing).
-    case apply(Int32, Int32)
+    /// To apply: debit and credit account indexes (opened if they were missing), and the
+    /// ``StringIndex/hash(_:)`` of the transfer id (computed once, for the lookup and the insert).
+    case apply(Int32, Int32, UInt64)
 }
 
 /// What the earlier transfers of a linked chain will do to the accounts they touch.
@@ -50,14 +51,17 @@ extension LedgerState {
                 }
             } else if start == end {
                 let mark = accounts.count
-                switch check(transfers[start], at: at, ownIDs: ownIDs, overlay: nil) {
+                // One copy of the element (each `transfers[start]` argument would be another:
+                // a retain and release of its five strings and its metadata).
+                let transfer = transfers[start]
+                switch check(transfer, at: at, ownIDs: ownIDs, overlay: nil) {
                 case .refused(let code, let message):
                     closeAccounts(downTo: mark)
-                    results.append(failure(transfers[start], start, code, message))
+                    results.append(failure(transfer, start, code, message))
                 case .replay(let record):
                     results.append(success(start, record, replayed: true))
-                case .apply(let debit, let credit):
-                    let record = applyTransfer(transfers[start], debit, credit, at: at)
+                case .apply(let debit, let credit, let idHash):
+                    let record = applyTransfer(transfer, debit, credit, idHash: idHash, at: at)
                     results.append(success(start, record, replayed: false))
                 }
             } else {
@@ -76,7 +80,7 @@ extension LedgerState {
         plans.reserveCapacity(range.count)
         for index in range {
             var decision = check(transfers[index], at: at, ownIDs: ownIDs, overlay: overlay)
-            if case .apply(let debit, let credit) = decision {
+            if case .apply(let debit, let credit, _) = decision {
                 if overlay.ids.contains(transfers[index].transferId) {
                     decision = .refused(.invalidTransferId, "transfer_id appears twice in one linked chain")
                 } else {
@@ -97,8 +101,8 @@ extension LedgerState {
             let index = range.lowerBound + offset
             switch plan {
             case .replay(let record): results.append(success(index, record, replayed: true))
-            case .apply(let debit, let credit):
-                let record = applyTransfer(transfers[index], debit, credit, at: at)
+            case .apply(let debit, let credit, let idHash):
+                let record = applyTransfer(transfers[index], debit, credit, idHash: idHash, at: at)
                 results.append(success(index, record, replayed: false))
             case .refused: break
             }
@@ -119,7 +123,8 @@ extension LedgerState {
 
     mutating func check(_ transfer: Retain_V1_Transfer, at: Int64, ownIDs: Bool, overlay: ChainOverlay?) -> TransferCheck {
         if let (code, message) = checkStatic(transfer, at: at, ownIDs: ownIDs) { return .refused(code, message) }
-        if let existing = recordRef(transfer.transferId) {
+        let idHash = StringIndex.hash(transfer.transferId)
+        if let existing = recordRef(transfer.transferId, hash: idHash) {
             return sameBody(existing, transfer) ? .replay(existing)
                 : .refused(.existsWithDifferentBody, "transfer \(transfer.transferId) exists with a different body")
         }
@@ -136,8 +141,8 @@ extension LedgerState {
         guard transfer.amount > 0, transfer.amount <= LedgerNames.maximumAmount else {
             return .refused(.invalidAmount, "amount must be 1 to 2^53")
         }
-        let debitAsset = debit.map { accounts[$0].info.address.asset } ?? debitAddress!.asset
-        let creditAsset = credit.map { accounts[$0].info.address.asset } ?? creditAddress!.asset
+        let debitAsset = debit.map { assetNames[Int(accounts[$0].asset)] } ?? debitAddress!.asset
+        let creditAsset = credit.map { assetNames[Int(accounts[$0].asset)] } ?? creditAddress!.asset
         guard debitAsset == transfer.asset, creditAsset == transfer.asset else {
             return .refused(.invalidAsset, "asset \(transfer.asset) is not the asset of both accounts")
         }
@@ -178,7 +183,7 @@ extension LedgerState {
             || creditTotal.addingReportingOverflow(creditDelta.credits + transfer.amount).overflow {
             return .refused(.overflow, "an account total would overflow")
         }
-        return .apply(debitIndex, creditIndex)
+        return .apply(debitIndex, creditIndex, idHash)
     }
 
     /// Whether record `index` is `transfer` (every field but the id).
@@ -193,14 +198,15 @@ extension LedgerState {
             && record.expiresAtMs == transfer.expiresAtMs
             && accounts[record.debit].id == transfer.debitAccountId
             && accounts[record.credit].id == transfer.creditAccountId
-            && accounts[record.debit].address.asset == transfer.asset
+            && assetNames[Int(accounts[record.debit].asset)] == transfer.asset
             && record.reason == transfer.reason
             && record.metadata == transfer.metadata
     }
 
     /// Appends a checked transfer to the journal and applies it.
-    mutating func applyTransfer(_ transfer: Retain_V1_Transfer, _ debit: Int32, _ credit: Int32, at: Int64) -> Int32 {
-        let index = appendRecord(JournalRecord(
+    mutating func applyTransfer(_ transfer: Retain_V1_Transfer, _ debit: Int32, _ credit: Int32, idHash: UInt64,
+                                at: Int64) -> Int32 {
+        let index = appendRecord(idHash: idHash, JournalRecord(
             transferId: transfer.transferId, type: .transfer, debit: debit, credit: credit, amount: transfer.amount,
             kind: transfer.kind, linked: transfer.linked, pending: transfer.pending, timeoutMs: transfer.timeoutMs,
             expiresAtMs: transfer.expiresAtMs, committedAt: at, reason: transfer.reason, metadata: transfer.metadata))

@@ -107,7 +107,13 @@ public struct LedgerState: PersistentState {
     /// The index of the record with transfer id `id`, if any.
     @inline(__always)
     func recordRef(_ id: String) -> Int32? {
-        recordIndex.find(id) { records[$0].transferId }
+        recordRef(id, hash: StringIndex.hash(id))
+    }
+
+    /// The index of the record with transfer id `id`, whose ``StringIndex/hash(_:)`` is `hash`.
+    @inline(__always)
+    func recordRef(_ id: String, hash: UInt64) -> Int32? {
+        recordIndex.find(id, hash: hash) { records[$0].transferId }
     }
 
     /// The index of `name` in the asset table, adding it when new.
@@ -157,11 +163,12 @@ public struct LedgerState: PersistentState {
 
     // MARK: Journal
 
-    /// Appends a record to the journal and to the current chain block.
-    mutating func appendRecord(_ record: JournalRecord) -> Int32 {
+    /// Appends a record to the journal and to the current chain block. `idHash` is the
+    /// ``StringIndex/hash(_:)`` of its transfer id when the caller has it already.
+    mutating func appendRecord(idHash: UInt64? = nil, _ record: JournalRecord) -> Int32 {
         let index = Int32(records.count)
+        recordIndex.insert(record.transferId, hash: idHash ?? StringIndex.hash(record.transferId), index)
         records.append(record)
-        recordIndex.insert(record.transferId, index)
         // Encode into a buffer moved out of `self`: the non-mutating call reads `self`, and an
         // inout borrow of `self.block` at the same time would copy the buffer on every append.
         var encoder = PostingEncoder(capacity: 0)
@@ -173,31 +180,33 @@ public struct LedgerState: PersistentState {
 
     /// Writes record `index` in the chain's canonical form.
     func encodePosting(_ index: Int32, into encoder: inout PostingEncoder) {
-        let record = records[index]
+        // Field by field through the chunk's addressor: a `let` copy of the record would retain
+        // and release each of its strings.
+        let debit = records[index].debit
         encoder.integer(UInt64(index) + 1)
-        encoder.integer(UInt8(record.type.rawValue))
-        encoder.integer(record.committedAt)
-        encoder.string(record.transferId)
-        encoder.string(accounts[record.debit].id)
-        encoder.string(accounts[record.credit].id)
-        encoder.integer(record.amount)
-        encoder.string(accounts[record.debit].address.asset)
-        encoder.integer(record.kind.rawValue)
-        encoder.integer(UInt8((record.linked ? 1 : 0) | (record.pending ? 2 : 0)))
-        encoder.integer(record.timeoutMs)
-        encoder.integer(record.expiresAtMs)
-        encoder.string(record.reason)
-        encoder.metadata(record.metadata)
-        switch record.type {
+        encoder.integer(UInt8(records[index].type.rawValue))
+        encoder.integer(records[index].committedAt)
+        encoder.string(records[index].transferId)
+        encoder.string(accounts[debit].id)
+        encoder.string(accounts[records[index].credit].id)
+        encoder.integer(records[index].amount)
+        encoder.string(assetNames[Int(accounts[debit].asset)])
+        encoder.integer(records[index].kind.rawValue)
+        encoder.integer(UInt8((records[index].linked ? 1 : 0) | (records[index].pending ? 2 : 0)))
+        encoder.integer(records[index].timeoutMs)
+        encoder.integer(records[index].expiresAtMs)
+        encoder.string(records[index].reason)
+        encoder.metadata(records[index].metadata)
+        switch records[index].type {
         case .post, .void, .timeout:
-            encoder.string(records[record.related].transferId)
-            encoder.string("")
+            encoder.string(records[records[index].related].transferId)
+            encoder.integer(UInt32(0))
         case .expiry:
-            encoder.string("")
-            encoder.string(records[record.related].transferId)
+            encoder.integer(UInt32(0))
+            encoder.string(records[records[index].related].transferId)
         default:
-            encoder.string("")
-            encoder.string("")
+            encoder.integer(UInt32(0))
+            encoder.integer(UInt32(0))
         }
     }
 
@@ -205,25 +214,27 @@ public struct LedgerState: PersistentState {
 
     /// Applies what record `index` does to balances, lots and holds.
     mutating func applyEffects(of index: Int32) {
-        let record = records[index]
-        switch record.type {
+        // The fields it needs, not a copy of the record (which would retain its strings).
+        let (type, debit, credit) = (records[index].type, records[index].debit, records[index].credit)
+        let (amount, kind, related) = (records[index].amount, records[index].kind, records[index].related)
+        switch type {
         case .transfer:
-            if record.pending {
+            if records[index].pending {
                 hold(index)
             } else {
-                debitPosted(record.debit, record.amount, record: index, kind: record.kind, from: .oldest)
-                creditPosted(record.credit, record.amount, record: index, kind: record.kind, expiresAt: record.expiresAtMs)
+                debitPosted(debit, amount, record: index, kind: kind, from: .oldest)
+                creditPosted(credit, amount, record: index, kind: kind, expiresAt: records[index].expiresAtMs)
             }
         case .post:
-            resolveHold(record.related, by: index, posting: record.amount, state: .posted, at: record.committedAt)
+            resolveHold(related, by: index, posting: amount, state: .posted, at: records[index].committedAt)
         case .void:
-            resolveHold(record.related, by: index, posting: 0, state: .voided, at: record.committedAt)
+            resolveHold(related, by: index, posting: 0, state: .voided, at: records[index].committedAt)
         case .timeout:
-            resolveHold(record.related, by: index, posting: 0, state: .expired, at: record.committedAt)
+            resolveHold(related, by: index, posting: 0, state: .expired, at: records[index].committedAt)
         default:
-            let lot = records[record.related].lot
-            debitPosted(record.debit, record.amount, record: index, kind: .expiry, from: .lot(lot))
-            creditPosted(record.credit, record.amount, record: index, kind: .expiry, expiresAt: 0)
+            let lot = records[related].lot
+            debitPosted(debit, amount, record: index, kind: .expiry, from: .lot(lot))
+            creditPosted(credit, amount, record: index, kind: .expiry, expiresAt: 0)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import RetainProcess
 import RetainProto
 import RetainRPC
@@ -21,10 +22,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Measure a ledger already listening on this loopback port instead of starting one.")
     var port: Int?
     @Option(help: "The ledger's --durability (always is the figure that counts).") var durability: String = "always"
+    @Option(help: "Connections the calls in flight are spread over.") var connections: Int = 1
+    @Flag(help: "Drive the load with one task per client through RPCClient (the former generator) instead of pipelined NIO connections.")
+    var asyncClients = false
+    @Flag(help: "Ask for one result per transfer instead of the compact answer (omit_applied).") var fullAnswers = false
+    @Option(help: "Send this many transfers per run instead of running for --duration, and skip the read baseline and the audit (for CPU time or instruction counts per transfer).")
+    var transfers: Int?
 
     func run() async throws {
         if coreOnly {
-            let rate = try CoreBenchmark.run(users: users, batch: batchSize, calls: 300)
+            let rate = try CoreBenchmark.run(users: users, batch: batchSize, calls: max(1, 300_000 / max(1, batchSize)))
             print("core alone, in memory, \(batchSize) per entry: \(format(rate.wall)) transfers/s wall clock, "
                 + "\(format(rate.cpu)) per CPU-second")
             return
@@ -45,24 +52,41 @@ struct BenchCommand: AsyncParsableCommand {
         try await load.fund()
         print("retain-ledger bench: \(users) funded user accounts, \(duration) s per run, durability \(durability)")
 
-        for level in [1, 64] {
-            let rate = try await load.reads(concurrency: level, seconds: min(3, duration))
-            print("  baseline: GetAccount (a read, nothing logged), \(level) concurrent clients: \(format(rate)) calls/s")
+        if transfers == nil {
+            for level in [1, 64] {
+                let rate = try await load.reads(concurrency: level, seconds: min(3, duration))
+                print("  baseline: GetAccount (a read, nothing logged), \(level) concurrent clients: \(format(rate)) calls/s")
+            }
         }
+        let port = self.port ?? server!.port
         var ours: [(String, Int, Double)] = []
+        func measure(inFlight: Int, batch: Int, tag: String) async throws -> Double {
+            if asyncClients {
+                return try await load.runAsync(concurrency: inFlight, batch: batch, seconds: duration,
+                                               callsPerWorker: transfers.map { max(1, $0 / (batch * inFlight)) }, tag: tag)
+            }
+            let spread = max(1, min(connections, inFlight))
+            var limit = PipelinedTransfers.Limit.until(NIODeadline.now() + TimeAmount.seconds(Int64(duration)))
+            if let transfers { limit = .calls(max(1, transfers / (batch * spread))) }
+            let (count, seconds) = try await load.run(port: port, connections: spread, inFlight: max(1, inFlight / spread),
+                                                      batch: batch, limit: limit, compact: !fullAnswers, tag: tag)
+            return Double(count) / seconds
+        }
         for level in levels {
-            let rate = try await load.run(concurrency: level, batch: 1, seconds: duration, tag: "s\(level)")
+            let rate = try await measure(inFlight: level, batch: 1, tag: "s\(level)")
             ours.append(("1 transfer per call", level, rate))
             print("  ledger, \(level) concurrent clients, 1 transfer per call: \(format(rate)) transfers/s")
         }
         for level in batchLevels {
-            let rate = try await load.run(concurrency: level, batch: batchSize, seconds: duration, tag: "b\(level)")
+            let rate = try await measure(inFlight: level, batch: batchSize, tag: "b\(level)")
             ours.append(("\(batchSize) transfers per call", level, rate))
             print("  ledger, \(level) batch calls in flight, \(batchSize) per call: \(format(rate)) transfers/s")
         }
-        let audit = try await client.unary(Retain_V1_Ledger.audit, Retain_V1_AuditRequest(verifyChain: true))
-        print("  audit after the runs: balanced \(audit.balanced), journal length \(audit.journalLength), "
-            + "chain verified \(audit.chainVerified)")
+        if transfers == nil {
+            let audit = try await client.unary(Retain_V1_Ledger.audit, Retain_V1_AuditRequest(verifyChain: true))
+            print("  audit after the runs: balanced \(audit.balanced), journal length \(audit.journalLength), "
+                + "chain verified \(audit.chainVerified)")
+        }
         await client.close()
 
         var postgres: [Int: Double] = [:]

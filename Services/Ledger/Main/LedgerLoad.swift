@@ -16,7 +16,7 @@ struct LedgerLoad: Sendable {
             let end = min(users, start + 1000)
             let transfers = (start..<end).map { user in
                 Retain_V1_Transfer(transferId: "fund-\(user)", debitAccountId: Self.source,
-                                   creditAccountId: "user:u\(user):points", amount: 1_000_000_000, asset: "points",
+                                   creditAccountId: account(user), amount: 1_000_000_000, asset: "points",
                                    kind: .issue)
             }
             let answer = try await client.unary(Retain_V1_Ledger.createTransfers, Retain_V1_CreateTransfersRequest(transfers: transfers))
@@ -29,6 +29,7 @@ struct LedgerLoad: Sendable {
     /// without the log, as a baseline. Returns calls per second.
     func reads(concurrency: Int, seconds: Int) async throws -> Double {
         let client = client
+        let account = account(1)
         let started = ContinuousClock.now
         let until = started + .seconds(seconds)
         let done = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -36,7 +37,7 @@ struct LedgerLoad: Sendable {
                 group.addTask {
                     var count = 0
                     while ContinuousClock.now < until {
-                        _ = try await client.unary(Retain_V1_Ledger.getAccount, .init(accountId: "user:u1:points"))
+                        _ = try await client.unary(Retain_V1_Ledger.getAccount, .init(accountId: account))
                         count += 1
                     }
                     return count
@@ -50,9 +51,26 @@ struct LedgerLoad: Sendable {
         return Double(done) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    /// `concurrency` callers sending CreateTransfers of `batch` transfers back to back for
-    /// `seconds`; returns acknowledged (OK) transfers per second.
-    func run(concurrency: Int, batch: Int, seconds: Int, tag: String) async throws -> Double {
+    /// Transfers of 1 point between random users over `connections` connections, `inFlight`
+    /// CreateTransfers calls of `batch` transfers open on each, until `limit`; returns the
+    /// transfers acknowledged applied and the seconds taken. `compact` asks for answers that
+    /// list only the transfers not newly applied (`omit_applied`).
+    func run(port: Int, connections: Int, inFlight: Int, batch: Int, limit: PipelinedTransfers.Limit, compact: Bool,
+             tag: String) async throws -> (transfers: Int, seconds: Double) {
+        let users = users
+        let started = ContinuousClock.now
+        let tally = try await PipelinedTransfers.run(port: port, connections: connections, inFlight: inFlight, limit: limit,
+                                                     compact: compact) { connection in
+            TransferFrames(tag: tag, connection: connection, batch: batch, users: users, omitApplied: compact)
+        }
+        let elapsed = ContinuousClock.now - started
+        return (tally.applied, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// `concurrency` tasks sending CreateTransfers of `batch` transfers back to back through
+    /// `RPCClient` for `seconds` (the generator before ``PipelinedTransfers``, kept to show what
+    /// the client costs); returns acknowledged (OK) transfers per second.
+    func runAsync(concurrency: Int, batch: Int, seconds: Int, callsPerWorker: Int? = nil, tag: String) async throws -> Double {
         let users = users
         let client = client
         let started = ContinuousClock.now
@@ -65,15 +83,15 @@ struct LedgerLoad: Sendable {
                     var call = 0
                     var transfers: [Retain_V1_Transfer] = []
                     transfers.reserveCapacity(batch)
-                    while ContinuousClock.now < until {
+                    while callsPerWorker.map({ call < $0 }) ?? (ContinuousClock.now < until) {
                         transfers.removeAll(keepingCapacity: true)
                         for item in 0..<batch {
                             let from = Int(generator.next() % UInt64(users))
                             var to = Int(generator.next() % UInt64(users))
                             if to == from { to = (to + 1) % users }
                             transfers.append(Retain_V1_Transfer(
-                                transferId: "\(tag)-\(worker)-\(call)-\(item)", debitAccountId: "user:u\(from):points",
-                                creditAccountId: "user:u\(to):points", amount: 1, asset: "points", kind: .adjustment))
+                                transferId: "\(tag)-\(worker)-\(call)-\(item)", debitAccountId: account(from),
+                                creditAccountId: account(to), amount: 1, asset: "points", kind: .adjustment))
                         }
                         let answer = try await client.unary(Retain_V1_Ledger.createTransfers,
                                                             Retain_V1_CreateTransfersRequest(transfers: transfers))
@@ -90,6 +108,16 @@ struct LedgerLoad: Sendable {
         let elapsed = ContinuousClock.now - started
         let secondsTaken = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Double(done) / secondsTaken
+    }
+
+    /// Digits of the zero-padded user numbers below `users`.
+    static func userWidth(_ users: Int) -> Int { String(max(users - 1, 0)).count }
+
+    /// The account id of user number `user`: `user:u<number>:points`, the number zero-padded to
+    /// a fixed width so that ``TransferFrames`` can patch it in place.
+    func account(_ user: Int) -> String {
+        let digits = String(user)
+        return "user:u" + String(repeating: "0", count: max(0, Self.userWidth(users) - digits.count)) + digits + ":points"
     }
 }
 

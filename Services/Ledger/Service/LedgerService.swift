@@ -35,8 +35,8 @@ public enum LedgerService {
         router.write(ledger.createTransfers, store, clock) { request, _ in
             try LedgerValidation.createTransfers(request)
             return Retain_V1_LedgerEntry(kind: .createTransfers, transfers: request.transfers)
-        } answer: { _, state in
-            Retain_V1_CreateTransfersResponse(results: state.outcome.results)
+        } answer: { request, state in
+            state.outcome.createTransfersResponse(omitApplied: request.omitApplied)
         }
         router.write(ledger.postPending, store, clock) { request, _ in
             try LedgerValidation.postPending(request)
@@ -128,8 +128,10 @@ extension RPCRouter {
             let commit = try store.write { transaction -> Result<O, RPCError> in
                 entry.atMs = max(now, transaction.state.lastAtMs)
                 try transaction.log(entry)
-                if let error = transaction.state.outcome.error { return .failure(error) }
-                return .success(answer(request, transaction.state))
+                return transaction.withState { state in
+                    if let error = state.outcome.error { return .failure(error) }
+                    return .success(answer(request, state))
+                }
             }
             store.whenDurable(commit) { result in
                 switch result {

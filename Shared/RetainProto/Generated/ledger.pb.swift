@@ -899,15 +899,22 @@ public struct Retain_V1_TransferRecord: ProtoMessage {
 public struct Retain_V1_CreateTransfersRequest: ProtoMessage {
     /// 1 to 8000 transfers, applied in order.
     public var transfers: [Retain_V1_Transfer]
+    /// True: the answer is compact. `results` then lists only the transfers this call did not
+    /// newly apply (failures, and replays with replayed = true); the transfers it applied are
+    /// counted in `applied`, and are numbered from `first_sequence` on, one by one in request
+    /// order, all committed at `committed_at_ms`. False (the default): one result per transfer.
+    public var omitApplied: Bool
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(transfers: [Retain_V1_Transfer] = []) {
+    public init(transfers: [Retain_V1_Transfer] = [], omitApplied: Bool = false) {
         self.transfers = transfers
+        self.omitApplied = omitApplied
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.transfers = []
+        self.omitApplied = false
     }
 
     public static let protoName = "retain.v1.CreateTransfersRequest"
@@ -916,6 +923,7 @@ public struct Retain_V1_CreateTransfersRequest: ProtoMessage {
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__CreateTransfersRequest.self)
         self.transfers = ProtoC.array(m.pointee.transfers, count: m.pointee.n_transfers) { e in Retain_V1_Transfer(protobufC: UnsafeRawPointer(e!)) }
+        self.omitApplied = (m.pointee.omit_applied != 0)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -924,22 +932,37 @@ public struct Retain_V1_CreateTransfersRequest: ProtoMessage {
             m.pointee.n_transfers = self.transfers.count
             m.pointee.transfers = arena.array(self.transfers, as: UnsafeMutablePointer<Retain__V1__Transfer>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__Transfer.self) }
         }
+        m.pointee.omit_applied = (self.omitApplied ? 1 : 0)
     }
 }
 
 /// CreateTransfers's answer.
 public struct Retain_V1_CreateTransfersResponse: ProtoMessage {
-    /// One result per transfer, in request order.
+    /// One result per transfer, in request order; with `omit_applied`, only the transfers this
+    /// call did not newly apply (failures and replays), still in request order.
     public var results: [Retain_V1_TransferResult]
+    /// How many transfers this call newly applied (OK and not replayed). Set in both forms.
+    public var applied: UInt32
+    /// The journal sequence of the first transfer this call newly applied (the next ones follow
+    /// one by one, in request order); 0 when it applied none.
+    public var firstSequence: UInt64
+    /// When the transfers this call newly applied were committed, Unix ms; 0 when none.
+    public var committedAtMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(results: [Retain_V1_TransferResult] = []) {
+    public init(results: [Retain_V1_TransferResult] = [], applied: UInt32 = 0, firstSequence: UInt64 = 0, committedAtMs: Int64 = 0) {
         self.results = results
+        self.applied = applied
+        self.firstSequence = firstSequence
+        self.committedAtMs = committedAtMs
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.results = []
+        self.applied = 0
+        self.firstSequence = 0
+        self.committedAtMs = 0
     }
 
     public static let protoName = "retain.v1.CreateTransfersResponse"
@@ -948,6 +971,9 @@ public struct Retain_V1_CreateTransfersResponse: ProtoMessage {
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__CreateTransfersResponse.self)
         self.results = ProtoC.array(m.pointee.results, count: m.pointee.n_results) { e in Retain_V1_TransferResult(protobufC: UnsafeRawPointer(e!)) }
+        self.applied = m.pointee.applied
+        self.firstSequence = m.pointee.first_sequence
+        self.committedAtMs = m.pointee.committed_at_ms
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -956,6 +982,9 @@ public struct Retain_V1_CreateTransfersResponse: ProtoMessage {
             m.pointee.n_results = self.results.count
             m.pointee.results = arena.array(self.results, as: UnsafeMutablePointer<Retain__V1__TransferResult>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__TransferResult.self) }
         }
+        m.pointee.applied = self.applied
+        m.pointee.first_sequence = self.firstSequence
+        m.pointee.committed_at_ms = self.committedAtMs
     }
 }
 
@@ -2495,7 +2524,8 @@ public enum Retain_V1_Ledger {
     /// Errors: INVALID_ARGUMENT.
     public static let listAccounts = RPCMethod<Retain_V1_ListAccountsRequest, Retain_V1_ListAccountsResponse>(path: "retain.v1.Ledger/ListAccounts", kind: .unary)
     /// Applies a batch of 1 to 8000 transfers in order, durably, and answers one result per
-    /// transfer. Transfers flagged `linked` form a chain with the next one: a chain succeeds or
+    /// transfer (with `omit_applied`, results only for the transfers it did not newly apply, plus
+    /// the count and first sequence of those it did). Transfers flagged `linked` form a chain with the next one: a chain succeeds or
     /// fails as a whole (the others in a failed chain get LINKED_EVENT_FAILED). Unlinked transfers
     /// succeed or fail on their own. The call itself answers OK whenever the request is
     /// well-formed, even if every transfer failed.

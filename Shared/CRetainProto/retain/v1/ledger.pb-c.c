@@ -3251,7 +3251,7 @@ const ProtobufCMessageDescriptor retain__v1__transfer_record__descriptor =
   (ProtobufCMessageInit) retain__v1__transfer_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__create_transfers_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor retain__v1__create_transfers_request__field_descriptors[2] =
 {
   {
     "transfers",
@@ -3265,14 +3265,27 @@ static const ProtobufCFieldDescriptor retain__v1__create_transfers_request__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "omit_applied",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CreateTransfersRequest, omit_applied),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__create_transfers_request__field_indices_by_name[] = {
+  1,   /* field[1] = omit_applied */
   0,   /* field[0] = transfers */
 };
 static const ProtobufCIntRange retain__v1__create_transfers_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor retain__v1__create_transfers_request__descriptor =
 {
@@ -3282,14 +3295,14 @@ const ProtobufCMessageDescriptor retain__v1__create_transfers_request__descripto
   "Retain__V1__CreateTransfersRequest",
   "retain.v1",
   sizeof(Retain__V1__CreateTransfersRequest),
-  1,
+  2,
   retain__v1__create_transfers_request__field_descriptors,
   retain__v1__create_transfers_request__field_indices_by_name,
   1,  retain__v1__create_transfers_request__number_ranges,
   (ProtobufCMessageInit) retain__v1__create_transfers_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__create_transfers_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor retain__v1__create_transfers_response__field_descriptors[4] =
 {
   {
     "results",
@@ -3303,14 +3316,53 @@ static const ProtobufCFieldDescriptor retain__v1__create_transfers_response__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "applied",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CreateTransfersResponse, applied),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_sequence",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CreateTransfersResponse, first_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "committed_at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CreateTransfersResponse, committed_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__create_transfers_response__field_indices_by_name[] = {
+  1,   /* field[1] = applied */
+  3,   /* field[3] = committed_at_ms */
+  2,   /* field[2] = first_sequence */
   0,   /* field[0] = results */
 };
 static const ProtobufCIntRange retain__v1__create_transfers_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor retain__v1__create_transfers_response__descriptor =
 {
@@ -3320,7 +3372,7 @@ const ProtobufCMessageDescriptor retain__v1__create_transfers_response__descript
   "Retain__V1__CreateTransfersResponse",
   "retain.v1",
   sizeof(Retain__V1__CreateTransfersResponse),
-  1,
+  4,
   retain__v1__create_transfers_response__field_descriptors,
   retain__v1__create_transfers_response__field_indices_by_name,
   1,  retain__v1__create_transfers_response__number_ranges,

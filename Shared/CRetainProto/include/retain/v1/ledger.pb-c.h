@@ -730,10 +730,17 @@ struct  Retain__V1__CreateTransfersRequest
    */
   size_t n_transfers;
   Retain__V1__Transfer **transfers;
+  /*
+   * True: the answer is compact. `results` then lists only the transfers this call did not
+   * newly apply (failures, and replays with replayed = true); the transfers it applied are
+   * counted in `applied`, and are numbered from `first_sequence` on, one by one in request
+   * order, all committed at `committed_at_ms`. False (the default): one result per transfer.
+   */
+  protobuf_c_boolean omit_applied;
 };
 #define RETAIN__V1__CREATE_TRANSFERS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__create_transfers_request__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0 }
 
 
 /*
@@ -743,14 +750,28 @@ struct  Retain__V1__CreateTransfersResponse
 {
   ProtobufCMessage base;
   /*
-   * One result per transfer, in request order.
+   * One result per transfer, in request order; with `omit_applied`, only the transfers this
+   * call did not newly apply (failures and replays), still in request order.
    */
   size_t n_results;
   Retain__V1__TransferResult **results;
+  /*
+   * How many transfers this call newly applied (OK and not replayed). Set in both forms.
+   */
+  uint32_t applied;
+  /*
+   * The journal sequence of the first transfer this call newly applied (the next ones follow
+   * one by one, in request order); 0 when it applied none.
+   */
+  uint64_t first_sequence;
+  /*
+   * When the transfers this call newly applied were committed, Unix ms; 0 when none.
+   */
+  int64_t committed_at_ms;
 };
 #define RETAIN__V1__CREATE_TRANSFERS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__create_transfers_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0, 0, 0 }
 
 
 /*
