@@ -39,7 +39,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let metrics: ServerMetrics
     @exclusivity(unchecked) private var logger: Logger
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    @exclusivity(unchecked) private var calls: [UInt32: LiveCall] = [:]
+    @exclusivity(unchecked) private var calls = CallTable<LiveCall>()
     @exclusivity(unchecked) private var lastRequestID: UInt32 = 0
     @exclusivity(unchecked) private var draining = false
     @exclusivity(unchecked) private var reading = false
@@ -234,12 +234,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let headerBytes = payload.getSlice(at: payload.readerIndex + 4, length: Int(headerLength))!
         var message = payload.getSlice(at: payload.readerIndex + 4 + Int(headerLength),
                                        length: payload.readableBytes - 4 - Int(headerLength))!
-        arena.reset()
         let methods = methods
         let arena = arena
         let authenticating = configuration.authenticator != nil
         let verifiedCredential = verifiedCredential
         let parsed: ParsedHeader? = headerBytes.withUnsafeReadableBytes { raw in
+            // The header a client sends, read without libprotobuf-c; any other goes below.
+            if let scan = CallHeaderScan(raw) {
+                let method = methods.lookup(scan.method)
+                var credential: String?
+                if authenticating, !scan.authorization.elementsEqual(verifiedCredential) {
+                    credential = String(decoding: scan.authorization, as: UTF8.self)
+                }
+                return ParsedHeader(method: method, timeout: scan.timeoutMicroseconds,
+                                    name: method == nil ? String(decoding: scan.method, as: UTF8.self) : nil,
+                                    acceptsCompression: scan.acceptsCompression, credential: credential)
+            }
+            arena.reset()
             guard let unpacked = ProtoCodec.unpack(Retain_V1_CallHeader.messageDescriptor, from: raw, arena: arena) else {
                 return nil
             }
