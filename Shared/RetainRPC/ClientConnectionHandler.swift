@@ -27,7 +27,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // The fields below are touched only on the connection's event loop and never re-entered, so
     // the runtime's exclusivity checks on them (hundreds of instructions per call) buy nothing.
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    @exclusivity(unchecked) private var calls = CallTable<Call>()
+    @exclusivity(unchecked) private var calls: [UInt32: Call] = [:]
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var heardSinceLastPing = true
     @exclusivity(unchecked) private var pingOutstanding = false
@@ -177,7 +177,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         // After a GOAWAY, calls above its last accepted id never reached a handler: say so, so
         // that they are retried safely.
         if let last = goAwayLastRequestID {
-            for (id, call) in calls.entries where id > last {
+            for (id, call) in calls where id > last {
                 calls[id] = nil
                 call.deadlineTask?.cancel()
                 fail(call.pending, RPCError(.unavailable, "connection closed before the server accepted the call",

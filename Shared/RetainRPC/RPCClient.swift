@@ -110,10 +110,13 @@ public final class RPCClient: Sendable {
     /// Calls a unary method and returns its answer, or throws ``RPCError`` with the status.
     @inlinable
     public func unary<I, O>(_ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default) async throws -> O {
+        // One arena encodes the request and then decodes the answer: a call takes it once.
+        let arena = ProtoArena()
         let answer = try await send(headerPrefix: headerPrefix(method), path: method.path, options: options) { buffer in
-            buffer.writeProtoMessage(request)
+            buffer.writeProtoMessage(request, arena: arena)
         }
-        return try answer.decodeProtoMessage(O.self)
+        arena.reset()
+        return try answer.decodeProtoMessage(O.self, arena: arena)
     }
 
     /// Calls a unary method with an already-encoded request; returns the encoded answer.

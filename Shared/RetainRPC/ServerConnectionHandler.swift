@@ -39,7 +39,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let metrics: ServerMetrics
     @exclusivity(unchecked) private var logger: Logger
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    @exclusivity(unchecked) private var calls = CallTable<LiveCall>()
+    @exclusivity(unchecked) private var calls: [UInt32: LiveCall] = [:]
     @exclusivity(unchecked) private var lastRequestID: UInt32 = 0
     @exclusivity(unchecked) private var draining = false
     @exclusivity(unchecked) private var reading = false
