@@ -89,13 +89,21 @@ public final class RPCClient: Sendable {
         self.init(targets: [(host, port)], configuration: configuration, group: group, logger: logger)
     }
 
-    private func connection() async throws -> ClientConnection.Ready {
+    /// A connection that is already up, in round-robin order, without suspending.
+    private func connectedNow() -> ClientConnection.Ready? {
         let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        // Prefer a connection that is already up; otherwise connect in round-robin order.
         for offset in 0..<connections.count {
             let candidate = connections[(start &+ offset) % connections.count]
             if let ready = candidate.readyNow { return ready }
         }
+        return nil
+    }
+
+    /// A connection that is up, else the first that connects, in round-robin order.
+    private func connection() async throws -> ClientConnection.Ready {
+        // Prefer a connection that is already up; otherwise connect in round-robin order.
+        if let ready = connectedNow() { return ready }
+        let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
         var lastError: (any Error)?
         for offset in 0..<connections.count {
             do {
@@ -149,7 +157,9 @@ public final class RPCClient: Sendable {
     private func sendOnce(
         headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
     ) async throws -> ByteBuffer {
-        let ready = try await connection()
+        // Most calls find their connection up: no suspension point, no async frame for it.
+        let ready: ClientConnection.Ready
+        if let connected = connectedNow() { ready = connected } else { ready = try await connection() }
         let id = ready.nextRequestID.next()
         var frame = ready.channel.allocator.buffer(capacity: 128)
         RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
