@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Finds a method by the raw UTF-8 bytes of its path, without building a String per call.
 ///
 /// Open addressing over FNV-1a hashes; built once when a server starts.
@@ -31,7 +35,7 @@ struct MethodTable: Sendable {
         var index = Int(truncatingIfNeeded: hash) & mask
         while let slot = slots[index] {
             if slot.hash == hash, slot.path.count == bytes.count,
-               slot.path.withUnsafeBytes({ $0.elementsEqual(bytes) }) {
+               bytes.isEmpty || slot.path.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
                 return slot.method
             }
             index = (index + 1) & mask

@@ -89,13 +89,21 @@ public final class RPCClient: Sendable {
         self.init(targets: [(host, port)], configuration: configuration, group: group, logger: logger)
     }
 
-    private func connection() async throws -> ClientConnection.Ready {
+    /// A connection that is already up, in round-robin order, without suspending.
+    private func connectedNow() -> ClientConnection.Ready? {
         let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        // Prefer a connection that is already up; otherwise connect in round-robin order.
         for offset in 0..<connections.count {
             let candidate = connections[(start &+ offset) % connections.count]
             if let ready = candidate.readyNow { return ready }
         }
+        return nil
+    }
+
+    /// A connection that is up, else the first that connects, in round-robin order.
+    private func connection() async throws -> ClientConnection.Ready {
+        // Prefer a connection that is already up; otherwise connect in round-robin order.
+        if let ready = connectedNow() { return ready }
+        let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
         var lastError: (any Error)?
         for offset in 0..<connections.count {
             do {
@@ -110,10 +118,13 @@ public final class RPCClient: Sendable {
     /// Calls a unary method and returns its answer, or throws ``RPCError`` with the status.
     @inlinable
     public func unary<I, O>(_ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default) async throws -> O {
+        // One arena encodes the request and then decodes the answer: a call takes it once.
+        let arena = ProtoArena()
         let answer = try await send(headerPrefix: headerPrefix(method), path: method.path, options: options) { buffer in
-            buffer.writeProtoMessage(request)
+            buffer.writeProtoMessage(request, arena: arena)
         }
-        return try answer.decodeProtoMessage(O.self)
+        arena.reset()
+        return try answer.decodeProtoMessage(O.self, arena: arena)
     }
 
     /// Calls a unary method with an already-encoded request; returns the encoded answer.
@@ -136,38 +147,40 @@ public final class RPCClient: Sendable {
         headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
     ) async throws -> ByteBuffer {
         let options = authorized(options, path: path)
-        do {
-            return try await sendOnce(headerPrefix: headerPrefix, path: path, options: options, writeMessage: writeMessage)
-        } catch let error as RPCError where error.code == .unavailable && error.details["not_processed"] == "true" {
-            return try await sendOnce(headerPrefix: headerPrefix, path: path, options: options, writeMessage: writeMessage)
-        }
-    }
-
-    private func sendOnce(
-        headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
-    ) async throws -> ByteBuffer {
-        let ready = try await connection()
-        let id = ready.nextRequestID.next()
-        var frame = ready.channel.allocator.buffer(capacity: 128)
-        RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
-                                  compressionThreshold: compressionThreshold, into: &frame, writeMessage)
-        let request = frame
-        let handler = ready.handler
-        let loop = ready.channel.eventLoop
-        let timeout = options.timeout
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer, any Error>) in
-                // A task cancelled before this point already ran its cancellation handler, which
-                // found no call to abandon: answer it here instead of starting the call.
-                if Task.isCancelled {
-                    return continuation.resume(throwing: RPCError(.cancelled, "cancelled by the caller"))
+        // One attempt, and a second after a refusal the server certainly did not process. The
+        // attempt is written out here rather than as a function of its own: an async call
+        // costs a frame from the task allocator, a measurable share of a small call.
+        var retried = false
+        while true {
+            do {
+                // Most calls find their connection up: no suspension point, no async frame for it.
+                let ready: ClientConnection.Ready
+                if let connected = connectedNow() { ready = connected } else { ready = try await connection() }
+                let id = ready.nextRequestID.next()
+                var frame = ready.channel.allocator.buffer(capacity: 128)
+                RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
+                                          compressionThreshold: compressionThreshold, into: &frame, writeMessage)
+                let request = frame
+                let handler = ready.handler
+                let loop = ready.channel.eventLoop
+                let timeout = options.timeout
+                return try await withTaskCancellationHandler {
+                    try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer, any Error>) in
+                        // A task cancelled before this point already ran its cancellation handler, which
+                        // found no call to abandon: answer it here instead of starting the call.
+                        if Task.isCancelled {
+                            return continuation.resume(throwing: RPCError(.cancelled, "cancelled by the caller"))
+                        }
+                        loop.execute {
+                            handler.value.start(request, requestID: id, pending: .unary(continuation), timeout: timeout)
+                        }
+                    }
+                } onCancel: {
+                    loop.execute { handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller")) }
                 }
-                loop.execute {
-                    handler.value.start(request, requestID: id, pending: .unary(continuation), timeout: timeout)
-                }
+            } catch let error as RPCError where !retried && error.code == .unavailable && error.details["not_processed"] == "true" {
+                retried = true
             }
-        } onCancel: {
-            loop.execute { handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller")) }
         }
     }
 

@@ -54,14 +54,21 @@ public struct RequestPayload: Sendable {
         let frameStart = buffer.writerIndex
         buffer.writeFrameHeader(type: .request, flags: [], requestID: requestID, payloadLength: 0)
         let lengthIndex = buffer.writerIndex
-        buffer.writeInteger(UInt32(0))
-        var headerLength = buffer.writeBytes(headerPrefix)
-        if let header { headerLength += buffer.writeProtoMessage(header) }
-        buffer.setInteger(UInt32(headerLength), at: lengthIndex)
+        // The header length and the prefix in one write; the length is fixed below if a header follows.
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 4 + headerPrefix.count) { target in
+            target.storeBytes(of: UInt32(headerPrefix.count).bigEndian, toByteOffset: 0, as: UInt32.self)
+            headerPrefix.withUnsafeBytes { prefix in
+                UnsafeMutableRawBufferPointer(rebasing: target[4..<(4 + prefix.count)]).copyMemory(from: prefix)
+            }
+            return 4 + headerPrefix.count
+        }
+        if let header {
+            let headerLength = headerPrefix.count + buffer.writeProtoMessage(header)
+            buffer.setInteger(UInt32(headerLength), at: lengthIndex)
+        }
         let messageStart = buffer.writerIndex
         writeMessage(&buffer)
-        let payloadLength = buffer.writerIndex - frameStart - Frame.headerSize
-        buffer.setInteger(UInt32(payloadLength), at: frameStart)
+        buffer.setFramePayloadLength(frameStart: frameStart)
         if let compressionThreshold {
             MessageCompression.compressFrame(in: &buffer, frameStart: frameStart, messageStart: messageStart,
                                              threshold: compressionThreshold, allocator: ByteBufferAllocator())

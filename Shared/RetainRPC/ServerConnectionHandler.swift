@@ -26,40 +26,42 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let started: NIODeadline
     }
 
+    // The `@exclusivity(unchecked)` fields are touched only on the connection's event loop and never re-entered, so
+    // the runtime's exclusivity checks on them (hundreds of instructions per call) buy nothing.
     private let methods: MethodTable
     /// Serves paths that no method matches, when the router has a fallback.
     private let fallback: RPCRouter.FallbackHandler?
     /// Decodes headers and requests and encodes answers of inline calls, reused call after call.
     private let arena = ProtoArena(blockSize: 4096)
     /// Answers of the current read burst, written together at its end.
-    private var batch: ByteBuffer?
+    @exclusivity(unchecked) private var batch: ByteBuffer?
     private let configuration: RPCServer.Configuration
     private let metrics: ServerMetrics
-    private var logger: Logger
-    private var context: ChannelHandlerContext?
-    private var calls: [UInt32: LiveCall] = [:]
-    private var lastRequestID: UInt32 = 0
-    private var draining = false
-    private var reading = false
-    private var flushPending = false
-    private var flushScheduled = false
-    private var remoteAddress: SocketAddress?
+    @exclusivity(unchecked) private var logger: Logger
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private var calls: [UInt32: LiveCall] = [:]
+    @exclusivity(unchecked) private var lastRequestID: UInt32 = 0
+    @exclusivity(unchecked) private var draining = false
+    @exclusivity(unchecked) private var reading = false
+    @exclusivity(unchecked) private var flushPending = false
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var remoteAddress: SocketAddress?
     /// Reads held back while the peer does not read our answers.
     private var readHeld = false
-    private var frames: FrameReader
-    private var closing = false
+    @exclusivity(unchecked) private var frames: FrameReader
+    @exclusivity(unchecked) private var closing = false
     /// Numbers the calls of this connection, so a late answer of an ended call can never be
     /// taken for an answer of a new call that reuses its request id.
-    private var nextGeneration: UInt64 = 0
+    @exclusivity(unchecked) private var nextGeneration: UInt64 = 0
     /// Fires when a frame has been arriving for longer than the frame timeout.
-    private var slowFrameTimer: Scheduled<Void>?
+    @exclusivity(unchecked) private var slowFrameTimer: Scheduled<Void>?
     /// Checks for an idle connection.
     private var idleTimer: RepeatedTask?
-    private var lastActivity = NIODeadline.now()
+    @exclusivity(unchecked) private var lastActivity = NIODeadline.now()
     /// The credential last verified on this connection and its caller: calls that carry the same
     /// credential skip verification while it is valid.
-    private var verifiedCredential: [UInt8] = []
-    private var verifiedCaller: Caller?
+    @exclusivity(unchecked) private var verifiedCredential: [UInt8] = []
+    @exclusivity(unchecked) private var verifiedCaller: Caller?
 
     init(methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
          metrics: ServerMetrics, logger: Logger) {
@@ -232,12 +234,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let headerBytes = payload.getSlice(at: payload.readerIndex + 4, length: Int(headerLength))!
         var message = payload.getSlice(at: payload.readerIndex + 4 + Int(headerLength),
                                        length: payload.readableBytes - 4 - Int(headerLength))!
-        arena.reset()
         let methods = methods
         let arena = arena
         let authenticating = configuration.authenticator != nil
         let verifiedCredential = verifiedCredential
         let parsed: ParsedHeader? = headerBytes.withUnsafeReadableBytes { raw in
+            // The header a client sends, read without libprotobuf-c; any other goes below.
+            if let scan = CallHeaderScan(raw) {
+                let method = methods.lookup(scan.method)
+                var credential: String?
+                if authenticating, !scan.authorization.elementsEqual(verifiedCredential) {
+                    credential = String(decoding: scan.authorization, as: UTF8.self)
+                }
+                return ParsedHeader(method: method, timeout: scan.timeoutMicroseconds,
+                                    name: method == nil ? String(decoding: scan.method, as: UTF8.self) : nil,
+                                    acceptsCompression: scan.acceptsCompression, credential: credential)
+            }
+            arena.reset()
             guard let unpacked = ProtoCodec.unpack(Retain_V1_CallHeader.messageDescriptor, from: raw, arena: arena) else {
                 return nil
             }
@@ -325,7 +338,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 methodMetrics.finished(ServerResponder.statusCode(for: error), since: started)
                 return writeStatus(id, error)
             }
-            answer.setInteger(UInt32(answer.writerIndex - frameStart - Frame.headerSize), at: frameStart)
+            answer.setFramePayloadLength(frameStart: frameStart)
             if parsed.acceptsCompression {
                 MessageCompression.compressFrame(
                     in: &answer, frameStart: frameStart, messageStart: frameStart + Frame.headerSize,

@@ -52,7 +52,7 @@ public struct ServerResponder: Sendable {
         var buffer = allocator.buffer(capacity: 64)
         buffer.writeFrameHeader(type: type, flags: flags, requestID: requestID, payloadLength: 0)
         body(&buffer)
-        buffer.setInteger(UInt32(buffer.readableBytes - Frame.headerSize), at: buffer.readerIndex)
+        buffer.setFramePayloadLength(frameStart: buffer.readerIndex)
         if type == .message, let threshold = compressionThreshold {
             MessageCompression.compressFrame(in: &buffer, frameStart: buffer.readerIndex,
                                              messageStart: buffer.readerIndex + Frame.headerSize,

@@ -6,5 +6,5 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retain-bench",
         abstract: "Retain's benchmarks, each beside its anchor on the same machine in one run.",
-        subcommands: [EchoBenchmark.self, GRPCEchoBenchmark.self, BareEchoServer.self])
+        subcommands: [EchoBenchmark.self, GRPCEchoBenchmark.self, BareEchoServer.self, FixedCallsCommand.self])
 }

@@ -1,0 +1,48 @@
+import ArgumentParser
+import NIOCore
+import RetainProto
+import RetainRPC
+
+/// `retain-bench fixed-calls`: a fixed number of echo calls against a running server, for
+/// instruction counts (`valgrind --tool=callgrind`) rather than wall clock: run it with two call
+/// counts and divide the difference by the difference of calls to get the cost of one call.
+struct FixedCallsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fixed-calls", abstract: "Make a fixed number of echo calls (for instruction counts).",
+        shouldDisplay: false)
+
+    @Option(help: "The server's port on 127.0.0.1.") var port: Int
+    @Flag(help: "Call the bare NIO echo (BareAsyncClient) instead of retain-echo (RPCClient).") var bare = false
+    @Option(help: "Calls in total, spread evenly over the concurrent callers.") var calls: Int = 100_000
+    @Option(help: "Concurrent callers on the one connection.") var concurrency: Int = 64
+    @Option(help: "Payload bytes per message.") var payload: Int = 16
+
+    func run() async throws {
+        let perCaller = max(1, calls / concurrency)
+        if bare {
+            let client = try await BareAsyncClient.connect(port: port)
+            let message = PipelinedClient.bareMessage(payload: payload)
+            _ = try await client.call(message)
+            try await Self.callers(concurrency, perCaller) { _ = try await client.call(message) }
+            await client.close()
+        } else {
+            let client = RPCClient(host: "127.0.0.1", port: port)
+            let request = Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload))
+            _ = try await client.unary(Retain_V1_Echo.echo, request)
+            try await Self.callers(concurrency, perCaller) { _ = try await client.unary(Retain_V1_Echo.echo, request) }
+            await client.close()
+        }
+        print("\(concurrency * perCaller) calls")
+    }
+
+    /// `concurrency` tasks making `count` calls each, back to back.
+    private static func callers(_ concurrency: Int, _ count: Int, _ call: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    for _ in 0..<count { try await call() }
+                }
+            }
+        }
+    }
+}
