@@ -1,6 +1,7 @@
 import ArgumentParser
 import RetainCommands
 import RetainLauncher
+import RetainSoak
 
 /// `retain`: the operator's command: call and inspect running services, load-test them, and
 /// run the whole suite locally.
@@ -10,6 +11,6 @@ struct RetainCommand: AsyncParsableCommand {
         commandName: "retain",
         abstract: "Operate Retain: call, inspect and load-test services; run the suite locally.",
         subcommands: [
-            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self,
+            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self, SoakCommand.self,
         ])
 }
