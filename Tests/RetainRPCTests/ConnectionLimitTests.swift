@@ -158,6 +158,7 @@ struct ConnectionLimitTests {
             peak = max(peak, server.residentBytes ?? 0)
             try await Task.sleep(for: .milliseconds(100))
         }
+        print("never-reading client: \(written) bytes taken before blocking; server RSS \(baseline) -> peak \(peak) bytes")
         #expect(peak - baseline < 48 << 20, "server RSS grew from \(baseline) to \(peak) bytes")
         socket.reset()
         #expect(try await healthy.unary(Retain_V1_Echo.echo, .init(text: "after")).text == "after")
