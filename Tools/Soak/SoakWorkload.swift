@@ -49,7 +49,7 @@ final class SoakWorkload: Sendable {
         var generator = SystemRandomNumberGenerator()
         while !isDone() {
             let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue
-            let route: Route = n % 2 == 0 ? .gateway : .direct
+            let route: Route = Bool.random(using: &generator) ? .gateway : .direct
             let known = users.withLock { $0.isEmpty ? nil : $0.randomElement(using: &generator) }
             guard let user = known, Int.random(in: 0..<100, using: &generator) >= 8 else {
                 await register("s\(run)w\(worker)u\(n)", route: route)
@@ -63,7 +63,7 @@ final class SoakWorkload: Sendable {
                                          route: route)
             case 52..<62: await submitFeedback(user: user, request: "f\(n)", route: route)
             case 62..<66: await resendTransfer(route: route)
-            default: await read(user: user, choice: n, route: route)
+            default: await read(user: user, choice: Int.random(in: 0..<4, using: &generator), route: route)
             }
         }
     }
@@ -161,7 +161,7 @@ final class SoakWorkload: Sendable {
     // MARK: Reads
 
     private func read(user: String, choice: Int, route: Route) async {
-        switch choice % 4 {
+        switch choice {
         case 0:
             _ = await settle("profile.read", route: route.to("profile"), window: .zero) { client, options in
                 try await client.unary(Retain_V1_Profile.getProfile, .init(userId: user), options: options)
