@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What the kernel says about a process's memory, from `/proc/<pid>/status` (Linux).
 public enum ProcessMemory {

@@ -93,6 +93,26 @@ struct EchoServerTests {
         server.stop()
     }
 
+    @Test("an unknown method with a huge name gets UNIMPLEMENTED in a short answer")
+    func hugeUnknownMethod() async throws {
+        let server = try ServerProcess("retain-echo")
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        // 3 MiB of name: echoed whole (and compressed or not) the STATUS would near the 4 MiB limit.
+        let path = "retain.v1.Echo/" + String(repeating: "N", count: 3 << 20)
+        let missing = RPCMethod<Retain_V1_EchoRequest, Retain_V1_EchoResponse>(path: path, kind: .unary)
+        do {
+            _ = try await client.unary(missing, .init())
+            Issue.record("an unknown method was answered")
+        } catch let error as RPCError {
+            #expect(error.code == .unimplemented)
+            #expect(error.message.hasPrefix("unknown method 'retain.v1.Echo/NNN"))
+            #expect(error.message.utf8.count < 256)
+        }
+        #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "ok")).text == "ok")
+        await client.close()
+        server.stop()
+    }
+
     @Test("handler errors arrive with their status code and message")
     func statusCodes() async throws {
         let server = try ServerProcess("retain-echo")
