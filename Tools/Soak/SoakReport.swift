@@ -74,12 +74,16 @@ public struct SoakReport: Sendable {
             lines.append("  \(label): \(problems.count): " + problems.prefix(10).joined(separator: "; "))
         }
         lines.append("")
-        lines.append("resident memory (MiB; a restarted process starts again)")
-        lines += Self.table([["process", "start", "middle", "end", "peak", "samples", "restarts", "exit"]]
+        lines.append("resident memory (MiB; a restarted process reloads its state; services keep their state in memory,")
+        lines.append("so their growth per acknowledged write held is the figure to watch; the gateway holds none)")
+        lines += Self.table([["process", "start", "middle", "end", "peak", "samples", "restarts", "exit", "writes held", "KiB/write"]]
                             + SoakSuite.members.map { name in
             let series = memory[name] ?? (0, 0, 0, 0, 0)
+            let held = checked.filter { $0.key.hasPrefix(name + ".") }.values.reduce(0, +)
+            let perWrite = held == 0 ? "-" : String(format: "%.2f", Double(series.end - series.start) / 1024 / Double(held))
             return [name] + [series.start, series.middle, series.end, series.peak].map { String(format: "%.1f", Double($0) / 1_048_576) }
-                + [String(series.samples), String(restarts[name] ?? 0), exitStatuses[name].map(String.init) ?? "-"]
+                + [String(series.samples), String(restarts[name] ?? 0), exitStatuses[name].map(String.init) ?? "-",
+                   held == 0 ? "-" : String(held), perWrite]
         })
         return lines.joined(separator: "\n")
     }
