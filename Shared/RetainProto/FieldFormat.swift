@@ -31,6 +31,23 @@ public enum FieldFormat {
         }
     }
 
+    /// Most bytes of a client's value that an error message repeats.
+    public static let echoedBytes = 64
+
+    /// `value` cut to its first ``echoedBytes`` bytes, with `…` and its length when longer: for
+    /// error messages and field paths, so that an answer never repeats a huge input back (a
+    /// 4 MiB field would make a STATUS larger than the caller may receive).
+    public static func shortened(_ value: some StringProtocol) -> String {
+        let bytes = value.utf8
+        guard bytes.count > echoedBytes else { return String(value) }
+        return String(decoding: bytes.prefix(echoedBytes), as: UTF8.self) + "…(\(bytes.count) bytes)"
+    }
+
+    /// ``shortened(_:)`` in single quotes.
+    public static func quoted(_ value: some StringProtocol) -> String {
+        "'\(shortened(value))'"
+    }
+
     /// Throws INVALID_ARGUMENT naming `field` unless `value` is an entity id.
     public static func requireEntityID(_ value: String, field: String) throws(RPCError) {
         guard isEntityID(value) else {

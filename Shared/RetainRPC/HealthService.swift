@@ -64,7 +64,7 @@ public final class HealthStatus: Sendable {
         var router = RPCRouter()
         router.unary(Retain_V1_Health.check) { [self] request, _ in
             guard let status = self.status(of: request.service) else {
-                throw RPCError(.notFound, "unknown service '\(request.service)'")
+                throw RPCError(.notFound, "unknown service \(FieldFormat.quoted(request.service))")
             }
             return Retain_V1_HealthCheckResponse(status: status)
         }

@@ -294,7 +294,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             access = configuration.authenticator == nil ? .open : MethodAccessTable.access(for: name)
         } else {
             metrics.unknownMethod()
-            return writeStatus(id, RPCError(.unimplemented, "unknown method '\(parsed.name ?? "")'"))
+            return writeStatus(id, RPCError(.unimplemented, "unknown method \(FieldFormat.quoted(parsed.name ?? ""))"))
         }
         var caller: Caller?
         if let authenticator = configuration.authenticator, access != .open {

@@ -79,6 +79,13 @@ struct GatewayProcessTests {
         await #expect(throws: RPCError.notFound("service in the gateway's topology", "retain.v1.Ledger")) {
             _ = try await client.unary(Retain_V1_Gateway.locateUser, .init(userId: "u", service: "retain.v1.Ledger"))
         }
+        // A malformed user id or an oversized service name is refused, naming the field.
+        await #expect(throws: RPCError.invalidArgument(field: "user_id", "may hold only ASCII letters, digits and . _ - @")) {
+            _ = try await client.unary(Retain_V1_Gateway.locateUser, .init(userId: "no spaces", service: "Echo"))
+        }
+        await #expect(throws: RPCError.invalidArgument(field: "service", "is longer than 128 bytes")) {
+            _ = try await client.unary(Retain_V1_Gateway.locateUser, .init(userId: "u", service: String(repeating: "S", count: 1 << 20)))
+        }
         await client.close()
         gateway.stop()
         for echo in echoes { echo.stop() }

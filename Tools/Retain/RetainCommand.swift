@@ -2,6 +2,7 @@ import ArgumentParser
 import RetainCommands
 import RetainDemo
 import RetainLauncher
+import RetainSoak
 
 /// `retain`: the operator's command: call and inspect running services, load-test them, and
 /// run the whole suite locally, or the demo scenario through it.
@@ -11,6 +12,6 @@ struct RetainCommand: AsyncParsableCommand {
         commandName: "retain",
         abstract: "Operate Retain: call, inspect and load-test services; run the suite locally.",
         subcommands: [
-            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self, DemoCommand.self,
+            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self, DemoCommand.self, SoakCommand.self,
         ])
 }

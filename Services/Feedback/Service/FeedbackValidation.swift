@@ -19,7 +19,7 @@ package enum FeedbackValidation {
     static func entityID(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
         guard Names.isEntityID(value) else {
-            throw RPCError.invalidArgument(field: field, "'\(value)' is not an id (1 to 128 ASCII letters, digits, '.', '_', '-', '@')")
+            throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) is not an id (1 to 128 ASCII letters, digits, '.', '_', '-', '@')")
         }
     }
 
@@ -36,7 +36,7 @@ package enum FeedbackValidation {
 
     static func name(_ value: String, _ field: String) throws(RPCError) {
         guard Names.isName(value) else {
-            throw RPCError.invalidArgument(field: field, "'\(value)' is not a name (1 to 64 lower-case letters, digits, '_', '.', '-')")
+            throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) is not a name (1 to 64 lower-case letters, digits, '_', '.', '-')")
         }
     }
 
@@ -50,7 +50,7 @@ package enum FeedbackValidation {
     static func itemID(_ value: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: "item_id", "is required") }
         guard ItemKey(value) != nil else {
-            throw RPCError.invalidArgument(field: "item_id", "'\(value)' is not an item id (fb_ and 26 base-32 characters)")
+            throw RPCError.invalidArgument(field: "item_id", "\(FieldFormat.quoted(value)) is not an item id (fb_ and 26 base-32 characters)")
         }
     }
 
@@ -104,8 +104,8 @@ package enum FeedbackValidation {
             throw RPCError.invalidArgument(field: "properties", "has \(request.properties.count) keys, more than \(maximumProperties)")
         }
         for (key, value) in request.properties.sorted(by: { $0.key < $1.key }) {
-            try name(key, "properties[\(key)]")
-            try text(value, "properties[\(key)]", required: false, maximum: maximumPropertyValueBytes)
+            try name(key, "properties[\(FieldFormat.shortened(key))]")
+            try text(value, "properties[\(FieldFormat.shortened(key))]", required: false, maximum: maximumPropertyValueBytes)
         }
         return normalised
     }
@@ -147,7 +147,7 @@ package enum FeedbackValidation {
             }
             guard compensation.asset == "points" || (compensation.asset.hasPrefix("coupon.") && Names.isName(compensation.asset)
                                                      && compensation.asset.count > "coupon.".count) else {
-                throw RPCError.invalidArgument(field: "compensation.asset", "must be \"points\" or \"coupon.<type>\", not '\(compensation.asset)'")
+                throw RPCError.invalidArgument(field: "compensation.asset", "must be \"points\" or \"coupon.<type>\", not \(FieldFormat.quoted(compensation.asset))")
             }
         }
     }

@@ -102,7 +102,7 @@ public final class Forwarder: Sendable {
         if let route = routes[path] { return route }
         let service = String(path.prefix { $0 != "/" })
         guard let backends = services[service], path.count > service.count + 1 else {
-            throw RPCError(.unimplemented, "unknown method '\(path)': no backend in the gateway's topology serves \(service)")
+            throw RPCError(.unimplemented, "unknown method \(FieldFormat.quoted(path)): no backend in the gateway's topology serves \(FieldFormat.shortened(service))")
         }
         return Route(backends: backends, input: nil, userKeyed: false, streaming: false, idempotent: false)
     }

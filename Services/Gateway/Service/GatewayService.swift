@@ -86,8 +86,9 @@ public struct GatewayService: Sendable {
 
     /// LocateUser: the instance that owns a user, and where the user would go next.
     func locateUser(_ request: Retain_V1_LocateUserRequest) throws -> Retain_V1_LocateUserResponse {
-        guard !request.userId.isEmpty else { throw RPCError.invalidArgument(field: "user_id", "is required") }
+        try FlowValidation.entityID(request.userId, field: "user_id")
         guard !request.service.isEmpty else { throw RPCError.invalidArgument(field: "service", "is required") }
+        guard request.service.utf8.count <= 128 else { throw RPCError.invalidArgument(field: "service", "is longer than 128 bytes") }
         let name = Self.fullName(request.service)
         guard let service = forwarder.services[name] else {
             throw RPCError.notFound("service in the gateway's topology", name)

@@ -6,7 +6,7 @@ import RetainProto
 enum GrowthRequestValidation {
     static func timeZone(_ name: String, field: String = "time_zone") throws {
         guard name.isEmpty || LocalZone.named(name) != nil else {
-            throw RPCError.invalidArgument(field: field, "'\(name)' is not an IANA time zone name (e.g. Europe/Berlin)")
+            throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(name)) is not an IANA time zone name (e.g. Europe/Berlin)")
         }
     }
 

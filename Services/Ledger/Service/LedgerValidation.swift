@@ -167,5 +167,6 @@ enum LedgerValidation {
         guard (1...1000).contains(request.transferIds.count) else {
             throw RPCError.invalidArgument(field: "transfer_ids", "must hold 1 to 1000 ids")
         }
+        for (index, id) in request.transferIds.enumerated() { try key(id, "transfer_ids[\(index)]") }
     }
 }

@@ -43,7 +43,7 @@ extension RequestValidator {
         for (position, key) in request.removeAttributes.enumerated() {
             try name(key, "remove_attributes[\(position)]")
             if request.setAttributes[key] != nil {
-                throw RPCError.invalidArgument(field: "remove_attributes[\(position)]", "'\(key)' is also in set_attributes")
+                throw RPCError.invalidArgument(field: "remove_attributes[\(position)]", "\(FieldFormat.quoted(key)) is also in set_attributes")
             }
         }
     }
@@ -98,12 +98,21 @@ extension RequestValidator {
         try names(filter.tagsAny, "\(field).tags_any")
         try names(filter.tagsNone, "\(field).tags_none")
         try optionalNames(filter.regions, "regions")
+        guard filter.attributesEqual.count <= Self.maximumConditions else {
+            throw RPCError.invalidArgument(field: "\(field).attributes_equal",
+                                           "at most \(Self.maximumConditions) conditions, not \(filter.attributesEqual.count)")
+        }
         for (position, condition) in filter.attributesEqual.enumerated() {
             let path = "\(field).attributes_equal[\(position)]"
             try name(condition.key, "\(path).key")
             guard (1...100).contains(condition.values.count) else {
                 throw RPCError.invalidArgument(field: "\(path).values", "must hold 1 to 100 values")
             }
+            for (index, value) in condition.values.enumerated() { try text(value, "\(path).values[\(index)]", limit: 1024) }
+        }
+        guard filter.attributeRanges.count <= Self.maximumConditions else {
+            throw RPCError.invalidArgument(field: "\(field).attribute_ranges",
+                                           "at most \(Self.maximumConditions) conditions, not \(filter.attributeRanges.count)")
         }
         for (position, condition) in filter.attributeRanges.enumerated() {
             let path = "\(field).attribute_ranges[\(position)]"
@@ -230,7 +239,7 @@ extension RequestValidator {
         for (position, variant) in request.variants.enumerated() {
             try name(variant.name, "variants[\(position)].name")
             guard names.insert(variant.name).inserted else {
-                throw RPCError.invalidArgument(field: "variants[\(position)].name", "'\(variant.name)' appears twice")
+                throw RPCError.invalidArgument(field: "variants[\(position)].name", "\(FieldFormat.quoted(variant.name)) appears twice")
             }
             guard variant.weight <= 10_000 else {
                 throw RPCError.invalidArgument(field: "variants[\(position)].weight", "must be 0 to 10000")

@@ -17,6 +17,10 @@ package struct RequestValidator: Sendable {
     /// Largest amount accepted: 2^53, so that sums cannot overflow.
     package static let maximumAmount: Int64 = 1 << 53
 
+    /// Most conditions of each kind (attributes_equal, attribute_ranges) in one segment filter,
+    /// since every condition is evaluated against every user a segment query scans.
+    package static let maximumConditions = 100
+
     // MARK: Shapes of strings
 
     /// An entity id: 1 to 128 bytes of ASCII letters, digits and `.`, `_`, `-`, `@`.
@@ -87,7 +91,7 @@ package struct RequestValidator: Sendable {
     package func name(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
         guard Self.isName(value) else {
-            throw RPCError.invalidArgument(field: field, "'\(value)' must be 1 to 64 lower-case ASCII letters, digits, '_', '.' or '-'")
+            throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) must be 1 to 64 lower-case ASCII letters, digits, '_', '.' or '-'")
         }
     }
 
@@ -106,7 +110,7 @@ package struct RequestValidator: Sendable {
     package func timeZone(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { return }
         guard ZoneCalendar.named(value) != nil else {
-            throw RPCError.invalidArgument(field: field, "unknown IANA time zone '\(value)'")
+            throw RPCError.invalidArgument(field: field, "unknown IANA time zone \(FieldFormat.quoted(value))")
         }
     }
 
@@ -131,7 +135,8 @@ package struct RequestValidator: Sendable {
         }
         for (key, value) in values {
             guard Self.isName(key) else {
-                throw RPCError.invalidArgument(field: "\(field)[\(key)]", "key '\(key)' must be a name (1 to 64 of a-z, 0-9, '_', '.', '-')")
+                throw RPCError.invalidArgument(field: "\(field)[\(FieldFormat.shortened(key))]",
+                                               "key \(FieldFormat.quoted(key)) must be a name (1 to 64 of a-z, 0-9, '_', '.', '-')")
             }
             guard value.utf8.count <= valueLimit else {
                 throw RPCError.invalidArgument(field: "\(field)[\(key)]", "value must be at most \(valueLimit) bytes")
