@@ -1,4 +1,5 @@
 import Foundation
+import RetainLauncher
 import RetainProcess
 @testable import RetainSoak
 import Testing
@@ -24,15 +25,13 @@ struct SoakTests {
             #expect((report.checked[kind] ?? 0) > 0, "no acknowledged \(kind) was checked")
         }
         #expect(report.exitStatuses.count == 5 && report.exitStatuses.values.allSatisfy { $0 == 0 }, "\(report.exitStatuses)")
-        #expect(report.memory.keys.sorted() == SoakSuite.members.sorted())
+        #expect(report.memory.keys.sorted() == LocalSuite.Member.allCases.map(\.name).sorted())
     }
 
     @Test("the verifier reports acknowledged writes that the services do not hold")
     func verifierFindsLoss() async throws {
-        let root = try makeTemporaryDirectory("retain-soak-test")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let suite = try SoakSuite(root: root, binaries: ServerProcess.buildDirectory)
-        let connections = SoakConnections(suite: suite)
+        let suite = try LocalSuite(configuration: SoakRun.suiteConfiguration(binaries: ServerProcess.buildDirectory))
+        let connections = try SoakConnections(suite: suite)
         let workload = SoakWorkload(run: "verifier", book: SoakBook(), connections: connections)
         try await workload.prepare()
         var ghost = SoakBook.Acknowledged()
@@ -46,6 +45,6 @@ struct SoakTests {
         #expect(result.lost.contains { $0.hasPrefix("budget:soakverifier:points issued 0 of 5") })
         #expect(result.lost.contains("feedback item no-such-item of ghost"))
         await connections.close()
-        #expect(await suite.stop().values.allSatisfy { $0 == 0 })
+        #expect(suite.stop().values.allSatisfy { $0 == 0 })
     }
 }

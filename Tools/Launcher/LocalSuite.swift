@@ -4,9 +4,10 @@ public import RetainProcess
 
 /// The whole suite (Profile, Growth, Ledger, Feedback and a gateway in front of them) started as
 /// child processes on loopback with free ports and data directories under one root: for
-/// integration tests and `retain demo`. Unlike `retain up` it does not supervise: a test kills a
-/// service on purpose (``kill(_:)``) and starts it again on the same port and data directory
-/// (``restart(_:)``), and the gateway finds it there.
+/// integration tests, `retain demo` and `retain soak`. Unlike `retain up` it does not supervise: a
+/// caller kills a member on purpose (``kill(_:)``, a crash) or stops it (``stop(_:)``, a graceful
+/// drain) and starts it again on the same port and data directory (``restart(_:)``), and the
+/// gateway (or its clients, for the gateway) find it there.
 public final class LocalSuite: @unchecked Sendable {
     /// A backend service of the suite.
     public enum Service: String, CaseIterable, Sendable {
@@ -42,14 +43,16 @@ public final class LocalSuite: @unchecked Sendable {
         /// under the root (``adminAuthorization``, ``serviceSecret``); false starts every process
         /// in the explicit insecure development mode. Default true.
         public var secured = true
+        /// Give each service its HTTP operations endpoints (`/metrics`, `/healthz`, `/readyz`) on a
+        /// free port, as in production; false passes `--ops-port=-1`. The gateway always has
+        /// them. Default false.
+        public var opsEndpoints = false
 
         public init() {}
     }
 
     /// The root holding one data directory per service, the topology and nothing else.
     public let root: URL
-    /// The gateway's RPC port.
-    public let gatewayPort: Int
     /// The credential of the suite's admin API key (`ApiKey <key>`), for calls to the gateway;
     /// nil when the suite is not secured.
     public let adminAuthorization: String?
@@ -58,10 +61,12 @@ public final class LocalSuite: @unchecked Sendable {
     public let serviceSecret: String?
     private let configuration: Configuration
     private let ownsRoot: Bool
+    /// The gateway's API key file; nil when the suite is not secured.
+    private let keysFile: URL?
     private let lock = NSLock()
-    private var services: [Service: ServerProcess]
-    private var ports: [Service: Int]
-    private var gateway: ServerProcess?
+    private var processes: [Member: ServerProcess] = [:]
+    private var ports: [Member: Int] = [:]
+    private var restartCounts: [Member: Int] = [:]
 
     /// Starts the four services, then the gateway with a topology naming them.
     ///
@@ -72,8 +77,6 @@ public final class LocalSuite: @unchecked Sendable {
         self.configuration = configuration
         self.ownsRoot = root == nil
         self.root = try root ?? makeTemporaryDirectory("retain-suite")
-        services = [:]
-        ports = [:]
         let credentials: SuiteCredentials?
         do {
             credentials = configuration.secured ? try SuiteCredentials.prepare(data: self.root) : nil
@@ -85,41 +88,32 @@ public final class LocalSuite: @unchecked Sendable {
             throw error
         }
         serviceSecret = credentials?.secret
+        keysFile = credentials?.keysFile
         do {
             for service in Service.allCases {
-                let process = try Self.start(service, root: self.root, configuration: configuration, port: 0,
-                                             secret: serviceSecret)
-                services[service] = process
-                ports[service] = process.port
+                try start(.service(service), port: 0)
             }
-            let started = ports
+            let started = lock.withLock { ports }
             let topology = Topology(services: Service.allCases.map { service in
                 Topology.Service(name: service.serviceName, instances: [
-                    Topology.Instance(id: "\(service.rawValue)-0", host: "127.0.0.1", port: started[service] ?? 0),
+                    Topology.Instance(id: "\(service.rawValue)-0", host: "127.0.0.1", port: started[.service(service)] ?? 0),
                 ])
             })
-            let topologyFile = self.root.appendingPathComponent("topology.json")
             try topology.encoded().write(to: topologyFile, options: .atomic)
-            var arguments = ["--topology", topologyFile.path, "--log-level", configuration.logLevel,
-                             "--health-interval-ms", String(configuration.healthIntervalMs)]
-            if let config = configuration.gatewayConfig { arguments += ["--config", config.path] }
-            if let credentials { arguments += ["--api-keys-file", credentials.keysFile.path] }
-            let gateway = try ServerProcess(executableAt: Self.binaries(configuration).appendingPathComponent("retain-gateway"),
-                                            arguments: arguments, timeout: configuration.startTimeout,
-                                            environment: Self.environment(secret: serviceSecret))
-            self.gateway = gateway
-            gatewayPort = gateway.port
+            try start(.gateway, port: 0)
         } catch {
-            for process in services.values { process.kill() }
-            gatewayPort = 0
+            for process in lock.withLock({ Array(processes.values) }) { process.kill() }
             if ownsRoot { try? FileManager.default.removeItem(at: self.root) }
             throw error
         }
     }
 
-    /// The RPC port of `service`.
+    /// The gateway's RPC port; it keeps it across restarts.
+    public var gatewayPort: Int { rpcPort(of: .gateway) }
+
+    /// The RPC port of `service`; it keeps it across restarts.
     public func port(of service: Service) -> Int {
-        lock.withLock { ports[service] ?? 0 }
+        rpcPort(of: .service(service))
     }
 
     /// The data directory of `service`.
@@ -127,62 +121,103 @@ public final class LocalSuite: @unchecked Sendable {
         root.appendingPathComponent(service.rawValue)
     }
 
-    /// Whether `service` runs now.
-    public func isRunning(_ service: Service) -> Bool {
-        lock.withLock { services[service]?.process.isRunning ?? false }
+    /// Whether `member` runs now.
+    public func isRunning(_ member: Member) -> Bool {
+        lock.withLock { processes[member]?.process.isRunning ?? false }
     }
 
-    /// Kills `service` with SIGKILL (a crash, as far as it can tell) and waits until it is gone.
-    public func kill(_ service: Service) {
-        let process = lock.withLock { services[service] }
+    /// The process id of `member` now (for sampling its memory), or nil while it is down.
+    public func pid(of member: Member) -> Int32? {
+        lock.withLock { processes[member].flatMap { $0.process.isRunning ? $0.process.processIdentifier : nil } }
+    }
+
+    /// How often each member was started again by ``restart(_:)``; a member never restarted is
+    /// absent.
+    public var restarts: [Member: Int] { lock.withLock { restartCounts } }
+
+    /// Kills `member` with SIGKILL (a crash, as far as it can tell) and waits until it is gone.
+    public func kill(_ member: Member) {
+        let process = lock.withLock { processes[member] }
         process?.kill()
     }
 
-    /// Starts `service` again on its port and data directory (it recovers from its log and
-    /// snapshots), after a ``kill(_:)``; kills it first if it still runs.
-    public func restart(_ service: Service) throws {
-        kill(service)
-        let port = port(of: service)
-        let process = try Self.start(service, root: root, configuration: configuration, port: port, secret: serviceSecret)
-        lock.withLock { services[service] = process }
+    /// Stops `member` with SIGTERM (a graceful drain) and waits until it is gone; returns its
+    /// exit status.
+    @discardableResult
+    public func stop(_ member: Member) -> Int32? {
+        let process = lock.withLock { processes[member] }
+        return process?.stop()
     }
 
-    /// What `service` logged (standard error) since it last started.
-    public func log(of service: Service) -> String {
-        lock.withLock { services[service]?.log ?? "" }
+    /// Starts `member` again on its port (and a service on its data directory, from whose log
+    /// and snapshots it recovers), after a ``kill(_:)`` or ``stop(_:)``; kills it first if it
+    /// still runs. Blocks until it listens.
+    public func restart(_ member: Member) throws {
+        kill(member)
+        try start(member, port: rpcPort(of: member))
+        lock.withLock { restartCounts[member, default: 0] += 1 }
+    }
+
+    /// What `member` logged (standard error) since it last started.
+    public func log(of member: Member) -> String {
+        lock.withLock { processes[member]?.log ?? "" }
     }
 
     /// What the gateway logged.
-    public var gatewayLog: String { lock.withLock { gateway?.log ?? "" } }
+    public var gatewayLog: String { log(of: .gateway) }
 
     /// Stops the gateway, then the services (SIGTERM, a graceful drain), and removes a
-    /// temporary root.
-    public func stop() {
-        let (gateway, services) = lock.withLock { (self.gateway, self.services) }
-        gateway?.stop()
-        for process in services.values { process.stop() }
+    /// temporary root. Returns each member's exit status.
+    @discardableResult
+    public func stop() -> [Member: Int32] {
+        var statuses: [Member: Int32] = [:]
+        for member in Member.allCases.reversed() {
+            statuses[member] = stop(member)
+        }
         if ownsRoot { try? FileManager.default.removeItem(at: root) }
+        return statuses
     }
 
-    private static func binaries(_ configuration: Configuration) -> URL {
-        configuration.binDirectory ?? ServerProcess.buildDirectory
+    private func rpcPort(of member: Member) -> Int {
+        lock.withLock { ports[member] ?? 0 }
     }
+
+    private var topologyFile: URL { root.appendingPathComponent("topology.json") }
 
     /// What a child gets in its environment: the secret, or the explicit insecure mode.
-    private static func environment(secret: String?) -> [String: String] {
-        secret.map { ["RETAIN_SERVICE_SECRET": $0] } ?? ["RETAIN_INSECURE_NO_AUTH": "1"]
+    private var environment: [String: String] {
+        serviceSecret.map { ["RETAIN_SERVICE_SECRET": $0] } ?? ["RETAIN_INSECURE_NO_AUTH": "1"]
     }
 
-    private static func start(
-        _ service: Service, root: URL, configuration: Configuration, port: Int, secret: String?
-    ) throws -> ServerProcess {
-        let directory = root.appendingPathComponent(service.rawValue)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var arguments = ["--data-dir", directory.path, "--log-level", configuration.logLevel,
-                         "--durability", configuration.durability, "--ops-port=-1"]
-        if service == .growth, configuration.growthClientTimes { arguments.append("--allow-client-times") }
-        return try ServerProcess(executableAt: binaries(configuration).appendingPathComponent(service.executable),
-                                 arguments: arguments, port: port, timeout: configuration.startTimeout,
-                                 environment: environment(secret: secret))
+    /// The command line of `member`, without its port.
+    private func arguments(of member: Member) throws -> [String] {
+        switch member {
+        case .service(let service):
+            let directory = dataDirectory(of: service)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var arguments = ["--data-dir", directory.path, "--log-level", configuration.logLevel,
+                             "--durability", configuration.durability]
+            if !configuration.opsEndpoints { arguments.append("--ops-port=-1") }
+            if service == .growth, configuration.growthClientTimes { arguments.append("--allow-client-times") }
+            return arguments
+        case .gateway:
+            var arguments = ["--topology", topologyFile.path, "--log-level", configuration.logLevel,
+                             "--health-interval-ms", String(configuration.healthIntervalMs)]
+            if let config = configuration.gatewayConfig { arguments += ["--config", config.path] }
+            if let keysFile { arguments += ["--api-keys-file", keysFile.path] }
+            return arguments
+        }
+    }
+
+    /// Starts `member` on `port` (0: a free one) and records its process and port.
+    private func start(_ member: Member, port: Int) throws {
+        let binaries = configuration.binDirectory ?? ServerProcess.buildDirectory
+        let process = try ServerProcess(executableAt: binaries.appendingPathComponent(member.executable),
+                                        arguments: try arguments(of: member), port: port,
+                                        timeout: configuration.startTimeout, environment: environment)
+        lock.withLock {
+            processes[member] = process
+            ports[member] = process.port
+        }
     }
 }

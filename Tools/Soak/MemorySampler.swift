@@ -1,3 +1,4 @@
+import RetainLauncher
 import RetainProcess
 import Synchronization
 
@@ -18,10 +19,10 @@ final class MemorySampler: Sendable {
     private let series = Mutex<[String: Series]>([:])
 
     /// Takes one sample of each member that is running.
-    func sample(_ suite: SoakSuite) {
-        for name in SoakSuite.members {
-            guard let pid = suite.pid(of: name), let bytes = ProcessMemory.residentBytes(of: pid) else { continue }
-            series.withLock { $0[name, default: Series()].samples.append(bytes) }
+    func sample(_ suite: LocalSuite) {
+        for member in LocalSuite.Member.allCases {
+            guard let pid = suite.pid(of: member), let bytes = ProcessMemory.residentBytes(of: pid) else { continue }
+            series.withLock { $0[member.name, default: Series()].samples.append(bytes) }
         }
     }
 

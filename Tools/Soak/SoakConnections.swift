@@ -1,5 +1,6 @@
 import NIOCore
 import RetainAuth
+import RetainLauncher
 import RetainRPC
 import Synchronization
 
@@ -16,12 +17,17 @@ final class SoakConnections: Sendable {
         var all: [RPCClient] { [gateway] + Array(services.values) }
     }
 
-    private let suite: SoakSuite
+    private let suite: LocalSuite
+    private let secret: ServiceSecret
     private let current: Mutex<Clients>
 
-    init(suite: SoakSuite) {
+    /// Clients to `suite`, which must be secured (it has a service secret and an admin key).
+    init(suite: LocalSuite) throws {
+        precondition(suite.serviceSecret != nil && suite.adminAuthorization != nil, "the soak needs a secured suite")
         self.suite = suite
-        current = Mutex(Self.makeClients(suite: suite))
+        let secret = try ServiceSecret(suite.serviceSecret ?? "")
+        self.secret = secret
+        current = Mutex(Self.makeClients(suite: suite, secret: secret))
     }
 
     /// The client to the gateway.
@@ -36,7 +42,7 @@ final class SoakConnections: Sendable {
     func cut() async -> Int {
         let old = current.withLock { clients in
             let old = clients
-            clients = Self.makeClients(suite: suite)
+            clients = Self.makeClients(suite: suite, secret: secret)
             return old
         }
         for client in old.all { await client.close() }
@@ -48,19 +54,19 @@ final class SoakConnections: Sendable {
         for client in current.withLock({ $0.all }) { await client.close() }
     }
 
-    private static func makeClients(suite: SoakSuite) -> Clients {
+    private static func makeClients(suite: LocalSuite, secret: ServiceSecret) -> Clients {
         var gatewayConfiguration = RPCClient.Configuration()
-        gatewayConfiguration.credentials = StaticCredentials(suite.apiKeyAuthorization)
+        gatewayConfiguration.credentials = suite.adminAuthorization.map { StaticCredentials($0) }
         gatewayConfiguration.connectTimeout = .seconds(1)
-        let minter = TokenMinter(secret: suite.secret, configuration: .init(issuer: "soak"))
+        let minter = TokenMinter(secret: secret, configuration: .init(issuer: "soak"))
         var services: [String: RPCClient] = [:]
-        for (name, _) in SoakSuite.services {
+        for service in LocalSuite.Service.allCases {
             var configuration = RPCClient.Configuration()
             configuration.credentials = minter
             configuration.connectTimeout = .seconds(1)
-            services[name] = RPCClient(host: "127.0.0.1", port: suite.port(of: name), configuration: configuration)
+            services[service.rawValue] = RPCClient(host: "127.0.0.1", port: suite.port(of: service), configuration: configuration)
         }
-        return Clients(gateway: RPCClient(host: "127.0.0.1", port: suite.port(of: "gateway"), configuration: gatewayConfiguration),
+        return Clients(gateway: RPCClient(host: "127.0.0.1", port: suite.gatewayPort, configuration: gatewayConfiguration),
                        services: services)
     }
 }

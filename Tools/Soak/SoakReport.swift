@@ -1,4 +1,5 @@
 import Foundation
+import RetainLauncher
 
 /// What a soak run did and found, and its summary as text.
 public struct SoakReport: Sendable {
@@ -77,7 +78,7 @@ public struct SoakReport: Sendable {
         lines.append("resident memory (MiB; a restarted process reloads its state; services keep their state in memory,")
         lines.append("so their growth per acknowledged write held is the figure to watch; the gateway holds none)")
         lines += Self.table([["process", "start", "middle", "end", "peak", "samples", "restarts", "exit", "writes held", "KiB/write"]]
-                            + SoakSuite.members.map { name in
+                            + LocalSuite.Member.allCases.map(\.name).map { name in
             let series = memory[name] ?? (0, 0, 0, 0, 0)
             let held = checked.filter { $0.key.hasPrefix(name + ".") }.values.reduce(0, +)
             let perWrite = held == 0 ? "-" : String(format: "%.2f", Double(series.end - series.start) / 1024 / Double(held))

@@ -1,4 +1,5 @@
 public import Foundation
+import RetainLauncher
 import RetainProcess
 import Synchronization
 
@@ -36,17 +37,23 @@ public struct SoakRun: Sendable {
     public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> SoakReport {
         let root = try configuration.dataDirectory ?? makeTemporaryDirectory("retain-soak")
         defer { if configuration.dataDirectory == nil { try? FileManager.default.removeItem(at: root) } }
-        let binaries = configuration.binaries
+        let suiteConfiguration = Self.suiteConfiguration(binaries: configuration.binaries)
         progress("starting the suite under \(root.path)")
-        let suite = try await SoakSuite.offPool { try SoakSuite(root: root, binaries: binaries) }
-        let connections = SoakConnections(suite: suite)
+        let suite = try await offPool { try LocalSuite(root: root, configuration: suiteConfiguration) }
+        let connections: SoakConnections
+        do {
+            connections = try SoakConnections(suite: suite)
+        } catch {
+            await offPool { _ = suite.stop() }
+            throw error
+        }
         let book = SoakBook()
         let workload = SoakWorkload(run: String(UInt32.random(in: 0...UInt32.max), radix: 36), book: book, connections: connections)
         do {
             try await workload.prepare()
         } catch {
             await connections.close()
-            _ = await suite.stop()
+            await offPool { _ = suite.stop() }
             throw error
         }
         let sampler = MemorySampler()
@@ -77,8 +84,10 @@ public struct SoakRun: Sendable {
                     let at = ContinuousClock.now
                     var failure: String?
                     switch fault {
-                    case .kill(let name), .terminate(let name):
-                        do { try await suite.restart(name, signal: fault.signal!) } catch { failure = "\(error)" }
+                    case .kill(let member):
+                        do { try await offPool { suite.kill(member); try suite.restart(member) } } catch { failure = "\(error)" }
+                    case .terminate(let member):
+                        do { try await offPool { suite.stop(member); try suite.restart(member) } } catch { failure = "\(error)" }
                     case .cutConnections:
                         await connections.cut()
                     }
@@ -103,14 +112,31 @@ public struct SoakRun: Sendable {
         let verification = await SoakVerifier(workload: workload).verify(book.snapshot)
         let replays = book.replayResult
         await connections.close()
-        let statuses = await suite.stop()
+        let statuses = await offPool { suite.stop() }
         return SoakReport(
             seconds: seconds, calls: book.callCounts, faults: faults.entries.withLock { $0 }, unsettledAtEnd: unsettled,
             unresolved: unresolved, checked: verification.checked, lost: verification.lost,
             duplicated: verification.duplicated + replays.duplicated.map { "transfer \($0) applied again on re-send" },
             unreadable: verification.unreadable, confirmedReplays: replays.confirmed,
             memory: sampler.all.mapValues { ($0.start, $0.middle, $0.end, $0.peak, $0.samples.count) },
-            restarts: suite.restarts, exitStatuses: statuses)
+            restarts: Self.byName(suite.restarts), exitStatuses: Self.byName(statuses))
+    }
+
+    /// How the soak starts the suite: authentication on (a service secret, and an admin API key
+    /// whose rate limit is far above the load), Growth on server time, and every process with
+    /// its operations endpoints, as deployed.
+    static func suiteConfiguration(binaries: URL) -> LocalSuite.Configuration {
+        var configuration = LocalSuite.Configuration()
+        configuration.binDirectory = binaries
+        configuration.growthClientTimes = false
+        configuration.healthIntervalMs = 250
+        configuration.opsEndpoints = true
+        return configuration
+    }
+
+    /// `values` keyed by member name (`ledger`, `gateway`), as the report shows them.
+    private static func byName<Value>(_ values: [LocalSuite.Member: Value]) -> [String: Value] {
+        Dictionary(uniqueKeysWithValues: values.map { ($0.key.name, $0.value) })
     }
 }
 
