@@ -123,9 +123,9 @@ let package = Package(
         .target(name: "RetainDemo", dependencies: ["RetainLauncher", "RetainCommands", "RetainRPC", "RetainProto", argumentParser],
                 path: "Tools/Demo", swiftSettings: swiftSettings),
         // MARK: Soak: the suite under mixed load with faults
-        .target(name: "RetainSoak", dependencies: ["GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
+        .target(name: "RetainSoak", dependencies: ["RetainLauncher", "RetainAuth", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
                 path: "Tools/Soak", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainSoakTests", dependencies: ["RetainSoak", "RetainProcess"],
+        .testTarget(name: "RetainSoakTests", dependencies: ["RetainSoak", "RetainLauncher", "RetainProcess"],
                     path: "Tests/RetainSoakTests", swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests",
                     dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
