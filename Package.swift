@@ -99,14 +99,14 @@ let package = Package(
         // MARK: Ledger service
         .target(name: "LedgerCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Services/Ledger/Core", swiftSettings: swiftSettings),
-        .target(name: "LedgerService", dependencies: ["LedgerCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "LedgerService", dependencies: ["LedgerCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Ledger/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-ledger",
                           dependencies: ["LedgerService", "LedgerCore", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging,
                                          nio, nioPosix],
                           path: "Services/Ledger/Main", swiftSettings: swiftSettings),
         .testTarget(name: "LedgerTests",
-                    dependencies: ["LedgerCore", "LedgerService", "RetainRPC", "RetainState", "RetainStorage", "RetainProcess", logging,
+                    dependencies: ["LedgerCore", "LedgerService", "RetainAuth", "RetainRPC", "RetainState", "RetainStorage", "RetainProcess", logging,
                                    .product(name: "PropertyBased", package: "swift-property-based")],
                     path: "Tests/LedgerTests", swiftSettings: swiftSettings),
 

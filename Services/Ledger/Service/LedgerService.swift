@@ -1,5 +1,6 @@
 public import LedgerCore
 import Logging
+import RetainAuth
 import RetainProto
 public import RetainRPC
 import RetainServiceKit
@@ -58,7 +59,13 @@ public enum LedgerService {
             try LedgerValidation.balance(request)
             return state.balances(request, now: max(clock.now(), state.lastAtMs))
         }
-        router.write(ledger.expireLots, store, clock) { request, now in
+        router.write(ledger.expireLots, store, clock, authorize: { request, context, now in
+            // Expiring as of a later time takes points before their due date: admin only. The
+            // scope table lets `ledger:write` callers expire what is already due.
+            if request.asOfMs > now, let caller = context.caller, !caller.scopes.contains(.admin) {
+                throw RPCError(.permissionDenied, "ExpireLots with a future as_of_ms requires the admin scope")
+            }
+        }) { request, now in
             try LedgerValidation.expireLots(request)
             var request = request
             if request.asOfMs == 0 { request.asOfMs = now }
@@ -119,11 +126,13 @@ extension RPCRouter {
     /// refusal that depends on the state — it goes out only once the entry is durable.
     mutating func write<I, O>(
         _ method: RPCMethod<I, O>, _ store: StateStore<LedgerState>, _ clock: LedgerClock,
+        authorize: (@Sendable (I, ServerContext, Int64) throws -> Void)? = nil,
         makeEntry: @escaping @Sendable (I, Int64) throws -> Retain_V1_LedgerEntry,
         answer: @escaping @Sendable (I, borrowing LedgerState) -> O
     ) {
-        unaryDeferred(method) { request, _, responder in
+        unaryDeferred(method) { request, context, responder in
             let now = clock.now()
+            try authorize?(request, context, now)
             var entry = try makeEntry(request, now)
             let commit = try store.write { transaction -> Result<O, RPCError> in
                 entry.atMs = max(now, transaction.state.lastAtMs)
