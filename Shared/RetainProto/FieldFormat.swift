@@ -5,30 +5,53 @@ public enum FieldFormat {
     public static let maximumAmount: Int64 = 1 << 53
 
     /// An entity id: 1 to 128 bytes of ASCII letters, digits and `.`, `_`, `-`, `@`.
-    public static func isEntityID(_ text: String) -> Bool {
-        let bytes = text.utf8
-        guard (1...128).contains(bytes.count) else { return false }
-        return bytes.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x2E || byte == 0x5F || byte == 0x2D || byte == 0x40
+    /// One pass over the bytes, stopping at the first wrong one (services call it on hot paths).
+    @inlinable
+    public static func isEntityID(_ text: some StringProtocol) -> Bool {
+        var count = 0
+        for byte in text.utf8 {
+            count += 1
+            guard count <= 128 else { return false }
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                 UInt8(ascii: "-"), UInt8(ascii: "@"):
+                continue
+            default:
+                return false
+            }
         }
+        return count > 0
     }
 
     /// A client-chosen key: 1 to 256 bytes of printable ASCII without spaces.
-    public static func isClientKey(_ text: String) -> Bool {
-        let bytes = text.utf8
-        guard (1...256).contains(bytes.count) else { return false }
-        return bytes.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
+    @inlinable
+    public static func isClientKey(_ text: some StringProtocol) -> Bool {
+        var count = 0
+        for byte in text.utf8 {
+            count += 1
+            guard count <= 256, byte > 0x20, byte < 0x7F else { return false }
+        }
+        return count > 0
     }
 
     /// A name (asset, action, kind, category, tag, key): 1 to 64 bytes of lower-case ASCII
     /// letters, digits and `_`, `.`, `-`.
-    public static func isName(_ text: String) -> Bool {
-        let bytes = text.utf8
-        guard (1...64).contains(bytes.count) else { return false }
-        return bytes.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F || byte == 0x2E || byte == 0x2D
+    @inlinable
+    public static func isName(_ text: some StringProtocol) -> Bool {
+        var count = 0
+        for byte in text.utf8 {
+            count += 1
+            guard count <= 64 else { return false }
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                continue
+            default:
+                return false
+            }
         }
+        return count > 0
     }
 
     /// Most bytes of a client's value that an error message repeats.

@@ -179,15 +179,15 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
 
     /// Checks every entry; the error names the first bad one.
     public func validate() throws(ConfigurationError) {
-        guard Names.isEntityID(routing.defaultTeam) else {
+        guard FieldFormat.isEntityID(routing.defaultTeam) else {
             throw ConfigurationError("routing.default_team: '\(routing.defaultTeam)' is not a team id (1 to 128 letters, digits, '.', '_', '-', '@')")
         }
         var seen: Set<String> = []
         for (index, rule) in routing.rules.enumerated() {
-            guard Names.isName(rule.category) else {
+            guard FieldFormat.isName(rule.category) else {
                 throw ConfigurationError("routing.rules[\(index)].category: '\(rule.category)' is not a category name (1 to 64 lower-case letters, digits, '_', '.', '-')")
             }
-            guard Names.isEntityID(rule.team) else {
+            guard FieldFormat.isEntityID(rule.team) else {
                 throw ConfigurationError("routing.rules[\(index)].team: '\(rule.team)' is not a team id")
             }
             guard seen.insert(rule.category).inserted else {

@@ -18,7 +18,7 @@ package enum FeedbackValidation {
 
     static func entityID(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard Names.isEntityID(value) else {
+        guard FieldFormat.isEntityID(value) else {
             throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) is not an id (1 to 128 ASCII letters, digits, '.', '_', '-', '@')")
         }
     }
@@ -29,13 +29,13 @@ package enum FeedbackValidation {
 
     static func key(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard Names.isKey(value) else {
+        guard FieldFormat.isClientKey(value) else {
             throw RPCError.invalidArgument(field: field, "must be 1 to 256 printable ASCII characters without spaces")
         }
     }
 
     static func name(_ value: String, _ field: String) throws(RPCError) {
-        guard Names.isName(value) else {
+        guard FieldFormat.isName(value) else {
             throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) is not a name (1 to 64 lower-case letters, digits, '_', '.', '-')")
         }
     }
@@ -145,7 +145,7 @@ package enum FeedbackValidation {
             guard compensation.value <= maximumAmount else {
                 throw RPCError.invalidArgument(field: "compensation.value", "must be at most 2^53")
             }
-            guard compensation.asset == "points" || (compensation.asset.hasPrefix("coupon.") && Names.isName(compensation.asset)
+            guard compensation.asset == "points" || (compensation.asset.hasPrefix("coupon.") && FieldFormat.isName(compensation.asset)
                                                      && compensation.asset.count > "coupon.".count) else {
                 throw RPCError.invalidArgument(field: "compensation.asset", "must be \"points\" or \"coupon.<type>\", not \(FieldFormat.quoted(compensation.asset))")
             }

@@ -9,7 +9,7 @@ public enum FlowValidation {
         guard value.utf8.count <= FlowKeys.maximumKeyBytes else {
             throw RPCError.invalidArgument(field: field, "is longer than 256 bytes")
         }
-        guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+        guard FieldFormat.isClientKey(value) else {
             throw RPCError.invalidArgument(field: field, "must be printable ASCII without spaces")
         }
     }
@@ -18,8 +18,7 @@ public enum FlowValidation {
     public static func entityID(_ value: String, field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
         guard value.utf8.count <= 128 else { throw RPCError.invalidArgument(field: field, "is longer than 128 bytes") }
-        guard value.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
-            || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "@") }) else {
+        guard FieldFormat.isEntityID(value) else {
             throw RPCError.invalidArgument(field: field, "may hold only ASCII letters, digits and . _ - @")
         }
     }
@@ -28,15 +27,8 @@ public enum FlowValidation {
     public static func name(_ value: String, field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
         guard value.utf8.count <= 64 else { throw RPCError.invalidArgument(field: field, "is longer than 64 bytes") }
-        guard value.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
-            || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
-            || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else {
+        guard FieldFormat.isName(value) else {
             throw RPCError.invalidArgument(field: field, "may hold only lower-case ASCII letters, digits and _ . -")
         }
-    }
-
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 }

@@ -21,12 +21,12 @@ public struct AccountAddress: Hashable, Sendable {
         switch (head, parts.count) {
         case ("user", 3), ("budget", 3), ("system", 3):
             guard let owner = String(parts[1]), let asset = String(parts[2]),
-                  LedgerNames.isEntityID(owner), LedgerNames.isName(asset) else { return nil }
+                  FieldFormat.isEntityID(owner), FieldFormat.isName(asset) else { return nil }
             self.kind = head == "user" ? .user : head == "budget" ? .budget : .system
             self.owner = owner
             self.asset = asset
         case ("redemption", 2), ("expiry", 2), ("penalty", 2):
-            guard let asset = String(parts[1]), LedgerNames.isName(asset) else { return nil }
+            guard let asset = String(parts[1]), FieldFormat.isName(asset) else { return nil }
             self.kind = head == "redemption" ? .redemption : head == "expiry" ? .expiry : .penalty
             self.owner = ""
             self.asset = asset

@@ -4,7 +4,7 @@ extension LedgerState {
     /// Posts (`post`) or voids a hold through a new record with the client's transfer id.
     mutating func applyResolve(pendingID: String, transferID: String, post: Bool, amount: Int64, reason: String, at: Int64) {
         let type: Retain_V1_LedgerRecordType = post ? .post : .void
-        guard LedgerNames.isKey(transferID), !LedgerNames.isReserved(transferID) else {
+        guard FieldFormat.isClientKey(transferID), !LedgerNames.isReserved(transferID) else {
             return refuse(.invalidTransferId, "transfer_id must be a key not starting with expiry:, timeout: or referral:")
         }
         if let existing = recordRef(transferID) {

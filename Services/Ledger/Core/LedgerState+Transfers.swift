@@ -112,7 +112,7 @@ extension LedgerState {
     /// Checks one transfer against the state (plus what earlier transfers of its chain will do),
     /// opening self-opening accounts it needs. The caller closes them again when refused.
     func checkStatic(_ transfer: Retain_V1_Transfer, at: Int64, ownIDs: Bool) -> (Retain_V1_TransferResultCode, String)? {
-        guard LedgerNames.isKey(transfer.transferId) else {
+        guard FieldFormat.isClientKey(transfer.transferId) else {
             return (.invalidTransferId, "transfer_id must be 1 to 256 printable ASCII bytes without spaces")
         }
         if !ownIDs, LedgerNames.isReserved(transfer.transferId) {
@@ -138,7 +138,7 @@ extension LedgerState {
         guard transfer.debitAccountId != transfer.creditAccountId else {
             return .refused(.sameAccount, "debit and credit account are the same")
         }
-        guard transfer.amount > 0, transfer.amount <= LedgerNames.maximumAmount else {
+        guard transfer.amount > 0, transfer.amount <= FieldFormat.maximumAmount else {
             return .refused(.invalidAmount, "amount must be 1 to 2^53")
         }
         let debitAsset = debit.map { assetNames[Int(accounts[$0].asset)] } ?? debitAddress!.asset

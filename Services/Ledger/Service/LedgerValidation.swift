@@ -5,19 +5,19 @@ import RetainProto
 /// What depends on the ledger's state (balances, existing ids) is decided when the entry applies.
 enum LedgerValidation {
     static func entityID(_ value: String, _ field: String) throws {
-        guard LedgerNames.isEntityID(value) else {
+        guard FieldFormat.isEntityID(value) else {
             throw RPCError.invalidArgument(field: field, "must be 1 to 128 ASCII letters, digits, '.', '_', '-' or '@'")
         }
     }
 
     static func key(_ value: String, _ field: String) throws {
-        guard LedgerNames.isKey(value) else {
+        guard FieldFormat.isClientKey(value) else {
             throw RPCError.invalidArgument(field: field, "must be 1 to 256 printable ASCII bytes without spaces")
         }
     }
 
     static func asset(_ value: String, _ field: String) throws {
-        guard LedgerNames.isName(value) else {
+        guard FieldFormat.isName(value) else {
             throw RPCError.invalidArgument(field: field, "must be 1 to 64 lower-case ASCII letters, digits, '_', '.' or '-'")
         }
     }
@@ -44,7 +44,7 @@ enum LedgerValidation {
     }
 
     static func amount(_ value: Int64, _ field: String, allowZero: Bool = false) throws {
-        guard value <= LedgerNames.maximumAmount, allowZero ? value >= 0 : value > 0 else {
+        guard value <= FieldFormat.maximumAmount, allowZero ? value >= 0 : value > 0 else {
             throw RPCError.invalidArgument(field: field, allowZero ? "must be 0 to 2^53" : "must be 1 to 2^53")
         }
     }

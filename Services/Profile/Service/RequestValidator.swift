@@ -21,55 +21,12 @@ package struct RequestValidator: Sendable {
     /// since every condition is evaluated against every user a segment query scans.
     package static let maximumConditions = 100
 
-    // MARK: Shapes of strings
-
-    /// An entity id: 1 to 128 bytes of ASCII letters, digits and `.`, `_`, `-`, `@`.
-    package static func isEntityID(_ value: String) -> Bool {
-        var value = value
-        return value.withUTF8 { bytes in
-            guard (1...128).contains(bytes.count) else { return false }
-            for byte in bytes {
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"),
-                     UInt8(ascii: "@"): continue
-                default: return false
-                }
-            }
-            return true
-        }
-    }
-
-    /// A client-chosen key: 1 to 256 bytes of printable ASCII without spaces.
-    package static func isClientKey(_ value: String) -> Bool {
-        var value = value
-        return value.withUTF8 { bytes in
-            (1...256).contains(bytes.count) && bytes.allSatisfy { $0 >= 0x21 && $0 <= 0x7e }
-        }
-    }
-
-    /// A name: 1 to 64 bytes of lower-case ASCII letters, digits and `_`, `.`, `-`.
-    package static func isName(_ value: String) -> Bool {
-        var value = value
-        return value.withUTF8 { bytes in
-            guard (1...64).contains(bytes.count) else { return false }
-            for byte in bytes {
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                     UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"): continue
-                default: return false
-                }
-            }
-            return true
-        }
-    }
-
     // MARK: Fields
 
     /// A required entity id.
     package func entityID(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard Self.isEntityID(value) else {
+        guard FieldFormat.isEntityID(value) else {
             throw RPCError.invalidArgument(field: field, "must be 1 to 128 ASCII letters, digits, '.', '_', '-' or '@'")
         }
     }
@@ -82,7 +39,7 @@ package struct RequestValidator: Sendable {
     /// A required client-chosen key.
     package func clientKey(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard Self.isClientKey(value) else {
+        guard FieldFormat.isClientKey(value) else {
             throw RPCError.invalidArgument(field: field, "must be 1 to 256 printable ASCII characters without spaces")
         }
     }
@@ -90,7 +47,7 @@ package struct RequestValidator: Sendable {
     /// A required name.
     package func name(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard Self.isName(value) else {
+        guard FieldFormat.isName(value) else {
             throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) must be 1 to 64 lower-case ASCII letters, digits, '_', '.' or '-'")
         }
     }
@@ -134,7 +91,7 @@ package struct RequestValidator: Sendable {
             throw RPCError.invalidArgument(field: field, "at most \(maximumKeys) keys are allowed, not \(values.count)")
         }
         for (key, value) in values {
-            guard Self.isName(key) else {
+            guard FieldFormat.isName(key) else {
                 throw RPCError.invalidArgument(field: "\(field)[\(FieldFormat.shortened(key))]",
                                                "key \(FieldFormat.quoted(key)) must be a name (1 to 64 of a-z, 0-9, '_', '.', '-')")
             }
