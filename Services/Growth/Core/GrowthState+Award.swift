@@ -39,7 +39,7 @@ extension GrowthState {
         var limit = Retain_V1_AwardLimitReason.unspecified
         if let rule = rules.actions[request.action] {
             requested = rule.growth(forValue: request.value)
-            let actionRoom = rule.dailyCap.map { max(0, $0 - (counter?.byAction[request.action] ?? 0)) } ?? .max
+            let actionRoom = rule.dailyCap.map { max(0, $0 - (counter?.growth(of: request.action) ?? 0)) } ?? .max
             let totalRoom = rules.dailyTotalCap.map { max(0, $0 - (counter?.awardGrowth ?? 0)) } ?? .max
             awarded = requested
             if requested > min(actionRoom, totalRoom) {

@@ -11,8 +11,8 @@ extension GrowthState {
             try sink.write(Retain_V1_GrowthUserRecord(
                 userId: userID, totalGrowth: user.total, reachedAtMs: user.reachedAtMs, level: user.level,
                 timeZone: user.timeZone, lastCheckInDay: user.lastCheckInDay, streakDays: user.streak,
-                longestStreak: user.longestStreak, prunedGrowth: user.prunedGrowth, days: user.days, tasks: user.tasks,
-                keys: Array(user.keys.values), history: user.history, weeks: user.weeks, levelChanges: user.levelChanges))
+                longestStreak: user.longestStreak, prunedGrowth: user.prunedGrowth, days: user.days.map(\.record), tasks: user.tasks,
+                keys: user.keys.records, history: user.history, weeks: user.weeks, levelChanges: user.levelChanges))
         }
         for event in events { try sink.write(event) }
     }
@@ -44,9 +44,9 @@ extension GrowthState {
             user.streak = record.streakDays
             user.longestStreak = record.longestStreak
             user.prunedGrowth = record.prunedGrowth
-            user.days = record.days
+            user.days = record.days.map(DayCounter.init)
             user.tasks = record.tasks
-            user.keys = Dictionary(record.keys.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+            user.keys = IdempotencyKeys(record.keys)
             user.history = record.history
             user.weeks = record.weeks
             user.levelChanges = record.levelChanges
@@ -55,7 +55,7 @@ extension GrowthState {
                 weeklyKeys[week.week, default: []].append(
                     LeaderboardKey(score: week.score, reachedAtMs: week.reachedAtMs, userID: record.userId))
             }
-            users[record.userId] = user
+            users.put(record.userId, user)
         }
         overall = Leaderboard(keys: overallKeys)
         weekly = weeklyKeys.mapValues { Leaderboard(keys: $0) }

@@ -31,7 +31,7 @@ public struct GrowthState: PersistentState {
 
     /// Identifies the event log (empty until the first ``Retain_V1_GrowthStreamStarted``).
     public internal(set) var streamID = ""
-    var users: [String: UserGrowth] = [:]
+    var users = UserTable()
     var overall = Leaderboard()
     var weekly: [Int32: Leaderboard] = [:]
     /// The newest UTC week (its Monday) with growth; weekly boards older than the retention go.
@@ -92,12 +92,12 @@ public struct GrowthState: PersistentState {
         guard users[entry.userId]?.keys[entry.idempotencyKey] == nil else {
             throw RPCError(.alreadyExists, "award key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
-        var user = users.removeValue(forKey: entry.userId) ?? UserGrowth()
-        defer { users[entry.userId] = user }
+        var user = users.take(entry.userId)
+        defer { users.put(entry.userId, user) }
         let oldKey = user.boardKey(entry.userId)
         if !entry.timeZone.isEmpty { user.timeZone = entry.timeZone }
-        user.keys[entry.idempotencyKey] = Retain_V1_GrowthIdempotencyRecord(
-            key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.recordedAtMs, answer: entry.answer)
+        user.keys.insert(Retain_V1_GrowthIdempotencyRecord(
+            key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.recordedAtMs, answer: entry.answer))
         user.count(day: entry.localDay, action: entry.action, awardGrowth: entry.awardedGrowth, allGrowth: entry.awardedGrowth)
         user.record(Retain_V1_GrowthHistoryRecord(atMs: entry.atMs, kind: .award, action: entry.action, growth: entry.awardedGrowth))
         addGrowth(entry.awardedGrowth, at: entry.atMs, to: &user, userID: entry.userId)
@@ -115,8 +115,8 @@ public struct GrowthState: PersistentState {
         if let user = users[entry.userId], user.streak > 0, entry.localDay <= user.lastCheckInDay {
             throw RPCError(.failedPrecondition, "user '\(entry.userId)' checked in on day \(user.lastCheckInDay) already")
         }
-        var user = users.removeValue(forKey: entry.userId) ?? UserGrowth()
-        defer { users[entry.userId] = user }
+        var user = users.take(entry.userId)
+        defer { users.put(entry.userId, user) }
         let oldKey = user.boardKey(entry.userId)
         let growth = entry.baseGrowth + entry.bonusGrowth
         if !entry.timeZone.isEmpty { user.timeZone = entry.timeZone }
@@ -135,20 +135,20 @@ public struct GrowthState: PersistentState {
     }
 
     private mutating func apply(_ entry: Retain_V1_GrowthTaskClaimed) throws {
-        guard var user = users[entry.userId],
-              let index = user.tasks.firstIndex(where: { $0.taskId == entry.taskId && $0.periodKey == entry.periodKey }),
-              user.tasks[index].completedAtMs != 0, user.tasks[index].claimedAtMs == 0 else {
+        guard let found = users[entry.userId],
+              let index = found.tasks.firstIndex(where: { $0.taskId == entry.taskId && $0.periodKey == entry.periodKey }),
+              found.tasks[index].completedAtMs != 0, found.tasks[index].claimedAtMs == 0 else {
             throw RPCError(.failedPrecondition, "task '\(entry.taskId)' period '\(entry.periodKey)' of user '\(entry.userId)' is not claimable")
         }
-        guard user.keys[entry.idempotencyKey] == nil else {
+        guard found.keys[entry.idempotencyKey] == nil else {
             throw RPCError(.alreadyExists, "claim key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
-        users[entry.userId] = nil
-        defer { users[entry.userId] = user }
+        var user = users.take(entry.userId)
+        defer { users.put(entry.userId, user) }
         user.tasks[index].claimedAtMs = entry.atMs
         user.tasks[index].claimAnswer = entry.answer
-        user.keys[entry.idempotencyKey] = Retain_V1_GrowthIdempotencyRecord(
-            key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.atMs, answer: entry.answer)
+        user.keys.insert(Retain_V1_GrowthIdempotencyRecord(
+            key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.atMs, answer: entry.answer))
         user.record(Retain_V1_GrowthHistoryRecord(atMs: entry.atMs, kind: .taskClaimed, action: entry.taskId, growth: 0))
     }
 

@@ -20,11 +20,11 @@ struct UserGrowth: Sendable {
     /// Growth of history records dropped past the retention.
     var prunedGrowth: Int64 = 0
     /// Counters of the recent local days, oldest first.
-    var days: [Retain_V1_GrowthDayCounter] = []
+    var days: [DayCounter] = []
     /// Task progress in recent periods.
     var tasks: [Retain_V1_GrowthTaskProgress] = []
     /// Remembered idempotency keys (awards and claims) with their first answers.
-    var keys: [String: Retain_V1_GrowthIdempotencyRecord] = [:]
+    var keys = IdempotencyKeys()
     /// History ordered by time.
     var history: [Retain_V1_GrowthHistoryRecord] = []
     /// Growth per retained UTC ISO week.
@@ -40,7 +40,7 @@ struct UserGrowth: Sendable {
     // MARK: Day counters
 
     /// The counter of `day`, if the user has one.
-    func counter(day: Int32) -> Retain_V1_GrowthDayCounter? {
+    func counter(day: Int32) -> DayCounter? {
         days.last(where: { $0.localDay == day })
     }
 
@@ -55,12 +55,12 @@ struct UserGrowth: Sendable {
             index = found
         } else {
             let position = days.firstIndex(where: { $0.localDay > day }) ?? days.endIndex
-            days.insert(Retain_V1_GrowthDayCounter(localDay: day), at: position)
+            days.insert(DayCounter(localDay: day), at: position)
             index = position
         }
         days[index].awardGrowth += awardGrowth
         days[index].allGrowth += allGrowth
-        if let action { days[index].byAction[action, default: 0] += awardGrowth }
+        if let action { days[index].add(awardGrowth, to: action) }
     }
 
     // MARK: Tasks
@@ -143,7 +143,7 @@ struct UserGrowth: Sendable {
         }
         if keys.count >= 32, keys.count % 32 == 0 {
             let keyCutoff = keysNow - retention.idempotencyKeyMs
-            keys = keys.filter { $0.value.recordedAtMs >= keyCutoff }
+            keys.removeRecorded(before: keyCutoff)
         }
     }
 }
