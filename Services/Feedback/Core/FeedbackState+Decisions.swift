@@ -1,3 +1,4 @@
+import RetainState
 public import RetainProto
 
 /// The write decisions: each checks a (well-formed) request against the state, finds retries,
@@ -34,7 +35,7 @@ extension FeedbackState {
 
     /// The item a user submitted with `requestID`, if any.
     package func priorSubmission(user: String, requestID: String) -> UInt32? {
-        guard let symbol = users.lookup(user) else { return nil }
+        guard let symbol = users.symbol(user) else { return nil }
         let hash = StableHash.of(requestID)
         guard let candidate = submissions[Self.submissionKey(user: symbol, requestHash: hash)] else { return nil }
         if items[Int(candidate)].user == symbol, requestIDs[Int(candidate)] == requestID { return candidate }

@@ -1,3 +1,4 @@
+import RetainState
 public import RetainProto
 
 extension FeedbackState {
@@ -28,7 +29,7 @@ extension FeedbackState {
             after = FaqRank(askCount: Int(try token.integer(0)), lastAskedMs: try token.integer(1), id: token.cursor[2])
         }
         let minimum = max(Int(request.minAsks), 1)
-        let wanted: Set<UInt32>? = request.categories.isEmpty ? nil : Set(request.categories.compactMap { categories.lookup($0) })
+        let wanted: Set<UInt32>? = request.categories.isEmpty ? nil : Set(request.categories.compactMap { categories.symbol($0) })
         var ranked: [(rank: FaqRank, number: Int)] = []
         var total = 0
         for (number, group) in faq.groups.enumerated() where group.live.count >= minimum {

@@ -1,3 +1,4 @@
+import RetainState
 package import RetainProto
 
 /// An item rebuilt from its submission and changes.

@@ -1,3 +1,4 @@
+import RetainState
 public import RetainProto
 
 extension FeedbackState {
@@ -14,7 +15,7 @@ extension FeedbackState {
         var response = Retain_V1_GetUserFeedbackHistoryResponse()
         let kinds: [Retain_V1_FeedbackKind] = [.suggestion, .complaint, .bug, .question]
         response.byKind = kinds.map { Retain_V1_FeedbackKindCount(kind: $0) }
-        guard let user = users.lookup(request.userId) else { return response }
+        guard let user = users.symbol(request.userId) else { return response }
         let from = request.range.map { $0.startMs != 0 ? $0.startMs : .min } ?? .min
         let before = request.range.map { $0.endMs != 0 ? $0.endMs : .max } ?? .max
         var outcomes: [Int32: UInt64] = [:]

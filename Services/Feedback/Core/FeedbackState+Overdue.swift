@@ -1,3 +1,4 @@
+import RetainState
 public import RetainProto
 
 extension FeedbackState {
@@ -17,7 +18,7 @@ extension FeedbackState {
             if request.asOfMs == 0 { asOf = token.asOfMs }
             start = DueKey(dueAtMs: try token.integer(0), sequence: UInt32(clamping: try token.integer(1) + 1))
         }
-        let teamSymbols: Set<UInt32>? = request.teams.isEmpty ? nil : Set(request.teams.compactMap { teams.lookup($0) })
+        let teamSymbols: Set<UInt32>? = request.teams.isEmpty ? nil : Set(request.teams.compactMap { teams.symbol($0) })
         let priorityMask: UInt32? = request.priorities.isEmpty ? nil
             : request.priorities.reduce(0) { $0 | (1 << UInt32(clamping: $1.rawValue)) }
         func matches(_ key: DueKey) -> Bool {

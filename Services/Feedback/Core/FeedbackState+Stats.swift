@@ -1,3 +1,4 @@
+import RetainState
 public import RetainProto
 
 extension FeedbackState {
@@ -16,7 +17,7 @@ extension FeedbackState {
             from = nowMs - 30 * 86_400_000
             before = .max
         }
-        let teamFilter: Set<UInt32>? = request.teams.isEmpty ? nil : Set(request.teams.compactMap { teams.lookup($0) })
+        let teamFilter: Set<UInt32>? = request.teams.isEmpty ? nil : Set(request.teams.compactMap { teams.symbol($0) })
         var response = Retain_V1_GetFeedbackStatsResponse()
 
         // Open and overdue per (team, priority).

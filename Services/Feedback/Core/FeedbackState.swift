@@ -21,11 +21,11 @@ public struct FeedbackState: PersistentState {
     /// Reference, properties and changes of the items that have any.
     package var details: [UInt32: ItemDetails] = [:]
     /// Interned names.
-    package var users = SymbolTable()
-    package var categories = SymbolTable()
-    package var teams = SymbolTable()
-    package var channels = SymbolTable()
-    package var agents = SymbolTable()
+    package var users = SymbolTable<UInt32>()
+    package var categories = SymbolTable<UInt32>()
+    package var teams = SymbolTable<UInt32>()
+    package var channels = SymbolTable<UInt32>()
+    package var agents = SymbolTable<UInt32>()
     /// Secondary indexes.
     package var indexes = FeedbackIndexes()
     /// FAQ groups.

@@ -1,3 +1,4 @@
+import RetainState
 package import RetainProto
 
 /// A ``Retain_V1_FeedbackFilter`` resolved against the state's symbols: bit masks for enums,
@@ -38,19 +39,19 @@ package struct ItemFilter: Sendable {
         kinds = mask(filter.kinds)
         priorities = mask(filter.priorities)
         if filter.compensationState != .unspecified { compensation = UInt8(clamping: filter.compensationState.rawValue) }
-        func symbols(_ names: [String], _ table: SymbolTable) -> Set<UInt32>? {
+        func symbols(_ names: [String], _ table: SymbolTable<UInt32>) -> Set<UInt32>? {
             guard !names.isEmpty else { return nil }
-            let found = Set(names.compactMap { table.lookup($0) })
+            let found = Set(names.compactMap { table.symbol($0) })
             return found
         }
         teams = symbols(filter.teams, state.teams)
         categories = symbols(filter.categories, state.categories)
         if teams?.isEmpty == true || categories?.isEmpty == true { matchesNothing = true }
         if !filter.userId.isEmpty {
-            if let symbol = state.users.lookup(filter.userId) { user = symbol } else { matchesNothing = true }
+            if let symbol = state.users.symbol(filter.userId) { user = symbol } else { matchesNothing = true }
         }
         if !filter.assignee.isEmpty {
-            if let symbol = state.agents.lookup(filter.assignee) { assignee = symbol } else { matchesNothing = true }
+            if let symbol = state.agents.symbol(filter.assignee) { assignee = symbol } else { matchesNothing = true }
         }
         if filter.overdueOnly { overdueAsOfMs = asOfMs }
         if let created = filter.created {

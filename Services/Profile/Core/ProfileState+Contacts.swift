@@ -1,3 +1,4 @@
+import RetainState
 public import RetainProto
 
 extension ProfileState {

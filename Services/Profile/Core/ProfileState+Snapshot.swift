@@ -13,7 +13,7 @@ extension ProfileState {
 
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
         try sink.write(Retain_V1_ProfileSnapshotRecord(header: Retain_V1_ProfileSnapshotHeader(
-            formatVersion: 1, userCount: UInt64(users.count), symbols: symbols.allStrings, settings: settings,
+            formatVersion: 1, userCount: UInt64(users.count), symbols: symbols.strings, settings: settings,
             policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount))))
         var keysByUser: [Int32: String] = [:]
         for (key, userIndex) in registrationKeys { keysByUser[userIndex] = key }

@@ -15,7 +15,7 @@ public struct ProfileState: PersistentState {
     /// User id to index.
     package var ids = UserIndex()
     /// Interned channels, campaigns, regions, time zones, tags, attribute keys and assets.
-    package var symbols = SymbolTable()
+    package var symbols = SymbolTable<Int32>()
     /// Hashes of (user, event_id) recorded, to recognise duplicate events.
     package var eventIDs = EventIDSet()
     /// request_id to user, for registrations whose id the server generated.

@@ -1,3 +1,4 @@
+import RetainState
 package import RetainProto
 
 /// A ``Retain_V1_SegmentFilter`` compiled against a state's symbols: names become symbols once,
