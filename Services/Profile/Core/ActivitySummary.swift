@@ -187,27 +187,25 @@ package struct ActivitySummary: Sendable {
 
     /// Events on days `first` through `last`, which the counts must cover (see ``countsCover(_:)``).
     package func eventSum(from first: Int32, through last: Int32) -> Int {
-        guard headDay != Self.noDay else { return 0 }
-        let end = min(last, headDay)
-        guard first <= end else { return 0 }
-        var slot = Self.slot(first)
-        var sum = 0
-        for _ in 0...Int(end - first) {
-            sum += Int(dailyEvents[slot])
-            slot = slot == Self.ringDays - 1 ? 0 : slot + 1
-        }
-        return sum
+        ringSum(from: first, through: last) { Int(dailyEvents[$0]) }
     }
 
     /// Purchases on days `first` through `last`, which the counts must cover.
     package func purchaseSum(from first: Int32, through last: Int32) -> Int {
+        ringSum(from: first, through: last) { Int(dailyPurchases[$0]) }
+    }
+
+    /// The sum of `count(slot)` over the ring slots of days `first` through `last` (up to the
+    /// head day).
+    @inline(__always)
+    private func ringSum(from first: Int32, through last: Int32, _ count: (Int) -> Int) -> Int {
         guard headDay != Self.noDay else { return 0 }
         let end = min(last, headDay)
         guard first <= end else { return 0 }
         var slot = Self.slot(first)
         var sum = 0
         for _ in 0...Int(end - first) {
-            sum += Int(dailyPurchases[slot])
+            sum += count(slot)
             slot = slot == Self.ringDays - 1 ? 0 : slot + 1
         }
         return sum
