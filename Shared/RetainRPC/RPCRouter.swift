@@ -6,8 +6,9 @@ public import RetainProto
 public struct RPCRouter: Sendable {
     /// How a registered method runs.
     enum Handler: Sendable {
-        /// Runs on the connection's event loop and writes its answer message into the buffer.
-        case inline(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ answer: inout ByteBuffer, _ arena: ProtoArena) throws -> Void)
+        /// Runs on the connection's event loop and writes its answer message into the buffer; a
+        /// returned gate holds the answer back until it opens.
+        case inline(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ answer: inout ByteBuffer, _ arena: ProtoArena) throws -> AnswerGate?)
         /// Answers later, from any thread, through the responder.
         case deferred(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder, _ arena: ProtoArena) -> Void)
     }
@@ -54,6 +55,23 @@ public struct RPCRouter: Sendable {
             let input = try request.decodeProtoMessage(I.self, arena: arena)
             arena.reset()
             answer.writeProtoMessage(try body(input, context), arena: arena)
+            return nil
+        })
+    }
+
+    /// Registers a unary method answered on the connection's event loop whose answer may have to
+    /// wait: `body` returns the answer and, when it must not go out yet, a gate (a read of state
+    /// not yet durable). Without a gate it is as fast as ``unary(_:_:)``.
+    public mutating func unaryGated<I, O>(
+        _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) throws -> (O, AnswerGate?)
+    ) {
+        precondition(method.kind == .unary)
+        add(AnyRPCMethod(method), .inline { request, context, answer, arena in
+            let input = try request.decodeProtoMessage(I.self, arena: arena)
+            arena.reset()
+            let (output, gate) = try body(input, context)
+            answer.writeProtoMessage(output, arena: arena)
+            return gate
         })
     }
 

@@ -329,14 +329,32 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             batch = nil
             let frameStart = answer.writerIndex
             answer.writeFrameHeader(type: .message, flags: .end, requestID: id, payloadLength: 0)
+            let gate: AnswerGate?
             do {
                 arena.reset()
-                try body(message, callContext, &answer, arena)
+                gate = try body(message, callContext, &answer, arena)
             } catch {
                 answer.moveWriterIndex(to: frameStart)
                 batch = answer
                 methodMetrics.finished(ServerResponder.statusCode(for: error), since: started)
                 return writeStatus(id, error)
+            }
+            if let gate {
+                // The answer waits: keep its message, take it out of the batch, and send it as a
+                // live call's answer when the gate opens.
+                let messageStart = frameStart + Frame.headerSize
+                let held = answer.getSlice(at: messageStart, length: answer.writerIndex - messageStart)!
+                var copy = context.channel.allocator.buffer(capacity: held.readableBytes)
+                copy.writeImmutableBuffer(held)
+                answer.moveWriterIndex(to: frameStart)
+                batch = answer
+                guard let responder = startLiveCall(id, parsed: parsed, metrics: methodMetrics, started: started,
+                                                    deadline: deadline, context: context) else { return }
+                let answerBytes = copy
+                gate.wait { error in
+                    if let error { responder.finish(error) } else { responder.succeed(encoded: answerBytes) }
+                }
+                return
             }
             answer.setFramePayloadLength(frameStart: frameStart)
             if parsed.acceptsCompression {
@@ -349,26 +367,37 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             if !reading { writeBatch() }
 
         case .deferred(let body):
-            guard calls.count < configuration.maximumConcurrentCallsPerConnection else {
-                return writeStatus(id, RPCError(
-                    .resourceExhausted,
-                    "too many concurrent calls on this connection (limit \(configuration.maximumConcurrentCallsPerConnection))"))
-            }
-            nextGeneration += 1
-            var call = LiveCall(generation: nextGeneration, metrics: methodMetrics, started: started)
-            if let deadline {
-                call.deadlineTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-                    self.deadlineExceeded(id)
-                }
-            }
-            calls[id] = call
-            let responder = ServerResponder(
-                eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
-                requestID: id, generation: call.generation, allocator: context.channel.allocator,
-                compressionThreshold: parsed.acceptsCompression ? configuration.compressionThreshold : nil)
+            guard let responder = startLiveCall(id, parsed: parsed, metrics: methodMetrics, started: started,
+                                                deadline: deadline, context: context) else { return }
             arena.reset()
             body(message, callContext, responder, arena)
         }
+    }
+
+    /// Registers a call that answers later (deferred, or inline held by a gate) with its deadline,
+    /// and returns its responder; nil (and RESOURCE_EXHAUSTED written) past the per-connection limit.
+    private func startLiveCall(
+        _ id: UInt32, parsed: ParsedHeader, metrics methodMetrics: MethodMetrics, started: NIODeadline,
+        deadline: NIODeadline?, context: ChannelHandlerContext
+    ) -> ServerResponder? {
+        guard calls.count < configuration.maximumConcurrentCallsPerConnection else {
+            writeStatus(id, RPCError(
+                .resourceExhausted,
+                "too many concurrent calls on this connection (limit \(configuration.maximumConcurrentCallsPerConnection))"))
+            return nil
+        }
+        nextGeneration += 1
+        var call = LiveCall(generation: nextGeneration, metrics: methodMetrics, started: started)
+        if let deadline {
+            call.deadlineTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                self.deadlineExceeded(id)
+            }
+        }
+        calls[id] = call
+        return ServerResponder(
+            eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
+            requestID: id, generation: call.generation, allocator: context.channel.allocator,
+            compressionThreshold: parsed.acceptsCompression ? configuration.compressionThreshold : nil)
     }
 
     /// The caller of a call whose header carried `credential` (nil: the same as the last verified

@@ -5,33 +5,91 @@ import RetainStorage
 
 extension RPCRouter {
     /// Registers a method that reads the state: it runs under the state lock, on the
-    /// connection's event loop, and answers at once.
+    /// connection's event loop, and answers at once, unless the state it read holds changes that
+    /// are not durable yet: then the answer waits for them (see ``StateStore``).
     public mutating func read<I, O, S>(
         _ method: RPCMethod<I, O>, from store: StateStore<S>,
         _ body: @escaping @Sendable (I, ServerContext, borrowing S) throws -> O
     ) {
-        unary(method) { request, context in
-            try store.read { state in try body(request, context, state) }
+        unaryGated(method) { request, context in
+            try store.readForAnswer { state in try body(request, context, state) }
         }
     }
 
-    /// Registers a method that changes the state: `body` runs under the state lock and logs
-    /// its changes through the transaction; the answer goes out once they are durable. A
-    /// storage failure answers UNAVAILABLE, never a false success.
+    /// Registers a method that changes the state through the single write path: `body` runs
+    /// under the state lock and logs its changes through the transaction; the answer goes out
+    /// once they (or, for a write that changed nothing, the state it looked at) are durable.
+    /// A storage problem answers UNAVAILABLE, never a false success.
     public mutating func write<I, O, S>(
         _ method: RPCMethod<I, O>, to store: StateStore<S>,
         _ body: @escaping @Sendable (I, ServerContext, inout StateTransaction<S>) throws -> O
     ) {
         unaryDeferred(method) { request, context, responder in
-            let commit = try store.write { transaction in try body(request, context, &transaction) }
-            store.whenDurable(commit) { result in
+            try store.write(answering: responder, { transaction in try body(request, context, &transaction) }) { answer in
+                responder.succeed(answer)
+            }
+        }
+    }
+}
+
+extension StateStore {
+    /// Reads for an answer: the value, and the gate that holds it back until the state it was
+    /// read from is durable (nil when it already is). For ``RPCRouter/unaryGated(_:_:)``.
+    public func readForAnswer<R>(_ body: (borrowing State) throws -> R) throws -> (R, AnswerGate?) {
+        let observation = try StateStoreError.mapped { try observe(body) }
+        return (observation.value, gate(observation.sequence))
+    }
+
+    /// A gate that holds an answer read at `sequence` until it is durable; nil when it already is.
+    public func gate(_ sequence: UInt64) -> AnswerGate? {
+        if isDurable(sequence) { return nil }
+        return AnswerGate { [self] opened in
+            whenDurable(sequence: sequence) { result in
                 switch result {
-                case .success(let answer):
-                    responder.succeed(answer)
-                case .failure(let error):
-                    responder.finish(RPCError(.unavailable, "storage unavailable: \(error)"))
+                case .success: opened(nil)
+                case .failure(let error): opened(RPCError(error))
                 }
             }
+        }
+    }
+
+    /// The single write path of a service's RPC layer: decide and log under the lock (`body`),
+    /// then, once durable, `reply` (with the body's value). Storage errors answer through
+    /// `responder` as UNAVAILABLE (`not_processed` when the write is known not to have happened)
+    /// or RESOURCE_EXHAUSTED (a change over the record limit); errors `body` throws propagate.
+    public func write<R: Sendable>(
+        answering responder: ServerResponder, _ body: (inout StateTransaction<State>) throws -> R,
+        reply: @escaping @Sendable (R) -> Void
+    ) throws {
+        let commit = try StateStoreError.mapped { try write(body) }
+        whenDurable(commit) { result in
+            switch result {
+            case .success(let value): reply(value)
+            case .failure(let error): responder.finish(RPCError(error))
+            }
+        }
+    }
+}
+
+extension RPCError {
+    /// The status a store's refusal answers with.
+    public init(_ error: StateStoreError) {
+        switch error {
+        case .unavailable(_, let notProcessed):
+            self.init(.unavailable, error.description, details: notProcessed ? ["not_processed": "true"] : [:])
+        case .recordTooLarge:
+            self.init(.resourceExhausted, error.description)
+        }
+    }
+}
+
+extension StateStoreError {
+    /// Runs `body`, turning a store's refusal into its status.
+    static func mapped<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as StateStoreError {
+            throw RPCError(error)
         }
     }
 }

@@ -1,6 +1,7 @@
 public import Logging
 import Metrics
 import NIOCore
+import RetainProto
 public import Prometheus
 public import RetainAuth
 public import RetainRPC
@@ -127,11 +128,22 @@ public enum ServiceRunner {
         if options.dataDirectory == nil {
             logger.warning("no --data-dir: state is kept in memory only and lost on exit")
         }
+        try storage.check(maximumFrameBytes: options.maximumFrameBytes)
         let store = try StateStore<S>(directory: options.dataDirectory, configuration: storage.configuration(),
                                       logger: logger)
         defer { store.close() }
+        let health = HealthStatus()
+        let available = Gauge(label: "retain_storage_available")
+        let failures = Counter(label: "retain_storage_failures_total")
+        store.onConditionChange { condition in
+            // NOT_SERVING (and /readyz 503) while the store refuses writes: a full disk or an
+            // I/O error, until it has recovered in place.
+            available.record(condition == .available ? 1 : 0)
+            if case .recovering = condition { failures.increment() }
+            health.set("", condition == .available ? .serving : .notServing)
+        }
         try await serve(name: name, router: try makeRouter(store), options: options, tls: tls.server, logger: logger,
-                        services: [SnapshotScheduler(store, logger: logger)] + services + warning, health: HealthStatus(), ops: ops,
+                        services: [SnapshotScheduler(store, logger: logger)] + services + warning, health: health, ops: ops,
                         authenticator: authenticator)
     }
 }

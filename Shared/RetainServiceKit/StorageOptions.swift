@@ -19,7 +19,25 @@ public struct StorageOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("snapshot-workers"), help: "Background threads compressing snapshots (0: inline).")
     public var snapshotWorkers: Int32 = 1
 
+    /// Largest log record (one change) the store accepts.
+    @Option(name: .customLong("max-record-bytes"),
+            help: "Largest log record (one change) accepted, in bytes; at least twice --max-frame-bytes.")
+    public var maximumRecordBytes: Int = 16 << 20
+
     public init() {}
+
+    /// Checks the storage's record limit against the largest request a client may send: a
+    /// request becomes one log record, a little larger than itself (times, ids, hash chain), so
+    /// the record limit must be at least twice the frame limit. Refusing this at start keeps a
+    /// large request from ever reaching a change the log cannot hold.
+    public func check(maximumFrameBytes: Int) throws {
+        guard maximumRecordBytes >= 2 * maximumFrameBytes else {
+            throw ValidationError(
+                "--max-frame-bytes \(maximumFrameBytes) is too large for --max-record-bytes \(maximumRecordBytes): "
+                    + "a request becomes one log record, so the record limit must be at least twice the frame limit "
+                    + "(raise --max-record-bytes up to 1073741824, or lower --max-frame-bytes)")
+        }
+    }
 
     /// The storage configuration these flags describe.
     public func configuration() throws -> StorageConfiguration {
@@ -37,6 +55,11 @@ public struct StorageOptions: ParsableArguments, Sendable {
             throw ValidationError("--snapshot-workers must be between 0 and 8, not \(snapshotWorkers)")
         }
         configuration.compressionWorkers = snapshotWorkers
+        guard maximumRecordBytes > 0, maximumRecordBytes <= 1 << 30 else {
+            throw ValidationError("--max-record-bytes must be between 1 and 1073741824, not \(maximumRecordBytes)")
+        }
+        configuration.maxRecordBytes = maximumRecordBytes
+        configuration.faultInjection = FaultInjection.fromEnvironment()
         return configuration
     }
 }

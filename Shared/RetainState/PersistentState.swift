@@ -9,6 +9,10 @@ public protocol PersistentState: Sendable {
     /// One change, written to the write-ahead log as a protobuf message.
     associatedtype LogEntry: ProtoMessage
 
+    /// What applying a change live decided (results, refusals), returned to the writer; nothing
+    /// for states whose answers read the state afterwards.
+    associatedtype Outcome = Void
+
     /// An empty state.
     init()
 
@@ -19,8 +23,8 @@ public protocol PersistentState: Sendable {
     /// Applies a change made live, before it is logged, and may complete the entry with what only
     /// applying it knows (a hash chain's head, numbers it hands out). The completed entry is the
     /// one logged, and the one ``apply(_:)`` sees at replay, where it must give the same state.
-    /// The default applies the entry unchanged.
-    mutating func apply(completing entry: inout LogEntry) throws
+    /// Returns what applying it decided. The default applies the entry unchanged.
+    mutating func apply(completing entry: inout LogEntry) throws -> Outcome
 
     /// Writes the whole state as a sequence of protobuf records.
     func writeSnapshot(to sink: inout SnapshotSink) throws
@@ -29,7 +33,7 @@ public protocol PersistentState: Sendable {
     mutating func restore(from source: inout SnapshotSource) throws
 }
 
-extension PersistentState {
+extension PersistentState where Outcome == Void {
     public mutating func apply(completing entry: inout LogEntry) throws {
         try apply(entry)
     }

@@ -1,18 +1,74 @@
+import Foundation
 public import Logging
 import RetainProto
 public import RetainStorage
 import Synchronization
 
-/// Keeps a ``PersistentState`` in memory behind a lock and durable on disk: every change is
-/// applied and appended to the write-ahead log under the lock (so log order is apply order),
-/// and callers answer once the change is durable. Recovery loads the newest snapshot and
-/// replays the log after it; snapshots are written from a copy of the state while writes go on.
+/// Keeps a ``PersistentState`` in memory behind a lock and durable on disk, through one write
+/// path for every service: **decide -> log -> make visible -> answer**.
+///
+/// - A write runs under the lock: its body decides, each change is applied and encoded
+///   (``StateTransaction/log(_:)``), and the encoded changes are appended to the write-ahead log
+///   in apply order. The caller answers only once ``whenDurable(_:_:)`` reports the returned
+///   ``Commit`` durable. A write that changes nothing (a replay, a duplicate, a refusal decided
+///   from the state) still carries the sequence of the state it looked at, so its answer waits
+///   until the original it refers to is durable.
+/// - A read (``observe(_:)``) returns its value with the sequence of the state it saw; the answer
+///   is released once that sequence is durable (at once when nothing is pending). So no caller,
+///   on any connection, sees a write before it is durable. The cost: a read that lands while
+///   writes are in flight waits for their group commit (one `fdatasync`); reads with nothing
+///   pending pay one atomic load.
+/// - A failed append (disk full, I/O error) never leaves memory ahead of the disk: the storage
+///   cuts the log back to what was acknowledged, the store refuses reads and writes, rebuilds
+///   the state from the disk in place, serves reads again, and resumes writes once the log can
+///   be written. While it is not ``Condition/available`` a service reports NOT_SERVING.
+///   A change that cannot be logged (over the record limit) is undone the same way.
 ///
 /// Without a directory the store is memory-only (for unit tests): writes are durable at once.
 public final class StateStore<State: PersistentState>: Sendable {
-    private let state: Mutex<State>
+    /// Whether the store serves reads and writes.
+    public enum Condition: Sendable, Equatable, CustomStringConvertible {
+        /// Reads and writes are served.
+        case available
+        /// The state is being rebuilt from the disk after a storage failure: reads and writes
+        /// are refused (UNAVAILABLE, safe to retry).
+        case recovering(reason: String)
+        /// Reads are served from what the disk holds; writes are refused until the log can be
+        /// written again (a full disk).
+        case readOnly(reason: String)
+
+        public var description: String {
+            switch self {
+            case .available: "available"
+            case .recovering(let reason): "recovering: \(reason)"
+            case .readOnly(let reason): "read-only: \(reason)"
+            }
+        }
+    }
+
+    /// The state with the log sequence of the last change applied to it.
+    struct Shelf {
+        var state: State
+        /// The sequence of the last change applied to `state` (0 before any).
+        var visible: UInt64
+        /// Memory may hold changes the disk does not: reads and writes are refused until the
+        /// state is rebuilt from the disk.
+        var stale = false
+    }
+
+    private struct Health {
+        var condition = Condition.available
+        var handlers: [@Sendable (Condition) -> Void] = []
+        var reloading = false
+    }
+
+    private let shelf: Mutex<Shelf>
     private let store: DurableStore?
     private let logger: Logger
+    private let maximumRecordBytes: Int
+    private let health = Mutex(Health())
+    /// Serializes snapshots and in-place recoveries: recovery removes unfinished files.
+    private let maintenance = Mutex(())
 
     /// Opens `directory` (nil for memory-only), recovers the state, and is ready for writes.
     /// Throws when the directory is locked by another process or corrupt (see docs/STORAGE.md).
@@ -20,58 +76,125 @@ public final class StateStore<State: PersistentState>: Sendable {
                 logger: Logger) throws {
         self.logger = logger
         guard let directory else {
-            state = Mutex(State())
+            shelf = Mutex(Shelf(state: State(), visible: 0))
             store = nil
+            maximumRecordBytes = .max
             return
         }
         let store = try DurableStore(directory: directory, configuration: configuration, logger: logger)
-        var recovered = State()
-        let arena = ProtoArena(blockSize: 16 << 10)
+        let recovered: (State, UInt64)
         do {
-            let report = try store.recover(
-                snapshot: { reader in
-                    try withUnsafeMutablePointer(to: &reader) { pointer in
-                        var source = SnapshotSource(reader: pointer)
-                        try recovered.restore(from: &source)
-                    }
-                },
-                replay: { sequence, payload in
-                    arena.reset()
-                    let entry: State.LogEntry
-                    do {
-                        entry = try ProtoCodec.decode(State.LogEntry.self, from: payload, arena: arena)
-                    } catch {
-                        throw StateRecoveryError("log record \(sequence) does not decode as \(State.LogEntry.protoName): \(error)")
-                    }
-                    do {
-                        try recovered.apply(entry)
-                    } catch {
-                        throw StateRecoveryError("log record \(sequence) does not apply: \(error)")
-                    }
-                })
-            logger.info("recovered state", metadata: ["report": "\(report)"])
+            recovered = try Self.recover(store, startWriting: true, logger: logger)
         } catch {
             store.close()
             throw error
         }
-        state = Mutex(recovered)
+        shelf = Mutex(Shelf(state: recovered.0, visible: recovered.1))
         self.store = store
+        maximumRecordBytes = configuration.maxRecordBytes
     }
 
-    /// Reads the state under the lock.
-    public func read<R: Sendable>(_ body: (borrowing State) throws -> R) rethrows -> R {
-        try state.withLock { state in try body(state) }
+    /// Loads the newest snapshot and replays the log after it into a fresh state.
+    private static func recover(_ store: DurableStore, startWriting: Bool, logger: Logger) throws -> (State, UInt64) {
+        var recovered = State()
+        let arena = ProtoArena(blockSize: 16 << 10)
+        let report = try store.recover(
+            snapshot: { reader in
+                try withUnsafeMutablePointer(to: &reader) { pointer in
+                    var source = SnapshotSource(reader: pointer)
+                    try recovered.restore(from: &source)
+                }
+            },
+            replay: { sequence, payload in
+                arena.reset()
+                let entry: State.LogEntry
+                do {
+                    entry = try ProtoCodec.decode(State.LogEntry.self, from: payload, arena: arena)
+                } catch {
+                    throw StateRecoveryError("log record \(sequence) does not decode as \(State.LogEntry.protoName): \(error)")
+                }
+                do {
+                    try recovered.apply(entry)
+                } catch {
+                    throw StateRecoveryError("log record \(sequence) does not apply: \(error)")
+                }
+            },
+            startWriting: startWriting)
+        logger.info("recovered state", metadata: ["report": "\(report)"])
+        return (recovered, report.lastSequence)
     }
+
+    // MARK: Reads
+
+    /// Reads the state under the lock, **including changes that may not be durable yet**.
+    ///
+    /// For work that answers no caller (choosing what a sweeper should do, benchmarks, tests);
+    /// anything a caller sees goes through ``observe(_:)`` and waits for durability.
+    public func read<R: Sendable>(_ body: (borrowing State) throws -> R) rethrows -> R {
+        try shelf.withLock { shelf in try body(shelf.state) }
+    }
+
+    /// Reads the state under the lock and returns the value with the sequence of the state it
+    /// saw. Release the value to a caller only once ``isDurable(_:)`` says so, or from
+    /// ``whenDurable(_:_:)``.
+    ///
+    /// - Throws: ``StateStoreError/unavailable(reason:notProcessed:)`` while the state is being
+    ///   rebuilt after a storage failure, or what `body` throws.
+    public func observe<R>(_ body: (borrowing State) throws -> R) throws -> Observation<R> {
+        try shelf.withLock { shelf in
+            if shelf.stale { throw StateStoreError.recovering }
+            return Observation(value: try body(shelf.state), sequence: shelf.visible)
+        }
+    }
+
+    /// Whether everything up to `sequence` is durable (always, memory-only). One atomic load.
+    public func isDurable(_ sequence: UInt64) -> Bool {
+        guard let store else { return true }
+        return sequence <= store.durableSequence
+    }
+
+    /// Calls back once everything up to `sequence` is durable, or with why it never will be.
+    public func whenDurable(sequence: UInt64, _ callback: @escaping @Sendable (Result<Void, StateStoreError>) -> Void) {
+        guard let store, sequence > 0 else { return callback(.success(())) }
+        store.whenDurable(sequence) { [self] result in
+            switch result {
+            case .success: callback(.success(()))
+            case .failure(let error): callback(.failure(storageFailed(error)))
+            }
+        }
+    }
+
+    /// Reads and waits until what was read is durable.
+    public func readDurably<R: Sendable>(_ body: (borrowing State) throws -> R) async throws -> R {
+        let observation = try observe(body)
+        if !isDurable(observation.sequence) {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                whenDurable(sequence: observation.sequence) { continuation.resume(with: $0) }
+            }
+        }
+        return observation.value
+    }
+
+    // MARK: Writes
 
     /// Runs `body` under the lock. Changes go through ``StateTransaction/log(_:)``, which applies
-    /// them at once and appends them to the log when `body` returns. Answer the caller only
-    /// once ``whenDurable(_:_:)`` reports the returned ``Commit`` durable.
+    /// and encodes them; they are appended to the log when `body` returns. Answer the caller only
+    /// once ``whenDurable(_:_:)`` reports the returned ``Commit`` durable: the commit carries the
+    /// sequence of the state the body saw even when it logged nothing.
     ///
     /// Entries logged before `body` throws are kept: validate before logging.
+    ///
+    /// - Throws: ``StateStoreError/unavailable(reason:notProcessed:)`` when the store does not
+    ///   take writes now (nothing was changed); ``StateStoreError/recordTooLarge(size:limit:)``
+    ///   when a change cannot be logged (it is undone by rebuilding the state from the disk);
+    ///   or what `body` throws.
     public func write<R: Sendable>(_ body: (inout StateTransaction<State>) throws -> R) throws -> Commit<R> {
-        try state.withLock { state in
-            try withUnsafeMutablePointer(to: &state) { pointer in
-                var transaction = StateTransaction(pointer)
+        if let refusal = writeRefusal() { throw refusal }
+        var undo: String?
+        let result: Result<Commit<R>, any Error> = shelf.withLock { shelf in
+            if shelf.stale { return .failure(StateStoreError.recovering) }
+            return withUnsafeMutablePointer(to: &shelf.state) { pointer in
+                var transaction = StateTransaction(pointer, maximumRecordBytes: maximumRecordBytes, encodes: store != nil)
                 var thrown: (any Error)?
                 var value: R?
                 do {
@@ -79,52 +202,176 @@ public final class StateStore<State: PersistentState>: Sendable {
                 } catch {
                     thrown = error
                 }
-                var sequence: UInt64?
-                if let store, !transaction.entries.isEmpty {
-                    for entry in transaction.entries {
-                        sequence = try entry.serializedBytes().withUnsafeBytes { try store.append($0) }
+                if transaction.unlogged { undo = "a change could not be logged" }
+                if let store {
+                    for bytes in transaction.encoded {
+                        do throws(StorageError) {
+                            shelf.visible = try store.append(bytes)
+                        } catch {
+                            undo = "an append failed: \(error)"
+                            thrown = Self.callerError(error, discarded: store.failureDiscardedUnacknowledged)
+                            break
+                        }
                     }
                 }
-                if let thrown { throw thrown }
-                return Commit(value: value!, sequence: sequence)
+                if undo != nil { shelf.stale = true }
+                if let thrown { return .failure(thrown) }
+                return .success(Commit(value: value!, sequence: store == nil ? nil : shelf.visible))
             }
         }
+        if let undo { recoverInPlace(reason: undo) }
+        return try result.get()
     }
 
-    /// Calls back once `commit` is durable (at once when it logged nothing), or with the
-    /// storage error (the store then refuses writes until restart).
-    public func whenDurable<R>(_ commit: Commit<R>, _ callback: @escaping @Sendable (Result<R, StorageError>) -> Void)
+    /// Calls back once `commit` is durable, or with why it is not (the store then recovers in
+    /// place; the error says whether the write is known not to be on disk).
+    public func whenDurable<R>(_ commit: Commit<R>, _ callback: @escaping @Sendable (Result<R, StateStoreError>) -> Void)
     where R: Sendable {
-        guard let store, let sequence = commit.sequence else {
-            return callback(.success(commit.value))
-        }
         let value = commit.value
-        store.whenDurable(sequence) { result in callback(result.map { value }) }
+        guard let sequence = commit.sequence, !isDurable(sequence) else {
+            return callback(.success(value))
+        }
+        whenDurable(sequence: sequence) { result in callback(result.map { value }) }
     }
 
     /// Writes and waits until durable.
     public func writeDurably<R: Sendable>(_ body: (inout StateTransaction<State>) throws -> R) async throws -> R {
         let commit = try write(body)
-        if let store, let sequence = commit.sequence {
-            try await store.waitDurable(sequence)
+        return try await withCheckedThrowingContinuation { continuation in
+            whenDurable(commit) { continuation.resume(with: $0) }
         }
-        return commit.value
     }
+
+    /// Why a write would be refused now, if it would.
+    private func writeRefusal() -> StateStoreError? {
+        switch health.withLock({ $0.condition }) {
+        case .available: nil
+        case .recovering(let reason), .readOnly(let reason):
+            .unavailable(reason: "storage unavailable, writes are refused: \(reason)", notProcessed: true)
+        }
+    }
+
+    /// The caller's view of a storage failure, and the start of the recovery it calls for.
+    /// Never call it under the state lock.
+    private func storageFailed(_ error: StorageError) -> StateStoreError {
+        let discarded = store?.failureDiscardedUnacknowledged
+        recoverInPlace(reason: "\(error)")
+        return Self.callerError(error, discarded: discarded)
+    }
+
+    private static func callerError(_ error: StorageError, discarded: Bool?) -> StateStoreError {
+        switch error {
+        case .recordTooLarge(let size, let limit):
+            return .recordTooLarge(size: size, limit: limit)
+        default:
+            // The log was cut back to what was acknowledged: a write that failed is not on disk,
+            // and the state is rebuilt without it.
+            return .unavailable(reason: "\(error)", notProcessed: discarded ?? true)
+        }
+    }
+
+    // MARK: Condition
+
+    /// Whether the store serves reads and writes now.
+    public var condition: Condition { health.withLock { $0.condition } }
+
+    /// Calls `handler` with the current condition now and with every change (a service turns
+    /// it into its health and readiness).
+    public func onConditionChange(_ handler: @escaping @Sendable (Condition) -> Void) {
+        let current = health.withLock { health in
+            health.handlers.append(handler)
+            return health.condition
+        }
+        handler(current)
+    }
+
+    private func setCondition(_ condition: Condition) {
+        let handlers = health.withLock { health in
+            health.condition = condition
+            return health.handlers
+        }
+        for handler in handlers { handler(condition) }
+    }
+
+    /// Rebuilds the state from the disk on a thread of its own (once at a time): the log was cut
+    /// back to what was acknowledged (or a change could not be logged), so memory may hold
+    /// changes the disk does not. Reads are refused until the state is rebuilt; writes until
+    /// the log can be written again.
+    private func recoverInPlace(reason: String) {
+        guard let store else { return }
+        if store.failureDiscardedUnacknowledged == false {
+            // The log could not be cut back: records whose writers were told of a failure may
+            // be on disk. Stop, as PostgreSQL does on a failed fsync; a restart recovers.
+            logger.critical("storage failed and the log could not be cut back to what was acknowledged; stopping")
+            _exit(70)
+        }
+        let start = health.withLock { health -> Bool in
+            guard !health.reloading else { return false }
+            health.reloading = true
+            return true
+        }
+        guard start else { return }
+        shelf.withLock { $0.stale = true }
+        setCondition(.recovering(reason: reason))
+        logger.error("storage failed: rebuilding the state from the disk", metadata: ["reason": "\(reason)"])
+        Thread.detachNewThread { [self] in
+            maintenance.withLock { _ in rebuild(store, reason: reason) }
+        }
+    }
+
+    private func rebuild(_ store: DurableStore, reason: String) {
+        var delay = 0.05
+        while true {
+            store.restartForRecovery()
+            do {
+                let (state, last) = try Self.recover(store, startWriting: false, logger: logger)
+                shelf.withLock { $0 = Shelf(state: state, visible: last) }
+                break
+            } catch {
+                logger.error("rebuilding the state failed; retrying", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 1)
+            }
+        }
+        setCondition(.readOnly(reason: reason))
+        delay = 0.05
+        while true {
+            do {
+                try store.startWriting()
+                break
+            } catch {
+                logger.warning("the log cannot be written yet; reads are served, writes refused",
+                               metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 1)
+            }
+        }
+        health.withLock { $0.reloading = false }
+        setCondition(.available)
+        logger.notice("storage recovered: reads and writes are served again")
+    }
+
+    // MARK: Snapshots
 
     /// Whether the snapshot policy says a snapshot is due.
     public var snapshotDue: Bool { store?.snapshotDue ?? false }
 
     /// Writes a snapshot of the current state, from a copy taken under the lock, while writes
-    /// continue. Returns nil when memory-only or nothing changed since the last snapshot.
+    /// continue. Returns nil when memory-only, recovering, or nothing changed since the last
+    /// snapshot. The snapshot is put in place only once everything it covers is durable.
     @discardableResult
     public func snapshot() throws -> SnapshotReport? {
         guard let store else { return nil }
-        let (copy, sequence) = state.withLock { state in (state, store.lastSequence) }
-        guard sequence > store.snapshotSequence else { return nil }
-        return try store.writeSnapshot(coveringSequence: sequence) { writer in
-            try withUnsafeMutablePointer(to: &writer) { pointer in
-                var sink = SnapshotSink(writer: pointer)
-                try copy.writeSnapshot(to: &sink)
+        return try maintenance.withLock { _ -> SnapshotReport? in
+            let taken = shelf.withLock { shelf -> (State, UInt64)? in
+                shelf.stale ? nil : (shelf.state, shelf.visible)
+            }
+            guard let (copy, sequence) = taken, sequence > store.snapshotSequence else { return nil }
+            return try store.writeSnapshot(coveringSequence: sequence) { writer in
+                try withUnsafeMutablePointer(to: &writer) { pointer in
+                    var sink = SnapshotSink(writer: pointer)
+                    try copy.writeSnapshot(to: &sink)
+                }
             }
         }
     }
@@ -135,11 +382,45 @@ public final class StateStore<State: PersistentState>: Sendable {
     }
 }
 
+/// A value read from the state, with the sequence of the state it was read from.
+public struct Observation<Value> {
+    /// What the read returned.
+    public let value: Value
+    /// The last log sequence applied to the state it saw.
+    public let sequence: UInt64
+}
+
+extension Observation: Sendable where Value: Sendable {}
+
+/// Why the store refused a read or a write, in its own words (the service layer maps them to
+/// status codes).
+public enum StateStoreError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The store cannot serve this now (a storage failure, a rebuild in progress). When
+    /// `notProcessed` is true, the write is known not to have happened: retrying is safe.
+    case unavailable(reason: String, notProcessed: Bool)
+    /// A change is larger than the log accepts; nothing was changed.
+    case recordTooLarge(size: Int, limit: Int)
+
+    static let recovering = StateStoreError.unavailable(
+        reason: "the state is being rebuilt from the disk after a storage failure", notProcessed: true)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let reason, _):
+            return "storage unavailable: \(reason)"
+        case .recordTooLarge(let size, let limit):
+            return "the change encodes to a log record of \(size) bytes, over the storage limit of \(limit) bytes"
+                + " (--max-record-bytes); nothing was changed"
+        }
+    }
+}
+
 /// What a write returned, and the log position that must be durable before answering.
 public struct Commit<Value> {
     /// What the write's body returned.
     public let value: Value
-    /// The last log sequence the write appended, or nil when it changed nothing.
+    /// The sequence that must be durable before the value is released: the last one the write
+    /// appended, or the last one applied to the state it looked at. Nil memory-only.
     public let sequence: UInt64?
 }
 
@@ -148,10 +429,17 @@ extension Commit: Sendable where Value: Sendable {}
 /// The changes one ``StateStore/write(_:)`` makes.
 public struct StateTransaction<State: PersistentState>: ~Copyable {
     private let pointer: UnsafeMutablePointer<State>
-    fileprivate var entries: [State.LogEntry] = []
+    private let maximumRecordBytes: Int
+    private let encodes: Bool
+    /// The encoded entries, in the order they were applied.
+    fileprivate var encoded: [[UInt8]] = []
+    /// Whether an entry was applied but could not be logged.
+    fileprivate var unlogged = false
 
-    fileprivate init(_ pointer: UnsafeMutablePointer<State>) {
+    fileprivate init(_ pointer: UnsafeMutablePointer<State>, maximumRecordBytes: Int, encodes: Bool) {
         self.pointer = pointer
+        self.maximumRecordBytes = maximumRecordBytes
+        self.encodes = encodes
     }
 
     /// The state, with every entry logged so far applied.
@@ -171,11 +459,21 @@ public struct StateTransaction<State: PersistentState>: ~Copyable {
         try body(state)
     }
 
-    /// Applies `entry` to the state and logs it, as completed by
-    /// ``PersistentState/apply(completing:)``. Throws what `apply` throws, changing nothing.
-    public mutating func log(_ entry: State.LogEntry) throws {
+    /// Applies `entry` to the state, as completed by ``PersistentState/apply(completing:)``, and
+    /// encodes it for the log; returns what applying it decided. Throws what `apply` throws,
+    /// changing nothing, or ``StateStoreError/recordTooLarge(size:limit:)`` when the completed
+    /// entry is over the log's record limit (the store then undoes it).
+    @discardableResult
+    public mutating func log(_ entry: State.LogEntry) throws -> State.Outcome {
         var entry = entry
-        try pointer.pointee.apply(completing: &entry)
-        entries.append(entry)
+        let outcome = try pointer.pointee.apply(completing: &entry)
+        guard encodes else { return outcome }
+        let bytes = entry.serializedBytes()
+        guard bytes.count <= maximumRecordBytes else {
+            unlogged = true
+            throw StateStoreError.recordTooLarge(size: bytes.count, limit: maximumRecordBytes)
+        }
+        encoded.append(bytes)
+        return outcome
     }
 }

@@ -14,8 +14,10 @@ package final class CommitQueue: Sendable {
         case recovering
         /// Accepting appends.
         case running
-        /// A write or sync failed: nothing more is written or acknowledged until restart.
-        case failed(StorageError)
+        /// A write or sync failed: nothing more is written or acknowledged until the store is
+        /// recovered again. `discarded` tells whether the unacknowledged records were cut off
+        /// the log (so they are known not to be written).
+        case failed(StorageError, discarded: Bool)
         /// Closed by the owner.
         case closed
     }
@@ -52,6 +54,9 @@ package final class CommitQueue: Sendable {
     }
 
     private let state = Mutex(State())
+    /// A copy of `State.durableThrough` that readers load without taking the lock: every read
+    /// of a service compares its state's sequence with it.
+    private let durableMirror = Atomic<UInt64>(0)
     /// Wakes the committer when the buffer stops being empty or the store closes.
     let wakeup = WakeupSignal()
     private let maxRecordBytes: Int
@@ -128,8 +133,16 @@ package final class CommitQueue: Sendable {
     /// The last sequence handed out.
     var lastSequence: UInt64 { state.withLock { $0.nextSequence - 1 } }
 
-    /// The highest durable sequence.
-    var durableSequence: UInt64 { state.withLock { $0.durableThrough } }
+    /// The highest durable sequence (a lock-free load).
+    var durableSequence: UInt64 { durableMirror.load(ordering: .acquiring) }
+
+    /// Whether the last failure cut the unacknowledged records off the log; nil while not failed.
+    var failureDiscardedUnacknowledged: Bool? {
+        state.withLock { state in
+            if case .failed(_, let discarded) = state.phase { return discarded }
+            return nil
+        }
+    }
 
     /// Counters so far.
     var statistics: CommitStatistics { state.withLock { $0.statistics } }
@@ -148,8 +161,8 @@ package final class CommitQueue: Sendable {
             return .invalidOperation("recover() must run before appends")
         case .running:
             return .unavailable(reason: closing ? "the store is closing" : "the store is running")
-        case .failed(let error):
-            return .unavailable(reason: "the store stopped writing after an I/O failure (\(error)); restart to recover")
+        case .failed(let error, _):
+            return .unavailable(reason: "the store stopped writing after an I/O failure (\(error))")
         case .closed:
             return .unavailable(reason: "the store is closed")
         }
@@ -173,6 +186,32 @@ package final class CommitQueue: Sendable {
             state.nextSequence = lastSequence + 1
             state.bufferedFirstSequence = lastSequence + 1
             state.durableThrough = lastSequence
+            state.closeRequested = false
+        }
+        durableMirror.store(lastSequence, ordering: .releasing)
+    }
+
+    /// After a failure (or to re-read the directory), goes back to awaiting recovery: the buffer
+    /// is emptied and recovery may run again on the same directory, under the same lock.
+    /// The committer thread must have exited.
+    func resetForRecovery() {
+        let waiting = state.withLock { state -> [(sequence: UInt64, callback: PendingCallbacks.Callback)] in
+            state.phase = .awaitingRecovery
+            state.buffer.reset(keepingCapacity: 1 << 20)
+            state.callbacksRunning = false
+            state.committerIdle = false
+            state.lingerTarget = 0
+            state.closeRequested = false
+            return state.callbacks.popAll()
+        }
+        for entry in waiting { entry.callback(.failure(.unavailable(reason: "the store is being recovered"))) }
+    }
+
+    /// Whether the store is in the failed state.
+    var hasFailed: Bool {
+        state.withLock { state in
+            if case .failed = state.phase { return true }
+            return false
         }
     }
 
@@ -235,6 +274,7 @@ package final class CommitQueue: Sendable {
     func complete(through sequence: UInt64, records: Int, bytes: Int, synced: Bool) -> Int {
         var ready = state.withLock { state in
             state.durableThrough = sequence
+            durableMirror.store(sequence, ordering: .releasing)
             state.statistics.batches += 1
             state.statistics.records += UInt64(records)
             state.statistics.bytes += UInt64(bytes)
@@ -262,14 +302,14 @@ package final class CommitQueue: Sendable {
     }
 
     /// Puts the store in the failed state and fails every waiting callback.
-    func fail(_ error: StorageError) {
+    func fail(_ error: StorageError, discarded: Bool) {
         let waiting = state.withLock { state -> [(sequence: UInt64, callback: PendingCallbacks.Callback)] in
-            state.phase = .failed(error)
+            state.phase = .failed(error, discarded: discarded)
             state.callbacksRunning = false
             state.buffer.reset(keepingCapacity: 1 << 20)
             return state.callbacks.popAll()
         }
-        let failure = Self.unavailable(.failed(error), closing: false)
+        let failure = Self.unavailable(.failed(error, discarded: discarded), closing: false)
         for entry in waiting { entry.callback(.failure(failure)) }
     }
 }

@@ -34,6 +34,8 @@ public final class DurableStore: Sendable {
     let directoryLock: DirectoryLock
     let queue: CommitQueue
     let committer = Mutex<CommitterThread?>(nil)
+    /// Set by recovery, taken by ``startWriting()``.
+    let writerStart = Mutex<WriterStart?>(nil)
     let snapshotState = Mutex(SnapshotState())
 
     /// Snapshot bookkeeping: the newest snapshot and whether one is being written.
@@ -137,16 +139,24 @@ public final class DurableStore: Sendable {
     /// Counters of the group committer.
     package var commitStatistics: CommitStatistics { queue.statistics }
 
-    /// Flushes and syncs what is buffered, stops the committer thread and releases the lock.
+    /// Flushes and syncs what is buffered, stops the committer thread, marks the shutdown clean
+    /// (when everything was written) and releases the lock.
     ///
     /// Later appends throw ``StorageError/unavailable(reason:)``. Calling it again does nothing.
     public func close() {
-        _ = queue.requestClose()
+        let wasRunning = queue.requestClose()
         let thread = committer.withLock { thread -> CommitterThread? in
             defer { thread = nil }
             return thread
         }
         thread?.join()
+        if wasRunning, thread != nil, !queue.hasFailed {
+            do {
+                try CleanShutdownMarker(lastSequence: queue.lastSequence).write(dataDirectory)
+            } catch {
+                logger.warning("Could not mark the shutdown clean", metadata: ["error": "\(error)"])
+            }
+        }
         queue.markClosed()
         directoryLock.release()
     }

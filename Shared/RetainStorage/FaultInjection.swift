@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// A test hook that makes chosen I/O calls fail and stops a snapshot at a chosen crash point.
@@ -47,6 +48,7 @@ package final class FaultInjection: Sendable {
     }
 
     private struct State {
+        var syncDelayMicroseconds: UInt32 = 0
         var failures: [Operation: Failure] = [:]
         var crashPoints: Set<CrashPoint> = []
         var callCounts: [Operation: Int] = [:]
@@ -68,6 +70,26 @@ package final class FaultInjection: Sendable {
         }
     }
 
+    /// Makes every sync take at least `milliseconds` longer: widens the window between a
+    /// change being applied and it being durable, for tests of what callers may see in it.
+    package func delaySyncs(milliseconds: Int) {
+        state.withLock { $0.syncDelayMicroseconds = UInt32(max(0, min(milliseconds, 10_000)) * 1000) }
+    }
+
+    /// The environment variable that makes a service's storage delay every sync (tests only).
+    package static let syncDelayVariable = "RETAIN_FAULT_SYNC_DELAY_MS"
+
+    /// A hook for a service process from its environment: `RETAIN_FAULT_SYNC_DELAY_MS=<ms>`
+    /// delays every sync. Nil when the variable is unset, as in production.
+    package static func fromEnvironment() -> FaultInjection? {
+        guard let text = getenv(syncDelayVariable), let milliseconds = Int(String(cString: text)), milliseconds > 0 else {
+            return nil
+        }
+        let faults = FaultInjection()
+        faults.delaySyncs(milliseconds: milliseconds)
+        return faults
+    }
+
     /// Arms `point`: the next time the work reaches it, it throws ``SimulatedCrash``.
     package func crash(at point: CrashPoint) {
         _ = state.withLock { $0.crashPoints.insert(point) }
@@ -80,7 +102,9 @@ package final class FaultInjection: Sendable {
 
     /// The failure to inject into this call, if one is armed for it.
     func injectedFailure(_ operation: Operation, path: String) -> Failure? {
-        state.withLock { state in
+        let delay = state.withLock { $0.syncDelayMicroseconds }
+        if operation == .sync, delay > 0 { usleep(delay) }
+        return state.withLock { state in
             state.callCounts[operation, default: 0] += 1
             guard var failure = state.failures[operation], failure.remaining > 0 else { return nil }
             if let fragment = failure.pathContains, !path.contains(fragment) { return nil }

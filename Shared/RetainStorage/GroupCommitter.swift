@@ -73,6 +73,7 @@ final class GroupCommitter: Sendable {
                         syncNanoseconds = (syncNanoseconds * 7 + elapsed) / 8
                         synced = true
                     }
+                    writer.markAcknowledged()
                     spare.reset(keepingCapacity: 4 << 20)
                     let acknowledged = queue.complete(through: last, records: records, bytes: bytes, synced: synced)
                     if interval == nil, acknowledged > 1 {
@@ -99,10 +100,21 @@ final class GroupCommitter: Sendable {
                 }
             }
         } catch {
+            // Cut the segment back to what callers were told is durable, so that the disk holds
+            // exactly the acknowledged records and the failed ones are known not to be written.
+            var discarded = true
+            do throws(StorageError) {
+                try writer.discardUnacknowledged()
+            } catch let cutError {
+                discarded = false
+                logger.critical(
+                    "Could not cut the unacknowledged records off the log; their outcome is unknown",
+                    metadata: ["error": "\(cutError)"])
+            }
             logger.error(
-                "Log write failed; the store refuses further writes until restart",
-                metadata: ["error": "\(error)"])
-            queue.fail(error)
+                "Log write failed; the store refuses writes until it is recovered",
+                metadata: ["error": "\(error)", "unacknowledged_discarded": "\(discarded)"])
+            queue.fail(error, discarded: discarded)
             writer.close()
         }
     }

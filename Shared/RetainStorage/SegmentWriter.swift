@@ -15,12 +15,17 @@ package final class SegmentWriter: @unchecked Sendable {
     private(set) var firstSequence: UInt64
     /// Whether bytes were written since the last sync.
     private(set) var hasUnsyncedWrites = false
+    /// Bytes of the current segment whose records were acknowledged (durable per the mode).
+    /// After a failed write or sync the segment is cut back to it, so that what the disk holds
+    /// is exactly what callers were told.
+    private(set) var acknowledgedSize: Int64
 
     private init(directory: DataDirectory, file: PosixFile, firstSequence: UInt64, size: Int64, segmentBytes: Int, faults: FaultInjection?) {
         self.directory = directory
         self.file = file
         self.firstSequence = firstSequence
         self.size = size
+        self.acknowledgedSize = size
         self.segmentBytes = segmentBytes
         self.faults = faults
     }
@@ -86,6 +91,23 @@ package final class SegmentWriter: @unchecked Sendable {
         hasUnsyncedWrites = false
     }
 
+    /// Records that every byte written so far was acknowledged to its callers.
+    package func markAcknowledged() {
+        acknowledgedSize = size
+    }
+
+    /// Cuts the current segment back to its acknowledged bytes (dropping records whose write or
+    /// sync failed) and syncs it. Throws when even that fails: the caller must then stop the
+    /// process rather than let memory and disk disagree.
+    package func discardUnacknowledged() throws(StorageError) {
+        // A short write leaves bytes that `size` does not count: ask the file, not the counter.
+        guard try file.size() != acknowledgedSize || size != acknowledgedSize else { return }
+        try file.truncate(to: acknowledgedSize)
+        try file.syncData()
+        size = acknowledgedSize
+        hasUnsyncedWrites = false
+    }
+
     /// Closes the current segment.
     package func close() {
         file.close()
@@ -98,5 +120,6 @@ package final class SegmentWriter: @unchecked Sendable {
         file = next
         firstSequence = nextSequence
         size = Int64(LogSegmentHeader.size)
+        acknowledgedSize = size
     }
 }

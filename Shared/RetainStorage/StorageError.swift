@@ -26,7 +26,7 @@ public enum StorageError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .locked(let directory, let holderPID):
             let holder = holderPID.map { "process \($0)" } ?? "another process"
-            return "data directory \(directory) is locked by \(holder) (flock on \(directory)/LOCK);"
+            return "data directory \(directory) is locked by \(holder) (flock on the directory itself);"
                 + " only one process may open it"
         case .corrupt(let file, let offset, let reason):
             return "corrupt data in \(file) at offset \(offset): \(reason);"

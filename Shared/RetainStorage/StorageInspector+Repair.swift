@@ -74,6 +74,7 @@ private struct Repair {
             let segments = try directory.listing().segments
             let outcome = try LogScanner(directory: directory, segments: segments).scan(after: covered) { _, _ in }
             guard let damage = outcome.damage else {
+                try settleCleanMarker(lastSequence: outcome.lastSequence)
                 report.lastSequence = outcome.lastSequence
                 try quarantine.finish(actions: report.actions)
                 report.quarantine = quarantine.path
@@ -98,6 +99,17 @@ private struct Repair {
         }
         throw StorageError.corrupt(
             file: directory.path, offset: 0, reason: "repair did not converge after \(limit) passes; inspect the directory by hand")
+    }
+
+    /// Moves the clean-shutdown marker to the quarantine when the repair changed the log or the
+    /// log does not end where the marker says: recovery would otherwise refuse the directory.
+    private mutating func settleCleanMarker(lastSequence: UInt64) throws {
+        guard directory.size(of: CleanShutdownMarker.fileName) != nil else { return }
+        let marker = try? CleanShutdownMarker.read(directory)
+        guard marker == nil || !report.actions.isEmpty || marker?.lastSequence != lastSequence else { return }
+        try quarantine.move(CleanShutdownMarker.fileName)
+        let said = marker.map { "last sequence \($0.lastSequence)" } ?? "unreadable"
+        record("moved the clean-shutdown marker (\(said)) to the quarantine: the log now ends at sequence \(lastSequence)")
     }
 
     /// Rewrites a damaged segment header from the file name, keeping the old header bytes.

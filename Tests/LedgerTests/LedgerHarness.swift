@@ -14,13 +14,14 @@ struct LedgerHarness {
     mutating func apply(_ entry: Retain_V1_LedgerEntry) -> LedgerOutcome {
         var entry = entry
         entry.atMs = max(now, state.lastAtMs)
+        var outcome = LedgerOutcome()
         do {
-            try state.apply(completing: &entry)
+            outcome = try state.apply(completing: &entry)
         } catch {
             Issue.record("apply failed: \(error)")
         }
         log.append(entry)
-        return state.outcome
+        return outcome
     }
 
     mutating func open(_ id: String, cap: Int64? = nil) {

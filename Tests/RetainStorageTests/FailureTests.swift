@@ -43,7 +43,7 @@ struct FailureTests {
         #expect(recovered.logSequences == acknowledged)
     }
 
-    @Test("a short write then an error leaves a torn tail that recovery cuts")
+    @Test("a short write then an error is cut off the log at once, so recovery finds no torn tail")
     func shortWrite() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
@@ -59,7 +59,7 @@ struct FailureTests {
 
         let recovered = try recoverAndClose(scratch.data)
         #expect(recovered.logSequences == Array(1...10))
-        #expect(recovered.report.truncatedTail?.bytes == 20)
+        #expect(recovered.report.truncatedTail == nil)
         let again = try openAndRecover(scratch.data)
         #expect(try again.0.append(payload(11)) == 11)
         again.0.close()
@@ -109,5 +109,52 @@ struct FailureTests {
         #expect(Array(recovered.logSequences.prefix(5)) == Array(1...5))
         #expect(recovered.logSequences == Array(1...UInt64(recovered.log.count)))
         if sixAcknowledged { #expect(recovered.logSequences == Array(1...6)) }
+    }
+
+    @Test("a failed write cuts the log back to what was acknowledged, and the store recovers in place")
+    func recoverInPlaceAfterFailure() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        var configuration = StorageConfiguration()
+        let faults = FaultInjection()
+        configuration.faultInjection = faults
+        let (store, _) = try openAndRecover(scratch.data, configuration: configuration)
+        try await appendDurably(store, (1...10).map { payload($0) })
+        let segment = scratch.data + "/" + (segmentFiles(scratch.data).last ?? "missing")
+        let acknowledgedBytes = fileSize(segment)
+        #expect(store.failureDiscardedUnacknowledged == nil)
+
+        // A short write then ENOSPC: 30 bytes of record 11 reach the file before the error.
+        faults.fail(.write, errno: ENOSPC, writtenPrefix: 30)
+        let doomed = try store.append(payload(11))
+        await expectUnavailable { try await store.waitDurable(doomed) }
+        #expect(store.failureDiscardedUnacknowledged == true)
+        #expect(fileSize(segment) == acknowledgedBytes, "the partial record was cut off at once")
+
+        store.restartForRecovery()
+        var replayed: [UInt64] = []
+        let report = try store.recover(snapshot: { _ in }, replay: { sequence, _ in replayed.append(sequence) })
+        #expect(replayed == Array(1...10))
+        #expect(report.truncatedTail == nil)
+        #expect(try store.append(payload(11)) == 11)
+        try await store.waitDurable(11)
+        store.close()
+        #expect(try recoverAndClose(scratch.data).logSequences == Array(1...11))
+    }
+
+    @Test("recovery without writing serves a full disk: the log opens for writes once there is room")
+    func startWritingLater() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let (store, _) = try openAndRecover(scratch.data)
+        try await appendDurably(store, (1...3).map { payload($0) })
+        store.restartForRecovery()
+        let report = try store.recover(snapshot: { _ in }, replay: { _, _ in }, startWriting: false)
+        #expect(report.lastSequence == 3)
+        #expect(throws: StorageError.self) { _ = try store.append(payload(4)) }
+        try store.startWriting()
+        #expect(try store.append(payload(4)) == 4)
+        try await store.waitDurable(4)
+        store.close()
     }
 }

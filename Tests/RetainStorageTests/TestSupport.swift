@@ -222,3 +222,8 @@ final class Locked<Value: Sendable>: Sendable {
 
     var value: Value { mutex.withLock { $0 } }
 }
+
+/// Removes the clean-shutdown marker a closed store left, as a crash (which writes none) would.
+func forgetCleanShutdown(_ directory: String) {
+    unlink(directory + "/CLEAN")
+}

@@ -11,6 +11,7 @@ struct TornTailTests {
         let (store, _) = try openAndRecover(directory)
         try await appendDurably(store, Self.sizes.enumerated().map { payload(UInt64($0.offset + 1), length: $0.element) })
         store.close()
+        #expect(listFiles(directory).contains("CLEAN"), "a clean close leaves the clean-shutdown marker")
         let path = directory + "/" + (segmentFiles(directory).first ?? "missing")
         return (path, try readFile(path))
     }
@@ -25,6 +26,7 @@ struct TornTailTests {
         #expect(pristine.count == lastOffset + frameSize)
         for kept in 1..<frameSize {
             try writeFile(path, Array(pristine.prefix(lastOffset + kept)))
+            forgetCleanShutdown(scratch.data)
             let messages = RecordingLogHandler.Messages()
             let (store, recovered) = try openAndRecover(scratch.data, logger: testLogger(messages))
             #expect(recovered.logSequences == [1, 2, 3, 4], "kept \(kept) bytes")
@@ -47,6 +49,7 @@ struct TornTailTests {
         defer { scratch.remove() }
         let (path, pristine) = try await writeFive(scratch.data)
         try writeFile(path, pristine + [UInt8](repeating: 0, count: 4096))
+        forgetCleanShutdown(scratch.data)
         let recovered = try recoverAndClose(scratch.data)
         #expect(recovered.logSequences == [1, 2, 3, 4, 5])
         #expect(recovered.report.truncatedTail?.bytes == 4096)
@@ -58,8 +61,42 @@ struct TornTailTests {
         defer { scratch.remove() }
         let (path, _) = try await writeFive(scratch.data)
         try flipBit(path, at: recordOffset(4, payloadSizes: Self.sizes) + 20)
+        forgetCleanShutdown(scratch.data)
         let recovered = try recoverAndClose(scratch.data)
         #expect(recovered.logSequences == [1, 2, 3, 4])
         #expect(recovered.report.truncatedTail?.offset == Int64(recordOffset(4, payloadSizes: Self.sizes)))
+    }
+
+    @Test("the same damage after a clean stop is refused as corruption, and repair then clears it")
+    func damageAfterCleanStop() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let (path, pristine) = try await writeFive(scratch.data)
+        let lastOffset = recordOffset(4, payloadSizes: Self.sizes)
+        try writeFile(path, Array(pristine.prefix(lastOffset + 7)))
+        let error = storageError(#expect(throws: StorageError.self) { _ = try recoverAndClose(scratch.data) })
+        guard case .corrupt(_, let offset, let reason) = error else {
+            Issue.record("expected corrupt, got \(String(describing: error))")
+            return
+        }
+        #expect(offset == Int64(lastOffset))
+        #expect(reason.contains("clean shutdown"))
+        #expect(fileSize(path) == lastOffset + 7, "nothing was cut")
+
+        let report = try StorageInspector.repair(directory: scratch.data, logger: testLogger())
+        #expect(report.actions.contains { $0.contains("clean-shutdown marker") })
+        let recovered = try recoverAndClose(scratch.data)
+        #expect(recovered.logSequences == [1, 2, 3, 4])
+    }
+
+    @Test("a log that ends after a clean stop at another sequence than the marker says is refused")
+    func recordsMissingAfterCleanStop() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let (path, pristine) = try await writeFive(scratch.data)
+        // A whole record gone (a file restored from an older copy): no torn bytes, still damage.
+        try writeFile(path, Array(pristine.prefix(recordOffset(4, payloadSizes: Self.sizes))))
+        let error = storageError(#expect(throws: StorageError.self) { _ = try recoverAndClose(scratch.data) })
+        #expect(error?.description.contains("clean shutdown ended the log at sequence 5") == true)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import GrowthCore
 import RetainProto
+import RetainServiceKit
 public import RetainRPC
 public import RetainState
 
@@ -79,42 +80,43 @@ public struct GrowthService: Sendable {
             return { state in try state.planClaim(request, at: at, rules: rules) }
         }
 
-        router.unary(Retain_V1_Growth.listTasks) { request, _ in
+        router.unaryGated(Retain_V1_Growth.listTasks) { request, _ in
             try GrowthRequestValidation.listTasks(request)
             let at = try readTime(request.atMs, field: "at_ms")
-            return Retain_V1_ListTasksResponse(tasks: store.read {
+            let (tasks, gate) = try store.readForAnswer {
                 $0.tasks(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules)
-            })
+            }
+            return (Retain_V1_ListTasksResponse(tasks: tasks), gate)
         }
 
-        router.unary(Retain_V1_Growth.getGrowthView) { request, _ in
+        router.unaryGated(Retain_V1_Growth.getGrowthView) { request, _ in
             try GrowthRequestValidation.view(request)
             let at = try readTime(request.atMs, field: "at_ms")
-            return store.read { $0.view(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules) }
+            return try store.readForAnswer { $0.view(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules) }
         }
 
-        router.unary(Retain_V1_Growth.getGrowthSummary) { request, _ in
+        router.unaryGated(Retain_V1_Growth.getGrowthSummary) { request, _ in
             try GrowthRequestValidation.summary(request)
             let range = request.range!
-            return store.read {
+            return try store.readForAnswer {
                 $0.summary(userID: request.userId, startMs: range.startMs, endMs: range.endMs,
                            timeZone: request.timeZone, rules: rules)
             }
         }
 
-        router.unary(Retain_V1_Growth.getLeaderboard) { request, _ in
+        router.unaryGated(Retain_V1_Growth.getLeaderboard) { request, _ in
             let board = try GrowthRequestValidation.board(request.board, field: "board")
             let limit = try GrowthRequestValidation.count(request.limit, field: "limit", default: 10, range: 1...1000)
             let at = try readTime(request.atMs, field: "at_ms")
-            return store.read { $0.leaderboard(board, limit: limit, at: at, rules: rules) }
+            return try store.readForAnswer { $0.leaderboard(board, limit: limit, at: at, rules: rules) }
         }
 
-        router.unary(Retain_V1_Growth.getRank) { request, _ in
+        router.unaryGated(Retain_V1_Growth.getRank) { request, _ in
             try FieldFormat.requireEntityID(request.userId, field: "user_id")
             let board = try GrowthRequestValidation.board(request.board, field: "board")
             let neighbours = try GrowthRequestValidation.count(request.neighbours, field: "neighbours", default: 2, range: 1...50)
             let at = try readTime(request.atMs, field: "at_ms")
-            return store.read { $0.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: rules) }
+            return try store.readForAnswer { $0.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: rules) }
         }
 
         router.serverStreaming(Retain_V1_Growth.watchLevelChanges) { request, _, writer in
@@ -137,19 +139,13 @@ public struct GrowthService: Sendable {
         let clock = clock
         router.unaryDeferred(method) { request, _, responder in
             let decide = try prepare(request, clock())
-            let commit = try store.write { transaction in
+            try store.write(answering: responder, { transaction in
                 let decision = try decide(transaction.state)
                 if case .changed(let entry, _) = decision { try transaction.log(entry) }
                 return decision.answer
-            }
-            store.whenDurable(commit) { result in
-                switch result {
-                case .success(let answer):
-                    notifier.advance(to: position(answer))
-                    responder.succeed(answer)
-                case .failure(let error):
-                    responder.finish(RPCError(.unavailable, "storage unavailable: \(error)"))
-                }
+            }) { answer in
+                notifier.advance(to: position(answer))
+                responder.succeed(answer)
             }
         }
     }

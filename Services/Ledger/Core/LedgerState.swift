@@ -30,8 +30,9 @@ public struct LedgerState: PersistentState {
     var chain = HashChain()
     /// The ledger's clock: the time of the last applied entry.
     public internal(set) var lastAtMs: Int64 = 0
-    /// What the last applied entry decided.
-    public internal(set) var outcome = LedgerOutcome()
+    /// What the entry being applied decides: scratch, handed back by `apply(completing:)` and
+    /// emptied there, so no outcome stays parked in the state.
+    var outcome = LedgerOutcome()
     /// Canonical bytes of the postings the entry being applied added (scratch).
     var block = PostingEncoder(capacity: 1 << 16)
 
@@ -48,6 +49,7 @@ public struct LedgerState: PersistentState {
 
     public mutating func apply(_ entry: Retain_V1_LedgerEntry) throws {
         try applyEntry(entry)
+        outcome = LedgerOutcome()
         guard entry.journalLength == journalLength else {
             throw StateRecoveryError("ledger entry at \(entry.atMs) ms: journal length \(journalLength) after replay, "
                 + "\(entry.journalLength) when it was written: the journal was altered or is corrupt")
@@ -59,10 +61,15 @@ public struct LedgerState: PersistentState {
         }
     }
 
-    public mutating func apply(completing entry: inout Retain_V1_LedgerEntry) throws {
+    /// Applies a live entry, completes it with the journal length and chain head, and returns
+    /// what it decided.
+    public mutating func apply(completing entry: inout Retain_V1_LedgerEntry) throws -> LedgerOutcome {
         try applyEntry(entry)
         entry.journalLength = journalLength
         entry.chainHead = chain.head
+        var decided = LedgerOutcome()
+        swap(&decided, &outcome)
+        return decided
     }
 
     private mutating func applyEntry(_ entry: Retain_V1_LedgerEntry) throws {

@@ -17,14 +17,14 @@ public enum LedgerService {
         router.write(ledger.openAccount, store, clock) { request, _ in
             try LedgerValidation.openAccount(request)
             return Retain_V1_LedgerEntry(kind: .openAccount, openAccount: request)
-        } answer: { _, state in
-            Retain_V1_OpenAccountResponse(account: state.outcome.account, created: state.outcome.created)
+        } answer: { _, outcome, state in
+            Retain_V1_OpenAccountResponse(account: outcome.account, created: outcome.created)
         }
         router.write(ledger.setAccountCap, store, clock) { request, _ in
             try LedgerValidation.setAccountCap(request)
             return Retain_V1_LedgerEntry(kind: .setAccountCap, setAccountCap: request)
-        } answer: { _, state in
-            Retain_V1_SetAccountCapResponse(account: state.outcome.account)
+        } answer: { _, outcome, state in
+            Retain_V1_SetAccountCapResponse(account: outcome.account)
         }
         router.read(ledger.getAccount, from: store) { request, _, state in
             Retain_V1_GetAccountResponse(account: try state.account(request.accountId))
@@ -36,20 +36,20 @@ public enum LedgerService {
         router.write(ledger.createTransfers, store, clock) { request, _ in
             try LedgerValidation.createTransfers(request)
             return Retain_V1_LedgerEntry(kind: .createTransfers, transfers: request.transfers)
-        } answer: { request, state in
-            state.outcome.createTransfersResponse(omitApplied: request.omitApplied)
+        } answer: { request, outcome, state in
+            outcome.createTransfersResponse(omitApplied: request.omitApplied)
         }
         router.write(ledger.postPending, store, clock) { request, _ in
             try LedgerValidation.postPending(request)
             return Retain_V1_LedgerEntry(kind: .postPending, postPending: request)
-        } answer: { _, state in
-            Retain_V1_PostPendingResponse(result: state.outcome.results.first, pending: state.outcome.hold)
+        } answer: { _, outcome, state in
+            Retain_V1_PostPendingResponse(result: outcome.results.first, pending: outcome.hold)
         }
         router.write(ledger.voidPending, store, clock) { request, _ in
             try LedgerValidation.voidPending(request)
             return Retain_V1_LedgerEntry(kind: .voidPending, voidPending: request)
-        } answer: { _, state in
-            Retain_V1_VoidPendingResponse(result: state.outcome.results.first, pending: state.outcome.hold)
+        } answer: { _, outcome, state in
+            Retain_V1_VoidPendingResponse(result: outcome.results.first, pending: outcome.hold)
         }
         router.read(ledger.lookupTransfers, from: store) { request, _, state in
             try LedgerValidation.lookup(request)
@@ -70,23 +70,23 @@ public enum LedgerService {
             var request = request
             if request.asOfMs == 0 { request.asOfMs = now }
             return Retain_V1_LedgerEntry(kind: .expireLots, expireLots: request)
-        } answer: { _, state in
-            Retain_V1_ExpireLotsResponse(expiredLots: state.outcome.expiredLots, expired: state.outcome.expired,
-                                         more: state.outcome.more)
+        } answer: { _, outcome, state in
+            Retain_V1_ExpireLotsResponse(expiredLots: outcome.expiredLots, expired: outcome.expired,
+                                         more: outcome.more)
         }
         router.write(ledger.penalize, store, clock) { request, _ in
             try LedgerValidation.penalize(request)
             return Retain_V1_LedgerEntry(kind: .penalize, penalize: request)
-        } answer: { request, state in
+        } answer: { request, outcome, state in
             Retain_V1_PenalizeResponse(
-                result: state.outcome.results.first, penalized: state.outcome.penalized,
+                result: outcome.results.first, penalized: outcome.penalized,
                 balance: state.balance(user: request.userId, asset: request.amount?.asset ?? "", now: state.lastAtMs))
         }
         router.write(ledger.rewardReferral, store, clock) { request, now in
             try LedgerValidation.rewardReferral(request, now: now)
             return Retain_V1_LedgerEntry(kind: .rewardReferral, rewardReferral: request)
-        } answer: { _, state in
-            Retain_V1_RewardReferralResponse(results: state.outcome.results, replayed: state.outcome.replayed)
+        } answer: { _, outcome, state in
+            Retain_V1_RewardReferralResponse(results: outcome.results, replayed: outcome.replayed)
         }
         router.read(ledger.getStatement, from: store) { request, _, state in
             try LedgerValidation.statement(request)
@@ -106,7 +106,7 @@ public enum LedgerService {
         router.unaryAsync(ledger.audit) { request, context in
             try LedgerValidation.assets(request.assets, "assets")
             // A copy taken under the lock: consistent at one moment, computed without holding it.
-            let (copy, at) = store.read { state in (copy state, max(clock.now(), state.lastAtMs)) }
+            let (copy, at) = try await store.readDurably { state in (copy state, max(clock.now(), state.lastAtMs)) }
             let answer = copy.audit(request, at: at)
             if request.verifyChain, !answer.chainVerified {
                 context.logger.critical("ledger hash chain does not verify", metadata: [
@@ -122,31 +122,28 @@ public enum LedgerService {
 extension RPCRouter {
     /// Registers a ledger write: `makeEntry` validates the request (its errors answer at once)
     /// and builds the log entry; the entry is stamped with the ledger clock, applied and logged
-    /// under the state lock; `answer` reads the outcome. Whatever the outcome — an answer or a
-    /// refusal that depends on the state — it goes out only once the entry is durable.
+    /// under the state lock; `answer` reads the outcome applying it returned. Whatever the
+    /// outcome — an answer or a refusal that depends on the state — it goes out only once the
+    /// entry is durable, through the store's single write path.
     mutating func write<I, O>(
         _ method: RPCMethod<I, O>, _ store: StateStore<LedgerState>, _ clock: LedgerClock,
         authorize: (@Sendable (I, ServerContext, Int64) throws -> Void)? = nil,
         makeEntry: @escaping @Sendable (I, Int64) throws -> Retain_V1_LedgerEntry,
-        answer: @escaping @Sendable (I, borrowing LedgerState) -> O
+        answer: @escaping @Sendable (I, LedgerOutcome, borrowing LedgerState) -> O
     ) {
         unaryDeferred(method) { request, context, responder in
             let now = clock.now()
             try authorize?(request, context, now)
             var entry = try makeEntry(request, now)
-            let commit = try store.write { transaction -> Result<O, RPCError> in
+            try store.write(answering: responder, { transaction -> Result<O, RPCError> in
                 entry.atMs = max(now, transaction.state.lastAtMs)
-                try transaction.log(entry)
-                return transaction.withState { state in
-                    if let error = state.outcome.error { return .failure(error) }
-                    return .success(answer(request, state))
-                }
-            }
-            store.whenDurable(commit) { result in
+                let outcome = try transaction.log(entry)
+                if let error = outcome.error { return .failure(error) }
+                return transaction.withState { state in .success(answer(request, outcome, state)) }
+            }) { result in
                 switch result {
-                case .success(.success(let message)): responder.succeed(message)
-                case .success(.failure(let error)): responder.finish(error)
-                case .failure(let error): responder.finish(RPCError(.unavailable, "storage unavailable: \(error)"))
+                case .success(let message): responder.succeed(message)
+                case .failure(let error): responder.finish(error)
                 }
             }
         }

@@ -49,17 +49,16 @@ public final class LedgerSweeper: Service, Sendable {
         if holdsDue {
             holds = try await store.writeDurably { transaction in
                 let at = max(now, transaction.state.lastAtMs)
-                try transaction.log(Retain_V1_LedgerEntry(kind: .timeOutHolds, atMs: at, asOfMs: at))
-                return transaction.state.outcome.timedOutHolds
+                return try transaction.log(Retain_V1_LedgerEntry(kind: .timeOutHolds, atMs: at, asOfMs: at)).timedOutHolds
             }
         }
         var more = lotsDue
         while more {
             let (expired, again) = try await store.writeDurably { transaction in
                 let at = max(now, transaction.state.lastAtMs)
-                try transaction.log(Retain_V1_LedgerEntry(
+                let outcome = try transaction.log(Retain_V1_LedgerEntry(
                     kind: .expireLots, atMs: at, expireLots: Retain_V1_ExpireLotsRequest(asOfMs: now, limit: expiryBatchLimit)))
-                return (transaction.state.outcome.expiredLots, transaction.state.outcome.more)
+                return (outcome.expiredLots, outcome.more)
             }
             lots += expired
             more = again
