@@ -177,6 +177,10 @@ let package = Package(
                 path: "Shared/RetainState", swiftSettings: swiftSettings),
         .testTarget(name: "RetainStateTests", dependencies: ["RetainState"], path: "Tests/RetainStateTests",
                     swiftSettings: swiftSettings),
+        // Real processes on real (and full) disks, killed: what callers saw is what survives.
+        .testTarget(name: "DurabilityTests",
+                    dependencies: ["RetainProto", "RetainRPC", "RetainProcess", "RetainServiceKit"],
+                    path: "Tests/DurabilityTests", swiftSettings: swiftSettings),
         .testTarget(name: "RetainStorageTests", dependencies: ["RetainStorage", logging], path: "Tests/RetainStorageTests",
                     swiftSettings: swiftSettings),
         .executableTarget(name: "retain-storage", dependencies: ["RetainStorage", logging, argumentParser],

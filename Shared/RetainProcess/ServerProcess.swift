@@ -17,8 +17,13 @@ public final class ServerProcess: @unchecked Sendable {
     public let logFile: URL
     private let output: Pipe
 
-    /// The directory holding the package's built executables (next to the test bundle).
+    /// The directory holding the package's built executables: next to the test bundle, or
+    /// `$RETAIN_EXECUTABLES_DIR` when set (to run the integration tests against another build,
+    /// for example to show that a new test fails on the code before a fix).
     public static var buildDirectory: URL {
+        if let directory = ProcessInfo.processInfo.environment["RETAIN_EXECUTABLES_DIR"], !directory.isEmpty {
+            return URL(fileURLWithPath: directory)
+        }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = executable.deletingLastPathComponent()
         // On some platforms the test binary sits inside a bundle directory.

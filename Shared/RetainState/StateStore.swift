@@ -319,6 +319,9 @@ public final class StateStore<State: PersistentState>: Sendable {
         }
     }
 
+    /// Free space the file system must have before writes resume after a failure (8 MiB).
+    static var freeSpaceToResume: Int { 8 << 20 }
+
     private func rebuild(_ store: DurableStore, reason: String) {
         var delay = 0.05
         while true {
@@ -337,6 +340,9 @@ public final class StateStore<State: PersistentState>: Sendable {
         delay = 0.05
         while true {
             do {
+                // Room for a few large records first: a disk that is still full stays read-only
+                // here rather than failing the next write and rebuilding again.
+                try store.probeFreeSpace(bytes: Self.freeSpaceToResume)
                 try store.startWriting()
                 break
             } catch {

@@ -185,6 +185,19 @@ extension DurableStore {
         writerStart.withLock { $0 = nil }
     }
 
+    /// Checks that the directory's file system has room for `bytes` more (by reserving them in a
+    /// temporary file with `posix_fallocate`, then removing it). A store recovering from a full
+    /// disk calls it before taking writes again, so that it does not flap between ready and full.
+    public func probeFreeSpace(bytes: Int) throws(StorageError) {
+        let path = dataDirectory.file("space-probe.tmp")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(operation: "open", file: path, errno: errno) }
+        let result = posix_fallocate(fd, 0, off_t(bytes))
+        Glibc.close(fd)
+        unlink(path)
+        guard result == 0 else { throw .io(operation: "posix_fallocate", file: path, errno: result) }
+    }
+
     /// Whether the last failure cut the unacknowledged records off the log (so writes that
     /// failed are known not to be on disk); nil while the store has not failed.
     public var failureDiscardedUnacknowledged: Bool? { queue.failureDiscardedUnacknowledged }

@@ -1,0 +1,254 @@
+import Foundation
+import Glibc
+import RetainProcess
+import RetainProto
+import RetainRPC
+import Synchronization
+import Testing
+
+/// The ledger against a real disk, a full disk, SIGKILL and a second writer: nobody is ever
+/// shown or confirmed a transfer that is not durable (issue: durable truth).
+@Suite("ledger durable truth", .serialized)
+struct LedgerDurabilityTests {
+    static let ledger = Retain_V1_Ledger.self
+    static let budget = "budget:durable:points"
+
+    static func transfer(_ id: String, amount: Int64 = 3) -> Retain_V1_Transfer {
+        Retain_V1_Transfer(transferId: id, debitAccountId: budget, creditAccountId: "user:u\(abs(id.hashValue) % 40):points",
+                           amount: amount, asset: "points", kind: .taskReward)
+    }
+
+    static func arguments(_ data: String, _ extra: [String] = []) -> [String] {
+        ["serve", "--data-dir", data, "--log-level", "error", "--snapshot-every-records", "100000000"] + extra
+    }
+
+    /// The ids among `ids` the ledger holds, asking until it answers (it refuses reads while it
+    /// rebuilds its state after a storage failure).
+    static func present(_ client: RPCClient, _ ids: [String]) async throws -> Set<String> {
+        var found = Set<String>()
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            var answer: Retain_V1_LookupTransfersResponse?
+            for _ in 0..<200 {
+                do {
+                    answer = try await client.unary(ledger.lookupTransfers, .init(transferIds: chunk))
+                    break
+                } catch let error as RPCError where error.code == .unavailable {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            guard let answer else { throw HarnessError("LookupTransfers stayed UNAVAILABLE") }
+            found.formUnion(Set(chunk).subtracting(answer.missingIds))
+        }
+        return found
+    }
+
+    static func budgetBalance(_ client: RPCClient) async throws -> Int64 {
+        try await client.unary(ledger.getAccount, .init(accountId: budget)).account?.balance ?? 0
+    }
+
+    @Test("a full disk: writes answer UNAVAILABLE with not_processed, failed transfers never show, /readyz is 503; all returns with space",
+          .enabled(if: canMountFilesystems, "mounts a small tmpfs (root only)"))
+    func fullDisk() async throws {
+        let directory = try DataDirectory("ledger-full-disk")
+        defer { directory.remove() }
+        try directory.mountSmallFilesystem(mebibytes: 12)
+        let data = directory.path + "/data"
+        let server = try ServerProcess("retain-ledger", arguments: Self.arguments(data))
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        _ = try await client.unary(Self.ledger.openAccount, .init(accountId: Self.budget))
+        #expect(await readiness(server) == 200)
+        let filler = try fill(directory.path, leaving: 128 << 10)
+
+        var acknowledged: [String] = []
+        var refused: [String] = []
+        var refusals = Set<String>()
+        var number = 0
+        while refused.count < 40, number < 50_000 {
+            let id = "full-\(number)"
+            number += 1
+            if let error = await failure({
+                let answer = try await client.unary(Self.ledger.createTransfers, .init(transfers: [Self.transfer(id)]))
+                if answer.results.first?.code == .ok { acknowledged.append(id) }
+            }) {
+                refused.append(id)
+                refusals.insert("\(error.code) not_processed=\(error.details["not_processed"] ?? "-")")
+            }
+        }
+        #expect(acknowledged.count > 100, "the disk filled before much was written: \(acknowledged.count)")
+        #expect(refused.count == 40, "the disk never filled")
+        #expect(refusals == ["UNAVAILABLE not_processed=true"], "full disk answered \(refusals)")
+        #expect(await eventually { await readiness(server) == 503 }, "/readyz stays 200 on a full disk")
+
+        // Nothing refused is visible, on any connection; the budget holds exactly what was confirmed.
+        let reader = RPCClient(host: "127.0.0.1", port: server.port)
+        #expect(try await Self.present(reader, refused).isEmpty, "refused transfers are visible")
+        #expect(try await Self.present(reader, acknowledged) == Set(acknowledged))
+        #expect(try await Self.budgetBalance(reader) == -3 * Int64(acknowledged.count))
+        // Retries on the still-full disk are refused the same way.
+        for id in refused.prefix(5) {
+            let error = await failure { _ = try await client.unary(Self.ledger.createTransfers, .init(transfers: [Self.transfer(id)])) }
+            #expect(error?.code == .unavailable)
+        }
+
+        // Space comes back: the ledger is ready again by itself, and the retries apply once.
+        try FileManager.default.removeItem(atPath: filler)
+        #expect(await eventually { await readiness(server) == 200 }, "/readyz did not come back after space was freed")
+        for id in refused {
+            let answer = try await client.unary(Self.ledger.createTransfers, .init(transfers: [Self.transfer(id)]))
+            #expect(answer.results.first?.code == .ok)
+            #expect(answer.results.first?.replayed == false, "\(id) was applied before, while it was refused")
+        }
+        await client.close()
+        await reader.close()
+        server.kill()
+
+        let restarted = try ServerProcess("retain-ledger", arguments: Self.arguments(data))
+        defer { restarted.stop() }
+        let after = RPCClient(host: "127.0.0.1", port: restarted.port)
+        let all = acknowledged + refused
+        #expect(try await Self.present(after, all) == Set(all))
+        #expect(try await Self.budgetBalance(after) == -3 * Int64(all.count))
+        let audit = try await after.unary(Self.ledger.audit, .init(verifyChain: true))
+        #expect(audit.balanced && audit.chainVerified)
+        await after.close()
+    }
+
+    @Test("SIGKILL under writes and reads of the same transfers: no read ever returned a transfer that is gone after restart")
+    func killWithConcurrentReaders() async throws {
+        let directory = try DataDirectory("ledger-kill-readers")
+        defer { directory.remove() }
+        let data = directory.path + "/data"
+        // Slow syncs widen the window between a transfer being applied and being durable.
+        let slow = ["RETAIN_FAULT_SYNC_DELAY_MS": "15"]
+        var acknowledged = Set<String>()
+        var seen = Set<String>()
+        for round in 0..<3 {
+            let server = try ServerProcess("retain-ledger", arguments: Self.arguments(data), environment: slow)
+            let writer = RPCClient(host: "127.0.0.1", port: server.port)
+            let reader = RPCClient(host: "127.0.0.1", port: server.port)
+            if round == 0 { _ = try await writer.unary(Self.ledger.openAccount, .init(accountId: Self.budget)) }
+            let inFlight = SharedSet()
+            let results = await withTaskGroup(of: (acked: [String], seen: [String]).self) { group in
+                for worker in 0..<6 {
+                    group.addTask {
+                        var acked: [String] = []
+                        for number in 0... {
+                            let id = "r\(round)-w\(worker)-\(number)"
+                            inFlight.ids.withLock { _ = $0.insert(id) }
+                            do {
+                                let answer = try await writer.unary(Self.ledger.createTransfers, .init(transfers: [Self.transfer(id)]))
+                                if answer.results.first?.code == .ok { acked.append(id) }
+                            } catch {
+                                return (acked, [])
+                            }
+                            inFlight.ids.withLock { _ = $0.remove(id) }
+                        }
+                        return (acked, [])
+                    }
+                }
+                for _ in 0..<2 {
+                    group.addTask {
+                        var found: [String] = []
+                        while true {
+                            let asked = inFlight.ids.withLock { Array($0.prefix(64)) }
+                            if asked.isEmpty {
+                                await Task.yield()
+                                continue
+                            }
+                            do {
+                                let answer = try await reader.unary(Self.ledger.lookupTransfers, .init(transferIds: asked))
+                                found += Set(asked).subtracting(answer.missingIds)
+                            } catch {
+                                return ([], found)
+                            }
+                        }
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 300...900)))
+                server.kill()
+                var all: [(acked: [String], seen: [String])] = []
+                for await result in group { all.append(result) }
+                return all
+            }
+            await writer.close()
+            await reader.close()
+            for result in results {
+                acknowledged.formUnion(result.acked)
+                seen.formUnion(result.seen)
+            }
+        }
+        #expect(acknowledged.count > 50)
+        #expect(!seen.isEmpty, "the readers never saw a transfer in flight; the test proves nothing")
+
+        let server = try ServerProcess("retain-ledger", arguments: Self.arguments(data))
+        defer { server.stop() }
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        let wanted = Array(acknowledged.union(seen))
+        let present = try await Self.present(client, wanted)
+        let lostSeen = seen.subtracting(present)
+        let lostAcknowledged = acknowledged.subtracting(present)
+        #expect(lostSeen.isEmpty, "\(lostSeen.count) transfers were shown to a reader and are gone: \(lostSeen.prefix(5))")
+        #expect(lostAcknowledged.isEmpty, "\(lostAcknowledged.count) acknowledged transfers are gone")
+        await client.close()
+    }
+
+    @Test("deleting the LOCK file lets no second ledger open the directory; the refusal names the holder")
+    func deletedLockFile() async throws {
+        let directory = try DataDirectory("ledger-lock")
+        defer { directory.remove() }
+        let data = directory.path + "/data"
+        let first = try ServerProcess("retain-ledger", arguments: Self.arguments(data))
+        defer { first.stop() }
+        try FileManager.default.removeItem(atPath: data + "/LOCK")
+        do {
+            let second = try ServerProcess("retain-ledger", arguments: Self.arguments(data), timeout: .seconds(15))
+            second.kill()
+            Issue.record("a second ledger started on a directory in use")
+        } catch let error as ServerProcessError {
+            #expect("\(error)".contains("locked by process \(first.process.processIdentifier)"), "\(error)")
+        }
+        // The first one still serves, alone.
+        let client = RPCClient(host: "127.0.0.1", port: first.port)
+        _ = try await client.unary(Self.ledger.openAccount, .init(accountId: Self.budget))
+        await client.close()
+    }
+
+    @Test("a frame limit the log cannot hold is refused at start, naming both limits")
+    func frameAndRecordLimits() async throws {
+        let directory = try DataDirectory("ledger-limits")
+        defer { directory.remove() }
+        let data = directory.path + "/data"
+        do {
+            let server = try ServerProcess("retain-ledger", arguments: Self.arguments(data, ["--max-frame-bytes", "33554432"]),
+                                           timeout: .seconds(15))
+            server.kill()
+            Issue.record("the ledger started with a 32 MiB frame limit over a 16 MiB record limit")
+        } catch let error as ServerProcessError {
+            #expect("\(error)".contains("--max-record-bytes"), "\(error)")
+        }
+        // Raising the record limit with it is accepted, and a large batch round-trips a restart.
+        let limits = ["--max-frame-bytes", "33554432", "--max-record-bytes", "67108864"]
+        let server = try ServerProcess("retain-ledger", arguments: Self.arguments(data, limits))
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        _ = try await client.unary(Self.ledger.openAccount, .init(accountId: Self.budget))
+        let batch = (0..<8000).map { Self.transfer("big-\($0)") }
+        let answer = try await client.unary(Self.ledger.createTransfers, .init(transfers: batch),
+                                            options: CallOptions(timeout: .seconds(30)))
+        #expect(answer.results.allSatisfy { $0.code == .ok })
+        _ = try await client.unary(Self.ledger.createTransfers, .init(transfers: [Self.transfer("after")]))
+        await client.close()
+        server.kill()
+        let restarted = try ServerProcess("retain-ledger", arguments: Self.arguments(data, limits))
+        defer { restarted.stop() }
+        let after = RPCClient(host: "127.0.0.1", port: restarted.port)
+        let ids = batch.map(\.transferId) + ["after"]
+        #expect(try await Self.present(after, ids).count == ids.count)
+        await after.close()
+    }
+}
+
+/// Ids shared between the writer and reader tasks of a test.
+final class SharedSet: Sendable {
+    let ids = Mutex<Set<String>>([])
+}
