@@ -48,7 +48,7 @@ package final class FaultInjection: Sendable {
     }
 
     private struct State {
-        var syncDelayMicroseconds: UInt32 = 0
+        var writeDelayMicroseconds: UInt32 = 0
         var failures: [Operation: Failure] = [:]
         var crashPoints: Set<CrashPoint> = []
         var callCounts: [Operation: Int] = [:]
@@ -70,23 +70,24 @@ package final class FaultInjection: Sendable {
         }
     }
 
-    /// Makes every sync take at least `milliseconds` longer: widens the window between a
-    /// change being applied and it being durable, for tests of what callers may see in it.
-    package func delaySyncs(milliseconds: Int) {
-        state.withLock { $0.syncDelayMicroseconds = UInt32(max(0, min(milliseconds, 10_000)) * 1000) }
+    /// Makes every log write wait `milliseconds` before it reaches the file: widens the window
+    /// between a change being applied in memory and it being durable (a SIGKILL in it loses the
+    /// change), for tests of what callers may see in that window.
+    package func delayWrites(milliseconds: Int) {
+        state.withLock { $0.writeDelayMicroseconds = UInt32(max(0, min(milliseconds, 10_000)) * 1000) }
     }
 
-    /// The environment variable that makes a service's storage delay every sync (tests only).
-    package static let syncDelayVariable = "RETAIN_FAULT_SYNC_DELAY_MS"
+    /// The environment variable that makes a service's storage delay every write (tests only).
+    package static let writeDelayVariable = "RETAIN_FAULT_WRITE_DELAY_MS"
 
-    /// A hook for a service process from its environment: `RETAIN_FAULT_SYNC_DELAY_MS=<ms>`
-    /// delays every sync. Nil when the variable is unset, as in production.
+    /// A hook for a service process from its environment: `RETAIN_FAULT_WRITE_DELAY_MS=<ms>`
+    /// delays every write. Nil when the variable is unset, as in production.
     package static func fromEnvironment() -> FaultInjection? {
-        guard let text = getenv(syncDelayVariable), let milliseconds = Int(String(cString: text)), milliseconds > 0 else {
+        guard let text = getenv(writeDelayVariable), let milliseconds = Int(String(cString: text)), milliseconds > 0 else {
             return nil
         }
         let faults = FaultInjection()
-        faults.delaySyncs(milliseconds: milliseconds)
+        faults.delayWrites(milliseconds: milliseconds)
         return faults
     }
 
@@ -102,8 +103,8 @@ package final class FaultInjection: Sendable {
 
     /// The failure to inject into this call, if one is armed for it.
     func injectedFailure(_ operation: Operation, path: String) -> Failure? {
-        let delay = state.withLock { $0.syncDelayMicroseconds }
-        if operation == .sync, delay > 0 { usleep(delay) }
+        let delay = state.withLock { $0.writeDelayMicroseconds }
+        if operation == .write, delay > 0 { usleep(delay) }
         return state.withLock { state in
             state.callCounts[operation, default: 0] += 1
             guard var failure = state.failures[operation], failure.remaining > 0 else { return nil }

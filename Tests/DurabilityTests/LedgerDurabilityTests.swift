@@ -119,8 +119,8 @@ struct LedgerDurabilityTests {
         let directory = try DataDirectory("ledger-kill-readers")
         defer { directory.remove() }
         let data = directory.path + "/data"
-        // Slow syncs widen the window between a transfer being applied and being durable.
-        let slow = ["RETAIN_FAULT_SYNC_DELAY_MS": "15"]
+        // Slow writes widen the window between a transfer being applied and being durable.
+        let slow = ["RETAIN_FAULT_WRITE_DELAY_MS": "15"]
         var acknowledged = Set<String>()
         var seen = Set<String>()
         for round in 0..<3 {

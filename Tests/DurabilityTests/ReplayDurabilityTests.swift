@@ -59,9 +59,9 @@ struct ReplayDurabilityTests {
         let directory = try DataDirectory("replay-\(service.executable)")
         defer { directory.remove() }
         let arguments = ["serve", "--data-dir", directory.path + "/data", "--log-level", "error"] + service.extraArguments
-        // Each sync takes 600 ms longer: the original stays applied-but-not-durable that long.
+        // Each log write waits 600 ms: the original stays applied-but-not-durable that long.
         let server = try ServerProcess(service.executable, arguments: arguments,
-                                       environment: ["RETAIN_FAULT_SYNC_DELAY_MS": "600"])
+                                       environment: ["RETAIN_FAULT_WRITE_DELAY_MS": "600"])
         let first = RPCClient(host: "127.0.0.1", port: server.port)
         let second = RPCClient(host: "127.0.0.1", port: server.port)
         try await service.setUp(first)

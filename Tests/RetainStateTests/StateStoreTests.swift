@@ -112,7 +112,7 @@ struct StateStoreTests {
     func slowStore(_ dir: String, delay: Int = 0, maxRecordBytes: Int? = nil) throws -> (StateStore<Journal>, FaultInjection) {
         var configuration = StorageConfiguration()
         let faults = FaultInjection()
-        faults.delaySyncs(milliseconds: delay)
+        faults.delayWrites(milliseconds: delay)
         configuration.faultInjection = faults
         if let maxRecordBytes { configuration.maxRecordBytes = maxRecordBytes }
         return (try StateStore<Journal>(directory: dir, configuration: configuration, logger: logger), faults)
@@ -139,13 +139,13 @@ struct StateStoreTests {
         let seen = try store.observe { $0.texts }
         #expect(seen.value == ["a"])
         #expect(seen.sequence == commit.sequence)
-        #expect(!store.isDurable(seen.sequence), "the change is visible in memory before its sync ends")
+        #expect(!store.isDurable(seen.sequence), "the change is visible in memory before it is written")
         let started = ContinuousClock.now
         let result = await withCheckedContinuation { continuation in
             store.whenDurable(sequence: seen.sequence) { continuation.resume(returning: $0) }
         }
         #expect(throws: Never.self) { try result.get() }
-        #expect(ContinuousClock.now - started > .milliseconds(100), "released only after the slow sync")
+        #expect(ContinuousClock.now - started > .milliseconds(100), "released only after the slow write")
         #expect(store.isDurable(seen.sequence))
     }
 
