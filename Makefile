@@ -3,7 +3,7 @@
 #   make demo   run the demo scenario through the gateway (its own suite, in a temporary directory)
 #   make test   check generated code, build, and run every test
 #   make fuzz   run the fuzz target for FUZZ_SECONDS (CI runs it after the tests)
-.PHONY: up demo test deps check-generated build bench bench-anchors fuzz
+.PHONY: up demo test deps check-generated build bench bench-anchors fuzz test-python-client
 
 SWIFT ?= swift
 
@@ -12,6 +12,7 @@ deps:
 
 check-generated: deps
 	scripts/generate-proto.sh --check
+	python3 clients/python/generate.py --check
 
 build: deps
 	$(SWIFT) build --build-tests
@@ -19,6 +20,11 @@ build: deps
 test: check-generated
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) clients/python/run_tests.sh
+
+# The Python client package's own tests, against the built servers (part of `make test`).
+test-python-client: build
+	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) clients/python/run_tests.sh
 
 up: deps
 	$(SWIFT) build -c release

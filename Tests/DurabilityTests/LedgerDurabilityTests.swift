@@ -114,85 +114,6 @@ struct LedgerDurabilityTests {
         await after.close()
     }
 
-    @Test("SIGKILL under writes and reads of the same transfers: no read ever returned a transfer that is gone after restart")
-    func killWithConcurrentReaders() async throws {
-        let directory = try DataDirectory("ledger-kill-readers")
-        defer { directory.remove() }
-        let data = directory.path + "/data"
-        // Slow writes widen the window between a transfer being applied and being durable.
-        let slow = ["RETAIN_FAULT_WRITE_DELAY_MS": "15"]
-        var acknowledged = Set<String>()
-        var seen = Set<String>()
-        for round in 0..<3 {
-            let server = try ServerProcess("retain-ledger", arguments: Self.arguments(data), environment: slow)
-            let writer = RPCClient(host: "127.0.0.1", port: server.port)
-            let reader = RPCClient(host: "127.0.0.1", port: server.port)
-            if round == 0 { _ = try await writer.unary(Self.ledger.openAccount, .init(accountId: Self.budget)) }
-            let inFlight = SharedSet()
-            let results = await withTaskGroup(of: (acked: [String], seen: [String]).self) { group in
-                for worker in 0..<6 {
-                    group.addTask {
-                        var acked: [String] = []
-                        for number in 0... {
-                            let id = "r\(round)-w\(worker)-\(number)"
-                            inFlight.ids.withLock { _ = $0.insert(id) }
-                            do {
-                                let answer = try await writer.unary(Self.ledger.createTransfers, .init(transfers: [Self.transfer(id)]))
-                                if answer.results.first?.code == .ok { acked.append(id) }
-                            } catch {
-                                return (acked, [])
-                            }
-                            inFlight.ids.withLock { _ = $0.remove(id) }
-                        }
-                        return (acked, [])
-                    }
-                }
-                for _ in 0..<2 {
-                    group.addTask {
-                        var found: [String] = []
-                        while true {
-                            let asked = inFlight.ids.withLock { Array($0.prefix(64)) }
-                            if asked.isEmpty {
-                                await Task.yield()
-                                continue
-                            }
-                            do {
-                                let answer = try await reader.unary(Self.ledger.lookupTransfers, .init(transferIds: asked))
-                                found += Set(asked).subtracting(answer.missingIds)
-                            } catch {
-                                return ([], found)
-                            }
-                        }
-                    }
-                }
-                try? await Task.sleep(for: .milliseconds(Int.random(in: 300...900)))
-                server.kill()
-                var all: [(acked: [String], seen: [String])] = []
-                for await result in group { all.append(result) }
-                return all
-            }
-            await writer.close()
-            await reader.close()
-            for result in results {
-                acknowledged.formUnion(result.acked)
-                seen.formUnion(result.seen)
-            }
-        }
-        #expect(acknowledged.count > 50)
-        #expect(!seen.isEmpty, "the readers never saw a transfer in flight; the test proves nothing")
-
-        let server = try ServerProcess("retain-ledger", arguments: Self.arguments(data))
-        defer { server.stop() }
-        let client = RPCClient(host: "127.0.0.1", port: server.port)
-        let wanted = Array(acknowledged.union(seen))
-        let present = try await Self.present(client, wanted)
-        let lostSeen = seen.subtracting(present)
-        let lostAcknowledged = acknowledged.subtracting(present)
-        #expect(lostSeen.isEmpty, "\(lostSeen.count) transfers were shown to a reader and are gone: \(lostSeen.prefix(5))")
-        #expect(lostAcknowledged.isEmpty, "\(lostAcknowledged.count) acknowledged transfers are gone")
-        await client.close()
-    }
-
     @Test("deleting the LOCK file lets no second ledger open the directory; the refusal names the holder")
     func deletedLockFile() async throws {
         let directory = try DataDirectory("ledger-lock")
@@ -248,7 +169,3 @@ struct LedgerDurabilityTests {
     }
 }
 
-/// Ids shared between the writer and reader tasks of a test.
-final class SharedSet: Sendable {
-    let ids = Mutex<Set<String>>([])
-}
