@@ -12,6 +12,8 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownFlags(UInt8)
     /// The connection closed in the middle of a frame.
     case truncated(bufferedBytes: Int)
+    /// A frame larger than a connection may send before it presents a valid credential.
+    case unadmitted(length: UInt32, maximum: Int)
 
     public var description: String {
         switch self {
@@ -20,6 +22,9 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unknownType(let type): "unknown frame type \(type)"
         case .unknownFlags(let flags): "unknown frame flags 0x\(String(flags, radix: 16))"
         case .truncated(let bytes): "connection closed inside a frame (\(bytes) bytes buffered)"
+        case .unadmitted(let length, let maximum):
+            "frame of \(length) bytes before the connection presented a valid credential "
+                + "(at most \(maximum) bytes until a call's credential is verified)"
         }
     }
 
@@ -28,6 +33,7 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .tooLarge: 8  // RESOURCE_EXHAUSTED
         case .unsupportedVersion: 12  // UNIMPLEMENTED
+        case .unadmitted: 16  // UNAUTHENTICATED
         default: 3  // INVALID_ARGUMENT
         }
     }

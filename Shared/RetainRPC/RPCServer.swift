@@ -20,8 +20,27 @@ public final class RPCServer: Service, Sendable {
         /// Calls answered later (async, deferred, streaming) running at once on one connection;
         /// more get RESOURCE_EXHAUSTED. Default 1024.
         public var maximumConcurrentCallsPerConnection: Int = 1024
-        /// Open connections; more are closed at once. Default 4096.
+        /// Open connections. When reached, the oldest connection that has not presented a
+        /// credential is closed to make room; when all are authenticated, new ones are closed at
+        /// once. Default 4096.
         public var maximumConnections: Int = 4096
+        /// Open connections from one source address; more are closed at once. Default 1024.
+        public var maximumConnectionsPerAddress: Int = 1024
+        /// How long a new connection may take to present a valid credential (in any call's
+        /// header) when the server checks credentials; then it is closed with GOAWAY
+        /// UNAUTHENTICATED. PINGs and Health probes do not count. Default 5 s.
+        public var admissionTimeout: TimeAmount = .seconds(5)
+        /// The largest frame a connection may send before it presented a valid credential; a
+        /// larger REQUEST is buffered only after its call header's credential is verified.
+        /// Default 64 KiB.
+        public var unadmittedPayloadSize: Int = 64 << 10
+        /// Answers written but not yet taken by the peer, per connection: past this, the
+        /// connection's next requests are not read until the peer reads. Default 64 KiB.
+        public var maximumUnsentBytes: Int = 64 << 10
+        /// Bytes of incoming frames all connections together may hold while they arrive; past
+        /// it the connection asking for more is closed and new calls get RESOURCE_EXHAUSTED
+        /// (`not_processed`). Default 256 MiB.
+        public var memoryBudget: Int = 256 << 20
         /// Answers at least this many bytes are sent zstd-compressed to callers that accept it.
         /// Default 64 KiB.
         public var compressionThreshold: Int = 64 << 10
@@ -54,9 +73,11 @@ public final class RPCServer: Service, Sendable {
 
     private struct State {
         var channel: (any Channel)?
-        var connections: [ObjectIdentifier: any Channel] = [:]
         var draining = false
     }
+
+    /// The open connections and the bytes they buffer.
+    private let budget: ConnectionBudget
 
     /// Serving status per service, answered by `retain.v1.Health`. Every service of the router
     /// starts SERVING; draining turns every known service NOT_SERVING.
@@ -68,6 +89,10 @@ public final class RPCServer: Service, Sendable {
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 health: HealthStatus = HealthStatus()) {
         self.health = health
+        self.budget = ConnectionBudget(limits: .init(
+            connections: configuration.maximumConnections,
+            connectionsPerAddress: configuration.maximumConnectionsPerAddress,
+            memoryBytes: configuration.memoryBudget))
         var router = router
         router.merge(health.router)
         router.merge(ReflectionService.router(listing: router))
@@ -88,6 +113,7 @@ public final class RPCServer: Service, Sendable {
         let methods = MethodTable(router.serverMethods(metrics: metrics))
         let fallback = router.fallbackHandler
         let logger = logger
+        let budget = budget
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -97,7 +123,6 @@ public final class RPCServer: Service, Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard self.admit(channel) else {
-                        logger.warning("refusing connection: \(configuration.maximumConnections) connections open")
                         channel.close(promise: nil)
                         return
                     }
@@ -107,7 +132,7 @@ public final class RPCServer: Service, Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(
                         ServerConnectionHandler(methods: methods, fallback: fallback, configuration: configuration,
-                                                metrics: metrics, logger: logger))
+                                                metrics: metrics, budget: budget, logger: logger))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -125,15 +150,16 @@ public final class RPCServer: Service, Sendable {
     public var localAddress: SocketAddress? { state.withLock { $0.channel?.localAddress } }
 
     private func admit(_ channel: any Channel) -> Bool {
-        let admitted = state.withLock { state -> Bool in
-            guard !state.draining, state.connections.count < configuration.maximumConnections else { return false }
-            state.connections[ObjectIdentifier(channel)] = channel
-            return true
+        guard !state.withLock({ $0.draining }) else { return false }
+        do {
+            try budget.open(channel, admitted: configuration.authenticator == nil)
+        } catch {
+            logger.warning("refusing connection: \(error)")
+            return false
         }
-        guard admitted else { return false }
         metrics.connectionOpened()
         channel.closeFuture.whenComplete { [self] _ in
-            self.state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
+            self.budget.close(channel)
             self.metrics.connectionClosed()
         }
         return true
@@ -154,10 +180,11 @@ public final class RPCServer: Service, Sendable {
     /// Stops accepting connections and drains every open one: GOAWAY, running calls finish,
     /// then each connection closes.
     public func drain() {
-        let (listener, connections) = state.withLock { state in
+        let listener = state.withLock { state in
             state.draining = true
-            return (state.channel, Array(state.connections.values))
+            return state.channel
         }
+        let connections = budget.channels
         logger.info("draining", metadata: ["connections": "\(connections.count)"])
         for service in Set(router.methods.map { String($0.path.prefix { $0 != "/" }) } + [""] + health.services) {
             health.set(service, .notServing)
@@ -173,8 +200,7 @@ public final class RPCServer: Service, Sendable {
 
     /// Waits until every connection has closed.
     public func waitForConnectionsToClose() async throws {
-        let connections = state.withLock { Array($0.connections.values) }
-        for connection in connections {
+        for connection in budget.channels {
             try? await connection.closeFuture.get()
         }
     }

@@ -62,15 +62,28 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// credential skip verification while it is valid.
     @exclusivity(unchecked) private var verifiedCredential: [UInt8] = []
     @exclusivity(unchecked) private var verifiedCaller: Caller?
+    /// Shared with every connection of the server: memory and connection budgets.
+    private let budget: ConnectionBudget
+    /// Whether a call of this connection presented a valid credential (always, without checks).
+    @exclusivity(unchecked) private var admitted: Bool
+    /// Closes the connection if it has not presented a credential in time.
+    private var admissionTimer: Scheduled<Void>?
+    /// Bytes of buffered incoming frames this connection has charged to the budget.
+    @exclusivity(unchecked) private var chargedBytes = 0
+    /// Whether frames are held back because the peer does not read its answers.
+    @exclusivity(unchecked) private var framesPaused = false
 
     init(methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
-         metrics: ServerMetrics, logger: Logger) {
+         metrics: ServerMetrics, budget: ConnectionBudget, logger: Logger) {
         self.methods = methods
         self.fallback = fallback
         self.configuration = configuration
         self.metrics = metrics
+        self.budget = budget
         self.logger = logger
-        self.frames = FrameReader(maximumPayloadSize: configuration.maximumPayloadSize)
+        self.admitted = configuration.authenticator == nil
+        self.frames = FrameReader(maximumPayloadSize: configuration.maximumPayloadSize,
+                                  unadmittedPayloadSize: configuration.unadmittedPayloadSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -84,12 +97,34 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         ) { _ in
             bound.value.closeIfIdle()
         }
+        if !admitted {
+            let timeout = configuration.admissionTimeout
+            admissionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                guard !self.admitted else { return }
+                self.logger.info("closing connection: no valid credential within \(timeout.nanoseconds / 1_000_000) ms")
+                self.protocolError("no call with a valid credential within \(timeout.nanoseconds / 1_000_000) ms",
+                                   code: .unauthenticated)
+            }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         slowFrameTimer?.cancel()
+        admissionTimer?.cancel()
+        _ = budget.charge(-chargedBytes)
+        chargedBytes = 0
         self.context = nil
+    }
+
+    /// The connection presented a valid credential: it may send large frames and is no longer
+    /// closed first when the server runs out of connections.
+    private func markAdmitted() {
+        guard !admitted else { return }
+        admitted = true
+        admissionTimer?.cancel()
+        admissionTimer = nil
+        if let channel = context?.channel { budget.markAdmitted(channel) }
     }
 
     /// Closes the connection with GOAWAY when no call runs and nothing arrived for the idle timeout.
@@ -127,8 +162,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard !closing else { return }
         reading = true
         lastActivity = .now()
+        readFrames(unwrapInboundIn(data), context: context)
+    }
+
+    /// Hands the complete frames in `bytes` (after any held back) to ``handleFrame(_:context:)``,
+    /// until the peer's unread answers reach the limit; charges what stays buffered.
+    private func readFrames(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        let maximumUnsent = configuration.maximumUnsentBytes
         do {
-            try frames.read(unwrapInboundIn(data)) { frame in
+            framesPaused = try frames.read(
+                bytes,
+                shouldPause: { [self] in
+                    !context.channel.isWritable || (self.batch?.readableBytes ?? 0) >= maximumUnsent
+                },
+                admission: admitted ? nil : FrameReader.Admission(
+                    isAdmitted: { [self] in self.admitted },
+                    admit: { [self] header in self.admit(callHeader: header) })
+            ) { frame in
                 if !closing {
                     // A complete frame restarts the slow-sender clock for the next one.
                     slowFrameTimer?.cancel()
@@ -140,7 +190,36 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         } catch {
             logger.info("closing connection: \(error)")
             protocolError(error.description, code: RPCStatusCode(rawValue: error.statusCode))
+            return
         }
+        let buffered = frames.bufferedBytes
+        if buffered != chargedBytes {
+            let delta = buffered - chargedBytes
+            chargedBytes = buffered
+            if !budget.charge(delta) {
+                logger.warning("closing connection: the server's memory budget for incoming frames is used up")
+                protocolError("server memory budget for incoming frames exhausted (\(budget.limits.memoryBytes) bytes)",
+                              code: .resourceExhausted)
+            }
+        }
+    }
+
+    /// Checks the credential in the call header of a large REQUEST from an unadmitted
+    /// connection, before its body is buffered; true admits the connection.
+    private func admit(callHeader: ByteBuffer) -> Bool {
+        guard let authenticator = configuration.authenticator else { return true }
+        let credential: String? = callHeader.withUnsafeReadableBytes { raw in
+            guard let scan = CallHeaderScan(raw), !scan.authorization.isEmpty else { return nil }
+            return String(decoding: scan.authorization, as: UTF8.self)
+        }
+        guard let credential else { return false }
+        do {
+            _ = try authenticate(credential, with: authenticator)
+        } catch {
+            return false
+        }
+        markAdmitted()
+        return true
     }
 
     private func handleFrame(_ frame: Frame, context: ChannelHandlerContext) {
@@ -198,7 +277,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Back pressure
 
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable, !framesPaused {
             context.read()
         } else {
             readHeld = true
@@ -206,7 +285,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, readHeld {
+        if context.channel.isWritable, framesPaused, !closing {
+            // The peer read its answers: serve the frames held back, then read again.
+            reading = true
+            readFrames(ByteBuffer(), context: context)
+            reading = false
+            writeBatch()
+            context.flush()
+        }
+        if context.channel.isWritable, readHeld, !framesPaused {
             readHeld = false
             context.read()
         }
@@ -222,6 +309,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
         if draining {
             return writeStatus(id, RPCError(.unavailable, "server is draining: call not processed, retry elsewhere",
+                                            details: ["not_processed": "true"]))
+        }
+        if budget.isExhausted {
+            return writeStatus(id, RPCError(.resourceExhausted, "server memory budget exhausted: call not processed, retry later",
                                             details: ["not_processed": "true"]))
         }
         lastRequestID = max(lastRequestID, id)
@@ -300,6 +391,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         if let authenticator = configuration.authenticator, access != .open {
             do throws(RPCError) {
                 let verified = try authenticate(parsed.credential, with: authenticator)
+                if !admitted { markAdmitted() }
                 try access.check(verified, method: path)
                 try authenticator.admit(verified, method: path)
                 caller = verified

@@ -41,6 +41,30 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("frame-timeout-ms"), help: "Milliseconds a frame may take to arrive; slower senders are cut off.")
     public var frameTimeoutMilliseconds: Int64 = 10_000
 
+    /// Open connections from one source address.
+    @Option(name: .customLong("max-connections-per-address"), help: "Open connections accepted from one source address.")
+    public var maximumConnectionsPerAddress: Int = 1024
+
+    /// Milliseconds a connection may take to present a valid credential (with checks on).
+    @Option(name: .customLong("admission-timeout-ms"),
+            help: "Milliseconds a new connection may take to present a valid credential in a call; PINGs do not count.")
+    public var admissionTimeoutMilliseconds: Int64 = 5_000
+
+    /// Largest frame accepted before the connection presented a valid credential.
+    @Option(name: .customLong("unauthenticated-frame-bytes"),
+            help: "Largest frame accepted before a connection presented a valid credential, in bytes.")
+    public var unauthenticatedFrameBytes: Int = 64 << 10
+
+    /// Unread answers per connection before its next requests wait.
+    @Option(name: .customLong("max-unsent-bytes"),
+            help: "Answers a peer has not read, per connection, before its next requests wait, in bytes.")
+    public var maximumUnsentBytes: Int = 64 << 10
+
+    /// Incoming frame bytes all connections together may buffer.
+    @Option(name: .customLong("memory-budget-bytes"),
+            help: "Bytes of incoming frames all connections together may buffer; past it new calls get RESOURCE_EXHAUSTED.")
+    public var memoryBudgetBytes: Int = 256 << 20
+
     /// Milliseconds without calls or frames after which a connection is closed.
     @Option(name: .customLong("idle-timeout-ms"), help: "Milliseconds without calls or frames before a connection is closed.")
     public var idleTimeoutMilliseconds: Int64 = 300_000

@@ -98,6 +98,11 @@ public enum ServiceRunner {
         configuration.maximumConnections = options.maximumConnections
         configuration.frameTimeout = .milliseconds(options.frameTimeoutMilliseconds)
         configuration.idleTimeout = .milliseconds(options.idleTimeoutMilliseconds)
+        configuration.maximumConnectionsPerAddress = options.maximumConnectionsPerAddress
+        configuration.admissionTimeout = .milliseconds(options.admissionTimeoutMilliseconds)
+        configuration.unadmittedPayloadSize = options.unauthenticatedFrameBytes
+        configuration.maximumUnsentBytes = options.maximumUnsentBytes
+        configuration.memoryBudget = options.memoryBudgetBytes
         let server = RPCServer(router: router, configuration: configuration, logger: logger, health: health)
         let address = try await server.start()
         ops?.markReady(server.health)

@@ -93,3 +93,8 @@ struct KeyedService: CustomTestStringConvertible, Sendable {
 final class SharedSet: Sendable {
     let ids = Mutex<Set<String>>([])
 }
+
+/// What the writers and readers of a round have done so far.
+final class Progress: Sendable {
+    let counts = Mutex<(acked: Int, seen: Int)>((0, 0))
+}
