@@ -1,4 +1,5 @@
 public import RetainProto
+import Synchronization
 
 /// The gateway's authenticator: callers present `ApiKey <key>` (or a service token as
 /// `Bearer <token>`, so that services may call through the gateway); every call is counted
@@ -11,15 +12,18 @@ public final class APIKeyAuthenticator: CallAuthenticator {
         public init() {}
     }
 
-    private let keys: APIKeyStore
+    private let keyStore: Mutex<APIKeyStore>
     private let tokens: TokenVerifier?
+    /// How long a connection may reuse an API key's verification before it is checked again
+    /// (so a key removed by a reload stops working on open connections too): 30 s.
+    public static let reverifyAfterMs: Int64 = 30_000
     private let limiter: RateLimiter
     private let configuration: Configuration
 
     /// Accepts the keys of `keys`, and service tokens when `tokens` is given.
     public init(keys: APIKeyStore, tokens: TokenVerifier?, configuration: Configuration = Configuration(),
                 limiter: RateLimiter = RateLimiter()) {
-        self.keys = keys
+        self.keyStore = Mutex(keys)
         self.tokens = tokens
         self.limiter = limiter
         self.configuration = configuration
@@ -27,12 +31,21 @@ public final class APIKeyAuthenticator: CallAuthenticator {
 
     public func nowMs() -> Int64 { tokens?.nowMs() ?? WallClock.nowMs() }
 
+    /// The keys in force.
+    public var keys: APIKeyStore { keyStore.withLock { $0 } }
+
+    /// Puts `keys` in force (a reload of the key file): removed keys are refused from the next
+    /// check on, within ``reverifyAfterMs`` on connections that already use them.
+    public func replaceKeys(_ keys: APIKeyStore) {
+        keyStore.withLock { $0 = keys }
+    }
+
     public func authenticate(_ authorization: String) throws(RPCError) -> Caller {
         if authorization.hasPrefix("ApiKey ") {
             guard let entry = keys.lookup(String(authorization.dropFirst(7))) else {
                 throw RPCError(.unauthenticated, "unknown API key")
             }
-            return Caller(id: entry.id, issuer: "api-key", scopes: entry.scopes)
+            return Caller(id: entry.id, issuer: "api-key", scopes: entry.scopes, expiresAtMs: nowMs() + Self.reverifyAfterMs)
         }
         if authorization.hasPrefix("Bearer "), let tokens {
             return try tokens.authenticate(authorization)

@@ -21,14 +21,21 @@ public final class TokenMinter: Sendable {
         let scopes: ScopeSet
     }
 
-    private let secret: ServiceSecret
+    private let secret: Mutex<ServiceSecret>
     public let configuration: Configuration
     private let cache = Mutex<[Key: (token: String, expiresAtMs: Int64)]>([:])
 
     public init(secret: ServiceSecret, configuration: Configuration = Configuration()) {
         precondition(ServiceToken.isValidName(configuration.issuer), "issuer must match [A-Za-z0-9_-]{1,64}")
-        self.secret = secret
+        self.secret = Mutex(secret)
         self.configuration = configuration
+    }
+
+    /// Signs new tokens with `secret` from now on (tokens already handed out stay as they are:
+    /// services accept them during their grace period after the same rotation).
+    public func rotate(to secret: ServiceSecret) {
+        self.secret.withLock { $0 = secret }
+        cache.withLock { $0.removeAll() }
     }
 
     /// `Bearer <token>` for `subject` (the issuer itself when nil) with `scopes`; a cached token
@@ -41,7 +48,7 @@ public final class TokenMinter: Sendable {
         }
         let expires = now + configuration.lifetimeMs
         let token = "Bearer " + ServiceToken(issuer: configuration.issuer, subject: key.subject, scopes: scopes,
-                                             expiresAtMs: expires).signed(with: secret)
+                                             expiresAtMs: expires).signed(with: secret.withLock { $0 })
         cache.withLock { cache in
             if cache.count >= 1024 { cache.removeAll() }
             cache[key] = (token, expires)

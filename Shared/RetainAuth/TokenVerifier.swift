@@ -13,13 +13,50 @@ public final class TokenVerifier: CallAuthenticator {
         public init() {}
     }
 
-    private let secret: ServiceSecret
+    /// The secret tokens are checked against, and the one before it while its grace lasts.
+    private struct Secrets {
+        var current: ServiceSecret
+        var previous: ServiceSecret?
+        var previousUntilMs: Int64 = 0
+    }
+
+    private let secrets: Mutex<Secrets>
     private let configuration: Configuration
     private let cache = Mutex<[String: Caller]>([:])
 
     public init(secret: ServiceSecret, configuration: Configuration = Configuration()) {
-        self.secret = secret
+        self.secrets = Mutex(Secrets(current: secret))
         self.configuration = configuration
+    }
+
+    /// Rotates the secret: tokens signed with `secret` are accepted from now on, and those signed
+    /// with the one it replaces for `graceMs` more (so tokens minted before the rotation keep
+    /// working until they expire, with the default 5-minute lifetime). Remembered tokens are
+    /// forgotten, so each is checked again against the secrets now in force.
+    public func rotate(to secret: ServiceSecret, graceMs: Int64) {
+        let now = configuration.now()
+        secrets.withLock { secrets in
+            secrets.previous = secrets.current
+            secrets.previousUntilMs = now + max(0, graceMs)
+            secrets.current = secret
+        }
+        cache.withLock { $0.removeAll(keepingCapacity: true) }
+    }
+
+    /// Verifies against the current secret, then the previous one while its grace lasts; also
+    /// returns until when the token is good (a token of the previous secret: the grace's end).
+    private func verifySignature(_ token: String, now: Int64) throws(TokenError) -> (ServiceToken, validUntilMs: Int64) {
+        let (current, previous, previousUntil) = secrets.withLock { ($0.current, $0.previous, $0.previousUntilMs) }
+        do {
+            let verified = try ServiceToken.verify(token, secret: current, nowMs: now)
+            return (verified, verified.expiresAtMs)
+        } catch {
+            guard let previous, now <= previousUntil, let accepted = try? ServiceToken.verify(token, secret: previous, nowMs: now)
+            else { throw error }
+            // Every check of a caller's expiry adds the clock-skew allowance; the grace's end
+            // gets none, so it is taken off here.
+            return (accepted, min(accepted.expiresAtMs, previousUntil - ServiceToken.clockSkewMs))
+        }
     }
 
     public func nowMs() -> Int64 { configuration.now() }
@@ -45,13 +82,14 @@ public final class TokenVerifier: CallAuthenticator {
             return caller
         }
         let verified: ServiceToken
+        let validUntil: Int64
         do {
-            verified = try ServiceToken.verify(token, secret: secret, nowMs: now)
+            (verified, validUntil) = try verifySignature(token, now: now)
         } catch {
             throw RPCError(.unauthenticated, error.description)
         }
         let caller = Caller(id: verified.subject, issuer: verified.issuer, scopes: verified.scopes,
-                            expiresAtMs: verified.expiresAtMs)
+                            expiresAtMs: validUntil)
         let capacity = configuration.cacheCapacity
         cache.withLock { cache in
             if cache.count >= capacity {

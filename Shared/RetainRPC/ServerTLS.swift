@@ -1,16 +1,30 @@
 public import NIOCore
 package import Logging
 import NIOSSL
+import Synchronization
 
 /// TLS for a listener: its certificate chain and private key and, for mutual TLS, the CA that
 /// every client certificate must chain to.
 ///
-/// The files are read and the NIO TLS context is built once, here: every connection of the
-/// server shares it. Certificates are read only at start, so rotating them means restarting
-/// the process (docs/TLS.md).
+/// The files are read and the NIO TLS context is built here; every new connection takes the
+/// current context. ``reload()`` reads the files again and swaps the context in (new
+/// connections use it, open ones keep theirs), so certificates rotate without a restart; a bad
+/// file is refused and the old context stays in force (docs/TLS.md).
 public struct ServerTLS: Sendable {
-    /// The context every connection's TLS handler is made from.
-    let context: NIOSSLContext
+    /// The context new connections' TLS handlers are made from, swapped by ``reload()``.
+    private let current: ContextBox
+    private let files: (certificate: String, key: String, clientCA: String?)
+
+    private final class ContextBox: Sendable {
+        let context: Mutex<NIOSSLContext>
+        init(_ context: NIOSSLContext) { self.context = Mutex(context) }
+    }
+
+    /// The context new connections use now.
+    var context: NIOSSLContext { current.context.withLock { $0 } }
+
+    /// The files the context is read from (certificate chain, key, client CA).
+    public var watchedFiles: [String] { [files.certificate, files.key] + (files.clientCA.map { [$0] } ?? []) }
 
     /// True when clients must present a certificate signed by the client CA (mutual TLS).
     public let requiresClientCertificate: Bool
@@ -29,6 +43,20 @@ public struct ServerTLS: Sendable {
     /// - Throws: ``TLSSetupError`` naming the file when one is missing, unreadable or not PEM,
     ///   or when the key does not match the certificate.
     public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(TLSSetupError) {
+        current = ContextBox(try Self.makeContext(certificateFile: certificateFile, keyFile: keyFile, clientCAFile: clientCAFile))
+        files = (certificateFile, keyFile, clientCAFile)
+        requiresClientCertificate = clientCAFile != nil
+    }
+
+    /// Reads the files again and, when they make a valid context, uses it for new connections.
+    /// Throws (keeping the old context) when a file is missing, not PEM, or the key does not match.
+    public func reload() throws(TLSSetupError) {
+        let context = try Self.makeContext(certificateFile: files.certificate, keyFile: files.key, clientCAFile: files.clientCA)
+        current.context.withLock { $0 = context }
+    }
+
+    private static func makeContext(certificateFile: String, keyFile: String, clientCAFile: String?)
+        throws(TLSSetupError) -> NIOSSLContext {
         let chain = try PEMFile.certificates(certificateFile, role: "certificate")
         let key = try PEMFile.privateKey(keyFile)
         var configuration: TLSConfiguration
@@ -42,8 +70,7 @@ public struct ServerTLS: Sendable {
                                                      privateKey: .privateKey(key))
         }
         configuration.minimumTLSVersion = .tlsv12
-        context = try PEMFile.context(configuration, certificateFile: certificateFile, keyFile: keyFile)
-        requiresClientCertificate = clientCAFile != nil
+        return try PEMFile.context(configuration, certificateFile: certificateFile, keyFile: keyFile)
     }
 
     /// The handlers that go first in a new connection's pipeline: the TLS handler, then the

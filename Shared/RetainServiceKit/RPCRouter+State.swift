@@ -79,6 +79,8 @@ extension RPCError {
             self.init(.unavailable, error.description, details: notProcessed ? ["not_processed": "true"] : [:])
         case .recordTooLarge:
             self.init(.resourceExhausted, error.description)
+        case .overloaded:
+            self.init(.resourceExhausted, error.description, details: ["not_processed": "true"])
         }
     }
 }

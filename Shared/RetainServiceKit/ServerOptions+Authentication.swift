@@ -32,4 +32,19 @@ extension ServerOptions {
             \(insecureEnvironmentVariable)=1). Never run this way outside local development.
             """)
     }
+
+    /// Rotates `verifier` (and `minter`, for a process that mints tokens) to the secret in
+    /// `--service-secret-file` whenever the file changes or on SIGHUP, the previous secret staying
+    /// valid for `--secret-grace-ms`; nil when the secret does not come from a file.
+    public func secretSource(rotating verifier: TokenVerifier, minter: TokenMinter? = nil) -> CredentialReloader.Source? {
+        guard let file = serviceSecretFile, !authenticationDisabled else { return nil }
+        let grace = secretGraceMilliseconds
+        return .init(name: "service_secret", files: [file]) {
+            guard let secret = try ServiceSecret.load(file: file, environment: [:]) else {
+                throw AuthError("\(file) holds no secret")
+            }
+            verifier.rotate(to: secret, graceMs: grace)
+            minter?.rotate(to: secret)
+        }
+    }
 }

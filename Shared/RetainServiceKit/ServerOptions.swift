@@ -74,6 +74,11 @@ public struct ServerOptions: ParsableArguments, Sendable {
             help: "File holding the shared secret that signs service tokens (default: $RETAIN_SERVICE_SECRET).")
     public var serviceSecretFile: String?
 
+    /// How long tokens signed with the previous secret stay valid after the secret file changes.
+    @Option(name: .customLong("secret-grace-ms"),
+            help: "Milliseconds tokens signed with the previous secret stay valid after --service-secret-file changes.")
+    public var secretGraceMilliseconds: Int64 = 300_000
+
     /// Serve without checking credentials: local development only (also `RETAIN_INSECURE_NO_AUTH=1`).
     @Flag(name: .customLong("insecure-no-auth"),
           help: "Accept calls without credentials (local development only; also RETAIN_INSECURE_NO_AUTH=1).")

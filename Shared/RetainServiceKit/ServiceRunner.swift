@@ -67,7 +67,8 @@ public enum ServiceRunner {
     ) async throws {
         let tls = try options.tls.load()
         let (authenticator, warning) = try authentication(name: name, options: options, given: authenticator, logger: logger)
-        try await serve(name: name, router: router, options: options, tls: tls.server, logger: logger, services: services + warning,
+        try await serve(name: name, router: router, options: options, tls: tls.server, logger: logger,
+                        services: services + warning + tlsReloader(tls, logger: logger),
                         health: health, ops: startOps(name: name, options: options, tls: tls.ops, logger: logger),
                         authenticator: authenticator)
     }
@@ -81,7 +82,20 @@ public enum ServiceRunner {
             ServerOptions.warnInsecure(logger, name: name)
             return (nil, [InsecureModeWarning(name: name, logger: logger)])
         }
-        return (given ?? TokenVerifier(secret: secret), [])
+        if let given { return (given, []) }
+        let verifier = TokenVerifier(secret: secret)
+        return (verifier, options.secretSource(rotating: verifier).map { [CredentialReloader(sources: [$0], logger: logger)] } ?? [])
+    }
+
+    /// Reloads the listener's (and ops endpoints') certificates when their files change or on SIGHUP.
+    static func tlsReloader(_ tls: (server: ServerTLS?, ops: ServerTLS?), logger: Logger) -> [any Service] {
+        guard let server = tls.server else { return [] }
+        return [CredentialReloader(sources: [.init(name: "tls", files: server.watchedFiles) {
+            try server.reload()
+            if let ops = tls.ops, ops.watchedFiles != server.watchedFiles || ops.requiresClientCertificate != server.requiresClientCertificate {
+                try ops.reload()
+            }
+        }], logger: logger)]
     }
 
     private static func serve(
@@ -148,7 +162,8 @@ public enum ServiceRunner {
             health.set("", condition == .available ? .serving : .notServing)
         }
         try await serve(name: name, router: try makeRouter(store), options: options, tls: tls.server, logger: logger,
-                        services: [SnapshotScheduler(store, logger: logger)] + services + warning, health: health, ops: ops,
+                        services: [SnapshotScheduler(store, logger: logger)] + services + warning + tlsReloader(tls, logger: logger),
+                        health: health, ops: ops,
                         authenticator: authenticator)
     }
 }

@@ -66,6 +66,7 @@ public final class StateStore<State: PersistentState>: Sendable {
     private let store: DurableStore?
     private let logger: Logger
     private let maximumRecordBytes: Int
+    private let maximumBufferedBytes: Int
     private let health = Mutex(Health())
     /// Serializes snapshots and in-place recoveries: recovery removes unfinished files.
     private let maintenance = Mutex(())
@@ -79,6 +80,7 @@ public final class StateStore<State: PersistentState>: Sendable {
             shelf = Mutex(Shelf(state: State(), visible: 0))
             store = nil
             maximumRecordBytes = .max
+            maximumBufferedBytes = .max
             return
         }
         let store = try DurableStore(directory: directory, configuration: configuration, logger: logger)
@@ -92,6 +94,7 @@ public final class StateStore<State: PersistentState>: Sendable {
         shelf = Mutex(Shelf(state: recovered.0, visible: recovered.1))
         self.store = store
         maximumRecordBytes = configuration.maxRecordBytes
+        maximumBufferedBytes = configuration.maxBufferedBytes
     }
 
     /// Loads the newest snapshot and replays the log after it into a fresh state.
@@ -190,6 +193,10 @@ public final class StateStore<State: PersistentState>: Sendable {
     ///   or what `body` throws.
     public func write<R: Sendable>(_ body: (inout StateTransaction<State>) throws -> R) throws -> Commit<R> {
         if let refusal = writeRefusal() { throw refusal }
+        if let store, store.bufferedBytes > maximumBufferedBytes {
+            throw StateStoreError.overloaded(
+                "\(store.bufferedBytes) bytes of changes wait for the disk (limit \(maximumBufferedBytes)): retry shortly")
+        }
         var undo: String?
         let result: Result<Commit<R>, any Error> = shelf.withLock { shelf in
             if shelf.stale { return .failure(StateStoreError.recovering) }
@@ -406,6 +413,8 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable, Equatable
     case unavailable(reason: String, notProcessed: Bool)
     /// A change is larger than the log accepts; nothing was changed.
     case recordTooLarge(size: Int, limit: Int)
+    /// Too many changes wait for the disk; nothing was changed, retry shortly.
+    case overloaded(String)
 
     static let recovering = StateStoreError.unavailable(
         reason: "the state is being rebuilt from the disk after a storage failure", notProcessed: true)
@@ -414,6 +423,8 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable, Equatable
         switch self {
         case .unavailable(let reason, _):
             return "storage unavailable: \(reason)"
+        case .overloaded(let reason):
+            return "storage overloaded: \(reason)"
         case .recordTooLarge(let size, let limit):
             return "the change encodes to a log record of \(size) bytes, over the storage limit of \(limit) bytes"
                 + " (--max-record-bytes); nothing was changed"

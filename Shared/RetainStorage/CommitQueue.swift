@@ -57,6 +57,11 @@ package final class CommitQueue: Sendable {
     /// A copy of `State.durableThrough` that readers load without taking the lock: every read
     /// of a service compares its state's sequence with it.
     private let durableMirror = Atomic<UInt64>(0)
+    /// Bytes in the append buffer, loaded without the lock by writers deciding to back off.
+    private let bufferedMirror = Atomic<Int>(0)
+
+    /// Bytes appended and not yet taken by the committer.
+    var bufferedBytes: Int { bufferedMirror.load(ordering: .relaxed) }
     /// Wakes the committer when the buffer stops being empty or the store closes.
     let wakeup = WakeupSignal()
     private let maxRecordBytes: Int
@@ -81,6 +86,7 @@ package final class CommitQueue: Sendable {
             let sequence = state.nextSequence
             state.nextSequence += 1
             state.buffer.appendRecord(payload, payloadCRC: crc, sequence: sequence)
+            bufferedMirror.store(state.buffer.count, ordering: .relaxed)
             let wake = state.committerIdle && state.buffer.records >= state.lingerTarget
             if wake { state.committerIdle = false }
             return (sequence, wake)
@@ -256,6 +262,7 @@ package final class CommitQueue: Sendable {
             }
             if !state.buffer.isEmpty {
                 swap(&state.buffer, &spare)
+                bufferedMirror.store(0, ordering: .relaxed)
                 let first = state.bufferedFirstSequence
                 let last = state.nextSequence - 1
                 state.bufferedFirstSequence = state.nextSequence

@@ -129,6 +129,9 @@ public final class DurableStore: Sendable {
     /// The sequence of the last record appended (or recovered); 0 for an empty store.
     public var lastSequence: UInt64 { queue.lastSequence }
 
+    /// Bytes appended and not yet handed to the file system (a slow disk makes them grow).
+    public var bufferedBytes: Int { queue.bufferedBytes }
+
     /// The highest sequence that is durable per the durability mode.
     public var durableSequence: UInt64 { queue.durableSequence }
 

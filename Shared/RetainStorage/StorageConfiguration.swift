@@ -29,6 +29,10 @@ public struct StorageConfiguration: Sendable {
     /// Largest payload accepted by ``DurableStore/append(_:)-(UnsafeRawBufferPointer)``. Default 16 MiB.
     public var maxRecordBytes: Int = 16 << 20
 
+    /// Bytes of appended records waiting for the committer above which writers are told to back
+    /// off (``DurableStore/bufferedBytes`` says how many wait). Default 256 MiB.
+    public var maxBufferedBytes: Int = 256 << 20
+
     /// Test hook that fails I/O calls and stops at crash points; `nil` in production.
     package var faultInjection: FaultInjection?
 

@@ -59,14 +59,14 @@ struct ReplayDurabilityTests {
         let directory = try DataDirectory("replay-\(service.executable)")
         defer { directory.remove() }
         let arguments = ["serve", "--data-dir", directory.path + "/data", "--log-level", "error"] + service.extraArguments
-        // Each log write waits 600 ms: the original stays applied-but-not-durable that long.
+        // Each log write waits 2.5 s: the original stays applied-but-not-durable that long.
         let server = try ServerProcess(service.executable, arguments: arguments,
-                                       environment: ["RETAIN_FAULT_WRITE_DELAY_MS": "600"])
+                                       environment: ["RETAIN_FAULT_WRITE_DELAY_MS": "2500"])
         let first = RPCClient(host: "127.0.0.1", port: server.port)
         let second = RPCClient(host: "127.0.0.1", port: server.port)
         try await service.setUp(first)
         let original = Task { try await service.send(first) }
-        try await Task.sleep(for: .milliseconds(150))
+        try await Task.sleep(for: .milliseconds(700))
         let sent = ContinuousClock.now
         let replayed = try await service.send(second)
         let waited = ContinuousClock.now - sent

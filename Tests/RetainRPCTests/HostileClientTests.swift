@@ -105,7 +105,7 @@ struct HostileClientTests {
         let peak = try await Self.peakResident(of: server) {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<200 {
-                    group.addTask {
+                    group.addTask { try await onThread {
                         let socket = try PlainSocket(port: port)
                         // A REQUEST declaring 4 MiB - 1 with no credential in its header, then 1 MiB
                         // of its body and a stop: the server must not wait for the rest.
@@ -117,12 +117,12 @@ struct HostileClientTests {
                         while offset < body.count, ContinuousClock.now < deadline {
                             guard let sent = try? socket.sendWithoutBlocking(body[offset...]) else { break }
                             offset += sent
-                            if sent == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                            if sent == 0 { usleep(5000) }
                         }
                         let (bytes, closed) = socket.readUntilClose(timeout: .seconds(10))
                         let goAway = try PlainSocket.frames(in: bytes).last
                         return closed && goAway?.type == .goAway
-                    }
+                    } }
                 }
                 var refused = 0
                 for try await wasRefused in group where wasRefused { refused += 1 }
@@ -198,8 +198,8 @@ struct HostileClientTests {
             "--ops-port=-1", "--admission-timeout-ms", "1500", "--max-connections", "100"], serviceSecret: Self.secretText)
         defer { server.stop() }
         // 150 sockets that never send a byte: more than the server takes.
-        var silent: [PlainSocket] = []
-        for _ in 0..<150 { silent.append(try PlainSocket(port: server.port)) }
+        let port = server.port
+        let silent = try await onThread { try (0..<150).map { _ in try PlainSocket(port: port) } }
         // A new legitimate connection is accepted at once: an unauthenticated one makes room.
         let started = ContinuousClock.now
         let client = try Self.client(server.port)
@@ -211,18 +211,17 @@ struct HostileClientTests {
             var ping = ByteBuffer()
             ping.writeFrame(Frame(type: .ping, requestID: 0, payload: ByteBuffer(bytes: [1, 2, 3, 4, 5, 6, 7, 8])))
             for _ in 0..<40 {
-                guard (try? pinger.send(Array(ping.readableBytesView))) != nil else { return }
+                guard (try? pinger.sendWithoutBlocking(Array(ping.readableBytesView)[...])) != nil else { return }
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
-        let (bytes, closed) = pinger.readUntilClose(timeout: .seconds(4))
+        let (bytes, closed) = await onThread { pinger.readUntilClose(timeout: .seconds(4)) }
         pingTask.cancel()
         #expect(closed, "a PING-only connection was kept open past the admission timeout")
         let goAway = try PlainSocket.frames(in: bytes).last { $0.type == .goAway }
         #expect(try goAway?.payload.decodeProtoMessage(Retain_V1_GoAway.self).code == RPCStatusCode.unauthenticated.rawValue)
         // The silent ones are all closed by now (evicted or timed out).
-        var open = 0
-        for socket in silent where !socket.readUntilClose(timeout: .milliseconds(20)).closed { open += 1 }
+        let open = await onThread { silent.filter { !$0.readUntilClose(timeout: .milliseconds(20)).closed }.count }
         #expect(open == 0, "\(open) silent connections still open")
         // The admitted connection stays.
         #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "still")).text == "still")
@@ -236,14 +235,27 @@ struct HostileClientTests {
         defer { server.stop() }
         let client = try Self.client(server.port)
         #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "a")).text == "a")
-        var extra: [PlainSocket] = []
-        for _ in 0..<10 { extra.append(try PlainSocket(port: server.port)) }
+        let port = server.port
+        let extra = try await onThread { try (0..<10).map { _ in try PlainSocket(port: port) } }
         try await Task.sleep(for: .milliseconds(300))
-        var open = 0
-        for socket in extra where !socket.readUntilClose(timeout: .milliseconds(50)).closed { open += 1 }
+        let open = await onThread { extra.filter { !$0.readUntilClose(timeout: .milliseconds(50)).closed }.count }
         #expect(open <= 4, "\(open) more connections from one address were kept beside the client's (limit 5)")
         #expect(open >= 1)
         #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "b")).text == "b")
         await client.close()
+    }
+}
+
+/// Runs blocking socket work on a thread of its own, never on the concurrency runtime's few
+/// cooperative threads (blocking them stalls every other test of the process).
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: body()) }
     }
 }

@@ -58,10 +58,23 @@ struct ServeCommand: AsyncParsableCommand {
         // Callers present API keys (or service tokens); backends get tokens the gateway mints.
         var authenticator: APIKeyAuthenticator?
         var minter: TokenMinter?
+        var reloads: [CredentialReloader.Source] = []
         if let secret = try options.serviceSecret() {
             let keys = try APIKeyStore.load(file: apiKeysFile)
-            authenticator = APIKeyAuthenticator(keys: keys, tokens: TokenVerifier(secret: secret))
-            minter = TokenMinter(secret: secret, configuration: .init(issuer: "gateway"))
+            let verifier = TokenVerifier(secret: secret)
+            let apiKeys = APIKeyAuthenticator(keys: keys, tokens: verifier)
+            let tokens = TokenMinter(secret: secret, configuration: .init(issuer: "gateway"))
+            authenticator = apiKeys
+            minter = tokens
+            // The secret and the key file rotate without a restart (file change or SIGHUP).
+            if let source = options.secretSource(rotating: verifier, minter: tokens) { reloads.append(source) }
+            if let apiKeysFile {
+                reloads.append(.init(name: "api_keys", files: [apiKeysFile]) {
+                    let reloaded = try APIKeyStore.load(file: apiKeysFile)
+                    apiKeys.replaceKeys(reloaded)
+                    logger.notice("API keys reloaded", metadata: ["ids": "\(reloaded.entries.keys.sorted().joined(separator: ","))"])
+                })
+            }
             logger.info("API keys loaded", metadata: ["ids": "\(keys.entries.keys.sorted().joined(separator: ","))"])
             if keys.entries.isEmpty {
                 logger.warning("no API keys (--api-keys-file or RETAIN_API_KEYS): only service tokens are accepted")
@@ -84,7 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await ServiceRunner.run(
             name: "retain-gateway", router: GatewayService(forwarder: forwarder, configuration: configuration).router,
-            options: options, logger: logger, services: [checker], health: health, authenticator: authenticator)
+            options: options, logger: logger, services: [checker, CredentialReloader(sources: reloads, logger: logger)],
+            health: health, authenticator: authenticator)
         await forwarder.close()
     }
 }
