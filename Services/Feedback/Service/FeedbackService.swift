@@ -17,7 +17,7 @@ package enum FeedbackService {
                                clock: @escaping @Sendable () -> Int64 = wallClock) -> RPCRouter {
         var router = RPCRouter()
 
-        router.write(Retain_V1_Feedback.submitFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.submitFeedback, to: store) { request, _, transaction in
             let now = clock()
             let request = try FeedbackValidation.submission(request, nowMs: now)
             switch try transaction.state.decideSubmission(request, nowMs: now, configuration: configuration) {
@@ -28,50 +28,50 @@ package enum FeedbackService {
                 return Retain_V1_SubmitFeedbackResponse(item: try transaction.state.item(entry.submitted?.itemId ?? "", nowMs: now))
             }
         }
-        router.read(Retain_V1_Feedback.getFeedback, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getFeedback, from: store) { request, _, state in
             try FeedbackValidation.get(request)
             return Retain_V1_GetFeedbackResponse(item: try state.item(request.itemId, nowMs: clock()))
         }
-        router.write(Retain_V1_Feedback.triageFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.triageFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.triage(request)
             let now = clock()
             let (item, replayed) = try perform(
                 transaction.state.decideTriage(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
             return Retain_V1_TriageFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.assignFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.assignFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.assignment(request)
             let now = clock()
             let (item, replayed) = try perform(transaction.state.decideAssignment(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_AssignFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.startProgress, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.startProgress, to: store) { request, _, transaction in
             try FeedbackValidation.start(request)
             let now = clock()
             let (item, replayed) = try perform(transaction.state.decideStart(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_StartProgressResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.resolveFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.resolveFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.resolution(request)
             let now = clock()
             let (item, replayed) = try perform(
                 transaction.state.decideResolution(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
             return Retain_V1_ResolveFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.closeFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.closeFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.closing(request)
             let now = clock()
             let (item, replayed) = try perform(transaction.state.decideClosing(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_CloseFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.reopenFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.reopenFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.reopening(request)
             let now = clock()
             let (item, replayed) = try perform(
                 transaction.state.decideReopening(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
             return Retain_V1_ReopenFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.addComment, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.addComment, to: store) { request, _, transaction in
             try FeedbackValidation.comment(request)
             switch try transaction.state.decideComment(request, nowMs: clock()) {
             case .replay(let comment):
@@ -81,29 +81,29 @@ package enum FeedbackService {
                 return Retain_V1_AddCommentResponse(comment: try transaction.state.comment(of: entry))
             }
         }
-        router.write(Retain_V1_Feedback.markCompensationPaid, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.markCompensationPaid, to: store) { request, _, transaction in
             try FeedbackValidation.compensationPaid(request)
             let now = clock()
             let (item, replayed) = try perform(transaction.state.decideCompensationPaid(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_MarkCompensationPaidResponse(item: item, replayed: replayed)
         }
-        router.read(Retain_V1_Feedback.listFeedback, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.listFeedback, from: store) { request, _, state in
             try FeedbackValidation.list(request)
             return try state.list(request, nowMs: clock())
         }
-        router.read(Retain_V1_Feedback.listOverdue, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.listOverdue, from: store) { request, _, state in
             try FeedbackValidation.overdue(request)
             return try state.listOverdue(request, nowMs: clock())
         }
-        router.read(Retain_V1_Feedback.getUserFeedbackHistory, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getUserFeedbackHistory, from: store) { request, _, state in
             try FeedbackValidation.history(request)
             return state.userHistory(request, nowMs: clock())
         }
-        router.read(Retain_V1_Feedback.getFaq, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getFaq, from: store) { request, _, state in
             try FeedbackValidation.faq(request)
             return try state.faqPage(request)
         }
-        router.read(Retain_V1_Feedback.getFeedbackStats, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getFeedbackStats, from: store) { request, _, state in
             try FeedbackValidation.stats(request)
             return state.stats(request, nowMs: clock())
         }
