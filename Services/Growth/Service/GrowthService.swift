@@ -129,7 +129,8 @@ public struct GrowthService: Sendable {
 
     /// Registers a write: `prepare` validates the request outside the lock and returns the
     /// decision to take under it; a changed decision is logged, and the answer goes out once
-    /// durable, after the notifier learned of any level-change event it made.
+    /// durable, after the notifier learned of any level-change event it made. The domain's
+    /// refusals answer with their status (``GrowthError/status``).
     private func write<I, O>(
         _ method: RPCMethod<I, O>, into router: inout RPCRouter, position: @escaping @Sendable (O) -> UInt64,
         _ prepare: @escaping @Sendable (I, Int64) throws -> (borrowing GrowthState) throws -> GrowthDecision<O>
@@ -140,9 +141,11 @@ public struct GrowthService: Sendable {
         router.unaryDeferred(method) { request, _, responder in
             let decide = try prepare(request, clock())
             try store.write(answering: responder, { transaction in
-                let decision = try decide(transaction.state)
-                if case .changed(let entry, _) = decision { try transaction.log(entry) }
-                return decision.answer
+                try GrowthError.mapped {
+                    let decision = try decide(transaction.state)
+                    if case .changed(let entry, _) = decision { try transaction.log(entry) }
+                    return decision.answer
+                }
             }) { answer in
                 notifier.advance(to: position(answer))
                 responder.succeed(answer)
