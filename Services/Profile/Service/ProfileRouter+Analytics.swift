@@ -8,7 +8,7 @@ extension ProfileRouter {
     func registerAnalyticsMethods(_ router: inout RPCRouter) {
         let evaluator = evaluator
         let clock = clock
-        router.read(Retain_V1_Profile.countSegment, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.countSegment, from: store) { request, _, state in
             let now = clock()
             let validator = validator(now: now)
             try validator.validate(request.filter)
@@ -17,7 +17,7 @@ extension ProfileRouter {
                 request.filter ?? Retain_V1_SegmentFilter(), asOf: request.asOfMs == 0 ? now : request.asOfMs,
                 evaluator: evaluator))
         }
-        router.read(Retain_V1_Profile.listSegment, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.listSegment, from: store) { request, _, state in
             let now = clock()
             let validator = validator(now: now)
             try validator.validate(request.filter)
@@ -27,12 +27,12 @@ extension ProfileRouter {
                 request.filter ?? Retain_V1_SegmentFilter(), pageSize: pageSize, pageToken: request.page?.pageToken ?? "",
                 asOf: request.asOfMs == 0 ? nil : request.asOfMs, now: now, evaluator: evaluator)
         }
-        router.read(Retain_V1_Profile.getRetention, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.getRetention, from: store) { request, _, state in
             let now = clock()
             let days = try validator(now: now).validate(request)
             return try state.retention(request, days: days, asOf: request.asOfMs == 0 ? now : request.asOfMs)
         }
-        router.read(Retain_V1_Profile.listChurnWarnings, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.listChurnWarnings, from: store) { request, _, state in
             let now = clock()
             let pageSize = try validator(now: now).validate(request)
             return try state.churnWarnings(

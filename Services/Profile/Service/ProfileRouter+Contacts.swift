@@ -8,7 +8,7 @@ extension ProfileRouter {
     func registerContactMethods(_ router: inout RPCRouter) {
         let clock = clock
         let defaultPolicy = defaultPolicy
-        router.read(Retain_V1_Profile.checkContact, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.checkContact, from: store) { request, _, state in
             let now = clock()
             try validator(now: now).validate(request)
             guard let user = state.userIndex(request.userId) else { throw RPCError.notFound("user", request.userId) }
@@ -16,7 +16,7 @@ extension ProfileRouter {
                 user, channels: request.channels, campaign: request.campaignId, at: request.atMs == 0 ? now : request.atMs,
                 policy: state.contactPolicy(default: defaultPolicy))
         }
-        router.write(Retain_V1_Profile.recordContact, to: store) { request, _, transaction in
+        router.profileWrite(Retain_V1_Profile.recordContact, to: store) { request, _, transaction in
             let now = clock()
             try validator(now: now).validate(request)
             switch try transaction.state.planContact(
@@ -28,11 +28,11 @@ extension ProfileRouter {
                 return response
             }
         }
-        router.read(Retain_V1_Profile.getContactPolicy, from: store) { _, _, state in
+        router.profileRead(Retain_V1_Profile.getContactPolicy, from: store) { _, _, state in
             Retain_V1_GetContactPolicyResponse(policy: state.contactPolicy(default: defaultPolicy))
         }
         // SetContactPolicy needs the admin scope, checked by the RPC runtime (RetainAuth's MethodAccessTable).
-        router.write(Retain_V1_Profile.setContactPolicy, to: store) { request, _, transaction in
+        router.profileWrite(Retain_V1_Profile.setContactPolicy, to: store) { request, _, transaction in
             let now = clock()
             let validator = validator(now: now)
             guard let policy = request.policy else { throw RPCError.invalidArgument(field: "policy", "is required") }

@@ -37,8 +37,10 @@ public struct ProfileRouter: Sendable {
     /// the data was recorded in another zone.
     public static func prepare(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
         _ = try store.write { transaction in
-            if let entry = try transaction.state.planSettings(activityTimeZone: configuration.activityTimeZone) {
-                try transaction.log(entry)
+            try ProfileError.mapped {
+                if let entry = try transaction.state.planSettings(activityTimeZone: configuration.activityTimeZone) {
+                    try transaction.log(entry)
+                }
             }
         }
     }
