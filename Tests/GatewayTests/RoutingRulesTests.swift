@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayService
 import RetainProto
 import Testing
 

@@ -43,19 +43,27 @@ public struct GatewayService: Sendable {
             try self.locateUser(request)
         }
         router.unaryAsync(Retain_V1_Gateway.onboard) { request, context in
-            try await OnboardFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
-                .run(request, now: self.configuration.now())
+            try await FlowError.mapped {
+                try await OnboardFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                    .run(request, now: self.configuration.now())
+            }
         }
         router.unaryAsync(Retain_V1_Gateway.trackAction) { request, context in
-            try await TrackActionFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
-                .run(request, now: self.configuration.now())
+            try await FlowError.mapped {
+                try await TrackActionFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                    .run(request, now: self.configuration.now())
+            }
         }
         router.unaryAsync(Retain_V1_Gateway.resolveFeedbackFlow) { request, context in
-            try await ResolveFeedbackFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
-                .run(request, now: self.configuration.now())
+            try await FlowError.mapped {
+                try await ResolveFeedbackFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                    .run(request, now: self.configuration.now())
+            }
         }
         router.unaryAsync(Retain_V1_Gateway.getUserReport) { request, context in
-            try await UserReportFlow(backend: self.backend(for: context)).run(request, now: self.configuration.now())
+            try await FlowError.mapped {
+                try await UserReportFlow(backend: self.backend(for: context)).run(request, now: self.configuration.now())
+            }
         }
         return router
     }
@@ -86,7 +94,7 @@ public struct GatewayService: Sendable {
 
     /// LocateUser: the instance that owns a user, and where the user would go next.
     func locateUser(_ request: Retain_V1_LocateUserRequest) throws -> Retain_V1_LocateUserResponse {
-        try FlowValidation.entityID(request.userId, field: "user_id")
+        try FlowError.mapped { try FlowValidation.entityID(request.userId, field: "user_id") }
         guard !request.service.isEmpty else { throw RPCError.invalidArgument(field: "service", "is required") }
         guard request.service.utf8.count <= 128 else { throw RPCError.invalidArgument(field: "service", "is longer than 128 bytes") }
         let name = Self.fullName(request.service)
