@@ -111,7 +111,7 @@ let package = Package(
                     path: "Tests/LedgerTests", swiftSettings: swiftSettings),
 
         // MARK: Gateway service and the suite launcher (`retain up`)
-        .target(name: "GatewayCore", dependencies: ["RetainProto"], path: "Services/Gateway/Core",
+        .target(name: "GatewayCore", dependencies: ["RetainProto", .product(name: "Crypto", package: "swift-crypto")], path: "Services/Gateway/Core",
                 swiftSettings: swiftSettings),
         .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
                 path: "Services/Gateway/Service", swiftSettings: swiftSettings),
