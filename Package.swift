@@ -83,6 +83,9 @@ let package = Package(
         .testTarget(name: "RetainStateTests", dependencies: ["RetainState"], path: "Tests/RetainStateTests",
                     swiftSettings: swiftSettings),
 
+        // MARK: Clock: the one injected wall clock every service reads "now" from
+        .target(name: "RetainClock", path: "Shared/RetainClock", swiftSettings: swiftSettings),
+
         // MARK: Service kit: what every executable shares (flags, logging, metrics, ops endpoints, shutdown)
         .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainAuth", "RetainState", "RetainStorage", logging, lifecycle, unixSignals, argumentParser,
                                                   nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
@@ -95,7 +98,7 @@ let package = Package(
         // MARK: Profile service: Core (domain), Service (RPC adapter), Main (executable), tests
         .target(name: "ProfileCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Services/Profile/Core", swiftSettings: swiftSettings),
-        .target(name: "ProfileService", dependencies: ["ProfileCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "ProfileService", dependencies: ["ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Profile/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-profile",
                           dependencies: ["ProfileService", "ProfileCore", "RetainProto", "RetainRPC", "RetainState", "RetainStorage",
@@ -108,7 +111,7 @@ let package = Package(
         // MARK: Growth service
         .target(name: "GrowthCore", dependencies: ["RetainProto", "RetainState"], path: "Services/Growth/Core",
                 swiftSettings: swiftSettings),
-        .target(name: "GrowthService", dependencies: ["GrowthCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "GrowthService", dependencies: ["GrowthCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Growth/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-growth",
                           dependencies: ["GrowthService", "GrowthCore", "RetainProto", "RetainRPC", "RetainState", "RetainStorage",
@@ -121,7 +124,7 @@ let package = Package(
         // MARK: Ledger service
         .target(name: "LedgerCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Services/Ledger/Core", swiftSettings: swiftSettings),
-        .target(name: "LedgerService", dependencies: ["LedgerCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "LedgerService", dependencies: ["LedgerCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Ledger/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-ledger",
                           dependencies: ["LedgerService", "LedgerCore", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging,
@@ -135,7 +138,7 @@ let package = Package(
         // MARK: Feedback service
         .target(name: "FeedbackCore", dependencies: ["RetainProto", "RetainState"],
                 path: "Services/Feedback/Core", swiftSettings: swiftSettings),
-        .target(name: "FeedbackService", dependencies: ["FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit"],
+        .target(name: "FeedbackService", dependencies: ["FeedbackCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit"],
                 path: "Services/Feedback/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-feedback",
                           dependencies: ["FeedbackService", "FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit",
@@ -148,7 +151,7 @@ let package = Package(
         // MARK: Gateway service: routing and the flows that span services
         .target(name: "GatewayCore", dependencies: ["RetainProto", .product(name: "Crypto", package: "swift-crypto")], path: "Services/Gateway/Core",
                 swiftSettings: swiftSettings),
-        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
+        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
                 path: "Services/Gateway/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-gateway",
                           dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging],

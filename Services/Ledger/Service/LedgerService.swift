@@ -1,6 +1,7 @@
 public import LedgerCore
 import Logging
 import RetainAuth
+public import RetainClock
 import RetainProto
 public import RetainRPC
 import RetainServiceKit
@@ -10,7 +11,7 @@ public import RetainState
 /// answers every write only once its entry is durable (errors that depend on the state too).
 public enum LedgerService {
     /// The router serving `retain.v1.Ledger` on `store`.
-    public static func router(store: StateStore<LedgerState>, clock: LedgerClock = .system) -> RPCRouter {
+    public static func router(store: StateStore<LedgerState>, clock: ServiceClock = .system) -> RPCRouter {
         var router = RPCRouter()
         let ledger = Retain_V1_Ledger.self
 
@@ -126,7 +127,7 @@ extension RPCRouter {
     /// outcome — an answer or a refusal that depends on the state — it goes out only once the
     /// entry is durable, through the store's single write path.
     mutating func write<I, O>(
-        _ method: RPCMethod<I, O>, _ store: StateStore<LedgerState>, _ clock: LedgerClock,
+        _ method: RPCMethod<I, O>, _ store: StateStore<LedgerState>, _ clock: ServiceClock,
         authorize: (@Sendable (I, ServerContext, Int64) throws -> Void)? = nil,
         makeEntry: @escaping @Sendable (I, Int64) throws -> Retain_V1_LedgerEntry,
         answer: @escaping @Sendable (I, LedgerOutcome, borrowing LedgerState) -> O

@@ -1,4 +1,5 @@
 import ProfileCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -12,7 +13,7 @@ extension ProfileRouter {
         let evaluator = evaluator
         let clock = clock
         router.profileWrite(Retain_V1_Profile.recordActivity, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             let event = Retain_V1_ActivityEvent(
                 userId: request.userId, eventId: request.eventId, kind: request.kind, occurredAtMs: request.occurredAtMs,
                 value: request.value, source: request.source, properties: request.properties)
@@ -30,7 +31,7 @@ extension ProfileRouter {
             }
         }
         router.profileWrite(Retain_V1_Profile.recordActivities, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             guard !request.events.isEmpty else { throw RPCError.invalidArgument(field: "events", "must not be empty") }
             guard request.events.count <= Self.maximumBatch else {
                 throw RPCError.invalidArgument(
@@ -57,7 +58,7 @@ extension ProfileRouter {
                 rejectedCount: UInt32(request.events.count - plan.acceptedCount - plan.duplicateCount), errors: plan.errors)
         }
         router.profileRead(Retain_V1_Profile.getLifecycle, from: store) { request, _, state in
-            let now = clock()
+            let now = clock.now()
             let validator = validator(now: now)
             try validator.entityID(request.userId, "user_id")
             try validator.asOf(request.asOfMs)

@@ -1,4 +1,5 @@
 import ProfileCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -9,7 +10,7 @@ extension ProfileRouter {
         let evaluator = evaluator
         let clock = clock
         router.profileRead(Retain_V1_Profile.countSegment, from: store) { request, _, state in
-            let now = clock()
+            let now = clock.now()
             let validator = validator(now: now)
             try validator.validate(request.filter)
             try validator.asOf(request.asOfMs)
@@ -18,7 +19,7 @@ extension ProfileRouter {
                 evaluator: evaluator))
         }
         router.profileRead(Retain_V1_Profile.listSegment, from: store) { request, _, state in
-            let now = clock()
+            let now = clock.now()
             let validator = validator(now: now)
             try validator.validate(request.filter)
             try validator.asOf(request.asOfMs)
@@ -28,12 +29,12 @@ extension ProfileRouter {
                 asOf: request.asOfMs == 0 ? nil : request.asOfMs, now: now, evaluator: evaluator)
         }
         router.profileRead(Retain_V1_Profile.getRetention, from: store) { request, _, state in
-            let now = clock()
+            let now = clock.now()
             let days = try validator(now: now).validate(request)
             return try state.retention(request, days: days, asOf: request.asOfMs == 0 ? now : request.asOfMs)
         }
         router.profileRead(Retain_V1_Profile.listChurnWarnings, from: store) { request, _, state in
-            let now = clock()
+            let now = clock.now()
             let pageSize = try validator(now: now).validate(request)
             return try state.churnWarnings(
                 channels: request.channels, minimumDrop: request.minDrop, pageSize: pageSize,

@@ -1,4 +1,5 @@
 import ProfileCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -9,7 +10,7 @@ extension ProfileRouter {
         let clock = clock
         let defaultPolicy = defaultPolicy
         router.profileRead(Retain_V1_Profile.checkContact, from: store) { request, _, state in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).validate(request)
             guard let user = state.userIndex(request.userId) else { throw RPCError.notFound("user", request.userId) }
             return state.checkContact(
@@ -17,7 +18,7 @@ extension ProfileRouter {
                 policy: state.contactPolicy(default: defaultPolicy))
         }
         router.profileWrite(Retain_V1_Profile.recordContact, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planContact(
                 request, policy: transaction.state.contactPolicy(default: defaultPolicy), now: now) {
@@ -33,7 +34,7 @@ extension ProfileRouter {
         }
         // SetContactPolicy needs the admin scope, checked by the RPC runtime (RetainAuth's MethodAccessTable).
         router.profileWrite(Retain_V1_Profile.setContactPolicy, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             let validator = validator(now: now)
             guard let policy = request.policy else { throw RPCError.invalidArgument(field: "policy", "is required") }
             try validator.validate(policy)

@@ -1,4 +1,5 @@
 import ProfileCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -9,7 +10,7 @@ extension ProfileRouter {
         let evaluator = evaluator
         let clock = clock
         router.profileWrite(Retain_V1_Profile.registerUser, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planRegistration(request, now: now, generateID: UserIDGenerator.generate) {
             case .replay(let user):
@@ -22,7 +23,7 @@ extension ProfileRouter {
             }
         }
         router.profileRead(Retain_V1_Profile.getProfile, from: store) { request, _, state in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).entityID(request.userId, "user_id")
             guard let user = state.userIndex(request.userId),
                   request.includeDeleted || !state.isDeleted(user) else {
@@ -32,14 +33,14 @@ extension ProfileRouter {
                 profile: state.profile(user, now: now, evaluator: evaluator, includeActivity: request.includeActivity))
         }
         router.profileWrite(Retain_V1_Profile.updateAttributes, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).validate(request)
             try transaction.log(try transaction.state.planAttributeUpdate(request, now: now))
             let user = transaction.state.userIndex(request.userId)!
             return Retain_V1_UpdateAttributesResponse(profile: transaction.state.profile(user, now: now, evaluator: evaluator))
         }
         router.profileWrite(Retain_V1_Profile.addTags, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).validateTags(userID: request.userId, tags: request.tags)
             if let entry = try transaction.state.planTagChange(userID: request.userId, add: request.tags, remove: [], now: now) {
                 try transaction.log(entry)
@@ -47,7 +48,7 @@ extension ProfileRouter {
             return Retain_V1_AddTagsResponse(tags: transaction.state.tagNames(transaction.state.userIndex(request.userId)!))
         }
         router.profileWrite(Retain_V1_Profile.removeTags, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).validateTags(userID: request.userId, tags: request.tags)
             if let entry = try transaction.state.planTagChange(userID: request.userId, add: [], remove: request.tags, now: now) {
                 try transaction.log(entry)
@@ -55,7 +56,7 @@ extension ProfileRouter {
             return Retain_V1_RemoveTagsResponse(tags: transaction.state.tagNames(transaction.state.userIndex(request.userId)!))
         }
         router.profileWrite(Retain_V1_Profile.deleteUser, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planDeletion(userID: request.userId, reason: request.reason, actor: request.actor, now: now) {
             case .alreadyDeleted(let at):
@@ -66,7 +67,7 @@ extension ProfileRouter {
             }
         }
         router.profileWrite(Retain_V1_Profile.assignVariant, to: store) { request, _, transaction in
-            let now = clock()
+            let now = clock.now()
             try validator(now: now).validate(request)
             let plan = try transaction.state.planAssignment(request, now: now)
             if let entry = plan.entry { try transaction.log(entry) }
