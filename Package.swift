@@ -53,7 +53,7 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .target(name: "CRetainProto", dependencies: ["CProtobufC"], path: "Shared/CRetainProto"),
 
-        // MARK: Swift message types and the protobuf-c codec
+        // MARK: Wire: Swift message types, status codes and the protobuf-c codec (no NIO)
         .target(name: "RetainProto", dependencies: ["CProtobufC", "CRetainProto"], path: "Shared/RetainProto",
                 swiftSettings: swiftSettings),
         .testTarget(name: "RetainProtoTests", dependencies: ["RetainProto"], path: "Tests/RetainProtoTests",
@@ -65,76 +65,40 @@ let package = Package(
         .testTarget(name: "RetainAuthTests", dependencies: ["RetainAuth", "RetainProto"],
                     path: "Tests/RetainAuthTests", swiftSettings: swiftSettings),
 
-        // MARK: RPC runtime: frames, server, client, health, reflection, TLS
+        // MARK: RPC runtime on SwiftNIO: frames, server, client, health, reflection, TLS
         .target(name: "RetainRPC", dependencies: ["RetainProto", "RetainAuth", "CRetainProto", "CZstd", nio, nioPosix, nioSSL,
                                            .product(name: "NIOTLS", package: "swift-nio"), logging, metrics, lifecycle],
                 path: "Shared/RetainRPC", swiftSettings: swiftSettings),
         .testTarget(name: "RetainRPCTests", dependencies: ["RetainAuth", "RetainRPC", "RetainProcess", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
+
+        // MARK: Storage: write-ahead log and zstd snapshots; state kept in memory and durable through it
+        .target(name: "RetainStorage", dependencies: ["CZstd", logging], path: "Shared/RetainStorage",
+                swiftSettings: swiftSettings),
+        .testTarget(name: "RetainStorageTests", dependencies: ["RetainStorage", logging], path: "Tests/RetainStorageTests",
+                    swiftSettings: swiftSettings),
+        .target(name: "RetainState", dependencies: ["RetainStorage", "RetainProto", logging, lifecycle],
+                path: "Shared/RetainState", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainStateTests", dependencies: ["RetainState"], path: "Tests/RetainStateTests",
+                    swiftSettings: swiftSettings),
+
+        // MARK: Clock: the one injected wall clock every service reads "now" from
+        .target(name: "RetainClock", path: "Shared/RetainClock", swiftSettings: swiftSettings),
+
+        // MARK: Service kit: what every executable shares (flags, logging, metrics, ops endpoints, shutdown)
         .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainAuth", "RetainState", "RetainStorage", logging, lifecycle, unixSignals, argumentParser,
                                                   nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
                                                   .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
-        .target(name: "RetainCommands",
-                dependencies: ["RetainRPC", "RetainProto", "CProtobufC", argumentParser, nio,
-                               .product(name: "Histogram", package: "hdrhistogram-swift")],
-                path: "Tools/Commands", swiftSettings: swiftSettings),
-        .executableTarget(name: "retain", dependencies: ["RetainCommands", "RetainLauncher", "RetainDemo", "RetainSoak", argumentParser], path: "Tools/Retain",
-                          swiftSettings: swiftSettings),
-        .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainRPC", "RetainProcess"],
-                    path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
-        .target(name: "RetainFuzzTarget", dependencies: ["RetainRPC", "RetainProto", nio], path: "Tools/Fuzz/Target",
-                swiftSettings: swiftSettings),
-        .executableTarget(name: "retain-fuzz", dependencies: ["RetainFuzzTarget"], path: "Tools/Fuzz/Main",
-                          swiftSettings: swiftSettings),
+
+        // MARK: Processes: spawning executables, reading their memory, TLS test certificates (tests, benchmarks, launcher)
         .target(name: "RetainProcess", path: "Shared/RetainProcess", swiftSettings: swiftSettings),
-        .executableTarget(name: "retain-bench",
-                          dependencies: ["RetainRPC", "RetainProcess", argumentParser, nio, nioPosix],
-                          path: "Tools/Bench", swiftSettings: swiftSettings),
-        .executableTarget(name: "retain-echo", dependencies: ["RetainAuth", "RetainRPC", "RetainServiceKit", argumentParser, logging],
-                          path: "Tools/Echo",
-                          swiftSettings: swiftSettings),
 
-        // MARK: Ledger service
-        .target(name: "LedgerCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
-                path: "Services/Ledger/Core", swiftSettings: swiftSettings),
-        .target(name: "LedgerService", dependencies: ["LedgerCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
-                path: "Services/Ledger/Service", swiftSettings: swiftSettings),
-        .executableTarget(name: "retain-ledger",
-                          dependencies: ["LedgerService", "LedgerCore", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging,
-                                         nio, nioPosix],
-                          path: "Services/Ledger/Main", swiftSettings: swiftSettings),
-        .testTarget(name: "LedgerTests",
-                    dependencies: ["LedgerCore", "LedgerService", "RetainAuth", "RetainRPC", "RetainState", "RetainStorage", "RetainProcess", logging,
-                                   .product(name: "PropertyBased", package: "swift-property-based")],
-                    path: "Tests/LedgerTests", swiftSettings: swiftSettings),
-
-        // MARK: Gateway service and the suite launcher (`retain up`)
-        .target(name: "GatewayCore", dependencies: ["RetainProto"], path: "Services/Gateway/Core",
-                swiftSettings: swiftSettings),
-        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
-                path: "Services/Gateway/Service", swiftSettings: swiftSettings),
-        .executableTarget(name: "retain-gateway",
-                          dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging],
-                          path: "Services/Gateway/Main", swiftSettings: swiftSettings),
-        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
-                path: "Tools/Launcher", swiftSettings: swiftSettings),
-        .target(name: "RetainDemo", dependencies: ["RetainLauncher", "RetainCommands", "RetainRPC", "RetainProto", argumentParser],
-                path: "Tools/Demo", swiftSettings: swiftSettings),
-        // MARK: Soak: the suite under mixed load with faults
-        .target(name: "RetainSoak", dependencies: ["RetainLauncher", "RetainAuth", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
-                path: "Tools/Soak", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainSoakTests", dependencies: ["RetainSoak", "RetainLauncher", "RetainProcess"],
-                    path: "Tests/RetainSoakTests", swiftSettings: swiftSettings),
-        .testTarget(name: "GatewayTests",
-                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
-                    path: "Tests/GatewayTests", swiftSettings: swiftSettings),
-
-        // MARK: Profile service
+        // MARK: Profile service: Core (domain), Service (RPC adapter), Main (executable), tests
         .target(name: "ProfileCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Services/Profile/Core", swiftSettings: swiftSettings),
-        .target(name: "ProfileService", dependencies: ["ProfileCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "ProfileService", dependencies: ["ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Profile/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-profile",
                           dependencies: ["ProfileService", "ProfileCore", "RetainProto", "RetainRPC", "RetainState", "RetainStorage",
@@ -147,7 +111,7 @@ let package = Package(
         // MARK: Growth service
         .target(name: "GrowthCore", dependencies: ["RetainProto", "RetainState"], path: "Services/Growth/Core",
                 swiftSettings: swiftSettings),
-        .target(name: "GrowthService", dependencies: ["GrowthCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "GrowthService", dependencies: ["GrowthCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Growth/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-growth",
                           dependencies: ["GrowthService", "GrowthCore", "RetainProto", "RetainRPC", "RetainState", "RetainStorage",
@@ -157,10 +121,24 @@ let package = Package(
                     dependencies: ["GrowthCore", "GrowthService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
                     path: "Tests/GrowthTests", swiftSettings: swiftSettings),
 
+        // MARK: Ledger service
+        .target(name: "LedgerCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
+                path: "Services/Ledger/Core", swiftSettings: swiftSettings),
+        .target(name: "LedgerService", dependencies: ["LedgerCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+                path: "Services/Ledger/Service", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-ledger",
+                          dependencies: ["LedgerService", "LedgerCore", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging,
+                                         nio, nioPosix],
+                          path: "Services/Ledger/Main", swiftSettings: swiftSettings),
+        .testTarget(name: "LedgerTests",
+                    dependencies: ["LedgerCore", "LedgerService", "RetainAuth", "RetainRPC", "RetainState", "RetainStorage", "RetainProcess", logging,
+                                   .product(name: "PropertyBased", package: "swift-property-based")],
+                    path: "Tests/LedgerTests", swiftSettings: swiftSettings),
+
         // MARK: Feedback service
         .target(name: "FeedbackCore", dependencies: ["RetainProto", "RetainState"],
                 path: "Services/Feedback/Core", swiftSettings: swiftSettings),
-        .target(name: "FeedbackService", dependencies: ["FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit"],
+        .target(name: "FeedbackService", dependencies: ["FeedbackCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit"],
                 path: "Services/Feedback/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-feedback",
                           dependencies: ["FeedbackService", "FeedbackCore", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit",
@@ -170,20 +148,55 @@ let package = Package(
                     dependencies: ["FeedbackCore", "FeedbackService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
                     path: "Tests/FeedbackTests", swiftSettings: swiftSettings),
 
-        // MARK: Storage: write-ahead log and zstd snapshots
-        .target(name: "RetainStorage", dependencies: ["CZstd", logging], path: "Shared/RetainStorage",
+        // MARK: Gateway service: routing and the flows that span services
+        .target(name: "GatewayCore", dependencies: ["RetainProto", .product(name: "Crypto", package: "swift-crypto")], path: "Services/Gateway/Core",
                 swiftSettings: swiftSettings),
-        .target(name: "RetainState", dependencies: ["RetainStorage", "RetainProto", logging, lifecycle],
-                path: "Shared/RetainState", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainStateTests", dependencies: ["RetainState"], path: "Tests/RetainStateTests",
-                    swiftSettings: swiftSettings),
-        // Real processes on real (and full) disks, killed: what callers saw is what survives.
+        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
+                path: "Services/Gateway/Service", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-gateway",
+                          dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging],
+                          path: "Services/Gateway/Main", swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayTests",
+                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
+                    path: "Tests/GatewayTests", swiftSettings: swiftSettings),
+
+        // MARK: Tools: the `retain` CLI and load tester, the suite launcher (`retain up`), the demo
+        .target(name: "RetainCommands",
+                dependencies: ["RetainRPC", "RetainProto", "CProtobufC", argumentParser, nio,
+                               .product(name: "Histogram", package: "hdrhistogram-swift")],
+                path: "Tools/Commands", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainRPC", "RetainProcess"],
+                    path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
+        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
+                path: "Tools/Launcher", swiftSettings: swiftSettings),
+        .target(name: "RetainDemo", dependencies: ["RetainLauncher", "RetainCommands", "RetainRPC", "RetainProto", argumentParser],
+                path: "Tools/Demo", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain", dependencies: ["RetainCommands", "RetainLauncher", "RetainDemo", "RetainSoak", argumentParser], path: "Tools/Retain",
+                          swiftSettings: swiftSettings),
+
+        // MARK: Tools: soak (the suite under mixed load with faults)
+        .target(name: "RetainSoak", dependencies: ["RetainLauncher", "RetainAuth", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
+                path: "Tools/Soak", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainSoakTests", dependencies: ["RetainSoak", "RetainLauncher", "RetainProcess"],
+                    path: "Tests/RetainSoakTests", swiftSettings: swiftSettings),
+
+        // MARK: Tools: fuzzing, the echo test service, benchmarks, the storage tool
+        .target(name: "RetainFuzzTarget", dependencies: ["RetainRPC", "RetainProto", nio], path: "Tools/Fuzz/Target",
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-fuzz", dependencies: ["RetainFuzzTarget"], path: "Tools/Fuzz/Main",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-echo", dependencies: ["RetainAuth", "RetainRPC", "RetainServiceKit", argumentParser, logging],
+                          path: "Tools/Echo",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-bench",
+                          dependencies: ["RetainRPC", "RetainProcess", argumentParser, nio, nioPosix],
+                          path: "Tools/Bench", swiftSettings: swiftSettings),
+        .executableTarget(name: "retain-storage", dependencies: ["RetainStorage", logging, argumentParser],
+                          path: "Tools/StorageTool", swiftSettings: swiftSettings),
+
+        // MARK: Tests across services: real processes on real (and full) disks, killed; what callers saw is what survives
         .testTarget(name: "DurabilityTests",
                     dependencies: ["RetainProto", "RetainRPC", "RetainProcess", "RetainServiceKit"],
                     path: "Tests/DurabilityTests", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainStorageTests", dependencies: ["RetainStorage", logging], path: "Tests/RetainStorageTests",
-                    swiftSettings: swiftSettings),
-        .executableTarget(name: "retain-storage", dependencies: ["RetainStorage", logging, argumentParser],
-                          path: "Tools/StorageTool", swiftSettings: swiftSettings),
     ]
 )

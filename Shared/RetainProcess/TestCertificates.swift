@@ -4,6 +4,10 @@ public import Foundation
 /// a server certificate for `localhost` and 127.0.0.1 signed by it, one for `echo.retain.test`
 /// only, a client certificate signed by it, and a second, unrelated CA with a client certificate of its own. Every file is PEM;
 /// keys are P-256 and certificates last two days.
+///
+/// It stays in RetainProcess rather than a test-support target because a production executable
+/// uses it: `retain-bench echo --tls` (Tools/Bench/EchoBenchmark.swift) makes its certificates
+/// with it. Move it to a test-support target once the benchmark takes certificate files instead.
 public struct TestCertificates: Sendable {
     /// The directory holding every file; removed by the caller, or left in the temporary folder.
     public let directory: URL

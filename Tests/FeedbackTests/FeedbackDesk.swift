@@ -3,7 +3,7 @@ import FeedbackService
 import RetainProto
 
 /// A feedback state in memory with a clock the test moves, driving the same validation,
-/// decisions and apply as the service does.
+/// decisions and apply as the service does, its domain errors mapped to the statuses the service answers.
 struct FeedbackDesk {
     var state = FeedbackState()
     var now: Int64 = 1_700_000_000_000
@@ -40,9 +40,11 @@ struct FeedbackDesk {
 
     mutating func submitReplaying(_ request: Retain_V1_SubmitFeedbackRequest) throws -> (Retain_V1_FeedbackItem, Bool) {
         let request = try FeedbackValidation.submission(request, nowMs: now)
-        let decision = try state.decideSubmission(request, nowMs: now, configuration: configuration)
         let now = now
-        return try run(decision) { state, entry in try state.item(entry.submitted!.itemId, nowMs: now) }
+        return try FeedbackError.mapped {
+            let decision = try state.decideSubmission(request, nowMs: now, configuration: configuration)
+            return try run(decision) { state, entry in try state.item(entry.submitted!.itemId, nowMs: now) }
+        }
     }
 
     @discardableResult
@@ -65,7 +67,7 @@ struct FeedbackDesk {
         let request = Retain_V1_TriageFeedbackRequest(itemId: id, actor: actor, note: note, requestId: requestID ?? nextKey("t"),
                                                       urgent: urgent, important: important, category: category, team: team)
         try FeedbackValidation.triage(request)
-        return try replaying(state.decideTriage(request, nowMs: now, configuration: configuration), id).0
+        return try FeedbackError.mapped { try replaying(state.decideTriage(request, nowMs: now, configuration: configuration), id).0 }
     }
 
     @discardableResult
@@ -73,14 +75,14 @@ struct FeedbackDesk {
         let request = Retain_V1_AssignFeedbackRequest(itemId: id, actor: "lead", note: "yours", requestId: requestID ?? nextKey("a"),
                                                       assignee: assignee, team: team)
         try FeedbackValidation.assignment(request)
-        return try replaying(state.decideAssignment(request, nowMs: now), id).0
+        return try FeedbackError.mapped { try replaying(state.decideAssignment(request, nowMs: now), id).0 }
     }
 
     @discardableResult
     mutating func start(_ id: String, requestID: String? = nil) throws -> Retain_V1_FeedbackItem {
         let request = Retain_V1_StartProgressRequest(itemId: id, actor: "agent1", note: "on it", requestId: requestID ?? nextKey("p"))
         try FeedbackValidation.start(request)
-        return try replaying(state.decideStart(request, nowMs: now), id).0
+        return try FeedbackError.mapped { try replaying(state.decideStart(request, nowMs: now), id).0 }
     }
 
     func resolveRequest(_ id: String, outcome: Retain_V1_FeedbackOutcome = .fixed, answer: String = "Fixed it",
@@ -94,35 +96,35 @@ struct FeedbackDesk {
                           compensation: Retain_V1_Amount? = nil, requestID: String? = nil) throws -> Retain_V1_FeedbackItem {
         let request = resolveRequest(id, outcome: outcome, answer: answer, compensation: compensation, requestID: requestID ?? nextKey("r"))
         try FeedbackValidation.resolution(request)
-        return try replaying(state.decideResolution(request, nowMs: now, configuration: configuration), id).0
+        return try FeedbackError.mapped { try replaying(state.decideResolution(request, nowMs: now, configuration: configuration), id).0 }
     }
 
     @discardableResult
     mutating func close(_ id: String, note: String = "done", requestID: String? = nil) throws -> Retain_V1_FeedbackItem {
         let request = Retain_V1_CloseFeedbackRequest(itemId: id, actor: "lead", note: note, requestId: requestID ?? nextKey("c"))
         try FeedbackValidation.closing(request)
-        return try replaying(state.decideClosing(request, nowMs: now), id).0
+        return try FeedbackError.mapped { try replaying(state.decideClosing(request, nowMs: now), id).0 }
     }
 
     @discardableResult
     mutating func reopen(_ id: String, note: String = "still broken", requestID: String? = nil) throws -> Retain_V1_FeedbackItem {
         let request = Retain_V1_ReopenFeedbackRequest(itemId: id, actor: "u1", note: note, requestId: requestID ?? nextKey("o"))
         try FeedbackValidation.reopening(request)
-        return try replaying(state.decideReopening(request, nowMs: now, configuration: configuration), id).0
+        return try FeedbackError.mapped { try replaying(state.decideReopening(request, nowMs: now, configuration: configuration), id).0 }
     }
 
     @discardableResult
     mutating func comment(_ id: String, text: String = "Any news?", requestID: String? = nil) throws -> (Retain_V1_FeedbackComment, Bool) {
         let request = Retain_V1_AddCommentRequest(itemId: id, author: "u1", text: text, requestId: requestID ?? nextKey("m"))
         try FeedbackValidation.comment(request)
-        return try run(state.decideComment(request, nowMs: now)) { state, entry in try state.comment(of: entry) }
+        return try FeedbackError.mapped { try run(state.decideComment(request, nowMs: now)) { state, entry in try state.comment(of: entry) } }
     }
 
     @discardableResult
     mutating func markPaid(_ id: String, transferID: String? = nil) throws -> (Retain_V1_FeedbackItem, Bool) {
         let request = Retain_V1_MarkCompensationPaidRequest(itemId: id, transferId: transferID ?? FeedbackState.transferID(of: id), actor: "gateway")
         try FeedbackValidation.compensationPaid(request)
-        return try replaying(state.decideCompensationPaid(request, nowMs: now), id)
+        return try FeedbackError.mapped { try replaying(state.decideCompensationPaid(request, nowMs: now), id) }
     }
 
     /// Every item of a filtered listing, following page tokens.

@@ -150,16 +150,16 @@ struct ListingTests {
         let first = try desk.state.list(.init(filter: .init(statuses: [.new]), page: .init(pageSize: 2)), nowMs: desk.now)
         let token = try #require(first.pageInfo?.nextPageToken)
         #expect(!token.isEmpty)
-        #expect(throws: RPCError.invalidArgument(field: "page.page_token", "the page token was issued for other filters or another order")) {
+        #expect(throws: FeedbackError.invalid(field: "page.page_token", reason: "the page token was issued for other filters or another order")) {
             _ = try desk.state.list(.init(filter: .init(statuses: [.closed]), page: .init(pageSize: 2, pageToken: token)), nowMs: desk.now)
         }
-        #expect(throws: RPCError.invalidArgument(field: "page.page_token", "the page token was issued for other filters or another order")) {
+        #expect(throws: FeedbackError.invalid(field: "page.page_token", reason: "the page token was issued for other filters or another order")) {
             _ = try desk.state.list(.init(filter: .init(statuses: [.new]), sort: .oldest, page: .init(pageToken: token)), nowMs: desk.now)
         }
-        #expect(throws: RPCError.invalidArgument(field: "page.page_token", "malformed page token")) {
+        #expect(throws: FeedbackError.invalid(field: "page.page_token", reason: "malformed page token")) {
             _ = try desk.state.list(.init(page: .init(pageToken: "garbage")), nowMs: desk.now)
         }
-        #expect(throws: RPCError.invalidArgument(field: "page.page_size", "must be at most 1000, not 1001")) {
+        #expect(throws: FeedbackError.invalid(field: "page.page_size", reason: "must be at most 1000, not 1001")) {
             _ = try desk.state.list(.init(page: .init(pageSize: 1001)), nowMs: desk.now)
         }
         // Items in lists carry no history or comments.

@@ -48,7 +48,9 @@ struct WorkflowTests {
             if legal[action]!.contains(status.rawValue) {
                 #expect(try FeedbackWorkflow.transition(action, from: status) == FeedbackWorkflow.target(of: action))
             } else {
-                #expect(throws: RPCError.self) { try FeedbackWorkflow.transition(action, from: status) }
+                #expect(throws: FeedbackError.illegalTransition(action: action, status: status, allowed: FeedbackWorkflow.sources(of: action))) {
+                    try FeedbackWorkflow.transition(action, from: status)
+                }
             }
         }
     }
@@ -123,8 +125,9 @@ struct WorkflowTests {
         #expect(again.status == .triaged)
         var other = retry
         other.urgent = false
-        let error = #expect(throws: RPCError.self) { try desk.state.decideTriage(other, nowMs: desk.now, configuration: desk.configuration) }
-        #expect(error?.code == .alreadyExists)
+        #expect(throws: FeedbackError.duplicate("request_id 'tri-1' was used for another change of this item")) {
+            try desk.state.decideTriage(other, nowMs: desk.now, configuration: desk.configuration)
+        }
         // The same key on another rpc is another body too.
         let error2 = #expect(throws: RPCError.self) { try desk.close(id, requestID: "tri-1") }
         #expect(error2?.code == .alreadyExists)

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayService
 import RetainProto
 
 /// In-memory stand-ins for Profile, Growth, Ledger and Feedback that keep the contract's
@@ -68,6 +69,17 @@ actor FakeBackends: FlowBackend {
     func call<Input: ProtoMessage, Output: ProtoMessage>(
         _ method: RPCMethod<Input, Output>, _ request: Input, _ kind: FlowCallKind
     ) async throws -> Output {
+        // A backend's status reaches the flows as the gateway's backends hand it over.
+        do {
+            return try answer(method, request, kind)
+        } catch let status as RPCError {
+            throw BackendFailure(status)
+        }
+    }
+
+    private func answer<Input: ProtoMessage, Output: ProtoMessage>(
+        _ method: RPCMethod<Input, Output>, _ request: Input, _ kind: FlowCallKind
+    ) throws -> Output {
         calls[method.path, default: 0] += 1
         kinds[method.path, default: []].append(kind)
         var fault: Fault?

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayService
 import RetainProto
 import Testing
 
@@ -11,7 +12,7 @@ struct FlowTests {
     let configuration = FlowConfiguration.standard
 
     private func onboard(_ backends: FakeBackends, _ request: Retain_V1_OnboardRequest) async throws -> Retain_V1_OnboardResponse {
-        try await OnboardFlow(backend: backends, configuration: configuration).run(request, now: now)
+        try await FlowError.mapped { try await OnboardFlow(backend: backends, configuration: configuration).run(request, now: now) }
     }
 
     private func outcomes(_ steps: [Retain_V1_FlowStep]) -> [String] {
@@ -119,7 +120,7 @@ struct FlowTests {
         let before = await backends.balance("gus")
         await backends.inject(Retain_V1_Ledger.createTransfers.path, .before)
         await #expect(throws: RPCError.self) {
-            _ = try await flow.run(.init(userId: "gus", eventId: "login-3", action: "login"), now: now)
+            _ = try await FlowError.mapped { try await flow.run(.init(userId: "gus", eventId: "login-3", action: "login"), now: now) }
         }
         #expect(await backends.balance("gus") == before)
         let answer = try await flow.run(.init(userId: "gus", eventId: "login-3", action: "login"), now: now)
@@ -138,10 +139,10 @@ struct FlowTests {
         let backends = FakeBackends()
         let flow = TrackActionFlow(backend: backends, configuration: configuration)
         await #expect(throws: RPCError.invalidArgument(field: "value", "a purchase needs its value (value > 0)")) {
-            _ = try await flow.run(.init(userId: "u", eventId: "e", action: "purchase"), now: now)
+            _ = try await FlowError.mapped { try await flow.run(.init(userId: "u", eventId: "e", action: "purchase"), now: now) }
         }
         await #expect(throws: RPCError.notFound("user", "ghost")) {
-            _ = try await flow.run(.init(userId: "ghost", eventId: "e", action: "login"), now: now)
+            _ = try await FlowError.mapped { try await flow.run(.init(userId: "ghost", eventId: "e", action: "login"), now: now) }
         }
     }
 
@@ -154,7 +155,7 @@ struct FlowTests {
             itemId: "fb_1", eventId: "resolve-1", actor: "agent-7", outcome: .fixed,
             compensation: Retain_V1_Amount(value: 500, asset: "points"))
         await backends.inject(Retain_V1_Feedback.markCompensationPaid.path, .before)
-        await #expect(throws: RPCError.self) { _ = try await flow.run(request, now: now) }
+        await #expect(throws: RPCError.self) { _ = try await FlowError.mapped { try await flow.run(request, now: now) } }
         #expect(await backends.balance("hal") == 500)
         let answer = try await flow.run(request, now: now)
         #expect(answer.paid)
@@ -172,7 +173,7 @@ struct FlowTests {
         let first = Retain_V1_ResolveFeedbackFlowRequest(itemId: "fb_2", eventId: "r1", actor: "a", outcome: .fixed,
                                                          compensation: Retain_V1_Amount(value: 40, asset: "points"))
         await backends.inject(Retain_V1_Ledger.createTransfers.path, .before)
-        await #expect(throws: RPCError.self) { _ = try await flow.run(first, now: now) }
+        await #expect(throws: RPCError.self) { _ = try await FlowError.mapped { try await flow.run(first, now: now) } }
         let second = try await flow.run(Retain_V1_ResolveFeedbackFlowRequest(itemId: "fb_2", eventId: "r2", actor: "a", outcome: .fixed), now: now)
         #expect(second.paid)
         #expect(second.steps.first?.outcome == .skipped)
@@ -198,10 +199,10 @@ struct FlowTests {
         #expect(partial.missingSections == ["balances"])
         #expect(partial.periodStartMs == 1_735_660_800_000)  // 2025-01-01 00:00 in Shanghai
         await #expect(throws: RPCError.self) {
-            _ = try await flow.run(.init(userId: "jo", period: .month, atMs: at), now: now)
+            _ = try await FlowError.mapped { try await flow.run(.init(userId: "jo", period: .month, atMs: at), now: now) }
         }
         await #expect(throws: RPCError.notFound("user", "nobody")) {
-            _ = try await flow.run(.init(userId: "nobody", period: .month), now: now)
+            _ = try await FlowError.mapped { try await flow.run(.init(userId: "nobody", period: .month), now: now) }
         }
     }
 }

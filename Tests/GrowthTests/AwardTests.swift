@@ -1,4 +1,5 @@
 @testable import GrowthCore
+import GrowthService
 import RetainProto
 import Testing
 
@@ -72,12 +73,12 @@ struct AwardTests {
     func keyReuse() throws {
         var state = GrowthState()
         try state.award("u", "purchase", key: "order-1", value: 10_000, at: monday)
-        #expect(throws: RPCError.self) { try state.award("u", "purchase", key: "order-1", value: 20_000, at: monday) }
+        #expect(throws: GrowthError.self) { try state.award("u", "purchase", key: "order-1", value: 20_000, at: monday) }
         do {
             try state.award("u", "login", key: "order-1", at: monday)
             Issue.record("expected ALREADY_EXISTS")
-        } catch let error as RPCError {
-            #expect(error.code == .alreadyExists)
+        } catch let error as GrowthError {
+            #expect(error.status.code == .alreadyExists)
         }
         // Another user may use the same key.
         #expect(try state.award("v", "purchase", key: "order-1", value: 10_000, at: monday).awardedGrowth == 100)
@@ -119,7 +120,7 @@ struct AwardTests {
     func oldDays() throws {
         var state = GrowthState()
         try state.award("u", "login", key: "now", at: monday)
-        #expect(throws: RPCError.self) { try state.award("u", "login", key: "old", at: monday - 8 * dayMs) }
+        #expect(throws: GrowthError.self) { try state.award("u", "login", key: "old", at: monday - 8 * dayMs) }
         #expect(try state.award("u", "login", key: "recent", at: monday - 6 * dayMs).awardedGrowth == 10)
     }
 }

@@ -1,4 +1,5 @@
 @testable import GrowthCore
+import GrowthService
 import RetainProto
 import Testing
 
@@ -74,8 +75,8 @@ struct TaskTests {
             do {
                 try body()
                 return nil
-            } catch let error as RPCError {
-                return error.code
+            } catch let error as GrowthError {
+                return error.status.code
             } catch {
                 return .unknown
             }

@@ -1,4 +1,5 @@
 @testable import LedgerCore
+import LedgerService
 import RetainProto
 import Testing
 
@@ -28,8 +29,8 @@ struct HoldTests {
         let retry = ledger.post("h", id: "h-post", amount: 50)
         #expect(retry.results.first?.replayed == true && retry.results.first?.sequence == post.results.first?.sequence)
         #expect(ledger.post("h", id: "h-post", amount: 0).replayed, "amount 0 means the whole amount, as posted")
-        #expect(ledger.post("h", id: "h-post", amount: 40).error?.code == .alreadyExists)
-        #expect(ledger.post("h", id: "h-post-2").error?.details["result"] == "TRANSFER_RESULT_CODE_PENDING_ALREADY_POSTED")
+        #expect(ledger.post("h", id: "h-post", amount: 40).error?.status.code == .alreadyExists)
+        #expect(ledger.post("h", id: "h-post-2").error?.status.details["result"] == "TRANSFER_RESULT_CODE_PENDING_ALREADY_POSTED")
         #expect(ledger.balance("alice").balance == 50)
         ledger.expectInvariants()
     }
@@ -38,9 +39,9 @@ struct HoldTests {
     func postRefusals() {
         var ledger = fundedLedger(users: ["alice"], amount: 100)
         ledger.transfer(transfer("h", "user:alice:points", "redemption:points", 70, kind: .redemption, pending: true))
-        #expect(ledger.post("h", id: "p1", amount: 71).error?.details["result"] == "TRANSFER_RESULT_CODE_AMOUNT_EXCEEDS_PENDING")
-        #expect(ledger.post("nope", id: "p2").error?.code == .notFound)
-        #expect(ledger.post("fund-alice", id: "p3").error?.code == .notFound, "a posted transfer is not a hold")
+        #expect(ledger.post("h", id: "p1", amount: 71).error?.status.details["result"] == "TRANSFER_RESULT_CODE_AMOUNT_EXCEEDS_PENDING")
+        #expect(ledger.post("nope", id: "p2").error?.status.code == .notFound)
+        #expect(ledger.post("fund-alice", id: "p3").error?.status.code == .notFound, "a posted transfer is not a hold")
         #expect(ledger.balance("alice").held == 70)
     }
 
@@ -52,7 +53,7 @@ struct HoldTests {
         #expect(void.hold?.state == .voided)
         #expect(ledger.balance("alice").available == 100)
         #expect(ledger.void("h", id: "h-void").replayed)
-        #expect(ledger.post("h", id: "h-post").error?.details["result"] == "TRANSFER_RESULT_CODE_PENDING_ALREADY_VOIDED")
+        #expect(ledger.post("h", id: "h-post").error?.status.details["result"] == "TRANSFER_RESULT_CODE_PENDING_ALREADY_VOIDED")
         ledger.expectInvariants()
     }
 
@@ -68,7 +69,7 @@ struct HoldTests {
         #expect(ledger.balance("alice").available == 100 && ledger.balance("alice").held == 0)
         let records = ledger.state.lookupTransfers(["h1", "timeout:h1"]).transfers
         #expect(records.map(\.state) == [.expired, .expired])
-        #expect(ledger.post("h1", id: "late").error?.details["result"] == "TRANSFER_RESULT_CODE_PENDING_EXPIRED")
+        #expect(ledger.post("h1", id: "late").error?.status.details["result"] == "TRANSFER_RESULT_CODE_PENDING_EXPIRED")
         #expect(ledger.sweepHolds().timedOutHolds == 0)
         ledger.expectInvariants()
     }
@@ -78,7 +79,7 @@ struct HoldTests {
         var ledger = fundedLedger(users: ["alice"], amount: 100)
         ledger.transfer(transfer("h", "user:alice:points", "redemption:points", 60, kind: .redemption, pending: true, timeoutMs: 1000))
         ledger.now += 1000
-        #expect(ledger.post("h", id: "late").error?.code == .failedPrecondition)
+        #expect(ledger.post("h", id: "late").error?.status.code == .failedPrecondition)
         #expect(ledger.state.lookupTransfers(["h"]).transfers.first?.state == .expired)
         #expect(ledger.balance("alice").available == 100)
     }

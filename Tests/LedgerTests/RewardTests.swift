@@ -1,4 +1,5 @@
 @testable import LedgerCore
+import LedgerService
 import RetainProto
 import Testing
 
@@ -22,7 +23,7 @@ struct RewardTests {
         }
         #expect(ledger.balance("alice").balance == 50 && ledger.balance("newbie").balance == 20)
         let other = ledger.apply(referral("newbie", inviter: "bob"))
-        #expect(other.error?.code == .alreadyExists)
+        #expect(other.error?.status.code == .alreadyExists)
         #expect(ledger.balance("bob").balance == 0)
         ledger.expectInvariants()
     }
@@ -32,15 +33,15 @@ struct RewardTests {
         var ledger = LedgerHarness()
         ledger.open("budget:camp:points", cap: 60)
         let refused = ledger.apply(referral("newbie", inviter: "alice"))
-        #expect(refused.error?.code == .failedPrecondition)
-        #expect(refused.error?.details["result"] == "TRANSFER_RESULT_CODE_BUDGET_EXCEEDED")
+        #expect(refused.error?.status.code == .failedPrecondition)
+        #expect(refused.error?.status.details["result"] == "TRANSFER_RESULT_CODE_BUDGET_EXCEEDED")
         #expect(ledger.balance("alice").balance == 0 && ledger.balance("newbie").balance == 0)
         _ = ledger.apply(.init(kind: .setAccountCap, setAccountCap: .init(
             accountId: "budget:camp:points", capped: true, cap: 100, actor: "ops", reason: "top up")))
         #expect(ledger.apply(referral("newbie", inviter: "alice")).results.map(\.code) == [.ok, .ok])
         let missing = ledger.apply(.init(kind: .rewardReferral, rewardReferral: .init(
             userId: "x", inviterUserId: "y", campaignId: "nobudget", inviteeReward: .init(value: 1, asset: "points"))))
-        #expect(missing.error?.details["result"] == "TRANSFER_RESULT_CODE_ACCOUNT_NOT_FOUND")
+        #expect(missing.error?.status.details["result"] == "TRANSFER_RESULT_CODE_ACCOUNT_NOT_FOUND")
     }
 
     @Test("a penalty takes value with its reason; partly when allowed; retries answer the first")
@@ -48,7 +49,7 @@ struct RewardTests {
         var ledger = fundedLedger(users: ["mallory"], amount: 30)
         let request = Retain_V1_PenalizeRequest(userId: "mallory", transferId: "pen-1", amount: .init(value: 50, asset: "points"),
                                                 reason: "fake orders", actor: "risk-team", allowPartial: false)
-        #expect(ledger.apply(.init(kind: .penalize, penalize: request)).error?.code == .failedPrecondition)
+        #expect(ledger.apply(.init(kind: .penalize, penalize: request)).error?.status.code == .failedPrecondition)
         var partial = request
         partial.allowPartial = true
         let taken = ledger.apply(.init(kind: .penalize, penalize: partial))
@@ -57,7 +58,7 @@ struct RewardTests {
         #expect(ledger.apply(.init(kind: .penalize, penalize: partial)).replayed)
         var changed = partial
         changed.reason = "other"
-        #expect(ledger.apply(.init(kind: .penalize, penalize: changed)).error?.code == .alreadyExists)
+        #expect(ledger.apply(.init(kind: .penalize, penalize: changed)).error?.status.code == .alreadyExists)
         let record = ledger.state.lookupTransfers(["pen-1"]).transfers[0]
         #expect(record.transfer?.reason == "fake orders" && record.transfer?.kind == .penalty)
         ledger.expectInvariants()

@@ -1,4 +1,5 @@
 @testable import LedgerCore
+import LedgerService
 import RetainProto
 import Testing
 
@@ -36,7 +37,7 @@ struct TransferRuleTests {
         #expect(ledger.account("budget:spring:points")?.balance == -100)
         let lower = ledger.apply(.init(kind: .setAccountCap, setAccountCap: .init(
             accountId: "budget:spring:points", capped: true, cap: 99, actor: "ops", reason: "test")))
-        #expect(lower.error?.code == .failedPrecondition)
+        #expect(lower.error?.status.code == .failedPrecondition)
         let raise = ledger.apply(.init(kind: .setAccountCap, setAccountCap: .init(
             accountId: "budget:spring:points", capped: true, cap: 150, actor: "ops", reason: "test")))
         #expect(raise.account?.cap == 150)

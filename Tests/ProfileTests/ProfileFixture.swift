@@ -1,4 +1,5 @@
 @testable import ProfileCore
+import ProfileService
 import RetainProto
 import Testing
 
@@ -42,7 +43,7 @@ struct ProfileFixture {
         -> ProfileState.ActivityPlan {
         let batch = ProfileState.prepareActivities(events, invalid: invalid, now: now)
         if let entry = batch.entry { try state.apply(entry) }
-        return state.activityPlan(batch, events: events, invalid: invalid)
+        return state.activityPlan(batch, events: events, invalid: invalid) { $2.itemError(at: $0, field: $1) }
     }
 
     /// An event with a fresh id.
@@ -75,16 +76,19 @@ struct ProfileFixture {
     }
 }
 
-/// Runs `body` and returns the RPCError it throws, or records an issue when it does not throw one.
+/// Runs `body` and returns the status it answers with (its RPCError, or its domain error's
+/// status), or records an issue when it does not throw one.
 func rpcError(_ body: () throws -> Void) -> RPCError? {
     do {
         try body()
-        Issue.record("expected an RPCError")
+        Issue.record("expected an error")
         return nil
     } catch let error as RPCError {
         return error
+    } catch let error as ProfileError {
+        return error.status
     } catch {
-        Issue.record("expected an RPCError, got \(error)")
+        Issue.record("expected an RPCError or a ProfileError, got \(error)")
         return nil
     }
 }

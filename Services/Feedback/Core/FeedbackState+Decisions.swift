@@ -9,11 +9,11 @@ extension FeedbackState {
 
     /// Decides a submission. `request.category` must already default to "general".
     public func decideSubmission(_ request: Retain_V1_SubmitFeedbackRequest, nowMs: Int64,
-                                 configuration: FeedbackConfiguration) throws(RPCError)
+                                 configuration: FeedbackConfiguration) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackItem> {
         if let sequence = priorSubmission(user: request.userId, requestID: request.requestId) {
             guard sameSubmission(request, as: sequence) else {
-                throw RPCError(.alreadyExists, "request_id '\(request.requestId)' of user '\(request.userId)' was used for another submission")
+                throw FeedbackError.duplicate("request_id '\(request.requestId)' of user '\(request.userId)' was used for another submission")
             }
             let stored = items[Int(sequence)]
             return .replay(fold(sequence, upTo: 0, history: true, asOfMs: stored.createdAtMs).item)
@@ -66,19 +66,19 @@ extension FeedbackState {
     // MARK: Workflow
 
     /// The replay of an earlier change with the same request id, when there is one: the item as
-    /// that change left it; ALREADY_EXISTS when the request id was used for something else.
-    private func replay(_ sequence: UInt32, requestID: String, same: (ItemChange) -> Bool) throws(RPCError)
+    /// that change left it; `.duplicate` when the request id was used for something else.
+    private func replay(_ sequence: UInt32, requestID: String, same: (ItemChange) -> Bool) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackItem>? {
         guard let (index, change) = priorChange(of: sequence, requestID: requestID) else { return nil }
         guard same(change) else {
-            throw RPCError(.alreadyExists, "request_id '\(requestID)' was used for another change of this item")
+            throw FeedbackError.duplicate("request_id '\(requestID)' was used for another change of this item")
         }
         return .replay(fold(sequence, upTo: index + 1, history: true, asOfMs: change.atMs).item)
     }
 
     /// Decides a triage.
     public func decideTriage(_ request: Retain_V1_TriageFeedbackRequest, nowMs: Int64,
-                             configuration: FeedbackConfiguration) throws(RPCError) -> FeedbackDecision<Retain_V1_FeedbackItem> {
+                             configuration: FeedbackConfiguration) throws(FeedbackError) -> FeedbackDecision<Retain_V1_FeedbackItem> {
         let sequence = try sequence(of: request.itemId)
         if let replay = try replay(sequence, requestID: request.requestId, same: {
             if case .triaged(let prior) = $0 { prior.request == request } else { false }
@@ -94,7 +94,7 @@ extension FeedbackState {
     }
 
     /// Decides an assignment.
-    public func decideAssignment(_ request: Retain_V1_AssignFeedbackRequest, nowMs: Int64) throws(RPCError)
+    public func decideAssignment(_ request: Retain_V1_AssignFeedbackRequest, nowMs: Int64) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackItem> {
         let sequence = try sequence(of: request.itemId)
         if let replay = try replay(sequence, requestID: request.requestId, same: {
@@ -105,7 +105,7 @@ extension FeedbackState {
     }
 
     /// Decides the start of work.
-    public func decideStart(_ request: Retain_V1_StartProgressRequest, nowMs: Int64) throws(RPCError)
+    public func decideStart(_ request: Retain_V1_StartProgressRequest, nowMs: Int64) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackItem> {
         let sequence = try sequence(of: request.itemId)
         if let replay = try replay(sequence, requestID: request.requestId, same: {
@@ -117,7 +117,7 @@ extension FeedbackState {
 
     /// Decides a resolution, and for a question the FAQ group it joins.
     public func decideResolution(_ request: Retain_V1_ResolveFeedbackRequest, nowMs: Int64,
-                                 configuration: FeedbackConfiguration) throws(RPCError)
+                                 configuration: FeedbackConfiguration) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackItem> {
         let sequence = try sequence(of: request.itemId)
         if let replay = try replay(sequence, requestID: request.requestId, same: {
@@ -127,11 +127,10 @@ extension FeedbackState {
         _ = try FeedbackWorkflow.transition(.resolve, from: current.item.status)
         let isQuestion = current.item.kind == .question
         if isQuestion, request.answer.isEmpty {
-            throw RPCError.invalidArgument(field: "answer", "is required to resolve a question")
+            throw FeedbackError.invalid(field: "answer", reason: "is required to resolve a question")
         }
         if let existing = current.item.compensation?.amount, let requested = request.compensation, existing != requested {
-            throw RPCError(.failedPrecondition,
-                           "the item's compensation is set already (\(existing.value) \(existing.asset)) and cannot change")
+            throw FeedbackError.conflict("the item's compensation is set already (\(existing.value) \(existing.asset)) and cannot change")
         }
         var resolved = Retain_V1_FeedbackResolved(request: request, atMs: nowMs)
         if isQuestion {
@@ -159,7 +158,7 @@ extension FeedbackState {
     }
 
     /// Decides a closing; the note is required unless the item is resolved.
-    public func decideClosing(_ request: Retain_V1_CloseFeedbackRequest, nowMs: Int64) throws(RPCError)
+    public func decideClosing(_ request: Retain_V1_CloseFeedbackRequest, nowMs: Int64) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackItem> {
         let sequence = try sequence(of: request.itemId)
         if let replay = try replay(sequence, requestID: request.requestId, same: {
@@ -168,14 +167,14 @@ extension FeedbackState {
         let status = status(of: sequence)
         _ = try FeedbackWorkflow.transition(.close, from: status)
         if status != .resolved, request.note.isEmpty {
-            throw RPCError.invalidArgument(field: "note", "is required to close an item that is not resolved (\(status.shortName))")
+            throw FeedbackError.invalid(field: "note", reason: "is required to close an item that is not resolved (\(status.shortName))")
         }
         return .log(Retain_V1_FeedbackLogEntry(closed: Retain_V1_FeedbackClosed(request: request, atMs: nowMs)))
     }
 
     /// Decides a reopening: the SLA clock restarts now.
     public func decideReopening(_ request: Retain_V1_ReopenFeedbackRequest, nowMs: Int64,
-                                configuration: FeedbackConfiguration) throws(RPCError)
+                                configuration: FeedbackConfiguration) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackItem> {
         let sequence = try sequence(of: request.itemId)
         if let replay = try replay(sequence, requestID: request.requestId, same: {
@@ -188,12 +187,12 @@ extension FeedbackState {
     }
 
     /// Decides a comment (any status).
-    public func decideComment(_ request: Retain_V1_AddCommentRequest, nowMs: Int64) throws(RPCError)
+    public func decideComment(_ request: Retain_V1_AddCommentRequest, nowMs: Int64) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackComment> {
         let sequence = try sequence(of: request.itemId)
         if let (index, change) = priorChange(of: sequence, requestID: request.requestId) {
             guard case .commented(let prior) = change, prior.request == request else {
-                throw RPCError(.alreadyExists, "request_id '\(request.requestId)' was used for another change of this item")
+                throw FeedbackError.duplicate("request_id '\(request.requestId)' was used for another change of this item")
             }
             let folded = fold(sequence, upTo: index + 1, history: true)
             return .replay(folded.item.comments.last ?? Retain_V1_FeedbackComment())
@@ -204,16 +203,15 @@ extension FeedbackState {
     }
 
     /// Decides a payment mark: the transfer id must be the item's; the same mark again replays.
-    public func decideCompensationPaid(_ request: Retain_V1_MarkCompensationPaidRequest, nowMs: Int64) throws(RPCError)
+    public func decideCompensationPaid(_ request: Retain_V1_MarkCompensationPaidRequest, nowMs: Int64) throws(FeedbackError)
         -> FeedbackDecision<Retain_V1_FeedbackItem> {
         let sequence = try sequence(of: request.itemId)
         let current = fold(sequence, history: false)
         guard let compensation = current.item.compensation else {
-            throw RPCError(.failedPrecondition, "item \(request.itemId) has no compensation to pay")
+            throw FeedbackError.conflict("item \(request.itemId) has no compensation to pay")
         }
         guard request.transferId == compensation.transferId else {
-            throw RPCError(.failedPrecondition,
-                           "item \(request.itemId) is paid by transfer '\(compensation.transferId)', not '\(request.transferId)'")
+            throw FeedbackError.conflict("item \(request.itemId) is paid by transfer '\(compensation.transferId)', not '\(request.transferId)'")
         }
         if compensation.state == .paid {
             let changes = changes(of: sequence)
@@ -229,14 +227,14 @@ extension FeedbackState {
     }
 
     /// The answer after a logged change: the item `id` now, in full.
-    public func item(_ id: String, nowMs: Int64) throws(RPCError) -> Retain_V1_FeedbackItem {
+    public func item(_ id: String, nowMs: Int64) throws(FeedbackError) -> Retain_V1_FeedbackItem {
         answer(try sequence(of: id), full: true, asOfMs: nowMs)
     }
 
     /// The comment a logged comment entry added.
-    public func comment(of entry: Retain_V1_FeedbackLogEntry) throws(RPCError) -> Retain_V1_FeedbackComment {
+    public func comment(of entry: Retain_V1_FeedbackLogEntry) throws(FeedbackError) -> Retain_V1_FeedbackComment {
         guard let commented = entry.commented, let request = commented.request else {
-            throw RPCError(.internal, "not a comment entry")
+            throw FeedbackError.corrupt("not a comment entry")
         }
         return Retain_V1_FeedbackComment(commentId: commented.commentId, author: request.author, text: request.text,
                                          staffOnly: request.staffOnly, createdAtMs: commented.atMs)

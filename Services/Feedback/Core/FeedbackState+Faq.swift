@@ -18,7 +18,7 @@ extension FeedbackState {
     /// GetFaq: groups of near-identical resolved questions, most asked first, each with the
     /// question as most recently asked and the answer given most recently. Each group keeps
     /// its counting members in an index, so a page costs the number of groups, not of questions.
-    public func faqPage(_ request: Retain_V1_GetFaqRequest) throws(RPCError) -> Retain_V1_GetFaqResponse {
+    public func faqPage(_ request: Retain_V1_GetFaqRequest) throws(FeedbackError) -> Retain_V1_GetFaqResponse {
         let size = try pageSize(of: request.page)
         var unpaged = request
         unpaged.page = nil

@@ -37,7 +37,7 @@ package struct ListKey: Comparable, Sendable {
 ///   candidates, or in every text, read sequentially from the packed text store.
 extension FeedbackState {
     /// One page of items matching the filter; see ListFeedbackRequest.
-    public func list(_ request: Retain_V1_ListFeedbackRequest, nowMs: Int64) throws(RPCError) -> Retain_V1_ListFeedbackResponse {
+    public func list(_ request: Retain_V1_ListFeedbackRequest, nowMs: Int64) throws(FeedbackError) -> Retain_V1_ListFeedbackResponse {
         let size = try pageSize(of: request.page)
         var unpaged = request
         unpaged.page = nil

@@ -5,7 +5,7 @@ extension FeedbackState {
     /// ListOverdue: open items past their due time at `as_of_ms` (now when 0, or the first
     /// page's time when a token is given), earliest due time first, read from the open-by-due
     /// index so the cost is the number of overdue items, not of all items.
-    public func listOverdue(_ request: Retain_V1_ListOverdueRequest, nowMs: Int64) throws(RPCError) -> Retain_V1_ListOverdueResponse {
+    public func listOverdue(_ request: Retain_V1_ListOverdueRequest, nowMs: Int64) throws(FeedbackError) -> Retain_V1_ListOverdueResponse {
         let size = try pageSize(of: request.page)
         var unpaged = request
         unpaged.page = nil

@@ -44,19 +44,19 @@ public struct FeedbackState: PersistentState {
         } else if let change = ItemChange(entry) {
             try applyChange(change)
         } else {
-            throw RPCError(.internal, "feedback log entry with no change")
+            throw FeedbackError.corrupt("feedback log entry with no change")
         }
     }
 
     // MARK: Submissions
 
-    private mutating func applySubmission(_ submitted: Retain_V1_FeedbackSubmitted) throws(RPCError) {
+    private mutating func applySubmission(_ submitted: Retain_V1_FeedbackSubmitted) throws(FeedbackError) {
         guard let request = submitted.request, let key = ItemKey(submitted.itemId) else {
-            throw RPCError(.internal, "submission without a request or with a malformed item id '\(submitted.itemId)'")
+            throw FeedbackError.corrupt("submission without a request or with a malformed item id '\(submitted.itemId)'")
         }
-        guard sequences[key] == nil else { throw RPCError(.alreadyExists, "item \(submitted.itemId) exists already") }
-        guard (1...4).contains(request.kind.rawValue) else { throw RPCError(.internal, "submission with kind \(request.kind)") }
-        guard items.count < Int(UInt32.max) else { throw RPCError(.resourceExhausted, "too many items") }
+        guard sequences[key] == nil else { throw FeedbackError.duplicate("item \(submitted.itemId) exists already") }
+        guard (1...4).contains(request.kind.rawValue) else { throw FeedbackError.corrupt("submission with kind \(request.kind)") }
+        guard items.count < Int(UInt32.max) else { throw FeedbackError.full("too many items") }
         let sequence = UInt32(items.count)
         let priority = PriorityRules.priority(urgent: request.urgent, important: request.important)
         let category = categories.intern(request.category)
@@ -85,12 +85,12 @@ public struct FeedbackState: PersistentState {
 
     // MARK: Changes
 
-    /// The sequence number of the item `id`; NOT_FOUND (INVALID_ARGUMENT when malformed).
-    package func sequence(of id: String) throws(RPCError) -> UInt32 {
+    /// The sequence number of the item `id`; `.notFound` (`.invalid` when malformed).
+    package func sequence(of id: String) throws(FeedbackError) -> UInt32 {
         guard let key = ItemKey(id) else {
-            throw RPCError.invalidArgument(field: "item_id", "'\(id)' is not an item id (fb_ and 26 base-32 characters)")
+            throw FeedbackError.invalid(field: "item_id", reason: "'\(id)' is not an item id (fb_ and 26 base-32 characters)")
         }
-        guard let sequence = sequences[key] else { throw RPCError.notFound("feedback item", id) }
+        guard let sequence = sequences[key] else { throw FeedbackError.notFound(what: "feedback item", id: id) }
         return sequence
     }
 
@@ -107,7 +107,7 @@ public struct FeedbackState: PersistentState {
         return nil
     }
 
-    private mutating func applyChange(_ change: ItemChange) throws(RPCError) {
+    private mutating func applyChange(_ change: ItemChange) throws(FeedbackError) {
         let sequence = try sequence(of: change.itemID)
         let old = items[Int(sequence)]
         let before = fold(sequence, history: false)
@@ -155,7 +155,7 @@ public struct FeedbackState: PersistentState {
 
     /// Whether `change` may apply to an item now `folded`; the same checks the decisions make,
     /// repeated so that apply never breaks an invariant.
-    private func check(_ change: ItemChange, on folded: FoldedItem) throws(RPCError) {
+    private func check(_ change: ItemChange, on folded: FoldedItem) throws(FeedbackError) {
         let status = folded.item.status
         switch change {
         case .triaged: _ = try FeedbackWorkflow.transition(.triage, from: status)
@@ -165,22 +165,22 @@ public struct FeedbackState: PersistentState {
             _ = try FeedbackWorkflow.transition(.resolve, from: status)
             if let existing = folded.item.compensation?.amount, let requested = resolved.request?.compensation,
                existing != requested {
-                throw RPCError(.failedPrecondition, "the item's compensation is set already and cannot change")
+                throw FeedbackError.conflict("the item's compensation is set already and cannot change")
             }
         case .closed: _ = try FeedbackWorkflow.transition(.close, from: status)
         case .reopened: _ = try FeedbackWorkflow.transition(.reopen, from: status)
         case .commented: break
         case .compensationPaid(let marked):
             guard let compensation = folded.item.compensation else {
-                throw RPCError(.failedPrecondition, "the item has no compensation")
+                throw FeedbackError.conflict("the item has no compensation")
             }
             guard compensation.state == .owed, marked.request?.transferId == compensation.transferId else {
-                throw RPCError(.failedPrecondition, "the compensation is paid already or the transfer id differs")
+                throw FeedbackError.conflict("the compensation is paid already or the transfer id differs")
             }
         }
         if case .compensationPaid = change { return }
         if priorChange(of: folded.sequence, requestID: change.requestID) != nil {
-            throw RPCError(.alreadyExists, "request_id '\(change.requestID)' was used before on item \(change.itemID)")
+            throw FeedbackError.duplicate("request_id '\(change.requestID)' was used before on item \(change.itemID)")
         }
     }
 

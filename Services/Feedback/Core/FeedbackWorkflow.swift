@@ -40,15 +40,13 @@ public enum FeedbackWorkflow {
         }
     }
 
-    /// The status after `action` from `status`; FAILED_PRECONDITION when the table does not
-    /// allow it.
-    public static func transition(_ action: FeedbackAction, from status: Retain_V1_FeedbackStatus) throws(RPCError)
+    /// The status after `action` from `status`; ``FeedbackError/illegalTransition(action:status:allowed:)``
+    /// when the table does not allow it.
+    public static func transition(_ action: FeedbackAction, from status: Retain_V1_FeedbackStatus) throws(FeedbackError)
         -> Retain_V1_FeedbackStatus {
         let allowed = sources(of: action)
         guard allowed.contains(status) else {
-            throw RPCError(.failedPrecondition,
-                           "cannot \(action.rawValue) an item that is \(status.shortName) (allowed from \(allowed.map(\.shortName).joined(separator: ", ")))",
-                           details: ["status": status.shortName])
+            throw FeedbackError.illegalTransition(action: action, status: status, allowed: allowed)
         }
         return target(of: action)
     }

@@ -31,15 +31,15 @@ package struct PageToken: Sendable, Equatable {
     }
 
     /// Parses a token of `kind` for a query with hash `queryHash` and `fields` cursor fields;
-    /// INVALID_ARGUMENT (field `page.page_token`) when malformed or issued for another query.
-    package init(decoding text: String, kind: String, queryHash: UInt64, fields: Int) throws(RPCError) {
+    /// `.invalid` (field `page.page_token`) when malformed or issued for another query.
+    package init(decoding text: String, kind: String, queryHash: UInt64, fields: Int) throws(FeedbackError) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 + fields, parts[0] == "\(kind)1", parts[1].count == 16,
               let hash = UInt64(parts[1], radix: 16), let asOf = Int64(parts[2]) else {
-            throw RPCError.invalidArgument(field: "page.page_token", "malformed page token")
+            throw FeedbackError.invalid(field: "page.page_token", reason: "malformed page token")
         }
         guard hash == queryHash else {
-            throw RPCError.invalidArgument(field: "page.page_token", "the page token was issued for other filters or another order")
+            throw FeedbackError.invalid(field: "page.page_token", reason: "the page token was issued for other filters or another order")
         }
         self.init(kind: kind, queryHash: hash, asOfMs: asOf, cursor: parts.dropFirst(3).map(String.init))
     }
@@ -51,18 +51,18 @@ package struct PageToken: Sendable, Equatable {
         return hash.value
     }
 
-    /// The cursor field at `index` as an integer; INVALID_ARGUMENT when it is not one.
-    package func integer(_ index: Int) throws(RPCError) -> Int64 {
+    /// The cursor field at `index` as an integer; `.invalid` when it is not one.
+    package func integer(_ index: Int) throws(FeedbackError) -> Int64 {
         guard let value = Int64(cursor[index]) else {
-            throw RPCError.invalidArgument(field: "page.page_token", "malformed page token")
+            throw FeedbackError.invalid(field: "page.page_token", reason: "malformed page token")
         }
         return value
     }
 }
 
-/// Page size of a request: 0 means 50, more than 1000 is INVALID_ARGUMENT.
-package func pageSize(of page: Retain_V1_PageRequest?) throws(RPCError) -> Int {
+/// Page size of a request: 0 means 50, more than 1000 is `.invalid`.
+package func pageSize(of page: Retain_V1_PageRequest?) throws(FeedbackError) -> Int {
     let size = Int(page?.pageSize ?? 0)
-    guard size <= 1000 else { throw RPCError.invalidArgument(field: "page.page_size", "must be at most 1000, not \(size)") }
+    guard size <= 1000 else { throw FeedbackError.invalid(field: "page.page_size", reason: "must be at most 1000, not \(size)") }
     return size == 0 ? 50 : size
 }

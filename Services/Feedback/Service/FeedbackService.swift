@@ -1,4 +1,5 @@
 package import FeedbackCore
+package import RetainClock
 import Foundation
 import RetainProto
 package import RetainRPC
@@ -8,17 +9,14 @@ package import RetainState
 /// The Feedback service's RPC adapter: validates each request, asks the domain for a decision,
 /// logs it, and answers once it is durable (writes) or at once under the state lock (reads).
 package enum FeedbackService {
-    /// Unix time in milliseconds, from the system clock.
-    package static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-
     /// The router serving retain.v1.Feedback from `store`, with `configuration`'s rules and
     /// `clock` as "now" (tests may pass their own).
     package static func router(store: StateStore<FeedbackState>, configuration: FeedbackConfiguration,
-                               clock: @escaping @Sendable () -> Int64 = wallClock) -> RPCRouter {
+                               clock: ServiceClock = .system) -> RPCRouter {
         var router = RPCRouter()
 
-        router.write(Retain_V1_Feedback.submitFeedback, to: store) { request, _, transaction in
-            let now = clock()
+        router.feedbackWrite(Retain_V1_Feedback.submitFeedback, to: store) { request, _, transaction in
+            let now = clock.now()
             let request = try FeedbackValidation.submission(request, nowMs: now)
             switch try transaction.state.decideSubmission(request, nowMs: now, configuration: configuration) {
             case .replay(let item):
@@ -28,52 +26,52 @@ package enum FeedbackService {
                 return Retain_V1_SubmitFeedbackResponse(item: try transaction.state.item(entry.submitted?.itemId ?? "", nowMs: now))
             }
         }
-        router.read(Retain_V1_Feedback.getFeedback, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getFeedback, from: store) { request, _, state in
             try FeedbackValidation.get(request)
-            return Retain_V1_GetFeedbackResponse(item: try state.item(request.itemId, nowMs: clock()))
+            return Retain_V1_GetFeedbackResponse(item: try state.item(request.itemId, nowMs: clock.now()))
         }
-        router.write(Retain_V1_Feedback.triageFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.triageFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.triage(request)
-            let now = clock()
+            let now = clock.now()
             let (item, replayed) = try perform(
                 transaction.state.decideTriage(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
             return Retain_V1_TriageFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.assignFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.assignFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.assignment(request)
-            let now = clock()
+            let now = clock.now()
             let (item, replayed) = try perform(transaction.state.decideAssignment(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_AssignFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.startProgress, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.startProgress, to: store) { request, _, transaction in
             try FeedbackValidation.start(request)
-            let now = clock()
+            let now = clock.now()
             let (item, replayed) = try perform(transaction.state.decideStart(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_StartProgressResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.resolveFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.resolveFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.resolution(request)
-            let now = clock()
+            let now = clock.now()
             let (item, replayed) = try perform(
                 transaction.state.decideResolution(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
             return Retain_V1_ResolveFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.closeFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.closeFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.closing(request)
-            let now = clock()
+            let now = clock.now()
             let (item, replayed) = try perform(transaction.state.decideClosing(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_CloseFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.reopenFeedback, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.reopenFeedback, to: store) { request, _, transaction in
             try FeedbackValidation.reopening(request)
-            let now = clock()
+            let now = clock.now()
             let (item, replayed) = try perform(
                 transaction.state.decideReopening(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
             return Retain_V1_ReopenFeedbackResponse(item: item, replayed: replayed)
         }
-        router.write(Retain_V1_Feedback.addComment, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.addComment, to: store) { request, _, transaction in
             try FeedbackValidation.comment(request)
-            switch try transaction.state.decideComment(request, nowMs: clock()) {
+            switch try transaction.state.decideComment(request, nowMs: clock.now()) {
             case .replay(let comment):
                 return Retain_V1_AddCommentResponse(comment: comment, replayed: true)
             case .log(let entry):
@@ -81,31 +79,31 @@ package enum FeedbackService {
                 return Retain_V1_AddCommentResponse(comment: try transaction.state.comment(of: entry))
             }
         }
-        router.write(Retain_V1_Feedback.markCompensationPaid, to: store) { request, _, transaction in
+        router.feedbackWrite(Retain_V1_Feedback.markCompensationPaid, to: store) { request, _, transaction in
             try FeedbackValidation.compensationPaid(request)
-            let now = clock()
+            let now = clock.now()
             let (item, replayed) = try perform(transaction.state.decideCompensationPaid(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_MarkCompensationPaidResponse(item: item, replayed: replayed)
         }
-        router.read(Retain_V1_Feedback.listFeedback, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.listFeedback, from: store) { request, _, state in
             try FeedbackValidation.list(request)
-            return try state.list(request, nowMs: clock())
+            return try state.list(request, nowMs: clock.now())
         }
-        router.read(Retain_V1_Feedback.listOverdue, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.listOverdue, from: store) { request, _, state in
             try FeedbackValidation.overdue(request)
-            return try state.listOverdue(request, nowMs: clock())
+            return try state.listOverdue(request, nowMs: clock.now())
         }
-        router.read(Retain_V1_Feedback.getUserFeedbackHistory, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getUserFeedbackHistory, from: store) { request, _, state in
             try FeedbackValidation.history(request)
-            return state.userHistory(request, nowMs: clock())
+            return state.userHistory(request, nowMs: clock.now())
         }
-        router.read(Retain_V1_Feedback.getFaq, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getFaq, from: store) { request, _, state in
             try FeedbackValidation.faq(request)
             return try state.faqPage(request)
         }
-        router.read(Retain_V1_Feedback.getFeedbackStats, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getFeedbackStats, from: store) { request, _, state in
             try FeedbackValidation.stats(request)
-            return state.stats(request, nowMs: clock())
+            return state.stats(request, nowMs: clock.now())
         }
         return router
     }

@@ -3,7 +3,8 @@ public import RetainProto
 /// How a flow step calls a backend: the gateway routes it like any call (by service, and to the
 /// user's owner when the request is user-keyed) and passes the flow's deadline and trace on.
 public protocol FlowBackend: Sendable {
-    /// Calls `method` with `request` and returns the answer, or throws the call's ``RPCError``.
+    /// Calls `method` with `request` and returns the answer; a backend's refusal throws a
+    /// ``BackendFailure``.
     func call<Input: ProtoMessage, Output: ProtoMessage>(
         _ method: RPCMethod<Input, Output>, _ request: Input, _ kind: FlowCallKind
     ) async throws -> Output

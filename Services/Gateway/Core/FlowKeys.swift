@@ -1,3 +1,5 @@
+import Crypto
+
 /// The ids and idempotency keys the flows derive from a client's event id, so that a retry of a
 /// flow with the same event id repeats every step with the same keys and nothing applies twice.
 ///
@@ -23,13 +25,13 @@ public enum FlowKeys {
     public static func derive(_ prefix: String, _ key: String) -> String {
         let joined = prefix + key
         guard joined.utf8.count > maximumKeyBytes else { return joined }
-        return prefix + "sha256:" + SHA256.hex(key)
+        return prefix + "sha256:" + sha256Hex(key)
     }
 
     /// The user id Onboard gives a user when the request has none: `u_` and the first 26
     /// base-32 characters (RFC 4648 alphabet, lower case) of SHA-256(event id).
     public static func userID(forEvent eventID: String) -> String {
-        "u_" + String(base32(SHA256.digest(eventID.utf8)).prefix(26))
+        "u_" + String(base32(Array(SHA256.hash(data: Array(eventID.utf8)))).prefix(26))
     }
 
     /// Welcome bonus transfer id.
@@ -37,6 +39,15 @@ public enum FlowKeys {
 
     /// Level-up reward transfer id, one per level reached.
     public static func levelTransfer(user: String, level: UInt32) -> String { "level:\(user):\(level)" }
+
+    /// The SHA-256 (swift-crypto) of `text`'s UTF-8 bytes as lower-case hex: derived ids must be
+    /// the same on every gateway and every retry.
+    package static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        }.joined()
+    }
 
     /// Lower-case RFC 4648 base-32 without padding.
     static func base32(_ bytes: [UInt8]) -> String {

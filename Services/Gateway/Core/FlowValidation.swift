@@ -1,34 +1,34 @@
-public import RetainProto
+import RetainProto
 
-/// Checks of request fields against common.proto's rules, failing with INVALID_ARGUMENT that
-/// names the field.
+/// Checks of request fields against common.proto's rules, failing with
+/// ``FlowError/invalid(field:reason:)`` that names the field.
 public enum FlowValidation {
     /// A client-chosen key: 1 to 256 bytes of printable ASCII without spaces.
-    public static func key(_ value: String, field: String) throws(RPCError) {
-        guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
+    public static func key(_ value: String, field: String) throws(FlowError) {
+        guard !value.isEmpty else { throw FlowError.invalid(field: field, reason: "is required") }
         guard value.utf8.count <= FlowKeys.maximumKeyBytes else {
-            throw RPCError.invalidArgument(field: field, "is longer than 256 bytes")
+            throw FlowError.invalid(field: field, reason: "is longer than 256 bytes")
         }
         guard FieldFormat.isClientKey(value) else {
-            throw RPCError.invalidArgument(field: field, "must be printable ASCII without spaces")
+            throw FlowError.invalid(field: field, reason: "must be printable ASCII without spaces")
         }
     }
 
     /// An entity id: 1 to 128 bytes of ASCII letters, digits and `.`, `_`, `-`, `@`.
-    public static func entityID(_ value: String, field: String) throws(RPCError) {
-        guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard value.utf8.count <= 128 else { throw RPCError.invalidArgument(field: field, "is longer than 128 bytes") }
+    public static func entityID(_ value: String, field: String) throws(FlowError) {
+        guard !value.isEmpty else { throw FlowError.invalid(field: field, reason: "is required") }
+        guard value.utf8.count <= 128 else { throw FlowError.invalid(field: field, reason: "is longer than 128 bytes") }
         guard FieldFormat.isEntityID(value) else {
-            throw RPCError.invalidArgument(field: field, "may hold only ASCII letters, digits and . _ - @")
+            throw FlowError.invalid(field: field, reason: "may hold only ASCII letters, digits and . _ - @")
         }
     }
 
     /// A name: 1 to 64 bytes of lower-case ASCII letters, digits and `_`, `.`, `-`.
-    public static func name(_ value: String, field: String) throws(RPCError) {
-        guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard value.utf8.count <= 64 else { throw RPCError.invalidArgument(field: field, "is longer than 64 bytes") }
+    public static func name(_ value: String, field: String) throws(FlowError) {
+        guard !value.isEmpty else { throw FlowError.invalid(field: field, reason: "is required") }
+        guard value.utf8.count <= 64 else { throw FlowError.invalid(field: field, reason: "is longer than 64 bytes") }
         guard FieldFormat.isName(value) else {
-            throw RPCError.invalidArgument(field: field, "may hold only lower-case ASCII letters, digits and _ . -")
+            throw FlowError.invalid(field: field, reason: "may hold only lower-case ASCII letters, digits and _ . -")
         }
     }
 }

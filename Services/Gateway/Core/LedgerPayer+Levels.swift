@@ -24,9 +24,9 @@ extension LedgerPayer {
                 results.append(result)
                 steps.ran("ledger.level_reward", replayed: replayed, "level \(level): \(detail)")
             case .refused(let result):
-                throw RPCError(.failedPrecondition,
-                               "level \(level) reward for \(user) refused by the ledger: \(result.code) \(result.message); retry once the budget '\(rules.budget)' is raised",
-                               details: ["result": result.code.description])
+                throw FlowError.paymentRefused(
+                    "level \(level) reward for \(user) refused by the ledger: \(result.code) \(result.message); retry once the budget '\(rules.budget)' is raised",
+                    result: result.code)
             }
         }
         return results

@@ -63,7 +63,7 @@ public struct LedgerPayer: Sendable {
             let lookup = try await backend.call(
                 Retain_V1_Ledger.lookupTransfers, Retain_V1_LookupTransfersRequest(transferIds: [transfer.transferId]), .read)
             guard let record = lookup.transfers.first(where: { $0.transfer?.transferId == transfer.transferId }) else {
-                throw RPCError(.internal, "ledger says transfer \(transfer.transferId) exists but cannot find it")
+                throw FlowError.backendInconsistent("ledger says transfer \(transfer.transferId) exists but cannot find it")
             }
             var paid = result
             paid.code = .ok
@@ -76,8 +76,8 @@ public struct LedgerPayer: Sendable {
         case .budgetExceeded, .insufficientFunds:
             return .refused(result)
         default:
-            throw RPCError(.internal, "ledger refused transfer \(transfer.transferId): \(result.code) \(result.message)",
-                           details: ["result": result.code.description])
+            throw FlowError.backendInconsistent("ledger refused transfer \(transfer.transferId): \(result.code) \(result.message)",
+                                                result: result.code)
         }
     }
 
@@ -90,7 +90,7 @@ public struct LedgerPayer: Sendable {
         }
         do {
             _ = try await backend.call(Retain_V1_Ledger.openAccount, request, .admin(key: "open:\(account)"))
-        } catch let error as RPCError where error.code == .alreadyExists {
+        } catch let error as BackendFailure where error.reason == .exists {
             // Opened meanwhile with another cap: it exists, which is all a payment needs.
         }
     }
@@ -100,7 +100,7 @@ public struct LedgerPayer: Sendable {
             Retain_V1_Ledger.createTransfers, Retain_V1_CreateTransfersRequest(transfers: [transfer]),
             .write(key: transfer.transferId))
         guard let result = answer.results.first else {
-            throw RPCError(.internal, "ledger answered no result for transfer \(transfer.transferId)")
+            throw FlowError.backendInconsistent("ledger answered no result for transfer \(transfer.transferId)")
         }
         return result
     }

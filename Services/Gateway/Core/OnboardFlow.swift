@@ -21,7 +21,7 @@ public struct OnboardFlow: Sendable {
         if !request.inviterUserId.isEmpty {
             try FlowValidation.entityID(request.inviterUserId, field: "inviter_user_id")
             guard request.inviterUserId != user else {
-                throw RPCError.invalidArgument(field: "inviter_user_id", "must differ from the new user's id")
+                throw FlowError.invalid(field: "inviter_user_id", reason: "must differ from the new user's id")
             }
         }
         let flowKey = FlowKeys.derive("onboard:", request.eventId)
@@ -101,7 +101,7 @@ public struct OnboardFlow: Sendable {
         }
         do {
             _ = try await backend.call(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: inviter), .read)
-        } catch let error as RPCError where error.code == .notFound {
+        } catch let error as BackendFailure where error.reason == .notFound {
             steps.add("ledger.referral", .skipped, "inviter \(inviter) is not a registered user")
             return nil
         }
@@ -115,11 +115,11 @@ public struct OnboardFlow: Sendable {
             let answer = try await rewardReferral(request, key: key)
             steps.ran("ledger.referral", replayed: answer.replayed, "inviter \(inviter) and invitee \(user) rewarded")
             return answer
-        } catch let error as RPCError where error.code == .failedPrecondition {
+        } catch let error as BackendFailure where error.reason == .refused {
             steps.add("ledger.referral", .skipped,
                       "budget '\(rules.budget)' cannot pay it (\(error.message)); a retry pays once it is raised")
             return nil
-        } catch let error as RPCError where error.code == .alreadyExists {
+        } catch let error as BackendFailure where error.reason == .exists {
             steps.add("ledger.referral", .skipped, "invitee \(user) was already rewarded with other terms: \(error.message)")
             return nil
         }
@@ -130,8 +130,8 @@ public struct OnboardFlow: Sendable {
         -> Retain_V1_RewardReferralResponse {
         do {
             return try await backend.call(Retain_V1_Ledger.rewardReferral, request, .write(key: key))
-        } catch let error as RPCError
-            where error.code == .failedPrecondition && (error.details["result"] ?? error.message).uppercased().contains("ACCOUNT_NOT_FOUND") {
+        } catch let error as BackendFailure
+            where error.reason == .refused && (error.details["result"] ?? error.message).uppercased().contains("ACCOUNT_NOT_FOUND") {
             let payer = LedgerPayer(backend: backend, configuration: configuration)
             let assets = Set([request.inviterReward?.asset, request.inviteeReward?.asset].compactMap { $0 })
             for asset in assets.sorted() {

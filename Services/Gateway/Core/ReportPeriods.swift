@@ -12,9 +12,9 @@ public enum ReportPeriods {
     }
 
     /// The period of kind `period` that contains `atMs` in `timeZone` (an IANA name).
-    public static func bounds(_ period: Retain_V1_ReportPeriod, at atMs: Int64, timeZone: String) throws(RPCError) -> Bounds {
+    public static func bounds(_ period: Retain_V1_ReportPeriod, at atMs: Int64, timeZone: String) throws(FlowError) -> Bounds {
         guard let zone = TimeZone(identifier: timeZone.isEmpty ? "UTC" : timeZone) else {
-            throw RPCError.invalidArgument(field: "time_zone", "'\(timeZone)' is not an IANA time zone")
+            throw FlowError.invalid(field: "time_zone", reason: "'\(timeZone)' is not an IANA time zone")
         }
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = zone
@@ -25,11 +25,11 @@ public enum ReportPeriods {
         case .week: component = .weekOfYear
         case .month: component = .month
         case .year: component = .year
-        default: throw RPCError.invalidArgument(field: "period", "must be WEEK, MONTH or YEAR")
+        default: throw FlowError.invalid(field: "period", reason: "must be WEEK, MONTH or YEAR")
         }
         let date = Date(timeIntervalSince1970: Double(atMs) / 1000)
         guard let interval = calendar.dateInterval(of: component, for: date) else {
-            throw RPCError.invalidArgument(field: "at_ms", "\(atMs) has no \(period) in \(timeZone)")
+            throw FlowError.invalid(field: "at_ms", reason: "\(atMs) has no \(period) in \(timeZone)")
         }
         let start = Int64((interval.start.timeIntervalSince1970 * 1000).rounded())
         let end = Int64((interval.end.timeIntervalSince1970 * 1000).rounded())

@@ -17,11 +17,11 @@ public struct ResolveFeedbackFlow: Sendable {
         -> Retain_V1_ResolveFeedbackFlowResponse {
         try FlowValidation.entityID(request.itemId, field: "item_id")
         try FlowValidation.key(request.eventId, field: "event_id")
-        guard !request.actor.isEmpty else { throw RPCError.invalidArgument(field: "actor", "is required") }
-        guard request.outcome != .unspecified else { throw RPCError.invalidArgument(field: "outcome", "is required") }
+        guard !request.actor.isEmpty else { throw FlowError.invalid(field: "actor", reason: "is required") }
+        guard request.outcome != .unspecified else { throw FlowError.invalid(field: "outcome", reason: "is required") }
         if let compensation = request.compensation {
             guard compensation.value > 0 else {
-                throw RPCError.invalidArgument(field: "compensation.value", "must be above 0 (leave compensation unset for none)")
+                throw FlowError.invalid(field: "compensation.value", reason: "must be above 0 (leave compensation unset for none)")
             }
             try FlowValidation.name(compensation.asset, field: "compensation.asset")
         }
@@ -35,10 +35,10 @@ public struct ResolveFeedbackFlow: Sendable {
                 itemId: request.itemId, actor: request.actor, note: request.note, requestId: request.eventId,
                 outcome: request.outcome, answer: request.answer, compensation: request.compensation),
                 .write(key: request.eventId))
-            guard let answer = resolved.item else { throw RPCError(.internal, "Feedback answered ResolveFeedback without the item") }
+            guard let answer = resolved.item else { throw FlowError.backendInconsistent("Feedback answered ResolveFeedback without the item") }
             item = answer
             steps.ran("feedback.resolve", replayed: resolved.replayed, "item \(request.itemId) resolved")
-        } catch let error as RPCError where error.code == .failedPrecondition {
+        } catch let error as BackendFailure where error.reason == .refused {
             // Resolved before by another request: only an unpaid compensation is left to do.
             let current = try await backend.call(
                 Retain_V1_Feedback.getFeedback, Retain_V1_GetFeedbackRequest(itemId: request.itemId), .read)
@@ -75,9 +75,9 @@ public struct ResolveFeedbackFlow: Sendable {
                 response.payment = result
                 steps.ran("ledger.compensation", replayed: replayed, detail)
             case .refused(let result):
-                throw RPCError(.failedPrecondition,
-                               "the compensation budget '\(configuration.compensation.budget)' is exhausted (\(result.code)); item \(item.itemId) stays resolved with its compensation OWED",
-                               details: ["result": result.code.description])
+                throw FlowError.paymentRefused(
+                    "the compensation budget '\(configuration.compensation.budget)' is exhausted (\(result.code)); item \(item.itemId) stays resolved with its compensation OWED",
+                    result: result.code)
             }
             let marked = try await backend.call(Retain_V1_Feedback.markCompensationPaid, Retain_V1_MarkCompensationPaidRequest(
                 itemId: item.itemId, transferId: transferID, actor: configuration.actorName), .write(key: transferID))

@@ -20,11 +20,11 @@ public struct TrackActionFlow: Sendable {
         try FlowValidation.name(request.action, field: "action")
         if request.action == "purchase" {
             guard let value = request.value, value.value > 0 else {
-                throw RPCError.invalidArgument(field: "value", "a purchase needs its value (value > 0)")
+                throw FlowError.invalid(field: "value", reason: "a purchase needs its value (value > 0)")
             }
         }
         if let value = request.value, value.value < 0 {
-            throw RPCError.invalidArgument(field: "value.value", "must not be negative")
+            throw FlowError.invalid(field: "value.value", reason: "must not be negative")
         }
         let user = request.userId
         let payer = LedgerPayer(backend: backend, configuration: configuration)
@@ -74,9 +74,9 @@ public struct TrackActionFlow: Sendable {
                 response.taskRewards.append(result)
                 steps.ran("ledger.task_reward", replayed: replayed, detail)
             case .refused(let result):
-                throw RPCError(.failedPrecondition,
-                               "task reward \(transfer.transferId) refused by the ledger: \(result.code) \(result.message); the claim stands and a retry pays it once the budget '\(configuration.taskRewards.budget)' is raised",
-                               details: ["result": result.code.description])
+                throw FlowError.paymentRefused(
+                    "task reward \(transfer.transferId) refused by the ledger: \(result.code) \(result.message); the claim stands and a retry pays it once the budget '\(configuration.taskRewards.budget)' is raised",
+                    result: result.code)
             }
         }
 

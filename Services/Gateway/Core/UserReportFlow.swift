@@ -14,7 +14,7 @@ public struct UserReportFlow: Sendable {
     public func run(_ request: Retain_V1_GetUserReportRequest, now: Int64) async throws -> Retain_V1_GetUserReportResponse {
         try FlowValidation.entityID(request.userId, field: "user_id")
         guard request.period == .week || request.period == .month || request.period == .year else {
-            throw RPCError.invalidArgument(field: "period", "must be WEEK, MONTH or YEAR")
+            throw FlowError.invalid(field: "period", reason: "must be WEEK, MONTH or YEAR")
         }
         let user = request.userId
         var response = Retain_V1_GetUserReportResponse(period: request.period, generatedAtMs: now)
@@ -25,7 +25,7 @@ public struct UserReportFlow: Sendable {
         do {
             response.profile = try await backend.call(
                 Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: user), .read).profile
-        } catch let error as RPCError where error.code == .notFound || error.code == .invalidArgument {
+        } catch let error as BackendFailure where error.reason == .notFound || error.reason == .invalid {
             throw error
         } catch {
             guard request.allowPartial else { throw error }

@@ -1,12 +1,10 @@
 import GatewayCore
 import Metrics
 import NIOCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One backend instance as the gateway sees it: its client, its health and its traffic.
 final class Backend: Sendable {
@@ -36,7 +34,7 @@ final class Backend: Sendable {
         self.service = service
         self.instance = instance
         self.client = client
-        self.state = Mutex(State(statusSinceMs: Clock.nowMs()))
+        self.state = Mutex(State(statusSinceMs: ServiceClock.system.now()))
         self.inRotationGauge = Gauge(label: "gateway_backend_in_rotation",
                                      dimensions: [("service", service), ("instance", instance.id)])
         inRotationGauge.record(1)
@@ -48,7 +46,7 @@ final class Backend: Sendable {
 
     /// Records a health check's result.
     func recordCheck(_ status: Retain_V1_ServingStatus, error: String = "") {
-        let now = Clock.nowMs()
+        let now = ServiceClock.system.now()
         let inRotation = state.withLock { state in
             if state.status != status {
                 state.status = status
@@ -69,7 +67,7 @@ final class Backend: Sendable {
     /// Takes the instance out of rotation at once after a call could not reach it; the next
     /// successful check puts it back.
     func markUnreachable(_ error: RPCError) {
-        let now = Clock.nowMs()
+        let now = ServiceClock.system.now()
         state.withLock { state in
             if state.status != .notServing {
                 state.status = .notServing
@@ -116,15 +114,9 @@ final class Backend: Sendable {
     }
 }
 
-/// The clocks the gateway reads: wall time for what it reports, monotonic time for latencies.
+/// The monotonic clock the gateway measures latencies with (wall time comes from
+/// ``ServiceClock``).
 enum Clock {
-    /// Unix time in milliseconds.
-    static func nowMs() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
-
     /// Monotonic nanoseconds.
     static func nowNanos() -> UInt64 {
         NIODeadline.now().uptimeNanoseconds

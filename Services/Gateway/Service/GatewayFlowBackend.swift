@@ -8,13 +8,23 @@ import RetainRPC
 /// id; writes carry their idempotency key in the call header, so the forwarder may safely send
 /// them again after a broken connection. Each step carries the gateway's own service token with
 /// just the scope its method needs (minted by the backend clients' credentials), never the
-/// caller's credential.
+/// caller's credential. A backend's status reaches the flow as a ``BackendFailure``.
 struct GatewayFlowBackend: FlowBackend {
     let forwarder: Forwarder
     let deadline: ContinuousClock.Instant
     let options: CallOptions
 
     func call<Input: ProtoMessage, Output: ProtoMessage>(
+        _ method: RPCMethod<Input, Output>, _ request: Input, _ kind: FlowCallKind
+    ) async throws -> Output {
+        do {
+            return try await send(method, request, kind)
+        } catch let status as RPCError {
+            throw BackendFailure(status)
+        }
+    }
+
+    private func send<Input: ProtoMessage, Output: ProtoMessage>(
         _ method: RPCMethod<Input, Output>, _ request: Input, _ kind: FlowCallKind
     ) async throws -> Output {
         let route: Forwarder.Route

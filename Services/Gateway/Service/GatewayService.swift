@@ -1,5 +1,6 @@
 public import GatewayCore
 import NIOCore
+public import RetainClock
 import RetainProto
 public import RetainRPC
 #if canImport(Glibc)
@@ -15,8 +16,8 @@ public struct GatewayService: Sendable {
         public var flows: FlowConfiguration = .standard
         /// Deadline of a flow whose caller set none. Default 30 s.
         public var flowTimeout: Duration = .seconds(30)
-        /// The clock, Unix ms (tests may fix it).
-        public var now: @Sendable () -> Int64 = { Clock.nowMs() }
+        /// Where "now" comes from (tests may fix it).
+        public var clock: ServiceClock = .system
 
         public init() {}
     }
@@ -43,19 +44,27 @@ public struct GatewayService: Sendable {
             try self.locateUser(request)
         }
         router.unaryAsync(Retain_V1_Gateway.onboard) { request, context in
-            try await OnboardFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
-                .run(request, now: self.configuration.now())
+            try await FlowError.mapped {
+                try await OnboardFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                    .run(request, now: self.configuration.clock.now())
+            }
         }
         router.unaryAsync(Retain_V1_Gateway.trackAction) { request, context in
-            try await TrackActionFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
-                .run(request, now: self.configuration.now())
+            try await FlowError.mapped {
+                try await TrackActionFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                    .run(request, now: self.configuration.clock.now())
+            }
         }
         router.unaryAsync(Retain_V1_Gateway.resolveFeedbackFlow) { request, context in
-            try await ResolveFeedbackFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
-                .run(request, now: self.configuration.now())
+            try await FlowError.mapped {
+                try await ResolveFeedbackFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                    .run(request, now: self.configuration.clock.now())
+            }
         }
         router.unaryAsync(Retain_V1_Gateway.getUserReport) { request, context in
-            try await UserReportFlow(backend: self.backend(for: context)).run(request, now: self.configuration.now())
+            try await FlowError.mapped {
+                try await UserReportFlow(backend: self.backend(for: context)).run(request, now: self.configuration.clock.now())
+            }
         }
         return router
     }
@@ -86,7 +95,7 @@ public struct GatewayService: Sendable {
 
     /// LocateUser: the instance that owns a user, and where the user would go next.
     func locateUser(_ request: Retain_V1_LocateUserRequest) throws -> Retain_V1_LocateUserResponse {
-        try FlowValidation.entityID(request.userId, field: "user_id")
+        try FlowError.mapped { try FlowValidation.entityID(request.userId, field: "user_id") }
         guard !request.service.isEmpty else { throw RPCError.invalidArgument(field: "service", "is required") }
         guard request.service.utf8.count <= 128 else { throw RPCError.invalidArgument(field: "service", "is longer than 128 bytes") }
         let name = Self.fullName(request.service)

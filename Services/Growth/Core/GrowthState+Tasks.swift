@@ -14,20 +14,18 @@ extension GrowthState {
     /// Decides a claim of a finished task's reward. Any claim after the first (with any key)
     /// answers the first claim with already_claimed = true.
     ///
-    /// - Throws: NOT_FOUND for an unknown task or a period that has not started;
-    ///   INVALID_ARGUMENT for a period key of the wrong form; ALREADY_EXISTS for a key used for
-    ///   another request; FAILED_PRECONDITION when the task is not finished or the claim window
+    /// - Throws: ``GrowthError`` `.notFound` for an unknown task, `.notStarted` for a period that
+    ///   has not started; `.invalid` for a period key of the wrong form; `.keyReused` for a key used
+    ///   for another request; `.refused` when the task is not finished or the claim window
     ///   (7 days after the period) has closed.
     public func planClaim(_ request: Retain_V1_ClaimTaskRewardRequest, at ms: Int64,
                           rules: GrowthRules) throws -> GrowthDecision<Retain_V1_ClaimTaskRewardResponse> {
-        guard let rule = rules.task(id: request.taskId) else { throw RPCError.notFound("task", request.taskId) }
+        guard let rule = rules.task(id: request.taskId) else { throw GrowthError.notFound(what: "task", id: request.taskId) }
         let user = users[request.userId]
         let fingerprint = Self.fingerprint(claim: request)
         if let record = user?.keys[request.idempotencyKey] {
             guard record.fingerprint == fingerprint else {
-                throw RPCError(.alreadyExists,
-                               "idempotency_key '\(request.idempotencyKey)' was used for a different request of user '\(request.userId)'",
-                               details: ["field": "idempotency_key"])
+                throw GrowthError.keyReused("idempotency_key '\(request.idempotencyKey)' was used for a different request of user '\(request.userId)'", field: "idempotency_key")
             }
             var answer = try Retain_V1_ClaimTaskRewardResponse(serializedBytes: record.answer)
             answer.alreadyClaimed = true
@@ -41,7 +39,7 @@ extension GrowthState {
             window = parsed
         } else {
             let form = rule.period == .daily ? "a local date YYYY-MM-DD" : rule.period == .weekly ? "an ISO week YYYY-Www" : "\"once\""
-            throw RPCError.invalidArgument(field: "period_key", "'\(request.periodKey)' is not a period of task '\(rule.id)' (expected \(form))")
+            throw GrowthError.invalid(field: "period_key", reason: "'\(request.periodKey)' is not a period of task '\(rule.id)' (expected \(form))")
         }
         let progress = user?.task(rule.id, period: window.key)
         if let progress, progress.claimedAtMs != 0 {
@@ -52,18 +50,16 @@ extension GrowthState {
         let startMs = progress?.periodStartMs ?? window.startMs
         let endMs = progress?.periodEndMs ?? window.endMs
         if endMs != 0, startMs > ms {
-            throw RPCError(.notFound, "period '\(window.key)' of task '\(rule.id)' has not started")
+            throw GrowthError.notStarted("period '\(window.key)' of task '\(rule.id)' has not started")
         }
         if endMs != 0, ms >= endMs + Self.retention.claimWindowMs {
-            throw RPCError(.failedPrecondition,
-                           "the claim window of task '\(rule.id)' period '\(window.key)' closed \(Self.retention.claimWindowMs / 86_400_000) days after the period ended")
+            throw GrowthError.refused("the claim window of task '\(rule.id)' period '\(window.key)' closed \(Self.retention.claimWindowMs / 86_400_000) days after the period ended")
         }
         guard let progress, progress.completedAtMs != 0 else {
             if endMs != 0, ms >= endMs {
-                throw RPCError(.failedPrecondition, "period '\(window.key)' of task '\(rule.id)' is over and the task was never finished")
+                throw GrowthError.refused("period '\(window.key)' of task '\(rule.id)' is over and the task was never finished")
             }
-            throw RPCError(.failedPrecondition,
-                           "task '\(rule.id)' is not finished: \(progress?.progress ?? 0) of \(rule.target) in period '\(window.key)'")
+            throw GrowthError.refused("task '\(rule.id)' is not finished: \(progress?.progress ?? 0) of \(rule.target) in period '\(window.key)'")
         }
         var status = Self.status(rule, progress: progress, window: window, userID: request.userId)
         status.claimed = true

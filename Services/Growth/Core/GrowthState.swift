@@ -71,8 +71,8 @@ public struct GrowthState: PersistentState {
 
     public mutating func apply(_ entry: Retain_V1_GrowthLogEntry) throws {
         if let started = entry.streamStarted {
-            guard streamID.isEmpty else { throw RPCError(.failedPrecondition, "the event log was started already") }
-            guard !started.streamId.isEmpty else { throw RPCError(.invalidArgument, "stream_started without a stream id") }
+            guard streamID.isEmpty else { throw GrowthError.refused("the event log was started already") }
+            guard !started.streamId.isEmpty else { throw GrowthError.malformedEntry("stream_started without a stream id") }
             streamID = started.streamId
         } else if let awarded = entry.awarded {
             try apply(awarded)
@@ -81,16 +81,16 @@ public struct GrowthState: PersistentState {
         } else if let claimed = entry.taskClaimed {
             try apply(claimed)
         } else {
-            throw RPCError(.invalidArgument, "a growth log entry with no change")
+            throw GrowthError.malformedEntry("a growth log entry with no change")
         }
     }
 
     private mutating func apply(_ entry: Retain_V1_GrowthAwarded) throws {
         guard !entry.userId.isEmpty, !entry.idempotencyKey.isEmpty, entry.awardedGrowth >= 0 else {
-            throw RPCError(.invalidArgument, "an award without user, key or with negative growth")
+            throw GrowthError.malformedEntry("an award without user, key or with negative growth")
         }
         guard users[entry.userId]?.keys[entry.idempotencyKey] == nil else {
-            throw RPCError(.alreadyExists, "award key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
+            throw GrowthError.keyReused("award key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
         var user = users.take(entry.userId)
         defer { users.put(entry.userId, user) }
@@ -110,10 +110,10 @@ public struct GrowthState: PersistentState {
 
     private mutating func apply(_ entry: Retain_V1_GrowthCheckedIn) throws {
         guard !entry.userId.isEmpty, entry.baseGrowth >= 0, entry.bonusGrowth >= 0, entry.streakDays >= 1 else {
-            throw RPCError(.invalidArgument, "a check-in without user, with negative growth or no streak")
+            throw GrowthError.malformedEntry("a check-in without user, with negative growth or no streak")
         }
         if let user = users[entry.userId], user.streak > 0, entry.localDay <= user.lastCheckInDay {
-            throw RPCError(.failedPrecondition, "user '\(entry.userId)' checked in on day \(user.lastCheckInDay) already")
+            throw GrowthError.refused("user '\(entry.userId)' checked in on day \(user.lastCheckInDay) already")
         }
         var user = users.take(entry.userId)
         defer { users.put(entry.userId, user) }
@@ -138,10 +138,10 @@ public struct GrowthState: PersistentState {
         guard let found = users[entry.userId],
               let index = found.tasks.firstIndex(where: { $0.taskId == entry.taskId && $0.periodKey == entry.periodKey }),
               found.tasks[index].completedAtMs != 0, found.tasks[index].claimedAtMs == 0 else {
-            throw RPCError(.failedPrecondition, "task '\(entry.taskId)' period '\(entry.periodKey)' of user '\(entry.userId)' is not claimable")
+            throw GrowthError.refused("task '\(entry.taskId)' period '\(entry.periodKey)' of user '\(entry.userId)' is not claimable")
         }
         guard found.keys[entry.idempotencyKey] == nil else {
-            throw RPCError(.alreadyExists, "claim key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
+            throw GrowthError.keyReused("claim key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
         var user = users.take(entry.userId)
         defer { users.put(entry.userId, user) }

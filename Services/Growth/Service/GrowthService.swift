@@ -1,5 +1,6 @@
 import Foundation
 public import GrowthCore
+public import RetainClock
 import RetainProto
 import RetainServiceKit
 public import RetainRPC
@@ -26,30 +27,25 @@ public struct GrowthService: Sendable {
     let rules: GrowthRules
     let notifier: LevelEventNotifier
     let configuration: Configuration
-    let clock: @Sendable () -> Int64
+    let clock: ServiceClock
 
     /// Prepares the service on a recovered store: starts the event log if the data directory
     /// is new, and sets the notifier's head to the newest recovered event.
     ///
-    /// - Parameter clock: the server's clock in Unix ms; tests may drive it.
+    /// - Parameter clock: the server's clock; tests may drive it.
     public init(store: StateStore<GrowthState>, rules: GrowthRules, notifier: LevelEventNotifier,
                 configuration: Configuration = Configuration(),
-                clock: @escaping @Sendable () -> Int64 = GrowthService.systemClock) throws {
+                clock: ServiceClock = .system) throws {
         self.store = store
         self.rules = rules
         self.notifier = notifier
         self.configuration = configuration
         self.clock = clock
         if store.read({ $0.streamID.isEmpty }) {
-            let started = Retain_V1_GrowthStreamStarted(streamId: UUID().uuidString.lowercased(), atMs: clock())
-            _ = try store.write { try $0.log(Retain_V1_GrowthLogEntry(streamStarted: started)) }
+            let started = Retain_V1_GrowthStreamStarted(streamId: UUID().uuidString.lowercased(), atMs: clock.now())
+            _ = try GrowthError.mapped { try store.write { try $0.log(Retain_V1_GrowthLogEntry(streamStarted: started)) } }
         }
         notifier.advance(to: store.read { $0.headPosition })
-    }
-
-    /// The system clock in Unix ms.
-    public static func systemClock() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 
     /// Every Growth method.
@@ -129,7 +125,8 @@ public struct GrowthService: Sendable {
 
     /// Registers a write: `prepare` validates the request outside the lock and returns the
     /// decision to take under it; a changed decision is logged, and the answer goes out once
-    /// durable, after the notifier learned of any level-change event it made.
+    /// durable, after the notifier learned of any level-change event it made. The domain's
+    /// refusals answer with their status (``GrowthError/status``).
     private func write<I, O>(
         _ method: RPCMethod<I, O>, into router: inout RPCRouter, position: @escaping @Sendable (O) -> UInt64,
         _ prepare: @escaping @Sendable (I, Int64) throws -> (borrowing GrowthState) throws -> GrowthDecision<O>
@@ -138,11 +135,13 @@ public struct GrowthService: Sendable {
         let notifier = notifier
         let clock = clock
         router.unaryDeferred(method) { request, _, responder in
-            let decide = try prepare(request, clock())
+            let decide = try prepare(request, clock.now())
             try store.write(answering: responder, { transaction in
-                let decision = try decide(transaction.state)
-                if case .changed(let entry, _) = decision { try transaction.log(entry) }
-                return decision.answer
+                try GrowthError.mapped {
+                    let decision = try decide(transaction.state)
+                    if case .changed(let entry, _) = decision { try transaction.log(entry) }
+                    return decision.answer
+                }
             }) { answer in
                 notifier.advance(to: position(answer))
                 responder.succeed(answer)
@@ -165,6 +164,6 @@ public struct GrowthService: Sendable {
     /// The time a read looks at: 0 is now; any other time is honoured.
     private func readTime(_ requested: Int64, field: String) throws -> Int64 {
         guard requested >= 0 else { throw RPCError.invalidArgument(field: field, "must not be negative") }
-        return requested == 0 ? clock() : requested
+        return requested == 0 ? clock.now() : requested
     }
 }

@@ -5,8 +5,8 @@ public import RetainProto
 public struct LedgerOutcome: Sendable {
     /// Per-transfer results (CreateTransfers, PostPending, VoidPending, Penalize, RewardReferral).
     public var results: [Retain_V1_TransferResult] = []
-    /// The call's error, when the whole call failed (its code and, for transfers, the result).
-    public var error: RPCError?
+    /// Why the whole call failed, when it did (for a single transfer, with its result code).
+    public var error: LedgerError?
     /// OpenAccount, SetAccountCap: the account.
     public var account: Retain_V1_Account?
     /// OpenAccount: whether it was created.
@@ -45,26 +45,5 @@ public struct LedgerOutcome: Sendable {
         return Retain_V1_CreateTransfersResponse(
             results: omitApplied ? results.filter { $0.code != .ok || $0.replayed } : results,
             applied: applied, firstSequence: firstSequence, committedAtMs: committedAt)
-    }
-}
-
-/// A refusal with the transfer result code in details["result"].
-extension RPCError {
-    static func transfer(_ code: RPCStatusCode, _ result: Retain_V1_TransferResultCode, _ message: String) -> RPCError {
-        RPCError(code, message, details: ["result": result.protoValueName ?? "\(result.rawValue)"])
-    }
-}
-
-/// The gRPC status of a failed transfer result, for calls that move one transfer.
-extension Retain_V1_TransferResultCode {
-    var statusCode: RPCStatusCode {
-        switch self {
-        case .pendingNotFound, .accountNotFound: .notFound
-        case .existsWithDifferentBody: .alreadyExists
-        case .invalidTransferId, .invalidAccountId, .sameAccount, .invalidAmount, .invalidAsset, .invalidKind,
-             .invalidTimeout, .invalidExpiry, .linkedChainOpen:
-            .invalidArgument
-        default: .failedPrecondition
-        }
     }
 }

@@ -73,6 +73,6 @@ extension LedgerState {
 
     /// Records a refusal of the single-transfer call being applied.
     mutating func refuse(_ code: Retain_V1_TransferResultCode, _ message: String) {
-        outcome.error = .transfer(code.statusCode, code, message)
+        outcome.error = .transfer(code, message)
     }
 }

@@ -1,12 +1,12 @@
 public import RetainProto
 
 extension LedgerState {
-    /// One account. INVALID_ARGUMENT for a malformed id, NOT_FOUND for an unknown one.
+    /// One account. `.invalid` for a malformed id, `.notFound` for an unknown one.
     public func account(_ id: String) throws -> Retain_V1_Account {
         guard AccountAddress(parsing: id) != nil else {
-            throw RPCError.invalidArgument(field: "account_id", "is not a valid account id")
+            throw LedgerError.invalid(field: "account_id", reason: "is not a valid account id")
         }
-        guard let index = accountRef(id) else { throw RPCError.notFound("account", id) }
+        guard let index = accountRef(id) else { throw LedgerError.notFound(what: "account", id: id) }
         return accounts[index].proto
     }
 

@@ -68,7 +68,7 @@ extension LedgerState {
         }
         let results = applyBatch(transfers, at: at, ownIDs: true)
         if let failed = results.first(where: { $0.code != .ok && $0.code != .linkedEventFailed }) {
-            outcome.error = .transfer(.failedPrecondition, failed.code, "referral reward refused, nothing was paid: \(failed.message)")
+            outcome.error = .rewardRefused(failed.code, "referral reward refused, nothing was paid: \(failed.message)")
             return
         }
         outcome.results = results

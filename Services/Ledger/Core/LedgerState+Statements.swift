@@ -13,7 +13,7 @@ extension LedgerState {
         ])
         let before = try PageCursor.position(request.page, fingerprint: fingerprint).map { text in
             guard let value = Int32(text) else {
-                throw RPCError.invalidArgument(field: "page.page_token", "is malformed or was issued for other filters")
+                throw LedgerError.invalid(field: "page.page_token", reason: "is malformed or was issued for other filters")
             }
             return value
         }
@@ -67,10 +67,10 @@ extension LedgerState {
     /// A user's year: earned, spent, expired and penalized per asset, by kind and by month.
     public func yearlySummary(_ request: Retain_V1_GetYearlySummaryRequest) throws -> Retain_V1_GetYearlySummaryResponse {
         guard (1970...9999).contains(request.year) else {
-            throw RPCError.invalidArgument(field: "year", "must be 1970 to 9999")
+            throw LedgerError.invalid(field: "year", reason: "must be 1970 to 9999")
         }
         guard let zone = request.timeZone.isEmpty ? TimeZone(identifier: "UTC") : TimeZone(identifier: request.timeZone) else {
-            throw RPCError.invalidArgument(field: "time_zone", "\(request.timeZone) is not an IANA time zone")
+            throw LedgerError.invalid(field: "time_zone", reason: "\(request.timeZone) is not an IANA time zone")
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
@@ -78,7 +78,7 @@ extension LedgerState {
         for month in 0...12 {
             let components = DateComponents(year: Int(request.year) + month / 12, month: month % 12 + 1, day: 1)
             guard let date = calendar.date(from: components) else {
-                throw RPCError.invalidArgument(field: "year", "has no start of month \(month + 1) in \(zone.identifier)")
+                throw LedgerError.invalid(field: "year", reason: "has no start of month \(month + 1) in \(zone.identifier)")
             }
             bounds.append(Int64((date.timeIntervalSince1970 * 1000).rounded()))
         }
@@ -89,10 +89,10 @@ extension LedgerState {
     /// The same figures as the yearly summary for any range, without months.
     public func ledgerSummary(_ request: Retain_V1_GetLedgerSummaryRequest) throws -> Retain_V1_GetLedgerSummaryResponse {
         guard let range = request.range, range.startMs != 0, range.endMs != 0 else {
-            throw RPCError.invalidArgument(field: "range", "both start_ms and end_ms are required")
+            throw LedgerError.invalid(field: "range", reason: "both start_ms and end_ms are required")
         }
         guard range.endMs > range.startMs else {
-            throw RPCError.invalidArgument(field: "range.end_ms", "must be greater than start_ms")
+            throw LedgerError.invalid(field: "range.end_ms", reason: "must be greater than start_ms")
         }
         return Retain_V1_GetLedgerSummaryResponse(
             assets: summaries(user: request.userId, assets: request.assets, start: range.startMs, end: range.endMs, monthBounds: nil))

@@ -3,10 +3,10 @@ public import RetainProto
 /// Page tokens: the position after the last item of a page, bound to the filters it was issued
 /// for by a fingerprint, as `<fingerprint hex>.<position hex>`.
 public enum PageCursor {
-    /// The page size a request asks for: 0 means 50; above 1000 is INVALID_ARGUMENT.
+    /// The page size a request asks for: 0 means 50; above 1000 is `.invalid`.
     public static func pageSize(_ page: Retain_V1_PageRequest?) throws -> Int {
         let size = Int(page?.pageSize ?? 0)
-        guard size <= 1000 else { throw RPCError.invalidArgument(field: "page.page_size", "must be at most 1000") }
+        guard size <= 1000 else { throw LedgerError.invalid(field: "page.page_size", reason: "must be at most 1000") }
         return size == 0 ? 50 : size
     }
 
@@ -25,11 +25,11 @@ public enum PageCursor {
         String(fingerprint, radix: 16) + "." + hex(Array(position.utf8))
     }
 
-    /// The position a token carries, nil for no token; INVALID_ARGUMENT when malformed or
+    /// The position a token carries, nil for no token; `.invalid` when malformed or
     /// issued for other filters.
     public static func position(_ page: Retain_V1_PageRequest?, fingerprint: UInt64) throws -> String? {
         guard let token = page?.pageToken, !token.isEmpty else { return nil }
-        let invalid = RPCError.invalidArgument(field: "page.page_token", "is malformed or was issued for other filters")
+        let invalid = LedgerError.invalid(field: "page.page_token", reason: "is malformed or was issued for other filters")
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, UInt64(parts[0], radix: 16) == fingerprint, parts[1].utf8.count % 2 == 0 else { throw invalid }
         var bytes: [UInt8] = []

@@ -1,6 +1,7 @@
 public import LedgerCore
 import Logging
 import RetainAuth
+public import RetainClock
 import RetainProto
 public import RetainRPC
 import RetainServiceKit
@@ -10,7 +11,7 @@ public import RetainState
 /// answers every write only once its entry is durable (errors that depend on the state too).
 public enum LedgerService {
     /// The router serving `retain.v1.Ledger` on `store`.
-    public static func router(store: StateStore<LedgerState>, clock: LedgerClock = .system) -> RPCRouter {
+    public static func router(store: StateStore<LedgerState>, clock: ServiceClock = .system) -> RPCRouter {
         var router = RPCRouter()
         let ledger = Retain_V1_Ledger.self
 
@@ -26,10 +27,10 @@ public enum LedgerService {
         } answer: { _, outcome, state in
             Retain_V1_SetAccountCapResponse(account: outcome.account)
         }
-        router.read(ledger.getAccount, from: store) { request, _, state in
+        router.ledgerRead(ledger.getAccount, from: store) { request, _, state in
             Retain_V1_GetAccountResponse(account: try state.account(request.accountId))
         }
-        router.read(ledger.listAccounts, from: store) { request, _, state in
+        router.ledgerRead(ledger.listAccounts, from: store) { request, _, state in
             try LedgerValidation.listAccounts(request)
             return try state.listAccounts(request)
         }
@@ -51,11 +52,11 @@ public enum LedgerService {
         } answer: { _, outcome, state in
             Retain_V1_VoidPendingResponse(result: outcome.results.first, pending: outcome.hold)
         }
-        router.read(ledger.lookupTransfers, from: store) { request, _, state in
+        router.ledgerRead(ledger.lookupTransfers, from: store) { request, _, state in
             try LedgerValidation.lookup(request)
             return state.lookupTransfers(request.transferIds)
         }
-        router.read(ledger.getBalance, from: store) { request, _, state in
+        router.ledgerRead(ledger.getBalance, from: store) { request, _, state in
             try LedgerValidation.balance(request)
             return state.balances(request, now: max(clock.now(), state.lastAtMs))
         }
@@ -88,16 +89,16 @@ public enum LedgerService {
         } answer: { _, outcome, state in
             Retain_V1_RewardReferralResponse(results: outcome.results, replayed: outcome.replayed)
         }
-        router.read(ledger.getStatement, from: store) { request, _, state in
+        router.ledgerRead(ledger.getStatement, from: store) { request, _, state in
             try LedgerValidation.statement(request)
             return try state.statement(request)
         }
-        router.read(ledger.getYearlySummary, from: store) { request, _, state in
+        router.ledgerRead(ledger.getYearlySummary, from: store) { request, _, state in
             try LedgerValidation.entityID(request.userId, "user_id")
             try LedgerValidation.assets(request.assets, "assets")
             return try state.yearlySummary(request)
         }
-        router.read(ledger.getLedgerSummary, from: store) { request, _, state in
+        router.ledgerRead(ledger.getLedgerSummary, from: store) { request, _, state in
             try LedgerValidation.entityID(request.userId, "user_id")
             try LedgerValidation.assets(request.assets, "assets")
             try LedgerValidation.range(request.range, "range")
@@ -126,7 +127,7 @@ extension RPCRouter {
     /// outcome — an answer or a refusal that depends on the state — it goes out only once the
     /// entry is durable, through the store's single write path.
     mutating func write<I, O>(
-        _ method: RPCMethod<I, O>, _ store: StateStore<LedgerState>, _ clock: LedgerClock,
+        _ method: RPCMethod<I, O>, _ store: StateStore<LedgerState>, _ clock: ServiceClock,
         authorize: (@Sendable (I, ServerContext, Int64) throws -> Void)? = nil,
         makeEntry: @escaping @Sendable (I, Int64) throws -> Retain_V1_LedgerEntry,
         answer: @escaping @Sendable (I, LedgerOutcome, borrowing LedgerState) -> O
@@ -138,7 +139,7 @@ extension RPCRouter {
             try store.write(answering: responder, { transaction -> Result<O, RPCError> in
                 entry.atMs = max(now, transaction.state.lastAtMs)
                 let outcome = try transaction.log(entry)
-                if let error = outcome.error { return .failure(error) }
+                if let error = outcome.error { return .failure(error.status) }
                 return transaction.withState { state in .success(answer(request, outcome, state)) }
             }) { result in
                 switch result {

@@ -1,5 +1,6 @@
 public import LedgerCore
 public import Logging
+public import RetainClock
 import RetainProto
 public import RetainState
 public import ServiceLifecycle
@@ -11,10 +12,10 @@ import Synchronization
 public final class LedgerSweeper: Service, Sendable {
     private let store = Mutex<StateStore<LedgerState>?>(nil)
     private let configuration: LedgerConfiguration
-    private let clock: LedgerClock
+    private let clock: ServiceClock
     private let logger: Logger
 
-    public init(configuration: LedgerConfiguration, clock: LedgerClock = .system, logger: Logger) {
+    public init(configuration: LedgerConfiguration, clock: ServiceClock = .system, logger: Logger) {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger

@@ -1,4 +1,4 @@
-package import RetainProto
+import RetainProto
 
 /// The opaque page tokens of ListSegment and ListChurnWarnings:
 /// `<kind>1.<query hash, 16 hex digits>.<as_of_ms>.<cursor>`.
@@ -29,16 +29,16 @@ package struct PageToken: Sendable, Equatable {
         return "\(kind)1.\(String(repeating: "0", count: 16 - hex.count))\(hex).\(asOf).\(cursor)"
     }
 
-    /// Parses a token for a query of `kind` with hash `queryHash`; INVALID_ARGUMENT (field
+    /// Parses a token for a query of `kind` with hash `queryHash`; `.invalid` (field
     /// `page.page_token`) when it is malformed or was issued for another query.
-    package init(decoding text: String, kind: String, queryHash: UInt64) throws(RPCError) {
+    package init(decoding text: String, kind: String, queryHash: UInt64) throws(ProfileError) {
         let parts = text.split(separator: ".", maxSplits: 3, omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "\(kind)1", parts[1].count == 16, let hash = UInt64(parts[1], radix: 16),
               let asOf = Int64(parts[2]), !parts[3].isEmpty else {
-            throw RPCError.invalidArgument(field: "page.page_token", "malformed page token")
+            throw ProfileError.invalid(field: "page.page_token", reason: "malformed page token")
         }
         guard hash == queryHash else {
-            throw RPCError.invalidArgument(field: "page.page_token", "the page token was issued for other filters")
+            throw ProfileError.invalid(field: "page.page_token", reason: "the page token was issued for other filters")
         }
         self.init(kind: kind, queryHash: hash, asOf: asOf, cursor: String(parts[3]))
     }

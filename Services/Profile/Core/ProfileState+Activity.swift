@@ -28,7 +28,7 @@ extension ProfileState {
     /// Prepares a batch: every event that passed validation (`invalid` holds the errors of the
     /// others, by position) goes into one log entry, with `occurred_at_ms` 0 resolved to `now`.
     /// Applying the entry decides each event's fate (unknown user, deleted user, duplicate,
-    /// accepted) in one pass over the state, and ``activityPlan(_:events:invalid:)`` reads it.
+    /// accepted) in one pass over the state, and ``activityPlan(_:events:invalid:refusal:)`` reads it.
     public static func prepareActivities(
         _ events: [Retain_V1_ActivityEvent], invalid: [Int: Retain_V1_ItemError], now: Int64
     ) -> ActivityBatch {
@@ -60,9 +60,11 @@ extension ProfileState {
     }
 
     /// The outcome of each event of `batch`, read from the state right after its entry was
-    /// applied (``appliedOutcomes``), with the validation errors merged in.
+    /// applied (``appliedOutcomes``), with the validation errors merged in; `refusal` words the
+    /// error of an event the state refused (at its position, naming the field) for the wire.
     public func activityPlan(
-        _ batch: ActivityBatch, events: [Retain_V1_ActivityEvent], invalid: [Int: Retain_V1_ItemError]
+        _ batch: ActivityBatch, events: [Retain_V1_ActivityEvent], invalid: [Int: Retain_V1_ItemError],
+        refusal: (_ position: Int, _ field: String, _ error: ProfileError) -> Retain_V1_ItemError
     ) -> ActivityPlan {
         var plan = ActivityPlan(outcomes: [Retain_V1_ActivityOutcome](repeating: .invalid, count: batch.count), errors: [],
                                 acceptedCount: 0, duplicateCount: 0)
@@ -82,13 +84,9 @@ extension ProfileState {
             case .invalid:
                 if let error = invalid[position] { plan.errors.append(error) }
             case .unknownUser:
-                plan.errors.append(Retain_V1_ItemError(
-                    index: UInt32(position), code: RPCStatusCode.notFound.rawValue, field: "user_id",
-                    message: "user '\(events[position].userId)' not found"))
+                plan.errors.append(refusal(position, "user_id", .notFound(what: "user", id: events[position].userId)))
             case .userDeleted:
-                plan.errors.append(Retain_V1_ItemError(
-                    index: UInt32(position), code: RPCStatusCode.failedPrecondition.rawValue, field: "user_id",
-                    message: "user '\(events[position].userId)' is deleted"))
+                plan.errors.append(refusal(position, "user_id", .refused("user '\(events[position].userId)' is deleted")))
             default:
                 break
             }
@@ -104,12 +102,12 @@ extension ProfileState {
         case duplicate
     }
 
-    /// Classifies one (validated) event: NOT_FOUND for an unknown user, FAILED_PRECONDITION for
+    /// Classifies one (validated) event: `.notFound` for an unknown user, `.refused` for
     /// a deleted one.
-    public func planActivity(_ event: Retain_V1_ActivityEvent, now: Int64) throws(RPCError) -> SingleActivityPlan {
-        guard let userIndex = userIndex(event.userId) else { throw RPCError.notFound("user", event.userId) }
+    public func planActivity(_ event: Retain_V1_ActivityEvent, now: Int64) throws(ProfileError) -> SingleActivityPlan {
+        guard let userIndex = userIndex(event.userId) else { throw ProfileError.notFound(what: "user", id: event.userId) }
         guard !isDeleted(userIndex) else {
-            throw RPCError(.failedPrecondition, "user '\(event.userId)' is deleted; activity is refused")
+            throw ProfileError.refused("user '\(event.userId)' is deleted; activity is refused")
         }
         if eventIDs.contains(EventIDSet.key(userIndex: userIndex, eventID: event.eventId)) { return .duplicate }
         return .accept(Self.prepareActivities([event], invalid: [:], now: now).entry!)

@@ -7,25 +7,24 @@ extension ProfileState {
     /// Most tags a user may have.
     public static let maximumTags = 100
 
-    /// The log entry for a (validated) attribute update; NOT_FOUND for an unknown or deleted
-    /// user, INVALID_ARGUMENT when the user would hold more than 100 attributes.
+    /// The log entry for a (validated) attribute update; `.notFound` for an unknown or deleted
+    /// user, `.invalid` when the user would hold more than 100 attributes.
     public func planAttributeUpdate(
         _ request: Retain_V1_UpdateAttributesRequest, now: Int64
-    ) throws(RPCError) -> Retain_V1_ProfileLogEntry {
+    ) throws(ProfileError) -> Retain_V1_ProfileLogEntry {
         let user = users[Int(try liveUserIndex(request.userId))]
         var keys = Set(user.attributes.map { symbols[$0.key] })
         for key in request.removeAttributes { keys.remove(key) }
         for key in request.setAttributes.keys { keys.insert(key) }
         guard keys.count <= Self.maximumAttributes else {
-            throw RPCError.invalidArgument(
-                field: "set_attributes", "the user would have \(keys.count) attributes; at most \(Self.maximumAttributes) are allowed")
+            throw ProfileError.invalid(field: "set_attributes", reason: "the user would have \(keys.count) attributes; at most \(Self.maximumAttributes) are allowed")
         }
         return Retain_V1_ProfileLogEntry(attributeUpdate: Retain_V1_ProfileAttributeUpdate(request: request, atMs: now))
     }
 
-    mutating func applyAttributeUpdate(_ entry: Retain_V1_ProfileAttributeUpdate) throws(RPCError) {
+    mutating func applyAttributeUpdate(_ entry: Retain_V1_ProfileAttributeUpdate) throws(ProfileError) {
         guard let request = entry.request, let userIndex = userIndex(request.userId) else {
-            throw RPCError.notFound("user", entry.request?.userId ?? "")
+            throw ProfileError.notFound(what: "user", id: entry.request?.userId ?? "")
         }
         var user = users[Int(userIndex)]
         if request.hasAge { user.age = UInt8(clamping: request.age) }
@@ -50,11 +49,11 @@ extension ProfileState {
     }
 
     /// The log entry for adding and removing (validated) tags, or nil when nothing would
-    /// change. NOT_FOUND for an unknown or deleted user; FAILED_PRECONDITION when the user would
+    /// change. `.notFound` for an unknown or deleted user; `.refused` when the user would
     /// hold more than 100 tags.
     public func planTagChange(
         userID: String, add: [String], remove: [String], now: Int64
-    ) throws(RPCError) -> Retain_V1_ProfileLogEntry? {
+    ) throws(ProfileError) -> Retain_V1_ProfileLogEntry? {
         let user = users[Int(try liveUserIndex(userID))]
         let current = Set(user.tags.map { symbols[$0] })
         let added = Set(add).subtracting(current)
@@ -62,15 +61,14 @@ extension ProfileState {
         guard !added.isEmpty || !removed.isEmpty else { return nil }
         let count = current.count + added.count - removed.count
         guard count <= Self.maximumTags else {
-            throw RPCError(.failedPrecondition,
-                           "user '\(userID)' would have \(count) tags; at most \(Self.maximumTags) are allowed")
+            throw ProfileError.refused("user '\(userID)' would have \(count) tags; at most \(Self.maximumTags) are allowed")
         }
         return Retain_V1_ProfileLogEntry(tagChange: Retain_V1_ProfileTagChange(
             userId: userID, added: added.sorted(), removed: removed.sorted(), atMs: now))
     }
 
-    mutating func applyTagChange(_ entry: Retain_V1_ProfileTagChange) throws(RPCError) {
-        guard let userIndex = userIndex(entry.userId) else { throw RPCError.notFound("user", entry.userId) }
+    mutating func applyTagChange(_ entry: Retain_V1_ProfileTagChange) throws(ProfileError) {
+        guard let userIndex = userIndex(entry.userId) else { throw ProfileError.notFound(what: "user", id: entry.userId) }
         var tags = Set(users[Int(userIndex)].tags)
         for tag in entry.removed { if let symbol = symbols.symbol(tag) { tags.remove(symbol) } }
         for tag in entry.added { tags.insert(symbols.intern(tag)) }
@@ -91,17 +89,17 @@ extension ProfileState {
         case alreadyDeleted(Int64)
     }
 
-    /// Decides a (validated) deletion; NOT_FOUND for a user never registered.
-    public func planDeletion(userID: String, reason: String, actor: String, now: Int64) throws(RPCError) -> DeletionPlan {
-        guard let userIndex = userIndex(userID) else { throw RPCError.notFound("user", userID) }
+    /// Decides a (validated) deletion; `.notFound` for a user never registered.
+    public func planDeletion(userID: String, reason: String, actor: String, now: Int64) throws(ProfileError) -> DeletionPlan {
+        guard let userIndex = userIndex(userID) else { throw ProfileError.notFound(what: "user", id: userID) }
         let user = users[Int(userIndex)]
         if user.isDeleted { return .alreadyDeleted(user.deletedAtMs) }
         return .delete(Retain_V1_ProfileLogEntry(deletion: Retain_V1_ProfileDeletion(
             userId: userID, reason: reason, actor: actor, atMs: now)))
     }
 
-    mutating func applyDeletion(_ entry: Retain_V1_ProfileDeletion) throws(RPCError) {
-        guard let userIndex = userIndex(entry.userId) else { throw RPCError.notFound("user", entry.userId) }
+    mutating func applyDeletion(_ entry: Retain_V1_ProfileDeletion) throws(ProfileError) {
+        guard let userIndex = userIndex(entry.userId) else { throw ProfileError.notFound(what: "user", id: entry.userId) }
         guard !users[Int(userIndex)].isDeleted else { return }
         users[Int(userIndex)].deletedAtMs = max(entry.atMs, 1)
         deletionNotes[userIndex] = DeletionNote(reason: entry.reason, actor: entry.actor)

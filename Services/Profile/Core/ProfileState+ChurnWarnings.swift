@@ -14,7 +14,7 @@ extension ProfileState {
     public func churnWarnings(
         channels: [String], minimumDrop: Double, pageSize: Int, pageToken: String, asOf requestedAsOf: Int64?,
         now: Int64, evaluator: LifecycleEvaluator
-    ) throws(RPCError) -> Retain_V1_ListChurnWarningsResponse {
+    ) throws(ProfileError) -> Retain_V1_ListChurnWarningsResponse {
         var hasher = StableHash()
         for channel in Set(channels).sorted() { hasher.combine(channel) }
         hasher.combine(minimumDrop.bitPattern)
@@ -24,11 +24,11 @@ extension ProfileState {
         if !pageToken.isEmpty {
             let token = try PageToken(decoding: pageToken, kind: "c", queryHash: queryHash)
             if let requestedAsOf, requestedAsOf != token.asOf {
-                throw RPCError.invalidArgument(field: "as_of_ms", "must stay \(token.asOf) across pages, not \(requestedAsOf)")
+                throw ProfileError.invalid(field: "as_of_ms", reason: "must stay \(token.asOf) across pages, not \(requestedAsOf)")
             }
             let parts = token.cursor.split(separator: ":", maxSplits: 1)
             guard parts.count == 2, let bits = UInt64(parts[0], radix: 16) else {
-                throw RPCError.invalidArgument(field: "page.page_token", "malformed page token")
+                throw ProfileError.invalid(field: "page.page_token", reason: "malformed page token")
             }
             asOf = token.asOf
             cursor = (Double(bitPattern: bits), String(parts[1]))

@@ -47,14 +47,14 @@ extension ProfileState {
     }
 
     /// Decides a (validated) RecordContact: a retry of the same contact_id and body answers the
-    /// first outcome; the same contact_id with another body is ALREADY_EXISTS; with `check`, the
-    /// caps decide whether the touch is recorded. NOT_FOUND for an unknown user.
+    /// first outcome; the same contact_id with another body is `.exists`; with `check`, the
+    /// caps decide whether the touch is recorded. `.notFound` for an unknown user.
     ///
     /// - Parameter now: The server's clock; the send time when the request gives none.
     public func planContact(
         _ request: Retain_V1_RecordContactRequest, policy: Retain_V1_ContactPolicy, now: Int64
-    ) throws(RPCError) -> ContactPlan {
-        guard let userIndex = userIndex(request.userId) else { throw RPCError.notFound("user", request.userId) }
+    ) throws(ProfileError) -> ContactPlan {
+        guard let userIndex = userIndex(request.userId) else { throw ProfileError.notFound(what: "user", id: request.userId) }
         let user = users[Int(userIndex)]
         var hasher = StableHash()
         hasher.combine(request.contactId)
@@ -66,7 +66,7 @@ extension ProfileState {
         let records = contacts[userIndex] ?? []
         if let earlier = records.first(where: { $0.contactId == request.contactId }) {
             guard earlier.fingerprint == fingerprint else {
-                throw RPCError(.alreadyExists, "contact_id '\(request.contactId)' was already used for another touch")
+                throw ProfileError.exists("contact_id '\(request.contactId)' was already used for another touch")
             }
             return .answer(Self.answer(earlier, replayed: true, policy: policy))
         }
@@ -107,9 +107,9 @@ extension ProfileState {
             replayed: replayed, sentToday: record.sentToday, sentThisWeek: record.sentThisWeek)
     }
 
-    mutating func applyContactTouch(_ entry: Retain_V1_ProfileContactTouch) throws(RPCError) {
+    mutating func applyContactTouch(_ entry: Retain_V1_ProfileContactTouch) throws(ProfileError) {
         guard let request = entry.request, let record = entry.record, let userIndex = userIndex(request.userId) else {
-            throw RPCError.notFound("user", entry.request?.userId ?? "")
+            throw ProfileError.notFound(what: "user", id: entry.request?.userId ?? "")
         }
         var records = contacts[userIndex] ?? []
         guard !records.contains(where: { $0.contactId == record.contactId }) else { return }
@@ -118,14 +118,14 @@ extension ProfileState {
         contacts[userIndex] = records
     }
 
-    /// The log entry for a new (validated) contact policy, or ABORTED when `expectedVersion`
+    /// The log entry for a new (validated) contact policy, or `.versionMismatch` when `expectedVersion`
     /// is set and differs from the version in force (0 for the configured default).
     public func planPolicyChange(
         _ policy: Retain_V1_ContactPolicy, expectedVersion: UInt64, actor: String, now: Int64
-    ) throws(RPCError) -> Retain_V1_ProfileLogEntry {
+    ) throws(ProfileError) -> Retain_V1_ProfileLogEntry {
         let current = storedPolicy?.version ?? 0
         guard expectedVersion == 0 || expectedVersion == current else {
-            throw RPCError(.aborted, "expected_version \(expectedVersion) does not match the stored version \(current)")
+            throw ProfileError.versionMismatch("expected_version \(expectedVersion) does not match the stored version \(current)")
         }
         return Retain_V1_ProfileLogEntry(policyChange: Retain_V1_ProfilePolicyChange(policy: policy, actor: actor, atMs: now))
     }

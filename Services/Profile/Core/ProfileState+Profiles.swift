@@ -51,14 +51,14 @@ extension ProfileState {
         }
     }
 
-    /// A user's lifecycle at `asOf`: stage, figures and the latest changes. INVALID_ARGUMENT
+    /// A user's lifecycle at `asOf`: stage, figures and the latest changes. `.invalid`
     /// (field `as_of_ms`) when `asOf` precedes the registration.
     public func lifecycle(
         _ userIndex: Int32, asOf: Int64, evaluator: LifecycleEvaluator
-    ) throws(RPCError) -> Retain_V1_GetLifecycleResponse {
+    ) throws(ProfileError) -> Retain_V1_GetLifecycleResponse {
         let user = users[Int(userIndex)]
         guard asOf >= user.registeredAtMs else {
-            throw RPCError.invalidArgument(field: "as_of_ms", "\(asOf) precedes the user's registration at \(user.registeredAtMs)")
+            throw ProfileError.invalid(field: "as_of_ms", reason: "\(asOf) precedes the user's registration at \(user.registeredAtMs)")
         }
         let day = calendar.day(of: asOf)
         let evaluation = evaluator.evaluate(user.activity, day: day, withFigures: true)

@@ -11,27 +11,27 @@ extension ProfileState {
     }
 
     /// Decides a (validated) registration: a new user, a retry of an earlier one (same
-    /// request_id, or the same fields), or ALREADY_EXISTS.
+    /// request_id, or the same fields), or `.exists`.
     ///
     /// - Parameters:
     ///   - now: The server's clock, Unix ms; the registration time when the request gives none.
     ///   - generateID: Makes a fresh id when the request has none.
     public func planRegistration(
         _ request: Retain_V1_RegisterUserRequest, now: Int64, generateID: () -> String
-    ) throws(RPCError) -> RegistrationPlan {
+    ) throws(ProfileError) -> RegistrationPlan {
         let fingerprint = Self.registrationFingerprint(request)
         var userID = request.userId
         if userID.isEmpty {
             if let existing = registrationKeys[request.requestId] {
                 guard users[Int(existing)].registrationFingerprint == fingerprint else {
-                    throw RPCError(.alreadyExists, "request_id '\(request.requestId)' was already used by another registration")
+                    throw ProfileError.exists("request_id '\(request.requestId)' was already used by another registration")
                 }
                 return .replay(existing)
             }
             repeat { userID = generateID() } while userIndex(userID) != nil
         } else if let existing = userIndex(userID) {
             guard users[Int(existing)].registrationFingerprint == fingerprint else {
-                throw RPCError(.alreadyExists, "user '\(userID)' already exists")
+                throw ProfileError.exists("user '\(userID)' already exists")
             }
             return .replay(existing)
         }
@@ -62,10 +62,10 @@ extension ProfileState {
         return hasher.value
     }
 
-    mutating func applyRegistration(_ entry: Retain_V1_ProfileRegistration) throws(RPCError) {
+    mutating func applyRegistration(_ entry: Retain_V1_ProfileRegistration) throws(ProfileError) {
         let userID = entry.userId
-        guard !userID.isEmpty else { throw RPCError.invalidArgument(field: "user_id", "must not be empty") }
-        guard userIndex(userID) == nil else { throw RPCError(.alreadyExists, "user '\(userID)' already exists") }
+        guard !userID.isEmpty else { throw ProfileError.invalid(field: "user_id", reason: "must not be empty") }
+        guard userIndex(userID) == nil else { throw ProfileError.exists("user '\(userID)' already exists") }
         let request = entry.request ?? Retain_V1_RegisterUserRequest()
         var tags = Set<Int32>()
         for tag in request.tags { tags.insert(symbols.intern(tag)) }

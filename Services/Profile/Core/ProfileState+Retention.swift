@@ -10,20 +10,18 @@ extension ProfileState {
     /// each requested day N, how many were active on their own day N (registration day + N).
     ///
     /// Days are local days of the activity time zone, the only zone whose days the summaries
-    /// count: a request in another zone is INVALID_ARGUMENT (field `time_zone`). Activity on
+    /// count: a request in another zone is `.invalid` (field `time_zone`). Activity on
     /// days after `asOf`'s day is ignored; day N is complete once it has ended for the cohort's
     /// latest registrant.
-    public func retention(_ request: Retain_V1_GetRetentionRequest, days requestedDays: [Int], asOf: Int64) throws(RPCError)
+    public func retention(_ request: Retain_V1_GetRetentionRequest, days requestedDays: [Int], asOf: Int64) throws(ProfileError)
         -> Retain_V1_GetRetentionResponse {
         let zone = request.timeZone.isEmpty ? "UTC" : request.timeZone
         guard zone == settings.activityTimeZone else {
-            throw RPCError.invalidArgument(
-                field: "time_zone",
-                "activity days are kept in \(settings.activityTimeZone) (the service's activity_time_zone); "
+            throw ProfileError.invalid(field: "time_zone", reason: "activity days are kept in \(settings.activityTimeZone) (the service's activity_time_zone); "
                     + "retention can be reported in that zone only, not \(zone)")
         }
         guard let range = request.registered, range.startMs > 0, range.endMs > range.startMs else {
-            throw RPCError.invalidArgument(field: "registered", "both start_ms and end_ms are required, end after start")
+            throw ProfileError.invalid(field: "registered", reason: "both start_ms and end_ms are required, end after start")
         }
         let weekly = request.granularity == .week
         let firstDay = calendar.day(of: range.startMs)
@@ -32,8 +30,7 @@ extension ProfileState {
         let cohortLength: Int32 = weekly ? 7 : 1
         let cohortCount = Int((weekly ? ZoneCalendar.weekStart(ofDay: lastDay) : lastDay) - firstCohortDay) / Int(cohortLength) + 1
         guard cohortCount <= Self.maximumCohorts else {
-            throw RPCError.invalidArgument(
-                field: "registered", "the range spans \(cohortCount) cohorts; at most \(Self.maximumCohorts) are allowed")
+            throw ProfileError.invalid(field: "registered", reason: "the range spans \(cohortCount) cohorts; at most \(Self.maximumCohorts) are allowed")
         }
         let asOfDay = calendar.day(of: asOf)
         let dayCount = requestedDays.count

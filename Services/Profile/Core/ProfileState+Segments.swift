@@ -22,19 +22,19 @@ extension ProfileState {
     ///   - pageSize: Users per page (validated: 1 to 1000).
     ///   - pageToken: The previous page's token, or "".
     ///   - asOf: The as-of time of a first page (later pages use their token's).
-    /// - Throws: INVALID_ARGUMENT for a malformed or foreign token, or an `as_of_ms` that
+    /// - Throws: `.invalid` for a malformed or foreign token, or an `as_of_ms` that
     ///   differs from the first page's.
     public func listSegment(
         _ filter: Retain_V1_SegmentFilter, pageSize: Int, pageToken: String, asOf requestedAsOf: Int64?, now: Int64,
         evaluator: LifecycleEvaluator
-    ) throws(RPCError) -> Retain_V1_ListSegmentResponse {
+    ) throws(ProfileError) -> Retain_V1_ListSegmentResponse {
         let queryHash = StableHash.of(bytes: filter.serializedBytes())
         var asOf = requestedAsOf ?? now
         var cursor: String?
         if !pageToken.isEmpty {
             let token = try PageToken(decoding: pageToken, kind: "s", queryHash: queryHash)
             if let requestedAsOf, requestedAsOf != token.asOf {
-                throw RPCError.invalidArgument(field: "as_of_ms", "must stay \(token.asOf) across pages, not \(requestedAsOf)")
+                throw ProfileError.invalid(field: "as_of_ms", reason: "must stay \(token.asOf) across pages, not \(requestedAsOf)")
             }
             asOf = token.asOf
             cursor = token.cursor

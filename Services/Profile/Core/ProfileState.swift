@@ -68,7 +68,7 @@ public struct ProfileState: PersistentState {
         } else if let settings = entry.settings {
             try applySettings(settings)
         } else {
-            throw RPCError(.internal, "empty profile log entry")
+            throw ProfileError.corrupt("empty profile log entry")
         }
     }
 
@@ -77,9 +77,9 @@ public struct ProfileState: PersistentState {
         ids.find(hash: UserIndex.hash(id)) { index in users.withPointer(Int(index)) { $0.pointee.id == id } }
     }
 
-    /// The index of the user `id`; NOT_FOUND when unknown or soft-deleted.
-    public func liveUserIndex(_ id: String) throws(RPCError) -> Int32 {
-        guard let user = userIndex(id), !isDeleted(user) else { throw RPCError.notFound("user", id) }
+    /// The index of the user `id`; `.notFound` when unknown or soft-deleted.
+    public func liveUserIndex(_ id: String) throws(ProfileError) -> Int32 {
+        guard let user = userIndex(id), !isDeleted(user) else { throw ProfileError.notFound(what: "user", id: id) }
         return user
     }
 
@@ -91,26 +91,25 @@ public struct ProfileState: PersistentState {
 
     private mutating func applySettings(_ entry: Retain_V1_ProfileSettings) throws {
         guard let calendar = ZoneCalendar.named(entry.activityTimeZone) else {
-            throw RPCError.invalidArgument(field: "activity_time_zone", "unknown time zone '\(entry.activityTimeZone)'")
+            throw ProfileError.invalid(field: "activity_time_zone", reason: "unknown time zone '\(entry.activityTimeZone)'")
         }
         guard users.count == 0 || entry.activityTimeZone == settings.activityTimeZone else {
-            throw RPCError(.failedPrecondition, "the activity time zone cannot change once users exist")
+            throw ProfileError.refused("the activity time zone cannot change once users exist")
         }
         settings = entry
         self.calendar = calendar
     }
 
     /// A log entry that fixes the activity time zone, or nil when it is already in force.
-    /// Throws FAILED_PRECONDITION when users exist and the zone differs (their summaries count
-    /// days of the old zone), and INVALID_ARGUMENT for an unknown zone.
-    public func planSettings(activityTimeZone zone: String) throws(RPCError) -> Retain_V1_ProfileLogEntry? {
+    /// Throws `.refused` when users exist and the zone differs (their summaries count
+    /// days of the old zone), and `.invalid` for an unknown zone.
+    public func planSettings(activityTimeZone zone: String) throws(ProfileError) -> Retain_V1_ProfileLogEntry? {
         guard zone != settings.activityTimeZone else { return nil }
         guard ZoneCalendar.named(zone) != nil else {
-            throw RPCError.invalidArgument(field: "activity_time_zone", "unknown time zone '\(zone)'")
+            throw ProfileError.invalid(field: "activity_time_zone", reason: "unknown time zone '\(zone)'")
         }
         guard users.count == 0 else {
-            throw RPCError(.failedPrecondition,
-                           "the data holds users whose activity days are counted in \(settings.activityTimeZone); "
+            throw ProfileError.refused("the data holds users whose activity days are counted in \(settings.activityTimeZone); "
                                + "activity_time_zone cannot become \(zone)")
         }
         return Retain_V1_ProfileLogEntry(settings: Retain_V1_ProfileSettings(activityTimeZone: zone))

@@ -1,4 +1,5 @@
 import ProfileCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -11,8 +12,8 @@ extension ProfileRouter {
     func registerActivityMethods(_ router: inout RPCRouter) {
         let evaluator = evaluator
         let clock = clock
-        router.write(Retain_V1_Profile.recordActivity, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.recordActivity, to: store) { request, _, transaction in
+            let now = clock.now()
             let event = Retain_V1_ActivityEvent(
                 userId: request.userId, eventId: request.eventId, kind: request.kind, occurredAtMs: request.occurredAtMs,
                 value: request.value, source: request.source, properties: request.properties)
@@ -29,8 +30,8 @@ extension ProfileRouter {
                 return Retain_V1_RecordActivityResponse(outcome: .accepted, stage: after, stageChanged: after != before)
             }
         }
-        router.write(Retain_V1_Profile.recordActivities, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.recordActivities, to: store) { request, _, transaction in
+            let now = clock.now()
             guard !request.events.isEmpty else { throw RPCError.invalidArgument(field: "events", "must not be empty") }
             guard request.events.count <= Self.maximumBatch else {
                 throw RPCError.invalidArgument(
@@ -49,13 +50,15 @@ extension ProfileRouter {
             }
             let batch = ProfileState.prepareActivities(request.events, invalid: invalid, now: now)
             if let entry = batch.entry { try transaction.log(entry) }
-            let plan = transaction.state.activityPlan(batch, events: request.events, invalid: invalid)
+            let plan = transaction.state.activityPlan(batch, events: request.events, invalid: invalid) {
+                $2.itemError(at: $0, field: $1)
+            }
             return Retain_V1_RecordActivitiesResponse(
                 outcomes: plan.outcomes, acceptedCount: UInt32(plan.acceptedCount), duplicateCount: UInt32(plan.duplicateCount),
                 rejectedCount: UInt32(request.events.count - plan.acceptedCount - plan.duplicateCount), errors: plan.errors)
         }
-        router.read(Retain_V1_Profile.getLifecycle, from: store) { request, _, state in
-            let now = clock()
+        router.profileRead(Retain_V1_Profile.getLifecycle, from: store) { request, _, state in
+            let now = clock.now()
             let validator = validator(now: now)
             try validator.entityID(request.userId, "user_id")
             try validator.asOf(request.asOfMs)

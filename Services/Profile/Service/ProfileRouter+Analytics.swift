@@ -1,4 +1,5 @@
 import ProfileCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -8,8 +9,8 @@ extension ProfileRouter {
     func registerAnalyticsMethods(_ router: inout RPCRouter) {
         let evaluator = evaluator
         let clock = clock
-        router.read(Retain_V1_Profile.countSegment, from: store) { request, _, state in
-            let now = clock()
+        router.profileRead(Retain_V1_Profile.countSegment, from: store) { request, _, state in
+            let now = clock.now()
             let validator = validator(now: now)
             try validator.validate(request.filter)
             try validator.asOf(request.asOfMs)
@@ -17,8 +18,8 @@ extension ProfileRouter {
                 request.filter ?? Retain_V1_SegmentFilter(), asOf: request.asOfMs == 0 ? now : request.asOfMs,
                 evaluator: evaluator))
         }
-        router.read(Retain_V1_Profile.listSegment, from: store) { request, _, state in
-            let now = clock()
+        router.profileRead(Retain_V1_Profile.listSegment, from: store) { request, _, state in
+            let now = clock.now()
             let validator = validator(now: now)
             try validator.validate(request.filter)
             try validator.asOf(request.asOfMs)
@@ -27,13 +28,13 @@ extension ProfileRouter {
                 request.filter ?? Retain_V1_SegmentFilter(), pageSize: pageSize, pageToken: request.page?.pageToken ?? "",
                 asOf: request.asOfMs == 0 ? nil : request.asOfMs, now: now, evaluator: evaluator)
         }
-        router.read(Retain_V1_Profile.getRetention, from: store) { request, _, state in
-            let now = clock()
+        router.profileRead(Retain_V1_Profile.getRetention, from: store) { request, _, state in
+            let now = clock.now()
             let days = try validator(now: now).validate(request)
             return try state.retention(request, days: days, asOf: request.asOfMs == 0 ? now : request.asOfMs)
         }
-        router.read(Retain_V1_Profile.listChurnWarnings, from: store) { request, _, state in
-            let now = clock()
+        router.profileRead(Retain_V1_Profile.listChurnWarnings, from: store) { request, _, state in
+            let now = clock.now()
             let pageSize = try validator(now: now).validate(request)
             return try state.churnWarnings(
                 channels: request.channels, minimumDrop: request.minDrop, pageSize: pageSize,

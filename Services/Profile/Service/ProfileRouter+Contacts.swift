@@ -1,4 +1,5 @@
 import ProfileCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -8,16 +9,16 @@ extension ProfileRouter {
     func registerContactMethods(_ router: inout RPCRouter) {
         let clock = clock
         let defaultPolicy = defaultPolicy
-        router.read(Retain_V1_Profile.checkContact, from: store) { request, _, state in
-            let now = clock()
+        router.profileRead(Retain_V1_Profile.checkContact, from: store) { request, _, state in
+            let now = clock.now()
             try validator(now: now).validate(request)
             guard let user = state.userIndex(request.userId) else { throw RPCError.notFound("user", request.userId) }
             return state.checkContact(
                 user, channels: request.channels, campaign: request.campaignId, at: request.atMs == 0 ? now : request.atMs,
                 policy: state.contactPolicy(default: defaultPolicy))
         }
-        router.write(Retain_V1_Profile.recordContact, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.recordContact, to: store) { request, _, transaction in
+            let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planContact(
                 request, policy: transaction.state.contactPolicy(default: defaultPolicy), now: now) {
@@ -28,12 +29,12 @@ extension ProfileRouter {
                 return response
             }
         }
-        router.read(Retain_V1_Profile.getContactPolicy, from: store) { _, _, state in
+        router.profileRead(Retain_V1_Profile.getContactPolicy, from: store) { _, _, state in
             Retain_V1_GetContactPolicyResponse(policy: state.contactPolicy(default: defaultPolicy))
         }
         // SetContactPolicy needs the admin scope, checked by the RPC runtime (RetainAuth's MethodAccessTable).
-        router.write(Retain_V1_Profile.setContactPolicy, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.setContactPolicy, to: store) { request, _, transaction in
+            let now = clock.now()
             let validator = validator(now: now)
             guard let policy = request.policy else { throw RPCError.invalidArgument(field: "policy", "is required") }
             try validator.validate(policy)

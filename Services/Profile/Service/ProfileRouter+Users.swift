@@ -1,4 +1,5 @@
 import ProfileCore
+import RetainClock
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -8,8 +9,8 @@ extension ProfileRouter {
     func registerUserMethods(_ router: inout RPCRouter) {
         let evaluator = evaluator
         let clock = clock
-        router.write(Retain_V1_Profile.registerUser, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.registerUser, to: store) { request, _, transaction in
+            let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planRegistration(request, now: now, generateID: UserIDGenerator.generate) {
             case .replay(let user):
@@ -21,8 +22,8 @@ extension ProfileRouter {
                 return Retain_V1_RegisterUserResponse(profile: transaction.state.profile(user, now: now, evaluator: evaluator))
             }
         }
-        router.read(Retain_V1_Profile.getProfile, from: store) { request, _, state in
-            let now = clock()
+        router.profileRead(Retain_V1_Profile.getProfile, from: store) { request, _, state in
+            let now = clock.now()
             try validator(now: now).entityID(request.userId, "user_id")
             guard let user = state.userIndex(request.userId),
                   request.includeDeleted || !state.isDeleted(user) else {
@@ -31,31 +32,31 @@ extension ProfileRouter {
             return Retain_V1_GetProfileResponse(
                 profile: state.profile(user, now: now, evaluator: evaluator, includeActivity: request.includeActivity))
         }
-        router.write(Retain_V1_Profile.updateAttributes, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.updateAttributes, to: store) { request, _, transaction in
+            let now = clock.now()
             try validator(now: now).validate(request)
             try transaction.log(try transaction.state.planAttributeUpdate(request, now: now))
             let user = transaction.state.userIndex(request.userId)!
             return Retain_V1_UpdateAttributesResponse(profile: transaction.state.profile(user, now: now, evaluator: evaluator))
         }
-        router.write(Retain_V1_Profile.addTags, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.addTags, to: store) { request, _, transaction in
+            let now = clock.now()
             try validator(now: now).validateTags(userID: request.userId, tags: request.tags)
             if let entry = try transaction.state.planTagChange(userID: request.userId, add: request.tags, remove: [], now: now) {
                 try transaction.log(entry)
             }
             return Retain_V1_AddTagsResponse(tags: transaction.state.tagNames(transaction.state.userIndex(request.userId)!))
         }
-        router.write(Retain_V1_Profile.removeTags, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.removeTags, to: store) { request, _, transaction in
+            let now = clock.now()
             try validator(now: now).validateTags(userID: request.userId, tags: request.tags)
             if let entry = try transaction.state.planTagChange(userID: request.userId, add: [], remove: request.tags, now: now) {
                 try transaction.log(entry)
             }
             return Retain_V1_RemoveTagsResponse(tags: transaction.state.tagNames(transaction.state.userIndex(request.userId)!))
         }
-        router.write(Retain_V1_Profile.deleteUser, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.deleteUser, to: store) { request, _, transaction in
+            let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planDeletion(userID: request.userId, reason: request.reason, actor: request.actor, now: now) {
             case .alreadyDeleted(let at):
@@ -65,8 +66,8 @@ extension ProfileRouter {
                 return Retain_V1_DeleteUserResponse(deletedAtMs: now)
             }
         }
-        router.write(Retain_V1_Profile.assignVariant, to: store) { request, _, transaction in
-            let now = clock()
+        router.profileWrite(Retain_V1_Profile.assignVariant, to: store) { request, _, transaction in
+            let now = clock.now()
             try validator(now: now).validate(request)
             let plan = try transaction.state.planAssignment(request, now: now)
             if let entry = plan.entry { try transaction.log(entry) }

@@ -1,5 +1,6 @@
 import Foundation
 public import ProfileCore
+public import RetainClock
 import RetainProto
 public import RetainRPC
 public import RetainState
@@ -13,14 +14,14 @@ public struct ProfileRouter: Sendable {
     let configuration: ProfileConfiguration
     let evaluator: LifecycleEvaluator
     let defaultPolicy: Retain_V1_ContactPolicy
-    let clock: @Sendable () -> Int64
+    let clock: ServiceClock
 
     /// - Parameters:
     ///   - store: The opened store (see ``prepare(_:configuration:)``).
     ///   - configuration: The validated configuration.
-    ///   - clock: The time now, Unix ms (tests pass their own).
+    ///   - clock: Where "now" comes from (tests pass their own).
     public init(store: StateStore<ProfileState>, configuration: ProfileConfiguration,
-                clock: @escaping @Sendable () -> Int64 = ProfileRouter.systemClock) {
+                clock: ServiceClock = .system) {
         self.store = store
         self.configuration = configuration
         self.evaluator = LifecycleEvaluator(rules: configuration.lifecycle)
@@ -28,17 +29,14 @@ public struct ProfileRouter: Sendable {
         self.clock = clock
     }
 
-    /// The system's wall clock, Unix ms.
-    @Sendable public static func systemClock() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
-
     /// Fixes the store's activity time zone to the configured one on first start; throws when
     /// the data was recorded in another zone.
     public static func prepare(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
         _ = try store.write { transaction in
-            if let entry = try transaction.state.planSettings(activityTimeZone: configuration.activityTimeZone) {
-                try transaction.log(entry)
+            try ProfileError.mapped {
+                if let entry = try transaction.state.planSettings(activityTimeZone: configuration.activityTimeZone) {
+                    try transaction.log(entry)
+                }
             }
         }
     }
