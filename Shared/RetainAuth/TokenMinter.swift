@@ -59,7 +59,10 @@ public final class TokenMinter: Sendable {
     /// `Bearer <token>` for this process's own call of `method`, with just the scope it needs.
     public func authorization(forMethod method: String) -> String {
         switch MethodAccessTable.access(for: method) {
-        case .open: ""
+        // A token with no scope on open methods (Health) too: it lets a server admit the
+        // connection, which a server closes otherwise when no credential comes within its
+        // admission timeout (a health checker's connection, for one).
+        case .open: authorization(scopes: [])
         case .authenticated: authorization(scopes: [])
         case .scope(let scopes): authorization(scopes: scopes)
         }

@@ -400,6 +400,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 methodMetrics.finished(error.code, since: .now())
                 return writeStatus(id, error)
             }
+        } else if !admitted, let authenticator = configuration.authenticator, let credential = parsed.credential,
+                  !credential.isEmpty, (try? authenticate(credential, with: authenticator)) != nil {
+            // An open method (Health) called with a valid credential admits the connection too;
+            // without one it is served but does not keep the connection past the admission timeout.
+            markAdmitted()
         }
         if frame.flags.contains(.compressed) {
             do {

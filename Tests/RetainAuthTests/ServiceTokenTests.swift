@@ -103,7 +103,10 @@ struct ServiceTokenTests {
         let renewed = minter.authorization(subject: "ops", scopes: .admin)
         #expect(renewed != first)
         #expect(try ServiceToken.verify(String(renewed.dropFirst(7)), secret: secret, nowMs: clock.value).scopes == .admin)
-        #expect(minter.authorization(forMethod: "retain.v1.Health/Check") == "")
+        // Open methods get a token with no scope: it admits the connection at a server that
+        // closes connections presenting no credential.
+        let health = minter.authorization(forMethod: "retain.v1.Health/Check")
+        #expect(try ServiceToken.verify(String(health.dropFirst(7)), secret: secret, nowMs: clock.value).scopes == [])
         let ledger = minter.authorization(forMethod: "retain.v1.Ledger/GetBalance")
         #expect(try ServiceToken.verify(String(ledger.dropFirst(7)), secret: secret, nowMs: clock.value).scopes == .read("ledger")!)
     }

@@ -230,6 +230,28 @@ struct HostileClientTests {
         await client.close()
     }
 
+    @Test("a connection that calls only Health, with a valid token, is admitted and outlives the admission timeout")
+    func healthCheckerWithToken() async throws {
+        let server = try ServerProcess("retain-echo", arguments: ["--ops-port=-1", "--admission-timeout-ms", "500"],
+                                       serviceSecret: Self.secretText)
+        defer { server.stop() }
+        let port = server.port
+        let token = try Self.token()
+        let (withToken, withoutToken) = try await onThread { () throws -> (Bool, Bool) in
+            let admitted = try PlainSocket(port: port)
+            let anonymous = try PlainSocket(port: port)
+            let check = Retain_V1_HealthCheckRequest(service: "").serializedBytes()
+            try admitted.send(Self.request(id: 1, method: "retain.v1.Health/Check", authorization: token, message: check))
+            try anonymous.send(Self.request(id: 1, method: "retain.v1.Health/Check", message: check))
+            // Past the admission timeout: only the anonymous one is closed.
+            let anonymousClosed = anonymous.readUntilClose(timeout: .seconds(3)).closed
+            let admittedClosed = admitted.readUntilClose(timeout: .milliseconds(300)).closed
+            return (admittedClosed, anonymousClosed)
+        }
+        #expect(!withToken, "a Health-only connection with a valid token was closed")
+        #expect(withoutToken, "a Health-only connection without a credential was kept")
+    }
+
     @Test("connections from one address beyond its limit are refused; other clients keep theirs")
     func perAddressLimit() async throws {
         let server = try ServerProcess("retain-echo", arguments: ["--ops-port=-1", "--max-connections-per-address", "5"],
