@@ -213,11 +213,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return String(decoding: scan.authorization, as: UTF8.self)
         }
         guard let credential else { return false }
-        do {
-            _ = try authenticate(credential, with: authenticator)
-        } catch {
-            return false
-        }
+        return admit(credential: credential, with: authenticator)
+    }
+
+    /// Verifies `credential` outside a call's own check (a large first frame's header, an open
+    /// method's call) and admits the connection when it is valid.
+    private func admit(credential: String, with authenticator: any CallAuthenticator) -> Bool {
+        guard (try? authenticate(credential, with: authenticator)) != nil else { return false }
         markAdmitted()
         return true
     }
@@ -401,10 +403,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 return writeStatus(id, error)
             }
         } else if !admitted, let authenticator = configuration.authenticator, let credential = parsed.credential,
-                  !credential.isEmpty, (try? authenticate(credential, with: authenticator)) != nil {
+                  !credential.isEmpty {
             // An open method (Health) called with a valid credential admits the connection too;
             // without one it is served but does not keep the connection past the admission timeout.
-            markAdmitted()
+            _ = admit(credential: credential, with: authenticator)
         }
         if frame.flags.contains(.compressed) {
             do {

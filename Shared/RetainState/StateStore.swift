@@ -59,7 +59,6 @@ public final class StateStore<State: PersistentState>: Sendable {
     private struct Health {
         var condition = Condition.available
         var handlers: [@Sendable (Condition) -> Void] = []
-        var reloading = false
     }
 
     private let shelf: Mutex<Shelf>
@@ -254,7 +253,7 @@ public final class StateStore<State: PersistentState>: Sendable {
         switch health.withLock({ $0.condition }) {
         case .available: nil
         case .recovering(let reason), .readOnly(let reason):
-            .unavailable(reason: "storage unavailable, writes are refused: \(reason)", notProcessed: true)
+            .unavailable(reason: "writes are refused: \(reason)", notProcessed: true)
         }
     }
 
@@ -270,9 +269,11 @@ public final class StateStore<State: PersistentState>: Sendable {
         switch error {
         case .recordTooLarge(let size, let limit):
             return .recordTooLarge(size: size, limit: limit)
-        default:
+        case .unavailable(let reason):
             // The log was cut back to what was acknowledged: a write that failed is not on disk,
             // and the state is rebuilt without it.
+            return .unavailable(reason: reason, notProcessed: discarded ?? true)
+        default:
             return .unavailable(reason: "\(error)", notProcessed: discarded ?? true)
         }
     }
@@ -292,12 +293,18 @@ public final class StateStore<State: PersistentState>: Sendable {
         handler(current)
     }
 
-    private func setCondition(_ condition: Condition) {
-        let handlers = health.withLock { health in
+    /// Moves to `condition` and tells the handlers; with `onlyFromAvailable`, only when the store
+    /// is available now (so one recovery starts at a time). Returns whether it moved.
+    @discardableResult
+    private func setCondition(_ condition: Condition, onlyFromAvailable: Bool = false) -> Bool {
+        let handlers = health.withLock { health -> [@Sendable (Condition) -> Void]? in
+            if onlyFromAvailable, health.condition != .available { return nil }
             health.condition = condition
             return health.handlers
         }
+        guard let handlers else { return false }
         for handler in handlers { handler(condition) }
+        return true
     }
 
     /// Rebuilds the state from the disk on a thread of its own (once at a time): the log was cut
@@ -312,14 +319,8 @@ public final class StateStore<State: PersistentState>: Sendable {
             logger.critical("storage failed and the log could not be cut back to what was acknowledged; stopping")
             _exit(70)
         }
-        let start = health.withLock { health -> Bool in
-            guard !health.reloading else { return false }
-            health.reloading = true
-            return true
-        }
-        guard start else { return }
+        guard setCondition(.recovering(reason: reason), onlyFromAvailable: true) else { return }
         shelf.withLock { $0.stale = true }
-        setCondition(.recovering(reason: reason))
         logger.error("storage failed: rebuilding the state from the disk", metadata: ["reason": "\(reason)"])
         Thread.detachNewThread { [self] in
             maintenance.withLock { _ in rebuild(store, reason: reason) }
@@ -330,38 +331,34 @@ public final class StateStore<State: PersistentState>: Sendable {
     static var freeSpaceToResume: Int { 8 << 20 }
 
     private func rebuild(_ store: DurableStore, reason: String) {
-        var delay = 0.05
-        while true {
+        retrying("rebuilding the state failed; retrying") {
             store.restartForRecovery()
-            do {
-                let (state, last) = try Self.recover(store, startWriting: false, logger: logger)
-                shelf.withLock { $0 = Shelf(state: state, visible: last) }
-                break
-            } catch {
-                logger.error("rebuilding the state failed; retrying", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: delay)
-                delay = min(delay * 2, 1)
-            }
+            let (state, last) = try Self.recover(store, startWriting: false, logger: logger)
+            shelf.withLock { $0 = Shelf(state: state, visible: last) }
         }
         setCondition(.readOnly(reason: reason))
-        delay = 0.05
+        retrying("the log cannot be written yet; reads are served, writes refused") {
+            // Room for a few large records first: a disk that is still full stays read-only
+            // here rather than failing the next write and rebuilding again.
+            try store.probeFreeSpace(bytes: Self.freeSpaceToResume)
+            try store.startWriting()
+        }
+        setCondition(.available)
+        logger.notice("storage recovered: reads and writes are served again")
+    }
+
+    /// Runs `body` until it succeeds, logging each failure and waiting 50 ms, doubling to 1 s.
+    private func retrying(_ message: Logger.Message, _ body: () throws -> Void) {
+        var delay = 0.05
         while true {
             do {
-                // Room for a few large records first: a disk that is still full stays read-only
-                // here rather than failing the next write and rebuilding again.
-                try store.probeFreeSpace(bytes: Self.freeSpaceToResume)
-                try store.startWriting()
-                break
+                return try body()
             } catch {
-                logger.warning("the log cannot be written yet; reads are served, writes refused",
-                               metadata: ["error": "\(error)"])
+                logger.warning(message, metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: delay)
                 delay = min(delay * 2, 1)
             }
         }
-        health.withLock { $0.reloading = false }
-        setCondition(.available)
-        logger.notice("storage recovered: reads and writes are served again")
     }
 
     // MARK: Snapshots

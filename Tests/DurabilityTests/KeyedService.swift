@@ -20,12 +20,16 @@ struct KeyedService: CustomTestStringConvertible, Sendable {
 
     static let budget = "budget:durable:points"
 
+    /// The ledger write of these tests: 3 points from ``budget`` to one of 40 users.
+    static func transfer(_ id: String) -> Retain_V1_Transfer {
+        Retain_V1_Transfer(transferId: id, debitAccountId: budget, creditAccountId: "user:u\(abs(id.hashValue) % 40):points",
+                           amount: 3, asset: "points", kind: .taskReward)
+    }
+
     static let ledger = KeyedService(executable: "retain-ledger", setUp: { client in
         _ = try await client.unary(Retain_V1_Ledger.openAccount, .init(accountId: budget))
     }, write: { client, id in
-        let transfer = Retain_V1_Transfer(transferId: id, debitAccountId: budget, creditAccountId: "user:u\(abs(id.hashValue) % 40):points",
-                                          amount: 3, asset: "points", kind: .taskReward)
-        let answer = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: [transfer]))
+        let answer = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: [transfer(id)]))
         guard answer.results.first?.code == .ok else { throw RPCError(.internal, "transfer \(id) refused: \(answer)") }
     }, present: { client, ids in
         var found = Set<String>()

@@ -11,12 +11,9 @@ import Testing
 @Suite("ledger durable truth", .serialized)
 struct LedgerDurabilityTests {
     static let ledger = Retain_V1_Ledger.self
-    static let budget = "budget:durable:points"
+    static let budget = KeyedService.budget
 
-    static func transfer(_ id: String, amount: Int64 = 3) -> Retain_V1_Transfer {
-        Retain_V1_Transfer(transferId: id, debitAccountId: budget, creditAccountId: "user:u\(abs(id.hashValue) % 40):points",
-                           amount: amount, asset: "points", kind: .taskReward)
-    }
+    static func transfer(_ id: String) -> Retain_V1_Transfer { KeyedService.transfer(id) }
 
     static func arguments(_ data: String, _ extra: [String] = []) -> [String] {
         ["serve", "--data-dir", data, "--log-level", "error", "--snapshot-every-records", "100000000"] + extra
@@ -25,22 +22,7 @@ struct LedgerDurabilityTests {
     /// The ids among `ids` the ledger holds, asking until it answers (it refuses reads while it
     /// rebuilds its state after a storage failure).
     static func present(_ client: RPCClient, _ ids: [String]) async throws -> Set<String> {
-        var found = Set<String>()
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            var answer: Retain_V1_LookupTransfersResponse?
-            for _ in 0..<200 {
-                do {
-                    answer = try await client.unary(ledger.lookupTransfers, .init(transferIds: chunk))
-                    break
-                } catch let error as RPCError where error.code == .unavailable {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-            }
-            guard let answer else { throw HarnessError("LookupTransfers stayed UNAVAILABLE") }
-            found.formUnion(Set(chunk).subtracting(answer.missingIds))
-        }
-        return found
+        try await KeyedService.ledger.presentWhenServing(client, ids)
     }
 
     static func budgetBalance(_ client: RPCClient) async throws -> Int64 {
