@@ -28,7 +28,7 @@ public final class RPCServer: Service, Sendable {
         public var maximumConnectionsPerAddress: Int = 1024
         /// How long a new connection may take to present a valid credential (in any call's
         /// header) when the server checks credentials; then it is closed with GOAWAY
-        /// UNAUTHENTICATED. PINGs and Health probes do not count. Default 5 s.
+        /// UNAUTHENTICATED. PINGs, and Health probes without a credential, do not count. Default 5 s.
         public var admissionTimeout: TimeAmount = .seconds(5)
         /// The largest frame a connection may send before it presented a valid credential; a
         /// larger REQUEST is buffered only after its call header's credential is verified.

@@ -47,7 +47,7 @@ public struct ServerOptions: ParsableArguments, Sendable {
 
     /// Milliseconds a connection may take to present a valid credential (with checks on).
     @Option(name: .customLong("admission-timeout-ms"),
-            help: "Milliseconds a new connection may take to present a valid credential in a call; PINGs do not count.")
+            help: "Milliseconds a new connection may take to present a valid credential in a call; PINGs and credential-less Health probes do not count.")
     public var admissionTimeoutMilliseconds: Int64 = 5_000
 
     /// Largest frame accepted before the connection presented a valid credential.
