@@ -92,6 +92,12 @@ let package = Package(
                                                   .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
 
+        // MARK: etcd: a v3 client on the JSON gateway (leases, compare-and-swap, watches) for shard leadership
+        .target(name: "RetainEtcd", dependencies: [nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging],
+                path: "Shared/RetainEtcd", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainEtcdTests", dependencies: ["RetainEtcd", "RetainProcess", logging, nio],
+                    path: "Tests/RetainEtcdTests", swiftSettings: swiftSettings),
+
         // MARK: Processes: spawning executables, reading their memory, TLS test certificates (tests, benchmarks, launcher)
         .target(name: "RetainProcess", path: "Shared/RetainProcess", swiftSettings: swiftSettings),
 
