@@ -2,7 +2,7 @@
 # Installs the system packages and Python modules Retain builds and tests with, when missing.
 # With --bench, also the anchors the benchmarks compare against (Redis, PostgreSQL 15).
 set -euo pipefail
-packages=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libzstd-dev pkg-config openssl python3-venv)
+packages=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libzstd-dev pkg-config openssl python3-venv etcd-server)
 if [ "${1:-}" = "--bench" ]; then packages+=(redis-server redis-tools postgresql-15); fi
 missing=()
 for p in "${packages[@]}"; do
