@@ -21,6 +21,9 @@ public final class EtcdClient: Sendable {
     /// How the client talks to etcd.
     public struct Configuration: Sendable {
         /// The longest one attempt of a call may take, connecting included. Default 2 s.
+        ///
+        /// A call that moves on to other members (see the type's documentation) may take this long
+        /// once per member it tries; a write whose request was sent is never tried twice.
         public var requestTimeout: Duration = .seconds(2)
         /// When set, a watch asks etcd for progress notifications and ends with `.unavailable`
         /// when nothing (event or notification) arrived for this long, so a watch on a member that
@@ -47,6 +50,9 @@ public final class EtcdClient: Sendable {
     private let invalidEndpoints: [String]
     let pool: EtcdConnectionPool
     let watches = Mutex(EtcdWatchRegistry())
+    /// How many connections unary calls opened: keep-alive reuse keeps it near the number of
+    /// concurrent calls.
+    let connectionsOpened = Atomic<Int>(0)
 
     /// A client of the etcd members at `endpoints` (such as `["http://127.0.0.1:2379"]`) whose
     /// calls give up on a member after `requestTimeout`.
@@ -172,11 +178,14 @@ public final class EtcdClient: Sendable {
         var failures: [String] = []
         for index in order {
             let endpoint = endpointList[index]
+            // One attempt, connecting included, takes at most the request timeout.
+            let deadline = ContinuousClock.now + configuration.requestTimeout
             let connection: EtcdHTTPConnection
             if let idle = pool.take(endpoint: index) {
                 connection = idle
             } else {
                 do {
+                    connectionsOpened.add(1, ordering: .relaxed)
                     connection = try await EtcdHTTPConnection.connect(
                         to: endpoint, index: index, group: group, timeout: configuration.requestTimeout,
                         maximumBodySize: configuration.maximumAnswerSize)
@@ -188,9 +197,11 @@ public final class EtcdClient: Sendable {
             }
             let response: EtcdHTTPResponse
             do {
-                response = try await connection.post(path, body: bytes, timeout: configuration.requestTimeout)
+                response = try await connection.post(path, body: bytes, timeout: max(deadline - .now, .milliseconds(1)))
             } catch {
                 connection.close()
+                // The caller gave up (a stopped lease keeper, say): no fault of the member.
+                if Task.isCancelled { throw EtcdError(.unavailable, "\(path) cancelled") }
                 failures.append("\(endpoint): \(error)")
                 failed(index, path: path, reason: "\(error)")
                 if retryAfterSend { continue }

@@ -137,6 +137,7 @@ public final class EtcdLeaseKeeper: Sendable {
                 lose("etcd says the lease is gone")
                 return
             } catch {
+                if Task.isCancelled { return }
                 // Unreachable for now: keep trying; the watchdog decides when it is too late.
                 logger.warning("etcd lease keep-alive failed", metadata: ["lease": "\(lease)", "error": "\(error)"])
             }
