@@ -95,7 +95,9 @@ let package = Package(
         // MARK: etcd: a v3 client on the JSON gateway (leases, compare-and-swap, watches) for shard leadership
         .target(name: "RetainEtcd", dependencies: [nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging],
                 path: "Shared/RetainEtcd", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainEtcdTests", dependencies: ["RetainEtcd", "RetainProcess", logging, nio],
+        .testTarget(name: "RetainEtcdTests", dependencies: ["RetainEtcd", "RetainProcess", logging, nio,
+                                                             .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                             .product(name: "NIOEmbedded", package: "swift-nio")],
                     path: "Tests/RetainEtcdTests", swiftSettings: swiftSettings),
 
         // MARK: Processes: spawning executables, reading their memory, TLS test certificates (tests, benchmarks, launcher)
