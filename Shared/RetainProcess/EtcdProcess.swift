@@ -182,9 +182,28 @@ public final class EtcdProcess: @unchecked Sendable {
         }
     }
 
-    /// SIGSTOP: the member hangs, its sockets stay open and nothing answers.
+    /// SIGSTOP: the member hangs, its sockets stay open and nothing answers. Returns once every
+    /// thread of it has stopped (a signal is delivered asynchronously; a call made right after
+    /// `kill` could still be answered).
     public func suspend() {
-        if let pid = processIdentifier { Foundation.kill(pid, SIGSTOP) }
+        guard let pid = processIdentifier else { return }
+        Foundation.kill(pid, SIGSTOP)
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline, !EtcdProcess.allThreadsStopped(pid) {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+    }
+
+    /// True when every thread of `pid` is in state T (stopped), read from `/proc`.
+    static func allThreadsStopped(_ pid: Int32) -> Bool {
+        let tasks = "/proc/\(pid)/task"
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks), !threads.isEmpty else { return false }
+        return threads.allSatisfy { thread in
+            guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return true }  // gone meanwhile
+            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            return state == "T" || state == "t"
+        }
     }
 
     /// SIGCONT: a suspended member runs again.
