@@ -80,6 +80,10 @@ public final class EtcdClient: Sendable {
         }
     }
 
+    deinit {
+        pool.close()
+    }
+
     /// The endpoint calls go to first: the one that answered last.
     public var currentEndpoint: String? {
         endpoints.withLock { endpoints in endpoints.map { $0.all[$0.current].description } }
