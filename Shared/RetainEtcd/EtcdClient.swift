@@ -14,9 +14,12 @@ import Synchronization
 /// one member dies or hangs. Unary calls reuse keep-alive connections; each watch has its own.
 ///
 /// Retries: a call whose connection could not be opened is always tried on the next member. A
-/// read (`get`, `range`, `keepAliveOnce`, `grantLease`) that got no answer in time is tried on the
-/// next member too; a write (`put`, `delete`, `txn`, `revokeLease`) is not, because it may have
-/// been applied: it throws `.unavailable` and the next call goes to the next member.
+/// call that is safe to repeat (`get`, `range`, `keepAliveOnce`, and `grantLease`, whose extra
+/// lease would expire by itself) is tried on the next member too when it got no answer in time or
+/// the member said it cannot serve (gRPC code 14, such as "no leader"). A write (`put`,
+/// `delete`, `txn`, `revokeLease`) whose request was sent is not: it may have been applied, so it
+/// throws `.unavailable` and the next call goes to the next member. A caller that retries a
+/// create-if-absent `txn` after that should treat "exists with my lease" as success.
 public final class EtcdClient: Sendable {
     /// How the client talks to etcd.
     public struct Configuration: Sendable {
@@ -44,7 +47,7 @@ public final class EtcdClient: Sendable {
     let configuration: Configuration
     let logger: Logger
     let group: any EventLoopGroup
-    /// The members, parsed; nil when none of the strings given was a valid endpoint.
+    /// The members, parsed (invalid strings left out).
     let endpointList: [EtcdEndpoint]
     private let endpoints: Mutex<EtcdEndpoints?>
     private let invalidEndpoints: [String]
