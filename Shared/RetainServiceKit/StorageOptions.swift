@@ -24,6 +24,9 @@ public struct StorageOptions: ParsableArguments, Sendable {
             help: "Largest log record (one change) accepted, in bytes; at least twice --max-frame-bytes.")
     public var maximumRecordBytes: Int = 16 << 20
 
+    /// Replication of the log to the shard's other processes.
+    @OptionGroup(title: "Replication") public var replication: ReplicationOptions
+
     public init() {}
 
     /// Checks the storage's record limit against the largest request a client may send: a

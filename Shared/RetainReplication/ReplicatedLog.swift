@@ -1,0 +1,22 @@
+public import RetainState
+public import RetainStorage
+
+/// What replication needs from a service's store, whatever its state type.
+public protocol ReplicatedLog: Sendable {
+    /// The last sequence applied (and appended).
+    var lastSequence: UInt64 { get }
+    /// How far the local log is durable.
+    var durableSequence: UInt64 { get }
+    /// The commit point and role; replication needs a store opened with `replicated: true`.
+    var commitGate: CommitGate? { get }
+    /// Hands written batches and durable points to the leader.
+    func setReplicationTaps(_ taps: ReplicationTaps?)
+    /// Reads the local log after `sequence`; nil when it no longer holds it.
+    func logCursor(after sequence: UInt64) throws -> LogCursor?
+    /// Applies and appends records received from the leader.
+    @discardableResult func applyReplicated(firstSequence: UInt64, records: [[UInt8]]) throws -> UInt64
+    /// Cuts the log after `sequence` and rebuilds the state.
+    func rebuild(keepingThrough sequence: UInt64) throws
+}
+
+extension StateStore: ReplicatedLog {}

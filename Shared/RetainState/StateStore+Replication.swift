@@ -1,0 +1,93 @@
+import RetainProto
+public import RetainStorage
+import Synchronization
+
+extension StateStore {
+    /// Applies records a replica received from its leader, with sequences `firstSequence`,
+    /// `firstSequence + 1`, ...: each is decoded, applied to the state and appended to the local
+    /// log under the same sequence. Returns the last sequence appended.
+    ///
+    /// - Throws: ``StateStoreError/unavailable(reason:notProcessed:)`` when the records do not
+    ///   follow the state's last sequence, a record does not decode or apply (the leader's and
+    ///   this process's code disagree), or the local log cannot take them (the state is then
+    ///   rebuilt from the disk, as after any failed append).
+    @discardableResult
+    public func applyReplicated(firstSequence: UInt64, records: [[UInt8]]) throws -> UInt64 {
+        guard let store else { throw StateStoreError.unavailable(reason: "a memory-only store cannot replicate", notProcessed: true) }
+        var undo: String?
+        let result: Result<UInt64, StateStoreError> = shelf.withLock { shelf in
+            if shelf.stale { return .failure(.recovering) }
+            guard firstSequence == shelf.visible + 1 else {
+                return .failure(.unavailable(
+                    reason: "replicated records start at \(firstSequence), the log ends at \(shelf.visible)", notProcessed: true))
+            }
+            let arena = ProtoArena(blockSize: 16 << 10)
+            for record in records {
+                let sequence = shelf.visible + 1
+                arena.reset()
+                do {
+                    let entry = try record.withUnsafeBytes { bytes in
+                        try ProtoCodec.decode(State.LogEntry.self, from: bytes, arena: arena)
+                    }
+                    try shelf.state.apply(entry)
+                } catch {
+                    return .failure(.unavailable(
+                        reason: "replicated record \(sequence) does not apply: \(error)", notProcessed: true))
+                }
+                do throws(StorageError) {
+                    let appended = try store.append(record)
+                    guard appended == sequence else {
+                        undo = "the log appended \(appended) where the replica expected \(sequence)"
+                        shelf.stale = true
+                        return .failure(.unavailable(reason: undo!, notProcessed: true))
+                    }
+                    shelf.visible = sequence
+                } catch {
+                    undo = "an append failed: \(error)"
+                    shelf.stale = true
+                    return .failure(.unavailable(reason: "\(error)", notProcessed: true))
+                }
+            }
+            return .success(shelf.visible)
+        }
+        if let undo { recoverInPlace(reason: undo) }
+        return try result.get()
+    }
+
+    /// The last sequence applied to the state (what a replica tells its leader it holds).
+    public var lastSequence: UInt64 { shelf.withLock { $0.visible } }
+
+    /// How far the local log is durable (0 memory-only).
+    public var durableSequence: UInt64 { store?.durableSequence ?? 0 }
+
+    /// Hands the log's written batches and durable points to a replicating leader.
+    public func setReplicationTaps(_ taps: ReplicationTaps?) {
+        store?.setReplicationTaps(taps)
+    }
+
+    /// A reader of the local log after `sequence`, for catching a replica up; nil when the log
+    /// no longer holds it.
+    public func logCursor(after sequence: UInt64) throws -> LogCursor? {
+        try store?.logCursor(after: sequence)
+    }
+
+    /// Cuts the log after `sequence` and rebuilds the state from the disk: a replica drops a tail
+    /// its shard never committed. Answers waiting in the current generation fail (their
+    /// outcome is unknown to this process). Blocks while it runs; call it off the event loops.
+    ///
+    /// - Throws: ``StorageError`` when a snapshot covers records after `sequence`, or the disk
+    ///   cannot be read; the store then refuses reads and writes until rebuilt.
+    public func rebuild(keepingThrough sequence: UInt64) throws {
+        guard let store else { return }
+        try maintenance.withLock { _ in
+            shelf.withLock { shelf in
+                shelf.stale = true
+                if let gate { gate.change(to: gate.role) }
+            }
+            store.restartForRecovery()
+            try store.truncateLog(after: sequence)
+            let (state, last) = try Self.recover(store, startWriting: true, logger: logger)
+            shelf.withLock { $0 = Shelf(state: state, visible: last) }
+        }
+    }
+}
