@@ -91,6 +91,8 @@ let package = Package(
                 path: "Shared/RetainEtcd", swiftSettings: swiftSettings),
         .target(name: "RetainReplication", dependencies: ["RetainEtcd", "RetainState", "RetainStorage", "RetainRPC", "RetainProto", logging, lifecycle],
                 path: "Shared/RetainReplication", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainReplicationTests", dependencies: ["RetainReplication", "RetainState"],
+                    path: "Tests/RetainReplicationTests", swiftSettings: swiftSettings),
 
         // MARK: Service kit: what every executable shares (flags, logging, metrics, ops endpoints, shutdown)
         .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", logging, lifecycle, unixSignals, argumentParser,

@@ -74,6 +74,7 @@ extension ReplicationNode {
         let request = Retain_V1_FollowRequest(
             member: configuration.member, epoch: known, lastSequence: log.lastSequence, history: history.message)
         var started = false
+        state.withLock { $0.agreedThrough = 0 }
         for try await batch in client.serverStreaming(Retain_V1_Replication.follow, request) {
             if batch.first {
                 guard batch.epoch == leader.epoch else {
@@ -89,7 +90,10 @@ extension ReplicationNode {
                 }
                 let adopted = EpochHistory(message: batch.history)
                 try adopted.save(directory: configuration.dataDirectory)
-                state.withLock { $0.history = adopted }
+                state.withLock {
+                    $0.history = adopted
+                    $0.agreedThrough = batch.keepThrough
+                }
                 started = true
                 continue
             }
@@ -103,6 +107,7 @@ extension ReplicationNode {
                 state.withLock {
                     $0.lagMs = lagMs
                     $0.leaderLastSeen = max($0.leaderLastSeen, last)
+                    $0.agreedThrough = last
                 }
             }
             gate.advance(to: min(batch.commitSequence, log.lastSequence))
@@ -116,7 +121,7 @@ extension ReplicationNode {
         var sent: UInt64 = 0
         while !Task.isCancelled {
             await ackSignal.wait(timeout: .milliseconds(100))
-            let durable = min(log.durableSequence, log.lastSequence)
+            let durable = min(log.durableSequence, state.withLock { $0.agreedThrough })
             guard durable > sent else { continue }
             do {
                 let answer = try await client.unary(

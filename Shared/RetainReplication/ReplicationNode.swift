@@ -44,6 +44,9 @@ public final class ReplicationNode: Service, Sendable {
         var leaderAddress: String?
         var lagMs: Int64 = 0
         var leaderLastSeen: UInt64 = 0
+        /// The last sequence this replica knows it holds as its current leader does: what it may
+        /// acknowledge (never records from before the handshake that the leader may not share).
+        var agreedThrough: UInt64 = 0
         var lastPublished: MemberRecord?
         var lastPublishAt = ContinuousClock.now - .seconds(60)
     }

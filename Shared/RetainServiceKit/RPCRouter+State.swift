@@ -72,6 +72,19 @@ extension StateStore {
     }
 }
 
+extension StateStore {
+    /// Reads for a caller and waits until what was read is durable (and committed): for handlers
+    /// that run as tasks. A replica answers only when the call allows a replica read; refusals
+    /// throw their status.
+    public func readDurably<R: Sendable>(for context: ServerContext, _ body: (borrowing State) throws -> R) async throws -> R {
+        do {
+            return try await readDurably(replicaRead: context.allowsReplicaRead, body)
+        } catch let error as StateStoreError {
+            throw RPCError(error)
+        }
+    }
+}
+
 extension RPCError {
     /// The status a store's refusal answers with.
     public init(_ error: StateStoreError) {

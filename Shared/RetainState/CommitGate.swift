@@ -36,6 +36,7 @@ public final class CommitGate: Sendable {
         var role = Role.candidate
         var generation: UInt64 = 1
         var waiters: [Waiter] = []
+        var handlers: [@Sendable (Role) -> Void] = []
     }
 
     private let state = Mutex(State())
@@ -96,16 +97,23 @@ public final class CommitGate: Sendable {
     /// Returns the new generation.
     @discardableResult
     public func change(to role: Role) -> UInt64 {
-        let (waiting, generation) = state.withLock { state -> ([Waiter], UInt64) in
+        let (waiting, generation, handlers) = state.withLock { state -> ([Waiter], UInt64, [@Sendable (Role) -> Void]) in
             state.role = role
             state.generation += 1
             currentGeneration.store(state.generation, ordering: .releasing)
             defer { state.waiters = [] }
-            return (state.waiters, state.generation)
+            return (state.waiters, state.generation, state.handlers)
         }
         let error = Self.ended(role)
         for waiter in waiting { waiter.callback(.failure(error)) }
+        for handler in handlers { handler(role) }
         return generation
+    }
+
+    /// Calls `handler` after every change of role (a service that must write something once it
+    /// leads, such as settings fixed on first start, does it there).
+    public func onRoleChange(_ handler: @escaping @Sendable (Role) -> Void) {
+        state.withLock { $0.handlers.append(handler) }
     }
 
     /// The refusal for a write (or a leader read) while this process does not lead; nil when it does.

@@ -196,8 +196,8 @@ public final class StateStore<State: PersistentState>: Sendable {
     public var commitGate: CommitGate? { gate }
 
     /// Reads and waits until what was read is durable.
-    public func readDurably<R: Sendable>(_ body: (borrowing State) throws -> R) async throws -> R {
-        let observation = try observe(body)
+    public func readDurably<R: Sendable>(replicaRead: Bool = false, _ body: (borrowing State) throws -> R) async throws -> R {
+        let observation = try observe(replicaRead: replicaRead, body)
         if !isDurable(observation.sequence, generation: observation.generation) {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 whenDurable(sequence: observation.sequence, generation: observation.generation) { continuation.resume(with: $0) }
