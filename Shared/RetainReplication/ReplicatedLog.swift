@@ -17,6 +17,12 @@ public protocol ReplicatedLog: Sendable {
     @discardableResult func applyReplicated(firstSequence: UInt64, records: [[UInt8]]) throws -> UInt64
     /// Cuts the log after `sequence` and rebuilds the state.
     func rebuild(keepingThrough sequence: UInt64) throws
+    /// The newest snapshot file and what it covers.
+    func newestSnapshot() throws -> (path: String, coveredSequence: UInt64)?
+    /// Where a leader's snapshot is downloaded to.
+    var incomingSnapshotPath: String? { get }
+    /// Replaces the data with the downloaded snapshot and rebuilds the state.
+    func installSnapshot(covering sequence: UInt64) throws
 }
 
 extension StateStore: ReplicatedLog {}

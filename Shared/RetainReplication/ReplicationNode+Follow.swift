@@ -61,6 +61,14 @@ extension ReplicationNode {
                 try await receive(from: stream, leader: leader)
             } catch is CancellationError {
                 return
+            } catch let error as RPCError where error.code == .dataLoss {
+                logger.warning("replication: the leader's log no longer holds what this replica needs; fetching its snapshot")
+                do {
+                    try await fetchSnapshot(from: stream)
+                } catch {
+                    logger.error("replication: fetching the leader's snapshot failed", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("replication: following failed; retrying", metadata: ["leader": "\(leader.member)", "error": "\(error)"])
@@ -114,6 +122,41 @@ extension ReplicationNode {
             ackSignal.signal()
         }
         throw ReplicationError.protocolViolation("the leader ended the stream")
+    }
+
+    /// Downloads the leader's newest snapshot and replaces this replica's data with it.
+    private func fetchSnapshot(from client: RPCClient) async throws {
+        guard let path = log.incomingSnapshotPath else { return }
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var written: UInt64 = 0
+        var covered: UInt64 = 0
+        var history: [Retain_V1_EpochStart]?
+        do {
+            defer { try? handle.close() }
+            for try await chunk in client.serverStreaming(
+                Retain_V1_Replication.fetchSnapshot, Retain_V1_FetchSnapshotRequest(member: configuration.member)) {
+                guard chunk.offset == written else {
+                    throw ReplicationError.protocolViolation("snapshot chunk at \(chunk.offset), expected \(written)")
+                }
+                try handle.write(contentsOf: chunk.data)
+                written += UInt64(chunk.data.count)
+                covered = chunk.coveredSequence
+                if chunk.last {
+                    history = chunk.history
+                    break
+                }
+            }
+            try handle.synchronize()
+        }
+        guard let history else { throw ReplicationError.protocolViolation("the snapshot stream ended early") }
+        let log = log
+        let coveredSequence = covered
+        try await Self.offThread { try log.installSnapshot(covering: coveredSequence) }
+        let adopted = EpochHistory(message: history)
+        try adopted.save(directory: configuration.dataDirectory)
+        state.withLock { $0.history = adopted }
+        logger.notice("replication: installed the leader's snapshot", metadata: ["covers": "\(covered)", "bytes": "\(written)"])
     }
 
     /// Sends the local durable point to the leader whenever it moves (one call in flight).

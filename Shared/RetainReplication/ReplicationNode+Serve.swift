@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 public import RetainProto
 public import RetainRPC
 import RetainState
@@ -17,6 +18,9 @@ extension ReplicationNode {
         }
         router.unary(Retain_V1_Replication.getReplicationStatus) { [self] _, _ in
             status()
+        }
+        router.serverStreaming(Retain_V1_Replication.fetchSnapshot) { [self] request, _, writer in
+            try await sendSnapshot(request, writer: writer)
         }
         return router
     }
@@ -85,6 +89,31 @@ extension ReplicationNode {
             next += count
             sentCommit = commit
             lastSend = .now
+        }
+    }
+
+    /// Sends the newest snapshot file in 1 MiB chunks. The file is opened first, so a newer
+    /// snapshot replacing it meanwhile does not cut the transfer short.
+    func sendSnapshot(_ request: Retain_V1_FetchSnapshotRequest, writer: RPCStreamWriter<Retain_V1_SnapshotChunk>) async throws {
+        guard let term = state.withLock({ $0.term }), term.isActive else { throw notLeader() }
+        guard let (path, covered) = try log.newestSnapshot() else {
+            throw RPCError(.notFound, "the leader of shard \(configuration.shard) has no snapshot yet")
+        }
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let chunkSize = 1 << 20
+        var offset: UInt64 = 0
+        logger.info("replication: sending a snapshot", metadata: ["member": "\(request.member)", "covers": "\(covered)"])
+        while !Task.isCancelled {
+            let data = try handle.read(upToCount: chunkSize) ?? Data()
+            let last = data.count < chunkSize
+            try writer.write(Retain_V1_SnapshotChunk(
+                coveredSequence: covered, data: [UInt8](data), offset: offset, last: last,
+                history: last ? term.history.message : []))
+            offset += UInt64(data.count)
+            if last { return }
+            // Let the connection drain a chunk before the next is queued.
+            try await Task.sleep(for: .milliseconds(2))
         }
     }
 

@@ -26,6 +26,10 @@ public struct ReplicationOptions: ParsableArguments, Sendable {
             help: "Replicas that must hold a record durably before it is acknowledged (0: asynchronous, may lose writes on failover).")
     public var syncReplicas: Int = 1
 
+    @Option(name: .customLong("replication-window-bytes"),
+            help: "Recent log records the leader keeps in memory for its replicas, in bytes; older ones are read from the log files.")
+    public var windowBytes: Int = 64 << 20
+
     public init() {}
 
     /// Whether replication is on.
@@ -48,6 +52,7 @@ public struct ReplicationOptions: ParsableArguments, Sendable {
             dataDirectory: dataDirectory)
         configuration.leaseTTLSeconds = leaseTTL
         configuration.syncReplicas = syncReplicas
+        configuration.windowBytes = max(windowBytes, 0)
         return configuration
     }
 }

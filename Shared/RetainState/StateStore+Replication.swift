@@ -91,3 +91,29 @@ extension StateStore {
         }
     }
 }
+
+extension StateStore {
+    /// The newest snapshot (path and covered sequence), for a leader sending it to a replica.
+    public func newestSnapshot() throws -> (path: String, coveredSequence: UInt64)? {
+        try store?.newestSnapshot()
+    }
+
+    /// Where a replica downloads its leader's snapshot.
+    public var incomingSnapshotPath: String? { store?.incomingSnapshotPath }
+
+    /// Replaces the data with the downloaded snapshot covering `sequence` and rebuilds the state
+    /// from it. Answers waiting in the current generation fail. Blocks; call it off the event loops.
+    public func installSnapshot(covering sequence: UInt64) throws {
+        guard let store else { return }
+        try maintenance.withLock { _ in
+            shelf.withLock { shelf in
+                shelf.stale = true
+                if let gate { gate.change(to: gate.role) }
+            }
+            store.restartForRecovery()
+            try store.replaceWithSnapshot(covering: sequence)
+            let (state, last) = try Self.recover(store, startWriting: true, logger: logger)
+            shelf.withLock { $0 = Shelf(state: state, visible: last) }
+        }
+    }
+}

@@ -132,3 +132,36 @@ public final class LogCursor {
         return records
     }
 }
+
+extension DurableStore {
+    /// The newest snapshot file and the sequence it covers, if there is one.
+    public func newestSnapshot() throws(StorageError) -> (path: String, coveredSequence: UInt64)? {
+        try dataDirectory.listing().snapshots.last.map { (dataDirectory.file($0.name), $0.coveredSequence) }
+    }
+
+    /// Where a replica downloads a leader's snapshot before ``replaceWithSnapshot(covering:)``
+    /// (a `.tmp` file: recovery removes it if the download never finished).
+    public var incomingSnapshotPath: String { dataDirectory.file("incoming-snapshot.tmp") }
+
+    /// Replaces everything in the directory with the snapshot downloaded to
+    /// ``incomingSnapshotPath``: a replica whose leader no longer has the log it needs starts over
+    /// from the leader's snapshot. Runs between ``restartForRecovery()`` and a recovery.
+    public func replaceWithSnapshot(covering sequence: UInt64) throws(StorageError) {
+        guard committer.withLock({ $0 == nil }) else {
+            throw .invalidOperation("replaceWithSnapshot(covering:) needs the log closed for appends")
+        }
+        let decoder = try SnapshotDecoder(path: incomingSnapshotPath, maxRecordBytes: LogRecordFrame.formatMaximumPayload)
+        guard decoder.header.coveredSequence == sequence else {
+            throw .corrupt(file: incomingSnapshotPath, offset: 16,
+                           reason: "covers sequence \(decoder.header.coveredSequence), the leader said \(sequence)")
+        }
+        let listing = try dataDirectory.listing()
+        for segment in listing.segments { try dataDirectory.remove(segment.name) }
+        for snapshot in listing.snapshots { try dataDirectory.remove(snapshot.name) }
+        try CleanShutdownMarker.remove(dataDirectory)
+        try dataDirectory.rename(incomingSnapshotPath, to: DataDirectory.snapshotName(coveredSequence: sequence))
+        try dataDirectory.sync()
+        snapshotState.withLock { $0.coveredSequence = 0 }
+        logger.warning("Replaced the data directory with the leader's snapshot", metadata: ["coveredSequence": "\(sequence)"])
+    }
+}

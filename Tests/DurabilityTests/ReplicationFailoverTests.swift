@@ -117,6 +117,33 @@ struct ReplicationFailoverTests {
         }
     }
 
+    @Test("a replica away while the leader's log moved past it is rebuilt from the leader's snapshot")
+    func replicaFromSnapshot() async throws {
+        try await withShard(.ledger) { shard in
+            let leader = try await shard.waitForLeader()
+            let replica = try #require(shard.members.first { $0 != leader })
+            shard.kill(replica)
+            let writer = LeaderFollowingWriter(shard)
+            let stop = Atomic<Bool>(false)
+            let load = Task { await writer.run(writers: 16, prefix: "s", until: { stop.load(ordering: .relaxed) }) }
+            // Enough records for two snapshots and removed segments (snapshots every 2,000
+            // records, 256 KiB segments): the records the replica needs are gone from the log.
+            let gone = await eventually(timeout: .seconds(60)) {
+                guard let status = try? await shard.status(leader) else { return false }
+                return status.lastSequence > 9_000 && writer.acknowledged.count > 8_000
+            }
+            stop.store(true, ordering: .relaxed)
+            await load.value
+            #expect(gone)
+            try await Task.sleep(for: .seconds(2))
+            try shard.start(replica)
+            try await checkOracle(shard, writer)
+            let replicaLog = shard.process(replica)!.log
+            #expect(replicaLog.contains("installed the leader's snapshot"),
+                    "\(replicaLog.split(separator: "\n").filter { $0.contains("replication") || $0.contains("Snapshot") || $0.contains("snapshot") }.suffix(15).joined(separator: "\n"))")
+        }
+    }
+
     @Test("a replica refuses writes and names the leader")
     func replicaRefuses() async throws {
         try await withShard(.ledger) { shard in

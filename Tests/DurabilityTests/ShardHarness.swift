@@ -35,7 +35,7 @@ final class ShardHarness: @unchecked Sendable {
         let port = lock.withLock { ports[member] } ?? 0
         let process = try ServerProcess(service.executable, arguments: [
             "--data-dir", directories[member]!.path, "--etcd-endpoints", etcd.endpoint, "--shard", name,
-            "--member", memberName(member), "--lease-ttl", "2", "--snapshot-every-records", "5000",
+            "--member", memberName(member), "--lease-ttl", "2", "--snapshot-every-records", "2000", "--segment-bytes", "262144", "--replication-window-bytes", "65536",
         ], port: port)
         lock.withLock {
             processes[member] = process

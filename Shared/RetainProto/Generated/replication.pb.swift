@@ -3,6 +3,91 @@
 import CProtobufC
 import CRetainProto
 
+/// FetchSnapshot's request.
+public struct Retain_V1_FetchSnapshotRequest: ProtoMessage {
+    /// The replica's member name.
+    public var member: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(member: String = "") {
+        self.member = member
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.member = ""
+    }
+
+    public static let protoName = "retain.v1.FetchSnapshotRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.FetchSnapshotRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FetchSnapshotRequest.self)
+        self.member = ProtoC.string(m.pointee.member)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FetchSnapshotRequest.self)
+        if !self.member.isEmpty { m.pointee.member = arena.cString(self.member) }
+    }
+}
+
+/// One piece of a snapshot file (docs/STORAGE.md, "Snapshots").
+public struct Retain_V1_SnapshotChunk: ProtoMessage {
+    /// The last sequence the snapshot covers (the same in every chunk).
+    public var coveredSequence: UInt64
+    /// The file's bytes from `offset`.
+    public var data: [UInt8]
+    /// Where `data` starts in the file.
+    public var offset: UInt64
+    /// True on the last chunk.
+    public var last: Bool
+    /// The leader's epoch history (last chunk only).
+    public var history: [Retain_V1_EpochStart]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(coveredSequence: UInt64 = 0, data: [UInt8] = [], offset: UInt64 = 0, last: Bool = false, history: [Retain_V1_EpochStart] = []) {
+        self.coveredSequence = coveredSequence
+        self.data = data
+        self.offset = offset
+        self.last = last
+        self.history = history
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.coveredSequence = 0
+        self.data = []
+        self.offset = 0
+        self.last = false
+        self.history = []
+    }
+
+    public static let protoName = "retain.v1.SnapshotChunk"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.SnapshotChunk")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SnapshotChunk.self)
+        self.coveredSequence = m.pointee.covered_sequence
+        self.data = ProtoC.bytes(m.pointee.data)
+        self.offset = m.pointee.offset
+        self.last = (m.pointee.last != 0)
+        self.history = ProtoC.array(m.pointee.history, count: m.pointee.n_history) { e in Retain_V1_EpochStart(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SnapshotChunk.self)
+        m.pointee.covered_sequence = self.coveredSequence
+        if !self.data.isEmpty { m.pointee.data = arena.binary(self.data) }
+        m.pointee.offset = self.offset
+        m.pointee.last = (self.last ? 1 : 0)
+        if !self.history.isEmpty {
+            m.pointee.n_history = self.history.count
+            m.pointee.history = arena.array(self.history, as: UnsafeMutablePointer<Retain__V1__EpochStart>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__EpochStart.self) }
+        }
+    }
+}
+
 /// One epoch of the log: the records from `first_sequence` on were written by the leader of
 /// `epoch` (until the next entry's first sequence).
 public struct Retain_V1_EpochStart: ProtoMessage {
@@ -404,7 +489,12 @@ public enum Retain_V1_Replication {
     public static let acknowledge = RPCMethod<Retain_V1_ReplicaAcknowledgement, Retain_V1_AcknowledgementResult>(path: "retain.v1.Replication/Acknowledge", kind: .unary)
     /// This process's view of its shard: role, epoch, positions, and (on the leader) each replica's.
     public static let getReplicationStatus = RPCMethod<Retain_V1_ReplicationStatusRequest, Retain_V1_ReplicationStatus>(path: "retain.v1.Replication/GetReplicationStatus", kind: .unary)
+    /// The leader's newest snapshot file, in chunks, for a replica whose records the leader's log no
+    /// longer holds (Follow answered DATA_LOSS): the replica replaces its data with it and follows
+    /// from the sequence it covers. Snapshots of a replicated store cover committed records only.
+    /// Errors: UNAVAILABLE not_leader as for Follow; NOT_FOUND when the leader has no snapshot.
+    public static let fetchSnapshot = RPCMethod<Retain_V1_FetchSnapshotRequest, Retain_V1_SnapshotChunk>(path: "retain.v1.Replication/FetchSnapshot", kind: .serverStreaming)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(follow), AnyRPCMethod(acknowledge), AnyRPCMethod(getReplicationStatus)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(follow), AnyRPCMethod(acknowledge), AnyRPCMethod(getReplicationStatus), AnyRPCMethod(fetchSnapshot)]
 }

@@ -7,6 +7,96 @@
 #endif
 
 #include "retain/v1/replication.pb-c.h"
+void   retain__v1__fetch_snapshot_request__init
+                     (Retain__V1__FetchSnapshotRequest         *message)
+{
+  static const Retain__V1__FetchSnapshotRequest init_value = RETAIN__V1__FETCH_SNAPSHOT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__fetch_snapshot_request__get_packed_size
+                     (const Retain__V1__FetchSnapshotRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__fetch_snapshot_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__fetch_snapshot_request__pack
+                     (const Retain__V1__FetchSnapshotRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__fetch_snapshot_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__fetch_snapshot_request__pack_to_buffer
+                     (const Retain__V1__FetchSnapshotRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__fetch_snapshot_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__FetchSnapshotRequest *
+       retain__v1__fetch_snapshot_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__FetchSnapshotRequest *)
+     protobuf_c_message_unpack (&retain__v1__fetch_snapshot_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__fetch_snapshot_request__free_unpacked
+                     (Retain__V1__FetchSnapshotRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__fetch_snapshot_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__snapshot_chunk__init
+                     (Retain__V1__SnapshotChunk         *message)
+{
+  static const Retain__V1__SnapshotChunk init_value = RETAIN__V1__SNAPSHOT_CHUNK__INIT;
+  *message = init_value;
+}
+size_t retain__v1__snapshot_chunk__get_packed_size
+                     (const Retain__V1__SnapshotChunk *message)
+{
+  assert(message->base.descriptor == &retain__v1__snapshot_chunk__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__snapshot_chunk__pack
+                     (const Retain__V1__SnapshotChunk *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__snapshot_chunk__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__snapshot_chunk__pack_to_buffer
+                     (const Retain__V1__SnapshotChunk *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__snapshot_chunk__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__SnapshotChunk *
+       retain__v1__snapshot_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__SnapshotChunk *)
+     protobuf_c_message_unpack (&retain__v1__snapshot_chunk__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__snapshot_chunk__free_unpacked
+                     (Retain__V1__SnapshotChunk *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__snapshot_chunk__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__epoch_start__init
                      (Retain__V1__EpochStart         *message)
 {
@@ -367,6 +457,134 @@ void   retain__v1__replica_position__free_unpacked
   assert(message->base.descriptor == &retain__v1__replica_position__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+static const ProtobufCFieldDescriptor retain__v1__fetch_snapshot_request__field_descriptors[1] =
+{
+  {
+    "member",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FetchSnapshotRequest, member),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__fetch_snapshot_request__field_indices_by_name[] = {
+  0,   /* field[0] = member */
+};
+static const ProtobufCIntRange retain__v1__fetch_snapshot_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__fetch_snapshot_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.FetchSnapshotRequest",
+  "FetchSnapshotRequest",
+  "Retain__V1__FetchSnapshotRequest",
+  "retain.v1",
+  sizeof(Retain__V1__FetchSnapshotRequest),
+  1,
+  retain__v1__fetch_snapshot_request__field_descriptors,
+  retain__v1__fetch_snapshot_request__field_indices_by_name,
+  1,  retain__v1__fetch_snapshot_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__fetch_snapshot_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__snapshot_chunk__field_descriptors[5] =
+{
+  {
+    "covered_sequence",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SnapshotChunk, covered_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SnapshotChunk, data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SnapshotChunk, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SnapshotChunk, last),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "history",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__SnapshotChunk, n_history),
+    offsetof(Retain__V1__SnapshotChunk, history),
+    &retain__v1__epoch_start__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__snapshot_chunk__field_indices_by_name[] = {
+  0,   /* field[0] = covered_sequence */
+  1,   /* field[1] = data */
+  4,   /* field[4] = history */
+  3,   /* field[3] = last */
+  2,   /* field[2] = offset */
+};
+static const ProtobufCIntRange retain__v1__snapshot_chunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__snapshot_chunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.SnapshotChunk",
+  "SnapshotChunk",
+  "Retain__V1__SnapshotChunk",
+  "retain.v1",
+  sizeof(Retain__V1__SnapshotChunk),
+  5,
+  retain__v1__snapshot_chunk__field_descriptors,
+  retain__v1__snapshot_chunk__field_indices_by_name,
+  1,  retain__v1__snapshot_chunk__number_ranges,
+  (ProtobufCMessageInit) retain__v1__snapshot_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor retain__v1__epoch_start__field_descriptors[2] =
 {
   {
@@ -976,14 +1194,16 @@ const ProtobufCMessageDescriptor retain__v1__replica_position__descriptor =
   (ProtobufCMessageInit) retain__v1__replica_position__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor retain__v1__replication__method_descriptors[3] =
+static const ProtobufCMethodDescriptor retain__v1__replication__method_descriptors[4] =
 {
   { "Follow", &retain__v1__follow_request__descriptor, &retain__v1__replication_batch__descriptor },
   { "Acknowledge", &retain__v1__replica_acknowledgement__descriptor, &retain__v1__acknowledgement_result__descriptor },
   { "GetReplicationStatus", &retain__v1__replication_status_request__descriptor, &retain__v1__replication_status__descriptor },
+  { "FetchSnapshot", &retain__v1__fetch_snapshot_request__descriptor, &retain__v1__snapshot_chunk__descriptor },
 };
 const unsigned retain__v1__replication__method_indices_by_name[] = {
   1,        /* Acknowledge */
+  3,        /* FetchSnapshot */
   0,        /* Follow */
   2         /* GetReplicationStatus */
 };
@@ -994,7 +1214,7 @@ const ProtobufCServiceDescriptor retain__v1__replication__descriptor =
   "Replication",
   "Retain__V1__Replication",
   "retain.v1",
-  3,
+  4,
   retain__v1__replication__method_descriptors,
   retain__v1__replication__method_indices_by_name
 };
@@ -1021,6 +1241,14 @@ void retain__v1__replication__get_replication_status(ProtobufCService *service,
 {
   assert(service->descriptor == &retain__v1__replication__descriptor);
   service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__replication__fetch_snapshot(ProtobufCService *service,
+                                             const Retain__V1__FetchSnapshotRequest *input,
+                                             Retain__V1__SnapshotChunk_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__replication__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__replication__init (Retain__V1__Replication_Service *service,
                                     Retain__V1__Replication_ServiceDestroy destroy)

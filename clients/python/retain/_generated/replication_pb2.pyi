@@ -20,6 +20,12 @@ class EpochStart(_message.Message):
     first_sequence: int
     def __init__(self, epoch: _Optional[int] = ..., first_sequence: _Optional[int] = ...) -> None: ...
 
+class FetchSnapshotRequest(_message.Message):
+    __slots__ = ["member"]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: str
+    def __init__(self, member: _Optional[str] = ...) -> None: ...
+
 class FollowRequest(_message.Message):
     __slots__ = ["epoch", "history", "last_sequence", "member"]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
@@ -101,3 +107,17 @@ class ReplicationStatus(_message.Message):
 class ReplicationStatusRequest(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
+
+class SnapshotChunk(_message.Message):
+    __slots__ = ["covered_sequence", "data", "history", "last", "offset"]
+    COVERED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    covered_sequence: int
+    data: bytes
+    history: _containers.RepeatedCompositeFieldContainer[EpochStart]
+    last: bool
+    offset: int
+    def __init__(self, covered_sequence: _Optional[int] = ..., data: _Optional[bytes] = ..., offset: _Optional[int] = ..., last: bool = ..., history: _Optional[_Iterable[_Union[EpochStart, _Mapping]]] = ...) -> None: ...

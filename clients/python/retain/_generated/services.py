@@ -1768,6 +1768,16 @@ class ReplicationClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Replication/GetReplicationStatus", request, replication_pb2.ReplicationStatus, **options)
 
+    def fetch_snapshot(self, request: replication_pb2.FetchSnapshotRequest, **options: Unpack[CallOptions]) -> ResponseStream[replication_pb2.SnapshotChunk]:
+        """The leader's newest snapshot file, in chunks, for a replica whose records the leader's log no
+        longer holds (Follow answered DATA_LOSS): the replica replaces its data with it and follows
+        from the sequence it covers. Snapshots of a replicated store cover committed records only.
+        Errors: UNAVAILABLE not_leader as for Follow; NOT_FOUND when the leader has no snapshot.
+
+        Server streaming: `retain.v1.Replication/FetchSnapshot`.
+        """
+        return self._connection.server_streaming("retain.v1.Replication/FetchSnapshot", request, replication_pb2.SnapshotChunk, **options)
+
 
 class AsyncReplicationClient(AsyncServiceClient):
     """The record stream between the processes of one shard.
@@ -1804,6 +1814,16 @@ class AsyncReplicationClient(AsyncServiceClient):
         Unary: `retain.v1.Replication/GetReplicationStatus`.
         """
         return await self._connection.unary("retain.v1.Replication/GetReplicationStatus", request, replication_pb2.ReplicationStatus, **options)
+
+    def fetch_snapshot(self, request: replication_pb2.FetchSnapshotRequest, **options: Unpack[CallOptions]) -> AsyncResponseStream[replication_pb2.SnapshotChunk]:
+        """The leader's newest snapshot file, in chunks, for a replica whose records the leader's log no
+        longer holds (Follow answered DATA_LOSS): the replica replaces its data with it and follows
+        from the sequence it covers. Snapshots of a replicated store cover committed records only.
+        Errors: UNAVAILABLE not_leader as for Follow; NOT_FOUND when the leader has no snapshot.
+
+        Server streaming: `retain.v1.Replication/FetchSnapshot`.
+        """
+        return self._connection.server_streaming("retain.v1.Replication/FetchSnapshot", request, replication_pb2.SnapshotChunk, **options)
 
 
 #: Every method of the contract by path (`retain.v1.Ledger/CreateTransfers`).
@@ -1885,4 +1905,5 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Replication/Follow": MethodInfo("retain.v1.Replication/Follow", replication_pb2.FollowRequest, replication_pb2.ReplicationBatch, True),
     "retain.v1.Replication/Acknowledge": MethodInfo("retain.v1.Replication/Acknowledge", replication_pb2.ReplicaAcknowledgement, replication_pb2.AcknowledgementResult, False),
     "retain.v1.Replication/GetReplicationStatus": MethodInfo("retain.v1.Replication/GetReplicationStatus", replication_pb2.ReplicationStatusRequest, replication_pb2.ReplicationStatus, False),
+    "retain.v1.Replication/FetchSnapshot": MethodInfo("retain.v1.Replication/FetchSnapshot", replication_pb2.FetchSnapshotRequest, replication_pb2.SnapshotChunk, True),
 }

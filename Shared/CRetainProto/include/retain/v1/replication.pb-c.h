@@ -15,6 +15,8 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 
+typedef struct Retain__V1__FetchSnapshotRequest Retain__V1__FetchSnapshotRequest;
+typedef struct Retain__V1__SnapshotChunk Retain__V1__SnapshotChunk;
 typedef struct Retain__V1__EpochStart Retain__V1__EpochStart;
 typedef struct Retain__V1__FollowRequest Retain__V1__FollowRequest;
 typedef struct Retain__V1__ReplicationBatch Retain__V1__ReplicationBatch;
@@ -29,6 +31,55 @@ typedef struct Retain__V1__ReplicaPosition Retain__V1__ReplicaPosition;
 
 
 /* --- messages --- */
+
+/*
+ * FetchSnapshot's request.
+ */
+struct  Retain__V1__FetchSnapshotRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The replica's member name.
+   */
+  char *member;
+};
+#define RETAIN__V1__FETCH_SNAPSHOT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__fetch_snapshot_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * One piece of a snapshot file (docs/STORAGE.md, "Snapshots").
+ */
+struct  Retain__V1__SnapshotChunk
+{
+  ProtobufCMessage base;
+  /*
+   * The last sequence the snapshot covers (the same in every chunk).
+   */
+  uint64_t covered_sequence;
+  /*
+   * The file's bytes from `offset`.
+   */
+  ProtobufCBinaryData data;
+  /*
+   * Where `data` starts in the file.
+   */
+  uint64_t offset;
+  /*
+   * True on the last chunk.
+   */
+  protobuf_c_boolean last;
+  /*
+   * The leader's epoch history (last chunk only).
+   */
+  size_t n_history;
+  Retain__V1__EpochStart **history;
+};
+#define RETAIN__V1__SNAPSHOT_CHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__snapshot_chunk__descriptor) \
+    , 0, {0,NULL}, 0, 0, 0,NULL }
+
 
 /*
  * One epoch of the log: the records from `first_sequence` on were written by the leader of
@@ -261,6 +312,44 @@ struct  Retain__V1__ReplicaPosition
     , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
 
 
+/* Retain__V1__FetchSnapshotRequest methods */
+void   retain__v1__fetch_snapshot_request__init
+                     (Retain__V1__FetchSnapshotRequest         *message);
+size_t retain__v1__fetch_snapshot_request__get_packed_size
+                     (const Retain__V1__FetchSnapshotRequest   *message);
+size_t retain__v1__fetch_snapshot_request__pack
+                     (const Retain__V1__FetchSnapshotRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__fetch_snapshot_request__pack_to_buffer
+                     (const Retain__V1__FetchSnapshotRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__FetchSnapshotRequest *
+       retain__v1__fetch_snapshot_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__fetch_snapshot_request__free_unpacked
+                     (Retain__V1__FetchSnapshotRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__SnapshotChunk methods */
+void   retain__v1__snapshot_chunk__init
+                     (Retain__V1__SnapshotChunk         *message);
+size_t retain__v1__snapshot_chunk__get_packed_size
+                     (const Retain__V1__SnapshotChunk   *message);
+size_t retain__v1__snapshot_chunk__pack
+                     (const Retain__V1__SnapshotChunk   *message,
+                      uint8_t             *out);
+size_t retain__v1__snapshot_chunk__pack_to_buffer
+                     (const Retain__V1__SnapshotChunk   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__SnapshotChunk *
+       retain__v1__snapshot_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__snapshot_chunk__free_unpacked
+                     (Retain__V1__SnapshotChunk *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__EpochStart methods */
 void   retain__v1__epoch_start__init
                      (Retain__V1__EpochStart         *message);
@@ -415,6 +504,12 @@ void   retain__v1__replica_position__free_unpacked
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Retain__V1__FetchSnapshotRequest_Closure)
+                 (const Retain__V1__FetchSnapshotRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__SnapshotChunk_Closure)
+                 (const Retain__V1__SnapshotChunk *message,
+                  void *closure_data);
 typedef void (*Retain__V1__EpochStart_Closure)
                  (const Retain__V1__EpochStart *message,
                   void *closure_data);
@@ -458,6 +553,10 @@ struct Retain__V1__Replication_Service
                                  const Retain__V1__ReplicationStatusRequest *input,
                                  Retain__V1__ReplicationStatus_Closure closure,
                                  void *closure_data);
+  void (*fetch_snapshot)(Retain__V1__Replication_Service *service,
+                         const Retain__V1__FetchSnapshotRequest *input,
+                         Retain__V1__SnapshotChunk_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Retain__V1__Replication_ServiceDestroy)(Retain__V1__Replication_Service *);
 void retain__v1__replication__init (Retain__V1__Replication_Service *service,
@@ -468,7 +567,8 @@ void retain__v1__replication__init (Retain__V1__Replication_Service *service,
     { RETAIN__V1__REPLICATION__BASE_INIT,\
       function_prefix__ ## follow,\
       function_prefix__ ## acknowledge,\
-      function_prefix__ ## get_replication_status  }
+      function_prefix__ ## get_replication_status,\
+      function_prefix__ ## fetch_snapshot  }
 void retain__v1__replication__follow(ProtobufCService *service,
                                      const Retain__V1__FollowRequest *input,
                                      Retain__V1__ReplicationBatch_Closure closure,
@@ -481,9 +581,15 @@ void retain__v1__replication__get_replication_status(ProtobufCService *service,
                                                      const Retain__V1__ReplicationStatusRequest *input,
                                                      Retain__V1__ReplicationStatus_Closure closure,
                                                      void *closure_data);
+void retain__v1__replication__fetch_snapshot(ProtobufCService *service,
+                                             const Retain__V1__FetchSnapshotRequest *input,
+                                             Retain__V1__SnapshotChunk_Closure closure,
+                                             void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCMessageDescriptor retain__v1__fetch_snapshot_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__snapshot_chunk__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__epoch_start__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__follow_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__replication_batch__descriptor;
