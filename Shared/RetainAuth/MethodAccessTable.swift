@@ -54,6 +54,7 @@ public enum MethodAccessTable {
         "retain.v1.Replication/Follow": .scope(.admin),
         "retain.v1.Replication/Acknowledge": .scope(.admin),
         "retain.v1.Replication/GetReplicationStatus": .scope(.admin),
+        "retain.v1.Replication/FetchSnapshot": .scope(.admin),
     ]
 
     /// Every known path with what it requires.

@@ -1,14 +1,16 @@
 import Synchronization
 import RetainStorage
 
-/// The leader's most recent log records in memory, as the committer wrote them, so that
-/// replicas that keep up are fed without reading the disk. Older records come from the log files.
+/// The leader's most recent log records in memory, as the committer wrote them (log frames), so
+/// that replicas that keep up are fed without reading the disk. Older records come from the log
+/// files.
 final class RecordWindow: Sendable {
+    /// One written batch: its frames and where each record starts in them.
     private struct Chunk {
         let first: UInt64
-        var records: [[UInt8]]
-        var bytes: Int
-        var last: UInt64 { first + UInt64(records.count) - 1 }
+        let frames: [UInt8]
+        let starts: [Int]
+        var last: UInt64 { first + UInt64(starts.count) - 1 }
     }
 
     private struct State {
@@ -16,6 +18,13 @@ final class RecordWindow: Sendable {
         var bytes = 0
         var last: UInt64 = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    /// Frames for consecutive sequences from `first`.
+    struct Frames {
+        var first: UInt64
+        var bytes: [UInt8] = []
+        var count = 0
     }
 
     private let state = Mutex(State())
@@ -43,29 +52,24 @@ final class RecordWindow: Sendable {
 
     /// Adds a written batch (from the committer's tap) and wakes the senders.
     func append(first: UInt64, last: UInt64, frames: UnsafeRawBufferPointer) {
-        var records: [[UInt8]] = []
-        records.reserveCapacity(Int(last - first + 1))
-        var bytes = 0
+        var starts: [Int] = []
+        starts.reserveCapacity(Int(last - first + 1))
+        let base = frames.baseAddress
         ReplicationTaps.forEachRecord(in: frames) { _, payload in
-            records.append([UInt8](payload))
-            bytes += payload.count
+            starts.append(payload.baseAddress! - base! - 16)
         }
+        let chunk = Chunk(first: first, frames: [UInt8](frames), starts: starts)
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard first == state.last + 1 else {
+            if first != state.last + 1 {
                 // A gap (the window was reset mid-batch): start again from this batch.
                 state.chunks = []
                 state.bytes = 0
-                state.chunks.append(Chunk(first: first, records: records, bytes: bytes))
-                state.bytes = bytes
-                state.last = last
-                defer { state.waiters = [:] }
-                return Array(state.waiters.values)
             }
-            state.chunks.append(Chunk(first: first, records: records, bytes: bytes))
-            state.bytes += bytes
+            state.chunks.append(chunk)
+            state.bytes += chunk.frames.count
             state.last = last
             while state.bytes > capacity, state.chunks.count > 1 {
-                state.bytes -= state.chunks.removeFirst().bytes
+                state.bytes -= state.chunks.removeFirst().frames.count
             }
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
@@ -73,32 +77,37 @@ final class RecordWindow: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// What the window holds from `sequence` on, up to about `maximumBytes`: `.records` (maybe
-    /// empty when nothing after it is written yet), or `.older` when `sequence` is before the
-    /// window (read it from the disk).
+    /// What the window holds from `sequence` on, up to about `maximumBytes`.
     enum Slice {
-        case records([[UInt8]])
+        /// Frames from `sequence` (none when nothing after it is written yet).
+        case frames(Frames)
+        /// `sequence` is before the window: read it from the disk.
         case older
     }
 
-    func records(from sequence: UInt64, maximumBytes: Int) -> Slice {
+    func frames(from sequence: UInt64, maximumBytes: Int) -> Slice {
         state.withLock { state in
-            if sequence > state.last { return .records([]) }
+            var out = Frames(first: sequence)
+            if sequence > state.last { return .frames(out) }
             guard let firstChunk = state.chunks.first, sequence >= firstChunk.first else { return .older }
-            var out: [[UInt8]] = []
-            var bytes = 0
             var next = sequence
             for chunk in state.chunks where chunk.last >= next {
-                var index = Int(next - chunk.first)
-                while index < chunk.records.count {
-                    out.append(chunk.records[index])
-                    bytes += chunk.records[index].count
-                    index += 1
-                    next += 1
-                    if bytes >= maximumBytes { return .records(out) }
+                let index = Int(next - chunk.first)
+                var end = chunk.starts.count
+                var size = chunk.frames.count - chunk.starts[index]
+                if out.bytes.count + size > maximumBytes, out.count > 0 { break }
+                if out.bytes.count + size > maximumBytes {
+                    // Take part of the chunk: the records up to the limit (at least one).
+                    end = index + 1
+                    while end < chunk.starts.count, chunk.starts[end] - chunk.starts[index] < maximumBytes { end += 1 }
+                    size = (end < chunk.starts.count ? chunk.starts[end] : chunk.frames.count) - chunk.starts[index]
                 }
+                out.bytes.append(contentsOf: chunk.frames[chunk.starts[index]..<(chunk.starts[index] + size)])
+                out.count += end - index
+                next += UInt64(end - index)
+                if out.bytes.count >= maximumBytes { break }
             }
-            return .records(out)
+            return .frames(out)
         }
     }
 

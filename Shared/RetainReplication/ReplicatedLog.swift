@@ -13,8 +13,8 @@ public protocol ReplicatedLog: Sendable {
     func setReplicationTaps(_ taps: ReplicationTaps?)
     /// Reads the local log after `sequence`; nil when it no longer holds it.
     func logCursor(after sequence: UInt64) throws -> LogCursor?
-    /// Applies and appends records received from the leader.
-    @discardableResult func applyReplicated(firstSequence: UInt64, records: [[UInt8]]) throws -> UInt64
+    /// Applies and appends records received from the leader (log frames).
+    @discardableResult func applyReplicated(firstSequence: UInt64, frames: [UInt8]) throws -> UInt64
     /// Cuts the log after `sequence` and rebuilds the state.
     func rebuild(keepingThrough sequence: UInt64) throws
     /// The newest snapshot file and what it covers.

@@ -108,10 +108,12 @@ extension ReplicationNode {
             guard started, batch.epoch == leader.epoch else {
                 throw ReplicationError.protocolViolation("a batch of epoch \(batch.epoch) before the handshake")
             }
-            if !batch.records.isEmpty {
-                try log.applyReplicated(firstSequence: batch.firstSequence, records: batch.records)
+            if batch.count > 0 {
+                let last = try log.applyReplicated(firstSequence: batch.firstSequence, frames: batch.frames)
+                guard last == batch.firstSequence + UInt64(batch.count) - 1 else {
+                    throw ReplicationError.protocolViolation("a batch said \(batch.count) records, its frames held \(last + 1 - batch.firstSequence)")
+                }
                 let lagMs = max(0, Int64(Date().timeIntervalSince1970 * 1000) - batch.sentUnixMs)
-                let last = batch.firstSequence + UInt64(batch.records.count) - 1
                 state.withLock {
                     $0.lagMs = lagMs
                     $0.leaderLastSeen = max($0.leaderLastSeen, last)

@@ -58,10 +58,10 @@ extension ReplicationNode {
                 try await Task.sleep(for: .milliseconds(1))
                 continue
             }
-            var records: [[UInt8]]
-            switch window.records(from: next, maximumBytes: maximumBytes) {
-            case .records(let fromWindow):
-                records = fromWindow
+            var frames: RecordWindow.Frames
+            switch window.frames(from: next, maximumBytes: maximumBytes) {
+            case .frames(let fromWindow):
+                frames = fromWindow
                 cursor = nil
             case .older:
                 if cursor == nil || cursor?.next != next {
@@ -70,10 +70,11 @@ extension ReplicationNode {
                     }
                     cursor = opened
                 }
-                records = try cursor!.read(through: window.lastSequence, maximumBytes: maximumBytes)
+                let read = try cursor!.readFrames(through: window.lastSequence, maximumBytes: maximumBytes)
+                frames = RecordWindow.Frames(first: next, bytes: read.frames, count: read.count)
             }
             let commit = term.commit
-            if records.isEmpty {
+            if frames.count == 0 {
                 if commit != sentCommit || ContinuousClock.now - lastSend > .milliseconds(250) {
                     try writer.write(Retain_V1_ReplicationBatch(epoch: term.epoch, commitSequence: commit,
                                                                 sentUnixMs: Self.nowMs()))
@@ -83,10 +84,10 @@ extension ReplicationNode {
                 await window.waitForRecord(after: next - 1, timeout: .milliseconds(20))
                 continue
             }
-            let count = UInt64(records.count)
             try writer.write(Retain_V1_ReplicationBatch(
-                epoch: term.epoch, firstSequence: next, records: records, commitSequence: commit, sentUnixMs: Self.nowMs()))
-            next += count
+                epoch: term.epoch, firstSequence: next, frames: frames.bytes, count: UInt32(frames.count),
+                commitSequence: commit, sentUnixMs: Self.nowMs()))
+            next += UInt64(frames.count)
             sentCommit = commit
             lastSend = .now
         }

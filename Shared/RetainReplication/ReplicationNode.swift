@@ -133,6 +133,9 @@ public final class ReplicationNode: Service, Sendable {
         case (let leader?, _) where leader.member != configuration.member:
             if leading != nil { await stepDown(reason: "another member leads (epoch \(leader.epoch))", revoke: false) }
             follow(leader)
+        case (let leader?, nil) where leader.member == configuration.member && leaderValue?.lease == keeper.leaseID:
+            // Our own transaction won though its answer was lost (a timeout): lead that epoch.
+            try lead(epoch: leader.epoch, keeper: keeper)
         case (_, let term?):
             // Our leader key is gone (or another epoch is recorded for us): stop confirming.
             await stepDown(reason: "the leader key of epoch \(term.epoch) is gone", revoke: false)

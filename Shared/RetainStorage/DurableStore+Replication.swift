@@ -93,12 +93,13 @@ public final class LogCursor {
         self.segment = segment
     }
 
-    /// Up to `maximumBytes` of payloads (at least one record when there is one), for sequences
-    /// `next`, `next + 1`, ... but none after `through`. Empty when nothing more is written.
-    public func read(through: UInt64, maximumBytes: Int) throws(StorageError) -> [[UInt8]] {
-        var records: [[UInt8]] = []
-        var bytes = 0
-        while next <= through, bytes < maximumBytes {
+    /// Up to `maximumBytes` of log frames (at least one record when there is one) for sequences
+    /// `next`, `next + 1`, ... but none after `through`, and how many records they hold. Empty
+    /// when nothing more is written.
+    public func readFrames(through: UInt64, maximumBytes: Int) throws(StorageError) -> (frames: [UInt8], count: Int) {
+        var frames: [UInt8] = []
+        var count = 0
+        while next <= through, frames.count < maximumBytes {
             if reader == nil {
                 let opened = try LogSegmentReader(path: directory.file(segment.name))
                 if let resumeOffset { opened.seek(to: resumeOffset) }
@@ -111,8 +112,10 @@ public final class LogCursor {
                     throw .corrupt(file: directory.file(segment.name), offset: reader!.offset,
                                    reason: "expected sequence \(next), found \(sequence)")
                 }
-                records.append([UInt8](payload))
-                bytes += payload.count
+                // The frame is the 16-byte header just before the payload, then the payload.
+                let header = LogRecordFrame.headerSize
+                frames.append(contentsOf: UnsafeRawBufferPointer(start: payload.baseAddress! - header, count: header + payload.count))
+                count += 1
                 next += 1
                 resumeOffset = reader!.offset
             case .end, .damaged:
@@ -126,10 +129,10 @@ public final class LogCursor {
                     resumeOffset = nil
                     continue
                 }
-                return records
+                return (frames, count)
             }
         }
-        return records
+        return (frames, count)
     }
 }
 

@@ -15,7 +15,12 @@ struct ReplicationFailoverTests {
     private func withShard(_ service: KeyedService, _ body: (ShardHarness) async throws -> Void) async throws {
         let etcd = try EtcdProcess()
         defer { etcd.shutdown() }
-        let shard = try ShardHarness(service, etcd: etcd)
+        try await withShard(service, etcdEndpoints: [etcd.endpoint], body)
+    }
+
+    private func withShard(_ service: KeyedService, etcdEndpoints: [String],
+                           _ body: (ShardHarness) async throws -> Void) async throws {
+        let shard = try ShardHarness(service, etcdEndpoints: etcdEndpoints)
         defer { shard.stop() }
         try shard.startAll()
         let leader = try await shard.waitForLeader()
@@ -141,6 +146,27 @@ struct ReplicationFailoverTests {
             let replicaLog = shard.process(replica)!.log
             #expect(replicaLog.contains("installed the leader's snapshot"),
                     "\(replicaLog.split(separator: "\n").filter { $0.contains("replication") || $0.contains("Snapshot") || $0.contains("snapshot") }.suffix(15).joined(separator: "\n"))")
+        }
+    }
+
+    @Test("losing one etcd member of three under load: writes go on, nothing confirmed is lost")
+    func etcdMemberLost() async throws {
+        let etcd = try EtcdCluster(members: 3)
+        defer { etcd.shutdown() }
+        try await withShard(.ledger, etcdEndpoints: etcd.endpoints) { shard in
+            let writer = LeaderFollowingWriter(shard)
+            let stop = Atomic<Bool>(false)
+            let load = Task { await writer.run(writers: 8, prefix: "e", until: { stop.load(ordering: .relaxed) }) }
+            try await Task.sleep(for: .seconds(1))
+            // The members use the first endpoint while it answers: kill that one.
+            etcd.kill(member: 0)
+            let killedAt = ContinuousClock.now
+            try await Task.sleep(for: .seconds(4))
+            stop.store(true, ordering: .relaxed)
+            await load.value
+            #expect(writer.acknowledgedAt.contains { $0 > killedAt + .seconds(2) },
+                    "no write was confirmed seconds after one etcd member of three was lost")
+            try await checkOracle(shard, writer)
         }
     }
 

@@ -10,7 +10,7 @@ import Synchronization
 /// through a real etcd, with the faults the replication tests apply to them.
 final class ShardHarness: @unchecked Sendable {
     let service: KeyedService
-    let etcd: EtcdProcess
+    let etcdEndpoints: String
     let name: String
     let members = ["a", "b", "c"]
     private let lock = NSLock()
@@ -19,9 +19,9 @@ final class ShardHarness: @unchecked Sendable {
     private var clients: [String: RPCClient] = [:]
     private let directories: [String: DataDirectory]
 
-    init(_ service: KeyedService, etcd: EtcdProcess) throws {
+    init(_ service: KeyedService, etcdEndpoints: [String]) throws {
         self.service = service
-        self.etcd = etcd
+        self.etcdEndpoints = etcdEndpoints.joined(separator: ",")
         name = service.executable.replacingOccurrences(of: "retain-", with: "") + "-t"
         var directories: [String: DataDirectory] = [:]
         for member in members { directories[member] = try DataDirectory("shard-\(member)") }
@@ -34,7 +34,7 @@ final class ShardHarness: @unchecked Sendable {
     func start(_ member: String) throws {
         let port = lock.withLock { ports[member] } ?? 0
         let process = try ServerProcess(service.executable, arguments: [
-            "--data-dir", directories[member]!.path, "--etcd-endpoints", etcd.endpoint, "--shard", name,
+            "--data-dir", directories[member]!.path, "--etcd-endpoints", etcdEndpoints, "--shard", name,
             "--member", memberName(member), "--lease-ttl", "2", "--snapshot-every-records", "2000", "--segment-bytes", "262144", "--replication-window-bytes", "65536",
         ], port: port)
         lock.withLock {

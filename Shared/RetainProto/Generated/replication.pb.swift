@@ -178,11 +178,15 @@ public struct Retain_V1_FollowRequest: ProtoMessage {
 public struct Retain_V1_ReplicationBatch: ProtoMessage {
     /// The leader's epoch.
     public var epoch: UInt64
-    /// The sequence of the first record in `records` (0 when it holds none).
+    /// The sequence of the first record in `frames` (0 when it holds none).
     public var firstSequence: UInt64
-    /// The records, each one log entry of the service's storage message (see docs/STORAGE.md),
-    /// with sequences first_sequence, first_sequence + 1, ...
-    public var records: [[UInt8]]
+    /// The records as log frames, exactly as in a log segment (docs/STORAGE.md, "Record frame"):
+    /// for each, a 16-byte little-endian header (payload length u32, CRC32C u32, sequence u64) and
+    /// the payload, one log entry of the service's storage message. Sequences are first_sequence,
+    /// first_sequence + 1, ...; the replica checks every length, checksum and sequence.
+    public var frames: [UInt8]
+    /// How many records `frames` holds.
+    public var count: UInt32
     /// Every record up to this sequence is committed (durable on the leader and on the number of
     /// replicas the shard requires). A replica shows readers nothing beyond it.
     public var commitSequence: UInt64
@@ -196,10 +200,11 @@ public struct Retain_V1_ReplicationBatch: ProtoMessage {
     public var first: Bool
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(epoch: UInt64 = 0, firstSequence: UInt64 = 0, records: [[UInt8]] = [], commitSequence: UInt64 = 0, keepThrough: UInt64 = 0, history: [Retain_V1_EpochStart] = [], sentUnixMs: Int64 = 0, first: Bool = false) {
+    public init(epoch: UInt64 = 0, firstSequence: UInt64 = 0, frames: [UInt8] = [], count: UInt32 = 0, commitSequence: UInt64 = 0, keepThrough: UInt64 = 0, history: [Retain_V1_EpochStart] = [], sentUnixMs: Int64 = 0, first: Bool = false) {
         self.epoch = epoch
         self.firstSequence = firstSequence
-        self.records = records
+        self.frames = frames
+        self.count = count
         self.commitSequence = commitSequence
         self.keepThrough = keepThrough
         self.history = history
@@ -211,7 +216,8 @@ public struct Retain_V1_ReplicationBatch: ProtoMessage {
     public init() {
         self.epoch = 0
         self.firstSequence = 0
-        self.records = []
+        self.frames = []
+        self.count = 0
         self.commitSequence = 0
         self.keepThrough = 0
         self.history = []
@@ -226,7 +232,8 @@ public struct Retain_V1_ReplicationBatch: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ReplicationBatch.self)
         self.epoch = m.pointee.epoch
         self.firstSequence = m.pointee.first_sequence
-        self.records = ProtoC.array(m.pointee.records, count: m.pointee.n_records) { e in ProtoC.bytes(e) }
+        self.frames = ProtoC.bytes(m.pointee.frames)
+        self.count = m.pointee.count
         self.commitSequence = m.pointee.commit_sequence
         self.keepThrough = m.pointee.keep_through
         self.history = ProtoC.array(m.pointee.history, count: m.pointee.n_history) { e in Retain_V1_EpochStart(protobufC: UnsafeRawPointer(e!)) }
@@ -238,10 +245,8 @@ public struct Retain_V1_ReplicationBatch: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ReplicationBatch.self)
         m.pointee.epoch = self.epoch
         m.pointee.first_sequence = self.firstSequence
-        if !self.records.isEmpty {
-            m.pointee.n_records = self.records.count
-            m.pointee.records = arena.array(self.records, as: ProtobufCBinaryData.self) { arena.binary($0) }
-        }
+        if !self.frames.isEmpty { m.pointee.frames = arena.binary(self.frames) }
+        m.pointee.count = self.count
         m.pointee.commit_sequence = self.commitSequence
         m.pointee.keep_through = self.keepThrough
         if !self.history.isEmpty {

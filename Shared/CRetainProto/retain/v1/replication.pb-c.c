@@ -713,7 +713,7 @@ const ProtobufCMessageDescriptor retain__v1__follow_request__descriptor =
   (ProtobufCMessageInit) retain__v1__follow_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__replication_batch__field_descriptors[8] =
+static const ProtobufCFieldDescriptor retain__v1__replication_batch__field_descriptors[9] =
 {
   {
     "epoch",
@@ -740,12 +740,12 @@ static const ProtobufCFieldDescriptor retain__v1__replication_batch__field_descr
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "records",
+    "frames",
     3,
-    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_BYTES,
-    offsetof(Retain__V1__ReplicationBatch, n_records),
-    offsetof(Retain__V1__ReplicationBatch, records),
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ReplicationBatch, frames),
     NULL,
     NULL,
     0,             /* flags */
@@ -811,21 +811,34 @@ static const ProtobufCFieldDescriptor retain__v1__replication_batch__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "count",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ReplicationBatch, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__replication_batch__field_indices_by_name[] = {
   3,   /* field[3] = commit_sequence */
+  8,   /* field[8] = count */
   0,   /* field[0] = epoch */
   7,   /* field[7] = first */
   1,   /* field[1] = first_sequence */
+  2,   /* field[2] = frames */
   5,   /* field[5] = history */
   4,   /* field[4] = keep_through */
-  2,   /* field[2] = records */
   6,   /* field[6] = sent_unix_ms */
 };
 static const ProtobufCIntRange retain__v1__replication_batch__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor retain__v1__replication_batch__descriptor =
 {
@@ -835,7 +848,7 @@ const ProtobufCMessageDescriptor retain__v1__replication_batch__descriptor =
   "Retain__V1__ReplicationBatch",
   "retain.v1",
   sizeof(Retain__V1__ReplicationBatch),
-  8,
+  9,
   retain__v1__replication_batch__field_descriptors,
   retain__v1__replication_batch__field_indices_by_name,
   1,  retain__v1__replication_batch__number_ranges,

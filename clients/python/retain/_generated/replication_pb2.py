@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bretain/v1/replication.proto\x12\tretain.v1\"&\n\x14\x46\x65tchSnapshotRequest\x12\x0e\n\x06member\x18\x01 \x01(\t\"}\n\rSnapshotChunk\x12\x18\n\x10\x63overed_sequence\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0e\n\x06offset\x18\x03 \x01(\x04\x12\x0c\n\x04last\x18\x04 \x01(\x08\x12&\n\x07history\x18\x05 \x03(\x0b\x32\x15.retain.v1.EpochStart\"3\n\nEpochStart\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x12\x16\n\x0e\x66irst_sequence\x18\x02 \x01(\x04\"m\n\rFollowRequest\x12\x0e\n\x06member\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\x12&\n\x07history\x18\x04 \x03(\x0b\x32\x15.retain.v1.EpochStart\"\xc6\x01\n\x10ReplicationBatch\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x12\x16\n\x0e\x66irst_sequence\x18\x02 \x01(\x04\x12\x0f\n\x07records\x18\x03 \x03(\x0c\x12\x17\n\x0f\x63ommit_sequence\x18\x04 \x01(\x04\x12\x14\n\x0ckeep_through\x18\x05 \x01(\x04\x12&\n\x07history\x18\x06 \x03(\x0b\x32\x15.retain.v1.EpochStart\x12\x14\n\x0csent_unix_ms\x18\x07 \x01(\x03\x12\r\n\x05\x66irst\x18\x08 \x01(\x08\"Q\n\x16ReplicaAcknowledgement\x12\x0e\n\x06member\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x18\n\x10\x64urable_sequence\x18\x03 \x01(\x04\"0\n\x15\x41\x63knowledgementResult\x12\x17\n\x0f\x63ommit_sequence\x18\x01 \x01(\x04\"\x1a\n\x18ReplicationStatusRequest\"\xd7\x01\n\x11ReplicationStatus\x12\r\n\x05shard\x18\x01 \x01(\t\x12\x0e\n\x06member\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\r\n\x05\x65poch\x18\x04 \x01(\x04\x12\x15\n\rlast_sequence\x18\x05 \x01(\x04\x12\x18\n\x10\x64urable_sequence\x18\x06 \x01(\x04\x12\x17\n\x0f\x63ommit_sequence\x18\x07 \x01(\x04\x12\x0e\n\x06leader\x18\x08 \x01(\t\x12,\n\x08replicas\x18\t \x03(\x0b\x32\x1a.retain.v1.ReplicaPosition\"u\n\x0fReplicaPosition\x12\x0e\n\x06member\x18\x01 \x01(\t\x12\x18\n\x10\x64urable_sequence\x18\x02 \x01(\x04\x12\x13\n\x0bsynchronous\x18\x03 \x01(\x08\x12\x13\n\x0blag_records\x18\x04 \x01(\x04\x12\x0e\n\x06lag_ms\x18\x05 \x01(\x03\x32\xcd\x02\n\x0bReplication\x12\x41\n\x06\x46ollow\x12\x18.retain.v1.FollowRequest\x1a\x1b.retain.v1.ReplicationBatch0\x01\x12R\n\x0b\x41\x63knowledge\x12!.retain.v1.ReplicaAcknowledgement\x1a .retain.v1.AcknowledgementResult\x12Y\n\x14GetReplicationStatus\x12#.retain.v1.ReplicationStatusRequest\x1a\x1c.retain.v1.ReplicationStatus\x12L\n\rFetchSnapshot\x12\x1f.retain.v1.FetchSnapshotRequest\x1a\x18.retain.v1.SnapshotChunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bretain/v1/replication.proto\x12\tretain.v1\"&\n\x14\x46\x65tchSnapshotRequest\x12\x0e\n\x06member\x18\x01 \x01(\t\"}\n\rSnapshotChunk\x12\x18\n\x10\x63overed_sequence\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0e\n\x06offset\x18\x03 \x01(\x04\x12\x0c\n\x04last\x18\x04 \x01(\x08\x12&\n\x07history\x18\x05 \x03(\x0b\x32\x15.retain.v1.EpochStart\"3\n\nEpochStart\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x12\x16\n\x0e\x66irst_sequence\x18\x02 \x01(\x04\"m\n\rFollowRequest\x12\x0e\n\x06member\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x15\n\rlast_sequence\x18\x03 \x01(\x04\x12&\n\x07history\x18\x04 \x03(\x0b\x32\x15.retain.v1.EpochStart\"\xd4\x01\n\x10ReplicationBatch\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x12\x16\n\x0e\x66irst_sequence\x18\x02 \x01(\x04\x12\x0e\n\x06\x66rames\x18\x03 \x01(\x0c\x12\r\n\x05\x63ount\x18\t \x01(\r\x12\x17\n\x0f\x63ommit_sequence\x18\x04 \x01(\x04\x12\x14\n\x0ckeep_through\x18\x05 \x01(\x04\x12&\n\x07history\x18\x06 \x03(\x0b\x32\x15.retain.v1.EpochStart\x12\x14\n\x0csent_unix_ms\x18\x07 \x01(\x03\x12\r\n\x05\x66irst\x18\x08 \x01(\x08\"Q\n\x16ReplicaAcknowledgement\x12\x0e\n\x06member\x18\x01 \x01(\t\x12\r\n\x05\x65poch\x18\x02 \x01(\x04\x12\x18\n\x10\x64urable_sequence\x18\x03 \x01(\x04\"0\n\x15\x41\x63knowledgementResult\x12\x17\n\x0f\x63ommit_sequence\x18\x01 \x01(\x04\"\x1a\n\x18ReplicationStatusRequest\"\xd7\x01\n\x11ReplicationStatus\x12\r\n\x05shard\x18\x01 \x01(\t\x12\x0e\n\x06member\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\r\n\x05\x65poch\x18\x04 \x01(\x04\x12\x15\n\rlast_sequence\x18\x05 \x01(\x04\x12\x18\n\x10\x64urable_sequence\x18\x06 \x01(\x04\x12\x17\n\x0f\x63ommit_sequence\x18\x07 \x01(\x04\x12\x0e\n\x06leader\x18\x08 \x01(\t\x12,\n\x08replicas\x18\t \x03(\x0b\x32\x1a.retain.v1.ReplicaPosition\"u\n\x0fReplicaPosition\x12\x0e\n\x06member\x18\x01 \x01(\t\x12\x18\n\x10\x64urable_sequence\x18\x02 \x01(\x04\x12\x13\n\x0bsynchronous\x18\x03 \x01(\x08\x12\x13\n\x0blag_records\x18\x04 \x01(\x04\x12\x0e\n\x06lag_ms\x18\x05 \x01(\x03\x32\xcd\x02\n\x0bReplication\x12\x41\n\x06\x46ollow\x12\x18.retain.v1.FollowRequest\x1a\x1b.retain.v1.ReplicationBatch0\x01\x12R\n\x0b\x41\x63knowledge\x12!.retain.v1.ReplicaAcknowledgement\x1a .retain.v1.AcknowledgementResult\x12Y\n\x14GetReplicationStatus\x12#.retain.v1.ReplicationStatusRequest\x1a\x1c.retain.v1.ReplicationStatus\x12L\n\rFetchSnapshot\x12\x1f.retain.v1.FetchSnapshotRequest\x1a\x18.retain.v1.SnapshotChunk0\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'retain._generated.replication_pb2', globals())
@@ -30,17 +30,17 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _FOLLOWREQUEST._serialized_start=262
   _FOLLOWREQUEST._serialized_end=371
   _REPLICATIONBATCH._serialized_start=374
-  _REPLICATIONBATCH._serialized_end=572
-  _REPLICAACKNOWLEDGEMENT._serialized_start=574
-  _REPLICAACKNOWLEDGEMENT._serialized_end=655
-  _ACKNOWLEDGEMENTRESULT._serialized_start=657
-  _ACKNOWLEDGEMENTRESULT._serialized_end=705
-  _REPLICATIONSTATUSREQUEST._serialized_start=707
-  _REPLICATIONSTATUSREQUEST._serialized_end=733
-  _REPLICATIONSTATUS._serialized_start=736
-  _REPLICATIONSTATUS._serialized_end=951
-  _REPLICAPOSITION._serialized_start=953
-  _REPLICAPOSITION._serialized_end=1070
-  _REPLICATION._serialized_start=1073
-  _REPLICATION._serialized_end=1406
+  _REPLICATIONBATCH._serialized_end=586
+  _REPLICAACKNOWLEDGEMENT._serialized_start=588
+  _REPLICAACKNOWLEDGEMENT._serialized_end=669
+  _ACKNOWLEDGEMENTRESULT._serialized_start=671
+  _ACKNOWLEDGEMENTRESULT._serialized_end=719
+  _REPLICATIONSTATUSREQUEST._serialized_start=721
+  _REPLICATIONSTATUSREQUEST._serialized_end=747
+  _REPLICATIONSTATUS._serialized_start=750
+  _REPLICATIONSTATUS._serialized_end=965
+  _REPLICAPOSITION._serialized_start=967
+  _REPLICAPOSITION._serialized_end=1084
+  _REPLICATION._serialized_start=1087
+  _REPLICATION._serialized_end=1420
 # @@protoc_insertion_point(module_scope)

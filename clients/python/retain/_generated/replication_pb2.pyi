@@ -63,24 +63,26 @@ class ReplicaPosition(_message.Message):
     def __init__(self, member: _Optional[str] = ..., durable_sequence: _Optional[int] = ..., synchronous: bool = ..., lag_records: _Optional[int] = ..., lag_ms: _Optional[int] = ...) -> None: ...
 
 class ReplicationBatch(_message.Message):
-    __slots__ = ["commit_sequence", "epoch", "first", "first_sequence", "history", "keep_through", "records", "sent_unix_ms"]
+    __slots__ = ["commit_sequence", "count", "epoch", "first", "first_sequence", "frames", "history", "keep_through", "sent_unix_ms"]
     COMMIT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     FIRST_FIELD_NUMBER: _ClassVar[int]
     FIRST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     KEEP_THROUGH_FIELD_NUMBER: _ClassVar[int]
-    RECORDS_FIELD_NUMBER: _ClassVar[int]
     SENT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     commit_sequence: int
+    count: int
     epoch: int
     first: bool
     first_sequence: int
+    frames: bytes
     history: _containers.RepeatedCompositeFieldContainer[EpochStart]
     keep_through: int
-    records: _containers.RepeatedScalarFieldContainer[bytes]
     sent_unix_ms: int
-    def __init__(self, epoch: _Optional[int] = ..., first_sequence: _Optional[int] = ..., records: _Optional[_Iterable[bytes]] = ..., commit_sequence: _Optional[int] = ..., keep_through: _Optional[int] = ..., history: _Optional[_Iterable[_Union[EpochStart, _Mapping]]] = ..., sent_unix_ms: _Optional[int] = ..., first: bool = ...) -> None: ...
+    def __init__(self, epoch: _Optional[int] = ..., first_sequence: _Optional[int] = ..., frames: _Optional[bytes] = ..., count: _Optional[int] = ..., commit_sequence: _Optional[int] = ..., keep_through: _Optional[int] = ..., history: _Optional[_Iterable[_Union[EpochStart, _Mapping]]] = ..., sent_unix_ms: _Optional[int] = ..., first: bool = ...) -> None: ...
 
 class ReplicationStatus(_message.Message):
     __slots__ = ["commit_sequence", "durable_sequence", "epoch", "last_sequence", "leader", "member", "replicas", "role", "shard"]

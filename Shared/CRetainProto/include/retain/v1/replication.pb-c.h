@@ -142,15 +142,20 @@ struct  Retain__V1__ReplicationBatch
    */
   uint64_t epoch;
   /*
-   * The sequence of the first record in `records` (0 when it holds none).
+   * The sequence of the first record in `frames` (0 when it holds none).
    */
   uint64_t first_sequence;
   /*
-   * The records, each one log entry of the service's storage message (see docs/STORAGE.md),
-   * with sequences first_sequence, first_sequence + 1, ...
+   * The records as log frames, exactly as in a log segment (docs/STORAGE.md, "Record frame"):
+   * for each, a 16-byte little-endian header (payload length u32, CRC32C u32, sequence u64) and
+   * the payload, one log entry of the service's storage message. Sequences are first_sequence,
+   * first_sequence + 1, ...; the replica checks every length, checksum and sequence.
    */
-  size_t n_records;
-  ProtobufCBinaryData *records;
+  ProtobufCBinaryData frames;
+  /*
+   * How many records `frames` holds.
+   */
+  uint32_t count;
   /*
    * Every record up to this sequence is committed (durable on the leader and on the number of
    * replicas the shard requires). A replica shows readers nothing beyond it.
@@ -176,7 +181,7 @@ struct  Retain__V1__ReplicationBatch
 };
 #define RETAIN__V1__REPLICATION_BATCH__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__replication_batch__descriptor) \
-    , 0, 0, 0,NULL, 0, 0, 0,NULL, 0, 0 }
+    , 0, 0, {0,NULL}, 0, 0, 0, 0,NULL, 0, 0 }
 
 
 /*
