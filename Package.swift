@@ -86,8 +86,16 @@ let package = Package(
         // MARK: Clock: the one injected wall clock every service reads "now" from
         .target(name: "RetainClock", path: "Shared/RetainClock", swiftSettings: swiftSettings),
 
+        // MARK: Replication: etcd decides who leads a shard; the leader ships its log to the replicas
+        .target(name: "RetainEtcd", dependencies: [nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging],
+                path: "Shared/RetainEtcd", swiftSettings: swiftSettings),
+        .target(name: "RetainReplication", dependencies: ["RetainEtcd", "RetainState", "RetainStorage", "RetainRPC", "RetainProto", logging, lifecycle],
+                path: "Shared/RetainReplication", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainReplicationTests", dependencies: ["RetainReplication", "RetainState"],
+                    path: "Tests/RetainReplicationTests", swiftSettings: swiftSettings),
+
         // MARK: Service kit: what every executable shares (flags, logging, metrics, ops endpoints, shutdown)
-        .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainAuth", "RetainState", "RetainStorage", logging, lifecycle, unixSignals, argumentParser,
+        .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", logging, lifecycle, unixSignals, argumentParser,
                                                   nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
                                                   .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),

@@ -50,6 +50,11 @@ public enum MethodAccessTable {
         "retain.v1.Health/Watch": .open,
         "retain.v1.Reflection/ListServices": .authenticated,
         "retain.v1.Reflection/GetDescriptorSet": .authenticated,
+        // Between the processes of a shard, with service tokens.
+        "retain.v1.Replication/Follow": .scope(.admin),
+        "retain.v1.Replication/Acknowledge": .scope(.admin),
+        "retain.v1.Replication/GetReplicationStatus": .scope(.admin),
+        "retain.v1.Replication/FetchSnapshot": .scope(.admin),
     ]
 
     /// Every known path with what it requires.

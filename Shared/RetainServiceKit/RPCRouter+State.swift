@@ -12,7 +12,7 @@ extension RPCRouter {
         _ body: @escaping @Sendable (I, ServerContext, borrowing S) throws -> O
     ) {
         unaryGated(method) { request, context in
-            try store.readForAnswer { state in try body(request, context, state) }
+            try store.readForAnswer(replicaRead: context.allowsReplicaRead) { state in try body(request, context, state) }
         }
     }
 
@@ -35,16 +35,17 @@ extension RPCRouter {
 extension StateStore {
     /// Reads for an answer: the value, and the gate that holds it back until the state it was
     /// read from is durable (nil when it already is). For ``RPCRouter/unaryGated(_:_:)``.
-    public func readForAnswer<R>(_ body: (borrowing State) throws -> R) throws -> (R, AnswerGate?) {
-        let observation = try StateStoreError.mapped { try observe(body) }
-        return (observation.value, gate(observation.sequence))
+    public func readForAnswer<R>(replicaRead: Bool = false, _ body: (borrowing State) throws -> R) throws -> (R, AnswerGate?) {
+        let observation = try StateStoreError.mapped { try observe(replicaRead: replicaRead, body) }
+        return (observation.value, gate(observation.sequence, generation: observation.generation))
     }
 
-    /// A gate that holds an answer read at `sequence` until it is durable; nil when it already is.
-    public func gate(_ sequence: UInt64) -> AnswerGate? {
-        if isDurable(sequence) { return nil }
+    /// A gate that holds an answer read at `sequence` (in replication `generation`) until it is
+    /// durable and committed; nil when it already is.
+    public func gate(_ sequence: UInt64, generation: UInt64? = nil) -> AnswerGate? {
+        if isDurable(sequence, generation: generation) { return nil }
         return AnswerGate { [self] opened in
-            whenDurable(sequence: sequence) { result in
+            whenDurable(sequence: sequence, generation: generation) { result in
                 switch result {
                 case .success: opened(nil)
                 case .failure(let error): opened(RPCError(error))
@@ -71,6 +72,19 @@ extension StateStore {
     }
 }
 
+extension StateStore {
+    /// Reads for a caller and waits until what was read is durable (and committed): for handlers
+    /// that run as tasks. A replica answers only when the call allows a replica read; refusals
+    /// throw their status.
+    public func readDurably<R: Sendable>(for context: ServerContext, _ body: (borrowing State) throws -> R) async throws -> R {
+        do {
+            return try await readDurably(replicaRead: context.allowsReplicaRead, body)
+        } catch let error as StateStoreError {
+            throw RPCError(error)
+        }
+    }
+}
+
 extension RPCError {
     /// The status a store's refusal answers with.
     public init(_ error: StateStoreError) {
@@ -81,6 +95,10 @@ extension RPCError {
             self.init(.resourceExhausted, error.description)
         case .overloaded:
             self.init(.resourceExhausted, error.description, details: ["not_processed": "true"])
+        case .notLeader(let leader):
+            var details = ["not_processed": "true", "not_leader": "true"]
+            if let leader { details["leader"] = leader }
+            self.init(.unavailable, error.description, details: details)
         }
     }
 }
@@ -94,4 +112,10 @@ extension StateStoreError {
             throw RPCError(error)
         }
     }
+}
+
+extension ServerContext {
+    /// Whether the caller accepts an answer from a replica (metadata `read-from: replica`): it
+    /// holds only committed records and may be behind the leader by the replication lag.
+    public var allowsReplicaRead: Bool { metadata["read-from"] == "replica" }
 }

@@ -6,6 +6,7 @@ public import Prometheus
 public import RetainAuth
 public import RetainRPC
 public import RetainState
+import RetainReplication
 public import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -100,7 +101,8 @@ public enum ServiceRunner {
 
     private static func serve(
         name: String, router: RPCRouter, options: ServerOptions, tls: ServerTLS?, logger: Logger,
-        services: [any Service], health: HealthStatus, ops: OpsServer?, authenticator: (any CallAuthenticator)?
+        services: [any Service], health: HealthStatus, ops: OpsServer?, authenticator: (any CallAuthenticator)?,
+        onListening: (Int) -> Void = { _ in }
     ) async throws {
         var configuration = RPCServer.Configuration()
         configuration.tls = tls
@@ -119,6 +121,7 @@ public enum ServiceRunner {
         configuration.memoryBudget = options.memoryBudgetBytes
         let server = RPCServer(router: router, configuration: configuration, logger: logger, health: health)
         let address = try await server.start()
+        onListening(address.port ?? options.port)
         ops?.markReady(server.health)
         print("\(name) listening on \(options.host):\(address.port ?? options.port)")
         fflush(nil)
@@ -148,22 +151,55 @@ public enum ServiceRunner {
             logger.warning("no --data-dir: state is kept in memory only and lost on exit")
         }
         try storage.check(maximumFrameBytes: options.maximumFrameBytes)
+        let replication = try storage.replication.configuration(
+            service: serviceName(executable: name), host: options.host, port: options.port,
+            dataDirectory: options.dataDirectory)
         let store = try StateStore<S>(directory: options.dataDirectory, configuration: storage.configuration(),
-                                      logger: logger)
+                                      replicated: replication != nil, logger: logger)
         defer { store.close() }
         let health = HealthStatus()
         let available = Gauge(label: "retain_storage_available")
         let failures = Counter(label: "retain_storage_failures_total")
+        let leading = Gauge(label: "retain_replication_leader")
+        // SERVING (and /readyz 200) while the store takes writes: not during a storage failure
+        // (a full disk, an I/O error) until it has recovered in place, and, replicated, only on
+        // the shard's leader (a replica or a candidate answers NOT_SERVING).
+        let updateHealth: @Sendable () -> Void = {
+            let role = store.commitGate?.role
+            var serving = store.condition == .available
+            if let role {
+                if case .leader = role { leading.record(1) } else { serving = false; leading.record(0) }
+            }
+            health.set("", serving ? .serving : .notServing)
+        }
         store.onConditionChange { condition in
-            // NOT_SERVING (and /readyz 503) while the store refuses writes: a full disk or an
-            // I/O error, until it has recovered in place.
             available.record(condition == .available ? 1 : 0)
             if case .recovering = condition { failures.increment() }
-            health.set("", condition == .available ? .serving : .notServing)
+            updateHealth()
         }
-        try await serve(name: name, router: try makeRouter(store), options: options, tls: tls.server, logger: logger,
-                        services: [SnapshotScheduler(store, logger: logger)] + services + warning + tlsReloader(tls, logger: logger),
+        var router = try makeRouter(store)
+        var replicationServices: [any Service] = []
+        var node: ReplicationNode?
+        if let replication {
+            let credentials = try options.serviceSecret().map { TokenMinter(secret: $0, configuration: .init(issuer: "replica")) }
+            let replicationNode = try ReplicationNode(configuration: replication, log: store, credentials: credentials,
+                                                      logger: logger, onRoleChange: { _ in updateHealth() })
+            router.merge(replicationNode.router)
+            replicationServices.append(replicationNode)
+            node = replicationNode
+        }
+        try await serve(name: name, router: router, options: options, tls: tls.server, logger: logger,
+                        services: [SnapshotScheduler(store, logger: logger)] + services + warning + tlsReloader(tls, logger: logger)
+                            + replicationServices,
                         health: health, ops: ops,
-                        authenticator: authenticator)
+                        authenticator: authenticator) { port in
+            if storage.replication.advertise == nil { node?.setAdvertise("\(options.host):\(port)") }
+        }
+    }
+
+    /// `retain.v1.Ledger` for `retain-ledger`.
+    static func serviceName(executable name: String) -> String {
+        let short = name.hasPrefix("retain-") ? String(name.dropFirst("retain-".count)) : name
+        return "retain.v1." + short.prefix(1).uppercased() + short.dropFirst()
     }
 }

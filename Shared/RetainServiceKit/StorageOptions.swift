@@ -24,6 +24,14 @@ public struct StorageOptions: ParsableArguments, Sendable {
             help: "Largest log record (one change) accepted, in bytes; at least twice --max-frame-bytes.")
     public var maximumRecordBytes: Int = 16 << 20
 
+    /// Size at which the log rolls over to a new segment file (old segments are removed once
+    /// snapshots cover them).
+    @Option(name: .customLong("segment-bytes"), help: "Log segment size in bytes (default 64 MiB).")
+    public var segmentBytes: Int = 64 << 20
+
+    /// Replication of the log to the shard's other processes.
+    @OptionGroup(title: "Replication") public var replication: ReplicationOptions
+
     public init() {}
 
     /// Checks the storage's record limit against the largest request a client may send: a
@@ -59,6 +67,10 @@ public struct StorageOptions: ParsableArguments, Sendable {
             throw ValidationError("--max-record-bytes must be between 1 and 1073741824, not \(maximumRecordBytes)")
         }
         configuration.maxRecordBytes = maximumRecordBytes
+        guard segmentBytes >= 4096 else {
+            throw ValidationError("--segment-bytes must be at least 4096, not \(segmentBytes)")
+        }
+        configuration.segmentBytes = segmentBytes
         configuration.faultInjection = FaultInjection.fromEnvironment()
         return configuration
     }

@@ -61,20 +61,26 @@ public final class StateStore<State: PersistentState>: Sendable {
         var handlers: [@Sendable (Condition) -> Void] = []
     }
 
-    private let shelf: Mutex<Shelf>
-    private let store: DurableStore?
-    private let logger: Logger
+    let shelf: Mutex<Shelf>
+    let store: DurableStore?
+    let logger: Logger
     private let maximumRecordBytes: Int
     private let maximumBufferedBytes: Int
     private let health = Mutex(Health())
     /// Serializes snapshots and in-place recoveries: recovery removes unfinished files.
-    private let maintenance = Mutex(())
+    let maintenance = Mutex(())
+    /// The shard's commit point and this process's role, when the store is replicated.
+    let gate: CommitGate?
 
     /// Opens `directory` (nil for memory-only), recovers the state, and is ready for writes.
     /// Throws when the directory is locked by another process or corrupt (see docs/STORAGE.md).
+    ///
+    /// With `replicated`, answers are released only once the shard commits them (see
+    /// ``commitGate``), and the store refuses writes and reads until its role is set.
     public init(directory: String?, configuration: StorageConfiguration = StorageConfiguration(),
-                logger: Logger) throws {
+                replicated: Bool = false, logger: Logger) throws {
         self.logger = logger
+        gate = replicated ? CommitGate() : nil
         guard let directory else {
             shelf = Mutex(Shelf(state: State(), visible: 0))
             store = nil
@@ -97,7 +103,7 @@ public final class StateStore<State: PersistentState>: Sendable {
     }
 
     /// Loads the newest snapshot and replays the log after it into a fresh state.
-    private static func recover(_ store: DurableStore, startWriting: Bool, logger: Logger) throws -> (State, UInt64) {
+    static func recover(_ store: DurableStore, startWriting: Bool, logger: Logger) throws -> (State, UInt64) {
         var recovered = State()
         let arena = ProtoArena(blockSize: 16 << 10)
         let report = try store.recover(
@@ -142,36 +148,59 @@ public final class StateStore<State: PersistentState>: Sendable {
     ///
     /// - Throws: ``StateStoreError/unavailable(reason:notProcessed:)`` while the state is being
     ///   rebuilt after a storage failure, or what `body` throws.
-    public func observe<R>(_ body: (borrowing State) throws -> R) throws -> Observation<R> {
-        try shelf.withLock { shelf in
+    ///
+    /// A replicated store serves reads only as the shard's leader, unless `replicaRead` allows a
+    /// replica to answer from what it has (committed records only, possibly behind the leader).
+    public func observe<R>(replicaRead: Bool = false, _ body: (borrowing State) throws -> R) throws -> Observation<R> {
+        if let gate {
+            switch gate.role {
+            case .leader: break
+            case .replica where replicaRead: break
+            default: throw gate.writeRefusal() ?? .notLeader(leader: nil)
+            }
+        }
+        return try shelf.withLock { shelf in
             if shelf.stale { throw StateStoreError.recovering }
-            return Observation(value: try body(shelf.state), sequence: shelf.visible)
+            return Observation(value: try body(shelf.state), sequence: shelf.visible, generation: gate?.generation ?? 0)
         }
     }
 
-    /// Whether everything up to `sequence` is durable (always, memory-only). One atomic load.
-    public func isDurable(_ sequence: UInt64) -> Bool {
+    /// Whether everything up to `sequence` is durable (always, memory-only) and, replicated,
+    /// committed by the shard in `generation` (the one an observation or commit carries).
+    /// One or two atomic loads.
+    public func isDurable(_ sequence: UInt64, generation: UInt64? = nil) -> Bool {
         guard let store else { return true }
-        return sequence <= store.durableSequence
+        guard sequence <= store.durableSequence else { return false }
+        guard let gate else { return true }
+        return sequence <= gate.committedSequence && (generation == nil || generation == gate.generation)
     }
 
-    /// Calls back once everything up to `sequence` is durable, or with why it never will be.
-    public func whenDurable(sequence: UInt64, _ callback: @escaping @Sendable (Result<Void, StateStoreError>) -> Void) {
+    /// Calls back once everything up to `sequence` is durable (and, replicated, committed in
+    /// `generation`), or with why it never will be.
+    public func whenDurable(
+        sequence: UInt64, generation: UInt64? = nil,
+        _ callback: @escaping @Sendable (Result<Void, StateStoreError>) -> Void
+    ) {
         guard let store, sequence > 0 else { return callback(.success(())) }
         store.whenDurable(sequence) { [self] result in
             switch result {
-            case .success: callback(.success(()))
+            case .success:
+                guard let gate else { return callback(.success(())) }
+                gate.whenCommitted(sequence, generation: generation ?? gate.generation, callback)
             case .failure(let error): callback(.failure(storageFailed(error)))
             }
         }
     }
 
+    /// The shard's commit point and this process's role; nil unless the store is replicated.
+    public var commitGate: CommitGate? { gate }
+
     /// Reads and waits until what was read is durable.
-    public func readDurably<R: Sendable>(_ body: (borrowing State) throws -> R) async throws -> R {
-        let observation = try observe(body)
-        if !isDurable(observation.sequence) {
+    public func readDurably<R: Sendable>(replicaRead: Bool = false, _ body: (borrowing State) throws -> R) async throws -> R {
+        let observation = try observe(replicaRead: replicaRead, body)
+        if !isDurable(observation.sequence, generation: observation.generation) {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                whenDurable(sequence: observation.sequence) { continuation.resume(with: $0) }
+                whenDurable(sequence: observation.sequence, generation: observation.generation) { continuation.resume(with: $0) }
             }
         }
         return observation.value
@@ -199,6 +228,9 @@ public final class StateStore<State: PersistentState>: Sendable {
         var undo: String?
         let result: Result<Commit<R>, any Error> = shelf.withLock { shelf in
             if shelf.stale { return .failure(StateStoreError.recovering) }
+            // Checked under the lock: a step-down changes the role before it rebuilds the state.
+            if let refusal = gate?.writeRefusal() { return .failure(refusal) }
+            let generation = gate?.generation ?? 0
             return withUnsafeMutablePointer(to: &shelf.state) { pointer in
                 var transaction = StateTransaction(pointer, maximumRecordBytes: maximumRecordBytes, encodes: store != nil)
                 var thrown: (any Error)?
@@ -222,7 +254,7 @@ public final class StateStore<State: PersistentState>: Sendable {
                 }
                 if undo != nil { shelf.stale = true }
                 if let thrown { return .failure(thrown) }
-                return .success(Commit(value: value!, sequence: store == nil ? nil : shelf.visible))
+                return .success(Commit(value: value!, sequence: store == nil ? nil : shelf.visible, generation: generation))
             }
         }
         if let undo { recoverInPlace(reason: undo) }
@@ -234,10 +266,10 @@ public final class StateStore<State: PersistentState>: Sendable {
     public func whenDurable<R>(_ commit: Commit<R>, _ callback: @escaping @Sendable (Result<R, StateStoreError>) -> Void)
     where R: Sendable {
         let value = commit.value
-        guard let sequence = commit.sequence, !isDurable(sequence) else {
+        guard let sequence = commit.sequence, !isDurable(sequence, generation: commit.generation) else {
             return callback(.success(value))
         }
-        whenDurable(sequence: sequence) { result in callback(result.map { value }) }
+        whenDurable(sequence: sequence, generation: commit.generation) { result in callback(result.map { value }) }
     }
 
     /// Writes and waits until durable.
@@ -311,7 +343,7 @@ public final class StateStore<State: PersistentState>: Sendable {
     /// back to what was acknowledged (or a change could not be logged), so memory may hold
     /// changes the disk does not. Reads are refused until the state is rebuilt; writes until
     /// the log can be written again.
-    private func recoverInPlace(reason: String) {
+    func recoverInPlace(reason: String) {
         guard let store else { return }
         if store.failureDiscardedUnacknowledged == false {
             // The log could not be cut back: records whose writers were told of a failure may
@@ -373,10 +405,13 @@ public final class StateStore<State: PersistentState>: Sendable {
     public func snapshot() throws -> SnapshotReport? {
         guard let store else { return nil }
         return try maintenance.withLock { _ -> SnapshotReport? in
-            let taken = shelf.withLock { shelf -> (State, UInt64)? in
-                shelf.stale ? nil : (shelf.state, shelf.visible)
+            let taken = shelf.withLock { shelf -> (State, UInt64, UInt64)? in
+                shelf.stale ? nil : (shelf.state, shelf.visible, gate?.generation ?? 0)
             }
-            guard let (copy, sequence) = taken, sequence > store.snapshotSequence else { return nil }
+            guard let (copy, sequence, generation) = taken, sequence > store.snapshotSequence else { return nil }
+            // A replicated snapshot covers committed records only: they are never cut from the
+            // log, so a replica can always cut its uncommitted tail without undoing a snapshot.
+            if let gate, !gate.waitCommitted(sequence, generation: generation, timeout: .seconds(30)) { return nil }
             return try store.writeSnapshot(coveringSequence: sequence) { writer in
                 try withUnsafeMutablePointer(to: &writer) { pointer in
                     var sink = SnapshotSink(writer: pointer)
@@ -398,6 +433,14 @@ public struct Observation<Value> {
     public let value: Value
     /// The last log sequence applied to the state it saw.
     public let sequence: UInt64
+    /// The replication generation it was read in (0 unreplicated).
+    public let generation: UInt64
+
+    public init(value: Value, sequence: UInt64, generation: UInt64 = 0) {
+        self.value = value
+        self.sequence = sequence
+        self.generation = generation
+    }
 }
 
 extension Observation: Sendable where Value: Sendable {}
@@ -412,6 +455,9 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable, Equatable
     case recordTooLarge(size: Int, limit: Int)
     /// Too many changes wait for the disk; nothing was changed, retry shortly.
     case overloaded(String)
+    /// This process does not lead its shard (replicated): nothing was changed; the leader is at
+    /// `leader` when known.
+    case notLeader(leader: String?)
 
     static let recovering = StateStoreError.unavailable(
         reason: "the state is being rebuilt from the disk after a storage failure", notProcessed: true)
@@ -422,6 +468,8 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable, Equatable
             return "storage unavailable: \(reason)"
         case .overloaded(let reason):
             return "storage overloaded: \(reason)"
+        case .notLeader(let leader):
+            return "this process does not lead its shard" + (leader.map { "; the leader is at \($0)" } ?? "; no leader is known yet")
         case .recordTooLarge(let size, let limit):
             return "the change encodes to a log record of \(size) bytes, over the storage limit of \(limit) bytes"
                 + " (--max-record-bytes); nothing was changed"
@@ -436,6 +484,14 @@ public struct Commit<Value> {
     /// The sequence that must be durable before the value is released: the last one the write
     /// appended, or the last one applied to the state it looked at. Nil memory-only.
     public let sequence: UInt64?
+    /// The replication generation it was written in (0 unreplicated).
+    public let generation: UInt64
+
+    public init(value: Value, sequence: UInt64?, generation: UInt64 = 0) {
+        self.value = value
+        self.sequence = sequence
+        self.generation = generation
+    }
 }
 
 extension Commit: Sendable where Value: Sendable {}

@@ -156,7 +156,7 @@ extension DurableStore {
         }
         queue.start(lastSequence: start.lastSequence)
         let groupCommitter = GroupCommitter(
-            queue: queue, writer: writer, durability: configuration.durability, logger: logger)
+            queue: queue, writer: writer, durability: configuration.durability, logger: logger, taps: taps)
         let thread: CommitterThread
         do {
             thread = try CommitterThread { groupCommitter.run() }

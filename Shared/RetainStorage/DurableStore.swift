@@ -37,6 +37,8 @@ public final class DurableStore: Sendable {
     /// Set by recovery, taken by ``startWriting()``.
     let writerStart = Mutex<WriterStart?>(nil)
     let snapshotState = Mutex(SnapshotState())
+    /// What a replicating leader hears from the committer (nil: nothing).
+    let taps = TapBox()
 
     /// Snapshot bookkeeping: the newest snapshot and whether one is being written.
     struct SnapshotState {

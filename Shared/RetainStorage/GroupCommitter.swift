@@ -15,12 +15,15 @@ final class GroupCommitter: Sendable {
     private let writer: SegmentWriter
     private let durability: StorageConfiguration.Durability
     private let logger: Logger
+    private let taps: TapBox
 
     /// The longest the committer waits for acknowledged writers to append again (200 µs).
     static let maximumLinger: UInt64 = 200_000
 
-    init(queue: CommitQueue, writer: SegmentWriter, durability: StorageConfiguration.Durability, logger: Logger) {
+    init(queue: CommitQueue, writer: SegmentWriter, durability: StorageConfiguration.Durability, logger: Logger,
+         taps: TapBox) {
         self.queue = queue
+        self.taps = taps
         self.writer = writer
         self.durability = durability
         self.logger = logger
@@ -52,8 +55,11 @@ final class GroupCommitter: Sendable {
                 case .batch(let first, let last):
                     let records = spare.records
                     let bytes = spare.count
+                    let taps = taps.current
                     try spare.withBytes { (batch) throws(StorageError) in
                         try writer.write(batch, batchFirstSequence: first)
+                        // Replicas get the batch now and sync it while this thread syncs.
+                        taps?.written(first, last, batch)
                     }
                     var synced = false
                     if let interval {
@@ -75,6 +81,7 @@ final class GroupCommitter: Sendable {
                     }
                     writer.markAcknowledged()
                     spare.reset(keepingCapacity: 4 << 20)
+                    taps?.durable(last)
                     let acknowledged = queue.complete(through: last, records: records, bytes: bytes, synced: synced)
                     if interval == nil, acknowledged > 1 {
                         // Give the writers just acknowledged a moment (a fraction of a sync) to

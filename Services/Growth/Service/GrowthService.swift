@@ -41,11 +41,26 @@ public struct GrowthService: Sendable {
         self.notifier = notifier
         self.configuration = configuration
         self.clock = clock
+        if let gate = store.commitGate {
+            // Replicated: the stream starts on the shard's first leader; each new leader takes
+            // over the stream where the log has it.
+            gate.onRoleChange { role in
+                guard case .leader = role else { return }
+                try? Self.startStream(store, clock: clock)
+                notifier.advance(to: store.read { $0.headPosition })
+            }
+        } else {
+            try Self.startStream(store, clock: clock)
+        }
+        notifier.advance(to: store.read { $0.headPosition })
+    }
+
+    /// Starts the level-change stream on an empty state (it is named once, for good).
+    private static func startStream(_ store: StateStore<GrowthState>, clock: ServiceClock) throws {
         if store.read({ $0.streamID.isEmpty }) {
             let started = Retain_V1_GrowthStreamStarted(streamId: UUID().uuidString.lowercased(), atMs: clock.now())
             _ = try GrowthError.mapped { try store.write { try $0.log(Retain_V1_GrowthLogEntry(streamStarted: started)) } }
         }
-        notifier.advance(to: store.read { $0.headPosition })
     }
 
     /// Every Growth method.

@@ -107,7 +107,7 @@ public enum LedgerService {
         router.unaryAsync(ledger.audit) { request, context in
             try LedgerValidation.assets(request.assets, "assets")
             // A copy taken under the lock: consistent at one moment, computed without holding it.
-            let (copy, at) = try await store.readDurably { state in (copy state, max(clock.now(), state.lastAtMs)) }
+            let (copy, at) = try await store.readDurably(for: context) { state in (copy state, max(clock.now(), state.lastAtMs)) }
             let answer = copy.audit(request, at: at)
             if request.verifyChain, !answer.chainVerified {
                 context.logger.critical("ledger hash chain does not verify", metadata: [

@@ -30,6 +30,8 @@ public final class LedgerSweeper: Service, Sendable {
         while !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .milliseconds(configuration.sweepIntervalMs))
             guard let store = store.withLock({ $0 }) else { continue }
+            // Replicated: only the shard's leader sweeps; replicas get its changes through the log.
+            if let gate = store.commitGate, gate.writeRefusal() != nil { continue }
             do {
                 let (holds, lots) = try await Self.sweep(store, now: clock.now(), expiryBatchLimit: configuration.expiryBatchLimit)
                 if holds + Int(lots) > 0 {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 public import ProfileCore
 public import RetainClock
 import RetainProto
@@ -31,7 +32,24 @@ public struct ProfileRouter: Sendable {
 
     /// Fixes the store's activity time zone to the configured one on first start; throws when
     /// the data was recorded in another zone.
+    /// A replicated store does it each time this process becomes the shard's leader (a replica
+    /// holds the leader's settings); a conflict is then logged, since the process already serves.
     public static func prepare(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
+        if let gate = store.commitGate {
+            gate.onRoleChange { role in
+                guard case .leader = role else { return }
+                do {
+                    try fixSettings(store, configuration: configuration)
+                } catch {
+                    Logger(label: "retain.profile").critical("the shard's settings conflict with this configuration: \(error)")
+                }
+            }
+            return
+        }
+        try fixSettings(store, configuration: configuration)
+    }
+
+    private static func fixSettings(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
         _ = try store.write { transaction in
             try ProfileError.mapped {
                 if let entry = try transaction.state.planSettings(activityTimeZone: configuration.activityTimeZone) {

@@ -17,6 +17,7 @@ from . import ledger_storage_pb2
 from . import profile_pb2
 from . import profile_storage_pb2
 from . import reflection_pb2
+from . import replication_pb2
 from . import rpc_pb2
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "profile_pb2",
     "profile_storage_pb2",
     "reflection_pb2",
+    "replication_pb2",
     "rpc_pb2",
 ]

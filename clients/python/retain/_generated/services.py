@@ -19,6 +19,7 @@ from . import health_pb2
 from . import ledger_pb2
 from . import profile_pb2
 from . import reflection_pb2
+from . import replication_pb2
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -36,6 +37,7 @@ __all__ = [
     "LedgerClient", "AsyncLedgerClient",
     "ProfileClient", "AsyncProfileClient",
     "ReflectionClient", "AsyncReflectionClient",
+    "ReplicationClient", "AsyncReplicationClient",
     "METHODS",
 ]
 
@@ -1730,6 +1732,100 @@ class AsyncReflectionClient(AsyncServiceClient):
         return await self._connection.unary("retain.v1.Reflection/GetDescriptorSet", request, reflection_pb2.GetDescriptorSetResponse, **options)
 
 
+class ReplicationClient(ServiceClient):
+    """The record stream between the processes of one shard.
+
+    Client of `retain.v1.Replication`.
+    """
+
+    SERVICE = "retain.v1.Replication"
+
+    def follow(self, request: replication_pb2.FollowRequest, **options: Unpack[CallOptions]) -> ResponseStream[replication_pb2.ReplicationBatch]:
+        """A replica follows the leader: the first answer says where the replica's log agrees with the
+        leader's (`keep_through`; the replica cuts everything after it), then the leader streams the
+        log records after that point, as they are written, with its commit point.
+        Errors: UNAVAILABLE with details not_leader=true when this process does not lead the shard
+        (details leader=HOST:PORT when known); FAILED_PRECONDITION when the follower's epoch is newer
+        than the leader's (a deposed leader must not feed it); DATA_LOSS when the records the replica
+        needs are no longer in the leader's log and it must be rebuilt from a snapshot.
+
+        Server streaming: `retain.v1.Replication/Follow`.
+        """
+        return self._connection.server_streaming("retain.v1.Replication/Follow", request, replication_pb2.ReplicationBatch, **options)
+
+    def acknowledge(self, request: replication_pb2.ReplicaAcknowledgement, **options: Unpack[CallOptions]) -> replication_pb2.AcknowledgementResult:
+        """A replica reports how far its log is durable. The leader counts it toward the commit point
+        of writes once the replica is in the shard's synchronous set.
+
+        Unary: `retain.v1.Replication/Acknowledge`.
+        """
+        return self._connection.unary("retain.v1.Replication/Acknowledge", request, replication_pb2.AcknowledgementResult, **options)
+
+    def get_replication_status(self, request: replication_pb2.ReplicationStatusRequest, **options: Unpack[CallOptions]) -> replication_pb2.ReplicationStatus:
+        """This process's view of its shard: role, epoch, positions, and (on the leader) each replica's.
+
+        Unary: `retain.v1.Replication/GetReplicationStatus`.
+        """
+        return self._connection.unary("retain.v1.Replication/GetReplicationStatus", request, replication_pb2.ReplicationStatus, **options)
+
+    def fetch_snapshot(self, request: replication_pb2.FetchSnapshotRequest, **options: Unpack[CallOptions]) -> ResponseStream[replication_pb2.SnapshotChunk]:
+        """The leader's newest snapshot file, in chunks, for a replica whose records the leader's log no
+        longer holds (Follow answered DATA_LOSS): the replica replaces its data with it and follows
+        from the sequence it covers. Snapshots of a replicated store cover committed records only.
+        Errors: UNAVAILABLE not_leader as for Follow; NOT_FOUND when the leader has no snapshot.
+
+        Server streaming: `retain.v1.Replication/FetchSnapshot`.
+        """
+        return self._connection.server_streaming("retain.v1.Replication/FetchSnapshot", request, replication_pb2.SnapshotChunk, **options)
+
+
+class AsyncReplicationClient(AsyncServiceClient):
+    """The record stream between the processes of one shard.
+
+    Asyncio client of `retain.v1.Replication`.
+    """
+
+    SERVICE = "retain.v1.Replication"
+
+    def follow(self, request: replication_pb2.FollowRequest, **options: Unpack[CallOptions]) -> AsyncResponseStream[replication_pb2.ReplicationBatch]:
+        """A replica follows the leader: the first answer says where the replica's log agrees with the
+        leader's (`keep_through`; the replica cuts everything after it), then the leader streams the
+        log records after that point, as they are written, with its commit point.
+        Errors: UNAVAILABLE with details not_leader=true when this process does not lead the shard
+        (details leader=HOST:PORT when known); FAILED_PRECONDITION when the follower's epoch is newer
+        than the leader's (a deposed leader must not feed it); DATA_LOSS when the records the replica
+        needs are no longer in the leader's log and it must be rebuilt from a snapshot.
+
+        Server streaming: `retain.v1.Replication/Follow`.
+        """
+        return self._connection.server_streaming("retain.v1.Replication/Follow", request, replication_pb2.ReplicationBatch, **options)
+
+    async def acknowledge(self, request: replication_pb2.ReplicaAcknowledgement, **options: Unpack[CallOptions]) -> replication_pb2.AcknowledgementResult:
+        """A replica reports how far its log is durable. The leader counts it toward the commit point
+        of writes once the replica is in the shard's synchronous set.
+
+        Unary: `retain.v1.Replication/Acknowledge`.
+        """
+        return await self._connection.unary("retain.v1.Replication/Acknowledge", request, replication_pb2.AcknowledgementResult, **options)
+
+    async def get_replication_status(self, request: replication_pb2.ReplicationStatusRequest, **options: Unpack[CallOptions]) -> replication_pb2.ReplicationStatus:
+        """This process's view of its shard: role, epoch, positions, and (on the leader) each replica's.
+
+        Unary: `retain.v1.Replication/GetReplicationStatus`.
+        """
+        return await self._connection.unary("retain.v1.Replication/GetReplicationStatus", request, replication_pb2.ReplicationStatus, **options)
+
+    def fetch_snapshot(self, request: replication_pb2.FetchSnapshotRequest, **options: Unpack[CallOptions]) -> AsyncResponseStream[replication_pb2.SnapshotChunk]:
+        """The leader's newest snapshot file, in chunks, for a replica whose records the leader's log no
+        longer holds (Follow answered DATA_LOSS): the replica replaces its data with it and follows
+        from the sequence it covers. Snapshots of a replicated store cover committed records only.
+        Errors: UNAVAILABLE not_leader as for Follow; NOT_FOUND when the leader has no snapshot.
+
+        Server streaming: `retain.v1.Replication/FetchSnapshot`.
+        """
+        return self._connection.server_streaming("retain.v1.Replication/FetchSnapshot", request, replication_pb2.SnapshotChunk, **options)
+
+
 #: Every method of the contract by path (`retain.v1.Ledger/CreateTransfers`).
 METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Echo/Echo": MethodInfo("retain.v1.Echo/Echo", echo_pb2.EchoRequest, echo_pb2.EchoResponse, False),
@@ -1806,4 +1902,8 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Profile/AssignVariant": MethodInfo("retain.v1.Profile/AssignVariant", profile_pb2.AssignVariantRequest, profile_pb2.AssignVariantResponse, False),
     "retain.v1.Reflection/ListServices": MethodInfo("retain.v1.Reflection/ListServices", reflection_pb2.ListServicesRequest, reflection_pb2.ListServicesResponse, False),
     "retain.v1.Reflection/GetDescriptorSet": MethodInfo("retain.v1.Reflection/GetDescriptorSet", reflection_pb2.GetDescriptorSetRequest, reflection_pb2.GetDescriptorSetResponse, False),
+    "retain.v1.Replication/Follow": MethodInfo("retain.v1.Replication/Follow", replication_pb2.FollowRequest, replication_pb2.ReplicationBatch, True),
+    "retain.v1.Replication/Acknowledge": MethodInfo("retain.v1.Replication/Acknowledge", replication_pb2.ReplicaAcknowledgement, replication_pb2.AcknowledgementResult, False),
+    "retain.v1.Replication/GetReplicationStatus": MethodInfo("retain.v1.Replication/GetReplicationStatus", replication_pb2.ReplicationStatusRequest, replication_pb2.ReplicationStatus, False),
+    "retain.v1.Replication/FetchSnapshot": MethodInfo("retain.v1.Replication/FetchSnapshot", replication_pb2.FetchSnapshotRequest, replication_pb2.SnapshotChunk, True),
 }

@@ -1,0 +1,37 @@
+/// How one process takes part in its shard's replication.
+public struct ReplicationConfiguration: Sendable {
+    /// etcd's client URLs, e.g. `http://127.0.0.1:2379`.
+    public var etcdEndpoints: [String]
+    /// The cluster's name: every key lives under `/retain/<cluster>/`.
+    public var cluster: String
+    /// The shard this process holds a copy of, e.g. `ledger-0`.
+    public var shard: String
+    /// This process's name, unique in the shard.
+    public var member: String
+    /// Where the shard's other processes reach this one's RPC port (`host:port`).
+    public var advertise: String
+    /// The full name of the service, e.g. `retain.v1.Ledger`.
+    public var service: String
+    /// The data directory (the epoch history lives in it).
+    public var dataDirectory: String
+    /// The leader's lease in etcd, in seconds: a leader that cannot renew it stops acknowledging
+    /// writes before it lapses, and another process takes over once it has.
+    public var leaseTTLSeconds: Int = 2
+    /// How many replicas must hold a record durably before it is committed.
+    public var syncReplicas: Int = 1
+    /// How many bytes of recent records the leader keeps in memory for its replicas.
+    public var windowBytes: Int = 64 << 20
+    /// How many records a replica may be sent beyond what it has acknowledged.
+    public var maximumInFlightRecords: UInt64 = 65_536
+
+    public init(etcdEndpoints: [String], cluster: String, shard: String, member: String, advertise: String,
+                service: String, dataDirectory: String) {
+        self.etcdEndpoints = etcdEndpoints
+        self.cluster = cluster
+        self.shard = shard
+        self.member = member
+        self.advertise = advertise
+        self.service = service
+        self.dataDirectory = dataDirectory
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Logging
+import RetainProto
+import RetainRPC
+import RetainState
+import Synchronization
+
+extension ReplicationNode {
+    /// Follows `leader` (once; a change of leader restarts it).
+    func follow(_ leader: LeaderRecord) {
+        let start = state.withLock { state -> Bool in
+            if let current = state.following, current.leader == leader { return false }
+            state.following?.task.cancel()
+            state.leaderAddress = leader.address
+            return true
+        }
+        guard start else { return }
+        gate.change(to: .replica(leader: leader.address))
+        onRoleChange(.replica(leader: leader.address))
+        let task = Task { [self] in await followLoop(leader) }
+        state.withLock { $0.following = Following(leader: leader, task: task) }
+        logger.info("replication: following", metadata: ["leader": "\(leader.member)", "address": "\(leader.address)",
+                                                         "epoch": "\(leader.epoch)"])
+    }
+
+    /// Stops following (the leader's key is gone): this member's position is final for the election.
+    func stopFollowing() {
+        let following = state.withLock { state -> Following? in
+            defer { state.following = nil }
+            return state.following
+        }
+        guard let following else { return }
+        following.task.cancel()
+        if case .replica = gate.role {
+            gate.change(to: .candidate)
+            onRoleChange(.candidate)
+        }
+    }
+
+    private func client(for address: String) -> RPCClient? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var configuration = RPCClient.Configuration()
+        configuration.credentials = credentials
+        configuration.tls = clientTLS
+        configuration.maximumPayloadSize = 64 << 20
+        return RPCClient(host: host, port: port, configuration: configuration, logger: logger)
+    }
+
+    private func followLoop(_ leader: LeaderRecord) async {
+        guard let stream = client(for: leader.address), let acks = client(for: leader.address) else {
+            logger.error("replication: bad leader address", metadata: ["address": "\(leader.address)"])
+            return
+        }
+        defer { Task { await stream.close(); await acks.close() } }
+        let acknowledger = Task { [self] in await acknowledgeLoop(acks, leader: leader) }
+        defer { acknowledger.cancel() }
+        while !Task.isCancelled {
+            do {
+                try await receive(from: stream, leader: leader)
+            } catch is CancellationError {
+                return
+            } catch let error as RPCError where error.code == .dataLoss {
+                logger.warning("replication: the leader's log no longer holds what this replica needs; fetching its snapshot")
+                do {
+                    try await fetchSnapshot(from: stream)
+                } catch {
+                    logger.error("replication: fetching the leader's snapshot failed", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("replication: following failed; retrying", metadata: ["leader": "\(leader.member)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    private func receive(from client: RPCClient, leader: LeaderRecord) async throws {
+        let (history, known) = state.withLock { ($0.history, $0.knownEpoch) }
+        let request = Retain_V1_FollowRequest(
+            member: configuration.member, epoch: known, lastSequence: log.lastSequence, history: history.message)
+        var started = false
+        state.withLock { $0.agreedThrough = 0 }
+        for try await batch in client.serverStreaming(Retain_V1_Replication.follow, request) {
+            if batch.first {
+                guard batch.epoch == leader.epoch else {
+                    throw ReplicationError.protocolViolation("the leader answered for epoch \(batch.epoch), etcd names \(leader.epoch)")
+                }
+                if batch.keepThrough < log.lastSequence {
+                    logger.warning("replication: cutting a tail the shard never committed", metadata: [
+                        "keepThrough": "\(batch.keepThrough)", "last": "\(log.lastSequence)",
+                    ])
+                    let log = log
+                    let keep = batch.keepThrough
+                    try await Self.offThread { try log.rebuild(keepingThrough: keep) }
+                }
+                let adopted = EpochHistory(message: batch.history)
+                try adopted.save(directory: configuration.dataDirectory)
+                state.withLock {
+                    $0.history = adopted
+                    $0.agreedThrough = batch.keepThrough
+                }
+                started = true
+                continue
+            }
+            guard started, batch.epoch == leader.epoch else {
+                throw ReplicationError.protocolViolation("a batch of epoch \(batch.epoch) before the handshake")
+            }
+            if batch.count > 0 {
+                let last = try log.applyReplicated(firstSequence: batch.firstSequence, frames: batch.frames)
+                guard last == batch.firstSequence + UInt64(batch.count) - 1 else {
+                    throw ReplicationError.protocolViolation("a batch said \(batch.count) records, its frames held \(last + 1 - batch.firstSequence)")
+                }
+                let lagMs = max(0, Int64(Date().timeIntervalSince1970 * 1000) - batch.sentUnixMs)
+                state.withLock {
+                    $0.lagMs = lagMs
+                    $0.leaderLastSeen = max($0.leaderLastSeen, last)
+                    $0.agreedThrough = last
+                }
+            }
+            gate.advance(to: min(batch.commitSequence, log.lastSequence))
+            ackSignal.signal()
+        }
+        throw ReplicationError.protocolViolation("the leader ended the stream")
+    }
+
+    /// Downloads the leader's newest snapshot and replaces this replica's data with it.
+    private func fetchSnapshot(from client: RPCClient) async throws {
+        guard let path = log.incomingSnapshotPath else { return }
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var written: UInt64 = 0
+        var covered: UInt64 = 0
+        var history: [Retain_V1_EpochStart]?
+        do {
+            defer { try? handle.close() }
+            for try await chunk in client.serverStreaming(
+                Retain_V1_Replication.fetchSnapshot, Retain_V1_FetchSnapshotRequest(member: configuration.member)) {
+                guard chunk.offset == written else {
+                    throw ReplicationError.protocolViolation("snapshot chunk at \(chunk.offset), expected \(written)")
+                }
+                try handle.write(contentsOf: chunk.data)
+                written += UInt64(chunk.data.count)
+                covered = chunk.coveredSequence
+                if chunk.last {
+                    history = chunk.history
+                    break
+                }
+            }
+            try handle.synchronize()
+        }
+        guard let history else { throw ReplicationError.protocolViolation("the snapshot stream ended early") }
+        let log = log
+        let coveredSequence = covered
+        try await Self.offThread { try log.installSnapshot(covering: coveredSequence) }
+        let adopted = EpochHistory(message: history)
+        try adopted.save(directory: configuration.dataDirectory)
+        state.withLock { $0.history = adopted }
+        logger.notice("replication: installed the leader's snapshot", metadata: ["covers": "\(covered)", "bytes": "\(written)"])
+    }
+
+    /// Sends the local durable point to the leader whenever it moves (one call in flight).
+    private func acknowledgeLoop(_ client: RPCClient, leader: LeaderRecord) async {
+        var sent: UInt64 = 0
+        while !Task.isCancelled {
+            await ackSignal.wait(timeout: .milliseconds(100))
+            let durable = min(log.durableSequence, state.withLock { $0.agreedThrough })
+            guard durable > sent else { continue }
+            do {
+                let answer = try await client.unary(
+                    Retain_V1_Replication.acknowledge,
+                    Retain_V1_ReplicaAcknowledgement(member: configuration.member, epoch: leader.epoch, durableSequence: durable),
+                    options: CallOptions(timeout: .seconds(2)))
+                sent = durable
+                gate.advance(to: min(answer.commitSequence, log.lastSequence))
+            } catch {
+                if Task.isCancelled { return }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    static func offThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+}
