@@ -100,9 +100,7 @@ let package = Package(
                                                   .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
 
-        // MARK: etcd: a v3 client on the JSON gateway (leases, compare-and-swap, watches) for shard leadership
-        .target(name: "RetainEtcd", dependencies: [nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging],
-                path: "Shared/RetainEtcd", swiftSettings: swiftSettings),
+        // The etcd client (leases, compare-and-swap, watches), against a real etcd
         .testTarget(name: "RetainEtcdTests", dependencies: ["RetainEtcd", "RetainProcess", logging, nio,
                                                              .product(name: "NIOHTTP1", package: "swift-nio"),
                                                              .product(name: "NIOEmbedded", package: "swift-nio")],
