@@ -198,6 +198,13 @@ public final class ReplicationNode: Service, Sendable {
             let heard = settled.filter { sync.members.contains($0.member) }
             guard heard.count >= needed else { return }
             guard heard.allSatisfy({ $0.member == me.member || me.isAhead(of: $0) }) else { return }
+        } else if let sync {
+            // The leader the set was written by holds everything it acknowledged, unless its disk
+            // was replaced: it stands only with the history of the epoch it led, and only when no
+            // member of the set it heard from is ahead of it.
+            guard state.withLock({ $0.history.latestEpoch }) >= sync.epoch else { return }
+            let heard = settled.filter { sync.members.contains($0.member) }
+            guard heard.allSatisfy({ me.isAhead(of: $0) }) else { return }
         } else if sync == nil {
             guard settled.allSatisfy({ $0.member == me.member || me.isAhead(of: $0) }) else { return }
         }

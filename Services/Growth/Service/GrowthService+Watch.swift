@@ -1,6 +1,7 @@
 import GrowthCore
 import RetainProto
 import RetainRPC
+import RetainServiceKit
 import RetainState
 
 extension GrowthService {
@@ -13,6 +14,9 @@ extension GrowthService {
     /// when the server shuts down (resume from the last position received).
     func watch(_ request: Retain_V1_WatchLevelChangesRequest,
                _ writer: RPCStreamWriter<Retain_V1_WatchLevelChangesResponse>) async throws {
+        // Replicated: the stream is served by the shard's leader (its events are the committed
+        // ones); a replica refuses, naming the leader, and a deposed leader ends the stream.
+        if let refusal = store.commitGate?.writeRefusal() { throw RPCError(refusal) }
         let streamID = store.read { $0.streamID }
         var cursor: UInt64
         let head = notifier.head
@@ -30,6 +34,7 @@ extension GrowthService {
         }
         try writer.write(Retain_V1_WatchLevelChangesResponse(headPosition: head, streamId: streamID))
         while true {
+            if let refusal = store.commitGate?.writeRefusal() { throw RPCError(refusal) }
             let head = notifier.head
             if cursor < head {
                 let (events, first) = store.read {
