@@ -14,7 +14,7 @@ cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm
 trap cleanup EXIT
 
 # The ledger benchmark lives in retain-bench (newer trees) or retain-ledger (older ones).
-if "$bin/retain-bench" ledger --help >/dev/null 2>&1; then bench=("$bin/retain-bench" ledger); else bench=("$bin/retain-ledger" bench); fi
+if "$bin/retain-bench" --help 2>/dev/null | grep -qE "^ +ledger "; then bench=("$bin/retain-bench" ledger); else bench=("$bin/retain-ledger" bench); fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

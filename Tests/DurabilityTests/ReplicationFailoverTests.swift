@@ -80,12 +80,15 @@ struct ReplicationFailoverTests {
                 return false
             })
             try await Task.sleep(for: .seconds(1))
+            let resumedAt = ContinuousClock.now
             shard.signal(paused, SIGCONT)
             try await Task.sleep(for: .seconds(2))
             stop.store(true, ordering: .relaxed)
             await load.value
-            let leader = try await shard.waitForLeader()
-            #expect(leader != paused || true)
+            // Fencing: past its lease the paused leader confirms nothing, not even the writes it
+            // had in hand when it was stopped.
+            let lateFromPaused = zip(writer.acknowledgedBy, writer.acknowledgedAt).filter { $0.0 == paused && $0.1 > resumedAt }
+            #expect(lateFromPaused.isEmpty, "the deposed leader confirmed \(lateFromPaused.count) writes after it was resumed")
             try await checkOracle(shard, writer)
             let status = try await shard.status(paused)
             #expect(status.role == "replica", "the paused leader rejoined as \(status.role)")
@@ -166,6 +169,34 @@ struct ReplicationFailoverTests {
             await load.value
             #expect(writer.acknowledgedAt.contains { $0 > killedAt + .seconds(2) },
                     "no write was confirmed seconds after one etcd member of three was lost")
+            try await checkOracle(shard, writer)
+        }
+    }
+
+    @Test("etcd quorum lost: the leader stops confirming writes, replicas go on serving replica reads; writes resume with etcd")
+    func etcdQuorumLost() async throws {
+        let etcd = try EtcdCluster(members: 3)
+        defer { etcd.shutdown() }
+        try await withShard(.ledger, etcdEndpoints: etcd.endpoints) { shard in
+            let writer = LeaderFollowingWriter(shard)
+            for index in 0..<50 { await writer.write("q-\(index)") }
+            let leader = try await shard.waitForLeader()
+            let replica = try #require(shard.members.first { $0 != leader })
+            etcd.kill(member: 1)
+            etcd.kill(member: 2)
+            // Past the lease the leader steps down: writes are refused, none is confirmed.
+            #expect(await eventually(timeout: .seconds(10)) { (try? await shard.status(leader))?.role != "leader" })
+            let refused = await failure { try await shard.service.write(shard.client(leader), "q-refused") }
+            #expect(refused?.code == .unavailable)
+            // Replicas still answer reads of what was committed, when a call allows it.
+            let audit = try await shard.client(replica).unary(
+                Retain_V1_Ledger.audit, .init(verifyChain: false), options: CallOptions(metadata: ["read-from": "replica"]))
+            #expect(audit.journalLength > 0)
+            try etcd.restart(member: 1)
+            try etcd.restart(member: 2)
+            _ = try await shard.waitForLeader(timeout: .seconds(30))
+            await writer.write("q-after")
+            #expect(writer.acknowledged.contains("q-after"))
             try await checkOracle(shard, writer)
         }
     }

@@ -111,7 +111,8 @@ final class ShardHarness: @unchecked Sendable {
 /// and keeps the oracle: ids confirmed, and ids whose outcome is unknown.
 final class LeaderFollowingWriter: Sendable {
     let shard: ShardHarness
-    private let state = Mutex<(acknowledged: [String], unknown: [String], acknowledgedAt: [ContinuousClock.Instant])>(([], [], []))
+    private let state = Mutex<(acknowledged: [String], unknown: [String], acknowledgedAt: [ContinuousClock.Instant],
+                               acknowledgedBy: [String])>(([], [], [], []))
     private let leader = Mutex<String?>(nil)
 
     init(_ shard: ShardHarness) { self.shard = shard }
@@ -119,6 +120,8 @@ final class LeaderFollowingWriter: Sendable {
     var acknowledged: [String] { state.withLock { $0.acknowledged } }
     var unknown: [String] { state.withLock { $0.unknown } }
     var acknowledgedAt: [ContinuousClock.Instant] { state.withLock { $0.acknowledgedAt } }
+    /// Which member confirmed each write, in the order of ``acknowledged``.
+    var acknowledgedBy: [String] { state.withLock { $0.acknowledgedBy } }
 
     private func currentLeader() async -> String? {
         if let known = leader.withLock({ $0 }) { return known }
@@ -140,6 +143,7 @@ final class LeaderFollowingWriter: Sendable {
                 state.withLock {
                     $0.acknowledged.append(id)
                     $0.acknowledgedAt.append(.now)
+                    $0.acknowledgedBy.append(member)
                 }
                 return
             } catch let error as RPCError where error.details["not_processed"] == "true" {
