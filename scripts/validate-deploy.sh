@@ -3,6 +3,8 @@
 #   yamllint             YAML syntax and style of every file
 #   docker-compose config  the compose file against the Compose schema (no engine needed)
 #   kubernetes-validate  every manifest in compose/k8s against the Kubernetes API schemas
+#   replication wiring   each member's --shard, --member, --advertise and --etcd-endpoints, three
+#                        members per shard, probes that tell leader (/readyz) from replica
 #   retain-gateway check the topology files (compose's and the ConfigMap's) and flows.json,
 #                        when retain-gateway is built
 # Installs what is missing (Debian packages docker-compose and yamllint, PyPI kubernetes-validate).
@@ -29,11 +31,52 @@ yamllint -c compose/.yamllint compose/
 echo "== docker-compose config"
 docker-compose -f compose/docker-compose.yml config --quiet
 services=$(docker-compose -f compose/docker-compose.yml config --services)
-for service in profile growth ledger feedback gateway; do
+# A three-member etcd, three members of each service's shard, the gateway.
+expected=(etcd-0 etcd-1 etcd-2 gateway)
+for service in profile growth ledger feedback; do
+  for member in a b c; do expected+=("$service-0-$member"); done
+done
+for service in "${expected[@]}"; do
   grep -qx "$service" <<<"$services" || { echo "compose file has no service $service" >&2; exit 1; }
 done
 echo "== kubernetes-validate"
 kubernetes-validate --strict compose/k8s/*.yaml
+echo "== replication wiring"
+# Every member names its shard, itself and an address the others reach it at; shards run three
+# members; readiness (leader only) and liveness probes differ.
+python3 - <<'PY'
+import sys, yaml
+errors = []
+compose = yaml.safe_load(open("compose/docker-compose.yml"))["services"]
+for name, service in compose.items():
+    if name.startswith("etcd-") or name == "gateway":
+        continue
+    command = service.get("command", [])
+    def flag(option):
+        return command[command.index(option) + 1] if option in command else None
+    shard, member, advertise = flag("--shard"), flag("--member"), flag("--advertise")
+    if member != name or shard != name.rsplit("-", 1)[0] or not (advertise or "").startswith(name + ":"):
+        errors.append(f"compose {name}: --shard {shard} --member {member} --advertise {advertise}")
+    if not flag("--etcd-endpoints"):
+        errors.append(f"compose {name}: no --etcd-endpoints")
+if "--etcd-endpoints" not in compose["gateway"]["command"]:
+    errors.append("compose gateway: no --etcd-endpoints")
+for component in ["profile", "growth", "ledger", "feedback"]:
+    for doc in yaml.safe_load_all(open(f"compose/k8s/{component}.yaml")):
+        if not doc or doc.get("kind") != "StatefulSet":
+            continue
+        spec = doc["spec"]
+        container = spec["template"]["spec"]["containers"][0]
+        args = container["args"]
+        if spec["replicas"] != 3 or "--shard" not in args or "--member" not in args or "--etcd-endpoints" not in args:
+            errors.append(f"k8s {component}: replicas {spec['replicas']}, args {args}")
+        if container["readinessProbe"]["httpGet"]["path"] != "/readyz" or container["livenessProbe"]["httpGet"]["path"] != "/healthz":
+            errors.append(f"k8s {component}: readiness must be /readyz (leader only), liveness /healthz")
+        if not spec.get("volumeClaimTemplates"):
+            errors.append(f"k8s {component}: no volume per pod")
+if errors:
+    sys.exit("replication wiring:\n  " + "\n  ".join(errors))
+PY
 
 gateway=""
 for candidate in .build/release/retain-gateway .build/debug/retain-gateway; do
