@@ -94,6 +94,11 @@ let package = Package(
         .testTarget(name: "RetainReplicationTests", dependencies: ["RetainReplication", "RetainState"],
                     path: "Tests/RetainReplicationTests", swiftSettings: swiftSettings),
 
+        // MARK: Cluster: a replicated cluster's keys in etcd and what they say (shards, leaders, members; no I/O)
+        .target(name: "RetainCluster", path: "Shared/RetainCluster", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainClusterTests", dependencies: ["RetainCluster"], path: "Tests/RetainClusterTests",
+                    swiftSettings: swiftSettings),
+
         // MARK: Service kit: what every executable shares (flags, logging, metrics, ops endpoints, shutdown)
         .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", logging, lifecycle, unixSignals, argumentParser,
                                                   nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
@@ -163,25 +168,25 @@ let package = Package(
                     path: "Tests/FeedbackTests", swiftSettings: swiftSettings),
 
         // MARK: Gateway service: routing and the flows that span services
-        .target(name: "GatewayCore", dependencies: ["RetainProto", .product(name: "Crypto", package: "swift-crypto")], path: "Services/Gateway/Core",
+        .target(name: "GatewayCore", dependencies: ["RetainCluster", "RetainProto", .product(name: "Crypto", package: "swift-crypto")], path: "Services/Gateway/Core",
                 swiftSettings: swiftSettings),
-        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
+        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
                 path: "Services/Gateway/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-gateway",
-                          dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging],
+                          dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", argumentParser, logging, lifecycle],
                           path: "Services/Gateway/Main", swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests",
-                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", nio],
+                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", logging, nio],
                     path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 
         // MARK: Tools: the `retain` CLI and load tester, the suite launcher (`retain up`), the demo
         .target(name: "RetainCommands",
-                dependencies: ["RetainRPC", "RetainProto", "CProtobufC", argumentParser, nio,
+                dependencies: ["RetainRPC", "RetainProto", "RetainCluster", "RetainEtcd", "CProtobufC", argumentParser, logging, nio,
                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 path: "Tools/Commands", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainRPC", "RetainProcess"],
+        .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainProcess", logging],
                     path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
-        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
+        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainCluster", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
                 path: "Tools/Launcher", swiftSettings: swiftSettings),
         .target(name: "RetainDemo", dependencies: ["RetainLauncher", "RetainCommands", "RetainRPC", "RetainProto", argumentParser],
                 path: "Tools/Demo", swiftSettings: swiftSettings),
