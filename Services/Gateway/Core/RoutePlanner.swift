@@ -1,15 +1,24 @@
 /// Chooses the instances one call may go to, in the order to try them: pure logic over the
 /// topology, the hash ring and the instances' health, testable without sockets.
 public struct RoutePlanner: Sendable {
-    /// The service's instances, in topology order.
-    public let service: Topology.Service
-    /// The service's hash ring, built from the instance ids.
+    /// The service's hash ring, built from the instance ids (in topology order).
     public let ring: HashRing
+    /// Whether user-keyed calls may move to the next instance while the owner is unhealthy.
+    public let userFailover: Bool
 
-    public init(service: Topology.Service, virtualNodes: Int) {
-        self.service = service
-        self.ring = HashRing(instanceIDs: service.instances.map(\.id), virtualNodes: virtualNodes)
+    /// The planner of `instanceIDs` (distinct, in the order answers index them).
+    public init(instanceIDs: [String], userFailover: Bool = false, virtualNodes: Int) {
+        self.ring = HashRing(instanceIDs: instanceIDs, virtualNodes: virtualNodes)
+        self.userFailover = userFailover
     }
+
+    /// The planner of a topology's service.
+    public init(service: Topology.Service, virtualNodes: Int) {
+        self.init(instanceIDs: service.instances.map(\.id), userFailover: service.userFailover, virtualNodes: virtualNodes)
+    }
+
+    /// The instance ids, in the order answers index them.
+    public var instanceIDs: [String] { ring.instanceIDs }
 
     /// The instances to try for a call, best first; the caller makes attempt `n` on
     /// `candidates[n % count]`.
@@ -24,14 +33,15 @@ public struct RoutePlanner: Sendable {
     ///   - inRotation: per instance (topology order), whether it takes calls now.
     ///   - start: a counter that advances per call, for round robin.
     public func candidates(userID: String?, inRotation: [Bool], start: Int) -> [Int] {
-        precondition(inRotation.count == service.instances.count)
+        precondition(inRotation.count == instanceIDs.count)
         if let userID, !userID.isEmpty {
             let preference = ring.preference(of: userID)
-            guard service.userFailover else { return Array(preference.prefix(1)) }
+            guard userFailover else { return Array(preference.prefix(1)) }
             let healthy = preference.filter { inRotation[$0] }
             return healthy.isEmpty ? Array(preference.prefix(1)) : healthy
         }
-        let count = service.instances.count
+        let count = instanceIDs.count
+        guard count > 0 else { return [] }
         let rotated = (0..<count).map { (start % count + count + $0) % count }
         let healthy = rotated.filter { inRotation[$0] }
         return healthy.isEmpty ? rotated : healthy

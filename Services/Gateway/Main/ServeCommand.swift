@@ -4,10 +4,14 @@ import GatewayCore
 import GatewayService
 import Logging
 import RetainAuth
+import RetainCluster
+import RetainEtcd
 import RetainRPC
 import RetainServiceKit
+import ServiceLifecycle
 
-/// `retain-gateway serve`: forwards calls to the topology's backends and serves the flows.
+/// `retain-gateway serve`: forwards calls to the topology's backends (and, with
+/// `--etcd-endpoints`, to the leaders of a replicated cluster's shards) and serves the flows.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the gateway (the default subcommand).")
@@ -16,8 +20,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "TLS to the backends") var peerTLS: PeerTLSOptions
 
-    @Option(help: "Topology file: the backend instances of each service (JSON).")
-    var topology: String
+    @Option(help: "Topology file: the backend instances of each service (JSON). Optional with --etcd-endpoints.")
+    var topology: String?
+
+    @Option(name: .customLong("etcd-endpoints"),
+            help: "etcd members (http://HOST:PORT, comma-separated): route each shard of a replicated cluster to its leader, as etcd names it.")
+    var etcdEndpoints: String?
+
+    @Option(help: "The replicated cluster's name in etcd (with --etcd-endpoints).")
+    var cluster: String = ClusterKeys.defaultCluster
 
     @Option(help: "Flow configuration file (JSON): welcome bonus, referral, level, task and compensation rewards. Default: the built-in rewards.")
     var config: String?
@@ -36,6 +47,10 @@ struct ServeCommand: AsyncParsableCommand {
     var apiKeysFile: String?
 
     func validate() throws {
+        guard topology != nil || etcdEndpoints != nil else {
+            throw ValidationError("give --topology, --etcd-endpoints or both")
+        }
+        guard !cluster.isEmpty, !cluster.contains("/") else { throw ValidationError("--cluster must be a name without '/'") }
         guard healthIntervalMs >= 50 else { throw ValidationError("--health-interval-ms must be at least 50") }
         guard defaultTimeoutMs >= 1 else { throw ValidationError("--default-timeout-ms must be positive") }
         guard (1...16).contains(connectionsPerBackend) else { throw ValidationError("--connections-per-backend must be 1 to 16") }
@@ -47,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         let topology: Topology
         let flows: FlowConfiguration
         do {
-            topology = try Topology.load(path: self.topology)
+            topology = try self.topology.map { try Topology.load(path: $0) } ?? Topology(services: [])
             flows = try config.map { try FlowConfiguration.load(path: $0) } ?? .standard
         } catch {
             throw ValidationError("\(error)")
@@ -92,13 +107,23 @@ struct ServeCommand: AsyncParsableCommand {
             "services": "\(topology.services.keys.sorted().joined(separator: ","))",
             "instances": "\(topology.services.values.reduce(0) { $0 + $1.instances.count })",
         ])
+        var services: [any Service] = [checker, CredentialReloader(sources: reloads, logger: logger)]
+        var etcd: EtcdClient?
+        if let etcdEndpoints {
+            let endpoints = etcdEndpoints.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let client = EtcdClient(endpoints: endpoints, logger: logger)
+            services.append(LeaderFollower(etcd: client, cluster: cluster, topology: topology, forwarder: forwarder, logger: logger))
+            etcd = client
+            logger.info("following shard leaders in etcd", metadata: ["endpoints": "\(endpoints)", "cluster": "\(cluster)"])
+        }
         if options.dataDirectory != nil {
             logger.notice("the gateway keeps no state: --data-dir is ignored")
         }
         try await ServiceRunner.run(
             name: "retain-gateway", router: GatewayService(forwarder: forwarder, configuration: configuration).router,
-            options: options, logger: logger, services: [checker, CredentialReloader(sources: reloads, logger: logger)],
+            options: options, logger: logger, services: services,
             health: health, authenticator: authenticator)
+        await etcd?.shutdown()
         await forwarder.close()
     }
 }

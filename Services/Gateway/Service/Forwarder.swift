@@ -5,6 +5,7 @@ public import NIOPosix
 public import RetainAuth
 import RetainProto
 public import RetainRPC
+import Synchronization
 
 /// Forwards calls to backend instances: finds the method's service in the topology, reads the
 /// request's `user_id` when the method is user-keyed (field 1, from the protobuf-c descriptor),
@@ -43,10 +44,23 @@ public final class Forwarder: Sendable {
         let idempotent: Bool
     }
 
-    /// Backend services by full name.
-    let services: [String: ServiceBackends]
-    /// Routes of the methods the contract knows, by path.
-    private let routes: [String: Route]
+    /// What the contract says about one method.
+    private struct Method: Sendable {
+        /// Full service name.
+        let service: String
+        /// Method name, e.g. `GetProfile`.
+        let name: String
+        let input: MessageDescriptor?
+        let userKeyed: Bool
+        let streaming: Bool
+    }
+
+    /// The methods the contract knows, by path.
+    private let methods: [String: Method]
+    /// Backend services by full name; replaced as a whole when a ring changes.
+    private let table: Mutex<[String: ServiceBackends]>
+    private let virtualNodes: Int
+    private let makeClient: @Sendable (Topology.Instance) -> RPCClient
     let configuration: Configuration
     private let logger: Logger
     /// Mints the tokens of forwarded calls and of the gateway's own; nil when the suite runs
@@ -63,34 +77,70 @@ public final class Forwarder: Sendable {
         clientConfiguration.connectionsPerAddress = configuration.connectionsPerBackend
         clientConfiguration.keepaliveInterval = .seconds(10)
         clientConfiguration.tls = configuration.tls
-        var services: [String: ServiceBackends] = [:]
-        for service in topology.services.values {
-            let backends = service.instances.map { instance in
-                Backend(service: service.name, instance: instance,
-                        client: RPCClient(host: instance.host, port: instance.port, configuration: clientConfiguration,
-                                          group: group, logger: logger))
-            }
-            services[service.name] = ServiceBackends(
-                planner: RoutePlanner(service: service, virtualNodes: topology.virtualNodes), backends: backends)
+        makeClient = { [clientConfiguration] instance in
+            RPCClient(host: instance.host, port: instance.port, configuration: clientConfiguration, group: group, logger: logger)
         }
-        var routes: [String: Route] = [:]
+        var methods: [String: Method] = [:]
         for schema in MethodCatalog.methods.values {
-            guard let backends = services[schema.serviceName] else { continue }
-            let method = String(schema.path.drop { $0 != "/" }.dropFirst())
-            routes[schema.path] = Route(
-                backends: backends, input: schema.inputDescriptor, userKeyed: schema.isUserKeyed,
-                streaming: schema.serverStreaming, idempotent: backends.planner.service.idempotentMethods.contains(method))
+            methods[schema.path] = Method(
+                service: schema.serviceName, name: String(schema.path.drop { $0 != "/" }.dropFirst()),
+                input: schema.inputDescriptor, userKeyed: schema.isUserKeyed, streaming: schema.serverStreaming)
         }
-        self.services = services
-        self.routes = routes
+        self.methods = methods
+        self.table = Mutex([:])
+        self.virtualNodes = topology.virtualNodes
         self.configuration = configuration
         self.logger = logger
+        _ = reconcile(ShardDirectory(topology: topology))
+    }
+
+    /// Backend services by full name, as they are now.
+    var services: [String: ServiceBackends] { table.withLock { $0 } }
+
+    /// Routes by `directory` from now on: rings whose instances changed are rebuilt (the
+    /// instances that stay keep their connections), and every instance moves to its address
+    /// (a shard to its new leader). Calls waiting for a shard's leader go on at once.
+    public func follow(_ directory: ShardDirectory) async {
+        let (clients, backends) = reconcile(directory)
+        for client in clients { await client.close() }
+        for backend in backends { await backend.close() }
+    }
+
+    /// Applies `directory`; returns the clients and the instances (left off their rings) to close.
+    private func reconcile(_ directory: ShardDirectory) -> (clients: [RPCClient], backends: [Backend]) {
+        let current = services
+        var next = current
+        var expired: [RPCClient] = []
+        var dropped: [Backend] = []
+        for ring in directory.rings.values {
+            let existing = current[ring.service]
+            var service = existing
+            if existing?.planner.instanceIDs != ring.instanceIDs || existing?.idempotentMethods != ring.idempotentMethods
+                || existing?.planner.userFailover != ring.userFailover {
+                let backends = ring.instanceIDs.map { id in
+                    existing?.backend(id: id) ?? Backend(service: ring.service, id: id, instance: nil, makeClient: makeClient)
+                }
+                let rebuilt = ServiceBackends(
+                    name: ring.service, idempotentMethods: ring.idempotentMethods,
+                    planner: RoutePlanner(instanceIDs: ring.instanceIDs, userFailover: ring.userFailover, virtualNodes: virtualNodes),
+                    backends: backends)
+                dropped += (existing?.backends ?? []).filter { rebuilt.backend(id: $0.id) == nil }
+                next[ring.service] = rebuilt
+                service = rebuilt
+            }
+            for backend in service?.backends ?? [] {
+                expired += backend.follow(ring.addresses[backend.id], epoch: ring.epochs[backend.id],
+                                          followsLeader: ring.followed.contains(backend.id))
+            }
+        }
+        table.withLock { $0 = next }
+        return (expired, dropped)
     }
 
     /// Closes every backend connection.
     public func close() async {
         for service in services.values {
-            for backend in service.backends { await backend.client.close() }
+            for backend in service.backends { await backend.close() }
         }
     }
 
@@ -99,7 +149,11 @@ public final class Forwarder: Sendable {
     /// The route of `path`: a method the contract knows, or any other method of a service in
     /// the topology (then unary, not user-keyed, not idempotent).
     func route(_ path: String) throws(RPCError) -> Route {
-        if let route = routes[path] { return route }
+        let services = self.services
+        if let method = methods[path], let backends = services[method.service] {
+            return Route(backends: backends, input: method.input, userKeyed: method.userKeyed, streaming: method.streaming,
+                         idempotent: backends.idempotentMethods.contains(method.name))
+        }
         let service = String(path.prefix { $0 != "/" })
         guard let backends = services[service], path.count > service.count + 1 else {
             throw RPCError(.unimplemented, "unknown method \(FieldFormat.quoted(path)): no backend in the gateway's topology serves \(FieldFormat.shortened(service))")
@@ -172,36 +226,23 @@ public final class Forwarder: Sendable {
     }
 
     /// A unary call with its encoded request, answered with the encoded answer, tried again on
-    /// the planner's next candidate where the retry policy allows, until `deadline`.
+    /// the planner's next candidate where the retry policy allows, until `deadline`. A call
+    /// refused by a shard's replica (or that found its leader gone) waits for the next leader.
     func unary(_ route: Route, path: String, user: String?, request: ByteBuffer, options: CallOptions,
                deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
-        let candidates = route.backends.candidates(userID: user)
-        var attempt = 0
+        var attempts = Attempts(route: route, user: user, policy: configuration.retry, deadline: deadline)
         while true {
-            let backend = candidates[attempt % candidates.count]
-            if attempt >= candidates.count {
-                try await pause(before: attempt - candidates.count, deadline: deadline)
-            }
-            var attemptOptions = options
-            let remaining = deadline - ContinuousClock.now
-            guard remaining > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded") }
-            attemptOptions.timeout = remaining
+            let (backend, endpoint, attemptOptions) = try await attempts.next(options)
             let started = ContinuousClock.now
             do {
-                let answer = try await backend.client.unaryRaw(path: path, request: request, options: attemptOptions)
+                let answer = try await endpoint.client.unaryRaw(path: path, request: request, options: attemptOptions)
                 backend.recordCall(code: .ok, millis: Self.millis(since: started))
                 return answer
             } catch let error as RPCError {
                 backend.recordCall(code: error.code, millis: Self.millis(since: started), error: error.message)
-                if error.details["not_processed"] == "true", error.code == .unavailable { backend.markUnreachable(error) }
-                attempt += 1
-                guard attempt < configuration.retry.maximumAttempts, !Task.isCancelled,
-                      RetryPolicy.mayRetry(after: error, idempotencyKey: options.idempotencyKey,
-                                           methodIsIdempotent: route.idempotent) else {
-                    throw error
-                }
+                try await attempts.failed(error, backend: backend, endpoint: endpoint, options: options, idempotent: route.idempotent)
                 logger.debug("retrying call", metadata: [
-                    "method": "\(path)", "instance": "\(backend.instance.id)", "error": "\(error)", "attempt": "\(attempt)",
+                    "method": "\(path)", "instance": "\(backend.id)", "error": "\(error)", "attempt": "\(attempts.count)",
                 ])
             }
         }
@@ -211,23 +252,13 @@ public final class Forwarder: Sendable {
     /// no answer has been passed on yet.
     func stream(_ route: Route, path: String, user: String?, request: ByteBuffer, options: CallOptions,
                 deadline: ContinuousClock.Instant?, responder: ServerResponder) async throws {
-        let candidates = route.backends.candidates(userID: user)
-        var attempt = 0
+        var attempts = Attempts(route: route, user: user, policy: configuration.retry, deadline: deadline)
         while true {
-            let backend = candidates[attempt % candidates.count]
-            if attempt >= candidates.count, let deadline {
-                try await pause(before: attempt - candidates.count, deadline: deadline)
-            }
-            var attemptOptions = options
-            if let deadline {
-                let remaining = deadline - ContinuousClock.now
-                guard remaining > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded") }
-                attemptOptions.timeout = remaining
-            }
+            let (backend, endpoint, attemptOptions) = try await attempts.next(options)
             let started = ContinuousClock.now
             var forwarded = false
             do {
-                for try await message in backend.client.serverStreamingRaw(path: path, request: request, options: attemptOptions) {
+                for try await message in endpoint.client.serverStreamingRaw(path: path, request: request, options: attemptOptions) {
                     forwarded = true
                     responder.send(encoded: message)
                 }
@@ -236,22 +267,87 @@ public final class Forwarder: Sendable {
                 return
             } catch let error as RPCError {
                 backend.recordCall(code: error.code, millis: Self.millis(since: started), error: error.message)
-                if error.details["not_processed"] == "true", error.code == .unavailable { backend.markUnreachable(error) }
-                attempt += 1
-                guard !forwarded, attempt < configuration.retry.maximumAttempts, !Task.isCancelled,
-                      RetryPolicy.mayRetry(after: error, idempotencyKey: options.idempotencyKey,
-                                           methodIsIdempotent: route.idempotent) else {
-                    throw error
-                }
+                guard !forwarded else { throw error }
+                try await attempts.failed(error, backend: backend, endpoint: endpoint, options: options, idempotent: route.idempotent)
             }
         }
     }
 
-    /// Waits the retry backoff before a repeat on an instance that already failed this call.
-    private func pause(before repeatIndex: Int, deadline: ContinuousClock.Instant) async throws {
-        let backoff = configuration.retry.backoff * (1 << min(repeatIndex, 6))
-        let wakeUp = min(ContinuousClock.now + backoff, deadline)
-        try await Task.sleep(until: wakeUp, clock: .continuous)
+    /// The attempts of one call: which instance each goes to, the pauses between them, and the
+    /// waits for a shard's next leader.
+    struct Attempts {
+        let candidates: [Backend]
+        let policy: RetryPolicy
+        let deadline: ContinuousClock.Instant?
+        /// Until when the call may wait for shards' leaders (the policy's leader wait, within
+        /// the deadline).
+        let leaderDeadline: ContinuousClock.Instant
+        /// Attempts that counted (waits for a new leader do not).
+        private(set) var count = 0
+        /// Whether the next attempt follows a wait for a new leader (no backoff then).
+        private var moved = false
+
+        init(route: Route, user: String?, policy: RetryPolicy, deadline: ContinuousClock.Instant?) {
+            self.candidates = route.backends.candidates(userID: user)
+            self.policy = policy
+            self.deadline = deadline
+            let leaderDeadline = ContinuousClock.now + policy.leaderWait
+            self.leaderDeadline = deadline.map { min($0, leaderDeadline) } ?? leaderDeadline
+        }
+
+        /// The instance, its endpoint and the options of the next attempt, after the pause it
+        /// needs; waits for a shard's leader when the instance has none. Throws when the
+        /// deadline is spent or no leader comes in time.
+        mutating func next(_ options: CallOptions) async throws -> (Backend, Backend.Endpoint, CallOptions) {
+            guard !candidates.isEmpty else {
+                throw RPCError(.unavailable, "no instance of the service in the gateway's routing", details: ["not_processed": "true"])
+            }
+            let backend = candidates[count % candidates.count]
+            if count >= candidates.count, !moved {
+                let backoff = policy.backoff * (1 << min(count - candidates.count, 6))
+                let wakeUp = deadline.map { min(ContinuousClock.now + backoff, $0) } ?? ContinuousClock.now + backoff
+                try await Task.sleep(until: wakeUp, clock: .continuous)
+            }
+            moved = false
+            var endpoint = backend.endpoint
+            if endpoint == nil, backend.followsLeader {
+                _ = await backend.waitForMove(from: backend.generation, until: leaderDeadline)
+                endpoint = backend.endpoint
+            }
+            guard let endpoint else {
+                throw RPCError(.unavailable, "\(backend.service) instance \(FieldFormat.quoted(backend.id)) has no leader",
+                               details: ["not_processed": "true"])
+            }
+            var attemptOptions = options
+            if let deadline {
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded") }
+                attemptOptions.timeout = remaining
+            }
+            return (backend, endpoint, attemptOptions)
+        }
+
+        /// Decides after a failed attempt: returns to try again, or throws `error` back to the
+        /// caller. A shard's instance that refused the call as a replica (or could not be
+        /// reached) is tried again once the watch names its next leader, within the leader wait;
+        /// other failures count against the policy's attempts.
+        mutating func failed(_ error: RPCError, backend: Backend, endpoint: Backend.Endpoint, options: CallOptions,
+                             idempotent: Bool) async throws {
+            if error.details["not_processed"] == "true", error.code == .unavailable {
+                backend.markUnreachable(error, generation: endpoint.generation)
+            }
+            guard !Task.isCancelled,
+                  RetryPolicy.mayRetry(after: error, idempotencyKey: options.idempotencyKey, methodIsIdempotent: idempotent) else {
+                throw error
+            }
+            if backend.followsLeader, RetryPolicy.awaitsNewLeader(after: error),
+               await backend.waitForMove(from: endpoint.generation, until: leaderDeadline) {
+                moved = true
+                return
+            }
+            count += 1
+            guard count < policy.maximumAttempts else { throw error }
+        }
     }
 
     private static func millis(since start: ContinuousClock.Instant) -> Double {

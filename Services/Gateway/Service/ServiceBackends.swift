@@ -1,21 +1,27 @@
 import GatewayCore
 import Synchronization
 
-/// The instances of one backend service and how calls choose among them.
+/// The instances of one backend service and how calls choose among them: one ring, fixed for
+/// the object's life (a new set of instances makes a new object; instances that stay are the
+/// same ``Backend`` objects, so their connections, health and counters carry over).
 final class ServiceBackends: Sendable {
-    /// The service's topology entry and hash ring.
+    /// Full service name.
+    let name: String
+    /// Method names safe to retry without an idempotency key.
+    let idempotentMethods: Set<String>
+    /// The service's hash ring and routing rules.
     let planner: RoutePlanner
-    /// Its instances, in topology order.
+    /// Its instances, in the planner's order.
     let backends: [Backend]
     private let roundRobin = Atomic<Int>(0)
 
-    init(planner: RoutePlanner, backends: [Backend]) {
+    init(name: String, idempotentMethods: Set<String>, planner: RoutePlanner, backends: [Backend]) {
+        precondition(planner.instanceIDs == backends.map(\.id), "the planner and the backends must list the same instances")
+        self.name = name
+        self.idempotentMethods = idempotentMethods
         self.planner = planner
         self.backends = backends
     }
-
-    /// Full service name.
-    var name: String { planner.service.name }
 
     /// The instances to try for a call about `userID` (nil when not user-keyed), best first.
     func candidates(userID: String?) -> [Backend] {
@@ -26,4 +32,7 @@ final class ServiceBackends: Sendable {
 
     /// True while at least one instance takes calls.
     var anyInRotation: Bool { backends.contains { $0.inRotation } }
+
+    /// The instance with id `id`, if the ring has it.
+    func backend(id: String) -> Backend? { backends.first { $0.id == id } }
 }
