@@ -79,11 +79,12 @@ final class SupervisedProcess: @unchecked Sendable {
     /// Counts a restart.
     func countRestart() { lock.withLock { restarts += 1 } }
 
-    /// Waits until the process answers 200 on `/readyz`, it exits, or `timeout` passes.
+    /// Waits until the process answers 200 on its ready path (`/readyz`; see
+    /// ``SuiteMember/readyPath``), it exits, or `timeout` passes.
     func waitUntilReady(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, isRunning {
-            if let answer = try? await OpsProbe.get(host: probeHost, port: member.opsPort, path: "/readyz", timeout: .seconds(1)),
+            if let answer = try? await OpsProbe.get(host: probeHost, port: member.opsPort, path: member.readyPath, timeout: .seconds(1)),
                answer.status == 200 {
                 return true
             }

@@ -1,4 +1,5 @@
 import Foundation
+import RetainProcess
 import UnixSignals
 #if canImport(Glibc)
 import Glibc
@@ -6,12 +7,16 @@ import Glibc
 
 /// Starts the members in order, waits for each to be ready, keeps them running (restarting a
 /// process that exits on its own, with exponential backoff from 1 s to 30 s, reset after a
-/// minute of uptime), and on the first SIGTERM or SIGINT stops the gateway first and then the
-/// services, each with SIGTERM and, after the stop timeout, SIGKILL.
+/// minute of uptime), and on the first SIGTERM or SIGINT stops the gateway first, then the
+/// services, then etcd (when the suite is replicated), each with SIGTERM and, after the stop
+/// timeout, SIGKILL.
 struct Supervisor: Sendable {
     let members: [SupervisedProcess]
     let readyTimeout: Duration
     let stopTimeout: Duration
+    /// The local etcd of a replicated suite, started before the members (and already healthy);
+    /// restarted like them when it exits, stopped after them.
+    var etcd: EtcdProcess?
 
     /// Runs until a signal has stopped every member. `started` runs once all are up.
     func run(signals: UnixSignalsSequence, started: @escaping @Sendable () -> Void) async throws {
@@ -37,6 +42,9 @@ struct Supervisor: Sendable {
                 await withTaskGroup(of: Void.self) { supervision in
                     for member in members {
                         supervision.addTask { await supervise(member) }
+                    }
+                    if let etcd {
+                        supervision.addTask { await supervise(etcd) }
                     }
                 }
             }
@@ -77,7 +85,36 @@ struct Supervisor: Sendable {
         }
     }
 
-    /// Stops the gateway first (so no new calls reach the services), then the services together.
+    /// Restarts etcd each time it exits (checked every 500 ms), with the members' backoff.
+    private func supervise(_ etcd: EtcdProcess) async {
+        var backoff: Duration = .seconds(1)
+        var started = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            guard !Task.isCancelled, !etcd.isRunning else { continue }
+            if ContinuousClock.now - started > .seconds(60) { backoff = .seconds(1) }
+            print("retain up: etcd exited; restarting in \(backoff) (log: \(etcd.logFile.path))")
+            fflush(nil)
+            try? await Task.sleep(for: backoff)
+            if Task.isCancelled { return }
+            backoff = min(backoff * 2, .seconds(30))
+            do {
+                try etcd.restart()
+                started = ContinuousClock.now
+                let deadline = ContinuousClock.now + readyTimeout
+                while !etcd.isHealthy(), etcd.isRunning, ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                print("retain up: etcd restarted (pid \(etcd.processIdentifier.map(String.init) ?? "?"))")
+            } catch {
+                print("retain up: cannot restart etcd: \(error)")
+            }
+            fflush(nil)
+        }
+    }
+
+    /// Stops the gateway first (so no new calls reach the services), then the services together,
+    /// then etcd (so the services can still give up their leases).
     private func stopAll() async {
         let gateway = members.filter { $0.member.name == "gateway" }
         let services = members.filter { $0.member.name != "gateway" }
@@ -91,6 +128,10 @@ struct Supervisor: Sendable {
                     }
                 }
             }
+        }
+        if let etcd {
+            etcd.shutdown()
+            print("retain up: etcd stopped")
         }
         print("retain up: all stopped")
         fflush(nil)

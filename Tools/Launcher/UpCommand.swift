@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import GatewayCore
+import RetainCluster
 import RetainProcess
 import UnixSignals
 #if canImport(Glibc)
@@ -10,6 +11,10 @@ import Glibc
 /// `retain up`: starts Profile, Growth, Ledger, Feedback and the Gateway as separate processes
 /// on one host, each with its own data directory, waits until each is ready, restarts any that
 /// crashes (with backoff), and stops them all cleanly on Ctrl-C or SIGTERM.
+///
+/// With `--replicas N` it starts a local etcd (Debian's `etcd-server`, data in `<data-dir>/etcd`)
+/// and N processes per service, the members of one shard that elect their leader in etcd; the
+/// gateway follows the leaders (see ``SuitePlan`` for names, ports and directories).
 ///
 /// On first start it makes a service secret and an admin API key under `<data-dir>/secrets`
 /// (mode 0600): every child gets the secret as `RETAIN_SERVICE_SECRET`, the gateway gets the key
@@ -55,14 +60,71 @@ public struct UpCommand: AsyncParsableCommand {
           help: "Run every process without credential checks (local development only).")
     var insecureNoAuth = false
 
+    @Option(help: "Run each service as one shard of N processes (leader and replicas) with a local etcd; member k listens on the service's ports + 10*k.")
+    var replicas: Int?
+
+    @Option(help: "The replicated cluster's name in etcd (with --replicas).")
+    var cluster: String = ClusterKeys.defaultCluster
+
+    @Option(name: .customLong("etcd-port"), help: "etcd's client port (with --replicas).")
+    var etcdPort: Int = 2379
+
+    @Option(name: .customLong("etcd-peer-port"), help: "etcd's peer port (with --replicas).")
+    var etcdPeerPort: Int = 2380
+
+    @Option(name: .customLong("etcd-executable"), help: "The etcd executable (with --replicas; default: $RETAIN_ETCD, or etcd on the PATH, from Debian's etcd-server).")
+    var etcdExecutable: String?
+
+    @Option(name: .customLong("sync-replicas"), help: "Replicas that must hold a write before it is acknowledged (with --replicas; default: the services').")
+    var syncReplicas: Int?
+
+    @Option(name: .customLong("lease-ttl"), help: "Seconds a leader's lease lives without renewal (with --replicas; default: the services').")
+    var leaseTTL: Int?
+
     public init() {}
 
     public func validate() throws {
-        let ports = [gatewayPort, profilePort, growthPort, ledgerPort, feedbackPort,
-                     gatewayOpsPort, profileOpsPort, growthOpsPort, ledgerOpsPort, feedbackOpsPort]
+        if let replicas {
+            guard (1...SuitePlan.Replication.portStep).contains(replicas) else {
+                throw ValidationError("--replicas must be 1 to \(SuitePlan.Replication.portStep)")
+            }
+            guard !cluster.isEmpty, !cluster.contains("/") else { throw ValidationError("--cluster must be a name without '/'") }
+            if let syncReplicas, !(0..<replicas).contains(syncReplicas) {
+                throw ValidationError("--sync-replicas must be 0 to \(replicas - 1) (the replicas besides the leader)")
+            }
+            if let leaseTTL, leaseTTL < 1 { throw ValidationError("--lease-ttl must be at least 1 second") }
+        }
+        let ports = plan(data: URL(fileURLWithPath: dataDirectory), isBuilt: { _ in true }).ports
         guard ports.allSatisfy({ (1...65535).contains($0) }) else { throw ValidationError("ports must be 1 to 65535") }
-        guard Set(ports).count == ports.count else { throw ValidationError("every port must differ from the others") }
+        guard Set(ports).count == ports.count else {
+            throw ValidationError("every port must differ from the others" + (replicas == nil ? "" : " (member k of a service uses its ports + 10*k)"))
+        }
         guard readyTimeout > 0, stopTimeout > 0 else { throw ValidationError("timeouts must be positive") }
+    }
+
+    /// The suite these flags describe.
+    func plan(data: URL, gatewayArguments: [String] = [], isBuilt: (String) -> Bool) -> SuitePlan {
+        var replication: SuitePlan.Replication?
+        if let replicas {
+            var settings = SuitePlan.Replication(replicas: replicas)
+            settings.cluster = cluster
+            settings.etcdPort = etcdPort
+            settings.etcdPeerPort = etcdPeerPort
+            if let etcdExecutable { settings.etcdExecutable = URL(fileURLWithPath: etcdExecutable) }
+            settings.syncReplicas = syncReplicas
+            settings.leaseTTL = leaseTTL
+            replication = settings
+        }
+        return SuitePlan(
+            data: data, host: host,
+            services: [
+                .init(name: "profile", port: profilePort, opsPort: profileOpsPort),
+                .init(name: "growth", port: growthPort, opsPort: growthOpsPort),
+                .init(name: "ledger", port: ledgerPort, opsPort: ledgerOpsPort),
+                .init(name: "feedback", port: feedbackPort, opsPort: feedbackOpsPort),
+            ],
+            gateway: (gatewayPort, gatewayOpsPort), gatewayArguments: gatewayArguments,
+            topologyFile: data.appendingPathComponent("gateway/topology.json"), replication: replication, isBuilt: isBuilt)
     }
 
     public func run() async throws {
@@ -75,61 +137,57 @@ public struct UpCommand: AsyncParsableCommand {
         let credentials = insecureNoAuth ? nil : try SuiteCredentials.prepare(data: data)
         let environment = credentials.map { ["RETAIN_SERVICE_SECRET": $0.secret] } ?? ["RETAIN_INSECURE_NO_AUTH": "1"]
 
-        let backends: [(String, String, Int, Int)] = [
-            ("profile", "retain.v1.Profile", profilePort, profileOpsPort),
-            ("growth", "retain.v1.Growth", growthPort, growthOpsPort),
-            ("ledger", "retain.v1.Ledger", ledgerPort, ledgerOpsPort),
-            ("feedback", "retain.v1.Feedback", feedbackPort, feedbackOpsPort),
-        ]
-        var members: [SupervisedProcess] = []
-        var skipped: [String] = []
-        for (name, service, port, opsPort) in backends {
-            let executable = binaries.appendingPathComponent("retain-\(name)")
-            guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-                print("retain up: warning: retain-\(name) is not built (no \(executable.path)); \(service) will not run")
-                skipped.append("retain-\(name)")
-                continue
-            }
-            let directory = data.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            members.append(SupervisedProcess(
-                member: SuiteMember(name: name, executable: "retain-\(name)", service: service, port: port, opsPort: opsPort,
-                                    dataDirectory: directory, extraArguments: []),
-                executable: executable, logFile: logs.appendingPathComponent("\(name).log"), host: host, logLevel: logLevel,
-                environment: environment))
+        var gatewayArguments: [String] = []
+        if let gatewayConfig { gatewayArguments += ["--config", gatewayConfig] }
+        if let credentials { gatewayArguments += ["--api-keys-file", credentials.keysFile.path] }
+        let plan = self.plan(data: data, gatewayArguments: gatewayArguments) { executable in
+            FileManager.default.isExecutableFile(atPath: binaries.appendingPathComponent(executable).path)
+        }
+        for executable in plan.skipped {
+            print("retain up: warning: \(executable) is not built (no \(binaries.appendingPathComponent(executable).path)); it will not run")
         }
         let gatewayExecutable = binaries.appendingPathComponent("retain-gateway")
         guard FileManager.default.isExecutableFile(atPath: gatewayExecutable.path) else {
             throw ValidationError("retain-gateway is not built (no \(gatewayExecutable.path)); build it with swift build")
         }
-        let gatewayDirectory = data.appendingPathComponent("gateway")
-        try FileManager.default.createDirectory(at: gatewayDirectory, withIntermediateDirectories: true)
-        let topologyFile = gatewayDirectory.appendingPathComponent("topology.json")
-        let dialHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-        let topology = Topology(services: members.map { member in
-            Topology.Service(name: member.member.service, instances: [
-                Topology.Instance(id: "\(member.member.name)-0", host: dialHost, port: member.member.port),
-            ])
-        })
-        try topology.encoded().write(to: topologyFile, options: .atomic)
-        var gatewayArguments = ["--topology", topologyFile.path]
-        if let gatewayConfig { gatewayArguments += ["--config", gatewayConfig] }
-        if let credentials { gatewayArguments += ["--api-keys-file", credentials.keysFile.path] }
-        let gateway = SupervisedProcess(
-            member: SuiteMember(name: "gateway", executable: "retain-gateway", service: "retain.v1.Gateway", port: gatewayPort,
-                                opsPort: gatewayOpsPort, dataDirectory: nil, extraArguments: gatewayArguments),
-            executable: gatewayExecutable, logFile: logs.appendingPathComponent("gateway.log"), host: host, logLevel: logLevel,
-            environment: environment)
-        members.append(gateway)
+        var members: [SupervisedProcess] = []
+        for member in plan.members {
+            if let directory = member.dataDirectory {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            }
+            members.append(SupervisedProcess(
+                member: member, executable: binaries.appendingPathComponent(member.executable),
+                logFile: logs.appendingPathComponent("\(member.name).log"), host: host, logLevel: logLevel,
+                environment: environment))
+        }
+        let topologyFile = data.appendingPathComponent("gateway/topology.json")
+        try FileManager.default.createDirectory(at: topologyFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try plan.topology.encoded().write(to: topologyFile, options: .atomic)
+        let skipped = plan.skipped
+        let etcdEndpoint = plan.etcdEndpoint
 
-        let supervisor = Supervisor(members: members, readyTimeout: .milliseconds(Int(readyTimeout * 1000)),
+        var etcd: EtcdProcess?
+        if let configuration = plan.etcd, let etcdEndpoint {
+            print("retain up: starting etcd at \(etcdEndpoint) (data in \(configuration.dataDirectory?.path ?? "-"))")
+            fflush(nil)
+            do {
+                etcd = try EtcdProcess(configuration: configuration)
+            } catch {
+                throw ValidationError("cannot start etcd, which --replicas needs: \(error)")
+            }
+        }
+        var supervisor = Supervisor(members: members, readyTimeout: .milliseconds(Int(readyTimeout * 1000)),
                                     stopTimeout: .milliseconds(Int(stopTimeout * 1000)))
-        let (running, notBuilt, host) = (members, skipped, host)
+        supervisor.etcd = etcd
+        let (running, notBuilt, host, cluster) = (members, skipped, host, cluster)
         try await supervisor.run(signals: signals) {
             if let credentials {
                 print("retain up: admin API key in \(credentials.adminKeyFile.path) (export RETAIN_AUTHORIZATION=\"ApiKey $(cat \(credentials.adminKeyFile.path))\"); service secret in \(credentials.secretFile.path)")
             } else {
                 print("retain up: WARNING: --insecure-no-auth: every process accepts calls without credentials")
+            }
+            if let etcdEndpoint {
+                print("retain up: shards elect their leaders in etcd at \(etcdEndpoint); see them with: retain cluster status --etcd-endpoints \(etcdEndpoint) --cluster \(cluster)")
             }
             Self.printTable(members: running, skipped: notBuilt, host: host, logs: logs, topology: topologyFile)
         }
@@ -139,7 +197,8 @@ public struct UpCommand: AsyncParsableCommand {
         var rows = [["process", "pid", "rpc", "ops (/metrics /healthz /readyz)", "data"]]
         for member in members {
             let spec = member.member
-            rows.append([spec.executable, member.pid.map(String.init) ?? "-", "\(host):\(spec.port)", "\(host):\(spec.opsPort)",
+            let process = spec.executable.hasSuffix(spec.name) ? spec.executable : "\(spec.executable) \(spec.name)"
+            rows.append([process, member.pid.map(String.init) ?? "-", "\(host):\(spec.port)", "\(host):\(spec.opsPort)",
                          spec.dataDirectory?.path ?? "(stateless; topology \(topology.path))"])
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
