@@ -12,7 +12,7 @@ enum ReplicationSupport {
     static var servicesReplicate: Bool {
         let process = Process()
         process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain-ledger")
-        process.arguments = ["--help"]
+        process.arguments = ["serve", "--help"]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
