@@ -87,7 +87,7 @@ struct ReplicatedLauncherTests {
         } == 0
     }
 
-    @Test("each shard elects a leader, the gateway routes to it, and follows the next one when the leader is killed")
+    @Test("each shard elects a leader, the gateway routes to it and follows the next one when the leader is killed; a write during the failover is answered")
     func electsRoutesFailsOver() async throws {
         let data = try makeTemporaryDirectory("retain-up-replicas")
         defer { try? FileManager.default.removeItem(at: data) }
@@ -127,16 +127,17 @@ struct ReplicatedLauncherTests {
             #expect(routed[shard] == leaders[shard]?["address"] as? String, "\(shard) routed to \(routed[shard] ?? "-")")
         }
 
-        // SIGKILL the ledger's leader: another member leads within the lease TTL and a little
-        // more, and the gateway routes there.
+        // SIGKILL the ledger's leader: a leader of a new epoch comes within the lease TTL and a
+        // little more, and the gateway routes there.
         let old = try #require(leaders["ledger-0"])
         let oldPID = try #require(old["pid"] as? Int)
         kill(Int32(oldPID), SIGKILL)
         let failover = ContinuousClock.now + .seconds(10)
         var newLeader: [String: Any]?
         while ContinuousClock.now < failover {
+            // A new epoch: another member, or the killed one restarted by `retain up` and elected again.
             if let leader = try? status(etcd: etcd)["ledger-0"]?["leader"] as? [String: Any],
-               leader["member"] as? String != old["member"] as? String {
+               (leader["epoch"] as? Int ?? 0) > (old["epoch"] as? Int ?? 0), leader["pid"] as? Int != oldPID {
                 newLeader = leader
                 break
             }
@@ -151,6 +152,20 @@ struct ReplicatedLauncherTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(address == next["address"] as? String)
+
+        // A write through the gateway while the profile's leader is gone is answered by the next
+        // leader, the caller none the wiser; what was acknowledged before is still there.
+        let options = { (key: String) in CallOptions(timeout: .seconds(20), idempotencyKey: key) }
+        _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "u-before"), options: options("before"))
+        let profileLeader = try #require(leaders["profile-0"]?["pid"] as? Int)
+        kill(Int32(profileLeader), SIGKILL)
+        let started = ContinuousClock.now
+        _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "u-during"), options: options("during"))
+        #expect(ContinuousClock.now - started < .seconds(10))
+        for user in ["u-before", "u-during"] {
+            let profile = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: user), options: options(""))
+            #expect(profile.profile?.userId == user)
+        }
         await client.close()
 
         kill(process.processIdentifier, SIGTERM)
