@@ -57,7 +57,7 @@ struct LeaderFollowerTests {
             configuration.port = 0
             server = RPCServer(router: GatewayService(forwarder: forwarder).router, configuration: configuration, logger: logger)
             client = RPCClient(host: "127.0.0.1", port: try await server.start().port!)
-            etcd = EtcdClient(endpoints: endpoints, requestTimeout: .milliseconds(500), logger: logger)
+            etcd = EtcdClient(endpoints: endpoints, logger: logger)
             let follower = LeaderFollower(etcd: etcd, cluster: cluster, topology: topology, forwarder: forwarder, logger: logger)
             self.follower = Task { try await follower.run() }
         }
@@ -93,7 +93,7 @@ struct LeaderFollowerTests {
     func readsThenWatches() async throws {
         let etcd = try EtcdProcess()
         defer { etcd.shutdown() }
-        let writer = EtcdClient(endpoints: [etcd.endpoint], logger: Logger(label: "writer"))
+        let writer = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "writer"))
         let keys = ClusterKeys(cluster: "follow")
         let a = try await Member("echo-0-a")
         let b = try await Member("echo-0-b")
@@ -125,7 +125,7 @@ struct LeaderFollowerTests {
     func watchesAgainAfterEtcdRestarts() async throws {
         let etcd = try EtcdProcess()
         defer { etcd.shutdown() }
-        let writer = EtcdClient(endpoints: [etcd.endpoint], logger: Logger(label: "writer"))
+        let writer = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "writer"))
         let keys = ClusterKeys(cluster: "restart")
         let a = try await Member("echo-0-a")
         let b = try await Member("echo-0-b")
@@ -150,7 +150,7 @@ struct LeaderFollowerTests {
     func topologyAndEtcd() async throws {
         let etcd = try EtcdProcess()
         defer { etcd.shutdown() }
-        let writer = EtcdClient(endpoints: [etcd.endpoint], logger: Logger(label: "writer"))
+        let writer = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "writer"))
         let keys = ClusterKeys(cluster: "pinned")
         let a = try await Member("echo-0-a")
         let b = try await Member("echo-0-b")

@@ -26,7 +26,7 @@ struct ClusterStatusTests {
     func json() async throws {
         let etcd = try EtcdProcess()
         defer { etcd.shutdown() }
-        let client = EtcdClient(endpoints: [etcd.endpoint], logger: Logger(label: "test"))
+        let client = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "test"))
         let keys = ClusterKeys(cluster: "status")
         func put(_ key: String, _ value: Data) async throws { try await client.put(key, Array(value)) }
         try await put(keys.leader(shard: "ledger-0"), LeaderRecord(member: "ledger-0-a", address: "127.0.0.1:7003", epoch: 3,
@@ -45,7 +45,7 @@ struct ClusterStatusTests {
         try await put(ClusterKeys(cluster: "other").epoch(shard: "growth-0"), EpochValue.encode(1))
         await client.shutdown()
 
-        let result = try retain(["cluster", "status", "--etcd-endpoints", etcd.endpoint, "--cluster", "status", "--json"])
+        let result = try retain(["cluster", "status", "--etcd-endpoints", etcd.endpoint, "--cluster", "status", "--json", "--timeout", "10"])
         #expect(result.status == 0, "\(result.stderr)")
         let root = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(root["cluster"] as? String == "status")
@@ -68,7 +68,7 @@ struct ClusterStatusTests {
         #expect(profile["leader"] == nil, "no leader: the key is left out")
         #expect(profile["service"] as? String == "retain.v1.Profile")
 
-        let text = try retain(["cluster", "status", "--etcd-endpoints", etcd.endpoint, "--cluster", "status"])
+        let text = try retain(["cluster", "status", "--etcd-endpoints", etcd.endpoint, "--cluster", "status", "--timeout", "10"])
         #expect(text.status == 0)
         #expect(text.stdout.contains("ledger-0  retain.v1.Ledger  leader ledger-0-a at 127.0.0.1:7003  epoch 3"), "\(text.stdout)")
         #expect(text.stdout.contains("leader NONE"))
