@@ -111,7 +111,12 @@ struct ServeCommand: AsyncParsableCommand {
         var etcd: EtcdClient?
         if let etcdEndpoints {
             let endpoints = etcdEndpoints.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let client = EtcdClient(endpoints: endpoints, logger: logger)
+            // A watch on a member that hangs would wait forever: end it after a quiet spell (etcd's
+            // progress notifications, every --experimental-watch-progress-notify-interval, keep a
+            // healthy one alive; without them the watch is merely opened again) and watch again.
+            var etcdConfiguration = EtcdClient.Configuration()
+            etcdConfiguration.watchIdleTimeout = .seconds(30)
+            let client = EtcdClient(endpoints: endpoints, configuration: etcdConfiguration, logger: logger)
             services.append(LeaderFollower(etcd: client, cluster: cluster, topology: topology, forwarder: forwarder, logger: logger))
             etcd = client
             logger.info("following shard leaders in etcd", metadata: ["endpoints": "\(endpoints)", "cluster": "\(cluster)"])
