@@ -109,7 +109,13 @@ struct ReplicatedLauncherTests {
         process.standardError = pipe
         pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
         try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // On a failure, stop it with SIGTERM so that it stops its children (a SIGKILL would leave
+        // thirteen processes and etcd behind).
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            for _ in 0..<600 where process.isRunning { usleep(100_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
 
         try await output.waitFor("retain up: ready", timeout: .seconds(120))
         let leaders = try await waitForLeaders(etcd: etcd, timeout: .seconds(60))
