@@ -156,7 +156,7 @@ struct LeaderFailoverTests {
         let error = await #expect(throws: RPCError.self) { _ = try await gateway.echo("nobody") }
         #expect(error?.code == .unavailable)
         #expect(error?.details["not_processed"] == "true")
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(8), "bounded by the leader wait, not by the call's 10 s deadline")
         await gateway.close()
         await a.stop()
     }

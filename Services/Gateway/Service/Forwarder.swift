@@ -55,10 +55,17 @@ public final class Forwarder: Sendable {
         let streaming: Bool
     }
 
+    /// What calls are routed by now; replaced as a whole when a ring changes.
+    private struct Routing: Sendable {
+        /// Backend services by full name.
+        var services: [String: ServiceBackends] = [:]
+        /// Routes of the methods the contract knows whose service has backends, by path.
+        var routes: [String: Route] = [:]
+    }
+
     /// The methods the contract knows, by path.
     private let methods: [String: Method]
-    /// Backend services by full name; replaced as a whole when a ring changes.
-    private let table: Mutex<[String: ServiceBackends]>
+    private let routing: Mutex<Routing>
     private let virtualNodes: Int
     private let makeClient: @Sendable (Topology.Instance) -> RPCClient
     let configuration: Configuration
@@ -87,7 +94,7 @@ public final class Forwarder: Sendable {
                 input: schema.inputDescriptor, userKeyed: schema.isUserKeyed, streaming: schema.serverStreaming)
         }
         self.methods = methods
-        self.table = Mutex([:])
+        self.routing = Mutex(Routing())
         self.virtualNodes = topology.virtualNodes
         self.configuration = configuration
         self.logger = logger
@@ -95,7 +102,7 @@ public final class Forwarder: Sendable {
     }
 
     /// Backend services by full name, as they are now.
-    var services: [String: ServiceBackends] { table.withLock { $0 } }
+    var services: [String: ServiceBackends] { routing.withLock { $0.services } }
 
     /// Routes by `directory` from now on: rings whose instances changed are rebuilt (the
     /// instances that stay keep their connections), and every instance moves to its address
@@ -133,7 +140,13 @@ public final class Forwarder: Sendable {
                                           followsLeader: ring.followed.contains(backend.id))
             }
         }
-        table.withLock { $0 = next }
+        var routes: [String: Route] = [:]
+        for (path, method) in methods {
+            guard let backends = next[method.service] else { continue }
+            routes[path] = Route(backends: backends, input: method.input, userKeyed: method.userKeyed, streaming: method.streaming,
+                                 idempotent: backends.idempotentMethods.contains(method.name))
+        }
+        routing.withLock { $0 = Routing(services: next, routes: routes) }
         return (expired, dropped)
     }
 
@@ -149,13 +162,10 @@ public final class Forwarder: Sendable {
     /// The route of `path`: a method the contract knows, or any other method of a service in
     /// the topology (then unary, not user-keyed, not idempotent).
     func route(_ path: String) throws(RPCError) -> Route {
-        let services = self.services
-        if let method = methods[path], let backends = services[method.service] {
-            return Route(backends: backends, input: method.input, userKeyed: method.userKeyed, streaming: method.streaming,
-                         idempotent: backends.idempotentMethods.contains(method.name))
-        }
+        let routing = routing.withLock { $0 }
+        if let route = routing.routes[path] { return route }
         let service = String(path.prefix { $0 != "/" })
-        guard let backends = services[service], path.count > service.count + 1 else {
+        guard let backends = routing.services[service], path.count > service.count + 1 else {
             throw RPCError(.unimplemented, "unknown method \(FieldFormat.quoted(path)): no backend in the gateway's topology serves \(FieldFormat.shortened(service))")
         }
         return Route(backends: backends, input: nil, userKeyed: false, streaming: false, idempotent: false)
