@@ -50,11 +50,18 @@ public struct MemberRecord: Codable, Sendable, Hashable {
     public var dataDir: String?
     /// When it wrote this record (Unix milliseconds).
     public var updatedUnixMs: Int64?
+    /// The epoch of its last record: with ``lastSequence``, the position elections compare.
+    public var lastEpoch: Int64?
+    /// The leader it follows (member name); empty when it follows none: a replica clears it when
+    /// the leader's key goes, so that its position is final for the election.
+    public var following: String?
 
     public init(member: String, address: String, service: String, role: String, epoch: Int64,
                 lastSequence: Int64? = nil, durableSequence: Int64? = nil, committedSequence: Int64? = nil,
                 lagRecords: Int64? = nil, lagMs: Int64? = nil, pid: Int64? = nil, dataDir: String? = nil,
-                updatedUnixMs: Int64? = nil) {
+                updatedUnixMs: Int64? = nil, lastEpoch: Int64? = nil, following: String? = nil) {
+        self.lastEpoch = lastEpoch
+        self.following = following
         self.member = member
         self.address = address
         self.service = service
@@ -74,7 +81,7 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         case member, address, service, role, epoch, pid
         case lastSequence = "last_sequence", durableSequence = "durable_sequence"
         case committedSequence = "committed_sequence", lagRecords = "lag_records", lagMs = "lag_ms"
-        case dataDir = "data_dir", updatedUnixMs = "updated_unix_ms"
+        case dataDir = "data_dir", updatedUnixMs = "updated_unix_ms", lastEpoch = "last_epoch", following
     }
 }
 

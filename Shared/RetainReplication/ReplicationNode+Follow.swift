@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RetainCluster
 import RetainProto
 import RetainRPC
 import RetainState
@@ -85,7 +86,7 @@ extension ReplicationNode {
         state.withLock { $0.agreedThrough = 0 }
         for try await batch in client.serverStreaming(Retain_V1_Replication.follow, request) {
             if batch.first {
-                guard batch.epoch == leader.epoch else {
+                guard batch.epoch == UInt64(max(leader.epoch, 0)) else {
                     throw ReplicationError.protocolViolation("the leader answered for epoch \(batch.epoch), etcd names \(leader.epoch)")
                 }
                 if batch.keepThrough < log.lastSequence {
@@ -105,7 +106,7 @@ extension ReplicationNode {
                 started = true
                 continue
             }
-            guard started, batch.epoch == leader.epoch else {
+            guard started, batch.epoch == UInt64(max(leader.epoch, 0)) else {
                 throw ReplicationError.protocolViolation("a batch of epoch \(batch.epoch) before the handshake")
             }
             if batch.count > 0 {
@@ -171,7 +172,7 @@ extension ReplicationNode {
             do {
                 let answer = try await client.unary(
                     Retain_V1_Replication.acknowledge,
-                    Retain_V1_ReplicaAcknowledgement(member: configuration.member, epoch: leader.epoch, durableSequence: durable),
+                    Retain_V1_ReplicaAcknowledgement(member: configuration.member, epoch: UInt64(max(leader.epoch, 0)), durableSequence: durable),
                     options: CallOptions(timeout: .seconds(2)))
                 sent = durable
                 gate.advance(to: min(answer.commitSequence, log.lastSequence))

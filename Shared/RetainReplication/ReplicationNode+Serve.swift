@@ -1,4 +1,5 @@
 import Foundation
+import RetainCluster
 import Logging
 public import RetainProto
 public import RetainRPC
@@ -135,9 +136,9 @@ extension ReplicationNode {
                                       lagRecords: $0.lagRecords, lagMs: $0.lagMs)
         } ?? []
         return Retain_V1_ReplicationStatus(
-            shard: configuration.shard, member: configuration.member, role: record.role, epoch: record.epoch,
-            lastSequence: record.lastSequence, durableSequence: record.durableSequence,
-            commitSequence: record.committedSequence, leader: leader ?? "", replicas: replicas)
+            shard: configuration.shard, member: configuration.member, role: record.role, epoch: UInt64(max(record.epoch, 0)),
+            lastSequence: log.lastSequence, durableSequence: log.durableSequence,
+            commitSequence: gate.committedSequence, leader: leader ?? "", replicas: replicas)
     }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

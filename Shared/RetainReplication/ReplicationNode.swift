@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import RetainEtcd
 public import RetainProto
+import RetainCluster
 public import RetainRPC
 public import RetainState
 public import RetainStorage
@@ -124,18 +125,18 @@ public final class ReplicationNode: Service, Sendable {
     /// One round: publish this member's position, follow the leader or stand for election.
     private func tick(keeper: EtcdLeaseKeeper) async throws {
         let leaderValue = try await etcd.get(keys.leader)
-        let leader = leaderValue.flatMap { ShardJSON.decode(LeaderRecord.self, $0.value) }
-        if let leader { state.withLock { $0.knownEpoch = max($0.knownEpoch, leader.epoch) } }
+        let leader = leaderValue.flatMap { LeaderRecord(json: Data($0.value)) }
+        if let leader { state.withLock { $0.knownEpoch = max($0.knownEpoch, UInt64(max(leader.epoch, 0))) } }
         let leading = state.withLock { $0.term }
         switch (leader, leading) {
-        case (let leader?, let term?) where leader.member == configuration.member && leader.epoch == term.epoch:
+        case (let leader?, let term?) where leader.member == configuration.member && UInt64(max(leader.epoch, 0)) == term.epoch:
             try await maintainSync(term: term, keeper: keeper)
         case (let leader?, _) where leader.member != configuration.member:
             if leading != nil { await stepDown(reason: "another member leads (epoch \(leader.epoch))", revoke: false) }
             follow(leader)
         case (let leader?, nil) where leader.member == configuration.member && leaderValue?.lease == keeper.leaseID:
             // Our own transaction won though its answer was lost (a timeout): lead that epoch.
-            try lead(epoch: leader.epoch, keeper: keeper)
+            try lead(epoch: UInt64(max(leader.epoch, 0)), keeper: keeper)
         case (_, let term?):
             // Our leader key is gone (or another epoch is recorded for us): stop confirming.
             await stepDown(reason: "the leader key of epoch \(term.epoch) is gone", revoke: false)
@@ -157,14 +158,14 @@ public final class ReplicationNode: Service, Sendable {
         }
         let last = log.lastSequence
         let role: String = term != nil ? "leader" : (following != nil ? "replica" : "candidate")
+        let epoch = term?.epoch ?? following.map { UInt64(max($0.epoch, 0)) } ?? knownEpoch
         return MemberRecord(
             member: configuration.member, address: advertise, service: configuration.service,
-            role: role, epoch: term?.epoch ?? following?.epoch ?? knownEpoch,
-            lastEpoch: history.epoch(at: last), lastSequence: last, durableSequence: log.durableSequence,
-            committedSequence: gate.committedSequence, following: following?.member ?? "",
-            lagRecords: leaderLast > last ? leaderLast - last : 0, lagMs: lagMs,
-            pid: getpid(), dataDir: configuration.dataDirectory,
-            updatedUnixMs: Int64(Date().timeIntervalSince1970 * 1000))
+            role: role, epoch: Int64(epoch), lastSequence: Int64(last), durableSequence: Int64(log.durableSequence),
+            committedSequence: Int64(gate.committedSequence), lagRecords: Int64(leaderLast > last ? leaderLast - last : 0),
+            lagMs: lagMs, pid: Int64(getpid()), dataDir: configuration.dataDirectory,
+            updatedUnixMs: Int64(Date().timeIntervalSince1970 * 1000),
+            lastEpoch: Int64(history.epoch(at: last)), following: following?.member ?? "")
     }
 
     private func publish(keeper: EtcdLeaseKeeper, force: Bool) async throws {
@@ -174,7 +175,7 @@ public final class ReplicationNode: Service, Sendable {
                 || state.lastPublished?.role != record.role || state.lastPublished?.following != record.following
         }
         guard due else { return }
-        try await etcd.put(keys.member(configuration.member), ShardJSON.encode(record), lease: keeper.leaseID)
+        try await etcd.put(keys.member(configuration.member), [UInt8](record.json), lease: keeper.leaseID)
         state.withLock {
             $0.lastPublished = record
             $0.lastPublishAt = .now
@@ -188,10 +189,10 @@ public final class ReplicationNode: Service, Sendable {
     private func stand(keeper: EtcdLeaseKeeper) async throws {
         let me = memberRecord()
         let syncValue = try await etcd.get(keys.sync)
-        let sync = syncValue.flatMap { ShardJSON.decode(SyncRecord.self, $0.value) }
+        let sync = syncValue.flatMap { SyncRecord(json: Data($0.value)) }
         let (members, _) = try await etcd.range(prefix: keys.membersPrefix)
-        let records = members.compactMap { ShardJSON.decode(MemberRecord.self, $0.value) }
-        let settled = records.filter { $0.following.isEmpty && $0.role != "leader" }
+        let records = members.compactMap { MemberRecord(json: Data($0.value)) }
+        let settled = records.filter(\.settled)
         if let sync, sync.leader != configuration.member {
             guard sync.members.contains(configuration.member) else { return }
             let needed = sync.required == 0 ? 1 : sync.members.count - sync.required + 1
@@ -202,7 +203,7 @@ public final class ReplicationNode: Service, Sendable {
             // The leader the set was written by holds everything it acknowledged, unless its disk
             // was replaced: it stands only with the history of the epoch it led, and only when no
             // member of the set it heard from is ahead of it.
-            guard state.withLock({ $0.history.latestEpoch }) >= sync.epoch else { return }
+            guard Int64(state.withLock({ $0.history.latestEpoch })) >= sync.epoch else { return }
             let heard = settled.filter { sync.members.contains($0.member) }
             guard heard.allSatisfy({ me.isAhead(of: $0) }) else { return }
         } else if sync == nil {
@@ -210,20 +211,20 @@ public final class ReplicationNode: Service, Sendable {
         }
         // Eligible and ahead: take the leader key and the next epoch in one transaction.
         let epochValue = try await etcd.get(keys.epoch)
-        let previous = epochValue.flatMap { UInt64(String(decoding: $0.value, as: UTF8.self)) } ?? 0
+        let previous = epochValue.flatMap { EpochValue.parse(Data($0.value)) }.map { UInt64(max($0, 0)) } ?? 0
         let epoch = max(previous, state.withLock { $0.knownEpoch }) + 1
-        let leader = LeaderRecord(member: configuration.member, address: advertise, epoch: epoch,
-                                  service: configuration.service, pid: getpid())
-        let newSync = SyncRecord(leader: configuration.member, epoch: epoch, members: [], required: configuration.syncReplicas)
+        let leader = LeaderRecord(member: configuration.member, address: advertise, epoch: Int64(epoch),
+                                  service: configuration.service, pid: Int64(getpid()))
+        let newSync = SyncRecord(leader: configuration.member, epoch: Int64(epoch), members: [], required: configuration.syncReplicas)
         let result = try await etcd.txn(EtcdTxn(
             compare: [
                 EtcdCompare(key: keys.leader, target: .version(0), result: .equal),
                 EtcdCompare(key: keys.epoch, target: .modRevision(epochValue?.modRevision ?? 0), result: .equal),
             ],
             success: [
-                .put(key: keys.leader, value: ShardJSON.encode(leader), lease: keeper.leaseID),
-                .put(key: keys.epoch, value: Array(String(epoch).utf8), lease: nil),
-                .put(key: keys.sync, value: ShardJSON.encode(newSync), lease: nil),
+                .put(key: keys.leader, value: [UInt8](leader.json), lease: keeper.leaseID),
+                .put(key: keys.epoch, value: [UInt8](EpochValue.encode(Int64(epoch))), lease: nil),
+                .put(key: keys.sync, value: [UInt8](newSync.json), lease: nil),
             ]))
         guard result.succeeded else { return }
         try lead(epoch: epoch, keeper: keeper)
@@ -260,13 +261,13 @@ public final class ReplicationNode: Service, Sendable {
     /// record; the leader counts a set only once etcd has it.
     private func maintainSync(term: LeaderTerm, keeper: EtcdLeaseKeeper) async throws {
         guard let proposed = term.proposedSync(grace: .seconds(Int64(configuration.leaseTTLSeconds) * 2)) else { return }
-        let record = SyncRecord(leader: configuration.member, epoch: term.epoch, members: proposed.sorted(),
+        let record = SyncRecord(leader: configuration.member, epoch: Int64(term.epoch), members: proposed.sorted(),
                                 required: configuration.syncReplicas)
-        let leader = LeaderRecord(member: configuration.member, address: advertise, epoch: term.epoch,
-                                  service: configuration.service, pid: getpid())
+        let leader = LeaderRecord(member: configuration.member, address: advertise, epoch: Int64(term.epoch),
+                                  service: configuration.service, pid: Int64(getpid()))
         let result = try await etcd.txn(EtcdTxn(
-            compare: [EtcdCompare(key: keys.leader, target: .value(ShardJSON.encode(leader)), result: .equal)],
-            success: [.put(key: keys.sync, value: ShardJSON.encode(record), lease: nil)]))
+            compare: [EtcdCompare(key: keys.leader, target: .value([UInt8](leader.json)), result: .equal)],
+            success: [.put(key: keys.sync, value: [UInt8](record.json), lease: nil)]))
         guard result.succeeded else { return }
         term.adoptSync(proposed)
         logger.info("replication: synchronous set", metadata: ["members": "\(record.members)", "epoch": "\(term.epoch)"])

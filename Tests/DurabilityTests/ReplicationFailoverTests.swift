@@ -83,15 +83,16 @@ struct ReplicationFailoverTests {
                 return false
             })
             try await Task.sleep(for: .seconds(1))
-            let resumedAt = ContinuousClock.now
-            shard.signal(paused, SIGCONT)
-            try await Task.sleep(for: .seconds(2))
+            // No new writes from here: what the paused leader answers after it resumes can only
+            // be the writes it had in hand.
             stop.store(true, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(200))
+            shard.signal(paused, SIGCONT)
             await load.value
-            // Fencing: past its lease the paused leader confirms nothing, not even the writes it
-            // had in hand when it was stopped.
-            let lateFromPaused = zip(writer.acknowledgedBy, writer.acknowledgedAt).filter { $0.0 == paused && $0.1 > resumedAt }
-            #expect(lateFromPaused.isEmpty, "the deposed leader confirmed \(lateFromPaused.count) writes after it was resumed")
+            // What the paused leader answers after it resumes may only be writes it committed
+            // before its lease lapsed (their answers were on their way): every confirmed write
+            // must be on the new leader. That the commit point stops at the lease is checked
+            // directly in LeaderTermTests.fencing.
             try await checkOracle(shard, writer)
             let status = try await shard.status(paused)
             #expect(status.role == "replica", "the paused leader rejoined as \(status.role)")
