@@ -38,7 +38,7 @@ bench: deps
 	$(SWIFT) build -c release
 	.build/release/retain-bench echo
 	.build/release/retain-storage bench
-	.build/release/retain-gateway bench
+	.build/release/retain-bench gateway
 
 # The three anchors of the targets, one after another in one run: the echo beside bare SwiftNIO
 # and grpc-swift 2, profile reads through `retain load` beside redis-benchmark GET, and ledger
@@ -49,7 +49,7 @@ bench-anchors: deps
 	.build/release/retain-bench echo
 	.build/release/retain-bench grpc-echo
 	scripts/bench_profile_reads.py
-	.build/release/retain-ledger bench
+	.build/release/retain-bench ledger
 
 # libFuzzer over the frame decoder and the decoding of every message type, bounded in time.
 FUZZ_SECONDS ?= 60

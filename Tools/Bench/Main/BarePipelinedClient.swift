@@ -1,9 +1,11 @@
 import NIOCore
 import NIOPosix
 
-/// A bare SwiftNIO load generator for the anchor: keeps `concurrency` length-prefixed messages
-/// in flight on one connection, sending the next as each answer arrives, and records latencies.
-final class PipelinedClient: ChannelInboundHandler {
+/// The anchor's load generator: keeps `concurrency` length-prefixed messages in flight on one
+/// connection to the bare echo, sending the next as each answer arrives, and records latencies.
+/// The same shape as RetainRPC's `PipelinedClient`, which loads the RPC echo beside it, for a
+/// protocol with no request ids (answers come back in order).
+final class BarePipelinedClient: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -71,8 +73,8 @@ final class PipelinedClient: ChannelInboundHandler {
     }
 
     /// Runs the load: `message` sent again as each answer (split by `decoder`) arrives.
-    static func run<D: NIOSingleStepByteToMessageDecoder & Sendable>(
-        port: Int, message: ByteBuffer, decoder: D, concurrency: Int, duration: TimeAmount
+    private static func run(
+        port: Int, message: ByteBuffer, decoder: BareEcho.Decoder, concurrency: Int, duration: TimeAmount
     ) async throws -> [UInt64] {
         let group = MultiThreadedEventLoopGroup.singleton
         let loop = group.next()
@@ -84,7 +86,7 @@ final class PipelinedClient: ChannelInboundHandler {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(decoder),
-                        PipelinedClient(message: frozen, concurrency: concurrency, until: .now() + duration, done: promise),
+                        BarePipelinedClient(message: frozen, concurrency: concurrency, until: .now() + duration, done: promise),
                     ])
                 }
             }

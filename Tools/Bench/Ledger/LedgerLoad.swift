@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import RetainProto
 import RetainRPC
 
@@ -25,51 +26,40 @@ struct LedgerLoad: Sendable {
         }
     }
 
-    /// `concurrency` callers reading one account back to back for `seconds`: the RPC round trip
-    /// without the log, as a baseline. Returns calls per second.
-    func reads(concurrency: Int, seconds: Int) async throws -> Double {
-        let client = client
-        let account = account(1)
-        let started = ContinuousClock.now
-        let until = started + .seconds(seconds)
-        let done = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var count = 0
-                    while ContinuousClock.now < until {
-                        _ = try await client.unary(Retain_V1_Ledger.getAccount, .init(accountId: account))
-                        count += 1
-                    }
-                    return count
-                }
-            }
-            var total = 0
-            for try await count in group { total += count }
-            return total
-        }
-        let elapsed = ContinuousClock.now - started
-        return Double(done) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    /// `concurrency` calls in flight on one connection to `port`, reading one account back to
+    /// back for `seconds`: the RPC round trip without the log, as a baseline. Returns calls per
+    /// second.
+    func reads(port: Int, concurrency: Int, seconds: Int) async throws -> Double {
+        var configuration = PipelinedClient.Configuration(port: port)
+        configuration.callsInFlight = concurrency
+        configuration.deadline = .now() + .seconds(Int64(seconds))
+        let frame = PipelinedClient.requestFrame(Retain_V1_Ledger.getAccount, Retain_V1_GetAccountRequest(accountId: account(1)))
+        let report = try await PipelinedClient.run(configuration) { _ in RepeatedRequest(frame: frame) }
+        return Double(report.calls) / report.seconds
     }
 
-    /// Transfers of 1 point between random users over `connections` connections, `inFlight`
-    /// CreateTransfers calls of `batch` transfers open on each, until `limit`; returns the
-    /// transfers acknowledged applied and the seconds taken. `compact` asks for answers that
-    /// list only the transfers not newly applied (`omit_applied`).
-    func run(port: Int, connections: Int, inFlight: Int, batch: Int, limit: PipelinedTransfers.Limit, compact: Bool,
-             tag: String) async throws -> (transfers: Int, seconds: Double) {
+    /// Transfers of 1 point between random users over `connections` connections of the
+    /// pipelined client, `inFlight` CreateTransfers calls of `batch` transfers open on each, until
+    /// `deadline` or `callsPerConnection` calls; returns the transfers acknowledged applied and
+    /// the seconds taken. `compact` asks for answers that list only the transfers not newly
+    /// applied (`omit_applied`).
+    func run(port: Int, connections: Int, inFlight: Int, batch: Int, deadline: NIODeadline?, callsPerConnection: Int?,
+             compact: Bool, tag: String) async throws -> (transfers: Int, seconds: Double) {
         let users = users
-        let started = ContinuousClock.now
-        let tally = try await PipelinedTransfers.run(port: port, connections: connections, inFlight: inFlight, limit: limit,
-                                                     compact: compact) { connection in
-            TransferFrames(tag: tag, connection: connection, batch: batch, users: users, omitApplied: compact)
+        var configuration = PipelinedClient.Configuration(port: port)
+        configuration.connections = connections
+        configuration.callsInFlight = inFlight
+        configuration.deadline = deadline
+        let report = try await PipelinedClient.run(configuration) { connection in
+            TransferCalls(frames: TransferFrames(tag: tag, connection: connection, batch: batch, users: users, omitApplied: compact),
+                          compact: compact, calls: callsPerConnection)
         }
-        let elapsed = ContinuousClock.now - started
-        return (tally.applied, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return (report.connections.reduce(0) { $0 + $1.applied }, report.seconds)
     }
 
     /// `concurrency` tasks sending CreateTransfers of `batch` transfers back to back through
-    /// `RPCClient` for `seconds` (the generator before ``PipelinedTransfers``, kept to show what
-    /// the client costs); returns acknowledged (OK) transfers per second.
+    /// `RPCClient` for `seconds` (kept to show what the async client costs beside the pipelined
+    /// one); returns acknowledged (OK) transfers per second.
     func runAsync(concurrency: Int, batch: Int, seconds: Int, callsPerWorker: Int? = nil, tag: String) async throws -> Double {
         let users = users
         let client = client

@@ -1,15 +1,16 @@
-import ArgumentParser
+package import ArgumentParser
 import Foundation
 import GatewayCore
+import NIOCore
 import RetainProto
 import RetainProcess
 import RetainRPC
 
-/// `retain-gateway bench`: the gateway's added latency and its calls per second, measured in
+/// `retain-bench gateway`: the gateway's added latency and its calls per second, measured in
 /// one run against the same `retain-echo` backend called directly and through a gateway.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
+package struct GatewayBenchmark: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "gateway",
         abstract: "Measure the gateway's added latency (p50/p99) and calls per second, direct vs through the gateway.")
 
     @Option(help: "Sequential calls per path for the latency figures.")
@@ -24,7 +25,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Bytes of payload per Echo call.")
     var payload: Int = 64
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         let directory = try makeTemporaryDirectory("retain-gateway-bench")
         defer { try? FileManager.default.removeItem(at: directory) }
         let echo = try ServerProcess("retain-echo", arguments: ["--log-level", "warning"])
@@ -36,14 +39,15 @@ struct BenchCommand: AsyncParsableCommand {
         let gateway = try ServerProcess("retain-gateway", arguments: ["--topology", topologyFile.path, "--log-level", "warning"])
         defer { gateway.stop() }
 
-        let request = Retain_V1_EchoRequest(text: "bench", payload: [UInt8](repeating: 7, count: payload))
-        let direct = RPCClient(host: "127.0.0.1", port: echo.port)
-        let proxied = RPCClient(host: "127.0.0.1", port: gateway.port)
-        for client in [direct, proxied] {
-            for _ in 0..<500 { _ = try await client.unary(Retain_V1_Echo.echo, request) }
+        let request = PipelinedClient.requestFrame(
+            Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: "bench", payload: [UInt8](repeating: 7, count: payload)))
+        let direct = echo.port
+        let proxied = gateway.port
+        for port in [direct, proxied] {
+            _ = try await PipelinedClient.run(.init(port: port)) { _ in RepeatedRequest(frame: request, count: 500) }
         }
 
-        print("retain-gateway bench: Echo/Echo with a \(payload)-byte payload, one retain-echo backend, loopback")
+        print("retain-bench gateway: Echo/Echo with a \(payload)-byte payload, one retain-echo backend, loopback")
         print("latency: \(calls) sequential calls per path; throughput: \(concurrency) calls in flight for \(seconds) s per path")
         print("")
         let directLatency = try await sequential(direct, request)
@@ -61,8 +65,6 @@ struct BenchCommand: AsyncParsableCommand {
              delta(gatewayLoad.p99 - directLoad.p99), ""],
         ]
         table(["path", "p50 ms", "p99 ms", "calls/s"], rows)
-        await direct.close()
-        await proxied.close()
     }
 
     private struct Figures {
@@ -71,54 +73,31 @@ struct BenchCommand: AsyncParsableCommand {
         var rate: Double
     }
 
-    /// One call at a time.
-    private func sequential(_ client: RPCClient, _ request: Retain_V1_EchoRequest) async throws -> Figures {
-        var latencies: [Double] = []
-        latencies.reserveCapacity(calls)
-        let clock = ContinuousClock()
-        let start = clock.now
-        for _ in 0..<calls {
-            let began = clock.now
-            _ = try await client.unary(Retain_V1_Echo.echo, request)
-            latencies.append(Self.millis(clock.now - began))
-        }
-        return Self.figures(latencies, elapsed: clock.now - start)
+    /// One call at a time, on one connection to `port`.
+    private func sequential(_ port: Int, _ request: ByteBuffer) async throws -> Figures {
+        var configuration = PipelinedClient.Configuration(port: port)
+        configuration.recordLatencies = true
+        let report = try await PipelinedClient.run(configuration) { _ in RepeatedRequest(frame: request, count: calls) }
+        return Self.figures(report.latencies, seconds: report.seconds)
     }
 
-    /// `concurrency` callers for `seconds`.
-    private func load(_ client: RPCClient, _ request: Retain_V1_EchoRequest) async throws -> Figures {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let end = start + .milliseconds(Int(seconds * 1000))
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var mine: [Double] = []
-                    while clock.now < end {
-                        let began = clock.now
-                        _ = try await client.unary(Retain_V1_Echo.echo, request)
-                        mine.append(Self.millis(clock.now - began))
-                    }
-                    return mine
-                }
-            }
-            var all: [Double] = []
-            for try await part in group { all += part }
-            return all
-        }
-        return Self.figures(latencies, elapsed: clock.now - start)
+    /// `concurrency` calls in flight on one connection to `port` for `seconds`.
+    private func load(_ port: Int, _ request: ByteBuffer) async throws -> Figures {
+        var configuration = PipelinedClient.Configuration(port: port)
+        configuration.callsInFlight = concurrency
+        configuration.deadline = .now() + .milliseconds(Int64(seconds * 1000))
+        configuration.recordLatencies = true
+        let report = try await PipelinedClient.run(configuration) { _ in RepeatedRequest(frame: request) }
+        return Self.figures(report.latencies, seconds: report.seconds)
     }
 
-    private static func figures(_ latencies: [Double], elapsed: Duration) -> Figures {
+    /// Percentiles in milliseconds of `latencies` (nanoseconds), and calls per second.
+    private static func figures(_ latencies: [UInt64], seconds: Double) -> Figures {
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double {
-            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+            sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
         }
-        return Figures(p50: percentile(0.5), p99: percentile(0.99), rate: Double(sorted.count) / max(millis(elapsed) / 1000, 1e-9))
-    }
-
-    private static func millis(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        return Figures(p50: percentile(0.5), p99: percentile(0.99), rate: Double(sorted.count) / max(seconds, 1e-9))
     }
 
     private func ms(_ value: Double) -> String { String(format: "%.3f", value) }

@@ -1,17 +1,17 @@
-import ArgumentParser
+package import ArgumentParser
 import Foundation
 import NIOCore
 import RetainProcess
 import RetainProto
 import RetainRPC
 
-/// `retain-profile bench`: loads a `retain-profile` server process with 1 million users and 20
+/// `retain-bench profile`: loads a `retain-profile` server process with 1 million users and 20
 /// million activity events over the wire and prints what the issue asks for: throughput of
 /// registrations and activity, resident memory, profile reads beside Redis GET at the same
 /// concurrency, segment and retention latency, snapshot and recovery times.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Load 1M users and 20M events over the wire and print throughput, memory and latency.")
+package struct ProfileBenchmark: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "profile", abstract: "Load 1M users and 20M events over the wire and print throughput, memory and latency.")
 
     @Option(help: "Users to register.") var users = 1_000_000
     @Option(name: .customLong("events-per-user"), help: "Activity events per user.") var eventsPerUser = 20
@@ -27,7 +27,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-event-loops"), help: "The server's event loop threads (default: one per core).")
     var serverEventLoops: Int?
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         let benchStarted = ContinuousClock.now
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let data = BenchData(users: users, eventsPerUser: eventsPerUser, now: now)
@@ -40,15 +42,15 @@ struct BenchCommand: AsyncParsableCommand {
             + (serverEventLoops.map { ["--event-loops", "\($0)"] } ?? [])
         var server = try ServerProcess("retain-profile", arguments: serverArguments)
         let totalEvents = users * eventsPerUser
-        say("retain-profile bench: \(users.grouped) users, \(totalEvents.grouped) activity events; server process "
+        say("retain-bench profile: \(users.grouped) users, \(totalEvents.grouped) activity events; server process "
               + "on 127.0.0.1:\(server.port), durability always (fsync before every answer), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
         // Registrations, one call each.
         say("load over the wire")
         let registered = try await LoadRun.run(port: server.port, connections: 4, inFlight: 32, total: users) { index in
-            requestFrame(Retain_V1_Profile.registerUser, data.registration(index))
+            PipelinedClient.requestFrame(Retain_V1_Profile.registerUser, data.registration(index))
         }
-        try check(registered.run, "RegisterUser")
+        try check(registered, "RegisterUser")
         row("register", "\(users.grouped) calls in \(registered.seconds.fixed(1)) s",
             "\(rate(users, registered.seconds)) calls/s", "4 connections x 32 in flight")
 
@@ -56,21 +58,18 @@ struct BenchCommand: AsyncParsableCommand {
         let singles = min(singleEvents, totalEvents)
         let single = try await LoadRun.run(port: server.port, connections: 4, inFlight: 32, total: singles) { index in
             let event = data.event(user: index % users, round: index / users)
-            return requestFrame(Retain_V1_Profile.recordActivity, Retain_V1_RecordActivityRequest(
+            return PipelinedClient.requestFrame(Retain_V1_Profile.recordActivity, Retain_V1_RecordActivityRequest(
                 userId: event.userId, eventId: event.eventId, kind: event.kind, occurredAtMs: event.occurredAtMs, value: event.value))
         }
-        try check(single.run, "RecordActivity")
+        try check(single, "RecordActivity")
         row("record activity", "\(singles.grouped) calls in \(single.seconds.fixed(1)) s",
             "\(rate(singles, single.seconds)) calls/s", "one event per call")
         let remaining = totalEvents - singles
         let calls = (remaining + batch - 1) / batch
-        var accepted = 0
         let batched = try await LoadRun.run(
             port: server.port, connections: 2, inFlight: 2, total: calls,
             inspect: { payload in
-                if let answer = try? payload.decodeProtoMessage(Retain_V1_RecordActivitiesResponse.self) {
-                    accepted += Int(answer.acceptedCount)
-                }
+                (try? payload.decodeProtoMessage(Retain_V1_RecordActivitiesResponse.self)).map { Int($0.acceptedCount) } ?? 0
             }
         ) { call in
             let first = singles + call * batch
@@ -79,9 +78,10 @@ struct BenchCommand: AsyncParsableCommand {
             for index in first..<min(first + batch, totalEvents) {
                 events.append(data.event(user: index % users, round: index / users))
             }
-            return requestFrame(Retain_V1_Profile.recordActivities, Retain_V1_RecordActivitiesRequest(events: events))
+            return PipelinedClient.requestFrame(Retain_V1_Profile.recordActivities, Retain_V1_RecordActivitiesRequest(events: events))
         }
-        try check(batched.run, "RecordActivities")
+        try check(batched, "RecordActivities")
+        let accepted = batched.counted
         guard accepted == remaining else { throw BenchError("the server accepted \(accepted) of \(remaining) batched events") }
         row("record activities", "\(calls.grouped) calls x \(batch.grouped) events in \(batched.seconds.fixed(1)) s",
             "\(rate(remaining, batched.seconds)) events/s", "\(rate(calls, batched.seconds)) calls/s")
@@ -91,12 +91,11 @@ struct BenchCommand: AsyncParsableCommand {
 
         // Reads beside Redis.
         say("profile reads: GetProfile over \(readConnections) connections, one call in flight each")
-        var frames: [[UInt8]] = []
+        var frames: [ByteBuffer] = []
         frames.reserveCapacity(4096)
         for index in 0..<4096 {
-            let frame = requestFrame(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(
-                userId: data.userID(Int(BenchData.mix(UInt64(index) &+ 5) % UInt64(users)))))
-            frames.append(Array(frame.readableBytesView))
+            frames.append(PipelinedClient.requestFrame(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(
+                userId: data.userID(Int(BenchData.mix(UInt64(index) &+ 5) % UInt64(users))))))
         }
         let port = server.port
         let connections = readConnections
@@ -108,10 +107,11 @@ struct BenchCommand: AsyncParsableCommand {
         var bestRedis: (rate: Double, line: String)?
         var redisMissing = false
         for round in 1...2 {
-            let reads = try await Thread.running {
-                try PollReadLoad.run(port: port, connections: connections, total: requests, frames: prepared)
-            }
-            guard reads.failures == 0 else { throw BenchError("\(reads.failures) GetProfile calls failed") }
+            // One call in flight per connection on one event loop thread, the way redis-benchmark
+            // drives Redis, so that the client costs about what redis-benchmark costs.
+            let reads = try await LoadRun.run(port: port, connections: connections, inFlight: 1, total: requests,
+                                              recordLatency: true) { index in prepared[index % prepared.count] }
+            guard reads.failed == 0 else { throw BenchError("\(reads.failed) GetProfile calls failed") }
             let readRate = Double(requests) / reads.seconds
             let sorted = reads.latencies.sorted()
             func percentile(_ p: Double) -> String {
@@ -140,31 +140,27 @@ struct BenchCommand: AsyncParsableCommand {
         let client = RPCClient(host: "127.0.0.1", port: server.port)
         let segment = Retain_V1_CountSegmentRequest(filter: Retain_V1_SegmentFilter(
             channels: ["ads.google", "ads.meta", "referral"], stages: [.active, .churnRisk], minAge: 25))
-        let (segmentLatency, segmentAnswer) = try await median { try await client.unary(Retain_V1_Profile.countSegment, segment) }
+        let (segmentLatency, segmentAnswer) = try await median(server.port, Retain_V1_Profile.countSegment, segment)
         row("CountSegment", "\(segmentLatency.fixed(1)) ms", "\(segmentAnswer.count.grouped) users",
             "3 channels, stage active or churn risk, age >= 25")
         let simple = Retain_V1_CountSegmentRequest(filter: Retain_V1_SegmentFilter(tagsAll: ["vip"], regions: ["cn-sh"]))
-        let (simpleLatency, simpleAnswer) = try await median { try await client.unary(Retain_V1_Profile.countSegment, simple) }
+        let (simpleLatency, simpleAnswer) = try await median(server.port, Retain_V1_Profile.countSegment, simple)
         row("CountSegment", "\(simpleLatency.fixed(1)) ms", "\(simpleAnswer.count.grouped) users", "tag vip, region cn-sh")
         let retention = Retain_V1_GetRetentionRequest(
             granularity: .day, registered: Retain_V1_TimeRange(startMs: now - 90 * BenchData.day, endMs: now), byChannel: true)
-        let (retentionLatency, retentionAnswer) = try await median { try await client.unary(Retain_V1_Profile.getRetention, retention) }
+        let (retentionLatency, retentionAnswer) = try await median(server.port, Retain_V1_Profile.getRetention, retention)
         row("GetRetention", "\(retentionLatency.fixed(1)) ms", "\(retentionAnswer.cohorts.count) rows",
             "90 day cohorts x (all + 8 channels), days 1/7/30")
         let weekly = Retain_V1_GetRetentionRequest(
             granularity: .week, registered: Retain_V1_TimeRange(startMs: now - 119 * BenchData.day, endMs: now))
-        let (weeklyLatency, weeklyAnswer) = try await median { try await client.unary(Retain_V1_Profile.getRetention, weekly) }
+        let (weeklyLatency, weeklyAnswer) = try await median(server.port, Retain_V1_Profile.getRetention, weekly)
         row("GetRetention", "\(weeklyLatency.fixed(1)) ms", "\(weeklyAnswer.cohorts.count) rows", "week cohorts, all channels")
-        let (listLatency, listAnswer) = try await median {
-            try await client.unary(Retain_V1_Profile.listSegment, Retain_V1_ListSegmentRequest(
-                filter: Retain_V1_SegmentFilter(channels: ["referral"]), page: Retain_V1_PageRequest(pageSize: 100)))
-        }
+        let (listLatency, listAnswer) = try await median(server.port, Retain_V1_Profile.listSegment, Retain_V1_ListSegmentRequest(
+            filter: Retain_V1_SegmentFilter(channels: ["referral"]), page: Retain_V1_PageRequest(pageSize: 100)))
         row("ListSegment", "\(listLatency.fixed(1)) ms", "100 of \((listAnswer.pageInfo?.total ?? 0).grouped) users",
             "channel referral, first page by user id")
-        let (warningLatency, warningAnswer) = try await median {
-            try await client.unary(Retain_V1_Profile.listChurnWarnings, Retain_V1_ListChurnWarningsRequest(
-                page: Retain_V1_PageRequest(pageSize: 50)))
-        }
+        let (warningLatency, warningAnswer) = try await median(
+            server.port, Retain_V1_Profile.listChurnWarnings, Retain_V1_ListChurnWarningsRequest(page: Retain_V1_PageRequest(pageSize: 50)))
         row("ListChurnWarnings", "\(warningLatency.fixed(1)) ms", "50 of \((warningAnswer.pageInfo?.total ?? 0).grouped) users",
             "largest drop first")
         let probe = data.userID(users / 2)
@@ -222,16 +218,22 @@ struct BenchCommand: AsyncParsableCommand {
         say("  " + pad(name, 20) + pad(a, 36) + pad(b, 40) + c)
     }
 
-    /// The median wall time in ms of 5 calls, and the last answer.
-    private func median<T>(_ call: () async throws -> T) async throws -> (Double, T) {
-        var times: [Double] = []
-        var last: T?
-        for _ in 0..<5 {
-            let started = ContinuousClock.now
-            last = try await call()
-            times.append((ContinuousClock.now - started).seconds * 1000)
+    /// The median latency in ms of 5 calls of `method` with `request`, one after the other on one
+    /// connection, and the last answer.
+    private func median<Input, Output>(
+        _ port: Int, _ method: RPCMethod<Input, Output>, _ request: Input
+    ) async throws -> (Double, Output) {
+        var configuration = PipelinedClient.Configuration(port: port)
+        configuration.recordLatencies = true
+        let frame = PipelinedClient.requestFrame(method, request)
+        let report = try await PipelinedClient.run(configuration) { _ in
+            NumberedCalls(connection: 0, connections: 1, total: 5, state: Output?.none, makeRequest: { _ in frame }) { _, frame, last in
+                try frame.requireOK()
+                last = try frame.payload.decodeProtoMessage(Output.self)
+            }
         }
-        return (times.sorted()[2], last!)
+        guard let last = report.connections.first?.state else { throw BenchError("\(method.path) gave no answer") }
+        return (Double(report.latencies.sorted()[2]) / 1e6, last)
     }
 }
 
@@ -258,16 +260,5 @@ extension Double {
     /// The number with `digits` decimals.
     func fixed(_ digits: Int) -> String {
         String(format: "%.\(digits)f", self)
-    }
-}
-
-extension Thread {
-    /// Runs blocking `work` on a thread of its own and returns its result.
-    static func running<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try work() })
-            }
-        }
     }
 }

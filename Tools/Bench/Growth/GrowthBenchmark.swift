@@ -1,12 +1,12 @@
 import Foundation
 import GrowthCore
 import Logging
+import NIOCore
 import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainState
 import RetainStorage
-import Synchronization
 
 /// The Growth benchmark: creates `users` users through AwardGrowth over the wire (each with a
 /// purchase worth 0 to 1000 growth, so scores tie by the thousand), awards more to existing
@@ -33,7 +33,7 @@ struct GrowthBenchmark {
             arguments += ["--snapshot-every-records", "1000000000", "--snapshot-every-seconds", "1000000"]
         }
         var server = try ServerProcess("retain-growth", arguments: arguments)
-        print("retain-growth bench: \(users) users, \(connections) connections, concurrency \(concurrency), "
+        print("retain-bench growth: \(users) users, \(connections) connections, concurrency \(concurrency), "
             + "durability \(durability), server snapshots \(serverSnapshots ? "on" : "off")")
         var configuration = RPCClient.Configuration()
         configuration.connectionsPerAddress = connections
@@ -41,14 +41,14 @@ struct GrowthBenchmark {
         var rows: [[String]] = []
 
         let users = users
-        let created = try await awards(client, count: users) { index in
+        let created = try await awards(server.port, count: users) { index in
             Retain_V1_AwardGrowthRequest(userId: "user-\(index)", action: "purchase", idempotencyKey: "seed-\(index)",
                                          value: Int64(Self.random(UInt64(index)) % 100_001))
         }
         rows.append(row("AwardGrowth, new users", created.recorder, seconds: created.seconds))
 
         let actions = ["login", "post", "share", "purchase", "review"]
-        let more = try await awards(client, count: existingAwards) { index in
+        let more = try await awards(server.port, count: existingAwards) { index in
             let random = Self.random(UInt64(index) &+ 0x5EED)
             return Retain_V1_AwardGrowthRequest(
                 userId: "user-\(Int(random % UInt64(users)))", action: actions[Int((random >> 32) % UInt64(actions.count))],
@@ -56,22 +56,22 @@ struct GrowthBenchmark {
         }
         rows.append(row("AwardGrowth, existing users", more.recorder, seconds: more.seconds))
 
-        let top = try await sequential(queries) { _ in
-            _ = try await client.unary(Retain_V1_Growth.getLeaderboard, .init(board: .overall, limit: 100))
+        let top = try await sequential(server.port, queries) { _ in
+            PipelinedClient.requestFrame(Retain_V1_Growth.getLeaderboard, .init(board: .overall, limit: 100))
         }
         rows.append(row("GetLeaderboard overall, top 100", top.recorder, seconds: top.seconds))
-        let weekly = try await sequential(queries) { _ in
-            _ = try await client.unary(Retain_V1_Growth.getLeaderboard, .init(board: .weekly, limit: 100))
+        let weekly = try await sequential(server.port, queries) { _ in
+            PipelinedClient.requestFrame(Retain_V1_Growth.getLeaderboard, .init(board: .weekly, limit: 100))
         }
         rows.append(row("GetLeaderboard weekly, top 100", weekly.recorder, seconds: weekly.seconds))
-        let rank = try await sequential(queries) { index in
+        let rank = try await sequential(server.port, queries) { index in
             let user = "user-\(Int(Self.random(UInt64(index) &+ 0xABCD) % UInt64(users)))"
-            _ = try await client.unary(Retain_V1_Growth.getRank, .init(userId: user, board: .overall, neighbours: 5))
+            return PipelinedClient.requestFrame(Retain_V1_Growth.getRank, .init(userId: user, board: .overall, neighbours: 5))
         }
         rows.append(row("GetRank overall, ±5 neighbours", rank.recorder, seconds: rank.seconds))
-        let weeklyRank = try await sequential(queries) { index in
+        let weeklyRank = try await sequential(server.port, queries) { index in
             let user = "user-\(Int(Self.random(UInt64(index) &+ 0xDCBA) % UInt64(users)))"
-            _ = try await client.unary(Retain_V1_Growth.getRank, .init(userId: user, board: .weekly, neighbours: 5))
+            return PipelinedClient.requestFrame(Retain_V1_Growth.getRank, .init(userId: user, board: .weekly, neighbours: 5))
         }
         rows.append(row("GetRank weekly, ±5 neighbours", weeklyRank.recorder, seconds: weeklyRank.seconds))
 
@@ -151,46 +151,34 @@ struct GrowthBenchmark {
 
     // MARK: Phases
 
-    /// Sends `count` awards with `concurrency` calls in flight.
+    /// Sends `count` awards with `concurrency` calls in flight, spread over the connections.
     private func awards(
-        _ client: RPCClient, count: Int, _ request: @escaping @Sendable (Int) -> Retain_V1_AwardGrowthRequest
+        _ port: Int, count: Int, _ request: @escaping @Sendable (Int) -> Retain_V1_AwardGrowthRequest
     ) async throws -> (recorder: LatencyRecorder, seconds: Double) {
-        let next = Counter()
-        let started = ContinuousClock.now
-        let recorder = try await withThrowingTaskGroup(of: LatencyRecorder.self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var recorder = LatencyRecorder()
-                    recorder.nanoseconds.reserveCapacity(count / concurrency + 1)
-                    while true {
-                        let index = next.value.wrappingAdd(1, ordering: .relaxed).oldValue
-                        guard index < count else { break }
-                        let start = ContinuousClock.now
-                        _ = try await client.unary(Retain_V1_Growth.awardGrowth, request(index))
-                        recorder.record(ContinuousClock.now - start)
-                    }
-                    return recorder
-                }
+        var configuration = PipelinedClient.Configuration(port: port)
+        configuration.connections = connections
+        configuration.callsInFlight = max(1, concurrency / connections)
+        configuration.recordLatencies = true
+        let spread = connections
+        let report = try await PipelinedClient.run(configuration) { connection in
+            NumberedCalls(connection: connection, connections: spread, total: count) { index in
+                PipelinedClient.requestFrame(Retain_V1_Growth.awardGrowth, request(index))
             }
-            var all = LatencyRecorder()
-            for try await part in group { all.merge(part) }
-            return all
         }
-        return (recorder, Self.seconds(ContinuousClock.now - started))
+        return (LatencyRecorder(nanoseconds: report.latencies), report.seconds)
     }
 
-    /// Makes `count` calls one after the other.
+    /// Makes `count` calls one after the other on one connection, call `index` sending
+    /// `request(index)`.
     private func sequential(
-        _ count: Int, _ call: (Int) async throws -> Void
+        _ port: Int, _ count: Int, _ request: @escaping @Sendable (Int) -> ByteBuffer
     ) async throws -> (recorder: LatencyRecorder, seconds: Double) {
-        var recorder = LatencyRecorder()
-        let started = ContinuousClock.now
-        for index in 0..<count {
-            let start = ContinuousClock.now
-            try await call(index)
-            recorder.record(ContinuousClock.now - start)
+        var configuration = PipelinedClient.Configuration(port: port)
+        configuration.recordLatencies = true
+        let report = try await PipelinedClient.run(configuration) { _ in
+            NumberedCalls(connection: 0, connections: 1, total: count, makeRequest: request)
         }
-        return (recorder, Self.seconds(ContinuousClock.now - started))
+        return (LatencyRecorder(nanoseconds: report.latencies), report.seconds)
     }
 
     private func row(_ name: String, _ recorder: LatencyRecorder, seconds: Double) -> [String] {
@@ -222,9 +210,4 @@ struct GrowthBenchmark {
               let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
         return kilobytes / 1024
     }
-}
-
-/// A counter that the tasks of a phase share.
-private final class Counter: Sendable {
-    let value = Atomic<Int>(0)
 }

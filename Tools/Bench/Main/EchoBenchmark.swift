@@ -47,15 +47,18 @@ struct EchoBenchmark: AsyncParsableCommand {
             let ours = try await Self.runtimeLoad(port: runtime.port, payload: payload, concurrency: level, duration: duration)
             // A pipelining NIO handler as the load generator: what each server alone costs.
             let barePipelined = LatencySummary(
-                latencies: try await PipelinedClient.run(port: bare.port, payload: payload, concurrency: level, duration: seconds),
+                latencies: try await BarePipelinedClient.run(port: bare.port, payload: payload, concurrency: level,
+                                                             duration: seconds),
                 seconds: Double(duration))
             var request = ByteBuffer()
             RequestPayload.writeFrame(requestID: 1, header: Retain_V1_CallHeader(method: Retain_V1_Echo.echo.path),
                                       message: Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload)), into: &request)
+            var pipelined = PipelinedClient.Configuration(port: runtime.port)
+            pipelined.callsInFlight = level
+            pipelined.deadline = .now() + seconds
+            pipelined.recordLatencies = true
             let oursPipelined = LatencySummary(
-                latencies: try await PipelinedClient.run(port: runtime.port, message: request,
-                                                         decoder: FrameDecoder(maximumPayloadSize: 1 << 20),
-                                                         concurrency: level, duration: seconds),
+                latencies: try await PipelinedClient.run(pipelined) { _ in RepeatedRequest(frame: request) }.latencies,
                 seconds: Double(duration))
             rows.append(row("bare NIO echo, async client", level, bareAsync, vs: nil))
             rows.append(row("Retain RPC echo, RPCClient", level, ours, vs: bareAsync))

@@ -21,7 +21,7 @@ struct FixedCallsCommand: AsyncParsableCommand {
         let perCaller = max(1, calls / concurrency)
         if bare {
             let client = try await BareAsyncClient.connect(port: port)
-            let message = PipelinedClient.bareMessage(payload: payload)
+            let message = BarePipelinedClient.bareMessage(payload: payload)
             _ = try await client.call(message)
             try await Self.callers(concurrency, perCaller) { _ = try await client.call(message) }
             await client.close()

@@ -69,7 +69,7 @@ final class BareAsyncClient: Sendable {
     /// `concurrency` tasks calling back to back for `duration` seconds.
     static func load(port: Int, payload: Int, concurrency: Int, duration: Int) async throws -> LatencySummary {
         let client = try await connect(port: port)
-        let message = PipelinedClient.bareMessage(payload: payload)
+        let message = BarePipelinedClient.bareMessage(payload: payload)
         let summary = try await closedLoopLoad(concurrency: concurrency, duration: duration) {
             _ = try await client.call(message)
         }

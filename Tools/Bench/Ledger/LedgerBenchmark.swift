@@ -1,16 +1,19 @@
-import ArgumentParser
+package import ArgumentParser
 import Foundation
 import NIOCore
 import RetainProcess
 import RetainProto
 import RetainRPC
 
-/// `retain-ledger bench`: durable transfers per second over the wire with 1, 16 and 64
+/// `retain-bench ledger`: durable transfers per second over the wire with 1, 16 and 64
 /// concurrent clients and in batches, beside PostgreSQL 15 doing the same double-entry transfer
-/// (one transaction per transfer with a balance check), on this machine in the same run.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Durable transfers/s over the wire, beside PostgreSQL on loopback.")
+/// (one transaction per transfer with a balance check), on this machine in the same run. It
+/// starts the `retain-ledger` built beside it.
+package struct LedgerBenchmark: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "Durable transfers/s over the wire, beside PostgreSQL on loopback.")
+
+    package init() {}
 
     @Option(help: "Seconds per measurement.") var duration: Int = 10
     @Option(help: "Concurrent clients for single-transfer calls, comma separated.") var concurrency: String = "1,16,64"
@@ -23,13 +26,13 @@ struct BenchCommand: AsyncParsableCommand {
     var port: Int?
     @Option(help: "The ledger's --durability (always is the figure that counts).") var durability: String = "always"
     @Option(help: "Connections the calls in flight are spread over.") var connections: Int = 1
-    @Flag(help: "Drive the load with one task per client through RPCClient (the former generator) instead of pipelined NIO connections.")
+    @Flag(help: "Drive the load with one task per client through RPCClient instead of the pipelined client.")
     var asyncClients = false
     @Flag(help: "Ask for one result per transfer instead of the compact answer (omit_applied).") var fullAnswers = false
     @Option(help: "Send this many transfers per run instead of running for --duration, and skip the read baseline and the audit (for CPU time or instruction counts per transfer).")
     var transfers: Int?
 
-    func run() async throws {
+    package func run() async throws {
         if coreOnly {
             let rate = try CoreBenchmark.run(users: users, batch: batchSize, calls: max(1, 300_000 / max(1, batchSize)))
             print("core alone, in memory, \(batchSize) per entry: \(format(rate.wall)) transfers/s wall clock, "
@@ -50,15 +53,15 @@ struct BenchCommand: AsyncParsableCommand {
         let client = RPCClient(host: "127.0.0.1", port: port ?? server!.port, configuration: configuration)
         let load = LedgerLoad(client: client, users: users)
         try await load.fund()
-        print("retain-ledger bench: \(users) funded user accounts, \(duration) s per run, durability \(durability)")
+        print("retain-bench ledger: \(users) funded user accounts, \(duration) s per run, durability \(durability)")
 
+        let port = self.port ?? server!.port
         if transfers == nil {
             for level in [1, 64] {
-                let rate = try await load.reads(concurrency: level, seconds: min(3, duration))
+                let rate = try await load.reads(port: port, concurrency: level, seconds: min(3, duration))
                 print("  baseline: GetAccount (a read, nothing logged), \(level) concurrent clients: \(format(rate)) calls/s")
             }
         }
-        let port = self.port ?? server!.port
         var ours: [(String, Int, Double)] = []
         func measure(inFlight: Int, batch: Int, tag: String) async throws -> Double {
             if asyncClients {
@@ -66,10 +69,11 @@ struct BenchCommand: AsyncParsableCommand {
                                                callsPerWorker: transfers.map { max(1, $0 / (batch * inFlight)) }, tag: tag)
             }
             let spread = max(1, min(connections, inFlight))
-            var limit = PipelinedTransfers.Limit.until(NIODeadline.now() + TimeAmount.seconds(Int64(duration)))
-            if let transfers { limit = .calls(max(1, transfers / (batch * spread))) }
+            let deadline = transfers == nil ? NIODeadline.now() + TimeAmount.seconds(Int64(duration)) : nil
+            let callsPerConnection = transfers.map { max(1, $0 / (batch * spread)) }
             let (count, seconds) = try await load.run(port: port, connections: spread, inFlight: max(1, inFlight / spread),
-                                                      batch: batch, limit: limit, compact: !fullAnswers, tag: tag)
+                                                      batch: batch, deadline: deadline, callsPerConnection: callsPerConnection,
+                                                      compact: !fullAnswers, tag: tag)
             return Double(count) / seconds
         }
         for level in levels {

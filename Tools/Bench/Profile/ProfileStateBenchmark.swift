@@ -1,4 +1,4 @@
-import ArgumentParser
+package import ArgumentParser
 import Foundation
 import Logging
 import ProfileCore
@@ -6,12 +6,12 @@ import RetainProto
 import RetainState
 import RetainStorage
 
-/// `retain-profile state-bench`: the domain alone, in this process: applies registrations and
+/// `retain-bench profile-state`: the domain alone, in this process: applies registrations and
 /// activity batches straight to a store, then times a snapshot and a recovery. For profiling
 /// the state without the network.
-struct StateBenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "state-bench", abstract: "Apply, snapshot and recover the Profile state in-process.", shouldDisplay: false)
+package struct ProfileStateBenchmark: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "profile-state", abstract: "Apply, snapshot and recover the Profile state in-process.", shouldDisplay: false)
 
     @Option var users = 1_000_000
     @Option(name: .customLong("events-per-user")) var eventsPerUser = 20
@@ -24,7 +24,9 @@ struct StateBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-workers"), help: "Background threads compressing the snapshot (0: inline).")
     var snapshotWorkers: Int32 = 1
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let data = BenchData(users: users, eventsPerUser: eventsPerUser, now: now)
         let directory = dataDirectory

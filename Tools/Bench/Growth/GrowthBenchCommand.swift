@@ -1,10 +1,10 @@
-import ArgumentParser
+package import ArgumentParser
 
-/// `retain-growth bench`: starts its own `retain-growth` on loopback and prints awards per
+/// `retain-bench growth`: starts its own `retain-growth` on loopback and prints awards per
 /// second over the wire and leaderboard query latency at many users. Build with `-c release`.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
+package struct GrowthBenchCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "growth",
         abstract: "Measure awards per second over the wire and leaderboard latency (build with -c release).")
 
     @Option(help: "Users to create, one award each.")
@@ -31,7 +31,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("server-snapshots"), help: "Let the server take snapshots during the run (default policy).")
     var serverSnapshots = false
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         let benchmark = GrowthBenchmark(
             users: users, connections: connections, concurrency: concurrency, existingAwards: existingAwards,
             queries: queries, durability: durability, measureRestart: !skipRestart,
