@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "RetainRPC", dependencies: ["RetainProto", "RetainAuth", "CRetainProto", "CZstd", nio, nioPosix, nioSSL,
                                            .product(name: "NIOTLS", package: "swift-nio"), logging, metrics, lifecycle],
                 path: "Shared/RetainRPC", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainRPCTests", dependencies: ["RetainAuth", "RetainRPC", "RetainProcess", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
+        .testTarget(name: "RetainRPCTests", dependencies: ["RetainAuth", "RetainRPC", "RetainProcess", "RetainTestSupport", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
 
@@ -111,8 +111,11 @@ let package = Package(
                                                              .product(name: "NIOEmbedded", package: "swift-nio")],
                     path: "Tests/RetainEtcdTests", swiftSettings: swiftSettings),
 
-        // MARK: Processes: spawning executables, reading their memory, TLS test certificates (tests, benchmarks, launcher)
+        // MARK: Processes: spawning executables, reading their memory (tests, benchmarks, launcher)
         .target(name: "RetainProcess", path: "Shared/RetainProcess", swiftSettings: swiftSettings),
+
+        // MARK: Test support: TLS test certificates (tests and `retain-bench echo --tls`), in no production target
+        .target(name: "RetainTestSupport", dependencies: ["RetainProcess"], path: "Tests/Support", swiftSettings: swiftSettings),
 
         // MARK: Profile service: Core (domain), Service (RPC adapter), Main (executable), tests
         .target(name: "ProfileCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
@@ -172,7 +175,7 @@ let package = Package(
                           dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainServiceKit", argumentParser, logging, lifecycle],
                           path: "Services/Gateway/Main", swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests",
-                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", logging, nio],
+                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", logging, nio],
                     path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 
         // MARK: Tools: the `retain` CLI and load tester, the suite launcher (`retain up`), the demo
@@ -180,7 +183,7 @@ let package = Package(
                 dependencies: ["RetainRPC", "RetainProto", "RetainCluster", "RetainEtcd", "CProtobufC", argumentParser, logging, nio,
                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 path: "Tools/Commands", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainProcess", logging],
+        .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainProcess", "RetainTestSupport", logging],
                     path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
         .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainCluster", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
                 path: "Tools/Launcher", swiftSettings: swiftSettings),
@@ -221,7 +224,7 @@ let package = Package(
                 path: "Tools/Bench/Feedback", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-bench",
                           dependencies: ["LedgerBench", "ProfileBench", "GrowthBench", "GatewayBench", "FeedbackBench",
-                                         "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio, nioPosix],
+                                         "RetainProto", "RetainRPC", "RetainProcess", "RetainTestSupport", argumentParser, nio, nioPosix],
                           path: "Tools/Bench/Main", swiftSettings: swiftSettings),
 
         // MARK: Tests across services: real processes on real (and full) disks, killed; what callers saw is what survives

@@ -3,6 +3,7 @@ import GatewayCore
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainTestSupport
 import Testing
 
 /// A real `retain-gateway` calling a mutual-TLS `retain-echo` backend, over TCP on loopback.

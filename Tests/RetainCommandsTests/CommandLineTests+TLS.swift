@@ -1,5 +1,6 @@
 import Foundation
 import RetainProcess
+import RetainTestSupport
 import Testing
 
 extension CommandLineTests {

@@ -4,6 +4,7 @@ import NIOCore
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainTestSupport
 import Testing
 
 /// TLS and mutual TLS against a real `retain-echo` process over TCP, with certificates made by

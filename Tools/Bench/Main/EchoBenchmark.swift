@@ -4,6 +4,7 @@ import NIOCore
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

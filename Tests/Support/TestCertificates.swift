@@ -1,13 +1,13 @@
 public import Foundation
+import RetainProcess
 
 /// Certificates for TLS tests, made with the `openssl` command in a temporary directory: a CA,
 /// a server certificate for `localhost` and 127.0.0.1 signed by it, one for `echo.retain.test`
 /// only, a client certificate signed by it, and a second, unrelated CA with a client certificate of its own. Every file is PEM;
 /// keys are P-256 and certificates last two days.
 ///
-/// It stays in RetainProcess rather than a test-support target because a production executable
-/// uses it: `retain-bench echo --tls` (Tools/Bench/EchoBenchmark.swift) makes its certificates
-/// with it. Move it to a test-support target once the benchmark takes certificate files instead.
+/// Test support, in no production target: the tests and `retain-bench echo --tls`
+/// (Tools/Bench/Main/EchoBenchmark.swift) make their certificates with it.
 public struct TestCertificates: Sendable {
     /// The directory holding every file; removed by the caller, or left in the temporary folder.
     public let directory: URL
