@@ -71,12 +71,16 @@ public enum FieldFormat {
         "'\(shortened(value))'"
     }
 
+    /// What is wrong with `value` as an entity id, in the one wording every service answers
+    /// with (`is required`, or the rule); nil when it is one.
+    public static func entityIDProblem(_ value: some StringProtocol) -> String? {
+        if value.isEmpty { return "is required" }
+        return isEntityID(value) ? nil : "must be 1 to 128 bytes of ASCII letters, digits, '.', '_', '-' or '@'"
+    }
+
     /// Throws INVALID_ARGUMENT naming `field` unless `value` is an entity id.
     public static func requireEntityID(_ value: String, field: String) throws(RPCError) {
-        guard isEntityID(value) else {
-            throw .invalidArgument(field: field, value.isEmpty ? "is required"
-                : "must be 1 to 128 bytes of ASCII letters, digits, '.', '_', '-' or '@'")
-        }
+        if let problem = entityIDProblem(value) { throw .invalidArgument(field: field, problem) }
     }
 
     /// Throws INVALID_ARGUMENT naming `field` unless `value` is a client-chosen key.

@@ -80,7 +80,7 @@ struct GatewayProcessTests {
             _ = try await client.unary(Retain_V1_Gateway.locateUser, .init(userId: "u", service: "retain.v1.Ledger"))
         }
         // A malformed user id or an oversized service name is refused, naming the field.
-        await #expect(throws: RPCError.invalidArgument(field: "user_id", "may hold only ASCII letters, digits and . _ - @")) {
+        await #expect(throws: RPCError.invalidArgument(field: "user_id", "must be 1 to 128 bytes of ASCII letters, digits, '.', '_', '-' or '@'")) {
             _ = try await client.unary(Retain_V1_Gateway.locateUser, .init(userId: "no spaces", service: "Echo"))
         }
         await #expect(throws: RPCError.invalidArgument(field: "service", "is longer than 128 bytes")) {

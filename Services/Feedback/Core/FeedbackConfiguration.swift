@@ -179,16 +179,16 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
 
     /// Checks every entry; the error names the first bad one.
     public func validate() throws(ConfigurationError) {
-        guard FieldFormat.isEntityID(routing.defaultTeam) else {
-            throw ConfigurationError("routing.default_team: '\(routing.defaultTeam)' is not a team id (1 to 128 letters, digits, '.', '_', '-', '@')")
+        if let problem = FieldFormat.entityIDProblem(routing.defaultTeam) {
+            throw ConfigurationError("routing.default_team: \(FieldFormat.quoted(routing.defaultTeam)) \(problem)")
         }
         var seen: Set<String> = []
         for (index, rule) in routing.rules.enumerated() {
             guard FieldFormat.isName(rule.category) else {
                 throw ConfigurationError("routing.rules[\(index)].category: '\(rule.category)' is not a category name (1 to 64 lower-case letters, digits, '_', '.', '-')")
             }
-            guard FieldFormat.isEntityID(rule.team) else {
-                throw ConfigurationError("routing.rules[\(index)].team: '\(rule.team)' is not a team id")
+            if let problem = FieldFormat.entityIDProblem(rule.team) {
+                throw ConfigurationError("routing.rules[\(index)].team: \(FieldFormat.quoted(rule.team)) \(problem)")
             }
             guard seen.insert(rule.category).inserted else {
                 throw ConfigurationError("routing.rules[\(index)].category: '\(rule.category)' has a rule already")

@@ -17,10 +17,7 @@ package enum FeedbackValidation {
     static let maximumAmount: Int64 = 1 << 53
 
     static func entityID(_ value: String, _ field: String) throws(RPCError) {
-        guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard FieldFormat.isEntityID(value) else {
-            throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) is not an id (1 to 128 ASCII letters, digits, '.', '_', '-', '@')")
-        }
+        try FieldFormat.requireEntityID(value, field: field)
     }
 
     static func optionalEntityID(_ value: String, _ field: String) throws(RPCError) {

@@ -1,4 +1,5 @@
 public import Foundation
+import RetainProto
 
 /// The rewards the flows pay, from the gateway's configuration (never from the caller): welcome
 /// bonus and referral per campaign, level-up rewards, which budgets pay tasks and compensation,
@@ -223,8 +224,8 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
             }
         }
         func budget(_ budget: String, _ path: String) throws(FlowConfigurationError) {
-            guard Self.isEntityID(budget) else {
-                throw FlowConfigurationError("\(path).budget: '\(budget)' is not a campaign id (letters, digits, . _ - @)")
+            if let problem = FieldFormat.entityIDProblem(budget) {
+                throw FlowConfigurationError("\(path).budget: \(FieldFormat.quoted(budget)) \(problem)")
             }
         }
         func expiry(_ days: Int?, _ path: String) throws(FlowConfigurationError) {
@@ -251,7 +252,7 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
         try checkBonus(welcomeBonus, "welcome_bonus")
         try checkReferral(referral, "referral")
         for (name, rules) in (campaigns ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard Self.isEntityID(name) else { throw FlowConfigurationError("campaigns.\(name): is not a campaign id") }
+            if let problem = FieldFormat.entityIDProblem(name) { throw FlowConfigurationError("campaigns.\(name): \(problem)") }
             try checkBonus(rules.welcomeBonus, "campaigns.\(name).welcome_bonus")
             try checkReferral(rules.referral, "campaigns.\(name).referral")
         }
@@ -271,7 +272,7 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
         try expiry(compensation.expiresAfterDays, "compensation")
         for (account, cap) in (budgetCaps ?? [:]).sorted(by: { $0.key < $1.key }) {
             let parts = account.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 3, parts[0] == "budget", Self.isEntityID(String(parts[1])), Self.isName(String(parts[2])) else {
+            guard parts.count == 3, parts[0] == "budget", FieldFormat.isEntityID(parts[1]), Self.isName(String(parts[2])) else {
                 throw FlowConfigurationError("budget_caps.\(account): is not a budget account id like budget:welcome:points")
             }
             guard cap >= 0 else { throw FlowConfigurationError("budget_caps.\(account): must not be negative") }
@@ -287,10 +288,6 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
             ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
                 || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
         }
-    }
-
-    static func isEntityID(_ text: String) -> Bool {
-        (try? FlowValidation.entityID(text, field: "")) != nil
     }
 }
 

@@ -16,11 +16,7 @@ public enum FlowValidation {
 
     /// An entity id: 1 to 128 bytes of ASCII letters, digits and `.`, `_`, `-`, `@`.
     public static func entityID(_ value: String, field: String) throws(FlowError) {
-        guard !value.isEmpty else { throw FlowError.invalid(field: field, reason: "is required") }
-        guard value.utf8.count <= 128 else { throw FlowError.invalid(field: field, reason: "is longer than 128 bytes") }
-        guard FieldFormat.isEntityID(value) else {
-            throw FlowError.invalid(field: field, reason: "may hold only ASCII letters, digits and . _ - @")
-        }
+        if let problem = FieldFormat.entityIDProblem(value) { throw FlowError.invalid(field: field, reason: problem) }
     }
 
     /// A name: 1 to 64 bytes of lower-case ASCII letters, digits and `_`, `.`, `-`.

@@ -41,8 +41,8 @@ extension GrowthRules {
         var taskIDs = Set<String>()
         for (index, task) in (configuration.tasks ?? []).enumerated() {
             let path = "tasks[\(index)]"
-            guard FieldFormat.isEntityID(task.id) else {
-                throw ConfigurationError("\(path).id", "'\(task.id)' is not an id (1 to 128 of letters, digits, '.', '_', '-', '@')")
+            if let problem = FieldFormat.entityIDProblem(task.id) {
+                throw ConfigurationError("\(path).id", "\(FieldFormat.quoted(task.id)) \(problem)")
             }
             guard taskIDs.insert(task.id).inserted else { throw ConfigurationError("\(path).id", "'\(task.id)' is used twice") }
             guard !task.title.isEmpty, task.title.utf8.count <= 256 else {

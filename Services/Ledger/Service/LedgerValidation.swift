@@ -5,9 +5,7 @@ import RetainProto
 /// What depends on the ledger's state (balances, existing ids) is decided when the entry applies.
 enum LedgerValidation {
     static func entityID(_ value: String, _ field: String) throws {
-        guard FieldFormat.isEntityID(value) else {
-            throw RPCError.invalidArgument(field: field, "must be 1 to 128 ASCII letters, digits, '.', '_', '-' or '@'")
-        }
+        try FieldFormat.requireEntityID(value, field: field)
     }
 
     static func key(_ value: String, _ field: String) throws {

@@ -25,10 +25,7 @@ package struct RequestValidator: Sendable {
 
     /// A required entity id.
     package func entityID(_ value: String, _ field: String) throws(RPCError) {
-        guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
-        guard FieldFormat.isEntityID(value) else {
-            throw RPCError.invalidArgument(field: field, "must be 1 to 128 ASCII letters, digits, '.', '_', '-' or '@'")
-        }
+        try FieldFormat.requireEntityID(value, field: field)
     }
 
     /// An optional entity id.
