@@ -53,23 +53,28 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .target(name: "CRetainProto", dependencies: ["CProtobufC"], path: "Shared/CRetainProto"),
 
-        // MARK: Wire: Swift message types, status codes and the protobuf-c codec (no NIO)
-        .target(name: "RetainProto", dependencies: ["CProtobufC", "CRetainProto"], path: "Shared/RetainProto",
+        // MARK: Wire: frame header, frame types and flags, status codes, RPCError (no NIO, no protobuf, no services)
+        .target(name: "RetainWire", path: "Shared/RetainWire", swiftSettings: swiftSettings),
+        .testTarget(name: "RetainWireTests", dependencies: ["RetainWire"], path: "Tests/RetainWireTests",
+                    swiftSettings: swiftSettings),
+
+        // MARK: Messages: Swift message types generated from proto/ and the protobuf-c codec (no NIO)
+        .target(name: "RetainProto", dependencies: ["RetainWire", "CProtobufC", "CRetainProto"], path: "Shared/RetainProto",
                 swiftSettings: swiftSettings),
         .testTarget(name: "RetainProtoTests", dependencies: ["RetainProto"], path: "Tests/RetainProtoTests",
                     swiftSettings: swiftSettings),
 
         // MARK: Authentication: service tokens, scopes, API keys, rate limits
-        .target(name: "RetainAuth", dependencies: ["RetainProto", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "RetainAuth", dependencies: ["RetainWire", "RetainProto", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Shared/RetainAuth", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainAuthTests", dependencies: ["RetainAuth", "RetainProto"],
+        .testTarget(name: "RetainAuthTests", dependencies: ["RetainWire", "RetainAuth", "RetainProto"],
                     path: "Tests/RetainAuthTests", swiftSettings: swiftSettings),
 
         // MARK: RPC runtime on SwiftNIO: frames, server, client, health, reflection, TLS
-        .target(name: "RetainRPC", dependencies: ["RetainProto", "RetainAuth", "CRetainProto", "CZstd", nio, nioPosix, nioSSL,
+        .target(name: "RetainRPC", dependencies: ["RetainWire", "RetainProto", "RetainAuth", "CRetainProto", "CZstd", nio, nioPosix, nioSSL,
                                            .product(name: "NIOTLS", package: "swift-nio"), logging, metrics, lifecycle],
                 path: "Shared/RetainRPC", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainRPCTests", dependencies: ["RetainAuth", "RetainRPC", "RetainProcess", "RetainTestSupport", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
+        .testTarget(name: "RetainRPCTests", dependencies: ["RetainWire", "RetainAuth", "RetainRPC", "RetainProcess", "RetainTestSupport", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
 
@@ -80,7 +85,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .target(name: "RetainState", dependencies: ["RetainStorage", "RetainProto", logging, lifecycle],
                 path: "Shared/RetainState", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainStateTests", dependencies: ["RetainState"], path: "Tests/RetainStateTests",
+        .testTarget(name: "RetainStateTests", dependencies: ["RetainWire", "RetainState"], path: "Tests/RetainStateTests",
                     swiftSettings: swiftSettings),
 
         // MARK: Clock: the one injected wall clock every service reads "now" from
@@ -100,7 +105,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
 
         // MARK: Service kit: what every executable shares (flags, logging, metrics, ops endpoints, shutdown)
-        .target(name: "RetainServiceKit", dependencies: ["RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", logging, lifecycle, unixSignals, argumentParser,
+        .target(name: "RetainServiceKit", dependencies: ["RetainWire", "RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", logging, lifecycle, unixSignals, argumentParser,
                                                   nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
                                                   .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Shared/RetainServiceKit", swiftSettings: swiftSettings),
@@ -120,99 +125,99 @@ let package = Package(
         // MARK: Profile service: Core (domain), Service (RPC adapter), Main (executable), tests
         .target(name: "ProfileCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Services/Profile/Core", swiftSettings: swiftSettings),
-        .target(name: "ProfileService", dependencies: ["ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "ProfileService", dependencies: ["RetainWire", "ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Profile/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-profile",
                           dependencies: ["ProfileService", "ProfileCore", "RetainServiceKit", argumentParser, logging, nio],
                           path: "Services/Profile/Main", swiftSettings: swiftSettings),
         .testTarget(name: "ProfileTests",
-                    dependencies: ["ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
+                    dependencies: ["RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
                     path: "Tests/ProfileTests", swiftSettings: swiftSettings),
 
         // MARK: Growth service
         .target(name: "GrowthCore", dependencies: ["RetainProto", "RetainState"], path: "Services/Growth/Core",
                 swiftSettings: swiftSettings),
-        .target(name: "GrowthService", dependencies: ["GrowthCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "GrowthService", dependencies: ["RetainWire", "GrowthCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Growth/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-growth",
                           dependencies: ["GrowthService", "GrowthCore", "RetainProto", "RetainState", "RetainServiceKit", argumentParser, logging],
                           path: "Services/Growth/Main", swiftSettings: swiftSettings),
         .testTarget(name: "GrowthTests",
-                    dependencies: ["GrowthCore", "GrowthService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
+                    dependencies: ["RetainWire", "GrowthCore", "GrowthService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
                     path: "Tests/GrowthTests", swiftSettings: swiftSettings),
 
         // MARK: Ledger service
         .target(name: "LedgerCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Services/Ledger/Core", swiftSettings: swiftSettings),
-        .target(name: "LedgerService", dependencies: ["LedgerCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
+        .target(name: "LedgerService", dependencies: ["RetainWire", "LedgerCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging, lifecycle],
                 path: "Services/Ledger/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-ledger",
                           dependencies: ["LedgerService", "LedgerCore", "RetainServiceKit", argumentParser, logging],
                           path: "Services/Ledger/Main", swiftSettings: swiftSettings),
         .testTarget(name: "LedgerTests",
-                    dependencies: ["LedgerCore", "LedgerService", "RetainAuth", "RetainRPC", "RetainState", "RetainStorage", "RetainProcess", logging,
+                    dependencies: ["RetainWire", "LedgerCore", "LedgerService", "RetainAuth", "RetainRPC", "RetainState", "RetainStorage", "RetainProcess", logging,
                                    .product(name: "PropertyBased", package: "swift-property-based")],
                     path: "Tests/LedgerTests", swiftSettings: swiftSettings),
 
         // MARK: Feedback service
         .target(name: "FeedbackCore", dependencies: ["RetainProto", "RetainState"],
                 path: "Services/Feedback/Core", swiftSettings: swiftSettings),
-        .target(name: "FeedbackService", dependencies: ["FeedbackCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit"],
+        .target(name: "FeedbackService", dependencies: ["RetainWire", "FeedbackCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit"],
                 path: "Services/Feedback/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-feedback",
                           dependencies: ["FeedbackService", "FeedbackCore", "RetainServiceKit", logging, argumentParser],
                           path: "Services/Feedback/Main", swiftSettings: swiftSettings),
         .testTarget(name: "FeedbackTests",
-                    dependencies: ["FeedbackCore", "FeedbackService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
+                    dependencies: ["RetainWire", "FeedbackCore", "FeedbackService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging],
                     path: "Tests/FeedbackTests", swiftSettings: swiftSettings),
 
         // MARK: Gateway service: routing and the flows that span services
         .target(name: "GatewayCore", dependencies: ["RetainCluster", "RetainProto", .product(name: "Crypto", package: "swift-crypto")], path: "Services/Gateway/Core",
                 swiftSettings: swiftSettings),
-        .target(name: "GatewayService", dependencies: ["GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
+        .target(name: "GatewayService", dependencies: ["RetainWire", "GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
                 path: "Services/Gateway/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-gateway",
                           dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainServiceKit", argumentParser, logging, lifecycle],
                           path: "Services/Gateway/Main", swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests",
-                    dependencies: ["GatewayCore", "GatewayService", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", logging, nio],
+                    dependencies: ["RetainWire", "GatewayCore", "GatewayService", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", logging, nio],
                     path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 
         // MARK: Tools: the `retain` CLI and load tester, the suite launcher (`retain up`), the demo
         .target(name: "RetainCommands",
-                dependencies: ["RetainRPC", "RetainProto", "RetainCluster", "RetainEtcd", "CProtobufC", argumentParser, logging, nio,
+                dependencies: ["RetainWire", "RetainRPC", "RetainProto", "RetainCluster", "RetainEtcd", "CProtobufC", argumentParser, logging, nio,
                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 path: "Tools/Commands", swiftSettings: swiftSettings),
         .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainProcess", "RetainTestSupport", logging],
                     path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
         .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainCluster", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
                 path: "Tools/Launcher", swiftSettings: swiftSettings),
-        .target(name: "RetainDemo", dependencies: ["RetainLauncher", "RetainCommands", "RetainRPC", "RetainProto", argumentParser],
+        .target(name: "RetainDemo", dependencies: ["RetainWire", "RetainLauncher", "RetainCommands", "RetainRPC", "RetainProto", argumentParser],
                 path: "Tools/Demo", swiftSettings: swiftSettings),
         .executableTarget(name: "retain", dependencies: ["RetainCommands", "RetainLauncher", "RetainDemo", "RetainSoak", argumentParser], path: "Tools/Retain",
                           swiftSettings: swiftSettings),
 
         // MARK: Tools: soak (the suite under mixed load with faults)
-        .target(name: "RetainSoak", dependencies: ["RetainLauncher", "RetainAuth", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
+        .target(name: "RetainSoak", dependencies: ["RetainWire", "RetainLauncher", "RetainAuth", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
                 path: "Tools/Soak", swiftSettings: swiftSettings),
         .testTarget(name: "RetainSoakTests", dependencies: ["RetainSoak", "RetainLauncher", "RetainProcess"],
                     path: "Tests/RetainSoakTests", swiftSettings: swiftSettings),
 
         // MARK: Tools: fuzzing, the echo test service, the storage tool
-        .target(name: "RetainFuzzTarget", dependencies: ["RetainRPC", "RetainProto", nio], path: "Tools/Fuzz/Target",
+        .target(name: "RetainFuzzTarget", dependencies: ["RetainWire", "RetainRPC", "RetainProto", nio], path: "Tools/Fuzz/Target",
                 swiftSettings: swiftSettings),
         .executableTarget(name: "retain-fuzz", dependencies: ["RetainFuzzTarget"], path: "Tools/Fuzz/Main",
                           swiftSettings: swiftSettings),
-        .executableTarget(name: "retain-echo", dependencies: ["RetainAuth", "RetainRPC", "RetainServiceKit", argumentParser, logging],
+        .executableTarget(name: "retain-echo", dependencies: ["RetainWire", "RetainAuth", "RetainRPC", "RetainServiceKit", argumentParser, logging],
                           path: "Tools/Echo",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "retain-storage", dependencies: ["RetainStorage", logging, argumentParser],
                           path: "Tools/StorageTool", swiftSettings: swiftSettings),
 
         // MARK: Benchmarks: `retain-bench` and one target per service's benchmark, all on RetainRPC's PipelinedClient
-        .target(name: "LedgerBench", dependencies: ["LedgerCore", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
+        .target(name: "LedgerBench", dependencies: ["RetainWire", "LedgerCore", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
                 path: "Tools/Bench/Ledger", swiftSettings: swiftSettings),
-        .target(name: "ProfileBench", dependencies: ["ProfileCore", "RetainProto", "RetainRPC", "RetainProcess", "RetainState", "RetainStorage",
+        .target(name: "ProfileBench", dependencies: ["RetainWire", "ProfileCore", "RetainProto", "RetainRPC", "RetainProcess", "RetainState", "RetainStorage",
                                                      argumentParser, logging, nio, nioPosix],
                 path: "Tools/Bench/Profile", swiftSettings: swiftSettings),
         .target(name: "GrowthBench", dependencies: ["GrowthCore", "RetainProto", "RetainRPC", "RetainProcess", "RetainState", "RetainStorage",
@@ -229,7 +234,7 @@ let package = Package(
 
         // MARK: Tests across services: real processes on real (and full) disks, killed; what callers saw is what survives
         .testTarget(name: "DurabilityTests",
-                    dependencies: ["RetainProto", "RetainRPC", "RetainProcess", "RetainServiceKit"],
+                    dependencies: ["RetainWire", "RetainProto", "RetainRPC", "RetainProcess", "RetainServiceKit"],
                     path: "Tests/DurabilityTests", swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainWire
 import Synchronization
 
 /// The gateway's authenticator: callers present `ApiKey <key>` (or a service token as

@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainWire
 
 /// Checks the credential of every call a server receives (the RPC runtime calls it before any
 /// handler runs).

@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainWire
 import Synchronization
 
 /// Verifies `Bearer` service tokens for a service, remembering verified tokens so that the hot

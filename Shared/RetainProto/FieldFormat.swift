@@ -1,3 +1,4 @@
+public import RetainWire
 /// The field formats that `common.proto` fixes for every service, checked in one place so
 /// every service refuses the same inputs with the same messages.
 public enum FieldFormat {

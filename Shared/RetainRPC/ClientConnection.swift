@@ -2,6 +2,7 @@ import Logging
 import RetainProto
 import NIOCore
 import NIOPosix
+import RetainWire
 import Synchronization
 
 /// One TCP connection to one server address, opened on first use and again after it closes

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import RetainProto
+import RetainWire
 
 /// The client side of one connection: tracks calls in flight by request id, routes answers to
 /// them, answers PINGs, sends keepalive PINGs, and fails calls when the connection goes.

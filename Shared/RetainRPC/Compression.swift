@@ -1,6 +1,7 @@
 import CZstd
 public import RetainProto
 public import NIOCore
+public import RetainWire
 
 /// zstd compression of message parts, flagged per frame with ``FrameFlags/compressed``.
 public enum MessageCompression {

@@ -1,28 +1,15 @@
 public import NIOCore
+public import RetainWire
 
-/// One unit of the Retain wire protocol.
-///
-/// Every frame starts with a fixed 12-byte header, all integers big-endian:
-///
-/// ```
-///  0                   1                   2                   3
-///  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-/// +---------------------------------------------------------------+
-/// |                 payload length (uint32, bytes)                |
-/// +---------------+---------------+---------------+---------------+
-/// |  version = 1  |     type      |     flags     |  reserved = 0 |
-/// +---------------+---------------+---------------+---------------+
-/// |                     request id (uint32)                       |
-/// +---------------------------------------------------------------+
-/// |                    payload (length bytes) ...                 |
-/// ```
+/// One unit of the Retain wire protocol: a ``FrameHeader`` (RetainWire, where the 12 bytes are
+/// drawn) and the payload it announces, held in a `ByteBuffer`.
 ///
 /// `docs/PROTOCOL.md` is the full specification.
 public struct Frame: Sendable, Equatable {
     /// The size of the fixed header.
-    public static let headerSize = 12
+    public static let headerSize = FrameHeader.size
     /// The only protocol version this build speaks.
-    public static let version: UInt8 = 1
+    public static let version = FrameHeader.version
 
     /// What the frame carries.
     public var type: FrameType
@@ -39,57 +26,6 @@ public struct Frame: Sendable, Equatable {
         self.requestID = requestID
         self.payload = payload
     }
-}
-
-/// The frame types of protocol version 1.
-public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    /// Client to server: opens a call. Payload: uint32 header length, `CallHeader`, request message.
-    public static let request = Self(rawValue: 1)
-    /// Server to client: one answer message. With `END`, the call ended with OK.
-    public static let message = Self(rawValue: 2)
-    /// Server to client: ends a call with a `CallStatus`.
-    public static let status = Self(rawValue: 3)
-    /// Client to server: the caller gave up on the call. Empty payload.
-    public static let cancel = Self(rawValue: 4)
-    /// Either way: liveness probe with 8 opaque bytes; answered by PONG with the same bytes.
-    public static let ping = Self(rawValue: 5)
-    /// Either way: the answer to a PING.
-    public static let pong = Self(rawValue: 6)
-    /// Server to client: the server is draining or failing; payload is a `GoAway`.
-    public static let goAway = Self(rawValue: 7)
-
-    public var description: String {
-        switch self {
-        case .request: "REQUEST"
-        case .message: "MESSAGE"
-        case .status: "STATUS"
-        case .cancel: "CANCEL"
-        case .ping: "PING"
-        case .pong: "PONG"
-        case .goAway: "GOAWAY"
-        default: "TYPE_\(rawValue)"
-        }
-    }
-
-    /// Whether protocol version 1 defines this type.
-    public var isKnown: Bool { (1...7).contains(rawValue) }
-}
-
-/// Per-frame flags.
-public struct FrameFlags: OptionSet, Hashable, Sendable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    /// The message part of the payload is one zstd frame.
-    public static let compressed = Self(rawValue: 0x01)
-    /// On MESSAGE: the last answer of the call, which ended with OK.
-    public static let end = Self(rawValue: 0x02)
-
-    /// Flags this build understands; others are a protocol error.
-    public static let known: Self = [.compressed, .end]
 }
 
 extension ByteBuffer {

@@ -1,4 +1,5 @@
 import NIOCore
+import RetainWire
 
 /// Splits the bytes a connection reads into frames, inside the connection's own handler.
 ///

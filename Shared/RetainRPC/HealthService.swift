@@ -1,4 +1,5 @@
 public import RetainProto
+import RetainWire
 import Synchronization
 
 /// Serving status per service name, served as `retain.v1.Health` (shaped like grpc.health.v1).

@@ -1,6 +1,7 @@
 package import NIOCore
 import NIOPosix
 package import RetainProto
+import RetainWire
 
 /// What one connection of a ``PipelinedClient`` run sends, and what it makes of the answers.
 ///

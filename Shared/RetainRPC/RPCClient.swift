@@ -3,6 +3,7 @@ public import NIOCore
 public import NIOPosix
 public import RetainAuth
 public import RetainProto
+import RetainWire
 import Synchronization
 
 /// Calls Retain services: multiplexes concurrent calls over one connection per address,

@@ -1,5 +1,6 @@
 public import NIOCore
 public import RetainProto
+public import RetainWire
 
 /// The payload of a REQUEST frame:
 ///

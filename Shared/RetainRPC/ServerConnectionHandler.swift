@@ -5,6 +5,7 @@ import RetainAuth
 import RetainProto
 #if canImport(Glibc)
 import Glibc
+import RetainWire
 #endif
 
 /// Serves the calls of one connection: decodes REQUEST frames, dispatches them to the router,

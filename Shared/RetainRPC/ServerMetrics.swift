@@ -1,6 +1,7 @@
 import Metrics
 import NIOCore
 import RetainProto
+import RetainWire
 import Synchronization
 
 /// Per-method call counts, errors and latency, reported through swift-metrics:

@@ -1,5 +1,6 @@
 public import NIOCore
 public import RetainProto
+import RetainWire
 
 /// Answers one call from any thread: one answer (unary), or answers then a status (streaming).
 /// Answers after the call ended (deadline, cancellation, closed connection) are dropped.

@@ -2,6 +2,7 @@ public import RetainProto
 public import RetainRPC
 public import RetainState
 import RetainStorage
+public import RetainWire
 
 extension RPCRouter {
     /// Registers a method that reads the state: it runs under the state lock, on the

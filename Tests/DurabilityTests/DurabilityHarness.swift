@@ -4,6 +4,7 @@ import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainServiceKit
+import RetainWire
 
 /// A data directory under /tmp, removed (with a tmpfs mounted on it, if any) by ``remove()``.
 struct DataDirectory {

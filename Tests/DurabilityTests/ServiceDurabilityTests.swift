@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// Oversized and malformed fields against the real `retain-feedback`: INVALID_ARGUMENT naming

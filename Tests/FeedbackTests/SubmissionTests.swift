@@ -1,6 +1,7 @@
 import FeedbackCore
 import FeedbackService
 import RetainProto
+import RetainWire
 import Testing
 
 @Suite("submission, compensation and user history")

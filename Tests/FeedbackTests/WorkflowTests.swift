@@ -1,5 +1,6 @@
 import FeedbackCore
 import RetainProto
+import RetainWire
 import Testing
 
 @Suite("status workflow")

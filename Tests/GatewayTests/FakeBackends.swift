@@ -1,6 +1,7 @@
 import GatewayCore
 import GatewayService
 import RetainProto
+import RetainWire
 
 /// In-memory stand-ins for Profile, Growth, Ledger and Feedback that keep the contract's
 /// idempotency rules (a repeat with the same key answers the first answer, transfers apply once

@@ -2,6 +2,7 @@ import Foundation
 import GatewayCore
 import GatewayService
 import RetainProto
+import RetainWire
 import Testing
 
 /// The flows' step logic against in-memory backends: what each flow does, and that a retry

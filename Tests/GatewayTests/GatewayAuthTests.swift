@@ -4,6 +4,7 @@ import RetainAuth
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// A real `retain-gateway` with an API key file in front of a real `retain-echo`, both started

@@ -4,6 +4,7 @@ import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainServiceKit
+import RetainWire
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainTestSupport
+import RetainWire
 import Testing
 
 /// A real `retain-gateway` calling a mutual-TLS `retain-echo` backend, over TCP on loopback.

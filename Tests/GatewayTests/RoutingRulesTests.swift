@@ -2,6 +2,7 @@ import Foundation
 import GatewayCore
 import GatewayService
 import RetainProto
+import RetainWire
 import Testing
 
 /// Which calls may be retried, and which instances a call may go to.

@@ -2,6 +2,7 @@ import Foundation
 import RetainLauncher
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// Every gateway flow through a real retain-gateway against the real Profile, Growth, Ledger and

@@ -1,6 +1,7 @@
 @testable import GrowthCore
 import GrowthService
 import RetainProto
+import RetainWire
 import Testing
 
 @Suite("awards, caps and idempotency")

@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// Restarts of the real `retain-growth`: nothing acknowledged is lost, and followers of the

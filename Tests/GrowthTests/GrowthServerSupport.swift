@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 
 /// Starts the real `retain-growth` on loopback with client times allowed and fast heartbeats.

@@ -3,6 +3,7 @@ import GrowthCore
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// Integration tests against the real `retain-growth` over TCP.

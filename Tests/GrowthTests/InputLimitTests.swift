@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// Oversized fields against the real `retain-growth`: INVALID_ARGUMENT naming the field, in a

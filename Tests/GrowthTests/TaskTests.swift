@@ -1,6 +1,7 @@
 @testable import GrowthCore
 import GrowthService
 import RetainProto
+import RetainWire
 import Testing
 
 @Suite("tasks and their periods")

@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// Malformed fields against the real `retain-ledger`: INVALID_ARGUMENT naming the field.

@@ -3,6 +3,7 @@ import RetainAuth
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// The ledger's scope rules over TCP, against a `retain-ledger` that checks service tokens.

@@ -3,6 +3,7 @@ import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainStorage
+import RetainWire
 import Testing
 
 /// The real `retain-ledger` over TCP: every rpc's happy path and errors, restarts by SIGTERM and

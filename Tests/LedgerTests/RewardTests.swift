@@ -1,6 +1,7 @@
 @testable import LedgerCore
 import LedgerService
 import RetainProto
+import RetainWire
 import Testing
 
 @Suite("penalties and referrals")

@@ -2,6 +2,7 @@ import Foundation
 import ProfileCore
 @testable import ProfileService
 import RetainProto
+import RetainWire
 import Testing
 
 @Suite("configuration and request validation")

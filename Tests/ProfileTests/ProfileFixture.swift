@@ -1,6 +1,7 @@
 @testable import ProfileCore
 import ProfileService
 import RetainProto
+import RetainWire
 import Testing
 
 /// Milliseconds in a day.

@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// The real `retain-profile` executable on loopback, called over TCP.

@@ -1,5 +1,6 @@
 @testable import ProfileCore
 import RetainProto
+import RetainWire
 import Testing
 
 @Suite("registration, attributes, tags and deletion")

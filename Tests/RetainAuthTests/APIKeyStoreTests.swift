@@ -1,6 +1,7 @@
 import Foundation
 import RetainAuth
 import RetainProto
+import RetainWire
 import Testing
 
 /// API keys: hashing, lookup, the key file, and the rate limiter.

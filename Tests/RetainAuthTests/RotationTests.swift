@@ -1,6 +1,7 @@
 import Foundation
 import RetainAuth
 import RetainProto
+import RetainWire
 import Synchronization
 import Testing
 

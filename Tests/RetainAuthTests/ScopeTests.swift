@@ -1,5 +1,6 @@
 import RetainAuth
 import RetainProto
+import RetainWire
 import Testing
 
 /// Scopes and the method table.

@@ -1,6 +1,7 @@
 import Foundation
 import RetainAuth
 import RetainProto
+import RetainWire
 import Testing
 
 /// Service tokens: minting, verifying, and every way a token can be refused.

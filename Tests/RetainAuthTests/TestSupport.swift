@@ -1,4 +1,5 @@
 import RetainProto
+import RetainWire
 import Synchronization
 import Testing
 

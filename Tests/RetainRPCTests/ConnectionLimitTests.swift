@@ -3,6 +3,7 @@ import NIOCore
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// The limits of PROTOCOL.md §14–15 against a real `retain-echo`: each misbehaving client ends

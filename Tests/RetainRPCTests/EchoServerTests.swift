@@ -4,6 +4,7 @@ import NIOPosix
 import RetainProto
 import RetainRPC
 import RetainProcess
+import RetainWire
 import Testing
 
 /// Integration tests against a real `retain-echo` process over TCP.

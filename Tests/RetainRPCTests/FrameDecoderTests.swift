@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import NIOTestUtils
 import RetainRPC
+import RetainWire
 import Testing
 
 @Suite("frame decoder")

@@ -1,5 +1,6 @@
 import NIOCore
 @testable import RetainRPC
+import RetainWire
 import Testing
 
 @Suite("frame writing")

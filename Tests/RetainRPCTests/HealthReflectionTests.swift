@@ -3,6 +3,7 @@ import NIOCore
 import RetainProto
 import RetainRPC
 import RetainProcess
+import RetainWire
 import Testing
 
 @Suite("health and reflection over TCP", .serialized)

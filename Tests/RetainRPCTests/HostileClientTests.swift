@@ -4,6 +4,7 @@ import RetainAuth
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 import Testing
 #if canImport(Glibc)

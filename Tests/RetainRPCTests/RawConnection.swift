@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import RetainProto
 import RetainRPC
+import RetainWire
 
 /// A bare TCP connection speaking frames by hand, for tests of what a misbehaving client sends.
 enum RawConnection {

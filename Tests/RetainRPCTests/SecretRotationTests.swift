@@ -3,6 +3,7 @@ import RetainAuth
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// `--service-secret-file` rewritten while a real `retain-echo` runs: the new secret is in force

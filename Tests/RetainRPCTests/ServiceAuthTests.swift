@@ -3,6 +3,7 @@ import RetainAuth
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Testing
 
 /// A real `retain-echo` started with a service secret refuses calls without a valid token with

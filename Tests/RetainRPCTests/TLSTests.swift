@@ -5,6 +5,7 @@ import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainTestSupport
+import RetainWire
 import Testing
 
 /// TLS and mutual TLS against a real `retain-echo` process over TCP, with certificates made by

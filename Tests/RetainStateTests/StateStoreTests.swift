@@ -1,4 +1,5 @@
 import Foundation
+import RetainWire
 import Synchronization
 import Logging
 import RetainProto

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RetainProto
+import RetainWire
 
 /// Maps a command's failure to its exit code: a call's status code, 14 (UNAVAILABLE) when the
 /// server cannot be reached, 3 (INVALID_ARGUMENT) for bad input; the message goes to stderr.

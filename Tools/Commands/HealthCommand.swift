@@ -1,6 +1,7 @@
 public import ArgumentParser
 import RetainProto
 import RetainRPC
+import RetainWire
 
 /// `retain health`: the serving status of one or more servers. Exits 0 only when all serve.
 public struct HealthCommand: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import Histogram
 import NIOCore
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 
 /// `retain load`: a load tester for any method of any single service (like ghz).

@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import RetainProto
+import RetainWire
 
 /// What a load run measured: calls, rate, latency percentiles (HDR histogram, microseconds)
 /// and the status codes answered.

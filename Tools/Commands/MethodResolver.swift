@@ -1,5 +1,6 @@
 import RetainProto
 import RetainRPC
+import RetainWire
 
 /// Finds a method's request and answer types on a running server through its Reflection service.
 struct MethodResolver {

@@ -1,5 +1,6 @@
 public import RetainProto
 public import RetainRPC
+import RetainWire
 
 /// What the demo prints at the end, read from the services' own answers through the gateway:
 /// retention by channel (Profile.GetRetention), the level distribution (Growth.GetGrowthView of

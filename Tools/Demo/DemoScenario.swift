@@ -1,6 +1,7 @@
 public import Foundation
 public import RetainProto
 public import RetainRPC
+import RetainWire
 
 /// The demo scenario: simulated users arrive through several channels over simulated weeks and
 /// log in, check in, buy, spend points, invite friends and complain, all through the gateway

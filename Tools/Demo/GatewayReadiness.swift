@@ -1,5 +1,6 @@
 public import RetainProto
 public import RetainRPC
+import RetainWire
 
 /// Waits until a gateway reports each backend service SERVING (its Health answers per service
 /// from its own health checks), so a run does not start while a backend is still out of

@@ -3,6 +3,7 @@ import RetainProto
 import RetainRPC
 #if canImport(Glibc)
 import Glibc
+import RetainWire
 #endif
 
 /// The Echo service: a small service that exercises every kind of handler in the runtime.

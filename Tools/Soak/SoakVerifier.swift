@@ -1,5 +1,6 @@
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 
 /// Checks, once the load and the faults are over, that every write the soak saw acknowledged

@@ -1,6 +1,7 @@
 import Foundation
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 
 /// The soak's mixed load: registrations and activity (Profile), awards and check-ins (Growth),

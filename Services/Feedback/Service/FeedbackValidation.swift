@@ -1,5 +1,6 @@
 import FeedbackCore
 package import RetainProto
+package import RetainWire
 
 /// Checks the form of every request (what does not depend on the state) and answers
 /// INVALID_ARGUMENT naming the field; the domain checks the rest.

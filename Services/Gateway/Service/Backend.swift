@@ -4,6 +4,7 @@ import NIOCore
 import RetainClock
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 
 /// One backend instance as the gateway sees it: where it is reached now and its client, its

@@ -1,5 +1,6 @@
 package import GatewayCore
 package import RetainProto
+package import RetainWire
 
 /// The one table between the flows' words and the wire's status codes: a ``FlowError`` becomes
 /// its status, a backend's status becomes the ``BackendFailure`` a flow reasons about, and a

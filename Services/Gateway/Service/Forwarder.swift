@@ -5,6 +5,7 @@ public import NIOPosix
 public import RetainAuth
 import RetainProto
 public import RetainRPC
+import RetainWire
 import Synchronization
 
 /// Forwards calls to backend instances: finds the method's service in the topology, reads the

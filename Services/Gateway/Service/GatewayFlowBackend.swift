@@ -2,6 +2,7 @@ import GatewayCore
 import NIOCore
 import RetainProto
 import RetainRPC
+import RetainWire
 
 /// The backends as the flows of one gateway call see them: each step is routed like a forwarded
 /// call (to the user's owner when user-keyed), within the flow call's deadline, with its trace

@@ -5,6 +5,7 @@ import RetainProto
 public import RetainRPC
 #if canImport(Glibc)
 import Glibc
+import RetainWire
 #endif
 
 /// The Gateway's RPC adapter: its own methods (the flows, ListBackends, LocateUser) and a

@@ -1,5 +1,6 @@
 package import GrowthCore
 package import RetainProto
+package import RetainWire
 
 /// The one table from the growth domain's errors to the wire's status codes.
 extension GrowthError {

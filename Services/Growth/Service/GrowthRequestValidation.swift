@@ -1,5 +1,6 @@
 import GrowthCore
 import RetainProto
+import RetainWire
 
 /// Checks of request fields that do not depend on the state; each throws INVALID_ARGUMENT
 /// naming the field.

@@ -3,6 +3,7 @@ import RetainProto
 import RetainRPC
 import RetainServiceKit
 import RetainState
+import RetainWire
 
 extension GrowthService {
     /// Events replayed per read of the state.

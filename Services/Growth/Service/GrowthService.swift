@@ -5,6 +5,7 @@ import RetainProto
 import RetainServiceKit
 public import RetainRPC
 public import RetainState
+import RetainWire
 
 /// The Growth service's RPC adapter: validates requests, resolves times, runs the domain's
 /// decisions under the state lock and answers once their log entries are durable.

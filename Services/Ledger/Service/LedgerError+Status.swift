@@ -3,6 +3,7 @@ package import RetainProto
 import RetainRPC
 import RetainServiceKit
 import RetainState
+package import RetainWire
 
 /// The one table from the ledger's errors and transfer result codes to the wire's status codes.
 extension LedgerError {

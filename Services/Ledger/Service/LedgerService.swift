@@ -6,6 +6,7 @@ import RetainProto
 public import RetainRPC
 import RetainServiceKit
 public import RetainState
+import RetainWire
 
 /// The Ledger service's RPC adapter: validates requests, turns writes into log entries, and
 /// answers every write only once its entry is durable (errors that depend on the state too).

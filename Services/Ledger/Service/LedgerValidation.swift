@@ -1,5 +1,6 @@
 import LedgerCore
 import RetainProto
+import RetainWire
 
 /// Checks the shape of requests before anything is logged: INVALID_ARGUMENT naming the field.
 /// What depends on the ledger's state (balances, existing ids) is decided when the entry applies.

@@ -1,6 +1,7 @@
 import Foundation
 public import ProfileCore
 public import RetainProto
+import RetainWire
 
 /// The Profile service's configuration: a JSON file (`--config`, snake_case keys), every key
 /// optional with the defaults below. See `Services/Profile/Config/profile.json`.

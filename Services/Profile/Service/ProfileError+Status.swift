@@ -3,6 +3,7 @@ package import RetainProto
 import RetainRPC
 import RetainServiceKit
 import RetainState
+package import RetainWire
 
 /// The one table from the profile domain's errors to the wire's status codes.
 extension ProfileError {

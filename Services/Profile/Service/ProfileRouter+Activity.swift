@@ -4,6 +4,7 @@ import RetainProto
 import RetainRPC
 import RetainServiceKit
 import RetainState
+import RetainWire
 
 extension ProfileRouter {
     /// Most events in one RecordActivities call.

@@ -4,6 +4,7 @@ import RetainProto
 import RetainRPC
 import RetainServiceKit
 import RetainState
+import RetainWire
 
 extension ProfileRouter {
     func registerUserMethods(_ router: inout RPCRouter) {

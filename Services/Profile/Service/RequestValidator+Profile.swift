@@ -1,5 +1,6 @@
 import ProfileCore
 package import RetainProto
+package import RetainWire
 
 extension RequestValidator {
     /// RegisterUser: an id (or a request_id to generate one), names, zone, attributes, tags, time.

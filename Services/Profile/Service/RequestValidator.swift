@@ -1,5 +1,6 @@
 import ProfileCore
 package import RetainProto
+package import RetainWire
 
 /// Checks requests against the conventions of `common.proto` and the rules of `profile.proto`,
 /// throwing INVALID_ARGUMENT that names the offending field (`details["field"]` carries its path).

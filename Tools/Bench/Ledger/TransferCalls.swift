@@ -1,6 +1,7 @@
 import NIOCore
 import RetainProto
 import RetainRPC
+import RetainWire
 
 /// The calls of one connection of `retain-bench ledger`: CreateTransfers REQUEST frames patched
 /// from ``TransferFrames``, and a count of the transfers the answers report applied.

@@ -1,6 +1,7 @@
 import NIOCore
 import RetainProto
 import RetainRPC
+import RetainWire
 
 /// Ready-made `CreateTransfers` REQUEST frames for the load generator: one frame encoded once by
 /// libprotobuf-c, then patched in place for every call, so that the client spends its CPU on

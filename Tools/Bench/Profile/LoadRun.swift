@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import RetainProto
 import RetainRPC
+import RetainWire
 
 /// What the answers of one connection of a profile load run came to: failed calls (a STATUS
 /// other than OK) are counted, not thrown.

@@ -1,6 +1,7 @@
 import NIOCore
 import RetainProto
 import RetainRPC
+import RetainWire
 
 /// What the fuzzer exercises with each input: the frame decoder, the REQUEST payload decoder,
 /// and decoding of every message type (to Swift values and to JSON). Any crash, hang or
