@@ -1,4 +1,3 @@
-public import RetainProto
 public import RetainWire
 import Synchronization
 

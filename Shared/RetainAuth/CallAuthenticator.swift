@@ -1,4 +1,3 @@
-public import RetainProto
 public import RetainWire
 
 /// Checks the credential of every call a server receives (the RPC runtime calls it before any

@@ -1,5 +1,4 @@
 import CZstd
-public import RetainProto
 public import NIOCore
 public import RetainWire
 

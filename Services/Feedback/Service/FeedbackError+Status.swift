@@ -1,5 +1,5 @@
 package import FeedbackCore
-package import RetainProto
+import RetainProto
 import RetainRPC
 import RetainServiceKit
 import RetainState

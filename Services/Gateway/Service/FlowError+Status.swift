@@ -1,5 +1,5 @@
 package import GatewayCore
-package import RetainProto
+import RetainProto
 package import RetainWire
 
 /// The one table between the flows' words and the wire's status codes: a ``FlowError`` becomes

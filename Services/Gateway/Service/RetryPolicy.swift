@@ -1,4 +1,3 @@
-public import RetainProto
 public import RetainWire
 
 /// When the gateway may send a failed call again, to another instance or the same one.

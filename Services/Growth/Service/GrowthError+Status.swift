@@ -1,5 +1,4 @@
 package import GrowthCore
-package import RetainProto
 package import RetainWire
 
 /// The one table from the growth domain's errors to the wire's status codes.

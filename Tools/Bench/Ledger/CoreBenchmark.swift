@@ -8,7 +8,7 @@ enum CoreBenchmark {
     static func run(users: Int, batch: Int, calls: Int) throws -> (wall: Double, cpu: Double) {
         var state = LedgerState()
         var entry = Retain_V1_LedgerEntry(kind: .openAccount, atMs: 1, openAccount: .init(accountId: "system:bench:points"))
-        try state.apply(completing: &entry)
+        _ = try state.apply(completing: &entry)
         var funding: [Retain_V1_Transfer] = []
         for user in 0..<users {
             funding.append(Retain_V1_Transfer(transferId: "fund-\(user)", debitAccountId: "system:bench:points",
@@ -16,7 +16,7 @@ enum CoreBenchmark {
                                               asset: "points", kind: .issue))
         }
         entry = Retain_V1_LedgerEntry(kind: .createTransfers, atMs: 2, transfers: funding)
-        try state.apply(completing: &entry)
+        _ = try state.apply(completing: &entry)
         var generator = SplitMix(seed: 42)
         var entries: [Retain_V1_LedgerEntry] = []
         for call in 0..<calls {
@@ -33,7 +33,7 @@ enum CoreBenchmark {
         let start = ContinuousClock.now
         let cpuStart = threadCPUSeconds()
         for var entry in entries {
-            try state.apply(completing: &entry)
+            _ = try state.apply(completing: &entry)
         }
         let cpu = threadCPUSeconds() - cpuStart
         let elapsed = ContinuousClock.now - start
