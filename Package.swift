@@ -94,7 +94,7 @@ let package = Package(
         // MARK: Replication: etcd decides who leads a shard; the leader ships its log to the replicas
         .target(name: "RetainEtcd", dependencies: [nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging],
                 path: "Shared/RetainEtcd", swiftSettings: swiftSettings),
-        .target(name: "RetainReplication", dependencies: ["RetainEtcd", "RetainCluster", "RetainState", "RetainStorage", "RetainRPC", "RetainProto", logging, lifecycle],
+        .target(name: "RetainReplication", dependencies: ["RetainWire", "RetainEtcd", "RetainCluster", "RetainState", "RetainStorage", "RetainRPC", "RetainProto", logging, lifecycle],
                 path: "Shared/RetainReplication", swiftSettings: swiftSettings),
         .testTarget(name: "RetainReplicationTests", dependencies: ["RetainReplication", "RetainState"],
                     path: "Tests/RetainReplicationTests", swiftSettings: swiftSettings),

@@ -4,6 +4,7 @@ import RetainCluster
 import RetainProto
 import RetainRPC
 import RetainState
+import RetainWire
 import Synchronization
 
 extension ReplicationNode {

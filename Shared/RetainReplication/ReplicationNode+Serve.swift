@@ -5,6 +5,7 @@ public import RetainProto
 public import RetainRPC
 import RetainState
 import RetainStorage
+import RetainWire
 import Synchronization
 
 extension ReplicationNode {

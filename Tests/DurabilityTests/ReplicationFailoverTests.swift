@@ -3,6 +3,7 @@ import Glibc
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 import Testing
 

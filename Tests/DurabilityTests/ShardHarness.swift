@@ -4,6 +4,7 @@ import NIOCore
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 
 /// A replicated shard of one service: three processes with their own data directories, led
