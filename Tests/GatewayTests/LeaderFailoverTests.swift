@@ -6,6 +6,7 @@ import NIOCore
 import RetainCluster
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 import Testing
 
