@@ -42,7 +42,8 @@ struct LedgerAccount: Sendable {
     var creditsPosted: Int64 = 0
     var debitsPending: Int64 = 0
     var creditsPending: Int64 = 0
-    /// Lot numbers credited to the account, oldest first (user accounts only).
+    /// Lot numbers credited to the account in spending order from `lotHead` on: soonest-expiring
+    /// first, never-expiring last, equal expiries oldest first (user accounts only).
     var lots: [Int32] = []
     /// Lots before this position are used up.
     var lotHead = 0

@@ -229,7 +229,7 @@ public struct LedgerState: PersistentState {
             if records[index].pending {
                 hold(index)
             } else {
-                debitPosted(debit, amount, record: index, kind: kind, from: .oldest)
+                debitPosted(debit, amount, record: index, kind: kind, from: .soonestExpiring)
                 creditPosted(credit, amount, record: index, kind: kind, expiresAt: records[index].expiresAtMs)
             }
         case .post:
@@ -247,8 +247,8 @@ public struct LedgerState: PersistentState {
 
     /// Where a posted debit of a user account takes its value from.
     enum DebitSource {
-        /// Free lots, oldest first.
-        case oldest
+        /// Free lots in spending order: soonest-expiring first (see ``spendingKey(_:)``).
+        case soonestExpiring
         /// One lot (expiry).
         case lot(Int32)
         /// Lots already reserved by a hold (the caller moves them).
@@ -263,7 +263,7 @@ public struct LedgerState: PersistentState {
         guard accounts[account].isUser else { return }
         let balance = accounts[account].creditsPosted - accounts[account].debitsPosted
         switch source {
-        case .oldest: consumeOldest(account, amount)
+        case .soonestExpiring: consumeSoonestExpiring(account, amount)
         case .lot(let lot):
             lots[lot].remaining -= amount
             advanceLotHead(account)
@@ -289,14 +289,14 @@ public struct LedgerState: PersistentState {
         accounts[account].postings.append(PostingRef(record: record, balanceAfter: balance))
     }
 
-    /// Reserves a hold's amount: pending totals, and on a user account the oldest free lots.
+    /// Reserves a hold's amount: pending totals, and on a user account the soonest-expiring free lots.
     mutating func hold(_ index: Int32) {
         let record = records[index]
         accounts[record.debit].debitsPending += record.amount
         accounts[record.credit].creditsPending += record.amount
         assetTotals[Int(accounts[record.debit].asset)].debitsPending += record.amount
         if accounts[record.debit].isUser {
-            holdSlices[index] = reserveOldest(record.debit, record.amount)
+            holdSlices[index] = reserveSoonestExpiring(record.debit, record.amount)
             accounts[record.debit].postings.append(PostingRef(record: index, balanceAfter: accounts[record.debit].balance))
         }
         if accounts[record.credit].isUser {
@@ -341,10 +341,32 @@ public struct LedgerState: PersistentState {
 
     // MARK: Lots
 
+    /// Where a lot stands in its account's spending order: soonest-expiring first, lots that
+    /// never expire last, equal expiries in credit order (lot numbers grow with the journal).
+    /// A pure function of the lot, so live apply, replay and restore build the same order.
+    @inline(__always)
+    func spendingKey(_ lot: Int32) -> (expiresAt: Int64, lot: Int32) {
+        let expiresAt = lots[lot].expiresAt
+        return (expiresAt > 0 ? expiresAt : .max, lot)
+    }
+
+    /// Adds a lot and files it in its account's spending order (among the lots from the head
+    /// on: those before are used up and never spent again).
     mutating func createLot(_ account: Int32, record: Int32, amount: Int64, expiresAt: Int64) {
         let lot = Int32(lots.count)
         lots.append(Lot(record: record, account: account, amount: amount, remaining: amount, expiresAt: expiresAt))
-        accounts[account].lots.append(lot)
+        let key = spendingKey(lot)
+        let head = accounts[account].lotHead
+        var high = accounts[account].lots.count
+        // Usual case first: credits with one validity arrive in expiry order.
+        if high > head, spendingKey(accounts[account].lots[high - 1]) > key {
+            var low = head
+            while low < high {
+                let middle = (low + high) >> 1
+                if spendingKey(accounts[account].lots[middle]) < key { low = middle + 1 } else { high = middle }
+            }
+        }
+        accounts[account].lots.insert(lot, at: high)
         records[record].lot = lot
         if expiresAt > 0 { requeue(lot) }
     }
@@ -357,8 +379,8 @@ public struct LedgerState: PersistentState {
         expiryQueues[asset].push(DueItem(time: lots[lot].expiresAt, reference: lot))
     }
 
-    /// Takes `amount` from the account's free lots, oldest first.
-    mutating func consumeOldest(_ account: Int32, _ amount: Int64) {
+    /// Takes `amount` from the account's free lots in spending order.
+    mutating func consumeSoonestExpiring(_ account: Int32, _ amount: Int64) {
         var left = amount
         var position = accounts[account].lotHead
         while left > 0 {
@@ -372,8 +394,8 @@ public struct LedgerState: PersistentState {
         advanceLotHead(account)
     }
 
-    /// Reserves `amount` of the account's free lots, oldest first, for a hold.
-    mutating func reserveOldest(_ account: Int32, _ amount: Int64) -> [LotSlice] {
+    /// Reserves `amount` of the account's free lots in spending order, for a hold.
+    mutating func reserveSoonestExpiring(_ account: Int32, _ amount: Int64) -> [LotSlice] {
         var slices: [LotSlice] = []
         var left = amount
         var position = accounts[account].lotHead

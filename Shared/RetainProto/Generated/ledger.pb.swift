@@ -1296,7 +1296,8 @@ public struct Retain_V1_AssetBalance: ProtoMessage {
     public var nextExpiryAtMs: Int64
     /// Amount that expires at next_expiry_at_ms.
     public var nextExpiryAmount: Int64
-    /// Lots with something left, oldest first (only when include_lots).
+    /// Lots with something left, in the order they are spent: soonest-expiring first, lots that
+    /// never expire last, equal expiries by credit time (only when include_lots).
     public var lots: [Retain_V1_CreditLot]
 
     /// Creates a message; every field defaults to its proto3 zero value.
@@ -2493,9 +2494,12 @@ public struct Retain_V1_AuditResponse: ProtoMessage {
 /// ALREADY_EXISTS of the issue). Hence the sum over all accounts of each asset is always zero.
 ///
 /// Lots and expiry. A credit to a user account may carry expires_at_ms; each credit is a lot.
-/// Debits consume lots oldest first (by credit time). Expired remainders move to expiry:<asset>
-/// on schedule (and on ExpireLots). A hold reserves specific lots (oldest first), which do not
-/// expire while held; if the hold is voided after their expiry time they expire at the next run.
+/// Debits consume lots soonest-expiring first (FEFO): the lot with the earliest expires_at_ms,
+/// lots that never expire last, equal expiries by credit time; so a redemption spends 90-day
+/// task rewards before 365-day ones and lets none of them expire needlessly. Expired remainders
+/// move to expiry:<asset> on schedule (and on ExpireLots). A hold reserves specific lots (in the
+/// same order), which do not expire while held; if the hold is voided after their expiry time
+/// they expire at the next run.
 ///
 /// Durability. A write is answered only once it is durable on disk (group commit). The journal
 /// is hash-chained: each entry's hash covers the previous entry's hash and the entry itself, so

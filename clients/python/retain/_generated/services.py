@@ -955,9 +955,12 @@ class LedgerClient(ServiceClient):
     ALREADY_EXISTS of the issue). Hence the sum over all accounts of each asset is always zero.
 
     Lots and expiry. A credit to a user account may carry expires_at_ms; each credit is a lot.
-    Debits consume lots oldest first (by credit time). Expired remainders move to expiry:<asset>
-    on schedule (and on ExpireLots). A hold reserves specific lots (oldest first), which do not
-    expire while held; if the hold is voided after their expiry time they expire at the next run.
+    Debits consume lots soonest-expiring first (FEFO): the lot with the earliest expires_at_ms,
+    lots that never expire last, equal expiries by credit time; so a redemption spends 90-day
+    task rewards before 365-day ones and lets none of them expire needlessly. Expired remainders
+    move to expiry:<asset> on schedule (and on ExpireLots). A hold reserves specific lots (in the
+    same order), which do not expire while held; if the hold is voided after their expiry time
+    they expire at the next run.
 
     Durability. A write is answered only once it is durable on disk (group commit). The journal
     is hash-chained: each entry's hash covers the previous entry's hash and the entry itself, so
@@ -1152,9 +1155,12 @@ class AsyncLedgerClient(AsyncServiceClient):
     ALREADY_EXISTS of the issue). Hence the sum over all accounts of each asset is always zero.
 
     Lots and expiry. A credit to a user account may carry expires_at_ms; each credit is a lot.
-    Debits consume lots oldest first (by credit time). Expired remainders move to expiry:<asset>
-    on schedule (and on ExpireLots). A hold reserves specific lots (oldest first), which do not
-    expire while held; if the hold is voided after their expiry time they expire at the next run.
+    Debits consume lots soonest-expiring first (FEFO): the lot with the earliest expires_at_ms,
+    lots that never expire last, equal expiries by credit time; so a redemption spends 90-day
+    task rewards before 365-day ones and lets none of them expire needlessly. Expired remainders
+    move to expiry:<asset> on schedule (and on ExpireLots). A hold reserves specific lots (in the
+    same order), which do not expire while held; if the hold is voided after their expiry time
+    they expire at the next run.
 
     Durability. A write is answered only once it is durable on disk (group commit). The journal
     is hash-chained: each entry's hash covers the previous entry's hash and the entry itself, so

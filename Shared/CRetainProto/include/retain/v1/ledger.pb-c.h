@@ -980,7 +980,8 @@ struct  Retain__V1__AssetBalance
    */
   int64_t next_expiry_amount;
   /*
-   * Lots with something left, oldest first (only when include_lots).
+   * Lots with something left, in the order they are spent: soonest-expiring first, lots that
+   * never expire last, equal expiries by credit time (only when include_lots).
    */
   size_t n_lots;
   Retain__V1__CreditLot **lots;
