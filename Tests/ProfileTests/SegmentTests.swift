@@ -106,6 +106,48 @@ struct SegmentTests {
                                                      now: asOf, evaluator: fixture.evaluator)
         #expect(strong.warnings.allSatisfy { $0.drop >= 0.9 })
     }
+
+    @Test("churn risk is judged on complete days: a steady user asked in the morning, before today's visit, is not at risk")
+    func churnWindowExcludesToday() throws {
+        var fixture = ProfileFixture()
+        try fixture.register("steady")
+        try fixture.active("steady", days: 0..<35, perDay: 2)
+        try fixture.active("steady", days: 35...41, perDay: 1)
+        let morning = monday + 42 * day + 8 * 3_600_000
+        let warnings = try fixture.state.churnWarnings(channels: [], minimumDrop: 0, pageSize: 10, pageToken: "",
+                                                       asOf: morning, now: morning, evaluator: fixture.evaluator)
+        #expect(warnings.warnings.isEmpty, "today's visit may still come: today does not count as a day without one")
+        let lifecycle = try fixture.state.lifecycle(fixture.state.userIndex("steady")!, asOf: morning, evaluator: fixture.evaluator)
+        #expect(lifecycle.stage == .active)
+        #expect(lifecycle.recentRate == 1, "7 events over the 7 complete days 35...41")
+        #expect(lifecycle.recentActiveDays == 7)
+
+        var fading = ProfileFixture()
+        try fading.register("fading")
+        try fading.active("fading", days: 0..<35, perDay: 2)
+        try fading.active("fading", days: [36], perDay: 1)
+        let atRisk = try fading.state.churnWarnings(channels: [], minimumDrop: 0, pageSize: 10, pageToken: "",
+                                                    asOf: morning, now: morning, evaluator: fading.evaluator)
+        #expect(atRisk.warnings.map(\.userId) == ["fading"], "a real drop over complete days is still a warning")
+    }
+
+    @Test("last_active honours as_of: a user active since then is matched and shown by the activity before as_of")
+    func lastActiveAsOf() throws {
+        var fixture = ProfileFixture()
+        try fixture.register("back")
+        try fixture.active("back", days: [0, 10])
+        let asOf = monday + 5 * day
+        let earlyDays = Retain_V1_SegmentFilter(lastActive: Retain_V1_TimeRange(startMs: monday, endMs: monday + day))
+        #expect(fixture.state.countSegment(earlyDays, asOf: asOf, evaluator: fixture.evaluator) == 1,
+                "as of day 5 the latest activity is day 0's")
+        let later = Retain_V1_SegmentFilter(lastActive: Retain_V1_TimeRange(startMs: monday + day, endMs: 0))
+        #expect(fixture.state.countSegment(later, asOf: asOf, evaluator: fixture.evaluator) == 0,
+                "day 10's activity had not happened as of day 5")
+        let page = try fixture.state.listSegment(earlyDays, pageSize: 10, pageToken: "", asOf: asOf, now: monday + 20 * day,
+                                                 evaluator: fixture.evaluator)
+        #expect(page.users.map(\.lastActiveMs) == [monday], "the start of day 0: the summary keeps days, not times")
+        #expect(fixture.state.countSegment(later, asOf: monday + 20 * day, evaluator: fixture.evaluator) == 1)
+    }
 }
 
 @Suite("retention")

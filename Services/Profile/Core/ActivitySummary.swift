@@ -143,6 +143,15 @@ package struct ActivitySummary: Sendable {
 
     // MARK: Queries
 
+    /// The latest activity at or before `asOf`, Unix ms; 0 if none (or too old to know). Exact
+    /// when it is the latest event overall; else the start of the latest active day at or
+    /// before `asOf`'s day, in `calendar` (the summary's zone): the summary keeps days, not times.
+    package func lastActive(asOf: Int64, calendar: ZoneCalendar) -> Int64 {
+        if lastActiveMs != 0, lastActiveMs <= asOf { return lastActiveMs }
+        guard let active = latestActiveDay(onOrBefore: calendar.day(of: asOf)) else { return 0 }
+        return min(calendar.startOfDay(active), asOf)
+    }
+
     /// Whether there was activity on `day` (false when the day is older than the window and not
     /// the latest older active day: the summary no longer knows).
     @inline(__always)

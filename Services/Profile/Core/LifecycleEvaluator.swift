@@ -44,6 +44,8 @@ package struct LifecycleEvaluation: Sendable {
     package var stage: Retain_V1_LifecycleStage
     /// The evaluated day.
     package var day: Int32
+    /// The last day of the recent window: the evaluated day once it is over, else the day before.
+    package var windowEndDay: Int32
     /// The day the stage began, when the rule that set it says (nil: NEW, which begins at
     /// registration, or ACTIVE and CHURN_RISK, which need ``LifecycleEvaluator/sinceDay(_:stage:day:)``).
     package var sinceDay: Int32?
@@ -83,7 +85,7 @@ package struct LifecycleEvaluation: Sendable {
                 return "active on \(figures.recentActiveDays) of the last \(figures.recentDays) day(s) against "
                     + "\(format(Double(figures.baselineActiveDays) / baselineDays * recentDays)) usually"
             case .longGap:
-                let gap = Int(day) - Int(lastActiveDay ?? day)
+                let gap = Int(windowEndDay) - Int(lastActiveDay ?? windowEndDay)
                 return "no activity for \(gap) day(s); usually active every "
                     + "\(format(baselineDays / Double(max(figures.baselineActiveDays, 1)))) day(s)"
             default:
@@ -100,7 +102,11 @@ package struct LifecycleEvaluation: Sendable {
 /// NEW (registered fewer than `new_days` days ago), CHURNED (`churned_days` or more days since
 /// the latest activity, or since registration without any), SILENT (`silent_days` or more),
 /// RECALLED (the latest comeback after a churned-length gap was fewer than `recalled_days` days
-/// ago), CHURN_RISK (see ``churnRisk(_:day:figures:)``), else ACTIVE.
+/// ago), CHURN_RISK (see ``churnRisk(_:day:figures:lastActive:)``), else ACTIVE.
+///
+/// The rates churn risk compares cover complete days only: evaluated at a moment inside a day
+/// (the day of an `as_of`, which is not over), the recent window ends on the day before, so
+/// that a morning query does not count the rest of today as a day without activity.
 public struct LifecycleEvaluator: Sendable {
     /// The thresholds.
     public let rules: LifecycleRules
@@ -110,15 +116,24 @@ public struct LifecycleEvaluator: Sendable {
         self.rules = rules
     }
 
-    /// The stage of `summary` at the end of `day` (which must not precede registration).
-    /// `withFigures` computes the window figures for every stage, not only where needed.
-    package func evaluate(_ summary: ActivitySummary, day: Int32, withFigures: Bool = false) -> LifecycleEvaluation {
+    /// The stage of `summary` on `day` (which must not precede registration).
+    ///
+    /// - Parameters:
+    ///   - dayIsOver: Whether `day` has ended (a past day of a history). False for an evaluation
+    ///     as of a moment inside `day`: the window figures then end on the day before (a day
+    ///     not over yet is not a day without activity), while activity on `day` still counts
+    ///     as activity (it ends idleness and gaps).
+    ///   - withFigures: Compute the window figures for every stage, not only where needed.
+    package func evaluate(_ summary: ActivitySummary, day: Int32, dayIsOver: Bool, withFigures: Bool = false)
+        -> LifecycleEvaluation {
         let registration = summary.registrationDay
         let lastActive = summary.latestActiveDay(onOrBefore: day)
+        let windowEnd = dayIsOver ? day : day - 1
         var figures: ActivityFigures?
-        if withFigures { figures = self.figures(summary, day: day) }
+        if withFigures { figures = self.figures(summary, day: windowEnd) }
         if Int(day) - Int(registration) < rules.newDays {
-            return LifecycleEvaluation(stage: .new, day: day, lastActiveDay: lastActive, figures: figures ?? ActivityFigures(),
+            return LifecycleEvaluation(stage: .new, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
+                                       figures: figures ?? ActivityFigures(),
                                        cause: .registered(days: Int(day) - Int(registration)))
         }
         let reference = max(lastActive ?? registration, registration)
@@ -126,27 +141,28 @@ public struct LifecycleEvaluator: Sendable {
         let stageFloor = registration + Int32(rules.newDays)
         if idle >= rules.churnedDays {
             return LifecycleEvaluation(
-                stage: .churned, day: day, sinceDay: max(reference + Int32(rules.churnedDays), stageFloor),
+                stage: .churned, day: day, windowEndDay: windowEnd, sinceDay: max(reference + Int32(rules.churnedDays), stageFloor),
                 lastActiveDay: lastActive, figures: figures ?? ActivityFigures(),
                 cause: .idle(days: idle, everActive: lastActive != nil))
         }
         if idle >= rules.silentDays {
             return LifecycleEvaluation(
-                stage: .silent, day: day, sinceDay: max(reference + Int32(rules.silentDays), stageFloor),
+                stage: .silent, day: day, windowEndDay: windowEnd, sinceDay: max(reference + Int32(rules.silentDays), stageFloor),
                 lastActiveDay: lastActive, figures: figures ?? ActivityFigures(),
                 cause: .idle(days: idle, everActive: lastActive != nil))
         }
         if let (comeback, gap) = comeback(summary, day: day, lastActive: lastActive) {
             return LifecycleEvaluation(
-                stage: .recalled, day: day, sinceDay: max(comeback, stageFloor), lastActiveDay: lastActive,
-                figures: figures ?? self.figures(summary, day: day), cause: .back(gap: gap))
+                stage: .recalled, day: day, windowEndDay: windowEnd, sinceDay: max(comeback, stageFloor),
+                lastActiveDay: lastActive, figures: figures ?? self.figures(summary, day: windowEnd), cause: .back(gap: gap))
         }
-        let windows = figures ?? self.figures(summary, day: day)
-        if let risk = churnRisk(summary, day: day, figures: windows, lastActive: lastActive) {
-            return LifecycleEvaluation(stage: .churnRisk, day: day, lastActiveDay: lastActive, figures: windows,
-                                       cause: .churnRisk(risk))
+        let windows = figures ?? self.figures(summary, day: windowEnd)
+        if let risk = churnRisk(summary, day: windowEnd, figures: windows, lastActive: lastActive) {
+            return LifecycleEvaluation(stage: .churnRisk, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
+                                       figures: windows, cause: .churnRisk(risk))
         }
-        return LifecycleEvaluation(stage: .active, day: day, lastActiveDay: lastActive, figures: windows, cause: .active)
+        return LifecycleEvaluation(stage: .active, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
+                                   figures: windows, cause: .active)
     }
 
     /// The latest comeback day within the last `recalled_days` days: an active day that follows
@@ -243,7 +259,7 @@ public struct LifecycleEvaluator: Sendable {
     package func sinceDay(_ summary: ActivitySummary, stage: Retain_V1_LifecycleStage, day: Int32) -> Int32 {
         var first = day
         let limit = max(Int(summary.registrationDay), Int(day) - 120)
-        while Int(first) - 1 >= limit, evaluate(summary, day: first - 1).stage == stage {
+        while Int(first) - 1 >= limit, evaluate(summary, day: first - 1, dayIsOver: true).stage == stage {
             first -= 1
         }
         return first
@@ -251,8 +267,9 @@ public struct LifecycleEvaluator: Sendable {
 
     /// The stage changes from registration (or from 255 days before `day`) through `day`,
     /// oldest first: (from, to, day of the change, reason). The first is the registration's
-    /// change to NEW when it lies inside the range.
-    package func history(_ summary: ActivitySummary, through day: Int32) -> [(from: Retain_V1_LifecycleStage,
+    /// change to NEW when it lies inside the range. Days before `day` are over; `day` itself is
+    /// judged as ``evaluate(_:day:dayIsOver:withFigures:)`` judges it with `dayIsOver`.
+    package func history(_ summary: ActivitySummary, through day: Int32, dayIsOver: Bool) -> [(from: Retain_V1_LifecycleStage,
                                                                                to: Retain_V1_LifecycleStage,
                                                                                day: Int32, reason: String)] {
         let registration = summary.registrationDay
@@ -261,11 +278,11 @@ public struct LifecycleEvaluator: Sendable {
         var changes: [(Retain_V1_LifecycleStage, Retain_V1_LifecycleStage, Int32, String)] = []
         var previous: Retain_V1_LifecycleStage = .unspecified
         if Int(registration) < start {
-            previous = evaluate(summary, day: Int32(start - 1)).stage
+            previous = evaluate(summary, day: Int32(start - 1), dayIsOver: true).stage
         }
         var current = start
         while current <= Int(day) {
-            let evaluation = evaluate(summary, day: Int32(current))
+            let evaluation = evaluate(summary, day: Int32(current), dayIsOver: current < Int(day) || dayIsOver)
             if evaluation.stage != previous {
                 changes.append((previous, evaluation.stage, Int32(current), evaluation.reason))
                 previous = evaluation.stage

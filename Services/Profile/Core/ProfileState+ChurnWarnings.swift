@@ -53,7 +53,7 @@ extension ProfileState {
                 let user = base + offset
                 guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= asOf else { continue }
                 if let allowed, !allowed[Int(user.pointee.channel)] { continue }
-                let evaluation = evaluator.evaluate(user.pointee.activity, day: day)
+                let evaluation = evaluator.evaluate(user.pointee.activity, day: day, dayIsOver: false)
                 guard evaluation.stage == .churnRisk else { continue }
                 let drop = evaluation.figures.drop
                 guard drop >= minimumDrop else { continue }
@@ -83,7 +83,7 @@ extension ProfileState {
             return Retain_V1_ChurnWarning(
                 userId: item.id, reason: item.evaluation.churnReason, reasonText: item.evaluation.reason,
                 recentRate: item.evaluation.figures.recentRate, baselineRate: item.evaluation.figures.baselineRate,
-                drop: item.drop, lastActiveMs: lastActive(user.activity, asOf: asOf, day: day),
+                drop: item.drop, lastActiveMs: user.activity.lastActive(asOf: asOf, calendar: calendar),
                 sinceMs: calendar.startOfDay(since), channel: symbols[user.channel])
         }
         return Retain_V1_ListChurnWarningsResponse(

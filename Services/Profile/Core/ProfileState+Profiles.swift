@@ -26,7 +26,7 @@ extension ProfileState {
         }
         var stage = Retain_V1_LifecycleStage.unspecified
         if now >= user.pointee.registeredAtMs {
-            stage = evaluator.evaluate(activity, day: calendar.day(of: now)).stage
+            stage = evaluator.evaluate(activity, day: calendar.day(of: now), dayIsOver: false).stage
         }
         return Retain_V1_UserProfile(
             userId: user.pointee.id, channel: symbols[user.pointee.channel], campaign: symbols[user.pointee.campaign],
@@ -47,7 +47,7 @@ extension ProfileState {
     public func stage(_ userIndex: Int32, atMs: Int64, evaluator: LifecycleEvaluator) -> Retain_V1_LifecycleStage {
         users.withPointer(Int(userIndex)) { user in
             guard atMs >= user.pointee.registeredAtMs else { return .unspecified }
-            return evaluator.evaluate(user.pointee.activity, day: calendar.day(of: atMs)).stage
+            return evaluator.evaluate(user.pointee.activity, day: calendar.day(of: atMs), dayIsOver: false).stage
         }
     }
 
@@ -61,8 +61,8 @@ extension ProfileState {
             throw ProfileError.invalid(field: "as_of_ms", reason: "\(asOf) precedes the user's registration at \(user.registeredAtMs)")
         }
         let day = calendar.day(of: asOf)
-        let evaluation = evaluator.evaluate(user.activity, day: day, withFigures: true)
-        let changes = evaluator.history(user.activity, through: day)
+        let evaluation = evaluator.evaluate(user.activity, day: day, dayIsOver: false, withFigures: true)
+        let changes = evaluator.history(user.activity, through: day, dayIsOver: false)
         var history: [Retain_V1_LifecycleTransition] = []
         for change in changes.reversed().prefix(20) {
             let at = change.from == .unspecified && change.to == .new && change.day == user.activity.registrationDay
@@ -81,17 +81,10 @@ extension ProfileState {
             since = calendar.startOfDay(evaluator.sinceDay(user.activity, stage: evaluation.stage, day: day))
         }
         return Retain_V1_GetLifecycleResponse(
-            stage: evaluation.stage, sinceMs: since, lastActiveMs: lastActive(user.activity, asOf: asOf, day: day),
+            stage: evaluation.stage, sinceMs: since, lastActiveMs: user.activity.lastActive(asOf: asOf, calendar: calendar),
             recentActiveDays: UInt32(evaluation.figures.recentActiveDays), recentRate: evaluation.figures.recentRate,
             baselineRate: evaluation.figures.baselineRate, reason: evaluation.reason, churnReason: evaluation.churnReason,
             history: history)
     }
 
-    /// The latest activity at or before `asOf`: exact when it is the latest event overall, else
-    /// the start of the latest active day at or before it.
-    package func lastActive(_ activity: ActivitySummary, asOf: Int64, day: Int32) -> Int64 {
-        if activity.lastActiveMs != 0, activity.lastActiveMs <= asOf { return activity.lastActiveMs }
-        guard let active = activity.latestActiveDay(onOrBefore: day) else { return 0 }
-        return min(calendar.startOfDay(active), asOf)
-    }
 }

@@ -71,7 +71,12 @@ extension ProfileState {
             next = PageToken(kind: "s", queryHash: queryHash, asOf: asOf, cursor: last.id).encoded
         }
         return Retain_V1_ListSegmentResponse(
-            users: page.map { profile($0.index, now: asOf, evaluator: evaluator) },
+            users: page.map { item in
+                var user = profile(item.index, now: asOf, evaluator: evaluator)
+                // As of the first page's time, like the stages and the last_active condition.
+                user.lastActiveMs = users[Int(item.index)].activity.lastActive(asOf: asOf, calendar: calendar)
+                return user
+            },
             pageInfo: Retain_V1_PageInfo(nextPageToken: next, total: total))
     }
 }

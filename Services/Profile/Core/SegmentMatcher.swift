@@ -23,12 +23,14 @@ package struct SegmentMatcher {
     package private(set) var matchesNothing = false
     private let asOf: Int64
     private let asOfDay: Int32
+    private let calendar: ZoneCalendar
     private let evaluator: LifecycleEvaluator
 
     /// Compiles `filter` (already validated) for `state`, with stages evaluated at `asOf`.
     package init(_ filter: Retain_V1_SegmentFilter, state: borrowing ProfileState, asOf: Int64, evaluator: LifecycleEvaluator) {
         self.asOf = asOf
         self.asOfDay = state.calendar.day(of: asOf)
+        self.calendar = state.calendar
         self.evaluator = evaluator
         func known(_ names: [String]) -> [Int32]? {
             guard !names.isEmpty else { return nil }
@@ -81,7 +83,7 @@ package struct SegmentMatcher {
             if at < registered.start || at >= registered.end { return false }
         }
         if let lastActive {
-            let at = user.pointee.activity.lastActiveMs
+            let at = user.pointee.activity.lastActive(asOf: asOf, calendar: calendar)
             if at == 0 || at < lastActive.start || at >= lastActive.end { return false }
         }
         if !tagsAll.isEmpty || tagsAny != nil || !tagsNone.isEmpty {
@@ -99,7 +101,7 @@ package struct SegmentMatcher {
         }
         if let stages {
             guard user.pointee.registeredAtMs <= asOf else { return false }
-            let stage = evaluator.evaluate(user.pointee.activity, day: asOfDay).stage
+            let stage = evaluator.evaluate(user.pointee.activity, day: asOfDay, dayIsOver: false).stage
             if !stages.contains(stage) { return false }
         }
         return true

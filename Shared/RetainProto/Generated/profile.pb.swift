@@ -271,7 +271,9 @@ public struct Retain_V1_UserProfile: ProtoMessage {
     public var deletedAtMs: Int64
     /// Lifecycle stage, evaluated now.
     public var stage: Retain_V1_LifecycleStage
-    /// Time of the latest activity event (by event time), Unix ms; 0 if none.
+    /// Time of the latest activity event (by event time), Unix ms; 0 if none. In ListSegment, the
+    /// latest activity at or before the request's as_of_ms (when later events exist, the start of
+    /// that activity's day: Profile keeps active days, not every event's time).
     public var lastActiveMs: Int64
     /// Number of activity events recorded (duplicates not counted).
     public var activityCount: UInt64
@@ -1371,7 +1373,8 @@ public struct Retain_V1_GetLifecycleResponse: ProtoMessage {
     public var sinceMs: Int64
     /// Latest activity at or before as_of_ms, Unix ms; 0 if none.
     public var lastActiveMs: Int64
-    /// Days with activity in the recent window (configuration, default the last 7 days).
+    /// Days with activity in the recent window (configuration, default the 7 complete days before
+    /// the day of as_of_ms, which is not over yet).
     public var recentActiveDays: UInt32
     /// Events per day in the recent window.
     public var recentRate: Double
@@ -1557,8 +1560,9 @@ public struct Retain_V1_SegmentFilter: ProtoMessage {
     public var stages: [Retain_V1_LifecycleStage]
     /// Registration time must fall in this range (unset: any).
     public var registered: Retain_V1_TimeRange?
-    /// Time of the latest activity must fall in this range (unset: any). Users without activity
-    /// never match a set range.
+    /// Time of the latest activity at or before the request's as_of_ms must fall in this range
+    /// (unset: any); activity after as_of_ms does not count. Users without activity by then never
+    /// match a set range.
     public var lastActive: Retain_V1_TimeRange?
     /// Regions; the user's region must be one of them.
     public var regions: [String]
@@ -2077,7 +2081,7 @@ public struct Retain_V1_ChurnWarning: ProtoMessage {
     public var baselineRate: Double
     /// 1 - recent_rate / baseline_rate: how far activity fell, 0 to 1.
     public var drop: Double
-    /// Latest activity, Unix ms.
+    /// Latest activity at or before the request's as_of_ms, Unix ms.
     public var lastActiveMs: Int64
     /// Since when the user has been at churn risk, Unix ms.
     public var sinceMs: Int64
@@ -2943,6 +2947,8 @@ public struct Retain_V1_AssignVariantResponse: ProtoMessage {
 /// retention cohorts, churn warnings, contact frequency caps and A/B assignment.
 ///
 /// Stages and segments are evaluated "as of" a time: `as_of_ms` in a request, 0 meaning now.
+/// The day of that time is not over: churn risk and the rates it compares cover the complete
+/// days before it (activity earlier that day still counts as activity).
 /// Activity may arrive late or out of order; every derived answer (stage, retention, warnings)
 /// reflects all events received so far, whatever order they came in.
 ///
@@ -2998,7 +3004,9 @@ public enum Retain_V1_Profile {
     /// that results from several instances can be added up.
     /// Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
     public static let getRetention = RPCMethod<Retain_V1_GetRetentionRequest, Retain_V1_GetRetentionResponse>(path: "retain.v1.Profile/GetRetention", kind: .unary)
-    /// The users at churn risk, with the reason, largest activity drop first, paged.
+    /// The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
+    /// complete days before the day of as_of_ms: a morning query does not count the rest of today
+    /// as a day without activity.
     /// Errors: INVALID_ARGUMENT.
     public static let listChurnWarnings = RPCMethod<Retain_V1_ListChurnWarningsRequest, Retain_V1_ListChurnWarningsResponse>(path: "retain.v1.Profile/ListChurnWarnings", kind: .unary)
     /// Asks whether a campaign may touch a user now on one of the candidate channels, and which

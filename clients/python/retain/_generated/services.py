@@ -1337,6 +1337,8 @@ class ProfileClient(ServiceClient):
     retention cohorts, churn warnings, contact frequency caps and A/B assignment.
 
     Stages and segments are evaluated "as of" a time: `as_of_ms` in a request, 0 meaning now.
+    The day of that time is not over: churn risk and the rates it compares cover the complete
+    days before it (activity earlier that day still counts as activity).
     Activity may arrive late or out of order; every derived answer (stage, retention, warnings)
     reflects all events received so far, whatever order they came in.
 
@@ -1456,7 +1458,9 @@ class ProfileClient(ServiceClient):
         return self._connection.unary("retain.v1.Profile/GetRetention", request, profile_pb2.GetRetentionResponse, **options)
 
     def list_churn_warnings(self, request: profile_pb2.ListChurnWarningsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListChurnWarningsResponse:
-        """The users at churn risk, with the reason, largest activity drop first, paged.
+        """The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
+        complete days before the day of as_of_ms: a morning query does not count the rest of today
+        as a day without activity.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Profile/ListChurnWarnings`.
@@ -1514,6 +1518,8 @@ class AsyncProfileClient(AsyncServiceClient):
     retention cohorts, churn warnings, contact frequency caps and A/B assignment.
 
     Stages and segments are evaluated "as of" a time: `as_of_ms` in a request, 0 meaning now.
+    The day of that time is not over: churn risk and the rates it compares cover the complete
+    days before it (activity earlier that day still counts as activity).
     Activity may arrive late or out of order; every derived answer (stage, retention, warnings)
     reflects all events received so far, whatever order they came in.
 
@@ -1633,7 +1639,9 @@ class AsyncProfileClient(AsyncServiceClient):
         return await self._connection.unary("retain.v1.Profile/GetRetention", request, profile_pb2.GetRetentionResponse, **options)
 
     async def list_churn_warnings(self, request: profile_pb2.ListChurnWarningsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListChurnWarningsResponse:
-        """The users at churn risk, with the reason, largest activity drop first, paged.
+        """The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
+        complete days before the day of as_of_ms: a morning query does not count the rest of today
+        as a day without activity.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Profile/ListChurnWarnings`.

@@ -375,7 +375,9 @@ struct  Retain__V1__UserProfile
    */
   Retain__V1__LifecycleStage stage;
   /*
-   * Time of the latest activity event (by event time), Unix ms; 0 if none.
+   * Time of the latest activity event (by event time), Unix ms; 0 if none. In ListSegment, the
+   * latest activity at or before the request's as_of_ms (when later events exist, the start of
+   * that activity's day: Profile keeps active days, not every event's time).
    */
   int64_t last_active_ms;
   /*
@@ -1016,7 +1018,8 @@ struct  Retain__V1__GetLifecycleResponse
    */
   int64_t last_active_ms;
   /*
-   * Days with activity in the recent window (configuration, default the last 7 days).
+   * Days with activity in the recent window (configuration, default the 7 complete days before
+   * the day of as_of_ms, which is not over yet).
    */
   uint32_t recent_active_days;
   /*
@@ -1153,8 +1156,9 @@ struct  Retain__V1__SegmentFilter
    */
   Retain__V1__TimeRange *registered;
   /*
-   * Time of the latest activity must fall in this range (unset: any). Users without activity
-   * never match a set range.
+   * Time of the latest activity at or before the request's as_of_ms must fall in this range
+   * (unset: any); activity after as_of_ms does not count. Users without activity by then never
+   * match a set range.
    */
   Retain__V1__TimeRange *last_active;
   /*
@@ -1435,7 +1439,7 @@ struct  Retain__V1__ChurnWarning
    */
   double drop;
   /*
-   * Latest activity, Unix ms.
+   * Latest activity at or before the request's as_of_ms, Unix ms.
    */
   int64_t last_active_ms;
   /*
