@@ -89,6 +89,35 @@ struct FaqTests {
         #expect(first.map(\.askCount) == [2, 2, 1, 1], "'is there dark mode' shares 4 of 5 words (0.8); 'where s my order' only 3 of 5 (0.6)")
     }
 
+    @Test("Chinese questions with the same request in other words share an entry; other requests do not")
+    func chineseQuestions() throws {
+        var desk = FeedbackDesk()
+        let a = try Self.ask("怎么修改收货地址？", desk: &desk, user: "u1")
+        let b = try Self.ask("如何修改我的收货地址", desk: &desk, user: "u2")
+        let c = try Self.ask("收货地址怎么修改", desk: &desk, user: "u3")
+        let refund = try Self.ask("怎么申请退款？", desk: &desk, user: "u4")
+        let password = try Self.ask("如何修改登录密码", desk: &desk, user: "u5")
+        let entries = try desk.state.faqPage(.init()).entries
+        #expect(entries.map { Set($0.itemIds) } == [[a, b, c], [password], [refund]])
+        #expect(entries.first?.question == "收货地址怎么修改", "the latest wording")
+    }
+
+    @Test("mixed Chinese and Latin text compares Latin words and Chinese character pairs")
+    func mixedText() throws {
+        func tokens(_ text: String) -> [String] { FaqText.tokens(ofNormalised: FaqText.normalise(text)) }
+        #expect(Set(tokens("iPhone怎么绑定微信?")) == ["iphone", "绑定", "定微", "微信"])
+        #expect(FaqText.similarity(tokens("iPhone怎么绑定微信?"), tokens("如何在 iPhone 绑定微信")) >= 0.7)
+        #expect(FaqText.similarity(tokens("iPhone怎么绑定微信"), tokens("iPhone怎么绑定支付宝")) < 0.5)
+        #expect(Set(tokens("退款")) == ["退款"])
+
+        var desk = FeedbackDesk()
+        let a = try Self.ask("iPhone怎么绑定微信?", desk: &desk, user: "u1")
+        let b = try Self.ask("如何在 iPhone 绑定微信", desk: &desk, user: "u2")
+        let android = try Self.ask("Android怎么绑定微信", desk: &desk, user: "u3")
+        let entries = try desk.state.faqPage(.init()).entries
+        #expect(entries.map { Set($0.itemIds) } == [[a, b], [android]])
+    }
+
     @Test("pages follow each other without gaps or repeats")
     func paging() throws {
         var desk = FeedbackDesk()

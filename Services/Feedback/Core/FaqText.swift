@@ -1,6 +1,13 @@
 /// How the FAQ compares questions: normalise (lower case, punctuation to spaces, white space
-/// collapsed), split into words, and compare word sets by Jaccard similarity
+/// collapsed), split into tokens, and compare token sets by Jaccard similarity
 /// (|A ∩ B| / |A ∪ B|). Deterministic: no randomness, no locale.
+///
+/// Tokens: a run of other letters and digits is one word ("iphone"); a run of CJK characters
+/// (Chinese, Japanese kana, Korean), which carries no spaces between words, gives its
+/// overlapping character pairs ("收货地址" -> 收货, 货地, 地址), after the question words and
+/// particles that only say it is a question (``cjkStopPhrases``: 怎么, 如何, 我的, 吗...) are
+/// cut out, so "怎么修改收货地址" and "如何修改我的收货地址" share 4 of 5 tokens. A piece of one
+/// character left between cut-outs is a token of its own.
 package enum FaqText {
     /// The lowest similarity threshold the configuration may set; the candidate index is built
     /// for it, so any threshold at or above it finds every match.
@@ -24,15 +31,75 @@ package enum FaqText {
         return result
     }
 
-    /// The distinct words of a normalised text, in the canonical order (by stable hash, then
-    /// text), which both the similarity and the candidate prefixes rely on.
+    /// Chinese question words and particles that say a text is a question rather than what it
+    /// asks, cut out of CJK runs before pairing (longest first where two start at one place).
+    package static let cjkStopPhrases: [[Character]] = [
+        "请问", "为什么", "为何", "怎么", "怎样", "怎么样", "如何", "什么", "哪里", "哪儿", "能否", "是否", "可以",
+        "能不能", "可不可以", "我的", "我们", "一下", "吗", "呢", "吧", "啊", "呀",
+    ].map { Array($0) }.sorted { $0.count > $1.count }
+
+    /// Whether `character` belongs to a script written without spaces between words: CJK
+    /// ideographs (with extensions and compatibility forms), kana, Hangul.
+    package static func isCJK(_ character: Character) -> Bool {
+        guard let scalar = character.unicodeScalars.first else { return false }
+        switch scalar.value {
+        case 0x3040...0x30FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xAC00...0xD7AF, 0xF900...0xFAFF, 0x20000...0x3134F:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The distinct tokens of a normalised text (see the type's summary), in the canonical order
+    /// (by stable hash, then text), which both the similarity and the candidate prefixes rely on.
     package static func tokens(ofNormalised text: String) -> [String] {
-        let words = Set(text.split(separator: " ").map(String.init))
+        var words = Set<String>()
+        for word in text.split(separator: " ") {
+            var run: [Character] = []
+            var runIsCJK = false
+            func flush() {
+                guard !run.isEmpty else { return }
+                if runIsCJK { addPairs(of: run, to: &words) } else { words.insert(String(run)) }
+                run.removeAll(keepingCapacity: true)
+            }
+            for character in word {
+                let cjk = isCJK(character)
+                if cjk != runIsCJK { flush() }
+                runIsCJK = cjk
+                run.append(character)
+            }
+            flush()
+        }
         return words.sorted { lhs, rhs in
             let left = StableHash.of(lhs)
             let right = StableHash.of(rhs)
             return left != right ? left < right : lhs < rhs
         }
+    }
+
+    /// Adds the character pairs of a CJK run, with its question words and particles cut out.
+    private static func addPairs(of run: [Character], to tokens: inout Set<String>) {
+        var piece: [Character] = []
+        func flush() {
+            if piece.count == 1 { tokens.insert(String(piece[0])) }
+            if piece.count > 1 {
+                for index in 0..<(piece.count - 1) { tokens.insert(String([piece[index], piece[index + 1]])) }
+            }
+            piece.removeAll(keepingCapacity: true)
+        }
+        var index = 0
+        while index < run.count {
+            if let stop = cjkStopPhrases.first(where: { phrase in
+                index + phrase.count <= run.count && run[index..<(index + phrase.count)].elementsEqual(phrase)
+            }) {
+                flush()
+                index += stop.count
+            } else {
+                piece.append(run[index])
+                index += 1
+            }
+        }
+        flush()
     }
 
     /// Jaccard similarity of two token lists in canonical order; two empty lists are identical.

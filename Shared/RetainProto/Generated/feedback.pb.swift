@@ -2436,8 +2436,9 @@ public enum Retain_V1_Feedback {
     /// Errors: INVALID_ARGUMENT. A user with no items gets zeros, not NOT_FOUND.
     public static let getUserFeedbackHistory = RPCMethod<Retain_V1_GetUserFeedbackHistoryRequest, Retain_V1_GetUserFeedbackHistoryResponse>(path: "retain.v1.Feedback/GetUserFeedbackHistory", kind: .unary)
     /// The FAQ: resolved questions grouped by category and by near-identical text (compared after
-    /// lower-casing, removing punctuation and collapsing white space), most asked first, each with
-    /// the answer given most recently.
+    /// lower-casing, removing punctuation and collapsing white space, as sets of words, and for
+    /// Chinese, Japanese and Korean text of character pairs, question words such as 怎么 and 如何
+    /// left out), most asked first, each with the answer given most recently.
     /// Errors: INVALID_ARGUMENT.
     public static let getFaq = RPCMethod<Retain_V1_GetFaqRequest, Retain_V1_GetFaqResponse>(path: "retain.v1.Feedback/GetFaq", kind: .unary)
     /// Statistics: open items by priority and team, SLA breach rate, mean time to resolve.

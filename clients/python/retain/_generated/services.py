@@ -271,8 +271,9 @@ class FeedbackClient(ServiceClient):
 
     def get_faq(self, request: feedback_pb2.GetFaqRequest, **options: Unpack[CallOptions]) -> feedback_pb2.GetFaqResponse:
         """The FAQ: resolved questions grouped by category and by near-identical text (compared after
-        lower-casing, removing punctuation and collapsing white space), most asked first, each with
-        the answer given most recently.
+        lower-casing, removing punctuation and collapsing white space, as sets of words, and for
+        Chinese, Japanese and Korean text of character pairs, question words such as 怎么 and 如何
+        left out), most asked first, each with the answer given most recently.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/GetFaq`.
@@ -435,8 +436,9 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def get_faq(self, request: feedback_pb2.GetFaqRequest, **options: Unpack[CallOptions]) -> feedback_pb2.GetFaqResponse:
         """The FAQ: resolved questions grouped by category and by near-identical text (compared after
-        lower-casing, removing punctuation and collapsing white space), most asked first, each with
-        the answer given most recently.
+        lower-casing, removing punctuation and collapsing white space, as sets of words, and for
+        Chinese, Japanese and Korean text of character pairs, question words such as 怎么 and 如何
+        left out), most asked first, each with the answer given most recently.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/GetFaq`.
