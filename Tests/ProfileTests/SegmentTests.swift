@@ -186,6 +186,19 @@ struct RetentionTests {
         #expect(early.cohorts[0].cells.map(\.retained) == [2, 0, 0], "activity after as_of is ignored")
     }
 
+    @Test("day N counts only once it is over: a return later on the as_of day is not counted before then")
+    func dayNCountsCompleteDays() throws {
+        var fixture = ProfileFixture()
+        try fixture.register("a", at: monday + 1000)
+        try fixture.record([fixture.event("a", at: monday + day + 20 * 3_600_000)])
+        let morning = try fixture.state.retention(request(days: [1]), days: [1], asOf: monday + day + 9 * 3_600_000)
+        #expect(morning.cohorts[0].cells.map(\.retained) == [0], "day 1 is not over at 09:00; the 20:00 login is still to come")
+        #expect(morning.cohorts[0].cells.map(\.complete) == [false])
+        let next = try fixture.state.retention(request(days: [1]), days: [1], asOf: monday + 2 * day)
+        #expect(next.cohorts[0].cells.map(\.retained) == [1])
+        #expect(next.cohorts[0].cells.map(\.complete) == [true])
+    }
+
     @Test("week cohorts and per-channel rows")
     func weekCohortsByChannel() throws {
         var fixture = ProfileFixture()

@@ -10,8 +10,9 @@ extension ProfileState {
     /// each requested day N, how many were active on their own day N (registration day + N).
     ///
     /// Days are local days of the activity time zone, the only zone whose days the summaries
-    /// count: a request in another zone is `.invalid` (field `time_zone`). Activity on
-    /// days after `asOf`'s day is ignored; day N is complete once it has ended for the cohort's
+    /// count: a request in another zone is `.invalid` (field `time_zone`). A user's day N counts
+    /// only once it is over, before `asOf`'s day (which is not: a return later that day must not
+    /// count in a report made earlier); day N is complete once it has ended for the cohort's
     /// latest registrant.
     public func retention(_ request: Retain_V1_GetRetentionRequest, days requestedDays: [Int], asOf: Int64) throws(ProfileError)
         -> Retain_V1_GetRetentionResponse {
@@ -82,7 +83,7 @@ extension ProfileState {
                     latestRegistration[channelSlot][cohort] = registrationDay
                 }
                 for (position, n) in requestedDays.enumerated() {
-                    guard Int(registrationDay) + n <= Int(asOfDay), user.pointee.activity.retained(onDay: n) else { continue }
+                    guard Int(registrationDay) + n < Int(asOfDay), user.pointee.activity.retained(onDay: n) else { continue }
                     retained[0][cohort * dayCount + position] += 1
                     retained[channelSlot][cohort * dayCount + position] += 1
                 }

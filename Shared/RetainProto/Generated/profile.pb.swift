@@ -1837,7 +1837,8 @@ public struct Retain_V1_GetRetentionRequest: ProtoMessage {
     public var days: [UInt32]
     /// Time zone of the calendar days used for cohorts and day N; empty means UTC.
     public var timeZone: String
-    /// Evaluate as of this time, Unix ms; 0 means now. Activity after it is ignored.
+    /// Evaluate as of this time, Unix ms; 0 means now. Only complete days count: a user's day N
+    /// counts once it has ended before the day of as_of_ms (activity later is ignored).
     public var asOfMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
@@ -1898,7 +1899,8 @@ public struct Retain_V1_GetRetentionRequest: ProtoMessage {
 public struct Retain_V1_RetentionCell: ProtoMessage {
     /// N: the day after registration (day 0 is the registration day itself).
     public var day: UInt32
-    /// Cohort users with any activity on their own day N (their registration day + N).
+    /// Cohort users with any activity on their own day N (their registration day + N), counted
+    /// only for users whose day N ended before the day of as_of_ms.
     public var retained: UInt64
     /// retained / new_users of the cohort; 0 for an empty cohort.
     public var rate: Double

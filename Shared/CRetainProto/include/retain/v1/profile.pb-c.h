@@ -1300,7 +1300,8 @@ struct  Retain__V1__GetRetentionRequest
    */
   char *time_zone;
   /*
-   * Evaluate as of this time, Unix ms; 0 means now. Activity after it is ignored.
+   * Evaluate as of this time, Unix ms; 0 means now. Only complete days count: a user's day N
+   * counts once it has ended before the day of as_of_ms (activity later is ignored).
    */
   int64_t as_of_ms;
 };
@@ -1320,7 +1321,8 @@ struct  Retain__V1__RetentionCell
    */
   uint32_t day;
   /*
-   * Cohort users with any activity on their own day N (their registration day + N).
+   * Cohort users with any activity on their own day N (their registration day + N), counted
+   * only for users whose day N ended before the day of as_of_ms.
    */
   uint64_t retained;
   /*
