@@ -190,7 +190,7 @@ let package = Package(
                 path: "Tools/Commands", swiftSettings: swiftSettings),
         .testTarget(name: "RetainCommandsTests", dependencies: ["RetainCommands", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainProcess", "RetainTestSupport", logging],
                     path: "Tests/RetainCommandsTests", swiftSettings: swiftSettings),
-        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainCluster", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
+        .target(name: "RetainLauncher", dependencies: ["GatewayCore", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainServiceKit", "RetainProcess", argumentParser, logging, unixSignals],
                 path: "Tools/Launcher", swiftSettings: swiftSettings),
         .target(name: "RetainDemo", dependencies: ["RetainWire", "RetainLauncher", "RetainCommands", "RetainRPC", "RetainProto", argumentParser],
                 path: "Tools/Demo", swiftSettings: swiftSettings),

@@ -8,6 +8,11 @@ public import RetainProcess
 /// caller kills a member on purpose (``kill(_:)``, a crash) or stops it (``stop(_:)``, a graceful
 /// drain) and starts it again on the same port and data directory (``restart(_:)``), and the
 /// gateway (or its clients, for the gateway) find it there.
+///
+/// With ``Configuration/replicas`` it runs replicated as `retain up --replicas N` does (the same
+/// member names and flags, from ``SuitePlan/Replication``): a local etcd under the root, N
+/// members per service (``Member/replica(_:_:)``) electing their shard's leader there, and the
+/// gateway following the leaders (see `LocalSuite+Replication.swift`).
 public final class LocalSuite: @unchecked Sendable {
     /// A backend service of the suite.
     public enum Service: String, CaseIterable, Sendable {
@@ -47,12 +52,26 @@ public final class LocalSuite: @unchecked Sendable {
         /// free port, as in production; false passes `--ops-port=-1`. The gateway always has
         /// them. Default false.
         public var opsEndpoints = false
+        /// Members per service's shard, with a local etcd (data in `<root>/etcd`), as
+        /// `retain up --replicas N`; nil (the default) runs one process per service.
+        public var replicas: Int?
+        /// Each member's `--lease-ttl` in seconds, with ``replicas``; nil (the default) leaves
+        /// the services' default (2 s).
+        public var leaseTTL: Int?
+        /// Each member's `--sync-replicas`, with ``replicas``; nil (the default) leaves the
+        /// services' default (1).
+        public var syncReplicas: Int?
 
         public init() {}
     }
 
-    /// The root holding one data directory per service, the topology and nothing else.
+    /// The root holding one data directory per service (per member, when replicated), the
+    /// topology, etcd's data and the credentials.
     public let root: URL
+    /// The processes of the suite, in start order (the gateway last).
+    public let members: [Member]
+    /// The local etcd of a replicated suite; nil without replicas.
+    public let etcd: EtcdProcess?
     /// The credential of the suite's admin API key (`ApiKey <key>`), for calls to the gateway;
     /// nil when the suite is not secured.
     public let adminAuthorization: String?
@@ -60,6 +79,8 @@ public final class LocalSuite: @unchecked Sendable {
     /// directly with a minted token); nil when the suite is not secured.
     public let serviceSecret: String?
     private let configuration: Configuration
+    /// The replicated suite's settings (cluster name, sync, lease), as `retain up` has them.
+    let replication: SuitePlan.Replication?
     private let ownsRoot: Bool
     /// The gateway's API key file; nil when the suite is not secured.
     private let keysFile: URL?
@@ -67,6 +88,7 @@ public final class LocalSuite: @unchecked Sendable {
     private var processes: [Member: ServerProcess] = [:]
     private var ports: [Member: Int] = [:]
     private var restartCounts: [Member: Int] = [:]
+    private var suspended: Set<Member> = []
 
     /// Starts the four services, then the gateway with a topology naming them.
     ///
@@ -77,6 +99,16 @@ public final class LocalSuite: @unchecked Sendable {
         self.configuration = configuration
         self.ownsRoot = root == nil
         self.root = try root ?? makeTemporaryDirectory("retain-suite")
+        if let replicas = configuration.replicas {
+            var replication = SuitePlan.Replication(replicas: replicas)
+            replication.leaseTTL = configuration.leaseTTL
+            replication.syncReplicas = configuration.syncReplicas
+            self.replication = replication
+            members = Service.allCases.flatMap { service in (0..<replicas).map { Member.replica(service, $0) } } + [.gateway]
+        } else {
+            replication = nil
+            members = Member.allCases
+        }
         let credentials: SuiteCredentials?
         do {
             credentials = configuration.secured ? try SuiteCredentials.prepare(data: self.root) : nil
@@ -90,19 +122,33 @@ public final class LocalSuite: @unchecked Sendable {
         serviceSecret = credentials?.secret
         keysFile = credentials?.keysFile
         do {
-            for service in Service.allCases {
-                try start(.service(service), port: 0)
+            if replication != nil {
+                var etcdConfiguration = EtcdProcess.Configuration()
+                etcdConfiguration.dataDirectory = self.root.appendingPathComponent("etcd")
+                etcd = try EtcdProcess(configuration: etcdConfiguration)
+            } else {
+                etcd = nil
             }
-            let started = lock.withLock { ports }
+        } catch {
+            if ownsRoot { try? FileManager.default.removeItem(at: self.root) }
+            throw error
+        }
+        do {
+            for member in members where member != .gateway {
+                try start(member, port: 0)
+            }
+            // The ring's instance of a replicated service is its shard; its address follows the
+            // leader, the first member's until etcd names one.
             let topology = Topology(services: Service.allCases.map { service in
                 Topology.Service(name: service.serviceName, instances: [
-                    Topology.Instance(id: "\(service.rawValue)-0", host: "127.0.0.1", port: started[.service(service)] ?? 0),
+                    Topology.Instance(id: SuitePlan.Replication.shard(of: service.rawValue), host: "127.0.0.1", port: port(of: service)),
                 ])
             })
             try topology.encoded().write(to: topologyFile, options: .atomic)
             try start(.gateway, port: 0)
         } catch {
             for process in lock.withLock({ Array(processes.values) }) { process.kill() }
+            etcd?.shutdown()
             if ownsRoot { try? FileManager.default.removeItem(at: self.root) }
             throw error
         }
@@ -111,14 +157,25 @@ public final class LocalSuite: @unchecked Sendable {
     /// The gateway's RPC port; it keeps it across restarts.
     public var gatewayPort: Int { rpcPort(of: .gateway) }
 
-    /// The RPC port of `service`; it keeps it across restarts.
+    /// The RPC port of `service` (of its shard's first member, when replicated); it keeps it
+    /// across restarts.
     public func port(of service: Service) -> Int {
-        rpcPort(of: .service(service))
+        rpcPort(of: replication == nil ? .service(service) : .replica(service, 0))
     }
 
-    /// The data directory of `service`.
+    /// The RPC port of `member`; it keeps it across restarts.
+    public func port(of member: Member) -> Int {
+        rpcPort(of: member)
+    }
+
+    /// The data directory of `service` (of its shard's first member, when replicated).
     public func dataDirectory(of service: Service) -> URL {
-        root.appendingPathComponent(service.rawValue)
+        dataDirectory(of: replication == nil ? .service(service) : .replica(service, 0))
+    }
+
+    /// The data directory of `member`, named after it (none for the gateway: a path never made).
+    public func dataDirectory(of member: Member) -> URL {
+        root.appendingPathComponent(member.name)
     }
 
     /// Whether `member` runs now.
@@ -142,11 +199,26 @@ public final class LocalSuite: @unchecked Sendable {
     }
 
     /// Stops `member` with SIGTERM (a graceful drain) and waits until it is gone; returns its
-    /// exit status.
+    /// exit status. A suspended member is resumed first, so that it can drain.
     @discardableResult
     public func stop(_ member: Member) -> Int32? {
+        resume(member)
         let process = lock.withLock { processes[member] }
         return process?.stop()
+    }
+
+    /// Suspends `member` with SIGSTOP (a paused process, or one cut off: its sockets stay open
+    /// and nothing answers) until ``resume(_:)``.
+    public func suspend(_ member: Member) {
+        guard let pid = pid(of: member) else { return }
+        lock.withLock { _ = suspended.insert(member) }
+        Foundation.kill(pid, SIGSTOP)
+    }
+
+    /// Resumes a member suspended by ``suspend(_:)`` with SIGCONT.
+    public func resume(_ member: Member) {
+        guard lock.withLock({ suspended.remove(member) }) != nil, let pid = pid(of: member) else { return }
+        Foundation.kill(pid, SIGCONT)
     }
 
     /// Starts `member` again on its port (and a service on its data directory, from whose log
@@ -154,6 +226,7 @@ public final class LocalSuite: @unchecked Sendable {
     /// still runs. Blocks until it listens.
     public func restart(_ member: Member) throws {
         kill(member)
+        lock.withLock { _ = suspended.remove(member) }
         try start(member, port: rpcPort(of: member))
         lock.withLock { restartCounts[member, default: 0] += 1 }
     }
@@ -166,14 +239,15 @@ public final class LocalSuite: @unchecked Sendable {
     /// What the gateway logged.
     public var gatewayLog: String { log(of: .gateway) }
 
-    /// Stops the gateway, then the services (SIGTERM, a graceful drain), and removes a
-    /// temporary root. Returns each member's exit status.
+    /// Stops the gateway, then the services (SIGTERM, a graceful drain), then etcd, and removes
+    /// a temporary root. Returns each member's exit status.
     @discardableResult
     public func stop() -> [Member: Int32] {
         var statuses: [Member: Int32] = [:]
-        for member in Member.allCases.reversed() {
+        for member in members.reversed() {
             statuses[member] = stop(member)
         }
+        etcd?.shutdown()
         if ownsRoot { try? FileManager.default.removeItem(at: root) }
         return statuses
     }
@@ -192,19 +266,25 @@ public final class LocalSuite: @unchecked Sendable {
     /// The command line of `member`, without its port.
     private func arguments(of member: Member) throws -> [String] {
         switch member {
-        case .service(let service):
-            let directory = dataDirectory(of: service)
+        case .service(let service), .replica(let service, _):
+            let directory = dataDirectory(of: member)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var arguments = ["--data-dir", directory.path, "--log-level", configuration.logLevel,
                              "--durability", configuration.durability]
             if !configuration.opsEndpoints { arguments.append("--ops-port=-1") }
             if service == .growth, configuration.growthClientTimes { arguments.append("--allow-client-times") }
+            if let replication, let etcd {
+                // It advertises the address it listens on (its port is picked at its first start).
+                let shard = SuitePlan.Replication.shard(of: service.rawValue)
+                arguments += replication.memberArguments(etcdEndpoint: etcd.endpoint, shard: shard, member: member.name, advertise: nil)
+            }
             return arguments
         case .gateway:
             var arguments = ["--topology", topologyFile.path, "--log-level", configuration.logLevel,
                              "--health-interval-ms", String(configuration.healthIntervalMs)]
             if let config = configuration.gatewayConfig { arguments += ["--config", config.path] }
             if let keysFile { arguments += ["--api-keys-file", keysFile.path] }
+            if let replication, let etcd { arguments += replication.gatewayArguments(etcdEndpoint: etcd.endpoint) }
             return arguments
         }
     }

@@ -61,6 +61,31 @@ package struct SuitePlan: Sendable {
 
         /// The port step between members of one shard.
         package static let portStep = 10
+
+        /// The shard of service `service` (short name): `ledger-0`.
+        package static func shard(of service: String) -> String { "\(service)-0" }
+
+        /// The name of member `index` of `shard`: `ledger-0-a`, `ledger-0-b`, ...
+        package static func member(_ index: Int, of shard: String) -> String { "\(shard)-\(memberLetters[index])" }
+
+        /// The flags that make a service process member `member` of `shard`, electing its
+        /// leader in the etcd at `etcdEndpoint`; `advertise` nil lets it advertise the address
+        /// it listens on.
+        package func memberArguments(etcdEndpoint: String, shard: String, member: String, advertise: String?) -> [String] {
+            var arguments = ["--etcd-endpoints", etcdEndpoint, "--cluster", cluster, "--shard", shard, "--member", member]
+            if let advertise { arguments += ["--advertise", advertise] }
+            // A shard of one has no replica to wait for.
+            if let sync = syncReplicas ?? (replicas == 1 ? 0 : nil) {
+                arguments += ["--sync-replicas", String(sync)]
+            }
+            if let leaseTTL { arguments += ["--lease-ttl", String(leaseTTL)] }
+            return arguments
+        }
+
+        /// The flags that make the gateway follow the shards' leaders in the etcd at `etcdEndpoint`.
+        package func gatewayArguments(etcdEndpoint: String) -> [String] {
+            ["--etcd-endpoints", etcdEndpoint, "--cluster", cluster]
+        }
     }
 
     /// The Retain processes, in start order: the services, the gateway last.
@@ -118,17 +143,12 @@ package struct SuitePlan: Sendable {
                 ]))
                 continue
             }
-            let shard = "\(service.name)-0"
+            let shard = Replication.shard(of: service.name)
             for index in 0..<replication.replicas {
-                let member = "\(shard)-\(Replication.memberLetters[index])"
+                let member = Replication.member(index, of: shard)
                 let port = service.port + index * Replication.portStep
-                var arguments = ["--etcd-endpoints", endpoint, "--cluster", replication.cluster, "--shard", shard,
-                                 "--member", member, "--advertise", "\(Self.urlHost(dialHost)):\(port)"]
-                // A shard of one has no replica to wait for.
-                if let sync = replication.syncReplicas ?? (replication.replicas == 1 ? 0 : nil) {
-                    arguments += ["--sync-replicas", String(sync)]
-                }
-                if let ttl = replication.leaseTTL { arguments += ["--lease-ttl", String(ttl)] }
+                let arguments = replication.memberArguments(etcdEndpoint: endpoint, shard: shard, member: member,
+                                                            advertise: "\(Self.urlHost(dialHost)):\(port)")
                 members.append(SuiteMember(name: member, executable: executable, service: service.serviceName, port: port,
                                            opsPort: service.opsPort + index * Replication.portStep,
                                            dataDirectory: data.appendingPathComponent(member), extraArguments: arguments,
@@ -142,7 +162,7 @@ package struct SuitePlan: Sendable {
         }
         var arguments = ["--topology", topologyFile.path]
         if let replication, let etcdEndpoint {
-            arguments += ["--etcd-endpoints", etcdEndpoint, "--cluster", replication.cluster]
+            arguments += replication.gatewayArguments(etcdEndpoint: etcdEndpoint)
         }
         members.append(SuiteMember(name: "gateway", executable: "retain-gateway", service: "retain.v1.Gateway",
                                    port: gateway.port, opsPort: gateway.opsPort, dataDirectory: nil,

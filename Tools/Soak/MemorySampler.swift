@@ -20,7 +20,7 @@ final class MemorySampler: Sendable {
 
     /// Takes one sample of each member that is running.
     func sample(_ suite: LocalSuite) {
-        for member in LocalSuite.Member.allCases {
+        for member in suite.members {
             guard let pid = suite.pid(of: member), let bytes = ProcessMemory.residentBytes(of: pid) else { continue }
             series.withLock { $0[member.name, default: Series()].samples.append(bytes) }
         }

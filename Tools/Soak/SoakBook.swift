@@ -68,4 +68,40 @@ final class SoakBook: Sendable {
 
     /// Re-sends answered as replays, and the transfer ids applied a second time.
     var replayResult: (confirmed: Int, duplicated: [String]) { replays.withLock { $0 } }
+
+    /// Starts timing a fault: from `at` to the first write of `service` ("ledger"; nil: of any
+    /// service) sent after it and answered OK. Returns the watch's index for ``failover(_:)``.
+    func watchFailover(of service: String?, from at: ContinuousClock.Instant) -> Int {
+        watches.withLock { watches in
+            watches.append(FailoverWatch(service: service, from: at))
+            return watches.count - 1
+        }
+    }
+
+    /// Notes a write of `service` sent at `sentAt` and answered OK now: it ends the watches of
+    /// faults before it.
+    func writeAcknowledged(service: String, sentAt: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
+        watches.withLock { watches in
+            for index in watches.indices where watches[index].until == nil && watches[index].from <= sentAt
+                && (watches[index].service == nil || watches[index].service == service) {
+                watches[index].until = now
+            }
+        }
+    }
+
+    /// The time from watch `index`'s fault to the first write answered OK after it; nil while
+    /// none was.
+    func failover(_ index: Int) -> Duration? {
+        watches.withLock { watches in watches[index].until.map { $0 - watches[index].from } }
+    }
+
+    /// One fault being timed.
+    private struct FailoverWatch {
+        let service: String?
+        let from: ContinuousClock.Instant
+        var until: ContinuousClock.Instant?
+    }
+
+    private let watches = Mutex<[FailoverWatch]>([])
 }

@@ -9,12 +9,23 @@ public struct SoakReport: Sendable {
         public let at: Double
         /// What was done.
         public let description: String
-        /// Seconds until the member listened again (0 for a connection cut).
+        /// Seconds until the member listened again (0 for a connection cut; the pause, for a
+        /// paused leader).
         public let recovery: Double
+        /// Seconds from the fault to the first write sent after it that was answered OK (of the
+        /// service it hit; of any, for the gateway and connection cuts): the failover time for a
+        /// leader's loss. Nil when none was before the load ended.
+        public let failover: Double?
+        /// Whether it took a shard's leader away (killed or paused it).
+        public let tookLeader: Bool
         /// Why it could not be injected, if so.
         public let error: String?
     }
 
+    /// Members per shard (a replicated suite), or nil (one process per service).
+    public let replicas: Int?
+    /// The suite's processes in start order (`ledger`, or `ledger-0-a`, ..., `gateway`).
+    public let members: [String]
     /// Seconds of load.
     public let seconds: Double
     /// Calls per kind and status (retries counted one by one).
@@ -61,11 +72,17 @@ public struct SoakReport: Sendable {
                             Int(rows.last![1])!, Double(rows.last![1])! / max(seconds, 1)))
         lines += Self.table(rows)
         lines.append("")
-        lines.append("faults injected: \(faults.count)")
-        lines += Self.table([["at", "fault", "back after"]] + faults.map { fault in
+        lines.append("faults injected: \(faults.count)" + (replicas.map { " (replicated suite: \($0) members per service's shard)" } ?? ""))
+        lines += Self.table([["at", "fault", "back after", "next write OK after"]] + faults.map { fault in
             [String(format: "%.1f s", fault.at), fault.description,
-             fault.error.map { "FAILED: \($0)" } ?? String(format: "%.2f s", fault.recovery)]
+             fault.error.map { "FAILED: \($0)" } ?? String(format: "%.2f s", fault.recovery),
+             fault.failover.map { String(format: "%.2f s", $0) } ?? "-"]
         })
+        let failovers = faults.filter(\.tookLeader).compactMap(\.failover)
+        if let worst = failovers.max() {
+            lines.append(String(format: "failover (leader fault to the next write answered OK): %d, median %.2f s, max %.2f s",
+                                failovers.count, failovers.sorted()[failovers.count / 2], worst))
+        }
         lines.append("")
         lines.append("writes answered late and sent again after the load: \(unsettledAtEnd) (still unanswered: \(unresolved))")
         lines.append("re-sent acknowledged transfers answered as replays: \(confirmedReplays)")
@@ -78,9 +95,10 @@ public struct SoakReport: Sendable {
         lines.append("resident memory (MiB; a restarted process reloads its state; services keep their state in memory,")
         lines.append("so their growth per acknowledged write held is the figure to watch; the gateway holds none)")
         lines += Self.table([["process", "start", "middle", "end", "peak", "samples", "restarts", "exit", "writes held", "KiB/write"]]
-                            + LocalSuite.Member.allCases.map(\.name).map { name in
+                            + members.map { name in
             let series = memory[name] ?? (0, 0, 0, 0, 0)
-            let held = checked.filter { $0.key.hasPrefix(name + ".") }.values.reduce(0, +)
+            let service = name.prefix { $0 != "-" }
+            let held = checked.filter { $0.key.hasPrefix(service + ".") }.values.reduce(0, +)
             let perWrite = held == 0 ? "-" : String(format: "%.2f", Double(series.end - series.start) / 1024 / Double(held))
             return [name] + [series.start, series.middle, series.end, series.peak].map { String(format: "%.1f", Double($0) / 1_048_576) }
                 + [String(series.samples), String(restarts[name] ?? 0), exitStatuses[name].map(String.init) ?? "-",

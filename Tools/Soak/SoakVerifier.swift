@@ -11,6 +11,9 @@ import Synchronization
 /// - every user's ledger balance equals the sum of its acknowledged transfers, and the budget
 ///   account is debited exactly their total (no transfer lost, none applied twice);
 /// - every acknowledged feedback item exists, and each user has exactly that many.
+///
+/// It reads straight from the services, or, in a replicated suite, through the gateway, which
+/// sends every read to the shard's leader.
 struct SoakVerifier: Sendable {
     /// What the check found.
     struct Result: Sendable {
@@ -37,7 +40,7 @@ struct SoakVerifier: Sendable {
 
         // Profile: users and their activity.
         await Self.forEach(Array(acknowledged.users)) { user in
-            let answer = await workload.settle("verify.profile", route: .service("profile"), window: window) { client, options in
+            let answer = await workload.settle("verify.profile", route: workload.serviceRoute("profile"), window: window) { client, options in
                 try await Self.orNotFound { try await client.unary(Retain_V1_Profile.getProfile, .init(userId: user), options: options) }
             }
             guard let answer else { return note { $0.unreadable.append("profile \(user)") } }
@@ -55,7 +58,7 @@ struct SoakVerifier: Sendable {
         var awards: [String: Int64] = [:]
         for award in acknowledged.awards.values { awards[award.userID, default: 0] += award.awarded }
         await Self.forEach(Array(awards)) { user, expected in
-            let answer = await workload.settle("verify.growth", route: .service("growth"), window: window) { client, options in
+            let answer = await workload.settle("verify.growth", route: workload.serviceRoute("growth"), window: window) { client, options in
                 try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: user), options: options)
             }
             guard let answer else { return note { $0.unreadable.append("growth \(user)") } }
@@ -66,7 +69,7 @@ struct SoakVerifier: Sendable {
             }
         }
         await Self.forEach(Array(acknowledged.checkIns)) { user in
-            let answer = await workload.settle("verify.growth", route: .service("growth"), window: window) { client, options in
+            let answer = await workload.settle("verify.growth", route: workload.serviceRoute("growth"), window: window) { client, options in
                 try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: user), options: options)
             }
             guard let answer else { return note { $0.unreadable.append("check-in \(user)") } }
@@ -80,7 +83,7 @@ struct SoakVerifier: Sendable {
         var balances: [String: Int64] = [:]
         for transfer in acknowledged.transfers.values { balances[transfer.userID, default: 0] += transfer.amount }
         await Self.forEach(Array(balances)) { user, expected in
-            let answer = await workload.settle("verify.ledger", route: .service("ledger"), window: window) { client, options in
+            let answer = await workload.settle("verify.ledger", route: workload.serviceRoute("ledger"), window: window) { client, options in
                 try await Self.orNotFound {
                     try await client.unary(Retain_V1_Ledger.getBalance, .init(userId: user, assets: [SoakWorkload.asset]), options: options)
                 }
@@ -94,7 +97,7 @@ struct SoakVerifier: Sendable {
         }
         let total = acknowledged.transfers.values.reduce(0) { $0 + $1.amount }
         let budget = workload.budgetAccount
-        let account = await workload.settle("verify.ledger", route: .service("ledger"), window: window) { client, options in
+        let account = await workload.settle("verify.ledger", route: workload.serviceRoute("ledger"), window: window) { client, options in
             try await client.unary(Retain_V1_Ledger.getAccount, .init(accountId: budget), options: options)
         }
         note { result in
@@ -106,13 +109,13 @@ struct SoakVerifier: Sendable {
 
         // Feedback: each item, and the count per user.
         await Self.forEach(Array(acknowledged.feedback)) { user, items in
-            let history = await workload.settle("verify.feedback", route: .service("feedback"), window: window) { client, options in
+            let history = await workload.settle("verify.feedback", route: workload.serviceRoute("feedback"), window: window) { client, options in
                 try await client.unary(Retain_V1_Feedback.getUserFeedbackHistory, .init(userId: user), options: options)
             }
             guard let history else { return note { $0.unreadable.append("feedback of \(user)") } }
             var missing: [String] = []
             for item in items.values {
-                let found = await workload.settle("verify.feedback", route: .service("feedback"), window: window) { client, options in
+                let found = await workload.settle("verify.feedback", route: workload.serviceRoute("feedback"), window: window) { client, options in
                     try await Self.orNotFound { try await client.unary(Retain_V1_Feedback.getFeedback, .init(itemId: item), options: options) }
                 }
                 if found??.item?.userId != user { missing.append(item) }

@@ -21,6 +21,9 @@ final class SoakWorkload: Sendable {
 
     let run: String
     let book: SoakBook
+    /// Every call goes through the gateway (a replicated suite, whose writes and reads go to the
+    /// shards' leaders, which only the gateway follows).
+    let gatewayOnly: Bool
     private let connections: SoakConnections
     /// The budget every transfer draws on.
     let budgetAccount: String
@@ -29,9 +32,10 @@ final class SoakWorkload: Sendable {
     /// Writes whose fate is still unknown, to send again once the faults are over.
     private let unsettled = Mutex<[@Sendable () async -> Bool]>([])
 
-    init(run: String, book: SoakBook, connections: SoakConnections) {
+    init(run: String, book: SoakBook, connections: SoakConnections, gatewayOnly: Bool = false) {
         self.run = run
         self.book = book
+        self.gatewayOnly = gatewayOnly
         self.connections = connections
         budgetAccount = "budget:soak\(run):\(Self.asset)"
     }
@@ -39,7 +43,7 @@ final class SoakWorkload: Sendable {
     /// Opens the budget account (uncapped); call once before the load.
     func prepare() async throws {
         let request = Retain_V1_OpenAccountRequest(accountId: budgetAccount)
-        let opened = await settle("ledger.open", route: .service("ledger"), window: .seconds(60)) { client, options in
+        let opened = await settle("ledger.open", route: serviceRoute("ledger"), window: .seconds(60)) { client, options in
             try await client.unary(Retain_V1_Ledger.openAccount, request, options: options)
         }
         guard opened != nil else { throw SoakError("could not open \(budgetAccount)") }
@@ -50,7 +54,7 @@ final class SoakWorkload: Sendable {
         var generator = SystemRandomNumberGenerator()
         while !isDone() {
             let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue
-            let route: Route = Bool.random(using: &generator) ? .gateway : .direct
+            let route: Route = gatewayOnly || Bool.random(using: &generator) ? .gateway : .direct
             let known = users.withLock { $0.isEmpty ? nil : $0.randomElement(using: &generator) }
             guard let user = known, Int.random(in: 0..<100, using: &generator) >= 8 else {
                 await register("s\(run)w\(worker)u\(n)", route: route)
@@ -199,23 +203,30 @@ final class SoakWorkload: Sendable {
         }
     }
 
+    /// The route that reaches service `name` for checks and set-up: straight to it, or through
+    /// the gateway when every call goes there.
+    func serviceRoute(_ name: String) -> Route {
+        gatewayOnly ? .gateway : .service(name)
+    }
+
     /// Sends a write until it is answered, within the retry window; a write still unanswered
     /// then is kept to be sent again at the end.
     private func write(_ kind: String, route: Route, _ call: @escaping @Sendable (RPCClient, CallOptions) async throws -> Void) async {
-        let settled = await settle(kind, route: route, window: Self.retryWindow, call)
+        let settled = await settle(kind, route: route, window: Self.retryWindow, isWrite: true, call)
         if settled == nil {
             unsettled.withLock { pending in
                 pending.append { [self] in
-                    await self.settle(kind + ".final", route: route, window: .seconds(60), call) != nil
+                    await self.settle(kind + ".final", route: route, window: .seconds(60), isWrite: true, call) != nil
                 }
             }
         }
     }
 
     /// Calls `call` until it answers OK, or fails with a status that is the service's answer
-    /// (not a fault's), or `window` has passed; counts every attempt. Nil unless answered OK.
+    /// (not a fault's), or `window` has passed; counts every attempt, and tells the book when
+    /// an attempt at a write (`isWrite`) was answered OK (failover times). Nil unless answered OK.
     @discardableResult
-    func settle<Answer: Sendable>(_ kind: String, route: Route, window: Duration,
+    func settle<Answer: Sendable>(_ kind: String, route: Route, window: Duration, isWrite: Bool = false,
                                   _ call: @Sendable (RPCClient, CallOptions) async throws -> Answer) async -> Answer? {
         let until = ContinuousClock.now + window
         var pause: Duration = .milliseconds(50)
@@ -225,9 +236,11 @@ final class SoakWorkload: Sendable {
             case .gateway, .direct: connections.gateway
             case .service(let name): connections.service(name)
             }
+            let sentAt = ContinuousClock.now
             do {
                 let answer = try await call(client, CallOptions(timeout: Self.callTimeout, idempotencyKey: key))
                 book.count(kind, "OK")
+                if isWrite { book.writeAcknowledged(service: String(kind.prefix { $0 != "." }), sentAt: sentAt) }
                 return answer
             } catch let error as RPCError {
                 book.count(kind, error.code.name)
