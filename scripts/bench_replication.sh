@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${RETAIN_BIN_DIR:-$root/.build/release}
 duration=${1:-10}
-work=$(mktemp -d /tmp/retain-bench-replication.XXXXXX)
+work=$(mktemp -d "${BENCH_DIR:-/tmp}/retain-bench-replication.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
