@@ -65,11 +65,6 @@ public struct EpochHistory: Sendable, Equatable {
         return bound
     }
 
-    /// The leader's history as this log now holds it, after cutting it after `keepThrough`.
-    public static func adopted(_ leader: EpochHistory) -> EpochHistory {
-        leader
-    }
-
     // MARK: File
 
     static let fileName = "EPOCHS"

@@ -98,6 +98,12 @@ extension StateStore {
     /// - Throws: ``StorageError`` when a snapshot covers records after `sequence`, or the disk
     ///   cannot be read; the store then refuses reads and writes until rebuilt.
     public func rebuild(keepingThrough sequence: UInt64) throws {
+        try rebuildFromDisk { store in try store.truncateLog(after: sequence) }
+    }
+
+    /// Closes the log for appends, lets `change` rework the directory, and recovers the state
+    /// from it, with reads and writes refused and waiting answers failed meanwhile.
+    private func rebuildFromDisk(_ change: (DurableStore) throws -> Void) throws {
         guard let store else { return }
         try maintenance.withLock { _ in
             shelf.withLock { shelf in
@@ -105,7 +111,7 @@ extension StateStore {
                 if let gate { gate.change(to: gate.role) }
             }
             store.restartForRecovery()
-            try store.truncateLog(after: sequence)
+            try change(store)
             let (state, last) = try Self.recover(store, startWriting: true, logger: logger)
             shelf.withLock { $0 = Shelf(state: state, visible: last) }
         }
@@ -124,16 +130,6 @@ extension StateStore {
     /// Replaces the data with the downloaded snapshot covering `sequence` and rebuilds the state
     /// from it. Answers waiting in the current generation fail. Blocks; call it off the event loops.
     public func installSnapshot(covering sequence: UInt64) throws {
-        guard let store else { return }
-        try maintenance.withLock { _ in
-            shelf.withLock { shelf in
-                shelf.stale = true
-                if let gate { gate.change(to: gate.role) }
-            }
-            store.restartForRecovery()
-            try store.replaceWithSnapshot(covering: sequence)
-            let (state, last) = try Self.recover(store, startWriting: true, logger: logger)
-            shelf.withLock { $0 = Shelf(state: state, visible: last) }
-        }
+        try rebuildFromDisk { store in try store.replaceWithSnapshot(covering: sequence) }
     }
 }
