@@ -20,9 +20,15 @@ public struct Retain_V1_CallHeader: ProtoMessage {
     /// The caller accepts answers whose message part is zstd-compressed (MESSAGE frames with the
     /// COMPRESSED flag). Servers compress only large answers, and only when this is set.
     public var acceptCompression: Bool
+    /// Per-stream flow control (PROTOCOL.md §15): the caller's receive window for this call's
+    /// answers, in bytes. 0 (the default) asks for none. A server that supports it stops sending
+    /// MESSAGE frames of the call once it has sent this many payload bytes more than the caller
+    /// granted back with WINDOW_UPDATE frames, and marks the call's MESSAGE frames FLOW_CONTROLLED.
+    /// A server that does not ignores it.
+    public var windowBytes: UInt32
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(method: String = "", timeoutUs: UInt64 = 0, authorization: String = "", traceId: String = "", idempotencyKey: String = "", metadata: [String: String] = [:], acceptCompression: Bool = false) {
+    public init(method: String = "", timeoutUs: UInt64 = 0, authorization: String = "", traceId: String = "", idempotencyKey: String = "", metadata: [String: String] = [:], acceptCompression: Bool = false, windowBytes: UInt32 = 0) {
         self.method = method
         self.timeoutUs = timeoutUs
         self.authorization = authorization
@@ -30,6 +36,7 @@ public struct Retain_V1_CallHeader: ProtoMessage {
         self.idempotencyKey = idempotencyKey
         self.metadata = metadata
         self.acceptCompression = acceptCompression
+        self.windowBytes = windowBytes
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -41,6 +48,7 @@ public struct Retain_V1_CallHeader: ProtoMessage {
         self.idempotencyKey = ""
         self.metadata = [:]
         self.acceptCompression = false
+        self.windowBytes = 0
     }
 
     public static let protoName = "retain.v1.CallHeader"
@@ -58,6 +66,7 @@ public struct Retain_V1_CallHeader: ProtoMessage {
             (ProtoC.string(e.pointee.key), ProtoC.string(e.pointee.value))
         }
         self.acceptCompression = (m.pointee.accept_compression != 0)
+        self.windowBytes = m.pointee.window_bytes
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -75,6 +84,7 @@ public struct Retain_V1_CallHeader: ProtoMessage {
             }
         }
         m.pointee.accept_compression = (self.acceptCompression ? 1 : 0)
+        m.pointee.window_bytes = self.windowBytes
     }
 }
 

@@ -205,7 +205,7 @@ const ProtobufCMessageDescriptor retain__v1__call_header__metadata_entry__descri
   (ProtobufCMessageInit) retain__v1__call_header__metadata_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__call_header__field_descriptors[7] =
+static const ProtobufCFieldDescriptor retain__v1__call_header__field_descriptors[8] =
 {
   {
     "method",
@@ -291,6 +291,18 @@ static const ProtobufCFieldDescriptor retain__v1__call_header__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "window_bytes",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CallHeader, window_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__call_header__field_indices_by_name[] = {
   6,   /* field[6] = accept_compression */
@@ -300,11 +312,12 @@ static const unsigned retain__v1__call_header__field_indices_by_name[] = {
   0,   /* field[0] = method */
   1,   /* field[1] = timeout_us */
   3,   /* field[3] = trace_id */
+  7,   /* field[7] = window_bytes */
 };
 static const ProtobufCIntRange retain__v1__call_header__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__call_header__descriptor =
 {
@@ -314,7 +327,7 @@ const ProtobufCMessageDescriptor retain__v1__call_header__descriptor =
   "Retain__V1__CallHeader",
   "retain.v1",
   sizeof(Retain__V1__CallHeader),
-  7,
+  8,
   retain__v1__call_header__field_descriptors,
   retain__v1__call_header__field_indices_by_name,
   1,  retain__v1__call_header__number_ranges,

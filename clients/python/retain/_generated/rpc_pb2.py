@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13retain/v1/rpc.proto\x12\tretain.v1\"\xf6\x01\n\nCallHeader\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x12\n\ntimeout_us\x18\x02 \x01(\x04\x12\x15\n\rauthorization\x18\x03 \x01(\t\x12\x10\n\x08trace_id\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x35\n\x08metadata\x18\x06 \x03(\x0b\x32#.retain.v1.CallHeader.MetadataEntry\x12\x1a\n\x12\x61\x63\x63\x65pt_compression\x18\x07 \x01(\x08\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x90\x01\n\nCallStatus\x12\x0c\n\x04\x63ode\x18\x01 \x01(\r\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x33\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\".retain.v1.CallStatus.DetailsEntry\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\x06GoAway\x12\x17\n\x0flast_request_id\x18\x01 \x01(\r\x12\x0c\n\x04\x63ode\x18\x02 \x01(\r\x12\x0f\n\x07message\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13retain/v1/rpc.proto\x12\tretain.v1\"\x8c\x02\n\nCallHeader\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x12\n\ntimeout_us\x18\x02 \x01(\x04\x12\x15\n\rauthorization\x18\x03 \x01(\t\x12\x10\n\x08trace_id\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x35\n\x08metadata\x18\x06 \x03(\x0b\x32#.retain.v1.CallHeader.MetadataEntry\x12\x1a\n\x12\x61\x63\x63\x65pt_compression\x18\x07 \x01(\x08\x12\x14\n\x0cwindow_bytes\x18\x08 \x01(\r\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x90\x01\n\nCallStatus\x12\x0c\n\x04\x63ode\x18\x01 \x01(\r\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x33\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\".retain.v1.CallStatus.DetailsEntry\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\x06GoAway\x12\x17\n\x0flast_request_id\x18\x01 \x01(\r\x12\x0c\n\x04\x63ode\x18\x02 \x01(\r\x12\x0f\n\x07message\x18\x03 \x01(\tb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'retain._generated.rpc_pb2', globals())
@@ -26,13 +26,13 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CALLSTATUS_DETAILSENTRY._options = None
   _CALLSTATUS_DETAILSENTRY._serialized_options = b'8\001'
   _CALLHEADER._serialized_start=35
-  _CALLHEADER._serialized_end=281
-  _CALLHEADER_METADATAENTRY._serialized_start=234
-  _CALLHEADER_METADATAENTRY._serialized_end=281
-  _CALLSTATUS._serialized_start=284
-  _CALLSTATUS._serialized_end=428
-  _CALLSTATUS_DETAILSENTRY._serialized_start=382
-  _CALLSTATUS_DETAILSENTRY._serialized_end=428
-  _GOAWAY._serialized_start=430
-  _GOAWAY._serialized_end=494
+  _CALLHEADER._serialized_end=303
+  _CALLHEADER_METADATAENTRY._serialized_start=256
+  _CALLHEADER_METADATAENTRY._serialized_end=303
+  _CALLSTATUS._serialized_start=306
+  _CALLSTATUS._serialized_end=450
+  _CALLSTATUS_DETAILSENTRY._serialized_start=404
+  _CALLSTATUS_DETAILSENTRY._serialized_end=450
+  _GOAWAY._serialized_start=452
+  _GOAWAY._serialized_end=516
 # @@protoc_insertion_point(module_scope)

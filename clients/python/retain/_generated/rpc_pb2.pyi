@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Opti
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CallHeader(_message.Message):
-    __slots__ = ["accept_compression", "authorization", "idempotency_key", "metadata", "method", "timeout_us", "trace_id"]
+    __slots__ = ["accept_compression", "authorization", "idempotency_key", "metadata", "method", "timeout_us", "trace_id", "window_bytes"]
     class MetadataEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,7 @@ class CallHeader(_message.Message):
     METHOD_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_US_FIELD_NUMBER: _ClassVar[int]
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_BYTES_FIELD_NUMBER: _ClassVar[int]
     accept_compression: bool
     authorization: str
     idempotency_key: str
@@ -29,7 +30,8 @@ class CallHeader(_message.Message):
     method: str
     timeout_us: int
     trace_id: str
-    def __init__(self, method: _Optional[str] = ..., timeout_us: _Optional[int] = ..., authorization: _Optional[str] = ..., trace_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., accept_compression: bool = ...) -> None: ...
+    window_bytes: int
+    def __init__(self, method: _Optional[str] = ..., timeout_us: _Optional[int] = ..., authorization: _Optional[str] = ..., trace_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., accept_compression: bool = ..., window_bytes: _Optional[int] = ...) -> None: ...
 
 class CallStatus(_message.Message):
     __slots__ = ["code", "details", "message"]

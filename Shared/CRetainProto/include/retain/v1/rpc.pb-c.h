@@ -74,10 +74,18 @@ struct  Retain__V1__CallHeader
    * COMPRESSED flag). Servers compress only large answers, and only when this is set.
    */
   protobuf_c_boolean accept_compression;
+  /*
+   * Per-stream flow control (PROTOCOL.md §15): the caller's receive window for this call's
+   * answers, in bytes. 0 (the default) asks for none. A server that supports it stops sending
+   * MESSAGE frames of the call once it has sent this many payload bytes more than the caller
+   * granted back with WINDOW_UPDATE frames, and marks the call's MESSAGE frames FLOW_CONTROLLED.
+   * A server that does not ignores it.
+   */
+  uint32_t window_bytes;
 };
 #define RETAIN__V1__CALL_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__call_header__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
 
 
 struct  Retain__V1__CallStatus__DetailsEntry
