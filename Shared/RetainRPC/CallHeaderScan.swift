@@ -2,7 +2,7 @@
 /// from the wire bytes without libprotobuf-c.
 ///
 /// Only the plain shape that clients send is scanned: each of `method` (1), `timeout_us` (2),
-/// `authorization` (3) and `accept_compression` (7) at most once, text in printable ASCII
+/// `authorization` (3), `accept_compression` (7) and `window_bytes` (8) at most once, text in printable ASCII
 /// without NUL, lengths and varints of at most 9 bytes, `accept_compression` as 0 or 1. Any other
 /// header (other fields, repeats, other encodings, malformed bytes) is not scanned, and the
 /// server decodes it with libprotobuf-c as before, so both paths read every header alike.
@@ -15,11 +15,13 @@ struct CallHeaderScan {
     private(set) var timeoutMicroseconds: UInt64 = 0
     /// `accept_compression`.
     private(set) var acceptsCompression = false
+    /// `window_bytes`, 0 when absent.
+    private(set) var windowBytes: UInt32 = 0
 
     /// Scans `raw`, valid while `raw` is; nil when the header is not of the plain shape.
     init?(_ raw: UnsafeRawBufferPointer) {
         var index = 0
-        var seen: UInt8 = 0
+        var seen: UInt16 = 0
         /// A varint of at most 9 bytes at `index`, or nil.
         func varint() -> UInt64? {
             var value: UInt64 = 0
@@ -37,8 +39,8 @@ struct CallHeaderScan {
             let tag = raw[index]
             index += 1
             let field = tag >> 3
-            guard tag & 0x80 == 0, seen & (1 << field) == 0 else { return nil }
-            seen |= 1 << field
+            guard tag & 0x80 == 0, field < 16, seen & (1 << UInt16(field)) == 0 else { return nil }
+            seen |= 1 << UInt16(field)
             switch (field, tag & 7) {
             case (1, 2), (3, 2):
                 guard let length = varint(), length <= UInt64(raw.count - index) else { return nil }
@@ -53,6 +55,9 @@ struct CallHeaderScan {
                 guard index < raw.count, raw[index] <= 1 else { return nil }
                 acceptsCompression = raw[index] == 1
                 index += 1
+            case (8, 0):
+                guard let value = varint(), value <= UInt64(UInt32.max) else { return nil }
+                windowBytes = UInt32(value)
             default:
                 return nil
             }

@@ -156,10 +156,21 @@ public struct RPCRouter: Sendable {
 public struct RPCStreamWriter<Output: ProtoMessage>: Sendable {
     let responder: ServerResponder
 
-    /// Sends one answer. Throws CancellationError once the call was cancelled.
+    /// Sends one answer at once, whatever the caller has room for: answers the caller's window
+    /// or the connection cannot take yet are held by the server. Throws CancellationError once
+    /// the call was cancelled.
     public func write(_ message: Output) throws {
         try Task.checkCancellation()
         responder.send(message)
+    }
+
+    /// Sends one answer and waits until the call can take another: the caller's flow-control
+    /// window has room (PROTOCOL.md §15) and the connection's unsent answers are under its limit.
+    /// A producer that sends with this is held back by a slow reader instead of making the
+    /// server buffer. Throws CancellationError once the call has ended.
+    public func send(_ message: Output) async throws {
+        try Task.checkCancellation()
+        try await responder.sendWhenReady(message)
     }
 }
 

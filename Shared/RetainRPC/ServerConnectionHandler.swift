@@ -1,15 +1,16 @@
-import CRetainProto
 import Logging
 import NIOCore
 import RetainAuth
 import RetainProto
-#if canImport(Glibc)
-import Glibc
 import RetainWire
-#endif
 
-/// Serves the calls of one connection: decodes REQUEST frames, dispatches them to the router,
-/// writes answers, and enforces deadlines, cancellation, concurrency limits and draining.
+/// Serves the calls of one connection: reads frames, hands REQUESTs to the router, writes
+/// answers, and enforces admission, deadlines, cancellation, limits and draining.
+///
+/// The one NIO handler on the connection's hot path; its jobs are done by small collaborators:
+/// ``FrameReader`` (frames, admission before buffering, pausing), ``CallHeaderReader`` (the
+/// call header), ``CallAdmission`` (credential, method access, rate limit), ``LiveCalls``
+/// (calls that answer later: deadlines, cancellation) and ``AnswerBatch`` (write batching).
 ///
 /// All state is confined to the connection's event loop.
 final class ServerConnectionHandler: ChannelDuplexHandler {
@@ -17,56 +18,33 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// A call that has not answered yet.
-    private struct LiveCall {
-        /// Tells this call from a later one that reuses its request id.
-        let generation: UInt64
-        var deadlineTask: Scheduled<Void>?
-        var onCancel: (@Sendable () -> Void)?
-        let metrics: MethodMetrics
-        let started: NIODeadline
-    }
-
     // The `@exclusivity(unchecked)` fields are touched only on the connection's event loop and never re-entered, so
     // the runtime's exclusivity checks on them (hundreds of instructions per call) buy nothing.
-    private let methods: MethodTable
+    /// Reads call headers; its arena also decodes requests and encodes answers of inline calls.
+    private let headers: CallHeaderReader
     /// Serves paths that no method matches, when the router has a fallback.
     private let fallback: RPCRouter.FallbackHandler?
-    /// Decodes headers and requests and encodes answers of inline calls, reused call after call.
-    private let arena = ProtoArena(blockSize: 4096)
-    /// Answers of the current read burst, written together at its end.
-    @exclusivity(unchecked) private var batch: ByteBuffer?
+    @exclusivity(unchecked) private var answers: AnswerBatch
     private let configuration: RPCServer.Configuration
     private let metrics: ServerMetrics
     @exclusivity(unchecked) private var logger: Logger
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    @exclusivity(unchecked) private var calls: [UInt32: LiveCall] = [:]
+    @exclusivity(unchecked) private var calls: LiveCalls
+    @exclusivity(unchecked) private var admission: CallAdmission
     @exclusivity(unchecked) private var lastRequestID: UInt32 = 0
     @exclusivity(unchecked) private var draining = false
-    @exclusivity(unchecked) private var reading = false
-    @exclusivity(unchecked) private var flushPending = false
-    @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var remoteAddress: SocketAddress?
     /// Reads held back while the peer does not read our answers.
     private var readHeld = false
     @exclusivity(unchecked) private var frames: FrameReader
     @exclusivity(unchecked) private var closing = false
-    /// Numbers the calls of this connection, so a late answer of an ended call can never be
-    /// taken for an answer of a new call that reuses its request id.
-    @exclusivity(unchecked) private var nextGeneration: UInt64 = 0
     /// Fires when a frame has been arriving for longer than the frame timeout.
     @exclusivity(unchecked) private var slowFrameTimer: Scheduled<Void>?
     /// Checks for an idle connection.
     private var idleTimer: RepeatedTask?
     @exclusivity(unchecked) private var lastActivity = NIODeadline.now()
-    /// The credential last verified on this connection and its caller: calls that carry the same
-    /// credential skip verification while it is valid.
-    @exclusivity(unchecked) private var verifiedCredential: [UInt8] = []
-    @exclusivity(unchecked) private var verifiedCaller: Caller?
     /// Shared with every connection of the server: memory and connection budgets.
     private let budget: ConnectionBudget
-    /// Whether a call of this connection presented a valid credential (always, without checks).
-    @exclusivity(unchecked) private var admitted: Bool
     /// Closes the connection if it has not presented a credential in time.
     private var admissionTimer: Scheduled<Void>?
     /// Bytes of buffered incoming frames this connection has charged to the budget.
@@ -76,13 +54,16 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     init(methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
          metrics: ServerMetrics, budget: ConnectionBudget, logger: Logger) {
-        self.methods = methods
+        self.headers = CallHeaderReader(methods: methods, arena: ProtoArena(blockSize: 4096),
+                                        authenticating: configuration.authenticator != nil)
         self.fallback = fallback
         self.configuration = configuration
         self.metrics = metrics
         self.budget = budget
         self.logger = logger
-        self.admitted = configuration.authenticator == nil
+        self.answers = AnswerBatch(maximumUnsentBytes: configuration.maximumUnsentBytes)
+        self.calls = LiveCalls(maximum: configuration.maximumConcurrentCallsPerConnection)
+        self.admission = CallAdmission(authenticator: configuration.authenticator)
         self.frames = FrameReader(maximumPayloadSize: configuration.maximumPayloadSize,
                                   unadmittedPayloadSize: configuration.unadmittedPayloadSize)
     }
@@ -98,10 +79,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         ) { _ in
             bound.value.closeIfIdle()
         }
-        if !admitted {
+        if !admission.isAdmitted {
             let timeout = configuration.admissionTimeout
             admissionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-                guard !self.admitted else { return }
+                guard !self.admission.isAdmitted else { return }
                 self.logger.info("closing connection: no valid credential within \(timeout.nanoseconds / 1_000_000) ms")
                 self.protocolError("no call with a valid credential within \(timeout.nanoseconds / 1_000_000) ms",
                                    code: .unauthenticated)
@@ -118,13 +99,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.context = nil
     }
 
-    /// The connection presented a valid credential: it may send large frames and is no longer
+    /// After ``admission`` admitted the connection: it may send large frames and is no longer
     /// closed first when the server runs out of connections.
-    private func markAdmitted() {
-        guard !admitted else { return }
-        admitted = true
-        admissionTimer?.cancel()
-        admissionTimer = nil
+    private func connectionAdmitted() {
+        guard let admissionTimer else { return }
+        admissionTimer.cancel()
+        self.admissionTimer = nil
         if let channel = context?.channel { budget.markAdmitted(channel) }
     }
 
@@ -161,7 +141,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        reading = true
+        answers.beginRead()
         lastActivity = .now()
         readFrames(unwrapInboundIn(data), context: context)
     }
@@ -169,16 +149,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Hands the complete frames in `bytes` (after any held back) to ``handleFrame(_:context:)``,
     /// until the peer's unread answers reach the limit; charges what stays buffered.
     private func readFrames(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
-        let maximumUnsent = configuration.maximumUnsentBytes
         do {
             framesPaused = try frames.read(
                 bytes,
-                shouldPause: { [self] in
-                    !context.channel.isWritable || (self.batch?.readableBytes ?? 0) >= maximumUnsent
-                },
-                admission: admitted ? nil : FrameReader.Admission(
-                    isAdmitted: { [self] in self.admitted },
-                    admit: { [self] header in self.admit(callHeader: header) })
+                shouldPause: { [self] in !context.channel.isWritable || self.answers.isFull },
+                admission: admission.isAdmitted ? nil : FrameReader.Admission(
+                    isAdmitted: { [self] in self.admission.isAdmitted },
+                    admit: { [self] header in
+                        guard self.admission.admit(callHeader: header) else { return false }
+                        self.connectionAdmitted()
+                        return true
+                    })
             ) { frame in
                 if !closing {
                     // A complete frame restarts the slow-sender clock for the next one.
@@ -205,26 +186,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Checks the credential in the call header of a large REQUEST from an unadmitted
-    /// connection, before its body is buffered; true admits the connection.
-    private func admit(callHeader: ByteBuffer) -> Bool {
-        guard let authenticator = configuration.authenticator else { return true }
-        let credential: String? = callHeader.withUnsafeReadableBytes { raw in
-            guard let scan = CallHeaderScan(raw), !scan.authorization.isEmpty else { return nil }
-            return String(decoding: scan.authorization, as: UTF8.self)
-        }
-        guard let credential else { return false }
-        return admit(credential: credential, with: authenticator)
-    }
-
-    /// Verifies `credential` outside a call's own check (a large first frame's header, an open
-    /// method's call) and admits the connection when it is valid.
-    private func admit(credential: String, with authenticator: any CallAuthenticator) -> Bool {
-        guard (try? authenticate(credential, with: authenticator)) != nil else { return false }
-        markAdmitted()
-        return true
-    }
-
     private func handleFrame(_ frame: Frame, context: ChannelHandlerContext) {
         switch frame.type {
         case .request:
@@ -237,18 +198,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             write(pong)
         case .pong:
             break
+        case .windowUpdate:
+            guard frame.payload.readableBytes == 4, let increment = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) else {
+                return protocolError("WINDOW_UPDATE payload must be 4 bytes, not \(frame.payload.readableBytes)", code: .invalidArgument)
+            }
+            grantCredit(increment, to: frame.requestID)
         default:
             protocolError("unexpected \(frame.type) frame from a client", code: .invalidArgument)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
+        let flush = answers.endRead()
         writeBatch()
-        if flushPending {
-            flushPending = false
-            context.flush()
-        }
+        if flush { context.flush() }
         context.fireChannelReadComplete()
     }
 
@@ -262,11 +225,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let live = calls
-        calls.removeAll()
-        for call in live.values {
-            call.deadlineTask?.cancel()
-            call.onCancel?()
+        for call in calls.removeAll() {
+            call.cancel()
             call.metrics.finished(.cancelled, since: call.started)
         }
         context.fireChannelInactive()
@@ -290,15 +250,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, framesPaused, !closing {
             // The peer read its answers: serve the frames held back, then read again.
-            reading = true
+            answers.beginRead()
             readFrames(ByteBuffer(), context: context)
-            reading = false
+            _ = answers.endRead()
             writeBatch()
             context.flush()
         }
         if context.channel.isWritable, readHeld, !framesPaused {
             readHeld = false
             context.read()
+        }
+        if context.channel.isWritable {
+            for waiter in calls.takeReadyWaiters(of: nil) { waiter.resume() }
         }
         context.fireChannelWritabilityChanged()
     }
@@ -307,7 +270,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func handleRequest(_ frame: Frame, context: ChannelHandlerContext) {
         let id = frame.requestID
-        guard id != 0, calls[id] == nil else {
+        guard id != 0, !calls.contains(id) else {
             return protocolError("request id \(id) is zero or already in use on this connection", code: .invalidArgument)
         }
         if draining {
@@ -319,59 +282,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                                             details: ["not_processed": "true"]))
         }
         lastRequestID = max(lastRequestID, id)
-        // REQUEST payload: uint32 header length, CallHeader, request message.
-        let payload = frame.payload
-        guard let headerLength = payload.getInteger(at: payload.readerIndex, as: UInt32.self),
-              payload.readableBytes >= 4 + Int(headerLength) else {
-            return writeStatus(id, RPCError(.invalidArgument, "REQUEST payload shorter than its declared call header"))
+        var call: CallHeaderReader.Call
+        do {
+            call = try headers.read(frame.payload, verifiedCredential: admission.verifiedCredential)
+        } catch {
+            return writeStatus(id, error)
         }
-        let headerBytes = payload.getSlice(at: payload.readerIndex + 4, length: Int(headerLength))!
-        var message = payload.getSlice(at: payload.readerIndex + 4 + Int(headerLength),
-                                       length: payload.readableBytes - 4 - Int(headerLength))!
-        let methods = methods
-        let arena = arena
-        let authenticating = configuration.authenticator != nil
-        let verifiedCredential = verifiedCredential
-        let parsed: ParsedHeader? = headerBytes.withUnsafeReadableBytes { raw in
-            // The header a client sends, read without libprotobuf-c; any other goes below.
-            if let scan = CallHeaderScan(raw) {
-                let method = methods.lookup(scan.method)
-                var credential: String?
-                if authenticating, !scan.authorization.elementsEqual(verifiedCredential) {
-                    credential = String(decoding: scan.authorization, as: UTF8.self)
-                }
-                return ParsedHeader(method: method, timeout: scan.timeoutMicroseconds,
-                                    name: method == nil ? String(decoding: scan.method, as: UTF8.self) : nil,
-                                    acceptsCompression: scan.acceptsCompression, credential: credential)
-            }
-            arena.reset()
-            guard let unpacked = ProtoCodec.unpack(Retain_V1_CallHeader.messageDescriptor, from: raw, arena: arena) else {
-                return nil
-            }
-            let header = unpacked.assumingMemoryBound(to: Retain__V1__CallHeader.self)
-            guard let name = header.pointee.method else {
-                return ParsedHeader(method: nil, timeout: 0, name: "", acceptsCompression: false, credential: nil)
-            }
-            let nameBytes = UnsafeRawBufferPointer(start: name, count: strlen(name))
-            // A name with a NUL inside reads shorter in C than it is on the wire; such a header is
-            // malformed, not a call of the shorter name.
-            guard nameBytes.isEmpty || Self.header(raw, holdsMethodField: nameBytes) else { return nil }
-            let method = methods.lookup(nameBytes)
-            var credential: String?
-            if authenticating, let authorization = header.pointee.authorization {
-                // The same credential as the last call's needs no second look.
-                let bytes = UnsafeRawBufferPointer(start: authorization, count: strlen(authorization))
-                credential = bytes.elementsEqual(verifiedCredential) ? nil : String(cString: authorization)
-            } else if authenticating {
-                credential = verifiedCredential.isEmpty ? nil : ""
-            }
-            return ParsedHeader(method: method, timeout: header.pointee.timeout_us,
-                                name: method == nil ? String(cString: name) : nil,
-                                acceptsCompression: header.pointee.accept_compression != 0, credential: credential)
-        }
-        guard let parsed else {
-            return writeStatus(id, RPCError(.invalidArgument, "malformed call header"))
-        }
+        let parsed = call.header
         let path: String
         let handler: RPCRouter.Handler
         let methodMetrics: MethodMetrics
@@ -391,28 +308,21 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return writeStatus(id, RPCError(.unimplemented, "unknown method \(FieldFormat.quoted(parsed.name ?? ""))"))
         }
         var caller: Caller?
-        if let authenticator = configuration.authenticator, access != .open {
+        if admission.authenticator != nil {
+            let wasAdmitted = admission.isAdmitted
+            defer { if !wasAdmitted, admission.isAdmitted { connectionAdmitted() } }
             do throws(RPCError) {
-                let verified = try authenticate(parsed.credential, with: authenticator)
-                if !admitted { markAdmitted() }
-                try access.check(verified, method: path)
-                try authenticator.admit(verified, method: path)
-                caller = verified
+                caller = try admission.check(credential: parsed.credential, access: access, method: path)
             } catch {
                 logger.debug("call refused", metadata: ["rpc.method": "\(path)", "rpc.status": "\(error.code)"])
                 methodMetrics.finished(error.code, since: .now())
                 return writeStatus(id, error)
             }
-        } else if !admitted, let authenticator = configuration.authenticator, let credential = parsed.credential,
-                  !credential.isEmpty {
-            // An open method (Health) called with a valid credential admits the connection too;
-            // without one it is served but does not keep the connection past the admission timeout.
-            _ = admit(credential: credential, with: authenticator)
         }
         if frame.flags.contains(.compressed) {
             do {
-                message = try MessageCompression.decompress(
-                    message, maximumSize: configuration.maximumPayloadSize, allocator: context.channel.allocator)
+                call.message = try MessageCompression.decompress(
+                    call.message, maximumSize: configuration.maximumPayloadSize, allocator: context.channel.allocator)
             } catch {
                 return writeStatus(id, error)
             }
@@ -420,22 +330,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let started = NIODeadline.now()
         let timeout = parsed.timeout
         let deadline: NIODeadline? = timeout == 0 ? nil : started + .microseconds(Int64(min(timeout, UInt64(Int64.max / 1000))))
-        let callContext = ServerContext(method: path, headerBytes: headerBytes, requestID: id,
+        let callContext = ServerContext(method: path, headerBytes: call.headerBytes, requestID: id,
                                         deadline: deadline, remoteAddress: remoteAddress, logger: logger, caller: caller)
+        let arena = headers.arena
 
         switch handler {
         case .inline(let body):
-            var answer = batch ?? context.channel.allocator.buffer(capacity: 4096)
-            batch = nil
+            var answer = answers.take() ?? context.channel.allocator.buffer(capacity: 4096)
             let frameStart = answer.writerIndex
             answer.writeFrameHeader(type: .message, flags: .end, requestID: id, payloadLength: 0)
             let gate: AnswerGate?
             do {
                 arena.reset()
-                gate = try body(message, callContext, &answer, arena)
+                gate = try body(call.message, callContext, &answer, arena)
             } catch {
                 answer.moveWriterIndex(to: frameStart)
-                batch = answer
+                answers.pending = answer
                 methodMetrics.finished(ServerResponder.statusCode(for: error), since: started)
                 return writeStatus(id, error)
             }
@@ -447,7 +357,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 var copy = context.channel.allocator.buffer(capacity: held.readableBytes)
                 copy.writeImmutableBuffer(held)
                 answer.moveWriterIndex(to: frameStart)
-                batch = answer
+                answers.pending = answer
                 guard let responder = startLiveCall(id, parsed: parsed, metrics: methodMetrics, started: started,
                                                     deadline: deadline, context: context) else { return }
                 let answerBytes = copy
@@ -463,90 +373,106 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                     threshold: configuration.compressionThreshold, allocator: context.channel.allocator)
             }
             methodMetrics.finished(.ok, since: started)
-            batch = answer
-            if !reading { writeBatch() }
+            answers.pending = answer
+            if !answers.reading { writeBatch() }
 
         case .deferred(let body):
             guard let responder = startLiveCall(id, parsed: parsed, metrics: methodMetrics, started: started,
                                                 deadline: deadline, context: context) else { return }
             arena.reset()
-            body(message, callContext, responder, arena)
+            body(call.message, callContext, responder, arena)
         }
     }
 
     /// Registers a call that answers later (deferred, or inline held by a gate) with its deadline,
     /// and returns its responder; nil (and RESOURCE_EXHAUSTED written) past the per-connection limit.
     private func startLiveCall(
-        _ id: UInt32, parsed: ParsedHeader, metrics methodMetrics: MethodMetrics, started: NIODeadline,
+        _ id: UInt32, parsed: CallHeaderReader.Header, metrics methodMetrics: MethodMetrics, started: NIODeadline,
         deadline: NIODeadline?, context: ChannelHandlerContext
     ) -> ServerResponder? {
-        guard calls.count < configuration.maximumConcurrentCallsPerConnection else {
+        let window = Int(parsed.windowBytes)
+        guard let generation = calls.start(id, metrics: methodMetrics, started: started, window: window) else {
             writeStatus(id, RPCError(
                 .resourceExhausted,
                 "too many concurrent calls on this connection (limit \(configuration.maximumConcurrentCallsPerConnection))"))
             return nil
         }
-        nextGeneration += 1
-        var call = LiveCall(generation: nextGeneration, metrics: methodMetrics, started: started)
         if let deadline {
-            call.deadlineTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            calls.setDeadlineTask(id, context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
                 self.deadlineExceeded(id)
-            }
+            })
         }
-        calls[id] = call
         return ServerResponder(
             eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
-            requestID: id, generation: call.generation, allocator: context.channel.allocator,
-            compressionThreshold: parsed.acceptsCompression ? configuration.compressionThreshold : nil)
+            requestID: id, generation: generation, allocator: context.channel.allocator,
+            compressionThreshold: parsed.acceptsCompression ? configuration.compressionThreshold : nil,
+            flowControlled: window > 0)
     }
 
-    /// The caller of a call whose header carried `credential` (nil: the same as the last verified
-    /// one on this connection), from that memo while it is valid, else from the authenticator.
-    private func authenticate(_ credential: String?, with authenticator: any CallAuthenticator) throws(RPCError) -> Caller {
-        if credential == nil, let verifiedCaller,
-           authenticator.nowMs() <= verifiedCaller.expiresAtMs &+ ServiceToken.clockSkewMs {
-            return verifiedCaller
+    /// Writes a frame of a live call; frames of calls that already ended are dropped. `waiter`
+    /// (a producer awaiting room) resumes once the call may take another answer without it
+    /// being held: its window has room and the connection is writable.
+    func writeCallFrame(_ buffer: ByteBuffer, requestID: UInt32, generation: UInt64, ends: Bool,
+                        waiter: UnsafeContinuation<Void, any Error>? = nil) {
+        guard calls.isLive(requestID, generation: generation) else {
+            waiter?.resume(throwing: CancellationError())
+            return
         }
-        let text = credential ?? String(decoding: verifiedCredential, as: UTF8.self)
-        verifiedCaller = nil
-        verifiedCredential = []
-        let caller = try authenticator.authenticate(text)
-        verifiedCredential = Array(text.utf8)
-        verifiedCaller = caller
-        return caller
-    }
-
-    /// Writes a frame of a live call; frames of calls that already ended are dropped.
-    func writeCallFrame(_ buffer: ByteBuffer, requestID: UInt32, generation: UInt64, ends: Bool) {
-        guard let call = calls[requestID], call.generation == generation else { return }
-        if ends {
-            calls[requestID] = nil
-            call.deadlineTask?.cancel()
+        if calls.isFlowControlled(requestID) {
+            if let frame = calls.offer(buffer, to: requestID, endStatus: ends ? Self.statusCode(inFrame: buffer) : nil) {
+                write(frame)
+            }
+            endIfSent(requestID)
+        } else if ends {
+            let call = calls.end(requestID, generation: generation)!
             call.metrics.finished(Self.statusCode(inFrame: buffer), since: call.started)
+            write(buffer)
+            closeIfDrained()
+        } else {
+            write(buffer)
         }
-        write(buffer)
-        if ends { closeIfDrained() }
+        if let waiter {
+            calls.addWaiter(waiter, to: requestID)
+            resumeReadyWaiters(of: requestID)
+        }
+    }
+
+    /// A WINDOW_UPDATE: writes what the credit lets go, and wakes the call's producer if it has room.
+    private func grantCredit(_ increment: UInt32, to id: UInt32) {
+        for frame in calls.grant(increment, to: id) { write(frame) }
+        endIfSent(id)
+        resumeReadyWaiters(of: id)
+    }
+
+    /// Ends flow-controlled call `id` once its final frame has been written.
+    private func endIfSent(_ id: UInt32) {
+        guard let call = calls.removeIfFinished(id) else { return }
+        call.metrics.finished(call.endStatus ?? .ok, since: call.started)
+        closeIfDrained()
+    }
+
+    /// Resumes the producers of call `id` when it may take another answer.
+    private func resumeReadyWaiters(of id: UInt32) {
+        guard context?.channel.isWritable ?? true else { return }
+        for waiter in calls.takeReadyWaiters(of: id) { waiter.resume() }
     }
 
     func setCancelHandler(requestID: UInt32, generation: UInt64, _ handler: @escaping @Sendable () -> Void) {
-        if calls[requestID]?.generation == generation {
-            calls[requestID]!.onCancel = handler
-        } else {
+        if !calls.setCancelHandler(requestID, generation: generation, handler) {
             handler()
         }
     }
 
     private func cancelCall(_ id: UInt32) {
-        guard let call = calls.removeValue(forKey: id) else { return }
-        call.deadlineTask?.cancel()
-        call.onCancel?()
+        guard let call = calls.remove(id) else { return }
+        call.cancel()
         call.metrics.finished(.cancelled, since: call.started)
         closeIfDrained()
     }
 
     private func deadlineExceeded(_ id: UInt32) {
-        guard let call = calls.removeValue(forKey: id) else { return }
-        call.onCancel?()
+        guard let call = calls.remove(id) else { return }
+        call.cancel()
         call.metrics.finished(.deadlineExceeded, since: call.started)
         writeStatus(id, RPCError(.deadlineExceeded, "deadline exceeded"))
         closeIfDrained()
@@ -604,35 +530,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         write(buffer)
     }
 
-    /// Whether the packed call header holds field 1 (method) with exactly `name` as its value.
-    private static func header(_ raw: UnsafeRawBufferPointer, holdsMethodField name: UnsafeRawBufferPointer) -> Bool {
-        var index = 0
-        while index < raw.count {
-            defer { index += 1 }
-            guard raw[index] == 0x0A else { continue }
-            // Read the varint length after the tag and compare it and the bytes that follow.
-            var cursor = index + 1
-            var length = 0
-            var shift = 0
-            while cursor < raw.count, shift < 35 {
-                let byte = raw[cursor]
-                length |= Int(byte & 0x7F) << shift
-                cursor += 1
-                if byte & 0x80 == 0 { break }
-                shift += 7
-            }
-            if length == name.count, cursor + length <= raw.count,
-               UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)]).elementsEqual(name) {
-                return true
-            }
-        }
-        return false
-    }
-
     /// Writes the answers batched during a read burst as one buffer.
     private func writeBatch() {
-        guard let buffer = batch else { return }
-        batch = nil
+        guard let buffer = answers.take() else { return }
         write(buffer)
     }
 
@@ -640,17 +540,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// loop tick, so that answers completed together share one system call.
     private func write(_ buffer: ByteBuffer) {
         guard let context else { return }
-        if let pending = batch {
-            batch = nil
+        if let pending = answers.take() {
             context.write(wrapOutboundOut(pending), promise: nil)
         }
         context.write(wrapOutboundOut(buffer), promise: nil)
-        if reading {
-            flushPending = true
-        } else if !flushScheduled {
-            flushScheduled = true
+        if answers.wrote() {
             context.eventLoop.assumeIsolated().execute { [self] in
-                self.flushScheduled = false
+                self.answers.scheduledFlushRan()
                 self.context?.flush()
             }
         }
@@ -673,15 +569,4 @@ extension ServerResponder {
     static func statusCode(for error: any Error) -> RPCStatusCode {
         RPCStatusCode(rawValue: status(for: error).code)
     }
-}
-
-/// What the server reads from a call header without decoding the rest.
-private struct ParsedHeader {
-    let method: ServerMethod?
-    let timeout: UInt64
-    let name: String?
-    let acceptsCompression: Bool
-    /// The call's credential when the server checks credentials and it differs from the one
-    /// last verified on the connection; nil otherwise.
-    let credential: String?
 }

@@ -12,6 +12,8 @@ public struct ServerResponder: Sendable {
     let allocator: ByteBufferAllocator
     /// Answers at least this large are compressed; nil when the caller does not accept it.
     let compressionThreshold: Int?
+    /// Whether the caller asked for flow control: MESSAGE frames say so (`FLOW_CONTROLLED`).
+    var flowControlled = false
 
     /// Ends a unary call with its answer.
     public func succeed<M: ProtoMessage>(_ message: M) {
@@ -21,6 +23,31 @@ public struct ServerResponder: Sendable {
     /// Sends one answer of a streaming call.
     public func send<M: ProtoMessage>(_ message: M) {
         send(frame(type: .message, flags: []) { $0.writeProtoMessage(message) }, ends: false)
+    }
+
+    /// Sends one answer of a streaming call, and returns once the call may take another without
+    /// the server holding it: the caller's window has room (for a flow-controlled call) and the
+    /// connection's unsent answers are under its limit. Throws CancellationError once the call
+    /// has ended (cancelled, deadline, connection gone). The way for producers that can wait.
+    public func sendWhenReady<M: ProtoMessage>(_ message: M) async throws {
+        try await sendWhenReady(frame: frame(type: .message, flags: []) { $0.writeProtoMessage(message) })
+    }
+
+    /// Sends one already-encoded answer of a streaming call, like ``sendWhenReady(_:)``.
+    public func sendWhenReady(encoded message: ByteBuffer) async throws {
+        try await sendWhenReady(frame: frame(type: .message, flags: []) { $0.writeImmutableBuffer(message) })
+    }
+
+    private func sendWhenReady(frame buffer: ByteBuffer) async throws {
+        try await withUnsafeThrowingContinuation { (waiter: UnsafeContinuation<Void, any Error>) in
+            if eventLoop.inEventLoop {
+                connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: false, waiter: waiter)
+            } else {
+                eventLoop.execute {
+                    connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: false, waiter: waiter)
+                }
+            }
+        }
     }
 
     /// Ends a unary call with an already-encoded answer (a proxy passing bytes through).
@@ -50,6 +77,8 @@ public struct ServerResponder: Sendable {
 
     /// A complete frame for this call whose payload `body` writes.
     func frame(type: FrameType, flags: FrameFlags, _ body: (inout ByteBuffer) -> Void) -> ByteBuffer {
+        var flags = flags
+        if type == .message, flowControlled { flags.insert(.flowControlled) }
         var buffer = allocator.buffer(capacity: 64)
         buffer.writeFrameHeader(type: type, flags: flags, requestID: requestID, payloadLength: 0)
         body(&buffer)

@@ -17,6 +17,9 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let pong = Self(rawValue: 6)
     /// Server to client: the server is draining or failing; payload is a `GoAway`.
     public static let goAway = Self(rawValue: 7)
+    /// Client to server: grants a flow-controlled call more bytes of answers. Payload: uint32
+    /// increment (big-endian). Sent only for calls whose MESSAGE frames carry `FLOW_CONTROLLED`.
+    public static let windowUpdate = Self(rawValue: 8)
 
     public var description: String {
         switch self {
@@ -27,10 +30,11 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .ping: "PING"
         case .pong: "PONG"
         case .goAway: "GOAWAY"
+        case .windowUpdate: "WINDOW_UPDATE"
         default: "TYPE_\(rawValue)"
         }
     }
 
     /// Whether protocol version 1 defines this type.
-    public var isKnown: Bool { (1...7).contains(rawValue) }
+    public var isKnown: Bool { (1...8).contains(rawValue) }
 }
