@@ -20,6 +20,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private struct Call {
         let pending: PendingCall
         var deadlineTask: Scheduled<Void>?
+        /// The window this call asked for (`CallHeader.window_bytes`), 0 for none.
+        var window = 0
+        /// Whether the server flow-controls the call (its MESSAGE frames said FLOW_CONTROLLED).
+        var flowControlled = false
+        /// Wire sizes of the answers handed to the application and not yet consumed, oldest first.
+        var delivered = CircularBuffer<Int>()
+        /// Bytes consumed and not yet granted back.
+        var ungranted = 0
     }
 
     private let configuration: RPCClient.Configuration
@@ -64,14 +72,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: Calls
 
-    /// Sends a REQUEST frame and registers where its answers go.
-    func start(_ frame: ByteBuffer, requestID: UInt32, pending: PendingCall, timeout: Duration?) {
+    /// Sends a REQUEST frame and registers where its answers go; `window` is the flow-control
+    /// window its header announced (0 for none).
+    func start(_ frame: ByteBuffer, requestID: UInt32, pending: PendingCall, timeout: Duration?, window: Int = 0) {
         guard let context, context.channel.isActive, !goneAway else {
             return fail(pending, RPCError(.unavailable, closeReason.map { "connection error: \($0)" }
                                               ?? "connection is closed or draining",
                                           details: ["not_processed": "true"]))
         }
-        var call = Call(pending: pending)
+        var call = Call(pending: pending, window: window)
         if let timeout {
             call.deadlineTask = context.eventLoop.assumeIsolated().scheduleTask(
                 in: .nanoseconds(max(0, Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
@@ -95,6 +104,21 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// The application took one answer of stream `requestID`: once half its window has been
+    /// consumed, grant the server that much more with WINDOW_UPDATE (flow-controlled calls only).
+    func consumed(_ requestID: UInt32) {
+        guard let context, var call = calls[requestID], call.flowControlled, let size = call.delivered.popFirst() else { return }
+        call.ungranted += size
+        if call.ungranted >= max(1, call.window / 2) {
+            var update = context.channel.allocator.buffer(capacity: Frame.headerSize + 4)
+            update.writeFrameHeader(type: .windowUpdate, flags: [], requestID: requestID, payloadLength: 4)
+            update.writeInteger(UInt32(min(call.ungranted, Int(UInt32.max))))
+            call.ungranted = 0
+            write(update)
+        }
+        calls[requestID] = call
+    }
+
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -112,6 +136,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         switch frame.type {
         case .message:
             var payload = frame.payload
+            if frame.flags.contains(.flowControlled), calls[frame.requestID]?.window ?? 0 > 0 {
+                calls[frame.requestID]!.flowControlled = true
+                calls[frame.requestID]!.delivered.append(payload.readableBytes)
+            }
             if frame.flags.contains(.compressed) {
                 do {
                     payload = try MessageCompression.decompress(

@@ -31,6 +31,11 @@ public final class RPCClient: Sendable {
         /// connects in plaintext. A connection is used only once its handshake completed; a
         /// failed handshake fails the call with UNAVAILABLE saying why. Default nil.
         public var tls: ClientTLS?
+        /// The flow-control window of each server stream called with ``RPCClient/serverStreaming(_:_:options:)``
+        /// (PROTOCOL.md §15): the server sends at most this many bytes of answers beyond what the
+        /// application has consumed, and the client grants more as it consumes. 0 asks for none
+        /// (the server then sends as fast as its handler produces). Default 256 KiB.
+        public var streamWindowBytes: Int = 256 << 10
 
         public init() {}
     }
@@ -38,6 +43,7 @@ public final class RPCClient: Sendable {
     private let connections: [ClientConnection]
     private let credentials: (any CallCredentials)?
     private let compressionThreshold: Int?
+    private let streamWindowBytes: Int
     private let next = Atomic<Int>(0)
 
     /// Creates a client for `host:port` pairs. Connections open on first use.
@@ -54,6 +60,7 @@ public final class RPCClient: Sendable {
         }
         self.connections = connections
         self.compressionThreshold = configuration.compressionThreshold
+        self.streamWindowBytes = min(max(0, configuration.streamWindowBytes), Int(Int32.max))
         self.credentials = configuration.credentials
     }
 
@@ -191,9 +198,12 @@ public final class RPCClient: Sendable {
         _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default
     ) -> RPCResponseStream<O> {
         let bytes = request.serializedBytes()
-        return RPCResponseStream(base: stream(headerPrefix: headerPrefix(method), path: method.path, options: options) { buffer in
+        let consumption = streamWindowBytes > 0 ? StreamConsumption() : nil
+        let base = stream(headerPrefix: headerPrefix(method), path: method.path, options: options,
+                          consumption: consumption) { buffer in
             buffer.writeBytes(bytes)
-        })
+        }
+        return RPCResponseStream(base: base, consumption: consumption)
     }
 
     /// Calls a server-streaming method with an already-encoded request; the answers arrive encoded.
@@ -203,10 +213,13 @@ public final class RPCClient: Sendable {
         stream(headerPrefix: [], path: path, options: options) { $0.writeImmutableBuffer(request) }
     }
 
+    /// Starts a server-streaming call; with `consumption` the call asks for a flow-control
+    /// window, and the server is granted more as the application consumes answers.
     private func stream(
-        headerPrefix: [UInt8], path: String, options: CallOptions,
+        headerPrefix: [UInt8], path: String, options: CallOptions, consumption: StreamConsumption? = nil,
         writeMessage: @escaping @Sendable (inout ByteBuffer) -> Void
     ) -> AsyncThrowingStream<ByteBuffer, any Error> {
+        let window = consumption == nil ? 0 : streamWindowBytes
         let options = authorized(options, path: path)
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         Task {
@@ -214,19 +227,25 @@ public final class RPCClient: Sendable {
                 let ready = try await self.connection()
                 let id = ready.nextRequestID.next()
                 var frame = ready.channel.allocator.buffer(capacity: 128)
-                RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix,
-                                          header: self.header(path, headerPrefix, options),
+                var header = self.header(path, headerPrefix, options)
+                if window > 0 {
+                    if header == nil { header = Retain_V1_CallHeader() }
+                    header!.windowBytes = UInt32(window)
+                }
+                RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header,
                                           compressionThreshold: self.compressionThreshold, into: &frame, writeMessage)
                 let request = frame
                 let handler = ready.handler
                 let loop = ready.channel.eventLoop
+                consumption?.attach(handler: handler, loop: loop, requestID: id)
                 continuation.onTermination = { termination in
                     if case .cancelled = termination {
                         loop.execute { handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller")) }
                     }
                 }
                 loop.execute {
-                    handler.value.start(request, requestID: id, pending: .stream(continuation), timeout: options.timeout)
+                    handler.value.start(request, requestID: id, pending: .stream(continuation), timeout: options.timeout,
+                                        window: window)
                 }
             } catch {
                 continuation.finish(throwing: error)
@@ -242,19 +261,49 @@ public final class RPCClient: Sendable {
 }
 
 /// The answers of a server-streaming call, decoded as they arrive.
+///
+/// Taking an answer grants the server room for more (PROTOCOL.md §15): a stream the application
+/// stops iterating holds at most the client's window of answers, and the server stops sending
+/// it without holding back the other calls of the connection.
 public struct RPCResponseStream<Element: ProtoMessage>: AsyncSequence, Sendable {
     let base: AsyncThrowingStream<ByteBuffer, any Error>
+    let consumption: StreamConsumption?
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
+        let consumption: StreamConsumption?
 
         public mutating func next() async throws -> Element? {
             guard let payload = try await base.next() else { return nil }
+            consumption?.consumed()
             return try payload.decodeProtoMessage(Element.self)
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator())
+        AsyncIterator(base: base.makeAsyncIterator(), consumption: consumption)
+    }
+}
+
+/// Tells a stream's connection that the application took one of its answers, so that it grants
+/// the server more credit.
+final class StreamConsumption: Sendable {
+    private struct Target {
+        let handler: NIOLoopBound<ClientConnectionHandler>
+        let loop: any EventLoop
+        let requestID: UInt32
+    }
+
+    private let target = Mutex<Target?>(nil)
+
+    /// The call's connection and request id, once it has been sent.
+    func attach(handler: NIOLoopBound<ClientConnectionHandler>, loop: any EventLoop, requestID: UInt32) {
+        target.withLock { $0 = Target(handler: handler, loop: loop, requestID: requestID) }
+    }
+
+    /// One answer was taken.
+    func consumed() {
+        guard let target = target.withLock({ $0 }) else { return }
+        target.loop.execute { target.handler.value.consumed(target.requestID) }
     }
 }
