@@ -71,7 +71,7 @@ public final class HealthStatus: Sendable {
         }
         router.serverStreaming(Retain_V1_Health.watch) { [self] request, _, writer in
             for await status in self.watch(request.service) {
-                try writer.write(Retain_V1_HealthCheckResponse(status: status))
+                try await writer.send(Retain_V1_HealthCheckResponse(status: status))
             }
         }
         return router

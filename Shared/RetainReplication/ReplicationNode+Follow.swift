@@ -47,6 +47,9 @@ extension ReplicationNode {
         configuration.credentials = credentials
         configuration.tls = clientTLS
         configuration.maximumPayloadSize = 64 << 20
+        // Batches and snapshot chunks run to 1 MiB: a window of several keeps the stream busy
+        // while the replica applies what it has, and still bounds what the leader sends ahead.
+        configuration.streamWindowBytes = 8 << 20
         return RPCClient(host: host, port: port, configuration: configuration, logger: logger)
     }
 

@@ -45,7 +45,7 @@ extension ReplicationNode {
             last: request.lastSequence, leader: term.history, leaderLast: leaderLast)
         term.connect(request.member)
         defer { term.disconnect(request.member) }
-        try writer.write(Retain_V1_ReplicationBatch(
+        try await writer.send(Retain_V1_ReplicationBatch(
             epoch: term.epoch, commitSequence: term.commit, keepThrough: keep, history: term.history.message,
             sentUnixMs: Self.nowMs(), first: true))
         var next = keep + 1
@@ -78,7 +78,7 @@ extension ReplicationNode {
             let commit = term.commit
             if frames.count == 0 {
                 if commit != sentCommit || ContinuousClock.now - lastSend > .milliseconds(250) {
-                    try writer.write(Retain_V1_ReplicationBatch(epoch: term.epoch, commitSequence: commit,
+                    try await writer.send(Retain_V1_ReplicationBatch(epoch: term.epoch, commitSequence: commit,
                                                                 sentUnixMs: Self.nowMs()))
                     sentCommit = commit
                     lastSend = .now
@@ -86,7 +86,7 @@ extension ReplicationNode {
                 await window.waitForRecord(after: next - 1, timeout: .milliseconds(20))
                 continue
             }
-            try writer.write(Retain_V1_ReplicationBatch(
+            try await writer.send(Retain_V1_ReplicationBatch(
                 epoch: term.epoch, firstSequence: next, frames: frames.bytes, count: UInt32(frames.count),
                 commitSequence: commit, sentUnixMs: Self.nowMs()))
             next += UInt64(frames.count)
@@ -110,13 +110,11 @@ extension ReplicationNode {
         while !Task.isCancelled {
             let data = try handle.read(upToCount: chunkSize) ?? Data()
             let last = data.count < chunkSize
-            try writer.write(Retain_V1_SnapshotChunk(
+            try await writer.send(Retain_V1_SnapshotChunk(
                 coveredSequence: covered, data: [UInt8](data), offset: offset, last: last,
                 history: last ? term.history.message : []))
             offset += UInt64(data.count)
             if last { return }
-            // Let the connection drain a chunk before the next is queued.
-            try await Task.sleep(for: .milliseconds(2))
         }
     }
 

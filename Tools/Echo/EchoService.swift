@@ -18,7 +18,7 @@ enum EchoService {
                 if index > 0, request.intervalMs > 0 {
                     try await Task.sleep(for: .milliseconds(Int(request.intervalMs)))
                 }
-                try writer.write(Retain_V1_EchoResponse(text: request.text, index: index))
+                try await writer.send(Retain_V1_EchoResponse(text: request.text, index: index))
             }
         }
         router.unaryAsync(Retain_V1_Echo.sleep) { request, _ in

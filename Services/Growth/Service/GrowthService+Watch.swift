@@ -33,7 +33,7 @@ extension GrowthService {
             }
             cursor = request.afterPosition
         }
-        try writer.write(Retain_V1_WatchLevelChangesResponse(headPosition: head, streamId: streamID))
+        try await writer.send(Retain_V1_WatchLevelChangesResponse(headPosition: head, streamId: streamID))
         while true {
             if let refusal = store.commitGate?.writeRefusal() { throw RPCError(refusal) }
             let head = notifier.head
@@ -45,7 +45,7 @@ extension GrowthService {
                     throw RPCError(.outOfRange, "events before position \(first) were pruned while the stream was behind (at \(cursor))")
                 }
                 for event in events {
-                    try writer.write(Retain_V1_WatchLevelChangesResponse(event: event, headPosition: head, streamId: streamID))
+                    try await writer.send(Retain_V1_WatchLevelChangesResponse(event: event, headPosition: head, streamId: streamID))
                     cursor = event.position
                 }
                 await Task.yield()
@@ -55,7 +55,7 @@ extension GrowthService {
             case .advanced:
                 continue
             case .timedOut:
-                try writer.write(Retain_V1_WatchLevelChangesResponse(headPosition: notifier.head, streamId: streamID))
+                try await writer.send(Retain_V1_WatchLevelChangesResponse(headPosition: notifier.head, streamId: streamID))
             case .closed:
                 throw RPCError(.unavailable, "the server is shutting down; resume after position \(cursor)")
             case .cancelled:
