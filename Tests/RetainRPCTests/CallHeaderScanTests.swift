@@ -51,4 +51,14 @@ struct CallHeaderScanTests {
         ]
         for bytes in others { #expect(scan(bytes) == nil, "\(bytes)") }
     }
+
+    @Test("reads window_bytes, and leaves a repeated one to libprotobuf-c")
+    func windowBytes() throws {
+        let bytes = Retain_V1_Echo.expand.headerBytesAcceptingCompression + Retain_V1_CallHeader(windowBytes: 262_144).serializedBytes()
+        let scanned = try #require(bytes.withUnsafeBytes { CallHeaderScan($0) })
+        #expect(scanned.windowBytes == 262_144)
+        #expect(scanned.acceptsCompression)
+        let repeated = bytes + Retain_V1_CallHeader(windowBytes: 1).serializedBytes()
+        #expect(repeated.withUnsafeBytes { CallHeaderScan($0) } == nil)
+    }
 }
