@@ -24,7 +24,7 @@ from ._generated import rpc_pb2
 from .errors import RPCError, StatusCode
 from .framing import DEFAULT_MAX_PAYLOAD
 from .retry import DEFAULT_RETRY, RetryCallback, RetryEvent, RetryPolicy
-from .transport import Transport, TransportStream
+from .transport import DEFAULT_STREAM_WINDOW, Transport, TransportStream
 
 __all__ = ["AsyncConnection", "AsyncResponseStream", "DEFAULT_DEADLINE_GRACE"]
 
@@ -82,6 +82,9 @@ class AsyncConnection:
         accept_compression: ask for zstd-compressed answers; default: when `zstandard` is installed.
         keepalive_interval: PING after this many seconds without any frame from the server, and
             close the connection when no PONG comes within `keepalive_timeout`; None: never.
+        stream_window: the flow-control window of each server stream, bytes (PROTOCOL.md §15):
+            the server sends at most this much beyond what the application has taken, and is
+            granted more as it iterates; 0 asks for none. Default 256 KiB.
     """
 
     def __init__(
@@ -101,8 +104,10 @@ class AsyncConnection:
         accept_compression: Optional[bool] = None,
         keepalive_interval: Optional[float] = 30.0,
         keepalive_timeout: float = 30.0,
+        stream_window: int = DEFAULT_STREAM_WINDOW,
     ) -> None:
         self.host = host
+        self.stream_window = stream_window
         self.port = port
         self.ssl = ssl
         self.server_hostname = server_hostname
@@ -167,7 +172,8 @@ class AsyncConnection:
             transport = await Transport.open(
                 self.host, self.port, ssl=self.ssl, server_hostname=self.server_hostname, connect_timeout=timeout,
                 max_payload=self.max_payload, accept_compression=self.accept_compression,
-                keepalive_interval=self.keepalive_interval, keepalive_timeout=self.keepalive_timeout)
+                keepalive_interval=self.keepalive_interval, keepalive_timeout=self.keepalive_timeout,
+                stream_window=self.stream_window)
             self.connections_opened += 1
             if self._closed:
                 await transport.close()

@@ -15,9 +15,9 @@ from .errors import ProtocolError
 
 __all__ = [
     "VERSION", "HEADER_SIZE", "DEFAULT_MAX_PAYLOAD", "MAX_REQUEST_ID",
-    "FLAG_COMPRESSED", "FLAG_END", "KNOWN_FLAGS",
+    "FLAG_COMPRESSED", "FLAG_END", "FLAG_FLOW_CONTROLLED", "KNOWN_FLAGS",
     "FrameType", "Frame", "FrameHeader",
-    "encode_frame", "encode_request", "parse_header", "split_request",
+    "encode_frame", "encode_request", "encode_window_update", "parse_header", "split_request",
 ]
 
 #: The protocol version written in every header.
@@ -34,8 +34,11 @@ MAX_REQUEST_ID = 0xFFFF_FFFF
 FLAG_COMPRESSED = 0x01
 #: On a MESSAGE: the last answer of the call, which ended with OK.
 FLAG_END = 0x02
+#: On a MESSAGE: the call's answers are flow-controlled (§15); the client grants more with
+#: WINDOW_UPDATE. Only sent to a client that asked for a window in its call header.
+FLAG_FLOW_CONTROLLED = 0x04
 #: Every flag defined in version 1; any other bit is a connection error.
-KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END
+KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END | FLAG_FLOW_CONTROLLED
 
 _LENGTH = struct.Struct(">I")
 
@@ -50,6 +53,7 @@ class FrameType(enum.IntEnum):
     PING = 5
     PONG = 6
     GOAWAY = 7
+    WINDOW_UPDATE = 8
 
 
 class FrameHeader(NamedTuple):
@@ -87,6 +91,13 @@ def encode_request(request_id: int, call_header: bytes, message: bytes, *, compr
         raise ValueError(f"request id {request_id} outside 1...{MAX_REQUEST_ID}")
     payload = _LENGTH.pack(len(call_header)) + call_header + message
     return encode_frame(FrameType.REQUEST, request_id, payload, FLAG_COMPRESSED if compressed else 0)
+
+
+def encode_window_update(request_id: int, increment: int) -> bytes:
+    """A WINDOW_UPDATE frame (§15): grants call `request_id` `increment` more bytes of answers."""
+    if not 0 < increment <= 0xFFFF_FFFF:
+        raise ValueError(f"window increment {increment} outside 1...{0xFFFF_FFFF}")
+    return encode_frame(FrameType.WINDOW_UPDATE, request_id, _LENGTH.pack(increment))
 
 
 def split_request(payload: bytes) -> tuple[bytes, bytes]:

@@ -25,6 +25,7 @@ from .connection import DEFAULT_DEADLINE_GRACE, AsyncConnection, AsyncResponseSt
 from .errors import RPCError, StatusCode
 from .framing import DEFAULT_MAX_PAYLOAD
 from .retry import DEFAULT_RETRY, RetryCallback, RetryPolicy
+from .transport import DEFAULT_STREAM_WINDOW
 
 __all__ = ["Connection", "Call", "ResponseStream", "connect"]
 
@@ -179,6 +180,7 @@ class Connection:
         accept_compression: Optional[bool] = None,
         keepalive_interval: Optional[float] = 30.0,
         keepalive_timeout: float = 30.0,
+        stream_window: int = DEFAULT_STREAM_WINDOW,
     ) -> None:
         self._loop = _LoopThread(f"retain-{host}:{port}")
 
@@ -187,7 +189,8 @@ class Connection:
                 host, port, ssl=ssl, server_hostname=server_hostname, authorization=authorization,
                 default_timeout=default_timeout, retry=retry, on_retry=on_retry, connect_timeout=connect_timeout,
                 deadline_grace=deadline_grace, max_payload=max_payload, accept_compression=accept_compression,
-                keepalive_interval=keepalive_interval, keepalive_timeout=keepalive_timeout)
+                keepalive_interval=keepalive_interval, keepalive_timeout=keepalive_timeout,
+                stream_window=stream_window)
 
         try:
             self._async = self._loop.run(make())

@@ -25,20 +25,27 @@ from .framing import (
     DEFAULT_MAX_PAYLOAD,
     FLAG_COMPRESSED,
     FLAG_END,
+    FLAG_FLOW_CONTROLLED,
     HEADER_SIZE,
     MAX_REQUEST_ID,
     FrameType,
     encode_frame,
     encode_request,
+    encode_window_update,
     parse_header,
 )
 
-__all__ = ["Transport", "TransportStream"]
+#: The flow-control window a stream asks for by default (PROTOCOL.md §15): the server sends at
+#: most this many bytes of answers beyond what the application has taken.
+DEFAULT_STREAM_WINDOW = 256 << 10
+
+__all__ = ["Transport", "TransportStream", "DEFAULT_STREAM_WINDOW"]
 
 log = logging.getLogger("retain.transport")
 
-# Events queued for a streaming call: an answer, the end of the stream, or a failure.
-_StreamEvent = Union[Tuple[str, bytes], Tuple[str, None], Tuple[str, RPCError]]
+# Events queued for a streaming call: an answer (with its size on the wire), the end of the
+# stream, or a failure.
+_StreamEvent = Union[Tuple[str, bytes, int], Tuple[str, None, int], Tuple[str, RPCError, int]]
 
 
 def _status_error(status: rpc_pb2.CallStatus) -> RPCError:
@@ -71,18 +78,23 @@ class _StreamCall:
 
     streaming = True
 
-    def __init__(self, request_id: int) -> None:
+    def __init__(self, request_id: int, window: int = 0) -> None:
         self.request_id = request_id
         self.queue: asyncio.Queue[_StreamEvent] = asyncio.Queue()
+        #: The window the call asked for (0: none); the server confirms with FLOW_CONTROLLED.
+        self.window = window
+        self.flow_controlled = False
+        #: Bytes taken by the application and not yet granted back.
+        self.ungranted = 0
 
-    def deliver(self, payload: bytes) -> None:
-        self.queue.put_nowait(("message", payload))
+    def deliver(self, payload: bytes, wire_size: int = 0) -> None:
+        self.queue.put_nowait(("message", payload, wire_size))
 
     def end(self) -> None:
-        self.queue.put_nowait(("end", None))
+        self.queue.put_nowait(("end", None, 0))
 
     def fail(self, error: RPCError) -> None:
-        self.queue.put_nowait(("error", error))
+        self.queue.put_nowait(("error", error, 0))
 
 
 _Call = Union[_UnaryCall, _StreamCall]
@@ -101,8 +113,11 @@ class Transport:
         accept_compression: bool = False,
         keepalive_interval: Optional[float] = None,
         keepalive_timeout: float = 30.0,
+        stream_window: int = DEFAULT_STREAM_WINDOW,
     ) -> None:
         self.name = name
+        #: The flow-control window each stream asks for (§15); 0 asks for none.
+        self.stream_window = max(0, min(stream_window, 0x7FFF_FFFF))
         self.max_payload = max_payload
         self.accept_compression = accept_compression
         self._reader = reader
@@ -139,6 +154,7 @@ class Transport:
         accept_compression: bool = False,
         keepalive_interval: Optional[float] = None,
         keepalive_timeout: float = 30.0,
+        stream_window: int = DEFAULT_STREAM_WINDOW,
     ) -> "Transport":
         """Connects (and completes the TLS handshake when `ssl` is given). A failure raises
         UNAVAILABLE with `not_processed`: nothing was sent."""
@@ -157,7 +173,7 @@ class Transport:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(reader, writer, name=f"{host}:{port}", max_payload=max_payload,
                    accept_compression=accept_compression, keepalive_interval=keepalive_interval,
-                   keepalive_timeout=keepalive_timeout)
+                   keepalive_timeout=keepalive_timeout, stream_window=stream_window)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -189,12 +205,14 @@ class Transport:
             raise RPCError(StatusCode.UNAVAILABLE, f"connection to {self.name} not usable: {why}",
                            {NOT_PROCESSED: "true"}, local=True)
         self._last_id += 1
-        call: _Call = _StreamCall(self._last_id) if streaming else _UnaryCall(self._last_id, self._loop)
+        call: _Call = _StreamCall(self._last_id, self.stream_window) if streaming else _UnaryCall(self._last_id, self._loop)
         self._calls[call.request_id] = call
         return call
 
     def _send_request(self, call: _Call, header: rpc_pb2.CallHeader, message: bytes, compressed: bool) -> None:
         header.accept_compression = self.accept_compression
+        if isinstance(call, _StreamCall) and call.window:
+            header.window_bytes = call.window
         frame = encode_request(call.request_id, header.SerializeToString(), message, compressed=compressed)
         # Frames are written whole by one synchronous write: they never interleave.
         self._writer.write(frame)
@@ -210,6 +228,16 @@ class Transport:
         """Forgets a call and sends CANCEL for it; frames that still arrive for it are ignored."""
         if self._calls.pop(request_id, None) is not None and not self.closed:
             self._writer.write(encode_frame(FrameType.CANCEL, request_id))
+
+    def consumed(self, call: _StreamCall, wire_size: int) -> None:
+        """The application took an answer of `call`: once half its window has been taken, grant
+        the server that much more with WINDOW_UPDATE (only when the server flow-controls it)."""
+        if not call.flow_controlled or self.closed or self._calls.get(call.request_id) is not call:
+            return
+        call.ungranted += wire_size
+        if call.ungranted >= max(1, call.window // 2):
+            self._writer.write(encode_window_update(call.request_id, min(call.ungranted, 0xFFFF_FFFF)))
+            call.ungranted = 0
 
     async def unary(self, header: rpc_pb2.CallHeader, message: bytes, *, deadline: Optional[float],
                     compressed: bool = False) -> bytes:
@@ -332,6 +360,9 @@ class Transport:
         if call is None:
             self.ignored_frames += 1  # a late answer of a cancelled or timed-out call
             return
+        wire_size = len(payload)
+        if flags & FLAG_FLOW_CONTROLLED and isinstance(call, _StreamCall) and call.window:
+            call.flow_controlled = True
         if flags & FLAG_COMPRESSED:
             self.compressed_answers += 1
             try:
@@ -349,7 +380,7 @@ class Transport:
                 self.cancel(request_id)
                 call.fail(RPCError(StatusCode.INTERNAL, "server streamed answers to a unary call", local=True))
             return
-        call.deliver(payload)
+        call.deliver(payload, wire_size)
         if end:
             del self._calls[request_id]
             call.end()
@@ -429,10 +460,10 @@ class TransportStream:
             return None
         try:
             if self._deadline is None:
-                kind, value = await self._call.queue.get()
+                kind, value, wire_size = await self._call.queue.get()
             else:
                 remaining = max(0.0, self._deadline - asyncio.get_running_loop().time())
-                kind, value = await asyncio.wait_for(self._call.queue.get(), remaining)
+                kind, value, wire_size = await asyncio.wait_for(self._call.queue.get(), remaining)
         except asyncio.TimeoutError:
             self.cancel()
             raise RPCError(StatusCode.DEADLINE_EXCEEDED, "deadline exceeded (stream not ended in time)",
@@ -442,6 +473,7 @@ class TransportStream:
             raise
         if kind == "message":
             assert isinstance(value, bytes)
+            self._transport.consumed(self._call, wire_size)
             return value
         self._finished = True
         if kind == "error":

@@ -132,3 +132,43 @@ def test_keepalive_closes_a_connection_whose_server_stopped_answering(fresh_echo
             assert conn.connections_opened == 2
 
     asyncio.run(main())
+
+
+def test_a_stalled_stream_gets_no_more_than_its_window_and_unary_calls_still_pass(fresh_echo: ServerProcess) -> None:
+    async def main() -> None:
+        window = 16 << 10
+        async with retain.AsyncConnection(fresh_echo.host, fresh_echo.port, stream_window=window) as conn:
+            stream = conn.server_streaming(EXPAND, echo_pb2.ExpandRequest(text="x" * 2000, count=200),
+                                           echo_pb2.EchoResponse)
+            first = await stream.__anext__()
+            assert first.index == 0
+            await asyncio.sleep(0.3)  # the application stops consuming
+            call = stream._stream._call  # type: ignore[union-attr]
+            assert call.flow_controlled
+            waiting = call.queue.qsize()
+            assert 0 < waiting * 2000 <= window + 2 * 2010, waiting
+            echo = retain.AsyncEchoClient(conn)
+            for i in range(50):
+                started = time.monotonic()
+                assert (await echo.echo(echo_pb2.EchoRequest(text=str(i)))).text == str(i)
+                assert time.monotonic() - started < 0.5
+            assert call.queue.qsize() == waiting  # still stalled: nothing more was sent
+            indices = [answer.index async for answer in stream]
+            assert indices == list(range(1, 200))
+
+    asyncio.run(main())
+
+
+def test_a_stream_without_a_window_is_not_flow_controlled(echo_server: ServerProcess) -> None:
+    async def main() -> None:
+        async with retain.AsyncConnection(echo_server.host, echo_server.port, stream_window=0) as conn:
+            stream = conn.server_streaming(EXPAND, echo_pb2.ExpandRequest(text="x" * 2000, count=100),
+                                           echo_pb2.EchoResponse)
+            assert (await stream.__anext__()).index == 0
+            await asyncio.sleep(0.3)
+            call = stream._stream._call  # type: ignore[union-attr]
+            assert not call.flow_controlled
+            assert call.queue.qsize() == 100  # every answer and the end arrived without any grant
+            assert [answer.index async for answer in stream] == list(range(1, 100))
+
+    asyncio.run(main())

@@ -237,3 +237,17 @@ def test_calls_after_close_are_cancelled(echo_server: ServerProcess) -> None:
     with pytest.raises(RPCError) as after:
         echo.echo(echo_pb2.EchoRequest())
     assert after.value.code == StatusCode.CANCELLED
+
+
+def test_a_sync_stream_read_slowly_is_flow_controlled_and_completes(echo_server: ServerProcess) -> None:
+    window = 8 << 10
+    with retain.Connection(echo_server.host, echo_server.port, stream_window=window) as connection:
+        stream = retain.EchoClient(connection).expand(echo_pb2.ExpandRequest(text="y" * 1000, count=100))
+        assert next(stream).index == 0
+        time.sleep(0.2)
+        call = stream._stream._stream._call  # type: ignore[union-attr]
+        assert call.flow_controlled
+        assert call.queue.qsize() * 1000 <= window + 2 * 1010
+        assert connection.unary("retain.v1.Echo/Echo", echo_pb2.EchoRequest(text="beside"),
+                                echo_pb2.EchoResponse).text == "beside"
+        assert [answer.index for answer in stream] == list(range(1, 100))
