@@ -3,6 +3,7 @@ import RetainAuth
 import RetainProto
 @testable import RetainRPC
 import Synchronization
+import RetainWire
 import Testing
 
 /// The server connection's collaborators, each alone: live calls, admission, the answer batch.

@@ -4,6 +4,7 @@ import NIOCore
 import RetainProto
 @testable import RetainRPC
 import Synchronization
+import RetainWire
 import Testing
 
 /// Per-stream flow control (PROTOCOL.md §15): the window of one stream, and a server in this
