@@ -94,6 +94,14 @@ struct LiveCalls {
         return calls[id]?.window?.offer(frame, ends: endStatus != nil)
     }
 
+    /// The flow-controlled calls that can send nothing more until the caller grants credit.
+    func outOfCredit() -> [UInt32] {
+        calls.compactMap { id, call in
+            guard let window = call.window, !window.isFinished, !window.isOpen else { return nil }
+            return id
+        }
+    }
+
     /// Grants call `id` more credit; returns its held frames that may be written now.
     mutating func grant(_ increment: UInt32, to id: UInt32) -> [ByteBuffer] {
         calls[id]?.window?.grant(increment) ?? []

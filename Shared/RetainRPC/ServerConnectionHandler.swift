@@ -33,6 +33,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) private var admission: CallAdmission
     @exclusivity(unchecked) private var lastRequestID: UInt32 = 0
     @exclusivity(unchecked) private var draining = false
+    /// Whether ``drain()`` ran (GOAWAY sent, the drain timeout set).
+    @exclusivity(unchecked) private var drainStarted = false
+    /// Whether the client closed its side: it can grant no more credit.
+    @exclusivity(unchecked) private var inputClosed = false
     @exclusivity(unchecked) private var remoteAddress: SocketAddress?
     /// Reads held back while the peer does not read our answers.
     private var readHeld = false
@@ -217,8 +221,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
-            // The client will send nothing more: answer what runs, then close.
+            // The client will send nothing more: answer what runs, then close. No WINDOW_UPDATE
+            // can come now, so a stream out of credit would wait for ever: it ends.
             draining = true
+            inputClosed = true
+            endStreamsOutOfCredit()
             closeIfDrained()
         }
         context.fireUserInboundEventTriggered(event)
@@ -423,6 +430,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 write(frame)
             }
             endIfSent(requestID)
+            if inputClosed { endStreamsOutOfCredit() }
         } else if ends {
             let call = calls.end(requestID, generation: generation)!
             call.metrics.finished(Self.statusCode(inFrame: buffer), since: call.started)
@@ -449,6 +457,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard let call = calls.removeIfFinished(id) else { return }
         call.metrics.finished(call.endStatus ?? .ok, since: call.started)
         closeIfDrained()
+    }
+
+    /// Ends the flow-controlled streams that are out of credit once the client closed its side
+    /// (it can send no WINDOW_UPDATE now): each gets a CANCELLED status at once, past its window.
+    private func endStreamsOutOfCredit() {
+        for id in calls.outOfCredit() {
+            writeStatus(id, RPCError(.cancelled, "the client closed its side of the connection while this stream was out of window credit"))
+            cancelCall(id)
+        }
     }
 
     /// Resumes the producers of call `id` when it may take another answer.
@@ -482,7 +499,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     /// Stops taking new calls, tells the client with GOAWAY, and closes once running calls end.
     func drain() {
-        guard !draining, let context else { return }
+        guard !drainStarted, let context else { return }
+        drainStarted = true
         draining = true
         writeGoAway(Retain_V1_GoAway(lastRequestId: lastRequestID, code: 0, message: "server is shutting down"))
         if !calls.isEmpty {
