@@ -30,11 +30,15 @@ public struct CredentialReloader: Service {
     private let sources: [Source]
     private let logger: Logger
     private let interval: Duration
+    /// The files' stamps when the material in force was read (the process makes the reloader
+    /// right after reading it): a change made before ``run()`` starts is still seen.
+    private let initialStamps: [[String]]
 
     public init(sources: [Source], logger: Logger, interval: Duration = .seconds(1)) {
         self.sources = sources
         self.logger = logger
         self.interval = interval
+        initialStamps = sources.map { Self.stamp(of: $0.files) }
     }
 
     public func run() async throws {
@@ -43,7 +47,7 @@ public struct CredentialReloader: Service {
             try? await gracefulShutdown()
             return
         }
-        var stamps = sources.map { Self.stamp(of: $0.files) }
+        var stamps = initialStamps
         let hangup = HangupFlag()
         defer { hangup.cancel() }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {

@@ -123,13 +123,14 @@ public enum ServiceRunner {
         let address = try await server.start()
         onListening(address.port ?? options.port)
         ops?.markReady(server.health)
-        print("\(name) listening on \(options.host):\(address.port ?? options.port)")
-        fflush(nil)
         // The ops endpoints come first so that graceful shutdown, which runs in reverse order,
-        // closes them last: /readyz answers 503 while the server drains.
+        // closes them last: /readyz answers 503 while the server drains. The announcement runs
+        // inside the group: whoever reads it may send SIGTERM at once, and the group traps
+        // SIGTERM before it starts its services.
+        let announcement = ListeningAnnouncement(line: "\(name) listening on \(options.host):\(address.port ?? options.port)")
         let group = ServiceGroup(configuration: .init(
             services: (ops.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                + [.init(service: server)] + services.map { .init(service: $0) },
+                + [.init(service: server)] + services.map { .init(service: $0) } + [.init(service: announcement)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
