@@ -6,10 +6,10 @@ import Synchronization
 /// process-wide memory budget), and the open connections with whether each has presented a
 /// credential, by source address (the connection budget).
 ///
-/// - Memory: each connection charges the bytes of the incomplete or held-back frames it buffers;
-///   past ``Limits/memoryBytes`` the connection asking for more is closed (GOAWAY
-///   RESOURCE_EXHAUSTED) and new calls on every connection get RESOURCE_EXHAUSTED with
-///   `not_processed` until the total falls back under it.
+/// - Memory: each connection charges the bytes it holds for its peer: incomplete or held-back
+///   incoming frames, and answers waiting for stream credit. Past ``Limits/memoryBytes`` the
+///   heaviest connection is closed first (GOAWAY RESOURCE_EXHAUSTED) and new calls on every
+///   connection get RESOURCE_EXHAUSTED with `not_processed` until the total falls back under it.
 /// - Connections: at most ``Limits/connections`` in all and ``Limits/connectionsPerAddress`` from
 ///   one address. When the total is reached, the oldest connection that has not presented a
 ///   credential is closed to make room; only when every open connection is admitted is a new
@@ -26,6 +26,14 @@ final class ConnectionBudget: Sendable {
         let address: String
         let opened: NIODeadline
         var admitted: Bool
+        let load: Load
+    }
+
+    /// The bytes one connection has charged to the memory budget (written by its event loop,
+    /// read when the server looks for the heaviest connection).
+    final class Load: Sendable {
+        fileprivate let bytes = Atomic<Int>(0)
+        var current: Int { bytes.load(ordering: .relaxed) }
     }
 
     private struct State {
@@ -39,6 +47,7 @@ final class ConnectionBudget: Sendable {
     private let refusedFull = Counter(label: "rpc_server_connections_refused_total", dimensions: [("reason", "limit")])
     private let refusedAddress = Counter(label: "rpc_server_connections_refused_total", dimensions: [("reason", "per_address")])
     private let evicted = Counter(label: "rpc_server_connections_evicted_total", dimensions: [("reason", "unauthenticated")])
+    private let shed = Counter(label: "rpc_server_connections_evicted_total", dimensions: [("reason", "memory")])
     private let memoryGauge = Gauge(label: "rpc_server_buffered_frame_bytes")
 
     init(limits: Limits) {
@@ -60,8 +69,10 @@ final class ConnectionBudget: Sendable {
         }
     }
 
-    /// Takes `channel` in, closing the oldest unauthenticated connection when the server is full.
-    func open(_ channel: any Channel, admitted: Bool) throws(Refusal) {
+    /// Takes `channel` in, closing the oldest unauthenticated connection when the server is full;
+    /// returns what it charges to the memory budget.
+    @discardableResult
+    func open(_ channel: any Channel, admitted: Bool, load: Load = Load()) throws(Refusal) -> Load {
         let address = Self.address(of: channel)
         let outcome = state.withLock { state -> Result<(any Channel)?, Refusal> in
             if state.perAddress[address, default: 0] >= limits.connectionsPerAddress {
@@ -74,7 +85,7 @@ final class ConnectionBudget: Sendable {
                 victim = oldest.value.channel
                 remove(oldest.key, from: &state)
             }
-            state.entries[ObjectIdentifier(channel)] = Entry(channel: channel, address: address, opened: .now(), admitted: admitted)
+            state.entries[ObjectIdentifier(channel)] = Entry(channel: channel, address: address, opened: .now(), admitted: admitted, load: load)
             state.perAddress[address, default: 0] += 1
             return .success(victim)
         }
@@ -87,6 +98,7 @@ final class ConnectionBudget: Sendable {
                 evicted.increment()
                 victim.close(promise: nil)
             }
+            return load
         }
     }
 
@@ -118,15 +130,24 @@ final class ConnectionBudget: Sendable {
 
     // MARK: Memory
 
-    /// Changes the bytes charged by one connection by `delta`; false when the total is over the
-    /// budget after a growth (the connection that grew should be closed).
-    func charge(_ delta: Int) -> Bool {
+    /// Changes the bytes charged by the connection of `load` by `delta`. When a growth takes the
+    /// total over the budget, the heaviest connection is shed: returns false when that is the
+    /// one that grew (it closes itself), or hands the heaviest other one to `shedOther`.
+    func charge(_ delta: Int, by load: Load, shedOther: (any Channel) -> Void = { $0.close(promise: nil) }) -> Bool {
         guard delta != 0 else { return true }
+        load.bytes.add(delta, ordering: .relaxed)
         let total = bufferedBytes.add(delta, ordering: .relaxed).newValue
         memoryGauge.record(total)
-        return delta < 0 || total <= limits.memoryBytes
+        guard delta > 0, total > limits.memoryBytes else { return true }
+        let heaviest = state.withLock { state in
+            state.entries.values.max { $0.load.current < $1.load.current }
+        }
+        shed.increment()
+        guard let heaviest, heaviest.load !== load, heaviest.load.current > load.current else { return false }
+        shedOther(heaviest.channel)
+        return true
     }
 
-    /// Whether buffered frames use the whole budget: new calls are refused meanwhile.
+    /// Whether what connections hold uses the whole budget: new calls are refused meanwhile.
     var isExhausted: Bool { bufferedBytes.load(ordering: .relaxed) > limits.memoryBytes }
 }

@@ -35,6 +35,8 @@ struct LiveCalls {
     }
 
     private var calls: [UInt32: Call] = [:]
+    /// Bytes of answers held by every call's window, waiting for credit.
+    private(set) var heldBytes = 0
     private var nextGeneration: UInt64 = 0
     /// Calls allowed at once.
     let maximum: Int
@@ -72,7 +74,7 @@ struct LiveCalls {
     /// Removes call `id` if it is of `generation`, stops its deadline timer and fails its waiters.
     mutating func end(_ id: UInt32, generation: UInt64) -> Call? {
         guard let call = calls[id], call.generation == generation else { return nil }
-        calls[id] = nil
+        forget(id)
         call.deadlineTask?.cancel()
         for waiter in call.waiters { waiter.resume(throwing: CancellationError()) }
         return call
@@ -91,6 +93,8 @@ struct LiveCalls {
         // Nothing follows a call's final frame.
         guard calls[id]?.window?.ended == false else { return nil }
         if let endStatus { calls[id]?.endStatus = endStatus }
+        let before = calls[id]?.window?.heldBytes ?? 0
+        defer { heldBytes += (calls[id]?.window?.heldBytes ?? 0) - before }
         return calls[id]?.window?.offer(frame, ends: endStatus != nil)
     }
 
@@ -104,13 +108,15 @@ struct LiveCalls {
 
     /// Grants call `id` more credit; returns its held frames that may be written now.
     mutating func grant(_ increment: UInt32, to id: UInt32) -> [ByteBuffer] {
-        calls[id]?.window?.grant(increment) ?? []
+        let before = calls[id]?.window?.heldBytes ?? 0
+        defer { heldBytes += (calls[id]?.window?.heldBytes ?? 0) - before }
+        return calls[id]?.window?.grant(increment) ?? []
     }
 
     /// Removes flow-controlled call `id` once its final frame has been written.
     mutating func removeIfFinished(_ id: UInt32) -> Call? {
         guard let call = calls[id], call.window?.isFinished == true else { return nil }
-        calls[id] = nil
+        forget(id)
         call.deadlineTask?.cancel()
         for waiter in call.waiters { waiter.resume(throwing: CancellationError()) }
         return call
@@ -134,13 +140,25 @@ struct LiveCalls {
 
     /// Removes call `id` whatever its generation.
     mutating func remove(_ id: UInt32) -> Call? {
-        calls.removeValue(forKey: id)
+        guard calls[id] != nil else { return nil }
+        return forget(id)
     }
 
     /// Removes every call.
     mutating func removeAll() -> [Call] {
-        defer { calls.removeAll() }
+        defer {
+            calls.removeAll()
+            heldBytes = 0
+        }
         return Array(calls.values)
+    }
+
+    /// Removes call `id` and what its window held from ``heldBytes``.
+    @discardableResult
+    private mutating func forget(_ id: UInt32) -> Call? {
+        guard let call = calls.removeValue(forKey: id) else { return nil }
+        heldBytes -= call.window?.heldBytes ?? 0
+        return call
     }
 
     /// Sets the handler run if call `id` of `generation` is cancelled; false when that call has

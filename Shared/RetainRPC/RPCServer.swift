@@ -122,7 +122,7 @@ public final class RPCServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard self.admit(channel) else {
+                    guard let load = self.admit(channel) else {
                         channel.close(promise: nil)
                         return
                     }
@@ -132,7 +132,7 @@ public final class RPCServer: Service, Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(
                         ServerConnectionHandler(methods: methods, fallback: fallback, configuration: configuration,
-                                                metrics: metrics, budget: budget, logger: logger))
+                                                metrics: metrics, budget: budget, load: load, logger: logger))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -149,20 +149,22 @@ public final class RPCServer: Service, Sendable {
     /// The bound address, once started.
     public var localAddress: SocketAddress? { state.withLock { $0.channel?.localAddress } }
 
-    private func admit(_ channel: any Channel) -> Bool {
-        guard !state.withLock({ $0.draining }) else { return false }
+    /// Takes a new connection into the budgets; nil when it is refused.
+    private func admit(_ channel: any Channel) -> ConnectionBudget.Load? {
+        guard !state.withLock({ $0.draining }) else { return nil }
+        let load: ConnectionBudget.Load
         do {
-            try budget.open(channel, admitted: configuration.authenticator == nil)
+            load = try budget.open(channel, admitted: configuration.authenticator == nil)
         } catch {
             logger.warning("refusing connection: \(error)")
-            return false
+            return nil
         }
         metrics.connectionOpened()
         channel.closeFuture.whenComplete { [self] _ in
             self.budget.close(channel)
             self.metrics.connectionClosed()
         }
-        return true
+        return load
     }
 
     /// Serves until graceful shutdown (SIGTERM/SIGINT through the service group), then drains.

@@ -51,13 +51,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let budget: ConnectionBudget
     /// Closes the connection if it has not presented a credential in time.
     private var admissionTimer: Scheduled<Void>?
-    /// Bytes of buffered incoming frames this connection has charged to the budget.
+    /// Bytes this connection has charged to the budget: buffered incoming frames and answers
+    /// held for stream credit.
     @exclusivity(unchecked) private var chargedBytes = 0
+    /// This connection's share of the memory budget, as the budget sees it.
+    private let load: ConnectionBudget.Load
     /// Whether frames are held back because the peer does not read its answers.
     @exclusivity(unchecked) private var framesPaused = false
 
     init(methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
-         metrics: ServerMetrics, budget: ConnectionBudget, logger: Logger) {
+         metrics: ServerMetrics, budget: ConnectionBudget, load: ConnectionBudget.Load = .init(), logger: Logger) {
+        self.load = load
         self.headers = CallHeaderReader(methods: methods, arena: ProtoArena(blockSize: 4096),
                                         authenticating: configuration.authenticator != nil)
         self.fallback = fallback
@@ -98,7 +102,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         idleTimer?.cancel()
         slowFrameTimer?.cancel()
         admissionTimer?.cancel()
-        _ = budget.charge(-chargedBytes)
+        _ = budget.charge(-chargedBytes, by: load)
         chargedBytes = 0
         self.context = nil
     }
@@ -178,16 +182,29 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             protocolError(error.description, code: RPCStatusCode(rawValue: error.statusCode))
             return
         }
-        let buffered = frames.bufferedBytes
-        if buffered != chargedBytes {
-            let delta = buffered - chargedBytes
-            chargedBytes = buffered
-            if !budget.charge(delta) {
-                logger.warning("closing connection: the server's memory budget for incoming frames is used up")
-                protocolError("server memory budget for incoming frames exhausted (\(budget.limits.memoryBytes) bytes)",
-                              code: .resourceExhausted)
+        rechargeBudget()
+    }
+
+    /// Charges the budget with what this connection holds now: buffered incoming frames and
+    /// answers waiting for stream credit. Past the budget the heaviest connection is shed.
+    private func rechargeBudget() {
+        let held = frames.bufferedBytes + calls.heldBytes
+        guard held != chargedBytes else { return }
+        let delta = held - chargedBytes
+        chargedBytes = held
+        let keep = budget.charge(delta, by: load) { heaviest in
+            heaviest.eventLoop.execute {
+                try? heaviest.pipeline.syncOperations.handler(type: ServerConnectionHandler.self).shed()
             }
         }
+        if !keep { shed() }
+    }
+
+    /// Closes this connection, the heaviest when the server's memory budget is used up.
+    func shed() {
+        logger.warning("closing connection: the server's memory budget is used up and this connection holds the most")
+        protocolError("server memory budget exhausted (\(budget.limits.memoryBytes) bytes): this connection held the most",
+                      code: .resourceExhausted)
     }
 
     private func handleFrame(_ frame: Frame, context: ChannelHandlerContext) {
@@ -430,6 +447,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 write(frame)
             }
             endIfSent(requestID)
+            rechargeBudget()
             if inputClosed { endStreamsOutOfCredit() }
         } else if ends {
             let call = calls.end(requestID, generation: generation)!
@@ -449,6 +467,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func grantCredit(_ increment: UInt32, to id: UInt32) {
         for frame in calls.grant(increment, to: id) { write(frame) }
         endIfSent(id)
+        rechargeBudget()
         resumeReadyWaiters(of: id)
     }
 
@@ -484,6 +503,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard let call = calls.remove(id) else { return }
         call.cancel()
         call.metrics.finished(.cancelled, since: call.started)
+        rechargeBudget()
         closeIfDrained()
     }
 
@@ -492,6 +512,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         call.cancel()
         call.metrics.finished(.deadlineExceeded, since: call.started)
         writeStatus(id, RPCError(.deadlineExceeded, "deadline exceeded"))
+        rechargeBudget()
         closeIfDrained()
     }
 
