@@ -1,5 +1,6 @@
 import Foundation
 public import RetainProto
+import RetainStorage
 
 /// Which epoch wrote which part of a shard's log, kept in `<data-dir>/EPOCHS` (one line per
 /// epoch: `epoch first_sequence`), as PostgreSQL keeps timeline history files.
@@ -86,9 +87,7 @@ public struct EpochHistory: Sendable, Equatable {
 
     /// Writes `<directory>/EPOCHS` durably (a temporary file, fsync, rename, fsync of the directory).
     public func save(directory: String) throws {
-        let path = (directory as NSString).appendingPathComponent(Self.fileName)
-        let temporary = path + ".new"
         let text = entries.map { "\($0.epoch) \($0.firstSequence)\n" }.joined()
-        try DurableFile.write(Data(text.utf8), to: path, via: temporary)
+        try DataDirectory(path: directory).replaceDurably(Self.fileName, with: Array(text.utf8))
     }
 }

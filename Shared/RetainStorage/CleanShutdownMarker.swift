@@ -16,14 +16,7 @@ struct CleanShutdownMarker: Equatable {
 
     /// Writes the marker under a temporary name, syncs it, renames it and syncs the directory.
     func write(_ directory: DataDirectory) throws(StorageError) {
-        let temporary = directory.file(DataDirectory.temporaryName(for: Self.fileName + ".marker"))
-        let file = try PosixFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        let text = "clean-shutdown last_sequence=\(lastSequence)\n"
-        try Array(text.utf8).withBytes { (bytes) throws(StorageError) in try file.writeAll(bytes) }
-        try file.sync()
-        file.close()
-        try directory.rename(temporary, to: Self.fileName)
-        try directory.sync()
+        try directory.replaceDurably(Self.fileName, with: Array("clean-shutdown last_sequence=\(lastSequence)\n".utf8))
     }
 
     /// The marker of `directory`, or nil when it has none. A marker that does not parse is

@@ -130,6 +130,19 @@ package struct DataDirectory: Sendable {
         try directory.sync()
     }
 
+    /// Replaces the small file `name` durably: written under its temporary name and synced,
+    /// renamed over `name`, then the directory synced. A crash leaves the old content or the new,
+    /// never a mix (the temporary is swept like any other).
+    package func replaceDurably(_ name: String, with bytes: [UInt8]) throws(StorageError) {
+        let temporary = file(Self.temporaryName(for: name))
+        let written = try PosixFile(path: temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        defer { written.close() }
+        try bytes.withBytes { (bytes) throws(StorageError) in try written.writeAll(bytes) }
+        try written.sync()
+        try rename(temporary, to: name)
+        try sync()
+    }
+
     /// Atomically renames `from` to `to` (both names inside this directory, or absolute paths).
     package func rename(_ from: String, to: String) throws(StorageError) {
         let source = from.hasPrefix("/") ? from : file(from)
