@@ -65,16 +65,16 @@ let package = Package(
                     swiftSettings: swiftSettings),
 
         // MARK: Authentication: service tokens, scopes, API keys, rate limits
-        .target(name: "RetainAuth", dependencies: ["RetainWire", "RetainProto", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "RetainAuth", dependencies: ["RetainWire", "RetainProto", "RetainClock", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Shared/RetainAuth", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainAuthTests", dependencies: ["RetainWire", "RetainAuth", "RetainProto"],
+        .testTarget(name: "RetainAuthTests", dependencies: ["RetainWire", "RetainAuth", "RetainClock", "RetainProto"],
                     path: "Tests/RetainAuthTests", swiftSettings: swiftSettings),
 
         // MARK: RPC runtime on SwiftNIO: frames, server, client, health, reflection, TLS
         .target(name: "RetainRPC", dependencies: ["RetainWire", "RetainProto", "RetainAuth", "CRetainProto", "CZstd", nio, nioPosix, nioSSL,
                                            .product(name: "NIOTLS", package: "swift-nio"), logging, metrics, lifecycle],
                 path: "Shared/RetainRPC", swiftSettings: swiftSettings),
-        .testTarget(name: "RetainRPCTests", dependencies: ["RetainWire", "RetainAuth", "RetainRPC", "RetainProcess", "RetainTestSupport", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
+        .testTarget(name: "RetainRPCTests", dependencies: ["RetainWire", "RetainAuth", "RetainClock", "RetainRPC", "RetainProcess", "RetainTestSupport", "RetainFuzzTarget", .product(name: "NIOEmbedded", package: "swift-nio"),
                                                             .product(name: "NIOTestUtils", package: "swift-nio")],
                     path: "Tests/RetainRPCTests", swiftSettings: swiftSettings),
 
@@ -177,10 +177,10 @@ let package = Package(
         .target(name: "GatewayService", dependencies: ["RetainWire", "GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
                 path: "Services/Gateway/Service", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-gateway",
-                          dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainServiceKit", argumentParser, logging, lifecycle],
+                          dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainServiceKit", argumentParser, logging, lifecycle],
                           path: "Services/Gateway/Main", swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests",
-                    dependencies: ["RetainWire", "GatewayCore", "GatewayService", "RetainAuth", "RetainCluster", "RetainEtcd", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", logging, nio],
+                    dependencies: ["RetainWire", "GatewayCore", "GatewayService", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", logging, nio],
                     path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 
         // MARK: Tools: the `retain` CLI and load tester, the suite launcher (`retain up`), the demo

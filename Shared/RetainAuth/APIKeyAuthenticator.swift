@@ -1,5 +1,6 @@
 public import RetainWire
 import Synchronization
+import RetainClock
 
 /// The gateway's authenticator: callers present `ApiKey <key>` (or a service token as
 /// `Bearer <token>`, so that services may call through the gateway); every call is counted

@@ -1,4 +1,5 @@
 public import RetainWire
+import RetainClock
 
 /// Checks the credential of every call a server receives (the RPC runtime calls it before any
 /// handler runs).

@@ -1,4 +1,5 @@
 import Synchronization
+import RetainClock
 
 /// A token bucket per caller: `rate` calls per second on average, bursts of up to `burst`.
 public final class RateLimiter: Sendable {

@@ -1,4 +1,5 @@
 import Synchronization
+import RetainClock
 
 /// Mints service tokens for the calls a process makes, reusing each until it nears expiry.
 public final class TokenMinter: Sendable {

@@ -1,5 +1,6 @@
 public import RetainWire
 import Synchronization
+import RetainClock
 
 /// Verifies `Bearer` service tokens for a service, remembering verified tokens so that the hot
 /// path is one dictionary lookup instead of an HMAC.

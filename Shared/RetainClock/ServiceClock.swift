@@ -19,11 +19,7 @@ public struct ServiceClock: Sendable {
     }
 
     /// The system's wall clock (`CLOCK_REALTIME`), truncated to milliseconds.
-    public static let system = ServiceClock {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
+    public static let system = ServiceClock { WallClock.nowMs() }
 
     /// A clock that always answers `ms`.
     public static func fixed(_ ms: Int64) -> ServiceClock { ServiceClock { ms } }

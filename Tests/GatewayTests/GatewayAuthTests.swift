@@ -6,6 +6,7 @@ import RetainProto
 import RetainRPC
 import RetainWire
 import Testing
+import RetainClock
 
 /// A real `retain-gateway` with an API key file in front of a real `retain-echo`, both started
 /// with the service secret: keys, scopes and rate limits at the gateway, tokens at the backend.

@@ -4,6 +4,7 @@ import RetainProto
 import RetainWire
 import Synchronization
 import Testing
+import RetainClock
 
 /// Secrets and API keys replaced while the process runs.
 @Suite("rotation")

@@ -5,6 +5,7 @@ import RetainProto
 import Synchronization
 import RetainWire
 import Testing
+import RetainClock
 
 /// The server connection's collaborators, each alone: live calls, admission, the answer batch.
 @Suite("Server connection parts")

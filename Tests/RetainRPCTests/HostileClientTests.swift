@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
+import RetainClock
 #endif
 
 /// The attacks of the hostile-clients issue, with real sockets against a real `retain-echo`

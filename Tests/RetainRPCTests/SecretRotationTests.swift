@@ -5,6 +5,7 @@ import RetainProto
 import RetainRPC
 import RetainWire
 import Testing
+import RetainClock
 
 /// `--service-secret-file` rewritten while a real `retain-echo` runs: the new secret is in force
 /// within a second, the old one for the grace period only, and a bad file changes nothing.

@@ -5,6 +5,7 @@ import RetainProto
 import RetainRPC
 import RetainWire
 import Testing
+import RetainClock
 
 /// A real `retain-echo` started with a service secret refuses calls without a valid token with
 /// the right scope, while clients with one keep being served.

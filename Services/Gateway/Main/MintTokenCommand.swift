@@ -1,6 +1,7 @@
 import ArgumentParser
 import RetainAuth
 import RetainServiceKit
+import RetainClock
 
 /// `retain-gateway mint-token`: signs a service token with the suite's secret, for an operator
 /// who calls a service directly (`retain call --authorization "$(retain-gateway mint-token ...)"`).

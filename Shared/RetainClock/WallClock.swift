@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The wall clock, as tokens count time.
+/// The system clocks, read directly: wall time for tokens and ``ServiceClock/system``, a
+/// monotonic clock for rate limits.
 public enum WallClock {
     /// Milliseconds since the Unix epoch.
     public static func nowMs() -> Int64 {
