@@ -1,5 +1,5 @@
 import Synchronization
-import RetainClock
+public import RetainClock
 
 /// A token bucket per caller: `rate` calls per second on average, bursts of up to `burst`.
 public final class RateLimiter: Sendable {
