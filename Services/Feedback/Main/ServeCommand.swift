@@ -17,14 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.feedback")
-        var configuration = FeedbackConfiguration.standard
-        if let config {
-            do {
-                configuration = try FeedbackConfiguration.load(path: config)
-            } catch {
-                throw ValidationError("--config: \(error.description)")
-            }
-        }
+        let configuration = try ConfigurationFile.load(config, defaults: { FeedbackConfiguration.standard },
+                                                       parse: { try FeedbackConfiguration.load(path: $0) })
         try await ServiceRunner.run(
             name: "retain-feedback", state: FeedbackState.self, options: options, storage: storage, logger: logger
         ) { store in

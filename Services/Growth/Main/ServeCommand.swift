@@ -4,8 +4,6 @@ import GrowthCore
 import GrowthService
 import Logging
 import RetainServiceKit
-import RetainState
-import Synchronization
 
 /// `retain-growth serve`: serves retain.v1.Growth until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -29,13 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.growth")
-        let rules: GrowthRules
-        do {
-            rules = try GrowthRules.load(path: configPath)
-        } catch {
-            FileHandle.standardError.write(Data("retain-growth: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        let rules = try ConfigurationFile.load(configPath, defaults: { GrowthRules.standard },
+                                               parse: { try GrowthRules.load(path: $0) })
         logger.info("growth rules loaded", metadata: [
             "config": "\(configPath ?? "standard")", "version": "\(rules.version)", "tiers": "\(rules.tiers.count)",
         ])
@@ -44,20 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.clockSkewMs = clockSkewMs
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
         let notifier = LevelEventNotifier()
-        let kept = KeptStore()
         try await ServiceRunner.run(name: "retain-growth", state: GrowthState.self, options: options, storage: storage,
                                     logger: logger, services: [notifier]) { store in
-            kept.store.withLock { $0 = store }
-            return try GrowthService(store: store, rules: rules, notifier: notifier, configuration: configuration).router
+            try GrowthService(store: store, rules: rules, notifier: notifier, configuration: configuration).router
         }
-        // The store is closed and durable. Exit without releasing the state: freeing millions of
-        // objects one by one takes seconds (17 s at a million users), the kernel takes the memory
-        // back at once.
-        Foundation.exit(EXIT_SUCCESS)
     }
-}
-
-/// Holds the store past the runner's return, so that the state is not freed before exiting.
-private final class KeptStore: Sendable {
-    let store = Mutex<StateStore<GrowthState>?>(nil)
 }
