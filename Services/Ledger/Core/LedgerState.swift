@@ -185,35 +185,54 @@ public struct LedgerState: PersistentState {
         return index
     }
 
-    /// Writes record `index` in the chain's canonical form.
+    /// Writes record `index` in the chain's canonical form: the fields before the metadata in
+    /// one piece, the metadata, then the tail in one piece.
     func encodePosting(_ index: Int32, into encoder: inout PostingEncoder) {
         // Field by field through the chunk's addressor: a `let` copy of the record would retain
         // and release each of its strings.
         let debit = records[index].debit
-        encoder.integer(UInt64(index) + 1)
-        encoder.integer(UInt8(records[index].type.rawValue))
-        encoder.integer(records[index].committedAt)
-        encoder.string(records[index].transferId)
-        encoder.string(accounts[debit].id)
-        encoder.string(accounts[records[index].credit].id)
-        encoder.integer(records[index].amount)
-        encoder.string(assetNames[Int(accounts[debit].asset)])
-        encoder.integer(records[index].kind.rawValue)
-        encoder.integer(UInt8((records[index].linked ? 1 : 0) | (records[index].pending ? 2 : 0)))
-        encoder.integer(records[index].timeoutMs)
-        encoder.integer(records[index].expiresAtMs)
-        encoder.string(records[index].reason)
+        let credit = records[index].credit
+        let asset = Int(accounts[debit].asset)
+        let kind = records[index].kind.rawValue
+        let head = MemoryLayout<UInt64>.size + MemoryLayout<UInt8>.size + MemoryLayout<Int64>.size * 4
+            + MemoryLayout.size(ofValue: kind) + MemoryLayout<UInt8>.size
+            + PostingCursor.size(records[index].transferId) + PostingCursor.size(accounts[debit].id)
+            + PostingCursor.size(accounts[credit].id) + PostingCursor.size(assetNames[asset])
+            + PostingCursor.size(records[index].reason)
+        encoder.append(size: head) { cursor in
+            cursor.integer(UInt64(index) + 1)
+            cursor.integer(UInt8(records[index].type.rawValue))
+            cursor.integer(records[index].committedAt)
+            cursor.string(records[index].transferId)
+            cursor.string(accounts[debit].id)
+            cursor.string(accounts[credit].id)
+            cursor.integer(records[index].amount)
+            cursor.string(assetNames[asset])
+            cursor.integer(kind)
+            cursor.integer(UInt8((records[index].linked ? 1 : 0) | (records[index].pending ? 2 : 0)))
+            cursor.integer(records[index].timeoutMs)
+            cursor.integer(records[index].expiresAtMs)
+            cursor.string(records[index].reason)
+        }
         encoder.metadata(records[index].metadata)
         switch records[index].type {
         case .post, .void, .timeout:
-            encoder.string(records[records[index].related].transferId)
-            encoder.integer(UInt32(0))
+            let related = records[index].related
+            encoder.append(size: PostingCursor.size(records[related].transferId) + 4) { cursor in
+                cursor.string(records[related].transferId)
+                cursor.integer(UInt32(0))
+            }
         case .expiry:
-            encoder.integer(UInt32(0))
-            encoder.string(records[records[index].related].transferId)
+            let related = records[index].related
+            encoder.append(size: 4 + PostingCursor.size(records[related].transferId)) { cursor in
+                cursor.integer(UInt32(0))
+                cursor.string(records[related].transferId)
+            }
         default:
-            encoder.integer(UInt32(0))
-            encoder.integer(UInt32(0))
+            encoder.append(size: 8) { cursor in
+                cursor.integer(UInt32(0))
+                cursor.integer(UInt32(0))
+            }
         }
     }
 
