@@ -54,7 +54,8 @@ extension FeedbackState {
         response.resolvedCount = UInt64(times.count)
         if !times.isEmpty {
             response.slaBreachRate = Double(response.breachedCount) / Double(times.count)
-            response.meanTimeToResolveMs = times.reduce(0, +) / Int64(times.count)
+            response.totalTimeToResolveMs = times.reduce(0, +)
+            response.meanTimeToResolveMs = response.totalTimeToResolveMs / Int64(times.count)
             response.medianTimeToResolveMs = Self.median(&times)
         }
 

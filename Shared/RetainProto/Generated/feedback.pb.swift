@@ -1687,17 +1687,23 @@ public struct Retain_V1_ListFeedbackResponse: ProtoMessage {
     public var items: [Retain_V1_FeedbackItem]
     /// Paging.
     public var pageInfo: Retain_V1_PageInfo?
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(items: [Retain_V1_FeedbackItem] = [], pageInfo: Retain_V1_PageInfo? = nil) {
+    public init(items: [Retain_V1_FeedbackItem] = [], pageInfo: Retain_V1_PageInfo? = nil, missingShards: [String] = []) {
         self.items = items
         self.pageInfo = pageInfo
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.items = []
         self.pageInfo = nil
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.ListFeedbackResponse"
@@ -1707,6 +1713,7 @@ public struct Retain_V1_ListFeedbackResponse: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ListFeedbackResponse.self)
         self.items = ProtoC.array(m.pointee.items, count: m.pointee.n_items) { e in Retain_V1_FeedbackItem(protobufC: UnsafeRawPointer(e!)) }
         self.pageInfo = m.pointee.page_info.map { Retain_V1_PageInfo(protobufC: UnsafeRawPointer($0)) }
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1716,6 +1723,10 @@ public struct Retain_V1_ListFeedbackResponse: ProtoMessage {
             m.pointee.items = arena.array(self.items, as: UnsafeMutablePointer<Retain__V1__FeedbackItem>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FeedbackItem.self) }
         }
         if let v = self.pageInfo { m.pointee.page_info = arena.message(v).assumingMemoryBound(to: Retain__V1__PageInfo.self) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -1778,17 +1789,23 @@ public struct Retain_V1_ListOverdueResponse: ProtoMessage {
     public var items: [Retain_V1_FeedbackItem]
     /// Paging.
     public var pageInfo: Retain_V1_PageInfo?
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(items: [Retain_V1_FeedbackItem] = [], pageInfo: Retain_V1_PageInfo? = nil) {
+    public init(items: [Retain_V1_FeedbackItem] = [], pageInfo: Retain_V1_PageInfo? = nil, missingShards: [String] = []) {
         self.items = items
         self.pageInfo = pageInfo
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.items = []
         self.pageInfo = nil
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.ListOverdueResponse"
@@ -1798,6 +1815,7 @@ public struct Retain_V1_ListOverdueResponse: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ListOverdueResponse.self)
         self.items = ProtoC.array(m.pointee.items, count: m.pointee.n_items) { e in Retain_V1_FeedbackItem(protobufC: UnsafeRawPointer(e!)) }
         self.pageInfo = m.pointee.page_info.map { Retain_V1_PageInfo(protobufC: UnsafeRawPointer($0)) }
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1807,6 +1825,10 @@ public struct Retain_V1_ListOverdueResponse: ProtoMessage {
             m.pointee.items = arena.array(self.items, as: UnsafeMutablePointer<Retain__V1__FeedbackItem>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FeedbackItem.self) }
         }
         if let v = self.pageInfo { m.pointee.page_info = arena.message(v).assumingMemoryBound(to: Retain__V1__PageInfo.self) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -2158,17 +2180,23 @@ public struct Retain_V1_GetFaqResponse: ProtoMessage {
     public var entries: [Retain_V1_FaqEntry]
     /// Paging.
     public var pageInfo: Retain_V1_PageInfo?
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(entries: [Retain_V1_FaqEntry] = [], pageInfo: Retain_V1_PageInfo? = nil) {
+    public init(entries: [Retain_V1_FaqEntry] = [], pageInfo: Retain_V1_PageInfo? = nil, missingShards: [String] = []) {
         self.entries = entries
         self.pageInfo = pageInfo
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.entries = []
         self.pageInfo = nil
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.GetFaqResponse"
@@ -2178,6 +2206,7 @@ public struct Retain_V1_GetFaqResponse: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__GetFaqResponse.self)
         self.entries = ProtoC.array(m.pointee.entries, count: m.pointee.n_entries) { e in Retain_V1_FaqEntry(protobufC: UnsafeRawPointer(e!)) }
         self.pageInfo = m.pointee.page_info.map { Retain_V1_PageInfo(protobufC: UnsafeRawPointer($0)) }
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -2187,6 +2216,10 @@ public struct Retain_V1_GetFaqResponse: ProtoMessage {
             m.pointee.entries = arena.array(self.entries, as: UnsafeMutablePointer<Retain__V1__FaqEntry>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FaqEntry.self) }
         }
         if let v = self.pageInfo { m.pointee.page_info = arena.message(v).assumingMemoryBound(to: Retain__V1__PageInfo.self) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -2301,9 +2334,16 @@ public struct Retain_V1_GetFeedbackStatsResponse: ProtoMessage {
     public var medianTimeToResolveMs: Int64
     /// Items submitted in the range, per kind.
     public var submittedByKind: [Retain_V1_FeedbackKindCount]
+    /// Sum of the times to resolve over the range, ms (so that answers of several shards merge
+    /// into an exact mean).
+    public var totalTimeToResolveMs: Int64
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(openByTeam: [Retain_V1_FeedbackOpenCount] = [], openTotal: UInt64 = 0, overdueTotal: UInt64 = 0, resolvedCount: UInt64 = 0, breachedCount: UInt64 = 0, slaBreachRate: Double = 0, meanTimeToResolveMs: Int64 = 0, medianTimeToResolveMs: Int64 = 0, submittedByKind: [Retain_V1_FeedbackKindCount] = []) {
+    public init(openByTeam: [Retain_V1_FeedbackOpenCount] = [], openTotal: UInt64 = 0, overdueTotal: UInt64 = 0, resolvedCount: UInt64 = 0, breachedCount: UInt64 = 0, slaBreachRate: Double = 0, meanTimeToResolveMs: Int64 = 0, medianTimeToResolveMs: Int64 = 0, submittedByKind: [Retain_V1_FeedbackKindCount] = [], totalTimeToResolveMs: Int64 = 0, missingShards: [String] = []) {
         self.openByTeam = openByTeam
         self.openTotal = openTotal
         self.overdueTotal = overdueTotal
@@ -2313,6 +2353,8 @@ public struct Retain_V1_GetFeedbackStatsResponse: ProtoMessage {
         self.meanTimeToResolveMs = meanTimeToResolveMs
         self.medianTimeToResolveMs = medianTimeToResolveMs
         self.submittedByKind = submittedByKind
+        self.totalTimeToResolveMs = totalTimeToResolveMs
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -2326,6 +2368,8 @@ public struct Retain_V1_GetFeedbackStatsResponse: ProtoMessage {
         self.meanTimeToResolveMs = 0
         self.medianTimeToResolveMs = 0
         self.submittedByKind = []
+        self.totalTimeToResolveMs = 0
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.GetFeedbackStatsResponse"
@@ -2342,6 +2386,8 @@ public struct Retain_V1_GetFeedbackStatsResponse: ProtoMessage {
         self.meanTimeToResolveMs = m.pointee.mean_time_to_resolve_ms
         self.medianTimeToResolveMs = m.pointee.median_time_to_resolve_ms
         self.submittedByKind = ProtoC.array(m.pointee.submitted_by_kind, count: m.pointee.n_submitted_by_kind) { e in Retain_V1_FeedbackKindCount(protobufC: UnsafeRawPointer(e!)) }
+        self.totalTimeToResolveMs = m.pointee.total_time_to_resolve_ms
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -2360,6 +2406,11 @@ public struct Retain_V1_GetFeedbackStatsResponse: ProtoMessage {
         if !self.submittedByKind.isEmpty {
             m.pointee.n_submitted_by_kind = self.submittedByKind.count
             m.pointee.submitted_by_kind = arena.array(self.submittedByKind, as: UnsafeMutablePointer<Retain__V1__FeedbackKindCount>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FeedbackKindCount.self) }
+        }
+        m.pointee.total_time_to_resolve_ms = self.totalTimeToResolveMs
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
     }
 }
@@ -2400,35 +2451,55 @@ public enum Retain_V1_Feedback {
     /// Errors: INVALID_ARGUMENT, ALREADY_EXISTS (request_id reused with a different body).
     public static let submitFeedback = RPCMethod<Retain_V1_SubmitFeedbackRequest, Retain_V1_SubmitFeedbackResponse>(path: "retain.v1.Feedback/SubmitFeedback", kind: .unary)
     /// Reads one item with its full history and comments.
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND.
     public static let getFeedback = RPCMethod<Retain_V1_GetFeedbackRequest, Retain_V1_GetFeedbackResponse>(path: "retain.v1.Feedback/GetFeedback", kind: .unary)
     /// Sets urgency, importance (hence priority and due time), category and team.
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
     public static let triageFeedback = RPCMethod<Retain_V1_TriageFeedbackRequest, Retain_V1_TriageFeedbackResponse>(path: "retain.v1.Feedback/TriageFeedback", kind: .unary)
     /// Assigns (or reassigns) the item to an agent, optionally moving it to another team.
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
     public static let assignFeedback = RPCMethod<Retain_V1_AssignFeedbackRequest, Retain_V1_AssignFeedbackResponse>(path: "retain.v1.Feedback/AssignFeedback", kind: .unary)
     /// The assignee starts working on the item.
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
     public static let startProgress = RPCMethod<Retain_V1_StartProgressRequest, Retain_V1_StartProgressResponse>(path: "retain.v1.Feedback/StartProgress", kind: .unary)
     /// Resolves the item with an outcome, an answer for the user, and optionally a compensation.
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT (e.g. no answer for a question), NOT_FOUND, FAILED_PRECONDITION
     /// (illegal transition, or a different compensation is already set), ALREADY_EXISTS.
     public static let resolveFeedback = RPCMethod<Retain_V1_ResolveFeedbackRequest, Retain_V1_ResolveFeedbackResponse>(path: "retain.v1.Feedback/ResolveFeedback", kind: .unary)
     /// Closes the item (after resolution, or directly: spam, duplicate, no response).
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
     public static let closeFeedback = RPCMethod<Retain_V1_CloseFeedbackRequest, Retain_V1_CloseFeedbackResponse>(path: "retain.v1.Feedback/CloseFeedback", kind: .unary)
     /// Reopens a resolved or closed item; the note (why) is required. The SLA clock restarts.
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
     public static let reopenFeedback = RPCMethod<Retain_V1_ReopenFeedbackRequest, Retain_V1_ReopenFeedbackResponse>(path: "retain.v1.Feedback/ReopenFeedback", kind: .unary)
     /// Adds a comment (staff only, or visible to the user). Any status, CLOSED included.
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS.
     public static let addComment = RPCMethod<Retain_V1_AddCommentRequest, Retain_V1_AddCommentResponse>(path: "retain.v1.Feedback/AddComment", kind: .unary)
     /// Searches and lists items by status, kind, priority, team, user, assignee, overdue and text,
     /// paged. Items in lists carry no history and no comments.
+    /// Through the gateway with several shards: every shard's page merged in the requested order
+    /// (items with equal sort values: by shard, then as the shard ordered them), totals added; the
+    /// page token holds each shard's position.
     /// Errors: INVALID_ARGUMENT.
     public static let listFeedback = RPCMethod<Retain_V1_ListFeedbackRequest, Retain_V1_ListFeedbackResponse>(path: "retain.v1.Feedback/ListFeedback", kind: .unary)
     /// Lists overdue items, the most overdue first, paged.
+    /// Through the gateway with several shards: merged by due time like ListFeedback's lists.
     /// Errors: INVALID_ARGUMENT.
     public static let listOverdue = RPCMethod<Retain_V1_ListOverdueRequest, Retain_V1_ListOverdueResponse>(path: "retain.v1.Feedback/ListOverdue", kind: .unary)
     /// A user's history, so support sees who they are talking to: counts by kind and outcome, how
@@ -2439,13 +2510,23 @@ public enum Retain_V1_Feedback {
     /// lower-casing, removing punctuation and collapsing white space, as sets of words, and for
     /// Chinese, Japanese and Korean text of character pairs, question words such as 怎么 and 如何
     /// left out), most asked first, each with the answer given most recently.
+    /// Through the gateway with several shards: every shard's groups (all pages) merged by
+    /// group_id: ask counts add up, min_asks applies to the sums, question, answer and latest
+    /// time come from the shard where the group was asked last, item ids from the shards in that
+    /// order (at most 10); then sorted and paged by the gateway.
     /// Errors: INVALID_ARGUMENT.
     public static let getFaq = RPCMethod<Retain_V1_GetFaqRequest, Retain_V1_GetFaqResponse>(path: "retain.v1.Feedback/GetFaq", kind: .unary)
     /// Statistics: open items by priority and team, SLA breach rate, mean time to resolve.
+    /// Through the gateway with several shards: counts add up per (team, priority) and per kind,
+    /// the breach rate and mean are recomputed from the sums (total_time_to_resolve_ms); the
+    /// median is the resolution-weighted median of the shards' medians, an approximation (exact
+    /// with one shard).
     /// Errors: INVALID_ARGUMENT.
     public static let getFeedbackStats = RPCMethod<Retain_V1_GetFeedbackStatsRequest, Retain_V1_GetFeedbackStatsResponse>(path: "retain.v1.Feedback/GetFeedbackStats", kind: .unary)
     /// Records that the item's compensation was paid by the given ledger transfer. Idempotent: the
     /// same transfer id again answers replayed = true.
+    /// Through the gateway with several shards: sent to every shard, answered by the one that
+    /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (no compensation on the item, or
     /// already paid by a different transfer id).
     public static let markCompensationPaid = RPCMethod<Retain_V1_MarkCompensationPaidRequest, Retain_V1_MarkCompensationPaidResponse>(path: "retain.v1.Feedback/MarkCompensationPaid", kind: .unary)

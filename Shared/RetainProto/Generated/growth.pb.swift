@@ -1269,13 +1269,18 @@ public struct Retain_V1_GetLeaderboardResponse: ProtoMessage {
     public var periodStartMs: Int64
     /// End of the week (exclusive), Unix ms; 0 for overall.
     public var periodEndMs: Int64
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(entries: [Retain_V1_LeaderboardEntry] = [], totalUsers: UInt64 = 0, periodStartMs: Int64 = 0, periodEndMs: Int64 = 0) {
+    public init(entries: [Retain_V1_LeaderboardEntry] = [], totalUsers: UInt64 = 0, periodStartMs: Int64 = 0, periodEndMs: Int64 = 0, missingShards: [String] = []) {
         self.entries = entries
         self.totalUsers = totalUsers
         self.periodStartMs = periodStartMs
         self.periodEndMs = periodEndMs
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1284,6 +1289,7 @@ public struct Retain_V1_GetLeaderboardResponse: ProtoMessage {
         self.totalUsers = 0
         self.periodStartMs = 0
         self.periodEndMs = 0
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.GetLeaderboardResponse"
@@ -1295,6 +1301,7 @@ public struct Retain_V1_GetLeaderboardResponse: ProtoMessage {
         self.totalUsers = m.pointee.total_users
         self.periodStartMs = m.pointee.period_start_ms
         self.periodEndMs = m.pointee.period_end_ms
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1306,6 +1313,10 @@ public struct Retain_V1_GetLeaderboardResponse: ProtoMessage {
         m.pointee.total_users = self.totalUsers
         m.pointee.period_start_ms = self.periodStartMs
         m.pointee.period_end_ms = self.periodEndMs
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -1578,6 +1589,8 @@ public enum Retain_V1_Growth {
     /// The service's full name on the wire.
     public static let serviceName = "retain.v1.Growth"
     /// The level tiers from configuration, lowest first.
+    /// Through the gateway with several shards: one shard answers (every shard runs the same
+    /// configuration).
     /// No service-specific errors.
     public static let getLevelTiers = RPCMethod<Retain_V1_GetLevelTiersRequest, Retain_V1_GetLevelTiersResponse>(path: "retain.v1.Growth/GetLevelTiers", kind: .unary)
     /// Awards growth for an action, applying the configured points and the daily caps, and
@@ -1610,15 +1623,21 @@ public enum Retain_V1_Growth {
     /// Errors: INVALID_ARGUMENT.
     public static let getGrowthSummary = RPCMethod<Retain_V1_GetGrowthSummaryRequest, Retain_V1_GetGrowthSummaryResponse>(path: "retain.v1.Growth/GetGrowthSummary", kind: .unary)
     /// The top N of a leaderboard (overall growth, or growth earned in a week).
+    /// Through the gateway with several shards: every shard's top N merged (score, then
+    /// reached_at_ms, then user id), ranks recomputed over the merged board, total_users added.
     /// Errors: INVALID_ARGUMENT.
     public static let getLeaderboard = RPCMethod<Retain_V1_GetLeaderboardRequest, Retain_V1_GetLeaderboardResponse>(path: "retain.v1.Growth/GetLeaderboard", kind: .unary)
     /// A user's rank on a leaderboard with the users just above and below.
+    /// Through the gateway with several shards: answered by the user's shard, so the rank and
+    /// neighbours are among that shard's users only (docs/CLUSTER.md).
     /// Errors: INVALID_ARGUMENT.
     public static let getRank = RPCMethod<Retain_V1_GetRankRequest, Retain_V1_GetRankResponse>(path: "retain.v1.Growth/GetRank", kind: .unary)
     /// Streams level-change events in position order: every event after `after_position`, then
     /// new ones as they happen, with a heartbeat (no event) every 10 seconds while idle. Resume
     /// after a disconnect with the last position received. The stream opens with a heartbeat
     /// carrying stream_id and head_position; a server shutting down ends it with UNAVAILABLE.
+    /// Positions are one shard's: with several Growth shards the gateway refuses the call
+    /// (FAILED_PRECONDITION); follow each shard's leader directly.
     /// Errors: OUT_OF_RANGE (after_position is beyond the head, or older events were pruned).
     public static let watchLevelChanges = RPCMethod<Retain_V1_WatchLevelChangesRequest, Retain_V1_WatchLevelChangesResponse>(path: "retain.v1.Growth/WatchLevelChanges", kind: .serverStreaming)
 

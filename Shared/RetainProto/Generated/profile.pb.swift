@@ -89,8 +89,12 @@ public struct Retain_V1_ActivityOutcome: ProtoEnum {
     public static let userDeleted = Retain_V1_ActivityOutcome(rawValue: 4)
     /// Refused: a field is invalid (see the matching ItemError).
     public static let invalid = Retain_V1_ActivityOutcome(rawValue: 5)
+    /// Not recorded: the gateway split the batch by owner and the shard that owns the user did not
+    /// answer (the matching ItemError names the shard and carries its status code). Safe to send
+    /// again: a retried event that was in fact recorded is a duplicate.
+    public static let notProcessed = Retain_V1_ActivityOutcome(rawValue: 6)
 
-    public static let allCases: [Retain_V1_ActivityOutcome] = [.unspecified, .accepted, .duplicate, .unknownUser, .userDeleted, .invalid]
+    public static let allCases: [Retain_V1_ActivityOutcome] = [.unspecified, .accepted, .duplicate, .unknownUser, .userDeleted, .invalid, .notProcessed]
     public static let protoName = "retain.v1.ActivityOutcome"
     public var protoValueName: String? {
         switch rawValue {
@@ -100,6 +104,7 @@ public struct Retain_V1_ActivityOutcome: ProtoEnum {
         case 3: "ACTIVITY_OUTCOME_UNKNOWN_USER"
         case 4: "ACTIVITY_OUTCOME_USER_DELETED"
         case 5: "ACTIVITY_OUTCOME_INVALID"
+        case 6: "ACTIVITY_OUTCOME_NOT_PROCESSED"
         default: nil
         }
     }
@@ -1232,7 +1237,8 @@ public struct Retain_V1_RecordActivitiesResponse: ProtoMessage {
     public var acceptedCount: UInt32
     /// Number of DUPLICATE events.
     public var duplicateCount: UInt32
-    /// Number of refused events (UNKNOWN_USER, USER_DELETED, INVALID).
+    /// Number of refused events (UNKNOWN_USER, USER_DELETED, INVALID) and of events not
+    /// processed (NOT_PROCESSED, through the gateway).
     public var rejectedCount: UInt32
     /// Why each refused event was refused; index points into `events`.
     public var errors: [Retain_V1_ItemError]
@@ -1719,15 +1725,21 @@ public struct Retain_V1_CountSegmentRequest: ProtoMessage {
 public struct Retain_V1_CountSegmentResponse: ProtoMessage {
     /// Number of matching users.
     public var count: UInt64
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(count: UInt64 = 0) {
+    public init(count: UInt64 = 0, missingShards: [String] = []) {
         self.count = count
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.count = 0
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.CountSegmentResponse"
@@ -1736,11 +1748,16 @@ public struct Retain_V1_CountSegmentResponse: ProtoMessage {
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__CountSegmentResponse.self)
         self.count = m.pointee.count
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__CountSegmentResponse.self)
         m.pointee.count = self.count
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -1791,17 +1808,23 @@ public struct Retain_V1_ListSegmentResponse: ProtoMessage {
     public var users: [Retain_V1_UserProfile]
     /// Paging.
     public var pageInfo: Retain_V1_PageInfo?
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(users: [Retain_V1_UserProfile] = [], pageInfo: Retain_V1_PageInfo? = nil) {
+    public init(users: [Retain_V1_UserProfile] = [], pageInfo: Retain_V1_PageInfo? = nil, missingShards: [String] = []) {
         self.users = users
         self.pageInfo = pageInfo
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.users = []
         self.pageInfo = nil
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.ListSegmentResponse"
@@ -1811,6 +1834,7 @@ public struct Retain_V1_ListSegmentResponse: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ListSegmentResponse.self)
         self.users = ProtoC.array(m.pointee.users, count: m.pointee.n_users) { e in Retain_V1_UserProfile(protobufC: UnsafeRawPointer(e!)) }
         self.pageInfo = m.pointee.page_info.map { Retain_V1_PageInfo(protobufC: UnsafeRawPointer($0)) }
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1820,6 +1844,10 @@ public struct Retain_V1_ListSegmentResponse: ProtoMessage {
             m.pointee.users = arena.array(self.users, as: UnsafeMutablePointer<Retain__V1__UserProfile>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__UserProfile.self) }
         }
         if let v = self.pageInfo { m.pointee.page_info = arena.message(v).assumingMemoryBound(to: Retain__V1__PageInfo.self) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -2034,17 +2062,23 @@ public struct Retain_V1_GetRetentionResponse: ProtoMessage {
     public var cohorts: [Retain_V1_RetentionCohort]
     /// New-user counts per channel over the whole range, largest first.
     public var newUsersByChannel: [Retain_V1_ChannelNewUsers]
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(cohorts: [Retain_V1_RetentionCohort] = [], newUsersByChannel: [Retain_V1_ChannelNewUsers] = []) {
+    public init(cohorts: [Retain_V1_RetentionCohort] = [], newUsersByChannel: [Retain_V1_ChannelNewUsers] = [], missingShards: [String] = []) {
         self.cohorts = cohorts
         self.newUsersByChannel = newUsersByChannel
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.cohorts = []
         self.newUsersByChannel = []
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.GetRetentionResponse"
@@ -2054,6 +2088,7 @@ public struct Retain_V1_GetRetentionResponse: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__GetRetentionResponse.self)
         self.cohorts = ProtoC.array(m.pointee.cohorts, count: m.pointee.n_cohorts) { e in Retain_V1_RetentionCohort(protobufC: UnsafeRawPointer(e!)) }
         self.newUsersByChannel = ProtoC.array(m.pointee.new_users_by_channel, count: m.pointee.n_new_users_by_channel) { e in Retain_V1_ChannelNewUsers(protobufC: UnsafeRawPointer(e!)) }
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -2065,6 +2100,10 @@ public struct Retain_V1_GetRetentionResponse: ProtoMessage {
         if !self.newUsersByChannel.isEmpty {
             m.pointee.n_new_users_by_channel = self.newUsersByChannel.count
             m.pointee.new_users_by_channel = arena.array(self.newUsersByChannel, as: UnsafeMutablePointer<Retain__V1__ChannelNewUsers>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ChannelNewUsers.self) }
+        }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
     }
 }
@@ -2202,17 +2241,23 @@ public struct Retain_V1_ListChurnWarningsResponse: ProtoMessage {
     public var warnings: [Retain_V1_ChurnWarning]
     /// Paging.
     public var pageInfo: Retain_V1_PageInfo?
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+    /// otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(warnings: [Retain_V1_ChurnWarning] = [], pageInfo: Retain_V1_PageInfo? = nil) {
+    public init(warnings: [Retain_V1_ChurnWarning] = [], pageInfo: Retain_V1_PageInfo? = nil, missingShards: [String] = []) {
         self.warnings = warnings
         self.pageInfo = pageInfo
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.warnings = []
         self.pageInfo = nil
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.ListChurnWarningsResponse"
@@ -2222,6 +2267,7 @@ public struct Retain_V1_ListChurnWarningsResponse: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ListChurnWarningsResponse.self)
         self.warnings = ProtoC.array(m.pointee.warnings, count: m.pointee.n_warnings) { e in Retain_V1_ChurnWarning(protobufC: UnsafeRawPointer(e!)) }
         self.pageInfo = m.pointee.page_info.map { Retain_V1_PageInfo(protobufC: UnsafeRawPointer($0)) }
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -2231,6 +2277,10 @@ public struct Retain_V1_ListChurnWarningsResponse: ProtoMessage {
             m.pointee.warnings = arena.array(self.warnings, as: UnsafeMutablePointer<Retain__V1__ChurnWarning>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ChurnWarning.self) }
         }
         if let v = self.pageInfo { m.pointee.page_info = arena.message(v).assumingMemoryBound(to: Retain__V1__PageInfo.self) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -2988,27 +3038,38 @@ public enum Retain_V1_Profile {
     public static let recordActivity = RPCMethod<Retain_V1_RecordActivityRequest, Retain_V1_RecordActivityResponse>(path: "retain.v1.Profile/RecordActivity", kind: .unary)
     /// Records a batch of up to 10,000 events, for any users, in one call. Each event is accepted,
     /// a duplicate, or refused on its own (see outcomes); the batch is durable before the answer.
-    /// Not user-keyed: with several Profile instances the gateway splits the batch by each event's
-    /// owner and merges the answers in request order.
+    /// Not user-keyed: with several Profile shards the gateway splits the batch by each event's
+    /// owner, sends the parts in parallel and answers in request order (counts added, errors'
+    /// indexes into the caller's list). A part whose shard does not answer is reported per event
+    /// (NOT_PROCESSED, with an ItemError naming the shard); the call fails only when no part
+    /// succeeds (docs/CLUSTER.md).
     /// Errors: INVALID_ARGUMENT (empty batch or more than 10,000 events).
     public static let recordActivities = RPCMethod<Retain_V1_RecordActivitiesRequest, Retain_V1_RecordActivitiesResponse>(path: "retain.v1.Profile/RecordActivities", kind: .unary)
     /// A user's lifecycle stage with the figures it was derived from and its recent transitions.
     /// Errors: INVALID_ARGUMENT, NOT_FOUND.
     public static let getLifecycle = RPCMethod<Retain_V1_GetLifecycleRequest, Retain_V1_GetLifecycleResponse>(path: "retain.v1.Profile/GetLifecycle", kind: .unary)
     /// Counts the users that match a segment filter.
+    /// Through the gateway with several shards: asked of every shard, the counts add up.
     /// Errors: INVALID_ARGUMENT.
     public static let countSegment = RPCMethod<Retain_V1_CountSegmentRequest, Retain_V1_CountSegmentResponse>(path: "retain.v1.Profile/CountSegment", kind: .unary)
     /// Lists the users that match a segment filter, ordered by user id, paged.
+    /// Through the gateway with several shards: every shard's page merged by user id, totals
+    /// added; the page token holds each shard's position.
     /// Errors: INVALID_ARGUMENT.
     public static let listSegment = RPCMethod<Retain_V1_ListSegmentRequest, Retain_V1_ListSegmentResponse>(path: "retain.v1.Profile/ListSegment", kind: .unary)
     /// Retention by registration cohort (day or week) and acquisition channel: of each cohort's
     /// new users, how many were active on day N after registering. Answers carry raw counts so
     /// that results from several instances can be added up.
+    /// Through the gateway with several shards: asked of every shard; new users and retained
+    /// users add up per (cohort, channel) and day, rates are recomputed from the sums, a cell is
+    /// complete when it is on every shard, and channel totals add up (re-sorted).
     /// Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
     public static let getRetention = RPCMethod<Retain_V1_GetRetentionRequest, Retain_V1_GetRetentionResponse>(path: "retain.v1.Profile/GetRetention", kind: .unary)
     /// The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
     /// complete days before the day of as_of_ms: a morning query does not count the rest of today
     /// as a day without activity.
+    /// Through the gateway with several shards: every shard's page merged by drop (largest first)
+    /// then user id, totals added; the page token holds each shard's position.
     /// Errors: INVALID_ARGUMENT.
     public static let listChurnWarnings = RPCMethod<Retain_V1_ListChurnWarningsRequest, Retain_V1_ListChurnWarningsResponse>(path: "retain.v1.Profile/ListChurnWarnings", kind: .unary)
     /// Asks whether a campaign may touch a user now on one of the candidate channels, and which
@@ -3021,9 +3082,14 @@ public enum Retain_V1_Profile {
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS (contact_id reused with another body).
     public static let recordContact = RPCMethod<Retain_V1_RecordContactRequest, Retain_V1_RecordContactResponse>(path: "retain.v1.Profile/RecordContact", kind: .unary)
     /// Reads the contact policy (caps, campaign windows, quiet hours, channel costs).
+    /// Through the gateway with several shards: asked of every shard, the policy with the highest
+    /// version answers (SetContactPolicy writes it to every shard).
     /// No service-specific errors.
     public static let getContactPolicy = RPCMethod<Retain_V1_GetContactPolicyRequest, Retain_V1_GetContactPolicyResponse>(path: "retain.v1.Profile/GetContactPolicy", kind: .unary)
     /// Replaces the contact policy. Requires admin scope.
+    /// Through the gateway with several shards: written to every shard (each keeps its copy);
+    /// succeeds when every shard does, with the first shard's answer, else fails naming a shard
+    /// that did not (retry the same call: it is idempotent in effect).
     /// Errors: INVALID_ARGUMENT, ABORTED (expected_version does not match the stored version).
     public static let setContactPolicy = RPCMethod<Retain_V1_SetContactPolicyRequest, Retain_V1_SetContactPolicyResponse>(path: "retain.v1.Profile/SetContactPolicy", kind: .unary)
     /// Assigns a user a variant of an experiment: deterministic from (experiment_id, user_id) and

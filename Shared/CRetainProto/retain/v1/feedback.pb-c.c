@@ -4408,7 +4408,7 @@ const ProtobufCMessageDescriptor retain__v1__list_feedback_request__descriptor =
   (ProtobufCMessageInit) retain__v1__list_feedback_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__list_feedback_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__list_feedback_response__field_descriptors[3] =
 {
   {
     "items",
@@ -4434,15 +4434,29 @@ static const ProtobufCFieldDescriptor retain__v1__list_feedback_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ListFeedbackResponse, n_missing_shards),
+    offsetof(Retain__V1__ListFeedbackResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__list_feedback_response__field_indices_by_name[] = {
   0,   /* field[0] = items */
+  2,   /* field[2] = missing_shards */
   1,   /* field[1] = page_info */
 };
-static const ProtobufCIntRange retain__v1__list_feedback_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__list_feedback_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 15, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__list_feedback_response__descriptor =
 {
@@ -4452,10 +4466,10 @@ const ProtobufCMessageDescriptor retain__v1__list_feedback_response__descriptor 
   "Retain__V1__ListFeedbackResponse",
   "retain.v1",
   sizeof(Retain__V1__ListFeedbackResponse),
-  2,
+  3,
   retain__v1__list_feedback_response__field_descriptors,
   retain__v1__list_feedback_response__field_indices_by_name,
-  1,  retain__v1__list_feedback_response__number_ranges,
+  2,  retain__v1__list_feedback_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__list_feedback_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -4536,7 +4550,7 @@ const ProtobufCMessageDescriptor retain__v1__list_overdue_request__descriptor =
   (ProtobufCMessageInit) retain__v1__list_overdue_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__list_overdue_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__list_overdue_response__field_descriptors[3] =
 {
   {
     "items",
@@ -4562,15 +4576,29 @@ static const ProtobufCFieldDescriptor retain__v1__list_overdue_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ListOverdueResponse, n_missing_shards),
+    offsetof(Retain__V1__ListOverdueResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__list_overdue_response__field_indices_by_name[] = {
   0,   /* field[0] = items */
+  2,   /* field[2] = missing_shards */
   1,   /* field[1] = page_info */
 };
-static const ProtobufCIntRange retain__v1__list_overdue_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__list_overdue_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 15, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__list_overdue_response__descriptor =
 {
@@ -4580,10 +4608,10 @@ const ProtobufCMessageDescriptor retain__v1__list_overdue_response__descriptor =
   "Retain__V1__ListOverdueResponse",
   "retain.v1",
   sizeof(Retain__V1__ListOverdueResponse),
-  2,
+  3,
   retain__v1__list_overdue_response__field_descriptors,
   retain__v1__list_overdue_response__field_indices_by_name,
-  1,  retain__v1__list_overdue_response__number_ranges,
+  2,  retain__v1__list_overdue_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__list_overdue_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -5140,7 +5168,7 @@ const ProtobufCMessageDescriptor retain__v1__get_faq_request__descriptor =
   (ProtobufCMessageInit) retain__v1__get_faq_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_faq_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__get_faq_response__field_descriptors[3] =
 {
   {
     "entries",
@@ -5166,15 +5194,29 @@ static const ProtobufCFieldDescriptor retain__v1__get_faq_response__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetFaqResponse, n_missing_shards),
+    offsetof(Retain__V1__GetFaqResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_faq_response__field_indices_by_name[] = {
   0,   /* field[0] = entries */
+  2,   /* field[2] = missing_shards */
   1,   /* field[1] = page_info */
 };
-static const ProtobufCIntRange retain__v1__get_faq_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__get_faq_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 15, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_faq_response__descriptor =
 {
@@ -5184,10 +5226,10 @@ const ProtobufCMessageDescriptor retain__v1__get_faq_response__descriptor =
   "Retain__V1__GetFaqResponse",
   "retain.v1",
   sizeof(Retain__V1__GetFaqResponse),
-  2,
+  3,
   retain__v1__get_faq_response__field_descriptors,
   retain__v1__get_faq_response__field_indices_by_name,
-  1,  retain__v1__get_faq_response__number_ranges,
+  2,  retain__v1__get_faq_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__get_faq_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -5332,7 +5374,7 @@ const ProtobufCMessageDescriptor retain__v1__get_feedback_stats_request__descrip
   (ProtobufCMessageInit) retain__v1__get_feedback_stats_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_feedback_stats_response__field_descriptors[9] =
+static const ProtobufCFieldDescriptor retain__v1__get_feedback_stats_response__field_descriptors[11] =
 {
   {
     "open_by_team",
@@ -5442,22 +5484,49 @@ static const ProtobufCFieldDescriptor retain__v1__get_feedback_stats_response__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "total_time_to_resolve_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetFeedbackStatsResponse, total_time_to_resolve_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetFeedbackStatsResponse, n_missing_shards),
+    offsetof(Retain__V1__GetFeedbackStatsResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_feedback_stats_response__field_indices_by_name[] = {
   4,   /* field[4] = breached_count */
   6,   /* field[6] = mean_time_to_resolve_ms */
   7,   /* field[7] = median_time_to_resolve_ms */
+  10,   /* field[10] = missing_shards */
   0,   /* field[0] = open_by_team */
   1,   /* field[1] = open_total */
   2,   /* field[2] = overdue_total */
   3,   /* field[3] = resolved_count */
   5,   /* field[5] = sla_breach_rate */
   8,   /* field[8] = submitted_by_kind */
+  9,   /* field[9] = total_time_to_resolve_ms */
 };
-static const ProtobufCIntRange retain__v1__get_feedback_stats_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__get_feedback_stats_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 15, 10 },
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_feedback_stats_response__descriptor =
 {
@@ -5467,10 +5536,10 @@ const ProtobufCMessageDescriptor retain__v1__get_feedback_stats_response__descri
   "Retain__V1__GetFeedbackStatsResponse",
   "retain.v1",
   sizeof(Retain__V1__GetFeedbackStatsResponse),
-  9,
+  11,
   retain__v1__get_feedback_stats_response__field_descriptors,
   retain__v1__get_feedback_stats_response__field_indices_by_name,
-  1,  retain__v1__get_feedback_stats_response__number_ranges,
+  2,  retain__v1__get_feedback_stats_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__get_feedback_stats_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -3165,7 +3165,7 @@ const ProtobufCMessageDescriptor retain__v1__get_leaderboard_request__descriptor
   (ProtobufCMessageInit) retain__v1__get_leaderboard_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_leaderboard_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__get_leaderboard_response__field_descriptors[5] =
 {
   {
     "entries",
@@ -3215,17 +3215,31 @@ static const ProtobufCFieldDescriptor retain__v1__get_leaderboard_response__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetLeaderboardResponse, n_missing_shards),
+    offsetof(Retain__V1__GetLeaderboardResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_leaderboard_response__field_indices_by_name[] = {
   0,   /* field[0] = entries */
+  4,   /* field[4] = missing_shards */
   3,   /* field[3] = period_end_ms */
   2,   /* field[2] = period_start_ms */
   1,   /* field[1] = total_users */
 };
-static const ProtobufCIntRange retain__v1__get_leaderboard_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__get_leaderboard_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 15, 4 },
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_leaderboard_response__descriptor =
 {
@@ -3235,10 +3249,10 @@ const ProtobufCMessageDescriptor retain__v1__get_leaderboard_response__descripto
   "Retain__V1__GetLeaderboardResponse",
   "retain.v1",
   sizeof(Retain__V1__GetLeaderboardResponse),
-  4,
+  5,
   retain__v1__get_leaderboard_response__field_descriptors,
   retain__v1__get_leaderboard_response__field_indices_by_name,
-  1,  retain__v1__get_leaderboard_response__number_ranges,
+  2,  retain__v1__get_leaderboard_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__get_leaderboard_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

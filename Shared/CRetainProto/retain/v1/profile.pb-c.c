@@ -4842,7 +4842,7 @@ const ProtobufCMessageDescriptor retain__v1__count_segment_request__descriptor =
   (ProtobufCMessageInit) retain__v1__count_segment_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__count_segment_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor retain__v1__count_segment_response__field_descriptors[2] =
 {
   {
     "count",
@@ -4856,14 +4856,28 @@ static const ProtobufCFieldDescriptor retain__v1__count_segment_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__CountSegmentResponse, n_missing_shards),
+    offsetof(Retain__V1__CountSegmentResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__count_segment_response__field_indices_by_name[] = {
   0,   /* field[0] = count */
+  1,   /* field[1] = missing_shards */
 };
-static const ProtobufCIntRange retain__v1__count_segment_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__count_segment_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 15, 1 },
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor retain__v1__count_segment_response__descriptor =
 {
@@ -4873,10 +4887,10 @@ const ProtobufCMessageDescriptor retain__v1__count_segment_response__descriptor 
   "Retain__V1__CountSegmentResponse",
   "retain.v1",
   sizeof(Retain__V1__CountSegmentResponse),
-  1,
+  2,
   retain__v1__count_segment_response__field_descriptors,
   retain__v1__count_segment_response__field_indices_by_name,
-  1,  retain__v1__count_segment_response__number_ranges,
+  2,  retain__v1__count_segment_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__count_segment_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -4944,7 +4958,7 @@ const ProtobufCMessageDescriptor retain__v1__list_segment_request__descriptor =
   (ProtobufCMessageInit) retain__v1__list_segment_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__list_segment_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__list_segment_response__field_descriptors[3] =
 {
   {
     "users",
@@ -4970,15 +4984,29 @@ static const ProtobufCFieldDescriptor retain__v1__list_segment_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ListSegmentResponse, n_missing_shards),
+    offsetof(Retain__V1__ListSegmentResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__list_segment_response__field_indices_by_name[] = {
+  2,   /* field[2] = missing_shards */
   1,   /* field[1] = page_info */
   0,   /* field[0] = users */
 };
-static const ProtobufCIntRange retain__v1__list_segment_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__list_segment_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 15, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__list_segment_response__descriptor =
 {
@@ -4988,10 +5016,10 @@ const ProtobufCMessageDescriptor retain__v1__list_segment_response__descriptor =
   "Retain__V1__ListSegmentResponse",
   "retain.v1",
   sizeof(Retain__V1__ListSegmentResponse),
-  2,
+  3,
   retain__v1__list_segment_response__field_descriptors,
   retain__v1__list_segment_response__field_indices_by_name,
-  1,  retain__v1__list_segment_response__number_ranges,
+  2,  retain__v1__list_segment_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__list_segment_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -5316,7 +5344,7 @@ const ProtobufCMessageDescriptor retain__v1__channel_new_users__descriptor =
   (ProtobufCMessageInit) retain__v1__channel_new_users__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_retention_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__get_retention_response__field_descriptors[3] =
 {
   {
     "cohorts",
@@ -5342,15 +5370,29 @@ static const ProtobufCFieldDescriptor retain__v1__get_retention_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetRetentionResponse, n_missing_shards),
+    offsetof(Retain__V1__GetRetentionResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_retention_response__field_indices_by_name[] = {
   0,   /* field[0] = cohorts */
+  2,   /* field[2] = missing_shards */
   1,   /* field[1] = new_users_by_channel */
 };
-static const ProtobufCIntRange retain__v1__get_retention_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__get_retention_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 15, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_retention_response__descriptor =
 {
@@ -5360,10 +5402,10 @@ const ProtobufCMessageDescriptor retain__v1__get_retention_response__descriptor 
   "Retain__V1__GetRetentionResponse",
   "retain.v1",
   sizeof(Retain__V1__GetRetentionResponse),
-  2,
+  3,
   retain__v1__get_retention_response__field_descriptors,
   retain__v1__get_retention_response__field_indices_by_name,
-  1,  retain__v1__get_retention_response__number_ranges,
+  2,  retain__v1__get_retention_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__get_retention_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -5586,7 +5628,7 @@ const ProtobufCMessageDescriptor retain__v1__list_churn_warnings_request__descri
   (ProtobufCMessageInit) retain__v1__list_churn_warnings_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__list_churn_warnings_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__list_churn_warnings_response__field_descriptors[3] =
 {
   {
     "warnings",
@@ -5612,15 +5654,29 @@ static const ProtobufCFieldDescriptor retain__v1__list_churn_warnings_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ListChurnWarningsResponse, n_missing_shards),
+    offsetof(Retain__V1__ListChurnWarningsResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__list_churn_warnings_response__field_indices_by_name[] = {
+  2,   /* field[2] = missing_shards */
   1,   /* field[1] = page_info */
   0,   /* field[0] = warnings */
 };
-static const ProtobufCIntRange retain__v1__list_churn_warnings_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__list_churn_warnings_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 15, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__list_churn_warnings_response__descriptor =
 {
@@ -5630,10 +5686,10 @@ const ProtobufCMessageDescriptor retain__v1__list_churn_warnings_response__descr
   "Retain__V1__ListChurnWarningsResponse",
   "retain.v1",
   sizeof(Retain__V1__ListChurnWarningsResponse),
-  2,
+  3,
   retain__v1__list_churn_warnings_response__field_descriptors,
   retain__v1__list_churn_warnings_response__field_indices_by_name,
-  1,  retain__v1__list_churn_warnings_response__number_ranges,
+  2,  retain__v1__list_churn_warnings_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__list_churn_warnings_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -6896,7 +6952,7 @@ const ProtobufCEnumDescriptor retain__v1__lifecycle_stage__descriptor =
   retain__v1__lifecycle_stage__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue retain__v1__activity_outcome__enum_values_by_number[6] =
+static const ProtobufCEnumValue retain__v1__activity_outcome__enum_values_by_number[7] =
 {
   { "ACTIVITY_OUTCOME_UNSPECIFIED", "RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_UNSPECIFIED", 0 },
   { "ACTIVITY_OUTCOME_ACCEPTED", "RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_ACCEPTED", 1 },
@@ -6904,15 +6960,17 @@ static const ProtobufCEnumValue retain__v1__activity_outcome__enum_values_by_num
   { "ACTIVITY_OUTCOME_UNKNOWN_USER", "RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_UNKNOWN_USER", 3 },
   { "ACTIVITY_OUTCOME_USER_DELETED", "RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_USER_DELETED", 4 },
   { "ACTIVITY_OUTCOME_INVALID", "RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_INVALID", 5 },
+  { "ACTIVITY_OUTCOME_NOT_PROCESSED", "RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_NOT_PROCESSED", 6 },
 };
 static const ProtobufCIntRange retain__v1__activity_outcome__value_ranges[] = {
-{0, 0},{0, 6}
+{0, 0},{0, 7}
 };
-static const ProtobufCEnumValueIndex retain__v1__activity_outcome__enum_values_by_name[6] =
+static const ProtobufCEnumValueIndex retain__v1__activity_outcome__enum_values_by_name[7] =
 {
   { "ACTIVITY_OUTCOME_ACCEPTED", 1 },
   { "ACTIVITY_OUTCOME_DUPLICATE", 2 },
   { "ACTIVITY_OUTCOME_INVALID", 5 },
+  { "ACTIVITY_OUTCOME_NOT_PROCESSED", 6 },
   { "ACTIVITY_OUTCOME_UNKNOWN_USER", 3 },
   { "ACTIVITY_OUTCOME_UNSPECIFIED", 0 },
   { "ACTIVITY_OUTCOME_USER_DELETED", 4 },
@@ -6924,9 +6982,9 @@ const ProtobufCEnumDescriptor retain__v1__activity_outcome__descriptor =
   "ActivityOutcome",
   "Retain__V1__ActivityOutcome",
   "retain.v1",
-  6,
+  7,
   retain__v1__activity_outcome__enum_values_by_number,
-  6,
+  7,
   retain__v1__activity_outcome__enum_values_by_name,
   1,
   retain__v1__activity_outcome__value_ranges,

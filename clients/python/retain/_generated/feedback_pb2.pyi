@@ -321,12 +321,14 @@ class GetFaqRequest(_message.Message):
     def __init__(self, categories: _Optional[_Iterable[str]] = ..., min_asks: _Optional[int] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
 
 class GetFaqResponse(_message.Message):
-    __slots__ = ["entries", "page_info"]
+    __slots__ = ["entries", "missing_shards", "page_info"]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     PAGE_INFO_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[FaqEntry]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     page_info: _common_pb2.PageInfo
-    def __init__(self, entries: _Optional[_Iterable[_Union[FaqEntry, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+    def __init__(self, entries: _Optional[_Iterable[_Union[FaqEntry, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetFeedbackRequest(_message.Message):
     __slots__ = ["item_id"]
@@ -351,26 +353,30 @@ class GetFeedbackStatsRequest(_message.Message):
     def __init__(self, range: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., teams: _Optional[_Iterable[str]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class GetFeedbackStatsResponse(_message.Message):
-    __slots__ = ["breached_count", "mean_time_to_resolve_ms", "median_time_to_resolve_ms", "open_by_team", "open_total", "overdue_total", "resolved_count", "sla_breach_rate", "submitted_by_kind"]
+    __slots__ = ["breached_count", "mean_time_to_resolve_ms", "median_time_to_resolve_ms", "missing_shards", "open_by_team", "open_total", "overdue_total", "resolved_count", "sla_breach_rate", "submitted_by_kind", "total_time_to_resolve_ms"]
     BREACHED_COUNT_FIELD_NUMBER: _ClassVar[int]
     MEAN_TIME_TO_RESOLVE_MS_FIELD_NUMBER: _ClassVar[int]
     MEDIAN_TIME_TO_RESOLVE_MS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     OPEN_BY_TEAM_FIELD_NUMBER: _ClassVar[int]
     OPEN_TOTAL_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_TOTAL_FIELD_NUMBER: _ClassVar[int]
     RESOLVED_COUNT_FIELD_NUMBER: _ClassVar[int]
     SLA_BREACH_RATE_FIELD_NUMBER: _ClassVar[int]
     SUBMITTED_BY_KIND_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TIME_TO_RESOLVE_MS_FIELD_NUMBER: _ClassVar[int]
     breached_count: int
     mean_time_to_resolve_ms: int
     median_time_to_resolve_ms: int
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     open_by_team: _containers.RepeatedCompositeFieldContainer[FeedbackOpenCount]
     open_total: int
     overdue_total: int
     resolved_count: int
     sla_breach_rate: float
     submitted_by_kind: _containers.RepeatedCompositeFieldContainer[FeedbackKindCount]
-    def __init__(self, open_by_team: _Optional[_Iterable[_Union[FeedbackOpenCount, _Mapping]]] = ..., open_total: _Optional[int] = ..., overdue_total: _Optional[int] = ..., resolved_count: _Optional[int] = ..., breached_count: _Optional[int] = ..., sla_breach_rate: _Optional[float] = ..., mean_time_to_resolve_ms: _Optional[int] = ..., median_time_to_resolve_ms: _Optional[int] = ..., submitted_by_kind: _Optional[_Iterable[_Union[FeedbackKindCount, _Mapping]]] = ...) -> None: ...
+    total_time_to_resolve_ms: int
+    def __init__(self, open_by_team: _Optional[_Iterable[_Union[FeedbackOpenCount, _Mapping]]] = ..., open_total: _Optional[int] = ..., overdue_total: _Optional[int] = ..., resolved_count: _Optional[int] = ..., breached_count: _Optional[int] = ..., sla_breach_rate: _Optional[float] = ..., mean_time_to_resolve_ms: _Optional[int] = ..., median_time_to_resolve_ms: _Optional[int] = ..., submitted_by_kind: _Optional[_Iterable[_Union[FeedbackKindCount, _Mapping]]] = ..., total_time_to_resolve_ms: _Optional[int] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetUserFeedbackHistoryRequest(_message.Message):
     __slots__ = ["open_limit", "range", "user_id"]
@@ -421,12 +427,14 @@ class ListFeedbackRequest(_message.Message):
     def __init__(self, filter: _Optional[_Union[FeedbackFilter, _Mapping]] = ..., sort: _Optional[_Union[FeedbackSort, str]] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
 
 class ListFeedbackResponse(_message.Message):
-    __slots__ = ["items", "page_info"]
+    __slots__ = ["items", "missing_shards", "page_info"]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     PAGE_INFO_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[FeedbackItem]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     page_info: _common_pb2.PageInfo
-    def __init__(self, items: _Optional[_Iterable[_Union[FeedbackItem, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+    def __init__(self, items: _Optional[_Iterable[_Union[FeedbackItem, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListOverdueRequest(_message.Message):
     __slots__ = ["as_of_ms", "page", "priorities", "teams"]
@@ -441,12 +449,14 @@ class ListOverdueRequest(_message.Message):
     def __init__(self, teams: _Optional[_Iterable[str]] = ..., priorities: _Optional[_Iterable[_Union[FeedbackPriority, str]]] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class ListOverdueResponse(_message.Message):
-    __slots__ = ["items", "page_info"]
+    __slots__ = ["items", "missing_shards", "page_info"]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     PAGE_INFO_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[FeedbackItem]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     page_info: _common_pb2.PageInfo
-    def __init__(self, items: _Optional[_Iterable[_Union[FeedbackItem, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+    def __init__(self, items: _Optional[_Iterable[_Union[FeedbackItem, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MarkCompensationPaidRequest(_message.Message):
     __slots__ = ["actor", "item_id", "transfer_id"]

@@ -232,16 +232,18 @@ class GetLeaderboardRequest(_message.Message):
     def __init__(self, board: _Optional[_Union[LeaderboardKind, str]] = ..., limit: _Optional[int] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class GetLeaderboardResponse(_message.Message):
-    __slots__ = ["entries", "period_end_ms", "period_start_ms", "total_users"]
+    __slots__ = ["entries", "missing_shards", "period_end_ms", "period_start_ms", "total_users"]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     PERIOD_END_MS_FIELD_NUMBER: _ClassVar[int]
     PERIOD_START_MS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_USERS_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[LeaderboardEntry]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     period_end_ms: int
     period_start_ms: int
     total_users: int
-    def __init__(self, entries: _Optional[_Iterable[_Union[LeaderboardEntry, _Mapping]]] = ..., total_users: _Optional[int] = ..., period_start_ms: _Optional[int] = ..., period_end_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, entries: _Optional[_Iterable[_Union[LeaderboardEntry, _Mapping]]] = ..., total_users: _Optional[int] = ..., period_start_ms: _Optional[int] = ..., period_end_ms: _Optional[int] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetLevelTiersRequest(_message.Message):
     __slots__ = []

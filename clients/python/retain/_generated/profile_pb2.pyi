@@ -9,6 +9,7 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 ACTIVITY_OUTCOME_ACCEPTED: ActivityOutcome
 ACTIVITY_OUTCOME_DUPLICATE: ActivityOutcome
 ACTIVITY_OUTCOME_INVALID: ActivityOutcome
+ACTIVITY_OUTCOME_NOT_PROCESSED: ActivityOutcome
 ACTIVITY_OUTCOME_UNKNOWN_USER: ActivityOutcome
 ACTIVITY_OUTCOME_UNSPECIFIED: ActivityOutcome
 ACTIVITY_OUTCOME_USER_DELETED: ActivityOutcome
@@ -277,10 +278,12 @@ class CountSegmentRequest(_message.Message):
     def __init__(self, filter: _Optional[_Union[SegmentFilter, _Mapping]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class CountSegmentResponse(_message.Message):
-    __slots__ = ["count"]
+    __slots__ = ["count", "missing_shards"]
     COUNT_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     count: int
-    def __init__(self, count: _Optional[int] = ...) -> None: ...
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, count: _Optional[int] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DeleteUserRequest(_message.Message):
     __slots__ = ["actor", "reason", "user_id"]
@@ -383,12 +386,14 @@ class GetRetentionRequest(_message.Message):
     def __init__(self, granularity: _Optional[_Union[CohortGranularity, str]] = ..., registered: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., channels: _Optional[_Iterable[str]] = ..., by_channel: bool = ..., days: _Optional[_Iterable[int]] = ..., time_zone: _Optional[str] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class GetRetentionResponse(_message.Message):
-    __slots__ = ["cohorts", "new_users_by_channel"]
+    __slots__ = ["cohorts", "missing_shards", "new_users_by_channel"]
     COHORTS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     NEW_USERS_BY_CHANNEL_FIELD_NUMBER: _ClassVar[int]
     cohorts: _containers.RepeatedCompositeFieldContainer[RetentionCohort]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     new_users_by_channel: _containers.RepeatedCompositeFieldContainer[ChannelNewUsers]
-    def __init__(self, cohorts: _Optional[_Iterable[_Union[RetentionCohort, _Mapping]]] = ..., new_users_by_channel: _Optional[_Iterable[_Union[ChannelNewUsers, _Mapping]]] = ...) -> None: ...
+    def __init__(self, cohorts: _Optional[_Iterable[_Union[RetentionCohort, _Mapping]]] = ..., new_users_by_channel: _Optional[_Iterable[_Union[ChannelNewUsers, _Mapping]]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LifecycleTransition(_message.Message):
     __slots__ = ["at_ms", "from_stage", "reason", "to_stage"]
@@ -415,12 +420,14 @@ class ListChurnWarningsRequest(_message.Message):
     def __init__(self, page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ..., channels: _Optional[_Iterable[str]] = ..., as_of_ms: _Optional[int] = ..., min_drop: _Optional[float] = ...) -> None: ...
 
 class ListChurnWarningsResponse(_message.Message):
-    __slots__ = ["page_info", "warnings"]
+    __slots__ = ["missing_shards", "page_info", "warnings"]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     PAGE_INFO_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     page_info: _common_pb2.PageInfo
     warnings: _containers.RepeatedCompositeFieldContainer[ChurnWarning]
-    def __init__(self, warnings: _Optional[_Iterable[_Union[ChurnWarning, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+    def __init__(self, warnings: _Optional[_Iterable[_Union[ChurnWarning, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListSegmentRequest(_message.Message):
     __slots__ = ["as_of_ms", "filter", "page"]
@@ -433,12 +440,14 @@ class ListSegmentRequest(_message.Message):
     def __init__(self, filter: _Optional[_Union[SegmentFilter, _Mapping]] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class ListSegmentResponse(_message.Message):
-    __slots__ = ["page_info", "users"]
+    __slots__ = ["missing_shards", "page_info", "users"]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     PAGE_INFO_FIELD_NUMBER: _ClassVar[int]
     USERS_FIELD_NUMBER: _ClassVar[int]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     page_info: _common_pb2.PageInfo
     users: _containers.RepeatedCompositeFieldContainer[UserProfile]
-    def __init__(self, users: _Optional[_Iterable[_Union[UserProfile, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+    def __init__(self, users: _Optional[_Iterable[_Union[UserProfile, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RecordActivitiesRequest(_message.Message):
     __slots__ = ["events"]

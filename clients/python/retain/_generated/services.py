@@ -180,6 +180,8 @@ class FeedbackClient(ServiceClient):
 
     def get_feedback(self, request: feedback_pb2.GetFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.GetFeedbackResponse:
         """Reads one item with its full history and comments.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND.
 
         Unary: `retain.v1.Feedback/GetFeedback`.
@@ -188,6 +190,8 @@ class FeedbackClient(ServiceClient):
 
     def triage_feedback(self, request: feedback_pb2.TriageFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.TriageFeedbackResponse:
         """Sets urgency, importance (hence priority and due time), category and team.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/TriageFeedback`.
@@ -196,6 +200,8 @@ class FeedbackClient(ServiceClient):
 
     def assign_feedback(self, request: feedback_pb2.AssignFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.AssignFeedbackResponse:
         """Assigns (or reassigns) the item to an agent, optionally moving it to another team.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/AssignFeedback`.
@@ -204,6 +210,8 @@ class FeedbackClient(ServiceClient):
 
     def start_progress(self, request: feedback_pb2.StartProgressRequest, **options: Unpack[CallOptions]) -> feedback_pb2.StartProgressResponse:
         """The assignee starts working on the item.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/StartProgress`.
@@ -212,6 +220,8 @@ class FeedbackClient(ServiceClient):
 
     def resolve_feedback(self, request: feedback_pb2.ResolveFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.ResolveFeedbackResponse:
         """Resolves the item with an outcome, an answer for the user, and optionally a compensation.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT (e.g. no answer for a question), NOT_FOUND, FAILED_PRECONDITION
         (illegal transition, or a different compensation is already set), ALREADY_EXISTS.
 
@@ -221,6 +231,8 @@ class FeedbackClient(ServiceClient):
 
     def close_feedback(self, request: feedback_pb2.CloseFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.CloseFeedbackResponse:
         """Closes the item (after resolution, or directly: spam, duplicate, no response).
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/CloseFeedback`.
@@ -229,6 +241,8 @@ class FeedbackClient(ServiceClient):
 
     def reopen_feedback(self, request: feedback_pb2.ReopenFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.ReopenFeedbackResponse:
         """Reopens a resolved or closed item; the note (why) is required. The SLA clock restarts.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/ReopenFeedback`.
@@ -237,6 +251,8 @@ class FeedbackClient(ServiceClient):
 
     def add_comment(self, request: feedback_pb2.AddCommentRequest, **options: Unpack[CallOptions]) -> feedback_pb2.AddCommentResponse:
         """Adds a comment (staff only, or visible to the user). Any status, CLOSED included.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/AddComment`.
@@ -246,6 +262,9 @@ class FeedbackClient(ServiceClient):
     def list_feedback(self, request: feedback_pb2.ListFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.ListFeedbackResponse:
         """Searches and lists items by status, kind, priority, team, user, assignee, overdue and text,
         paged. Items in lists carry no history and no comments.
+        Through the gateway with several shards: every shard's page merged in the requested order
+        (items with equal sort values: by shard, then as the shard ordered them), totals added; the
+        page token holds each shard's position.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/ListFeedback`.
@@ -254,6 +273,7 @@ class FeedbackClient(ServiceClient):
 
     def list_overdue(self, request: feedback_pb2.ListOverdueRequest, **options: Unpack[CallOptions]) -> feedback_pb2.ListOverdueResponse:
         """Lists overdue items, the most overdue first, paged.
+        Through the gateway with several shards: merged by due time like ListFeedback's lists.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/ListOverdue`.
@@ -274,6 +294,10 @@ class FeedbackClient(ServiceClient):
         lower-casing, removing punctuation and collapsing white space, as sets of words, and for
         Chinese, Japanese and Korean text of character pairs, question words such as 怎么 and 如何
         left out), most asked first, each with the answer given most recently.
+        Through the gateway with several shards: every shard's groups (all pages) merged by
+        group_id: ask counts add up, min_asks applies to the sums, question, answer and latest
+        time come from the shard where the group was asked last, item ids from the shards in that
+        order (at most 10); then sorted and paged by the gateway.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/GetFaq`.
@@ -282,6 +306,10 @@ class FeedbackClient(ServiceClient):
 
     def get_feedback_stats(self, request: feedback_pb2.GetFeedbackStatsRequest, **options: Unpack[CallOptions]) -> feedback_pb2.GetFeedbackStatsResponse:
         """Statistics: open items by priority and team, SLA breach rate, mean time to resolve.
+        Through the gateway with several shards: counts add up per (team, priority) and per kind,
+        the breach rate and mean are recomputed from the sums (total_time_to_resolve_ms); the
+        median is the resolution-weighted median of the shards' medians, an approximation (exact
+        with one shard).
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/GetFeedbackStats`.
@@ -291,6 +319,8 @@ class FeedbackClient(ServiceClient):
     def mark_compensation_paid(self, request: feedback_pb2.MarkCompensationPaidRequest, **options: Unpack[CallOptions]) -> feedback_pb2.MarkCompensationPaidResponse:
         """Records that the item's compensation was paid by the given ledger transfer. Idempotent: the
         same transfer id again answers replayed = true.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (no compensation on the item, or
         already paid by a different transfer id).
 
@@ -345,6 +375,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def get_feedback(self, request: feedback_pb2.GetFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.GetFeedbackResponse:
         """Reads one item with its full history and comments.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND.
 
         Unary: `retain.v1.Feedback/GetFeedback`.
@@ -353,6 +385,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def triage_feedback(self, request: feedback_pb2.TriageFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.TriageFeedbackResponse:
         """Sets urgency, importance (hence priority and due time), category and team.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/TriageFeedback`.
@@ -361,6 +395,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def assign_feedback(self, request: feedback_pb2.AssignFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.AssignFeedbackResponse:
         """Assigns (or reassigns) the item to an agent, optionally moving it to another team.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/AssignFeedback`.
@@ -369,6 +405,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def start_progress(self, request: feedback_pb2.StartProgressRequest, **options: Unpack[CallOptions]) -> feedback_pb2.StartProgressResponse:
         """The assignee starts working on the item.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/StartProgress`.
@@ -377,6 +415,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def resolve_feedback(self, request: feedback_pb2.ResolveFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.ResolveFeedbackResponse:
         """Resolves the item with an outcome, an answer for the user, and optionally a compensation.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT (e.g. no answer for a question), NOT_FOUND, FAILED_PRECONDITION
         (illegal transition, or a different compensation is already set), ALREADY_EXISTS.
 
@@ -386,6 +426,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def close_feedback(self, request: feedback_pb2.CloseFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.CloseFeedbackResponse:
         """Closes the item (after resolution, or directly: spam, duplicate, no response).
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/CloseFeedback`.
@@ -394,6 +436,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def reopen_feedback(self, request: feedback_pb2.ReopenFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.ReopenFeedbackResponse:
         """Reopens a resolved or closed item; the note (why) is required. The SLA clock restarts.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/ReopenFeedback`.
@@ -402,6 +446,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def add_comment(self, request: feedback_pb2.AddCommentRequest, **options: Unpack[CallOptions]) -> feedback_pb2.AddCommentResponse:
         """Adds a comment (staff only, or visible to the user). Any status, CLOSED included.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS.
 
         Unary: `retain.v1.Feedback/AddComment`.
@@ -411,6 +457,9 @@ class AsyncFeedbackClient(AsyncServiceClient):
     async def list_feedback(self, request: feedback_pb2.ListFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.ListFeedbackResponse:
         """Searches and lists items by status, kind, priority, team, user, assignee, overdue and text,
         paged. Items in lists carry no history and no comments.
+        Through the gateway with several shards: every shard's page merged in the requested order
+        (items with equal sort values: by shard, then as the shard ordered them), totals added; the
+        page token holds each shard's position.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/ListFeedback`.
@@ -419,6 +468,7 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def list_overdue(self, request: feedback_pb2.ListOverdueRequest, **options: Unpack[CallOptions]) -> feedback_pb2.ListOverdueResponse:
         """Lists overdue items, the most overdue first, paged.
+        Through the gateway with several shards: merged by due time like ListFeedback's lists.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/ListOverdue`.
@@ -439,6 +489,10 @@ class AsyncFeedbackClient(AsyncServiceClient):
         lower-casing, removing punctuation and collapsing white space, as sets of words, and for
         Chinese, Japanese and Korean text of character pairs, question words such as 怎么 and 如何
         left out), most asked first, each with the answer given most recently.
+        Through the gateway with several shards: every shard's groups (all pages) merged by
+        group_id: ask counts add up, min_asks applies to the sums, question, answer and latest
+        time come from the shard where the group was asked last, item ids from the shards in that
+        order (at most 10); then sorted and paged by the gateway.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/GetFaq`.
@@ -447,6 +501,10 @@ class AsyncFeedbackClient(AsyncServiceClient):
 
     async def get_feedback_stats(self, request: feedback_pb2.GetFeedbackStatsRequest, **options: Unpack[CallOptions]) -> feedback_pb2.GetFeedbackStatsResponse:
         """Statistics: open items by priority and team, SLA breach rate, mean time to resolve.
+        Through the gateway with several shards: counts add up per (team, priority) and per kind,
+        the breach rate and mean are recomputed from the sums (total_time_to_resolve_ms); the
+        median is the resolution-weighted median of the shards' medians, an approximation (exact
+        with one shard).
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Feedback/GetFeedbackStats`.
@@ -456,6 +514,8 @@ class AsyncFeedbackClient(AsyncServiceClient):
     async def mark_compensation_paid(self, request: feedback_pb2.MarkCompensationPaidRequest, **options: Unpack[CallOptions]) -> feedback_pb2.MarkCompensationPaidResponse:
         """Records that the item's compensation was paid by the given ledger transfer. Idempotent: the
         same transfer id again answers replayed = true.
+        Through the gateway with several shards: sent to every shard, answered by the one that
+        holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (no compensation on the item, or
         already paid by a different transfer id).
 
@@ -658,6 +718,8 @@ class GrowthClient(ServiceClient):
 
     def get_level_tiers(self, request: growth_pb2.GetLevelTiersRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLevelTiersResponse:
         """The level tiers from configuration, lowest first.
+        Through the gateway with several shards: one shard answers (every shard runs the same
+        configuration).
         No service-specific errors.
 
         Unary: `retain.v1.Growth/GetLevelTiers`.
@@ -725,6 +787,8 @@ class GrowthClient(ServiceClient):
 
     def get_leaderboard(self, request: growth_pb2.GetLeaderboardRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLeaderboardResponse:
         """The top N of a leaderboard (overall growth, or growth earned in a week).
+        Through the gateway with several shards: every shard's top N merged (score, then
+        reached_at_ms, then user id), ranks recomputed over the merged board, total_users added.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Growth/GetLeaderboard`.
@@ -733,6 +797,8 @@ class GrowthClient(ServiceClient):
 
     def get_rank(self, request: growth_pb2.GetRankRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetRankResponse:
         """A user's rank on a leaderboard with the users just above and below.
+        Through the gateway with several shards: answered by the user's shard, so the rank and
+        neighbours are among that shard's users only (docs/CLUSTER.md).
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Growth/GetRank`.
@@ -744,6 +810,8 @@ class GrowthClient(ServiceClient):
         new ones as they happen, with a heartbeat (no event) every 10 seconds while idle. Resume
         after a disconnect with the last position received. The stream opens with a heartbeat
         carrying stream_id and head_position; a server shutting down ends it with UNAVAILABLE.
+        Positions are one shard's: with several Growth shards the gateway refuses the call
+        (FAILED_PRECONDITION); follow each shard's leader directly.
         Errors: OUT_OF_RANGE (after_position is beyond the head, or older events were pruned).
 
         Server streaming: `retain.v1.Growth/WatchLevelChanges`.
@@ -773,6 +841,8 @@ class AsyncGrowthClient(AsyncServiceClient):
 
     async def get_level_tiers(self, request: growth_pb2.GetLevelTiersRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLevelTiersResponse:
         """The level tiers from configuration, lowest first.
+        Through the gateway with several shards: one shard answers (every shard runs the same
+        configuration).
         No service-specific errors.
 
         Unary: `retain.v1.Growth/GetLevelTiers`.
@@ -840,6 +910,8 @@ class AsyncGrowthClient(AsyncServiceClient):
 
     async def get_leaderboard(self, request: growth_pb2.GetLeaderboardRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLeaderboardResponse:
         """The top N of a leaderboard (overall growth, or growth earned in a week).
+        Through the gateway with several shards: every shard's top N merged (score, then
+        reached_at_ms, then user id), ranks recomputed over the merged board, total_users added.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Growth/GetLeaderboard`.
@@ -848,6 +920,8 @@ class AsyncGrowthClient(AsyncServiceClient):
 
     async def get_rank(self, request: growth_pb2.GetRankRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetRankResponse:
         """A user's rank on a leaderboard with the users just above and below.
+        Through the gateway with several shards: answered by the user's shard, so the rank and
+        neighbours are among that shard's users only (docs/CLUSTER.md).
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Growth/GetRank`.
@@ -859,6 +933,8 @@ class AsyncGrowthClient(AsyncServiceClient):
         new ones as they happen, with a heartbeat (no event) every 10 seconds while idle. Resume
         after a disconnect with the last position received. The stream opens with a heartbeat
         carrying stream_id and head_position; a server shutting down ends it with UNAVAILABLE.
+        Positions are one shard's: with several Growth shards the gateway refuses the call
+        (FAILED_PRECONDITION); follow each shard's leader directly.
         Errors: OUT_OF_RANGE (after_position is beyond the head, or older events were pruned).
 
         Server streaming: `retain.v1.Growth/WatchLevelChanges`.
@@ -1417,8 +1493,11 @@ class ProfileClient(ServiceClient):
     def record_activities(self, request: profile_pb2.RecordActivitiesRequest, **options: Unpack[CallOptions]) -> profile_pb2.RecordActivitiesResponse:
         """Records a batch of up to 10,000 events, for any users, in one call. Each event is accepted,
         a duplicate, or refused on its own (see outcomes); the batch is durable before the answer.
-        Not user-keyed: with several Profile instances the gateway splits the batch by each event's
-        owner and merges the answers in request order.
+        Not user-keyed: with several Profile shards the gateway splits the batch by each event's
+        owner, sends the parts in parallel and answers in request order (counts added, errors'
+        indexes into the caller's list). A part whose shard does not answer is reported per event
+        (NOT_PROCESSED, with an ItemError naming the shard); the call fails only when no part
+        succeeds (docs/CLUSTER.md).
         Errors: INVALID_ARGUMENT (empty batch or more than 10,000 events).
 
         Unary: `retain.v1.Profile/RecordActivities`.
@@ -1435,6 +1514,7 @@ class ProfileClient(ServiceClient):
 
     def count_segment(self, request: profile_pb2.CountSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.CountSegmentResponse:
         """Counts the users that match a segment filter.
+        Through the gateway with several shards: asked of every shard, the counts add up.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Profile/CountSegment`.
@@ -1443,6 +1523,8 @@ class ProfileClient(ServiceClient):
 
     def list_segment(self, request: profile_pb2.ListSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListSegmentResponse:
         """Lists the users that match a segment filter, ordered by user id, paged.
+        Through the gateway with several shards: every shard's page merged by user id, totals
+        added; the page token holds each shard's position.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Profile/ListSegment`.
@@ -1453,6 +1535,9 @@ class ProfileClient(ServiceClient):
         """Retention by registration cohort (day or week) and acquisition channel: of each cohort's
         new users, how many were active on day N after registering. Answers carry raw counts so
         that results from several instances can be added up.
+        Through the gateway with several shards: asked of every shard; new users and retained
+        users add up per (cohort, channel) and day, rates are recomputed from the sums, a cell is
+        complete when it is on every shard, and channel totals add up (re-sorted).
         Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
 
         Unary: `retain.v1.Profile/GetRetention`.
@@ -1463,6 +1548,8 @@ class ProfileClient(ServiceClient):
         """The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
         complete days before the day of as_of_ms: a morning query does not count the rest of today
         as a day without activity.
+        Through the gateway with several shards: every shard's page merged by drop (largest first)
+        then user id, totals added; the page token holds each shard's position.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Profile/ListChurnWarnings`.
@@ -1490,6 +1577,8 @@ class ProfileClient(ServiceClient):
 
     def get_contact_policy(self, request: profile_pb2.GetContactPolicyRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetContactPolicyResponse:
         """Reads the contact policy (caps, campaign windows, quiet hours, channel costs).
+        Through the gateway with several shards: asked of every shard, the policy with the highest
+        version answers (SetContactPolicy writes it to every shard).
         No service-specific errors.
 
         Unary: `retain.v1.Profile/GetContactPolicy`.
@@ -1498,6 +1587,9 @@ class ProfileClient(ServiceClient):
 
     def set_contact_policy(self, request: profile_pb2.SetContactPolicyRequest, **options: Unpack[CallOptions]) -> profile_pb2.SetContactPolicyResponse:
         """Replaces the contact policy. Requires admin scope.
+        Through the gateway with several shards: written to every shard (each keeps its copy);
+        succeeds when every shard does, with the first shard's answer, else fails naming a shard
+        that did not (retry the same call: it is idempotent in effect).
         Errors: INVALID_ARGUMENT, ABORTED (expected_version does not match the stored version).
 
         Unary: `retain.v1.Profile/SetContactPolicy`.
@@ -1598,8 +1690,11 @@ class AsyncProfileClient(AsyncServiceClient):
     async def record_activities(self, request: profile_pb2.RecordActivitiesRequest, **options: Unpack[CallOptions]) -> profile_pb2.RecordActivitiesResponse:
         """Records a batch of up to 10,000 events, for any users, in one call. Each event is accepted,
         a duplicate, or refused on its own (see outcomes); the batch is durable before the answer.
-        Not user-keyed: with several Profile instances the gateway splits the batch by each event's
-        owner and merges the answers in request order.
+        Not user-keyed: with several Profile shards the gateway splits the batch by each event's
+        owner, sends the parts in parallel and answers in request order (counts added, errors'
+        indexes into the caller's list). A part whose shard does not answer is reported per event
+        (NOT_PROCESSED, with an ItemError naming the shard); the call fails only when no part
+        succeeds (docs/CLUSTER.md).
         Errors: INVALID_ARGUMENT (empty batch or more than 10,000 events).
 
         Unary: `retain.v1.Profile/RecordActivities`.
@@ -1616,6 +1711,7 @@ class AsyncProfileClient(AsyncServiceClient):
 
     async def count_segment(self, request: profile_pb2.CountSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.CountSegmentResponse:
         """Counts the users that match a segment filter.
+        Through the gateway with several shards: asked of every shard, the counts add up.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Profile/CountSegment`.
@@ -1624,6 +1720,8 @@ class AsyncProfileClient(AsyncServiceClient):
 
     async def list_segment(self, request: profile_pb2.ListSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListSegmentResponse:
         """Lists the users that match a segment filter, ordered by user id, paged.
+        Through the gateway with several shards: every shard's page merged by user id, totals
+        added; the page token holds each shard's position.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Profile/ListSegment`.
@@ -1634,6 +1732,9 @@ class AsyncProfileClient(AsyncServiceClient):
         """Retention by registration cohort (day or week) and acquisition channel: of each cohort's
         new users, how many were active on day N after registering. Answers carry raw counts so
         that results from several instances can be added up.
+        Through the gateway with several shards: asked of every shard; new users and retained
+        users add up per (cohort, channel) and day, rates are recomputed from the sums, a cell is
+        complete when it is on every shard, and channel totals add up (re-sorted).
         Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
 
         Unary: `retain.v1.Profile/GetRetention`.
@@ -1644,6 +1745,8 @@ class AsyncProfileClient(AsyncServiceClient):
         """The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
         complete days before the day of as_of_ms: a morning query does not count the rest of today
         as a day without activity.
+        Through the gateway with several shards: every shard's page merged by drop (largest first)
+        then user id, totals added; the page token holds each shard's position.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Profile/ListChurnWarnings`.
@@ -1671,6 +1774,8 @@ class AsyncProfileClient(AsyncServiceClient):
 
     async def get_contact_policy(self, request: profile_pb2.GetContactPolicyRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetContactPolicyResponse:
         """Reads the contact policy (caps, campaign windows, quiet hours, channel costs).
+        Through the gateway with several shards: asked of every shard, the policy with the highest
+        version answers (SetContactPolicy writes it to every shard).
         No service-specific errors.
 
         Unary: `retain.v1.Profile/GetContactPolicy`.
@@ -1679,6 +1784,9 @@ class AsyncProfileClient(AsyncServiceClient):
 
     async def set_contact_policy(self, request: profile_pb2.SetContactPolicyRequest, **options: Unpack[CallOptions]) -> profile_pb2.SetContactPolicyResponse:
         """Replaces the contact policy. Requires admin scope.
+        Through the gateway with several shards: written to every shard (each keeps its copy);
+        succeeds when every shard does, with the first shard's answer, else fails naming a shard
+        that did not (retry the same call: it is idempotent in effect).
         Errors: INVALID_ARGUMENT, ABORTED (expected_version does not match the stored version).
 
         Unary: `retain.v1.Profile/SetContactPolicy`.

@@ -1154,10 +1154,17 @@ struct  Retain__V1__ListFeedbackResponse
    * Paging.
    */
   Retain__V1__PageInfo *page_info;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__LIST_FEEDBACK_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_feedback_response__descriptor) \
-    , 0,NULL, NULL }
+    , 0,NULL, NULL, 0,NULL }
 
 
 /*
@@ -1205,10 +1212,17 @@ struct  Retain__V1__ListOverdueResponse
    * Paging.
    */
   Retain__V1__PageInfo *page_info;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__LIST_OVERDUE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_overdue_response__descriptor) \
-    , 0,NULL, NULL }
+    , 0,NULL, NULL, 0,NULL }
 
 
 /*
@@ -1428,10 +1442,17 @@ struct  Retain__V1__GetFaqResponse
    * Paging.
    */
   Retain__V1__PageInfo *page_info;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__GET_FAQ_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_faq_response__descriptor) \
-    , 0,NULL, NULL }
+    , 0,NULL, NULL, 0,NULL }
 
 
 /*
@@ -1531,10 +1552,22 @@ struct  Retain__V1__GetFeedbackStatsResponse
    */
   size_t n_submitted_by_kind;
   Retain__V1__FeedbackKindCount **submitted_by_kind;
+  /*
+   * Sum of the times to resolve over the range, ms (so that answers of several shards merge
+   * into an exact mean).
+   */
+  int64_t total_time_to_resolve_ms;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__GET_FEEDBACK_STATS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_feedback_stats_response__descriptor) \
-    , 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0,NULL }
+    , 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0,NULL }
 
 
 /* Retain__V1__FeedbackReference methods */

@@ -851,10 +851,17 @@ struct  Retain__V1__GetLeaderboardResponse
    * End of the week (exclusive), Unix ms; 0 for overall.
    */
   int64_t period_end_ms;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__GET_LEADERBOARD_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_leaderboard_response__descriptor) \
-    , 0,NULL, 0, 0, 0 }
+    , 0,NULL, 0, 0, 0, 0,NULL }
 
 
 /*

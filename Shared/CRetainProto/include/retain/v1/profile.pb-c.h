@@ -167,7 +167,13 @@ typedef enum _Retain__V1__ActivityOutcome {
   /*
    * Refused: a field is invalid (see the matching ItemError).
    */
-  RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_INVALID = 5
+  RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_INVALID = 5,
+  /*
+   * Not recorded: the gateway split the batch by owner and the shard that owns the user did not
+   * answer (the matching ItemError names the shard and carries its status code). Safe to send
+   * again: a retried event that was in fact recorded is a duplicate.
+   */
+  RETAIN__V1__ACTIVITY_OUTCOME__ACTIVITY_OUTCOME_NOT_PROCESSED = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__ACTIVITY_OUTCOME)
 } Retain__V1__ActivityOutcome;
 /*
@@ -937,7 +943,8 @@ struct  Retain__V1__RecordActivitiesResponse
    */
   uint32_t duplicate_count;
   /*
-   * Number of refused events (UNKNOWN_USER, USER_DELETED, INVALID).
+   * Number of refused events (UNKNOWN_USER, USER_DELETED, INVALID) and of events not
+   * processed (NOT_PROCESSED, through the gateway).
    */
   uint32_t rejected_count;
   /*
@@ -1216,10 +1223,17 @@ struct  Retain__V1__CountSegmentResponse
    * Number of matching users.
    */
   uint64_t count;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__COUNT_SEGMENT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__count_segment_response__descriptor) \
-    , 0 }
+    , 0, 0,NULL }
 
 
 /*
@@ -1261,10 +1275,17 @@ struct  Retain__V1__ListSegmentResponse
    * Paging.
    */
   Retain__V1__PageInfo *page_info;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__LIST_SEGMENT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_segment_response__descriptor) \
-    , 0,NULL, NULL }
+    , 0,NULL, NULL, 0,NULL }
 
 
 /*
@@ -1404,10 +1425,17 @@ struct  Retain__V1__GetRetentionResponse
    */
   size_t n_new_users_by_channel;
   Retain__V1__ChannelNewUsers **new_users_by_channel;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__GET_RETENTION_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_retention_response__descriptor) \
-    , 0,NULL, 0,NULL }
+    , 0,NULL, 0,NULL, 0,NULL }
 
 
 /*
@@ -1502,10 +1530,17 @@ struct  Retain__V1__ListChurnWarningsResponse
    * Paging.
    */
   Retain__V1__PageInfo *page_info;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose part is missing. Empty
+   * otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__LIST_CHURN_WARNINGS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_churn_warnings_response__descriptor) \
-    , 0,NULL, NULL }
+    , 0,NULL, NULL, 0,NULL }
 
 
 /*
