@@ -47,4 +47,12 @@ public struct AnyRPCMethod: Sendable, Hashable {
         self.inputName = I.protoName
         self.outputName = O.protoName
     }
+
+    /// The method a contract schema describes (a method a proxy forwards without its types).
+    public init(_ schema: MethodSchema) {
+        self.path = schema.path
+        self.kind = schema.serverStreaming ? .serverStreaming : .unary
+        self.inputName = schema.inputType
+        self.outputName = schema.outputType
+    }
 }

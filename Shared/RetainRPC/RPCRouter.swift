@@ -28,6 +28,9 @@ public struct RPCRouter: Sendable {
     /// The catch-all for unknown paths, if any; without one they get UNIMPLEMENTED.
     private(set) var fallbackHandler: FallbackHandler?
 
+    /// Methods the fallback answers that reflection lists too (a proxy's forwarded services).
+    public private(set) var advertised: [AnyRPCMethod] = []
+
     public init() {}
 
     /// Every registered method.
@@ -149,6 +152,14 @@ public struct RPCRouter: Sendable {
     public mutating func merge(_ other: RPCRouter) {
         for entry in other.entries.values { add(entry.method, entry.handler) }
         if fallbackHandler == nil { fallbackHandler = other.fallbackHandler }
+        advertise(other.advertised)
+    }
+
+    /// Lists `methods` in reflection as served, though the fallback answers them (the
+    /// gateway's forwarded services); methods registered here are not listed twice.
+    public mutating func advertise(_ methods: [AnyRPCMethod]) {
+        let known = Set(entries.keys).union(advertised.map(\.path))
+        advertised += methods.filter { !known.contains($0.path) }
     }
 }
 

@@ -15,7 +15,8 @@ enum ReflectionService {
     static func router(listing served: RPCRouter) -> RPCRouter {
         var router = RPCRouter()
         let ownMethods = Retain_V1_Reflection.methods
-        let all = served.methods + ownMethods
+        let registered = Set((served.methods + ownMethods).map(\.path))
+        let all = served.methods + ownMethods + served.advertised.filter { !registered.contains($0.path) }
         let services = Dictionary(grouping: all) { String($0.path.prefix { $0 != "/" }) }
             .map { name, methods in
                 Retain_V1_ServiceInfo(name: name, methods: methods.sorted { $0.path < $1.path }.map { method in

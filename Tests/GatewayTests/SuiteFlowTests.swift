@@ -1,5 +1,6 @@
 import Foundation
 import RetainLauncher
+import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainWire
@@ -208,6 +209,38 @@ struct SuiteFlowTests {
         }
         let audit = try await suite.direct(.ledger, Retain_V1_Ledger.audit, .init(assets: ["points"]))
         #expect(audit.balanced)
+    }
+
+    @Test("`retain list` and `retain call` work through the gateway with the admin API key: its reflection lists every routed service")
+    func cliThroughGateway() throws {
+        let suite = try SuiteHarness.required()
+        let authorization = try #require(suite.suite.adminAuthorization)
+        func retain(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain")
+            process.arguments = arguments + ["--authorization", authorization]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let gateway = "127.0.0.1:\(suite.suite.gatewayPort)"
+        let (listed, list) = try retain(["list", gateway])
+        #expect(listed == 0, "\(list)")
+        let lines = Set(list.split(separator: "\n").map(String.init))
+        for service in ["retain.v1.Profile", "retain.v1.Ledger", "retain.v1.Growth", "retain.v1.Feedback", "retain.v1.Gateway"] {
+            #expect(lines.contains(service), "retain list does not show \(service)")
+        }
+        for method in ["GetProfile", "GetBalance", "GetLeaderboard", "GetFaq", "Onboard"] {
+            #expect(list.contains("  \(method)(retain.v1."), "retain list does not show \(method)")
+        }
+        let (found, _) = try retain(["call", gateway, "retain.v1.Profile/GetProfile", #"{"userId": "nobody-here"}"#])
+        #expect(found == 5, "NOT_FOUND from Profile, through the gateway")
+        let (counted, count) = try retain(["call", gateway, "retain.v1.Profile/CountSegment", "{}"])
+        #expect(counted == 0 && count.contains("count"), "\(count)")
     }
 
     private func purchaseRequest(_ user: String, event: String) -> Retain_V1_TrackActionRequest {

@@ -57,6 +57,8 @@ struct TopologyTests {
          "topology: services.Profile.idempotent_methods[0]: 'get_profile' is not a method name like GetProfile"),
         (#"{"services": {}, "virtual_nodes": 0}"#, "topology: virtual_nodes: must be an integer from 1 to 4096"),
         (#"{"service": {}}"#, "topology: service: is not a known key (expected one of services, virtual_nodes)"),
+        (#"{"services": {"Ledger": ["a:1", "b:1"]}}"#,
+         "topology: services.Ledger.instances: lists 2 instances, but the ledger is one writer by design"),
     ])
     func errors(json: String, expected: String) {
         #expect {

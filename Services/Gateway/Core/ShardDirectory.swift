@@ -83,6 +83,16 @@ public struct ShardDirectory: Sendable, Hashable {
             rings[service] = ring
         }
         for name in rings.keys where topology.services[name] == nil { rings[name]!.instanceIDs.sort() }
+        // The ledger is one writer (docs/CLUSTER.md): a second ledger shard in etcd is never
+        // routed to; the first by name keeps the ring.
+        if var ledger = rings[Topology.oneWriterService], topology.services[Topology.oneWriterService] == nil, ledger.instanceIDs.count > 1 {
+            let kept = ledger.instanceIDs[0]
+            ledger.instanceIDs = [kept]
+            ledger.followed = ledger.followed.intersection([kept])
+            ledger.addresses = ledger.addresses.filter { $0.key == kept }
+            ledger.epochs = ledger.epochs.filter { $0.key == kept }
+            rings[Topology.oneWriterService] = ledger
+        }
         self.rings = rings
     }
 

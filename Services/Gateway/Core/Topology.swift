@@ -202,8 +202,14 @@ public struct Topology: Sendable, Hashable {
             }
             instances.append(instance)
         }
+        guard name != oneWriterService || instances.count == 1 else {
+            throw TopologyError(path: "\(path).instances", "lists \(instances.count) instances, but the ledger is one writer by design (budgets and referrals span users): run one instance, made highly available by replication (docs/CLUSTER.md)")
+        }
         return Service(name: name, instances: instances, idempotentMethods: idempotent, userFailover: userFailover)
     }
+
+    /// The service that is never sharded: the ledger, one replicated state machine.
+    public static let oneWriterService = "retain.v1.Ledger"
 
     /// Splits `host:port` (or `[v6]:port`) and checks both parts.
     static func parseAddress(_ text: String, path: String) throws(TopologyError) -> (String, Int) {

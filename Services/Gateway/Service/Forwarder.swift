@@ -197,15 +197,16 @@ public final class Forwarder: Sendable {
         let deadline = context.timeRemaining.map { ContinuousClock.now + $0 }
         let task = Task {
             do {
-                let user = try self.userID(route, request: request)
                 var options = self.options(from: header)
                 options.authorization = self.authorization(for: context.caller)
                 if route.streaming {
+                    try self.refuseOneShardStream(route, path: path)
+                    let user = try self.userID(route, request: request)
                     try await self.stream(route, path: path, user: user, request: request, options: options,
                                           deadline: deadline, responder: responder)
                 } else {
-                    let answer = try await self.unary(route, path: path, user: user, request: request, options: options,
-                                                      deadline: deadline ?? ContinuousClock.now + self.configuration.defaultTimeout)
+                    let answer = try await self.answer(route, path: path, request: request, options: options,
+                                                       deadline: deadline ?? ContinuousClock.now + self.configuration.defaultTimeout)
                     responder.succeed(encoded: answer)
                 }
             } catch {
@@ -241,7 +242,15 @@ public final class Forwarder: Sendable {
     /// refused by a shard's replica (or that found its leader gone) waits for the next leader.
     func unary(_ route: Route, path: String, user: String?, request: ByteBuffer, options: CallOptions,
                deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
-        var attempts = Attempts(route: route, user: user, policy: configuration.retry, deadline: deadline)
+        try await unary(route, path: path, candidates: route.backends.candidates(userID: user), request: request,
+                        options: options, deadline: deadline)
+    }
+
+    /// A unary call as above, to `candidates` (one shard, for a call the gateway sends to every
+    /// shard).
+    func unary(_ route: Route, path: String, candidates: [Backend], request: ByteBuffer, options: CallOptions,
+               deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
+        var attempts = Attempts(candidates: candidates, policy: configuration.retry, deadline: deadline)
         while true {
             let (backend, endpoint, attemptOptions) = try await attempts.next(options)
             let started = ContinuousClock.now
@@ -299,7 +308,11 @@ public final class Forwarder: Sendable {
         private var moved = false
 
         init(route: Route, user: String?, policy: RetryPolicy, deadline: ContinuousClock.Instant?) {
-            self.candidates = route.backends.candidates(userID: user)
+            self.init(candidates: route.backends.candidates(userID: user), policy: policy, deadline: deadline)
+        }
+
+        init(candidates: [Backend], policy: RetryPolicy, deadline: ContinuousClock.Instant?) {
+            self.candidates = candidates
             self.policy = policy
             self.deadline = deadline
             let leaderDeadline = ContinuousClock.now + policy.leaderWait

@@ -51,9 +51,7 @@ struct GatewayFlowBackend: FlowBackend {
         }
         let readRoute = Forwarder.Route(backends: route.backends, input: route.input, userKeyed: route.userKeyed,
                                         streaming: false, idempotent: route.idempotent || idempotent)
-        let user = try forwarder.userID(readRoute, request: buffer)
-        let answer = try await forwarder.unary(readRoute, path: method.path, user: user, request: buffer,
-                                               options: options, deadline: deadline)
+        let answer = try await forwarder.answer(readRoute, path: method.path, request: buffer, options: options, deadline: deadline)
         return try answer.decodeProtoMessage(Output.self)
     }
 }

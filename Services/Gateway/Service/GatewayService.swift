@@ -38,6 +38,11 @@ public struct GatewayService: Sendable {
         router.fallback { path, request, context, responder in
             forwarder.forward(path: path, request: request, context: context, responder: responder)
         }
+        // Reflection lists every method of the services the gateway routes, so generic clients
+        // (`retain list/describe/call`) work through it.
+        let routed = Set(forwarder.services.keys)
+        router.advertise(MethodCatalog.methods.values.filter { routed.contains($0.serviceName) }
+            .sorted { $0.path < $1.path }.map { AnyRPCMethod($0) })
         router.unary(Retain_V1_Gateway.listBackends) { request, _ in
             try self.listBackends(request)
         }

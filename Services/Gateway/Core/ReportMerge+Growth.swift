@@ -1,0 +1,30 @@
+public import RetainProto
+
+extension ReportMerge {
+    /// The rows a leaderboard request asks for: `limit`, 10 when 0.
+    public static func leaderboardLimit(_ request: Retain_V1_GetLeaderboardRequest) -> Int {
+        request.limit == 0 ? 10 : Int(request.limit)
+    }
+
+    /// GetLeaderboard: every shard's top N merged by score (highest first), then reached_at_ms,
+    /// then user id, cut to N, ranked again over the merged board (competition ranking: ties
+    /// share a rank, 1, 2, 2, 4); users on the board add up. Each shard's top N holds every
+    /// one of its users that can be in the merged top N, so the merged board is exact.
+    public static func leaderboard(_ answers: [Retain_V1_GetLeaderboardResponse], limit: Int) -> Retain_V1_GetLeaderboardResponse {
+        var entries = answers.flatMap(\.entries)
+        entries.sort {
+            if $0.score != $1.score { return $0.score > $1.score }
+            if $0.reachedAtMs != $1.reachedAtMs { return $0.reachedAtMs < $1.reachedAtMs }
+            return $0.userId < $1.userId
+        }
+        if entries.count > limit { entries.removeSubrange(limit...) }
+        for index in entries.indices {
+            entries[index].rank = index > 0 && entries[index].score == entries[index - 1].score
+                ? entries[index - 1].rank : UInt64(index + 1)
+        }
+        var merged = Retain_V1_GetLeaderboardResponse(entries: entries, totalUsers: answers.reduce(0) { $0 + $1.totalUsers })
+        merged.periodStartMs = answers.first?.periodStartMs ?? 0
+        merged.periodEndMs = answers.first?.periodEndMs ?? 0
+        return merged
+    }
+}

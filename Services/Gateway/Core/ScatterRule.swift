@@ -1,0 +1,63 @@
+public import RetainProto
+
+/// How the gateway answers a call that is not about one user when the service has several
+/// shards: which shards it goes to and how their answers merge (docs/CLUSTER.md). Calls about
+/// one user (`user_id` = field 1) go to the user's shard and have no rule.
+public enum ScatterRule: Sendable, Equatable {
+    /// One shard answers (the same on every shard: configuration).
+    case anyShard
+    /// Every shard; the shard's answer that is not NOT_FOUND (the shard that holds the item).
+    case itemOwner
+    /// Every shard must succeed (a setting every shard keeps); the first shard's answer.
+    case everyShard
+    /// Split by the owner of each item (a batch of several users' items).
+    case activityBatch
+    /// Refused: a stream whose positions belong to one shard.
+    case oneShardStream
+    case countSegment
+    case listSegment
+    case retention
+    case churnWarnings
+    case contactPolicy
+    case leaderboard
+    case listFeedback
+    case listOverdue
+    case faq
+    case feedbackStats
+
+    /// The rules by method path.
+    public static let byPath: [String: ScatterRule] = {
+        var table: [String: ScatterRule] = [
+            Retain_V1_Profile.recordActivities.path: .activityBatch,
+            Retain_V1_Profile.countSegment.path: .countSegment,
+            Retain_V1_Profile.listSegment.path: .listSegment,
+            Retain_V1_Profile.getRetention.path: .retention,
+            Retain_V1_Profile.listChurnWarnings.path: .churnWarnings,
+            Retain_V1_Profile.getContactPolicy.path: .contactPolicy,
+            Retain_V1_Profile.setContactPolicy.path: .everyShard,
+            Retain_V1_Growth.getLevelTiers.path: .anyShard,
+            Retain_V1_Growth.getLeaderboard.path: .leaderboard,
+            Retain_V1_Growth.watchLevelChanges.path: .oneShardStream,
+            Retain_V1_Feedback.listFeedback.path: .listFeedback,
+            Retain_V1_Feedback.listOverdue.path: .listOverdue,
+            Retain_V1_Feedback.getFaq.path: .faq,
+            Retain_V1_Feedback.getFeedbackStats.path: .feedbackStats,
+        ]
+        for method in [Retain_V1_Feedback.getFeedback.path, Retain_V1_Feedback.triageFeedback.path,
+                       Retain_V1_Feedback.assignFeedback.path, Retain_V1_Feedback.startProgress.path,
+                       Retain_V1_Feedback.resolveFeedback.path, Retain_V1_Feedback.closeFeedback.path,
+                       Retain_V1_Feedback.reopenFeedback.path, Retain_V1_Feedback.addComment.path,
+                       Retain_V1_Feedback.markCompensationPaid.path] {
+            table[method] = .itemOwner
+        }
+        return table
+    }()
+
+    /// The sharded services: each user's state lives on one shard of these. The ledger is one
+    /// writer by design (docs/CLUSTER.md) and is not among them.
+    public static let shardedServices: Set<String> = ["retain.v1.Profile", "retain.v1.Growth", "retain.v1.Feedback"]
+
+    /// The rule of the method at `path`; nil for a call about one user, or a method the table
+    /// does not know (which keeps the one-instance routing).
+    public static func rule(for path: String) -> ScatterRule? { byPath[path] }
+}

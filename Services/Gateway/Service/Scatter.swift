@@ -1,0 +1,276 @@
+import GatewayCore
+import NIOCore
+import RetainProto
+import RetainRPC
+import RetainWire
+
+/// One call sent to every shard of a service and merged by its ``ScatterRule``: which shards
+/// answered, which did not (``missing``), and the merge (``ReportMerge``, ``PagedMerge``,
+/// ``ActivityBatchSplit``). Built per call by ``Forwarder/answer(_:path:request:options:deadline:)``.
+struct Scatter {
+    let forwarder: Forwarder
+    let route: Forwarder.Route
+    let path: String
+    let options: CallOptions
+    let deadline: ContinuousClock.Instant
+    /// Whether the caller accepts a partial answer.
+    let partial: Bool
+    /// The shards left out of a partial answer, in ring order.
+    private(set) var missing: [String] = []
+
+    init(forwarder: Forwarder, route: Forwarder.Route, path: String, options: CallOptions,
+         deadline: ContinuousClock.Instant, partial: Bool) {
+        self.forwarder = forwarder
+        self.route = route
+        self.path = path
+        self.options = options
+        self.deadline = deadline
+        self.partial = partial
+    }
+
+    /// The shard ids, in ring order.
+    var shards: [String] { route.backends.backends.map(\.id) }
+
+    /// The answer by `rule`, encoded.
+    mutating func answer(_ rule: ScatterRule, request: ByteBuffer) async throws -> ByteBuffer {
+        switch rule {
+        case .anyShard, .oneShardStream:
+            return try await forwarder.unary(readRoute, path: path, user: nil, request: request, options: options, deadline: deadline)
+        case .itemOwner:
+            return try await itemOwner(request)
+        case .everyShard:
+            let replies = await forwarder.gather(route, path: path, requests: broadcast(request), options: options, deadline: deadline)
+            if let failed = replies.first(where: { (try? $0.result.get()) == nil }), case .failure(let error) = failed.result {
+                throw Forwarder.shardError(error, shard: shards[failed.shard])
+            }
+            return try replies[0].result.get()
+        case .activityBatch:
+            return try await activityBatch(request)
+        case .countSegment:
+            var merged = ReportMerge.countSegment(try await all(request, Retain_V1_CountSegmentResponse.self))
+            merged.missingShards = missing
+            return Self.encode(merged)
+        case .retention:
+            var merged = ReportMerge.retention(try await all(request, Retain_V1_GetRetentionResponse.self))
+            merged.missingShards = missing
+            return Self.encode(merged)
+        case .contactPolicy:
+            return Self.encode(ReportMerge.contactPolicy(try await all(request, Retain_V1_GetContactPolicyResponse.self)))
+        case .leaderboard:
+            let limit = ReportMerge.leaderboardLimit(try Self.decode(request, Retain_V1_GetLeaderboardRequest.self))
+            var merged = ReportMerge.leaderboard(try await all(request, Retain_V1_GetLeaderboardResponse.self), limit: limit)
+            merged.missingShards = missing
+            return Self.encode(merged)
+        case .feedbackStats:
+            var merged = ReportMerge.feedbackStats(try await all(request, Retain_V1_GetFeedbackStatsResponse.self))
+            merged.missingShards = missing
+            return Self.encode(merged)
+        case .listSegment:
+            return try await list(request, Retain_V1_ListSegmentRequest.self, Retain_V1_ListSegmentResponse.self, page: \.page,
+                                  items: \.users, pageInfo: \.pageInfo, precedes: ReportMerge.segmentOrder) { users, info, missing in
+                Retain_V1_ListSegmentResponse(users: users, pageInfo: info, missingShards: missing)
+            }
+        case .churnWarnings:
+            return try await list(request, Retain_V1_ListChurnWarningsRequest.self, Retain_V1_ListChurnWarningsResponse.self,
+                                  page: \.page, items: \.warnings, pageInfo: \.pageInfo, precedes: ReportMerge.churnOrder) { warnings, info, missing in
+                Retain_V1_ListChurnWarningsResponse(warnings: warnings, pageInfo: info, missingShards: missing)
+            }
+        case .listFeedback:
+            let sort = try Self.decode(request, Retain_V1_ListFeedbackRequest.self).sort
+            return try await list(request, Retain_V1_ListFeedbackRequest.self, Retain_V1_ListFeedbackResponse.self, page: \.page,
+                                  items: \.items, pageInfo: \.pageInfo, precedes: ReportMerge.feedbackOrder(sort)) { items, info, missing in
+                Retain_V1_ListFeedbackResponse(items: items, pageInfo: info, missingShards: missing)
+            }
+        case .listOverdue:
+            return try await list(request, Retain_V1_ListOverdueRequest.self, Retain_V1_ListOverdueResponse.self, page: \.page,
+                                  items: \.items, pageInfo: \.pageInfo, precedes: ReportMerge.overdueOrder) { items, info, missing in
+                Retain_V1_ListOverdueResponse(items: items, pageInfo: info, missingShards: missing)
+            }
+        case .faq:
+            return try await faq(request)
+        }
+    }
+
+    /// The route for reads: safe to send again.
+    private var readRoute: Forwarder.Route {
+        Forwarder.Route(backends: route.backends, input: route.input, userKeyed: false, streaming: false, idempotent: true)
+    }
+
+    private func broadcast(_ request: ByteBuffer) -> [(shard: Int, request: ByteBuffer)] {
+        shards.indices.map { ($0, request) }
+    }
+
+    /// The shards' answers to the same request, decoded, of the shards that answered; throws
+    /// the first failure (naming its shard) unless the caller accepts a partial answer and one
+    /// shard at least answered.
+    private mutating func all<Output: ProtoMessage>(_ request: ByteBuffer, _ output: Output.Type) async throws -> [Output] {
+        let replies = await forwarder.gather(readRoute, path: path, requests: broadcast(request), options: options, deadline: deadline)
+        return try settle(replies).map { try Self.decodeAnswer($0.answer, output) }
+    }
+
+    /// The answers of the shards that answered, by shard; records the missing shards, or throws.
+    private mutating func settle(_ replies: [Forwarder.ShardReply<ByteBuffer>]) throws -> [(shard: Int, answer: ByteBuffer)] {
+        var answers: [(shard: Int, answer: ByteBuffer)] = []
+        var failures: [(shard: Int, error: RPCError)] = []
+        for reply in replies {
+            switch reply.result {
+            case .success(let answer): answers.append((reply.shard, answer))
+            case .failure(let error): failures.append((reply.shard, error))
+            }
+        }
+        if let first = failures.first {
+            // A refused request (INVALID_ARGUMENT) is the caller's, whatever the partial setting.
+            guard partial, !answers.isEmpty, first.error.code != .invalidArgument else {
+                throw Forwarder.shardError(first.error, shard: shards[first.shard])
+            }
+            missing += failures.map { shards[$0.shard] }
+        }
+        return answers
+    }
+
+    /// A call about one item: the answer of the shard that holds it. NOT_FOUND when no shard
+    /// does; a shard that failed otherwise fails the call (the item may be there).
+    private func itemOwner(_ request: ByteBuffer) async throws -> ByteBuffer {
+        let replies = await forwarder.gather(route, path: path, requests: broadcast(request), options: options, deadline: deadline)
+        var notFound: RPCError?
+        var failure: (shard: Int, error: RPCError)?
+        for reply in replies {
+            switch reply.result {
+            case .success(let answer): return answer
+            case .failure(let error) where error.code == .notFound: notFound = notFound ?? error
+            case .failure(let error): failure = failure ?? (reply.shard, error)
+            }
+        }
+        if let failure { throw Forwarder.shardError(failure.error, shard: shards[failure.shard]) }
+        throw notFound ?? RPCError(.notFound, "not found on any shard")
+    }
+
+    /// RecordActivities split by each event's owner, the parts sent in parallel, answered in the
+    /// caller's order; a part whose shard fails is reported per event.
+    private func activityBatch(_ request: ByteBuffer) async throws -> ByteBuffer {
+        let batch = try Self.decode(request, Retain_V1_RecordActivitiesRequest.self)
+        let planner = route.backends.planner
+        let split = ActivityBatchSplit(events: batch.events) { planner.placement(of: $0)?.owner ?? 0 }
+        guard split.shards.count > 1 else {
+            // Empty, or every event on one shard: the call as it came, to that shard.
+            let shard = split.shards.first ?? 0
+            let replies = await forwarder.gather(route, path: path, requests: [(shard, request)], options: options, deadline: deadline)
+            return try replies[0].result.get()
+        }
+        let replies = await forwarder.gather(route, path: path, requests: split.shards.map { ($0, Self.encode(split.request(for: $0))) },
+                                             options: options, deadline: deadline)
+        var results: [Int: Result<Retain_V1_RecordActivitiesResponse, ActivityBatchSplit.PartFailure>] = [:]
+        var firstFailure: (shard: Int, error: RPCError)?
+        for reply in replies {
+            switch reply.result {
+            case .success(let answer):
+                results[reply.shard] = .success(try Self.decodeAnswer(answer, Retain_V1_RecordActivitiesResponse.self))
+            case .failure(let error):
+                // A batch refused as a whole is refused for the caller too.
+                if error.code == .invalidArgument { throw Forwarder.shardError(error, shard: shards[reply.shard]) }
+                firstFailure = firstFailure ?? (reply.shard, error)
+                results[reply.shard] = .failure(.init(shard: shards[reply.shard], code: UInt32(error.code.rawValue), message: error.message))
+            }
+        }
+        if let firstFailure, !results.values.contains(where: { (try? $0.get()) != nil }) {
+            throw Forwarder.shardError(firstFailure.error, shard: shards[firstFailure.shard])
+        }
+        return Self.encode(split.merge(results))
+    }
+
+    /// A paged list merged from every shard's pages (``PagedMerge``), with one page token
+    /// holding each shard's position (``ShardCursor``).
+    private mutating func list<Input: ProtoMessage, Output: ProtoMessage, Item>(
+        _ request: ByteBuffer, _ input: Input.Type, _ output: Output.Type,
+        page: WritableKeyPath<Input, Retain_V1_PageRequest?>, items: KeyPath<Output, [Item]>,
+        pageInfo: KeyPath<Output, Retain_V1_PageInfo?>, precedes: (Item, Item) -> Bool,
+        build: ([Item], Retain_V1_PageInfo, [String]) -> Output
+    ) async throws -> ByteBuffer {
+        let decoded = try Self.decode(request, input)
+        let asked = decoded[keyPath: page] ?? Retain_V1_PageRequest()
+        let size = asked.pageSize == 0 ? 50 : Int(asked.pageSize)
+        let cursor = try ShardCursor(decoding: asked.pageToken, shards: shards)
+        // A shard that is done is still asked for one item of its first page: its total counts.
+        var requests: [(shard: Int, request: ByteBuffer)] = []
+        for (shard, position) in cursor.positions.enumerated() {
+            var part = decoded
+            part[keyPath: page] = Retain_V1_PageRequest(pageSize: position == .done ? 1 : asked.pageSize, pageToken: position.token ?? "")
+            requests.append((shard, Self.encode(part)))
+        }
+        let replies = await forwarder.gather(readRoute, path: path, requests: requests, options: options, deadline: deadline)
+        var pages: [Int: PagedMerge<Item>.ShardPage] = [:]
+        for (shard, answer) in try settle(replies) {
+            let message = try Self.decodeAnswer(answer, output)
+            let info = message[keyPath: pageInfo] ?? Retain_V1_PageInfo()
+            pages[shard] = cursor.positions[shard] == .done
+                ? .init(items: [], nextPageToken: "", total: info.total)
+                : .init(items: message[keyPath: items], nextPageToken: info.nextPageToken, total: info.total)
+        }
+        var merged = PagedMerge(cursor: cursor, pages: pages, size: size, precedes: precedes)
+        if !merged.advances.isEmpty {
+            // The token after exactly the items taken: the same page again, that many items long.
+            let followUps = merged.advances.map { advance in
+                var part = decoded
+                part[keyPath: page] = Retain_V1_PageRequest(pageSize: UInt32(advance.count), pageToken: advance.from.token ?? "")
+                return (shard: advance.shard, request: Self.encode(part))
+            }
+            for reply in await forwarder.gather(readRoute, path: path, requests: followUps, options: options, deadline: deadline) {
+                switch reply.result {
+                case .success(let answer):
+                    merged.advance(reply.shard, to: (try Self.decodeAnswer(answer, output))[keyPath: pageInfo]?.nextPageToken ?? "")
+                case .failure(let error):
+                    throw Forwarder.shardError(error, shard: shards[reply.shard])
+                }
+            }
+        }
+        return Self.encode(build(merged.items, Retain_V1_PageInfo(nextPageToken: merged.cursor.encoded, total: merged.total), missing))
+    }
+
+    /// GetFaq: every shard's groups (all pages, any ask count) merged, then paged here.
+    private mutating func faq(_ request: ByteBuffer) async throws -> ByteBuffer {
+        let decoded = try Self.decode(request, Retain_V1_GetFaqRequest.self)
+        var groups = [[Retain_V1_FaqEntry]](repeating: [], count: shards.count)
+        var tokens: [Int: String] = Dictionary(uniqueKeysWithValues: shards.indices.map { ($0, "") })
+        while !tokens.isEmpty {
+            let requests = tokens.keys.sorted().map { shard in
+                (shard: shard, request: Self.encode(Retain_V1_GetFaqRequest(
+                    categories: decoded.categories, minAsks: 0, page: Retain_V1_PageRequest(pageSize: 1000, pageToken: tokens[shard]!))))
+            }
+            let replies = await forwarder.gather(readRoute, path: path, requests: requests, options: options, deadline: deadline)
+            let answered = try settle(replies)
+            tokens = [:]
+            for (shard, answer) in answered {
+                let message = try Self.decodeAnswer(answer, Retain_V1_GetFaqResponse.self)
+                groups[shard] += message.entries
+                if let next = message.pageInfo?.nextPageToken, !next.isEmpty { tokens[shard] = next }
+            }
+        }
+        var answer = try FaqPage.page(ReportMerge.faq(groups, minAsks: decoded.minAsks), request: decoded)
+        answer.missingShards = missing
+        return Self.encode(answer)
+    }
+
+    static func encode(_ message: some ProtoMessage) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeProtoMessage(message)
+        return buffer
+    }
+
+    /// The caller's request, decoded; INVALID_ARGUMENT when it does not decode.
+    static func decode<Message: ProtoMessage>(_ buffer: ByteBuffer, _ type: Message.Type) throws -> Message {
+        do {
+            return try buffer.decodeProtoMessage(type)
+        } catch {
+            throw RPCError(.invalidArgument, "malformed request: \(buffer.readableBytes) bytes do not decode as \(Message.protoName)")
+        }
+    }
+
+    /// A shard's answer, decoded; INTERNAL when it does not decode.
+    static func decodeAnswer<Message: ProtoMessage>(_ buffer: ByteBuffer, _ type: Message.Type) throws -> Message {
+        do {
+            return try buffer.decodeProtoMessage(type)
+        } catch {
+            throw RPCError(.internal, "a shard's answer of \(buffer.readableBytes) bytes does not decode as \(Message.protoName)")
+        }
+    }
+}
