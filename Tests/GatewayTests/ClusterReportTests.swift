@@ -212,7 +212,7 @@ struct ClusterReportTests {
                 #expect(try await cluster.shard("profile-\(index)").unary(Retain_V1_Profile.getContactPolicy, .init()).policy?.version == 1)
             }
             // A call about an item no shard holds is NOT_FOUND.
-            await #expect { _ = try await cluster.gateway.unary(Retain_V1_Feedback.getFeedback, .init(itemId: "fb_0000000000000000000000000")) }
+            await #expect { _ = try await cluster.gateway.unary(Retain_V1_Feedback.getFeedback, .init(itemId: "fb_00000000000000000000000000")) }
                 throws: { ($0 as? RPCError)?.code == .notFound }
             // A page token made for another set of shards (or none) is refused.
             await #expect(throws: RPCError.invalidArgument(field: "page.page_token", "malformed page token")) {
