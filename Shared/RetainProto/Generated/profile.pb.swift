@@ -3062,7 +3062,8 @@ public enum Retain_V1_Profile {
     /// that results from several instances can be added up.
     /// Through the gateway with several shards: asked of every shard; new users and retained
     /// users add up per (cohort, channel) and day, rates are recomputed from the sums, a cell is
-    /// complete when it is on every shard, and channel totals add up (re-sorted).
+    /// complete when it is on every shard with users in that row, and channel totals add up
+    /// (re-sorted).
     /// Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
     public static let getRetention = RPCMethod<Retain_V1_GetRetentionRequest, Retain_V1_GetRetentionResponse>(path: "retain.v1.Profile/GetRetention", kind: .unary)
     /// The users at churn risk, with the reason, largest activity drop first, paged. Judged on the

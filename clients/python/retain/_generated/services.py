@@ -1537,7 +1537,8 @@ class ProfileClient(ServiceClient):
         that results from several instances can be added up.
         Through the gateway with several shards: asked of every shard; new users and retained
         users add up per (cohort, channel) and day, rates are recomputed from the sums, a cell is
-        complete when it is on every shard, and channel totals add up (re-sorted).
+        complete when it is on every shard with users in that row, and channel totals add up
+        (re-sorted).
         Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
 
         Unary: `retain.v1.Profile/GetRetention`.
@@ -1734,7 +1735,8 @@ class AsyncProfileClient(AsyncServiceClient):
         that results from several instances can be added up.
         Through the gateway with several shards: asked of every shard; new users and retained
         users add up per (cohort, channel) and day, rates are recomputed from the sums, a cell is
-        complete when it is on every shard, and channel totals add up (re-sorted).
+        complete when it is on every shard with users in that row, and channel totals add up
+        (re-sorted).
         Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
 
         Unary: `retain.v1.Profile/GetRetention`.
