@@ -113,6 +113,9 @@ struct ReportMergeTests {
         #expect(throws: ShardMergeError.invalidPageToken("malformed page token")) {
             _ = try FaqPage.page(all, request: .init(page: .init(pageToken: "nonsense")))
         }
+        #expect(throws: ShardMergeError.invalidPageSize("must be at most 1000, not 1001")) {
+            _ = try FaqPage.page(all, request: .init(page: .init(pageSize: 1001)))
+        }
     }
 
     @Test("GetContactPolicy: the highest version answers")

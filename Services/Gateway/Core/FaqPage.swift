@@ -10,6 +10,7 @@ public enum FaqPage {
     /// `request` asks for.
     public static func page(_ groups: [Retain_V1_FaqEntry], request: Retain_V1_GetFaqRequest) throws(ShardMergeError) -> Retain_V1_GetFaqResponse {
         let size = request.page?.pageSize ?? 0
+        guard size <= 1000 else { throw .invalidPageSize("must be at most 1000, not \(size)") }
         let pageSize = size == 0 ? 50 : Int(size)
         let hash = queryHash(request)
         var offset = 0

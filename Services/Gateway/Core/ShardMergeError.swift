@@ -3,4 +3,6 @@
 public enum ShardMergeError: Error, Equatable, Sendable {
     /// The merged page token is malformed, or was issued for another set of shards.
     case invalidPageToken(String)
+    /// The page size the gateway pages itself is out of range (as a service would refuse it).
+    case invalidPageSize(String)
 }

@@ -35,6 +35,7 @@ extension Forwarder {
         } catch let error as ShardMergeError {
             switch error {
             case .invalidPageToken(let reason): throw RPCError.invalidArgument(field: "page.page_token", reason)
+            case .invalidPageSize(let reason): throw RPCError.invalidArgument(field: "page.page_size", reason)
             }
         }
     }
