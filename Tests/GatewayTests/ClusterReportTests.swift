@@ -265,7 +265,7 @@ struct ClusterReportTests {
         await cluster.stop()
     }
 
-    @Test("reflection through the gateway lists every routed service, and `retain call` works through it")
+    @Test("reflection through the gateway lists every routed service, `retain call` works through it, and a one-shard stream is refused")
     func reflection() async throws {
         let cluster = try ShardedCluster(shards: 2)
         do {
@@ -286,6 +286,12 @@ struct ClusterReportTests {
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             cli.waitUntilExit()
             #expect(cli.terminationStatus == 0, "retain call through the gateway: \(text)")
+            // A stream of one shard's positions cannot be merged: refused, saying why.
+            await #expect {
+                for try await _ in cluster.gateway.serverStreaming(Retain_V1_Growth.watchLevelChanges, .init()) {}
+            } throws: { error in
+                (error as? RPCError)?.code == .failedPrecondition && "\(error)".contains("2 shards")
+            }
         } catch {
             await cluster.stop()
             throw error

@@ -1,4 +1,4 @@
-public import RetainProto
+import RetainProto
 
 /// How the gateway answers a call that is not about one user when the service has several
 /// shards: which shards it goes to and how their answers merge (docs/CLUSTER.md). Calls about

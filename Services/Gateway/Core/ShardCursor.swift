@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The page token of a list merged from several shards: where each shard's list stands.
 ///
