@@ -49,9 +49,11 @@ final class ShardedCluster: @unchecked Sendable {
             }
             let file = root.appendingPathComponent("topology.json")
             try Topology(services: topology).encoded().write(to: file)
-            gatewayProcess = try ServerProcess("retain-gateway", arguments: [
-                "--topology", file.path, "--health-interval-ms", "200", "--log-level", "warning", "--ops-port=-1",
-            ])
+            gatewayProcess = try ServerProcess(
+                "retain-gateway",
+                arguments: [
+                    "--topology", file.path, "--health-interval-ms", "200", "--log-level", "warning", "--ops-port=-1",
+                ])
         } catch {
             for process in Array(members.values) + Array(references.values) { process.kill() }
             try? FileManager.default.removeItem(at: root)

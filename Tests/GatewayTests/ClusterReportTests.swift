@@ -27,9 +27,11 @@ struct ClusterReportTests {
                 // Every fifth user goes quiet over the last week: churn warnings.
                 if index % 5 == 0, day > last - 8, day != last - 1 { continue }
                 let kind = day % 4 == 0 ? "purchase" : "login"
-                events.append(Retain_V1_ActivityEvent(
-                    userId: user, eventId: "e-\(day)", kind: kind, occurredAtMs: registeredAt(index) + Int64(day) * Self.day + 3_600_000,
-                    value: kind == "purchase" ? Retain_V1_Amount(value: 500, asset: "cash.usd") : nil))
+                events.append(
+                    Retain_V1_ActivityEvent(
+                        userId: user, eventId: "e-\(day)", kind: kind,
+                        occurredAtMs: registeredAt(index) + Int64(day) * Self.day + 3_600_000,
+                        value: kind == "purchase" ? Retain_V1_Amount(value: 500, asset: "cash.usd") : nil))
             }
         }
         events.insert(events[3], at: 10)
@@ -41,16 +43,22 @@ struct ClusterReportTests {
     /// feedback and resolutions, the contact policy. Returns the batches' answers.
     static func load(_ target: ClusterTarget) async throws -> [Retain_V1_RecordActivitiesResponse] {
         for (index, user) in users.enumerated() {
-            _ = try await target.call(.profile, Retain_V1_Profile.registerUser, .init(
-                userId: user, channel: channels[index % 3], attributes: ["group": "g\(index % 4)"],
-                tags: index % 2 == 0 ? ["vip"] : [], registeredAtMs: registeredAt(index)))
-            _ = try await target.call(.growth, Retain_V1_Growth.awardGrowth, .init(
-                userId: user, action: "sign_up", idempotencyKey: "s-\(user)", occurredAtMs: registeredAt(index)))
+            _ = try await target.call(
+                .profile, Retain_V1_Profile.registerUser,
+                .init(
+                    userId: user, channel: channels[index % 3], attributes: ["group": "g\(index % 4)"],
+                    tags: index % 2 == 0 ? ["vip"] : [], registeredAtMs: registeredAt(index)))
+            _ = try await target.call(
+                .growth, Retain_V1_Growth.awardGrowth,
+                .init(
+                    userId: user, action: "sign_up", idempotencyKey: "s-\(user)", occurredAtMs: registeredAt(index)))
             // Distinct scores, but users 10 and 11 tie on score and time (the user id decides).
             let value = Int64(index == 11 ? 11 : index + 1) * 100
             let at = index == 10 || index == 11 ? base + 20 * day : registeredAt(index) + 7_200_000
-            _ = try await target.call(.growth, Retain_V1_Growth.awardGrowth, .init(
-                userId: user, action: "purchase", idempotencyKey: "p-\(user)", value: value, occurredAtMs: at))
+            _ = try await target.call(
+                .growth, Retain_V1_Growth.awardGrowth,
+                .init(
+                    userId: user, action: "purchase", idempotencyKey: "p-\(user)", value: value, occurredAtMs: at))
         }
         var batches: [Retain_V1_RecordActivitiesResponse] = []
         let events = events()
@@ -60,25 +68,33 @@ struct ClusterReportTests {
         }
         for (index, user) in users.enumerated() where index % 2 == 0 {
             let question = index % 4 == 0
-            let submitted = try await target.call(.feedback, Retain_V1_Feedback.submitFeedback, .init(
-                userId: user, requestId: "f-\(user)", kind: question ? .question : .complaint,
-                category: question ? "account" : "delivery",
-                text: question ? (index % 8 == 0 ? "How do I reset my password?" : "Where is my order?") : "Complaint number \(index)",
-                urgent: index % 3 == 0, important: index % 6 == 0, submittedAtMs: registeredAt(index) + 5 * 3_600_000))
+            let submitted = try await target.call(
+                .feedback, Retain_V1_Feedback.submitFeedback,
+                .init(
+                    userId: user, requestId: "f-\(user)", kind: question ? .question : .complaint,
+                    category: question ? "account" : "delivery",
+                    text: question ? (index % 8 == 0 ? "How do I reset my password?" : "Where is my order?") : "Complaint number \(index)",
+                    urgent: index % 3 == 0, important: index % 6 == 0, submittedAtMs: registeredAt(index) + 5 * 3_600_000))
             if question, index % 8 == 0 || index % 12 == 0 {
                 // Through the gateway: the shard that holds the item answers.
-                _ = try await target.call(.feedback, Retain_V1_Feedback.resolveFeedback, .init(
-                    itemId: submitted.item?.itemId ?? "", actor: "agent", requestId: "r-\(user)", outcome: .answered,
-                    answer: index % 8 == 0 ? "Use the reset link" : "It ships tomorrow"))
+                _ = try await target.call(
+                    .feedback, Retain_V1_Feedback.resolveFeedback,
+                    .init(
+                        itemId: submitted.item?.itemId ?? "", actor: "agent", requestId: "r-\(user)", outcome: .answered,
+                        answer: index % 8 == 0 ? "Use the reset link" : "It ships tomorrow"))
             }
         }
-        _ = try await target.call(.profile, Retain_V1_Profile.setContactPolicy, .init(
-            policy: Retain_V1_ContactPolicy(channels: [.init(channel: .email, enabled: true, maxPerDay: 2, cost: 1)]), actor: "tests"))
+        _ = try await target.call(
+            .profile, Retain_V1_Profile.setContactPolicy,
+            .init(
+                policy: Retain_V1_ContactPolicy(channels: [.init(channel: .email, enabled: true, maxPerDay: 2, cost: 1)]), actor: "tests"))
         return batches
     }
 
     /// Every page of a paged list, by `fetch(token)` returning (items, page info).
-    static func allPages<Item>(_ fetch: (String) async throws -> ([Item], Retain_V1_PageInfo?)) async throws -> (items: [[Item]], total: UInt64) {
+    static func allPages<Item>(
+        _ fetch: (String) async throws -> ([Item], Retain_V1_PageInfo?)
+    ) async throws -> (items: [[Item]], total: UInt64) {
         var pages: [[Item]] = []
         var token = ""
         var total: UInt64 = 0
@@ -131,24 +147,34 @@ struct ClusterReportTests {
 
     static func reports(_ target: ClusterTarget) async throws -> Reports {
         var reports = Reports()
-        for filter in [Retain_V1_SegmentFilter(), .init(channels: ["ads"]), .init(tagsAll: ["vip"]),
-                       .init(stages: [.active, .churnRisk, .silent]), .init(registered: .init(startMs: base, endMs: base + 5 * day))] {
-            reports.counts.append(try await target.call(.profile, Retain_V1_Profile.countSegment, .init(filter: filter, asOfMs: today)).count)
+        for filter in [
+            Retain_V1_SegmentFilter(), .init(channels: ["ads"]), .init(tagsAll: ["vip"]),
+            .init(stages: [.active, .churnRisk, .silent]), .init(registered: .init(startMs: base, endMs: base + 5 * day)),
+        ] {
+            reports.counts.append(
+                try await target.call(.profile, Retain_V1_Profile.countSegment, .init(filter: filter, asOfMs: today)).count)
         }
         let segment = try await allPages { token in
-            let page = try await target.call(.profile, Retain_V1_Profile.listSegment, .init(
-                filter: .init(tagsAll: ["vip"]), page: .init(pageSize: 7, pageToken: token), asOfMs: today))
+            let page = try await target.call(
+                .profile, Retain_V1_Profile.listSegment,
+                .init(
+                    filter: .init(tagsAll: ["vip"]), page: .init(pageSize: 7, pageToken: token), asOfMs: today))
             return (page.users.map { "\($0.userId) \($0.stage.rawValue) \($0.lastActiveMs) \($0.activityCount)" }, page.pageInfo)
         }
         (reports.segmentPages, reports.segmentTotal) = segment
         for granularity in [Retain_V1_CohortGranularity.day, .week] {
-            reports.retention.append(try await target.call(.profile, Retain_V1_Profile.getRetention, .init(
-                granularity: granularity, registered: .init(startMs: base, endMs: base + 16 * day), byChannel: true,
-                days: [1, 3, 7], asOfMs: today)))
+            reports.retention.append(
+                try await target.call(
+                    .profile, Retain_V1_Profile.getRetention,
+                    .init(
+                        granularity: granularity, registered: .init(startMs: base, endMs: base + 16 * day), byChannel: true,
+                        days: [1, 3, 7], asOfMs: today)))
         }
         let churn = try await allPages { token in
-            let page = try await target.call(.profile, Retain_V1_Profile.listChurnWarnings, .init(
-                page: .init(pageSize: 3, pageToken: token), asOfMs: today))
+            let page = try await target.call(
+                .profile, Retain_V1_Profile.listChurnWarnings,
+                .init(
+                    page: .init(pageSize: 3, pageToken: token), asOfMs: today))
             return (page.warnings.map { "\($0.userId) \($0.reason.rawValue) \($0.drop)" }, page.pageInfo)
         }
         (reports.churnPages, reports.churnTotal) = churn
@@ -157,8 +183,10 @@ struct ClusterReportTests {
         }
         for sort in [Retain_V1_FeedbackSort.newest, .oldest, .priority, .due] {
             let list = try await allPages { token in
-                let page = try await target.call(.feedback, Retain_V1_Feedback.listFeedback, .init(
-                    filter: .init(), sort: sort, page: .init(pageSize: 4, pageToken: token)))
+                let page = try await target.call(
+                    .feedback, Retain_V1_Feedback.listFeedback,
+                    .init(
+                        filter: .init(), sort: sort, page: .init(pageSize: 4, pageToken: token)))
                 return (page.items.map { "\($0.userId) \($0.createdAtMs) \($0.status.rawValue) \($0.priority.rawValue)" }, page.pageInfo)
             }
             reports.feedbackPages += list.items
@@ -171,15 +199,22 @@ struct ClusterReportTests {
         reports.overduePages = overdue.items
         for minAsks in [UInt32(0), 2] {
             let faq = try await allPages { token in
-                let page = try await target.call(.feedback, Retain_V1_Feedback.getFaq, .init(minAsks: minAsks, page: .init(pageSize: 1, pageToken: token)))
-                return (page.entries.map { "\($0.groupId) \($0.askCount) \($0.question) \($0.answer) \($0.lastAskedMs) \($0.itemIds.count)" }, page.pageInfo)
+                let page = try await target.call(
+                    .feedback, Retain_V1_Feedback.getFaq, .init(minAsks: minAsks, page: .init(pageSize: 1, pageToken: token)))
+                return (
+                    page.entries.map { "\($0.groupId) \($0.askCount) \($0.question) \($0.answer) \($0.lastAskedMs) \($0.itemIds.count)" },
+                    page.pageInfo
+                )
             }
             reports.faq += faq.items
         }
         let stats = try await target.call(.feedback, Retain_V1_Feedback.getFeedbackStats, .init(range: .init(startMs: base), asOfMs: today))
-        reports.stats = stats.openByTeam.map { "\($0.team) \($0.priority.rawValue) \($0.count) \($0.overdue)" }
+        reports.stats =
+            stats.openByTeam.map { "\($0.team) \($0.priority.rawValue) \($0.count) \($0.overdue)" }
             + stats.submittedByKind.map { "\($0.kind.rawValue) \($0.total) \($0.openCount) \($0.doneCount)" }
-            + ["open \(stats.openTotal) overdue \(stats.overdueTotal) resolved \(stats.resolvedCount) breached \(stats.breachedCount) rate \(stats.slaBreachRate)"]
+            + [
+                "open \(stats.openTotal) overdue \(stats.overdueTotal) resolved \(stats.resolvedCount) breached \(stats.breachedCount) rate \(stats.slaBreachRate)"
+            ]
         // Resolutions happen at each instance's clock, seconds apart: compared within a margin.
         reports.meanTimeToResolveMs = stats.meanTimeToResolveMs
         reports.policyVersion = try await target.call(.profile, Retain_V1_Profile.getContactPolicy, .init()).policy?.version ?? 0
@@ -202,21 +237,25 @@ struct ClusterReportTests {
             #expect(merged.retention == expected.retention)
             #expect(merged.leaderboards == expected.leaderboards)
             // The workload is rich enough for the comparison to mean something.
-            #expect(expected.churnTotal > 0 && expected.segmentPages.count > 2 && expected.faq.count >= 2 && expected.overduePages.count > 1)
+            #expect(
+                expected.churnTotal > 0 && expected.segmentPages.count > 2 && expected.faq.count >= 2 && expected.overduePages.count > 1)
             #expect(expected.counts.allSatisfy { $0 > 0 })
             // Each shard holds only its own users: no shard's count is the whole.
             for index in 0..<shards {
-                let count = try await cluster.shard("profile-\(index)").unary(Retain_V1_Profile.countSegment, .init(asOfMs: Self.today)).count
+                let count = try await cluster.shard("profile-\(index)").unary(Retain_V1_Profile.countSegment, .init(asOfMs: Self.today))
+                    .count
                 #expect(count > 0 && count < expected.counts[0])
                 // The policy was written to every shard.
                 #expect(try await cluster.shard("profile-\(index)").unary(Retain_V1_Profile.getContactPolicy, .init()).policy?.version == 1)
             }
             // A call about an item no shard holds is NOT_FOUND.
-            await #expect { _ = try await cluster.gateway.unary(Retain_V1_Feedback.getFeedback, .init(itemId: "fb_00000000000000000000000000")) }
-                throws: { ($0 as? RPCError)?.code == .notFound }
+            await #expect {
+                _ = try await cluster.gateway.unary(Retain_V1_Feedback.getFeedback, .init(itemId: "fb_00000000000000000000000000"))
+            } throws: { ($0 as? RPCError)?.code == .notFound }
             // A page token made for another set of shards (or none) is refused.
             await #expect(throws: RPCError.invalidArgument(field: "page.page_token", "malformed page token")) {
-                _ = try await cluster.gateway.unary(Retain_V1_Profile.listSegment, .init(page: .init(pageToken: "s1.0000000000000000.0.u1")))
+                _ = try await cluster.gateway.unary(
+                    Retain_V1_Profile.listSegment, .init(page: .init(pageToken: "s1.0000000000000000.0.u1")))
             }
         } catch {
             await cluster.stop()
@@ -233,7 +272,8 @@ struct ClusterReportTests {
             let target = ClusterTarget.gateway(cluster)
             var owned: [String: Int] = [:]
             for (index, user) in Self.users.prefix(20).enumerated() {
-                _ = try await target.call(.profile, Retain_V1_Profile.registerUser, .init(userId: user, registeredAtMs: Self.registeredAt(index)))
+                _ = try await target.call(
+                    .profile, Retain_V1_Profile.registerUser, .init(userId: user, registeredAtMs: Self.registeredAt(index)))
                 let owner = try await cluster.gateway.unary(Retain_V1_Gateway.locateUser, .init(userId: user, service: "Profile")).owner
                 owned[owner?.instanceId ?? "", default: 0] += 1
             }
@@ -253,7 +293,9 @@ struct ClusterReportTests {
             #expect(page.users.count == owned["profile-0"] ?? 0 && page.missingShards == ["profile-1"])
             // A batch across both shards: the live shard's events are recorded, the dead one's
             // reported per event.
-            let events = Self.users.prefix(20).map { Retain_V1_ActivityEvent(userId: $0, eventId: "late", kind: "login", occurredAtMs: Self.today - 1000) }
+            let events = Self.users.prefix(20).map {
+                Retain_V1_ActivityEvent(userId: $0, eventId: "late", kind: "login", occurredAtMs: Self.today - 1000)
+            }
             let batch = try await target.call(.profile, Retain_V1_Profile.recordActivities, .init(events: events))
             #expect(batch.acceptedCount == UInt32(owned["profile-0"] ?? 0))
             #expect(batch.outcomes.filter { $0 == .notProcessed }.count == owned["profile-1"] ?? 0)

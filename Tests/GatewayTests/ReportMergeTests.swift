@@ -13,21 +13,24 @@ struct ReportMergeTests {
     }
 
     private func cell(_ day: UInt32, _ retained: UInt64, _ newUsers: UInt64, complete: Bool = true) -> Retain_V1_RetentionCell {
-        Retain_V1_RetentionCell(day: day, retained: retained, rate: newUsers > 0 ? Double(retained) / Double(newUsers) : 0, complete: complete)
+        Retain_V1_RetentionCell(
+            day: day, retained: retained, rate: newUsers > 0 ? Double(retained) / Double(newUsers) : 0, complete: complete)
     }
 
     @Test("GetRetention: new and retained users add per cohort, channel and day; rates from the sums; rows and channel totals in order")
     func retention() {
-        let a = Retain_V1_GetRetentionResponse(cohorts: [
-            .init(cohortStartMs: 0, channel: "", newUsers: 4, cells: [cell(1, 2, 4), cell(7, 1, 4)]),
-            .init(cohortStartMs: 0, channel: "organic", newUsers: 4, cells: [cell(1, 2, 4), cell(7, 1, 4)]),
-            .init(cohortStartMs: 86_400_000, channel: "", newUsers: 0, cells: [cell(1, 0, 0), cell(7, 0, 0, complete: false)]),
-        ], newUsersByChannel: [.init(channel: "organic", newUsers: 4)])
-        let b = Retain_V1_GetRetentionResponse(cohorts: [
-            .init(cohortStartMs: 0, channel: "", newUsers: 2, cells: [cell(1, 1, 2), cell(7, 0, 2)]),
-            .init(cohortStartMs: 0, channel: "ads", newUsers: 2, cells: [cell(1, 1, 2), cell(7, 0, 2)]),
-            .init(cohortStartMs: 86_400_000, channel: "", newUsers: 1, cells: [cell(1, 1, 1), cell(7, 0, 1)]),
-        ], newUsersByChannel: [.init(channel: "ads", newUsers: 3)])
+        let a = Retain_V1_GetRetentionResponse(
+            cohorts: [
+                .init(cohortStartMs: 0, channel: "", newUsers: 4, cells: [cell(1, 2, 4), cell(7, 1, 4)]),
+                .init(cohortStartMs: 0, channel: "organic", newUsers: 4, cells: [cell(1, 2, 4), cell(7, 1, 4)]),
+                .init(cohortStartMs: 86_400_000, channel: "", newUsers: 0, cells: [cell(1, 0, 0), cell(7, 0, 0, complete: false)]),
+            ], newUsersByChannel: [.init(channel: "organic", newUsers: 4)])
+        let b = Retain_V1_GetRetentionResponse(
+            cohorts: [
+                .init(cohortStartMs: 0, channel: "", newUsers: 2, cells: [cell(1, 1, 2), cell(7, 0, 2)]),
+                .init(cohortStartMs: 0, channel: "ads", newUsers: 2, cells: [cell(1, 1, 2), cell(7, 0, 2)]),
+                .init(cohortStartMs: 86_400_000, channel: "", newUsers: 1, cells: [cell(1, 1, 1), cell(7, 0, 1)]),
+            ], newUsersByChannel: [.init(channel: "ads", newUsers: 3)])
         let merged = ReportMerge.retention([a, b])
         #expect(merged.cohorts.map(\.channel) == ["", "ads", "organic", ""])
         #expect(merged.cohorts.map(\.newUsers) == [6, 2, 4, 1])
@@ -42,7 +45,7 @@ struct ReportMergeTests {
         #expect(tie.newUsersByChannel.map(\.channel) == ["ads", "organic"], "equal totals: by name")
         // A row with users on both shards is complete only when it is on both.
         let late = Retain_V1_GetRetentionResponse(cohorts: [
-            .init(cohortStartMs: 0, channel: "", newUsers: 1, cells: [cell(1, 0, 1, complete: false), cell(7, 0, 1, complete: false)]),
+            .init(cohortStartMs: 0, channel: "", newUsers: 1, cells: [cell(1, 0, 1, complete: false), cell(7, 0, 1, complete: false)])
         ])
         #expect(ReportMerge.retention([a, late]).cohorts[0].cells.map(\.complete) == [false, false])
     }
@@ -65,20 +68,26 @@ struct ReportMergeTests {
     @Test("GetFeedbackStats: counts add up per team and priority and per kind; rate and mean from the sums; weighted median")
     func feedbackStats() {
         let a = Retain_V1_GetFeedbackStatsResponse(
-            openByTeam: [.init(team: "billing", priority: .urgent, count: 2, overdue: 1), .init(team: "support", priority: .routine, count: 1)],
+            openByTeam: [
+                .init(team: "billing", priority: .urgent, count: 2, overdue: 1), .init(team: "support", priority: .routine, count: 1),
+            ],
             openTotal: 3, overdueTotal: 1, resolvedCount: 3, breachedCount: 1, slaBreachRate: 1.0 / 3, meanTimeToResolveMs: 10,
             medianTimeToResolveMs: 10,
             submittedByKind: [.init(kind: .suggestion, total: 1, openCount: 1), .init(kind: .complaint, total: 2, doneCount: 2)],
             totalTimeToResolveMs: 31)
         let b = Retain_V1_GetFeedbackStatsResponse(
-            openByTeam: [.init(team: "billing", priority: .urgent, count: 1), .init(team: "billing", priority: .urgentImportant, count: 4, overdue: 4)],
+            openByTeam: [
+                .init(team: "billing", priority: .urgent, count: 1),
+                .init(team: "billing", priority: .urgentImportant, count: 4, overdue: 4),
+            ],
             openTotal: 5, overdueTotal: 4, resolvedCount: 1, breachedCount: 1, slaBreachRate: 1, meanTimeToResolveMs: 100,
             medianTimeToResolveMs: 100,
             submittedByKind: [.init(kind: .suggestion, total: 3, doneCount: 3), .init(kind: .complaint)],
             totalTimeToResolveMs: 100)
         let merged = ReportMerge.feedbackStats([a, b])
-        #expect(merged.openByTeam.map { "\($0.team)/\($0.priority.rawValue)=\($0.count)/\($0.overdue)" }
-            == ["billing/1=4/4", "billing/3=3/1", "support/4=1/0"])
+        #expect(
+            merged.openByTeam.map { "\($0.team)/\($0.priority.rawValue)=\($0.count)/\($0.overdue)" }
+                == ["billing/1=4/4", "billing/3=3/1", "support/4=1/0"])
         #expect(merged.openTotal == 8 && merged.overdueTotal == 5)
         #expect(merged.resolvedCount == 4 && merged.breachedCount == 2 && merged.slaBreachRate == 0.5)
         #expect(merged.totalTimeToResolveMs == 131 && merged.meanTimeToResolveMs == 32)
@@ -90,8 +99,9 @@ struct ReportMergeTests {
     @Test("GetFaq: groups merge by id across shards, min_asks applies to the sums, order by asks then latest then id")
     func faq() throws {
         func group(_ id: String, _ asks: UInt32, _ last: Int64, question: String, items: [String]) -> Retain_V1_FaqEntry {
-            Retain_V1_FaqEntry(groupId: id, category: "c", question: question, answer: "ans-\(question)", askCount: asks,
-                               lastAskedMs: last, itemIds: items)
+            Retain_V1_FaqEntry(
+                groupId: id, category: "c", question: question, answer: "ans-\(question)", askCount: asks,
+                lastAskedMs: last, itemIds: items)
         }
         let a = [group("g1", 1, 100, question: "old", items: ["i1"]), group("g2", 2, 50, question: "g2", items: ["i2", "i3"])]
         let b = [group("g1", 2, 200, question: "new", items: ["i4", "i5"]), group("g3", 1, 10, question: "g3", items: ["i6"])]
@@ -120,8 +130,10 @@ struct ReportMergeTests {
 
     @Test("GetContactPolicy: the highest version answers")
     func contactPolicy() {
-        let merged = ReportMerge.contactPolicy([.init(policy: .init(version: 2)), .init(policy: .init(version: 3, updatedBy: "b")),
-                                                .init(policy: .init(version: 3, updatedBy: "c"))])
+        let merged = ReportMerge.contactPolicy([
+            .init(policy: .init(version: 2)), .init(policy: .init(version: 3, updatedBy: "b")),
+            .init(policy: .init(version: 3, updatedBy: "c")),
+        ])
         #expect(merged.policy?.updatedBy == "b")
     }
 }

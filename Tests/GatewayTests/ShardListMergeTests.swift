@@ -53,7 +53,8 @@ struct ShardListMergeTests {
             }
             var merged = PagedMerge(cursor: cursor, pages: asked, size: size, precedes: <)
             for advance in merged.advances {
-                merged.advance(advance.shard, to: shards[advance.shard].page(token: advance.from.token ?? "", size: advance.count).nextPageToken)
+                merged.advance(
+                    advance.shard, to: shards[advance.shard].page(token: advance.from.token ?? "", size: advance.count).nextPageToken)
             }
             #expect(merged.items.count <= size)
             #expect(merged.total == UInt64(shards.reduce(0) { $0 + $1.items.count }) || cursor.positions.contains(.done))
@@ -67,7 +68,8 @@ struct ShardListMergeTests {
     @Test("paging through the merged list gives every item once, in order, in full pages", arguments: [1, 3, 7, 50])
     func pagingMatchesOneList(size: Int) throws {
         var generator = SplitMix(seed: UInt64(size))
-        let shards = (0..<3).map { _ in FakeShard(items: (0..<Int(generator.next() % 40)).map { _ in Int(generator.next() % 100) }.sorted()) }
+        let shards = (0..<3).map { _ in FakeShard(items: (0..<Int(generator.next() % 40)).map { _ in Int(generator.next() % 100) }.sorted())
+        }
         let (items, pages) = try pageThrough(shards, size: size)
         let expected = shards.flatMap(\.items).sorted()
         #expect(items == expected)
@@ -77,10 +79,13 @@ struct ShardListMergeTests {
     @Test("equal items come from the lower shard first, each shard's order kept; a shard with nothing left is done")
     func ties() throws {
         let cursor = ShardCursor(shards: ["a", "b"])
-        let merged = PagedMerge(cursor: cursor, pages: [
-            0: .init(items: [(1, "a1"), (2, "a2")], nextPageToken: "", total: 2),
-            1: .init(items: [(1, "b1"), (1, "b2"), (3, "b3")], nextPageToken: "more", total: 9),
-        ], size: 4) { $0.0 < $1.0 }
+        let merged = PagedMerge(
+            cursor: cursor,
+            pages: [
+                0: .init(items: [(1, "a1"), (2, "a2")], nextPageToken: "", total: 2),
+                1: .init(items: [(1, "b1"), (1, "b2"), (3, "b3")], nextPageToken: "more", total: 9),
+            ], size: 4
+        ) { $0.0 < $1.0 }
         #expect(merged.items.map(\.1) == ["a1", "b1", "b2", "a2"])
         #expect(merged.total == 11)
         #expect(merged.cursor.positions[0] == .done)
@@ -95,8 +100,10 @@ struct ShardListMergeTests {
         #expect(split.request(for: 0).events.map(\.userId) == ["u1", "u3"])
         #expect(split.request(for: 1).events.map(\.userId) == ["u2", "u5"])
         let merged = split.merge([
-            0: .success(.init(outcomes: [.accepted, .unknownUser], acceptedCount: 1, rejectedCount: 1,
-                              errors: [.init(index: 1, code: 5, message: "user 'u3' not found")])),
+            0: .success(
+                .init(
+                    outcomes: [.accepted, .unknownUser], acceptedCount: 1, rejectedCount: 1,
+                    errors: [.init(index: 1, code: 5, message: "user 'u3' not found")])),
             1: .success(.init(outcomes: [.duplicate, .accepted], acceptedCount: 1, duplicateCount: 1)),
             2: .failure(.init(shard: "profile-2", code: 14, message: "connection refused")),
         ])

@@ -65,16 +65,19 @@ public struct ActivityBatchSplit: Sendable {
             case .failure(let failure):
                 for index in indexes {
                     merged.outcomes[index] = .notProcessed
-                    errors.append(Retain_V1_ItemError(
-                        index: UInt32(index), code: failure.code, field: "",
-                        message: "shard '\(failure.shard)' did not answer: \(failure.message)"))
+                    errors.append(
+                        Retain_V1_ItemError(
+                            index: UInt32(index), code: failure.code, field: "",
+                            message: "shard '\(failure.shard)' did not answer: \(failure.message)"))
                 }
                 merged.rejectedCount += UInt32(indexes.count)
             case nil:
                 for index in indexes {
                     merged.outcomes[index] = .notProcessed
-                    errors.append(Retain_V1_ItemError(index: UInt32(index), code: 14, field: "",
-                                                      message: "shard \(shard) was not asked"))
+                    errors.append(
+                        Retain_V1_ItemError(
+                            index: UInt32(index), code: 14, field: "",
+                            message: "shard \(shard) was not asked"))
                 }
                 merged.rejectedCount += UInt32(indexes.count)
             }

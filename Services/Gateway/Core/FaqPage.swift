@@ -8,7 +8,9 @@ public import RetainProto
 public enum FaqPage {
     /// The page of `groups` (merged and ordered by ``ReportMerge/faq(_:minAsks:)``) that
     /// `request` asks for.
-    public static func page(_ groups: [Retain_V1_FaqEntry], request: Retain_V1_GetFaqRequest) throws(ShardMergeError) -> Retain_V1_GetFaqResponse {
+    public static func page(
+        _ groups: [Retain_V1_FaqEntry], request: Retain_V1_GetFaqRequest
+    ) throws(ShardMergeError) -> Retain_V1_GetFaqResponse {
         let size = request.page?.pageSize ?? 0
         guard size <= 1000 else { throw .invalidPageSize("must be at most 1000, not \(size)") }
         let pageSize = size == 0 ? 50 : Int(size)
@@ -17,7 +19,8 @@ public enum FaqPage {
         if let text = request.page?.pageToken, !text.isEmpty {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 3, parts[0] == "f1", let tokenHash = UInt64(parts[1], radix: 16), let start = Int(parts[2]),
-                  start >= 0 else {
+                start >= 0
+            else {
                 throw .invalidPageToken("malformed page token")
             }
             guard tokenHash == hash else { throw .invalidPageToken("the page token was issued for other filters") }
@@ -26,8 +29,9 @@ public enum FaqPage {
         let end = min(offset + pageSize, groups.count)
         let hex = String(hash, radix: 16)
         let next = end < groups.count ? "f1.\(String(repeating: "0", count: 16 - hex.count))\(hex).\(end)" : ""
-        return Retain_V1_GetFaqResponse(entries: Array(groups[offset..<end]),
-                                        pageInfo: Retain_V1_PageInfo(nextPageToken: next, total: UInt64(groups.count)))
+        return Retain_V1_GetFaqResponse(
+            entries: Array(groups[offset..<end]),
+            pageInfo: Retain_V1_PageInfo(nextPageToken: next, total: UInt64(groups.count)))
     }
 
     /// The hash of what a token is valid for: the categories and the minimum.

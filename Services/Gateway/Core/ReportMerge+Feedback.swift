@@ -57,7 +57,10 @@ extension ReportMerge {
     /// breach rate and the mean time to resolve are recomputed from the sums; the median is the
     /// median of the shards' medians weighted by their resolutions (exact with one shard).
     public static func feedbackStats(_ answers: [Retain_V1_GetFeedbackStatsResponse]) -> Retain_V1_GetFeedbackStatsResponse {
-        struct OpenKey: Hashable { var team: String; var priority: Int32 }
+        struct OpenKey: Hashable {
+            var team: String
+            var priority: Int32
+        }
         var open: [OpenKey: Retain_V1_FeedbackOpenCount] = [:]
         var kinds: [Int32: Retain_V1_FeedbackKindCount] = [:]
         var kindOrder: [Int32] = []
@@ -92,8 +95,9 @@ extension ReportMerge {
         if merged.resolvedCount > 0 {
             merged.slaBreachRate = Double(merged.breachedCount) / Double(merged.resolvedCount)
             merged.meanTimeToResolveMs = merged.totalTimeToResolveMs / Int64(merged.resolvedCount)
-            merged.medianTimeToResolveMs = weightedMedian(answers.filter { $0.resolvedCount > 0 }
-                .map { ($0.medianTimeToResolveMs, $0.resolvedCount) })
+            merged.medianTimeToResolveMs = weightedMedian(
+                answers.filter { $0.resolvedCount > 0 }
+                    .map { ($0.medianTimeToResolveMs, $0.resolvedCount) })
         }
         return merged
     }

@@ -19,7 +19,8 @@ extension ReportMerge {
         }
         if entries.count > limit { entries.removeSubrange(limit...) }
         for index in entries.indices {
-            entries[index].rank = index > 0 && entries[index].score == entries[index - 1].score
+            entries[index].rank =
+                index > 0 && entries[index].score == entries[index - 1].score
                 ? entries[index - 1].rank : UInt64(index + 1)
         }
         var merged = Retain_V1_GetLeaderboardResponse(entries: entries, totalUsers: answers.reduce(0) { $0 + $1.totalUsers })

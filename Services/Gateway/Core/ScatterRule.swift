@@ -43,11 +43,13 @@ public enum ScatterRule: Sendable, Equatable {
             Retain_V1_Feedback.getFaq.path: .faq,
             Retain_V1_Feedback.getFeedbackStats.path: .feedbackStats,
         ]
-        for method in [Retain_V1_Feedback.getFeedback.path, Retain_V1_Feedback.triageFeedback.path,
-                       Retain_V1_Feedback.assignFeedback.path, Retain_V1_Feedback.startProgress.path,
-                       Retain_V1_Feedback.resolveFeedback.path, Retain_V1_Feedback.closeFeedback.path,
-                       Retain_V1_Feedback.reopenFeedback.path, Retain_V1_Feedback.addComment.path,
-                       Retain_V1_Feedback.markCompensationPaid.path] {
+        for method in [
+            Retain_V1_Feedback.getFeedback.path, Retain_V1_Feedback.triageFeedback.path,
+            Retain_V1_Feedback.assignFeedback.path, Retain_V1_Feedback.startProgress.path,
+            Retain_V1_Feedback.resolveFeedback.path, Retain_V1_Feedback.closeFeedback.path,
+            Retain_V1_Feedback.reopenFeedback.path, Retain_V1_Feedback.addComment.path,
+            Retain_V1_Feedback.markCompensationPaid.path,
+        ] {
             table[method] = .itemOwner
         }
         return table

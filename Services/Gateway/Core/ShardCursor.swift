@@ -50,7 +50,8 @@ public struct ShardCursor: Sendable, Equatable {
         self.init(shards: shards)
         guard !text.isEmpty else { return }
         guard text.hasPrefix("m1."), let data = Self.base64URLDecoded(String(text.dropFirst(3))),
-              let body = String(data: data, encoding: .utf8) else {
+            let body = String(data: data, encoding: .utf8)
+        else {
             throw .invalidPageToken("malformed page token")
         }
         let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
@@ -85,7 +86,8 @@ public struct ShardCursor: Sendable, Equatable {
             case .at(let token): "\(shard) >\(token)"
             }
         }.joined(separator: "\n")
-        return "m1." + Data(body.utf8).base64EncodedString()
+        return "m1."
+            + Data(body.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

@@ -22,8 +22,10 @@ extension Forwarder {
 
     /// Answers a unary call: to one instance, or by the method's ``ScatterRule`` when the
     /// service has several shards and the call is not about one user.
-    func answer(_ route: Route, path: String, request: ByteBuffer, options: CallOptions,
-                deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
+    func answer(
+        _ route: Route, path: String, request: ByteBuffer, options: CallOptions,
+        deadline: ContinuousClock.Instant
+    ) async throws -> ByteBuffer {
         guard route.backends.backends.count > 1, !route.userKeyed, let rule = ScatterRule.rule(for: path) else {
             let user = try userID(route, request: request)
             return try await unary(route, path: path, user: user, request: request, options: options, deadline: deadline)
@@ -43,20 +45,26 @@ extension Forwarder {
     /// Refuses a stream whose positions belong to one shard when the service has several.
     func refuseOneShardStream(_ route: Route, path: String) throws(RPCError) {
         guard route.backends.backends.count > 1, ScatterRule.rule(for: path) == .oneShardStream else { return }
-        throw RPCError(.failedPrecondition, "\(path) streams one shard's positions and \(route.backends.name) has \(route.backends.backends.count) shards: follow each shard's leader directly")
+        throw RPCError(
+            .failedPrecondition,
+            "\(path) streams one shard's positions and \(route.backends.name) has \(route.backends.backends.count) shards: follow each shard's leader directly"
+        )
     }
 
     /// Sends `requests` (by shard index) in parallel, each to its shard only; the replies in
     /// shard order.
-    func gather(_ route: Route, path: String, requests: [(shard: Int, request: ByteBuffer)], options: CallOptions,
-                deadline: ContinuousClock.Instant) async -> [ShardReply<ByteBuffer>] {
+    func gather(
+        _ route: Route, path: String, requests: [(shard: Int, request: ByteBuffer)], options: CallOptions,
+        deadline: ContinuousClock.Instant
+    ) async -> [ShardReply<ByteBuffer>] {
         let backends = route.backends.backends
         let replies = await withTaskGroup(of: ShardReply<ByteBuffer>.self) { group in
             for (shard, request) in requests {
                 group.addTask {
                     do {
-                        let answer = try await self.unary(route, path: path, candidates: [backends[shard]], request: request,
-                                                          options: options, deadline: deadline)
+                        let answer = try await self.unary(
+                            route, path: path, candidates: [backends[shard]], request: request,
+                            options: options, deadline: deadline)
                         return ShardReply(shard: shard, result: .success(answer))
                     } catch let error as RPCError {
                         return ShardReply(shard: shard, result: .failure(error))

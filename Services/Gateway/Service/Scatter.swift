@@ -18,8 +18,10 @@ struct Scatter {
     /// The shards left out of a partial answer, in ring order.
     private(set) var missing: [String] = []
 
-    init(forwarder: Forwarder, route: Forwarder.Route, path: String, options: CallOptions,
-         deadline: ContinuousClock.Instant, partial: Bool) {
+    init(
+        forwarder: Forwarder, route: Forwarder.Route, path: String, options: CallOptions,
+        deadline: ContinuousClock.Instant, partial: Bool
+    ) {
         self.forwarder = forwarder
         self.route = route
         self.path = path
@@ -66,24 +68,32 @@ struct Scatter {
             merged.missingShards = missing
             return Self.encode(merged)
         case .listSegment:
-            return try await list(request, Retain_V1_ListSegmentRequest.self, Retain_V1_ListSegmentResponse.self, page: \.page,
-                                  items: \.users, pageInfo: \.pageInfo, precedes: ReportMerge.segmentOrder) { users, info, missing in
+            return try await list(
+                request, Retain_V1_ListSegmentRequest.self, Retain_V1_ListSegmentResponse.self, page: \.page,
+                items: \.users, pageInfo: \.pageInfo, precedes: ReportMerge.segmentOrder
+            ) { users, info, missing in
                 Retain_V1_ListSegmentResponse(users: users, pageInfo: info, missingShards: missing)
             }
         case .churnWarnings:
-            return try await list(request, Retain_V1_ListChurnWarningsRequest.self, Retain_V1_ListChurnWarningsResponse.self,
-                                  page: \.page, items: \.warnings, pageInfo: \.pageInfo, precedes: ReportMerge.churnOrder) { warnings, info, missing in
+            return try await list(
+                request, Retain_V1_ListChurnWarningsRequest.self, Retain_V1_ListChurnWarningsResponse.self,
+                page: \.page, items: \.warnings, pageInfo: \.pageInfo, precedes: ReportMerge.churnOrder
+            ) { warnings, info, missing in
                 Retain_V1_ListChurnWarningsResponse(warnings: warnings, pageInfo: info, missingShards: missing)
             }
         case .listFeedback:
             let sort = try Self.decode(request, Retain_V1_ListFeedbackRequest.self).sort
-            return try await list(request, Retain_V1_ListFeedbackRequest.self, Retain_V1_ListFeedbackResponse.self, page: \.page,
-                                  items: \.items, pageInfo: \.pageInfo, precedes: ReportMerge.feedbackOrder(sort)) { items, info, missing in
+            return try await list(
+                request, Retain_V1_ListFeedbackRequest.self, Retain_V1_ListFeedbackResponse.self, page: \.page,
+                items: \.items, pageInfo: \.pageInfo, precedes: ReportMerge.feedbackOrder(sort)
+            ) { items, info, missing in
                 Retain_V1_ListFeedbackResponse(items: items, pageInfo: info, missingShards: missing)
             }
         case .listOverdue:
-            return try await list(request, Retain_V1_ListOverdueRequest.self, Retain_V1_ListOverdueResponse.self, page: \.page,
-                                  items: \.items, pageInfo: \.pageInfo, precedes: ReportMerge.overdueOrder) { items, info, missing in
+            return try await list(
+                request, Retain_V1_ListOverdueRequest.self, Retain_V1_ListOverdueResponse.self, page: \.page,
+                items: \.items, pageInfo: \.pageInfo, precedes: ReportMerge.overdueOrder
+            ) { items, info, missing in
                 Retain_V1_ListOverdueResponse(items: items, pageInfo: info, missingShards: missing)
             }
         case .faq:
@@ -157,8 +167,9 @@ struct Scatter {
             let replies = await forwarder.gather(route, path: path, requests: [(shard, request)], options: options, deadline: deadline)
             return try replies[0].result.get()
         }
-        let replies = await forwarder.gather(route, path: path, requests: split.shards.map { ($0, Self.encode(split.request(for: $0))) },
-                                             options: options, deadline: deadline)
+        let replies = await forwarder.gather(
+            route, path: path, requests: split.shards.map { ($0, Self.encode(split.request(for: $0))) },
+            options: options, deadline: deadline)
         var results: [Int: Result<Retain_V1_RecordActivitiesResponse, ActivityBatchSplit.PartFailure>] = [:]
         var firstFailure: (shard: Int, error: RPCError)?
         for reply in replies {
@@ -169,7 +180,8 @@ struct Scatter {
                 // A batch refused as a whole is refused for the caller too.
                 if error.code == .invalidArgument { throw Forwarder.shardError(error, shard: shards[reply.shard]) }
                 firstFailure = firstFailure ?? (reply.shard, error)
-                results[reply.shard] = .failure(.init(shard: shards[reply.shard], code: UInt32(error.code.rawValue), message: error.message))
+                results[reply.shard] = .failure(
+                    .init(shard: shards[reply.shard], code: UInt32(error.code.rawValue), message: error.message))
             }
         }
         if let firstFailure, !results.values.contains(where: { (try? $0.get()) != nil }) {
@@ -202,7 +214,8 @@ struct Scatter {
         for (shard, answer) in try settle(replies) {
             let message = try Self.decodeAnswer(answer, output)
             let info = message[keyPath: pageInfo] ?? Retain_V1_PageInfo()
-            pages[shard] = cursor.positions[shard] == .done
+            pages[shard] =
+                cursor.positions[shard] == .done
                 ? .init(items: [], nextPageToken: "", total: info.total)
                 : .init(items: message[keyPath: items], nextPageToken: info.nextPageToken, total: info.total)
         }
@@ -233,8 +246,13 @@ struct Scatter {
         var tokens: [Int: String] = Dictionary(uniqueKeysWithValues: shards.indices.map { ($0, "") })
         while !tokens.isEmpty {
             let requests = tokens.keys.sorted().map { shard in
-                (shard: shard, request: Self.encode(Retain_V1_GetFaqRequest(
-                    categories: decoded.categories, minAsks: 0, page: Retain_V1_PageRequest(pageSize: 1000, pageToken: tokens[shard]!))))
+                (
+                    shard: shard,
+                    request: Self.encode(
+                        Retain_V1_GetFaqRequest(
+                            categories: decoded.categories, minAsks: 0,
+                            page: Retain_V1_PageRequest(pageSize: 1000, pageToken: tokens[shard]!)))
+                )
             }
             let replies = await forwarder.gather(readRoute, path: path, requests: requests, options: options, deadline: deadline)
             let answered = try settle(replies)

@@ -34,7 +34,9 @@ package struct ClusterBenchmark: AsyncParsableCommand {
     package func run() async throws {
         let today = Int64(Date().timeIntervalSince1970 * 1000) / Self.day * Self.day
         let base = today - 60 * Self.day
-        print("retain-bench cluster: \(users) users registered over 60 days on \(Self.channels.count) channels, ~2 activity days each; loopback")
+        print(
+            "retain-bench cluster: \(users) users registered over 60 days on \(Self.channels.count) channels, ~2 activity days each; loopback"
+        )
         print("reports through the gateway, \(calls) sequential calls each; GetRetention: 60 daily cohorts by channel, days 1, 7 and 30")
         print("")
         var rows: [[String]] = []
@@ -47,15 +49,21 @@ package struct ClusterBenchmark: AsyncParsableCommand {
             let client = RPCClient(host: "127.0.0.1", port: cluster.gateway.port)
             let retention = Retain_V1_GetRetentionRequest(
                 granularity: .day, registered: .init(startMs: base, endMs: today), byChannel: true, days: [1, 7, 30], asOfMs: today)
-            let count = Retain_V1_CountSegmentRequest(filter: .init(channels: ["ads", "social"], stages: [.active, .silent, .churned]), asOfMs: today)
+            let count = Retain_V1_CountSegmentRequest(
+                filter: .init(channels: ["ads", "social"], stages: [.active, .silent, .churned]), asOfMs: today)
             var check: UInt64 = 0
-            let retentionFigures = try await sequential { check = try await client.unary(Retain_V1_Profile.getRetention, retention).cohorts.first?.newUsers ?? 0 }
+            let retentionFigures = try await sequential {
+                check = try await client.unary(Retain_V1_Profile.getRetention, retention).cohorts.first?.newUsers ?? 0
+            }
             let countFigures = try await sequential { check = try await client.unary(Retain_V1_Profile.countSegment, count).count }
             _ = check
             let total = try await client.unary(Retain_V1_Profile.countSegment, .init(asOfMs: today)).count
             await client.close()
             let label = shardCount == 1 ? "1 instance" : "\(cluster.shards) shards"
-            rows.append(["GetRetention, \(label)", ms(retentionFigures.p50), ms(retentionFigures.p99), "\(total)", String(format: "%.1f", loadSeconds)])
+            rows.append([
+                "GetRetention, \(label)", ms(retentionFigures.p50), ms(retentionFigures.p99), "\(total)",
+                String(format: "%.1f", loadSeconds),
+            ])
             rows.append(["CountSegment, \(label)", ms(countFigures.p50), ms(countFigures.p99), "\(total)", ""])
         }
         table(["report", "p50 ms", "p99 ms", "users counted", "load s"], rows)
@@ -75,8 +83,10 @@ package struct ClusterBenchmark: AsyncParsableCommand {
                     while user < users {
                         let id = String(format: "bu%07d", user)
                         let registered = base + Int64(user % 60) * Self.day + Int64(user % 86_400) * 1000
-                        _ = try await clients[ring.owner(of: id) ?? 0].unary(Retain_V1_Profile.registerUser, .init(
-                            userId: id, channel: Self.channels[user % Self.channels.count], registeredAtMs: registered))
+                        _ = try await clients[ring.owner(of: id) ?? 0].unary(
+                            Retain_V1_Profile.registerUser,
+                            .init(
+                                userId: id, channel: Self.channels[user % Self.channels.count], registeredAtMs: registered))
                         user += concurrency
                     }
                 }
@@ -97,7 +107,8 @@ package struct ClusterBenchmark: AsyncParsableCommand {
         }
         for (owner, events) in batches {
             for start in stride(from: 0, to: events.count, by: 5000) {
-                _ = try await clients[owner].unary(Retain_V1_Profile.recordActivities, .init(events: Array(events[start..<min(start + 5000, events.count)])))
+                _ = try await clients[owner].unary(
+                    Retain_V1_Profile.recordActivities, .init(events: Array(events[start..<min(start + 5000, events.count)])))
             }
         }
     }
@@ -134,16 +145,24 @@ package struct ClusterBenchmark: AsyncParsableCommand {
             for index in 0..<shards {
                 let data = directory.appendingPathComponent("profile-\(index)")
                 try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-                members.append(try ServerProcess("retain-profile", arguments: [
-                    "--data-dir", data.path, "--durability", "interval:20", "--log-level", "warning", "--ops-port=-1",
-                ]))
+                members.append(
+                    try ServerProcess(
+                        "retain-profile",
+                        arguments: [
+                            "--data-dir", data.path, "--durability", "interval:20", "--log-level", "warning", "--ops-port=-1",
+                        ]))
             }
-            let topology = Topology(services: [Topology.Service(name: "retain.v1.Profile", instances: members.enumerated().map {
-                Topology.Instance(id: "profile-\($0.offset)", host: "127.0.0.1", port: $0.element.port)
-            })])
+            let topology = Topology(services: [
+                Topology.Service(
+                    name: "retain.v1.Profile",
+                    instances: members.enumerated().map {
+                        Topology.Instance(id: "profile-\($0.offset)", host: "127.0.0.1", port: $0.element.port)
+                    })
+            ])
             let file = directory.appendingPathComponent("topology.json")
             try topology.encoded().write(to: file)
-            let gateway = try ServerProcess("retain-gateway", arguments: ["--topology", file.path, "--log-level", "warning", "--ops-port=-1"])
+            let gateway = try ServerProcess(
+                "retain-gateway", arguments: ["--topology", file.path, "--log-level", "warning", "--ops-port=-1"])
             return Cluster(members: members, gateway: gateway, directory: directory)
         }
 
