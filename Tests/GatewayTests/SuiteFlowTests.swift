@@ -20,15 +20,11 @@ struct SuiteFlowTests {
     func onboard() async throws {
         let suite = try SuiteHarness.required()
         let inviter = "sf-onboard-inviter", friend = "sf-onboard-friend"
-        let first = try await suite.call(
-            Retain_V1_Gateway.onboard,
-            .init(
-                userId: inviter, eventId: "ev-\(inviter)", channel: "organic", timeZone: "UTC"))
+        let first = try await suite.call(Retain_V1_Gateway.onboard, .init(
+            userId: inviter, eventId: "ev-\(inviter)", channel: "organic", timeZone: "UTC"))
         #expect(first.welcomeBonus?.code == .ok && first.referral == nil)
-        let second = try await suite.call(
-            Retain_V1_Gateway.onboard,
-            .init(
-                userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
+        let second = try await suite.call(Retain_V1_Gateway.onboard, .init(
+            userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
         #expect(second.referral != nil && !second.replayed)
 
         let profile = try await suite.direct(.profile, Retain_V1_Profile.getProfile, .init(userId: friend)).profile
@@ -41,10 +37,8 @@ struct SuiteFlowTests {
         #expect(postings.values.flatMap { $0 }.filter { $0.kind == .referralReward }.map(\.amount) == [100])
 
         // (b) A retry of the completed flow answers the first answers and pays nothing again.
-        let again = try await suite.call(
-            Retain_V1_Gateway.onboard,
-            .init(
-                userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
+        let again = try await suite.call(Retain_V1_Gateway.onboard, .init(
+            userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
         #expect(again.replayed)
         #expect(try await suite.balance(friend) == 200)
         #expect(try await suite.balance(inviter) == 300)
@@ -61,10 +55,8 @@ struct SuiteFlowTests {
         #expect(answer.taskRewards.map(\.code) == [.ok] && answer.levelRewards.map(\.code) == [.ok])
 
         // Each service holds the effect.
-        let activity = try await suite.direct(
-            .profile, Retain_V1_Profile.recordActivity,
-            .init(
-                userId: user, eventId: purchase.eventId, kind: "purchase", occurredAtMs: purchase.occurredAtMs, value: purchase.value))
+        let activity = try await suite.direct(.profile, Retain_V1_Profile.recordActivity, .init(
+            userId: user, eventId: purchase.eventId, kind: "purchase", occurredAtMs: purchase.occurredAtMs, value: purchase.value))
         #expect(activity.outcome == .duplicate)
         let view = try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: user))
         #expect(view.totalGrowth == 100 + 600 && view.level?.level == 2)
@@ -85,10 +77,8 @@ struct SuiteFlowTests {
         let suite = try SuiteHarness.required()
         let user = "sf-feedback"
         _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", timeZone: "UTC"))
-        let submitted = try await suite.call(
-            Retain_V1_Feedback.submitFeedback,
-            .init(
-                userId: user, requestId: "fb-1", kind: .complaint, category: "orders", text: "late delivery", channel: "app"))
+        let submitted = try await suite.call(Retain_V1_Feedback.submitFeedback, .init(
+            userId: user, requestId: "fb-1", kind: .complaint, category: "orders", text: "late delivery", channel: "app"))
         let item = try #require(submitted.item?.itemId)
         let request = Retain_V1_ResolveFeedbackFlowRequest(
             itemId: item, eventId: "resolve-\(item)", actor: "agent-7", note: "courier delay", outcome: .fixed,
@@ -113,10 +103,8 @@ struct SuiteFlowTests {
         let user = "sf-report"
         _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", channel: "social", timeZone: "UTC"))
         _ = try await suite.call(Retain_V1_Gateway.trackAction, purchaseRequest(user, event: "ev-\(user)-buy"))
-        _ = try await suite.call(
-            Retain_V1_Feedback.submitFeedback,
-            .init(
-                userId: user, requestId: "fb-r", kind: .question, text: "Where are my points?"))
+        _ = try await suite.call(Retain_V1_Feedback.submitFeedback, .init(
+            userId: user, requestId: "fb-r", kind: .question, text: "Where are my points?"))
 
         for period in [Retain_V1_ReportPeriod.week, .month, .year] {
             let report = try await suite.call(Retain_V1_Gateway.getUserReport, .init(userId: user, period: period))
@@ -128,9 +116,8 @@ struct SuiteFlowTests {
             #expect(report.balances.first { $0.asset == "points" }?.balance == 350)
             #expect(report.feedback?.totalItems == 1)
         }
-        await #expect { _ = try await suite.call(Retain_V1_Gateway.getUserReport, .init(userId: "sf-nobody", period: .year)) } throws: {
-            ($0 as? RPCError)?.code == .notFound
-        }
+        await #expect { _ = try await suite.call(Retain_V1_Gateway.getUserReport, .init(userId: "sf-nobody", period: .year)) }
+            throws: { ($0 as? RPCError)?.code == .notFound }
     }
 
     @Test("(a) a ledger killed before the flows: they fail half-way, and after its restart the same event ids complete and pay once")
@@ -142,10 +129,10 @@ struct SuiteFlowTests {
         let purchase = purchaseRequest(buyer, event: "ev-\(buyer)-buy")
 
         suite.suite.kill(.ledger)
-        await #expect { _ = try await suite.call(Retain_V1_Gateway.onboard, onboard) } throws: { ($0 as? RPCError)?.code == .unavailable }
-        await #expect { _ = try await suite.call(Retain_V1_Gateway.trackAction, purchase) } throws: {
-            ($0 as? RPCError)?.code == .unavailable
-        }
+        await #expect { _ = try await suite.call(Retain_V1_Gateway.onboard, onboard) }
+            throws: { ($0 as? RPCError)?.code == .unavailable }
+        await #expect { _ = try await suite.call(Retain_V1_Gateway.trackAction, purchase) }
+            throws: { ($0 as? RPCError)?.code == .unavailable }
         // Half-way: the profile and growth steps are done, the payments are not.
         #expect(try await suite.direct(.profile, Retain_V1_Profile.getProfile, .init(userId: user)).profile?.channel == "paid_ads")
         #expect(try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: user)).totalGrowth == 100)
@@ -204,9 +191,7 @@ struct SuiteFlowTests {
         for user in users where try await suite.balance(user) < 350 {
             if try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: user)).totalGrowth == 700 { halfDone += 1 }
         }
-        print(
-            "SuiteFlowTests: burst of \(requests.count): \(finished.succeeded) completed, \(finished.total - finished.succeeded) failed with the ledger killed, \(halfDone) left half-done"
-        )
+        print("SuiteFlowTests: burst of \(requests.count): \(finished.succeeded) completed, \(finished.total - finished.succeeded) failed with the ledger killed, \(halfDone) left half-done")
 
         // Retry all, twice over for good measure (the second round is a pure replay).
         for _ in 0..<2 {
