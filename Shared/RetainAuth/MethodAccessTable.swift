@@ -39,7 +39,8 @@ public enum MethodAccessTable {
             "MarkCompensationPaid": .write,
         ],
         "Gateway": [
-            "Onboard": .write, "TrackAction": .write, "ResolveFeedbackFlow": .write, "GetUserReport": .read,
+            "Onboard": .write, "TrackAction": .write, "CheckInFlow": .write, "ResolveFeedbackFlow": .write,
+            "SubmitFeedbackFlow": .write, "GetUserReport": .read,
             "ListBackends": .read, "LocateUser": .read,
         ],
     ]

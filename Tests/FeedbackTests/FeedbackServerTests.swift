@@ -56,7 +56,10 @@ struct FeedbackServerTests {
             reference: .init(refKind: "order", refId: "o-1"), important: true))
         let item = try #require(submitted.item)
         #expect(item.team == "money")
-        #expect(item.priority == .important)
+        // The built-in priority rules: "charged twice" is urgent and important, whatever the flags.
+        #expect(item.priority == .urgentImportant)
+        #expect(item.priorityReasons == ["submitter: important", "category payment: important",
+                                         "keyword 'charged twice': urgent, important"])
         #expect(!submitted.replayed)
         #expect(try await client.unary(Retain_V1_Feedback.submitFeedback, .init(
             userId: "ann", requestId: "s1", kind: .complaint, category: "payment", text: "Charged twice", channel: "app",

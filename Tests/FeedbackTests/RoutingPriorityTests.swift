@@ -55,12 +55,13 @@ struct RoutingPriorityTests {
         let sla = desk.configuration.slaMinutes
         let cases: [(Bool, Bool, Int64)] = [(true, true, sla.urgentImportant), (false, true, sla.important),
                                             (true, false, sla.urgent), (false, false, sla.routine)]
-        for (urgent, important, minutes) in cases {
-            let item = try desk.submit(urgent: urgent, important: important)
+        for (index, (urgent, important, minutes)) in cases.enumerated() {
+            // One user each: a repeat complaint would be important by the priority rules.
+            let item = try desk.submit(user: "due-\(index)", urgent: urgent, important: important)
             #expect(item.priority == PriorityRules.priority(urgent: urgent, important: important))
             #expect(item.dueAtMs == desk.now + minutes * FeedbackDesk.minute)
         }
-        let backfilled = try desk.submit(at: desk.now - FeedbackDesk.day)
+        let backfilled = try desk.submit(user: "due-backfilled", at: desk.now - FeedbackDesk.day)
         #expect(backfilled.createdAtMs == desk.now - FeedbackDesk.day)
         #expect(backfilled.dueAtMs == backfilled.createdAtMs + sla.routine * FeedbackDesk.minute)
     }

@@ -178,17 +178,18 @@ struct SubmissionTests {
     @Test("statistics count open items per team and priority, overdue ones, and submissions per kind")
     func stats() throws {
         var desk = FeedbackDesk()
-        try desk.submit(category: "payment", urgent: true, important: true)
-        try desk.submit(category: "payment")
+        try desk.submit(user: "s1", category: "payment", urgent: true, important: true)
+        // Payment items are important by the built-in priority rules; one user each (no repeats).
+        try desk.submit(user: "s2", category: "payment")
         try desk.submit(kind: .question, category: "delivery", at: desk.now - 10 * FeedbackDesk.day)
-        let done = try desk.submit(category: "payment").itemId
+        let done = try desk.submit(user: "s3", category: "payment").itemId
         desk.now += FeedbackDesk.hour
         try desk.resolve(done)
         let stats = desk.state.stats(.init(), nowMs: desk.now)
         #expect(stats.openTotal == 3)
         #expect(stats.overdueTotal == 1)
         #expect(stats.openByTeam.map { "\($0.team)/\($0.priority.rawValue)=\($0.count)/\($0.overdue)" }
-            == ["billing/1=1/0", "billing/4=1/0", "logistics/4=1/1"])
+            == ["billing/1=1/0", "billing/2=1/0", "logistics/4=1/1"])
         #expect(stats.resolvedCount == 1)
         #expect(stats.meanTimeToResolveMs == FeedbackDesk.hour)
         #expect(stats.medianTimeToResolveMs == FeedbackDesk.hour)

@@ -20,21 +20,32 @@ actor FakeBackends: FlowBackend {
     private var users: [String: Retain_V1_UserProfile] = [:]
     private var registrations: [String: Retain_V1_RegisterUserResponse] = [:]
     private var activities: Set<String> = []
+    /// The kind of every activity recorded, by "<user>/<event id>".
+    private(set) var activityKinds: [String: String] = [:]
     // Growth
     private var growth: [String: Int64] = [:]
     private var awards: [String: Retain_V1_AwardGrowthResponse] = [:]
     private var logins: [String: UInt32] = [:]
     private var claims: [String: Retain_V1_ClaimTaskRewardResponse] = [:]
+    private var finished: [String: Retain_V1_TaskStatus] = [:]
+    private var checkIns: [String: Retain_V1_CheckInResponse] = [:]
+    private var checkInDays: [String: Int64] = [:]
     // Ledger
     private(set) var balances: [String: Int64] = [:]
     private var transfers: [String: (Retain_V1_Transfer, Retain_V1_TransferResult)] = [:]
     private var referrals: [String: Retain_V1_RewardReferralResponse] = [:]
+    private var referralInviters: [String: String] = [:]
     private var openAccounts: Set<String> = []
     private var caps: [String: Int64] = [:]
     private var sequence: UInt64 = 0
     // Feedback
     private var items: [String: Retain_V1_FeedbackItem] = [:]
     private var resolutions: [String: Retain_V1_ResolveFeedbackResponse] = [:]
+    private var submitted: [String: Retain_V1_SubmitFeedbackResponse] = [:]
+    /// Every submission Feedback received, in order (retries included).
+    private(set) var submissions: [Retain_V1_SubmitFeedbackRequest] = []
+    private var tiers: [String: Retain_V1_LevelTier] = [:]
+    private var levelTiers: [Retain_V1_LevelTier] = []
 
     private var faults: [String: [Fault]] = [:]
     /// Calls seen per method path (failed ones included).
@@ -60,6 +71,12 @@ actor FakeBackends: FlowBackend {
         openAccounts.insert(account)
         if let cap { caps[account] = cap }
     }
+
+    /// The tiers GetLevelTiers answers.
+    func setLevelTiers(_ tiers: [Retain_V1_LevelTier]) { levelTiers = tiers }
+
+    /// Puts `user` in `tier` (GetGrowthView answers it).
+    func setTier(_ user: String, _ tier: Retain_V1_LevelTier) { tiers[user] = tier }
 
     /// A user's balance in `asset`.
     func balance(_ user: String, _ asset: String = "points") -> Int64 { balances["user:\(user):\(asset)"] ?? 0 }
@@ -107,14 +124,18 @@ actor FakeBackends: FlowBackend {
             let request = request as! Retain_V1_RecordActivityRequest
             guard users[request.userId] != nil else { throw RPCError.notFound("user", request.userId) }
             let fresh = activities.insert("\(request.userId)/\(request.eventId)").inserted
+            if fresh { activityKinds["\(request.userId)/\(request.eventId)"] = request.kind }
             return Retain_V1_RecordActivityResponse(outcome: fresh ? .accepted : .duplicate, stage: .active)
         case Retain_V1_Profile.getLifecycle.path:
             return Retain_V1_GetLifecycleResponse(stage: .active)
         case Retain_V1_Growth.awardGrowth.path: return award(request as! Retain_V1_AwardGrowthRequest)
+        case Retain_V1_Growth.getLevelTiers.path: return Retain_V1_GetLevelTiersResponse(tiers: levelTiers)
+        case Retain_V1_Growth.checkIn.path: return checkIn(request as! Retain_V1_CheckInRequest)
         case Retain_V1_Growth.claimTaskReward.path: return try claim(request as! Retain_V1_ClaimTaskRewardRequest)
         case Retain_V1_Growth.getGrowthView.path:
             let user = (request as! Retain_V1_GetGrowthViewRequest).userId
-            return Retain_V1_GetGrowthViewResponse(totalGrowth: growth[user] ?? 0)
+            return Retain_V1_GetGrowthViewResponse(totalGrowth: growth[user] ?? 0,
+                                                   level: tiers[user] ?? Retain_V1_LevelTier(level: 1, name: "Bronze"))
         case Retain_V1_Growth.getGrowthSummary.path:
             let user = (request as! Retain_V1_GetGrowthSummaryRequest).userId
             return Retain_V1_GetGrowthSummaryResponse(growthEarned: growth[user] ?? 0)
@@ -138,6 +159,20 @@ actor FakeBackends: FlowBackend {
         case Retain_V1_Ledger.getLedgerSummary.path, Retain_V1_Ledger.getYearlySummary.path:
             if path == Retain_V1_Ledger.getYearlySummary.path { return Retain_V1_GetYearlySummaryResponse(assets: [Retain_V1_AssetSummary(asset: "points")]) }
             return Retain_V1_GetLedgerSummaryResponse(assets: [Retain_V1_AssetSummary(asset: "points")])
+        case Retain_V1_Feedback.submitFeedback.path:
+            let request = request as! Retain_V1_SubmitFeedbackRequest
+            submissions.append(request)
+            let key = "\(request.userId)/\(request.requestId)"
+            if var first = submitted[key] {
+                first.replayed = true
+                return first
+            }
+            let urgent = request.privileges.contains("priority_support")
+            let answer = Retain_V1_SubmitFeedbackResponse(item: Retain_V1_FeedbackItem(
+                itemId: "fb_\(submitted.count)", userId: request.userId, status: .new,
+                priority: urgent ? .urgentImportant : .routine))
+            submitted[key] = answer
+            return answer
         case Retain_V1_Feedback.resolveFeedback.path: return try resolve(request as! Retain_V1_ResolveFeedbackRequest)
         case Retain_V1_Feedback.getFeedback.path:
             let id = (request as! Retain_V1_GetFeedbackRequest).itemId
@@ -191,6 +226,7 @@ actor FakeBackends: FlowBackend {
         case "sign_up": 25
         case "login": 10
         case "purchase": request.value / 100
+        case "invite": 50
         default: 0
         }
         let before = growth[request.userId] ?? 0
@@ -202,13 +238,48 @@ actor FakeBackends: FlowBackend {
         if request.action == "login" {
             logins[request.userId, default: 0] += 1
             if logins[request.userId] == 3 {
-                answer.completedTasks = [Retain_V1_TaskStatus(
+                answer.completedTasks = [finish(Retain_V1_TaskStatus(
                     taskId: "login_3", action: "login", period: .once, target: 3, progress: 3, completed: true,
                     periodKey: "once", reward: Retain_V1_Amount(value: 30, asset: "points"),
-                    claimId: "task:\(request.userId):login_3:once")]
+                    claimId: "task:\(request.userId):login_3:once"))]
             }
         }
         awards[key] = answer
+        return answer
+    }
+
+    /// Remembers a finished task until it is claimed.
+    private func finish(_ task: Retain_V1_TaskStatus) -> Retain_V1_TaskStatus {
+        finished[task.claimId] = task
+        return task
+    }
+
+    /// Growth.CheckIn: 5 growth once per UTC day, the task "daily_check_in" (10 points) with it;
+    /// a retry with the same key answers the first answer.
+    private func checkIn(_ request: Retain_V1_CheckInRequest) -> Retain_V1_CheckInResponse {
+        let key = "\(request.userId)/\(request.idempotencyKey)"
+        if !request.idempotencyKey.isEmpty, var first = checkIns[key] {
+            first.replayed = true
+            return first
+        }
+        let day = (request.atMs != 0 ? request.atMs : 1_750_000_100_000) / 86_400_000
+        let date = "day-\(day)"
+        let before = growth[request.userId] ?? 0
+        guard checkInDays[request.userId] != day else {
+            return Retain_V1_CheckInResponse(alreadyCheckedIn: true, localDate: date, totalGrowth: before, level: level(before),
+                                             fromLevel: level(before), toLevel: level(before))
+        }
+        checkInDays[request.userId] = day
+        let after = before + 5
+        growth[request.userId] = after
+        let task = finish(Retain_V1_TaskStatus(
+            taskId: "daily_check_in", action: "check_in", period: .daily, target: 1, progress: 1, completed: true,
+            periodKey: date, reward: Retain_V1_Amount(value: 10, asset: "points"),
+            claimId: "task:\(request.userId):daily_check_in:\(date)"))
+        let answer = Retain_V1_CheckInResponse(
+            localDate: date, streakDays: 1, baseGrowth: 5, awardedGrowth: 5, totalGrowth: after, level: level(after),
+            levelledUp: level(after) > level(before), fromLevel: level(before), toLevel: level(after), completedTasks: [task])
+        if !request.idempotencyKey.isEmpty { checkIns[key] = answer }
         return answer
     }
 
@@ -218,12 +289,10 @@ actor FakeBackends: FlowBackend {
             first.alreadyClaimed = true
             return first
         }
-        guard request.taskId == "login_3", (logins[request.userId] ?? 0) >= 3 else {
-            throw RPCError(.failedPrecondition, "task not finished")
-        }
+        guard let task = finished[id] else { throw RPCError(.failedPrecondition, "task not finished") }
         let answer = Retain_V1_ClaimTaskRewardResponse(
             task: Retain_V1_TaskStatus(taskId: request.taskId, completed: true, claimed: true, periodKey: request.periodKey, claimId: id),
-            reward: Retain_V1_Amount(value: 30, asset: "points"), claimId: id)
+            reward: task.reward, claimId: id)
         claims[id] = answer
         return answer
     }
@@ -257,6 +326,12 @@ actor FakeBackends: FlowBackend {
             first.replayed = true
             return first
         }
+        // One fake day: the cap counts every referral an inviter was rewarded.
+        let rewarded = referrals.values.filter { $0.results.first?.transferId.hasSuffix(":inviter") == true }
+            .compactMap { answer in referralInviters[answer.results[0].transferId] }.filter { $0 == request.inviterUserId }.count
+        if request.inviterDailyCap > 0, rewarded >= Int(request.inviterDailyCap) {
+            return Retain_V1_RewardReferralResponse(inviterCapped: true)
+        }
         var results: [Retain_V1_TransferResult] = []
         for (who, reward) in [("inviter", request.inviterReward), ("invitee", request.inviteeReward)] {
             guard let reward else { continue }
@@ -271,6 +346,7 @@ actor FakeBackends: FlowBackend {
         }
         let answer = Retain_V1_RewardReferralResponse(results: results)
         referrals[request.userId] = answer
+        referralInviters["referral:\(request.userId):inviter"] = request.inviterUserId
         return answer
     }
 

@@ -20,24 +20,87 @@ struct FlowTests {
         steps.map { "\($0.name)=\($0.outcome.protoValueName?.replacingOccurrences(of: "FLOW_STEP_OUTCOME_", with: "") ?? "?")" }
     }
 
-    @Test("onboarding registers, awards sign-up growth, pays the welcome bonus and both referral rewards")
+    @Test("onboarding registers with the inviter, awards sign-up growth and pays the welcome bonus, but no referral yet")
     func onboardWithInviter() async throws {
         let backends = FakeBackends()
         await backends.openBudget("budget:referral:points", cap: nil)
         _ = try await onboard(backends, .init(userId: "alice", eventId: "ev-alice"))
         let answer = try await onboard(backends, .init(userId: "bob", eventId: "ev-bob", channel: "referral", inviterUserId: "alice"))
-        #expect(answer.profile?.userId == "bob")
+        #expect(answer.profile?.userId == "bob" && answer.profile?.inviterUserId == "alice")
         #expect(answer.growth?.awardedGrowth == 25)
         #expect(answer.welcomeBonus?.code == .ok)
-        #expect(answer.referral?.results.count == 2)
-        #expect(!answer.replayed)
-        // Welcome 100 + invitee 100 + level 2 reward 50 for bob; welcome 100 + level 50 + inviter 200 for alice.
-        #expect(await backends.balance("bob") == 250)
-        #expect(await backends.balance("alice") == 350)
+        #expect(answer.referral == nil && !answer.replayed)
+        // Welcome 100 + level 2 reward 50 each; the referral waits for bob's first purchase.
+        #expect(await backends.balance("bob") == 150)
+        #expect(await backends.balance("alice") == 150)
         #expect(outcomes(answer.steps) == ["profile.register=DONE", "growth.award=DONE", "ledger.welcome_bonus=DONE",
-                                           "ledger.referral=DONE", "ledger.level_reward=DONE"])
+                                           "ledger.referral=SKIPPED", "ledger.level_reward=DONE"])
+        #expect(answer.steps[3].detail == "paid to alice and bob once bob does purchase")
         // The welcome and level budgets were opened on first use (alice's onboarding), once each.
         #expect(await backends.calls[Retain_V1_Ledger.openAccount.path] == 2)
+    }
+
+    @Test("the invitee's first purchase pays both referral rewards and the inviter's invite growth, once")
+    func referralOnFirstPurchase() async throws {
+        let backends = FakeBackends()
+        await backends.openBudget("budget:referral:points", cap: nil)
+        _ = try await onboard(backends, .init(userId: "ann", eventId: "ev-ann"))
+        _ = try await onboard(backends, .init(userId: "ben", eventId: "ev-ben", inviterUserId: "ann"))
+        let track = TrackActionFlow(backend: backends, configuration: configuration)
+        let login = try await track.run(.init(userId: "ben", eventId: "l1", action: "login"), now: now)
+        #expect(login.referral == nil && !login.steps.contains { $0.name == "ledger.referral" })
+        let (annBefore, benBefore) = (await backends.balance("ann"), await backends.balance("ben"))
+        let purchase = try await track.run(.init(userId: "ben", eventId: "p1", action: "purchase",
+                                                 value: .init(value: 1000, asset: "usd")), now: now)
+        #expect(purchase.referral?.results.map(\.transferId) == ["referral:ben:inviter", "referral:ben:invitee"])
+        #expect(outcomes(purchase.steps).suffix(2) == ["ledger.referral=DONE", "growth.inviter_award=DONE"])
+        #expect(await backends.balance("ann") == annBefore + 200)
+        #expect(await backends.balance("ben") == benBefore + 100)
+        let kinds = await backends.kinds
+        #expect(kinds[Retain_V1_Growth.awardGrowth.path]?.contains(.write(key: "referral:ben")) == true)
+        let second = try await track.run(.init(userId: "ben", eventId: "p2", action: "purchase",
+                                               value: .init(value: 1000, asset: "usd")), now: now)
+        #expect(second.referral?.replayed == true)
+        #expect(outcomes(second.steps).suffix(2) == ["ledger.referral=REPLAYED", "growth.inviter_award=REPLAYED"])
+        #expect(await backends.balance("ann") == annBefore + 200)
+    }
+
+    @Test("past the inviter's daily cap a referral pays nothing and waits; a self-invite in the profile pays nothing")
+    func referralCapAndSelfInvite() async throws {
+        let backends = FakeBackends()
+        await backends.openBudget("budget:referral:points", cap: nil)
+        var rules = configuration
+        rules.referral?.inviterDailyCap = 1
+        _ = try await onboard(backends, .init(userId: "host", eventId: "ev-host"))
+        let track = TrackActionFlow(backend: backends, configuration: rules)
+        for guest in ["g1", "g2"] {
+            _ = try await onboard(backends, .init(userId: guest, eventId: "ev-\(guest)", inviterUserId: "host"))
+        }
+        let first = try await track.run(.init(userId: "g1", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
+        #expect(first.referral?.results.count == 2)
+        let capped = try await track.run(.init(userId: "g2", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
+        #expect(capped.referral?.inviterCapped == true && capped.referral?.results.isEmpty == true)
+        #expect(capped.steps.last?.outcome == .skipped && capped.steps.last?.name == "ledger.referral")
+        #expect(await backends.transferIDs.contains("referral:g2:invitee") == false)
+
+        // A profile registered directly (not through Onboard) that names itself.
+        _ = try await backends.call(Retain_V1_Profile.registerUser, Retain_V1_RegisterUserRequest(
+            userId: "selfie", requestId: "r", inviterUserId: "selfie"), .write(key: "r"))
+        let own = try await track.run(.init(userId: "selfie", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
+        #expect(own.referral == nil && own.steps.last?.detail == "selfie names itself as inviter: no self-invites")
+    }
+
+    @Test("with qualifying_action sign_up the referral pays at onboarding, as before")
+    func referralAtSignUp() async throws {
+        let backends = FakeBackends()
+        await backends.openBudget("budget:referral:points", cap: nil)
+        var rules = configuration
+        rules.referral?.qualifyingAction = "sign_up"
+        _ = try await OnboardFlow(backend: backends, configuration: rules).run(.init(userId: "cat", eventId: "e1"), now: now)
+        let answer = try await OnboardFlow(backend: backends, configuration: rules).run(
+            .init(userId: "dog", eventId: "e2", inviterUserId: "cat"), now: now)
+        #expect(answer.referral?.results.count == 2)
+        #expect(await backends.balance("cat") == 100 + 50 + 200)
     }
 
     @Test("a retry after the ledger applied the welcome bonus but the answer was lost pays nothing twice")
@@ -80,12 +143,15 @@ struct FlowTests {
         #expect(again.replayed)
     }
 
-    @Test("an inviter that is not a registered user gets no referral reward")
+    @Test("an inviter that is not a registered user gets no referral reward, even when the invitee buys")
     func unknownInviter() async throws {
         let backends = FakeBackends()
         let answer = try await onboard(backends, .init(userId: "erin", eventId: "e", inviterUserId: "nobody"))
         #expect(answer.referral == nil)
         #expect(answer.steps.first { $0.name == "ledger.referral" }?.outcome == .skipped)
+        let purchase = try await TrackActionFlow(backend: backends, configuration: configuration).run(
+            .init(userId: "erin", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
+        #expect(purchase.referral == nil && purchase.steps.last?.detail == "inviter nobody is not a registered user")
         #expect(await backends.balance("nobody") == 0)
     }
 

@@ -16,7 +16,7 @@ import Testing
 /// purchase 1 growth per 100 of value, Silver (level 2) from 500, first purchase task 200 points.
 @Suite("Flows across the real suite", .serialized, .runningSuite)
 struct SuiteFlowTests {
-    @Test("onboard registers the profile, awards sign-up growth, pays the welcome bonus and rewards inviter and invitee")
+    @Test("onboard registers the profile with its inviter and pays the welcome bonus; the invitee's first purchase pays the referral")
     func onboard() async throws {
         let suite = try SuiteHarness.required()
         let inviter = "sf-onboard-inviter", friend = "sf-onboard-friend"
@@ -25,22 +25,33 @@ struct SuiteFlowTests {
         #expect(first.welcomeBonus?.code == .ok && first.referral == nil)
         let second = try await suite.call(Retain_V1_Gateway.onboard, .init(
             userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
-        #expect(second.referral != nil && !second.replayed)
+        #expect(second.referral == nil && !second.replayed)
 
         let profile = try await suite.direct(.profile, Retain_V1_Profile.getProfile, .init(userId: friend)).profile
         #expect(profile?.channel == "referral" && profile?.inviterUserId == inviter)
         #expect(try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: friend)).totalGrowth == 100)
-        #expect(try await suite.balance(friend) == 100 + 100)
-        #expect(try await suite.balance(inviter) == 100 + 200)
-        let postings = try await suite.postings(friend)
-        #expect(postings["welcome:\(friend)"]?.map(\.amount) == [100])
-        #expect(postings.values.flatMap { $0 }.filter { $0.kind == .referralReward }.map(\.amount) == [100])
+        #expect(try await suite.balance(friend) == 100)
+        #expect(try await suite.balance(inviter) == 100)
+        #expect(try await suite.postings(friend)["welcome:\(friend)"]?.map(\.amount) == [100])
 
         // (b) A retry of the completed flow answers the first answers and pays nothing again.
         let again = try await suite.call(Retain_V1_Gateway.onboard, .init(
             userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
         #expect(again.replayed)
-        #expect(try await suite.balance(friend) == 200)
+
+        // (c) The friend's first purchase pays the referral (and the first-purchase task) and
+        // the inviter's invite growth; a second purchase pays no referral again.
+        var purchase = purchaseRequest(friend, event: "ev-\(friend)-buy")
+        purchase.value = Retain_V1_Amount(value: 10_000, asset: "usd")
+        let bought = try await suite.call(Retain_V1_Gateway.trackAction, purchase)
+        #expect(bought.referral?.results.map(\.code) == [.ok, .ok])
+        #expect(try await suite.balance(friend) == 100 + 200 + 100)
+        #expect(try await suite.balance(inviter) == 100 + 200)
+        #expect(try await suite.postings(friend).values.flatMap { $0 }.filter { $0.kind == .referralReward }.map(\.amount) == [100])
+        #expect(try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: inviter)).totalGrowth == 100 + 50)
+        purchase.eventId += "-again"
+        let later = try await suite.call(Retain_V1_Gateway.trackAction, purchase)
+        #expect(later.referral?.replayed == true)
         #expect(try await suite.balance(inviter) == 300)
     }
 
@@ -70,6 +81,74 @@ struct SuiteFlowTests {
         let again = try await suite.call(Retain_V1_Gateway.trackAction, purchase)
         #expect(again.replayed)
         #expect(try await suite.balance(user) == 350)
+    }
+
+    @Test("check-in flow records the activity, checks in, pays the daily check-in task and the level the check-in reached")
+    func checkInFlow() async throws {
+        let suite = try SuiteHarness.required()
+        let user = "sf-check-in"
+        _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", timeZone: "UTC"))
+        // 100 sign-up growth + 395 from the purchase: 5 short of Silver (500).
+        var purchase = purchaseRequest(user, event: "ev-\(user)-buy")
+        purchase.value = Retain_V1_Amount(value: 39_500, asset: "usd")
+        _ = try await suite.call(Retain_V1_Gateway.trackAction, purchase)
+        let request = Retain_V1_CheckInFlowRequest(userId: user, eventId: "ev-\(user)-ci", timeZone: "UTC", source: "app")
+        let answer = try await suite.call(Retain_V1_Gateway.checkInFlow, request)
+        #expect(answer.checkIn?.levelledUp == true && answer.checkIn?.toLevel == 2)
+        #expect(answer.tasksRewarded.map(\.taskId) == ["daily_check_in"])
+        #expect(answer.taskRewards.map(\.code) == [.ok] && answer.levelRewards.map(\.code) == [.ok])
+
+        let activity = try await suite.direct(.profile, Retain_V1_Profile.recordActivity, .init(
+            userId: user, eventId: request.eventId, kind: "check_in"))
+        #expect(activity.outcome == .duplicate)
+        let view = try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: user))
+        #expect(view.checkedInToday && view.level?.level == 2)
+        #expect(view.tasks.first { $0.taskId == "daily_check_in" }?.claimed == true)
+        #expect(try await suite.balance(user) == 100 + 200 + 5 + 50)
+        let postings = try await suite.postings(user)
+        #expect(postings["level:\(user):2"]?.map(\.amount) == [50])
+
+        // A retry answers Growth's first answer and pays nothing again.
+        let again = try await suite.call(Retain_V1_Gateway.checkInFlow, request)
+        #expect(again.replayed && again.checkIn?.replayed == true)
+        #expect(try await suite.balance(user) == 355)
+    }
+
+    @Test("a level reached by an award sent to Growth directly is paid by the gateway's level-change follower, once")
+    func levelChangeFollower() async throws {
+        let suite = try SuiteHarness.required()
+        let user = "sf-level-direct"
+        _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", timeZone: "UTC"))
+        // 100 sign-up growth + 400 from a purchase awarded by Growth itself: Silver, and no flow ran.
+        let award = try await suite.direct(.growth, Retain_V1_Growth.awardGrowth, .init(
+            userId: user, action: "purchase", idempotencyKey: "direct-buy", value: 40_000))
+        #expect(award.levelledUp && award.toLevel == 2)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await suite.postings(user)["level:\(user):2"] == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await suite.postings(user)["level:\(user):2"]?.map(\.amount) == [50])
+        #expect(try await suite.balance(user) == 100 + 50)
+    }
+
+    @Test("submit feedback flow reads the user's tier and Feedback decides the priority by its rules")
+    func submitFeedbackFlow() async throws {
+        let suite = try SuiteHarness.required()
+        let user = "sf-submit"
+        _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", timeZone: "UTC"))
+        let answer = try await suite.call(Retain_V1_Gateway.submitFeedbackFlow, .init(submission: .init(
+            userId: user, requestId: "fb-charged", kind: .complaint, category: "payment", text: "我被重复扣款了 (charged twice)",
+            channel: "app")))
+        #expect(answer.privileges == [])  // Bronze grants discount_percent "0" only
+        let item = try #require(answer.feedback?.item)
+        #expect(item.priority == .urgentImportant && item.team == "billing")
+        #expect(item.priorityReasons == ["category payment: important", "keyword 'charged twice': urgent, important"])
+        let stored = try await suite.direct(.feedback, Retain_V1_Feedback.getFeedback, .init(itemId: item.itemId)).item
+        #expect(stored?.priority == .urgentImportant && stored?.priorityReasons == item.priorityReasons)
+        let again = try await suite.call(Retain_V1_Gateway.submitFeedbackFlow, .init(submission: .init(
+            userId: user, requestId: "fb-charged", kind: .complaint, category: "payment", text: "我被重复扣款了 (charged twice)",
+            channel: "app")))
+        #expect(again.replayed && again.feedback?.item?.itemId == item.itemId)
     }
 
     @Test("resolve feedback resolves the item, pays its compensation once and marks it paid")

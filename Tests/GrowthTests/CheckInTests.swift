@@ -84,4 +84,68 @@ struct CheckInTests {
         let view = state.view(userID: "u", timeZone: "", at: utc(2025, 3, 10, 10), rules: testRules)
         #expect(view.todayGrowth == 125 && view.checkedInToday)
     }
+
+    @Test("a retry with the check-in's idempotency key answers the first answer, its tasks and level change included, even the next day")
+    func keyedRetryReplays() throws {
+        var state = GrowthState()
+        try state.award("u", "post", key: "p1", at: utc(2025, 3, 10, 8))
+        try state.award("u", "post", key: "p2", at: utc(2025, 3, 10, 8))
+        try state.award("u", "login", key: "l1", at: utc(2025, 3, 10, 8))  // 70 growth: Bronze
+        let request = Retain_V1_CheckInRequest(userId: "u", atMs: utc(2025, 3, 10, 9), idempotencyKey: "ci-1")
+        let first = try state.commit(state.planCheckIn(request, at: request.atMs, now: utc(2025, 3, 10, 9), rules: testRules))
+        #expect(!first.alreadyCheckedIn && !first.replayed)
+        #expect(first.completedTasks.map(\.taskId) == ["daily_check_in"])
+        // Without the key, a lost answer could only be asked again as already_checked_in,
+        // which names no task: the caller could never pay the task's reward.
+        let unkeyed = state.planCheckIn(userID: "u", timeZone: "", at: utc(2025, 3, 10, 10), rules: testRules)
+        #expect(unkeyed.answer.alreadyCheckedIn && unkeyed.answer.completedTasks.isEmpty)
+        let decision = try state.planCheckIn(request, at: request.atMs, now: utc(2025, 3, 11, 7), rules: testRules)
+        guard case .unchanged(let retry) = decision else {
+            Issue.record("a retry must change nothing")
+            return
+        }
+        #expect(retry.replayed && !retry.alreadyCheckedIn)
+        #expect(retry.completedTasks == first.completedTasks && retry.awardedGrowth == first.awardedGrowth)
+        #expect(retry.totalGrowth == 75 && retry.streakDays == 1)
+    }
+
+    @Test("a check-in that crosses a level answers the level change again to a retry")
+    func keyedRetryKeepsLevelChange() throws {
+        var state = GrowthState()
+        for index in 0..<3 { try state.award("u", "post", key: "p\(index)", at: utc(2025, 3, 10, 8)) }  // 90
+        try state.award("u", "share", key: "s", at: utc(2025, 3, 10, 8))  // 95
+        let request = Retain_V1_CheckInRequest(userId: "u", atMs: utc(2025, 3, 10, 9), idempotencyKey: "ci")
+        let first = try state.commit(state.planCheckIn(request, at: request.atMs, now: utc(2025, 3, 10, 9), rules: testRules))
+        #expect(first.levelledUp && first.fromLevel == 1 && first.toLevel == 2 && first.levelEventPosition == 1)
+        let retry = try state.commit(state.planCheckIn(request, at: request.atMs, now: utc(2025, 3, 10, 9), rules: testRules))
+        #expect(retry.replayed && retry.levelledUp && retry.fromLevel == 1 && retry.toLevel == 2)
+        #expect(retry.levelEventPosition == 1 && state.headPosition == 1)
+    }
+
+    @Test("a check-in key reused with another body, or an award's key, is refused naming idempotency_key")
+    func keyReusedElsewhere() throws {
+        var state = GrowthState()
+        try state.award("u", "login", key: "k", at: utc(2025, 3, 10, 8))
+        let request = Retain_V1_CheckInRequest(userId: "u", atMs: utc(2025, 3, 10, 9), idempotencyKey: "k")
+        #expect(throws: GrowthError.self) { _ = try state.planCheckIn(request, at: request.atMs, now: request.atMs, rules: testRules) }
+        var other = request
+        other.idempotencyKey = "c"
+        try state.commit(state.planCheckIn(other, at: other.atMs, now: other.atMs, rules: testRules))
+        other.atMs += hourMs
+        #expect(throws: GrowthError.self) { _ = try state.planCheckIn(other, at: other.atMs, now: other.atMs, rules: testRules) }
+    }
+
+    @Test("a keyed check-in survives a restart: the log replayed into a new state answers the retry")
+    func keyedCheckInReplaysFromTheLog() throws {
+        let original = GrowthState()
+        let request = Retain_V1_CheckInRequest(userId: "u", atMs: utc(2025, 3, 10, 9), idempotencyKey: "ci")
+        guard case .changed(let entry, let answer) = try original.planCheckIn(request, at: request.atMs, now: request.atMs, rules: testRules) else {
+            Issue.record("a first check-in is a change")
+            return
+        }
+        var restarted = GrowthState()
+        try restarted.apply(entry)
+        let retry = try restarted.planCheckIn(request, at: request.atMs, now: request.atMs, rules: testRules).answer
+        #expect(retry.replayed && retry.localDate == answer.localDate && retry.completedTasks == answer.completedTasks)
+    }
 }

@@ -49,6 +49,8 @@ struct GrowthRulesTests {
             == "tiers[1].name: 'A' is used twice")
         #expect(error(#"{"tiers": [{"name": "A", "min_growth": 0, "privileges": [{"name": "Free Shipping", "value": "1"}]}], "actions": []}"#)?
             .hasPrefix("tiers[0].privileges[0].name: 'Free Shipping' is not a name") == true)
+        #expect(error(#"{"tiers": [{"name": "A", "min_growth": 0, "privileges": [{"name": "points_multiplier", "value": "x2"}]}], "actions": []}"#)
+            == "tiers[0].privileges[0].value: 'x2' is not a points multiplier (a decimal from 1 to 10 with at most 2 decimals, e.g. 1.5)")
     }
 
     @Test("bad actions, caps, bonuses and tasks are refused naming the entry")

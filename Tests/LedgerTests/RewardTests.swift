@@ -45,6 +45,34 @@ struct RewardTests {
         #expect(missing.error?.status.details["result"] == "TRANSFER_RESULT_CODE_ACCOUNT_NOT_FOUND")
     }
 
+    @Test("an inviter past its daily cap is paid nothing more that day; the same referral pays the next day; a replay agrees")
+    func referralDailyCap() throws {
+        var ledger = fundedLedger(users: [])
+        func capped(_ invitee: String) -> Retain_V1_LedgerEntry {
+            var entry = referral(invitee, inviter: "host")
+            entry.rewardReferral?.inviterDailyCap = 2
+            return entry
+        }
+        ledger.now += 9 * 3_600_000
+        #expect(ledger.apply(capped("g1")).results.count == 2)
+        #expect(ledger.apply(capped("g2")).results.count == 2)
+        let third = ledger.apply(capped("g3"))
+        #expect(third.inviterCapped && third.results.isEmpty && third.error == nil)
+        #expect(ledger.balance("host").balance == 100 && ledger.balance("g3").balance == 0)
+        // Retries of the referrals paid today still answer their first results.
+        #expect(ledger.apply(capped("g1")).replayed)
+        // Another inviter is not held back.
+        #expect(ledger.apply(referral("g4", inviter: "other")).results.count == 2)
+        ledger.now += 86_400_000
+        let nextDay = ledger.apply(capped("g3"))
+        #expect(!nextDay.inviterCapped && nextDay.results.map(\.code) == [.ok, .ok])
+        #expect(ledger.balance("host").balance == 150)
+        let replayed = try ledger.replayed()
+        #expect(replayed.referralsRewarded(inviter: "host", onDayOf: ledger.now) == 1)
+        #expect(replayed.referralsRewarded(inviter: "host", onDayOf: ledger.now - 86_400_000) == 2)
+        ledger.expectInvariants()
+    }
+
     @Test("a penalty takes value with its reason; partly when allowed; retries answer the first")
     func penalty() {
         var ledger = fundedLedger(users: ["mallory"], amount: 30)

@@ -126,14 +126,8 @@ public struct DemoScenario: Sendable {
         var random = SeededRandom(configuration.seed, UInt64(user.index), 0xA11)
         let at = dayStart + 6 * 3_600_000 + Int64.random(in: 0..<7_200_000, using: &random)
         var inviterID = ""
-        if let inviter = user.inviter.map({ population.users[$0] }) {
-            inviterID = inviter.id
-            await call(tally, "Gateway/TrackAction invite") {
-                _ = try await client.unary(Retain_V1_Gateway.trackAction, Retain_V1_TrackActionRequest(
-                    userId: inviter.id, eventId: "\(user.id)-invited", action: "invite", occurredAtMs: at - 60_000,
-                    timeZone: "UTC", source: "demo"), options: options)
-            }
-        }
+        // The referral (and the inviter's invite growth) pays at the invitee's first purchase.
+        if let inviter = user.inviter.map({ population.users[$0] }) { inviterID = inviter.id }
         await call(tally, "Gateway/Onboard") {
             _ = try await client.unary(Retain_V1_Gateway.onboard, Retain_V1_OnboardRequest(
                 userId: user.id, eventId: "\(user.id)-onboard", channel: user.channel.name, campaign: "",
@@ -156,13 +150,13 @@ public struct DemoScenario: Sendable {
         }
         await track("login")
         if random.chance(0.6) {
-            // Check-ins are Growth's own call (AwardGrowth refuses the action "check_in", so there
-            // is no TrackAction for them): forwarded by the gateway, streaks and check-in tasks
-            // follow; the tasks' rewards are not claimed (no flow pays them).
+            // Check-ins go through the gateway's CheckInFlow: activity in Profile, the streak in
+            // Growth, the daily and weekly check-in tasks' rewards and any level reward paid.
             at += Int64.random(in: 30_000..<600_000, using: &random)
-            let request = Retain_V1_CheckInRequest(userId: user.id, timeZone: "UTC", atMs: at)
-            await call(tally, "Growth/CheckIn") {
-                _ = try await client.unary(Retain_V1_Growth.checkIn, request, options: options)
+            let request = Retain_V1_CheckInFlowRequest(
+                userId: user.id, eventId: "\(user.id)-d\(day)-check-in", atMs: at, timeZone: "UTC", source: "demo")
+            await call(tally, "Gateway/CheckInFlow") {
+                _ = try await client.unary(Retain_V1_Gateway.checkInFlow, request, options: options)
             }
         }
         if random.chance(0.12) {
@@ -183,17 +177,28 @@ public struct DemoScenario: Sendable {
                 }
             }
         }
-        if random.chance(0.015) {
-            let kinds: [Retain_V1_FeedbackKind] = [.complaint, .complaint, .complaint, .bug, .question]
+        if random.chance(0.018) {
+            let kinds: [Retain_V1_FeedbackKind] = [.complaint, .complaint, .complaint, .bug, .question, .suggestion]
             let kind = kinds[Int.random(in: 0..<kinds.count, using: &random)]
+            let texts: [Retain_V1_FeedbackKind: [String]] = [
+                .complaint: ["My order arrived late and the points did not show up.", "我被重复扣款了，订单只有一个。"],
+                .bug: ["The app crashes when I open my points history.", "签到页面一打开就闪退"],
+                .question: ["How do I use my points at checkout?"],
+                .suggestion: ["Please let me pay shipping with points.", "希望增加深色模式"],
+            ]
+            let choices = texts[kind] ?? ["It does not work."]
+            let text = choices[Int.random(in: 0..<choices.count, using: &random)]
             at += 60_000
             let request = Retain_V1_SubmitFeedbackRequest(
-                userId: user.id, requestId: "\(user.id)-d\(day)-feedback", kind: kind, category: "orders",
-                text: kind == .question ? "How do I use my points at checkout?" : "My order arrived late and the points did not show up.",
-                channel: "app", submittedAtMs: at)
-            await call(tally, "Feedback/SubmitFeedback") {
-                let answer = try await client.unary(Retain_V1_Feedback.submitFeedback, request, options: options)
-                guard let item = answer.item else { throw RPCError(.internal, "SubmitFeedback answered no item") }
+                userId: user.id, requestId: "\(user.id)-d\(day)-feedback", kind: kind,
+                category: kind == .complaint && text.contains("扣款") ? "payment" : "orders",
+                text: text, channel: "app", submittedAtMs: at)
+            // Through the gateway, so that the user's tier privileges (priority support) reach
+            // Feedback's priority rules.
+            await call(tally, "Gateway/SubmitFeedbackFlow") {
+                let answer = try await client.unary(
+                    Retain_V1_Gateway.submitFeedbackFlow, Retain_V1_SubmitFeedbackFlowRequest(submission: request), options: options)
+                guard let item = answer.feedback?.item else { throw RPCError(.internal, "SubmitFeedbackFlow answered no item") }
                 await desk.submit(SupportDesk.Item(id: item.itemId, kind: kind, day: day))
                 await tally.complained()
             }
@@ -206,11 +211,11 @@ public struct DemoScenario: Sendable {
             await desk.submit(item)
             return
         }
-        let compensate = item.kind != .question && random.chance(0.5)
+        let compensate = item.kind != .question && item.kind != .suggestion && random.chance(0.5)
         let request = Retain_V1_ResolveFeedbackFlowRequest(
             itemId: item.id, eventId: "\(item.id)-resolve", actor: "support-desk",
             note: compensate ? "late delivery confirmed" : "handled",
-            outcome: item.kind == .question ? .answered : .fixed,
+            outcome: item.kind == .question ? .answered : item.kind == .suggestion ? .accepted : .fixed,
             answer: item.kind == .question ? "Choose 'pay with points' at checkout." : "",
             compensation: compensate ? Retain_V1_Amount(value: 50, asset: "points") : nil)
         await call(tally, "Gateway/ResolveFeedbackFlow") {

@@ -122,17 +122,22 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
     public var slaMinutes: SLA
     /// FAQ grouping.
     public var faq: FAQ
+    /// How a submission's priority is decided. Default ``PriorityPolicy/standard``.
+    public var priority: PriorityPolicy
 
-    public init(routing: Routing = Routing(), slaMinutes: SLA = SLA(), faq: FAQ = FAQ()) {
+    public init(routing: Routing = Routing(), slaMinutes: SLA = SLA(), faq: FAQ = FAQ(),
+                priority: PriorityPolicy = .standard) {
         self.routing = routing
         self.slaMinutes = slaMinutes
         self.faq = faq
+        self.priority = priority
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case routing
         case slaMinutes = "sla_minutes"
         case faq
+        case priority
     }
 
     public init(from decoder: any Decoder) throws {
@@ -141,6 +146,7 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
         routing = try container.decodeIfPresent(Routing.self, forKey: .routing) ?? Routing()
         slaMinutes = try container.decodeIfPresent(SLA.self, forKey: .slaMinutes) ?? SLA()
         faq = try container.decodeIfPresent(FAQ.self, forKey: .faq) ?? FAQ()
+        priority = try container.decodeIfPresent(PriorityPolicy.self, forKey: .priority) ?? .standard
     }
 
     /// The built-in rules: payment to billing, delivery to logistics, account and login to
@@ -204,11 +210,12 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
         guard faq.similarityThreshold >= FaqText.minimumThreshold, faq.similarityThreshold <= 1 else {
             throw ConfigurationError("faq.similarity_threshold: \(faq.similarityThreshold) must be between \(FaqText.minimumThreshold) and 1")
         }
+        try priority.validate(path: "priority")
     }
 }
 
 /// Refuses keys that `Keys` does not list, so that a typo is not silently ignored.
-private func refuseUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _: Keys.Type) throws {
+func refuseUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _: Keys.Type) throws {
     let known = Set(Keys.allCases.map(\.stringValue))
     let container = try decoder.container(keyedBy: AnyKey.self)
     for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) where !known.contains(key.stringValue) {

@@ -19,7 +19,14 @@ extension FeedbackState {
             return .replay(fold(sequence, upTo: 0, history: true, asOfMs: stored.createdAtMs).item)
         }
         let createdAt = request.submittedAtMs != 0 ? request.submittedAtMs : nowMs
-        let priority = PriorityRules.priority(urgent: request.urgent, important: request.important)
+        let policy = configuration.priority
+        let earlier = policy.repeatComplaints.map {
+            complaints(of: request.userId, from: createdAt - Int64($0.withinDays) * 86_400_000, before: createdAt)
+        } ?? 0
+        let decided = policy.decide(PriorityPolicy.Inputs(
+            kind: request.kind, category: request.category, text: request.text, urgent: request.urgent,
+            important: request.important, privileges: Set(request.privileges), earlierComplaints: earlier))
+        let priority = decided.priority
         var attempt: UInt64 = 0
         var key: ItemKey
         repeat {
@@ -30,7 +37,22 @@ extension FeedbackState {
         return .log(Retain_V1_FeedbackLogEntry(submitted: Retain_V1_FeedbackSubmitted(
             itemId: key.description, request: request, createdAtMs: createdAt, loggedAtMs: nowMs,
             team: configuration.team(for: request.category),
-            dueAtMs: configuration.dueAt(startMs: createdAt, priority: priority))))
+            dueAtMs: configuration.dueAt(startMs: createdAt, priority: priority),
+            priority: priority, priorityReasons: decided.reasons)))
+    }
+
+    /// How many complaints `user` submitted at `from` or later and before `before`.
+    package func complaints(of user: String, from: Int64, before: Int64) -> Int {
+        guard let symbol = users.symbol(user) else { return 0 }
+        var count = 0
+        var walker = FeedbackIndexes.list(indexes.byUser, symbol).walk(from: nil, ascending: true)
+        while let key = walker.next() {
+            let item = items[Int(key.sequence)]
+            if item.kind == UInt8(Retain_V1_FeedbackKind.complaint.rawValue), item.createdAtMs >= from, item.createdAtMs < before {
+                count += 1
+            }
+        }
+        return count
     }
 
     /// The item a user submitted with `requestID`, if any.
@@ -53,8 +75,8 @@ extension FeedbackState {
         let detail = details[sequence]
         return UInt8(request.kind.rawValue) == stored.kind && request.category == categories[stored.baseCategory]
             && request.text == texts[Int(sequence)] && request.channel == channels[stored.channel]
-            && request.reference == detail?.reference && request.urgent == (stored.flags & 4 != 0)
-            && request.important == (stored.flags & 8 != 0) && request.properties == (detail?.properties ?? [:])
+            && request.reference == detail?.reference && request.urgent == (stored.flags & StoredItem.submitterUrgent != 0)
+            && request.important == (stored.flags & StoredItem.submitterImportant != 0) && request.properties == (detail?.properties ?? [:])
             && (request.submittedAtMs == 0 || request.submittedAtMs == stored.createdAtMs)
     }
 

@@ -32,7 +32,8 @@ extension FeedbackState {
             category: categories[stored.baseCategory], text: texts[Int(sequence)], channel: channels[stored.channel],
             reference: detail?.reference, status: .new, priority: PriorityRules.priority(urgent: urgent, important: important),
             urgent: urgent, important: important, team: teams[stored.baseTeam], createdAtMs: stored.createdAtMs,
-            updatedAtMs: stored.createdAtMs, dueAtMs: stored.baseDueAtMs, properties: detail?.properties ?? [:])
+            updatedAtMs: stored.createdAtMs, dueAtMs: stored.baseDueAtMs, properties: detail?.properties ?? [:],
+            priorityReasons: detail?.priorityReasons ?? [])
         if history {
             item.history.append(Retain_V1_FeedbackStatusChange(
                 fromStatus: .unspecified, toStatus: .new, actor: item.userId, atMs: stored.createdAtMs, note: "submitted",
@@ -65,6 +66,7 @@ extension FeedbackState {
             folded.item.urgent = request.urgent
             folded.item.important = request.important
             folded.item.priority = PriorityRules.priority(urgent: request.urgent, important: request.important)
+            folded.item.priorityReasons = ["triage by \(request.actor)"]
             folded.item.category = triaged.category
             folded.item.team = triaged.team
             folded.item.dueAtMs = triaged.dueAtMs

@@ -51,12 +51,15 @@ extension FeedbackState {
         let request = Retain_V1_SubmitFeedbackRequest(
             userId: users[stored.user], requestId: requestIDs[Int(sequence)], kind: .init(rawValue: Int32(stored.kind)),
             category: categories[stored.baseCategory], text: texts[Int(sequence)], channel: channels[stored.channel],
-            reference: detail?.reference, urgent: stored.flags & 4 != 0, important: stored.flags & 8 != 0,
+            reference: detail?.reference, urgent: stored.flags & StoredItem.submitterUrgent != 0,
+            important: stored.flags & StoredItem.submitterImportant != 0,
             submittedAtMs: stored.createdAtMs, properties: detail?.properties ?? [:])
         return Retain_V1_FeedbackItemRecord(
             submitted: Retain_V1_FeedbackSubmitted(
                 itemId: stored.key.description, request: request, createdAtMs: stored.createdAtMs,
-                loggedAtMs: stored.createdAtMs, team: teams[stored.baseTeam], dueAtMs: stored.baseDueAtMs),
+                loggedAtMs: stored.createdAtMs, team: teams[stored.baseTeam], dueAtMs: stored.baseDueAtMs,
+                priority: PriorityRules.priority(urgent: stored.flags & 4 != 0, important: stored.flags & 8 != 0),
+                priorityReasons: detail?.priorityReasons ?? []),
             changes: (detail?.changes ?? []).map(\.logEntry))
     }
 }

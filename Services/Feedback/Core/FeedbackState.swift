@@ -58,12 +58,17 @@ public struct FeedbackState: PersistentState {
         guard (1...4).contains(request.kind.rawValue) else { throw FeedbackError.corrupt("submission with kind \(request.kind)") }
         guard items.count < Int(UInt32.max) else { throw FeedbackError.full("too many items") }
         let sequence = UInt32(items.count)
-        let priority = PriorityRules.priority(urgent: request.urgent, important: request.important)
+        // The decided priority; entries written before priority rules hold only the request's flags.
+        let priority = submitted.priority != .unspecified
+            ? submitted.priority : PriorityRules.priority(urgent: request.urgent, important: request.important)
+        let (urgent, important) = PriorityRules.flags(of: priority)
         let category = categories.intern(request.category)
         let team = teams.intern(submitted.team)
         var flags: UInt8 = 0
-        if request.urgent { flags |= 1 | 4 }
-        if request.important { flags |= 2 | 8 }
+        if urgent { flags |= 1 | 4 }
+        if important { flags |= 2 | 8 }
+        if request.urgent { flags |= StoredItem.submitterUrgent }
+        if request.important { flags |= StoredItem.submitterImportant }
         let item = StoredItem(
             key: key, createdAtMs: submitted.createdAtMs, updatedAtMs: submitted.createdAtMs,
             dueAtMs: submitted.dueAtMs, baseDueAtMs: submitted.dueAtMs, requestHash: StableHash.of(request.requestId),
@@ -77,8 +82,9 @@ public struct FeedbackState: PersistentState {
         let submissionKey = Self.submissionKey(user: item.user, requestHash: item.requestHash)
         if submissions[submissionKey] == nil { submissions[submissionKey] = sequence }
         sequences[key] = sequence
-        if request.reference != nil || !request.properties.isEmpty {
-            details[sequence] = ItemDetails(reference: request.reference, properties: request.properties)
+        if request.reference != nil || !request.properties.isEmpty || !submitted.priorityReasons.isEmpty {
+            details[sequence] = ItemDetails(reference: request.reference, properties: request.properties,
+                                            priorityReasons: submitted.priorityReasons)
         }
         indexes.insert(item, sequence: sequence)
     }
@@ -126,7 +132,7 @@ public struct FeedbackState: PersistentState {
         new.reopenCount = UInt16(clamping: item.reopenCount)
         new.compensation = UInt8(item.compensation?.state.rawValue ?? 0)
         new.outcome = UInt8(item.resolution?.outcome.rawValue ?? 0)
-        new.flags = (old.flags & 0b1100) | (item.urgent ? 1 : 0) | (item.important ? 2 : 0)
+        new.flags = (old.flags & ~0b11) | (item.urgent ? 1 : 0) | (item.important ? 2 : 0)
         items[Int(sequence)] = new
         indexes.update(from: old, to: new, sequence: sequence)
         if case .resolved(let resolved) = change {

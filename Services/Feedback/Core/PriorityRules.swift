@@ -13,6 +13,16 @@ public enum PriorityRules {
         }
     }
 
+    /// The urgent and important flags of `priority` (neither for an unknown one).
+    public static func flags(of priority: Retain_V1_FeedbackPriority) -> (urgent: Bool, important: Bool) {
+        switch priority {
+        case .urgentImportant: (true, true)
+        case .important: (false, true)
+        case .urgent: (true, false)
+        default: (false, false)
+        }
+    }
+
     /// The four priorities, the first handled first.
     public static let order: [Retain_V1_FeedbackPriority] = [.urgentImportant, .important, .urgent, .routine]
 }

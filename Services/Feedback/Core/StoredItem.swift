@@ -44,8 +44,14 @@ package struct StoredItem: Sendable {
     package var compensation: UInt8
     /// ``Retain_V1_FeedbackOutcome`` raw value of the latest resolution; 0 when never resolved.
     package var outcome: UInt8
-    /// Bits: 1 urgent, 2 important (now); 4 urgent, 8 important (at submission).
+    /// Bits: 1 urgent, 2 important (now); 4 urgent, 8 important (as the priority rules decided
+    /// at submission); 16 urgent, 32 important (as the submitter said: a retry must say the same).
     package var flags: UInt8
+
+    /// The submitter's urgent flag in ``flags``.
+    package static let submitterUrgent: UInt8 = 16
+    /// The submitter's important flag in ``flags``.
+    package static let submitterImportant: UInt8 = 32
 
     /// Whether the item still needs work (not RESOLVED or CLOSED).
     package var isOpen: Bool { Self.isOpen(status: status) }

@@ -81,6 +81,9 @@ package enum FeedbackValidation {
     // MARK: Requests
 
     /// A submission; returns it with the category defaulted to "general".
+    /// Most privileges in a submission.
+    static let maximumPrivileges = 32
+
     package static func submission(_ request: Retain_V1_SubmitFeedbackRequest, nowMs: Int64) throws(RPCError)
         -> Retain_V1_SubmitFeedbackRequest {
         try entityID(request.userId, "user_id")
@@ -105,6 +108,10 @@ package enum FeedbackValidation {
             try name(key, "properties[\(FieldFormat.shortened(key))]")
             try text(value, "properties[\(FieldFormat.shortened(key))]", required: false, maximum: maximumPropertyValueBytes)
         }
+        guard request.privileges.count <= maximumPrivileges else {
+            throw RPCError.invalidArgument(field: "privileges", "has \(request.privileges.count) entries, more than \(maximumPrivileges)")
+        }
+        for (index, privilege) in request.privileges.enumerated() { try name(privilege, "privileges[\(index)]") }
         return normalised
     }
 

@@ -51,18 +51,45 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
         public var budget: String
         /// Days until the credited lots expire; nil or 0 for never.
         public var expiresAfterDays: Int?
+        /// The invitee's action that earns the referral (TrackAction's action, or "check_in"
+        /// for CheckInFlow); "sign_up" pays at onboarding. Default "purchase" (the first
+        /// purchase pays; later ones find it paid).
+        public var qualifyingAction: String?
+        /// When set, the referral is earned instead once the invitee was active on at least
+        /// this many of the complete days of Profile's recent window (7 by default), checked at
+        /// each of the invitee's TrackAction and CheckInFlow calls; 1 to 7.
+        public var qualifyingActiveDays: Int?
+        /// Most referrals rewarded to one inviter per UTC day (the ledger counts); past it the
+        /// referral waits for the invitee's next qualifying action on a later day. Nil or 0: no cap.
+        public var inviterDailyCap: Int?
+        /// The growth action awarded to the inviter when a referral is paid. Default "invite".
+        public var inviterGrowthAction: String?
 
         enum CodingKeys: String, CodingKey {
             case inviterReward = "inviter_reward", inviteeReward = "invitee_reward", budget
-            case expiresAfterDays = "expires_after_days"
+            case expiresAfterDays = "expires_after_days", qualifyingAction = "qualifying_action"
+            case qualifyingActiveDays = "qualifying_active_days", inviterDailyCap = "inviter_daily_cap"
+            case inviterGrowthAction = "inviter_growth_action"
         }
 
-        public init(inviterReward: Reward?, inviteeReward: Reward?, budget: String, expiresAfterDays: Int? = nil) {
+        public init(inviterReward: Reward?, inviteeReward: Reward?, budget: String, expiresAfterDays: Int? = nil,
+                    qualifyingAction: String? = nil, qualifyingActiveDays: Int? = nil, inviterDailyCap: Int? = nil,
+                    inviterGrowthAction: String? = nil) {
             self.inviterReward = inviterReward
             self.inviteeReward = inviteeReward
             self.budget = budget
             self.expiresAfterDays = expiresAfterDays
+            self.qualifyingAction = qualifyingAction
+            self.qualifyingActiveDays = qualifyingActiveDays
+            self.inviterDailyCap = inviterDailyCap
+            self.inviterGrowthAction = inviterGrowthAction
         }
+
+        /// The action that earns the referral ("purchase" unless configured).
+        public var earningAction: String { qualifyingAction ?? "purchase" }
+
+        /// Whether the referral is paid at onboarding (the action "sign_up", no active days).
+        public var paysAtSignUp: Bool { qualifyingActiveDays == nil && earningAction == "sign_up" }
     }
 
     /// Rules of one acquisition campaign; what it leaves out comes from the defaults.
@@ -159,7 +186,8 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
     public static let standard = FlowConfiguration(
         welcomeBonus: Bonus(reward: Reward(value: 100, asset: "points"), budget: "welcome", expiresAfterDays: 365),
         referral: Referral(inviterReward: Reward(value: 200, asset: "points"), inviteeReward: Reward(value: 100, asset: "points"),
-                           budget: "referral", expiresAfterDays: 365),
+                           budget: "referral", expiresAfterDays: 365, qualifyingAction: "purchase", inviterDailyCap: 5,
+                           inviterGrowthAction: "invite"),
         levelRewards: LevelRewards(budget: "levels", expiresAfterDays: 365, levels: [
             "2": Reward(value: 50, asset: "points"), "3": Reward(value: 100, asset: "points"),
             "4": Reward(value: 200, asset: "points"), "5": Reward(value: 500, asset: "points"),
@@ -248,6 +276,18 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
             if let invitee = referral.inviteeReward { try reward(invitee, "\(path).invitee_reward") }
             try budget(referral.budget, path)
             try expiry(referral.expiresAfterDays, path)
+            if let action = referral.qualifyingAction, !Self.isName(action) {
+                throw FlowConfigurationError("\(path).qualifying_action: '\(action)' is not an action name")
+            }
+            if let days = referral.qualifyingActiveDays, !(1...7).contains(days) {
+                throw FlowConfigurationError("\(path).qualifying_active_days: \(days) must be 1 to 7 (Profile's recent window)")
+            }
+            if let cap = referral.inviterDailyCap, !(0...100_000).contains(cap) {
+                throw FlowConfigurationError("\(path).inviter_daily_cap: \(cap) must be 0 to 100000")
+            }
+            if let action = referral.inviterGrowthAction, !Self.isName(action) || action == "check_in" {
+                throw FlowConfigurationError("\(path).inviter_growth_action: '\(action)' is not an action Growth awards")
+            }
         }
         try checkBonus(welcomeBonus, "welcome_bonus")
         try checkReferral(referral, "referral")

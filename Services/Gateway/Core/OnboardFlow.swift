@@ -1,8 +1,8 @@
 public import RetainProto
 
-/// Gateway.Onboard: registers the profile, awards "sign_up" growth, pays the welcome bonus,
-/// rewards inviter and invitee when the inviter is a registered user, and pays any level-up the
-/// sign-up growth caused. Every step is keyed by the event id (see ``FlowKeys``), so a retry
+/// Gateway.Onboard: registers the profile (with its inviter), awards "sign_up" growth, pays the
+/// welcome bonus and any level-up the sign-up growth caused. The referral is paid later, when the
+/// invitee qualifies (``ReferralPayer``), unless the rules pay it at sign-up. Every step is keyed by the event id (see ``FlowKeys``), so a retry
 /// with the same event id completes what an earlier attempt left and pays nothing twice.
 public struct OnboardFlow: Sendable {
     let backend: any FlowBackend
@@ -71,10 +71,23 @@ public struct OnboardFlow: Sendable {
             steps.add("ledger.welcome_bonus", .skipped, "no welcome bonus configured")
         }
 
-        // 4. Referral, once per invitee, when the inviter is a registered user.
-        response.referral = try await referral(
-            user: user, inviter: request.inviterUserId, campaign: request.campaign, rules: rules.referral,
-            base: base, now: now, steps: &steps)
+        // 4. Referral: recorded on the profile and paid when the invitee qualifies (TrackAction,
+        // CheckInFlow), unless the rules pay at sign-up.
+        if request.inviterUserId.isEmpty {
+            steps.add("ledger.referral", .skipped, "no inviter")
+        } else if let referral = rules.referral {
+            if referral.paysAtSignUp {
+                response.referral = try await ReferralPayer(backend: backend, configuration: configuration).pay(
+                    invitee: user, inviter: request.inviterUserId, rules: referral, occurredAtMs: request.registeredAtMs,
+                    base: base, now: now, steps: &steps).referral
+            } else {
+                let condition = referral.qualifyingActiveDays.map { "is active on \($0) of the recent days" }
+                    ?? "does \(referral.earningAction)"
+                steps.add("ledger.referral", .skipped, "paid to \(request.inviterUserId) and \(user) once \(user) \(condition)")
+            }
+        } else {
+            steps.add("ledger.referral", .skipped, "no referral rewards configured")
+        }
 
         // 5. Level-up rewards, if sign-up growth crossed a level.
         if growth.levelledUp {
@@ -85,59 +98,5 @@ public struct OnboardFlow: Sendable {
         response.steps = steps.steps
         response.replayed = steps.replayed
         return response
-    }
-
-    private func referral(
-        user: String, inviter: String, campaign: String, rules: FlowConfiguration.Referral?, base: Int64, now: Int64,
-        steps: inout FlowSteps
-    ) async throws -> Retain_V1_RewardReferralResponse? {
-        guard !inviter.isEmpty else {
-            steps.add("ledger.referral", .skipped, "no inviter")
-            return nil
-        }
-        guard let rules else {
-            steps.add("ledger.referral", .skipped, "no referral rewards configured")
-            return nil
-        }
-        do {
-            _ = try await backend.call(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: inviter), .read)
-        } catch let error as BackendFailure where error.reason == .notFound {
-            steps.add("ledger.referral", .skipped, "inviter \(inviter) is not a registered user")
-            return nil
-        }
-        let request = Retain_V1_RewardReferralRequest(
-            userId: user, inviterUserId: inviter, campaignId: rules.budget,
-            inviterReward: rules.inviterReward.map { Retain_V1_Amount(value: $0.value, asset: $0.asset) },
-            inviteeReward: rules.inviteeReward.map { Retain_V1_Amount(value: $0.value, asset: $0.asset) },
-            expiresAtMs: LedgerPayer.expiry(base: base, days: rules.expiresAfterDays, now: now))
-        let key = "referral:\(user)"
-        do {
-            let answer = try await rewardReferral(request, key: key)
-            steps.ran("ledger.referral", replayed: answer.replayed, "inviter \(inviter) and invitee \(user) rewarded")
-            return answer
-        } catch let error as BackendFailure where error.reason == .refused {
-            steps.add("ledger.referral", .skipped,
-                      "budget '\(rules.budget)' cannot pay it (\(error.message)); a retry pays once it is raised")
-            return nil
-        } catch let error as BackendFailure where error.reason == .exists {
-            steps.add("ledger.referral", .skipped, "invitee \(user) was already rewarded with other terms: \(error.message)")
-            return nil
-        }
-    }
-
-    /// RewardReferral, opening the budget account first if the ledger says it was never opened.
-    private func rewardReferral(_ request: Retain_V1_RewardReferralRequest, key: String) async throws
-        -> Retain_V1_RewardReferralResponse {
-        do {
-            return try await backend.call(Retain_V1_Ledger.rewardReferral, request, .write(key: key))
-        } catch let error as BackendFailure
-            where error.reason == .refused && (error.details["result"] ?? error.message).uppercased().contains("ACCOUNT_NOT_FOUND") {
-            let payer = LedgerPayer(backend: backend, configuration: configuration)
-            let assets = Set([request.inviterReward?.asset, request.inviteeReward?.asset].compactMap { $0 })
-            for asset in assets.sorted() {
-                try await payer.openBudget(LedgerPayer.budgetAccount(request.campaignId, asset: asset))
-            }
-            return try await backend.call(Retain_V1_Ledger.rewardReferral, request, .write(key: key))
-        }
     }
 }

@@ -1,7 +1,8 @@
 public import RetainProto
 
 /// Gateway.TrackAction: records the activity, awards growth, claims the tasks the award
-/// finished and pays their rewards, and pays level-up rewards. The event id is the activity's
+/// finished and pays their rewards, pays level-up rewards, and pays the referral when the action
+/// qualifies the user's inviter for it (``ReferralPayer``). The event id is the activity's
 /// event id and the award's idempotency key; task rewards pay under the claim ids Growth gives
 /// and level rewards under `level:<user>:<level>`, so a retry repeats nothing it finished.
 public struct TrackActionFlow: Sendable {
@@ -46,39 +47,13 @@ public struct TrackActionFlow: Sendable {
                   "\(request.action): \(growth.awardedGrowth) growth, level \(growth.level)")
         response.growth = growth
 
-        // Lots expire counted from the action's time, or from the start of today (UTC) when the
-        // action has none, so that a retry later the same day computes the same body.
-        let base = request.occurredAtMs != 0 ? request.occurredAtMs : now - now % 86_400_000
-        let metadata = ["flow": "track_action", "event_id": request.eventId]
-
         // 3. Tasks the award finished: claim (once per task and period), then pay the claim.
-        for task in growth.completedTasks {
-            let key = task.claimId.isEmpty ? FlowKeys.derive("claim:\(task.taskId):\(task.periodKey):", request.eventId) : task.claimId
-            let claim = try await backend.call(Retain_V1_Growth.claimTaskReward, Retain_V1_ClaimTaskRewardRequest(
-                userId: user, taskId: task.taskId, periodKey: task.periodKey, idempotencyKey: key,
-                timeZone: request.timeZone), .write(key: key))
-            steps.ran("growth.claim_task", replayed: claim.alreadyClaimed, "task \(task.taskId) (\(task.periodKey))")
-            response.tasksRewarded.append(claim.task ?? task)
-            guard let reward = claim.reward, reward.value > 0 else {
-                steps.add("ledger.task_reward", .skipped, "task \(task.taskId) has no reward")
-                continue
-            }
-            let transfer = LedgerPayer.reward(
-                id: claim.claimId.isEmpty ? key : claim.claimId, user: user,
-                reward: FlowConfiguration.Reward(value: reward.value, asset: reward.asset),
-                budget: configuration.taskRewards.budget, kind: .taskReward,
-                expiresAtMs: LedgerPayer.expiry(base: base, days: configuration.taskRewards.expiresAfterDays, now: now),
-                reason: "task \(task.taskId) (\(task.periodKey))", metadata: metadata)
-            switch try await payer.pay(transfer) {
-            case .paid(let result, let replayed, let detail):
-                response.taskRewards.append(result)
-                steps.ran("ledger.task_reward", replayed: replayed, detail)
-            case .refused(let result):
-                throw FlowError.paymentRefused(
-                    "task reward \(transfer.transferId) refused by the ledger: \(result.code) \(result.message); the claim stands and a retry pays it once the budget '\(configuration.taskRewards.budget)' is raised",
-                    result: result.code)
-            }
-        }
+        let base = LedgerPayer.lotBase(occurredAtMs: request.occurredAtMs, now: now)
+        let rewards = try await payer.claimAndPayTasks(
+            growth.completedTasks, user: user, level: growth.level, timeZone: request.timeZone, eventID: request.eventId,
+            occurredAtMs: request.occurredAtMs, base: base, now: now, flow: "track_action", steps: &steps)
+        response.tasksRewarded = rewards.tasks
+        response.taskRewards = rewards.transfers
 
         // 4. Level-up rewards.
         if growth.levelledUp {
@@ -86,6 +61,10 @@ public struct TrackActionFlow: Sendable {
                 user: user, fromLevel: growth.fromLevel, toLevel: growth.toLevel, base: base, now: now,
                 eventID: request.eventId, flow: "track_action", steps: &steps)
         }
+
+        // 5. The referral, when this action makes the user's inviter earn it.
+        response.referral = try await ReferralPayer(backend: backend, configuration: configuration).afterAction(
+            request.action, invitee: user, occurredAtMs: request.occurredAtMs, base: base, now: now, steps: &steps)?.referral
         response.steps = steps.steps
         response.replayed = steps.replayed
         return response

@@ -42,6 +42,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("connections-per-backend"), help: "TCP connections to each backend instance.")
     var connectionsPerBackend: Int = 1
 
+    @Flag(name: .customLong("pay-level-changes"), inversion: .prefixedNo,
+          help: "Follow Growth's level-change streams and pay every level reward not paid yet, whatever caused the level change.")
+    var payLevelChanges = true
+
     @Option(name: .customLong("api-keys-file"),
             help: "API keys the gateway accepts (JSON, hashed; see docs/SECURITY.md); also $RETAIN_API_KEYS.")
     var apiKeysFile: String?
@@ -108,6 +112,9 @@ struct ServeCommand: AsyncParsableCommand {
             "instances": "\(topology.services.values.reduce(0) { $0 + $1.instances.count })",
         ])
         var services: [any Service] = [checker, CredentialReloader(sources: reloads, logger: logger)]
+        if payLevelChanges {
+            services.append(LevelRewardFollower(forwarder: forwarder, flows: flows, logger: logger))
+        }
         var etcd: EtcdClient?
         if let etcdEndpoints {
             let endpoints = etcdEndpoints.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

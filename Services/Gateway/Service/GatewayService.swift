@@ -61,11 +61,20 @@ public struct GatewayService: Sendable {
                     .run(request, now: self.configuration.clock.now())
             }
         }
+        router.unaryAsync(Retain_V1_Gateway.checkInFlow) { request, context in
+            try await FlowError.mapped {
+                try await CheckInFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                    .run(request, now: self.configuration.clock.now())
+            }
+        }
         router.unaryAsync(Retain_V1_Gateway.resolveFeedbackFlow) { request, context in
             try await FlowError.mapped {
                 try await ResolveFeedbackFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
                     .run(request, now: self.configuration.clock.now())
             }
+        }
+        router.unaryAsync(Retain_V1_Gateway.submitFeedbackFlow) { request, context in
+            try await FlowError.mapped { try await SubmitFeedbackFlow(backend: self.backend(for: context)).run(request) }
         }
         router.unaryAsync(Retain_V1_Gateway.getUserReport) { request, context in
             try await FlowError.mapped {

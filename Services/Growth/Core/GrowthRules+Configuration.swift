@@ -162,12 +162,14 @@ extension GrowthRules.Configuration {
                 Privilege(name: "discount_percent", value: "5", label: "5% off every order"),
                 Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
                 Privilege(name: "free_shipping", value: "2/month", label: "Free shipping twice a month"),
+                Privilege(name: "points_multiplier", value: "1.2", label: "1.2x points on task rewards"),
             ]),
             Tier(name: "Platinum", minGrowth: 10_000, privileges: [
                 Privilege(name: "discount_percent", value: "8", label: "8% off every order"),
                 Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
                 Privilege(name: "free_shipping", value: "unlimited", label: "Free shipping on every order"),
                 Privilege(name: "priority_support", value: "true", label: "Priority support"),
+                Privilege(name: "points_multiplier", value: "1.5", label: "1.5x points on task rewards"),
             ]),
             Tier(name: "Diamond", minGrowth: 50_000, privileges: [
                 Privilege(name: "discount_percent", value: "12", label: "12% off every order"),
@@ -175,6 +177,7 @@ extension GrowthRules.Configuration {
                 Privilege(name: "free_shipping", value: "unlimited", label: "Free shipping on every order"),
                 Privilege(name: "priority_support", value: "true", label: "Priority support"),
                 Privilege(name: "personal_shopper", value: "true", label: "A personal shopper"),
+                Privilege(name: "points_multiplier", value: "2", label: "Double points on task rewards"),
             ]),
         ],
         actions: [

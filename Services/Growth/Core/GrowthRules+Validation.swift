@@ -95,6 +95,9 @@ extension GrowthRules {
                 guard !privilege.value.isEmpty, privilege.value.utf8.count <= 256 else {
                     throw ConfigurationError("\(privilegePath).value", "must be 1 to 256 bytes")
                 }
+                if privilege.name == PointsMultiplier.privilege, PointsMultiplier(privilege.value) == nil {
+                    throw ConfigurationError("\(privilegePath).value", "'\(privilege.value)' is not a points multiplier (a decimal from 1 to 10 with at most 2 decimals, e.g. 1.5)")
+                }
                 guard (privilege.label ?? "").utf8.count <= 4096 else {
                     throw ConfigurationError("\(privilegePath).label", "must be at most 4096 bytes")
                 }

@@ -1,6 +1,53 @@
 public import RetainProto
 
 extension GrowthState {
+    /// Decides a check-in request at `ms` (its resolved `at_ms`): a retry with an idempotency
+    /// key remembered for the user answers the first answer (replayed = true), whatever day it
+    /// is now; otherwise as ``planCheckIn(userID:timeZone:at:rules:)``, remembering the key with
+    /// the answer when the check-in changes anything.
+    ///
+    /// - Parameters:
+    ///   - request: the validated request.
+    ///   - ms: when the check-in counts.
+    ///   - now: the server's clock, for key retention.
+    ///   - rules: the configuration.
+    /// - Throws: ``GrowthError/keyReused(_:field:)`` when the key was used for a different
+    ///   request (another check-in body, or an award or claim).
+    public func planCheckIn(_ request: Retain_V1_CheckInRequest, at ms: Int64, now: Int64,
+                            rules: GrowthRules) throws -> GrowthDecision<Retain_V1_CheckInResponse> {
+        let key = request.idempotencyKey
+        guard !key.isEmpty else {
+            return planCheckIn(userID: request.userId, timeZone: request.timeZone, at: ms, rules: rules)
+        }
+        let fingerprint = Self.fingerprint(checkIn: request)
+        if let record = users[request.userId]?.keys[key] {
+            guard record.fingerprint == fingerprint else {
+                throw GrowthError.keyReused("idempotency_key '\(key)' was used for a different request of user '\(request.userId)'", field: "idempotency_key")
+            }
+            var answer = try Retain_V1_CheckInResponse(serializedBytes: record.answer)
+            answer.replayed = true
+            return .unchanged(answer)
+        }
+        let decision = planCheckIn(userID: request.userId, timeZone: request.timeZone, at: ms, rules: rules)
+        guard case .changed(var entry, let answer) = decision, var checkedIn = entry.checkedIn else { return decision }
+        checkedIn.idempotencyKey = key
+        checkedIn.fingerprint = fingerprint
+        checkedIn.recordedAtMs = now
+        checkedIn.answer = answer.serializedBytes()
+        entry.checkedIn = checkedIn
+        return .changed(entry, answer)
+    }
+
+    /// Identifies a check-in request's body, so that a reused key with another body (or a key
+    /// of an award) is told apart from a retry.
+    static func fingerprint(checkIn request: Retain_V1_CheckInRequest) -> UInt64 {
+        var hash = Fingerprint()
+        hash.combine("check_in")
+        hash.combine(request.atMs)
+        hash.combine(request.timeZone)
+        return hash.value
+    }
+
     /// Decides a check-in at `ms`: the first of a local day extends the streak (or restarts it
     /// at 1 after a missed day) and awards the configured growth and streak bonus; a second one
     /// on the same day — or one for a day before the latest check-in, after a time-zone change

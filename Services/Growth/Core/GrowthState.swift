@@ -115,11 +115,19 @@ public struct GrowthState: PersistentState {
         if let user = users[entry.userId], user.streak > 0, entry.localDay <= user.lastCheckInDay {
             throw GrowthError.refused("user '\(entry.userId)' checked in on day \(user.lastCheckInDay) already")
         }
+        guard entry.idempotencyKey.isEmpty || users[entry.userId]?.keys[entry.idempotencyKey] == nil else {
+            throw GrowthError.keyReused("check-in key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
+        }
         var user = users.take(entry.userId)
         defer { users.put(entry.userId, user) }
         let oldKey = user.boardKey(entry.userId)
         let growth = entry.baseGrowth + entry.bonusGrowth
         if !entry.timeZone.isEmpty { user.timeZone = entry.timeZone }
+        let keysNow = entry.recordedAtMs != 0 ? entry.recordedAtMs : entry.atMs
+        if !entry.idempotencyKey.isEmpty {
+            user.keys.insert(Retain_V1_GrowthIdempotencyRecord(
+                key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: keysNow, answer: entry.answer))
+        }
         user.lastCheckInDay = entry.localDay
         user.streak = entry.streakDays
         user.longestStreak = max(user.longestStreak, entry.streakDays)
@@ -130,7 +138,7 @@ public struct GrowthState: PersistentState {
         store(entry.tasks, at: entry.atMs, in: &user)
         recordLevel(entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
                     cause: GrowthState.checkInAction, key: "check_in:" + CivilDate.string(entry.localDay))
-        user.prune(now: entry.atMs, keysNow: entry.atMs, retention: Self.retention)
+        user.prune(now: entry.atMs, keysNow: keysNow, retention: Self.retention)
         overall.update(from: oldKey, to: user.boardKey(entry.userId))
     }
 

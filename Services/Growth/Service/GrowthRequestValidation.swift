@@ -24,6 +24,9 @@ enum GrowthRequestValidation {
 
     static func checkIn(_ request: Retain_V1_CheckInRequest) throws {
         try FieldFormat.requireEntityID(request.userId, field: "user_id")
+        if !request.idempotencyKey.isEmpty {
+            try FieldFormat.requireClientKey(request.idempotencyKey, field: "idempotency_key")
+        }
         try timeZone(request.timeZone)
     }
 

@@ -83,7 +83,7 @@ public struct GrowthService: Sendable {
         write(Retain_V1_Growth.checkIn, into: &router, position: \.levelEventPosition) { request, now in
             try GrowthRequestValidation.checkIn(request)
             let at = try writeTime(request.atMs, field: "at_ms", now: now)
-            return { state in state.planCheckIn(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules) }
+            return { state in try state.planCheckIn(request, at: at, now: now, rules: rules) }
         }
 
         write(Retain_V1_Growth.claimTaskReward, into: &router, position: { _ in 0 }) { request, now in

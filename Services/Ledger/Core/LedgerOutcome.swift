@@ -23,6 +23,8 @@ public struct LedgerOutcome: Sendable {
     public var timedOutHolds: Int = 0
     /// Penalize: the amount taken.
     public var penalized: Int64 = 0
+    /// RewardReferral: nothing was paid because the inviter reached its daily cap.
+    public var inviterCapped = false
     /// RewardReferral, Penalize, PostPending, VoidPending: answered from an earlier call.
     public var replayed = false
 

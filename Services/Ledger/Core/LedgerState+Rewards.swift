@@ -66,11 +66,32 @@ extension LedgerState {
             outcome.replayed = true
             return
         }
+        if request.inviterDailyCap > 0,
+           referralsRewarded(inviter: request.inviterUserId, onDayOf: at) >= Int(request.inviterDailyCap) {
+            outcome.inviterCapped = true
+            return
+        }
         let results = applyBatch(transfers, at: at, ownIDs: true)
         if let failed = results.first(where: { $0.code != .ok && $0.code != .linkedEventFailed }) {
             outcome.error = .rewardRefused(failed.code, "referral reward refused, nothing was paid: \(failed.message)")
             return
         }
         outcome.results = results
+    }
+
+    /// How many referrals rewarded `inviter` on the UTC day of `at`: the inviter's referral
+    /// credits (on any asset) committed that day, read newest first from its postings.
+    func referralsRewarded(inviter: String, onDayOf at: Int64) -> Int {
+        let dayStart = at - ((at % 86_400_000) + 86_400_000) % 86_400_000
+        var count = 0
+        for index in userAccounts[inviter] ?? [] {
+            for posting in accounts[index].postings.reversed() {
+                let record = records[posting.record]
+                if record.committedAt < dayStart { break }
+                if record.committedAt >= dayStart + 86_400_000 { continue }
+                if record.kind == .referralReward, record.credit == index, record.metadata["inviter"] == inviter { count += 1 }
+            }
+        }
+        return count
     }
 }

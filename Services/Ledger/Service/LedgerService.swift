@@ -88,7 +88,8 @@ public enum LedgerService {
             try LedgerValidation.rewardReferral(request, now: now)
             return Retain_V1_LedgerEntry(kind: .rewardReferral, rewardReferral: request)
         } answer: { _, outcome, state in
-            Retain_V1_RewardReferralResponse(results: outcome.results, replayed: outcome.replayed)
+            Retain_V1_RewardReferralResponse(results: outcome.results, replayed: outcome.replayed,
+                                             inviterCapped: outcome.inviterCapped)
         }
         router.ledgerRead(ledger.getStatement, from: store) { request, _, state in
             try LedgerValidation.statement(request)

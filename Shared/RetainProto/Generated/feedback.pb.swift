@@ -471,9 +471,9 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
     public var status: Retain_V1_FeedbackStatus
     /// Current priority.
     public var priority: Retain_V1_FeedbackPriority
-    /// Urgent flag (priority input).
+    /// Urgent: as the priority rules decided at submission, or as the last triage set it.
     public var urgent: Bool
-    /// Important flag (priority input).
+    /// Important: as the priority rules decided at submission, or as the last triage set it.
     public var important: Bool
     /// Team handling it (from routing, or set by triage or assignment).
     public var team: String
@@ -501,9 +501,14 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
     public var comments: [Retain_V1_FeedbackComment]
     /// Free-form properties given at submission (app version, device, ...).
     public var properties: [String: String]
+    /// Why the item has its priority: each input that made it urgent or important, e.g.
+    /// "submitter: urgent", "keyword 'charged twice': urgent, important", "privilege
+    /// priority_support: urgent, important", "repeat complaint (2 in the 30 days before):
+    /// important", or "triage by <actor>" after a triage. Empty for a routine item.
+    public var priorityReasons: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(itemId: String = "", userId: String = "", kind: Retain_V1_FeedbackKind = .init(rawValue: 0), category: String = "", text: String = "", channel: String = "", reference: Retain_V1_FeedbackReference? = nil, status: Retain_V1_FeedbackStatus = .init(rawValue: 0), priority: Retain_V1_FeedbackPriority = .init(rawValue: 0), urgent: Bool = false, important: Bool = false, team: String = "", assignee: String = "", createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0, dueAtMs: Int64 = 0, overdue: Bool = false, resolution: Retain_V1_FeedbackResolution? = nil, compensation: Retain_V1_FeedbackCompensation? = nil, closedAtMs: Int64 = 0, reopenCount: UInt32 = 0, history: [Retain_V1_FeedbackStatusChange] = [], comments: [Retain_V1_FeedbackComment] = [], properties: [String: String] = [:]) {
+    public init(itemId: String = "", userId: String = "", kind: Retain_V1_FeedbackKind = .init(rawValue: 0), category: String = "", text: String = "", channel: String = "", reference: Retain_V1_FeedbackReference? = nil, status: Retain_V1_FeedbackStatus = .init(rawValue: 0), priority: Retain_V1_FeedbackPriority = .init(rawValue: 0), urgent: Bool = false, important: Bool = false, team: String = "", assignee: String = "", createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0, dueAtMs: Int64 = 0, overdue: Bool = false, resolution: Retain_V1_FeedbackResolution? = nil, compensation: Retain_V1_FeedbackCompensation? = nil, closedAtMs: Int64 = 0, reopenCount: UInt32 = 0, history: [Retain_V1_FeedbackStatusChange] = [], comments: [Retain_V1_FeedbackComment] = [], properties: [String: String] = [:], priorityReasons: [String] = []) {
         self.itemId = itemId
         self.userId = userId
         self.kind = kind
@@ -528,6 +533,7 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
         self.history = history
         self.comments = comments
         self.properties = properties
+        self.priorityReasons = priorityReasons
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -556,6 +562,7 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
         self.history = []
         self.comments = []
         self.properties = [:]
+        self.priorityReasons = []
     }
 
     public static let protoName = "retain.v1.FeedbackItem"
@@ -590,6 +597,7 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
         self.properties = ProtoC.dictionary(m.pointee.properties, count: m.pointee.n_properties) { e in
             (ProtoC.string(e.pointee.key), ProtoC.string(e.pointee.value))
         }
+        self.priorityReasons = ProtoC.array(m.pointee.priority_reasons, count: m.pointee.n_priority_reasons) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -630,6 +638,10 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
                 e.pointee.value = arena.cString(value)
             }
         }
+        if !self.priorityReasons.isEmpty {
+            m.pointee.n_priority_reasons = self.priorityReasons.count
+            m.pointee.priority_reasons = arena.array(self.priorityReasons, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -649,17 +661,21 @@ public struct Retain_V1_SubmitFeedbackRequest: ProtoMessage {
     public var channel: String
     /// What it is about; unset if nothing.
     public var reference: Retain_V1_FeedbackReference?
-    /// The submitter's or front desk's view: urgent.
+    /// The submitter's or front desk's view: urgent (one input of the priority rules).
     public var urgent: Bool
-    /// The submitter's or front desk's view: important.
+    /// The submitter's or front desk's view: important (one input of the priority rules).
     public var important: Bool
     /// Submission time, Unix ms; 0 means now.
     public var submittedAtMs: Int64
     /// Free-form properties (at most 20 keys, values at most 256 bytes).
     public var properties: [String: String]
+    /// The user's tier privileges (names, e.g. "priority_support"), an input of the priority
+    /// rules; at most 32. The gateway's SubmitFeedbackFlow sets them from Growth; a retry is
+    /// answered with the first decision whatever they are.
+    public var privileges: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", requestId: String = "", kind: Retain_V1_FeedbackKind = .init(rawValue: 0), category: String = "", text: String = "", channel: String = "", reference: Retain_V1_FeedbackReference? = nil, urgent: Bool = false, important: Bool = false, submittedAtMs: Int64 = 0, properties: [String: String] = [:]) {
+    public init(userId: String = "", requestId: String = "", kind: Retain_V1_FeedbackKind = .init(rawValue: 0), category: String = "", text: String = "", channel: String = "", reference: Retain_V1_FeedbackReference? = nil, urgent: Bool = false, important: Bool = false, submittedAtMs: Int64 = 0, properties: [String: String] = [:], privileges: [String] = []) {
         self.userId = userId
         self.requestId = requestId
         self.kind = kind
@@ -671,6 +687,7 @@ public struct Retain_V1_SubmitFeedbackRequest: ProtoMessage {
         self.important = important
         self.submittedAtMs = submittedAtMs
         self.properties = properties
+        self.privileges = privileges
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -686,6 +703,7 @@ public struct Retain_V1_SubmitFeedbackRequest: ProtoMessage {
         self.important = false
         self.submittedAtMs = 0
         self.properties = [:]
+        self.privileges = []
     }
 
     public static let protoName = "retain.v1.SubmitFeedbackRequest"
@@ -707,6 +725,7 @@ public struct Retain_V1_SubmitFeedbackRequest: ProtoMessage {
         self.properties = ProtoC.dictionary(m.pointee.properties, count: m.pointee.n_properties) { e in
             (ProtoC.string(e.pointee.key), ProtoC.string(e.pointee.value))
         }
+        self.privileges = ProtoC.array(m.pointee.privileges, count: m.pointee.n_privileges) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -727,6 +746,10 @@ public struct Retain_V1_SubmitFeedbackRequest: ProtoMessage {
                 e.pointee.key = arena.cString(key)
                 e.pointee.value = arena.cString(value)
             }
+        }
+        if !self.privileges.isEmpty {
+            m.pointee.n_privileges = self.privileges.count
+            m.pointee.privileges = arena.array(self.privileges, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
     }
 }
@@ -2421,7 +2444,10 @@ public struct Retain_V1_GetFeedbackStatsResponse: ProtoMessage {
 /// SLA per priority (time from submission, or from the last reopening, to resolution).
 ///
 /// Priority follows urgency x importance: urgent and important first, then important, then
-/// urgent, then neither. due_at_ms = (created_at_ms, or the last reopening) + SLA(priority); an
+/// urgent, then neither. At submission, urgency and importance come from the configured priority
+/// rules (category, keywords in the text, the user's tier privileges such as priority_support,
+/// repeat complaints), with the submitter's flags as one input; the item's priority_reasons say
+/// which inputs raised them. A triage sets them as the agent says. due_at_ms = (created_at_ms, or the last reopening) + SLA(priority); an
 /// item is overdue when it is not RESOLVED or CLOSED and the time is past due_at_ms.
 ///
 /// Workflow. Each transition has its own rpc; any other transition is FAILED_PRECONDITION:

@@ -94,15 +94,22 @@ public struct Retain_V1_FeedbackSubmitted: ProtoMessage {
     public var team: String
     /// created_at_ms + SLA(priority), from the configuration of the time.
     public var dueAtMs: Int64
+    /// The priority the rules decided; UNSPECIFIED in entries written before priority rules (the
+    /// request's flags decide then).
+    public var priority: Retain_V1_FeedbackPriority
+    /// Why (FeedbackItem.priority_reasons).
+    public var priorityReasons: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(itemId: String = "", request: Retain_V1_SubmitFeedbackRequest? = nil, createdAtMs: Int64 = 0, loggedAtMs: Int64 = 0, team: String = "", dueAtMs: Int64 = 0) {
+    public init(itemId: String = "", request: Retain_V1_SubmitFeedbackRequest? = nil, createdAtMs: Int64 = 0, loggedAtMs: Int64 = 0, team: String = "", dueAtMs: Int64 = 0, priority: Retain_V1_FeedbackPriority = .init(rawValue: 0), priorityReasons: [String] = []) {
         self.itemId = itemId
         self.request = request
         self.createdAtMs = createdAtMs
         self.loggedAtMs = loggedAtMs
         self.team = team
         self.dueAtMs = dueAtMs
+        self.priority = priority
+        self.priorityReasons = priorityReasons
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -113,6 +120,8 @@ public struct Retain_V1_FeedbackSubmitted: ProtoMessage {
         self.loggedAtMs = 0
         self.team = ""
         self.dueAtMs = 0
+        self.priority = .init(rawValue: 0)
+        self.priorityReasons = []
     }
 
     public static let protoName = "retain.v1.FeedbackSubmitted"
@@ -126,6 +135,8 @@ public struct Retain_V1_FeedbackSubmitted: ProtoMessage {
         self.loggedAtMs = m.pointee.logged_at_ms
         self.team = ProtoC.string(m.pointee.team)
         self.dueAtMs = m.pointee.due_at_ms
+        self.priority = Retain_V1_FeedbackPriority(rawValue: Int32(bitPattern: m.pointee.priority.rawValue))
+        self.priorityReasons = ProtoC.array(m.pointee.priority_reasons, count: m.pointee.n_priority_reasons) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -136,6 +147,11 @@ public struct Retain_V1_FeedbackSubmitted: ProtoMessage {
         m.pointee.logged_at_ms = self.loggedAtMs
         if !self.team.isEmpty { m.pointee.team = arena.cString(self.team) }
         m.pointee.due_at_ms = self.dueAtMs
+        m.pointee.priority = Retain__V1__FeedbackPriority(rawValue: UInt32(bitPattern: self.priority.rawValue))
+        if !self.priorityReasons.isEmpty {
+            m.pointee.n_priority_reasons = self.priorityReasons.count
+            m.pointee.priority_reasons = arena.array(self.priorityReasons, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 

@@ -59,7 +59,7 @@ public struct Retain_V1_ReportPeriod: ProtoEnum {
 
 /// One step of a flow, as it went in this call.
 public struct Retain_V1_FlowStep: ProtoMessage {
-    /// Step name, e.g. "profile.register", "growth.award", "ledger.welcome_bonus",
+    /// Step name, e.g. "profile.register", "growth.award", "growth.check_in", "ledger.welcome_bonus",
     /// "ledger.referral", "growth.claim_task", "ledger.task_reward", "ledger.level_reward",
     /// "feedback.resolve", "ledger.compensation", "feedback.mark_paid".
     public var name: String
@@ -217,7 +217,8 @@ public struct Retain_V1_OnboardResponse: ProtoMessage {
     public var growth: Retain_V1_AwardGrowthResponse?
     /// The welcome bonus transfer; unset when the configuration gives none.
     public var welcomeBonus: Retain_V1_TransferResult?
-    /// The referral rewards; unset when there is no valid inviter.
+    /// The referral rewards when the rules pay at sign-up; otherwise unset (paid when the invitee
+    /// qualifies).
     public var referral: Retain_V1_RewardReferralResponse?
     /// Level-up rewards paid (if the sign-up growth crossed a level).
     public var levelRewards: [Retain_V1_TransferResult]
@@ -378,9 +379,12 @@ public struct Retain_V1_TrackActionResponse: ProtoMessage {
     public var replayed: Bool
     /// The steps, in order.
     public var steps: [Retain_V1_FlowStep]
+    /// The referral this action earned for the user and its inviter (see the referral rules in
+    /// the service comment); unset when it earned none.
+    public var referral: Retain_V1_RewardReferralResponse?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(activity: Retain_V1_RecordActivityResponse? = nil, growth: Retain_V1_AwardGrowthResponse? = nil, tasksRewarded: [Retain_V1_TaskStatus] = [], taskRewards: [Retain_V1_TransferResult] = [], levelRewards: [Retain_V1_TransferResult] = [], replayed: Bool = false, steps: [Retain_V1_FlowStep] = []) {
+    public init(activity: Retain_V1_RecordActivityResponse? = nil, growth: Retain_V1_AwardGrowthResponse? = nil, tasksRewarded: [Retain_V1_TaskStatus] = [], taskRewards: [Retain_V1_TransferResult] = [], levelRewards: [Retain_V1_TransferResult] = [], replayed: Bool = false, steps: [Retain_V1_FlowStep] = [], referral: Retain_V1_RewardReferralResponse? = nil) {
         self.activity = activity
         self.growth = growth
         self.tasksRewarded = tasksRewarded
@@ -388,6 +392,7 @@ public struct Retain_V1_TrackActionResponse: ProtoMessage {
         self.levelRewards = levelRewards
         self.replayed = replayed
         self.steps = steps
+        self.referral = referral
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -399,6 +404,7 @@ public struct Retain_V1_TrackActionResponse: ProtoMessage {
         self.levelRewards = []
         self.replayed = false
         self.steps = []
+        self.referral = nil
     }
 
     public static let protoName = "retain.v1.TrackActionResponse"
@@ -413,6 +419,7 @@ public struct Retain_V1_TrackActionResponse: ProtoMessage {
         self.levelRewards = ProtoC.array(m.pointee.level_rewards, count: m.pointee.n_level_rewards) { e in Retain_V1_TransferResult(protobufC: UnsafeRawPointer(e!)) }
         self.replayed = (m.pointee.replayed != 0)
         self.steps = ProtoC.array(m.pointee.steps, count: m.pointee.n_steps) { e in Retain_V1_FlowStep(protobufC: UnsafeRawPointer(e!)) }
+        self.referral = m.pointee.referral.map { Retain_V1_RewardReferralResponse(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -436,6 +443,145 @@ public struct Retain_V1_TrackActionResponse: ProtoMessage {
             m.pointee.n_steps = self.steps.count
             m.pointee.steps = arena.array(self.steps, as: UnsafeMutablePointer<Retain__V1__FlowStep>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FlowStep.self) }
         }
+        if let v = self.referral { m.pointee.referral = arena.message(v).assumingMemoryBound(to: Retain__V1__RewardReferralResponse.self) }
+    }
+}
+
+/// CheckInFlow's request.
+public struct Retain_V1_CheckInFlowRequest: ProtoMessage {
+    /// The user checking in.
+    public var userId: String
+    /// Client-chosen key of this check-in, unique per user; required. Used as the activity's
+    /// event_id and Growth.CheckIn's idempotency_key: retry with the same one.
+    public var eventId: String
+    /// When the check-in happens, Unix ms; 0 means now (Growth's clock decides the local day).
+    public var atMs: Int64
+    /// The user's IANA time zone (for the local day); may be empty.
+    public var timeZone: String
+    /// Where it happened, a name (e.g. "app", "web"); may be empty.
+    public var source: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", eventId: String = "", atMs: Int64 = 0, timeZone: String = "", source: String = "") {
+        self.userId = userId
+        self.eventId = eventId
+        self.atMs = atMs
+        self.timeZone = timeZone
+        self.source = source
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.eventId = ""
+        self.atMs = 0
+        self.timeZone = ""
+        self.source = ""
+    }
+
+    public static let protoName = "retain.v1.CheckInFlowRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CheckInFlowRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CheckInFlowRequest.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.eventId = ProtoC.string(m.pointee.event_id)
+        self.atMs = m.pointee.at_ms
+        self.timeZone = ProtoC.string(m.pointee.time_zone)
+        self.source = ProtoC.string(m.pointee.source)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CheckInFlowRequest.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.eventId.isEmpty { m.pointee.event_id = arena.cString(self.eventId) }
+        m.pointee.at_ms = self.atMs
+        if !self.timeZone.isEmpty { m.pointee.time_zone = arena.cString(self.timeZone) }
+        if !self.source.isEmpty { m.pointee.source = arena.cString(self.source) }
+    }
+}
+
+/// CheckInFlow's answer.
+public struct Retain_V1_CheckInFlowResponse: ProtoMessage {
+    /// The activity record's answer.
+    public var activity: Retain_V1_RecordActivityResponse?
+    /// Growth's check-in answer (streak, growth, level, completed tasks).
+    public var checkIn: Retain_V1_CheckInResponse?
+    /// Tasks this check-in finished whose rewards were claimed and paid.
+    public var tasksRewarded: [Retain_V1_TaskStatus]
+    /// Transfers for those task rewards, in the same order.
+    public var taskRewards: [Retain_V1_TransferResult]
+    /// Transfers for level-up rewards (one per level reached).
+    public var levelRewards: [Retain_V1_TransferResult]
+    /// True when every step had already run.
+    public var replayed: Bool
+    /// The steps, in order.
+    public var steps: [Retain_V1_FlowStep]
+    /// The referral this check-in earned (with qualifying_active_days or the action "check_in");
+    /// unset when it earned none.
+    public var referral: Retain_V1_RewardReferralResponse?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(activity: Retain_V1_RecordActivityResponse? = nil, checkIn: Retain_V1_CheckInResponse? = nil, tasksRewarded: [Retain_V1_TaskStatus] = [], taskRewards: [Retain_V1_TransferResult] = [], levelRewards: [Retain_V1_TransferResult] = [], replayed: Bool = false, steps: [Retain_V1_FlowStep] = [], referral: Retain_V1_RewardReferralResponse? = nil) {
+        self.activity = activity
+        self.checkIn = checkIn
+        self.tasksRewarded = tasksRewarded
+        self.taskRewards = taskRewards
+        self.levelRewards = levelRewards
+        self.replayed = replayed
+        self.steps = steps
+        self.referral = referral
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.activity = nil
+        self.checkIn = nil
+        self.tasksRewarded = []
+        self.taskRewards = []
+        self.levelRewards = []
+        self.replayed = false
+        self.steps = []
+        self.referral = nil
+    }
+
+    public static let protoName = "retain.v1.CheckInFlowResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CheckInFlowResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CheckInFlowResponse.self)
+        self.activity = m.pointee.activity.map { Retain_V1_RecordActivityResponse(protobufC: UnsafeRawPointer($0)) }
+        self.checkIn = m.pointee.check_in.map { Retain_V1_CheckInResponse(protobufC: UnsafeRawPointer($0)) }
+        self.tasksRewarded = ProtoC.array(m.pointee.tasks_rewarded, count: m.pointee.n_tasks_rewarded) { e in Retain_V1_TaskStatus(protobufC: UnsafeRawPointer(e!)) }
+        self.taskRewards = ProtoC.array(m.pointee.task_rewards, count: m.pointee.n_task_rewards) { e in Retain_V1_TransferResult(protobufC: UnsafeRawPointer(e!)) }
+        self.levelRewards = ProtoC.array(m.pointee.level_rewards, count: m.pointee.n_level_rewards) { e in Retain_V1_TransferResult(protobufC: UnsafeRawPointer(e!)) }
+        self.replayed = (m.pointee.replayed != 0)
+        self.steps = ProtoC.array(m.pointee.steps, count: m.pointee.n_steps) { e in Retain_V1_FlowStep(protobufC: UnsafeRawPointer(e!)) }
+        self.referral = m.pointee.referral.map { Retain_V1_RewardReferralResponse(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CheckInFlowResponse.self)
+        if let v = self.activity { m.pointee.activity = arena.message(v).assumingMemoryBound(to: Retain__V1__RecordActivityResponse.self) }
+        if let v = self.checkIn { m.pointee.check_in = arena.message(v).assumingMemoryBound(to: Retain__V1__CheckInResponse.self) }
+        if !self.tasksRewarded.isEmpty {
+            m.pointee.n_tasks_rewarded = self.tasksRewarded.count
+            m.pointee.tasks_rewarded = arena.array(self.tasksRewarded, as: UnsafeMutablePointer<Retain__V1__TaskStatus>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__TaskStatus.self) }
+        }
+        if !self.taskRewards.isEmpty {
+            m.pointee.n_task_rewards = self.taskRewards.count
+            m.pointee.task_rewards = arena.array(self.taskRewards, as: UnsafeMutablePointer<Retain__V1__TransferResult>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__TransferResult.self) }
+        }
+        if !self.levelRewards.isEmpty {
+            m.pointee.n_level_rewards = self.levelRewards.count
+            m.pointee.level_rewards = arena.array(self.levelRewards, as: UnsafeMutablePointer<Retain__V1__TransferResult>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__TransferResult.self) }
+        }
+        m.pointee.replayed = (self.replayed ? 1 : 0)
+        if !self.steps.isEmpty {
+            m.pointee.n_steps = self.steps.count
+            m.pointee.steps = arena.array(self.steps, as: UnsafeMutablePointer<Retain__V1__FlowStep>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FlowStep.self) }
+        }
+        if let v = self.referral { m.pointee.referral = arena.message(v).assumingMemoryBound(to: Retain__V1__RewardReferralResponse.self) }
     }
 }
 
@@ -552,6 +698,89 @@ public struct Retain_V1_ResolveFeedbackFlowResponse: ProtoMessage {
         if let v = self.item { m.pointee.item = arena.message(v).assumingMemoryBound(to: Retain__V1__FeedbackItem.self) }
         if let v = self.payment { m.pointee.payment = arena.message(v).assumingMemoryBound(to: Retain__V1__TransferResult.self) }
         m.pointee.paid = (self.paid ? 1 : 0)
+        m.pointee.replayed = (self.replayed ? 1 : 0)
+        if !self.steps.isEmpty {
+            m.pointee.n_steps = self.steps.count
+            m.pointee.steps = arena.array(self.steps, as: UnsafeMutablePointer<Retain__V1__FlowStep>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FlowStep.self) }
+        }
+    }
+}
+
+/// SubmitFeedbackFlow's request.
+public struct Retain_V1_SubmitFeedbackFlowRequest: ProtoMessage {
+    /// The submission, as Feedback.SubmitFeedback takes it; its privileges are ignored (the flow
+    /// sets them from the user's tier).
+    public var submission: Retain_V1_SubmitFeedbackRequest?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(submission: Retain_V1_SubmitFeedbackRequest? = nil) {
+        self.submission = submission
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.submission = nil
+    }
+
+    public static let protoName = "retain.v1.SubmitFeedbackFlowRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.SubmitFeedbackFlowRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SubmitFeedbackFlowRequest.self)
+        self.submission = m.pointee.submission.map { Retain_V1_SubmitFeedbackRequest(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SubmitFeedbackFlowRequest.self)
+        if let v = self.submission { m.pointee.submission = arena.message(v).assumingMemoryBound(to: Retain__V1__SubmitFeedbackRequest.self) }
+    }
+}
+
+/// SubmitFeedbackFlow's answer.
+public struct Retain_V1_SubmitFeedbackFlowResponse: ProtoMessage {
+    /// Feedback's answer: the item with its priority and priority_reasons.
+    public var feedback: Retain_V1_SubmitFeedbackResponse?
+    /// The tier privileges passed to Feedback.
+    public var privileges: [String]
+    /// True when Feedback answered a retry with its first answer.
+    public var replayed: Bool
+    /// The steps, in order ("growth.view", "feedback.submit").
+    public var steps: [Retain_V1_FlowStep]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(feedback: Retain_V1_SubmitFeedbackResponse? = nil, privileges: [String] = [], replayed: Bool = false, steps: [Retain_V1_FlowStep] = []) {
+        self.feedback = feedback
+        self.privileges = privileges
+        self.replayed = replayed
+        self.steps = steps
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.feedback = nil
+        self.privileges = []
+        self.replayed = false
+        self.steps = []
+    }
+
+    public static let protoName = "retain.v1.SubmitFeedbackFlowResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.SubmitFeedbackFlowResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SubmitFeedbackFlowResponse.self)
+        self.feedback = m.pointee.feedback.map { Retain_V1_SubmitFeedbackResponse(protobufC: UnsafeRawPointer($0)) }
+        self.privileges = ProtoC.array(m.pointee.privileges, count: m.pointee.n_privileges) { e in ProtoC.string(e!) }
+        self.replayed = (m.pointee.replayed != 0)
+        self.steps = ProtoC.array(m.pointee.steps, count: m.pointee.n_steps) { e in Retain_V1_FlowStep(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SubmitFeedbackFlowResponse.self)
+        if let v = self.feedback { m.pointee.feedback = arena.message(v).assumingMemoryBound(to: Retain__V1__SubmitFeedbackResponse.self) }
+        if !self.privileges.isEmpty {
+            m.pointee.n_privileges = self.privileges.count
+            m.pointee.privileges = arena.array(self.privileges, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
         m.pointee.replayed = (self.replayed ? 1 : 0)
         if !self.steps.isEmpty {
             m.pointee.n_steps = self.steps.count
@@ -976,7 +1205,14 @@ public struct Retain_V1_LocateUserResponse: ProtoMessage {
 ///
 /// Ledger transfer ids used by the flows (each pays at most once, whatever retries happen):
 /// welcome bonus        "welcome:<user_id>"
-/// referral             Ledger.RewardReferral (once per invitee)
+/// referral             Ledger.RewardReferral (once per invitee), when the invitee qualifies
+///
+/// Referrals are not paid at sign-up: Onboard records the inviter on the profile, and the
+/// referral pays (inviter and invitee rewards, and the inviter's "invite" growth) when the
+/// invitee qualifies: its first qualifying action (configuration, default "purchase") through
+/// TrackAction or CheckInFlow, or being active on N recent days. No self-invites; each inviter
+/// gets at most the configured number of referrals rewarded per day (the ledger's
+/// inviter_daily_cap); one past it waits for the invitee's next qualifying action on a later day.
 /// task reward          TaskStatus.claim_id, "task:<user_id>:<task_id>:<period_key>"
 /// level-up reward      "level:<user_id>:<level>", one per level reached (a follower of
 /// Growth.WatchLevelChanges pays the same ids, so either path pays once)
@@ -984,9 +1220,9 @@ public struct Retain_V1_LocateUserResponse: ProtoMessage {
 public enum Retain_V1_Gateway {
     /// The service's full name on the wire.
     public static let serviceName = "retain.v1.Gateway"
-    /// Onboards a new user: registers the profile, awards "sign_up" growth, pays the welcome
-    /// bonus, and rewards the inviter and the invitee when there is a valid inviter (a registered
-    /// user other than the new one; otherwise the referral step is SKIPPED).
+    /// Onboards a new user: registers the profile (with its inviter), awards "sign_up" growth and
+    /// pays the welcome bonus; the referral step is SKIPPED (the referral pays when the invitee
+    /// qualifies), unless the rules' qualifying_action is "sign_up".
     /// Errors: INVALID_ARGUMENT, ALREADY_EXISTS (the user id was registered by another request),
     /// UNAVAILABLE (a backend failed; retry with the same event_id).
     public static let onboard = RPCMethod<Retain_V1_OnboardRequest, Retain_V1_OnboardResponse>(path: "retain.v1.Gateway/Onboard", kind: .unary)
@@ -995,12 +1231,28 @@ public enum Retain_V1_Gateway {
     /// Errors: INVALID_ARGUMENT, NOT_FOUND (unknown user), FAILED_PRECONDITION (user deleted),
     /// ALREADY_EXISTS (event_id reused with a different body), UNAVAILABLE.
     public static let trackAction = RPCMethod<Retain_V1_TrackActionRequest, Retain_V1_TrackActionResponse>(path: "retain.v1.Gateway/TrackAction", kind: .unary)
+    /// Checks a user in for the day: records the activity (kind "check_in", so that check-ins
+    /// count as activity in Profile), checks in with Growth (streak, growth, tasks; keyed by
+    /// event_id), claims the tasks the check-in finished and pays their rewards and any level-up
+    /// rewards through the ledger. A second check-in the same local day (another event_id) is
+    /// recorded as activity and answers check_in.already_checked_in with nothing paid.
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND (unknown user), FAILED_PRECONDITION (user deleted, or a
+    /// reward budget exhausted: retry once it is raised), ALREADY_EXISTS (event_id reused with a
+    /// different body), UNAVAILABLE.
+    public static let checkInFlow = RPCMethod<Retain_V1_CheckInFlowRequest, Retain_V1_CheckInFlowResponse>(path: "retain.v1.Gateway/CheckInFlow", kind: .unary)
     /// Resolves a feedback item and pays its compensation exactly once: Feedback.ResolveFeedback,
     /// then the ledger transfer, then Feedback.MarkCompensationPaid. Also completes the payment
     /// of an item resolved earlier whose compensation is still OWED.
     /// Errors: as Feedback.ResolveFeedback, plus FAILED_PRECONDITION (the compensation budget is
     /// exhausted; the item stays resolved with its compensation OWED) and UNAVAILABLE.
     public static let resolveFeedbackFlow = RPCMethod<Retain_V1_ResolveFeedbackFlowRequest, Retain_V1_ResolveFeedbackFlowResponse>(path: "retain.v1.Gateway/ResolveFeedbackFlow", kind: .unary)
+    /// Submits a user's feedback with the user's tier privileges as an input of Feedback's priority
+    /// rules: reads the user's level from Growth (GetGrowthView), passes the privileges the tier
+    /// grants (those whose value is not empty, "false", "0" or "no") in
+    /// SubmitFeedbackRequest.privileges, so that e.g. priority_support raises the priority.
+    /// Idempotent by the submission's request_id (a retry answers Feedback's first answer).
+    /// Errors: as Feedback.SubmitFeedback, plus UNAVAILABLE (Growth or Feedback failed; retry).
+    public static let submitFeedbackFlow = RPCMethod<Retain_V1_SubmitFeedbackFlowRequest, Retain_V1_SubmitFeedbackFlowResponse>(path: "retain.v1.Gateway/SubmitFeedbackFlow", kind: .unary)
     /// A user's report for a week, a month or a year (the "annual bill"): profile, lifecycle,
     /// growth, ledger summary and balances, and feedback history in one answer.
     /// Errors: INVALID_ARGUMENT, NOT_FOUND (unknown user), UNAVAILABLE (a backend failed and
@@ -1015,5 +1267,5 @@ public enum Retain_V1_Gateway {
     public static let locateUser = RPCMethod<Retain_V1_LocateUserRequest, Retain_V1_LocateUserResponse>(path: "retain.v1.Gateway/LocateUser", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(onboard), AnyRPCMethod(trackAction), AnyRPCMethod(resolveFeedbackFlow), AnyRPCMethod(getUserReport), AnyRPCMethod(listBackends), AnyRPCMethod(locateUser)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(onboard), AnyRPCMethod(trackAction), AnyRPCMethod(checkInFlow), AnyRPCMethod(resolveFeedbackFlow), AnyRPCMethod(submitFeedbackFlow), AnyRPCMethod(getUserReport), AnyRPCMethod(listBackends), AnyRPCMethod(locateUser)]
 }

@@ -701,12 +701,18 @@ public struct Retain_V1_CheckInRequest: ProtoMessage {
     public var timeZone: String
     /// When the check-in happens, Unix ms; 0 means now.
     public var atMs: Int64
+    /// Client-chosen key (1 to 256 bytes); may be empty. A retry with the same key and body answers
+    /// the first answer with replayed = true instead of already_checked_in, so that a caller that
+    /// lost the answer still learns the tasks and level the check-in reached (the gateway's
+    /// CheckInFlow uses its event_id).
+    public var idempotencyKey: String
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", timeZone: String = "", atMs: Int64 = 0) {
+    public init(userId: String = "", timeZone: String = "", atMs: Int64 = 0, idempotencyKey: String = "") {
         self.userId = userId
         self.timeZone = timeZone
         self.atMs = atMs
+        self.idempotencyKey = idempotencyKey
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -714,6 +720,7 @@ public struct Retain_V1_CheckInRequest: ProtoMessage {
         self.userId = ""
         self.timeZone = ""
         self.atMs = 0
+        self.idempotencyKey = ""
     }
 
     public static let protoName = "retain.v1.CheckInRequest"
@@ -724,6 +731,7 @@ public struct Retain_V1_CheckInRequest: ProtoMessage {
         self.userId = ProtoC.string(m.pointee.user_id)
         self.timeZone = ProtoC.string(m.pointee.time_zone)
         self.atMs = m.pointee.at_ms
+        self.idempotencyKey = ProtoC.string(m.pointee.idempotency_key)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -731,6 +739,7 @@ public struct Retain_V1_CheckInRequest: ProtoMessage {
         if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
         if !self.timeZone.isEmpty { m.pointee.time_zone = arena.cString(self.timeZone) }
         m.pointee.at_ms = self.atMs
+        if !self.idempotencyKey.isEmpty { m.pointee.idempotency_key = arena.cString(self.idempotencyKey) }
     }
 }
 
@@ -766,9 +775,11 @@ public struct Retain_V1_CheckInResponse: ProtoMessage {
     public var levelEventPosition: UInt64
     /// Tasks that the check-in finished.
     public var completedTasks: [Retain_V1_TaskStatus]
+    /// True when this was a retry (same idempotency_key) and the first answer was returned.
+    public var replayed: Bool
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(alreadyCheckedIn: Bool = false, localDate: String = "", streakDays: UInt32 = 0, longestStreak: UInt32 = 0, baseGrowth: Int64 = 0, bonusGrowth: Int64 = 0, awardedGrowth: Int64 = 0, totalGrowth: Int64 = 0, level: UInt32 = 0, levelName: String = "", levelledUp: Bool = false, fromLevel: UInt32 = 0, toLevel: UInt32 = 0, levelEventPosition: UInt64 = 0, completedTasks: [Retain_V1_TaskStatus] = []) {
+    public init(alreadyCheckedIn: Bool = false, localDate: String = "", streakDays: UInt32 = 0, longestStreak: UInt32 = 0, baseGrowth: Int64 = 0, bonusGrowth: Int64 = 0, awardedGrowth: Int64 = 0, totalGrowth: Int64 = 0, level: UInt32 = 0, levelName: String = "", levelledUp: Bool = false, fromLevel: UInt32 = 0, toLevel: UInt32 = 0, levelEventPosition: UInt64 = 0, completedTasks: [Retain_V1_TaskStatus] = [], replayed: Bool = false) {
         self.alreadyCheckedIn = alreadyCheckedIn
         self.localDate = localDate
         self.streakDays = streakDays
@@ -784,6 +795,7 @@ public struct Retain_V1_CheckInResponse: ProtoMessage {
         self.toLevel = toLevel
         self.levelEventPosition = levelEventPosition
         self.completedTasks = completedTasks
+        self.replayed = replayed
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -803,6 +815,7 @@ public struct Retain_V1_CheckInResponse: ProtoMessage {
         self.toLevel = 0
         self.levelEventPosition = 0
         self.completedTasks = []
+        self.replayed = false
     }
 
     public static let protoName = "retain.v1.CheckInResponse"
@@ -825,6 +838,7 @@ public struct Retain_V1_CheckInResponse: ProtoMessage {
         self.toLevel = m.pointee.to_level
         self.levelEventPosition = m.pointee.level_event_position
         self.completedTasks = ProtoC.array(m.pointee.completed_tasks, count: m.pointee.n_completed_tasks) { e in Retain_V1_TaskStatus(protobufC: UnsafeRawPointer(e!)) }
+        self.replayed = (m.pointee.replayed != 0)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -847,6 +861,7 @@ public struct Retain_V1_CheckInResponse: ProtoMessage {
             m.pointee.n_completed_tasks = self.completedTasks.count
             m.pointee.completed_tasks = arena.array(self.completedTasks, as: UnsafeMutablePointer<Retain__V1__TaskStatus>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__TaskStatus.self) }
         }
+        m.pointee.replayed = (self.replayed ? 1 : 0)
     }
 }
 
@@ -1603,8 +1618,10 @@ public enum Retain_V1_Growth {
     /// Daily check-in. The first check-in of a local day awards the configured growth plus any
     /// streak bonus; a second one the same day answers already_checked_in = true and awards
     /// nothing. A missed day resets the streak to 1. Counts as the action "check_in" for tasks.
-    /// Check-in growth is not subject to the daily caps.
-    /// Errors: INVALID_ARGUMENT.
+    /// Check-in growth is not subject to the daily caps. With an idempotency_key, a retry returns
+    /// the first answer with replayed = true (its completed tasks and level change included), even
+    /// on a later day; keys are remembered for 7 days and shared with AwardGrowth's (per user).
+    /// Errors: INVALID_ARGUMENT, ALREADY_EXISTS (idempotency_key reused with a different body).
     public static let checkIn = RPCMethod<Retain_V1_CheckInRequest, Retain_V1_CheckInResponse>(path: "retain.v1.Growth/CheckIn", kind: .unary)
     /// The user's tasks for the current periods with progress, completion and claim state.
     /// Errors: INVALID_ARGUMENT.

@@ -312,9 +312,18 @@ public struct Retain_V1_GrowthCheckedIn: ProtoMessage {
     public var toLevelName: String
     /// Tasks whose progress this check-in changed.
     public var tasks: [Retain_V1_GrowthTaskProgress]
+    /// The request's idempotency key; empty when it had none (nothing is remembered then).
+    public var idempotencyKey: String
+    /// Fingerprint of the request body, to tell a retry from a reused key.
+    public var fingerprint: UInt64
+    /// Server time when the check-in was decided, Unix ms (key retention); 0 in entries written
+    /// before keys were kept (at_ms is used then).
+    public var recordedAtMs: Int64
+    /// The encoded answer, returned to a retry with the same key.
+    public var answer: [UInt8]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", atMs: Int64 = 0, localDay: Int32 = 0, timeZone: String = "", baseGrowth: Int64 = 0, bonusGrowth: Int64 = 0, streakDays: UInt32 = 0, toLevel: UInt32 = 0, toLevelName: String = "", tasks: [Retain_V1_GrowthTaskProgress] = []) {
+    public init(userId: String = "", atMs: Int64 = 0, localDay: Int32 = 0, timeZone: String = "", baseGrowth: Int64 = 0, bonusGrowth: Int64 = 0, streakDays: UInt32 = 0, toLevel: UInt32 = 0, toLevelName: String = "", tasks: [Retain_V1_GrowthTaskProgress] = [], idempotencyKey: String = "", fingerprint: UInt64 = 0, recordedAtMs: Int64 = 0, answer: [UInt8] = []) {
         self.userId = userId
         self.atMs = atMs
         self.localDay = localDay
@@ -325,6 +334,10 @@ public struct Retain_V1_GrowthCheckedIn: ProtoMessage {
         self.toLevel = toLevel
         self.toLevelName = toLevelName
         self.tasks = tasks
+        self.idempotencyKey = idempotencyKey
+        self.fingerprint = fingerprint
+        self.recordedAtMs = recordedAtMs
+        self.answer = answer
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -339,6 +352,10 @@ public struct Retain_V1_GrowthCheckedIn: ProtoMessage {
         self.toLevel = 0
         self.toLevelName = ""
         self.tasks = []
+        self.idempotencyKey = ""
+        self.fingerprint = 0
+        self.recordedAtMs = 0
+        self.answer = []
     }
 
     public static let protoName = "retain.v1.GrowthCheckedIn"
@@ -356,6 +373,10 @@ public struct Retain_V1_GrowthCheckedIn: ProtoMessage {
         self.toLevel = m.pointee.to_level
         self.toLevelName = ProtoC.string(m.pointee.to_level_name)
         self.tasks = ProtoC.array(m.pointee.tasks, count: m.pointee.n_tasks) { e in Retain_V1_GrowthTaskProgress(protobufC: UnsafeRawPointer(e!)) }
+        self.idempotencyKey = ProtoC.string(m.pointee.idempotency_key)
+        self.fingerprint = m.pointee.fingerprint
+        self.recordedAtMs = m.pointee.recorded_at_ms
+        self.answer = ProtoC.bytes(m.pointee.answer)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -373,6 +394,10 @@ public struct Retain_V1_GrowthCheckedIn: ProtoMessage {
             m.pointee.n_tasks = self.tasks.count
             m.pointee.tasks = arena.array(self.tasks, as: UnsafeMutablePointer<Retain__V1__GrowthTaskProgress>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__GrowthTaskProgress.self) }
         }
+        if !self.idempotencyKey.isEmpty { m.pointee.idempotency_key = arena.cString(self.idempotencyKey) }
+        m.pointee.fingerprint = self.fingerprint
+        m.pointee.recorded_at_ms = self.recordedAtMs
+        if !self.answer.isEmpty { m.pointee.answer = arena.binary(self.answer) }
     }
 }
 

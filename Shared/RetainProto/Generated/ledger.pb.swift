@@ -1649,15 +1649,20 @@ public struct Retain_V1_RewardReferralRequest: ProtoMessage {
     public var inviteeReward: Retain_V1_Amount?
     /// Expiry of the credited lots, Unix ms; 0 means never.
     public var expiresAtMs: Int64
+    /// Most referrals rewarded to one inviter per UTC day (of the ledger's time); 0 means no cap.
+    /// A referral past the cap pays nothing now (neither side) and answers inviter_capped = true;
+    /// the same request on a later day pays it.
+    public var inviterDailyCap: UInt32
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", inviterUserId: String = "", campaignId: String = "", inviterReward: Retain_V1_Amount? = nil, inviteeReward: Retain_V1_Amount? = nil, expiresAtMs: Int64 = 0) {
+    public init(userId: String = "", inviterUserId: String = "", campaignId: String = "", inviterReward: Retain_V1_Amount? = nil, inviteeReward: Retain_V1_Amount? = nil, expiresAtMs: Int64 = 0, inviterDailyCap: UInt32 = 0) {
         self.userId = userId
         self.inviterUserId = inviterUserId
         self.campaignId = campaignId
         self.inviterReward = inviterReward
         self.inviteeReward = inviteeReward
         self.expiresAtMs = expiresAtMs
+        self.inviterDailyCap = inviterDailyCap
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1668,6 +1673,7 @@ public struct Retain_V1_RewardReferralRequest: ProtoMessage {
         self.inviterReward = nil
         self.inviteeReward = nil
         self.expiresAtMs = 0
+        self.inviterDailyCap = 0
     }
 
     public static let protoName = "retain.v1.RewardReferralRequest"
@@ -1681,6 +1687,7 @@ public struct Retain_V1_RewardReferralRequest: ProtoMessage {
         self.inviterReward = m.pointee.inviter_reward.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
         self.inviteeReward = m.pointee.invitee_reward.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
         self.expiresAtMs = m.pointee.expires_at_ms
+        self.inviterDailyCap = m.pointee.inviter_daily_cap
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1691,6 +1698,7 @@ public struct Retain_V1_RewardReferralRequest: ProtoMessage {
         if let v = self.inviterReward { m.pointee.inviter_reward = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
         if let v = self.inviteeReward { m.pointee.invitee_reward = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
         m.pointee.expires_at_ms = self.expiresAtMs
+        m.pointee.inviter_daily_cap = self.inviterDailyCap
     }
 }
 
@@ -1700,17 +1708,22 @@ public struct Retain_V1_RewardReferralResponse: ProtoMessage {
     public var results: [Retain_V1_TransferResult]
     /// True when the referral had already been rewarded; the first results are returned.
     public var replayed: Bool
+    /// True when nothing was paid because the inviter had inviter_daily_cap referrals rewarded
+    /// today already; results is empty.
+    public var inviterCapped: Bool
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(results: [Retain_V1_TransferResult] = [], replayed: Bool = false) {
+    public init(results: [Retain_V1_TransferResult] = [], replayed: Bool = false, inviterCapped: Bool = false) {
         self.results = results
         self.replayed = replayed
+        self.inviterCapped = inviterCapped
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.results = []
         self.replayed = false
+        self.inviterCapped = false
     }
 
     public static let protoName = "retain.v1.RewardReferralResponse"
@@ -1720,6 +1733,7 @@ public struct Retain_V1_RewardReferralResponse: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__RewardReferralResponse.self)
         self.results = ProtoC.array(m.pointee.results, count: m.pointee.n_results) { e in Retain_V1_TransferResult(protobufC: UnsafeRawPointer(e!)) }
         self.replayed = (m.pointee.replayed != 0)
+        self.inviterCapped = (m.pointee.inviter_capped != 0)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1729,6 +1743,7 @@ public struct Retain_V1_RewardReferralResponse: ProtoMessage {
             m.pointee.results = arena.array(self.results, as: UnsafeMutablePointer<Retain__V1__TransferResult>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__TransferResult.self) }
         }
         m.pointee.replayed = (self.replayed ? 1 : 0)
+        m.pointee.inviter_capped = (self.inviterCapped ? 1 : 0)
     }
 }
 

@@ -2352,7 +2352,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_item__properties_entry__de
   (ProtobufCMessageInit) retain__v1__feedback_item__properties_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__feedback_item__field_descriptors[24] =
+static const ProtobufCFieldDescriptor retain__v1__feedback_item__field_descriptors[25] =
 {
   {
     "item_id",
@@ -2642,6 +2642,18 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_item__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "priority_reasons",
+    25,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__FeedbackItem, n_priority_reasons),
+    offsetof(Retain__V1__FeedbackItem, priority_reasons),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_item__field_indices_by_name[] = {
   12,   /* field[12] = assignee */
@@ -2658,6 +2670,7 @@ static const unsigned retain__v1__feedback_item__field_indices_by_name[] = {
   2,   /* field[2] = kind */
   16,   /* field[16] = overdue */
   8,   /* field[8] = priority */
+  24,   /* field[24] = priority_reasons */
   23,   /* field[23] = properties */
   6,   /* field[6] = reference */
   20,   /* field[20] = reopen_count */
@@ -2672,7 +2685,7 @@ static const unsigned retain__v1__feedback_item__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__feedback_item__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 24 }
+  { 0, 25 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_item__descriptor =
 {
@@ -2682,7 +2695,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_item__descriptor =
   "Retain__V1__FeedbackItem",
   "retain.v1",
   sizeof(Retain__V1__FeedbackItem),
-  24,
+  25,
   retain__v1__feedback_item__field_descriptors,
   retain__v1__feedback_item__field_indices_by_name,
   1,  retain__v1__feedback_item__number_ranges,
@@ -2740,7 +2753,7 @@ const ProtobufCMessageDescriptor retain__v1__submit_feedback_request__properties
   (ProtobufCMessageInit) retain__v1__submit_feedback_request__properties_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__submit_feedback_request__field_descriptors[11] =
+static const ProtobufCFieldDescriptor retain__v1__submit_feedback_request__field_descriptors[12] =
 {
   {
     "user_id",
@@ -2874,12 +2887,25 @@ static const ProtobufCFieldDescriptor retain__v1__submit_feedback_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "privileges",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__SubmitFeedbackRequest, n_privileges),
+    offsetof(Retain__V1__SubmitFeedbackRequest, privileges),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__submit_feedback_request__field_indices_by_name[] = {
   3,   /* field[3] = category */
   5,   /* field[5] = channel */
   8,   /* field[8] = important */
   2,   /* field[2] = kind */
+  11,   /* field[11] = privileges */
   10,   /* field[10] = properties */
   6,   /* field[6] = reference */
   1,   /* field[1] = request_id */
@@ -2891,7 +2917,7 @@ static const unsigned retain__v1__submit_feedback_request__field_indices_by_name
 static const ProtobufCIntRange retain__v1__submit_feedback_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor retain__v1__submit_feedback_request__descriptor =
 {
@@ -2901,7 +2927,7 @@ const ProtobufCMessageDescriptor retain__v1__submit_feedback_request__descriptor
   "Retain__V1__SubmitFeedbackRequest",
   "retain.v1",
   sizeof(Retain__V1__SubmitFeedbackRequest),
-  11,
+  12,
   retain__v1__submit_feedback_request__field_descriptors,
   retain__v1__submit_feedback_request__field_indices_by_name,
   1,  retain__v1__submit_feedback_request__number_ranges,

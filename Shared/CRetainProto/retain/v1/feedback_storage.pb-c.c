@@ -734,7 +734,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_log_entry__descriptor =
   (ProtobufCMessageInit) retain__v1__feedback_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__feedback_submitted__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__feedback_submitted__field_descriptors[8] =
 {
   {
     "item_id",
@@ -808,19 +808,45 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_submitted__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "priority",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackSubmitted, priority),
+    &retain__v1__feedback_priority__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "priority_reasons",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__FeedbackSubmitted, n_priority_reasons),
+    offsetof(Retain__V1__FeedbackSubmitted, priority_reasons),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_submitted__field_indices_by_name[] = {
   2,   /* field[2] = created_at_ms */
   5,   /* field[5] = due_at_ms */
   0,   /* field[0] = item_id */
   3,   /* field[3] = logged_at_ms */
+  6,   /* field[6] = priority */
+  7,   /* field[7] = priority_reasons */
   1,   /* field[1] = request */
   4,   /* field[4] = team */
 };
 static const ProtobufCIntRange retain__v1__feedback_submitted__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_submitted__descriptor =
 {
@@ -830,7 +856,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_submitted__descriptor =
   "Retain__V1__FeedbackSubmitted",
   "retain.v1",
   sizeof(Retain__V1__FeedbackSubmitted),
-  6,
+  8,
   retain__v1__feedback_submitted__field_descriptors,
   retain__v1__feedback_submitted__field_indices_by_name,
   1,  retain__v1__feedback_submitted__number_ranges,

@@ -244,6 +244,96 @@ void   retain__v1__track_action_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__track_action_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__check_in_flow_request__init
+                     (Retain__V1__CheckInFlowRequest         *message)
+{
+  static const Retain__V1__CheckInFlowRequest init_value = RETAIN__V1__CHECK_IN_FLOW_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__check_in_flow_request__get_packed_size
+                     (const Retain__V1__CheckInFlowRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__check_in_flow_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__check_in_flow_request__pack
+                     (const Retain__V1__CheckInFlowRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__check_in_flow_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__check_in_flow_request__pack_to_buffer
+                     (const Retain__V1__CheckInFlowRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__check_in_flow_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CheckInFlowRequest *
+       retain__v1__check_in_flow_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CheckInFlowRequest *)
+     protobuf_c_message_unpack (&retain__v1__check_in_flow_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__check_in_flow_request__free_unpacked
+                     (Retain__V1__CheckInFlowRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__check_in_flow_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__check_in_flow_response__init
+                     (Retain__V1__CheckInFlowResponse         *message)
+{
+  static const Retain__V1__CheckInFlowResponse init_value = RETAIN__V1__CHECK_IN_FLOW_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__check_in_flow_response__get_packed_size
+                     (const Retain__V1__CheckInFlowResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__check_in_flow_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__check_in_flow_response__pack
+                     (const Retain__V1__CheckInFlowResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__check_in_flow_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__check_in_flow_response__pack_to_buffer
+                     (const Retain__V1__CheckInFlowResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__check_in_flow_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CheckInFlowResponse *
+       retain__v1__check_in_flow_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CheckInFlowResponse *)
+     protobuf_c_message_unpack (&retain__v1__check_in_flow_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__check_in_flow_response__free_unpacked
+                     (Retain__V1__CheckInFlowResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__check_in_flow_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__resolve_feedback_flow_request__init
                      (Retain__V1__ResolveFeedbackFlowRequest         *message)
 {
@@ -332,6 +422,96 @@ void   retain__v1__resolve_feedback_flow_response__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &retain__v1__resolve_feedback_flow_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__submit_feedback_flow_request__init
+                     (Retain__V1__SubmitFeedbackFlowRequest         *message)
+{
+  static const Retain__V1__SubmitFeedbackFlowRequest init_value = RETAIN__V1__SUBMIT_FEEDBACK_FLOW_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__submit_feedback_flow_request__get_packed_size
+                     (const Retain__V1__SubmitFeedbackFlowRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__submit_feedback_flow_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__submit_feedback_flow_request__pack
+                     (const Retain__V1__SubmitFeedbackFlowRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__submit_feedback_flow_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__submit_feedback_flow_request__pack_to_buffer
+                     (const Retain__V1__SubmitFeedbackFlowRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__submit_feedback_flow_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__SubmitFeedbackFlowRequest *
+       retain__v1__submit_feedback_flow_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__SubmitFeedbackFlowRequest *)
+     protobuf_c_message_unpack (&retain__v1__submit_feedback_flow_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__submit_feedback_flow_request__free_unpacked
+                     (Retain__V1__SubmitFeedbackFlowRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__submit_feedback_flow_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__submit_feedback_flow_response__init
+                     (Retain__V1__SubmitFeedbackFlowResponse         *message)
+{
+  static const Retain__V1__SubmitFeedbackFlowResponse init_value = RETAIN__V1__SUBMIT_FEEDBACK_FLOW_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__submit_feedback_flow_response__get_packed_size
+                     (const Retain__V1__SubmitFeedbackFlowResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__submit_feedback_flow_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__submit_feedback_flow_response__pack
+                     (const Retain__V1__SubmitFeedbackFlowResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__submit_feedback_flow_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__submit_feedback_flow_response__pack_to_buffer
+                     (const Retain__V1__SubmitFeedbackFlowResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__submit_feedback_flow_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__SubmitFeedbackFlowResponse *
+       retain__v1__submit_feedback_flow_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__SubmitFeedbackFlowResponse *)
+     protobuf_c_message_unpack (&retain__v1__submit_feedback_flow_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__submit_feedback_flow_response__free_unpacked
+                     (Retain__V1__SubmitFeedbackFlowResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__submit_feedback_flow_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   retain__v1__get_user_report_request__init
@@ -1241,7 +1421,7 @@ const ProtobufCMessageDescriptor retain__v1__track_action_request__descriptor =
   (ProtobufCMessageInit) retain__v1__track_action_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__track_action_response__field_descriptors[7] =
+static const ProtobufCFieldDescriptor retain__v1__track_action_response__field_descriptors[8] =
 {
   {
     "activity",
@@ -1327,11 +1507,24 @@ static const ProtobufCFieldDescriptor retain__v1__track_action_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "referral",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__TrackActionResponse, referral),
+    &retain__v1__reward_referral_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__track_action_response__field_indices_by_name[] = {
   0,   /* field[0] = activity */
   1,   /* field[1] = growth */
   4,   /* field[4] = level_rewards */
+  7,   /* field[7] = referral */
   5,   /* field[5] = replayed */
   6,   /* field[6] = steps */
   3,   /* field[3] = task_rewards */
@@ -1340,7 +1533,7 @@ static const unsigned retain__v1__track_action_response__field_indices_by_name[]
 static const ProtobufCIntRange retain__v1__track_action_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__track_action_response__descriptor =
 {
@@ -1350,11 +1543,230 @@ const ProtobufCMessageDescriptor retain__v1__track_action_response__descriptor =
   "Retain__V1__TrackActionResponse",
   "retain.v1",
   sizeof(Retain__V1__TrackActionResponse),
-  7,
+  8,
   retain__v1__track_action_response__field_descriptors,
   retain__v1__track_action_response__field_indices_by_name,
   1,  retain__v1__track_action_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__track_action_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__check_in_flow_request__field_descriptors[5] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "event_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowRequest, event_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowRequest, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__check_in_flow_request__field_indices_by_name[] = {
+  2,   /* field[2] = at_ms */
+  1,   /* field[1] = event_id */
+  4,   /* field[4] = source */
+  3,   /* field[3] = time_zone */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__check_in_flow_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__check_in_flow_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CheckInFlowRequest",
+  "CheckInFlowRequest",
+  "Retain__V1__CheckInFlowRequest",
+  "retain.v1",
+  sizeof(Retain__V1__CheckInFlowRequest),
+  5,
+  retain__v1__check_in_flow_request__field_descriptors,
+  retain__v1__check_in_flow_request__field_indices_by_name,
+  1,  retain__v1__check_in_flow_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__check_in_flow_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__check_in_flow_response__field_descriptors[8] =
+{
+  {
+    "activity",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowResponse, activity),
+    &retain__v1__record_activity_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "check_in",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowResponse, check_in),
+    &retain__v1__check_in_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tasks_rewarded",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__CheckInFlowResponse, n_tasks_rewarded),
+    offsetof(Retain__V1__CheckInFlowResponse, tasks_rewarded),
+    &retain__v1__task_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "task_rewards",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__CheckInFlowResponse, n_task_rewards),
+    offsetof(Retain__V1__CheckInFlowResponse, task_rewards),
+    &retain__v1__transfer_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level_rewards",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__CheckInFlowResponse, n_level_rewards),
+    offsetof(Retain__V1__CheckInFlowResponse, level_rewards),
+    &retain__v1__transfer_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowResponse, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "steps",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__CheckInFlowResponse, n_steps),
+    offsetof(Retain__V1__CheckInFlowResponse, steps),
+    &retain__v1__flow_step__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "referral",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInFlowResponse, referral),
+    &retain__v1__reward_referral_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__check_in_flow_response__field_indices_by_name[] = {
+  0,   /* field[0] = activity */
+  1,   /* field[1] = check_in */
+  4,   /* field[4] = level_rewards */
+  7,   /* field[7] = referral */
+  5,   /* field[5] = replayed */
+  6,   /* field[6] = steps */
+  3,   /* field[3] = task_rewards */
+  2,   /* field[2] = tasks_rewarded */
+};
+static const ProtobufCIntRange retain__v1__check_in_flow_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor retain__v1__check_in_flow_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CheckInFlowResponse",
+  "CheckInFlowResponse",
+  "Retain__V1__CheckInFlowResponse",
+  "retain.v1",
+  sizeof(Retain__V1__CheckInFlowResponse),
+  8,
+  retain__v1__check_in_flow_response__field_descriptors,
+  retain__v1__check_in_flow_response__field_indices_by_name,
+  1,  retain__v1__check_in_flow_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__check_in_flow_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__resolve_feedback_flow_request__field_descriptors[7] =
@@ -1561,6 +1973,121 @@ const ProtobufCMessageDescriptor retain__v1__resolve_feedback_flow_response__des
   retain__v1__resolve_feedback_flow_response__field_indices_by_name,
   1,  retain__v1__resolve_feedback_flow_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__resolve_feedback_flow_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__submit_feedback_flow_request__field_descriptors[1] =
+{
+  {
+    "submission",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SubmitFeedbackFlowRequest, submission),
+    &retain__v1__submit_feedback_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__submit_feedback_flow_request__field_indices_by_name[] = {
+  0,   /* field[0] = submission */
+};
+static const ProtobufCIntRange retain__v1__submit_feedback_flow_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__submit_feedback_flow_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.SubmitFeedbackFlowRequest",
+  "SubmitFeedbackFlowRequest",
+  "Retain__V1__SubmitFeedbackFlowRequest",
+  "retain.v1",
+  sizeof(Retain__V1__SubmitFeedbackFlowRequest),
+  1,
+  retain__v1__submit_feedback_flow_request__field_descriptors,
+  retain__v1__submit_feedback_flow_request__field_indices_by_name,
+  1,  retain__v1__submit_feedback_flow_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__submit_feedback_flow_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__submit_feedback_flow_response__field_descriptors[4] =
+{
+  {
+    "feedback",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SubmitFeedbackFlowResponse, feedback),
+    &retain__v1__submit_feedback_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "privileges",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__SubmitFeedbackFlowResponse, n_privileges),
+    offsetof(Retain__V1__SubmitFeedbackFlowResponse, privileges),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SubmitFeedbackFlowResponse, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "steps",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__SubmitFeedbackFlowResponse, n_steps),
+    offsetof(Retain__V1__SubmitFeedbackFlowResponse, steps),
+    &retain__v1__flow_step__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__submit_feedback_flow_response__field_indices_by_name[] = {
+  0,   /* field[0] = feedback */
+  1,   /* field[1] = privileges */
+  2,   /* field[2] = replayed */
+  3,   /* field[3] = steps */
+};
+static const ProtobufCIntRange retain__v1__submit_feedback_flow_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__submit_feedback_flow_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.SubmitFeedbackFlowResponse",
+  "SubmitFeedbackFlowResponse",
+  "Retain__V1__SubmitFeedbackFlowResponse",
+  "retain.v1",
+  sizeof(Retain__V1__SubmitFeedbackFlowResponse),
+  4,
+  retain__v1__submit_feedback_flow_response__field_descriptors,
+  retain__v1__submit_feedback_flow_response__field_indices_by_name,
+  1,  retain__v1__submit_feedback_flow_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__submit_feedback_flow_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__get_user_report_request__field_descriptors[5] =
@@ -2283,21 +2810,25 @@ const ProtobufCEnumDescriptor retain__v1__report_period__descriptor =
   retain__v1__report_period__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__gateway__method_descriptors[6] =
+static const ProtobufCMethodDescriptor retain__v1__gateway__method_descriptors[8] =
 {
   { "Onboard", &retain__v1__onboard_request__descriptor, &retain__v1__onboard_response__descriptor },
   { "TrackAction", &retain__v1__track_action_request__descriptor, &retain__v1__track_action_response__descriptor },
+  { "CheckInFlow", &retain__v1__check_in_flow_request__descriptor, &retain__v1__check_in_flow_response__descriptor },
   { "ResolveFeedbackFlow", &retain__v1__resolve_feedback_flow_request__descriptor, &retain__v1__resolve_feedback_flow_response__descriptor },
+  { "SubmitFeedbackFlow", &retain__v1__submit_feedback_flow_request__descriptor, &retain__v1__submit_feedback_flow_response__descriptor },
   { "GetUserReport", &retain__v1__get_user_report_request__descriptor, &retain__v1__get_user_report_response__descriptor },
   { "ListBackends", &retain__v1__list_backends_request__descriptor, &retain__v1__list_backends_response__descriptor },
   { "LocateUser", &retain__v1__locate_user_request__descriptor, &retain__v1__locate_user_response__descriptor },
 };
 const unsigned retain__v1__gateway__method_indices_by_name[] = {
-  3,        /* GetUserReport */
-  4,        /* ListBackends */
-  5,        /* LocateUser */
+  2,        /* CheckInFlow */
+  5,        /* GetUserReport */
+  6,        /* ListBackends */
+  7,        /* LocateUser */
   0,        /* Onboard */
-  2,        /* ResolveFeedbackFlow */
+  3,        /* ResolveFeedbackFlow */
+  4,        /* SubmitFeedbackFlow */
   1         /* TrackAction */
 };
 const ProtobufCServiceDescriptor retain__v1__gateway__descriptor =
@@ -2307,7 +2838,7 @@ const ProtobufCServiceDescriptor retain__v1__gateway__descriptor =
   "Gateway",
   "Retain__V1__Gateway",
   "retain.v1",
-  6,
+  8,
   retain__v1__gateway__method_descriptors,
   retain__v1__gateway__method_indices_by_name
 };
@@ -2327,13 +2858,29 @@ void retain__v1__gateway__track_action(ProtobufCService *service,
   assert(service->descriptor == &retain__v1__gateway__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void retain__v1__gateway__check_in_flow(ProtobufCService *service,
+                                        const Retain__V1__CheckInFlowRequest *input,
+                                        Retain__V1__CheckInFlowResponse_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__gateway__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void retain__v1__gateway__resolve_feedback_flow(ProtobufCService *service,
                                                 const Retain__V1__ResolveFeedbackFlowRequest *input,
                                                 Retain__V1__ResolveFeedbackFlowResponse_Closure closure,
                                                 void *closure_data)
 {
   assert(service->descriptor == &retain__v1__gateway__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__gateway__submit_feedback_flow(ProtobufCService *service,
+                                               const Retain__V1__SubmitFeedbackFlowRequest *input,
+                                               Retain__V1__SubmitFeedbackFlowResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__gateway__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__gateway__get_user_report(ProtobufCService *service,
                                           const Retain__V1__GetUserReportRequest *input,
@@ -2341,7 +2888,7 @@ void retain__v1__gateway__get_user_report(ProtobufCService *service,
                                           void *closure_data)
 {
   assert(service->descriptor == &retain__v1__gateway__descriptor);
-  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__gateway__list_backends(ProtobufCService *service,
                                         const Retain__V1__ListBackendsRequest *input,
@@ -2349,7 +2896,7 @@ void retain__v1__gateway__list_backends(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &retain__v1__gateway__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__gateway__locate_user(ProtobufCService *service,
                                       const Retain__V1__LocateUserRequest *input,
@@ -2357,7 +2904,7 @@ void retain__v1__gateway__locate_user(ProtobufCService *service,
                                       void *closure_data)
 {
   assert(service->descriptor == &retain__v1__gateway__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__gateway__init (Retain__V1__Gateway_Service *service,
                                 Retain__V1__Gateway_ServiceDestroy destroy)

@@ -2199,7 +2199,7 @@ const ProtobufCMessageDescriptor retain__v1__award_growth_response__descriptor =
   (ProtobufCMessageInit) retain__v1__award_growth_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__check_in_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor retain__v1__check_in_request__field_descriptors[4] =
 {
   {
     "user_id",
@@ -2237,16 +2237,29 @@ static const ProtobufCFieldDescriptor retain__v1__check_in_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "idempotency_key",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInRequest, idempotency_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__check_in_request__field_indices_by_name[] = {
   2,   /* field[2] = at_ms */
+  3,   /* field[3] = idempotency_key */
   1,   /* field[1] = time_zone */
   0,   /* field[0] = user_id */
 };
 static const ProtobufCIntRange retain__v1__check_in_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor retain__v1__check_in_request__descriptor =
 {
@@ -2256,14 +2269,14 @@ const ProtobufCMessageDescriptor retain__v1__check_in_request__descriptor =
   "Retain__V1__CheckInRequest",
   "retain.v1",
   sizeof(Retain__V1__CheckInRequest),
-  3,
+  4,
   retain__v1__check_in_request__field_descriptors,
   retain__v1__check_in_request__field_indices_by_name,
   1,  retain__v1__check_in_request__number_ranges,
   (ProtobufCMessageInit) retain__v1__check_in_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__check_in_response__field_descriptors[15] =
+static const ProtobufCFieldDescriptor retain__v1__check_in_response__field_descriptors[16] =
 {
   {
     "already_checked_in",
@@ -2445,6 +2458,18 @@ static const ProtobufCFieldDescriptor retain__v1__check_in_response__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "replayed",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CheckInResponse, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__check_in_response__field_indices_by_name[] = {
   0,   /* field[0] = already_checked_in */
@@ -2459,6 +2484,7 @@ static const unsigned retain__v1__check_in_response__field_indices_by_name[] = {
   10,   /* field[10] = levelled_up */
   1,   /* field[1] = local_date */
   3,   /* field[3] = longest_streak */
+  15,   /* field[15] = replayed */
   2,   /* field[2] = streak_days */
   12,   /* field[12] = to_level */
   7,   /* field[7] = total_growth */
@@ -2466,7 +2492,7 @@ static const unsigned retain__v1__check_in_response__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__check_in_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor retain__v1__check_in_response__descriptor =
 {
@@ -2476,7 +2502,7 @@ const ProtobufCMessageDescriptor retain__v1__check_in_response__descriptor =
   "Retain__V1__CheckInResponse",
   "retain.v1",
   sizeof(Retain__V1__CheckInResponse),
-  15,
+  16,
   retain__v1__check_in_response__field_descriptors,
   retain__v1__check_in_response__field_indices_by_name,
   1,  retain__v1__check_in_response__number_ranges,

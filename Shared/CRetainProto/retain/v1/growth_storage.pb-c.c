@@ -1004,7 +1004,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_awarded__descriptor =
   (ProtobufCMessageInit) retain__v1__growth_awarded__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__growth_checked_in__field_descriptors[10] =
+static const ProtobufCFieldDescriptor retain__v1__growth_checked_in__field_descriptors[14] =
 {
   {
     "user_id",
@@ -1126,12 +1126,64 @@ static const ProtobufCFieldDescriptor retain__v1__growth_checked_in__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "idempotency_key",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthCheckedIn, idempotency_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fingerprint",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthCheckedIn, fingerprint),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recorded_at_ms",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthCheckedIn, recorded_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answer",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthCheckedIn, answer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_checked_in__field_indices_by_name[] = {
+  13,   /* field[13] = answer */
   1,   /* field[1] = at_ms */
   4,   /* field[4] = base_growth */
   5,   /* field[5] = bonus_growth */
+  11,   /* field[11] = fingerprint */
+  10,   /* field[10] = idempotency_key */
   2,   /* field[2] = local_day */
+  12,   /* field[12] = recorded_at_ms */
   6,   /* field[6] = streak_days */
   9,   /* field[9] = tasks */
   3,   /* field[3] = time_zone */
@@ -1142,7 +1194,7 @@ static const unsigned retain__v1__growth_checked_in__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__growth_checked_in__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_checked_in__descriptor =
 {
@@ -1152,7 +1204,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_checked_in__descriptor =
   "Retain__V1__GrowthCheckedIn",
   "retain.v1",
   sizeof(Retain__V1__GrowthCheckedIn),
-  10,
+  14,
   retain__v1__growth_checked_in__field_descriptors,
   retain__v1__growth_checked_in__field_indices_by_name,
   1,  retain__v1__growth_checked_in__number_ranges,

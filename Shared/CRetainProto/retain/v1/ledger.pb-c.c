@@ -4379,7 +4379,7 @@ const ProtobufCMessageDescriptor retain__v1__penalize_response__descriptor =
   (ProtobufCMessageInit) retain__v1__penalize_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__reward_referral_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__reward_referral_request__field_descriptors[7] =
 {
   {
     "user_id",
@@ -4453,11 +4453,24 @@ static const ProtobufCFieldDescriptor retain__v1__reward_referral_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "inviter_daily_cap",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RewardReferralRequest, inviter_daily_cap),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__reward_referral_request__field_indices_by_name[] = {
   2,   /* field[2] = campaign_id */
   5,   /* field[5] = expires_at_ms */
   4,   /* field[4] = invitee_reward */
+  6,   /* field[6] = inviter_daily_cap */
   3,   /* field[3] = inviter_reward */
   1,   /* field[1] = inviter_user_id */
   0,   /* field[0] = user_id */
@@ -4465,7 +4478,7 @@ static const unsigned retain__v1__reward_referral_request__field_indices_by_name
 static const ProtobufCIntRange retain__v1__reward_referral_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor retain__v1__reward_referral_request__descriptor =
 {
@@ -4475,14 +4488,14 @@ const ProtobufCMessageDescriptor retain__v1__reward_referral_request__descriptor
   "Retain__V1__RewardReferralRequest",
   "retain.v1",
   sizeof(Retain__V1__RewardReferralRequest),
-  6,
+  7,
   retain__v1__reward_referral_request__field_descriptors,
   retain__v1__reward_referral_request__field_indices_by_name,
   1,  retain__v1__reward_referral_request__number_ranges,
   (ProtobufCMessageInit) retain__v1__reward_referral_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__reward_referral_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__reward_referral_response__field_descriptors[3] =
 {
   {
     "results",
@@ -4508,15 +4521,28 @@ static const ProtobufCFieldDescriptor retain__v1__reward_referral_response__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "inviter_capped",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RewardReferralResponse, inviter_capped),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__reward_referral_response__field_indices_by_name[] = {
+  2,   /* field[2] = inviter_capped */
   1,   /* field[1] = replayed */
   0,   /* field[0] = results */
 };
 static const ProtobufCIntRange retain__v1__reward_referral_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__reward_referral_response__descriptor =
 {
@@ -4526,7 +4552,7 @@ const ProtobufCMessageDescriptor retain__v1__reward_referral_response__descripto
   "Retain__V1__RewardReferralResponse",
   "retain.v1",
   sizeof(Retain__V1__RewardReferralResponse),
-  2,
+  3,
   retain__v1__reward_referral_response__field_descriptors,
   retain__v1__reward_referral_response__field_indices_by_name,
   1,  retain__v1__reward_referral_response__number_ranges,

@@ -178,7 +178,7 @@ class FeedbackFilter(_message.Message):
     def __init__(self, statuses: _Optional[_Iterable[_Union[FeedbackStatus, str]]] = ..., kinds: _Optional[_Iterable[_Union[FeedbackKind, str]]] = ..., priorities: _Optional[_Iterable[_Union[FeedbackPriority, str]]] = ..., teams: _Optional[_Iterable[str]] = ..., user_id: _Optional[str] = ..., assignee: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., overdue_only: bool = ..., created: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., text_contains: _Optional[str] = ..., compensation_state: _Optional[_Union[CompensationState, str]] = ...) -> None: ...
 
 class FeedbackItem(_message.Message):
-    __slots__ = ["assignee", "category", "channel", "closed_at_ms", "comments", "compensation", "created_at_ms", "due_at_ms", "history", "important", "item_id", "kind", "overdue", "priority", "properties", "reference", "reopen_count", "resolution", "status", "team", "text", "updated_at_ms", "urgent", "user_id"]
+    __slots__ = ["assignee", "category", "channel", "closed_at_ms", "comments", "compensation", "created_at_ms", "due_at_ms", "history", "important", "item_id", "kind", "overdue", "priority", "priority_reasons", "properties", "reference", "reopen_count", "resolution", "status", "team", "text", "updated_at_ms", "urgent", "user_id"]
     class PropertiesEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -200,6 +200,7 @@ class FeedbackItem(_message.Message):
     KIND_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_REASONS_FIELD_NUMBER: _ClassVar[int]
     PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     REOPEN_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -224,6 +225,7 @@ class FeedbackItem(_message.Message):
     kind: FeedbackKind
     overdue: bool
     priority: FeedbackPriority
+    priority_reasons: _containers.RepeatedScalarFieldContainer[str]
     properties: _containers.ScalarMap[str, str]
     reference: FeedbackReference
     reopen_count: int
@@ -234,7 +236,7 @@ class FeedbackItem(_message.Message):
     updated_at_ms: int
     urgent: bool
     user_id: str
-    def __init__(self, item_id: _Optional[str] = ..., user_id: _Optional[str] = ..., kind: _Optional[_Union[FeedbackKind, str]] = ..., category: _Optional[str] = ..., text: _Optional[str] = ..., channel: _Optional[str] = ..., reference: _Optional[_Union[FeedbackReference, _Mapping]] = ..., status: _Optional[_Union[FeedbackStatus, str]] = ..., priority: _Optional[_Union[FeedbackPriority, str]] = ..., urgent: bool = ..., important: bool = ..., team: _Optional[str] = ..., assignee: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., due_at_ms: _Optional[int] = ..., overdue: bool = ..., resolution: _Optional[_Union[FeedbackResolution, _Mapping]] = ..., compensation: _Optional[_Union[FeedbackCompensation, _Mapping]] = ..., closed_at_ms: _Optional[int] = ..., reopen_count: _Optional[int] = ..., history: _Optional[_Iterable[_Union[FeedbackStatusChange, _Mapping]]] = ..., comments: _Optional[_Iterable[_Union[FeedbackComment, _Mapping]]] = ..., properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, item_id: _Optional[str] = ..., user_id: _Optional[str] = ..., kind: _Optional[_Union[FeedbackKind, str]] = ..., category: _Optional[str] = ..., text: _Optional[str] = ..., channel: _Optional[str] = ..., reference: _Optional[_Union[FeedbackReference, _Mapping]] = ..., status: _Optional[_Union[FeedbackStatus, str]] = ..., priority: _Optional[_Union[FeedbackPriority, str]] = ..., urgent: bool = ..., important: bool = ..., team: _Optional[str] = ..., assignee: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., due_at_ms: _Optional[int] = ..., overdue: bool = ..., resolution: _Optional[_Union[FeedbackResolution, _Mapping]] = ..., compensation: _Optional[_Union[FeedbackCompensation, _Mapping]] = ..., closed_at_ms: _Optional[int] = ..., reopen_count: _Optional[int] = ..., history: _Optional[_Iterable[_Union[FeedbackStatusChange, _Mapping]]] = ..., comments: _Optional[_Iterable[_Union[FeedbackComment, _Mapping]]] = ..., properties: _Optional[_Mapping[str, str]] = ..., priority_reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class FeedbackKindCount(_message.Message):
     __slots__ = ["done_count", "kind", "open_count", "total"]
@@ -543,7 +545,7 @@ class StartProgressResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[FeedbackItem, _Mapping]] = ..., replayed: bool = ...) -> None: ...
 
 class SubmitFeedbackRequest(_message.Message):
-    __slots__ = ["category", "channel", "important", "kind", "properties", "reference", "request_id", "submitted_at_ms", "text", "urgent", "user_id"]
+    __slots__ = ["category", "channel", "important", "kind", "privileges", "properties", "reference", "request_id", "submitted_at_ms", "text", "urgent", "user_id"]
     class PropertiesEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -555,6 +557,7 @@ class SubmitFeedbackRequest(_message.Message):
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     IMPORTANT_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    PRIVILEGES_FIELD_NUMBER: _ClassVar[int]
     PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -566,6 +569,7 @@ class SubmitFeedbackRequest(_message.Message):
     channel: str
     important: bool
     kind: FeedbackKind
+    privileges: _containers.RepeatedScalarFieldContainer[str]
     properties: _containers.ScalarMap[str, str]
     reference: FeedbackReference
     request_id: str
@@ -573,7 +577,7 @@ class SubmitFeedbackRequest(_message.Message):
     text: str
     urgent: bool
     user_id: str
-    def __init__(self, user_id: _Optional[str] = ..., request_id: _Optional[str] = ..., kind: _Optional[_Union[FeedbackKind, str]] = ..., category: _Optional[str] = ..., text: _Optional[str] = ..., channel: _Optional[str] = ..., reference: _Optional[_Union[FeedbackReference, _Mapping]] = ..., urgent: bool = ..., important: bool = ..., submitted_at_ms: _Optional[int] = ..., properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, user_id: _Optional[str] = ..., request_id: _Optional[str] = ..., kind: _Optional[_Union[FeedbackKind, str]] = ..., category: _Optional[str] = ..., text: _Optional[str] = ..., channel: _Optional[str] = ..., reference: _Optional[_Union[FeedbackReference, _Mapping]] = ..., urgent: bool = ..., important: bool = ..., submitted_at_ms: _Optional[int] = ..., properties: _Optional[_Mapping[str, str]] = ..., privileges: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SubmitFeedbackResponse(_message.Message):
     __slots__ = ["item", "replayed"]

@@ -122,20 +122,24 @@ class FeedbackSnapshotHeader(_message.Message):
     def __init__(self, item_count: _Optional[int] = ..., faq_group_count: _Optional[int] = ...) -> None: ...
 
 class FeedbackSubmitted(_message.Message):
-    __slots__ = ["created_at_ms", "due_at_ms", "item_id", "logged_at_ms", "request", "team"]
+    __slots__ = ["created_at_ms", "due_at_ms", "item_id", "logged_at_ms", "priority", "priority_reasons", "request", "team"]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     DUE_AT_MS_FIELD_NUMBER: _ClassVar[int]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     LOGGED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_REASONS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_FIELD_NUMBER: _ClassVar[int]
     TEAM_FIELD_NUMBER: _ClassVar[int]
     created_at_ms: int
     due_at_ms: int
     item_id: str
     logged_at_ms: int
+    priority: _feedback_pb2.FeedbackPriority
+    priority_reasons: _containers.RepeatedScalarFieldContainer[str]
     request: _feedback_pb2.SubmitFeedbackRequest
     team: str
-    def __init__(self, item_id: _Optional[str] = ..., request: _Optional[_Union[_feedback_pb2.SubmitFeedbackRequest, _Mapping]] = ..., created_at_ms: _Optional[int] = ..., logged_at_ms: _Optional[int] = ..., team: _Optional[str] = ..., due_at_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, item_id: _Optional[str] = ..., request: _Optional[_Union[_feedback_pb2.SubmitFeedbackRequest, _Mapping]] = ..., created_at_ms: _Optional[int] = ..., logged_at_ms: _Optional[int] = ..., team: _Optional[str] = ..., due_at_ms: _Optional[int] = ..., priority: _Optional[_Union[_feedback_pb2.FeedbackPriority, str]] = ..., priority_reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class FeedbackTriaged(_message.Message):
     __slots__ = ["at_ms", "category", "due_at_ms", "request", "team"]

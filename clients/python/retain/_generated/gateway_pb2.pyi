@@ -51,6 +51,40 @@ class BackendInfo(_message.Message):
     status_since_ms: int
     def __init__(self, service: _Optional[str] = ..., instance_id: _Optional[str] = ..., address: _Optional[str] = ..., status: _Optional[_Union[_health_pb2.ServingStatus, str]] = ..., last_check_ms: _Optional[int] = ..., status_since_ms: _Optional[int] = ..., consecutive_failures: _Optional[int] = ..., in_rotation: bool = ..., calls: _Optional[int] = ..., errors: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p99_ms: _Optional[float] = ..., last_error: _Optional[str] = ...) -> None: ...
 
+class CheckInFlowRequest(_message.Message):
+    __slots__ = ["at_ms", "event_id", "source", "time_zone", "user_id"]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    at_ms: int
+    event_id: str
+    source: str
+    time_zone: str
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., event_id: _Optional[str] = ..., at_ms: _Optional[int] = ..., time_zone: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+
+class CheckInFlowResponse(_message.Message):
+    __slots__ = ["activity", "check_in", "level_rewards", "referral", "replayed", "steps", "task_rewards", "tasks_rewarded"]
+    ACTIVITY_FIELD_NUMBER: _ClassVar[int]
+    CHECK_IN_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_REWARDS_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    TASKS_REWARDED_FIELD_NUMBER: _ClassVar[int]
+    TASK_REWARDS_FIELD_NUMBER: _ClassVar[int]
+    activity: _profile_pb2.RecordActivityResponse
+    check_in: _growth_pb2.CheckInResponse
+    level_rewards: _containers.RepeatedCompositeFieldContainer[_ledger_pb2.TransferResult]
+    referral: _ledger_pb2.RewardReferralResponse
+    replayed: bool
+    steps: _containers.RepeatedCompositeFieldContainer[FlowStep]
+    task_rewards: _containers.RepeatedCompositeFieldContainer[_ledger_pb2.TransferResult]
+    tasks_rewarded: _containers.RepeatedCompositeFieldContainer[_growth_pb2.TaskStatus]
+    def __init__(self, activity: _Optional[_Union[_profile_pb2.RecordActivityResponse, _Mapping]] = ..., check_in: _Optional[_Union[_growth_pb2.CheckInResponse, _Mapping]] = ..., tasks_rewarded: _Optional[_Iterable[_Union[_growth_pb2.TaskStatus, _Mapping]]] = ..., task_rewards: _Optional[_Iterable[_Union[_ledger_pb2.TransferResult, _Mapping]]] = ..., level_rewards: _Optional[_Iterable[_Union[_ledger_pb2.TransferResult, _Mapping]]] = ..., replayed: bool = ..., steps: _Optional[_Iterable[_Union[FlowStep, _Mapping]]] = ..., referral: _Optional[_Union[_ledger_pb2.RewardReferralResponse, _Mapping]] = ...) -> None: ...
+
 class FlowStep(_message.Message):
     __slots__ = ["detail", "name", "outcome"]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
@@ -218,6 +252,24 @@ class ResolveFeedbackFlowResponse(_message.Message):
     steps: _containers.RepeatedCompositeFieldContainer[FlowStep]
     def __init__(self, item: _Optional[_Union[_feedback_pb2.FeedbackItem, _Mapping]] = ..., payment: _Optional[_Union[_ledger_pb2.TransferResult, _Mapping]] = ..., paid: bool = ..., replayed: bool = ..., steps: _Optional[_Iterable[_Union[FlowStep, _Mapping]]] = ...) -> None: ...
 
+class SubmitFeedbackFlowRequest(_message.Message):
+    __slots__ = ["submission"]
+    SUBMISSION_FIELD_NUMBER: _ClassVar[int]
+    submission: _feedback_pb2.SubmitFeedbackRequest
+    def __init__(self, submission: _Optional[_Union[_feedback_pb2.SubmitFeedbackRequest, _Mapping]] = ...) -> None: ...
+
+class SubmitFeedbackFlowResponse(_message.Message):
+    __slots__ = ["feedback", "privileges", "replayed", "steps"]
+    FEEDBACK_FIELD_NUMBER: _ClassVar[int]
+    PRIVILEGES_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    feedback: _feedback_pb2.SubmitFeedbackResponse
+    privileges: _containers.RepeatedScalarFieldContainer[str]
+    replayed: bool
+    steps: _containers.RepeatedCompositeFieldContainer[FlowStep]
+    def __init__(self, feedback: _Optional[_Union[_feedback_pb2.SubmitFeedbackResponse, _Mapping]] = ..., privileges: _Optional[_Iterable[str]] = ..., replayed: bool = ..., steps: _Optional[_Iterable[_Union[FlowStep, _Mapping]]] = ...) -> None: ...
+
 class TrackActionRequest(_message.Message):
     __slots__ = ["action", "event_id", "occurred_at_ms", "properties", "source", "time_zone", "user_id", "value"]
     class PropertiesEntry(_message.Message):
@@ -246,10 +298,11 @@ class TrackActionRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., event_id: _Optional[str] = ..., action: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., occurred_at_ms: _Optional[int] = ..., time_zone: _Optional[str] = ..., source: _Optional[str] = ..., properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class TrackActionResponse(_message.Message):
-    __slots__ = ["activity", "growth", "level_rewards", "replayed", "steps", "task_rewards", "tasks_rewarded"]
+    __slots__ = ["activity", "growth", "level_rewards", "referral", "replayed", "steps", "task_rewards", "tasks_rewarded"]
     ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     GROWTH_FIELD_NUMBER: _ClassVar[int]
     LEVEL_REWARDS_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     TASKS_REWARDED_FIELD_NUMBER: _ClassVar[int]
@@ -257,11 +310,12 @@ class TrackActionResponse(_message.Message):
     activity: _profile_pb2.RecordActivityResponse
     growth: _growth_pb2.AwardGrowthResponse
     level_rewards: _containers.RepeatedCompositeFieldContainer[_ledger_pb2.TransferResult]
+    referral: _ledger_pb2.RewardReferralResponse
     replayed: bool
     steps: _containers.RepeatedCompositeFieldContainer[FlowStep]
     task_rewards: _containers.RepeatedCompositeFieldContainer[_ledger_pb2.TransferResult]
     tasks_rewarded: _containers.RepeatedCompositeFieldContainer[_growth_pb2.TaskStatus]
-    def __init__(self, activity: _Optional[_Union[_profile_pb2.RecordActivityResponse, _Mapping]] = ..., growth: _Optional[_Union[_growth_pb2.AwardGrowthResponse, _Mapping]] = ..., tasks_rewarded: _Optional[_Iterable[_Union[_growth_pb2.TaskStatus, _Mapping]]] = ..., task_rewards: _Optional[_Iterable[_Union[_ledger_pb2.TransferResult, _Mapping]]] = ..., level_rewards: _Optional[_Iterable[_Union[_ledger_pb2.TransferResult, _Mapping]]] = ..., replayed: bool = ..., steps: _Optional[_Iterable[_Union[FlowStep, _Mapping]]] = ...) -> None: ...
+    def __init__(self, activity: _Optional[_Union[_profile_pb2.RecordActivityResponse, _Mapping]] = ..., growth: _Optional[_Union[_growth_pb2.AwardGrowthResponse, _Mapping]] = ..., tasks_rewarded: _Optional[_Iterable[_Union[_growth_pb2.TaskStatus, _Mapping]]] = ..., task_rewards: _Optional[_Iterable[_Union[_ledger_pb2.TransferResult, _Mapping]]] = ..., level_rewards: _Optional[_Iterable[_Union[_ledger_pb2.TransferResult, _Mapping]]] = ..., replayed: bool = ..., steps: _Optional[_Iterable[_Union[FlowStep, _Mapping]]] = ..., referral: _Optional[_Union[_ledger_pb2.RewardReferralResponse, _Mapping]] = ...) -> None: ...
 
 class FlowStepOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -78,17 +78,19 @@ class AwardGrowthResponse(_message.Message):
     def __init__(self, awarded_growth: _Optional[int] = ..., requested_growth: _Optional[int] = ..., limit: _Optional[_Union[AwardLimitReason, str]] = ..., total_growth: _Optional[int] = ..., level: _Optional[int] = ..., level_name: _Optional[str] = ..., levelled_up: bool = ..., from_level: _Optional[int] = ..., to_level: _Optional[int] = ..., level_event_position: _Optional[int] = ..., completed_tasks: _Optional[_Iterable[_Union[TaskStatus, _Mapping]]] = ..., today_growth: _Optional[int] = ..., local_date: _Optional[str] = ..., replayed: bool = ...) -> None: ...
 
 class CheckInRequest(_message.Message):
-    __slots__ = ["at_ms", "time_zone", "user_id"]
+    __slots__ = ["at_ms", "idempotency_key", "time_zone", "user_id"]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     at_ms: int
+    idempotency_key: str
     time_zone: str
     user_id: str
-    def __init__(self, user_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, user_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., at_ms: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class CheckInResponse(_message.Message):
-    __slots__ = ["already_checked_in", "awarded_growth", "base_growth", "bonus_growth", "completed_tasks", "from_level", "level", "level_event_position", "level_name", "levelled_up", "local_date", "longest_streak", "streak_days", "to_level", "total_growth"]
+    __slots__ = ["already_checked_in", "awarded_growth", "base_growth", "bonus_growth", "completed_tasks", "from_level", "level", "level_event_position", "level_name", "levelled_up", "local_date", "longest_streak", "replayed", "streak_days", "to_level", "total_growth"]
     ALREADY_CHECKED_IN_FIELD_NUMBER: _ClassVar[int]
     AWARDED_GROWTH_FIELD_NUMBER: _ClassVar[int]
     BASE_GROWTH_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +103,7 @@ class CheckInResponse(_message.Message):
     LEVEL_NAME_FIELD_NUMBER: _ClassVar[int]
     LOCAL_DATE_FIELD_NUMBER: _ClassVar[int]
     LONGEST_STREAK_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     STREAK_DAYS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_GROWTH_FIELD_NUMBER: _ClassVar[int]
     TO_LEVEL_FIELD_NUMBER: _ClassVar[int]
@@ -116,10 +119,11 @@ class CheckInResponse(_message.Message):
     levelled_up: bool
     local_date: str
     longest_streak: int
+    replayed: bool
     streak_days: int
     to_level: int
     total_growth: int
-    def __init__(self, already_checked_in: bool = ..., local_date: _Optional[str] = ..., streak_days: _Optional[int] = ..., longest_streak: _Optional[int] = ..., base_growth: _Optional[int] = ..., bonus_growth: _Optional[int] = ..., awarded_growth: _Optional[int] = ..., total_growth: _Optional[int] = ..., level: _Optional[int] = ..., level_name: _Optional[str] = ..., levelled_up: bool = ..., from_level: _Optional[int] = ..., to_level: _Optional[int] = ..., level_event_position: _Optional[int] = ..., completed_tasks: _Optional[_Iterable[_Union[TaskStatus, _Mapping]]] = ...) -> None: ...
+    def __init__(self, already_checked_in: bool = ..., local_date: _Optional[str] = ..., streak_days: _Optional[int] = ..., longest_streak: _Optional[int] = ..., base_growth: _Optional[int] = ..., bonus_growth: _Optional[int] = ..., awarded_growth: _Optional[int] = ..., total_growth: _Optional[int] = ..., level: _Optional[int] = ..., level_name: _Optional[str] = ..., levelled_up: bool = ..., from_level: _Optional[int] = ..., to_level: _Optional[int] = ..., level_event_position: _Optional[int] = ..., completed_tasks: _Optional[_Iterable[_Union[TaskStatus, _Mapping]]] = ..., replayed: bool = ...) -> None: ...
 
 class ClaimTaskRewardRequest(_message.Message):
     __slots__ = ["at_ms", "idempotency_key", "period_key", "task_id", "time_zone", "user_id"]

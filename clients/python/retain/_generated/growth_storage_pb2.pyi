@@ -44,28 +44,36 @@ class GrowthAwarded(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., fingerprint: _Optional[int] = ..., action: _Optional[str] = ..., at_ms: _Optional[int] = ..., recorded_at_ms: _Optional[int] = ..., local_day: _Optional[int] = ..., time_zone: _Optional[str] = ..., awarded_growth: _Optional[int] = ..., to_level: _Optional[int] = ..., to_level_name: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[GrowthTaskProgress, _Mapping]]] = ..., answer: _Optional[bytes] = ...) -> None: ...
 
 class GrowthCheckedIn(_message.Message):
-    __slots__ = ["at_ms", "base_growth", "bonus_growth", "local_day", "streak_days", "tasks", "time_zone", "to_level", "to_level_name", "user_id"]
+    __slots__ = ["answer", "at_ms", "base_growth", "bonus_growth", "fingerprint", "idempotency_key", "local_day", "recorded_at_ms", "streak_days", "tasks", "time_zone", "to_level", "to_level_name", "user_id"]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
     BASE_GROWTH_FIELD_NUMBER: _ClassVar[int]
     BONUS_GROWTH_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LOCAL_DAY_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     STREAK_DAYS_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     TO_LEVEL_FIELD_NUMBER: _ClassVar[int]
     TO_LEVEL_NAME_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
+    answer: bytes
     at_ms: int
     base_growth: int
     bonus_growth: int
+    fingerprint: int
+    idempotency_key: str
     local_day: int
+    recorded_at_ms: int
     streak_days: int
     tasks: _containers.RepeatedCompositeFieldContainer[GrowthTaskProgress]
     time_zone: str
     to_level: int
     to_level_name: str
     user_id: str
-    def __init__(self, user_id: _Optional[str] = ..., at_ms: _Optional[int] = ..., local_day: _Optional[int] = ..., time_zone: _Optional[str] = ..., base_growth: _Optional[int] = ..., bonus_growth: _Optional[int] = ..., streak_days: _Optional[int] = ..., to_level: _Optional[int] = ..., to_level_name: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[GrowthTaskProgress, _Mapping]]] = ...) -> None: ...
+    def __init__(self, user_id: _Optional[str] = ..., at_ms: _Optional[int] = ..., local_day: _Optional[int] = ..., time_zone: _Optional[str] = ..., base_growth: _Optional[int] = ..., bonus_growth: _Optional[int] = ..., streak_days: _Optional[int] = ..., to_level: _Optional[int] = ..., to_level_name: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[GrowthTaskProgress, _Mapping]]] = ..., idempotency_key: _Optional[str] = ..., fingerprint: _Optional[int] = ..., recorded_at_ms: _Optional[int] = ..., answer: _Optional[bytes] = ...) -> None: ...
 
 class GrowthDayCounter(_message.Message):
     __slots__ = ["all_growth", "award_growth", "by_action", "local_day"]

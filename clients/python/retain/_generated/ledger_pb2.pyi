@@ -506,28 +506,32 @@ class Posting(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., transfer_id: _Optional[str] = ..., account_id: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[int] = ..., balance_after: _Optional[int] = ..., kind: _Optional[_Union[TransferKind, str]] = ..., counterparty_account_id: _Optional[str] = ..., reason: _Optional[str] = ..., posted_at_ms: _Optional[int] = ..., state: _Optional[_Union[TransferState, str]] = ..., expires_at_ms: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RewardReferralRequest(_message.Message):
-    __slots__ = ["campaign_id", "expires_at_ms", "invitee_reward", "inviter_reward", "inviter_user_id", "user_id"]
+    __slots__ = ["campaign_id", "expires_at_ms", "invitee_reward", "inviter_daily_cap", "inviter_reward", "inviter_user_id", "user_id"]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_MS_FIELD_NUMBER: _ClassVar[int]
     INVITEE_REWARD_FIELD_NUMBER: _ClassVar[int]
+    INVITER_DAILY_CAP_FIELD_NUMBER: _ClassVar[int]
     INVITER_REWARD_FIELD_NUMBER: _ClassVar[int]
     INVITER_USER_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     campaign_id: str
     expires_at_ms: int
     invitee_reward: _common_pb2.Amount
+    inviter_daily_cap: int
     inviter_reward: _common_pb2.Amount
     inviter_user_id: str
     user_id: str
-    def __init__(self, user_id: _Optional[str] = ..., inviter_user_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., inviter_reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., invitee_reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., expires_at_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, user_id: _Optional[str] = ..., inviter_user_id: _Optional[str] = ..., campaign_id: _Optional[str] = ..., inviter_reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., invitee_reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., expires_at_ms: _Optional[int] = ..., inviter_daily_cap: _Optional[int] = ...) -> None: ...
 
 class RewardReferralResponse(_message.Message):
-    __slots__ = ["replayed", "results"]
+    __slots__ = ["inviter_capped", "replayed", "results"]
+    INVITER_CAPPED_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
+    inviter_capped: bool
     replayed: bool
     results: _containers.RepeatedCompositeFieldContainer[TransferResult]
-    def __init__(self, results: _Optional[_Iterable[_Union[TransferResult, _Mapping]]] = ..., replayed: bool = ...) -> None: ...
+    def __init__(self, results: _Optional[_Iterable[_Union[TransferResult, _Mapping]]] = ..., replayed: bool = ..., inviter_capped: bool = ...) -> None: ...
 
 class SetAccountCapRequest(_message.Message):
     __slots__ = ["account_id", "actor", "cap", "capped", "reason"]

@@ -141,7 +141,10 @@ class FeedbackClient(ServiceClient):
     SLA per priority (time from submission, or from the last reopening, to resolution).
 
     Priority follows urgency x importance: urgent and important first, then important, then
-    urgent, then neither. due_at_ms = (created_at_ms, or the last reopening) + SLA(priority); an
+    urgent, then neither. At submission, urgency and importance come from the configured priority
+    rules (category, keywords in the text, the user's tier privileges such as priority_support,
+    repeat complaints), with the submitter's flags as one input; the item's priority_reasons say
+    which inputs raised them. A triage sets them as the agent says. due_at_ms = (created_at_ms, or the last reopening) + SLA(priority); an
     item is overdue when it is not RESOLVED or CLOSED and the time is past due_at_ms.
 
     Workflow. Each transition has its own rpc; any other transition is FAILED_PRECONDITION:
@@ -336,7 +339,10 @@ class AsyncFeedbackClient(AsyncServiceClient):
     SLA per priority (time from submission, or from the last reopening, to resolution).
 
     Priority follows urgency x importance: urgent and important first, then important, then
-    urgent, then neither. due_at_ms = (created_at_ms, or the last reopening) + SLA(priority); an
+    urgent, then neither. At submission, urgency and importance come from the configured priority
+    rules (category, keywords in the text, the user's tier privileges such as priority_support,
+    repeat complaints), with the submitter's flags as one input; the item's priority_reasons say
+    which inputs raised them. A triage sets them as the agent says. due_at_ms = (created_at_ms, or the last reopening) + SLA(priority); an
     item is overdue when it is not RESOLVED or CLOSED and the time is past due_at_ms.
 
     Workflow. Each transition has its own rpc; any other transition is FAILED_PRECONDITION:
@@ -539,7 +545,14 @@ class GatewayClient(ServiceClient):
 
     Ledger transfer ids used by the flows (each pays at most once, whatever retries happen):
       welcome bonus        "welcome:<user_id>"
-      referral             Ledger.RewardReferral (once per invitee)
+      referral             Ledger.RewardReferral (once per invitee), when the invitee qualifies
+
+    Referrals are not paid at sign-up: Onboard records the inviter on the profile, and the
+    referral pays (inviter and invitee rewards, and the inviter's "invite" growth) when the
+    invitee qualifies: its first qualifying action (configuration, default "purchase") through
+    TrackAction or CheckInFlow, or being active on N recent days. No self-invites; each inviter
+    gets at most the configured number of referrals rewarded per day (the ledger's
+    inviter_daily_cap); one past it waits for the invitee's next qualifying action on a later day.
       task reward          TaskStatus.claim_id, "task:<user_id>:<task_id>:<period_key>"
       level-up reward      "level:<user_id>:<level>", one per level reached (a follower of
                            Growth.WatchLevelChanges pays the same ids, so either path pays once)
@@ -551,9 +564,9 @@ class GatewayClient(ServiceClient):
     SERVICE = "retain.v1.Gateway"
 
     def onboard(self, request: gateway_pb2.OnboardRequest, **options: Unpack[CallOptions]) -> gateway_pb2.OnboardResponse:
-        """Onboards a new user: registers the profile, awards "sign_up" growth, pays the welcome
-        bonus, and rewards the inviter and the invitee when there is a valid inviter (a registered
-        user other than the new one; otherwise the referral step is SKIPPED).
+        """Onboards a new user: registers the profile (with its inviter), awards "sign_up" growth and
+        pays the welcome bonus; the referral step is SKIPPED (the referral pays when the invitee
+        qualifies), unless the rules' qualifying_action is "sign_up".
         Errors: INVALID_ARGUMENT, ALREADY_EXISTS (the user id was registered by another request),
         UNAVAILABLE (a backend failed; retry with the same event_id).
 
@@ -571,6 +584,20 @@ class GatewayClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Gateway/TrackAction", request, gateway_pb2.TrackActionResponse, **options)
 
+    def check_in_flow(self, request: gateway_pb2.CheckInFlowRequest, **options: Unpack[CallOptions]) -> gateway_pb2.CheckInFlowResponse:
+        """Checks a user in for the day: records the activity (kind "check_in", so that check-ins
+        count as activity in Profile), checks in with Growth (streak, growth, tasks; keyed by
+        event_id), claims the tasks the check-in finished and pays their rewards and any level-up
+        rewards through the ledger. A second check-in the same local day (another event_id) is
+        recorded as activity and answers check_in.already_checked_in with nothing paid.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (unknown user), FAILED_PRECONDITION (user deleted, or a
+        reward budget exhausted: retry once it is raised), ALREADY_EXISTS (event_id reused with a
+        different body), UNAVAILABLE.
+
+        Unary: `retain.v1.Gateway/CheckInFlow`.
+        """
+        return self._connection.unary("retain.v1.Gateway/CheckInFlow", request, gateway_pb2.CheckInFlowResponse, **options)
+
     def resolve_feedback_flow(self, request: gateway_pb2.ResolveFeedbackFlowRequest, **options: Unpack[CallOptions]) -> gateway_pb2.ResolveFeedbackFlowResponse:
         """Resolves a feedback item and pays its compensation exactly once: Feedback.ResolveFeedback,
         then the ledger transfer, then Feedback.MarkCompensationPaid. Also completes the payment
@@ -581,6 +608,18 @@ class GatewayClient(ServiceClient):
         Unary: `retain.v1.Gateway/ResolveFeedbackFlow`.
         """
         return self._connection.unary("retain.v1.Gateway/ResolveFeedbackFlow", request, gateway_pb2.ResolveFeedbackFlowResponse, **options)
+
+    def submit_feedback_flow(self, request: gateway_pb2.SubmitFeedbackFlowRequest, **options: Unpack[CallOptions]) -> gateway_pb2.SubmitFeedbackFlowResponse:
+        """Submits a user's feedback with the user's tier privileges as an input of Feedback's priority
+        rules: reads the user's level from Growth (GetGrowthView), passes the privileges the tier
+        grants (those whose value is not empty, "false", "0" or "no") in
+        SubmitFeedbackRequest.privileges, so that e.g. priority_support raises the priority.
+        Idempotent by the submission's request_id (a retry answers Feedback's first answer).
+        Errors: as Feedback.SubmitFeedback, plus UNAVAILABLE (Growth or Feedback failed; retry).
+
+        Unary: `retain.v1.Gateway/SubmitFeedbackFlow`.
+        """
+        return self._connection.unary("retain.v1.Gateway/SubmitFeedbackFlow", request, gateway_pb2.SubmitFeedbackFlowResponse, **options)
 
     def get_user_report(self, request: gateway_pb2.GetUserReportRequest, **options: Unpack[CallOptions]) -> gateway_pb2.GetUserReportResponse:
         """A user's report for a week, a month or a year (the "annual bill"): profile, lifecycle,
@@ -625,7 +664,14 @@ class AsyncGatewayClient(AsyncServiceClient):
 
     Ledger transfer ids used by the flows (each pays at most once, whatever retries happen):
       welcome bonus        "welcome:<user_id>"
-      referral             Ledger.RewardReferral (once per invitee)
+      referral             Ledger.RewardReferral (once per invitee), when the invitee qualifies
+
+    Referrals are not paid at sign-up: Onboard records the inviter on the profile, and the
+    referral pays (inviter and invitee rewards, and the inviter's "invite" growth) when the
+    invitee qualifies: its first qualifying action (configuration, default "purchase") through
+    TrackAction or CheckInFlow, or being active on N recent days. No self-invites; each inviter
+    gets at most the configured number of referrals rewarded per day (the ledger's
+    inviter_daily_cap); one past it waits for the invitee's next qualifying action on a later day.
       task reward          TaskStatus.claim_id, "task:<user_id>:<task_id>:<period_key>"
       level-up reward      "level:<user_id>:<level>", one per level reached (a follower of
                            Growth.WatchLevelChanges pays the same ids, so either path pays once)
@@ -637,9 +683,9 @@ class AsyncGatewayClient(AsyncServiceClient):
     SERVICE = "retain.v1.Gateway"
 
     async def onboard(self, request: gateway_pb2.OnboardRequest, **options: Unpack[CallOptions]) -> gateway_pb2.OnboardResponse:
-        """Onboards a new user: registers the profile, awards "sign_up" growth, pays the welcome
-        bonus, and rewards the inviter and the invitee when there is a valid inviter (a registered
-        user other than the new one; otherwise the referral step is SKIPPED).
+        """Onboards a new user: registers the profile (with its inviter), awards "sign_up" growth and
+        pays the welcome bonus; the referral step is SKIPPED (the referral pays when the invitee
+        qualifies), unless the rules' qualifying_action is "sign_up".
         Errors: INVALID_ARGUMENT, ALREADY_EXISTS (the user id was registered by another request),
         UNAVAILABLE (a backend failed; retry with the same event_id).
 
@@ -657,6 +703,20 @@ class AsyncGatewayClient(AsyncServiceClient):
         """
         return await self._connection.unary("retain.v1.Gateway/TrackAction", request, gateway_pb2.TrackActionResponse, **options)
 
+    async def check_in_flow(self, request: gateway_pb2.CheckInFlowRequest, **options: Unpack[CallOptions]) -> gateway_pb2.CheckInFlowResponse:
+        """Checks a user in for the day: records the activity (kind "check_in", so that check-ins
+        count as activity in Profile), checks in with Growth (streak, growth, tasks; keyed by
+        event_id), claims the tasks the check-in finished and pays their rewards and any level-up
+        rewards through the ledger. A second check-in the same local day (another event_id) is
+        recorded as activity and answers check_in.already_checked_in with nothing paid.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (unknown user), FAILED_PRECONDITION (user deleted, or a
+        reward budget exhausted: retry once it is raised), ALREADY_EXISTS (event_id reused with a
+        different body), UNAVAILABLE.
+
+        Unary: `retain.v1.Gateway/CheckInFlow`.
+        """
+        return await self._connection.unary("retain.v1.Gateway/CheckInFlow", request, gateway_pb2.CheckInFlowResponse, **options)
+
     async def resolve_feedback_flow(self, request: gateway_pb2.ResolveFeedbackFlowRequest, **options: Unpack[CallOptions]) -> gateway_pb2.ResolveFeedbackFlowResponse:
         """Resolves a feedback item and pays its compensation exactly once: Feedback.ResolveFeedback,
         then the ledger transfer, then Feedback.MarkCompensationPaid. Also completes the payment
@@ -667,6 +727,18 @@ class AsyncGatewayClient(AsyncServiceClient):
         Unary: `retain.v1.Gateway/ResolveFeedbackFlow`.
         """
         return await self._connection.unary("retain.v1.Gateway/ResolveFeedbackFlow", request, gateway_pb2.ResolveFeedbackFlowResponse, **options)
+
+    async def submit_feedback_flow(self, request: gateway_pb2.SubmitFeedbackFlowRequest, **options: Unpack[CallOptions]) -> gateway_pb2.SubmitFeedbackFlowResponse:
+        """Submits a user's feedback with the user's tier privileges as an input of Feedback's priority
+        rules: reads the user's level from Growth (GetGrowthView), passes the privileges the tier
+        grants (those whose value is not empty, "false", "0" or "no") in
+        SubmitFeedbackRequest.privileges, so that e.g. priority_support raises the priority.
+        Idempotent by the submission's request_id (a retry answers Feedback's first answer).
+        Errors: as Feedback.SubmitFeedback, plus UNAVAILABLE (Growth or Feedback failed; retry).
+
+        Unary: `retain.v1.Gateway/SubmitFeedbackFlow`.
+        """
+        return await self._connection.unary("retain.v1.Gateway/SubmitFeedbackFlow", request, gateway_pb2.SubmitFeedbackFlowResponse, **options)
 
     async def get_user_report(self, request: gateway_pb2.GetUserReportRequest, **options: Unpack[CallOptions]) -> gateway_pb2.GetUserReportResponse:
         """A user's report for a week, a month or a year (the "annual bill"): profile, lifecycle,
@@ -742,8 +814,10 @@ class GrowthClient(ServiceClient):
         """Daily check-in. The first check-in of a local day awards the configured growth plus any
         streak bonus; a second one the same day answers already_checked_in = true and awards
         nothing. A missed day resets the streak to 1. Counts as the action "check_in" for tasks.
-        Check-in growth is not subject to the daily caps.
-        Errors: INVALID_ARGUMENT.
+        Check-in growth is not subject to the daily caps. With an idempotency_key, a retry returns
+        the first answer with replayed = true (its completed tasks and level change included), even
+        on a later day; keys are remembered for 7 days and shared with AwardGrowth's (per user).
+        Errors: INVALID_ARGUMENT, ALREADY_EXISTS (idempotency_key reused with a different body).
 
         Unary: `retain.v1.Growth/CheckIn`.
         """
@@ -865,8 +939,10 @@ class AsyncGrowthClient(AsyncServiceClient):
         """Daily check-in. The first check-in of a local day awards the configured growth plus any
         streak bonus; a second one the same day answers already_checked_in = true and awards
         nothing. A missed day resets the streak to 1. Counts as the action "check_in" for tasks.
-        Check-in growth is not subject to the daily caps.
-        Errors: INVALID_ARGUMENT.
+        Check-in growth is not subject to the daily caps. With an idempotency_key, a retry returns
+        the first answer with replayed = true (its completed tasks and level change included), even
+        on a later day; keys are remembered for 7 days and shared with AwardGrowth's (per user).
+        Errors: INVALID_ARGUMENT, ALREADY_EXISTS (idempotency_key reused with a different body).
 
         Unary: `retain.v1.Growth/CheckIn`.
         """
@@ -1976,7 +2052,9 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Feedback/MarkCompensationPaid": MethodInfo("retain.v1.Feedback/MarkCompensationPaid", feedback_pb2.MarkCompensationPaidRequest, feedback_pb2.MarkCompensationPaidResponse, False),
     "retain.v1.Gateway/Onboard": MethodInfo("retain.v1.Gateway/Onboard", gateway_pb2.OnboardRequest, gateway_pb2.OnboardResponse, False),
     "retain.v1.Gateway/TrackAction": MethodInfo("retain.v1.Gateway/TrackAction", gateway_pb2.TrackActionRequest, gateway_pb2.TrackActionResponse, False),
+    "retain.v1.Gateway/CheckInFlow": MethodInfo("retain.v1.Gateway/CheckInFlow", gateway_pb2.CheckInFlowRequest, gateway_pb2.CheckInFlowResponse, False),
     "retain.v1.Gateway/ResolveFeedbackFlow": MethodInfo("retain.v1.Gateway/ResolveFeedbackFlow", gateway_pb2.ResolveFeedbackFlowRequest, gateway_pb2.ResolveFeedbackFlowResponse, False),
+    "retain.v1.Gateway/SubmitFeedbackFlow": MethodInfo("retain.v1.Gateway/SubmitFeedbackFlow", gateway_pb2.SubmitFeedbackFlowRequest, gateway_pb2.SubmitFeedbackFlowResponse, False),
     "retain.v1.Gateway/GetUserReport": MethodInfo("retain.v1.Gateway/GetUserReport", gateway_pb2.GetUserReportRequest, gateway_pb2.GetUserReportResponse, False),
     "retain.v1.Gateway/ListBackends": MethodInfo("retain.v1.Gateway/ListBackends", gateway_pb2.ListBackendsRequest, gateway_pb2.ListBackendsResponse, False),
     "retain.v1.Gateway/LocateUser": MethodInfo("retain.v1.Gateway/LocateUser", gateway_pb2.LocateUserRequest, gateway_pb2.LocateUserResponse, False),

@@ -444,11 +444,11 @@ struct  Retain__V1__FeedbackItem
    */
   Retain__V1__FeedbackPriority priority;
   /*
-   * Urgent flag (priority input).
+   * Urgent: as the priority rules decided at submission, or as the last triage set it.
    */
   protobuf_c_boolean urgent;
   /*
-   * Important flag (priority input).
+   * Important: as the priority rules decided at submission, or as the last triage set it.
    */
   protobuf_c_boolean important;
   /*
@@ -506,10 +506,18 @@ struct  Retain__V1__FeedbackItem
    */
   size_t n_properties;
   Retain__V1__FeedbackItem__PropertiesEntry **properties;
+  /*
+   * Why the item has its priority: each input that made it urgent or important, e.g.
+   * "submitter: urgent", "keyword 'charged twice': urgent, important", "privilege
+   * priority_support: urgent, important", "repeat complaint (2 in the 30 days before):
+   * important", or "triage by <actor>" after a triage. Empty for a routine item.
+   */
+  size_t n_priority_reasons;
+  char **priority_reasons;
 };
 #define RETAIN__V1__FEEDBACK_ITEM__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_item__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, RETAIN__V1__FEEDBACK_KIND__FEEDBACK_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, RETAIN__V1__FEEDBACK_STATUS__FEEDBACK_STATUS_UNSPECIFIED, RETAIN__V1__FEEDBACK_PRIORITY__FEEDBACK_PRIORITY_UNSPECIFIED, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL, NULL, 0, 0, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, RETAIN__V1__FEEDBACK_KIND__FEEDBACK_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, RETAIN__V1__FEEDBACK_STATUS__FEEDBACK_STATUS_UNSPECIFIED, RETAIN__V1__FEEDBACK_PRIORITY__FEEDBACK_PRIORITY_UNSPECIFIED, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL, NULL, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 struct  Retain__V1__SubmitFeedbackRequest__PropertiesEntry
@@ -558,11 +566,11 @@ struct  Retain__V1__SubmitFeedbackRequest
    */
   Retain__V1__FeedbackReference *reference;
   /*
-   * The submitter's or front desk's view: urgent.
+   * The submitter's or front desk's view: urgent (one input of the priority rules).
    */
   protobuf_c_boolean urgent;
   /*
-   * The submitter's or front desk's view: important.
+   * The submitter's or front desk's view: important (one input of the priority rules).
    */
   protobuf_c_boolean important;
   /*
@@ -574,10 +582,17 @@ struct  Retain__V1__SubmitFeedbackRequest
    */
   size_t n_properties;
   Retain__V1__SubmitFeedbackRequest__PropertiesEntry **properties;
+  /*
+   * The user's tier privileges (names, e.g. "priority_support"), an input of the priority
+   * rules; at most 32. The gateway's SubmitFeedbackFlow sets them from Growth; a retry is
+   * answered with the first decision whatever they are.
+   */
+  size_t n_privileges;
+  char **privileges;
 };
 #define RETAIN__V1__SUBMIT_FEEDBACK_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__submit_feedback_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, RETAIN__V1__FEEDBACK_KIND__FEEDBACK_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, RETAIN__V1__FEEDBACK_KIND__FEEDBACK_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0,NULL, 0,NULL }
 
 
 /*

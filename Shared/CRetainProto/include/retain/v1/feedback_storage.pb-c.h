@@ -114,10 +114,20 @@ struct  Retain__V1__FeedbackSubmitted
    * created_at_ms + SLA(priority), from the configuration of the time.
    */
   int64_t due_at_ms;
+  /*
+   * The priority the rules decided; UNSPECIFIED in entries written before priority rules (the
+   * request's flags decide then).
+   */
+  Retain__V1__FeedbackPriority priority;
+  /*
+   * Why (FeedbackItem.priority_reasons).
+   */
+  size_t n_priority_reasons;
+  char **priority_reasons;
 };
 #define RETAIN__V1__FEEDBACK_SUBMITTED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_submitted__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0, 0, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, NULL, 0, 0, (char *)protobuf_c_empty_string, 0, RETAIN__V1__FEEDBACK_PRIORITY__FEEDBACK_PRIORITY_UNSPECIFIED, 0,NULL }
 
 
 /*

@@ -28,8 +28,12 @@ typedef struct Retain__V1__OnboardResponse Retain__V1__OnboardResponse;
 typedef struct Retain__V1__TrackActionRequest Retain__V1__TrackActionRequest;
 typedef struct Retain__V1__TrackActionRequest__PropertiesEntry Retain__V1__TrackActionRequest__PropertiesEntry;
 typedef struct Retain__V1__TrackActionResponse Retain__V1__TrackActionResponse;
+typedef struct Retain__V1__CheckInFlowRequest Retain__V1__CheckInFlowRequest;
+typedef struct Retain__V1__CheckInFlowResponse Retain__V1__CheckInFlowResponse;
 typedef struct Retain__V1__ResolveFeedbackFlowRequest Retain__V1__ResolveFeedbackFlowRequest;
 typedef struct Retain__V1__ResolveFeedbackFlowResponse Retain__V1__ResolveFeedbackFlowResponse;
+typedef struct Retain__V1__SubmitFeedbackFlowRequest Retain__V1__SubmitFeedbackFlowRequest;
+typedef struct Retain__V1__SubmitFeedbackFlowResponse Retain__V1__SubmitFeedbackFlowResponse;
 typedef struct Retain__V1__GetUserReportRequest Retain__V1__GetUserReportRequest;
 typedef struct Retain__V1__GetUserReportResponse Retain__V1__GetUserReportResponse;
 typedef struct Retain__V1__BackendInfo Retain__V1__BackendInfo;
@@ -95,7 +99,7 @@ struct  Retain__V1__FlowStep
 {
   ProtobufCMessage base;
   /*
-   * Step name, e.g. "profile.register", "growth.award", "ledger.welcome_bonus",
+   * Step name, e.g. "profile.register", "growth.award", "growth.check_in", "ledger.welcome_bonus",
    * "ledger.referral", "growth.claim_task", "ledger.task_reward", "ledger.level_reward",
    * "feedback.resolve", "ledger.compensation", "feedback.mark_paid".
    */
@@ -208,7 +212,8 @@ struct  Retain__V1__OnboardResponse
    */
   Retain__V1__TransferResult *welcome_bonus;
   /*
-   * The referral rewards; unset when there is no valid inviter.
+   * The referral rewards when the rules pay at sign-up; otherwise unset (paid when the invitee
+   * qualifies).
    */
   Retain__V1__RewardReferralResponse *referral;
   /*
@@ -327,10 +332,97 @@ struct  Retain__V1__TrackActionResponse
    */
   size_t n_steps;
   Retain__V1__FlowStep **steps;
+  /*
+   * The referral this action earned for the user and its inviter (see the referral rules in
+   * the service comment); unset when it earned none.
+   */
+  Retain__V1__RewardReferralResponse *referral;
 };
 #define RETAIN__V1__TRACK_ACTION_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__track_action_response__descriptor) \
-    , NULL, NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL }
+    , NULL, NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, NULL }
+
+
+/*
+ * CheckInFlow's request.
+ */
+struct  Retain__V1__CheckInFlowRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The user checking in.
+   */
+  char *user_id;
+  /*
+   * Client-chosen key of this check-in, unique per user; required. Used as the activity's
+   * event_id and Growth.CheckIn's idempotency_key: retry with the same one.
+   */
+  char *event_id;
+  /*
+   * When the check-in happens, Unix ms; 0 means now (Growth's clock decides the local day).
+   */
+  int64_t at_ms;
+  /*
+   * The user's IANA time zone (for the local day); may be empty.
+   */
+  char *time_zone;
+  /*
+   * Where it happened, a name (e.g. "app", "web"); may be empty.
+   */
+  char *source;
+};
+#define RETAIN__V1__CHECK_IN_FLOW_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__check_in_flow_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * CheckInFlow's answer.
+ */
+struct  Retain__V1__CheckInFlowResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The activity record's answer.
+   */
+  Retain__V1__RecordActivityResponse *activity;
+  /*
+   * Growth's check-in answer (streak, growth, level, completed tasks).
+   */
+  Retain__V1__CheckInResponse *check_in;
+  /*
+   * Tasks this check-in finished whose rewards were claimed and paid.
+   */
+  size_t n_tasks_rewarded;
+  Retain__V1__TaskStatus **tasks_rewarded;
+  /*
+   * Transfers for those task rewards, in the same order.
+   */
+  size_t n_task_rewards;
+  Retain__V1__TransferResult **task_rewards;
+  /*
+   * Transfers for level-up rewards (one per level reached).
+   */
+  size_t n_level_rewards;
+  Retain__V1__TransferResult **level_rewards;
+  /*
+   * True when every step had already run.
+   */
+  protobuf_c_boolean replayed;
+  /*
+   * The steps, in order.
+   */
+  size_t n_steps;
+  Retain__V1__FlowStep **steps;
+  /*
+   * The referral this check-in earned (with qualifying_active_days or the action "check_in");
+   * unset when it earned none.
+   */
+  Retain__V1__RewardReferralResponse *referral;
+};
+#define RETAIN__V1__CHECK_IN_FLOW_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__check_in_flow_response__descriptor) \
+    , NULL, NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, NULL }
 
 
 /*
@@ -404,6 +496,53 @@ struct  Retain__V1__ResolveFeedbackFlowResponse
 #define RETAIN__V1__RESOLVE_FEEDBACK_FLOW_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__resolve_feedback_flow_response__descriptor) \
     , NULL, NULL, 0, 0, 0,NULL }
+
+
+/*
+ * SubmitFeedbackFlow's request.
+ */
+struct  Retain__V1__SubmitFeedbackFlowRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The submission, as Feedback.SubmitFeedback takes it; its privileges are ignored (the flow
+   * sets them from the user's tier).
+   */
+  Retain__V1__SubmitFeedbackRequest *submission;
+};
+#define RETAIN__V1__SUBMIT_FEEDBACK_FLOW_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__submit_feedback_flow_request__descriptor) \
+    , NULL }
+
+
+/*
+ * SubmitFeedbackFlow's answer.
+ */
+struct  Retain__V1__SubmitFeedbackFlowResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Feedback's answer: the item with its priority and priority_reasons.
+   */
+  Retain__V1__SubmitFeedbackResponse *feedback;
+  /*
+   * The tier privileges passed to Feedback.
+   */
+  size_t n_privileges;
+  char **privileges;
+  /*
+   * True when Feedback answered a retry with its first answer.
+   */
+  protobuf_c_boolean replayed;
+  /*
+   * The steps, in order ("growth.view", "feedback.submit").
+   */
+  size_t n_steps;
+  Retain__V1__FlowStep **steps;
+};
+#define RETAIN__V1__SUBMIT_FEEDBACK_FLOW_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__submit_feedback_flow_response__descriptor) \
+    , NULL, 0,NULL, 0, 0,NULL }
 
 
 /*
@@ -748,6 +887,44 @@ Retain__V1__TrackActionResponse *
 void   retain__v1__track_action_response__free_unpacked
                      (Retain__V1__TrackActionResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__CheckInFlowRequest methods */
+void   retain__v1__check_in_flow_request__init
+                     (Retain__V1__CheckInFlowRequest         *message);
+size_t retain__v1__check_in_flow_request__get_packed_size
+                     (const Retain__V1__CheckInFlowRequest   *message);
+size_t retain__v1__check_in_flow_request__pack
+                     (const Retain__V1__CheckInFlowRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__check_in_flow_request__pack_to_buffer
+                     (const Retain__V1__CheckInFlowRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CheckInFlowRequest *
+       retain__v1__check_in_flow_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__check_in_flow_request__free_unpacked
+                     (Retain__V1__CheckInFlowRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CheckInFlowResponse methods */
+void   retain__v1__check_in_flow_response__init
+                     (Retain__V1__CheckInFlowResponse         *message);
+size_t retain__v1__check_in_flow_response__get_packed_size
+                     (const Retain__V1__CheckInFlowResponse   *message);
+size_t retain__v1__check_in_flow_response__pack
+                     (const Retain__V1__CheckInFlowResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__check_in_flow_response__pack_to_buffer
+                     (const Retain__V1__CheckInFlowResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CheckInFlowResponse *
+       retain__v1__check_in_flow_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__check_in_flow_response__free_unpacked
+                     (Retain__V1__CheckInFlowResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__ResolveFeedbackFlowRequest methods */
 void   retain__v1__resolve_feedback_flow_request__init
                      (Retain__V1__ResolveFeedbackFlowRequest         *message);
@@ -785,6 +962,44 @@ Retain__V1__ResolveFeedbackFlowResponse *
                       const uint8_t       *data);
 void   retain__v1__resolve_feedback_flow_response__free_unpacked
                      (Retain__V1__ResolveFeedbackFlowResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__SubmitFeedbackFlowRequest methods */
+void   retain__v1__submit_feedback_flow_request__init
+                     (Retain__V1__SubmitFeedbackFlowRequest         *message);
+size_t retain__v1__submit_feedback_flow_request__get_packed_size
+                     (const Retain__V1__SubmitFeedbackFlowRequest   *message);
+size_t retain__v1__submit_feedback_flow_request__pack
+                     (const Retain__V1__SubmitFeedbackFlowRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__submit_feedback_flow_request__pack_to_buffer
+                     (const Retain__V1__SubmitFeedbackFlowRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__SubmitFeedbackFlowRequest *
+       retain__v1__submit_feedback_flow_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__submit_feedback_flow_request__free_unpacked
+                     (Retain__V1__SubmitFeedbackFlowRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__SubmitFeedbackFlowResponse methods */
+void   retain__v1__submit_feedback_flow_response__init
+                     (Retain__V1__SubmitFeedbackFlowResponse         *message);
+size_t retain__v1__submit_feedback_flow_response__get_packed_size
+                     (const Retain__V1__SubmitFeedbackFlowResponse   *message);
+size_t retain__v1__submit_feedback_flow_response__pack
+                     (const Retain__V1__SubmitFeedbackFlowResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__submit_feedback_flow_response__pack_to_buffer
+                     (const Retain__V1__SubmitFeedbackFlowResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__SubmitFeedbackFlowResponse *
+       retain__v1__submit_feedback_flow_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__submit_feedback_flow_response__free_unpacked
+                     (Retain__V1__SubmitFeedbackFlowResponse *message,
                       ProtobufCAllocator *allocator);
 /* Retain__V1__GetUserReportRequest methods */
 void   retain__v1__get_user_report_request__init
@@ -942,11 +1157,23 @@ typedef void (*Retain__V1__TrackActionRequest_Closure)
 typedef void (*Retain__V1__TrackActionResponse_Closure)
                  (const Retain__V1__TrackActionResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__CheckInFlowRequest_Closure)
+                 (const Retain__V1__CheckInFlowRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CheckInFlowResponse_Closure)
+                 (const Retain__V1__CheckInFlowResponse *message,
+                  void *closure_data);
 typedef void (*Retain__V1__ResolveFeedbackFlowRequest_Closure)
                  (const Retain__V1__ResolveFeedbackFlowRequest *message,
                   void *closure_data);
 typedef void (*Retain__V1__ResolveFeedbackFlowResponse_Closure)
                  (const Retain__V1__ResolveFeedbackFlowResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__SubmitFeedbackFlowRequest_Closure)
+                 (const Retain__V1__SubmitFeedbackFlowRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__SubmitFeedbackFlowResponse_Closure)
+                 (const Retain__V1__SubmitFeedbackFlowResponse *message,
                   void *closure_data);
 typedef void (*Retain__V1__GetUserReportRequest_Closure)
                  (const Retain__V1__GetUserReportRequest *message,
@@ -984,10 +1211,18 @@ struct Retain__V1__Gateway_Service
                        const Retain__V1__TrackActionRequest *input,
                        Retain__V1__TrackActionResponse_Closure closure,
                        void *closure_data);
+  void (*check_in_flow)(Retain__V1__Gateway_Service *service,
+                        const Retain__V1__CheckInFlowRequest *input,
+                        Retain__V1__CheckInFlowResponse_Closure closure,
+                        void *closure_data);
   void (*resolve_feedback_flow)(Retain__V1__Gateway_Service *service,
                                 const Retain__V1__ResolveFeedbackFlowRequest *input,
                                 Retain__V1__ResolveFeedbackFlowResponse_Closure closure,
                                 void *closure_data);
+  void (*submit_feedback_flow)(Retain__V1__Gateway_Service *service,
+                               const Retain__V1__SubmitFeedbackFlowRequest *input,
+                               Retain__V1__SubmitFeedbackFlowResponse_Closure closure,
+                               void *closure_data);
   void (*get_user_report)(Retain__V1__Gateway_Service *service,
                           const Retain__V1__GetUserReportRequest *input,
                           Retain__V1__GetUserReportResponse_Closure closure,
@@ -1010,7 +1245,9 @@ void retain__v1__gateway__init (Retain__V1__Gateway_Service *service,
     { RETAIN__V1__GATEWAY__BASE_INIT,\
       function_prefix__ ## onboard,\
       function_prefix__ ## track_action,\
+      function_prefix__ ## check_in_flow,\
       function_prefix__ ## resolve_feedback_flow,\
+      function_prefix__ ## submit_feedback_flow,\
       function_prefix__ ## get_user_report,\
       function_prefix__ ## list_backends,\
       function_prefix__ ## locate_user  }
@@ -1022,10 +1259,18 @@ void retain__v1__gateway__track_action(ProtobufCService *service,
                                        const Retain__V1__TrackActionRequest *input,
                                        Retain__V1__TrackActionResponse_Closure closure,
                                        void *closure_data);
+void retain__v1__gateway__check_in_flow(ProtobufCService *service,
+                                        const Retain__V1__CheckInFlowRequest *input,
+                                        Retain__V1__CheckInFlowResponse_Closure closure,
+                                        void *closure_data);
 void retain__v1__gateway__resolve_feedback_flow(ProtobufCService *service,
                                                 const Retain__V1__ResolveFeedbackFlowRequest *input,
                                                 Retain__V1__ResolveFeedbackFlowResponse_Closure closure,
                                                 void *closure_data);
+void retain__v1__gateway__submit_feedback_flow(ProtobufCService *service,
+                                               const Retain__V1__SubmitFeedbackFlowRequest *input,
+                                               Retain__V1__SubmitFeedbackFlowResponse_Closure closure,
+                                               void *closure_data);
 void retain__v1__gateway__get_user_report(ProtobufCService *service,
                                           const Retain__V1__GetUserReportRequest *input,
                                           Retain__V1__GetUserReportResponse_Closure closure,
@@ -1050,8 +1295,12 @@ extern const ProtobufCMessageDescriptor retain__v1__onboard_response__descriptor
 extern const ProtobufCMessageDescriptor retain__v1__track_action_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__track_action_request__properties_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__track_action_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__check_in_flow_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__check_in_flow_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__resolve_feedback_flow_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__resolve_feedback_flow_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__submit_feedback_flow_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__submit_feedback_flow_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_user_report_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_user_report_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__backend_info__descriptor;

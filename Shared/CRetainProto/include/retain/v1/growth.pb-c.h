@@ -503,10 +503,17 @@ struct  Retain__V1__CheckInRequest
    * When the check-in happens, Unix ms; 0 means now.
    */
   int64_t at_ms;
+  /*
+   * Client-chosen key (1 to 256 bytes); may be empty. A retry with the same key and body answers
+   * the first answer with replayed = true instead of already_checked_in, so that a caller that
+   * lost the answer still learns the tasks and level the check-in reached (the gateway's
+   * CheckInFlow uses its event_id).
+   */
+  char *idempotency_key;
 };
 #define RETAIN__V1__CHECK_IN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__check_in_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -576,10 +583,14 @@ struct  Retain__V1__CheckInResponse
    */
   size_t n_completed_tasks;
   Retain__V1__TaskStatus **completed_tasks;
+  /*
+   * True when this was a retry (same idempotency_key) and the first answer was returned.
+   */
+  protobuf_c_boolean replayed;
 };
 #define RETAIN__V1__CHECK_IN_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__check_in_response__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL }
+    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0 }
 
 
 /*

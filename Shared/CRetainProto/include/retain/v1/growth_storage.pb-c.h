@@ -266,10 +266,27 @@ struct  Retain__V1__GrowthCheckedIn
    */
   size_t n_tasks;
   Retain__V1__GrowthTaskProgress **tasks;
+  /*
+   * The request's idempotency key; empty when it had none (nothing is remembered then).
+   */
+  char *idempotency_key;
+  /*
+   * Fingerprint of the request body, to tell a retry from a reused key.
+   */
+  uint64_t fingerprint;
+  /*
+   * Server time when the check-in was decided, Unix ms (key retention); 0 in entries written
+   * before keys were kept (at_ms is used then).
+   */
+  int64_t recorded_at_ms;
+  /*
+   * The encoded answer, returned to a retry with the same key.
+   */
+  ProtobufCBinaryData answer;
 };
 #define RETAIN__V1__GROWTH_CHECKED_IN__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_checked_in__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, {0,NULL} }
 
 
 /*

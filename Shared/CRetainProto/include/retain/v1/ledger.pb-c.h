@@ -1181,10 +1181,16 @@ struct  Retain__V1__RewardReferralRequest
    * Expiry of the credited lots, Unix ms; 0 means never.
    */
   int64_t expires_at_ms;
+  /*
+   * Most referrals rewarded to one inviter per UTC day (of the ledger's time); 0 means no cap.
+   * A referral past the cap pays nothing now (neither side) and answers inviter_capped = true;
+   * the same request on a later day pays it.
+   */
+  uint32_t inviter_daily_cap;
 };
 #define RETAIN__V1__REWARD_REFERRAL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__reward_referral_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0 }
 
 
 /*
@@ -1202,10 +1208,15 @@ struct  Retain__V1__RewardReferralResponse
    * True when the referral had already been rewarded; the first results are returned.
    */
   protobuf_c_boolean replayed;
+  /*
+   * True when nothing was paid because the inviter had inviter_daily_cap referrals rewarded
+   * today already; results is empty.
+   */
+  protobuf_c_boolean inviter_capped;
 };
 #define RETAIN__V1__REWARD_REFERRAL_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__reward_referral_response__descriptor) \
-    , 0,NULL, 0 }
+    , 0,NULL, 0, 0 }
 
 
 struct  Retain__V1__Posting__MetadataEntry
