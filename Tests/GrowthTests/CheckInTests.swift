@@ -130,7 +130,7 @@ struct CheckInTests {
         #expect(throws: GrowthError.self) { _ = try state.planCheckIn(request, at: request.atMs, now: request.atMs, rules: testRules) }
         var other = request
         other.idempotencyKey = "c"
-        try state.commit(state.planCheckIn(other, at: other.atMs, now: other.atMs, rules: testRules))
+        _ = try state.commit(state.planCheckIn(other, at: other.atMs, now: other.atMs, rules: testRules))
         other.atMs += hourMs
         #expect(throws: GrowthError.self) { _ = try state.planCheckIn(other, at: other.atMs, now: other.atMs, rules: testRules) }
     }
