@@ -20,6 +20,7 @@ build: deps
 test: check-generated
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) Tests/GRPCFrontDoor/run_tests.sh
 	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) clients/python/run_tests.sh
 
 # The Python client package's own tests, against the built servers (part of `make test`).

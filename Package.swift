@@ -44,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
     ],
     targets: [
         // MARK: C libraries from Debian and the protoc-c generated code
@@ -176,8 +178,18 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "GatewayService", dependencies: ["RetainWire", "GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainProto", "RetainRPC", "RetainServiceKit", logging, lifecycle, metrics, nio],
                 path: "Services/Gateway/Service", swiftSettings: swiftSettings),
+        // The gRPC front door: standard gRPC over HTTP/2 (grpc-swift 2) in front of the gateway's
+        // native port, bytes passed through undecoded. Only retain-gateway links it.
+        .target(name: "GatewayGRPC", dependencies: ["RetainWire", "RetainProto", "RetainRPC", logging, lifecycle, nio, nioSSL,
+                                                   .product(name: "GRPCCore", package: "grpc-swift-2"),
+                                                   .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
+                path: "Services/Gateway/GRPC", swiftSettings: swiftSettings),
+        .testTarget(name: "GatewayGRPCTests", dependencies: ["GatewayGRPC", "RetainProto", "RetainProcess", "RetainTestSupport",
+                                                            .product(name: "GRPCCore", package: "grpc-swift-2"),
+                                                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")],
+                    path: "Tests/GatewayGRPCTests", swiftSettings: swiftSettings),
         .executableTarget(name: "retain-gateway",
-                          dependencies: ["GatewayService", "GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainServiceKit", argumentParser, logging, lifecycle],
+                          dependencies: ["GatewayService", "GatewayCore", "GatewayGRPC", "RetainAuth", "RetainClock", "RetainProto", "RetainCluster", "RetainEtcd", "RetainRPC", "RetainServiceKit", argumentParser, logging, lifecycle],
                           path: "Services/Gateway/Main", swiftSettings: swiftSettings),
         .testTarget(name: "GatewayTests",
                     dependencies: ["RetainWire", "GatewayCore", "GatewayService", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainLauncher", "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", logging, nio],

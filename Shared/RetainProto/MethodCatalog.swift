@@ -92,12 +92,12 @@ public enum MethodCatalog {
 }
 
 /// Walks the fields of one protobuf message in wire format, without a schema.
-struct ProtoWireReader {
+package struct ProtoWireReader {
     /// The bytes are not a protobuf message.
-    struct Malformed: Error {}
+    package struct Malformed: Error {}
 
     /// One field's value, as far as the wire format tells.
-    enum Value {
+    package enum Value {
         case varint(UInt64)
         case bytes(ArraySlice<UInt8>)
         case fixed
@@ -105,12 +105,12 @@ struct ProtoWireReader {
 
     private var bytes: ArraySlice<UInt8>
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    package init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
     }
 
     /// Calls `body` with each field's number and value, in wire order.
-    func forEachField(_ body: (UInt64, Value) throws -> Void) throws {
+    package func forEachField(_ body: (UInt64, Value) throws -> Void) throws {
         var index = bytes.startIndex
         func varint() throws(Malformed) -> UInt64 {
             var result: UInt64 = 0

@@ -30,7 +30,7 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var maximumFrameBytes: Int = 4 << 20
 
     /// Calls answered later that may run at once on one connection.
-    @Option(name: .customLong("max-concurrent-calls"), help: "Calls that may run at once on one connection.")
+    @Option(name: .customLong("max-concurrent-calls"), help: "Calls answered later (asynchronous, waiting or streaming) that may run at once on one connection; one more gets RESOURCE_EXHAUSTED. Calls answered at once do not count.")
     public var maximumConcurrentCalls: Int = 1024
 
     /// Open connections the server accepts; more are closed at once.

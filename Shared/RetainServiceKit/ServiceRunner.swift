@@ -60,18 +60,20 @@ public enum ServiceRunner {
     /// Every call is checked by `authenticator`, by default a ``TokenVerifier`` of the service
     /// secret (`--service-secret-file` or `RETAIN_SERVICE_SECRET`); without a secret this throws
     /// before serving, unless `--insecure-no-auth` turns the checks off (warned about loudly, at
-    /// start and every minute).
+    /// start and every minute). `onListening` gets the port the server bound (before `services`
+    /// start), for a service that calls the server itself (the gateway's gRPC front door).
     public static func run(
         name: String, router: RPCRouter, options: ServerOptions, logger: Logger,
         services: [any Service] = [], health: HealthStatus = HealthStatus(),
-        authenticator: (any CallAuthenticator)? = nil
+        authenticator: (any CallAuthenticator)? = nil,
+        onListening: (Int) -> Void = { _ in }
     ) async throws {
         let tls = try options.tls.load()
         let (authenticator, warning) = try authentication(name: name, options: options, given: authenticator, logger: logger)
         try await serve(name: name, router: router, options: options, tls: tls.server, logger: logger,
                         services: services + warning + tlsReloader(tls, logger: logger),
                         health: health, ops: startOps(name: name, options: options, tls: tls.ops, logger: logger),
-                        authenticator: authenticator)
+                        authenticator: authenticator, onListening: onListening)
     }
 
     /// The authenticator to serve with (nil when checks are off), and the services that repeat

@@ -35,6 +35,9 @@ public struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("growth-port")) var growthPort: Int = 7002
     @Option(name: .customLong("ledger-port")) var ledgerPort: Int = 7003
     @Option(name: .customLong("feedback-port")) var feedbackPort: Int = 7004
+    @Option(name: .customLong("gateway-grpc-port"),
+            help: "Port of the gateway's gRPC front door (standard gRPC over HTTP/2); -1 turns it off.")
+    var gatewayGRPCPort: Int = 7100
     @Option(name: .customLong("gateway-ops-port")) var gatewayOpsPort: Int = 9000
     @Option(name: .customLong("profile-ops-port")) var profileOpsPort: Int = 9001
     @Option(name: .customLong("growth-ops-port")) var growthOpsPort: Int = 9002
@@ -95,7 +98,8 @@ public struct UpCommand: AsyncParsableCommand {
             if let leaseTTL, leaseTTL < 1 { throw ValidationError("--lease-ttl must be at least 1 second") }
         }
         let ports = plan(data: URL(fileURLWithPath: dataDirectory), isBuilt: { _ in true }).ports
-        guard ports.allSatisfy({ (1...65535).contains($0) }) else { throw ValidationError("ports must be 1 to 65535") }
+            + (gatewayGRPCPort == -1 ? [] : [gatewayGRPCPort])
+        guard ports.allSatisfy({ (1...65535).contains($0) }) else { throw ValidationError("ports must be 1 to 65535 (--gateway-grpc-port: or -1)") }
         guard Set(ports).count == ports.count else {
             throw ValidationError("every port must differ from the others" + (replicas == nil ? "" : " (member k of a service uses its ports + 10*k)"))
         }
@@ -140,6 +144,7 @@ public struct UpCommand: AsyncParsableCommand {
         var gatewayArguments: [String] = []
         if let gatewayConfig { gatewayArguments += ["--config", gatewayConfig] }
         if let credentials { gatewayArguments += ["--api-keys-file", credentials.keysFile.path] }
+        if gatewayGRPCPort != -1 { gatewayArguments += ["--grpc-port", String(gatewayGRPCPort)] }
         let plan = self.plan(data: data, gatewayArguments: gatewayArguments) { executable in
             FileManager.default.isExecutableFile(atPath: binaries.appendingPathComponent(executable).path)
         }
@@ -179,7 +184,7 @@ public struct UpCommand: AsyncParsableCommand {
         var supervisor = Supervisor(members: members, readyTimeout: .milliseconds(Int(readyTimeout * 1000)),
                                     stopTimeout: .milliseconds(Int(stopTimeout * 1000)))
         supervisor.etcd = etcd
-        let (running, notBuilt, host, cluster) = (members, skipped, host, cluster)
+        let (running, notBuilt, host, cluster, grpcPort) = (members, skipped, host, cluster, gatewayGRPCPort)
         try await supervisor.run(signals: signals) {
             if let credentials {
                 print("retain up: admin API key in \(credentials.adminKeyFile.path) (export RETAIN_AUTHORIZATION=\"ApiKey $(cat \(credentials.adminKeyFile.path))\"); service secret in \(credentials.secretFile.path)")
@@ -190,6 +195,10 @@ public struct UpCommand: AsyncParsableCommand {
                 print("retain up: shards elect their leaders in etcd at \(etcdEndpoint); see them with: retain cluster status --etcd-endpoints \(etcdEndpoint) --cluster \(cluster)")
             }
             Self.printTable(members: running, skipped: notBuilt, host: host, logs: logs, topology: topologyFile)
+            if grpcPort != -1 {
+                print("retain up: the gateway also speaks standard gRPC on \(host):\(grpcPort) (grpcurl -H \"authorization: ApiKey ...\" \(host):\(grpcPort) list)")
+                fflush(nil)
+            }
         }
     }
 

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayGRPC
 import GatewayService
 import Logging
 import RetainAuth
 import RetainCluster
 import RetainEtcd
+import RetainProto
 import RetainRPC
 import RetainServiceKit
 import ServiceLifecycle
@@ -50,7 +52,12 @@ struct ServeCommand: AsyncParsableCommand {
             help: "API keys the gateway accepts (JSON, hashed; see docs/SECURITY.md); also $RETAIN_API_KEYS.")
     var apiKeysFile: String?
 
+    @Option(name: .customLong("grpc-port"),
+            help: "Also serve standard gRPC over HTTP/2 on this port (0 picks a free one; same host and TLS as the native port). Default: off.")
+    var grpcPort: Int?
+
     func validate() throws {
+        if let grpcPort, !(0...65535).contains(grpcPort) { throw ValidationError("--grpc-port must be 0 to 65535") }
         guard topology != nil || etcdEndpoints != nil else {
             throw ValidationError("give --topology, --etcd-endpoints or both")
         }
@@ -131,11 +138,37 @@ struct ServeCommand: AsyncParsableCommand {
         if options.dataDirectory != nil {
             logger.notice("the gateway keeps no state: --data-dir is ignored")
         }
+        let router = GatewayService(forwarder: forwarder, configuration: configuration).router
+        var frontDoor: GRPCFrontDoor?
+        if let grpcPort {
+            frontDoor = try grpcFrontDoor(port: grpcPort, router: router, forwarder: forwarder, logger: logger)
+            services.append(frontDoor!)
+        }
         try await ServiceRunner.run(
-            name: "retain-gateway", router: GatewayService(forwarder: forwarder, configuration: configuration).router,
+            name: "retain-gateway", router: router,
             options: options, logger: logger, services: services,
-            health: health, authenticator: authenticator)
+            health: health, authenticator: authenticator,
+            onListening: { frontDoor?.nativeListening(on: $0) })
         await etcd?.shutdown()
         await forwarder.close()
+    }
+
+    /// The gRPC front door on `port`: the native port's host, TLS files and maximum message size;
+    /// reflection lists the gateway's own services and those it routes.
+    private func grpcFrontDoor(port: Int, router: RPCRouter, forwarder: Forwarder, logger: Logger) throws -> GRPCFrontDoor {
+        var configuration = GRPCFrontDoor.Configuration()
+        configuration.host = options.host
+        configuration.port = port
+        configuration.maximumMessageBytes = options.maximumFrameBytes
+        configuration.maximumConcurrentStreams = options.maximumConcurrentCalls
+        if let certificate = options.tls.certificateFile, let key = options.tls.keyFile {
+            configuration.tls = .init(certificateFile: certificate, keyFile: key, clientCAFile: options.tls.clientCAFile)
+            // The front door calls the native port like any client: the peer TLS flags say what to trust.
+            configuration.nativeTLS = try peerTLS.load() ?? ClientTLS(caFile: nil, certificateFile: nil, keyFile: nil, serverHostname: nil)
+        }
+        let own = Set(router.methods.map { String($0.path.prefix { $0 != "/" }) } + ["retain.v1.Health", "retain.v1.Reflection"])
+        return GRPCFrontDoor(configuration: configuration, logger: logger) {
+            own.union(forwarder.routedServices).sorted()
+        }
     }
 }

@@ -105,6 +105,9 @@ public final class Forwarder: Sendable {
     /// Backend services by full name, as they are now.
     var services: [String: ServiceBackends] { routing.withLock { $0.services } }
 
+    /// Full names of the services calls are forwarded to now, sorted.
+    public var routedServices: [String] { services.keys.sorted() }
+
     /// Routes by `directory` from now on: rings whose instances changed are rebuilt (the
     /// instances that stay keep their connections), and every instance moves to its address
     /// (a shard to its new leader). Calls waiting for a shard's leader go on at once.

@@ -1,0 +1,152 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+public import Logging
+import RetainProto
+public import RetainRPC
+public import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The gateway's gRPC front door: a second listener that speaks standard gRPC over HTTP/2
+/// (grpc-swift 2) and passes every call to the gateway's native port on loopback, one to one:
+/// same method, same request and answer bytes, the credential, deadline, metadata and
+/// cancellation carried over, the native status (code, message, details) sent back. It also
+/// answers gRPC server reflection from the Retain descriptor set.
+///
+/// Started with the gateway's other services; it learns the native port once the native server
+/// has bound it (``nativeListening(on:)``). Prints `retain-gateway grpc listening on HOST:PORT`.
+public final class GRPCFrontDoor: Service {
+    /// Where the front door listens and how.
+    public struct Configuration: Sendable {
+        /// Address to bind. Default 127.0.0.1.
+        public var host = "127.0.0.1"
+        /// Port to bind; 0 picks a free one. Default 0.
+        public var port = 0
+        /// The server's certificate and key (PEM), and the CA of the client certificates it
+        /// requires (mutual TLS) when set; nil serves plaintext. Default nil.
+        public var tls: TLS?
+        /// Largest request message accepted (the native port's maximum frame). Default 4 MiB.
+        public var maximumMessageBytes = 4 << 20
+        /// Calls one HTTP/2 connection may run at once (`SETTINGS_MAX_CONCURRENT_STREAMS`). A
+        /// client that opens more before it has read the server's settings loses its
+        /// connection, so this is set well above what clients burst. Default 1024 (the native
+        /// port's `--max-concurrent-calls`).
+        public var maximumConcurrentStreams = 1024
+        /// TLS to the gateway's own native port, when that port serves TLS. Default nil.
+        public var nativeTLS: ClientTLS?
+        /// Connections to the native port the calls are spread over; each runs at most the
+        /// native port's `--max-concurrent-calls` at once. Default 4.
+        public var nativeConnections = 4
+
+        public init() {}
+    }
+
+    /// The certificate files of a TLS listener, the same as the native port's.
+    public struct TLS: Sendable {
+        public var certificateFile: String
+        public var keyFile: String
+        /// Clients must present a certificate from this CA (mutual TLS) when set.
+        public var clientCAFile: String?
+
+        public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.clientCAFile = clientCAFile
+        }
+    }
+
+    let configuration: Configuration
+    let logger: Logger
+    /// The services reflection lists, as the gateway routes them now.
+    let services: @Sendable () -> [String]
+    private let nativePort = Mutex<Int?>(nil)
+
+    /// - Parameter services: the services the gateway serves or routes now, for reflection.
+    public init(configuration: Configuration, logger: Logger, services: @escaping @Sendable () -> [String]) {
+        self.configuration = configuration
+        self.logger = logger
+        self.services = services
+    }
+
+    /// Tells the front door the port the gateway's native server listens on.
+    public func nativeListening(on port: Int) {
+        nativePort.withLock { $0 = port }
+    }
+
+    public func run() async throws {
+        guard let port = nativePort.withLock({ $0 }) else {
+            throw RPCSetupError("the gRPC front door started before the native server listened")
+        }
+        var clientConfiguration = RPCClient.Configuration()
+        clientConfiguration.tls = configuration.nativeTLS
+        clientConfiguration.connectionsPerAddress = configuration.nativeConnections
+        clientConfiguration.maximumPayloadSize = max(configuration.maximumMessageBytes, 4 << 20)
+        clientConfiguration.compressionThreshold = nil
+        let native = RPCClient(host: Self.loopback(for: configuration.host), port: port,
+                               configuration: clientConfiguration, logger: logger)
+        let index = try DescriptorIndex(descriptorSet: Self.descriptorSet)
+        let (maximumMessageBytes, maximumStreams) = (configuration.maximumMessageBytes, configuration.maximumConcurrentStreams)
+        let server = GRPCServer(
+            transport: .http2NIOPosix(
+                address: .ipv4(host: configuration.host, port: configuration.port),
+                transportSecurity: try transportSecurity(),
+                config: .defaults {
+                    $0.rpc.maxRequestPayloadSize = maximumMessageBytes
+                    $0.http2.maxConcurrentStreams = maximumStreams
+                }),
+            services: [PassThroughService(native: native), ServerReflectionService(index: index, services: services)])
+        do {
+            try await withGracefulShutdownHandler {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { try await server.serve() }
+                    guard let address = try await server.listeningAddress?.ipv4 else {
+                        throw RPCSetupError("the gRPC front door did not report an IPv4 listening address")
+                    }
+                    print("retain-gateway grpc listening on \(address.host):\(address.port)")
+                    fflush(nil)
+                    logger.info("gRPC front door listening", metadata: [
+                        "address": "\(address.host):\(address.port)", "native_port": "\(port)",
+                        "tls": "\(configuration.tls != nil)",
+                    ])
+                }
+            } onGracefulShutdown: {
+                server.beginGracefulShutdown()
+            }
+        } catch {
+            await native.close()
+            throw error
+        }
+        await native.close()
+    }
+
+    /// Plaintext, TLS or mutual TLS, from the certificate files.
+    private func transportSecurity() throws -> HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let tls = configuration.tls else { return .plaintext }
+        let chain: [TLSConfig.CertificateSource] = [.file(path: tls.certificateFile, format: .pem)]
+        let key: TLSConfig.PrivateKeySource = .file(path: tls.keyFile, format: .pem)
+        guard let clientCA = tls.clientCAFile else { return .tls(certificateChain: chain, privateKey: key) }
+        return .mTLS(certificateChain: chain, privateKey: key) { config in
+            config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
+            config.clientCertificateVerification = .noHostnameVerification
+        }
+    }
+
+    /// The address of the native port as seen from this process: loopback for a wildcard bind.
+    static func loopback(for host: String) -> String {
+        ["0.0.0.0", "", "::", "[::]"].contains(host) ? "127.0.0.1" : host
+    }
+
+    /// The serialized `google.protobuf.FileDescriptorSet` of every Retain `.proto` file.
+    static var descriptorSet: [UInt8] {
+        Array(Data(base64Encoded: retainDescriptorSetBase64.filter { !$0.isWhitespace }) ?? Data())
+    }
+}
+
+/// The front door could not start.
+struct RPCSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,54 @@
+import GRPCCore
+import RetainRPC
+import RetainWire
+
+/// One gRPC call as the native call that carries it: its options (credential, trace id,
+/// idempotency key, deadline, metadata) and the translation of what the native call ends with.
+struct NativeCall: Sendable {
+    /// The native call's options, from the gRPC request's metadata.
+    let options: RetainRPC.CallOptions
+    /// When the caller's `grpc-timeout` runs out, if it sent one.
+    let deadline: ContinuousClock.Instant?
+
+    /// - Throws: INVALID_ARGUMENT (as a gRPC error) for metadata the native header cannot carry.
+    init(metadata: Metadata) throws(GRPCCore.RPCError) {
+        do {
+            options = try RetainRPC.CallOptions(grpcMetadata: metadata)
+        } catch {
+            throw error.grpcError
+        }
+        deadline = options.timeout.map { ContinuousClock.now + $0 }
+    }
+
+    /// Runs the native call `body`: cancelled when the gRPC call is (the client reset the
+    /// stream, or its deadline passed), and failing with the native status as a gRPC status.
+    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = Task { try await body() }
+        do {
+            return try await withTaskCancellationHandler {
+                try await withRPCCancellationHandler {
+                    try await task.value
+                } onCancelRPC: {
+                    task.cancel()
+                }
+            } onCancel: {
+                task.cancel()
+            }
+        } catch let error as RetainWire.RPCError {
+            throw translated(error).grpcError
+        } catch let error as GRPCCore.RPCError {
+            throw error
+        } catch is CancellationError {
+            throw translated(RetainWire.RPCError(.cancelled, "cancelled")).grpcError
+        }
+    }
+
+    /// A native call cut short once the caller's deadline passed ended because of that
+    /// deadline: DEADLINE_EXCEEDED, as the native port itself says.
+    func translated(_ error: RetainWire.RPCError) -> RetainWire.RPCError {
+        if error.code == .cancelled, let deadline, ContinuousClock.now >= deadline {
+            return RetainWire.RPCError(.deadlineExceeded, "deadline exceeded")
+        }
+        return error
+    }
+}
