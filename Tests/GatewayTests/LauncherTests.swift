@@ -16,9 +16,9 @@ struct LauncherTests {
     func upRestartStop() async throws {
         let data = try makeTemporaryDirectory("retain-up")
         defer { try? FileManager.default.removeItem(at: data) }
-        let ports = try freePorts(10)
+        let ports = try freePorts(11)
         let names = ["gateway", "profile", "growth", "ledger", "feedback"]
-        var arguments = ["up", "--data-dir", data.path, "--stop-timeout", "5"]
+        var arguments = ["up", "--data-dir", data.path, "--stop-timeout", "5", "--gateway-grpc-port", String(ports[10])]
         for (index, name) in names.enumerated() {
             arguments += ["--\(name)-port", String(ports[index]), "--\(name)-ops-port", String(ports[index + 5])]
         }
@@ -35,6 +35,7 @@ struct LauncherTests {
 
         try await output.waitFor("retain up: ready", timeout: .seconds(90))
         let text = output.text
+        #expect(text.contains("the gateway also speaks standard gRPC on 127.0.0.1:\(ports[10])"))
         // Each service is either running (a row of the table) or skipped with a warning.
         for name in names.dropFirst() {
             #expect(text.contains("retain-\(name) is not built") || text.contains("\nretain-\(name) "), "\(name) neither ran nor was skipped")

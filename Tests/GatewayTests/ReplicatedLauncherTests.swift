@@ -95,7 +95,8 @@ struct ReplicatedLauncherTests {
         // Layout: gateway base, ops base+1; services base+2...+5 (members +10, +20), ops base+6...+9; etcd base+30, +31.
         var arguments = ["up", "--replicas", "3", "--insecure-no-auth", "--data-dir", data.path, "--stop-timeout", "5",
                          "--gateway-port", String(base), "--gateway-ops-port", String(base + 1),
-                         "--etcd-port", String(base + 30), "--etcd-peer-port", String(base + 31), "--lease-ttl", "2"]
+                         "--etcd-port", String(base + 30), "--etcd-peer-port", String(base + 31), "--lease-ttl", "2",
+                         "--gateway-grpc-port", String(base + 10)]
         for (index, name) in ["profile", "growth", "ledger", "feedback"].enumerated() {
             arguments += ["--\(name)-port", String(base + 2 + index), "--\(name)-ops-port", String(base + 6 + index)]
         }
