@@ -234,3 +234,30 @@ def test_reflection_client_resolves_a_method_without_proto_files(suite: Suite) -
     pool = descriptor_pool.DescriptorPool(database)
     method = pool.FindServiceByName("retain.v1.Profile").FindMethodByName("GetProfile")
     assert method.input_type.full_name == "retain.v1.GetProfileRequest"
+
+
+def test_a_drain_lets_running_calls_finish_then_the_gateway_exits(suite: Suite, pb, tmp_path) -> None:
+    """SIGTERM: the front door stops taking calls but answers the running ones, as the native port does."""
+    import json
+    import signal
+
+    from conftest import grpc_address
+    from servers import ServerProcess
+
+    echo_pb2, echo_grpc = pb["echo"]
+    echo = ServerProcess("retain-echo")  # this gateway and its echo check no credentials
+    topology = tmp_path / "topology.json"
+    topology.write_text(json.dumps({"services": {"retain.v1.Echo": [echo.address]}}))
+    gateway = ServerProcess("retain-gateway", ["serve", "--topology", str(topology), "--grpc-port", "0"])
+    try:
+        stub = echo_grpc.EchoStub(grpc.insecure_channel(grpc_address(gateway)))
+        running = stub.Sleep.future(echo_pb2.SleepRequest(duration_ms=1500, text="late"), timeout=30)
+        time.sleep(0.5)
+        stopped = time.monotonic()
+        gateway.process.send_signal(signal.SIGTERM)
+        assert running.result().text == "late"
+        assert gateway.process.wait(15) == 0
+        assert time.monotonic() - stopped < 10
+    finally:
+        gateway.kill()
+        echo.kill()

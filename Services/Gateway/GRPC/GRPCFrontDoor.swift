@@ -88,6 +88,7 @@ public final class GRPCFrontDoor: Service {
         let native = RPCClient(host: Self.loopback(for: configuration.host), port: port,
                                configuration: clientConfiguration, logger: logger)
         let index = try DescriptorIndex(descriptorSet: Self.descriptorSet)
+        let state = FrontDoorState()
         let (maximumMessageBytes, maximumStreams) = (configuration.maximumMessageBytes, configuration.maximumConcurrentStreams)
         let server = GRPCServer(
             transport: .http2NIOPosix(
@@ -97,29 +98,27 @@ public final class GRPCFrontDoor: Service {
                     $0.rpc.maxRequestPayloadSize = maximumMessageBytes
                     $0.http2.maxConcurrentStreams = maximumStreams
                 }),
-            services: [PassThroughService(native: native), ServerReflectionService(index: index, services: services)])
-        do {
-            try await withGracefulShutdownHandler {
-                try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask { try await server.serve() }
-                    guard let address = try await server.listeningAddress?.ipv4 else {
-                        throw RPCSetupError("the gRPC front door did not report an IPv4 listening address")
-                    }
-                    print("retain-gateway grpc listening on \(address.host):\(address.port)")
-                    fflush(nil)
-                    logger.info("gRPC front door listening", metadata: [
-                        "address": "\(address.host):\(address.port)", "native_port": "\(port)",
-                        "tls": "\(configuration.tls != nil)",
-                    ])
+            services: [PassThroughService(native: native, state: state), ServerReflectionService(index: index, services: services)])
+        // The native client is not closed on the way out: calls still finishing when the gRPC
+        // server returns need it, and the native port's own drain closes its connections.
+        _ = native
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await server.serve() }
+                guard let address = try await server.listeningAddress?.ipv4 else {
+                    throw RPCSetupError("the gRPC front door did not report an IPv4 listening address")
                 }
-            } onGracefulShutdown: {
-                server.beginGracefulShutdown()
+                print("retain-gateway grpc listening on \(address.host):\(address.port)")
+                fflush(nil)
+                logger.info("gRPC front door listening", metadata: [
+                    "address": "\(address.host):\(address.port)", "native_port": "\(port)",
+                    "tls": "\(configuration.tls != nil)",
+                ])
             }
-        } catch {
-            await native.close()
-            throw error
+        } onGracefulShutdown: {
+            state.beginDraining()
+            server.beginGracefulShutdown()
         }
-        await native.close()
     }
 
     /// Plaintext, TLS or mutual TLS, from the certificate files.

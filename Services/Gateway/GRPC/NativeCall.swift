@@ -22,14 +22,18 @@ struct NativeCall: Sendable {
 
     /// Runs the native call `body`: cancelled when the gRPC call is (the client reset the
     /// stream, or its deadline passed), and failing with the native status as a gRPC status.
-    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    ///
+    /// grpc-swift also cancels every running call when its server begins a graceful shutdown
+    /// (a hint for long streams); the front door lets them finish instead, as the native port
+    /// does in a drain: while `draining` is true, only the native deadline ends a call.
+    func run<T: Sendable>(draining: FrontDoorState, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let task = Task { try await body() }
         do {
             return try await withTaskCancellationHandler {
                 try await withRPCCancellationHandler {
                     try await task.value
                 } onCancelRPC: {
-                    task.cancel()
+                    if !draining.isDraining { task.cancel() }
                 }
             } onCancel: {
                 task.cancel()

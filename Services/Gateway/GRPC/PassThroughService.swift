@@ -14,9 +14,12 @@ struct PassThroughService: RegistrableRPCService {
     let native: RPCClient
     /// The methods to serve (every method of the contract by default).
     let methods: [MethodSchema]
+    /// Whether the front door drains (calls then run to their end).
+    let state: FrontDoorState
 
-    init(native: RPCClient, methods: [MethodSchema] = Array(MethodCatalog.methods.values)) {
+    init(native: RPCClient, state: FrontDoorState, methods: [MethodSchema] = Array(MethodCatalog.methods.values)) {
         self.native = native
+        self.state = state
         self.methods = methods.sorted { $0.path < $1.path }
     }
 
@@ -45,7 +48,7 @@ struct PassThroughService: RegistrableRPCService {
         let single = try await ServerRequest(stream: request)
         let call = try NativeCall(metadata: single.metadata)
         let native = native
-        let answer = try await call.run {
+        let answer = try await call.run(draining: state) {
             try await native.unaryRaw(path: path, request: single.message, options: call.options)
         }
         return StreamingServerResponse(single: ServerResponse(message: answer))
@@ -55,9 +58,9 @@ struct PassThroughService: RegistrableRPCService {
     func serverStreaming(path: String, request: StreamingServerRequest<ByteBuffer>) async throws -> StreamingServerResponse<ByteBuffer> {
         let single = try await ServerRequest(stream: request)
         let call = try NativeCall(metadata: single.metadata)
-        let native = native
+        let (native, state) = (native, state)
         return StreamingServerResponse { writer in
-            try await call.run {
+            try await call.run(draining: state) {
                 for try await message in native.serverStreamingRaw(path: path, request: single.message, options: call.options) {
                     try await writer.write(message)
                 }

@@ -1,0 +1,13 @@
+import Synchronization
+
+/// Whether the front door is draining (its gRPC server began a graceful shutdown), shared by
+/// the server and its calls.
+final class FrontDoorState: Sendable {
+    private let draining = Atomic<Bool>(false)
+
+    /// True once a graceful shutdown began.
+    var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// Marks the start of the graceful shutdown.
+    func beginDraining() { draining.store(true, ordering: .releasing) }
+}
