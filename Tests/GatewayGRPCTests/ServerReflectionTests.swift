@@ -41,8 +41,10 @@ struct ServerReflectionTests {
 
     @Test("file_containing_symbol answers the file first, then the files it imports")
     func fileContainingSymbol() throws {
-        for symbol in ["retain.v1.Gateway", "retain.v1.Gateway.Onboard", "retain.v1.OnboardRequest", "retain.v1.Gender",
-                       "retain.v1.UserProfile.AttributesEntry"] {
+        for symbol in [
+            "retain.v1.Gateway", "retain.v1.Gateway.Onboard", "retain.v1.OnboardRequest", "retain.v1.Gender",
+            "retain.v1.UserProfile.AttributesEntry",
+        ] {
             let answer = try fields(service.answer(to: request(4, symbol)))
             let files = try fields(try #require(answer.first { $0.0 == 4 }?.1, "\(symbol)")).map { file in
                 try fields(file.1).first { $0.0 == 1 }.map { String(decoding: $0.1, as: UTF8.self) } ?? ""

@@ -23,8 +23,9 @@ extension RetainRPC.CallOptions {
         for (key, value) in metadata {
             switch value {
             case .binary:
-                throw RetainWire.RPCError(.invalidArgument, "metadata '\(key)': binary values are not supported (the native call header holds strings)",
-                                          details: ["field": key])
+                throw RetainWire.RPCError(
+                    .invalidArgument, "metadata '\(key)': binary values are not supported (the native call header holds strings)",
+                    details: ["field": key])
             case .string(let text):
                 switch key {
                 case GRPCKey.authorization: authorization = text

@@ -85,8 +85,9 @@ public final class GRPCFrontDoor: Service {
         clientConfiguration.connectionsPerAddress = configuration.nativeConnections
         clientConfiguration.maximumPayloadSize = max(configuration.maximumMessageBytes, 4 << 20)
         clientConfiguration.compressionThreshold = nil
-        let native = RPCClient(host: Self.loopback(for: configuration.host), port: port,
-                               configuration: clientConfiguration, logger: logger)
+        let native = RPCClient(
+            host: Self.loopback(for: configuration.host), port: port,
+            configuration: clientConfiguration, logger: logger)
         let index = try DescriptorIndex(descriptorSet: Self.descriptorSet)
         let state = FrontDoorState()
         let (maximumMessageBytes, maximumStreams) = (configuration.maximumMessageBytes, configuration.maximumConcurrentStreams)
@@ -110,10 +111,12 @@ public final class GRPCFrontDoor: Service {
                 }
                 print("retain-gateway grpc listening on \(address.host):\(address.port)")
                 fflush(nil)
-                logger.info("gRPC front door listening", metadata: [
-                    "address": "\(address.host):\(address.port)", "native_port": "\(port)",
-                    "tls": "\(configuration.tls != nil)",
-                ])
+                logger.info(
+                    "gRPC front door listening",
+                    metadata: [
+                        "address": "\(address.host):\(address.port)", "native_port": "\(port)",
+                        "tls": "\(configuration.tls != nil)",
+                    ])
             }
         } onGracefulShutdown: {
             state.beginDraining()

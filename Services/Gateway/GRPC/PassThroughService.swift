@@ -26,17 +26,22 @@ struct PassThroughService: RegistrableRPCService {
     func registerMethods<Transport: ServerTransport>(with router: inout GRPCCore.RPCRouter<Transport>) {
         for method in methods {
             let service = method.serviceName
-            let descriptor = MethodDescriptor(fullyQualifiedService: service,
-                                              method: String(method.path.dropFirst(service.count + 1)))
+            let descriptor = MethodDescriptor(
+                fullyQualifiedService: service,
+                method: String(method.path.dropFirst(service.count + 1)))
             let path = method.path
             if method.serverStreaming {
-                router.registerHandler(forMethod: descriptor, deserializer: ByteBufferDeserializer(),
-                                       serializer: ByteBufferSerializer()) { request, _ in
+                router.registerHandler(
+                    forMethod: descriptor, deserializer: ByteBufferDeserializer(),
+                    serializer: ByteBufferSerializer()
+                ) { request, _ in
                     try await serverStreaming(path: path, request: request)
                 }
             } else {
-                router.registerHandler(forMethod: descriptor, deserializer: ByteBufferDeserializer(),
-                                       serializer: ByteBufferSerializer()) { request, _ in
+                router.registerHandler(
+                    forMethod: descriptor, deserializer: ByteBufferDeserializer(),
+                    serializer: ByteBufferSerializer()
+                ) { request, _ in
                     try await unary(path: path, request: request)
                 }
             }

@@ -30,8 +30,12 @@ struct GRPCFrontDoorBenchmark: AsyncParsableCommand {
         let topology = directory.appendingPathComponent("topology.json")
         try Data(#"{"services": {"retain.v1.Echo": ["127.0.0.1:\#(echo.port)"]}}"#.utf8).write(to: topology)
         let frontDoorPort = try await Self.freePort()
-        let gateway = try ServerProcess("retain-gateway", arguments: ["--topology", topology.path, "--log-level", "warning",
-                                                                      "--grpc-port", "\(frontDoorPort)"])
+        let gateway = try ServerProcess(
+            "retain-gateway",
+            arguments: [
+                "--topology", topology.path, "--log-level", "warning",
+                "--grpc-port", "\(frontDoorPort)",
+            ])
         defer {
             gateway.stop()
             echo.stop()
@@ -41,23 +45,30 @@ struct GRPCFrontDoorBenchmark: AsyncParsableCommand {
         try await Self.waitForPort(frontDoorPort)
         var rows: [[String]] = []
         for level in levels {
-            let own = try await GRPCEchoBenchmark.grpcLoad(grpcEcho, port: anchor.port, payload: payload, concurrency: level, duration: duration)
-            let door = try await GRPCEchoBenchmark.grpcLoad(grpcEcho, port: frontDoorPort, payload: payload, concurrency: level, duration: duration)
+            let own = try await GRPCEchoBenchmark.grpcLoad(
+                grpcEcho, port: anchor.port, payload: payload, concurrency: level, duration: duration)
+            let door = try await GRPCEchoBenchmark.grpcLoad(
+                grpcEcho, port: frontDoorPort, payload: payload, concurrency: level, duration: duration)
             let native = try await EchoBenchmark.runtimeLoad(port: gateway.port, payload: payload, concurrency: level, duration: duration)
             for (name, result) in [("grpc-echo", own), ("front door", door)] where result.errors > 0 {
                 print("note: \(result.errors) calls to \(name) failed at concurrency \(level)")
             }
-            rows.append(["\(level)",
-                         own.callsPerSecond.formatted(0), own.p50Micros.formatted(1), own.p99Micros.formatted(1),
-                         door.callsPerSecond.formatted(0), door.p50Micros.formatted(1), door.p99Micros.formatted(1),
-                         own.callsPerSecond > 0 ? "\((100 * door.callsPerSecond / own.callsPerSecond).formatted(0))%" : "-",
-                         native.callsPerSecond.formatted(0), native.p50.formatted(1), native.p99.formatted(1)])
+            rows.append([
+                "\(level)",
+                own.callsPerSecond.formatted(0), own.p50Micros.formatted(1), own.p99Micros.formatted(1),
+                door.callsPerSecond.formatted(0), door.p50Micros.formatted(1), door.p99Micros.formatted(1),
+                own.callsPerSecond > 0 ? "\((100 * door.callsPerSecond / own.callsPerSecond).formatted(0))%" : "-",
+                native.callsPerSecond.formatted(0), native.p50.formatted(1), native.p99.formatted(1),
+            ])
         }
         print("unary echo, \(payload)-byte payload, one connection, \(duration) s each, clients and servers on this machine")
         print("grpc-echo: grpc-swift 2's own server answering in process; front door: the gateway's gRPC port, forwarding to retain-echo")
         print("(both loaded by grpc-echo load, a grpc-swift 2 GRPCClient); native: the gateway's Retain port, RPCClient, same retain-echo")
-        printTable(["concurrency", "grpc-echo calls/s", "p50 us", "p99 us", "front door calls/s", "p50 us", "p99 us",
-                    "front door/grpc-echo", "native calls/s", "p50 us", "p99 us"], rows)
+        printTable(
+            [
+                "concurrency", "grpc-echo calls/s", "p50 us", "p99 us", "front door calls/s", "p50 us", "p99 us",
+                "front door/grpc-echo", "native calls/s", "p50 us", "p99 us",
+            ], rows)
     }
 
     /// A TCP port on 127.0.0.1 nothing listens on (at the time of the call).
