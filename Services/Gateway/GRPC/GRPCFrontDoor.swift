@@ -91,32 +91,57 @@ public final class GRPCFrontDoor: Service {
         let index = try DescriptorIndex(descriptorSet: Self.descriptorSet)
         let state = FrontDoorState()
         let (maximumMessageBytes, maximumStreams) = (configuration.maximumMessageBytes, configuration.maximumConcurrentStreams)
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: configuration.host, port: configuration.port),
+            transportSecurity: try transportSecurity(),
+            config: .defaults {
+                $0.rpc.maxRequestPayloadSize = maximumMessageBytes
+                $0.http2.maxConcurrentStreams = maximumStreams
+            })
         let server = GRPCServer(
-            transport: .http2NIOPosix(
-                address: .ipv4(host: configuration.host, port: configuration.port),
-                transportSecurity: try transportSecurity(),
-                config: .defaults {
-                    $0.rpc.maxRequestPayloadSize = maximumMessageBytes
-                    $0.http2.maxConcurrentStreams = maximumStreams
-                }),
+            transport: transport,
             services: [PassThroughService(native: native, state: state), ServerReflectionService(index: index, services: services)])
         // The native client is not closed on the way out: calls still finishing when the gRPC
         // server returns need it, and the native port's own drain closes its connections.
         _ = native
         try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await server.serve() }
-                guard let address = try await server.listeningAddress?.ipv4 else {
-                    throw RPCSetupError("the gRPC front door did not report an IPv4 listening address")
+            do {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        do {
+                            try await server.serve()
+                        } catch  where state.isDraining {
+                            // Asked to stop before it served: nothing to drain.
+                        }
+                    }
+                    group.addTask {
+                        while !state.isDraining { try await Task.sleep(for: .milliseconds(50)) }
+                        // Asked to stop while the listener was still being bound: no call was
+                        // served yet, and the transport may never report its address; stop now.
+                        if !state.isListening { throw CancellationError() }
+                    }
+                    // Announced apart from the group: waiting for the address does not end with
+                    // the task, and must not hold up a stop that comes before the listener is up.
+                    let logger = logger
+                    let tls = configuration.tls != nil
+                    Task {
+                        guard let address = try? await server.listeningAddress?.ipv4 else {
+                            if !state.isDraining { logger.error("the gRPC front door did not report an IPv4 listening address") }
+                            return
+                        }
+                        state.markListening()
+                        // A shutdown that came while the listener was being bound reached a
+                        // transport that was not listening yet: tell it again now that it is.
+                        if state.isDraining { transport.beginGracefulShutdown() }
+                        print("retain-gateway grpc listening on \(address.host):\(address.port)")
+                        fflush(nil)
+                        logger.info(
+                            "gRPC front door listening",
+                            metadata: ["address": "\(address.host):\(address.port)", "native_port": "\(port)", "tls": "\(tls)"])
+                    }
                 }
-                print("retain-gateway grpc listening on \(address.host):\(address.port)")
-                fflush(nil)
-                logger.info(
-                    "gRPC front door listening",
-                    metadata: [
-                        "address": "\(address.host):\(address.port)", "native_port": "\(port)",
-                        "tls": "\(configuration.tls != nil)",
-                    ])
+            } catch is CancellationError where state.isDraining {
+                logger.notice("gRPC front door stopped before it listened")
             }
         } onGracefulShutdown: {
             state.beginDraining()
