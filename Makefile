@@ -3,7 +3,7 @@
 #   make demo   run the demo scenario through the gateway (its own suite, in a temporary directory)
 #   make test   check generated code, build, and run every test
 #   make fuzz   run the fuzz target for FUZZ_SECONDS (CI runs it after the tests)
-.PHONY: up demo test deps check-generated build bench bench-anchors fuzz test-python-client
+.PHONY: up demo test deps check-generated check-format build bench bench-anchors fuzz test-python-client
 
 SWIFT ?= swift
 
@@ -14,10 +14,14 @@ check-generated: deps
 	scripts/generate-proto.sh --check
 	python3 clients/python/generate.py --check
 
+# Every Swift file as scripts/format.sh (the toolchain's swift-format, .swift-format) leaves it.
+check-format:
+	scripts/format.sh --check
+
 build: deps
 	$(SWIFT) build --build-tests
 
-test: check-generated
+test: check-generated check-format
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) Tests/GRPCFrontDoor/run_tests.sh

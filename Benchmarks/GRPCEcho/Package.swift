@@ -15,7 +15,7 @@ let package = Package(
     name: "GRPCEcho",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "grpc-echo", targets: ["grpc-echo"]),
+        .executable(name: "grpc-echo", targets: ["grpc-echo"])
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", exact: "2.4.3"),
@@ -31,6 +31,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/grpc-echo",
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings)
     ]
 )

@@ -22,8 +22,10 @@ public final class APIKeyAuthenticator: CallAuthenticator {
     private let configuration: Configuration
 
     /// Accepts the keys of `keys`, and service tokens when `tokens` is given.
-    public init(keys: APIKeyStore, tokens: TokenVerifier?, configuration: Configuration = Configuration(),
-                limiter: RateLimiter = RateLimiter()) {
+    public init(
+        keys: APIKeyStore, tokens: TokenVerifier?, configuration: Configuration = Configuration(),
+        limiter: RateLimiter = RateLimiter()
+    ) {
         self.keyStore = Mutex(keys)
         self.tokens = tokens
         self.limiter = limiter
@@ -59,14 +61,17 @@ public final class APIKeyAuthenticator: CallAuthenticator {
 
     /// Counts the call against the caller's bucket: RESOURCE_EXHAUSTED with a retry hint when empty.
     public func admit(_ caller: Caller, method: String) throws(RPCError) {
-        let limit = caller.issuer == "api-key" ? keys.entries[caller.id]?.rateLimit ?? configuration.defaultRateLimit
+        let limit =
+            caller.issuer == "api-key"
+            ? keys.entries[caller.id]?.rateLimit ?? configuration.defaultRateLimit
             : configuration.defaultRateLimit
         let bucket = caller.issuer == "api-key" ? caller.id : "\(caller.issuer)/\(caller.id)"
         if let wait = limiter.acquire(bucket, limit: limit) {
             let millis = max(1, wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
-            throw RPCError(.resourceExhausted,
-                           "rate limit of '\(caller.id)' exceeded (\(limit.perSecond)/s, burst \(Int(limit.burst))): retry after \(millis) ms",
-                           details: ["retry_after_ms": "\(millis)"])
+            throw RPCError(
+                .resourceExhausted,
+                "rate limit of '\(caller.id)' exceeded (\(limit.perSecond)/s, burst \(Int(limit.burst))): retry after \(millis) ms",
+                details: ["retry_after_ms": "\(millis)"])
         }
     }
 }

@@ -34,7 +34,8 @@ public struct APIKeyStore: Sendable {
 
         /// The entry as the key file holds it.
         public var json: String {
-            var text = "{\"id\": \"\(id)\", \"sha256\": \"\(Base64URL.hex(digest))\", \"scopes\": [\(scopes.names.map { "\"\($0)\"" }.joined(separator: ", "))]"
+            var text =
+                "{\"id\": \"\(id)\", \"sha256\": \"\(Base64URL.hex(digest))\", \"scopes\": [\(scopes.names.map { "\"\($0)\"" }.joined(separator: ", "))]"
             if let rateLimit {
                 text += ", \"rate_limit\": {\"per_second\": \(rateLimit.perSecond), \"burst\": \(rateLimit.burst)}"
             }
@@ -104,7 +105,8 @@ public struct APIKeyStore: Sendable {
             }
             var limit: RateLimiter.Limit?
             if let rate = fields["rate_limit"] {
-                guard let rate = rate as? [String: Any], let perSecond = (rate["per_second"] as? NSNumber)?.doubleValue, perSecond > 0 else {
+                guard let rate = rate as? [String: Any], let perSecond = (rate["per_second"] as? NSNumber)?.doubleValue, perSecond > 0
+                else {
                     throw AuthError("\(name): rate_limit needs a positive per_second")
                 }
                 let burst = (rate["burst"] as? NSNumber)?.doubleValue ?? max(1, perSecond)
@@ -120,8 +122,11 @@ public struct APIKeyStore: Sendable {
     }
 
     /// The keys of `file` and of `RETAIN_API_KEYS`, either or both.
-    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws(AuthError) -> APIKeyStore {
+    public static func load(
+        file: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    )
+        throws(AuthError) -> APIKeyStore
+    {
         var entries: [Entry] = []
         if let file {
             let data: Data

@@ -26,7 +26,9 @@ extension MethodAccess {
     /// Throws PERMISSION_DENIED naming the missing scope when `caller` may not call `method`.
     public func check(_ caller: Caller, method: String) throws(RPCError) {
         guard case .scope(let required) = self, !caller.scopes.allows(required) else { return }
-        throw RPCError(.permissionDenied, "\(method) needs scope \(required) (caller '\(caller.id)' has \(caller.scopes.isEmpty ? "none" : caller.scopes.description))",
-                       details: ["required_scope": required.description])
+        throw RPCError(
+            .permissionDenied,
+            "\(method) needs scope \(required) (caller '\(caller.id)' has \(caller.scopes.isEmpty ? "none" : caller.scopes.description))",
+            details: ["required_scope": required.description])
     }
 }

@@ -64,11 +64,12 @@ public enum MethodAccessTable {
         for (service, methods) in levels {
             let scopeService = service.lowercased()
             for (method, level) in methods {
-                let scope: ScopeSet? = switch level {
-                case .read: .read(scopeService)
-                case .write: .write(scopeService)
-                case .admin: .admin
-                }
+                let scope: ScopeSet? =
+                    switch level {
+                    case .read: .read(scopeService)
+                    case .write: .write(scopeService)
+                    case .admin: .admin
+                    }
                 table["retain.v1.\(service)/\(method)"] = .scope(scope!)
             }
         }

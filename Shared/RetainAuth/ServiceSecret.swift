@@ -26,8 +26,11 @@ public struct ServiceSecret: Sendable, CustomStringConvertible {
     }
 
     /// Reads the secret from `file`, or else from the environment variable; nil when neither is set.
-    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws(AuthError) -> ServiceSecret? {
+    public static func load(
+        file: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    )
+        throws(AuthError) -> ServiceSecret?
+    {
         if let file {
             let text: String
             do {

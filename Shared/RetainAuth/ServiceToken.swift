@@ -41,13 +41,15 @@ public struct ServiceToken: Sendable, Hashable {
 
     /// Whether `name` may be an issuer or a subject: 1 to 64 of `A-Z a-z 0-9 _ -`.
     public static func isValidName(_ name: some StringProtocol) -> Bool {
-        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"): true
-            default: false
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                    true
+                default: false
+                }
             }
-        }
     }
 
     /// The signed wire form (without `Bearer `).
@@ -68,7 +70,9 @@ public struct ServiceToken: Sendable, Hashable {
         let body = token.utf8[..<lastDot]
         let expected = Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Array(body), using: secret.key))
         guard Base64URL.constantTimeEqual(Array(fields[5].utf8), Array(expected.utf8)) else { throw .badSignature }
-        guard isValidName(fields[1]), isValidName(fields[2]) else { throw .malformed("issuer or subject has characters outside [A-Za-z0-9_-]") }
+        guard isValidName(fields[1]), isValidName(fields[2]) else {
+            throw .malformed("issuer or subject has characters outside [A-Za-z0-9_-]")
+        }
         guard !fields[4].isEmpty, fields[4].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let expires = Int64(fields[4]) else {
             throw .malformed("expiry is not decimal Unix milliseconds")
         }

@@ -48,8 +48,12 @@ public final class TokenMinter: Sendable {
             return cached.token
         }
         let expires = now + configuration.lifetimeMs
-        let token = "Bearer " + ServiceToken(issuer: configuration.issuer, subject: key.subject, scopes: scopes,
-                                             expiresAtMs: expires).signed(with: secret.withLock { $0 })
+        let token =
+            "Bearer "
+            + ServiceToken(
+                issuer: configuration.issuer, subject: key.subject, scopes: scopes,
+                expiresAtMs: expires
+            ).signed(with: secret.withLock { $0 })
         cache.withLock { cache in
             if cache.count >= 1024 { cache.removeAll() }
             cache[key] = (token, expires)

@@ -89,8 +89,9 @@ public final class TokenVerifier: CallAuthenticator {
         } catch {
             throw RPCError(.unauthenticated, error.description)
         }
-        let caller = Caller(id: verified.subject, issuer: verified.issuer, scopes: verified.scopes,
-                            expiresAtMs: validUntil)
+        let caller = Caller(
+            id: verified.subject, issuer: verified.issuer, scopes: verified.scopes,
+            expiresAtMs: validUntil)
         let capacity = configuration.cacheCapacity
         cache.withLock { cache in
             if cache.count >= capacity {

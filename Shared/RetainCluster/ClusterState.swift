@@ -38,7 +38,8 @@ public struct ClusterState: Sendable, Hashable {
         /// `ledger-0` -> `retain.v1.Ledger`; nil for names not of that form.
         static func serviceNamed(byShard shard: String) -> String? {
             guard let dash = shard.lastIndex(of: "-"), shard[shard.index(after: dash)...].allSatisfy(\.isNumber),
-                  dash != shard.startIndex, shard.index(after: dash) != shard.endIndex else { return nil }
+                dash != shard.startIndex, shard.index(after: dash) != shard.endIndex
+            else { return nil }
             let base = shard[..<dash]
             guard base.allSatisfy({ $0.isASCII && $0.isLowercase }) else { return nil }
             return "retain.v1.\(base.prefix(1).uppercased())\(base.dropFirst())"

@@ -56,10 +56,12 @@ public struct MemberRecord: Codable, Sendable, Hashable {
     /// the leader's key goes, so that its position is final for the election.
     public var following: String?
 
-    public init(member: String, address: String, service: String, role: String, epoch: Int64,
-                lastSequence: Int64? = nil, durableSequence: Int64? = nil, committedSequence: Int64? = nil,
-                lagRecords: Int64? = nil, lagMs: Int64? = nil, pid: Int64? = nil, dataDir: String? = nil,
-                updatedUnixMs: Int64? = nil, lastEpoch: Int64? = nil, following: String? = nil) {
+    public init(
+        member: String, address: String, service: String, role: String, epoch: Int64,
+        lastSequence: Int64? = nil, durableSequence: Int64? = nil, committedSequence: Int64? = nil,
+        lagRecords: Int64? = nil, lagMs: Int64? = nil, pid: Int64? = nil, dataDir: String? = nil,
+        updatedUnixMs: Int64? = nil, lastEpoch: Int64? = nil, following: String? = nil
+    ) {
         self.lastEpoch = lastEpoch
         self.following = following
         self.member = member

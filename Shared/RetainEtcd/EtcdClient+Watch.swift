@@ -26,8 +26,10 @@ extension EtcdClient {
 
     /// Connects to the first member that accepts, sends the watch request and feeds events to
     /// `continuation` until the stream ends.
-    private func runWatch(prefix: String, fromRevision: Int64?,
-                          continuation: AsyncThrowingStream<EtcdWatchEvent, any Error>.Continuation) async {
+    private func runWatch(
+        prefix: String, fromRevision: Int64?,
+        continuation: AsyncThrowingStream<EtcdWatchEvent, any Error>.Continuation
+    ) async {
         let idleTimeout = configuration.watchIdleTimeout
         let body = EtcdJSON.encode(EtcdRequests.watch(prefix: prefix, fromRevision: fromRevision, progressNotify: idleTimeout != nil))
         guard let order = endpointOrder() else {

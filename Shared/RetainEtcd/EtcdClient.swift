@@ -212,8 +212,9 @@ public final class EtcdClient: Sendable {
                 failures.append("\(endpoint): \(error)")
                 failed(index, path: path, reason: "\(error)")
                 if retryAfterSend { continue }
-                throw EtcdError(.unavailable, "\(endpoint) gave no answer to \(path) (\(error)); the write may have been applied",
-                                cause: error)
+                throw EtcdError(
+                    .unavailable, "\(endpoint) gave no answer to \(path) (\(error)); the write may have been applied",
+                    cause: error)
             }
             if response.keepAlive { pool.giveBack(connection) } else { connection.close() }
             let answer = try Self.firstObject(of: response)
@@ -254,9 +255,12 @@ public final class EtcdClient: Sendable {
             return endpoints.map { $0.all[$0.current].description }
         }
         pool.drop(endpoint: index)
-        logger.warning("etcd member did not answer; moving on",
-                       metadata: ["endpoint": "\(endpointList[index])", "path": "\(path)", "reason": "\(reason)",
-                                  "next": "\(next ?? "none")"])
+        logger.warning(
+            "etcd member did not answer; moving on",
+            metadata: [
+                "endpoint": "\(endpointList[index])", "path": "\(path)", "reason": "\(reason)",
+                "next": "\(next ?? "none")",
+            ])
     }
 
     /// The members in the order the next call tries them.

@@ -39,11 +39,12 @@ public struct EtcdError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        let kind = switch self.kind {
-        case .unavailable: "unavailable"
-        case .server(let code, _): "server error \(code)"
-        case .protocolError: "protocol error"
-        }
+        let kind =
+            switch self.kind {
+            case .unavailable: "unavailable"
+            case .server(let code, _): "server error \(code)"
+            case .protocolError: "protocol error"
+            }
         if let cause { return "etcd \(kind): \(message) (\(cause))" }
         return "etcd \(kind): \(message)"
     }

@@ -22,8 +22,10 @@ final class EtcdHTTPConnection: Sendable {
     var isActive: Bool { channel.isActive }
 
     /// Opens a connection to `endpoint` within `timeout`.
-    static func connect(to endpoint: EtcdEndpoint, index: Int, group: any EventLoopGroup, timeout: Duration,
-                        maximumBodySize: Int) async throws(EtcdTransportFailure) -> EtcdHTTPConnection {
+    static func connect(
+        to endpoint: EtcdEndpoint, index: Int, group: any EventLoopGroup, timeout: Duration,
+        maximumBodySize: Int
+    ) async throws(EtcdTransportFailure) -> EtcdHTTPConnection {
         let channel = try await Self.open(endpoint, group: group, timeout: timeout) { channel in
             try channel.pipeline.syncOperations.addHandler(EtcdResponseHandler(maximumBodySize: maximumBodySize))
         }
@@ -39,8 +41,10 @@ final class EtcdHTTPConnection: Sendable {
     }
 
     /// Opens a TCP connection to `endpoint` with the HTTP/1.1 client codec, then `addHandlers`.
-    static func open(_ endpoint: EtcdEndpoint, group: any EventLoopGroup, timeout: Duration,
-                     addHandlers: @escaping @Sendable (any Channel) throws -> Void) async throws(EtcdTransportFailure) -> any Channel {
+    static func open(
+        _ endpoint: EtcdEndpoint, group: any EventLoopGroup, timeout: Duration,
+        addHandlers: @escaping @Sendable (any Channel) throws -> Void
+    ) async throws(EtcdTransportFailure) -> any Channel {
         do {
             return try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -81,9 +81,10 @@ struct EtcdJSON: @unchecked Sendable {
 
     /// A key-value as the gateway encodes `mvccpb.KeyValue`.
     var keyValue: EtcdKeyValue {
-        EtcdKeyValue(key: String(decoding: self[bytes: "key"], as: UTF8.self), value: self[bytes: "value"],
-                     createRevision: self[int64: "create_revision"], modRevision: self[int64: "mod_revision"],
-                     version: self[int64: "version"], lease: self[int64: "lease"])
+        EtcdKeyValue(
+            key: String(decoding: self[bytes: "key"], as: UTF8.self), value: self[bytes: "value"],
+            createRevision: self[int64: "create_revision"], modRevision: self[int64: "mod_revision"],
+            version: self[int64: "version"], lease: self[int64: "lease"])
     }
 
     /// The bytes of `object` as JSON.

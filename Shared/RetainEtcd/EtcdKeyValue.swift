@@ -18,8 +18,10 @@ public struct EtcdKeyValue: Sendable, Equatable {
     public var lease: Int64
 
     /// A key-value with the given fields; the revisions default to 0 ("not known").
-    public init(key: String, value: [UInt8], createRevision: Int64 = 0, modRevision: Int64 = 0, version: Int64 = 0,
-                lease: Int64 = 0) {
+    public init(
+        key: String, value: [UInt8], createRevision: Int64 = 0, modRevision: Int64 = 0, version: Int64 = 0,
+        lease: Int64 = 0
+    ) {
         self.key = key
         self.value = value
         self.createRevision = createRevision

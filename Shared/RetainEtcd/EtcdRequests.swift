@@ -32,12 +32,13 @@ enum EtcdRequests {
 
     static func compare(_ compare: EtcdCompare) -> [String: Any] {
         var body: [String: Any] = ["key": EtcdJSON.base64(compare.key)]
-        body["result"] = switch compare.result {
-        case .equal: "EQUAL"
-        case .notEqual: "NOT_EQUAL"
-        case .greater: "GREATER"
-        case .less: "LESS"
-        }
+        body["result"] =
+            switch compare.result {
+            case .equal: "EQUAL"
+            case .notEqual: "NOT_EQUAL"
+            case .greater: "GREATER"
+            case .less: "LESS"
+            }
         switch compare.target {
         case .version(let version):
             body["target"] = "VERSION"

@@ -32,8 +32,10 @@ final class EtcdResponseHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     /// Writes `request` with `body`; `promise` completes with the answer, or fails with an
     /// `EtcdTransportFailure` after `timeout` or when the connection closes first.
-    func send(_ request: HTTPRequestHead, body requestBody: ByteBuffer, timeout: TimeAmount,
-              promise: EventLoopPromise<EtcdHTTPResponse>) {
+    func send(
+        _ request: HTTPRequestHead, body requestBody: ByteBuffer, timeout: TimeAmount,
+        promise: EventLoopPromise<EtcdHTTPResponse>
+    ) {
         guard let context, context.channel.isActive, pending == nil else {
             promise.fail(EtcdTransportFailure.closed)
             return

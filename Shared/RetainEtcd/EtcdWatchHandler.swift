@@ -22,8 +22,10 @@ final class EtcdWatchHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A handler that passes lines to `onLine` (which returns false to stop the watch) and reports
     /// the end of the stream to `onEnd`.
-    init(maximumLineLength: Int, firstLineTimeout: TimeAmount, idleTimeout: TimeAmount?,
-         onLine: @escaping @Sendable ([UInt8]) -> Bool, onEnd: @escaping @Sendable (EtcdError, Bool) -> Void) {
+    init(
+        maximumLineLength: Int, firstLineTimeout: TimeAmount, idleTimeout: TimeAmount?,
+        onLine: @escaping @Sendable ([UInt8]) -> Bool, onEnd: @escaping @Sendable (EtcdError, Bool) -> Void
+    ) {
         self.splitter = EtcdLineSplitter(maximumLineLength: maximumLineLength)
         self.firstLineTimeout = firstLineTimeout
         self.idleTimeout = idleTimeout

@@ -30,11 +30,12 @@ public final class EtcdCluster: @unchecked Sendable {
             var started: [EtcdProcess] = []
             do {
                 for index in 0..<count {
-                    started.append(try EtcdProcess(
-                        name: names[index], clientPort: clientPorts[index], peerPort: peerPorts[index],
-                        initialCluster: initialCluster, clusterToken: token,
-                        dataDirectory: configuration.dataDirectory?.appendingPathComponent(names[index]),
-                        configuration: configuration))
+                    started.append(
+                        try EtcdProcess(
+                            name: names[index], clientPort: clientPorts[index], peerPort: peerPorts[index],
+                            initialCluster: initialCluster, clusterToken: token,
+                            dataDirectory: configuration.dataDirectory?.appendingPathComponent(names[index]),
+                            configuration: configuration))
                 }
                 let deadline = ContinuousClock.now + configuration.startTimeout
                 for member in started {
@@ -46,7 +47,9 @@ public final class EtcdCluster: @unchecked Sendable {
                 started.forEach { $0.shutdown() }
                 lastError = error
                 // A taken port shows as a member that exited; with fixed ports, retrying cannot help.
-                guard case EtcdProcessError.exited = error, configuration.clientPort == nil || configuration.peerPort == nil else { throw error }
+                guard case EtcdProcessError.exited = error, configuration.clientPort == nil || configuration.peerPort == nil else {
+                    throw error
+                }
             }
         }
         throw lastError ?? EtcdProcessError.exited("")

@@ -65,9 +65,10 @@ public final class EtcdProcess: @unchecked Sendable {
             let peerPort = configuration.peerPort ?? ports[1]
             let name = "retain-etcd"
             do {
-                try self.init(name: name, clientPort: clientPort, peerPort: peerPort,
-                              initialCluster: "\(name)=http://127.0.0.1:\(peerPort)", clusterToken: "retain-\(UUID().uuidString)",
-                              dataDirectory: configuration.dataDirectory, configuration: configuration)
+                try self.init(
+                    name: name, clientPort: clientPort, peerPort: peerPort,
+                    initialCluster: "\(name)=http://127.0.0.1:\(peerPort)", clusterToken: "retain-\(UUID().uuidString)",
+                    dataDirectory: configuration.dataDirectory, configuration: configuration)
                 try waitUntilHealthy(timeout: configuration.startTimeout)
                 return
             } catch EtcdProcessError.exited(let log) where configuration.clientPort == nil || configuration.peerPort == nil {
@@ -80,8 +81,10 @@ public final class EtcdProcess: @unchecked Sendable {
 
     /// Starts one member of a cluster without waiting for it (a member answers only once a
     /// majority runs).
-    init(name: String, clientPort: Int, peerPort: Int, initialCluster: String, clusterToken: String,
-         dataDirectory: URL?, configuration: Configuration) throws {
+    init(
+        name: String, clientPort: Int, peerPort: Int, initialCluster: String, clusterToken: String,
+        dataDirectory: URL?, configuration: Configuration
+    ) throws {
         guard FileManager.default.isExecutableFile(atPath: configuration.executable.path) else {
             throw EtcdProcessError.notInstalled(configuration.executable.path)
         }
@@ -200,7 +203,8 @@ public final class EtcdProcess: @unchecked Sendable {
         guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks), !threads.isEmpty else { return false }
         return threads.allSatisfy { thread in
             guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return true }  // gone meanwhile
+                let close = stat.lastIndex(of: ")")
+            else { return true }  // gone meanwhile
             let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
             return state == "T" || state == "t"
         }

@@ -28,7 +28,8 @@ public final class ServerProcess: @unchecked Sendable {
         var directory = executable.deletingLastPathComponent()
         // On some platforms the test binary sits inside a bundle directory.
         while directory.pathExtension == "xctest" || directory.lastPathComponent == "Contents"
-            || directory.lastPathComponent == "MacOS" {
+            || directory.lastPathComponent == "MacOS"
+        {
             directory.deleteLastPathComponent()
         }
         return directory
@@ -39,23 +40,28 @@ public final class ServerProcess: @unchecked Sendable {
     ///
     /// Without `serviceSecret` it runs with credential checks off (`RETAIN_INSECURE_NO_AUTH=1`
     /// in its environment); with one, it gets it as `RETAIN_SERVICE_SECRET` and checks every call.
-    public convenience init(_ executable: String, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30),
-                            serviceSecret: String? = nil, environment: [String: String] = [:]) throws {
+    public convenience init(
+        _ executable: String, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30),
+        serviceSecret: String? = nil, environment: [String: String] = [:]
+    ) throws {
         var environment = environment
         if let serviceSecret {
             environment["RETAIN_SERVICE_SECRET"] = serviceSecret
         } else {
             environment["RETAIN_INSECURE_NO_AUTH"] = "1"
         }
-        try self.init(executableAt: Self.buildDirectory.appendingPathComponent(executable), arguments: arguments,
-                      port: port, timeout: timeout, environment: environment)
+        try self.init(
+            executableAt: Self.buildDirectory.appendingPathComponent(executable), arguments: arguments,
+            port: port, timeout: timeout, environment: environment)
     }
 
     /// Starts the executable at `path` (built elsewhere, such as a benchmark's own package) with
     /// `arguments` plus `--port 0`, and waits until it listens. `environment` is added to this
     /// process's, without its `RETAIN_SERVICE_SECRET` and `RETAIN_INSECURE_NO_AUTH`.
-    public init(executableAt path: URL, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30),
-                environment: [String: String] = [:]) throws {
+    public init(
+        executableAt path: URL, arguments: [String] = [], port: Int = 0, timeout: Duration = .seconds(30),
+        environment: [String: String] = [:]
+    ) throws {
         let executable = path.lastPathComponent
         guard FileManager.default.isExecutableFile(atPath: path.path) else {
             throw ServerProcessError.notBuilt(path.path)
@@ -82,8 +88,10 @@ public final class ServerProcess: @unchecked Sendable {
             if chunk.isEmpty { break }
             seen.append(chunk)
             if let text = String(data: seen, encoding: .utf8),
-               let line = text.split(separator: "\n").first(where: { $0.contains(" listening on ") && !$0.contains(" ops listening on ") }),
-               let portText = line.split(separator: ":").last, let parsed = Int(portText) {
+                let line = text.split(separator: "\n").first(where: { $0.contains(" listening on ") && !$0.contains(" ops listening on ") }
+                ),
+                let portText = line.split(separator: ":").last, let parsed = Int(portText)
+            {
                 self.port = parsed
                 self.opsPort = text.split(separator: "\n").first(where: { $0.contains(" ops listening on ") })
                     .flatMap { $0.split(separator: ":").last }.flatMap { Int($0) }
@@ -91,8 +99,9 @@ public final class ServerProcess: @unchecked Sendable {
             }
         }
         process.terminate()
-        throw ServerProcessError.didNotStart(executable, String(data: seen, encoding: .utf8) ?? "",
-                                             (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
+        throw ServerProcessError.didNotStart(
+            executable, String(data: seen, encoding: .utf8) ?? "",
+            (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
     }
 
     /// Sends SIGTERM and waits for a graceful exit; returns the exit status.

@@ -15,8 +15,8 @@ public enum FieldFormat {
             guard count <= 128 else { return false }
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: "-"), UInt8(ascii: "@"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "-"), UInt8(ascii: "@"):
                 continue
             default:
                 return false
@@ -46,7 +46,7 @@ public enum FieldFormat {
             guard count <= 64 else { return false }
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
                 continue
             default:
                 return false
@@ -87,16 +87,22 @@ public enum FieldFormat {
     /// Throws INVALID_ARGUMENT naming `field` unless `value` is a client-chosen key.
     public static func requireClientKey(_ value: String, field: String) throws(RPCError) {
         guard isClientKey(value) else {
-            throw .invalidArgument(field: field, value.isEmpty ? "is required"
-                : "must be 1 to 256 bytes of printable ASCII without spaces")
+            throw .invalidArgument(
+                field: field,
+                value.isEmpty
+                    ? "is required"
+                    : "must be 1 to 256 bytes of printable ASCII without spaces")
         }
     }
 
     /// Throws INVALID_ARGUMENT naming `field` unless `value` is a name.
     public static func requireName(_ value: String, field: String) throws(RPCError) {
         guard isName(value) else {
-            throw .invalidArgument(field: field, value.isEmpty ? "is required"
-                : "must be 1 to 64 bytes of lower-case ASCII letters, digits, '_', '.' or '-'")
+            throw .invalidArgument(
+                field: field,
+                value.isEmpty
+                    ? "is required"
+                    : "must be 1 to 64 bytes of lower-case ASCII letters, digits, '_', '.' or '-'")
         }
     }
 

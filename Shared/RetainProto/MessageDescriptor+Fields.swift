@@ -5,7 +5,8 @@ extension MessageDescriptor {
     /// asks it of field 1 to learn whether a request is about one user (`user_id`).
     public func singularStringFieldName(_ number: UInt32) -> String? {
         guard let field = protobuf_c_message_descriptor_get_field(raw, number),
-              field.pointee.type == PROTOBUF_C_TYPE_STRING, field.pointee.label != PROTOBUF_C_LABEL_REPEATED else {
+            field.pointee.type == PROTOBUF_C_TYPE_STRING, field.pointee.label != PROTOBUF_C_LABEL_REPEATED
+        else {
             return nil
         }
         return String(cString: field.pointee.name)
@@ -16,7 +17,8 @@ extension MessageDescriptor {
     /// malformed or the field is not a singular string. An absent field reads as "".
     public func readStringField(_ number: UInt32, from bytes: UnsafeRawBufferPointer) -> String? {
         guard let field = protobuf_c_message_descriptor_get_field(raw, number),
-              field.pointee.type == PROTOBUF_C_TYPE_STRING, field.pointee.label != PROTOBUF_C_LABEL_REPEATED else {
+            field.pointee.type == PROTOBUF_C_TYPE_STRING, field.pointee.label != PROTOBUF_C_LABEL_REPEATED
+        else {
             return nil
         }
         let arena = ProtoArena(blockSize: max(256, bytes.count * 2))

@@ -81,9 +81,10 @@ public enum MethodCatalog {
                         }
                     }
                     let qualified = package.isEmpty ? serviceName : "\(package).\(serviceName)"
-                    methods.append(MethodSchema(
-                        path: "\(qualified)/\(name)", inputType: String(input.drop { $0 == "." }),
-                        outputType: String(output.drop { $0 == "." }), serverStreaming: streaming))
+                    methods.append(
+                        MethodSchema(
+                            path: "\(qualified)/\(name)", inputType: String(input.drop { $0 == "." }),
+                            outputType: String(output.drop { $0 == "." }), serverStreaming: streaming))
                 }
             }
         }

@@ -20,8 +20,9 @@ public enum ProtoJSON {
     public static func encode(json: String, as descriptor: MessageDescriptor) throws -> [UInt8] {
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(json.isEmpty ? "{}".utf8 : json.utf8),
-                                                      options: [.fragmentsAllowed])
+            object = try JSONSerialization.jsonObject(
+                with: Data(json.isEmpty ? "{}".utf8 : json.utf8),
+                options: [.fragmentsAllowed])
         } catch {
             throw ProtoJSONError("invalid JSON: \(error.localizedDescription)")
         }
@@ -118,7 +119,7 @@ public enum ProtoJSON {
     private static func elementSize(_ type: ProtobufCType) -> Int {
         switch type {
         case PROTOBUF_C_TYPE_INT32, PROTOBUF_C_TYPE_SINT32, PROTOBUF_C_TYPE_SFIXED32, PROTOBUF_C_TYPE_UINT32,
-             PROTOBUF_C_TYPE_FIXED32, PROTOBUF_C_TYPE_FLOAT, PROTOBUF_C_TYPE_BOOL, PROTOBUF_C_TYPE_ENUM:
+            PROTOBUF_C_TYPE_FIXED32, PROTOBUF_C_TYPE_FLOAT, PROTOBUF_C_TYPE_BOOL, PROTOBUF_C_TYPE_ENUM:
             4
         case PROTOBUF_C_TYPE_BYTES:
             MemoryLayout<ProtobufCBinaryData>.stride
@@ -251,7 +252,8 @@ public enum ProtoJSON {
         switch type {
         case PROTOBUF_C_TYPE_STRING, PROTOBUF_C_TYPE_BYTES: ""
         case PROTOBUF_C_TYPE_INT64, PROTOBUF_C_TYPE_SINT64, PROTOBUF_C_TYPE_SFIXED64,
-             PROTOBUF_C_TYPE_UINT64, PROTOBUF_C_TYPE_FIXED64: "0"
+            PROTOBUF_C_TYPE_UINT64, PROTOBUF_C_TYPE_FIXED64:
+            "0"
         case PROTOBUF_C_TYPE_BOOL: false
         default: NSNumber(value: 0)
         }

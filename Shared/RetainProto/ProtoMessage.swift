@@ -19,7 +19,8 @@ public protocol ProtoMessage: Sendable, Hashable {
 /// A Swift value type generated from a `.proto` enum. Open like proto3 enums: a value that this
 /// build does not know keeps its number.
 public protocol ProtoEnum: RawRepresentable, Hashable, Sendable, CaseIterable,
-    CustomStringConvertible where RawValue == Int32 {
+    CustomStringConvertible
+where RawValue == Int32 {
     /// The enum's full protobuf name.
     static var protoName: String { get }
     /// The value's name in the `.proto` file, or nil for a number this build does not know.

@@ -10,7 +10,7 @@ struct AnswerBatch {
     private(set) var reading = false
     private var flushAtEndOfRead = false
     private var flushScheduled = false
-    /// Gathered answers past which the connection stops serving frames. 
+    /// Gathered answers past which the connection stops serving frames.
     let maximumUnsentBytes: Int
 
     init(maximumUnsentBytes: Int) {

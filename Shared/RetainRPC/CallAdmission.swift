@@ -64,7 +64,8 @@ struct CallAdmission {
     /// one on this connection), from that memo while it is valid, else from the authenticator.
     private mutating func authenticate(_ credential: String?, with authenticator: any CallAuthenticator) throws(RPCError) -> Caller {
         if credential == nil, let verifiedCaller,
-           authenticator.nowMs() <= verifiedCaller.expiresAtMs &+ ServiceToken.clockSkewMs {
+            authenticator.nowMs() <= verifiedCaller.expiresAtMs &+ ServiceToken.clockSkewMs
+        {
             return verifiedCaller
         }
         let text = credential ?? String(decoding: verifiedCredential, as: UTF8.self)

@@ -54,12 +54,14 @@ struct CallHeaderReader {
     /// verified on the connection, which the header need not repeat.
     func read(_ payload: ByteBuffer, verifiedCredential: [UInt8]) throws(RPCError) -> Call {
         guard let headerLength = payload.getInteger(at: payload.readerIndex, as: UInt32.self),
-              payload.readableBytes >= 4 + Int(headerLength) else {
+            payload.readableBytes >= 4 + Int(headerLength)
+        else {
             throw RPCError(.invalidArgument, "REQUEST payload shorter than its declared call header")
         }
         let headerBytes = payload.getSlice(at: payload.readerIndex + 4, length: Int(headerLength))!
-        let message = payload.getSlice(at: payload.readerIndex + 4 + Int(headerLength),
-                                       length: payload.readableBytes - 4 - Int(headerLength))!
+        let message = payload.getSlice(
+            at: payload.readerIndex + 4 + Int(headerLength),
+            length: payload.readableBytes - 4 - Int(headerLength))!
         let header = headerBytes.withUnsafeReadableBytes { raw in
             self.header(raw, verifiedCredential: verifiedCredential)
         }
@@ -76,10 +78,11 @@ struct CallHeaderReader {
             if authenticating, !scan.authorization.elementsEqual(verifiedCredential) {
                 credential = String(decoding: scan.authorization, as: UTF8.self)
             }
-            return Header(method: method, timeout: scan.timeoutMicroseconds,
-                          name: method == nil ? String(decoding: scan.method, as: UTF8.self) : nil,
-                          acceptsCompression: scan.acceptsCompression, credential: credential,
-                          windowBytes: scan.windowBytes)
+            return Header(
+                method: method, timeout: scan.timeoutMicroseconds,
+                name: method == nil ? String(decoding: scan.method, as: UTF8.self) : nil,
+                acceptsCompression: scan.acceptsCompression, credential: credential,
+                windowBytes: scan.windowBytes)
         }
         arena.reset()
         guard let unpacked = ProtoCodec.unpack(Retain_V1_CallHeader.messageDescriptor, from: raw, arena: arena) else {
@@ -102,10 +105,11 @@ struct CallHeaderReader {
         } else if authenticating {
             credential = verifiedCredential.isEmpty ? nil : ""
         }
-        return Header(method: method, timeout: header.pointee.timeout_us,
-                      name: method == nil ? String(cString: name) : nil,
-                      acceptsCompression: header.pointee.accept_compression != 0, credential: credential,
-                      windowBytes: header.pointee.window_bytes)
+        return Header(
+            method: method, timeout: header.pointee.timeout_us,
+            name: method == nil ? String(cString: name) : nil,
+            acceptsCompression: header.pointee.accept_compression != 0, credential: credential,
+            windowBytes: header.pointee.window_bytes)
     }
 
     /// Whether the packed call header holds field 1 (method) with exactly `name` as its value.
@@ -126,7 +130,8 @@ struct CallHeaderReader {
                 shift += 7
             }
             if length == name.count, cursor + length <= raw.count,
-               UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)]).elementsEqual(name) {
+                UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)]).elementsEqual(name)
+            {
                 return true
             }
         }

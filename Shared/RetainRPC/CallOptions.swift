@@ -14,8 +14,10 @@ public struct CallOptions: Sendable, Hashable {
     /// Other metadata, lower-case keys.
     public var metadata: [String: String]
 
-    public init(timeout: Duration? = nil, authorization: String = "", traceID: String = "",
-                idempotencyKey: String = "", metadata: [String: String] = [:]) {
+    public init(
+        timeout: Duration? = nil, authorization: String = "", traceID: String = "",
+        idempotencyKey: String = "", metadata: [String: String] = [:]
+    ) {
         self.timeout = timeout
         self.authorization = authorization
         self.traceID = traceID

@@ -72,8 +72,9 @@ final class ClientConnection: Sendable {
         } catch let error as RPCError {
             throw error
         } catch let failure as TLSHandshakeFailure {
-            throw RPCError(.unavailable, "TLS handshake with \(host):\(port) failed: \(failure.reason)",
-                           details: ["not_processed": "true"])
+            throw RPCError(
+                .unavailable, "TLS handshake with \(host):\(port) failed: \(failure.reason)",
+                details: ["not_processed": "true"])
         } catch {
             throw RPCError(.unavailable, "cannot connect to \(host):\(port): \(error)", details: ["not_processed": "true"])
         }
@@ -110,8 +111,9 @@ final class ClientConnection: Sendable {
             }
             .flatMapThrowing { channel -> Ready in
                 let handler = try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
-                return Ready(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
-                             nextRequestID: Atomic<UInt32>.Box(0))
+                return Ready(
+                    channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+                    nextRequestID: Atomic<UInt32>.Box(0))
             }
         future.whenComplete { [weak self] result in
             guard let self else { return }

@@ -76,9 +76,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// window its header announced (0 for none).
     func start(_ frame: ByteBuffer, requestID: UInt32, pending: PendingCall, timeout: Duration?, window: Int = 0) {
         guard let context, context.channel.isActive, !goneAway else {
-            return fail(pending, RPCError(.unavailable, closeReason.map { "connection error: \($0)" }
-                                              ?? "connection is closed or draining",
-                                          details: ["not_processed": "true"]))
+            return fail(
+                pending,
+                RPCError(
+                    .unavailable,
+                    closeReason.map { "connection error: \($0)" }
+                        ?? "connection is closed or draining",
+                    details: ["not_processed": "true"]))
         }
         var call = Call(pending: pending, window: window)
         if let timeout {
@@ -170,7 +174,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case .status:
             guard let call = calls.removeValue(forKey: frame.requestID) else { return }
             call.deadlineTask?.cancel()
-            let status = (try? frame.payload.decodeProtoMessage(Retain_V1_CallStatus.self))
+            let status =
+                (try? frame.payload.decodeProtoMessage(Retain_V1_CallStatus.self))
                 ?? Retain_V1_CallStatus(code: RPCStatusCode.internal.rawValue, message: "malformed status from server")
             if status.code == 0 {
                 switch call.pending {
@@ -190,9 +195,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             pingOutstanding = false
         case .goAway:
             let goAway = try? frame.payload.decodeProtoMessage(Retain_V1_GoAway.self)
-            logger.debug("server sent GOAWAY", metadata: [
-                "code": "\(goAway?.code ?? 0)", "message": "\(goAway?.message ?? "")",
-            ])
+            logger.debug(
+                "server sent GOAWAY",
+                metadata: [
+                    "code": "\(goAway?.code ?? 0)", "message": "\(goAway?.message ?? "")",
+                ])
             goneAway = true
             goAwayLastRequestID = goAway?.lastRequestId
             onGoAway()
@@ -209,8 +216,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             for (id, call) in calls where id > last {
                 calls[id] = nil
                 call.deadlineTask?.cancel()
-                fail(call.pending, RPCError(.unavailable, "connection closed before the server accepted the call",
-                                            details: ["not_processed": "true"]))
+                fail(
+                    call.pending,
+                    RPCError(
+                        .unavailable, "connection closed before the server accepted the call",
+                        details: ["not_processed": "true"]))
             }
         }
         failAll(RPCError(.unavailable, "connection closed"))

@@ -33,8 +33,10 @@ public struct ClientTLS: Sendable {
     ///   - serverHostname: see ``serverHostname``.
     /// - Throws: ``TLSSetupError`` naming the file when one is missing, unreadable or not PEM,
     ///   when only one of certificate and key is given, or when they do not match.
-    public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
-                serverHostname: String? = nil) throws(TLSSetupError) {
+    public init(
+        caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+        serverHostname: String? = nil
+    ) throws(TLSSetupError) {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = .fullVerification
@@ -64,7 +66,9 @@ public struct ClientTLS: Sendable {
         // SNI carries names only; an IP address is checked against the certificate's IP
         // addresses through the connected peer's address.
         let name = serverHostname ?? ((try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil)
-        return [try NIOSSLClientHandler(context: context, serverHostname: name),
-                TLSHandshakeHandler(timeout: handshakeTimeout, logger: logger, failureLevel: .debug, eventLoop: eventLoop)]
+        return [
+            try NIOSSLClientHandler(context: context, serverHostname: name),
+            TLSHandshakeHandler(timeout: handshakeTimeout, logger: logger, failureLevel: .debug, eventLoop: eventLoop),
+        ]
     }
 }

@@ -49,8 +49,10 @@ public enum MessageCompression {
     /// Compresses the message part of the complete frame that starts at `frameStart` in
     /// `buffer` (the frame ending at the writer index) when it is at least `threshold` bytes and
     /// compression makes it smaller; updates the length and sets the COMPRESSED flag.
-    static func compressFrame(in buffer: inout ByteBuffer, frameStart: Int, messageStart: Int, threshold: Int,
-                              allocator: ByteBufferAllocator) {
+    static func compressFrame(
+        in buffer: inout ByteBuffer, frameStart: Int, messageStart: Int, threshold: Int,
+        allocator: ByteBufferAllocator
+    ) {
         let length = buffer.writerIndex - messageStart
         guard length >= threshold, let plain = buffer.getSlice(at: messageStart, length: length) else { return }
         let packed = compress(plain, allocator: allocator)

@@ -85,7 +85,8 @@ final class ConnectionBudget: Sendable {
                 victim = oldest.value.channel
                 remove(oldest.key, from: &state)
             }
-            state.entries[ObjectIdentifier(channel)] = Entry(channel: channel, address: address, opened: .now(), admitted: admitted, load: load)
+            state.entries[ObjectIdentifier(channel)] = Entry(
+                channel: channel, address: address, opened: .now(), admitted: admitted, load: load)
             state.perAddress[address, default: 0] += 1
             return .success(victim)
         }

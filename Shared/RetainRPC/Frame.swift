@@ -32,8 +32,9 @@ extension ByteBuffer {
     /// Writes a frame header followed by the payload's readable bytes.
     @inlinable
     public mutating func writeFrame(_ frame: Frame) {
-        writeFrameHeader(type: frame.type, flags: frame.flags, requestID: frame.requestID,
-                         payloadLength: frame.payload.readableBytes)
+        writeFrameHeader(
+            type: frame.type, flags: frame.flags, requestID: frame.requestID,
+            payloadLength: frame.payload.readableBytes)
         writeImmutableBuffer(frame.payload)
     }
 
@@ -43,7 +44,8 @@ extension ByteBuffer {
     /// one costs six capacity checks and copies, a measurable share of a small call.
     @inlinable
     public mutating func writeFrameHeader(type: FrameType, flags: FrameFlags, requestID: UInt32, payloadLength: Int) {
-        let word = UInt64(UInt32(payloadLength)) << 32 | UInt64(Frame.version) << 24 | UInt64(type.rawValue) << 16
+        let word =
+            UInt64(UInt32(payloadLength)) << 32 | UInt64(Frame.version) << 24 | UInt64(type.rawValue) << 16
             | UInt64(flags.rawValue) << 8
         writeWithUnsafeMutableBytes(minimumWritableBytes: Frame.headerSize) { target in
             target.storeBytes(of: word.bigEndian, toByteOffset: 0, as: UInt64.self)

@@ -14,13 +14,16 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
-        guard let (length, version, type, flags, _, requestID) = buffer.getMultipleIntegers(
-            at: buffer.readerIndex, as: (UInt32, UInt8, UInt8, UInt8, UInt8, UInt32).self
-        ) else {
+        guard
+            let (length, version, type, flags, _, requestID) = buffer.getMultipleIntegers(
+                at: buffer.readerIndex, as: (UInt32, UInt8, UInt8, UInt8, UInt8, UInt32).self
+            )
+        else {
             return nil
         }
-        let header = try FrameHeader(payloadLength: length, version: version, type: type, flags: flags, requestID: requestID,
-                                     maximumPayloadSize: maximumPayloadSize)
+        let header = try FrameHeader(
+            payloadLength: length, version: version, type: type, flags: flags, requestID: requestID,
+            maximumPayloadSize: maximumPayloadSize)
         guard buffer.readableBytes >= FrameHeader.size + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: FrameHeader.size)
         let payload = buffer.readSlice(length: Int(length))!

@@ -52,8 +52,10 @@ struct FrameReader {
     /// says stop. Returns true when it paused with frames left. Throws ``FrameError`` for an
     /// invalid header or an unadmitted frame; frames before it have been handed over.
     @discardableResult
-    mutating func read(_ bytes: ByteBuffer, shouldPause: () -> Bool, admission: Admission?,
-                       _ body: (Frame) -> Void) throws(FrameError) -> Bool {
+    mutating func read(
+        _ bytes: ByteBuffer, shouldPause: () -> Bool, admission: Admission?,
+        _ body: (Frame) -> Void
+    ) throws(FrameError) -> Bool {
         var buffer: ByteBuffer
         if var existing = pending {
             pending = nil
@@ -91,7 +93,8 @@ struct FrameReader {
     private func admit(_ buffer: inout ByteBuffer, _ admission: Admission) throws(FrameError) -> Bool {
         let start = buffer.readerIndex
         guard let length = buffer.getInteger(at: start, as: UInt32.self),
-              let type = buffer.getInteger(at: start + 5, as: UInt8.self) else { return true }
+            let type = buffer.getInteger(at: start + 5, as: UInt8.self)
+        else { return true }
         guard Int(length) > unadmittedPayloadSize else { return true }
         guard type == FrameType.request.rawValue else {
             throw .unadmitted(length: length, maximum: unadmittedPayloadSize)

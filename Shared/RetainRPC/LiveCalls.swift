@@ -56,8 +56,9 @@ struct LiveCalls {
     mutating func start(_ id: UInt32, metrics: MethodMetrics, started: NIODeadline, window: Int = 0) -> UInt64? {
         guard calls.count < maximum else { return nil }
         nextGeneration += 1
-        calls[id] = Call(generation: nextGeneration, metrics: metrics, started: started,
-                         window: window > 0 ? StreamWindow(bytes: window) : nil)
+        calls[id] = Call(
+            generation: nextGeneration, metrics: metrics, started: started,
+            window: window > 0 ? StreamWindow(bytes: window) : nil)
         return nextGeneration
     }
 

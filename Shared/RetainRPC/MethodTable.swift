@@ -35,7 +35,8 @@ struct MethodTable: Sendable {
         var index = Int(truncatingIfNeeded: hash) & mask
         while let slot = slots[index] {
             if slot.hash == hash, slot.path.count == bytes.count,
-               bytes.isEmpty || slot.path.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+                bytes.isEmpty || slot.path.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
+            {
                 return slot.method
             }
             index = (index + 1) & mask

@@ -75,8 +75,9 @@ package enum PipelinedClient {
     /// of each call).
     package static func requestFrame<Input, Output>(_ method: RPCMethod<Input, Output>, _ message: Input) -> ByteBuffer {
         var buffer = ByteBuffer()
-        RequestPayload.writeFrame(requestID: 1, header: Retain_V1_CallHeader(method: method.path), message: message,
-                                  into: &buffer)
+        RequestPayload.writeFrame(
+            requestID: 1, header: Retain_V1_CallHeader(method: method.path), message: message,
+            into: &buffer)
         return buffer
     }
 
@@ -283,8 +284,10 @@ package struct NumberedCalls<State: Sendable>: PipelinedCalls {
     private var indexByRequestID: [Int] = []
 
     /// Calls `connection`, `connection + connections`, ... below `total`, starting from `state`.
-    package init(connection: Int, connections: Int, total: Int, state: State, makeRequest: @escaping MakeRequest,
-                 answer: @escaping Answer) {
+    package init(
+        connection: Int, connections: Int, total: Int, state: State, makeRequest: @escaping MakeRequest,
+        answer: @escaping Answer
+    ) {
         self.state = state
         self.makeRequest = makeRequest
         self.answer = answer

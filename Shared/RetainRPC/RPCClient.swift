@@ -47,15 +47,19 @@ public final class RPCClient: Sendable {
     private let next = Atomic<Int>(0)
 
     /// Creates a client for `host:port` pairs. Connections open on first use.
-    public init(targets: [(host: String, port: Int)], configuration: Configuration = Configuration(),
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                logger: Logger = Logger(label: "retain.rpc.client")) {
+    public init(
+        targets: [(host: String, port: Int)], configuration: Configuration = Configuration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "retain.rpc.client")
+    ) {
         precondition(!targets.isEmpty, "an RPC client needs at least one target")
         var connections: [ClientConnection] = []
         for target in targets {
             for _ in 0..<max(1, configuration.connectionsPerAddress) {
-                connections.append(ClientConnection(host: target.host, port: target.port,
-                                                    configuration: configuration, group: group, logger: logger))
+                connections.append(
+                    ClientConnection(
+                        host: target.host, port: target.port,
+                        configuration: configuration, group: group, logger: logger))
             }
         }
         self.connections = connections
@@ -91,9 +95,11 @@ public final class RPCClient: Sendable {
     }
 
     /// Creates a client for one server.
-    public convenience init(host: String, port: Int, configuration: Configuration = Configuration(),
-                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                            logger: Logger = Logger(label: "retain.rpc.client")) {
+    public convenience init(
+        host: String, port: Int, configuration: Configuration = Configuration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "retain.rpc.client")
+    ) {
         self.init(targets: [(host, port)], configuration: configuration, group: group, logger: logger)
     }
 
@@ -166,8 +172,9 @@ public final class RPCClient: Sendable {
                 if let connected = connectedNow() { ready = connected } else { ready = try await connection() }
                 let id = ready.nextRequestID.next()
                 var frame = ready.channel.allocator.buffer(capacity: 128)
-                RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
-                                          compressionThreshold: compressionThreshold, into: &frame, writeMessage)
+                RequestPayload.writeFrame(
+                    requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
+                    compressionThreshold: compressionThreshold, into: &frame, writeMessage)
                 let request = frame
                 let handler = ready.handler
                 let loop = ready.channel.eventLoop
@@ -199,8 +206,10 @@ public final class RPCClient: Sendable {
     ) -> RPCResponseStream<O> {
         let bytes = request.serializedBytes()
         let consumption = streamWindowBytes > 0 ? StreamConsumption() : nil
-        let base = stream(headerPrefix: headerPrefix(method), path: method.path, options: options,
-                          consumption: consumption) { buffer in
+        let base = stream(
+            headerPrefix: headerPrefix(method), path: method.path, options: options,
+            consumption: consumption
+        ) { buffer in
             buffer.writeBytes(bytes)
         }
         return RPCResponseStream(base: base, consumption: consumption)
@@ -232,8 +241,9 @@ public final class RPCClient: Sendable {
                     if header == nil { header = Retain_V1_CallHeader() }
                     header!.windowBytes = UInt32(window)
                 }
-                RequestPayload.writeFrame(requestID: id, headerPrefix: headerPrefix, header: header,
-                                          compressionThreshold: self.compressionThreshold, into: &frame, writeMessage)
+                RequestPayload.writeFrame(
+                    requestID: id, headerPrefix: headerPrefix, header: header,
+                    compressionThreshold: self.compressionThreshold, into: &frame, writeMessage)
                 let request = frame
                 let handler = ready.handler
                 let loop = ready.channel.eventLoop
@@ -244,8 +254,9 @@ public final class RPCClient: Sendable {
                     }
                 }
                 loop.execute {
-                    handler.value.start(request, requestID: id, pending: .stream(continuation), timeout: options.timeout,
-                                        window: window)
+                    handler.value.start(
+                        request, requestID: id, pending: .stream(continuation), timeout: options.timeout,
+                        window: window)
                 }
             } catch {
                 continuation.finish(throwing: error)

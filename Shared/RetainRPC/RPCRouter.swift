@@ -8,9 +8,12 @@ public struct RPCRouter: Sendable {
     enum Handler: Sendable {
         /// Runs on the connection's event loop and writes its answer message into the buffer; a
         /// returned gate holds the answer back until it opens.
-        case inline(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ answer: inout ByteBuffer, _ arena: ProtoArena) throws -> AnswerGate?)
+        case inline(
+            @Sendable (_ request: ByteBuffer, _ context: ServerContext, _ answer: inout ByteBuffer, _ arena: ProtoArena) throws ->
+                AnswerGate?)
         /// Answers later, from any thread, through the responder.
-        case deferred(@Sendable (_ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder, _ arena: ProtoArena) -> Void)
+        case deferred(
+            @Sendable (_ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder, _ arena: ProtoArena) -> Void)
     }
 
     struct Entry: Sendable {
@@ -21,9 +24,10 @@ public struct RPCRouter: Sendable {
     private(set) var entries: [String: Entry] = [:]
 
     /// Answers calls whose path no registered method matches (a proxy's catch-all).
-    public typealias FallbackHandler = @Sendable (
-        _ path: String, _ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder
-    ) -> Void
+    public typealias FallbackHandler =
+        @Sendable (
+            _ path: String, _ request: ByteBuffer, _ context: ServerContext, _ responder: ServerResponder
+        ) -> Void
 
     /// The catch-all for unknown paths, if any; without one they get UNIMPLEMENTED.
     private(set) var fallbackHandler: FallbackHandler?
@@ -54,12 +58,14 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) throws -> O
     ) {
         precondition(method.kind == .unary)
-        add(AnyRPCMethod(method), .inline { request, context, answer, arena in
-            let input = try request.decodeProtoMessage(I.self, arena: arena)
-            arena.reset()
-            answer.writeProtoMessage(try body(input, context), arena: arena)
-            return nil
-        })
+        add(
+            AnyRPCMethod(method),
+            .inline { request, context, answer, arena in
+                let input = try request.decodeProtoMessage(I.self, arena: arena)
+                arena.reset()
+                answer.writeProtoMessage(try body(input, context), arena: arena)
+                return nil
+            })
     }
 
     /// Registers a unary method answered on the connection's event loop whose answer may have to
@@ -69,13 +75,15 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) throws -> (O, AnswerGate?)
     ) {
         precondition(method.kind == .unary)
-        add(AnyRPCMethod(method), .inline { request, context, answer, arena in
-            let input = try request.decodeProtoMessage(I.self, arena: arena)
-            arena.reset()
-            let (output, gate) = try body(input, context)
-            answer.writeProtoMessage(output, arena: arena)
-            return gate
-        })
+        add(
+            AnyRPCMethod(method),
+            .inline { request, context, answer, arena in
+                let input = try request.decodeProtoMessage(I.self, arena: arena)
+                arena.reset()
+                let (output, gate) = try body(input, context)
+                answer.writeProtoMessage(output, arena: arena)
+                return gate
+            })
     }
 
     /// Registers a unary method that answers later through the responder (for example once a
@@ -84,13 +92,15 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext, ServerResponder) throws -> Void
     ) {
         precondition(method.kind == .unary)
-        add(AnyRPCMethod(method), .deferred { request, context, responder, arena in
-            do {
-                try body(try request.decodeProtoMessage(I.self, arena: arena), context, responder)
-            } catch {
-                responder.finish(error)
-            }
-        })
+        add(
+            AnyRPCMethod(method),
+            .deferred { request, context, responder, arena in
+                do {
+                    try body(try request.decodeProtoMessage(I.self, arena: arena), context, responder)
+                } catch {
+                    responder.finish(error)
+                }
+            })
     }
 
     /// Registers a unary method run as a task, for handlers that await.
@@ -98,9 +108,11 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext) async throws -> O
     ) {
         precondition(method.kind == .unary)
-        add(AnyRPCMethod(method), Self.task(I.self) { input, context, responder in
-            responder.succeed(try await body(input, context))
-        })
+        add(
+            AnyRPCMethod(method),
+            Self.task(I.self) { input, context, responder in
+                responder.succeed(try await body(input, context))
+            })
     }
 
     /// Registers a server-streaming method run as a task; answers go through the writer and the
@@ -110,10 +122,12 @@ public struct RPCRouter: Sendable {
         _ body: @escaping @Sendable (I, ServerContext, RPCStreamWriter<O>) async throws -> Void
     ) {
         precondition(method.kind == .serverStreaming)
-        add(AnyRPCMethod(method), Self.task(I.self) { input, context, responder in
-            try await body(input, context, RPCStreamWriter(responder: responder))
-            responder.finish(nil)
-        })
+        add(
+            AnyRPCMethod(method),
+            Self.task(I.self) { input, context, responder in
+                try await body(input, context, RPCStreamWriter(responder: responder))
+                responder.finish(nil)
+            })
     }
 
     /// Routes every call whose path matches no registered method to `body`, with the request

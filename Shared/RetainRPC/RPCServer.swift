@@ -85,14 +85,17 @@ public final class RPCServer: Service, Sendable {
 
     /// Creates a server for `router`; Health and Reflection are added to it. `health` may be
     /// shared with code that reports other services (the gateway reports its backends).
-    public init(router: RPCRouter, configuration: Configuration = Configuration(), logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                health: HealthStatus = HealthStatus()) {
+    public init(
+        router: RPCRouter, configuration: Configuration = Configuration(), logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        health: HealthStatus = HealthStatus()
+    ) {
         self.health = health
-        self.budget = ConnectionBudget(limits: .init(
-            connections: configuration.maximumConnections,
-            connectionsPerAddress: configuration.maximumConnectionsPerAddress,
-            memoryBytes: configuration.memoryBudget))
+        self.budget = ConnectionBudget(
+            limits: .init(
+                connections: configuration.maximumConnections,
+                connectionsPerAddress: configuration.maximumConnectionsPerAddress,
+                memoryBytes: configuration.memoryBudget))
         var router = router
         router.merge(health.router)
         router.merge(ReflectionService.router(listing: router))
@@ -127,22 +130,27 @@ public final class RPCServer: Service, Sendable {
                         return
                     }
                     if let tls = configuration.tls {
-                        try channel.pipeline.syncOperations.addHandlers(tls.makeHandlers(eventLoop: channel.eventLoop,
-                                                                                         logger: logger))
+                        try channel.pipeline.syncOperations.addHandlers(
+                            tls.makeHandlers(
+                                eventLoop: channel.eventLoop,
+                                logger: logger))
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        ServerConnectionHandler(methods: methods, fallback: fallback, configuration: configuration,
-                                                metrics: metrics, budget: budget, load: load, logger: logger))
+                        ServerConnectionHandler(
+                            methods: methods, fallback: fallback, configuration: configuration,
+                            metrics: metrics, budget: budget, load: load, logger: logger))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
         state.withLock { $0.channel = channel }
         let address = channel.localAddress!
-        logger.info("listening", metadata: [
-            "address": "\(address)", "methods": "\(router.methods.count)",
-            "tls": "\(configuration.tls.map { $0.requiresClientCertificate ? "mutual" : "on" } ?? "off")",
-        ])
+        logger.info(
+            "listening",
+            metadata: [
+                "address": "\(address)", "methods": "\(router.methods.count)",
+                "tls": "\(configuration.tls.map { $0.requiresClientCertificate ? "mutual" : "on" } ?? "off")",
+            ])
         return address
     }
 

@@ -19,12 +19,14 @@ enum ReflectionService {
         let all = served.methods + ownMethods + served.advertised.filter { !registered.contains($0.path) }
         let services = Dictionary(grouping: all) { String($0.path.prefix { $0 != "/" }) }
             .map { name, methods in
-                Retain_V1_ServiceInfo(name: name, methods: methods.sorted { $0.path < $1.path }.map { method in
-                    Retain_V1_MethodInfo(
-                        name: String(method.path.split(separator: "/").last ?? ""), path: method.path,
-                        inputType: method.inputName, outputType: method.outputName,
-                        serverStreaming: method.kind == .serverStreaming)
-                })
+                Retain_V1_ServiceInfo(
+                    name: name,
+                    methods: methods.sorted { $0.path < $1.path }.map { method in
+                        Retain_V1_MethodInfo(
+                            name: String(method.path.split(separator: "/").last ?? ""), path: method.path,
+                            inputType: method.inputName, outputType: method.outputName,
+                            serverStreaming: method.kind == .serverStreaming)
+                    })
             }
             .sorted { $0.name < $1.name }
         let listing = Retain_V1_ListServicesResponse(services: services)

@@ -25,7 +25,8 @@ public struct RequestPayload: Sendable {
     public static func decode(_ payload: ByteBuffer) throws(RPCError) -> RequestPayload {
         var payload = payload
         guard let headerLength = payload.readInteger(as: UInt32.self),
-              let headerBytes = payload.readSlice(length: Int(headerLength)) else {
+            let headerBytes = payload.readSlice(length: Int(headerLength))
+        else {
             throw RPCError(.invalidArgument, "REQUEST payload shorter than its declared call header")
         }
         let header: Retain_V1_CallHeader
@@ -71,8 +72,9 @@ public struct RequestPayload: Sendable {
         writeMessage(&buffer)
         buffer.setFramePayloadLength(frameStart: frameStart)
         if let compressionThreshold {
-            MessageCompression.compressFrame(in: &buffer, frameStart: frameStart, messageStart: messageStart,
-                                             threshold: compressionThreshold, allocator: ByteBufferAllocator())
+            MessageCompression.compressFrame(
+                in: &buffer, frameStart: frameStart, messageStart: messageStart,
+                threshold: compressionThreshold, allocator: ByteBufferAllocator())
         }
     }
 }

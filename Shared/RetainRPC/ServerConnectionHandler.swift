@@ -59,11 +59,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Whether frames are held back because the peer does not read its answers.
     @exclusivity(unchecked) private var framesPaused = false
 
-    init(methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
-         metrics: ServerMetrics, budget: ConnectionBudget, load: ConnectionBudget.Load = .init(), logger: Logger) {
+    init(
+        methods: MethodTable, fallback: RPCRouter.FallbackHandler? = nil, configuration: RPCServer.Configuration,
+        metrics: ServerMetrics, budget: ConnectionBudget, load: ConnectionBudget.Load = .init(), logger: Logger
+    ) {
         self.load = load
-        self.headers = CallHeaderReader(methods: methods, arena: ProtoArena(blockSize: 4096),
-                                        authenticating: configuration.authenticator != nil)
+        self.headers = CallHeaderReader(
+            methods: methods, arena: ProtoArena(blockSize: 4096),
+            authenticating: configuration.authenticator != nil)
         self.fallback = fallback
         self.configuration = configuration
         self.metrics = metrics
@@ -72,8 +75,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.answers = AnswerBatch(maximumUnsentBytes: configuration.maximumUnsentBytes)
         self.calls = LiveCalls(maximum: configuration.maximumConcurrentCallsPerConnection)
         self.admission = CallAdmission(authenticator: configuration.authenticator)
-        self.frames = FrameReader(maximumPayloadSize: configuration.maximumPayloadSize,
-                                  unadmittedPayloadSize: configuration.unadmittedPayloadSize)
+        self.frames = FrameReader(
+            maximumPayloadSize: configuration.maximumPayloadSize,
+            unadmittedPayloadSize: configuration.unadmittedPayloadSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -92,8 +96,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             admissionTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 guard !self.admission.isAdmitted else { return }
                 self.logger.info("closing connection: no valid credential within \(timeout.nanoseconds / 1_000_000) ms")
-                self.protocolError("no call with a valid credential within \(timeout.nanoseconds / 1_000_000) ms",
-                                   code: .unauthenticated)
+                self.protocolError(
+                    "no call with a valid credential within \(timeout.nanoseconds / 1_000_000) ms",
+                    code: .unauthenticated)
             }
         }
     }
@@ -139,8 +144,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 self.slowFrameTimer = nil
                 guard self.frames.bufferedBytes > 0 else { return }
                 self.logger.info("closing connection: a frame took longer than \(timeout) to arrive")
-                self.protocolError("frame not received within \(timeout.nanoseconds / 1_000_000) ms",
-                                   code: .deadlineExceeded)
+                self.protocolError(
+                    "frame not received within \(timeout.nanoseconds / 1_000_000) ms",
+                    code: .deadlineExceeded)
             }
         }
     }
@@ -161,13 +167,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             framesPaused = try frames.read(
                 bytes,
                 shouldPause: { [self] in !context.channel.isWritable || self.answers.isFull },
-                admission: admission.isAdmitted ? nil : FrameReader.Admission(
-                    isAdmitted: { [self] in self.admission.isAdmitted },
-                    admit: { [self] header in
-                        guard self.admission.admit(callHeader: header) else { return false }
-                        self.connectionAdmitted()
-                        return true
-                    })
+                admission: admission.isAdmitted
+                    ? nil
+                    : FrameReader.Admission(
+                        isAdmitted: { [self] in self.admission.isAdmitted },
+                        admit: { [self] header in
+                            guard self.admission.admit(callHeader: header) else { return false }
+                            self.connectionAdmitted()
+                            return true
+                        })
             ) { frame in
                 if !closing {
                     // A complete frame restarts the slow-sender clock for the next one.
@@ -203,8 +211,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Closes this connection, the heaviest when the server's memory budget is used up.
     func shed() {
         logger.warning("closing connection: the server's memory budget is used up and this connection holds the most")
-        protocolError("server memory budget exhausted (\(budget.limits.memoryBytes) bytes): this connection held the most",
-                      code: .resourceExhausted)
+        protocolError(
+            "server memory budget exhausted (\(budget.limits.memoryBytes) bytes): this connection held the most",
+            code: .resourceExhausted)
     }
 
     private func handleFrame(_ frame: Frame, context: ChannelHandlerContext) {
@@ -220,7 +229,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .pong:
             break
         case .windowUpdate:
-            guard frame.payload.readableBytes == 4, let increment = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self) else {
+            guard frame.payload.readableBytes == 4, let increment = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt32.self)
+            else {
                 return protocolError("WINDOW_UPDATE payload must be 4 bytes, not \(frame.payload.readableBytes)", code: .invalidArgument)
             }
             grantCredit(increment, to: frame.requestID)
@@ -298,12 +308,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return protocolError("request id \(id) is zero or already in use on this connection", code: .invalidArgument)
         }
         if draining {
-            return writeStatus(id, RPCError(.unavailable, "server is draining: call not processed, retry elsewhere",
-                                            details: ["not_processed": "true"]))
+            return writeStatus(
+                id,
+                RPCError(
+                    .unavailable, "server is draining: call not processed, retry elsewhere",
+                    details: ["not_processed": "true"]))
         }
         if budget.isExhausted {
-            return writeStatus(id, RPCError(.resourceExhausted, "server memory budget exhausted: call not processed, retry later",
-                                            details: ["not_processed": "true"]))
+            return writeStatus(
+                id,
+                RPCError(
+                    .resourceExhausted, "server memory budget exhausted: call not processed, retry later",
+                    details: ["not_processed": "true"]))
         }
         lastRequestID = max(lastRequestID, id)
         var call: CallHeaderReader.Call
@@ -354,8 +370,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let started = NIODeadline.now()
         let timeout = parsed.timeout
         let deadline: NIODeadline? = timeout == 0 ? nil : started + .microseconds(Int64(min(timeout, UInt64(Int64.max / 1000))))
-        let callContext = ServerContext(method: path, headerBytes: call.headerBytes, requestID: id,
-                                        deadline: deadline, remoteAddress: remoteAddress, logger: logger, caller: caller)
+        let callContext = ServerContext(
+            method: path, headerBytes: call.headerBytes, requestID: id,
+            deadline: deadline, remoteAddress: remoteAddress, logger: logger, caller: caller)
         let arena = headers.arena
 
         switch handler {
@@ -382,8 +399,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 copy.writeImmutableBuffer(held)
                 answer.moveWriterIndex(to: frameStart)
                 answers.pending = answer
-                guard let responder = startLiveCall(id, parsed: parsed, metrics: methodMetrics, started: started,
-                                                    deadline: deadline, context: context) else { return }
+                guard
+                    let responder = startLiveCall(
+                        id, parsed: parsed, metrics: methodMetrics, started: started,
+                        deadline: deadline, context: context)
+                else { return }
                 let answerBytes = copy
                 gate.wait { error in
                     if let error { responder.finish(error) } else { responder.succeed(encoded: answerBytes) }
@@ -401,8 +421,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             if !answers.reading { writeBatch() }
 
         case .deferred(let body):
-            guard let responder = startLiveCall(id, parsed: parsed, metrics: methodMetrics, started: started,
-                                                deadline: deadline, context: context) else { return }
+            guard
+                let responder = startLiveCall(
+                    id, parsed: parsed, metrics: methodMetrics, started: started,
+                    deadline: deadline, context: context)
+            else { return }
             arena.reset()
             body(call.message, callContext, responder, arena)
         }
@@ -416,15 +439,19 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     ) -> ServerResponder? {
         let window = Int(parsed.windowBytes)
         guard let generation = calls.start(id, metrics: methodMetrics, started: started, window: window) else {
-            writeStatus(id, RPCError(
-                .resourceExhausted,
-                "too many concurrent calls on this connection (limit \(configuration.maximumConcurrentCallsPerConnection))"))
+            writeStatus(
+                id,
+                RPCError(
+                    .resourceExhausted,
+                    "too many concurrent calls on this connection (limit \(configuration.maximumConcurrentCallsPerConnection))"))
             return nil
         }
         if let deadline {
-            calls.setDeadlineTask(id, context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-                self.deadlineExceeded(id)
-            })
+            calls.setDeadlineTask(
+                id,
+                context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                    self.deadlineExceeded(id)
+                })
         }
         return ServerResponder(
             eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
@@ -436,8 +463,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Writes a frame of a live call; frames of calls that already ended are dropped. `waiter`
     /// (a producer awaiting room) resumes once the call may take another answer without it
     /// being held: its window has room and the connection is writable.
-    func writeCallFrame(_ buffer: ByteBuffer, requestID: UInt32, generation: UInt64, ends: Bool,
-                        waiter: UnsafeContinuation<Void, any Error>? = nil) {
+    func writeCallFrame(
+        _ buffer: ByteBuffer, requestID: UInt32, generation: UInt64, ends: Bool,
+        waiter: UnsafeContinuation<Void, any Error>? = nil
+    ) {
         guard calls.isLive(requestID, generation: generation) else {
             waiter?.resume(throwing: CancellationError())
             return
@@ -596,8 +625,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard buffer.getInteger(at: buffer.readerIndex + 5, as: UInt8.self) == FrameType.status.rawValue else {
             return .ok
         }
-        let payload = buffer.getSlice(at: buffer.readerIndex + Frame.headerSize,
-                                      length: buffer.readableBytes - Frame.headerSize)
+        let payload = buffer.getSlice(
+            at: buffer.readerIndex + Frame.headerSize,
+            length: buffer.readableBytes - Frame.headerSize)
         let status = try? payload?.decodeProtoMessage(Retain_V1_CallStatus.self)
         return RPCStatusCode(rawValue: status?.code ?? RPCStatusCode.unknown.rawValue)
     }

@@ -21,8 +21,10 @@ public struct ServerContext: Sendable {
     private let headerBytes: ByteBuffer
     private let connectionLogger: Logger
 
-    package init(method: String, headerBytes: ByteBuffer, requestID: UInt32, deadline: NIODeadline?,
-                 remoteAddress: SocketAddress?, logger: Logger, caller: Caller? = nil) {
+    package init(
+        method: String, headerBytes: ByteBuffer, requestID: UInt32, deadline: NIODeadline?,
+        remoteAddress: SocketAddress?, logger: Logger, caller: Caller? = nil
+    ) {
         self.caller = caller
         self.method = method
         self.headerBytes = headerBytes
@@ -67,7 +69,8 @@ public struct ServerContext: Sendable {
     /// from the client's ``RPCClient/Configuration/credentials``.
     public func downstreamOptions(idempotencyKey: String? = nil) -> CallOptions {
         let header = header
-        return CallOptions(timeout: timeRemaining, traceID: header.traceId,
-                           idempotencyKey: idempotencyKey ?? header.idempotencyKey)
+        return CallOptions(
+            timeout: timeRemaining, traceID: header.traceId,
+            idempotencyKey: idempotencyKey ?? header.idempotencyKey)
     }
 }

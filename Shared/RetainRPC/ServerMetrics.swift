@@ -54,8 +54,9 @@ final class MethodMetrics: Sendable {
     init(path: String) {
         self.path = path
         ok = Counter(label: "rpc_server_handled_total", dimensions: [("method", path), ("code", "OK")])
-        latency = Metrics.Timer(label: "rpc_server_handling_seconds", dimensions: [("method", path)],
-                                preferredDisplayUnit: .seconds)
+        latency = Metrics.Timer(
+            label: "rpc_server_handling_seconds", dimensions: [("method", path)],
+            preferredDisplayUnit: .seconds)
     }
 
     /// Records a finished call.

@@ -84,9 +84,10 @@ public struct ServerResponder: Sendable {
         body(&buffer)
         buffer.setFramePayloadLength(frameStart: buffer.readerIndex)
         if type == .message, let threshold = compressionThreshold {
-            MessageCompression.compressFrame(in: &buffer, frameStart: buffer.readerIndex,
-                                             messageStart: buffer.readerIndex + Frame.headerSize,
-                                             threshold: threshold, allocator: allocator)
+            MessageCompression.compressFrame(
+                in: &buffer, frameStart: buffer.readerIndex,
+                messageStart: buffer.readerIndex + Frame.headerSize,
+                threshold: threshold, allocator: allocator)
         }
         return buffer
     }
@@ -108,9 +109,10 @@ public struct ServerResponder: Sendable {
             return Retain_V1_CallStatus(code: error.code.rawValue, message: error.message, details: error.details)
         case let error as RPCError:
             // OK is not an error, and codes past 16 have no meaning on the wire.
-            return Retain_V1_CallStatus(code: RPCStatusCode.unknown.rawValue,
-                                        message: "handler failed with status code \(error.code.rawValue): \(error.message)",
-                                        details: error.details)
+            return Retain_V1_CallStatus(
+                code: RPCStatusCode.unknown.rawValue,
+                message: "handler failed with status code \(error.code.rawValue): \(error.message)",
+                details: error.details)
         case let error as ProtoDecodingError:
             return Retain_V1_CallStatus(code: RPCStatusCode.invalidArgument.rawValue, message: error.description)
         case is CancellationError:

@@ -55,8 +55,11 @@ public struct ServerTLS: Sendable {
         current.context.withLock { $0 = context }
     }
 
-    private static func makeContext(certificateFile: String, keyFile: String, clientCAFile: String?)
-        throws(TLSSetupError) -> NIOSSLContext {
+    private static func makeContext(
+        certificateFile: String, keyFile: String, clientCAFile: String?
+    )
+        throws(TLSSetupError) -> NIOSSLContext
+    {
         let chain = try PEMFile.certificates(certificateFile, role: "certificate")
         let key = try PEMFile.privateKey(keyFile)
         var configuration: TLSConfiguration
@@ -66,8 +69,9 @@ public struct ServerTLS: Sendable {
                 certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key),
                 trustRoots: .certificates(roots))
         } else {
-            configuration = .makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
-                                                     privateKey: .privateKey(key))
+            configuration = .makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) },
+                privateKey: .privateKey(key))
         }
         configuration.minimumTLSVersion = .tlsv12
         return try PEMFile.context(configuration, certificateFile: certificateFile, keyFile: keyFile)
@@ -76,7 +80,9 @@ public struct ServerTLS: Sendable {
     /// The handlers that go first in a new connection's pipeline: the TLS handler, then the
     /// handshake watcher that closes connections whose handshake fails or takes too long.
     package func makeHandlers(eventLoop: any EventLoop, logger: Logger) -> [any ChannelHandler] {
-        [NIOSSLServerHandler(context: context),
-         TLSHandshakeHandler(timeout: handshakeTimeout, logger: logger, failureLevel: .info, eventLoop: eventLoop)]
+        [
+            NIOSSLServerHandler(context: context),
+            TLSHandshakeHandler(timeout: handshakeTimeout, logger: logger, failureLevel: .info, eventLoop: eventLoop),
+        ]
     }
 }

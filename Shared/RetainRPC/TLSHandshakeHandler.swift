@@ -65,8 +65,10 @@ final class TLSHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler 
         guard timer == nil, state == .handshaking else { return }
         let timeout = timeout
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            self.fail(context: context, TLSHandshakeFailure(
-                reason: "no TLS handshake within \(timeout.nanoseconds / 1_000_000) ms"))
+            self.fail(
+                context: context,
+                TLSHandshakeFailure(
+                    reason: "no TLS handshake within \(timeout.nanoseconds / 1_000_000) ms"))
         }
     }
 
@@ -107,9 +109,11 @@ final class TLSHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler 
         state = .failed
         timer?.cancel()
         timer = nil
-        logger.log(level: failureLevel, "TLS handshake failed; closing connection", metadata: [
-            "rpc.peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(failure.reason)",
-        ])
+        logger.log(
+            level: failureLevel, "TLS handshake failed; closing connection",
+            metadata: [
+                "rpc.peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(failure.reason)",
+            ])
         promise.fail(failure)
         context.close(promise: nil)
     }

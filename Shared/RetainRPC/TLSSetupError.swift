@@ -56,8 +56,11 @@ enum PEMFile {
 
     /// A TLS context for `configuration`; a failure here, once the files parsed, means the key
     /// does not belong to the certificate.
-    static func context(_ configuration: TLSConfiguration, certificateFile: String?, keyFile: String?)
-        throws(TLSSetupError) -> NIOSSLContext {
+    static func context(
+        _ configuration: TLSConfiguration, certificateFile: String?, keyFile: String?
+    )
+        throws(TLSSetupError) -> NIOSSLContext
+    {
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

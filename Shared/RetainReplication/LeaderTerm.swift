@@ -34,8 +34,10 @@ final class LeaderTerm: Sendable {
     private let leaseValid: @Sendable () -> Bool
     private let state: Mutex<State>
 
-    init(epoch: UInt64, history: EpochHistory, startSequence: UInt64, localDurable: UInt64, required: Int,
-         window: RecordWindow, gate: CommitGate, leaseValid: @escaping @Sendable () -> Bool) {
+    init(
+        epoch: UInt64, history: EpochHistory, startSequence: UInt64, localDurable: UInt64, required: Int,
+        window: RecordWindow, gate: CommitGate, leaseValid: @escaping @Sendable () -> Bool
+    ) {
         self.epoch = epoch
         self.history = history
         self.startSequence = startSequence
@@ -152,8 +154,12 @@ final class LeaderTerm: Sendable {
         state.withLock { state in
             state.followers.sorted { $0.key < $1.key }.map { member, follower in
                 let lag = leaderLast > follower.acknowledged ? leaderLast - follower.acknowledged : 0
-                let ms = follower.behindSince.map { Int64((ContinuousClock.now - $0).components.seconds * 1000
-                    + (ContinuousClock.now - $0).components.attoseconds / 1_000_000_000_000_000) } ?? 0
+                let ms =
+                    follower.behindSince.map {
+                        Int64(
+                            (ContinuousClock.now - $0).components.seconds * 1000
+                                + (ContinuousClock.now - $0).components.attoseconds / 1_000_000_000_000_000)
+                    } ?? 0
                 return (member, follower.acknowledged, state.sync.contains(member), lag, lag == 0 ? 0 : ms)
             }
         }

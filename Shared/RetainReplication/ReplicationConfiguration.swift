@@ -24,8 +24,10 @@ public struct ReplicationConfiguration: Sendable {
     /// How many records a replica may be sent beyond what it has acknowledged.
     public var maximumInFlightRecords: UInt64 = 65_536
 
-    public init(etcdEndpoints: [String], cluster: String, shard: String, member: String, advertise: String,
-                service: String, dataDirectory: String) {
+    public init(
+        etcdEndpoints: [String], cluster: String, shard: String, member: String, advertise: String,
+        service: String, dataDirectory: String
+    ) {
         self.etcdEndpoints = etcdEndpoints
         self.cluster = cluster
         self.shard = shard

@@ -21,8 +21,12 @@ extension ReplicationNode {
         onRoleChange(.replica(leader: leader.address))
         let task = Task { [self] in await followLoop(leader) }
         state.withLock { $0.following = Following(leader: leader, task: task) }
-        logger.info("replication: following", metadata: ["leader": "\(leader.member)", "address": "\(leader.address)",
-                                                         "epoch": "\(leader.epoch)"])
+        logger.info(
+            "replication: following",
+            metadata: [
+                "leader": "\(leader.member)", "address": "\(leader.address)",
+                "epoch": "\(leader.epoch)",
+            ])
     }
 
     /// Stops following (the leader's key is gone): this member's position is final for the election.
@@ -58,7 +62,12 @@ extension ReplicationNode {
             logger.error("replication: bad leader address", metadata: ["address": "\(leader.address)"])
             return
         }
-        defer { Task { await stream.close(); await acks.close() } }
+        defer {
+            Task {
+                await stream.close()
+                await acks.close()
+            }
+        }
         let acknowledger = Task { [self] in await acknowledgeLoop(acks, leader: leader) }
         defer { acknowledger.cancel() }
         while !Task.isCancelled {
@@ -94,9 +103,11 @@ extension ReplicationNode {
                     throw ReplicationError.protocolViolation("the leader answered for epoch \(batch.epoch), etcd names \(leader.epoch)")
                 }
                 if batch.keepThrough < log.lastSequence {
-                    logger.warning("replication: cutting a tail the shard never committed", metadata: [
-                        "keepThrough": "\(batch.keepThrough)", "last": "\(log.lastSequence)",
-                    ])
+                    logger.warning(
+                        "replication: cutting a tail the shard never committed",
+                        metadata: [
+                            "keepThrough": "\(batch.keepThrough)", "last": "\(log.lastSequence)",
+                        ])
                     let log = log
                     let keep = batch.keepThrough
                     try await Self.offThread { try log.rebuild(keepingThrough: keep) }
@@ -116,7 +127,8 @@ extension ReplicationNode {
             if batch.count > 0 {
                 let last = try log.applyReplicated(firstSequence: batch.firstSequence, frames: batch.frames)
                 guard last == batch.firstSequence + UInt64(batch.count) - 1 else {
-                    throw ReplicationError.protocolViolation("a batch said \(batch.count) records, its frames held \(last + 1 - batch.firstSequence)")
+                    throw ReplicationError.protocolViolation(
+                        "a batch said \(batch.count) records, its frames held \(last + 1 - batch.firstSequence)")
                 }
                 let lagMs = max(0, Int64(Date().timeIntervalSince1970 * 1000) - batch.sentUnixMs)
                 state.withLock {
@@ -142,7 +154,8 @@ extension ReplicationNode {
         do {
             defer { try? handle.close() }
             for try await chunk in client.serverStreaming(
-                Retain_V1_Replication.fetchSnapshot, Retain_V1_FetchSnapshotRequest(member: configuration.member)) {
+                Retain_V1_Replication.fetchSnapshot, Retain_V1_FetchSnapshotRequest(member: configuration.member))
+            {
                 guard chunk.offset == written else {
                     throw ReplicationError.protocolViolation("snapshot chunk at \(chunk.offset), expected \(written)")
                 }
@@ -176,7 +189,8 @@ extension ReplicationNode {
             do {
                 let answer = try await client.unary(
                     Retain_V1_Replication.acknowledge,
-                    Retain_V1_ReplicaAcknowledgement(member: configuration.member, epoch: UInt64(max(leader.epoch, 0)), durableSequence: durable),
+                    Retain_V1_ReplicaAcknowledgement(
+                        member: configuration.member, epoch: UInt64(max(leader.epoch, 0)), durableSequence: durable),
                     options: CallOptions(timeout: .seconds(2)))
                 sent = durable
                 gate.advance(to: min(answer.commitSequence, log.lastSequence))

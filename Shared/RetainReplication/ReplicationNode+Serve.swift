@@ -37,17 +37,19 @@ extension ReplicationNode {
     func follow(_ request: Retain_V1_FollowRequest, writer: RPCStreamWriter<Retain_V1_ReplicationBatch>) async throws {
         guard let term = state.withLock({ $0.term }), term.isActive else { throw notLeader() }
         guard request.epoch <= term.epoch else {
-            throw RPCError(.failedPrecondition,
-                           "replica \(request.member) has seen epoch \(request.epoch), this leader's is \(term.epoch)")
+            throw RPCError(
+                .failedPrecondition,
+                "replica \(request.member) has seen epoch \(request.epoch), this leader's is \(term.epoch)")
         }
         let leaderLast = log.lastSequence
         let keep = EpochHistory(message: request.history).agreement(
             last: request.lastSequence, leader: term.history, leaderLast: leaderLast)
         term.connect(request.member)
         defer { term.disconnect(request.member) }
-        try await writer.send(Retain_V1_ReplicationBatch(
-            epoch: term.epoch, commitSequence: term.commit, keepThrough: keep, history: term.history.message,
-            sentUnixMs: Self.nowMs(), first: true))
+        try await writer.send(
+            Retain_V1_ReplicationBatch(
+                epoch: term.epoch, commitSequence: term.commit, keepThrough: keep, history: term.history.message,
+                sentUnixMs: Self.nowMs(), first: true))
         var next = keep + 1
         var cursor: LogCursor?
         var sentCommit = term.commit
@@ -78,17 +80,20 @@ extension ReplicationNode {
             let commit = term.commit
             if frames.count == 0 {
                 if commit != sentCommit || ContinuousClock.now - lastSend > .milliseconds(250) {
-                    try await writer.send(Retain_V1_ReplicationBatch(epoch: term.epoch, commitSequence: commit,
-                                                                sentUnixMs: Self.nowMs()))
+                    try await writer.send(
+                        Retain_V1_ReplicationBatch(
+                            epoch: term.epoch, commitSequence: commit,
+                            sentUnixMs: Self.nowMs()))
                     sentCommit = commit
                     lastSend = .now
                 }
                 await window.waitForRecord(after: next - 1, timeout: .milliseconds(20))
                 continue
             }
-            try await writer.send(Retain_V1_ReplicationBatch(
-                epoch: term.epoch, firstSequence: next, frames: frames.bytes, count: UInt32(frames.count),
-                commitSequence: commit, sentUnixMs: Self.nowMs()))
+            try await writer.send(
+                Retain_V1_ReplicationBatch(
+                    epoch: term.epoch, firstSequence: next, frames: frames.bytes, count: UInt32(frames.count),
+                    commitSequence: commit, sentUnixMs: Self.nowMs()))
             next += UInt64(frames.count)
             sentCommit = commit
             lastSend = .now
@@ -110,9 +115,10 @@ extension ReplicationNode {
         while !Task.isCancelled {
             let data = try handle.read(upToCount: chunkSize) ?? Data()
             let last = data.count < chunkSize
-            try await writer.send(Retain_V1_SnapshotChunk(
-                coveredSequence: covered, data: [UInt8](data), offset: offset, last: last,
-                history: last ? term.history.message : []))
+            try await writer.send(
+                Retain_V1_SnapshotChunk(
+                    coveredSequence: covered, data: [UInt8](data), offset: offset, last: last,
+                    history: last ? term.history.message : []))
             offset += UInt64(data.count)
             if last { return }
         }
@@ -130,10 +136,12 @@ extension ReplicationNode {
     func status() -> Retain_V1_ReplicationStatus {
         let record = memberRecordForStatus()
         let (term, leader) = state.withLock { ($0.term, $0.leaderAddress) }
-        let replicas = term?.positions(leaderLast: log.lastSequence).map {
-            Retain_V1_ReplicaPosition(member: $0.member, durableSequence: $0.durable, synchronous: $0.synchronous,
-                                      lagRecords: $0.lagRecords, lagMs: $0.lagMs)
-        } ?? []
+        let replicas =
+            term?.positions(leaderLast: log.lastSequence).map {
+                Retain_V1_ReplicaPosition(
+                    member: $0.member, durableSequence: $0.durable, synchronous: $0.synchronous,
+                    lagRecords: $0.lagRecords, lagMs: $0.lagMs)
+            } ?? []
         return Retain_V1_ReplicationStatus(
             shard: configuration.shard, member: configuration.member, role: record.role, epoch: UInt64(max(record.epoch, 0)),
             lastSequence: log.lastSequence, durableSequence: log.durableSequence,

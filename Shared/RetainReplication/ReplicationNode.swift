@@ -61,9 +61,11 @@ public final class ReplicationNode: Service, Sendable {
     /// Sets the address once the listener's port is known (when it was 0).
     public func setAdvertise(_ address: String) { advertised.withLock { $0 = address } }
 
-    public init(configuration: ReplicationConfiguration, log: any ReplicatedLog, credentials: (any CallCredentials)?,
-                clientTLS: ClientTLS? = nil, logger: Logger,
-                onRoleChange: @escaping @Sendable (CommitGate.Role) -> Void = { _ in }) throws {
+    public init(
+        configuration: ReplicationConfiguration, log: any ReplicatedLog, credentials: (any CallCredentials)?,
+        clientTLS: ClientTLS? = nil, logger: Logger,
+        onRoleChange: @escaping @Sendable (CommitGate.Role) -> Void = { _ in }
+    ) throws {
         guard let gate = log.commitGate else {
             throw ReplicationError.protocolViolation("the store was not opened for replication")
         }
@@ -81,23 +83,26 @@ public final class ReplicationNode: Service, Sendable {
         let history = try EpochHistory.load(directory: configuration.dataDirectory)
         state = Mutex(State(history: history, knownEpoch: history.latestEpoch))
         let window = window
-        log.setReplicationTaps(ReplicationTaps(
-            written: { first, last, frames in
-                guard case .leader = gate.role else { return }
-                window.append(first: first, last: last, frames: frames)
-            },
-            durable: { [weak self] sequence in
-                self?.localDurable(sequence)
-            }))
+        log.setReplicationTaps(
+            ReplicationTaps(
+                written: { first, last, frames in
+                    guard case .leader = gate.role else { return }
+                    window.append(first: first, last: last, frames: frames)
+                },
+                durable: { [weak self] sequence in
+                    self?.localDurable(sequence)
+                }))
     }
 
     // MARK: The loop
 
     public func run() async throws {
-        logger.info("replication: joining shard", metadata: [
-            "shard": "\(configuration.shard)", "member": "\(configuration.member)",
-            "etcd": "\(configuration.etcdEndpoints.joined(separator: ","))",
-        ])
+        logger.info(
+            "replication: joining shard",
+            metadata: [
+                "shard": "\(configuration.shard)", "member": "\(configuration.member)",
+                "etcd": "\(configuration.etcdEndpoints.joined(separator: ","))",
+            ])
         var keeper: EtcdLeaseKeeper?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -213,19 +218,21 @@ public final class ReplicationNode: Service, Sendable {
         let epochValue = try await etcd.get(keys.epoch)
         let previous = epochValue.flatMap { EpochValue.parse(Data($0.value)) }.map { UInt64(max($0, 0)) } ?? 0
         let epoch = max(previous, state.withLock { $0.knownEpoch }) + 1
-        let leader = LeaderRecord(member: configuration.member, address: advertise, epoch: Int64(epoch),
-                                  service: configuration.service, pid: Int64(getpid()))
+        let leader = LeaderRecord(
+            member: configuration.member, address: advertise, epoch: Int64(epoch),
+            service: configuration.service, pid: Int64(getpid()))
         let newSync = SyncRecord(leader: configuration.member, epoch: Int64(epoch), members: [], required: configuration.syncReplicas)
-        let result = try await etcd.txn(EtcdTxn(
-            compare: [
-                EtcdCompare(key: keys.leader, target: .version(0), result: .equal),
-                EtcdCompare(key: keys.epoch, target: .modRevision(epochValue?.modRevision ?? 0), result: .equal),
-            ],
-            success: [
-                .put(key: keys.leader, value: [UInt8](leader.json), lease: keeper.leaseID),
-                .put(key: keys.epoch, value: [UInt8](EpochValue.encode(Int64(epoch))), lease: nil),
-                .put(key: keys.sync, value: [UInt8](newSync.json), lease: nil),
-            ]))
+        let result = try await etcd.txn(
+            EtcdTxn(
+                compare: [
+                    EtcdCompare(key: keys.leader, target: .version(0), result: .equal),
+                    EtcdCompare(key: keys.epoch, target: .modRevision(epochValue?.modRevision ?? 0), result: .equal),
+                ],
+                success: [
+                    .put(key: keys.leader, value: [UInt8](leader.json), lease: keeper.leaseID),
+                    .put(key: keys.epoch, value: [UInt8](EpochValue.encode(Int64(epoch))), lease: nil),
+                    .put(key: keys.sync, value: [UInt8](newSync.json), lease: nil),
+                ]))
         guard result.succeeded else { return }
         try lead(epoch: epoch, keeper: keeper)
     }
@@ -251,9 +258,11 @@ public final class ReplicationNode: Service, Sendable {
         let role = CommitGate.Role.leader(epoch: epoch)
         gate.change(to: role)
         term.localDurable(log.durableSequence)
-        logger.notice("replication: leading the shard", metadata: [
-            "shard": "\(configuration.shard)", "epoch": "\(epoch)", "lastSequence": "\(last)",
-        ])
+        logger.notice(
+            "replication: leading the shard",
+            metadata: [
+                "shard": "\(configuration.shard)", "epoch": "\(epoch)", "lastSequence": "\(last)",
+            ])
         onRoleChange(role)
     }
 
@@ -261,13 +270,16 @@ public final class ReplicationNode: Service, Sendable {
     /// record; the leader counts a set only once etcd has it.
     private func maintainSync(term: LeaderTerm, keeper: EtcdLeaseKeeper) async throws {
         guard let proposed = term.proposedSync(grace: .seconds(Int64(configuration.leaseTTLSeconds) * 2)) else { return }
-        let record = SyncRecord(leader: configuration.member, epoch: Int64(term.epoch), members: proposed.sorted(),
-                                required: configuration.syncReplicas)
-        let leader = LeaderRecord(member: configuration.member, address: advertise, epoch: Int64(term.epoch),
-                                  service: configuration.service, pid: Int64(getpid()))
-        let result = try await etcd.txn(EtcdTxn(
-            compare: [EtcdCompare(key: keys.leader, target: .value([UInt8](leader.json)), result: .equal)],
-            success: [.put(key: keys.sync, value: [UInt8](record.json), lease: nil)]))
+        let record = SyncRecord(
+            leader: configuration.member, epoch: Int64(term.epoch), members: proposed.sorted(),
+            required: configuration.syncReplicas)
+        let leader = LeaderRecord(
+            member: configuration.member, address: advertise, epoch: Int64(term.epoch),
+            service: configuration.service, pid: Int64(getpid()))
+        let result = try await etcd.txn(
+            EtcdTxn(
+                compare: [EtcdCompare(key: keys.leader, target: .value([UInt8](leader.json)), result: .equal)],
+                success: [.put(key: keys.sync, value: [UInt8](record.json), lease: nil)]))
         guard result.succeeded else { return }
         term.adoptSync(proposed)
         logger.info("replication: synchronous set", metadata: ["members": "\(record.members)", "epoch": "\(term.epoch)"])

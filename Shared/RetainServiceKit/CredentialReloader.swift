@@ -70,8 +70,9 @@ public struct CredentialReloader: Service {
             logger.notice("reloaded \(source.name)", metadata: ["reason": "\(reason)", "files": "\(source.files)"])
         } catch {
             Counter(label: "retain_credential_reloads_total", dimensions: [("what", source.name), ("result", "refused")]).increment()
-            logger.error("refused to reload \(source.name); the previous one stays in force",
-                         metadata: ["reason": "\(reason)", "error": "\(error)"])
+            logger.error(
+                "refused to reload \(source.name); the previous one stays in force",
+                metadata: ["reason": "\(reason)", "error": "\(error)"])
         }
     }
 

@@ -63,13 +63,16 @@ public final class OpsServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls = configuration.tls {
-                        try channel.pipeline.syncOperations.addHandlers(tls.makeHandlers(eventLoop: channel.eventLoop,
-                                                                                         logger: logger))
+                        try channel.pipeline.syncOperations.addHandlers(
+                            tls.makeHandlers(
+                                eventLoop: channel.eventLoop,
+                                logger: logger))
                     }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler { path in
-                        Self.answer(path: path, registry: registry, readiness: readiness)
-                    })
+                    try channel.pipeline.syncOperations.addHandler(
+                        OpsHTTPHandler { path in
+                            Self.answer(path: path, registry: registry, readiness: readiness)
+                        })
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -96,12 +99,16 @@ public final class OpsServer: Service, Sendable {
     }
 
     /// The answer to a GET of `path`.
-    private static func answer(path: String, registry: PrometheusCollectorRegistry, readiness: ReadinessState)
-        -> OpsHTTPHandler.Answer {
+    private static func answer(
+        path: String, registry: PrometheusCollectorRegistry, readiness: ReadinessState
+    )
+        -> OpsHTTPHandler.Answer
+    {
         switch path {
         case "/metrics":
-            return .init(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                         body: registry.emitToBuffer())
+            return .init(
+                status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                body: registry.emitToBuffer())
         case "/healthz":
             return .text(.ok, "ok\n")
         case "/readyz":

@@ -6,18 +6,21 @@ public import RetainRPC
 /// Without any of them, calls go out in plaintext.
 public struct PeerTLSOptions: ParsableArguments, Sendable {
     /// Call peers over TLS, trusting the system's CAs unless `--peer-tls-ca-file` is given.
-    @Flag(name: .customLong("peer-tls"),
-          help: "Call other services over TLS (implied by the other --peer-tls flags).")
+    @Flag(
+        name: .customLong("peer-tls"),
+        help: "Call other services over TLS (implied by the other --peer-tls flags).")
     public var enabled = false
 
     /// CA certificates (PEM) that peers' certificates must chain to.
-    @Option(name: .customLong("peer-tls-ca-file"),
-            help: "CA certificates, PEM, that other services' certificates must chain to (default: the system's).")
+    @Option(
+        name: .customLong("peer-tls-ca-file"),
+        help: "CA certificates, PEM, that other services' certificates must chain to (default: the system's).")
     public var caFile: String?
 
     /// The certificate (PEM) presented to peers that require one (mutual TLS).
-    @Option(name: .customLong("peer-tls-cert-file"),
-            help: "Client certificate, PEM, presented to services that require one (with --peer-tls-key-file).")
+    @Option(
+        name: .customLong("peer-tls-cert-file"),
+        help: "Client certificate, PEM, presented to services that require one (with --peer-tls-key-file).")
     public var certificateFile: String?
 
     /// The private key of `--peer-tls-cert-file` (PEM).
@@ -25,8 +28,9 @@ public struct PeerTLSOptions: ParsableArguments, Sendable {
     public var keyFile: String?
 
     /// The name every peer's certificate must hold, when it is not the host called.
-    @Option(name: .customLong("peer-tls-server-name"),
-            help: "Name every peer's certificate must hold (default: the host called, name or IP address).")
+    @Option(
+        name: .customLong("peer-tls-server-name"),
+        help: "Name every peer's certificate must hold (default: the host called, name or IP address).")
     public var serverName: String?
 
     public init() {}

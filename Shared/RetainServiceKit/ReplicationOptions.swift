@@ -3,8 +3,9 @@ public import RetainReplication
 
 /// Flags that make a service process one copy of a replicated shard (docs/REPLICATION.md).
 public struct ReplicationOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("etcd-endpoints"),
-            help: "etcd client URLs, comma-separated (e.g. http://127.0.0.1:2379): run as one copy of a replicated shard.")
+    @Option(
+        name: .customLong("etcd-endpoints"),
+        help: "etcd client URLs, comma-separated (e.g. http://127.0.0.1:2379): run as one copy of a replicated shard.")
     public var etcdEndpoints: String?
 
     @Option(help: "Cluster name: every etcd key lives under /retain/<cluster>/.")
@@ -22,12 +23,14 @@ public struct ReplicationOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("lease-ttl"), help: "Leader lease in etcd, in seconds; failover takes about this long.")
     public var leaseTTL: Int = 2
 
-    @Option(name: .customLong("sync-replicas"),
-            help: "Replicas that must hold a record durably before it is acknowledged (0: asynchronous, may lose writes on failover).")
+    @Option(
+        name: .customLong("sync-replicas"),
+        help: "Replicas that must hold a record durably before it is acknowledged (0: asynchronous, may lose writes on failover).")
     public var syncReplicas: Int = 1
 
-    @Option(name: .customLong("replication-window-bytes"),
-            help: "Recent log records the leader keeps in memory for its replicas, in bytes; older ones are read from the log files.")
+    @Option(
+        name: .customLong("replication-window-bytes"),
+        help: "Recent log records the leader keeps in memory for its replicas, in bytes; older ones are read from the log files.")
     public var windowBytes: Int = 64 << 20
 
     public init() {}

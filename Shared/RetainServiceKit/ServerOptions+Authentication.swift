@@ -17,7 +17,8 @@ extension ServerOptions {
     public func serviceSecret() throws(AuthError) -> ServiceSecret? {
         if authenticationDisabled { return nil }
         guard let secret = try ServiceSecret.load(file: serviceSecretFile) else {
-            throw AuthError("""
+            throw AuthError(
+                """
                 no service secret: give --service-secret-file PATH or set \(ServiceSecret.environmentVariable) \
                 (at least \(ServiceSecret.minimumLength) bytes), or --insecure-no-auth for local development only
                 """)
@@ -27,7 +28,8 @@ extension ServerOptions {
 
     /// Logs, loudly, that calls are not checked.
     public static func warnInsecure(_ logger: Logger, name: String) {
-        logger.critical("""
+        logger.critical(
+            """
             INSECURE: \(name) accepts every call without a credential (--insecure-no-auth or \
             \(insecureEnvironmentVariable)=1). Never run this way outside local development.
             """)

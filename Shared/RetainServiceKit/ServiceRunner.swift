@@ -45,8 +45,9 @@ public enum ServiceRunner {
     static func startOps(name: String, options: ServerOptions, tls: ServerTLS?, logger: Logger) async throws -> OpsServer? {
         bootstrapMetrics()
         guard options.opsPort >= 0 else { return nil }
-        let ops = try await OpsServer.start(configuration: .init(host: options.host, port: options.opsPort, tls: tls),
-                                            logger: logger)
+        let ops = try await OpsServer.start(
+            configuration: .init(host: options.host, port: options.opsPort, tls: tls),
+            logger: logger)
         print("\(name) ops listening on \(options.host):\(ops.localAddress?.port ?? options.opsPort)")
         fflush(nil)
         return ops
@@ -70,10 +71,11 @@ public enum ServiceRunner {
     ) async throws {
         let tls = try options.tls.load()
         let (authenticator, warning) = try authentication(name: name, options: options, given: authenticator, logger: logger)
-        try await serve(name: name, router: router, options: options, tls: tls.server, logger: logger,
-                        services: services + warning + tlsReloader(tls, logger: logger),
-                        health: health, ops: startOps(name: name, options: options, tls: tls.ops, logger: logger),
-                        authenticator: authenticator, onListening: onListening)
+        try await serve(
+            name: name, router: router, options: options, tls: tls.server, logger: logger,
+            services: services + warning + tlsReloader(tls, logger: logger),
+            health: health, ops: startOps(name: name, options: options, tls: tls.ops, logger: logger),
+            authenticator: authenticator, onListening: onListening)
     }
 
     /// The authenticator to serve with (nil when checks are off), and the services that repeat
@@ -93,12 +95,19 @@ public enum ServiceRunner {
     /// Reloads the listener's (and ops endpoints') certificates when their files change or on SIGHUP.
     static func tlsReloader(_ tls: (server: ServerTLS?, ops: ServerTLS?), logger: Logger) -> [any Service] {
         guard let server = tls.server else { return [] }
-        return [CredentialReloader(sources: [.init(name: "tls", files: server.watchedFiles) {
-            try server.reload()
-            if let ops = tls.ops, ops.watchedFiles != server.watchedFiles || ops.requiresClientCertificate != server.requiresClientCertificate {
-                try ops.reload()
-            }
-        }], logger: logger)]
+        return [
+            CredentialReloader(
+                sources: [
+                    .init(name: "tls", files: server.watchedFiles) {
+                        try server.reload()
+                        if let ops = tls.ops,
+                            ops.watchedFiles != server.watchedFiles || ops.requiresClientCertificate != server.requiresClientCertificate
+                        {
+                            try ops.reload()
+                        }
+                    }
+                ], logger: logger)
+        ]
     }
 
     private static func serve(
@@ -130,11 +139,12 @@ public enum ServiceRunner {
         // inside the group: whoever reads it may send SIGTERM at once, and the group traps
         // SIGTERM before it starts its services.
         let announcement = ListeningAnnouncement(line: "\(name) listening on \(options.host):\(address.port ?? options.port)")
-        let group = ServiceGroup(configuration: .init(
-            services: (ops.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                + [.init(service: server)] + services.map { .init(service: $0) } + [.init(service: announcement)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: (ops.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                    + [.init(service: server)] + services.map { .init(service: $0) } + [.init(service: announcement)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 
@@ -157,8 +167,9 @@ public enum ServiceRunner {
         let replication = try storage.replication.configuration(
             service: serviceName(executable: name), host: options.host, port: options.port,
             dataDirectory: options.dataDirectory)
-        let store = try StateStore<S>(directory: options.dataDirectory, configuration: storage.configuration(),
-                                      replicated: replication != nil, logger: logger)
+        let store = try StateStore<S>(
+            directory: options.dataDirectory, configuration: storage.configuration(),
+            replicated: replication != nil, logger: logger)
         defer { store.close() }
         let health = HealthStatus()
         let available = Gauge(label: "retain_storage_available")
@@ -171,7 +182,12 @@ public enum ServiceRunner {
             let role = store.commitGate?.role
             var serving = store.condition == .available
             if let role {
-                if case .leader = role { leading.record(1) } else { serving = false; leading.record(0) }
+                if case .leader = role {
+                    leading.record(1)
+                } else {
+                    serving = false
+                    leading.record(0)
+                }
             }
             health.set("", serving ? .serving : .notServing)
         }
@@ -185,17 +201,20 @@ public enum ServiceRunner {
         var node: ReplicationNode?
         if let replication {
             let credentials = try options.serviceSecret().map { TokenMinter(secret: $0, configuration: .init(issuer: "replica")) }
-            let replicationNode = try ReplicationNode(configuration: replication, log: store, credentials: credentials,
-                                                      logger: logger, onRoleChange: { _ in updateHealth() })
+            let replicationNode = try ReplicationNode(
+                configuration: replication, log: store, credentials: credentials,
+                logger: logger, onRoleChange: { _ in updateHealth() })
             router.merge(replicationNode.router)
             replicationServices.append(replicationNode)
             node = replicationNode
         }
-        try await serve(name: name, router: router, options: options, tls: tls.server, logger: logger,
-                        services: [SnapshotScheduler(store, logger: logger)] + services + warning + tlsReloader(tls, logger: logger)
-                            + replicationServices,
-                        health: health, ops: ops,
-                        authenticator: authenticator) { port in
+        try await serve(
+            name: name, router: router, options: options, tls: tls.server, logger: logger,
+            services: [SnapshotScheduler(store, logger: logger)] + services + warning + tlsReloader(tls, logger: logger)
+                + replicationServices,
+            health: health, ops: ops,
+            authenticator: authenticator
+        ) { port in
             if storage.replication.advertise == nil { node?.setAdvertise("\(options.host):\(port)") }
         }
         // Closed and durable: exit without releasing the state. Freeing millions of objects one

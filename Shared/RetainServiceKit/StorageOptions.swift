@@ -20,8 +20,9 @@ public struct StorageOptions: ParsableArguments, Sendable {
     public var snapshotWorkers: Int32 = 1
 
     /// Largest log record (one change) the store accepts.
-    @Option(name: .customLong("max-record-bytes"),
-            help: "Largest log record (one change) accepted, in bytes; at least twice --max-frame-bytes.")
+    @Option(
+        name: .customLong("max-record-bytes"),
+        help: "Largest log record (one change) accepted, in bytes; at least twice --max-frame-bytes.")
     public var maximumRecordBytes: Int = 16 << 20
 
     /// Size at which the log rolls over to a new segment file (old segments are removed once

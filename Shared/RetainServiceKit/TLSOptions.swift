@@ -6,8 +6,9 @@ public import RetainRPC
 /// endpoints use TLS too. Without `--tls-cert-file` the process serves plaintext.
 public struct TLSOptions: ParsableArguments, Sendable {
     /// The server's certificate chain, leaf first (PEM); turns TLS on, with `--tls-key-file`.
-    @Option(name: .customLong("tls-cert-file"),
-            help: "Certificate chain of the server, PEM; serves TLS (with --tls-key-file).")
+    @Option(
+        name: .customLong("tls-cert-file"),
+        help: "Certificate chain of the server, PEM; serves TLS (with --tls-key-file).")
     public var certificateFile: String?
 
     /// The private key of the server's certificate (PEM).
@@ -16,14 +17,16 @@ public struct TLSOptions: ParsableArguments, Sendable {
 
     /// CA certificates (PEM) that client certificates must chain to: clients without such a
     /// certificate are refused (mutual TLS).
-    @Option(name: .customLong("tls-client-ca-file"),
-            help: "CA certificates, PEM: require client certificates signed by them (mutual TLS).")
+    @Option(
+        name: .customLong("tls-client-ca-file"),
+        help: "CA certificates, PEM: require client certificates signed by them (mutual TLS).")
     public var clientCAFile: String?
 
     /// Serve the ops endpoints over TLS too, with the same certificate but never asking for a
     /// client certificate (probes and scrapers present none). Default: plain HTTP.
-    @Flag(name: .customLong("ops-tls"),
-          help: "Serve /metrics, /healthz and /readyz over TLS too (same certificate, no client certificate asked).")
+    @Flag(
+        name: .customLong("ops-tls"),
+        help: "Serve /metrics, /healthz and /readyz over TLS too (same certificate, no client certificate asked).")
     public var opsTLS = false
 
     public init() {}

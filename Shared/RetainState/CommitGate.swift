@@ -138,8 +138,9 @@ public final class CommitGate: Sendable {
     }
 
     private static func ended(_ role: Role) -> StateStoreError {
-        .unavailable(reason: "this process's role in the shard changed (now \(role)) before the change was committed; "
-                         + "its outcome is unknown", notProcessed: false)
+        .unavailable(
+            reason: "this process's role in the shard changed (now \(role)) before the change was committed; "
+                + "its outcome is unknown", notProcessed: false)
     }
 }
 

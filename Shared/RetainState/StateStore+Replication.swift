@@ -20,8 +20,9 @@ extension StateStore {
             shelf.withLock { shelf in
                 if shelf.stale { return .failure(.recovering) }
                 guard firstSequence == shelf.visible + 1 else {
-                    return .failure(.unavailable(
-                        reason: "replicated records start at \(firstSequence), the log ends at \(shelf.visible)", notProcessed: true))
+                    return .failure(
+                        .unavailable(
+                            reason: "replicated records start at \(firstSequence), the log ends at \(shelf.visible)", notProcessed: true))
                 }
                 let arena = ProtoArena(blockSize: 16 << 10)
                 let header = LogRecordFrame.headerSize
@@ -46,8 +47,9 @@ extension StateStore {
                         let entry = try ProtoCodec.decode(State.LogEntry.self, from: payload, arena: arena)
                         try shelf.state.apply(entry)
                     } catch {
-                        return .failure(.unavailable(
-                            reason: "replicated record \(sequence) does not apply: \(error)", notProcessed: true))
+                        return .failure(
+                            .unavailable(
+                                reason: "replicated record \(sequence) does not apply: \(error)", notProcessed: true))
                     }
                     do throws(StorageError) {
                         let appended = try store.append(payload)

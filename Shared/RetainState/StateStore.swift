@@ -77,8 +77,10 @@ public final class StateStore<State: PersistentState>: Sendable {
     ///
     /// With `replicated`, answers are released only once the shard commits them (see
     /// ``commitGate``), and the store refuses writes and reads until its role is set.
-    public init(directory: String?, configuration: StorageConfiguration = StorageConfiguration(),
-                replicated: Bool = false, logger: Logger) throws {
+    public init(
+        directory: String?, configuration: StorageConfiguration = StorageConfiguration(),
+        replicated: Bool = false, logger: Logger
+    ) throws {
         self.logger = logger
         gate = replicated ? CommitGate() : nil
         guard let directory else {

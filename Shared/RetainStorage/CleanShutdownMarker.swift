@@ -34,7 +34,7 @@ struct CleanShutdownMarker: Equatable {
         let text = count > 0 ? String(decoding: bytes[..<count], as: UTF8.self) : ""
         let prefix = "clean-shutdown last_sequence="
         guard text.hasPrefix(prefix),
-              let sequence = UInt64(text.dropFirst(prefix.count).prefix { $0.isNumber })
+            let sequence = UInt64(text.dropFirst(prefix.count).prefix { $0.isNumber })
         else {
             throw .corrupt(file: path, offset: 0, reason: "not a clean-shutdown marker")
         }

@@ -109,8 +109,9 @@ package final class CommitQueue: Sendable {
             switch state.phase {
             case .running:
                 guard sequence < state.nextSequence else {
-                    return .failure(.invalidOperation(
-                        "sequence \(sequence) has not been appended (last is \(state.nextSequence - 1))"))
+                    return .failure(
+                        .invalidOperation(
+                            "sequence \(sequence) has not been appended (last is \(state.nextSequence - 1))"))
                 }
                 state.callbacks.insert(sequence, callback)
                 return nil
@@ -254,7 +255,7 @@ package final class CommitQueue: Sendable {
             state.lingerTarget = 0
             state.committerIdle = false
             if let linger, !state.closeRequested, state.buffer.records < linger.minimumRecords,
-               monotonicNanoseconds() < linger.deadline
+                monotonicNanoseconds() < linger.deadline
             {
                 state.lingerTarget = linger.minimumRecords
                 state.committerIdle = true

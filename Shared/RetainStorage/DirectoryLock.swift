@@ -107,7 +107,7 @@ package final class DirectoryLock: Sendable {
             guard fields.count >= 6, fields[1] == "FLOCK", fields[3] == "WRITE" else { continue }
             let location = fields[5].split(separator: ":")
             guard location.count == 3, UInt64(location[2]) == inode,
-                  UInt64(location[0], radix: 16) == major, UInt64(location[1], radix: 16) == minor
+                UInt64(location[0], radix: 16) == major, UInt64(location[1], radix: 16) == minor
             else { continue }
             return Int32(fields[4])
         }

@@ -61,8 +61,9 @@ extension DurableStore {
         try CleanShutdownMarker.remove(dataDirectory)
         try dataDirectory.sync()
         if cut > 0 {
-            logger.warning("Cut records the shard never committed off the log",
-                           metadata: ["after": "\(sequence)", "records": "\(cut)"])
+            logger.warning(
+                "Cut records the shard never committed off the log",
+                metadata: ["after": "\(sequence)", "records": "\(cut)"])
         }
         return cut
     }
@@ -109,8 +110,9 @@ public final class LogCursor {
             case .record(let sequence, let payload, _):
                 guard sequence >= next else { continue }
                 guard sequence == next else {
-                    throw .corrupt(file: directory.file(segment.name), offset: reader!.offset,
-                                   reason: "expected sequence \(next), found \(sequence)")
+                    throw .corrupt(
+                        file: directory.file(segment.name), offset: reader!.offset,
+                        reason: "expected sequence \(next), found \(sequence)")
                 }
                 // The frame is the 16-byte header just before the payload, then the payload.
                 let header = LogRecordFrame.headerSize
@@ -124,7 +126,8 @@ public final class LogCursor {
                 reader = nil
                 let listing = try directory.listing()
                 if let following = listing.segments.first(where: { $0.firstSequence == next }),
-                   following.firstSequence > segment.firstSequence {
+                    following.firstSequence > segment.firstSequence
+                {
                     segment = following
                     resumeOffset = nil
                     continue
@@ -155,8 +158,9 @@ extension DurableStore {
         }
         let decoder = try SnapshotDecoder(path: incomingSnapshotPath, maxRecordBytes: LogRecordFrame.formatMaximumPayload)
         guard decoder.header.coveredSequence == sequence else {
-            throw .corrupt(file: incomingSnapshotPath, offset: 16,
-                           reason: "covers sequence \(decoder.header.coveredSequence), the leader said \(sequence)")
+            throw .corrupt(
+                file: incomingSnapshotPath, offset: 16,
+                reason: "covers sequence \(decoder.header.coveredSequence), the leader said \(sequence)")
         }
         let listing = try dataDirectory.listing()
         for segment in listing.segments { try dataDirectory.remove(segment.name) }

@@ -73,7 +73,7 @@ public final class DurableStore: Sendable {
 
     private static func validate(_ configuration: StorageConfiguration) throws(StorageError) {
         guard configuration.maxRecordBytes > 0,
-              configuration.maxRecordBytes <= LogRecordFrame.formatMaximumPayload
+            configuration.maxRecordBytes <= LogRecordFrame.formatMaximumPayload
         else {
             throw .invalidOperation("maxRecordBytes must be between 1 and \(LogRecordFrame.formatMaximumPayload)")
         }

@@ -20,8 +20,10 @@ final class GroupCommitter: Sendable {
     /// The longest the committer waits for acknowledged writers to append again (200 µs).
     static let maximumLinger: UInt64 = 200_000
 
-    init(queue: CommitQueue, writer: SegmentWriter, durability: StorageConfiguration.Durability, logger: Logger,
-         taps: TapBox) {
+    init(
+        queue: CommitQueue, writer: SegmentWriter, durability: StorageConfiguration.Durability, logger: Logger,
+        taps: TapBox
+    ) {
         self.queue = queue
         self.taps = taps
         self.writer = writer
@@ -32,10 +34,11 @@ final class GroupCommitter: Sendable {
     /// Runs until the store closes or an I/O error puts it in the failed state.
     func run() {
         var spare = RecordBuffer(capacity: 1 << 20)
-        let interval: UInt64? = switch durability {
+        let interval: UInt64? =
+            switch durability {
             case .always: nil
             case .interval(let milliseconds): UInt64(max(milliseconds, 0)) * 1_000_000
-        }
+            }
         var lastSync = monotonicNanoseconds()
         var syncPending = false
         // Smoothed duration of an `fdatasync`: waiting for a cohort takes at most a quarter of it.

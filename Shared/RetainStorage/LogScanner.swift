@@ -150,7 +150,8 @@ package struct LogScanner {
                     if isLast {
                         let previous = expected &- 1
                         if let valid = try reader.findValidRecord(after: offset, where: { $0 > previous }) {
-                            explanation += "; a valid record (sequence \(valid.sequence)) follows at offset"
+                            explanation +=
+                                "; a valid record (sequence \(valid.sequence)) follows at offset"
                                 + " \(valid.offset), so this is not a torn append"
                         } else {
                             kind = .tornTail

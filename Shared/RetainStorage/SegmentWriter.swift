@@ -20,7 +20,8 @@ package final class SegmentWriter: @unchecked Sendable {
     /// is exactly what callers were told.
     private(set) var acknowledgedSize: Int64
 
-    private init(directory: DataDirectory, file: PosixFile, firstSequence: UInt64, size: Int64, segmentBytes: Int, faults: FaultInjection?) {
+    private init(directory: DataDirectory, file: PosixFile, firstSequence: UInt64, size: Int64, segmentBytes: Int, faults: FaultInjection?)
+    {
         self.directory = directory
         self.file = file
         self.firstSequence = firstSequence

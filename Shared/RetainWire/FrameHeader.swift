@@ -44,8 +44,10 @@ public struct FrameHeader: Hashable, Sendable {
     /// - Throws: ``FrameError`` for a version, type or flags version 1 does not define, or a
     ///   payload over `maximumPayloadSize` bytes.
     @inlinable
-    public init(payloadLength: UInt32, version: UInt8, type: UInt8, flags: UInt8, requestID: UInt32,
-                maximumPayloadSize: Int) throws(FrameError) {
+    public init(
+        payloadLength: UInt32, version: UInt8, type: UInt8, flags: UInt8, requestID: UInt32,
+        maximumPayloadSize: Int
+    ) throws(FrameError) {
         guard version == Self.version else { throw FrameError.unsupportedVersion(version) }
         guard Int(payloadLength) <= maximumPayloadSize else {
             throw FrameError.tooLarge(length: payloadLength, maximum: maximumPayloadSize)

@@ -23,54 +23,70 @@ struct KeyedService: CustomTestStringConvertible, Sendable {
 
     /// The ledger write of these tests: 3 points from ``budget`` to one of 40 users.
     static func transfer(_ id: String) -> Retain_V1_Transfer {
-        Retain_V1_Transfer(transferId: id, debitAccountId: budget, creditAccountId: "user:u\(abs(id.hashValue) % 40):points",
-                           amount: 3, asset: "points", kind: .taskReward)
+        Retain_V1_Transfer(
+            transferId: id, debitAccountId: budget, creditAccountId: "user:u\(abs(id.hashValue) % 40):points",
+            amount: 3, asset: "points", kind: .taskReward)
     }
 
-    static let ledger = KeyedService(executable: "retain-ledger", setUp: { client in
-        _ = try await client.unary(Retain_V1_Ledger.openAccount, .init(accountId: budget))
-    }, write: { client, id in
-        let answer = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: [transfer(id)]))
-        guard answer.results.first?.code == .ok else { throw RPCError(.internal, "transfer \(id) refused: \(answer)") }
-    }, present: { client, ids in
-        var found = Set<String>()
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            let answer = try await client.unary(Retain_V1_Ledger.lookupTransfers, .init(transferIds: chunk))
-            found.formUnion(Set(chunk).subtracting(answer.missingIds))
-        }
-        return found
-    })
-
-    static let profile = KeyedService(executable: "retain-profile", setUp: { _ in }, write: { client, id in
-        _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: id, channel: "organic"))
-    }, present: { client, ids in
-        try await eachPresent(ids) { id in
-            do {
-                _ = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: id))
-                return true
-            } catch let error as RPCError where error.code == .notFound {
-                return false
+    static let ledger = KeyedService(
+        executable: "retain-ledger",
+        setUp: { client in
+            _ = try await client.unary(Retain_V1_Ledger.openAccount, .init(accountId: budget))
+        },
+        write: { client, id in
+            let answer = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: [transfer(id)]))
+            guard answer.results.first?.code == .ok else { throw RPCError(.internal, "transfer \(id) refused: \(answer)") }
+        },
+        present: { client, ids in
+            var found = Set<String>()
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(ids.count, start + 500)])
+                let answer = try await client.unary(Retain_V1_Ledger.lookupTransfers, .init(transferIds: chunk))
+                found.formUnion(Set(chunk).subtracting(answer.missingIds))
             }
-        }
-    })
+            return found
+        })
 
-    static let growth = KeyedService(executable: "retain-growth", setUp: { _ in }, write: { client, id in
-        _ = try await client.unary(Retain_V1_Growth.awardGrowth, .init(userId: id, action: "sign_up", idempotencyKey: id))
-    }, present: { client, ids in
-        try await eachPresent(ids) { id in
-            try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: id)).totalGrowth > 0
-        }
-    })
+    static let profile = KeyedService(
+        executable: "retain-profile", setUp: { _ in },
+        write: { client, id in
+            _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: id, channel: "organic"))
+        },
+        present: { client, ids in
+            try await eachPresent(ids) { id in
+                do {
+                    _ = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: id))
+                    return true
+                } catch let error as RPCError where error.code == .notFound {
+                    return false
+                }
+            }
+        })
 
-    static let feedback = KeyedService(executable: "retain-feedback", setUp: { _ in }, write: { client, id in
-        _ = try await client.unary(Retain_V1_Feedback.submitFeedback, .init(
-            userId: id, requestId: id, kind: .complaint, category: "payment", text: "charged twice for order \(id)"))
-    }, present: { client, ids in
-        try await eachPresent(ids) { id in
-            try await client.unary(Retain_V1_Feedback.getUserFeedbackHistory, .init(userId: id)).totalItems > 0
-        }
-    })
+    static let growth = KeyedService(
+        executable: "retain-growth", setUp: { _ in },
+        write: { client, id in
+            _ = try await client.unary(Retain_V1_Growth.awardGrowth, .init(userId: id, action: "sign_up", idempotencyKey: id))
+        },
+        present: { client, ids in
+            try await eachPresent(ids) { id in
+                try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: id)).totalGrowth > 0
+            }
+        })
+
+    static let feedback = KeyedService(
+        executable: "retain-feedback", setUp: { _ in },
+        write: { client, id in
+            _ = try await client.unary(
+                Retain_V1_Feedback.submitFeedback,
+                .init(
+                    userId: id, requestId: id, kind: .complaint, category: "payment", text: "charged twice for order \(id)"))
+        },
+        present: { client, ids in
+            try await eachPresent(ids) { id in
+                try await client.unary(Retain_V1_Feedback.getUserFeedbackHistory, .init(userId: id)).totalItems > 0
+            }
+        })
 
     static let all = [ledger, profile, growth, feedback]
 

@@ -30,8 +30,9 @@ struct LedgerDurabilityTests {
         try await client.unary(ledger.getAccount, .init(accountId: budget)).account?.balance ?? 0
     }
 
-    @Test("a full disk: writes answer UNAVAILABLE with not_processed, failed transfers never show, /readyz is 503; all returns with space",
-          .enabled(if: canMountFilesystems, "mounts a small tmpfs (root only)"))
+    @Test(
+        "a full disk: writes answer UNAVAILABLE with not_processed, failed transfers never show, /readyz is 503; all returns with space",
+        .enabled(if: canMountFilesystems, "mounts a small tmpfs (root only)"))
     func fullDisk() async throws {
         let directory = try DataDirectory("ledger-full-disk")
         defer { directory.remove() }
@@ -124,8 +125,9 @@ struct LedgerDurabilityTests {
         defer { directory.remove() }
         let data = directory.path + "/data"
         do {
-            let server = try ServerProcess("retain-ledger", arguments: Self.arguments(data, ["--max-frame-bytes", "33554432"]),
-                                           timeout: .seconds(15))
+            let server = try ServerProcess(
+                "retain-ledger", arguments: Self.arguments(data, ["--max-frame-bytes", "33554432"]),
+                timeout: .seconds(15))
             server.kill()
             Issue.record("the ledger started with a 32 MiB frame limit over a 16 MiB record limit")
         } catch let error as ServerProcessError {
@@ -137,8 +139,9 @@ struct LedgerDurabilityTests {
         let client = RPCClient(host: "127.0.0.1", port: server.port)
         _ = try await client.unary(Self.ledger.openAccount, .init(accountId: Self.budget))
         let batch = (0..<8000).map { Self.transfer("big-\($0)") }
-        let answer = try await client.unary(Self.ledger.createTransfers, .init(transfers: batch),
-                                            options: CallOptions(timeout: .seconds(30)))
+        let answer = try await client.unary(
+            Self.ledger.createTransfers, .init(transfers: batch),
+            options: CallOptions(timeout: .seconds(30)))
         #expect(answer.results.allSatisfy { $0.code == .ok })
         _ = try await client.unary(Self.ledger.createTransfers, .init(transfers: [Self.transfer("after")]))
         await client.close()
@@ -151,4 +154,3 @@ struct LedgerDurabilityTests {
         await after.close()
     }
 }
-

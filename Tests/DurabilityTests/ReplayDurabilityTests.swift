@@ -18,34 +18,58 @@ struct ReplayCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { executable }
 
     static let all: [ReplayCase] = [
-        ReplayCase(executable: "retain-profile", extraArguments: [], setUp: { _ in }, send: { client in
-            try await client.unary(Retain_V1_Profile.registerUser, .init(
-                userId: "u-replay", requestId: "req-replay", channel: "organic")).replayed
-        }, isPresent: { client in
-            (try? await client.unary(Retain_V1_Profile.getProfile, .init(userId: "u-replay"))) != nil
-        }),
-        ReplayCase(executable: "retain-ledger", extraArguments: [], setUp: { client in
-            _ = try await client.unary(Retain_V1_Ledger.openAccount, .init(accountId: "budget:replay:points"))
-        }, send: { client in
-            let transfer = Retain_V1_Transfer(transferId: "t-replay", debitAccountId: "budget:replay:points",
-                                              creditAccountId: "user:u1:points", amount: 5, asset: "points", kind: .taskReward)
-            return try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: [transfer])).results.first?.replayed ?? false
-        }, isPresent: { client in
-            try await client.unary(Retain_V1_Ledger.lookupTransfers, .init(transferIds: ["t-replay"])).missingIds.isEmpty
-        }),
-        ReplayCase(executable: "retain-growth", extraArguments: [], setUp: { _ in }, send: { client in
-            try await client.unary(Retain_V1_Growth.awardGrowth, .init(
-                userId: "u-replay", action: "sign_up", idempotencyKey: "k-replay")).replayed
-        }, isPresent: { client in
-            try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: "u-replay")).totalGrowth == 100
-        }),
-        ReplayCase(executable: "retain-feedback", extraArguments: [], setUp: { _ in }, send: { client in
-            try await client.unary(Retain_V1_Feedback.submitFeedback, .init(
-                userId: "u-replay", requestId: "req-replay", kind: .complaint, category: "payment",
-                text: "charged twice for one order")).replayed
-        }, isPresent: { client in
-            try await client.unary(Retain_V1_Feedback.getUserFeedbackHistory, .init(userId: "u-replay")).totalItems == 1
-        }),
+        ReplayCase(
+            executable: "retain-profile", extraArguments: [], setUp: { _ in },
+            send: { client in
+                try await client.unary(
+                    Retain_V1_Profile.registerUser,
+                    .init(
+                        userId: "u-replay", requestId: "req-replay", channel: "organic")
+                ).replayed
+            },
+            isPresent: { client in
+                (try? await client.unary(Retain_V1_Profile.getProfile, .init(userId: "u-replay"))) != nil
+            }),
+        ReplayCase(
+            executable: "retain-ledger", extraArguments: [],
+            setUp: { client in
+                _ = try await client.unary(Retain_V1_Ledger.openAccount, .init(accountId: "budget:replay:points"))
+            },
+            send: { client in
+                let transfer = Retain_V1_Transfer(
+                    transferId: "t-replay", debitAccountId: "budget:replay:points",
+                    creditAccountId: "user:u1:points", amount: 5, asset: "points", kind: .taskReward)
+                return try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: [transfer])).results.first?.replayed
+                    ?? false
+            },
+            isPresent: { client in
+                try await client.unary(Retain_V1_Ledger.lookupTransfers, .init(transferIds: ["t-replay"])).missingIds.isEmpty
+            }),
+        ReplayCase(
+            executable: "retain-growth", extraArguments: [], setUp: { _ in },
+            send: { client in
+                try await client.unary(
+                    Retain_V1_Growth.awardGrowth,
+                    .init(
+                        userId: "u-replay", action: "sign_up", idempotencyKey: "k-replay")
+                ).replayed
+            },
+            isPresent: { client in
+                try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: "u-replay")).totalGrowth == 100
+            }),
+        ReplayCase(
+            executable: "retain-feedback", extraArguments: [], setUp: { _ in },
+            send: { client in
+                try await client.unary(
+                    Retain_V1_Feedback.submitFeedback,
+                    .init(
+                        userId: "u-replay", requestId: "req-replay", kind: .complaint, category: "payment",
+                        text: "charged twice for one order")
+                ).replayed
+            },
+            isPresent: { client in
+                try await client.unary(Retain_V1_Feedback.getUserFeedbackHistory, .init(userId: "u-replay")).totalItems == 1
+            }),
     ]
 }
 
@@ -53,15 +77,17 @@ struct ReplayCase: CustomTestStringConvertible, Sendable {
 /// before the original is: killed right after the retry's answer, the write must survive.
 @Suite("replays and durability", .serialized)
 struct ReplayDurabilityTests {
-    @Test("a replay racing its original is answered only once the original is durable, then SIGKILL loses nothing",
-          arguments: ReplayCase.all)
+    @Test(
+        "a replay racing its original is answered only once the original is durable, then SIGKILL loses nothing",
+        arguments: ReplayCase.all)
     func replayThenKill(_ service: ReplayCase) async throws {
         let directory = try DataDirectory("replay-\(service.executable)")
         defer { directory.remove() }
         let arguments = ["serve", "--data-dir", directory.path + "/data", "--log-level", "error"] + service.extraArguments
         // Each log write waits 2.5 s: the original stays applied-but-not-durable that long.
-        let server = try ServerProcess(service.executable, arguments: arguments,
-                                       environment: ["RETAIN_FAULT_WRITE_DELAY_MS": "2500"])
+        let server = try ServerProcess(
+            service.executable, arguments: arguments,
+            environment: ["RETAIN_FAULT_WRITE_DELAY_MS": "2500"])
         let first = RPCClient(host: "127.0.0.1", port: server.port)
         let second = RPCClient(host: "127.0.0.1", port: server.port)
         try await service.setUp(first)
@@ -79,8 +105,9 @@ struct ReplayDurabilityTests {
         let restarted = try ServerProcess(service.executable, arguments: arguments)
         defer { restarted.stop() }
         let client = RPCClient(host: "127.0.0.1", port: restarted.port)
-        #expect(try await service.isPresent(client),
-                "confirmed as a replay after \(waited), then lost: the original was not durable yet")
+        #expect(
+            try await service.isPresent(client),
+            "confirmed as a replay after \(waited), then lost: the original was not durable yet")
         await client.close()
     }
 }

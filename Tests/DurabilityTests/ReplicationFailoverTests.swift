@@ -19,8 +19,10 @@ struct ReplicationFailoverTests {
         try await withShard(service, etcdEndpoints: [etcd.endpoint], body)
     }
 
-    private func withShard(_ service: KeyedService, etcdEndpoints: [String],
-                           _ body: (ShardHarness) async throws -> Void) async throws {
+    private func withShard(
+        _ service: KeyedService, etcdEndpoints: [String],
+        _ body: (ShardHarness) async throws -> Void
+    ) async throws {
         let shard = try ShardHarness(service, etcdEndpoints: etcdEndpoints)
         defer { shard.stop() }
         try shard.startAll()
@@ -36,12 +38,14 @@ struct ReplicationFailoverTests {
         let present = try await shard.service.present(shard.client(leader), acknowledged)
         let lost = Set(acknowledged).subtracting(present)
         #expect(lost.isEmpty, "confirmed writes missing on the new leader: \(lost.sorted().prefix(10))")
-        #expect(await eventually(timeout: .seconds(20)) { await shard.converged() },
-                "the members did not converge on one committed log")
+        #expect(
+            await eventually(timeout: .seconds(20)) { await shard.converged() },
+            "the members did not converge on one committed log")
     }
 
-    @Test("SIGKILL of the leader under load: a replica takes over within the lease, nothing confirmed is lost",
-          arguments: [KeyedService.ledger, KeyedService.profile, KeyedService.growth, KeyedService.feedback])
+    @Test(
+        "SIGKILL of the leader under load: a replica takes over within the lease, nothing confirmed is lost",
+        arguments: [KeyedService.ledger, KeyedService.profile, KeyedService.growth, KeyedService.feedback])
     func leaderKilled(_ service: KeyedService) async throws {
         try await withShard(service) { shard in
             let writer = LeaderFollowingWriter(shard)
@@ -55,8 +59,9 @@ struct ReplicationFailoverTests {
             // Failover: from the SIGKILL to the first write a new leader confirmed (answers the
             // dead leader sent just before it died may still arrive after it).
             let byNewLeader = { zip(writer.acknowledgedBy, writer.acknowledgedAt).filter { $0.0 != victim && $0.1 > killedAt }.map(\.1) }
-            #expect(await eventually(timeout: .seconds(10)) { !byNewLeader().isEmpty },
-                    "no write was confirmed after the leader died")
+            #expect(
+                await eventually(timeout: .seconds(10)) { !byNewLeader().isEmpty },
+                "no write was confirmed after the leader died")
             let failover = (byNewLeader().min() ?? .now) - killedAt
             print("replication failover (\(service.executable)): first confirmed write \(failover) after SIGKILL of the leader")
             #expect(failover < .seconds(5))
@@ -79,10 +84,11 @@ struct ReplicationFailoverTests {
             let paused = try #require(await shard.leader()?.member)
             shard.signal(paused, SIGSTOP)
             // Past the 2 s lease: another member leads and takes writes.
-            #expect(await eventually(timeout: .seconds(10)) {
-                if let leader = await shard.leader(), leader.member != paused { return true }
-                return false
-            })
+            #expect(
+                await eventually(timeout: .seconds(10)) {
+                    if let leader = await shard.leader(), leader.member != paused { return true }
+                    return false
+                })
             try await Task.sleep(for: .seconds(1))
             // No new writes from here: what the paused leader answers after it resumes can only
             // be the writes it had in hand.
@@ -152,8 +158,10 @@ struct ReplicationFailoverTests {
             try shard.start(replica)
             try await checkOracle(shard, writer)
             let replicaLog = shard.process(replica)!.log
-            #expect(replicaLog.contains("installed the leader's snapshot"),
-                    "\(replicaLog.split(separator: "\n").filter { $0.contains("replication") || $0.contains("Snapshot") || $0.contains("snapshot") }.suffix(15).joined(separator: "\n"))")
+            #expect(
+                replicaLog.contains("installed the leader's snapshot"),
+                "\(replicaLog.split(separator: "\n").filter { $0.contains("replication") || $0.contains("Snapshot") || $0.contains("snapshot") }.suffix(15).joined(separator: "\n"))"
+            )
         }
     }
 
@@ -172,8 +180,9 @@ struct ReplicationFailoverTests {
             try await Task.sleep(for: .seconds(4))
             stop.store(true, ordering: .relaxed)
             await load.value
-            #expect(writer.acknowledgedAt.contains { $0 > killedAt + .seconds(2) },
-                    "no write was confirmed seconds after one etcd member of three was lost")
+            #expect(
+                writer.acknowledgedAt.contains { $0 > killedAt + .seconds(2) },
+                "no write was confirmed seconds after one etcd member of three was lost")
             try await checkOracle(shard, writer)
         }
     }
@@ -215,7 +224,9 @@ struct ReplicationFailoverTests {
             #expect(error?.code == .unavailable)
             #expect(error?.details["not_leader"] == "true" && error?.details["not_processed"] == "true")
             let status = try await shard.status(leader)
-            #expect(error?.details["leader"].map { $0.hasSuffix(":\(shard.process(leader)!.port)") } == true, "\(String(describing: error)) \(status)")
+            #expect(
+                error?.details["leader"].map { $0.hasSuffix(":\(shard.process(leader)!.port)") } == true,
+                "\(String(describing: error)) \(status)")
         }
     }
 }

@@ -15,8 +15,9 @@ struct ServiceDurabilityTests {
         ["serve", "--data-dir", data, "--log-level", "error", "--snapshot-every-records", "100000000"]
     }
 
-    @Test("SIGKILL under writes and concurrent reads of the same keys: nothing a reader saw is gone after restart",
-          arguments: KeyedService.all)
+    @Test(
+        "SIGKILL under writes and concurrent reads of the same keys: nothing a reader saw is gone after restart",
+        arguments: KeyedService.all)
     func killWithConcurrentReaders(_ service: KeyedService) async throws {
         let directory = try DataDirectory("kill-readers-\(service.executable)")
         defer { directory.remove() }
@@ -105,9 +106,10 @@ struct ServiceDurabilityTests {
         await client.close()
     }
 
-    @Test("a full disk: UNAVAILABLE with not_processed, refused writes never show, /readyz 503, all returns with space",
-          .enabled(if: canMountFilesystems, "mounts a small tmpfs (root only)"),
-          arguments: [KeyedService.profile, .growth, .feedback])
+    @Test(
+        "a full disk: UNAVAILABLE with not_processed, refused writes never show, /readyz 503, all returns with space",
+        .enabled(if: canMountFilesystems, "mounts a small tmpfs (root only)"),
+        arguments: [KeyedService.profile, .growth, .feedback])
     func fullDisk(_ service: KeyedService) async throws {
         let directory = try DataDirectory("full-disk-\(service.executable)")
         defer { directory.remove() }

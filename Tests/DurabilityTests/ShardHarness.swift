@@ -34,10 +34,13 @@ final class ShardHarness: @unchecked Sendable {
     /// Starts (or restarts, on its old port) one member.
     func start(_ member: String) throws {
         let port = lock.withLock { ports[member] } ?? 0
-        let process = try ServerProcess(service.executable, arguments: [
-            "--data-dir", directories[member]!.path, "--etcd-endpoints", etcdEndpoints, "--shard", name,
-            "--member", memberName(member), "--lease-ttl", "2", "--snapshot-every-records", "2000", "--segment-bytes", "262144", "--replication-window-bytes", "65536",
-        ], port: port)
+        let process = try ServerProcess(
+            service.executable,
+            arguments: [
+                "--data-dir", directories[member]!.path, "--etcd-endpoints", etcdEndpoints, "--shard", name,
+                "--member", memberName(member), "--lease-ttl", "2", "--snapshot-every-records", "2000", "--segment-bytes", "262144",
+                "--replication-window-bytes", "65536",
+            ], port: port)
         lock.withLock {
             processes[member] = process
             ports[member] = process.port
@@ -112,8 +115,12 @@ final class ShardHarness: @unchecked Sendable {
 /// and keeps the oracle: ids confirmed, and ids whose outcome is unknown.
 final class LeaderFollowingWriter: Sendable {
     let shard: ShardHarness
-    private let state = Mutex<(acknowledged: [String], unknown: [String], acknowledgedAt: [ContinuousClock.Instant],
-                               acknowledgedBy: [String])>(([], [], [], []))
+    private let state = Mutex<
+        (
+            acknowledged: [String], unknown: [String], acknowledgedAt: [ContinuousClock.Instant],
+            acknowledgedBy: [String]
+        )
+    >(([], [], [], []))
     private let leader = Mutex<String?>(nil)
 
     init(_ shard: ShardHarness) { self.shard = shard }

@@ -22,8 +22,10 @@ struct FaqTests {
     }
 
     /// Resolves a question with `answer`.
-    static func ask(_ text: String, category: String = "account", answer: String = "Use the link", desk: inout FeedbackDesk,
-                    user: String = "u1") throws -> String {
+    static func ask(
+        _ text: String, category: String = "account", answer: String = "Use the link", desk: inout FeedbackDesk,
+        user: String = "u1"
+    ) throws -> String {
         let id = try desk.submit(user: user, kind: .question, category: category, text: text).itemId
         desk.now += 1_000
         try desk.resolve(id, outcome: .answered, answer: answer)
@@ -77,8 +79,10 @@ struct FaqTests {
     func deterministic() throws {
         func build() throws -> [Retain_V1_FaqEntry] {
             var desk = FeedbackDesk()
-            for (index, text) in ["Where is my order?", "where is my order", "Where is my refund?", "Where's my order??",
-                                  "Is there a dark mode?", "is there dark mode"].enumerated() {
+            for (index, text) in [
+                "Where is my order?", "where is my order", "Where is my refund?", "Where's my order??",
+                "Is there a dark mode?", "is there dark mode",
+            ].enumerated() {
                 _ = try Self.ask(text, answer: "answer \(index)", desk: &desk, user: "u\(index)")
             }
             return try desk.state.faqPage(.init()).entries
@@ -86,7 +90,8 @@ struct FaqTests {
         let first = try build()
         let second = try build()
         #expect(first == second)
-        #expect(first.map(\.askCount) == [2, 2, 1, 1], "'is there dark mode' shares 4 of 5 words (0.8); 'where s my order' only 3 of 5 (0.6)")
+        #expect(
+            first.map(\.askCount) == [2, 2, 1, 1], "'is there dark mode' shares 4 of 5 words (0.8); 'where s my order' only 3 of 5 (0.6)")
     }
 
     @Test("Chinese questions with the same request in other words share an entry; other requests do not")

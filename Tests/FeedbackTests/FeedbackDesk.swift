@@ -22,8 +22,11 @@ struct FeedbackDesk {
     }
 
     /// Logs a decision's entry or returns its replay.
-    private mutating func run<R>(_ decision: FeedbackDecision<R>, answer: (FeedbackState, Retain_V1_FeedbackLogEntry) throws -> R)
-        throws -> (R, Bool) {
+    private mutating func run<R>(
+        _ decision: FeedbackDecision<R>, answer: (FeedbackState, Retain_V1_FeedbackLogEntry) throws -> R
+    )
+        throws -> (R, Bool)
+    {
         switch decision {
         case .replay(let value): return (value, true)
         case .log(let entry):
@@ -48,12 +51,15 @@ struct FeedbackDesk {
     }
 
     @discardableResult
-    mutating func submit(user: String = "u1", kind: Retain_V1_FeedbackKind = .complaint, category: String = "",
-                         text: String = "It does not work", urgent: Bool = false, important: Bool = false,
-                         at: Int64 = 0) throws -> Retain_V1_FeedbackItem {
-        try submit(Retain_V1_SubmitFeedbackRequest(
-            userId: user, requestId: nextKey("s"), kind: kind, category: category, text: text, channel: "app",
-            urgent: urgent, important: important, submittedAtMs: at))
+    mutating func submit(
+        user: String = "u1", kind: Retain_V1_FeedbackKind = .complaint, category: String = "",
+        text: String = "It does not work", urgent: Bool = false, important: Bool = false,
+        at: Int64 = 0
+    ) throws -> Retain_V1_FeedbackItem {
+        try submit(
+            Retain_V1_SubmitFeedbackRequest(
+                userId: user, requestId: nextKey("s"), kind: kind, category: category, text: text, channel: "app",
+                urgent: urgent, important: important, submittedAtMs: at))
     }
 
     mutating func replaying(_ decision: FeedbackDecision<Retain_V1_FeedbackItem>, _ id: String) throws -> (Retain_V1_FeedbackItem, Bool) {
@@ -62,18 +68,24 @@ struct FeedbackDesk {
     }
 
     @discardableResult
-    mutating func triage(_ id: String, urgent: Bool = false, important: Bool = false, category: String = "", team: String = "",
-                         actor: String = "lead", note: String = "checked", requestID: String? = nil) throws -> Retain_V1_FeedbackItem {
-        let request = Retain_V1_TriageFeedbackRequest(itemId: id, actor: actor, note: note, requestId: requestID ?? nextKey("t"),
-                                                      urgent: urgent, important: important, category: category, team: team)
+    mutating func triage(
+        _ id: String, urgent: Bool = false, important: Bool = false, category: String = "", team: String = "",
+        actor: String = "lead", note: String = "checked", requestID: String? = nil
+    ) throws -> Retain_V1_FeedbackItem {
+        let request = Retain_V1_TriageFeedbackRequest(
+            itemId: id, actor: actor, note: note, requestId: requestID ?? nextKey("t"),
+            urgent: urgent, important: important, category: category, team: team)
         try FeedbackValidation.triage(request)
         return try FeedbackError.mapped { try replaying(state.decideTriage(request, nowMs: now, configuration: configuration), id).0 }
     }
 
     @discardableResult
-    mutating func assign(_ id: String, to assignee: String = "agent1", team: String = "", requestID: String? = nil) throws -> Retain_V1_FeedbackItem {
-        let request = Retain_V1_AssignFeedbackRequest(itemId: id, actor: "lead", note: "yours", requestId: requestID ?? nextKey("a"),
-                                                      assignee: assignee, team: team)
+    mutating func assign(
+        _ id: String, to assignee: String = "agent1", team: String = "", requestID: String? = nil
+    ) throws -> Retain_V1_FeedbackItem {
+        let request = Retain_V1_AssignFeedbackRequest(
+            itemId: id, actor: "lead", note: "yours", requestId: requestID ?? nextKey("a"),
+            assignee: assignee, team: team)
         try FeedbackValidation.assignment(request)
         return try FeedbackError.mapped { try replaying(state.decideAssignment(request, nowMs: now), id).0 }
     }
@@ -85,15 +97,20 @@ struct FeedbackDesk {
         return try FeedbackError.mapped { try replaying(state.decideStart(request, nowMs: now), id).0 }
     }
 
-    func resolveRequest(_ id: String, outcome: Retain_V1_FeedbackOutcome = .fixed, answer: String = "Fixed it",
-                        compensation: Retain_V1_Amount? = nil, requestID: String) -> Retain_V1_ResolveFeedbackRequest {
-        Retain_V1_ResolveFeedbackRequest(itemId: id, actor: "agent1", note: "done", requestId: requestID, outcome: outcome,
-                                         answer: answer, compensation: compensation)
+    func resolveRequest(
+        _ id: String, outcome: Retain_V1_FeedbackOutcome = .fixed, answer: String = "Fixed it",
+        compensation: Retain_V1_Amount? = nil, requestID: String
+    ) -> Retain_V1_ResolveFeedbackRequest {
+        Retain_V1_ResolveFeedbackRequest(
+            itemId: id, actor: "agent1", note: "done", requestId: requestID, outcome: outcome,
+            answer: answer, compensation: compensation)
     }
 
     @discardableResult
-    mutating func resolve(_ id: String, outcome: Retain_V1_FeedbackOutcome = .fixed, answer: String = "Fixed it",
-                          compensation: Retain_V1_Amount? = nil, requestID: String? = nil) throws -> Retain_V1_FeedbackItem {
+    mutating func resolve(
+        _ id: String, outcome: Retain_V1_FeedbackOutcome = .fixed, answer: String = "Fixed it",
+        compensation: Retain_V1_Amount? = nil, requestID: String? = nil
+    ) throws -> Retain_V1_FeedbackItem {
         let request = resolveRequest(id, outcome: outcome, answer: answer, compensation: compensation, requestID: requestID ?? nextKey("r"))
         try FeedbackValidation.resolution(request)
         return try FeedbackError.mapped { try replaying(state.decideResolution(request, nowMs: now, configuration: configuration), id).0 }
@@ -117,19 +134,25 @@ struct FeedbackDesk {
     mutating func comment(_ id: String, text: String = "Any news?", requestID: String? = nil) throws -> (Retain_V1_FeedbackComment, Bool) {
         let request = Retain_V1_AddCommentRequest(itemId: id, author: "u1", text: text, requestId: requestID ?? nextKey("m"))
         try FeedbackValidation.comment(request)
-        return try FeedbackError.mapped { try run(state.decideComment(request, nowMs: now)) { state, entry in try state.comment(of: entry) } }
+        return try FeedbackError.mapped {
+            try run(state.decideComment(request, nowMs: now)) { state, entry in try state.comment(of: entry) }
+        }
     }
 
     @discardableResult
     mutating func markPaid(_ id: String, transferID: String? = nil) throws -> (Retain_V1_FeedbackItem, Bool) {
-        let request = Retain_V1_MarkCompensationPaidRequest(itemId: id, transferId: transferID ?? FeedbackState.transferID(of: id), actor: "gateway")
+        let request = Retain_V1_MarkCompensationPaidRequest(
+            itemId: id, transferId: transferID ?? FeedbackState.transferID(of: id), actor: "gateway")
         try FeedbackValidation.compensationPaid(request)
         return try FeedbackError.mapped { try replaying(state.decideCompensationPaid(request, nowMs: now), id) }
     }
 
     /// Every item of a filtered listing, following page tokens.
-    func listAll(_ filter: Retain_V1_FeedbackFilter = .init(), sort: Retain_V1_FeedbackSort = .newest, pageSize: UInt32 = 7)
-        throws -> (ids: [String], total: UInt64) {
+    func listAll(
+        _ filter: Retain_V1_FeedbackFilter = .init(), sort: Retain_V1_FeedbackSort = .newest, pageSize: UInt32 = 7
+    )
+        throws -> (ids: [String], total: UInt64)
+    {
         var request = Retain_V1_ListFeedbackRequest(filter: filter, sort: sort, page: .init(pageSize: pageSize))
         var ids: [String] = []
         var total: UInt64 = 0

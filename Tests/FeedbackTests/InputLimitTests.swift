@@ -20,7 +20,10 @@ struct FeedbackInputLimitTests {
             (.init(userId: huge + "!", requestId: "r1", kind: .bug, text: "t"), "user_id"),
             (.init(userId: "ann", requestId: "r2", kind: .bug, category: huge, text: "t"), "category"),
             // The key appears in the field's path and in the message: 4 MiB echoed would not fit one frame.
-            (.init(userId: "ann", requestId: "r3", kind: .bug, text: "t", properties: [huge: "v"]), "properties[" + huge.prefix(64) + "…(2097152 bytes)]"),
+            (
+                .init(userId: "ann", requestId: "r3", kind: .bug, text: "t", properties: [huge: "v"]),
+                "properties[" + huge.prefix(64) + "…(2097152 bytes)]"
+            ),
         ]
         for (request, field) in cases {
             do {
@@ -33,7 +36,9 @@ struct FeedbackInputLimitTests {
             }
         }
         // The connection and the server are fine afterwards.
-        #expect(try await client.unary(Retain_V1_Feedback.submitFeedback, .init(userId: "ann", requestId: "ok", kind: .bug, text: "t")).item != nil)
+        #expect(
+            try await client.unary(Retain_V1_Feedback.submitFeedback, .init(userId: "ann", requestId: "ok", kind: .bug, text: "t")).item
+                != nil)
         await client.close()
         #expect(server.stop() == 0)
     }

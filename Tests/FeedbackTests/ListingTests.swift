@@ -28,9 +28,10 @@ struct ListingTests {
             desk.now = base + Int64(index / 3) * 60_000
             let at = base - Int64(random.next(10)) * FeedbackDesk.day - Int64(random.next(3)) * 1_000
             let user = index % 100 == 0 ? "rare" : "u\(random.next(12))"
-            let item = try desk.submit(user: user, kind: kinds[random.next(4)], category: categories[random.next(5)],
-                                       text: texts[random.next(texts.count)], urgent: random.next(2) == 0,
-                                       important: random.next(3) == 0, at: at)
+            let item = try desk.submit(
+                user: user, kind: kinds[random.next(4)], category: categories[random.next(5)],
+                text: texts[random.next(texts.count)], urgent: random.next(2) == 0,
+                important: random.next(3) == 0, at: at)
             ids.append(item.itemId)
             switch random.next(8) {
             case 0: try desk.triage(item.itemId, urgent: true, important: random.next(2) == 0)
@@ -39,8 +40,9 @@ struct ListingTests {
                 try desk.assign(item.itemId, to: "agent\(random.next(3))")
                 try desk.start(item.itemId)
             case 3:
-                try desk.resolve(item.itemId, outcome: .fixed, answer: "ok",
-                                 compensation: random.next(2) == 0 ? .init(value: 10, asset: "points") : nil)
+                try desk.resolve(
+                    item.itemId, outcome: .fixed, answer: "ok",
+                    compensation: random.next(2) == 0 ? .init(value: 10, asset: "points") : nil)
             case 4:
                 try desk.resolve(item.itemId, answer: "ok")
                 try desk.close(item.itemId)
@@ -55,8 +57,10 @@ struct ListingTests {
     }
 
     /// The expected listing, computed the slow way from every item.
-    static func expected(_ desk: FeedbackDesk, _ ids: [String], _ filter: Retain_V1_FeedbackFilter,
-                         _ sort: Retain_V1_FeedbackSort) throws -> [String] {
+    static func expected(
+        _ desk: FeedbackDesk, _ ids: [String], _ filter: Retain_V1_FeedbackFilter,
+        _ sort: Retain_V1_FeedbackSort
+    ) throws -> [String] {
         let order = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         let items = try ids.map { try desk.state.item($0, nowMs: desk.now) }.filter { item in
             (filter.statuses.isEmpty || filter.statuses.contains(item.status))
@@ -67,7 +71,9 @@ struct ListingTests {
                 && (filter.userId.isEmpty || filter.userId == item.userId)
                 && (filter.assignee.isEmpty || filter.assignee == item.assignee)
                 && (!filter.overdueOnly || item.overdue)
-                && (filter.created.map { ($0.startMs == 0 || item.createdAtMs >= $0.startMs) && ($0.endMs == 0 || item.createdAtMs < $0.endMs) } ?? true)
+                && (filter.created.map {
+                    ($0.startMs == 0 || item.createdAtMs >= $0.startMs) && ($0.endMs == 0 || item.createdAtMs < $0.endMs)
+                } ?? true)
                 && (filter.textContains.isEmpty || item.text.lowercased().contains(filter.textContains.lowercased()))
                 && (filter.compensationState == .unspecified || item.compensation?.state == filter.compensationState)
         }
@@ -109,8 +115,9 @@ struct ListingTests {
         .init(statuses: [.new, .assigned], teams: ["billing", "support"], textContains: "refund"),
     ]
 
-    @Test("every filter and order, paged through its tokens, gives exactly the items and total a full scan gives",
-          arguments: [Retain_V1_FeedbackSort.newest, .unspecified, .oldest, .priority, .due])
+    @Test(
+        "every filter and order, paged through its tokens, gives exactly the items and total a full scan gives",
+        arguments: [Retain_V1_FeedbackSort.newest, .unspecified, .oldest, .priority, .due])
     func matchesFullScan(sort: Retain_V1_FeedbackSort) throws {
         let (desk, ids) = try Self.populated()
         for filter in Self.filters {
@@ -150,10 +157,14 @@ struct ListingTests {
         let first = try desk.state.list(.init(filter: .init(statuses: [.new]), page: .init(pageSize: 2)), nowMs: desk.now)
         let token = try #require(first.pageInfo?.nextPageToken)
         #expect(!token.isEmpty)
-        #expect(throws: FeedbackError.invalid(field: "page.page_token", reason: "the page token was issued for other filters or another order")) {
+        #expect(
+            throws: FeedbackError.invalid(field: "page.page_token", reason: "the page token was issued for other filters or another order")
+        ) {
             _ = try desk.state.list(.init(filter: .init(statuses: [.closed]), page: .init(pageSize: 2, pageToken: token)), nowMs: desk.now)
         }
-        #expect(throws: FeedbackError.invalid(field: "page.page_token", reason: "the page token was issued for other filters or another order")) {
+        #expect(
+            throws: FeedbackError.invalid(field: "page.page_token", reason: "the page token was issued for other filters or another order")
+        ) {
             _ = try desk.state.list(.init(filter: .init(statuses: [.new]), sort: .oldest, page: .init(pageToken: token)), nowMs: desk.now)
         }
         #expect(throws: FeedbackError.invalid(field: "page.page_token", reason: "malformed page token")) {

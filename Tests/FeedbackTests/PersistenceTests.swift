@@ -15,7 +15,9 @@ struct PersistenceTests {
             lines.append("\(try state.item(id, nowMs: nowMs))")
         }
         for sort in [Retain_V1_FeedbackSort.newest, .priority, .due] {
-            lines.append("\(try state.list(.init(filter: .init(statuses: [.new, .triaged, .reopened]), sort: sort, page: .init(pageSize: 1000)), nowMs: nowMs))")
+            lines.append(
+                "\(try state.list(.init(filter: .init(statuses: [.new, .triaged, .reopened]), sort: sort, page: .init(pageSize: 1000)), nowMs: nowMs))"
+            )
         }
         lines.append("\(try state.faqPage(.init(page: .init(pageSize: 1000))))")
         lines.append("\(state.stats(.init(range: .init(startMs: 1, endMs: nowMs + 1)), nowMs: nowMs))")

@@ -21,9 +21,11 @@ struct RoutingPriorityTests {
     @Test("routing follows the configuration given, default team included")
     func customRouting() throws {
         var desk = FeedbackDesk()
-        desk.configuration = try FeedbackConfiguration.decode(Data("""
-            {"routing": {"default_team": "helpdesk", "rules": [{"category": "payment", "team": "money"}]}}
-            """.utf8))
+        desk.configuration = try FeedbackConfiguration.decode(
+            Data(
+                """
+                {"routing": {"default_team": "helpdesk", "rules": [{"category": "payment", "team": "money"}]}}
+                """.utf8))
         #expect(try desk.submit(category: "payment").team == "money")
         #expect(try desk.submit(category: "delivery").team == "helpdesk")
     }
@@ -53,8 +55,10 @@ struct RoutingPriorityTests {
     func dueTimes() throws {
         var desk = FeedbackDesk()
         let sla = desk.configuration.slaMinutes
-        let cases: [(Bool, Bool, Int64)] = [(true, true, sla.urgentImportant), (false, true, sla.important),
-                                            (true, false, sla.urgent), (false, false, sla.routine)]
+        let cases: [(Bool, Bool, Int64)] = [
+            (true, true, sla.urgentImportant), (false, true, sla.important),
+            (true, false, sla.urgent), (false, false, sla.routine),
+        ]
         for (index, (urgent, important, minutes)) in cases.enumerated() {
             // One user each: a repeat complaint would be important by the priority rules.
             let item = try desk.submit(user: "due-\(index)", urgent: urgent, important: important)
@@ -132,17 +136,20 @@ struct RoutingPriorityTests {
                 return error.description
             }
         }
-        #expect(problem(#"{"routing": {"rules": [{"category": "a", "team": "t"}, {"category": "B", "team": "t"}]}}"#)
-            .hasPrefix("routing.rules[1].category"))
-        #expect(problem(#"{"routing": {"rules": [{"category": "a", "team": "t"}, {"category": "a", "team": "u"}]}}"#)
-            .contains("has a rule already"))
+        #expect(
+            problem(#"{"routing": {"rules": [{"category": "a", "team": "t"}, {"category": "B", "team": "t"}]}}"#)
+                .hasPrefix("routing.rules[1].category"))
+        #expect(
+            problem(#"{"routing": {"rules": [{"category": "a", "team": "t"}, {"category": "a", "team": "u"}]}}"#)
+                .contains("has a rule already"))
         #expect(problem(#"{"routing": {"rules": [{"category": "a"}]}}"#).hasPrefix("routing.rules[0].team"))
         #expect(problem(#"{"sla_minutes": {"urgent": 0}}"#).hasPrefix("sla_minutes.urgent"))
         #expect(problem(#"{"faq": {"similarity_threshold": 0.2}}"#).hasPrefix("faq.similarity_threshold"))
         #expect(problem(#"{"routing": {"default_team": "no spaces"}}"#).hasPrefix("routing.default_team"))
         #expect(problem("[1, 2]") != "")
         #expect(problem(#"{"sla_minutes": {"routnie": 60}}"#).hasPrefix("sla_minutes.routnie: unknown key"))
-        #expect(problem(#"{"routing": {"rules": [{"category": "a", "team": "t", "teem": "u"}]}}"#)
-            .hasPrefix("routing.rules[0].teem: unknown key"))
+        #expect(
+            problem(#"{"routing": {"rules": [{"category": "a", "team": "t", "teem": "u"}]}}"#)
+                .hasPrefix("routing.rules[0].teem: unknown key"))
     }
 }

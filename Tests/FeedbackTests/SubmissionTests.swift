@@ -9,9 +9,10 @@ struct SubmissionTests {
     @Test("a submission is answered with a well-formed id, team, priority, due time and a first history entry")
     func submission() throws {
         var desk = FeedbackDesk()
-        let item = try desk.submit(Retain_V1_SubmitFeedbackRequest(
-            userId: "u1", requestId: "r1", kind: .bug, category: "app", text: "Crash on start", channel: "web",
-            reference: .init(refKind: "page", refId: "https://example.com/x"), urgent: true, properties: ["version": "4.2"]))
+        let item = try desk.submit(
+            Retain_V1_SubmitFeedbackRequest(
+                userId: "u1", requestId: "r1", kind: .bug, category: "app", text: "Crash on start", channel: "web",
+                reference: .init(refKind: "page", refId: "https://example.com/x"), urgent: true, properties: ["version": "4.2"]))
         #expect(ItemKey(item.itemId)?.description == item.itemId)
         #expect(item.itemId.hasPrefix("fb_") && item.itemId.count == 29)
         #expect(item.status == .new)
@@ -135,7 +136,8 @@ struct SubmissionTests {
         try desk.resolve(none)
         let nothing = #expect(throws: RPCError.self) { try desk.markPaid(none) }
         #expect(nothing?.code == .failedPrecondition)
-        #expect(throws: RPCError.invalidArgument(field: "compensation.asset", "must be \"points\" or \"coupon.<type>\", not 'credit.cny'")) {
+        #expect(throws: RPCError.invalidArgument(field: "compensation.asset", "must be \"points\" or \"coupon.<type>\", not 'credit.cny'"))
+        {
             try desk.resolve(none, compensation: .init(value: 5, asset: "credit.cny"))
         }
     }
@@ -188,8 +190,9 @@ struct SubmissionTests {
         let stats = desk.state.stats(.init(), nowMs: desk.now)
         #expect(stats.openTotal == 3)
         #expect(stats.overdueTotal == 1)
-        #expect(stats.openByTeam.map { "\($0.team)/\($0.priority.rawValue)=\($0.count)/\($0.overdue)" }
-            == ["billing/1=1/0", "billing/2=1/0", "logistics/4=1/1"])
+        #expect(
+            stats.openByTeam.map { "\($0.team)/\($0.priority.rawValue)=\($0.count)/\($0.overdue)" }
+                == ["billing/1=1/0", "billing/2=1/0", "logistics/4=1/1"])
         #expect(stats.resolvedCount == 1)
         #expect(stats.meanTimeToResolveMs == FeedbackDesk.hour)
         #expect(stats.medianTimeToResolveMs == FeedbackDesk.hour)

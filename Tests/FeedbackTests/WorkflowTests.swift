@@ -49,15 +49,18 @@ struct WorkflowTests {
             if legal[action]!.contains(status.rawValue) {
                 #expect(try FeedbackWorkflow.transition(action, from: status) == FeedbackWorkflow.target(of: action))
             } else {
-                #expect(throws: FeedbackError.illegalTransition(action: action, status: status, allowed: FeedbackWorkflow.sources(of: action))) {
+                #expect(
+                    throws: FeedbackError.illegalTransition(action: action, status: status, allowed: FeedbackWorkflow.sources(of: action))
+                ) {
                     try FeedbackWorkflow.transition(action, from: status)
                 }
             }
         }
     }
 
-    @Test("every legal transition moves the item and records who, when and why; every illegal one is FAILED_PRECONDITION",
-          arguments: FeedbackAction.allCases)
+    @Test(
+        "every legal transition moves the item and records who, when and why; every illegal one is FAILED_PRECONDITION",
+        arguments: FeedbackAction.allCases)
     func everyTransition(action: FeedbackAction) throws {
         for status in Self.statuses {
             var desk = FeedbackDesk()

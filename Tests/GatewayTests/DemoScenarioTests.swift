@@ -60,8 +60,10 @@ struct DemoScenarioTests {
         #expect(report.feedback.compensationPaid == 50 * Int64(report.feedback.compensations))
 
         let text = report.text
-        for heading in ["Retention by channel", "Level distribution", "Points (Ledger.Audit", "Feedback (Feedback.GetFeedbackStats",
-                        "ledger balanced: yes"] {
+        for heading in [
+            "Retention by channel", "Level distribution", "Points (Ledger.Audit", "Feedback (Feedback.GetFeedbackStats",
+            "ledger balanced: yes",
+        ] {
             #expect(text.contains(heading), "missing \(heading) in\n\(text)")
         }
     }

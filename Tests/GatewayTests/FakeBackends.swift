@@ -134,8 +134,9 @@ actor FakeBackends: FlowBackend {
         case Retain_V1_Growth.claimTaskReward.path: return try claim(request as! Retain_V1_ClaimTaskRewardRequest)
         case Retain_V1_Growth.getGrowthView.path:
             let user = (request as! Retain_V1_GetGrowthViewRequest).userId
-            return Retain_V1_GetGrowthViewResponse(totalGrowth: growth[user] ?? 0,
-                                                   level: tiers[user] ?? Retain_V1_LevelTier(level: 1, name: "Bronze"))
+            return Retain_V1_GetGrowthViewResponse(
+                totalGrowth: growth[user] ?? 0,
+                level: tiers[user] ?? Retain_V1_LevelTier(level: 1, name: "Bronze"))
         case Retain_V1_Growth.getGrowthSummary.path:
             let user = (request as! Retain_V1_GetGrowthSummaryRequest).userId
             return Retain_V1_GetGrowthSummaryResponse(growthEarned: growth[user] ?? 0)
@@ -149,15 +150,18 @@ actor FakeBackends: FlowBackend {
             return Retain_V1_OpenAccountResponse(account: Retain_V1_Account(accountId: request.accountId), created: true)
         case Retain_V1_Ledger.lookupTransfers.path:
             let request = request as! Retain_V1_LookupTransfersRequest
-            return Retain_V1_LookupTransfersResponse(transfers: request.transferIds.compactMap { id in
-                transfers[id].map { Retain_V1_TransferRecord(transfer: $0.0, state: .posted, sequence: $0.1.sequence) }
-            })
+            return Retain_V1_LookupTransfersResponse(
+                transfers: request.transferIds.compactMap { id in
+                    transfers[id].map { Retain_V1_TransferRecord(transfer: $0.0, state: .posted, sequence: $0.1.sequence) }
+                })
         case Retain_V1_Ledger.rewardReferral.path: return try referral(request as! Retain_V1_RewardReferralRequest)
         case Retain_V1_Ledger.getBalance.path:
             let user = (request as! Retain_V1_GetBalanceRequest).userId
             return Retain_V1_GetBalanceResponse(balances: [Retain_V1_AssetBalance(asset: "points", balance: balance(user))])
         case Retain_V1_Ledger.getLedgerSummary.path, Retain_V1_Ledger.getYearlySummary.path:
-            if path == Retain_V1_Ledger.getYearlySummary.path { return Retain_V1_GetYearlySummaryResponse(assets: [Retain_V1_AssetSummary(asset: "points")]) }
+            if path == Retain_V1_Ledger.getYearlySummary.path {
+                return Retain_V1_GetYearlySummaryResponse(assets: [Retain_V1_AssetSummary(asset: "points")])
+            }
             return Retain_V1_GetLedgerSummaryResponse(assets: [Retain_V1_AssetSummary(asset: "points")])
         case Retain_V1_Feedback.submitFeedback.path:
             let request = request as! Retain_V1_SubmitFeedbackRequest
@@ -168,9 +172,10 @@ actor FakeBackends: FlowBackend {
                 return first
             }
             let urgent = request.privileges.contains("priority_support")
-            let answer = Retain_V1_SubmitFeedbackResponse(item: Retain_V1_FeedbackItem(
-                itemId: "fb_\(submitted.count)", userId: request.userId, status: .new,
-                priority: urgent ? .urgentImportant : .routine))
+            let answer = Retain_V1_SubmitFeedbackResponse(
+                item: Retain_V1_FeedbackItem(
+                    itemId: "fb_\(submitted.count)", userId: request.userId, status: .new,
+                    priority: urgent ? .urgentImportant : .routine))
             submitted[key] = answer
             return answer
         case Retain_V1_Feedback.resolveFeedback.path: return try resolve(request as! Retain_V1_ResolveFeedbackRequest)
@@ -222,13 +227,14 @@ actor FakeBackends: FlowBackend {
             first.replayed = true
             return first
         }
-        let points: Int64 = switch request.action {
-        case "sign_up": 25
-        case "login": 10
-        case "purchase": request.value / 100
-        case "invite": 50
-        default: 0
-        }
+        let points: Int64 =
+            switch request.action {
+            case "sign_up": 25
+            case "login": 10
+            case "purchase": request.value / 100
+            case "invite": 50
+            default: 0
+            }
         let before = growth[request.userId] ?? 0
         let after = before + points
         growth[request.userId] = after
@@ -238,10 +244,13 @@ actor FakeBackends: FlowBackend {
         if request.action == "login" {
             logins[request.userId, default: 0] += 1
             if logins[request.userId] == 3 {
-                answer.completedTasks = [finish(Retain_V1_TaskStatus(
-                    taskId: "login_3", action: "login", period: .once, target: 3, progress: 3, completed: true,
-                    periodKey: "once", reward: Retain_V1_Amount(value: 30, asset: "points"),
-                    claimId: "task:\(request.userId):login_3:once"))]
+                answer.completedTasks = [
+                    finish(
+                        Retain_V1_TaskStatus(
+                            taskId: "login_3", action: "login", period: .once, target: 3, progress: 3, completed: true,
+                            periodKey: "once", reward: Retain_V1_Amount(value: 30, asset: "points"),
+                            claimId: "task:\(request.userId):login_3:once"))
+                ]
             }
         }
         awards[key] = answer
@@ -266,16 +275,18 @@ actor FakeBackends: FlowBackend {
         let date = "day-\(day)"
         let before = growth[request.userId] ?? 0
         guard checkInDays[request.userId] != day else {
-            return Retain_V1_CheckInResponse(alreadyCheckedIn: true, localDate: date, totalGrowth: before, level: level(before),
-                                             fromLevel: level(before), toLevel: level(before))
+            return Retain_V1_CheckInResponse(
+                alreadyCheckedIn: true, localDate: date, totalGrowth: before, level: level(before),
+                fromLevel: level(before), toLevel: level(before))
         }
         checkInDays[request.userId] = day
         let after = before + 5
         growth[request.userId] = after
-        let task = finish(Retain_V1_TaskStatus(
-            taskId: "daily_check_in", action: "check_in", period: .daily, target: 1, progress: 1, completed: true,
-            periodKey: date, reward: Retain_V1_Amount(value: 10, asset: "points"),
-            claimId: "task:\(request.userId):daily_check_in:\(date)"))
+        let task = finish(
+            Retain_V1_TaskStatus(
+                taskId: "daily_check_in", action: "check_in", period: .daily, target: 1, progress: 1, completed: true,
+                periodKey: date, reward: Retain_V1_Amount(value: 10, asset: "points"),
+                claimId: "task:\(request.userId):daily_check_in:\(date)"))
         let answer = Retain_V1_CheckInResponse(
             localDate: date, streakDays: 1, baseGrowth: 5, awardedGrowth: 5, totalGrowth: after, level: level(after),
             levelledUp: level(after) > level(before), fromLevel: level(before), toLevel: level(after), completedTasks: [task])
@@ -340,9 +351,12 @@ actor FakeBackends: FlowBackend {
             guard openAccounts.contains(budget) else {
                 throw RPCError(.failedPrecondition, "budget missing", details: ["result": "ACCOUNT_NOT_FOUND"])
             }
-            results.append(transfer(Retain_V1_Transfer(
-                transferId: "referral:\(request.userId):\(who)", debitAccountId: budget, creditAccountId: "user:\(user):\(reward.asset)",
-                amount: reward.value, asset: reward.asset, kind: .referralReward)))
+            results.append(
+                transfer(
+                    Retain_V1_Transfer(
+                        transferId: "referral:\(request.userId):\(who)", debitAccountId: budget,
+                        creditAccountId: "user:\(user):\(reward.asset)",
+                        amount: reward.value, asset: reward.asset, kind: .referralReward)))
         }
         let answer = Retain_V1_RewardReferralResponse(results: results)
         referrals[request.userId] = answer

@@ -33,8 +33,11 @@ struct FlowTests {
         // Welcome 100 + level 2 reward 50 each; the referral waits for bob's first purchase.
         #expect(await backends.balance("bob") == 150)
         #expect(await backends.balance("alice") == 150)
-        #expect(outcomes(answer.steps) == ["profile.register=DONE", "growth.award=DONE", "ledger.welcome_bonus=DONE",
-                                           "ledger.referral=SKIPPED", "ledger.level_reward=DONE"])
+        #expect(
+            outcomes(answer.steps) == [
+                "profile.register=DONE", "growth.award=DONE", "ledger.welcome_bonus=DONE",
+                "ledger.referral=SKIPPED", "ledger.level_reward=DONE",
+            ])
         #expect(answer.steps[3].detail == "paid to alice and bob once bob does purchase")
         // The welcome and level budgets were opened on first use (alice's onboarding), once each.
         #expect(await backends.calls[Retain_V1_Ledger.openAccount.path] == 2)
@@ -50,16 +53,20 @@ struct FlowTests {
         let login = try await track.run(.init(userId: "ben", eventId: "l1", action: "login"), now: now)
         #expect(login.referral == nil && !login.steps.contains { $0.name == "ledger.referral" })
         let (annBefore, benBefore) = (await backends.balance("ann"), await backends.balance("ben"))
-        let purchase = try await track.run(.init(userId: "ben", eventId: "p1", action: "purchase",
-                                                 value: .init(value: 1000, asset: "usd")), now: now)
+        let purchase = try await track.run(
+            .init(
+                userId: "ben", eventId: "p1", action: "purchase",
+                value: .init(value: 1000, asset: "usd")), now: now)
         #expect(purchase.referral?.results.map(\.transferId) == ["referral:ben:inviter", "referral:ben:invitee"])
         #expect(outcomes(purchase.steps).suffix(2) == ["ledger.referral=DONE", "growth.inviter_award=DONE"])
         #expect(await backends.balance("ann") == annBefore + 200)
         #expect(await backends.balance("ben") == benBefore + 100)
         let kinds = await backends.kinds
         #expect(kinds[Retain_V1_Growth.awardGrowth.path]?.contains(.write(key: "referral:ben")) == true)
-        let second = try await track.run(.init(userId: "ben", eventId: "p2", action: "purchase",
-                                               value: .init(value: 1000, asset: "usd")), now: now)
+        let second = try await track.run(
+            .init(
+                userId: "ben", eventId: "p2", action: "purchase",
+                value: .init(value: 1000, asset: "usd")), now: now)
         #expect(second.referral?.replayed == true)
         #expect(outcomes(second.steps).suffix(2) == ["ledger.referral=REPLAYED", "growth.inviter_award=REPLAYED"])
         #expect(await backends.balance("ann") == annBefore + 200)
@@ -76,17 +83,22 @@ struct FlowTests {
         for guest in ["g1", "g2"] {
             _ = try await onboard(backends, .init(userId: guest, eventId: "ev-\(guest)", inviterUserId: "host"))
         }
-        let first = try await track.run(.init(userId: "g1", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
+        let first = try await track.run(
+            .init(userId: "g1", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
         #expect(first.referral?.results.count == 2)
-        let capped = try await track.run(.init(userId: "g2", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
+        let capped = try await track.run(
+            .init(userId: "g2", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
         #expect(capped.referral?.inviterCapped == true && capped.referral?.results.isEmpty == true)
         #expect(capped.steps.last?.outcome == .skipped && capped.steps.last?.name == "ledger.referral")
         #expect(await backends.transferIDs.contains("referral:g2:invitee") == false)
 
         // A profile registered directly (not through Onboard) that names itself.
-        _ = try await backends.call(Retain_V1_Profile.registerUser, Retain_V1_RegisterUserRequest(
-            userId: "selfie", requestId: "r", inviterUserId: "selfie"), .write(key: "r"))
-        let own = try await track.run(.init(userId: "selfie", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
+        _ = try await backends.call(
+            Retain_V1_Profile.registerUser,
+            Retain_V1_RegisterUserRequest(
+                userId: "selfie", requestId: "r", inviterUserId: "selfie"), .write(key: "r"))
+        let own = try await track.run(
+            .init(userId: "selfie", eventId: "p", action: "purchase", value: .init(value: 100, asset: "usd")), now: now)
         #expect(own.referral == nil && own.steps.last?.detail == "selfie names itself as inviter: no self-invites")
     }
 
@@ -112,8 +124,11 @@ struct FlowTests {
         #expect(await backends.balance("carol") == 100)
         let retry = try await onboard(backends, .init(userId: "carol", eventId: "e1"))
         #expect(await backends.balance("carol") == 150)
-        #expect(outcomes(retry.steps) == ["profile.register=REPLAYED", "growth.award=REPLAYED", "ledger.welcome_bonus=REPLAYED",
-                                          "ledger.referral=SKIPPED", "ledger.level_reward=DONE"])
+        #expect(
+            outcomes(retry.steps) == [
+                "profile.register=REPLAYED", "growth.award=REPLAYED", "ledger.welcome_bonus=REPLAYED",
+                "ledger.referral=SKIPPED", "ledger.level_reward=DONE",
+            ])
         #expect(!retry.replayed)
         let again = try await onboard(backends, .init(userId: "carol", eventId: "e1"))
         #expect(again.replayed)
@@ -193,8 +208,11 @@ struct FlowTests {
         let answer = try await flow.run(.init(userId: "gus", eventId: "login-3", action: "login"), now: now)
         #expect(answer.tasksRewarded.map(\.taskId) == ["login_3"])
         #expect(answer.taskRewards.first?.transferId == "task:gus:login_3:once")
-        #expect(outcomes(answer.steps).prefix(4) == ["profile.record_activity=REPLAYED", "growth.award=REPLAYED",
-                                                     "growth.claim_task=REPLAYED", "ledger.task_reward=DONE"])
+        #expect(
+            outcomes(answer.steps).prefix(4) == [
+                "profile.record_activity=REPLAYED", "growth.award=REPLAYED",
+                "growth.claim_task=REPLAYED", "ledger.task_reward=DONE",
+            ])
         #expect(await backends.balance("gus") == before + 30 + 100)  // task reward + level 3 reward
         let again = try await flow.run(.init(userId: "gus", eventId: "login-3", action: "login"), now: now)
         #expect(again.replayed)
@@ -237,11 +255,13 @@ struct FlowTests {
         let backends = FakeBackends()
         await backends.addItem("fb_2", user: "ivy")
         let flow = ResolveFeedbackFlow(backend: backends, configuration: configuration)
-        let first = Retain_V1_ResolveFeedbackFlowRequest(itemId: "fb_2", eventId: "r1", actor: "a", outcome: .fixed,
-                                                         compensation: Retain_V1_Amount(value: 40, asset: "points"))
+        let first = Retain_V1_ResolveFeedbackFlowRequest(
+            itemId: "fb_2", eventId: "r1", actor: "a", outcome: .fixed,
+            compensation: Retain_V1_Amount(value: 40, asset: "points"))
         await backends.inject(Retain_V1_Ledger.createTransfers.path, .before)
         await #expect(throws: RPCError.self) { _ = try await FlowError.mapped { try await flow.run(first, now: now) } }
-        let second = try await flow.run(Retain_V1_ResolveFeedbackFlowRequest(itemId: "fb_2", eventId: "r2", actor: "a", outcome: .fixed), now: now)
+        let second = try await flow.run(
+            Retain_V1_ResolveFeedbackFlowRequest(itemId: "fb_2", eventId: "r2", actor: "a", outcome: .fixed), now: now)
         #expect(second.paid)
         #expect(second.steps.first?.outcome == .skipped)
         #expect(await backends.balance("ivy") == 40)

@@ -20,8 +20,10 @@ struct GatewayAuthTests {
         return RPCClient(host: "127.0.0.1", port: port, configuration: configuration)
     }
 
-    func expectRefused(_ client: RPCClient, _ code: RPCStatusCode, _ fragment: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) async {
+    func expectRefused(
+        _ client: RPCClient, _ code: RPCStatusCode, _ fragment: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
         let error = await #expect(throws: RPCError.self, sourceLocation: sourceLocation) {
             _ = try await client.unary(Retain_V1_Echo.echo, .init(text: "x"))
         }
@@ -35,20 +37,27 @@ struct GatewayAuthTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let (reader, readerEntry) = APIKeyStore.makeKey(id: "reader", scopes: [.read("echo")!, .read("gateway")!])
         let (writer, writerEntry) = APIKeyStore.makeKey(id: "writer", scopes: [.write("profile")!])
-        let (limited, limitedEntry) = APIKeyStore.makeKey(id: "limited", scopes: [.read("echo")!],
-                                                          rateLimit: .init(perSecond: 0.5, burst: 2))
+        let (limited, limitedEntry) = APIKeyStore.makeKey(
+            id: "limited", scopes: [.read("echo")!],
+            rateLimit: .init(perSecond: 0.5, burst: 2))
         let keysFile = directory.appendingPathComponent("api-keys.json")
         try Data("{\"keys\": [\(readerEntry.json), \(writerEntry.json), \(limitedEntry.json)]}".utf8).write(to: keysFile)
 
         let echo = try ServerProcess("retain-echo", arguments: ["--ops-port=-1"], serviceSecret: Self.secretText)
         defer { echo.stop() }
         let topologyFile = directory.appendingPathComponent("topology.json")
-        try Topology(services: [Topology.Service(name: "retain.v1.Echo", instances: [
-            Topology.Instance(id: "echo-0", host: "127.0.0.1", port: echo.port),
-        ])]).encoded().write(to: topologyFile)
-        let gateway = try ServerProcess("retain-gateway", arguments: [
-            "--topology", topologyFile.path, "--api-keys-file", keysFile.path, "--ops-port=-1", "--health-interval-ms", "200",
-        ], serviceSecret: Self.secretText)
+        try Topology(services: [
+            Topology.Service(
+                name: "retain.v1.Echo",
+                instances: [
+                    Topology.Instance(id: "echo-0", host: "127.0.0.1", port: echo.port)
+                ])
+        ]).encoded().write(to: topologyFile)
+        let gateway = try ServerProcess(
+            "retain-gateway",
+            arguments: [
+                "--topology", topologyFile.path, "--api-keys-file", keysFile.path, "--ops-port=-1", "--health-interval-ms", "200",
+            ], serviceSecret: Self.secretText)
         defer { gateway.stop() }
 
         // A valid key's call reaches the backend, which sees a gateway token for the key's id.
@@ -68,8 +77,12 @@ struct GatewayAuthTests {
         #expect(try await good.unary(Retain_V1_Echo.echo, .init(text: "ok")).text == "ok")
 
         // A service token is accepted by the gateway too; the backend alone refuses a caller without one.
-        let minted = "Bearer " + ServiceToken(issuer: "svc", subject: "growth", scopes: [.read("echo")!],
-                                              expiresAtMs: WallClock.nowMs() + 60_000).signed(with: try ServiceSecret(Self.secretText))
+        let minted =
+            "Bearer "
+            + ServiceToken(
+                issuer: "svc", subject: "growth", scopes: [.read("echo")!],
+                expiresAtMs: WallClock.nowMs() + 60_000
+            ).signed(with: try ServiceSecret(Self.secretText))
         #expect(try await client(gateway.port, minted).unary(Retain_V1_Echo.echo, .init(text: "t")).text == "t")
         await expectRefused(client(echo.port, ""), .unauthenticated, "missing credential")
         await expectRefused(client(echo.port, "ApiKey " + reader), .unauthenticated, "Bearer")

@@ -16,10 +16,12 @@ struct GatewayProcessTests {
     /// Starts a gateway whose topology names `echoes` as the Echo service.
     private func gateway(_ echoes: [ServerProcess], failover: Bool = false, extra: [String] = []) throws -> (ServerProcess, URL) {
         let directory = try makeTemporaryDirectory("gateway-test")
-        let topology = Topology(services: [Topology.Service(
-            name: "retain.v1.Echo",
-            instances: echoes.enumerated().map { Topology.Instance(id: "echo-\($0.offset)", host: "127.0.0.1", port: $0.element.port) },
-            userFailover: failover)])
+        let topology = Topology(services: [
+            Topology.Service(
+                name: "retain.v1.Echo",
+                instances: echoes.enumerated().map { Topology.Instance(id: "echo-\($0.offset)", host: "127.0.0.1", port: $0.element.port) },
+                userFailover: failover)
+        ])
         let file = directory.appendingPathComponent("topology.json")
         try topology.encoded().write(to: file)
         let process = try ServerProcess("retain-gateway", arguments: ["--topology", file.path, "--health-interval-ms", "200"] + extra)
@@ -81,7 +83,9 @@ struct GatewayProcessTests {
             _ = try await client.unary(Retain_V1_Gateway.locateUser, .init(userId: "u", service: "retain.v1.Ledger"))
         }
         // A malformed user id or an oversized service name is refused, naming the field.
-        await #expect(throws: RPCError.invalidArgument(field: "user_id", "must be 1 to 128 bytes of ASCII letters, digits, '.', '_', '-' or '@'")) {
+        await #expect(
+            throws: RPCError.invalidArgument(field: "user_id", "must be 1 to 128 bytes of ASCII letters, digits, '.', '_', '-' or '@'")
+        ) {
             _ = try await client.unary(Retain_V1_Gateway.locateUser, .init(userId: "no spaces", service: "Echo"))
         }
         await #expect(throws: RPCError.invalidArgument(field: "service", "is longer than 128 bytes")) {
@@ -98,7 +102,9 @@ struct GatewayProcessTests {
         let (gateway, directory) = try gateway(echoes)
         defer { try? FileManager.default.removeItem(at: directory) }
         let client = RPCClient(host: "127.0.0.1", port: gateway.port)
-        try await waitUntil { try await client.unary(Retain_V1_Gateway.listBackends, .init()).backends.allSatisfy { $0.status == .serving } }
+        try await waitUntil {
+            try await client.unary(Retain_V1_Gateway.listBackends, .init()).backends.allSatisfy { $0.status == .serving }
+        }
         echoes[1].kill()
         // Calls never fail: one that hits the dead instance is refused before processing and retried.
         for index in 0..<50 {
@@ -132,8 +138,10 @@ struct GatewayProcessTests {
         let (gateway, directory) = try gateway([echo])
         defer { try? FileManager.default.removeItem(at: directory) }
         let client = RPCClient(host: "127.0.0.1", port: gateway.port)
-        let seen = try await client.unary(Retain_V1_Echo.inspect, .init(userId: "u", text: "t"), options: CallOptions(
-            timeout: .seconds(2), traceID: "trace-1", idempotencyKey: "key-1", metadata: ["tenant": "acme"]))
+        let seen = try await client.unary(
+            Retain_V1_Echo.inspect, .init(userId: "u", text: "t"),
+            options: CallOptions(
+                timeout: .seconds(2), traceID: "trace-1", idempotencyKey: "key-1", metadata: ["tenant": "acme"]))
         #expect(seen.deadlineRemainingUs > 1_000_000 && seen.deadlineRemainingUs < 2_000_000)
         #expect(seen.traceId == "trace-1" && seen.idempotencyKey == "key-1" && seen.metadata == ["tenant": "acme"])
         // Without a trace id the gateway makes one up; without a deadline it gives its default.

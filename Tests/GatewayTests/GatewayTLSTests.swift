@@ -13,22 +13,28 @@ struct GatewayTLSTests {
     @Test("the gateway serves TLS and forwards to a mutual-TLS backend with its client certificate")
     func forwardsOverMutualTLS() async throws {
         let certificates = try TestCertificates.shared()
-        let echo = try ServerProcess("retain-echo", arguments: [
-            "--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.serverKeyFile,
-            "--tls-client-ca-file", certificates.caFile,
-        ])
+        let echo = try ServerProcess(
+            "retain-echo",
+            arguments: [
+                "--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.serverKeyFile,
+                "--tls-client-ca-file", certificates.caFile,
+            ])
         let directory = try makeTemporaryDirectory("gateway-tls-test")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let topology = Topology(services: [Topology.Service(
-            name: "retain.v1.Echo", instances: [Topology.Instance(id: "echo-0", host: "127.0.0.1", port: echo.port)])])
+        let topology = Topology(services: [
+            Topology.Service(
+                name: "retain.v1.Echo", instances: [Topology.Instance(id: "echo-0", host: "127.0.0.1", port: echo.port)])
+        ])
         let file = directory.appendingPathComponent("topology.json")
         try topology.encoded().write(to: file)
         let serverTLS = ["--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.serverKeyFile]
-        let gateway = try ServerProcess("retain-gateway", arguments: [
-            "--topology", file.path, "--health-interval-ms", "200",
-            "--peer-tls-ca-file", certificates.caFile,
-            "--peer-tls-cert-file", certificates.clientCertificateFile, "--peer-tls-key-file", certificates.clientKeyFile,
-        ] + serverTLS)
+        let gateway = try ServerProcess(
+            "retain-gateway",
+            arguments: [
+                "--topology", file.path, "--health-interval-ms", "200",
+                "--peer-tls-ca-file", certificates.caFile,
+                "--peer-tls-cert-file", certificates.clientCertificateFile, "--peer-tls-key-file", certificates.clientKeyFile,
+            ] + serverTLS)
         var configuration = RPCClient.Configuration()
         configuration.tls = try ClientTLS(caFile: certificates.caFile)
         let client = RPCClient(host: "127.0.0.1", port: gateway.port, configuration: configuration)
@@ -42,9 +48,11 @@ struct GatewayTLSTests {
         #expect(gateway.stop() == 0)
 
         // Without its client certificate the gateway cannot reach the backend: UNAVAILABLE.
-        let anonymous = try ServerProcess("retain-gateway", arguments: [
-            "--topology", file.path, "--health-interval-ms", "200", "--peer-tls-ca-file", certificates.caFile,
-        ])
+        let anonymous = try ServerProcess(
+            "retain-gateway",
+            arguments: [
+                "--topology", file.path, "--health-interval-ms", "200", "--peer-tls-ca-file", certificates.caFile,
+            ])
         let plain = RPCClient(host: "127.0.0.1", port: anonymous.port)
         await #expect {
             _ = try await plain.unary(Retain_V1_Echo.echo, .init(text: "x"), options: .init(timeout: .seconds(5)))

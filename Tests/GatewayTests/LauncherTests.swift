@@ -38,7 +38,8 @@ struct LauncherTests {
         #expect(text.contains("the gateway also speaks standard gRPC on 127.0.0.1:\(ports[10])"))
         // Each service is either running (a row of the table) or skipped with a warning.
         for name in names.dropFirst() {
-            #expect(text.contains("retain-\(name) is not built") || text.contains("\nretain-\(name) "), "\(name) neither ran nor was skipped")
+            #expect(
+                text.contains("retain-\(name) is not built") || text.contains("\nretain-\(name) "), "\(name) neither ran nor was skipped")
         }
         let running = names.dropFirst().filter { name in text.contains("\nretain-\(name) ") }
         let gatewayPID = try #require(pid(of: "retain-gateway", in: text))

@@ -42,8 +42,9 @@ struct LeaderFailoverTests {
                 case .leader:
                     return Retain_V1_EchoResponse(text: "\(name): \(request.text)")
                 case .replica:
-                    throw RPCError(.unavailable, "not the leader",
-                                   details: ["not_processed": "true", "not_leader": "true"])
+                    throw RPCError(
+                        .unavailable, "not the leader",
+                        details: ["not_processed": "true", "not_leader": "true"])
                 case .lost:
                     // The leader lost its lease after it may have applied the call: fate unknown.
                     throw RPCError(.unavailable, "lease lost")
@@ -84,8 +85,9 @@ struct LeaderFailoverTests {
             var serverConfiguration = RPCServer.Configuration()
             serverConfiguration.host = "127.0.0.1"
             serverConfiguration.port = 0
-            server = RPCServer(router: GatewayService(forwarder: forwarder).router, configuration: serverConfiguration,
-                               logger: Logger(label: "gateway"))
+            server = RPCServer(
+                router: GatewayService(forwarder: forwarder).router, configuration: serverConfiguration,
+                logger: Logger(label: "gateway"))
             let port = try await server.start().port!
             client = RPCClient(host: "127.0.0.1", port: port)
         }
@@ -106,8 +108,10 @@ struct LeaderFailoverTests {
         }
 
         func echo(_ text: String, idempotencyKey: String = "", timeout: Duration = .seconds(10)) async throws -> String {
-            try await client.unary(Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: text),
-                                   options: CallOptions(timeout: timeout, idempotencyKey: idempotencyKey)).text
+            try await client.unary(
+                Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: text),
+                options: CallOptions(timeout: timeout, idempotencyKey: idempotencyKey)
+            ).text
         }
 
         func close() async {

@@ -155,12 +155,16 @@ struct LeaderFollowerTests {
         let a = try await Member("echo-0-a")
         let b = try await Member("echo-0-b")
         let topology = Topology(services: [
-            Topology.Service(name: "retain.v1.Echo", instances: [Topology.Instance(id: "echo-0", host: "127.0.0.1", port: a.port)]),
+            Topology.Service(name: "retain.v1.Echo", instances: [Topology.Instance(id: "echo-0", host: "127.0.0.1", port: a.port)])
         ])
         let gateway = try await Gateway(endpoints: [etcd.endpoint], cluster: "pinned", topology: topology)
         #expect(try await gateway.echo("before etcd") == "echo-0-a: before etcd")
-        try await writer.put(keys.member("echo-0-b", shard: "echo-0"), Array(MemberRecord(
-            member: "echo-0-b", address: "127.0.0.1:\(b.port)", service: "retain.v1.Echo", role: "candidate", epoch: 1).json))
+        try await writer.put(
+            keys.member("echo-0-b", shard: "echo-0"),
+            Array(
+                MemberRecord(
+                    member: "echo-0-b", address: "127.0.0.1:\(b.port)", service: "retain.v1.Echo", role: "candidate", epoch: 1
+                ).json))
         try await writer.put(keys.leader(shard: "echo-0"), b.leader(epoch: 1))
         try await gateway.waitUntilAnswered(by: "echo-0-b")
         await gateway.close()

@@ -26,8 +26,9 @@ enum ReplicationSupport {
 /// `retain up --replicas 3` with the real executables: etcd, three members per service, each
 /// shard electing a leader, the gateway routing to the leaders and following a failover. Runs
 /// once the services take the replication flags (`--etcd-endpoints`).
-@Suite("retain up --replicas 3", .serialized,
-       .enabled(if: ReplicationSupport.servicesReplicate, "the services do not take --etcd-endpoints yet"))
+@Suite(
+    "retain up --replicas 3", .serialized,
+    .enabled(if: ReplicationSupport.servicesReplicate, "the services do not take --etcd-endpoints yet"))
 struct ReplicatedLauncherTests {
     static let shards = ["feedback-0", "growth-0", "ledger-0", "profile-0"]
 
@@ -55,7 +56,8 @@ struct ReplicatedLauncherTests {
             last = (try? status(etcd: etcd)) ?? [:]
             let ready = Self.shards.allSatisfy { name in
                 guard let shard = last[name], shard["leader"] is [String: Any],
-                      let members = shard["members"] as? [[String: Any]] else { return false }
+                    let members = shard["members"] as? [[String: Any]]
+                else { return false }
                 return members.filter { $0["alive"] as? Bool == true }.count == 3
             }
             if ready { return last.compactMapValues { $0["leader"] as? [String: Any] } }
@@ -87,16 +89,20 @@ struct ReplicatedLauncherTests {
         } == 0
     }
 
-    @Test("each shard elects a leader, the gateway routes to it and follows the next one when the leader is killed; a write during the failover is answered")
+    @Test(
+        "each shard elects a leader, the gateway routes to it and follows the next one when the leader is killed; a write during the failover is answered"
+    )
     func electsRoutesFailsOver() async throws {
         let data = try makeTemporaryDirectory("retain-up-replicas")
         defer { try? FileManager.default.removeItem(at: data) }
         let base = try freeBase()
         // Layout: gateway base, ops base+1; services base+2...+5 (members +10, +20), ops base+6...+9; etcd base+30, +31.
-        var arguments = ["up", "--replicas", "3", "--insecure-no-auth", "--data-dir", data.path, "--stop-timeout", "5",
-                         "--gateway-port", String(base), "--gateway-ops-port", String(base + 1),
-                         "--etcd-port", String(base + 30), "--etcd-peer-port", String(base + 31), "--lease-ttl", "2",
-                         "--gateway-grpc-port", String(base + 10)]
+        var arguments = [
+            "up", "--replicas", "3", "--insecure-no-auth", "--data-dir", data.path, "--stop-timeout", "5",
+            "--gateway-port", String(base), "--gateway-ops-port", String(base + 1),
+            "--etcd-port", String(base + 30), "--etcd-peer-port", String(base + 31), "--lease-ttl", "2",
+            "--gateway-grpc-port", String(base + 10),
+        ]
         for (index, name) in ["profile", "growth", "ledger", "feedback"].enumerated() {
             arguments += ["--\(name)-port", String(base + 2 + index), "--\(name)-ops-port", String(base + 6 + index)]
         }
@@ -144,7 +150,8 @@ struct ReplicatedLauncherTests {
         while ContinuousClock.now < failover {
             // A new epoch: another member, or the killed one restarted by `retain up` and elected again.
             if let leader = try? status(etcd: etcd)["ledger-0"]?["leader"] as? [String: Any],
-               (leader["epoch"] as? Int ?? 0) > (old["epoch"] as? Int ?? 0), leader["pid"] as? Int != oldPID {
+                (leader["epoch"] as? Int ?? 0) > (old["epoch"] as? Int ?? 0), leader["pid"] as? Int != oldPID
+            {
                 newLeader = leader
                 break
             }

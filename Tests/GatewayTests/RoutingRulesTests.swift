@@ -22,18 +22,23 @@ struct RoutingRulesTests {
         #expect(RetryPolicy.mayRetry(after: error, idempotencyKey: "", methodIsIdempotent: true))
     }
 
-    @Test("a backend's answer is never retried, whatever the key", arguments: [
-        RPCStatusCode.invalidArgument, .notFound, .alreadyExists, .failedPrecondition, .deadlineExceeded, .internal,
-        .cancelled, .resourceExhausted, .unimplemented,
-    ])
+    @Test(
+        "a backend's answer is never retried, whatever the key",
+        arguments: [
+            RPCStatusCode.invalidArgument, .notFound, .alreadyExists, .failedPrecondition, .deadlineExceeded, .internal,
+            .cancelled, .resourceExhausted, .unimplemented,
+        ])
     func answers(code: RPCStatusCode) {
         #expect(!RetryPolicy.mayRetry(after: RPCError(code, "no"), idempotencyKey: "key", methodIsIdempotent: true))
     }
 
     private func planner(failover: Bool = false) -> RoutePlanner {
-        RoutePlanner(service: Topology.Service(name: "retain.v1.Profile", instances: [
-            .init(id: "p0", host: "h", port: 1), .init(id: "p1", host: "h", port: 2), .init(id: "p2", host: "h", port: 3),
-        ], userFailover: failover), virtualNodes: 64)
+        RoutePlanner(
+            service: Topology.Service(
+                name: "retain.v1.Profile",
+                instances: [
+                    .init(id: "p0", host: "h", port: 1), .init(id: "p1", host: "h", port: 2), .init(id: "p2", host: "h", port: 3),
+                ], userFailover: failover), virtualNodes: 64)
     }
 
     @Test("a user-keyed call goes to the owner only, even while it is unhealthy: its state lives there")
@@ -102,18 +107,22 @@ struct RoutingRulesTests {
     @Test("a flow configuration with a bad entry is refused, naming it")
     func configurationErrors() throws {
         #expect(throws: FlowConfigurationError("welcome_bonus.reward.value: must be 1 to 2^53, not 0")) {
-            _ = try FlowConfiguration.parse(Data("""
-                {"welcome_bonus": {"reward": {"value": 0, "asset": "points"}, "budget": "w"},
-                 "task_rewards": {"budget": "t"}, "compensation": {"budget": "c"}}
-                """.utf8))
+            _ = try FlowConfiguration.parse(
+                Data(
+                    """
+                    {"welcome_bonus": {"reward": {"value": 0, "asset": "points"}, "budget": "w"},
+                     "task_rewards": {"budget": "t"}, "compensation": {"budget": "c"}}
+                    """.utf8))
         }
         #expect(throws: FlowConfigurationError("task_rewards: is required")) {
             _ = try FlowConfiguration.parse(Data(#"{"compensation": {"budget": "c"}}"#.utf8))
         }
-        let spring = try FlowConfiguration.parse(Data("""
-            {"campaigns": {"spring_sale": {"welcome_bonus": {"reward": {"value": 300, "asset": "points"}, "budget": "spring"}}},
-             "task_rewards": {"budget": "t"}, "compensation": {"budget": "c"}}
-            """.utf8))
+        let spring = try FlowConfiguration.parse(
+            Data(
+                """
+                {"campaigns": {"spring_sale": {"welcome_bonus": {"reward": {"value": 300, "asset": "points"}, "budget": "spring"}}},
+                 "task_rewards": {"budget": "t"}, "compensation": {"budget": "c"}}
+                """.utf8))
         #expect(spring.rules(forCampaign: "spring_sale").welcomeBonus?.reward.value == 300)
         #expect(spring.rules(forCampaign: "other").welcomeBonus == nil)
     }

@@ -9,8 +9,10 @@ import Testing
 struct ShardDirectoryTests {
     let keys = ClusterKeys(cluster: "retain")
 
-    func put(_ state: inout ClusterState, leader member: String?, of shard: String, at address: String = "",
-             epoch: Int64 = 1, service: String = "retain.v1.Ledger") {
+    func put(
+        _ state: inout ClusterState, leader member: String?, of shard: String, at address: String = "",
+        epoch: Int64 = 1, service: String = "retain.v1.Ledger"
+    ) {
         let value = member.map { LeaderRecord(member: $0, address: address, epoch: epoch, service: service).json }
         state.apply(key: keys.leader(shard: shard), value: value)
     }
@@ -68,7 +70,6 @@ struct ShardDirectoryTests {
         }
     }
 
-
     @Test("the ledger is one writer: a second ledger shard in etcd is never routed to")
     func oneLedgerWriter() throws {
         var directory = ShardDirectory(topology: Topology(services: []))
@@ -94,11 +95,13 @@ struct ShardDirectoryTests {
 
     @Test("with a topology, its services keep exactly its instances; those named like a shard follow the shard's leader")
     func topologyPinsRings() throws {
-        let topology = try Topology.parse(Data("""
-            {"services": {
-              "Ledger": {"instances": [{"id": "ledger-0", "address": "127.0.0.1:7003"}], "idempotent_methods": ["GetBalance"]},
-              "Profile": ["127.0.0.1:7001"]}}
-            """.utf8))
+        let topology = try Topology.parse(
+            Data(
+                """
+                {"services": {
+                  "Ledger": {"instances": [{"id": "ledger-0", "address": "127.0.0.1:7003"}], "idempotent_methods": ["GetBalance"]},
+                  "Profile": ["127.0.0.1:7001"]}}
+                """.utf8))
         var directory = ShardDirectory(topology: topology)
         let before = try #require(directory.rings["retain.v1.Ledger"])
         #expect(before.addresses["ledger-0"]?.address == "127.0.0.1:7003", "the topology's address until etcd names the shard")
@@ -119,7 +122,8 @@ struct ShardDirectoryTests {
 
         put(&state, leader: nil, of: "ledger-0")
         directory.update(from: state)
-        #expect(directory.rings["retain.v1.Ledger"]?.addresses["ledger-0"] == nil,
-                "once etcd named the shard, its leader's absence is not replaced by the topology's address")
+        #expect(
+            directory.rings["retain.v1.Ledger"]?.addresses["ledger-0"] == nil,
+            "once etcd named the shard, its leader's absence is not replaced by the topology's address")
     }
 }

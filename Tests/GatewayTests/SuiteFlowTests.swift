@@ -20,11 +20,15 @@ struct SuiteFlowTests {
     func onboard() async throws {
         let suite = try SuiteHarness.required()
         let inviter = "sf-onboard-inviter", friend = "sf-onboard-friend"
-        let first = try await suite.call(Retain_V1_Gateway.onboard, .init(
-            userId: inviter, eventId: "ev-\(inviter)", channel: "organic", timeZone: "UTC"))
+        let first = try await suite.call(
+            Retain_V1_Gateway.onboard,
+            .init(
+                userId: inviter, eventId: "ev-\(inviter)", channel: "organic", timeZone: "UTC"))
         #expect(first.welcomeBonus?.code == .ok && first.referral == nil)
-        let second = try await suite.call(Retain_V1_Gateway.onboard, .init(
-            userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
+        let second = try await suite.call(
+            Retain_V1_Gateway.onboard,
+            .init(
+                userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
         #expect(second.referral == nil && !second.replayed)
 
         let profile = try await suite.direct(.profile, Retain_V1_Profile.getProfile, .init(userId: friend)).profile
@@ -35,8 +39,10 @@ struct SuiteFlowTests {
         #expect(try await suite.postings(friend)["welcome:\(friend)"]?.map(\.amount) == [100])
 
         // (b) A retry of the completed flow answers the first answers and pays nothing again.
-        let again = try await suite.call(Retain_V1_Gateway.onboard, .init(
-            userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
+        let again = try await suite.call(
+            Retain_V1_Gateway.onboard,
+            .init(
+                userId: friend, eventId: "ev-\(friend)", channel: "referral", inviterUserId: inviter, timeZone: "UTC"))
         #expect(again.replayed)
 
         // (c) The friend's first purchase pays the referral (and the first-purchase task) and
@@ -66,8 +72,10 @@ struct SuiteFlowTests {
         #expect(answer.taskRewards.map(\.code) == [.ok] && answer.levelRewards.map(\.code) == [.ok])
 
         // Each service holds the effect.
-        let activity = try await suite.direct(.profile, Retain_V1_Profile.recordActivity, .init(
-            userId: user, eventId: purchase.eventId, kind: "purchase", occurredAtMs: purchase.occurredAtMs, value: purchase.value))
+        let activity = try await suite.direct(
+            .profile, Retain_V1_Profile.recordActivity,
+            .init(
+                userId: user, eventId: purchase.eventId, kind: "purchase", occurredAtMs: purchase.occurredAtMs, value: purchase.value))
         #expect(activity.outcome == .duplicate)
         let view = try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: user))
         #expect(view.totalGrowth == 100 + 600 && view.level?.level == 2)
@@ -98,8 +106,10 @@ struct SuiteFlowTests {
         #expect(answer.tasksRewarded.map(\.taskId) == ["daily_check_in"])
         #expect(answer.taskRewards.map(\.code) == [.ok] && answer.levelRewards.map(\.code) == [.ok])
 
-        let activity = try await suite.direct(.profile, Retain_V1_Profile.recordActivity, .init(
-            userId: user, eventId: request.eventId, kind: "check_in"))
+        let activity = try await suite.direct(
+            .profile, Retain_V1_Profile.recordActivity,
+            .init(
+                userId: user, eventId: request.eventId, kind: "check_in"))
         #expect(activity.outcome == .duplicate)
         let view = try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: user))
         #expect(view.checkedInToday && view.level?.level == 2)
@@ -120,8 +130,10 @@ struct SuiteFlowTests {
         let user = "sf-level-direct"
         _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", timeZone: "UTC"))
         // 100 sign-up growth + 400 from a purchase awarded by Growth itself: Silver, and no flow ran.
-        let award = try await suite.direct(.growth, Retain_V1_Growth.awardGrowth, .init(
-            userId: user, action: "purchase", idempotencyKey: "direct-buy", value: 40_000))
+        let award = try await suite.direct(
+            .growth, Retain_V1_Growth.awardGrowth,
+            .init(
+                userId: user, action: "purchase", idempotencyKey: "direct-buy", value: 40_000))
         #expect(award.levelledUp && award.toLevel == 2)
         let deadline = ContinuousClock.now + .seconds(10)
         while try await suite.postings(user)["level:\(user):2"] == nil, ContinuousClock.now < deadline {
@@ -136,18 +148,24 @@ struct SuiteFlowTests {
         let suite = try SuiteHarness.required()
         let user = "sf-submit"
         _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", timeZone: "UTC"))
-        let answer = try await suite.call(Retain_V1_Gateway.submitFeedbackFlow, .init(submission: .init(
-            userId: user, requestId: "fb-charged", kind: .complaint, category: "payment", text: "我被重复扣款了 (charged twice)",
-            channel: "app")))
+        let answer = try await suite.call(
+            Retain_V1_Gateway.submitFeedbackFlow,
+            .init(
+                submission: .init(
+                    userId: user, requestId: "fb-charged", kind: .complaint, category: "payment", text: "我被重复扣款了 (charged twice)",
+                    channel: "app")))
         #expect(answer.privileges == [])  // Bronze grants discount_percent "0" only
         let item = try #require(answer.feedback?.item)
         #expect(item.priority == .urgentImportant && item.team == "billing")
         #expect(item.priorityReasons == ["category payment: important", "keyword 'charged twice': urgent, important"])
         let stored = try await suite.direct(.feedback, Retain_V1_Feedback.getFeedback, .init(itemId: item.itemId)).item
         #expect(stored?.priority == .urgentImportant && stored?.priorityReasons == item.priorityReasons)
-        let again = try await suite.call(Retain_V1_Gateway.submitFeedbackFlow, .init(submission: .init(
-            userId: user, requestId: "fb-charged", kind: .complaint, category: "payment", text: "我被重复扣款了 (charged twice)",
-            channel: "app")))
+        let again = try await suite.call(
+            Retain_V1_Gateway.submitFeedbackFlow,
+            .init(
+                submission: .init(
+                    userId: user, requestId: "fb-charged", kind: .complaint, category: "payment", text: "我被重复扣款了 (charged twice)",
+                    channel: "app")))
         #expect(again.replayed && again.feedback?.item?.itemId == item.itemId)
     }
 
@@ -156,8 +174,10 @@ struct SuiteFlowTests {
         let suite = try SuiteHarness.required()
         let user = "sf-feedback"
         _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", timeZone: "UTC"))
-        let submitted = try await suite.call(Retain_V1_Feedback.submitFeedback, .init(
-            userId: user, requestId: "fb-1", kind: .complaint, category: "orders", text: "late delivery", channel: "app"))
+        let submitted = try await suite.call(
+            Retain_V1_Feedback.submitFeedback,
+            .init(
+                userId: user, requestId: "fb-1", kind: .complaint, category: "orders", text: "late delivery", channel: "app"))
         let item = try #require(submitted.item?.itemId)
         let request = Retain_V1_ResolveFeedbackFlowRequest(
             itemId: item, eventId: "resolve-\(item)", actor: "agent-7", note: "courier delay", outcome: .fixed,
@@ -182,8 +202,10 @@ struct SuiteFlowTests {
         let user = "sf-report"
         _ = try await suite.call(Retain_V1_Gateway.onboard, .init(userId: user, eventId: "ev-\(user)", channel: "social", timeZone: "UTC"))
         _ = try await suite.call(Retain_V1_Gateway.trackAction, purchaseRequest(user, event: "ev-\(user)-buy"))
-        _ = try await suite.call(Retain_V1_Feedback.submitFeedback, .init(
-            userId: user, requestId: "fb-r", kind: .question, text: "Where are my points?"))
+        _ = try await suite.call(
+            Retain_V1_Feedback.submitFeedback,
+            .init(
+                userId: user, requestId: "fb-r", kind: .question, text: "Where are my points?"))
 
         for period in [Retain_V1_ReportPeriod.week, .month, .year] {
             let report = try await suite.call(Retain_V1_Gateway.getUserReport, .init(userId: user, period: period))
@@ -195,8 +217,9 @@ struct SuiteFlowTests {
             #expect(report.balances.first { $0.asset == "points" }?.balance == 350)
             #expect(report.feedback?.totalItems == 1)
         }
-        await #expect { _ = try await suite.call(Retain_V1_Gateway.getUserReport, .init(userId: "sf-nobody", period: .year)) }
-            throws: { ($0 as? RPCError)?.code == .notFound }
+        await #expect { _ = try await suite.call(Retain_V1_Gateway.getUserReport, .init(userId: "sf-nobody", period: .year)) } throws: {
+            ($0 as? RPCError)?.code == .notFound
+        }
     }
 
     @Test("(a) a ledger killed before the flows: they fail half-way, and after its restart the same event ids complete and pay once")
@@ -208,10 +231,10 @@ struct SuiteFlowTests {
         let purchase = purchaseRequest(buyer, event: "ev-\(buyer)-buy")
 
         suite.suite.kill(.ledger)
-        await #expect { _ = try await suite.call(Retain_V1_Gateway.onboard, onboard) }
-            throws: { ($0 as? RPCError)?.code == .unavailable }
-        await #expect { _ = try await suite.call(Retain_V1_Gateway.trackAction, purchase) }
-            throws: { ($0 as? RPCError)?.code == .unavailable }
+        await #expect { _ = try await suite.call(Retain_V1_Gateway.onboard, onboard) } throws: { ($0 as? RPCError)?.code == .unavailable }
+        await #expect { _ = try await suite.call(Retain_V1_Gateway.trackAction, purchase) } throws: {
+            ($0 as? RPCError)?.code == .unavailable
+        }
         // Half-way: the profile and growth steps are done, the payments are not.
         #expect(try await suite.direct(.profile, Retain_V1_Profile.getProfile, .init(userId: user)).profile?.channel == "paid_ads")
         #expect(try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: user)).totalGrowth == 100)
@@ -270,7 +293,9 @@ struct SuiteFlowTests {
         for user in users where try await suite.balance(user) < 350 {
             if try await suite.direct(.growth, Retain_V1_Growth.getGrowthView, .init(userId: user)).totalGrowth == 700 { halfDone += 1 }
         }
-        print("SuiteFlowTests: burst of \(requests.count): \(finished.succeeded) completed, \(finished.total - finished.succeeded) failed with the ledger killed, \(halfDone) left half-done")
+        print(
+            "SuiteFlowTests: burst of \(requests.count): \(finished.succeeded) completed, \(finished.total - finished.succeeded) failed with the ledger killed, \(halfDone) left half-done"
+        )
 
         // Retry all, twice over for good measure (the second round is a pure replay).
         for _ in 0..<2 {

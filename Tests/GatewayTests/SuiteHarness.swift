@@ -32,9 +32,10 @@ final class SuiteHarness: Sendable {
         directConfiguration.credentials = try suite.serviceSecret.map {
             TokenMinter(secret: try ServiceSecret($0), configuration: .init(issuer: "tests"))
         }
-        direct = Dictionary(uniqueKeysWithValues: LocalSuite.Service.allCases.map { [directConfiguration] service in
-            (service, RPCClient(host: "127.0.0.1", port: suite.port(of: service), configuration: directConfiguration))
-        })
+        direct = Dictionary(
+            uniqueKeysWithValues: LocalSuite.Service.allCases.map { [directConfiguration] service in
+                (service, RPCClient(host: "127.0.0.1", port: suite.port(of: service), configuration: directConfiguration))
+            })
     }
 
     /// The running harness; fails the test when none is set.

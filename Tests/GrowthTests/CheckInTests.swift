@@ -40,8 +40,9 @@ struct CheckInTests {
         #expect(view.streakDays == 0 && view.longestStreak == 2 && !view.checkedInToday)
         let answer = try state.checkIn("u", at: utc(2025, 3, 13, 8))
         #expect(answer.streakDays == 1 && answer.longestStreak == 2)
-        #expect(state.view(userID: "u", timeZone: "", at: utc(2025, 3, 13, 9), rules: testRules).recentCheckInDates
-            == ["2025-03-10", "2025-03-11", "2025-03-13"])
+        #expect(
+            state.view(userID: "u", timeZone: "", at: utc(2025, 3, 13, 9), rules: testRules).recentCheckInDates
+                == ["2025-03-10", "2025-03-11", "2025-03-13"])
     }
 
     @Test("streaks follow local days: consecutive UTC days can skip a local day, and one UTC day can hold two")
@@ -139,7 +140,9 @@ struct CheckInTests {
     func keyedCheckInReplaysFromTheLog() throws {
         let original = GrowthState()
         let request = Retain_V1_CheckInRequest(userId: "u", atMs: utc(2025, 3, 10, 9), idempotencyKey: "ci")
-        guard case .changed(let entry, let answer) = try original.planCheckIn(request, at: request.atMs, now: request.atMs, rules: testRules) else {
+        guard
+            case .changed(let entry, let answer) = try original.planCheckIn(request, at: request.atMs, now: request.atMs, rules: testRules)
+        else {
             Issue.record("a first check-in is a change")
             return
         }

@@ -11,8 +11,11 @@ import Testing
 struct GrowthRestartTests {
     let day = utc(2025, 3, 10, 9)
 
-    func award(_ user: String, _ action: String, key: String, value: Int64 = 0, at: Int64)
-        -> Retain_V1_AwardGrowthRequest {
+    func award(
+        _ user: String, _ action: String, key: String, value: Int64 = 0, at: Int64
+    )
+        -> Retain_V1_AwardGrowthRequest
+    {
         Retain_V1_AwardGrowthRequest(userId: user, action: action, idempotencyKey: key, value: value, occurredAtMs: at)
     }
 
@@ -39,13 +42,15 @@ struct GrowthRestartTests {
             for offset in 0..<3 {
                 let at = day + Int64(offset) * dayMs
                 _ = try await client.unary(Retain_V1_Growth.checkIn, .init(userId: user, timeZone: "Asia/Shanghai", atMs: at))
-                let answer = try await client.unary(Retain_V1_Growth.awardGrowth,
-                                                    award(user, "purchase", key: "o\(offset)", value: Int64(index * 5_000), at: at))
+                let answer = try await client.unary(
+                    Retain_V1_Growth.awardGrowth,
+                    award(user, "purchase", key: "o\(offset)", value: Int64(index * 5_000), at: at))
                 if offset == 0 { firstAnswers.append(answer) }
             }
         }
-        _ = try await client.unary(Retain_V1_Growth.claimTaskReward,
-                                   .init(userId: "user-3", taskId: "first_purchase", idempotencyKey: "claim", atMs: day))
+        _ = try await client.unary(
+            Retain_V1_Growth.claimTaskReward,
+            .init(userId: "user-3", taskId: "first_purchase", idempotencyKey: "claim", atMs: day))
         let before = try await observe(client, users: users, at: day + 2 * dayMs)
         await client.close()
         #expect(server.stop() == 0)
@@ -56,12 +61,14 @@ struct GrowthRestartTests {
         for (index, user) in users.enumerated() {
             var expected = firstAnswers[index]
             expected.replayed = true
-            let retry = try await client.unary(Retain_V1_Growth.awardGrowth,
-                                               award(user, "purchase", key: "o0", value: Int64(index * 5_000), at: day))
+            let retry = try await client.unary(
+                Retain_V1_Growth.awardGrowth,
+                award(user, "purchase", key: "o0", value: Int64(index * 5_000), at: day))
             #expect(retry == expected)
         }
-        let claimAgain = try await client.unary(Retain_V1_Growth.claimTaskReward,
-                                                .init(userId: "user-3", taskId: "first_purchase", idempotencyKey: "other", atMs: day))
+        let claimAgain = try await client.unary(
+            Retain_V1_Growth.claimTaskReward,
+            .init(userId: "user-3", taskId: "first_purchase", idempotencyKey: "other", atMs: day))
         #expect(claimAgain.alreadyClaimed && claimAgain.claimId == "task:user-3:first_purchase:once")
 
         // More writes, then a crash: every acknowledged write is there after the restart.
@@ -140,10 +147,12 @@ struct GrowthRestartTests {
         #expect(await resumed.waitForEvents(1))
         #expect(resumed.messages.first?.streamId == streamID)
         _ = try await client.unary(Retain_V1_Growth.checkIn, .init(userId: "a", atMs: day + dayMs))
-        let crossing = try await client.unary(Retain_V1_Growth.awardGrowth,
-                                              award("a", "purchase", key: "k2", value: 100_000, at: day + dayMs))
+        let crossing = try await client.unary(
+            Retain_V1_Growth.awardGrowth,
+            award("a", "purchase", key: "k2", value: 100_000, at: day + dayMs))
         #expect(crossing.levelEventPosition == 0)  // 1605: still Silver
-        let gold = try await client.unary(Retain_V1_Growth.awardGrowth, award("a", "purchase", key: "k3", value: 100_000, at: day + 2 * dayMs))
+        let gold = try await client.unary(
+            Retain_V1_Growth.awardGrowth, award("a", "purchase", key: "k3", value: 100_000, at: day + 2 * dayMs))
         #expect(gold.levelledUp && gold.toLevel == 3 && gold.levelEventPosition == 5)
         #expect(await resumed.waitForEvents(2))
         #expect(resumed.events.map(\.position) == [4, 5])

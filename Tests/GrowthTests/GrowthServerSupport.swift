@@ -7,8 +7,12 @@ import Synchronization
 
 /// Starts the real `retain-growth` on loopback with client times allowed and fast heartbeats.
 func startGrowth(_ directory: URL, _ extra: [String] = []) throws -> ServerProcess {
-    try ServerProcess("retain-growth", arguments: ["serve", "--data-dir", directory.path, "--log-level", "warning",
-                                                   "--allow-client-times", "--heartbeat-ms", "300"] + extra)
+    try ServerProcess(
+        "retain-growth",
+        arguments: [
+            "serve", "--data-dir", directory.path, "--log-level", "warning",
+            "--allow-client-times", "--heartbeat-ms", "300",
+        ] + extra)
 }
 
 /// The status code a call failed with, or nil when it succeeded.

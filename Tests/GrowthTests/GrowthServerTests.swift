@@ -11,10 +11,14 @@ import Testing
 struct GrowthServerTests {
     let day = utc(2025, 3, 10, 9)  // a Monday
 
-    func award(_ user: String, _ action: String, key: String, value: Int64 = 0, at: Int64, zone: String = "")
-        -> Retain_V1_AwardGrowthRequest {
-        Retain_V1_AwardGrowthRequest(userId: user, action: action, idempotencyKey: key, value: value, occurredAtMs: at,
-                                     timeZone: zone)
+    func award(
+        _ user: String, _ action: String, key: String, value: Int64 = 0, at: Int64, zone: String = ""
+    )
+        -> Retain_V1_AwardGrowthRequest
+    {
+        Retain_V1_AwardGrowthRequest(
+            userId: user, action: action, idempotencyKey: key, value: value, occurredAtMs: at,
+            timeZone: zone)
     }
 
     @Test("tiers, awards, check-ins, tasks, views and leaderboards answer over TCP")
@@ -34,7 +38,8 @@ struct GrowthServerTests {
         #expect(first.awardedGrowth == 600 && first.levelledUp && first.fromLevel == 1 && first.toLevel == 2)
         #expect(first.levelName == "Silver" && first.levelEventPosition == 1 && first.localDate == "2025-03-10")
         #expect(first.completedTasks.map(\.taskId) == ["first_purchase"])
-        let capped = try await client.unary(Retain_V1_Growth.awardGrowth, award("ann", "purchase", key: "order-2", value: 60_000, at: day + 1))
+        let capped = try await client.unary(
+            Retain_V1_Growth.awardGrowth, award("ann", "purchase", key: "order-2", value: 60_000, at: day + 1))
         #expect(capped.awardedGrowth == 400 && capped.limit == .actionDailyCap && capped.totalGrowth == 1000)
         let retry = try await client.unary(Retain_V1_Growth.awardGrowth, award("ann", "purchase", key: "order-1", value: 60_000, at: day))
         #expect(retry.replayed && retry.awardedGrowth == 600 && retry.totalGrowth == 600)
@@ -48,8 +53,9 @@ struct GrowthServerTests {
         let twice = try await client.unary(Retain_V1_Growth.checkIn, .init(userId: "ann", atMs: day + 3_600_000))
         #expect(twice.alreadyCheckedIn && twice.totalGrowth == 1005)
 
-        let claim = try await client.unary(Retain_V1_Growth.claimTaskReward,
-                                           .init(userId: "ann", taskId: "first_purchase", idempotencyKey: "claim-1", atMs: day))
+        let claim = try await client.unary(
+            Retain_V1_Growth.claimTaskReward,
+            .init(userId: "ann", taskId: "first_purchase", idempotencyKey: "claim-1", atMs: day))
         #expect(claim.claimId == "task:ann:first_purchase:once" && claim.reward?.value == 200 && !claim.alreadyClaimed)
         let tasks = try await client.unary(Retain_V1_Growth.listTasks, .init(userId: "ann", atMs: day + 1))
         #expect(tasks.tasks.map(\.taskId) == ["first_purchase", "daily_check_in", "weekly_posts", "weekly_check_ins"])
@@ -73,8 +79,9 @@ struct GrowthServerTests {
         let rank = try await client.unary(Retain_V1_Growth.getRank, .init(userId: "cy", neighbours: 1))
         #expect(rank.rank == 2 && rank.entries.map(\.userId) == ["bo", "cy", "di"])
 
-        let summary = try await client.unary(Retain_V1_Growth.getGrowthSummary,
-                                             .init(userId: "ann", range: .init(startMs: utc(2025, 3, 1), endMs: utc(2025, 4, 1))))
+        let summary = try await client.unary(
+            Retain_V1_Growth.getGrowthSummary,
+            .init(userId: "ann", range: .init(startMs: utc(2025, 3, 1), endMs: utc(2025, 4, 1))))
         #expect(summary.growthEarned == 1005 && summary.byAction.map(\.action) == ["purchase", "check_in"], "\(summary)")
         #expect(summary.levelAtStart == 1 && summary.levelAtEnd == 2 && summary.levelChanges.count == 1)
         #expect(summary.tasksCompleted == 2 && summary.tasksClaimed == 1 && summary.checkInDays == 1)
@@ -96,17 +103,27 @@ struct GrowthServerTests {
             ("action", { _ = try await client.unary(Retain_V1_Growth.awardGrowth, award("u", "check_in", key: "k", at: day)) }),
             ("idempotency_key", { _ = try await client.unary(Retain_V1_Growth.awardGrowth, award("u", "login", key: "", at: day)) }),
             ("value", { _ = try await client.unary(Retain_V1_Growth.awardGrowth, award("u", "login", key: "k", value: -1, at: day)) }),
-            ("time_zone", { _ = try await client.unary(Retain_V1_Growth.awardGrowth, award("u", "login", key: "k", at: day, zone: "Mars/Base")) }),
+            (
+                "time_zone",
+                { _ = try await client.unary(Retain_V1_Growth.awardGrowth, award("u", "login", key: "k", at: day, zone: "Mars/Base")) }
+            ),
             ("time_zone", { _ = try await client.unary(Retain_V1_Growth.checkIn, .init(userId: "u", timeZone: "nowhere")) }),
             ("limit", { _ = try await client.unary(Retain_V1_Growth.getLeaderboard, .init(limit: 1001)) }),
             ("neighbours", { _ = try await client.unary(Retain_V1_Growth.getRank, .init(userId: "u", neighbours: 51)) }),
-            ("range.end_ms", {
-                _ = try await client.unary(Retain_V1_Growth.getGrowthSummary, .init(userId: "u", range: .init(startMs: 10, endMs: 5)))
-            }),
-            ("period_key", {
-                _ = try await client.unary(Retain_V1_Growth.claimTaskReward,
-                                           .init(userId: "u", taskId: "weekly_posts", periodKey: "2025-13-01", idempotencyKey: "c"))
-            }),
+            (
+                "range.end_ms",
+                {
+                    _ = try await client.unary(Retain_V1_Growth.getGrowthSummary, .init(userId: "u", range: .init(startMs: 10, endMs: 5)))
+                }
+            ),
+            (
+                "period_key",
+                {
+                    _ = try await client.unary(
+                        Retain_V1_Growth.claimTaskReward,
+                        .init(userId: "u", taskId: "weekly_posts", periodKey: "2025-13-01", idempotencyKey: "c"))
+                }
+            ),
         ]
         for (field, call) in cases {
             let error = await statusOf(call)

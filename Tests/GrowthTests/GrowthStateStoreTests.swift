@@ -10,8 +10,10 @@ struct GrowthStateStoreTests {
     let logger = Logger(label: "growth-test")
 
     /// Applies a decision through the store, as the service does.
-    func run<A: Sendable>(_ store: StateStore<GrowthState>,
-                          _ decide: (borrowing GrowthState) throws -> GrowthDecision<A>) async throws -> A {
+    func run<A: Sendable>(
+        _ store: StateStore<GrowthState>,
+        _ decide: (borrowing GrowthState) throws -> GrowthDecision<A>
+    ) async throws -> A {
         try await store.writeDurably { transaction in
             let decision = try decide(transaction.state)
             if case .changed(let entry, _) = decision { try transaction.log(entry) }
@@ -41,8 +43,9 @@ struct GrowthStateStoreTests {
             for (index, user) in ["alice", "bob", "carol"].enumerated() where (day + index) % 3 != 2 {
                 _ = try await run(store) { $0.planCheckIn(userID: user, timeZone: "Europe/Paris", at: at, rules: testRules) }
                 for action in ["login", "post", "post", "purchase"] {
-                    let request = Retain_V1_AwardGrowthRequest(userId: user, action: action, idempotencyKey: "\(day)-\(action)-\(index)-\(at)",
-                                                               value: 4_200, occurredAtMs: at, timeZone: "Europe/Paris")
+                    let request = Retain_V1_AwardGrowthRequest(
+                        userId: user, action: action, idempotencyKey: "\(day)-\(action)-\(index)-\(at)",
+                        value: 4_200, occurredAtMs: at, timeZone: "Europe/Paris")
                     _ = try await run(store) { try $0.planAward(request, at: at, now: at, rules: testRules) }
                 }
             }
@@ -80,8 +83,9 @@ struct GrowthStateStoreTests {
             let store = try StateStore<GrowthState>(directory: directory, logger: logger)
             #expect(observe(store, at: end) == before)
             // A retry after the restart still answers the first answer.
-            let retry = Retain_V1_AwardGrowthRequest(userId: "alice", action: "post", idempotencyKey: "0-post-0-\(start)",
-                                                     value: 4_200, occurredAtMs: start, timeZone: "Europe/Paris")
+            let retry = Retain_V1_AwardGrowthRequest(
+                userId: "alice", action: "post", idempotencyKey: "0-post-0-\(start)",
+                value: 4_200, occurredAtMs: start, timeZone: "Europe/Paris")
             let answer = try await run(store) { try $0.planAward(retry, at: start, now: end, rules: testRules) }
             #expect(answer.replayed)
             _ = try await run(store) { $0.planCheckIn(userID: "dave", timeZone: "", at: end, rules: testRules) }

@@ -14,27 +14,38 @@ struct ChainBytesTests {
         var state = LedgerState()
         var entries: [Retain_V1_LedgerEntry] = [
             Retain_V1_LedgerEntry(kind: .openAccount, atMs: 1_000, openAccount: .init(accountId: "system:ops:points")),
-            Retain_V1_LedgerEntry(kind: .createTransfers, atMs: 2_000, transfers: [
-                Retain_V1_Transfer(transferId: "issue-1", debitAccountId: "system:ops:points", creditAccountId: "user:ana:points",
-                                   amount: 500, asset: "points", kind: .issue),
-                Retain_V1_Transfer(transferId: "issue-2", debitAccountId: "system:ops:points", creditAccountId: "user:ana:points",
-                                   amount: 70, asset: "points", kind: .issue, expiresAtMs: 5_000),
-                Retain_V1_Transfer(transferId: "issue-3", debitAccountId: "system:ops:points", creditAccountId: "user:cy:points",
-                                   amount: 9, asset: "points", kind: .taskReward, expiresAtMs: 5_500),
-                Retain_V1_Transfer(transferId: "gift-é", debitAccountId: "user:ana:points", creditAccountId: "user:bo:points",
-                                   amount: 30, asset: "points", kind: .adjustment, reason: "birthday 生日",
-                                   metadata: ["order": "A-17", "channel": "app"]),
-                Retain_V1_Transfer(transferId: "hold-1", debitAccountId: "user:ana:points", creditAccountId: "system:ops:points",
-                                   amount: 40, asset: "points", kind: .redemption, pending: true, timeoutMs: 60_000),
-                Retain_V1_Transfer(transferId: "hold-2", debitAccountId: "user:ana:points", creditAccountId: "system:ops:points",
-                                   amount: 20, asset: "points", kind: .redemption, pending: true),
-                Retain_V1_Transfer(transferId: "hold-3", debitAccountId: "user:ana:points", creditAccountId: "system:ops:points",
-                                   amount: 10, asset: "points", kind: .redemption, pending: true, timeoutMs: 1_000),
-            ]),
-            Retain_V1_LedgerEntry(kind: .postPending, atMs: 3_000,
-                                  postPending: .init(pendingTransferId: "hold-1", transferId: "post-1", amount: 35, reason: "order")),
-            Retain_V1_LedgerEntry(kind: .voidPending, atMs: 3_500,
-                                  voidPending: .init(pendingTransferId: "hold-2", transferId: "void-1", reason: "cancelled")),
+            Retain_V1_LedgerEntry(
+                kind: .createTransfers, atMs: 2_000,
+                transfers: [
+                    Retain_V1_Transfer(
+                        transferId: "issue-1", debitAccountId: "system:ops:points", creditAccountId: "user:ana:points",
+                        amount: 500, asset: "points", kind: .issue),
+                    Retain_V1_Transfer(
+                        transferId: "issue-2", debitAccountId: "system:ops:points", creditAccountId: "user:ana:points",
+                        amount: 70, asset: "points", kind: .issue, expiresAtMs: 5_000),
+                    Retain_V1_Transfer(
+                        transferId: "issue-3", debitAccountId: "system:ops:points", creditAccountId: "user:cy:points",
+                        amount: 9, asset: "points", kind: .taskReward, expiresAtMs: 5_500),
+                    Retain_V1_Transfer(
+                        transferId: "gift-é", debitAccountId: "user:ana:points", creditAccountId: "user:bo:points",
+                        amount: 30, asset: "points", kind: .adjustment, reason: "birthday 生日",
+                        metadata: ["order": "A-17", "channel": "app"]),
+                    Retain_V1_Transfer(
+                        transferId: "hold-1", debitAccountId: "user:ana:points", creditAccountId: "system:ops:points",
+                        amount: 40, asset: "points", kind: .redemption, pending: true, timeoutMs: 60_000),
+                    Retain_V1_Transfer(
+                        transferId: "hold-2", debitAccountId: "user:ana:points", creditAccountId: "system:ops:points",
+                        amount: 20, asset: "points", kind: .redemption, pending: true),
+                    Retain_V1_Transfer(
+                        transferId: "hold-3", debitAccountId: "user:ana:points", creditAccountId: "system:ops:points",
+                        amount: 10, asset: "points", kind: .redemption, pending: true, timeoutMs: 1_000),
+                ]),
+            Retain_V1_LedgerEntry(
+                kind: .postPending, atMs: 3_000,
+                postPending: .init(pendingTransferId: "hold-1", transferId: "post-1", amount: 35, reason: "order")),
+            Retain_V1_LedgerEntry(
+                kind: .voidPending, atMs: 3_500,
+                voidPending: .init(pendingTransferId: "hold-2", transferId: "void-1", reason: "cancelled")),
             Retain_V1_LedgerEntry(kind: .timeOutHolds, atMs: 4_000, asOfMs: 4_000),
             Retain_V1_LedgerEntry(kind: .expireLots, atMs: 6_000, expireLots: .init(asOfMs: 6_000)),
         ]

@@ -17,8 +17,9 @@ struct CompactAnswerTests {
                 return result
             }
             defer { sequence += 1 }
-            return Retain_V1_TransferResult(index: UInt32(index), transferId: transfers[index].transferId, code: .ok,
-                                            sequence: sequence, committedAtMs: compact.committedAtMs)
+            return Retain_V1_TransferResult(
+                index: UInt32(index), transferId: transfers[index].transferId, code: .ok,
+                sequence: sequence, committedAtMs: compact.committedAtMs)
         }
     }
 
@@ -52,8 +53,12 @@ struct CompactAnswerTests {
     @Test("a batch that applies nothing answers applied 0 and first sequence 0")
     func nothingApplied() {
         var ledger = fundedLedger(users: ["alice"], amount: 1)
-        let outcome = ledger.apply(.init(kind: .createTransfers, transfers: [
-            transfer("x", "user:alice:points", "redemption:points", 5, kind: .redemption)]))
+        let outcome = ledger.apply(
+            .init(
+                kind: .createTransfers,
+                transfers: [
+                    transfer("x", "user:alice:points", "redemption:points", 5, kind: .redemption)
+                ]))
         let compact = outcome.createTransfersResponse(omitApplied: true)
         #expect(compact.applied == 0 && compact.firstSequence == 0 && compact.committedAtMs == 0)
         #expect(compact.results.map(\.code) == [.insufficientFunds])

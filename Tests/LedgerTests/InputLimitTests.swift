@@ -14,8 +14,10 @@ struct LedgerInputLimitTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let server = try LedgerServerTests.start(directory)
         let client = LedgerServerTests.client(server)
-        for (ids, field) in [(["t-1", "has space"], "transfer_ids[1]"), ([String(repeating: "k", count: 257)], "transfer_ids[0]"),
-                             (["t-1", ""], "transfer_ids[1]")] {
+        for (ids, field) in [
+            (["t-1", "has space"], "transfer_ids[1]"), ([String(repeating: "k", count: 257)], "transfer_ids[0]"),
+            (["t-1", ""], "transfer_ids[1]"),
+        ] {
             do {
                 _ = try await client.unary(Retain_V1_Ledger.lookupTransfers, .init(transferIds: ids))
                 Issue.record("\(field): accepted")

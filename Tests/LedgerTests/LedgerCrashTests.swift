@@ -12,9 +12,10 @@ struct LedgerCrashTests {
 
     /// The transfer with id `id`: budget to one of 50 users, amount from the id.
     static func transfer(_ worker: Int, _ number: Int, linked: Bool = false) -> Retain_V1_Transfer {
-        Retain_V1_Transfer(transferId: "w\(worker)-\(number)", debitAccountId: "budget:load:points",
-                           creditAccountId: "user:u\((worker * 7 + number) % 50):points", amount: Int64(number % 9 + 1),
-                           asset: "points", kind: .taskReward, linked: linked)
+        Retain_V1_Transfer(
+            transferId: "w\(worker)-\(number)", debitAccountId: "budget:load:points",
+            creditAccountId: "user:u\((worker * 7 + number) % 50):points", amount: Int64(number % 9 + 1),
+            asset: "points", kind: .taskReward, linked: linked)
     }
 
     @Test("SIGKILL under load loses no acknowledged transfer and applies none twice")
@@ -23,7 +24,7 @@ struct LedgerCrashTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let arguments = ["serve", "--data-dir", directory.path, "--log-level", "warning", "--snapshot-every-records", "300"]
         var acknowledged = Set<String>()
-        var attempted: [Int: Int] = [:] // worker -> transfers sent (numbers 0..<n)
+        var attempted: [Int: Int] = [:]  // worker -> transfers sent (numbers 0..<n)
         var generator = SystemRandomNumberGenerator()
         let workers = 8
         for round in 0..<4 {
@@ -42,8 +43,10 @@ struct LedgerCrashTests {
                         var number = starts[worker]
                         while true {
                             // Batches of three: the first two linked, the third alone.
-                            let batch = [Self.transfer(id, number, linked: true), Self.transfer(id, number + 1),
-                                         Self.transfer(id, number + 2)]
+                            let batch = [
+                                Self.transfer(id, number, linked: true), Self.transfer(id, number + 1),
+                                Self.transfer(id, number + 2),
+                            ]
                             number += 3
                             do {
                                 let answer = try await client.unary(Self.ledger.createTransfers, .init(transfers: batch))
@@ -74,8 +77,9 @@ struct LedgerCrashTests {
         // Every acknowledged transfer is there.
         let ids = Array(acknowledged).sorted()
         for start in stride(from: 0, to: ids.count, by: 1000) {
-            let found = try await client.unary(Self.ledger.lookupTransfers,
-                                               .init(transferIds: Array(ids[start..<min(ids.count, start + 1000)])))
+            let found = try await client.unary(
+                Self.ledger.lookupTransfers,
+                .init(transferIds: Array(ids[start..<min(ids.count, start + 1000)])))
             #expect(found.missingIds.isEmpty, "lost acknowledged transfers: \(found.missingIds.prefix(5))")
         }
         // Retrying everything ever attempted applies each transfer exactly once: acknowledged
@@ -84,8 +88,10 @@ struct LedgerCrashTests {
         for (worker, sent) in attempted.sorted(by: { $0.key < $1.key }) {
             var number = 0
             while number < sent {
-                let batch = [Self.transfer(worker, number, linked: true), Self.transfer(worker, number + 1),
-                             Self.transfer(worker, number + 2)]
+                let batch = [
+                    Self.transfer(worker, number, linked: true), Self.transfer(worker, number + 1),
+                    Self.transfer(worker, number + 2),
+                ]
                 let answer = try await client.unary(Self.ledger.createTransfers, .init(transfers: batch))
                 for (transfer, result) in zip(batch, answer.results) {
                     #expect(result.code == .ok)

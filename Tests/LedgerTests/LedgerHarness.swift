@@ -8,7 +8,7 @@ struct LedgerHarness {
     static let day: Int64 = 86_400_000
     var state = LedgerState()
     var log: [Retain_V1_LedgerEntry] = []
-    var now: Int64 = 1_767_225_600_000 // 2026-01-01T00:00:00Z
+    var now: Int64 = 1_767_225_600_000  // 2026-01-01T00:00:00Z
 
     @discardableResult
     mutating func apply(_ entry: Retain_V1_LedgerEntry) -> LedgerOutcome {
@@ -77,12 +77,15 @@ struct LedgerHarness {
 }
 
 /// A transfer with test defaults.
-func transfer(_ id: String, _ debit: String, _ credit: String, _ amount: Int64, kind: Retain_V1_TransferKind = .issue,
-              asset: String = "points", linked: Bool = false, pending: Bool = false, timeoutMs: Int64 = 0,
-              expiresAtMs: Int64 = 0, reason: String = "") -> Retain_V1_Transfer {
-    Retain_V1_Transfer(transferId: id, debitAccountId: debit, creditAccountId: credit, amount: amount, asset: asset,
-                       kind: kind, linked: linked, pending: pending, timeoutMs: timeoutMs, expiresAtMs: expiresAtMs,
-                       reason: reason)
+func transfer(
+    _ id: String, _ debit: String, _ credit: String, _ amount: Int64, kind: Retain_V1_TransferKind = .issue,
+    asset: String = "points", linked: Bool = false, pending: Bool = false, timeoutMs: Int64 = 0,
+    expiresAtMs: Int64 = 0, reason: String = ""
+) -> Retain_V1_Transfer {
+    Retain_V1_Transfer(
+        transferId: id, debitAccountId: debit, creditAccountId: credit, amount: amount, asset: asset,
+        kind: kind, linked: linked, pending: pending, timeoutMs: timeoutMs, expiresAtMs: expiresAtMs,
+        reason: reason)
 }
 
 /// A harness with budget:camp:points opened (uncapped) and `users` funded with `amount` each.

@@ -66,8 +66,10 @@ struct LedgerPropertyTests {
                 var batch: [Retain_V1_Transfer] = []
                 for index in 0...take(3) {
                     let expires = take(2) == 0 ? ledger.now + Int64(take(10) + 1) * 3_600_000 : 0
-                    batch.append(transfer(nextID("i"), "budget:camp:\(asset)", "user:\(Self.user(index + take(4))):\(asset)",
-                                          amount * Int64(index + 1), linked: take(2) == 0, expiresAtMs: expires))
+                    batch.append(
+                        transfer(
+                            nextID("i"), "budget:camp:\(asset)", "user:\(Self.user(index + take(4))):\(asset)",
+                            amount * Int64(index + 1), linked: take(2) == 0, expiresAtMs: expires))
                 }
                 record(batch, ledger.transfers(batch))
             case 2:
@@ -75,18 +77,25 @@ struct LedgerPropertyTests {
                 record(items, ledger.transfers(items))
             case 3:
                 guard user != other else { return }
-                let items = [transfer(nextID("m"), "user:\(user):\(asset)", "user:\(other):\(asset)", amount, kind: .adjustment,
-                                      linked: true),
-                             transfer(nextID("m"), "user:\(other):\(asset)", "redemption:\(asset)", amount / 2 + 1, kind: .redemption)]
+                let items = [
+                    transfer(
+                        nextID("m"), "user:\(user):\(asset)", "user:\(other):\(asset)", amount, kind: .adjustment,
+                        linked: true),
+                    transfer(nextID("m"), "user:\(other):\(asset)", "redemption:\(asset)", amount / 2 + 1, kind: .redemption),
+                ]
                 record(items, ledger.transfers(items))
             case 4:
-                let items = [transfer(nextID("h"), "user:\(user):\(asset)", "redemption:\(asset)", amount, kind: .redemption,
-                                      pending: true, timeoutMs: take(2) == 0 ? Int64(take(5) + 1) * 3_600_000 : 0)]
+                let items = [
+                    transfer(
+                        nextID("h"), "user:\(user):\(asset)", "redemption:\(asset)", amount, kind: .redemption,
+                        pending: true, timeoutMs: take(2) == 0 ? Int64(take(5) + 1) * 3_600_000 : 0)
+                ]
                 record(items, ledger.transfers(items))
             case 5:
                 guard !holds.isEmpty else { return }
                 let hold = holds[take(UInt64(holds.count))]
-                let outcome = take(2) == 0
+                let outcome =
+                    take(2) == 0
                     ? ledger.post(hold, id: nextID("p"), amount: Int64(take(3)) * amount / 2)
                     : ledger.void(hold, id: nextID("v"))
                 if outcome.error == nil { #expect(outcome.hold?.state != .pending) }
@@ -106,9 +115,10 @@ struct LedgerPropertyTests {
                 changed.linked = false
                 #expect(ledger.transfer(changed).code == .existsWithDifferentBody)
             default:
-                let request = Retain_V1_PenalizeRequest(userId: user, transferId: nextID("pen"),
-                                                        amount: .init(value: amount, asset: asset), reason: "abuse",
-                                                        actor: "risk", allowPartial: take(2) == 0)
+                let request = Retain_V1_PenalizeRequest(
+                    userId: user, transferId: nextID("pen"),
+                    amount: .init(value: amount, asset: asset), reason: "abuse",
+                    actor: "risk", allowPartial: take(2) == 0)
                 _ = ledger.apply(.init(kind: .penalize, penalize: request))
             }
         }
@@ -132,8 +142,9 @@ struct LedgerPropertyTests {
             #expect(replayed.invariantViolations().isEmpty)
             #expect(model.ledger.state.verifyChain().verified)
             for user in Self.users {
-                #expect(replayed.balances(.init(userId: user, includeLots: true), now: model.ledger.now)
-                    == model.ledger.state.balances(.init(userId: user, includeLots: true), now: model.ledger.now))
+                #expect(
+                    replayed.balances(.init(userId: user, includeLots: true), now: model.ledger.now)
+                        == model.ledger.state.balances(.init(userId: user, includeLots: true), now: model.ledger.now))
             }
         }
     }

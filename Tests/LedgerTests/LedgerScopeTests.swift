@@ -14,8 +14,9 @@ struct LedgerScopeTests {
         let directory = try makeTemporaryDirectory("ledger-scopes")
         defer { try? FileManager.default.removeItem(at: directory) }
         let secretText = ServiceSecret.generateText()
-        let server = try ServerProcess("retain-ledger", arguments: ["serve", "--data-dir", directory.path, "--log-level", "warning"],
-                                       serviceSecret: secretText)
+        let server = try ServerProcess(
+            "retain-ledger", arguments: ["serve", "--data-dir", directory.path, "--log-level", "warning"],
+            serviceSecret: secretText)
         defer { server.stop() }
         let minter = TokenMinter(secret: try ServiceSecret(secretText), configuration: .init(issuer: "tests"))
         let client = RPCClient(host: "127.0.0.1", port: server.port)

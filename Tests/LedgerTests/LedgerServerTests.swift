@@ -30,12 +30,16 @@ struct LedgerServerTests {
         await #expect(throws: RPCError.self) {
             _ = try await client.unary(ledger.openAccount, .init(accountId: "user:amy:points"))
         }
-        let created = try await client.unary(ledger.createTransfers, .init(transfers: [
-            .init(transferId: "t1", debitAccountId: "budget:spring:points", creditAccountId: "user:amy:points", amount: 300,
-                  asset: "points", kind: .welcomeBonus),
-            .init(transferId: "t2", debitAccountId: "user:amy:points", creditAccountId: "redemption:points", amount: 500,
-                  asset: "points", kind: .redemption),
-        ]))
+        let created = try await client.unary(
+            ledger.createTransfers,
+            .init(transfers: [
+                .init(
+                    transferId: "t1", debitAccountId: "budget:spring:points", creditAccountId: "user:amy:points", amount: 300,
+                    asset: "points", kind: .welcomeBonus),
+                .init(
+                    transferId: "t2", debitAccountId: "user:amy:points", creditAccountId: "redemption:points", amount: 500,
+                    asset: "points", kind: .redemption),
+            ]))
         #expect(created.results.map(\.code) == [.ok, .insufficientFunds])
         do {
             _ = try await client.unary(ledger.createTransfers, .init(transfers: []))
@@ -43,9 +47,13 @@ struct LedgerServerTests {
         } catch let error as RPCError {
             #expect(error.code == .invalidArgument && error.details["field"] == "transfers")
         }
-        _ = try await client.unary(ledger.createTransfers, .init(transfers: [
-            .init(transferId: "hold-1", debitAccountId: "user:amy:points", creditAccountId: "redemption:points", amount: 100,
-                  asset: "points", kind: .redemption, pending: true)]))
+        _ = try await client.unary(
+            ledger.createTransfers,
+            .init(transfers: [
+                .init(
+                    transferId: "hold-1", debitAccountId: "user:amy:points", creditAccountId: "redemption:points", amount: 100,
+                    asset: "points", kind: .redemption, pending: true)
+            ]))
         let posted = try await client.unary(ledger.postPending, .init(pendingTransferId: "hold-1", transferId: "hold-1-post", amount: 60))
         #expect(posted.pending?.postedAmount == 60)
         do {
@@ -54,12 +62,16 @@ struct LedgerServerTests {
         } catch let error as RPCError {
             #expect(error.code == .failedPrecondition && error.details["result"] == "TRANSFER_RESULT_CODE_PENDING_ALREADY_POSTED")
         }
-        let referral = try await client.unary(ledger.rewardReferral, .init(
-            userId: "newbie", inviterUserId: "amy", campaignId: "spring", inviterReward: .init(value: 50, asset: "points"),
-            inviteeReward: .init(value: 20, asset: "points")))
+        let referral = try await client.unary(
+            ledger.rewardReferral,
+            .init(
+                userId: "newbie", inviterUserId: "amy", campaignId: "spring", inviterReward: .init(value: 50, asset: "points"),
+                inviteeReward: .init(value: 20, asset: "points")))
         #expect(referral.results.count == 2 && !referral.replayed)
-        let penalty = try await client.unary(ledger.penalize, .init(
-            userId: "newbie", transferId: "pen-1", amount: .init(value: 5, asset: "points"), reason: "spam", actor: "mod"))
+        let penalty = try await client.unary(
+            ledger.penalize,
+            .init(
+                userId: "newbie", transferId: "pen-1", amount: .init(value: 5, asset: "points"), reason: "spam", actor: "mod"))
         #expect(penalty.penalized == 5 && penalty.balance?.balance == 15)
         let before = try await client.unary(ledger.getBalance, .init(userId: "amy"))
         #expect(before.balances.first?.balance == 290)
@@ -70,9 +82,11 @@ struct LedgerServerTests {
         server = try Self.start(directory)
         client = Self.client(server)
         #expect(try await client.unary(ledger.getBalance, .init(userId: "amy")).balances == before.balances)
-        let replay = try await client.unary(ledger.rewardReferral, .init(
-            userId: "newbie", inviterUserId: "amy", campaignId: "spring", inviterReward: .init(value: 50, asset: "points"),
-            inviteeReward: .init(value: 20, asset: "points")))
+        let replay = try await client.unary(
+            ledger.rewardReferral,
+            .init(
+                userId: "newbie", inviterUserId: "amy", campaignId: "spring", inviterReward: .init(value: 50, asset: "points"),
+                inviteeReward: .init(value: 20, asset: "points")))
         #expect(replay.replayed && replay.results.map(\.sequence) == referral.results.map(\.sequence))
         let statement = try await client.unary(ledger.getStatement, .init(userId: "amy"))
         #expect(statement.postings.map(\.transferId) == ["referral:newbie:inviter", "hold-1-post", "t1"])
@@ -82,8 +96,11 @@ struct LedgerServerTests {
         #expect(list.accounts.map(\.accountId) == ["user:amy:points", "user:newbie:points"])
         let found = try await client.unary(ledger.lookupTransfers, .init(transferIds: ["t1", "t2", "hold-1"]))
         #expect(found.missingIds == ["t2"] && found.transfers.last?.state == .posted)
-        let year = try await client.unary(ledger.getYearlySummary, .init(userId: "amy",
-                                                                          year: Int32(Calendar.current.component(.year, from: Date()))))
+        let year = try await client.unary(
+            ledger.getYearlySummary,
+            .init(
+                userId: "amy",
+                year: Int32(Calendar.current.component(.year, from: Date()))))
         #expect(year.assets.first?.earned == 350)
 
         // Graceful stop, then the books and the chain still verify.
@@ -107,8 +124,9 @@ struct LedgerServerTests {
         let client = Self.client(server)
         _ = try await client.unary(Retain_V1_Ledger.openAccount, .init(accountId: "budget:c:points"))
         let batch: [Retain_V1_Transfer] = (0..<50).map { number in
-            .init(transferId: "c\(number)", debitAccountId: number == 7 ? "user:nobody:points" : "budget:c:points",
-                  creditAccountId: "user:u\(number % 5):points", amount: 3, asset: "points", kind: .taskReward)
+            .init(
+                transferId: "c\(number)", debitAccountId: number == 7 ? "user:nobody:points" : "budget:c:points",
+                creditAccountId: "user:u\(number % 5):points", amount: 3, asset: "points", kind: .taskReward)
         }
         let first = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: batch, omitApplied: true))
         #expect(first.results.map(\.index) == [7] && first.results.first?.code == .insufficientFunds)
@@ -132,9 +150,13 @@ struct LedgerServerTests {
         let client = Self.client(server)
         _ = try await client.unary(Retain_V1_Ledger.openAccount, .init(accountId: "budget:b:points"))
         for (id, amount) in [("first", Int64(10)), ("tamper-me", 77), ("last", 12)] {
-            let answer = try await client.unary(Retain_V1_Ledger.createTransfers, .init(transfers: [
-                .init(transferId: id, debitAccountId: "budget:b:points", creditAccountId: "user:eve:points", amount: amount,
-                      asset: "points", kind: .issue)]))
+            let answer = try await client.unary(
+                Retain_V1_Ledger.createTransfers,
+                .init(transfers: [
+                    .init(
+                        transferId: id, debitAccountId: "budget:b:points", creditAccountId: "user:eve:points", amount: amount,
+                        asset: "points", kind: .issue)
+                ]))
             #expect(answer.results.first?.code == .ok)
         }
         server.stop()
@@ -142,20 +164,23 @@ struct LedgerServerTests {
 
         // Rewrite 77 as 78 inside the logged entry and fix the record's CRC32C, as someone
         // editing the journal by hand would.
-        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .first { $0.hasSuffix(".wal") })
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                .first { $0.hasSuffix(".wal") })
         let path = directory.appendingPathComponent(segment)
         var bytes = [UInt8](try Data(contentsOf: path))
         var offset = 32
         var changed = false
         while offset + 16 <= bytes.count {
-            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-                | UInt32(bytes[offset + 3]) << 24)
+            let length = Int(
+                UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+                    | UInt32(bytes[offset + 3]) << 24)
             guard length > 0, offset + 16 + length <= bytes.count else { break }
             let payload = offset + 16
             let marker = Array("tamper-me".utf8)
             if let at = (payload..<(payload + length - marker.count)).first(where: { Array(bytes[$0..<($0 + marker.count)]) == marker }),
-               let amount = (at..<(payload + length - 1)).first(where: { bytes[$0] == 0x20 && bytes[$0 + 1] == 77 }) {
+                let amount = (at..<(payload + length - 1)).first(where: { bytes[$0] == 0x20 && bytes[$0 + 1] == 77 })
+            {
                 bytes[amount + 1] = 78
                 var crc = CRC32C()
                 bytes.withUnsafeBytes { raw in

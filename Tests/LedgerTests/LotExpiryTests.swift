@@ -72,8 +72,9 @@ struct LotExpiryTests {
         #expect(lots.map { [$0.lotId: $0.remaining] } == [["short": 10], ["long": 30]])
         ledger.expectInvariants()
         let replayed = try ledger.replayed()
-        #expect(replayed.balances(.init(userId: "amy", includeLots: true), now: ledger.now)
-            == ledger.state.balances(.init(userId: "amy", includeLots: true), now: ledger.now))
+        #expect(
+            replayed.balances(.init(userId: "amy", includeLots: true), now: ledger.now)
+                == ledger.state.balances(.init(userId: "amy", includeLots: true), now: ledger.now))
     }
 
     @Test("expired lots move to the expiry account on schedule, once")
@@ -136,10 +137,15 @@ struct LotExpiryTests {
         var ledger = fundedLedger(users: [])
         ledger.open("budget:camp:coupon.free_shipping")
         ledger.transfer(transfer("p", "budget:camp:points", "user:amy:points", 3, expiresAtMs: ledger.now + day))
-        ledger.transfer(transfer("c", "budget:camp:coupon.free_shipping", "user:amy:coupon.free_shipping", 2,
-                                 asset: "coupon.free_shipping", expiresAtMs: ledger.now + day))
-        let outcome = ledger.apply(.init(kind: .expireLots, expireLots: .init(
-            asOfMs: ledger.now + 2 * day, assets: ["coupon.free_shipping"])))
+        ledger.transfer(
+            transfer(
+                "c", "budget:camp:coupon.free_shipping", "user:amy:coupon.free_shipping", 2,
+                asset: "coupon.free_shipping", expiresAtMs: ledger.now + day))
+        let outcome = ledger.apply(
+            .init(
+                kind: .expireLots,
+                expireLots: .init(
+                    asOfMs: ledger.now + 2 * day, assets: ["coupon.free_shipping"])))
         #expect(outcome.expired == [Retain_V1_Amount(value: 2, asset: "coupon.free_shipping")])
         #expect(ledger.balance("amy").balance == 3)
     }

@@ -7,10 +7,12 @@ import Testing
 @Suite("penalties and referrals")
 struct RewardTests {
     func referral(_ invitee: String, inviter: String, inviterReward: Int64 = 50, inviteeReward: Int64 = 20) -> Retain_V1_LedgerEntry {
-        .init(kind: .rewardReferral, rewardReferral: .init(
-            userId: invitee, inviterUserId: inviter, campaignId: "camp",
-            inviterReward: .init(value: inviterReward, asset: "points"),
-            inviteeReward: .init(value: inviteeReward, asset: "points")))
+        .init(
+            kind: .rewardReferral,
+            rewardReferral: .init(
+                userId: invitee, inviterUserId: inviter, campaignId: "camp",
+                inviterReward: .init(value: inviterReward, asset: "points"),
+                inviteeReward: .init(value: inviteeReward, asset: "points")))
     }
 
     @Test("a referral pays inviter and invitee once, however often it is retried")
@@ -37,11 +39,17 @@ struct RewardTests {
         #expect(refused.error?.status.code == .failedPrecondition)
         #expect(refused.error?.status.details["result"] == "TRANSFER_RESULT_CODE_BUDGET_EXCEEDED")
         #expect(ledger.balance("alice").balance == 0 && ledger.balance("newbie").balance == 0)
-        _ = ledger.apply(.init(kind: .setAccountCap, setAccountCap: .init(
-            accountId: "budget:camp:points", capped: true, cap: 100, actor: "ops", reason: "top up")))
+        _ = ledger.apply(
+            .init(
+                kind: .setAccountCap,
+                setAccountCap: .init(
+                    accountId: "budget:camp:points", capped: true, cap: 100, actor: "ops", reason: "top up")))
         #expect(ledger.apply(referral("newbie", inviter: "alice")).results.map(\.code) == [.ok, .ok])
-        let missing = ledger.apply(.init(kind: .rewardReferral, rewardReferral: .init(
-            userId: "x", inviterUserId: "y", campaignId: "nobudget", inviteeReward: .init(value: 1, asset: "points"))))
+        let missing = ledger.apply(
+            .init(
+                kind: .rewardReferral,
+                rewardReferral: .init(
+                    userId: "x", inviterUserId: "y", campaignId: "nobudget", inviteeReward: .init(value: 1, asset: "points"))))
         #expect(missing.error?.status.details["result"] == "TRANSFER_RESULT_CODE_ACCOUNT_NOT_FOUND")
     }
 
@@ -76,8 +84,9 @@ struct RewardTests {
     @Test("a penalty takes value with its reason; partly when allowed; retries answer the first")
     func penalty() {
         var ledger = fundedLedger(users: ["mallory"], amount: 30)
-        let request = Retain_V1_PenalizeRequest(userId: "mallory", transferId: "pen-1", amount: .init(value: 50, asset: "points"),
-                                                reason: "fake orders", actor: "risk-team", allowPartial: false)
+        let request = Retain_V1_PenalizeRequest(
+            userId: "mallory", transferId: "pen-1", amount: .init(value: 50, asset: "points"),
+            reason: "fake orders", actor: "risk-team", allowPartial: false)
         #expect(ledger.apply(.init(kind: .penalize, penalize: request)).error?.status.code == .failedPrecondition)
         var partial = request
         partial.allowPartial = true

@@ -24,7 +24,9 @@ struct StatementTests {
         #expect(try ledger.state.statement(request).postings.map(\.transferId) == ["c0"])
         var other = request
         other.includePending = true
-        #expect(throws: LedgerError.invalid(field: "page.page_token", reason: "is malformed or was issued for other filters")) { try ledger.state.statement(other) }
+        #expect(throws: LedgerError.invalid(field: "page.page_token", reason: "is malformed or was issued for other filters")) {
+            try ledger.state.statement(other)
+        }
         let withHolds = try ledger.state.statement(.init(userId: "amy", includePending: true, page: .init(pageSize: 1)))
         #expect(withHolds.postings.first?.state == .pending && withHolds.postings.first?.amount == -2)
     }
@@ -32,13 +34,15 @@ struct StatementTests {
     @Test("the yearly summary adds up earned, spent, expired and penalized by kind and by month")
     func yearly() throws {
         var ledger = fundedLedger(users: [])
-        ledger.now = 1_767_225_600_000 + 10 * LedgerHarness.day // 2026-01-11
-        ledger.transfer(transfer("w", "budget:camp:points", "user:amy:points", 100, kind: .welcomeBonus,
-                                 expiresAtMs: ledger.now + 40 * LedgerHarness.day))
-        ledger.now += 30 * LedgerHarness.day // February
+        ledger.now = 1_767_225_600_000 + 10 * LedgerHarness.day  // 2026-01-11
+        ledger.transfer(
+            transfer(
+                "w", "budget:camp:points", "user:amy:points", 100, kind: .welcomeBonus,
+                expiresAtMs: ledger.now + 40 * LedgerHarness.day))
+        ledger.now += 30 * LedgerHarness.day  // February
         ledger.transfer(transfer("r", "user:amy:points", "redemption:points", 30, kind: .redemption))
         ledger.transfer(transfer("f", "redemption:points", "user:amy:points", 10, kind: .refund))
-        ledger.now += 20 * LedgerHarness.day // March
+        ledger.now += 20 * LedgerHarness.day  // March
         _ = ledger.expire()
         let summary = try ledger.state.yearlySummary(.init(userId: "amy", year: 2026))
         let points = try #require(summary.assets.first)
@@ -49,8 +53,11 @@ struct StatementTests {
         #expect(points.byKind.map(\.kind) == [.welcomeBonus, .redemption, .refund, .expiry])
         #expect(try ledger.state.yearlySummary(.init(userId: "amy", year: 2025)).assets.isEmpty)
         #expect(throws: LedgerError.self) { try ledger.state.yearlySummary(.init(userId: "amy", year: 2026, timeZone: "Mars/Base")) }
-        let january = try ledger.state.ledgerSummary(.init(userId: "amy", range: .init(
-            startMs: 1_767_225_600_000, endMs: 1_767_225_600_000 + 31 * LedgerHarness.day)))
+        let january = try ledger.state.ledgerSummary(
+            .init(
+                userId: "amy",
+                range: .init(
+                    startMs: 1_767_225_600_000, endMs: 1_767_225_600_000 + 31 * LedgerHarness.day)))
         #expect(january.assets.first?.earned == 100 && january.assets.first?.closingBalance == 100)
     }
 }

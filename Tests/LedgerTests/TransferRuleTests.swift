@@ -36,11 +36,17 @@ struct TransferRuleTests {
         #expect(ledger.transfer(transfer("b", "budget:spring:points", "user:bob:points", 50)).code == .budgetExceeded)
         #expect(ledger.transfer(transfer("c", "budget:spring:points", "user:bob:points", 40)).code == .ok)
         #expect(ledger.account("budget:spring:points")?.balance == -100)
-        let lower = ledger.apply(.init(kind: .setAccountCap, setAccountCap: .init(
-            accountId: "budget:spring:points", capped: true, cap: 99, actor: "ops", reason: "test")))
+        let lower = ledger.apply(
+            .init(
+                kind: .setAccountCap,
+                setAccountCap: .init(
+                    accountId: "budget:spring:points", capped: true, cap: 99, actor: "ops", reason: "test")))
         #expect(lower.error?.status.code == .failedPrecondition)
-        let raise = ledger.apply(.init(kind: .setAccountCap, setAccountCap: .init(
-            accountId: "budget:spring:points", capped: true, cap: 150, actor: "ops", reason: "test")))
+        let raise = ledger.apply(
+            .init(
+                kind: .setAccountCap,
+                setAccountCap: .init(
+                    accountId: "budget:spring:points", capped: true, cap: 150, actor: "ops", reason: "test")))
         #expect(raise.account?.cap == 150)
         #expect(ledger.transfer(transfer("d", "budget:spring:points", "user:bob:points", 50)).code == .ok)
         ledger.expectInvariants()
@@ -84,8 +90,10 @@ struct TransferRuleTests {
         #expect(again.sequence == first.sequence && again.committedAtMs == first.committedAtMs)
         let different = ledger.transfer(transfer("order-1", "user:alice:points", "redemption:points", 21, kind: .redemption))
         #expect(different.code == .existsWithDifferentBody)
-        let otherReason = ledger.transfer(transfer("order-1", "user:alice:points", "redemption:points", 20, kind: .redemption,
-                                                   reason: "changed"))
+        let otherReason = ledger.transfer(
+            transfer(
+                "order-1", "user:alice:points", "redemption:points", 20, kind: .redemption,
+                reason: "changed"))
         #expect(otherReason.code == .existsWithDifferentBody)
         #expect(ledger.balance("alice").balance == 30)
         ledger.expectInvariants()

@@ -29,8 +29,9 @@ struct ActivityTests {
         #expect(plan.duplicateCount == 2)
         #expect(plan.errors.map(\.index) == [3, 4, 5])
         #expect(plan.errors.map(\.field) == ["user_id", "user_id", "kind"])
-        let profile = fixture.state.profile(fixture.state.userIndex("ann")!, now: monday + day, evaluator: fixture.evaluator,
-                                            includeActivity: true)
+        let profile = fixture.state.profile(
+            fixture.state.userIndex("ann")!, now: monday + day, evaluator: fixture.evaluator,
+            includeActivity: true)
         #expect(profile.activityCount == 2)
         #expect(profile.activityByKind == [.init(kind: "login", count: 1), .init(kind: "visit", count: 1)])
     }
@@ -43,10 +44,11 @@ struct ActivityTests {
         try shuffled.register("u", at: monday - 300 * day)
         var events: [Retain_V1_ActivityEvent] = []
         for number in stride(from: -300, through: 60, by: 3) {
-            events.append(Retain_V1_ActivityEvent(
-                userId: "u", eventId: "e\(number)", kind: number % 2 == 0 ? "login" : "purchase",
-                occurredAtMs: monday + Int64(number) * day + 5000,
-                value: number % 2 == 0 ? nil : Retain_V1_Amount(value: 100, asset: "cash.usd")))
+            events.append(
+                Retain_V1_ActivityEvent(
+                    userId: "u", eventId: "e\(number)", kind: number % 2 == 0 ? "login" : "purchase",
+                    occurredAtMs: monday + Int64(number) * day + 5000,
+                    value: number % 2 == 0 ? nil : Retain_V1_Amount(value: 100, asset: "cash.usd")))
         }
         try ordered.record(events)
         var generator = SeededGenerator(seed: 7)

@@ -38,11 +38,13 @@ struct ConfigurationTests {
         #expect(try failure(#"{"lifecycle": {"churned_days": 3}}"#).contains("lifecycle.churned_days"))
         #expect(try failure(#"{"activity_time_zone": "Mars/Olympus"}"#).contains("activity_time_zone"))
         #expect(try failure(#"{"contact_policy": {"channels": [{"channel": "fax"}]}}"#).contains("contact_policy.channels[0].channel"))
-        #expect(try failure(#"{"contact_policy": {"channels": [], "quiet_hours": {"start": "25:00", "end": "08:00"}}}"#)
+        #expect(
+            try failure(#"{"contact_policy": {"channels": [], "quiet_hours": {"start": "25:00", "end": "08:00"}}}"#)
                 .contains("quiet_hours.start"))
         #expect(try failure(#"{"lifecycle": {"silent_days": "seven"}}"#).contains("lifecycle.silent_days"))
         #expect(try failure(#"{"lifecycle": {"silent_dayz": 3}}"#).contains("unknown key lifecycle.silent_dayz"))
-        #expect(try failure(#"{"contact_policy": {"channels": [{"channel": "sms", "cap": 1}]}}"#)
+        #expect(
+            try failure(#"{"contact_policy": {"channels": [{"channel": "sms", "cap": 1}]}}"#)
                 .contains("contact_policy.channels[0].cap"))
     }
 
@@ -55,21 +57,42 @@ struct ConfigurationTests {
         #expect(field { try validator.validate(Retain_V1_RegisterUserRequest(userId: "a", age: 200)) } == "age")
         #expect(field { try validator.validate(Retain_V1_RegisterUserRequest(userId: "a", timeZone: "Nowhere/City")) } == "time_zone")
         #expect(field { try validator.validate(Retain_V1_RegisterUserRequest(userId: "a", tags: ["Upper"])) } == "tags[0]")
-        #expect(field { try validator.validate(Retain_V1_RegisterUserRequest(userId: "a", registeredAtMs: monday + day)) }
+        #expect(
+            field { try validator.validate(Retain_V1_RegisterUserRequest(userId: "a", registeredAtMs: monday + day)) }
                 == "registered_at_ms")
         #expect(field { try validator.validate(Retain_V1_ActivityEvent(userId: "a", eventId: "e", kind: "purchase")) } == "value")
-        #expect(field { try validator.validate(Retain_V1_ActivityEvent(userId: "a", eventId: "has space", kind: "login")) }
+        #expect(
+            field { try validator.validate(Retain_V1_ActivityEvent(userId: "a", eventId: "has space", kind: "login")) }
                 == "event_id")
-        #expect(field { try validator.validate(Retain_V1_ActivityEvent(userId: "a", eventId: "e", kind: "login",
-                                                                        occurredAtMs: monday + 301_000)) } == "occurred_at_ms")
-        #expect(field { try validator.validate(Retain_V1_UpdateAttributesRequest(userId: "a", setAttributes: ["k": "v"],
-                                                                                  removeAttributes: ["k"])) } == "remove_attributes[0]")
-        #expect(field { try validator.validate(Retain_V1_CheckContactRequest(userId: "a", channels: [.unspecified], campaignId: "c")) }
+        #expect(
+            field {
+                try validator.validate(
+                    Retain_V1_ActivityEvent(
+                        userId: "a", eventId: "e", kind: "login",
+                        occurredAtMs: monday + 301_000))
+            } == "occurred_at_ms")
+        #expect(
+            field {
+                try validator.validate(
+                    Retain_V1_UpdateAttributesRequest(
+                        userId: "a", setAttributes: ["k": "v"],
+                        removeAttributes: ["k"]))
+            } == "remove_attributes[0]")
+        #expect(
+            field { try validator.validate(Retain_V1_CheckContactRequest(userId: "a", channels: [.unspecified], campaignId: "c")) }
                 == "channels[0]")
-        #expect(field { try validator.validate(Retain_V1_AssignVariantRequest(userId: "a", experimentId: "x", variants: [
-            .init(name: "a", weight: 0)])) } == "variants")
+        #expect(
+            field {
+                try validator.validate(
+                    Retain_V1_AssignVariantRequest(
+                        userId: "a", experimentId: "x",
+                        variants: [
+                            .init(name: "a", weight: 0)
+                        ]))
+            } == "variants")
         #expect(field { _ = try validator.page(Retain_V1_PageRequest(pageSize: 1001)) } == "page.page_size")
-        #expect(field { try validator.validate(Retain_V1_SegmentFilter(attributeRanges: [.init(key: "k")])) }
+        #expect(
+            field { try validator.validate(Retain_V1_SegmentFilter(attributeRanges: [.init(key: "k")])) }
                 == "filter.attribute_ranges[0]")
     }
 }

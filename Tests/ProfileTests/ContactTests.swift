@@ -25,11 +25,15 @@ struct ContactTests {
 
     /// Records a touch (check = true) and returns the answer.
     @discardableResult
-    func touch(_ fixture: inout ProfileFixture, _ channel: Retain_V1_ContactChannel, at: Int64, campaign: String = "c1",
-               id: String? = nil, check: Bool = true, policy: Retain_V1_ContactPolicy? = nil) throws
-        -> Retain_V1_RecordContactResponse {
-        let request = Retain_V1_RecordContactRequest(userId: "u", contactId: id ?? "t\(at)-\(channel.rawValue)", channel: channel,
-                                                     campaignId: campaign, sentAtMs: at, check: check)
+    func touch(
+        _ fixture: inout ProfileFixture, _ channel: Retain_V1_ContactChannel, at: Int64, campaign: String = "c1",
+        id: String? = nil, check: Bool = true, policy: Retain_V1_ContactPolicy? = nil
+    ) throws
+        -> Retain_V1_RecordContactResponse
+    {
+        let request = Retain_V1_RecordContactRequest(
+            userId: "u", contactId: id ?? "t\(at)-\(channel.rawValue)", channel: channel,
+            campaignId: campaign, sentAtMs: at, check: check)
         switch try fixture.state.planContact(request, policy: policy ?? self.policy, now: at) {
         case .answer(let answer): return answer
         case .record(let entry, let answer):
@@ -38,8 +42,10 @@ struct ContactTests {
         }
     }
 
-    func check(_ fixture: ProfileFixture, _ channels: [Retain_V1_ContactChannel], at: Int64, campaign: String = "c1",
-               policy: Retain_V1_ContactPolicy? = nil) -> Retain_V1_CheckContactResponse {
+    func check(
+        _ fixture: ProfileFixture, _ channels: [Retain_V1_ContactChannel], at: Int64, campaign: String = "c1",
+        policy: Retain_V1_ContactPolicy? = nil
+    ) -> Retain_V1_CheckContactResponse {
         fixture.state.checkContact(0, channels: channels, campaign: campaign, at: at, policy: policy ?? self.policy)
     }
 
@@ -156,11 +162,16 @@ struct ContactTests {
 
 @Suite("A/B assignment")
 struct ExperimentTests {
-    let variants = [Retain_V1_ExperimentVariant(name: "control", weight: 50),
-                    Retain_V1_ExperimentVariant(name: "treatment", weight: 50)]
+    let variants = [
+        Retain_V1_ExperimentVariant(name: "control", weight: 50),
+        Retain_V1_ExperimentVariant(name: "treatment", weight: 50),
+    ]
 
-    func assign(_ state: inout ProfileState, _ user: String, _ variants: [Retain_V1_ExperimentVariant], at: Int64 = monday)
-        throws -> Retain_V1_AssignVariantResponse {
+    func assign(
+        _ state: inout ProfileState, _ user: String, _ variants: [Retain_V1_ExperimentVariant], at: Int64 = monday
+    )
+        throws -> Retain_V1_AssignVariantResponse
+    {
         let plan = try state.planAssignment(
             Retain_V1_AssignVariantRequest(userId: user, experimentId: "checkout-button", variants: variants), now: at)
         if let entry = plan.entry { try state.apply(entry) }
@@ -185,8 +196,10 @@ struct ExperimentTests {
         let first = try assign(&fixture.state, "alice", variants)
         #expect(first.variant == "control")
         #expect(!first.sticky)
-        let allTreatment = [Retain_V1_ExperimentVariant(name: "control", weight: 0),
-                            Retain_V1_ExperimentVariant(name: "treatment", weight: 1)]
+        let allTreatment = [
+            Retain_V1_ExperimentVariant(name: "control", weight: 0),
+            Retain_V1_ExperimentVariant(name: "treatment", weight: 1),
+        ]
         let again = try assign(&fixture.state, "alice", allTreatment, at: monday + day)
         #expect(again.variant == "control")
         #expect(again.sticky)

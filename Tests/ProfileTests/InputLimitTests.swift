@@ -49,9 +49,12 @@ struct ProfileInputLimitTests {
         #expect(tooManyRanges?.code == .invalidArgument)
         #expect(tooManyRanges?.details["field"] == "filter.attribute_ranges")
         let long = await failure {
-            _ = try await client.unary(Retain_V1_Profile.countSegment, .init(filter: .init(attributesEqual: [
-                .init(key: "plan", values: ["gold", String(repeating: "v", count: 1025)]),
-            ])))
+            _ = try await client.unary(
+                Retain_V1_Profile.countSegment,
+                .init(
+                    filter: .init(attributesEqual: [
+                        .init(key: "plan", values: ["gold", String(repeating: "v", count: 1025)])
+                    ])))
         }
         #expect(long?.code == .invalidArgument)
         #expect(long?.details["field"] == "filter.attributes_equal[0].values[1]")

@@ -34,14 +34,20 @@ struct ProfileFixture {
 
     /// Records events and returns the plan (outcomes).
     @discardableResult
-    mutating func record(_ events: [Retain_V1_ActivityEvent], now: Int64 = monday + 400 * day) throws
-        -> ProfileState.ActivityPlan {
+    mutating func record(
+        _ events: [Retain_V1_ActivityEvent], now: Int64 = monday + 400 * day
+    ) throws
+        -> ProfileState.ActivityPlan
+    {
         try plan(events, invalid: [:], now: now)
     }
 
     /// Prepares, applies and answers a batch, like RecordActivities.
-    mutating func plan(_ events: [Retain_V1_ActivityEvent], invalid: [Int: Retain_V1_ItemError], now: Int64) throws
-        -> ProfileState.ActivityPlan {
+    mutating func plan(
+        _ events: [Retain_V1_ActivityEvent], invalid: [Int: Retain_V1_ItemError], now: Int64
+    ) throws
+        -> ProfileState.ActivityPlan
+    {
         let batch = ProfileState.prepareActivities(events, invalid: invalid, now: now)
         if let entry = batch.entry { try state.apply(entry) }
         return state.activityPlan(batch, events: events, invalid: invalid) { $2.itemError(at: $0, field: $1) }

@@ -9,8 +9,10 @@ import Testing
 @Suite("retain-profile over TCP", .serialized)
 struct ProfileServerTests {
     func start(dataDirectory: String? = nil) throws -> ServerProcess {
-        try ServerProcess("retain-profile", arguments: ["serve", "--log-level", "warning", "--ops-port=-1"]
-                            + (dataDirectory.map { ["--data-dir", $0] } ?? []))
+        try ServerProcess(
+            "retain-profile",
+            arguments: ["serve", "--log-level", "warning", "--ops-port=-1"]
+                + (dataDirectory.map { ["--data-dir", $0] } ?? []))
     }
 
     func directory() -> String {
@@ -38,9 +40,10 @@ struct ProfileServerTests {
         let server = try start()
         defer { server.stop() }
         let client = RPCClient(host: "127.0.0.1", port: server.port)
-        let request = Retain_V1_RegisterUserRequest(userId: "alice", channel: "ads.google", campaign: "spring-25", age: 30,
-                                                    gender: .female, region: "de-be", timeZone: "Europe/Berlin",
-                                                    attributes: ["plan": "free"], tags: ["beta"])
+        let request = Retain_V1_RegisterUserRequest(
+            userId: "alice", channel: "ads.google", campaign: "spring-25", age: 30,
+            gender: .female, region: "de-be", timeZone: "Europe/Berlin",
+            attributes: ["plan": "free"], tags: ["beta"])
         let registered = try await client.unary(Retain_V1_Profile.registerUser, request)
         #expect(registered.profile?.stage == .new)
         #expect(!registered.replayed)
@@ -49,8 +52,10 @@ struct ProfileServerTests {
         other.channel = "organic"
         #expect(await failure { _ = try await client.unary(Retain_V1_Profile.registerUser, other) }?.code == .alreadyExists)
 
-        let updated = try await client.unary(Retain_V1_Profile.updateAttributes, Retain_V1_UpdateAttributesRequest(
-            userId: "alice", hasAge: true, age: 31, setAttributes: ["plan": "pro"]))
+        let updated = try await client.unary(
+            Retain_V1_Profile.updateAttributes,
+            Retain_V1_UpdateAttributesRequest(
+                userId: "alice", hasAge: true, age: 31, setAttributes: ["plan": "pro"]))
         #expect(updated.profile?.age == 31)
         #expect(updated.profile?.attributes == ["plan": "pro"])
         let tags = try await client.unary(Retain_V1_Profile.addTags, Retain_V1_AddTagsRequest(userId: "alice", tags: ["vip", "beta"]))
@@ -61,11 +66,13 @@ struct ProfileServerTests {
         #expect(read.profile?.tags == ["vip"])
         #expect(read.profile?.campaign == "spring-25")
 
-        let deleted = try await client.unary(Retain_V1_Profile.deleteUser,
-                                             Retain_V1_DeleteUserRequest(userId: "alice", reason: "user request", actor: "support-7"))
+        let deleted = try await client.unary(
+            Retain_V1_Profile.deleteUser,
+            Retain_V1_DeleteUserRequest(userId: "alice", reason: "user request", actor: "support-7"))
         #expect(!deleted.alreadyDeleted)
-        let again = try await client.unary(Retain_V1_Profile.deleteUser,
-                                           Retain_V1_DeleteUserRequest(userId: "alice", reason: "again", actor: "support-7"))
+        let again = try await client.unary(
+            Retain_V1_Profile.deleteUser,
+            Retain_V1_DeleteUserRequest(userId: "alice", reason: "again", actor: "support-7"))
         #expect(again.alreadyDeleted)
         #expect(again.deletedAtMs == deleted.deletedAtMs)
         #expect(await failure { _ = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "alice")) }?.code == .notFound)
@@ -84,8 +91,11 @@ struct ProfileServerTests {
         defer { server.stop() }
         let client = RPCClient(host: "127.0.0.1", port: server.port)
         let registeredAt = now - 45 * day
-        _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "bob", channel: "referral",
-                                                                          registeredAtMs: registeredAt))
+        _ = try await client.unary(
+            Retain_V1_Profile.registerUser,
+            .init(
+                userId: "bob", channel: "referral",
+                registeredAtMs: registeredAt))
         var events: [Retain_V1_ActivityEvent] = []
         for number in stride(from: 44, through: 10, by: -1) {
             events.append(.init(userId: "bob", eventId: "visit-\(number)", kind: "visit", occurredAtMs: now - Int64(number) * day))
@@ -102,13 +112,15 @@ struct ProfileServerTests {
         let silent = try await client.unary(Retain_V1_Profile.getLifecycle, .init(userId: "bob"))
         #expect(silent.stage == .silent)
         #expect(silent.history.map(\.toStage).contains(.active))
-        let single = try await client.unary(Retain_V1_Profile.recordActivity,
-                                            .init(userId: "bob", eventId: "login-now", kind: "login"))
+        let single = try await client.unary(
+            Retain_V1_Profile.recordActivity,
+            .init(userId: "bob", eventId: "login-now", kind: "login"))
         #expect(single.outcome == .accepted)
         #expect(single.stageChanged)
         #expect(single.stage != .silent)
-        let duplicate = try await client.unary(Retain_V1_Profile.recordActivity,
-                                               .init(userId: "bob", eventId: "login-now", kind: "login"))
+        let duplicate = try await client.unary(
+            Retain_V1_Profile.recordActivity,
+            .init(userId: "bob", eventId: "login-now", kind: "login"))
         #expect(duplicate.outcome == .duplicate)
         let detailed = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "bob", includeActivity: true))
         #expect(detailed.profile?.activityCount == 36)
@@ -120,24 +132,32 @@ struct ProfileServerTests {
         #expect(count.count == 1)
         let list = try await client.unary(Retain_V1_Profile.listSegment, .init(filter: .init(), page: .init(pageSize: 10)))
         #expect(list.users.map(\.userId) == ["bob"])
-        let retention = try await client.unary(Retain_V1_Profile.getRetention, .init(
-            registered: .init(startMs: registeredAt, endMs: registeredAt + 1), byChannel: true))
+        let retention = try await client.unary(
+            Retain_V1_Profile.getRetention,
+            .init(
+                registered: .init(startMs: registeredAt, endMs: registeredAt + 1), byChannel: true))
         #expect(retention.cohorts.first?.newUsers == 1)
         #expect(retention.cohorts.first?.cells.map(\.day) == [1, 7, 30])
         #expect(retention.newUsersByChannel.first?.channel == "referral")
         let warnings = try await client.unary(Retain_V1_Profile.listChurnWarnings, .init())
         #expect(warnings.pageInfo != nil)
 
-        let contact = try await client.unary(Retain_V1_Profile.checkContact, .init(
-            userId: "bob", channels: [.sms, .inApp], campaignId: "winback", atMs: now))
+        let contact = try await client.unary(
+            Retain_V1_Profile.checkContact,
+            .init(
+                userId: "bob", channels: [.sms, .inApp], campaignId: "winback", atMs: now))
         #expect(contact.decisions.count == 2)
-        let touch = try await client.unary(Retain_V1_Profile.recordContact, .init(
-            userId: "bob", contactId: "touch-1", channel: .inApp, campaignId: "winback", check: true))
+        let touch = try await client.unary(
+            Retain_V1_Profile.recordContact,
+            .init(
+                userId: "bob", contactId: "touch-1", channel: .inApp, campaignId: "winback", check: true))
         #expect(touch.recorded)
         let policy = try await client.unary(Retain_V1_Profile.getContactPolicy, .init())
         #expect(policy.policy?.channels.isEmpty == false)
-        let variant = try await client.unary(Retain_V1_Profile.assignVariant, .init(
-            userId: "bob", experimentId: "onboarding", variants: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)]))
+        let variant = try await client.unary(
+            Retain_V1_Profile.assignVariant,
+            .init(
+                userId: "bob", experimentId: "onboarding", variants: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)]))
         #expect(["a", "b"].contains(variant.variant))
         await client.close()
     }
@@ -179,15 +199,21 @@ struct ProfileServerTests {
         var events: [Retain_V1_ActivityEvent] = []
         for number in 0..<40 {
             for repeatIndex in 0..<3 {
-                events.append(.init(userId: "\(prefix)\(number)", eventId: "e\(repeatIndex)", kind: "login",
-                                    occurredAtMs: now - Int64(repeatIndex) * day))
+                events.append(
+                    .init(
+                        userId: "\(prefix)\(number)", eventId: "e\(repeatIndex)", kind: "login",
+                        occurredAtMs: now - Int64(repeatIndex) * day))
             }
         }
         _ = try await client.unary(Retain_V1_Profile.recordActivities, .init(events: events))
-        _ = try await client.unary(Retain_V1_Profile.recordContact, .init(
-            userId: "\(prefix)0", contactId: "c1", channel: .email, campaignId: "welcome", check: true))
-        _ = try await client.unary(Retain_V1_Profile.assignVariant, .init(
-            userId: "\(prefix)1", experimentId: "exp", variants: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)]))
+        _ = try await client.unary(
+            Retain_V1_Profile.recordContact,
+            .init(
+                userId: "\(prefix)0", contactId: "c1", channel: .email, campaignId: "welcome", check: true))
+        _ = try await client.unary(
+            Retain_V1_Profile.assignVariant,
+            .init(
+                userId: "\(prefix)1", experimentId: "exp", variants: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)]))
     }
 
     /// Checks what ``populate(_:prefix:)`` wrote is all there.
@@ -198,11 +224,14 @@ struct ProfileServerTests {
             let profile = try await client.unary(Retain_V1_Profile.getProfile, .init(userId: "\(prefix)\(number)"))
             #expect(profile.profile?.activityCount == 3)
         }
-        let duplicate = try await client.unary(Retain_V1_Profile.recordActivity,
-                                               .init(userId: "\(prefix)5", eventId: "e1", kind: "login"))
+        let duplicate = try await client.unary(
+            Retain_V1_Profile.recordActivity,
+            .init(userId: "\(prefix)5", eventId: "e1", kind: "login"))
         #expect(duplicate.outcome == .duplicate, "event ids survive the restart")
-        let replay = try await client.unary(Retain_V1_Profile.recordContact, .init(
-            userId: "\(prefix)0", contactId: "c1", channel: .email, campaignId: "welcome", check: true))
+        let replay = try await client.unary(
+            Retain_V1_Profile.recordContact,
+            .init(
+                userId: "\(prefix)0", contactId: "c1", channel: .email, campaignId: "welcome", check: true))
         #expect(replay.replayed)
         let sticky = try await client.unary(Retain_V1_Profile.assignVariant, .init(userId: "\(prefix)1", experimentId: "exp"))
         #expect(sticky.sticky)

@@ -8,8 +8,9 @@ struct RegistrationTests {
     @Test("a registered user's profile holds every field, tags sorted and merged")
     func registerAndRead() throws {
         var fixture = ProfileFixture()
-        let user = try fixture.register("alice", channel: "ads.google", tags: ["vip", "beta", "vip"],
-                                        attributes: ["plan": "pro"], age: 31, region: "de-be", timeZone: "Europe/Berlin")
+        let user = try fixture.register(
+            "alice", channel: "ads.google", tags: ["vip", "beta", "vip"],
+            attributes: ["plan": "pro"], age: 31, region: "de-be", timeZone: "Europe/Berlin")
         let profile = fixture.state.profile(user, now: monday + day, evaluator: fixture.evaluator)
         #expect(profile.userId == "alice")
         #expect(profile.channel == "ads.google")
@@ -98,14 +99,20 @@ struct RegistrationTests {
         var fixture = ProfileFixture()
         try fixture.register("erin")
         try fixture.register("frank")
-        guard case .delete(let entry) = try fixture.state.planDeletion(userID: "erin", reason: "user request", actor: "agent-1",
-                                                                        now: monday + day) else {
+        guard
+            case .delete(let entry) = try fixture.state.planDeletion(
+                userID: "erin", reason: "user request", actor: "agent-1",
+                now: monday + day)
+        else {
             Issue.record("must delete")
             return
         }
         try fixture.state.apply(entry)
-        guard case .alreadyDeleted(let at) = try fixture.state.planDeletion(userID: "erin", reason: "again", actor: "a",
-                                                                             now: monday + 2 * day) else {
+        guard
+            case .alreadyDeleted(let at) = try fixture.state.planDeletion(
+                userID: "erin", reason: "again", actor: "a",
+                now: monday + 2 * day)
+        else {
             Issue.record("second deletion must report the first")
             return
         }
@@ -114,9 +121,11 @@ struct RegistrationTests {
         #expect(fixture.state.countSegment(Retain_V1_SegmentFilter(), asOf: monday + day, evaluator: fixture.evaluator) == 1)
         let plan = try fixture.record([fixture.event("erin", at: monday + day)])
         #expect(plan.outcomes == [.userDeleted])
-        #expect(rpcError { _ = try fixture.state.planActivity(fixture.event("erin", at: monday), now: monday) }?.code
+        #expect(
+            rpcError { _ = try fixture.state.planActivity(fixture.event("erin", at: monday), now: monday) }?.code
                 == .failedPrecondition)
-        #expect(rpcError { _ = try fixture.state.planDeletion(userID: "nobody", reason: "r", actor: "a", now: 0) }?.code
+        #expect(
+            rpcError { _ = try fixture.state.planDeletion(userID: "nobody", reason: "r", actor: "a", now: 0) }?.code
                 == .notFound)
     }
 }

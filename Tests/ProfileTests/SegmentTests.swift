@@ -10,9 +10,10 @@ struct SegmentTests {
     func population() throws -> ProfileFixture {
         var fixture = ProfileFixture()
         for number in 0..<10 {
-            try fixture.register("u\(number)", channel: number % 2 == 0 ? "ads" : "organic",
-                                 tags: number % 3 == 0 ? ["vip"] : ["basic"], attributes: ["score": "\(number)"],
-                                 age: UInt32(20 + number), region: number < 5 ? "cn-sh" : "de-be")
+            try fixture.register(
+                "u\(number)", channel: number % 2 == 0 ? "ads" : "organic",
+                tags: number % 3 == 0 ? ["vip"] : ["basic"], attributes: ["score": "\(number)"],
+                age: UInt32(20 + number), region: number < 5 ? "cn-sh" : "de-be")
             if number < 5 { try fixture.active("u\(number)", days: 0..<40) }
         }
         return fixture
@@ -34,9 +35,14 @@ struct SegmentTests {
         #expect(count(fixture, Retain_V1_SegmentFilter(tagsAny: ["vip", "basic"])) == 10)
         #expect(count(fixture, Retain_V1_SegmentFilter(tagsNone: ["vip"])) == 6)
         #expect(count(fixture, Retain_V1_SegmentFilter(channels: ["ads"], tagsAll: ["vip"])) == 2, "u0 and u6")
-        #expect(count(fixture, Retain_V1_SegmentFilter(attributesEqual: [Retain_V1_AttributeEquals(key: "score", values: ["1", "2"])])) == 2)
-        #expect(count(fixture, Retain_V1_SegmentFilter(attributeRanges: [
-            Retain_V1_AttributeRange(key: "score", hasMin: true, minValue: 2.5, hasMax: true, maxValue: 7)])) == 5)
+        #expect(
+            count(fixture, Retain_V1_SegmentFilter(attributesEqual: [Retain_V1_AttributeEquals(key: "score", values: ["1", "2"])])) == 2)
+        #expect(
+            count(
+                fixture,
+                Retain_V1_SegmentFilter(attributeRanges: [
+                    Retain_V1_AttributeRange(key: "score", hasMin: true, minValue: 2.5, hasMax: true, maxValue: 7)
+                ])) == 5)
         #expect(count(fixture, Retain_V1_SegmentFilter(regions: ["de-be"])) == 5)
         #expect(count(fixture, Retain_V1_SegmentFilter(minAge: 25, maxAge: 26)) == 2)
         #expect(count(fixture, Retain_V1_SegmentFilter(stages: [.active])) == 5)
@@ -55,24 +61,28 @@ struct SegmentTests {
         var ids: [String] = []
         var token = ""
         repeat {
-            let page = try fixture.state.listSegment(filter, pageSize: 3, pageToken: token, asOf: nil, now: monday + 40 * day,
-                                                     evaluator: fixture.evaluator)
+            let page = try fixture.state.listSegment(
+                filter, pageSize: 3, pageToken: token, asOf: nil, now: monday + 40 * day,
+                evaluator: fixture.evaluator)
             #expect(page.pageInfo?.total == 10)
             ids += page.users.map(\.userId)
             token = page.pageInfo?.nextPageToken ?? ""
         } while !token.isEmpty
         #expect(ids == (0..<10).map { "u\($0)" })
-        let first = try fixture.state.listSegment(filter, pageSize: 3, pageToken: "", asOf: nil, now: monday,
-                                                  evaluator: fixture.evaluator)
+        let first = try fixture.state.listSegment(
+            filter, pageSize: 3, pageToken: "", asOf: nil, now: monday,
+            evaluator: fixture.evaluator)
         let foreign = rpcError {
-            _ = try fixture.state.listSegment(Retain_V1_SegmentFilter(channels: ["ads"]), pageSize: 3,
-                                              pageToken: first.pageInfo!.nextPageToken, asOf: nil, now: monday,
-                                              evaluator: fixture.evaluator)
+            _ = try fixture.state.listSegment(
+                Retain_V1_SegmentFilter(channels: ["ads"]), pageSize: 3,
+                pageToken: first.pageInfo!.nextPageToken, asOf: nil, now: monday,
+                evaluator: fixture.evaluator)
         }
         #expect(foreign?.details["field"] == "page.page_token")
         let malformed = rpcError {
-            _ = try fixture.state.listSegment(filter, pageSize: 3, pageToken: "garbage", asOf: nil, now: monday,
-                                              evaluator: fixture.evaluator)
+            _ = try fixture.state.listSegment(
+                filter, pageSize: 3, pageToken: "garbage", asOf: nil, now: monday,
+                evaluator: fixture.evaluator)
         }
         #expect(malformed?.code == .invalidArgument)
     }
@@ -88,22 +98,26 @@ struct SegmentTests {
         try fixture.register("fine")
         try fixture.active("fine", days: 0..<42, perDay: 2)
         let asOf = monday + 41 * day
-        let all = try fixture.state.churnWarnings(channels: [], minimumDrop: 0, pageSize: 10, pageToken: "", asOf: asOf,
-                                                  now: asOf, evaluator: fixture.evaluator)
+        let all = try fixture.state.churnWarnings(
+            channels: [], minimumDrop: 0, pageSize: 10, pageToken: "", asOf: asOf,
+            now: asOf, evaluator: fixture.evaluator)
         #expect(all.warnings.map(\.userId) == ["other", "sharp", "mild"])
         #expect(all.warnings.first?.drop ?? 0 > all.warnings.last?.drop ?? 1)
         #expect(all.warnings.allSatisfy { $0.reason != .unspecified && !$0.reasonText.isEmpty })
-        let ads = try fixture.state.churnWarnings(channels: ["ads"], minimumDrop: 0, pageSize: 1, pageToken: "", asOf: asOf,
-                                                  now: asOf, evaluator: fixture.evaluator)
+        let ads = try fixture.state.churnWarnings(
+            channels: ["ads"], minimumDrop: 0, pageSize: 1, pageToken: "", asOf: asOf,
+            now: asOf, evaluator: fixture.evaluator)
         #expect(ads.warnings.map(\.userId) == ["sharp"])
         #expect(ads.pageInfo?.total == 2)
-        let next = try fixture.state.churnWarnings(channels: ["ads"], minimumDrop: 0, pageSize: 1,
-                                                   pageToken: ads.pageInfo!.nextPageToken, asOf: nil, now: asOf + day,
-                                                   evaluator: fixture.evaluator)
+        let next = try fixture.state.churnWarnings(
+            channels: ["ads"], minimumDrop: 0, pageSize: 1,
+            pageToken: ads.pageInfo!.nextPageToken, asOf: nil, now: asOf + day,
+            evaluator: fixture.evaluator)
         #expect(next.warnings.map(\.userId) == ["mild"])
         #expect(next.pageInfo?.nextPageToken == "")
-        let strong = try fixture.state.churnWarnings(channels: [], minimumDrop: 0.9, pageSize: 10, pageToken: "", asOf: asOf,
-                                                     now: asOf, evaluator: fixture.evaluator)
+        let strong = try fixture.state.churnWarnings(
+            channels: [], minimumDrop: 0.9, pageSize: 10, pageToken: "", asOf: asOf,
+            now: asOf, evaluator: fixture.evaluator)
         #expect(strong.warnings.allSatisfy { $0.drop >= 0.9 })
     }
 
@@ -114,8 +128,9 @@ struct SegmentTests {
         try fixture.active("steady", days: 0..<35, perDay: 2)
         try fixture.active("steady", days: 35...41, perDay: 1)
         let morning = monday + 42 * day + 8 * 3_600_000
-        let warnings = try fixture.state.churnWarnings(channels: [], minimumDrop: 0, pageSize: 10, pageToken: "",
-                                                       asOf: morning, now: morning, evaluator: fixture.evaluator)
+        let warnings = try fixture.state.churnWarnings(
+            channels: [], minimumDrop: 0, pageSize: 10, pageToken: "",
+            asOf: morning, now: morning, evaluator: fixture.evaluator)
         #expect(warnings.warnings.isEmpty, "today's visit may still come: today does not count as a day without one")
         let lifecycle = try fixture.state.lifecycle(fixture.state.userIndex("steady")!, asOf: morning, evaluator: fixture.evaluator)
         #expect(lifecycle.stage == .active)
@@ -126,8 +141,9 @@ struct SegmentTests {
         try fading.register("fading")
         try fading.active("fading", days: 0..<35, perDay: 2)
         try fading.active("fading", days: [36], perDay: 1)
-        let atRisk = try fading.state.churnWarnings(channels: [], minimumDrop: 0, pageSize: 10, pageToken: "",
-                                                    asOf: morning, now: morning, evaluator: fading.evaluator)
+        let atRisk = try fading.state.churnWarnings(
+            channels: [], minimumDrop: 0, pageSize: 10, pageToken: "",
+            asOf: morning, now: morning, evaluator: fading.evaluator)
         #expect(atRisk.warnings.map(\.userId) == ["fading"], "a real drop over complete days is still a warning")
     }
 
@@ -138,13 +154,16 @@ struct SegmentTests {
         try fixture.active("back", days: [0, 10])
         let asOf = monday + 5 * day
         let earlyDays = Retain_V1_SegmentFilter(lastActive: Retain_V1_TimeRange(startMs: monday, endMs: monday + day))
-        #expect(fixture.state.countSegment(earlyDays, asOf: asOf, evaluator: fixture.evaluator) == 1,
-                "as of day 5 the latest activity is day 0's")
+        #expect(
+            fixture.state.countSegment(earlyDays, asOf: asOf, evaluator: fixture.evaluator) == 1,
+            "as of day 5 the latest activity is day 0's")
         let later = Retain_V1_SegmentFilter(lastActive: Retain_V1_TimeRange(startMs: monday + day, endMs: 0))
-        #expect(fixture.state.countSegment(later, asOf: asOf, evaluator: fixture.evaluator) == 0,
-                "day 10's activity had not happened as of day 5")
-        let page = try fixture.state.listSegment(earlyDays, pageSize: 10, pageToken: "", asOf: asOf, now: monday + 20 * day,
-                                                 evaluator: fixture.evaluator)
+        #expect(
+            fixture.state.countSegment(later, asOf: asOf, evaluator: fixture.evaluator) == 0,
+            "day 10's activity had not happened as of day 5")
+        let page = try fixture.state.listSegment(
+            earlyDays, pageSize: 10, pageToken: "", asOf: asOf, now: monday + 20 * day,
+            evaluator: fixture.evaluator)
         #expect(page.users.map(\.lastActiveMs) == [monday], "the start of day 0: the summary keeps days, not times")
         #expect(fixture.state.countSegment(later, asOf: monday + 20 * day, evaluator: fixture.evaluator) == 1)
     }
@@ -152,10 +171,13 @@ struct SegmentTests {
 
 @Suite("retention")
 struct RetentionTests {
-    func request(days: [UInt32] = [1, 7, 30], granularity: Retain_V1_CohortGranularity = .day, from: Int64 = monday,
-                 to: Int64 = monday + 3 * day, byChannel: Bool = false, channels: [String] = []) -> Retain_V1_GetRetentionRequest {
-        Retain_V1_GetRetentionRequest(granularity: granularity, registered: Retain_V1_TimeRange(startMs: from, endMs: to),
-                                      channels: channels, byChannel: byChannel, days: days)
+    func request(
+        days: [UInt32] = [1, 7, 30], granularity: Retain_V1_CohortGranularity = .day, from: Int64 = monday,
+        to: Int64 = monday + 3 * day, byChannel: Bool = false, channels: [String] = []
+    ) -> Retain_V1_GetRetentionRequest {
+        Retain_V1_GetRetentionRequest(
+            granularity: granularity, registered: Retain_V1_TimeRange(startMs: from, endMs: to),
+            channels: channels, byChannel: byChannel, days: days)
     }
 
     @Test("day cohorts count users active on their own day N, with rates, completeness and empty cohorts")

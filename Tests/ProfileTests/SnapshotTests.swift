@@ -33,21 +33,31 @@ struct SnapshotTests {
         var events: [Retain_V1_ActivityEvent] = []
         for number in 0..<600 {
             for offset in [-290, -100, -3, 0] {
-                events.append(Retain_V1_ActivityEvent(
-                    userId: "user\(number)", eventId: "e\(number)-\(offset)", kind: offset == 0 ? "purchase" : "login",
-                    occurredAtMs: monday + Int64(offset) * day + Int64(number),
-                    value: offset == 0 ? Retain_V1_Amount(value: 99, asset: "cash.usd") : nil))
+                events.append(
+                    Retain_V1_ActivityEvent(
+                        userId: "user\(number)", eventId: "e\(number)-\(offset)", kind: offset == 0 ? "purchase" : "login",
+                        occurredAtMs: monday + Int64(offset) * day + Int64(number),
+                        value: offset == 0 ? Retain_V1_Amount(value: 99, asset: "cash.usd") : nil))
             }
         }
         try await log(store, ProfileState.prepareActivities(events, invalid: [:], now: monday).entry)
-        if case .delete(let entry) = try store.read({ try $0.planDeletion(userID: "user5", reason: "fraud", actor: "agent", now: monday) }) {
+        if case .delete(let entry) = try store.read({ try $0.planDeletion(userID: "user5", reason: "fraud", actor: "agent", now: monday) })
+        {
             try await log(store, entry)
         }
-        try await log(store, try store.read { try $0.planPolicyChange(Retain_V1_ContactPolicy(maxPerDayTotal: 9), expectedVersion: 0,
-                                                                          actor: "ops", now: monday) })
-        let touch = Retain_V1_RecordContactRequest(userId: "user1", contactId: "c-1", channel: .email, campaignId: "spring",
-                                                   sentAtMs: monday, check: false)
-        if case .record(let entry, _) = try store.read({ try $0.planContact(touch, policy: $0.contactPolicy(default: .init()), now: monday) }) {
+        try await log(
+            store,
+            try store.read {
+                try $0.planPolicyChange(
+                    Retain_V1_ContactPolicy(maxPerDayTotal: 9), expectedVersion: 0,
+                    actor: "ops", now: monday)
+            })
+        let touch = Retain_V1_RecordContactRequest(
+            userId: "user1", contactId: "c-1", channel: .email, campaignId: "spring",
+            sentAtMs: monday, check: false)
+        if case .record(let entry, _) = try store.read({
+            try $0.planContact(touch, policy: $0.contactPolicy(default: .init()), now: monday)
+        }) {
             try await log(store, entry)
         }
         let assign = Retain_V1_AssignVariantRequest(userId: "user2", experimentId: "exp", variants: [.init(name: "a", weight: 1)])
@@ -74,8 +84,9 @@ struct SnapshotTests {
         seen.append("\(state.eventCount)")
         let duplicate = Retain_V1_ActivityEvent(userId: "user7", eventId: "e7--100", kind: "login", occurredAtMs: monday)
         seen.append("\(try state.planActivity(duplicate, now: monday))")
-        let touch = Retain_V1_RecordContactRequest(userId: "user1", contactId: "c-1", channel: .email, campaignId: "spring",
-                                                   sentAtMs: monday, check: false)
+        let touch = Retain_V1_RecordContactRequest(
+            userId: "user1", contactId: "c-1", channel: .email, campaignId: "spring",
+            sentAtMs: monday, check: false)
         if case .answer(let answer) = try state.planContact(touch, policy: .init(), now: monday + day) {
             seen.append("\(answer)")
         } else {

@@ -18,8 +18,9 @@ struct StructureTests {
         #expect(reinserted == 0, "a second insert reports a duplicate")
         #expect(set.count == keys.count)
         #expect(!set.contains(EventIDSet.key(userIndex: 1, eventID: "e9")))
-        #expect(EventIDSet.key(userIndex: 1, eventID: "e1") != EventIDSet.key(userIndex: 2, eventID: "e1"),
-                "the same event id of two users is two events")
+        #expect(
+            EventIDSet.key(userIndex: 1, eventID: "e1") != EventIDSet.key(userIndex: 2, eventID: "e1"),
+            "the same event id of two users is two events")
         var restored = EventIDSet()
         for shard in 0..<EventIDSet.shardCount {
             let contents = set.shardContents(shard)
@@ -50,8 +51,9 @@ struct StructureTests {
         #expect(berlin.startOfDay(springDay + 1) - berlin.startOfDay(springDay) == 23 * 3_600_000)
         #expect(berlin.minuteOfDay(1_743_289_200_000 + 3 * 3_600_000) == 4 * 60, "03:00 UTC is 04:00 CEST after the switch")
         let shanghai = try #require(ZoneCalendar.named("Asia/Shanghai"))
-        #expect(shanghai.day(of: 1_748_793_600_000) == ZoneCalendar.utc.day(of: 1_748_793_600_000) + 1,
-                "16:00 UTC is already the next day in Shanghai")
+        #expect(
+            shanghai.day(of: 1_748_793_600_000) == ZoneCalendar.utc.day(of: 1_748_793_600_000) + 1,
+            "16:00 UTC is already the next day in Shanghai")
         let monday = ZoneCalendar.utc.day(of: 1_748_822_400_000)  // 2025-06-02, a Monday
         #expect(ZoneCalendar.weekStart(ofDay: monday) == monday)
         #expect(ZoneCalendar.weekStart(ofDay: monday + 6) == monday)

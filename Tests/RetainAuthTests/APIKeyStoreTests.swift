@@ -23,7 +23,8 @@ struct APIKeyStoreTests {
     @Test("the stored hash is SHA-256 of the key in hex")
     func hashFormat() throws {
         // sha256("abc")
-        let document = #"{"keys": [{"id": "k", "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "scopes": ["admin"]}]}"#
+        let document =
+            #"{"keys": [{"id": "k", "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "scopes": ["admin"]}]}"#
         let store = try APIKeyStore(APIKeyStore.parse(Data(document.utf8), source: "f"))
         #expect(store.lookup("abc")?.id == "k")
     }
@@ -33,7 +34,10 @@ struct APIKeyStoreTests {
         let good = "\"sha256\": \"\(String(repeating: "a", count: 64))\""
         let cases: [(String, String)] = [
             ("not json", "not valid JSON"),
-            (#"{"keys": [{"id": "a", \#(good), "scopes": ["admin"]}, {"id": "b", "sha256": "xyz", "scopes": []}]}"#, "keys[1] (id 'b'): sha256"),
+            (
+                #"{"keys": [{"id": "a", \#(good), "scopes": ["admin"]}, {"id": "b", "sha256": "xyz", "scopes": []}]}"#,
+                "keys[1] (id 'b'): sha256"
+            ),
             (#"{"keys": [{"id": "c", \#(good), "scopes": ["ledger:delete"]}]}"#, "keys[0] (id 'c'): unknown scope 'ledger:delete'"),
             (#"{"keys": [{"id": "bad.id", \#(good), "scopes": []}]}"#, "keys[0] (id 'bad.id'): id must be"),
             (#"{"keys": [{"id": "d", \#(good), "scopes": [], "rate_limit": {"per_second": 0}}]}"#, "keys[0] (id 'd'): rate_limit"),
@@ -68,7 +72,7 @@ struct APIKeyStoreTests {
         let wait = limiter.acquire("a", limit: limit)
         #expect(wait != nil && wait! > .zero && wait! <= .milliseconds(100))
         #expect(limiter.acquire("b", limit: limit) == nil, "another caller has its own bucket")
-        clock.value = 100_000_000 // 100 ms: one call's worth
+        clock.value = 100_000_000  // 100 ms: one call's worth
         #expect(limiter.acquire("a", limit: limit) == nil)
         #expect(limiter.acquire("a", limit: limit) != nil)
     }

@@ -35,7 +35,9 @@ struct RotationTests {
         verifier.rotate(to: new, graceMs: 60_000)
         #expect(try verifier.authenticate(token(new, expires: start + 300_000)).id == "ops")
         let during = try verifier.authenticate(before)
-        #expect(during.expiresAtMs + ServiceToken.clockSkewMs == start + 60_000, "a previous-secret caller is good until the grace ends, not the token's expiry")
+        #expect(
+            during.expiresAtMs + ServiceToken.clockSkewMs == start + 60_000,
+            "a previous-secret caller is good until the grace ends, not the token's expiry")
         clock.advance(61_000)
         #expect(throws: RPCError.self) { _ = try verifier.authenticate(before) }
         #expect(try verifier.authenticate(token(new, expires: start + 300_000)).id == "ops")
@@ -55,8 +57,10 @@ struct RotationTests {
     @Test("replaced API keys: a removed key is refused, an added one accepted, callers re-verified within 30 s")
     func apiKeysReplaced() throws {
         // sha256("abc") and sha256("xyz").
-        let abc = #"{"keys": [{"id": "k", "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "scopes": ["admin"]}]}"#
-        let xyz = #"{"keys": [{"id": "x", "sha256": "3608bca1e44ea6c4d268eb6db02260269892c0b42b86bbf1e77a6fa16c3c9282", "scopes": ["admin"]}]}"#
+        let abc =
+            #"{"keys": [{"id": "k", "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "scopes": ["admin"]}]}"#
+        let xyz =
+            #"{"keys": [{"id": "x", "sha256": "3608bca1e44ea6c4d268eb6db02260269892c0b42b86bbf1e77a6fa16c3c9282", "scopes": ["admin"]}]}"#
         let authenticator = APIKeyAuthenticator(keys: try APIKeyStore(APIKeyStore.parse(Data(abc.utf8), source: "a")), tokens: nil)
         let caller = try authenticator.authenticate("ApiKey abc")
         #expect(caller.id == "k")

@@ -19,8 +19,11 @@ struct ServiceTokenTests {
         let text = token(scopes: [.read("profile")!, .write("ledger")!])
         #expect(text.hasPrefix("v1.gateway.ops.profile:read,ledger:write.\(now + 60_000)."))
         let verified = try ServiceToken.verify(text, secret: secret, nowMs: now)
-        #expect(verified == ServiceToken(issuer: "gateway", subject: "ops", scopes: [.read("profile")!, .write("ledger")!],
-                                         expiresAtMs: now + 60_000))
+        #expect(
+            verified
+                == ServiceToken(
+                    issuer: "gateway", subject: "ops", scopes: [.read("profile")!, .write("ledger")!],
+                    expiresAtMs: now + 60_000))
         #expect(text.split(separator: ".").last?.count == 43)
     }
 
@@ -44,9 +47,11 @@ struct ServiceTokenTests {
     @Test("a tampered token is refused: scopes, subject or expiry changed")
     func tampered() throws {
         let text = token()
-        for altered in [text.replacingOccurrences(of: "profile:read", with: "admin"),
-                        text.replacingOccurrences(of: ".ops.", with: ".root."),
-                        text.replacingOccurrences(of: ".1800000060000.", with: ".1800000090000.")] {
+        for altered in [
+            text.replacingOccurrences(of: "profile:read", with: "admin"),
+            text.replacingOccurrences(of: ".ops.", with: ".root."),
+            text.replacingOccurrences(of: ".1800000060000.", with: ".1800000090000."),
+        ] {
             #expect(throws: TokenError.badSignature) { _ = try ServiceToken.verify(altered, secret: secret, nowMs: now) }
         }
     }

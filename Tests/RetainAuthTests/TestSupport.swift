@@ -15,8 +15,10 @@ final class TestClock: Sendable {
 
 /// Expects `body` to throw an RPCError with `code`; returns its message.
 @discardableResult
-func expectCode(_ code: RPCStatusCode, sourceLocation: SourceLocation = #_sourceLocation,
-                _ body: () throws -> Void) -> String {
+func expectCode(
+    _ code: RPCStatusCode, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Void
+) -> String {
     let error = #expect(throws: RPCError.self, sourceLocation: sourceLocation) { try body() }
     #expect(error?.code == code, sourceLocation: sourceLocation)
     return error?.message ?? ""

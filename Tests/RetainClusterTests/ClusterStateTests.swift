@@ -13,8 +13,10 @@ struct ClusterStateTests {
     }
 
     func member(_ name: String, role: String, lag: Int64 = 0, service: String = "retain.v1.Ledger") -> Data {
-        MemberRecord(member: name, address: "127.0.0.1:7003", service: service, role: role, epoch: 3,
-                     lastSequence: 10, lagRecords: lag, lagMs: lag * 2, pid: 7).json
+        MemberRecord(
+            member: name, address: "127.0.0.1:7003", service: service, role: role, epoch: 3,
+            lastSequence: 10, lagRecords: lag, lagMs: lag * 2, pid: 7
+        ).json
     }
 
     @Test("keys are parsed back to the shard and member they name; other keys are not the layout's")
@@ -32,15 +34,21 @@ struct ClusterStateTests {
 
     @Test("records read the contract's JSON, snake_case fields and all")
     func recordsReadTheContract() throws {
-        let leader = try #require(LeaderRecord(json: Data("""
-            {"member":"ledger-0-a","address":"127.0.0.1:7003","epoch":3,"service":"retain.v1.Ledger","pid":1234}
-            """.utf8)))
+        let leader = try #require(
+            LeaderRecord(
+                json: Data(
+                    """
+                    {"member":"ledger-0-a","address":"127.0.0.1:7003","epoch":3,"service":"retain.v1.Ledger","pid":1234}
+                    """.utf8)))
         #expect(leader == LeaderRecord(member: "ledger-0-a", address: "127.0.0.1:7003", epoch: 3, service: "retain.v1.Ledger", pid: 1234))
-        let member = try #require(MemberRecord(json: Data("""
-            {"member":"ledger-0-b","address":"127.0.0.1:7013","service":"retain.v1.Ledger","role":"replica","epoch":3,
-             "last_sequence":90,"durable_sequence":90,"committed_sequence":88,"lag_records":10,"lag_ms":25,"pid":99,
-             "data_dir":"/data/ledger-0-b","updated_unix_ms":1700000000000}
-            """.utf8)))
+        let member = try #require(
+            MemberRecord(
+                json: Data(
+                    """
+                    {"member":"ledger-0-b","address":"127.0.0.1:7013","service":"retain.v1.Ledger","role":"replica","epoch":3,
+                     "last_sequence":90,"durable_sequence":90,"committed_sequence":88,"lag_records":10,"lag_ms":25,"pid":99,
+                     "data_dir":"/data/ledger-0-b","updated_unix_ms":1700000000000}
+                    """.utf8)))
         #expect(member.lagRecords == 10 && member.lagMs == 25 && member.committedSequence == 88 && member.dataDir == "/data/ledger-0-b")
         #expect(MemberRecord(json: member.json) == member)
         let sync = try #require(SyncRecord(json: Data(#"{"leader":"ledger-0-a","epoch":3,"members":["ledger-0-b"],"required":1}"#.utf8)))
@@ -93,7 +101,8 @@ struct ClusterStateTests {
     func reset() {
         var state = ClusterState(keys: keys)
         state.apply(key: keys.leader(shard: "ledger-0"), value: leader("ledger-0-a", "127.0.0.1:7003", epoch: 3))
-        state.apply(key: keys.leader(shard: "profile-0"), value: leader("profile-0-a", "127.0.0.1:7001", epoch: 1, service: "retain.v1.Profile"))
+        state.apply(
+            key: keys.leader(shard: "profile-0"), value: leader("profile-0-a", "127.0.0.1:7001", epoch: 1, service: "retain.v1.Profile"))
         let changed = state.reset(to: [
             (keys.leader(shard: "ledger-0"), leader("ledger-0-b", "127.0.0.1:7013", epoch: 4)),
             (keys.leader(shard: "growth-0"), leader("growth-0-a", "127.0.0.1:7002", epoch: 1, service: "retain.v1.Growth")),

@@ -29,23 +29,39 @@ struct ClusterStatusTests {
         let client = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "test"))
         let keys = ClusterKeys(cluster: "status")
         func put(_ key: String, _ value: Data) async throws { try await client.put(key, Array(value)) }
-        try await put(keys.leader(shard: "ledger-0"), LeaderRecord(member: "ledger-0-a", address: "127.0.0.1:7003", epoch: 3,
-                                                                  service: "retain.v1.Ledger", pid: 101).json)
-        try await put(keys.member("ledger-0-a", shard: "ledger-0"), MemberRecord(
-            member: "ledger-0-a", address: "127.0.0.1:7003", service: "retain.v1.Ledger", role: "leader", epoch: 3,
-            lastSequence: 500, durableSequence: 500, committedSequence: 498, lagRecords: 0, lagMs: 0, pid: 101,
-            dataDir: "/data/ledger-0-a", updatedUnixMs: 1_700_000_000_000).json)
-        try await put(keys.member("ledger-0-b", shard: "ledger-0"), MemberRecord(
-            member: "ledger-0-b", address: "127.0.0.1:7013", service: "retain.v1.Ledger", role: "replica", epoch: 3,
-            lastSequence: 498, durableSequence: 498, committedSequence: 498, lagRecords: 2, lagMs: 7, pid: 102).json)
-        try await put(keys.sync(shard: "ledger-0"), SyncRecord(leader: "ledger-0-a", epoch: 3, members: ["ledger-0-b", "ledger-0-c"],
-                                                              required: 1).json)
+        try await put(
+            keys.leader(shard: "ledger-0"),
+            LeaderRecord(
+                member: "ledger-0-a", address: "127.0.0.1:7003", epoch: 3,
+                service: "retain.v1.Ledger", pid: 101
+            ).json)
+        try await put(
+            keys.member("ledger-0-a", shard: "ledger-0"),
+            MemberRecord(
+                member: "ledger-0-a", address: "127.0.0.1:7003", service: "retain.v1.Ledger", role: "leader", epoch: 3,
+                lastSequence: 500, durableSequence: 500, committedSequence: 498, lagRecords: 0, lagMs: 0, pid: 101,
+                dataDir: "/data/ledger-0-a", updatedUnixMs: 1_700_000_000_000
+            ).json)
+        try await put(
+            keys.member("ledger-0-b", shard: "ledger-0"),
+            MemberRecord(
+                member: "ledger-0-b", address: "127.0.0.1:7013", service: "retain.v1.Ledger", role: "replica", epoch: 3,
+                lastSequence: 498, durableSequence: 498, committedSequence: 498, lagRecords: 2, lagMs: 7, pid: 102
+            ).json)
+        try await put(
+            keys.sync(shard: "ledger-0"),
+            SyncRecord(
+                leader: "ledger-0-a", epoch: 3, members: ["ledger-0-b", "ledger-0-c"],
+                required: 1
+            ).json)
         try await put(keys.epoch(shard: "ledger-0"), EpochValue.encode(3))
         try await put(keys.epoch(shard: "profile-0"), EpochValue.encode(1))
         try await put(ClusterKeys(cluster: "other").epoch(shard: "growth-0"), EpochValue.encode(1))
         await client.shutdown()
 
-        let result = try retain(["cluster", "status", "--etcd-endpoints", etcd.endpoint, "--cluster", "status", "--json", "--timeout", "10"])
+        let result = try retain([
+            "cluster", "status", "--etcd-endpoints", etcd.endpoint, "--cluster", "status", "--json", "--timeout", "10",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let root = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(root["cluster"] as? String == "status")
@@ -55,7 +71,8 @@ struct ClusterStatusTests {
         #expect(ledger["service"] as? String == "retain.v1.Ledger")
         #expect(ledger["epoch"] as? Int == 3)
         let leader = try #require(ledger["leader"] as? [String: Any])
-        #expect(leader["member"] as? String == "ledger-0-a" && leader["address"] as? String == "127.0.0.1:7003" && leader["pid"] as? Int == 101)
+        #expect(
+            leader["member"] as? String == "ledger-0-a" && leader["address"] as? String == "127.0.0.1:7003" && leader["pid"] as? Int == 101)
         let members = try #require(ledger["members"] as? [[String: Any]])
         #expect(members.map { $0["member"] as? String } == ["ledger-0-a", "ledger-0-b", "ledger-0-c"])
         #expect(members.map { $0["role"] as? String } == ["leader", "replica", "down"])

@@ -7,13 +7,17 @@ extension CommandLineTests {
     @Test("call, health and list reach a mutual-TLS server with --tls-ca-file, --tls-cert-file and --tls-key-file")
     func tls() throws {
         let certificates = try TestCertificates.shared()
-        let server = try ServerProcess("retain-echo", arguments: [
-            "--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.serverKeyFile,
-            "--tls-client-ca-file", certificates.caFile,
-        ])
+        let server = try ServerProcess(
+            "retain-echo",
+            arguments: [
+                "--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.serverKeyFile,
+                "--tls-client-ca-file", certificates.caFile,
+            ])
         let address = "127.0.0.1:\(server.port)"
-        let tls = ["--tls-ca-file", certificates.caFile,
-                   "--tls-cert-file", certificates.clientCertificateFile, "--tls-key-file", certificates.clientKeyFile]
+        let tls = [
+            "--tls-ca-file", certificates.caFile,
+            "--tls-cert-file", certificates.clientCertificateFile, "--tls-key-file", certificates.clientKeyFile,
+        ]
         let call = try retain(["call", address, "retain.v1.Echo/Echo", #"{"text": "over tls"}"#, "--compact"] + tls)
         #expect(call.status == 0, "\(call.stderr)")
         #expect(call.stdout.contains(#""text":"over tls""#), "\(call.stdout)")

@@ -11,8 +11,10 @@ struct CommandLineTests {
         var stderr: String
     }
 
-    func retain(_ arguments: [String], input: String? = nil, executable: String = "retain",
-                environment: [String: String] = [:]) throws -> Output {
+    func retain(
+        _ arguments: [String], input: String? = nil, executable: String = "retain",
+        environment: [String: String] = [:]
+    ) throws -> Output {
         let process = Process()
         process.executableURL = ServerProcess.buildDirectory.appendingPathComponent(executable)
         process.arguments = arguments
@@ -34,8 +36,9 @@ struct CommandLineTests {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     @Test("against a server that checks tokens: refused without one (exit 16), served with a minted one by flag or environment")
@@ -46,8 +49,9 @@ struct CommandLineTests {
         let address = "127.0.0.1:\(server.port)"
         let refused = try retain(["call", address, "retain.v1.Echo/Echo", #"{"text": "hi"}"#])
         #expect(refused.status == 16, "\(refused)")
-        let minted = try retain(["mint-token", "--scopes", "echo:read", "--ttl-seconds", "60"], executable: "retain-gateway",
-                                environment: ["RETAIN_SERVICE_SECRET": secret])
+        let minted = try retain(
+            ["mint-token", "--scopes", "echo:read", "--ttl-seconds", "60"], executable: "retain-gateway",
+            environment: ["RETAIN_SERVICE_SECRET": secret])
         let token = minted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(minted.status == 0 && token.hasPrefix("Bearer v1.operator.operator.echo:read."), "\(minted)")
         let served = try retain(["call", address, "retain.v1.Echo/Echo", #"{"text": "hi"}"#, "--authorization", token])

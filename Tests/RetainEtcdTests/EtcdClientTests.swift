@@ -44,9 +44,10 @@ struct EtcdClientTests {
         try await withEtcd { _, client in
             let key = uniquePrefix("txn") + "leader"
             func create(_ owner: String) -> EtcdTxn {
-                EtcdTxn(compare: [EtcdCompare(key: key, target: .version(0), result: .equal)],
-                        success: [.put(key: key, value: Array(owner.utf8), lease: nil)],
-                        failure: [.get(key: key)])
+                EtcdTxn(
+                    compare: [EtcdCompare(key: key, target: .version(0), result: .equal)],
+                    success: [.put(key: key, value: Array(owner.utf8), lease: nil)],
+                    failure: [.get(key: key)])
             }
             async let one = client.txn(create("one"))
             async let two = client.txn(create("two"))
@@ -60,12 +61,16 @@ struct EtcdClientTests {
             #expect(winner.gets.isEmpty && winner.revision == stored.modRevision)
 
             // Compare-and-swap on mod revision: a stale revision fails, the current one succeeds.
-            let stale = EtcdTxn(compare: [EtcdCompare(key: key, target: .modRevision(stored.modRevision - 1), result: .equal)],
-                                success: [.put(key: key, value: [9], lease: nil)])
+            let stale = EtcdTxn(
+                compare: [EtcdCompare(key: key, target: .modRevision(stored.modRevision - 1), result: .equal)],
+                success: [.put(key: key, value: [9], lease: nil)])
             #expect(try await client.txn(stale).succeeded == false)
-            let fresh = EtcdTxn(compare: [EtcdCompare(key: key, target: .modRevision(stored.modRevision), result: .equal),
-                                          EtcdCompare(key: key, target: .value(stored.value), result: .equal)],
-                                success: [.delete(key: key), .get(key: key)])
+            let fresh = EtcdTxn(
+                compare: [
+                    EtcdCompare(key: key, target: .modRevision(stored.modRevision), result: .equal),
+                    EtcdCompare(key: key, target: .value(stored.value), result: .equal),
+                ],
+                success: [.delete(key: key), .get(key: key)])
             let swapped = try await client.txn(fresh)
             #expect(swapped.succeeded && swapped.gets == [[]])
         }

@@ -14,12 +14,15 @@ struct EtcdHandlerTests {
         return (channel, handler)
     }
 
-    private func send(_ handler: EtcdResponseHandler, on channel: EmbeddedChannel,
-                      timeout: TimeAmount = .seconds(2)) -> EventLoopFuture<EtcdHTTPResponse> {
+    private func send(
+        _ handler: EtcdResponseHandler, on channel: EmbeddedChannel,
+        timeout: TimeAmount = .seconds(2)
+    ) -> EventLoopFuture<EtcdHTTPResponse> {
         let promise = channel.eventLoop.makePromise(of: EtcdHTTPResponse.self)
         let endpoint = EtcdEndpoint("127.0.0.1:2379")!
-        handler.send(EtcdHTTPConnection.requestHead("/v3/kv/range", endpoint: endpoint, contentLength: 2),
-                     body: ByteBuffer(string: "{}"), timeout: timeout, promise: promise)
+        handler.send(
+            EtcdHTTPConnection.requestHead("/v3/kv/range", endpoint: endpoint, contentLength: 2),
+            body: ByteBuffer(string: "{}"), timeout: timeout, promise: promise)
         return promise.futureResult
     }
 
@@ -95,9 +98,13 @@ struct EtcdHandlerTests {
     func watchLines() throws {
         let lines = Mutex<[String]>([])
         let ends = Mutex<[(String, Bool)]>([])
-        let handler = EtcdWatchHandler(maximumLineLength: 1024, firstLineTimeout: .seconds(1), idleTimeout: nil,
-                                       onLine: { line in lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) }; return true },
-                                       onEnd: { error, suspect in ends.withLock { $0.append((error.message, suspect)) } })
+        let handler = EtcdWatchHandler(
+            maximumLineLength: 1024, firstLineTimeout: .seconds(1), idleTimeout: nil,
+            onLine: { line in
+                lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) }
+                return true
+            },
+            onEnd: { error, suspect in ends.withLock { $0.append((error.message, suspect)) } })
         let channel = EmbeddedChannel(handler: handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2379)).wait()
         try channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
@@ -115,8 +122,9 @@ struct EtcdHandlerTests {
     @Test("a watch that etcd never confirms ends after the first-line timeout, marking the member suspect")
     func watchNeverConfirmed() throws {
         let ends = Mutex<[Bool]>([])
-        let handler = EtcdWatchHandler(maximumLineLength: 1024, firstLineTimeout: .milliseconds(500), idleTimeout: .seconds(3),
-                                       onLine: { _ in true }, onEnd: { _, suspect in ends.withLock { $0.append(suspect) } })
+        let handler = EtcdWatchHandler(
+            maximumLineLength: 1024, firstLineTimeout: .milliseconds(500), idleTimeout: .seconds(3),
+            onLine: { _ in true }, onEnd: { _, suspect in ends.withLock { $0.append(suspect) } })
         let channel = EmbeddedChannel(handler: handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2379)).wait()
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))

@@ -27,8 +27,10 @@ func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thro
 }
 
 /// A fresh single-member etcd and a client of it, shut down after `body`.
-func withEtcd<T: Sendable>(requestTimeout: Duration = .seconds(2),
-                           _ body: (EtcdProcess, EtcdClient) async throws -> T) async throws -> T {
+func withEtcd<T: Sendable>(
+    requestTimeout: Duration = .seconds(2),
+    _ body: (EtcdProcess, EtcdClient) async throws -> T
+) async throws -> T {
     let etcd = try await offPool { try EtcdProcess(configuration: fastEtcd) }
     let client = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: requestTimeout, logger: testLogger)
     do {
@@ -59,8 +61,10 @@ func eventually(within timeout: Duration, _ condition: () async throws -> Bool) 
 }
 
 /// When the first delete arrives on `watch`, or nil when none came within `timeout`.
-func firstDelete(on watch: AsyncThrowingStream<EtcdWatchEvent, any Error>,
-                 within timeout: Duration) async throws -> ContinuousClock.Instant? {
+func firstDelete(
+    on watch: AsyncThrowingStream<EtcdWatchEvent, any Error>,
+    within timeout: Duration
+) async throws -> ContinuousClock.Instant? {
     try await withThrowingTaskGroup(of: ContinuousClock.Instant?.self) { group in
         group.addTask {
             for try await event in watch where event.kind == .delete { return .now }

@@ -8,19 +8,21 @@ struct ProtoJSONTests {
     @Test("JSON of every field kind packs to the same bytes as the typed message")
     func jsonToBytes() throws {
         let json = """
-        {"fDouble": 3.25, "fInt64": "-9000000000", "fUint64": "18446744073709551615", "fInt32": -7,
-         "f_uint32": 7, "fBool": true, "fString": "héllo", "fBytes": "AAEC/w==", "fEnum": "ECHO_MOOD_GRUMPY",
-         "fMessage": {"text": "inner", "payload": "CQ=="}, "rInt64": [1, "-2", 3], "rBool": [true, false],
-         "rString": ["a", "", "ccc"], "rEnum": ["ECHO_MOOD_HAPPY", 2], "rMessage": [{"text": "x"}, {}],
-         "mString": {"k": "v"}, "mInt64": {"a": "1", "b": -2}}
-        """
+            {"fDouble": 3.25, "fInt64": "-9000000000", "fUint64": "18446744073709551615", "fInt32": -7,
+             "f_uint32": 7, "fBool": true, "fString": "héllo", "fBytes": "AAEC/w==", "fEnum": "ECHO_MOOD_GRUMPY",
+             "fMessage": {"text": "inner", "payload": "CQ=="}, "rInt64": [1, "-2", 3], "rBool": [true, false],
+             "rString": ["a", "", "ccc"], "rEnum": ["ECHO_MOOD_HAPPY", 2], "rMessage": [{"text": "x"}, {}],
+             "mString": {"k": "v"}, "mInt64": {"a": "1", "b": -2}}
+            """
         let bytes = try ProtoJSON.encode(json: json, as: descriptor)
         let decoded = try Retain_V1_EchoAllTypes(serializedBytes: bytes)
-        #expect(decoded == Retain_V1_EchoAllTypes(
-            fDouble: 3.25, fInt64: -9_000_000_000, fUint64: .max, fInt32: -7, fUint32: 7, fBool: true,
-            fString: "héllo", fBytes: [0, 1, 2, 255], fEnum: .grumpy, fMessage: .init(text: "inner", payload: [9]),
-            rInt64: [1, -2, 3], rBool: [true, false], rString: ["a", "", "ccc"], rEnum: [.happy, .grumpy],
-            rMessage: [.init(text: "x"), .init()], mString: ["k": "v"], mInt64: ["a": 1, "b": -2]))
+        #expect(
+            decoded
+                == Retain_V1_EchoAllTypes(
+                    fDouble: 3.25, fInt64: -9_000_000_000, fUint64: .max, fInt32: -7, fUint32: 7, fBool: true,
+                    fString: "héllo", fBytes: [0, 1, 2, 255], fEnum: .grumpy, fMessage: .init(text: "inner", payload: [9]),
+                    rInt64: [1, -2, 3], rBool: [true, false], rString: ["a", "", "ccc"], rEnum: [.happy, .grumpy],
+                    rMessage: [.init(text: "x"), .init()], mString: ["k": "v"], mInt64: ["a": 1, "b": -2]))
     }
 
     @Test("bytes decode to proto3 JSON and back to the same message")

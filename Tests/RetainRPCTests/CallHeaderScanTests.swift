@@ -7,8 +7,10 @@ struct CallHeaderScanTests {
     func scan(_ bytes: [UInt8]) -> (method: String, authorization: String, timeout: UInt64, accepts: Bool)? {
         bytes.withUnsafeBytes { raw in
             CallHeaderScan(raw).map {
-                (String(decoding: $0.method, as: UTF8.self), String(decoding: $0.authorization, as: UTF8.self),
-                 $0.timeoutMicroseconds, $0.acceptsCompression)
+                (
+                    String(decoding: $0.method, as: UTF8.self), String(decoding: $0.authorization, as: UTF8.self),
+                    $0.timeoutMicroseconds, $0.acceptsCompression
+                )
             }
         }
     }

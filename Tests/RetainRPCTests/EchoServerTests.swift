@@ -61,8 +61,9 @@ struct EchoServerTests {
     func serverDeadline() async throws {
         let server = try ServerProcess("retain-echo")
         // Send a REQUEST by hand with a 100 ms deadline and no client-side timer.
-        let answer = try await RawConnection.roundTrip(port: server.port, method: "retain.v1.Echo/Sleep",
-                                                       message: Retain_V1_SleepRequest(durationMs: 3_000), timeoutMicros: 100_000)
+        let answer = try await RawConnection.roundTrip(
+            port: server.port, method: "retain.v1.Echo/Sleep",
+            message: Retain_V1_SleepRequest(durationMs: 3_000), timeoutMicros: 100_000)
         #expect(answer.type == .status)
         #expect(try answer.payload.decodeProtoMessage(Retain_V1_CallStatus.self).code == RPCStatusCode.deadlineExceeded.rawValue)
         server.stop()
@@ -242,8 +243,9 @@ struct CompressionTests {
         var message = ByteBuffer()
         message.writeProtoMessage(Retain_V1_EchoRequest(payload: [UInt8](repeating: 0, count: 1 << 20)))
         let compressed = MessageCompression.compress(message, allocator: ByteBufferAllocator())
-        let answer = try await RawConnection.roundTripRaw(port: server.port, method: "retain.v1.Echo/Echo",
-                                                           messageBytes: compressed, flags: .compressed)
+        let answer = try await RawConnection.roundTripRaw(
+            port: server.port, method: "retain.v1.Echo/Echo",
+            messageBytes: compressed, flags: .compressed)
         #expect(answer.type == .status)
         #expect(try answer.payload.decodeProtoMessage(Retain_V1_CallStatus.self).code == RPCStatusCode.resourceExhausted.rawValue)
         server.stop()

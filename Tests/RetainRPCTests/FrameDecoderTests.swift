@@ -111,7 +111,9 @@ struct FrameDecoderTests {
 
     @Test("the decoder passes NIO's ByteToMessageDecoderVerifier")
     func verifier() throws {
-        let frames = (1...5).map { Frame(type: .message, flags: .end, requestID: UInt32($0), payload: ByteBuffer(bytes: [UInt8]($0 % 2 == 0 ? [1, 2, 3] : []))) }
+        let frames = (1...5).map {
+            Frame(type: .message, flags: .end, requestID: UInt32($0), payload: ByteBuffer(bytes: [UInt8]($0 % 2 == 0 ? [1, 2, 3] : [])))
+        }
         var input = ByteBuffer()
         for frame in frames { input.writeFrame(frame) }
         try ByteToMessageDecoderVerifier.verifyDecoder(

@@ -104,8 +104,9 @@ struct RuntimeEdgeCaseTests {
         let name = Array("retain.v1.Echo/Echo".utf8) + [0] + Array("junk".utf8)
         var message = ByteBuffer()
         message.writeProtoMessage(Retain_V1_EchoRequest(text: "x"))
-        let answer = try await RawConnection.roundTripRaw(port: server.port, method: "", messageBytes: message, flags: [],
-                                                          rawHeader: [0x0A, UInt8(name.count)] + name)
+        let answer = try await RawConnection.roundTripRaw(
+            port: server.port, method: "", messageBytes: message, flags: [],
+            rawHeader: [0x0A, UInt8(name.count)] + name)
         #expect(answer.type == .status)
         #expect(try answer.payload.decodeProtoMessage(Retain_V1_CallStatus.self).code == RPCStatusCode.invalidArgument.rawValue)
         server.stop()
@@ -128,11 +129,13 @@ struct RuntimeEdgeCaseTests {
     func reusedRequestID() async throws {
         let server = try ServerProcess("retain-echo")
         let frames = try await RawConnection.sendAndReadUntilClose(port: server.port, closeAfter: .milliseconds(800)) { buffer in
-            RequestPayload.writeFrame(requestID: 5, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Sleep"),
-                                      message: Retain_V1_SleepRequest(durationMs: 300, text: "old"), into: &buffer)
+            RequestPayload.writeFrame(
+                requestID: 5, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Sleep"),
+                message: Retain_V1_SleepRequest(durationMs: 300, text: "old"), into: &buffer)
             buffer.writeFrameHeader(type: .cancel, flags: [], requestID: 5, payloadLength: 0)
-            RequestPayload.writeFrame(requestID: 5, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Sleep"),
-                                      message: Retain_V1_SleepRequest(durationMs: 50, text: "new"), into: &buffer)
+            RequestPayload.writeFrame(
+                requestID: 5, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Sleep"),
+                message: Retain_V1_SleepRequest(durationMs: 50, text: "new"), into: &buffer)
         }
         let answers = frames.filter { $0.requestID == 5 }
         #expect(answers.count == 1)
@@ -146,10 +149,12 @@ struct RuntimeEdgeCaseTests {
     func halfClose() async throws {
         let server = try ServerProcess("retain-echo")
         let frames = try await RawConnection.sendAndReadUntilClose(port: server.port, halfClose: true) { buffer in
-            RequestPayload.writeFrame(requestID: 1, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Sleep"),
-                                      message: Retain_V1_SleepRequest(durationMs: 100, text: "late"), into: &buffer)
-            RequestPayload.writeFrame(requestID: 2, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Echo"),
-                                      message: Retain_V1_EchoRequest(text: "now"), into: &buffer)
+            RequestPayload.writeFrame(
+                requestID: 1, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Sleep"),
+                message: Retain_V1_SleepRequest(durationMs: 100, text: "late"), into: &buffer)
+            RequestPayload.writeFrame(
+                requestID: 2, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Echo"),
+                message: Retain_V1_EchoRequest(text: "now"), into: &buffer)
         }
         #expect(frames.filter { $0.type == .message }.count == 2)
         server.stop()

@@ -21,8 +21,11 @@ struct HostileClientTests {
     static let memoryBound = 200 << 20
 
     static func token() throws -> String {
-        "Bearer " + ServiceToken(issuer: "test", subject: "tester", scopes: .read("echo")!,
-                                 expiresAtMs: WallClock.nowMs() + 600_000).signed(with: try ServiceSecret(secretText))
+        "Bearer "
+            + ServiceToken(
+                issuer: "test", subject: "tester", scopes: .read("echo")!,
+                expiresAtMs: WallClock.nowMs() + 600_000
+            ).signed(with: try ServiceSecret(secretText))
     }
 
     static func client(_ port: Int) throws -> RPCClient {
@@ -32,8 +35,10 @@ struct HostileClientTests {
     }
 
     /// A REQUEST frame for `method` whose call header carries `authorization`, with `message`.
-    static func request(id: UInt32, method: String, authorization: String = "", message: [UInt8] = [],
-                        declaredMessageBytes: Int? = nil) -> [UInt8] {
+    static func request(
+        id: UInt32, method: String, authorization: String = "", message: [UInt8] = [],
+        declaredMessageBytes: Int? = nil
+    ) -> [UInt8] {
         let header = Retain_V1_CallHeader(method: method, authorization: authorization).serializedBytes()
         var buffer = ByteBuffer()
         let payloadLength = 4 + header.count + (declaredMessageBytes ?? message.count)
@@ -109,24 +114,26 @@ struct HostileClientTests {
         let peak = try await Self.peakResident(of: server) {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<200 {
-                    group.addTask { try await onThread {
-                        let socket = try PlainSocket(port: port)
-                        // A REQUEST declaring 4 MiB - 1 with no credential in its header, then 1 MiB
-                        // of its body and a stop: the server must not wait for the rest.
-                        let frame = Self.request(id: 1, method: "retain.v1.Echo/Echo", declaredMessageBytes: (4 << 20) - 1 - 64)
-                        _ = try? socket.sendWithoutBlocking(frame[...])
-                        let body = [UInt8](repeating: UInt8(index & 0xFF), count: 1 << 20)
-                        var offset = 0
-                        let deadline = ContinuousClock.now + .seconds(3)
-                        while offset < body.count, ContinuousClock.now < deadline {
-                            guard let sent = try? socket.sendWithoutBlocking(body[offset...]) else { break }
-                            offset += sent
-                            if sent == 0 { usleep(5000) }
+                    group.addTask {
+                        try await onThread {
+                            let socket = try PlainSocket(port: port)
+                            // A REQUEST declaring 4 MiB - 1 with no credential in its header, then 1 MiB
+                            // of its body and a stop: the server must not wait for the rest.
+                            let frame = Self.request(id: 1, method: "retain.v1.Echo/Echo", declaredMessageBytes: (4 << 20) - 1 - 64)
+                            _ = try? socket.sendWithoutBlocking(frame[...])
+                            let body = [UInt8](repeating: UInt8(index & 0xFF), count: 1 << 20)
+                            var offset = 0
+                            let deadline = ContinuousClock.now + .seconds(3)
+                            while offset < body.count, ContinuousClock.now < deadline {
+                                guard let sent = try? socket.sendWithoutBlocking(body[offset...]) else { break }
+                                offset += sent
+                                if sent == 0 { usleep(5000) }
+                            }
+                            let (bytes, closed) = socket.readUntilClose(timeout: .seconds(10))
+                            let goAway = try PlainSocket.frames(in: bytes).last
+                            return closed && goAway?.type == .goAway
                         }
-                        let (bytes, closed) = socket.readUntilClose(timeout: .seconds(10))
-                        let goAway = try PlainSocket.frames(in: bytes).last
-                        return closed && goAway?.type == .goAway
-                    } }
+                    }
                 }
                 var refused = 0
                 for try await wasRefused in group where wasRefused { refused += 1 }
@@ -171,8 +178,9 @@ struct HostileClientTests {
                         var sent = 0
                         var pipeline: [UInt8] = []
                         for id in 1...2000 {
-                            pipeline += Self.request(id: UInt32(id), method: "retain.v1.Reflection/GetDescriptorSet",
-                                                     authorization: token)
+                            pipeline += Self.request(
+                                id: UInt32(id), method: "retain.v1.Reflection/GetDescriptorSet",
+                                authorization: token)
                         }
                         let deadline = ContinuousClock.now + .seconds(4)
                         // Send as long as the server takes requests; never read an answer.
@@ -196,10 +204,15 @@ struct HostileClientTests {
         #expect(p99 < .milliseconds(250), "normal client's p99 \(p99)")
     }
 
-    @Test("silent and PING-only connections without a credential are closed after the admission timeout, and make room when the server is full")
+    @Test(
+        "silent and PING-only connections without a credential are closed after the admission timeout, and make room when the server is full"
+    )
     func idleUnauthenticatedConnections() async throws {
-        let server = try ServerProcess("retain-echo", arguments: [
-            "--ops-port=-1", "--admission-timeout-ms", "1500", "--max-connections", "100"], serviceSecret: Self.secretText)
+        let server = try ServerProcess(
+            "retain-echo",
+            arguments: [
+                "--ops-port=-1", "--admission-timeout-ms", "1500", "--max-connections", "100",
+            ], serviceSecret: Self.secretText)
         defer { server.stop() }
         // 150 sockets that never send a byte: more than the server takes.
         let port = server.port
@@ -234,8 +247,9 @@ struct HostileClientTests {
 
     @Test("a connection that calls only Health, with a valid token, is admitted and outlives the admission timeout")
     func healthCheckerWithToken() async throws {
-        let server = try ServerProcess("retain-echo", arguments: ["--ops-port=-1", "--admission-timeout-ms", "500"],
-                                       serviceSecret: Self.secretText)
+        let server = try ServerProcess(
+            "retain-echo", arguments: ["--ops-port=-1", "--admission-timeout-ms", "500"],
+            serviceSecret: Self.secretText)
         defer { server.stop() }
         let port = server.port
         let token = try Self.token()
@@ -256,8 +270,9 @@ struct HostileClientTests {
 
     @Test("connections from one address beyond its limit are refused; other clients keep theirs")
     func perAddressLimit() async throws {
-        let server = try ServerProcess("retain-echo", arguments: ["--ops-port=-1", "--max-connections-per-address", "5"],
-                                       serviceSecret: Self.secretText)
+        let server = try ServerProcess(
+            "retain-echo", arguments: ["--ops-port=-1", "--max-connections-per-address", "5"],
+            serviceSecret: Self.secretText)
         defer { server.stop() }
         let client = try Self.client(server.port)
         #expect(try await client.unary(Retain_V1_Echo.echo, .init(text: "a")).text == "a")

@@ -63,14 +63,17 @@ struct MemoryBudgetTests {
         let heavy = try await connect(port)
         // Light: a 600 KiB Echo, sent in two halves; its first half takes the total past 1 MiB.
         let light = try await connect(port)
-        let echo = request(1, Retain_V1_CallHeader(method: Retain_V1_Echo.echo.path),
-                           Retain_V1_EchoRequest(text: String(repeating: "l", count: 600 << 10)))
+        let echo = request(
+            1, Retain_V1_CallHeader(method: Retain_V1_Echo.echo.path),
+            Retain_V1_EchoRequest(text: String(repeating: "l", count: 600 << 10)))
         let half = echo.readableBytes / 2
 
         let (heavyFrames, lightFrames) = try await heavy.executeThenClose { heavyIn, heavyOut in
             try await light.executeThenClose { lightIn, lightOut in
-                try await heavyOut.write(request(1, Retain_V1_CallHeader(method: Retain_V1_Echo.expand.path, windowBytes: 16 << 10),
-                                                 Retain_V1_ExpandRequest(text: "h", count: 200)))
+                try await heavyOut.write(
+                    request(
+                        1, Retain_V1_CallHeader(method: Retain_V1_Echo.expand.path, windowBytes: 16 << 10),
+                        Retain_V1_ExpandRequest(text: "h", count: 200)))
                 var heavyIterator = heavyIn.makeAsyncIterator()
                 var heavyFrames: [Frame] = []
                 // Its window's worth arrives; the rest is held.

@@ -30,9 +30,12 @@ struct PipelinedClientTests {
         configuration.connections = 2
         configuration.callsInFlight = 4
         let report = try await PipelinedClient.run(configuration) { connection in
-            NumberedCalls(connection: connection, connections: 2, total: 50, state: [Int](), makeRequest: { index in
-                PipelinedClient.requestFrame(Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: "\(index)"))
-            }) { index, frame, seen in
+            NumberedCalls(
+                connection: connection, connections: 2, total: 50, state: [Int](),
+                makeRequest: { index in
+                    PipelinedClient.requestFrame(Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: "\(index)"))
+                }
+            ) { index, frame, seen in
                 try frame.requireOK()
                 let answer = try frame.payload.decodeProtoMessage(Retain_V1_EchoResponse.self)
                 #expect(answer.text == "\(index)")

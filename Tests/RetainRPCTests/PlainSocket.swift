@@ -73,7 +73,8 @@ final class PlainSocket: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             let left = deadline - ContinuousClock.now
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
+            let ready = poll(
+                &poller, 1, Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
             if ready < 0, errno == EINTR { continue }
             if ready <= 0 { continue }
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }

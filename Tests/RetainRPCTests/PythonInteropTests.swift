@@ -7,9 +7,10 @@ import Testing
 /// answers. Needs python3 with Google's `protobuf` package, and `protoc`.
 @Suite("Python interop", .serialized)
 struct PythonInteropTests {
-    @Test("a Python client built from PROTOCOL.md talks to retain-echo",
-          .enabled(if: PythonInterop.missing.isEmpty, Comment(rawValue: PythonInterop.skipMessage)),
-          .timeLimit(.minutes(3)))
+    @Test(
+        "a Python client built from PROTOCOL.md talks to retain-echo",
+        .enabled(if: PythonInterop.missing.isEmpty, Comment(rawValue: PythonInterop.skipMessage)),
+        .timeLimit(.minutes(3)))
     func pythonClient() async throws {
         let server = try ServerProcess("retain-echo")
         // A second server checks tokens: the script mints them from docs/SECURITY.md alone.
@@ -75,8 +76,10 @@ enum PythonInterop {
 
     /// Runs `executable` with its output (stdout and stderr) captured in a file, killing it
     /// after `timeout`; returns its exit status and output.
-    static func run(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:],
-                    timeout: Duration) async throws -> (Int32, String) {
+    static func run(
+        _ executable: String, _ arguments: [String], environment extra: [String: String] = [:],
+        timeout: Duration
+    ) async throws -> (Int32, String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }

@@ -53,8 +53,9 @@ enum RawConnection {
     ) async throws -> Frame {
         var bytes = ByteBuffer()
         bytes.writeProtoMessage(message)
-        return try await roundTripRaw(port: port, method: method, messageBytes: bytes, flags: [],
-                                      timeoutMicros: timeoutMicros, acceptCompression: acceptCompression)
+        return try await roundTripRaw(
+            port: port, method: method, messageBytes: bytes, flags: [],
+            timeoutMicros: timeoutMicros, acceptCompression: acceptCompression)
     }
 
     /// Sends one REQUEST whose message part is `messageBytes` as given (for example compressed,
@@ -75,8 +76,10 @@ enum RawConnection {
         if let rawHeader {
             header.writeBytes(rawHeader)
         } else {
-            header.writeProtoMessage(Retain_V1_CallHeader(method: method, timeoutUs: timeoutMicros,
-                                                          acceptCompression: acceptCompression))
+            header.writeProtoMessage(
+                Retain_V1_CallHeader(
+                    method: method, timeoutUs: timeoutMicros,
+                    acceptCompression: acceptCompression))
         }
         var payload = ByteBuffer()
         payload.writeInteger(UInt32(header.readableBytes))

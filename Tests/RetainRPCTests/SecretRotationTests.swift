@@ -12,8 +12,11 @@ import RetainClock
 @Suite("secret rotation", .serialized)
 struct SecretRotationTests {
     static func token(_ secretText: String) throws -> String {
-        "Bearer " + ServiceToken(issuer: "test", subject: "tester", scopes: .read("echo")!,
-                                 expiresAtMs: WallClock.nowMs() + 300_000).signed(with: try ServiceSecret(secretText))
+        "Bearer "
+            + ServiceToken(
+                issuer: "test", subject: "tester", scopes: .read("echo")!,
+                expiresAtMs: WallClock.nowMs() + 300_000
+            ).signed(with: try ServiceSecret(secretText))
     }
 
     /// Echo on a fresh connection with `authorization`: the status code (OK when it went through).
@@ -48,8 +51,9 @@ struct SecretRotationTests {
         let newSecret = ServiceSecret.generateText()
         try Data(oldSecret.utf8).write(to: URL(fileURLWithPath: file))
         // Started without RETAIN_INSECURE_NO_AUTH and without RETAIN_SERVICE_SECRET: the file alone.
-        let server = try ServerProcess(executableAt: ServerProcess.buildDirectory.appendingPathComponent("retain-echo"),
-                                       arguments: ["--ops-port=-1", "--service-secret-file", file, "--secret-grace-ms", "6000"])
+        let server = try ServerProcess(
+            executableAt: ServerProcess.buildDirectory.appendingPathComponent("retain-echo"),
+            arguments: ["--ops-port=-1", "--service-secret-file", file, "--secret-grace-ms", "6000"])
         defer { server.stop() }
         let port = server.port
         let oldToken = try Self.token(oldSecret)
@@ -72,8 +76,14 @@ struct SecretRotationTests {
         try Self.replace(file, with: "short")
         try await Task.sleep(for: .milliseconds(1500))
         #expect(await Self.code(port, newToken) == .ok)
-        #expect(await Self.code(port, "Bearer " + ServiceToken(issuer: "t", subject: "t", scopes: .read("echo")!,
-                                                               expiresAtMs: WallClock.nowMs() + 60_000)
-            .signed(with: try ServiceSecret(String(repeating: "s", count: 40)))) == .unauthenticated)
+        #expect(
+            await Self.code(
+                port,
+                "Bearer "
+                    + ServiceToken(
+                        issuer: "t", subject: "t", scopes: .read("echo")!,
+                        expiresAtMs: WallClock.nowMs() + 60_000
+                    )
+                    .signed(with: try ServiceSecret(String(repeating: "s", count: 40)))) == .unauthenticated)
     }
 }

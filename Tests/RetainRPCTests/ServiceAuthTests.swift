@@ -22,12 +22,17 @@ struct ServiceAuthTests {
     }
 
     func token(_ scopes: ScopeSet, secret: ServiceSecret? = nil, expiresInMs: Int64 = 60_000) -> String {
-        "Bearer " + ServiceToken(issuer: "test", subject: "tester", scopes: scopes,
-                                 expiresAtMs: WallClock.nowMs() + expiresInMs).signed(with: secret ?? self.secret)
+        "Bearer "
+            + ServiceToken(
+                issuer: "test", subject: "tester", scopes: scopes,
+                expiresAtMs: WallClock.nowMs() + expiresInMs
+            ).signed(with: secret ?? self.secret)
     }
 
-    func expectRefused(_ client: RPCClient, _ code: RPCStatusCode, _ fragment: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) async {
+    func expectRefused(
+        _ client: RPCClient, _ code: RPCStatusCode, _ fragment: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
         let error = await #expect(throws: RPCError.self, sourceLocation: sourceLocation) {
             _ = try await client.unary(Retain_V1_Echo.echo, .init(text: "x"))
         }
@@ -62,11 +67,13 @@ struct ServiceAuthTests {
         // On one connection, a refused call does not end it, and each call's own credential counts.
         let mixed = client(echo.port, "")
         await expectRefused(mixed, .unauthenticated, "missing credential")
-        let answer = try await mixed.unary(Retain_V1_Echo.inspect, .init(text: "i"),
-                                           options: CallOptions(authorization: token([.admin])))
+        let answer = try await mixed.unary(
+            Retain_V1_Echo.inspect, .init(text: "i"),
+            options: CallOptions(authorization: token([.admin])))
         #expect(answer.metadata["x-retain-caller"] == "test/tester admin", "the handler sees the verified caller")
         await #expect(throws: RPCError.self) {
-            _ = try await mixed.unary(Retain_V1_Echo.echo, .init(text: "x"), options: CallOptions(authorization: self.token([.read("ledger")!])))
+            _ = try await mixed.unary(
+                Retain_V1_Echo.echo, .init(text: "x"), options: CallOptions(authorization: self.token([.read("ledger")!])))
         }
 
         // Health probes stay open; reflection needs a token, of any scope.

@@ -20,10 +20,12 @@ struct TLSTests {
 
     /// `retain-echo` serving TLS, mutual when `clientCA` is given.
     private func tlsEcho(clientCA: String? = nil, named: Bool = false) throws -> ServerProcess {
-        try ServerProcess("retain-echo", arguments: [
-            "--tls-cert-file", named ? certificates.namedServerCertificateFile : certificates.serverCertificateFile,
-            "--tls-key-file", named ? certificates.namedServerKeyFile : certificates.serverKeyFile,
-        ] + (clientCA.map { ["--tls-client-ca-file", $0] } ?? []))
+        try ServerProcess(
+            "retain-echo",
+            arguments: [
+                "--tls-cert-file", named ? certificates.namedServerCertificateFile : certificates.serverCertificateFile,
+                "--tls-key-file", named ? certificates.namedServerKeyFile : certificates.serverKeyFile,
+            ] + (clientCA.map { ["--tls-client-ca-file", $0] } ?? []))
     }
 
     private func client(port: Int, host: String = "127.0.0.1", _ tls: ClientTLS?) -> RPCClient {
@@ -33,8 +35,10 @@ struct TLSTests {
     }
 
     /// Expects `call` to fail with UNAVAILABLE whose message contains `fragment`, within 5 s.
-    private func expectUnavailable(containing fragment: String? = nil, _ call: () async throws -> Void,
-                                   sourceLocation: SourceLocation = #_sourceLocation) async {
+    private func expectUnavailable(
+        containing fragment: String? = nil, _ call: () async throws -> Void,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
         let started = ContinuousClock.now
         do {
             try await call()
@@ -104,17 +108,21 @@ struct TLSTests {
         }
         await anonymous.close()
 
-        let stranger = client(port: server.port, try ClientTLS(
-            caFile: certificates.caFile, certificateFile: certificates.otherClientCertificateFile,
-            keyFile: certificates.otherClientKeyFile))
+        let stranger = client(
+            port: server.port,
+            try ClientTLS(
+                caFile: certificates.caFile, certificateFile: certificates.otherClientCertificateFile,
+                keyFile: certificates.otherClientKeyFile))
         await expectUnavailable(containing: "ssl") {
             _ = try await stranger.unary(Retain_V1_Echo.echo, .init(text: "x"))
         }
         await stranger.close()
 
-        let member = client(port: server.port, try ClientTLS(
-            caFile: certificates.caFile, certificateFile: certificates.clientCertificateFile,
-            keyFile: certificates.clientKeyFile))
+        let member = client(
+            port: server.port,
+            try ClientTLS(
+                caFile: certificates.caFile, certificateFile: certificates.clientCertificateFile,
+                keyFile: certificates.clientKeyFile))
         #expect(try await member.unary(Retain_V1_Echo.echo, .init(text: "welcome")).text == "welcome")
         var streamed = 0
         for try await _ in member.serverStreaming(Retain_V1_Echo.expand, .init(text: "x", count: 3, intervalMs: 1)) {
@@ -187,10 +195,16 @@ struct TLSTests {
         let missing = certificates.directory.appendingPathComponent("nope.pem").path
         let cases: [([String], String)] = [
             (["--tls-cert-file", missing, "--tls-key-file", certificates.serverKeyFile], "\(missing) does not exist"),
-            (["--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.clientKeyFile],
-             "does not match certificate"),
-            (["--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.serverKeyFile,
-              "--tls-client-ca-file", missing], "\(missing) does not exist"),
+            (
+                ["--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.clientKeyFile],
+                "does not match certificate"
+            ),
+            (
+                [
+                    "--tls-cert-file", certificates.serverCertificateFile, "--tls-key-file", certificates.serverKeyFile,
+                    "--tls-client-ca-file", missing,
+                ], "\(missing) does not exist"
+            ),
             (["--tls-cert-file", certificates.serverCertificateFile], "--tls-cert-file and --tls-key-file go together"),
         ]
         for (arguments, message) in cases {

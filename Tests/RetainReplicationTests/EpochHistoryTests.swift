@@ -17,8 +17,10 @@ struct EpochHistoryTests {
         // The old leader wrote 1...50 in epoch 1 and 51...60 in epoch 2, but the new leader (epoch 3)
         // had only received through 55 of epoch 2 when it took over at 56.
         let deposed = EpochHistory(entries: [Entry(epoch: 1, firstSequence: 1), Entry(epoch: 2, firstSequence: 51)])
-        let leader = EpochHistory(entries: [Entry(epoch: 1, firstSequence: 1), Entry(epoch: 2, firstSequence: 51),
-                                            Entry(epoch: 3, firstSequence: 56)])
+        let leader = EpochHistory(entries: [
+            Entry(epoch: 1, firstSequence: 1), Entry(epoch: 2, firstSequence: 51),
+            Entry(epoch: 3, firstSequence: 56),
+        ])
         #expect(deposed.agreement(last: 60, leader: leader, leaderLast: 80) == 55)
     }
 

@@ -13,9 +13,10 @@ struct LeaderTermTests {
     private func term(required: Int, startSequence: UInt64 = 0, lease: Lease = Lease()) -> (LeaderTerm, CommitGate) {
         let gate = CommitGate()
         gate.change(to: .leader(epoch: 1))
-        let term = LeaderTerm(epoch: 1, history: EpochHistory(), startSequence: startSequence, localDurable: 0,
-                              required: required, window: RecordWindow(capacity: 1 << 20), gate: gate,
-                              leaseValid: { lease.valid.load(ordering: .relaxed) })
+        let term = LeaderTerm(
+            epoch: 1, history: EpochHistory(), startSequence: startSequence, localDurable: 0,
+            required: required, window: RecordWindow(capacity: 1 << 20), gate: gate,
+            leaseValid: { lease.valid.load(ordering: .relaxed) })
         return (term, gate)
     }
 

@@ -17,7 +17,9 @@ struct SoakTests {
         configuration.sampleInterval = .milliseconds(500)
         let report = try await SoakRun(configuration: configuration).run()
         print(report.text)
-        #expect(report.passed, "lost: \(report.lost.prefix(5)), duplicated: \(report.duplicated.prefix(5)), unreadable: \(report.unreadable.prefix(5))")
+        #expect(
+            report.passed,
+            "lost: \(report.lost.prefix(5)), duplicated: \(report.duplicated.prefix(5)), unreadable: \(report.unreadable.prefix(5))")
         #expect(report.faults.map(\.description) == ["SIGKILL ledger + restart"])
         #expect(report.faults.allSatisfy { $0.error == nil })
         #expect(report.restarts["ledger"] == 1)
@@ -28,8 +30,9 @@ struct SoakTests {
         #expect(report.memory.keys.sorted() == LocalSuite.Member.allCases.map(\.name).sorted())
     }
 
-    @Test("a short replicated soak: the ledger's leader killed and the profile's paused past its lease, no acknowledged write lost or duplicated",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: EtcdProcess.defaultExecutable.path), "etcd is not installed"))
+    @Test(
+        "a short replicated soak: the ledger's leader killed and the profile's paused past its lease, no acknowledged write lost or duplicated",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: EtcdProcess.defaultExecutable.path), "etcd is not installed"))
     func replicatedSoak() async throws {
         var configuration = SoakRun.Configuration()
         configuration.replicas = 3
@@ -39,10 +42,14 @@ struct SoakTests {
         configuration.sampleInterval = .milliseconds(500)
         let report = try await SoakRun(configuration: configuration).run { print("soak: \($0)") }
         print(report.text)
-        #expect(report.passed, "lost: \(report.lost.prefix(5)), duplicated: \(report.duplicated.prefix(5)), unreadable: \(report.unreadable.prefix(5))")
+        #expect(
+            report.passed,
+            "lost: \(report.lost.prefix(5)), duplicated: \(report.duplicated.prefix(5)), unreadable: \(report.unreadable.prefix(5))")
         #expect(report.faults.count == 2)
-        #expect(report.faults.first?.description.hasPrefix("SIGKILL ledger leader ledger-0-") == true, "\(report.faults.map(\.description))")
-        #expect(report.faults.last?.description.hasPrefix("SIGSTOP profile leader profile-0-") == true, "\(report.faults.map(\.description))")
+        #expect(
+            report.faults.first?.description.hasPrefix("SIGKILL ledger leader ledger-0-") == true, "\(report.faults.map(\.description))")
+        #expect(
+            report.faults.last?.description.hasPrefix("SIGSTOP profile leader profile-0-") == true, "\(report.faults.map(\.description))")
         #expect(report.faults.allSatisfy { $0.error == nil && $0.tookLeader })
         // A write was answered after each leader's loss: a new leader took over (the figure
         // itself is printed; on a loaded machine it can exceed the lease by seconds).

@@ -57,9 +57,10 @@ struct CorruptionTests {
         let first = scratch.data + "/" + segments[0]
         let size = fileSize(first)
         try flipBit(first, at: size - 5)
-        let error = storageError(#expect(throws: StorageError.self) {
-            try recoverAndClose(scratch.data, configuration: configuration)
-        })
+        let error = storageError(
+            #expect(throws: StorageError.self) {
+                try recoverAndClose(scratch.data, configuration: configuration)
+            })
         guard case .corrupt(let file, _, _) = error else {
             Issue.record("expected corrupt, got \(String(describing: error))")
             return
@@ -93,9 +94,10 @@ struct CorruptionTests {
         var snapshotRecords = 0
         let store2 = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
         defer { store2.close() }
-        let error = storageError(#expect(throws: StorageError.self) {
-            try store2.recover(snapshot: { reader in while try reader.next() != nil { snapshotRecords += 1 } }, replay: { _, _ in })
-        })
+        let error = storageError(
+            #expect(throws: StorageError.self) {
+                try store2.recover(snapshot: { reader in while try reader.next() != nil { snapshotRecords += 1 } }, replay: { _, _ in })
+            })
         guard case .corrupt(let file, let offset, let reason) = error else {
             Issue.record("expected corrupt, got \(String(describing: error))")
             return

@@ -106,7 +106,9 @@ struct CrashTests {
             }
         }
         let elapsed = ContinuousClock.now - started
-        print("crash test: \(rounds) rounds, \(acknowledgedTotal) acknowledged records, \(tornTails) torn tails cut, snapshots in \(snapshotsSeen) recoveries, \(elapsed)")
+        print(
+            "crash test: \(rounds) rounds, \(acknowledgedTotal) acknowledged records, \(tornTails) torn tails cut, snapshots in \(snapshotsSeen) recoveries, \(elapsed)"
+        )
         #expect(acknowledgedTotal > 0)
     }
 }

@@ -57,9 +57,11 @@ struct InspectorTests {
         try flipBit(segment, at: recordOffset(3, payloadSizes: Array(repeating: 40, count: 10)) + 17)
         inspection = try StorageInspector.inspect(directory: scratch.data)
         #expect(inspection.recoveryProblem?.contains(segment) == true)
-        #expect(inspection.segments[0].status == .corrupt(
-            offset: Int64(recordOffset(3, payloadSizes: Array(repeating: 40, count: 10))),
-            reason: { if case .corrupt(_, let reason) = inspection.segments[0].status { reason } else { "" } }()))
+        #expect(
+            inspection.segments[0].status
+                == .corrupt(
+                    offset: Int64(recordOffset(3, payloadSizes: Array(repeating: 40, count: 10))),
+                    reason: { if case .corrupt(_, let reason) = inspection.segments[0].status { reason } else { "" } }()))
         #expect(inspection.description.contains("WOULD REFUSE TO START"))
     }
 }

@@ -9,9 +9,10 @@ struct LockTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let first = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
-        let error = storageError(#expect(throws: StorageError.self) {
-            _ = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
-        })
+        let error = storageError(
+            #expect(throws: StorageError.self) {
+                _ = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
+            })
         #expect(error == .locked(directory: scratch.data, holderPID: getpid()))
         #expect(error?.description.contains(scratch.data) == true)
         #expect(error?.description.contains("\(getpid())") == true)
@@ -29,9 +30,10 @@ struct LockTests {
         defer { scratch.remove() }
         let first = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
         #expect(unlink(scratch.data + "/LOCK") == 0)
-        let error = storageError(#expect(throws: StorageError.self) {
-            _ = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
-        })
+        let error = storageError(
+            #expect(throws: StorageError.self) {
+                _ = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
+            })
         // Named from the kernel's lock table, though the file with the pid is gone.
         #expect(error == .locked(directory: scratch.data, holderPID: getpid()))
         #expect(try StorageInspector.inspect(directory: scratch.data).lockHolder == getpid())

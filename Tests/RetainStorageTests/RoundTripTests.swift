@@ -64,7 +64,8 @@ struct RoundTripTests {
         let (store, _) = try openAndRecover(scratch.data)
         try await appendDurably(store, [payload(1)])
         var generator = SystemRandomNumberGenerator()
-        let state: [[UInt8]] = [[], payload(1, length: 3 << 20), [7]]
+        let state: [[UInt8]] =
+            [[], payload(1, length: 3 << 20), [7]]
             + (0..<5000).map { _ in (0..<Int.random(in: 0...300)).map { _ in UInt8.random(in: 0...255, using: &generator) } }
         try store.writeSnapshot(coveringSequence: 1) { writer in
             for record in state { try writer.append(record) }

@@ -40,10 +40,12 @@ public struct TestCertificates: Sendable {
         directory = try makeTemporaryDirectory("retain-tls")
         try makeCA("ca", name: "Retain Test CA")
         try makeCA("other-ca", name: "Unrelated Test CA")
-        try sign("server", name: "localhost", by: "ca",
-                 extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
-        try sign("named-server", name: "echo.retain.test", by: "ca",
-                 extensions: "subjectAltName=DNS:echo.retain.test\nextendedKeyUsage=serverAuth\n")
+        try sign(
+            "server", name: "localhost", by: "ca",
+            extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
+        try sign(
+            "named-server", name: "echo.retain.test", by: "ca",
+            extensions: "subjectAltName=DNS:echo.retain.test\nextendedKeyUsage=serverAuth\n")
         try sign("client", name: "retain-test-client", by: "ca", extensions: "extendedKeyUsage=clientAuth\n")
         try sign("other-client", name: "retain-test-client", by: "other-ca", extensions: "extendedKeyUsage=clientAuth\n")
     }
@@ -51,21 +53,27 @@ public struct TestCertificates: Sendable {
     private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     private func makeCA(_ name: String, name subject: String) throws {
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-keyout", path("\(name).key"), "-out", path("\(name).pem"), "-days", "2",
-                     "-subj", "/CN=\(subject)",
-                     "-addext", "basicConstraints=critical,CA:TRUE",
-                     "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", path("\(name).key"), "-out", path("\(name).pem"), "-days", "2",
+            "-subj", "/CN=\(subject)",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ])
     }
 
     private func sign(_ name: String, name subject: String, by ca: String, extensions: String) throws {
         try Data("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n\(extensions)".utf8)
             .write(to: URL(fileURLWithPath: path("\(name).ext")))
-        try openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(subject)"])
-        try openssl(["x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).pem"), "-CAkey", path("\(ca).key"),
-                     "-set_serial", String(UInt32.random(in: 1...UInt32.max)), "-days", "2", "-sha256",
-                     "-extfile", path("\(name).ext"), "-out", path("\(name).pem")])
+        try openssl([
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(subject)",
+        ])
+        try openssl([
+            "x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).pem"), "-CAkey", path("\(ca).key"),
+            "-set_serial", String(UInt32.random(in: 1...UInt32.max)), "-days", "2", "-sha256",
+            "-extfile", path("\(name).ext"), "-out", path("\(name).pem"),
+        ])
     }
 
     private func openssl(_ arguments: [String]) throws {
@@ -79,8 +87,9 @@ public struct TestCertificates: Sendable {
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TestCertificatesError(message: "openssl \(arguments.joined(separator: " ")) failed: "
-                                        + String(decoding: message, as: UTF8.self))
+            throw TestCertificatesError(
+                message: "openssl \(arguments.joined(separator: " ")) failed: "
+                    + String(decoding: message, as: UTF8.self))
         }
     }
 }

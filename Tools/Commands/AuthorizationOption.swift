@@ -6,7 +6,8 @@ public import RetainRPC
 /// `ApiKey <key>` for the gateway, `Bearer <token>` (`retain-gateway mint-token`) for a service.
 public struct AuthorizationOption: ParsableArguments, Sendable {
     /// The flag's value; never printed.
-    @Option(help: "Credential sent as authorization: 'ApiKey <key>' (gateway) or 'Bearer <token>' (service); default $RETAIN_AUTHORIZATION.")
+    @Option(
+        help: "Credential sent as authorization: 'ApiKey <key>' (gateway) or 'Bearer <token>' (service); default $RETAIN_AUTHORIZATION.")
     public var authorization: String?
 
     public init() {}

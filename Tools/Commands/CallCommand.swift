@@ -25,7 +25,8 @@ public struct CallCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let client = RPCClient(host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
+        let client = RPCClient(
+            host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
         defer { Task { await client.close() } }
         try await ExitStatus.reporting {
             let info = try await MethodResolver(client: client).method(method)
@@ -51,7 +52,8 @@ public struct CallCommand: AsyncParsableCommand {
             guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("--header must be key=value, not '\(pair)'") }
             metadata[pair[..<equals].lowercased()] = String(pair[pair.index(after: equals)...])
         }
-        return CallOptions(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, authorization: credential.value,
-                           traceID: traceID, idempotencyKey: idempotencyKey, metadata: metadata)
+        return CallOptions(
+            timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, authorization: credential.value,
+            traceID: traceID, idempotencyKey: idempotencyKey, metadata: metadata)
     }
 }

@@ -87,16 +87,18 @@ public struct ClusterReport: Encodable, Sendable, Hashable {
                     let address = shard.leader?.member == name ? shard.leader?.address : nil
                     return Member(member: name, role: "down", alive: false, sync: syncMembers.contains(name), address: address)
                 }
-                return Member(member: name, role: record.role, alive: true, sync: syncMembers.contains(name),
-                              address: record.address, pid: record.pid, epoch: record.epoch,
-                              lastSequence: record.lastSequence, durableSequence: record.durableSequence,
-                              committedSequence: record.committedSequence, lagRecords: record.lagRecords,
-                              lagMs: record.lagMs, dataDir: record.dataDir, updatedUnixMs: record.updatedUnixMs)
+                return Member(
+                    member: name, role: record.role, alive: true, sync: syncMembers.contains(name),
+                    address: record.address, pid: record.pid, epoch: record.epoch,
+                    lastSequence: record.lastSequence, durableSequence: record.durableSequence,
+                    committedSequence: record.committedSequence, lagRecords: record.lagRecords,
+                    lagMs: record.lagMs, dataDir: record.dataDir, updatedUnixMs: record.updatedUnixMs)
             }
-            return Shard(shard: name, service: shard.service, epoch: shard.epoch,
-                         leader: shard.leader.map { Leader(member: $0.member, address: $0.address, epoch: $0.epoch, pid: $0.pid) },
-                         sync: shard.sync.map { Sync(members: $0.members, required: $0.required, epoch: $0.epoch) },
-                         members: members)
+            return Shard(
+                shard: name, service: shard.service, epoch: shard.epoch,
+                leader: shard.leader.map { Leader(member: $0.member, address: $0.address, epoch: $0.epoch, pid: $0.pid) },
+                sync: shard.sync.map { Sync(members: $0.members, required: $0.required, epoch: $0.epoch) },
+                members: members)
         }
     }
 
@@ -110,19 +112,24 @@ public struct ClusterReport: Encodable, Sendable, Hashable {
     /// The report as text for a terminal: a block per shard, a row per member.
     public var text: String {
         var lines = ["cluster \(cluster): \(shards.count) shard\(shards.count == 1 ? "" : "s") (etcd revision \(revision))"]
-        if shards.isEmpty { lines.append("no shard has registered in etcd (is any process started with --etcd-endpoints and --cluster \(cluster)?)") }
+        if shards.isEmpty {
+            lines.append("no shard has registered in etcd (is any process started with --etcd-endpoints and --cluster \(cluster)?)")
+        }
         for shard in shards {
             let leader = shard.leader.map { "\($0.member) at \($0.address)" } ?? "NONE"
-            let sync = shard.sync.map { sync in
-                "sync \(sync.members.isEmpty ? "-" : sync.members.joined(separator: ",")) (\(sync.required) required)"
-            } ?? "sync -"
+            let sync =
+                shard.sync.map { sync in
+                    "sync \(sync.members.isEmpty ? "-" : sync.members.joined(separator: ",")) (\(sync.required) required)"
+                } ?? "sync -"
             lines.append("")
             lines.append("\(shard.shard)  \(shard.service ?? "?")  leader \(leader)  epoch \(shard.epoch.map(String.init) ?? "-")  \(sync)")
             var rows = [["member", "role", "health", "address", "lag records", "lag ms", "last seq", "committed", "pid"]]
             for member in shard.members {
-                rows.append([member.member + (member.sync ? "*" : ""), member.role, member.alive ? "alive" : "down",
-                             member.address ?? "-", Self.number(member.lagRecords), Self.number(member.lagMs),
-                             Self.number(member.lastSequence), Self.number(member.committedSequence), Self.number(member.pid)])
+                rows.append([
+                    member.member + (member.sync ? "*" : ""), member.role, member.alive ? "alive" : "down",
+                    member.address ?? "-", Self.number(member.lagRecords), Self.number(member.lagMs),
+                    Self.number(member.lastSequence), Self.number(member.committedSequence), Self.number(member.pid),
+                ])
             }
             lines += Self.table(rows).map { "  " + $0 }
         }

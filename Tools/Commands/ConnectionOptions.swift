@@ -10,13 +10,15 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     public var enabled = false
 
     /// CA certificates (PEM) that the server's certificate must chain to.
-    @Option(name: .customLong("tls-ca-file"),
-            help: "CA certificates, PEM, that the server's certificate must chain to (default: the system's).")
+    @Option(
+        name: .customLong("tls-ca-file"),
+        help: "CA certificates, PEM, that the server's certificate must chain to (default: the system's).")
     public var caFile: String?
 
     /// The client certificate (PEM), for servers that require one.
-    @Option(name: .customLong("tls-cert-file"),
-            help: "Client certificate, PEM, for servers that require one (with --tls-key-file).")
+    @Option(
+        name: .customLong("tls-cert-file"),
+        help: "Client certificate, PEM, for servers that require one (with --tls-key-file).")
     public var certificateFile: String?
 
     /// The private key of `--tls-cert-file` (PEM).
@@ -24,8 +26,9 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     public var keyFile: String?
 
     /// The name the server's certificate must hold, when it is not the host connected to.
-    @Option(name: .customLong("tls-server-name"),
-            help: "Name the server's certificate must hold (default: the host given, name or IP address).")
+    @Option(
+        name: .customLong("tls-server-name"),
+        help: "Name the server's certificate must hold (default: the host given, name or IP address).")
     public var serverName: String?
 
     public init() {}
@@ -41,12 +44,16 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     ///
     /// - Throws: ``TLSSetupError`` naming the file when one is missing, unreadable, not PEM, or
     ///   when the key does not match the certificate.
-    public func clientConfiguration(_ base: RPCClient.Configuration = RPCClient.Configuration())
-        throws(TLSSetupError) -> RPCClient.Configuration {
+    public func clientConfiguration(
+        _ base: RPCClient.Configuration = RPCClient.Configuration()
+    )
+        throws(TLSSetupError) -> RPCClient.Configuration
+    {
         var configuration = base
         if enabled || caFile != nil || certificateFile != nil || serverName != nil {
-            configuration.tls = try ClientTLS(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile,
-                                              serverHostname: serverName)
+            configuration.tls = try ClientTLS(
+                caFile: caFile, certificateFile: certificateFile, keyFile: keyFile,
+                serverHostname: serverName)
         }
         return configuration
     }

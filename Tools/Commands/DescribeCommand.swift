@@ -19,7 +19,8 @@ public struct DescribeCommand: AsyncParsableCommand {
         try await ExitStatus.reporting {
             if name.contains("/") {
                 guard let server else { throw ValidationError("describing a method needs --server host:port") }
-                let client = RPCClient(host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
+                let client = RPCClient(
+                    host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
                 defer { Task { await client.close() } }
                 let method = try await MethodResolver(client: client).method(name)
                 print("\(method.path) (\(method.serverStreaming ? "server streaming" : "unary"))")

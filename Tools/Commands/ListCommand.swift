@@ -14,7 +14,8 @@ public struct ListCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let client = RPCClient(host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
+        let client = RPCClient(
+            host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
         defer { Task { await client.close() } }
         try await ExitStatus.reporting {
             for service in try await MethodResolver(client: client).services() {

@@ -54,15 +54,19 @@ public struct LoadCommand: AsyncParsableCommand {
             let template = try RequestTemplate(data, descriptor: try MethodResolver.descriptor(info.inputType))
             let options = CallOptions(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) }, authorization: credential.value)
             if warmup > 0 {
-                _ = await LoadRun(client: client, method: method, template: template, options: options,
-                                  concurrency: concurrency, total: nil, duration: warmup, rate: nil, progress: false).execute()
+                _ = await LoadRun(
+                    client: client, method: method, template: template, options: options,
+                    concurrency: concurrency, total: nil, duration: warmup, rate: nil, progress: false
+                ).execute()
             }
-            let run = LoadRun(client: client, method: method, template: template, options: options, concurrency: concurrency,
-                              total: total, duration: duration, rate: rate,
-                              progress: progress ?? (isatty(STDERR_FILENO) != 0))
+            let run = LoadRun(
+                client: client, method: method, template: template, options: options, concurrency: concurrency,
+                total: total, duration: duration, rate: rate,
+                progress: progress ?? (isatty(STDERR_FILENO) != 0))
             let result = await run.execute()
-            return LoadReport(method: method, histogram: result.histogram, statuses: result.statuses,
-                              seconds: result.seconds, targetRate: rate, concurrency: concurrency, connections: connections)
+            return LoadReport(
+                method: method, histogram: result.histogram, statuses: result.statuses,
+                seconds: result.seconds, targetRate: rate, concurrency: concurrency, connections: connections)
         }
         print(json ? report.json : report.text)
     }

@@ -25,8 +25,10 @@ struct LoadReport: Codable {
     var latencyMicroseconds: Latency
     var statuses: [String: UInt64]
 
-    init(method: String, histogram: Histogram<UInt64>, statuses: [UInt32: UInt64], seconds: Double,
-         targetRate: Double?, concurrency: Int, connections: Int) {
+    init(
+        method: String, histogram: Histogram<UInt64>, statuses: [UInt32: UInt64], seconds: Double,
+        targetRate: Double?, concurrency: Int, connections: Int
+    ) {
         self.method = method
         calls = statuses.values.reduce(0, +)
         self.seconds = seconds

@@ -7,7 +7,8 @@ public struct ServerAddress: ExpressibleByArgument, Sendable, CustomStringConver
 
     public init?(argument: String) {
         guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
+            (1...65535).contains(port)
+        else { return nil }
         let host = String(argument[..<colon])
         self.host = host.isEmpty ? "127.0.0.1" : host
         self.port = port

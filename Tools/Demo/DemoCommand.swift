@@ -9,15 +9,18 @@ import RetainRPC
 public struct DemoCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Simulate users arriving, coming back, buying, inviting and complaining over weeks, through the gateway; print retention, levels, points and feedback.")
+        abstract:
+            "Simulate users arriving, coming back, buying, inviting and complaining over weeks, through the gateway; print retention, levels, points and feedback."
+    )
 
     @Option(help: "Simulated users.") var users: Int = 3_000
     @Option(help: "Simulated weeks, ending at the start of today (UTC).") var weeks: Int = 6
     @Option(help: "Seed of the simulation's random choices.") var seed: UInt64 = 1
     @Option(help: "Calls in flight at once.") var concurrency: Int = 64
 
-    @Option(name: .customLong("expiry-sweep-days"),
-            help: "Run the ledger's expiry as of this many days after the last simulated day (0: none).")
+    @Option(
+        name: .customLong("expiry-sweep-days"),
+        help: "Run the ledger's expiry as of this many days after the last simulated day (0: none).")
     var expirySweepDays: Int = 60
 
     @Option(help: "A running gateway (HOST:PORT, e.g. 127.0.0.1:7000 after `make up`); default: start a suite in a temporary directory.")

@@ -64,8 +64,10 @@ struct DemoPopulation: Sendable {
                     channel = channels.first { $0.name != DemoChannel.referralName } ?? channel
                 }
             }
-            users.append(User(index: index, id: "\(idPrefix)-u\(index)", channel: channel, arrivalDay: draft.day,
-                              inviter: inviter))
+            users.append(
+                User(
+                    index: index, id: "\(idPrefix)-u\(index)", channel: channel, arrivalDay: draft.day,
+                    inviter: inviter))
             arrivals[draft.day].append(index)
         }
         self.users = users

@@ -5,18 +5,25 @@ extension DemoReport {
     public var text: String {
         var lines: [String] = []
         lines.append("Retention by channel (Profile.GetRetention, daily cohorts; day N counts the cohorts whose day N is over)")
-        lines += Self.table(["channel", "new users", "day 1", "day 7", "day 30"], retention.map { row in
-            [row.channel, "\(row.newUsers)"] + row.cells.map { cell in
-                cell.base == 0 ? "-" : String(format: "%.1f%% of %llu", Double(cell.retained) * 100 / Double(cell.base), cell.base)
-            }
-        })
+        lines += Self.table(
+            ["channel", "new users", "day 1", "day 7", "day 30"],
+            retention.map { row in
+                [row.channel, "\(row.newUsers)"]
+                    + row.cells.map { cell in
+                        cell.base == 0 ? "-" : String(format: "%.1f%% of %llu", Double(cell.retained) * 100 / Double(cell.base), cell.base)
+                    }
+            })
         lines.append("")
         let users = levels.reduce(0) { $0 + $1.users }
         lines.append("Level distribution (Growth.GetGrowthView of each simulated user)")
-        lines += Self.table(["level", "users", "share"], levels.map { level in
-            ["\(level.level) \(level.name)", "\(level.users)",
-             users == 0 ? "-" : String(format: "%.1f%%", Double(level.users) * 100 / Double(users))]
-        })
+        lines += Self.table(
+            ["level", "users", "share"],
+            levels.map { level in
+                [
+                    "\(level.level) \(level.name)", "\(level.users)",
+                    users == 0 ? "-" : String(format: "%.1f%%", Double(level.users) * 100 / Double(users)),
+                ]
+            })
         lines.append("")
         lines.append("Points (Ledger.Audit of asset points over user accounts)")
         var rows = points.issuedByKind.map { ["issued: \($0.kind)", "\($0.value)"] }
@@ -29,8 +36,11 @@ extension DemoReport {
         lines.append("ledger balanced: \(points.balanced ? "yes" : "NO")")
         lines.append("")
         lines.append("Feedback (Feedback.GetFeedbackStats; compensation from Ledger.Audit)")
-        lines += Self.table(["kind", "submitted", "open", "done"], feedback.byKind.map { ["\($0.kind)", "\($0.total)", "\($0.open)", "\($0.done)"] })
-        lines.append("resolved: \(feedback.resolved); open: \(feedback.open) (overdue \(feedback.overdue)); compensation paid: \(feedback.compensationPaid) points in \(feedback.compensations) transfers")
+        lines += Self.table(
+            ["kind", "submitted", "open", "done"], feedback.byKind.map { ["\($0.kind)", "\($0.total)", "\($0.open)", "\($0.done)"] })
+        lines.append(
+            "resolved: \(feedback.resolved); open: \(feedback.open) (overdue \(feedback.overdue)); compensation paid: \(feedback.compensationPaid) points in \(feedback.compensations) transfers"
+        )
         return lines.joined(separator: "\n")
     }
 

@@ -93,9 +93,11 @@ public struct DemoReport: Sendable {
     ) async throws -> DemoReport {
         // Retention: daily cohorts of the simulated weeks, one row per channel too.
         let days: [UInt32] = [1, 7, 30]
-        let answer = try await client.unary(Retain_V1_Profile.getRetention, Retain_V1_GetRetentionRequest(
-            granularity: .day, registered: Retain_V1_TimeRange(startMs: startMs, endMs: endMs), byChannel: true,
-            days: days, timeZone: "UTC"), options: options)
+        let answer = try await client.unary(
+            Retain_V1_Profile.getRetention,
+            Retain_V1_GetRetentionRequest(
+                granularity: .day, registered: Retain_V1_TimeRange(startMs: startMs, endMs: endMs), byChannel: true,
+                days: days, timeZone: "UTC"), options: options)
         var retention: [Retention] = []
         let newUsers = Dictionary(answer.newUsersByChannel.map { ($0.channel, $0.newUsers) }, uniquingKeysWith: +)
         let known = channels + newUsers.keys.filter { !channels.contains($0) }.sorted()
@@ -154,16 +156,19 @@ public struct DemoReport: Sendable {
             outstanding: audit.assets.first { $0.asset == "points" }?.userBalances ?? 0, balanced: audit.balanced)
 
         // Feedback: items submitted in the simulated weeks and resolved since (Feedback's clock).
-        let stats = try await client.unary(Retain_V1_Feedback.getFeedbackStats, Retain_V1_GetFeedbackStatsRequest(
-            range: Retain_V1_TimeRange(startMs: startMs, endMs: expiry.asOfMs)), options: options)
+        let stats = try await client.unary(
+            Retain_V1_Feedback.getFeedbackStats,
+            Retain_V1_GetFeedbackStatsRequest(
+                range: Retain_V1_TimeRange(startMs: startMs, endMs: expiry.asOfMs)), options: options)
         let compensation = totals.first { $0.kind == .compensation }
         let feedback = Feedback(
             byKind: stats.submittedByKind.map { (Self.name(of: $0.kind), $0.total, $0.openCount, $0.doneCount) },
             resolved: stats.resolvedCount, open: stats.openTotal, overdue: stats.overdueTotal,
             compensationPaid: compensation?.credited ?? 0, compensations: compensation?.count ?? 0)
 
-        return DemoReport(retention: retention, levels: levels, points: points, feedback: feedback, expiry: expiry,
-                          activity: activity)
+        return DemoReport(
+            retention: retention, levels: levels, points: points, feedback: feedback, expiry: expiry,
+            activity: activity)
     }
 
     static func name(of kind: Retain_V1_TransferKind) -> String {

@@ -53,8 +53,10 @@ public struct DemoScenario: Sendable {
 
     /// A scenario calling the gateway through `client` with `options` (its credential), printing
     /// progress to `output`.
-    public init(client: RPCClient, options: CallOptions, configuration: Configuration,
-                output: @escaping @Sendable (String) -> Void) {
+    public init(
+        client: RPCClient, options: CallOptions, configuration: Configuration,
+        output: @escaping @Sendable (String) -> Void
+    ) {
         self.client = client
         self.options = options
         self.configuration = configuration
@@ -65,13 +67,16 @@ public struct DemoScenario: Sendable {
     public func run() async throws -> DemoReport {
         let days = configuration.weeks * 7
         let startMs = configuration.endMs - Int64(days) * Self.dayMs
-        let population = DemoPopulation(count: configuration.users, days: days, channels: configuration.channels,
-                                        seed: configuration.seed, idPrefix: configuration.runID)
+        let population = DemoPopulation(
+            count: configuration.users, days: days, channels: configuration.channels,
+            seed: configuration.seed, idPrefix: configuration.runID)
         let tally = DemoTally()
         let desk = SupportDesk()
         let clock = ContinuousClock()
         let began = clock.now
-        output("demo: \(configuration.users) users over \(configuration.weeks) weeks (\(Self.date(startMs)) to \(Self.date(configuration.endMs - 1))), channels \(configuration.channels.map(\.name).joined(separator: ", ")), run id \(configuration.runID)")
+        output(
+            "demo: \(configuration.users) users over \(configuration.weeks) weeks (\(Self.date(startMs)) to \(Self.date(configuration.endMs - 1))), channels \(configuration.channels.map(\.name).joined(separator: ", ")), run id \(configuration.runID)"
+        )
 
         var registered = 0
         for day in 0..<days {
@@ -93,7 +98,9 @@ public struct DemoScenario: Sendable {
             if day % 7 == 6 {
                 let counts = await tally.snapshot()
                 let elapsed = clock.now - began
-                output("demo: week \(day / 7 + 1)/\(configuration.weeks): \(registered) users, \(counts.calls) calls (\(counts.failed) failed), \(counts.complaints) complaints, \(counts.resolved) resolved; \(Self.seconds(elapsed)) s")
+                output(
+                    "demo: week \(day / 7 + 1)/\(configuration.weeks): \(registered) users, \(counts.calls) calls (\(counts.failed) failed), \(counts.complaints) complaints, \(counts.resolved) resolved; \(Self.seconds(elapsed)) s"
+                )
             }
         }
 
@@ -111,7 +118,9 @@ public struct DemoScenario: Sendable {
             }
         }
         let counts = await tally.snapshot()
-        output("demo: simulated \(days) days in \(Self.seconds(clock.now - began)) s: \(counts.calls) calls through the gateway, \(counts.failed) failed")
+        output(
+            "demo: simulated \(days) days in \(Self.seconds(clock.now - began)) s: \(counts.calls) calls through the gateway, \(counts.failed) failed"
+        )
         if !counts.failures.isEmpty {
             for (what, count) in counts.failures.sorted(by: { $0.key < $1.key }).prefix(10) { output("demo:   failed: \(what) x\(count)") }
         }
@@ -129,9 +138,11 @@ public struct DemoScenario: Sendable {
         // The referral (and the inviter's invite growth) pays at the invitee's first purchase.
         if let inviter = user.inviter.map({ population.users[$0] }) { inviterID = inviter.id }
         await call(tally, "Gateway/Onboard") {
-            _ = try await client.unary(Retain_V1_Gateway.onboard, Retain_V1_OnboardRequest(
-                userId: user.id, eventId: "\(user.id)-onboard", channel: user.channel.name, campaign: "",
-                inviterUserId: inviterID, timeZone: "UTC", registeredAtMs: at), options: options)
+            _ = try await client.unary(
+                Retain_V1_Gateway.onboard,
+                Retain_V1_OnboardRequest(
+                    userId: user.id, eventId: "\(user.id)-onboard", channel: user.channel.name, campaign: "",
+                    inviterUserId: inviterID, timeZone: "UTC", registeredAtMs: at), options: options)
         }
     }
 

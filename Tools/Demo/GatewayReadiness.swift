@@ -11,15 +11,19 @@ public enum GatewayReadiness {
 
     /// Polls the gateway's Health every 50 ms until each of `services` is SERVING.
     /// - Throws: UNAVAILABLE naming the services still not serving after `timeout`.
-    public static func wait(client: RPCClient, options: CallOptions, services: [String] = services,
-                            timeout: Duration = .seconds(20)) async throws {
+    public static func wait(
+        client: RPCClient, options: CallOptions, services: [String] = services,
+        timeout: Duration = .seconds(20)
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         var waiting = services
         while true {
             var still: [String] = []
             for service in waiting {
-                let status = try? await client.unary(Retain_V1_Health.check, Retain_V1_HealthCheckRequest(service: service),
-                                                     options: options).status
+                let status = try? await client.unary(
+                    Retain_V1_Health.check, Retain_V1_HealthCheckRequest(service: service),
+                    options: options
+                ).status
                 if status != .serving { still.append(service) }
             }
             waiting = still

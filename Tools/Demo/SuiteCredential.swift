@@ -9,8 +9,10 @@ public enum SuiteCredential {
     public static let environmentVariable = "RETAIN_AUTHORIZATION"
 
     /// The credential to send: `option`, else `$RETAIN_AUTHORIZATION`, else "".
-    public static func resolve(_ option: String? = nil,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func resolve(
+        _ option: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
         if let option { return option }
         return environment[environmentVariable] ?? ""
     }

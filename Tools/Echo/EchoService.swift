@@ -36,7 +36,9 @@ enum EchoService {
             if let caller = context.caller { metadata["x-retain-caller"] = "\(caller.issuer)/\(caller.id) \(caller.scopes)" }
             return Retain_V1_InspectResponse(
                 userId: request.userId, text: request.text, pid: pid,
-                deadlineRemainingUs: context.timeRemaining.map { max(1, $0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000) } ?? 0,
+                deadlineRemainingUs: context.timeRemaining.map {
+                    max(1, $0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000)
+                } ?? 0,
                 traceId: header.traceId, idempotencyKey: header.idempotencyKey, metadata: metadata)
         }
         return router

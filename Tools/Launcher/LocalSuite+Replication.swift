@@ -28,8 +28,9 @@ extension LocalSuite {
         }
         await client.shutdown()
         guard let value, let record = LeaderRecord(json: Data(value.value)),
-              let member = members(of: service).first(where: { $0.name == record.member }),
-              let pid = pid(of: member), record.pid.map({ $0 == Int64(pid) }) ?? true else { return nil }
+            let member = members(of: service).first(where: { $0.name == record.member }),
+            let pid = pid(of: member), record.pid.map({ $0 == Int64(pid) }) ?? true
+        else { return nil }
         return member
     }
 

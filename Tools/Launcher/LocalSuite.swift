@@ -139,11 +139,15 @@ public final class LocalSuite: @unchecked Sendable {
             }
             // The ring's instance of a replicated service is its shard; its address follows the
             // leader, the first member's until etcd names one.
-            let topology = Topology(services: Service.allCases.map { service in
-                Topology.Service(name: service.serviceName, instances: [
-                    Topology.Instance(id: SuitePlan.Replication.shard(of: service.rawValue), host: "127.0.0.1", port: port(of: service)),
-                ])
-            })
+            let topology = Topology(
+                services: Service.allCases.map { service in
+                    Topology.Service(
+                        name: service.serviceName,
+                        instances: [
+                            Topology.Instance(
+                                id: SuitePlan.Replication.shard(of: service.rawValue), host: "127.0.0.1", port: port(of: service))
+                        ])
+                })
             try topology.encoded().write(to: topologyFile, options: .atomic)
             try start(.gateway, port: 0)
         } catch {
@@ -269,8 +273,10 @@ public final class LocalSuite: @unchecked Sendable {
         case .service(let service), .replica(let service, _):
             let directory = dataDirectory(of: member)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            var arguments = ["--data-dir", directory.path, "--log-level", configuration.logLevel,
-                             "--durability", configuration.durability]
+            var arguments = [
+                "--data-dir", directory.path, "--log-level", configuration.logLevel,
+                "--durability", configuration.durability,
+            ]
             if !configuration.opsEndpoints { arguments.append("--ops-port=-1") }
             if service == .growth, configuration.growthClientTimes { arguments.append("--allow-client-times") }
             if let replication, let etcd {
@@ -280,8 +286,10 @@ public final class LocalSuite: @unchecked Sendable {
             }
             return arguments
         case .gateway:
-            var arguments = ["--topology", topologyFile.path, "--log-level", configuration.logLevel,
-                             "--health-interval-ms", String(configuration.healthIntervalMs)]
+            var arguments = [
+                "--topology", topologyFile.path, "--log-level", configuration.logLevel,
+                "--health-interval-ms", String(configuration.healthIntervalMs),
+            ]
             if let config = configuration.gatewayConfig { arguments += ["--config", config.path] }
             if let keysFile { arguments += ["--api-keys-file", keysFile.path] }
             if let replication, let etcd { arguments += replication.gatewayArguments(etcdEndpoint: etcd.endpoint) }
@@ -292,9 +300,10 @@ public final class LocalSuite: @unchecked Sendable {
     /// Starts `member` on `port` (0: a free one) and records its process and port.
     private func start(_ member: Member, port: Int) throws {
         let binaries = configuration.binDirectory ?? ServerProcess.buildDirectory
-        let process = try ServerProcess(executableAt: binaries.appendingPathComponent(member.executable),
-                                        arguments: try arguments(of: member), port: port,
-                                        timeout: configuration.startTimeout, environment: environment)
+        let process = try ServerProcess(
+            executableAt: binaries.appendingPathComponent(member.executable),
+            arguments: try arguments(of: member), port: port,
+            timeout: configuration.startTimeout, environment: environment)
         lock.withLock {
             processes[member] = process
             ports[member] = process.port

@@ -29,8 +29,9 @@ struct SuiteCredentials {
         if !files.fileExists(atPath: keysFile.path) {
             // The operator's own key drives demos and load tests: a generous limit of its own
             // (other keys get the gateway's default, RateLimiter.Limit.default).
-            let (key, entry) = APIKeyStore.makeKey(id: "admin", scopes: .admin,
-                                                   rateLimit: RateLimiter.Limit(perSecond: 100_000, burst: 200_000))
+            let (key, entry) = APIKeyStore.makeKey(
+                id: "admin", scopes: .admin,
+                rateLimit: RateLimiter.Limit(perSecond: 100_000, burst: 200_000))
             try writePrivate(key + "\n", to: adminKeyFile)
             try writePrivate("{\"keys\": [\n  \(entry.json)\n]}\n", to: keysFile)
         }
@@ -41,8 +42,11 @@ struct SuiteCredentials {
 
     /// Writes `text` to a new file readable by its owner only.
     private static func writePrivate(_ text: String, to file: URL) throws {
-        guard FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: Data(text.utf8),
+                attributes: [.posixPermissions: 0o600])
+        else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
         }
     }

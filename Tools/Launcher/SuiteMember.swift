@@ -21,8 +21,10 @@ package struct SuiteMember: Sendable, Hashable {
     /// takes calls).
     package let readyPath: String
 
-    package init(name: String, executable: String, service: String, port: Int, opsPort: Int, dataDirectory: URL?,
-                 extraArguments: [String], readyPath: String = "/readyz") {
+    package init(
+        name: String, executable: String, service: String, port: Int, opsPort: Int, dataDirectory: URL?,
+        extraArguments: [String], readyPath: String = "/readyz"
+    ) {
         self.name = name
         self.executable = executable
         self.service = service

@@ -110,9 +110,11 @@ package struct SuitePlan: Sendable {
     ///   - topologyFile: where the gateway's topology will be written.
     ///   - replication: nil for today's one process per service.
     ///   - isBuilt: whether an executable product is built; a service that is not is skipped.
-    package init(data: URL, host: String, services: [ServicePorts], gateway: (port: Int, opsPort: Int),
-                 gatewayArguments: [String], topologyFile: URL, replication: Replication?,
-                 isBuilt: (String) -> Bool) {
+    package init(
+        data: URL, host: String, services: [ServicePorts], gateway: (port: Int, opsPort: Int),
+        gatewayArguments: [String], topologyFile: URL, replication: Replication?,
+        isBuilt: (String) -> Bool
+    ) {
         let dialHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
         var topologyServices: [Topology.Service] = []
         var members: [SuiteMember] = []
@@ -135,38 +137,51 @@ package struct SuitePlan: Sendable {
                 continue
             }
             guard let replication, let endpoint = etcdEndpoint else {
-                members.append(SuiteMember(name: service.name, executable: executable, service: service.serviceName,
-                                           port: service.port, opsPort: service.opsPort,
-                                           dataDirectory: data.appendingPathComponent(service.name), extraArguments: []))
-                topologyServices.append(Topology.Service(name: service.serviceName, instances: [
-                    Topology.Instance(id: "\(service.name)-0", host: dialHost, port: service.port),
-                ]))
+                members.append(
+                    SuiteMember(
+                        name: service.name, executable: executable, service: service.serviceName,
+                        port: service.port, opsPort: service.opsPort,
+                        dataDirectory: data.appendingPathComponent(service.name), extraArguments: []))
+                topologyServices.append(
+                    Topology.Service(
+                        name: service.serviceName,
+                        instances: [
+                            Topology.Instance(id: "\(service.name)-0", host: dialHost, port: service.port)
+                        ]))
                 continue
             }
             let shard = Replication.shard(of: service.name)
             for index in 0..<replication.replicas {
                 let member = Replication.member(index, of: shard)
                 let port = service.port + index * Replication.portStep
-                let arguments = replication.memberArguments(etcdEndpoint: endpoint, shard: shard, member: member,
-                                                            advertise: "\(Self.urlHost(dialHost)):\(port)")
-                members.append(SuiteMember(name: member, executable: executable, service: service.serviceName, port: port,
-                                           opsPort: service.opsPort + index * Replication.portStep,
-                                           dataDirectory: data.appendingPathComponent(member), extraArguments: arguments,
-                                           readyPath: "/healthz"))
+                let arguments = replication.memberArguments(
+                    etcdEndpoint: endpoint, shard: shard, member: member,
+                    advertise: "\(Self.urlHost(dialHost)):\(port)")
+                members.append(
+                    SuiteMember(
+                        name: member, executable: executable, service: service.serviceName, port: port,
+                        opsPort: service.opsPort + index * Replication.portStep,
+                        dataDirectory: data.appendingPathComponent(member), extraArguments: arguments,
+                        readyPath: "/healthz"))
             }
             // The ring's instance is the shard; its address follows the leader (this one until
             // etcd names the shard).
-            topologyServices.append(Topology.Service(name: service.serviceName, instances: [
-                Topology.Instance(id: shard, host: dialHost, port: service.port),
-            ]))
+            topologyServices.append(
+                Topology.Service(
+                    name: service.serviceName,
+                    instances: [
+                        Topology.Instance(id: shard, host: dialHost, port: service.port)
+                    ]))
         }
         var arguments = ["--topology", topologyFile.path]
         if let replication, let etcdEndpoint {
             arguments += replication.gatewayArguments(etcdEndpoint: etcdEndpoint)
         }
-        members.append(SuiteMember(name: "gateway", executable: "retain-gateway", service: "retain.v1.Gateway",
-                                   port: gateway.port, opsPort: gateway.opsPort, dataDirectory: nil,
-                                   extraArguments: arguments + gatewayArguments))
+        members.append(
+            SuiteMember(
+                name: "gateway", executable: "retain-gateway", service: "retain.v1.Gateway",
+                port: gateway.port, opsPort: gateway.opsPort, dataDirectory: nil,
+                extraArguments: arguments + gatewayArguments))
         self.members = members
         self.skipped = skipped
         self.etcdEndpoint = etcdEndpoint

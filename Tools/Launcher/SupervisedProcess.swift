@@ -20,8 +20,10 @@ final class SupervisedProcess: @unchecked Sendable {
     private var stopping = false
     private(set) var restarts = 0
 
-    init(member: SuiteMember, executable: URL, logFile: URL, host: String, logLevel: String,
-         environment: [String: String] = [:]) {
+    init(
+        member: SuiteMember, executable: URL, logFile: URL, host: String, logLevel: String,
+        environment: [String: String] = [:]
+    ) {
         self.member = member
         self.environment = environment
         self.executable = executable
@@ -85,7 +87,8 @@ final class SupervisedProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, isRunning {
             if let answer = try? await OpsProbe.get(host: probeHost, port: member.opsPort, path: member.readyPath, timeout: .seconds(1)),
-               answer.status == 200 {
+                answer.status == 200
+            {
                 return true
             }
             try? await Task.sleep(for: .milliseconds(100))

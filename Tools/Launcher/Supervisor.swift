@@ -34,7 +34,9 @@ struct Supervisor: Sendable {
                     if Task.isCancelled { return }
                     try? member.launch()
                     if await !member.waitUntilReady(timeout: readyTimeout) {
-                        print("retain up: warning: \(member.member.executable) is not ready after \(readyTimeout); see \(member.logFile.path)")
+                        print(
+                            "retain up: warning: \(member.member.executable) is not ready after \(readyTimeout); see \(member.logFile.path)"
+                        )
                     }
                 }
                 if Task.isCancelled { return }

@@ -35,8 +35,9 @@ public struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("growth-port")) var growthPort: Int = 7002
     @Option(name: .customLong("ledger-port")) var ledgerPort: Int = 7003
     @Option(name: .customLong("feedback-port")) var feedbackPort: Int = 7004
-    @Option(name: .customLong("gateway-grpc-port"),
-            help: "Port of the gateway's gRPC front door (standard gRPC over HTTP/2); -1 turns it off.")
+    @Option(
+        name: .customLong("gateway-grpc-port"),
+        help: "Port of the gateway's gRPC front door (standard gRPC over HTTP/2); -1 turns it off.")
     var gatewayGRPCPort: Int = 7100
     @Option(name: .customLong("gateway-ops-port")) var gatewayOpsPort: Int = 9000
     @Option(name: .customLong("profile-ops-port")) var profileOpsPort: Int = 9001
@@ -59,11 +60,15 @@ public struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("stop-timeout"), help: "Seconds a process may drain after SIGTERM before SIGKILL.")
     var stopTimeout: Double = 10
 
-    @Flag(name: .customLong("insecure-no-auth"),
-          help: "Run every process without credential checks (local development only).")
+    @Flag(
+        name: .customLong("insecure-no-auth"),
+        help: "Run every process without credential checks (local development only).")
     var insecureNoAuth = false
 
-    @Option(help: "Run each service as one shard of N processes (leader and replicas) with a local etcd; member k listens on the service's ports + 10*k.")
+    @Option(
+        help:
+            "Run each service as one shard of N processes (leader and replicas) with a local etcd; member k listens on the service's ports + 10*k."
+    )
     var replicas: Int?
 
     @Option(help: "The replicated cluster's name in etcd (with --replicas).")
@@ -75,13 +80,18 @@ public struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("etcd-peer-port"), help: "etcd's peer port (with --replicas).")
     var etcdPeerPort: Int = 2380
 
-    @Option(name: .customLong("etcd-executable"), help: "The etcd executable (with --replicas; default: $RETAIN_ETCD, or etcd on the PATH, from Debian's etcd-server).")
+    @Option(
+        name: .customLong("etcd-executable"),
+        help: "The etcd executable (with --replicas; default: $RETAIN_ETCD, or etcd on the PATH, from Debian's etcd-server).")
     var etcdExecutable: String?
 
-    @Option(name: .customLong("sync-replicas"), help: "Replicas that must hold a write before it is acknowledged (with --replicas; default: the services').")
+    @Option(
+        name: .customLong("sync-replicas"),
+        help: "Replicas that must hold a write before it is acknowledged (with --replicas; default: the services').")
     var syncReplicas: Int?
 
-    @Option(name: .customLong("lease-ttl"), help: "Seconds a leader's lease lives without renewal (with --replicas; default: the services').")
+    @Option(
+        name: .customLong("lease-ttl"), help: "Seconds a leader's lease lives without renewal (with --replicas; default: the services').")
     var leaseTTL: Int?
 
     public init() {}
@@ -97,11 +107,15 @@ public struct UpCommand: AsyncParsableCommand {
             }
             if let leaseTTL, leaseTTL < 1 { throw ValidationError("--lease-ttl must be at least 1 second") }
         }
-        let ports = plan(data: URL(fileURLWithPath: dataDirectory), isBuilt: { _ in true }).ports
+        let ports =
+            plan(data: URL(fileURLWithPath: dataDirectory), isBuilt: { _ in true }).ports
             + (gatewayGRPCPort == -1 ? [] : [gatewayGRPCPort])
-        guard ports.allSatisfy({ (1...65535).contains($0) }) else { throw ValidationError("ports must be 1 to 65535 (--gateway-grpc-port: or -1)") }
+        guard ports.allSatisfy({ (1...65535).contains($0) }) else {
+            throw ValidationError("ports must be 1 to 65535 (--gateway-grpc-port: or -1)")
+        }
         guard Set(ports).count == ports.count else {
-            throw ValidationError("every port must differ from the others" + (replicas == nil ? "" : " (member k of a service uses its ports + 10*k)"))
+            throw ValidationError(
+                "every port must differ from the others" + (replicas == nil ? "" : " (member k of a service uses its ports + 10*k)"))
         }
         guard readyTimeout > 0, stopTimeout > 0 else { throw ValidationError("timeouts must be positive") }
     }
@@ -149,7 +163,8 @@ public struct UpCommand: AsyncParsableCommand {
             FileManager.default.isExecutableFile(atPath: binaries.appendingPathComponent(executable).path)
         }
         for executable in plan.skipped {
-            print("retain up: warning: \(executable) is not built (no \(binaries.appendingPathComponent(executable).path)); it will not run")
+            print(
+                "retain up: warning: \(executable) is not built (no \(binaries.appendingPathComponent(executable).path)); it will not run")
         }
         let gatewayExecutable = binaries.appendingPathComponent("retain-gateway")
         guard FileManager.default.isExecutableFile(atPath: gatewayExecutable.path) else {
@@ -160,10 +175,11 @@ public struct UpCommand: AsyncParsableCommand {
             if let directory = member.dataDirectory {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             }
-            members.append(SupervisedProcess(
-                member: member, executable: binaries.appendingPathComponent(member.executable),
-                logFile: logs.appendingPathComponent("\(member.name).log"), host: host, logLevel: logLevel,
-                environment: environment))
+            members.append(
+                SupervisedProcess(
+                    member: member, executable: binaries.appendingPathComponent(member.executable),
+                    logFile: logs.appendingPathComponent("\(member.name).log"), host: host, logLevel: logLevel,
+                    environment: environment))
         }
         let topologyFile = data.appendingPathComponent("gateway/topology.json")
         try FileManager.default.createDirectory(at: topologyFile.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -181,22 +197,29 @@ public struct UpCommand: AsyncParsableCommand {
                 throw ValidationError("cannot start etcd, which --replicas needs: \(error)")
             }
         }
-        var supervisor = Supervisor(members: members, readyTimeout: .milliseconds(Int(readyTimeout * 1000)),
-                                    stopTimeout: .milliseconds(Int(stopTimeout * 1000)))
+        var supervisor = Supervisor(
+            members: members, readyTimeout: .milliseconds(Int(readyTimeout * 1000)),
+            stopTimeout: .milliseconds(Int(stopTimeout * 1000)))
         supervisor.etcd = etcd
         let (running, notBuilt, host, cluster, grpcPort) = (members, skipped, host, cluster, gatewayGRPCPort)
         try await supervisor.run(signals: signals) {
             if let credentials {
-                print("retain up: admin API key in \(credentials.adminKeyFile.path) (export RETAIN_AUTHORIZATION=\"ApiKey $(cat \(credentials.adminKeyFile.path))\"); service secret in \(credentials.secretFile.path)")
+                print(
+                    "retain up: admin API key in \(credentials.adminKeyFile.path) (export RETAIN_AUTHORIZATION=\"ApiKey $(cat \(credentials.adminKeyFile.path))\"); service secret in \(credentials.secretFile.path)"
+                )
             } else {
                 print("retain up: WARNING: --insecure-no-auth: every process accepts calls without credentials")
             }
             if let etcdEndpoint {
-                print("retain up: shards elect their leaders in etcd at \(etcdEndpoint); see them with: retain cluster status --etcd-endpoints \(etcdEndpoint) --cluster \(cluster)")
+                print(
+                    "retain up: shards elect their leaders in etcd at \(etcdEndpoint); see them with: retain cluster status --etcd-endpoints \(etcdEndpoint) --cluster \(cluster)"
+                )
             }
             Self.printTable(members: running, skipped: notBuilt, host: host, logs: logs, topology: topologyFile)
             if grpcPort != -1 {
-                print("retain up: the gateway also speaks standard gRPC on \(host):\(grpcPort) (grpcurl -H \"authorization: ApiKey ...\" \(host):\(grpcPort) list)")
+                print(
+                    "retain up: the gateway also speaks standard gRPC on \(host):\(grpcPort) (grpcurl -H \"authorization: ApiKey ...\" \(host):\(grpcPort) list)"
+                )
                 fflush(nil)
             }
         }
@@ -207,8 +230,10 @@ public struct UpCommand: AsyncParsableCommand {
         for member in members {
             let spec = member.member
             let process = spec.executable.hasSuffix(spec.name) ? spec.executable : "\(spec.executable) \(spec.name)"
-            rows.append([process, member.pid.map(String.init) ?? "-", "\(host):\(spec.port)", "\(host):\(spec.opsPort)",
-                         spec.dataDirectory?.path ?? "(stateless; topology \(topology.path))"])
+            rows.append([
+                process, member.pid.map(String.init) ?? "-", "\(host):\(spec.port)", "\(host):\(spec.opsPort)",
+                spec.dataDirectory?.path ?? "(stateless; topology \(topology.path))",
+            ])
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         print("retain up: \(members.count) processes running; logs in \(logs.path)")

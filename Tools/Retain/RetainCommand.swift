@@ -12,6 +12,7 @@ struct RetainCommand: AsyncParsableCommand {
         commandName: "retain",
         abstract: "Operate Retain: call, inspect and load-test services; run the suite locally.",
         subcommands: [
-            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self, ClusterCommand.self, DemoCommand.self, SoakCommand.self,
+            ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self,
+            ClusterCommand.self, DemoCommand.self, SoakCommand.self,
         ])
 }

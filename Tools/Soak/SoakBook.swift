@@ -83,8 +83,10 @@ final class SoakBook: Sendable {
     func writeAcknowledged(service: String, sentAt: ContinuousClock.Instant) {
         let now = ContinuousClock.now
         watches.withLock { watches in
-            for index in watches.indices where watches[index].until == nil && watches[index].from <= sentAt
-                && (watches[index].service == nil || watches[index].service == service) {
+            for index in watches.indices
+            where watches[index].until == nil && watches[index].from <= sentAt
+                && (watches[index].service == nil || watches[index].service == service)
+            {
                 watches[index].until = now
             }
         }

@@ -46,7 +46,9 @@ public struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Run each service as a shard of N processes (leader and replicas) with a local etcd, and hit the leaders.")
     var replicas: Int?
 
-    @Option(name: .customLong("lease-ttl"), help: "The leaders' lease in seconds (with --replicas); a paused leader stays stopped twice as long.")
+    @Option(
+        name: .customLong("lease-ttl"),
+        help: "The leaders' lease in seconds (with --replicas); a paused leader stays stopped twice as long.")
     var leaseTTL: Int = 2
 
     public init() {}

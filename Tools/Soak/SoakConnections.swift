@@ -66,7 +66,8 @@ final class SoakConnections: Sendable {
             configuration.connectTimeout = .seconds(1)
             services[service.rawValue] = RPCClient(host: "127.0.0.1", port: suite.port(of: service), configuration: configuration)
         }
-        return Clients(gateway: RPCClient(host: "127.0.0.1", port: suite.gatewayPort, configuration: gatewayConfiguration),
-                       services: services)
+        return Clients(
+            gateway: RPCClient(host: "127.0.0.1", port: suite.gatewayPort, configuration: gatewayConfiguration),
+            services: services)
     }
 }

@@ -66,53 +66,70 @@ public struct SoakReport: Sendable {
             rows.append([kind, String(counts.values.reduce(0, +))] + statuses.map { String(counts[$0] ?? 0) })
         }
         let all = calls.filter { !$0.key.hasPrefix("verify.") }.values
-        rows.append(["all", String(all.flatMap(\.values).reduce(0, +))]
-                    + statuses.map { status in String(all.reduce(0) { $0 + ($1[status] ?? 0) }) })
-        lines.append(String(format: "retain soak: %.0f s of mixed load, %d calls (%.0f/s)", seconds,
-                            Int(rows.last![1])!, Double(rows.last![1])! / max(seconds, 1)))
+        rows.append(
+            ["all", String(all.flatMap(\.values).reduce(0, +))]
+                + statuses.map { status in String(all.reduce(0) { $0 + ($1[status] ?? 0) }) })
+        lines.append(
+            String(
+                format: "retain soak: %.0f s of mixed load, %d calls (%.0f/s)", seconds,
+                Int(rows.last![1])!, Double(rows.last![1])! / max(seconds, 1)))
         lines += Self.table(rows)
         lines.append("")
         lines.append("faults injected: \(faults.count)" + (replicas.map { " (replicated suite: \($0) members per service's shard)" } ?? ""))
-        lines += Self.table([["at", "fault", "back after", "next write OK after"]] + faults.map { fault in
-            [String(format: "%.1f s", fault.at), fault.description,
-             fault.error.map { "FAILED: \($0)" } ?? String(format: "%.2f s", fault.recovery),
-             fault.failover.map { String(format: "%.2f s", $0) } ?? "-"]
-        })
+        lines += Self.table(
+            [["at", "fault", "back after", "next write OK after"]]
+                + faults.map { fault in
+                    [
+                        String(format: "%.1f s", fault.at), fault.description,
+                        fault.error.map { "FAILED: \($0)" } ?? String(format: "%.2f s", fault.recovery),
+                        fault.failover.map { String(format: "%.2f s", $0) } ?? "-",
+                    ]
+                })
         let failovers = faults.filter(\.tookLeader).compactMap(\.failover)
         if let worst = failovers.max() {
-            lines.append(String(format: "failover (leader fault to the next write answered OK): %d, median %.2f s, max %.2f s",
-                                failovers.count, failovers.sorted()[failovers.count / 2], worst))
+            lines.append(
+                String(
+                    format: "failover (leader fault to the next write answered OK): %d, median %.2f s, max %.2f s",
+                    failovers.count, failovers.sorted()[failovers.count / 2], worst))
         }
         lines.append("")
         lines.append("writes answered late and sent again after the load: \(unsettledAtEnd) (still unanswered: \(unresolved))")
         lines.append("re-sent acknowledged transfers answered as replays: \(confirmedReplays)")
-        lines.append("verification: " + (passed ? "PASSED" : "FAILED")
-                     + " (" + checked.keys.sorted().map { "\($0) \(checked[$0]!)" }.joined(separator: ", ") + ")")
+        lines.append(
+            "verification: " + (passed ? "PASSED" : "FAILED")
+                + " (" + checked.keys.sorted().map { "\($0) \(checked[$0]!)" }.joined(separator: ", ") + ")")
         for (label, problems) in [("lost", lost), ("duplicated", duplicated), ("unreadable", unreadable)] where !problems.isEmpty {
             lines.append("  \(label): \(problems.count): " + problems.prefix(10).joined(separator: "; "))
         }
         lines.append("")
         lines.append("resident memory (MiB; a restarted process reloads its state; services keep their state in memory,")
         lines.append("so their growth per acknowledged write held is the figure to watch; the gateway holds none)")
-        lines += Self.table([["process", "start", "middle", "end", "peak", "samples", "restarts", "exit", "writes held", "KiB/write"]]
-                            + members.map { name in
-            let series = memory[name] ?? (0, 0, 0, 0, 0)
-            let service = name.prefix { $0 != "-" }
-            let held = checked.filter { $0.key.hasPrefix(service + ".") }.values.reduce(0, +)
-            let perWrite = held == 0 ? "-" : String(format: "%.2f", Double(series.end - series.start) / 1024 / Double(held))
-            return [name] + [series.start, series.middle, series.end, series.peak].map { String(format: "%.1f", Double($0) / 1_048_576) }
-                + [String(series.samples), String(restarts[name] ?? 0), exitStatuses[name].map(String.init) ?? "-",
-                   held == 0 ? "-" : String(held), perWrite]
-        })
+        lines += Self.table(
+            [["process", "start", "middle", "end", "peak", "samples", "restarts", "exit", "writes held", "KiB/write"]]
+                + members.map { name in
+                    let series = memory[name] ?? (0, 0, 0, 0, 0)
+                    let service = name.prefix { $0 != "-" }
+                    let held = checked.filter { $0.key.hasPrefix(service + ".") }.values.reduce(0, +)
+                    let perWrite = held == 0 ? "-" : String(format: "%.2f", Double(series.end - series.start) / 1024 / Double(held))
+                    return [name]
+                        + [series.start, series.middle, series.end, series.peak].map { String(format: "%.1f", Double($0) / 1_048_576) }
+                        + [
+                            String(series.samples), String(restarts[name] ?? 0), exitStatuses[name].map(String.init) ?? "-",
+                            held == 0 ? "-" : String(held), perWrite,
+                        ]
+                })
         return lines.joined(separator: "\n")
     }
 
     private static func table(_ rows: [[String]]) -> [String] {
         let widths = rows[0].indices.map { column in rows.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
         return rows.map { row in
-            row.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                                                  : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element }
-                .joined(separator: "  ")
+            row.enumerated().map {
+                $0.offset == 0
+                    ? $0.element.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[$0.offset] - $0.element.count) + $0.element
+            }
+            .joined(separator: "  ")
         }.map { "  " + $0 }
     }
 }

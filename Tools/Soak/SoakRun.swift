@@ -49,9 +49,11 @@ public struct SoakRun: Sendable {
     public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> SoakReport {
         let root = try configuration.dataDirectory ?? makeTemporaryDirectory("retain-soak")
         defer { if configuration.dataDirectory == nil { try? FileManager.default.removeItem(at: root) } }
-        let suiteConfiguration = Self.suiteConfiguration(binaries: configuration.binaries, replicas: configuration.replicas,
-                                                         leaseTTL: configuration.leaseTTL)
-        progress("starting the suite under \(root.path)" + (configuration.replicas.map { " (\($0) members per shard, a local etcd)" } ?? ""))
+        let suiteConfiguration = Self.suiteConfiguration(
+            binaries: configuration.binaries, replicas: configuration.replicas,
+            leaseTTL: configuration.leaseTTL)
+        progress(
+            "starting the suite under \(root.path)" + (configuration.replicas.map { " (\($0) members per shard, a local etcd)" } ?? ""))
         let suite = try await offPool { try LocalSuite(root: root, configuration: suiteConfiguration) }
         let connections: SoakConnections
         do {
@@ -67,8 +69,9 @@ public struct SoakRun: Sendable {
             throw error
         }
         let book = SoakBook()
-        let workload = SoakWorkload(run: String(UInt32.random(in: 0...UInt32.max), radix: 36), book: book, connections: connections,
-                                    gatewayOnly: configuration.replicas != nil)
+        let workload = SoakWorkload(
+            run: String(UInt32.random(in: 0...UInt32.max), radix: 36), book: book, connections: connections,
+            gatewayOnly: configuration.replicas != nil)
         do {
             try await workload.prepare()
         } catch {
@@ -102,8 +105,9 @@ public struct SoakRun: Sendable {
                 while next + configuration.faultInterval / 2 <= end {
                     try? await Task.sleep(until: next)
                     let fault = cycle[index % cycle.count]
-                    let injected = await Self.inject(fault, suite: suite, connections: connections, book: book,
-                                                     pause: .seconds(2 * configuration.leaseTTL))
+                    let injected = await Self.inject(
+                        fault, suite: suite, connections: connections, book: book,
+                        pause: .seconds(2 * configuration.leaseTTL))
                     faults.entries.withLock { $0.append(injected) }
                     progress(String(format: "%6.1f s  %@", (injected.at - started).seconds, injected.description))
                     index += 1
@@ -117,8 +121,9 @@ public struct SoakRun: Sendable {
         }
         let seconds = (ContinuousClock.now - started).seconds
         let injected = faults.entries.withLock { $0 }.map { fault in
-            SoakReport.InjectedFault(at: (fault.at - started).seconds, description: fault.description, recovery: fault.recovery.seconds,
-                                     failover: book.failover(fault.watch)?.seconds, tookLeader: fault.tookLeader, error: fault.error)
+            SoakReport.InjectedFault(
+                at: (fault.at - started).seconds, description: fault.description, recovery: fault.recovery.seconds,
+                failover: book.failover(fault.watch)?.seconds, tookLeader: fault.tookLeader, error: fault.error)
         }
         sampler.sample(suite)
         let unsettled = workload.unsettledCount
@@ -176,8 +181,10 @@ private final class FaultLog: Sendable {
 extension SoakRun {
     /// Injects `fault` and times it: the member it hits is named in the description, and the
     /// book watches for the first write answered OK after it.
-    fileprivate static func inject(_ fault: SoakFault, suite: LocalSuite, connections: SoakConnections, book: SoakBook,
-                                   pause: Duration) async -> FaultLog.Entry {
+    fileprivate static func inject(
+        _ fault: SoakFault, suite: LocalSuite, connections: SoakConnections, book: SoakBook,
+        pause: Duration
+    ) async -> FaultLog.Entry {
         var description = fault.description
         var failure: String?
         var at = ContinuousClock.now
@@ -191,10 +198,16 @@ extension SoakRun {
             switch fault {
             case .kill(let member):
                 mark()
-                try await offPool { suite.kill(member); try suite.restart(member) }
+                try await offPool {
+                    suite.kill(member)
+                    try suite.restart(member)
+                }
             case .terminate(let member):
                 mark()
-                try await offPool { suite.stop(member); try suite.restart(member) }
+                try await offPool {
+                    suite.stop(member)
+                    try suite.restart(member)
+                }
             case .cutConnections:
                 mark()
                 await connections.cut()
@@ -202,7 +215,10 @@ extension SoakRun {
                 let leader = try await suite.waitForLeader(of: service)
                 description = "SIGKILL \(service.rawValue) leader \(leader) + restart"
                 mark()
-                try await offPool { suite.kill(leader); try suite.restart(leader) }
+                try await offPool {
+                    suite.kill(leader)
+                    try suite.restart(leader)
+                }
             case .pauseLeader(let service):
                 let leader = try await suite.waitForLeader(of: service)
                 description = "SIGSTOP \(service.rawValue) leader \(leader) \(pause), SIGCONT"
@@ -215,18 +231,23 @@ extension SoakRun {
                 let replica = suite.members(of: service).filter { $0 != leader }.randomElement() ?? leader
                 description = "SIGKILL \(service.rawValue) replica \(replica) + restart"
                 mark()
-                try await offPool { suite.kill(replica); try suite.restart(replica) }
+                try await offPool {
+                    suite.kill(replica)
+                    try suite.restart(replica)
+                }
             }
         } catch {
             failure = "\(error)"
         }
         if watch == nil { mark() }
-        let tookLeader = switch fault {
-        case .killLeader, .pauseLeader: true
-        default: false
-        }
-        return FaultLog.Entry(at: at, description: description, recovery: ContinuousClock.now - at, watch: watch ?? 0,
-                              tookLeader: tookLeader, error: failure)
+        let tookLeader =
+            switch fault {
+            case .killLeader, .pauseLeader: true
+            default: false
+            }
+        return FaultLog.Entry(
+            at: at, description: description, recovery: ContinuousClock.now - at, watch: watch ?? 0,
+            tookLeader: tookLeader, error: failure)
     }
 }
 

@@ -40,7 +40,8 @@ struct SoakVerifier: Sendable {
 
         // Profile: users and their activity.
         await Self.forEach(Array(acknowledged.users)) { user in
-            let answer = await workload.settle("verify.profile", route: workload.serviceRoute("profile"), window: window) { client, options in
+            let answer = await workload.settle("verify.profile", route: workload.serviceRoute("profile"), window: window) {
+                client, options in
                 try await Self.orNotFound { try await client.unary(Retain_V1_Profile.getProfile, .init(userId: user), options: options) }
             }
             guard let answer else { return note { $0.unreadable.append("profile \(user)") } }
@@ -50,7 +51,9 @@ struct SoakVerifier: Sendable {
                 result.checked["profile.register", default: 0] += 1
                 result.checked["profile.activity", default: 0] += Int(expected)
                 if profile.activityCount < expected { result.lost.append("activity of \(user): \(profile.activityCount) of \(expected)") }
-                if profile.activityCount > expected { result.duplicated.append("activity of \(user): \(profile.activityCount), acknowledged \(expected)") }
+                if profile.activityCount > expected {
+                    result.duplicated.append("activity of \(user): \(profile.activityCount), acknowledged \(expected)")
+                }
             }
         }
 
@@ -65,7 +68,9 @@ struct SoakVerifier: Sendable {
             note { result in
                 result.checked["growth.award", default: 0] += acknowledged.awards.values.filter { $0.userID == user }.count
                 if answer.totalGrowth < expected { result.lost.append("growth of \(user): \(answer.totalGrowth) of \(expected)") }
-                if answer.totalGrowth > expected { result.duplicated.append("growth of \(user): \(answer.totalGrowth), acknowledged \(expected)") }
+                if answer.totalGrowth > expected {
+                    result.duplicated.append("growth of \(user): \(answer.totalGrowth), acknowledged \(expected)")
+                }
             }
         }
         await Self.forEach(Array(acknowledged.checkIns)) { user in
@@ -109,14 +114,18 @@ struct SoakVerifier: Sendable {
 
         // Feedback: each item, and the count per user.
         await Self.forEach(Array(acknowledged.feedback)) { user, items in
-            let history = await workload.settle("verify.feedback", route: workload.serviceRoute("feedback"), window: window) { client, options in
+            let history = await workload.settle("verify.feedback", route: workload.serviceRoute("feedback"), window: window) {
+                client, options in
                 try await client.unary(Retain_V1_Feedback.getUserFeedbackHistory, .init(userId: user), options: options)
             }
             guard let history else { return note { $0.unreadable.append("feedback of \(user)") } }
             var missing: [String] = []
             for item in items.values {
-                let found = await workload.settle("verify.feedback", route: workload.serviceRoute("feedback"), window: window) { client, options in
-                    try await Self.orNotFound { try await client.unary(Retain_V1_Feedback.getFeedback, .init(itemId: item), options: options) }
+                let found = await workload.settle("verify.feedback", route: workload.serviceRoute("feedback"), window: window) {
+                    client, options in
+                    try await Self.orNotFound {
+                        try await client.unary(Retain_V1_Feedback.getFeedback, .init(itemId: item), options: options)
+                    }
                 }
                 if found??.item?.userId != user { missing.append(item) }
             }

@@ -64,8 +64,10 @@ final class SoakWorkload: Sendable {
             case 0..<14: await recordActivity(user: user, event: "e\(n)", route: route)
             case 14..<26: await award(user: user, key: "a\(n)", action: n % 3 == 0 ? "sign_up" : "login", route: route)
             case 26..<32: await checkIn(user: "c\(user)", route: route)
-            case 32..<52: await transfer(id: "t\(run)-\(n)", user: user, amount: Int64.random(in: 1...1_000, using: &generator),
-                                         route: route)
+            case 32..<52:
+                await transfer(
+                    id: "t\(run)-\(n)", user: user, amount: Int64.random(in: 1...1_000, using: &generator),
+                    route: route)
             case 52..<62: await submitFeedback(user: user, request: "f\(n)", route: route)
             case 62..<66: await resendTransfer(route: route)
             default: await read(user: user, choice: Int.random(in: 0..<4, using: &generator), route: route)
@@ -125,8 +127,9 @@ final class SoakWorkload: Sendable {
 
     private func transferRequest(id: String, user: String, amount: Int64) -> Retain_V1_CreateTransfersRequest {
         Retain_V1_CreateTransfersRequest(transfers: [
-            Retain_V1_Transfer(transferId: id, debitAccountId: budgetAccount, creditAccountId: "user:\(user):\(Self.asset)",
-                               amount: amount, asset: Self.asset, kind: .issue, reason: "soak"),
+            Retain_V1_Transfer(
+                transferId: id, debitAccountId: budgetAccount, creditAccountId: "user:\(user):\(Self.asset)",
+                amount: amount, asset: Self.asset, kind: .issue, reason: "soak")
         ])
     }
 
@@ -154,8 +157,9 @@ final class SoakWorkload: Sendable {
     }
 
     private func submitFeedback(user: String, request id: String, route: Route) async {
-        let request = Retain_V1_SubmitFeedbackRequest(userId: user, requestId: id, kind: .suggestion, category: "soak",
-                                                      text: "soak feedback \(id) from \(user)", channel: "app")
+        let request = Retain_V1_SubmitFeedbackRequest(
+            userId: user, requestId: id, kind: .suggestion, category: "soak",
+            text: "soak feedback \(id) from \(user)", channel: "app")
         await write("feedback.submit", route: route.to("feedback")) { client, options in
             let answer = try await client.unary(Retain_V1_Feedback.submitFeedback, request, options: options)
             let item = answer.item?.itemId ?? ""
@@ -226,16 +230,19 @@ final class SoakWorkload: Sendable {
     /// (not a fault's), or `window` has passed; counts every attempt, and tells the book when
     /// an attempt at a write (`isWrite`) was answered OK (failover times). Nil unless answered OK.
     @discardableResult
-    func settle<Answer: Sendable>(_ kind: String, route: Route, window: Duration, isWrite: Bool = false,
-                                  _ call: @Sendable (RPCClient, CallOptions) async throws -> Answer) async -> Answer? {
+    func settle<Answer: Sendable>(
+        _ kind: String, route: Route, window: Duration, isWrite: Bool = false,
+        _ call: @Sendable (RPCClient, CallOptions) async throws -> Answer
+    ) async -> Answer? {
         let until = ContinuousClock.now + window
         var pause: Duration = .milliseconds(50)
         let key = "\(kind)-\(counter.wrappingAdd(1, ordering: .relaxed).oldValue)"
         while true {
-            let client = switch route {
-            case .gateway, .direct: connections.gateway
-            case .service(let name): connections.service(name)
-            }
+            let client =
+                switch route {
+                case .gateway, .direct: connections.gateway
+                case .service(let name): connections.service(name)
+                }
             let sentAt = ContinuousClock.now
             do {
                 let answer = try await call(client, CallOptions(timeout: Self.callTimeout, idempotencyKey: key))

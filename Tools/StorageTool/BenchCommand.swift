@@ -69,7 +69,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Closed-loop writers, as RPC handlers: append, wait until durable, repeat.
     private func benchAppends(directory: String, writers: Int) async throws {
-        let store = try DurableStore(directory: directory, configuration: StorageConfiguration(durability: .always), logger: Logger(label: "bench"))
+        let store = try DurableStore(
+            directory: directory, configuration: StorageConfiguration(durability: .always), logger: Logger(label: "bench"))
         _ = try store.recover(snapshot: { _ in }, replay: { _, _ in })
         let payload = [UInt8]((0..<payloadBytes).map { UInt8(truncatingIfNeeded: $0 &* 7) })
         let started = ContinuousClock.now

@@ -50,7 +50,8 @@ package struct FaqIndex: Sendable {
                 guard similarity >= threshold else { continue }
                 if let current = best {
                     if similarity > current.similarity
-                        || (similarity == current.similarity && groups[number].id < groups[current.group].id) {
+                        || (similarity == current.similarity && groups[number].id < groups[current.group].id)
+                    {
                         best = (similarity, number)
                     }
                 } else {
@@ -99,7 +100,10 @@ package struct FaqIndex: Sendable {
     /// Records a resolution of a member, making its answer the group's when it is the latest.
     package mutating func noteAnswer(group number: Int, sequence: UInt32, atMs: Int64) {
         if let latest = groups[number].latestAnswer,
-           latest.atMs > atMs || (latest.atMs == atMs && latest.sequence > sequence) { return }
+            latest.atMs > atMs || (latest.atMs == atMs && latest.sequence > sequence)
+        {
+            return
+        }
         groups[number].latestAnswer = (atMs, sequence)
     }
 

@@ -125,8 +125,10 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
     /// How a submission's priority is decided. Default ``PriorityPolicy/standard``.
     public var priority: PriorityPolicy
 
-    public init(routing: Routing = Routing(), slaMinutes: SLA = SLA(), faq: FAQ = FAQ(),
-                priority: PriorityPolicy = .standard) {
+    public init(
+        routing: Routing = Routing(), slaMinutes: SLA = SLA(), faq: FAQ = FAQ(),
+        priority: PriorityPolicy = .standard
+    ) {
         self.routing = routing
         self.slaMinutes = slaMinutes
         self.faq = faq
@@ -152,15 +154,17 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
     /// The built-in rules: payment to billing, delivery to logistics, account and login to
     /// accounts, bugs' usual categories to engineering, everything else to support.
     public static let standard = FeedbackConfiguration(
-        routing: Routing(defaultTeam: "support", rules: [
-            Rule(category: "payment", team: "billing"),
-            Rule(category: "refund", team: "billing"),
-            Rule(category: "delivery", team: "logistics"),
-            Rule(category: "account", team: "accounts"),
-            Rule(category: "login", team: "accounts"),
-            Rule(category: "app", team: "engineering"),
-            Rule(category: "website", team: "engineering"),
-        ]))
+        routing: Routing(
+            defaultTeam: "support",
+            rules: [
+                Rule(category: "payment", team: "billing"),
+                Rule(category: "refund", team: "billing"),
+                Rule(category: "delivery", team: "logistics"),
+                Rule(category: "account", team: "accounts"),
+                Rule(category: "login", team: "accounts"),
+                Rule(category: "app", team: "engineering"),
+                Rule(category: "website", team: "engineering"),
+            ]))
 
     /// The team for `category`.
     public func team(for category: String) -> String {
@@ -169,12 +173,13 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
 
     /// The SLA of `priority` in milliseconds (routine for anything unknown).
     public func slaMs(for priority: Retain_V1_FeedbackPriority) -> Int64 {
-        let minutes = switch priority {
-        case .urgentImportant: slaMinutes.urgentImportant
-        case .important: slaMinutes.important
-        case .urgent: slaMinutes.urgent
-        default: slaMinutes.routine
-        }
+        let minutes =
+            switch priority {
+            case .urgentImportant: slaMinutes.urgentImportant
+            case .important: slaMinutes.important
+            case .urgent: slaMinutes.urgent
+            default: slaMinutes.routine
+            }
         return minutes * 60_000
     }
 
@@ -191,7 +196,9 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
         var seen: Set<String> = []
         for (index, rule) in routing.rules.enumerated() {
             guard FieldFormat.isName(rule.category) else {
-                throw ConfigurationError("routing.rules[\(index)].category: '\(rule.category)' is not a category name (1 to 64 lower-case letters, digits, '_', '.', '-')")
+                throw ConfigurationError(
+                    "routing.rules[\(index)].category: '\(rule.category)' is not a category name (1 to 64 lower-case letters, digits, '_', '.', '-')"
+                )
             }
             if let problem = FieldFormat.entityIDProblem(rule.team) {
                 throw ConfigurationError("routing.rules[\(index)].team: \(FieldFormat.quoted(rule.team)) \(problem)")
@@ -201,14 +208,17 @@ public struct FeedbackConfiguration: Codable, Sendable, Equatable {
             }
         }
         let limit: Int64 = 366 * 24 * 60
-        for (name, minutes) in [("urgent_important", slaMinutes.urgentImportant), ("important", slaMinutes.important),
-                                ("urgent", slaMinutes.urgent), ("routine", slaMinutes.routine)] {
+        for (name, minutes) in [
+            ("urgent_important", slaMinutes.urgentImportant), ("important", slaMinutes.important),
+            ("urgent", slaMinutes.urgent), ("routine", slaMinutes.routine),
+        ] {
             guard minutes > 0, minutes <= limit else {
                 throw ConfigurationError("sla_minutes.\(name): \(minutes) must be between 1 and \(limit) (a year)")
             }
         }
         guard faq.similarityThreshold >= FaqText.minimumThreshold, faq.similarityThreshold <= 1 else {
-            throw ConfigurationError("faq.similarity_threshold: \(faq.similarityThreshold) must be between \(FaqText.minimumThreshold) and 1")
+            throw ConfigurationError(
+                "faq.similarity_threshold: \(faq.similarityThreshold) must be between \(FaqText.minimumThreshold) and 1")
         }
         try priority.validate(path: "priority")
     }
@@ -219,9 +229,10 @@ func refuseUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _
     let known = Set(Keys.allCases.map(\.stringValue))
     let container = try decoder.container(keyedBy: AnyKey.self)
     for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) where !known.contains(key.stringValue) {
-        throw DecodingError.dataCorrupted(.init(
-            codingPath: container.codingPath + [key],
-            debugDescription: "unknown key (expected one of: \(known.sorted().joined(separator: ", ")))"))
+        throw DecodingError.dataCorrupted(
+            .init(
+                codingPath: container.codingPath + [key],
+                debugDescription: "unknown key (expected one of: \(known.sorted().joined(separator: ", ")))"))
     }
 }
 

@@ -8,37 +8,46 @@ extension FeedbackState {
     // MARK: Submit
 
     /// Decides a submission. `request.category` must already default to "general".
-    public func decideSubmission(_ request: Retain_V1_SubmitFeedbackRequest, nowMs: Int64,
-                                 configuration: FeedbackConfiguration) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackItem> {
+    public func decideSubmission(
+        _ request: Retain_V1_SubmitFeedbackRequest, nowMs: Int64,
+        configuration: FeedbackConfiguration
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackItem>
+    {
         if let sequence = priorSubmission(user: request.userId, requestID: request.requestId) {
             guard sameSubmission(request, as: sequence) else {
-                throw FeedbackError.duplicate("request_id '\(request.requestId)' of user '\(request.userId)' was used for another submission")
+                throw FeedbackError.duplicate(
+                    "request_id '\(request.requestId)' of user '\(request.userId)' was used for another submission")
             }
             let stored = items[Int(sequence)]
             return .replay(fold(sequence, upTo: 0, history: true, asOfMs: stored.createdAtMs).item)
         }
         let createdAt = request.submittedAtMs != 0 ? request.submittedAtMs : nowMs
         let policy = configuration.priority
-        let earlier = policy.repeatComplaints.map {
-            complaints(of: request.userId, from: createdAt - Int64($0.withinDays) * 86_400_000, before: createdAt)
-        } ?? 0
-        let decided = policy.decide(PriorityPolicy.Inputs(
-            kind: request.kind, category: request.category, text: request.text, urgent: request.urgent,
-            important: request.important, privileges: Set(request.privileges), earlierComplaints: earlier))
+        let earlier =
+            policy.repeatComplaints.map {
+                complaints(of: request.userId, from: createdAt - Int64($0.withinDays) * 86_400_000, before: createdAt)
+            } ?? 0
+        let decided = policy.decide(
+            PriorityPolicy.Inputs(
+                kind: request.kind, category: request.category, text: request.text, urgent: request.urgent,
+                important: request.important, privileges: Set(request.privileges), earlierComplaints: earlier))
         let priority = decided.priority
         var attempt: UInt64 = 0
         var key: ItemKey
         repeat {
-            key = ItemKey.generate(timeMs: createdAt, userID: request.userId, requestID: request.requestId,
-                                   sequence: UInt64(items.count), attempt: attempt)
+            key = ItemKey.generate(
+                timeMs: createdAt, userID: request.userId, requestID: request.requestId,
+                sequence: UInt64(items.count), attempt: attempt)
             attempt += 1
         } while sequences[key] != nil
-        return .log(Retain_V1_FeedbackLogEntry(submitted: Retain_V1_FeedbackSubmitted(
-            itemId: key.description, request: request, createdAtMs: createdAt, loggedAtMs: nowMs,
-            team: configuration.team(for: request.category),
-            dueAtMs: configuration.dueAt(startMs: createdAt, priority: priority),
-            priority: priority, priorityReasons: decided.reasons)))
+        return .log(
+            Retain_V1_FeedbackLogEntry(
+                submitted: Retain_V1_FeedbackSubmitted(
+                    itemId: key.description, request: request, createdAtMs: createdAt, loggedAtMs: nowMs,
+                    team: configuration.team(for: request.category),
+                    dueAtMs: configuration.dueAt(startMs: createdAt, priority: priority),
+                    priority: priority, priorityReasons: decided.reasons)))
     }
 
     /// How many complaints `user` submitted at `from` or later and before `before`.
@@ -89,8 +98,11 @@ extension FeedbackState {
 
     /// The replay of an earlier change with the same request id, when there is one: the item as
     /// that change left it; `.duplicate` when the request id was used for something else.
-    private func replay(_ sequence: UInt32, requestID: String, same: (ItemChange) -> Bool) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackItem>? {
+    private func replay(
+        _ sequence: UInt32, requestID: String, same: (ItemChange) -> Bool
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackItem>?
+    {
         guard let (index, change) = priorChange(of: sequence, requestID: requestID) else { return nil }
         guard same(change) else {
             throw FeedbackError.duplicate("request_id '\(requestID)' was used for another change of this item")
@@ -99,52 +111,85 @@ extension FeedbackState {
     }
 
     /// Decides a triage.
-    public func decideTriage(_ request: Retain_V1_TriageFeedbackRequest, nowMs: Int64,
-                             configuration: FeedbackConfiguration) throws(FeedbackError) -> FeedbackDecision<Retain_V1_FeedbackItem> {
+    public func decideTriage(
+        _ request: Retain_V1_TriageFeedbackRequest, nowMs: Int64,
+        configuration: FeedbackConfiguration
+    ) throws(FeedbackError) -> FeedbackDecision<Retain_V1_FeedbackItem> {
         let sequence = try sequence(of: request.itemId)
-        if let replay = try replay(sequence, requestID: request.requestId, same: {
-            if case .triaged(let prior) = $0 { prior.request == request } else { false }
-        }) { return replay }
+        if let replay = try replay(
+            sequence, requestID: request.requestId,
+            same: {
+                if case .triaged(let prior) = $0 { prior.request == request } else { false }
+            })
+        {
+            return replay
+        }
         let current = fold(sequence, history: false)
         _ = try FeedbackWorkflow.transition(.triage, from: current.item.status)
         let category = request.category.isEmpty ? current.item.category : request.category
         let team = request.team.isEmpty ? configuration.team(for: category) : request.team
         let priority = PriorityRules.priority(urgent: request.urgent, important: request.important)
-        return .log(Retain_V1_FeedbackLogEntry(triaged: Retain_V1_FeedbackTriaged(
-            request: request, atMs: nowMs, category: category, team: team,
-            dueAtMs: configuration.dueAt(startMs: current.slaStartMs, priority: priority))))
+        return .log(
+            Retain_V1_FeedbackLogEntry(
+                triaged: Retain_V1_FeedbackTriaged(
+                    request: request, atMs: nowMs, category: category, team: team,
+                    dueAtMs: configuration.dueAt(startMs: current.slaStartMs, priority: priority))))
     }
 
     /// Decides an assignment.
-    public func decideAssignment(_ request: Retain_V1_AssignFeedbackRequest, nowMs: Int64) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackItem> {
+    public func decideAssignment(
+        _ request: Retain_V1_AssignFeedbackRequest, nowMs: Int64
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackItem>
+    {
         let sequence = try sequence(of: request.itemId)
-        if let replay = try replay(sequence, requestID: request.requestId, same: {
-            if case .assigned(let prior) = $0 { prior.request == request } else { false }
-        }) { return replay }
+        if let replay = try replay(
+            sequence, requestID: request.requestId,
+            same: {
+                if case .assigned(let prior) = $0 { prior.request == request } else { false }
+            })
+        {
+            return replay
+        }
         _ = try FeedbackWorkflow.transition(.assign, from: status(of: sequence))
         return .log(Retain_V1_FeedbackLogEntry(assigned: Retain_V1_FeedbackAssigned(request: request, atMs: nowMs)))
     }
 
     /// Decides the start of work.
-    public func decideStart(_ request: Retain_V1_StartProgressRequest, nowMs: Int64) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackItem> {
+    public func decideStart(
+        _ request: Retain_V1_StartProgressRequest, nowMs: Int64
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackItem>
+    {
         let sequence = try sequence(of: request.itemId)
-        if let replay = try replay(sequence, requestID: request.requestId, same: {
-            if case .started(let prior) = $0 { prior.request == request } else { false }
-        }) { return replay }
+        if let replay = try replay(
+            sequence, requestID: request.requestId,
+            same: {
+                if case .started(let prior) = $0 { prior.request == request } else { false }
+            })
+        {
+            return replay
+        }
         _ = try FeedbackWorkflow.transition(.start, from: status(of: sequence))
         return .log(Retain_V1_FeedbackLogEntry(started: Retain_V1_FeedbackProgressStarted(request: request, atMs: nowMs)))
     }
 
     /// Decides a resolution, and for a question the FAQ group it joins.
-    public func decideResolution(_ request: Retain_V1_ResolveFeedbackRequest, nowMs: Int64,
-                                 configuration: FeedbackConfiguration) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackItem> {
+    public func decideResolution(
+        _ request: Retain_V1_ResolveFeedbackRequest, nowMs: Int64,
+        configuration: FeedbackConfiguration
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackItem>
+    {
         let sequence = try sequence(of: request.itemId)
-        if let replay = try replay(sequence, requestID: request.requestId, same: {
-            if case .resolved(let prior) = $0 { prior.request == request } else { false }
-        }) { return replay }
+        if let replay = try replay(
+            sequence, requestID: request.requestId,
+            same: {
+                if case .resolved(let prior) = $0 { prior.request == request } else { false }
+            })
+        {
+            return replay
+        }
         let current = fold(sequence, history: false)
         _ = try FeedbackWorkflow.transition(.resolve, from: current.item.status)
         let isQuestion = current.item.kind == .question
@@ -180,12 +225,20 @@ extension FeedbackState {
     }
 
     /// Decides a closing; the note is required unless the item is resolved.
-    public func decideClosing(_ request: Retain_V1_CloseFeedbackRequest, nowMs: Int64) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackItem> {
+    public func decideClosing(
+        _ request: Retain_V1_CloseFeedbackRequest, nowMs: Int64
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackItem>
+    {
         let sequence = try sequence(of: request.itemId)
-        if let replay = try replay(sequence, requestID: request.requestId, same: {
-            if case .closed(let prior) = $0 { prior.request == request } else { false }
-        }) { return replay }
+        if let replay = try replay(
+            sequence, requestID: request.requestId,
+            same: {
+                if case .closed(let prior) = $0 { prior.request == request } else { false }
+            })
+        {
+            return replay
+        }
         let status = status(of: sequence)
         _ = try FeedbackWorkflow.transition(.close, from: status)
         if status != .resolved, request.note.isEmpty {
@@ -195,22 +248,35 @@ extension FeedbackState {
     }
 
     /// Decides a reopening: the SLA clock restarts now.
-    public func decideReopening(_ request: Retain_V1_ReopenFeedbackRequest, nowMs: Int64,
-                                configuration: FeedbackConfiguration) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackItem> {
+    public func decideReopening(
+        _ request: Retain_V1_ReopenFeedbackRequest, nowMs: Int64,
+        configuration: FeedbackConfiguration
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackItem>
+    {
         let sequence = try sequence(of: request.itemId)
-        if let replay = try replay(sequence, requestID: request.requestId, same: {
-            if case .reopened(let prior) = $0 { prior.request == request } else { false }
-        }) { return replay }
+        if let replay = try replay(
+            sequence, requestID: request.requestId,
+            same: {
+                if case .reopened(let prior) = $0 { prior.request == request } else { false }
+            })
+        {
+            return replay
+        }
         _ = try FeedbackWorkflow.transition(.reopen, from: status(of: sequence))
         let priority = Retain_V1_FeedbackPriority(rawValue: Int32(items[Int(sequence)].priority))
-        return .log(Retain_V1_FeedbackLogEntry(reopened: Retain_V1_FeedbackReopened(
-            request: request, atMs: nowMs, dueAtMs: configuration.dueAt(startMs: nowMs, priority: priority))))
+        return .log(
+            Retain_V1_FeedbackLogEntry(
+                reopened: Retain_V1_FeedbackReopened(
+                    request: request, atMs: nowMs, dueAtMs: configuration.dueAt(startMs: nowMs, priority: priority))))
     }
 
     /// Decides a comment (any status).
-    public func decideComment(_ request: Retain_V1_AddCommentRequest, nowMs: Int64) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackComment> {
+    public func decideComment(
+        _ request: Retain_V1_AddCommentRequest, nowMs: Int64
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackComment>
+    {
         let sequence = try sequence(of: request.itemId)
         if let (index, change) = priorChange(of: sequence, requestID: request.requestId) {
             guard case .commented(let prior) = change, prior.request == request else {
@@ -220,20 +286,26 @@ extension FeedbackState {
             return .replay(folded.item.comments.last ?? Retain_V1_FeedbackComment())
         }
         let number = fold(sequence, history: false).commentCount + 1
-        return .log(Retain_V1_FeedbackLogEntry(commented: Retain_V1_FeedbackCommented(
-            request: request, atMs: nowMs, commentId: "\(request.itemId).c\(number)")))
+        return .log(
+            Retain_V1_FeedbackLogEntry(
+                commented: Retain_V1_FeedbackCommented(
+                    request: request, atMs: nowMs, commentId: "\(request.itemId).c\(number)")))
     }
 
     /// Decides a payment mark: the transfer id must be the item's; the same mark again replays.
-    public func decideCompensationPaid(_ request: Retain_V1_MarkCompensationPaidRequest, nowMs: Int64) throws(FeedbackError)
-        -> FeedbackDecision<Retain_V1_FeedbackItem> {
+    public func decideCompensationPaid(
+        _ request: Retain_V1_MarkCompensationPaidRequest, nowMs: Int64
+    ) throws(FeedbackError)
+        -> FeedbackDecision<Retain_V1_FeedbackItem>
+    {
         let sequence = try sequence(of: request.itemId)
         let current = fold(sequence, history: false)
         guard let compensation = current.item.compensation else {
             throw FeedbackError.conflict("item \(request.itemId) has no compensation to pay")
         }
         guard request.transferId == compensation.transferId else {
-            throw FeedbackError.conflict("item \(request.itemId) is paid by transfer '\(compensation.transferId)', not '\(request.transferId)'")
+            throw FeedbackError.conflict(
+                "item \(request.itemId) is paid by transfer '\(compensation.transferId)', not '\(request.transferId)'")
         }
         if compensation.state == .paid {
             let changes = changes(of: sequence)
@@ -258,7 +330,8 @@ extension FeedbackState {
         guard let commented = entry.commented, let request = commented.request else {
             throw FeedbackError.corrupt("not a comment entry")
         }
-        return Retain_V1_FeedbackComment(commentId: commented.commentId, author: request.author, text: request.text,
-                                         staffOnly: request.staffOnly, createdAtMs: commented.atMs)
+        return Retain_V1_FeedbackComment(
+            commentId: commented.commentId, author: request.author, text: request.text,
+            staffOnly: request.staffOnly, createdAtMs: commented.atMs)
     }
 }

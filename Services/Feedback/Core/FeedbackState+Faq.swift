@@ -44,11 +44,15 @@ extension FeedbackState {
         if ranked.count > size {
             ranked.removeSubrange(size...)
             let last = ranked[size - 1].rank
-            next = PageToken(kind: "q", queryHash: queryHash, asOfMs: 0,
-                             cursor: [String(last.askCount), String(last.lastAskedMs), last.id]).encoded
+            next =
+                PageToken(
+                    kind: "q", queryHash: queryHash, asOfMs: 0,
+                    cursor: [String(last.askCount), String(last.lastAskedMs), last.id]
+                ).encoded
         }
-        return Retain_V1_GetFaqResponse(entries: ranked.map { entry(faq.groups[$0.number]) },
-                                        pageInfo: Retain_V1_PageInfo(nextPageToken: next, total: UInt64(total)))
+        return Retain_V1_GetFaqResponse(
+            entries: ranked.map { entry(faq.groups[$0.number]) },
+            pageInfo: Retain_V1_PageInfo(nextPageToken: next, total: UInt64(total)))
     }
 
     private func entry(_ group: FaqIndex.Group) -> Retain_V1_FaqEntry {

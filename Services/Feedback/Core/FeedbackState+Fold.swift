@@ -35,9 +35,10 @@ extension FeedbackState {
             updatedAtMs: stored.createdAtMs, dueAtMs: stored.baseDueAtMs, properties: detail?.properties ?? [:],
             priorityReasons: detail?.priorityReasons ?? [])
         if history {
-            item.history.append(Retain_V1_FeedbackStatusChange(
-                fromStatus: .unspecified, toStatus: .new, actor: item.userId, atMs: stored.createdAtMs, note: "submitted",
-                priority: item.priority, team: item.team, requestId: requestIDs[Int(sequence)]))
+            item.history.append(
+                Retain_V1_FeedbackStatusChange(
+                    fromStatus: .unspecified, toStatus: .new, actor: item.userId, atMs: stored.createdAtMs, note: "submitted",
+                    priority: item.priority, team: item.team, requestId: requestIDs[Int(sequence)]))
         }
         var folded = FoldedItem(item: item, sequence: sequence, slaStartMs: stored.createdAtMs, resolutionCount: 0, commentCount: 0)
         let changes = detail?.changes ?? []
@@ -55,9 +56,10 @@ extension FeedbackState {
         func record(_ actor: String, _ note: String, _ requestID: String, _ atMs: Int64) {
             folded.item.updatedAtMs = atMs
             guard history else { return }
-            folded.item.history.append(Retain_V1_FeedbackStatusChange(
-                fromStatus: from, toStatus: folded.item.status, actor: actor, atMs: atMs, note: note,
-                priority: folded.item.priority, team: folded.item.team, assignee: folded.item.assignee, requestId: requestID))
+            folded.item.history.append(
+                Retain_V1_FeedbackStatusChange(
+                    fromStatus: from, toStatus: folded.item.status, actor: actor, atMs: atMs, note: note,
+                    priority: folded.item.priority, team: folded.item.team, assignee: folded.item.assignee, requestId: requestID))
         }
         switch change {
         case .triaged(let triaged):
@@ -110,9 +112,10 @@ extension FeedbackState {
             folded.commentCount += 1
             folded.item.updatedAtMs = commented.atMs
             if history {
-                folded.item.comments.append(Retain_V1_FeedbackComment(
-                    commentId: commented.commentId, author: request.author, text: request.text,
-                    staffOnly: request.staffOnly, createdAtMs: commented.atMs))
+                folded.item.comments.append(
+                    Retain_V1_FeedbackComment(
+                        commentId: commented.commentId, author: request.author, text: request.text,
+                        staffOnly: request.staffOnly, createdAtMs: commented.atMs))
             }
         case .compensationPaid(let marked):
             let request = marked.request ?? .init()

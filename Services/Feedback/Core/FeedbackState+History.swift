@@ -36,10 +36,13 @@ extension FeedbackState {
             if item.kind == UInt8(Retain_V1_FeedbackKind.complaint.rawValue) { response.complaintCount += 1 }
             if item.reopenCount > 0 { response.reopenedCount += 1 }
             if item.compensation == UInt8(Retain_V1_CompensationState.paid.rawValue),
-               let amount = fold(key.sequence, history: false).item.compensation?.amount {
+                let amount = fold(key.sequence, history: false).item.compensation?.amount
+            {
                 paid[amount.asset, default: 0] += amount.value
             }
-            if response.firstSubmittedMs == 0 || item.createdAtMs < response.firstSubmittedMs { response.firstSubmittedMs = item.createdAtMs }
+            if response.firstSubmittedMs == 0 || item.createdAtMs < response.firstSubmittedMs {
+                response.firstSubmittedMs = item.createdAtMs
+            }
             response.lastSubmittedMs = max(response.lastSubmittedMs, item.createdAtMs)
         }
         response.byOutcome = outcomes.keys.sorted().map {

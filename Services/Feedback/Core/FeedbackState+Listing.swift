@@ -56,8 +56,11 @@ extension FeedbackState {
         if sequences.count > size {
             sequences.removeLast()
             let last = ListKey.of(items[Int(sequences[sequences.count - 1])], sequences[sequences.count - 1], sort: request.sort)
-            next = PageToken(kind: "l", queryHash: queryHash, asOfMs: asOf,
-                             cursor: [String(last.first), String(last.second), String(last.third)]).encoded
+            next =
+                PageToken(
+                    kind: "l", queryHash: queryHash, asOfMs: asOf,
+                    cursor: [String(last.first), String(last.second), String(last.third)]
+                ).encoded
         }
         response.items = sequences.map { answer($0, full: false, asOfMs: asOf) }
         response.pageInfo = Retain_V1_PageInfo(nextPageToken: next, total: UInt64(total))
@@ -135,7 +138,8 @@ extension FeedbackState {
             let acceptDue = { (sequence: UInt32) -> Bool in
                 (bits?.contains(sequence) ?? true) && (others == 1 || accept(sequence))
             }
-            let start = exactTotal != nil && sort == .due ? after.map { DueKey(dueAtMs: $0.first, sequence: UInt32(clamping: $0.second + 1)) } : nil
+            let start =
+                exactTotal != nil && sort == .due ? after.map { DueKey(dueAtMs: $0.first, sequence: UInt32(clamping: $0.second + 1)) } : nil
             var walker = indexes.openByDue.walk(from: start, ascending: true)
             let next = { () -> UInt32? in
                 guard let key = walker.next(), key < end else { return nil }
@@ -145,7 +149,8 @@ extension FeedbackState {
                 return collectInOrder(sort: sort, after: after, limit: limit, exactTotal: exactTotal, accept: acceptDue, next: next)
             }
             if let exactTotal, Double(exactTotal) * Double(exactTotal) > Double(limit) * Double(items.count),
-               let page = walkInOrder(sort: sort, after: after, limit: limit, accept: accept, budget: 4 * exactTotal + 4 * limit) {
+                let page = walkInOrder(sort: sort, after: after, limit: limit, accept: accept, budget: 4 * exactTotal + 4 * limit)
+            {
                 return (page, exactTotal)
             }
             return collectAny(sort: sort, after: after, limit: limit, accept: acceptDue, next: next)
@@ -156,8 +161,10 @@ extension FeedbackState {
             if others == 0 {
                 // The total is known: read the page in its order while matches are common.
                 if Double(total) * Double(total) > Double(limit) * Double(items.count),
-                   let page = walkInOrder(sort: sort, after: after, limit: limit, accept: { bits.contains($0) },
-                                          budget: 4 * total + 4 * limit) {
+                    let page = walkInOrder(
+                        sort: sort, after: after, limit: limit, accept: { bits.contains($0) },
+                        budget: 4 * total + 4 * limit)
+                {
                     return (page, total)
                 }
                 return (collectBits(bits, sort: sort, after: after, limit: limit, accept: { _ in true }).0, total)
@@ -171,8 +178,9 @@ extension FeedbackState {
             let upper = CreationKey(createdAtMs: filter.createdBefore, sequence: 0)
             let range = [OrderedIndex<CreationKey>]([indexes.all])
             let exactTotal = filter.text == nil ? indexes.all.count(from: lower, below: upper) : nil
-            return selectFromLists(range, lower: lower, upper: upper, sort: sort, after: after, limit: limit,
-                                   exactTotal: exactTotal, accept: accept)
+            return selectFromLists(
+                range, lower: lower, upper: upper, sort: sort, after: after, limit: limit,
+                exactTotal: exactTotal, accept: accept)
         }
         if filter.text != nil {
             // Every text, in storage order (sequential in memory).
@@ -189,11 +197,13 @@ extension FeedbackState {
 
     /// Reads the union of creation-ordered `lists` (between two keys): in the page's order for
     /// newest and oldest, else into a heap.
-    private func selectFromLists(_ lists: [OrderedIndex<CreationKey>],
-                                 lower: CreationKey = CreationKey(createdAtMs: .min, sequence: 0),
-                                 upper: CreationKey = CreationKey(createdAtMs: .max, sequence: .max),
-                                 sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, exactTotal: Int?,
-                                 accept: (UInt32) -> Bool) -> ([UInt32], Int) {
+    private func selectFromLists(
+        _ lists: [OrderedIndex<CreationKey>],
+        lower: CreationKey = CreationKey(createdAtMs: .min, sequence: 0),
+        upper: CreationKey = CreationKey(createdAtMs: .max, sequence: .max),
+        sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, exactTotal: Int?,
+        accept: (UInt32) -> Bool
+    ) -> ([UInt32], Int) {
         switch sort {
         case .newest, .unspecified, .oldest:
             let ascending = sort == .oldest
@@ -224,8 +234,10 @@ extension FeedbackState {
 
     /// Reads the members of `bits` in storage order, counting those `accept` keeps, the page in
     /// a heap.
-    private func collectBits(_ bits: Bitset, sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int,
-                             accept: (UInt32) -> Bool) -> ([UInt32], Int) {
+    private func collectBits(
+        _ bits: Bitset, sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int,
+        accept: (UInt32) -> Bool
+    ) -> ([UInt32], Int) {
         var top = TopK<ListEntry>(capacity: limit)
         var total = 0
         bits.forEach { sequence in
@@ -240,8 +252,10 @@ extension FeedbackState {
 
     /// Every item in `sort` order from the page token, keeping those `accept` keeps until
     /// `limit` are found; nil when `budget` items were read first.
-    private func walkInOrder(sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, accept: (UInt32) -> Bool,
-                             budget: Int) -> [UInt32]? {
+    private func walkInOrder(
+        sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, accept: (UInt32) -> Bool,
+        budget: Int
+    ) -> [UInt32]? {
         var result: [UInt32] = []
         var read = 0
         func offer(_ sequence: UInt32) -> Bool {
@@ -251,15 +265,22 @@ extension FeedbackState {
         }
         switch sort {
         case .priority:
-            let start = after.map { PriorityKey(priority: UInt8(clamping: $0.first), dueAtMs: $0.second,
-                                                sequence: UInt32(clamping: $0.third + 1)) }
+            let start = after.map {
+                PriorityKey(
+                    priority: UInt8(clamping: $0.first), dueAtMs: $0.second,
+                    sequence: UInt32(clamping: $0.third + 1))
+            }
             var walker = indexes.byPriorityDue.walk(from: start, ascending: true)
             while let key = walker.next(), offer(key.sequence) {}
         case .due:
             // The priority index is four runs ordered by due time: merge them from the token.
             var walkers = PriorityRules.order.map { priority in
-                let start = after.map { PriorityKey(priority: UInt8(priority.rawValue), dueAtMs: $0.first,
-                                                    sequence: UInt32(clamping: $0.second + 1)) }
+                let start =
+                    after.map {
+                        PriorityKey(
+                            priority: UInt8(priority.rawValue), dueAtMs: $0.first,
+                            sequence: UInt32(clamping: $0.second + 1))
+                    }
                     ?? PriorityKey(priority: UInt8(priority.rawValue), dueAtMs: .min, sequence: 0)
                 return indexes.byPriorityDue.walk(from: start, ascending: true)
             }
@@ -272,7 +293,10 @@ extension FeedbackState {
                 for index in heads.indices {
                     guard let candidate = heads[index] else { continue }
                     if let current = best, let chosen = heads[current],
-                       (chosen.dueAtMs, chosen.sequence) <= (candidate.dueAtMs, candidate.sequence) { continue }
+                        (chosen.dueAtMs, chosen.sequence) <= (candidate.dueAtMs, candidate.sequence)
+                    {
+                        continue
+                    }
                     best = index
                 }
                 guard let best, let key = heads[best] else { break }
@@ -282,7 +306,8 @@ extension FeedbackState {
         default:
             let ascending = sort == .oldest
             let start: CreationKey? = after.map { key in
-                ascending ? CreationKey(createdAtMs: key.first, sequence: UInt32(clamping: key.second + 1))
+                ascending
+                    ? CreationKey(createdAtMs: key.first, sequence: UInt32(clamping: key.second + 1))
                     : CreationKey(createdAtMs: -key.first, sequence: UInt32(clamping: -key.second))
             }
             var walker = indexes.all.walk(from: start, ascending: ascending)
@@ -293,8 +318,10 @@ extension FeedbackState {
 
     /// Candidates arrive in page order: keep the first `limit` after the token; count all
     /// matches unless the total is known.
-    private func collectInOrder(sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, exactTotal: Int?,
-                                accept: (UInt32) -> Bool, next: () -> UInt32?) -> ([UInt32], Int) {
+    private func collectInOrder(
+        sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int, exactTotal: Int?,
+        accept: (UInt32) -> Bool, next: () -> UInt32?
+    ) -> ([UInt32], Int) {
         var result: [UInt32] = []
         var total = 0
         while let sequence = next() {
@@ -309,8 +336,10 @@ extension FeedbackState {
     }
 
     /// Candidates arrive in any order: count matches, keep the page in a heap.
-    private func collectAny(sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int,
-                            accept: (UInt32) -> Bool, next: () -> UInt32?) -> ([UInt32], Int) {
+    private func collectAny(
+        sort: Retain_V1_FeedbackSort, after: ListKey?, limit: Int,
+        accept: (UInt32) -> Bool, next: () -> UInt32?
+    ) -> ([UInt32], Int) {
         var top = TopK<ListEntry>(capacity: limit)
         var total = 0
         while let sequence = next() {

@@ -19,7 +19,9 @@ extension FeedbackState {
             start = DueKey(dueAtMs: try token.integer(0), sequence: UInt32(clamping: try token.integer(1) + 1))
         }
         let teamSymbols: Set<UInt32>? = request.teams.isEmpty ? nil : Set(request.teams.compactMap { teams.symbol($0) })
-        let priorityMask: UInt32? = request.priorities.isEmpty ? nil
+        let priorityMask: UInt32? =
+            request.priorities.isEmpty
+            ? nil
             : request.priorities.reduce(0) { $0 | (1 << UInt32(clamping: $1.rawValue)) }
         func matches(_ key: DueKey) -> Bool {
             if teamSymbols?.contains(key.team) == false { return false }
@@ -45,8 +47,11 @@ extension FeedbackState {
         if page.count > size {
             page.removeLast()
             let last = items[Int(page[page.count - 1])]
-            next = PageToken(kind: "o", queryHash: queryHash, asOfMs: asOf,
-                             cursor: [String(last.dueAtMs), String(page[page.count - 1])]).encoded
+            next =
+                PageToken(
+                    kind: "o", queryHash: queryHash, asOfMs: asOf,
+                    cursor: [String(last.dueAtMs), String(page[page.count - 1])]
+                ).encoded
         }
         return Retain_V1_ListOverdueResponse(
             items: page.map { answer($0, full: false, asOfMs: asOf) },

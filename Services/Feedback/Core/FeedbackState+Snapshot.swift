@@ -11,9 +11,10 @@ extension FeedbackState {
             try sink.write(itemRecord(UInt32(sequence)))
         }
         for group in faq.groups {
-            try sink.write(Retain_V1_FaqGroupRecord(
-                groupId: group.id, category: categories[group.category], text: group.text,
-                itemIds: group.members.map { items[Int($0)].key.description }))
+            try sink.write(
+                Retain_V1_FaqGroupRecord(
+                    groupId: group.id, category: categories[group.category], text: group.text,
+                    itemIds: group.members.map { items[Int($0)].key.description }))
         }
     }
 

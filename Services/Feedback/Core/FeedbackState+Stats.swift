@@ -32,9 +32,10 @@ extension FeedbackState {
         for (countKey, count) in indexes.openCounts {
             let team = UInt32(countKey >> 8)
             if let teamFilter, !teamFilter.contains(team) { continue }
-            rows.append(Retain_V1_FeedbackOpenCount(
-                team: teams[team], priority: .init(rawValue: Int32(countKey & 0xff)), count: UInt64(count),
-                overdue: UInt64(overdue[countKey] ?? 0)))
+            rows.append(
+                Retain_V1_FeedbackOpenCount(
+                    team: teams[team], priority: .init(rawValue: Int32(countKey & 0xff)), count: UInt64(count),
+                    overdue: UInt64(overdue[countKey] ?? 0)))
         }
         rows.sort { $0.team != $1.team ? $0.team < $1.team : $0.priority.rawValue < $1.priority.rawValue }
         response.openByTeam = rows

@@ -59,7 +59,8 @@ public struct FeedbackState: PersistentState {
         guard items.count < Int(UInt32.max) else { throw FeedbackError.full("too many items") }
         let sequence = UInt32(items.count)
         // The decided priority; entries written before priority rules hold only the request's flags.
-        let priority = submitted.priority != .unspecified
+        let priority =
+            submitted.priority != .unspecified
             ? submitted.priority : PriorityRules.priority(urgent: request.urgent, important: request.important)
         let (urgent, important) = PriorityRules.flags(of: priority)
         let category = categories.intern(request.category)
@@ -83,8 +84,9 @@ public struct FeedbackState: PersistentState {
         if submissions[submissionKey] == nil { submissions[submissionKey] = sequence }
         sequences[key] = sequence
         if request.reference != nil || !request.properties.isEmpty || !submitted.priorityReasons.isEmpty {
-            details[sequence] = ItemDetails(reference: request.reference, properties: request.properties,
-                                            priorityReasons: submitted.priorityReasons)
+            details[sequence] = ItemDetails(
+                reference: request.reference, properties: request.properties,
+                priorityReasons: submitted.priorityReasons)
         }
         indexes.insert(item, sequence: sequence)
     }
@@ -136,9 +138,10 @@ public struct FeedbackState: PersistentState {
         items[Int(sequence)] = new
         indexes.update(from: old, to: new, sequence: sequence)
         if case .resolved(let resolved) = change {
-            indexes.resolutions.insert(ResolutionFact(
-                resolvedAtMs: resolved.atMs, timeToResolveMs: resolved.atMs - before.slaStartMs, sequence: sequence,
-                team: new.team, ordinal: UInt16(clamping: before.resolutionCount), breached: resolved.atMs > before.item.dueAtMs))
+            indexes.resolutions.insert(
+                ResolutionFact(
+                    resolvedAtMs: resolved.atMs, timeToResolveMs: resolved.atMs - before.slaStartMs, sequence: sequence,
+                    team: new.team, ordinal: UInt16(clamping: before.resolutionCount), breached: resolved.atMs > before.item.dueAtMs))
             if !restoring, !resolved.faqGroupId.isEmpty {
                 if !faq.contains(id: resolved.faqGroupId) {
                     faq.create(id: resolved.faqGroupId, category: new.category, text: resolved.faqNewGroupText)
@@ -170,7 +173,8 @@ public struct FeedbackState: PersistentState {
         case .resolved(let resolved):
             _ = try FeedbackWorkflow.transition(.resolve, from: status)
             if let existing = folded.item.compensation?.amount, let requested = resolved.request?.compensation,
-               existing != requested {
+                existing != requested
+            {
                 throw FeedbackError.conflict("the item's compensation is set already and cannot change")
             }
         case .closed: _ = try FeedbackWorkflow.transition(.close, from: status)

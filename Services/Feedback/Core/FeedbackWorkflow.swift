@@ -42,8 +42,11 @@ public enum FeedbackWorkflow {
 
     /// The status after `action` from `status`; ``FeedbackError/illegalTransition(action:status:allowed:)``
     /// when the table does not allow it.
-    public static func transition(_ action: FeedbackAction, from status: Retain_V1_FeedbackStatus) throws(FeedbackError)
-        -> Retain_V1_FeedbackStatus {
+    public static func transition(
+        _ action: FeedbackAction, from status: Retain_V1_FeedbackStatus
+    ) throws(FeedbackError)
+        -> Retain_V1_FeedbackStatus
+    {
         let allowed = sources(of: action)
         guard allowed.contains(status) else {
             throw FeedbackError.illegalTransition(action: action, status: status, allowed: allowed)

@@ -14,15 +14,25 @@ package indirect enum ItemChange: Sendable, Equatable {
 
     /// The change of a log entry, or nil for a submission or an empty entry.
     package init?(_ entry: Retain_V1_FeedbackLogEntry) {
-        if let change = entry.triaged { self = .triaged(change) }
-        else if let change = entry.assigned { self = .assigned(change) }
-        else if let change = entry.started { self = .started(change) }
-        else if let change = entry.resolved { self = .resolved(change) }
-        else if let change = entry.closed { self = .closed(change) }
-        else if let change = entry.reopened { self = .reopened(change) }
-        else if let change = entry.commented { self = .commented(change) }
-        else if let change = entry.compensationPaid { self = .compensationPaid(change) }
-        else { return nil }
+        if let change = entry.triaged {
+            self = .triaged(change)
+        } else if let change = entry.assigned {
+            self = .assigned(change)
+        } else if let change = entry.started {
+            self = .started(change)
+        } else if let change = entry.resolved {
+            self = .resolved(change)
+        } else if let change = entry.closed {
+            self = .closed(change)
+        } else if let change = entry.reopened {
+            self = .reopened(change)
+        } else if let change = entry.commented {
+            self = .commented(change)
+        } else if let change = entry.compensationPaid {
+            self = .compensationPaid(change)
+        } else {
+            return nil
+        }
     }
 
     /// The log entry holding this change.

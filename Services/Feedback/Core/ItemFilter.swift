@@ -24,9 +24,11 @@ package struct ItemFilter: Sendable {
 
     /// How many separate conditions are set.
     package var conditionCount: Int {
-        [statuses != nil, kinds != nil, priorities != nil, compensation != nil, teams != nil, categories != nil,
-         user != nil, assignee != nil, overdueAsOfMs != nil, createdFrom != .min || createdBefore != .max, text != nil]
-            .filter { $0 }.count
+        [
+            statuses != nil, kinds != nil, priorities != nil, compensation != nil, teams != nil, categories != nil,
+            user != nil, assignee != nil, overdueAsOfMs != nil, createdFrom != .min || createdBefore != .max, text != nil,
+        ]
+        .filter { $0 }.count
     }
 
     /// Resolves `filter`, judging "overdue" at `asOfMs`.

@@ -63,8 +63,10 @@ package struct ItemKey: Hashable, Sendable, CustomStringConvertible {
 
     /// A new key for a submission: the time, then bits mixed from the user, the request id, the
     /// item's sequence number and `attempt` (raised on the very unlikely collision).
-    package static func generate(timeMs: Int64, userID: String, requestID: String, sequence: UInt64,
-                                 attempt: UInt64 = 0) -> ItemKey {
+    package static func generate(
+        timeMs: Int64, userID: String, requestID: String, sequence: UInt64,
+        attempt: UInt64 = 0
+    ) -> ItemKey {
         var hash = StableHash()
         hash.combine(userID)
         hash.combine(byte: 0)

@@ -35,7 +35,8 @@ package struct PageToken: Sendable, Equatable {
     package init(decoding text: String, kind: String, queryHash: UInt64, fields: Int) throws(FeedbackError) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 + fields, parts[0] == "\(kind)1", parts[1].count == 16,
-              let hash = UInt64(parts[1], radix: 16), let asOf = Int64(parts[2]) else {
+            let hash = UInt64(parts[1], radix: 16), let asOf = Int64(parts[2])
+        else {
             throw FeedbackError.invalid(field: "page.page_token", reason: "malformed page token")
         }
         guard hash == queryHash else {

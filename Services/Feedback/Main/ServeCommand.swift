@@ -17,8 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.feedback")
-        let configuration = try ConfigurationFile.load(config, defaults: { FeedbackConfiguration.standard },
-                                                       parse: { try FeedbackConfiguration.load(path: $0) })
+        let configuration = try ConfigurationFile.load(
+            config, defaults: { FeedbackConfiguration.standard },
+            parse: { try FeedbackConfiguration.load(path: $0) })
         try await ServiceRunner.run(
             name: "retain-feedback", state: FeedbackState.self, options: options, storage: storage, logger: logger
         ) { store in

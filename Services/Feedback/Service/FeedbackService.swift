@@ -11,8 +11,10 @@ package import RetainState
 package enum FeedbackService {
     /// The router serving retain.v1.Feedback from `store`, with `configuration`'s rules and
     /// `clock` as "now" (tests may pass their own).
-    package static func router(store: StateStore<FeedbackState>, configuration: FeedbackConfiguration,
-                               clock: ServiceClock = .system) -> RPCRouter {
+    package static func router(
+        store: StateStore<FeedbackState>, configuration: FeedbackConfiguration,
+        clock: ServiceClock = .system
+    ) -> RPCRouter {
         var router = RPCRouter()
 
         router.feedbackWrite(Retain_V1_Feedback.submitFeedback, to: store) { request, _, transaction in
@@ -82,7 +84,8 @@ package enum FeedbackService {
         router.feedbackWrite(Retain_V1_Feedback.markCompensationPaid, to: store) { request, _, transaction in
             try FeedbackValidation.compensationPaid(request)
             let now = clock.now()
-            let (item, replayed) = try perform(transaction.state.decideCompensationPaid(request, nowMs: now), &transaction, request.itemId, now)
+            let (item, replayed) = try perform(
+                transaction.state.decideCompensationPaid(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_MarkCompensationPaidResponse(item: item, replayed: replayed)
         }
         router.feedbackRead(Retain_V1_Feedback.listFeedback, from: store) { request, _, state in
@@ -110,9 +113,11 @@ package enum FeedbackService {
 
     /// Logs a workflow decision (or takes its replay) and returns the answer's item and whether
     /// it was replayed.
-    private static func perform(_ decision: FeedbackDecision<Retain_V1_FeedbackItem>,
-                                _ transaction: inout StateTransaction<FeedbackState>, _ itemID: String,
-                                _ now: Int64) throws -> (Retain_V1_FeedbackItem, Bool) {
+    private static func perform(
+        _ decision: FeedbackDecision<Retain_V1_FeedbackItem>,
+        _ transaction: inout StateTransaction<FeedbackState>, _ itemID: String,
+        _ now: Int64
+    ) throws -> (Retain_V1_FeedbackItem, Bool) {
         switch decision {
         case .replay(let item):
             return (item, true)

@@ -34,7 +34,8 @@ package enum FeedbackValidation {
 
     static func name(_ value: String, _ field: String) throws(RPCError) {
         guard FieldFormat.isName(value) else {
-            throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) is not a name (1 to 64 lower-case letters, digits, '_', '.', '-')")
+            throw RPCError.invalidArgument(
+                field: field, "\(FieldFormat.quoted(value)) is not a name (1 to 64 lower-case letters, digits, '_', '.', '-')")
         }
     }
 
@@ -48,7 +49,8 @@ package enum FeedbackValidation {
     static func itemID(_ value: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: "item_id", "is required") }
         guard ItemKey(value) != nil else {
-            throw RPCError.invalidArgument(field: "item_id", "\(FieldFormat.quoted(value)) is not an item id (fb_ and 26 base-32 characters)")
+            throw RPCError.invalidArgument(
+                field: "item_id", "\(FieldFormat.quoted(value)) is not an item id (fb_ and 26 base-32 characters)")
         }
     }
 
@@ -84,8 +86,11 @@ package enum FeedbackValidation {
     /// Most privileges in a submission.
     static let maximumPrivileges = 32
 
-    package static func submission(_ request: Retain_V1_SubmitFeedbackRequest, nowMs: Int64) throws(RPCError)
-        -> Retain_V1_SubmitFeedbackRequest {
+    package static func submission(
+        _ request: Retain_V1_SubmitFeedbackRequest, nowMs: Int64
+    ) throws(RPCError)
+        -> Retain_V1_SubmitFeedbackRequest
+    {
         try entityID(request.userId, "user_id")
         try key(request.requestId, "request_id")
         try known(request.kind, "kind")
@@ -150,9 +155,13 @@ package enum FeedbackValidation {
             guard compensation.value <= maximumAmount else {
                 throw RPCError.invalidArgument(field: "compensation.value", "must be at most 2^53")
             }
-            guard compensation.asset == "points" || (compensation.asset.hasPrefix("coupon.") && FieldFormat.isName(compensation.asset)
-                                                     && compensation.asset.count > "coupon.".count) else {
-                throw RPCError.invalidArgument(field: "compensation.asset", "must be \"points\" or \"coupon.<type>\", not \(FieldFormat.quoted(compensation.asset))")
+            guard
+                compensation.asset == "points"
+                    || (compensation.asset.hasPrefix("coupon.") && FieldFormat.isName(compensation.asset)
+                        && compensation.asset.count > "coupon.".count)
+            else {
+                throw RPCError.invalidArgument(
+                    field: "compensation.asset", "must be \"points\" or \"coupon.<type>\", not \(FieldFormat.quoted(compensation.asset))")
             }
         }
     }

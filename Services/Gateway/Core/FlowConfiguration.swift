@@ -72,9 +72,11 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
             case inviterGrowthAction = "inviter_growth_action"
         }
 
-        public init(inviterReward: Reward?, inviteeReward: Reward?, budget: String, expiresAfterDays: Int? = nil,
-                    qualifyingAction: String? = nil, qualifyingActiveDays: Int? = nil, inviterDailyCap: Int? = nil,
-                    inviterGrowthAction: String? = nil) {
+        public init(
+            inviterReward: Reward?, inviteeReward: Reward?, budget: String, expiresAfterDays: Int? = nil,
+            qualifyingAction: String? = nil, qualifyingActiveDays: Int? = nil, inviterDailyCap: Int? = nil,
+            inviterGrowthAction: String? = nil
+        ) {
             self.inviterReward = inviterReward
             self.inviteeReward = inviteeReward
             self.budget = budget
@@ -169,9 +171,11 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
         case taskRewards = "task_rewards", compensation, budgetCaps = "budget_caps", actor
     }
 
-    public init(welcomeBonus: Bonus?, referral: Referral?, campaigns: [String: CampaignRules]? = nil,
-                levelRewards: LevelRewards?, taskRewards: Budget, compensation: Budget,
-                budgetCaps: [String: Int64]? = nil, actor: String? = nil) {
+    public init(
+        welcomeBonus: Bonus?, referral: Referral?, campaigns: [String: CampaignRules]? = nil,
+        levelRewards: LevelRewards?, taskRewards: Budget, compensation: Budget,
+        budgetCaps: [String: Int64]? = nil, actor: String? = nil
+    ) {
         self.welcomeBonus = welcomeBonus
         self.referral = referral
         self.campaigns = campaigns
@@ -185,13 +189,16 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
     /// The defaults the gateway ships with (the same as `Services/Gateway/Config/flows.json`).
     public static let standard = FlowConfiguration(
         welcomeBonus: Bonus(reward: Reward(value: 100, asset: "points"), budget: "welcome", expiresAfterDays: 365),
-        referral: Referral(inviterReward: Reward(value: 200, asset: "points"), inviteeReward: Reward(value: 100, asset: "points"),
-                           budget: "referral", expiresAfterDays: 365, qualifyingAction: "purchase", inviterDailyCap: 5,
-                           inviterGrowthAction: "invite"),
-        levelRewards: LevelRewards(budget: "levels", expiresAfterDays: 365, levels: [
-            "2": Reward(value: 50, asset: "points"), "3": Reward(value: 100, asset: "points"),
-            "4": Reward(value: 200, asset: "points"), "5": Reward(value: 500, asset: "points"),
-        ]),
+        referral: Referral(
+            inviterReward: Reward(value: 200, asset: "points"), inviteeReward: Reward(value: 100, asset: "points"),
+            budget: "referral", expiresAfterDays: 365, qualifyingAction: "purchase", inviterDailyCap: 5,
+            inviterGrowthAction: "invite"),
+        levelRewards: LevelRewards(
+            budget: "levels", expiresAfterDays: 365,
+            levels: [
+                "2": Reward(value: 50, asset: "points"), "3": Reward(value: 100, asset: "points"),
+                "4": Reward(value: 200, asset: "points"), "5": Reward(value: 500, asset: "points"),
+            ]),
         taskRewards: Budget(budget: "tasks", expiresAfterDays: 90),
         compensation: Budget(budget: "compensation"),
         actor: "gateway")
@@ -324,10 +331,11 @@ public struct FlowConfiguration: Codable, Sendable, Hashable {
     }
 
     static func isName(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy {
-            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
-                || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
-        }
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy {
+                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                    || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
+            }
     }
 }
 

@@ -71,13 +71,15 @@ public struct LedgerPayer: Sendable {
             paid.message = ""
             paid.sequence = record.sequence
             paid.committedAtMs = record.committedAtMs
-            return .paid(paid, replayed: true,
-                         detail: "transfer \(transfer.transferId) paid earlier (with a different body)")
+            return .paid(
+                paid, replayed: true,
+                detail: "transfer \(transfer.transferId) paid earlier (with a different body)")
         case .budgetExceeded, .insufficientFunds:
             return .refused(result)
         default:
-            throw FlowError.backendInconsistent("ledger refused transfer \(transfer.transferId): \(result.code) \(result.message)",
-                                                result: result.code)
+            throw FlowError.backendInconsistent(
+                "ledger refused transfer \(transfer.transferId): \(result.code) \(result.message)",
+                result: result.code)
         }
     }
 

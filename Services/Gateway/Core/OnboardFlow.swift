@@ -31,22 +31,27 @@ public struct OnboardFlow: Sendable {
 
         // 1. The profile. The body holds only what the caller sent (no clock), so a retry
         // carries the same body and Profile answers the first registration.
-        let registration = try await backend.call(Retain_V1_Profile.registerUser, Retain_V1_RegisterUserRequest(
-            userId: user, requestId: flowKey, channel: request.channel, campaign: request.campaign,
-            inviterUserId: request.inviterUserId, age: request.age, gender: request.gender, region: request.region,
-            timeZone: request.timeZone, attributes: request.attributes, tags: request.tags,
-            registeredAtMs: request.registeredAtMs), .write(key: flowKey))
+        let registration = try await backend.call(
+            Retain_V1_Profile.registerUser,
+            Retain_V1_RegisterUserRequest(
+                userId: user, requestId: flowKey, channel: request.channel, campaign: request.campaign,
+                inviterUserId: request.inviterUserId, age: request.age, gender: request.gender, region: request.region,
+                timeZone: request.timeZone, attributes: request.attributes, tags: request.tags,
+                registeredAtMs: request.registeredAtMs), .write(key: flowKey))
         steps.ran("profile.register", replayed: registration.replayed, "user \(user)")
         response.profile = registration.profile
         let registeredAt = registration.profile?.registeredAtMs ?? 0
         let base = registeredAt != 0 ? registeredAt : (request.registeredAtMs != 0 ? request.registeredAtMs : now)
 
         // 2. Sign-up growth.
-        let growth = try await backend.call(Retain_V1_Growth.awardGrowth, Retain_V1_AwardGrowthRequest(
-            userId: user, action: "sign_up", idempotencyKey: flowKey, occurredAtMs: request.registeredAtMs,
-            timeZone: request.timeZone), .write(key: flowKey))
-        steps.ran("growth.award", replayed: growth.replayed,
-                  "sign_up: \(growth.awardedGrowth) growth, level \(growth.level)")
+        let growth = try await backend.call(
+            Retain_V1_Growth.awardGrowth,
+            Retain_V1_AwardGrowthRequest(
+                userId: user, action: "sign_up", idempotencyKey: flowKey, occurredAtMs: request.registeredAtMs,
+                timeZone: request.timeZone), .write(key: flowKey))
+        steps.ran(
+            "growth.award", replayed: growth.replayed,
+            "sign_up: \(growth.awardedGrowth) growth, level \(growth.level)")
         response.growth = growth
 
         let rules = configuration.rules(forCampaign: request.campaign)
@@ -64,8 +69,9 @@ public struct OnboardFlow: Sendable {
                 steps.ran("ledger.welcome_bonus", replayed: replayed, detail)
             case .refused(let result):
                 response.welcomeBonus = result
-                steps.add("ledger.welcome_bonus", .skipped,
-                          "budget '\(bonus.budget)' cannot pay it (\(result.code)); a retry pays once it is raised")
+                steps.add(
+                    "ledger.welcome_bonus", .skipped,
+                    "budget '\(bonus.budget)' cannot pay it (\(result.code)); a retry pays once it is raised")
             }
         } else {
             steps.add("ledger.welcome_bonus", .skipped, "no welcome bonus configured")
@@ -79,9 +85,11 @@ public struct OnboardFlow: Sendable {
             if referral.paysAtSignUp {
                 response.referral = try await ReferralPayer(backend: backend, configuration: configuration).pay(
                     invitee: user, inviter: request.inviterUserId, rules: referral, occurredAtMs: request.registeredAtMs,
-                    base: base, now: now, steps: &steps).referral
+                    base: base, now: now, steps: &steps
+                ).referral
             } else {
-                let condition = referral.qualifyingActiveDays.map { "is active on \($0) of the recent days" }
+                let condition =
+                    referral.qualifyingActiveDays.map { "is active on \($0) of the recent days" }
                     ?? "does \(referral.earningAction)"
                 steps.add("ledger.referral", .skipped, "paid to \(request.inviterUserId) and \(user) once \(user) \(condition)")
             }

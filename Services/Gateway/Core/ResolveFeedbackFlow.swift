@@ -13,8 +13,11 @@ public struct ResolveFeedbackFlow: Sendable {
     }
 
     /// Runs the flow; `now` is the gateway's clock in Unix ms.
-    public func run(_ request: Retain_V1_ResolveFeedbackFlowRequest, now: Int64) async throws
-        -> Retain_V1_ResolveFeedbackFlowResponse {
+    public func run(
+        _ request: Retain_V1_ResolveFeedbackFlowRequest, now: Int64
+    ) async throws
+        -> Retain_V1_ResolveFeedbackFlowResponse
+    {
         try FlowValidation.entityID(request.itemId, field: "item_id")
         try FlowValidation.key(request.eventId, field: "event_id")
         guard !request.actor.isEmpty else { throw FlowError.invalid(field: "actor", reason: "is required") }
@@ -31,11 +34,15 @@ public struct ResolveFeedbackFlow: Sendable {
         // 1. Resolve (idempotent by the event id as request_id).
         var item: Retain_V1_FeedbackItem
         do {
-            let resolved = try await backend.call(Retain_V1_Feedback.resolveFeedback, Retain_V1_ResolveFeedbackRequest(
-                itemId: request.itemId, actor: request.actor, note: request.note, requestId: request.eventId,
-                outcome: request.outcome, answer: request.answer, compensation: request.compensation),
+            let resolved = try await backend.call(
+                Retain_V1_Feedback.resolveFeedback,
+                Retain_V1_ResolveFeedbackRequest(
+                    itemId: request.itemId, actor: request.actor, note: request.note, requestId: request.eventId,
+                    outcome: request.outcome, answer: request.answer, compensation: request.compensation),
                 .write(key: request.eventId))
-            guard let answer = resolved.item else { throw FlowError.backendInconsistent("Feedback answered ResolveFeedback without the item") }
+            guard let answer = resolved.item else {
+                throw FlowError.backendInconsistent("Feedback answered ResolveFeedback without the item")
+            }
             item = answer
             steps.ran("feedback.resolve", replayed: resolved.replayed, "item \(request.itemId) resolved")
         } catch let error as BackendFailure where error.reason == .refused {
@@ -43,7 +50,8 @@ public struct ResolveFeedbackFlow: Sendable {
             let current = try await backend.call(
                 Retain_V1_Feedback.getFeedback, Retain_V1_GetFeedbackRequest(itemId: request.itemId), .read)
             guard let existing = current.item, existing.compensation?.state == .owed,
-                  existing.status == .resolved || existing.status == .closed else { throw error }
+                existing.status == .resolved || existing.status == .closed
+            else { throw error }
             item = existing
             steps.add("feedback.resolve", .skipped, "item was resolved earlier; completing its owed compensation")
         }
@@ -79,8 +87,10 @@ public struct ResolveFeedbackFlow: Sendable {
                     "the compensation budget '\(configuration.compensation.budget)' is exhausted (\(result.code)); item \(item.itemId) stays resolved with its compensation OWED",
                     result: result.code)
             }
-            let marked = try await backend.call(Retain_V1_Feedback.markCompensationPaid, Retain_V1_MarkCompensationPaidRequest(
-                itemId: item.itemId, transferId: transferID, actor: configuration.actorName), .write(key: transferID))
+            let marked = try await backend.call(
+                Retain_V1_Feedback.markCompensationPaid,
+                Retain_V1_MarkCompensationPaidRequest(
+                    itemId: item.itemId, transferId: transferID, actor: configuration.actorName), .write(key: transferID))
             steps.ran("feedback.mark_paid", replayed: marked.replayed, "item \(item.itemId)")
             if let updated = marked.item { item = updated }
             response.paid = true

@@ -59,9 +59,10 @@ public struct ShardDirectory: Sendable, Hashable {
     private mutating func rebuild(from state: ClusterState?) {
         var rings: [String: Ring] = [:]
         for service in topology.services.values {
-            var ring = Ring(service: service.name, instanceIDs: service.instances.map(\.id),
-                            idempotentMethods: service.idempotentMethods, userFailover: service.userFailover,
-                            addresses: [:], epochs: [:], followed: [])
+            var ring = Ring(
+                service: service.name, instanceIDs: service.instances.map(\.id),
+                idempotentMethods: service.idempotentMethods, userFailover: service.userFailover,
+                addresses: [:], epochs: [:], followed: [])
             for instance in service.instances {
                 if shardServices[instance.id] != nil {
                     ring.followed.insert(instance.id)
@@ -74,8 +75,11 @@ public struct ShardDirectory: Sendable, Hashable {
             rings[service.name] = ring
         }
         for (shard, service) in shardServices where topology.services[service] == nil {
-            var ring = rings[service] ?? Ring(service: service, instanceIDs: [], idempotentMethods: [], userFailover: false,
-                                              addresses: [:], epochs: [:], followed: [])
+            var ring =
+                rings[service]
+                ?? Ring(
+                    service: service, instanceIDs: [], idempotentMethods: [], userFailover: false,
+                    addresses: [:], epochs: [:], followed: [])
             ring.instanceIDs.append(shard)
             ring.followed.insert(shard)
             ring.addresses[shard] = leaderAddress(of: shard, in: state)
@@ -85,7 +89,8 @@ public struct ShardDirectory: Sendable, Hashable {
         for name in rings.keys where topology.services[name] == nil { rings[name]!.instanceIDs.sort() }
         // The ledger is one writer (docs/CLUSTER.md): a second ledger shard in etcd is never
         // routed to; the first by name keeps the ring.
-        if var ledger = rings[Topology.oneWriterService], topology.services[Topology.oneWriterService] == nil, ledger.instanceIDs.count > 1 {
+        if var ledger = rings[Topology.oneWriterService], topology.services[Topology.oneWriterService] == nil, ledger.instanceIDs.count > 1
+        {
             let kept = ledger.instanceIDs[0]
             ledger.instanceIDs = [kept]
             ledger.followed = ledger.followed.intersection([kept])
@@ -100,7 +105,8 @@ public struct ShardDirectory: Sendable, Hashable {
     /// with an address that is not `host:port`.
     private func leaderAddress(of shard: String, in state: ClusterState?) -> Topology.Instance? {
         guard let leader = state?.shards[shard]?.leader,
-              let address = try? Topology.parseAddress(leader.address, path: "") else { return nil }
+            let address = try? Topology.parseAddress(leader.address, path: "")
+        else { return nil }
         return Topology.Instance(id: shard, host: address.0, port: address.1)
     }
 }

@@ -122,7 +122,7 @@ public struct Topology: Sendable, Hashable {
         var services: [String: Any] = [:]
         for service in self.services.values {
             var object: [String: Any] = [
-                "instances": service.instances.map { ["id": $0.id, "address": $0.address] },
+                "instances": service.instances.map { ["id": $0.id, "address": $0.address] }
             ]
             if !service.idempotentMethods.isEmpty { object["idempotent_methods"] = service.idempotentMethods.sorted() }
             if service.userFailover { object["user_failover"] = true }
@@ -203,7 +203,10 @@ public struct Topology: Sendable, Hashable {
             instances.append(instance)
         }
         guard name != oneWriterService || instances.count == 1 else {
-            throw TopologyError(path: "\(path).instances", "lists \(instances.count) instances, but the ledger is one writer by design (budgets and referrals span users): run one instance, made highly available by replication (docs/CLUSTER.md)")
+            throw TopologyError(
+                path: "\(path).instances",
+                "lists \(instances.count) instances, but the ledger is one writer by design (budgets and referrals span users): run one instance, made highly available by replication (docs/CLUSTER.md)"
+            )
         }
         return Service(name: name, instances: instances, idempotentMethods: idempotent, userFailover: userFailover)
     }
@@ -239,8 +242,9 @@ public struct Topology: Sendable, Hashable {
 
     private static func checkKeys(_ object: [String: Any], allowed: Set<String>, path: String) throws(TopologyError) {
         for key in object.keys.sorted() where !allowed.contains(key) {
-            throw TopologyError(path: path.isEmpty ? key : "\(path).\(key)",
-                                "is not a known key (expected one of \(allowed.sorted().joined(separator: ", ")))")
+            throw TopologyError(
+                path: path.isEmpty ? key : "\(path).\(key)",
+                "is not a known key (expected one of \(allowed.sorted().joined(separator: ", ")))")
         }
     }
 

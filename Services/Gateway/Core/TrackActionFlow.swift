@@ -33,18 +33,23 @@ public struct TrackActionFlow: Sendable {
         var response = Retain_V1_TrackActionResponse()
 
         // 1. The activity (a repeat of the event id is a DUPLICATE and changes nothing).
-        let activity = try await backend.call(Retain_V1_Profile.recordActivity, Retain_V1_RecordActivityRequest(
-            userId: user, eventId: request.eventId, kind: request.action, occurredAtMs: request.occurredAtMs,
-            value: request.value, source: request.source, properties: request.properties), .write(key: request.eventId))
+        let activity = try await backend.call(
+            Retain_V1_Profile.recordActivity,
+            Retain_V1_RecordActivityRequest(
+                userId: user, eventId: request.eventId, kind: request.action, occurredAtMs: request.occurredAtMs,
+                value: request.value, source: request.source, properties: request.properties), .write(key: request.eventId))
         steps.ran("profile.record_activity", replayed: activity.outcome == .duplicate, "stage \(activity.stage)")
         response.activity = activity
 
         // 2. Growth, idempotent by the event id.
-        let growth = try await backend.call(Retain_V1_Growth.awardGrowth, Retain_V1_AwardGrowthRequest(
-            userId: user, action: request.action, idempotencyKey: request.eventId, value: request.value?.value ?? 0,
-            occurredAtMs: request.occurredAtMs, timeZone: request.timeZone), .write(key: request.eventId))
-        steps.ran("growth.award", replayed: growth.replayed,
-                  "\(request.action): \(growth.awardedGrowth) growth, level \(growth.level)")
+        let growth = try await backend.call(
+            Retain_V1_Growth.awardGrowth,
+            Retain_V1_AwardGrowthRequest(
+                userId: user, action: request.action, idempotencyKey: request.eventId, value: request.value?.value ?? 0,
+                occurredAtMs: request.occurredAtMs, timeZone: request.timeZone), .write(key: request.eventId))
+        steps.ran(
+            "growth.award", replayed: growth.replayed,
+            "\(request.action): \(growth.awardedGrowth) growth, level \(growth.level)")
         response.growth = growth
 
         // 3. Tasks the award finished: claim (once per task and period), then pay the claim.

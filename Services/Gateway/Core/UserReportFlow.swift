@@ -24,7 +24,8 @@ public struct UserReportFlow: Sendable {
         // The profile first: it says whether the user exists and which time zone to use.
         do {
             response.profile = try await backend.call(
-                Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: user), .read).profile
+                Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: user), .read
+            ).profile
         } catch let error as BackendFailure where error.reason == .notFound || error.reason == .invalid {
             throw error
         } catch {
@@ -40,28 +41,41 @@ public struct UserReportFlow: Sendable {
         let range = Retain_V1_TimeRange(startMs: bounds.startMs, endMs: bounds.endMs)
         let backend = backend
 
-        async let lifecycle = Self.section { try await backend.call(
-            Retain_V1_Profile.getLifecycle,
-            Retain_V1_GetLifecycleRequest(userId: user, asOfMs: min(bounds.endMs - 1, now)), .read) }
-        async let growthNow = Self.section { try await backend.call(
-            Retain_V1_Growth.getGrowthView, Retain_V1_GetGrowthViewRequest(userId: user, timeZone: zone), .read) }
-        async let growth = Self.section { try await backend.call(
-            Retain_V1_Growth.getGrowthSummary,
-            Retain_V1_GetGrowthSummaryRequest(userId: user, range: range, timeZone: zone), .read) }
+        async let lifecycle = Self.section {
+            try await backend.call(
+                Retain_V1_Profile.getLifecycle,
+                Retain_V1_GetLifecycleRequest(userId: user, asOfMs: min(bounds.endMs - 1, now)), .read)
+        }
+        async let growthNow = Self.section {
+            try await backend.call(
+                Retain_V1_Growth.getGrowthView, Retain_V1_GetGrowthViewRequest(userId: user, timeZone: zone), .read)
+        }
+        async let growth = Self.section {
+            try await backend.call(
+                Retain_V1_Growth.getGrowthSummary,
+                Retain_V1_GetGrowthSummaryRequest(userId: user, range: range, timeZone: zone), .read)
+        }
         async let ledger = Self.section { () async throws -> [Retain_V1_AssetSummary] in
             if request.period == .year {
                 return try await backend.call(
                     Retain_V1_Ledger.getYearlySummary,
-                    Retain_V1_GetYearlySummaryRequest(userId: user, year: bounds.year, timeZone: zone), .read).assets
+                    Retain_V1_GetYearlySummaryRequest(userId: user, year: bounds.year, timeZone: zone), .read
+                ).assets
             }
             return try await backend.call(
-                Retain_V1_Ledger.getLedgerSummary, Retain_V1_GetLedgerSummaryRequest(userId: user, range: range), .read).assets
+                Retain_V1_Ledger.getLedgerSummary, Retain_V1_GetLedgerSummaryRequest(userId: user, range: range), .read
+            ).assets
         }
-        async let balances = Self.section { try await backend.call(
-            Retain_V1_Ledger.getBalance, Retain_V1_GetBalanceRequest(userId: user), .read).balances }
-        async let feedback = Self.section { try await backend.call(
-            Retain_V1_Feedback.getUserFeedbackHistory,
-            Retain_V1_GetUserFeedbackHistoryRequest(userId: user, range: range), .read) }
+        async let balances = Self.section {
+            try await backend.call(
+                Retain_V1_Ledger.getBalance, Retain_V1_GetBalanceRequest(userId: user), .read
+            ).balances
+        }
+        async let feedback = Self.section {
+            try await backend.call(
+                Retain_V1_Feedback.getUserFeedbackHistory,
+                Retain_V1_GetUserFeedbackHistoryRequest(userId: user, range: range), .read)
+        }
 
         func take<T>(_ result: Result<T, any Error>, _ name: String) -> T? {
             switch result {

@@ -42,8 +42,9 @@ struct MintTokenCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        let token = ServiceToken(issuer: issuer, subject: subject, scopes: scopes,
-                                 expiresAtMs: WallClock.nowMs() + ttlSeconds * 1000)
+        let token = ServiceToken(
+            issuer: issuer, subject: subject, scopes: scopes,
+            expiresAtMs: WallClock.nowMs() + ttlSeconds * 1000)
         print("Bearer " + token.signed(with: secret))
     }
 }

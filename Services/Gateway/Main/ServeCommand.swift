@@ -25,14 +25,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Topology file: the backend instances of each service (JSON). Optional with --etcd-endpoints.")
     var topology: String?
 
-    @Option(name: .customLong("etcd-endpoints"),
-            help: "etcd members (http://HOST:PORT, comma-separated): route each shard of a replicated cluster to its leader, as etcd names it.")
+    @Option(
+        name: .customLong("etcd-endpoints"),
+        help: "etcd members (http://HOST:PORT, comma-separated): route each shard of a replicated cluster to its leader, as etcd names it.")
     var etcdEndpoints: String?
 
     @Option(help: "The replicated cluster's name in etcd (with --etcd-endpoints).")
     var cluster: String = ClusterKeys.defaultCluster
 
-    @Option(help: "Flow configuration file (JSON): welcome bonus, referral, level, task and compensation rewards. Default: the built-in rewards.")
+    @Option(
+        help:
+            "Flow configuration file (JSON): welcome bonus, referral, level, task and compensation rewards. Default: the built-in rewards.")
     var config: String?
 
     @Option(name: .customLong("health-interval-ms"), help: "Milliseconds between health checks of each backend.")
@@ -44,16 +47,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("connections-per-backend"), help: "TCP connections to each backend instance.")
     var connectionsPerBackend: Int = 1
 
-    @Flag(name: .customLong("pay-level-changes"), inversion: .prefixedNo,
-          help: "Follow Growth's level-change streams and pay every level reward not paid yet, whatever caused the level change.")
+    @Flag(
+        name: .customLong("pay-level-changes"), inversion: .prefixedNo,
+        help: "Follow Growth's level-change streams and pay every level reward not paid yet, whatever caused the level change.")
     var payLevelChanges = true
 
-    @Option(name: .customLong("api-keys-file"),
-            help: "API keys the gateway accepts (JSON, hashed; see docs/SECURITY.md); also $RETAIN_API_KEYS.")
+    @Option(
+        name: .customLong("api-keys-file"),
+        help: "API keys the gateway accepts (JSON, hashed; see docs/SECURITY.md); also $RETAIN_API_KEYS.")
     var apiKeysFile: String?
 
-    @Option(name: .customLong("grpc-port"),
-            help: "Also serve standard gRPC over HTTP/2 on this port (0 picks a free one; same host and TLS as the native port). Default: off.")
+    @Option(
+        name: .customLong("grpc-port"),
+        help: "Also serve standard gRPC over HTTP/2 on this port (0 picks a free one; same host and TLS as the native port). Default: off.")
     var grpcPort: Int?
 
     func validate() throws {
@@ -95,11 +101,12 @@ struct ServeCommand: AsyncParsableCommand {
             // The secret and the key file rotate without a restart (file change or SIGHUP).
             if let source = options.secretSource(rotating: verifier, minter: tokens) { reloads.append(source) }
             if let apiKeysFile {
-                reloads.append(.init(name: "api_keys", files: [apiKeysFile]) {
-                    let reloaded = try APIKeyStore.load(file: apiKeysFile)
-                    apiKeys.replaceKeys(reloaded)
-                    logger.notice("API keys reloaded", metadata: ["ids": "\(reloaded.entries.keys.sorted().joined(separator: ","))"])
-                })
+                reloads.append(
+                    .init(name: "api_keys", files: [apiKeysFile]) {
+                        let reloaded = try APIKeyStore.load(file: apiKeysFile)
+                        apiKeys.replaceKeys(reloaded)
+                        logger.notice("API keys reloaded", metadata: ["ids": "\(reloaded.entries.keys.sorted().joined(separator: ","))"])
+                    })
             }
             logger.info("API keys loaded", metadata: ["ids": "\(keys.entries.keys.sorted().joined(separator: ","))"])
             if keys.entries.isEmpty {
@@ -112,12 +119,15 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.flows = flows
         configuration.flowTimeout = .milliseconds(defaultTimeoutMs)
         let health = HealthStatus()
-        let checker = HealthChecker(forwarder: forwarder, health: health, interval: .milliseconds(healthIntervalMs),
-                                    timeout: .milliseconds(min(800, max(100, healthIntervalMs * 4 / 5))), logger: logger)
-        logger.info("routing", metadata: [
-            "services": "\(topology.services.keys.sorted().joined(separator: ","))",
-            "instances": "\(topology.services.values.reduce(0) { $0 + $1.instances.count })",
-        ])
+        let checker = HealthChecker(
+            forwarder: forwarder, health: health, interval: .milliseconds(healthIntervalMs),
+            timeout: .milliseconds(min(800, max(100, healthIntervalMs * 4 / 5))), logger: logger)
+        logger.info(
+            "routing",
+            metadata: [
+                "services": "\(topology.services.keys.sorted().joined(separator: ","))",
+                "instances": "\(topology.services.values.reduce(0) { $0 + $1.instances.count })",
+            ])
         var services: [any Service] = [checker, CredentialReloader(sources: reloads, logger: logger)]
         if payLevelChanges {
             services.append(LevelRewardFollower(forwarder: forwarder, flows: flows, logger: logger))

@@ -58,8 +58,10 @@ final class Backend: Sendable {
 
     /// A backend with id `id`, reached at `instance` (nil: nowhere yet); `makeClient` opens
     /// (lazily) the client of an address.
-    init(service: String, id: String, instance: Topology.Instance?, followsLeader: Bool = false,
-         makeClient: @escaping @Sendable (Topology.Instance) -> RPCClient) {
+    init(
+        service: String, id: String, instance: Topology.Instance?, followsLeader: Bool = false,
+        makeClient: @escaping @Sendable (Topology.Instance) -> RPCClient
+    ) {
         self.service = service
         self.id = id
         self.makeClient = makeClient
@@ -189,8 +191,9 @@ final class Backend: Sendable {
         }
         let counter = callCounters.withLock { counters in
             if let existing = counters[code.rawValue] { return existing }
-            let created = Counter(label: "gateway_backend_calls_total",
-                                  dimensions: [("service", service), ("instance", id), ("code", code.name)])
+            let created = Counter(
+                label: "gateway_backend_calls_total",
+                dimensions: [("service", service), ("instance", id), ("code", code.name)])
             counters[code.rawValue] = created
             return created
         }

@@ -11,7 +11,8 @@ extension FlowError {
         switch self {
         case .invalid(let field, let reason): RPCError.invalidArgument(field: field, reason)
         case .paymentRefused(_, let result): RPCError(.failedPrecondition, description, details: ["result": result.description])
-        case .backendInconsistent(_, let result): RPCError(.internal, description, details: result.map { ["result": $0.description] } ?? [:])
+        case .backendInconsistent(_, let result):
+            RPCError(.internal, description, details: result.map { ["result": $0.description] } ?? [:])
         }
     }
 
@@ -41,13 +42,14 @@ extension FlowError {
 extension BackendFailure {
     /// A backend's status as a flow sees it.
     package init(_ status: RPCError) {
-        let reason: Reason = switch status.code {
-        case .notFound: .notFound
-        case .alreadyExists: .exists
-        case .failedPrecondition: .refused
-        case .invalidArgument: .invalid
-        default: .other
-        }
+        let reason: Reason =
+            switch status.code {
+            case .notFound: .notFound
+            case .alreadyExists: .exists
+            case .failedPrecondition: .refused
+            case .invalidArgument: .invalid
+            default: .other
+            }
         self.init(reason: reason, message: status.message, details: status.details, underlying: status)
     }
 }

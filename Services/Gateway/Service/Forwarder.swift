@@ -76,8 +76,10 @@ public final class Forwarder: Sendable {
     let minter: TokenMinter?
 
     /// Opens (lazily) one client per instance of `topology`; `minter` signs what they send.
-    public init(topology: Topology, configuration: Configuration = Configuration(), logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, minter: TokenMinter? = nil) {
+    public init(
+        topology: Topology, configuration: Configuration = Configuration(), logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, minter: TokenMinter? = nil
+    ) {
         self.minter = minter
         var clientConfiguration = RPCClient.Configuration()
         clientConfiguration.credentials = minter
@@ -127,7 +129,8 @@ public final class Forwarder: Sendable {
             let existing = current[ring.service]
             var service = existing
             if existing?.planner.instanceIDs != ring.instanceIDs || existing?.idempotentMethods != ring.idempotentMethods
-                || existing?.planner.userFailover != ring.userFailover {
+                || existing?.planner.userFailover != ring.userFailover
+            {
                 let backends = ring.instanceIDs.map { id in
                     existing?.backend(id: id) ?? Backend(service: ring.service, id: id, instance: nil, makeClient: makeClient)
                 }
@@ -140,15 +143,17 @@ public final class Forwarder: Sendable {
                 service = rebuilt
             }
             for backend in service?.backends ?? [] {
-                expired += backend.follow(ring.addresses[backend.id], epoch: ring.epochs[backend.id],
-                                          followsLeader: ring.followed.contains(backend.id))
+                expired += backend.follow(
+                    ring.addresses[backend.id], epoch: ring.epochs[backend.id],
+                    followsLeader: ring.followed.contains(backend.id))
             }
         }
         var routes: [String: Route] = [:]
         for (path, method) in methods {
             guard let backends = next[method.service] else { continue }
-            routes[path] = Route(backends: backends, input: method.input, userKeyed: method.userKeyed, streaming: method.streaming,
-                                 idempotent: backends.idempotentMethods.contains(method.name))
+            routes[path] = Route(
+                backends: backends, input: method.input, userKeyed: method.userKeyed, streaming: method.streaming,
+                idempotent: backends.idempotentMethods.contains(method.name))
         }
         routing.withLock { $0 = Routing(services: next, routes: routes) }
         return (expired, dropped)
@@ -170,7 +175,9 @@ public final class Forwarder: Sendable {
         if let route = routing.routes[path] { return route }
         let service = String(path.prefix { $0 != "/" })
         guard let backends = routing.services[service], path.count > service.count + 1 else {
-            throw RPCError(.unimplemented, "unknown method \(FieldFormat.quoted(path)): no backend in the gateway's topology serves \(FieldFormat.shortened(service))")
+            throw RPCError(
+                .unimplemented,
+                "unknown method \(FieldFormat.quoted(path)): no backend in the gateway's topology serves \(FieldFormat.shortened(service))")
         }
         return Route(backends: backends, input: nil, userKeyed: false, streaming: false, idempotent: false)
     }
@@ -205,11 +212,13 @@ public final class Forwarder: Sendable {
                 if route.streaming {
                     try self.refuseOneShardStream(route, path: path)
                     let user = try self.userID(route, request: request)
-                    try await self.stream(route, path: path, user: user, request: request, options: options,
-                                          deadline: deadline, responder: responder)
+                    try await self.stream(
+                        route, path: path, user: user, request: request, options: options,
+                        deadline: deadline, responder: responder)
                 } else {
-                    let answer = try await self.answer(route, path: path, request: request, options: options,
-                                                       deadline: deadline ?? ContinuousClock.now + self.configuration.defaultTimeout)
+                    let answer = try await self.answer(
+                        route, path: path, request: request, options: options,
+                        deadline: deadline ?? ContinuousClock.now + self.configuration.defaultTimeout)
                     responder.succeed(encoded: answer)
                 }
             } catch {
@@ -222,8 +231,9 @@ public final class Forwarder: Sendable {
     /// The options of a forwarded call: the caller's trace id (one is made up when the caller
     /// sent none), idempotency key and metadata, but never its credential.
     func options(from header: Retain_V1_CallHeader) -> CallOptions {
-        CallOptions(traceID: header.traceId.isEmpty ? Self.newTraceID() : header.traceId,
-                    idempotencyKey: header.idempotencyKey, metadata: header.metadata)
+        CallOptions(
+            traceID: header.traceId.isEmpty ? Self.newTraceID() : header.traceId,
+            idempotencyKey: header.idempotencyKey, metadata: header.metadata)
     }
 
     /// The credential of a call forwarded for `caller`: a token for it with its scopes, or ""
@@ -243,16 +253,21 @@ public final class Forwarder: Sendable {
     /// A unary call with its encoded request, answered with the encoded answer, tried again on
     /// the planner's next candidate where the retry policy allows, until `deadline`. A call
     /// refused by a shard's replica (or that found its leader gone) waits for the next leader.
-    func unary(_ route: Route, path: String, user: String?, request: ByteBuffer, options: CallOptions,
-               deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
-        try await unary(route, path: path, candidates: route.backends.candidates(userID: user), request: request,
-                        options: options, deadline: deadline)
+    func unary(
+        _ route: Route, path: String, user: String?, request: ByteBuffer, options: CallOptions,
+        deadline: ContinuousClock.Instant
+    ) async throws -> ByteBuffer {
+        try await unary(
+            route, path: path, candidates: route.backends.candidates(userID: user), request: request,
+            options: options, deadline: deadline)
     }
 
     /// A unary call as above, to `candidates` (one shard, for a call the gateway sends to every
     /// shard).
-    func unary(_ route: Route, path: String, candidates: [Backend], request: ByteBuffer, options: CallOptions,
-               deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
+    func unary(
+        _ route: Route, path: String, candidates: [Backend], request: ByteBuffer, options: CallOptions,
+        deadline: ContinuousClock.Instant
+    ) async throws -> ByteBuffer {
         var attempts = Attempts(candidates: candidates, policy: configuration.retry, deadline: deadline)
         while true {
             let (backend, endpoint, attemptOptions) = try await attempts.next(options)
@@ -264,17 +279,21 @@ public final class Forwarder: Sendable {
             } catch let error as RPCError {
                 backend.recordCall(code: error.code, millis: Self.millis(since: started), error: error.message)
                 try await attempts.failed(error, backend: backend, endpoint: endpoint, options: options, idempotent: route.idempotent)
-                logger.debug("retrying call", metadata: [
-                    "method": "\(path)", "instance": "\(backend.id)", "error": "\(error)", "attempt": "\(attempts.count)",
-                ])
+                logger.debug(
+                    "retrying call",
+                    metadata: [
+                        "method": "\(path)", "instance": "\(backend.id)", "error": "\(error)", "attempt": "\(attempts.count)",
+                    ])
             }
         }
     }
 
     /// A server-streaming call: answers pass through as they come. It is tried again only while
     /// no answer has been passed on yet.
-    func stream(_ route: Route, path: String, user: String?, request: ByteBuffer, options: CallOptions,
-                deadline: ContinuousClock.Instant?, responder: ServerResponder) async throws {
+    func stream(
+        _ route: Route, path: String, user: String?, request: ByteBuffer, options: CallOptions,
+        deadline: ContinuousClock.Instant?, responder: ServerResponder
+    ) async throws {
         var attempts = Attempts(route: route, user: user, policy: configuration.retry, deadline: deadline)
         while true {
             let (backend, endpoint, attemptOptions) = try await attempts.next(options)
@@ -342,8 +361,9 @@ public final class Forwarder: Sendable {
                 endpoint = backend.endpoint
             }
             guard let endpoint else {
-                throw RPCError(.unavailable, "\(backend.service) instance \(FieldFormat.quoted(backend.id)) has no leader",
-                               details: ["not_processed": "true"])
+                throw RPCError(
+                    .unavailable, "\(backend.service) instance \(FieldFormat.quoted(backend.id)) has no leader",
+                    details: ["not_processed": "true"])
             }
             var attemptOptions = options
             if let deadline {
@@ -358,17 +378,21 @@ public final class Forwarder: Sendable {
         /// caller. A shard's instance that refused the call as a replica (or could not be
         /// reached) is tried again once the watch names its next leader, within the leader wait;
         /// other failures count against the policy's attempts.
-        mutating func failed(_ error: RPCError, backend: Backend, endpoint: Backend.Endpoint, options: CallOptions,
-                             idempotent: Bool) async throws {
+        mutating func failed(
+            _ error: RPCError, backend: Backend, endpoint: Backend.Endpoint, options: CallOptions,
+            idempotent: Bool
+        ) async throws {
             if error.details["not_processed"] == "true", error.code == .unavailable {
                 backend.markUnreachable(error, generation: endpoint.generation)
             }
             guard !Task.isCancelled,
-                  RetryPolicy.mayRetry(after: error, idempotencyKey: options.idempotencyKey, methodIsIdempotent: idempotent) else {
+                RetryPolicy.mayRetry(after: error, idempotencyKey: options.idempotencyKey, methodIsIdempotent: idempotent)
+            else {
                 throw error
             }
             if backend.followsLeader, RetryPolicy.awaitsNewLeader(after: error),
-               await backend.waitForMove(from: endpoint.generation, until: leaderDeadline) {
+                await backend.waitForMove(from: endpoint.generation, until: leaderDeadline)
+            {
                 moved = true
                 return
             }

@@ -32,8 +32,9 @@ struct GatewayFlowBackend: FlowBackend {
         do {
             route = try forwarder.route(method.path)
         } catch {
-            throw RPCError(.unavailable, "no \(method.serviceName) backend in the gateway's topology",
-                           details: ["not_processed": "true"])
+            throw RPCError(
+                .unavailable, "no \(method.serviceName) backend in the gateway's topology",
+                details: ["not_processed": "true"])
         }
         var buffer = ByteBuffer()
         buffer.writeProtoMessage(request)
@@ -49,8 +50,9 @@ struct GatewayFlowBackend: FlowBackend {
             options.idempotencyKey = key
             idempotent = false
         }
-        let readRoute = Forwarder.Route(backends: route.backends, input: route.input, userKeyed: route.userKeyed,
-                                        streaming: false, idempotent: route.idempotent || idempotent)
+        let readRoute = Forwarder.Route(
+            backends: route.backends, input: route.input, userKeyed: route.userKeyed,
+            streaming: false, idempotent: route.idempotent || idempotent)
         let answer = try await forwarder.answer(readRoute, path: method.path, request: buffer, options: options, deadline: deadline)
         return try answer.decodeProtoMessage(Output.self)
     }

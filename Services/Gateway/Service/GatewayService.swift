@@ -41,8 +41,9 @@ public struct GatewayService: Sendable {
         // Reflection lists every method of the services the gateway routes, so generic clients
         // (`retain list/describe/call`) work through it.
         let routed = Set(forwarder.services.keys)
-        router.advertise(MethodCatalog.methods.values.filter { routed.contains($0.serviceName) }
-            .sorted { $0.path < $1.path }.map { AnyRPCMethod($0) })
+        router.advertise(
+            MethodCatalog.methods.values.filter { routed.contains($0.serviceName) }
+                .sorted { $0.path < $1.path }.map { AnyRPCMethod($0) })
         router.unary(Retain_V1_Gateway.listBackends) { request, _ in
             try self.listBackends(request)
         }
@@ -120,8 +121,9 @@ public struct GatewayService: Sendable {
         guard let placement = service.planner.placement(of: request.userId) else {
             throw RPCError(.internal, "service \(name) has no instance")
         }
-        return Retain_V1_LocateUserResponse(owner: service.backends[placement.owner].info,
-                                            fallbacks: placement.fallbacks.map { service.backends[$0].info })
+        return Retain_V1_LocateUserResponse(
+            owner: service.backends[placement.owner].info,
+            fallbacks: placement.fallbacks.map { service.backends[$0].info })
     }
 
     /// `Profile` -> `retain.v1.Profile`; full names stay.

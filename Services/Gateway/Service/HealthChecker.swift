@@ -17,8 +17,10 @@ public struct HealthChecker: Service {
     let timeout: Duration
     let logger: Logger
 
-    public init(forwarder: Forwarder, health: HealthStatus, interval: Duration = .seconds(1),
-                timeout: Duration = .milliseconds(800), logger: Logger) {
+    public init(
+        forwarder: Forwarder, health: HealthStatus, interval: Duration = .seconds(1),
+        timeout: Duration = .milliseconds(800), logger: Logger
+    ) {
         self.forwarder = forwarder
         self.health = health
         self.interval = interval
@@ -60,15 +62,18 @@ public struct HealthChecker: Service {
             let answer = try await endpoint.client.unary(
                 Retain_V1_Health.check, Retain_V1_HealthCheckRequest(service: backend.service),
                 options: CallOptions(timeout: timeout))
-            backend.recordCheck(answer.status, error: answer.status == .serving ? "" : "health check: \(answer.status)",
-                                generation: endpoint.generation)
+            backend.recordCheck(
+                answer.status, error: answer.status == .serving ? "" : "health check: \(answer.status)",
+                generation: endpoint.generation)
         } catch {
             backend.recordCheck(.notServing, error: "health check: \(error)", generation: endpoint.generation)
         }
         if wasInRotation != backend.inRotation {
-            logger.notice(backend.inRotation ? "backend back in rotation" : "backend out of rotation", metadata: [
-                "service": "\(backend.service)", "instance": "\(backend.id)", "address": "\(endpoint.instance.address)",
-            ])
+            logger.notice(
+                backend.inRotation ? "backend back in rotation" : "backend out of rotation",
+                metadata: [
+                    "service": "\(backend.service)", "instance": "\(backend.id)", "address": "\(endpoint.instance.address)",
+                ])
         }
     }
 }

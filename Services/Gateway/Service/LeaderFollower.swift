@@ -74,8 +74,9 @@ public struct LeaderFollower: Service {
                 }
                 failures += 1
                 // The first failure of a streak is worth a warning; the retries after it are not.
-                logger.log(level: failures == 1 ? .warning : .debug, "etcd watch failed; routing to the leaders known",
-                           metadata: ["error": "\(error)", "revision": "\(revision.map(String.init) ?? "none")"])
+                logger.log(
+                    level: failures == 1 ? .warning : .debug, "etcd watch failed; routing to the leaders known",
+                    metadata: ["error": "\(error)", "revision": "\(revision.map(String.init) ?? "none")"])
             }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .seconds(2))
@@ -92,10 +93,12 @@ public struct LeaderFollower: Service {
                 let new = ring.addresses[id]
                 let oldEpoch = before.rings[ring.service]?.epochs[id]
                 guard old != new || oldEpoch != ring.epochs[id] else { continue }
-                logger.notice(new == nil ? "shard has no leader" : "shard leader", metadata: [
-                    "service": "\(ring.service)", "shard": "\(id)", "address": "\(new?.address ?? "-")",
-                    "epoch": "\(ring.epochs[id].map(String.init) ?? "-")", "from": "\(reason)",
-                ])
+                logger.notice(
+                    new == nil ? "shard has no leader" : "shard leader",
+                    metadata: [
+                        "service": "\(ring.service)", "shard": "\(id)", "address": "\(new?.address ?? "-")",
+                        "epoch": "\(ring.epochs[id].map(String.init) ?? "-")", "from": "\(reason)",
+                    ])
             }
         }
         await forwarder.follow(directory)

@@ -36,8 +36,9 @@ public enum CivilDate {
     public static func parse(_ text: String) -> Int32? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
         let number = dayNumber(year: year, month: month, day: day)
         // Rejects dates such as 2025-02-30 that roll over into the next month.
         guard string(number) == text else { return nil }
@@ -68,7 +69,8 @@ public enum CivilDate {
     public static func parseISOWeek(_ text: String) -> Int32? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 4, parts[1].count == 3, parts[1].first == "W",
-              let year = Int(parts[0]), let week = Int(parts[1].dropFirst()), (1...53).contains(week) else { return nil }
+            let year = Int(parts[0]), let week = Int(parts[1].dropFirst()), (1...53).contains(week)
+        else { return nil }
         // Week 1 is the week holding January 4th.
         let firstMonday = monday(of: dayNumber(year: year, month: 1, day: 4))
         let result = firstMonday + Int32(week - 1) * 7

@@ -47,8 +47,10 @@ extension GrowthRules {
             /// Most growth this action gives a user per local day; default unlimited.
             public var dailyCap: Int64?
 
-            public init(action: String, growth: Int64? = nil, growthPerUnit: Int64? = nil, unitValue: Int64? = nil,
-                        dailyCap: Int64? = nil) {
+            public init(
+                action: String, growth: Int64? = nil, growthPerUnit: Int64? = nil, unitValue: Int64? = nil,
+                dailyCap: Int64? = nil
+            ) {
                 self.action = action
                 self.growth = growth
                 self.growthPerUnit = growthPerUnit
@@ -135,8 +137,10 @@ extension GrowthRules {
         /// Tasks; default none.
         public var tasks: [Task]?
 
-        public init(tiers: [Tier], actions: [ActionRule], dailyTotalCap: Int64? = nil, checkIn: CheckIn? = nil,
-                    tasks: [Task]? = nil) {
+        public init(
+            tiers: [Tier], actions: [ActionRule], dailyTotalCap: Int64? = nil, checkIn: CheckIn? = nil,
+            tasks: [Task]? = nil
+        ) {
             self.tiers = tiers
             self.actions = actions
             self.dailyTotalCap = dailyTotalCap
@@ -151,34 +155,44 @@ extension GrowthRules.Configuration {
     /// same, as a starting point for a file.
     public static let standard = GrowthRules.Configuration(
         tiers: [
-            Tier(name: "Bronze", minGrowth: 0, privileges: [
-                Privilege(name: "discount_percent", value: "0", label: "Member prices"),
-            ]),
-            Tier(name: "Silver", minGrowth: 500, privileges: [
-                Privilege(name: "discount_percent", value: "2", label: "2% off every order"),
-                Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
-            ]),
-            Tier(name: "Gold", minGrowth: 2_000, privileges: [
-                Privilege(name: "discount_percent", value: "5", label: "5% off every order"),
-                Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
-                Privilege(name: "free_shipping", value: "2/month", label: "Free shipping twice a month"),
-                Privilege(name: "points_multiplier", value: "1.2", label: "1.2x points on task rewards"),
-            ]),
-            Tier(name: "Platinum", minGrowth: 10_000, privileges: [
-                Privilege(name: "discount_percent", value: "8", label: "8% off every order"),
-                Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
-                Privilege(name: "free_shipping", value: "unlimited", label: "Free shipping on every order"),
-                Privilege(name: "priority_support", value: "true", label: "Priority support"),
-                Privilege(name: "points_multiplier", value: "1.5", label: "1.5x points on task rewards"),
-            ]),
-            Tier(name: "Diamond", minGrowth: 50_000, privileges: [
-                Privilege(name: "discount_percent", value: "12", label: "12% off every order"),
-                Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
-                Privilege(name: "free_shipping", value: "unlimited", label: "Free shipping on every order"),
-                Privilege(name: "priority_support", value: "true", label: "Priority support"),
-                Privilege(name: "personal_shopper", value: "true", label: "A personal shopper"),
-                Privilege(name: "points_multiplier", value: "2", label: "Double points on task rewards"),
-            ]),
+            Tier(
+                name: "Bronze", minGrowth: 0,
+                privileges: [
+                    Privilege(name: "discount_percent", value: "0", label: "Member prices")
+                ]),
+            Tier(
+                name: "Silver", minGrowth: 500,
+                privileges: [
+                    Privilege(name: "discount_percent", value: "2", label: "2% off every order"),
+                    Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
+                ]),
+            Tier(
+                name: "Gold", minGrowth: 2_000,
+                privileges: [
+                    Privilege(name: "discount_percent", value: "5", label: "5% off every order"),
+                    Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
+                    Privilege(name: "free_shipping", value: "2/month", label: "Free shipping twice a month"),
+                    Privilege(name: "points_multiplier", value: "1.2", label: "1.2x points on task rewards"),
+                ]),
+            Tier(
+                name: "Platinum", minGrowth: 10_000,
+                privileges: [
+                    Privilege(name: "discount_percent", value: "8", label: "8% off every order"),
+                    Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
+                    Privilege(name: "free_shipping", value: "unlimited", label: "Free shipping on every order"),
+                    Privilege(name: "priority_support", value: "true", label: "Priority support"),
+                    Privilege(name: "points_multiplier", value: "1.5", label: "1.5x points on task rewards"),
+                ]),
+            Tier(
+                name: "Diamond", minGrowth: 50_000,
+                privileges: [
+                    Privilege(name: "discount_percent", value: "12", label: "12% off every order"),
+                    Privilege(name: "birthday_coupon", value: "true", label: "A coupon on your birthday"),
+                    Privilege(name: "free_shipping", value: "unlimited", label: "Free shipping on every order"),
+                    Privilege(name: "priority_support", value: "true", label: "Priority support"),
+                    Privilege(name: "personal_shopper", value: "true", label: "A personal shopper"),
+                    Privilege(name: "points_multiplier", value: "2", label: "Double points on task rewards"),
+                ]),
         ],
         actions: [
             ActionRule(action: "sign_up", growth: 100, dailyCap: 100),
@@ -190,18 +204,24 @@ extension GrowthRules.Configuration {
             ActionRule(action: "review", growth: 20, dailyCap: 60),
         ],
         dailyTotalCap: 1_200,
-        checkIn: CheckIn(growth: 5, streakBonuses: [
-            StreakBonus(days: 3, growth: 10),
-            StreakBonus(days: 7, growth: 50, repeat: true),
-        ]),
+        checkIn: CheckIn(
+            growth: 5,
+            streakBonuses: [
+                StreakBonus(days: 3, growth: 10),
+                StreakBonus(days: 7, growth: 50, repeat: true),
+            ]),
         tasks: [
-            Task(id: "first_purchase", title: "Make your first purchase", action: "purchase", target: 1, period: "once",
-                 reward: Reward(asset: "points", value: 200)),
-            Task(id: "daily_check_in", title: "Check in today", action: "check_in", target: 1, period: "daily",
-                 reward: Reward(asset: "points", value: 5)),
-            Task(id: "weekly_posts", title: "Post 3 times this week", action: "post", target: 3, period: "weekly",
-                 reward: Reward(asset: "coupon.free_shipping", value: 1)),
-            Task(id: "weekly_check_ins", title: "Check in 5 days this week", action: "check_in", target: 5,
-                 period: "weekly", reward: Reward(asset: "points", value: 50)),
+            Task(
+                id: "first_purchase", title: "Make your first purchase", action: "purchase", target: 1, period: "once",
+                reward: Reward(asset: "points", value: 200)),
+            Task(
+                id: "daily_check_in", title: "Check in today", action: "check_in", target: 1, period: "daily",
+                reward: Reward(asset: "points", value: 5)),
+            Task(
+                id: "weekly_posts", title: "Post 3 times this week", action: "post", target: 3, period: "weekly",
+                reward: Reward(asset: "coupon.free_shipping", value: 1)),
+            Task(
+                id: "weekly_check_ins", title: "Check in 5 days this week", action: "check_in", target: 5,
+                period: "weekly", reward: Reward(asset: "points", value: 50)),
         ])
 }

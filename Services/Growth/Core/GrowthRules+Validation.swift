@@ -78,8 +78,9 @@ extension GrowthRules {
                 }
             } else {
                 guard tier.minGrowth > tiers[index - 1].minGrowth else {
-                    throw ConfigurationError("\(path).min_growth",
-                                             "\(tier.minGrowth) must be greater than tiers[\(index - 1)].min_growth (\(tiers[index - 1].minGrowth))")
+                    throw ConfigurationError(
+                        "\(path).min_growth",
+                        "\(tier.minGrowth) must be greater than tiers[\(index - 1)].min_growth (\(tiers[index - 1].minGrowth))")
                 }
                 try requireAmount(tier.minGrowth, "\(path).min_growth", positive: true)
             }
@@ -87,7 +88,8 @@ extension GrowthRules {
             for (privilegeIndex, privilege) in (tier.privileges ?? []).enumerated() {
                 let privilegePath = "\(path).privileges[\(privilegeIndex)]"
                 guard FieldFormat.isName(privilege.name) else {
-                    throw ConfigurationError("\(privilegePath).name", "'\(privilege.name)' is not a name (1 to 64 of a-z, 0-9, '_', '.', '-')")
+                    throw ConfigurationError(
+                        "\(privilegePath).name", "'\(privilege.name)' is not a name (1 to 64 of a-z, 0-9, '_', '.', '-')")
                 }
                 guard privileges.insert(privilege.name).inserted else {
                     throw ConfigurationError("\(privilegePath).name", "'\(privilege.name)' is listed twice in this tier")
@@ -96,7 +98,9 @@ extension GrowthRules {
                     throw ConfigurationError("\(privilegePath).value", "must be 1 to 256 bytes")
                 }
                 if privilege.name == PointsMultiplier.privilege, PointsMultiplier(privilege.value) == nil {
-                    throw ConfigurationError("\(privilegePath).value", "'\(privilege.value)' is not a points multiplier (a decimal from 1 to 10 with at most 2 decimals, e.g. 1.5)")
+                    throw ConfigurationError(
+                        "\(privilegePath).value",
+                        "'\(privilege.value)' is not a points multiplier (a decimal from 1 to 10 with at most 2 decimals, e.g. 1.5)")
                 }
                 guard (privilege.label ?? "").utf8.count <= 4096 else {
                     throw ConfigurationError("\(privilegePath).label", "must be at most 4096 bytes")

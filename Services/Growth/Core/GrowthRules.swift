@@ -66,17 +66,19 @@ public struct GrowthRules: Sendable {
         }
         var actions: [String: ActionRule] = [:]
         for rule in configuration.actions {
-            actions[rule.action] = ActionRule(growth: rule.growth ?? 0, growthPerUnit: rule.growthPerUnit ?? 0,
-                                              unitValue: rule.unitValue ?? 1, dailyCap: rule.dailyCap)
+            actions[rule.action] = ActionRule(
+                growth: rule.growth ?? 0, growthPerUnit: rule.growthPerUnit ?? 0,
+                unitValue: rule.unitValue ?? 1, dailyCap: rule.dailyCap)
         }
         self.actions = actions
         dailyTotalCap = configuration.dailyTotalCap
         checkInGrowth = configuration.checkIn?.growth ?? 0
         streakBonuses = configuration.checkIn?.streakBonuses ?? []
         tasks = (configuration.tasks ?? []).map { task in
-            TaskRule(id: task.id, title: task.title, action: task.action, target: task.target,
-                     period: Self.period(named: task.period)!,
-                     reward: Retain_V1_Amount(value: task.reward.value, asset: task.reward.asset))
+            TaskRule(
+                id: task.id, title: task.title, action: task.action, target: task.target,
+                period: Self.period(named: task.period)!,
+                reward: Retain_V1_Amount(value: task.reward.value, asset: task.reward.asset))
         }
         var byAction: [String: [Int]] = [:]
         var byID: [String: Int] = [:]

@@ -12,13 +12,17 @@ extension GrowthState {
     ///   - rules: the configuration.
     /// - Throws: ``GrowthError/keyReused(_:field:)`` when the key was used for a different award; `.invalid`
     ///   when `ms` falls before the day counters kept for the user.
-    public func planAward(_ request: Retain_V1_AwardGrowthRequest, at ms: Int64, now: Int64,
-                          rules: GrowthRules) throws -> GrowthDecision<Retain_V1_AwardGrowthResponse> {
+    public func planAward(
+        _ request: Retain_V1_AwardGrowthRequest, at ms: Int64, now: Int64,
+        rules: GrowthRules
+    ) throws -> GrowthDecision<Retain_V1_AwardGrowthResponse> {
         let user = users[request.userId]
         let fingerprint = Self.fingerprint(award: request)
         if let record = user?.keys[request.idempotencyKey] {
             guard record.fingerprint == fingerprint else {
-                throw GrowthError.keyReused("idempotency_key '\(request.idempotencyKey)' was used for a different request of user '\(request.userId)'", field: "idempotency_key")
+                throw GrowthError.keyReused(
+                    "idempotency_key '\(request.idempotencyKey)' was used for a different request of user '\(request.userId)'",
+                    field: "idempotency_key")
             }
             var answer = try Retain_V1_AwardGrowthResponse(serializedBytes: record.answer)
             answer.replayed = true
@@ -27,7 +31,11 @@ extension GrowthState {
         let zone = zone(request.timeZone, of: user)
         let day = zone.day(at: ms)
         if let newest = user?.newestDay, day < newest - Self.retention.dayCounterDays {
-            throw GrowthError.invalid(field: "occurred_at_ms", reason: "falls on \(CivilDate.string(day)), more than \(Self.retention.dayCounterDays) days before the user's latest activity (\(CivilDate.string(newest)))")
+            throw GrowthError.invalid(
+                field: "occurred_at_ms",
+                reason:
+                    "falls on \(CivilDate.string(day)), more than \(Self.retention.dayCounterDays) days before the user's latest activity (\(CivilDate.string(newest)))"
+            )
         }
         let counter = user?.counter(day: day)
         let requested: Int64

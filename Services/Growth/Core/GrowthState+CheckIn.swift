@@ -13,8 +13,10 @@ extension GrowthState {
     ///   - rules: the configuration.
     /// - Throws: ``GrowthError/keyReused(_:field:)`` when the key was used for a different
     ///   request (another check-in body, or an award or claim).
-    public func planCheckIn(_ request: Retain_V1_CheckInRequest, at ms: Int64, now: Int64,
-                            rules: GrowthRules) throws -> GrowthDecision<Retain_V1_CheckInResponse> {
+    public func planCheckIn(
+        _ request: Retain_V1_CheckInRequest, at ms: Int64, now: Int64,
+        rules: GrowthRules
+    ) throws -> GrowthDecision<Retain_V1_CheckInResponse> {
         let key = request.idempotencyKey
         guard !key.isEmpty else {
             return planCheckIn(userID: request.userId, timeZone: request.timeZone, at: ms, rules: rules)
@@ -22,7 +24,8 @@ extension GrowthState {
         let fingerprint = Self.fingerprint(checkIn: request)
         if let record = users[request.userId]?.keys[key] {
             guard record.fingerprint == fingerprint else {
-                throw GrowthError.keyReused("idempotency_key '\(key)' was used for a different request of user '\(request.userId)'", field: "idempotency_key")
+                throw GrowthError.keyReused(
+                    "idempotency_key '\(key)' was used for a different request of user '\(request.userId)'", field: "idempotency_key")
             }
             var answer = try Retain_V1_CheckInResponse(serializedBytes: record.answer)
             answer.replayed = true
@@ -52,17 +55,20 @@ extension GrowthState {
     /// at 1 after a missed day) and awards the configured growth and streak bonus; a second one
     /// on the same day — or one for a day before the latest check-in, after a time-zone change
     /// — answers already_checked_in and changes nothing.
-    public func planCheckIn(userID: String, timeZone: String, at ms: Int64,
-                            rules: GrowthRules) -> GrowthDecision<Retain_V1_CheckInResponse> {
+    public func planCheckIn(
+        userID: String, timeZone: String, at ms: Int64,
+        rules: GrowthRules
+    ) -> GrowthDecision<Retain_V1_CheckInResponse> {
         let user = users[userID]
         let zone = zone(timeZone, of: user)
         let day = zone.day(at: ms)
         if let user, user.streak > 0, day <= user.lastCheckInDay {
             let level = rules.level(for: user.total)
-            return .unchanged(Retain_V1_CheckInResponse(
-                alreadyCheckedIn: true, localDate: CivilDate.string(day), streakDays: user.streak,
-                longestStreak: user.longestStreak, totalGrowth: user.total, level: level,
-                levelName: rules.tier(level: level).name, fromLevel: level, toLevel: level))
+            return .unchanged(
+                Retain_V1_CheckInResponse(
+                    alreadyCheckedIn: true, localDate: CivilDate.string(day), streakDays: user.streak,
+                    longestStreak: user.longestStreak, totalGrowth: user.total, level: level,
+                    levelName: rules.tier(level: level).name, fromLevel: level, toLevel: level))
         }
         let streak: UInt32
         if let user, user.streak > 0, day == user.lastCheckInDay + 1 {

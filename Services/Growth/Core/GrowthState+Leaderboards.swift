@@ -3,19 +3,24 @@ public import RetainProto
 extension GrowthState {
     /// The top `limit` rows of the overall board, or of the weekly board of the UTC ISO week
     /// holding `ms`.
-    public func leaderboard(_ kind: Retain_V1_LeaderboardKind, limit: Int, at ms: Int64,
-                            rules: GrowthRules) -> Retain_V1_GetLeaderboardResponse {
+    public func leaderboard(
+        _ kind: Retain_V1_LeaderboardKind, limit: Int, at ms: Int64,
+        rules: GrowthRules
+    ) -> Retain_V1_GetLeaderboardResponse {
         let (board, period) = board(kind, at: ms)
-        var response = Retain_V1_GetLeaderboardResponse(totalUsers: UInt64(board?.count ?? 0),
-                                                        periodStartMs: period.start, periodEndMs: period.end)
+        var response = Retain_V1_GetLeaderboardResponse(
+            totalUsers: UInt64(board?.count ?? 0),
+            periodStartMs: period.start, periodEndMs: period.end)
         response.entries = (board?.top(limit) ?? []).map { entry($0.rank, $0.key, rules: rules) }
         return response
     }
 
     /// A user's rank on a board with `neighbours` rows above and below; rank 0 and no rows when
     /// the user has no score there.
-    public func rank(userID: String, _ kind: Retain_V1_LeaderboardKind, neighbours: Int, at ms: Int64,
-                     rules: GrowthRules) -> Retain_V1_GetRankResponse {
+    public func rank(
+        userID: String, _ kind: Retain_V1_LeaderboardKind, neighbours: Int, at ms: Int64,
+        rules: GrowthRules
+    ) -> Retain_V1_GetRankResponse {
         let (board, _) = board(kind, at: ms)
         var response = Retain_V1_GetRankResponse(totalUsers: UInt64(board?.count ?? 0))
         guard let user = users[userID] else { return response }
@@ -41,8 +46,9 @@ extension GrowthState {
     }
 
     private func entry(_ rank: UInt64, _ key: LeaderboardKey, rules: GrowthRules) -> Retain_V1_LeaderboardEntry {
-        Retain_V1_LeaderboardEntry(rank: rank, userId: key.userID, score: key.score,
-                                   level: rules.level(for: users[key.userID]?.total ?? key.score),
-                                   reachedAtMs: key.reachedAtMs)
+        Retain_V1_LeaderboardEntry(
+            rank: rank, userId: key.userID, score: key.score,
+            level: rules.level(for: users[key.userID]?.total ?? key.score),
+            reachedAtMs: key.reachedAtMs)
     }
 }

@@ -4,15 +4,17 @@ import RetainProto
 extension GrowthState {
     /// Snapshot layout: a header, one record per user, then the retained events, oldest first.
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
-        try sink.write(Retain_V1_GrowthSnapshotHeader(
-            format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
-            nextEventPosition: nextEventPosition, newestWeek: newestWeek))
+        try sink.write(
+            Retain_V1_GrowthSnapshotHeader(
+                format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
+                nextEventPosition: nextEventPosition, newestWeek: newestWeek))
         for (userID, user) in users {
-            try sink.write(Retain_V1_GrowthUserRecord(
-                userId: userID, totalGrowth: user.total, reachedAtMs: user.reachedAtMs, level: user.level,
-                timeZone: user.timeZone, lastCheckInDay: user.lastCheckInDay, streakDays: user.streak,
-                longestStreak: user.longestStreak, prunedGrowth: user.prunedGrowth, days: user.days.map(\.record), tasks: user.tasks,
-                keys: user.keys.records, history: user.history, weeks: user.weeks, levelChanges: user.levelChanges))
+            try sink.write(
+                Retain_V1_GrowthUserRecord(
+                    userId: userID, totalGrowth: user.total, reachedAtMs: user.reachedAtMs, level: user.level,
+                    timeZone: user.timeZone, lastCheckInDay: user.lastCheckInDay, streakDays: user.streak,
+                    longestStreak: user.longestStreak, prunedGrowth: user.prunedGrowth, days: user.days.map(\.record), tasks: user.tasks,
+                    keys: user.keys.records, history: user.history, weeks: user.weeks, levelChanges: user.levelChanges))
         }
         for event in events { try sink.write(event) }
     }

@@ -18,14 +18,18 @@ extension GrowthState {
     ///   has not started; `.invalid` for a period key of the wrong form; `.keyReused` for a key used
     ///   for another request; `.refused` when the task is not finished or the claim window
     ///   (7 days after the period) has closed.
-    public func planClaim(_ request: Retain_V1_ClaimTaskRewardRequest, at ms: Int64,
-                          rules: GrowthRules) throws -> GrowthDecision<Retain_V1_ClaimTaskRewardResponse> {
+    public func planClaim(
+        _ request: Retain_V1_ClaimTaskRewardRequest, at ms: Int64,
+        rules: GrowthRules
+    ) throws -> GrowthDecision<Retain_V1_ClaimTaskRewardResponse> {
         guard let rule = rules.task(id: request.taskId) else { throw GrowthError.notFound(what: "task", id: request.taskId) }
         let user = users[request.userId]
         let fingerprint = Self.fingerprint(claim: request)
         if let record = user?.keys[request.idempotencyKey] {
             guard record.fingerprint == fingerprint else {
-                throw GrowthError.keyReused("idempotency_key '\(request.idempotencyKey)' was used for a different request of user '\(request.userId)'", field: "idempotency_key")
+                throw GrowthError.keyReused(
+                    "idempotency_key '\(request.idempotencyKey)' was used for a different request of user '\(request.userId)'",
+                    field: "idempotency_key")
             }
             var answer = try Retain_V1_ClaimTaskRewardResponse(serializedBytes: record.answer)
             answer.alreadyClaimed = true
@@ -39,7 +43,8 @@ extension GrowthState {
             window = parsed
         } else {
             let form = rule.period == .daily ? "a local date YYYY-MM-DD" : rule.period == .weekly ? "an ISO week YYYY-Www" : "\"once\""
-            throw GrowthError.invalid(field: "period_key", reason: "'\(request.periodKey)' is not a period of task '\(rule.id)' (expected \(form))")
+            throw GrowthError.invalid(
+                field: "period_key", reason: "'\(request.periodKey)' is not a period of task '\(rule.id)' (expected \(form))")
         }
         let progress = user?.task(rule.id, period: window.key)
         if let progress, progress.claimedAtMs != 0 {
@@ -53,19 +58,23 @@ extension GrowthState {
             throw GrowthError.notStarted("period '\(window.key)' of task '\(rule.id)' has not started")
         }
         if endMs != 0, ms >= endMs + Self.retention.claimWindowMs {
-            throw GrowthError.refused("the claim window of task '\(rule.id)' period '\(window.key)' closed \(Self.retention.claimWindowMs / 86_400_000) days after the period ended")
+            throw GrowthError.refused(
+                "the claim window of task '\(rule.id)' period '\(window.key)' closed \(Self.retention.claimWindowMs / 86_400_000) days after the period ended"
+            )
         }
         guard let progress, progress.completedAtMs != 0 else {
             if endMs != 0, ms >= endMs {
                 throw GrowthError.refused("period '\(window.key)' of task '\(rule.id)' is over and the task was never finished")
             }
-            throw GrowthError.refused("task '\(rule.id)' is not finished: \(progress?.progress ?? 0) of \(rule.target) in period '\(window.key)'")
+            throw GrowthError.refused(
+                "task '\(rule.id)' is not finished: \(progress?.progress ?? 0) of \(rule.target) in period '\(window.key)'")
         }
         var status = Self.status(rule, progress: progress, window: window, userID: request.userId)
         status.claimed = true
         status.claimedAtMs = ms
-        let answer = Retain_V1_ClaimTaskRewardResponse(task: status, reward: rule.reward, claimId: status.claimId,
-                                                       alreadyClaimed: false)
+        let answer = Retain_V1_ClaimTaskRewardResponse(
+            task: status, reward: rule.reward, claimId: status.claimId,
+            alreadyClaimed: false)
         let entry = Retain_V1_GrowthTaskClaimed(
             userId: request.userId, taskId: rule.id, periodKey: window.key, idempotencyKey: request.idempotencyKey,
             fingerprint: fingerprint, atMs: ms, answer: answer.serializedBytes())
@@ -84,8 +93,10 @@ extension GrowthState {
 
     /// Progress that one occurrence of `action` at `ms` makes on the user's tasks, and the
     /// tasks it finishes.
-    func advanceTasks(_ action: String, of user: UserGrowth?, userID: String, at ms: Int64, zone: LocalZone,
-                      rules: GrowthRules) -> (progress: [Retain_V1_GrowthTaskProgress], completed: [Retain_V1_TaskStatus]) {
+    func advanceTasks(
+        _ action: String, of user: UserGrowth?, userID: String, at ms: Int64, zone: LocalZone,
+        rules: GrowthRules
+    ) -> (progress: [Retain_V1_GrowthTaskProgress], completed: [Retain_V1_TaskStatus]) {
         guard let indices = rules.tasksByAction[action] else { return ([], []) }
         var progress: [Retain_V1_GrowthTaskProgress] = []
         var completed: [Retain_V1_TaskStatus] = []
@@ -108,8 +119,10 @@ extension GrowthState {
     }
 
     /// A task's status in `window` from the user's progress.
-    static func status(_ rule: GrowthRules.TaskRule, progress: Retain_V1_GrowthTaskProgress?, window: TaskWindow,
-                       userID: String) -> Retain_V1_TaskStatus {
+    static func status(
+        _ rule: GrowthRules.TaskRule, progress: Retain_V1_GrowthTaskProgress?, window: TaskWindow,
+        userID: String
+    ) -> Retain_V1_TaskStatus {
         let completedAt = progress?.completedAtMs ?? 0
         return Retain_V1_TaskStatus(
             taskId: rule.id, title: rule.title, action: rule.action, period: rule.period, target: rule.target,

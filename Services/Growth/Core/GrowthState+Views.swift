@@ -41,8 +41,10 @@ extension GrowthState {
     /// streak among them (local days in `timeZone`), tasks finished and claimed, levels at both
     /// ends and the level changes between. History older than the retention counts only in
     /// the totals.
-    public func summary(userID: String, startMs: Int64, endMs: Int64, timeZone: String,
-                        rules: GrowthRules) -> Retain_V1_GetGrowthSummaryResponse {
+    public func summary(
+        userID: String, startMs: Int64, endMs: Int64, timeZone: String,
+        rules: GrowthRules
+    ) -> Retain_V1_GetGrowthSummaryResponse {
         guard let user = users[userID] else {
             return Retain_V1_GetGrowthSummaryResponse(levelAtStart: 1, levelAtEnd: 1)
         }
@@ -69,7 +71,8 @@ extension GrowthState {
                 break
             }
         }
-        summary.byAction = byAction
+        summary.byAction =
+            byAction
             .map { Retain_V1_ActionGrowth(action: $0.key, count: $0.value.count, growth: $0.value.growth) }
             .sorted { $0.growth != $1.growth ? $0.growth > $1.growth : $0.action < $1.action }
         summary.checkInDays = UInt32(checkInDays.count)

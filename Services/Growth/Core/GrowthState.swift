@@ -96,14 +96,16 @@ public struct GrowthState: PersistentState {
         defer { users.put(entry.userId, user) }
         let oldKey = user.boardKey(entry.userId)
         if !entry.timeZone.isEmpty { user.timeZone = entry.timeZone }
-        user.keys.insert(Retain_V1_GrowthIdempotencyRecord(
-            key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.recordedAtMs, answer: entry.answer))
+        user.keys.insert(
+            Retain_V1_GrowthIdempotencyRecord(
+                key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.recordedAtMs, answer: entry.answer))
         user.count(day: entry.localDay, action: entry.action, awardGrowth: entry.awardedGrowth, allGrowth: entry.awardedGrowth)
         user.record(Retain_V1_GrowthHistoryRecord(atMs: entry.atMs, kind: .award, action: entry.action, growth: entry.awardedGrowth))
         addGrowth(entry.awardedGrowth, at: entry.atMs, to: &user, userID: entry.userId)
         store(entry.tasks, at: entry.atMs, in: &user)
-        recordLevel(entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
-                    cause: entry.action, key: entry.idempotencyKey)
+        recordLevel(
+            entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
+            cause: entry.action, key: entry.idempotencyKey)
         user.prune(now: entry.atMs, keysNow: entry.recordedAtMs, retention: Self.retention)
         overall.update(from: oldKey, to: user.boardKey(entry.userId))
     }
@@ -125,27 +127,32 @@ public struct GrowthState: PersistentState {
         if !entry.timeZone.isEmpty { user.timeZone = entry.timeZone }
         let keysNow = entry.recordedAtMs != 0 ? entry.recordedAtMs : entry.atMs
         if !entry.idempotencyKey.isEmpty {
-            user.keys.insert(Retain_V1_GrowthIdempotencyRecord(
-                key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: keysNow, answer: entry.answer))
+            user.keys.insert(
+                Retain_V1_GrowthIdempotencyRecord(
+                    key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: keysNow, answer: entry.answer))
         }
         user.lastCheckInDay = entry.localDay
         user.streak = entry.streakDays
         user.longestStreak = max(user.longestStreak, entry.streakDays)
         user.count(day: entry.localDay, action: nil, awardGrowth: 0, allGrowth: growth)
-        user.record(Retain_V1_GrowthHistoryRecord(atMs: entry.atMs, kind: .checkIn, action: GrowthState.checkInAction, growth: growth,
-                                                  localDay: entry.localDay))
+        user.record(
+            Retain_V1_GrowthHistoryRecord(
+                atMs: entry.atMs, kind: .checkIn, action: GrowthState.checkInAction, growth: growth,
+                localDay: entry.localDay))
         addGrowth(growth, at: entry.atMs, to: &user, userID: entry.userId)
         store(entry.tasks, at: entry.atMs, in: &user)
-        recordLevel(entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
-                    cause: GrowthState.checkInAction, key: "check_in:" + CivilDate.string(entry.localDay))
+        recordLevel(
+            entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
+            cause: GrowthState.checkInAction, key: "check_in:" + CivilDate.string(entry.localDay))
         user.prune(now: entry.atMs, keysNow: keysNow, retention: Self.retention)
         overall.update(from: oldKey, to: user.boardKey(entry.userId))
     }
 
     private mutating func apply(_ entry: Retain_V1_GrowthTaskClaimed) throws {
         guard let found = users[entry.userId],
-              let index = found.tasks.firstIndex(where: { $0.taskId == entry.taskId && $0.periodKey == entry.periodKey }),
-              found.tasks[index].completedAtMs != 0, found.tasks[index].claimedAtMs == 0 else {
+            let index = found.tasks.firstIndex(where: { $0.taskId == entry.taskId && $0.periodKey == entry.periodKey }),
+            found.tasks[index].completedAtMs != 0, found.tasks[index].claimedAtMs == 0
+        else {
             throw GrowthError.refused("task '\(entry.taskId)' period '\(entry.periodKey)' of user '\(entry.userId)' is not claimable")
         }
         guard found.keys[entry.idempotencyKey] == nil else {
@@ -155,8 +162,9 @@ public struct GrowthState: PersistentState {
         defer { users.put(entry.userId, user) }
         user.tasks[index].claimedAtMs = entry.atMs
         user.tasks[index].claimAnswer = entry.answer
-        user.keys.insert(Retain_V1_GrowthIdempotencyRecord(
-            key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.atMs, answer: entry.answer))
+        user.keys.insert(
+            Retain_V1_GrowthIdempotencyRecord(
+                key: entry.idempotencyKey, fingerprint: entry.fingerprint, recordedAtMs: entry.atMs, answer: entry.answer))
         user.record(Retain_V1_GrowthHistoryRecord(atMs: entry.atMs, kind: .taskClaimed, action: entry.taskId, growth: 0))
     }
 
@@ -185,8 +193,9 @@ public struct GrowthState: PersistentState {
         guard week >= oldest else { return }
         let index = user.weeks.lastIndex(where: { $0.week == week })
         let old = index.map { user.weeks[$0] }
-        let new = Retain_V1_GrowthWeekScore(week: week, score: (old?.score ?? 0) + growth,
-                                            reachedAtMs: max(old?.reachedAtMs ?? .min, ms))
+        let new = Retain_V1_GrowthWeekScore(
+            week: week, score: (old?.score ?? 0) + growth,
+            reachedAtMs: max(old?.reachedAtMs ?? .min, ms))
         if let index { user.weeks[index] = new } else { user.weeks.append(new) }
         weekly[week, default: Leaderboard()].update(
             from: old.map { LeaderboardKey(score: $0.score, reachedAtMs: $0.reachedAtMs, userID: userID) },
@@ -200,8 +209,10 @@ public struct GrowthState: PersistentState {
     }
 
     /// Records the level a write reached; a higher one than before is a level-change event.
-    private mutating func recordLevel(_ level: UInt32, name: String, of user: inout UserGrowth, userID: String,
-                                      at ms: Int64, cause: String, key: String) {
+    private mutating func recordLevel(
+        _ level: UInt32, name: String, of user: inout UserGrowth, userID: String,
+        at ms: Int64, cause: String, key: String
+    ) {
         guard level != 0, level != user.level else { return }
         let from = user.level
         user.level = level

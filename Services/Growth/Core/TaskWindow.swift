@@ -17,8 +17,9 @@ public struct TaskWindow: Equatable, Sendable {
             self.init(key: CivilDate.string(day), startMs: zone.startMs(of: day), endMs: zone.startMs(of: day + 1))
         case .weekly:
             let monday = CivilDate.monday(of: zone.day(at: ms))
-            self.init(key: CivilDate.isoWeekKey(monday: monday), startMs: zone.startMs(of: monday),
-                      endMs: zone.startMs(of: monday + 7))
+            self.init(
+                key: CivilDate.isoWeekKey(monday: monday), startMs: zone.startMs(of: monday),
+                endMs: zone.startMs(of: monday + 7))
         default:
             self.init(key: "once", startMs: 0, endMs: 0)
         }

@@ -21,7 +21,9 @@ struct CheckConfigCommand: ParsableCommand {
         }
         print("\(path): valid (version \(rules.version))")
         for tier in rules.tiers {
-            print("  level \(tier.level) \(tier.name) from \(tier.minGrowth): \(tier.privileges.map { "\($0.name)=\($0.value)" }.joined(separator: ", "))")
+            print(
+                "  level \(tier.level) \(tier.name) from \(tier.minGrowth): \(tier.privileges.map { "\($0.name)=\($0.value)" }.joined(separator: ", "))"
+            )
         }
         print("  \(rules.configuration.actions.count) action rules, \(rules.tasks.count) tasks")
     }

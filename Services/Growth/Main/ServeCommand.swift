@@ -27,18 +27,23 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.growth")
-        let rules = try ConfigurationFile.load(configPath, defaults: { GrowthRules.standard },
-                                               parse: { try GrowthRules.load(path: $0) })
-        logger.info("growth rules loaded", metadata: [
-            "config": "\(configPath ?? "standard")", "version": "\(rules.version)", "tiers": "\(rules.tiers.count)",
-        ])
+        let rules = try ConfigurationFile.load(
+            configPath, defaults: { GrowthRules.standard },
+            parse: { try GrowthRules.load(path: $0) })
+        logger.info(
+            "growth rules loaded",
+            metadata: [
+                "config": "\(configPath ?? "standard")", "version": "\(rules.version)", "tiers": "\(rules.tiers.count)",
+            ])
         var configuration = GrowthService.Configuration()
         configuration.allowClientTimes = allowClientTimes
         configuration.clockSkewMs = clockSkewMs
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
         let notifier = LevelEventNotifier()
-        try await ServiceRunner.run(name: "retain-growth", state: GrowthState.self, options: options, storage: storage,
-                                    logger: logger, services: [notifier]) { store in
+        try await ServiceRunner.run(
+            name: "retain-growth", state: GrowthState.self, options: options, storage: storage,
+            logger: logger, services: [notifier]
+        ) { store in
             try GrowthService(store: store, rules: rules, notifier: notifier, configuration: configuration).router
         }
     }

@@ -13,8 +13,10 @@ extension GrowthService {
     /// event after the requested position, then new ones as they become durable, with a
     /// heartbeat whenever the stream was idle for the heartbeat interval. Ends with UNAVAILABLE
     /// when the server shuts down (resume from the last position received).
-    func watch(_ request: Retain_V1_WatchLevelChangesRequest,
-               _ writer: RPCStreamWriter<Retain_V1_WatchLevelChangesResponse>) async throws {
+    func watch(
+        _ request: Retain_V1_WatchLevelChangesRequest,
+        _ writer: RPCStreamWriter<Retain_V1_WatchLevelChangesResponse>
+    ) async throws {
         // Replicated: the stream is served by the shard's leader (its events are the committed
         // ones); a replica refuses, naming the leader, and a deposed leader ends the stream.
         if let refusal = store.commitGate?.writeRefusal() { throw RPCError(refusal) }
@@ -29,7 +31,8 @@ extension GrowthService {
             }
             let first = store.read { $0.firstRetainedPosition }
             guard request.afterPosition + 1 >= first else {
-                throw RPCError(.outOfRange, "events before position \(first) were pruned; after_position \(request.afterPosition) cannot be resumed")
+                throw RPCError(
+                    .outOfRange, "events before position \(first) were pruned; after_position \(request.afterPosition) cannot be resumed")
             }
             cursor = request.afterPosition
         }

@@ -34,9 +34,11 @@ public struct GrowthService: Sendable {
     /// is new, and sets the notifier's head to the newest recovered event.
     ///
     /// - Parameter clock: the server's clock; tests may drive it.
-    public init(store: StateStore<GrowthState>, rules: GrowthRules, notifier: LevelEventNotifier,
-                configuration: Configuration = Configuration(),
-                clock: ServiceClock = .system) throws {
+    public init(
+        store: StateStore<GrowthState>, rules: GrowthRules, notifier: LevelEventNotifier,
+        configuration: Configuration = Configuration(),
+        clock: ServiceClock = .system
+    ) throws {
         self.store = store
         self.rules = rules
         self.notifier = notifier
@@ -111,8 +113,9 @@ public struct GrowthService: Sendable {
             try GrowthRequestValidation.summary(request)
             let range = request.range!
             return try store.readForAnswer {
-                $0.summary(userID: request.userId, startMs: range.startMs, endMs: range.endMs,
-                           timeZone: request.timeZone, rules: rules)
+                $0.summary(
+                    userID: request.userId, startMs: range.startMs, endMs: range.endMs,
+                    timeZone: request.timeZone, rules: rules)
             }
         }
 
@@ -152,13 +155,16 @@ public struct GrowthService: Sendable {
         let clock = clock
         router.unaryDeferred(method) { request, _, responder in
             let decide = try prepare(request, clock.now())
-            try store.write(answering: responder, { transaction in
-                try GrowthError.mapped {
-                    let decision = try decide(transaction.state)
-                    if case .changed(let entry, _) = decision { try transaction.log(entry) }
-                    return decision.answer
+            try store.write(
+                answering: responder,
+                { transaction in
+                    try GrowthError.mapped {
+                        let decision = try decide(transaction.state)
+                        if case .changed(let entry, _) = decision { try transaction.log(entry) }
+                        return decision.answer
+                    }
                 }
-            }) { answer in
+            ) { answer in
                 notifier.advance(to: position(answer))
                 responder.succeed(answer)
             }
@@ -172,7 +178,8 @@ public struct GrowthService: Sendable {
         guard requested >= 0 else { throw RPCError.invalidArgument(field: field, "must not be negative") }
         if requested == 0 || configuration.allowClientTimes { return requested == 0 ? now : requested }
         if requested > now + configuration.clockSkewMs {
-            throw RPCError.invalidArgument(field: field, "is \(requested - now) ms ahead of the server's clock (allowed: \(configuration.clockSkewMs) ms)")
+            throw RPCError.invalidArgument(
+                field: field, "is \(requested - now) ms ahead of the server's clock (allowed: \(configuration.clockSkewMs) ms)")
         }
         return requested < now - configuration.clockSkewMs ? now : requested
     }

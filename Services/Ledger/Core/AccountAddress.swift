@@ -21,7 +21,8 @@ public struct AccountAddress: Hashable, Sendable {
         switch (head, parts.count) {
         case ("user", 3), ("budget", 3), ("system", 3):
             guard let owner = String(parts[1]), let asset = String(parts[2]),
-                  FieldFormat.isEntityID(owner), FieldFormat.isName(asset) else { return nil }
+                FieldFormat.isEntityID(owner), FieldFormat.isName(asset)
+            else { return nil }
             self.kind = head == "user" ? .user : head == "budget" ? .budget : .system
             self.owner = owner
             self.asset = asset

@@ -50,8 +50,10 @@ struct LedgerAccount: Sendable {
     /// Movements, oldest first (user accounts only).
     var postings: [PostingRef] = []
 
-    init(id: String, address: AccountAddress, asset: Int32, capped: Bool, cap: Int64, createdAt: Int64,
-         metadata: [String: String]) {
+    init(
+        id: String, address: AccountAddress, asset: Int32, capped: Bool, cap: Int64, createdAt: Int64,
+        metadata: [String: String]
+    ) {
         self.info = AccountInfo(id: id, address: address, createdAt: createdAt, metadata: metadata)
         self.id = id
         self.asset = asset
@@ -137,10 +139,12 @@ struct JournalRecord: Sendable {
     /// The lot this record credited, or -1.
     var lot: Int32 = -1
 
-    init(transferId: String, type: Retain_V1_LedgerRecordType, debit: Int32, credit: Int32, amount: Int64,
-         kind: Retain_V1_TransferKind, linked: Bool = false, pending: Bool = false, timeoutMs: Int64 = 0,
-         expiresAtMs: Int64 = 0, committedAt: Int64, reason: String = "", metadata: [String: String] = [:],
-         related: Int32 = -1) {
+    init(
+        transferId: String, type: Retain_V1_LedgerRecordType, debit: Int32, credit: Int32, amount: Int64,
+        kind: Retain_V1_TransferKind, linked: Bool = false, pending: Bool = false, timeoutMs: Int64 = 0,
+        expiresAtMs: Int64 = 0, committedAt: Int64, reason: String = "", metadata: [String: String] = [:],
+        related: Int32 = -1
+    ) {
         self.transferId = transferId
         self.type = type
         self.debit = debit

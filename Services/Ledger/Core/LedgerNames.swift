@@ -7,7 +7,8 @@ public enum LedgerNames {
     /// Whether a transfer id uses a prefix the ledger keeps for itself.
     public static func isReserved(_ transferID: String) -> Bool {
         guard let first = transferID.utf8.first,
-              first == UInt8(ascii: "e") || first == UInt8(ascii: "t") || first == UInt8(ascii: "r") else { return false }
+            first == UInt8(ascii: "e") || first == UInt8(ascii: "t") || first == UInt8(ascii: "r")
+        else { return false }
         return reservedPrefixes.contains { transferID.hasPrefix($0) }
     }
 

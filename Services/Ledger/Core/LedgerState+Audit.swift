@@ -24,8 +24,9 @@ extension LedgerState {
             sums[asset].accounts += 1
             if account.isUser { sums[asset].userBalances += account.balance }
         }
-        var response = Retain_V1_AuditResponse(balanced: true, journalLength: journalLength, chainHead: chain.head,
-                                               auditedAtMs: at)
+        var response = Retain_V1_AuditResponse(
+            balanced: true, journalLength: journalLength, chainHead: chain.head,
+            auditedAtMs: at)
         for (asset, name) in assetNames.enumerated() where sums[asset].accounts > 0 {
             guard wanted.isEmpty || wanted.contains(name) else { continue }
             var audit = sums[asset]
@@ -93,9 +94,14 @@ extension LedgerState {
             if account.isUser {
                 var remaining: Int64 = 0
                 var held: Int64 = 0
-                for lot in account.lots { remaining += lots[lot].remaining; held += lots[lot].held }
+                for lot in account.lots {
+                    remaining += lots[lot].remaining
+                    held += lots[lot].held
+                }
                 if remaining + held != account.balance || held != account.debitsPending {
-                    problems.append("\(account.id): lots hold \(remaining) free and \(held) held, balance \(account.balance), pending \(account.debitsPending)")
+                    problems.append(
+                        "\(account.id): lots hold \(remaining) free and \(held) held, balance \(account.balance), pending \(account.debitsPending)"
+                    )
                 }
             }
         }

@@ -42,9 +42,10 @@ extension LedgerState {
             id = "\(base):\(attempt)"
             attempt += 1
         }
-        let index = appendRecord(JournalRecord(
-            transferId: id, type: .expiry, debit: item.account, credit: target, amount: item.remaining, kind: .expiry,
-            committedAt: at, reason: "expired", related: item.record))
+        let index = appendRecord(
+            JournalRecord(
+                transferId: id, type: .expiry, debit: item.account, credit: target, amount: item.remaining, kind: .expiry,
+                committedAt: at, reason: "expired", related: item.record))
         applyEffects(of: index)
         return item.remaining
     }

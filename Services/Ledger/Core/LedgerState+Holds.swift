@@ -9,7 +9,8 @@ extension LedgerState {
         }
         if let existing = recordRef(transferID) {
             let record = records[existing]
-            let same = record.type == type && records[record.related].transferId == pendingID && record.reason == reason
+            let same =
+                record.type == type && records[record.related].transferId == pendingID && record.reason == reason
                 && (!post || amount == 0 || amount == record.amount)
             guard same else {
                 return refuse(.existsWithDifferentBody, "transfer \(transferID) exists with a different body")
@@ -38,9 +39,10 @@ extension LedgerState {
         guard posted <= hold.amount else {
             return refuse(.amountExceedsPending, "amount \(posted) exceeds the pending amount \(hold.amount)")
         }
-        let index = appendRecord(JournalRecord(
-            transferId: transferID, type: type, debit: hold.debit, credit: hold.credit, amount: post ? posted : hold.amount,
-            kind: hold.kind, expiresAtMs: post ? hold.expiresAtMs : 0, committedAt: at, reason: reason, related: holdIndex))
+        let index = appendRecord(
+            JournalRecord(
+                transferId: transferID, type: type, debit: hold.debit, credit: hold.credit, amount: post ? posted : hold.amount,
+                kind: hold.kind, expiresAtMs: post ? hold.expiresAtMs : 0, committedAt: at, reason: reason, related: holdIndex))
         applyEffects(of: index)
         outcome.results = [success(0, index, replayed: false)]
         outcome.hold = transferRecord(holdIndex)
@@ -59,9 +61,10 @@ extension LedgerState {
     /// Voids hold `index` because its timeout passed, with a record "timeout:<hold id>".
     mutating func timeOut(_ index: Int32, at: Int64) {
         let hold = records[index]
-        let record = appendRecord(JournalRecord(
-            transferId: "timeout:\(hold.transferId)", type: .timeout, debit: hold.debit, credit: hold.credit,
-            amount: hold.amount, kind: hold.kind, committedAt: at, reason: "timed out", related: index))
+        let record = appendRecord(
+            JournalRecord(
+                transferId: "timeout:\(hold.transferId)", type: .timeout, debit: hold.debit, credit: hold.credit,
+                amount: hold.amount, kind: hold.kind, committedAt: at, reason: "timed out", related: index))
         applyEffects(of: record)
     }
 

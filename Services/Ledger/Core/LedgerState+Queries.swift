@@ -102,9 +102,10 @@ extension LedgerState {
                 }
             }
             if includeLots {
-                result.lots.append(Retain_V1_CreditLot(
-                    lotId: records[lot.record].transferId, amount: lot.amount, remaining: lot.remaining, held: lot.held,
-                    creditedAtMs: records[lot.record].committedAt, expiresAtMs: lot.expiresAt))
+                result.lots.append(
+                    Retain_V1_CreditLot(
+                        lotId: records[lot.record].transferId, amount: lot.amount, remaining: lot.remaining, held: lot.held,
+                        creditedAtMs: records[lot.record].committedAt, expiresAtMs: lot.expiresAt))
             }
         }
         return result

@@ -5,12 +5,15 @@ extension LedgerState {
     mutating func applyPenalize(_ request: Retain_V1_PenalizeRequest, at: Int64) {
         let amount = request.amount ?? Retain_V1_Amount()
         let accountID = AccountAddress.user(request.userId, amount.asset)
-        let metadata = ["actor": request.actor, "requested": String(amount.value),
-                        "allow_partial": request.allowPartial ? "true" : "false"]
+        let metadata = [
+            "actor": request.actor, "requested": String(amount.value),
+            "allow_partial": request.allowPartial ? "true" : "false",
+        ]
         if let existing = recordRef(request.transferId) {
             let record = records[existing]
             guard record.type == .transfer, record.kind == .penalty, accounts[record.debit].id == accountID,
-                  record.reason == request.reason, record.metadata == metadata else {
+                record.reason == request.reason, record.metadata == metadata
+            else {
                 return refuse(.existsWithDifferentBody, "transfer \(request.transferId) exists with a different body")
             }
             outcome.results = [success(0, existing, replayed: true)]
@@ -37,14 +40,17 @@ extension LedgerState {
         let ids = LedgerNames.referralTransferIDs(invitee: request.userId)
         let metadata = ["inviter": request.inviterUserId, "invitee": request.userId, "campaign": request.campaignId]
         var transfers: [Retain_V1_Transfer] = []
-        for (id, user, reward) in [(ids.inviter, request.inviterUserId, request.inviterReward),
-                                   (ids.invitee, request.userId, request.inviteeReward)] {
+        for (id, user, reward) in [
+            (ids.inviter, request.inviterUserId, request.inviterReward),
+            (ids.invitee, request.userId, request.inviteeReward),
+        ] {
             guard let reward, reward.value > 0 else { continue }
-            transfers.append(Retain_V1_Transfer(
-                transferId: id, debitAccountId: "budget:\(request.campaignId):\(reward.asset)",
-                creditAccountId: AccountAddress.user(user, reward.asset), amount: reward.value, asset: reward.asset,
-                kind: .referralReward, expiresAtMs: request.expiresAtMs, reason: "referral of \(request.userId)",
-                metadata: metadata))
+            transfers.append(
+                Retain_V1_Transfer(
+                    transferId: id, debitAccountId: "budget:\(request.campaignId):\(reward.asset)",
+                    creditAccountId: AccountAddress.user(user, reward.asset), amount: reward.value, asset: reward.asset,
+                    kind: .referralReward, expiresAtMs: request.expiresAtMs, reason: "referral of \(request.userId)",
+                    metadata: metadata))
         }
         if transfers.count == 2 { transfers[0].linked = true }
         return transfers
@@ -56,18 +62,21 @@ extension LedgerState {
         let ids = LedgerNames.referralTransferIDs(invitee: request.userId)
         let existing = [ids.inviter, ids.invitee].compactMap { recordRef($0) }
         if !existing.isEmpty {
-            let same = existing.count == transfers.count
+            let same =
+                existing.count == transfers.count
                 && zip(existing, transfers).allSatisfy { records[$0.0].transferId == $0.1.transferId && sameBody($0.0, $0.1) }
             guard same else {
-                return refuse(.existsWithDifferentBody,
-                              "invitee \(request.userId) was already rewarded with a different inviter, campaign or amounts")
+                return refuse(
+                    .existsWithDifferentBody,
+                    "invitee \(request.userId) was already rewarded with a different inviter, campaign or amounts")
             }
             outcome.results = existing.enumerated().map { success($0.offset, $0.element, replayed: true) }
             outcome.replayed = true
             return
         }
         if request.inviterDailyCap > 0,
-           referralsRewarded(inviter: request.inviterUserId, onDayOf: at) >= Int(request.inviterDailyCap) {
+            referralsRewarded(inviter: request.inviterUserId, onDayOf: at) >= Int(request.inviterDailyCap)
+        {
             outcome.inviterCapped = true
             return
         }

@@ -5,39 +5,44 @@ extension LedgerState {
     /// Writes the header, the accounts, the chain blocks, then every journal record in order.
     /// Balances, lots, holds and totals are not written: restore rebuilds them from the records.
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
-        try sink.write(Retain_V1_LedgerSnapshotHeader(
-            version: 1, lastAtMs: lastAtMs, accountCount: UInt64(accounts.count), recordCount: journalLength,
-            chainHead: chain.head, blockCount: UInt64(chain.blockEnds.count)))
+        try sink.write(
+            Retain_V1_LedgerSnapshotHeader(
+                version: 1, lastAtMs: lastAtMs, accountCount: UInt64(accounts.count), recordCount: journalLength,
+                chainHead: chain.head, blockCount: UInt64(chain.blockEnds.count)))
         for index in 0..<accounts.count {
             let account = accounts[index]
-            try sink.write(Retain_V1_LedgerAccountRecord(
-                accountId: account.id, capped: account.capped, cap: account.cap, createdAtMs: account.createdAt,
-                metadata: account.metadata))
+            try sink.write(
+                Retain_V1_LedgerAccountRecord(
+                    accountId: account.id, capped: account.capped, cap: account.cap, createdAtMs: account.createdAt,
+                    metadata: account.metadata))
         }
         let perRecord = 4 * HashChain.checkpointInterval
         var start = 0
         while start < chain.blockEnds.count {
             let end = min(chain.blockEnds.count, start + perRecord)
             let checkpoints = chain.checkpoints[(start / HashChain.checkpointInterval)..<(end / HashChain.checkpointInterval)]
-            try sink.write(Retain_V1_LedgerChainBlocks(blockEnds: Array(chain.blockEnds[start..<end]),
-                                                       checkpoints: checkpoints.map { $0 }))
+            try sink.write(
+                Retain_V1_LedgerChainBlocks(
+                    blockEnds: Array(chain.blockEnds[start..<end]),
+                    checkpoints: checkpoints.map { $0 }))
             start = end
         }
         for index in 0..<records.count {
             let record = records[index]
             let related = record.related >= 0 ? records[record.related].transferId : ""
             let resolves = record.type == .post || record.type == .void || record.type == .timeout
-            try sink.write(Retain_V1_LedgerJournalRecord(
-                type: record.type,
-                transfer: Retain_V1_Transfer(
-                    transferId: record.transferId, debitAccountId: accounts[record.debit].id,
-                    creditAccountId: accounts[record.credit].id, amount: record.amount,
-                    asset: accounts[record.debit].address.asset, kind: record.kind, linked: record.linked,
-                    pending: record.pending, timeoutMs: record.timeoutMs, expiresAtMs: record.expiresAtMs,
-                    reason: record.reason, metadata: record.metadata),
-                committedAtMs: record.committedAt,
-                pendingTransferId: resolves ? related : "",
-                lotId: record.type == .expiry ? related : ""))
+            try sink.write(
+                Retain_V1_LedgerJournalRecord(
+                    type: record.type,
+                    transfer: Retain_V1_Transfer(
+                        transferId: record.transferId, debitAccountId: accounts[record.debit].id,
+                        creditAccountId: accounts[record.credit].id, amount: record.amount,
+                        asset: accounts[record.debit].address.asset, kind: record.kind, linked: record.linked,
+                        pending: record.pending, timeoutMs: record.timeoutMs, expiresAtMs: record.expiresAtMs,
+                        reason: record.reason, metadata: record.metadata),
+                    committedAtMs: record.committedAt,
+                    pendingTransferId: resolves ? related : "",
+                    lotId: record.type == .expiry ? related : ""))
         }
     }
 
@@ -49,11 +54,13 @@ extension LedgerState {
         }
         for number in 0..<header.accountCount {
             guard let record = try source.next(Retain_V1_LedgerAccountRecord.self),
-                  let address = AccountAddress(parsing: record.accountId) else {
+                let address = AccountAddress(parsing: record.accountId)
+            else {
                 throw StateRecoveryError("ledger snapshot: account record \(number) is missing or malformed")
             }
-            openAccount(record.accountId, address, capped: record.capped, cap: record.cap, metadata: record.metadata,
-                        at: record.createdAtMs)
+            openAccount(
+                record.accountId, address, capped: record.capped, cap: record.cap, metadata: record.metadata,
+                at: record.createdAtMs)
         }
         var blockEnds: [UInt64] = []
         var checkpoints: [[UInt8]] = []
@@ -68,7 +75,8 @@ extension LedgerState {
         var nextBlock = 0
         for number in 0..<header.recordCount {
             guard let stored = try source.next(Retain_V1_LedgerJournalRecord.self), let transfer = stored.transfer,
-                  let debit = accountRef(transfer.debitAccountId), let credit = accountRef(transfer.creditAccountId) else {
+                let debit = accountRef(transfer.debitAccountId), let credit = accountRef(transfer.creditAccountId)
+            else {
                 throw StateRecoveryError("ledger snapshot: journal record \(number + 1) is missing or names unknown accounts")
             }
             var related: Int32 = -1
@@ -87,11 +95,12 @@ extension LedgerState {
             default:
                 throw StateRecoveryError("ledger snapshot: record \(number + 1) has unknown type \(stored.type)")
             }
-            let index = appendRecord(JournalRecord(
-                transferId: transfer.transferId, type: stored.type, debit: debit, credit: credit, amount: transfer.amount,
-                kind: transfer.kind, linked: transfer.linked, pending: transfer.pending, timeoutMs: transfer.timeoutMs,
-                expiresAtMs: transfer.expiresAtMs, committedAt: stored.committedAtMs, reason: transfer.reason,
-                metadata: transfer.metadata, related: related))
+            let index = appendRecord(
+                JournalRecord(
+                    transferId: transfer.transferId, type: stored.type, debit: debit, credit: credit, amount: transfer.amount,
+                    kind: transfer.kind, linked: transfer.linked, pending: transfer.pending, timeoutMs: transfer.timeoutMs,
+                    expiresAtMs: transfer.expiresAtMs, committedAt: stored.committedAtMs, reason: transfer.reason,
+                    metadata: transfer.metadata, related: related))
             applyEffects(of: index)
             while nextBlock < blockEnds.count, blockEnds[nextBlock] == UInt64(index) + 1 {
                 recomputed.seal(block, journalLength: blockEnds[nextBlock])
@@ -100,15 +109,17 @@ extension LedgerState {
                 if nextBlock % HashChain.checkpointInterval == 0 {
                     let position = nextBlock / HashChain.checkpointInterval - 1
                     guard position < checkpoints.count, recomputed.head == checkpoints[position] else {
-                        throw StateRecoveryError("ledger snapshot: hash chain mismatch at block \(nextBlock) (journal "
-                            + "sequence \(index + 1)): the journal was altered or is corrupt; refusing to start")
+                        throw StateRecoveryError(
+                            "ledger snapshot: hash chain mismatch at block \(nextBlock) (journal "
+                                + "sequence \(index + 1)): the journal was altered or is corrupt; refusing to start")
                     }
                 }
             }
         }
         guard nextBlock == blockEnds.count, block.isEmpty, recomputed.head == header.chainHead else {
-            throw StateRecoveryError("ledger snapshot: hash chain mismatch at the head (journal length "
-                + "\(records.count)): the journal was altered or is corrupt; refusing to start")
+            throw StateRecoveryError(
+                "ledger snapshot: hash chain mismatch at the head (journal length "
+                    + "\(records.count)): the journal was altered or is corrupt; refusing to start")
         }
         chain = HashChain(head: header.chainHead, blockEnds: blockEnds, checkpoints: checkpoints)
         lastAtMs = header.lastAtMs

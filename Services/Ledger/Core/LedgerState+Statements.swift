@@ -49,12 +49,13 @@ extension LedgerState {
         let record = records[posting.record]
         let credited = record.credit == index
         let account = accounts[index]
-        let state: Retain_V1_TransferState = switch record.type {
-        case .transfer: record.pending ? record.state : .posted
-        case .void: .voided
-        case .timeout: .expired
-        default: .posted
-        }
+        let state: Retain_V1_TransferState =
+            switch record.type {
+            case .transfer: record.pending ? record.state : .posted
+            case .void: .voided
+            case .timeout: .expired
+            default: .posted
+            }
         return Retain_V1_Posting(
             sequence: UInt64(posting.record) + 1, transferId: record.transferId, accountId: account.id,
             asset: account.address.asset, amount: credited ? record.amount : -record.amount,
@@ -158,9 +159,11 @@ extension LedgerState {
     /// Kind totals in enum order, only kinds that occurred.
     func kindTotals(_ kinds: [KindTotals]) -> [Retain_V1_KindTotal] {
         kinds.enumerated().compactMap { kind, totals in
-            totals.count == 0 ? nil : Retain_V1_KindTotal(
-                kind: Retain_V1_TransferKind(rawValue: Int32(kind)), credited: totals.credited, debited: totals.debited,
-                count: totals.count)
+            totals.count == 0
+                ? nil
+                : Retain_V1_KindTotal(
+                    kind: Retain_V1_TransferKind(rawValue: Int32(kind)), credited: totals.credited, debited: totals.debited,
+                    count: totals.count)
         }
     }
 }

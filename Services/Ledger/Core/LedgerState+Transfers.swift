@@ -46,8 +46,10 @@ extension LedgerState {
             if transfers[end].linked {
                 for index in start...end {
                     let open = index == end
-                    results.append(failure(transfers[index], index, open ? .linkedChainOpen : .linkedEventFailed,
-                                           open ? "the batch ends inside a linked chain" : "another transfer of its linked chain failed"))
+                    results.append(
+                        failure(
+                            transfers[index], index, open ? .linkedChainOpen : .linkedEventFailed,
+                            open ? "the batch ends inside a linked chain" : "another transfer of its linked chain failed"))
                 }
             } else if start == end {
                 let mark = accounts.count
@@ -72,8 +74,10 @@ extension LedgerState {
         return results
     }
 
-    private mutating func applyChain(_ transfers: [Retain_V1_Transfer], _ range: ClosedRange<Int>, at: Int64,
-                                     ownIDs: Bool, into results: inout [Retain_V1_TransferResult]) {
+    private mutating func applyChain(
+        _ transfers: [Retain_V1_Transfer], _ range: ClosedRange<Int>, at: Int64,
+        ownIDs: Bool, into results: inout [Retain_V1_TransferResult]
+    ) {
         let mark = accounts.count
         var overlay = ChainOverlay()
         var plans: [TransferCheck] = []
@@ -90,8 +94,10 @@ extension LedgerState {
             if case .refused(let code, let message) = decision {
                 closeAccounts(downTo: mark)
                 for other in range {
-                    results.append(other == index ? failure(transfers[other], other, code, message)
-                        : failure(transfers[other], other, .linkedEventFailed, "transfer \(index) of its linked chain failed: \(code)"))
+                    results.append(
+                        other == index
+                            ? failure(transfers[other], other, code, message)
+                            : failure(transfers[other], other, .linkedEventFailed, "transfer \(index) of its linked chain failed: \(code)"))
                 }
                 return
             }
@@ -125,7 +131,8 @@ extension LedgerState {
         if let (code, message) = checkStatic(transfer, at: at, ownIDs: ownIDs) { return .refused(code, message) }
         let idHash = StringIndex.hash(transfer.transferId)
         if let existing = recordRef(transfer.transferId, hash: idHash) {
-            return sameBody(existing, transfer) ? .replay(existing)
+            return sameBody(existing, transfer)
+                ? .replay(existing)
                 : .refused(.existsWithDifferentBody, "transfer \(transfer.transferId) exists with a different body")
         }
         let debit = accountRef(transfer.debitAccountId)
@@ -171,8 +178,10 @@ extension LedgerState {
         let available = accounts[debitIndex].creditsPosted - accounts[debitIndex].debitsPosted - accounts[debitIndex].debitsPending
         let after = available + debitDelta.available - transfer.amount
         if accounts[debitIndex].neverNegative, after < 0 {
-            return .refused(.insufficientFunds, "\(transfer.debitAccountId) has \(available + debitDelta.available) available, "
-                + "the transfer needs \(transfer.amount)")
+            return .refused(
+                .insufficientFunds,
+                "\(transfer.debitAccountId) has \(available + debitDelta.available) available, "
+                    + "the transfer needs \(transfer.amount)")
         }
         if accounts[debitIndex].capped, after < -accounts[debitIndex].cap {
             return .refused(.budgetExceeded, "\(transfer.debitAccountId) would go below its cap of -\(accounts[debitIndex].cap)")
@@ -180,7 +189,8 @@ extension LedgerState {
         let debitTotal = accounts[debitIndex].debitsPosted.addingReportingOverflow(accounts[debitIndex].debitsPending).partialValue
         let creditTotal = accounts[creditIndex].creditsPosted.addingReportingOverflow(accounts[creditIndex].creditsPending).partialValue
         if debitTotal.addingReportingOverflow(debitDelta.debits + transfer.amount).overflow
-            || creditTotal.addingReportingOverflow(creditDelta.credits + transfer.amount).overflow {
+            || creditTotal.addingReportingOverflow(creditDelta.credits + transfer.amount).overflow
+        {
             return .refused(.overflow, "an account total would overflow")
         }
         return .apply(debitIndex, creditIndex, idHash)
@@ -204,23 +214,30 @@ extension LedgerState {
     }
 
     /// Appends a checked transfer to the journal and applies it.
-    mutating func applyTransfer(_ transfer: Retain_V1_Transfer, _ debit: Int32, _ credit: Int32, idHash: UInt64,
-                                at: Int64) -> Int32 {
-        let index = appendRecord(idHash: idHash, JournalRecord(
-            transferId: transfer.transferId, type: .transfer, debit: debit, credit: credit, amount: transfer.amount,
-            kind: transfer.kind, linked: transfer.linked, pending: transfer.pending, timeoutMs: transfer.timeoutMs,
-            expiresAtMs: transfer.expiresAtMs, committedAt: at, reason: transfer.reason, metadata: transfer.metadata))
+    mutating func applyTransfer(
+        _ transfer: Retain_V1_Transfer, _ debit: Int32, _ credit: Int32, idHash: UInt64,
+        at: Int64
+    ) -> Int32 {
+        let index = appendRecord(
+            idHash: idHash,
+            JournalRecord(
+                transferId: transfer.transferId, type: .transfer, debit: debit, credit: credit, amount: transfer.amount,
+                kind: transfer.kind, linked: transfer.linked, pending: transfer.pending, timeoutMs: transfer.timeoutMs,
+                expiresAtMs: transfer.expiresAtMs, committedAt: at, reason: transfer.reason, metadata: transfer.metadata))
         applyEffects(of: index)
         return index
     }
 
     func success(_ index: Int, _ record: Int32, replayed: Bool) -> Retain_V1_TransferResult {
-        Retain_V1_TransferResult(index: UInt32(index), transferId: records[record].transferId, code: .ok, replayed: replayed,
-                                 sequence: UInt64(record) + 1, committedAtMs: records[record].committedAt)
+        Retain_V1_TransferResult(
+            index: UInt32(index), transferId: records[record].transferId, code: .ok, replayed: replayed,
+            sequence: UInt64(record) + 1, committedAtMs: records[record].committedAt)
     }
 
-    func failure(_ transfer: Retain_V1_Transfer, _ index: Int, _ code: Retain_V1_TransferResultCode,
-                 _ message: String) -> Retain_V1_TransferResult {
+    func failure(
+        _ transfer: Retain_V1_Transfer, _ index: Int, _ code: Retain_V1_TransferResultCode,
+        _ message: String
+    ) -> Retain_V1_TransferResult {
         Retain_V1_TransferResult(index: UInt32(index), transferId: transfer.transferId, code: code, message: message)
     }
 }

@@ -51,13 +51,15 @@ public struct LedgerState: PersistentState {
         try applyEntry(entry)
         outcome = LedgerOutcome()
         guard entry.journalLength == journalLength else {
-            throw StateRecoveryError("ledger entry at \(entry.atMs) ms: journal length \(journalLength) after replay, "
-                + "\(entry.journalLength) when it was written: the journal was altered or is corrupt")
+            throw StateRecoveryError(
+                "ledger entry at \(entry.atMs) ms: journal length \(journalLength) after replay, "
+                    + "\(entry.journalLength) when it was written: the journal was altered or is corrupt")
         }
         guard entry.chainHead == chain.head else {
-            throw StateRecoveryError("ledger hash chain mismatch after journal sequence \(journalLength) (entry at "
-                + "\(entry.atMs) ms): the head recomputed at replay is \(hex(chain.head)), the log says "
-                + "\(hex(entry.chainHead)): the journal was altered or is corrupt; refusing to start")
+            throw StateRecoveryError(
+                "ledger hash chain mismatch after journal sequence \(journalLength) (entry at "
+                    + "\(entry.atMs) ms): the head recomputed at replay is \(hex(chain.head)), the log says "
+                    + "\(hex(entry.chainHead)): the journal was altered or is corrupt; refusing to start")
         }
     }
 
@@ -89,12 +91,14 @@ public struct LedgerState: PersistentState {
         case .createTransfers: outcome.results = applyBatch(entry.transfers, at: at, ownIDs: false)
         case .postPending:
             let request = entry.postPending ?? .init()
-            applyResolve(pendingID: request.pendingTransferId, transferID: request.transferId, post: true,
-                         amount: request.amount, reason: request.reason, at: at)
+            applyResolve(
+                pendingID: request.pendingTransferId, transferID: request.transferId, post: true,
+                amount: request.amount, reason: request.reason, at: at)
         case .voidPending:
             let request = entry.voidPending ?? .init()
-            applyResolve(pendingID: request.pendingTransferId, transferID: request.transferId, post: false,
-                         amount: 0, reason: request.reason, at: at)
+            applyResolve(
+                pendingID: request.pendingTransferId, transferID: request.transferId, post: false,
+                amount: 0, reason: request.reason, at: at)
         case .expireLots: applyExpireLots(entry.expireLots ?? .init(), at: at)
         case .timeOutHolds: applyTimeouts(asOf: entry.asOfMs, at: at)
         case .penalize: applyPenalize(entry.penalize ?? .init(), at: at)
@@ -136,12 +140,16 @@ public struct LedgerState: PersistentState {
 
     /// Opens an account and returns its index.
     @discardableResult
-    mutating func openAccount(_ id: String, _ address: AccountAddress, capped: Bool = false, cap: Int64 = 0,
-                              metadata: [String: String] = [:], at: Int64) -> Int32 {
+    mutating func openAccount(
+        _ id: String, _ address: AccountAddress, capped: Bool = false, cap: Int64 = 0,
+        metadata: [String: String] = [:], at: Int64
+    ) -> Int32 {
         let asset = assetRef(address.asset)
         let index = Int32(accounts.count)
-        accounts.append(LedgerAccount(id: id, address: address, asset: asset, capped: capped, cap: capped ? cap : 0,
-                                      createdAt: at, metadata: metadata))
+        accounts.append(
+            LedgerAccount(
+                id: id, address: address, asset: asset, capped: capped, cap: capped ? cap : 0,
+                createdAt: at, metadata: metadata))
         accountIndex.insert(id, index)
         if address.kind == .user { userAccounts.modify(address.owner, default: []) { $0.append(index) } }
         assetTotals[Int(asset)].accounts += 1
@@ -194,7 +202,8 @@ public struct LedgerState: PersistentState {
         let credit = records[index].credit
         let asset = Int(accounts[debit].asset)
         let kind = records[index].kind.rawValue
-        let head = MemoryLayout<UInt64>.size + MemoryLayout<UInt8>.size + MemoryLayout<Int64>.size * 4
+        let head =
+            MemoryLayout<UInt64>.size + MemoryLayout<UInt8>.size + MemoryLayout<Int64>.size * 4
             + MemoryLayout.size(ofValue: kind) + MemoryLayout<UInt8>.size
             + PostingCursor.size(records[index].transferId) + PostingCursor.size(accounts[debit].id)
             + PostingCursor.size(accounts[credit].id) + PostingCursor.size(assetNames[asset])
@@ -274,8 +283,10 @@ public struct LedgerState: PersistentState {
         case held
     }
 
-    mutating func debitPosted(_ account: Int32, _ amount: Int64, record: Int32, kind: Retain_V1_TransferKind,
-                              from source: DebitSource) {
+    mutating func debitPosted(
+        _ account: Int32, _ amount: Int64, record: Int32, kind: Retain_V1_TransferKind,
+        from source: DebitSource
+    ) {
         accounts[account].debitsPosted += amount
         let asset = Int(accounts[account].asset)
         assetTotals[asset].debitsPosted += amount
@@ -294,8 +305,10 @@ public struct LedgerState: PersistentState {
         accounts[account].postings.append(PostingRef(record: record, balanceAfter: balance))
     }
 
-    mutating func creditPosted(_ account: Int32, _ amount: Int64, record: Int32, kind: Retain_V1_TransferKind,
-                               expiresAt: Int64) {
+    mutating func creditPosted(
+        _ account: Int32, _ amount: Int64, record: Int32, kind: Retain_V1_TransferKind,
+        expiresAt: Int64
+    ) {
         accounts[account].creditsPosted += amount
         let asset = Int(accounts[account].asset)
         assetTotals[asset].creditsPosted += amount
@@ -403,7 +416,9 @@ public struct LedgerState: PersistentState {
         var left = amount
         var position = accounts[account].lotHead
         while left > 0 {
-            precondition(position < accounts[account].lots.count, "ledger invariant broken: lots of \(accounts[account].id) do not cover its balance")
+            precondition(
+                position < accounts[account].lots.count, "ledger invariant broken: lots of \(accounts[account].id) do not cover its balance"
+            )
             let lot = accounts[account].lots[position]
             let taken = min(lots[lot].remaining, left)
             lots[lot].remaining -= taken
@@ -419,7 +434,8 @@ public struct LedgerState: PersistentState {
         var left = amount
         var position = accounts[account].lotHead
         while left > 0 {
-            precondition(position < accounts[account].lots.count, "ledger invariant broken: lots of \(accounts[account].id) do not cover its hold")
+            precondition(
+                position < accounts[account].lots.count, "ledger invariant broken: lots of \(accounts[account].id) do not cover its hold")
             let lot = accounts[account].lots[position]
             let taken = min(lots[lot].remaining, left)
             if taken > 0 {

@@ -17,8 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.ledger")
-        let configuration = try ConfigurationFile.load(config, defaults: { LedgerConfiguration() },
-                                                       parse: { try LedgerConfiguration.load(path: $0) })
+        let configuration = try ConfigurationFile.load(
+            config, defaults: { LedgerConfiguration() },
+            parse: { try LedgerConfiguration.load(path: $0) })
         let sweeper = LedgerSweeper(configuration: configuration, logger: logger)
         try await ServiceRunner.run(
             name: "retain-ledger", state: LedgerState.self, options: options, storage: storage, logger: logger,

@@ -37,7 +37,7 @@ extension Retain_V1_TransferResultCode {
         case .pendingNotFound, .accountNotFound: .notFound
         case .existsWithDifferentBody: .alreadyExists
         case .invalidTransferId, .invalidAccountId, .sameAccount, .invalidAmount, .invalidAsset, .invalidKind,
-             .invalidTimeout, .invalidExpiry, .linkedChainOpen:
+            .invalidTimeout, .invalidExpiry, .linkedChainOpen:
             .invalidArgument
         default: .failedPrecondition
         }

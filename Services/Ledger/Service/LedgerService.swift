@@ -61,20 +61,24 @@ public enum LedgerService {
             try LedgerValidation.balance(request)
             return state.balances(request, now: max(clock.now(), state.lastAtMs))
         }
-        router.write(ledger.expireLots, store, clock, authorize: { request, context, now in
-            // Expiring as of a later time takes points before their due date: admin only. The
-            // scope table lets `ledger:write` callers expire what is already due.
-            if request.asOfMs > now, let caller = context.caller, !caller.scopes.contains(.admin) {
-                throw RPCError(.permissionDenied, "ExpireLots with a future as_of_ms requires the admin scope")
+        router.write(
+            ledger.expireLots, store, clock,
+            authorize: { request, context, now in
+                // Expiring as of a later time takes points before their due date: admin only. The
+                // scope table lets `ledger:write` callers expire what is already due.
+                if request.asOfMs > now, let caller = context.caller, !caller.scopes.contains(.admin) {
+                    throw RPCError(.permissionDenied, "ExpireLots with a future as_of_ms requires the admin scope")
+                }
             }
-        }) { request, now in
+        ) { request, now in
             try LedgerValidation.expireLots(request)
             var request = request
             if request.asOfMs == 0 { request.asOfMs = now }
             return Retain_V1_LedgerEntry(kind: .expireLots, expireLots: request)
         } answer: { _, outcome, state in
-            Retain_V1_ExpireLotsResponse(expiredLots: outcome.expiredLots, expired: outcome.expired,
-                                         more: outcome.more)
+            Retain_V1_ExpireLotsResponse(
+                expiredLots: outcome.expiredLots, expired: outcome.expired,
+                more: outcome.more)
         }
         router.write(ledger.penalize, store, clock) { request, _ in
             try LedgerValidation.penalize(request)
@@ -88,8 +92,9 @@ public enum LedgerService {
             try LedgerValidation.rewardReferral(request, now: now)
             return Retain_V1_LedgerEntry(kind: .rewardReferral, rewardReferral: request)
         } answer: { _, outcome, state in
-            Retain_V1_RewardReferralResponse(results: outcome.results, replayed: outcome.replayed,
-                                             inviterCapped: outcome.inviterCapped)
+            Retain_V1_RewardReferralResponse(
+                results: outcome.results, replayed: outcome.replayed,
+                inviterCapped: outcome.inviterCapped)
         }
         router.ledgerRead(ledger.getStatement, from: store) { request, _, state in
             try LedgerValidation.statement(request)
@@ -112,8 +117,11 @@ public enum LedgerService {
             let (copy, at) = try await store.readDurably(for: context) { state in (copy state, max(clock.now(), state.lastAtMs)) }
             let answer = copy.audit(request, at: at)
             if request.verifyChain, !answer.chainVerified {
-                context.logger.critical("ledger hash chain does not verify", metadata: [
-                    "first_bad_sequence": "\(answer.firstBadSequence)"])
+                context.logger.critical(
+                    "ledger hash chain does not verify",
+                    metadata: [
+                        "first_bad_sequence": "\(answer.firstBadSequence)"
+                    ])
             }
             if !answer.balanced { context.logger.critical("ledger books do not balance") }
             return answer
@@ -138,12 +146,15 @@ extension RPCRouter {
             let now = clock.now()
             try authorize?(request, context, now)
             var entry = try makeEntry(request, now)
-            try store.write(answering: responder, { transaction -> Result<O, RPCError> in
-                entry.atMs = max(now, transaction.state.lastAtMs)
-                let outcome = try transaction.log(entry)
-                if let error = outcome.error { return .failure(error.status) }
-                return transaction.withState { state in .success(answer(request, outcome, state)) }
-            }) { result in
+            try store.write(
+                answering: responder,
+                { transaction -> Result<O, RPCError> in
+                    entry.atMs = max(now, transaction.state.lastAtMs)
+                    let outcome = try transaction.log(entry)
+                    if let error = outcome.error { return .failure(error.status) }
+                    return transaction.withState { state in .success(answer(request, outcome, state)) }
+                }
+            ) { result in
                 switch result {
                 case .success(let message): responder.succeed(message)
                 case .failure(let error): responder.finish(error)

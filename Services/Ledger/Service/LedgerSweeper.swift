@@ -44,8 +44,11 @@ public final class LedgerSweeper: Service, Sendable {
     }
 
     /// Times out due holds and expires due lots at `now`, durably; returns how many of each.
-    public static func sweep(_ store: StateStore<LedgerState>, now: Int64, expiryBatchLimit: UInt32 = 10_000)
-        async throws -> (holds: Int, lots: UInt64) {
+    public static func sweep(
+        _ store: StateStore<LedgerState>, now: Int64, expiryBatchLimit: UInt32 = 10_000
+    )
+        async throws -> (holds: Int, lots: UInt64)
+    {
         let (holdsDue, lotsDue) = store.read { ($0.holdsDue(at: now), $0.lotsDue(at: now)) }
         var holds = 0
         var lots: UInt64 = 0
@@ -59,8 +62,9 @@ public final class LedgerSweeper: Service, Sendable {
         while more {
             let (expired, again) = try await store.writeDurably { transaction in
                 let at = max(now, transaction.state.lastAtMs)
-                let outcome = try transaction.log(Retain_V1_LedgerEntry(
-                    kind: .expireLots, atMs: at, expireLots: Retain_V1_ExpireLotsRequest(asOfMs: now, limit: expiryBatchLimit)))
+                let outcome = try transaction.log(
+                    Retain_V1_LedgerEntry(
+                        kind: .expireLots, atMs: at, expireLots: Retain_V1_ExpireLotsRequest(asOfMs: now, limit: expiryBatchLimit)))
                 return (outcome.expiredLots, outcome.more)
             }
             lots += expired

@@ -18,8 +18,9 @@ package struct ContactRules {
     /// Decides `channel` for `campaign` at `at`.
     func decide(channel: Retain_V1_ContactChannel, campaign: String, at: Int64) -> Retain_V1_ChannelDecision {
         let day = calendar.day(of: at)
-        var decision = Retain_V1_ChannelDecision(channel: channel, sentToday: count(channel, from: day, to: day),
-                                                 sentThisWeek: count(channel, from: day - 6, to: day))
+        var decision = Retain_V1_ChannelDecision(
+            channel: channel, sentToday: count(channel, from: day, to: day),
+            sentThisWeek: count(channel, from: day - 6, to: day))
         guard let cap = policy.channels.first(where: { $0.channel == channel }), cap.enabled else {
             decision.reason = .channelDisabled
             return decision
@@ -58,8 +59,10 @@ package struct ContactRules {
     ) -> [(reason: Retain_V1_ContactDecisionReason, retry: Int64)] {
         var result: [(Retain_V1_ContactDecisionReason, Int64)] = []
         let day = calendar.day(of: at)
-        func capBlocks(_ channel: Retain_V1_ContactChannel?, daily: UInt32, weekly: UInt32,
-                       _ dailyReason: Retain_V1_ContactDecisionReason, _ weeklyReason: Retain_V1_ContactDecisionReason) {
+        func capBlocks(
+            _ channel: Retain_V1_ContactChannel?, daily: UInt32, weekly: UInt32,
+            _ dailyReason: Retain_V1_ContactDecisionReason, _ weeklyReason: Retain_V1_ContactDecisionReason
+        ) {
             if daily > 0, count(channel, from: day, to: day) >= daily {
                 result.append((dailyReason, calendar.startOfDay(day + 1)))
             }
@@ -102,7 +105,8 @@ package struct ContactRules {
 
     /// The reason in words.
     static func describe(_ decision: Retain_V1_ChannelDecision, policy: Retain_V1_ContactPolicy) -> String {
-        let channel = decision.channel.protoValueName.map { String($0.dropFirst("CONTACT_CHANNEL_".count)).lowercased() }
+        let channel =
+            decision.channel.protoValueName.map { String($0.dropFirst("CONTACT_CHANNEL_".count)).lowercased() }
             ?? "\(decision.channel.rawValue)"
         let cap = policy.channels.first { $0.channel == decision.channel }
         switch decision.reason {

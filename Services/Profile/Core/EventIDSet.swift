@@ -71,7 +71,8 @@ package struct EventIDSet: Sendable {
     ) throws(EventIDSetError) {
         guard shard >= 0, shard < Self.shardCount else { throw EventIDSetError("shard \(shard) out of range") }
         guard slotCount == 0 || slotCount.nonzeroBitCount == 1, occupied.count == (slotCount + 7) / 8,
-              hashes.count % 8 == 0, hashes.count / 8 <= slotCount else {
+            hashes.count % 8 == 0, hashes.count / 8 <= slotCount
+        else {
             throw EventIDSetError("shard \(shard): the table of \(slotCount) slots is malformed")
         }
         var slots = [UInt64](repeating: 0, count: slotCount)

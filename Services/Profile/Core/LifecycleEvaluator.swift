@@ -124,17 +124,21 @@ public struct LifecycleEvaluator: Sendable {
     ///     not over yet is not a day without activity), while activity on `day` still counts
     ///     as activity (it ends idleness and gaps).
     ///   - withFigures: Compute the window figures for every stage, not only where needed.
-    package func evaluate(_ summary: ActivitySummary, day: Int32, dayIsOver: Bool, withFigures: Bool = false)
-        -> LifecycleEvaluation {
+    package func evaluate(
+        _ summary: ActivitySummary, day: Int32, dayIsOver: Bool, withFigures: Bool = false
+    )
+        -> LifecycleEvaluation
+    {
         let registration = summary.registrationDay
         let lastActive = summary.latestActiveDay(onOrBefore: day)
         let windowEnd = dayIsOver ? day : day - 1
         var figures: ActivityFigures?
         if withFigures { figures = self.figures(summary, day: windowEnd) }
         if Int(day) - Int(registration) < rules.newDays {
-            return LifecycleEvaluation(stage: .new, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
-                                       figures: figures ?? ActivityFigures(),
-                                       cause: .registered(days: Int(day) - Int(registration)))
+            return LifecycleEvaluation(
+                stage: .new, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
+                figures: figures ?? ActivityFigures(),
+                cause: .registered(days: Int(day) - Int(registration)))
         }
         let reference = max(lastActive ?? registration, registration)
         let idle = Int(day) - Int(reference)
@@ -158,11 +162,13 @@ public struct LifecycleEvaluator: Sendable {
         }
         let windows = figures ?? self.figures(summary, day: windowEnd)
         if let risk = churnRisk(summary, day: windowEnd, figures: windows, lastActive: lastActive) {
-            return LifecycleEvaluation(stage: .churnRisk, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
-                                       figures: windows, cause: .churnRisk(risk))
+            return LifecycleEvaluation(
+                stage: .churnRisk, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
+                figures: windows, cause: .churnRisk(risk))
         }
-        return LifecycleEvaluation(stage: .active, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
-                                   figures: windows, cause: .active)
+        return LifecycleEvaluation(
+            stage: .active, day: day, windowEndDay: windowEnd, lastActiveDay: lastActive,
+            figures: windows, cause: .active)
     }
 
     /// The latest comeback day within the last `recalled_days` days: an active day that follows
@@ -203,7 +209,8 @@ public struct LifecycleEvaluator: Sendable {
         }
         if figures.baselineDays > 0 {
             figures.baselineActiveDays = summary.activeDays(from: baselineFirst, through: baselineLast)
-            figures.baselineEvents = figures.exact
+            figures.baselineEvents =
+                figures.exact
                 ? summary.eventSum(from: baselineFirst, through: baselineLast) : figures.baselineActiveDays
             figures.baselinePurchases = figures.exact ? summary.purchaseSum(from: baselineFirst, through: baselineLast) : 0
         }
@@ -269,9 +276,13 @@ public struct LifecycleEvaluator: Sendable {
     /// oldest first: (from, to, day of the change, reason). The first is the registration's
     /// change to NEW when it lies inside the range. Days before `day` are over; `day` itself is
     /// judged as ``evaluate(_:day:dayIsOver:withFigures:)`` judges it with `dayIsOver`.
-    package func history(_ summary: ActivitySummary, through day: Int32, dayIsOver: Bool) -> [(from: Retain_V1_LifecycleStage,
-                                                                               to: Retain_V1_LifecycleStage,
-                                                                               day: Int32, reason: String)] {
+    package func history(
+        _ summary: ActivitySummary, through day: Int32, dayIsOver: Bool
+    ) -> [(
+        from: Retain_V1_LifecycleStage,
+        to: Retain_V1_LifecycleStage,
+        day: Int32, reason: String
+    )] {
         let registration = summary.registrationDay
         let start = max(Int(registration), Int(day) - ActivitySummary.windowDays + 1)
         guard start <= Int(day) else { return [] }

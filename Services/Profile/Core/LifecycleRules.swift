@@ -36,12 +36,14 @@ public struct LifecycleRules: Codable, Sendable, Hashable {
         check(silentDays >= 1, "silent_days", "must be at least 1, not \(silentDays)")
         check(churnedDays > silentDays, "churned_days", "must be greater than silent_days (\(silentDays)), not \(churnedDays)")
         check(recalledDays >= 1, "recalled_days", "must be at least 1, not \(recalledDays)")
-        check(churnedDays + recalledDays < ActivitySummary.windowDays, "churned_days",
-              "plus recalled_days must stay under \(ActivitySummary.windowDays) (the days the activity window keeps)")
+        check(
+            churnedDays + recalledDays < ActivitySummary.windowDays, "churned_days",
+            "plus recalled_days must stay under \(ActivitySummary.windowDays) (the days the activity window keeps)")
         check(recentDays >= 1, "recent_days", "must be at least 1, not \(recentDays)")
         check(baselineDays >= 1, "baseline_days", "must be at least 1, not \(baselineDays)")
-        check(recentDays + baselineDays <= ActivitySummary.ringDays, "baseline_days",
-              "plus recent_days must be at most \(ActivitySummary.ringDays) (the days of per-day counts kept)")
+        check(
+            recentDays + baselineDays <= ActivitySummary.ringDays, "baseline_days",
+            "plus recent_days must be at most \(ActivitySummary.ringDays) (the days of per-day counts kept)")
         check(dropRatio > 0 && dropRatio < 1, "drop_ratio", "must lie strictly between 0 and 1, not \(dropRatio)")
         check(minimumBaselineEvents >= 1, "minimum_baseline_events", "must be at least 1")
         check(minimumBaselinePurchases >= 1, "minimum_baseline_purchases", "must be at least 1")
@@ -66,9 +68,11 @@ public struct LifecycleRules: Codable, Sendable, Hashable {
         recentDays = try container.decodeIfPresent(Int.self, forKey: .recentDays) ?? defaults.recentDays
         baselineDays = try container.decodeIfPresent(Int.self, forKey: .baselineDays) ?? defaults.baselineDays
         dropRatio = try container.decodeIfPresent(Double.self, forKey: .dropRatio) ?? defaults.dropRatio
-        minimumBaselineEvents = try container.decodeIfPresent(Int.self, forKey: .minimumBaselineEvents)
+        minimumBaselineEvents =
+            try container.decodeIfPresent(Int.self, forKey: .minimumBaselineEvents)
             ?? defaults.minimumBaselineEvents
-        minimumBaselinePurchases = try container.decodeIfPresent(Int.self, forKey: .minimumBaselinePurchases)
+        minimumBaselinePurchases =
+            try container.decodeIfPresent(Int.self, forKey: .minimumBaselinePurchases)
             ?? defaults.minimumBaselinePurchases
         longGapFactor = try container.decodeIfPresent(Double.self, forKey: .longGapFactor) ?? defaults.longGapFactor
         minimumGapDays = try container.decodeIfPresent(Int.self, forKey: .minimumGapDays) ?? defaults.minimumGapDays

@@ -34,7 +34,8 @@ package struct PageToken: Sendable, Equatable {
     package init(decoding text: String, kind: String, queryHash: UInt64) throws(ProfileError) {
         let parts = text.split(separator: ".", maxSplits: 3, omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "\(kind)1", parts[1].count == 16, let hash = UInt64(parts[1], radix: 16),
-              let asOf = Int64(parts[2]), !parts[3].isEmpty else {
+            let asOf = Int64(parts[2]), !parts[3].isEmpty
+        else {
             throw ProfileError.invalid(field: "page.page_token", reason: "malformed page token")
         }
         guard hash == queryHash else {

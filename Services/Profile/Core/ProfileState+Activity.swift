@@ -47,14 +47,17 @@ extension ProfileState {
         for position in kept.indices {
             let event = kept[position]
             if event.occurredAtMs == 0 || !event.source.isEmpty || !event.properties.isEmpty
-                || (event.value != nil && event.kind != "purchase") {
+                || (event.value != nil && event.kind != "purchase")
+            {
                 kept[position] = Retain_V1_ActivityEvent(
                     userId: event.userId, eventId: event.eventId, kind: event.kind,
                     occurredAtMs: event.occurredAtMs == 0 ? now : event.occurredAtMs,
                     value: event.kind == "purchase" ? event.value : nil)
             }
         }
-        let entry = kept.isEmpty ? nil
+        let entry =
+            kept.isEmpty
+            ? nil
             : Retain_V1_ProfileLogEntry(activityBatch: Retain_V1_ProfileActivityBatch(events: kept, atMs: now))
         return ActivityBatch(entry: entry, positions: positions, count: events.count)
     }
@@ -66,8 +69,9 @@ extension ProfileState {
         _ batch: ActivityBatch, events: [Retain_V1_ActivityEvent], invalid: [Int: Retain_V1_ItemError],
         refusal: (_ position: Int, _ field: String, _ error: ProfileError) -> Retain_V1_ItemError
     ) -> ActivityPlan {
-        var plan = ActivityPlan(outcomes: [Retain_V1_ActivityOutcome](repeating: .invalid, count: batch.count), errors: [],
-                                acceptedCount: 0, duplicateCount: 0)
+        var plan = ActivityPlan(
+            outcomes: [Retain_V1_ActivityOutcome](repeating: .invalid, count: batch.count), errors: [],
+            acceptedCount: 0, duplicateCount: 0)
         if batch.entry != nil {
             for (logged, position) in batch.positions.enumerated() {
                 let outcome = appliedOutcomes[logged]

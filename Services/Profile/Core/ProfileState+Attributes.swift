@@ -17,7 +17,9 @@ extension ProfileState {
         for key in request.removeAttributes { keys.remove(key) }
         for key in request.setAttributes.keys { keys.insert(key) }
         guard keys.count <= Self.maximumAttributes else {
-            throw ProfileError.invalid(field: "set_attributes", reason: "the user would have \(keys.count) attributes; at most \(Self.maximumAttributes) are allowed")
+            throw ProfileError.invalid(
+                field: "set_attributes",
+                reason: "the user would have \(keys.count) attributes; at most \(Self.maximumAttributes) are allowed")
         }
         return Retain_V1_ProfileLogEntry(attributeUpdate: Retain_V1_ProfileAttributeUpdate(request: request, atMs: now))
     }
@@ -63,8 +65,9 @@ extension ProfileState {
         guard count <= Self.maximumTags else {
             throw ProfileError.refused("user '\(userID)' would have \(count) tags; at most \(Self.maximumTags) are allowed")
         }
-        return Retain_V1_ProfileLogEntry(tagChange: Retain_V1_ProfileTagChange(
-            userId: userID, added: added.sorted(), removed: removed.sorted(), atMs: now))
+        return Retain_V1_ProfileLogEntry(
+            tagChange: Retain_V1_ProfileTagChange(
+                userId: userID, added: added.sorted(), removed: removed.sorted(), atMs: now))
     }
 
     mutating func applyTagChange(_ entry: Retain_V1_ProfileTagChange) throws(ProfileError) {
@@ -94,8 +97,10 @@ extension ProfileState {
         guard let userIndex = userIndex(userID) else { throw ProfileError.notFound(what: "user", id: userID) }
         let user = users[Int(userIndex)]
         if user.isDeleted { return .alreadyDeleted(user.deletedAtMs) }
-        return .delete(Retain_V1_ProfileLogEntry(deletion: Retain_V1_ProfileDeletion(
-            userId: userID, reason: reason, actor: actor, atMs: now)))
+        return .delete(
+            Retain_V1_ProfileLogEntry(
+                deletion: Retain_V1_ProfileDeletion(
+                    userId: userID, reason: reason, actor: actor, atMs: now)))
     }
 
     mutating func applyDeletion(_ entry: Retain_V1_ProfileDeletion) throws(ProfileError) {

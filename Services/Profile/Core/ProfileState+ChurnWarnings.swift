@@ -74,8 +74,11 @@ extension ProfileState {
         }
         var next = ""
         if remaining > page.count, let last = page.last {
-            next = PageToken(kind: "c", queryHash: queryHash, asOf: asOf,
-                             cursor: "\(String(last.drop.bitPattern, radix: 16)):\(last.id)").encoded
+            next =
+                PageToken(
+                    kind: "c", queryHash: queryHash, asOf: asOf,
+                    cursor: "\(String(last.drop.bitPattern, radix: 16)):\(last.id)"
+                ).encoded
         }
         let warnings = page.map { item in
             let user = users[Int(item.index)]

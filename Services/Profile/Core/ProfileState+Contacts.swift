@@ -24,8 +24,9 @@ extension ProfileState {
         if user.isDeleted {
             decisions = channels.map { Retain_V1_ChannelDecision(channel: $0, reason: .userDeleted) }
         } else {
-            let rules = ContactRules(policy: policy, calendar: contactCalendar(user, policy: policy),
-                                     records: contacts[userIndex] ?? [])
+            let rules = ContactRules(
+                policy: policy, calendar: contactCalendar(user, policy: policy),
+                records: contacts[userIndex] ?? [])
             decisions = channels.map { rules.decide(channel: $0, campaign: campaign, at: at) }
         }
         var best: Retain_V1_ChannelDecision?
@@ -71,8 +72,9 @@ extension ProfileState {
             return .answer(Self.answer(earlier, replayed: true, policy: policy))
         }
         if user.isDeleted {
-            return .answer(Retain_V1_RecordContactResponse(
-                recorded: false, reason: .userDeleted, message: "the user is deleted; campaigns may not contact them"))
+            return .answer(
+                Retain_V1_RecordContactResponse(
+                    recorded: false, reason: .userDeleted, message: "the user is deleted; campaigns may not contact them"))
         }
         let sentAt = request.sentAtMs == 0 ? now : request.sentAtMs
         let rules = ContactRules(policy: policy, calendar: contactCalendar(user, policy: policy), records: records)
@@ -91,16 +93,18 @@ extension ProfileState {
         logged.sentAtMs = sentAt
         let longestWindow = max(policy.defaultCampaignWindowMs, policy.campaignWindowMs.values.max() ?? 0)
         let horizon = max(8 * ZoneCalendar.dayMilliseconds, longestWindow + ZoneCalendar.dayMilliseconds)
-        let entry = Retain_V1_ProfileLogEntry(contactTouch: Retain_V1_ProfileContactTouch(
-            request: logged, record: record, atMs: now, pruneBeforeMs: min(now, sentAt) - horizon))
+        let entry = Retain_V1_ProfileLogEntry(
+            contactTouch: Retain_V1_ProfileContactTouch(
+                request: logged, record: record, atMs: now, pruneBeforeMs: min(now, sentAt) - horizon))
         return .record(entry, Self.answer(record, replayed: false, policy: policy))
     }
 
     private static func answer(
         _ record: Retain_V1_ProfileContactRecord, replayed: Bool, policy: Retain_V1_ContactPolicy
     ) -> Retain_V1_RecordContactResponse {
-        let decision = Retain_V1_ChannelDecision(channel: record.channel, allowed: record.recorded, reason: record.reason,
-                                                 sentToday: record.sentToday, sentThisWeek: record.sentThisWeek)
+        let decision = Retain_V1_ChannelDecision(
+            channel: record.channel, allowed: record.recorded, reason: record.reason,
+            sentToday: record.sentToday, sentThisWeek: record.sentThisWeek)
         return Retain_V1_RecordContactResponse(
             recorded: record.recorded, reason: record.reason,
             message: record.recorded ? "touch recorded" : ContactRules.describe(decision, policy: policy),

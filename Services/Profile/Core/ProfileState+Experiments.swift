@@ -17,16 +17,23 @@ extension ProfileState {
         let variants = request.variants.isEmpty ? experiment!.variants : request.variants
         let bucket = Experiment.bucket(experimentID: request.experimentId, userID: request.userId)
         if let experiment, let assignment = experiment.assignments[userIndex] {
-            let entry = redefined ? Retain_V1_ProfileLogEntry(assignment: Retain_V1_ProfileAssignment(
-                userId: request.userId, experimentId: request.experimentId, variants: request.variants, atMs: now)) : nil
-            return (entry, Retain_V1_AssignVariantResponse(
-                variant: experiment.variantNames[Int(assignment.variant)], bucket: bucket, sticky: true,
-                assignedAtMs: assignment.atMs))
+            let entry =
+                redefined
+                ? Retain_V1_ProfileLogEntry(
+                    assignment: Retain_V1_ProfileAssignment(
+                        userId: request.userId, experimentId: request.experimentId, variants: request.variants, atMs: now)) : nil
+            return (
+                entry,
+                Retain_V1_AssignVariantResponse(
+                    variant: experiment.variantNames[Int(assignment.variant)], bucket: bucket, sticky: true,
+                    assignedAtMs: assignment.atMs)
+            )
         }
         let variant = Experiment.variant(for: bucket, in: variants)
-        let entry = Retain_V1_ProfileLogEntry(assignment: Retain_V1_ProfileAssignment(
-            userId: request.userId, experimentId: request.experimentId, variants: redefined ? request.variants : [],
-            variant: variant, atMs: now))
+        let entry = Retain_V1_ProfileLogEntry(
+            assignment: Retain_V1_ProfileAssignment(
+                userId: request.userId, experimentId: request.experimentId, variants: redefined ? request.variants : [],
+                variant: variant, atMs: now))
         return (entry, Retain_V1_AssignVariantResponse(variant: variant, bucket: bucket, sticky: false, assignedAtMs: now))
     }
 

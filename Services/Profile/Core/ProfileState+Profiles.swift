@@ -4,13 +4,19 @@ public import RetainProto
 extension ProfileState {
     /// A user's profile, with the lifecycle stage evaluated at `now`; `includeActivity` also fills
     /// the counts per activity kind and the purchase totals.
-    public func profile(_ userIndex: Int32, now: Int64, evaluator: LifecycleEvaluator, includeActivity: Bool = false)
-        -> Retain_V1_UserProfile {
+    public func profile(
+        _ userIndex: Int32, now: Int64, evaluator: LifecycleEvaluator, includeActivity: Bool = false
+    )
+        -> Retain_V1_UserProfile
+    {
         users.withPointer(Int(userIndex)) { profile(of: $0, now: now, evaluator: evaluator, includeActivity: includeActivity) }
     }
 
-    private func profile(of user: UnsafePointer<UserRecord>, now: Int64, evaluator: LifecycleEvaluator, includeActivity: Bool)
-        -> Retain_V1_UserProfile {
+    private func profile(
+        of user: UnsafePointer<UserRecord>, now: Int64, evaluator: LifecycleEvaluator, includeActivity: Bool
+    )
+        -> Retain_V1_UserProfile
+    {
         var attributes: [String: String] = [:]
         if !user.pointee.attributes.isEmpty {
             attributes.reserveCapacity(user.pointee.attributes.count)
@@ -38,7 +44,8 @@ extension ProfileState {
             deleted: user.pointee.deletedAtMs != 0, deletedAtMs: user.pointee.deletedAtMs, stage: stage,
             lastActiveMs: activity.lastActiveMs, activityCount: UInt64(activity.eventCount),
             activityByKind: byKind,
-            purchaseTotals: !includeActivity || user.pointee.purchaseTotals.isEmpty ? []
+            purchaseTotals: !includeActivity || user.pointee.purchaseTotals.isEmpty
+                ? []
                 : user.pointee.purchaseTotals.map { Retain_V1_Amount(value: $0.value, asset: symbols[$0.asset]) }
                     .sorted { $0.asset < $1.asset })
     }
@@ -65,10 +72,13 @@ extension ProfileState {
         let changes = evaluator.history(user.activity, through: day, dayIsOver: false)
         var history: [Retain_V1_LifecycleTransition] = []
         for change in changes.reversed().prefix(20) {
-            let at = change.from == .unspecified && change.to == .new && change.day == user.activity.registrationDay
+            let at =
+                change.from == .unspecified && change.to == .new && change.day == user.activity.registrationDay
                 ? user.registeredAtMs : calendar.startOfDay(change.day)
-            history.append(Retain_V1_LifecycleTransition(fromStage: change.from, toStage: change.to, atMs: at,
-                                                         reason: change.reason))
+            history.append(
+                Retain_V1_LifecycleTransition(
+                    fromStage: change.from, toStage: change.to, atMs: at,
+                    reason: change.reason))
         }
         let since: Int64
         if evaluation.stage == .new {

@@ -35,9 +35,11 @@ extension ProfileState {
             }
             return .replay(existing)
         }
-        return .register(Retain_V1_ProfileLogEntry(registration: Retain_V1_ProfileRegistration(
-            request: request, userId: userID, registeredAtMs: request.registeredAtMs == 0 ? now : request.registeredAtMs,
-            atMs: now)))
+        return .register(
+            Retain_V1_ProfileLogEntry(
+                registration: Retain_V1_ProfileRegistration(
+                    request: request, userId: userID, registeredAtMs: request.registeredAtMs == 0 ? now : request.registeredAtMs,
+                    atMs: now)))
     }
 
     /// A hash of every field of a registration request, independent of the order of attributes

@@ -14,11 +14,16 @@ extension ProfileState {
     /// only once it is over, before `asOf`'s day (which is not: a return later that day must not
     /// count in a report made earlier); day N is complete once it has ended for the cohort's
     /// latest registrant.
-    public func retention(_ request: Retain_V1_GetRetentionRequest, days requestedDays: [Int], asOf: Int64) throws(ProfileError)
-        -> Retain_V1_GetRetentionResponse {
+    public func retention(
+        _ request: Retain_V1_GetRetentionRequest, days requestedDays: [Int], asOf: Int64
+    ) throws(ProfileError)
+        -> Retain_V1_GetRetentionResponse
+    {
         let zone = request.timeZone.isEmpty ? "UTC" : request.timeZone
         guard zone == settings.activityTimeZone else {
-            throw ProfileError.invalid(field: "time_zone", reason: "activity days are kept in \(settings.activityTimeZone) (the service's activity_time_zone); "
+            throw ProfileError.invalid(
+                field: "time_zone",
+                reason: "activity days are kept in \(settings.activityTimeZone) (the service's activity_time_zone); "
                     + "retention can be reported in that zone only, not \(zone)")
         }
         guard let range = request.registered, range.startMs > 0, range.endMs > range.startMs else {
@@ -31,7 +36,8 @@ extension ProfileState {
         let cohortLength: Int32 = weekly ? 7 : 1
         let cohortCount = Int((weekly ? ZoneCalendar.weekStart(ofDay: lastDay) : lastDay) - firstCohortDay) / Int(cohortLength) + 1
         guard cohortCount <= Self.maximumCohorts else {
-            throw ProfileError.invalid(field: "registered", reason: "the range spans \(cohortCount) cohorts; at most \(Self.maximumCohorts) are allowed")
+            throw ProfileError.invalid(
+                field: "registered", reason: "the range spans \(cohortCount) cohorts; at most \(Self.maximumCohorts) are allowed")
         }
         let asOfDay = calendar.day(of: asOf)
         let dayCount = requestedDays.count
@@ -72,7 +78,8 @@ extension ProfileState {
                 let channel = user.pointee.channel
                 if let channelFilter, !channelFilter[Int(channel)] { continue }
                 let registrationDay = user.pointee.activity.registrationDay
-                let cohort = Int((weekly ? ZoneCalendar.weekStart(ofDay: registrationDay) : registrationDay) - firstCohortDay)
+                let cohort =
+                    Int((weekly ? ZoneCalendar.weekStart(ofDay: registrationDay) : registrationDay) - firstCohortDay)
                     / Int(cohortLength)
                 guard cohort >= 0, cohort < cohortCount else { continue }
                 let channelSlot = slot(channel)
@@ -102,13 +109,15 @@ extension ProfileState {
                 cells.reserveCapacity(dayCount)
                 for (position, n) in requestedDays.enumerated() {
                     let kept = retained[row][cohort * dayCount + position]
-                    cells.append(Retain_V1_RetentionCell(
-                        day: UInt32(n), retained: kept, rate: count > 0 ? Double(kept) / Double(count) : 0,
-                        complete: Int(latest) + n < Int(asOfDay)))
+                    cells.append(
+                        Retain_V1_RetentionCell(
+                            day: UInt32(n), retained: kept, rate: count > 0 ? Double(kept) / Double(count) : 0,
+                            complete: Int(latest) + n < Int(asOfDay)))
                 }
-                response.cohorts.append(Retain_V1_RetentionCohort(
-                    cohortStartMs: calendar.startOfDay(cohortFirstDay), channel: row == 0 ? "" : symbols[slotSymbols[row]],
-                    newUsers: count, cells: cells))
+                response.cohorts.append(
+                    Retain_V1_RetentionCohort(
+                        cohortStartMs: calendar.startOfDay(cohortFirstDay), channel: row == 0 ? "" : symbols[slotSymbols[row]],
+                        newUsers: count, cells: cells))
             }
         }
         var byChannel: [Retain_V1_ChannelNewUsers] = []

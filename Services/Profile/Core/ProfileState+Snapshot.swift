@@ -12,9 +12,11 @@ extension ProfileState {
     package static let assignmentsPerRecord = 65_536
 
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
-        try sink.write(Retain_V1_ProfileSnapshotRecord(header: Retain_V1_ProfileSnapshotHeader(
-            formatVersion: 1, userCount: UInt64(users.count), symbols: symbols.strings, settings: settings,
-            policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount))))
+        try sink.write(
+            Retain_V1_ProfileSnapshotRecord(
+                header: Retain_V1_ProfileSnapshotHeader(
+                    formatVersion: 1, userCount: UInt64(users.count), symbols: symbols.strings, settings: settings,
+                    policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount))))
         var keysByUser: [Int32: String] = [:]
         for (key, userIndex) in registrationKeys { keysByUser[userIndex] = key }
         var first = 0
@@ -24,24 +26,31 @@ extension ProfileState {
             for userIndex in first..<last {
                 users.withPointer(userIndex) { user in
                     let index = Int32(userIndex)
-                    user.pointee.pack(into: &writer, note: user.pointee.deletedAtMs != 0 ? deletionNotes[index] : nil,
-                                      registrationKey: keysByUser[index] ?? "")
+                    user.pointee.pack(
+                        into: &writer, note: user.pointee.deletedAtMs != 0 ? deletionNotes[index] : nil,
+                        registrationKey: keysByUser[index] ?? "")
                 }
             }
-            try sink.write(Retain_V1_ProfileSnapshotRecord(users: Retain_V1_ProfileSnapshotUsers(
-                firstIndex: UInt64(first), count: UInt32(last - first), packed: writer.bytes)))
+            try sink.write(
+                Retain_V1_ProfileSnapshotRecord(
+                    users: Retain_V1_ProfileSnapshotUsers(
+                        firstIndex: UInt64(first), count: UInt32(last - first), packed: writer.bytes)))
             first = last
         }
         for shard in 0..<EventIDSet.shardCount {
             let contents = eventIDs.shardContents(shard)
             guard contents.slotCount > 0 else { continue }
-            try sink.write(Retain_V1_ProfileSnapshotRecord(eventIds: Retain_V1_ProfileSnapshotEventIDs(
-                shard: UInt32(shard), slotCount: UInt32(contents.slotCount), occupied: contents.occupied,
-                hashes: contents.hashes)))
+            try sink.write(
+                Retain_V1_ProfileSnapshotRecord(
+                    eventIds: Retain_V1_ProfileSnapshotEventIDs(
+                        shard: UInt32(shard), slotCount: UInt32(contents.slotCount), occupied: contents.occupied,
+                        hashes: contents.hashes)))
         }
         for userIndex in contacts.keys.sorted() {
-            try sink.write(Retain_V1_ProfileSnapshotRecord(contacts: Retain_V1_ProfileSnapshotContacts(
-                userIndex: UInt32(userIndex), records: contacts[userIndex]!)))
+            try sink.write(
+                Retain_V1_ProfileSnapshotRecord(
+                    contacts: Retain_V1_ProfileSnapshotContacts(
+                        userIndex: UInt32(userIndex), records: contacts[userIndex]!)))
         }
         for id in experiments.keys.sorted() {
             let experiment = experiments[id]!
@@ -49,10 +58,12 @@ extension ProfileState {
             var start = 0
             repeat {
                 let part = assigned[start..<min(start + Self.assignmentsPerRecord, assigned.count)]
-                try sink.write(Retain_V1_ProfileSnapshotRecord(experiment: Retain_V1_ProfileSnapshotExperiment(
-                    experimentId: id, variants: experiment.variants, userIndices: part.map { UInt32($0) },
-                    variantIndices: part.map { experiment.assignments[$0]!.variant },
-                    assignedAtMs: part.map { experiment.assignments[$0]!.atMs }, variantNames: experiment.variantNames)))
+                try sink.write(
+                    Retain_V1_ProfileSnapshotRecord(
+                        experiment: Retain_V1_ProfileSnapshotExperiment(
+                            experimentId: id, variants: experiment.variants, userIndices: part.map { UInt32($0) },
+                            variantIndices: part.map { experiment.assignments[$0]!.variant },
+                            assignedAtMs: part.map { experiment.assignments[$0]!.atMs }, variantNames: experiment.variantNames)))
                 start += Self.assignmentsPerRecord
             } while start < assigned.count
         }
@@ -90,8 +101,10 @@ extension ProfileState {
                     for _ in 0..<run.count {
                         let userIndex = Int32(users.count)
                         do {
-                            users.append(try UserRecord.unpack(from: &reader, symbols: symbolCount, note: &note,
-                                                               registrationKey: &registrationKey))
+                            users.append(
+                                try UserRecord.unpack(
+                                    from: &reader, symbols: symbolCount, note: &note,
+                                    registrationKey: &registrationKey))
                         } catch {
                             throw StateRecoveryError("profile snapshot: user \(users.count) is malformed: \(error)")
                         }
@@ -107,8 +120,9 @@ extension ProfileState {
                 }
             } else if let shard = record.eventIds {
                 do {
-                    try eventIDs.restoreShard(Int(shard.shard), slotCount: Int(shard.slotCount), occupied: shard.occupied,
-                                              hashes: shard.hashes)
+                    try eventIDs.restoreShard(
+                        Int(shard.shard), slotCount: Int(shard.slotCount), occupied: shard.occupied,
+                        hashes: shard.hashes)
                 } catch {
                     throw StateRecoveryError("profile snapshot: \(error)")
                 }
@@ -119,7 +133,8 @@ extension ProfileState {
                 contacts[Int32(stored.userIndex)] = stored.records
             } else if let stored = record.experiment {
                 guard stored.userIndices.count == stored.variantIndices.count,
-                      stored.userIndices.count == stored.assignedAtMs.count else {
+                    stored.userIndices.count == stored.assignedAtMs.count
+                else {
                     throw StateRecoveryError("profile snapshot: experiment '\(stored.experimentId)' is malformed")
                 }
                 var experiment = experiments.removeValue(forKey: stored.experimentId) ?? Experiment()

@@ -109,8 +109,9 @@ public struct ProfileState: PersistentState {
             throw ProfileError.invalid(field: "activity_time_zone", reason: "unknown time zone '\(zone)'")
         }
         guard users.count == 0 else {
-            throw ProfileError.refused("the data holds users whose activity days are counted in \(settings.activityTimeZone); "
-                               + "activity_time_zone cannot become \(zone)")
+            throw ProfileError.refused(
+                "the data holds users whose activity days are counted in \(settings.activityTimeZone); "
+                    + "activity_time_zone cannot become \(zone)")
         }
         return Retain_V1_ProfileLogEntry(settings: Retain_V1_ProfileSettings(activityTimeZone: zone))
     }

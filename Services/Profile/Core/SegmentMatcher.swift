@@ -45,16 +45,25 @@ package struct SegmentMatcher {
             matchesNothing = true
         }
         for tag in filter.tagsAll {
-            guard let symbol = state.symbols.symbol(tag) else { matchesNothing = true; continue }
+            guard let symbol = state.symbols.symbol(tag) else {
+                matchesNothing = true
+                continue
+            }
             tagsAll.append(symbol)
         }
         tagsNone = filter.tagsNone.compactMap { state.symbols.symbol($0) }
         for condition in filter.attributesEqual {
-            guard let key = state.symbols.symbol(condition.key) else { matchesNothing = true; continue }
+            guard let key = state.symbols.symbol(condition.key) else {
+                matchesNothing = true
+                continue
+            }
             attributesEqual.append((key, Set(condition.values)))
         }
         for condition in filter.attributeRanges {
-            guard let key = state.symbols.symbol(condition.key) else { matchesNothing = true; continue }
+            guard let key = state.symbols.symbol(condition.key) else {
+                matchesNothing = true
+                continue
+            }
             attributeRanges.append((key, condition.hasMin ? condition.minValue : nil, condition.hasMax ? condition.maxValue : nil))
         }
         if !filter.stages.isEmpty { stages = filter.stages }

@@ -29,8 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.profile")
-        let configuration = try ConfigurationFile.load(config, defaults: { ProfileConfiguration() },
-                                                       parse: { try ProfileConfiguration.load(path: $0) })
+        let configuration = try ConfigurationFile.load(
+            config, defaults: { ProfileConfiguration() },
+            parse: { try ProfileConfiguration.load(path: $0) })
         let finalSnapshot = SnapshotOnShutdown(logger: logger)
         try await ServiceRunner.run(
             name: "retain-profile", state: ProfileState.self, options: options, storage: storage, logger: logger,

@@ -29,8 +29,10 @@ public struct ContactPolicyConfiguration: Codable, Sendable, Hashable {
         /// Whether quiet hours apply. Default false.
         public var quietHoursApply: Bool?
 
-        public init(channel: String, enabled: Bool? = nil, maxPerDay: UInt32? = nil, maxPerWeek: UInt32? = nil,
-                    cost: Int64? = nil, quietHoursApply: Bool? = nil) {
+        public init(
+            channel: String, enabled: Bool? = nil, maxPerDay: UInt32? = nil, maxPerWeek: UInt32? = nil,
+            cost: Int64? = nil, quietHoursApply: Bool? = nil
+        ) {
             self.channel = channel
             self.enabled = enabled
             self.maxPerDay = maxPerDay
@@ -75,9 +77,11 @@ public struct ContactPolicyConfiguration: Codable, Sendable, Hashable {
         maxPerDayTotal: 4, maxPerWeekTotal: 12, defaultCampaignWindowMs: 86_400_000, campaignWindows: nil,
         quietHours: QuietHours(start: "22:00", end: "08:00"), defaultTimeZone: "UTC", costAsset: "cash.usd")
 
-    public init(channels: [Channel], maxPerDayTotal: UInt32? = nil, maxPerWeekTotal: UInt32? = nil,
-                defaultCampaignWindowMs: Int64? = nil, campaignWindows: [CampaignWindow]? = nil, quietHours: QuietHours? = nil,
-                defaultTimeZone: String? = nil, costAsset: String? = nil) {
+    public init(
+        channels: [Channel], maxPerDayTotal: UInt32? = nil, maxPerWeekTotal: UInt32? = nil,
+        defaultCampaignWindowMs: Int64? = nil, campaignWindows: [CampaignWindow]? = nil, quietHours: QuietHours? = nil,
+        defaultTimeZone: String? = nil, costAsset: String? = nil
+    ) {
         self.channels = channels
         self.maxPerDayTotal = maxPerDayTotal
         self.maxPerWeekTotal = maxPerWeekTotal
@@ -100,15 +104,19 @@ public struct ContactPolicyConfiguration: Codable, Sendable, Hashable {
             }
         }
         for (position, entry) in channels.enumerated() {
-            guard let channel = Retain_V1_ContactChannel.allCases.first(where: {
-                $0 != .unspecified && $0.protoValueName == "CONTACT_CHANNEL_\(entry.channel.uppercased())"
-            }) else {
-                throw ConfigurationError("contact_policy.channels[\(position)].channel: unknown channel '\(entry.channel)' "
-                                         + "(sms, push, email, in_app or call)")
+            guard
+                let channel = Retain_V1_ContactChannel.allCases.first(where: {
+                    $0 != .unspecified && $0.protoValueName == "CONTACT_CHANNEL_\(entry.channel.uppercased())"
+                })
+            else {
+                throw ConfigurationError(
+                    "contact_policy.channels[\(position)].channel: unknown channel '\(entry.channel)' "
+                        + "(sms, push, email, in_app or call)")
             }
-            policy.channels.append(Retain_V1_ChannelCap(
-                channel: channel, enabled: entry.enabled ?? true, maxPerDay: entry.maxPerDay ?? 0,
-                maxPerWeek: entry.maxPerWeek ?? 0, cost: entry.cost ?? 0, quietHoursApply: entry.quietHoursApply ?? false))
+            policy.channels.append(
+                Retain_V1_ChannelCap(
+                    channel: channel, enabled: entry.enabled ?? true, maxPerDay: entry.maxPerDay ?? 0,
+                    maxPerWeek: entry.maxPerWeek ?? 0, cost: entry.cost ?? 0, quietHoursApply: entry.quietHoursApply ?? false))
         }
         if let quietHours {
             policy.hasQuietHours = true

@@ -28,7 +28,8 @@ public struct ProfileConfiguration: Codable, Sendable {
         activityTimeZone = try container.decodeIfPresent(String.self, forKey: .activityTimeZone) ?? defaults.activityTimeZone
         maxClockSkewMs = try container.decodeIfPresent(Int64.self, forKey: .maxClockSkewMs) ?? defaults.maxClockSkewMs
         lifecycle = try container.decodeIfPresent(LifecycleRules.self, forKey: .lifecycle) ?? defaults.lifecycle
-        contactPolicy = try container.decodeIfPresent(ContactPolicyConfiguration.self, forKey: .contactPolicy)
+        contactPolicy =
+            try container.decodeIfPresent(ContactPolicyConfiguration.self, forKey: .contactPolicy)
             ?? defaults.contactPolicy
     }
 
@@ -48,7 +49,8 @@ public struct ProfileConfiguration: Codable, Sendable {
         do {
             configuration = try decoder.decode(ProfileConfiguration.self, from: data)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.keyNotFound(_, context), let DecodingError.dataCorrupted(context) {
+            let DecodingError.keyNotFound(_, context), let DecodingError.dataCorrupted(context)
+        {
             let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\(snakeCase($0.stringValue))" }.joined()
             throw ConfigurationError("configuration \(path.isEmpty ? "(root)" : String(path.dropFirst())): \(context.debugDescription)")
         } catch {
@@ -60,22 +62,28 @@ public struct ProfileConfiguration: Codable, Sendable {
 
     /// The keys a configuration file may hold: a nested object is a dictionary of its keys, an
     /// array of objects is a one-element array of the object's keys.
-    private static var schema: [String: Any] { [
-        "activity_time_zone": true, "max_clock_skew_ms": true,
-        "lifecycle": Dictionary(uniqueKeysWithValues: [
-            "new_days", "silent_days", "churned_days", "recalled_days", "recent_days", "baseline_days", "drop_ratio",
-            "minimum_baseline_events", "minimum_baseline_purchases", "long_gap_factor", "minimum_gap_days",
-        ].map { ($0, true as Any) }),
-        "contact_policy": [
-            "channels": [Dictionary(uniqueKeysWithValues: [
-                "channel", "enabled", "max_per_day", "max_per_week", "cost", "quiet_hours_apply",
-            ].map { ($0, true as Any) })],
-            "max_per_day_total": true, "max_per_week_total": true, "default_campaign_window_ms": true,
-            "campaign_windows": [["campaign": true, "window_ms": true] as [String: Any]],
-            "quiet_hours": ["start": true, "end": true] as [String: Any],
-            "default_time_zone": true, "cost_asset": true,
-        ] as [String: Any],
-    ] }
+    private static var schema: [String: Any] {
+        [
+            "activity_time_zone": true, "max_clock_skew_ms": true,
+            "lifecycle": Dictionary(
+                uniqueKeysWithValues: [
+                    "new_days", "silent_days", "churned_days", "recalled_days", "recent_days", "baseline_days", "drop_ratio",
+                    "minimum_baseline_events", "minimum_baseline_purchases", "long_gap_factor", "minimum_gap_days",
+                ].map { ($0, true as Any) }),
+            "contact_policy": [
+                "channels": [
+                    Dictionary(
+                        uniqueKeysWithValues: [
+                            "channel", "enabled", "max_per_day", "max_per_week", "cost", "quiet_hours_apply",
+                        ].map { ($0, true as Any) })
+                ],
+                "max_per_day_total": true, "max_per_week_total": true, "default_campaign_window_ms": true,
+                "campaign_windows": [["campaign": true, "window_ms": true] as [String: Any]],
+                "quiet_hours": ["start": true, "end": true] as [String: Any],
+                "default_time_zone": true, "cost_asset": true,
+            ] as [String: Any],
+        ]
+    }
 
     /// Refuses keys the configuration does not know, so that a misspelt key is not silently
     /// ignored; the error names the key's path.

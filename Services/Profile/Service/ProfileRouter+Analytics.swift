@@ -14,9 +14,10 @@ extension ProfileRouter {
             let validator = validator(now: now)
             try validator.validate(request.filter)
             try validator.asOf(request.asOfMs)
-            return Retain_V1_CountSegmentResponse(count: state.countSegment(
-                request.filter ?? Retain_V1_SegmentFilter(), asOf: request.asOfMs == 0 ? now : request.asOfMs,
-                evaluator: evaluator))
+            return Retain_V1_CountSegmentResponse(
+                count: state.countSegment(
+                    request.filter ?? Retain_V1_SegmentFilter(), asOf: request.asOfMs == 0 ? now : request.asOfMs,
+                    evaluator: evaluator))
         }
         router.profileRead(Retain_V1_Profile.listSegment, from: store) { request, _, state in
             let now = clock.now()

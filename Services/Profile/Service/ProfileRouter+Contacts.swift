@@ -22,7 +22,8 @@ extension ProfileRouter {
             let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planContact(
-                request, policy: transaction.state.contactPolicy(default: defaultPolicy), now: now) {
+                request, policy: transaction.state.contactPolicy(default: defaultPolicy), now: now)
+            {
             case .answer(let response):
                 return response
             case .record(let entry, let response):
@@ -40,8 +41,9 @@ extension ProfileRouter {
             guard let policy = request.policy else { throw RPCError.invalidArgument(field: "policy", "is required") }
             try validator.validate(policy)
             try validator.entityID(request.actor, "actor")
-            try transaction.log(try transaction.state.planPolicyChange(
-                policy, expectedVersion: request.expectedVersion, actor: request.actor, now: now))
+            try transaction.log(
+                try transaction.state.planPolicyChange(
+                    policy, expectedVersion: request.expectedVersion, actor: request.actor, now: now))
             return Retain_V1_SetContactPolicyResponse(policy: transaction.state.contactPolicy(default: defaultPolicy))
         }
     }

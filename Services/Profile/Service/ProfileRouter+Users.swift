@@ -27,7 +27,8 @@ extension ProfileRouter {
             let now = clock.now()
             try validator(now: now).entityID(request.userId, "user_id")
             guard let user = state.userIndex(request.userId),
-                  request.includeDeleted || !state.isDeleted(user) else {
+                request.includeDeleted || !state.isDeleted(user)
+            else {
                 throw RPCError.notFound("user", request.userId)
             }
             return Retain_V1_GetProfileResponse(

@@ -21,8 +21,10 @@ public struct ProfileRouter: Sendable {
     ///   - store: The opened store (see ``prepare(_:configuration:)``).
     ///   - configuration: The validated configuration.
     ///   - clock: Where "now" comes from (tests pass their own).
-    public init(store: StateStore<ProfileState>, configuration: ProfileConfiguration,
-                clock: ServiceClock = .system) {
+    public init(
+        store: StateStore<ProfileState>, configuration: ProfileConfiguration,
+        clock: ServiceClock = .system
+    ) {
         self.store = store
         self.configuration = configuration
         self.evaluator = LifecycleEvaluator(rules: configuration.lifecycle)

@@ -44,7 +44,8 @@ extension RequestValidator {
         for (position, key) in request.removeAttributes.enumerated() {
             try name(key, "remove_attributes[\(position)]")
             if request.setAttributes[key] != nil {
-                throw RPCError.invalidArgument(field: "remove_attributes[\(position)]", "\(FieldFormat.quoted(key)) is also in set_attributes")
+                throw RPCError.invalidArgument(
+                    field: "remove_attributes[\(position)]", "\(FieldFormat.quoted(key)) is also in set_attributes")
             }
         }
     }
@@ -100,8 +101,9 @@ extension RequestValidator {
         try names(filter.tagsNone, "\(field).tags_none")
         try optionalNames(filter.regions, "regions")
         guard filter.attributesEqual.count <= Self.maximumConditions else {
-            throw RPCError.invalidArgument(field: "\(field).attributes_equal",
-                                           "at most \(Self.maximumConditions) conditions, not \(filter.attributesEqual.count)")
+            throw RPCError.invalidArgument(
+                field: "\(field).attributes_equal",
+                "at most \(Self.maximumConditions) conditions, not \(filter.attributesEqual.count)")
         }
         for (position, condition) in filter.attributesEqual.enumerated() {
             let path = "\(field).attributes_equal[\(position)]"
@@ -112,8 +114,9 @@ extension RequestValidator {
             for (index, value) in condition.values.enumerated() { try text(value, "\(path).values[\(index)]", limit: 1024) }
         }
         guard filter.attributeRanges.count <= Self.maximumConditions else {
-            throw RPCError.invalidArgument(field: "\(field).attribute_ranges",
-                                           "at most \(Self.maximumConditions) conditions, not \(filter.attributeRanges.count)")
+            throw RPCError.invalidArgument(
+                field: "\(field).attribute_ranges",
+                "at most \(Self.maximumConditions) conditions, not \(filter.attributeRanges.count)")
         }
         for (position, condition) in filter.attributeRanges.enumerated() {
             let path = "\(field).attribute_ranges[\(position)]"

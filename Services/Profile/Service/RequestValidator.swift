@@ -46,7 +46,8 @@ package struct RequestValidator: Sendable {
     package func name(_ value: String, _ field: String) throws(RPCError) {
         guard !value.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
         guard FieldFormat.isName(value) else {
-            throw RPCError.invalidArgument(field: field, "\(FieldFormat.quoted(value)) must be 1 to 64 lower-case ASCII letters, digits, '_', '.' or '-'")
+            throw RPCError.invalidArgument(
+                field: field, "\(FieldFormat.quoted(value)) must be 1 to 64 lower-case ASCII letters, digits, '_', '.' or '-'")
         }
     }
 
@@ -83,15 +84,19 @@ package struct RequestValidator: Sendable {
     }
 
     /// Free-form attributes: at most `maximumKeys` keys (names), values at most `valueLimit` bytes.
-    package func attributes(_ values: [String: String], _ field: String, maximumKeys: Int = 100, valueLimit: Int = 1024)
-        throws(RPCError) {
+    package func attributes(
+        _ values: [String: String], _ field: String, maximumKeys: Int = 100, valueLimit: Int = 1024
+    )
+        throws(RPCError)
+    {
         guard values.count <= maximumKeys else {
             throw RPCError.invalidArgument(field: field, "at most \(maximumKeys) keys are allowed, not \(values.count)")
         }
         for (key, value) in values {
             guard FieldFormat.isName(key) else {
-                throw RPCError.invalidArgument(field: "\(field)[\(FieldFormat.shortened(key))]",
-                                               "key \(FieldFormat.quoted(key)) must be a name (1 to 64 of a-z, 0-9, '_', '.', '-')")
+                throw RPCError.invalidArgument(
+                    field: "\(field)[\(FieldFormat.shortened(key))]",
+                    "key \(FieldFormat.quoted(key)) must be a name (1 to 64 of a-z, 0-9, '_', '.', '-')")
             }
             guard value.utf8.count <= valueLimit else {
                 throw RPCError.invalidArgument(field: "\(field)[\(key)]", "value must be at most \(valueLimit) bytes")
@@ -102,7 +107,8 @@ package struct RequestValidator: Sendable {
     /// A list of names of `count` bounds.
     package func names(_ values: [String], _ field: String, count: ClosedRange<Int> = 0...100) throws(RPCError) {
         guard count.contains(values.count) else {
-            throw RPCError.invalidArgument(field: field, "must hold \(count.lowerBound) to \(count.upperBound) entries, not \(values.count)")
+            throw RPCError.invalidArgument(
+                field: field, "must hold \(count.lowerBound) to \(count.upperBound) entries, not \(values.count)")
         }
         for (position, value) in values.enumerated() { try name(value, "\(field)[\(position)]") }
     }

@@ -19,8 +19,10 @@ struct BenchWorkload: Sendable {
         "Can I change the email on my account?", "Is there a dark mode in the app?", "How do I export my data?",
     ]
     static let subjects = ["checkout", "order page", "search", "login screen", "refund form", "profile", "cart", "invoice"]
-    static let problems = ["is very slow", "crashes on open", "shows a blank page", "charged me twice", "lost my order",
-                           "does not accept my card", "logs me out", "shows the wrong price"]
+    static let problems = [
+        "is very slow", "crashes on open", "shows a blank page", "charged me twice", "lost my order",
+        "does not accept my card", "logs me out", "shows the wrong price",
+    ]
 
     /// SplitMix64: spreads `index` into pseudo-random but fixed bits.
     static func mix(_ value: UInt64) -> UInt64 {
@@ -40,12 +42,13 @@ struct BenchWorkload: Sendable {
         let kind = kinds[bits(index, 2) % 4]
         let subject = Self.subjects[bits(index, 3) % Self.subjects.count]
         let problem = Self.problems[bits(index, 4) % Self.problems.count]
-        let text = switch kind {
-        case .question: Self.questions[bits(index, 5) % Self.questions.count]
-        case .suggestion: "Please add an option to save my \(subject) settings, number \(index % 977)"
-        case .complaint: "The \(subject) \(problem), this is the \(index % 13 + 2)th time"
-        default: "Bug: the \(subject) \(problem) on version 4.\(index % 40)"
-        }
+        let text =
+            switch kind {
+            case .question: Self.questions[bits(index, 5) % Self.questions.count]
+            case .suggestion: "Please add an option to save my \(subject) settings, number \(index % 977)"
+            case .complaint: "The \(subject) \(problem), this is the \(index % 13 + 2)th time"
+            default: "Bug: the \(subject) \(problem) on version 4.\(index % 40)"
+            }
         return Retain_V1_SubmitFeedbackRequest(
             userId: user(index), requestId: "bench-\(index)", kind: kind,
             category: Self.categories[bits(index, 6) % Self.categories.count], text: text,
@@ -66,12 +69,13 @@ struct BenchWorkload: Sendable {
 
     /// The answer resolving item `index`.
     func resolution(_ index: Int, itemID: String, kind: Retain_V1_FeedbackKind) -> Retain_V1_ResolveFeedbackRequest {
-        let outcome: Retain_V1_FeedbackOutcome = switch kind {
-        case .question: .answered
-        case .suggestion: index % 2 == 0 ? .accepted : .declined
-        case .bug: .fixed
-        default: .fixed
-        }
+        let outcome: Retain_V1_FeedbackOutcome =
+            switch kind {
+            case .question: .answered
+            case .suggestion: index % 2 == 0 ? .accepted : .declined
+            case .bug: .fixed
+            default: .fixed
+            }
         let compensation = kind == .complaint && index % 10 == 0 ? Retain_V1_Amount(value: 100, asset: "points") : nil
         return Retain_V1_ResolveFeedbackRequest(
             itemId: itemID, actor: "agent\(index % 50)", note: "bench", requestId: "resolve-\(index)", outcome: outcome,

@@ -32,21 +32,28 @@ package struct FeedbackBenchmark: AsyncParsableCommand {
         configuration.maximumPayloadSize = 64 << 20
         let workload = BenchWorkload(nowMs: Int64(Date().timeIntervalSince1970 * 1000), users: users, items: items)
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        print("retain-bench feedback: \(cores) cores shared by client and server, durability always (fsync before every answer), one connection")
+        print(
+            "retain-bench feedback: \(cores) cores shared by client and server, durability always (fsync before every answer), one connection"
+        )
 
         // 1. Submits per second.
-        let (submitted, submittedIDs) = try await Self.submitLoad(port: server.port, workload: workload, limit: items,
-                                                                  concurrency: concurrency, seconds: Double(duration))
-        print("submit: \(submitted.calls) items in \(String(format: "%.1f", submitted.seconds)) s at concurrency \(concurrency): "
-            + "\(Int(Double(submitted.calls) / submitted.seconds)) submits/s, p50 \(ms(submitted.p50)) ms, p99 \(ms(submitted.p99)) ms")
+        let (submitted, submittedIDs) = try await Self.submitLoad(
+            port: server.port, workload: workload, limit: items,
+            concurrency: concurrency, seconds: Double(duration))
+        print(
+            "submit: \(submitted.calls) items in \(String(format: "%.1f", submitted.seconds)) s at concurrency \(concurrency): "
+                + "\(Int(Double(submitted.calls) / submitted.seconds)) submits/s, p50 \(ms(submitted.p50)) ms, p99 \(ms(submitted.p99)) ms")
 
         // 2. Fill to `items` with the workflow of each item.
         let fillStart = ContinuousClock.now
-        let calls = try await Self.fill(port: server.port, workload: workload, limit: items, concurrency: concurrency,
-                                        submitted: submittedIDs)
+        let calls = try await Self.fill(
+            port: server.port, workload: workload, limit: items, concurrency: concurrency,
+            submitted: submittedIDs)
         let fillSeconds = Self.seconds(ContinuousClock.now - fillStart)
-        print("fill: \(items) items in all, \(calls) more calls (submits and workflow changes) in \(String(format: "%.1f", fillSeconds)) s "
-            + "(\(Int(Double(calls) / fillSeconds)) calls/s); server RSS \(Self.residentMegabytes(server.process.processIdentifier)) MB")
+        print(
+            "fill: \(items) items in all, \(calls) more calls (submits and workflow changes) in \(String(format: "%.1f", fillSeconds)) s "
+                + "(\(Int(Double(calls) / fillSeconds)) calls/s); server RSS \(Self.residentMegabytes(server.process.processIdentifier)) MB"
+        )
 
         // 3. List and search latency.
         print("")
@@ -64,43 +71,83 @@ package struct FeedbackBenchmark: AsyncParsableCommand {
             ("status NEW, newest first", list(Retain_V1_FeedbackFilter(statuses: [.new]), .newest)),
             ("open statuses, by priority", list(Retain_V1_FeedbackFilter(statuses: open), .priority)),
             ("team billing + open, by priority", list(Retain_V1_FeedbackFilter(statuses: open, teams: ["billing"]), .priority)),
-            ("kind complaint + priority urgent+important", list(Retain_V1_FeedbackFilter(kinds: [.complaint], priorities: [.urgentImportant]), .newest)),
+            (
+                "kind complaint + priority urgent+important",
+                list(Retain_V1_FeedbackFilter(kinds: [.complaint], priorities: [.urgentImportant]), .newest)
+            ),
             ("overdue only, by due time", list(Retain_V1_FeedbackFilter(overdueOnly: true), .due)),
             ("overdue + team logistics, by due time", list(Retain_V1_FeedbackFilter(teams: ["logistics"], overdueOnly: true), .due)),
             ("assignee agent7", list(Retain_V1_FeedbackFilter(assignee: "agent7"), .newest)),
             ("compensation OWED", list(Retain_V1_FeedbackFilter(compensationState: .owed), .oldest)),
-            ("search 'charged me twice' in complaints", list(Retain_V1_FeedbackFilter(kinds: [.complaint], textContains: "charged me twice"), .newest)),
+            (
+                "search 'charged me twice' in complaints",
+                list(Retain_V1_FeedbackFilter(kinds: [.complaint], textContains: "charged me twice"), .newest)
+            ),
             ("search 'blank page', all items", list(Retain_V1_FeedbackFilter(textContains: "blank page"), .newest)),
         ]
         let port = server.port
         let users = users
         for (name, request) in cases {
-            record(name, try await Self.measure(port, queries, Retain_V1_Feedback.listFeedback, { _ in request }) {
-                $0.pageInfo?.total ?? 0
-            })
+            record(
+                name,
+                try await Self.measure(port, queries, Retain_V1_Feedback.listFeedback, { _ in request }) {
+                    $0.pageInfo?.total ?? 0
+                })
         }
-        record("user's items (random user)", try await Self.measure(port, queries, Retain_V1_Feedback.listFeedback, { round in
-            Retain_V1_ListFeedbackRequest(filter: Retain_V1_FeedbackFilter(userId: "user\((round * 7919) % users)"),
-                                          sort: .newest, page: Retain_V1_PageRequest(pageSize: 50))
-        }) { $0.pageInfo?.total ?? 0 })
-        let deep = try await Self.pages(port, rounds: max(queries / 10, 5), pages: 20,
-                                        first: list(Retain_V1_FeedbackFilter(statuses: [.new]), .newest))
+        record(
+            "user's items (random user)",
+            try await Self.measure(
+                port, queries, Retain_V1_Feedback.listFeedback,
+                { round in
+                    Retain_V1_ListFeedbackRequest(
+                        filter: Retain_V1_FeedbackFilter(userId: "user\((round * 7919) % users)"),
+                        sort: .newest, page: Retain_V1_PageRequest(pageSize: 50))
+                }
+            ) { $0.pageInfo?.total ?? 0 })
+        let deep = try await Self.pages(
+            port, rounds: max(queries / 10, 5), pages: 20,
+            first: list(Retain_V1_FeedbackFilter(statuses: [.new]), .newest))
         rows.append(["status NEW, 20 pages following tokens (per page)", ms(deep.p50 / 20), ms(deep.p99 / 20), String(deep.lastTotal)])
-        record("ListOverdue, all teams", try await Self.measure(port, queries, Retain_V1_Feedback.listOverdue, { _ in
-            Retain_V1_ListOverdueRequest(page: .init(pageSize: 50))
-        }) { $0.pageInfo?.total ?? 0 })
-        record("ListOverdue, team support", try await Self.measure(port, queries, Retain_V1_Feedback.listOverdue, { _ in
-            Retain_V1_ListOverdueRequest(teams: ["support"], page: .init(pageSize: 50))
-        }) { $0.pageInfo?.total ?? 0 })
-        record("GetUserFeedbackHistory", try await Self.measure(port, queries, Retain_V1_Feedback.getUserFeedbackHistory, { round in
-            Retain_V1_GetUserFeedbackHistoryRequest(userId: "user\((round * 104_729) % users)")
-        }) { $0.totalItems })
-        record("GetFaq (first page)", try await Self.measure(port, max(queries / 4, 5), Retain_V1_Feedback.getFaq, { _ in
-            Retain_V1_GetFaqRequest()
-        }) { $0.pageInfo?.total ?? 0 })
-        record("GetFeedbackStats (30 days)", try await Self.measure(port, max(queries / 4, 5), Retain_V1_Feedback.getFeedbackStats, { _ in
-            Retain_V1_GetFeedbackStatsRequest()
-        }) { $0.openTotal })
+        record(
+            "ListOverdue, all teams",
+            try await Self.measure(
+                port, queries, Retain_V1_Feedback.listOverdue,
+                { _ in
+                    Retain_V1_ListOverdueRequest(page: .init(pageSize: 50))
+                }
+            ) { $0.pageInfo?.total ?? 0 })
+        record(
+            "ListOverdue, team support",
+            try await Self.measure(
+                port, queries, Retain_V1_Feedback.listOverdue,
+                { _ in
+                    Retain_V1_ListOverdueRequest(teams: ["support"], page: .init(pageSize: 50))
+                }
+            ) { $0.pageInfo?.total ?? 0 })
+        record(
+            "GetUserFeedbackHistory",
+            try await Self.measure(
+                port, queries, Retain_V1_Feedback.getUserFeedbackHistory,
+                { round in
+                    Retain_V1_GetUserFeedbackHistoryRequest(userId: "user\((round * 104_729) % users)")
+                }
+            ) { $0.totalItems })
+        record(
+            "GetFaq (first page)",
+            try await Self.measure(
+                port, max(queries / 4, 5), Retain_V1_Feedback.getFaq,
+                { _ in
+                    Retain_V1_GetFaqRequest()
+                }
+            ) { $0.pageInfo?.total ?? 0 })
+        record(
+            "GetFeedbackStats (30 days)",
+            try await Self.measure(
+                port, max(queries / 4, 5), Retain_V1_Feedback.getFeedbackStats,
+                { _ in
+                    Retain_V1_GetFeedbackStatsRequest()
+                }
+            ) { $0.openTotal })
         Self.printTable(["query", "p50 ms", "p99 ms", "matches"], rows)
 
         // 4. Restart with everything.
@@ -109,13 +156,16 @@ package struct FeedbackBenchmark: AsyncParsableCommand {
         let status = server.stop()
         let stopSeconds = Self.seconds(ContinuousClock.now - stopped)
         let started = ContinuousClock.now
-        server = try ServerProcess("retain-feedback", arguments: ["serve", "--data-dir", dataDirectory, "--log-level", "warning"],
-                                   timeout: .seconds(600))
+        server = try ServerProcess(
+            "retain-feedback", arguments: ["serve", "--data-dir", dataDirectory, "--log-level", "warning"],
+            timeout: .seconds(600))
         let startSeconds = Self.seconds(ContinuousClock.now - started)
         let client = RPCClient(host: "127.0.0.1", port: server.port, configuration: configuration)
         let after = try await client.unary(Retain_V1_Feedback.listFeedback, list(Retain_V1_FeedbackFilter(), .newest))
-        print("restart: SIGTERM exit \(status) in \(String(format: "%.1f", stopSeconds)) s; recovered \(after.pageInfo?.total ?? 0) items "
-            + "and listening again in \(String(format: "%.1f", startSeconds)) s; RSS \(Self.residentMegabytes(server.process.processIdentifier)) MB")
+        print(
+            "restart: SIGTERM exit \(status) in \(String(format: "%.1f", stopSeconds)) s; recovered \(after.pageInfo?.total ?? 0) items "
+                + "and listening again in \(String(format: "%.1f", startSeconds)) s; RSS \(Self.residentMegabytes(server.process.processIdentifier)) MB"
+        )
         await client.close()
         server.stop()
     }
@@ -140,16 +190,21 @@ package struct FeedbackBenchmark: AsyncParsableCommand {
     /// `concurrency` calls in flight on one connection submitting new items (numbered from 0)
     /// back to back for `seconds`. Returns the latencies and the id of every item submitted, by
     /// item number.
-    static func submitLoad(port: Int, workload: BenchWorkload, limit: Int, concurrency: Int,
-                           seconds: Double) async throws -> (Summary, [Int: String]) {
+    static func submitLoad(
+        port: Int, workload: BenchWorkload, limit: Int, concurrency: Int,
+        seconds: Double
+    ) async throws -> (Summary, [Int: String]) {
         var configuration = PipelinedClient.Configuration(port: port)
         configuration.callsInFlight = concurrency
         configuration.deadline = .now() + .milliseconds(Int64(seconds * 1000))
         configuration.recordLatencies = true
         let report = try await PipelinedClient.run(configuration) { _ in
-            NumberedCalls(connection: 0, connections: 1, total: limit, state: [Int: String](), makeRequest: { index in
-                PipelinedClient.requestFrame(Retain_V1_Feedback.submitFeedback, workload.submission(index))
-            }) { index, frame, ids in
+            NumberedCalls(
+                connection: 0, connections: 1, total: limit, state: [Int: String](),
+                makeRequest: { index in
+                    PipelinedClient.requestFrame(Retain_V1_Feedback.submitFeedback, workload.submission(index))
+                }
+            ) { index, frame, ids in
                 try frame.requireOK()
                 ids[index] = try frame.payload.decodeProtoMessage(Retain_V1_SubmitFeedbackResponse.self).item?.itemId ?? ""
             }
@@ -162,8 +217,10 @@ package struct FeedbackBenchmark: AsyncParsableCommand {
     /// Submits the items after those of the throughput run up to `limit` and runs the workflow
     /// of every item (those of the throughput run first, whose ids are in `submitted`), with
     /// `concurrency` calls in flight on one connection; returns the number of calls.
-    static func fill(port: Int, workload: BenchWorkload, limit: Int, concurrency: Int,
-                     submitted: [Int: String]) async throws -> Int {
+    static func fill(
+        port: Int, workload: BenchWorkload, limit: Int, concurrency: Int,
+        submitted: [Int: String]
+    ) async throws -> Int {
         var configuration = PipelinedClient.Configuration(port: port)
         configuration.callsInFlight = concurrency
         let report = try await PipelinedClient.run(configuration) { _ in
@@ -181,9 +238,12 @@ package struct FeedbackBenchmark: AsyncParsableCommand {
         var configuration = PipelinedClient.Configuration(port: port)
         configuration.recordLatencies = true
         let report = try await PipelinedClient.run(configuration) { _ in
-            NumberedCalls(connection: 0, connections: 1, total: count, state: UInt64(0), makeRequest: { round in
-                PipelinedClient.requestFrame(method, request(round))
-            }) { _, frame, last in
+            NumberedCalls(
+                connection: 0, connections: 1, total: count, state: UInt64(0),
+                makeRequest: { round in
+                    PipelinedClient.requestFrame(method, request(round))
+                }
+            ) { _, frame, last in
                 try frame.requireOK()
                 last = total(try frame.payload.decodeProtoMessage(Output.self))
             }
@@ -214,8 +274,9 @@ package struct FeedbackBenchmark: AsyncParsableCommand {
 
     static func residentMegabytes(_ pid: Int32) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return 0 }
         return kilobytes / 1024
     }
 
@@ -224,7 +285,8 @@ package struct FeedbackBenchmark: AsyncParsableCommand {
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
-                index == 0 ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                index == 0
+                    ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[index] - cell.count) + cell
             }.joined(separator: "  ")
         }

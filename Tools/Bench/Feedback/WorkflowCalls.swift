@@ -100,20 +100,30 @@ struct WorkflowCalls: PipelinedCalls {
         case .submit:
             return PipelinedClient.requestFrame(Retain_V1_Feedback.submitFeedback, workload.submission(index))
         case .resolve:
-            return PipelinedClient.requestFrame(Retain_V1_Feedback.resolveFeedback, workload.resolution(
-                index, itemID: id, kind: workload.submission(index).kind))
+            return PipelinedClient.requestFrame(
+                Retain_V1_Feedback.resolveFeedback,
+                workload.resolution(
+                    index, itemID: id, kind: workload.submission(index).kind))
         case .close:
-            return PipelinedClient.requestFrame(Retain_V1_Feedback.closeFeedback, Retain_V1_CloseFeedbackRequest(
-                itemId: id, actor: agent, requestId: "close-\(index)"))
+            return PipelinedClient.requestFrame(
+                Retain_V1_Feedback.closeFeedback,
+                Retain_V1_CloseFeedbackRequest(
+                    itemId: id, actor: agent, requestId: "close-\(index)"))
         case .triage:
-            return PipelinedClient.requestFrame(Retain_V1_Feedback.triageFeedback, Retain_V1_TriageFeedbackRequest(
-                itemId: id, actor: agent, note: "checked", requestId: "triage-\(index)", urgent: index % 5 == 0, important: true))
+            return PipelinedClient.requestFrame(
+                Retain_V1_Feedback.triageFeedback,
+                Retain_V1_TriageFeedbackRequest(
+                    itemId: id, actor: agent, note: "checked", requestId: "triage-\(index)", urgent: index % 5 == 0, important: true))
         case .assign:
-            return PipelinedClient.requestFrame(Retain_V1_Feedback.assignFeedback, Retain_V1_AssignFeedbackRequest(
-                itemId: id, actor: "lead", requestId: "assign-\(index)", assignee: agent))
+            return PipelinedClient.requestFrame(
+                Retain_V1_Feedback.assignFeedback,
+                Retain_V1_AssignFeedbackRequest(
+                    itemId: id, actor: "lead", requestId: "assign-\(index)", assignee: agent))
         case .start:
-            return PipelinedClient.requestFrame(Retain_V1_Feedback.startProgress, Retain_V1_StartProgressRequest(
-                itemId: id, actor: agent, requestId: "start-\(index)"))
+            return PipelinedClient.requestFrame(
+                Retain_V1_Feedback.startProgress,
+                Retain_V1_StartProgressRequest(
+                    itemId: id, actor: agent, requestId: "start-\(index)"))
         }
     }
 }

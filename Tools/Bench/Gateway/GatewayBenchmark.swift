@@ -32,8 +32,10 @@ package struct GatewayBenchmark: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
         let echo = try ServerProcess("retain-echo", arguments: ["--log-level", "warning"])
         defer { echo.stop() }
-        let topology = Topology(services: [Topology.Service(
-            name: "retain.v1.Echo", instances: [Topology.Instance(id: "echo-0", host: "127.0.0.1", port: echo.port)])])
+        let topology = Topology(services: [
+            Topology.Service(
+                name: "retain.v1.Echo", instances: [Topology.Instance(id: "echo-0", host: "127.0.0.1", port: echo.port)])
+        ])
         let topologyFile = directory.appendingPathComponent("topology.json")
         try topology.encoded().write(to: topologyFile)
         let gateway = try ServerProcess("retain-gateway", arguments: ["--topology", topologyFile.path, "--log-level", "warning"])
@@ -57,12 +59,16 @@ package struct GatewayBenchmark: AsyncParsableCommand {
         let rows: [[String]] = [
             ["direct, sequential", ms(directLatency.p50), ms(directLatency.p99), rate(directLatency.rate)],
             ["gateway, sequential", ms(gatewayLatency.p50), ms(gatewayLatency.p99), rate(gatewayLatency.rate)],
-            ["added by the gateway", delta(gatewayLatency.p50 - directLatency.p50),
-             delta(gatewayLatency.p99 - directLatency.p99), ""],
+            [
+                "added by the gateway", delta(gatewayLatency.p50 - directLatency.p50),
+                delta(gatewayLatency.p99 - directLatency.p99), "",
+            ],
             ["direct, \(concurrency) in flight", ms(directLoad.p50), ms(directLoad.p99), rate(directLoad.rate)],
             ["gateway, \(concurrency) in flight", ms(gatewayLoad.p50), ms(gatewayLoad.p99), rate(gatewayLoad.rate)],
-            ["added by the gateway", delta(gatewayLoad.p50 - directLoad.p50),
-             delta(gatewayLoad.p99 - directLoad.p99), ""],
+            [
+                "added by the gateway", delta(gatewayLoad.p50 - directLoad.p50),
+                delta(gatewayLoad.p99 - directLoad.p99), "",
+            ],
         ]
         table(["path", "p50 ms", "p99 ms", "calls/s"], rows)
     }

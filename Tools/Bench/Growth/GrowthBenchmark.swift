@@ -33,8 +33,9 @@ struct GrowthBenchmark {
             arguments += ["--snapshot-every-records", "1000000000", "--snapshot-every-seconds", "1000000"]
         }
         var server = try ServerProcess("retain-growth", arguments: arguments)
-        print("retain-bench growth: \(users) users, \(connections) connections, concurrency \(concurrency), "
-            + "durability \(durability), server snapshots \(serverSnapshots ? "on" : "off")")
+        print(
+            "retain-bench growth: \(users) users, \(connections) connections, concurrency \(concurrency), "
+                + "durability \(durability), server snapshots \(serverSnapshots ? "on" : "off")")
         var configuration = RPCClient.Configuration()
         configuration.connectionsPerAddress = connections
         var client = RPCClient(host: "127.0.0.1", port: server.port, configuration: configuration)
@@ -42,8 +43,9 @@ struct GrowthBenchmark {
 
         let users = users
         let created = try await awards(server.port, count: users) { index in
-            Retain_V1_AwardGrowthRequest(userId: "user-\(index)", action: "purchase", idempotencyKey: "seed-\(index)",
-                                         value: Int64(Self.random(UInt64(index)) % 100_001))
+            Retain_V1_AwardGrowthRequest(
+                userId: "user-\(index)", action: "purchase", idempotencyKey: "seed-\(index)",
+                value: Int64(Self.random(UInt64(index)) % 100_001))
         }
         rows.append(row("AwardGrowth, new users", created.recorder, seconds: created.seconds))
 
@@ -93,9 +95,10 @@ struct GrowthBenchmark {
             let restarted = ContinuousClock.now - clock
             client = RPCClient(host: "127.0.0.1", port: server.port, configuration: configuration)
             let after = try await client.unary(Retain_V1_Growth.getLeaderboard, .init(board: .overall, limit: 100))
-            print("graceful stop: \(format(Self.seconds(stopped), 2)) s; restart until listening: \(format(Self.seconds(restarted), 2)) s "
-                + "(\(serverSnapshots ? "snapshot and log" : "whole log replayed")); "
-                + "top 100 after restart \(after.entries == board.entries ? "identical" : "DIFFERENT"), \(after.totalUsers) users")
+            print(
+                "graceful stop: \(format(Self.seconds(stopped), 2)) s; restart until listening: \(format(Self.seconds(restarted), 2)) s "
+                    + "(\(serverSnapshots ? "snapshot and log" : "whole log replayed")); "
+                    + "top 100 after restart \(after.entries == board.entries ? "identical" : "DIFFERENT"), \(after.totalUsers) users")
         }
         await client.close()
         server.stop()
@@ -133,12 +136,14 @@ struct GrowthBenchmark {
             }
             let awarded = Self.seconds(ContinuousClock.now - started)
             print("")
-            printTable(["phase (in process)", "calls", "seconds", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "mean µs"],
-                       [row("AwardGrowth decided, applied, logged", recorder, seconds: awarded)])
+            printTable(
+                ["phase (in process)", "calls", "seconds", "calls/s", "p50 µs", "p99 µs", "p99.9 µs", "mean µs"],
+                [row("AwardGrowth decided, applied, logged", recorder, seconds: awarded)])
             started = ContinuousClock.now
             snapshot = try store.snapshot()
-            print("snapshot of \(users) users: \(format(Self.seconds(ContinuousClock.now - started), 2)) s, "
-                + "\(format(Double(snapshot?.fileBytes ?? 0) / 1_048_576)) MB compressed")
+            print(
+                "snapshot of \(users) users: \(format(Self.seconds(ContinuousClock.now - started), 2)) s, "
+                    + "\(format(Double(snapshot?.fileBytes ?? 0) / 1_048_576)) MB compressed")
             store.close()
         }
         started = ContinuousClock.now
@@ -183,9 +188,11 @@ struct GrowthBenchmark {
 
     private func row(_ name: String, _ recorder: LatencyRecorder, seconds: Double) -> [String] {
         let points = recorder.percentiles([0.5, 0.99, 0.999])
-        return [name, String(recorder.nanoseconds.count), format(seconds, 2),
-                format(Double(recorder.nanoseconds.count) / seconds), format(points[0]), format(points[1]),
-                format(points[2]), format(recorder.mean)]
+        return [
+            name, String(recorder.nanoseconds.count), format(seconds, 2),
+            format(Double(recorder.nanoseconds.count) / seconds), format(points[0]), format(points[1]),
+            format(points[2]), format(recorder.mean),
+        ]
     }
 
     // MARK: Helpers
@@ -206,8 +213,9 @@ struct GrowthBenchmark {
     /// VmRSS of a process, from /proc.
     static func residentMegabytes(_ pid: Int32) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kilobytes / 1024
     }
 }

@@ -11,9 +11,11 @@ enum CoreBenchmark {
         _ = try state.apply(completing: &entry)
         var funding: [Retain_V1_Transfer] = []
         for user in 0..<users {
-            funding.append(Retain_V1_Transfer(transferId: "fund-\(user)", debitAccountId: "system:bench:points",
-                                              creditAccountId: "user:u\(user):points", amount: 1_000_000_000,
-                                              asset: "points", kind: .issue))
+            funding.append(
+                Retain_V1_Transfer(
+                    transferId: "fund-\(user)", debitAccountId: "system:bench:points",
+                    creditAccountId: "user:u\(user):points", amount: 1_000_000_000,
+                    asset: "points", kind: .issue))
         }
         entry = Retain_V1_LedgerEntry(kind: .createTransfers, atMs: 2, transfers: funding)
         _ = try state.apply(completing: &entry)
@@ -24,9 +26,10 @@ enum CoreBenchmark {
             for item in 0..<batch {
                 let from = Int(generator.next() % UInt64(users))
                 let to = (from + 1 + Int(generator.next() % UInt64(users - 1))) % users
-                transfers.append(Retain_V1_Transfer(
-                    transferId: "c-\(call)-\(item)", debitAccountId: "user:u\(from):points",
-                    creditAccountId: "user:u\(to):points", amount: 1, asset: "points", kind: .adjustment))
+                transfers.append(
+                    Retain_V1_Transfer(
+                        transferId: "c-\(call)-\(item)", debitAccountId: "user:u\(from):points",
+                        creditAccountId: "user:u\(to):points", amount: 1, asset: "points", kind: .adjustment))
             }
             entries.append(Retain_V1_LedgerEntry(kind: .createTransfers, atMs: 3, transfers: transfers))
         }

@@ -29,23 +29,32 @@ package struct LedgerBenchmark: AsyncParsableCommand {
     @Flag(help: "Drive the load with one task per client through RPCClient instead of the pipelined client.")
     var asyncClients = false
     @Flag(help: "Ask for one result per transfer instead of the compact answer (omit_applied).") var fullAnswers = false
-    @Option(help: "Send this many transfers per run instead of running for --duration, and skip the read baseline and the audit (for CPU time or instruction counts per transfer).")
+    @Option(
+        help:
+            "Send this many transfers per run instead of running for --duration, and skip the read baseline and the audit (for CPU time or instruction counts per transfer)."
+    )
     var transfers: Int?
 
     package func run() async throws {
         if coreOnly {
             let rate = try CoreBenchmark.run(users: users, batch: batchSize, calls: max(1, 300_000 / max(1, batchSize)))
-            print("core alone, in memory, \(batchSize) per entry: \(format(rate.wall)) transfers/s wall clock, "
-                + "\(format(rate.cpu)) per CPU-second")
+            print(
+                "core alone, in memory, \(batchSize) per entry: \(format(rate.wall)) transfers/s wall clock, "
+                    + "\(format(rate.cpu)) per CPU-second")
             return
         }
         let levels = concurrency.split(separator: ",").compactMap { Int($0) }
         let batchLevels = batchConcurrency.split(separator: ",").compactMap { Int($0) }
         let directory = try makeTemporaryDirectory("ledger-bench")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try port == nil ? ServerProcess("retain-ledger", arguments: [
-            "serve", "--data-dir", directory.appendingPathComponent("ledger").path, "--log-level", "warning",
-            "--durability", durability]) : nil
+        let server =
+            try port == nil
+            ? ServerProcess(
+                "retain-ledger",
+                arguments: [
+                    "serve", "--data-dir", directory.appendingPathComponent("ledger").path, "--log-level", "warning",
+                    "--durability", durability,
+                ]) : nil
         defer { server?.stop() }
         var configuration = RPCClient.Configuration()
         configuration.compressionThreshold = nil
@@ -65,15 +74,17 @@ package struct LedgerBenchmark: AsyncParsableCommand {
         var ours: [(String, Int, Double)] = []
         func measure(inFlight: Int, batch: Int, tag: String) async throws -> Double {
             if asyncClients {
-                return try await load.runAsync(concurrency: inFlight, batch: batch, seconds: duration,
-                                               callsPerWorker: transfers.map { max(1, $0 / (batch * inFlight)) }, tag: tag)
+                return try await load.runAsync(
+                    concurrency: inFlight, batch: batch, seconds: duration,
+                    callsPerWorker: transfers.map { max(1, $0 / (batch * inFlight)) }, tag: tag)
             }
             let spread = max(1, min(connections, inFlight))
             let deadline = transfers == nil ? NIODeadline.now() + TimeAmount.seconds(Int64(duration)) : nil
             let callsPerConnection = transfers.map { max(1, $0 / (batch * spread)) }
-            let (count, seconds) = try await load.run(port: port, connections: spread, inFlight: max(1, inFlight / spread),
-                                                      batch: batch, deadline: deadline, callsPerConnection: callsPerConnection,
-                                                      compact: !fullAnswers, tag: tag)
+            let (count, seconds) = try await load.run(
+                port: port, connections: spread, inFlight: max(1, inFlight / spread),
+                batch: batch, deadline: deadline, callsPerConnection: callsPerConnection,
+                compact: !fullAnswers, tag: tag)
             return Double(count) / seconds
         }
         for level in levels {
@@ -88,8 +99,9 @@ package struct LedgerBenchmark: AsyncParsableCommand {
         }
         if transfers == nil {
             let audit = try await client.unary(Retain_V1_Ledger.audit, Retain_V1_AuditRequest(verifyChain: true))
-            print("  audit after the runs: balanced \(audit.balanced), journal length \(audit.journalLength), "
-                + "chain verified \(audit.chainVerified)")
+            print(
+                "  audit after the runs: balanced \(audit.balanced), journal length \(audit.journalLength), "
+                    + "chain verified \(audit.chainVerified)")
         }
         await client.close()
 
@@ -104,16 +116,20 @@ package struct LedgerBenchmark: AsyncParsableCommand {
         }
 
         print("")
-        print("durable double-entry transfers per second, client and server on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        print(
+            "durable double-entry transfers per second, client and server on this machine (\(ProcessInfo.processInfo.activeProcessorCount) cores)"
+        )
         var rows: [[String]] = []
         let bestPostgres = postgres.values.max()
         for (mode, level, rate) in ours {
             let single = mode.hasPrefix("1 transfer")
             let anchor = single ? postgres[level] : bestPostgres
             let anchorLabel = single ? "\(level) clients" : "best of the above"
-            rows.append([mode, single ? "\(level) clients" : "\(level) calls in flight", format(rate),
-                         anchor.map { "\(format($0)) (\(anchorLabel))" } ?? "-",
-                         anchor.map { String(format: "%.1fx", rate / $0) } ?? "-"])
+            rows.append([
+                mode, single ? "\(level) clients" : "\(level) calls in flight", format(rate),
+                anchor.map { "\(format($0)) (\(anchorLabel))" } ?? "-",
+                anchor.map { String(format: "%.1fx", rate / $0) } ?? "-",
+            ])
         }
         printTable(["retain-ledger", "concurrency", "ledger transfers/s", "PostgreSQL 15 transfers/s", "ratio"], rows)
     }

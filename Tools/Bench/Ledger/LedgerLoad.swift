@@ -16,12 +16,15 @@ struct LedgerLoad: Sendable {
         while start < users {
             let end = min(users, start + 1000)
             let transfers = (start..<end).map { user in
-                Retain_V1_Transfer(transferId: "fund-\(user)", debitAccountId: Self.source,
-                                   creditAccountId: account(user), amount: 1_000_000_000, asset: "points",
-                                   kind: .issue)
+                Retain_V1_Transfer(
+                    transferId: "fund-\(user)", debitAccountId: Self.source,
+                    creditAccountId: account(user), amount: 1_000_000_000, asset: "points",
+                    kind: .issue)
             }
             let answer = try await client.unary(Retain_V1_Ledger.createTransfers, Retain_V1_CreateTransfersRequest(transfers: transfers))
-            guard answer.results.allSatisfy({ $0.code == .ok }) else { throw LoadError("funding failed: \(answer.results.first { $0.code != .ok }!)") }
+            guard answer.results.allSatisfy({ $0.code == .ok }) else {
+                throw LoadError("funding failed: \(answer.results.first { $0.code != .ok }!)")
+            }
             start = end
         }
     }
@@ -43,16 +46,19 @@ struct LedgerLoad: Sendable {
     /// `deadline` or `callsPerConnection` calls; returns the transfers acknowledged applied and
     /// the seconds taken. `compact` asks for answers that list only the transfers not newly
     /// applied (`omit_applied`).
-    func run(port: Int, connections: Int, inFlight: Int, batch: Int, deadline: NIODeadline?, callsPerConnection: Int?,
-             compact: Bool, tag: String) async throws -> (transfers: Int, seconds: Double) {
+    func run(
+        port: Int, connections: Int, inFlight: Int, batch: Int, deadline: NIODeadline?, callsPerConnection: Int?,
+        compact: Bool, tag: String
+    ) async throws -> (transfers: Int, seconds: Double) {
         let users = users
         var configuration = PipelinedClient.Configuration(port: port)
         configuration.connections = connections
         configuration.callsInFlight = inFlight
         configuration.deadline = deadline
         let report = try await PipelinedClient.run(configuration) { connection in
-            TransferCalls(frames: TransferFrames(tag: tag, connection: connection, batch: batch, users: users, omitApplied: compact),
-                          compact: compact, calls: callsPerConnection)
+            TransferCalls(
+                frames: TransferFrames(tag: tag, connection: connection, batch: batch, users: users, omitApplied: compact),
+                compact: compact, calls: callsPerConnection)
         }
         return (report.connections.reduce(0) { $0 + $1.applied }, report.seconds)
     }
@@ -79,12 +85,14 @@ struct LedgerLoad: Sendable {
                             let from = Int(generator.next() % UInt64(users))
                             var to = Int(generator.next() % UInt64(users))
                             if to == from { to = (to + 1) % users }
-                            transfers.append(Retain_V1_Transfer(
-                                transferId: "\(tag)-\(worker)-\(call)-\(item)", debitAccountId: account(from),
-                                creditAccountId: account(to), amount: 1, asset: "points", kind: .adjustment))
+                            transfers.append(
+                                Retain_V1_Transfer(
+                                    transferId: "\(tag)-\(worker)-\(call)-\(item)", debitAccountId: account(from),
+                                    creditAccountId: account(to), amount: 1, asset: "points", kind: .adjustment))
                         }
-                        let answer = try await client.unary(Retain_V1_Ledger.createTransfers,
-                                                            Retain_V1_CreateTransfersRequest(transfers: transfers))
+                        let answer = try await client.unary(
+                            Retain_V1_Ledger.createTransfers,
+                            Retain_V1_CreateTransfersRequest(transfers: transfers))
                         for result in answer.results where result.code == .ok { count += 1 }
                         call += 1
                     }

@@ -38,11 +38,15 @@ final class PostgresAnchor {
         let anchor = PostgresAnchor(directory: directory, port: 20_000 + Int(getpid() % 20_000), asRoot: asRoot)
         let data = directory.appendingPathComponent("data").path
         try anchor.postgres("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync"])
-        try anchor.postgres("pg_ctl", [
-            "-D", data, "-l", directory.appendingPathComponent("server.log").path, "-w", "-o",
-            "-p \(anchor.port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on "
-                + "-c max_connections=200 -c shared_buffers=256MB", "start"])
-        try anchor.sql("""
+        try anchor.postgres(
+            "pg_ctl",
+            [
+                "-D", data, "-l", directory.appendingPathComponent("server.log").path, "-w", "-o",
+                "-p \(anchor.port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on "
+                    + "-c max_connections=200 -c shared_buffers=256MB", "start",
+            ])
+        try anchor.sql(
+            """
             CREATE TABLE accounts (id integer PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0));
             CREATE TABLE transfers (id bigserial PRIMARY KEY, debit integer NOT NULL, credit integer NOT NULL,
                                     amount bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
@@ -58,11 +62,15 @@ final class PostgresAnchor {
 
     /// Runs pgbench with `clients` connections for `seconds`; returns transactions per second.
     func pgbench(clients: Int, seconds: Int) throws -> Double {
-        let output = try postgres("pgbench", [
-            "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-f", directory.appendingPathComponent("transfer.sql").path,
-            "-c", String(clients), "-j", String(min(2, clients)), "-T", String(seconds), "-n", "--max-tries=10", "postgres"])
+        let output = try postgres(
+            "pgbench",
+            [
+                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-f", directory.appendingPathComponent("transfer.sql").path,
+                "-c", String(clients), "-j", String(min(2, clients)), "-T", String(seconds), "-n", "--max-tries=10", "postgres",
+            ])
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-              let value = Double(line.dropFirst(6).prefix { $0 != " " }) else {
+            let value = Double(line.dropFirst(6).prefix { $0 != " " })
+        else {
             throw LoadError("pgbench printed no tps:\n\(output)")
         }
         return value
@@ -75,14 +83,19 @@ final class PostgresAnchor {
 
     @discardableResult
     private func sql(_ text: String) throws -> String {
-        try postgres("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q",
-                              "-c", text, "postgres"])
+        try postgres(
+            "psql",
+            [
+                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q",
+                "-c", text, "postgres",
+            ])
     }
 
     @discardableResult
     private func postgres(_ tool: String, _ arguments: [String]) throws -> String {
         let path = "\(Self.binaries)/\(tool)"
-        return asRoot ? try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments, directory: directory)
+        return asRoot
+            ? try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments, directory: directory)
             : try Self.run(path, arguments, directory: directory)
     }
 

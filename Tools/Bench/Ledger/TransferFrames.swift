@@ -43,8 +43,9 @@ struct TransferFrames: Sendable {
         let debit = "user:u" + String(repeating: "!", count: userWidth) + ":points"
         let credit = "user:u" + String(repeating: "~", count: userWidth) + ":points"
         let transfers = (0..<batch).map { _ in
-            Retain_V1_Transfer(transferId: "\(tag)-\(connection)-\(counter)", debitAccountId: debit, creditAccountId: credit,
-                               amount: 1, asset: "points", kind: .adjustment)
+            Retain_V1_Transfer(
+                transferId: "\(tag)-\(connection)-\(counter)", debitAccountId: debit, creditAccountId: credit,
+                amount: 1, asset: "points", kind: .adjustment)
         }
         let request = Retain_V1_CreateTransfersRequest(transfers: transfers, omitApplied: omitApplied)
         let header = ProtoCodec.encode(Retain_V1_CallHeader(method: Retain_V1_Ledger.createTransfers.path))
@@ -72,8 +73,9 @@ struct TransferFrames: Sendable {
             }
             index += 1
         }
-        precondition(counterOffsets.count == batch && debitOffsets.count == batch && creditOffsets.count == batch,
-                     "placeholders of the transfer frame template not found once per transfer")
+        precondition(
+            counterOffsets.count == batch && debitOffsets.count == batch && creditOffsets.count == batch,
+            "placeholders of the transfer frame template not found once per transfer")
     }
 
     /// Bytes of one frame.

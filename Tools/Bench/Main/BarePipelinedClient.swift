@@ -68,8 +68,9 @@ final class BarePipelinedClient: ChannelInboundHandler {
 
     /// Runs the load against the bare echo on `port` for `duration`; returns per-call latencies.
     static func run(port: Int, payload: Int, concurrency: Int, duration: TimeAmount) async throws -> [UInt64] {
-        try await run(port: port, message: bareMessage(payload: payload), decoder: BareEcho.Decoder(),
-                      concurrency: concurrency, duration: duration)
+        try await run(
+            port: port, message: bareMessage(payload: payload), decoder: BareEcho.Decoder(),
+            concurrency: concurrency, duration: duration)
     }
 
     /// Runs the load: `message` sent again as each answer (split by `decoder`) arrives.

@@ -13,7 +13,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retain-bench",
         abstract: "Retain's benchmarks, each beside its anchor on the same machine in one run.",
-        subcommands: [EchoBenchmark.self, GRPCEchoBenchmark.self, GRPCFrontDoorBenchmark.self, LedgerBenchmark.self, ProfileBenchmark.self,
-                      ProfileStateBenchmark.self, GrowthBenchCommand.self, GatewayBenchmark.self, ClusterBenchmark.self, FeedbackBenchmark.self,
-                      BareEchoServer.self, FixedCallsCommand.self])
+        subcommands: [
+            EchoBenchmark.self, GRPCEchoBenchmark.self, GRPCFrontDoorBenchmark.self, LedgerBenchmark.self, ProfileBenchmark.self,
+            ProfileStateBenchmark.self, GrowthBenchCommand.self, GatewayBenchmark.self, ClusterBenchmark.self, FeedbackBenchmark.self,
+            BareEchoServer.self, FixedCallsCommand.self,
+        ])
 }

@@ -27,8 +27,12 @@ struct EchoBenchmark: AsyncParsableCommand {
         let runtime = try ServerProcess("retain-echo", arguments: ["--log-level", "warning"])
         let certificates = tls ? try TestCertificates() : nil
         let secure = try certificates.map {
-            try ServerProcess("retain-echo", arguments: ["--log-level", "warning", "--tls-cert-file", $0.serverCertificateFile,
-                                                         "--tls-key-file", $0.serverKeyFile])
+            try ServerProcess(
+                "retain-echo",
+                arguments: [
+                    "--log-level", "warning", "--tls-cert-file", $0.serverCertificateFile,
+                    "--tls-key-file", $0.serverKeyFile,
+                ])
         }
         defer {
             bare.stop()
@@ -39,8 +43,10 @@ struct EchoBenchmark: AsyncParsableCommand {
         let seconds = TimeAmount.seconds(Int64(duration))
         var rows: [[String]] = []
         func row(_ name: String, _ level: Int, _ summary: LatencySummary, vs anchor: LatencySummary?) -> [String] {
-            [name, "\(level)", summary.callsPerSecond.formatted(0), summary.p50.formatted(1), summary.p99.formatted(1),
-             anchor.map { "\((100 * summary.callsPerSecond / $0.callsPerSecond).formatted(0))%" } ?? ""]
+            [
+                name, "\(level)", summary.callsPerSecond.formatted(0), summary.p50.formatted(1), summary.p99.formatted(1),
+                anchor.map { "\((100 * summary.callsPerSecond / $0.callsPerSecond).formatted(0))%" } ?? "",
+            ]
         }
         for level in levels {
             // Async callers awaiting each answer: the way services call each other.
@@ -48,12 +54,14 @@ struct EchoBenchmark: AsyncParsableCommand {
             let ours = try await Self.runtimeLoad(port: runtime.port, payload: payload, concurrency: level, duration: duration)
             // A pipelining NIO handler as the load generator: what each server alone costs.
             let barePipelined = LatencySummary(
-                latencies: try await BarePipelinedClient.run(port: bare.port, payload: payload, concurrency: level,
-                                                             duration: seconds),
+                latencies: try await BarePipelinedClient.run(
+                    port: bare.port, payload: payload, concurrency: level,
+                    duration: seconds),
                 seconds: Double(duration))
             var request = ByteBuffer()
-            RequestPayload.writeFrame(requestID: 1, header: Retain_V1_CallHeader(method: Retain_V1_Echo.echo.path),
-                                      message: Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload)), into: &request)
+            RequestPayload.writeFrame(
+                requestID: 1, header: Retain_V1_CallHeader(method: Retain_V1_Echo.echo.path),
+                message: Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload)), into: &request)
             var pipelined = PipelinedClient.Configuration(port: runtime.port)
             pipelined.callsInFlight = level
             pipelined.deadline = .now() + seconds
@@ -64,8 +72,9 @@ struct EchoBenchmark: AsyncParsableCommand {
             rows.append(row("bare NIO echo, async client", level, bareAsync, vs: nil))
             rows.append(row("Retain RPC echo, RPCClient", level, ours, vs: bareAsync))
             if let secure, let certificates {
-                let overTLS = try await Self.runtimeLoad(port: secure.port, payload: payload, concurrency: level,
-                                                         duration: duration, tls: try ClientTLS(caFile: certificates.caFile))
+                let overTLS = try await Self.runtimeLoad(
+                    port: secure.port, payload: payload, concurrency: level,
+                    duration: duration, tls: try ClientTLS(caFile: certificates.caFile))
                 rows.append(row("Retain RPC echo over TLS, RPCClient (vs plaintext)", level, overTLS, vs: ours))
             }
             rows.append(row("bare NIO echo, pipelining NIO client", level, barePipelined, vs: nil))
@@ -76,8 +85,10 @@ struct EchoBenchmark: AsyncParsableCommand {
     }
 
     /// `concurrency` tasks calling Echo back to back on one RPCClient connection.
-    static func runtimeLoad(port: Int, payload: Int, concurrency: Int, duration: Int,
-                            tls: ClientTLS? = nil) async throws -> LatencySummary {
+    static func runtimeLoad(
+        port: Int, payload: Int, concurrency: Int, duration: Int,
+        tls: ClientTLS? = nil
+    ) async throws -> LatencySummary {
         var configuration = RPCClient.Configuration()
         configuration.tls = tls
         let client = RPCClient(host: "127.0.0.1", port: port, configuration: configuration)
@@ -93,7 +104,8 @@ struct EchoBenchmark: AsyncParsableCommand {
 
 /// `retain-bench bare-echo-server`: the anchor server, run as its own process by `echo`.
 struct BareEchoServer: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bare-echo-server", abstract: "Serve the bare NIO echo.", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "bare-echo-server", abstract: "Serve the bare NIO echo.", shouldDisplay: false)
 
     @Option var port: Int = 0
 

@@ -32,16 +32,21 @@ struct GRPCEchoBenchmark: AsyncParsableCommand {
             let ours = try await EchoBenchmark.runtimeLoad(port: runtime.port, payload: payload, concurrency: level, duration: duration)
             let theirs = try await Self.grpcLoad(grpcEcho, port: grpc.port, payload: payload, concurrency: level, duration: duration)
             if theirs.errors > 0 { print("note: \(theirs.errors) gRPC calls failed at concurrency \(level)") }
-            rows.append(["\(level)",
-                         theirs.callsPerSecond.formatted(0), theirs.p50Micros.formatted(1), theirs.p99Micros.formatted(1),
-                         ours.callsPerSecond.formatted(0), ours.p50.formatted(1), ours.p99.formatted(1),
-                         theirs.callsPerSecond > 0 ? "\((ours.callsPerSecond / theirs.callsPerSecond).formatted(2))x" : "-"])
+            rows.append([
+                "\(level)",
+                theirs.callsPerSecond.formatted(0), theirs.p50Micros.formatted(1), theirs.p99Micros.formatted(1),
+                ours.callsPerSecond.formatted(0), ours.p50.formatted(1), ours.p99.formatted(1),
+                theirs.callsPerSecond > 0 ? "\((ours.callsPerSecond / theirs.callsPerSecond).formatted(2))x" : "-",
+            ])
         }
         print("unary echo, \(payload)-byte payload, one connection, \(duration) s each, client and server on this machine")
         print("gRPC: grpc-swift 2.4.3 + grpc-swift-nio-transport 2.9.2, HTTP/2 plaintext, GRPCClient in its own process")
         print("Retain: retain-echo, RPCClient in retain-bench")
-        printTable(["concurrency", "gRPC calls/s", "gRPC p50 us", "gRPC p99 us",
-                    "Retain calls/s", "Retain p50 us", "Retain p99 us", "Retain/gRPC calls/s"], rows)
+        printTable(
+            [
+                "concurrency", "gRPC calls/s", "gRPC p50 us", "gRPC p99 us",
+                "Retain calls/s", "Retain p50 us", "Retain p99 us", "Retain/gRPC calls/s",
+            ], rows)
     }
 
     /// What `grpc-echo load --json` prints.
@@ -55,8 +60,12 @@ struct GRPCEchoBenchmark: AsyncParsableCommand {
 
     /// Runs `grpc-echo load` against `port` and reads its JSON line.
     static func grpcLoad(_ executable: URL, port: Int, payload: Int, concurrency: Int, duration: Int) async throws -> GRPCLoadResult {
-        let output = try await runProcess(executable, ["load", "--port", "\(port)", "--concurrency", "\(concurrency)",
-                                                       "--duration", "\(duration)", "--payload", "\(payload)", "--json"])
+        let output = try await runProcess(
+            executable,
+            [
+                "load", "--port", "\(port)", "--concurrency", "\(concurrency)",
+                "--duration", "\(duration)", "--payload", "\(payload)", "--json",
+            ])
         guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }) else {
             throw ValidationError("grpc-echo load printed no JSON: \(output)")
         }
@@ -95,8 +104,9 @@ struct GRPCEchoBenchmark: AsyncParsableCommand {
                     process.waitUntilExit()
                     let text = String(decoding: data, as: UTF8.self)
                     guard process.terminationStatus == 0 else {
-                        throw ValidationError("\(executable.lastPathComponent) \(arguments.joined(separator: " ")) "
-                                              + "exited with \(process.terminationStatus)\n\(text)")
+                        throw ValidationError(
+                            "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) "
+                                + "exited with \(process.terminationStatus)\n\(text)")
                     }
                     continuation.resume(returning: text)
                 } catch {

@@ -23,8 +23,11 @@ struct LatencySummary {
 
 /// Runs `concurrency` tasks that call `call` back to back for `duration` seconds, timing each
 /// call; the closed-model load of the echo benchmarks.
-func closedLoopLoad(concurrency: Int, duration: Int, _ call: @escaping @Sendable () async throws -> Void) async throws
-    -> LatencySummary {
+func closedLoopLoad(
+    concurrency: Int, duration: Int, _ call: @escaping @Sendable () async throws -> Void
+) async throws
+    -> LatencySummary
+{
     let until = ContinuousClock.now + .seconds(duration)
     let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
         for _ in 0..<concurrency {
@@ -53,7 +56,8 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     }
     func line(_ cells: [String]) -> String {
         cells.enumerated().map { index, cell in
-            index == 0 ? cell + String(repeating: " ", count: widths[index] - cell.count)
+            index == 0
+                ? cell + String(repeating: " ", count: widths[index] - cell.count)
                 : String(repeating: " ", count: widths[index] - cell.count) + cell
         }.joined(separator: "  ")
     }

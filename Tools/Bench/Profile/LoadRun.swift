@@ -40,8 +40,10 @@ struct LoadRun {
         configuration.eventLoopGroup = group
         do {
             let report = try await PipelinedClient.run(configuration) { connection in
-                NumberedCalls(connection: connection, connections: connections, total: total, state: LoadTally(),
-                              makeRequest: makeRequest) { _, frame, tally in
+                NumberedCalls(
+                    connection: connection, connections: connections, total: total, state: LoadTally(),
+                    makeRequest: makeRequest
+                ) { _, frame, tally in
                     if frame.type == .status {
                         let status = try? frame.payload.decodeProtoMessage(Retain_V1_CallStatus.self)
                         if status?.code != 0 {
@@ -56,10 +58,11 @@ struct LoadRun {
                 }
             }
             try await group.shutdownGracefully()
-            return LoadRun(calls: report.calls, failed: report.connections.reduce(0) { $0 + $1.state.failed },
-                           firstFailure: report.connections.lazy.compactMap(\.state.firstFailure).first,
-                           counted: report.connections.reduce(0) { $0 + $1.state.counted }, latencies: report.latencies,
-                           seconds: report.seconds)
+            return LoadRun(
+                calls: report.calls, failed: report.connections.reduce(0) { $0 + $1.state.failed },
+                firstFailure: report.connections.lazy.compactMap(\.state.firstFailure).first,
+                counted: report.connections.reduce(0) { $0 + $1.state.counted }, latencies: report.latencies,
+                seconds: report.seconds)
         } catch {
             try? await group.shutdownGracefully()
             throw error

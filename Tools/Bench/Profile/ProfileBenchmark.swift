@@ -34,16 +34,23 @@ package struct ProfileBenchmark: AsyncParsableCommand {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let data = BenchData(users: users, eventsPerUser: eventsPerUser, now: now)
         let temporary = dataDirectory == nil
-        let directory = dataDirectory ?? FileManager.default.temporaryDirectory
+        let directory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("retain-profile-bench-\(UUID().uuidString)").path
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
-        let serverArguments = ["serve", "--data-dir", directory, "--log-level", "notice", "--ops-port=-1",
-                               "--snapshot-every-records", "1000000000", "--snapshot-every-seconds", "1000000000"]
+        let serverArguments =
+            [
+                "serve", "--data-dir", directory, "--log-level", "notice", "--ops-port=-1",
+                "--snapshot-every-records", "1000000000", "--snapshot-every-seconds", "1000000000",
+            ]
             + (serverEventLoops.map { ["--event-loops", "\($0)"] } ?? [])
         var server = try ServerProcess("retain-profile", arguments: serverArguments)
         let totalEvents = users * eventsPerUser
-        say("retain-bench profile: \(users.grouped) users, \(totalEvents.grouped) activity events; server process "
-              + "on 127.0.0.1:\(server.port), durability always (fsync before every answer), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        say(
+            "retain-bench profile: \(users.grouped) users, \(totalEvents.grouped) activity events; server process "
+                + "on 127.0.0.1:\(server.port), durability always (fsync before every answer), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
 
         // Registrations, one call each.
         say("load over the wire")
@@ -51,18 +58,22 @@ package struct ProfileBenchmark: AsyncParsableCommand {
             PipelinedClient.requestFrame(Retain_V1_Profile.registerUser, data.registration(index))
         }
         try check(registered, "RegisterUser")
-        row("register", "\(users.grouped) calls in \(registered.seconds.fixed(1)) s",
+        row(
+            "register", "\(users.grouped) calls in \(registered.seconds.fixed(1)) s",
             "\(rate(users, registered.seconds)) calls/s", "4 connections x 32 in flight")
 
         // Single events, then the rest in batches.
         let singles = min(singleEvents, totalEvents)
         let single = try await LoadRun.run(port: server.port, connections: 4, inFlight: 32, total: singles) { index in
             let event = data.event(user: index % users, round: index / users)
-            return PipelinedClient.requestFrame(Retain_V1_Profile.recordActivity, Retain_V1_RecordActivityRequest(
-                userId: event.userId, eventId: event.eventId, kind: event.kind, occurredAtMs: event.occurredAtMs, value: event.value))
+            return PipelinedClient.requestFrame(
+                Retain_V1_Profile.recordActivity,
+                Retain_V1_RecordActivityRequest(
+                    userId: event.userId, eventId: event.eventId, kind: event.kind, occurredAtMs: event.occurredAtMs, value: event.value))
         }
         try check(single, "RecordActivity")
-        row("record activity", "\(singles.grouped) calls in \(single.seconds.fixed(1)) s",
+        row(
+            "record activity", "\(singles.grouped) calls in \(single.seconds.fixed(1)) s",
             "\(rate(singles, single.seconds)) calls/s", "one event per call")
         let remaining = totalEvents - singles
         let calls = (remaining + batch - 1) / batch
@@ -83,10 +94,12 @@ package struct ProfileBenchmark: AsyncParsableCommand {
         try check(batched, "RecordActivities")
         let accepted = batched.counted
         guard accepted == remaining else { throw BenchError("the server accepted \(accepted) of \(remaining) batched events") }
-        row("record activities", "\(calls.grouped) calls x \(batch.grouped) events in \(batched.seconds.fixed(1)) s",
+        row(
+            "record activities", "\(calls.grouped) calls x \(batch.grouped) events in \(batched.seconds.fixed(1)) s",
             "\(rate(remaining, batched.seconds)) events/s", "\(rate(calls, batched.seconds)) calls/s")
         let memory = ProcessStatus.memory(pid: server.process.processIdentifier)
-        row("server memory", "VmRSS \(memory.resident.mebibytes) MiB", "peak VmHWM \(memory.peak.mebibytes) MiB",
+        row(
+            "server memory", "VmRSS \(memory.resident.mebibytes) MiB", "peak VmHWM \(memory.peak.mebibytes) MiB",
             "after \(users.grouped) users + \(totalEvents.grouped) events")
 
         // Reads beside Redis.
@@ -94,8 +107,11 @@ package struct ProfileBenchmark: AsyncParsableCommand {
         var frames: [ByteBuffer] = []
         frames.reserveCapacity(4096)
         for index in 0..<4096 {
-            frames.append(PipelinedClient.requestFrame(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(
-                userId: data.userID(Int(BenchData.mix(UInt64(index) &+ 5) % UInt64(users))))))
+            frames.append(
+                PipelinedClient.requestFrame(
+                    Retain_V1_Profile.getProfile,
+                    Retain_V1_GetProfileRequest(
+                        userId: data.userID(Int(BenchData.mix(UInt64(index) &+ 5) % UInt64(users))))))
         }
         let port = server.port
         let connections = readConnections
@@ -109,15 +125,18 @@ package struct ProfileBenchmark: AsyncParsableCommand {
         for round in 1...2 {
             // One call in flight per connection on one event loop thread, the way redis-benchmark
             // drives Redis, so that the client costs about what redis-benchmark costs.
-            let reads = try await LoadRun.run(port: port, connections: connections, inFlight: 1, total: requests,
-                                              recordLatency: true) { index in prepared[index % prepared.count] }
+            let reads = try await LoadRun.run(
+                port: port, connections: connections, inFlight: 1, total: requests,
+                recordLatency: true
+            ) { index in prepared[index % prepared.count] }
             guard reads.failed == 0 else { throw BenchError("\(reads.failed) GetProfile calls failed") }
             let readRate = Double(requests) / reads.seconds
             let sorted = reads.latencies.sorted()
             func percentile(_ p: Double) -> String {
                 (Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6).fixed(3)
             }
-            row("retain-profile", "\(readRate.grouped) calls/s", "p50=\(percentile(0.5)) ms p99=\(percentile(0.99)) ms",
+            row(
+                "retain-profile", "\(readRate.grouped) calls/s", "p50=\(percentile(0.5)) ms p99=\(percentile(0.99)) ms",
                 "round \(round), \(requests.grouped) calls")
             if best == nil || readRate > best!.rate { best = (readRate, percentile(0.5), percentile(0.99)) }
             guard !redisMissing else { continue }
@@ -130,7 +149,8 @@ package struct ProfileBenchmark: AsyncParsableCommand {
             }
         }
         if let best, let bestRedis {
-            row("ratio (best rounds)", "\((best.rate / bestRedis.rate).fixed(2))x redis GET",
+            row(
+                "ratio (best rounds)", "\((best.rate / bestRedis.rate).fixed(2))x redis GET",
                 "\(best.rate.grouped) vs \(bestRedis.rate.grouped) per second",
                 "redis-benchmark -t get -c \(readConnections) -n \(readRequests) -q")
         }
@@ -138,10 +158,12 @@ package struct ProfileBenchmark: AsyncParsableCommand {
         // Queries.
         say("queries over the wire (median of 5 runs)")
         let client = RPCClient(host: "127.0.0.1", port: server.port)
-        let segment = Retain_V1_CountSegmentRequest(filter: Retain_V1_SegmentFilter(
-            channels: ["ads.google", "ads.meta", "referral"], stages: [.active, .churnRisk], minAge: 25))
+        let segment = Retain_V1_CountSegmentRequest(
+            filter: Retain_V1_SegmentFilter(
+                channels: ["ads.google", "ads.meta", "referral"], stages: [.active, .churnRisk], minAge: 25))
         let (segmentLatency, segmentAnswer) = try await median(server.port, Retain_V1_Profile.countSegment, segment)
-        row("CountSegment", "\(segmentLatency.fixed(1)) ms", "\(segmentAnswer.count.grouped) users",
+        row(
+            "CountSegment", "\(segmentLatency.fixed(1)) ms", "\(segmentAnswer.count.grouped) users",
             "3 channels, stage active or churn risk, age >= 25")
         let simple = Retain_V1_CountSegmentRequest(filter: Retain_V1_SegmentFilter(tagsAll: ["vip"], regions: ["cn-sh"]))
         let (simpleLatency, simpleAnswer) = try await median(server.port, Retain_V1_Profile.countSegment, simple)
@@ -149,19 +171,24 @@ package struct ProfileBenchmark: AsyncParsableCommand {
         let retention = Retain_V1_GetRetentionRequest(
             granularity: .day, registered: Retain_V1_TimeRange(startMs: now - 90 * BenchData.day, endMs: now), byChannel: true)
         let (retentionLatency, retentionAnswer) = try await median(server.port, Retain_V1_Profile.getRetention, retention)
-        row("GetRetention", "\(retentionLatency.fixed(1)) ms", "\(retentionAnswer.cohorts.count) rows",
+        row(
+            "GetRetention", "\(retentionLatency.fixed(1)) ms", "\(retentionAnswer.cohorts.count) rows",
             "90 day cohorts x (all + 8 channels), days 1/7/30")
         let weekly = Retain_V1_GetRetentionRequest(
             granularity: .week, registered: Retain_V1_TimeRange(startMs: now - 119 * BenchData.day, endMs: now))
         let (weeklyLatency, weeklyAnswer) = try await median(server.port, Retain_V1_Profile.getRetention, weekly)
         row("GetRetention", "\(weeklyLatency.fixed(1)) ms", "\(weeklyAnswer.cohorts.count) rows", "week cohorts, all channels")
-        let (listLatency, listAnswer) = try await median(server.port, Retain_V1_Profile.listSegment, Retain_V1_ListSegmentRequest(
-            filter: Retain_V1_SegmentFilter(channels: ["referral"]), page: Retain_V1_PageRequest(pageSize: 100)))
-        row("ListSegment", "\(listLatency.fixed(1)) ms", "100 of \((listAnswer.pageInfo?.total ?? 0).grouped) users",
+        let (listLatency, listAnswer) = try await median(
+            server.port, Retain_V1_Profile.listSegment,
+            Retain_V1_ListSegmentRequest(
+                filter: Retain_V1_SegmentFilter(channels: ["referral"]), page: Retain_V1_PageRequest(pageSize: 100)))
+        row(
+            "ListSegment", "\(listLatency.fixed(1)) ms", "100 of \((listAnswer.pageInfo?.total ?? 0).grouped) users",
             "channel referral, first page by user id")
         let (warningLatency, warningAnswer) = try await median(
             server.port, Retain_V1_Profile.listChurnWarnings, Retain_V1_ListChurnWarningsRequest(page: Retain_V1_PageRequest(pageSize: 50)))
-        row("ListChurnWarnings", "\(warningLatency.fixed(1)) ms", "50 of \((warningAnswer.pageInfo?.total ?? 0).grouped) users",
+        row(
+            "ListChurnWarnings", "\(warningLatency.fixed(1)) ms", "50 of \((warningAnswer.pageInfo?.total ?? 0).grouped) users",
             "largest drop first")
         let probe = data.userID(users / 2)
         let before = try await client.unary(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: probe))
@@ -176,9 +203,11 @@ package struct ProfileBenchmark: AsyncParsableCommand {
             .flatMap { $0.components(separatedBy: "written in ").last?.split(separator: " ").first }
             .flatMap { Double($0) }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let snapshotBytes = files.filter { $0.hasSuffix(".snap") }.map { directory + "/" + $0 }
+        let snapshotBytes =
+            files.filter { $0.hasSuffix(".snap") }.map { directory + "/" + $0 }
             .compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }.max() ?? 0
-        row("snapshot write", written.map { "\($0.fixed(2)) s" } ?? "n/a", "\(snapshotBytes.mebibytes) MiB file (zstd)",
+        row(
+            "snapshot write", written.map { "\($0.fixed(2)) s" } ?? "n/a", "\(snapshotBytes.mebibytes) MiB file (zstd)",
             "on graceful shutdown; SIGTERM to exit \(stopSeconds.fixed(2)) s")
         let restartStarted = ContinuousClock.now
         let restartArguments = serverArguments.map { $0 == "notice" ? "info" : $0 } + ["--no-snapshot-on-exit"]
@@ -187,7 +216,8 @@ package struct ProfileBenchmark: AsyncParsableCommand {
         let recovered = server.log.split(separator: "\n").last { $0.contains("recovered through sequence") }
             .flatMap { $0.components(separatedBy: " in ").last?.split(separator: " ").first }.flatMap { Double($0) }
         let restored = ProcessStatus.memory(pid: server.process.processIdentifier)
-        row("recovery", recovered.map { "\($0.fixed(2)) s" } ?? "n/a", "restart to listening \(restartSeconds.fixed(2)) s",
+        row(
+            "recovery", recovered.map { "\($0.fixed(2)) s" } ?? "n/a", "restart to listening \(restartSeconds.fixed(2)) s",
             "VmRSS after recovery \(restored.resident.mebibytes) MiB")
         let check = RPCClient(host: "127.0.0.1", port: server.port)
         let after = try await check.unary(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: probe))
@@ -211,7 +241,6 @@ package struct ProfileBenchmark: AsyncParsableCommand {
     }
 
     private func rate(_ count: Int, _ seconds: Double) -> String { (Double(count) / seconds).grouped }
-
 
     private func row(_ name: String, _ a: String, _ b: String, _ c: String) {
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }

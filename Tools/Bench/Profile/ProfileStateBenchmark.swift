@@ -29,7 +29,8 @@ package struct ProfileStateBenchmark: AsyncParsableCommand {
     package func run() async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let data = BenchData(users: users, eventsPerUser: eventsPerUser, now: now)
-        let directory = dataDirectory
+        let directory =
+            dataDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("profile-state-\(UUID().uuidString)").path
         defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
         var configuration = StorageConfiguration()

@@ -10,8 +10,9 @@ enum RedisAnchor {
     /// GETs per second, with the benchmark's own summary line; nil (and why) when Redis is missing.
     static func measure(clients: Int, requests: Int) async throws -> (rate: Double, line: String)? {
         guard FileManager.default.isExecutableFile(atPath: server),
-              let benchmark = ["/usr/bin/redis-benchmark", "/usr/local/bin/redis-benchmark"]
-                .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            let benchmark = ["/usr/bin/redis-benchmark", "/usr/local/bin/redis-benchmark"]
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else {
             return nil
         }
         let port = try await freePort()
@@ -29,7 +30,10 @@ enum RedisAnchor {
         // Wait until it accepts connections.
         for _ in 0..<100 {
             if (try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: port).get().close().get()) != nil { break }
+                .connect(host: "127.0.0.1", port: port).get().close().get()) != nil
+            {
+                break
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         let run = Process()
@@ -43,9 +47,11 @@ enum RedisAnchor {
         run.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         // -q prints progress lines ending in \r, then "GET: <rate> requests per second, p50=...".
-        guard let line = text.split(whereSeparator: { $0 == "\r" || $0 == "\n" })
+        guard
+            let line = text.split(whereSeparator: { $0 == "\r" || $0 == "\n" })
                 .last(where: { $0.contains("requests per second") }),
-              let rateText = line.split(separator: " ").dropFirst().first, let rate = Double(rateText) else {
+            let rateText = line.split(separator: " ").dropFirst().first, let rate = Double(rateText)
+        else {
             throw BenchError("could not read redis-benchmark's output: \(text.suffix(200))")
         }
         return (rate, line.trimmingCharacters(in: .whitespaces))

@@ -79,7 +79,8 @@ struct Load: AsyncParsableCommand {
         let callsPerSecond = Double(sorted.count) / Double(duration)
         let p50 = percentile(0.50), p99 = percentile(0.99)
         if json {
-            print("""
+            print(
+                """
                 {"concurrency":\(concurrency),"seconds":\(duration),"payload":\(payload),"calls":\(sorted.count),\
                 "errors":\(failures),"callsPerSecond":\(callsPerSecond),"p50Micros":\(p50),"p99Micros":\(p99)}
                 """)
