@@ -76,14 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.gateway")
-        let topology: Topology
-        let flows: FlowConfiguration
-        do {
-            topology = try self.topology.map { try Topology.load(path: $0) } ?? Topology(services: [])
-            flows = try config.map { try FlowConfiguration.load(path: $0) } ?? .standard
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let topology = try ConfigurationFile.load(
+            self.topology, option: "--topology", defaults: { Topology(services: []) }, parse: { try Topology.load(path: $0) })
+        let flows = try ConfigurationFile.load(config, defaults: { .standard }, parse: { try FlowConfiguration.load(path: $0) })
         var forwarding = Forwarder.Configuration()
         forwarding.defaultTimeout = .milliseconds(defaultTimeoutMs)
         forwarding.connectionsPerBackend = connectionsPerBackend
