@@ -2,7 +2,7 @@
 # Ledger durable transfers per second, replicated (a shard of 3 processes led through a real etcd,
 # --sync-replicas 1) beside unreplicated (one process), in one run on this machine, plus the
 # failover time under load (SIGKILL of the leader to the next confirmed transfer).
-#   scripts/bench_replication.sh [DURATION_SECONDS]
+#   [CONCURRENCY=64] scripts/bench_replication.sh [DURATION_SECONDS]
 # Needs a release build (swift build -c release) and etcd (scripts/install-deps.sh installs it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,13 +26,14 @@ etcd --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" 
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null && break; sleep 0.1; done
 
-declare -A ports
+declare -A ports mpid
 for m in a b c; do
   ports[$m]=$(free_port)
   RETAIN_INSECURE_NO_AUTH=1 "$bin/retain-ledger" serve --port "${ports[$m]}" --ops-port=-1 --data-dir "$work/$m" \
     --etcd-endpoints "http://127.0.0.1:$etcd_port" --shard ledger-bench --member "ledger-bench-$m" \
     >"$work/$m.log" 2>&1 &
   pids+=($!)
+  mpid[$m]=$!
 done
 
 leader_port() {
@@ -48,8 +49,20 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+TIMEFORMAT='   bench client: %U s user + %S s system'
+
 echo "== unreplicated: one retain-ledger process"
-RETAIN_INSECURE_NO_AUTH=1 "${bench[@]}" --skip-postgres --duration "$duration" --concurrency 64 --batch-concurrency 4
+time RETAIN_INSECURE_NO_AUTH=1 "${bench[@]}" --skip-postgres --duration "$duration" --concurrency "${CONCURRENCY:-64}" --batch-concurrency 4
 echo "== replicated: leader of 3 processes, --sync-replicas 1 (port $port)"
-"${bench[@]}" --skip-postgres --duration "$duration" --concurrency 64 --batch-concurrency 4 --port "$port"
+declare -A before
+for m in a b c; do before[$m]=$(cpu_seconds "${mpid[$m]}"); done
+time "${bench[@]}" --skip-postgres --duration "$duration" --concurrency "${CONCURRENCY:-64}" --batch-concurrency 4 --port "$port"
+# Where the machine's CPU went: on 2 cores the replicas' apply competes with the leader and client.
+for m in a b c; do
+  role=replica; [ "${ports[$m]}" = "$port" ] && role=leader
+  used=$(awk -v a="$(cpu_seconds "${mpid[$m]}")" -v b="${before[$m]}" 'BEGIN { printf "%.2f", a - b }')
+  echo "   member $m ($role): $used CPU s"
+done
 "$bin/retain" call "127.0.0.1:$port" retain.v1.Replication/GetReplicationStatus '{}'

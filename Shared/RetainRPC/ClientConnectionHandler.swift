@@ -24,8 +24,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         var window = 0
         /// Whether the server flow-controls the call (its MESSAGE frames said FLOW_CONTROLLED).
         var flowControlled = false
-        /// Wire sizes of the answers handed to the application and not yet consumed, oldest first.
-        var delivered = CircularBuffer<Int>()
+        /// Wire sizes of the answers handed to the application and not yet consumed, oldest
+        /// first. Made with the first flow-controlled answer: a unary call never allocates it
+        /// (an empty `CircularBuffer` allocates its storage, a malloc and a free per call).
+        var delivered: CircularBuffer<Int>?
         /// Bytes consumed and not yet granted back.
         var ungranted = 0
     }
@@ -111,16 +113,19 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// The application took one answer of stream `requestID`: once half its window has been
     /// consumed, grant the server that much more with WINDOW_UPDATE (flow-controlled calls only).
     func consumed(_ requestID: UInt32) {
-        guard let context, var call = calls[requestID], call.flowControlled, let size = call.delivered.popFirst() else { return }
-        call.ungranted += size
-        if call.ungranted >= max(1, call.window / 2) {
+        // Mutated in place: a copy of the call would share `delivered` and copy it on write.
+        guard let context, let index = calls.index(forKey: requestID), calls.values[index].flowControlled,
+            let size = calls.values[index].delivered?.popFirst()
+        else { return }
+        calls.values[index].ungranted += size
+        let ungranted = calls.values[index].ungranted
+        if ungranted >= max(1, calls.values[index].window / 2) {
             var update = context.channel.allocator.buffer(capacity: Frame.headerSize + 4)
             update.writeFrameHeader(type: .windowUpdate, flags: [], requestID: requestID, payloadLength: 4)
-            update.writeInteger(UInt32(min(call.ungranted, Int(UInt32.max))))
-            call.ungranted = 0
+            update.writeInteger(UInt32(min(ungranted, Int(UInt32.max))))
+            calls.values[index].ungranted = 0
             write(update)
         }
-        calls[requestID] = call
     }
 
     // MARK: Inbound
@@ -140,9 +145,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         switch frame.type {
         case .message:
             var payload = frame.payload
-            if frame.flags.contains(.flowControlled), calls[frame.requestID]?.window ?? 0 > 0 {
-                calls[frame.requestID]!.flowControlled = true
-                calls[frame.requestID]!.delivered.append(payload.readableBytes)
+            if frame.flags.contains(.flowControlled), let index = calls.index(forKey: frame.requestID),
+                calls.values[index].window > 0
+            {
+                calls.values[index].flowControlled = true
+                if calls.values[index].delivered == nil { calls.values[index].delivered = CircularBuffer(initialCapacity: 8) }
+                calls.values[index].delivered!.append(payload.readableBytes)
             }
             if frame.flags.contains(.compressed) {
                 do {
