@@ -37,6 +37,16 @@ def stubs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def pb(stubs):
+    """The generated modules, by service."""
+    import importlib
+
+    names = ["echo", "profile", "growth", "ledger", "feedback", "gateway", "health", "reflection"]
+    return {name: (importlib.import_module(f"retain.v1.{name}_pb2"), importlib.import_module(f"retain.v1.{name}_pb2_grpc"))
+            for name in names}
+
+
 def make_key(key_id: str, scopes: str) -> tuple[str, dict]:
     """An API key and its entry for the gateway's key file (`retain-gateway make-key`)."""
     made = subprocess.run([str(executable("retain-gateway")), "make-key", "--id", key_id, "--scopes", scopes],

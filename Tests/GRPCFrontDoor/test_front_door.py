@@ -16,16 +16,6 @@ from google.protobuf import descriptor_pb2
 from conftest import Suite
 
 
-@pytest.fixture(scope="module")
-def pb(stubs):
-    """The generated modules, by service."""
-    import importlib
-
-    names = ["echo", "profile", "growth", "ledger", "feedback", "gateway", "health", "reflection"]
-    return {name: (importlib.import_module(f"retain.v1.{name}_pb2"), importlib.import_module(f"retain.v1.{name}_pb2_grpc"))
-            for name in names}
-
-
 def admin(suite: Suite, **extra: str):
     return [("authorization", f"ApiKey {suite.admin_key}"), *extra.items()]
 
