@@ -23,6 +23,10 @@ public struct ReplicationConfiguration: Sendable {
     public var windowBytes: Int = 64 << 20
     /// How many records a replica may be sent beyond what it has acknowledged.
     public var maximumInFlightRecords: UInt64 = 65_536
+    /// How many bytes the committer may send a replica directly (as each batch is written) beyond
+    /// what it has acknowledged; past them the replica is fed at the pace of its flow-control
+    /// window until it catches up.
+    public var liveFeedBytes: Int = 4 << 20
 
     public init(
         etcdEndpoints: [String], cluster: String, shard: String, member: String, advertise: String,

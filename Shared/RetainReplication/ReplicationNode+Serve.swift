@@ -55,8 +55,31 @@ extension ReplicationNode {
         var sentCommit = term.commit
         var lastSend = ContinuousClock.now
         let maximumBytes = 1 << 20
+        // Once the replica has everything written, the committer's tap sends it each new batch
+        // (LiveFeed); this loop then only sends the commit point, and takes over again when the
+        // feed falls back.
+        let feed = LiveFeed(member: request.member, term: term, limitBytes: configuration.liveFeedBytes) { batch in
+            try writer.write(batch)
+        }
+        liveFeeds.add(feed)
+        defer { liveFeeds.remove(feed) }
         while !Task.isCancelled {
             guard term.isActive else { throw notLeader() }
+            let (live, liveNext) = feed.position
+            if live {
+                let commit = term.commit
+                if commit != sentCommit || ContinuousClock.now - lastSend > .milliseconds(250) {
+                    try await writer.send(
+                        Retain_V1_ReplicationBatch(epoch: term.epoch, commitSequence: commit, sentUnixMs: Self.nowMs()))
+                    sentCommit = commit
+                    lastSend = .now
+                }
+                // Woken by the next write (the tap has sent it by the time this looks again, or
+                // fallen back) or after 20 ms, to send the commit point as it moves.
+                await window.waitForRecord(after: window.lastSequence, timeout: .milliseconds(20))
+                continue
+            }
+            if liveNext > next { next = liveNext }
             // Flow control: no more than a window of records beyond what the replica holds.
             if next > term.acknowledged(by: request.member) + configuration.maximumInFlightRecords {
                 try await Task.sleep(for: .milliseconds(1))
@@ -79,6 +102,8 @@ extension ReplicationNode {
             }
             let commit = term.commit
             if frames.count == 0 {
+                let window = window
+                if feed.goLive(next: next, windowLast: { window.lastSequence }) { continue }
                 if commit != sentCommit || ContinuousClock.now - lastSend > .milliseconds(250) {
                     try await writer.send(
                         Retain_V1_ReplicationBatch(

@@ -28,6 +28,8 @@ public final class ReplicationNode: Service, Sendable {
     let onRoleChange: @Sendable (CommitGate.Role) -> Void
     /// Wakes the replica's acknowledger when the local log became more durable.
     let ackSignal = AsyncSignal()
+    /// The replica streams the committer's tap writes to directly while they keep up.
+    let liveFeeds = LiveFeeds()
 
     struct Following {
         var leader: LeaderRecord
@@ -82,12 +84,13 @@ public final class ReplicationNode: Service, Sendable {
         self.advertised = Mutex(configuration.advertise)
         let history = try EpochHistory.load(directory: configuration.dataDirectory)
         state = Mutex(State(history: history, knownEpoch: history.latestEpoch))
-        let window = window
+        let (window, liveFeeds) = (window, liveFeeds)
         log.setReplicationTaps(
             ReplicationTaps(
                 written: { first, last, frames in
                     guard case .leader = gate.role else { return }
                     window.append(first: first, last: last, frames: frames)
+                    liveFeeds.offer(first: first, last: last, frames: frames)
                 },
                 durable: { [weak self] sequence in
                     self?.localDurable(sequence)
