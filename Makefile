@@ -3,7 +3,7 @@
 #   make demo   run the demo scenario through the gateway (its own suite, in a temporary directory)
 #   make test   check generated code, build, and run every test
 #   make fuzz   run the fuzz target for FUZZ_SECONDS (CI runs it after the tests)
-.PHONY: up demo test deps check-generated check-format build bench bench-anchors fuzz test-python-client
+.PHONY: up demo test deps check-generated check-format build bench bench-anchors fuzz test-python-client test-console
 
 SWIFT ?= swift
 
@@ -26,6 +26,12 @@ test: check-generated check-format
 	$(SWIFT) test --skip-build --no-parallel
 	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) Tests/GRPCFrontDoor/run_tests.sh
 	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) clients/python/run_tests.sh
+	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) Tests/Console/run_tests.sh
+
+# The console in headless Chromium against a seeded suite (part of `make test`); screenshots
+# of each page go to docs/console/.
+test-console: build
+	RETAIN_BIN_DIR=$$($(SWIFT) build --show-bin-path) Tests/Console/run_tests.sh
 
 # The Python client package's own tests, against the built servers (part of `make test`).
 test-python-client: build

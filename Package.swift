@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "retain-profile", targets: ["retain-profile"]),
         .executable(name: "retain-growth", targets: ["retain-growth"]),
         .executable(name: "retain-feedback", targets: ["retain-feedback"]),
+        .executable(name: "retain-console", targets: ["retain-console"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -293,6 +294,29 @@ let package = Package(
             ],
             path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 
+        // MARK: Console: the operations console in the browser, a client of the gateway (no service imports it)
+        .target(
+            name: "ConsoleCore", dependencies: ["RetainProto", "RetainAuth"], path: "Services/Console/Core",
+            swiftSettings: swiftSettings),
+        .target(
+            name: "ConsoleService",
+            dependencies: [
+                "ConsoleCore", "RetainWire", "RetainProto", "RetainRPC", "RetainAuth", logging, lifecycle, nio, nioPosix,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Services/Console/Service", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "retain-console",
+            dependencies: [
+                "ConsoleService", "ConsoleCore", "RetainAuth", "RetainProto", "RetainRPC", "RetainServiceKit", argumentParser, logging,
+                lifecycle, unixSignals, nio,
+            ],
+            path: "Services/Console/Main", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: ["ConsoleCore", "ConsoleService", "RetainProto", "RetainAuth", "RetainRPC", logging],
+            path: "Tests/ConsoleTests", swiftSettings: swiftSettings),
+
         // MARK: Tools: the `retain` CLI and load tester, the suite launcher (`retain up`), the demo
         .target(
             name: "RetainCommands",
@@ -368,12 +392,16 @@ let package = Package(
             name: "GatewayBench", dependencies: ["GatewayCore", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
             path: "Tools/Bench/Gateway", swiftSettings: swiftSettings),
         .target(
+            name: "ConsoleBench",
+            dependencies: ["GatewayCore", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio, nioPosix],
+            path: "Tools/Bench/Console", swiftSettings: swiftSettings),
+        .target(
             name: "FeedbackBench", dependencies: ["RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
             path: "Tools/Bench/Feedback", swiftSettings: swiftSettings),
         .executableTarget(
             name: "retain-bench",
             dependencies: [
-                "LedgerBench", "ProfileBench", "GrowthBench", "GatewayBench", "FeedbackBench",
+                "LedgerBench", "ProfileBench", "GrowthBench", "GatewayBench", "FeedbackBench", "ConsoleBench",
                 "RetainProto", "RetainRPC", "RetainProcess", "RetainTestSupport", argumentParser, nio, nioPosix,
             ],
             path: "Tools/Bench/Main", swiftSettings: swiftSettings),

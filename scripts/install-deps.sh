@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages and Python modules Retain builds and tests with, when missing.
 # With --bench, also the anchors the benchmarks compare against (Redis, PostgreSQL 15).
+# chromium, chromium-driver and fonts-noto-cjk: the console's browser tests (Tests/Console) and
+# their screenshots of the Chinese pages.
 set -euo pipefail
-packages=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libzstd-dev pkg-config openssl python3-venv etcd-server)
+packages=(libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libzstd-dev pkg-config openssl python3-venv etcd-server
+  chromium chromium-driver fonts-noto-cjk)
 if [ "${1:-}" = "--bench" ]; then packages+=(redis-server redis-tools postgresql-15); fi
 missing=()
 for p in "${packages[@]}"; do

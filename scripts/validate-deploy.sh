@@ -31,8 +31,8 @@ yamllint -c compose/.yamllint compose/
 echo "== docker-compose config"
 docker-compose -f compose/docker-compose.yml config --quiet
 services=$(docker-compose -f compose/docker-compose.yml config --services)
-# A three-member etcd, three members of each service's shard, the gateway.
-expected=(etcd-0 etcd-1 etcd-2 gateway)
+# A three-member etcd, three members of each service's shard, the gateway, the console.
+expected=(etcd-0 etcd-1 etcd-2 gateway console)
 for service in profile growth ledger feedback; do
   for member in a b c; do expected+=("$service-0-$member"); done
 done
@@ -49,7 +49,7 @@ import sys, yaml
 errors = []
 compose = yaml.safe_load(open("compose/docker-compose.yml"))["services"]
 for name, service in compose.items():
-    if name.startswith("etcd-") or name == "gateway":
+    if name.startswith("etcd-") or name in ("gateway", "console"):
         continue
     command = service.get("command", [])
     def flag(option):

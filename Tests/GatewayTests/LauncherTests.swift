@@ -16,9 +16,12 @@ struct LauncherTests {
     func upRestartStop() async throws {
         let data = try makeTemporaryDirectory("retain-up")
         defer { try? FileManager.default.removeItem(at: data) }
-        let ports = try freePorts(11)
+        let ports = try freePorts(13)
         let names = ["gateway", "profile", "growth", "ledger", "feedback"]
-        var arguments = ["up", "--data-dir", data.path, "--stop-timeout", "5", "--gateway-grpc-port", String(ports[10])]
+        var arguments = [
+            "up", "--data-dir", data.path, "--stop-timeout", "5", "--gateway-grpc-port", String(ports[10]), "--console-port",
+            String(ports[11]), "--console-ops-port", String(ports[12]),
+        ]
         for (index, name) in names.enumerated() {
             arguments += ["--\(name)-port", String(ports[index]), "--\(name)-ops-port", String(ports[index + 5])]
         }
@@ -60,6 +63,11 @@ struct LauncherTests {
         #expect(Set(backends.backends.map(\.instanceId)) == Set(running.map { "\($0)-0" }))
         #expect(try await OpsProbe.get(port: ports[5], path: "/readyz").status == 200)
         #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("gateway/topology.json").path))
+        // The console runs beside the gateway (when built), ready on its ops port.
+        if !text.contains("retain-console is not built") {
+            #expect(text.contains("the operations console is at http://127.0.0.1:\(ports[11])/"))
+            #expect(try await OpsProbe.get(port: ports[12], path: "/readyz").status == 200)
+        }
         for name in running {
             #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent(name).path))
         }

@@ -88,7 +88,23 @@ package struct SuitePlan: Sendable {
         }
     }
 
-    /// The Retain processes, in start order: the services, the gateway last.
+    /// The operations console (`retain-console`), started after the gateway it calls.
+    package struct Console: Sendable, Hashable {
+        /// Its HTTP port.
+        package var port: Int
+        /// Its ops port.
+        package var opsPort: Int
+        /// Its own flags besides `--gateway` (the API key file).
+        package var arguments: [String]
+
+        package init(port: Int, opsPort: Int, arguments: [String]) {
+            self.port = port
+            self.opsPort = opsPort
+            self.arguments = arguments
+        }
+    }
+
+    /// The Retain processes, in start order: the services, the gateway, then the console.
     package private(set) var members: [SuiteMember] = []
     /// The gateway's topology.
     package private(set) var topology = Topology(services: [])
@@ -109,11 +125,12 @@ package struct SuitePlan: Sendable {
     ///   - gatewayArguments: the gateway's own extra flags (flow configuration, API keys).
     ///   - topologyFile: where the gateway's topology will be written.
     ///   - replication: nil for today's one process per service.
+    ///   - console: the console's ports and flags; nil runs none.
     ///   - isBuilt: whether an executable product is built; a service that is not is skipped.
     package init(
         data: URL, host: String, services: [ServicePorts], gateway: (port: Int, opsPort: Int),
         gatewayArguments: [String], topologyFile: URL, replication: Replication?,
-        isBuilt: (String) -> Bool
+        console: Console? = nil, isBuilt: (String) -> Bool
     ) {
         let dialHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
         var topologyServices: [Topology.Service] = []
@@ -182,6 +199,17 @@ package struct SuitePlan: Sendable {
                 name: "gateway", executable: "retain-gateway", service: "retain.v1.Gateway",
                 port: gateway.port, opsPort: gateway.opsPort, dataDirectory: nil,
                 extraArguments: arguments + gatewayArguments))
+        if let console {
+            if isBuilt("retain-console") {
+                members.append(
+                    SuiteMember(
+                        name: "console", executable: "retain-console", service: "console", port: console.port,
+                        opsPort: console.opsPort, dataDirectory: nil,
+                        extraArguments: ["--gateway", "\(Self.urlHost(dialHost)):\(gateway.port)"] + console.arguments))
+            } else {
+                skipped.append("retain-console")
+            }
+        }
         self.members = members
         self.skipped = skipped
         self.etcdEndpoint = etcdEndpoint

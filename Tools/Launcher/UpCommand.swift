@@ -39,6 +39,11 @@ public struct UpCommand: AsyncParsableCommand {
         name: .customLong("gateway-grpc-port"),
         help: "Port of the gateway's gRPC front door (standard gRPC over HTTP/2); -1 turns it off.")
     var gatewayGRPCPort: Int = 7100
+    @Option(
+        name: .customLong("console-port"),
+        help: "HTTP port of the operations console (retain-console; open http://HOST:PORT/); -1 turns it off.")
+    var consolePort: Int = 8080
+    @Option(name: .customLong("console-ops-port")) var consoleOpsPort: Int = 9005
     @Option(name: .customLong("gateway-ops-port")) var gatewayOpsPort: Int = 9000
     @Option(name: .customLong("profile-ops-port")) var profileOpsPort: Int = 9001
     @Option(name: .customLong("growth-ops-port")) var growthOpsPort: Int = 9002
@@ -121,7 +126,7 @@ public struct UpCommand: AsyncParsableCommand {
     }
 
     /// The suite these flags describe.
-    func plan(data: URL, gatewayArguments: [String] = [], isBuilt: (String) -> Bool) -> SuitePlan {
+    func plan(data: URL, gatewayArguments: [String] = [], consoleArguments: [String] = [], isBuilt: (String) -> Bool) -> SuitePlan {
         var replication: SuitePlan.Replication?
         if let replicas {
             var settings = SuitePlan.Replication(replicas: replicas)
@@ -142,7 +147,9 @@ public struct UpCommand: AsyncParsableCommand {
                 .init(name: "feedback", port: feedbackPort, opsPort: feedbackOpsPort),
             ],
             gateway: (gatewayPort, gatewayOpsPort), gatewayArguments: gatewayArguments,
-            topologyFile: data.appendingPathComponent("gateway/topology.json"), replication: replication, isBuilt: isBuilt)
+            topologyFile: data.appendingPathComponent("gateway/topology.json"), replication: replication,
+            console: consolePort == -1 ? nil : .init(port: consolePort, opsPort: consoleOpsPort, arguments: consoleArguments),
+            isBuilt: isBuilt)
     }
 
     public func run() async throws {
@@ -159,7 +166,9 @@ public struct UpCommand: AsyncParsableCommand {
         if let gatewayConfig { gatewayArguments += ["--config", gatewayConfig] }
         if let credentials { gatewayArguments += ["--api-keys-file", credentials.keysFile.path] }
         if gatewayGRPCPort != -1 { gatewayArguments += ["--grpc-port", String(gatewayGRPCPort)] }
-        let plan = self.plan(data: data, gatewayArguments: gatewayArguments) { executable in
+        // The console checks sign-ins against the gateway's own key file.
+        let consoleArguments = credentials.map { ["--api-keys-file", $0.keysFile.path] } ?? []
+        let plan = self.plan(data: data, gatewayArguments: gatewayArguments, consoleArguments: consoleArguments) { executable in
             FileManager.default.isExecutableFile(atPath: binaries.appendingPathComponent(executable).path)
         }
         for executable in plan.skipped {
@@ -202,6 +211,8 @@ public struct UpCommand: AsyncParsableCommand {
             stopTimeout: .milliseconds(Int(stopTimeout * 1000)))
         supervisor.etcd = etcd
         let (running, notBuilt, host, cluster, grpcPort) = (members, skipped, host, cluster, gatewayGRPCPort)
+        let console = plan.members.first { $0.executable == "retain-console" }
+        let adminKeyFile = credentials?.adminKeyFile.path
         try await supervisor.run(signals: signals) {
             if let credentials {
                 print(
@@ -222,6 +233,14 @@ public struct UpCommand: AsyncParsableCommand {
                 )
                 fflush(nil)
             }
+            if let console {
+                let dial = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+                print(
+                    "retain up: the operations console is at http://\(dial):\(console.port)/ "
+                        + (adminKeyFile.map { "(sign in with the API key in \($0))" }
+                            ?? "(--insecure-no-auth: no API key file, so nobody can sign in)"))
+                fflush(nil)
+            }
         }
     }
 
@@ -231,8 +250,10 @@ public struct UpCommand: AsyncParsableCommand {
             let spec = member.member
             let process = spec.executable.hasSuffix(spec.name) ? spec.executable : "\(spec.executable) \(spec.name)"
             rows.append([
-                process, member.pid.map(String.init) ?? "-", "\(host):\(spec.port)", "\(host):\(spec.opsPort)",
-                spec.dataDirectory?.path ?? "(stateless; topology \(topology.path))",
+                process, member.pid.map(String.init) ?? "-",
+                spec.executable == "retain-console" ? "http://\(host):\(spec.port)/" : "\(host):\(spec.port)", "\(host):\(spec.opsPort)",
+                spec.dataDirectory?.path
+                    ?? (spec.executable == "retain-console" ? "(stateless; calls the gateway)" : "(stateless; topology \(topology.path))"),
             ])
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConsoleBench
 import FeedbackBench
 import GatewayBench
 import GrowthBench
@@ -16,6 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             EchoBenchmark.self, GRPCEchoBenchmark.self, GRPCFrontDoorBenchmark.self, LedgerBenchmark.self, ProfileBenchmark.self,
             ProfileStateBenchmark.self, GrowthBenchCommand.self, GatewayBenchmark.self, ClusterBenchmark.self, FeedbackBenchmark.self,
+            ConsoleBenchmark.self,
             BareEchoServer.self, FixedCallsCommand.self,
         ])
 }

@@ -1,0 +1,131 @@
+import ConsoleCore
+import RetainProto
+import RetainRPC
+import RetainWire
+
+/// The calls behind each page, made concurrently.
+extension SuiteReader {
+    static let dayMs: Int64 = 86_400_000
+
+    /// The Overview over the `days` complete days before today, and today so far.
+    func overview(days: Int, channel: String, nowMs: Int64) async -> OverviewPage {
+        let end = (nowMs / Self.dayMs + 1) * Self.dayMs
+        let start = end - Int64(days + 1) * Self.dayMs
+        async let total = call(Retain_V1_Profile.countSegment, Retain_V1_CountSegmentRequest(filter: .init()), scope: "profile:read")
+        async let retention = call(
+            Retain_V1_Profile.getRetention,
+            Retain_V1_GetRetentionRequest(
+                granularity: .day, registered: .init(startMs: start, endMs: end), byChannel: true, days: OverviewPage.retentionDays,
+                timeZone: "UTC"), scope: "profile:read")
+        async let stages = stageCounts()
+        async let churn = call(
+            Retain_V1_Profile.listChurnWarnings, Retain_V1_ListChurnWarningsRequest(page: .init(pageSize: 20)), scope: "profile:read")
+        return await OverviewPage(
+            totalUsers: total.map(\.count), retention: retention, stages: stages, churn: churn, channel: channel, days: days)
+    }
+
+    /// Users per lifecycle stage: one CountSegment per stage, concurrently.
+    func stageCounts() async -> Loaded<[UInt64]> {
+        await withTaskGroup(of: (Int, Loaded<Retain_V1_CountSegmentResponse>).self) { group in
+            for (index, stage) in Names.stages.enumerated() {
+                group.addTask {
+                    (index, await call(Retain_V1_Profile.countSegment, .init(filter: .init(stages: [stage])), scope: "profile:read"))
+                }
+            }
+            var counts = Array(repeating: UInt64(0), count: Names.stages.count)
+            var problem: Loaded<[UInt64]>?
+            for await (index, answer) in group {
+                switch answer {
+                case .value(let value): counts[index] = value.count
+                case .denied(let scope): problem = .denied(scope: scope)
+                case .failed(let message): problem = .failed(message)
+                }
+            }
+            return problem ?? .value(counts)
+        }
+    }
+
+    /// One user's page.
+    func user(_ userID: String, nowMs: Int64) async -> UserPage {
+        let (year, _, _) = Format.civil(nowMs)
+        let yearStart = Format.startOfDay(year: year, month: 1, day: 1)
+        async let profile = call(Retain_V1_Profile.getProfile, .init(userId: userID), scope: "profile:read")
+        async let growth = call(Retain_V1_Growth.getGrowthView, .init(userId: userID), scope: "growth:read")
+        async let growthYear = call(
+            Retain_V1_Growth.getGrowthSummary, .init(userId: userID, range: .init(startMs: yearStart, endMs: nowMs + 1)),
+            scope: "growth:read")
+        async let balance = call(Retain_V1_Ledger.getBalance, .init(userId: userID, includeLots: true), scope: "ledger:read")
+        async let statement = call(
+            Retain_V1_Ledger.getStatement, .init(userId: userID, page: .init(pageSize: 50)), scope: "ledger:read")
+        async let yearly = call(
+            Retain_V1_Ledger.getYearlySummary, .init(userId: userID, year: Int32(year), timeZone: "UTC"), scope: "ledger:read")
+        async let feedback = call(
+            Retain_V1_Feedback.getUserFeedbackHistory, .init(userId: userID, openLimit: 20), scope: "feedback:read")
+        async let report = call(
+            Retain_V1_Gateway.getUserReport, .init(userId: userID, period: .month, timeZone: "UTC", allowPartial: true),
+            scope: "gateway:read")
+        return await UserPage(
+            userID: userID, profile: profile, growth: growth, growthYear: growthYear, balance: balance, statement: statement,
+            year: yearly, feedback: feedback, report: report)
+    }
+
+    /// The feedback desk: open items by priority, and the statistics.
+    func feedbackDesk(nowMs: Int64) async -> FeedbackDeskPage {
+        let open: [Retain_V1_FeedbackStatus] = [.new, .triaged, .assigned, .inProgress, .reopened]
+        async let queue = call(
+            Retain_V1_Feedback.listFeedback,
+            Retain_V1_ListFeedbackRequest(filter: .init(statuses: open), sort: .priority, page: .init(pageSize: 100)),
+            scope: "feedback:read")
+        async let stats = call(Retain_V1_Feedback.getFeedbackStats, Retain_V1_GetFeedbackStatsRequest(), scope: "feedback:read")
+        return await FeedbackDeskPage(queue: queue, stats: stats, nowMs: nowMs)
+    }
+
+    /// Levels: the tiers, and users per tier from the level-change stream.
+    func levels() async -> LevelsPage {
+        async let tiers = call(Retain_V1_Growth.getLevelTiers, Retain_V1_GetLevelTiersRequest(), scope: "growth:read")
+        async let total = call(Retain_V1_Profile.countSegment, Retain_V1_CountSegmentRequest(filter: .init()), scope: "profile:read")
+        async let distribution = levelDistribution()
+        let (tierAnswer, totalAnswer, folded) = await (tiers, total, distribution)
+        let counts: Loaded<[UInt64]>
+        switch (tierAnswer, totalAnswer, folded) {
+        case (.value(let tiers), .value(let total), .value(let folded)):
+            counts = .value(folded.counts(tiers: tiers.tiers.map(\.level), registered: total.count))
+        case (_, .denied(let scope), _), (_, _, .denied(let scope)):
+            counts = .denied(scope: scope)
+        case (_, .failed(let message), _), (_, _, .failed(let message)):
+            counts = .failed(message)
+        default:
+            counts = tierAnswer.map { _ in [] }
+        }
+        return LevelsPage(tiers: tierAnswer, counts: counts)
+    }
+
+    /// Replays Growth's level-change stream from its start up to the head it reports first.
+    func levelDistribution() async -> Loaded<LevelDistribution> {
+        let scope = "growth:read"
+        guard session.permissions.has(scope) else { return .denied(scope: scope) }
+        var distribution = LevelDistribution()
+        do {
+            var head: UInt64?
+            for try await message in client.serverStreaming(
+                Retain_V1_Growth.watchLevelChanges, Retain_V1_WatchLevelChangesRequest(afterPosition: 0), options: options)
+            {
+                if head == nil { head = message.headPosition }
+                if let event = message.event { distribution.fold(event) }
+                if distribution.position >= head ?? 0 { break }
+            }
+            return .value(distribution)
+        } catch let error as RPCError {
+            return Self.loaded(error, scope: scope)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// The ledger's audit of points, with the chain recomputed when `verify`.
+    func ledger(verify: Bool) async -> LedgerPage {
+        let audit = await call(
+            Retain_V1_Ledger.audit, Retain_V1_AuditRequest(verifyChain: verify, assets: ["points"]), scope: "ledger:read")
+        return LedgerPage(audit: audit, verifiedChain: verify)
+    }
+}
