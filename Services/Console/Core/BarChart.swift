@@ -151,7 +151,7 @@ public struct BarChart: Sendable {
 
     /// A value as an axis or tooltip label: integers without decimals, others with up to two.
     static func label(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+        if value == value.rounded(), abs(value) < 1e15 { return Format.count(Int(value)) }
         return String((value * 100).rounded() / 100)
     }
 }
