@@ -83,8 +83,8 @@ public struct BarChart: Sendable {
         let (axisTop, step) = Self.axis(for: maximum)
         func y(_ value: Double) -> Double { Self.top + plotHeight - value / axisTop * plotHeight }
         var svg = """
-            <svg class="chart" role="img" aria-label="\(HTML.escape(title))" viewBox="0 0 \(Self.number(width)) \(Self.number(height + legendHeight))" \
-            width="\(Self.number(width))" height="\(Self.number(height + legendHeight))" xmlns="http://www.w3.org/2000/svg">\
+            <svg class="chart" role="img" aria-label="\(HTML.escape(title))" viewBox="0 0 \(Self.number(width)) \(Self.number(height))" \
+            width="\(Self.number(width))" height="\(Self.number(height))" xmlns="http://www.w3.org/2000/svg">\
             <title>\(HTML.escape(title))</title>
             """
         // Grid lines and y labels.
@@ -128,7 +128,7 @@ public struct BarChart: Sendable {
         }
         svg +=
             "<line x1=\"\(Self.number(Self.left))\" x2=\"\(Self.number(width - Self.right))\" y1=\"\(Self.number(y(0)))\" y2=\"\(Self.number(y(0)))\" stroke=\"#333\"/>"
-        // Legend below the plot.
+        // Legend below the plot, inside the bottom margin.
         var x = Self.left
         let legendY = height - 14
         for (number, series) in series.enumerated() {
@@ -140,8 +140,6 @@ public struct BarChart: Sendable {
         svg += "</svg>"
         return svg
     }
-
-    private var legendHeight: Double { 0 }
 
     /// A coordinate with at most one decimal, so the markup stays small and stable.
     static func number(_ value: Double) -> String {
