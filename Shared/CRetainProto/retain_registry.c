@@ -99,6 +99,8 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__get_account_response__descriptor,
     &retain__v1__get_balance_request__descriptor,
     &retain__v1__get_balance_response__descriptor,
+    &retain__v1__get_board_position_request__descriptor,
+    &retain__v1__get_board_position_response__descriptor,
     &retain__v1__get_contact_policy_request__descriptor,
     &retain__v1__get_contact_policy_response__descriptor,
     &retain__v1__get_descriptor_set_request__descriptor,

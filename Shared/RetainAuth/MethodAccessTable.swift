@@ -23,7 +23,7 @@ public enum MethodAccessTable {
         "Growth": [
             "GetLevelTiers": .read, "AwardGrowth": .write, "CheckIn": .write, "ListTasks": .read,
             "ClaimTaskReward": .write, "GetGrowthView": .read, "GetGrowthSummary": .read,
-            "GetLeaderboard": .read, "GetRank": .read, "WatchLevelChanges": .read,
+            "GetLeaderboard": .read, "GetRank": .read, "GetBoardPosition": .read, "WatchLevelChanges": .read,
         ],
         "Ledger": [
             "OpenAccount": .admin, "SetAccountCap": .admin, "GetAccount": .read, "ListAccounts": .read,

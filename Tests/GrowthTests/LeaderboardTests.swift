@@ -75,4 +75,31 @@ struct LeaderboardTests {
         #expect(rank.rank == 1 && rank.score == 5)
         #expect(state.view(userID: "old", timeZone: "", at: utc(2025, 3, 12), rules: testRules).weekGrowth == 5)
     }
+
+    @Test("a board position: users ahead and scoring higher, and the rows around any row, ranked as if the user's row were there")
+    func position() throws {
+        var state = GrowthState()
+        // Scores 10, 10, 10, 5, 5, 30: long ties.
+        for (user, keys) in [("a", 2), ("b", 2), ("c", 2), ("d", 1), ("e", 1)] {
+            for key in 0..<keys { try state.award(user, "share", key: "\(key)", at: at + Int64(key)) }
+        }
+        try state.award("top", "post", key: "1", at: at)
+        let board = state.leaderboard(.overall, limit: 100, at: at, rules: testRules).entries
+        #expect(board.map(\.userId) == ["top", "a", "b", "c", "d", "e"])
+        // A row that is on no one's: 10 points reached before everyone else's 10.
+        let probe = state.boardPosition(.overall, score: 10, reachedAtMs: 0, userID: "", neighbours: 2, at: at, rules: testRules)
+        #expect(probe.ahead == 1 && probe.higher == 1 && probe.totalUsers == 6)
+        #expect(probe.above.map(\.userId) == ["top"] && probe.above.map(\.rank) == [1])
+        #expect(probe.below.map(\.userId) == ["a", "b"] && probe.below.map(\.rank) == [2, 2])
+        // 7 points: the rows below rank one lower, as if the row were on the board.
+        let seven = state.boardPosition(.overall, score: 7, reachedAtMs: 0, userID: "", neighbours: 1, at: at, rules: testRules)
+        #expect(seven.ahead == 4 && seven.higher == 4 && seven.above.map(\.rank) == [2] && seven.below.map(\.rank) == [6])
+        // A user's own row is neither counted nor listed, wherever it is.
+        let own = state.boardPosition(.overall, score: 10, reachedAtMs: at + 1, userID: "b", neighbours: 5, at: at, rules: testRules)
+        #expect(own.ahead == 2 && own.higher == 1)
+        #expect(own.above.map(\.userId) == ["top", "a"] && own.below.map(\.userId) == ["c", "d", "e"])
+        #expect(own.below.map(\.rank) == [2, 5, 5])
+        let moved = state.boardPosition(.overall, score: 1, reachedAtMs: 0, userID: "top", neighbours: 1, at: at, rules: testRules)
+        #expect(moved.ahead == 5 && moved.higher == 5 && moved.above.map(\.userId) == ["e"] && moved.above.map(\.rank) == [4])
+    }
 }

@@ -12,11 +12,7 @@ extension ReportMerge {
     /// one of its users that can be in the merged top N, so the merged board is exact.
     public static func leaderboard(_ answers: [Retain_V1_GetLeaderboardResponse], limit: Int) -> Retain_V1_GetLeaderboardResponse {
         var entries = answers.flatMap(\.entries)
-        entries.sort {
-            if $0.score != $1.score { return $0.score > $1.score }
-            if $0.reachedAtMs != $1.reachedAtMs { return $0.reachedAtMs < $1.reachedAtMs }
-            return $0.userId < $1.userId
-        }
+        entries.sort(by: boardOrder)
         if entries.count > limit { entries.removeSubrange(limit...) }
         for index in entries.indices {
             entries[index].rank =
@@ -27,5 +23,13 @@ extension ReportMerge {
         merged.periodStartMs = answers.first?.periodStartMs ?? 0
         merged.periodEndMs = answers.first?.periodEndMs ?? 0
         return merged
+    }
+
+    /// A leaderboard's order: the higher score first, then the earlier reached_at_ms, then the
+    /// smaller user id.
+    public static func boardOrder(_ a: Retain_V1_LeaderboardEntry, _ b: Retain_V1_LeaderboardEntry) -> Bool {
+        if a.score != b.score { return a.score > b.score }
+        if a.reachedAtMs != b.reachedAtMs { return a.reachedAtMs < b.reachedAtMs }
+        return a.userId < b.userId
     }
 }

@@ -2,7 +2,8 @@ import RetainProto
 
 /// How the gateway answers a call that is not about one user when the service has several
 /// shards: which shards it goes to and how their answers merge (docs/CLUSTER.md). Calls about
-/// one user (`user_id` = field 1) go to the user's shard and have no rule.
+/// one user (`user_id` = field 1) go to the user's shard and have no rule, except GetRank
+/// (``rank``).
 public enum ScatterRule: Sendable, Equatable {
     /// One shard answers (the same on every shard: configuration).
     case anyShard
@@ -24,6 +25,10 @@ public enum ScatterRule: Sendable, Equatable {
     case listOverdue
     case faq
     case feedbackStats
+    case boardPosition
+    /// A call about one user that every shard helps answer: GetRank, the user's row from its
+    /// shard and the users around it from every shard (``BoardPositionMerge``).
+    case rank
 
     /// The rules by method path.
     public static let byPath: [String: ScatterRule] = {
@@ -38,6 +43,8 @@ public enum ScatterRule: Sendable, Equatable {
             Retain_V1_Growth.getLevelTiers.path: .anyShard,
             Retain_V1_Growth.getLeaderboard.path: .leaderboard,
             Retain_V1_Growth.watchLevelChanges.path: .oneShardStream,
+            Retain_V1_Growth.getBoardPosition.path: .boardPosition,
+            Retain_V1_Growth.getRank.path: .rank,
             Retain_V1_Feedback.listFeedback.path: .listFeedback,
             Retain_V1_Feedback.listOverdue.path: .listOverdue,
             Retain_V1_Feedback.getFaq.path: .faq,
@@ -59,7 +66,7 @@ public enum ScatterRule: Sendable, Equatable {
     /// writer by design (docs/CLUSTER.md) and is not among them.
     public static let shardedServices: Set<String> = ["retain.v1.Profile", "retain.v1.Growth", "retain.v1.Feedback"]
 
-    /// The rule of the method at `path`; nil for a call about one user, or a method the table
-    /// does not know (which keeps the one-instance routing).
+    /// The rule of the method at `path`; nil for a call about one user (but GetRank), or a
+    /// method the table does not know (which keeps the one-instance routing).
     public static func rule(for path: String) -> ScatterRule? { byPath[path] }
 }

@@ -21,12 +21,13 @@ extension Forwarder {
     }
 
     /// Answers a unary call: to one instance, or by the method's ``ScatterRule`` when the
-    /// service has several shards and the call is not about one user.
+    /// service has several shards and the call is not about one user (or, GetRank, needs every
+    /// shard's users).
     func answer(
         _ route: Route, path: String, request: ByteBuffer, options: CallOptions,
         deadline: ContinuousClock.Instant
     ) async throws -> ByteBuffer {
-        guard route.backends.backends.count > 1, !route.userKeyed, let rule = ScatterRule.rule(for: path) else {
+        guard route.backends.backends.count > 1, let rule = ScatterRule.rule(for: path), !route.userKeyed || rule == .rank else {
             let user = try userID(route, request: request)
             return try await unary(route, path: path, user: user, request: request, options: options, deadline: deadline)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import NIOCore
 import RetainProto
@@ -98,6 +99,17 @@ struct Scatter {
             }
         case .faq:
             return try await faq(request)
+        case .boardPosition:
+            let asked = try Self.decode(request, Retain_V1_GetBoardPositionRequest.self)
+            guard asked.neighbours <= BoardPositionMerge.maximumNeighbours else {
+                throw RPCError.invalidArgument(
+                    field: "neighbours", "must be 0 to \(BoardPositionMerge.maximumNeighbours), not \(asked.neighbours)")
+            }
+            var merged = try await position(asked, neighbours: Int(asked.neighbours)).position
+            merged.missingShards = missing
+            return Self.encode(merged)
+        case .rank:
+            return try await rank(request)
         }
     }
 
@@ -113,8 +125,11 @@ struct Scatter {
     /// The shards' answers to the same request, decoded, of the shards that answered; throws
     /// the first failure (naming its shard) unless the caller accepts a partial answer and one
     /// shard at least answered.
-    private mutating func all<Output: ProtoMessage>(_ request: ByteBuffer, _ output: Output.Type) async throws -> [Output] {
-        let replies = await forwarder.gather(readRoute, path: path, requests: broadcast(request), options: options, deadline: deadline)
+    private mutating func all<Output: ProtoMessage>(
+        _ request: ByteBuffer, _ output: Output.Type, path: String? = nil
+    ) async throws -> [Output] {
+        let replies = await forwarder.gather(
+            readRoute, path: path ?? self.path, requests: broadcast(request), options: options, deadline: deadline)
         return try settle(replies).map { try Self.decodeAnswer($0.answer, output) }
     }
 
@@ -133,7 +148,7 @@ struct Scatter {
             guard partial, !answers.isEmpty, first.error.code != .invalidArgument else {
                 throw Forwarder.shardError(first.error, shard: shards[first.shard])
             }
-            missing += failures.map { shards[$0.shard] }
+            missing += failures.map { shards[$0.shard] }.filter { !missing.contains($0) }
         }
         return answers
     }
@@ -264,6 +279,51 @@ struct Scatter {
             }
         }
         var answer = try FaqPage.page(ReportMerge.faq(groups, minAsks: decoded.minAsks), request: decoded)
+        answer.missingShards = missing
+        return Self.encode(answer)
+    }
+
+    /// GetBoardPosition from every shard, merged; every shard is asked once more, for the
+    /// users scoring higher than the first row above, when that row's rank needs it.
+    private mutating func position(_ asked: Retain_V1_GetBoardPositionRequest, neighbours: Int) async throws -> BoardPositionMerge {
+        var part = asked
+        let rows = BoardPositionMerge.rowsToAsk(neighbours: neighbours)
+        part.neighbours = UInt32(rows)
+        let path = Retain_V1_Growth.getBoardPosition.path
+        var merge = BoardPositionMerge(
+            try await all(Self.encode(part), Retain_V1_GetBoardPositionResponse.self, path: path), score: asked.score,
+            neighbours: neighbours, asked: rows)
+        if let score = merge.scoreToCount {
+            let probe = Retain_V1_GetBoardPositionRequest(
+                board: asked.board, atMs: asked.atMs, score: score, reachedAtMs: .min, userId: asked.userId)
+            let counts = try await all(Self.encode(probe), Retain_V1_GetBoardPositionResponse.self, path: path)
+            merge.rankFirstRowAbove(higher: counts.reduce(0) { $0 + $1.higher })
+        }
+        return merge
+    }
+
+    /// GetRank over several shards: the user's row from its shard, the users around it from
+    /// every shard's GetBoardPosition (``BoardPositionMerge``). A weekly board asked for "now"
+    /// is asked for the gateway's now, so that every shard counts the same week.
+    private mutating func rank(_ request: ByteBuffer) async throws -> ByteBuffer {
+        var asked = try Self.decode(request, Retain_V1_GetRankRequest.self)
+        var ownRequest = request
+        if asked.board == .weekly, asked.atMs == 0 {
+            asked.atMs = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+            ownRequest = Self.encode(asked)
+        }
+        let user = try forwarder.userID(route, request: ownRequest)
+        let own = try Self.decodeAnswer(
+            try await forwarder.unary(route, path: path, user: user, request: ownRequest, options: options, deadline: deadline),
+            Retain_V1_GetRankResponse.self)
+        var key = Retain_V1_GetBoardPositionRequest(board: asked.board, atMs: asked.atMs, userId: asked.userId)
+        var neighbours = 0
+        if own.rank > 0, let row = own.entries.first(where: { $0.userId == asked.userId }) {
+            key.score = row.score
+            key.reachedAtMs = row.reachedAtMs
+            neighbours = asked.neighbours == 0 ? 2 : Int(asked.neighbours)
+        }
+        var answer = try await position(key, neighbours: neighbours).rank(own: own, userID: asked.userId)
         answer.missingShards = missing
         return Self.encode(answer)
     }

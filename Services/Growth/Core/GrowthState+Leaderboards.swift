@@ -39,6 +39,36 @@ extension GrowthState {
         return response
     }
 
+    /// Where the row `(score, reachedAtMs, userID)` stands on a board: the users ahead of it
+    /// and with a higher score, and `neighbours` rows above and below (the user's own row, if
+    /// any, neither counted nor listed). GetRank over several shards is built from every
+    /// shard's answer.
+    public func boardPosition(
+        _ kind: Retain_V1_LeaderboardKind, score: Int64, reachedAtMs: Int64, userID: String, neighbours: Int,
+        at ms: Int64, rules: GrowthRules
+    ) -> Retain_V1_GetBoardPositionResponse {
+        let (board, _) = board(kind, at: ms)
+        var response = Retain_V1_GetBoardPositionResponse(totalUsers: UInt64(board?.count ?? 0))
+        guard let board else { return response }
+        var own: LeaderboardKey?
+        if !userID.isEmpty, let user = users[userID] {
+            if kind == .weekly {
+                own = user.weekScore(CivilDate.monday(of: CivilDate.utcDay(ms: ms))).map {
+                    LeaderboardKey(score: $0.score, reachedAtMs: $0.reachedAtMs, userID: userID)
+                }
+            } else {
+                own = user.boardKey(userID)
+            }
+        }
+        let found = board.position(
+            of: LeaderboardKey(score: score, reachedAtMs: reachedAtMs, userID: userID), neighbours: neighbours, skipping: own)
+        response.ahead = UInt64(found.ahead)
+        response.higher = UInt64(found.higher)
+        response.above = found.above.map { entry($0.rank, $0.key, rules: rules) }
+        response.below = found.below.map { entry($0.rank, $0.key, rules: rules) }
+        return response
+    }
+
     private func board(_ kind: Retain_V1_LeaderboardKind, at ms: Int64) -> (Leaderboard?, (start: Int64, end: Int64)) {
         guard kind == .weekly else { return (overall, (0, 0)) }
         let monday = CivilDate.monday(of: CivilDate.utcDay(ms: ms))

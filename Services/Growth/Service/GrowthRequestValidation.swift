@@ -69,6 +69,10 @@ enum GrowthRequestValidation {
         }
     }
 
+    /// The most rows GetBoardPosition lists on each side: GetRank's 50 neighbours, and one more
+    /// row the gateway asks for to rank the first of them over several shards.
+    static let maximumBoardNeighbours: UInt32 = 51
+
     /// A count with a default for 0 and an upper bound.
     static func count(_ value: UInt32, field: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
         if value == 0 { return defaultValue }

@@ -134,6 +134,21 @@ public struct GrowthService: Sendable {
             return try store.readForAnswer { $0.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: rules) }
         }
 
+        router.unaryGated(Retain_V1_Growth.getBoardPosition) { request, _ in
+            let board = try GrowthRequestValidation.board(request.board, field: "board")
+            if !request.userId.isEmpty { try FieldFormat.requireEntityID(request.userId, field: "user_id") }
+            guard request.neighbours <= GrowthRequestValidation.maximumBoardNeighbours else {
+                throw RPCError.invalidArgument(
+                    field: "neighbours", "must be 0 to \(GrowthRequestValidation.maximumBoardNeighbours), not \(request.neighbours)")
+            }
+            let at = try readTime(request.atMs, field: "at_ms")
+            return try store.readForAnswer {
+                $0.boardPosition(
+                    board, score: request.score, reachedAtMs: request.reachedAtMs, userID: request.userId,
+                    neighbours: Int(request.neighbours), at: at, rules: rules)
+            }
+        }
+
         router.serverStreaming(Retain_V1_Growth.watchLevelChanges) { request, _, writer in
             try await watch(request, writer)
         }

@@ -91,6 +91,8 @@ public let retainMessageTypes: [any ProtoMessage.Type] = [
     Retain_V1_GetAccountResponse.self,
     Retain_V1_GetBalanceRequest.self,
     Retain_V1_GetBalanceResponse.self,
+    Retain_V1_GetBoardPositionRequest.self,
+    Retain_V1_GetBoardPositionResponse.self,
     Retain_V1_GetContactPolicyRequest.self,
     Retain_V1_GetContactPolicyResponse.self,
     Retain_V1_GetDescriptorSetRequest.self,

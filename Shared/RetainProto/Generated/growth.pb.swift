@@ -1392,13 +1392,18 @@ public struct Retain_V1_GetRankResponse: ProtoMessage {
     public var entries: [Retain_V1_LeaderboardEntry]
     /// Users on the board.
     public var totalUsers: UInt64
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose users are not counted.
+    /// Empty otherwise.
+    public var missingShards: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(rank: UInt64 = 0, score: Int64 = 0, entries: [Retain_V1_LeaderboardEntry] = [], totalUsers: UInt64 = 0) {
+    public init(rank: UInt64 = 0, score: Int64 = 0, entries: [Retain_V1_LeaderboardEntry] = [], totalUsers: UInt64 = 0, missingShards: [String] = []) {
         self.rank = rank
         self.score = score
         self.entries = entries
         self.totalUsers = totalUsers
+        self.missingShards = missingShards
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1407,6 +1412,7 @@ public struct Retain_V1_GetRankResponse: ProtoMessage {
         self.score = 0
         self.entries = []
         self.totalUsers = 0
+        self.missingShards = []
     }
 
     public static let protoName = "retain.v1.GetRankResponse"
@@ -1418,6 +1424,7 @@ public struct Retain_V1_GetRankResponse: ProtoMessage {
         self.score = m.pointee.score
         self.entries = ProtoC.array(m.pointee.entries, count: m.pointee.n_entries) { e in Retain_V1_LeaderboardEntry(protobufC: UnsafeRawPointer(e!)) }
         self.totalUsers = m.pointee.total_users
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1429,6 +1436,141 @@ public struct Retain_V1_GetRankResponse: ProtoMessage {
             m.pointee.entries = arena.array(self.entries, as: UnsafeMutablePointer<Retain__V1__LeaderboardEntry>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__LeaderboardEntry.self) }
         }
         m.pointee.total_users = self.totalUsers
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// GetBoardPosition's request: a row's sort key on a board (higher score first, then the earlier
+/// reached_at_ms, then the user id).
+public struct Retain_V1_GetBoardPositionRequest: ProtoMessage {
+    /// Which board (default overall).
+    public var board: Retain_V1_LeaderboardKind
+    /// For the weekly board: the week containing this time, Unix ms; 0 means the current week.
+    public var atMs: Int64
+    /// The row's score.
+    public var score: Int64
+    /// When the row reached its score, Unix ms.
+    public var reachedAtMs: Int64
+    /// The row's user; a user on this board is not counted ahead of itself.
+    public var userId: String
+    /// How many rows above and below to return, 0 to 51.
+    public var neighbours: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(board: Retain_V1_LeaderboardKind = .init(rawValue: 0), atMs: Int64 = 0, score: Int64 = 0, reachedAtMs: Int64 = 0, userId: String = "", neighbours: UInt32 = 0) {
+        self.board = board
+        self.atMs = atMs
+        self.score = score
+        self.reachedAtMs = reachedAtMs
+        self.userId = userId
+        self.neighbours = neighbours
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.board = .init(rawValue: 0)
+        self.atMs = 0
+        self.score = 0
+        self.reachedAtMs = 0
+        self.userId = ""
+        self.neighbours = 0
+    }
+
+    public static let protoName = "retain.v1.GetBoardPositionRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetBoardPositionRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetBoardPositionRequest.self)
+        self.board = Retain_V1_LeaderboardKind(rawValue: Int32(bitPattern: m.pointee.board.rawValue))
+        self.atMs = m.pointee.at_ms
+        self.score = m.pointee.score
+        self.reachedAtMs = m.pointee.reached_at_ms
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.neighbours = m.pointee.neighbours
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetBoardPositionRequest.self)
+        m.pointee.board = Retain__V1__LeaderboardKind(rawValue: UInt32(bitPattern: self.board.rawValue))
+        m.pointee.at_ms = self.atMs
+        m.pointee.score = self.score
+        m.pointee.reached_at_ms = self.reachedAtMs
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.neighbours = self.neighbours
+    }
+}
+
+/// GetBoardPosition's answer.
+public struct Retain_V1_GetBoardPositionResponse: ProtoMessage {
+    /// Users whose row comes before the given row (a higher score, or the same score reached
+    /// earlier, or the same score at the same time with a smaller user id).
+    public var ahead: UInt64
+    /// Users with a higher score than the given row's (its competition rank is higher + 1).
+    public var higher: UInt64
+    /// Up to `neighbours` rows just before the given row, in board order (the nearest last).
+    public var above: [Retain_V1_LeaderboardEntry]
+    /// Up to `neighbours` rows just after the given row, in board order (the nearest first); the
+    /// given user's own row is in neither list.
+    public var below: [Retain_V1_LeaderboardEntry]
+    /// Users on the board.
+    public var totalUsers: UInt64
+    /// Through the gateway, with several shards and a partial answer accepted: the shards that
+    /// did not answer. Empty otherwise.
+    public var missingShards: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(ahead: UInt64 = 0, higher: UInt64 = 0, above: [Retain_V1_LeaderboardEntry] = [], below: [Retain_V1_LeaderboardEntry] = [], totalUsers: UInt64 = 0, missingShards: [String] = []) {
+        self.ahead = ahead
+        self.higher = higher
+        self.above = above
+        self.below = below
+        self.totalUsers = totalUsers
+        self.missingShards = missingShards
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.ahead = 0
+        self.higher = 0
+        self.above = []
+        self.below = []
+        self.totalUsers = 0
+        self.missingShards = []
+    }
+
+    public static let protoName = "retain.v1.GetBoardPositionResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetBoardPositionResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetBoardPositionResponse.self)
+        self.ahead = m.pointee.ahead
+        self.higher = m.pointee.higher
+        self.above = ProtoC.array(m.pointee.above, count: m.pointee.n_above) { e in Retain_V1_LeaderboardEntry(protobufC: UnsafeRawPointer(e!)) }
+        self.below = ProtoC.array(m.pointee.below, count: m.pointee.n_below) { e in Retain_V1_LeaderboardEntry(protobufC: UnsafeRawPointer(e!)) }
+        self.totalUsers = m.pointee.total_users
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetBoardPositionResponse.self)
+        m.pointee.ahead = self.ahead
+        m.pointee.higher = self.higher
+        if !self.above.isEmpty {
+            m.pointee.n_above = self.above.count
+            m.pointee.above = arena.array(self.above, as: UnsafeMutablePointer<Retain__V1__LeaderboardEntry>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__LeaderboardEntry.self) }
+        }
+        if !self.below.isEmpty {
+            m.pointee.n_below = self.below.count
+            m.pointee.below = arena.array(self.below, as: UnsafeMutablePointer<Retain__V1__LeaderboardEntry>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__LeaderboardEntry.self) }
+        }
+        m.pointee.total_users = self.totalUsers
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -1645,10 +1787,21 @@ public enum Retain_V1_Growth {
     /// Errors: INVALID_ARGUMENT.
     public static let getLeaderboard = RPCMethod<Retain_V1_GetLeaderboardRequest, Retain_V1_GetLeaderboardResponse>(path: "retain.v1.Growth/GetLeaderboard", kind: .unary)
     /// A user's rank on a leaderboard with the users just above and below.
-    /// Through the gateway with several shards: answered by the user's shard, so the rank and
-    /// neighbours are among that shard's users only (docs/CLUSTER.md).
+    /// Through the gateway with several shards: the rank and neighbours are over every shard's
+    /// users, as one instance holding them all would answer: the user's shard gives the user's
+    /// row, every shard its GetBoardPosition around it; the rank is 1 + the users with a higher
+    /// score on every shard, the neighbours the nearest rows of every shard merged in board order,
+    /// total_users adds up (docs/CLUSTER.md).
     /// Errors: INVALID_ARGUMENT.
     public static let getRank = RPCMethod<Retain_V1_GetRankRequest, Retain_V1_GetRankResponse>(path: "retain.v1.Growth/GetRank", kind: .unary)
+    /// Where a row (score, reached_at_ms, user id) stands on this instance's board: the users
+    /// ahead of it and with a higher score, and the rows just above and below it. The gateway
+    /// builds GetRank over several shards from it.
+    /// Through the gateway with several shards: every shard's position; `ahead`, `higher` and
+    /// total_users add up, `above` and `below` are every shard's rows merged in board order and cut
+    /// to `neighbours` nearest, with ranks over the merged board.
+    /// Errors: INVALID_ARGUMENT.
+    public static let getBoardPosition = RPCMethod<Retain_V1_GetBoardPositionRequest, Retain_V1_GetBoardPositionResponse>(path: "retain.v1.Growth/GetBoardPosition", kind: .unary)
     /// Streams level-change events in position order: every event after `after_position`, then
     /// new ones as they happen, with a heartbeat (no event) every 10 seconds while idle. Resume
     /// after a disconnect with the last position received. The stream opens with a heartbeat
@@ -1659,5 +1812,5 @@ public enum Retain_V1_Growth {
     public static let watchLevelChanges = RPCMethod<Retain_V1_WatchLevelChangesRequest, Retain_V1_WatchLevelChangesResponse>(path: "retain.v1.Growth/WatchLevelChanges", kind: .serverStreaming)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(getLevelTiers), AnyRPCMethod(awardGrowth), AnyRPCMethod(checkIn), AnyRPCMethod(listTasks), AnyRPCMethod(claimTaskReward), AnyRPCMethod(getGrowthView), AnyRPCMethod(getGrowthSummary), AnyRPCMethod(getLeaderboard), AnyRPCMethod(getRank), AnyRPCMethod(watchLevelChanges)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(getLevelTiers), AnyRPCMethod(awardGrowth), AnyRPCMethod(checkIn), AnyRPCMethod(listTasks), AnyRPCMethod(claimTaskReward), AnyRPCMethod(getGrowthView), AnyRPCMethod(getGrowthSummary), AnyRPCMethod(getLeaderboard), AnyRPCMethod(getRank), AnyRPCMethod(getBoardPosition), AnyRPCMethod(watchLevelChanges)]
 }

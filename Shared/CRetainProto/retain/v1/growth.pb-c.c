@@ -1042,6 +1042,96 @@ void   retain__v1__get_rank_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__get_rank_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__get_board_position_request__init
+                     (Retain__V1__GetBoardPositionRequest         *message)
+{
+  static const Retain__V1__GetBoardPositionRequest init_value = RETAIN__V1__GET_BOARD_POSITION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_board_position_request__get_packed_size
+                     (const Retain__V1__GetBoardPositionRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_board_position_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_board_position_request__pack
+                     (const Retain__V1__GetBoardPositionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_board_position_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_board_position_request__pack_to_buffer
+                     (const Retain__V1__GetBoardPositionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_board_position_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetBoardPositionRequest *
+       retain__v1__get_board_position_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetBoardPositionRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_board_position_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_board_position_request__free_unpacked
+                     (Retain__V1__GetBoardPositionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_board_position_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_board_position_response__init
+                     (Retain__V1__GetBoardPositionResponse         *message)
+{
+  static const Retain__V1__GetBoardPositionResponse init_value = RETAIN__V1__GET_BOARD_POSITION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_board_position_response__get_packed_size
+                     (const Retain__V1__GetBoardPositionResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_board_position_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_board_position_response__pack
+                     (const Retain__V1__GetBoardPositionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_board_position_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_board_position_response__pack_to_buffer
+                     (const Retain__V1__GetBoardPositionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_board_position_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetBoardPositionResponse *
+       retain__v1__get_board_position_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetBoardPositionResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_board_position_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_board_position_response__free_unpacked
+                     (Retain__V1__GetBoardPositionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_board_position_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__level_change_event__init
                      (Retain__V1__LevelChangeEvent         *message)
 {
@@ -3359,7 +3449,7 @@ const ProtobufCMessageDescriptor retain__v1__get_rank_request__descriptor =
   (ProtobufCMessageInit) retain__v1__get_rank_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_rank_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__get_rank_response__field_descriptors[5] =
 {
   {
     "rank",
@@ -3409,17 +3499,31 @@ static const ProtobufCFieldDescriptor retain__v1__get_rank_response__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetRankResponse, n_missing_shards),
+    offsetof(Retain__V1__GetRankResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_rank_response__field_indices_by_name[] = {
   2,   /* field[2] = entries */
+  4,   /* field[4] = missing_shards */
   0,   /* field[0] = rank */
   1,   /* field[1] = score */
   3,   /* field[3] = total_users */
 };
-static const ProtobufCIntRange retain__v1__get_rank_response__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__get_rank_response__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 15, 4 },
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_rank_response__descriptor =
 {
@@ -3429,11 +3533,218 @@ const ProtobufCMessageDescriptor retain__v1__get_rank_response__descriptor =
   "Retain__V1__GetRankResponse",
   "retain.v1",
   sizeof(Retain__V1__GetRankResponse),
-  4,
+  5,
   retain__v1__get_rank_response__field_descriptors,
   retain__v1__get_rank_response__field_indices_by_name,
-  1,  retain__v1__get_rank_response__number_ranges,
+  2,  retain__v1__get_rank_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__get_rank_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_board_position_request__field_descriptors[6] =
+{
+  {
+    "board",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionRequest, board),
+    &retain__v1__leaderboard_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionRequest, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionRequest, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reached_at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionRequest, reached_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "neighbours",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionRequest, neighbours),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_board_position_request__field_indices_by_name[] = {
+  1,   /* field[1] = at_ms */
+  0,   /* field[0] = board */
+  5,   /* field[5] = neighbours */
+  3,   /* field[3] = reached_at_ms */
+  2,   /* field[2] = score */
+  4,   /* field[4] = user_id */
+};
+static const ProtobufCIntRange retain__v1__get_board_position_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_board_position_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetBoardPositionRequest",
+  "GetBoardPositionRequest",
+  "Retain__V1__GetBoardPositionRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetBoardPositionRequest),
+  6,
+  retain__v1__get_board_position_request__field_descriptors,
+  retain__v1__get_board_position_request__field_indices_by_name,
+  1,  retain__v1__get_board_position_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_board_position_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_board_position_response__field_descriptors[6] =
+{
+  {
+    "ahead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionResponse, ahead),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "higher",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionResponse, higher),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "above",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetBoardPositionResponse, n_above),
+    offsetof(Retain__V1__GetBoardPositionResponse, above),
+    &retain__v1__leaderboard_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "below",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetBoardPositionResponse, n_below),
+    offsetof(Retain__V1__GetBoardPositionResponse, below),
+    &retain__v1__leaderboard_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_users",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBoardPositionResponse, total_users),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetBoardPositionResponse, n_missing_shards),
+    offsetof(Retain__V1__GetBoardPositionResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_board_position_response__field_indices_by_name[] = {
+  2,   /* field[2] = above */
+  0,   /* field[0] = ahead */
+  3,   /* field[3] = below */
+  1,   /* field[1] = higher */
+  5,   /* field[5] = missing_shards */
+  4,   /* field[4] = total_users */
+};
+static const ProtobufCIntRange retain__v1__get_board_position_response__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 15, 5 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_board_position_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetBoardPositionResponse",
+  "GetBoardPositionResponse",
+  "Retain__V1__GetBoardPositionResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetBoardPositionResponse),
+  6,
+  retain__v1__get_board_position_response__field_descriptors,
+  retain__v1__get_board_position_response__field_indices_by_name,
+  2,  retain__v1__get_board_position_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_board_position_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__level_change_event__field_descriptors[9] =
@@ -3787,7 +4098,7 @@ const ProtobufCEnumDescriptor retain__v1__leaderboard_kind__descriptor =
   retain__v1__leaderboard_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[10] =
+static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[11] =
 {
   { "GetLevelTiers", &retain__v1__get_level_tiers_request__descriptor, &retain__v1__get_level_tiers_response__descriptor },
   { "AwardGrowth", &retain__v1__award_growth_request__descriptor, &retain__v1__award_growth_response__descriptor },
@@ -3798,19 +4109,21 @@ static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[10
   { "GetGrowthSummary", &retain__v1__get_growth_summary_request__descriptor, &retain__v1__get_growth_summary_response__descriptor },
   { "GetLeaderboard", &retain__v1__get_leaderboard_request__descriptor, &retain__v1__get_leaderboard_response__descriptor },
   { "GetRank", &retain__v1__get_rank_request__descriptor, &retain__v1__get_rank_response__descriptor },
+  { "GetBoardPosition", &retain__v1__get_board_position_request__descriptor, &retain__v1__get_board_position_response__descriptor },
   { "WatchLevelChanges", &retain__v1__watch_level_changes_request__descriptor, &retain__v1__watch_level_changes_response__descriptor },
 };
 const unsigned retain__v1__growth__method_indices_by_name[] = {
   1,        /* AwardGrowth */
   2,        /* CheckIn */
   4,        /* ClaimTaskReward */
+  9,        /* GetBoardPosition */
   6,        /* GetGrowthSummary */
   5,        /* GetGrowthView */
   7,        /* GetLeaderboard */
   0,        /* GetLevelTiers */
   8,        /* GetRank */
   3,        /* ListTasks */
-  9         /* WatchLevelChanges */
+  10         /* WatchLevelChanges */
 };
 const ProtobufCServiceDescriptor retain__v1__growth__descriptor =
 {
@@ -3819,7 +4132,7 @@ const ProtobufCServiceDescriptor retain__v1__growth__descriptor =
   "Growth",
   "Retain__V1__Growth",
   "retain.v1",
-  10,
+  11,
   retain__v1__growth__method_descriptors,
   retain__v1__growth__method_indices_by_name
 };
@@ -3895,13 +4208,21 @@ void retain__v1__growth__get_rank(ProtobufCService *service,
   assert(service->descriptor == &retain__v1__growth__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void retain__v1__growth__get_board_position(ProtobufCService *service,
+                                            const Retain__V1__GetBoardPositionRequest *input,
+                                            Retain__V1__GetBoardPositionResponse_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__growth__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void retain__v1__growth__watch_level_changes(ProtobufCService *service,
                                              const Retain__V1__WatchLevelChangesRequest *input,
                                              Retain__V1__WatchLevelChangesResponse_Closure closure,
                                              void *closure_data)
 {
   assert(service->descriptor == &retain__v1__growth__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__growth__init (Retain__V1__Growth_Service *service,
                                Retain__V1__Growth_ServiceDestroy destroy)

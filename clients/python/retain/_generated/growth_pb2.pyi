@@ -153,6 +153,38 @@ class ClaimTaskRewardResponse(_message.Message):
     task: TaskStatus
     def __init__(self, task: _Optional[_Union[TaskStatus, _Mapping]] = ..., reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., claim_id: _Optional[str] = ..., already_claimed: bool = ...) -> None: ...
 
+class GetBoardPositionRequest(_message.Message):
+    __slots__ = ["at_ms", "board", "neighbours", "reached_at_ms", "score", "user_id"]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    BOARD_FIELD_NUMBER: _ClassVar[int]
+    NEIGHBOURS_FIELD_NUMBER: _ClassVar[int]
+    REACHED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    at_ms: int
+    board: LeaderboardKind
+    neighbours: int
+    reached_at_ms: int
+    score: int
+    user_id: str
+    def __init__(self, board: _Optional[_Union[LeaderboardKind, str]] = ..., at_ms: _Optional[int] = ..., score: _Optional[int] = ..., reached_at_ms: _Optional[int] = ..., user_id: _Optional[str] = ..., neighbours: _Optional[int] = ...) -> None: ...
+
+class GetBoardPositionResponse(_message.Message):
+    __slots__ = ["above", "ahead", "below", "higher", "missing_shards", "total_users"]
+    ABOVE_FIELD_NUMBER: _ClassVar[int]
+    AHEAD_FIELD_NUMBER: _ClassVar[int]
+    BELOW_FIELD_NUMBER: _ClassVar[int]
+    HIGHER_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_USERS_FIELD_NUMBER: _ClassVar[int]
+    above: _containers.RepeatedCompositeFieldContainer[LeaderboardEntry]
+    ahead: int
+    below: _containers.RepeatedCompositeFieldContainer[LeaderboardEntry]
+    higher: int
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
+    total_users: int
+    def __init__(self, ahead: _Optional[int] = ..., higher: _Optional[int] = ..., above: _Optional[_Iterable[_Union[LeaderboardEntry, _Mapping]]] = ..., below: _Optional[_Iterable[_Union[LeaderboardEntry, _Mapping]]] = ..., total_users: _Optional[int] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class GetGrowthSummaryRequest(_message.Message):
     __slots__ = ["range", "time_zone", "user_id"]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -274,16 +306,18 @@ class GetRankRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., board: _Optional[_Union[LeaderboardKind, str]] = ..., neighbours: _Optional[int] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class GetRankResponse(_message.Message):
-    __slots__ = ["entries", "rank", "score", "total_users"]
+    __slots__ = ["entries", "missing_shards", "rank", "score", "total_users"]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_USERS_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[LeaderboardEntry]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
     rank: int
     score: int
     total_users: int
-    def __init__(self, rank: _Optional[int] = ..., score: _Optional[int] = ..., entries: _Optional[_Iterable[_Union[LeaderboardEntry, _Mapping]]] = ..., total_users: _Optional[int] = ...) -> None: ...
+    def __init__(self, rank: _Optional[int] = ..., score: _Optional[int] = ..., entries: _Optional[_Iterable[_Union[LeaderboardEntry, _Mapping]]] = ..., total_users: _Optional[int] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LeaderboardEntry(_message.Message):
     __slots__ = ["level", "rank", "reached_at_ms", "score", "user_id"]

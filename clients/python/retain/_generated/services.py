@@ -871,13 +871,29 @@ class GrowthClient(ServiceClient):
 
     def get_rank(self, request: growth_pb2.GetRankRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetRankResponse:
         """A user's rank on a leaderboard with the users just above and below.
-        Through the gateway with several shards: answered by the user's shard, so the rank and
-        neighbours are among that shard's users only (docs/CLUSTER.md).
+        Through the gateway with several shards: the rank and neighbours are over every shard's
+        users, as one instance holding them all would answer: the user's shard gives the user's
+        row, every shard its GetBoardPosition around it; the rank is 1 + the users with a higher
+        score on every shard, the neighbours the nearest rows of every shard merged in board order,
+        total_users adds up (docs/CLUSTER.md).
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Growth/GetRank`.
         """
         return self._connection.unary("retain.v1.Growth/GetRank", request, growth_pb2.GetRankResponse, **options)
+
+    def get_board_position(self, request: growth_pb2.GetBoardPositionRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetBoardPositionResponse:
+        """Where a row (score, reached_at_ms, user id) stands on this instance's board: the users
+        ahead of it and with a higher score, and the rows just above and below it. The gateway
+        builds GetRank over several shards from it.
+        Through the gateway with several shards: every shard's position; `ahead`, `higher` and
+        total_users add up, `above` and `below` are every shard's rows merged in board order and cut
+        to `neighbours` nearest, with ranks over the merged board.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Growth/GetBoardPosition`.
+        """
+        return self._connection.unary("retain.v1.Growth/GetBoardPosition", request, growth_pb2.GetBoardPositionResponse, **options)
 
     def watch_level_changes(self, request: growth_pb2.WatchLevelChangesRequest, **options: Unpack[CallOptions]) -> ResponseStream[growth_pb2.WatchLevelChangesResponse]:
         """Streams level-change events in position order: every event after `after_position`, then
@@ -996,13 +1012,29 @@ class AsyncGrowthClient(AsyncServiceClient):
 
     async def get_rank(self, request: growth_pb2.GetRankRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetRankResponse:
         """A user's rank on a leaderboard with the users just above and below.
-        Through the gateway with several shards: answered by the user's shard, so the rank and
-        neighbours are among that shard's users only (docs/CLUSTER.md).
+        Through the gateway with several shards: the rank and neighbours are over every shard's
+        users, as one instance holding them all would answer: the user's shard gives the user's
+        row, every shard its GetBoardPosition around it; the rank is 1 + the users with a higher
+        score on every shard, the neighbours the nearest rows of every shard merged in board order,
+        total_users adds up (docs/CLUSTER.md).
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Growth/GetRank`.
         """
         return await self._connection.unary("retain.v1.Growth/GetRank", request, growth_pb2.GetRankResponse, **options)
+
+    async def get_board_position(self, request: growth_pb2.GetBoardPositionRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetBoardPositionResponse:
+        """Where a row (score, reached_at_ms, user id) stands on this instance's board: the users
+        ahead of it and with a higher score, and the rows just above and below it. The gateway
+        builds GetRank over several shards from it.
+        Through the gateway with several shards: every shard's position; `ahead`, `higher` and
+        total_users add up, `above` and `below` are every shard's rows merged in board order and cut
+        to `neighbours` nearest, with ranks over the merged board.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Growth/GetBoardPosition`.
+        """
+        return await self._connection.unary("retain.v1.Growth/GetBoardPosition", request, growth_pb2.GetBoardPositionResponse, **options)
 
     def watch_level_changes(self, request: growth_pb2.WatchLevelChangesRequest, **options: Unpack[CallOptions]) -> AsyncResponseStream[growth_pb2.WatchLevelChangesResponse]:
         """Streams level-change events in position order: every event after `after_position`, then
@@ -2067,6 +2099,7 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Growth/GetGrowthSummary": MethodInfo("retain.v1.Growth/GetGrowthSummary", growth_pb2.GetGrowthSummaryRequest, growth_pb2.GetGrowthSummaryResponse, False),
     "retain.v1.Growth/GetLeaderboard": MethodInfo("retain.v1.Growth/GetLeaderboard", growth_pb2.GetLeaderboardRequest, growth_pb2.GetLeaderboardResponse, False),
     "retain.v1.Growth/GetRank": MethodInfo("retain.v1.Growth/GetRank", growth_pb2.GetRankRequest, growth_pb2.GetRankResponse, False),
+    "retain.v1.Growth/GetBoardPosition": MethodInfo("retain.v1.Growth/GetBoardPosition", growth_pb2.GetBoardPositionRequest, growth_pb2.GetBoardPositionResponse, False),
     "retain.v1.Growth/WatchLevelChanges": MethodInfo("retain.v1.Growth/WatchLevelChanges", growth_pb2.WatchLevelChangesRequest, growth_pb2.WatchLevelChangesResponse, True),
     "retain.v1.Health/Check": MethodInfo("retain.v1.Health/Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse, False),
     "retain.v1.Health/Watch": MethodInfo("retain.v1.Health/Watch", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse, True),

@@ -39,6 +39,8 @@ typedef struct Retain__V1__GetLeaderboardRequest Retain__V1__GetLeaderboardReque
 typedef struct Retain__V1__GetLeaderboardResponse Retain__V1__GetLeaderboardResponse;
 typedef struct Retain__V1__GetRankRequest Retain__V1__GetRankRequest;
 typedef struct Retain__V1__GetRankResponse Retain__V1__GetRankResponse;
+typedef struct Retain__V1__GetBoardPositionRequest Retain__V1__GetBoardPositionRequest;
+typedef struct Retain__V1__GetBoardPositionResponse Retain__V1__GetBoardPositionResponse;
 typedef struct Retain__V1__LevelChangeEvent Retain__V1__LevelChangeEvent;
 typedef struct Retain__V1__WatchLevelChangesRequest Retain__V1__WatchLevelChangesRequest;
 typedef struct Retain__V1__WatchLevelChangesResponse Retain__V1__WatchLevelChangesResponse;
@@ -926,10 +928,96 @@ struct  Retain__V1__GetRankResponse
    * Users on the board.
    */
   uint64_t total_users;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose users are not counted.
+   * Empty otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
 };
 #define RETAIN__V1__GET_RANK_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_rank_response__descriptor) \
-    , 0, 0, 0,NULL, 0 }
+    , 0, 0, 0,NULL, 0, 0,NULL }
+
+
+/*
+ * GetBoardPosition's request: a row's sort key on a board (higher score first, then the earlier
+ * reached_at_ms, then the user id).
+ */
+struct  Retain__V1__GetBoardPositionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Which board (default overall).
+   */
+  Retain__V1__LeaderboardKind board;
+  /*
+   * For the weekly board: the week containing this time, Unix ms; 0 means the current week.
+   */
+  int64_t at_ms;
+  /*
+   * The row's score.
+   */
+  int64_t score;
+  /*
+   * When the row reached its score, Unix ms.
+   */
+  int64_t reached_at_ms;
+  /*
+   * The row's user; a user on this board is not counted ahead of itself.
+   */
+  char *user_id;
+  /*
+   * How many rows above and below to return, 0 to 51.
+   */
+  uint32_t neighbours;
+};
+#define RETAIN__V1__GET_BOARD_POSITION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_board_position_request__descriptor) \
+    , RETAIN__V1__LEADERBOARD_KIND__LEADERBOARD_KIND_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * GetBoardPosition's answer.
+ */
+struct  Retain__V1__GetBoardPositionResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Users whose row comes before the given row (a higher score, or the same score reached
+   * earlier, or the same score at the same time with a smaller user id).
+   */
+  uint64_t ahead;
+  /*
+   * Users with a higher score than the given row's (its competition rank is higher + 1).
+   */
+  uint64_t higher;
+  /*
+   * Up to `neighbours` rows just before the given row, in board order (the nearest last).
+   */
+  size_t n_above;
+  Retain__V1__LeaderboardEntry **above;
+  /*
+   * Up to `neighbours` rows just after the given row, in board order (the nearest first); the
+   * given user's own row is in neither list.
+   */
+  size_t n_below;
+  Retain__V1__LeaderboardEntry **below;
+  /*
+   * Users on the board.
+   */
+  uint64_t total_users;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted: the shards that
+   * did not answer. Empty otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
+};
+#define RETAIN__V1__GET_BOARD_POSITION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_board_position_response__descriptor) \
+    , 0, 0, 0,NULL, 0,NULL, 0, 0,NULL }
 
 
 /*
@@ -1463,6 +1551,44 @@ Retain__V1__GetRankResponse *
 void   retain__v1__get_rank_response__free_unpacked
                      (Retain__V1__GetRankResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__GetBoardPositionRequest methods */
+void   retain__v1__get_board_position_request__init
+                     (Retain__V1__GetBoardPositionRequest         *message);
+size_t retain__v1__get_board_position_request__get_packed_size
+                     (const Retain__V1__GetBoardPositionRequest   *message);
+size_t retain__v1__get_board_position_request__pack
+                     (const Retain__V1__GetBoardPositionRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_board_position_request__pack_to_buffer
+                     (const Retain__V1__GetBoardPositionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetBoardPositionRequest *
+       retain__v1__get_board_position_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_board_position_request__free_unpacked
+                     (Retain__V1__GetBoardPositionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetBoardPositionResponse methods */
+void   retain__v1__get_board_position_response__init
+                     (Retain__V1__GetBoardPositionResponse         *message);
+size_t retain__v1__get_board_position_response__get_packed_size
+                     (const Retain__V1__GetBoardPositionResponse   *message);
+size_t retain__v1__get_board_position_response__pack
+                     (const Retain__V1__GetBoardPositionResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_board_position_response__pack_to_buffer
+                     (const Retain__V1__GetBoardPositionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetBoardPositionResponse *
+       retain__v1__get_board_position_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_board_position_response__free_unpacked
+                     (Retain__V1__GetBoardPositionResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__LevelChangeEvent methods */
 void   retain__v1__level_change_event__init
                      (Retain__V1__LevelChangeEvent         *message);
@@ -1591,6 +1717,12 @@ typedef void (*Retain__V1__GetRankRequest_Closure)
 typedef void (*Retain__V1__GetRankResponse_Closure)
                  (const Retain__V1__GetRankResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__GetBoardPositionRequest_Closure)
+                 (const Retain__V1__GetBoardPositionRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetBoardPositionResponse_Closure)
+                 (const Retain__V1__GetBoardPositionResponse *message,
+                  void *closure_data);
 typedef void (*Retain__V1__LevelChangeEvent_Closure)
                  (const Retain__V1__LevelChangeEvent *message,
                   void *closure_data);
@@ -1643,6 +1775,10 @@ struct Retain__V1__Growth_Service
                    const Retain__V1__GetRankRequest *input,
                    Retain__V1__GetRankResponse_Closure closure,
                    void *closure_data);
+  void (*get_board_position)(Retain__V1__Growth_Service *service,
+                             const Retain__V1__GetBoardPositionRequest *input,
+                             Retain__V1__GetBoardPositionResponse_Closure closure,
+                             void *closure_data);
   void (*watch_level_changes)(Retain__V1__Growth_Service *service,
                               const Retain__V1__WatchLevelChangesRequest *input,
                               Retain__V1__WatchLevelChangesResponse_Closure closure,
@@ -1664,6 +1800,7 @@ void retain__v1__growth__init (Retain__V1__Growth_Service *service,
       function_prefix__ ## get_growth_summary,\
       function_prefix__ ## get_leaderboard,\
       function_prefix__ ## get_rank,\
+      function_prefix__ ## get_board_position,\
       function_prefix__ ## watch_level_changes  }
 void retain__v1__growth__get_level_tiers(ProtobufCService *service,
                                          const Retain__V1__GetLevelTiersRequest *input,
@@ -1701,6 +1838,10 @@ void retain__v1__growth__get_rank(ProtobufCService *service,
                                   const Retain__V1__GetRankRequest *input,
                                   Retain__V1__GetRankResponse_Closure closure,
                                   void *closure_data);
+void retain__v1__growth__get_board_position(ProtobufCService *service,
+                                            const Retain__V1__GetBoardPositionRequest *input,
+                                            Retain__V1__GetBoardPositionResponse_Closure closure,
+                                            void *closure_data);
 void retain__v1__growth__watch_level_changes(ProtobufCService *service,
                                              const Retain__V1__WatchLevelChangesRequest *input,
                                              Retain__V1__WatchLevelChangesResponse_Closure closure,
@@ -1734,6 +1875,8 @@ extern const ProtobufCMessageDescriptor retain__v1__get_leaderboard_request__des
 extern const ProtobufCMessageDescriptor retain__v1__get_leaderboard_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_rank_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_rank_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_board_position_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_board_position_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__level_change_event__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__watch_level_changes_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__watch_level_changes_response__descriptor;
