@@ -9,12 +9,7 @@ extension GrowthState {
                 format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
                 nextEventPosition: nextEventPosition, newestWeek: newestWeek))
         for (userID, user) in users {
-            try sink.write(
-                Retain_V1_GrowthUserRecord(
-                    userId: userID, totalGrowth: user.total, reachedAtMs: user.reachedAtMs, level: user.level,
-                    timeZone: user.timeZone, lastCheckInDay: user.lastCheckInDay, streakDays: user.streak,
-                    longestStreak: user.longestStreak, prunedGrowth: user.prunedGrowth, days: user.days.map(\.record), tasks: user.tasks,
-                    keys: user.keys.records, history: user.history, weeks: user.weeks, levelChanges: user.levelChanges))
+            try sink.write(user.record(userID))
         }
         for event in events { try sink.write(event) }
     }
@@ -37,21 +32,7 @@ extension GrowthState {
             guard let record = try source.next(Retain_V1_GrowthUserRecord.self) else {
                 throw StateRecoveryError("growth snapshot: user record \(index) of \(header.userCount) is missing")
             }
-            var user = UserGrowth()
-            user.total = record.totalGrowth
-            user.reachedAtMs = record.reachedAtMs
-            user.level = record.level
-            user.timeZone = record.timeZone
-            user.lastCheckInDay = record.lastCheckInDay
-            user.streak = record.streakDays
-            user.longestStreak = record.longestStreak
-            user.prunedGrowth = record.prunedGrowth
-            user.days = record.days.map(DayCounter.init)
-            user.tasks = record.tasks
-            user.keys = IdempotencyKeys(record.keys)
-            user.history = record.history
-            user.weeks = record.weeks
-            user.levelChanges = record.levelChanges
+            let user = UserGrowth(record)
             if user.total > 0 { overallKeys.append(user.boardKey(record.userId)) }
             for week in user.weeks where week.week >= oldest && week.score > 0 {
                 weeklyKeys[week.week, default: []].append(

@@ -32,6 +32,34 @@ struct UserGrowth: Sendable {
     /// The user's level changes, oldest first.
     var levelChanges: [Retain_V1_LevelChangeEvent] = []
 
+    init() {}
+
+    /// The user of a snapshot record (or of a record moved from another shard).
+    init(_ record: Retain_V1_GrowthUserRecord) {
+        total = record.totalGrowth
+        reachedAtMs = record.reachedAtMs
+        level = record.level
+        timeZone = record.timeZone
+        lastCheckInDay = record.lastCheckInDay
+        streak = record.streakDays
+        longestStreak = record.longestStreak
+        prunedGrowth = record.prunedGrowth
+        days = record.days.map(DayCounter.init)
+        tasks = record.tasks
+        keys = IdempotencyKeys(record.keys)
+        history = record.history
+        weeks = record.weeks
+        levelChanges = record.levelChanges
+    }
+
+    /// The user's snapshot record: everything Growth keeps about it.
+    func record(_ userID: String) -> Retain_V1_GrowthUserRecord {
+        Retain_V1_GrowthUserRecord(
+            userId: userID, totalGrowth: total, reachedAtMs: reachedAtMs, level: level, timeZone: timeZone,
+            lastCheckInDay: lastCheckInDay, streakDays: streak, longestStreak: longestStreak, prunedGrowth: prunedGrowth,
+            days: days.map(\.record), tasks: tasks, keys: keys.records, history: history, weeks: weeks, levelChanges: levelChanges)
+    }
+
     /// The user's row on the overall board.
     func boardKey(_ userID: String) -> LeaderboardKey {
         LeaderboardKey(score: total, reachedAtMs: reachedAtMs, userID: userID)

@@ -1,6 +1,7 @@
 /// Growth's users by id. The records sit in one array in the order the users appeared and a
 /// dictionary maps each id to its position, so the large ``UserGrowth`` values are not spread
-/// over the dictionary's mostly empty buckets. Users are never removed.
+/// over the dictionary's mostly empty buckets. Users are removed only when they move to another
+/// shard (the last user takes the removed one's place).
 struct UserTable: Sendable, Sequence {
     /// The users, in the order they appeared.
     private var entries: [(userID: String, user: UserGrowth)] = []
@@ -41,6 +42,19 @@ struct UserTable: Sendable, Sequence {
             positions[userID] = Int32(entries.count)
             entries.append((userID, user))
         }
+    }
+
+    /// Removes the user; returns its record, nil when there was none.
+    @discardableResult
+    mutating func remove(_ userID: String) -> UserGrowth? {
+        guard let position = positions.removeValue(forKey: userID) else { return nil }
+        let removed = entries[Int(position)].user
+        let last = entries.removeLast()
+        if Int(position) < entries.count {
+            entries[Int(position)] = last
+            positions[last.userID] = position
+        }
+        return removed
     }
 
     func makeIterator() -> IndexingIterator<[(userID: String, user: UserGrowth)]> {
