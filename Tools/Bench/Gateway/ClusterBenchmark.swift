@@ -7,8 +7,10 @@ import RetainRPC
 
 /// `retain-bench cluster`: GetRetention and CountSegment through the gateway over one Profile
 /// instance and over N shards holding the same users (docs/CLUSTER.md), p50 and p99 of
-/// sequential calls. The users are loaded into each instance directly (each user to its owner on
-/// the gateway's ring), so the figures are of the reports only.
+/// sequential calls; with `--growth-users`, GetRank over one Growth instance and over N Growth
+/// shards (the user's shard, then every shard's board position). The users are loaded into each
+/// instance directly (each user to its owner on the gateway's ring), so the figures are of the
+/// reports only.
 package struct ClusterBenchmark: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "cluster",
@@ -26,6 +28,9 @@ package struct ClusterBenchmark: AsyncParsableCommand {
     @Option(help: "Calls in flight while loading.")
     var concurrency: Int = 64
 
+    @Option(help: "Growth users awarded for GetRank (0: no Growth run).")
+    var growthUsers: Int = 0
+
     package init() {}
 
     static let day: Int64 = 86_400_000
@@ -41,7 +46,7 @@ package struct ClusterBenchmark: AsyncParsableCommand {
         print("")
         var rows: [[String]] = []
         for shardCount in [1, shards] {
-            let cluster = try await Cluster.start(shards: shardCount)
+            let cluster = try await Cluster.start(shards: shardCount, growth: growthUsers > 0 ? shardCount : 0)
             defer { cluster.stop() }
             let loadStart = ContinuousClock.now
             try await load(cluster, base: base)
@@ -65,6 +70,10 @@ package struct ClusterBenchmark: AsyncParsableCommand {
                 String(format: "%.1f", loadSeconds),
             ])
             rows.append(["CountSegment, \(label)", ms(countFigures.p50), ms(countFigures.p99), "\(total)", ""])
+            if growthUsers > 0 {
+                let (figures, users, seconds) = try await rank(cluster)
+                rows.append(["GetRank, \(label)", ms(figures.p50), ms(figures.p99), "\(users)", String(format: "%.1f", seconds)])
+            }
         }
         table(["report", "p50 ms", "p99 ms", "users counted", "load s"], rows)
     }
@@ -113,6 +122,48 @@ package struct ClusterBenchmark: AsyncParsableCommand {
         }
     }
 
+    /// Awards growth to `growthUsers` users (each on its owner; scores 1 to 1000, so ties), then
+    /// GetRank through the gateway of users picked across the board: figures, users on the
+    /// board, seconds to load.
+    private func rank(_ cluster: Cluster) async throws -> (Figures, UInt64, Double) {
+        let ring = HashRing(instanceIDs: cluster.growthIDs)
+        let clients = cluster.growth.map { RPCClient(host: "127.0.0.1", port: $0.port) }
+        defer { Task { for client in clients { await client.close() } } }
+        let users = growthUsers
+        let concurrency = concurrency
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var user = worker
+                    while user < users {
+                        let id = String(format: "gu%07d", user)
+                        _ = try await clients[ring.owner(of: id) ?? 0].unary(
+                            Retain_V1_Growth.awardGrowth,
+                            .init(
+                                userId: id, action: "purchase", idempotencyKey: "b", value: Int64(1 + user * 7919 % 1000) * 100,
+                                occurredAtMs: now - Int64(user % 3_600) * 1000))
+                        user += concurrency
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let seconds = Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000
+        let client = RPCClient(host: "127.0.0.1", port: cluster.gateway.port)
+        defer { Task { await client.close() } }
+        var picked = 0
+        var total: UInt64 = 0
+        let figures = try await sequential {
+            picked = (picked + 7_919) % users
+            total = try await client.unary(
+                Retain_V1_Growth.getRank, .init(userId: String(format: "gu%07d", picked), neighbours: 2)
+            ).totalUsers
+        }
+        return (figures, total, seconds)
+    }
+
     private struct Figures {
         var p50: Double
         var p99: Double
@@ -131,15 +182,18 @@ package struct ClusterBenchmark: AsyncParsableCommand {
         return Figures(p50: latencies[latencies.count / 2], p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
     }
 
-    /// N Profile processes and a gateway whose topology names them as the Profile shards.
+    /// N Profile processes (and N Growth processes when asked) and a gateway whose topology
+    /// names them as the shards.
     private struct Cluster {
         let members: [ServerProcess]
+        let growth: [ServerProcess]
         let gateway: ServerProcess
         let directory: URL
         var shards: Int { members.count }
         var ids: [String] { members.indices.map { "profile-\($0)" } }
+        var growthIDs: [String] { growth.indices.map { "growth-\($0)" } }
 
-        static func start(shards: Int) async throws -> Cluster {
+        static func start(shards: Int, growth growthShards: Int = 0) async throws -> Cluster {
             let directory = try makeTemporaryDirectory("retain-cluster-bench")
             var members: [ServerProcess] = []
             for index in 0..<shards {
@@ -152,23 +206,44 @@ package struct ClusterBenchmark: AsyncParsableCommand {
                             "--data-dir", data.path, "--durability", "interval:20", "--log-level", "warning", "--ops-port=-1",
                         ]))
             }
-            let topology = Topology(services: [
+            var growth: [ServerProcess] = []
+            for index in 0..<growthShards {
+                let data = directory.appendingPathComponent("growth-\(index)")
+                try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+                growth.append(
+                    try ServerProcess(
+                        "retain-growth",
+                        arguments: [
+                            "--data-dir", data.path, "--durability", "interval:20", "--log-level", "warning", "--ops-port=-1",
+                            "--allow-client-times",
+                        ]))
+            }
+            var services = [
                 Topology.Service(
                     name: "retain.v1.Profile",
                     instances: members.enumerated().map {
                         Topology.Instance(id: "profile-\($0.offset)", host: "127.0.0.1", port: $0.element.port)
                     })
-            ])
+            ]
+            if !growth.isEmpty {
+                services.append(
+                    Topology.Service(
+                        name: "retain.v1.Growth",
+                        instances: growth.enumerated().map {
+                            Topology.Instance(id: "growth-\($0.offset)", host: "127.0.0.1", port: $0.element.port)
+                        }))
+            }
+            let topology = Topology(services: services)
             let file = directory.appendingPathComponent("topology.json")
             try topology.encoded().write(to: file)
             let gateway = try ServerProcess(
                 "retain-gateway", arguments: ["--topology", file.path, "--log-level", "warning", "--ops-port=-1"])
-            return Cluster(members: members, gateway: gateway, directory: directory)
+            return Cluster(members: members, growth: growth, gateway: gateway, directory: directory)
         }
 
         func stop() {
             _ = gateway.stop()
-            for member in members { _ = member.stop() }
+            for member in members + growth { _ = member.stop() }
             try? FileManager.default.removeItem(at: directory)
         }
     }
