@@ -78,6 +78,46 @@ struct RankAcrossShardsTests {
     }
 }
 
+extension RankAcrossShardsTests {
+    @Test("a Growth shard that does not answer fails GetRank naming it, or is left out when the caller accepts a partial answer")
+    func missingShard() async throws {
+        let cluster = try ShardedCluster(shards: 2)
+        do {
+            try await cluster.waitUntilServing()
+            let start = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            try await Self.load(.gateway(cluster), at: start)
+            var user = ""
+            for candidate in Self.users {
+                let owner = try await cluster.gateway.unary(Retain_V1_Gateway.locateUser, .init(userId: candidate, service: "Growth")).owner
+                if owner?.instanceId == "growth-0" {
+                    user = candidate
+                    break
+                }
+            }
+            let request = Retain_V1_GetRankRequest(userId: user, neighbours: 3)
+            let alone = try await cluster.shard("growth-0").unary(Retain_V1_Growth.getRank, request)
+            #expect(try await cluster.gateway.unary(Retain_V1_Growth.getRank, request).totalUsers == UInt64(Self.users.count))
+            cluster.kill("growth-1")
+            await #expect {
+                _ = try await cluster.gateway.unary(Retain_V1_Growth.getRank, request)
+            } throws: { error in
+                let error = error as? RPCError
+                return error?.code == .unavailable && error?.details["shard"] == "growth-1"
+            }
+            // Only the user's own shard answers: its users are all the partial answer counts.
+            var partial = ClusterTarget.gateway(cluster)
+            partial.options.metadata = ["partial-results": "allow"]
+            var expected = alone
+            expected.missingShards = ["growth-1"]
+            #expect(try await partial.call(.growth, Retain_V1_Growth.getRank, request) == expected)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+}
+
 extension ShardedCluster {
     /// GetRank as the user's own Growth shard answers it alone.
     func growthShardAnswer(user: String, _ request: Retain_V1_GetRankRequest) async throws -> Retain_V1_GetRankResponse {
