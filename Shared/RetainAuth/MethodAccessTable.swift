@@ -56,6 +56,12 @@ public enum MethodAccessTable {
         "retain.v1.Replication/Acknowledge": .scope(.admin),
         "retain.v1.Replication/GetReplicationStatus": .scope(.admin),
         "retain.v1.Replication/FetchSnapshot": .scope(.admin),
+        // The resharding driver's calls to a shard (docs/CLUSTER.md).
+        "retain.v1.Resharding/ListShardUsers": .scope(.admin),
+        "retain.v1.Resharding/ExportUsers": .scope(.admin),
+        "retain.v1.Resharding/ImportUsers": .scope(.admin),
+        "retain.v1.Resharding/FenceUsers": .scope(.admin),
+        "retain.v1.Resharding/DropUsers": .scope(.admin),
     ]
 
     /// Every known path with what it requires.

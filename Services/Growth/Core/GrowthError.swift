@@ -15,12 +15,15 @@ public enum GrowthError: Error, Hashable, Sendable, CustomStringConvertible {
     case refused(String)
     /// A log entry this code could not have written (no user, no change, negative growth).
     case malformedEntry(String)
+    /// The user moved to another shard (or is moving): this shard no longer answers for it.
+    case moved(userID: String)
 
     public var description: String {
         switch self {
         case .invalid(let field, let reason): "\(field): \(reason)"
         case .notFound(let what, let id): "\(what) '\(id)' not found"
         case .notStarted(let message), .keyReused(let message, _), .refused(let message), .malformedEntry(let message): message
+        case .moved(let userID): "user '\(userID)' moved to another shard: send the call again through the gateway"
         }
     }
 }

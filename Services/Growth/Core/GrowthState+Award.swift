@@ -11,11 +11,13 @@ extension GrowthState {
     ///   - now: the server's clock, for key retention.
     ///   - rules: the configuration.
     /// - Throws: ``GrowthError/keyReused(_:field:)`` when the key was used for a different award; `.invalid`
-    ///   when `ms` falls before the day counters kept for the user.
+    ///   when `ms` falls before the day counters kept for the user; `.moved` when the user moved
+    ///   to another shard.
     public func planAward(
         _ request: Retain_V1_AwardGrowthRequest, at ms: Int64, now: Int64,
         rules: GrowthRules
     ) throws -> GrowthDecision<Retain_V1_AwardGrowthResponse> {
+        try refuseIfMoved(request.userId)
         let user = users[request.userId]
         let fingerprint = Self.fingerprint(award: request)
         if let record = user?.keys[request.idempotencyKey] {

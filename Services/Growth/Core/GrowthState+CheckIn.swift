@@ -12,11 +12,13 @@ extension GrowthState {
     ///   - now: the server's clock, for key retention.
     ///   - rules: the configuration.
     /// - Throws: ``GrowthError/keyReused(_:field:)`` when the key was used for a different
-    ///   request (another check-in body, or an award or claim).
+    ///   request (another check-in body, or an award or claim); `.moved` when the user moved to
+    ///   another shard.
     public func planCheckIn(
         _ request: Retain_V1_CheckInRequest, at ms: Int64, now: Int64,
         rules: GrowthRules
     ) throws -> GrowthDecision<Retain_V1_CheckInResponse> {
+        try refuseIfMoved(request.userId)
         let key = request.idempotencyKey
         guard !key.isEmpty else {
             return planCheckIn(userID: request.userId, timeZone: request.timeZone, at: ms, rules: rules)

@@ -43,6 +43,28 @@ extension GrowthState {
         }
     }
 
+    /// Refuses a call about a user this shard fenced: it moved (or is moving) to another shard.
+    /// Every plan and every read about one user checks it under the state's lock, so once a
+    /// fence is applied nothing about the user is written or answered here.
+    public func refuseIfMoved(_ userID: String) throws(GrowthError) {
+        if fenced.contains(userID) { throw .moved(userID: userID) }
+    }
+
+    /// Copies stored, fences set or lifted, fenced users removed, in that order. A copy of a
+    /// fenced user (one that moved away from here) and a removal of an unfenced one are refused.
+    mutating func apply(_ entry: Retain_V1_GrowthUsersMoved) throws {
+        if let user = entry.imported.first(where: { fenced.contains($0.userId) && !entry.unfenced.contains($0.userId) }) {
+            throw GrowthError.refused("user '\(user.userId)' moved away from this shard: it cannot be copied here")
+        }
+        if let user = entry.dropped.first(where: { !fenced.contains($0) && !entry.fenced.contains($0) }) {
+            throw GrowthError.refused("user '\(user)' is not fenced: its state cannot be removed")
+        }
+        for user in entry.unfenced { fenced.remove(user) }
+        for record in entry.imported { importUser(record) }
+        for user in entry.fenced { fenced.insert(user) }
+        for user in entry.dropped { removeUser(user) }
+    }
+
     /// A checksum of a user's state, the same on every shard that holds the same state (a
     /// record's maps are encoded in no fixed order, so each day's counts by action are hashed
     /// sorted): comparing the checksums of a moved user on both shards verifies the copy.

@@ -7,7 +7,7 @@ extension GrowthState {
         try sink.write(
             Retain_V1_GrowthSnapshotHeader(
                 format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
-                nextEventPosition: nextEventPosition, newestWeek: newestWeek))
+                nextEventPosition: nextEventPosition, newestWeek: newestWeek, fencedUsers: fenced.sorted()))
         for (userID, user) in users {
             try sink.write(user.record(userID))
         }
@@ -23,6 +23,7 @@ extension GrowthState {
         streamID = header.streamId
         nextEventPosition = header.nextEventPosition
         newestWeek = header.newestWeek
+        fenced = Set(header.fencedUsers)
         users.reserveCapacity(Int(header.userCount))
         var overallKeys: [LeaderboardKey] = []
         overallKeys.reserveCapacity(Int(header.userCount))

@@ -17,11 +17,12 @@ extension GrowthState {
     /// - Throws: ``GrowthError`` `.notFound` for an unknown task, `.notStarted` for a period that
     ///   has not started; `.invalid` for a period key of the wrong form; `.keyReused` for a key used
     ///   for another request; `.refused` when the task is not finished or the claim window
-    ///   (7 days after the period) has closed.
+    ///   (7 days after the period) has closed; `.moved` when the user moved to another shard.
     public func planClaim(
         _ request: Retain_V1_ClaimTaskRewardRequest, at ms: Int64,
         rules: GrowthRules
     ) throws -> GrowthDecision<Retain_V1_ClaimTaskRewardResponse> {
+        try refuseIfMoved(request.userId)
         guard let rule = rules.task(id: request.taskId) else { throw GrowthError.notFound(what: "task", id: request.taskId) }
         let user = users[request.userId]
         let fingerprint = Self.fingerprint(claim: request)

@@ -39,6 +39,9 @@ public struct GrowthState: PersistentState {
     /// Retained level-change events, oldest first.
     var events: [Retain_V1_LevelChangeEvent] = []
     var nextEventPosition: UInt64 = 1
+    /// Users fenced on this shard: they moved (or are moving) to another shard, and every call
+    /// about them is refused (``GrowthError/moved(userID:)``).
+    public internal(set) var fenced = Set<String>()
 
     public init() {}
 
@@ -80,6 +83,8 @@ public struct GrowthState: PersistentState {
             try apply(checkedIn)
         } else if let claimed = entry.taskClaimed {
             try apply(claimed)
+        } else if let moved = entry.usersMoved {
+            try apply(moved)
         } else {
             throw GrowthError.malformedEntry("a growth log entry with no change")
         }

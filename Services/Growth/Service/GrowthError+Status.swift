@@ -12,6 +12,7 @@ extension GrowthError {
         case .keyReused(_, let field): RPCError(.alreadyExists, description, details: field.map { ["field": $0] } ?? [:])
         case .refused: RPCError(.failedPrecondition, description)
         case .malformedEntry: RPCError(.invalidArgument, description)
+        case .moved: RPCError(.unavailable, description, details: ["not_processed": "true", "moved": "true"])
         }
     }
 

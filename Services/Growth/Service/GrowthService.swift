@@ -66,7 +66,7 @@ public struct GrowthService: Sendable {
         }
     }
 
-    /// Every Growth method.
+    /// Every Growth method, and the Resharding methods of a Growth shard.
     public var router: RPCRouter {
         var router = RPCRouter()
         let rules = rules
@@ -97,8 +97,9 @@ public struct GrowthService: Sendable {
         router.unaryGated(Retain_V1_Growth.listTasks) { request, _ in
             try GrowthRequestValidation.listTasks(request)
             let at = try readTime(request.atMs, field: "at_ms")
-            let (tasks, gate) = try store.readForAnswer {
-                $0.tasks(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules)
+            let (tasks, gate) = try store.readForAnswer { state in
+                try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
+                return state.tasks(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules)
             }
             return (Retain_V1_ListTasksResponse(tasks: tasks), gate)
         }
@@ -106,14 +107,18 @@ public struct GrowthService: Sendable {
         router.unaryGated(Retain_V1_Growth.getGrowthView) { request, _ in
             try GrowthRequestValidation.view(request)
             let at = try readTime(request.atMs, field: "at_ms")
-            return try store.readForAnswer { $0.view(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules) }
+            return try store.readForAnswer { state in
+                try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
+                return state.view(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules)
+            }
         }
 
         router.unaryGated(Retain_V1_Growth.getGrowthSummary) { request, _ in
             try GrowthRequestValidation.summary(request)
             let range = request.range!
-            return try store.readForAnswer {
-                $0.summary(
+            return try store.readForAnswer { state in
+                try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
+                return state.summary(
                     userID: request.userId, startMs: range.startMs, endMs: range.endMs,
                     timeZone: request.timeZone, rules: rules)
             }
@@ -131,7 +136,10 @@ public struct GrowthService: Sendable {
             let board = try GrowthRequestValidation.board(request.board, field: "board")
             let neighbours = try GrowthRequestValidation.count(request.neighbours, field: "neighbours", default: 2, range: 1...50)
             let at = try readTime(request.atMs, field: "at_ms")
-            return try store.readForAnswer { $0.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: rules) }
+            return try store.readForAnswer { state in
+                try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
+                return state.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: rules)
+            }
         }
 
         router.unaryGated(Retain_V1_Growth.getBoardPosition) { request, _ in
@@ -152,6 +160,7 @@ public struct GrowthService: Sendable {
         router.serverStreaming(Retain_V1_Growth.watchLevelChanges) { request, _, writer in
             try await watch(request, writer)
         }
+        resharding(into: &router)
         return router
     }
 

@@ -17,6 +17,7 @@
 #include "retain/v1/profile_storage.pb-c.h"
 #include "retain/v1/reflection.pb-c.h"
 #include "retain/v1/replication.pb-c.h"
+#include "retain/v1/resharding.pb-c.h"
 #include "retain/v1/rpc.pb-c.h"
 
 /// Number of message descriptors in retain_message_descriptor().

@@ -43,13 +43,16 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
     public var checkedIn: Retain_V1_GrowthCheckedIn?
     /// A task's reward was claimed.
     public var taskClaimed: Retain_V1_GrowthTaskClaimed?
+    /// Users moved between shards (retain.v1.Resharding).
+    public var usersMoved: Retain_V1_GrowthUsersMoved?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(streamStarted: Retain_V1_GrowthStreamStarted? = nil, awarded: Retain_V1_GrowthAwarded? = nil, checkedIn: Retain_V1_GrowthCheckedIn? = nil, taskClaimed: Retain_V1_GrowthTaskClaimed? = nil) {
+    public init(streamStarted: Retain_V1_GrowthStreamStarted? = nil, awarded: Retain_V1_GrowthAwarded? = nil, checkedIn: Retain_V1_GrowthCheckedIn? = nil, taskClaimed: Retain_V1_GrowthTaskClaimed? = nil, usersMoved: Retain_V1_GrowthUsersMoved? = nil) {
         self.streamStarted = streamStarted
         self.awarded = awarded
         self.checkedIn = checkedIn
         self.taskClaimed = taskClaimed
+        self.usersMoved = usersMoved
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -58,6 +61,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.awarded = nil
         self.checkedIn = nil
         self.taskClaimed = nil
+        self.usersMoved = nil
     }
 
     public static let protoName = "retain.v1.GrowthLogEntry"
@@ -69,6 +73,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.awarded = m.pointee.awarded.map { Retain_V1_GrowthAwarded(protobufC: UnsafeRawPointer($0)) }
         self.checkedIn = m.pointee.checked_in.map { Retain_V1_GrowthCheckedIn(protobufC: UnsafeRawPointer($0)) }
         self.taskClaimed = m.pointee.task_claimed.map { Retain_V1_GrowthTaskClaimed(protobufC: UnsafeRawPointer($0)) }
+        self.usersMoved = m.pointee.users_moved.map { Retain_V1_GrowthUsersMoved(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -77,6 +82,66 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         if let v = self.awarded { m.pointee.awarded = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthAwarded.self) }
         if let v = self.checkedIn { m.pointee.checked_in = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthCheckedIn.self) }
         if let v = self.taskClaimed { m.pointee.task_claimed = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthTaskClaimed.self) }
+        if let v = self.usersMoved { m.pointee.users_moved = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthUsersMoved.self) }
+    }
+}
+
+/// Users moving between shards: copies stored, fences set or lifted, fenced users' state removed.
+public struct Retain_V1_GrowthUsersMoved: ProtoMessage {
+    /// Copies from another shard, each replacing what this shard held of the user.
+    public var imported: [Retain_V1_GrowthUserRecord]
+    /// Users fenced: every call about them is refused from this entry on.
+    public var fenced: [String]
+    /// Users whose fence is lifted.
+    public var unfenced: [String]
+    /// Fenced users whose state is removed (they stay fenced).
+    public var dropped: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(imported: [Retain_V1_GrowthUserRecord] = [], fenced: [String] = [], unfenced: [String] = [], dropped: [String] = []) {
+        self.imported = imported
+        self.fenced = fenced
+        self.unfenced = unfenced
+        self.dropped = dropped
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.imported = []
+        self.fenced = []
+        self.unfenced = []
+        self.dropped = []
+    }
+
+    public static let protoName = "retain.v1.GrowthUsersMoved"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GrowthUsersMoved")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GrowthUsersMoved.self)
+        self.imported = ProtoC.array(m.pointee.imported, count: m.pointee.n_imported) { e in Retain_V1_GrowthUserRecord(protobufC: UnsafeRawPointer(e!)) }
+        self.fenced = ProtoC.array(m.pointee.fenced, count: m.pointee.n_fenced) { e in ProtoC.string(e!) }
+        self.unfenced = ProtoC.array(m.pointee.unfenced, count: m.pointee.n_unfenced) { e in ProtoC.string(e!) }
+        self.dropped = ProtoC.array(m.pointee.dropped, count: m.pointee.n_dropped) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GrowthUsersMoved.self)
+        if !self.imported.isEmpty {
+            m.pointee.n_imported = self.imported.count
+            m.pointee.imported = arena.array(self.imported, as: UnsafeMutablePointer<Retain__V1__GrowthUserRecord>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__GrowthUserRecord.self) }
+        }
+        if !self.fenced.isEmpty {
+            m.pointee.n_fenced = self.fenced.count
+            m.pointee.fenced = arena.array(self.fenced, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        if !self.unfenced.isEmpty {
+            m.pointee.n_unfenced = self.unfenced.count
+            m.pointee.unfenced = arena.array(self.unfenced, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        if !self.dropped.isEmpty {
+            m.pointee.n_dropped = self.dropped.count
+            m.pointee.dropped = arena.array(self.dropped, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 
@@ -480,15 +545,18 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
     public var nextEventPosition: UInt64
     /// Newest ISO week (UTC, Monday as days since 1970-01-01) that has a weekly leaderboard.
     public var newestWeek: Int32
+    /// Users fenced on this shard (moved away), sorted.
+    public var fencedUsers: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(format: UInt32 = 0, streamId: String = "", userCount: UInt64 = 0, eventCount: UInt64 = 0, nextEventPosition: UInt64 = 0, newestWeek: Int32 = 0) {
+    public init(format: UInt32 = 0, streamId: String = "", userCount: UInt64 = 0, eventCount: UInt64 = 0, nextEventPosition: UInt64 = 0, newestWeek: Int32 = 0, fencedUsers: [String] = []) {
         self.format = format
         self.streamId = streamId
         self.userCount = userCount
         self.eventCount = eventCount
         self.nextEventPosition = nextEventPosition
         self.newestWeek = newestWeek
+        self.fencedUsers = fencedUsers
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -499,6 +567,7 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         self.eventCount = 0
         self.nextEventPosition = 0
         self.newestWeek = 0
+        self.fencedUsers = []
     }
 
     public static let protoName = "retain.v1.GrowthSnapshotHeader"
@@ -512,6 +581,7 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         self.eventCount = m.pointee.event_count
         self.nextEventPosition = m.pointee.next_event_position
         self.newestWeek = m.pointee.newest_week
+        self.fencedUsers = ProtoC.array(m.pointee.fenced_users, count: m.pointee.n_fenced_users) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -522,6 +592,10 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         m.pointee.event_count = self.eventCount
         m.pointee.next_event_position = self.nextEventPosition
         m.pointee.newest_week = self.newestWeek
+        if !self.fencedUsers.isEmpty {
+            m.pointee.n_fenced_users = self.fencedUsers.count
+            m.pointee.fenced_users = arena.array(self.fencedUsers, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 

@@ -52,6 +52,51 @@ void   retain__v1__growth_log_entry__free_unpacked
   assert(message->base.descriptor == &retain__v1__growth_log_entry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__growth_users_moved__init
+                     (Retain__V1__GrowthUsersMoved         *message)
+{
+  static const Retain__V1__GrowthUsersMoved init_value = RETAIN__V1__GROWTH_USERS_MOVED__INIT;
+  *message = init_value;
+}
+size_t retain__v1__growth_users_moved__get_packed_size
+                     (const Retain__V1__GrowthUsersMoved *message)
+{
+  assert(message->base.descriptor == &retain__v1__growth_users_moved__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__growth_users_moved__pack
+                     (const Retain__V1__GrowthUsersMoved *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__growth_users_moved__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__growth_users_moved__pack_to_buffer
+                     (const Retain__V1__GrowthUsersMoved *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__growth_users_moved__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GrowthUsersMoved *
+       retain__v1__growth_users_moved__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GrowthUsersMoved *)
+     protobuf_c_message_unpack (&retain__v1__growth_users_moved__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__growth_users_moved__free_unpacked
+                     (Retain__V1__GrowthUsersMoved *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__growth_users_moved__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__growth_stream_started__init
                      (Retain__V1__GrowthStreamStarted         *message)
 {
@@ -553,7 +598,7 @@ void   retain__v1__growth_user_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__growth_user_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descriptors[5] =
 {
   {
     "stream_started",
@@ -603,17 +648,30 @@ static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "users_moved",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLogEntry, users_moved),
+    &retain__v1__growth_users_moved__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_log_entry__field_indices_by_name[] = {
   1,   /* field[1] = awarded */
   2,   /* field[2] = checked_in */
   0,   /* field[0] = stream_started */
   3,   /* field[3] = task_claimed */
+  4,   /* field[4] = users_moved */
 };
 static const ProtobufCIntRange retain__v1__growth_log_entry__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
 {
@@ -623,11 +681,88 @@ const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
   "Retain__V1__GrowthLogEntry",
   "retain.v1",
   sizeof(Retain__V1__GrowthLogEntry),
-  4,
+  5,
   retain__v1__growth_log_entry__field_descriptors,
   retain__v1__growth_log_entry__field_indices_by_name,
   1,  retain__v1__growth_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__growth_log_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__growth_users_moved__field_descriptors[4] =
+{
+  {
+    "imported",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GrowthUsersMoved, n_imported),
+    offsetof(Retain__V1__GrowthUsersMoved, imported),
+    &retain__v1__growth_user_record__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fenced",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GrowthUsersMoved, n_fenced),
+    offsetof(Retain__V1__GrowthUsersMoved, fenced),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unfenced",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GrowthUsersMoved, n_unfenced),
+    offsetof(Retain__V1__GrowthUsersMoved, unfenced),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dropped",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GrowthUsersMoved, n_dropped),
+    offsetof(Retain__V1__GrowthUsersMoved, dropped),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__growth_users_moved__field_indices_by_name[] = {
+  3,   /* field[3] = dropped */
+  1,   /* field[1] = fenced */
+  0,   /* field[0] = imported */
+  2,   /* field[2] = unfenced */
+};
+static const ProtobufCIntRange retain__v1__growth_users_moved__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__growth_users_moved__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GrowthUsersMoved",
+  "GrowthUsersMoved",
+  "Retain__V1__GrowthUsersMoved",
+  "retain.v1",
+  sizeof(Retain__V1__GrowthUsersMoved),
+  4,
+  retain__v1__growth_users_moved__field_descriptors,
+  retain__v1__growth_users_moved__field_indices_by_name,
+  1,  retain__v1__growth_users_moved__number_ranges,
+  (ProtobufCMessageInit) retain__v1__growth_users_moved__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__growth_stream_started__field_descriptors[2] =
@@ -1327,7 +1462,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_task_claimed__descriptor =
   (ProtobufCMessageInit) retain__v1__growth_task_claimed__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_descriptors[7] =
 {
   {
     "format",
@@ -1401,9 +1536,22 @@ static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "fenced_users",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GrowthSnapshotHeader, n_fenced_users),
+    offsetof(Retain__V1__GrowthSnapshotHeader, fenced_users),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_snapshot_header__field_indices_by_name[] = {
   3,   /* field[3] = event_count */
+  6,   /* field[6] = fenced_users */
   0,   /* field[0] = format */
   5,   /* field[5] = newest_week */
   4,   /* field[4] = next_event_position */
@@ -1413,7 +1561,7 @@ static const unsigned retain__v1__growth_snapshot_header__field_indices_by_name[
 static const ProtobufCIntRange retain__v1__growth_snapshot_header__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_snapshot_header__descriptor =
 {
@@ -1423,7 +1571,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_snapshot_header__descriptor 
   "Retain__V1__GrowthSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__GrowthSnapshotHeader),
-  6,
+  7,
   retain__v1__growth_snapshot_header__field_descriptors,
   retain__v1__growth_snapshot_header__field_indices_by_name,
   1,  retain__v1__growth_snapshot_header__number_ranges,

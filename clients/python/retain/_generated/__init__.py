@@ -18,6 +18,7 @@ from . import profile_pb2
 from . import profile_storage_pb2
 from . import reflection_pb2
 from . import replication_pb2
+from . import resharding_pb2
 from . import rpc_pb2
 
 __all__ = [
@@ -35,5 +36,6 @@ __all__ = [
     "profile_storage_pb2",
     "reflection_pb2",
     "replication_pb2",
+    "resharding_pb2",
     "rpc_pb2",
 ]

@@ -20,6 +20,7 @@ from . import ledger_pb2
 from . import profile_pb2
 from . import reflection_pb2
 from . import replication_pb2
+from . import resharding_pb2
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -38,6 +39,7 @@ __all__ = [
     "ProfileClient", "AsyncProfileClient",
     "ReflectionClient", "AsyncReflectionClient",
     "ReplicationClient", "AsyncReplicationClient",
+    "ReshardingClient", "AsyncReshardingClient",
     "METHODS",
 ]
 
@@ -2060,6 +2062,132 @@ class AsyncReplicationClient(AsyncServiceClient):
         return self._connection.server_streaming("retain.v1.Replication/FetchSnapshot", request, replication_pb2.SnapshotChunk, **options)
 
 
+class ReshardingClient(ServiceClient):
+    """Moving users between the shards of a service: the shard's side of online resharding
+    (docs/CLUSTER.md). Served on each shard's ordinary port with service tokens (admin scope) and
+    called by the resharding driver, never through the gateway. A user's record is the service's
+    own (Growth: GrowthUserRecord), carried here as bytes; copying a record replaces what the
+    receiving shard holds of that user, so a copy made twice is one copy.
+    Served by Growth; Profile needs its duplicate-event set keyed by user id first, and the ledger
+    is one writer by design (docs/CLUSTER.md).
+
+    Client of `retain.v1.Resharding`.
+    """
+
+    SERVICE = "retain.v1.Resharding"
+
+    def list_shard_users(self, request: resharding_pb2.ListShardUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ListShardUsersResponse:
+        """The users this shard holds, in user id order, a page at a time.
+        Errors: INVALID_ARGUMENT (limit over 10,000).
+
+        Unary: `retain.v1.Resharding/ListShardUsers`.
+        """
+        return self._connection.unary("retain.v1.Resharding/ListShardUsers", request, resharding_pb2.ListShardUsersResponse, **options)
+
+    def export_users(self, request: resharding_pb2.ExportUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ExportUsersResponse:
+        """The records of the given users with their checksums; a user the shard does not hold is left
+        out. Fenced users are exported too (the final copy is made after the fence).
+        Errors: INVALID_ARGUMENT (more than 10,000 users).
+
+        Unary: `retain.v1.Resharding/ExportUsers`.
+        """
+        return self._connection.unary("retain.v1.Resharding/ExportUsers", request, resharding_pb2.ExportUsersResponse, **options)
+
+    def import_users(self, request: resharding_pb2.ImportUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ImportUsersResponse:
+        """Stores copies of users, each replacing what the shard holds of that user. Answered once
+        durable.
+        Errors: INVALID_ARGUMENT (a record that does not decode, more than 10,000 users),
+        FAILED_PRECONDITION (a user this shard has fenced: it moved away from here).
+
+        Unary: `retain.v1.Resharding/ImportUsers`.
+        """
+        return self._connection.unary("retain.v1.Resharding/ImportUsers", request, resharding_pb2.ImportUsersResponse, **options)
+
+    def fence_users(self, request: resharding_pb2.FenceUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.FenceUsersResponse:
+        """Fences users (or lifts their fence, to abort a move): from the fence on, every call about
+        them is refused with UNAVAILABLE, details not_processed=true and moved=true, so a caller
+        may send it again once the gateway routes the user to its new shard. The fence is checked
+        under the state's lock, with every write: answered once the fence is durable, so an export
+        made after the answer holds every write ever acknowledged about these users.
+        Errors: INVALID_ARGUMENT (more than 10,000 users).
+
+        Unary: `retain.v1.Resharding/FenceUsers`.
+        """
+        return self._connection.unary("retain.v1.Resharding/FenceUsers", request, resharding_pb2.FenceUsersResponse, **options)
+
+    def drop_users(self, request: resharding_pb2.DropUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.DropUsersResponse:
+        """Removes fenced users' state (after the gateways route them elsewhere); they stay fenced, so
+        this shard keeps refusing calls about them.
+        Errors: INVALID_ARGUMENT (more than 10,000 users), FAILED_PRECONDITION (a user not fenced).
+
+        Unary: `retain.v1.Resharding/DropUsers`.
+        """
+        return self._connection.unary("retain.v1.Resharding/DropUsers", request, resharding_pb2.DropUsersResponse, **options)
+
+
+class AsyncReshardingClient(AsyncServiceClient):
+    """Moving users between the shards of a service: the shard's side of online resharding
+    (docs/CLUSTER.md). Served on each shard's ordinary port with service tokens (admin scope) and
+    called by the resharding driver, never through the gateway. A user's record is the service's
+    own (Growth: GrowthUserRecord), carried here as bytes; copying a record replaces what the
+    receiving shard holds of that user, so a copy made twice is one copy.
+    Served by Growth; Profile needs its duplicate-event set keyed by user id first, and the ledger
+    is one writer by design (docs/CLUSTER.md).
+
+    Asyncio client of `retain.v1.Resharding`.
+    """
+
+    SERVICE = "retain.v1.Resharding"
+
+    async def list_shard_users(self, request: resharding_pb2.ListShardUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ListShardUsersResponse:
+        """The users this shard holds, in user id order, a page at a time.
+        Errors: INVALID_ARGUMENT (limit over 10,000).
+
+        Unary: `retain.v1.Resharding/ListShardUsers`.
+        """
+        return await self._connection.unary("retain.v1.Resharding/ListShardUsers", request, resharding_pb2.ListShardUsersResponse, **options)
+
+    async def export_users(self, request: resharding_pb2.ExportUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ExportUsersResponse:
+        """The records of the given users with their checksums; a user the shard does not hold is left
+        out. Fenced users are exported too (the final copy is made after the fence).
+        Errors: INVALID_ARGUMENT (more than 10,000 users).
+
+        Unary: `retain.v1.Resharding/ExportUsers`.
+        """
+        return await self._connection.unary("retain.v1.Resharding/ExportUsers", request, resharding_pb2.ExportUsersResponse, **options)
+
+    async def import_users(self, request: resharding_pb2.ImportUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ImportUsersResponse:
+        """Stores copies of users, each replacing what the shard holds of that user. Answered once
+        durable.
+        Errors: INVALID_ARGUMENT (a record that does not decode, more than 10,000 users),
+        FAILED_PRECONDITION (a user this shard has fenced: it moved away from here).
+
+        Unary: `retain.v1.Resharding/ImportUsers`.
+        """
+        return await self._connection.unary("retain.v1.Resharding/ImportUsers", request, resharding_pb2.ImportUsersResponse, **options)
+
+    async def fence_users(self, request: resharding_pb2.FenceUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.FenceUsersResponse:
+        """Fences users (or lifts their fence, to abort a move): from the fence on, every call about
+        them is refused with UNAVAILABLE, details not_processed=true and moved=true, so a caller
+        may send it again once the gateway routes the user to its new shard. The fence is checked
+        under the state's lock, with every write: answered once the fence is durable, so an export
+        made after the answer holds every write ever acknowledged about these users.
+        Errors: INVALID_ARGUMENT (more than 10,000 users).
+
+        Unary: `retain.v1.Resharding/FenceUsers`.
+        """
+        return await self._connection.unary("retain.v1.Resharding/FenceUsers", request, resharding_pb2.FenceUsersResponse, **options)
+
+    async def drop_users(self, request: resharding_pb2.DropUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.DropUsersResponse:
+        """Removes fenced users' state (after the gateways route them elsewhere); they stay fenced, so
+        this shard keeps refusing calls about them.
+        Errors: INVALID_ARGUMENT (more than 10,000 users), FAILED_PRECONDITION (a user not fenced).
+
+        Unary: `retain.v1.Resharding/DropUsers`.
+        """
+        return await self._connection.unary("retain.v1.Resharding/DropUsers", request, resharding_pb2.DropUsersResponse, **options)
+
+
 #: Every method of the contract by path (`retain.v1.Ledger/CreateTransfers`).
 METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Echo/Echo": MethodInfo("retain.v1.Echo/Echo", echo_pb2.EchoRequest, echo_pb2.EchoResponse, False),
@@ -2143,4 +2271,9 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Replication/Acknowledge": MethodInfo("retain.v1.Replication/Acknowledge", replication_pb2.ReplicaAcknowledgement, replication_pb2.AcknowledgementResult, False),
     "retain.v1.Replication/GetReplicationStatus": MethodInfo("retain.v1.Replication/GetReplicationStatus", replication_pb2.ReplicationStatusRequest, replication_pb2.ReplicationStatus, False),
     "retain.v1.Replication/FetchSnapshot": MethodInfo("retain.v1.Replication/FetchSnapshot", replication_pb2.FetchSnapshotRequest, replication_pb2.SnapshotChunk, True),
+    "retain.v1.Resharding/ListShardUsers": MethodInfo("retain.v1.Resharding/ListShardUsers", resharding_pb2.ListShardUsersRequest, resharding_pb2.ListShardUsersResponse, False),
+    "retain.v1.Resharding/ExportUsers": MethodInfo("retain.v1.Resharding/ExportUsers", resharding_pb2.ExportUsersRequest, resharding_pb2.ExportUsersResponse, False),
+    "retain.v1.Resharding/ImportUsers": MethodInfo("retain.v1.Resharding/ImportUsers", resharding_pb2.ImportUsersRequest, resharding_pb2.ImportUsersResponse, False),
+    "retain.v1.Resharding/FenceUsers": MethodInfo("retain.v1.Resharding/FenceUsers", resharding_pb2.FenceUsersRequest, resharding_pb2.FenceUsersResponse, False),
+    "retain.v1.Resharding/DropUsers": MethodInfo("retain.v1.Resharding/DropUsers", resharding_pb2.DropUsersRequest, resharding_pb2.DropUsersResponse, False),
 }

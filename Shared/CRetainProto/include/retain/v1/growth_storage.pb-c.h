@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "retain/v1/growth.pb-c.h"
 
 typedef struct Retain__V1__GrowthLogEntry Retain__V1__GrowthLogEntry;
+typedef struct Retain__V1__GrowthUsersMoved Retain__V1__GrowthUsersMoved;
 typedef struct Retain__V1__GrowthStreamStarted Retain__V1__GrowthStreamStarted;
 typedef struct Retain__V1__GrowthTaskProgress Retain__V1__GrowthTaskProgress;
 typedef struct Retain__V1__GrowthAwarded Retain__V1__GrowthAwarded;
@@ -84,10 +85,46 @@ struct  Retain__V1__GrowthLogEntry
    * A task's reward was claimed.
    */
   Retain__V1__GrowthTaskClaimed *task_claimed;
+  /*
+   * Users moved between shards (retain.v1.Resharding).
+   */
+  Retain__V1__GrowthUsersMoved *users_moved;
 };
 #define RETAIN__V1__GROWTH_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * Users moving between shards: copies stored, fences set or lifted, fenced users' state removed.
+ */
+struct  Retain__V1__GrowthUsersMoved
+{
+  ProtobufCMessage base;
+  /*
+   * Copies from another shard, each replacing what this shard held of the user.
+   */
+  size_t n_imported;
+  Retain__V1__GrowthUserRecord **imported;
+  /*
+   * Users fenced: every call about them is refused from this entry on.
+   */
+  size_t n_fenced;
+  char **fenced;
+  /*
+   * Users whose fence is lifted.
+   */
+  size_t n_unfenced;
+  char **unfenced;
+  /*
+   * Fenced users whose state is removed (they stay fenced).
+   */
+  size_t n_dropped;
+  char **dropped;
+};
+#define RETAIN__V1__GROWTH_USERS_MOVED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_users_moved__descriptor) \
+    , 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 /*
@@ -359,10 +396,15 @@ struct  Retain__V1__GrowthSnapshotHeader
    * Newest ISO week (UTC, Monday as days since 1970-01-01) that has a weekly leaderboard.
    */
   int32_t newest_week;
+  /*
+   * Users fenced on this shard (moved away), sorted.
+   */
+  size_t n_fenced_users;
+  char **fenced_users;
 };
 #define RETAIN__V1__GROWTH_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_snapshot_header__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL }
 
 
 struct  Retain__V1__GrowthDayCounter__ByActionEntry
@@ -586,6 +628,25 @@ Retain__V1__GrowthLogEntry *
 void   retain__v1__growth_log_entry__free_unpacked
                      (Retain__V1__GrowthLogEntry *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__GrowthUsersMoved methods */
+void   retain__v1__growth_users_moved__init
+                     (Retain__V1__GrowthUsersMoved         *message);
+size_t retain__v1__growth_users_moved__get_packed_size
+                     (const Retain__V1__GrowthUsersMoved   *message);
+size_t retain__v1__growth_users_moved__pack
+                     (const Retain__V1__GrowthUsersMoved   *message,
+                      uint8_t             *out);
+size_t retain__v1__growth_users_moved__pack_to_buffer
+                     (const Retain__V1__GrowthUsersMoved   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GrowthUsersMoved *
+       retain__v1__growth_users_moved__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__growth_users_moved__free_unpacked
+                     (Retain__V1__GrowthUsersMoved *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__GrowthStreamStarted methods */
 void   retain__v1__growth_stream_started__init
                      (Retain__V1__GrowthStreamStarted         *message);
@@ -803,6 +864,9 @@ void   retain__v1__growth_user_record__free_unpacked
 typedef void (*Retain__V1__GrowthLogEntry_Closure)
                  (const Retain__V1__GrowthLogEntry *message,
                   void *closure_data);
+typedef void (*Retain__V1__GrowthUsersMoved_Closure)
+                 (const Retain__V1__GrowthUsersMoved *message,
+                  void *closure_data);
 typedef void (*Retain__V1__GrowthStreamStarted_Closure)
                  (const Retain__V1__GrowthStreamStarted *message,
                   void *closure_data);
@@ -847,6 +911,7 @@ typedef void (*Retain__V1__GrowthUserRecord_Closure)
 
 extern const ProtobufCEnumDescriptor    retain__v1__growth_history_kind__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__growth_users_moved__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__growth_stream_started__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__growth_task_progress__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__growth_awarded__descriptor;
