@@ -97,4 +97,45 @@ struct GrowthStateStoreTests {
             reopened.close()
         }
     }
+
+    @Test("moves survive a reopen, through the log and through a snapshot: copies stay, fenced users stay fenced and dropped")
+    func movesSurviveReopen() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("growth-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let at = utc(2025, 3, 6, 10)
+        var other = GrowthState()
+        try other.award("copied", "post", key: "k", at: at)
+        let copy = try #require(other.userRecord("copied"))
+        func check(_ store: StateStore<GrowthState>) throws {
+            #expect(store.read { $0.fenced } == ["gone", "leaving"])
+            #expect(store.read { $0.userIDs } == ["copied", "leaving", "stays"])
+            #expect(store.read { $0.userRecord("copied").map(GrowthState.checksum) } == GrowthState.checksum(copy))
+            let award = Retain_V1_AwardGrowthRequest(userId: "gone", action: "post", idempotencyKey: "again", occurredAtMs: at)
+            #expect(throws: GrowthError.moved(userID: "gone")) {
+                try store.read { try $0.planAward(award, at: at, now: at, rules: testRules) }
+            }
+        }
+        do {
+            let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+            for user in ["gone", "leaving", "stays"] {
+                _ = try await run(store) {
+                    try $0.planAward(
+                        .init(userId: user, action: "post", idempotencyKey: "k", occurredAtMs: at), at: at, now: at, rules: testRules)
+                }
+            }
+            _ = try await store.writeDurably { try $0.log(.init(usersMoved: .init(imported: [copy], fenced: ["gone", "leaving"]))) }
+            _ = try await store.writeDurably { try $0.log(.init(usersMoved: .init(dropped: ["gone"]))) }
+            try check(store)
+            store.close()
+        }
+        do {
+            let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+            try check(store)
+            #expect(try store.snapshot() != nil)
+            store.close()
+        }
+        let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+        try check(store)
+        store.close()
+    }
 }
