@@ -389,7 +389,8 @@ let package = Package(
             ],
             path: "Tools/Bench/Growth", swiftSettings: swiftSettings),
         .target(
-            name: "GatewayBench", dependencies: ["GatewayCore", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
+            name: "GatewayBench",
+            dependencies: ["GatewayCore", "RetainCluster", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
             path: "Tools/Bench/Gateway", swiftSettings: swiftSettings),
         .target(
             name: "ConsoleBench",

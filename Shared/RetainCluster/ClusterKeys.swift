@@ -39,8 +39,27 @@ public struct ClusterKeys: Sendable, Hashable {
         self.cluster = cluster
     }
 
+    /// `/retain/<cluster>/`: every key of the cluster starts with it.
+    public var clusterPrefix: String { "/retain/\(cluster)/" }
+
     /// `/retain/<cluster>/shards/`: every shard key starts with it (range and watch it).
     public var shardsPrefix: String { "/retain/\(cluster)/shards/" }
+
+    /// `/retain/<cluster>/rings/`: a service's ring key (``RingRecord``) starts with it.
+    public var ringsPrefix: String { "/retain/\(cluster)/rings/" }
+
+    /// The ring key of `service` (full name, e.g. `retain.v1.Growth`).
+    public func ring(service: String) -> String { "\(ringsPrefix)\(service)" }
+
+    /// The key where the resharding driver keeps its progress for `service`.
+    public func reshard(service: String) -> String { "/retain/\(cluster)/reshard/\(service)" }
+
+    /// The service whose ring key `key` is, or nil for any other key.
+    public func ringService(_ key: String) -> String? {
+        guard key.hasPrefix(ringsPrefix) else { return nil }
+        let service = key.dropFirst(ringsPrefix.count)
+        return service.isEmpty || service.contains("/") ? nil : String(service)
+    }
 
     /// The leader key of `shard`.
     public func leader(shard: String) -> String { "\(shardsPrefix)\(shard)/leader" }

@@ -50,6 +50,8 @@ public struct ClusterState: Sendable, Hashable {
     public let keys: ClusterKeys
     /// Shards by name: every shard with at least one key.
     public private(set) var shards: [String: Shard] = [:]
+    /// Rings written by resharding, by full service name.
+    public private(set) var rings: [String: RingRecord] = [:]
     /// Keys of the layout whose value could not be read, with what is wrong; such a key counts
     /// as absent.
     public private(set) var unreadable: [String: String] = [:]
@@ -62,6 +64,13 @@ public struct ClusterState: Sendable, Hashable {
     /// or nil when the key is not part of the layout or nothing changed.
     @discardableResult
     public mutating func apply(key: String, value: Data?) -> String? {
+        if let service = keys.ringService(key) {
+            let before = rings[service]
+            unreadable[key] = nil
+            rings[service] = value.flatMap { RingRecord(json: $0) }
+            if value != nil, rings[service] == nil { unreadable[key] = "not a ring record" }
+            return rings[service] == before ? nil : service
+        }
         guard let parsed = keys.parse(key) else { return nil }
         let name = parsed.shard
         var shard = shards[name] ?? Shard(name: name)
@@ -85,7 +94,8 @@ public struct ClusterState: Sendable, Hashable {
         return shard == before ? nil : name
     }
 
-    /// Replaces everything with `pairs` (a full range of ``ClusterKeys/shardsPrefix``).
+    /// Replaces everything with `pairs` (a full range of ``ClusterKeys/shardsPrefix``, or of
+    /// ``ClusterKeys/clusterPrefix`` for the rings too).
     /// Returns the shards that changed, appeared or disappeared.
     @discardableResult
     public mutating func reset(to pairs: [(key: String, value: Data)]) -> Set<String> {

@@ -161,3 +161,44 @@ enum ShardRecordCoding {
         return (try? encoder.encode(value)) ?? Data()
     }
 }
+
+/// The value of a service's ring key: the instances the gateways place the service's users on,
+/// with a version that every change of the ring raises (online resharding writes it, with a
+/// compare on the version it read). With a ring key, the gateways route the service by it
+/// instead of by their topology file.
+public struct RingRecord: Codable, Sendable, Hashable {
+    /// One instance of the ring.
+    public struct Instance: Codable, Sendable, Hashable {
+        /// Its id on the ring (a shard's name when etcd names its leader).
+        public var id: String
+        /// `host:port`; a shard's leader in etcd takes precedence.
+        public var address: String
+
+        public init(id: String, address: String) {
+            self.id = id
+            self.address = address
+        }
+    }
+
+    /// Raised by one with every change.
+    public var version: Int64
+    /// The full service name, e.g. `retain.v1.Growth`.
+    public var service: String
+    /// The ring's instances, in ring order.
+    public var instances: [Instance]
+
+    public init(version: Int64, service: String, instances: [Instance]) {
+        self.version = version
+        self.service = service
+        self.instances = instances
+    }
+
+    /// The record in `json`, or nil when it is not one.
+    public init?(json: Data) {
+        guard let record = try? JSONDecoder().decode(RingRecord.self, from: json) else { return nil }
+        self = record
+    }
+
+    /// The record as JSON.
+    public var json: Data { ShardRecordCoding.encode(self) }
+}

@@ -1,4 +1,5 @@
 import GatewayCore
+import RetainCluster
 import Testing
 
 /// The consistent-hashing ring that places users on instances.

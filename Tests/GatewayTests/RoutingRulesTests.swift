@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import RetainCluster
 import GatewayService
 import RetainProto
 import RetainWire

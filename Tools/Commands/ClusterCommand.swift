@@ -8,7 +8,7 @@ import RetainEtcd
 public struct ClusterCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cluster", abstract: "Inspect a replicated cluster in etcd.",
-        subcommands: [ClusterStatusCommand.self])
+        subcommands: [ClusterStatusCommand.self, ReshardCommand.self])
 
     public init() {}
 }

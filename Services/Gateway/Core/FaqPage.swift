@@ -1,3 +1,4 @@
+import RetainCluster
 public import RetainProto
 
 /// A page of the FAQ merged from every shard: the gateway holds the whole merged list (groups

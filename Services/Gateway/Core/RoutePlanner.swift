@@ -1,3 +1,5 @@
+public import RetainCluster
+
 /// Chooses the instances one call may go to, in the order to try them: pure logic over the
 /// topology, the hash ring and the instances' health, testable without sockets.
 public struct RoutePlanner: Sendable {

@@ -9,6 +9,9 @@ public import RetainCluster
 ///   etcd has named the shard, and at the topology's address before.
 /// - A service the topology does not list gets one ring instance per shard that etcd names for
 ///   it (its id the shard's name), reached at the shard's leader.
+/// - A service with a ring key in etcd (``RingRecord``, written by online resharding) is routed
+///   by that ring: its instances in its order, reached at the record's address or, for a shard
+///   etcd names, at its leader. A new ring version moves the users it moves at once.
 /// - A shard stays on its ring once seen, with no address while it has no leader (and even if
 ///   all its keys go): users stay with their shard while its leader moves or its processes
 ///   restart, instead of moving to another shard that does not hold their state.
@@ -87,6 +90,25 @@ public struct ShardDirectory: Sendable, Hashable {
             rings[service] = ring
         }
         for name in rings.keys where topology.services[name] == nil { rings[name]!.instanceIDs.sort() }
+        // A ring written by resharding (a ring key in etcd) replaces the service's ring: its
+        // instances, in its order; a shard etcd names is reached at its leader.
+        for (service, record) in state?.rings ?? [:] where service != Topology.oneWriterService && !record.instances.isEmpty {
+            let configured = topology.services[service]
+            var ring = Ring(
+                service: service, instanceIDs: record.instances.map(\.id),
+                idempotentMethods: configured?.idempotentMethods ?? [], userFailover: configured?.userFailover ?? false,
+                addresses: [:], epochs: [:], followed: [])
+            for instance in record.instances {
+                if shardServices[instance.id] != nil {
+                    ring.followed.insert(instance.id)
+                    ring.addresses[instance.id] = leaderAddress(of: instance.id, in: state)
+                    ring.epochs[instance.id] = state?.shards[instance.id]?.leader?.epoch
+                } else if let address = try? Topology.parseAddress(instance.address, path: "") {
+                    ring.addresses[instance.id] = Topology.Instance(id: instance.id, host: address.0, port: address.1)
+                }
+            }
+            rings[service] = ring
+        }
         // The ledger is one writer (docs/CLUSTER.md): a second ledger shard in etcd is never
         // routed to; the first by name keeps the ring.
         if var ledger = rings[Topology.oneWriterService], topology.services[Topology.oneWriterService] == nil, ledger.instanceIDs.count > 1

@@ -5,8 +5,8 @@ import RetainCluster
 public import RetainEtcd
 public import ServiceLifecycle
 
-/// Follows the leaders of a replicated cluster's shards in etcd and routes the gateway's calls
-/// to them: a full read of `/retain/<cluster>/shards/` at start, then a watch from the revision
+/// Follows the leaders of a replicated cluster's shards (and the rings resharding writes) in
+/// etcd and routes the gateway's calls to them: a full read of `/retain/<cluster>/` at start, then a watch from the revision
 /// after it; each change goes through ``ClusterState`` and ``ShardDirectory`` to the
 /// ``Forwarder``, so a new leader takes calls as soon as etcd names it, without a restart or a
 /// file edit.
@@ -49,12 +49,12 @@ public struct LeaderFollower: Service {
         while !Task.isCancelled {
             do {
                 if revision == nil {
-                    let range = try await etcd.range(prefix: keys.shardsPrefix)
+                    let range = try await etcd.range(prefix: keys.clusterPrefix)
                     state.reset(to: range.values.map { (key: $0.key, value: Data($0.value)) })
                     revision = range.revision
                     await route(&directory, state, reason: "read")
                 }
-                for try await event in etcd.watch(prefix: keys.shardsPrefix, fromRevision: revision.map { $0 + 1 }) {
+                for try await event in etcd.watch(prefix: keys.clusterPrefix, fromRevision: revision.map { $0 + 1 }) {
                     state.apply(key: event.keyValue.key, value: event.kind == .put ? Data(event.keyValue.value) : nil)
                     revision = event.revision
                     await route(&directory, state, reason: "watch")

@@ -1,6 +1,7 @@
 package import ArgumentParser
 import Foundation
 import GatewayCore
+import RetainCluster
 import RetainProto
 import RetainProcess
 import RetainRPC

@@ -4,6 +4,7 @@
 /// Adding an instance takes over only the arcs in front of its new points, so about 1/(n+1)
 /// of the keys move, and all of them move to the new instance; removing one hands its arcs to
 /// the next points. Placement depends only on instance ids (not on their order or addresses).
+/// Shared by the gateway (routing) and the resharding driver (which users move).
 public struct HashRing: Sendable {
     private struct Point: Sendable {
         let hash: UInt64

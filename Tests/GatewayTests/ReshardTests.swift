@@ -1,0 +1,261 @@
+import Foundation
+import Logging
+import RetainCluster
+import RetainEtcd
+import RetainProcess
+import RetainProto
+import RetainRPC
+import RetainWire
+import Synchronization
+import Testing
+
+/// Online resharding end to end, real processes over TCP (docs/CLUSTER.md): a real etcd, three
+/// Growth processes, a gateway that routes Growth by the ring key in etcd, and the `retain
+/// cluster reshard` driver growing the ring from 2 to 3 shards while awards keep coming through
+/// the gateway. The driver is SIGKILLed after a step and run again; afterwards every
+/// acknowledged award counts exactly once on its user's new owner, the totals equal the
+/// oracle's, each user is held by exactly its owner, and the old owners refuse moved users.
+@Suite("Online resharding 2 -> 3 Growth shards under load", .serialized)
+struct ReshardTests {
+    static let users = (0..<240).map { String(format: "rs%03d", $0) }
+
+    /// The load's record: each acknowledged award's growth by key, per user.
+    final class Oracle: Sendable {
+        struct State {
+            var awarded: [String: [String: Int64]] = [:]
+            var retried = 0
+            var stopped = false
+        }
+        let state = Mutex(State())
+    }
+
+    /// The cluster: etcd, growth-0..2, a gateway following etcd.
+    final class Harness: @unchecked Sendable {
+        let root: URL
+        let etcd: EtcdProcess
+        let writer: EtcdClient
+        let keys = ClusterKeys(cluster: "reshard")
+        var shards: [String: ServerProcess] = [:]
+        let gatewayProcess: ServerProcess
+        let gateway: RPCClient
+
+        init() async throws {
+            root = try makeTemporaryDirectory("retain-reshard")
+            etcd = try EtcdProcess()
+            writer = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "test"))
+            var started: [String: ServerProcess] = [:]
+            for index in 0..<3 {
+                let directory = root.appendingPathComponent("growth-\(index)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                started["growth-\(index)"] = try ServerProcess(
+                    "retain-growth",
+                    arguments: [
+                        "--data-dir", directory.path, "--durability", "interval:20", "--log-level", "warning", "--ops-port=-1",
+                        "--allow-client-times",
+                    ])
+            }
+            shards = started
+            let ring = RingRecord(
+                version: 1, service: "retain.v1.Growth",
+                instances: ["growth-0", "growth-1"].map { .init(id: $0, address: "127.0.0.1:\(started[$0]!.port)") })
+            _ = try await writer.put(keys.ring(service: "retain.v1.Growth"), Array(ring.json))
+            gatewayProcess = try ServerProcess(
+                "retain-gateway",
+                arguments: [
+                    "--etcd-endpoints", etcd.endpoint, "--cluster", "reshard", "--health-interval-ms", "200", "--log-level", "warning",
+                    "--ops-port=-1",
+                ])
+            gateway = RPCClient(host: "127.0.0.1", port: gatewayProcess.port)
+        }
+
+        func client(_ shard: String) -> RPCClient { RPCClient(host: "127.0.0.1", port: shards[shard]!.port) }
+
+        /// Runs `retain cluster reshard` with `arguments`; returns its exit status and output.
+        func reshard(_ arguments: [String], killAfter step: String? = nil) async throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain")
+            process.arguments =
+                [
+                    "cluster", "reshard", "--etcd-endpoints", etcd.endpoint, "--cluster", "reshard", "--service", "growth",
+                    "--batch", "50",
+                ] + arguments + (step.map { ["--pause-after", $0] } ?? [])
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            if let step {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < deadline {
+                    if let plan = try await writer.get(keys.reshard(service: "retain.v1.Growth")),
+                        String(decoding: plan.value, as: UTF8.self).contains("\"step\":\"\(step)\"")
+                    {
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                kill(process.processIdentifier, SIGKILL)
+            }
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+
+        func stop() async {
+            await gateway.close()
+            await writer.shutdown()
+            _ = gatewayProcess.stop()
+            for shard in shards.values { _ = shard.stop() }
+            etcd.shutdown()
+            try? FileManager.default.removeItem(at: root)
+        }
+    }
+
+    /// Sends awards through the gateway until stopped, each with its own key, and sends a
+    /// refused one again with the same key until it is acknowledged.
+    static func load(_ gateway: RPCClient, _ oracle: Oracle, at: Int64, worker: Int) async {
+        var sent = 0
+        var random = SystemRandomNumberGenerator()
+        while !oracle.state.withLock({ $0.stopped }) {
+            let user = users.randomElement(using: &random)!
+            let key = "w\(worker)-\(sent)"
+            sent += 1
+            let request = Retain_V1_AwardGrowthRequest(
+                userId: user, action: "purchase", idempotencyKey: key, value: 200, occurredAtMs: at + Int64(sent))
+            while true {
+                do {
+                    let answer = try await gateway.unary(Retain_V1_Growth.awardGrowth, request, options: CallOptions(timeout: .seconds(10)))
+                    oracle.state.withLock { $0.awarded[user, default: [:]][key] = answer.awardedGrowth }
+                    break
+                } catch {
+                    oracle.state.withLock { $0.retried += 1 }
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
+        }
+    }
+
+    @Test("2 -> 3 shards under load, the driver killed after the fence and run again: every acknowledged award once, on its new owner")
+    func reshardUnderLoad() async throws {
+        let harness = try await Harness()
+        do {
+            let at = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            let oracle = Oracle()
+            // The gateway routes Growth by the ring in etcd once it has read it.
+            var ready = false
+            for _ in 0..<200 where !ready {
+                ready = (try? await harness.gateway.unary(Retain_V1_Growth.getLevelTiers, .init())) != nil
+                if !ready { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(ready)
+            for user in Self.users {
+                _ = try await harness.gateway.unary(
+                    Retain_V1_Growth.awardGrowth, .init(userId: user, action: "sign_up", idempotencyKey: "s", occurredAtMs: at))
+                oracle.state.withLock { $0.awarded[user, default: [:]]["s"] = 100 }
+            }
+            let before = ContinuousClock.now
+            let load = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for worker in 0..<2 { group.addTask { await Self.load(harness.gateway, oracle, at: at, worker: worker) } }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            // The driver dies right after fencing: the moving users are refused (retryable) until it runs again.
+            let (killed, _) = try await harness.reshard(
+                ["--add", "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"], killAfter: "fenced")
+            #expect(killed != 0)
+            try await Task.sleep(for: .milliseconds(300))
+            let (status, output) = try await harness.reshard([])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("resuming"), "\(output)")
+            try await Task.sleep(for: .milliseconds(500))
+            oracle.state.withLock { $0.stopped = true }
+            await load.value
+            let seen = oracle.state.withLock { $0 }
+            let awards = seen.awarded.values.map(\.count).reduce(0, +)
+            print(
+                "reshard: \(awards) awards acknowledged in \(Double((ContinuousClock.now - before) / .milliseconds(1)) / 1000) s, \(seen.retried) retried\n\(output)"
+            )
+
+            // Each user is held by exactly its owner on the new ring, and counts every acknowledged award once.
+            let ring = HashRing(instanceIDs: ["growth-0", "growth-1", "growth-2"])
+            let old = HashRing(instanceIDs: ["growth-0", "growth-1"])
+            var holders: [String: [String]] = [:]
+            for shard in ["growth-0", "growth-1", "growth-2"] {
+                let client = harness.client(shard)
+                let held = try await client.unary(Retain_V1_Resharding.listShardUsers, .init(limit: 10_000)).userIds
+                for user in held { holders[user, default: []].append(shard) }
+                await client.close()
+            }
+            var total: Int64 = 0
+            var moved = 0
+            for user in Self.users {
+                let owner = "growth-\(ring.owner(of: user)!)"
+                #expect(holders[user] == [owner], "\(user)")
+                let view = try await harness.gateway.unary(Retain_V1_Growth.getGrowthView, .init(userId: user, atMs: at))
+                #expect(view.totalGrowth == seen.awarded[user, default: [:]].values.reduce(0, +), "\(user)")
+                total += view.totalGrowth
+                let previous = "growth-\(old.owner(of: user)!)"
+                if previous != owner {
+                    moved += 1
+                    let client = harness.client(previous)
+                    let refused = await Self.status { _ = try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: user)) }
+                    #expect(refused?.code == .unavailable && refused?.details["moved"] == "true", "\(user)")
+                    await client.close()
+                }
+            }
+            #expect(moved > 40, "a third of the users or so moved: \(moved)")
+            #expect(total == seen.awarded.values.flatMap(\.values).reduce(0, +))
+            #expect(awards > Self.users.count + 100, "the load ran through the reshard")
+            // The ring in etcd is the new one, and no reshard is left in progress.
+            let stored = try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth"))
+            #expect(stored.flatMap { RingRecord(json: Data($0.value)) }?.version == 2)
+            #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Growth")) == nil)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
+    @Test("a reshard killed before its switch is abandoned with --abort: the old ring and owners answer again")
+    func abortBeforeTheSwitch() async throws {
+        let harness = try await Harness()
+        do {
+            let at = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            var ready = false
+            for _ in 0..<200 where !ready {
+                ready = (try? await harness.gateway.unary(Retain_V1_Growth.getLevelTiers, .init())) != nil
+                if !ready { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            for user in Self.users {
+                _ = try await harness.gateway.unary(
+                    Retain_V1_Growth.awardGrowth, .init(userId: user, action: "sign_up", idempotencyKey: "s", occurredAtMs: at))
+            }
+            _ = try await harness.reshard(["--add", "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"], killAfter: "verified")
+            let ring = HashRing(instanceIDs: ["growth-0", "growth-1", "growth-2"])
+            let moving = try #require(Self.users.first { ring.owner(of: $0) == 2 })
+            let fenced = await Self.status { _ = try await harness.gateway.unary(Retain_V1_Growth.getGrowthView, .init(userId: moving)) }
+            #expect(fenced?.code == .unavailable && fenced?.details["not_processed"] == "true")
+            let (status, output) = try await harness.reshard(["--abort"])
+            #expect(status == 0 && output.contains("abandoned"), "\(output)")
+            #expect(try await harness.gateway.unary(Retain_V1_Growth.getGrowthView, .init(userId: moving)).totalGrowth == 100)
+            let stored = try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth"))
+            #expect(stored.flatMap { RingRecord(json: Data($0.value)) }?.version == 1)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
+    static func status(_ body: () async throws -> Void) async -> RPCError? {
+        do {
+            try await body()
+            return nil
+        } catch let error as RPCError {
+            return error
+        } catch {
+            return RPCError(.unknown, "\(error)")
+        }
+    }
+}
