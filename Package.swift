@@ -390,7 +390,9 @@ let package = Package(
             path: "Tools/Bench/Growth", swiftSettings: swiftSettings),
         .target(
             name: "GatewayBench",
-            dependencies: ["GatewayCore", "RetainCluster", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, nio],
+            dependencies: [
+                "GatewayCore", "RetainCluster", "RetainEtcd", "RetainProto", "RetainRPC", "RetainProcess", argumentParser, logging, nio,
+            ],
             path: "Tools/Bench/Gateway", swiftSettings: swiftSettings),
         .target(
             name: "ConsoleBench",
