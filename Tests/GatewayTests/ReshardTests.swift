@@ -25,6 +25,9 @@ struct ReshardTests {
             var awarded: [String: [String: Int64]] = [:]
             var retried = 0
             var stopped = false
+            /// Leaderboard sizes answered during the reshard (every user has growth: always all of them).
+            var boardSizes: [UInt64: Int] = [:]
+            var reportsRefused = 0
         }
         let state = Mutex(State())
     }
@@ -156,6 +159,17 @@ struct ReshardTests {
             let load = Task {
                 await withTaskGroup(of: Void.self) { group in
                     for worker in 0..<2 { group.addTask { await Self.load(harness.gateway, oracle, at: at, worker: worker) } }
+                    // A reader of a merged report: never a moved user counted twice or missing.
+                    group.addTask {
+                        while !oracle.state.withLock({ $0.stopped }) {
+                            do {
+                                let board = try await harness.gateway.unary(Retain_V1_Growth.getLeaderboard, .init(limit: 1))
+                                oracle.state.withLock { $0.boardSizes[board.totalUsers, default: 0] += 1 }
+                            } catch {
+                                oracle.state.withLock { $0.reportsRefused += 1 }
+                            }
+                        }
+                    }
                 }
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -173,7 +187,7 @@ struct ReshardTests {
             let seen = oracle.state.withLock { $0 }
             let awards = seen.awarded.values.map(\.count).reduce(0, +)
             print(
-                "reshard: \(awards) awards acknowledged in \(Double((ContinuousClock.now - before) / .milliseconds(1)) / 1000) s, \(seen.retried) retried\n\(output)"
+                "reshard: boards \(seen.boardSizes), \(seen.reportsRefused) refused; \(awards) awards acknowledged in \(Double((ContinuousClock.now - before) / .milliseconds(1)) / 1000) s, \(seen.retried) retried\n\(output)"
             )
 
             // Each user is held by exactly its owner on the new ring, and counts every acknowledged award once.
@@ -204,6 +218,7 @@ struct ReshardTests {
                 }
             }
             #expect(moved > 40, "a third of the users or so moved: \(moved)")
+            #expect(seen.boardSizes.keys.sorted() == [UInt64(Self.users.count)], "leaderboard sizes seen: \(seen.boardSizes)")
             #expect(total == seen.awarded.values.flatMap(\.values).reduce(0, +))
             #expect(awards > Self.users.count + 100, "the load ran through the reshard")
             // The ring in etcd is the new one, and no reshard is left in progress.

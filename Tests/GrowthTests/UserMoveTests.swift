@@ -92,4 +92,24 @@ struct UserMoveTests {
         target.importUser(record)
         #expect(target.leaderboard(.overall, limit: 10, at: at, rules: testRules) == once)
     }
+
+    @Test(
+        "a shard answers a report only for the ring versions its users match: the old ring until a moved user leaves, the new once all left"
+    )
+    func reportVersions() throws {
+        var source = try populated()
+        var target = GrowthState()
+        func answers(_ state: GrowthState, _ version: UInt64) -> Bool { (try? state.refuseReport(ringVersion: version)) != nil }
+        try source.apply(Retain_V1_GrowthLogEntry(usersMoved: .init(fenced: ["u0", "u3"], ringVersion: 2)))
+        #expect(answers(source, 0) && answers(source, 1) && !answers(source, 2))
+        try target.apply(Retain_V1_GrowthLogEntry(usersMoved: .init(imported: [try #require(source.userRecord("u0"))], ringVersion: 2)))
+        #expect(answers(target, 0) && !answers(target, 1) && answers(target, 2))
+        try source.apply(Retain_V1_GrowthLogEntry(usersMoved: .init(dropped: ["u0"])))
+        #expect(answers(source, 0) && !answers(source, 1) && !answers(source, 2), "in between: neither ring")
+        try source.apply(Retain_V1_GrowthLogEntry(usersMoved: .init(dropped: ["u3"])))
+        #expect(answers(source, 0) && !answers(source, 1) && answers(source, 2) && answers(source, 3))
+        #expect(throws: GrowthError.ringVersion(asked: 1, reason: "users moving to ring version 2 left already")) {
+            try source.refuseReport(ringVersion: 1)
+        }
+    }
 }

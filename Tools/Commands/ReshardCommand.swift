@@ -239,7 +239,8 @@ public struct ReshardCommand: AsyncParsableCommand {
                         let known = Dictionary(uniqueKeysWithValues: theirs.map { ($0.userId, $0.checksum) })
                         let differing = group.filter { known[$0.userId] != $0.checksum }
                         guard !differing.isEmpty else { continue }
-                        _ = try await clients[target]!.unary(Retain_V1_Resharding.importUsers, .init(users: differing))
+                        _ = try await clients[target]!.unary(
+                            Retain_V1_Resharding.importUsers, .init(users: differing, ringVersion: UInt64(plan.to.version)))
                         copied += differing.count
                     }
                 }
@@ -251,7 +252,10 @@ public struct ReshardCommand: AsyncParsableCommand {
             for (source, users) in moving {
                 for start in stride(from: 0, to: users.count, by: batch) {
                     _ = try await clients[source]!.unary(
-                        Retain_V1_Resharding.fenceUsers, .init(userIds: Array(users[start..<min(start + batch, users.count)]), lift: lift))
+                        Retain_V1_Resharding.fenceUsers,
+                        .init(
+                            userIds: Array(users[start..<min(start + batch, users.count)]), lift: lift,
+                            ringVersion: UInt64(plan.to.version)))
                 }
             }
         }

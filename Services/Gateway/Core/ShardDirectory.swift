@@ -33,6 +33,9 @@ public struct ShardDirectory: Sendable, Hashable {
         /// The ids whose address etcd names (shards): a call they refuse as "not leader" waits
         /// for the next leader.
         public var followed: Set<String>
+        /// The version of the ring key the ring comes from (resharding); nil for a ring from the
+        /// topology or the shards. The gateway sends it with every call (`ring-version`).
+        public var ringVersion: Int64? = nil
     }
 
     /// Rings by full service name.
@@ -97,7 +100,7 @@ public struct ShardDirectory: Sendable, Hashable {
             var ring = Ring(
                 service: service, instanceIDs: record.instances.map(\.id),
                 idempotentMethods: configured?.idempotentMethods ?? [], userFailover: configured?.userFailover ?? false,
-                addresses: [:], epochs: [:], followed: [])
+                addresses: [:], epochs: [:], followed: [], ringVersion: record.version)
             for instance in record.instances {
                 if shardServices[instance.id] != nil {
                     ring.followed.insert(instance.id)

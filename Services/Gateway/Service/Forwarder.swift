@@ -129,7 +129,7 @@ public final class Forwarder: Sendable {
             let existing = current[ring.service]
             var service = existing
             if existing?.planner.instanceIDs != ring.instanceIDs || existing?.idempotentMethods != ring.idempotentMethods
-                || existing?.planner.userFailover != ring.userFailover
+                || existing?.planner.userFailover != ring.userFailover || existing?.ringVersion != ring.ringVersion
             {
                 let backends = ring.instanceIDs.map { id in
                     existing?.backend(id: id) ?? Backend(service: ring.service, id: id, instance: nil, makeClient: makeClient)
@@ -137,7 +137,7 @@ public final class Forwarder: Sendable {
                 let rebuilt = ServiceBackends(
                     name: ring.service, idempotentMethods: ring.idempotentMethods,
                     planner: RoutePlanner(instanceIDs: ring.instanceIDs, userFailover: ring.userFailover, virtualNodes: virtualNodes),
-                    backends: backends)
+                    backends: backends, ringVersion: ring.ringVersion)
                 dropped += (existing?.backends ?? []).filter { rebuilt.backend(id: $0.id) == nil }
                 next[ring.service] = rebuilt
                 service = rebuilt
@@ -209,6 +209,7 @@ public final class Forwarder: Sendable {
             do {
                 var options = self.options(from: header)
                 options.authorization = self.authorization(for: context.caller)
+                if let version = route.backends.ringVersion { options.metadata[Self.ringVersionKey] = String(version) }
                 if route.streaming {
                     try self.refuseOneShardStream(route, path: path)
                     let user = try self.userID(route, request: request)
@@ -227,6 +228,9 @@ public final class Forwarder: Sendable {
         }
         responder.onCancel { task.cancel() }
     }
+
+    /// The call metadata key that carries the version of the ring a call was routed by.
+    static let ringVersionKey = "ring-version"
 
     /// The options of a forwarded call: the caller's trace id (one is made up when the caller
     /// sent none), idempotency key and metadata, but never its credential.

@@ -13,14 +13,18 @@ final class ServiceBackends: Sendable {
     let planner: RoutePlanner
     /// Its instances, in the planner's order.
     let backends: [Backend]
+    /// The version of the ring key in etcd the ring comes from, sent with every call as the
+    /// metadata `ring-version` (a shard answers a report only for a ring its users match).
+    let ringVersion: Int64?
     private let roundRobin = Atomic<Int>(0)
 
-    init(name: String, idempotentMethods: Set<String>, planner: RoutePlanner, backends: [Backend]) {
+    init(name: String, idempotentMethods: Set<String>, planner: RoutePlanner, backends: [Backend], ringVersion: Int64? = nil) {
         precondition(planner.instanceIDs == backends.map(\.id), "the planner and the backends must list the same instances")
         self.name = name
         self.idempotentMethods = idempotentMethods
         self.planner = planner
         self.backends = backends
+        self.ringVersion = ringVersion
     }
 
     /// The instances to try for a call about `userID` (nil when not user-keyed), best first.

@@ -17,6 +17,8 @@ public enum GrowthError: Error, Hashable, Sendable, CustomStringConvertible {
     case malformedEntry(String)
     /// The user moved to another shard (or is moving): this shard no longer answers for it.
     case moved(userID: String)
+    /// A report for a ring version this shard's users do not match (users are moving).
+    case ringVersion(asked: UInt64, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum GrowthError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notFound(let what, let id): "\(what) '\(id)' not found"
         case .notStarted(let message), .keyReused(let message, _), .refused(let message), .malformedEntry(let message): message
         case .moved(let userID): "user '\(userID)' moved to another shard: send the call again through the gateway"
+        case .ringVersion(let asked, let reason): "ring version \(asked): \(reason): send the call again"
         }
     }
 }

@@ -61,8 +61,35 @@ extension GrowthState {
         }
         for user in entry.unfenced { fenced.remove(user) }
         for record in entry.imported { importUser(record) }
+        if !entry.imported.isEmpty { importedVersion = max(importedVersion, entry.ringVersion) }
+        if !entry.fenced.isEmpty, entry.ringVersion != 0, entry.ringVersion != fenceVersion {
+            fenceVersion = entry.ringVersion
+            droppedSinceFence = false
+        }
         for user in entry.fenced { fenced.insert(user) }
-        for user in entry.dropped { removeUser(user) }
+        for user in entry.dropped where users[user] != nil {
+            removeUser(user)
+            droppedSinceFence = true
+        }
+    }
+
+    /// Refuses a report (a call not about one user) asked for ring version `asked` (0: asked
+    /// without a version, answered) when this shard's users are not the ones that ring gives
+    /// it: before any fenced user is dropped it holds the old ring's users (right for versions
+    /// before the fence's), after every one is dropped the new ring's (right for the fence's
+    /// version and later), in between neither; a shard that received copies for a version is
+    /// right from that version on. Checked under the state's lock, with the drops.
+    public func refuseReport(ringVersion asked: UInt64) throws(GrowthError) {
+        guard asked != 0 else { return }
+        if importedVersion != 0, asked < importedVersion {
+            throw .ringVersion(asked: asked, reason: "this shard holds users of ring version \(importedVersion)")
+        }
+        guard fenceVersion != 0 else { return }
+        if asked < fenceVersion {
+            if droppedSinceFence { throw .ringVersion(asked: asked, reason: "users moving to ring version \(fenceVersion) left already") }
+        } else if fenced.contains(where: { users[$0] != nil }) {
+            throw .ringVersion(asked: asked, reason: "users moving to ring version \(fenceVersion) are still here")
+        }
     }
 
     /// A checksum of a user's state, the same on every shard that holds the same state (a

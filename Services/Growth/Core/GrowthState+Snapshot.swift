@@ -7,7 +7,8 @@ extension GrowthState {
         try sink.write(
             Retain_V1_GrowthSnapshotHeader(
                 format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
-                nextEventPosition: nextEventPosition, newestWeek: newestWeek, fencedUsers: fenced.sorted()))
+                nextEventPosition: nextEventPosition, newestWeek: newestWeek, fencedUsers: fenced.sorted(),
+                fenceVersion: fenceVersion, droppedSinceFence: droppedSinceFence, importedVersion: importedVersion))
         for (userID, user) in users {
             try sink.write(user.record(userID))
         }
@@ -24,6 +25,9 @@ extension GrowthState {
         nextEventPosition = header.nextEventPosition
         newestWeek = header.newestWeek
         fenced = Set(header.fencedUsers)
+        fenceVersion = header.fenceVersion
+        droppedSinceFence = header.droppedSinceFence
+        importedVersion = header.importedVersion
         users.reserveCapacity(Int(header.userCount))
         var overallKeys: [LeaderboardKey] = []
         overallKeys.reserveCapacity(Int(header.userCount))

@@ -42,6 +42,12 @@ public struct GrowthState: PersistentState {
     /// Users fenced on this shard: they moved (or are moving) to another shard, and every call
     /// about them is refused (``GrowthError/moved(userID:)``).
     public internal(set) var fenced = Set<String>()
+    /// The ring version the last fence moves users to (0: none), whether a fenced user was
+    /// dropped since, and the newest ring version that gave this shard copied users: which ring
+    /// versions this shard's reports are right for (``refuseReport(ringVersion:)``).
+    var fenceVersion: UInt64 = 0
+    var droppedSinceFence = false
+    var importedVersion: UInt64 = 0
 
     public init() {}
 

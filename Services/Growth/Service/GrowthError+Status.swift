@@ -13,6 +13,7 @@ extension GrowthError {
         case .refused: RPCError(.failedPrecondition, description)
         case .malformedEntry: RPCError(.invalidArgument, description)
         case .moved: RPCError(.unavailable, description, details: ["not_processed": "true", "moved": "true"])
+        case .ringVersion: RPCError(.unavailable, description, details: ["not_processed": "true"])
         }
     }
 

@@ -59,7 +59,9 @@ extension GrowthService {
                 }
                 return record
             }
-            try GrowthError.mapped { try transaction.log(Retain_V1_GrowthLogEntry(usersMoved: .init(imported: records))) }
+            try GrowthError.mapped {
+                try transaction.log(Retain_V1_GrowthLogEntry(usersMoved: .init(imported: records, ringVersion: request.ringVersion)))
+            }
             return Retain_V1_ImportUsersResponse(imported: UInt32(records.count))
         }
 
@@ -67,7 +69,8 @@ extension GrowthService {
             try Self.requireMovedCount(request.userIds.count)
             let change =
                 request.lift
-                ? Retain_V1_GrowthUsersMoved(unfenced: request.userIds) : Retain_V1_GrowthUsersMoved(fenced: request.userIds)
+                ? Retain_V1_GrowthUsersMoved(unfenced: request.userIds)
+                : Retain_V1_GrowthUsersMoved(fenced: request.userIds, ringVersion: request.ringVersion)
             try GrowthError.mapped { try transaction.log(Retain_V1_GrowthLogEntry(usersMoved: change)) }
             return Retain_V1_FenceUsersResponse(fencedCount: UInt64(transaction.state.fenced.count))
         }

@@ -124,11 +124,15 @@ public struct GrowthService: Sendable {
             }
         }
 
-        router.unaryGated(Retain_V1_Growth.getLeaderboard) { request, _ in
+        router.unaryGated(Retain_V1_Growth.getLeaderboard) { request, context in
             let board = try GrowthRequestValidation.board(request.board, field: "board")
             let limit = try GrowthRequestValidation.count(request.limit, field: "limit", default: 10, range: 1...1000)
             let at = try readTime(request.atMs, field: "at_ms")
-            return try store.readForAnswer { $0.leaderboard(board, limit: limit, at: at, rules: rules) }
+            let version = Self.ringVersion(context)
+            return try store.readForAnswer { state in
+                try GrowthError.mapped { try state.refuseReport(ringVersion: version) }
+                return state.leaderboard(board, limit: limit, at: at, rules: rules)
+            }
         }
 
         router.unaryGated(Retain_V1_Growth.getRank) { request, _ in
@@ -142,7 +146,7 @@ public struct GrowthService: Sendable {
             }
         }
 
-        router.unaryGated(Retain_V1_Growth.getBoardPosition) { request, _ in
+        router.unaryGated(Retain_V1_Growth.getBoardPosition) { request, context in
             let board = try GrowthRequestValidation.board(request.board, field: "board")
             if !request.userId.isEmpty { try FieldFormat.requireEntityID(request.userId, field: "user_id") }
             guard request.neighbours <= GrowthRequestValidation.maximumBoardNeighbours else {
@@ -150,8 +154,10 @@ public struct GrowthService: Sendable {
                     field: "neighbours", "must be 0 to \(GrowthRequestValidation.maximumBoardNeighbours), not \(request.neighbours)")
             }
             let at = try readTime(request.atMs, field: "at_ms")
-            return try store.readForAnswer {
-                $0.boardPosition(
+            let version = Self.ringVersion(context)
+            return try store.readForAnswer { state in
+                try GrowthError.mapped { try state.refuseReport(ringVersion: version) }
+                return state.boardPosition(
                     board, score: request.score, reachedAtMs: request.reachedAtMs, userID: request.userId,
                     neighbours: Int(request.neighbours), at: at, rules: rules)
             }
@@ -162,6 +168,12 @@ public struct GrowthService: Sendable {
         }
         resharding(into: &router)
         return router
+    }
+
+    /// The ring version a report was asked for (call metadata `ring-version`, sent by a gateway
+    /// routing by a ring in etcd); 0 when absent or not a number.
+    static func ringVersion(_ context: ServerContext) -> UInt64 {
+        context.metadata["ring-version"].flatMap { UInt64($0) } ?? 0
     }
 
     // MARK: Writes

@@ -96,13 +96,16 @@ public struct Retain_V1_GrowthUsersMoved: ProtoMessage {
     public var unfenced: [String]
     /// Fenced users whose state is removed (they stay fenced).
     public var dropped: [String]
+    /// The ring version of the move (ImportUsersRequest.ring_version, FenceUsersRequest.ring_version).
+    public var ringVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(imported: [Retain_V1_GrowthUserRecord] = [], fenced: [String] = [], unfenced: [String] = [], dropped: [String] = []) {
+    public init(imported: [Retain_V1_GrowthUserRecord] = [], fenced: [String] = [], unfenced: [String] = [], dropped: [String] = [], ringVersion: UInt64 = 0) {
         self.imported = imported
         self.fenced = fenced
         self.unfenced = unfenced
         self.dropped = dropped
+        self.ringVersion = ringVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -111,6 +114,7 @@ public struct Retain_V1_GrowthUsersMoved: ProtoMessage {
         self.fenced = []
         self.unfenced = []
         self.dropped = []
+        self.ringVersion = 0
     }
 
     public static let protoName = "retain.v1.GrowthUsersMoved"
@@ -122,6 +126,7 @@ public struct Retain_V1_GrowthUsersMoved: ProtoMessage {
         self.fenced = ProtoC.array(m.pointee.fenced, count: m.pointee.n_fenced) { e in ProtoC.string(e!) }
         self.unfenced = ProtoC.array(m.pointee.unfenced, count: m.pointee.n_unfenced) { e in ProtoC.string(e!) }
         self.dropped = ProtoC.array(m.pointee.dropped, count: m.pointee.n_dropped) { e in ProtoC.string(e!) }
+        self.ringVersion = m.pointee.ring_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -142,6 +147,7 @@ public struct Retain_V1_GrowthUsersMoved: ProtoMessage {
             m.pointee.n_dropped = self.dropped.count
             m.pointee.dropped = arena.array(self.dropped, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
+        m.pointee.ring_version = self.ringVersion
     }
 }
 
@@ -547,9 +553,15 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
     public var newestWeek: Int32
     /// Users fenced on this shard (moved away), sorted.
     public var fencedUsers: [String]
+    /// The ring version the last fence moves users to; 0 when none.
+    public var fenceVersion: UInt64
+    /// Whether a fenced user was dropped since that fence.
+    public var droppedSinceFence: Bool
+    /// The newest ring version that gave this shard copied users; 0 when none.
+    public var importedVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(format: UInt32 = 0, streamId: String = "", userCount: UInt64 = 0, eventCount: UInt64 = 0, nextEventPosition: UInt64 = 0, newestWeek: Int32 = 0, fencedUsers: [String] = []) {
+    public init(format: UInt32 = 0, streamId: String = "", userCount: UInt64 = 0, eventCount: UInt64 = 0, nextEventPosition: UInt64 = 0, newestWeek: Int32 = 0, fencedUsers: [String] = [], fenceVersion: UInt64 = 0, droppedSinceFence: Bool = false, importedVersion: UInt64 = 0) {
         self.format = format
         self.streamId = streamId
         self.userCount = userCount
@@ -557,6 +569,9 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         self.nextEventPosition = nextEventPosition
         self.newestWeek = newestWeek
         self.fencedUsers = fencedUsers
+        self.fenceVersion = fenceVersion
+        self.droppedSinceFence = droppedSinceFence
+        self.importedVersion = importedVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -568,6 +583,9 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         self.nextEventPosition = 0
         self.newestWeek = 0
         self.fencedUsers = []
+        self.fenceVersion = 0
+        self.droppedSinceFence = false
+        self.importedVersion = 0
     }
 
     public static let protoName = "retain.v1.GrowthSnapshotHeader"
@@ -582,6 +600,9 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         self.nextEventPosition = m.pointee.next_event_position
         self.newestWeek = m.pointee.newest_week
         self.fencedUsers = ProtoC.array(m.pointee.fenced_users, count: m.pointee.n_fenced_users) { e in ProtoC.string(e!) }
+        self.fenceVersion = m.pointee.fence_version
+        self.droppedSinceFence = (m.pointee.dropped_since_fence != 0)
+        self.importedVersion = m.pointee.imported_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -596,6 +617,9 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
             m.pointee.n_fenced_users = self.fencedUsers.count
             m.pointee.fenced_users = arena.array(self.fencedUsers, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
+        m.pointee.fence_version = self.fenceVersion
+        m.pointee.dropped_since_fence = (self.droppedSinceFence ? 1 : 0)
+        m.pointee.imported_version = self.importedVersion
     }
 }
 

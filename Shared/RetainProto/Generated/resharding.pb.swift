@@ -191,15 +191,20 @@ public struct Retain_V1_ExportUsersResponse: ProtoMessage {
 public struct Retain_V1_ImportUsersRequest: ProtoMessage {
     /// The copies, at most 10,000 (their checksums are not trusted: recomputed).
     public var users: [Retain_V1_MovedUser]
+    /// The version of the ring that gives these users to this shard: from then on the shard
+    /// answers reports (calls not about one user) only for that ring version or a later one.
+    public var ringVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(users: [Retain_V1_MovedUser] = []) {
+    public init(users: [Retain_V1_MovedUser] = [], ringVersion: UInt64 = 0) {
         self.users = users
+        self.ringVersion = ringVersion
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.users = []
+        self.ringVersion = 0
     }
 
     public static let protoName = "retain.v1.ImportUsersRequest"
@@ -208,6 +213,7 @@ public struct Retain_V1_ImportUsersRequest: ProtoMessage {
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ImportUsersRequest.self)
         self.users = ProtoC.array(m.pointee.users, count: m.pointee.n_users) { e in Retain_V1_MovedUser(protobufC: UnsafeRawPointer(e!)) }
+        self.ringVersion = m.pointee.ring_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -216,6 +222,7 @@ public struct Retain_V1_ImportUsersRequest: ProtoMessage {
             m.pointee.n_users = self.users.count
             m.pointee.users = arena.array(self.users, as: UnsafeMutablePointer<Retain__V1__MovedUser>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__MovedUser.self) }
         }
+        m.pointee.ring_version = self.ringVersion
     }
 }
 
@@ -254,17 +261,25 @@ public struct Retain_V1_FenceUsersRequest: ProtoMessage {
     public var userIds: [String]
     /// Lift their fence instead.
     public var lift: Bool
+    /// The version of the ring the move switches to. Until the first fenced user is dropped, the
+    /// shard answers reports only for older ring versions (it holds the users the old ring gives
+    /// it); once every fenced user is dropped, only for this version or later; in between, for
+    /// none (UNAVAILABLE, not_processed). A report's ring version is the call metadata
+    /// `ring-version` the gateway sends; a call without it is answered.
+    public var ringVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userIds: [String] = [], lift: Bool = false) {
+    public init(userIds: [String] = [], lift: Bool = false, ringVersion: UInt64 = 0) {
         self.userIds = userIds
         self.lift = lift
+        self.ringVersion = ringVersion
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.userIds = []
         self.lift = false
+        self.ringVersion = 0
     }
 
     public static let protoName = "retain.v1.FenceUsersRequest"
@@ -274,6 +289,7 @@ public struct Retain_V1_FenceUsersRequest: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__FenceUsersRequest.self)
         self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
         self.lift = (m.pointee.lift != 0)
+        self.ringVersion = m.pointee.ring_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -283,6 +299,7 @@ public struct Retain_V1_FenceUsersRequest: ProtoMessage {
             m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
         m.pointee.lift = (self.lift ? 1 : 0)
+        m.pointee.ring_version = self.ringVersion
     }
 }
 

@@ -688,7 +688,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
   (ProtobufCMessageInit) retain__v1__growth_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__growth_users_moved__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__growth_users_moved__field_descriptors[5] =
 {
   {
     "imported",
@@ -738,17 +738,30 @@ static const ProtobufCFieldDescriptor retain__v1__growth_users_moved__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ring_version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthUsersMoved, ring_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_users_moved__field_indices_by_name[] = {
   3,   /* field[3] = dropped */
   1,   /* field[1] = fenced */
   0,   /* field[0] = imported */
+  4,   /* field[4] = ring_version */
   2,   /* field[2] = unfenced */
 };
 static const ProtobufCIntRange retain__v1__growth_users_moved__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_users_moved__descriptor =
 {
@@ -758,7 +771,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_users_moved__descriptor =
   "Retain__V1__GrowthUsersMoved",
   "retain.v1",
   sizeof(Retain__V1__GrowthUsersMoved),
-  4,
+  5,
   retain__v1__growth_users_moved__field_descriptors,
   retain__v1__growth_users_moved__field_indices_by_name,
   1,  retain__v1__growth_users_moved__number_ranges,
@@ -1462,7 +1475,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_task_claimed__descriptor =
   (ProtobufCMessageInit) retain__v1__growth_task_claimed__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_descriptors[7] =
+static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_descriptors[10] =
 {
   {
     "format",
@@ -1548,11 +1561,50 @@ static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "fence_version",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthSnapshotHeader, fence_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dropped_since_fence",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthSnapshotHeader, dropped_since_fence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "imported_version",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthSnapshotHeader, imported_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_snapshot_header__field_indices_by_name[] = {
+  8,   /* field[8] = dropped_since_fence */
   3,   /* field[3] = event_count */
+  7,   /* field[7] = fence_version */
   6,   /* field[6] = fenced_users */
   0,   /* field[0] = format */
+  9,   /* field[9] = imported_version */
   5,   /* field[5] = newest_week */
   4,   /* field[4] = next_event_position */
   1,   /* field[1] = stream_id */
@@ -1561,7 +1613,7 @@ static const unsigned retain__v1__growth_snapshot_header__field_indices_by_name[
 static const ProtobufCIntRange retain__v1__growth_snapshot_header__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_snapshot_header__descriptor =
 {
@@ -1571,7 +1623,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_snapshot_header__descriptor 
   "Retain__V1__GrowthSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__GrowthSnapshotHeader),
-  7,
+  10,
   retain__v1__growth_snapshot_header__field_descriptors,
   retain__v1__growth_snapshot_header__field_indices_by_name,
   1,  retain__v1__growth_snapshot_header__number_ranges,

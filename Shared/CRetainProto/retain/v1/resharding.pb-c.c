@@ -757,7 +757,7 @@ const ProtobufCMessageDescriptor retain__v1__export_users_response__descriptor =
   (ProtobufCMessageInit) retain__v1__export_users_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__import_users_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor retain__v1__import_users_request__field_descriptors[2] =
 {
   {
     "users",
@@ -771,14 +771,27 @@ static const ProtobufCFieldDescriptor retain__v1__import_users_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ring_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ImportUsersRequest, ring_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__import_users_request__field_indices_by_name[] = {
+  1,   /* field[1] = ring_version */
   0,   /* field[0] = users */
 };
 static const ProtobufCIntRange retain__v1__import_users_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor retain__v1__import_users_request__descriptor =
 {
@@ -788,7 +801,7 @@ const ProtobufCMessageDescriptor retain__v1__import_users_request__descriptor =
   "Retain__V1__ImportUsersRequest",
   "retain.v1",
   sizeof(Retain__V1__ImportUsersRequest),
-  1,
+  2,
   retain__v1__import_users_request__field_descriptors,
   retain__v1__import_users_request__field_indices_by_name,
   1,  retain__v1__import_users_request__number_ranges,
@@ -833,7 +846,7 @@ const ProtobufCMessageDescriptor retain__v1__import_users_response__descriptor =
   (ProtobufCMessageInit) retain__v1__import_users_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__fence_users_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__fence_users_request__field_descriptors[3] =
 {
   {
     "user_ids",
@@ -859,15 +872,28 @@ static const ProtobufCFieldDescriptor retain__v1__fence_users_request__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ring_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FenceUsersRequest, ring_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__fence_users_request__field_indices_by_name[] = {
   1,   /* field[1] = lift */
+  2,   /* field[2] = ring_version */
   0,   /* field[0] = user_ids */
 };
 static const ProtobufCIntRange retain__v1__fence_users_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__fence_users_request__descriptor =
 {
@@ -877,7 +903,7 @@ const ProtobufCMessageDescriptor retain__v1__fence_users_request__descriptor =
   "Retain__V1__FenceUsersRequest",
   "retain.v1",
   sizeof(Retain__V1__FenceUsersRequest),
-  2,
+  3,
   retain__v1__fence_users_request__field_descriptors,
   retain__v1__fence_users_request__field_indices_by_name,
   1,  retain__v1__fence_users_request__number_ranges,

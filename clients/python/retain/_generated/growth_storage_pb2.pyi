@@ -135,22 +135,28 @@ class GrowthLogEntry(_message.Message):
     def __init__(self, stream_started: _Optional[_Union[GrowthStreamStarted, _Mapping]] = ..., awarded: _Optional[_Union[GrowthAwarded, _Mapping]] = ..., checked_in: _Optional[_Union[GrowthCheckedIn, _Mapping]] = ..., task_claimed: _Optional[_Union[GrowthTaskClaimed, _Mapping]] = ..., users_moved: _Optional[_Union[GrowthUsersMoved, _Mapping]] = ...) -> None: ...
 
 class GrowthSnapshotHeader(_message.Message):
-    __slots__ = ["event_count", "fenced_users", "format", "newest_week", "next_event_position", "stream_id", "user_count"]
+    __slots__ = ["dropped_since_fence", "event_count", "fence_version", "fenced_users", "format", "imported_version", "newest_week", "next_event_position", "stream_id", "user_count"]
+    DROPPED_SINCE_FENCE_FIELD_NUMBER: _ClassVar[int]
     EVENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     FENCED_USERS_FIELD_NUMBER: _ClassVar[int]
+    FENCE_VERSION_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
+    IMPORTED_VERSION_FIELD_NUMBER: _ClassVar[int]
     NEWEST_WEEK_FIELD_NUMBER: _ClassVar[int]
     NEXT_EVENT_POSITION_FIELD_NUMBER: _ClassVar[int]
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     USER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    dropped_since_fence: bool
     event_count: int
+    fence_version: int
     fenced_users: _containers.RepeatedScalarFieldContainer[str]
     format: int
+    imported_version: int
     newest_week: int
     next_event_position: int
     stream_id: str
     user_count: int
-    def __init__(self, format: _Optional[int] = ..., stream_id: _Optional[str] = ..., user_count: _Optional[int] = ..., event_count: _Optional[int] = ..., next_event_position: _Optional[int] = ..., newest_week: _Optional[int] = ..., fenced_users: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, format: _Optional[int] = ..., stream_id: _Optional[str] = ..., user_count: _Optional[int] = ..., event_count: _Optional[int] = ..., next_event_position: _Optional[int] = ..., newest_week: _Optional[int] = ..., fenced_users: _Optional[_Iterable[str]] = ..., fence_version: _Optional[int] = ..., dropped_since_fence: bool = ..., imported_version: _Optional[int] = ...) -> None: ...
 
 class GrowthStreamStarted(_message.Message):
     __slots__ = ["at_ms", "stream_id"]
@@ -233,16 +239,18 @@ class GrowthUserRecord(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., total_growth: _Optional[int] = ..., reached_at_ms: _Optional[int] = ..., level: _Optional[int] = ..., time_zone: _Optional[str] = ..., last_check_in_day: _Optional[int] = ..., streak_days: _Optional[int] = ..., longest_streak: _Optional[int] = ..., pruned_growth: _Optional[int] = ..., days: _Optional[_Iterable[_Union[GrowthDayCounter, _Mapping]]] = ..., tasks: _Optional[_Iterable[_Union[GrowthTaskProgress, _Mapping]]] = ..., keys: _Optional[_Iterable[_Union[GrowthIdempotencyRecord, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[GrowthHistoryRecord, _Mapping]]] = ..., weeks: _Optional[_Iterable[_Union[GrowthWeekScore, _Mapping]]] = ..., level_changes: _Optional[_Iterable[_Union[_growth_pb2.LevelChangeEvent, _Mapping]]] = ...) -> None: ...
 
 class GrowthUsersMoved(_message.Message):
-    __slots__ = ["dropped", "fenced", "imported", "unfenced"]
+    __slots__ = ["dropped", "fenced", "imported", "ring_version", "unfenced"]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
     FENCED_FIELD_NUMBER: _ClassVar[int]
     IMPORTED_FIELD_NUMBER: _ClassVar[int]
+    RING_VERSION_FIELD_NUMBER: _ClassVar[int]
     UNFENCED_FIELD_NUMBER: _ClassVar[int]
     dropped: _containers.RepeatedScalarFieldContainer[str]
     fenced: _containers.RepeatedScalarFieldContainer[str]
     imported: _containers.RepeatedCompositeFieldContainer[GrowthUserRecord]
+    ring_version: int
     unfenced: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, imported: _Optional[_Iterable[_Union[GrowthUserRecord, _Mapping]]] = ..., fenced: _Optional[_Iterable[str]] = ..., unfenced: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, imported: _Optional[_Iterable[_Union[GrowthUserRecord, _Mapping]]] = ..., fenced: _Optional[_Iterable[str]] = ..., unfenced: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ..., ring_version: _Optional[int] = ...) -> None: ...
 
 class GrowthWeekScore(_message.Message):
     __slots__ = ["reached_at_ms", "score", "week"]

@@ -31,12 +31,14 @@ class ExportUsersResponse(_message.Message):
     def __init__(self, users: _Optional[_Iterable[_Union[MovedUser, _Mapping]]] = ...) -> None: ...
 
 class FenceUsersRequest(_message.Message):
-    __slots__ = ["lift", "user_ids"]
+    __slots__ = ["lift", "ring_version", "user_ids"]
     LIFT_FIELD_NUMBER: _ClassVar[int]
+    RING_VERSION_FIELD_NUMBER: _ClassVar[int]
     USER_IDS_FIELD_NUMBER: _ClassVar[int]
     lift: bool
+    ring_version: int
     user_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., lift: bool = ...) -> None: ...
+    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., lift: bool = ..., ring_version: _Optional[int] = ...) -> None: ...
 
 class FenceUsersResponse(_message.Message):
     __slots__ = ["fenced_count"]
@@ -45,10 +47,12 @@ class FenceUsersResponse(_message.Message):
     def __init__(self, fenced_count: _Optional[int] = ...) -> None: ...
 
 class ImportUsersRequest(_message.Message):
-    __slots__ = ["users"]
+    __slots__ = ["ring_version", "users"]
+    RING_VERSION_FIELD_NUMBER: _ClassVar[int]
     USERS_FIELD_NUMBER: _ClassVar[int]
+    ring_version: int
     users: _containers.RepeatedCompositeFieldContainer[MovedUser]
-    def __init__(self, users: _Optional[_Iterable[_Union[MovedUser, _Mapping]]] = ...) -> None: ...
+    def __init__(self, users: _Optional[_Iterable[_Union[MovedUser, _Mapping]]] = ..., ring_version: _Optional[int] = ...) -> None: ...
 
 class ImportUsersResponse(_message.Message):
     __slots__ = ["imported"]

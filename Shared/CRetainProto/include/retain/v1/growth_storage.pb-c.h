@@ -121,10 +121,14 @@ struct  Retain__V1__GrowthUsersMoved
    */
   size_t n_dropped;
   char **dropped;
+  /*
+   * The ring version of the move (ImportUsersRequest.ring_version, FenceUsersRequest.ring_version).
+   */
+  uint64_t ring_version;
 };
 #define RETAIN__V1__GROWTH_USERS_MOVED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_users_moved__descriptor) \
-    , 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+    , 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
 
 
 /*
@@ -401,10 +405,22 @@ struct  Retain__V1__GrowthSnapshotHeader
    */
   size_t n_fenced_users;
   char **fenced_users;
+  /*
+   * The ring version the last fence moves users to; 0 when none.
+   */
+  uint64_t fence_version;
+  /*
+   * Whether a fenced user was dropped since that fence.
+   */
+  protobuf_c_boolean dropped_since_fence;
+  /*
+   * The newest ring version that gave this shard copied users; 0 when none.
+   */
+  uint64_t imported_version;
 };
 #define RETAIN__V1__GROWTH_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_snapshot_header__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL }
+    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0, 0 }
 
 
 struct  Retain__V1__GrowthDayCounter__ByActionEntry

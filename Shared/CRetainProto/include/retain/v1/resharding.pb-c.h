@@ -147,10 +147,15 @@ struct  Retain__V1__ImportUsersRequest
    */
   size_t n_users;
   Retain__V1__MovedUser **users;
+  /*
+   * The version of the ring that gives these users to this shard: from then on the shard
+   * answers reports (calls not about one user) only for that ring version or a later one.
+   */
+  uint64_t ring_version;
 };
 #define RETAIN__V1__IMPORT_USERS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__import_users_request__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0 }
 
 
 /*
@@ -184,10 +189,18 @@ struct  Retain__V1__FenceUsersRequest
    * Lift their fence instead.
    */
   protobuf_c_boolean lift;
+  /*
+   * The version of the ring the move switches to. Until the first fenced user is dropped, the
+   * shard answers reports only for older ring versions (it holds the users the old ring gives
+   * it); once every fenced user is dropped, only for this version or later; in between, for
+   * none (UNAVAILABLE, not_processed). A report's ring version is the call metadata
+   * `ring-version` the gateway sends; a call without it is answered.
+   */
+  uint64_t ring_version;
 };
 #define RETAIN__V1__FENCE_USERS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__fence_users_request__descriptor) \
-    , 0,NULL, 0 }
+    , 0,NULL, 0, 0 }
 
 
 /*
