@@ -50,6 +50,38 @@ struct ReportMergeTests {
         #expect(ReportMerge.retention([a, late]).cohorts[0].cells.map(\.complete) == [false, false])
     }
 
+    @Test(
+        "GetActiveUsers and GetFunnel: counts add per (day, row), the all-channel row apart from users without a channel; rates from the sums"
+    )
+    func activeUsersAndFunnel() {
+        let a = Retain_V1_GetActiveUsersResponse(days: [
+            .init(dayStartMs: 0, allChannels: true, dau: 3, wau: 5, mau: 9, complete: true),
+            .init(dayStartMs: 0, channel: "", dau: 1, wau: 1, mau: 1, complete: true),
+            .init(dayStartMs: 0, channel: "organic", dau: 2, wau: 4, mau: 8, complete: true),
+        ])
+        let b = Retain_V1_GetActiveUsersResponse(days: [
+            .init(dayStartMs: 0, allChannels: true, dau: 1, wau: 2, mau: 2, complete: true),
+            .init(dayStartMs: 0, channel: "ads", dau: 1, wau: 2, mau: 2, complete: true),
+        ])
+        let merged = ReportMerge.activeUsers([a, b])
+        #expect(merged.days.map(\.channel) == ["", "", "ads", "organic"])
+        #expect(merged.days.map(\.allChannels) == [true, false, false, false])
+        #expect(merged.days[0].dau == 4 && merged.days[0].wau == 7 && merged.days[0].mau == 11)
+
+        let funnelA = Retain_V1_GetFunnelResponse(
+            rows: [.init(cohortStartMs: 0, allChannels: true, registered: 4, activated: 2, purchased: 1, purchasedNotActivated: 1)],
+            activation: .init(minActiveDays: 2, withinDays: 7))
+        let funnelB = Retain_V1_GetFunnelResponse(
+            rows: [.init(cohortStartMs: 0, allChannels: true, registered: 6, activated: 2, purchased: 0)],
+            activation: .init(minActiveDays: 2, withinDays: 7))
+        let funnel = ReportMerge.funnel([funnelA, funnelB])
+        #expect(funnel.rows.count == 1)
+        #expect((funnel.rows[0].registered, funnel.rows[0].activated, funnel.rows[0].purchased) == (10, 4, 1))
+        #expect(funnel.rows[0].activationRate == 0.4 && funnel.rows[0].purchaseRate == 0.25)
+        #expect(funnel.rows[0].purchasedNotActivated == 1)
+        #expect(funnel.activation?.withinDays == 7)
+    }
+
     @Test("GetLeaderboard: top N merged by score, time reached, user; competition ranks over the merged board")
     func leaderboard() {
         func entry(_ user: String, _ score: Int64, _ at: Int64) -> Retain_V1_LeaderboardEntry {

@@ -19,6 +19,7 @@ struct ConfigurationTests {
             .deletingLastPathComponent().appendingPathComponent("Services/Profile/Config/profile.json").path
         let loaded = try ProfileConfiguration.load(path: path)
         #expect(loaded.lifecycle == LifecycleRules())
+        #expect(loaded.activation == ActivationRule())
         #expect(loaded.defaultPolicy == ProfileConfiguration().defaultPolicy)
     }
 

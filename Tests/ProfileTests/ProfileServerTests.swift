@@ -280,4 +280,73 @@ struct ProfileServerTests {
         try await verify(last, prefix: "t")
         await last.close()
     }
+
+    @Test("GetActiveUsers and GetFunnel answer over the wire, and the same after a graceful restart and a crash")
+    func activeUsersAndFunnel() async throws {
+        let dataDirectory = directory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let registeredAt = (now / day - 20) * day + 3_600_000
+        func populate(_ client: RPCClient, prefix: String) async throws {
+            for number in 0..<10 {
+                _ = try await client.unary(
+                    Retain_V1_Profile.registerUser,
+                    .init(userId: "\(prefix)\(number)", channel: number < 4 ? "ads" : "organic", registeredAtMs: registeredAt))
+            }
+            var events: [Retain_V1_ActivityEvent] = []
+            for number in 0..<10 {
+                // Everyone is active on the registration day; six come back on day 2; two of those buy.
+                events.append(.init(userId: "\(prefix)\(number)", eventId: "r", kind: "login", occurredAtMs: registeredAt + 1000))
+                if number < 6 {
+                    events.append(.init(userId: "\(prefix)\(number)", eventId: "b", kind: "visit", occurredAtMs: registeredAt + 2 * day))
+                }
+                if number < 2 {
+                    events.append(
+                        .init(
+                            userId: "\(prefix)\(number)", eventId: "p", kind: "purchase", occurredAtMs: registeredAt + 3 * day,
+                            value: .init(value: 100, asset: "cash.usd")))
+                }
+            }
+            _ = try await client.unary(Retain_V1_Profile.recordActivities, .init(events: events))
+        }
+        let range = Retain_V1_TimeRange(startMs: registeredAt, endMs: registeredAt + 1)
+        func check(_ client: RPCClient, prefixes: Int) async throws {
+            let active = try await client.unary(
+                Retain_V1_Profile.getActiveUsers,
+                .init(range: .init(startMs: registeredAt - 3_600_000, endMs: registeredAt - 3_600_000 + 4 * day), byChannel: true))
+            let all = active.days.filter(\.allChannels)
+            #expect(all.map(\.dau) == [10, 0, 6, 2].map { UInt64($0 * prefixes) }, "\(all)")
+            #expect(all.map(\.wau) == [10, 10, 10, 10].map { UInt64($0 * prefixes) })
+            #expect(active.days.filter { $0.channel == "ads" }.map(\.dau) == [4, 0, 4, 2].map { UInt64($0 * prefixes) })
+            let funnel = try await client.unary(Retain_V1_Profile.getFunnel, .init(registered: range, byChannel: true))
+            #expect(funnel.activation == .init(minActiveDays: 2, withinDays: 7))
+            #expect(funnel.rows.map(\.channel) == ["", "ads", "organic"])
+            #expect(funnel.rows.map(\.registered) == [10, 4, 6].map { UInt64($0 * prefixes) })
+            #expect(funnel.rows.map(\.activated) == [6, 4, 2].map { UInt64($0 * prefixes) })
+            #expect(funnel.rows.map(\.purchased) == [2, 2, 0].map { UInt64($0 * prefixes) })
+            #expect(funnel.rows[0].complete)
+        }
+        let first = try start(dataDirectory: dataDirectory)
+        let client = RPCClient(host: "127.0.0.1", port: first.port)
+        try await populate(client, prefix: "a")
+        try await check(client, prefixes: 1)
+        let refused = await failure {
+            _ = try await client.unary(Retain_V1_Profile.getActiveUsers, .init(range: range, timeZone: "Europe/Paris"))
+        }
+        #expect(refused?.code == .invalidArgument)
+        await client.close()
+        #expect(first.stop() == 0)
+
+        let second = try start(dataDirectory: dataDirectory)
+        let middle = RPCClient(host: "127.0.0.1", port: second.port)
+        try await check(middle, prefixes: 1)
+        try await populate(middle, prefix: "b")
+        await middle.close()
+        second.kill()
+
+        let third = try start(dataDirectory: dataDirectory)
+        defer { third.stop() }
+        let last = RPCClient(host: "127.0.0.1", port: third.port)
+        try await check(last, prefixes: 2)
+        await last.close()
+    }
 }

@@ -65,6 +65,71 @@ extension ReportMerge {
         return merged
     }
 
+    /// The key of a row of a per-day (or per-cohort) report: its day, then the all-channel row
+    /// first, then channels by name.
+    struct DayRowKey: Hashable, Comparable {
+        var start: Int64
+        var all: Bool
+        var channel: String
+        static func < (lhs: DayRowKey, rhs: DayRowKey) -> Bool {
+            if lhs.start != rhs.start { return lhs.start < rhs.start }
+            if lhs.all != rhs.all { return lhs.all }
+            return lhs.channel < rhs.channel
+        }
+    }
+
+    /// GetActiveUsers: per (day, row), dau, wau and mau add up (each user lives on one shard);
+    /// `complete` is judged by the day alone, the same on every shard. Rows in time order, the
+    /// all-channel row first, then channels by name.
+    public static func activeUsers(_ answers: [Retain_V1_GetActiveUsersResponse]) -> Retain_V1_GetActiveUsersResponse {
+        var rows: [DayRowKey: Retain_V1_ActiveUsersDay] = [:]
+        for answer in answers {
+            for day in answer.days {
+                let key = DayRowKey(start: day.dayStartMs, all: day.allChannels, channel: day.channel)
+                guard var row = rows[key] else {
+                    rows[key] = day
+                    continue
+                }
+                row.dau += day.dau
+                row.wau += day.wau
+                row.mau += day.mau
+                row.complete = row.complete && day.complete
+                rows[key] = row
+            }
+        }
+        return Retain_V1_GetActiveUsersResponse(days: rows.keys.sorted().map { rows[$0]! })
+    }
+
+    /// GetFunnel: per (cohort, row), every count adds up and the rates are recomputed from the
+    /// sums; `complete` is judged by the cohort's days alone, the same on every shard; the
+    /// activation definition is the first shard's (configuration, the same on every shard).
+    public static func funnel(_ answers: [Retain_V1_GetFunnelResponse]) -> Retain_V1_GetFunnelResponse {
+        var rows: [DayRowKey: Retain_V1_FunnelRow] = [:]
+        for answer in answers {
+            for cohort in answer.rows {
+                let key = DayRowKey(start: cohort.cohortStartMs, all: cohort.allChannels, channel: cohort.channel)
+                guard var row = rows[key] else {
+                    rows[key] = cohort
+                    continue
+                }
+                row.registered += cohort.registered
+                row.activated += cohort.activated
+                row.purchased += cohort.purchased
+                row.purchasedNotActivated += cohort.purchasedNotActivated
+                row.complete = row.complete && cohort.complete
+                rows[key] = row
+            }
+        }
+        var merged = Retain_V1_GetFunnelResponse(activation: answers.first?.activation)
+        merged.rows = rows.keys.sorted().map { key in
+            var row = rows[key]!
+            row.activationRate = row.registered > 0 ? Double(row.activated) / Double(row.registered) : 0
+            row.purchaseRate = row.activated > 0 ? Double(row.purchased) / Double(row.activated) : 0
+            return row
+        }
+        return merged
+    }
+
     /// GetContactPolicy: the policy with the highest version (the latest SetContactPolicy that
     /// reached it); the first shard's among equal versions.
     public static func contactPolicy(_ answers: [Retain_V1_GetContactPolicyResponse]) -> Retain_V1_GetContactPolicyResponse {

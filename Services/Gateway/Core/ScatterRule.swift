@@ -18,6 +18,8 @@ public enum ScatterRule: Sendable, Equatable {
     case countSegment
     case listSegment
     case retention
+    case activeUsers
+    case funnel
     case churnWarnings
     case contactPolicy
     case leaderboard
@@ -37,6 +39,8 @@ public enum ScatterRule: Sendable, Equatable {
             Retain_V1_Profile.countSegment.path: .countSegment,
             Retain_V1_Profile.listSegment.path: .listSegment,
             Retain_V1_Profile.getRetention.path: .retention,
+            Retain_V1_Profile.getActiveUsers.path: .activeUsers,
+            Retain_V1_Profile.getFunnel.path: .funnel,
             Retain_V1_Profile.listChurnWarnings.path: .churnWarnings,
             Retain_V1_Profile.getContactPolicy.path: .contactPolicy,
             Retain_V1_Profile.setContactPolicy.path: .everyShard,

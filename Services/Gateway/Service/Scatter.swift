@@ -57,6 +57,14 @@ struct Scatter {
             var merged = ReportMerge.retention(try await all(request, Retain_V1_GetRetentionResponse.self))
             merged.missingShards = missing
             return Self.encode(merged)
+        case .activeUsers:
+            var merged = ReportMerge.activeUsers(try await all(request, Retain_V1_GetActiveUsersResponse.self))
+            merged.missingShards = missing
+            return Self.encode(merged)
+        case .funnel:
+            var merged = ReportMerge.funnel(try await all(request, Retain_V1_GetFunnelResponse.self))
+            merged.missingShards = missing
+            return Self.encode(merged)
         case .contactPolicy:
             return Self.encode(ReportMerge.contactPolicy(try await all(request, Retain_V1_GetContactPolicyResponse.self)))
         case .leaderboard:

@@ -138,7 +138,7 @@ extension ProfileState {
             appliedOutcomes.append(.accepted)
             let kind = ActivityKind.index(of: event.kind)
             let at = event.occurredAtMs
-            users[Int(userIndex)].activity.record(day: calendar.day(of: at), atMs: at, kind: kind)
+            recordActivity(userIndex, day: calendar.day(of: at), atMs: at, kind: kind)
             if kind == ActivityKind.purchase, let value = event.value, value.value > 0 {
                 addPurchase(userIndex, asset: symbols.intern(value.asset), value: value.value)
             }

@@ -106,6 +106,7 @@ extension ProfileState {
     mutating func applyDeletion(_ entry: Retain_V1_ProfileDeletion) throws(ProfileError) {
         guard let userIndex = userIndex(entry.userId) else { throw ProfileError.notFound(what: "user", id: entry.userId) }
         guard !users[Int(userIndex)].isDeleted else { return }
+        removeFromFunnel(userIndex)
         users[Int(userIndex)].deletedAtMs = max(entry.atMs, 1)
         deletionNotes[userIndex] = DeletionNote(reason: entry.reason, actor: entry.actor)
     }

@@ -87,6 +87,7 @@ extension ProfileState {
         let userIndex = Int32(users.count)
         users.append(record)
         ids.insert(hash: UserIndex.hash(userID), index: userIndex)
+        countInFunnel(userIndex)
         if request.userId.isEmpty, !request.requestId.isEmpty {
             registrationKeys[request.requestId] = userIndex
         }

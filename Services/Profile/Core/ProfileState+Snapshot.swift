@@ -4,7 +4,8 @@ import RetainProto
 /// Snapshots stream ``Retain_V1_ProfileSnapshotRecord`` records: the header (symbols, settings,
 /// policy), the users in index order in runs of ``usersPerRecord``, the 4096 shards of the
 /// event-id set, one record per user with contact touches, and the experiments (large ones in
-/// several records of at most ``assignmentsPerRecord`` assignments).
+/// several records of at most ``assignmentsPerRecord`` assignments), then the active-user counts
+/// of each channel. The funnel counts are not written: restoring counts them from the users.
 extension ProfileState {
     /// Users per snapshot record (measured: runs of users restore faster than one record each).
     package static let usersPerRecord = 256
@@ -67,6 +68,16 @@ extension ProfileState {
                 start += Self.assignmentsPerRecord
             } while start < assigned.count
         }
+        for channel in activeUsers.channelSymbols.sorted() {
+            let series = activeUsers.channels[channel]!
+            let firstDay = series.filter { !$0.values.isEmpty }.map(\.firstDay).min() ?? 0
+            let endDay = series.map(\.endDay).max() ?? firstDay
+            func values(_ window: Int) -> [Int32] { (firstDay..<max(firstDay, endDay)).map { series[window].value(on: $0) } }
+            try sink.write(
+                Retain_V1_ProfileSnapshotRecord(
+                    activeUsers: Retain_V1_ProfileSnapshotActiveUsers(
+                        channel: UInt32(channel), firstDay: firstDay, daily: values(0), weekly: values(1), monthly: values(2))))
+        }
     }
 
     public mutating func restore(from source: inout SnapshotSource) throws {
@@ -85,6 +96,9 @@ extension ProfileState {
             self.calendar = calendar
         }
         storedPolicy = header.policy
+        activation = ActivationRule(
+            minActiveDays: settings.activationMinActiveDays, withinDays: settings.activationWithinDays)
+        var restoredActiveUsers = false
         let expectedUsers = Int(header.userCount)
         users.reserveCapacity(expectedUsers)
         ids.reserveCapacity(expectedUsers)
@@ -148,6 +162,16 @@ extension ProfileState {
                         variant: stored.variantIndices[position], atMs: stored.assignedAtMs[position])
                 }
                 experiments[stored.experimentId] = experiment
+            } else if let stored = record.activeUsers {
+                guard Int(stored.channel) < symbols.count, stored.daily.count == stored.weekly.count,
+                    stored.daily.count == stored.monthly.count
+                else {
+                    throw StateRecoveryError("profile snapshot: the active users of channel symbol \(stored.channel) are malformed")
+                }
+                restoredActiveUsers = true
+                activeUsers.restore(
+                    channel: Int32(stored.channel),
+                    series: [stored.daily, stored.weekly, stored.monthly].map { DaySeries(firstDay: stored.firstDay, values: $0) })
             } else {
                 throw StateRecoveryError("profile snapshot: a record after the header holds nothing known")
             }
@@ -155,5 +179,8 @@ extension ProfileState {
         guard users.count == expectedUsers else {
             throw StateRecoveryError("profile snapshot: \(users.count) users restored, the header announced \(expectedUsers)")
         }
+        // Snapshots written before active users were kept: count them from the summaries.
+        if !restoredActiveUsers { rebuildActiveUsers() }
+        rebuildFunnel()
     }
 }

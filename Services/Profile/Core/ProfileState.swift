@@ -32,6 +32,13 @@ public struct ProfileState: PersistentState {
     package var settings = Retain_V1_ProfileSettings(activityTimeZone: "UTC")
     /// The calendar of `settings.activityTimeZone`.
     package var calendar = ZoneCalendar.utc
+    /// The activation definition of `settings` (defaults where it holds 0).
+    package var activation = ActivationRule()
+    /// Daily, weekly and monthly active users per channel (snapshotted).
+    package var activeUsers = ActiveUserCounts()
+    /// Users per registration day, channel and funnel stage (derived: counted again from the
+    /// users when a snapshot is restored or the activation definition changes).
+    package var funnel = FunnelCounts()
     /// What the latest applied activity batch did to each of its events, in order: the answer
     /// of the write that logged it (see ``activityPlan(_:events:invalid:)``). Derived while
     /// applying; never stored.
@@ -96,24 +103,40 @@ public struct ProfileState: PersistentState {
         guard users.count == 0 || entry.activityTimeZone == settings.activityTimeZone else {
             throw ProfileError.refused("the activity time zone cannot change once users exist")
         }
+        let activation = ActivationRule(minActiveDays: entry.activationMinActiveDays, withinDays: entry.activationWithinDays)
+        if let problem = activation.problems().first { throw ProfileError.invalid(field: "activation", reason: problem) }
         settings = entry
         self.calendar = calendar
+        if activation != self.activation {
+            self.activation = activation
+            rebuildFunnel()
+        }
     }
 
-    /// A log entry that fixes the activity time zone, or nil when it is already in force.
-    /// Throws `.refused` when users exist and the zone differs (their summaries count
-    /// days of the old zone), and `.invalid` for an unknown zone.
-    public func planSettings(activityTimeZone zone: String) throws(ProfileError) -> Retain_V1_ProfileLogEntry? {
-        guard zone != settings.activityTimeZone else { return nil }
+    /// A log entry that fixes the activity time zone and the activation definition, or nil when
+    /// both are already in force. Throws `.refused` when users exist and the zone differs (their
+    /// summaries count days of the old zone), and `.invalid` for an unknown zone or a bad
+    /// definition. A new activation definition is taken at any time: the funnel is counted
+    /// again from the users' activity.
+    public func planSettings(
+        activityTimeZone zone: String, activation: ActivationRule = ActivationRule()
+    ) throws(ProfileError)
+        -> Retain_V1_ProfileLogEntry?
+    {
+        guard zone != settings.activityTimeZone || activation != self.activation else { return nil }
         guard ZoneCalendar.named(zone) != nil else {
             throw ProfileError.invalid(field: "activity_time_zone", reason: "unknown time zone '\(zone)'")
         }
-        guard users.count == 0 else {
+        if let problem = activation.problems().first { throw ProfileError.invalid(field: "activation", reason: problem) }
+        guard users.count == 0 || zone == settings.activityTimeZone else {
             throw ProfileError.refused(
                 "the data holds users whose activity days are counted in \(settings.activityTimeZone); "
                     + "activity_time_zone cannot become \(zone)")
         }
-        return Retain_V1_ProfileLogEntry(settings: Retain_V1_ProfileSettings(activityTimeZone: zone))
+        return Retain_V1_ProfileLogEntry(
+            settings: Retain_V1_ProfileSettings(
+                activityTimeZone: zone, activationMinActiveDays: UInt32(activation.minActiveDays),
+                activationWithinDays: UInt32(activation.withinDays)))
     }
 }
 

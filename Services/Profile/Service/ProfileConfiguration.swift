@@ -13,13 +13,16 @@ public struct ProfileConfiguration: Codable, Sendable {
     public var maxClockSkewMs: Int64 = 300_000
     /// Lifecycle thresholds.
     public var lifecycle = LifecycleRules()
+    /// What counts as an activated user in the funnel: active on at least `min_active_days`
+    /// distinct days among the first `within_days` after registration. Default 2 of 7.
+    public var activation = ActivationRule()
     /// The default contact policy.
     public var contactPolicy = ContactPolicyConfiguration.standard
 
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case activityTimeZone, maxClockSkewMs, lifecycle, contactPolicy
+        case activityTimeZone, maxClockSkewMs, lifecycle, activation, contactPolicy
     }
 
     public init(from decoder: any Decoder) throws {
@@ -28,6 +31,7 @@ public struct ProfileConfiguration: Codable, Sendable {
         activityTimeZone = try container.decodeIfPresent(String.self, forKey: .activityTimeZone) ?? defaults.activityTimeZone
         maxClockSkewMs = try container.decodeIfPresent(Int64.self, forKey: .maxClockSkewMs) ?? defaults.maxClockSkewMs
         lifecycle = try container.decodeIfPresent(LifecycleRules.self, forKey: .lifecycle) ?? defaults.lifecycle
+        activation = try container.decodeIfPresent(ActivationRule.self, forKey: .activation) ?? defaults.activation
         contactPolicy =
             try container.decodeIfPresent(ContactPolicyConfiguration.self, forKey: .contactPolicy)
             ?? defaults.contactPolicy
@@ -70,6 +74,7 @@ public struct ProfileConfiguration: Codable, Sendable {
                     "new_days", "silent_days", "churned_days", "recalled_days", "recent_days", "baseline_days", "drop_ratio",
                     "minimum_baseline_events", "minimum_baseline_purchases", "long_gap_factor", "minimum_gap_days",
                 ].map { ($0, true as Any) }),
+            "activation": ["min_active_days": true, "within_days": true] as [String: Any],
             "contact_policy": [
                 "channels": [
                     Dictionary(
@@ -125,6 +130,7 @@ public struct ProfileConfiguration: Codable, Sendable {
         }
         guard maxClockSkewMs >= 0 else { throw ConfigurationError("max_clock_skew_ms must not be negative") }
         if let problem = lifecycle.problems().first { throw ConfigurationError(problem) }
+        if let problem = activation.problems().first { throw ConfigurationError(problem) }
         let policy = try contactPolicy.policy()
         do {
             try RequestValidator(now: 0, maximumClockSkew: 0).validate(policy, "contact_policy")

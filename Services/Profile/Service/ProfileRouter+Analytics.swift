@@ -34,6 +34,16 @@ extension ProfileRouter {
             let days = try validator(now: now).validate(request)
             return try state.retention(request, days: days, asOf: request.asOfMs == 0 ? now : request.asOfMs)
         }
+        router.profileRead(Retain_V1_Profile.getActiveUsers, from: store) { request, _, state in
+            let now = clock.now()
+            try validator(now: now).validate(request)
+            return try state.activeUsers(request, asOf: request.asOfMs == 0 ? now : request.asOfMs)
+        }
+        router.profileRead(Retain_V1_Profile.getFunnel, from: store) { request, _, state in
+            let now = clock.now()
+            try validator(now: now).validate(request)
+            return try state.funnel(request, asOf: request.asOfMs == 0 ? now : request.asOfMs)
+        }
         router.profileRead(Retain_V1_Profile.listChurnWarnings, from: store) { request, _, state in
             let now = clock.now()
             let pageSize = try validator(now: now).validate(request)

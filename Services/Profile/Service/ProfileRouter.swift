@@ -32,8 +32,9 @@ public struct ProfileRouter: Sendable {
         self.clock = clock
     }
 
-    /// Fixes the store's activity time zone to the configured one on first start; throws when
-    /// the data was recorded in another zone.
+    /// Fixes the store's activity time zone to the configured one on first start (throws when
+    /// the data was recorded in another zone), and logs the configured activation definition
+    /// when it differs from the stored one.
     /// A replicated store does it each time this process becomes the shard's leader (a replica
     /// holds the leader's settings); a conflict is then logged, since the process already serves.
     public static func prepare(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
@@ -54,7 +55,9 @@ public struct ProfileRouter: Sendable {
     private static func fixSettings(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
         _ = try store.write { transaction in
             try ProfileError.mapped {
-                if let entry = try transaction.state.planSettings(activityTimeZone: configuration.activityTimeZone) {
+                if let entry = try transaction.state.planSettings(
+                    activityTimeZone: configuration.activityTimeZone, activation: configuration.activation)
+                {
                     try transaction.log(entry)
                 }
             }

@@ -165,6 +165,35 @@ extension RequestValidator {
         return request.days.isEmpty ? [1, 7, 30] : request.days.map { Int($0) }
     }
 
+    /// GetActiveUsers.
+    package func validate(_ request: Retain_V1_GetActiveUsersRequest) throws(RPCError) {
+        guard let range = request.range, range.startMs > 0, range.endMs > 0 else {
+            throw RPCError.invalidArgument(field: "range", "both start_ms and end_ms are required")
+        }
+        guard range.endMs > range.startMs else {
+            throw RPCError.invalidArgument(field: "range.end_ms", "must be greater than start_ms")
+        }
+        for (position, channel) in request.channels.enumerated() { try optionalName(channel, "channels[\(position)]") }
+        try timeZone(request.timeZone, "time_zone")
+        try asOf(request.asOfMs)
+    }
+
+    /// GetFunnel.
+    package func validate(_ request: Retain_V1_GetFunnelRequest) throws(RPCError) {
+        guard request.granularity.protoValueName != nil else {
+            throw RPCError.invalidArgument(field: "granularity", "unknown granularity \(request.granularity.rawValue)")
+        }
+        guard let range = request.registered, range.startMs > 0, range.endMs > 0 else {
+            throw RPCError.invalidArgument(field: "registered", "both start_ms and end_ms are required")
+        }
+        guard range.endMs > range.startMs else {
+            throw RPCError.invalidArgument(field: "registered.end_ms", "must be greater than start_ms")
+        }
+        for (position, channel) in request.channels.enumerated() { try optionalName(channel, "channels[\(position)]") }
+        try timeZone(request.timeZone, "time_zone")
+        try asOf(request.asOfMs)
+    }
+
     /// ListChurnWarnings; returns the page size.
     package func validate(_ request: Retain_V1_ListChurnWarningsRequest) throws(RPCError) -> Int {
         for (position, channel) in request.channels.enumerated() { try optionalName(channel, "channels[\(position)]") }

@@ -2108,6 +2108,405 @@ public struct Retain_V1_GetRetentionResponse: ProtoMessage {
     }
 }
 
+/// GetActiveUsers's request.
+public struct Retain_V1_GetActiveUsersRequest: ProtoMessage {
+    /// The days reported: from the local day of start_ms through the local day of end_ms - 1;
+    /// both ends required, at most 366 days.
+    public var range: Retain_V1_TimeRange?
+    /// Only these acquisition channels; empty means all.
+    public var channels: [String]
+    /// Also report one row per (day, channel) in addition to the all-channel row.
+    public var byChannel: Bool
+    /// Time zone of the calendar days; empty means UTC. Must be the service's activity_time_zone
+    /// (the only zone whose days are counted).
+    public var timeZone: String
+    /// Judge `complete` as of this time, Unix ms; 0 means now.
+    public var asOfMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(range: Retain_V1_TimeRange? = nil, channels: [String] = [], byChannel: Bool = false, timeZone: String = "", asOfMs: Int64 = 0) {
+        self.range = range
+        self.channels = channels
+        self.byChannel = byChannel
+        self.timeZone = timeZone
+        self.asOfMs = asOfMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.range = nil
+        self.channels = []
+        self.byChannel = false
+        self.timeZone = ""
+        self.asOfMs = 0
+    }
+
+    public static let protoName = "retain.v1.GetActiveUsersRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetActiveUsersRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetActiveUsersRequest.self)
+        self.range = m.pointee.range.map { Retain_V1_TimeRange(protobufC: UnsafeRawPointer($0)) }
+        self.channels = ProtoC.array(m.pointee.channels, count: m.pointee.n_channels) { e in ProtoC.string(e!) }
+        self.byChannel = (m.pointee.by_channel != 0)
+        self.timeZone = ProtoC.string(m.pointee.time_zone)
+        self.asOfMs = m.pointee.as_of_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetActiveUsersRequest.self)
+        if let v = self.range { m.pointee.range = arena.message(v).assumingMemoryBound(to: Retain__V1__TimeRange.self) }
+        if !self.channels.isEmpty {
+            m.pointee.n_channels = self.channels.count
+            m.pointee.channels = arena.array(self.channels, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        m.pointee.by_channel = (self.byChannel ? 1 : 0)
+        if !self.timeZone.isEmpty { m.pointee.time_zone = arena.cString(self.timeZone) }
+        m.pointee.as_of_ms = self.asOfMs
+    }
+}
+
+/// Active users on one day, for all (requested) channels or one.
+public struct Retain_V1_ActiveUsersDay: ProtoMessage {
+    /// Start of the local day, Unix ms.
+    public var dayStartMs: Int64
+    /// True for the row that covers all (requested) channels; `channel` is then empty.
+    public var allChannels: Bool
+    /// The acquisition channel of the row's users (empty for users registered without one).
+    public var channel: String
+    /// Users with at least one event on this day. Users deleted since still count: the day
+    /// happened.
+    public var dau: UInt64
+    /// Users with at least one event on one of the 7 days ending on this day.
+    public var wau: UInt64
+    /// Users with at least one event on one of the 30 days ending on this day.
+    public var mau: UInt64
+    /// True once the day has ended before as_of_ms (the figures of a day not over may still grow;
+    /// events that arrive late may still change any day).
+    public var complete: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(dayStartMs: Int64 = 0, allChannels: Bool = false, channel: String = "", dau: UInt64 = 0, wau: UInt64 = 0, mau: UInt64 = 0, complete: Bool = false) {
+        self.dayStartMs = dayStartMs
+        self.allChannels = allChannels
+        self.channel = channel
+        self.dau = dau
+        self.wau = wau
+        self.mau = mau
+        self.complete = complete
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.dayStartMs = 0
+        self.allChannels = false
+        self.channel = ""
+        self.dau = 0
+        self.wau = 0
+        self.mau = 0
+        self.complete = false
+    }
+
+    public static let protoName = "retain.v1.ActiveUsersDay"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ActiveUsersDay")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ActiveUsersDay.self)
+        self.dayStartMs = m.pointee.day_start_ms
+        self.allChannels = (m.pointee.all_channels != 0)
+        self.channel = ProtoC.string(m.pointee.channel)
+        self.dau = m.pointee.dau
+        self.wau = m.pointee.wau
+        self.mau = m.pointee.mau
+        self.complete = (m.pointee.complete != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ActiveUsersDay.self)
+        m.pointee.day_start_ms = self.dayStartMs
+        m.pointee.all_channels = (self.allChannels ? 1 : 0)
+        if !self.channel.isEmpty { m.pointee.channel = arena.cString(self.channel) }
+        m.pointee.dau = self.dau
+        m.pointee.wau = self.wau
+        m.pointee.mau = self.mau
+        m.pointee.complete = (self.complete ? 1 : 0)
+    }
+}
+
+/// GetActiveUsers's answer.
+public struct Retain_V1_GetActiveUsersResponse: ProtoMessage {
+    /// Days in time order; within a day the all-channel row first, then channels by name (only
+    /// channels with activity in the range, and every channel asked for).
+    public var days: [Retain_V1_ActiveUsersDay]
+    /// Through the gateway, with several shards and a partial answer accepted: the shards that did
+    /// not answer, whose part is missing. Empty otherwise.
+    public var missingShards: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(days: [Retain_V1_ActiveUsersDay] = [], missingShards: [String] = []) {
+        self.days = days
+        self.missingShards = missingShards
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.days = []
+        self.missingShards = []
+    }
+
+    public static let protoName = "retain.v1.GetActiveUsersResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetActiveUsersResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetActiveUsersResponse.self)
+        self.days = ProtoC.array(m.pointee.days, count: m.pointee.n_days) { e in Retain_V1_ActiveUsersDay(protobufC: UnsafeRawPointer(e!)) }
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetActiveUsersResponse.self)
+        if !self.days.isEmpty {
+            m.pointee.n_days = self.days.count
+            m.pointee.days = arena.array(self.days, as: UnsafeMutablePointer<Retain__V1__ActiveUsersDay>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ActiveUsersDay.self) }
+        }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// What the service counts as an activated user (configuration `activation`).
+public struct Retain_V1_ActivationDefinition: ProtoMessage {
+    /// Active on at least this many distinct local days ...
+    public var minActiveDays: UInt32
+    /// ... among the first this many days after registration, the registration day being day 0.
+    public var withinDays: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(minActiveDays: UInt32 = 0, withinDays: UInt32 = 0) {
+        self.minActiveDays = minActiveDays
+        self.withinDays = withinDays
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.minActiveDays = 0
+        self.withinDays = 0
+    }
+
+    public static let protoName = "retain.v1.ActivationDefinition"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ActivationDefinition")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ActivationDefinition.self)
+        self.minActiveDays = m.pointee.min_active_days
+        self.withinDays = m.pointee.within_days
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ActivationDefinition.self)
+        m.pointee.min_active_days = self.minActiveDays
+        m.pointee.within_days = self.withinDays
+    }
+}
+
+/// GetFunnel's request.
+public struct Retain_V1_GetFunnelRequest: ProtoMessage {
+    /// Cohort size: day (default) or ISO week.
+    public var granularity: Retain_V1_CohortGranularity
+    /// Registration times whose cohorts are reported; both ends required; at most 366 cohorts.
+    public var registered: Retain_V1_TimeRange?
+    /// Only these acquisition channels; empty means all.
+    public var channels: [String]
+    /// Also report one row per (cohort, channel) in addition to the all-channel row.
+    public var byChannel: Bool
+    /// Time zone of the calendar days; empty means UTC. Must be the service's activity_time_zone.
+    public var timeZone: String
+    /// Judge `complete` as of this time, Unix ms; 0 means now.
+    public var asOfMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(granularity: Retain_V1_CohortGranularity = .init(rawValue: 0), registered: Retain_V1_TimeRange? = nil, channels: [String] = [], byChannel: Bool = false, timeZone: String = "", asOfMs: Int64 = 0) {
+        self.granularity = granularity
+        self.registered = registered
+        self.channels = channels
+        self.byChannel = byChannel
+        self.timeZone = timeZone
+        self.asOfMs = asOfMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.granularity = .init(rawValue: 0)
+        self.registered = nil
+        self.channels = []
+        self.byChannel = false
+        self.timeZone = ""
+        self.asOfMs = 0
+    }
+
+    public static let protoName = "retain.v1.GetFunnelRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetFunnelRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetFunnelRequest.self)
+        self.granularity = Retain_V1_CohortGranularity(rawValue: Int32(bitPattern: m.pointee.granularity.rawValue))
+        self.registered = m.pointee.registered.map { Retain_V1_TimeRange(protobufC: UnsafeRawPointer($0)) }
+        self.channels = ProtoC.array(m.pointee.channels, count: m.pointee.n_channels) { e in ProtoC.string(e!) }
+        self.byChannel = (m.pointee.by_channel != 0)
+        self.timeZone = ProtoC.string(m.pointee.time_zone)
+        self.asOfMs = m.pointee.as_of_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetFunnelRequest.self)
+        m.pointee.granularity = Retain__V1__CohortGranularity(rawValue: UInt32(bitPattern: self.granularity.rawValue))
+        if let v = self.registered { m.pointee.registered = arena.message(v).assumingMemoryBound(to: Retain__V1__TimeRange.self) }
+        if !self.channels.isEmpty {
+            m.pointee.n_channels = self.channels.count
+            m.pointee.channels = arena.array(self.channels, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        m.pointee.by_channel = (self.byChannel ? 1 : 0)
+        if !self.timeZone.isEmpty { m.pointee.time_zone = arena.cString(self.timeZone) }
+        m.pointee.as_of_ms = self.asOfMs
+    }
+}
+
+/// The funnel of one registration cohort, for all (requested) channels or one. Each step is a
+/// subset of the one before.
+public struct Retain_V1_FunnelRow: ProtoMessage {
+    /// Start of the cohort's day or week, Unix ms.
+    public var cohortStartMs: Int64
+    /// True for the row that covers all (requested) channels; `channel` is then empty.
+    public var allChannels: Bool
+    /// The acquisition channel (empty for users registered without one).
+    public var channel: String
+    /// Users registered in the cohort (not deleted).
+    public var registered: UInt64
+    /// Of those, users activated (see GetFunnelResponse.activation).
+    public var activated: UInt64
+    /// Of the activated users, those who made a purchase (any time so far).
+    public var purchased: UInt64
+    /// activated / registered; 0 for an empty cohort.
+    public var activationRate: Double
+    /// purchased / activated; 0 when none activated.
+    public var purchaseRate: Double
+    /// Users of the cohort who purchased without being activated (outside the funnel, shown so
+    /// that no buyer is hidden).
+    public var purchasedNotActivated: UInt64
+    /// True once the activation window (within_days) has ended, before the day of as_of_ms, for
+    /// every day of the cohort: `activated` can no longer grow.
+    public var complete: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(cohortStartMs: Int64 = 0, allChannels: Bool = false, channel: String = "", registered: UInt64 = 0, activated: UInt64 = 0, purchased: UInt64 = 0, activationRate: Double = 0, purchaseRate: Double = 0, purchasedNotActivated: UInt64 = 0, complete: Bool = false) {
+        self.cohortStartMs = cohortStartMs
+        self.allChannels = allChannels
+        self.channel = channel
+        self.registered = registered
+        self.activated = activated
+        self.purchased = purchased
+        self.activationRate = activationRate
+        self.purchaseRate = purchaseRate
+        self.purchasedNotActivated = purchasedNotActivated
+        self.complete = complete
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.cohortStartMs = 0
+        self.allChannels = false
+        self.channel = ""
+        self.registered = 0
+        self.activated = 0
+        self.purchased = 0
+        self.activationRate = 0
+        self.purchaseRate = 0
+        self.purchasedNotActivated = 0
+        self.complete = false
+    }
+
+    public static let protoName = "retain.v1.FunnelRow"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.FunnelRow")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FunnelRow.self)
+        self.cohortStartMs = m.pointee.cohort_start_ms
+        self.allChannels = (m.pointee.all_channels != 0)
+        self.channel = ProtoC.string(m.pointee.channel)
+        self.registered = m.pointee.registered
+        self.activated = m.pointee.activated
+        self.purchased = m.pointee.purchased
+        self.activationRate = m.pointee.activation_rate
+        self.purchaseRate = m.pointee.purchase_rate
+        self.purchasedNotActivated = m.pointee.purchased_not_activated
+        self.complete = (m.pointee.complete != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FunnelRow.self)
+        m.pointee.cohort_start_ms = self.cohortStartMs
+        m.pointee.all_channels = (self.allChannels ? 1 : 0)
+        if !self.channel.isEmpty { m.pointee.channel = arena.cString(self.channel) }
+        m.pointee.registered = self.registered
+        m.pointee.activated = self.activated
+        m.pointee.purchased = self.purchased
+        m.pointee.activation_rate = self.activationRate
+        m.pointee.purchase_rate = self.purchaseRate
+        m.pointee.purchased_not_activated = self.purchasedNotActivated
+        m.pointee.complete = (self.complete ? 1 : 0)
+    }
+}
+
+/// GetFunnel's answer.
+public struct Retain_V1_GetFunnelResponse: ProtoMessage {
+    /// Cohorts in time order; within a cohort the all-channel row first, then channels by name.
+    public var rows: [Retain_V1_FunnelRow]
+    /// The activation definition the counts follow.
+    public var activation: Retain_V1_ActivationDefinition?
+    /// Through the gateway, with several shards and a partial answer accepted: the shards that did
+    /// not answer, whose part is missing. Empty otherwise.
+    public var missingShards: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(rows: [Retain_V1_FunnelRow] = [], activation: Retain_V1_ActivationDefinition? = nil, missingShards: [String] = []) {
+        self.rows = rows
+        self.activation = activation
+        self.missingShards = missingShards
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.rows = []
+        self.activation = nil
+        self.missingShards = []
+    }
+
+    public static let protoName = "retain.v1.GetFunnelResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetFunnelResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetFunnelResponse.self)
+        self.rows = ProtoC.array(m.pointee.rows, count: m.pointee.n_rows) { e in Retain_V1_FunnelRow(protobufC: UnsafeRawPointer(e!)) }
+        self.activation = m.pointee.activation.map { Retain_V1_ActivationDefinition(protobufC: UnsafeRawPointer($0)) }
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetFunnelResponse.self)
+        if !self.rows.isEmpty {
+            m.pointee.n_rows = self.rows.count
+            m.pointee.rows = arena.array(self.rows, as: UnsafeMutablePointer<Retain__V1__FunnelRow>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FunnelRow.self) }
+        }
+        if let v = self.activation { m.pointee.activation = arena.message(v).assumingMemoryBound(to: Retain__V1__ActivationDefinition.self) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
 /// One user at churn risk.
 public struct Retain_V1_ChurnWarning: ProtoMessage {
     /// The user.
@@ -3066,6 +3465,25 @@ public enum Retain_V1_Profile {
     /// (re-sorted).
     /// Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
     public static let getRetention = RPCMethod<Retain_V1_GetRetentionRequest, Retain_V1_GetRetentionResponse>(path: "retain.v1.Profile/GetRetention", kind: .unary)
+    /// Active users per local day of the activity zone: DAU (users active that day), WAU (active on
+    /// at least one of the 7 days ending that day) and MAU (of the 30 days ending that day), for all
+    /// channels and, on request, per acquisition channel. Any recorded event makes a user active on
+    /// its day. Counted as events arrive (late ones included), so an answer costs the days asked,
+    /// not the users: it does not depend on how many users there are.
+    /// Through the gateway with several shards: asked of every shard; dau, wau and mau add up per
+    /// (day, row) (each user lives on one shard); `complete` is the same on every shard.
+    /// Errors: INVALID_ARGUMENT (for example more than 366 days, or a time zone other than the
+    /// service's activity_time_zone).
+    public static let getActiveUsers = RPCMethod<Retain_V1_GetActiveUsersRequest, Retain_V1_GetActiveUsersResponse>(path: "retain.v1.Profile/GetActiveUsers", kind: .unary)
+    /// The registration -> activation -> first purchase funnel per registration cohort (day or
+    /// week) and acquisition channel. Activation is the service's configured definition
+    /// (`activation`: active on at least min_active_days distinct days among the first
+    /// within_days days, registration day included; default 2 of 7), echoed in the answer.
+    /// Counted as events arrive; the cost does not depend on how many users there are.
+    /// Through the gateway with several shards: asked of every shard; every count adds up per
+    /// (cohort, row), rates are recomputed from the sums.
+    /// Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
+    public static let getFunnel = RPCMethod<Retain_V1_GetFunnelRequest, Retain_V1_GetFunnelResponse>(path: "retain.v1.Profile/GetFunnel", kind: .unary)
     /// The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
     /// complete days before the day of as_of_ms: a morning query does not count the rest of today
     /// as a day without activity.
@@ -3100,5 +3518,5 @@ public enum Retain_V1_Profile {
     public static let assignVariant = RPCMethod<Retain_V1_AssignVariantRequest, Retain_V1_AssignVariantResponse>(path: "retain.v1.Profile/AssignVariant", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(registerUser), AnyRPCMethod(getProfile), AnyRPCMethod(updateAttributes), AnyRPCMethod(addTags), AnyRPCMethod(removeTags), AnyRPCMethod(deleteUser), AnyRPCMethod(recordActivity), AnyRPCMethod(recordActivities), AnyRPCMethod(getLifecycle), AnyRPCMethod(countSegment), AnyRPCMethod(listSegment), AnyRPCMethod(getRetention), AnyRPCMethod(listChurnWarnings), AnyRPCMethod(checkContact), AnyRPCMethod(recordContact), AnyRPCMethod(getContactPolicy), AnyRPCMethod(setContactPolicy), AnyRPCMethod(assignVariant)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(registerUser), AnyRPCMethod(getProfile), AnyRPCMethod(updateAttributes), AnyRPCMethod(addTags), AnyRPCMethod(removeTags), AnyRPCMethod(deleteUser), AnyRPCMethod(recordActivity), AnyRPCMethod(recordActivities), AnyRPCMethod(getLifecycle), AnyRPCMethod(countSegment), AnyRPCMethod(listSegment), AnyRPCMethod(getRetention), AnyRPCMethod(getActiveUsers), AnyRPCMethod(getFunnel), AnyRPCMethod(listChurnWarnings), AnyRPCMethod(checkContact), AnyRPCMethod(recordContact), AnyRPCMethod(getContactPolicy), AnyRPCMethod(setContactPolicy), AnyRPCMethod(assignVariant)]
 }

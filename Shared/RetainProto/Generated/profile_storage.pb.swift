@@ -448,19 +448,28 @@ public struct Retain_V1_ProfileAssignment: ProtoMessage {
     }
 }
 
-/// Settings that shape the stored state and cannot change once users exist.
+/// Settings that shape the stored state. The zone cannot change once users exist; the
+/// activation definition may (the funnel is counted again from the users' activity).
 public struct Retain_V1_ProfileSettings: ProtoMessage {
     /// IANA time zone whose calendar days the activity summaries count in.
     public var activityTimeZone: String
+    /// Activation: at least this many active days (0: the default, 2) ...
+    public var activationMinActiveDays: UInt32
+    /// ... among the first this many days after registration (0: the default, 7).
+    public var activationWithinDays: UInt32
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(activityTimeZone: String = "") {
+    public init(activityTimeZone: String = "", activationMinActiveDays: UInt32 = 0, activationWithinDays: UInt32 = 0) {
         self.activityTimeZone = activityTimeZone
+        self.activationMinActiveDays = activationMinActiveDays
+        self.activationWithinDays = activationWithinDays
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.activityTimeZone = ""
+        self.activationMinActiveDays = 0
+        self.activationWithinDays = 0
     }
 
     public static let protoName = "retain.v1.ProfileSettings"
@@ -469,11 +478,15 @@ public struct Retain_V1_ProfileSettings: ProtoMessage {
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSettings.self)
         self.activityTimeZone = ProtoC.string(m.pointee.activity_time_zone)
+        self.activationMinActiveDays = m.pointee.activation_min_active_days
+        self.activationWithinDays = m.pointee.activation_within_days
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSettings.self)
         if !self.activityTimeZone.isEmpty { m.pointee.activity_time_zone = arena.cString(self.activityTimeZone) }
+        m.pointee.activation_min_active_days = self.activationMinActiveDays
+        m.pointee.activation_within_days = self.activationWithinDays
     }
 }
 
@@ -567,14 +580,17 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
     public var contacts: Retain_V1_ProfileSnapshotContacts?
     /// An experiment, or a further part of its assignments.
     public var experiment: Retain_V1_ProfileSnapshotExperiment?
+    /// The active-user counts of one acquisition channel.
+    public var activeUsers: Retain_V1_ProfileSnapshotActiveUsers?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil) {
+    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil) {
         self.header = header
         self.users = users
         self.eventIds = eventIds
         self.contacts = contacts
         self.experiment = experiment
+        self.activeUsers = activeUsers
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -584,6 +600,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.eventIds = nil
         self.contacts = nil
         self.experiment = nil
+        self.activeUsers = nil
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotRecord"
@@ -596,6 +613,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.eventIds = m.pointee.event_ids.map { Retain_V1_ProfileSnapshotEventIDs(protobufC: UnsafeRawPointer($0)) }
         self.contacts = m.pointee.contacts.map { Retain_V1_ProfileSnapshotContacts(protobufC: UnsafeRawPointer($0)) }
         self.experiment = m.pointee.experiment.map { Retain_V1_ProfileSnapshotExperiment(protobufC: UnsafeRawPointer($0)) }
+        self.activeUsers = m.pointee.active_users.map { Retain_V1_ProfileSnapshotActiveUsers(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -605,6 +623,72 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         if let v = self.eventIds { m.pointee.event_ids = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotEventIDs.self) }
         if let v = self.contacts { m.pointee.contacts = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotContacts.self) }
         if let v = self.experiment { m.pointee.experiment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotExperiment.self) }
+        if let v = self.activeUsers { m.pointee.active_users = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotActiveUsers.self) }
+    }
+}
+
+/// The daily active-user counts of one acquisition channel, kept as differences: the count of
+/// day d in a window is the sum of the differences of the days up to d. Absent from snapshots of
+/// earlier versions (the counts are then rebuilt from the activity summaries, which know the
+/// active days of the last 256 days and of the first 384 days after registration).
+public struct Retain_V1_ProfileSnapshotActiveUsers: ProtoMessage {
+    /// The channel's symbol.
+    public var channel: UInt32
+    /// The local day (days since 1970-01-01 in the activity zone) of the first difference.
+    public var firstDay: Int32
+    /// Differences of daily active users, one per day from first_day.
+    public var daily: [Int32]
+    /// Differences of users active in the 7 days ending on the day.
+    public var weekly: [Int32]
+    /// Differences of users active in the 30 days ending on the day.
+    public var monthly: [Int32]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(channel: UInt32 = 0, firstDay: Int32 = 0, daily: [Int32] = [], weekly: [Int32] = [], monthly: [Int32] = []) {
+        self.channel = channel
+        self.firstDay = firstDay
+        self.daily = daily
+        self.weekly = weekly
+        self.monthly = monthly
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.channel = 0
+        self.firstDay = 0
+        self.daily = []
+        self.weekly = []
+        self.monthly = []
+    }
+
+    public static let protoName = "retain.v1.ProfileSnapshotActiveUsers"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileSnapshotActiveUsers")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotActiveUsers.self)
+        self.channel = m.pointee.channel
+        self.firstDay = m.pointee.first_day
+        self.daily = ProtoC.array(m.pointee.daily, count: m.pointee.n_daily) { e in e }
+        self.weekly = ProtoC.array(m.pointee.weekly, count: m.pointee.n_weekly) { e in e }
+        self.monthly = ProtoC.array(m.pointee.monthly, count: m.pointee.n_monthly) { e in e }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotActiveUsers.self)
+        m.pointee.channel = self.channel
+        m.pointee.first_day = self.firstDay
+        if !self.daily.isEmpty {
+            m.pointee.n_daily = self.daily.count
+            m.pointee.daily = arena.copy(self.daily)
+        }
+        if !self.weekly.isEmpty {
+            m.pointee.n_weekly = self.weekly.count
+            m.pointee.weekly = arena.copy(self.weekly)
+        }
+        if !self.monthly.isEmpty {
+            m.pointee.n_monthly = self.monthly.count
+            m.pointee.monthly = arena.copy(self.monthly)
+        }
     }
 }
 

@@ -178,6 +178,18 @@ package struct ProfileBenchmark: AsyncParsableCommand {
             granularity: .week, registered: Retain_V1_TimeRange(startMs: now - 119 * BenchData.day, endMs: now))
         let (weeklyLatency, weeklyAnswer) = try await median(server.port, Retain_V1_Profile.getRetention, weekly)
         row("GetRetention", "\(weeklyLatency.fixed(1)) ms", "\(weeklyAnswer.cohorts.count) rows", "week cohorts, all channels")
+        let active = Retain_V1_GetActiveUsersRequest(
+            range: Retain_V1_TimeRange(startMs: now - 90 * BenchData.day, endMs: now), byChannel: true)
+        let (activeLatency, activeAnswer) = try await median(server.port, Retain_V1_Profile.getActiveUsers, active)
+        row(
+            "GetActiveUsers", "\(activeLatency.fixed(1)) ms", "\(activeAnswer.days.count) rows",
+            "DAU/WAU/MAU, 90 days x (all + channels)")
+        let funnel = Retain_V1_GetFunnelRequest(
+            granularity: .day, registered: Retain_V1_TimeRange(startMs: now - 90 * BenchData.day, endMs: now), byChannel: true)
+        let (funnelLatency, funnelAnswer) = try await median(server.port, Retain_V1_Profile.getFunnel, funnel)
+        row(
+            "GetFunnel", "\(funnelLatency.fixed(1)) ms", "\(funnelAnswer.rows.count) rows",
+            "90 day cohorts x (all + channels)")
         let (listLatency, listAnswer) = try await median(
             server.port, Retain_V1_Profile.listSegment,
             Retain_V1_ListSegmentRequest(

@@ -86,6 +86,34 @@ package struct ProfileStateBenchmark: AsyncParsableCommand {
             bytes += profile.userId.utf8.count
         }
         say("profile(): \((ContinuousClock.now - started).seconds / Double(profileCalls) * 1e9) ns per call (\(bytes % 2))")
+        // Reports counted as events arrive: their cost is the days asked, not the users.
+        let range = Retain_V1_TimeRange(startMs: now - 90 * BenchData.day, endMs: now)
+        func median(_ body: () throws -> Int) rethrows -> (Double, Int) {
+            var times: [Double] = []
+            var size = 0
+            for _ in 0..<21 {
+                let began = ContinuousClock.now
+                size = try body()
+                times.append((ContinuousClock.now - began).seconds * 1000)
+            }
+            return (times.sorted()[times.count / 2], size)
+        }
+        let (active, activeRows) = try median {
+            try store.read { try $0.activeUsers(.init(range: range, byChannel: true), asOf: now).days.count }
+        }
+        say("GetActiveUsers (90 days x all + channels, DAU/WAU/MAU): \(String(format: "%.2f", active)) ms median, \(activeRows) rows")
+        let (funnel, funnelRows) = try median {
+            try store.read { try $0.funnel(.init(registered: range, byChannel: true), asOf: now).rows.count }
+        }
+        say("GetFunnel (90 day cohorts x all + channels): \(String(format: "%.2f", funnel)) ms median, \(funnelRows) rows")
+        let (retention, retentionRows) = try median {
+            try store.read {
+                try $0.retention(.init(granularity: .day, registered: range, byChannel: true), days: [1, 7, 30], asOf: now).cohorts.count
+            }
+        }
+        say(
+            "GetRetention for comparison (90 day cohorts x all + channels, a scan of the users): \(String(format: "%.2f", retention)) ms median, \(retentionRows) rows"
+        )
         started = ContinuousClock.now
         let report = try store.snapshot()
         say("snapshot: \((ContinuousClock.now - started).seconds) s, \(report.map { "\($0.fileBytes >> 20) MiB" } ?? "none")")

@@ -1567,6 +1567,321 @@ void   retain__v1__get_retention_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__get_retention_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__get_active_users_request__init
+                     (Retain__V1__GetActiveUsersRequest         *message)
+{
+  static const Retain__V1__GetActiveUsersRequest init_value = RETAIN__V1__GET_ACTIVE_USERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_active_users_request__get_packed_size
+                     (const Retain__V1__GetActiveUsersRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_active_users_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_active_users_request__pack
+                     (const Retain__V1__GetActiveUsersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_active_users_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_active_users_request__pack_to_buffer
+                     (const Retain__V1__GetActiveUsersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_active_users_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetActiveUsersRequest *
+       retain__v1__get_active_users_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetActiveUsersRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_active_users_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_active_users_request__free_unpacked
+                     (Retain__V1__GetActiveUsersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_active_users_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__active_users_day__init
+                     (Retain__V1__ActiveUsersDay         *message)
+{
+  static const Retain__V1__ActiveUsersDay init_value = RETAIN__V1__ACTIVE_USERS_DAY__INIT;
+  *message = init_value;
+}
+size_t retain__v1__active_users_day__get_packed_size
+                     (const Retain__V1__ActiveUsersDay *message)
+{
+  assert(message->base.descriptor == &retain__v1__active_users_day__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__active_users_day__pack
+                     (const Retain__V1__ActiveUsersDay *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__active_users_day__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__active_users_day__pack_to_buffer
+                     (const Retain__V1__ActiveUsersDay *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__active_users_day__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ActiveUsersDay *
+       retain__v1__active_users_day__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ActiveUsersDay *)
+     protobuf_c_message_unpack (&retain__v1__active_users_day__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__active_users_day__free_unpacked
+                     (Retain__V1__ActiveUsersDay *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__active_users_day__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_active_users_response__init
+                     (Retain__V1__GetActiveUsersResponse         *message)
+{
+  static const Retain__V1__GetActiveUsersResponse init_value = RETAIN__V1__GET_ACTIVE_USERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_active_users_response__get_packed_size
+                     (const Retain__V1__GetActiveUsersResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_active_users_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_active_users_response__pack
+                     (const Retain__V1__GetActiveUsersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_active_users_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_active_users_response__pack_to_buffer
+                     (const Retain__V1__GetActiveUsersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_active_users_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetActiveUsersResponse *
+       retain__v1__get_active_users_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetActiveUsersResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_active_users_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_active_users_response__free_unpacked
+                     (Retain__V1__GetActiveUsersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_active_users_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__activation_definition__init
+                     (Retain__V1__ActivationDefinition         *message)
+{
+  static const Retain__V1__ActivationDefinition init_value = RETAIN__V1__ACTIVATION_DEFINITION__INIT;
+  *message = init_value;
+}
+size_t retain__v1__activation_definition__get_packed_size
+                     (const Retain__V1__ActivationDefinition *message)
+{
+  assert(message->base.descriptor == &retain__v1__activation_definition__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__activation_definition__pack
+                     (const Retain__V1__ActivationDefinition *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__activation_definition__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__activation_definition__pack_to_buffer
+                     (const Retain__V1__ActivationDefinition *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__activation_definition__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ActivationDefinition *
+       retain__v1__activation_definition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ActivationDefinition *)
+     protobuf_c_message_unpack (&retain__v1__activation_definition__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__activation_definition__free_unpacked
+                     (Retain__V1__ActivationDefinition *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__activation_definition__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_funnel_request__init
+                     (Retain__V1__GetFunnelRequest         *message)
+{
+  static const Retain__V1__GetFunnelRequest init_value = RETAIN__V1__GET_FUNNEL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_funnel_request__get_packed_size
+                     (const Retain__V1__GetFunnelRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_funnel_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_funnel_request__pack
+                     (const Retain__V1__GetFunnelRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_funnel_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_funnel_request__pack_to_buffer
+                     (const Retain__V1__GetFunnelRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_funnel_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetFunnelRequest *
+       retain__v1__get_funnel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetFunnelRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_funnel_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_funnel_request__free_unpacked
+                     (Retain__V1__GetFunnelRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_funnel_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__funnel_row__init
+                     (Retain__V1__FunnelRow         *message)
+{
+  static const Retain__V1__FunnelRow init_value = RETAIN__V1__FUNNEL_ROW__INIT;
+  *message = init_value;
+}
+size_t retain__v1__funnel_row__get_packed_size
+                     (const Retain__V1__FunnelRow *message)
+{
+  assert(message->base.descriptor == &retain__v1__funnel_row__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__funnel_row__pack
+                     (const Retain__V1__FunnelRow *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__funnel_row__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__funnel_row__pack_to_buffer
+                     (const Retain__V1__FunnelRow *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__funnel_row__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__FunnelRow *
+       retain__v1__funnel_row__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__FunnelRow *)
+     protobuf_c_message_unpack (&retain__v1__funnel_row__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__funnel_row__free_unpacked
+                     (Retain__V1__FunnelRow *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__funnel_row__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_funnel_response__init
+                     (Retain__V1__GetFunnelResponse         *message)
+{
+  static const Retain__V1__GetFunnelResponse init_value = RETAIN__V1__GET_FUNNEL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_funnel_response__get_packed_size
+                     (const Retain__V1__GetFunnelResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_funnel_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_funnel_response__pack
+                     (const Retain__V1__GetFunnelResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_funnel_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_funnel_response__pack_to_buffer
+                     (const Retain__V1__GetFunnelResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_funnel_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetFunnelResponse *
+       retain__v1__get_funnel_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetFunnelResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_funnel_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_funnel_response__free_unpacked
+                     (Retain__V1__GetFunnelResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_funnel_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__churn_warning__init
                      (Retain__V1__ChurnWarning         *message)
 {
@@ -5409,6 +5724,638 @@ const ProtobufCMessageDescriptor retain__v1__get_retention_response__descriptor 
   (ProtobufCMessageInit) retain__v1__get_retention_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__get_active_users_request__field_descriptors[5] =
+{
+  {
+    "range",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetActiveUsersRequest, range),
+    &retain__v1__time_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channels",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetActiveUsersRequest, n_channels),
+    offsetof(Retain__V1__GetActiveUsersRequest, channels),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_channel",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetActiveUsersRequest, by_channel),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetActiveUsersRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetActiveUsersRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_active_users_request__field_indices_by_name[] = {
+  4,   /* field[4] = as_of_ms */
+  2,   /* field[2] = by_channel */
+  1,   /* field[1] = channels */
+  0,   /* field[0] = range */
+  3,   /* field[3] = time_zone */
+};
+static const ProtobufCIntRange retain__v1__get_active_users_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_active_users_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetActiveUsersRequest",
+  "GetActiveUsersRequest",
+  "Retain__V1__GetActiveUsersRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetActiveUsersRequest),
+  5,
+  retain__v1__get_active_users_request__field_descriptors,
+  retain__v1__get_active_users_request__field_indices_by_name,
+  1,  retain__v1__get_active_users_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_active_users_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__active_users_day__field_descriptors[7] =
+{
+  {
+    "day_start_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActiveUsersDay, day_start_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "all_channels",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActiveUsersDay, all_channels),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActiveUsersDay, channel),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dau",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActiveUsersDay, dau),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "wau",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActiveUsersDay, wau),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mau",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActiveUsersDay, mau),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "complete",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActiveUsersDay, complete),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__active_users_day__field_indices_by_name[] = {
+  1,   /* field[1] = all_channels */
+  2,   /* field[2] = channel */
+  6,   /* field[6] = complete */
+  3,   /* field[3] = dau */
+  0,   /* field[0] = day_start_ms */
+  5,   /* field[5] = mau */
+  4,   /* field[4] = wau */
+};
+static const ProtobufCIntRange retain__v1__active_users_day__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor retain__v1__active_users_day__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ActiveUsersDay",
+  "ActiveUsersDay",
+  "Retain__V1__ActiveUsersDay",
+  "retain.v1",
+  sizeof(Retain__V1__ActiveUsersDay),
+  7,
+  retain__v1__active_users_day__field_descriptors,
+  retain__v1__active_users_day__field_indices_by_name,
+  1,  retain__v1__active_users_day__number_ranges,
+  (ProtobufCMessageInit) retain__v1__active_users_day__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_active_users_response__field_descriptors[2] =
+{
+  {
+    "days",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetActiveUsersResponse, n_days),
+    offsetof(Retain__V1__GetActiveUsersResponse, days),
+    &retain__v1__active_users_day__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetActiveUsersResponse, n_missing_shards),
+    offsetof(Retain__V1__GetActiveUsersResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_active_users_response__field_indices_by_name[] = {
+  0,   /* field[0] = days */
+  1,   /* field[1] = missing_shards */
+};
+static const ProtobufCIntRange retain__v1__get_active_users_response__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 15, 1 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_active_users_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetActiveUsersResponse",
+  "GetActiveUsersResponse",
+  "Retain__V1__GetActiveUsersResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetActiveUsersResponse),
+  2,
+  retain__v1__get_active_users_response__field_descriptors,
+  retain__v1__get_active_users_response__field_indices_by_name,
+  2,  retain__v1__get_active_users_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_active_users_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__activation_definition__field_descriptors[2] =
+{
+  {
+    "min_active_days",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivationDefinition, min_active_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "within_days",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivationDefinition, within_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__activation_definition__field_indices_by_name[] = {
+  0,   /* field[0] = min_active_days */
+  1,   /* field[1] = within_days */
+};
+static const ProtobufCIntRange retain__v1__activation_definition__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__activation_definition__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ActivationDefinition",
+  "ActivationDefinition",
+  "Retain__V1__ActivationDefinition",
+  "retain.v1",
+  sizeof(Retain__V1__ActivationDefinition),
+  2,
+  retain__v1__activation_definition__field_descriptors,
+  retain__v1__activation_definition__field_indices_by_name,
+  1,  retain__v1__activation_definition__number_ranges,
+  (ProtobufCMessageInit) retain__v1__activation_definition__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_funnel_request__field_descriptors[6] =
+{
+  {
+    "granularity",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetFunnelRequest, granularity),
+    &retain__v1__cohort_granularity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "registered",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetFunnelRequest, registered),
+    &retain__v1__time_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channels",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetFunnelRequest, n_channels),
+    offsetof(Retain__V1__GetFunnelRequest, channels),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_channel",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetFunnelRequest, by_channel),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetFunnelRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetFunnelRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_funnel_request__field_indices_by_name[] = {
+  5,   /* field[5] = as_of_ms */
+  3,   /* field[3] = by_channel */
+  2,   /* field[2] = channels */
+  0,   /* field[0] = granularity */
+  1,   /* field[1] = registered */
+  4,   /* field[4] = time_zone */
+};
+static const ProtobufCIntRange retain__v1__get_funnel_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_funnel_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetFunnelRequest",
+  "GetFunnelRequest",
+  "Retain__V1__GetFunnelRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetFunnelRequest),
+  6,
+  retain__v1__get_funnel_request__field_descriptors,
+  retain__v1__get_funnel_request__field_indices_by_name,
+  1,  retain__v1__get_funnel_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_funnel_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__funnel_row__field_descriptors[10] =
+{
+  {
+    "cohort_start_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, cohort_start_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "all_channels",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, all_channels),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, channel),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "registered",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, registered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "activated",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, activated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "purchased",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, purchased),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "activation_rate",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, activation_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "purchase_rate",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, purchase_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "purchased_not_activated",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, purchased_not_activated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "complete",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FunnelRow, complete),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__funnel_row__field_indices_by_name[] = {
+  4,   /* field[4] = activated */
+  6,   /* field[6] = activation_rate */
+  1,   /* field[1] = all_channels */
+  2,   /* field[2] = channel */
+  0,   /* field[0] = cohort_start_ms */
+  9,   /* field[9] = complete */
+  7,   /* field[7] = purchase_rate */
+  5,   /* field[5] = purchased */
+  8,   /* field[8] = purchased_not_activated */
+  3,   /* field[3] = registered */
+};
+static const ProtobufCIntRange retain__v1__funnel_row__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor retain__v1__funnel_row__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.FunnelRow",
+  "FunnelRow",
+  "Retain__V1__FunnelRow",
+  "retain.v1",
+  sizeof(Retain__V1__FunnelRow),
+  10,
+  retain__v1__funnel_row__field_descriptors,
+  retain__v1__funnel_row__field_indices_by_name,
+  1,  retain__v1__funnel_row__number_ranges,
+  (ProtobufCMessageInit) retain__v1__funnel_row__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_funnel_response__field_descriptors[3] =
+{
+  {
+    "rows",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetFunnelResponse, n_rows),
+    offsetof(Retain__V1__GetFunnelResponse, rows),
+    &retain__v1__funnel_row__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "activation",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetFunnelResponse, activation),
+    &retain__v1__activation_definition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetFunnelResponse, n_missing_shards),
+    offsetof(Retain__V1__GetFunnelResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_funnel_response__field_indices_by_name[] = {
+  1,   /* field[1] = activation */
+  2,   /* field[2] = missing_shards */
+  0,   /* field[0] = rows */
+};
+static const ProtobufCIntRange retain__v1__get_funnel_response__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 15, 2 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_funnel_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetFunnelResponse",
+  "GetFunnelResponse",
+  "Retain__V1__GetFunnelResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetFunnelResponse),
+  3,
+  retain__v1__get_funnel_response__field_descriptors,
+  retain__v1__get_funnel_response__field_indices_by_name,
+  2,  retain__v1__get_funnel_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_funnel_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor retain__v1__churn_warning__field_descriptors[9] =
 {
   {
@@ -7134,7 +8081,7 @@ const ProtobufCEnumDescriptor retain__v1__contact_decision_reason__descriptor =
   retain__v1__contact_decision_reason__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[18] =
+static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[20] =
 {
   { "RegisterUser", &retain__v1__register_user_request__descriptor, &retain__v1__register_user_response__descriptor },
   { "GetProfile", &retain__v1__get_profile_request__descriptor, &retain__v1__get_profile_response__descriptor },
@@ -7148,6 +8095,8 @@ static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[1
   { "CountSegment", &retain__v1__count_segment_request__descriptor, &retain__v1__count_segment_response__descriptor },
   { "ListSegment", &retain__v1__list_segment_request__descriptor, &retain__v1__list_segment_response__descriptor },
   { "GetRetention", &retain__v1__get_retention_request__descriptor, &retain__v1__get_retention_response__descriptor },
+  { "GetActiveUsers", &retain__v1__get_active_users_request__descriptor, &retain__v1__get_active_users_response__descriptor },
+  { "GetFunnel", &retain__v1__get_funnel_request__descriptor, &retain__v1__get_funnel_response__descriptor },
   { "ListChurnWarnings", &retain__v1__list_churn_warnings_request__descriptor, &retain__v1__list_churn_warnings_response__descriptor },
   { "CheckContact", &retain__v1__check_contact_request__descriptor, &retain__v1__check_contact_response__descriptor },
   { "RecordContact", &retain__v1__record_contact_request__descriptor, &retain__v1__record_contact_response__descriptor },
@@ -7157,22 +8106,24 @@ static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[1
 };
 const unsigned retain__v1__profile__method_indices_by_name[] = {
   3,        /* AddTags */
-  17,        /* AssignVariant */
-  13,        /* CheckContact */
+  19,        /* AssignVariant */
+  15,        /* CheckContact */
   9,        /* CountSegment */
   5,        /* DeleteUser */
-  15,        /* GetContactPolicy */
+  12,        /* GetActiveUsers */
+  17,        /* GetContactPolicy */
+  13,        /* GetFunnel */
   8,        /* GetLifecycle */
   1,        /* GetProfile */
   11,        /* GetRetention */
-  12,        /* ListChurnWarnings */
+  14,        /* ListChurnWarnings */
   10,        /* ListSegment */
   7,        /* RecordActivities */
   6,        /* RecordActivity */
-  14,        /* RecordContact */
+  16,        /* RecordContact */
   0,        /* RegisterUser */
   4,        /* RemoveTags */
-  16,        /* SetContactPolicy */
+  18,        /* SetContactPolicy */
   2         /* UpdateAttributes */
 };
 const ProtobufCServiceDescriptor retain__v1__profile__descriptor =
@@ -7182,7 +8133,7 @@ const ProtobufCServiceDescriptor retain__v1__profile__descriptor =
   "Profile",
   "Retain__V1__Profile",
   "retain.v1",
-  18,
+  20,
   retain__v1__profile__method_descriptors,
   retain__v1__profile__method_indices_by_name
 };
@@ -7282,13 +8233,29 @@ void retain__v1__profile__get_retention(ProtobufCService *service,
   assert(service->descriptor == &retain__v1__profile__descriptor);
   service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void retain__v1__profile__get_active_users(ProtobufCService *service,
+                                           const Retain__V1__GetActiveUsersRequest *input,
+                                           Retain__V1__GetActiveUsersResponse_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__get_funnel(ProtobufCService *service,
+                                     const Retain__V1__GetFunnelRequest *input,
+                                     Retain__V1__GetFunnelResponse_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void retain__v1__profile__list_churn_warnings(ProtobufCService *service,
                                               const Retain__V1__ListChurnWarningsRequest *input,
                                               Retain__V1__ListChurnWarningsResponse_Closure closure,
                                               void *closure_data)
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__check_contact(ProtobufCService *service,
                                         const Retain__V1__CheckContactRequest *input,
@@ -7296,7 +8263,7 @@ void retain__v1__profile__check_contact(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__record_contact(ProtobufCService *service,
                                          const Retain__V1__RecordContactRequest *input,
@@ -7304,7 +8271,7 @@ void retain__v1__profile__record_contact(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__get_contact_policy(ProtobufCService *service,
                                              const Retain__V1__GetContactPolicyRequest *input,
@@ -7312,7 +8279,7 @@ void retain__v1__profile__get_contact_policy(ProtobufCService *service,
                                              void *closure_data)
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__set_contact_policy(ProtobufCService *service,
                                              const Retain__V1__SetContactPolicyRequest *input,
@@ -7320,7 +8287,7 @@ void retain__v1__profile__set_contact_policy(ProtobufCService *service,
                                              void *closure_data)
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__assign_variant(ProtobufCService *service,
                                          const Retain__V1__AssignVariantRequest *input,
@@ -7328,7 +8295,7 @@ void retain__v1__profile__assign_variant(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__init (Retain__V1__Profile_Service *service,
                                 Retain__V1__Profile_ServiceDestroy destroy)

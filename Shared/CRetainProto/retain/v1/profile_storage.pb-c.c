@@ -547,6 +547,51 @@ void   retain__v1__profile_snapshot_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_snapshot_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__profile_snapshot_active_users__init
+                     (Retain__V1__ProfileSnapshotActiveUsers         *message)
+{
+  static const Retain__V1__ProfileSnapshotActiveUsers init_value = RETAIN__V1__PROFILE_SNAPSHOT_ACTIVE_USERS__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_snapshot_active_users__get_packed_size
+                     (const Retain__V1__ProfileSnapshotActiveUsers *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_active_users__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_snapshot_active_users__pack
+                     (const Retain__V1__ProfileSnapshotActiveUsers *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_active_users__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_snapshot_active_users__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotActiveUsers *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_active_users__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileSnapshotActiveUsers *
+       retain__v1__profile_snapshot_active_users__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileSnapshotActiveUsers *)
+     protobuf_c_message_unpack (&retain__v1__profile_snapshot_active_users__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_snapshot_active_users__free_unpacked
+                     (Retain__V1__ProfileSnapshotActiveUsers *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_active_users__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__profile_snapshot_header__init
                      (Retain__V1__ProfileSnapshotHeader         *message)
 {
@@ -1478,7 +1523,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_assignment__descriptor =
   (ProtobufCMessageInit) retain__v1__profile_assignment__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_settings__field_descriptors[1] =
+static const ProtobufCFieldDescriptor retain__v1__profile_settings__field_descriptors[3] =
 {
   {
     "activity_time_zone",
@@ -1492,14 +1537,40 @@ static const ProtobufCFieldDescriptor retain__v1__profile_settings__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "activation_min_active_days",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSettings, activation_min_active_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "activation_within_days",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSettings, activation_within_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_settings__field_indices_by_name[] = {
+  1,   /* field[1] = activation_min_active_days */
+  2,   /* field[2] = activation_within_days */
   0,   /* field[0] = activity_time_zone */
 };
 static const ProtobufCIntRange retain__v1__profile_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_settings__descriptor =
 {
@@ -1509,7 +1580,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_settings__descriptor =
   "Retain__V1__ProfileSettings",
   "retain.v1",
   sizeof(Retain__V1__ProfileSettings),
-  1,
+  3,
   retain__v1__profile_settings__field_descriptors,
   retain__v1__profile_settings__field_indices_by_name,
   1,  retain__v1__profile_settings__number_ranges,
@@ -1658,7 +1729,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor 
   (ProtobufCMessageInit) retain__v1__profile_contact_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[5] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[6] =
 {
   {
     "header",
@@ -1720,8 +1791,21 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "active_users",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotRecord, active_users),
+    &retain__v1__profile_snapshot_active_users__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name[] = {
+  5,   /* field[5] = active_users */
   3,   /* field[3] = contacts */
   2,   /* field[2] = event_ids */
   4,   /* field[4] = experiment */
@@ -1731,7 +1815,7 @@ static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name
 static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor =
 {
@@ -1741,11 +1825,101 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor
   "Retain__V1__ProfileSnapshotRecord",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotRecord),
-  5,
+  6,
   retain__v1__profile_snapshot_record__field_descriptors,
   retain__v1__profile_snapshot_record__field_indices_by_name,
   1,  retain__v1__profile_snapshot_record__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_active_users__field_descriptors[5] =
+{
+  {
+    "channel",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotActiveUsers, channel),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_day",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotActiveUsers, first_day),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "daily",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_SINT32,
+    offsetof(Retain__V1__ProfileSnapshotActiveUsers, n_daily),
+    offsetof(Retain__V1__ProfileSnapshotActiveUsers, daily),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weekly",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_SINT32,
+    offsetof(Retain__V1__ProfileSnapshotActiveUsers, n_weekly),
+    offsetof(Retain__V1__ProfileSnapshotActiveUsers, weekly),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "monthly",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_SINT32,
+    offsetof(Retain__V1__ProfileSnapshotActiveUsers, n_monthly),
+    offsetof(Retain__V1__ProfileSnapshotActiveUsers, monthly),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_snapshot_active_users__field_indices_by_name[] = {
+  0,   /* field[0] = channel */
+  2,   /* field[2] = daily */
+  1,   /* field[1] = first_day */
+  4,   /* field[4] = monthly */
+  3,   /* field[3] = weekly */
+};
+static const ProtobufCIntRange retain__v1__profile_snapshot_active_users__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_snapshot_active_users__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileSnapshotActiveUsers",
+  "ProfileSnapshotActiveUsers",
+  "Retain__V1__ProfileSnapshotActiveUsers",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileSnapshotActiveUsers),
+  5,
+  retain__v1__profile_snapshot_active_users__field_descriptors,
+  retain__v1__profile_snapshot_active_users__field_indices_by_name,
+  1,  retain__v1__profile_snapshot_active_users__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_snapshot_active_users__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_header__field_descriptors[6] =

@@ -51,6 +51,32 @@ LIFECYCLE_STAGE_RECALLED: LifecycleStage
 LIFECYCLE_STAGE_SILENT: LifecycleStage
 LIFECYCLE_STAGE_UNSPECIFIED: LifecycleStage
 
+class ActivationDefinition(_message.Message):
+    __slots__ = ["min_active_days", "within_days"]
+    MIN_ACTIVE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_DAYS_FIELD_NUMBER: _ClassVar[int]
+    min_active_days: int
+    within_days: int
+    def __init__(self, min_active_days: _Optional[int] = ..., within_days: _Optional[int] = ...) -> None: ...
+
+class ActiveUsersDay(_message.Message):
+    __slots__ = ["all_channels", "channel", "complete", "dau", "day_start_ms", "mau", "wau"]
+    ALL_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    DAU_FIELD_NUMBER: _ClassVar[int]
+    DAY_START_MS_FIELD_NUMBER: _ClassVar[int]
+    MAU_FIELD_NUMBER: _ClassVar[int]
+    WAU_FIELD_NUMBER: _ClassVar[int]
+    all_channels: bool
+    channel: str
+    complete: bool
+    dau: int
+    day_start_ms: int
+    mau: int
+    wau: int
+    def __init__(self, day_start_ms: _Optional[int] = ..., all_channels: bool = ..., channel: _Optional[str] = ..., dau: _Optional[int] = ..., wau: _Optional[int] = ..., mau: _Optional[int] = ..., complete: bool = ...) -> None: ...
+
 class ActivityEvent(_message.Message):
     __slots__ = ["event_id", "kind", "occurred_at_ms", "properties", "source", "user_id", "value"]
     class PropertiesEntry(_message.Message):
@@ -311,6 +337,52 @@ class ExperimentVariant(_message.Message):
     weight: int
     def __init__(self, name: _Optional[str] = ..., weight: _Optional[int] = ...) -> None: ...
 
+class FunnelRow(_message.Message):
+    __slots__ = ["activated", "activation_rate", "all_channels", "channel", "cohort_start_ms", "complete", "purchase_rate", "purchased", "purchased_not_activated", "registered"]
+    ACTIVATED_FIELD_NUMBER: _ClassVar[int]
+    ACTIVATION_RATE_FIELD_NUMBER: _ClassVar[int]
+    ALL_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    COHORT_START_MS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    PURCHASED_FIELD_NUMBER: _ClassVar[int]
+    PURCHASED_NOT_ACTIVATED_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_RATE_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_FIELD_NUMBER: _ClassVar[int]
+    activated: int
+    activation_rate: float
+    all_channels: bool
+    channel: str
+    cohort_start_ms: int
+    complete: bool
+    purchase_rate: float
+    purchased: int
+    purchased_not_activated: int
+    registered: int
+    def __init__(self, cohort_start_ms: _Optional[int] = ..., all_channels: bool = ..., channel: _Optional[str] = ..., registered: _Optional[int] = ..., activated: _Optional[int] = ..., purchased: _Optional[int] = ..., activation_rate: _Optional[float] = ..., purchase_rate: _Optional[float] = ..., purchased_not_activated: _Optional[int] = ..., complete: bool = ...) -> None: ...
+
+class GetActiveUsersRequest(_message.Message):
+    __slots__ = ["as_of_ms", "by_channel", "channels", "range", "time_zone"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    BY_CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    by_channel: bool
+    channels: _containers.RepeatedScalarFieldContainer[str]
+    range: _common_pb2.TimeRange
+    time_zone: str
+    def __init__(self, range: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., channels: _Optional[_Iterable[str]] = ..., by_channel: bool = ..., time_zone: _Optional[str] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
+
+class GetActiveUsersResponse(_message.Message):
+    __slots__ = ["days", "missing_shards"]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
+    days: _containers.RepeatedCompositeFieldContainer[ActiveUsersDay]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, days: _Optional[_Iterable[_Union[ActiveUsersDay, _Mapping]]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class GetContactPolicyRequest(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
@@ -320,6 +392,32 @@ class GetContactPolicyResponse(_message.Message):
     POLICY_FIELD_NUMBER: _ClassVar[int]
     policy: ContactPolicy
     def __init__(self, policy: _Optional[_Union[ContactPolicy, _Mapping]] = ...) -> None: ...
+
+class GetFunnelRequest(_message.Message):
+    __slots__ = ["as_of_ms", "by_channel", "channels", "granularity", "registered", "time_zone"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    BY_CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    GRANULARITY_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    by_channel: bool
+    channels: _containers.RepeatedScalarFieldContainer[str]
+    granularity: CohortGranularity
+    registered: _common_pb2.TimeRange
+    time_zone: str
+    def __init__(self, granularity: _Optional[_Union[CohortGranularity, str]] = ..., registered: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., channels: _Optional[_Iterable[str]] = ..., by_channel: bool = ..., time_zone: _Optional[str] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
+
+class GetFunnelResponse(_message.Message):
+    __slots__ = ["activation", "missing_shards", "rows"]
+    ACTIVATION_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    activation: ActivationDefinition
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
+    rows: _containers.RepeatedCompositeFieldContainer[FunnelRow]
+    def __init__(self, rows: _Optional[_Iterable[_Union[FunnelRow, _Mapping]]] = ..., activation: _Optional[_Union[ActivationDefinition, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetLifecycleRequest(_message.Message):
     __slots__ = ["as_of_ms", "user_id"]

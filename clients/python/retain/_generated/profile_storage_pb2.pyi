@@ -128,10 +128,28 @@ class ProfileRegistration(_message.Message):
     def __init__(self, request: _Optional[_Union[_profile_pb2.RegisterUserRequest, _Mapping]] = ..., user_id: _Optional[str] = ..., registered_at_ms: _Optional[int] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class ProfileSettings(_message.Message):
-    __slots__ = ["activity_time_zone"]
+    __slots__ = ["activation_min_active_days", "activation_within_days", "activity_time_zone"]
+    ACTIVATION_MIN_ACTIVE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVATION_WITHIN_DAYS_FIELD_NUMBER: _ClassVar[int]
     ACTIVITY_TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    activation_min_active_days: int
+    activation_within_days: int
     activity_time_zone: str
-    def __init__(self, activity_time_zone: _Optional[str] = ...) -> None: ...
+    def __init__(self, activity_time_zone: _Optional[str] = ..., activation_min_active_days: _Optional[int] = ..., activation_within_days: _Optional[int] = ...) -> None: ...
+
+class ProfileSnapshotActiveUsers(_message.Message):
+    __slots__ = ["channel", "daily", "first_day", "monthly", "weekly"]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    DAILY_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DAY_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_FIELD_NUMBER: _ClassVar[int]
+    WEEKLY_FIELD_NUMBER: _ClassVar[int]
+    channel: int
+    daily: _containers.RepeatedScalarFieldContainer[int]
+    first_day: int
+    monthly: _containers.RepeatedScalarFieldContainer[int]
+    weekly: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, channel: _Optional[int] = ..., first_day: _Optional[int] = ..., daily: _Optional[_Iterable[int]] = ..., weekly: _Optional[_Iterable[int]] = ..., monthly: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ProfileSnapshotContacts(_message.Message):
     __slots__ = ["records", "user_index"]
@@ -186,18 +204,20 @@ class ProfileSnapshotHeader(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., user_count: _Optional[int] = ..., symbols: _Optional[_Iterable[str]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., policy: _Optional[_Union[_profile_pb2.ContactPolicy, _Mapping]] = ..., event_id_shards: _Optional[int] = ...) -> None: ...
 
 class ProfileSnapshotRecord(_message.Message):
-    __slots__ = ["contacts", "event_ids", "experiment", "header", "users"]
+    __slots__ = ["active_users", "contacts", "event_ids", "experiment", "header", "users"]
+    ACTIVE_USERS_FIELD_NUMBER: _ClassVar[int]
     CONTACTS_FIELD_NUMBER: _ClassVar[int]
     EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
     HEADER_FIELD_NUMBER: _ClassVar[int]
     USERS_FIELD_NUMBER: _ClassVar[int]
+    active_users: ProfileSnapshotActiveUsers
     contacts: ProfileSnapshotContacts
     event_ids: ProfileSnapshotEventIDs
     experiment: ProfileSnapshotExperiment
     header: ProfileSnapshotHeader
     users: ProfileSnapshotUsers
-    def __init__(self, header: _Optional[_Union[ProfileSnapshotHeader, _Mapping]] = ..., users: _Optional[_Union[ProfileSnapshotUsers, _Mapping]] = ..., event_ids: _Optional[_Union[ProfileSnapshotEventIDs, _Mapping]] = ..., contacts: _Optional[_Union[ProfileSnapshotContacts, _Mapping]] = ..., experiment: _Optional[_Union[ProfileSnapshotExperiment, _Mapping]] = ...) -> None: ...
+    def __init__(self, header: _Optional[_Union[ProfileSnapshotHeader, _Mapping]] = ..., users: _Optional[_Union[ProfileSnapshotUsers, _Mapping]] = ..., event_ids: _Optional[_Union[ProfileSnapshotEventIDs, _Mapping]] = ..., contacts: _Optional[_Union[ProfileSnapshotContacts, _Mapping]] = ..., experiment: _Optional[_Union[ProfileSnapshotExperiment, _Mapping]] = ..., active_users: _Optional[_Union[ProfileSnapshotActiveUsers, _Mapping]] = ...) -> None: ...
 
 class ProfileSnapshotUsers(_message.Message):
     __slots__ = ["count", "first_index", "packed"]

@@ -1655,6 +1655,35 @@ class ProfileClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Profile/GetRetention", request, profile_pb2.GetRetentionResponse, **options)
 
+    def get_active_users(self, request: profile_pb2.GetActiveUsersRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetActiveUsersResponse:
+        """Active users per local day of the activity zone: DAU (users active that day), WAU (active on
+        at least one of the 7 days ending that day) and MAU (of the 30 days ending that day), for all
+        channels and, on request, per acquisition channel. Any recorded event makes a user active on
+        its day. Counted as events arrive (late ones included), so an answer costs the days asked,
+        not the users: it does not depend on how many users there are.
+        Through the gateway with several shards: asked of every shard; dau, wau and mau add up per
+        (day, row) (each user lives on one shard); `complete` is the same on every shard.
+        Errors: INVALID_ARGUMENT (for example more than 366 days, or a time zone other than the
+        service's activity_time_zone).
+
+        Unary: `retain.v1.Profile/GetActiveUsers`.
+        """
+        return self._connection.unary("retain.v1.Profile/GetActiveUsers", request, profile_pb2.GetActiveUsersResponse, **options)
+
+    def get_funnel(self, request: profile_pb2.GetFunnelRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetFunnelResponse:
+        """The registration -> activation -> first purchase funnel per registration cohort (day or
+        week) and acquisition channel. Activation is the service's configured definition
+        (`activation`: active on at least min_active_days distinct days among the first
+        within_days days, registration day included; default 2 of 7), echoed in the answer.
+        Counted as events arrive; the cost does not depend on how many users there are.
+        Through the gateway with several shards: asked of every shard; every count adds up per
+        (cohort, row), rates are recomputed from the sums.
+        Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
+
+        Unary: `retain.v1.Profile/GetFunnel`.
+        """
+        return self._connection.unary("retain.v1.Profile/GetFunnel", request, profile_pb2.GetFunnelResponse, **options)
+
     def list_churn_warnings(self, request: profile_pb2.ListChurnWarningsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListChurnWarningsResponse:
         """The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
         complete days before the day of as_of_ms: a morning query does not count the rest of today
@@ -1852,6 +1881,35 @@ class AsyncProfileClient(AsyncServiceClient):
         Unary: `retain.v1.Profile/GetRetention`.
         """
         return await self._connection.unary("retain.v1.Profile/GetRetention", request, profile_pb2.GetRetentionResponse, **options)
+
+    async def get_active_users(self, request: profile_pb2.GetActiveUsersRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetActiveUsersResponse:
+        """Active users per local day of the activity zone: DAU (users active that day), WAU (active on
+        at least one of the 7 days ending that day) and MAU (of the 30 days ending that day), for all
+        channels and, on request, per acquisition channel. Any recorded event makes a user active on
+        its day. Counted as events arrive (late ones included), so an answer costs the days asked,
+        not the users: it does not depend on how many users there are.
+        Through the gateway with several shards: asked of every shard; dau, wau and mau add up per
+        (day, row) (each user lives on one shard); `complete` is the same on every shard.
+        Errors: INVALID_ARGUMENT (for example more than 366 days, or a time zone other than the
+        service's activity_time_zone).
+
+        Unary: `retain.v1.Profile/GetActiveUsers`.
+        """
+        return await self._connection.unary("retain.v1.Profile/GetActiveUsers", request, profile_pb2.GetActiveUsersResponse, **options)
+
+    async def get_funnel(self, request: profile_pb2.GetFunnelRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetFunnelResponse:
+        """The registration -> activation -> first purchase funnel per registration cohort (day or
+        week) and acquisition channel. Activation is the service's configured definition
+        (`activation`: active on at least min_active_days distinct days among the first
+        within_days days, registration day included; default 2 of 7), echoed in the answer.
+        Counted as events arrive; the cost does not depend on how many users there are.
+        Through the gateway with several shards: asked of every shard; every count adds up per
+        (cohort, row), rates are recomputed from the sums.
+        Errors: INVALID_ARGUMENT (for example more than 366 cohorts).
+
+        Unary: `retain.v1.Profile/GetFunnel`.
+        """
+        return await self._connection.unary("retain.v1.Profile/GetFunnel", request, profile_pb2.GetFunnelResponse, **options)
 
     async def list_churn_warnings(self, request: profile_pb2.ListChurnWarningsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListChurnWarningsResponse:
         """The users at churn risk, with the reason, largest activity drop first, paged. Judged on the
@@ -2259,6 +2317,8 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Profile/CountSegment": MethodInfo("retain.v1.Profile/CountSegment", profile_pb2.CountSegmentRequest, profile_pb2.CountSegmentResponse, False),
     "retain.v1.Profile/ListSegment": MethodInfo("retain.v1.Profile/ListSegment", profile_pb2.ListSegmentRequest, profile_pb2.ListSegmentResponse, False),
     "retain.v1.Profile/GetRetention": MethodInfo("retain.v1.Profile/GetRetention", profile_pb2.GetRetentionRequest, profile_pb2.GetRetentionResponse, False),
+    "retain.v1.Profile/GetActiveUsers": MethodInfo("retain.v1.Profile/GetActiveUsers", profile_pb2.GetActiveUsersRequest, profile_pb2.GetActiveUsersResponse, False),
+    "retain.v1.Profile/GetFunnel": MethodInfo("retain.v1.Profile/GetFunnel", profile_pb2.GetFunnelRequest, profile_pb2.GetFunnelResponse, False),
     "retain.v1.Profile/ListChurnWarnings": MethodInfo("retain.v1.Profile/ListChurnWarnings", profile_pb2.ListChurnWarningsRequest, profile_pb2.ListChurnWarningsResponse, False),
     "retain.v1.Profile/CheckContact": MethodInfo("retain.v1.Profile/CheckContact", profile_pb2.CheckContactRequest, profile_pb2.CheckContactResponse, False),
     "retain.v1.Profile/RecordContact": MethodInfo("retain.v1.Profile/RecordContact", profile_pb2.RecordContactRequest, profile_pb2.RecordContactResponse, False),

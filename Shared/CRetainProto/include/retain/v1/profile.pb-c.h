@@ -55,6 +55,13 @@ typedef struct Retain__V1__RetentionCell Retain__V1__RetentionCell;
 typedef struct Retain__V1__RetentionCohort Retain__V1__RetentionCohort;
 typedef struct Retain__V1__ChannelNewUsers Retain__V1__ChannelNewUsers;
 typedef struct Retain__V1__GetRetentionResponse Retain__V1__GetRetentionResponse;
+typedef struct Retain__V1__GetActiveUsersRequest Retain__V1__GetActiveUsersRequest;
+typedef struct Retain__V1__ActiveUsersDay Retain__V1__ActiveUsersDay;
+typedef struct Retain__V1__GetActiveUsersResponse Retain__V1__GetActiveUsersResponse;
+typedef struct Retain__V1__ActivationDefinition Retain__V1__ActivationDefinition;
+typedef struct Retain__V1__GetFunnelRequest Retain__V1__GetFunnelRequest;
+typedef struct Retain__V1__FunnelRow Retain__V1__FunnelRow;
+typedef struct Retain__V1__GetFunnelResponse Retain__V1__GetFunnelResponse;
 typedef struct Retain__V1__ChurnWarning Retain__V1__ChurnWarning;
 typedef struct Retain__V1__ListChurnWarningsRequest Retain__V1__ListChurnWarningsRequest;
 typedef struct Retain__V1__ListChurnWarningsResponse Retain__V1__ListChurnWarningsResponse;
@@ -1439,6 +1446,246 @@ struct  Retain__V1__GetRetentionResponse
 
 
 /*
+ * GetActiveUsers's request.
+ */
+struct  Retain__V1__GetActiveUsersRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The days reported: from the local day of start_ms through the local day of end_ms - 1;
+   * both ends required, at most 366 days.
+   */
+  Retain__V1__TimeRange *range;
+  /*
+   * Only these acquisition channels; empty means all.
+   */
+  size_t n_channels;
+  char **channels;
+  /*
+   * Also report one row per (day, channel) in addition to the all-channel row.
+   */
+  protobuf_c_boolean by_channel;
+  /*
+   * Time zone of the calendar days; empty means UTC. Must be the service's activity_time_zone
+   * (the only zone whose days are counted).
+   */
+  char *time_zone;
+  /*
+   * Judge `complete` as of this time, Unix ms; 0 means now.
+   */
+  int64_t as_of_ms;
+};
+#define RETAIN__V1__GET_ACTIVE_USERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_active_users_request__descriptor) \
+    , NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Active users on one day, for all (requested) channels or one.
+ */
+struct  Retain__V1__ActiveUsersDay
+{
+  ProtobufCMessage base;
+  /*
+   * Start of the local day, Unix ms.
+   */
+  int64_t day_start_ms;
+  /*
+   * True for the row that covers all (requested) channels; `channel` is then empty.
+   */
+  protobuf_c_boolean all_channels;
+  /*
+   * The acquisition channel of the row's users (empty for users registered without one).
+   */
+  char *channel;
+  /*
+   * Users with at least one event on this day. Users deleted since still count: the day
+   * happened.
+   */
+  uint64_t dau;
+  /*
+   * Users with at least one event on one of the 7 days ending on this day.
+   */
+  uint64_t wau;
+  /*
+   * Users with at least one event on one of the 30 days ending on this day.
+   */
+  uint64_t mau;
+  /*
+   * True once the day has ended before as_of_ms (the figures of a day not over may still grow;
+   * events that arrive late may still change any day).
+   */
+  protobuf_c_boolean complete;
+};
+#define RETAIN__V1__ACTIVE_USERS_DAY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__active_users_day__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+/*
+ * GetActiveUsers's answer.
+ */
+struct  Retain__V1__GetActiveUsersResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Days in time order; within a day the all-channel row first, then channels by name (only
+   * channels with activity in the range, and every channel asked for).
+   */
+  size_t n_days;
+  Retain__V1__ActiveUsersDay **days;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted: the shards that did
+   * not answer, whose part is missing. Empty otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
+};
+#define RETAIN__V1__GET_ACTIVE_USERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_active_users_response__descriptor) \
+    , 0,NULL, 0,NULL }
+
+
+/*
+ * What the service counts as an activated user (configuration `activation`).
+ */
+struct  Retain__V1__ActivationDefinition
+{
+  ProtobufCMessage base;
+  /*
+   * Active on at least this many distinct local days ...
+   */
+  uint32_t min_active_days;
+  /*
+   * ... among the first this many days after registration, the registration day being day 0.
+   */
+  uint32_t within_days;
+};
+#define RETAIN__V1__ACTIVATION_DEFINITION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__activation_definition__descriptor) \
+    , 0, 0 }
+
+
+/*
+ * GetFunnel's request.
+ */
+struct  Retain__V1__GetFunnelRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Cohort size: day (default) or ISO week.
+   */
+  Retain__V1__CohortGranularity granularity;
+  /*
+   * Registration times whose cohorts are reported; both ends required; at most 366 cohorts.
+   */
+  Retain__V1__TimeRange *registered;
+  /*
+   * Only these acquisition channels; empty means all.
+   */
+  size_t n_channels;
+  char **channels;
+  /*
+   * Also report one row per (cohort, channel) in addition to the all-channel row.
+   */
+  protobuf_c_boolean by_channel;
+  /*
+   * Time zone of the calendar days; empty means UTC. Must be the service's activity_time_zone.
+   */
+  char *time_zone;
+  /*
+   * Judge `complete` as of this time, Unix ms; 0 means now.
+   */
+  int64_t as_of_ms;
+};
+#define RETAIN__V1__GET_FUNNEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_funnel_request__descriptor) \
+    , RETAIN__V1__COHORT_GRANULARITY__COHORT_GRANULARITY_UNSPECIFIED, NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * The funnel of one registration cohort, for all (requested) channels or one. Each step is a
+ * subset of the one before.
+ */
+struct  Retain__V1__FunnelRow
+{
+  ProtobufCMessage base;
+  /*
+   * Start of the cohort's day or week, Unix ms.
+   */
+  int64_t cohort_start_ms;
+  /*
+   * True for the row that covers all (requested) channels; `channel` is then empty.
+   */
+  protobuf_c_boolean all_channels;
+  /*
+   * The acquisition channel (empty for users registered without one).
+   */
+  char *channel;
+  /*
+   * Users registered in the cohort (not deleted).
+   */
+  uint64_t registered;
+  /*
+   * Of those, users activated (see GetFunnelResponse.activation).
+   */
+  uint64_t activated;
+  /*
+   * Of the activated users, those who made a purchase (any time so far).
+   */
+  uint64_t purchased;
+  /*
+   * activated / registered; 0 for an empty cohort.
+   */
+  double activation_rate;
+  /*
+   * purchased / activated; 0 when none activated.
+   */
+  double purchase_rate;
+  /*
+   * Users of the cohort who purchased without being activated (outside the funnel, shown so
+   * that no buyer is hidden).
+   */
+  uint64_t purchased_not_activated;
+  /*
+   * True once the activation window (within_days) has ended, before the day of as_of_ms, for
+   * every day of the cohort: `activated` can no longer grow.
+   */
+  protobuf_c_boolean complete;
+};
+#define RETAIN__V1__FUNNEL_ROW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__funnel_row__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * GetFunnel's answer.
+ */
+struct  Retain__V1__GetFunnelResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Cohorts in time order; within a cohort the all-channel row first, then channels by name.
+   */
+  size_t n_rows;
+  Retain__V1__FunnelRow **rows;
+  /*
+   * The activation definition the counts follow.
+   */
+  Retain__V1__ActivationDefinition *activation;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted: the shards that did
+   * not answer, whose part is missing. Empty otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
+};
+#define RETAIN__V1__GET_FUNNEL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_funnel_response__descriptor) \
+    , 0,NULL, NULL, 0,NULL }
+
+
+/*
  * One user at churn risk.
  */
 struct  Retain__V1__ChurnWarning
@@ -2641,6 +2888,139 @@ Retain__V1__GetRetentionResponse *
 void   retain__v1__get_retention_response__free_unpacked
                      (Retain__V1__GetRetentionResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__GetActiveUsersRequest methods */
+void   retain__v1__get_active_users_request__init
+                     (Retain__V1__GetActiveUsersRequest         *message);
+size_t retain__v1__get_active_users_request__get_packed_size
+                     (const Retain__V1__GetActiveUsersRequest   *message);
+size_t retain__v1__get_active_users_request__pack
+                     (const Retain__V1__GetActiveUsersRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_active_users_request__pack_to_buffer
+                     (const Retain__V1__GetActiveUsersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetActiveUsersRequest *
+       retain__v1__get_active_users_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_active_users_request__free_unpacked
+                     (Retain__V1__GetActiveUsersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ActiveUsersDay methods */
+void   retain__v1__active_users_day__init
+                     (Retain__V1__ActiveUsersDay         *message);
+size_t retain__v1__active_users_day__get_packed_size
+                     (const Retain__V1__ActiveUsersDay   *message);
+size_t retain__v1__active_users_day__pack
+                     (const Retain__V1__ActiveUsersDay   *message,
+                      uint8_t             *out);
+size_t retain__v1__active_users_day__pack_to_buffer
+                     (const Retain__V1__ActiveUsersDay   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ActiveUsersDay *
+       retain__v1__active_users_day__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__active_users_day__free_unpacked
+                     (Retain__V1__ActiveUsersDay *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetActiveUsersResponse methods */
+void   retain__v1__get_active_users_response__init
+                     (Retain__V1__GetActiveUsersResponse         *message);
+size_t retain__v1__get_active_users_response__get_packed_size
+                     (const Retain__V1__GetActiveUsersResponse   *message);
+size_t retain__v1__get_active_users_response__pack
+                     (const Retain__V1__GetActiveUsersResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_active_users_response__pack_to_buffer
+                     (const Retain__V1__GetActiveUsersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetActiveUsersResponse *
+       retain__v1__get_active_users_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_active_users_response__free_unpacked
+                     (Retain__V1__GetActiveUsersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ActivationDefinition methods */
+void   retain__v1__activation_definition__init
+                     (Retain__V1__ActivationDefinition         *message);
+size_t retain__v1__activation_definition__get_packed_size
+                     (const Retain__V1__ActivationDefinition   *message);
+size_t retain__v1__activation_definition__pack
+                     (const Retain__V1__ActivationDefinition   *message,
+                      uint8_t             *out);
+size_t retain__v1__activation_definition__pack_to_buffer
+                     (const Retain__V1__ActivationDefinition   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ActivationDefinition *
+       retain__v1__activation_definition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__activation_definition__free_unpacked
+                     (Retain__V1__ActivationDefinition *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetFunnelRequest methods */
+void   retain__v1__get_funnel_request__init
+                     (Retain__V1__GetFunnelRequest         *message);
+size_t retain__v1__get_funnel_request__get_packed_size
+                     (const Retain__V1__GetFunnelRequest   *message);
+size_t retain__v1__get_funnel_request__pack
+                     (const Retain__V1__GetFunnelRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_funnel_request__pack_to_buffer
+                     (const Retain__V1__GetFunnelRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetFunnelRequest *
+       retain__v1__get_funnel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_funnel_request__free_unpacked
+                     (Retain__V1__GetFunnelRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__FunnelRow methods */
+void   retain__v1__funnel_row__init
+                     (Retain__V1__FunnelRow         *message);
+size_t retain__v1__funnel_row__get_packed_size
+                     (const Retain__V1__FunnelRow   *message);
+size_t retain__v1__funnel_row__pack
+                     (const Retain__V1__FunnelRow   *message,
+                      uint8_t             *out);
+size_t retain__v1__funnel_row__pack_to_buffer
+                     (const Retain__V1__FunnelRow   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__FunnelRow *
+       retain__v1__funnel_row__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__funnel_row__free_unpacked
+                     (Retain__V1__FunnelRow *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetFunnelResponse methods */
+void   retain__v1__get_funnel_response__init
+                     (Retain__V1__GetFunnelResponse         *message);
+size_t retain__v1__get_funnel_response__get_packed_size
+                     (const Retain__V1__GetFunnelResponse   *message);
+size_t retain__v1__get_funnel_response__pack
+                     (const Retain__V1__GetFunnelResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_funnel_response__pack_to_buffer
+                     (const Retain__V1__GetFunnelResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetFunnelResponse *
+       retain__v1__get_funnel_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_funnel_response__free_unpacked
+                     (Retain__V1__GetFunnelResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__ChurnWarning methods */
 void   retain__v1__churn_warning__init
                      (Retain__V1__ChurnWarning         *message);
@@ -3086,6 +3466,27 @@ typedef void (*Retain__V1__ChannelNewUsers_Closure)
 typedef void (*Retain__V1__GetRetentionResponse_Closure)
                  (const Retain__V1__GetRetentionResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__GetActiveUsersRequest_Closure)
+                 (const Retain__V1__GetActiveUsersRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ActiveUsersDay_Closure)
+                 (const Retain__V1__ActiveUsersDay *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetActiveUsersResponse_Closure)
+                 (const Retain__V1__GetActiveUsersResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ActivationDefinition_Closure)
+                 (const Retain__V1__ActivationDefinition *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetFunnelRequest_Closure)
+                 (const Retain__V1__GetFunnelRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__FunnelRow_Closure)
+                 (const Retain__V1__FunnelRow *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetFunnelResponse_Closure)
+                 (const Retain__V1__GetFunnelResponse *message,
+                  void *closure_data);
 typedef void (*Retain__V1__ChurnWarning_Closure)
                  (const Retain__V1__ChurnWarning *message,
                   void *closure_data);
@@ -3195,6 +3596,14 @@ struct Retain__V1__Profile_Service
                         const Retain__V1__GetRetentionRequest *input,
                         Retain__V1__GetRetentionResponse_Closure closure,
                         void *closure_data);
+  void (*get_active_users)(Retain__V1__Profile_Service *service,
+                           const Retain__V1__GetActiveUsersRequest *input,
+                           Retain__V1__GetActiveUsersResponse_Closure closure,
+                           void *closure_data);
+  void (*get_funnel)(Retain__V1__Profile_Service *service,
+                     const Retain__V1__GetFunnelRequest *input,
+                     Retain__V1__GetFunnelResponse_Closure closure,
+                     void *closure_data);
   void (*list_churn_warnings)(Retain__V1__Profile_Service *service,
                               const Retain__V1__ListChurnWarningsRequest *input,
                               Retain__V1__ListChurnWarningsResponse_Closure closure,
@@ -3239,6 +3648,8 @@ void retain__v1__profile__init (Retain__V1__Profile_Service *service,
       function_prefix__ ## count_segment,\
       function_prefix__ ## list_segment,\
       function_prefix__ ## get_retention,\
+      function_prefix__ ## get_active_users,\
+      function_prefix__ ## get_funnel,\
       function_prefix__ ## list_churn_warnings,\
       function_prefix__ ## check_contact,\
       function_prefix__ ## record_contact,\
@@ -3293,6 +3704,14 @@ void retain__v1__profile__get_retention(ProtobufCService *service,
                                         const Retain__V1__GetRetentionRequest *input,
                                         Retain__V1__GetRetentionResponse_Closure closure,
                                         void *closure_data);
+void retain__v1__profile__get_active_users(ProtobufCService *service,
+                                           const Retain__V1__GetActiveUsersRequest *input,
+                                           Retain__V1__GetActiveUsersResponse_Closure closure,
+                                           void *closure_data);
+void retain__v1__profile__get_funnel(ProtobufCService *service,
+                                     const Retain__V1__GetFunnelRequest *input,
+                                     Retain__V1__GetFunnelResponse_Closure closure,
+                                     void *closure_data);
 void retain__v1__profile__list_churn_warnings(ProtobufCService *service,
                                               const Retain__V1__ListChurnWarningsRequest *input,
                                               Retain__V1__ListChurnWarningsResponse_Closure closure,
@@ -3366,6 +3785,13 @@ extern const ProtobufCMessageDescriptor retain__v1__retention_cell__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__retention_cohort__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__channel_new_users__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_retention_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_active_users_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__active_users_day__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_active_users_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__activation_definition__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_funnel_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__funnel_row__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_funnel_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__churn_warning__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__list_churn_warnings_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__list_churn_warnings_response__descriptor;

@@ -28,6 +28,7 @@ typedef struct Retain__V1__ProfileAssignment Retain__V1__ProfileAssignment;
 typedef struct Retain__V1__ProfileSettings Retain__V1__ProfileSettings;
 typedef struct Retain__V1__ProfileContactRecord Retain__V1__ProfileContactRecord;
 typedef struct Retain__V1__ProfileSnapshotRecord Retain__V1__ProfileSnapshotRecord;
+typedef struct Retain__V1__ProfileSnapshotActiveUsers Retain__V1__ProfileSnapshotActiveUsers;
 typedef struct Retain__V1__ProfileSnapshotHeader Retain__V1__ProfileSnapshotHeader;
 typedef struct Retain__V1__ProfileSnapshotUsers Retain__V1__ProfileSnapshotUsers;
 typedef struct Retain__V1__ProfileSnapshotEventIDs Retain__V1__ProfileSnapshotEventIDs;
@@ -305,7 +306,8 @@ struct  Retain__V1__ProfileAssignment
 
 
 /*
- * Settings that shape the stored state and cannot change once users exist.
+ * Settings that shape the stored state. The zone cannot change once users exist; the
+ * activation definition may (the funnel is counted again from the users' activity).
  */
 struct  Retain__V1__ProfileSettings
 {
@@ -314,10 +316,18 @@ struct  Retain__V1__ProfileSettings
    * IANA time zone whose calendar days the activity summaries count in.
    */
   char *activity_time_zone;
+  /*
+   * Activation: at least this many active days (0: the default, 2) ...
+   */
+  uint32_t activation_min_active_days;
+  /*
+   * ... among the first this many days after registration (0: the default, 7).
+   */
+  uint32_t activation_within_days;
 };
 #define RETAIN__V1__PROFILE_SETTINGS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_settings__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -395,10 +405,52 @@ struct  Retain__V1__ProfileSnapshotRecord
    * An experiment, or a further part of its assignments.
    */
   Retain__V1__ProfileSnapshotExperiment *experiment;
+  /*
+   * The active-user counts of one acquisition channel.
+   */
+  Retain__V1__ProfileSnapshotActiveUsers *active_users;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_record__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * The daily active-user counts of one acquisition channel, kept as differences: the count of
+ * day d in a window is the sum of the differences of the days up to d. Absent from snapshots of
+ * earlier versions (the counts are then rebuilt from the activity summaries, which know the
+ * active days of the last 256 days and of the first 384 days after registration).
+ */
+struct  Retain__V1__ProfileSnapshotActiveUsers
+{
+  ProtobufCMessage base;
+  /*
+   * The channel's symbol.
+   */
+  uint32_t channel;
+  /*
+   * The local day (days since 1970-01-01 in the activity zone) of the first difference.
+   */
+  int32_t first_day;
+  /*
+   * Differences of daily active users, one per day from first_day.
+   */
+  size_t n_daily;
+  int32_t *daily;
+  /*
+   * Differences of users active in the 7 days ending on the day.
+   */
+  size_t n_weekly;
+  int32_t *weekly;
+  /*
+   * Differences of users active in the 30 days ending on the day.
+   */
+  size_t n_monthly;
+  int32_t *monthly;
+};
+#define RETAIN__V1__PROFILE_SNAPSHOT_ACTIVE_USERS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_active_users__descriptor) \
+    , 0, 0, 0,NULL, 0,NULL, 0,NULL }
 
 
 /*
@@ -784,6 +836,25 @@ Retain__V1__ProfileSnapshotRecord *
 void   retain__v1__profile_snapshot_record__free_unpacked
                      (Retain__V1__ProfileSnapshotRecord *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileSnapshotActiveUsers methods */
+void   retain__v1__profile_snapshot_active_users__init
+                     (Retain__V1__ProfileSnapshotActiveUsers         *message);
+size_t retain__v1__profile_snapshot_active_users__get_packed_size
+                     (const Retain__V1__ProfileSnapshotActiveUsers   *message);
+size_t retain__v1__profile_snapshot_active_users__pack
+                     (const Retain__V1__ProfileSnapshotActiveUsers   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_snapshot_active_users__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotActiveUsers   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileSnapshotActiveUsers *
+       retain__v1__profile_snapshot_active_users__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_snapshot_active_users__free_unpacked
+                     (Retain__V1__ProfileSnapshotActiveUsers *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__ProfileSnapshotHeader methods */
 void   retain__v1__profile_snapshot_header__init
                      (Retain__V1__ProfileSnapshotHeader         *message);
@@ -917,6 +988,9 @@ typedef void (*Retain__V1__ProfileContactRecord_Closure)
 typedef void (*Retain__V1__ProfileSnapshotRecord_Closure)
                  (const Retain__V1__ProfileSnapshotRecord *message,
                   void *closure_data);
+typedef void (*Retain__V1__ProfileSnapshotActiveUsers_Closure)
+                 (const Retain__V1__ProfileSnapshotActiveUsers *message,
+                  void *closure_data);
 typedef void (*Retain__V1__ProfileSnapshotHeader_Closure)
                  (const Retain__V1__ProfileSnapshotHeader *message,
                   void *closure_data);
@@ -950,6 +1024,7 @@ extern const ProtobufCMessageDescriptor retain__v1__profile_assignment__descript
 extern const ProtobufCMessageDescriptor retain__v1__profile_settings__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_active_users__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_header__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_users__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_ids__descriptor;
