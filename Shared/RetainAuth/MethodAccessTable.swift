@@ -31,6 +31,8 @@ public enum MethodAccessTable {
             "CreateTransfers": .write, "PostPending": .write, "VoidPending": .write, "LookupTransfers": .read,
             "GetBalance": .read, "ExpireLots": .write, "Penalize": .write, "RewardReferral": .write,
             "GetStatement": .read, "GetYearlySummary": .read, "GetLedgerSummary": .read, "Audit": .read,
+            "DefineCoupon": .admin, "IssueCoupon": .write, "RedeemCoupon": .write, "RefundCoupon": .write,
+            "GetCoupon": .read, "ListUserCoupons": .read,
         ],
         "Feedback": [
             "SubmitFeedback": .write, "GetFeedback": .read, "TriageFeedback": .write, "AssignFeedback": .write,

@@ -116,6 +116,62 @@ struct LedgerServerTests {
         await client.close()
     }
 
+    @Test(
+        "coupons over the wire: define, issue, a redemption below the threshold refused with its reason, redeem, refund; all survive SIGTERM and SIGKILL restarts"
+    )
+    func coupons() async throws {
+        let directory = try makeTemporaryDirectory("ledger-coupons")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ledger = Retain_V1_Ledger.self
+        var server = try Self.start(directory, ["--snapshot-every-records", "3"])
+        var client = Self.client(server)
+        let definition = Retain_V1_CouponDefinition(
+            couponId: "full100minus20", title: "满100减20", campaignId: "spring", threshold: .init(value: 10_000, asset: "cash.cny"),
+            faceValue: .init(value: 2_000, asset: "cash.cny"), validDays: 30)
+        #expect(try await client.unary(ledger.defineCoupon, .init(coupon: definition)).created)
+        let issued = try await client.unary(ledger.issueCoupon, .init(couponId: "full100minus20", userId: "amy", code: "AMY-1"))
+        #expect(issued.coupon?.state == .available && !issued.replayed)
+        do {
+            _ = try await client.unary(
+                ledger.redeemCoupon,
+                .init(code: "AMY-1", userId: "amy", orderId: "order-1", orderAmount: .init(value: 9_000, asset: "cash.cny")))
+            Issue.record("a redemption below the threshold was accepted")
+        } catch let error as RPCError {
+            #expect(error.code == .failedPrecondition)
+            #expect(error.details["result"] == "COUPON_RESULT_CODE_COUPON_THRESHOLD_NOT_MET")
+            #expect(error.message.contains("1000 short"), "\(error.message)")
+        }
+        let redeemed = try await client.unary(
+            ledger.redeemCoupon,
+            .init(code: "AMY-1", userId: "amy", orderId: "order-2", orderAmount: .init(value: 12_000, asset: "cash.cny")))
+        #expect(redeemed.discount?.value == 2_000 && redeemed.payable?.value == 10_000)
+        #expect(redeemed.coupon?.state == .redeemed)
+        #expect(server.stop() == 0)
+        await client.close()
+
+        server = try Self.start(directory)
+        client = Self.client(server)
+        #expect(try await client.unary(ledger.getCoupon, .init(code: "AMY-1")).coupon == redeemed.coupon)
+        let refunded = try await client.unary(ledger.refundCoupon, .init(code: "AMY-1", orderId: "order-2", reason: "order returned"))
+        #expect(refunded.coupon?.state == .available && refunded.coupon?.refunds == 1)
+        _ = try await client.unary(ledger.issueCoupon, .init(couponId: "full100minus20", userId: "amy", code: "AMY-2"))
+        server.kill()
+        await client.close()
+
+        server = try Self.start(directory)
+        client = Self.client(server)
+        let listed = try await client.unary(ledger.listUserCoupons, .init(userId: "amy", usableOnly: true))
+        #expect(listed.coupons.map(\.code) == ["AMY-2", "AMY-1"])
+        let balance = try await client.unary(ledger.getBalance, .init(userId: "amy", assets: ["coupon.full100minus20"]))
+        #expect(balance.balances.first?.available == 2)
+        let again = try await client.unary(ledger.refundCoupon, .init(code: "AMY-1", orderId: "order-2", reason: "order returned"))
+        #expect(again.replayed)
+        let audit = try await client.unary(ledger.audit, .init(verifyChain: true))
+        #expect(audit.balanced && audit.chainVerified)
+        server.stop()
+        await client.close()
+    }
+
     @Test("omit_applied answers over the wire list only failures and replays, numbered from first_sequence")
     func compactAnswers() async throws {
         let directory = try makeTemporaryDirectory("ledger-compact")

@@ -17,12 +17,16 @@ public enum LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
     case transfer(Retain_V1_TransferResultCode, String)
     /// A referral reward was refused as a whole because one of its transfers failed with `result`.
     case rewardRefused(Retain_V1_TransferResultCode, String)
+    /// A coupon call was refused with `result` (a threshold not met, an expired coupon, ...).
+    case coupon(Retain_V1_CouponResultCode, String)
 
     public var description: String {
         switch self {
         case .invalid(let field, let reason): "\(field): \(reason)"
         case .notFound(let what, let id): "\(what) '\(id)' not found"
-        case .exists(let message), .refused(let message), .transfer(_, let message), .rewardRefused(_, let message): message
+        case .exists(let message), .refused(let message), .transfer(_, let message), .rewardRefused(_, let message),
+            .coupon(_, let message):
+            message
         }
     }
 }

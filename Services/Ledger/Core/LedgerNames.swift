@@ -1,13 +1,14 @@
 /// The transfer-id prefixes the ledger keeps for itself (the shapes of ids, names and keys are
 /// `FieldFormat`'s, shared by every service).
 public enum LedgerNames {
-    /// Transfer-id prefixes only the ledger writes: lot expiry, hold timeouts and referral rewards.
-    public static let reservedPrefixes = ["expiry:", "timeout:", "referral:"]
+    /// Transfer-id prefixes only the ledger writes: lot expiry, hold timeouts, referral rewards
+    /// and coupons.
+    public static let reservedPrefixes = ["expiry:", "timeout:", "referral:", "coupon:"]
 
     /// Whether a transfer id uses a prefix the ledger keeps for itself.
     public static func isReserved(_ transferID: String) -> Bool {
         guard let first = transferID.utf8.first,
-            first == UInt8(ascii: "e") || first == UInt8(ascii: "t") || first == UInt8(ascii: "r")
+            first == UInt8(ascii: "e") || first == UInt8(ascii: "t") || first == UInt8(ascii: "r") || first == UInt8(ascii: "c")
         else { return false }
         return reservedPrefixes.contains { transferID.hasPrefix($0) }
     }

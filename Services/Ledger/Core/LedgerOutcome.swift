@@ -25,7 +25,11 @@ public struct LedgerOutcome: Sendable {
     public var penalized: Int64 = 0
     /// RewardReferral: nothing was paid because the inviter reached its daily cap.
     public var inviterCapped = false
-    /// RewardReferral, Penalize, PostPending, VoidPending: answered from an earlier call.
+    /// DefineCoupon: the definition.
+    public var couponDefinition: Retain_V1_CouponDefinition?
+    /// IssueCoupon, RedeemCoupon, RefundCoupon: the coupon afterwards.
+    public var coupon: Retain_V1_Coupon?
+    /// RewardReferral, Penalize, PostPending, VoidPending, coupon calls: answered from an earlier call.
     public var replayed = false
 
     public init() {}

@@ -5,7 +5,7 @@ extension LedgerState {
     mutating func applyResolve(pendingID: String, transferID: String, post: Bool, amount: Int64, reason: String, at: Int64) {
         let type: Retain_V1_LedgerRecordType = post ? .post : .void
         guard FieldFormat.isClientKey(transferID), !LedgerNames.isReserved(transferID) else {
-            return refuse(.invalidTransferId, "transfer_id must be a key not starting with expiry:, timeout: or referral:")
+            return refuse(.invalidTransferId, "transfer_id must be a key not starting with expiry:, timeout:, referral: or coupon:")
         }
         if let existing = recordRef(transferID) {
             let record = records[existing]

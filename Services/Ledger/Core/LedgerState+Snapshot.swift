@@ -2,13 +2,15 @@ import RetainProto
 public import RetainState
 
 extension LedgerState {
-    /// Writes the header, the accounts, the chain blocks, then every journal record in order.
-    /// Balances, lots, holds and totals are not written: restore rebuilds them from the records.
+    /// Writes the header, the accounts, the chain blocks, every journal record in order, then the
+    /// coupon definitions and the issued coupons. Balances, lots, holds and totals are not
+    /// written: restore rebuilds them from the records.
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
         try sink.write(
             Retain_V1_LedgerSnapshotHeader(
                 version: 1, lastAtMs: lastAtMs, accountCount: UInt64(accounts.count), recordCount: journalLength,
-                chainHead: chain.head, blockCount: UInt64(chain.blockEnds.count)))
+                chainHead: chain.head, blockCount: UInt64(chain.blockEnds.count),
+                couponDefinitionCount: UInt64(couponDefinitions.count), couponCount: UInt64(coupons.count)))
         for index in 0..<accounts.count {
             let account = accounts[index]
             try sink.write(
@@ -44,6 +46,8 @@ extension LedgerState {
                     pendingTransferId: resolves ? related : "",
                     lotId: record.type == .expiry ? related : ""))
         }
+        for id in couponDefinitions.keys.sorted() { try sink.write(couponDefinitions[id]!) }
+        for coupon in coupons { try sink.write(coupon.record) }
     }
 
     /// Rebuilds the state from a snapshot, recomputing the hash chain over the records and
@@ -120,6 +124,22 @@ extension LedgerState {
             throw StateRecoveryError(
                 "ledger snapshot: hash chain mismatch at the head (journal length "
                     + "\(records.count)): the journal was altered or is corrupt; refusing to start")
+        }
+        for number in 0..<header.couponDefinitionCount {
+            guard let definition = try source.next(Retain_V1_CouponDefinition.self) else {
+                throw StateRecoveryError("ledger snapshot: coupon definition \(number + 1) is missing")
+            }
+            couponDefinitions[definition.couponId] = definition
+        }
+        for number in 0..<header.couponCount {
+            guard let record = try source.next(Retain_V1_LedgerCouponRecord.self), couponDefinitions[record.couponId] != nil
+            else {
+                throw StateRecoveryError("ledger snapshot: coupon \(number + 1) is missing or names an unknown definition")
+            }
+            let index = Int32(coupons.count)
+            coupons.append(IssuedCoupon(record: record))
+            couponIndex[record.code] = index
+            userCoupons[record.userId, default: []].append(index)
         }
         chain = HashChain(head: header.chainHead, blockEnds: blockEnds, checkpoints: checkpoints)
         lastAtMs = header.lastAtMs

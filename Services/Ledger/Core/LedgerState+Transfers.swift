@@ -122,7 +122,7 @@ extension LedgerState {
             return (.invalidTransferId, "transfer_id must be 1 to 256 printable ASCII bytes without spaces")
         }
         if !ownIDs, LedgerNames.isReserved(transfer.transferId) {
-            return (.invalidTransferId, "transfer ids starting with expiry:, timeout: or referral: are the ledger's own")
+            return (.invalidTransferId, "transfer ids starting with expiry:, timeout:, referral: or coupon: are the ledger's own")
         }
         return nil
     }

@@ -28,6 +28,14 @@ public struct LedgerState: PersistentState {
     var assetIndex: [String: Int32] = [:]
     var assetTotals: [AssetTotals] = []
     var chain = HashChain()
+    /// Coupon definitions by id.
+    var couponDefinitions: [String: Retain_V1_CouponDefinition] = [:]
+    /// Issued coupons, in issue order.
+    var coupons: [IssuedCoupon] = []
+    /// Coupon code to its index in ``coupons``.
+    var couponIndex: [String: Int32] = [:]
+    /// User id to the indexes of the user's coupons, in issue order.
+    var userCoupons: [String: [Int32]] = [:]
     /// The ledger's clock: the time of the last applied entry.
     public internal(set) var lastAtMs: Int64 = 0
     /// What the entry being applied decides: scratch, handed back by `apply(completing:)` and
@@ -78,7 +86,7 @@ public struct LedgerState: PersistentState {
         guard entry.atMs >= lastAtMs else {
             throw StateRecoveryError("ledger entry at \(entry.atMs) ms is older than the previous one at \(lastAtMs) ms")
         }
-        guard entry.kind.rawValue >= 1, entry.kind.rawValue <= 9 else {
+        guard entry.kind.rawValue >= 1, entry.kind.rawValue <= 13 else {
             throw StateRecoveryError("ledger entry of unknown kind \(entry.kind)")
         }
         lastAtMs = entry.atMs
@@ -102,6 +110,10 @@ public struct LedgerState: PersistentState {
         case .expireLots: applyExpireLots(entry.expireLots ?? .init(), at: at)
         case .timeOutHolds: applyTimeouts(asOf: entry.asOfMs, at: at)
         case .penalize: applyPenalize(entry.penalize ?? .init(), at: at)
+        case .defineCoupon: applyDefineCoupon(entry.defineCoupon ?? .init(), at: at)
+        case .issueCoupon: applyIssueCoupon(entry.issueCoupon ?? .init(), at: at)
+        case .redeemCoupon: applyRedeemCoupon(entry.redeemCoupon ?? .init(), at: at)
+        case .refundCoupon: applyRefundCoupon(entry.refundCoupon ?? .init(), at: at)
         default: applyReferral(entry.rewardReferral ?? .init(), at: at)
         }
         if !block.isEmpty { chain.seal(block, journalLength: journalLength) }
@@ -257,7 +269,9 @@ public struct LedgerState: PersistentState {
             if records[index].pending {
                 hold(index)
             } else {
-                debitPosted(debit, amount, record: index, kind: kind, from: .soonestExpiring)
+                // A coupon's redemption spends that coupon's lot; everything else FEFO.
+                let lot = kind == .redemption ? couponLot(ofRedemption: index) : nil
+                debitPosted(debit, amount, record: index, kind: kind, from: lot.map { .lot($0) } ?? .soonestExpiring)
                 creditPosted(credit, amount, record: index, kind: kind, expiresAt: records[index].expiresAtMs)
             }
         case .post:

@@ -17,6 +17,7 @@ extension LedgerError {
         case .refused: RPCError(.failedPrecondition, description)
         case .transfer(let result, _): RPCError(result.statusCode, description, details: ["result": result.resultName])
         case .rewardRefused(let result, _): RPCError(.failedPrecondition, description, details: ["result": result.resultName])
+        case .coupon(let result, _): RPCError(result.statusCode, description, details: ["result": result.resultName])
         }
     }
 
@@ -39,6 +40,22 @@ extension Retain_V1_TransferResultCode {
         case .invalidTransferId, .invalidAccountId, .sameAccount, .invalidAmount, .invalidAsset, .invalidKind,
             .invalidTimeout, .invalidExpiry, .linkedChainOpen:
             .invalidArgument
+        default: .failedPrecondition
+        }
+    }
+
+    /// The code's proto name, as `details["result"]` carries it.
+    var resultName: String { protoValueName ?? "\(rawValue)" }
+}
+
+extension Retain_V1_CouponResultCode {
+    /// The status of a refused coupon call: an unknown coupon or definition is NOT_FOUND, a code
+    /// or id reused with another body ALREADY_EXISTS, every other refusal (threshold not met,
+    /// expired, redeemed, not the owner) FAILED_PRECONDITION.
+    package var statusCode: RPCStatusCode {
+        switch self {
+        case .couponNotFound, .couponDefinitionNotFound: .notFound
+        case .couponExistsWithDifferentBody: .alreadyExists
         default: .failedPrecondition
         }
     }

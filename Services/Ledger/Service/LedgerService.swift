@@ -96,6 +96,44 @@ public enum LedgerService {
                 results: outcome.results, replayed: outcome.replayed,
                 inviterCapped: outcome.inviterCapped)
         }
+        router.write(ledger.defineCoupon, store, clock) { request, _ in
+            try LedgerValidation.defineCoupon(request)
+            return Retain_V1_LedgerEntry(kind: .defineCoupon, defineCoupon: request)
+        } answer: { _, outcome, _ in
+            Retain_V1_DefineCouponResponse(coupon: outcome.couponDefinition, created: outcome.created)
+        }
+        router.write(ledger.issueCoupon, store, clock) { request, _ in
+            try LedgerValidation.issueCoupon(request)
+            return Retain_V1_LedgerEntry(kind: .issueCoupon, issueCoupon: request)
+        } answer: { _, outcome, _ in
+            Retain_V1_IssueCouponResponse(coupon: outcome.coupon, result: outcome.results.first, replayed: outcome.replayed)
+        }
+        router.write(ledger.redeemCoupon, store, clock) { request, _ in
+            try LedgerValidation.redeemCoupon(request)
+            return Retain_V1_LedgerEntry(kind: .redeemCoupon, redeemCoupon: request)
+        } answer: { _, outcome, _ in
+            let discount = outcome.coupon?.discount ?? Retain_V1_Amount()
+            let order = outcome.coupon?.orderAmount ?? Retain_V1_Amount()
+            return Retain_V1_RedeemCouponResponse(
+                coupon: outcome.coupon, discount: discount,
+                payable: Retain_V1_Amount(value: order.value - discount.value, asset: order.asset), result: outcome.results.first,
+                replayed: outcome.replayed)
+        }
+        router.write(ledger.refundCoupon, store, clock) { request, _ in
+            try LedgerValidation.refundCoupon(request)
+            return Retain_V1_LedgerEntry(kind: .refundCoupon, refundCoupon: request)
+        } answer: { _, outcome, _ in
+            Retain_V1_RefundCouponResponse(coupon: outcome.coupon, result: outcome.results.first, replayed: outcome.replayed)
+        }
+        router.ledgerRead(ledger.getCoupon, from: store) { request, _, state in
+            try LedgerValidation.entityID(request.code, "code")
+            return Retain_V1_GetCouponResponse(coupon: try state.coupon(code: request.code, now: max(clock.now(), state.lastAtMs)))
+        }
+        router.ledgerRead(ledger.listUserCoupons, from: store) { request, _, state in
+            try LedgerValidation.entityID(request.userId, "user_id")
+            return Retain_V1_ListUserCouponsResponse(
+                coupons: state.coupons(user: request.userId, usableOnly: request.usableOnly, now: max(clock.now(), state.lastAtMs)))
+        }
         router.ledgerRead(ledger.getStatement, from: store) { request, _, state in
             try LedgerValidation.statement(request)
             return try state.statement(request)

@@ -168,4 +168,60 @@ enum LedgerValidation {
         }
         for (index, id) in request.transferIds.enumerated() { try key(id, "transfer_ids[\(index)]") }
     }
+
+    static func defineCoupon(_ request: Retain_V1_DefineCouponRequest) throws {
+        guard let coupon = request.coupon else { throw RPCError.invalidArgument(field: "coupon", "is required") }
+        try asset(coupon.couponId, "coupon.coupon_id")
+        guard coupon.couponId.utf8.count <= 57 else {
+            throw RPCError.invalidArgument(field: "coupon.coupon_id", "must be at most 57 bytes (coupon.<coupon_id> is a name)")
+        }
+        try text(coupon.title, "coupon.title", max: 256)
+        try entityID(coupon.campaignId, "coupon.campaign_id")
+        guard let face = coupon.faceValue else { throw RPCError.invalidArgument(field: "coupon.face_value", "is required") }
+        try amount(face.value, "coupon.face_value.value")
+        try asset(face.asset, "coupon.face_value.asset")
+        if let threshold = coupon.threshold {
+            try amount(threshold.value, "coupon.threshold.value", allowZero: true)
+            guard threshold.asset == face.asset || (threshold.value == 0 && threshold.asset.isEmpty) else {
+                throw RPCError.invalidArgument(field: "coupon.threshold.asset", "must be the face value's asset \(face.asset)")
+            }
+        }
+        guard coupon.validFromMs >= 0, coupon.validUntilMs >= 0 else {
+            throw RPCError.invalidArgument(field: "coupon.valid_until_ms", "times must not be negative")
+        }
+        guard coupon.validUntilMs > 0 || coupon.validDays > 0 else {
+            throw RPCError.invalidArgument(field: "coupon.valid_until_ms", "valid_until_ms or valid_days is required")
+        }
+        guard coupon.validUntilMs == 0 || coupon.validUntilMs > coupon.validFromMs else {
+            throw RPCError.invalidArgument(field: "coupon.valid_until_ms", "must be after valid_from_ms")
+        }
+        guard coupon.validDays <= 3660 else {
+            throw RPCError.invalidArgument(field: "coupon.valid_days", "must be at most 3660")
+        }
+        guard coupon.maxIssued <= UInt64(FieldFormat.maximumAmount) else {
+            throw RPCError.invalidArgument(field: "coupon.max_issued", "must be at most 2^53")
+        }
+    }
+
+    static func issueCoupon(_ request: Retain_V1_IssueCouponRequest) throws {
+        try asset(request.couponId, "coupon_id")
+        try entityID(request.userId, "user_id")
+        try entityID(request.code, "code")
+        try text(request.reason, "reason", max: 1024)
+    }
+
+    static func redeemCoupon(_ request: Retain_V1_RedeemCouponRequest) throws {
+        try entityID(request.code, "code")
+        try entityID(request.userId, "user_id")
+        try entityID(request.orderId, "order_id")
+        guard let order = request.orderAmount else { throw RPCError.invalidArgument(field: "order_amount", "is required") }
+        try amount(order.value, "order_amount.value")
+        try asset(order.asset, "order_amount.asset")
+    }
+
+    static func refundCoupon(_ request: Retain_V1_RefundCouponRequest) throws {
+        try entityID(request.code, "code")
+        try entityID(request.orderId, "order_id")
+        try text(request.reason, "reason", max: 1024)
+    }
 }

@@ -203,6 +203,95 @@ public struct Retain_V1_TransferResultCode: ProtoEnum {
     }
 }
 
+/// Why a coupon call was refused (CallStatus.details["result"] holds the name) or OK.
+public struct Retain_V1_CouponResultCode: ProtoEnum {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Not set.
+    public static let unspecified = Retain_V1_CouponResultCode(rawValue: 0)
+    /// Done (or, with replayed = true, done by an earlier call).
+    public static let ok = Retain_V1_CouponResultCode(rawValue: 1)
+    /// No coupon definition has this id.
+    public static let couponDefinitionNotFound = Retain_V1_CouponResultCode(rawValue: 2)
+    /// The coupon id or code is taken by a different definition or issue.
+    public static let couponExistsWithDifferentBody = Retain_V1_CouponResultCode(rawValue: 3)
+    /// The definition's validity has ended: no more issues.
+    public static let couponIssueEnded = Retain_V1_CouponResultCode(rawValue: 4)
+    /// The user already holds per_user_limit coupons of this definition (issued, whatever their
+    /// state).
+    public static let couponUserLimitReached = Retain_V1_CouponResultCode(rawValue: 5)
+    /// No coupon has this code.
+    public static let couponNotFound = Retain_V1_CouponResultCode(rawValue: 6)
+    /// The coupon belongs to another user.
+    public static let couponNotOwner = Retain_V1_CouponResultCode(rawValue: 7)
+    /// The coupon's validity has not started.
+    public static let couponNotYetValid = Retain_V1_CouponResultCode(rawValue: 8)
+    /// The coupon's validity has ended.
+    public static let couponExpired = Retain_V1_CouponResultCode(rawValue: 9)
+    /// The coupon is redeemed (for another order).
+    public static let couponAlreadyRedeemed = Retain_V1_CouponResultCode(rawValue: 10)
+    /// The order amount is below the coupon's threshold (满减: "spend at least X").
+    public static let couponThresholdNotMet = Retain_V1_CouponResultCode(rawValue: 11)
+    /// The order is in another asset than the coupon's threshold and face value.
+    public static let couponOrderAssetMismatch = Retain_V1_CouponResultCode(rawValue: 12)
+    /// A refund for an order the coupon is not redeemed for.
+    public static let couponNotRedeemed = Retain_V1_CouponResultCode(rawValue: 13)
+    /// The issue's budget transfer was refused (the transfer's code is in the message, e.g.
+    /// BUDGET_EXCEEDED: max_issued reached).
+    public static let couponTransferRefused = Retain_V1_CouponResultCode(rawValue: 14)
+
+    public static let allCases: [Retain_V1_CouponResultCode] = [.unspecified, .ok, .couponDefinitionNotFound, .couponExistsWithDifferentBody, .couponIssueEnded, .couponUserLimitReached, .couponNotFound, .couponNotOwner, .couponNotYetValid, .couponExpired, .couponAlreadyRedeemed, .couponThresholdNotMet, .couponOrderAssetMismatch, .couponNotRedeemed, .couponTransferRefused]
+    public static let protoName = "retain.v1.CouponResultCode"
+    public var protoValueName: String? {
+        switch rawValue {
+        case 0: "COUPON_RESULT_CODE_UNSPECIFIED"
+        case 1: "COUPON_RESULT_CODE_OK"
+        case 2: "COUPON_RESULT_CODE_COUPON_DEFINITION_NOT_FOUND"
+        case 3: "COUPON_RESULT_CODE_COUPON_EXISTS_WITH_DIFFERENT_BODY"
+        case 4: "COUPON_RESULT_CODE_COUPON_ISSUE_ENDED"
+        case 5: "COUPON_RESULT_CODE_COUPON_USER_LIMIT_REACHED"
+        case 6: "COUPON_RESULT_CODE_COUPON_NOT_FOUND"
+        case 7: "COUPON_RESULT_CODE_COUPON_NOT_OWNER"
+        case 8: "COUPON_RESULT_CODE_COUPON_NOT_YET_VALID"
+        case 9: "COUPON_RESULT_CODE_COUPON_EXPIRED"
+        case 10: "COUPON_RESULT_CODE_COUPON_ALREADY_REDEEMED"
+        case 11: "COUPON_RESULT_CODE_COUPON_THRESHOLD_NOT_MET"
+        case 12: "COUPON_RESULT_CODE_COUPON_ORDER_ASSET_MISMATCH"
+        case 13: "COUPON_RESULT_CODE_COUPON_NOT_REDEEMED"
+        case 14: "COUPON_RESULT_CODE_COUPON_TRANSFER_REFUSED"
+        default: nil
+        }
+    }
+}
+
+/// Where an issued coupon stands.
+public struct Retain_V1_CouponState: ProtoEnum {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Not set.
+    public static let unspecified = Retain_V1_CouponState(rawValue: 0)
+    /// Held by the user, usable within its validity.
+    public static let available = Retain_V1_CouponState(rawValue: 1)
+    /// Used on an order.
+    public static let redeemed = Retain_V1_CouponState(rawValue: 2)
+    /// Its validity ended unused.
+    public static let expired = Retain_V1_CouponState(rawValue: 3)
+
+    public static let allCases: [Retain_V1_CouponState] = [.unspecified, .available, .redeemed, .expired]
+    public static let protoName = "retain.v1.CouponState"
+    public var protoValueName: String? {
+        switch rawValue {
+        case 0: "COUPON_STATE_UNSPECIFIED"
+        case 1: "COUPON_STATE_AVAILABLE"
+        case 2: "COUPON_STATE_REDEEMED"
+        case 3: "COUPON_STATE_EXPIRED"
+        default: nil
+        }
+    }
+}
+
 /// An account and its totals. balance = credits_posted - debits_posted.
 public struct Retain_V1_Account: ProtoMessage {
     /// The account id (see the service comment).
@@ -1747,6 +1836,657 @@ public struct Retain_V1_RewardReferralResponse: ProtoMessage {
     }
 }
 
+/// A coupon definition: what each coupon issued under it is worth and when.
+public struct Retain_V1_CouponDefinition: ProtoMessage {
+    /// The coupon's id, a name of at most 57 bytes (its asset coupon.<coupon_id>, one unit per
+    /// coupon, is a name).
+    public var couponId: String
+    /// Shown to users, e.g. "满100减20" or "20 off orders of 100 or more"; at most 256 bytes.
+    public var title: String
+    /// The campaign whose budget issues the coupons: budget:<campaign_id>:coupon.<coupon_id>.
+    public var campaignId: String
+    /// The order amount needed ("spend at least X"), in the order's asset (e.g. cash.cny, minor
+    /// units); value 0 means no threshold (a cash voucher). Its asset is the coupon's order asset.
+    public var threshold: Retain_V1_Amount?
+    /// The face value: the amount taken off an order ("Y off"), same asset as the threshold;
+    /// value > 0. An order below the face value gets the order amount off (never below zero).
+    public var faceValue: Retain_V1_Amount?
+    /// Coupons are valid from this time, Unix ms; 0 means from issue.
+    public var validFromMs: Int64
+    /// Coupons are valid until this time (exclusive), Unix ms; 0 means no fixed end. No issue at
+    /// or after it.
+    public var validUntilMs: Int64
+    /// Each coupon is valid for this many days after its issue (and never past valid_until_ms);
+    /// 0 means until valid_until_ms. One of the two ends is required.
+    public var validDays: UInt32
+    /// Most coupons ever issued (the budget's cap); 0 means no limit.
+    public var maxIssued: UInt64
+    /// Most coupons of this definition one user may be issued; 0 means no limit.
+    public var perUserLimit: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(couponId: String = "", title: String = "", campaignId: String = "", threshold: Retain_V1_Amount? = nil, faceValue: Retain_V1_Amount? = nil, validFromMs: Int64 = 0, validUntilMs: Int64 = 0, validDays: UInt32 = 0, maxIssued: UInt64 = 0, perUserLimit: UInt32 = 0) {
+        self.couponId = couponId
+        self.title = title
+        self.campaignId = campaignId
+        self.threshold = threshold
+        self.faceValue = faceValue
+        self.validFromMs = validFromMs
+        self.validUntilMs = validUntilMs
+        self.validDays = validDays
+        self.maxIssued = maxIssued
+        self.perUserLimit = perUserLimit
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.couponId = ""
+        self.title = ""
+        self.campaignId = ""
+        self.threshold = nil
+        self.faceValue = nil
+        self.validFromMs = 0
+        self.validUntilMs = 0
+        self.validDays = 0
+        self.maxIssued = 0
+        self.perUserLimit = 0
+    }
+
+    public static let protoName = "retain.v1.CouponDefinition"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CouponDefinition")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CouponDefinition.self)
+        self.couponId = ProtoC.string(m.pointee.coupon_id)
+        self.title = ProtoC.string(m.pointee.title)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.threshold = m.pointee.threshold.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+        self.faceValue = m.pointee.face_value.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+        self.validFromMs = m.pointee.valid_from_ms
+        self.validUntilMs = m.pointee.valid_until_ms
+        self.validDays = m.pointee.valid_days
+        self.maxIssued = m.pointee.max_issued
+        self.perUserLimit = m.pointee.per_user_limit
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CouponDefinition.self)
+        if !self.couponId.isEmpty { m.pointee.coupon_id = arena.cString(self.couponId) }
+        if !self.title.isEmpty { m.pointee.title = arena.cString(self.title) }
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        if let v = self.threshold { m.pointee.threshold = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        if let v = self.faceValue { m.pointee.face_value = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        m.pointee.valid_from_ms = self.validFromMs
+        m.pointee.valid_until_ms = self.validUntilMs
+        m.pointee.valid_days = self.validDays
+        m.pointee.max_issued = self.maxIssued
+        m.pointee.per_user_limit = self.perUserLimit
+    }
+}
+
+/// DefineCoupon's request.
+public struct Retain_V1_DefineCouponRequest: ProtoMessage {
+    /// The definition.
+    public var coupon: Retain_V1_CouponDefinition?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(coupon: Retain_V1_CouponDefinition? = nil) {
+        self.coupon = coupon
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.coupon = nil
+    }
+
+    public static let protoName = "retain.v1.DefineCouponRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.DefineCouponRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__DefineCouponRequest.self)
+        self.coupon = m.pointee.coupon.map { Retain_V1_CouponDefinition(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__DefineCouponRequest.self)
+        if let v = self.coupon { m.pointee.coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__CouponDefinition.self) }
+    }
+}
+
+/// DefineCoupon's answer.
+public struct Retain_V1_DefineCouponResponse: ProtoMessage {
+    /// The definition as stored.
+    public var coupon: Retain_V1_CouponDefinition?
+    /// False when the same definition existed already.
+    public var created: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(coupon: Retain_V1_CouponDefinition? = nil, created: Bool = false) {
+        self.coupon = coupon
+        self.created = created
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.coupon = nil
+        self.created = false
+    }
+
+    public static let protoName = "retain.v1.DefineCouponResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.DefineCouponResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__DefineCouponResponse.self)
+        self.coupon = m.pointee.coupon.map { Retain_V1_CouponDefinition(protobufC: UnsafeRawPointer($0)) }
+        self.created = (m.pointee.created != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__DefineCouponResponse.self)
+        if let v = self.coupon { m.pointee.coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__CouponDefinition.self) }
+        m.pointee.created = (self.created ? 1 : 0)
+    }
+}
+
+/// One issued coupon.
+public struct Retain_V1_Coupon: ProtoMessage {
+    /// Its code.
+    public var code: String
+    /// The definition it was issued under.
+    public var couponId: String
+    /// The owner.
+    public var userId: String
+    /// Current state (EXPIRED once valid_until_ms has passed unused, ledger clock).
+    public var state: Retain_V1_CouponState
+    /// When it was issued, Unix ms.
+    public var issuedAtMs: Int64
+    /// Valid from, Unix ms.
+    public var validFromMs: Int64
+    /// Valid until (exclusive), Unix ms.
+    public var validUntilMs: Int64
+    /// While REDEEMED: the order, its amount, the discount and when.
+    public var orderId: String
+    public var orderAmount: Retain_V1_Amount?
+    public var discount: Retain_V1_Amount?
+    public var redeemedAtMs: Int64
+    /// Times redeemed and refunded so far.
+    public var redemptions: UInt32
+    public var refunds: UInt32
+    /// The definition (threshold, face value, title).
+    public var definition: Retain_V1_CouponDefinition?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(code: String = "", couponId: String = "", userId: String = "", state: Retain_V1_CouponState = .init(rawValue: 0), issuedAtMs: Int64 = 0, validFromMs: Int64 = 0, validUntilMs: Int64 = 0, orderId: String = "", orderAmount: Retain_V1_Amount? = nil, discount: Retain_V1_Amount? = nil, redeemedAtMs: Int64 = 0, redemptions: UInt32 = 0, refunds: UInt32 = 0, definition: Retain_V1_CouponDefinition? = nil) {
+        self.code = code
+        self.couponId = couponId
+        self.userId = userId
+        self.state = state
+        self.issuedAtMs = issuedAtMs
+        self.validFromMs = validFromMs
+        self.validUntilMs = validUntilMs
+        self.orderId = orderId
+        self.orderAmount = orderAmount
+        self.discount = discount
+        self.redeemedAtMs = redeemedAtMs
+        self.redemptions = redemptions
+        self.refunds = refunds
+        self.definition = definition
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.code = ""
+        self.couponId = ""
+        self.userId = ""
+        self.state = .init(rawValue: 0)
+        self.issuedAtMs = 0
+        self.validFromMs = 0
+        self.validUntilMs = 0
+        self.orderId = ""
+        self.orderAmount = nil
+        self.discount = nil
+        self.redeemedAtMs = 0
+        self.redemptions = 0
+        self.refunds = 0
+        self.definition = nil
+    }
+
+    public static let protoName = "retain.v1.Coupon"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.Coupon")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__Coupon.self)
+        self.code = ProtoC.string(m.pointee.code)
+        self.couponId = ProtoC.string(m.pointee.coupon_id)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.state = Retain_V1_CouponState(rawValue: Int32(bitPattern: m.pointee.state.rawValue))
+        self.issuedAtMs = m.pointee.issued_at_ms
+        self.validFromMs = m.pointee.valid_from_ms
+        self.validUntilMs = m.pointee.valid_until_ms
+        self.orderId = ProtoC.string(m.pointee.order_id)
+        self.orderAmount = m.pointee.order_amount.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+        self.discount = m.pointee.discount.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+        self.redeemedAtMs = m.pointee.redeemed_at_ms
+        self.redemptions = m.pointee.redemptions
+        self.refunds = m.pointee.refunds
+        self.definition = m.pointee.definition.map { Retain_V1_CouponDefinition(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__Coupon.self)
+        if !self.code.isEmpty { m.pointee.code = arena.cString(self.code) }
+        if !self.couponId.isEmpty { m.pointee.coupon_id = arena.cString(self.couponId) }
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.state = Retain__V1__CouponState(rawValue: UInt32(bitPattern: self.state.rawValue))
+        m.pointee.issued_at_ms = self.issuedAtMs
+        m.pointee.valid_from_ms = self.validFromMs
+        m.pointee.valid_until_ms = self.validUntilMs
+        if !self.orderId.isEmpty { m.pointee.order_id = arena.cString(self.orderId) }
+        if let v = self.orderAmount { m.pointee.order_amount = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        if let v = self.discount { m.pointee.discount = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        m.pointee.redeemed_at_ms = self.redeemedAtMs
+        m.pointee.redemptions = self.redemptions
+        m.pointee.refunds = self.refunds
+        if let v = self.definition { m.pointee.definition = arena.message(v).assumingMemoryBound(to: Retain__V1__CouponDefinition.self) }
+    }
+}
+
+/// IssueCoupon's request.
+public struct Retain_V1_IssueCouponRequest: ProtoMessage {
+    /// The definition.
+    public var couponId: String
+    /// The user who receives it.
+    public var userId: String
+    /// Client-chosen code, unique forever (an entity id: 1 to 128 bytes of letters, digits and
+    /// `.`, `_`, `-`, `@`); the idempotency key of the issue and what the user presents.
+    public var code: String
+    /// Why (shown in the statement), at most 1024 bytes.
+    public var reason: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(couponId: String = "", userId: String = "", code: String = "", reason: String = "") {
+        self.couponId = couponId
+        self.userId = userId
+        self.code = code
+        self.reason = reason
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.couponId = ""
+        self.userId = ""
+        self.code = ""
+        self.reason = ""
+    }
+
+    public static let protoName = "retain.v1.IssueCouponRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.IssueCouponRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__IssueCouponRequest.self)
+        self.couponId = ProtoC.string(m.pointee.coupon_id)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.code = ProtoC.string(m.pointee.code)
+        self.reason = ProtoC.string(m.pointee.reason)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__IssueCouponRequest.self)
+        if !self.couponId.isEmpty { m.pointee.coupon_id = arena.cString(self.couponId) }
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.code.isEmpty { m.pointee.code = arena.cString(self.code) }
+        if !self.reason.isEmpty { m.pointee.reason = arena.cString(self.reason) }
+    }
+}
+
+/// IssueCoupon's answer.
+public struct Retain_V1_IssueCouponResponse: ProtoMessage {
+    /// The coupon.
+    public var coupon: Retain_V1_Coupon?
+    /// The issue's transfer.
+    public var result: Retain_V1_TransferResult?
+    /// True when this code had already been issued with the same body.
+    public var replayed: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(coupon: Retain_V1_Coupon? = nil, result: Retain_V1_TransferResult? = nil, replayed: Bool = false) {
+        self.coupon = coupon
+        self.result = result
+        self.replayed = replayed
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.coupon = nil
+        self.result = nil
+        self.replayed = false
+    }
+
+    public static let protoName = "retain.v1.IssueCouponResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.IssueCouponResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__IssueCouponResponse.self)
+        self.coupon = m.pointee.coupon.map { Retain_V1_Coupon(protobufC: UnsafeRawPointer($0)) }
+        self.result = m.pointee.result.map { Retain_V1_TransferResult(protobufC: UnsafeRawPointer($0)) }
+        self.replayed = (m.pointee.replayed != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__IssueCouponResponse.self)
+        if let v = self.coupon { m.pointee.coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__Coupon.self) }
+        if let v = self.result { m.pointee.result = arena.message(v).assumingMemoryBound(to: Retain__V1__TransferResult.self) }
+        m.pointee.replayed = (self.replayed ? 1 : 0)
+    }
+}
+
+/// RedeemCoupon's request.
+public struct Retain_V1_RedeemCouponRequest: ProtoMessage {
+    /// The coupon's code.
+    public var code: String
+    /// The user redeeming; must own the coupon.
+    public var userId: String
+    /// The order's id, an entity id; the idempotency key of the redemption.
+    public var orderId: String
+    /// The order's amount before the discount, in the coupon's order asset.
+    public var orderAmount: Retain_V1_Amount?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(code: String = "", userId: String = "", orderId: String = "", orderAmount: Retain_V1_Amount? = nil) {
+        self.code = code
+        self.userId = userId
+        self.orderId = orderId
+        self.orderAmount = orderAmount
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.code = ""
+        self.userId = ""
+        self.orderId = ""
+        self.orderAmount = nil
+    }
+
+    public static let protoName = "retain.v1.RedeemCouponRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.RedeemCouponRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RedeemCouponRequest.self)
+        self.code = ProtoC.string(m.pointee.code)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.orderId = ProtoC.string(m.pointee.order_id)
+        self.orderAmount = m.pointee.order_amount.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RedeemCouponRequest.self)
+        if !self.code.isEmpty { m.pointee.code = arena.cString(self.code) }
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.orderId.isEmpty { m.pointee.order_id = arena.cString(self.orderId) }
+        if let v = self.orderAmount { m.pointee.order_amount = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+    }
+}
+
+/// RedeemCoupon's answer.
+public struct Retain_V1_RedeemCouponResponse: ProtoMessage {
+    /// The coupon afterwards (REDEEMED).
+    public var coupon: Retain_V1_Coupon?
+    /// The amount taken off the order: the face value, or the order amount when less.
+    public var discount: Retain_V1_Amount?
+    /// What is left to pay: order amount - discount.
+    public var payable: Retain_V1_Amount?
+    /// The redemption's transfer.
+    public var result: Retain_V1_TransferResult?
+    /// True when this order had already redeemed the coupon.
+    public var replayed: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(coupon: Retain_V1_Coupon? = nil, discount: Retain_V1_Amount? = nil, payable: Retain_V1_Amount? = nil, result: Retain_V1_TransferResult? = nil, replayed: Bool = false) {
+        self.coupon = coupon
+        self.discount = discount
+        self.payable = payable
+        self.result = result
+        self.replayed = replayed
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.coupon = nil
+        self.discount = nil
+        self.payable = nil
+        self.result = nil
+        self.replayed = false
+    }
+
+    public static let protoName = "retain.v1.RedeemCouponResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.RedeemCouponResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RedeemCouponResponse.self)
+        self.coupon = m.pointee.coupon.map { Retain_V1_Coupon(protobufC: UnsafeRawPointer($0)) }
+        self.discount = m.pointee.discount.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+        self.payable = m.pointee.payable.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+        self.result = m.pointee.result.map { Retain_V1_TransferResult(protobufC: UnsafeRawPointer($0)) }
+        self.replayed = (m.pointee.replayed != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RedeemCouponResponse.self)
+        if let v = self.coupon { m.pointee.coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__Coupon.self) }
+        if let v = self.discount { m.pointee.discount = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        if let v = self.payable { m.pointee.payable = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        if let v = self.result { m.pointee.result = arena.message(v).assumingMemoryBound(to: Retain__V1__TransferResult.self) }
+        m.pointee.replayed = (self.replayed ? 1 : 0)
+    }
+}
+
+/// RefundCoupon's request.
+public struct Retain_V1_RefundCouponRequest: ProtoMessage {
+    /// The coupon's code.
+    public var code: String
+    /// The order being refunded; the coupon must be redeemed for it.
+    public var orderId: String
+    /// Why, at most 1024 bytes.
+    public var reason: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(code: String = "", orderId: String = "", reason: String = "") {
+        self.code = code
+        self.orderId = orderId
+        self.reason = reason
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.code = ""
+        self.orderId = ""
+        self.reason = ""
+    }
+
+    public static let protoName = "retain.v1.RefundCouponRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.RefundCouponRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RefundCouponRequest.self)
+        self.code = ProtoC.string(m.pointee.code)
+        self.orderId = ProtoC.string(m.pointee.order_id)
+        self.reason = ProtoC.string(m.pointee.reason)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RefundCouponRequest.self)
+        if !self.code.isEmpty { m.pointee.code = arena.cString(self.code) }
+        if !self.orderId.isEmpty { m.pointee.order_id = arena.cString(self.orderId) }
+        if !self.reason.isEmpty { m.pointee.reason = arena.cString(self.reason) }
+    }
+}
+
+/// RefundCoupon's answer.
+public struct Retain_V1_RefundCouponResponse: ProtoMessage {
+    /// The coupon afterwards (AVAILABLE again, same validity).
+    public var coupon: Retain_V1_Coupon?
+    /// The refund's transfer.
+    public var result: Retain_V1_TransferResult?
+    /// True when this order's refund had already been made.
+    public var replayed: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(coupon: Retain_V1_Coupon? = nil, result: Retain_V1_TransferResult? = nil, replayed: Bool = false) {
+        self.coupon = coupon
+        self.result = result
+        self.replayed = replayed
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.coupon = nil
+        self.result = nil
+        self.replayed = false
+    }
+
+    public static let protoName = "retain.v1.RefundCouponResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.RefundCouponResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RefundCouponResponse.self)
+        self.coupon = m.pointee.coupon.map { Retain_V1_Coupon(protobufC: UnsafeRawPointer($0)) }
+        self.result = m.pointee.result.map { Retain_V1_TransferResult(protobufC: UnsafeRawPointer($0)) }
+        self.replayed = (m.pointee.replayed != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RefundCouponResponse.self)
+        if let v = self.coupon { m.pointee.coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__Coupon.self) }
+        if let v = self.result { m.pointee.result = arena.message(v).assumingMemoryBound(to: Retain__V1__TransferResult.self) }
+        m.pointee.replayed = (self.replayed ? 1 : 0)
+    }
+}
+
+/// GetCoupon's request.
+public struct Retain_V1_GetCouponRequest: ProtoMessage {
+    /// The coupon's code.
+    public var code: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(code: String = "") {
+        self.code = code
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.code = ""
+    }
+
+    public static let protoName = "retain.v1.GetCouponRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetCouponRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCouponRequest.self)
+        self.code = ProtoC.string(m.pointee.code)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCouponRequest.self)
+        if !self.code.isEmpty { m.pointee.code = arena.cString(self.code) }
+    }
+}
+
+/// GetCoupon's answer.
+public struct Retain_V1_GetCouponResponse: ProtoMessage {
+    /// The coupon.
+    public var coupon: Retain_V1_Coupon?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(coupon: Retain_V1_Coupon? = nil) {
+        self.coupon = coupon
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.coupon = nil
+    }
+
+    public static let protoName = "retain.v1.GetCouponResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetCouponResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCouponResponse.self)
+        self.coupon = m.pointee.coupon.map { Retain_V1_Coupon(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCouponResponse.self)
+        if let v = self.coupon { m.pointee.coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__Coupon.self) }
+    }
+}
+
+/// ListUserCoupons's request.
+public struct Retain_V1_ListUserCouponsRequest: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// Only coupons AVAILABLE and within their validity now.
+    public var usableOnly: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", usableOnly: Bool = false) {
+        self.userId = userId
+        self.usableOnly = usableOnly
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.usableOnly = false
+    }
+
+    public static let protoName = "retain.v1.ListUserCouponsRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListUserCouponsRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListUserCouponsRequest.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.usableOnly = (m.pointee.usable_only != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListUserCouponsRequest.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.usable_only = (self.usableOnly ? 1 : 0)
+    }
+}
+
+/// ListUserCoupons's answer.
+public struct Retain_V1_ListUserCouponsResponse: ProtoMessage {
+    /// The user's coupons, newest issue first, at most 1000.
+    public var coupons: [Retain_V1_Coupon]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(coupons: [Retain_V1_Coupon] = []) {
+        self.coupons = coupons
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.coupons = []
+    }
+
+    public static let protoName = "retain.v1.ListUserCouponsResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListUserCouponsResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListUserCouponsResponse.self)
+        self.coupons = ProtoC.array(m.pointee.coupons, count: m.pointee.n_coupons) { e in Retain_V1_Coupon(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListUserCouponsResponse.self)
+        if !self.coupons.isEmpty {
+            m.pointee.n_coupons = self.coupons.count
+            m.pointee.coupons = arena.array(self.coupons, as: UnsafeMutablePointer<Retain__V1__Coupon>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__Coupon.self) }
+        }
+    }
+}
+
 /// One movement on one of a user's accounts.
 public struct Retain_V1_Posting: ProtoMessage {
     /// Journal sequence number.
@@ -2586,6 +3326,43 @@ public enum Retain_V1_Ledger {
     /// already rewarded with a different inviter, campaign or amounts), FAILED_PRECONDITION (the
     /// budget is missing or exhausted; nothing was paid; details["result"] holds the code).
     public static let rewardReferral = RPCMethod<Retain_V1_RewardReferralRequest, Retain_V1_RewardReferralResponse>(path: "retain.v1.Ledger/RewardReferral", kind: .unary)
+    /// Defines (or, with the same body, confirms) a coupon: threshold and face value (满减: spend
+    /// at least `threshold`, get `face_value` off), validity, the campaign whose budget issues it
+    /// and how many may be issued. Opens budget:<campaign_id>:coupon.<coupon_id> (capped at
+    /// max_issued when set). Requires admin scope.
+    /// Errors: INVALID_ARGUMENT, ALREADY_EXISTS (the coupon exists with another definition; a
+    /// definition does not change once made).
+    public static let defineCoupon = RPCMethod<Retain_V1_DefineCouponRequest, Retain_V1_DefineCouponResponse>(path: "retain.v1.Ledger/DefineCoupon", kind: .unary)
+    /// Issues one coupon to a user under a client-chosen code (unique forever): one unit of
+    /// coupon.<coupon_id> from the campaign's budget to user:<user_id>:coupon.<coupon_id>, a lot
+    /// that expires when the coupon's validity ends. The same code and body again answers the
+    /// first issue with replayed = true.
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_DEFINITION_NOT_FOUND), ALREADY_EXISTS
+    /// (COUPON_EXISTS_WITH_DIFFERENT_BODY), FAILED_PRECONDITION (COUPON_ISSUE_ENDED,
+    /// COUPON_USER_LIMIT_REACHED, or the budget's BUDGET_EXCEEDED). details["result"] names the code.
+    public static let issueCoupon = RPCMethod<Retain_V1_IssueCouponRequest, Retain_V1_IssueCouponResponse>(path: "retain.v1.Ledger/IssueCoupon", kind: .unary)
+    /// Redeems a coupon against an order: checks the owner, the validity, the order's asset and
+    /// the threshold, then moves the coupon to redemption:coupon.<coupon_id> and answers the
+    /// discount and what is left to pay. A redemption below the threshold is refused with the
+    /// shortfall in words. Idempotent per (code, order_id): the same order again answers the
+    /// first redemption with replayed = true.
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_NOT_FOUND), FAILED_PRECONDITION
+    /// (COUPON_NOT_OWNER, COUPON_NOT_YET_VALID, COUPON_EXPIRED, COUPON_ALREADY_REDEEMED,
+    /// COUPON_THRESHOLD_NOT_MET, COUPON_ORDER_ASSET_MISMATCH). details["result"] names the code.
+    public static let redeemCoupon = RPCMethod<Retain_V1_RedeemCouponRequest, Retain_V1_RedeemCouponResponse>(path: "retain.v1.Ledger/RedeemCoupon", kind: .unary)
+    /// Gives a redeemed coupon back to its owner when the order is refunded (from
+    /// redemption:coupon.<coupon_id>, kind REFUND), with its original validity; it can then be
+    /// redeemed again. Idempotent per (code, order_id).
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_NOT_FOUND), FAILED_PRECONDITION
+    /// (COUPON_NOT_REDEEMED: not redeemed for this order; COUPON_EXPIRED: its validity has ended,
+    /// it is not given back). details["result"] names the code.
+    public static let refundCoupon = RPCMethod<Retain_V1_RefundCouponRequest, Retain_V1_RefundCouponResponse>(path: "retain.v1.Ledger/RefundCoupon", kind: .unary)
+    /// Reads a coupon by code, with its definition and state.
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND.
+    public static let getCoupon = RPCMethod<Retain_V1_GetCouponRequest, Retain_V1_GetCouponResponse>(path: "retain.v1.Ledger/GetCoupon", kind: .unary)
+    /// A user's coupons, newest issue first (at most 1000), optionally only those usable now.
+    /// Errors: INVALID_ARGUMENT.
+    public static let listUserCoupons = RPCMethod<Retain_V1_ListUserCouponsRequest, Retain_V1_ListUserCouponsResponse>(path: "retain.v1.Ledger/ListUserCoupons", kind: .unary)
     /// A user's postings, newest first, paged.
     /// Errors: INVALID_ARGUMENT.
     public static let getStatement = RPCMethod<Retain_V1_GetStatementRequest, Retain_V1_GetStatementResponse>(path: "retain.v1.Ledger/GetStatement", kind: .unary)
@@ -2604,5 +3381,5 @@ public enum Retain_V1_Ledger {
     public static let audit = RPCMethod<Retain_V1_AuditRequest, Retain_V1_AuditResponse>(path: "retain.v1.Ledger/Audit", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(openAccount), AnyRPCMethod(setAccountCap), AnyRPCMethod(getAccount), AnyRPCMethod(listAccounts), AnyRPCMethod(createTransfers), AnyRPCMethod(postPending), AnyRPCMethod(voidPending), AnyRPCMethod(lookupTransfers), AnyRPCMethod(getBalance), AnyRPCMethod(expireLots), AnyRPCMethod(penalize), AnyRPCMethod(rewardReferral), AnyRPCMethod(getStatement), AnyRPCMethod(getYearlySummary), AnyRPCMethod(getLedgerSummary), AnyRPCMethod(audit)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(openAccount), AnyRPCMethod(setAccountCap), AnyRPCMethod(getAccount), AnyRPCMethod(listAccounts), AnyRPCMethod(createTransfers), AnyRPCMethod(postPending), AnyRPCMethod(voidPending), AnyRPCMethod(lookupTransfers), AnyRPCMethod(getBalance), AnyRPCMethod(expireLots), AnyRPCMethod(penalize), AnyRPCMethod(rewardReferral), AnyRPCMethod(defineCoupon), AnyRPCMethod(issueCoupon), AnyRPCMethod(redeemCoupon), AnyRPCMethod(refundCoupon), AnyRPCMethod(getCoupon), AnyRPCMethod(listUserCoupons), AnyRPCMethod(getStatement), AnyRPCMethod(getYearlySummary), AnyRPCMethod(getLedgerSummary), AnyRPCMethod(audit)]
 }

@@ -28,8 +28,16 @@ public struct Retain_V1_LedgerEntryKind: ProtoEnum {
     public static let penalize = Retain_V1_LedgerEntryKind(rawValue: 8)
     /// reward_referral.
     public static let rewardReferral = Retain_V1_LedgerEntryKind(rawValue: 9)
+    /// define_coupon.
+    public static let defineCoupon = Retain_V1_LedgerEntryKind(rawValue: 10)
+    /// issue_coupon.
+    public static let issueCoupon = Retain_V1_LedgerEntryKind(rawValue: 11)
+    /// redeem_coupon.
+    public static let redeemCoupon = Retain_V1_LedgerEntryKind(rawValue: 12)
+    /// refund_coupon.
+    public static let refundCoupon = Retain_V1_LedgerEntryKind(rawValue: 13)
 
-    public static let allCases: [Retain_V1_LedgerEntryKind] = [.unspecified, .openAccount, .setAccountCap, .createTransfers, .postPending, .voidPending, .expireLots, .timeOutHolds, .penalize, .rewardReferral]
+    public static let allCases: [Retain_V1_LedgerEntryKind] = [.unspecified, .openAccount, .setAccountCap, .createTransfers, .postPending, .voidPending, .expireLots, .timeOutHolds, .penalize, .rewardReferral, .defineCoupon, .issueCoupon, .redeemCoupon, .refundCoupon]
     public static let protoName = "retain.v1.LedgerEntryKind"
     public var protoValueName: String? {
         switch rawValue {
@@ -43,6 +51,10 @@ public struct Retain_V1_LedgerEntryKind: ProtoEnum {
         case 7: "LEDGER_ENTRY_KIND_TIME_OUT_HOLDS"
         case 8: "LEDGER_ENTRY_KIND_PENALIZE"
         case 9: "LEDGER_ENTRY_KIND_REWARD_REFERRAL"
+        case 10: "LEDGER_ENTRY_KIND_DEFINE_COUPON"
+        case 11: "LEDGER_ENTRY_KIND_ISSUE_COUPON"
+        case 12: "LEDGER_ENTRY_KIND_REDEEM_COUPON"
+        case 13: "LEDGER_ENTRY_KIND_REFUND_COUPON"
         default: nil
         }
     }
@@ -112,9 +124,17 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
     public var rewardReferral: Retain_V1_RewardReferralRequest?
     /// TIME_OUT_HOLDS: holds timing out at or before this, Unix ms.
     public var asOfMs: Int64
+    /// DEFINE_COUPON.
+    public var defineCoupon: Retain_V1_DefineCouponRequest?
+    /// ISSUE_COUPON.
+    public var issueCoupon: Retain_V1_IssueCouponRequest?
+    /// REDEEM_COUPON.
+    public var redeemCoupon: Retain_V1_RedeemCouponRequest?
+    /// REFUND_COUPON.
+    public var refundCoupon: Retain_V1_RefundCouponRequest?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(kind: Retain_V1_LedgerEntryKind = .init(rawValue: 0), atMs: Int64 = 0, journalLength: UInt64 = 0, chainHead: [UInt8] = [], openAccount: Retain_V1_OpenAccountRequest? = nil, setAccountCap: Retain_V1_SetAccountCapRequest? = nil, transfers: [Retain_V1_Transfer] = [], postPending: Retain_V1_PostPendingRequest? = nil, voidPending: Retain_V1_VoidPendingRequest? = nil, expireLots: Retain_V1_ExpireLotsRequest? = nil, penalize: Retain_V1_PenalizeRequest? = nil, rewardReferral: Retain_V1_RewardReferralRequest? = nil, asOfMs: Int64 = 0) {
+    public init(kind: Retain_V1_LedgerEntryKind = .init(rawValue: 0), atMs: Int64 = 0, journalLength: UInt64 = 0, chainHead: [UInt8] = [], openAccount: Retain_V1_OpenAccountRequest? = nil, setAccountCap: Retain_V1_SetAccountCapRequest? = nil, transfers: [Retain_V1_Transfer] = [], postPending: Retain_V1_PostPendingRequest? = nil, voidPending: Retain_V1_VoidPendingRequest? = nil, expireLots: Retain_V1_ExpireLotsRequest? = nil, penalize: Retain_V1_PenalizeRequest? = nil, rewardReferral: Retain_V1_RewardReferralRequest? = nil, asOfMs: Int64 = 0, defineCoupon: Retain_V1_DefineCouponRequest? = nil, issueCoupon: Retain_V1_IssueCouponRequest? = nil, redeemCoupon: Retain_V1_RedeemCouponRequest? = nil, refundCoupon: Retain_V1_RefundCouponRequest? = nil) {
         self.kind = kind
         self.atMs = atMs
         self.journalLength = journalLength
@@ -128,6 +148,10 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.penalize = penalize
         self.rewardReferral = rewardReferral
         self.asOfMs = asOfMs
+        self.defineCoupon = defineCoupon
+        self.issueCoupon = issueCoupon
+        self.redeemCoupon = redeemCoupon
+        self.refundCoupon = refundCoupon
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -145,6 +169,10 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.penalize = nil
         self.rewardReferral = nil
         self.asOfMs = 0
+        self.defineCoupon = nil
+        self.issueCoupon = nil
+        self.redeemCoupon = nil
+        self.refundCoupon = nil
     }
 
     public static let protoName = "retain.v1.LedgerEntry"
@@ -165,6 +193,10 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.penalize = m.pointee.penalize.map { Retain_V1_PenalizeRequest(protobufC: UnsafeRawPointer($0)) }
         self.rewardReferral = m.pointee.reward_referral.map { Retain_V1_RewardReferralRequest(protobufC: UnsafeRawPointer($0)) }
         self.asOfMs = m.pointee.as_of_ms
+        self.defineCoupon = m.pointee.define_coupon.map { Retain_V1_DefineCouponRequest(protobufC: UnsafeRawPointer($0)) }
+        self.issueCoupon = m.pointee.issue_coupon.map { Retain_V1_IssueCouponRequest(protobufC: UnsafeRawPointer($0)) }
+        self.redeemCoupon = m.pointee.redeem_coupon.map { Retain_V1_RedeemCouponRequest(protobufC: UnsafeRawPointer($0)) }
+        self.refundCoupon = m.pointee.refund_coupon.map { Retain_V1_RefundCouponRequest(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -185,6 +217,10 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         if let v = self.penalize { m.pointee.penalize = arena.message(v).assumingMemoryBound(to: Retain__V1__PenalizeRequest.self) }
         if let v = self.rewardReferral { m.pointee.reward_referral = arena.message(v).assumingMemoryBound(to: Retain__V1__RewardReferralRequest.self) }
         m.pointee.as_of_ms = self.asOfMs
+        if let v = self.defineCoupon { m.pointee.define_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__DefineCouponRequest.self) }
+        if let v = self.issueCoupon { m.pointee.issue_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__IssueCouponRequest.self) }
+        if let v = self.redeemCoupon { m.pointee.redeem_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__RedeemCouponRequest.self) }
+        if let v = self.refundCoupon { m.pointee.refund_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__RefundCouponRequest.self) }
     }
 }
 
@@ -202,15 +238,22 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
     public var chainHead: [UInt8]
     /// Number of chain blocks (log entries that added postings).
     public var blockCount: UInt64
+    /// Number of CouponDefinition records after the journal records (0 in snapshots written
+    /// before coupons).
+    public var couponDefinitionCount: UInt64
+    /// Number of LedgerCouponRecord records after the definitions.
+    public var couponCount: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(version: UInt32 = 0, lastAtMs: Int64 = 0, accountCount: UInt64 = 0, recordCount: UInt64 = 0, chainHead: [UInt8] = [], blockCount: UInt64 = 0) {
+    public init(version: UInt32 = 0, lastAtMs: Int64 = 0, accountCount: UInt64 = 0, recordCount: UInt64 = 0, chainHead: [UInt8] = [], blockCount: UInt64 = 0, couponDefinitionCount: UInt64 = 0, couponCount: UInt64 = 0) {
         self.version = version
         self.lastAtMs = lastAtMs
         self.accountCount = accountCount
         self.recordCount = recordCount
         self.chainHead = chainHead
         self.blockCount = blockCount
+        self.couponDefinitionCount = couponDefinitionCount
+        self.couponCount = couponCount
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -221,6 +264,8 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
         self.recordCount = 0
         self.chainHead = []
         self.blockCount = 0
+        self.couponDefinitionCount = 0
+        self.couponCount = 0
     }
 
     public static let protoName = "retain.v1.LedgerSnapshotHeader"
@@ -234,6 +279,8 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
         self.recordCount = m.pointee.record_count
         self.chainHead = ProtoC.bytes(m.pointee.chain_head)
         self.blockCount = m.pointee.block_count
+        self.couponDefinitionCount = m.pointee.coupon_definition_count
+        self.couponCount = m.pointee.coupon_count
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -244,6 +291,8 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
         m.pointee.record_count = self.recordCount
         if !self.chainHead.isEmpty { m.pointee.chain_head = arena.binary(self.chainHead) }
         m.pointee.block_count = self.blockCount
+        m.pointee.coupon_definition_count = self.couponDefinitionCount
+        m.pointee.coupon_count = self.couponCount
     }
 }
 
@@ -404,5 +453,108 @@ public struct Retain_V1_LedgerJournalRecord: ProtoMessage {
         m.pointee.committed_at_ms = self.committedAtMs
         if !self.pendingTransferId.isEmpty { m.pointee.pending_transfer_id = arena.cString(self.pendingTransferId) }
         if !self.lotId.isEmpty { m.pointee.lot_id = arena.cString(self.lotId) }
+    }
+}
+
+/// One issued coupon (snapshot; after the coupon definitions, in issue order). Its transfers are
+/// journal records like any others; this is what the coupon calls decide by.
+public struct Retain_V1_LedgerCouponRecord: ProtoMessage {
+    /// The code.
+    public var code: String
+    /// The definition.
+    public var couponId: String
+    /// The owner.
+    public var userId: String
+    /// When it was issued, Unix ms.
+    public var issuedAtMs: Int64
+    /// Validity, Unix ms (until exclusive).
+    public var validFromMs: Int64
+    public var validUntilMs: Int64
+    /// The issue's reason.
+    public var reason: String
+    /// While redeemed: the order, its amount (in the definition's order asset), the discount and when.
+    public var orderId: String
+    public var orderAmount: Int64
+    public var discount: Int64
+    public var redeemedAtMs: Int64
+    /// Times redeemed and refunded.
+    public var redemptions: UInt32
+    public var refunds: UInt32
+    /// The order of the latest refund (a retried refund answers it again).
+    public var refundedOrderId: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(code: String = "", couponId: String = "", userId: String = "", issuedAtMs: Int64 = 0, validFromMs: Int64 = 0, validUntilMs: Int64 = 0, reason: String = "", orderId: String = "", orderAmount: Int64 = 0, discount: Int64 = 0, redeemedAtMs: Int64 = 0, redemptions: UInt32 = 0, refunds: UInt32 = 0, refundedOrderId: String = "") {
+        self.code = code
+        self.couponId = couponId
+        self.userId = userId
+        self.issuedAtMs = issuedAtMs
+        self.validFromMs = validFromMs
+        self.validUntilMs = validUntilMs
+        self.reason = reason
+        self.orderId = orderId
+        self.orderAmount = orderAmount
+        self.discount = discount
+        self.redeemedAtMs = redeemedAtMs
+        self.redemptions = redemptions
+        self.refunds = refunds
+        self.refundedOrderId = refundedOrderId
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.code = ""
+        self.couponId = ""
+        self.userId = ""
+        self.issuedAtMs = 0
+        self.validFromMs = 0
+        self.validUntilMs = 0
+        self.reason = ""
+        self.orderId = ""
+        self.orderAmount = 0
+        self.discount = 0
+        self.redeemedAtMs = 0
+        self.redemptions = 0
+        self.refunds = 0
+        self.refundedOrderId = ""
+    }
+
+    public static let protoName = "retain.v1.LedgerCouponRecord"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.LedgerCouponRecord")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__LedgerCouponRecord.self)
+        self.code = ProtoC.string(m.pointee.code)
+        self.couponId = ProtoC.string(m.pointee.coupon_id)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.issuedAtMs = m.pointee.issued_at_ms
+        self.validFromMs = m.pointee.valid_from_ms
+        self.validUntilMs = m.pointee.valid_until_ms
+        self.reason = ProtoC.string(m.pointee.reason)
+        self.orderId = ProtoC.string(m.pointee.order_id)
+        self.orderAmount = m.pointee.order_amount
+        self.discount = m.pointee.discount
+        self.redeemedAtMs = m.pointee.redeemed_at_ms
+        self.redemptions = m.pointee.redemptions
+        self.refunds = m.pointee.refunds
+        self.refundedOrderId = ProtoC.string(m.pointee.refunded_order_id)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__LedgerCouponRecord.self)
+        if !self.code.isEmpty { m.pointee.code = arena.cString(self.code) }
+        if !self.couponId.isEmpty { m.pointee.coupon_id = arena.cString(self.couponId) }
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.issued_at_ms = self.issuedAtMs
+        m.pointee.valid_from_ms = self.validFromMs
+        m.pointee.valid_until_ms = self.validUntilMs
+        if !self.reason.isEmpty { m.pointee.reason = arena.cString(self.reason) }
+        if !self.orderId.isEmpty { m.pointee.order_id = arena.cString(self.orderId) }
+        m.pointee.order_amount = self.orderAmount
+        m.pointee.discount = self.discount
+        m.pointee.redeemed_at_ms = self.redeemedAtMs
+        m.pointee.redemptions = self.redemptions
+        m.pointee.refunds = self.refunds
+        if !self.refundedOrderId.isEmpty { m.pointee.refunded_order_id = arena.cString(self.refundedOrderId) }
     }
 }

@@ -1375,6 +1375,636 @@ void   retain__v1__reward_referral_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__reward_referral_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__coupon_definition__init
+                     (Retain__V1__CouponDefinition         *message)
+{
+  static const Retain__V1__CouponDefinition init_value = RETAIN__V1__COUPON_DEFINITION__INIT;
+  *message = init_value;
+}
+size_t retain__v1__coupon_definition__get_packed_size
+                     (const Retain__V1__CouponDefinition *message)
+{
+  assert(message->base.descriptor == &retain__v1__coupon_definition__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__coupon_definition__pack
+                     (const Retain__V1__CouponDefinition *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__coupon_definition__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__coupon_definition__pack_to_buffer
+                     (const Retain__V1__CouponDefinition *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__coupon_definition__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CouponDefinition *
+       retain__v1__coupon_definition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CouponDefinition *)
+     protobuf_c_message_unpack (&retain__v1__coupon_definition__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__coupon_definition__free_unpacked
+                     (Retain__V1__CouponDefinition *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__coupon_definition__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__define_coupon_request__init
+                     (Retain__V1__DefineCouponRequest         *message)
+{
+  static const Retain__V1__DefineCouponRequest init_value = RETAIN__V1__DEFINE_COUPON_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__define_coupon_request__get_packed_size
+                     (const Retain__V1__DefineCouponRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__define_coupon_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__define_coupon_request__pack
+                     (const Retain__V1__DefineCouponRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__define_coupon_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__define_coupon_request__pack_to_buffer
+                     (const Retain__V1__DefineCouponRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__define_coupon_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__DefineCouponRequest *
+       retain__v1__define_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__DefineCouponRequest *)
+     protobuf_c_message_unpack (&retain__v1__define_coupon_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__define_coupon_request__free_unpacked
+                     (Retain__V1__DefineCouponRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__define_coupon_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__define_coupon_response__init
+                     (Retain__V1__DefineCouponResponse         *message)
+{
+  static const Retain__V1__DefineCouponResponse init_value = RETAIN__V1__DEFINE_COUPON_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__define_coupon_response__get_packed_size
+                     (const Retain__V1__DefineCouponResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__define_coupon_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__define_coupon_response__pack
+                     (const Retain__V1__DefineCouponResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__define_coupon_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__define_coupon_response__pack_to_buffer
+                     (const Retain__V1__DefineCouponResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__define_coupon_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__DefineCouponResponse *
+       retain__v1__define_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__DefineCouponResponse *)
+     protobuf_c_message_unpack (&retain__v1__define_coupon_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__define_coupon_response__free_unpacked
+                     (Retain__V1__DefineCouponResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__define_coupon_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__coupon__init
+                     (Retain__V1__Coupon         *message)
+{
+  static const Retain__V1__Coupon init_value = RETAIN__V1__COUPON__INIT;
+  *message = init_value;
+}
+size_t retain__v1__coupon__get_packed_size
+                     (const Retain__V1__Coupon *message)
+{
+  assert(message->base.descriptor == &retain__v1__coupon__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__coupon__pack
+                     (const Retain__V1__Coupon *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__coupon__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__coupon__pack_to_buffer
+                     (const Retain__V1__Coupon *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__coupon__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__Coupon *
+       retain__v1__coupon__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__Coupon *)
+     protobuf_c_message_unpack (&retain__v1__coupon__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__coupon__free_unpacked
+                     (Retain__V1__Coupon *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__coupon__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__issue_coupon_request__init
+                     (Retain__V1__IssueCouponRequest         *message)
+{
+  static const Retain__V1__IssueCouponRequest init_value = RETAIN__V1__ISSUE_COUPON_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__issue_coupon_request__get_packed_size
+                     (const Retain__V1__IssueCouponRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__issue_coupon_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__issue_coupon_request__pack
+                     (const Retain__V1__IssueCouponRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__issue_coupon_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__issue_coupon_request__pack_to_buffer
+                     (const Retain__V1__IssueCouponRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__issue_coupon_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__IssueCouponRequest *
+       retain__v1__issue_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__IssueCouponRequest *)
+     protobuf_c_message_unpack (&retain__v1__issue_coupon_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__issue_coupon_request__free_unpacked
+                     (Retain__V1__IssueCouponRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__issue_coupon_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__issue_coupon_response__init
+                     (Retain__V1__IssueCouponResponse         *message)
+{
+  static const Retain__V1__IssueCouponResponse init_value = RETAIN__V1__ISSUE_COUPON_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__issue_coupon_response__get_packed_size
+                     (const Retain__V1__IssueCouponResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__issue_coupon_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__issue_coupon_response__pack
+                     (const Retain__V1__IssueCouponResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__issue_coupon_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__issue_coupon_response__pack_to_buffer
+                     (const Retain__V1__IssueCouponResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__issue_coupon_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__IssueCouponResponse *
+       retain__v1__issue_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__IssueCouponResponse *)
+     protobuf_c_message_unpack (&retain__v1__issue_coupon_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__issue_coupon_response__free_unpacked
+                     (Retain__V1__IssueCouponResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__issue_coupon_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__redeem_coupon_request__init
+                     (Retain__V1__RedeemCouponRequest         *message)
+{
+  static const Retain__V1__RedeemCouponRequest init_value = RETAIN__V1__REDEEM_COUPON_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__redeem_coupon_request__get_packed_size
+                     (const Retain__V1__RedeemCouponRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__redeem_coupon_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__redeem_coupon_request__pack
+                     (const Retain__V1__RedeemCouponRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__redeem_coupon_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__redeem_coupon_request__pack_to_buffer
+                     (const Retain__V1__RedeemCouponRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__redeem_coupon_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__RedeemCouponRequest *
+       retain__v1__redeem_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__RedeemCouponRequest *)
+     protobuf_c_message_unpack (&retain__v1__redeem_coupon_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__redeem_coupon_request__free_unpacked
+                     (Retain__V1__RedeemCouponRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__redeem_coupon_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__redeem_coupon_response__init
+                     (Retain__V1__RedeemCouponResponse         *message)
+{
+  static const Retain__V1__RedeemCouponResponse init_value = RETAIN__V1__REDEEM_COUPON_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__redeem_coupon_response__get_packed_size
+                     (const Retain__V1__RedeemCouponResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__redeem_coupon_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__redeem_coupon_response__pack
+                     (const Retain__V1__RedeemCouponResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__redeem_coupon_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__redeem_coupon_response__pack_to_buffer
+                     (const Retain__V1__RedeemCouponResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__redeem_coupon_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__RedeemCouponResponse *
+       retain__v1__redeem_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__RedeemCouponResponse *)
+     protobuf_c_message_unpack (&retain__v1__redeem_coupon_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__redeem_coupon_response__free_unpacked
+                     (Retain__V1__RedeemCouponResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__redeem_coupon_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__refund_coupon_request__init
+                     (Retain__V1__RefundCouponRequest         *message)
+{
+  static const Retain__V1__RefundCouponRequest init_value = RETAIN__V1__REFUND_COUPON_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__refund_coupon_request__get_packed_size
+                     (const Retain__V1__RefundCouponRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__refund_coupon_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__refund_coupon_request__pack
+                     (const Retain__V1__RefundCouponRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__refund_coupon_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__refund_coupon_request__pack_to_buffer
+                     (const Retain__V1__RefundCouponRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__refund_coupon_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__RefundCouponRequest *
+       retain__v1__refund_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__RefundCouponRequest *)
+     protobuf_c_message_unpack (&retain__v1__refund_coupon_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__refund_coupon_request__free_unpacked
+                     (Retain__V1__RefundCouponRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__refund_coupon_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__refund_coupon_response__init
+                     (Retain__V1__RefundCouponResponse         *message)
+{
+  static const Retain__V1__RefundCouponResponse init_value = RETAIN__V1__REFUND_COUPON_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__refund_coupon_response__get_packed_size
+                     (const Retain__V1__RefundCouponResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__refund_coupon_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__refund_coupon_response__pack
+                     (const Retain__V1__RefundCouponResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__refund_coupon_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__refund_coupon_response__pack_to_buffer
+                     (const Retain__V1__RefundCouponResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__refund_coupon_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__RefundCouponResponse *
+       retain__v1__refund_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__RefundCouponResponse *)
+     protobuf_c_message_unpack (&retain__v1__refund_coupon_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__refund_coupon_response__free_unpacked
+                     (Retain__V1__RefundCouponResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__refund_coupon_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_coupon_request__init
+                     (Retain__V1__GetCouponRequest         *message)
+{
+  static const Retain__V1__GetCouponRequest init_value = RETAIN__V1__GET_COUPON_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_coupon_request__get_packed_size
+                     (const Retain__V1__GetCouponRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_coupon_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_coupon_request__pack
+                     (const Retain__V1__GetCouponRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_coupon_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_coupon_request__pack_to_buffer
+                     (const Retain__V1__GetCouponRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_coupon_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetCouponRequest *
+       retain__v1__get_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetCouponRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_coupon_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_coupon_request__free_unpacked
+                     (Retain__V1__GetCouponRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_coupon_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_coupon_response__init
+                     (Retain__V1__GetCouponResponse         *message)
+{
+  static const Retain__V1__GetCouponResponse init_value = RETAIN__V1__GET_COUPON_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_coupon_response__get_packed_size
+                     (const Retain__V1__GetCouponResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_coupon_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_coupon_response__pack
+                     (const Retain__V1__GetCouponResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_coupon_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_coupon_response__pack_to_buffer
+                     (const Retain__V1__GetCouponResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_coupon_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetCouponResponse *
+       retain__v1__get_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetCouponResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_coupon_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_coupon_response__free_unpacked
+                     (Retain__V1__GetCouponResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_coupon_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_user_coupons_request__init
+                     (Retain__V1__ListUserCouponsRequest         *message)
+{
+  static const Retain__V1__ListUserCouponsRequest init_value = RETAIN__V1__LIST_USER_COUPONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_user_coupons_request__get_packed_size
+                     (const Retain__V1__ListUserCouponsRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_user_coupons_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_user_coupons_request__pack
+                     (const Retain__V1__ListUserCouponsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_user_coupons_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_user_coupons_request__pack_to_buffer
+                     (const Retain__V1__ListUserCouponsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_user_coupons_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListUserCouponsRequest *
+       retain__v1__list_user_coupons_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListUserCouponsRequest *)
+     protobuf_c_message_unpack (&retain__v1__list_user_coupons_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_user_coupons_request__free_unpacked
+                     (Retain__V1__ListUserCouponsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_user_coupons_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_user_coupons_response__init
+                     (Retain__V1__ListUserCouponsResponse         *message)
+{
+  static const Retain__V1__ListUserCouponsResponse init_value = RETAIN__V1__LIST_USER_COUPONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_user_coupons_response__get_packed_size
+                     (const Retain__V1__ListUserCouponsResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_user_coupons_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_user_coupons_response__pack
+                     (const Retain__V1__ListUserCouponsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_user_coupons_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_user_coupons_response__pack_to_buffer
+                     (const Retain__V1__ListUserCouponsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_user_coupons_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListUserCouponsResponse *
+       retain__v1__list_user_coupons_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListUserCouponsResponse *)
+     protobuf_c_message_unpack (&retain__v1__list_user_coupons_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_user_coupons_response__free_unpacked
+                     (Retain__V1__ListUserCouponsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_user_coupons_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__posting__metadata_entry__init
                      (Retain__V1__Posting__MetadataEntry         *message)
 {
@@ -4559,6 +5189,1058 @@ const ProtobufCMessageDescriptor retain__v1__reward_referral_response__descripto
   (ProtobufCMessageInit) retain__v1__reward_referral_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__coupon_definition__field_descriptors[10] =
+{
+  {
+    "coupon_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, coupon_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "campaign_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, threshold),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "face_value",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, face_value),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_from_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, valid_from_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_until_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, valid_until_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_days",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, valid_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_issued",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, max_issued),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "per_user_limit",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CouponDefinition, per_user_limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__coupon_definition__field_indices_by_name[] = {
+  2,   /* field[2] = campaign_id */
+  0,   /* field[0] = coupon_id */
+  4,   /* field[4] = face_value */
+  8,   /* field[8] = max_issued */
+  9,   /* field[9] = per_user_limit */
+  3,   /* field[3] = threshold */
+  1,   /* field[1] = title */
+  7,   /* field[7] = valid_days */
+  5,   /* field[5] = valid_from_ms */
+  6,   /* field[6] = valid_until_ms */
+};
+static const ProtobufCIntRange retain__v1__coupon_definition__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor retain__v1__coupon_definition__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CouponDefinition",
+  "CouponDefinition",
+  "Retain__V1__CouponDefinition",
+  "retain.v1",
+  sizeof(Retain__V1__CouponDefinition),
+  10,
+  retain__v1__coupon_definition__field_descriptors,
+  retain__v1__coupon_definition__field_indices_by_name,
+  1,  retain__v1__coupon_definition__number_ranges,
+  (ProtobufCMessageInit) retain__v1__coupon_definition__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__define_coupon_request__field_descriptors[1] =
+{
+  {
+    "coupon",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__DefineCouponRequest, coupon),
+    &retain__v1__coupon_definition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__define_coupon_request__field_indices_by_name[] = {
+  0,   /* field[0] = coupon */
+};
+static const ProtobufCIntRange retain__v1__define_coupon_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__define_coupon_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.DefineCouponRequest",
+  "DefineCouponRequest",
+  "Retain__V1__DefineCouponRequest",
+  "retain.v1",
+  sizeof(Retain__V1__DefineCouponRequest),
+  1,
+  retain__v1__define_coupon_request__field_descriptors,
+  retain__v1__define_coupon_request__field_indices_by_name,
+  1,  retain__v1__define_coupon_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__define_coupon_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__define_coupon_response__field_descriptors[2] =
+{
+  {
+    "coupon",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__DefineCouponResponse, coupon),
+    &retain__v1__coupon_definition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__DefineCouponResponse, created),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__define_coupon_response__field_indices_by_name[] = {
+  0,   /* field[0] = coupon */
+  1,   /* field[1] = created */
+};
+static const ProtobufCIntRange retain__v1__define_coupon_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__define_coupon_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.DefineCouponResponse",
+  "DefineCouponResponse",
+  "Retain__V1__DefineCouponResponse",
+  "retain.v1",
+  sizeof(Retain__V1__DefineCouponResponse),
+  2,
+  retain__v1__define_coupon_response__field_descriptors,
+  retain__v1__define_coupon_response__field_indices_by_name,
+  1,  retain__v1__define_coupon_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__define_coupon_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__coupon__field_descriptors[14] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "coupon_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, coupon_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, state),
+    &retain__v1__coupon_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "issued_at_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, issued_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_from_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, valid_from_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_until_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, valid_until_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_id",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, order_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_amount",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, order_amount),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "discount",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, discount),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "redeemed_at_ms",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, redeemed_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "redemptions",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, redemptions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refunds",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, refunds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "definition",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Coupon, definition),
+    &retain__v1__coupon_definition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__coupon__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+  1,   /* field[1] = coupon_id */
+  13,   /* field[13] = definition */
+  9,   /* field[9] = discount */
+  4,   /* field[4] = issued_at_ms */
+  8,   /* field[8] = order_amount */
+  7,   /* field[7] = order_id */
+  10,   /* field[10] = redeemed_at_ms */
+  11,   /* field[11] = redemptions */
+  12,   /* field[12] = refunds */
+  3,   /* field[3] = state */
+  2,   /* field[2] = user_id */
+  5,   /* field[5] = valid_from_ms */
+  6,   /* field[6] = valid_until_ms */
+};
+static const ProtobufCIntRange retain__v1__coupon__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 14 }
+};
+const ProtobufCMessageDescriptor retain__v1__coupon__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.Coupon",
+  "Coupon",
+  "Retain__V1__Coupon",
+  "retain.v1",
+  sizeof(Retain__V1__Coupon),
+  14,
+  retain__v1__coupon__field_descriptors,
+  retain__v1__coupon__field_indices_by_name,
+  1,  retain__v1__coupon__number_ranges,
+  (ProtobufCMessageInit) retain__v1__coupon__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__issue_coupon_request__field_descriptors[4] =
+{
+  {
+    "coupon_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__IssueCouponRequest, coupon_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__IssueCouponRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "code",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__IssueCouponRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__IssueCouponRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__issue_coupon_request__field_indices_by_name[] = {
+  2,   /* field[2] = code */
+  0,   /* field[0] = coupon_id */
+  3,   /* field[3] = reason */
+  1,   /* field[1] = user_id */
+};
+static const ProtobufCIntRange retain__v1__issue_coupon_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__issue_coupon_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.IssueCouponRequest",
+  "IssueCouponRequest",
+  "Retain__V1__IssueCouponRequest",
+  "retain.v1",
+  sizeof(Retain__V1__IssueCouponRequest),
+  4,
+  retain__v1__issue_coupon_request__field_descriptors,
+  retain__v1__issue_coupon_request__field_indices_by_name,
+  1,  retain__v1__issue_coupon_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__issue_coupon_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__issue_coupon_response__field_descriptors[3] =
+{
+  {
+    "coupon",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__IssueCouponResponse, coupon),
+    &retain__v1__coupon__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "result",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__IssueCouponResponse, result),
+    &retain__v1__transfer_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__IssueCouponResponse, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__issue_coupon_response__field_indices_by_name[] = {
+  0,   /* field[0] = coupon */
+  2,   /* field[2] = replayed */
+  1,   /* field[1] = result */
+};
+static const ProtobufCIntRange retain__v1__issue_coupon_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__issue_coupon_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.IssueCouponResponse",
+  "IssueCouponResponse",
+  "Retain__V1__IssueCouponResponse",
+  "retain.v1",
+  sizeof(Retain__V1__IssueCouponResponse),
+  3,
+  retain__v1__issue_coupon_response__field_descriptors,
+  retain__v1__issue_coupon_response__field_indices_by_name,
+  1,  retain__v1__issue_coupon_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__issue_coupon_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__redeem_coupon_request__field_descriptors[4] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponRequest, order_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_amount",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponRequest, order_amount),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__redeem_coupon_request__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+  3,   /* field[3] = order_amount */
+  2,   /* field[2] = order_id */
+  1,   /* field[1] = user_id */
+};
+static const ProtobufCIntRange retain__v1__redeem_coupon_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__redeem_coupon_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.RedeemCouponRequest",
+  "RedeemCouponRequest",
+  "Retain__V1__RedeemCouponRequest",
+  "retain.v1",
+  sizeof(Retain__V1__RedeemCouponRequest),
+  4,
+  retain__v1__redeem_coupon_request__field_descriptors,
+  retain__v1__redeem_coupon_request__field_indices_by_name,
+  1,  retain__v1__redeem_coupon_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__redeem_coupon_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__redeem_coupon_response__field_descriptors[5] =
+{
+  {
+    "coupon",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponResponse, coupon),
+    &retain__v1__coupon__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "discount",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponResponse, discount),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "payable",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponResponse, payable),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "result",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponResponse, result),
+    &retain__v1__transfer_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RedeemCouponResponse, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__redeem_coupon_response__field_indices_by_name[] = {
+  0,   /* field[0] = coupon */
+  1,   /* field[1] = discount */
+  2,   /* field[2] = payable */
+  4,   /* field[4] = replayed */
+  3,   /* field[3] = result */
+};
+static const ProtobufCIntRange retain__v1__redeem_coupon_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__redeem_coupon_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.RedeemCouponResponse",
+  "RedeemCouponResponse",
+  "Retain__V1__RedeemCouponResponse",
+  "retain.v1",
+  sizeof(Retain__V1__RedeemCouponResponse),
+  5,
+  retain__v1__redeem_coupon_response__field_descriptors,
+  retain__v1__redeem_coupon_response__field_indices_by_name,
+  1,  retain__v1__redeem_coupon_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__redeem_coupon_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__refund_coupon_request__field_descriptors[3] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RefundCouponRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RefundCouponRequest, order_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RefundCouponRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__refund_coupon_request__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+  1,   /* field[1] = order_id */
+  2,   /* field[2] = reason */
+};
+static const ProtobufCIntRange retain__v1__refund_coupon_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__refund_coupon_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.RefundCouponRequest",
+  "RefundCouponRequest",
+  "Retain__V1__RefundCouponRequest",
+  "retain.v1",
+  sizeof(Retain__V1__RefundCouponRequest),
+  3,
+  retain__v1__refund_coupon_request__field_descriptors,
+  retain__v1__refund_coupon_request__field_indices_by_name,
+  1,  retain__v1__refund_coupon_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__refund_coupon_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__refund_coupon_response__field_descriptors[3] =
+{
+  {
+    "coupon",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RefundCouponResponse, coupon),
+    &retain__v1__coupon__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "result",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RefundCouponResponse, result),
+    &retain__v1__transfer_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RefundCouponResponse, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__refund_coupon_response__field_indices_by_name[] = {
+  0,   /* field[0] = coupon */
+  2,   /* field[2] = replayed */
+  1,   /* field[1] = result */
+};
+static const ProtobufCIntRange retain__v1__refund_coupon_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__refund_coupon_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.RefundCouponResponse",
+  "RefundCouponResponse",
+  "Retain__V1__RefundCouponResponse",
+  "retain.v1",
+  sizeof(Retain__V1__RefundCouponResponse),
+  3,
+  retain__v1__refund_coupon_response__field_descriptors,
+  retain__v1__refund_coupon_response__field_indices_by_name,
+  1,  retain__v1__refund_coupon_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__refund_coupon_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_coupon_request__field_descriptors[1] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCouponRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_coupon_request__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+};
+static const ProtobufCIntRange retain__v1__get_coupon_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_coupon_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetCouponRequest",
+  "GetCouponRequest",
+  "Retain__V1__GetCouponRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetCouponRequest),
+  1,
+  retain__v1__get_coupon_request__field_descriptors,
+  retain__v1__get_coupon_request__field_indices_by_name,
+  1,  retain__v1__get_coupon_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_coupon_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_coupon_response__field_descriptors[1] =
+{
+  {
+    "coupon",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCouponResponse, coupon),
+    &retain__v1__coupon__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_coupon_response__field_indices_by_name[] = {
+  0,   /* field[0] = coupon */
+};
+static const ProtobufCIntRange retain__v1__get_coupon_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_coupon_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetCouponResponse",
+  "GetCouponResponse",
+  "Retain__V1__GetCouponResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetCouponResponse),
+  1,
+  retain__v1__get_coupon_response__field_descriptors,
+  retain__v1__get_coupon_response__field_indices_by_name,
+  1,  retain__v1__get_coupon_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_coupon_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_user_coupons_request__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListUserCouponsRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "usable_only",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListUserCouponsRequest, usable_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__list_user_coupons_request__field_indices_by_name[] = {
+  1,   /* field[1] = usable_only */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__list_user_coupons_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__list_user_coupons_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListUserCouponsRequest",
+  "ListUserCouponsRequest",
+  "Retain__V1__ListUserCouponsRequest",
+  "retain.v1",
+  sizeof(Retain__V1__ListUserCouponsRequest),
+  2,
+  retain__v1__list_user_coupons_request__field_descriptors,
+  retain__v1__list_user_coupons_request__field_indices_by_name,
+  1,  retain__v1__list_user_coupons_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_user_coupons_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_user_coupons_response__field_descriptors[1] =
+{
+  {
+    "coupons",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ListUserCouponsResponse, n_coupons),
+    offsetof(Retain__V1__ListUserCouponsResponse, coupons),
+    &retain__v1__coupon__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__list_user_coupons_response__field_indices_by_name[] = {
+  0,   /* field[0] = coupons */
+};
+static const ProtobufCIntRange retain__v1__list_user_coupons_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__list_user_coupons_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListUserCouponsResponse",
+  "ListUserCouponsResponse",
+  "Retain__V1__ListUserCouponsResponse",
+  "retain.v1",
+  sizeof(Retain__V1__ListUserCouponsResponse),
+  1,
+  retain__v1__list_user_coupons_response__field_descriptors,
+  retain__v1__list_user_coupons_response__field_indices_by_name,
+  1,  retain__v1__list_user_coupons_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_user_coupons_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor retain__v1__posting__metadata_entry__field_descriptors[2] =
 {
   {
@@ -5981,7 +7663,93 @@ const ProtobufCEnumDescriptor retain__v1__transfer_result_code__descriptor =
   retain__v1__transfer_result_code__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[16] =
+static const ProtobufCEnumValue retain__v1__coupon_result_code__enum_values_by_number[15] =
+{
+  { "COUPON_RESULT_CODE_UNSPECIFIED", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_UNSPECIFIED", 0 },
+  { "COUPON_RESULT_CODE_OK", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_OK", 1 },
+  { "COUPON_RESULT_CODE_COUPON_DEFINITION_NOT_FOUND", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_DEFINITION_NOT_FOUND", 2 },
+  { "COUPON_RESULT_CODE_COUPON_EXISTS_WITH_DIFFERENT_BODY", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_EXISTS_WITH_DIFFERENT_BODY", 3 },
+  { "COUPON_RESULT_CODE_COUPON_ISSUE_ENDED", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_ISSUE_ENDED", 4 },
+  { "COUPON_RESULT_CODE_COUPON_USER_LIMIT_REACHED", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_USER_LIMIT_REACHED", 5 },
+  { "COUPON_RESULT_CODE_COUPON_NOT_FOUND", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_NOT_FOUND", 6 },
+  { "COUPON_RESULT_CODE_COUPON_NOT_OWNER", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_NOT_OWNER", 7 },
+  { "COUPON_RESULT_CODE_COUPON_NOT_YET_VALID", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_NOT_YET_VALID", 8 },
+  { "COUPON_RESULT_CODE_COUPON_EXPIRED", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_EXPIRED", 9 },
+  { "COUPON_RESULT_CODE_COUPON_ALREADY_REDEEMED", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_ALREADY_REDEEMED", 10 },
+  { "COUPON_RESULT_CODE_COUPON_THRESHOLD_NOT_MET", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_THRESHOLD_NOT_MET", 11 },
+  { "COUPON_RESULT_CODE_COUPON_ORDER_ASSET_MISMATCH", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_ORDER_ASSET_MISMATCH", 12 },
+  { "COUPON_RESULT_CODE_COUPON_NOT_REDEEMED", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_NOT_REDEEMED", 13 },
+  { "COUPON_RESULT_CODE_COUPON_TRANSFER_REFUSED", "RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_TRANSFER_REFUSED", 14 },
+};
+static const ProtobufCIntRange retain__v1__coupon_result_code__value_ranges[] = {
+{0, 0},{0, 15}
+};
+static const ProtobufCEnumValueIndex retain__v1__coupon_result_code__enum_values_by_name[15] =
+{
+  { "COUPON_RESULT_CODE_COUPON_ALREADY_REDEEMED", 10 },
+  { "COUPON_RESULT_CODE_COUPON_DEFINITION_NOT_FOUND", 2 },
+  { "COUPON_RESULT_CODE_COUPON_EXISTS_WITH_DIFFERENT_BODY", 3 },
+  { "COUPON_RESULT_CODE_COUPON_EXPIRED", 9 },
+  { "COUPON_RESULT_CODE_COUPON_ISSUE_ENDED", 4 },
+  { "COUPON_RESULT_CODE_COUPON_NOT_FOUND", 6 },
+  { "COUPON_RESULT_CODE_COUPON_NOT_OWNER", 7 },
+  { "COUPON_RESULT_CODE_COUPON_NOT_REDEEMED", 13 },
+  { "COUPON_RESULT_CODE_COUPON_NOT_YET_VALID", 8 },
+  { "COUPON_RESULT_CODE_COUPON_ORDER_ASSET_MISMATCH", 12 },
+  { "COUPON_RESULT_CODE_COUPON_THRESHOLD_NOT_MET", 11 },
+  { "COUPON_RESULT_CODE_COUPON_TRANSFER_REFUSED", 14 },
+  { "COUPON_RESULT_CODE_COUPON_USER_LIMIT_REACHED", 5 },
+  { "COUPON_RESULT_CODE_OK", 1 },
+  { "COUPON_RESULT_CODE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor retain__v1__coupon_result_code__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "retain.v1.CouponResultCode",
+  "CouponResultCode",
+  "Retain__V1__CouponResultCode",
+  "retain.v1",
+  15,
+  retain__v1__coupon_result_code__enum_values_by_number,
+  15,
+  retain__v1__coupon_result_code__enum_values_by_name,
+  1,
+  retain__v1__coupon_result_code__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue retain__v1__coupon_state__enum_values_by_number[4] =
+{
+  { "COUPON_STATE_UNSPECIFIED", "RETAIN__V1__COUPON_STATE__COUPON_STATE_UNSPECIFIED", 0 },
+  { "COUPON_STATE_AVAILABLE", "RETAIN__V1__COUPON_STATE__COUPON_STATE_AVAILABLE", 1 },
+  { "COUPON_STATE_REDEEMED", "RETAIN__V1__COUPON_STATE__COUPON_STATE_REDEEMED", 2 },
+  { "COUPON_STATE_EXPIRED", "RETAIN__V1__COUPON_STATE__COUPON_STATE_EXPIRED", 3 },
+};
+static const ProtobufCIntRange retain__v1__coupon_state__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex retain__v1__coupon_state__enum_values_by_name[4] =
+{
+  { "COUPON_STATE_AVAILABLE", 1 },
+  { "COUPON_STATE_EXPIRED", 3 },
+  { "COUPON_STATE_REDEEMED", 2 },
+  { "COUPON_STATE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor retain__v1__coupon_state__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "retain.v1.CouponState",
+  "CouponState",
+  "Retain__V1__CouponState",
+  "retain.v1",
+  4,
+  retain__v1__coupon_state__enum_values_by_number,
+  4,
+  retain__v1__coupon_state__enum_values_by_name,
+  1,
+  retain__v1__coupon_state__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[22] =
 {
   { "OpenAccount", &retain__v1__open_account_request__descriptor, &retain__v1__open_account_response__descriptor },
   { "SetAccountCap", &retain__v1__set_account_cap_request__descriptor, &retain__v1__set_account_cap_response__descriptor },
@@ -5995,25 +7763,37 @@ static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[16
   { "ExpireLots", &retain__v1__expire_lots_request__descriptor, &retain__v1__expire_lots_response__descriptor },
   { "Penalize", &retain__v1__penalize_request__descriptor, &retain__v1__penalize_response__descriptor },
   { "RewardReferral", &retain__v1__reward_referral_request__descriptor, &retain__v1__reward_referral_response__descriptor },
+  { "DefineCoupon", &retain__v1__define_coupon_request__descriptor, &retain__v1__define_coupon_response__descriptor },
+  { "IssueCoupon", &retain__v1__issue_coupon_request__descriptor, &retain__v1__issue_coupon_response__descriptor },
+  { "RedeemCoupon", &retain__v1__redeem_coupon_request__descriptor, &retain__v1__redeem_coupon_response__descriptor },
+  { "RefundCoupon", &retain__v1__refund_coupon_request__descriptor, &retain__v1__refund_coupon_response__descriptor },
+  { "GetCoupon", &retain__v1__get_coupon_request__descriptor, &retain__v1__get_coupon_response__descriptor },
+  { "ListUserCoupons", &retain__v1__list_user_coupons_request__descriptor, &retain__v1__list_user_coupons_response__descriptor },
   { "GetStatement", &retain__v1__get_statement_request__descriptor, &retain__v1__get_statement_response__descriptor },
   { "GetYearlySummary", &retain__v1__get_yearly_summary_request__descriptor, &retain__v1__get_yearly_summary_response__descriptor },
   { "GetLedgerSummary", &retain__v1__get_ledger_summary_request__descriptor, &retain__v1__get_ledger_summary_response__descriptor },
   { "Audit", &retain__v1__audit_request__descriptor, &retain__v1__audit_response__descriptor },
 };
 const unsigned retain__v1__ledger__method_indices_by_name[] = {
-  15,        /* Audit */
+  21,        /* Audit */
   4,        /* CreateTransfers */
+  12,        /* DefineCoupon */
   9,        /* ExpireLots */
   2,        /* GetAccount */
   8,        /* GetBalance */
-  14,        /* GetLedgerSummary */
-  12,        /* GetStatement */
-  13,        /* GetYearlySummary */
+  16,        /* GetCoupon */
+  20,        /* GetLedgerSummary */
+  18,        /* GetStatement */
+  19,        /* GetYearlySummary */
+  13,        /* IssueCoupon */
   3,        /* ListAccounts */
+  17,        /* ListUserCoupons */
   7,        /* LookupTransfers */
   0,        /* OpenAccount */
   10,        /* Penalize */
   5,        /* PostPending */
+  14,        /* RedeemCoupon */
+  15,        /* RefundCoupon */
   11,        /* RewardReferral */
   1,        /* SetAccountCap */
   6         /* VoidPending */
@@ -6025,7 +7805,7 @@ const ProtobufCServiceDescriptor retain__v1__ledger__descriptor =
   "Ledger",
   "Retain__V1__Ledger",
   "retain.v1",
-  16,
+  22,
   retain__v1__ledger__method_descriptors,
   retain__v1__ledger__method_indices_by_name
 };
@@ -6125,13 +7905,61 @@ void retain__v1__ledger__reward_referral(ProtobufCService *service,
   assert(service->descriptor == &retain__v1__ledger__descriptor);
   service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void retain__v1__ledger__define_coupon(ProtobufCService *service,
+                                       const Retain__V1__DefineCouponRequest *input,
+                                       Retain__V1__DefineCouponResponse_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__ledger__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__ledger__issue_coupon(ProtobufCService *service,
+                                      const Retain__V1__IssueCouponRequest *input,
+                                      Retain__V1__IssueCouponResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__ledger__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__ledger__redeem_coupon(ProtobufCService *service,
+                                       const Retain__V1__RedeemCouponRequest *input,
+                                       Retain__V1__RedeemCouponResponse_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__ledger__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__ledger__refund_coupon(ProtobufCService *service,
+                                       const Retain__V1__RefundCouponRequest *input,
+                                       Retain__V1__RefundCouponResponse_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__ledger__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__ledger__get_coupon(ProtobufCService *service,
+                                    const Retain__V1__GetCouponRequest *input,
+                                    Retain__V1__GetCouponResponse_Closure closure,
+                                    void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__ledger__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__ledger__list_user_coupons(ProtobufCService *service,
+                                           const Retain__V1__ListUserCouponsRequest *input,
+                                           Retain__V1__ListUserCouponsResponse_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__ledger__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void retain__v1__ledger__get_statement(ProtobufCService *service,
                                        const Retain__V1__GetStatementRequest *input,
                                        Retain__V1__GetStatementResponse_Closure closure,
                                        void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__get_yearly_summary(ProtobufCService *service,
                                             const Retain__V1__GetYearlySummaryRequest *input,
@@ -6139,7 +7967,7 @@ void retain__v1__ledger__get_yearly_summary(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__get_ledger_summary(ProtobufCService *service,
                                             const Retain__V1__GetLedgerSummaryRequest *input,
@@ -6147,7 +7975,7 @@ void retain__v1__ledger__get_ledger_summary(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__audit(ProtobufCService *service,
                                const Retain__V1__AuditRequest *input,
@@ -6155,7 +7983,7 @@ void retain__v1__ledger__audit(ProtobufCService *service,
                                void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__init (Retain__V1__Ledger_Service *service,
                                Retain__V1__Ledger_ServiceDestroy destroy)

@@ -238,7 +238,52 @@ void   retain__v1__ledger_journal_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__ledger_journal_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptors[13] =
+void   retain__v1__ledger_coupon_record__init
+                     (Retain__V1__LedgerCouponRecord         *message)
+{
+  static const Retain__V1__LedgerCouponRecord init_value = RETAIN__V1__LEDGER_COUPON_RECORD__INIT;
+  *message = init_value;
+}
+size_t retain__v1__ledger_coupon_record__get_packed_size
+                     (const Retain__V1__LedgerCouponRecord *message)
+{
+  assert(message->base.descriptor == &retain__v1__ledger_coupon_record__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__ledger_coupon_record__pack
+                     (const Retain__V1__LedgerCouponRecord *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__ledger_coupon_record__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__ledger_coupon_record__pack_to_buffer
+                     (const Retain__V1__LedgerCouponRecord *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__ledger_coupon_record__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__LedgerCouponRecord *
+       retain__v1__ledger_coupon_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__LedgerCouponRecord *)
+     protobuf_c_message_unpack (&retain__v1__ledger_coupon_record__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__ledger_coupon_record__free_unpacked
+                     (Retain__V1__LedgerCouponRecord *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__ledger_coupon_record__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptors[17] =
 {
   {
     "kind",
@@ -396,17 +441,69 @@ static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "define_coupon",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerEntry, define_coupon),
+    &retain__v1__define_coupon_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "issue_coupon",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerEntry, issue_coupon),
+    &retain__v1__issue_coupon_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "redeem_coupon",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerEntry, redeem_coupon),
+    &retain__v1__redeem_coupon_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refund_coupon",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerEntry, refund_coupon),
+    &retain__v1__refund_coupon_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__ledger_entry__field_indices_by_name[] = {
   12,   /* field[12] = as_of_ms */
   1,   /* field[1] = at_ms */
   3,   /* field[3] = chain_head */
+  13,   /* field[13] = define_coupon */
   9,   /* field[9] = expire_lots */
+  14,   /* field[14] = issue_coupon */
   2,   /* field[2] = journal_length */
   0,   /* field[0] = kind */
   4,   /* field[4] = open_account */
   10,   /* field[10] = penalize */
   7,   /* field[7] = post_pending */
+  15,   /* field[15] = redeem_coupon */
+  16,   /* field[16] = refund_coupon */
   11,   /* field[11] = reward_referral */
   5,   /* field[5] = set_account_cap */
   6,   /* field[6] = transfers */
@@ -415,7 +512,7 @@ static const unsigned retain__v1__ledger_entry__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__ledger_entry__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor retain__v1__ledger_entry__descriptor =
 {
@@ -425,14 +522,14 @@ const ProtobufCMessageDescriptor retain__v1__ledger_entry__descriptor =
   "Retain__V1__LedgerEntry",
   "retain.v1",
   sizeof(Retain__V1__LedgerEntry),
-  13,
+  17,
   retain__v1__ledger_entry__field_descriptors,
   retain__v1__ledger_entry__field_indices_by_name,
   1,  retain__v1__ledger_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__ledger_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__ledger_snapshot_header__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__ledger_snapshot_header__field_descriptors[8] =
 {
   {
     "version",
@@ -506,11 +603,37 @@ static const ProtobufCFieldDescriptor retain__v1__ledger_snapshot_header__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "coupon_definition_count",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerSnapshotHeader, coupon_definition_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "coupon_count",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerSnapshotHeader, coupon_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__ledger_snapshot_header__field_indices_by_name[] = {
   2,   /* field[2] = account_count */
   5,   /* field[5] = block_count */
   4,   /* field[4] = chain_head */
+  7,   /* field[7] = coupon_count */
+  6,   /* field[6] = coupon_definition_count */
   1,   /* field[1] = last_at_ms */
   3,   /* field[3] = record_count */
   0,   /* field[0] = version */
@@ -518,7 +641,7 @@ static const unsigned retain__v1__ledger_snapshot_header__field_indices_by_name[
 static const ProtobufCIntRange retain__v1__ledger_snapshot_header__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__ledger_snapshot_header__descriptor =
 {
@@ -528,7 +651,7 @@ const ProtobufCMessageDescriptor retain__v1__ledger_snapshot_header__descriptor 
   "Retain__V1__LedgerSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__LedgerSnapshotHeader),
-  6,
+  8,
   retain__v1__ledger_snapshot_header__field_descriptors,
   retain__v1__ledger_snapshot_header__field_indices_by_name,
   1,  retain__v1__ledger_snapshot_header__number_ranges,
@@ -817,7 +940,214 @@ const ProtobufCMessageDescriptor retain__v1__ledger_journal_record__descriptor =
   (ProtobufCMessageInit) retain__v1__ledger_journal_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue retain__v1__ledger_entry_kind__enum_values_by_number[10] =
+static const ProtobufCFieldDescriptor retain__v1__ledger_coupon_record__field_descriptors[14] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "coupon_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, coupon_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "issued_at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, issued_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_from_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, valid_from_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_until_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, valid_until_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_id",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, order_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_amount",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, order_amount),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "discount",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, discount),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "redeemed_at_ms",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, redeemed_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "redemptions",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, redemptions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refunds",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, refunds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refunded_order_id",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerCouponRecord, refunded_order_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__ledger_coupon_record__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+  1,   /* field[1] = coupon_id */
+  9,   /* field[9] = discount */
+  3,   /* field[3] = issued_at_ms */
+  8,   /* field[8] = order_amount */
+  7,   /* field[7] = order_id */
+  6,   /* field[6] = reason */
+  10,   /* field[10] = redeemed_at_ms */
+  11,   /* field[11] = redemptions */
+  13,   /* field[13] = refunded_order_id */
+  12,   /* field[12] = refunds */
+  2,   /* field[2] = user_id */
+  4,   /* field[4] = valid_from_ms */
+  5,   /* field[5] = valid_until_ms */
+};
+static const ProtobufCIntRange retain__v1__ledger_coupon_record__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 14 }
+};
+const ProtobufCMessageDescriptor retain__v1__ledger_coupon_record__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.LedgerCouponRecord",
+  "LedgerCouponRecord",
+  "Retain__V1__LedgerCouponRecord",
+  "retain.v1",
+  sizeof(Retain__V1__LedgerCouponRecord),
+  14,
+  retain__v1__ledger_coupon_record__field_descriptors,
+  retain__v1__ledger_coupon_record__field_indices_by_name,
+  1,  retain__v1__ledger_coupon_record__number_ranges,
+  (ProtobufCMessageInit) retain__v1__ledger_coupon_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue retain__v1__ledger_entry_kind__enum_values_by_number[14] =
 {
   { "LEDGER_ENTRY_KIND_UNSPECIFIED", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_UNSPECIFIED", 0 },
   { "LEDGER_ENTRY_KIND_OPEN_ACCOUNT", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_OPEN_ACCOUNT", 1 },
@@ -829,17 +1159,25 @@ static const ProtobufCEnumValue retain__v1__ledger_entry_kind__enum_values_by_nu
   { "LEDGER_ENTRY_KIND_TIME_OUT_HOLDS", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_TIME_OUT_HOLDS", 7 },
   { "LEDGER_ENTRY_KIND_PENALIZE", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_PENALIZE", 8 },
   { "LEDGER_ENTRY_KIND_REWARD_REFERRAL", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REWARD_REFERRAL", 9 },
+  { "LEDGER_ENTRY_KIND_DEFINE_COUPON", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_DEFINE_COUPON", 10 },
+  { "LEDGER_ENTRY_KIND_ISSUE_COUPON", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_ISSUE_COUPON", 11 },
+  { "LEDGER_ENTRY_KIND_REDEEM_COUPON", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REDEEM_COUPON", 12 },
+  { "LEDGER_ENTRY_KIND_REFUND_COUPON", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REFUND_COUPON", 13 },
 };
 static const ProtobufCIntRange retain__v1__ledger_entry_kind__value_ranges[] = {
-{0, 0},{0, 10}
+{0, 0},{0, 14}
 };
-static const ProtobufCEnumValueIndex retain__v1__ledger_entry_kind__enum_values_by_name[10] =
+static const ProtobufCEnumValueIndex retain__v1__ledger_entry_kind__enum_values_by_name[14] =
 {
   { "LEDGER_ENTRY_KIND_CREATE_TRANSFERS", 3 },
+  { "LEDGER_ENTRY_KIND_DEFINE_COUPON", 10 },
   { "LEDGER_ENTRY_KIND_EXPIRE_LOTS", 6 },
+  { "LEDGER_ENTRY_KIND_ISSUE_COUPON", 11 },
   { "LEDGER_ENTRY_KIND_OPEN_ACCOUNT", 1 },
   { "LEDGER_ENTRY_KIND_PENALIZE", 8 },
   { "LEDGER_ENTRY_KIND_POST_PENDING", 4 },
+  { "LEDGER_ENTRY_KIND_REDEEM_COUPON", 12 },
+  { "LEDGER_ENTRY_KIND_REFUND_COUPON", 13 },
   { "LEDGER_ENTRY_KIND_REWARD_REFERRAL", 9 },
   { "LEDGER_ENTRY_KIND_SET_ACCOUNT_CAP", 2 },
   { "LEDGER_ENTRY_KIND_TIME_OUT_HOLDS", 7 },
@@ -853,9 +1191,9 @@ const ProtobufCEnumDescriptor retain__v1__ledger_entry_kind__descriptor =
   "LedgerEntryKind",
   "Retain__V1__LedgerEntryKind",
   "retain.v1",
-  10,
+  14,
   retain__v1__ledger_entry_kind__enum_values_by_number,
-  10,
+  14,
   retain__v1__ledger_entry_kind__enum_values_by_name,
   1,
   retain__v1__ledger_entry_kind__value_ranges,

@@ -13,6 +13,25 @@ ACCOUNT_KIND_REDEMPTION: AccountKind
 ACCOUNT_KIND_SYSTEM: AccountKind
 ACCOUNT_KIND_UNSPECIFIED: AccountKind
 ACCOUNT_KIND_USER: AccountKind
+COUPON_RESULT_CODE_COUPON_ALREADY_REDEEMED: CouponResultCode
+COUPON_RESULT_CODE_COUPON_DEFINITION_NOT_FOUND: CouponResultCode
+COUPON_RESULT_CODE_COUPON_EXISTS_WITH_DIFFERENT_BODY: CouponResultCode
+COUPON_RESULT_CODE_COUPON_EXPIRED: CouponResultCode
+COUPON_RESULT_CODE_COUPON_ISSUE_ENDED: CouponResultCode
+COUPON_RESULT_CODE_COUPON_NOT_FOUND: CouponResultCode
+COUPON_RESULT_CODE_COUPON_NOT_OWNER: CouponResultCode
+COUPON_RESULT_CODE_COUPON_NOT_REDEEMED: CouponResultCode
+COUPON_RESULT_CODE_COUPON_NOT_YET_VALID: CouponResultCode
+COUPON_RESULT_CODE_COUPON_ORDER_ASSET_MISMATCH: CouponResultCode
+COUPON_RESULT_CODE_COUPON_THRESHOLD_NOT_MET: CouponResultCode
+COUPON_RESULT_CODE_COUPON_TRANSFER_REFUSED: CouponResultCode
+COUPON_RESULT_CODE_COUPON_USER_LIMIT_REACHED: CouponResultCode
+COUPON_RESULT_CODE_OK: CouponResultCode
+COUPON_RESULT_CODE_UNSPECIFIED: CouponResultCode
+COUPON_STATE_AVAILABLE: CouponState
+COUPON_STATE_EXPIRED: CouponState
+COUPON_STATE_REDEEMED: CouponState
+COUPON_STATE_UNSPECIFIED: CouponState
 DESCRIPTOR: _descriptor.FileDescriptor
 TRANSFER_KIND_ADJUSTMENT: TransferKind
 TRANSFER_KIND_COMPENSATION: TransferKind
@@ -187,6 +206,62 @@ class AuditResponse(_message.Message):
     journal_length: int
     def __init__(self, balanced: bool = ..., assets: _Optional[_Iterable[_Union[AssetAudit, _Mapping]]] = ..., journal_length: _Optional[int] = ..., chain_head: _Optional[bytes] = ..., chain_verified: bool = ..., first_bad_sequence: _Optional[int] = ..., audited_at_ms: _Optional[int] = ...) -> None: ...
 
+class Coupon(_message.Message):
+    __slots__ = ["code", "coupon_id", "definition", "discount", "issued_at_ms", "order_amount", "order_id", "redeemed_at_ms", "redemptions", "refunds", "state", "user_id", "valid_from_ms", "valid_until_ms"]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    COUPON_ID_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ORDER_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REDEEMED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    REDEMPTIONS_FIELD_NUMBER: _ClassVar[int]
+    REFUNDS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_MS_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    coupon_id: str
+    definition: CouponDefinition
+    discount: _common_pb2.Amount
+    issued_at_ms: int
+    order_amount: _common_pb2.Amount
+    order_id: str
+    redeemed_at_ms: int
+    redemptions: int
+    refunds: int
+    state: CouponState
+    user_id: str
+    valid_from_ms: int
+    valid_until_ms: int
+    def __init__(self, code: _Optional[str] = ..., coupon_id: _Optional[str] = ..., user_id: _Optional[str] = ..., state: _Optional[_Union[CouponState, str]] = ..., issued_at_ms: _Optional[int] = ..., valid_from_ms: _Optional[int] = ..., valid_until_ms: _Optional[int] = ..., order_id: _Optional[str] = ..., order_amount: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., discount: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., redeemed_at_ms: _Optional[int] = ..., redemptions: _Optional[int] = ..., refunds: _Optional[int] = ..., definition: _Optional[_Union[CouponDefinition, _Mapping]] = ...) -> None: ...
+
+class CouponDefinition(_message.Message):
+    __slots__ = ["campaign_id", "coupon_id", "face_value", "max_issued", "per_user_limit", "threshold", "title", "valid_days", "valid_from_ms", "valid_until_ms"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    COUPON_ID_FIELD_NUMBER: _ClassVar[int]
+    FACE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    MAX_ISSUED_FIELD_NUMBER: _ClassVar[int]
+    PER_USER_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    VALID_DAYS_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_MS_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    coupon_id: str
+    face_value: _common_pb2.Amount
+    max_issued: int
+    per_user_limit: int
+    threshold: _common_pb2.Amount
+    title: str
+    valid_days: int
+    valid_from_ms: int
+    valid_until_ms: int
+    def __init__(self, coupon_id: _Optional[str] = ..., title: _Optional[str] = ..., campaign_id: _Optional[str] = ..., threshold: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., face_value: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., valid_from_ms: _Optional[int] = ..., valid_until_ms: _Optional[int] = ..., valid_days: _Optional[int] = ..., max_issued: _Optional[int] = ..., per_user_limit: _Optional[int] = ...) -> None: ...
+
 class CreateTransfersRequest(_message.Message):
     __slots__ = ["omit_applied", "transfers"]
     OMIT_APPLIED_FIELD_NUMBER: _ClassVar[int]
@@ -222,6 +297,20 @@ class CreditLot(_message.Message):
     lot_id: str
     remaining: int
     def __init__(self, lot_id: _Optional[str] = ..., amount: _Optional[int] = ..., remaining: _Optional[int] = ..., held: _Optional[int] = ..., credited_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ...) -> None: ...
+
+class DefineCouponRequest(_message.Message):
+    __slots__ = ["coupon"]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    coupon: CouponDefinition
+    def __init__(self, coupon: _Optional[_Union[CouponDefinition, _Mapping]] = ...) -> None: ...
+
+class DefineCouponResponse(_message.Message):
+    __slots__ = ["coupon", "created"]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    coupon: CouponDefinition
+    created: bool
+    def __init__(self, coupon: _Optional[_Union[CouponDefinition, _Mapping]] = ..., created: bool = ...) -> None: ...
 
 class ExpireLotsRequest(_message.Message):
     __slots__ = ["as_of_ms", "assets", "limit"]
@@ -274,6 +363,18 @@ class GetBalanceResponse(_message.Message):
     as_of_ms: int
     balances: _containers.RepeatedCompositeFieldContainer[AssetBalance]
     def __init__(self, balances: _Optional[_Iterable[_Union[AssetBalance, _Mapping]]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
+
+class GetCouponRequest(_message.Message):
+    __slots__ = ["code"]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class GetCouponResponse(_message.Message):
+    __slots__ = ["coupon"]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    coupon: Coupon
+    def __init__(self, coupon: _Optional[_Union[Coupon, _Mapping]] = ...) -> None: ...
 
 class GetLedgerSummaryRequest(_message.Message):
     __slots__ = ["assets", "range", "user_id"]
@@ -335,6 +436,28 @@ class GetYearlySummaryResponse(_message.Message):
     year: int
     def __init__(self, year: _Optional[int] = ..., assets: _Optional[_Iterable[_Union[AssetSummary, _Mapping]]] = ...) -> None: ...
 
+class IssueCouponRequest(_message.Message):
+    __slots__ = ["code", "coupon_id", "reason", "user_id"]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    COUPON_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    coupon_id: str
+    reason: str
+    user_id: str
+    def __init__(self, coupon_id: _Optional[str] = ..., user_id: _Optional[str] = ..., code: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class IssueCouponResponse(_message.Message):
+    __slots__ = ["coupon", "replayed", "result"]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    coupon: Coupon
+    replayed: bool
+    result: TransferResult
+    def __init__(self, coupon: _Optional[_Union[Coupon, _Mapping]] = ..., result: _Optional[_Union[TransferResult, _Mapping]] = ..., replayed: bool = ...) -> None: ...
+
 class KindTotal(_message.Message):
     __slots__ = ["count", "credited", "debited", "kind"]
     COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -366,6 +489,20 @@ class ListAccountsResponse(_message.Message):
     accounts: _containers.RepeatedCompositeFieldContainer[Account]
     page_info: _common_pb2.PageInfo
     def __init__(self, accounts: _Optional[_Iterable[_Union[Account, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+
+class ListUserCouponsRequest(_message.Message):
+    __slots__ = ["usable_only", "user_id"]
+    USABLE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    usable_only: bool
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., usable_only: bool = ...) -> None: ...
+
+class ListUserCouponsResponse(_message.Message):
+    __slots__ = ["coupons"]
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
+    coupons: _containers.RepeatedCompositeFieldContainer[Coupon]
+    def __init__(self, coupons: _Optional[_Iterable[_Union[Coupon, _Mapping]]] = ...) -> None: ...
 
 class LookupTransfersRequest(_message.Message):
     __slots__ = ["transfer_ids"]
@@ -504,6 +641,52 @@ class Posting(_message.Message):
     state: TransferState
     transfer_id: str
     def __init__(self, sequence: _Optional[int] = ..., transfer_id: _Optional[str] = ..., account_id: _Optional[str] = ..., asset: _Optional[str] = ..., amount: _Optional[int] = ..., balance_after: _Optional[int] = ..., kind: _Optional[_Union[TransferKind, str]] = ..., counterparty_account_id: _Optional[str] = ..., reason: _Optional[str] = ..., posted_at_ms: _Optional[int] = ..., state: _Optional[_Union[TransferState, str]] = ..., expires_at_ms: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class RedeemCouponRequest(_message.Message):
+    __slots__ = ["code", "order_amount", "order_id", "user_id"]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    order_amount: _common_pb2.Amount
+    order_id: str
+    user_id: str
+    def __init__(self, code: _Optional[str] = ..., user_id: _Optional[str] = ..., order_id: _Optional[str] = ..., order_amount: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ...) -> None: ...
+
+class RedeemCouponResponse(_message.Message):
+    __slots__ = ["coupon", "discount", "payable", "replayed", "result"]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    PAYABLE_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    coupon: Coupon
+    discount: _common_pb2.Amount
+    payable: _common_pb2.Amount
+    replayed: bool
+    result: TransferResult
+    def __init__(self, coupon: _Optional[_Union[Coupon, _Mapping]] = ..., discount: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., payable: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., result: _Optional[_Union[TransferResult, _Mapping]] = ..., replayed: bool = ...) -> None: ...
+
+class RefundCouponRequest(_message.Message):
+    __slots__ = ["code", "order_id", "reason"]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    order_id: str
+    reason: str
+    def __init__(self, code: _Optional[str] = ..., order_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RefundCouponResponse(_message.Message):
+    __slots__ = ["coupon", "replayed", "result"]
+    COUPON_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    coupon: Coupon
+    replayed: bool
+    result: TransferResult
+    def __init__(self, coupon: _Optional[_Union[Coupon, _Mapping]] = ..., result: _Optional[_Union[TransferResult, _Mapping]] = ..., replayed: bool = ...) -> None: ...
 
 class RewardReferralRequest(_message.Message):
     __slots__ = ["campaign_id", "expires_at_ms", "invitee_reward", "inviter_daily_cap", "inviter_reward", "inviter_user_id", "user_id"]
@@ -656,4 +839,10 @@ class TransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class TransferResultCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class CouponResultCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class CouponState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

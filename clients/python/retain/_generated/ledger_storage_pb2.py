@@ -15,7 +15,7 @@ _sym_db = _symbol_database.Default()
 from retain._generated import ledger_pb2 as retain_dot_v1_dot_ledger__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eretain/v1/ledger_storage.proto\x12\tretain.v1\x1a\x16retain/v1/ledger.proto\"\xa1\x04\n\x0bLedgerEntry\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.retain.v1.LedgerEntryKind\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x16\n\x0ejournal_length\x18\x03 \x01(\x04\x12\x12\n\nchain_head\x18\x04 \x01(\x0c\x12\x33\n\x0copen_account\x18\x05 \x01(\x0b\x32\x1d.retain.v1.OpenAccountRequest\x12\x38\n\x0fset_account_cap\x18\x06 \x01(\x0b\x32\x1f.retain.v1.SetAccountCapRequest\x12&\n\ttransfers\x18\x07 \x03(\x0b\x32\x13.retain.v1.Transfer\x12\x33\n\x0cpost_pending\x18\x08 \x01(\x0b\x32\x1d.retain.v1.PostPendingRequest\x12\x33\n\x0cvoid_pending\x18\t \x01(\x0b\x32\x1d.retain.v1.VoidPendingRequest\x12\x31\n\x0b\x65xpire_lots\x18\n \x01(\x0b\x32\x1c.retain.v1.ExpireLotsRequest\x12,\n\x08penalize\x18\x0b \x01(\x0b\x32\x1a.retain.v1.PenalizeRequest\x12\x39\n\x0freward_referral\x18\x0c \x01(\x0b\x32 .retain.v1.RewardReferralRequest\x12\x10\n\x08\x61s_of_ms\x18\r \x01(\x03\"\x91\x01\n\x14LedgerSnapshotHeader\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x12\n\nlast_at_ms\x18\x02 \x01(\x03\x12\x15\n\raccount_count\x18\x03 \x01(\x04\x12\x14\n\x0crecord_count\x18\x04 \x01(\x04\x12\x12\n\nchain_head\x18\x05 \x01(\x0c\x12\x13\n\x0b\x62lock_count\x18\x06 \x01(\x04\"\xce\x01\n\x13LedgerAccountRecord\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63\x61pped\x18\x02 \x01(\x08\x12\x0b\n\x03\x63\x61p\x18\x03 \x01(\x03\x12\x15\n\rcreated_at_ms\x18\x04 \x01(\x03\x12>\n\x08metadata\x18\x05 \x03(\x0b\x32,.retain.v1.LedgerAccountRecord.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x11LedgerChainBlocks\x12\x12\n\nblock_ends\x18\x01 \x03(\x04\x12\x13\n\x0b\x63heckpoints\x18\x02 \x03(\x0c\"\xad\x01\n\x13LedgerJournalRecord\x12)\n\x04type\x18\x01 \x01(\x0e\x32\x1b.retain.v1.LedgerRecordType\x12%\n\x08transfer\x18\x02 \x01(\x0b\x32\x13.retain.v1.Transfer\x12\x17\n\x0f\x63ommitted_at_ms\x18\x03 \x01(\x03\x12\x1b\n\x13pending_transfer_id\x18\x04 \x01(\t\x12\x0e\n\x06lot_id\x18\x05 \x01(\t*\xff\x02\n\x0fLedgerEntryKind\x12!\n\x1dLEDGER_ENTRY_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1eLEDGER_ENTRY_KIND_OPEN_ACCOUNT\x10\x01\x12%\n!LEDGER_ENTRY_KIND_SET_ACCOUNT_CAP\x10\x02\x12&\n\"LEDGER_ENTRY_KIND_CREATE_TRANSFERS\x10\x03\x12\"\n\x1eLEDGER_ENTRY_KIND_POST_PENDING\x10\x04\x12\"\n\x1eLEDGER_ENTRY_KIND_VOID_PENDING\x10\x05\x12!\n\x1dLEDGER_ENTRY_KIND_EXPIRE_LOTS\x10\x06\x12$\n LEDGER_ENTRY_KIND_TIME_OUT_HOLDS\x10\x07\x12\x1e\n\x1aLEDGER_ENTRY_KIND_PENALIZE\x10\x08\x12%\n!LEDGER_ENTRY_KIND_REWARD_REFERRAL\x10\t*\xd0\x01\n\x10LedgerRecordType\x12\"\n\x1eLEDGER_RECORD_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bLEDGER_RECORD_TYPE_TRANSFER\x10\x01\x12\x1b\n\x17LEDGER_RECORD_TYPE_POST\x10\x02\x12\x1b\n\x17LEDGER_RECORD_TYPE_VOID\x10\x03\x12\x1e\n\x1aLEDGER_RECORD_TYPE_TIMEOUT\x10\x04\x12\x1d\n\x19LEDGER_RECORD_TYPE_EXPIRY\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eretain/v1/ledger_storage.proto\x12\tretain.v1\x1a\x16retain/v1/ledger.proto\"\xfb\x05\n\x0bLedgerEntry\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.retain.v1.LedgerEntryKind\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x16\n\x0ejournal_length\x18\x03 \x01(\x04\x12\x12\n\nchain_head\x18\x04 \x01(\x0c\x12\x33\n\x0copen_account\x18\x05 \x01(\x0b\x32\x1d.retain.v1.OpenAccountRequest\x12\x38\n\x0fset_account_cap\x18\x06 \x01(\x0b\x32\x1f.retain.v1.SetAccountCapRequest\x12&\n\ttransfers\x18\x07 \x03(\x0b\x32\x13.retain.v1.Transfer\x12\x33\n\x0cpost_pending\x18\x08 \x01(\x0b\x32\x1d.retain.v1.PostPendingRequest\x12\x33\n\x0cvoid_pending\x18\t \x01(\x0b\x32\x1d.retain.v1.VoidPendingRequest\x12\x31\n\x0b\x65xpire_lots\x18\n \x01(\x0b\x32\x1c.retain.v1.ExpireLotsRequest\x12,\n\x08penalize\x18\x0b \x01(\x0b\x32\x1a.retain.v1.PenalizeRequest\x12\x39\n\x0freward_referral\x18\x0c \x01(\x0b\x32 .retain.v1.RewardReferralRequest\x12\x10\n\x08\x61s_of_ms\x18\r \x01(\x03\x12\x35\n\rdefine_coupon\x18\x0e \x01(\x0b\x32\x1e.retain.v1.DefineCouponRequest\x12\x33\n\x0cissue_coupon\x18\x0f \x01(\x0b\x32\x1d.retain.v1.IssueCouponRequest\x12\x35\n\rredeem_coupon\x18\x10 \x01(\x0b\x32\x1e.retain.v1.RedeemCouponRequest\x12\x35\n\rrefund_coupon\x18\x11 \x01(\x0b\x32\x1e.retain.v1.RefundCouponRequest\"\xc8\x01\n\x14LedgerSnapshotHeader\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x12\n\nlast_at_ms\x18\x02 \x01(\x03\x12\x15\n\raccount_count\x18\x03 \x01(\x04\x12\x14\n\x0crecord_count\x18\x04 \x01(\x04\x12\x12\n\nchain_head\x18\x05 \x01(\x0c\x12\x13\n\x0b\x62lock_count\x18\x06 \x01(\x04\x12\x1f\n\x17\x63oupon_definition_count\x18\x07 \x01(\x04\x12\x14\n\x0c\x63oupon_count\x18\x08 \x01(\x04\"\xce\x01\n\x13LedgerAccountRecord\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63\x61pped\x18\x02 \x01(\x08\x12\x0b\n\x03\x63\x61p\x18\x03 \x01(\x03\x12\x15\n\rcreated_at_ms\x18\x04 \x01(\x03\x12>\n\x08metadata\x18\x05 \x03(\x0b\x32,.retain.v1.LedgerAccountRecord.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x11LedgerChainBlocks\x12\x12\n\nblock_ends\x18\x01 \x03(\x04\x12\x13\n\x0b\x63heckpoints\x18\x02 \x03(\x0c\"\xad\x01\n\x13LedgerJournalRecord\x12)\n\x04type\x18\x01 \x01(\x0e\x32\x1b.retain.v1.LedgerRecordType\x12%\n\x08transfer\x18\x02 \x01(\x0b\x32\x13.retain.v1.Transfer\x12\x17\n\x0f\x63ommitted_at_ms\x18\x03 \x01(\x03\x12\x1b\n\x13pending_transfer_id\x18\x04 \x01(\t\x12\x0e\n\x06lot_id\x18\x05 \x01(\t\"\xae\x02\n\x12LedgerCouponRecord\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x11\n\tcoupon_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x14\n\x0cissued_at_ms\x18\x04 \x01(\x03\x12\x15\n\rvalid_from_ms\x18\x05 \x01(\x03\x12\x16\n\x0evalid_until_ms\x18\x06 \x01(\x03\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x10\n\x08order_id\x18\x08 \x01(\t\x12\x14\n\x0corder_amount\x18\t \x01(\x03\x12\x10\n\x08\x64iscount\x18\n \x01(\x03\x12\x16\n\x0eredeemed_at_ms\x18\x0b \x01(\x03\x12\x13\n\x0bredemptions\x18\x0c \x01(\r\x12\x0f\n\x07refunds\x18\r \x01(\r\x12\x19\n\x11refunded_order_id\x18\x0e \x01(\t*\x92\x04\n\x0fLedgerEntryKind\x12!\n\x1dLEDGER_ENTRY_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1eLEDGER_ENTRY_KIND_OPEN_ACCOUNT\x10\x01\x12%\n!LEDGER_ENTRY_KIND_SET_ACCOUNT_CAP\x10\x02\x12&\n\"LEDGER_ENTRY_KIND_CREATE_TRANSFERS\x10\x03\x12\"\n\x1eLEDGER_ENTRY_KIND_POST_PENDING\x10\x04\x12\"\n\x1eLEDGER_ENTRY_KIND_VOID_PENDING\x10\x05\x12!\n\x1dLEDGER_ENTRY_KIND_EXPIRE_LOTS\x10\x06\x12$\n LEDGER_ENTRY_KIND_TIME_OUT_HOLDS\x10\x07\x12\x1e\n\x1aLEDGER_ENTRY_KIND_PENALIZE\x10\x08\x12%\n!LEDGER_ENTRY_KIND_REWARD_REFERRAL\x10\t\x12#\n\x1fLEDGER_ENTRY_KIND_DEFINE_COUPON\x10\n\x12\"\n\x1eLEDGER_ENTRY_KIND_ISSUE_COUPON\x10\x0b\x12#\n\x1fLEDGER_ENTRY_KIND_REDEEM_COUPON\x10\x0c\x12#\n\x1fLEDGER_ENTRY_KIND_REFUND_COUPON\x10\r*\xd0\x01\n\x10LedgerRecordType\x12\"\n\x1eLEDGER_RECORD_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bLEDGER_RECORD_TYPE_TRANSFER\x10\x01\x12\x1b\n\x17LEDGER_RECORD_TYPE_POST\x10\x02\x12\x1b\n\x17LEDGER_RECORD_TYPE_VOID\x10\x03\x12\x1e\n\x1aLEDGER_RECORD_TYPE_TIMEOUT\x10\x04\x12\x1d\n\x19LEDGER_RECORD_TYPE_EXPIRY\x10\x05\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'retain._generated.ledger_storage_pb2', globals())
@@ -24,20 +24,22 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _LEDGERACCOUNTRECORD_METADATAENTRY._options = None
   _LEDGERACCOUNTRECORD_METADATAENTRY._serialized_options = b'8\001'
-  _LEDGERENTRYKIND._serialized_start=1213
-  _LEDGERENTRYKIND._serialized_end=1596
-  _LEDGERRECORDTYPE._serialized_start=1599
-  _LEDGERRECORDTYPE._serialized_end=1807
+  _LEDGERENTRYKIND._serialized_start=1791
+  _LEDGERENTRYKIND._serialized_end=2321
+  _LEDGERRECORDTYPE._serialized_start=2324
+  _LEDGERRECORDTYPE._serialized_end=2532
   _LEDGERENTRY._serialized_start=70
-  _LEDGERENTRY._serialized_end=615
-  _LEDGERSNAPSHOTHEADER._serialized_start=618
-  _LEDGERSNAPSHOTHEADER._serialized_end=763
-  _LEDGERACCOUNTRECORD._serialized_start=766
-  _LEDGERACCOUNTRECORD._serialized_end=972
-  _LEDGERACCOUNTRECORD_METADATAENTRY._serialized_start=925
-  _LEDGERACCOUNTRECORD_METADATAENTRY._serialized_end=972
-  _LEDGERCHAINBLOCKS._serialized_start=974
-  _LEDGERCHAINBLOCKS._serialized_end=1034
-  _LEDGERJOURNALRECORD._serialized_start=1037
-  _LEDGERJOURNALRECORD._serialized_end=1210
+  _LEDGERENTRY._serialized_end=833
+  _LEDGERSNAPSHOTHEADER._serialized_start=836
+  _LEDGERSNAPSHOTHEADER._serialized_end=1036
+  _LEDGERACCOUNTRECORD._serialized_start=1039
+  _LEDGERACCOUNTRECORD._serialized_end=1245
+  _LEDGERACCOUNTRECORD_METADATAENTRY._serialized_start=1198
+  _LEDGERACCOUNTRECORD_METADATAENTRY._serialized_end=1245
+  _LEDGERCHAINBLOCKS._serialized_start=1247
+  _LEDGERCHAINBLOCKS._serialized_end=1307
+  _LEDGERJOURNALRECORD._serialized_start=1310
+  _LEDGERJOURNALRECORD._serialized_end=1483
+  _LEDGERCOUPONRECORD._serialized_start=1486
+  _LEDGERCOUPONRECORD._serialized_end=1788
 # @@protoc_insertion_point(module_scope)

@@ -8,10 +8,14 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 LEDGER_ENTRY_KIND_CREATE_TRANSFERS: LedgerEntryKind
+LEDGER_ENTRY_KIND_DEFINE_COUPON: LedgerEntryKind
 LEDGER_ENTRY_KIND_EXPIRE_LOTS: LedgerEntryKind
+LEDGER_ENTRY_KIND_ISSUE_COUPON: LedgerEntryKind
 LEDGER_ENTRY_KIND_OPEN_ACCOUNT: LedgerEntryKind
 LEDGER_ENTRY_KIND_PENALIZE: LedgerEntryKind
 LEDGER_ENTRY_KIND_POST_PENDING: LedgerEntryKind
+LEDGER_ENTRY_KIND_REDEEM_COUPON: LedgerEntryKind
+LEDGER_ENTRY_KIND_REFUND_COUPON: LedgerEntryKind
 LEDGER_ENTRY_KIND_REWARD_REFERRAL: LedgerEntryKind
 LEDGER_ENTRY_KIND_SET_ACCOUNT_CAP: LedgerEntryKind
 LEDGER_ENTRY_KIND_TIME_OUT_HOLDS: LedgerEntryKind
@@ -53,17 +57,53 @@ class LedgerChainBlocks(_message.Message):
     checkpoints: _containers.RepeatedScalarFieldContainer[bytes]
     def __init__(self, block_ends: _Optional[_Iterable[int]] = ..., checkpoints: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
+class LedgerCouponRecord(_message.Message):
+    __slots__ = ["code", "coupon_id", "discount", "issued_at_ms", "order_amount", "order_id", "reason", "redeemed_at_ms", "redemptions", "refunded_order_id", "refunds", "user_id", "valid_from_ms", "valid_until_ms"]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    COUPON_ID_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ORDER_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REDEEMED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    REDEMPTIONS_FIELD_NUMBER: _ClassVar[int]
+    REFUNDED_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REFUNDS_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_MS_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    coupon_id: str
+    discount: int
+    issued_at_ms: int
+    order_amount: int
+    order_id: str
+    reason: str
+    redeemed_at_ms: int
+    redemptions: int
+    refunded_order_id: str
+    refunds: int
+    user_id: str
+    valid_from_ms: int
+    valid_until_ms: int
+    def __init__(self, code: _Optional[str] = ..., coupon_id: _Optional[str] = ..., user_id: _Optional[str] = ..., issued_at_ms: _Optional[int] = ..., valid_from_ms: _Optional[int] = ..., valid_until_ms: _Optional[int] = ..., reason: _Optional[str] = ..., order_id: _Optional[str] = ..., order_amount: _Optional[int] = ..., discount: _Optional[int] = ..., redeemed_at_ms: _Optional[int] = ..., redemptions: _Optional[int] = ..., refunds: _Optional[int] = ..., refunded_order_id: _Optional[str] = ...) -> None: ...
+
 class LedgerEntry(_message.Message):
-    __slots__ = ["as_of_ms", "at_ms", "chain_head", "expire_lots", "journal_length", "kind", "open_account", "penalize", "post_pending", "reward_referral", "set_account_cap", "transfers", "void_pending"]
+    __slots__ = ["as_of_ms", "at_ms", "chain_head", "define_coupon", "expire_lots", "issue_coupon", "journal_length", "kind", "open_account", "penalize", "post_pending", "redeem_coupon", "refund_coupon", "reward_referral", "set_account_cap", "transfers", "void_pending"]
     AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
     CHAIN_HEAD_FIELD_NUMBER: _ClassVar[int]
+    DEFINE_COUPON_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_LOTS_FIELD_NUMBER: _ClassVar[int]
+    ISSUE_COUPON_FIELD_NUMBER: _ClassVar[int]
     JOURNAL_LENGTH_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     OPEN_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     PENALIZE_FIELD_NUMBER: _ClassVar[int]
     POST_PENDING_FIELD_NUMBER: _ClassVar[int]
+    REDEEM_COUPON_FIELD_NUMBER: _ClassVar[int]
+    REFUND_COUPON_FIELD_NUMBER: _ClassVar[int]
     REWARD_REFERRAL_FIELD_NUMBER: _ClassVar[int]
     SET_ACCOUNT_CAP_FIELD_NUMBER: _ClassVar[int]
     TRANSFERS_FIELD_NUMBER: _ClassVar[int]
@@ -71,17 +111,21 @@ class LedgerEntry(_message.Message):
     as_of_ms: int
     at_ms: int
     chain_head: bytes
+    define_coupon: _ledger_pb2.DefineCouponRequest
     expire_lots: _ledger_pb2.ExpireLotsRequest
+    issue_coupon: _ledger_pb2.IssueCouponRequest
     journal_length: int
     kind: LedgerEntryKind
     open_account: _ledger_pb2.OpenAccountRequest
     penalize: _ledger_pb2.PenalizeRequest
     post_pending: _ledger_pb2.PostPendingRequest
+    redeem_coupon: _ledger_pb2.RedeemCouponRequest
+    refund_coupon: _ledger_pb2.RefundCouponRequest
     reward_referral: _ledger_pb2.RewardReferralRequest
     set_account_cap: _ledger_pb2.SetAccountCapRequest
     transfers: _containers.RepeatedCompositeFieldContainer[_ledger_pb2.Transfer]
     void_pending: _ledger_pb2.VoidPendingRequest
-    def __init__(self, kind: _Optional[_Union[LedgerEntryKind, str]] = ..., at_ms: _Optional[int] = ..., journal_length: _Optional[int] = ..., chain_head: _Optional[bytes] = ..., open_account: _Optional[_Union[_ledger_pb2.OpenAccountRequest, _Mapping]] = ..., set_account_cap: _Optional[_Union[_ledger_pb2.SetAccountCapRequest, _Mapping]] = ..., transfers: _Optional[_Iterable[_Union[_ledger_pb2.Transfer, _Mapping]]] = ..., post_pending: _Optional[_Union[_ledger_pb2.PostPendingRequest, _Mapping]] = ..., void_pending: _Optional[_Union[_ledger_pb2.VoidPendingRequest, _Mapping]] = ..., expire_lots: _Optional[_Union[_ledger_pb2.ExpireLotsRequest, _Mapping]] = ..., penalize: _Optional[_Union[_ledger_pb2.PenalizeRequest, _Mapping]] = ..., reward_referral: _Optional[_Union[_ledger_pb2.RewardReferralRequest, _Mapping]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[LedgerEntryKind, str]] = ..., at_ms: _Optional[int] = ..., journal_length: _Optional[int] = ..., chain_head: _Optional[bytes] = ..., open_account: _Optional[_Union[_ledger_pb2.OpenAccountRequest, _Mapping]] = ..., set_account_cap: _Optional[_Union[_ledger_pb2.SetAccountCapRequest, _Mapping]] = ..., transfers: _Optional[_Iterable[_Union[_ledger_pb2.Transfer, _Mapping]]] = ..., post_pending: _Optional[_Union[_ledger_pb2.PostPendingRequest, _Mapping]] = ..., void_pending: _Optional[_Union[_ledger_pb2.VoidPendingRequest, _Mapping]] = ..., expire_lots: _Optional[_Union[_ledger_pb2.ExpireLotsRequest, _Mapping]] = ..., penalize: _Optional[_Union[_ledger_pb2.PenalizeRequest, _Mapping]] = ..., reward_referral: _Optional[_Union[_ledger_pb2.RewardReferralRequest, _Mapping]] = ..., as_of_ms: _Optional[int] = ..., define_coupon: _Optional[_Union[_ledger_pb2.DefineCouponRequest, _Mapping]] = ..., issue_coupon: _Optional[_Union[_ledger_pb2.IssueCouponRequest, _Mapping]] = ..., redeem_coupon: _Optional[_Union[_ledger_pb2.RedeemCouponRequest, _Mapping]] = ..., refund_coupon: _Optional[_Union[_ledger_pb2.RefundCouponRequest, _Mapping]] = ...) -> None: ...
 
 class LedgerJournalRecord(_message.Message):
     __slots__ = ["committed_at_ms", "lot_id", "pending_transfer_id", "transfer", "type"]
@@ -98,20 +142,24 @@ class LedgerJournalRecord(_message.Message):
     def __init__(self, type: _Optional[_Union[LedgerRecordType, str]] = ..., transfer: _Optional[_Union[_ledger_pb2.Transfer, _Mapping]] = ..., committed_at_ms: _Optional[int] = ..., pending_transfer_id: _Optional[str] = ..., lot_id: _Optional[str] = ...) -> None: ...
 
 class LedgerSnapshotHeader(_message.Message):
-    __slots__ = ["account_count", "block_count", "chain_head", "last_at_ms", "record_count", "version"]
+    __slots__ = ["account_count", "block_count", "chain_head", "coupon_count", "coupon_definition_count", "last_at_ms", "record_count", "version"]
     ACCOUNT_COUNT_FIELD_NUMBER: _ClassVar[int]
     BLOCK_COUNT_FIELD_NUMBER: _ClassVar[int]
     CHAIN_HEAD_FIELD_NUMBER: _ClassVar[int]
+    COUPON_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COUPON_DEFINITION_COUNT_FIELD_NUMBER: _ClassVar[int]
     LAST_AT_MS_FIELD_NUMBER: _ClassVar[int]
     RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     account_count: int
     block_count: int
     chain_head: bytes
+    coupon_count: int
+    coupon_definition_count: int
     last_at_ms: int
     record_count: int
     version: int
-    def __init__(self, version: _Optional[int] = ..., last_at_ms: _Optional[int] = ..., account_count: _Optional[int] = ..., record_count: _Optional[int] = ..., chain_head: _Optional[bytes] = ..., block_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, version: _Optional[int] = ..., last_at_ms: _Optional[int] = ..., account_count: _Optional[int] = ..., record_count: _Optional[int] = ..., chain_head: _Optional[bytes] = ..., block_count: _Optional[int] = ..., coupon_definition_count: _Optional[int] = ..., coupon_count: _Optional[int] = ...) -> None: ...
 
 class LedgerEntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -1283,6 +1283,73 @@ class LedgerClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Ledger/RewardReferral", request, ledger_pb2.RewardReferralResponse, **options)
 
+    def define_coupon(self, request: ledger_pb2.DefineCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.DefineCouponResponse:
+        """Defines (or, with the same body, confirms) a coupon: threshold and face value (满减: spend
+        at least `threshold`, get `face_value` off), validity, the campaign whose budget issues it
+        and how many may be issued. Opens budget:<campaign_id>:coupon.<coupon_id> (capped at
+        max_issued when set). Requires admin scope.
+        Errors: INVALID_ARGUMENT, ALREADY_EXISTS (the coupon exists with another definition; a
+        definition does not change once made).
+
+        Unary: `retain.v1.Ledger/DefineCoupon`.
+        """
+        return self._connection.unary("retain.v1.Ledger/DefineCoupon", request, ledger_pb2.DefineCouponResponse, **options)
+
+    def issue_coupon(self, request: ledger_pb2.IssueCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.IssueCouponResponse:
+        """Issues one coupon to a user under a client-chosen code (unique forever): one unit of
+        coupon.<coupon_id> from the campaign's budget to user:<user_id>:coupon.<coupon_id>, a lot
+        that expires when the coupon's validity ends. The same code and body again answers the
+        first issue with replayed = true.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_DEFINITION_NOT_FOUND), ALREADY_EXISTS
+        (COUPON_EXISTS_WITH_DIFFERENT_BODY), FAILED_PRECONDITION (COUPON_ISSUE_ENDED,
+        COUPON_USER_LIMIT_REACHED, or the budget's BUDGET_EXCEEDED). details["result"] names the code.
+
+        Unary: `retain.v1.Ledger/IssueCoupon`.
+        """
+        return self._connection.unary("retain.v1.Ledger/IssueCoupon", request, ledger_pb2.IssueCouponResponse, **options)
+
+    def redeem_coupon(self, request: ledger_pb2.RedeemCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.RedeemCouponResponse:
+        """Redeems a coupon against an order: checks the owner, the validity, the order's asset and
+        the threshold, then moves the coupon to redemption:coupon.<coupon_id> and answers the
+        discount and what is left to pay. A redemption below the threshold is refused with the
+        shortfall in words. Idempotent per (code, order_id): the same order again answers the
+        first redemption with replayed = true.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_NOT_FOUND), FAILED_PRECONDITION
+        (COUPON_NOT_OWNER, COUPON_NOT_YET_VALID, COUPON_EXPIRED, COUPON_ALREADY_REDEEMED,
+        COUPON_THRESHOLD_NOT_MET, COUPON_ORDER_ASSET_MISMATCH). details["result"] names the code.
+
+        Unary: `retain.v1.Ledger/RedeemCoupon`.
+        """
+        return self._connection.unary("retain.v1.Ledger/RedeemCoupon", request, ledger_pb2.RedeemCouponResponse, **options)
+
+    def refund_coupon(self, request: ledger_pb2.RefundCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.RefundCouponResponse:
+        """Gives a redeemed coupon back to its owner when the order is refunded (from
+        redemption:coupon.<coupon_id>, kind REFUND), with its original validity; it can then be
+        redeemed again. Idempotent per (code, order_id).
+        Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_NOT_FOUND), FAILED_PRECONDITION
+        (COUPON_NOT_REDEEMED: not redeemed for this order; COUPON_EXPIRED: its validity has ended,
+        it is not given back). details["result"] names the code.
+
+        Unary: `retain.v1.Ledger/RefundCoupon`.
+        """
+        return self._connection.unary("retain.v1.Ledger/RefundCoupon", request, ledger_pb2.RefundCouponResponse, **options)
+
+    def get_coupon(self, request: ledger_pb2.GetCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetCouponResponse:
+        """Reads a coupon by code, with its definition and state.
+        Errors: INVALID_ARGUMENT, NOT_FOUND.
+
+        Unary: `retain.v1.Ledger/GetCoupon`.
+        """
+        return self._connection.unary("retain.v1.Ledger/GetCoupon", request, ledger_pb2.GetCouponResponse, **options)
+
+    def list_user_coupons(self, request: ledger_pb2.ListUserCouponsRequest, **options: Unpack[CallOptions]) -> ledger_pb2.ListUserCouponsResponse:
+        """A user's coupons, newest issue first (at most 1000), optionally only those usable now.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Ledger/ListUserCoupons`.
+        """
+        return self._connection.unary("retain.v1.Ledger/ListUserCoupons", request, ledger_pb2.ListUserCouponsResponse, **options)
+
     def get_statement(self, request: ledger_pb2.GetStatementRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetStatementResponse:
         """A user's postings, newest first, paged.
         Errors: INVALID_ARGUMENT.
@@ -1482,6 +1549,73 @@ class AsyncLedgerClient(AsyncServiceClient):
         Unary: `retain.v1.Ledger/RewardReferral`.
         """
         return await self._connection.unary("retain.v1.Ledger/RewardReferral", request, ledger_pb2.RewardReferralResponse, **options)
+
+    async def define_coupon(self, request: ledger_pb2.DefineCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.DefineCouponResponse:
+        """Defines (or, with the same body, confirms) a coupon: threshold and face value (满减: spend
+        at least `threshold`, get `face_value` off), validity, the campaign whose budget issues it
+        and how many may be issued. Opens budget:<campaign_id>:coupon.<coupon_id> (capped at
+        max_issued when set). Requires admin scope.
+        Errors: INVALID_ARGUMENT, ALREADY_EXISTS (the coupon exists with another definition; a
+        definition does not change once made).
+
+        Unary: `retain.v1.Ledger/DefineCoupon`.
+        """
+        return await self._connection.unary("retain.v1.Ledger/DefineCoupon", request, ledger_pb2.DefineCouponResponse, **options)
+
+    async def issue_coupon(self, request: ledger_pb2.IssueCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.IssueCouponResponse:
+        """Issues one coupon to a user under a client-chosen code (unique forever): one unit of
+        coupon.<coupon_id> from the campaign's budget to user:<user_id>:coupon.<coupon_id>, a lot
+        that expires when the coupon's validity ends. The same code and body again answers the
+        first issue with replayed = true.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_DEFINITION_NOT_FOUND), ALREADY_EXISTS
+        (COUPON_EXISTS_WITH_DIFFERENT_BODY), FAILED_PRECONDITION (COUPON_ISSUE_ENDED,
+        COUPON_USER_LIMIT_REACHED, or the budget's BUDGET_EXCEEDED). details["result"] names the code.
+
+        Unary: `retain.v1.Ledger/IssueCoupon`.
+        """
+        return await self._connection.unary("retain.v1.Ledger/IssueCoupon", request, ledger_pb2.IssueCouponResponse, **options)
+
+    async def redeem_coupon(self, request: ledger_pb2.RedeemCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.RedeemCouponResponse:
+        """Redeems a coupon against an order: checks the owner, the validity, the order's asset and
+        the threshold, then moves the coupon to redemption:coupon.<coupon_id> and answers the
+        discount and what is left to pay. A redemption below the threshold is refused with the
+        shortfall in words. Idempotent per (code, order_id): the same order again answers the
+        first redemption with replayed = true.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_NOT_FOUND), FAILED_PRECONDITION
+        (COUPON_NOT_OWNER, COUPON_NOT_YET_VALID, COUPON_EXPIRED, COUPON_ALREADY_REDEEMED,
+        COUPON_THRESHOLD_NOT_MET, COUPON_ORDER_ASSET_MISMATCH). details["result"] names the code.
+
+        Unary: `retain.v1.Ledger/RedeemCoupon`.
+        """
+        return await self._connection.unary("retain.v1.Ledger/RedeemCoupon", request, ledger_pb2.RedeemCouponResponse, **options)
+
+    async def refund_coupon(self, request: ledger_pb2.RefundCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.RefundCouponResponse:
+        """Gives a redeemed coupon back to its owner when the order is refunded (from
+        redemption:coupon.<coupon_id>, kind REFUND), with its original validity; it can then be
+        redeemed again. Idempotent per (code, order_id).
+        Errors: INVALID_ARGUMENT, NOT_FOUND (COUPON_NOT_FOUND), FAILED_PRECONDITION
+        (COUPON_NOT_REDEEMED: not redeemed for this order; COUPON_EXPIRED: its validity has ended,
+        it is not given back). details["result"] names the code.
+
+        Unary: `retain.v1.Ledger/RefundCoupon`.
+        """
+        return await self._connection.unary("retain.v1.Ledger/RefundCoupon", request, ledger_pb2.RefundCouponResponse, **options)
+
+    async def get_coupon(self, request: ledger_pb2.GetCouponRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetCouponResponse:
+        """Reads a coupon by code, with its definition and state.
+        Errors: INVALID_ARGUMENT, NOT_FOUND.
+
+        Unary: `retain.v1.Ledger/GetCoupon`.
+        """
+        return await self._connection.unary("retain.v1.Ledger/GetCoupon", request, ledger_pb2.GetCouponResponse, **options)
+
+    async def list_user_coupons(self, request: ledger_pb2.ListUserCouponsRequest, **options: Unpack[CallOptions]) -> ledger_pb2.ListUserCouponsResponse:
+        """A user's coupons, newest issue first (at most 1000), optionally only those usable now.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Ledger/ListUserCoupons`.
+        """
+        return await self._connection.unary("retain.v1.Ledger/ListUserCoupons", request, ledger_pb2.ListUserCouponsResponse, **options)
 
     async def get_statement(self, request: ledger_pb2.GetStatementRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetStatementResponse:
         """A user's postings, newest first, paged.
@@ -2301,6 +2435,12 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Ledger/ExpireLots": MethodInfo("retain.v1.Ledger/ExpireLots", ledger_pb2.ExpireLotsRequest, ledger_pb2.ExpireLotsResponse, False),
     "retain.v1.Ledger/Penalize": MethodInfo("retain.v1.Ledger/Penalize", ledger_pb2.PenalizeRequest, ledger_pb2.PenalizeResponse, False),
     "retain.v1.Ledger/RewardReferral": MethodInfo("retain.v1.Ledger/RewardReferral", ledger_pb2.RewardReferralRequest, ledger_pb2.RewardReferralResponse, False),
+    "retain.v1.Ledger/DefineCoupon": MethodInfo("retain.v1.Ledger/DefineCoupon", ledger_pb2.DefineCouponRequest, ledger_pb2.DefineCouponResponse, False),
+    "retain.v1.Ledger/IssueCoupon": MethodInfo("retain.v1.Ledger/IssueCoupon", ledger_pb2.IssueCouponRequest, ledger_pb2.IssueCouponResponse, False),
+    "retain.v1.Ledger/RedeemCoupon": MethodInfo("retain.v1.Ledger/RedeemCoupon", ledger_pb2.RedeemCouponRequest, ledger_pb2.RedeemCouponResponse, False),
+    "retain.v1.Ledger/RefundCoupon": MethodInfo("retain.v1.Ledger/RefundCoupon", ledger_pb2.RefundCouponRequest, ledger_pb2.RefundCouponResponse, False),
+    "retain.v1.Ledger/GetCoupon": MethodInfo("retain.v1.Ledger/GetCoupon", ledger_pb2.GetCouponRequest, ledger_pb2.GetCouponResponse, False),
+    "retain.v1.Ledger/ListUserCoupons": MethodInfo("retain.v1.Ledger/ListUserCoupons", ledger_pb2.ListUserCouponsRequest, ledger_pb2.ListUserCouponsResponse, False),
     "retain.v1.Ledger/GetStatement": MethodInfo("retain.v1.Ledger/GetStatement", ledger_pb2.GetStatementRequest, ledger_pb2.GetStatementResponse, False),
     "retain.v1.Ledger/GetYearlySummary": MethodInfo("retain.v1.Ledger/GetYearlySummary", ledger_pb2.GetYearlySummaryRequest, ledger_pb2.GetYearlySummaryResponse, False),
     "retain.v1.Ledger/GetLedgerSummary": MethodInfo("retain.v1.Ledger/GetLedgerSummary", ledger_pb2.GetLedgerSummaryRequest, ledger_pb2.GetLedgerSummaryResponse, False),

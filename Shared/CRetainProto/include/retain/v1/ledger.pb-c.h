@@ -49,6 +49,20 @@ typedef struct Retain__V1__PenalizeRequest Retain__V1__PenalizeRequest;
 typedef struct Retain__V1__PenalizeResponse Retain__V1__PenalizeResponse;
 typedef struct Retain__V1__RewardReferralRequest Retain__V1__RewardReferralRequest;
 typedef struct Retain__V1__RewardReferralResponse Retain__V1__RewardReferralResponse;
+typedef struct Retain__V1__CouponDefinition Retain__V1__CouponDefinition;
+typedef struct Retain__V1__DefineCouponRequest Retain__V1__DefineCouponRequest;
+typedef struct Retain__V1__DefineCouponResponse Retain__V1__DefineCouponResponse;
+typedef struct Retain__V1__Coupon Retain__V1__Coupon;
+typedef struct Retain__V1__IssueCouponRequest Retain__V1__IssueCouponRequest;
+typedef struct Retain__V1__IssueCouponResponse Retain__V1__IssueCouponResponse;
+typedef struct Retain__V1__RedeemCouponRequest Retain__V1__RedeemCouponRequest;
+typedef struct Retain__V1__RedeemCouponResponse Retain__V1__RedeemCouponResponse;
+typedef struct Retain__V1__RefundCouponRequest Retain__V1__RefundCouponRequest;
+typedef struct Retain__V1__RefundCouponResponse Retain__V1__RefundCouponResponse;
+typedef struct Retain__V1__GetCouponRequest Retain__V1__GetCouponRequest;
+typedef struct Retain__V1__GetCouponResponse Retain__V1__GetCouponResponse;
+typedef struct Retain__V1__ListUserCouponsRequest Retain__V1__ListUserCouponsRequest;
+typedef struct Retain__V1__ListUserCouponsResponse Retain__V1__ListUserCouponsResponse;
 typedef struct Retain__V1__Posting Retain__V1__Posting;
 typedef struct Retain__V1__Posting__MetadataEntry Retain__V1__Posting__MetadataEntry;
 typedef struct Retain__V1__GetStatementRequest Retain__V1__GetStatementRequest;
@@ -277,6 +291,96 @@ typedef enum _Retain__V1__TransferResultCode {
   RETAIN__V1__TRANSFER_RESULT_CODE__TRANSFER_RESULT_CODE_OVERFLOW = 21
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__TRANSFER_RESULT_CODE)
 } Retain__V1__TransferResultCode;
+/*
+ * Why a coupon call was refused (CallStatus.details["result"] holds the name) or OK.
+ */
+typedef enum _Retain__V1__CouponResultCode {
+  /*
+   * Not set.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_UNSPECIFIED = 0,
+  /*
+   * Done (or, with replayed = true, done by an earlier call).
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_OK = 1,
+  /*
+   * No coupon definition has this id.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_DEFINITION_NOT_FOUND = 2,
+  /*
+   * The coupon id or code is taken by a different definition or issue.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_EXISTS_WITH_DIFFERENT_BODY = 3,
+  /*
+   * The definition's validity has ended: no more issues.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_ISSUE_ENDED = 4,
+  /*
+   * The user already holds per_user_limit coupons of this definition (issued, whatever their
+   * state).
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_USER_LIMIT_REACHED = 5,
+  /*
+   * No coupon has this code.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_NOT_FOUND = 6,
+  /*
+   * The coupon belongs to another user.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_NOT_OWNER = 7,
+  /*
+   * The coupon's validity has not started.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_NOT_YET_VALID = 8,
+  /*
+   * The coupon's validity has ended.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_EXPIRED = 9,
+  /*
+   * The coupon is redeemed (for another order).
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_ALREADY_REDEEMED = 10,
+  /*
+   * The order amount is below the coupon's threshold (满减: "spend at least X").
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_THRESHOLD_NOT_MET = 11,
+  /*
+   * The order is in another asset than the coupon's threshold and face value.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_ORDER_ASSET_MISMATCH = 12,
+  /*
+   * A refund for an order the coupon is not redeemed for.
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_NOT_REDEEMED = 13,
+  /*
+   * The issue's budget transfer was refused (the transfer's code is in the message, e.g.
+   * BUDGET_EXCEEDED: max_issued reached).
+   */
+  RETAIN__V1__COUPON_RESULT_CODE__COUPON_RESULT_CODE_COUPON_TRANSFER_REFUSED = 14
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__COUPON_RESULT_CODE)
+} Retain__V1__CouponResultCode;
+/*
+ * Where an issued coupon stands.
+ */
+typedef enum _Retain__V1__CouponState {
+  /*
+   * Not set.
+   */
+  RETAIN__V1__COUPON_STATE__COUPON_STATE_UNSPECIFIED = 0,
+  /*
+   * Held by the user, usable within its validity.
+   */
+  RETAIN__V1__COUPON_STATE__COUPON_STATE_AVAILABLE = 1,
+  /*
+   * Used on an order.
+   */
+  RETAIN__V1__COUPON_STATE__COUPON_STATE_REDEEMED = 2,
+  /*
+   * Its validity ended unused.
+   */
+  RETAIN__V1__COUPON_STATE__COUPON_STATE_EXPIRED = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__COUPON_STATE)
+} Retain__V1__CouponState;
 
 /* --- messages --- */
 
@@ -1217,6 +1321,385 @@ struct  Retain__V1__RewardReferralResponse
 #define RETAIN__V1__REWARD_REFERRAL_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__reward_referral_response__descriptor) \
     , 0,NULL, 0, 0 }
+
+
+/*
+ * A coupon definition: what each coupon issued under it is worth and when.
+ */
+struct  Retain__V1__CouponDefinition
+{
+  ProtobufCMessage base;
+  /*
+   * The coupon's id, a name of at most 57 bytes (its asset coupon.<coupon_id>, one unit per
+   * coupon, is a name).
+   */
+  char *coupon_id;
+  /*
+   * Shown to users, e.g. "满100减20" or "20 off orders of 100 or more"; at most 256 bytes.
+   */
+  char *title;
+  /*
+   * The campaign whose budget issues the coupons: budget:<campaign_id>:coupon.<coupon_id>.
+   */
+  char *campaign_id;
+  /*
+   * The order amount needed ("spend at least X"), in the order's asset (e.g. cash.cny, minor
+   * units); value 0 means no threshold (a cash voucher). Its asset is the coupon's order asset.
+   */
+  Retain__V1__Amount *threshold;
+  /*
+   * The face value: the amount taken off an order ("Y off"), same asset as the threshold;
+   * value > 0. An order below the face value gets the order amount off (never below zero).
+   */
+  Retain__V1__Amount *face_value;
+  /*
+   * Coupons are valid from this time, Unix ms; 0 means from issue.
+   */
+  int64_t valid_from_ms;
+  /*
+   * Coupons are valid until this time (exclusive), Unix ms; 0 means no fixed end. No issue at
+   * or after it.
+   */
+  int64_t valid_until_ms;
+  /*
+   * Each coupon is valid for this many days after its issue (and never past valid_until_ms);
+   * 0 means until valid_until_ms. One of the two ends is required.
+   */
+  uint32_t valid_days;
+  /*
+   * Most coupons ever issued (the budget's cap); 0 means no limit.
+   */
+  uint64_t max_issued;
+  /*
+   * Most coupons of this definition one user may be issued; 0 means no limit.
+   */
+  uint32_t per_user_limit;
+};
+#define RETAIN__V1__COUPON_DEFINITION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__coupon_definition__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0, 0, 0, 0 }
+
+
+/*
+ * DefineCoupon's request.
+ */
+struct  Retain__V1__DefineCouponRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The definition.
+   */
+  Retain__V1__CouponDefinition *coupon;
+};
+#define RETAIN__V1__DEFINE_COUPON_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__define_coupon_request__descriptor) \
+    , NULL }
+
+
+/*
+ * DefineCoupon's answer.
+ */
+struct  Retain__V1__DefineCouponResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The definition as stored.
+   */
+  Retain__V1__CouponDefinition *coupon;
+  /*
+   * False when the same definition existed already.
+   */
+  protobuf_c_boolean created;
+};
+#define RETAIN__V1__DEFINE_COUPON_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__define_coupon_response__descriptor) \
+    , NULL, 0 }
+
+
+/*
+ * One issued coupon.
+ */
+struct  Retain__V1__Coupon
+{
+  ProtobufCMessage base;
+  /*
+   * Its code.
+   */
+  char *code;
+  /*
+   * The definition it was issued under.
+   */
+  char *coupon_id;
+  /*
+   * The owner.
+   */
+  char *user_id;
+  /*
+   * Current state (EXPIRED once valid_until_ms has passed unused, ledger clock).
+   */
+  Retain__V1__CouponState state;
+  /*
+   * When it was issued, Unix ms.
+   */
+  int64_t issued_at_ms;
+  /*
+   * Valid from, Unix ms.
+   */
+  int64_t valid_from_ms;
+  /*
+   * Valid until (exclusive), Unix ms.
+   */
+  int64_t valid_until_ms;
+  /*
+   * While REDEEMED: the order, its amount, the discount and when.
+   */
+  char *order_id;
+  Retain__V1__Amount *order_amount;
+  Retain__V1__Amount *discount;
+  int64_t redeemed_at_ms;
+  /*
+   * Times redeemed and refunded so far.
+   */
+  uint32_t redemptions;
+  uint32_t refunds;
+  /*
+   * The definition (threshold, face value, title).
+   */
+  Retain__V1__CouponDefinition *definition;
+};
+#define RETAIN__V1__COUPON__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__coupon__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, RETAIN__V1__COUPON_STATE__COUPON_STATE_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0, 0, NULL }
+
+
+/*
+ * IssueCoupon's request.
+ */
+struct  Retain__V1__IssueCouponRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The definition.
+   */
+  char *coupon_id;
+  /*
+   * The user who receives it.
+   */
+  char *user_id;
+  /*
+   * Client-chosen code, unique forever (an entity id: 1 to 128 bytes of letters, digits and
+   * `.`, `_`, `-`, `@`); the idempotency key of the issue and what the user presents.
+   */
+  char *code;
+  /*
+   * Why (shown in the statement), at most 1024 bytes.
+   */
+  char *reason;
+};
+#define RETAIN__V1__ISSUE_COUPON_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__issue_coupon_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * IssueCoupon's answer.
+ */
+struct  Retain__V1__IssueCouponResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The coupon.
+   */
+  Retain__V1__Coupon *coupon;
+  /*
+   * The issue's transfer.
+   */
+  Retain__V1__TransferResult *result;
+  /*
+   * True when this code had already been issued with the same body.
+   */
+  protobuf_c_boolean replayed;
+};
+#define RETAIN__V1__ISSUE_COUPON_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__issue_coupon_response__descriptor) \
+    , NULL, NULL, 0 }
+
+
+/*
+ * RedeemCoupon's request.
+ */
+struct  Retain__V1__RedeemCouponRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The coupon's code.
+   */
+  char *code;
+  /*
+   * The user redeeming; must own the coupon.
+   */
+  char *user_id;
+  /*
+   * The order's id, an entity id; the idempotency key of the redemption.
+   */
+  char *order_id;
+  /*
+   * The order's amount before the discount, in the coupon's order asset.
+   */
+  Retain__V1__Amount *order_amount;
+};
+#define RETAIN__V1__REDEEM_COUPON_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__redeem_coupon_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * RedeemCoupon's answer.
+ */
+struct  Retain__V1__RedeemCouponResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The coupon afterwards (REDEEMED).
+   */
+  Retain__V1__Coupon *coupon;
+  /*
+   * The amount taken off the order: the face value, or the order amount when less.
+   */
+  Retain__V1__Amount *discount;
+  /*
+   * What is left to pay: order amount - discount.
+   */
+  Retain__V1__Amount *payable;
+  /*
+   * The redemption's transfer.
+   */
+  Retain__V1__TransferResult *result;
+  /*
+   * True when this order had already redeemed the coupon.
+   */
+  protobuf_c_boolean replayed;
+};
+#define RETAIN__V1__REDEEM_COUPON_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__redeem_coupon_response__descriptor) \
+    , NULL, NULL, NULL, NULL, 0 }
+
+
+/*
+ * RefundCoupon's request.
+ */
+struct  Retain__V1__RefundCouponRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The coupon's code.
+   */
+  char *code;
+  /*
+   * The order being refunded; the coupon must be redeemed for it.
+   */
+  char *order_id;
+  /*
+   * Why, at most 1024 bytes.
+   */
+  char *reason;
+};
+#define RETAIN__V1__REFUND_COUPON_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__refund_coupon_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * RefundCoupon's answer.
+ */
+struct  Retain__V1__RefundCouponResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The coupon afterwards (AVAILABLE again, same validity).
+   */
+  Retain__V1__Coupon *coupon;
+  /*
+   * The refund's transfer.
+   */
+  Retain__V1__TransferResult *result;
+  /*
+   * True when this order's refund had already been made.
+   */
+  protobuf_c_boolean replayed;
+};
+#define RETAIN__V1__REFUND_COUPON_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__refund_coupon_response__descriptor) \
+    , NULL, NULL, 0 }
+
+
+/*
+ * GetCoupon's request.
+ */
+struct  Retain__V1__GetCouponRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The coupon's code.
+   */
+  char *code;
+};
+#define RETAIN__V1__GET_COUPON_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_coupon_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * GetCoupon's answer.
+ */
+struct  Retain__V1__GetCouponResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The coupon.
+   */
+  Retain__V1__Coupon *coupon;
+};
+#define RETAIN__V1__GET_COUPON_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_coupon_response__descriptor) \
+    , NULL }
+
+
+/*
+ * ListUserCoupons's request.
+ */
+struct  Retain__V1__ListUserCouponsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * Only coupons AVAILABLE and within their validity now.
+   */
+  protobuf_c_boolean usable_only;
+};
+#define RETAIN__V1__LIST_USER_COUPONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_user_coupons_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * ListUserCoupons's answer.
+ */
+struct  Retain__V1__ListUserCouponsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The user's coupons, newest issue first, at most 1000.
+   */
+  size_t n_coupons;
+  Retain__V1__Coupon **coupons;
+};
+#define RETAIN__V1__LIST_USER_COUPONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_user_coupons_response__descriptor) \
+    , 0,NULL }
 
 
 struct  Retain__V1__Posting__MetadataEntry
@@ -2242,6 +2725,272 @@ Retain__V1__RewardReferralResponse *
 void   retain__v1__reward_referral_response__free_unpacked
                      (Retain__V1__RewardReferralResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__CouponDefinition methods */
+void   retain__v1__coupon_definition__init
+                     (Retain__V1__CouponDefinition         *message);
+size_t retain__v1__coupon_definition__get_packed_size
+                     (const Retain__V1__CouponDefinition   *message);
+size_t retain__v1__coupon_definition__pack
+                     (const Retain__V1__CouponDefinition   *message,
+                      uint8_t             *out);
+size_t retain__v1__coupon_definition__pack_to_buffer
+                     (const Retain__V1__CouponDefinition   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CouponDefinition *
+       retain__v1__coupon_definition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__coupon_definition__free_unpacked
+                     (Retain__V1__CouponDefinition *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__DefineCouponRequest methods */
+void   retain__v1__define_coupon_request__init
+                     (Retain__V1__DefineCouponRequest         *message);
+size_t retain__v1__define_coupon_request__get_packed_size
+                     (const Retain__V1__DefineCouponRequest   *message);
+size_t retain__v1__define_coupon_request__pack
+                     (const Retain__V1__DefineCouponRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__define_coupon_request__pack_to_buffer
+                     (const Retain__V1__DefineCouponRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__DefineCouponRequest *
+       retain__v1__define_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__define_coupon_request__free_unpacked
+                     (Retain__V1__DefineCouponRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__DefineCouponResponse methods */
+void   retain__v1__define_coupon_response__init
+                     (Retain__V1__DefineCouponResponse         *message);
+size_t retain__v1__define_coupon_response__get_packed_size
+                     (const Retain__V1__DefineCouponResponse   *message);
+size_t retain__v1__define_coupon_response__pack
+                     (const Retain__V1__DefineCouponResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__define_coupon_response__pack_to_buffer
+                     (const Retain__V1__DefineCouponResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__DefineCouponResponse *
+       retain__v1__define_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__define_coupon_response__free_unpacked
+                     (Retain__V1__DefineCouponResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__Coupon methods */
+void   retain__v1__coupon__init
+                     (Retain__V1__Coupon         *message);
+size_t retain__v1__coupon__get_packed_size
+                     (const Retain__V1__Coupon   *message);
+size_t retain__v1__coupon__pack
+                     (const Retain__V1__Coupon   *message,
+                      uint8_t             *out);
+size_t retain__v1__coupon__pack_to_buffer
+                     (const Retain__V1__Coupon   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__Coupon *
+       retain__v1__coupon__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__coupon__free_unpacked
+                     (Retain__V1__Coupon *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__IssueCouponRequest methods */
+void   retain__v1__issue_coupon_request__init
+                     (Retain__V1__IssueCouponRequest         *message);
+size_t retain__v1__issue_coupon_request__get_packed_size
+                     (const Retain__V1__IssueCouponRequest   *message);
+size_t retain__v1__issue_coupon_request__pack
+                     (const Retain__V1__IssueCouponRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__issue_coupon_request__pack_to_buffer
+                     (const Retain__V1__IssueCouponRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__IssueCouponRequest *
+       retain__v1__issue_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__issue_coupon_request__free_unpacked
+                     (Retain__V1__IssueCouponRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__IssueCouponResponse methods */
+void   retain__v1__issue_coupon_response__init
+                     (Retain__V1__IssueCouponResponse         *message);
+size_t retain__v1__issue_coupon_response__get_packed_size
+                     (const Retain__V1__IssueCouponResponse   *message);
+size_t retain__v1__issue_coupon_response__pack
+                     (const Retain__V1__IssueCouponResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__issue_coupon_response__pack_to_buffer
+                     (const Retain__V1__IssueCouponResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__IssueCouponResponse *
+       retain__v1__issue_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__issue_coupon_response__free_unpacked
+                     (Retain__V1__IssueCouponResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__RedeemCouponRequest methods */
+void   retain__v1__redeem_coupon_request__init
+                     (Retain__V1__RedeemCouponRequest         *message);
+size_t retain__v1__redeem_coupon_request__get_packed_size
+                     (const Retain__V1__RedeemCouponRequest   *message);
+size_t retain__v1__redeem_coupon_request__pack
+                     (const Retain__V1__RedeemCouponRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__redeem_coupon_request__pack_to_buffer
+                     (const Retain__V1__RedeemCouponRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__RedeemCouponRequest *
+       retain__v1__redeem_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__redeem_coupon_request__free_unpacked
+                     (Retain__V1__RedeemCouponRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__RedeemCouponResponse methods */
+void   retain__v1__redeem_coupon_response__init
+                     (Retain__V1__RedeemCouponResponse         *message);
+size_t retain__v1__redeem_coupon_response__get_packed_size
+                     (const Retain__V1__RedeemCouponResponse   *message);
+size_t retain__v1__redeem_coupon_response__pack
+                     (const Retain__V1__RedeemCouponResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__redeem_coupon_response__pack_to_buffer
+                     (const Retain__V1__RedeemCouponResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__RedeemCouponResponse *
+       retain__v1__redeem_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__redeem_coupon_response__free_unpacked
+                     (Retain__V1__RedeemCouponResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__RefundCouponRequest methods */
+void   retain__v1__refund_coupon_request__init
+                     (Retain__V1__RefundCouponRequest         *message);
+size_t retain__v1__refund_coupon_request__get_packed_size
+                     (const Retain__V1__RefundCouponRequest   *message);
+size_t retain__v1__refund_coupon_request__pack
+                     (const Retain__V1__RefundCouponRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__refund_coupon_request__pack_to_buffer
+                     (const Retain__V1__RefundCouponRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__RefundCouponRequest *
+       retain__v1__refund_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__refund_coupon_request__free_unpacked
+                     (Retain__V1__RefundCouponRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__RefundCouponResponse methods */
+void   retain__v1__refund_coupon_response__init
+                     (Retain__V1__RefundCouponResponse         *message);
+size_t retain__v1__refund_coupon_response__get_packed_size
+                     (const Retain__V1__RefundCouponResponse   *message);
+size_t retain__v1__refund_coupon_response__pack
+                     (const Retain__V1__RefundCouponResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__refund_coupon_response__pack_to_buffer
+                     (const Retain__V1__RefundCouponResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__RefundCouponResponse *
+       retain__v1__refund_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__refund_coupon_response__free_unpacked
+                     (Retain__V1__RefundCouponResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetCouponRequest methods */
+void   retain__v1__get_coupon_request__init
+                     (Retain__V1__GetCouponRequest         *message);
+size_t retain__v1__get_coupon_request__get_packed_size
+                     (const Retain__V1__GetCouponRequest   *message);
+size_t retain__v1__get_coupon_request__pack
+                     (const Retain__V1__GetCouponRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_coupon_request__pack_to_buffer
+                     (const Retain__V1__GetCouponRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetCouponRequest *
+       retain__v1__get_coupon_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_coupon_request__free_unpacked
+                     (Retain__V1__GetCouponRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetCouponResponse methods */
+void   retain__v1__get_coupon_response__init
+                     (Retain__V1__GetCouponResponse         *message);
+size_t retain__v1__get_coupon_response__get_packed_size
+                     (const Retain__V1__GetCouponResponse   *message);
+size_t retain__v1__get_coupon_response__pack
+                     (const Retain__V1__GetCouponResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_coupon_response__pack_to_buffer
+                     (const Retain__V1__GetCouponResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetCouponResponse *
+       retain__v1__get_coupon_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_coupon_response__free_unpacked
+                     (Retain__V1__GetCouponResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListUserCouponsRequest methods */
+void   retain__v1__list_user_coupons_request__init
+                     (Retain__V1__ListUserCouponsRequest         *message);
+size_t retain__v1__list_user_coupons_request__get_packed_size
+                     (const Retain__V1__ListUserCouponsRequest   *message);
+size_t retain__v1__list_user_coupons_request__pack
+                     (const Retain__V1__ListUserCouponsRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_user_coupons_request__pack_to_buffer
+                     (const Retain__V1__ListUserCouponsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListUserCouponsRequest *
+       retain__v1__list_user_coupons_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_user_coupons_request__free_unpacked
+                     (Retain__V1__ListUserCouponsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListUserCouponsResponse methods */
+void   retain__v1__list_user_coupons_response__init
+                     (Retain__V1__ListUserCouponsResponse         *message);
+size_t retain__v1__list_user_coupons_response__get_packed_size
+                     (const Retain__V1__ListUserCouponsResponse   *message);
+size_t retain__v1__list_user_coupons_response__pack
+                     (const Retain__V1__ListUserCouponsResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_user_coupons_response__pack_to_buffer
+                     (const Retain__V1__ListUserCouponsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListUserCouponsResponse *
+       retain__v1__list_user_coupons_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_user_coupons_response__free_unpacked
+                     (Retain__V1__ListUserCouponsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__Posting__MetadataEntry methods */
 void   retain__v1__posting__metadata_entry__init
                      (Retain__V1__Posting__MetadataEntry         *message);
@@ -2593,6 +3342,48 @@ typedef void (*Retain__V1__RewardReferralRequest_Closure)
 typedef void (*Retain__V1__RewardReferralResponse_Closure)
                  (const Retain__V1__RewardReferralResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__CouponDefinition_Closure)
+                 (const Retain__V1__CouponDefinition *message,
+                  void *closure_data);
+typedef void (*Retain__V1__DefineCouponRequest_Closure)
+                 (const Retain__V1__DefineCouponRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__DefineCouponResponse_Closure)
+                 (const Retain__V1__DefineCouponResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__Coupon_Closure)
+                 (const Retain__V1__Coupon *message,
+                  void *closure_data);
+typedef void (*Retain__V1__IssueCouponRequest_Closure)
+                 (const Retain__V1__IssueCouponRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__IssueCouponResponse_Closure)
+                 (const Retain__V1__IssueCouponResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__RedeemCouponRequest_Closure)
+                 (const Retain__V1__RedeemCouponRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__RedeemCouponResponse_Closure)
+                 (const Retain__V1__RedeemCouponResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__RefundCouponRequest_Closure)
+                 (const Retain__V1__RefundCouponRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__RefundCouponResponse_Closure)
+                 (const Retain__V1__RefundCouponResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetCouponRequest_Closure)
+                 (const Retain__V1__GetCouponRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetCouponResponse_Closure)
+                 (const Retain__V1__GetCouponResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListUserCouponsRequest_Closure)
+                 (const Retain__V1__ListUserCouponsRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListUserCouponsResponse_Closure)
+                 (const Retain__V1__ListUserCouponsResponse *message,
+                  void *closure_data);
 typedef void (*Retain__V1__Posting__MetadataEntry_Closure)
                  (const Retain__V1__Posting__MetadataEntry *message,
                   void *closure_data);
@@ -2690,6 +3481,30 @@ struct Retain__V1__Ledger_Service
                           const Retain__V1__RewardReferralRequest *input,
                           Retain__V1__RewardReferralResponse_Closure closure,
                           void *closure_data);
+  void (*define_coupon)(Retain__V1__Ledger_Service *service,
+                        const Retain__V1__DefineCouponRequest *input,
+                        Retain__V1__DefineCouponResponse_Closure closure,
+                        void *closure_data);
+  void (*issue_coupon)(Retain__V1__Ledger_Service *service,
+                       const Retain__V1__IssueCouponRequest *input,
+                       Retain__V1__IssueCouponResponse_Closure closure,
+                       void *closure_data);
+  void (*redeem_coupon)(Retain__V1__Ledger_Service *service,
+                        const Retain__V1__RedeemCouponRequest *input,
+                        Retain__V1__RedeemCouponResponse_Closure closure,
+                        void *closure_data);
+  void (*refund_coupon)(Retain__V1__Ledger_Service *service,
+                        const Retain__V1__RefundCouponRequest *input,
+                        Retain__V1__RefundCouponResponse_Closure closure,
+                        void *closure_data);
+  void (*get_coupon)(Retain__V1__Ledger_Service *service,
+                     const Retain__V1__GetCouponRequest *input,
+                     Retain__V1__GetCouponResponse_Closure closure,
+                     void *closure_data);
+  void (*list_user_coupons)(Retain__V1__Ledger_Service *service,
+                            const Retain__V1__ListUserCouponsRequest *input,
+                            Retain__V1__ListUserCouponsResponse_Closure closure,
+                            void *closure_data);
   void (*get_statement)(Retain__V1__Ledger_Service *service,
                         const Retain__V1__GetStatementRequest *input,
                         Retain__V1__GetStatementResponse_Closure closure,
@@ -2726,6 +3541,12 @@ void retain__v1__ledger__init (Retain__V1__Ledger_Service *service,
       function_prefix__ ## expire_lots,\
       function_prefix__ ## penalize,\
       function_prefix__ ## reward_referral,\
+      function_prefix__ ## define_coupon,\
+      function_prefix__ ## issue_coupon,\
+      function_prefix__ ## redeem_coupon,\
+      function_prefix__ ## refund_coupon,\
+      function_prefix__ ## get_coupon,\
+      function_prefix__ ## list_user_coupons,\
       function_prefix__ ## get_statement,\
       function_prefix__ ## get_yearly_summary,\
       function_prefix__ ## get_ledger_summary,\
@@ -2778,6 +3599,30 @@ void retain__v1__ledger__reward_referral(ProtobufCService *service,
                                          const Retain__V1__RewardReferralRequest *input,
                                          Retain__V1__RewardReferralResponse_Closure closure,
                                          void *closure_data);
+void retain__v1__ledger__define_coupon(ProtobufCService *service,
+                                       const Retain__V1__DefineCouponRequest *input,
+                                       Retain__V1__DefineCouponResponse_Closure closure,
+                                       void *closure_data);
+void retain__v1__ledger__issue_coupon(ProtobufCService *service,
+                                      const Retain__V1__IssueCouponRequest *input,
+                                      Retain__V1__IssueCouponResponse_Closure closure,
+                                      void *closure_data);
+void retain__v1__ledger__redeem_coupon(ProtobufCService *service,
+                                       const Retain__V1__RedeemCouponRequest *input,
+                                       Retain__V1__RedeemCouponResponse_Closure closure,
+                                       void *closure_data);
+void retain__v1__ledger__refund_coupon(ProtobufCService *service,
+                                       const Retain__V1__RefundCouponRequest *input,
+                                       Retain__V1__RefundCouponResponse_Closure closure,
+                                       void *closure_data);
+void retain__v1__ledger__get_coupon(ProtobufCService *service,
+                                    const Retain__V1__GetCouponRequest *input,
+                                    Retain__V1__GetCouponResponse_Closure closure,
+                                    void *closure_data);
+void retain__v1__ledger__list_user_coupons(ProtobufCService *service,
+                                           const Retain__V1__ListUserCouponsRequest *input,
+                                           Retain__V1__ListUserCouponsResponse_Closure closure,
+                                           void *closure_data);
 void retain__v1__ledger__get_statement(ProtobufCService *service,
                                        const Retain__V1__GetStatementRequest *input,
                                        Retain__V1__GetStatementResponse_Closure closure,
@@ -2801,6 +3646,8 @@ extern const ProtobufCEnumDescriptor    retain__v1__account_kind__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__transfer_kind__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__transfer_state__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__transfer_result_code__descriptor;
+extern const ProtobufCEnumDescriptor    retain__v1__coupon_result_code__descriptor;
+extern const ProtobufCEnumDescriptor    retain__v1__coupon_state__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__account__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__account__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__open_account_request__descriptor;
@@ -2834,6 +3681,20 @@ extern const ProtobufCMessageDescriptor retain__v1__penalize_request__descriptor
 extern const ProtobufCMessageDescriptor retain__v1__penalize_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__reward_referral_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__reward_referral_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__coupon_definition__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__define_coupon_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__define_coupon_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__coupon__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__issue_coupon_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__issue_coupon_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__redeem_coupon_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__redeem_coupon_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__refund_coupon_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__refund_coupon_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_coupon_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_coupon_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_user_coupons_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_user_coupons_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__posting__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__posting__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_statement_request__descriptor;

@@ -22,6 +22,7 @@ typedef struct Retain__V1__LedgerAccountRecord Retain__V1__LedgerAccountRecord;
 typedef struct Retain__V1__LedgerAccountRecord__MetadataEntry Retain__V1__LedgerAccountRecord__MetadataEntry;
 typedef struct Retain__V1__LedgerChainBlocks Retain__V1__LedgerChainBlocks;
 typedef struct Retain__V1__LedgerJournalRecord Retain__V1__LedgerJournalRecord;
+typedef struct Retain__V1__LedgerCouponRecord Retain__V1__LedgerCouponRecord;
 
 
 /* --- enums --- */
@@ -69,7 +70,23 @@ typedef enum _Retain__V1__LedgerEntryKind {
   /*
    * reward_referral.
    */
-  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REWARD_REFERRAL = 9
+  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REWARD_REFERRAL = 9,
+  /*
+   * define_coupon.
+   */
+  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_DEFINE_COUPON = 10,
+  /*
+   * issue_coupon.
+   */
+  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_ISSUE_COUPON = 11,
+  /*
+   * redeem_coupon.
+   */
+  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REDEEM_COUPON = 12,
+  /*
+   * refund_coupon.
+   */
+  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REFUND_COUPON = 13
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__LEDGER_ENTRY_KIND)
 } Retain__V1__LedgerEntryKind;
 /*
@@ -167,10 +184,26 @@ struct  Retain__V1__LedgerEntry
    * TIME_OUT_HOLDS: holds timing out at or before this, Unix ms.
    */
   int64_t as_of_ms;
+  /*
+   * DEFINE_COUPON.
+   */
+  Retain__V1__DefineCouponRequest *define_coupon;
+  /*
+   * ISSUE_COUPON.
+   */
+  Retain__V1__IssueCouponRequest *issue_coupon;
+  /*
+   * REDEEM_COUPON.
+   */
+  Retain__V1__RedeemCouponRequest *redeem_coupon;
+  /*
+   * REFUND_COUPON.
+   */
+  Retain__V1__RefundCouponRequest *refund_coupon;
 };
 #define RETAIN__V1__LEDGER_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__ledger_entry__descriptor) \
-    , RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_UNSPECIFIED, 0, 0, {0,NULL}, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+    , RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_UNSPECIFIED, 0, 0, {0,NULL}, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -203,10 +236,19 @@ struct  Retain__V1__LedgerSnapshotHeader
    * Number of chain blocks (log entries that added postings).
    */
   uint64_t block_count;
+  /*
+   * Number of CouponDefinition records after the journal records (0 in snapshots written
+   * before coupons).
+   */
+  uint64_t coupon_definition_count;
+  /*
+   * Number of LedgerCouponRecord records after the definitions.
+   */
+  uint64_t coupon_count;
 };
 #define RETAIN__V1__LEDGER_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__ledger_snapshot_header__descriptor) \
-    , 0, 0, 0, 0, {0,NULL}, 0 }
+    , 0, 0, 0, 0, {0,NULL}, 0, 0, 0 }
 
 
 struct  Retain__V1__LedgerAccountRecord__MetadataEntry
@@ -311,6 +353,60 @@ struct  Retain__V1__LedgerJournalRecord
     , RETAIN__V1__LEDGER_RECORD_TYPE__LEDGER_RECORD_TYPE_UNSPECIFIED, NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+/*
+ * One issued coupon (snapshot; after the coupon definitions, in issue order). Its transfers are
+ * journal records like any others; this is what the coupon calls decide by.
+ */
+struct  Retain__V1__LedgerCouponRecord
+{
+  ProtobufCMessage base;
+  /*
+   * The code.
+   */
+  char *code;
+  /*
+   * The definition.
+   */
+  char *coupon_id;
+  /*
+   * The owner.
+   */
+  char *user_id;
+  /*
+   * When it was issued, Unix ms.
+   */
+  int64_t issued_at_ms;
+  /*
+   * Validity, Unix ms (until exclusive).
+   */
+  int64_t valid_from_ms;
+  int64_t valid_until_ms;
+  /*
+   * The issue's reason.
+   */
+  char *reason;
+  /*
+   * While redeemed: the order, its amount (in the definition's order asset), the discount and when.
+   */
+  char *order_id;
+  int64_t order_amount;
+  int64_t discount;
+  int64_t redeemed_at_ms;
+  /*
+   * Times redeemed and refunded.
+   */
+  uint32_t redemptions;
+  uint32_t refunds;
+  /*
+   * The order of the latest refund (a retried refund answers it again).
+   */
+  char *refunded_order_id;
+};
+#define RETAIN__V1__LEDGER_COUPON_RECORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__ledger_coupon_record__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+
+
 /* Retain__V1__LedgerEntry methods */
 void   retain__v1__ledger_entry__init
                      (Retain__V1__LedgerEntry         *message);
@@ -409,6 +505,25 @@ Retain__V1__LedgerJournalRecord *
 void   retain__v1__ledger_journal_record__free_unpacked
                      (Retain__V1__LedgerJournalRecord *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__LedgerCouponRecord methods */
+void   retain__v1__ledger_coupon_record__init
+                     (Retain__V1__LedgerCouponRecord         *message);
+size_t retain__v1__ledger_coupon_record__get_packed_size
+                     (const Retain__V1__LedgerCouponRecord   *message);
+size_t retain__v1__ledger_coupon_record__pack
+                     (const Retain__V1__LedgerCouponRecord   *message,
+                      uint8_t             *out);
+size_t retain__v1__ledger_coupon_record__pack_to_buffer
+                     (const Retain__V1__LedgerCouponRecord   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__LedgerCouponRecord *
+       retain__v1__ledger_coupon_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__ledger_coupon_record__free_unpacked
+                     (Retain__V1__LedgerCouponRecord *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Retain__V1__LedgerEntry_Closure)
@@ -429,6 +544,9 @@ typedef void (*Retain__V1__LedgerChainBlocks_Closure)
 typedef void (*Retain__V1__LedgerJournalRecord_Closure)
                  (const Retain__V1__LedgerJournalRecord *message,
                   void *closure_data);
+typedef void (*Retain__V1__LedgerCouponRecord_Closure)
+                 (const Retain__V1__LedgerCouponRecord *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -443,6 +561,7 @@ extern const ProtobufCMessageDescriptor retain__v1__ledger_account_record__descr
 extern const ProtobufCMessageDescriptor retain__v1__ledger_account_record__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__ledger_chain_blocks__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__ledger_journal_record__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__ledger_coupon_record__descriptor;
 
 PROTOBUF_C__END_DECLS
 
