@@ -101,6 +101,7 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__feedback_snapshot_header__descriptor,
     &retain__v1__feedback_status_change__descriptor,
     &retain__v1__feedback_submitted__descriptor,
+    &retain__v1__feedback_timeline_entry__descriptor,
     &retain__v1__feedback_triaged__descriptor,
     &retain__v1__fence_users_request__descriptor,
     &retain__v1__fence_users_response__descriptor,
@@ -340,6 +341,7 @@ static const ProtobufCEnumDescriptor *const enums[] = {
     &retain__v1__feedback_priority__descriptor,
     &retain__v1__feedback_sort__descriptor,
     &retain__v1__feedback_status__descriptor,
+    &retain__v1__feedback_timeline_kind__descriptor,
     &retain__v1__flow_step_outcome__descriptor,
     &retain__v1__gender__descriptor,
     &retain__v1__growth_history_kind__descriptor,
@@ -357,5 +359,5 @@ static const ProtobufCEnumDescriptor *const enums[] = {
 
 size_t retain_message_descriptor_count(void) { return sizeof(messages) / sizeof(messages[0]); }
 const ProtobufCMessageDescriptor *retain_message_descriptor(size_t index) { return messages[index]; }
-size_t retain_enum_descriptor_count(void) { return 29; }
+size_t retain_enum_descriptor_count(void) { return 30; }
 const ProtobufCEnumDescriptor *retain_enum_descriptor(size_t index) { return enums[index]; }

@@ -131,8 +131,11 @@ struct FeedbackDesk {
     }
 
     @discardableResult
-    mutating func comment(_ id: String, text: String = "Any news?", requestID: String? = nil) throws -> (Retain_V1_FeedbackComment, Bool) {
-        let request = Retain_V1_AddCommentRequest(itemId: id, author: "u1", text: text, requestId: requestID ?? nextKey("m"))
+    mutating func comment(
+        _ id: String, text: String = "Any news?", author: String = "u1", staffOnly: Bool = false, requestID: String? = nil
+    ) throws -> (Retain_V1_FeedbackComment, Bool) {
+        let request = Retain_V1_AddCommentRequest(
+            itemId: id, author: author, text: text, staffOnly: staffOnly, requestId: requestID ?? nextKey("m"))
         try FeedbackValidation.comment(request)
         return try FeedbackError.mapped {
             try run(state.decideComment(request, nowMs: now)) { state, entry in try state.comment(of: entry) }

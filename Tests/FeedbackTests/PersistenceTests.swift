@@ -13,6 +13,8 @@ struct PersistenceTests {
         for index in 0..<state.itemCount {
             let id = state.items[index].key.description
             lines.append("\(try state.item(id, nowMs: nowMs))")
+            let user = try state.item(id, nowMs: nowMs).userId
+            lines.append("\(try state.item(id, forUser: user, nowMs: nowMs).timeline)")
         }
         for sort in [Retain_V1_FeedbackSort.newest, .priority, .due] {
             lines.append(
@@ -42,6 +44,8 @@ struct PersistenceTests {
         try desk.resolve(complaint, compensation: .init(value: 7, asset: "points"))
         try desk.markPaid(complaint)
         try desk.comment(complaint, text: "thanks")
+        try desk.comment(complaint, text: "note: VIP", author: "agent1", staffOnly: true)
+        try desk.comment(complaint, text: "Glad we could help", author: "agent1")
         return desk
     }
 

@@ -325,6 +325,14 @@ extension FeedbackState {
         answer(try sequence(of: id), full: true, asOfMs: nowMs)
     }
 
+    /// Item `id` as its user `userID` sees it (see ``userView(_:)``); `.notFound` when it is
+    /// not theirs, so that a user cannot learn that another user's item exists.
+    public func item(_ id: String, forUser userID: String, nowMs: Int64) throws(FeedbackError) -> Retain_V1_FeedbackItem {
+        let full = answer(try sequence(of: id), full: true, asOfMs: nowMs)
+        guard full.userId == userID else { throw FeedbackError.notFound(what: "feedback item", id: id) }
+        return Self.userView(full)
+    }
+
     /// The comment a logged comment entry added.
     public func comment(of entry: Retain_V1_FeedbackLogEntry) throws(FeedbackError) -> Retain_V1_FeedbackComment {
         guard let commented = entry.commented, let request = commented.request else {

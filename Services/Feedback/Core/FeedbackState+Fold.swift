@@ -39,6 +39,8 @@ extension FeedbackState {
                 Retain_V1_FeedbackStatusChange(
                     fromStatus: .unspecified, toStatus: .new, actor: item.userId, atMs: stored.createdAtMs, note: "submitted",
                     priority: item.priority, team: item.team, requestId: requestIDs[Int(sequence)]))
+            item.timeline.append(
+                Retain_V1_FeedbackTimelineEntry(atMs: stored.createdAtMs, kind: .submitted, status: .new, text: item.text))
         }
         var folded = FoldedItem(item: item, sequence: sequence, slaStartMs: stored.createdAtMs, resolutionCount: 0, commentCount: 0)
         let changes = detail?.changes ?? []
@@ -53,13 +55,22 @@ extension FeedbackState {
 
     private static func fold(_ change: ItemChange, into folded: inout FoldedItem, history: Bool) {
         let from = folded.item.status
-        func record(_ actor: String, _ note: String, _ requestID: String, _ atMs: Int64) {
+        func record(_ actor: String, _ note: String, _ requestID: String, _ atMs: Int64, answer: String? = nil) {
             folded.item.updatedAtMs = atMs
             guard history else { return }
             folded.item.history.append(
                 Retain_V1_FeedbackStatusChange(
                     fromStatus: from, toStatus: folded.item.status, actor: actor, atMs: atMs, note: note,
                     priority: folded.item.priority, team: folded.item.team, assignee: folded.item.assignee, requestId: requestID))
+            // The timeline shows what the user sees: a resolution with its answer, any other
+            // change of status; never the note, the actor or a reassignment within a status.
+            if let answer {
+                folded.item.timeline.append(
+                    Retain_V1_FeedbackTimelineEntry(atMs: atMs, kind: .resolved, status: folded.item.status, text: answer))
+            } else if folded.item.status != from {
+                folded.item.timeline.append(
+                    Retain_V1_FeedbackTimelineEntry(atMs: atMs, kind: .statusChanged, status: folded.item.status))
+            }
         }
         switch change {
         case .triaged(let triaged):
@@ -93,7 +104,7 @@ extension FeedbackState {
                     amount: amount, state: .owed, transferId: FeedbackState.transferID(of: folded.item.itemId))
             }
             folded.resolutionCount += 1
-            record(request.actor, request.note, request.requestId, resolved.atMs)
+            record(request.actor, request.note, request.requestId, resolved.atMs, answer: request.answer)
         case .closed(let closed):
             let request = closed.request ?? .init()
             folded.item.status = .closed
@@ -116,17 +127,46 @@ extension FeedbackState {
                     Retain_V1_FeedbackComment(
                         commentId: commented.commentId, author: request.author, text: request.text,
                         staffOnly: request.staffOnly, createdAtMs: commented.atMs))
+                if !request.staffOnly {
+                    folded.item.timeline.append(
+                        Retain_V1_FeedbackTimelineEntry(
+                            atMs: commented.atMs, kind: request.author == folded.item.userId ? .userMessage : .reply,
+                            status: folded.item.status, text: request.text))
+                }
             }
         case .compensationPaid(let marked):
             let request = marked.request ?? .init()
             folded.item.compensation?.state = .paid
             folded.item.compensation?.paidAtMs = marked.atMs
             record(request.actor, "compensation paid by ledger transfer \(request.transferId)", request.transferId, marked.atMs)
+            if history, let amount = folded.item.compensation?.amount {
+                folded.item.timeline.append(
+                    Retain_V1_FeedbackTimelineEntry(
+                        atMs: marked.atMs, kind: .compensationPaid, status: folded.item.status,
+                        text: "compensation paid: \(amount.value) \(amount.asset)"))
+            }
         }
     }
 
     /// The fixed ledger transfer id that pays the compensation of item `itemID`.
     public static func transferID(of itemID: String) -> String { "feedback:\(itemID):compensation" }
+
+    /// An item as its user sees it: public comments (support's signed "support") and the
+    /// timeline; no history, notes, assignee, team, priority reasons or resolver.
+    package static func userView(_ full: Retain_V1_FeedbackItem) -> Retain_V1_FeedbackItem {
+        var item = full
+        item.history = []
+        item.comments = full.comments.filter { !$0.staffOnly }.map { comment in
+            var shown = comment
+            if comment.author != full.userId { shown.author = "support" }
+            return shown
+        }
+        item.assignee = ""
+        item.team = ""
+        item.priorityReasons = []
+        item.resolution?.actor = ""
+        return item
+    }
 
     /// Item `sequence` as answers show it: with history and comments when `full`.
     package func answer(_ sequence: UInt32, full: Bool, asOfMs: Int64) -> Retain_V1_FeedbackItem {

@@ -30,6 +30,9 @@ package enum FeedbackService {
         }
         router.feedbackRead(Retain_V1_Feedback.getFeedback, from: store) { request, _, state in
             try FeedbackValidation.get(request)
+            if !request.userId.isEmpty {
+                return Retain_V1_GetFeedbackResponse(item: try state.item(request.itemId, forUser: request.userId, nowMs: clock.now()))
+            }
             return Retain_V1_GetFeedbackResponse(item: try state.item(request.itemId, nowMs: clock.now()))
         }
         router.feedbackWrite(Retain_V1_Feedback.triageFeedback, to: store) { request, _, transaction in

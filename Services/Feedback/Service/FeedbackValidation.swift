@@ -190,6 +190,7 @@ package enum FeedbackValidation {
 
     package static func get(_ request: Retain_V1_GetFeedbackRequest) throws(RPCError) {
         try itemID(request.itemId)
+        try optionalEntityID(request.userId, "user_id")
     }
 
     package static func list(_ request: Retain_V1_ListFeedbackRequest) throws(RPCError) {

@@ -93,6 +93,7 @@ public let retainMessageTypes: [any ProtoMessage.Type] = [
     Retain_V1_FeedbackSnapshotHeader.self,
     Retain_V1_FeedbackStatusChange.self,
     Retain_V1_FeedbackSubmitted.self,
+    Retain_V1_FeedbackTimelineEntry.self,
     Retain_V1_FeedbackTriaged.self,
     Retain_V1_FenceUsersRequest.self,
     Retain_V1_FenceUsersResponse.self,

@@ -192,6 +192,43 @@ public struct Retain_V1_FeedbackSort: ProtoEnum {
     }
 }
 
+/// What one step of an item's timeline is.
+public struct Retain_V1_FeedbackTimelineKind: ProtoEnum {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Not set.
+    public static let unspecified = Retain_V1_FeedbackTimelineKind(rawValue: 0)
+    /// The user submitted it; text is what they wrote.
+    public static let submitted = Retain_V1_FeedbackTimelineKind(rawValue: 1)
+    /// Its status changed (a reassignment that keeps the status is not a step).
+    public static let statusChanged = Retain_V1_FeedbackTimelineKind(rawValue: 2)
+    /// Support replied to the user (a comment with staff_only = false by someone else than the
+    /// user); text is the reply.
+    public static let reply = Retain_V1_FeedbackTimelineKind(rawValue: 3)
+    /// The user wrote (a comment whose author is the item's user); text is the message.
+    public static let userMessage = Retain_V1_FeedbackTimelineKind(rawValue: 4)
+    /// It was resolved; text is the answer given to the user.
+    public static let resolved = Retain_V1_FeedbackTimelineKind(rawValue: 5)
+    /// The compensation was paid; text says what.
+    public static let compensationPaid = Retain_V1_FeedbackTimelineKind(rawValue: 6)
+
+    public static let allCases: [Retain_V1_FeedbackTimelineKind] = [.unspecified, .submitted, .statusChanged, .reply, .userMessage, .resolved, .compensationPaid]
+    public static let protoName = "retain.v1.FeedbackTimelineKind"
+    public var protoValueName: String? {
+        switch rawValue {
+        case 0: "FEEDBACK_TIMELINE_KIND_UNSPECIFIED"
+        case 1: "FEEDBACK_TIMELINE_KIND_SUBMITTED"
+        case 2: "FEEDBACK_TIMELINE_KIND_STATUS_CHANGED"
+        case 3: "FEEDBACK_TIMELINE_KIND_REPLY"
+        case 4: "FEEDBACK_TIMELINE_KIND_USER_MESSAGE"
+        case 5: "FEEDBACK_TIMELINE_KIND_RESOLVED"
+        case 6: "FEEDBACK_TIMELINE_KIND_COMPENSATION_PAID"
+        default: nil
+        }
+    }
+}
+
 /// What an item is about, outside Retain (an order, a page).
 public struct Retain_V1_FeedbackReference: ProtoMessage {
     /// Kind of object, a name, e.g. "order", "page", "product".
@@ -451,6 +488,55 @@ public struct Retain_V1_FeedbackCompensation: ProtoMessage {
     }
 }
 
+/// One step of an item as its user sees it, oldest first. Internal notes never appear: not
+/// staff-only comments, not the notes of status changes, not who handles it.
+public struct Retain_V1_FeedbackTimelineEntry: ProtoMessage {
+    /// When, Unix ms.
+    public var atMs: Int64
+    /// What happened.
+    public var kind: Retain_V1_FeedbackTimelineKind
+    /// The item's status after this step.
+    public var status: Retain_V1_FeedbackStatus
+    /// The words the user sees: their own text, a reply, the answer, or what was paid; empty for
+    /// a plain status change.
+    public var text: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(atMs: Int64 = 0, kind: Retain_V1_FeedbackTimelineKind = .init(rawValue: 0), status: Retain_V1_FeedbackStatus = .init(rawValue: 0), text: String = "") {
+        self.atMs = atMs
+        self.kind = kind
+        self.status = status
+        self.text = text
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.atMs = 0
+        self.kind = .init(rawValue: 0)
+        self.status = .init(rawValue: 0)
+        self.text = ""
+    }
+
+    public static let protoName = "retain.v1.FeedbackTimelineEntry"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.FeedbackTimelineEntry")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FeedbackTimelineEntry.self)
+        self.atMs = m.pointee.at_ms
+        self.kind = Retain_V1_FeedbackTimelineKind(rawValue: Int32(bitPattern: m.pointee.kind.rawValue))
+        self.status = Retain_V1_FeedbackStatus(rawValue: Int32(bitPattern: m.pointee.status.rawValue))
+        self.text = ProtoC.string(m.pointee.text)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FeedbackTimelineEntry.self)
+        m.pointee.at_ms = self.atMs
+        m.pointee.kind = Retain__V1__FeedbackTimelineKind(rawValue: UInt32(bitPattern: self.kind.rawValue))
+        m.pointee.status = Retain__V1__FeedbackStatus(rawValue: UInt32(bitPattern: self.status.rawValue))
+        if !self.text.isEmpty { m.pointee.text = arena.cString(self.text) }
+    }
+}
+
 /// A feedback item.
 public struct Retain_V1_FeedbackItem: ProtoMessage {
     /// Item id, generated at submission.
@@ -506,9 +592,11 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
     /// priority_support: urgent, important", "repeat complaint (2 in the 30 days before):
     /// important", or "triage by <actor>" after a triage. Empty for a routine item.
     public var priorityReasons: [String]
+    /// The user-visible timeline, oldest first (GetFeedback only; empty in lists).
+    public var timeline: [Retain_V1_FeedbackTimelineEntry]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(itemId: String = "", userId: String = "", kind: Retain_V1_FeedbackKind = .init(rawValue: 0), category: String = "", text: String = "", channel: String = "", reference: Retain_V1_FeedbackReference? = nil, status: Retain_V1_FeedbackStatus = .init(rawValue: 0), priority: Retain_V1_FeedbackPriority = .init(rawValue: 0), urgent: Bool = false, important: Bool = false, team: String = "", assignee: String = "", createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0, dueAtMs: Int64 = 0, overdue: Bool = false, resolution: Retain_V1_FeedbackResolution? = nil, compensation: Retain_V1_FeedbackCompensation? = nil, closedAtMs: Int64 = 0, reopenCount: UInt32 = 0, history: [Retain_V1_FeedbackStatusChange] = [], comments: [Retain_V1_FeedbackComment] = [], properties: [String: String] = [:], priorityReasons: [String] = []) {
+    public init(itemId: String = "", userId: String = "", kind: Retain_V1_FeedbackKind = .init(rawValue: 0), category: String = "", text: String = "", channel: String = "", reference: Retain_V1_FeedbackReference? = nil, status: Retain_V1_FeedbackStatus = .init(rawValue: 0), priority: Retain_V1_FeedbackPriority = .init(rawValue: 0), urgent: Bool = false, important: Bool = false, team: String = "", assignee: String = "", createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0, dueAtMs: Int64 = 0, overdue: Bool = false, resolution: Retain_V1_FeedbackResolution? = nil, compensation: Retain_V1_FeedbackCompensation? = nil, closedAtMs: Int64 = 0, reopenCount: UInt32 = 0, history: [Retain_V1_FeedbackStatusChange] = [], comments: [Retain_V1_FeedbackComment] = [], properties: [String: String] = [:], priorityReasons: [String] = [], timeline: [Retain_V1_FeedbackTimelineEntry] = []) {
         self.itemId = itemId
         self.userId = userId
         self.kind = kind
@@ -534,6 +622,7 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
         self.comments = comments
         self.properties = properties
         self.priorityReasons = priorityReasons
+        self.timeline = timeline
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -563,6 +652,7 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
         self.comments = []
         self.properties = [:]
         self.priorityReasons = []
+        self.timeline = []
     }
 
     public static let protoName = "retain.v1.FeedbackItem"
@@ -598,6 +688,7 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
             (ProtoC.string(e.pointee.key), ProtoC.string(e.pointee.value))
         }
         self.priorityReasons = ProtoC.array(m.pointee.priority_reasons, count: m.pointee.n_priority_reasons) { e in ProtoC.string(e!) }
+        self.timeline = ProtoC.array(m.pointee.timeline, count: m.pointee.n_timeline) { e in Retain_V1_FeedbackTimelineEntry(protobufC: UnsafeRawPointer(e!)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -641,6 +732,10 @@ public struct Retain_V1_FeedbackItem: ProtoMessage {
         if !self.priorityReasons.isEmpty {
             m.pointee.n_priority_reasons = self.priorityReasons.count
             m.pointee.priority_reasons = arena.array(self.priorityReasons, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        if !self.timeline.isEmpty {
+            m.pointee.n_timeline = self.timeline.count
+            m.pointee.timeline = arena.array(self.timeline, as: UnsafeMutablePointer<Retain__V1__FeedbackTimelineEntry>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FeedbackTimelineEntry.self) }
         }
     }
 }
@@ -793,15 +888,19 @@ public struct Retain_V1_SubmitFeedbackResponse: ProtoMessage {
 public struct Retain_V1_GetFeedbackRequest: ProtoMessage {
     /// The item.
     public var itemId: String
+    /// Set: the user's own read (see GetFeedback): the item must be this user's.
+    public var userId: String
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(itemId: String = "") {
+    public init(itemId: String = "", userId: String = "") {
         self.itemId = itemId
+        self.userId = userId
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.itemId = ""
+        self.userId = ""
     }
 
     public static let protoName = "retain.v1.GetFeedbackRequest"
@@ -810,11 +909,13 @@ public struct Retain_V1_GetFeedbackRequest: ProtoMessage {
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__GetFeedbackRequest.self)
         self.itemId = ProtoC.string(m.pointee.item_id)
+        self.userId = ProtoC.string(m.pointee.user_id)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__GetFeedbackRequest.self)
         if !self.itemId.isEmpty { m.pointee.item_id = arena.cString(self.itemId) }
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
     }
 }
 
@@ -2476,7 +2577,11 @@ public enum Retain_V1_Feedback {
     /// request_id (per user).
     /// Errors: INVALID_ARGUMENT, ALREADY_EXISTS (request_id reused with a different body).
     public static let submitFeedback = RPCMethod<Retain_V1_SubmitFeedbackRequest, Retain_V1_SubmitFeedbackResponse>(path: "retain.v1.Feedback/SubmitFeedback", kind: .unary)
-    /// Reads one item with its full history and comments.
+    /// Reads one item with its full history, comments and timeline. With user_id set, the read is
+    /// the user's own (what an app shows its user): the item must be theirs (NOT_FOUND otherwise),
+    /// only public comments (support's replies and the user's messages) and the timeline are
+    /// given; staff-only comments, the history with its notes, the assignee, team, priority
+    /// reasons and the resolver's id are left out.
     /// Through the gateway with several shards: sent to every shard, answered by the one that
     /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND.
@@ -2512,7 +2617,10 @@ public enum Retain_V1_Feedback {
     /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS.
     public static let reopenFeedback = RPCMethod<Retain_V1_ReopenFeedbackRequest, Retain_V1_ReopenFeedbackResponse>(path: "retain.v1.Feedback/ReopenFeedback", kind: .unary)
-    /// Adds a comment (staff only, or visible to the user). Any status, CLOSED included.
+    /// Adds a comment: an internal note (staff_only = true), a reply to the user (staff_only =
+    /// false, by support), or the user's own message (author = the item's user). Replies and the
+    /// user's messages are in the item's timeline and its user's read; notes never are. Any
+    /// status, CLOSED included.
     /// Through the gateway with several shards: sent to every shard, answered by the one that
     /// holds the item (the others answer NOT_FOUND and change nothing).
     /// Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS.

@@ -232,6 +232,51 @@ void   retain__v1__feedback_compensation__free_unpacked
   assert(message->base.descriptor == &retain__v1__feedback_compensation__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__feedback_timeline_entry__init
+                     (Retain__V1__FeedbackTimelineEntry         *message)
+{
+  static const Retain__V1__FeedbackTimelineEntry init_value = RETAIN__V1__FEEDBACK_TIMELINE_ENTRY__INIT;
+  *message = init_value;
+}
+size_t retain__v1__feedback_timeline_entry__get_packed_size
+                     (const Retain__V1__FeedbackTimelineEntry *message)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_timeline_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__feedback_timeline_entry__pack
+                     (const Retain__V1__FeedbackTimelineEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_timeline_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__feedback_timeline_entry__pack_to_buffer
+                     (const Retain__V1__FeedbackTimelineEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_timeline_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__FeedbackTimelineEntry *
+       retain__v1__feedback_timeline_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__FeedbackTimelineEntry *)
+     protobuf_c_message_unpack (&retain__v1__feedback_timeline_entry__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__feedback_timeline_entry__free_unpacked
+                     (Retain__V1__FeedbackTimelineEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__feedback_timeline_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__feedback_item__properties_entry__init
                      (Retain__V1__FeedbackItem__PropertiesEntry         *message)
 {
@@ -2301,6 +2346,83 @@ const ProtobufCMessageDescriptor retain__v1__feedback_compensation__descriptor =
   (ProtobufCMessageInit) retain__v1__feedback_compensation__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__feedback_timeline_entry__field_descriptors[4] =
+{
+  {
+    "at_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackTimelineEntry, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackTimelineEntry, kind),
+    &retain__v1__feedback_timeline_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackTimelineEntry, status),
+    &retain__v1__feedback_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackTimelineEntry, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__feedback_timeline_entry__field_indices_by_name[] = {
+  0,   /* field[0] = at_ms */
+  1,   /* field[1] = kind */
+  2,   /* field[2] = status */
+  3,   /* field[3] = text */
+};
+static const ProtobufCIntRange retain__v1__feedback_timeline_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__feedback_timeline_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.FeedbackTimelineEntry",
+  "FeedbackTimelineEntry",
+  "Retain__V1__FeedbackTimelineEntry",
+  "retain.v1",
+  sizeof(Retain__V1__FeedbackTimelineEntry),
+  4,
+  retain__v1__feedback_timeline_entry__field_descriptors,
+  retain__v1__feedback_timeline_entry__field_indices_by_name,
+  1,  retain__v1__feedback_timeline_entry__number_ranges,
+  (ProtobufCMessageInit) retain__v1__feedback_timeline_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor retain__v1__feedback_item__properties_entry__field_descriptors[2] =
 {
   {
@@ -2352,7 +2474,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_item__properties_entry__de
   (ProtobufCMessageInit) retain__v1__feedback_item__properties_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__feedback_item__field_descriptors[25] =
+static const ProtobufCFieldDescriptor retain__v1__feedback_item__field_descriptors[26] =
 {
   {
     "item_id",
@@ -2654,6 +2776,18 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_item__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "timeline",
+    26,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__FeedbackItem, n_timeline),
+    offsetof(Retain__V1__FeedbackItem, timeline),
+    &retain__v1__feedback_timeline_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_item__field_indices_by_name[] = {
   12,   /* field[12] = assignee */
@@ -2678,6 +2812,7 @@ static const unsigned retain__v1__feedback_item__field_indices_by_name[] = {
   7,   /* field[7] = status */
   11,   /* field[11] = team */
   4,   /* field[4] = text */
+  25,   /* field[25] = timeline */
   14,   /* field[14] = updated_at_ms */
   9,   /* field[9] = urgent */
   1,   /* field[1] = user_id */
@@ -2685,7 +2820,7 @@ static const unsigned retain__v1__feedback_item__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__feedback_item__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 25 }
+  { 0, 26 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_item__descriptor =
 {
@@ -2695,7 +2830,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_item__descriptor =
   "Retain__V1__FeedbackItem",
   "retain.v1",
   sizeof(Retain__V1__FeedbackItem),
-  25,
+  26,
   retain__v1__feedback_item__field_descriptors,
   retain__v1__feedback_item__field_indices_by_name,
   1,  retain__v1__feedback_item__number_ranges,
@@ -2985,7 +3120,7 @@ const ProtobufCMessageDescriptor retain__v1__submit_feedback_response__descripto
   (ProtobufCMessageInit) retain__v1__submit_feedback_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_feedback_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor retain__v1__get_feedback_request__field_descriptors[2] =
 {
   {
     "item_id",
@@ -2999,14 +3134,27 @@ static const ProtobufCFieldDescriptor retain__v1__get_feedback_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "user_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetFeedbackRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_feedback_request__field_indices_by_name[] = {
   0,   /* field[0] = item_id */
+  1,   /* field[1] = user_id */
 };
 static const ProtobufCIntRange retain__v1__get_feedback_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_feedback_request__descriptor =
 {
@@ -3016,7 +3164,7 @@ const ProtobufCMessageDescriptor retain__v1__get_feedback_request__descriptor =
   "Retain__V1__GetFeedbackRequest",
   "retain.v1",
   sizeof(Retain__V1__GetFeedbackRequest),
-  1,
+  2,
   retain__v1__get_feedback_request__field_descriptors,
   retain__v1__get_feedback_request__field_indices_by_name,
   1,  retain__v1__get_feedback_request__number_ranges,
@@ -5777,6 +5925,44 @@ const ProtobufCEnumDescriptor retain__v1__feedback_sort__descriptor =
   retain__v1__feedback_sort__enum_values_by_name,
   1,
   retain__v1__feedback_sort__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue retain__v1__feedback_timeline_kind__enum_values_by_number[7] =
+{
+  { "FEEDBACK_TIMELINE_KIND_UNSPECIFIED", "RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_UNSPECIFIED", 0 },
+  { "FEEDBACK_TIMELINE_KIND_SUBMITTED", "RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_SUBMITTED", 1 },
+  { "FEEDBACK_TIMELINE_KIND_STATUS_CHANGED", "RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_STATUS_CHANGED", 2 },
+  { "FEEDBACK_TIMELINE_KIND_REPLY", "RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_REPLY", 3 },
+  { "FEEDBACK_TIMELINE_KIND_USER_MESSAGE", "RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_USER_MESSAGE", 4 },
+  { "FEEDBACK_TIMELINE_KIND_RESOLVED", "RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_RESOLVED", 5 },
+  { "FEEDBACK_TIMELINE_KIND_COMPENSATION_PAID", "RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_COMPENSATION_PAID", 6 },
+};
+static const ProtobufCIntRange retain__v1__feedback_timeline_kind__value_ranges[] = {
+{0, 0},{0, 7}
+};
+static const ProtobufCEnumValueIndex retain__v1__feedback_timeline_kind__enum_values_by_name[7] =
+{
+  { "FEEDBACK_TIMELINE_KIND_COMPENSATION_PAID", 6 },
+  { "FEEDBACK_TIMELINE_KIND_REPLY", 3 },
+  { "FEEDBACK_TIMELINE_KIND_RESOLVED", 5 },
+  { "FEEDBACK_TIMELINE_KIND_STATUS_CHANGED", 2 },
+  { "FEEDBACK_TIMELINE_KIND_SUBMITTED", 1 },
+  { "FEEDBACK_TIMELINE_KIND_UNSPECIFIED", 0 },
+  { "FEEDBACK_TIMELINE_KIND_USER_MESSAGE", 4 },
+};
+const ProtobufCEnumDescriptor retain__v1__feedback_timeline_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "retain.v1.FeedbackTimelineKind",
+  "FeedbackTimelineKind",
+  "Retain__V1__FeedbackTimelineKind",
+  "retain.v1",
+  7,
+  retain__v1__feedback_timeline_kind__enum_values_by_number,
+  7,
+  retain__v1__feedback_timeline_kind__enum_values_by_name,
+  1,
+  retain__v1__feedback_timeline_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCMethodDescriptor retain__v1__feedback__method_descriptors[15] =

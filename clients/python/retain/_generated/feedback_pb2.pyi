@@ -40,6 +40,13 @@ FEEDBACK_STATUS_REOPENED: FeedbackStatus
 FEEDBACK_STATUS_RESOLVED: FeedbackStatus
 FEEDBACK_STATUS_TRIAGED: FeedbackStatus
 FEEDBACK_STATUS_UNSPECIFIED: FeedbackStatus
+FEEDBACK_TIMELINE_KIND_COMPENSATION_PAID: FeedbackTimelineKind
+FEEDBACK_TIMELINE_KIND_REPLY: FeedbackTimelineKind
+FEEDBACK_TIMELINE_KIND_RESOLVED: FeedbackTimelineKind
+FEEDBACK_TIMELINE_KIND_STATUS_CHANGED: FeedbackTimelineKind
+FEEDBACK_TIMELINE_KIND_SUBMITTED: FeedbackTimelineKind
+FEEDBACK_TIMELINE_KIND_UNSPECIFIED: FeedbackTimelineKind
+FEEDBACK_TIMELINE_KIND_USER_MESSAGE: FeedbackTimelineKind
 
 class AddCommentRequest(_message.Message):
     __slots__ = ["author", "item_id", "request_id", "staff_only", "text"]
@@ -178,7 +185,7 @@ class FeedbackFilter(_message.Message):
     def __init__(self, statuses: _Optional[_Iterable[_Union[FeedbackStatus, str]]] = ..., kinds: _Optional[_Iterable[_Union[FeedbackKind, str]]] = ..., priorities: _Optional[_Iterable[_Union[FeedbackPriority, str]]] = ..., teams: _Optional[_Iterable[str]] = ..., user_id: _Optional[str] = ..., assignee: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., overdue_only: bool = ..., created: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., text_contains: _Optional[str] = ..., compensation_state: _Optional[_Union[CompensationState, str]] = ...) -> None: ...
 
 class FeedbackItem(_message.Message):
-    __slots__ = ["assignee", "category", "channel", "closed_at_ms", "comments", "compensation", "created_at_ms", "due_at_ms", "history", "important", "item_id", "kind", "overdue", "priority", "priority_reasons", "properties", "reference", "reopen_count", "resolution", "status", "team", "text", "updated_at_ms", "urgent", "user_id"]
+    __slots__ = ["assignee", "category", "channel", "closed_at_ms", "comments", "compensation", "created_at_ms", "due_at_ms", "history", "important", "item_id", "kind", "overdue", "priority", "priority_reasons", "properties", "reference", "reopen_count", "resolution", "status", "team", "text", "timeline", "updated_at_ms", "urgent", "user_id"]
     class PropertiesEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -208,6 +215,7 @@ class FeedbackItem(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TEAM_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     URGENT_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -233,10 +241,11 @@ class FeedbackItem(_message.Message):
     status: FeedbackStatus
     team: str
     text: str
+    timeline: _containers.RepeatedCompositeFieldContainer[FeedbackTimelineEntry]
     updated_at_ms: int
     urgent: bool
     user_id: str
-    def __init__(self, item_id: _Optional[str] = ..., user_id: _Optional[str] = ..., kind: _Optional[_Union[FeedbackKind, str]] = ..., category: _Optional[str] = ..., text: _Optional[str] = ..., channel: _Optional[str] = ..., reference: _Optional[_Union[FeedbackReference, _Mapping]] = ..., status: _Optional[_Union[FeedbackStatus, str]] = ..., priority: _Optional[_Union[FeedbackPriority, str]] = ..., urgent: bool = ..., important: bool = ..., team: _Optional[str] = ..., assignee: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., due_at_ms: _Optional[int] = ..., overdue: bool = ..., resolution: _Optional[_Union[FeedbackResolution, _Mapping]] = ..., compensation: _Optional[_Union[FeedbackCompensation, _Mapping]] = ..., closed_at_ms: _Optional[int] = ..., reopen_count: _Optional[int] = ..., history: _Optional[_Iterable[_Union[FeedbackStatusChange, _Mapping]]] = ..., comments: _Optional[_Iterable[_Union[FeedbackComment, _Mapping]]] = ..., properties: _Optional[_Mapping[str, str]] = ..., priority_reasons: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, item_id: _Optional[str] = ..., user_id: _Optional[str] = ..., kind: _Optional[_Union[FeedbackKind, str]] = ..., category: _Optional[str] = ..., text: _Optional[str] = ..., channel: _Optional[str] = ..., reference: _Optional[_Union[FeedbackReference, _Mapping]] = ..., status: _Optional[_Union[FeedbackStatus, str]] = ..., priority: _Optional[_Union[FeedbackPriority, str]] = ..., urgent: bool = ..., important: bool = ..., team: _Optional[str] = ..., assignee: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., due_at_ms: _Optional[int] = ..., overdue: bool = ..., resolution: _Optional[_Union[FeedbackResolution, _Mapping]] = ..., compensation: _Optional[_Union[FeedbackCompensation, _Mapping]] = ..., closed_at_ms: _Optional[int] = ..., reopen_count: _Optional[int] = ..., history: _Optional[_Iterable[_Union[FeedbackStatusChange, _Mapping]]] = ..., comments: _Optional[_Iterable[_Union[FeedbackComment, _Mapping]]] = ..., properties: _Optional[_Mapping[str, str]] = ..., priority_reasons: _Optional[_Iterable[str]] = ..., timeline: _Optional[_Iterable[_Union[FeedbackTimelineEntry, _Mapping]]] = ...) -> None: ...
 
 class FeedbackKindCount(_message.Message):
     __slots__ = ["done_count", "kind", "open_count", "total"]
@@ -312,6 +321,18 @@ class FeedbackStatusChange(_message.Message):
     to_status: FeedbackStatus
     def __init__(self, from_status: _Optional[_Union[FeedbackStatus, str]] = ..., to_status: _Optional[_Union[FeedbackStatus, str]] = ..., actor: _Optional[str] = ..., at_ms: _Optional[int] = ..., note: _Optional[str] = ..., priority: _Optional[_Union[FeedbackPriority, str]] = ..., team: _Optional[str] = ..., assignee: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
+class FeedbackTimelineEntry(_message.Message):
+    __slots__ = ["at_ms", "kind", "status", "text"]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    at_ms: int
+    kind: FeedbackTimelineKind
+    status: FeedbackStatus
+    text: str
+    def __init__(self, at_ms: _Optional[int] = ..., kind: _Optional[_Union[FeedbackTimelineKind, str]] = ..., status: _Optional[_Union[FeedbackStatus, str]] = ..., text: _Optional[str] = ...) -> None: ...
+
 class GetFaqRequest(_message.Message):
     __slots__ = ["categories", "min_asks", "page"]
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
@@ -333,10 +354,12 @@ class GetFaqResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[FaqEntry, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetFeedbackRequest(_message.Message):
-    __slots__ = ["item_id"]
+    __slots__ = ["item_id", "user_id"]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
     item_id: str
-    def __init__(self, item_id: _Optional[str] = ...) -> None: ...
+    user_id: str
+    def __init__(self, item_id: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
 
 class GetFeedbackResponse(_message.Message):
     __slots__ = ["item"]
@@ -631,4 +654,7 @@ class CompensationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class FeedbackSort(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class FeedbackTimelineKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

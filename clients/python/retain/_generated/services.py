@@ -184,7 +184,11 @@ class FeedbackClient(ServiceClient):
         return self._connection.unary("retain.v1.Feedback/SubmitFeedback", request, feedback_pb2.SubmitFeedbackResponse, **options)
 
     def get_feedback(self, request: feedback_pb2.GetFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.GetFeedbackResponse:
-        """Reads one item with its full history and comments.
+        """Reads one item with its full history, comments and timeline. With user_id set, the read is
+        the user's own (what an app shows its user): the item must be theirs (NOT_FOUND otherwise),
+        only public comments (support's replies and the user's messages) and the timeline are
+        given; staff-only comments, the history with its notes, the assignee, team, priority
+        reasons and the resolver's id are left out.
         Through the gateway with several shards: sent to every shard, answered by the one that
         holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND.
@@ -255,7 +259,10 @@ class FeedbackClient(ServiceClient):
         return self._connection.unary("retain.v1.Feedback/ReopenFeedback", request, feedback_pb2.ReopenFeedbackResponse, **options)
 
     def add_comment(self, request: feedback_pb2.AddCommentRequest, **options: Unpack[CallOptions]) -> feedback_pb2.AddCommentResponse:
-        """Adds a comment (staff only, or visible to the user). Any status, CLOSED included.
+        """Adds a comment: an internal note (staff_only = true), a reply to the user (staff_only =
+        false, by support), or the user's own message (author = the item's user). Replies and the
+        user's messages are in the item's timeline and its user's read; notes never are. Any
+        status, CLOSED included.
         Through the gateway with several shards: sent to every shard, answered by the one that
         holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS.
@@ -382,7 +389,11 @@ class AsyncFeedbackClient(AsyncServiceClient):
         return await self._connection.unary("retain.v1.Feedback/SubmitFeedback", request, feedback_pb2.SubmitFeedbackResponse, **options)
 
     async def get_feedback(self, request: feedback_pb2.GetFeedbackRequest, **options: Unpack[CallOptions]) -> feedback_pb2.GetFeedbackResponse:
-        """Reads one item with its full history and comments.
+        """Reads one item with its full history, comments and timeline. With user_id set, the read is
+        the user's own (what an app shows its user): the item must be theirs (NOT_FOUND otherwise),
+        only public comments (support's replies and the user's messages) and the timeline are
+        given; staff-only comments, the history with its notes, the assignee, team, priority
+        reasons and the resolver's id are left out.
         Through the gateway with several shards: sent to every shard, answered by the one that
         holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND.
@@ -453,7 +464,10 @@ class AsyncFeedbackClient(AsyncServiceClient):
         return await self._connection.unary("retain.v1.Feedback/ReopenFeedback", request, feedback_pb2.ReopenFeedbackResponse, **options)
 
     async def add_comment(self, request: feedback_pb2.AddCommentRequest, **options: Unpack[CallOptions]) -> feedback_pb2.AddCommentResponse:
-        """Adds a comment (staff only, or visible to the user). Any status, CLOSED included.
+        """Adds a comment: an internal note (staff_only = true), a reply to the user (staff_only =
+        false, by support), or the user's own message (author = the item's user). Replies and the
+        user's messages are in the item's timeline and its user's read; notes never are. Any
+        status, CLOSED included.
         Through the gateway with several shards: sent to every shard, answered by the one that
         holds the item (the others answer NOT_FOUND and change nothing).
         Errors: INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS.

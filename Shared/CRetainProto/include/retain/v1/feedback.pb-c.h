@@ -21,6 +21,7 @@ typedef struct Retain__V1__FeedbackStatusChange Retain__V1__FeedbackStatusChange
 typedef struct Retain__V1__FeedbackComment Retain__V1__FeedbackComment;
 typedef struct Retain__V1__FeedbackResolution Retain__V1__FeedbackResolution;
 typedef struct Retain__V1__FeedbackCompensation Retain__V1__FeedbackCompensation;
+typedef struct Retain__V1__FeedbackTimelineEntry Retain__V1__FeedbackTimelineEntry;
 typedef struct Retain__V1__FeedbackItem Retain__V1__FeedbackItem;
 typedef struct Retain__V1__FeedbackItem__PropertiesEntry Retain__V1__FeedbackItem__PropertiesEntry;
 typedef struct Retain__V1__SubmitFeedbackRequest Retain__V1__SubmitFeedbackRequest;
@@ -231,6 +232,41 @@ typedef enum _Retain__V1__FeedbackSort {
   RETAIN__V1__FEEDBACK_SORT__FEEDBACK_SORT_DUE = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__FEEDBACK_SORT)
 } Retain__V1__FeedbackSort;
+/*
+ * What one step of an item's timeline is.
+ */
+typedef enum _Retain__V1__FeedbackTimelineKind {
+  /*
+   * Not set.
+   */
+  RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_UNSPECIFIED = 0,
+  /*
+   * The user submitted it; text is what they wrote.
+   */
+  RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_SUBMITTED = 1,
+  /*
+   * Its status changed (a reassignment that keeps the status is not a step).
+   */
+  RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_STATUS_CHANGED = 2,
+  /*
+   * Support replied to the user (a comment with staff_only = false by someone else than the
+   * user); text is the reply.
+   */
+  RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_REPLY = 3,
+  /*
+   * The user wrote (a comment whose author is the item's user); text is the message.
+   */
+  RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_USER_MESSAGE = 4,
+  /*
+   * It was resolved; text is the answer given to the user.
+   */
+  RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_RESOLVED = 5,
+  /*
+   * The compensation was paid; text says what.
+   */
+  RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_COMPENSATION_PAID = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__FEEDBACK_TIMELINE_KIND)
+} Retain__V1__FeedbackTimelineKind;
 
 /* --- messages --- */
 
@@ -390,6 +426,36 @@ struct  Retain__V1__FeedbackCompensation
     , NULL, RETAIN__V1__COMPENSATION_STATE__COMPENSATION_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0 }
 
 
+/*
+ * One step of an item as its user sees it, oldest first. Internal notes never appear: not
+ * staff-only comments, not the notes of status changes, not who handles it.
+ */
+struct  Retain__V1__FeedbackTimelineEntry
+{
+  ProtobufCMessage base;
+  /*
+   * When, Unix ms.
+   */
+  int64_t at_ms;
+  /*
+   * What happened.
+   */
+  Retain__V1__FeedbackTimelineKind kind;
+  /*
+   * The item's status after this step.
+   */
+  Retain__V1__FeedbackStatus status;
+  /*
+   * The words the user sees: their own text, a reply, the answer, or what was paid; empty for
+   * a plain status change.
+   */
+  char *text;
+};
+#define RETAIN__V1__FEEDBACK_TIMELINE_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_timeline_entry__descriptor) \
+    , 0, RETAIN__V1__FEEDBACK_TIMELINE_KIND__FEEDBACK_TIMELINE_KIND_UNSPECIFIED, RETAIN__V1__FEEDBACK_STATUS__FEEDBACK_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string }
+
+
 struct  Retain__V1__FeedbackItem__PropertiesEntry
 {
   ProtobufCMessage base;
@@ -514,10 +580,15 @@ struct  Retain__V1__FeedbackItem
    */
   size_t n_priority_reasons;
   char **priority_reasons;
+  /*
+   * The user-visible timeline, oldest first (GetFeedback only; empty in lists).
+   */
+  size_t n_timeline;
+  Retain__V1__FeedbackTimelineEntry **timeline;
 };
 #define RETAIN__V1__FEEDBACK_ITEM__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_item__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, RETAIN__V1__FEEDBACK_KIND__FEEDBACK_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, RETAIN__V1__FEEDBACK_STATUS__FEEDBACK_STATUS_UNSPECIFIED, RETAIN__V1__FEEDBACK_PRIORITY__FEEDBACK_PRIORITY_UNSPECIFIED, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL, NULL, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, RETAIN__V1__FEEDBACK_KIND__FEEDBACK_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, RETAIN__V1__FEEDBACK_STATUS__FEEDBACK_STATUS_UNSPECIFIED, RETAIN__V1__FEEDBACK_PRIORITY__FEEDBACK_PRIORITY_UNSPECIFIED, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL, NULL, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 struct  Retain__V1__SubmitFeedbackRequest__PropertiesEntry
@@ -625,10 +696,14 @@ struct  Retain__V1__GetFeedbackRequest
    * The item.
    */
   char *item_id;
+  /*
+   * Set: the user's own read (see GetFeedback): the item must be this user's.
+   */
+  char *user_id;
 };
 #define RETAIN__V1__GET_FEEDBACK_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_feedback_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -1680,6 +1755,25 @@ Retain__V1__FeedbackCompensation *
 void   retain__v1__feedback_compensation__free_unpacked
                      (Retain__V1__FeedbackCompensation *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__FeedbackTimelineEntry methods */
+void   retain__v1__feedback_timeline_entry__init
+                     (Retain__V1__FeedbackTimelineEntry         *message);
+size_t retain__v1__feedback_timeline_entry__get_packed_size
+                     (const Retain__V1__FeedbackTimelineEntry   *message);
+size_t retain__v1__feedback_timeline_entry__pack
+                     (const Retain__V1__FeedbackTimelineEntry   *message,
+                      uint8_t             *out);
+size_t retain__v1__feedback_timeline_entry__pack_to_buffer
+                     (const Retain__V1__FeedbackTimelineEntry   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__FeedbackTimelineEntry *
+       retain__v1__feedback_timeline_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__feedback_timeline_entry__free_unpacked
+                     (Retain__V1__FeedbackTimelineEntry *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__FeedbackItem__PropertiesEntry methods */
 void   retain__v1__feedback_item__properties_entry__init
                      (Retain__V1__FeedbackItem__PropertiesEntry         *message);
@@ -2387,6 +2481,9 @@ typedef void (*Retain__V1__FeedbackResolution_Closure)
 typedef void (*Retain__V1__FeedbackCompensation_Closure)
                  (const Retain__V1__FeedbackCompensation *message,
                   void *closure_data);
+typedef void (*Retain__V1__FeedbackTimelineEntry_Closure)
+                 (const Retain__V1__FeedbackTimelineEntry *message,
+                  void *closure_data);
 typedef void (*Retain__V1__FeedbackItem__PropertiesEntry_Closure)
                  (const Retain__V1__FeedbackItem__PropertiesEntry *message,
                   void *closure_data);
@@ -2660,11 +2757,13 @@ extern const ProtobufCEnumDescriptor    retain__v1__feedback_priority__descripto
 extern const ProtobufCEnumDescriptor    retain__v1__feedback_outcome__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__compensation_state__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__feedback_sort__descriptor;
+extern const ProtobufCEnumDescriptor    retain__v1__feedback_timeline_kind__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_reference__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_status_change__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_comment__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_resolution__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_compensation__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__feedback_timeline_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_item__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_item__properties_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__submit_feedback_request__descriptor;
