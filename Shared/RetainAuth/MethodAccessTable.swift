@@ -17,7 +17,7 @@ public enum MethodAccessTable {
             "RegisterUser": .write, "GetProfile": .read, "UpdateAttributes": .write, "AddTags": .write,
             "RemoveTags": .write, "DeleteUser": .write, "RecordActivity": .write, "RecordActivities": .write,
             "GetLifecycle": .read, "CountSegment": .read, "ListSegment": .read, "GetRetention": .read,
-            "GetActiveUsers": .read, "GetFunnel": .read,
+            "GetActiveUsers": .read, "GetFunnel": .read, "GetExperimentResults": .read,
             "ListChurnWarnings": .read, "CheckContact": .read, "RecordContact": .write,
             "GetContactPolicy": .read, "SetContactPolicy": .admin, "AssignVariant": .write,
         ],

@@ -82,6 +82,25 @@ struct ReportMergeTests {
         #expect(funnel.activation?.withinDays == 7)
     }
 
+    @Test("GetExperimentResults: assigned and converted users add per variant; rates, lift and the interval from the sums")
+    func experimentResults() {
+        var a = Retain_V1_GetExperimentResultsResponse(
+            experimentId: "e", metricKind: "purchase", controlVariant: "a",
+            variants: [.init(variant: "a", assigned: 100, converted: 10), .init(variant: "b", assigned: 100, converted: 20)])
+        a.computeStatistics()
+        var b = Retain_V1_GetExperimentResultsResponse(
+            experimentId: "e", metricKind: "purchase", controlVariant: "a",
+            variants: [.init(variant: "b", assigned: 100, converted: 30), .init(variant: "a", assigned: 100, converted: 10)])
+        b.computeStatistics()
+        let merged = ReportMerge.experimentResults([a, b])
+        #expect(merged.variants.map(\.variant) == ["a", "b"])
+        #expect(merged.variants.map(\.assigned) == [200, 200] && merged.variants.map(\.converted) == [20, 50])
+        #expect(abs(merged.variants[1].difference - 0.15) < 1e-12 && abs(merged.variants[1].lift - 1.5) < 1e-12)
+        let margin = 1.959964 * (0.25 * 0.75 / 200 + 0.1 * 0.9 / 200).squareRoot()
+        #expect(abs(merged.variants[1].differenceCiLow - (0.15 - margin)) < 1e-12)
+        #expect(merged.variants[1].significant)
+    }
+
     @Test("GetLeaderboard: top N merged by score, time reached, user; competition ranks over the merged board")
     func leaderboard() {
         func entry(_ user: String, _ score: Int64, _ at: Int64) -> Retain_V1_LeaderboardEntry {

@@ -130,6 +130,29 @@ extension ReportMerge {
         return merged
     }
 
+    /// GetExperimentResults: assigned and converted users add up per variant (variants in the
+    /// order first seen), the control is the first answer's, and the rates, differences, lifts
+    /// and intervals are recomputed from the sums.
+    public static func experimentResults(_ answers: [Retain_V1_GetExperimentResultsResponse]) -> Retain_V1_GetExperimentResultsResponse {
+        var merged = answers.first ?? Retain_V1_GetExperimentResultsResponse()
+        var position: [String: Int] = [:]
+        for (index, variant) in merged.variants.enumerated() { position[variant.variant] = index }
+        for answer in answers.dropFirst() {
+            for variant in answer.variants {
+                if let index = position[variant.variant] {
+                    merged.variants[index].assigned += variant.assigned
+                    merged.variants[index].converted += variant.converted
+                } else {
+                    position[variant.variant] = merged.variants.count
+                    merged.variants.append(
+                        Retain_V1_VariantResult(variant: variant.variant, assigned: variant.assigned, converted: variant.converted))
+                }
+            }
+        }
+        merged.computeStatistics()
+        return merged
+    }
+
     /// GetContactPolicy: the policy with the highest version (the latest SetContactPolicy that
     /// reached it); the first shard's among equal versions.
     public static func contactPolicy(_ answers: [Retain_V1_GetContactPolicyResponse]) -> Retain_V1_GetContactPolicyResponse {

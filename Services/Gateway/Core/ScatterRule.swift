@@ -20,6 +20,7 @@ public enum ScatterRule: Sendable, Equatable {
     case retention
     case activeUsers
     case funnel
+    case experimentResults
     case churnWarnings
     case contactPolicy
     case leaderboard
@@ -41,6 +42,7 @@ public enum ScatterRule: Sendable, Equatable {
             Retain_V1_Profile.getRetention.path: .retention,
             Retain_V1_Profile.getActiveUsers.path: .activeUsers,
             Retain_V1_Profile.getFunnel.path: .funnel,
+            Retain_V1_Profile.getExperimentResults.path: .experimentResults,
             Retain_V1_Profile.listChurnWarnings.path: .churnWarnings,
             Retain_V1_Profile.getContactPolicy.path: .contactPolicy,
             Retain_V1_Profile.setContactPolicy.path: .everyShard,

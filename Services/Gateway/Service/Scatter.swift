@@ -65,6 +65,8 @@ struct Scatter {
             var merged = ReportMerge.funnel(try await all(request, Retain_V1_GetFunnelResponse.self))
             merged.missingShards = missing
             return Self.encode(merged)
+        case .experimentResults:
+            return try await experimentResults(request)
         case .contactPolicy:
             return Self.encode(ReportMerge.contactPolicy(try await all(request, Retain_V1_GetContactPolicyResponse.self)))
         case .leaderboard:
@@ -176,6 +178,26 @@ struct Scatter {
         }
         if let failure { throw Forwarder.shardError(failure.error, shard: shards[failure.shard]) }
         throw notFound ?? RPCError(.notFound, "not found on any shard")
+    }
+
+    /// GetExperimentResults: every shard; a shard none of whose users was assigned does not know
+    /// the experiment (NOT_FOUND) and adds nothing; NOT_FOUND only when no shard knows it.
+    private mutating func experimentResults(_ request: ByteBuffer) async throws -> ByteBuffer {
+        let replies = await forwarder.gather(readRoute, path: path, requests: broadcast(request), options: options, deadline: deadline)
+        var notFound: RPCError?
+        var others: [Forwarder.ShardReply<ByteBuffer>] = []
+        for reply in replies {
+            if case .failure(let error) = reply.result, error.code == .notFound {
+                notFound = notFound ?? error
+            } else {
+                others.append(reply)
+            }
+        }
+        let answers = try settle(others).map { try Self.decodeAnswer($0.answer, Retain_V1_GetExperimentResultsResponse.self) }
+        guard !answers.isEmpty else { throw notFound ?? RPCError(.notFound, "experiment not found on any shard") }
+        var merged = ReportMerge.experimentResults(answers)
+        merged.missingShards = missing
+        return Self.encode(merged)
     }
 
     /// RecordActivities split by each event's owner, the parts sent in parallel, answered in the

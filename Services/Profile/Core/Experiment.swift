@@ -46,4 +46,7 @@ package struct Assignment: Sendable {
     package var variant: UInt32
     /// When the user was assigned, Unix ms.
     package var atMs: Int64
+    /// Bit k: the user recorded an event of counted kind k (see ``ActivityKind``) that occurred
+    /// at or after the assignment (a conversion for A/B results).
+    package var converted: UInt8 = 0
 }

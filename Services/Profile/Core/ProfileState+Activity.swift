@@ -139,6 +139,7 @@ extension ProfileState {
             let kind = ActivityKind.index(of: event.kind)
             let at = event.occurredAtMs
             recordActivity(userIndex, day: calendar.day(of: at), atMs: at, kind: kind)
+            if !experiments.isEmpty { recordConversion(userIndex, kind: kind, atMs: at) }
             if kind == ActivityKind.purchase, let value = event.value, value.value > 0 {
                 addPurchase(userIndex, asset: symbols.intern(value.asset), value: value.value)
             }

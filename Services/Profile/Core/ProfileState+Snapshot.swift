@@ -64,7 +64,8 @@ extension ProfileState {
                         experiment: Retain_V1_ProfileSnapshotExperiment(
                             experimentId: id, variants: experiment.variants, userIndices: part.map { UInt32($0) },
                             variantIndices: part.map { experiment.assignments[$0]!.variant },
-                            assignedAtMs: part.map { experiment.assignments[$0]!.atMs }, variantNames: experiment.variantNames)))
+                            assignedAtMs: part.map { experiment.assignments[$0]!.atMs }, variantNames: experiment.variantNames,
+                            convertedKinds: part.map { UInt32(experiment.assignments[$0]!.converted) })))
                 start += Self.assignmentsPerRecord
             } while start < assigned.count
         }
@@ -147,7 +148,8 @@ extension ProfileState {
                 contacts[Int32(stored.userIndex)] = stored.records
             } else if let stored = record.experiment {
                 guard stored.userIndices.count == stored.variantIndices.count,
-                    stored.userIndices.count == stored.assignedAtMs.count
+                    stored.userIndices.count == stored.assignedAtMs.count,
+                    stored.convertedKinds.isEmpty || stored.convertedKinds.count == stored.userIndices.count
                 else {
                     throw StateRecoveryError("profile snapshot: experiment '\(stored.experimentId)' is malformed")
                 }
@@ -159,7 +161,8 @@ extension ProfileState {
                         throw StateRecoveryError("profile snapshot: experiment '\(stored.experimentId)' refers to unknown data")
                     }
                     experiment.assignments[Int32(userIndex)] = Assignment(
-                        variant: stored.variantIndices[position], atMs: stored.assignedAtMs[position])
+                        variant: stored.variantIndices[position], atMs: stored.assignedAtMs[position],
+                        converted: stored.convertedKinds.isEmpty ? 0 : UInt8(truncatingIfNeeded: stored.convertedKinds[position]))
                 }
                 experiments[stored.experimentId] = experiment
             } else if let stored = record.activeUsers {

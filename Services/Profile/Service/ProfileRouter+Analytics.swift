@@ -44,6 +44,12 @@ extension ProfileRouter {
             try validator(now: now).validate(request)
             return try state.funnel(request, asOf: request.asOfMs == 0 ? now : request.asOfMs)
         }
+        router.profileRead(Retain_V1_Profile.getExperimentResults, from: store) { request, _, state in
+            let validator = validator(now: clock.now())
+            try validator.validate(request)
+            return try state.experimentResults(
+                experimentID: request.experimentId, metric: request.metricKind, control: request.controlVariant)
+        }
         router.profileRead(Retain_V1_Profile.listChurnWarnings, from: store) { request, _, state in
             let now = clock.now()
             let pageSize = try validator(now: now).validate(request)

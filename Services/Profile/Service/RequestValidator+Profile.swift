@@ -165,6 +165,13 @@ extension RequestValidator {
         return request.days.isEmpty ? [1, 7, 30] : request.days.map { Int($0) }
     }
 
+    /// GetExperimentResults.
+    package func validate(_ request: Retain_V1_GetExperimentResultsRequest) throws(RPCError) {
+        try entityID(request.experimentId, "experiment_id")
+        try FieldFormat.requireName(request.metricKind, field: "metric_kind")
+        if !request.controlVariant.isEmpty { try FieldFormat.requireName(request.controlVariant, field: "control_variant") }
+    }
+
     /// GetActiveUsers.
     package func validate(_ request: Retain_V1_GetActiveUsersRequest) throws(RPCError) {
         guard let range = request.range, range.startMs > 0, range.endMs > 0 else {
@@ -281,5 +288,6 @@ extension RequestValidator {
         if !request.variants.isEmpty, request.variants.allSatisfy({ $0.weight == 0 }) {
             throw RPCError.invalidArgument(field: "variants", "the weights must not all be 0")
         }
+        try clientTime(request.assignedAtMs, "assigned_at_ms")
     }
 }

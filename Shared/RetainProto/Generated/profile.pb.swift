@@ -3309,12 +3309,17 @@ public struct Retain_V1_AssignVariantRequest: ProtoMessage {
     /// later calls may change the weights (new users follow them; assigned users keep their
     /// variant); empty means "use the stored definition".
     public var variants: [Retain_V1_ExperimentVariant]
+    /// When the user is assigned, Unix ms; 0 means now. May lie in the past (imports, simulated
+    /// time), at most max_clock_skew_ms in the future. A/B results count the metric events that
+    /// occurred at or after it. Ignored for a user already assigned.
+    public var assignedAtMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", experimentId: String = "", variants: [Retain_V1_ExperimentVariant] = []) {
+    public init(userId: String = "", experimentId: String = "", variants: [Retain_V1_ExperimentVariant] = [], assignedAtMs: Int64 = 0) {
         self.userId = userId
         self.experimentId = experimentId
         self.variants = variants
+        self.assignedAtMs = assignedAtMs
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -3322,6 +3327,7 @@ public struct Retain_V1_AssignVariantRequest: ProtoMessage {
         self.userId = ""
         self.experimentId = ""
         self.variants = []
+        self.assignedAtMs = 0
     }
 
     public static let protoName = "retain.v1.AssignVariantRequest"
@@ -3332,6 +3338,7 @@ public struct Retain_V1_AssignVariantRequest: ProtoMessage {
         self.userId = ProtoC.string(m.pointee.user_id)
         self.experimentId = ProtoC.string(m.pointee.experiment_id)
         self.variants = ProtoC.array(m.pointee.variants, count: m.pointee.n_variants) { e in Retain_V1_ExperimentVariant(protobufC: UnsafeRawPointer(e!)) }
+        self.assignedAtMs = m.pointee.assigned_at_ms
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -3341,6 +3348,192 @@ public struct Retain_V1_AssignVariantRequest: ProtoMessage {
         if !self.variants.isEmpty {
             m.pointee.n_variants = self.variants.count
             m.pointee.variants = arena.array(self.variants, as: UnsafeMutablePointer<Retain__V1__ExperimentVariant>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ExperimentVariant.self) }
+        }
+        m.pointee.assigned_at_ms = self.assignedAtMs
+    }
+}
+
+/// GetExperimentResults's request.
+public struct Retain_V1_GetExperimentResultsRequest: ProtoMessage {
+    /// The experiment.
+    public var experimentId: String
+    /// The metric: an activity kind whose events convert, one of "login", "visit", "purchase",
+    /// "share", "post", "check_in", "invite" (the kinds Profile counts one by one).
+    public var metricKind: String
+    /// The variant the others are compared with; empty means the first variant ever defined.
+    public var controlVariant: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(experimentId: String = "", metricKind: String = "", controlVariant: String = "") {
+        self.experimentId = experimentId
+        self.metricKind = metricKind
+        self.controlVariant = controlVariant
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.experimentId = ""
+        self.metricKind = ""
+        self.controlVariant = ""
+    }
+
+    public static let protoName = "retain.v1.GetExperimentResultsRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetExperimentResultsRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetExperimentResultsRequest.self)
+        self.experimentId = ProtoC.string(m.pointee.experiment_id)
+        self.metricKind = ProtoC.string(m.pointee.metric_kind)
+        self.controlVariant = ProtoC.string(m.pointee.control_variant)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetExperimentResultsRequest.self)
+        if !self.experimentId.isEmpty { m.pointee.experiment_id = arena.cString(self.experimentId) }
+        if !self.metricKind.isEmpty { m.pointee.metric_kind = arena.cString(self.metricKind) }
+        if !self.controlVariant.isEmpty { m.pointee.control_variant = arena.cString(self.controlVariant) }
+    }
+}
+
+/// One variant's result.
+public struct Retain_V1_VariantResult: ProtoMessage {
+    /// The variant.
+    public var variant: String
+    /// Users assigned to it (not deleted).
+    public var assigned: UInt64
+    /// Of those, users with at least one metric event that occurred at or after their assignment.
+    public var converted: UInt64
+    /// converted / assigned; 0 without users.
+    public var conversionRate: Double
+    /// conversion_rate minus the control's (0 for the control itself).
+    public var difference: Double
+    /// difference / the control's conversion rate (relative lift); 0 when the control's rate is 0.
+    public var lift: Double
+    /// 95% confidence interval of `difference`: difference -/+ 1.959964 x sqrt(p1(1-p1)/n1 +
+    /// p0(1-p0)/n0) (Wald). Both 0 for the control, and when either side has no users.
+    public var differenceCiLow: Double
+    public var differenceCiHigh: Double
+    /// True when the interval excludes 0 (the difference is significant at the 5% level).
+    public var significant: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(variant: String = "", assigned: UInt64 = 0, converted: UInt64 = 0, conversionRate: Double = 0, difference: Double = 0, lift: Double = 0, differenceCiLow: Double = 0, differenceCiHigh: Double = 0, significant: Bool = false) {
+        self.variant = variant
+        self.assigned = assigned
+        self.converted = converted
+        self.conversionRate = conversionRate
+        self.difference = difference
+        self.lift = lift
+        self.differenceCiLow = differenceCiLow
+        self.differenceCiHigh = differenceCiHigh
+        self.significant = significant
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.variant = ""
+        self.assigned = 0
+        self.converted = 0
+        self.conversionRate = 0
+        self.difference = 0
+        self.lift = 0
+        self.differenceCiLow = 0
+        self.differenceCiHigh = 0
+        self.significant = false
+    }
+
+    public static let protoName = "retain.v1.VariantResult"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.VariantResult")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__VariantResult.self)
+        self.variant = ProtoC.string(m.pointee.variant)
+        self.assigned = m.pointee.assigned
+        self.converted = m.pointee.converted
+        self.conversionRate = m.pointee.conversion_rate
+        self.difference = m.pointee.difference
+        self.lift = m.pointee.lift
+        self.differenceCiLow = m.pointee.difference_ci_low
+        self.differenceCiHigh = m.pointee.difference_ci_high
+        self.significant = (m.pointee.significant != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__VariantResult.self)
+        if !self.variant.isEmpty { m.pointee.variant = arena.cString(self.variant) }
+        m.pointee.assigned = self.assigned
+        m.pointee.converted = self.converted
+        m.pointee.conversion_rate = self.conversionRate
+        m.pointee.difference = self.difference
+        m.pointee.lift = self.lift
+        m.pointee.difference_ci_low = self.differenceCiLow
+        m.pointee.difference_ci_high = self.differenceCiHigh
+        m.pointee.significant = (self.significant ? 1 : 0)
+    }
+}
+
+/// GetExperimentResults's answer.
+public struct Retain_V1_GetExperimentResultsResponse: ProtoMessage {
+    /// The experiment.
+    public var experimentId: String
+    /// The metric.
+    public var metricKind: String
+    /// The control variant.
+    public var controlVariant: String
+    /// Every variant the experiment ever had, in the order first defined.
+    public var variants: [Retain_V1_VariantResult]
+    /// How the interval is computed, in words.
+    public var method: String
+    /// Through the gateway, with several shards and a partial answer accepted: the shards that did
+    /// not answer, whose part is missing. Empty otherwise.
+    public var missingShards: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(experimentId: String = "", metricKind: String = "", controlVariant: String = "", variants: [Retain_V1_VariantResult] = [], method: String = "", missingShards: [String] = []) {
+        self.experimentId = experimentId
+        self.metricKind = metricKind
+        self.controlVariant = controlVariant
+        self.variants = variants
+        self.method = method
+        self.missingShards = missingShards
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.experimentId = ""
+        self.metricKind = ""
+        self.controlVariant = ""
+        self.variants = []
+        self.method = ""
+        self.missingShards = []
+    }
+
+    public static let protoName = "retain.v1.GetExperimentResultsResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetExperimentResultsResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetExperimentResultsResponse.self)
+        self.experimentId = ProtoC.string(m.pointee.experiment_id)
+        self.metricKind = ProtoC.string(m.pointee.metric_kind)
+        self.controlVariant = ProtoC.string(m.pointee.control_variant)
+        self.variants = ProtoC.array(m.pointee.variants, count: m.pointee.n_variants) { e in Retain_V1_VariantResult(protobufC: UnsafeRawPointer(e!)) }
+        self.method = ProtoC.string(m.pointee.method)
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetExperimentResultsResponse.self)
+        if !self.experimentId.isEmpty { m.pointee.experiment_id = arena.cString(self.experimentId) }
+        if !self.metricKind.isEmpty { m.pointee.metric_kind = arena.cString(self.metricKind) }
+        if !self.controlVariant.isEmpty { m.pointee.control_variant = arena.cString(self.controlVariant) }
+        if !self.variants.isEmpty {
+            m.pointee.n_variants = self.variants.count
+            m.pointee.variants = arena.array(self.variants, as: UnsafeMutablePointer<Retain__V1__VariantResult>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__VariantResult.self) }
+        }
+        if !self.method.isEmpty { m.pointee.method = arena.cString(self.method) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
     }
 }
@@ -3516,7 +3709,17 @@ public enum Retain_V1_Profile {
     /// Errors: INVALID_ARGUMENT, NOT_FOUND (user; or experiment when no variants are given and the
     /// experiment was never defined).
     public static let assignVariant = RPCMethod<Retain_V1_AssignVariantRequest, Retain_V1_AssignVariantResponse>(path: "retain.v1.Profile/AssignVariant", kind: .unary)
+    /// A/B results of an experiment for a metric (an activity kind): per variant, the assigned users
+    /// (not deleted) and those who converted (recorded at least one event of the kind that
+    /// occurred at or after their assignment), the conversion rate, the difference and lift
+    /// against the control variant, and a 95% confidence interval of the difference (difference
+    /// of two proportions, normal approximation: Wald).
+    /// Through the gateway with several shards: asked of every shard; assigned and converted users
+    /// add up per variant and every figure is recomputed from the sums.
+    /// Errors: INVALID_ARGUMENT (a metric that is not a counted kind, an unknown control variant),
+    /// NOT_FOUND (experiment).
+    public static let getExperimentResults = RPCMethod<Retain_V1_GetExperimentResultsRequest, Retain_V1_GetExperimentResultsResponse>(path: "retain.v1.Profile/GetExperimentResults", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(registerUser), AnyRPCMethod(getProfile), AnyRPCMethod(updateAttributes), AnyRPCMethod(addTags), AnyRPCMethod(removeTags), AnyRPCMethod(deleteUser), AnyRPCMethod(recordActivity), AnyRPCMethod(recordActivities), AnyRPCMethod(getLifecycle), AnyRPCMethod(countSegment), AnyRPCMethod(listSegment), AnyRPCMethod(getRetention), AnyRPCMethod(getActiveUsers), AnyRPCMethod(getFunnel), AnyRPCMethod(listChurnWarnings), AnyRPCMethod(checkContact), AnyRPCMethod(recordContact), AnyRPCMethod(getContactPolicy), AnyRPCMethod(setContactPolicy), AnyRPCMethod(assignVariant)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(registerUser), AnyRPCMethod(getProfile), AnyRPCMethod(updateAttributes), AnyRPCMethod(addTags), AnyRPCMethod(removeTags), AnyRPCMethod(deleteUser), AnyRPCMethod(recordActivity), AnyRPCMethod(recordActivities), AnyRPCMethod(getLifecycle), AnyRPCMethod(countSegment), AnyRPCMethod(listSegment), AnyRPCMethod(getRetention), AnyRPCMethod(getActiveUsers), AnyRPCMethod(getFunnel), AnyRPCMethod(listChurnWarnings), AnyRPCMethod(checkContact), AnyRPCMethod(recordContact), AnyRPCMethod(getContactPolicy), AnyRPCMethod(setContactPolicy), AnyRPCMethod(assignVariant), AnyRPCMethod(getExperimentResults)]
 }

@@ -402,7 +402,7 @@ public struct Retain_V1_ProfileAssignment: ProtoMessage {
     public var variants: [Retain_V1_ExperimentVariant]
     /// The variant assigned.
     public var variant: String
-    /// The server's clock: the assignment time.
+    /// The assignment time: the request's assigned_at_ms, else the server's clock.
     public var atMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
@@ -898,15 +898,20 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
     /// Every variant name the experiment ever had, in the order first defined (assigned users
     /// keep a variant that later definitions dropped).
     public var variantNames: [String]
+    /// Per assigned user, parallel to user_indices: bit k set when the user recorded an event of
+    /// counted kind k (login, visit, purchase, share, post, check_in, invite) that occurred at or
+    /// after the assignment (A/B results). Empty in snapshots written before: no conversions.
+    public var convertedKinds: [UInt32]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(experimentId: String = "", variants: [Retain_V1_ExperimentVariant] = [], userIndices: [UInt32] = [], variantIndices: [UInt32] = [], assignedAtMs: [Int64] = [], variantNames: [String] = []) {
+    public init(experimentId: String = "", variants: [Retain_V1_ExperimentVariant] = [], userIndices: [UInt32] = [], variantIndices: [UInt32] = [], assignedAtMs: [Int64] = [], variantNames: [String] = [], convertedKinds: [UInt32] = []) {
         self.experimentId = experimentId
         self.variants = variants
         self.userIndices = userIndices
         self.variantIndices = variantIndices
         self.assignedAtMs = assignedAtMs
         self.variantNames = variantNames
+        self.convertedKinds = convertedKinds
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -917,6 +922,7 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
         self.variantIndices = []
         self.assignedAtMs = []
         self.variantNames = []
+        self.convertedKinds = []
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotExperiment"
@@ -930,6 +936,7 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
         self.variantIndices = ProtoC.array(m.pointee.variant_indices, count: m.pointee.n_variant_indices) { e in e }
         self.assignedAtMs = ProtoC.array(m.pointee.assigned_at_ms, count: m.pointee.n_assigned_at_ms) { e in e }
         self.variantNames = ProtoC.array(m.pointee.variant_names, count: m.pointee.n_variant_names) { e in ProtoC.string(e!) }
+        self.convertedKinds = ProtoC.array(m.pointee.converted_kinds, count: m.pointee.n_converted_kinds) { e in e }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -954,6 +961,10 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
         if !self.variantNames.isEmpty {
             m.pointee.n_variant_names = self.variantNames.count
             m.pointee.variant_names = arena.array(self.variantNames, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        if !self.convertedKinds.isEmpty {
+            m.pointee.n_converted_kinds = self.convertedKinds.count
+            m.pointee.converted_kinds = arena.copy(self.convertedKinds)
         }
     }
 }

@@ -2608,6 +2608,141 @@ void   retain__v1__assign_variant_request__free_unpacked
   assert(message->base.descriptor == &retain__v1__assign_variant_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__get_experiment_results_request__init
+                     (Retain__V1__GetExperimentResultsRequest         *message)
+{
+  static const Retain__V1__GetExperimentResultsRequest init_value = RETAIN__V1__GET_EXPERIMENT_RESULTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_experiment_results_request__get_packed_size
+                     (const Retain__V1__GetExperimentResultsRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_experiment_results_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_experiment_results_request__pack
+                     (const Retain__V1__GetExperimentResultsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_experiment_results_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_experiment_results_request__pack_to_buffer
+                     (const Retain__V1__GetExperimentResultsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_experiment_results_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetExperimentResultsRequest *
+       retain__v1__get_experiment_results_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetExperimentResultsRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_experiment_results_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_experiment_results_request__free_unpacked
+                     (Retain__V1__GetExperimentResultsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_experiment_results_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__variant_result__init
+                     (Retain__V1__VariantResult         *message)
+{
+  static const Retain__V1__VariantResult init_value = RETAIN__V1__VARIANT_RESULT__INIT;
+  *message = init_value;
+}
+size_t retain__v1__variant_result__get_packed_size
+                     (const Retain__V1__VariantResult *message)
+{
+  assert(message->base.descriptor == &retain__v1__variant_result__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__variant_result__pack
+                     (const Retain__V1__VariantResult *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__variant_result__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__variant_result__pack_to_buffer
+                     (const Retain__V1__VariantResult *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__variant_result__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__VariantResult *
+       retain__v1__variant_result__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__VariantResult *)
+     protobuf_c_message_unpack (&retain__v1__variant_result__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__variant_result__free_unpacked
+                     (Retain__V1__VariantResult *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__variant_result__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_experiment_results_response__init
+                     (Retain__V1__GetExperimentResultsResponse         *message)
+{
+  static const Retain__V1__GetExperimentResultsResponse init_value = RETAIN__V1__GET_EXPERIMENT_RESULTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_experiment_results_response__get_packed_size
+                     (const Retain__V1__GetExperimentResultsResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_experiment_results_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_experiment_results_response__pack
+                     (const Retain__V1__GetExperimentResultsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_experiment_results_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_experiment_results_response__pack_to_buffer
+                     (const Retain__V1__GetExperimentResultsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_experiment_results_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetExperimentResultsResponse *
+       retain__v1__get_experiment_results_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetExperimentResultsResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_experiment_results_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_experiment_results_response__free_unpacked
+                     (Retain__V1__GetExperimentResultsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_experiment_results_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__assign_variant_response__init
                      (Retain__V1__AssignVariantResponse         *message)
 {
@@ -7686,7 +7821,7 @@ const ProtobufCMessageDescriptor retain__v1__experiment_variant__descriptor =
   (ProtobufCMessageInit) retain__v1__experiment_variant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__assign_variant_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor retain__v1__assign_variant_request__field_descriptors[4] =
 {
   {
     "user_id",
@@ -7724,8 +7859,21 @@ static const ProtobufCFieldDescriptor retain__v1__assign_variant_request__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "assigned_at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__AssignVariantRequest, assigned_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__assign_variant_request__field_indices_by_name[] = {
+  3,   /* field[3] = assigned_at_ms */
   1,   /* field[1] = experiment_id */
   0,   /* field[0] = user_id */
   2,   /* field[2] = variants */
@@ -7733,7 +7881,7 @@ static const unsigned retain__v1__assign_variant_request__field_indices_by_name[
 static const ProtobufCIntRange retain__v1__assign_variant_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor retain__v1__assign_variant_request__descriptor =
 {
@@ -7743,11 +7891,321 @@ const ProtobufCMessageDescriptor retain__v1__assign_variant_request__descriptor 
   "Retain__V1__AssignVariantRequest",
   "retain.v1",
   sizeof(Retain__V1__AssignVariantRequest),
-  3,
+  4,
   retain__v1__assign_variant_request__field_descriptors,
   retain__v1__assign_variant_request__field_indices_by_name,
   1,  retain__v1__assign_variant_request__number_ranges,
   (ProtobufCMessageInit) retain__v1__assign_variant_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_experiment_results_request__field_descriptors[3] =
+{
+  {
+    "experiment_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetExperimentResultsRequest, experiment_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metric_kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetExperimentResultsRequest, metric_kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "control_variant",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetExperimentResultsRequest, control_variant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_experiment_results_request__field_indices_by_name[] = {
+  2,   /* field[2] = control_variant */
+  0,   /* field[0] = experiment_id */
+  1,   /* field[1] = metric_kind */
+};
+static const ProtobufCIntRange retain__v1__get_experiment_results_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_experiment_results_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetExperimentResultsRequest",
+  "GetExperimentResultsRequest",
+  "Retain__V1__GetExperimentResultsRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetExperimentResultsRequest),
+  3,
+  retain__v1__get_experiment_results_request__field_descriptors,
+  retain__v1__get_experiment_results_request__field_indices_by_name,
+  1,  retain__v1__get_experiment_results_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_experiment_results_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__variant_result__field_descriptors[9] =
+{
+  {
+    "variant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, variant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, assigned),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "converted",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, converted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversion_rate",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, conversion_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "difference",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, difference),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lift",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, lift),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "difference_ci_low",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, difference_ci_low),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "difference_ci_high",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, difference_ci_high),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "significant",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__VariantResult, significant),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__variant_result__field_indices_by_name[] = {
+  1,   /* field[1] = assigned */
+  3,   /* field[3] = conversion_rate */
+  2,   /* field[2] = converted */
+  4,   /* field[4] = difference */
+  7,   /* field[7] = difference_ci_high */
+  6,   /* field[6] = difference_ci_low */
+  5,   /* field[5] = lift */
+  8,   /* field[8] = significant */
+  0,   /* field[0] = variant */
+};
+static const ProtobufCIntRange retain__v1__variant_result__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor retain__v1__variant_result__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.VariantResult",
+  "VariantResult",
+  "Retain__V1__VariantResult",
+  "retain.v1",
+  sizeof(Retain__V1__VariantResult),
+  9,
+  retain__v1__variant_result__field_descriptors,
+  retain__v1__variant_result__field_indices_by_name,
+  1,  retain__v1__variant_result__number_ranges,
+  (ProtobufCMessageInit) retain__v1__variant_result__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_experiment_results_response__field_descriptors[6] =
+{
+  {
+    "experiment_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetExperimentResultsResponse, experiment_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metric_kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetExperimentResultsResponse, metric_kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "control_variant",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetExperimentResultsResponse, control_variant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "variants",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetExperimentResultsResponse, n_variants),
+    offsetof(Retain__V1__GetExperimentResultsResponse, variants),
+    &retain__v1__variant_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetExperimentResultsResponse, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetExperimentResultsResponse, n_missing_shards),
+    offsetof(Retain__V1__GetExperimentResultsResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_experiment_results_response__field_indices_by_name[] = {
+  2,   /* field[2] = control_variant */
+  0,   /* field[0] = experiment_id */
+  4,   /* field[4] = method */
+  1,   /* field[1] = metric_kind */
+  5,   /* field[5] = missing_shards */
+  3,   /* field[3] = variants */
+};
+static const ProtobufCIntRange retain__v1__get_experiment_results_response__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 15, 5 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_experiment_results_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetExperimentResultsResponse",
+  "GetExperimentResultsResponse",
+  "Retain__V1__GetExperimentResultsResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetExperimentResultsResponse),
+  6,
+  retain__v1__get_experiment_results_response__field_descriptors,
+  retain__v1__get_experiment_results_response__field_indices_by_name,
+  2,  retain__v1__get_experiment_results_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_experiment_results_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__assign_variant_response__field_descriptors[4] =
@@ -8081,7 +8539,7 @@ const ProtobufCEnumDescriptor retain__v1__contact_decision_reason__descriptor =
   retain__v1__contact_decision_reason__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[20] =
+static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[21] =
 {
   { "RegisterUser", &retain__v1__register_user_request__descriptor, &retain__v1__register_user_response__descriptor },
   { "GetProfile", &retain__v1__get_profile_request__descriptor, &retain__v1__get_profile_response__descriptor },
@@ -8103,6 +8561,7 @@ static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[2
   { "GetContactPolicy", &retain__v1__get_contact_policy_request__descriptor, &retain__v1__get_contact_policy_response__descriptor },
   { "SetContactPolicy", &retain__v1__set_contact_policy_request__descriptor, &retain__v1__set_contact_policy_response__descriptor },
   { "AssignVariant", &retain__v1__assign_variant_request__descriptor, &retain__v1__assign_variant_response__descriptor },
+  { "GetExperimentResults", &retain__v1__get_experiment_results_request__descriptor, &retain__v1__get_experiment_results_response__descriptor },
 };
 const unsigned retain__v1__profile__method_indices_by_name[] = {
   3,        /* AddTags */
@@ -8112,6 +8571,7 @@ const unsigned retain__v1__profile__method_indices_by_name[] = {
   5,        /* DeleteUser */
   12,        /* GetActiveUsers */
   17,        /* GetContactPolicy */
+  20,        /* GetExperimentResults */
   13,        /* GetFunnel */
   8,        /* GetLifecycle */
   1,        /* GetProfile */
@@ -8133,7 +8593,7 @@ const ProtobufCServiceDescriptor retain__v1__profile__descriptor =
   "Profile",
   "Retain__V1__Profile",
   "retain.v1",
-  20,
+  21,
   retain__v1__profile__method_descriptors,
   retain__v1__profile__method_indices_by_name
 };
@@ -8296,6 +8756,14 @@ void retain__v1__profile__assign_variant(ProtobufCService *service,
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
   service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__get_experiment_results(ProtobufCService *service,
+                                                 const Retain__V1__GetExperimentResultsRequest *input,
+                                                 Retain__V1__GetExperimentResultsResponse_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__init (Retain__V1__Profile_Service *service,
                                 Retain__V1__Profile_ServiceDestroy destroy)

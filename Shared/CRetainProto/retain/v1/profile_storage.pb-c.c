@@ -2217,7 +2217,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_contacts__descript
   (ProtobufCMessageInit) retain__v1__profile_snapshot_contacts__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_experiment__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_experiment__field_descriptors[7] =
 {
   {
     "experiment_id",
@@ -2291,9 +2291,22 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_experiment__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "converted_kinds",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Retain__V1__ProfileSnapshotExperiment, n_converted_kinds),
+    offsetof(Retain__V1__ProfileSnapshotExperiment, converted_kinds),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_experiment__field_indices_by_name[] = {
   4,   /* field[4] = assigned_at_ms */
+  6,   /* field[6] = converted_kinds */
   0,   /* field[0] = experiment_id */
   2,   /* field[2] = user_indices */
   3,   /* field[3] = variant_indices */
@@ -2303,7 +2316,7 @@ static const unsigned retain__v1__profile_snapshot_experiment__field_indices_by_
 static const ProtobufCIntRange retain__v1__profile_snapshot_experiment__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_experiment__descriptor =
 {
@@ -2313,7 +2326,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_experiment__descri
   "Retain__V1__ProfileSnapshotExperiment",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotExperiment),
-  6,
+  7,
   retain__v1__profile_snapshot_experiment__field_descriptors,
   retain__v1__profile_snapshot_experiment__field_indices_by_name,
   1,  retain__v1__profile_snapshot_experiment__number_ranges,

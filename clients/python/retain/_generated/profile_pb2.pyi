@@ -125,14 +125,16 @@ class AddTagsResponse(_message.Message):
     def __init__(self, tags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AssignVariantRequest(_message.Message):
-    __slots__ = ["experiment_id", "user_id", "variants"]
+    __slots__ = ["assigned_at_ms", "experiment_id", "user_id", "variants"]
+    ASSIGNED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    assigned_at_ms: int
     experiment_id: str
     user_id: str
     variants: _containers.RepeatedCompositeFieldContainer[ExperimentVariant]
-    def __init__(self, user_id: _Optional[str] = ..., experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[ExperimentVariant, _Mapping]]] = ...) -> None: ...
+    def __init__(self, user_id: _Optional[str] = ..., experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[ExperimentVariant, _Mapping]]] = ..., assigned_at_ms: _Optional[int] = ...) -> None: ...
 
 class AssignVariantResponse(_message.Message):
     __slots__ = ["assigned_at_ms", "bucket", "sticky", "variant"]
@@ -392,6 +394,32 @@ class GetContactPolicyResponse(_message.Message):
     POLICY_FIELD_NUMBER: _ClassVar[int]
     policy: ContactPolicy
     def __init__(self, policy: _Optional[_Union[ContactPolicy, _Mapping]] = ...) -> None: ...
+
+class GetExperimentResultsRequest(_message.Message):
+    __slots__ = ["control_variant", "experiment_id", "metric_kind"]
+    CONTROL_VARIANT_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    METRIC_KIND_FIELD_NUMBER: _ClassVar[int]
+    control_variant: str
+    experiment_id: str
+    metric_kind: str
+    def __init__(self, experiment_id: _Optional[str] = ..., metric_kind: _Optional[str] = ..., control_variant: _Optional[str] = ...) -> None: ...
+
+class GetExperimentResultsResponse(_message.Message):
+    __slots__ = ["control_variant", "experiment_id", "method", "metric_kind", "missing_shards", "variants"]
+    CONTROL_VARIANT_FIELD_NUMBER: _ClassVar[int]
+    EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    METRIC_KIND_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
+    VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    control_variant: str
+    experiment_id: str
+    method: str
+    metric_kind: str
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
+    variants: _containers.RepeatedCompositeFieldContainer[VariantResult]
+    def __init__(self, experiment_id: _Optional[str] = ..., metric_kind: _Optional[str] = ..., control_variant: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[VariantResult, _Mapping]]] = ..., method: _Optional[str] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetFunnelRequest(_message.Message):
     __slots__ = ["as_of_ms", "by_channel", "channels", "granularity", "registered", "time_zone"]
@@ -850,6 +878,28 @@ class UserProfile(_message.Message):
     updated_at_ms: int
     user_id: str
     def __init__(self, user_id: _Optional[str] = ..., channel: _Optional[str] = ..., campaign: _Optional[str] = ..., inviter_user_id: _Optional[str] = ..., age: _Optional[int] = ..., gender: _Optional[_Union[Gender, str]] = ..., region: _Optional[str] = ..., time_zone: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., tags: _Optional[_Iterable[str]] = ..., registered_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., deleted: bool = ..., deleted_at_ms: _Optional[int] = ..., stage: _Optional[_Union[LifecycleStage, str]] = ..., last_active_ms: _Optional[int] = ..., activity_count: _Optional[int] = ..., activity_by_kind: _Optional[_Iterable[_Union[ActivityKindCount, _Mapping]]] = ..., purchase_totals: _Optional[_Iterable[_Union[_common_pb2.Amount, _Mapping]]] = ...) -> None: ...
+
+class VariantResult(_message.Message):
+    __slots__ = ["assigned", "conversion_rate", "converted", "difference", "difference_ci_high", "difference_ci_low", "lift", "significant", "variant"]
+    ASSIGNED_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_RATE_FIELD_NUMBER: _ClassVar[int]
+    CONVERTED_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_CI_HIGH_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_CI_LOW_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
+    LIFT_FIELD_NUMBER: _ClassVar[int]
+    SIGNIFICANT_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_FIELD_NUMBER: _ClassVar[int]
+    assigned: int
+    conversion_rate: float
+    converted: int
+    difference: float
+    difference_ci_high: float
+    difference_ci_low: float
+    lift: float
+    significant: bool
+    variant: str
+    def __init__(self, variant: _Optional[str] = ..., assigned: _Optional[int] = ..., converted: _Optional[int] = ..., conversion_rate: _Optional[float] = ..., difference: _Optional[float] = ..., lift: _Optional[float] = ..., difference_ci_low: _Optional[float] = ..., difference_ci_high: _Optional[float] = ..., significant: bool = ...) -> None: ...
 
 class Gender(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -172,20 +172,22 @@ class ProfileSnapshotEventIDs(_message.Message):
     def __init__(self, shard: _Optional[int] = ..., slot_count: _Optional[int] = ..., occupied: _Optional[bytes] = ..., hashes: _Optional[bytes] = ...) -> None: ...
 
 class ProfileSnapshotExperiment(_message.Message):
-    __slots__ = ["assigned_at_ms", "experiment_id", "user_indices", "variant_indices", "variant_names", "variants"]
+    __slots__ = ["assigned_at_ms", "converted_kinds", "experiment_id", "user_indices", "variant_indices", "variant_names", "variants"]
     ASSIGNED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    CONVERTED_KINDS_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     USER_INDICES_FIELD_NUMBER: _ClassVar[int]
     VARIANTS_FIELD_NUMBER: _ClassVar[int]
     VARIANT_INDICES_FIELD_NUMBER: _ClassVar[int]
     VARIANT_NAMES_FIELD_NUMBER: _ClassVar[int]
     assigned_at_ms: _containers.RepeatedScalarFieldContainer[int]
+    converted_kinds: _containers.RepeatedScalarFieldContainer[int]
     experiment_id: str
     user_indices: _containers.RepeatedScalarFieldContainer[int]
     variant_indices: _containers.RepeatedScalarFieldContainer[int]
     variant_names: _containers.RepeatedScalarFieldContainer[str]
     variants: _containers.RepeatedCompositeFieldContainer[_profile_pb2.ExperimentVariant]
-    def __init__(self, experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ..., user_indices: _Optional[_Iterable[int]] = ..., variant_indices: _Optional[_Iterable[int]] = ..., assigned_at_ms: _Optional[_Iterable[int]] = ..., variant_names: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ..., user_indices: _Optional[_Iterable[int]] = ..., variant_indices: _Optional[_Iterable[int]] = ..., assigned_at_ms: _Optional[_Iterable[int]] = ..., variant_names: _Optional[_Iterable[str]] = ..., converted_kinds: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ProfileSnapshotHeader(_message.Message):
     __slots__ = ["event_id_shards", "format_version", "policy", "settings", "symbols", "user_count"]

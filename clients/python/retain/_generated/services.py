@@ -1894,6 +1894,21 @@ class ProfileClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Profile/AssignVariant", request, profile_pb2.AssignVariantResponse, **options)
 
+    def get_experiment_results(self, request: profile_pb2.GetExperimentResultsRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetExperimentResultsResponse:
+        """A/B results of an experiment for a metric (an activity kind): per variant, the assigned users
+        (not deleted) and those who converted (recorded at least one event of the kind that
+        occurred at or after their assignment), the conversion rate, the difference and lift
+        against the control variant, and a 95% confidence interval of the difference (difference
+        of two proportions, normal approximation: Wald).
+        Through the gateway with several shards: asked of every shard; assigned and converted users
+        add up per variant and every figure is recomputed from the sums.
+        Errors: INVALID_ARGUMENT (a metric that is not a counted kind, an unknown control variant),
+        NOT_FOUND (experiment).
+
+        Unary: `retain.v1.Profile/GetExperimentResults`.
+        """
+        return self._connection.unary("retain.v1.Profile/GetExperimentResults", request, profile_pb2.GetExperimentResultsResponse, **options)
+
 
 class AsyncProfileClient(AsyncServiceClient):
     """User information: registration, attributes and tags, activity, lifecycle stages, segments,
@@ -2120,6 +2135,21 @@ class AsyncProfileClient(AsyncServiceClient):
         Unary: `retain.v1.Profile/AssignVariant`.
         """
         return await self._connection.unary("retain.v1.Profile/AssignVariant", request, profile_pb2.AssignVariantResponse, **options)
+
+    async def get_experiment_results(self, request: profile_pb2.GetExperimentResultsRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetExperimentResultsResponse:
+        """A/B results of an experiment for a metric (an activity kind): per variant, the assigned users
+        (not deleted) and those who converted (recorded at least one event of the kind that
+        occurred at or after their assignment), the conversion rate, the difference and lift
+        against the control variant, and a 95% confidence interval of the difference (difference
+        of two proportions, normal approximation: Wald).
+        Through the gateway with several shards: asked of every shard; assigned and converted users
+        add up per variant and every figure is recomputed from the sums.
+        Errors: INVALID_ARGUMENT (a metric that is not a counted kind, an unknown control variant),
+        NOT_FOUND (experiment).
+
+        Unary: `retain.v1.Profile/GetExperimentResults`.
+        """
+        return await self._connection.unary("retain.v1.Profile/GetExperimentResults", request, profile_pb2.GetExperimentResultsResponse, **options)
 
 
 class ReflectionClient(ServiceClient):
@@ -2479,6 +2509,7 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Profile/GetContactPolicy": MethodInfo("retain.v1.Profile/GetContactPolicy", profile_pb2.GetContactPolicyRequest, profile_pb2.GetContactPolicyResponse, False),
     "retain.v1.Profile/SetContactPolicy": MethodInfo("retain.v1.Profile/SetContactPolicy", profile_pb2.SetContactPolicyRequest, profile_pb2.SetContactPolicyResponse, False),
     "retain.v1.Profile/AssignVariant": MethodInfo("retain.v1.Profile/AssignVariant", profile_pb2.AssignVariantRequest, profile_pb2.AssignVariantResponse, False),
+    "retain.v1.Profile/GetExperimentResults": MethodInfo("retain.v1.Profile/GetExperimentResults", profile_pb2.GetExperimentResultsRequest, profile_pb2.GetExperimentResultsResponse, False),
     "retain.v1.Reflection/ListServices": MethodInfo("retain.v1.Reflection/ListServices", reflection_pb2.ListServicesRequest, reflection_pb2.ListServicesResponse, False),
     "retain.v1.Reflection/GetDescriptorSet": MethodInfo("retain.v1.Reflection/GetDescriptorSet", reflection_pb2.GetDescriptorSetRequest, reflection_pb2.GetDescriptorSetResponse, False),
     "retain.v1.Replication/Follow": MethodInfo("retain.v1.Replication/Follow", replication_pb2.FollowRequest, replication_pb2.ReplicationBatch, True),

@@ -79,6 +79,9 @@ typedef struct Retain__V1__SetContactPolicyRequest Retain__V1__SetContactPolicyR
 typedef struct Retain__V1__SetContactPolicyResponse Retain__V1__SetContactPolicyResponse;
 typedef struct Retain__V1__ExperimentVariant Retain__V1__ExperimentVariant;
 typedef struct Retain__V1__AssignVariantRequest Retain__V1__AssignVariantRequest;
+typedef struct Retain__V1__GetExperimentResultsRequest Retain__V1__GetExperimentResultsRequest;
+typedef struct Retain__V1__VariantResult Retain__V1__VariantResult;
+typedef struct Retain__V1__GetExperimentResultsResponse Retain__V1__GetExperimentResultsResponse;
 typedef struct Retain__V1__AssignVariantResponse Retain__V1__AssignVariantResponse;
 
 
@@ -2191,10 +2194,126 @@ struct  Retain__V1__AssignVariantRequest
    */
   size_t n_variants;
   Retain__V1__ExperimentVariant **variants;
+  /*
+   * When the user is assigned, Unix ms; 0 means now. May lie in the past (imports, simulated
+   * time), at most max_clock_skew_ms in the future. A/B results count the metric events that
+   * occurred at or after it. Ignored for a user already assigned.
+   */
+  int64_t assigned_at_ms;
 };
 #define RETAIN__V1__ASSIGN_VARIANT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__assign_variant_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0 }
+
+
+/*
+ * GetExperimentResults's request.
+ */
+struct  Retain__V1__GetExperimentResultsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The experiment.
+   */
+  char *experiment_id;
+  /*
+   * The metric: an activity kind whose events convert, one of "login", "visit", "purchase",
+   * "share", "post", "check_in", "invite" (the kinds Profile counts one by one).
+   */
+  char *metric_kind;
+  /*
+   * The variant the others are compared with; empty means the first variant ever defined.
+   */
+  char *control_variant;
+};
+#define RETAIN__V1__GET_EXPERIMENT_RESULTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_experiment_results_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * One variant's result.
+ */
+struct  Retain__V1__VariantResult
+{
+  ProtobufCMessage base;
+  /*
+   * The variant.
+   */
+  char *variant;
+  /*
+   * Users assigned to it (not deleted).
+   */
+  uint64_t assigned;
+  /*
+   * Of those, users with at least one metric event that occurred at or after their assignment.
+   */
+  uint64_t converted;
+  /*
+   * converted / assigned; 0 without users.
+   */
+  double conversion_rate;
+  /*
+   * conversion_rate minus the control's (0 for the control itself).
+   */
+  double difference;
+  /*
+   * difference / the control's conversion rate (relative lift); 0 when the control's rate is 0.
+   */
+  double lift;
+  /*
+   * 95% confidence interval of `difference`: difference -/+ 1.959964 x sqrt(p1(1-p1)/n1 +
+   * p0(1-p0)/n0) (Wald). Both 0 for the control, and when either side has no users.
+   */
+  double difference_ci_low;
+  double difference_ci_high;
+  /*
+   * True when the interval excludes 0 (the difference is significant at the 5% level).
+   */
+  protobuf_c_boolean significant;
+};
+#define RETAIN__V1__VARIANT_RESULT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__variant_result__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * GetExperimentResults's answer.
+ */
+struct  Retain__V1__GetExperimentResultsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The experiment.
+   */
+  char *experiment_id;
+  /*
+   * The metric.
+   */
+  char *metric_kind;
+  /*
+   * The control variant.
+   */
+  char *control_variant;
+  /*
+   * Every variant the experiment ever had, in the order first defined.
+   */
+  size_t n_variants;
+  Retain__V1__VariantResult **variants;
+  /*
+   * How the interval is computed, in words.
+   */
+  char *method;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted: the shards that did
+   * not answer, whose part is missing. Empty otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
+};
+#define RETAIN__V1__GET_EXPERIMENT_RESULTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_experiment_results_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -3328,6 +3447,63 @@ Retain__V1__AssignVariantRequest *
 void   retain__v1__assign_variant_request__free_unpacked
                      (Retain__V1__AssignVariantRequest *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__GetExperimentResultsRequest methods */
+void   retain__v1__get_experiment_results_request__init
+                     (Retain__V1__GetExperimentResultsRequest         *message);
+size_t retain__v1__get_experiment_results_request__get_packed_size
+                     (const Retain__V1__GetExperimentResultsRequest   *message);
+size_t retain__v1__get_experiment_results_request__pack
+                     (const Retain__V1__GetExperimentResultsRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_experiment_results_request__pack_to_buffer
+                     (const Retain__V1__GetExperimentResultsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetExperimentResultsRequest *
+       retain__v1__get_experiment_results_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_experiment_results_request__free_unpacked
+                     (Retain__V1__GetExperimentResultsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__VariantResult methods */
+void   retain__v1__variant_result__init
+                     (Retain__V1__VariantResult         *message);
+size_t retain__v1__variant_result__get_packed_size
+                     (const Retain__V1__VariantResult   *message);
+size_t retain__v1__variant_result__pack
+                     (const Retain__V1__VariantResult   *message,
+                      uint8_t             *out);
+size_t retain__v1__variant_result__pack_to_buffer
+                     (const Retain__V1__VariantResult   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__VariantResult *
+       retain__v1__variant_result__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__variant_result__free_unpacked
+                     (Retain__V1__VariantResult *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetExperimentResultsResponse methods */
+void   retain__v1__get_experiment_results_response__init
+                     (Retain__V1__GetExperimentResultsResponse         *message);
+size_t retain__v1__get_experiment_results_response__get_packed_size
+                     (const Retain__V1__GetExperimentResultsResponse   *message);
+size_t retain__v1__get_experiment_results_response__pack
+                     (const Retain__V1__GetExperimentResultsResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_experiment_results_response__pack_to_buffer
+                     (const Retain__V1__GetExperimentResultsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetExperimentResultsResponse *
+       retain__v1__get_experiment_results_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_experiment_results_response__free_unpacked
+                     (Retain__V1__GetExperimentResultsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__AssignVariantResponse methods */
 void   retain__v1__assign_variant_response__init
                      (Retain__V1__AssignVariantResponse         *message);
@@ -3538,6 +3714,15 @@ typedef void (*Retain__V1__ExperimentVariant_Closure)
 typedef void (*Retain__V1__AssignVariantRequest_Closure)
                  (const Retain__V1__AssignVariantRequest *message,
                   void *closure_data);
+typedef void (*Retain__V1__GetExperimentResultsRequest_Closure)
+                 (const Retain__V1__GetExperimentResultsRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__VariantResult_Closure)
+                 (const Retain__V1__VariantResult *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetExperimentResultsResponse_Closure)
+                 (const Retain__V1__GetExperimentResultsResponse *message,
+                  void *closure_data);
 typedef void (*Retain__V1__AssignVariantResponse_Closure)
                  (const Retain__V1__AssignVariantResponse *message,
                   void *closure_data);
@@ -3628,6 +3813,10 @@ struct Retain__V1__Profile_Service
                          const Retain__V1__AssignVariantRequest *input,
                          Retain__V1__AssignVariantResponse_Closure closure,
                          void *closure_data);
+  void (*get_experiment_results)(Retain__V1__Profile_Service *service,
+                                 const Retain__V1__GetExperimentResultsRequest *input,
+                                 Retain__V1__GetExperimentResultsResponse_Closure closure,
+                                 void *closure_data);
 };
 typedef void (*Retain__V1__Profile_ServiceDestroy)(Retain__V1__Profile_Service *);
 void retain__v1__profile__init (Retain__V1__Profile_Service *service,
@@ -3655,7 +3844,8 @@ void retain__v1__profile__init (Retain__V1__Profile_Service *service,
       function_prefix__ ## record_contact,\
       function_prefix__ ## get_contact_policy,\
       function_prefix__ ## set_contact_policy,\
-      function_prefix__ ## assign_variant  }
+      function_prefix__ ## assign_variant,\
+      function_prefix__ ## get_experiment_results  }
 void retain__v1__profile__register_user(ProtobufCService *service,
                                         const Retain__V1__RegisterUserRequest *input,
                                         Retain__V1__RegisterUserResponse_Closure closure,
@@ -3736,6 +3926,10 @@ void retain__v1__profile__assign_variant(ProtobufCService *service,
                                          const Retain__V1__AssignVariantRequest *input,
                                          Retain__V1__AssignVariantResponse_Closure closure,
                                          void *closure_data);
+void retain__v1__profile__get_experiment_results(ProtobufCService *service,
+                                                 const Retain__V1__GetExperimentResultsRequest *input,
+                                                 Retain__V1__GetExperimentResultsResponse_Closure closure,
+                                                 void *closure_data);
 
 /* --- descriptors --- */
 
@@ -3809,6 +4003,9 @@ extern const ProtobufCMessageDescriptor retain__v1__set_contact_policy_request__
 extern const ProtobufCMessageDescriptor retain__v1__set_contact_policy_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__experiment_variant__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__assign_variant_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_experiment_results_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__variant_result__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_experiment_results_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__assign_variant_response__descriptor;
 extern const ProtobufCServiceDescriptor retain__v1__profile__descriptor;
 

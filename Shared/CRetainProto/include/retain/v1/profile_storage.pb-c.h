@@ -296,7 +296,7 @@ struct  Retain__V1__ProfileAssignment
    */
   char *variant;
   /*
-   * The server's clock: the assignment time.
+   * The assignment time: the request's assigned_at_ms, else the server's clock.
    */
   int64_t at_ms;
 };
@@ -602,10 +602,17 @@ struct  Retain__V1__ProfileSnapshotExperiment
    */
   size_t n_variant_names;
   char **variant_names;
+  /*
+   * Per assigned user, parallel to user_indices: bit k set when the user recorded an event of
+   * counted kind k (login, visit, purchase, share, post, check_in, invite) that occurred at or
+   * after the assignment (A/B results). Empty in snapshots written before: no conversions.
+   */
+  size_t n_converted_kinds;
+  uint32_t *converted_kinds;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_EXPERIMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_experiment__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 /* Retain__V1__ProfileLogEntry methods */
