@@ -2,6 +2,8 @@
 package enum ActivityKind {
     /// Kind names by counter index; the last is "other".
     package static let names = ["login", "visit", "purchase", "share", "post", "check_in", "invite", "other"]
+    /// The counter index of "login".
+    package static let login = 0
     /// The counter index of "purchase".
     package static let purchase = 2
     /// The counter index of "other".

@@ -1,5 +1,5 @@
 /// The fixed layout of an ``ActivitySummary`` in snapshots (`ProfileSnapshotUser.activity`),
-/// all integers little-endian, 312 bytes:
+/// all integers little-endian, 360 bytes:
 ///
 /// ```
 /// offset size field
@@ -14,6 +14,7 @@
 ///    112   32 window bits         4 x u64
 ///    144  112 daily_events        56 x u16 (slot = day mod 56)
 ///    256   56 daily_purchases     56 x u8
+///    312   48 login retention     6 x u64 (absent from snapshots written before: zero)
 /// ```
 #if !_endian(little)
 #error("the snapshot layouts copy integer arrays as little-endian memory")
@@ -21,7 +22,7 @@
 
 extension ActivitySummary {
     /// Size of the encoded form.
-    package static let encodedSize = 312
+    package static let encodedSize = 360
 
     /// The summary in its snapshot layout.
     package func encoded() -> [UInt8] {
@@ -44,16 +45,17 @@ extension ActivitySummary {
         withUnsafeBytes(of: window) { (target + 112).copyMemory(from: $0.baseAddress!, byteCount: 32) }
         withUnsafeBytes(of: dailyEvents) { (target + 144).copyMemory(from: $0.baseAddress!, byteCount: 112) }
         withUnsafeBytes(of: dailyPurchases) { (target + 256).copyMemory(from: $0.baseAddress!, byteCount: 56) }
+        withUnsafeBytes(of: loginRetention) { (target + 312).copyMemory(from: $0.baseAddress!, byteCount: 48) }
     }
 
     /// Appends the summary with its zero words left out: a u64 mask (bit w set when the 8-byte
-    /// word w of the 312-byte layout is not zero), then those words. Most of a summary is zero
+    /// word w of the 360-byte layout is not zero), then those words. Most of a summary is zero
     /// (rings, bitsets); skipping it spares the compressor, the slowest step of a snapshot.
     package func pack(into writer: inout PackedWriter) {
-        var words = InlineArray<39, UInt64>(repeating: 0)
+        var words = InlineArray<45, UInt64>(repeating: 0)
         withUnsafeMutableBytes(of: &words) { write(to: $0.baseAddress!) }
         var mask: UInt64 = 0
-        for index in 0..<39 where words[index] != 0 { mask |= 1 << UInt64(index) }
+        for index in 0..<45 where words[index] != 0 { mask |= 1 << UInt64(index) }
         writer.put(fixed: 8 + mask.nonzeroBitCount * 8) { target in
             target.storeBytes(of: mask.littleEndian, as: UInt64.self)
             var offset = 8
@@ -69,9 +71,10 @@ extension ActivitySummary {
     /// Reads a summary that ``pack(into:)`` wrote.
     package static func unpack(from reader: inout PackedReader) throws(PackedError) -> ActivitySummary {
         let mask: UInt64 = try reader.get()
-        guard mask >> 39 == 0 else { throw PackedError(offset: reader.offset) }
+        // Snapshots written before login days were kept have 39 words: the rest reads zero.
+        guard mask >> 45 == 0 else { throw PackedError(offset: reader.offset) }
         let stored = try reader.bytes(mask.nonzeroBitCount * 8)
-        var words = InlineArray<39, UInt64>(repeating: 0)
+        var words = InlineArray<45, UInt64>(repeating: 0)
         var offset = 0
         var remaining = mask
         while remaining != 0 {
@@ -103,5 +106,6 @@ extension ActivitySummary {
         withUnsafeMutableBytes(of: &window) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[112..<144])) }
         withUnsafeMutableBytes(of: &dailyEvents) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[144..<256])) }
         withUnsafeMutableBytes(of: &dailyPurchases) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[256..<312])) }
+        withUnsafeMutableBytes(of: &loginRetention) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[312..<360])) }
     }
 }

@@ -1,9 +1,10 @@
-/// What Profile keeps of one user's activity instead of the events themselves: fixed size (312
+/// What Profile keeps of one user's activity instead of the events themselves: fixed size (360
 /// bytes), no allocation.
 ///
 /// - counters: events in all and per kind, the first and latest event times;
 /// - `retention`: one bit per day since registration (day N after the registration day, N < 384),
-///   for retention cohorts;
+///   for retention cohorts, and `loginRetention` the same for logins only (retention's default
+///   return event);
 /// - `window`: one bit per day for the 256 days that end on the latest active day (`headDay`),
 ///   plus the latest active day older than that (`olderActiveDay`), for lifecycle stages;
 /// - `dailyEvents` / `dailyPurchases`: events and purchases per day for the 56 days that end on
@@ -38,6 +39,8 @@ package struct ActivitySummary: Sendable {
     package var olderActiveDay: Int32 = noDay
     /// Bit N: activity on registration day + N.
     package var retention = InlineArray<6, UInt64>(repeating: 0)
+    /// Bit N: a login on registration day + N.
+    package var loginRetention = InlineArray<6, UInt64>(repeating: 0)
     /// Bit i: activity on headDay - i.
     package var window = InlineArray<4, UInt64>(repeating: 0)
     /// Events on day d at slot d mod 56, for d in (headDay - 56, headDay]; saturates at 65535.
@@ -64,6 +67,7 @@ package struct ActivitySummary: Sendable {
         let sinceRegistration = Int64(day) - Int64(registrationDay)
         if sinceRegistration >= 0, sinceRegistration < Int64(Self.retentionDays) {
             retention[Int(sinceRegistration) >> 6] |= 1 << UInt64(sinceRegistration & 63)
+            if kind == ActivityKind.login { loginRetention[Int(sinceRegistration) >> 6] |= 1 << UInt64(sinceRegistration & 63) }
         }
         if headDay == Self.noDay {
             headDay = day
@@ -244,6 +248,13 @@ package struct ActivitySummary: Sendable {
             count += 1
         }
         return count
+    }
+
+    /// Whether there was a login on day N after registration (N < ``retentionDays``).
+    @inline(__always)
+    package func loggedIn(onDay n: Int) -> Bool {
+        guard n >= 0, n < Self.retentionDays else { return false }
+        return loginRetention[n >> 6] & (1 << UInt64(n & 63)) != 0
     }
 
     /// Whether there was activity on day N after registration (N < ``retentionDays``).

@@ -7,7 +7,8 @@ extension ProfileState {
 
     /// Retention by registration cohort (day or ISO week) and acquisition channel, as of `asOf`:
     /// for each cohort, its new users (not deleted, registered at or before `asOf`) and, for
-    /// each requested day N, how many were active on their own day N (registration day + N).
+    /// each requested day N, how many returned on their own day N (registration day + N):
+    /// logged in (the default return event), or, with `return_kind` "any", recorded any event.
     ///
     /// Days are local days of the activity time zone, the only zone whose days the summaries
     /// count: a request in another zone is `.invalid` (field `time_zone`). A user's day N counts
@@ -41,6 +42,12 @@ extension ProfileState {
         }
         let asOfDay = calendar.day(of: asOf)
         let dayCount = requestedDays.count
+        // The return event: a login by default, any activity on request.
+        let anyActivity = request.returnKind == "any"
+        guard anyActivity || request.returnKind.isEmpty || request.returnKind == "login" else {
+            throw ProfileError.invalid(
+                field: "return_kind", reason: "must be \"login\" (the default) or \"any\", not '\(request.returnKind)'")
+        }
 
         // Slot 0 counts all (requested) channels; every channel seen gets a slot of its own.
         var channelFilter: [Bool]?
@@ -90,7 +97,9 @@ extension ProfileState {
                     latestRegistration[channelSlot][cohort] = registrationDay
                 }
                 for (position, n) in requestedDays.enumerated() {
-                    guard Int(registrationDay) + n < Int(asOfDay), user.pointee.activity.retained(onDay: n) else { continue }
+                    guard Int(registrationDay) + n < Int(asOfDay),
+                        anyActivity ? user.pointee.activity.retained(onDay: n) : user.pointee.activity.loggedIn(onDay: n)
+                    else { continue }
                     retained[0][cohort * dayCount + position] += 1
                     retained[channelSlot][cohort * dayCount + position] += 1
                 }

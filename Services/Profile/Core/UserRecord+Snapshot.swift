@@ -3,7 +3,7 @@
 ///
 /// ```
 /// +----------------------+------------------------------------------------------------+
-/// | activity             | u64 mask, then the non-zero 8-byte words of the 312-byte   |
+/// | activity             | u64 mask, then the non-zero 8-byte words of the 360-byte   |
 /// |                      | layout of ActivitySummary+Encoding.swift (bit w: word w)   |
 /// | registered_at_ms     | i64                                                        |
 /// | updated_at_ms        | i64                                                        |

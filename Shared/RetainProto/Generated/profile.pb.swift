@@ -1868,9 +1868,12 @@ public struct Retain_V1_GetRetentionRequest: ProtoMessage {
     /// Evaluate as of this time, Unix ms; 0 means now. Only complete days count: a user's day N
     /// counts once it has ended before the day of as_of_ms (activity later is ignored).
     public var asOfMs: Int64
+    /// The return event: "login" (empty means login) counts users who logged in on their day N;
+    /// "any" counts users with any event that day. Other values are INVALID_ARGUMENT.
+    public var returnKind: String
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(granularity: Retain_V1_CohortGranularity = .init(rawValue: 0), registered: Retain_V1_TimeRange? = nil, channels: [String] = [], byChannel: Bool = false, days: [UInt32] = [], timeZone: String = "", asOfMs: Int64 = 0) {
+    public init(granularity: Retain_V1_CohortGranularity = .init(rawValue: 0), registered: Retain_V1_TimeRange? = nil, channels: [String] = [], byChannel: Bool = false, days: [UInt32] = [], timeZone: String = "", asOfMs: Int64 = 0, returnKind: String = "") {
         self.granularity = granularity
         self.registered = registered
         self.channels = channels
@@ -1878,6 +1881,7 @@ public struct Retain_V1_GetRetentionRequest: ProtoMessage {
         self.days = days
         self.timeZone = timeZone
         self.asOfMs = asOfMs
+        self.returnKind = returnKind
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1889,6 +1893,7 @@ public struct Retain_V1_GetRetentionRequest: ProtoMessage {
         self.days = []
         self.timeZone = ""
         self.asOfMs = 0
+        self.returnKind = ""
     }
 
     public static let protoName = "retain.v1.GetRetentionRequest"
@@ -1903,6 +1908,7 @@ public struct Retain_V1_GetRetentionRequest: ProtoMessage {
         self.days = ProtoC.array(m.pointee.days, count: m.pointee.n_days) { e in e }
         self.timeZone = ProtoC.string(m.pointee.time_zone)
         self.asOfMs = m.pointee.as_of_ms
+        self.returnKind = ProtoC.string(m.pointee.return_kind)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1920,6 +1926,7 @@ public struct Retain_V1_GetRetentionRequest: ProtoMessage {
         }
         if !self.timeZone.isEmpty { m.pointee.time_zone = arena.cString(self.timeZone) }
         m.pointee.as_of_ms = self.asOfMs
+        if !self.returnKind.isEmpty { m.pointee.return_kind = arena.cString(self.returnKind) }
     }
 }
 
@@ -1927,8 +1934,9 @@ public struct Retain_V1_GetRetentionRequest: ProtoMessage {
 public struct Retain_V1_RetentionCell: ProtoMessage {
     /// N: the day after registration (day 0 is the registration day itself).
     public var day: UInt32
-    /// Cohort users with any activity on their own day N (their registration day + N), counted
-    /// only for users whose day N ended before the day of as_of_ms.
+    /// Cohort users who returned on their own day N (their registration day + N): logged in, or
+    /// with return_kind "any" recorded any event; counted only for users whose day N ended before
+    /// the day of as_of_ms.
     public var retained: UInt64
     /// retained / new_users of the cohort; 0 for an empty cohort.
     public var rate: Double

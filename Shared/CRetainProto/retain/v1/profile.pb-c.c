@@ -5473,7 +5473,7 @@ const ProtobufCMessageDescriptor retain__v1__list_segment_response__descriptor =
   (ProtobufCMessageInit) retain__v1__list_segment_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_retention_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor retain__v1__get_retention_request__field_descriptors[8] =
 {
   {
     "granularity",
@@ -5559,6 +5559,18 @@ static const ProtobufCFieldDescriptor retain__v1__get_retention_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "return_kind",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetRetentionRequest, return_kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_retention_request__field_indices_by_name[] = {
   6,   /* field[6] = as_of_ms */
@@ -5567,12 +5579,13 @@ static const unsigned retain__v1__get_retention_request__field_indices_by_name[]
   4,   /* field[4] = days */
   0,   /* field[0] = granularity */
   1,   /* field[1] = registered */
+  7,   /* field[7] = return_kind */
   5,   /* field[5] = time_zone */
 };
 static const ProtobufCIntRange retain__v1__get_retention_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_retention_request__descriptor =
 {
@@ -5582,7 +5595,7 @@ const ProtobufCMessageDescriptor retain__v1__get_retention_request__descriptor =
   "Retain__V1__GetRetentionRequest",
   "retain.v1",
   sizeof(Retain__V1__GetRetentionRequest),
-  7,
+  8,
   retain__v1__get_retention_request__field_descriptors,
   retain__v1__get_retention_request__field_indices_by_name,
   1,  retain__v1__get_retention_request__number_ranges,

@@ -494,13 +494,14 @@ class GetProfileResponse(_message.Message):
     def __init__(self, profile: _Optional[_Union[UserProfile, _Mapping]] = ...) -> None: ...
 
 class GetRetentionRequest(_message.Message):
-    __slots__ = ["as_of_ms", "by_channel", "channels", "days", "granularity", "registered", "time_zone"]
+    __slots__ = ["as_of_ms", "by_channel", "channels", "days", "granularity", "registered", "return_kind", "time_zone"]
     AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
     BY_CHANNEL_FIELD_NUMBER: _ClassVar[int]
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
     DAYS_FIELD_NUMBER: _ClassVar[int]
     GRANULARITY_FIELD_NUMBER: _ClassVar[int]
     REGISTERED_FIELD_NUMBER: _ClassVar[int]
+    RETURN_KIND_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     as_of_ms: int
     by_channel: bool
@@ -508,8 +509,9 @@ class GetRetentionRequest(_message.Message):
     days: _containers.RepeatedScalarFieldContainer[int]
     granularity: CohortGranularity
     registered: _common_pb2.TimeRange
+    return_kind: str
     time_zone: str
-    def __init__(self, granularity: _Optional[_Union[CohortGranularity, str]] = ..., registered: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., channels: _Optional[_Iterable[str]] = ..., by_channel: bool = ..., days: _Optional[_Iterable[int]] = ..., time_zone: _Optional[str] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, granularity: _Optional[_Union[CohortGranularity, str]] = ..., registered: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., channels: _Optional[_Iterable[str]] = ..., by_channel: bool = ..., days: _Optional[_Iterable[int]] = ..., time_zone: _Optional[str] = ..., as_of_ms: _Optional[int] = ..., return_kind: _Optional[str] = ...) -> None: ...
 
 class GetRetentionResponse(_message.Message):
     __slots__ = ["cohorts", "missing_shards", "new_users_by_channel"]

@@ -1335,10 +1335,15 @@ struct  Retain__V1__GetRetentionRequest
    * counts once it has ended before the day of as_of_ms (activity later is ignored).
    */
   int64_t as_of_ms;
+  /*
+   * The return event: "login" (empty means login) counts users who logged in on their day N;
+   * "any" counts users with any event that day. Other values are INVALID_ARGUMENT.
+   */
+  char *return_kind;
 };
 #define RETAIN__V1__GET_RETENTION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_retention_request__descriptor) \
-    , RETAIN__V1__COHORT_GRANULARITY__COHORT_GRANULARITY_UNSPECIFIED, NULL, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string, 0 }
+    , RETAIN__V1__COHORT_GRANULARITY__COHORT_GRANULARITY_UNSPECIFIED, NULL, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -1352,8 +1357,9 @@ struct  Retain__V1__RetentionCell
    */
   uint32_t day;
   /*
-   * Cohort users with any activity on their own day N (their registration day + N), counted
-   * only for users whose day N ended before the day of as_of_ms.
+   * Cohort users who returned on their own day N (their registration day + N): logged in, or
+   * with return_kind "any" recorded any event; counted only for users whose day N ended before
+   * the day of as_of_ms.
    */
   uint64_t retained;
   /*
