@@ -9,7 +9,7 @@ import Testing
 /// tables, read from the services, agree with each other and with what the demo sent.
 @Suite("Demo scenario")
 struct DemoScenarioTests {
-    @Test("a small demo run prints retention, levels, points and feedback tables that add up")
+    @Test("a small demo run prints retention, funnel, experiment, coupon, level, points and feedback tables that add up")
     func smallRun() async throws {
         let suite = try LocalSuite()
         defer { suite.stop() }
@@ -40,6 +40,24 @@ struct DemoScenarioTests {
         }
         #expect(all.cells.map(\.day) == [1, 7, 30] && all.cells.allSatisfy { $0.base > 0 && $0.retained > 0 })
 
+        // The funnel: every user registered once; each step within the one before.
+        let funnelAll = try #require(report.funnel.first { $0.channel == "all" })
+        #expect(funnelAll.registered == 150)
+        #expect(report.funnel.filter { $0.channel != "all" }.reduce(0) { $0 + $1.registered } == 150)
+        #expect(funnelAll.activated > 0 && funnelAll.activated <= funnelAll.registered)
+        #expect(funnelAll.purchased > 0 && funnelAll.purchased <= funnelAll.activated)
+
+        // The checkout experiment: every user assigned once; conversions within assignments.
+        #expect(report.experiment.variants.map(\.variant) == ["control", "one_click"])
+        #expect(report.experiment.variants.reduce(0) { $0 + $1.assigned } == 150)
+        #expect(report.experiment.variants.allSatisfy { $0.converted > 0 && $0.converted <= $0.assigned })
+
+        // Coupons: one welcome coupon per user, redeemed, refused under the threshold, or unused.
+        let coupons = report.coupons
+        #expect(coupons.issued == 150)
+        #expect(coupons.redeemed > 0 && report.activity.couponsBelowThreshold > 0)
+        #expect(coupons.issued - coupons.redeemed - coupons.expired == coupons.outstanding)
+
         // Levels: one per user.
         #expect(report.levels.reduce(0) { $0 + $1.users } == 150)
         #expect(report.levels.first?.name == "Bronze")
@@ -61,7 +79,8 @@ struct DemoScenarioTests {
 
         let text = report.text
         for heading in [
-            "Retention by channel", "Level distribution", "Points (Ledger.Audit", "Feedback (Feedback.GetFeedbackStats",
+            "Retention by channel", "Funnel by channel", "Experiment ", "significant", "Coupons (Ledger.Audit", "Level distribution",
+            "Points (Ledger.Audit", "Feedback (Feedback.GetFeedbackStats",
             "ledger balanced: yes",
         ] {
             #expect(text.contains(heading), "missing \(heading) in\n\(text)")

@@ -1,7 +1,8 @@
 import Foundation
+import RetainProto
 
 extension DemoReport {
-    /// The report as printed: four tables, each naming the call it comes from.
+    /// The report as printed: the tables, each naming the call it comes from.
     public var text: String {
         var lines: [String] = []
         lines.append("Retention by channel (Profile.GetRetention, daily cohorts; day N counts the cohorts whose day N is over)")
@@ -13,6 +14,49 @@ extension DemoReport {
                         cell.base == 0 ? "-" : String(format: "%.1f%% of %llu", Double(cell.retained) * 100 / Double(cell.base), cell.base)
                     }
             })
+        lines.append("")
+        lines.append("Funnel by channel (Profile.GetFunnel, weekly cohorts; activated = \(activation); purchased = activated and bought)")
+        func share(_ part: UInt64, _ whole: UInt64) -> String {
+            whole == 0 ? "-" : String(format: "%llu (%.1f%%)", part, Double(part) * 100 / Double(whole))
+        }
+        lines += Self.table(
+            ["channel", "registered", "activated", "purchased", "bought, not activated"],
+            funnel.map { row in
+                [
+                    row.channel, "\(row.registered)", share(row.activated, row.registered), share(row.purchased, row.activated),
+                    "\(row.purchasedNotActivated)",
+                ]
+            })
+        lines.append("")
+        lines.append(
+            "Experiment \(experiment.experimentId), metric \(experiment.metricKind) (Profile.GetExperimentResults; control \(experiment.controlVariant))"
+        )
+        lines += Self.table(
+            ["variant", "assigned", "converted", "rate", "lift", "difference, 95% CI", "significant"],
+            experiment.variants.map { variant in
+                let isControl = variant.variant == experiment.controlVariant
+                return [
+                    variant.variant, "\(variant.assigned)", "\(variant.converted)", String(format: "%.1f%%", variant.conversionRate * 100),
+                    isControl ? "-" : String(format: "%+.1f%%", variant.lift * 100),
+                    isControl
+                        ? "-"
+                        : String(
+                            format: "%+.1f pts [%+.1f, %+.1f]", variant.difference * 100, variant.differenceCiLow * 100,
+                            variant.differenceCiHigh * 100),
+                    isControl ? "-" : (variant.significant ? "yes" : "no"),
+                ]
+            })
+        lines.append("interval: \(experiment.method)")
+        lines.append("")
+        lines.append("Coupons (Ledger.Audit of asset \(coupons.asset); 满100减20)")
+        lines += Self.table(
+            ["coupons", "count"],
+            [
+                ["issued", "\(coupons.issued)"], ["redeemed (less refunds)", "\(coupons.redeemed)"],
+                ["given back by refunds", "\(coupons.refunded)"], ["expired", "\(coupons.expired)"],
+                ["held unused now", "\(coupons.outstanding)"],
+                ["redemptions refused: order under the threshold", "\(activity.couponsBelowThreshold)"],
+            ])
         lines.append("")
         let users = levels.reduce(0) { $0 + $1.users }
         lines.append("Level distribution (Growth.GetGrowthView of each simulated user)")

@@ -3,9 +3,10 @@ public import RetainRPC
 import RetainWire
 
 /// What the demo prints at the end, read from the services' own answers through the gateway:
-/// retention by channel (Profile.GetRetention), the level distribution (Growth.GetGrowthView of
-/// every simulated user), points issued, spent and expired (Ledger.Audit), and the feedback
-/// summary (Feedback.GetFeedbackStats).
+/// retention by channel (Profile.GetRetention), the activation funnel (Profile.GetFunnel), the
+/// checkout experiment's result (Profile.GetExperimentResults), the level distribution
+/// (Growth.GetGrowthView of every simulated user), points issued, spent and expired and the
+/// coupons (Ledger.Audit), and the feedback summary (Feedback.GetFeedbackStats).
 public struct DemoReport: Sendable {
     /// Retention of one channel (or of all, `channel == "all"`) on day N after registration,
     /// summed over the daily cohorts whose day N is over.
@@ -73,8 +74,38 @@ public struct DemoReport: Sendable {
         public var points: Int64
     }
 
+    /// The registration -> activation -> first purchase funnel of one channel (or `all`) over
+    /// the simulated weeks (Profile.GetFunnel, summed over its weekly cohorts).
+    public struct Funnel: Sendable {
+        public var channel: String
+        public var registered: UInt64
+        public var activated: UInt64
+        public var purchased: UInt64
+        public var purchasedNotActivated: UInt64
+    }
+
+    /// Coupons of the demo's coupon asset over all accounts (Ledger.Audit).
+    public struct Coupons: Sendable {
+        /// The asset (coupon.<coupon_id>).
+        public var asset: String
+        /// Coupons issued, redeemed (less refunds), given back by refunds, expired, and held unused now.
+        public var issued: Int64
+        public var redeemed: Int64
+        public var refunded: Int64
+        public var expired: Int64
+        public var outstanding: Int64
+    }
+
     /// One row per channel, then `all`.
     public var retention: [Retention]
+    /// The funnel: one row per channel, then `all`.
+    public var funnel: [Funnel]
+    /// The activation definition the funnel follows, in words.
+    public var activation: String
+    /// The checkout experiment's result for the metric `purchase` (Profile.GetExperimentResults).
+    public var experiment: Retain_V1_GetExperimentResultsResponse
+    /// The coupons.
+    public var coupons: Coupons
     /// Every tier, lowest first.
     public var levels: [Level]
     /// The points asset.
@@ -89,7 +120,7 @@ public struct DemoReport: Sendable {
     /// Reads the report through the gateway.
     static func gather(
         client: RPCClient, options: CallOptions, users: [String], channels: [String], startMs: Int64, endMs: Int64,
-        expiry: ExpirySweep, activity: DemoActivity, concurrency: Int
+        expiry: ExpirySweep, activity: DemoActivity, concurrency: Int, experimentID: String, couponAsset: String
     ) async throws -> DemoReport {
         // Retention: daily cohorts of the simulated weeks, one row per channel too.
         let days: [UInt32] = [1, 7, 30]
@@ -115,6 +146,30 @@ public struct DemoReport: Sendable {
             }
             retention.append(row)
         }
+
+        // The funnel: weekly cohorts by channel, summed per channel.
+        let funnelAnswer = try await client.unary(
+            Retain_V1_Profile.getFunnel,
+            Retain_V1_GetFunnelRequest(
+                granularity: .week, registered: Retain_V1_TimeRange(startMs: startMs, endMs: endMs), byChannel: true,
+                timeZone: "UTC"), options: options)
+        var funnel: [Funnel] = []
+        for channel in known + ["all"] {
+            let rows = funnelAnswer.rows.filter { channel == "all" ? $0.allChannels : !$0.allChannels && $0.channel == channel }
+            funnel.append(
+                Funnel(
+                    channel: channel, registered: rows.reduce(0) { $0 + $1.registered }, activated: rows.reduce(0) { $0 + $1.activated },
+                    purchased: rows.reduce(0) { $0 + $1.purchased },
+                    purchasedNotActivated: rows.reduce(0) { $0 + $1.purchasedNotActivated }))
+        }
+        let definition = funnelAnswer.activation ?? Retain_V1_ActivationDefinition()
+        let activation = "active on \(definition.minActiveDays) of the first \(definition.withinDays) days"
+
+        // The checkout experiment, metric purchase.
+        let experiment = try await client.unary(
+            Retain_V1_Profile.getExperimentResults,
+            Retain_V1_GetExperimentResultsRequest(experimentId: experimentID, metricKind: "purchase", controlVariant: "control"),
+            options: options)
 
         // Levels: every simulated user's growth view.
         let views = try await withThrowingTaskGroup(of: (UInt32, String)?.self) { group in
@@ -155,6 +210,20 @@ public struct DemoReport: Sendable {
             spent: debited(.redemption) - credited(.refund), expired: debited(.expiry), penalized: debited(.penalty),
             outstanding: audit.assets.first { $0.asset == "points" }?.userBalances ?? 0, balanced: audit.balanced)
 
+        // Coupons: the ledger's totals of the coupon asset per kind.
+        let couponAudit = try await client.unary(Retain_V1_Ledger.audit, Retain_V1_AuditRequest(assets: [couponAsset]), options: options)
+        let couponTotals = couponAudit.assets.first { $0.asset == couponAsset }?.byKind ?? []
+        func couponCredited(_ kind: Retain_V1_TransferKind) -> Int64 {
+            couponTotals.filter { $0.kind == kind }.reduce(0) { $0 + $1.credited }
+        }
+        func couponDebited(_ kind: Retain_V1_TransferKind) -> Int64 {
+            couponTotals.filter { $0.kind == kind }.reduce(0) { $0 + $1.debited }
+        }
+        let coupons = Coupons(
+            asset: couponAsset, issued: couponCredited(.issue), redeemed: couponDebited(.redemption) - couponCredited(.refund),
+            refunded: couponCredited(.refund), expired: couponDebited(.expiry),
+            outstanding: couponAudit.assets.first { $0.asset == couponAsset }?.userBalances ?? 0)
+
         // Feedback: items submitted in the simulated weeks and resolved since (Feedback's clock).
         let stats = try await client.unary(
             Retain_V1_Feedback.getFeedbackStats,
@@ -167,8 +236,8 @@ public struct DemoReport: Sendable {
             compensationPaid: compensation?.credited ?? 0, compensations: compensation?.count ?? 0)
 
         return DemoReport(
-            retention: retention, levels: levels, points: points, feedback: feedback, expiry: expiry,
-            activity: activity)
+            retention: retention, funnel: funnel, activation: activation, experiment: experiment, coupons: coupons, levels: levels,
+            points: points, feedback: feedback, expiry: expiry, activity: activity)
     }
 
     static func name(of kind: Retain_V1_TransferKind) -> String {

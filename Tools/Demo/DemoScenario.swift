@@ -35,6 +35,16 @@ public struct DemoScenario: Sendable {
         /// Prefix of every user id and key, so runs against one suite do not collide; default
         /// `demo-<seconds since 1970 in base 36>`.
         public var runID = "demo-" + String(Int(Date().timeIntervalSince1970), radix: 36)
+        /// The coupon every new user is given: 满100减20 (20.00 off orders of 100.00 or more, in
+        /// the purchases' asset `usd`), valid 30 days.
+        public var coupon = Retain_V1_CouponDefinition(
+            couponId: "demo_full100_minus20", title: "满100减20: 20 off orders of 100 or more", campaignId: "demo",
+            threshold: Retain_V1_Amount(value: 10_000, asset: "usd"), faceValue: Retain_V1_Amount(value: 2_000, asset: "usd"),
+            validDays: 30)
+        /// Chance that a purchase is bought, per day a user is active, in the control variant of
+        /// the checkout experiment, and in the `one_click` variant (the simulated effect).
+        public var purchaseChance = (control: 0.12, oneClick: 0.16)
+
         /// End of the simulated weeks, Unix ms; default the start of today (UTC).
         public var endMs: Int64 = {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -45,6 +55,9 @@ public struct DemoScenario: Sendable {
     }
 
     static let dayMs: Int64 = 86_400_000
+
+    /// The A/B experiment the demo runs on checkout: `control` and `one_click`, half each.
+    var experimentID: String { "\(configuration.runID).checkout" }
 
     let client: RPCClient
     let options: CallOptions
@@ -72,6 +85,12 @@ public struct DemoScenario: Sendable {
             seed: configuration.seed, idPrefix: configuration.runID)
         let tally = DemoTally()
         let desk = SupportDesk()
+        let book = DemoBook()
+        // The coupon's definition (admin; the same definition again is harmless).
+        await call(tally, "Ledger/DefineCoupon") {
+            _ = try await client.unary(
+                Retain_V1_Ledger.defineCoupon, Retain_V1_DefineCouponRequest(coupon: configuration.coupon), options: options)
+        }
         let clock = ContinuousClock()
         let began = clock.now
         output(
@@ -83,12 +102,12 @@ public struct DemoScenario: Sendable {
             let dayStart = startMs + Int64(day) * Self.dayMs
             // 1. Arrivals: onboard (a referred friend names the inviter, who is rewarded).
             try await forEach(population.arrivals[day]) { index in
-                await self.arrive(population.users[index], population: population, dayStart: dayStart, tally: tally)
+                await self.arrive(population.users[index], population: population, dayStart: dayStart, tally: tally, book: book)
             }
             registered += population.arrivals[day].count
             // 2. Everyone registered so far may come back today.
             try await forEach(Array(0..<registered)) { index in
-                await self.live(population.users[index], day: day, dayStart: dayStart, tally: tally, desk: desk)
+                await self.live(population.users[index], day: day, dayStart: dayStart, tally: tally, desk: desk, book: book)
             }
             // 3. The support desk works through complaints at least two days old.
             let due = await desk.take(submittedBefore: day - 1)
@@ -126,12 +145,15 @@ public struct DemoScenario: Sendable {
         }
         return try await DemoReport.gather(
             client: client, options: options, users: population.users.map(\.id), channels: configuration.channels.map(\.name),
-            startMs: startMs, endMs: configuration.endMs, expiry: expiry, activity: counts, concurrency: configuration.concurrency)
+            startMs: startMs, endMs: configuration.endMs, expiry: expiry, activity: counts, concurrency: configuration.concurrency,
+            experimentID: experimentID, couponAsset: "coupon.\(configuration.coupon.couponId)")
     }
 
     // MARK: - What a user does
 
-    private func arrive(_ user: DemoPopulation.User, population: DemoPopulation, dayStart: Int64, tally: DemoTally) async {
+    private func arrive(
+        _ user: DemoPopulation.User, population: DemoPopulation, dayStart: Int64, tally: DemoTally, book: DemoBook
+    ) async {
         var random = SeededRandom(configuration.seed, UInt64(user.index), 0xA11)
         let at = dayStart + 6 * 3_600_000 + Int64.random(in: 0..<7_200_000, using: &random)
         var inviterID = ""
@@ -144,9 +166,30 @@ public struct DemoScenario: Sendable {
                     userId: user.id, eventId: "\(user.id)-onboard", channel: user.channel.name, campaign: "",
                     inviterUserId: inviterID, timeZone: "UTC", registeredAtMs: at), options: options)
         }
+        // The checkout experiment: the user's sticky variant decides how likely they buy.
+        await call(tally, "Profile/AssignVariant") {
+            let answer = try await client.unary(
+                Retain_V1_Profile.assignVariant,
+                Retain_V1_AssignVariantRequest(
+                    userId: user.id, experimentId: experimentID,
+                    variants: [.init(name: "control", weight: 1), .init(name: "one_click", weight: 1)], assignedAtMs: at),
+                options: options)
+            await book.assign(user.id, oneClick: answer.variant == "one_click")
+        }
+        // A welcome coupon (满100减20), redeemed at the user's first purchase big enough.
+        await call(tally, "Ledger/IssueCoupon") {
+            _ = try await client.unary(
+                Retain_V1_Ledger.issueCoupon,
+                Retain_V1_IssueCouponRequest(
+                    couponId: configuration.coupon.couponId, userId: user.id, code: "\(user.id)-welcome", reason: "welcome coupon"),
+                options: options)
+            await book.issued(user.id)
+        }
     }
 
-    private func live(_ user: DemoPopulation.User, day: Int, dayStart: Int64, tally: DemoTally, desk: SupportDesk) async {
+    private func live(
+        _ user: DemoPopulation.User, day: Int, dayStart: Int64, tally: DemoTally, desk: SupportDesk, book: DemoBook
+    ) async {
         var random = SeededRandom(configuration.seed, UInt64(user.index), UInt64(day))
         guard random.chance(user.channel.activeProbability(daysSinceRegistration: day - user.arrivalDay)) else { return }
         var at = dayStart + 9 * 3_600_000 + Int64.random(in: 0..<(12 * 3_600_000), using: &random)
@@ -170,8 +213,14 @@ public struct DemoScenario: Sendable {
                 _ = try await client.unary(Retain_V1_Gateway.checkInFlow, request, options: options)
             }
         }
-        if random.chance(0.12) {
-            await track("purchase", value: Retain_V1_Amount(value: Int64.random(in: 20...600, using: &random) * 100, asset: "usd"))
+        let chance = await book.isOneClick(user.id) ? configuration.purchaseChance.oneClick : configuration.purchaseChance.control
+        if random.chance(chance) {
+            let order = Retain_V1_Amount(value: Int64.random(in: 20...600, using: &random) * 100, asset: "usd")
+            if await book.hasCoupon(user.id) {
+                await redeemCoupon(
+                    user, order: order, orderID: "\(user.id)-d\(day)-order", refund: random.chance(0.1), tally: tally, book: book)
+            }
+            await track("purchase", value: order)
         }
         if random.chance(0.15) {
             // Spend points in the shop: a redemption the ledger refuses when the balance is short.
@@ -213,6 +262,34 @@ public struct DemoScenario: Sendable {
                 await desk.submit(SupportDesk.Item(id: item.itemId, kind: kind, day: day))
                 await tally.complained()
             }
+        }
+    }
+
+    /// Redeems the user's welcome coupon on an order: an order under the threshold is refused
+    /// with COUPON_THRESHOLD_NOT_MET (expected, counted); a tenth of the orders are returned and
+    /// the coupon given back.
+    private func redeemCoupon(
+        _ user: DemoPopulation.User, order: Retain_V1_Amount, orderID: String, refund: Bool, tally: DemoTally, book: DemoBook
+    ) async {
+        let code = "\(user.id)-welcome"
+        await call(tally, "Ledger/RedeemCoupon") {
+            do {
+                _ = try await client.unary(
+                    Retain_V1_Ledger.redeemCoupon,
+                    Retain_V1_RedeemCouponRequest(code: code, userId: user.id, orderId: orderID, orderAmount: order), options: options)
+                await book.redeemed(user.id)
+            } catch let error as RPCError where error.details["result"] == "COUPON_RESULT_CODE_COUPON_THRESHOLD_NOT_MET" {
+                await tally.couponBelowThreshold()
+                return
+            } catch let error as RPCError where error.details["result"] == "COUPON_RESULT_CODE_COUPON_EXPIRED" {
+                await book.expired(user.id)
+                return
+            }
+            guard refund else { return }
+            _ = try await client.unary(
+                Retain_V1_Ledger.refundCoupon,
+                Retain_V1_RefundCouponRequest(code: code, orderId: orderID, reason: "order returned"), options: options)
+            await book.refunded(user.id)
         }
     }
 
@@ -295,4 +372,19 @@ actor SupportDesk {
         waiting.removeAll { $0.day < day }
         return due.sorted { ($0.day, $0.id) < ($1.day, $1.id) }
     }
+}
+
+/// The demo's own book of what each user holds: their experiment variant and whether their
+/// welcome coupon is still unused (to decide what they do; the report reads the services).
+actor DemoBook {
+    private var oneClick: Set<String> = []
+    private var couponHolders: Set<String> = []
+
+    func assign(_ user: String, oneClick: Bool) { if oneClick { self.oneClick.insert(user) } }
+    func isOneClick(_ user: String) -> Bool { oneClick.contains(user) }
+    func issued(_ user: String) { couponHolders.insert(user) }
+    func hasCoupon(_ user: String) -> Bool { couponHolders.contains(user) }
+    func redeemed(_ user: String) { couponHolders.remove(user) }
+    func refunded(_ user: String) { couponHolders.insert(user) }
+    func expired(_ user: String) { couponHolders.remove(user) }
 }

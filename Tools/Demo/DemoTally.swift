@@ -16,6 +16,8 @@ actor DemoTally {
 
     func resolvedOne() { counts.resolved += 1 }
 
+    func couponBelowThreshold() { counts.couponsBelowThreshold += 1 }
+
     func snapshot() -> DemoActivity { counts }
 }
 
@@ -31,4 +33,7 @@ public struct DemoActivity: Sendable {
     public var complaints = 0
     /// Feedback items resolved through the ResolveFeedbackFlow.
     public var resolved = 0
+    /// Coupon redemptions the ledger refused because the order was under the threshold
+    /// (expected: not failures).
+    public var couponsBelowThreshold = 0
 }
