@@ -83,7 +83,15 @@ def test_overview_shows_the_suites_numbers(suite: Suite, browser, screenshots) -
     # The heatmap and the new-users chart are SVG drawn by the server.
     assert browser.find_element(By.CSS_SELECTOR, "#retention svg.heatmap")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#new-users-chart svg rect")) > 10
-    assert "issue #19" in browser.find_element(By.ID, "active-users").text
+    # DAU / WAU / MAU of the last complete day: Profile's own GetActiveUsers for that day.
+    figures = browser.find_element(By.CSS_SELECTOR, "#active-users [data-active-day]")
+    day = int(figures.get_attribute("data-active-day"))
+    rows = suite.call("retain.v1.Profile/GetActiveUsers",
+                      {"range": {"startMs": str(day), "endMs": str(day + 86_400_000)}}).get("days", [])
+    row = next(row for row in rows if row.get("allChannels"))
+    for name in ("dau", "wau", "mau"):
+        assert figure(browser, name) == int(row.get(name, 0)), name
+    assert figure(browser, "mau") >= figure(browser, "wau") >= figure(browser, "dau")
     shoot(browser, screenshots, "overview")
 
 

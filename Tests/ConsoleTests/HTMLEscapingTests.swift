@@ -29,13 +29,32 @@ import Testing
             warnings: [.init(userId: hostile, reasonText: "<b>drop</b>", drop: 0.5, channel: "<i>ads</i>")])
         let page = OverviewPage(
             totalUsers: .value(1), retention: .failed("<svg onload=x>"), stages: .denied(scope: "profile:read"), churn: .value(churn),
-            channel: "", days: 42)
+            channel: "", days: 42, activeUsers: .failed("<script>x</script>"))
         let html = page.render(PageContext(language: .en, session: nil, path: "/overview"))
+        #expect(!html.contains("<script>x"))
         #expect(!html.contains("<img"))
         #expect(!html.contains("<b>drop"))
         #expect(!html.contains("<i>ads"))
         #expect(!html.contains("<svg onload"))
         #expect(html.contains("&lt;img src=x onerror=alert(1)&gt;&quot;&#39;"))
         #expect(html.contains("/user?id=%3Cimg%20src%3Dx"))
+    }
+
+    @Test func theActiveUsersPanelShowsTheLastCompleteDay() {
+        let day: Int64 = 86_400_000
+        let active = Retain_V1_GetActiveUsersResponse(days: [
+            .init(dayStartMs: 10 * day, allChannels: true, dau: 5, wau: 9, mau: 30, complete: true),
+            .init(dayStartMs: 10 * day, channel: "ads", dau: 2, wau: 3, mau: 4, complete: true),
+            .init(dayStartMs: 11 * day, allChannels: true, dau: 7, wau: 12, mau: 31, complete: true),
+            .init(dayStartMs: 12 * day, allChannels: true, dau: 1, wau: 12, mau: 31, complete: false),
+        ])
+        let page = OverviewPage(
+            totalUsers: .value(1), retention: .failed("x"), stages: .value([]), churn: .failed("x"), channel: "", days: 3,
+            activeUsers: .value(active))
+        let html = page.render(PageContext(language: .en, session: nil, path: "/overview"))
+        #expect(html.contains("data-active-day=\"\(11 * day)\""))
+        #expect(html.contains("data-figure=\"dau\">7<"))
+        #expect(html.contains("data-figure=\"wau\">12<"))
+        #expect(html.contains("data-figure=\"mau\">31<"))
     }
 }

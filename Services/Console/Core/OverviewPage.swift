@@ -1,8 +1,7 @@
 public import RetainProto
 
 /// The Overview: new users per day by channel, retention by cohort and day, lifecycle stages,
-/// churn warnings, and the place of the active-users panel that needs an RPC not in the
-/// contract yet.
+/// churn warnings, and daily, weekly and monthly active users.
 public struct OverviewPage: Sendable {
     /// Days after registration the heatmap shows.
     public static let retentionDays: [UInt32] = [1, 3, 7, 14, 30]
@@ -19,11 +18,15 @@ public struct OverviewPage: Sendable {
     public var channel: String
     /// The period's length in days.
     public var days: Int
+    /// DAU, WAU and MAU per day of the period, all channels (GetActiveUsers).
+    public var activeUsers: Loaded<Retain_V1_GetActiveUsersResponse>
 
     public init(
         totalUsers: Loaded<UInt64>, retention: Loaded<Retain_V1_GetRetentionResponse>, stages: Loaded<[UInt64]>,
-        churn: Loaded<Retain_V1_ListChurnWarningsResponse>, channel: String, days: Int
+        churn: Loaded<Retain_V1_ListChurnWarningsResponse>, channel: String, days: Int,
+        activeUsers: Loaded<Retain_V1_GetActiveUsersResponse>
     ) {
+        self.activeUsers = activeUsers
         self.totalUsers = totalUsers
         self.retention = retention
         self.stages = stages
@@ -44,11 +47,35 @@ public struct OverviewPage: Sendable {
         body += Layout.section(text[.retentionHeatmap], id: "retention", heatmap(text))
         body += Layout.section(text[.lifecycleStages], id: "stages", stagesSection(text))
         body += Layout.section(text[.churnWarnings], id: "churn", churnSection(text))
-        body += """
-            <section id="active-users" class="needs-rpc" data-needs-rpc="Profile active users and funnel (issue 19 item 14)">\
-            <h2>\(HTML.escape(text[.activeUsersPanel]))</h2><p>\(HTML.escape(text[.needsActiveUsersRPC]))</p></section>
-            """
+        body += Layout.section(text[.activeUsersPanel], id: "active-users", activeUsersSection(text))
         return Layout.page(context, title: text[.navOverview], body: body)
+    }
+
+    /// The all-channel rows of GetActiveUsers, in day order.
+    var activeDays: [Retain_V1_ActiveUsersDay] {
+        activeUsers.value?.days.filter(\.allChannels) ?? []
+    }
+
+    /// The last complete day's DAU, WAU and MAU as figures, and the three per day as bars.
+    func activeUsersSection(_ text: Localizer) -> String {
+        if let reason = Layout.unavailable(activeUsers, text) { return reason }
+        let rows = activeDays
+        guard let last = rows.last(where: \.complete) ?? rows.last else { return "<p>\(HTML.escape(text[.noData]))</p>" }
+        var html = "<div class=\"figures\" data-active-day=\"\(last.dayStartMs)\">"
+        html += Layout.figure("DAU \(Format.monthDay(last.dayStartMs))", Format.count(last.dau), name: "dau")
+        html += Layout.figure("WAU", Format.count(last.wau), name: "wau")
+        html += Layout.figure("MAU", Format.count(last.mau), name: "mau")
+        html += "</div>"
+        var chart = BarChart(
+            title: text[.activeUsersPanel], categories: rows.map { Format.monthDay($0.dayStartMs) },
+            series: [
+                BarChart.Series(name: "DAU", values: rows.map { Double($0.dau) }),
+                BarChart.Series(name: "WAU", values: rows.map { Double($0.wau) }),
+                BarChart.Series(name: "MAU", values: rows.map { Double($0.mau) }),
+            ], layout: .grouped)
+        chart.labelEvery = max(1, rows.count / 10)
+        html += chart.render()
+        return html
     }
 
     /// The channels of the period, largest first (GetRetention's order).

@@ -32,7 +32,6 @@ public enum TextKey: String, Sendable, CaseIterable, Hashable {
     case drop
     case lastActive
     case activeUsersPanel
-    case needsActiveUsersRPC
     case totalUsers
     case newUsers
     case cohort

@@ -20,8 +20,12 @@ extension SuiteReader {
         async let stages = stageCounts()
         async let churn = call(
             Retain_V1_Profile.listChurnWarnings, Retain_V1_ListChurnWarningsRequest(page: .init(pageSize: 20)), scope: "profile:read")
+        async let active = call(
+            Retain_V1_Profile.getActiveUsers,
+            Retain_V1_GetActiveUsersRequest(range: .init(startMs: start, endMs: end), timeZone: "UTC"), scope: "profile:read")
         return await OverviewPage(
-            totalUsers: total.map(\.count), retention: retention, stages: stages, churn: churn, channel: channel, days: days)
+            totalUsers: total.map(\.count), retention: retention, stages: stages, churn: churn, channel: channel, days: days,
+            activeUsers: active)
     }
 
     /// Users per lifecycle stage: one CountSegment per stage, concurrently.
