@@ -58,7 +58,7 @@ final class LiveFeed: Sendable {
 
     /// A batch the committer just wrote (frames for `first...last`): sent at once when the feed
     /// is live and the batch follows the last one sent; otherwise the feed falls back.
-    func offer(first: UInt64, last: UInt64, frames: UnsafeRawBufferPointer) {
+    func offer(first: UInt64, last: UInt64, frames: [UInt8]) {
         state.withLock { state in
             guard state.live else { return }
             guard term.isActive, first == state.next else {
@@ -80,7 +80,7 @@ final class LiveFeed: Sendable {
             do {
                 try send(
                     Retain_V1_ReplicationBatch(
-                        epoch: term.epoch, firstSequence: first, frames: [UInt8](frames), count: UInt32(last - first + 1),
+                        epoch: term.epoch, firstSequence: first, frames: frames, count: UInt32(last - first + 1),
                         commitSequence: term.commit, sentUnixMs: ReplicationNode.nowMs()))
             } catch {
                 state.live = false
@@ -102,7 +102,7 @@ final class LiveFeeds: Sendable {
     func remove(_ feed: LiveFeed) { feeds.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(feed)) } }
 
     /// Offers a written batch to every feed (on the committer's thread).
-    func offer(first: UInt64, last: UInt64, frames: UnsafeRawBufferPointer) {
+    func offer(first: UInt64, last: UInt64, frames: [UInt8]) {
         let current = feeds.withLock { $0.isEmpty ? [] : Array($0.values) }
         for feed in current { feed.offer(first: first, last: last, frames: frames) }
     }

@@ -50,15 +50,18 @@ final class RecordWindow: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Adds a written batch (from the committer's tap) and wakes the senders.
-    func append(first: UInt64, last: UInt64, frames: UnsafeRawBufferPointer) {
+    /// Adds a written batch (from the committer's tap, copied once for the window and the live
+    /// feeds) and wakes the senders.
+    func append(first: UInt64, last: UInt64, frames: [UInt8]) {
         var starts: [Int] = []
         starts.reserveCapacity(Int(last - first + 1))
-        let base = frames.baseAddress
-        ReplicationTaps.forEachRecord(in: frames) { _, payload in
-            starts.append(payload.baseAddress! - base! - 16)
+        frames.withUnsafeBytes { frames in
+            let base = frames.baseAddress
+            ReplicationTaps.forEachRecord(in: frames) { _, payload in
+                starts.append(payload.baseAddress! - base! - 16)
+            }
         }
-        let chunk = Chunk(first: first, frames: [UInt8](frames), starts: starts)
+        let chunk = Chunk(first: first, frames: frames, starts: starts)
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             if first != state.last + 1 {
                 // A gap (the window was reset mid-batch): start again from this batch.

@@ -89,8 +89,10 @@ public final class ReplicationNode: Service, Sendable {
             ReplicationTaps(
                 written: { first, last, frames in
                     guard case .leader = gate.role else { return }
-                    window.append(first: first, last: last, frames: frames)
-                    liveFeeds.offer(first: first, last: last, frames: frames)
+                    // One copy of the batch, shared by the window and every live feed's message.
+                    let bytes = [UInt8](frames)
+                    window.append(first: first, last: last, frames: bytes)
+                    liveFeeds.offer(first: first, last: last, frames: bytes)
                 },
                 durable: { [weak self] sequence in
                     self?.localDurable(sequence)

@@ -25,7 +25,7 @@ struct LiveFeedTests {
     }
 
     private func offer(_ feed: LiveFeed, _ first: UInt64, _ last: UInt64, bytes: Int) {
-        [UInt8](repeating: 7, count: bytes).withUnsafeBytes { feed.offer(first: first, last: last, frames: $0) }
+        feed.offer(first: first, last: last, frames: [UInt8](repeating: 7, count: bytes))
     }
 
     @Test("nothing is sent before the follow task hands over, and only once it has sent everything written")
