@@ -7,22 +7,9 @@ import Testing
 /// named in front of the problem.
 @Suite("a bad configuration file refuses the start alike in every executable")
 struct ConfigurationRefusalTests {
-    struct Refusal {
-        var status: Int32
-        var stderr: String
-    }
-
-    func start(_ executable: String, _ arguments: [String]) throws -> Refusal {
-        let process = Process()
-        process.executableURL = ServerProcess.buildDirectory.appendingPathComponent(executable)
-        process.arguments = arguments
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Refusal(status: process.terminationStatus, stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs `executable` to its end (the command-line tests' runner).
+    func start(_ executable: String, _ arguments: [String]) throws -> CommandLineTests.Output {
+        try CommandLineTests().retain(arguments, executable: executable)
     }
 
     @Test(
