@@ -1,5 +1,6 @@
 import ArgumentParser
 import GatewayCore
+import RetainServiceKit
 
 /// `retain-gateway check`: validates a topology file (and a flow configuration) without serving,
 /// for deployment pipelines.
@@ -14,18 +15,17 @@ struct CheckCommand: ParsableCommand {
     var config: String?
 
     func run() throws {
-        do {
-            let parsed = try Topology.load(path: topology)
-            for service in parsed.services.values.sorted(by: { $0.name < $1.name }) {
-                print("\(service.name): \(service.instances.map { "\($0.id)=\($0.address)" }.joined(separator: ", "))")
-            }
-            if let config {
-                _ = try FlowConfiguration.load(path: config)
-                print("\(config): valid flow configuration")
-            }
-            print("\(topology): valid topology (\(parsed.services.count) services)")
-        } catch {
-            throw ValidationError("\(error)")
+        // The same loader and the same refusal (`--topology PATH: ...`, exit 64) as `serve`.
+        let parsed = try ConfigurationFile.load(
+            topology, option: "--topology", defaults: { Topology(services: []) }, parse: { try Topology.load(path: $0) })
+        for service in parsed.services.values.sorted(by: { $0.name < $1.name }) {
+            print("\(service.name): \(service.instances.map { "\($0.id)=\($0.address)" }.joined(separator: ", "))")
         }
+        if let config {
+            _ = try ConfigurationFile.load(
+                config, defaults: { FlowConfiguration.standard }, parse: { try FlowConfiguration.load(path: $0) })
+            print("\(config): valid flow configuration")
+        }
+        print("\(topology): valid topology (\(parsed.services.count) services)")
     }
 }
