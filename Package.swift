@@ -169,7 +169,8 @@ let package = Package(
         .target(
             name: "ProfileService",
             dependencies: [
-                "RetainWire", "ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging,
+                "RetainWire", "ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", "RetainAuth",
+                logging,
                 lifecycle,
             ],
             path: "Services/Profile/Service", swiftSettings: swiftSettings),
@@ -181,6 +182,7 @@ let package = Package(
             name: "ProfileTests",
             dependencies: [
                 "RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging,
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/ProfileTests", swiftSettings: swiftSettings),
 
@@ -291,6 +293,7 @@ let package = Package(
             dependencies: [
                 "RetainWire", "GatewayCore", "GatewayService", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainLauncher",
                 "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", logging, nio,
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 

@@ -20,6 +20,9 @@ public enum MethodAccessTable {
             "GetActiveUsers": .read, "GetFunnel": .read, "GetExperimentResults": .read,
             "ListChurnWarnings": .read, "CheckContact": .read, "RecordContact": .write,
             "GetContactPolicy": .read, "SetContactPolicy": .admin, "AssignVariant": .write,
+            "CreateCampaign": .admin, "GetCampaign": .read, "ListCampaigns": .read, "EnrollCampaignMembers": .admin,
+            "MarkCampaignEnrolled": .admin, "TouchCampaignMembers": .admin, "CancelCampaign": .admin,
+            "ListCampaignReturns": .read, "GetCampaignMember": .read, "GetCampaignResults": .read,
         ],
         "Growth": [
             "GetLevelTiers": .read, "AwardGrowth": .write, "CheckIn": .write, "ListTasks": .read,

@@ -140,6 +140,7 @@ extension ProfileState {
             let at = event.occurredAtMs
             recordActivity(userIndex, day: calendar.day(of: at), atMs: at, kind: kind)
             if !experiments.isEmpty { recordConversion(userIndex, kind: kind, atMs: at) }
+            if !campaigns.isEmpty { recordCampaignReturn(userIndex, kind: event.kind, atMs: at) }
             if kind == ActivityKind.purchase, let value = event.value, value.value > 0 {
                 addPurchase(userIndex, asset: symbols.intern(value.asset), value: value.value)
             }

@@ -4,8 +4,8 @@ import RetainProto
 /// Snapshots stream ``Retain_V1_ProfileSnapshotRecord`` records: the header (symbols, settings,
 /// policy), the users in index order in runs of ``usersPerRecord``, the 4096 shards of the
 /// event-id set, one record per user with contact touches, and the experiments (large ones in
-/// several records of at most ``assignmentsPerRecord`` assignments), then the active-user counts
-/// of each channel. The funnel counts are not written: restoring counts them from the users.
+/// several records of at most ``assignmentsPerRecord`` assignments), the campaigns
+/// (``writeCampaigns(to:)``), then the active-user counts of each channel. The funnel counts are not written: restoring counts them from the users.
 extension ProfileState {
     /// Users per snapshot record (measured: runs of users restore faster than one record each).
     package static let usersPerRecord = 256
@@ -69,6 +69,7 @@ extension ProfileState {
                 start += Self.assignmentsPerRecord
             } while start < assigned.count
         }
+        try writeCampaigns(to: &sink)
         for channel in activeUsers.channelSymbols.sorted() {
             let series = activeUsers.channels[channel]!
             let firstDay = series.filter { !$0.values.isEmpty }.map(\.firstDay).min() ?? 0
@@ -165,6 +166,8 @@ extension ProfileState {
                         converted: stored.convertedKinds.isEmpty ? 0 : UInt8(truncatingIfNeeded: stored.convertedKinds[position]))
                 }
                 experiments[stored.experimentId] = experiment
+            } else if let stored = record.campaign {
+                try restoreCampaign(stored)
             } else if let stored = record.activeUsers {
                 guard Int(stored.channel) < symbols.count, stored.daily.count == stored.weekly.count,
                     stored.daily.count == stored.monthly.count

@@ -26,6 +26,8 @@ public struct ProfileState: PersistentState {
     package var contacts: [Int32: [Retain_V1_ProfileContactRecord]] = [:]
     /// Experiments by id.
     package var experiments: [String: Experiment] = [:]
+    /// Recall campaigns by id.
+    package var campaigns: [String: CampaignRecord] = [:]
     /// The contact policy set through SetContactPolicy, or nil (the configured default applies).
     package var storedPolicy: Retain_V1_ContactPolicy?
     /// Settings fixed at creation.
@@ -74,6 +76,12 @@ public struct ProfileState: PersistentState {
             try applyAssignment(assignment)
         } else if let settings = entry.settings {
             try applySettings(settings)
+        } else if let change = entry.campaignChange {
+            try applyCampaignChange(change)
+        } else if let enrollment = entry.campaignEnrollment {
+            try applyCampaignEnrollment(enrollment)
+        } else if let touches = entry.campaignTouches {
+            try applyCampaignTouches(touches)
         } else {
             throw ProfileError.corrupt("empty profile log entry")
         }

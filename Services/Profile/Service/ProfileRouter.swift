@@ -71,6 +71,7 @@ public struct ProfileRouter: Sendable {
         registerActivityMethods(&router)
         registerAnalyticsMethods(&router)
         registerContactMethods(&router)
+        registerCampaignMethods(&router)
         return router
     }
 

@@ -243,6 +243,30 @@ public struct Retain_V1_ContactDecisionReason: ProtoEnum {
     }
 }
 
+/// Which group a member is in.
+public struct Retain_V1_CampaignGroup: ProtoEnum {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Not a member.
+    public static let unspecified = Retain_V1_CampaignGroup(rawValue: 0)
+    /// Touched (when a channel allows it) and rewarded on return.
+    public static let treated = Retain_V1_CampaignGroup(rawValue: 1)
+    /// The control: never touched, never rewarded, counted.
+    public static let holdout = Retain_V1_CampaignGroup(rawValue: 2)
+
+    public static let allCases: [Retain_V1_CampaignGroup] = [.unspecified, .treated, .holdout]
+    public static let protoName = "retain.v1.CampaignGroup"
+    public var protoValueName: String? {
+        switch rawValue {
+        case 0: "CAMPAIGN_GROUP_UNSPECIFIED"
+        case 1: "CAMPAIGN_GROUP_TREATED"
+        case 2: "CAMPAIGN_GROUP_HOLDOUT"
+        default: nil
+        }
+    }
+}
+
 /// Everything Profile knows about a user, in one message.
 public struct Retain_V1_UserProfile: ProtoMessage {
     /// The user's id.
@@ -3595,6 +3619,1094 @@ public struct Retain_V1_AssignVariantResponse: ProtoMessage {
     }
 }
 
+/// A recall campaign's definition.
+public struct Retain_V1_Campaign: ProtoMessage {
+    /// Key of the campaign: an entity id (common.proto); also the campaign its touches count
+    /// against in the contact policy.
+    public var campaignId: String
+    /// What it is for, shown to operators; at most 256 bytes.
+    public var description: String
+    /// The audience: the name of a saved segment, whose members the gateway enrolls when the
+    /// campaign starts. Empty when members are enrolled by EnrollCampaignMembers only.
+    public var segment: String
+    /// Share of the audience kept out as control (never touched, never rewarded), in basis points
+    /// (1/10,000): 0-9,000. Which users are held out is a hash of (campaign_id, user_id).
+    public var holdoutBasisPoints: UInt32
+    /// When touching may start, Unix ms; 0 at creation means the creation time.
+    public var startAtMs: Int64
+    /// When the campaign ends, Unix ms (> start_at_ms): returns count until then, no touch after.
+    public var endAtMs: Int64
+    /// Candidate channels, at least one; each touch goes on the cheapest one the contact policy
+    /// allows at that moment (CheckContact's rule).
+    public var channels: [Retain_V1_ContactChannel]
+    /// The activity kind that counts as a return; empty means "login".
+    public var returnKind: String
+    /// Touches per treated user, 1-10; a user who came back is not touched again. 0 means 1.
+    public var maxTouches: UInt32
+    /// Days between a user's touches, when max_touches > 1; 0 means 1.
+    public var touchIntervalDays: UInt32
+    /// Paid once to each treated user who comes back (unset or 0: no reward).
+    public var reward: Retain_V1_Amount?
+    /// The ledger account the reward is paid from (a budget); required with a reward.
+    public var rewardBudget: String
+    /// The message sent with each touch (delivered as the payload's "message"); at most 4 KiB.
+    public var message: String
+    /// Set by the server: who created it (the caller's key id) and when, Unix ms.
+    public var createdBy: String
+    public var createdAtMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "", description: String = "", segment: String = "", holdoutBasisPoints: UInt32 = 0, startAtMs: Int64 = 0, endAtMs: Int64 = 0, channels: [Retain_V1_ContactChannel] = [], returnKind: String = "", maxTouches: UInt32 = 0, touchIntervalDays: UInt32 = 0, reward: Retain_V1_Amount? = nil, rewardBudget: String = "", message: String = "", createdBy: String = "", createdAtMs: Int64 = 0) {
+        self.campaignId = campaignId
+        self.description = description
+        self.segment = segment
+        self.holdoutBasisPoints = holdoutBasisPoints
+        self.startAtMs = startAtMs
+        self.endAtMs = endAtMs
+        self.channels = channels
+        self.returnKind = returnKind
+        self.maxTouches = maxTouches
+        self.touchIntervalDays = touchIntervalDays
+        self.reward = reward
+        self.rewardBudget = rewardBudget
+        self.message = message
+        self.createdBy = createdBy
+        self.createdAtMs = createdAtMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+        self.description = ""
+        self.segment = ""
+        self.holdoutBasisPoints = 0
+        self.startAtMs = 0
+        self.endAtMs = 0
+        self.channels = []
+        self.returnKind = ""
+        self.maxTouches = 0
+        self.touchIntervalDays = 0
+        self.reward = nil
+        self.rewardBudget = ""
+        self.message = ""
+        self.createdBy = ""
+        self.createdAtMs = 0
+    }
+
+    public static let protoName = "retain.v1.Campaign"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.Campaign")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__Campaign.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.description = ProtoC.string(m.pointee.description)
+        self.segment = ProtoC.string(m.pointee.segment)
+        self.holdoutBasisPoints = m.pointee.holdout_basis_points
+        self.startAtMs = m.pointee.start_at_ms
+        self.endAtMs = m.pointee.end_at_ms
+        self.channels = ProtoC.array(m.pointee.channels, count: m.pointee.n_channels) { e in Retain_V1_ContactChannel(rawValue: Int32(bitPattern: e.rawValue)) }
+        self.returnKind = ProtoC.string(m.pointee.return_kind)
+        self.maxTouches = m.pointee.max_touches
+        self.touchIntervalDays = m.pointee.touch_interval_days
+        self.reward = m.pointee.reward.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+        self.rewardBudget = ProtoC.string(m.pointee.reward_budget)
+        self.message = ProtoC.string(m.pointee.message)
+        self.createdBy = ProtoC.string(m.pointee.created_by)
+        self.createdAtMs = m.pointee.created_at_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__Campaign.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        if !self.description.isEmpty { m.pointee.description = arena.cString(self.description) }
+        if !self.segment.isEmpty { m.pointee.segment = arena.cString(self.segment) }
+        m.pointee.holdout_basis_points = self.holdoutBasisPoints
+        m.pointee.start_at_ms = self.startAtMs
+        m.pointee.end_at_ms = self.endAtMs
+        if !self.channels.isEmpty {
+            m.pointee.n_channels = self.channels.count
+            m.pointee.channels = arena.array(self.channels, as: Retain__V1__ContactChannel.self) { Retain__V1__ContactChannel(rawValue: UInt32(bitPattern: $0.rawValue)) }
+        }
+        if !self.returnKind.isEmpty { m.pointee.return_kind = arena.cString(self.returnKind) }
+        m.pointee.max_touches = self.maxTouches
+        m.pointee.touch_interval_days = self.touchIntervalDays
+        if let v = self.reward { m.pointee.reward = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        if !self.rewardBudget.isEmpty { m.pointee.reward_budget = arena.cString(self.rewardBudget) }
+        if !self.message.isEmpty { m.pointee.message = arena.cString(self.message) }
+        if !self.createdBy.isEmpty { m.pointee.created_by = arena.cString(self.createdBy) }
+        m.pointee.created_at_ms = self.createdAtMs
+    }
+}
+
+/// One user's part in a campaign.
+public struct Retain_V1_CampaignMember: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// Treated or holdout.
+    public var group: Retain_V1_CampaignGroup
+    /// When the user was enrolled, Unix ms.
+    public var enrolledAtMs: Int64
+    /// Touches recorded so far (0 for the holdout, and for a treated user no channel allowed).
+    public var touches: UInt32
+    /// The channel of the latest touch (unspecified when none).
+    public var lastChannel: Retain_V1_ContactChannel
+    /// When the latest touch was sent, Unix ms (0: none).
+    public var lastTouchAtMs: Int64
+    /// When the user came back (the first return-kind event at or after enrolment and before the
+    /// end), Unix ms; 0 while they have not.
+    public var returnedAtMs: Int64
+    /// Why the latest touch attempt was not sent (ALLOWED when it was, or when none was tried).
+    public var lastRefusal: Retain_V1_ContactDecisionReason
+    /// After a refusal: when the next attempt is due, Unix ms (0: none pending).
+    public var retryAtMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", group: Retain_V1_CampaignGroup = .init(rawValue: 0), enrolledAtMs: Int64 = 0, touches: UInt32 = 0, lastChannel: Retain_V1_ContactChannel = .init(rawValue: 0), lastTouchAtMs: Int64 = 0, returnedAtMs: Int64 = 0, lastRefusal: Retain_V1_ContactDecisionReason = .init(rawValue: 0), retryAtMs: Int64 = 0) {
+        self.userId = userId
+        self.group = group
+        self.enrolledAtMs = enrolledAtMs
+        self.touches = touches
+        self.lastChannel = lastChannel
+        self.lastTouchAtMs = lastTouchAtMs
+        self.returnedAtMs = returnedAtMs
+        self.lastRefusal = lastRefusal
+        self.retryAtMs = retryAtMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.group = .init(rawValue: 0)
+        self.enrolledAtMs = 0
+        self.touches = 0
+        self.lastChannel = .init(rawValue: 0)
+        self.lastTouchAtMs = 0
+        self.returnedAtMs = 0
+        self.lastRefusal = .init(rawValue: 0)
+        self.retryAtMs = 0
+    }
+
+    public static let protoName = "retain.v1.CampaignMember"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CampaignMember")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CampaignMember.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.group = Retain_V1_CampaignGroup(rawValue: Int32(bitPattern: m.pointee.group.rawValue))
+        self.enrolledAtMs = m.pointee.enrolled_at_ms
+        self.touches = m.pointee.touches
+        self.lastChannel = Retain_V1_ContactChannel(rawValue: Int32(bitPattern: m.pointee.last_channel.rawValue))
+        self.lastTouchAtMs = m.pointee.last_touch_at_ms
+        self.returnedAtMs = m.pointee.returned_at_ms
+        self.lastRefusal = Retain_V1_ContactDecisionReason(rawValue: Int32(bitPattern: m.pointee.last_refusal.rawValue))
+        self.retryAtMs = m.pointee.retry_at_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CampaignMember.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.group = Retain__V1__CampaignGroup(rawValue: UInt32(bitPattern: self.group.rawValue))
+        m.pointee.enrolled_at_ms = self.enrolledAtMs
+        m.pointee.touches = self.touches
+        m.pointee.last_channel = Retain__V1__ContactChannel(rawValue: UInt32(bitPattern: self.lastChannel.rawValue))
+        m.pointee.last_touch_at_ms = self.lastTouchAtMs
+        m.pointee.returned_at_ms = self.returnedAtMs
+        m.pointee.last_refusal = Retain__V1__ContactDecisionReason(rawValue: UInt32(bitPattern: self.lastRefusal.rawValue))
+        m.pointee.retry_at_ms = self.retryAtMs
+    }
+}
+
+/// CreateCampaign's request.
+public struct Retain_V1_CreateCampaignRequest: ProtoMessage {
+    /// The definition (created_by and created_at_ms are set by the server).
+    public var campaign: Retain_V1_Campaign?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaign: Retain_V1_Campaign? = nil) {
+        self.campaign = campaign
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaign = nil
+    }
+
+    public static let protoName = "retain.v1.CreateCampaignRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CreateCampaignRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CreateCampaignRequest.self)
+        self.campaign = m.pointee.campaign.map { Retain_V1_Campaign(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CreateCampaignRequest.self)
+        if let v = self.campaign { m.pointee.campaign = arena.message(v).assumingMemoryBound(to: Retain__V1__Campaign.self) }
+    }
+}
+
+/// CreateCampaign's answer.
+public struct Retain_V1_CreateCampaignResponse: ProtoMessage {
+    /// The stored definition.
+    public var campaign: Retain_V1_Campaign?
+    /// True when the same definition already existed (a retry); nothing changed.
+    public var replayed: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaign: Retain_V1_Campaign? = nil, replayed: Bool = false) {
+        self.campaign = campaign
+        self.replayed = replayed
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaign = nil
+        self.replayed = false
+    }
+
+    public static let protoName = "retain.v1.CreateCampaignResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CreateCampaignResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CreateCampaignResponse.self)
+        self.campaign = m.pointee.campaign.map { Retain_V1_Campaign(protobufC: UnsafeRawPointer($0)) }
+        self.replayed = (m.pointee.replayed != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CreateCampaignResponse.self)
+        if let v = self.campaign { m.pointee.campaign = arena.message(v).assumingMemoryBound(to: Retain__V1__Campaign.self) }
+        m.pointee.replayed = (self.replayed ? 1 : 0)
+    }
+}
+
+/// GetCampaign's request.
+public struct Retain_V1_GetCampaignRequest: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "") {
+        self.campaignId = campaignId
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+    }
+
+    public static let protoName = "retain.v1.GetCampaignRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetCampaignRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignRequest.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignRequest.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+    }
+}
+
+/// GetCampaign's answer: the definition and how far it got.
+public struct Retain_V1_GetCampaignResponse: ProtoMessage {
+    /// The definition.
+    public var campaign: Retain_V1_Campaign?
+    /// Members enrolled (treated + holdout).
+    public var members: UInt64
+    /// True once the audience was enrolled completely (MarkCampaignEnrolled).
+    public var enrolled: Bool
+    /// Treated members touched at least once.
+    public var touched: UInt64
+    /// Members who came back.
+    public var returned: UInt64
+    /// True when the campaign was cancelled.
+    public var cancelled: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaign: Retain_V1_Campaign? = nil, members: UInt64 = 0, enrolled: Bool = false, touched: UInt64 = 0, returned: UInt64 = 0, cancelled: Bool = false) {
+        self.campaign = campaign
+        self.members = members
+        self.enrolled = enrolled
+        self.touched = touched
+        self.returned = returned
+        self.cancelled = cancelled
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaign = nil
+        self.members = 0
+        self.enrolled = false
+        self.touched = 0
+        self.returned = 0
+        self.cancelled = false
+    }
+
+    public static let protoName = "retain.v1.GetCampaignResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetCampaignResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignResponse.self)
+        self.campaign = m.pointee.campaign.map { Retain_V1_Campaign(protobufC: UnsafeRawPointer($0)) }
+        self.members = m.pointee.members
+        self.enrolled = (m.pointee.enrolled != 0)
+        self.touched = m.pointee.touched
+        self.returned = m.pointee.returned
+        self.cancelled = (m.pointee.cancelled != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignResponse.self)
+        if let v = self.campaign { m.pointee.campaign = arena.message(v).assumingMemoryBound(to: Retain__V1__Campaign.self) }
+        m.pointee.members = self.members
+        m.pointee.enrolled = (self.enrolled ? 1 : 0)
+        m.pointee.touched = self.touched
+        m.pointee.returned = self.returned
+        m.pointee.cancelled = (self.cancelled ? 1 : 0)
+    }
+}
+
+/// ListCampaigns' request (no arguments).
+public struct Retain_V1_ListCampaignsRequest: ProtoMessage {
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init() {
+    }
+
+    public static let protoName = "retain.v1.ListCampaignsRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListCampaignsRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+    }
+}
+
+/// ListCampaigns' answer.
+public struct Retain_V1_ListCampaignsResponse: ProtoMessage {
+    /// Every campaign, by campaign_id.
+    public var campaigns: [Retain_V1_GetCampaignResponse]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaigns: [Retain_V1_GetCampaignResponse] = []) {
+        self.campaigns = campaigns
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaigns = []
+    }
+
+    public static let protoName = "retain.v1.ListCampaignsResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListCampaignsResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListCampaignsResponse.self)
+        self.campaigns = ProtoC.array(m.pointee.campaigns, count: m.pointee.n_campaigns) { e in Retain_V1_GetCampaignResponse(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListCampaignsResponse.self)
+        if !self.campaigns.isEmpty {
+            m.pointee.n_campaigns = self.campaigns.count
+            m.pointee.campaigns = arena.array(self.campaigns, as: UnsafeMutablePointer<Retain__V1__GetCampaignResponse>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__GetCampaignResponse.self) }
+        }
+    }
+}
+
+/// EnrollCampaignMembers' request.
+public struct Retain_V1_EnrollCampaignMembersRequest: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+    /// Users to enroll, at most 10,000; unknown and deleted users are skipped and reported,
+    /// users already enrolled are left as they are.
+    public var userIds: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "", userIds: [String] = []) {
+        self.campaignId = campaignId
+        self.userIds = userIds
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+        self.userIds = []
+    }
+
+    public static let protoName = "retain.v1.EnrollCampaignMembersRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.EnrollCampaignMembersRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__EnrollCampaignMembersRequest.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__EnrollCampaignMembersRequest.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        if !self.userIds.isEmpty {
+            m.pointee.n_user_ids = self.userIds.count
+            m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// EnrollCampaignMembers' answer.
+public struct Retain_V1_EnrollCampaignMembersResponse: ProtoMessage {
+    /// Users newly enrolled in each group.
+    public var treated: UInt32
+    public var holdout: UInt32
+    /// Users already enrolled before this call.
+    public var alreadyEnrolled: UInt32
+    /// Users skipped (unknown or deleted), with the reason per user.
+    public var skipped: [Retain_V1_ItemError]
+    /// Treated users newly enrolled and touched now (the campaign had started).
+    public var touched: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(treated: UInt32 = 0, holdout: UInt32 = 0, alreadyEnrolled: UInt32 = 0, skipped: [Retain_V1_ItemError] = [], touched: UInt32 = 0) {
+        self.treated = treated
+        self.holdout = holdout
+        self.alreadyEnrolled = alreadyEnrolled
+        self.skipped = skipped
+        self.touched = touched
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.treated = 0
+        self.holdout = 0
+        self.alreadyEnrolled = 0
+        self.skipped = []
+        self.touched = 0
+    }
+
+    public static let protoName = "retain.v1.EnrollCampaignMembersResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.EnrollCampaignMembersResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__EnrollCampaignMembersResponse.self)
+        self.treated = m.pointee.treated
+        self.holdout = m.pointee.holdout
+        self.alreadyEnrolled = m.pointee.already_enrolled
+        self.skipped = ProtoC.array(m.pointee.skipped, count: m.pointee.n_skipped) { e in Retain_V1_ItemError(protobufC: UnsafeRawPointer(e!)) }
+        self.touched = m.pointee.touched
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__EnrollCampaignMembersResponse.self)
+        m.pointee.treated = self.treated
+        m.pointee.holdout = self.holdout
+        m.pointee.already_enrolled = self.alreadyEnrolled
+        if !self.skipped.isEmpty {
+            m.pointee.n_skipped = self.skipped.count
+            m.pointee.skipped = arena.array(self.skipped, as: UnsafeMutablePointer<Retain__V1__ItemError>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ItemError.self) }
+        }
+        m.pointee.touched = self.touched
+    }
+}
+
+/// MarkCampaignEnrolled's request.
+public struct Retain_V1_MarkCampaignEnrolledRequest: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "") {
+        self.campaignId = campaignId
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+    }
+
+    public static let protoName = "retain.v1.MarkCampaignEnrolledRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.MarkCampaignEnrolledRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__MarkCampaignEnrolledRequest.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__MarkCampaignEnrolledRequest.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+    }
+}
+
+/// MarkCampaignEnrolled's answer (empty).
+public struct Retain_V1_MarkCampaignEnrolledResponse: ProtoMessage {
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init() {
+    }
+
+    public static let protoName = "retain.v1.MarkCampaignEnrolledResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.MarkCampaignEnrolledResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+    }
+}
+
+/// TouchCampaignMembers' request.
+public struct Retain_V1_TouchCampaignMembersRequest: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+    /// At most this many touches in this call; 0 means 1,000.
+    public var limit: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "", limit: UInt32 = 0) {
+        self.campaignId = campaignId
+        self.limit = limit
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+        self.limit = 0
+    }
+
+    public static let protoName = "retain.v1.TouchCampaignMembersRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.TouchCampaignMembersRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__TouchCampaignMembersRequest.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.limit = m.pointee.limit
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__TouchCampaignMembersRequest.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        m.pointee.limit = self.limit
+    }
+}
+
+/// TouchCampaignMembers' answer.
+public struct Retain_V1_TouchCampaignMembersResponse: ProtoMessage {
+    /// Touches recorded.
+    public var touched: UInt32
+    /// Treated members whose touch the contact policy refused now (tried again later).
+    public var refused: UInt32
+    /// True when members are still due a touch (call again).
+    public var more: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(touched: UInt32 = 0, refused: UInt32 = 0, more: Bool = false) {
+        self.touched = touched
+        self.refused = refused
+        self.more = more
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.touched = 0
+        self.refused = 0
+        self.more = false
+    }
+
+    public static let protoName = "retain.v1.TouchCampaignMembersResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.TouchCampaignMembersResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__TouchCampaignMembersResponse.self)
+        self.touched = m.pointee.touched
+        self.refused = m.pointee.refused
+        self.more = (m.pointee.more != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__TouchCampaignMembersResponse.self)
+        m.pointee.touched = self.touched
+        m.pointee.refused = self.refused
+        m.pointee.more = (self.more ? 1 : 0)
+    }
+}
+
+/// CancelCampaign's request.
+public struct Retain_V1_CancelCampaignRequest: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "") {
+        self.campaignId = campaignId
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+    }
+
+    public static let protoName = "retain.v1.CancelCampaignRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CancelCampaignRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CancelCampaignRequest.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CancelCampaignRequest.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+    }
+}
+
+/// CancelCampaign's answer (empty).
+public struct Retain_V1_CancelCampaignResponse: ProtoMessage {
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init() {
+    }
+
+    public static let protoName = "retain.v1.CancelCampaignResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CancelCampaignResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+    }
+}
+
+/// ListCampaignReturns' request: treated members who came back, for paying their reward.
+public struct Retain_V1_ListCampaignReturnsRequest: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+    /// Returns after this position (0: from the first).
+    public var afterPosition: UInt64
+    /// At most this many; 0 means 1,000.
+    public var limit: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "", afterPosition: UInt64 = 0, limit: UInt32 = 0) {
+        self.campaignId = campaignId
+        self.afterPosition = afterPosition
+        self.limit = limit
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+        self.afterPosition = 0
+        self.limit = 0
+    }
+
+    public static let protoName = "retain.v1.ListCampaignReturnsRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListCampaignReturnsRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListCampaignReturnsRequest.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.afterPosition = m.pointee.after_position
+        self.limit = m.pointee.limit
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListCampaignReturnsRequest.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        m.pointee.after_position = self.afterPosition
+        m.pointee.limit = self.limit
+    }
+}
+
+/// One return, in the order the shard recorded them.
+public struct Retain_V1_CampaignReturn: ProtoMessage {
+    /// Position in the shard's returns of this campaign, from 1.
+    public var position: UInt64
+    /// The user.
+    public var userId: String
+    /// When they came back, Unix ms.
+    public var returnedAtMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(position: UInt64 = 0, userId: String = "", returnedAtMs: Int64 = 0) {
+        self.position = position
+        self.userId = userId
+        self.returnedAtMs = returnedAtMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.position = 0
+        self.userId = ""
+        self.returnedAtMs = 0
+    }
+
+    public static let protoName = "retain.v1.CampaignReturn"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CampaignReturn")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CampaignReturn.self)
+        self.position = m.pointee.position
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.returnedAtMs = m.pointee.returned_at_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CampaignReturn.self)
+        m.pointee.position = self.position
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.returned_at_ms = self.returnedAtMs
+    }
+}
+
+/// ListCampaignReturns' answer.
+public struct Retain_V1_ListCampaignReturnsResponse: ProtoMessage {
+    /// The returns, oldest first.
+    public var returns: [Retain_V1_CampaignReturn]
+    /// Position of the newest return on this shard.
+    public var headPosition: UInt64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(returns: [Retain_V1_CampaignReturn] = [], headPosition: UInt64 = 0) {
+        self.returns = returns
+        self.headPosition = headPosition
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.returns = []
+        self.headPosition = 0
+    }
+
+    public static let protoName = "retain.v1.ListCampaignReturnsResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListCampaignReturnsResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListCampaignReturnsResponse.self)
+        self.returns = ProtoC.array(m.pointee.returns, count: m.pointee.n_returns) { e in Retain_V1_CampaignReturn(protobufC: UnsafeRawPointer(e!)) }
+        self.headPosition = m.pointee.head_position
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListCampaignReturnsResponse.self)
+        if !self.returns.isEmpty {
+            m.pointee.n_returns = self.returns.count
+            m.pointee.returns = arena.array(self.returns, as: UnsafeMutablePointer<Retain__V1__CampaignReturn>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__CampaignReturn.self) }
+        }
+        m.pointee.head_position = self.headPosition
+    }
+}
+
+/// GetCampaignMember's request.
+public struct Retain_V1_GetCampaignMemberRequest: ProtoMessage {
+    /// The user (the call goes to the user's shard).
+    public var userId: String
+    /// The campaign.
+    public var campaignId: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", campaignId: String = "") {
+        self.userId = userId
+        self.campaignId = campaignId
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.campaignId = ""
+    }
+
+    public static let protoName = "retain.v1.GetCampaignMemberRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetCampaignMemberRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignMemberRequest.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignMemberRequest.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+    }
+}
+
+/// GetCampaignMember's answer.
+public struct Retain_V1_GetCampaignMemberResponse: ProtoMessage {
+    /// The member (NOT_FOUND when the user is not enrolled).
+    public var member: Retain_V1_CampaignMember?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(member: Retain_V1_CampaignMember? = nil) {
+        self.member = member
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.member = nil
+    }
+
+    public static let protoName = "retain.v1.GetCampaignMemberResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetCampaignMemberResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignMemberResponse.self)
+        self.member = m.pointee.member.map { Retain_V1_CampaignMember(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignMemberResponse.self)
+        if let v = self.member { m.pointee.member = arena.message(v).assumingMemoryBound(to: Retain__V1__CampaignMember.self) }
+    }
+}
+
+/// GetCampaignResults' request.
+public struct Retain_V1_GetCampaignResultsRequest: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "") {
+        self.campaignId = campaignId
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+    }
+
+    public static let protoName = "retain.v1.GetCampaignResultsRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetCampaignResultsRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignResultsRequest.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignResultsRequest.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+    }
+}
+
+/// One group's figures.
+public struct Retain_V1_CampaignGroupResult: ProtoMessage {
+    /// Members of the group.
+    public var members: UInt64
+    /// Members who came back.
+    public var returned: UInt64
+    /// returned / members (0 when there are no members).
+    public var recallRate: Double
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(members: UInt64 = 0, returned: UInt64 = 0, recallRate: Double = 0) {
+        self.members = members
+        self.returned = returned
+        self.recallRate = recallRate
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.members = 0
+        self.returned = 0
+        self.recallRate = 0
+    }
+
+    public static let protoName = "retain.v1.CampaignGroupResult"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CampaignGroupResult")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CampaignGroupResult.self)
+        self.members = m.pointee.members
+        self.returned = m.pointee.returned
+        self.recallRate = m.pointee.recall_rate
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CampaignGroupResult.self)
+        m.pointee.members = self.members
+        m.pointee.returned = self.returned
+        m.pointee.recall_rate = self.recallRate
+    }
+}
+
+/// GetCampaignResults' answer: the treated group against the holdout.
+public struct Retain_V1_GetCampaignResultsResponse: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+    /// Every treated member (touched or not: intention to treat).
+    public var treated: Retain_V1_CampaignGroupResult?
+    /// The control.
+    public var holdout: Retain_V1_CampaignGroupResult?
+    /// Treated members touched at least once, and the touches recorded.
+    public var touched: UInt64
+    public var touches: UInt64
+    /// Touches per channel, and their cost as the contact policy prices each channel.
+    public var channels: [Retain_V1_ChannelTouches]
+    /// Sum of the touches' costs.
+    public var touchCost: UInt64
+    /// The reward's asset and the rewards due: treated members who came back x reward value.
+    public var rewardsDue: Retain_V1_Amount?
+    /// treated.recall_rate - holdout.recall_rate, and its 95% interval (difference of two
+    /// proportions, normal approximation: Wald); 0 when a group is empty.
+    public var lift: Double
+    public var liftCiLow: Double
+    public var liftCiHigh: Double
+    /// lift / holdout.recall_rate (0 when the holdout's rate is 0).
+    public var relativeLift: Double
+    /// True when the interval excludes 0.
+    public var significant: Bool
+    /// Users brought back by the campaign: treated.members x lift (may be negative).
+    public var incrementalReturns: Double
+    /// (touch_cost + the rewards' value) / treated.returned: the cost of each recalled user, in the
+    /// touch cost unit plus the reward's minor units (0 when nobody came back).
+    public var costPerRecalledUser: Double
+    /// (touch_cost + the rewards' value) / incremental_returns (0 when incremental_returns <= 0).
+    public var costPerIncrementalReturn: Double
+    /// How the interval is computed.
+    public var method: String
+    /// Through the gateway with several shards and `partial-results: allow`: the shards left out.
+    public var missingShards: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "", treated: Retain_V1_CampaignGroupResult? = nil, holdout: Retain_V1_CampaignGroupResult? = nil, touched: UInt64 = 0, touches: UInt64 = 0, channels: [Retain_V1_ChannelTouches] = [], touchCost: UInt64 = 0, rewardsDue: Retain_V1_Amount? = nil, lift: Double = 0, liftCiLow: Double = 0, liftCiHigh: Double = 0, relativeLift: Double = 0, significant: Bool = false, incrementalReturns: Double = 0, costPerRecalledUser: Double = 0, costPerIncrementalReturn: Double = 0, method: String = "", missingShards: [String] = []) {
+        self.campaignId = campaignId
+        self.treated = treated
+        self.holdout = holdout
+        self.touched = touched
+        self.touches = touches
+        self.channels = channels
+        self.touchCost = touchCost
+        self.rewardsDue = rewardsDue
+        self.lift = lift
+        self.liftCiLow = liftCiLow
+        self.liftCiHigh = liftCiHigh
+        self.relativeLift = relativeLift
+        self.significant = significant
+        self.incrementalReturns = incrementalReturns
+        self.costPerRecalledUser = costPerRecalledUser
+        self.costPerIncrementalReturn = costPerIncrementalReturn
+        self.method = method
+        self.missingShards = missingShards
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+        self.treated = nil
+        self.holdout = nil
+        self.touched = 0
+        self.touches = 0
+        self.channels = []
+        self.touchCost = 0
+        self.rewardsDue = nil
+        self.lift = 0
+        self.liftCiLow = 0
+        self.liftCiHigh = 0
+        self.relativeLift = 0
+        self.significant = false
+        self.incrementalReturns = 0
+        self.costPerRecalledUser = 0
+        self.costPerIncrementalReturn = 0
+        self.method = ""
+        self.missingShards = []
+    }
+
+    public static let protoName = "retain.v1.GetCampaignResultsResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetCampaignResultsResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignResultsResponse.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.treated = m.pointee.treated.map { Retain_V1_CampaignGroupResult(protobufC: UnsafeRawPointer($0)) }
+        self.holdout = m.pointee.holdout.map { Retain_V1_CampaignGroupResult(protobufC: UnsafeRawPointer($0)) }
+        self.touched = m.pointee.touched
+        self.touches = m.pointee.touches
+        self.channels = ProtoC.array(m.pointee.channels, count: m.pointee.n_channels) { e in Retain_V1_ChannelTouches(protobufC: UnsafeRawPointer(e!)) }
+        self.touchCost = m.pointee.touch_cost
+        self.rewardsDue = m.pointee.rewards_due.map { Retain_V1_Amount(protobufC: UnsafeRawPointer($0)) }
+        self.lift = m.pointee.lift
+        self.liftCiLow = m.pointee.lift_ci_low
+        self.liftCiHigh = m.pointee.lift_ci_high
+        self.relativeLift = m.pointee.relative_lift
+        self.significant = (m.pointee.significant != 0)
+        self.incrementalReturns = m.pointee.incremental_returns
+        self.costPerRecalledUser = m.pointee.cost_per_recalled_user
+        self.costPerIncrementalReturn = m.pointee.cost_per_incremental_return
+        self.method = ProtoC.string(m.pointee.method)
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetCampaignResultsResponse.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        if let v = self.treated { m.pointee.treated = arena.message(v).assumingMemoryBound(to: Retain__V1__CampaignGroupResult.self) }
+        if let v = self.holdout { m.pointee.holdout = arena.message(v).assumingMemoryBound(to: Retain__V1__CampaignGroupResult.self) }
+        m.pointee.touched = self.touched
+        m.pointee.touches = self.touches
+        if !self.channels.isEmpty {
+            m.pointee.n_channels = self.channels.count
+            m.pointee.channels = arena.array(self.channels, as: UnsafeMutablePointer<Retain__V1__ChannelTouches>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ChannelTouches.self) }
+        }
+        m.pointee.touch_cost = self.touchCost
+        if let v = self.rewardsDue { m.pointee.rewards_due = arena.message(v).assumingMemoryBound(to: Retain__V1__Amount.self) }
+        m.pointee.lift = self.lift
+        m.pointee.lift_ci_low = self.liftCiLow
+        m.pointee.lift_ci_high = self.liftCiHigh
+        m.pointee.relative_lift = self.relativeLift
+        m.pointee.significant = (self.significant ? 1 : 0)
+        m.pointee.incremental_returns = self.incrementalReturns
+        m.pointee.cost_per_recalled_user = self.costPerRecalledUser
+        m.pointee.cost_per_incremental_return = self.costPerIncrementalReturn
+        if !self.method.isEmpty { m.pointee.method = arena.cString(self.method) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// Touches on one channel.
+public struct Retain_V1_ChannelTouches: ProtoMessage {
+    /// The channel.
+    public var channel: Retain_V1_ContactChannel
+    /// Touches recorded.
+    public var touches: UInt64
+    /// Their cost (the policy's cost of the channel x touches).
+    public var cost: UInt64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(channel: Retain_V1_ContactChannel = .init(rawValue: 0), touches: UInt64 = 0, cost: UInt64 = 0) {
+        self.channel = channel
+        self.touches = touches
+        self.cost = cost
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.channel = .init(rawValue: 0)
+        self.touches = 0
+        self.cost = 0
+    }
+
+    public static let protoName = "retain.v1.ChannelTouches"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ChannelTouches")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ChannelTouches.self)
+        self.channel = Retain_V1_ContactChannel(rawValue: Int32(bitPattern: m.pointee.channel.rawValue))
+        self.touches = m.pointee.touches
+        self.cost = m.pointee.cost
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ChannelTouches.self)
+        m.pointee.channel = Retain__V1__ContactChannel(rawValue: UInt32(bitPattern: self.channel.rawValue))
+        m.pointee.touches = self.touches
+        m.pointee.cost = self.cost
+    }
+}
+
 /// User information: registration, attributes and tags, activity, lifecycle stages, segments,
 /// retention cohorts, churn warnings, contact frequency caps and A/B assignment.
 ///
@@ -3727,7 +4839,58 @@ public enum Retain_V1_Profile {
     /// Errors: INVALID_ARGUMENT (a metric that is not a counted kind, an unknown control variant),
     /// NOT_FOUND (experiment).
     public static let getExperimentResults = RPCMethod<Retain_V1_GetExperimentResultsRequest, Retain_V1_GetExperimentResultsResponse>(path: "retain.v1.Profile/GetExperimentResults", kind: .unary)
+    /// Creates a recall campaign (docs/CAMPAIGNS.md). The same definition again is a retry
+    /// (replayed = true). Needs the admin scope.
+    /// Through the gateway with several shards: written to every shard; succeeds when every shard
+    /// does (retry the same call otherwise).
+    /// Errors: INVALID_ARGUMENT (field named), ALREADY_EXISTS (another definition under the id).
+    public static let createCampaign = RPCMethod<Retain_V1_CreateCampaignRequest, Retain_V1_CreateCampaignResponse>(path: "retain.v1.Profile/CreateCampaign", kind: .unary)
+    /// A campaign's definition and progress on this shard.
+    /// Through the gateway with several shards: asked of every shard, members, touched and returned
+    /// add up; enrolled only when every shard says so.
+    /// Errors: NOT_FOUND.
+    public static let getCampaign = RPCMethod<Retain_V1_GetCampaignRequest, Retain_V1_GetCampaignResponse>(path: "retain.v1.Profile/GetCampaign", kind: .unary)
+    /// Every campaign with its progress, by campaign_id.
+    /// Through the gateway with several shards: merged by campaign_id, figures added up.
+    /// No service-specific errors.
+    public static let listCampaigns = RPCMethod<Retain_V1_ListCampaignsRequest, Retain_V1_ListCampaignsResponse>(path: "retain.v1.Profile/ListCampaigns", kind: .unary)
+    /// Enrolls users in a campaign: each gets the group its hash gives (holdout share), and when
+    /// the campaign has started, each treated user is touched at once on the cheapest channel the
+    /// contact policy allows. Users already enrolled stay as they are, so a retry changes nothing.
+    /// Needs the admin scope.
+    /// Through the gateway with several shards: the users are split by owner and each shard gets
+    /// its own; figures add up, skipped users are reported from every shard.
+    /// Errors: INVALID_ARGUMENT (empty or more than 10,000 users), NOT_FOUND (campaign),
+    /// FAILED_PRECONDITION (cancelled or ended).
+    public static let enrollCampaignMembers = RPCMethod<Retain_V1_EnrollCampaignMembersRequest, Retain_V1_EnrollCampaignMembersResponse>(path: "retain.v1.Profile/EnrollCampaignMembers", kind: .unary)
+    /// Records that the whole audience is enrolled. Needs the admin scope.
+    /// Through the gateway with several shards: written to every shard.
+    /// Errors: NOT_FOUND.
+    public static let markCampaignEnrolled = RPCMethod<Retain_V1_MarkCampaignEnrolledRequest, Retain_V1_MarkCampaignEnrolledResponse>(path: "retain.v1.Profile/MarkCampaignEnrolled", kind: .unary)
+    /// Touches the treated members that are due one (not yet touched, or the interval since their
+    /// last touch has passed and they have not come back), at most `limit`. Needs the admin scope.
+    /// Through the gateway with several shards: asked of every shard, figures add up.
+    /// Errors: NOT_FOUND.
+    public static let touchCampaignMembers = RPCMethod<Retain_V1_TouchCampaignMembersRequest, Retain_V1_TouchCampaignMembersResponse>(path: "retain.v1.Profile/TouchCampaignMembers", kind: .unary)
+    /// Cancels a campaign: no touch after, returns after it do not count. Needs the admin scope.
+    /// Through the gateway with several shards: written to every shard.
+    /// Errors: NOT_FOUND.
+    public static let cancelCampaign = RPCMethod<Retain_V1_CancelCampaignRequest, Retain_V1_CancelCampaignResponse>(path: "retain.v1.Profile/CancelCampaign", kind: .unary)
+    /// The treated members who came back, in the order this shard recorded them (for paying the
+    /// return reward). Positions belong to one shard.
+    /// Through the gateway with several shards: refused (FAILED_PRECONDITION); ask each shard.
+    /// Errors: NOT_FOUND.
+    public static let listCampaignReturns = RPCMethod<Retain_V1_ListCampaignReturnsRequest, Retain_V1_ListCampaignReturnsResponse>(path: "retain.v1.Profile/ListCampaignReturns", kind: .unary)
+    /// One user's part in a campaign.
+    /// Errors: NOT_FOUND (user, campaign, or the user is not enrolled).
+    public static let getCampaignMember = RPCMethod<Retain_V1_GetCampaignMemberRequest, Retain_V1_GetCampaignMemberResponse>(path: "retain.v1.Profile/GetCampaignMember", kind: .unary)
+    /// The campaign's results: recall rate of the treated against the holdout, lift with its 95%
+    /// interval, touches and their cost per channel, rewards due, cost per recalled user.
+    /// Through the gateway with several shards: asked of every shard; counts add up and every
+    /// figure is recomputed from the sums.
+    /// Errors: NOT_FOUND.
+    public static let getCampaignResults = RPCMethod<Retain_V1_GetCampaignResultsRequest, Retain_V1_GetCampaignResultsResponse>(path: "retain.v1.Profile/GetCampaignResults", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(registerUser), AnyRPCMethod(getProfile), AnyRPCMethod(updateAttributes), AnyRPCMethod(addTags), AnyRPCMethod(removeTags), AnyRPCMethod(deleteUser), AnyRPCMethod(recordActivity), AnyRPCMethod(recordActivities), AnyRPCMethod(getLifecycle), AnyRPCMethod(countSegment), AnyRPCMethod(listSegment), AnyRPCMethod(getRetention), AnyRPCMethod(getActiveUsers), AnyRPCMethod(getFunnel), AnyRPCMethod(listChurnWarnings), AnyRPCMethod(checkContact), AnyRPCMethod(recordContact), AnyRPCMethod(getContactPolicy), AnyRPCMethod(setContactPolicy), AnyRPCMethod(assignVariant), AnyRPCMethod(getExperimentResults)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(registerUser), AnyRPCMethod(getProfile), AnyRPCMethod(updateAttributes), AnyRPCMethod(addTags), AnyRPCMethod(removeTags), AnyRPCMethod(deleteUser), AnyRPCMethod(recordActivity), AnyRPCMethod(recordActivities), AnyRPCMethod(getLifecycle), AnyRPCMethod(countSegment), AnyRPCMethod(listSegment), AnyRPCMethod(getRetention), AnyRPCMethod(getActiveUsers), AnyRPCMethod(getFunnel), AnyRPCMethod(listChurnWarnings), AnyRPCMethod(checkContact), AnyRPCMethod(recordContact), AnyRPCMethod(getContactPolicy), AnyRPCMethod(setContactPolicy), AnyRPCMethod(assignVariant), AnyRPCMethod(getExperimentResults), AnyRPCMethod(createCampaign), AnyRPCMethod(getCampaign), AnyRPCMethod(listCampaigns), AnyRPCMethod(enrollCampaignMembers), AnyRPCMethod(markCampaignEnrolled), AnyRPCMethod(touchCampaignMembers), AnyRPCMethod(cancelCampaign), AnyRPCMethod(listCampaignReturns), AnyRPCMethod(getCampaignMember), AnyRPCMethod(getCampaignResults)]
 }

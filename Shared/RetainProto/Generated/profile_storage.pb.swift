@@ -25,9 +25,15 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
     public var assignment: Retain_V1_ProfileAssignment?
     /// Settings fixed when the state is created.
     public var settings: Retain_V1_ProfileSettings?
+    /// A recall campaign created, marked enrolled or cancelled.
+    public var campaignChange: Retain_V1_ProfileCampaignChange?
+    /// Users enrolled in a campaign (and the first touches of the treated ones).
+    public var campaignEnrollment: Retain_V1_ProfileCampaignEnrollment?
+    /// Touches of a campaign's treated members.
+    public var campaignTouches: Retain_V1_ProfileCampaignTouches?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil) {
+    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil) {
         self.registration = registration
         self.attributeUpdate = attributeUpdate
         self.tagChange = tagChange
@@ -37,6 +43,9 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.policyChange = policyChange
         self.assignment = assignment
         self.settings = settings
+        self.campaignChange = campaignChange
+        self.campaignEnrollment = campaignEnrollment
+        self.campaignTouches = campaignTouches
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -50,6 +59,9 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.policyChange = nil
         self.assignment = nil
         self.settings = nil
+        self.campaignChange = nil
+        self.campaignEnrollment = nil
+        self.campaignTouches = nil
     }
 
     public static let protoName = "retain.v1.ProfileLogEntry"
@@ -66,6 +78,9 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.policyChange = m.pointee.policy_change.map { Retain_V1_ProfilePolicyChange(protobufC: UnsafeRawPointer($0)) }
         self.assignment = m.pointee.assignment.map { Retain_V1_ProfileAssignment(protobufC: UnsafeRawPointer($0)) }
         self.settings = m.pointee.settings.map { Retain_V1_ProfileSettings(protobufC: UnsafeRawPointer($0)) }
+        self.campaignChange = m.pointee.campaign_change.map { Retain_V1_ProfileCampaignChange(protobufC: UnsafeRawPointer($0)) }
+        self.campaignEnrollment = m.pointee.campaign_enrollment.map { Retain_V1_ProfileCampaignEnrollment(protobufC: UnsafeRawPointer($0)) }
+        self.campaignTouches = m.pointee.campaign_touches.map { Retain_V1_ProfileCampaignTouches(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -79,6 +94,9 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         if let v = self.policyChange { m.pointee.policy_change = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfilePolicyChange.self) }
         if let v = self.assignment { m.pointee.assignment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileAssignment.self) }
         if let v = self.settings { m.pointee.settings = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSettings.self) }
+        if let v = self.campaignChange { m.pointee.campaign_change = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignChange.self) }
+        if let v = self.campaignEnrollment { m.pointee.campaign_enrollment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignEnrollment.self) }
+        if let v = self.campaignTouches { m.pointee.campaign_touches = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignTouches.self) }
     }
 }
 
@@ -490,6 +508,206 @@ public struct Retain_V1_ProfileSettings: ProtoMessage {
     }
 }
 
+/// A campaign created, marked enrolled or cancelled. Exactly one of the first three is set.
+public struct Retain_V1_ProfileCampaignChange: ProtoMessage {
+    /// A new campaign (created_by, created_at_ms and start_at_ms resolved).
+    public var created: Retain_V1_Campaign?
+    /// The campaign whose audience is now completely enrolled.
+    public var enrolled: String
+    /// The campaign cancelled.
+    public var cancelled: String
+    /// The server's clock.
+    public var atMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(created: Retain_V1_Campaign? = nil, enrolled: String = "", cancelled: String = "", atMs: Int64 = 0) {
+        self.created = created
+        self.enrolled = enrolled
+        self.cancelled = cancelled
+        self.atMs = atMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.created = nil
+        self.enrolled = ""
+        self.cancelled = ""
+        self.atMs = 0
+    }
+
+    public static let protoName = "retain.v1.ProfileCampaignChange"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileCampaignChange")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileCampaignChange.self)
+        self.created = m.pointee.created.map { Retain_V1_Campaign(protobufC: UnsafeRawPointer($0)) }
+        self.enrolled = ProtoC.string(m.pointee.enrolled)
+        self.cancelled = ProtoC.string(m.pointee.cancelled)
+        self.atMs = m.pointee.at_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileCampaignChange.self)
+        if let v = self.created { m.pointee.created = arena.message(v).assumingMemoryBound(to: Retain__V1__Campaign.self) }
+        if !self.enrolled.isEmpty { m.pointee.enrolled = arena.cString(self.enrolled) }
+        if !self.cancelled.isEmpty { m.pointee.cancelled = arena.cString(self.cancelled) }
+        m.pointee.at_ms = self.atMs
+    }
+}
+
+/// Users enrolled in a campaign, each with the group its hash gives, and the touches decided for
+/// the treated ones when the campaign had started.
+public struct Retain_V1_ProfileCampaignEnrollment: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+    /// Users newly enrolled, in order (known, not deleted, not enrolled before).
+    public var userIds: [String]
+    /// Each user's group, parallel to user_ids.
+    public var groups: [Retain_V1_CampaignGroup]
+    /// The server's clock: the enrolment time.
+    public var atMs: Int64
+    /// Touches decided with the enrolment.
+    public var touches: Retain_V1_ProfileCampaignTouches?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "", userIds: [String] = [], groups: [Retain_V1_CampaignGroup] = [], atMs: Int64 = 0, touches: Retain_V1_ProfileCampaignTouches? = nil) {
+        self.campaignId = campaignId
+        self.userIds = userIds
+        self.groups = groups
+        self.atMs = atMs
+        self.touches = touches
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+        self.userIds = []
+        self.groups = []
+        self.atMs = 0
+        self.touches = nil
+    }
+
+    public static let protoName = "retain.v1.ProfileCampaignEnrollment"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileCampaignEnrollment")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileCampaignEnrollment.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
+        self.groups = ProtoC.array(m.pointee.groups, count: m.pointee.n_groups) { e in Retain_V1_CampaignGroup(rawValue: Int32(bitPattern: e.rawValue)) }
+        self.atMs = m.pointee.at_ms
+        self.touches = m.pointee.touches.map { Retain_V1_ProfileCampaignTouches(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileCampaignEnrollment.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        if !self.userIds.isEmpty {
+            m.pointee.n_user_ids = self.userIds.count
+            m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        if !self.groups.isEmpty {
+            m.pointee.n_groups = self.groups.count
+            m.pointee.groups = arena.array(self.groups, as: Retain__V1__CampaignGroup.self) { Retain__V1__CampaignGroup(rawValue: UInt32(bitPattern: $0.rawValue)) }
+        }
+        m.pointee.at_ms = self.atMs
+        if let v = self.touches { m.pointee.touches = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignTouches.self) }
+    }
+}
+
+/// Touches of a campaign's treated members, decided by the contact policy when the entry was
+/// written: a recorded touch counts against the caps like a RecordContact with check = true; a
+/// refused one is kept on the member only (its reason), not in the user's contact history.
+public struct Retain_V1_ProfileCampaignTouches: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+    /// One per member touched or refused.
+    public var touches: [Retain_V1_ProfileCampaignTouch]
+    /// The server's clock.
+    public var atMs: Int64
+    /// Contact records sent before this time are dropped from the touched users' histories.
+    public var pruneBeforeMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "", touches: [Retain_V1_ProfileCampaignTouch] = [], atMs: Int64 = 0, pruneBeforeMs: Int64 = 0) {
+        self.campaignId = campaignId
+        self.touches = touches
+        self.atMs = atMs
+        self.pruneBeforeMs = pruneBeforeMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+        self.touches = []
+        self.atMs = 0
+        self.pruneBeforeMs = 0
+    }
+
+    public static let protoName = "retain.v1.ProfileCampaignTouches"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileCampaignTouches")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileCampaignTouches.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.touches = ProtoC.array(m.pointee.touches, count: m.pointee.n_touches) { e in Retain_V1_ProfileCampaignTouch(protobufC: UnsafeRawPointer(e!)) }
+        self.atMs = m.pointee.at_ms
+        self.pruneBeforeMs = m.pointee.prune_before_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileCampaignTouches.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        if !self.touches.isEmpty {
+            m.pointee.n_touches = self.touches.count
+            m.pointee.touches = arena.array(self.touches, as: UnsafeMutablePointer<Retain__V1__ProfileCampaignTouch>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ProfileCampaignTouch.self) }
+        }
+        m.pointee.at_ms = self.atMs
+        m.pointee.prune_before_ms = self.pruneBeforeMs
+    }
+}
+
+/// One member's touch.
+public struct Retain_V1_ProfileCampaignTouch: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// The touch (recorded) or the refusal (recorded = false, reason set).
+    public var record: Retain_V1_ProfileContactRecord?
+    /// For a refusal: when the member is due another attempt, Unix ms.
+    public var retryAtMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", record: Retain_V1_ProfileContactRecord? = nil, retryAtMs: Int64 = 0) {
+        self.userId = userId
+        self.record = record
+        self.retryAtMs = retryAtMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.record = nil
+        self.retryAtMs = 0
+    }
+
+    public static let protoName = "retain.v1.ProfileCampaignTouch"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileCampaignTouch")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileCampaignTouch.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.record = m.pointee.record.map { Retain_V1_ProfileContactRecord(protobufC: UnsafeRawPointer($0)) }
+        self.retryAtMs = m.pointee.retry_at_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileCampaignTouch.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if let v = self.record { m.pointee.record = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileContactRecord.self) }
+        m.pointee.retry_at_ms = self.retryAtMs
+    }
+}
+
 /// One contact touch as the state keeps it (a refused touch is kept for its contact_id).
 public struct Retain_V1_ProfileContactRecord: ProtoMessage {
     /// The client's key of the touch.
@@ -582,15 +800,18 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
     public var experiment: Retain_V1_ProfileSnapshotExperiment?
     /// The active-user counts of one acquisition channel.
     public var activeUsers: Retain_V1_ProfileSnapshotActiveUsers?
+    /// A recall campaign, or a further part of its members.
+    public var campaign: Retain_V1_ProfileSnapshotCampaign?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil) {
+    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil) {
         self.header = header
         self.users = users
         self.eventIds = eventIds
         self.contacts = contacts
         self.experiment = experiment
         self.activeUsers = activeUsers
+        self.campaign = campaign
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -601,6 +822,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.contacts = nil
         self.experiment = nil
         self.activeUsers = nil
+        self.campaign = nil
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotRecord"
@@ -614,6 +836,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.contacts = m.pointee.contacts.map { Retain_V1_ProfileSnapshotContacts(protobufC: UnsafeRawPointer($0)) }
         self.experiment = m.pointee.experiment.map { Retain_V1_ProfileSnapshotExperiment(protobufC: UnsafeRawPointer($0)) }
         self.activeUsers = m.pointee.active_users.map { Retain_V1_ProfileSnapshotActiveUsers(protobufC: UnsafeRawPointer($0)) }
+        self.campaign = m.pointee.campaign.map { Retain_V1_ProfileSnapshotCampaign(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -624,6 +847,153 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         if let v = self.contacts { m.pointee.contacts = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotContacts.self) }
         if let v = self.experiment { m.pointee.experiment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotExperiment.self) }
         if let v = self.activeUsers { m.pointee.active_users = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotActiveUsers.self) }
+        if let v = self.campaign { m.pointee.campaign = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotCampaign.self) }
+    }
+}
+
+/// A campaign and a run of its members (a large campaign takes several records; the first holds
+/// the definition and the flags, later ones only members, in enrolment order).
+public struct Retain_V1_ProfileSnapshotCampaign: ProtoMessage {
+    /// The campaign.
+    public var campaignId: String
+    /// The definition (first record only).
+    public var definition: Retain_V1_Campaign?
+    /// Flags (first record only).
+    public var enrolled: Bool
+    public var cancelled: Bool
+    public var cancelledAtMs: Int64
+    /// Members: user indices, and parallel to them group, enrolment time, touches, last channel,
+    /// last touch time, return time and last refusal.
+    public var userIndices: [UInt32]
+    public var groups: [Retain_V1_CampaignGroup]
+    public var enrolledAtMs: [Int64]
+    public var touches: [UInt32]
+    public var lastChannels: [Retain_V1_ContactChannel]
+    public var lastTouchAtMs: [Int64]
+    public var returnedAtMs: [Int64]
+    public var lastRefusals: [Retain_V1_ContactDecisionReason]
+    /// Positions (in enrolment order) of the treated members who came back, in the order they did
+    /// (last record only).
+    public var returns: [UInt32]
+    /// Per member, parallel to user_indices: when a refused member is due another attempt.
+    public var retryAtMs: [Int64]
+    /// Touches recorded per channel (first record only; cost unused).
+    public var channelTouches: [Retain_V1_ChannelTouches]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(campaignId: String = "", definition: Retain_V1_Campaign? = nil, enrolled: Bool = false, cancelled: Bool = false, cancelledAtMs: Int64 = 0, userIndices: [UInt32] = [], groups: [Retain_V1_CampaignGroup] = [], enrolledAtMs: [Int64] = [], touches: [UInt32] = [], lastChannels: [Retain_V1_ContactChannel] = [], lastTouchAtMs: [Int64] = [], returnedAtMs: [Int64] = [], lastRefusals: [Retain_V1_ContactDecisionReason] = [], returns: [UInt32] = [], retryAtMs: [Int64] = [], channelTouches: [Retain_V1_ChannelTouches] = []) {
+        self.campaignId = campaignId
+        self.definition = definition
+        self.enrolled = enrolled
+        self.cancelled = cancelled
+        self.cancelledAtMs = cancelledAtMs
+        self.userIndices = userIndices
+        self.groups = groups
+        self.enrolledAtMs = enrolledAtMs
+        self.touches = touches
+        self.lastChannels = lastChannels
+        self.lastTouchAtMs = lastTouchAtMs
+        self.returnedAtMs = returnedAtMs
+        self.lastRefusals = lastRefusals
+        self.returns = returns
+        self.retryAtMs = retryAtMs
+        self.channelTouches = channelTouches
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.campaignId = ""
+        self.definition = nil
+        self.enrolled = false
+        self.cancelled = false
+        self.cancelledAtMs = 0
+        self.userIndices = []
+        self.groups = []
+        self.enrolledAtMs = []
+        self.touches = []
+        self.lastChannels = []
+        self.lastTouchAtMs = []
+        self.returnedAtMs = []
+        self.lastRefusals = []
+        self.returns = []
+        self.retryAtMs = []
+        self.channelTouches = []
+    }
+
+    public static let protoName = "retain.v1.ProfileSnapshotCampaign"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileSnapshotCampaign")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotCampaign.self)
+        self.campaignId = ProtoC.string(m.pointee.campaign_id)
+        self.definition = m.pointee.definition.map { Retain_V1_Campaign(protobufC: UnsafeRawPointer($0)) }
+        self.enrolled = (m.pointee.enrolled != 0)
+        self.cancelled = (m.pointee.cancelled != 0)
+        self.cancelledAtMs = m.pointee.cancelled_at_ms
+        self.userIndices = ProtoC.array(m.pointee.user_indices, count: m.pointee.n_user_indices) { e in e }
+        self.groups = ProtoC.array(m.pointee.groups, count: m.pointee.n_groups) { e in Retain_V1_CampaignGroup(rawValue: Int32(bitPattern: e.rawValue)) }
+        self.enrolledAtMs = ProtoC.array(m.pointee.enrolled_at_ms, count: m.pointee.n_enrolled_at_ms) { e in e }
+        self.touches = ProtoC.array(m.pointee.touches, count: m.pointee.n_touches) { e in e }
+        self.lastChannels = ProtoC.array(m.pointee.last_channels, count: m.pointee.n_last_channels) { e in Retain_V1_ContactChannel(rawValue: Int32(bitPattern: e.rawValue)) }
+        self.lastTouchAtMs = ProtoC.array(m.pointee.last_touch_at_ms, count: m.pointee.n_last_touch_at_ms) { e in e }
+        self.returnedAtMs = ProtoC.array(m.pointee.returned_at_ms, count: m.pointee.n_returned_at_ms) { e in e }
+        self.lastRefusals = ProtoC.array(m.pointee.last_refusals, count: m.pointee.n_last_refusals) { e in Retain_V1_ContactDecisionReason(rawValue: Int32(bitPattern: e.rawValue)) }
+        self.returns = ProtoC.array(m.pointee.returns, count: m.pointee.n_returns) { e in e }
+        self.retryAtMs = ProtoC.array(m.pointee.retry_at_ms, count: m.pointee.n_retry_at_ms) { e in e }
+        self.channelTouches = ProtoC.array(m.pointee.channel_touches, count: m.pointee.n_channel_touches) { e in Retain_V1_ChannelTouches(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotCampaign.self)
+        if !self.campaignId.isEmpty { m.pointee.campaign_id = arena.cString(self.campaignId) }
+        if let v = self.definition { m.pointee.definition = arena.message(v).assumingMemoryBound(to: Retain__V1__Campaign.self) }
+        m.pointee.enrolled = (self.enrolled ? 1 : 0)
+        m.pointee.cancelled = (self.cancelled ? 1 : 0)
+        m.pointee.cancelled_at_ms = self.cancelledAtMs
+        if !self.userIndices.isEmpty {
+            m.pointee.n_user_indices = self.userIndices.count
+            m.pointee.user_indices = arena.copy(self.userIndices)
+        }
+        if !self.groups.isEmpty {
+            m.pointee.n_groups = self.groups.count
+            m.pointee.groups = arena.array(self.groups, as: Retain__V1__CampaignGroup.self) { Retain__V1__CampaignGroup(rawValue: UInt32(bitPattern: $0.rawValue)) }
+        }
+        if !self.enrolledAtMs.isEmpty {
+            m.pointee.n_enrolled_at_ms = self.enrolledAtMs.count
+            m.pointee.enrolled_at_ms = arena.copy(self.enrolledAtMs)
+        }
+        if !self.touches.isEmpty {
+            m.pointee.n_touches = self.touches.count
+            m.pointee.touches = arena.copy(self.touches)
+        }
+        if !self.lastChannels.isEmpty {
+            m.pointee.n_last_channels = self.lastChannels.count
+            m.pointee.last_channels = arena.array(self.lastChannels, as: Retain__V1__ContactChannel.self) { Retain__V1__ContactChannel(rawValue: UInt32(bitPattern: $0.rawValue)) }
+        }
+        if !self.lastTouchAtMs.isEmpty {
+            m.pointee.n_last_touch_at_ms = self.lastTouchAtMs.count
+            m.pointee.last_touch_at_ms = arena.copy(self.lastTouchAtMs)
+        }
+        if !self.returnedAtMs.isEmpty {
+            m.pointee.n_returned_at_ms = self.returnedAtMs.count
+            m.pointee.returned_at_ms = arena.copy(self.returnedAtMs)
+        }
+        if !self.lastRefusals.isEmpty {
+            m.pointee.n_last_refusals = self.lastRefusals.count
+            m.pointee.last_refusals = arena.array(self.lastRefusals, as: Retain__V1__ContactDecisionReason.self) { Retain__V1__ContactDecisionReason(rawValue: UInt32(bitPattern: $0.rawValue)) }
+        }
+        if !self.returns.isEmpty {
+            m.pointee.n_returns = self.returns.count
+            m.pointee.returns = arena.copy(self.returns)
+        }
+        if !self.retryAtMs.isEmpty {
+            m.pointee.n_retry_at_ms = self.retryAtMs.count
+            m.pointee.retry_at_ms = arena.copy(self.retryAtMs)
+        }
+        if !self.channelTouches.isEmpty {
+            m.pointee.n_channel_touches = self.channelTouches.count
+            m.pointee.channel_touches = arena.array(self.channelTouches, as: UnsafeMutablePointer<Retain__V1__ChannelTouches>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ChannelTouches.self) }
+        }
     }
 }
 

@@ -2788,6 +2788,1131 @@ void   retain__v1__assign_variant_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__assign_variant_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__campaign__init
+                     (Retain__V1__Campaign         *message)
+{
+  static const Retain__V1__Campaign init_value = RETAIN__V1__CAMPAIGN__INIT;
+  *message = init_value;
+}
+size_t retain__v1__campaign__get_packed_size
+                     (const Retain__V1__Campaign *message)
+{
+  assert(message->base.descriptor == &retain__v1__campaign__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__campaign__pack
+                     (const Retain__V1__Campaign *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__campaign__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__campaign__pack_to_buffer
+                     (const Retain__V1__Campaign *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__campaign__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__Campaign *
+       retain__v1__campaign__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__Campaign *)
+     protobuf_c_message_unpack (&retain__v1__campaign__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__campaign__free_unpacked
+                     (Retain__V1__Campaign *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__campaign__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__campaign_member__init
+                     (Retain__V1__CampaignMember         *message)
+{
+  static const Retain__V1__CampaignMember init_value = RETAIN__V1__CAMPAIGN_MEMBER__INIT;
+  *message = init_value;
+}
+size_t retain__v1__campaign_member__get_packed_size
+                     (const Retain__V1__CampaignMember *message)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_member__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__campaign_member__pack
+                     (const Retain__V1__CampaignMember *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_member__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__campaign_member__pack_to_buffer
+                     (const Retain__V1__CampaignMember *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_member__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CampaignMember *
+       retain__v1__campaign_member__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CampaignMember *)
+     protobuf_c_message_unpack (&retain__v1__campaign_member__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__campaign_member__free_unpacked
+                     (Retain__V1__CampaignMember *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__campaign_member__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__create_campaign_request__init
+                     (Retain__V1__CreateCampaignRequest         *message)
+{
+  static const Retain__V1__CreateCampaignRequest init_value = RETAIN__V1__CREATE_CAMPAIGN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__create_campaign_request__get_packed_size
+                     (const Retain__V1__CreateCampaignRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__create_campaign_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__create_campaign_request__pack
+                     (const Retain__V1__CreateCampaignRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__create_campaign_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__create_campaign_request__pack_to_buffer
+                     (const Retain__V1__CreateCampaignRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__create_campaign_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CreateCampaignRequest *
+       retain__v1__create_campaign_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CreateCampaignRequest *)
+     protobuf_c_message_unpack (&retain__v1__create_campaign_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__create_campaign_request__free_unpacked
+                     (Retain__V1__CreateCampaignRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__create_campaign_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__create_campaign_response__init
+                     (Retain__V1__CreateCampaignResponse         *message)
+{
+  static const Retain__V1__CreateCampaignResponse init_value = RETAIN__V1__CREATE_CAMPAIGN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__create_campaign_response__get_packed_size
+                     (const Retain__V1__CreateCampaignResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__create_campaign_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__create_campaign_response__pack
+                     (const Retain__V1__CreateCampaignResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__create_campaign_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__create_campaign_response__pack_to_buffer
+                     (const Retain__V1__CreateCampaignResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__create_campaign_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CreateCampaignResponse *
+       retain__v1__create_campaign_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CreateCampaignResponse *)
+     protobuf_c_message_unpack (&retain__v1__create_campaign_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__create_campaign_response__free_unpacked
+                     (Retain__V1__CreateCampaignResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__create_campaign_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_campaign_request__init
+                     (Retain__V1__GetCampaignRequest         *message)
+{
+  static const Retain__V1__GetCampaignRequest init_value = RETAIN__V1__GET_CAMPAIGN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_campaign_request__get_packed_size
+                     (const Retain__V1__GetCampaignRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_campaign_request__pack
+                     (const Retain__V1__GetCampaignRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_campaign_request__pack_to_buffer
+                     (const Retain__V1__GetCampaignRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetCampaignRequest *
+       retain__v1__get_campaign_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetCampaignRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_campaign_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_campaign_request__free_unpacked
+                     (Retain__V1__GetCampaignRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_campaign_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_campaign_response__init
+                     (Retain__V1__GetCampaignResponse         *message)
+{
+  static const Retain__V1__GetCampaignResponse init_value = RETAIN__V1__GET_CAMPAIGN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_campaign_response__get_packed_size
+                     (const Retain__V1__GetCampaignResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_campaign_response__pack
+                     (const Retain__V1__GetCampaignResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_campaign_response__pack_to_buffer
+                     (const Retain__V1__GetCampaignResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetCampaignResponse *
+       retain__v1__get_campaign_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetCampaignResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_campaign_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_campaign_response__free_unpacked
+                     (Retain__V1__GetCampaignResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_campaign_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_campaigns_request__init
+                     (Retain__V1__ListCampaignsRequest         *message)
+{
+  static const Retain__V1__ListCampaignsRequest init_value = RETAIN__V1__LIST_CAMPAIGNS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_campaigns_request__get_packed_size
+                     (const Retain__V1__ListCampaignsRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaigns_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_campaigns_request__pack
+                     (const Retain__V1__ListCampaignsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaigns_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_campaigns_request__pack_to_buffer
+                     (const Retain__V1__ListCampaignsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaigns_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListCampaignsRequest *
+       retain__v1__list_campaigns_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListCampaignsRequest *)
+     protobuf_c_message_unpack (&retain__v1__list_campaigns_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_campaigns_request__free_unpacked
+                     (Retain__V1__ListCampaignsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_campaigns_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_campaigns_response__init
+                     (Retain__V1__ListCampaignsResponse         *message)
+{
+  static const Retain__V1__ListCampaignsResponse init_value = RETAIN__V1__LIST_CAMPAIGNS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_campaigns_response__get_packed_size
+                     (const Retain__V1__ListCampaignsResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaigns_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_campaigns_response__pack
+                     (const Retain__V1__ListCampaignsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaigns_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_campaigns_response__pack_to_buffer
+                     (const Retain__V1__ListCampaignsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaigns_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListCampaignsResponse *
+       retain__v1__list_campaigns_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListCampaignsResponse *)
+     protobuf_c_message_unpack (&retain__v1__list_campaigns_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_campaigns_response__free_unpacked
+                     (Retain__V1__ListCampaignsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_campaigns_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__enroll_campaign_members_request__init
+                     (Retain__V1__EnrollCampaignMembersRequest         *message)
+{
+  static const Retain__V1__EnrollCampaignMembersRequest init_value = RETAIN__V1__ENROLL_CAMPAIGN_MEMBERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__enroll_campaign_members_request__get_packed_size
+                     (const Retain__V1__EnrollCampaignMembersRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__enroll_campaign_members_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__enroll_campaign_members_request__pack
+                     (const Retain__V1__EnrollCampaignMembersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__enroll_campaign_members_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__enroll_campaign_members_request__pack_to_buffer
+                     (const Retain__V1__EnrollCampaignMembersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__enroll_campaign_members_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__EnrollCampaignMembersRequest *
+       retain__v1__enroll_campaign_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__EnrollCampaignMembersRequest *)
+     protobuf_c_message_unpack (&retain__v1__enroll_campaign_members_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__enroll_campaign_members_request__free_unpacked
+                     (Retain__V1__EnrollCampaignMembersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__enroll_campaign_members_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__enroll_campaign_members_response__init
+                     (Retain__V1__EnrollCampaignMembersResponse         *message)
+{
+  static const Retain__V1__EnrollCampaignMembersResponse init_value = RETAIN__V1__ENROLL_CAMPAIGN_MEMBERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__enroll_campaign_members_response__get_packed_size
+                     (const Retain__V1__EnrollCampaignMembersResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__enroll_campaign_members_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__enroll_campaign_members_response__pack
+                     (const Retain__V1__EnrollCampaignMembersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__enroll_campaign_members_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__enroll_campaign_members_response__pack_to_buffer
+                     (const Retain__V1__EnrollCampaignMembersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__enroll_campaign_members_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__EnrollCampaignMembersResponse *
+       retain__v1__enroll_campaign_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__EnrollCampaignMembersResponse *)
+     protobuf_c_message_unpack (&retain__v1__enroll_campaign_members_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__enroll_campaign_members_response__free_unpacked
+                     (Retain__V1__EnrollCampaignMembersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__enroll_campaign_members_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__mark_campaign_enrolled_request__init
+                     (Retain__V1__MarkCampaignEnrolledRequest         *message)
+{
+  static const Retain__V1__MarkCampaignEnrolledRequest init_value = RETAIN__V1__MARK_CAMPAIGN_ENROLLED_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__mark_campaign_enrolled_request__get_packed_size
+                     (const Retain__V1__MarkCampaignEnrolledRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__mark_campaign_enrolled_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__mark_campaign_enrolled_request__pack
+                     (const Retain__V1__MarkCampaignEnrolledRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__mark_campaign_enrolled_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__mark_campaign_enrolled_request__pack_to_buffer
+                     (const Retain__V1__MarkCampaignEnrolledRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__mark_campaign_enrolled_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__MarkCampaignEnrolledRequest *
+       retain__v1__mark_campaign_enrolled_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__MarkCampaignEnrolledRequest *)
+     protobuf_c_message_unpack (&retain__v1__mark_campaign_enrolled_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__mark_campaign_enrolled_request__free_unpacked
+                     (Retain__V1__MarkCampaignEnrolledRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__mark_campaign_enrolled_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__mark_campaign_enrolled_response__init
+                     (Retain__V1__MarkCampaignEnrolledResponse         *message)
+{
+  static const Retain__V1__MarkCampaignEnrolledResponse init_value = RETAIN__V1__MARK_CAMPAIGN_ENROLLED_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__mark_campaign_enrolled_response__get_packed_size
+                     (const Retain__V1__MarkCampaignEnrolledResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__mark_campaign_enrolled_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__mark_campaign_enrolled_response__pack
+                     (const Retain__V1__MarkCampaignEnrolledResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__mark_campaign_enrolled_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__mark_campaign_enrolled_response__pack_to_buffer
+                     (const Retain__V1__MarkCampaignEnrolledResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__mark_campaign_enrolled_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__MarkCampaignEnrolledResponse *
+       retain__v1__mark_campaign_enrolled_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__MarkCampaignEnrolledResponse *)
+     protobuf_c_message_unpack (&retain__v1__mark_campaign_enrolled_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__mark_campaign_enrolled_response__free_unpacked
+                     (Retain__V1__MarkCampaignEnrolledResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__mark_campaign_enrolled_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__touch_campaign_members_request__init
+                     (Retain__V1__TouchCampaignMembersRequest         *message)
+{
+  static const Retain__V1__TouchCampaignMembersRequest init_value = RETAIN__V1__TOUCH_CAMPAIGN_MEMBERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__touch_campaign_members_request__get_packed_size
+                     (const Retain__V1__TouchCampaignMembersRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__touch_campaign_members_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__touch_campaign_members_request__pack
+                     (const Retain__V1__TouchCampaignMembersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__touch_campaign_members_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__touch_campaign_members_request__pack_to_buffer
+                     (const Retain__V1__TouchCampaignMembersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__touch_campaign_members_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__TouchCampaignMembersRequest *
+       retain__v1__touch_campaign_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__TouchCampaignMembersRequest *)
+     protobuf_c_message_unpack (&retain__v1__touch_campaign_members_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__touch_campaign_members_request__free_unpacked
+                     (Retain__V1__TouchCampaignMembersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__touch_campaign_members_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__touch_campaign_members_response__init
+                     (Retain__V1__TouchCampaignMembersResponse         *message)
+{
+  static const Retain__V1__TouchCampaignMembersResponse init_value = RETAIN__V1__TOUCH_CAMPAIGN_MEMBERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__touch_campaign_members_response__get_packed_size
+                     (const Retain__V1__TouchCampaignMembersResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__touch_campaign_members_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__touch_campaign_members_response__pack
+                     (const Retain__V1__TouchCampaignMembersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__touch_campaign_members_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__touch_campaign_members_response__pack_to_buffer
+                     (const Retain__V1__TouchCampaignMembersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__touch_campaign_members_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__TouchCampaignMembersResponse *
+       retain__v1__touch_campaign_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__TouchCampaignMembersResponse *)
+     protobuf_c_message_unpack (&retain__v1__touch_campaign_members_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__touch_campaign_members_response__free_unpacked
+                     (Retain__V1__TouchCampaignMembersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__touch_campaign_members_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__cancel_campaign_request__init
+                     (Retain__V1__CancelCampaignRequest         *message)
+{
+  static const Retain__V1__CancelCampaignRequest init_value = RETAIN__V1__CANCEL_CAMPAIGN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__cancel_campaign_request__get_packed_size
+                     (const Retain__V1__CancelCampaignRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__cancel_campaign_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__cancel_campaign_request__pack
+                     (const Retain__V1__CancelCampaignRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__cancel_campaign_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__cancel_campaign_request__pack_to_buffer
+                     (const Retain__V1__CancelCampaignRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__cancel_campaign_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CancelCampaignRequest *
+       retain__v1__cancel_campaign_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CancelCampaignRequest *)
+     protobuf_c_message_unpack (&retain__v1__cancel_campaign_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__cancel_campaign_request__free_unpacked
+                     (Retain__V1__CancelCampaignRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__cancel_campaign_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__cancel_campaign_response__init
+                     (Retain__V1__CancelCampaignResponse         *message)
+{
+  static const Retain__V1__CancelCampaignResponse init_value = RETAIN__V1__CANCEL_CAMPAIGN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__cancel_campaign_response__get_packed_size
+                     (const Retain__V1__CancelCampaignResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__cancel_campaign_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__cancel_campaign_response__pack
+                     (const Retain__V1__CancelCampaignResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__cancel_campaign_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__cancel_campaign_response__pack_to_buffer
+                     (const Retain__V1__CancelCampaignResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__cancel_campaign_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CancelCampaignResponse *
+       retain__v1__cancel_campaign_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CancelCampaignResponse *)
+     protobuf_c_message_unpack (&retain__v1__cancel_campaign_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__cancel_campaign_response__free_unpacked
+                     (Retain__V1__CancelCampaignResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__cancel_campaign_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_campaign_returns_request__init
+                     (Retain__V1__ListCampaignReturnsRequest         *message)
+{
+  static const Retain__V1__ListCampaignReturnsRequest init_value = RETAIN__V1__LIST_CAMPAIGN_RETURNS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_campaign_returns_request__get_packed_size
+                     (const Retain__V1__ListCampaignReturnsRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaign_returns_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_campaign_returns_request__pack
+                     (const Retain__V1__ListCampaignReturnsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaign_returns_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_campaign_returns_request__pack_to_buffer
+                     (const Retain__V1__ListCampaignReturnsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaign_returns_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListCampaignReturnsRequest *
+       retain__v1__list_campaign_returns_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListCampaignReturnsRequest *)
+     protobuf_c_message_unpack (&retain__v1__list_campaign_returns_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_campaign_returns_request__free_unpacked
+                     (Retain__V1__ListCampaignReturnsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_campaign_returns_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__campaign_return__init
+                     (Retain__V1__CampaignReturn         *message)
+{
+  static const Retain__V1__CampaignReturn init_value = RETAIN__V1__CAMPAIGN_RETURN__INIT;
+  *message = init_value;
+}
+size_t retain__v1__campaign_return__get_packed_size
+                     (const Retain__V1__CampaignReturn *message)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_return__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__campaign_return__pack
+                     (const Retain__V1__CampaignReturn *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_return__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__campaign_return__pack_to_buffer
+                     (const Retain__V1__CampaignReturn *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_return__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CampaignReturn *
+       retain__v1__campaign_return__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CampaignReturn *)
+     protobuf_c_message_unpack (&retain__v1__campaign_return__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__campaign_return__free_unpacked
+                     (Retain__V1__CampaignReturn *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__campaign_return__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_campaign_returns_response__init
+                     (Retain__V1__ListCampaignReturnsResponse         *message)
+{
+  static const Retain__V1__ListCampaignReturnsResponse init_value = RETAIN__V1__LIST_CAMPAIGN_RETURNS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_campaign_returns_response__get_packed_size
+                     (const Retain__V1__ListCampaignReturnsResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaign_returns_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_campaign_returns_response__pack
+                     (const Retain__V1__ListCampaignReturnsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaign_returns_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_campaign_returns_response__pack_to_buffer
+                     (const Retain__V1__ListCampaignReturnsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_campaign_returns_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListCampaignReturnsResponse *
+       retain__v1__list_campaign_returns_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListCampaignReturnsResponse *)
+     protobuf_c_message_unpack (&retain__v1__list_campaign_returns_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_campaign_returns_response__free_unpacked
+                     (Retain__V1__ListCampaignReturnsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_campaign_returns_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_campaign_member_request__init
+                     (Retain__V1__GetCampaignMemberRequest         *message)
+{
+  static const Retain__V1__GetCampaignMemberRequest init_value = RETAIN__V1__GET_CAMPAIGN_MEMBER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_campaign_member_request__get_packed_size
+                     (const Retain__V1__GetCampaignMemberRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_member_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_campaign_member_request__pack
+                     (const Retain__V1__GetCampaignMemberRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_member_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_campaign_member_request__pack_to_buffer
+                     (const Retain__V1__GetCampaignMemberRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_member_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetCampaignMemberRequest *
+       retain__v1__get_campaign_member_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetCampaignMemberRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_campaign_member_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_campaign_member_request__free_unpacked
+                     (Retain__V1__GetCampaignMemberRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_campaign_member_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_campaign_member_response__init
+                     (Retain__V1__GetCampaignMemberResponse         *message)
+{
+  static const Retain__V1__GetCampaignMemberResponse init_value = RETAIN__V1__GET_CAMPAIGN_MEMBER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_campaign_member_response__get_packed_size
+                     (const Retain__V1__GetCampaignMemberResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_member_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_campaign_member_response__pack
+                     (const Retain__V1__GetCampaignMemberResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_member_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_campaign_member_response__pack_to_buffer
+                     (const Retain__V1__GetCampaignMemberResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_member_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetCampaignMemberResponse *
+       retain__v1__get_campaign_member_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetCampaignMemberResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_campaign_member_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_campaign_member_response__free_unpacked
+                     (Retain__V1__GetCampaignMemberResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_campaign_member_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_campaign_results_request__init
+                     (Retain__V1__GetCampaignResultsRequest         *message)
+{
+  static const Retain__V1__GetCampaignResultsRequest init_value = RETAIN__V1__GET_CAMPAIGN_RESULTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_campaign_results_request__get_packed_size
+                     (const Retain__V1__GetCampaignResultsRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_results_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_campaign_results_request__pack
+                     (const Retain__V1__GetCampaignResultsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_results_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_campaign_results_request__pack_to_buffer
+                     (const Retain__V1__GetCampaignResultsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_results_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetCampaignResultsRequest *
+       retain__v1__get_campaign_results_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetCampaignResultsRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_campaign_results_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_campaign_results_request__free_unpacked
+                     (Retain__V1__GetCampaignResultsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_campaign_results_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__campaign_group_result__init
+                     (Retain__V1__CampaignGroupResult         *message)
+{
+  static const Retain__V1__CampaignGroupResult init_value = RETAIN__V1__CAMPAIGN_GROUP_RESULT__INIT;
+  *message = init_value;
+}
+size_t retain__v1__campaign_group_result__get_packed_size
+                     (const Retain__V1__CampaignGroupResult *message)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_group_result__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__campaign_group_result__pack
+                     (const Retain__V1__CampaignGroupResult *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_group_result__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__campaign_group_result__pack_to_buffer
+                     (const Retain__V1__CampaignGroupResult *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__campaign_group_result__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CampaignGroupResult *
+       retain__v1__campaign_group_result__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CampaignGroupResult *)
+     protobuf_c_message_unpack (&retain__v1__campaign_group_result__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__campaign_group_result__free_unpacked
+                     (Retain__V1__CampaignGroupResult *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__campaign_group_result__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_campaign_results_response__init
+                     (Retain__V1__GetCampaignResultsResponse         *message)
+{
+  static const Retain__V1__GetCampaignResultsResponse init_value = RETAIN__V1__GET_CAMPAIGN_RESULTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_campaign_results_response__get_packed_size
+                     (const Retain__V1__GetCampaignResultsResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_results_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_campaign_results_response__pack
+                     (const Retain__V1__GetCampaignResultsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_results_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_campaign_results_response__pack_to_buffer
+                     (const Retain__V1__GetCampaignResultsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_campaign_results_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetCampaignResultsResponse *
+       retain__v1__get_campaign_results_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetCampaignResultsResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_campaign_results_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_campaign_results_response__free_unpacked
+                     (Retain__V1__GetCampaignResultsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_campaign_results_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__channel_touches__init
+                     (Retain__V1__ChannelTouches         *message)
+{
+  static const Retain__V1__ChannelTouches init_value = RETAIN__V1__CHANNEL_TOUCHES__INIT;
+  *message = init_value;
+}
+size_t retain__v1__channel_touches__get_packed_size
+                     (const Retain__V1__ChannelTouches *message)
+{
+  assert(message->base.descriptor == &retain__v1__channel_touches__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__channel_touches__pack
+                     (const Retain__V1__ChannelTouches *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__channel_touches__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__channel_touches__pack_to_buffer
+                     (const Retain__V1__ChannelTouches *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__channel_touches__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ChannelTouches *
+       retain__v1__channel_touches__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ChannelTouches *)
+     protobuf_c_message_unpack (&retain__v1__channel_touches__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__channel_touches__free_unpacked
+                     (Retain__V1__ChannelTouches *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__channel_touches__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor retain__v1__user_profile__attributes_entry__field_descriptors[2] =
 {
   {
@@ -8298,6 +9423,1715 @@ const ProtobufCMessageDescriptor retain__v1__assign_variant_response__descriptor
   (ProtobufCMessageInit) retain__v1__assign_variant_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__campaign__field_descriptors[15] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "segment",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, segment),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holdout_basis_points",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, holdout_basis_points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "start_at_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, start_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end_at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, end_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channels",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Retain__V1__Campaign, n_channels),
+    offsetof(Retain__V1__Campaign, channels),
+    &retain__v1__contact_channel__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "return_kind",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, return_kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_touches",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, max_touches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touch_interval_days",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, touch_interval_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reward",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, reward),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reward_budget",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, reward_budget),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_by",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, created_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_ms",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, created_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__campaign__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+  6,   /* field[6] = channels */
+  14,   /* field[14] = created_at_ms */
+  13,   /* field[13] = created_by */
+  1,   /* field[1] = description */
+  5,   /* field[5] = end_at_ms */
+  3,   /* field[3] = holdout_basis_points */
+  8,   /* field[8] = max_touches */
+  12,   /* field[12] = message */
+  7,   /* field[7] = return_kind */
+  10,   /* field[10] = reward */
+  11,   /* field[11] = reward_budget */
+  2,   /* field[2] = segment */
+  4,   /* field[4] = start_at_ms */
+  9,   /* field[9] = touch_interval_days */
+};
+static const ProtobufCIntRange retain__v1__campaign__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 15 }
+};
+const ProtobufCMessageDescriptor retain__v1__campaign__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.Campaign",
+  "Campaign",
+  "Retain__V1__Campaign",
+  "retain.v1",
+  sizeof(Retain__V1__Campaign),
+  15,
+  retain__v1__campaign__field_descriptors,
+  retain__v1__campaign__field_indices_by_name,
+  1,  retain__v1__campaign__number_ranges,
+  (ProtobufCMessageInit) retain__v1__campaign__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__campaign_member__field_descriptors[9] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, group),
+    &retain__v1__campaign_group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enrolled_at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, enrolled_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touches",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, touches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_channel",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, last_channel),
+    &retain__v1__contact_channel__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_touch_at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, last_touch_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "returned_at_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, returned_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_refusal",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, last_refusal),
+    &retain__v1__contact_decision_reason__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retry_at_ms",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignMember, retry_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__campaign_member__field_indices_by_name[] = {
+  2,   /* field[2] = enrolled_at_ms */
+  1,   /* field[1] = group */
+  4,   /* field[4] = last_channel */
+  7,   /* field[7] = last_refusal */
+  5,   /* field[5] = last_touch_at_ms */
+  8,   /* field[8] = retry_at_ms */
+  6,   /* field[6] = returned_at_ms */
+  3,   /* field[3] = touches */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__campaign_member__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor retain__v1__campaign_member__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CampaignMember",
+  "CampaignMember",
+  "Retain__V1__CampaignMember",
+  "retain.v1",
+  sizeof(Retain__V1__CampaignMember),
+  9,
+  retain__v1__campaign_member__field_descriptors,
+  retain__v1__campaign_member__field_indices_by_name,
+  1,  retain__v1__campaign_member__number_ranges,
+  (ProtobufCMessageInit) retain__v1__campaign_member__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__create_campaign_request__field_descriptors[1] =
+{
+  {
+    "campaign",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CreateCampaignRequest, campaign),
+    &retain__v1__campaign__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__create_campaign_request__field_indices_by_name[] = {
+  0,   /* field[0] = campaign */
+};
+static const ProtobufCIntRange retain__v1__create_campaign_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__create_campaign_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CreateCampaignRequest",
+  "CreateCampaignRequest",
+  "Retain__V1__CreateCampaignRequest",
+  "retain.v1",
+  sizeof(Retain__V1__CreateCampaignRequest),
+  1,
+  retain__v1__create_campaign_request__field_descriptors,
+  retain__v1__create_campaign_request__field_indices_by_name,
+  1,  retain__v1__create_campaign_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__create_campaign_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__create_campaign_response__field_descriptors[2] =
+{
+  {
+    "campaign",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CreateCampaignResponse, campaign),
+    &retain__v1__campaign__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CreateCampaignResponse, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__create_campaign_response__field_indices_by_name[] = {
+  0,   /* field[0] = campaign */
+  1,   /* field[1] = replayed */
+};
+static const ProtobufCIntRange retain__v1__create_campaign_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__create_campaign_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CreateCampaignResponse",
+  "CreateCampaignResponse",
+  "Retain__V1__CreateCampaignResponse",
+  "retain.v1",
+  sizeof(Retain__V1__CreateCampaignResponse),
+  2,
+  retain__v1__create_campaign_response__field_descriptors,
+  retain__v1__create_campaign_response__field_indices_by_name,
+  1,  retain__v1__create_campaign_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__create_campaign_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_campaign_request__field_descriptors[1] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignRequest, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_campaign_request__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+};
+static const ProtobufCIntRange retain__v1__get_campaign_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_campaign_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetCampaignRequest",
+  "GetCampaignRequest",
+  "Retain__V1__GetCampaignRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetCampaignRequest),
+  1,
+  retain__v1__get_campaign_request__field_descriptors,
+  retain__v1__get_campaign_request__field_indices_by_name,
+  1,  retain__v1__get_campaign_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_campaign_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_campaign_response__field_descriptors[6] =
+{
+  {
+    "campaign",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResponse, campaign),
+    &retain__v1__campaign__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "members",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResponse, members),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enrolled",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResponse, enrolled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touched",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResponse, touched),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "returned",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResponse, returned),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cancelled",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResponse, cancelled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_campaign_response__field_indices_by_name[] = {
+  0,   /* field[0] = campaign */
+  5,   /* field[5] = cancelled */
+  2,   /* field[2] = enrolled */
+  1,   /* field[1] = members */
+  4,   /* field[4] = returned */
+  3,   /* field[3] = touched */
+};
+static const ProtobufCIntRange retain__v1__get_campaign_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_campaign_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetCampaignResponse",
+  "GetCampaignResponse",
+  "Retain__V1__GetCampaignResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetCampaignResponse),
+  6,
+  retain__v1__get_campaign_response__field_descriptors,
+  retain__v1__get_campaign_response__field_indices_by_name,
+  1,  retain__v1__get_campaign_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_campaign_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define retain__v1__list_campaigns_request__field_descriptors NULL
+#define retain__v1__list_campaigns_request__field_indices_by_name NULL
+#define retain__v1__list_campaigns_request__number_ranges NULL
+const ProtobufCMessageDescriptor retain__v1__list_campaigns_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListCampaignsRequest",
+  "ListCampaignsRequest",
+  "Retain__V1__ListCampaignsRequest",
+  "retain.v1",
+  sizeof(Retain__V1__ListCampaignsRequest),
+  0,
+  retain__v1__list_campaigns_request__field_descriptors,
+  retain__v1__list_campaigns_request__field_indices_by_name,
+  0,  retain__v1__list_campaigns_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_campaigns_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_campaigns_response__field_descriptors[1] =
+{
+  {
+    "campaigns",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ListCampaignsResponse, n_campaigns),
+    offsetof(Retain__V1__ListCampaignsResponse, campaigns),
+    &retain__v1__get_campaign_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__list_campaigns_response__field_indices_by_name[] = {
+  0,   /* field[0] = campaigns */
+};
+static const ProtobufCIntRange retain__v1__list_campaigns_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__list_campaigns_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListCampaignsResponse",
+  "ListCampaignsResponse",
+  "Retain__V1__ListCampaignsResponse",
+  "retain.v1",
+  sizeof(Retain__V1__ListCampaignsResponse),
+  1,
+  retain__v1__list_campaigns_response__field_descriptors,
+  retain__v1__list_campaigns_response__field_indices_by_name,
+  1,  retain__v1__list_campaigns_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_campaigns_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__enroll_campaign_members_request__field_descriptors[2] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EnrollCampaignMembersRequest, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__EnrollCampaignMembersRequest, n_user_ids),
+    offsetof(Retain__V1__EnrollCampaignMembersRequest, user_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__enroll_campaign_members_request__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+  1,   /* field[1] = user_ids */
+};
+static const ProtobufCIntRange retain__v1__enroll_campaign_members_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__enroll_campaign_members_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.EnrollCampaignMembersRequest",
+  "EnrollCampaignMembersRequest",
+  "Retain__V1__EnrollCampaignMembersRequest",
+  "retain.v1",
+  sizeof(Retain__V1__EnrollCampaignMembersRequest),
+  2,
+  retain__v1__enroll_campaign_members_request__field_descriptors,
+  retain__v1__enroll_campaign_members_request__field_indices_by_name,
+  1,  retain__v1__enroll_campaign_members_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__enroll_campaign_members_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__enroll_campaign_members_response__field_descriptors[5] =
+{
+  {
+    "treated",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EnrollCampaignMembersResponse, treated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holdout",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EnrollCampaignMembersResponse, holdout),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "already_enrolled",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EnrollCampaignMembersResponse, already_enrolled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skipped",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__EnrollCampaignMembersResponse, n_skipped),
+    offsetof(Retain__V1__EnrollCampaignMembersResponse, skipped),
+    &retain__v1__item_error__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touched",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EnrollCampaignMembersResponse, touched),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__enroll_campaign_members_response__field_indices_by_name[] = {
+  2,   /* field[2] = already_enrolled */
+  1,   /* field[1] = holdout */
+  3,   /* field[3] = skipped */
+  4,   /* field[4] = touched */
+  0,   /* field[0] = treated */
+};
+static const ProtobufCIntRange retain__v1__enroll_campaign_members_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__enroll_campaign_members_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.EnrollCampaignMembersResponse",
+  "EnrollCampaignMembersResponse",
+  "Retain__V1__EnrollCampaignMembersResponse",
+  "retain.v1",
+  sizeof(Retain__V1__EnrollCampaignMembersResponse),
+  5,
+  retain__v1__enroll_campaign_members_response__field_descriptors,
+  retain__v1__enroll_campaign_members_response__field_indices_by_name,
+  1,  retain__v1__enroll_campaign_members_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__enroll_campaign_members_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__mark_campaign_enrolled_request__field_descriptors[1] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MarkCampaignEnrolledRequest, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__mark_campaign_enrolled_request__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+};
+static const ProtobufCIntRange retain__v1__mark_campaign_enrolled_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__mark_campaign_enrolled_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.MarkCampaignEnrolledRequest",
+  "MarkCampaignEnrolledRequest",
+  "Retain__V1__MarkCampaignEnrolledRequest",
+  "retain.v1",
+  sizeof(Retain__V1__MarkCampaignEnrolledRequest),
+  1,
+  retain__v1__mark_campaign_enrolled_request__field_descriptors,
+  retain__v1__mark_campaign_enrolled_request__field_indices_by_name,
+  1,  retain__v1__mark_campaign_enrolled_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__mark_campaign_enrolled_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define retain__v1__mark_campaign_enrolled_response__field_descriptors NULL
+#define retain__v1__mark_campaign_enrolled_response__field_indices_by_name NULL
+#define retain__v1__mark_campaign_enrolled_response__number_ranges NULL
+const ProtobufCMessageDescriptor retain__v1__mark_campaign_enrolled_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.MarkCampaignEnrolledResponse",
+  "MarkCampaignEnrolledResponse",
+  "Retain__V1__MarkCampaignEnrolledResponse",
+  "retain.v1",
+  sizeof(Retain__V1__MarkCampaignEnrolledResponse),
+  0,
+  retain__v1__mark_campaign_enrolled_response__field_descriptors,
+  retain__v1__mark_campaign_enrolled_response__field_indices_by_name,
+  0,  retain__v1__mark_campaign_enrolled_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__mark_campaign_enrolled_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__touch_campaign_members_request__field_descriptors[2] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__TouchCampaignMembersRequest, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__TouchCampaignMembersRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__touch_campaign_members_request__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+  1,   /* field[1] = limit */
+};
+static const ProtobufCIntRange retain__v1__touch_campaign_members_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__touch_campaign_members_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.TouchCampaignMembersRequest",
+  "TouchCampaignMembersRequest",
+  "Retain__V1__TouchCampaignMembersRequest",
+  "retain.v1",
+  sizeof(Retain__V1__TouchCampaignMembersRequest),
+  2,
+  retain__v1__touch_campaign_members_request__field_descriptors,
+  retain__v1__touch_campaign_members_request__field_indices_by_name,
+  1,  retain__v1__touch_campaign_members_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__touch_campaign_members_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__touch_campaign_members_response__field_descriptors[3] =
+{
+  {
+    "touched",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__TouchCampaignMembersResponse, touched),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refused",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__TouchCampaignMembersResponse, refused),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "more",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__TouchCampaignMembersResponse, more),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__touch_campaign_members_response__field_indices_by_name[] = {
+  2,   /* field[2] = more */
+  1,   /* field[1] = refused */
+  0,   /* field[0] = touched */
+};
+static const ProtobufCIntRange retain__v1__touch_campaign_members_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__touch_campaign_members_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.TouchCampaignMembersResponse",
+  "TouchCampaignMembersResponse",
+  "Retain__V1__TouchCampaignMembersResponse",
+  "retain.v1",
+  sizeof(Retain__V1__TouchCampaignMembersResponse),
+  3,
+  retain__v1__touch_campaign_members_response__field_descriptors,
+  retain__v1__touch_campaign_members_response__field_indices_by_name,
+  1,  retain__v1__touch_campaign_members_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__touch_campaign_members_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__cancel_campaign_request__field_descriptors[1] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CancelCampaignRequest, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__cancel_campaign_request__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+};
+static const ProtobufCIntRange retain__v1__cancel_campaign_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__cancel_campaign_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CancelCampaignRequest",
+  "CancelCampaignRequest",
+  "Retain__V1__CancelCampaignRequest",
+  "retain.v1",
+  sizeof(Retain__V1__CancelCampaignRequest),
+  1,
+  retain__v1__cancel_campaign_request__field_descriptors,
+  retain__v1__cancel_campaign_request__field_indices_by_name,
+  1,  retain__v1__cancel_campaign_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__cancel_campaign_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define retain__v1__cancel_campaign_response__field_descriptors NULL
+#define retain__v1__cancel_campaign_response__field_indices_by_name NULL
+#define retain__v1__cancel_campaign_response__number_ranges NULL
+const ProtobufCMessageDescriptor retain__v1__cancel_campaign_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CancelCampaignResponse",
+  "CancelCampaignResponse",
+  "Retain__V1__CancelCampaignResponse",
+  "retain.v1",
+  sizeof(Retain__V1__CancelCampaignResponse),
+  0,
+  retain__v1__cancel_campaign_response__field_descriptors,
+  retain__v1__cancel_campaign_response__field_indices_by_name,
+  0,  retain__v1__cancel_campaign_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__cancel_campaign_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_campaign_returns_request__field_descriptors[3] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListCampaignReturnsRequest, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "after_position",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListCampaignReturnsRequest, after_position),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListCampaignReturnsRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__list_campaign_returns_request__field_indices_by_name[] = {
+  1,   /* field[1] = after_position */
+  0,   /* field[0] = campaign_id */
+  2,   /* field[2] = limit */
+};
+static const ProtobufCIntRange retain__v1__list_campaign_returns_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__list_campaign_returns_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListCampaignReturnsRequest",
+  "ListCampaignReturnsRequest",
+  "Retain__V1__ListCampaignReturnsRequest",
+  "retain.v1",
+  sizeof(Retain__V1__ListCampaignReturnsRequest),
+  3,
+  retain__v1__list_campaign_returns_request__field_descriptors,
+  retain__v1__list_campaign_returns_request__field_indices_by_name,
+  1,  retain__v1__list_campaign_returns_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_campaign_returns_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__campaign_return__field_descriptors[3] =
+{
+  {
+    "position",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignReturn, position),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignReturn, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "returned_at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignReturn, returned_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__campaign_return__field_indices_by_name[] = {
+  0,   /* field[0] = position */
+  2,   /* field[2] = returned_at_ms */
+  1,   /* field[1] = user_id */
+};
+static const ProtobufCIntRange retain__v1__campaign_return__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__campaign_return__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CampaignReturn",
+  "CampaignReturn",
+  "Retain__V1__CampaignReturn",
+  "retain.v1",
+  sizeof(Retain__V1__CampaignReturn),
+  3,
+  retain__v1__campaign_return__field_descriptors,
+  retain__v1__campaign_return__field_indices_by_name,
+  1,  retain__v1__campaign_return__number_ranges,
+  (ProtobufCMessageInit) retain__v1__campaign_return__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_campaign_returns_response__field_descriptors[2] =
+{
+  {
+    "returns",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ListCampaignReturnsResponse, n_returns),
+    offsetof(Retain__V1__ListCampaignReturnsResponse, returns),
+    &retain__v1__campaign_return__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "head_position",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListCampaignReturnsResponse, head_position),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__list_campaign_returns_response__field_indices_by_name[] = {
+  1,   /* field[1] = head_position */
+  0,   /* field[0] = returns */
+};
+static const ProtobufCIntRange retain__v1__list_campaign_returns_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__list_campaign_returns_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListCampaignReturnsResponse",
+  "ListCampaignReturnsResponse",
+  "Retain__V1__ListCampaignReturnsResponse",
+  "retain.v1",
+  sizeof(Retain__V1__ListCampaignReturnsResponse),
+  2,
+  retain__v1__list_campaign_returns_response__field_descriptors,
+  retain__v1__list_campaign_returns_response__field_indices_by_name,
+  1,  retain__v1__list_campaign_returns_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_campaign_returns_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_campaign_member_request__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignMemberRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "campaign_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignMemberRequest, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_campaign_member_request__field_indices_by_name[] = {
+  1,   /* field[1] = campaign_id */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__get_campaign_member_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_campaign_member_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetCampaignMemberRequest",
+  "GetCampaignMemberRequest",
+  "Retain__V1__GetCampaignMemberRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetCampaignMemberRequest),
+  2,
+  retain__v1__get_campaign_member_request__field_descriptors,
+  retain__v1__get_campaign_member_request__field_indices_by_name,
+  1,  retain__v1__get_campaign_member_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_campaign_member_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_campaign_member_response__field_descriptors[1] =
+{
+  {
+    "member",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignMemberResponse, member),
+    &retain__v1__campaign_member__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_campaign_member_response__field_indices_by_name[] = {
+  0,   /* field[0] = member */
+};
+static const ProtobufCIntRange retain__v1__get_campaign_member_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_campaign_member_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetCampaignMemberResponse",
+  "GetCampaignMemberResponse",
+  "Retain__V1__GetCampaignMemberResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetCampaignMemberResponse),
+  1,
+  retain__v1__get_campaign_member_response__field_descriptors,
+  retain__v1__get_campaign_member_response__field_indices_by_name,
+  1,  retain__v1__get_campaign_member_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_campaign_member_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_campaign_results_request__field_descriptors[1] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsRequest, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_campaign_results_request__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+};
+static const ProtobufCIntRange retain__v1__get_campaign_results_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_campaign_results_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetCampaignResultsRequest",
+  "GetCampaignResultsRequest",
+  "Retain__V1__GetCampaignResultsRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetCampaignResultsRequest),
+  1,
+  retain__v1__get_campaign_results_request__field_descriptors,
+  retain__v1__get_campaign_results_request__field_indices_by_name,
+  1,  retain__v1__get_campaign_results_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_campaign_results_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__campaign_group_result__field_descriptors[3] =
+{
+  {
+    "members",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignGroupResult, members),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "returned",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignGroupResult, returned),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recall_rate",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CampaignGroupResult, recall_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__campaign_group_result__field_indices_by_name[] = {
+  0,   /* field[0] = members */
+  2,   /* field[2] = recall_rate */
+  1,   /* field[1] = returned */
+};
+static const ProtobufCIntRange retain__v1__campaign_group_result__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__campaign_group_result__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CampaignGroupResult",
+  "CampaignGroupResult",
+  "Retain__V1__CampaignGroupResult",
+  "retain.v1",
+  sizeof(Retain__V1__CampaignGroupResult),
+  3,
+  retain__v1__campaign_group_result__field_descriptors,
+  retain__v1__campaign_group_result__field_indices_by_name,
+  1,  retain__v1__campaign_group_result__number_ranges,
+  (ProtobufCMessageInit) retain__v1__campaign_group_result__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_campaign_results_response__field_descriptors[18] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "treated",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, treated),
+    &retain__v1__campaign_group_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holdout",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, holdout),
+    &retain__v1__campaign_group_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touched",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, touched),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touches",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, touches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channels",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetCampaignResultsResponse, n_channels),
+    offsetof(Retain__V1__GetCampaignResultsResponse, channels),
+    &retain__v1__channel_touches__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touch_cost",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, touch_cost),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rewards_due",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, rewards_due),
+    &retain__v1__amount__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lift",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, lift),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lift_ci_low",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, lift_ci_low),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lift_ci_high",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, lift_ci_high),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "relative_lift",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, relative_lift),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "significant",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, significant),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "incremental_returns",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, incremental_returns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cost_per_recalled_user",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, cost_per_recalled_user),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cost_per_incremental_return",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, cost_per_incremental_return),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetCampaignResultsResponse, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing_shards",
+    18,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetCampaignResultsResponse, n_missing_shards),
+    offsetof(Retain__V1__GetCampaignResultsResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_campaign_results_response__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+  5,   /* field[5] = channels */
+  15,   /* field[15] = cost_per_incremental_return */
+  14,   /* field[14] = cost_per_recalled_user */
+  2,   /* field[2] = holdout */
+  13,   /* field[13] = incremental_returns */
+  8,   /* field[8] = lift */
+  10,   /* field[10] = lift_ci_high */
+  9,   /* field[9] = lift_ci_low */
+  16,   /* field[16] = method */
+  17,   /* field[17] = missing_shards */
+  11,   /* field[11] = relative_lift */
+  7,   /* field[7] = rewards_due */
+  12,   /* field[12] = significant */
+  6,   /* field[6] = touch_cost */
+  3,   /* field[3] = touched */
+  4,   /* field[4] = touches */
+  1,   /* field[1] = treated */
+};
+static const ProtobufCIntRange retain__v1__get_campaign_results_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 18 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_campaign_results_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetCampaignResultsResponse",
+  "GetCampaignResultsResponse",
+  "Retain__V1__GetCampaignResultsResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetCampaignResultsResponse),
+  18,
+  retain__v1__get_campaign_results_response__field_descriptors,
+  retain__v1__get_campaign_results_response__field_indices_by_name,
+  1,  retain__v1__get_campaign_results_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_campaign_results_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__channel_touches__field_descriptors[3] =
+{
+  {
+    "channel",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ChannelTouches, channel),
+    &retain__v1__contact_channel__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touches",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ChannelTouches, touches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cost",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ChannelTouches, cost),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__channel_touches__field_indices_by_name[] = {
+  0,   /* field[0] = channel */
+  2,   /* field[2] = cost */
+  1,   /* field[1] = touches */
+};
+static const ProtobufCIntRange retain__v1__channel_touches__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__channel_touches__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ChannelTouches",
+  "ChannelTouches",
+  "Retain__V1__ChannelTouches",
+  "retain.v1",
+  sizeof(Retain__V1__ChannelTouches),
+  3,
+  retain__v1__channel_touches__field_descriptors,
+  retain__v1__channel_touches__field_indices_by_name,
+  1,  retain__v1__channel_touches__number_ranges,
+  (ProtobufCMessageInit) retain__v1__channel_touches__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue retain__v1__gender__enum_values_by_number[5] =
 {
   { "GENDER_UNSPECIFIED", "RETAIN__V1__GENDER__GENDER_UNSPECIFIED", 0 },
@@ -8552,7 +11386,37 @@ const ProtobufCEnumDescriptor retain__v1__contact_decision_reason__descriptor =
   retain__v1__contact_decision_reason__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[21] =
+static const ProtobufCEnumValue retain__v1__campaign_group__enum_values_by_number[3] =
+{
+  { "CAMPAIGN_GROUP_UNSPECIFIED", "RETAIN__V1__CAMPAIGN_GROUP__CAMPAIGN_GROUP_UNSPECIFIED", 0 },
+  { "CAMPAIGN_GROUP_TREATED", "RETAIN__V1__CAMPAIGN_GROUP__CAMPAIGN_GROUP_TREATED", 1 },
+  { "CAMPAIGN_GROUP_HOLDOUT", "RETAIN__V1__CAMPAIGN_GROUP__CAMPAIGN_GROUP_HOLDOUT", 2 },
+};
+static const ProtobufCIntRange retain__v1__campaign_group__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex retain__v1__campaign_group__enum_values_by_name[3] =
+{
+  { "CAMPAIGN_GROUP_HOLDOUT", 2 },
+  { "CAMPAIGN_GROUP_TREATED", 1 },
+  { "CAMPAIGN_GROUP_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor retain__v1__campaign_group__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "retain.v1.CampaignGroup",
+  "CampaignGroup",
+  "Retain__V1__CampaignGroup",
+  "retain.v1",
+  3,
+  retain__v1__campaign_group__enum_values_by_number,
+  3,
+  retain__v1__campaign_group__enum_values_by_name,
+  1,
+  retain__v1__campaign_group__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[31] =
 {
   { "RegisterUser", &retain__v1__register_user_request__descriptor, &retain__v1__register_user_response__descriptor },
   { "GetProfile", &retain__v1__get_profile_request__descriptor, &retain__v1__get_profile_response__descriptor },
@@ -8575,28 +11439,48 @@ static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[2
   { "SetContactPolicy", &retain__v1__set_contact_policy_request__descriptor, &retain__v1__set_contact_policy_response__descriptor },
   { "AssignVariant", &retain__v1__assign_variant_request__descriptor, &retain__v1__assign_variant_response__descriptor },
   { "GetExperimentResults", &retain__v1__get_experiment_results_request__descriptor, &retain__v1__get_experiment_results_response__descriptor },
+  { "CreateCampaign", &retain__v1__create_campaign_request__descriptor, &retain__v1__create_campaign_response__descriptor },
+  { "GetCampaign", &retain__v1__get_campaign_request__descriptor, &retain__v1__get_campaign_response__descriptor },
+  { "ListCampaigns", &retain__v1__list_campaigns_request__descriptor, &retain__v1__list_campaigns_response__descriptor },
+  { "EnrollCampaignMembers", &retain__v1__enroll_campaign_members_request__descriptor, &retain__v1__enroll_campaign_members_response__descriptor },
+  { "MarkCampaignEnrolled", &retain__v1__mark_campaign_enrolled_request__descriptor, &retain__v1__mark_campaign_enrolled_response__descriptor },
+  { "TouchCampaignMembers", &retain__v1__touch_campaign_members_request__descriptor, &retain__v1__touch_campaign_members_response__descriptor },
+  { "CancelCampaign", &retain__v1__cancel_campaign_request__descriptor, &retain__v1__cancel_campaign_response__descriptor },
+  { "ListCampaignReturns", &retain__v1__list_campaign_returns_request__descriptor, &retain__v1__list_campaign_returns_response__descriptor },
+  { "GetCampaignMember", &retain__v1__get_campaign_member_request__descriptor, &retain__v1__get_campaign_member_response__descriptor },
+  { "GetCampaignResults", &retain__v1__get_campaign_results_request__descriptor, &retain__v1__get_campaign_results_response__descriptor },
 };
 const unsigned retain__v1__profile__method_indices_by_name[] = {
   3,        /* AddTags */
   19,        /* AssignVariant */
+  27,        /* CancelCampaign */
   15,        /* CheckContact */
   9,        /* CountSegment */
+  21,        /* CreateCampaign */
   5,        /* DeleteUser */
+  24,        /* EnrollCampaignMembers */
   12,        /* GetActiveUsers */
+  22,        /* GetCampaign */
+  29,        /* GetCampaignMember */
+  30,        /* GetCampaignResults */
   17,        /* GetContactPolicy */
   20,        /* GetExperimentResults */
   13,        /* GetFunnel */
   8,        /* GetLifecycle */
   1,        /* GetProfile */
   11,        /* GetRetention */
+  28,        /* ListCampaignReturns */
+  23,        /* ListCampaigns */
   14,        /* ListChurnWarnings */
   10,        /* ListSegment */
+  25,        /* MarkCampaignEnrolled */
   7,        /* RecordActivities */
   6,        /* RecordActivity */
   16,        /* RecordContact */
   0,        /* RegisterUser */
   4,        /* RemoveTags */
   18,        /* SetContactPolicy */
+  26,        /* TouchCampaignMembers */
   2         /* UpdateAttributes */
 };
 const ProtobufCServiceDescriptor retain__v1__profile__descriptor =
@@ -8606,7 +11490,7 @@ const ProtobufCServiceDescriptor retain__v1__profile__descriptor =
   "Profile",
   "Retain__V1__Profile",
   "retain.v1",
-  21,
+  31,
   retain__v1__profile__method_descriptors,
   retain__v1__profile__method_indices_by_name
 };
@@ -8777,6 +11661,86 @@ void retain__v1__profile__get_experiment_results(ProtobufCService *service,
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
   service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__create_campaign(ProtobufCService *service,
+                                          const Retain__V1__CreateCampaignRequest *input,
+                                          Retain__V1__CreateCampaignResponse_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__get_campaign(ProtobufCService *service,
+                                       const Retain__V1__GetCampaignRequest *input,
+                                       Retain__V1__GetCampaignResponse_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__list_campaigns(ProtobufCService *service,
+                                         const Retain__V1__ListCampaignsRequest *input,
+                                         Retain__V1__ListCampaignsResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__enroll_campaign_members(ProtobufCService *service,
+                                                  const Retain__V1__EnrollCampaignMembersRequest *input,
+                                                  Retain__V1__EnrollCampaignMembersResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__mark_campaign_enrolled(ProtobufCService *service,
+                                                 const Retain__V1__MarkCampaignEnrolledRequest *input,
+                                                 Retain__V1__MarkCampaignEnrolledResponse_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__touch_campaign_members(ProtobufCService *service,
+                                                 const Retain__V1__TouchCampaignMembersRequest *input,
+                                                 Retain__V1__TouchCampaignMembersResponse_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__cancel_campaign(ProtobufCService *service,
+                                          const Retain__V1__CancelCampaignRequest *input,
+                                          Retain__V1__CancelCampaignResponse_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__list_campaign_returns(ProtobufCService *service,
+                                                const Retain__V1__ListCampaignReturnsRequest *input,
+                                                Retain__V1__ListCampaignReturnsResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__get_campaign_member(ProtobufCService *service,
+                                              const Retain__V1__GetCampaignMemberRequest *input,
+                                              Retain__V1__GetCampaignMemberResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__get_campaign_results(ProtobufCService *service,
+                                               const Retain__V1__GetCampaignResultsRequest *input,
+                                               Retain__V1__GetCampaignResultsResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__init (Retain__V1__Profile_Service *service,
                                 Retain__V1__Profile_ServiceDestroy destroy)

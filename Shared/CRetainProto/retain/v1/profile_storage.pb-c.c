@@ -457,6 +457,186 @@ void   retain__v1__profile_settings__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_settings__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__profile_campaign_change__init
+                     (Retain__V1__ProfileCampaignChange         *message)
+{
+  static const Retain__V1__ProfileCampaignChange init_value = RETAIN__V1__PROFILE_CAMPAIGN_CHANGE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_campaign_change__get_packed_size
+                     (const Retain__V1__ProfileCampaignChange *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_campaign_change__pack
+                     (const Retain__V1__ProfileCampaignChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_campaign_change__pack_to_buffer
+                     (const Retain__V1__ProfileCampaignChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileCampaignChange *
+       retain__v1__profile_campaign_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileCampaignChange *)
+     protobuf_c_message_unpack (&retain__v1__profile_campaign_change__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_campaign_change__free_unpacked
+                     (Retain__V1__ProfileCampaignChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_campaign_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__profile_campaign_enrollment__init
+                     (Retain__V1__ProfileCampaignEnrollment         *message)
+{
+  static const Retain__V1__ProfileCampaignEnrollment init_value = RETAIN__V1__PROFILE_CAMPAIGN_ENROLLMENT__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_campaign_enrollment__get_packed_size
+                     (const Retain__V1__ProfileCampaignEnrollment *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_enrollment__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_campaign_enrollment__pack
+                     (const Retain__V1__ProfileCampaignEnrollment *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_enrollment__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_campaign_enrollment__pack_to_buffer
+                     (const Retain__V1__ProfileCampaignEnrollment *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_enrollment__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileCampaignEnrollment *
+       retain__v1__profile_campaign_enrollment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileCampaignEnrollment *)
+     protobuf_c_message_unpack (&retain__v1__profile_campaign_enrollment__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_campaign_enrollment__free_unpacked
+                     (Retain__V1__ProfileCampaignEnrollment *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_campaign_enrollment__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__profile_campaign_touches__init
+                     (Retain__V1__ProfileCampaignTouches         *message)
+{
+  static const Retain__V1__ProfileCampaignTouches init_value = RETAIN__V1__PROFILE_CAMPAIGN_TOUCHES__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_campaign_touches__get_packed_size
+                     (const Retain__V1__ProfileCampaignTouches *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_touches__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_campaign_touches__pack
+                     (const Retain__V1__ProfileCampaignTouches *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_touches__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_campaign_touches__pack_to_buffer
+                     (const Retain__V1__ProfileCampaignTouches *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_touches__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileCampaignTouches *
+       retain__v1__profile_campaign_touches__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileCampaignTouches *)
+     protobuf_c_message_unpack (&retain__v1__profile_campaign_touches__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_campaign_touches__free_unpacked
+                     (Retain__V1__ProfileCampaignTouches *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_campaign_touches__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__profile_campaign_touch__init
+                     (Retain__V1__ProfileCampaignTouch         *message)
+{
+  static const Retain__V1__ProfileCampaignTouch init_value = RETAIN__V1__PROFILE_CAMPAIGN_TOUCH__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_campaign_touch__get_packed_size
+                     (const Retain__V1__ProfileCampaignTouch *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_touch__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_campaign_touch__pack
+                     (const Retain__V1__ProfileCampaignTouch *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_touch__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_campaign_touch__pack_to_buffer
+                     (const Retain__V1__ProfileCampaignTouch *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_campaign_touch__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileCampaignTouch *
+       retain__v1__profile_campaign_touch__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileCampaignTouch *)
+     protobuf_c_message_unpack (&retain__v1__profile_campaign_touch__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_campaign_touch__free_unpacked
+                     (Retain__V1__ProfileCampaignTouch *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_campaign_touch__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__profile_contact_record__init
                      (Retain__V1__ProfileContactRecord         *message)
 {
@@ -545,6 +725,51 @@ void   retain__v1__profile_snapshot_record__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &retain__v1__profile_snapshot_record__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__profile_snapshot_campaign__init
+                     (Retain__V1__ProfileSnapshotCampaign         *message)
+{
+  static const Retain__V1__ProfileSnapshotCampaign init_value = RETAIN__V1__PROFILE_SNAPSHOT_CAMPAIGN__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_snapshot_campaign__get_packed_size
+                     (const Retain__V1__ProfileSnapshotCampaign *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_campaign__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_snapshot_campaign__pack
+                     (const Retain__V1__ProfileSnapshotCampaign *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_campaign__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_snapshot_campaign__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotCampaign *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_campaign__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileSnapshotCampaign *
+       retain__v1__profile_snapshot_campaign__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileSnapshotCampaign *)
+     protobuf_c_message_unpack (&retain__v1__profile_snapshot_campaign__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_snapshot_campaign__free_unpacked
+                     (Retain__V1__ProfileSnapshotCampaign *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_campaign__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   retain__v1__profile_snapshot_active_users__init
@@ -817,7 +1042,7 @@ void   retain__v1__profile_snapshot_experiment__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_snapshot_experiment__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[9] =
+static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[12] =
 {
   {
     "registration",
@@ -927,11 +1152,50 @@ static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "campaign_change",
+    50,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileLogEntry, campaign_change),
+    &retain__v1__profile_campaign_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "campaign_enrollment",
+    51,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileLogEntry, campaign_enrollment),
+    &retain__v1__profile_campaign_enrollment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "campaign_touches",
+    52,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileLogEntry, campaign_touches),
+    &retain__v1__profile_campaign_touches__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_log_entry__field_indices_by_name[] = {
   4,   /* field[4] = activity_batch */
   7,   /* field[7] = assignment */
   1,   /* field[1] = attribute_update */
+  9,   /* field[9] = campaign_change */
+  10,   /* field[10] = campaign_enrollment */
+  11,   /* field[11] = campaign_touches */
   5,   /* field[5] = contact_touch */
   3,   /* field[3] = deletion */
   6,   /* field[6] = policy_change */
@@ -939,10 +1203,11 @@ static const unsigned retain__v1__profile_log_entry__field_indices_by_name[] = {
   8,   /* field[8] = settings */
   2,   /* field[2] = tag_change */
 };
-static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 50, 9 },
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
 {
@@ -952,10 +1217,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
   "Retain__V1__ProfileLogEntry",
   "retain.v1",
   sizeof(Retain__V1__ProfileLogEntry),
-  9,
+  12,
   retain__v1__profile_log_entry__field_descriptors,
   retain__v1__profile_log_entry__field_indices_by_name,
-  1,  retain__v1__profile_log_entry__number_ranges,
+  2,  retain__v1__profile_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1587,6 +1852,314 @@ const ProtobufCMessageDescriptor retain__v1__profile_settings__descriptor =
   (ProtobufCMessageInit) retain__v1__profile_settings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__profile_campaign_change__field_descriptors[4] =
+{
+  {
+    "created",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignChange, created),
+    &retain__v1__campaign__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enrolled",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignChange, enrolled),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cancelled",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignChange, cancelled),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignChange, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_campaign_change__field_indices_by_name[] = {
+  3,   /* field[3] = at_ms */
+  2,   /* field[2] = cancelled */
+  0,   /* field[0] = created */
+  1,   /* field[1] = enrolled */
+};
+static const ProtobufCIntRange retain__v1__profile_campaign_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_campaign_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileCampaignChange",
+  "ProfileCampaignChange",
+  "Retain__V1__ProfileCampaignChange",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileCampaignChange),
+  4,
+  retain__v1__profile_campaign_change__field_descriptors,
+  retain__v1__profile_campaign_change__field_indices_by_name,
+  1,  retain__v1__profile_campaign_change__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_campaign_change__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_campaign_enrollment__field_descriptors[5] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignEnrollment, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ProfileCampaignEnrollment, n_user_ids),
+    offsetof(Retain__V1__ProfileCampaignEnrollment, user_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "groups",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Retain__V1__ProfileCampaignEnrollment, n_groups),
+    offsetof(Retain__V1__ProfileCampaignEnrollment, groups),
+    &retain__v1__campaign_group__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignEnrollment, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touches",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignEnrollment, touches),
+    &retain__v1__profile_campaign_touches__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_campaign_enrollment__field_indices_by_name[] = {
+  3,   /* field[3] = at_ms */
+  0,   /* field[0] = campaign_id */
+  2,   /* field[2] = groups */
+  4,   /* field[4] = touches */
+  1,   /* field[1] = user_ids */
+};
+static const ProtobufCIntRange retain__v1__profile_campaign_enrollment__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_campaign_enrollment__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileCampaignEnrollment",
+  "ProfileCampaignEnrollment",
+  "Retain__V1__ProfileCampaignEnrollment",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileCampaignEnrollment),
+  5,
+  retain__v1__profile_campaign_enrollment__field_descriptors,
+  retain__v1__profile_campaign_enrollment__field_indices_by_name,
+  1,  retain__v1__profile_campaign_enrollment__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_campaign_enrollment__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_campaign_touches__field_descriptors[4] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignTouches, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touches",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ProfileCampaignTouches, n_touches),
+    offsetof(Retain__V1__ProfileCampaignTouches, touches),
+    &retain__v1__profile_campaign_touch__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignTouches, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prune_before_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignTouches, prune_before_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_campaign_touches__field_indices_by_name[] = {
+  2,   /* field[2] = at_ms */
+  0,   /* field[0] = campaign_id */
+  3,   /* field[3] = prune_before_ms */
+  1,   /* field[1] = touches */
+};
+static const ProtobufCIntRange retain__v1__profile_campaign_touches__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_campaign_touches__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileCampaignTouches",
+  "ProfileCampaignTouches",
+  "Retain__V1__ProfileCampaignTouches",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileCampaignTouches),
+  4,
+  retain__v1__profile_campaign_touches__field_descriptors,
+  retain__v1__profile_campaign_touches__field_indices_by_name,
+  1,  retain__v1__profile_campaign_touches__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_campaign_touches__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_campaign_touch__field_descriptors[3] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignTouch, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "record",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignTouch, record),
+    &retain__v1__profile_contact_record__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retry_at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileCampaignTouch, retry_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_campaign_touch__field_indices_by_name[] = {
+  1,   /* field[1] = record */
+  2,   /* field[2] = retry_at_ms */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__profile_campaign_touch__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_campaign_touch__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileCampaignTouch",
+  "ProfileCampaignTouch",
+  "Retain__V1__ProfileCampaignTouch",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileCampaignTouch),
+  3,
+  retain__v1__profile_campaign_touch__field_descriptors,
+  retain__v1__profile_campaign_touch__field_indices_by_name,
+  1,  retain__v1__profile_campaign_touch__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_campaign_touch__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor retain__v1__profile_contact_record__field_descriptors[9] =
 {
   {
@@ -1729,7 +2302,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor 
   (ProtobufCMessageInit) retain__v1__profile_contact_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[7] =
 {
   {
     "header",
@@ -1803,19 +2376,33 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "campaign",
+    50,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotRecord, campaign),
+    &retain__v1__profile_snapshot_campaign__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name[] = {
   5,   /* field[5] = active_users */
+  6,   /* field[6] = campaign */
   3,   /* field[3] = contacts */
   2,   /* field[2] = event_ids */
   4,   /* field[4] = experiment */
   0,   /* field[0] = header */
   1,   /* field[1] = users */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 50, 6 },
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor =
 {
@@ -1825,11 +2412,244 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor
   "Retain__V1__ProfileSnapshotRecord",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotRecord),
-  6,
+  7,
   retain__v1__profile_snapshot_record__field_descriptors,
   retain__v1__profile_snapshot_record__field_indices_by_name,
-  1,  retain__v1__profile_snapshot_record__number_ranges,
+  2,  retain__v1__profile_snapshot_record__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_campaign__field_descriptors[16] =
+{
+  {
+    "campaign_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotCampaign, campaign_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "definition",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotCampaign, definition),
+    &retain__v1__campaign__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enrolled",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotCampaign, enrolled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cancelled",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotCampaign, cancelled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cancelled_at_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotCampaign, cancelled_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_indices",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_user_indices),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, user_indices),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "groups",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_groups),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, groups),
+    &retain__v1__campaign_group__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enrolled_at_ms",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_enrolled_at_ms),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, enrolled_at_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "touches",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_touches),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, touches),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_channels",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_last_channels),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, last_channels),
+    &retain__v1__contact_channel__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_touch_at_ms",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_last_touch_at_ms),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, last_touch_at_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "returned_at_ms",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_returned_at_ms),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, returned_at_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_refusals",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_last_refusals),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, last_refusals),
+    &retain__v1__contact_decision_reason__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "returns",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_returns),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, returns),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retry_at_ms",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_retry_at_ms),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, retry_at_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_touches",
+    16,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ProfileSnapshotCampaign, n_channel_touches),
+    offsetof(Retain__V1__ProfileSnapshotCampaign, channel_touches),
+    &retain__v1__channel_touches__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_snapshot_campaign__field_indices_by_name[] = {
+  0,   /* field[0] = campaign_id */
+  3,   /* field[3] = cancelled */
+  4,   /* field[4] = cancelled_at_ms */
+  15,   /* field[15] = channel_touches */
+  1,   /* field[1] = definition */
+  2,   /* field[2] = enrolled */
+  7,   /* field[7] = enrolled_at_ms */
+  6,   /* field[6] = groups */
+  9,   /* field[9] = last_channels */
+  12,   /* field[12] = last_refusals */
+  10,   /* field[10] = last_touch_at_ms */
+  14,   /* field[14] = retry_at_ms */
+  11,   /* field[11] = returned_at_ms */
+  13,   /* field[13] = returns */
+  8,   /* field[8] = touches */
+  5,   /* field[5] = user_indices */
+};
+static const ProtobufCIntRange retain__v1__profile_snapshot_campaign__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 16 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_snapshot_campaign__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileSnapshotCampaign",
+  "ProfileSnapshotCampaign",
+  "Retain__V1__ProfileSnapshotCampaign",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileSnapshotCampaign),
+  16,
+  retain__v1__profile_snapshot_campaign__field_descriptors,
+  retain__v1__profile_snapshot_campaign__field_indices_by_name,
+  1,  retain__v1__profile_snapshot_campaign__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_snapshot_campaign__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_active_users__field_descriptors[5] =

@@ -13,6 +13,9 @@ ACTIVITY_OUTCOME_NOT_PROCESSED: ActivityOutcome
 ACTIVITY_OUTCOME_UNKNOWN_USER: ActivityOutcome
 ACTIVITY_OUTCOME_UNSPECIFIED: ActivityOutcome
 ACTIVITY_OUTCOME_USER_DELETED: ActivityOutcome
+CAMPAIGN_GROUP_HOLDOUT: CampaignGroup
+CAMPAIGN_GROUP_TREATED: CampaignGroup
+CAMPAIGN_GROUP_UNSPECIFIED: CampaignGroup
 CHURN_REASON_ACTIVITY_DROP: ChurnReason
 CHURN_REASON_FREQUENCY_DROP: ChurnReason
 CHURN_REASON_LONG_GAP: ChurnReason
@@ -170,6 +173,92 @@ class AttributeRange(_message.Message):
     min_value: float
     def __init__(self, key: _Optional[str] = ..., has_min: bool = ..., min_value: _Optional[float] = ..., has_max: bool = ..., max_value: _Optional[float] = ...) -> None: ...
 
+class Campaign(_message.Message):
+    __slots__ = ["campaign_id", "channels", "created_at_ms", "created_by", "description", "end_at_ms", "holdout_basis_points", "max_touches", "message", "return_kind", "reward", "reward_budget", "segment", "start_at_ms", "touch_interval_days"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    END_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_BASIS_POINTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RETURN_KIND_FIELD_NUMBER: _ClassVar[int]
+    REWARD_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    REWARD_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    START_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    TOUCH_INTERVAL_DAYS_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    channels: _containers.RepeatedScalarFieldContainer[ContactChannel]
+    created_at_ms: int
+    created_by: str
+    description: str
+    end_at_ms: int
+    holdout_basis_points: int
+    max_touches: int
+    message: str
+    return_kind: str
+    reward: _common_pb2.Amount
+    reward_budget: str
+    segment: str
+    start_at_ms: int
+    touch_interval_days: int
+    def __init__(self, campaign_id: _Optional[str] = ..., description: _Optional[str] = ..., segment: _Optional[str] = ..., holdout_basis_points: _Optional[int] = ..., start_at_ms: _Optional[int] = ..., end_at_ms: _Optional[int] = ..., channels: _Optional[_Iterable[_Union[ContactChannel, str]]] = ..., return_kind: _Optional[str] = ..., max_touches: _Optional[int] = ..., touch_interval_days: _Optional[int] = ..., reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., reward_budget: _Optional[str] = ..., message: _Optional[str] = ..., created_by: _Optional[str] = ..., created_at_ms: _Optional[int] = ...) -> None: ...
+
+class CampaignGroupResult(_message.Message):
+    __slots__ = ["members", "recall_rate", "returned"]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    RECALL_RATE_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_FIELD_NUMBER: _ClassVar[int]
+    members: int
+    recall_rate: float
+    returned: int
+    def __init__(self, members: _Optional[int] = ..., returned: _Optional[int] = ..., recall_rate: _Optional[float] = ...) -> None: ...
+
+class CampaignMember(_message.Message):
+    __slots__ = ["enrolled_at_ms", "group", "last_channel", "last_refusal", "last_touch_at_ms", "retry_at_ms", "returned_at_ms", "touches", "user_id"]
+    ENROLLED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    LAST_CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    LAST_REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    LAST_TOUCH_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    enrolled_at_ms: int
+    group: CampaignGroup
+    last_channel: ContactChannel
+    last_refusal: ContactDecisionReason
+    last_touch_at_ms: int
+    retry_at_ms: int
+    returned_at_ms: int
+    touches: int
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., group: _Optional[_Union[CampaignGroup, str]] = ..., enrolled_at_ms: _Optional[int] = ..., touches: _Optional[int] = ..., last_channel: _Optional[_Union[ContactChannel, str]] = ..., last_touch_at_ms: _Optional[int] = ..., returned_at_ms: _Optional[int] = ..., last_refusal: _Optional[_Union[ContactDecisionReason, str]] = ..., retry_at_ms: _Optional[int] = ...) -> None: ...
+
+class CampaignReturn(_message.Message):
+    __slots__ = ["position", "returned_at_ms", "user_id"]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    position: int
+    returned_at_ms: int
+    user_id: str
+    def __init__(self, position: _Optional[int] = ..., user_id: _Optional[str] = ..., returned_at_ms: _Optional[int] = ...) -> None: ...
+
+class CancelCampaignRequest(_message.Message):
+    __slots__ = ["campaign_id"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class CancelCampaignResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
 class ChannelCap(_message.Message):
     __slots__ = ["channel", "cost", "enabled", "max_per_day", "max_per_week", "quiet_hours_apply"]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -211,6 +300,16 @@ class ChannelNewUsers(_message.Message):
     channel: str
     new_users: int
     def __init__(self, channel: _Optional[str] = ..., new_users: _Optional[int] = ...) -> None: ...
+
+class ChannelTouches(_message.Message):
+    __slots__ = ["channel", "cost", "touches"]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    channel: ContactChannel
+    cost: int
+    touches: int
+    def __init__(self, channel: _Optional[_Union[ContactChannel, str]] = ..., touches: _Optional[int] = ..., cost: _Optional[int] = ...) -> None: ...
 
 class CheckContactRequest(_message.Message):
     __slots__ = ["at_ms", "campaign_id", "channels", "user_id"]
@@ -313,6 +412,20 @@ class CountSegmentResponse(_message.Message):
     missing_shards: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, count: _Optional[int] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class CreateCampaignRequest(_message.Message):
+    __slots__ = ["campaign"]
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    campaign: Campaign
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ...) -> None: ...
+
+class CreateCampaignResponse(_message.Message):
+    __slots__ = ["campaign", "replayed"]
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    campaign: Campaign
+    replayed: bool
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., replayed: bool = ...) -> None: ...
+
 class DeleteUserRequest(_message.Message):
     __slots__ = ["actor", "reason", "user_id"]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
@@ -330,6 +443,28 @@ class DeleteUserResponse(_message.Message):
     already_deleted: bool
     deleted_at_ms: int
     def __init__(self, deleted_at_ms: _Optional[int] = ..., already_deleted: bool = ...) -> None: ...
+
+class EnrollCampaignMembersRequest(_message.Message):
+    __slots__ = ["campaign_id", "user_ids"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    user_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, campaign_id: _Optional[str] = ..., user_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EnrollCampaignMembersResponse(_message.Message):
+    __slots__ = ["already_enrolled", "holdout", "skipped", "touched", "treated"]
+    ALREADY_ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    TOUCHED_FIELD_NUMBER: _ClassVar[int]
+    TREATED_FIELD_NUMBER: _ClassVar[int]
+    already_enrolled: int
+    holdout: int
+    skipped: _containers.RepeatedCompositeFieldContainer[_common_pb2.ItemError]
+    touched: int
+    treated: int
+    def __init__(self, treated: _Optional[int] = ..., holdout: _Optional[int] = ..., already_enrolled: _Optional[int] = ..., skipped: _Optional[_Iterable[_Union[_common_pb2.ItemError, _Mapping]]] = ..., touched: _Optional[int] = ...) -> None: ...
 
 class ExperimentVariant(_message.Message):
     __slots__ = ["name", "weight"]
@@ -384,6 +519,88 @@ class GetActiveUsersResponse(_message.Message):
     days: _containers.RepeatedCompositeFieldContainer[ActiveUsersDay]
     missing_shards: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, days: _Optional[_Iterable[_Union[ActiveUsersDay, _Mapping]]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetCampaignMemberRequest(_message.Message):
+    __slots__ = ["campaign_id", "user_id"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., campaign_id: _Optional[str] = ...) -> None: ...
+
+class GetCampaignMemberResponse(_message.Message):
+    __slots__ = ["member"]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: CampaignMember
+    def __init__(self, member: _Optional[_Union[CampaignMember, _Mapping]] = ...) -> None: ...
+
+class GetCampaignRequest(_message.Message):
+    __slots__ = ["campaign_id"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class GetCampaignResponse(_message.Message):
+    __slots__ = ["campaign", "cancelled", "enrolled", "members", "returned", "touched"]
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_FIELD_NUMBER: _ClassVar[int]
+    TOUCHED_FIELD_NUMBER: _ClassVar[int]
+    campaign: Campaign
+    cancelled: bool
+    enrolled: bool
+    members: int
+    returned: int
+    touched: int
+    def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., members: _Optional[int] = ..., enrolled: bool = ..., touched: _Optional[int] = ..., returned: _Optional[int] = ..., cancelled: bool = ...) -> None: ...
+
+class GetCampaignResultsRequest(_message.Message):
+    __slots__ = ["campaign_id"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class GetCampaignResultsResponse(_message.Message):
+    __slots__ = ["campaign_id", "channels", "cost_per_incremental_return", "cost_per_recalled_user", "holdout", "incremental_returns", "lift", "lift_ci_high", "lift_ci_low", "method", "missing_shards", "relative_lift", "rewards_due", "significant", "touch_cost", "touched", "touches", "treated"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    COST_PER_INCREMENTAL_RETURN_FIELD_NUMBER: _ClassVar[int]
+    COST_PER_RECALLED_USER_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_FIELD_NUMBER: _ClassVar[int]
+    INCREMENTAL_RETURNS_FIELD_NUMBER: _ClassVar[int]
+    LIFT_CI_HIGH_FIELD_NUMBER: _ClassVar[int]
+    LIFT_CI_LOW_FIELD_NUMBER: _ClassVar[int]
+    LIFT_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_LIFT_FIELD_NUMBER: _ClassVar[int]
+    REWARDS_DUE_FIELD_NUMBER: _ClassVar[int]
+    SIGNIFICANT_FIELD_NUMBER: _ClassVar[int]
+    TOUCHED_FIELD_NUMBER: _ClassVar[int]
+    TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    TOUCH_COST_FIELD_NUMBER: _ClassVar[int]
+    TREATED_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    channels: _containers.RepeatedCompositeFieldContainer[ChannelTouches]
+    cost_per_incremental_return: float
+    cost_per_recalled_user: float
+    holdout: CampaignGroupResult
+    incremental_returns: float
+    lift: float
+    lift_ci_high: float
+    lift_ci_low: float
+    method: str
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
+    relative_lift: float
+    rewards_due: _common_pb2.Amount
+    significant: bool
+    touch_cost: int
+    touched: int
+    touches: int
+    treated: CampaignGroupResult
+    def __init__(self, campaign_id: _Optional[str] = ..., treated: _Optional[_Union[CampaignGroupResult, _Mapping]] = ..., holdout: _Optional[_Union[CampaignGroupResult, _Mapping]] = ..., touched: _Optional[int] = ..., touches: _Optional[int] = ..., channels: _Optional[_Iterable[_Union[ChannelTouches, _Mapping]]] = ..., touch_cost: _Optional[int] = ..., rewards_due: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., lift: _Optional[float] = ..., lift_ci_low: _Optional[float] = ..., lift_ci_high: _Optional[float] = ..., relative_lift: _Optional[float] = ..., significant: bool = ..., incremental_returns: _Optional[float] = ..., cost_per_recalled_user: _Optional[float] = ..., cost_per_incremental_return: _Optional[float] = ..., method: _Optional[str] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetContactPolicyRequest(_message.Message):
     __slots__ = []
@@ -535,6 +752,34 @@ class LifecycleTransition(_message.Message):
     to_stage: LifecycleStage
     def __init__(self, from_stage: _Optional[_Union[LifecycleStage, str]] = ..., to_stage: _Optional[_Union[LifecycleStage, str]] = ..., at_ms: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class ListCampaignReturnsRequest(_message.Message):
+    __slots__ = ["after_position", "campaign_id", "limit"]
+    AFTER_POSITION_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    after_position: int
+    campaign_id: str
+    limit: int
+    def __init__(self, campaign_id: _Optional[str] = ..., after_position: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListCampaignReturnsResponse(_message.Message):
+    __slots__ = ["head_position", "returns"]
+    HEAD_POSITION_FIELD_NUMBER: _ClassVar[int]
+    RETURNS_FIELD_NUMBER: _ClassVar[int]
+    head_position: int
+    returns: _containers.RepeatedCompositeFieldContainer[CampaignReturn]
+    def __init__(self, returns: _Optional[_Iterable[_Union[CampaignReturn, _Mapping]]] = ..., head_position: _Optional[int] = ...) -> None: ...
+
+class ListCampaignsRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListCampaignsResponse(_message.Message):
+    __slots__ = ["campaigns"]
+    CAMPAIGNS_FIELD_NUMBER: _ClassVar[int]
+    campaigns: _containers.RepeatedCompositeFieldContainer[GetCampaignResponse]
+    def __init__(self, campaigns: _Optional[_Iterable[_Union[GetCampaignResponse, _Mapping]]] = ...) -> None: ...
+
 class ListChurnWarningsRequest(_message.Message):
     __slots__ = ["as_of_ms", "channels", "min_drop", "page"]
     AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
@@ -576,6 +821,16 @@ class ListSegmentResponse(_message.Message):
     page_info: _common_pb2.PageInfo
     users: _containers.RepeatedCompositeFieldContainer[UserProfile]
     def __init__(self, users: _Optional[_Iterable[_Union[UserProfile, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class MarkCampaignEnrolledRequest(_message.Message):
+    __slots__ = ["campaign_id"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    def __init__(self, campaign_id: _Optional[str] = ...) -> None: ...
+
+class MarkCampaignEnrolledResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
 
 class RecordActivitiesRequest(_message.Message):
     __slots__ = ["events"]
@@ -793,6 +1048,24 @@ class SetContactPolicyResponse(_message.Message):
     policy: ContactPolicy
     def __init__(self, policy: _Optional[_Union[ContactPolicy, _Mapping]] = ...) -> None: ...
 
+class TouchCampaignMembersRequest(_message.Message):
+    __slots__ = ["campaign_id", "limit"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    limit: int
+    def __init__(self, campaign_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class TouchCampaignMembersResponse(_message.Message):
+    __slots__ = ["more", "refused", "touched"]
+    MORE_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    TOUCHED_FIELD_NUMBER: _ClassVar[int]
+    more: bool
+    refused: int
+    touched: int
+    def __init__(self, touched: _Optional[int] = ..., refused: _Optional[int] = ..., more: bool = ...) -> None: ...
+
 class UpdateAttributesRequest(_message.Message):
     __slots__ = ["age", "gender", "has_age", "has_gender", "has_region", "has_time_zone", "region", "remove_attributes", "set_attributes", "time_zone", "user_id"]
     class SetAttributesEntry(_message.Message):
@@ -922,4 +1195,7 @@ class ContactChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ContactDecisionReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class CampaignGroup(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -37,6 +37,54 @@ class ProfileAttributeUpdate(_message.Message):
     request: _profile_pb2.UpdateAttributesRequest
     def __init__(self, request: _Optional[_Union[_profile_pb2.UpdateAttributesRequest, _Mapping]] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
+class ProfileCampaignChange(_message.Message):
+    __slots__ = ["at_ms", "cancelled", "created", "enrolled"]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    at_ms: int
+    cancelled: str
+    created: _profile_pb2.Campaign
+    enrolled: str
+    def __init__(self, created: _Optional[_Union[_profile_pb2.Campaign, _Mapping]] = ..., enrolled: _Optional[str] = ..., cancelled: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
+
+class ProfileCampaignEnrollment(_message.Message):
+    __slots__ = ["at_ms", "campaign_id", "groups", "touches", "user_ids"]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    at_ms: int
+    campaign_id: str
+    groups: _containers.RepeatedScalarFieldContainer[_profile_pb2.CampaignGroup]
+    touches: ProfileCampaignTouches
+    user_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, campaign_id: _Optional[str] = ..., user_ids: _Optional[_Iterable[str]] = ..., groups: _Optional[_Iterable[_Union[_profile_pb2.CampaignGroup, str]]] = ..., at_ms: _Optional[int] = ..., touches: _Optional[_Union[ProfileCampaignTouches, _Mapping]] = ...) -> None: ...
+
+class ProfileCampaignTouch(_message.Message):
+    __slots__ = ["record", "retry_at_ms", "user_id"]
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    record: ProfileContactRecord
+    retry_at_ms: int
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., record: _Optional[_Union[ProfileContactRecord, _Mapping]] = ..., retry_at_ms: _Optional[int] = ...) -> None: ...
+
+class ProfileCampaignTouches(_message.Message):
+    __slots__ = ["at_ms", "campaign_id", "prune_before_ms", "touches"]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    PRUNE_BEFORE_MS_FIELD_NUMBER: _ClassVar[int]
+    TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    at_ms: int
+    campaign_id: str
+    prune_before_ms: int
+    touches: _containers.RepeatedCompositeFieldContainer[ProfileCampaignTouch]
+    def __init__(self, campaign_id: _Optional[str] = ..., touches: _Optional[_Iterable[_Union[ProfileCampaignTouch, _Mapping]]] = ..., at_ms: _Optional[int] = ..., prune_before_ms: _Optional[int] = ...) -> None: ...
+
 class ProfileContactRecord(_message.Message):
     __slots__ = ["campaign_id", "channel", "contact_id", "fingerprint", "reason", "recorded", "sent_at_ms", "sent_this_week", "sent_today"]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -84,10 +132,13 @@ class ProfileDeletion(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class ProfileLogEntry(_message.Message):
-    __slots__ = ["activity_batch", "assignment", "attribute_update", "contact_touch", "deletion", "policy_change", "registration", "settings", "tag_change"]
+    __slots__ = ["activity_batch", "assignment", "attribute_update", "campaign_change", "campaign_enrollment", "campaign_touches", "contact_touch", "deletion", "policy_change", "registration", "settings", "tag_change"]
     ACTIVITY_BATCH_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTE_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_ENROLLMENT_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_TOUCHES_FIELD_NUMBER: _ClassVar[int]
     CONTACT_TOUCH_FIELD_NUMBER: _ClassVar[int]
     DELETION_FIELD_NUMBER: _ClassVar[int]
     POLICY_CHANGE_FIELD_NUMBER: _ClassVar[int]
@@ -97,13 +148,16 @@ class ProfileLogEntry(_message.Message):
     activity_batch: ProfileActivityBatch
     assignment: ProfileAssignment
     attribute_update: ProfileAttributeUpdate
+    campaign_change: ProfileCampaignChange
+    campaign_enrollment: ProfileCampaignEnrollment
+    campaign_touches: ProfileCampaignTouches
     contact_touch: ProfileContactTouch
     deletion: ProfileDeletion
     policy_change: ProfilePolicyChange
     registration: ProfileRegistration
     settings: ProfileSettings
     tag_change: ProfileTagChange
-    def __init__(self, registration: _Optional[_Union[ProfileRegistration, _Mapping]] = ..., attribute_update: _Optional[_Union[ProfileAttributeUpdate, _Mapping]] = ..., tag_change: _Optional[_Union[ProfileTagChange, _Mapping]] = ..., deletion: _Optional[_Union[ProfileDeletion, _Mapping]] = ..., activity_batch: _Optional[_Union[ProfileActivityBatch, _Mapping]] = ..., contact_touch: _Optional[_Union[ProfileContactTouch, _Mapping]] = ..., policy_change: _Optional[_Union[ProfilePolicyChange, _Mapping]] = ..., assignment: _Optional[_Union[ProfileAssignment, _Mapping]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ...) -> None: ...
+    def __init__(self, registration: _Optional[_Union[ProfileRegistration, _Mapping]] = ..., attribute_update: _Optional[_Union[ProfileAttributeUpdate, _Mapping]] = ..., tag_change: _Optional[_Union[ProfileTagChange, _Mapping]] = ..., deletion: _Optional[_Union[ProfileDeletion, _Mapping]] = ..., activity_batch: _Optional[_Union[ProfileActivityBatch, _Mapping]] = ..., contact_touch: _Optional[_Union[ProfileContactTouch, _Mapping]] = ..., policy_change: _Optional[_Union[ProfilePolicyChange, _Mapping]] = ..., assignment: _Optional[_Union[ProfileAssignment, _Mapping]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., campaign_change: _Optional[_Union[ProfileCampaignChange, _Mapping]] = ..., campaign_enrollment: _Optional[_Union[ProfileCampaignEnrollment, _Mapping]] = ..., campaign_touches: _Optional[_Union[ProfileCampaignTouches, _Mapping]] = ...) -> None: ...
 
 class ProfilePolicyChange(_message.Message):
     __slots__ = ["actor", "at_ms", "policy"]
@@ -150,6 +204,42 @@ class ProfileSnapshotActiveUsers(_message.Message):
     monthly: _containers.RepeatedScalarFieldContainer[int]
     weekly: _containers.RepeatedScalarFieldContainer[int]
     def __init__(self, channel: _Optional[int] = ..., first_day: _Optional[int] = ..., daily: _Optional[_Iterable[int]] = ..., weekly: _Optional[_Iterable[int]] = ..., monthly: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ProfileSnapshotCampaign(_message.Message):
+    __slots__ = ["campaign_id", "cancelled", "cancelled_at_ms", "channel_touches", "definition", "enrolled", "enrolled_at_ms", "groups", "last_channels", "last_refusals", "last_touch_at_ms", "retry_at_ms", "returned_at_ms", "returns", "touches", "user_indices"]
+    CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_FIELD_NUMBER: _ClassVar[int]
+    ENROLLED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    LAST_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    LAST_REFUSALS_FIELD_NUMBER: _ClassVar[int]
+    LAST_TOUCH_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    RETURNS_FIELD_NUMBER: _ClassVar[int]
+    TOUCHES_FIELD_NUMBER: _ClassVar[int]
+    USER_INDICES_FIELD_NUMBER: _ClassVar[int]
+    campaign_id: str
+    cancelled: bool
+    cancelled_at_ms: int
+    channel_touches: _containers.RepeatedCompositeFieldContainer[_profile_pb2.ChannelTouches]
+    definition: _profile_pb2.Campaign
+    enrolled: bool
+    enrolled_at_ms: _containers.RepeatedScalarFieldContainer[int]
+    groups: _containers.RepeatedScalarFieldContainer[_profile_pb2.CampaignGroup]
+    last_channels: _containers.RepeatedScalarFieldContainer[_profile_pb2.ContactChannel]
+    last_refusals: _containers.RepeatedScalarFieldContainer[_profile_pb2.ContactDecisionReason]
+    last_touch_at_ms: _containers.RepeatedScalarFieldContainer[int]
+    retry_at_ms: _containers.RepeatedScalarFieldContainer[int]
+    returned_at_ms: _containers.RepeatedScalarFieldContainer[int]
+    returns: _containers.RepeatedScalarFieldContainer[int]
+    touches: _containers.RepeatedScalarFieldContainer[int]
+    user_indices: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, campaign_id: _Optional[str] = ..., definition: _Optional[_Union[_profile_pb2.Campaign, _Mapping]] = ..., enrolled: bool = ..., cancelled: bool = ..., cancelled_at_ms: _Optional[int] = ..., user_indices: _Optional[_Iterable[int]] = ..., groups: _Optional[_Iterable[_Union[_profile_pb2.CampaignGroup, str]]] = ..., enrolled_at_ms: _Optional[_Iterable[int]] = ..., touches: _Optional[_Iterable[int]] = ..., last_channels: _Optional[_Iterable[_Union[_profile_pb2.ContactChannel, str]]] = ..., last_touch_at_ms: _Optional[_Iterable[int]] = ..., returned_at_ms: _Optional[_Iterable[int]] = ..., last_refusals: _Optional[_Iterable[_Union[_profile_pb2.ContactDecisionReason, str]]] = ..., returns: _Optional[_Iterable[int]] = ..., retry_at_ms: _Optional[_Iterable[int]] = ..., channel_touches: _Optional[_Iterable[_Union[_profile_pb2.ChannelTouches, _Mapping]]] = ...) -> None: ...
 
 class ProfileSnapshotContacts(_message.Message):
     __slots__ = ["records", "user_index"]
@@ -206,20 +296,22 @@ class ProfileSnapshotHeader(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., user_count: _Optional[int] = ..., symbols: _Optional[_Iterable[str]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., policy: _Optional[_Union[_profile_pb2.ContactPolicy, _Mapping]] = ..., event_id_shards: _Optional[int] = ...) -> None: ...
 
 class ProfileSnapshotRecord(_message.Message):
-    __slots__ = ["active_users", "contacts", "event_ids", "experiment", "header", "users"]
+    __slots__ = ["active_users", "campaign", "contacts", "event_ids", "experiment", "header", "users"]
     ACTIVE_USERS_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CONTACTS_FIELD_NUMBER: _ClassVar[int]
     EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
     HEADER_FIELD_NUMBER: _ClassVar[int]
     USERS_FIELD_NUMBER: _ClassVar[int]
     active_users: ProfileSnapshotActiveUsers
+    campaign: ProfileSnapshotCampaign
     contacts: ProfileSnapshotContacts
     event_ids: ProfileSnapshotEventIDs
     experiment: ProfileSnapshotExperiment
     header: ProfileSnapshotHeader
     users: ProfileSnapshotUsers
-    def __init__(self, header: _Optional[_Union[ProfileSnapshotHeader, _Mapping]] = ..., users: _Optional[_Union[ProfileSnapshotUsers, _Mapping]] = ..., event_ids: _Optional[_Union[ProfileSnapshotEventIDs, _Mapping]] = ..., contacts: _Optional[_Union[ProfileSnapshotContacts, _Mapping]] = ..., experiment: _Optional[_Union[ProfileSnapshotExperiment, _Mapping]] = ..., active_users: _Optional[_Union[ProfileSnapshotActiveUsers, _Mapping]] = ...) -> None: ...
+    def __init__(self, header: _Optional[_Union[ProfileSnapshotHeader, _Mapping]] = ..., users: _Optional[_Union[ProfileSnapshotUsers, _Mapping]] = ..., event_ids: _Optional[_Union[ProfileSnapshotEventIDs, _Mapping]] = ..., contacts: _Optional[_Union[ProfileSnapshotContacts, _Mapping]] = ..., experiment: _Optional[_Union[ProfileSnapshotExperiment, _Mapping]] = ..., active_users: _Optional[_Union[ProfileSnapshotActiveUsers, _Mapping]] = ..., campaign: _Optional[_Union[ProfileSnapshotCampaign, _Mapping]] = ...) -> None: ...
 
 class ProfileSnapshotUsers(_message.Message):
     __slots__ = ["count", "first_index", "packed"]

@@ -1909,6 +1909,107 @@ class ProfileClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Profile/GetExperimentResults", request, profile_pb2.GetExperimentResultsResponse, **options)
 
+    def create_campaign(self, request: profile_pb2.CreateCampaignRequest, **options: Unpack[CallOptions]) -> profile_pb2.CreateCampaignResponse:
+        """Creates a recall campaign (docs/CAMPAIGNS.md). The same definition again is a retry
+        (replayed = true). Needs the admin scope.
+        Through the gateway with several shards: written to every shard; succeeds when every shard
+        does (retry the same call otherwise).
+        Errors: INVALID_ARGUMENT (field named), ALREADY_EXISTS (another definition under the id).
+
+        Unary: `retain.v1.Profile/CreateCampaign`.
+        """
+        return self._connection.unary("retain.v1.Profile/CreateCampaign", request, profile_pb2.CreateCampaignResponse, **options)
+
+    def get_campaign(self, request: profile_pb2.GetCampaignRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetCampaignResponse:
+        """A campaign's definition and progress on this shard.
+        Through the gateway with several shards: asked of every shard, members, touched and returned
+        add up; enrolled only when every shard says so.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/GetCampaign`.
+        """
+        return self._connection.unary("retain.v1.Profile/GetCampaign", request, profile_pb2.GetCampaignResponse, **options)
+
+    def list_campaigns(self, request: profile_pb2.ListCampaignsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListCampaignsResponse:
+        """Every campaign with its progress, by campaign_id.
+        Through the gateway with several shards: merged by campaign_id, figures added up.
+        No service-specific errors.
+
+        Unary: `retain.v1.Profile/ListCampaigns`.
+        """
+        return self._connection.unary("retain.v1.Profile/ListCampaigns", request, profile_pb2.ListCampaignsResponse, **options)
+
+    def enroll_campaign_members(self, request: profile_pb2.EnrollCampaignMembersRequest, **options: Unpack[CallOptions]) -> profile_pb2.EnrollCampaignMembersResponse:
+        """Enrolls users in a campaign: each gets the group its hash gives (holdout share), and when
+        the campaign has started, each treated user is touched at once on the cheapest channel the
+        contact policy allows. Users already enrolled stay as they are, so a retry changes nothing.
+        Needs the admin scope.
+        Through the gateway with several shards: the users are split by owner and each shard gets
+        its own; figures add up, skipped users are reported from every shard.
+        Errors: INVALID_ARGUMENT (empty or more than 10,000 users), NOT_FOUND (campaign),
+        FAILED_PRECONDITION (cancelled or ended).
+
+        Unary: `retain.v1.Profile/EnrollCampaignMembers`.
+        """
+        return self._connection.unary("retain.v1.Profile/EnrollCampaignMembers", request, profile_pb2.EnrollCampaignMembersResponse, **options)
+
+    def mark_campaign_enrolled(self, request: profile_pb2.MarkCampaignEnrolledRequest, **options: Unpack[CallOptions]) -> profile_pb2.MarkCampaignEnrolledResponse:
+        """Records that the whole audience is enrolled. Needs the admin scope.
+        Through the gateway with several shards: written to every shard.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/MarkCampaignEnrolled`.
+        """
+        return self._connection.unary("retain.v1.Profile/MarkCampaignEnrolled", request, profile_pb2.MarkCampaignEnrolledResponse, **options)
+
+    def touch_campaign_members(self, request: profile_pb2.TouchCampaignMembersRequest, **options: Unpack[CallOptions]) -> profile_pb2.TouchCampaignMembersResponse:
+        """Touches the treated members that are due one (not yet touched, or the interval since their
+        last touch has passed and they have not come back), at most `limit`. Needs the admin scope.
+        Through the gateway with several shards: asked of every shard, figures add up.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/TouchCampaignMembers`.
+        """
+        return self._connection.unary("retain.v1.Profile/TouchCampaignMembers", request, profile_pb2.TouchCampaignMembersResponse, **options)
+
+    def cancel_campaign(self, request: profile_pb2.CancelCampaignRequest, **options: Unpack[CallOptions]) -> profile_pb2.CancelCampaignResponse:
+        """Cancels a campaign: no touch after, returns after it do not count. Needs the admin scope.
+        Through the gateway with several shards: written to every shard.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/CancelCampaign`.
+        """
+        return self._connection.unary("retain.v1.Profile/CancelCampaign", request, profile_pb2.CancelCampaignResponse, **options)
+
+    def list_campaign_returns(self, request: profile_pb2.ListCampaignReturnsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListCampaignReturnsResponse:
+        """The treated members who came back, in the order this shard recorded them (for paying the
+        return reward). Positions belong to one shard.
+        Through the gateway with several shards: refused (FAILED_PRECONDITION); ask each shard.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/ListCampaignReturns`.
+        """
+        return self._connection.unary("retain.v1.Profile/ListCampaignReturns", request, profile_pb2.ListCampaignReturnsResponse, **options)
+
+    def get_campaign_member(self, request: profile_pb2.GetCampaignMemberRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetCampaignMemberResponse:
+        """One user's part in a campaign.
+        Errors: NOT_FOUND (user, campaign, or the user is not enrolled).
+
+        Unary: `retain.v1.Profile/GetCampaignMember`.
+        """
+        return self._connection.unary("retain.v1.Profile/GetCampaignMember", request, profile_pb2.GetCampaignMemberResponse, **options)
+
+    def get_campaign_results(self, request: profile_pb2.GetCampaignResultsRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetCampaignResultsResponse:
+        """The campaign's results: recall rate of the treated against the holdout, lift with its 95%
+        interval, touches and their cost per channel, rewards due, cost per recalled user.
+        Through the gateway with several shards: asked of every shard; counts add up and every
+        figure is recomputed from the sums.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/GetCampaignResults`.
+        """
+        return self._connection.unary("retain.v1.Profile/GetCampaignResults", request, profile_pb2.GetCampaignResultsResponse, **options)
+
 
 class AsyncProfileClient(AsyncServiceClient):
     """User information: registration, attributes and tags, activity, lifecycle stages, segments,
@@ -2150,6 +2251,107 @@ class AsyncProfileClient(AsyncServiceClient):
         Unary: `retain.v1.Profile/GetExperimentResults`.
         """
         return await self._connection.unary("retain.v1.Profile/GetExperimentResults", request, profile_pb2.GetExperimentResultsResponse, **options)
+
+    async def create_campaign(self, request: profile_pb2.CreateCampaignRequest, **options: Unpack[CallOptions]) -> profile_pb2.CreateCampaignResponse:
+        """Creates a recall campaign (docs/CAMPAIGNS.md). The same definition again is a retry
+        (replayed = true). Needs the admin scope.
+        Through the gateway with several shards: written to every shard; succeeds when every shard
+        does (retry the same call otherwise).
+        Errors: INVALID_ARGUMENT (field named), ALREADY_EXISTS (another definition under the id).
+
+        Unary: `retain.v1.Profile/CreateCampaign`.
+        """
+        return await self._connection.unary("retain.v1.Profile/CreateCampaign", request, profile_pb2.CreateCampaignResponse, **options)
+
+    async def get_campaign(self, request: profile_pb2.GetCampaignRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetCampaignResponse:
+        """A campaign's definition and progress on this shard.
+        Through the gateway with several shards: asked of every shard, members, touched and returned
+        add up; enrolled only when every shard says so.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/GetCampaign`.
+        """
+        return await self._connection.unary("retain.v1.Profile/GetCampaign", request, profile_pb2.GetCampaignResponse, **options)
+
+    async def list_campaigns(self, request: profile_pb2.ListCampaignsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListCampaignsResponse:
+        """Every campaign with its progress, by campaign_id.
+        Through the gateway with several shards: merged by campaign_id, figures added up.
+        No service-specific errors.
+
+        Unary: `retain.v1.Profile/ListCampaigns`.
+        """
+        return await self._connection.unary("retain.v1.Profile/ListCampaigns", request, profile_pb2.ListCampaignsResponse, **options)
+
+    async def enroll_campaign_members(self, request: profile_pb2.EnrollCampaignMembersRequest, **options: Unpack[CallOptions]) -> profile_pb2.EnrollCampaignMembersResponse:
+        """Enrolls users in a campaign: each gets the group its hash gives (holdout share), and when
+        the campaign has started, each treated user is touched at once on the cheapest channel the
+        contact policy allows. Users already enrolled stay as they are, so a retry changes nothing.
+        Needs the admin scope.
+        Through the gateway with several shards: the users are split by owner and each shard gets
+        its own; figures add up, skipped users are reported from every shard.
+        Errors: INVALID_ARGUMENT (empty or more than 10,000 users), NOT_FOUND (campaign),
+        FAILED_PRECONDITION (cancelled or ended).
+
+        Unary: `retain.v1.Profile/EnrollCampaignMembers`.
+        """
+        return await self._connection.unary("retain.v1.Profile/EnrollCampaignMembers", request, profile_pb2.EnrollCampaignMembersResponse, **options)
+
+    async def mark_campaign_enrolled(self, request: profile_pb2.MarkCampaignEnrolledRequest, **options: Unpack[CallOptions]) -> profile_pb2.MarkCampaignEnrolledResponse:
+        """Records that the whole audience is enrolled. Needs the admin scope.
+        Through the gateway with several shards: written to every shard.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/MarkCampaignEnrolled`.
+        """
+        return await self._connection.unary("retain.v1.Profile/MarkCampaignEnrolled", request, profile_pb2.MarkCampaignEnrolledResponse, **options)
+
+    async def touch_campaign_members(self, request: profile_pb2.TouchCampaignMembersRequest, **options: Unpack[CallOptions]) -> profile_pb2.TouchCampaignMembersResponse:
+        """Touches the treated members that are due one (not yet touched, or the interval since their
+        last touch has passed and they have not come back), at most `limit`. Needs the admin scope.
+        Through the gateway with several shards: asked of every shard, figures add up.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/TouchCampaignMembers`.
+        """
+        return await self._connection.unary("retain.v1.Profile/TouchCampaignMembers", request, profile_pb2.TouchCampaignMembersResponse, **options)
+
+    async def cancel_campaign(self, request: profile_pb2.CancelCampaignRequest, **options: Unpack[CallOptions]) -> profile_pb2.CancelCampaignResponse:
+        """Cancels a campaign: no touch after, returns after it do not count. Needs the admin scope.
+        Through the gateway with several shards: written to every shard.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/CancelCampaign`.
+        """
+        return await self._connection.unary("retain.v1.Profile/CancelCampaign", request, profile_pb2.CancelCampaignResponse, **options)
+
+    async def list_campaign_returns(self, request: profile_pb2.ListCampaignReturnsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListCampaignReturnsResponse:
+        """The treated members who came back, in the order this shard recorded them (for paying the
+        return reward). Positions belong to one shard.
+        Through the gateway with several shards: refused (FAILED_PRECONDITION); ask each shard.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/ListCampaignReturns`.
+        """
+        return await self._connection.unary("retain.v1.Profile/ListCampaignReturns", request, profile_pb2.ListCampaignReturnsResponse, **options)
+
+    async def get_campaign_member(self, request: profile_pb2.GetCampaignMemberRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetCampaignMemberResponse:
+        """One user's part in a campaign.
+        Errors: NOT_FOUND (user, campaign, or the user is not enrolled).
+
+        Unary: `retain.v1.Profile/GetCampaignMember`.
+        """
+        return await self._connection.unary("retain.v1.Profile/GetCampaignMember", request, profile_pb2.GetCampaignMemberResponse, **options)
+
+    async def get_campaign_results(self, request: profile_pb2.GetCampaignResultsRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetCampaignResultsResponse:
+        """The campaign's results: recall rate of the treated against the holdout, lift with its 95%
+        interval, touches and their cost per channel, rewards due, cost per recalled user.
+        Through the gateway with several shards: asked of every shard; counts add up and every
+        figure is recomputed from the sums.
+        Errors: NOT_FOUND.
+
+        Unary: `retain.v1.Profile/GetCampaignResults`.
+        """
+        return await self._connection.unary("retain.v1.Profile/GetCampaignResults", request, profile_pb2.GetCampaignResultsResponse, **options)
 
 
 class ReflectionClient(ServiceClient):
@@ -2510,6 +2712,16 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Profile/SetContactPolicy": MethodInfo("retain.v1.Profile/SetContactPolicy", profile_pb2.SetContactPolicyRequest, profile_pb2.SetContactPolicyResponse, False),
     "retain.v1.Profile/AssignVariant": MethodInfo("retain.v1.Profile/AssignVariant", profile_pb2.AssignVariantRequest, profile_pb2.AssignVariantResponse, False),
     "retain.v1.Profile/GetExperimentResults": MethodInfo("retain.v1.Profile/GetExperimentResults", profile_pb2.GetExperimentResultsRequest, profile_pb2.GetExperimentResultsResponse, False),
+    "retain.v1.Profile/CreateCampaign": MethodInfo("retain.v1.Profile/CreateCampaign", profile_pb2.CreateCampaignRequest, profile_pb2.CreateCampaignResponse, False),
+    "retain.v1.Profile/GetCampaign": MethodInfo("retain.v1.Profile/GetCampaign", profile_pb2.GetCampaignRequest, profile_pb2.GetCampaignResponse, False),
+    "retain.v1.Profile/ListCampaigns": MethodInfo("retain.v1.Profile/ListCampaigns", profile_pb2.ListCampaignsRequest, profile_pb2.ListCampaignsResponse, False),
+    "retain.v1.Profile/EnrollCampaignMembers": MethodInfo("retain.v1.Profile/EnrollCampaignMembers", profile_pb2.EnrollCampaignMembersRequest, profile_pb2.EnrollCampaignMembersResponse, False),
+    "retain.v1.Profile/MarkCampaignEnrolled": MethodInfo("retain.v1.Profile/MarkCampaignEnrolled", profile_pb2.MarkCampaignEnrolledRequest, profile_pb2.MarkCampaignEnrolledResponse, False),
+    "retain.v1.Profile/TouchCampaignMembers": MethodInfo("retain.v1.Profile/TouchCampaignMembers", profile_pb2.TouchCampaignMembersRequest, profile_pb2.TouchCampaignMembersResponse, False),
+    "retain.v1.Profile/CancelCampaign": MethodInfo("retain.v1.Profile/CancelCampaign", profile_pb2.CancelCampaignRequest, profile_pb2.CancelCampaignResponse, False),
+    "retain.v1.Profile/ListCampaignReturns": MethodInfo("retain.v1.Profile/ListCampaignReturns", profile_pb2.ListCampaignReturnsRequest, profile_pb2.ListCampaignReturnsResponse, False),
+    "retain.v1.Profile/GetCampaignMember": MethodInfo("retain.v1.Profile/GetCampaignMember", profile_pb2.GetCampaignMemberRequest, profile_pb2.GetCampaignMemberResponse, False),
+    "retain.v1.Profile/GetCampaignResults": MethodInfo("retain.v1.Profile/GetCampaignResults", profile_pb2.GetCampaignResultsRequest, profile_pb2.GetCampaignResultsResponse, False),
     "retain.v1.Reflection/ListServices": MethodInfo("retain.v1.Reflection/ListServices", reflection_pb2.ListServicesRequest, reflection_pb2.ListServicesResponse, False),
     "retain.v1.Reflection/GetDescriptorSet": MethodInfo("retain.v1.Reflection/GetDescriptorSet", reflection_pb2.GetDescriptorSetRequest, reflection_pb2.GetDescriptorSetResponse, False),
     "retain.v1.Replication/Follow": MethodInfo("retain.v1.Replication/Follow", replication_pb2.FollowRequest, replication_pb2.ReplicationBatch, True),

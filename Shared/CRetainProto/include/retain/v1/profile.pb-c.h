@@ -83,6 +83,31 @@ typedef struct Retain__V1__GetExperimentResultsRequest Retain__V1__GetExperiment
 typedef struct Retain__V1__VariantResult Retain__V1__VariantResult;
 typedef struct Retain__V1__GetExperimentResultsResponse Retain__V1__GetExperimentResultsResponse;
 typedef struct Retain__V1__AssignVariantResponse Retain__V1__AssignVariantResponse;
+typedef struct Retain__V1__Campaign Retain__V1__Campaign;
+typedef struct Retain__V1__CampaignMember Retain__V1__CampaignMember;
+typedef struct Retain__V1__CreateCampaignRequest Retain__V1__CreateCampaignRequest;
+typedef struct Retain__V1__CreateCampaignResponse Retain__V1__CreateCampaignResponse;
+typedef struct Retain__V1__GetCampaignRequest Retain__V1__GetCampaignRequest;
+typedef struct Retain__V1__GetCampaignResponse Retain__V1__GetCampaignResponse;
+typedef struct Retain__V1__ListCampaignsRequest Retain__V1__ListCampaignsRequest;
+typedef struct Retain__V1__ListCampaignsResponse Retain__V1__ListCampaignsResponse;
+typedef struct Retain__V1__EnrollCampaignMembersRequest Retain__V1__EnrollCampaignMembersRequest;
+typedef struct Retain__V1__EnrollCampaignMembersResponse Retain__V1__EnrollCampaignMembersResponse;
+typedef struct Retain__V1__MarkCampaignEnrolledRequest Retain__V1__MarkCampaignEnrolledRequest;
+typedef struct Retain__V1__MarkCampaignEnrolledResponse Retain__V1__MarkCampaignEnrolledResponse;
+typedef struct Retain__V1__TouchCampaignMembersRequest Retain__V1__TouchCampaignMembersRequest;
+typedef struct Retain__V1__TouchCampaignMembersResponse Retain__V1__TouchCampaignMembersResponse;
+typedef struct Retain__V1__CancelCampaignRequest Retain__V1__CancelCampaignRequest;
+typedef struct Retain__V1__CancelCampaignResponse Retain__V1__CancelCampaignResponse;
+typedef struct Retain__V1__ListCampaignReturnsRequest Retain__V1__ListCampaignReturnsRequest;
+typedef struct Retain__V1__CampaignReturn Retain__V1__CampaignReturn;
+typedef struct Retain__V1__ListCampaignReturnsResponse Retain__V1__ListCampaignReturnsResponse;
+typedef struct Retain__V1__GetCampaignMemberRequest Retain__V1__GetCampaignMemberRequest;
+typedef struct Retain__V1__GetCampaignMemberResponse Retain__V1__GetCampaignMemberResponse;
+typedef struct Retain__V1__GetCampaignResultsRequest Retain__V1__GetCampaignResultsRequest;
+typedef struct Retain__V1__CampaignGroupResult Retain__V1__CampaignGroupResult;
+typedef struct Retain__V1__GetCampaignResultsResponse Retain__V1__GetCampaignResultsResponse;
+typedef struct Retain__V1__ChannelTouches Retain__V1__ChannelTouches;
 
 
 /* --- enums --- */
@@ -307,6 +332,24 @@ typedef enum _Retain__V1__ContactDecisionReason {
   RETAIN__V1__CONTACT_DECISION_REASON__CONTACT_DECISION_REASON_USER_DELETED = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__CONTACT_DECISION_REASON)
 } Retain__V1__ContactDecisionReason;
+/*
+ * Which group a member is in.
+ */
+typedef enum _Retain__V1__CampaignGroup {
+  /*
+   * Not a member.
+   */
+  RETAIN__V1__CAMPAIGN_GROUP__CAMPAIGN_GROUP_UNSPECIFIED = 0,
+  /*
+   * Touched (when a channel allows it) and rewarded on return.
+   */
+  RETAIN__V1__CAMPAIGN_GROUP__CAMPAIGN_GROUP_TREATED = 1,
+  /*
+   * The control: never touched, never rewarded, counted.
+   */
+  RETAIN__V1__CAMPAIGN_GROUP__CAMPAIGN_GROUP_HOLDOUT = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__CAMPAIGN_GROUP)
+} Retain__V1__CampaignGroup;
 
 /* --- messages --- */
 
@@ -2352,6 +2395,646 @@ struct  Retain__V1__AssignVariantResponse
     , (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
+/*
+ * A recall campaign's definition.
+ */
+struct  Retain__V1__Campaign
+{
+  ProtobufCMessage base;
+  /*
+   * Key of the campaign: an entity id (common.proto); also the campaign its touches count
+   * against in the contact policy.
+   */
+  char *campaign_id;
+  /*
+   * What it is for, shown to operators; at most 256 bytes.
+   */
+  char *description;
+  /*
+   * The audience: the name of a saved segment, whose members the gateway enrolls when the
+   * campaign starts. Empty when members are enrolled by EnrollCampaignMembers only.
+   */
+  char *segment;
+  /*
+   * Share of the audience kept out as control (never touched, never rewarded), in basis points
+   * (1/10,000): 0-9,000. Which users are held out is a hash of (campaign_id, user_id).
+   */
+  uint32_t holdout_basis_points;
+  /*
+   * When touching may start, Unix ms; 0 at creation means the creation time.
+   */
+  int64_t start_at_ms;
+  /*
+   * When the campaign ends, Unix ms (> start_at_ms): returns count until then, no touch after.
+   */
+  int64_t end_at_ms;
+  /*
+   * Candidate channels, at least one; each touch goes on the cheapest one the contact policy
+   * allows at that moment (CheckContact's rule).
+   */
+  size_t n_channels;
+  Retain__V1__ContactChannel *channels;
+  /*
+   * The activity kind that counts as a return; empty means "login".
+   */
+  char *return_kind;
+  /*
+   * Touches per treated user, 1-10; a user who came back is not touched again. 0 means 1.
+   */
+  uint32_t max_touches;
+  /*
+   * Days between a user's touches, when max_touches > 1; 0 means 1.
+   */
+  uint32_t touch_interval_days;
+  /*
+   * Paid once to each treated user who comes back (unset or 0: no reward).
+   */
+  Retain__V1__Amount *reward;
+  /*
+   * The ledger account the reward is paid from (a budget); required with a reward.
+   */
+  char *reward_budget;
+  /*
+   * The message sent with each touch (delivered as the payload's "message"); at most 4 KiB.
+   */
+  char *message;
+  /*
+   * Set by the server: who created it (the caller's key id) and when, Unix ms.
+   */
+  char *created_by;
+  int64_t created_at_ms;
+};
+#define RETAIN__V1__CAMPAIGN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__campaign__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * One user's part in a campaign.
+ */
+struct  Retain__V1__CampaignMember
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * Treated or holdout.
+   */
+  Retain__V1__CampaignGroup group;
+  /*
+   * When the user was enrolled, Unix ms.
+   */
+  int64_t enrolled_at_ms;
+  /*
+   * Touches recorded so far (0 for the holdout, and for a treated user no channel allowed).
+   */
+  uint32_t touches;
+  /*
+   * The channel of the latest touch (unspecified when none).
+   */
+  Retain__V1__ContactChannel last_channel;
+  /*
+   * When the latest touch was sent, Unix ms (0: none).
+   */
+  int64_t last_touch_at_ms;
+  /*
+   * When the user came back (the first return-kind event at or after enrolment and before the
+   * end), Unix ms; 0 while they have not.
+   */
+  int64_t returned_at_ms;
+  /*
+   * Why the latest touch attempt was not sent (ALLOWED when it was, or when none was tried).
+   */
+  Retain__V1__ContactDecisionReason last_refusal;
+  /*
+   * After a refusal: when the next attempt is due, Unix ms (0: none pending).
+   */
+  int64_t retry_at_ms;
+};
+#define RETAIN__V1__CAMPAIGN_MEMBER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__campaign_member__descriptor) \
+    , (char *)protobuf_c_empty_string, RETAIN__V1__CAMPAIGN_GROUP__CAMPAIGN_GROUP_UNSPECIFIED, 0, 0, RETAIN__V1__CONTACT_CHANNEL__CONTACT_CHANNEL_UNSPECIFIED, 0, 0, RETAIN__V1__CONTACT_DECISION_REASON__CONTACT_DECISION_REASON_UNSPECIFIED, 0 }
+
+
+/*
+ * CreateCampaign's request.
+ */
+struct  Retain__V1__CreateCampaignRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The definition (created_by and created_at_ms are set by the server).
+   */
+  Retain__V1__Campaign *campaign;
+};
+#define RETAIN__V1__CREATE_CAMPAIGN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__create_campaign_request__descriptor) \
+    , NULL }
+
+
+/*
+ * CreateCampaign's answer.
+ */
+struct  Retain__V1__CreateCampaignResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The stored definition.
+   */
+  Retain__V1__Campaign *campaign;
+  /*
+   * True when the same definition already existed (a retry); nothing changed.
+   */
+  protobuf_c_boolean replayed;
+};
+#define RETAIN__V1__CREATE_CAMPAIGN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__create_campaign_response__descriptor) \
+    , NULL, 0 }
+
+
+/*
+ * GetCampaign's request.
+ */
+struct  Retain__V1__GetCampaignRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+};
+#define RETAIN__V1__GET_CAMPAIGN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_campaign_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * GetCampaign's answer: the definition and how far it got.
+ */
+struct  Retain__V1__GetCampaignResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The definition.
+   */
+  Retain__V1__Campaign *campaign;
+  /*
+   * Members enrolled (treated + holdout).
+   */
+  uint64_t members;
+  /*
+   * True once the audience was enrolled completely (MarkCampaignEnrolled).
+   */
+  protobuf_c_boolean enrolled;
+  /*
+   * Treated members touched at least once.
+   */
+  uint64_t touched;
+  /*
+   * Members who came back.
+   */
+  uint64_t returned;
+  /*
+   * True when the campaign was cancelled.
+   */
+  protobuf_c_boolean cancelled;
+};
+#define RETAIN__V1__GET_CAMPAIGN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_campaign_response__descriptor) \
+    , NULL, 0, 0, 0, 0, 0 }
+
+
+/*
+ * ListCampaigns' request (no arguments).
+ */
+struct  Retain__V1__ListCampaignsRequest
+{
+  ProtobufCMessage base;
+};
+#define RETAIN__V1__LIST_CAMPAIGNS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_campaigns_request__descriptor) \
+     }
+
+
+/*
+ * ListCampaigns' answer.
+ */
+struct  Retain__V1__ListCampaignsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Every campaign, by campaign_id.
+   */
+  size_t n_campaigns;
+  Retain__V1__GetCampaignResponse **campaigns;
+};
+#define RETAIN__V1__LIST_CAMPAIGNS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_campaigns_response__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * EnrollCampaignMembers' request.
+ */
+struct  Retain__V1__EnrollCampaignMembersRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+  /*
+   * Users to enroll, at most 10,000; unknown and deleted users are skipped and reported,
+   * users already enrolled are left as they are.
+   */
+  size_t n_user_ids;
+  char **user_ids;
+};
+#define RETAIN__V1__ENROLL_CAMPAIGN_MEMBERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__enroll_campaign_members_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * EnrollCampaignMembers' answer.
+ */
+struct  Retain__V1__EnrollCampaignMembersResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Users newly enrolled in each group.
+   */
+  uint32_t treated;
+  uint32_t holdout;
+  /*
+   * Users already enrolled before this call.
+   */
+  uint32_t already_enrolled;
+  /*
+   * Users skipped (unknown or deleted), with the reason per user.
+   */
+  size_t n_skipped;
+  Retain__V1__ItemError **skipped;
+  /*
+   * Treated users newly enrolled and touched now (the campaign had started).
+   */
+  uint32_t touched;
+};
+#define RETAIN__V1__ENROLL_CAMPAIGN_MEMBERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__enroll_campaign_members_response__descriptor) \
+    , 0, 0, 0, 0,NULL, 0 }
+
+
+/*
+ * MarkCampaignEnrolled's request.
+ */
+struct  Retain__V1__MarkCampaignEnrolledRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+};
+#define RETAIN__V1__MARK_CAMPAIGN_ENROLLED_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__mark_campaign_enrolled_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * MarkCampaignEnrolled's answer (empty).
+ */
+struct  Retain__V1__MarkCampaignEnrolledResponse
+{
+  ProtobufCMessage base;
+};
+#define RETAIN__V1__MARK_CAMPAIGN_ENROLLED_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__mark_campaign_enrolled_response__descriptor) \
+     }
+
+
+/*
+ * TouchCampaignMembers' request.
+ */
+struct  Retain__V1__TouchCampaignMembersRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+  /*
+   * At most this many touches in this call; 0 means 1,000.
+   */
+  uint32_t limit;
+};
+#define RETAIN__V1__TOUCH_CAMPAIGN_MEMBERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__touch_campaign_members_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * TouchCampaignMembers' answer.
+ */
+struct  Retain__V1__TouchCampaignMembersResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Touches recorded.
+   */
+  uint32_t touched;
+  /*
+   * Treated members whose touch the contact policy refused now (tried again later).
+   */
+  uint32_t refused;
+  /*
+   * True when members are still due a touch (call again).
+   */
+  protobuf_c_boolean more;
+};
+#define RETAIN__V1__TOUCH_CAMPAIGN_MEMBERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__touch_campaign_members_response__descriptor) \
+    , 0, 0, 0 }
+
+
+/*
+ * CancelCampaign's request.
+ */
+struct  Retain__V1__CancelCampaignRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+};
+#define RETAIN__V1__CANCEL_CAMPAIGN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__cancel_campaign_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * CancelCampaign's answer (empty).
+ */
+struct  Retain__V1__CancelCampaignResponse
+{
+  ProtobufCMessage base;
+};
+#define RETAIN__V1__CANCEL_CAMPAIGN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__cancel_campaign_response__descriptor) \
+     }
+
+
+/*
+ * ListCampaignReturns' request: treated members who came back, for paying their reward.
+ */
+struct  Retain__V1__ListCampaignReturnsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+  /*
+   * Returns after this position (0: from the first).
+   */
+  uint64_t after_position;
+  /*
+   * At most this many; 0 means 1,000.
+   */
+  uint32_t limit;
+};
+#define RETAIN__V1__LIST_CAMPAIGN_RETURNS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_campaign_returns_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * One return, in the order the shard recorded them.
+ */
+struct  Retain__V1__CampaignReturn
+{
+  ProtobufCMessage base;
+  /*
+   * Position in the shard's returns of this campaign, from 1.
+   */
+  uint64_t position;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * When they came back, Unix ms.
+   */
+  int64_t returned_at_ms;
+};
+#define RETAIN__V1__CAMPAIGN_RETURN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__campaign_return__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * ListCampaignReturns' answer.
+ */
+struct  Retain__V1__ListCampaignReturnsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The returns, oldest first.
+   */
+  size_t n_returns;
+  Retain__V1__CampaignReturn **returns;
+  /*
+   * Position of the newest return on this shard.
+   */
+  uint64_t head_position;
+};
+#define RETAIN__V1__LIST_CAMPAIGN_RETURNS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_campaign_returns_response__descriptor) \
+    , 0,NULL, 0 }
+
+
+/*
+ * GetCampaignMember's request.
+ */
+struct  Retain__V1__GetCampaignMemberRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The user (the call goes to the user's shard).
+   */
+  char *user_id;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+};
+#define RETAIN__V1__GET_CAMPAIGN_MEMBER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_campaign_member_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * GetCampaignMember's answer.
+ */
+struct  Retain__V1__GetCampaignMemberResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The member (NOT_FOUND when the user is not enrolled).
+   */
+  Retain__V1__CampaignMember *member;
+};
+#define RETAIN__V1__GET_CAMPAIGN_MEMBER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_campaign_member_response__descriptor) \
+    , NULL }
+
+
+/*
+ * GetCampaignResults' request.
+ */
+struct  Retain__V1__GetCampaignResultsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+};
+#define RETAIN__V1__GET_CAMPAIGN_RESULTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_campaign_results_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * One group's figures.
+ */
+struct  Retain__V1__CampaignGroupResult
+{
+  ProtobufCMessage base;
+  /*
+   * Members of the group.
+   */
+  uint64_t members;
+  /*
+   * Members who came back.
+   */
+  uint64_t returned;
+  /*
+   * returned / members (0 when there are no members).
+   */
+  double recall_rate;
+};
+#define RETAIN__V1__CAMPAIGN_GROUP_RESULT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__campaign_group_result__descriptor) \
+    , 0, 0, 0 }
+
+
+/*
+ * GetCampaignResults' answer: the treated group against the holdout.
+ */
+struct  Retain__V1__GetCampaignResultsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+  /*
+   * Every treated member (touched or not: intention to treat).
+   */
+  Retain__V1__CampaignGroupResult *treated;
+  /*
+   * The control.
+   */
+  Retain__V1__CampaignGroupResult *holdout;
+  /*
+   * Treated members touched at least once, and the touches recorded.
+   */
+  uint64_t touched;
+  uint64_t touches;
+  /*
+   * Touches per channel, and their cost as the contact policy prices each channel.
+   */
+  size_t n_channels;
+  Retain__V1__ChannelTouches **channels;
+  /*
+   * Sum of the touches' costs.
+   */
+  uint64_t touch_cost;
+  /*
+   * The reward's asset and the rewards due: treated members who came back x reward value.
+   */
+  Retain__V1__Amount *rewards_due;
+  /*
+   * treated.recall_rate - holdout.recall_rate, and its 95% interval (difference of two
+   * proportions, normal approximation: Wald); 0 when a group is empty.
+   */
+  double lift;
+  double lift_ci_low;
+  double lift_ci_high;
+  /*
+   * lift / holdout.recall_rate (0 when the holdout's rate is 0).
+   */
+  double relative_lift;
+  /*
+   * True when the interval excludes 0.
+   */
+  protobuf_c_boolean significant;
+  /*
+   * Users brought back by the campaign: treated.members x lift (may be negative).
+   */
+  double incremental_returns;
+  /*
+   * (touch_cost + the rewards' value) / treated.returned: the cost of each recalled user, in the
+   * touch cost unit plus the reward's minor units (0 when nobody came back).
+   */
+  double cost_per_recalled_user;
+  /*
+   * (touch_cost + the rewards' value) / incremental_returns (0 when incremental_returns <= 0).
+   */
+  double cost_per_incremental_return;
+  /*
+   * How the interval is computed.
+   */
+  char *method;
+  /*
+   * Through the gateway with several shards and `partial-results: allow`: the shards left out.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
+};
+#define RETAIN__V1__GET_CAMPAIGN_RESULTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_campaign_results_response__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, NULL, 0, 0, 0,NULL, 0, NULL, 0, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * Touches on one channel.
+ */
+struct  Retain__V1__ChannelTouches
+{
+  ProtobufCMessage base;
+  /*
+   * The channel.
+   */
+  Retain__V1__ContactChannel channel;
+  /*
+   * Touches recorded.
+   */
+  uint64_t touches;
+  /*
+   * Their cost (the policy's cost of the channel x touches).
+   */
+  uint64_t cost;
+};
+#define RETAIN__V1__CHANNEL_TOUCHES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__channel_touches__descriptor) \
+    , RETAIN__V1__CONTACT_CHANNEL__CONTACT_CHANNEL_UNSPECIFIED, 0, 0 }
+
+
 /* Retain__V1__UserProfile__AttributesEntry methods */
 void   retain__v1__user_profile__attributes_entry__init
                      (Retain__V1__UserProfile__AttributesEntry         *message);
@@ -3529,6 +4212,481 @@ Retain__V1__AssignVariantResponse *
 void   retain__v1__assign_variant_response__free_unpacked
                      (Retain__V1__AssignVariantResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__Campaign methods */
+void   retain__v1__campaign__init
+                     (Retain__V1__Campaign         *message);
+size_t retain__v1__campaign__get_packed_size
+                     (const Retain__V1__Campaign   *message);
+size_t retain__v1__campaign__pack
+                     (const Retain__V1__Campaign   *message,
+                      uint8_t             *out);
+size_t retain__v1__campaign__pack_to_buffer
+                     (const Retain__V1__Campaign   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__Campaign *
+       retain__v1__campaign__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__campaign__free_unpacked
+                     (Retain__V1__Campaign *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CampaignMember methods */
+void   retain__v1__campaign_member__init
+                     (Retain__V1__CampaignMember         *message);
+size_t retain__v1__campaign_member__get_packed_size
+                     (const Retain__V1__CampaignMember   *message);
+size_t retain__v1__campaign_member__pack
+                     (const Retain__V1__CampaignMember   *message,
+                      uint8_t             *out);
+size_t retain__v1__campaign_member__pack_to_buffer
+                     (const Retain__V1__CampaignMember   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CampaignMember *
+       retain__v1__campaign_member__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__campaign_member__free_unpacked
+                     (Retain__V1__CampaignMember *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CreateCampaignRequest methods */
+void   retain__v1__create_campaign_request__init
+                     (Retain__V1__CreateCampaignRequest         *message);
+size_t retain__v1__create_campaign_request__get_packed_size
+                     (const Retain__V1__CreateCampaignRequest   *message);
+size_t retain__v1__create_campaign_request__pack
+                     (const Retain__V1__CreateCampaignRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__create_campaign_request__pack_to_buffer
+                     (const Retain__V1__CreateCampaignRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CreateCampaignRequest *
+       retain__v1__create_campaign_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__create_campaign_request__free_unpacked
+                     (Retain__V1__CreateCampaignRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CreateCampaignResponse methods */
+void   retain__v1__create_campaign_response__init
+                     (Retain__V1__CreateCampaignResponse         *message);
+size_t retain__v1__create_campaign_response__get_packed_size
+                     (const Retain__V1__CreateCampaignResponse   *message);
+size_t retain__v1__create_campaign_response__pack
+                     (const Retain__V1__CreateCampaignResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__create_campaign_response__pack_to_buffer
+                     (const Retain__V1__CreateCampaignResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CreateCampaignResponse *
+       retain__v1__create_campaign_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__create_campaign_response__free_unpacked
+                     (Retain__V1__CreateCampaignResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetCampaignRequest methods */
+void   retain__v1__get_campaign_request__init
+                     (Retain__V1__GetCampaignRequest         *message);
+size_t retain__v1__get_campaign_request__get_packed_size
+                     (const Retain__V1__GetCampaignRequest   *message);
+size_t retain__v1__get_campaign_request__pack
+                     (const Retain__V1__GetCampaignRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_campaign_request__pack_to_buffer
+                     (const Retain__V1__GetCampaignRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetCampaignRequest *
+       retain__v1__get_campaign_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_campaign_request__free_unpacked
+                     (Retain__V1__GetCampaignRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetCampaignResponse methods */
+void   retain__v1__get_campaign_response__init
+                     (Retain__V1__GetCampaignResponse         *message);
+size_t retain__v1__get_campaign_response__get_packed_size
+                     (const Retain__V1__GetCampaignResponse   *message);
+size_t retain__v1__get_campaign_response__pack
+                     (const Retain__V1__GetCampaignResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_campaign_response__pack_to_buffer
+                     (const Retain__V1__GetCampaignResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetCampaignResponse *
+       retain__v1__get_campaign_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_campaign_response__free_unpacked
+                     (Retain__V1__GetCampaignResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListCampaignsRequest methods */
+void   retain__v1__list_campaigns_request__init
+                     (Retain__V1__ListCampaignsRequest         *message);
+size_t retain__v1__list_campaigns_request__get_packed_size
+                     (const Retain__V1__ListCampaignsRequest   *message);
+size_t retain__v1__list_campaigns_request__pack
+                     (const Retain__V1__ListCampaignsRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_campaigns_request__pack_to_buffer
+                     (const Retain__V1__ListCampaignsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListCampaignsRequest *
+       retain__v1__list_campaigns_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_campaigns_request__free_unpacked
+                     (Retain__V1__ListCampaignsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListCampaignsResponse methods */
+void   retain__v1__list_campaigns_response__init
+                     (Retain__V1__ListCampaignsResponse         *message);
+size_t retain__v1__list_campaigns_response__get_packed_size
+                     (const Retain__V1__ListCampaignsResponse   *message);
+size_t retain__v1__list_campaigns_response__pack
+                     (const Retain__V1__ListCampaignsResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_campaigns_response__pack_to_buffer
+                     (const Retain__V1__ListCampaignsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListCampaignsResponse *
+       retain__v1__list_campaigns_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_campaigns_response__free_unpacked
+                     (Retain__V1__ListCampaignsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__EnrollCampaignMembersRequest methods */
+void   retain__v1__enroll_campaign_members_request__init
+                     (Retain__V1__EnrollCampaignMembersRequest         *message);
+size_t retain__v1__enroll_campaign_members_request__get_packed_size
+                     (const Retain__V1__EnrollCampaignMembersRequest   *message);
+size_t retain__v1__enroll_campaign_members_request__pack
+                     (const Retain__V1__EnrollCampaignMembersRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__enroll_campaign_members_request__pack_to_buffer
+                     (const Retain__V1__EnrollCampaignMembersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__EnrollCampaignMembersRequest *
+       retain__v1__enroll_campaign_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__enroll_campaign_members_request__free_unpacked
+                     (Retain__V1__EnrollCampaignMembersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__EnrollCampaignMembersResponse methods */
+void   retain__v1__enroll_campaign_members_response__init
+                     (Retain__V1__EnrollCampaignMembersResponse         *message);
+size_t retain__v1__enroll_campaign_members_response__get_packed_size
+                     (const Retain__V1__EnrollCampaignMembersResponse   *message);
+size_t retain__v1__enroll_campaign_members_response__pack
+                     (const Retain__V1__EnrollCampaignMembersResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__enroll_campaign_members_response__pack_to_buffer
+                     (const Retain__V1__EnrollCampaignMembersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__EnrollCampaignMembersResponse *
+       retain__v1__enroll_campaign_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__enroll_campaign_members_response__free_unpacked
+                     (Retain__V1__EnrollCampaignMembersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__MarkCampaignEnrolledRequest methods */
+void   retain__v1__mark_campaign_enrolled_request__init
+                     (Retain__V1__MarkCampaignEnrolledRequest         *message);
+size_t retain__v1__mark_campaign_enrolled_request__get_packed_size
+                     (const Retain__V1__MarkCampaignEnrolledRequest   *message);
+size_t retain__v1__mark_campaign_enrolled_request__pack
+                     (const Retain__V1__MarkCampaignEnrolledRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__mark_campaign_enrolled_request__pack_to_buffer
+                     (const Retain__V1__MarkCampaignEnrolledRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__MarkCampaignEnrolledRequest *
+       retain__v1__mark_campaign_enrolled_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__mark_campaign_enrolled_request__free_unpacked
+                     (Retain__V1__MarkCampaignEnrolledRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__MarkCampaignEnrolledResponse methods */
+void   retain__v1__mark_campaign_enrolled_response__init
+                     (Retain__V1__MarkCampaignEnrolledResponse         *message);
+size_t retain__v1__mark_campaign_enrolled_response__get_packed_size
+                     (const Retain__V1__MarkCampaignEnrolledResponse   *message);
+size_t retain__v1__mark_campaign_enrolled_response__pack
+                     (const Retain__V1__MarkCampaignEnrolledResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__mark_campaign_enrolled_response__pack_to_buffer
+                     (const Retain__V1__MarkCampaignEnrolledResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__MarkCampaignEnrolledResponse *
+       retain__v1__mark_campaign_enrolled_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__mark_campaign_enrolled_response__free_unpacked
+                     (Retain__V1__MarkCampaignEnrolledResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__TouchCampaignMembersRequest methods */
+void   retain__v1__touch_campaign_members_request__init
+                     (Retain__V1__TouchCampaignMembersRequest         *message);
+size_t retain__v1__touch_campaign_members_request__get_packed_size
+                     (const Retain__V1__TouchCampaignMembersRequest   *message);
+size_t retain__v1__touch_campaign_members_request__pack
+                     (const Retain__V1__TouchCampaignMembersRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__touch_campaign_members_request__pack_to_buffer
+                     (const Retain__V1__TouchCampaignMembersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__TouchCampaignMembersRequest *
+       retain__v1__touch_campaign_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__touch_campaign_members_request__free_unpacked
+                     (Retain__V1__TouchCampaignMembersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__TouchCampaignMembersResponse methods */
+void   retain__v1__touch_campaign_members_response__init
+                     (Retain__V1__TouchCampaignMembersResponse         *message);
+size_t retain__v1__touch_campaign_members_response__get_packed_size
+                     (const Retain__V1__TouchCampaignMembersResponse   *message);
+size_t retain__v1__touch_campaign_members_response__pack
+                     (const Retain__V1__TouchCampaignMembersResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__touch_campaign_members_response__pack_to_buffer
+                     (const Retain__V1__TouchCampaignMembersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__TouchCampaignMembersResponse *
+       retain__v1__touch_campaign_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__touch_campaign_members_response__free_unpacked
+                     (Retain__V1__TouchCampaignMembersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CancelCampaignRequest methods */
+void   retain__v1__cancel_campaign_request__init
+                     (Retain__V1__CancelCampaignRequest         *message);
+size_t retain__v1__cancel_campaign_request__get_packed_size
+                     (const Retain__V1__CancelCampaignRequest   *message);
+size_t retain__v1__cancel_campaign_request__pack
+                     (const Retain__V1__CancelCampaignRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__cancel_campaign_request__pack_to_buffer
+                     (const Retain__V1__CancelCampaignRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CancelCampaignRequest *
+       retain__v1__cancel_campaign_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__cancel_campaign_request__free_unpacked
+                     (Retain__V1__CancelCampaignRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CancelCampaignResponse methods */
+void   retain__v1__cancel_campaign_response__init
+                     (Retain__V1__CancelCampaignResponse         *message);
+size_t retain__v1__cancel_campaign_response__get_packed_size
+                     (const Retain__V1__CancelCampaignResponse   *message);
+size_t retain__v1__cancel_campaign_response__pack
+                     (const Retain__V1__CancelCampaignResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__cancel_campaign_response__pack_to_buffer
+                     (const Retain__V1__CancelCampaignResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CancelCampaignResponse *
+       retain__v1__cancel_campaign_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__cancel_campaign_response__free_unpacked
+                     (Retain__V1__CancelCampaignResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListCampaignReturnsRequest methods */
+void   retain__v1__list_campaign_returns_request__init
+                     (Retain__V1__ListCampaignReturnsRequest         *message);
+size_t retain__v1__list_campaign_returns_request__get_packed_size
+                     (const Retain__V1__ListCampaignReturnsRequest   *message);
+size_t retain__v1__list_campaign_returns_request__pack
+                     (const Retain__V1__ListCampaignReturnsRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_campaign_returns_request__pack_to_buffer
+                     (const Retain__V1__ListCampaignReturnsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListCampaignReturnsRequest *
+       retain__v1__list_campaign_returns_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_campaign_returns_request__free_unpacked
+                     (Retain__V1__ListCampaignReturnsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CampaignReturn methods */
+void   retain__v1__campaign_return__init
+                     (Retain__V1__CampaignReturn         *message);
+size_t retain__v1__campaign_return__get_packed_size
+                     (const Retain__V1__CampaignReturn   *message);
+size_t retain__v1__campaign_return__pack
+                     (const Retain__V1__CampaignReturn   *message,
+                      uint8_t             *out);
+size_t retain__v1__campaign_return__pack_to_buffer
+                     (const Retain__V1__CampaignReturn   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CampaignReturn *
+       retain__v1__campaign_return__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__campaign_return__free_unpacked
+                     (Retain__V1__CampaignReturn *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListCampaignReturnsResponse methods */
+void   retain__v1__list_campaign_returns_response__init
+                     (Retain__V1__ListCampaignReturnsResponse         *message);
+size_t retain__v1__list_campaign_returns_response__get_packed_size
+                     (const Retain__V1__ListCampaignReturnsResponse   *message);
+size_t retain__v1__list_campaign_returns_response__pack
+                     (const Retain__V1__ListCampaignReturnsResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_campaign_returns_response__pack_to_buffer
+                     (const Retain__V1__ListCampaignReturnsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListCampaignReturnsResponse *
+       retain__v1__list_campaign_returns_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_campaign_returns_response__free_unpacked
+                     (Retain__V1__ListCampaignReturnsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetCampaignMemberRequest methods */
+void   retain__v1__get_campaign_member_request__init
+                     (Retain__V1__GetCampaignMemberRequest         *message);
+size_t retain__v1__get_campaign_member_request__get_packed_size
+                     (const Retain__V1__GetCampaignMemberRequest   *message);
+size_t retain__v1__get_campaign_member_request__pack
+                     (const Retain__V1__GetCampaignMemberRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_campaign_member_request__pack_to_buffer
+                     (const Retain__V1__GetCampaignMemberRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetCampaignMemberRequest *
+       retain__v1__get_campaign_member_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_campaign_member_request__free_unpacked
+                     (Retain__V1__GetCampaignMemberRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetCampaignMemberResponse methods */
+void   retain__v1__get_campaign_member_response__init
+                     (Retain__V1__GetCampaignMemberResponse         *message);
+size_t retain__v1__get_campaign_member_response__get_packed_size
+                     (const Retain__V1__GetCampaignMemberResponse   *message);
+size_t retain__v1__get_campaign_member_response__pack
+                     (const Retain__V1__GetCampaignMemberResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_campaign_member_response__pack_to_buffer
+                     (const Retain__V1__GetCampaignMemberResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetCampaignMemberResponse *
+       retain__v1__get_campaign_member_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_campaign_member_response__free_unpacked
+                     (Retain__V1__GetCampaignMemberResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetCampaignResultsRequest methods */
+void   retain__v1__get_campaign_results_request__init
+                     (Retain__V1__GetCampaignResultsRequest         *message);
+size_t retain__v1__get_campaign_results_request__get_packed_size
+                     (const Retain__V1__GetCampaignResultsRequest   *message);
+size_t retain__v1__get_campaign_results_request__pack
+                     (const Retain__V1__GetCampaignResultsRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_campaign_results_request__pack_to_buffer
+                     (const Retain__V1__GetCampaignResultsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetCampaignResultsRequest *
+       retain__v1__get_campaign_results_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_campaign_results_request__free_unpacked
+                     (Retain__V1__GetCampaignResultsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CampaignGroupResult methods */
+void   retain__v1__campaign_group_result__init
+                     (Retain__V1__CampaignGroupResult         *message);
+size_t retain__v1__campaign_group_result__get_packed_size
+                     (const Retain__V1__CampaignGroupResult   *message);
+size_t retain__v1__campaign_group_result__pack
+                     (const Retain__V1__CampaignGroupResult   *message,
+                      uint8_t             *out);
+size_t retain__v1__campaign_group_result__pack_to_buffer
+                     (const Retain__V1__CampaignGroupResult   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CampaignGroupResult *
+       retain__v1__campaign_group_result__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__campaign_group_result__free_unpacked
+                     (Retain__V1__CampaignGroupResult *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetCampaignResultsResponse methods */
+void   retain__v1__get_campaign_results_response__init
+                     (Retain__V1__GetCampaignResultsResponse         *message);
+size_t retain__v1__get_campaign_results_response__get_packed_size
+                     (const Retain__V1__GetCampaignResultsResponse   *message);
+size_t retain__v1__get_campaign_results_response__pack
+                     (const Retain__V1__GetCampaignResultsResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_campaign_results_response__pack_to_buffer
+                     (const Retain__V1__GetCampaignResultsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetCampaignResultsResponse *
+       retain__v1__get_campaign_results_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_campaign_results_response__free_unpacked
+                     (Retain__V1__GetCampaignResultsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ChannelTouches methods */
+void   retain__v1__channel_touches__init
+                     (Retain__V1__ChannelTouches         *message);
+size_t retain__v1__channel_touches__get_packed_size
+                     (const Retain__V1__ChannelTouches   *message);
+size_t retain__v1__channel_touches__pack
+                     (const Retain__V1__ChannelTouches   *message,
+                      uint8_t             *out);
+size_t retain__v1__channel_touches__pack_to_buffer
+                     (const Retain__V1__ChannelTouches   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ChannelTouches *
+       retain__v1__channel_touches__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__channel_touches__free_unpacked
+                     (Retain__V1__ChannelTouches *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Retain__V1__UserProfile__AttributesEntry_Closure)
@@ -3732,6 +4890,81 @@ typedef void (*Retain__V1__GetExperimentResultsResponse_Closure)
 typedef void (*Retain__V1__AssignVariantResponse_Closure)
                  (const Retain__V1__AssignVariantResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__Campaign_Closure)
+                 (const Retain__V1__Campaign *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CampaignMember_Closure)
+                 (const Retain__V1__CampaignMember *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CreateCampaignRequest_Closure)
+                 (const Retain__V1__CreateCampaignRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CreateCampaignResponse_Closure)
+                 (const Retain__V1__CreateCampaignResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetCampaignRequest_Closure)
+                 (const Retain__V1__GetCampaignRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetCampaignResponse_Closure)
+                 (const Retain__V1__GetCampaignResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListCampaignsRequest_Closure)
+                 (const Retain__V1__ListCampaignsRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListCampaignsResponse_Closure)
+                 (const Retain__V1__ListCampaignsResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__EnrollCampaignMembersRequest_Closure)
+                 (const Retain__V1__EnrollCampaignMembersRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__EnrollCampaignMembersResponse_Closure)
+                 (const Retain__V1__EnrollCampaignMembersResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__MarkCampaignEnrolledRequest_Closure)
+                 (const Retain__V1__MarkCampaignEnrolledRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__MarkCampaignEnrolledResponse_Closure)
+                 (const Retain__V1__MarkCampaignEnrolledResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__TouchCampaignMembersRequest_Closure)
+                 (const Retain__V1__TouchCampaignMembersRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__TouchCampaignMembersResponse_Closure)
+                 (const Retain__V1__TouchCampaignMembersResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CancelCampaignRequest_Closure)
+                 (const Retain__V1__CancelCampaignRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CancelCampaignResponse_Closure)
+                 (const Retain__V1__CancelCampaignResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListCampaignReturnsRequest_Closure)
+                 (const Retain__V1__ListCampaignReturnsRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CampaignReturn_Closure)
+                 (const Retain__V1__CampaignReturn *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListCampaignReturnsResponse_Closure)
+                 (const Retain__V1__ListCampaignReturnsResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetCampaignMemberRequest_Closure)
+                 (const Retain__V1__GetCampaignMemberRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetCampaignMemberResponse_Closure)
+                 (const Retain__V1__GetCampaignMemberResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetCampaignResultsRequest_Closure)
+                 (const Retain__V1__GetCampaignResultsRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CampaignGroupResult_Closure)
+                 (const Retain__V1__CampaignGroupResult *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetCampaignResultsResponse_Closure)
+                 (const Retain__V1__GetCampaignResultsResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ChannelTouches_Closure)
+                 (const Retain__V1__ChannelTouches *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -3823,6 +5056,46 @@ struct Retain__V1__Profile_Service
                                  const Retain__V1__GetExperimentResultsRequest *input,
                                  Retain__V1__GetExperimentResultsResponse_Closure closure,
                                  void *closure_data);
+  void (*create_campaign)(Retain__V1__Profile_Service *service,
+                          const Retain__V1__CreateCampaignRequest *input,
+                          Retain__V1__CreateCampaignResponse_Closure closure,
+                          void *closure_data);
+  void (*get_campaign)(Retain__V1__Profile_Service *service,
+                       const Retain__V1__GetCampaignRequest *input,
+                       Retain__V1__GetCampaignResponse_Closure closure,
+                       void *closure_data);
+  void (*list_campaigns)(Retain__V1__Profile_Service *service,
+                         const Retain__V1__ListCampaignsRequest *input,
+                         Retain__V1__ListCampaignsResponse_Closure closure,
+                         void *closure_data);
+  void (*enroll_campaign_members)(Retain__V1__Profile_Service *service,
+                                  const Retain__V1__EnrollCampaignMembersRequest *input,
+                                  Retain__V1__EnrollCampaignMembersResponse_Closure closure,
+                                  void *closure_data);
+  void (*mark_campaign_enrolled)(Retain__V1__Profile_Service *service,
+                                 const Retain__V1__MarkCampaignEnrolledRequest *input,
+                                 Retain__V1__MarkCampaignEnrolledResponse_Closure closure,
+                                 void *closure_data);
+  void (*touch_campaign_members)(Retain__V1__Profile_Service *service,
+                                 const Retain__V1__TouchCampaignMembersRequest *input,
+                                 Retain__V1__TouchCampaignMembersResponse_Closure closure,
+                                 void *closure_data);
+  void (*cancel_campaign)(Retain__V1__Profile_Service *service,
+                          const Retain__V1__CancelCampaignRequest *input,
+                          Retain__V1__CancelCampaignResponse_Closure closure,
+                          void *closure_data);
+  void (*list_campaign_returns)(Retain__V1__Profile_Service *service,
+                                const Retain__V1__ListCampaignReturnsRequest *input,
+                                Retain__V1__ListCampaignReturnsResponse_Closure closure,
+                                void *closure_data);
+  void (*get_campaign_member)(Retain__V1__Profile_Service *service,
+                              const Retain__V1__GetCampaignMemberRequest *input,
+                              Retain__V1__GetCampaignMemberResponse_Closure closure,
+                              void *closure_data);
+  void (*get_campaign_results)(Retain__V1__Profile_Service *service,
+                               const Retain__V1__GetCampaignResultsRequest *input,
+                               Retain__V1__GetCampaignResultsResponse_Closure closure,
+                               void *closure_data);
 };
 typedef void (*Retain__V1__Profile_ServiceDestroy)(Retain__V1__Profile_Service *);
 void retain__v1__profile__init (Retain__V1__Profile_Service *service,
@@ -3851,7 +5124,17 @@ void retain__v1__profile__init (Retain__V1__Profile_Service *service,
       function_prefix__ ## get_contact_policy,\
       function_prefix__ ## set_contact_policy,\
       function_prefix__ ## assign_variant,\
-      function_prefix__ ## get_experiment_results  }
+      function_prefix__ ## get_experiment_results,\
+      function_prefix__ ## create_campaign,\
+      function_prefix__ ## get_campaign,\
+      function_prefix__ ## list_campaigns,\
+      function_prefix__ ## enroll_campaign_members,\
+      function_prefix__ ## mark_campaign_enrolled,\
+      function_prefix__ ## touch_campaign_members,\
+      function_prefix__ ## cancel_campaign,\
+      function_prefix__ ## list_campaign_returns,\
+      function_prefix__ ## get_campaign_member,\
+      function_prefix__ ## get_campaign_results  }
 void retain__v1__profile__register_user(ProtobufCService *service,
                                         const Retain__V1__RegisterUserRequest *input,
                                         Retain__V1__RegisterUserResponse_Closure closure,
@@ -3936,6 +5219,46 @@ void retain__v1__profile__get_experiment_results(ProtobufCService *service,
                                                  const Retain__V1__GetExperimentResultsRequest *input,
                                                  Retain__V1__GetExperimentResultsResponse_Closure closure,
                                                  void *closure_data);
+void retain__v1__profile__create_campaign(ProtobufCService *service,
+                                          const Retain__V1__CreateCampaignRequest *input,
+                                          Retain__V1__CreateCampaignResponse_Closure closure,
+                                          void *closure_data);
+void retain__v1__profile__get_campaign(ProtobufCService *service,
+                                       const Retain__V1__GetCampaignRequest *input,
+                                       Retain__V1__GetCampaignResponse_Closure closure,
+                                       void *closure_data);
+void retain__v1__profile__list_campaigns(ProtobufCService *service,
+                                         const Retain__V1__ListCampaignsRequest *input,
+                                         Retain__V1__ListCampaignsResponse_Closure closure,
+                                         void *closure_data);
+void retain__v1__profile__enroll_campaign_members(ProtobufCService *service,
+                                                  const Retain__V1__EnrollCampaignMembersRequest *input,
+                                                  Retain__V1__EnrollCampaignMembersResponse_Closure closure,
+                                                  void *closure_data);
+void retain__v1__profile__mark_campaign_enrolled(ProtobufCService *service,
+                                                 const Retain__V1__MarkCampaignEnrolledRequest *input,
+                                                 Retain__V1__MarkCampaignEnrolledResponse_Closure closure,
+                                                 void *closure_data);
+void retain__v1__profile__touch_campaign_members(ProtobufCService *service,
+                                                 const Retain__V1__TouchCampaignMembersRequest *input,
+                                                 Retain__V1__TouchCampaignMembersResponse_Closure closure,
+                                                 void *closure_data);
+void retain__v1__profile__cancel_campaign(ProtobufCService *service,
+                                          const Retain__V1__CancelCampaignRequest *input,
+                                          Retain__V1__CancelCampaignResponse_Closure closure,
+                                          void *closure_data);
+void retain__v1__profile__list_campaign_returns(ProtobufCService *service,
+                                                const Retain__V1__ListCampaignReturnsRequest *input,
+                                                Retain__V1__ListCampaignReturnsResponse_Closure closure,
+                                                void *closure_data);
+void retain__v1__profile__get_campaign_member(ProtobufCService *service,
+                                              const Retain__V1__GetCampaignMemberRequest *input,
+                                              Retain__V1__GetCampaignMemberResponse_Closure closure,
+                                              void *closure_data);
+void retain__v1__profile__get_campaign_results(ProtobufCService *service,
+                                               const Retain__V1__GetCampaignResultsRequest *input,
+                                               Retain__V1__GetCampaignResultsResponse_Closure closure,
+                                               void *closure_data);
 
 /* --- descriptors --- */
 
@@ -3946,6 +5269,7 @@ extern const ProtobufCEnumDescriptor    retain__v1__cohort_granularity__descript
 extern const ProtobufCEnumDescriptor    retain__v1__churn_reason__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__contact_channel__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__contact_decision_reason__descriptor;
+extern const ProtobufCEnumDescriptor    retain__v1__campaign_group__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_profile__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_profile__attributes_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__activity_kind_count__descriptor;
@@ -4013,6 +5337,31 @@ extern const ProtobufCMessageDescriptor retain__v1__get_experiment_results_reque
 extern const ProtobufCMessageDescriptor retain__v1__variant_result__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_experiment_results_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__assign_variant_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__campaign__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__campaign_member__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__create_campaign_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__create_campaign_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_campaign_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_campaign_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_campaigns_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_campaigns_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__enroll_campaign_members_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__enroll_campaign_members_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__mark_campaign_enrolled_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__mark_campaign_enrolled_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__touch_campaign_members_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__touch_campaign_members_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__cancel_campaign_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__cancel_campaign_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_campaign_returns_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__campaign_return__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_campaign_returns_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_campaign_member_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_campaign_member_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_campaign_results_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__campaign_group_result__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_campaign_results_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__channel_touches__descriptor;
 extern const ProtobufCServiceDescriptor retain__v1__profile__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -26,8 +26,13 @@ typedef struct Retain__V1__ProfileContactTouch Retain__V1__ProfileContactTouch;
 typedef struct Retain__V1__ProfilePolicyChange Retain__V1__ProfilePolicyChange;
 typedef struct Retain__V1__ProfileAssignment Retain__V1__ProfileAssignment;
 typedef struct Retain__V1__ProfileSettings Retain__V1__ProfileSettings;
+typedef struct Retain__V1__ProfileCampaignChange Retain__V1__ProfileCampaignChange;
+typedef struct Retain__V1__ProfileCampaignEnrollment Retain__V1__ProfileCampaignEnrollment;
+typedef struct Retain__V1__ProfileCampaignTouches Retain__V1__ProfileCampaignTouches;
+typedef struct Retain__V1__ProfileCampaignTouch Retain__V1__ProfileCampaignTouch;
 typedef struct Retain__V1__ProfileContactRecord Retain__V1__ProfileContactRecord;
 typedef struct Retain__V1__ProfileSnapshotRecord Retain__V1__ProfileSnapshotRecord;
+typedef struct Retain__V1__ProfileSnapshotCampaign Retain__V1__ProfileSnapshotCampaign;
 typedef struct Retain__V1__ProfileSnapshotActiveUsers Retain__V1__ProfileSnapshotActiveUsers;
 typedef struct Retain__V1__ProfileSnapshotHeader Retain__V1__ProfileSnapshotHeader;
 typedef struct Retain__V1__ProfileSnapshotUsers Retain__V1__ProfileSnapshotUsers;
@@ -85,10 +90,22 @@ struct  Retain__V1__ProfileLogEntry
    * Settings fixed when the state is created.
    */
   Retain__V1__ProfileSettings *settings;
+  /*
+   * A recall campaign created, marked enrolled or cancelled.
+   */
+  Retain__V1__ProfileCampaignChange *campaign_change;
+  /*
+   * Users enrolled in a campaign (and the first touches of the treated ones).
+   */
+  Retain__V1__ProfileCampaignEnrollment *campaign_enrollment;
+  /*
+   * Touches of a campaign's treated members.
+   */
+  Retain__V1__ProfileCampaignTouches *campaign_touches;
 };
 #define RETAIN__V1__PROFILE_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -331,6 +348,124 @@ struct  Retain__V1__ProfileSettings
 
 
 /*
+ * A campaign created, marked enrolled or cancelled. Exactly one of the first three is set.
+ */
+struct  Retain__V1__ProfileCampaignChange
+{
+  ProtobufCMessage base;
+  /*
+   * A new campaign (created_by, created_at_ms and start_at_ms resolved).
+   */
+  Retain__V1__Campaign *created;
+  /*
+   * The campaign whose audience is now completely enrolled.
+   */
+  char *enrolled;
+  /*
+   * The campaign cancelled.
+   */
+  char *cancelled;
+  /*
+   * The server's clock.
+   */
+  int64_t at_ms;
+};
+#define RETAIN__V1__PROFILE_CAMPAIGN_CHANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_campaign_change__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Users enrolled in a campaign, each with the group its hash gives, and the touches decided for
+ * the treated ones when the campaign had started.
+ */
+struct  Retain__V1__ProfileCampaignEnrollment
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+  /*
+   * Users newly enrolled, in order (known, not deleted, not enrolled before).
+   */
+  size_t n_user_ids;
+  char **user_ids;
+  /*
+   * Each user's group, parallel to user_ids.
+   */
+  size_t n_groups;
+  Retain__V1__CampaignGroup *groups;
+  /*
+   * The server's clock: the enrolment time.
+   */
+  int64_t at_ms;
+  /*
+   * Touches decided with the enrolment.
+   */
+  Retain__V1__ProfileCampaignTouches *touches;
+};
+#define RETAIN__V1__PROFILE_CAMPAIGN_ENROLLMENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_campaign_enrollment__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, NULL }
+
+
+/*
+ * Touches of a campaign's treated members, decided by the contact policy when the entry was
+ * written: a recorded touch counts against the caps like a RecordContact with check = true; a
+ * refused one is kept on the member only (its reason), not in the user's contact history.
+ */
+struct  Retain__V1__ProfileCampaignTouches
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+  /*
+   * One per member touched or refused.
+   */
+  size_t n_touches;
+  Retain__V1__ProfileCampaignTouch **touches;
+  /*
+   * The server's clock.
+   */
+  int64_t at_ms;
+  /*
+   * Contact records sent before this time are dropped from the touched users' histories.
+   */
+  int64_t prune_before_ms;
+};
+#define RETAIN__V1__PROFILE_CAMPAIGN_TOUCHES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_campaign_touches__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
+
+
+/*
+ * One member's touch.
+ */
+struct  Retain__V1__ProfileCampaignTouch
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * The touch (recorded) or the refusal (recorded = false, reason set).
+   */
+  Retain__V1__ProfileContactRecord *record;
+  /*
+   * For a refusal: when the member is due another attempt, Unix ms.
+   */
+  int64_t retry_at_ms;
+};
+#define RETAIN__V1__PROFILE_CAMPAIGN_TOUCH__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_campaign_touch__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, 0 }
+
+
+/*
  * One contact touch as the state keeps it (a refused touch is kept for its contact_id).
  */
 struct  Retain__V1__ProfileContactRecord
@@ -409,10 +544,77 @@ struct  Retain__V1__ProfileSnapshotRecord
    * The active-user counts of one acquisition channel.
    */
   Retain__V1__ProfileSnapshotActiveUsers *active_users;
+  /*
+   * A recall campaign, or a further part of its members.
+   */
+  Retain__V1__ProfileSnapshotCampaign *campaign;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_record__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * A campaign and a run of its members (a large campaign takes several records; the first holds
+ * the definition and the flags, later ones only members, in enrolment order).
+ */
+struct  Retain__V1__ProfileSnapshotCampaign
+{
+  ProtobufCMessage base;
+  /*
+   * The campaign.
+   */
+  char *campaign_id;
+  /*
+   * The definition (first record only).
+   */
+  Retain__V1__Campaign *definition;
+  /*
+   * Flags (first record only).
+   */
+  protobuf_c_boolean enrolled;
+  protobuf_c_boolean cancelled;
+  int64_t cancelled_at_ms;
+  /*
+   * Members: user indices, and parallel to them group, enrolment time, touches, last channel,
+   * last touch time, return time and last refusal.
+   */
+  size_t n_user_indices;
+  uint32_t *user_indices;
+  size_t n_groups;
+  Retain__V1__CampaignGroup *groups;
+  size_t n_enrolled_at_ms;
+  int64_t *enrolled_at_ms;
+  size_t n_touches;
+  uint32_t *touches;
+  size_t n_last_channels;
+  Retain__V1__ContactChannel *last_channels;
+  size_t n_last_touch_at_ms;
+  int64_t *last_touch_at_ms;
+  size_t n_returned_at_ms;
+  int64_t *returned_at_ms;
+  size_t n_last_refusals;
+  Retain__V1__ContactDecisionReason *last_refusals;
+  /*
+   * Positions (in enrolment order) of the treated members who came back, in the order they did
+   * (last record only).
+   */
+  size_t n_returns;
+  uint32_t *returns;
+  /*
+   * Per member, parallel to user_indices: when a refused member is due another attempt.
+   */
+  size_t n_retry_at_ms;
+  int64_t *retry_at_ms;
+  /*
+   * Touches recorded per channel (first record only; cost unused).
+   */
+  size_t n_channel_touches;
+  Retain__V1__ChannelTouches **channel_touches;
+};
+#define RETAIN__V1__PROFILE_SNAPSHOT_CAMPAIGN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_campaign__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
 
 
 /*
@@ -805,6 +1007,82 @@ Retain__V1__ProfileSettings *
 void   retain__v1__profile_settings__free_unpacked
                      (Retain__V1__ProfileSettings *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileCampaignChange methods */
+void   retain__v1__profile_campaign_change__init
+                     (Retain__V1__ProfileCampaignChange         *message);
+size_t retain__v1__profile_campaign_change__get_packed_size
+                     (const Retain__V1__ProfileCampaignChange   *message);
+size_t retain__v1__profile_campaign_change__pack
+                     (const Retain__V1__ProfileCampaignChange   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_campaign_change__pack_to_buffer
+                     (const Retain__V1__ProfileCampaignChange   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileCampaignChange *
+       retain__v1__profile_campaign_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_campaign_change__free_unpacked
+                     (Retain__V1__ProfileCampaignChange *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileCampaignEnrollment methods */
+void   retain__v1__profile_campaign_enrollment__init
+                     (Retain__V1__ProfileCampaignEnrollment         *message);
+size_t retain__v1__profile_campaign_enrollment__get_packed_size
+                     (const Retain__V1__ProfileCampaignEnrollment   *message);
+size_t retain__v1__profile_campaign_enrollment__pack
+                     (const Retain__V1__ProfileCampaignEnrollment   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_campaign_enrollment__pack_to_buffer
+                     (const Retain__V1__ProfileCampaignEnrollment   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileCampaignEnrollment *
+       retain__v1__profile_campaign_enrollment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_campaign_enrollment__free_unpacked
+                     (Retain__V1__ProfileCampaignEnrollment *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileCampaignTouches methods */
+void   retain__v1__profile_campaign_touches__init
+                     (Retain__V1__ProfileCampaignTouches         *message);
+size_t retain__v1__profile_campaign_touches__get_packed_size
+                     (const Retain__V1__ProfileCampaignTouches   *message);
+size_t retain__v1__profile_campaign_touches__pack
+                     (const Retain__V1__ProfileCampaignTouches   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_campaign_touches__pack_to_buffer
+                     (const Retain__V1__ProfileCampaignTouches   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileCampaignTouches *
+       retain__v1__profile_campaign_touches__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_campaign_touches__free_unpacked
+                     (Retain__V1__ProfileCampaignTouches *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileCampaignTouch methods */
+void   retain__v1__profile_campaign_touch__init
+                     (Retain__V1__ProfileCampaignTouch         *message);
+size_t retain__v1__profile_campaign_touch__get_packed_size
+                     (const Retain__V1__ProfileCampaignTouch   *message);
+size_t retain__v1__profile_campaign_touch__pack
+                     (const Retain__V1__ProfileCampaignTouch   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_campaign_touch__pack_to_buffer
+                     (const Retain__V1__ProfileCampaignTouch   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileCampaignTouch *
+       retain__v1__profile_campaign_touch__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_campaign_touch__free_unpacked
+                     (Retain__V1__ProfileCampaignTouch *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__ProfileContactRecord methods */
 void   retain__v1__profile_contact_record__init
                      (Retain__V1__ProfileContactRecord         *message);
@@ -842,6 +1120,25 @@ Retain__V1__ProfileSnapshotRecord *
                       const uint8_t       *data);
 void   retain__v1__profile_snapshot_record__free_unpacked
                      (Retain__V1__ProfileSnapshotRecord *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileSnapshotCampaign methods */
+void   retain__v1__profile_snapshot_campaign__init
+                     (Retain__V1__ProfileSnapshotCampaign         *message);
+size_t retain__v1__profile_snapshot_campaign__get_packed_size
+                     (const Retain__V1__ProfileSnapshotCampaign   *message);
+size_t retain__v1__profile_snapshot_campaign__pack
+                     (const Retain__V1__ProfileSnapshotCampaign   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_snapshot_campaign__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotCampaign   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileSnapshotCampaign *
+       retain__v1__profile_snapshot_campaign__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_snapshot_campaign__free_unpacked
+                     (Retain__V1__ProfileSnapshotCampaign *message,
                       ProtobufCAllocator *allocator);
 /* Retain__V1__ProfileSnapshotActiveUsers methods */
 void   retain__v1__profile_snapshot_active_users__init
@@ -989,11 +1286,26 @@ typedef void (*Retain__V1__ProfileAssignment_Closure)
 typedef void (*Retain__V1__ProfileSettings_Closure)
                  (const Retain__V1__ProfileSettings *message,
                   void *closure_data);
+typedef void (*Retain__V1__ProfileCampaignChange_Closure)
+                 (const Retain__V1__ProfileCampaignChange *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ProfileCampaignEnrollment_Closure)
+                 (const Retain__V1__ProfileCampaignEnrollment *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ProfileCampaignTouches_Closure)
+                 (const Retain__V1__ProfileCampaignTouches *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ProfileCampaignTouch_Closure)
+                 (const Retain__V1__ProfileCampaignTouch *message,
+                  void *closure_data);
 typedef void (*Retain__V1__ProfileContactRecord_Closure)
                  (const Retain__V1__ProfileContactRecord *message,
                   void *closure_data);
 typedef void (*Retain__V1__ProfileSnapshotRecord_Closure)
                  (const Retain__V1__ProfileSnapshotRecord *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ProfileSnapshotCampaign_Closure)
+                 (const Retain__V1__ProfileSnapshotCampaign *message,
                   void *closure_data);
 typedef void (*Retain__V1__ProfileSnapshotActiveUsers_Closure)
                  (const Retain__V1__ProfileSnapshotActiveUsers *message,
@@ -1029,8 +1341,13 @@ extern const ProtobufCMessageDescriptor retain__v1__profile_contact_touch__descr
 extern const ProtobufCMessageDescriptor retain__v1__profile_policy_change__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_assignment__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_settings__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_campaign_change__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_campaign_enrollment__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_campaign_touches__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_campaign_touch__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_campaign__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_active_users__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_header__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_users__descriptor;
