@@ -77,8 +77,17 @@ struct DemoScenarioTests {
         #expect(report.feedback.resolved == UInt64(report.activity.resolved))
         #expect(report.feedback.compensationPaid == 50 * Int64(report.feedback.compensations))
 
+        // The recall campaign: the users drifting away, a 20% holdout, every treated one touched.
+        let recall = try #require(report.recall, "a 6-week run has users drifting away")
+        let treated = try #require(recall.treated)
+        let holdout = try #require(recall.holdout)
+        #expect(treated.members > 0 && holdout.members > 0 && treated.members > holdout.members)
+        #expect(recall.touched == treated.members, "push is allowed for everyone once")
+        #expect(treated.returned <= treated.members && holdout.returned <= holdout.members)
+
         let text = report.text
         for heading in [
+            "Recall campaign ",
             "Retention by channel", "Funnel by channel", "Experiment ", "significant", "Coupons (Ledger.Audit", "Level distribution",
             "Points (Ledger.Audit", "Feedback (Feedback.GetFeedbackStats",
             "ledger balanced: yes",

@@ -19,8 +19,8 @@ final class SuiteHarness: Sendable {
     let options: CallOptions
     private let direct: [LocalSuite.Service: RPCClient]
 
-    init() throws {
-        let suite = try LocalSuite()
+    init(configuration: LocalSuite.Configuration = .init()) throws {
+        let suite = try LocalSuite(configuration: configuration)
         self.suite = suite
         // Credentials checked as in production: the admin API key for the gateway, tokens minted
         // with the suite's secret for the services called directly.

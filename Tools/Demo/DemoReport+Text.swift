@@ -48,6 +48,26 @@ extension DemoReport {
             })
         lines.append("interval: \(experiment.method)")
         lines.append("")
+        if let recall {
+            let treated = recall.treated ?? .init()
+            let holdout = recall.holdout ?? .init()
+            lines.append(
+                "Recall campaign \(recall.campaignId) (Profile.GetCampaignResults; simulated return chance \(Int(DemoScenario.recallChance.treated * 100))% touched, \(Int(DemoScenario.recallChance.holdout * 100))% held out)"
+            )
+            lines += Self.table(
+                ["group", "members", "came back", "recall rate"],
+                [
+                    ["treated", "\(treated.members)", "\(treated.returned)", String(format: "%.1f%%", treated.recallRate * 100)],
+                    ["holdout", "\(holdout.members)", "\(holdout.returned)", String(format: "%.1f%%", holdout.recallRate * 100)],
+                ])
+            lines.append(
+                String(format: "lift %+.1f pts, 95%% CI [%+.1f, %+.1f]", recall.lift * 100, recall.liftCiLow * 100, recall.liftCiHigh * 100)
+                    + (recall.significant ? " (significant)" : " (not significant)")
+                    + String(format: "; %.0f users brought back", recall.incrementalReturns)
+                    + "; \(recall.touches) touches costing \(recall.touchCost)"
+                    + String(format: "; cost per recalled user %.2f", recall.costPerRecalledUser))
+            lines.append("")
+        }
         lines.append("Coupons (Ledger.Audit of asset \(coupons.asset); 满100减20)")
         lines += Self.table(
             ["coupons", "count"],

@@ -104,6 +104,9 @@ public struct DemoReport: Sendable {
     public var activation: String
     /// The checkout experiment's result for the metric `purchase` (Profile.GetExperimentResults).
     public var experiment: Retain_V1_GetExperimentResultsResponse
+    /// The recall campaign's results (Profile.GetCampaignResults); nil when nobody was drifting
+    /// away.
+    public var recall: Retain_V1_GetCampaignResultsResponse?
     /// The coupons.
     public var coupons: Coupons
     /// Every tier, lowest first.

@@ -143,10 +143,13 @@ public struct DemoScenario: Sendable {
         if !counts.failures.isEmpty {
             for (what, count) in counts.failures.sorted(by: { $0.key < $1.key }).prefix(10) { output("demo:   failed: \(what) x\(count)") }
         }
-        return try await DemoReport.gather(
+        let recall = try await recallCampaign(tally: tally)
+        var report = try await DemoReport.gather(
             client: client, options: options, users: population.users.map(\.id), channels: configuration.channels.map(\.name),
             startMs: startMs, endMs: configuration.endMs, expiry: expiry, activity: counts, concurrency: configuration.concurrency,
             experimentID: experimentID, couponAsset: "coupon.\(configuration.coupon.couponId)")
+        report.recall = recall
+        return report
     }
 
     // MARK: - What a user does
@@ -315,7 +318,7 @@ public struct DemoScenario: Sendable {
     // MARK: - Helpers
 
     /// Runs `body`, counting the call and any failure by `what` and status (the demo goes on).
-    private func call(_ tally: DemoTally, _ what: String, _ body: () async throws -> Void) async {
+    func call(_ tally: DemoTally, _ what: String, _ body: () async throws -> Void) async {
         do {
             try await body()
             await tally.called(failure: nil)
@@ -327,7 +330,7 @@ public struct DemoScenario: Sendable {
     }
 
     /// Runs `body` for every element, at most `configuration.concurrency` at once.
-    private func forEach<Element: Sendable>(_ elements: [Element], _ body: @escaping @Sendable (Element) async -> Void) async throws {
+    func forEach<Element: Sendable>(_ elements: [Element], _ body: @escaping @Sendable (Element) async -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var iterator = elements.makeIterator()
             for _ in 0..<max(1, configuration.concurrency) {

@@ -61,6 +61,8 @@ public final class LocalSuite: @unchecked Sendable {
         /// Each member's `--sync-replicas`, with ``replicas``; nil (the default) leaves the
         /// services' default (1).
         public var syncReplicas: Int?
+        /// More arguments for the gateway (e.g. `--campaign-interval-ms 200`); default none.
+        public var gatewayArguments: [String] = []
 
         public init() {}
     }
@@ -291,6 +293,7 @@ public final class LocalSuite: @unchecked Sendable {
                 "--health-interval-ms", String(configuration.healthIntervalMs),
             ]
             if let config = configuration.gatewayConfig { arguments += ["--config", config.path] }
+            arguments += configuration.gatewayArguments
             if let keysFile { arguments += ["--api-keys-file", keysFile.path] }
             if let replication, let etcd { arguments += replication.gatewayArguments(etcdEndpoint: etcd.endpoint) }
             return arguments

@@ -14,6 +14,7 @@ import Crypto
 /// | level-up reward               | transfer `level:<user id>:<level>`               |
 /// | task reward                   | transfer = the task's claim id                   |
 /// | compensation                  | transfer = the item's compensation transfer id   |
+/// | campaign return reward        | transfer `campaign:<campaign id>:<user id>`      |
 ///
 /// A derived key longer than the 256-byte limit of client keys becomes its prefix plus the hex
 /// SHA-256 of the whole, which is just as stable.
@@ -39,6 +40,9 @@ public enum FlowKeys {
 
     /// Level-up reward transfer id, one per level reached.
     public static func levelTransfer(user: String, level: UInt32) -> String { "level:\(user):\(level)" }
+
+    /// A recall campaign's return reward transfer id, one per user and campaign.
+    public static func campaignTransfer(campaign: String, user: String) -> String { "campaign:\(campaign):\(user)" }
 
     /// The SHA-256 (swift-crypto) of `text`'s UTF-8 bytes as lower-case hex: derived ids must be
     /// the same on every gateway and every retry.

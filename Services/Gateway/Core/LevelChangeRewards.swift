@@ -5,25 +5,11 @@ public import RetainProto
 /// configured reward is paid as transfer `level:<user>:<level>`, the id the flows pay too, so
 /// each level pays exactly once whichever path gets there first.
 ///
-/// A batch first looks its transfer ids up (one LookupTransfers per 1,000 ids) and pays only
-/// the missing ones, so that catching up on a long stream costs a read per batch rather than a
-/// write per event. Lots expire counted from the event's time.
+/// A batch pays only the transfers the ledger does not hold yet (``LedgerPayer/payMissing(_:refused:)``).
+/// Lots expire counted from the event's time.
 public struct LevelChangeRewards: Sendable {
     /// What paying one batch did.
-    public struct Outcome: Sendable, Equatable {
-        /// Transfers paid now.
-        public var paid: [String] = []
-        /// Transfers found paid already (by a flow, an earlier batch or another gateway).
-        public var alreadyPaid = 0
-
-        public init(paid: [String] = [], alreadyPaid: Int = 0) {
-            self.paid = paid
-            self.alreadyPaid = alreadyPaid
-        }
-    }
-
-    /// Most ids in one LookupTransfers call.
-    static let lookupLimit = 1000
+    public typealias Outcome = LedgerPayer.BatchOutcome
 
     let backend: any FlowBackend
     let configuration: FlowConfiguration
@@ -58,36 +44,13 @@ public struct LevelChangeRewards: Sendable {
     ///   transfers before it stand; the caller tries the batch again later), or a backend's
     ///   failure.
     public func pay(_ events: [Retain_V1_LevelChangeEvent], now: Int64) async throws -> Outcome {
-        var outcome = Outcome()
-        let wanted = transfers(for: events, now: now)
-        guard !wanted.isEmpty else { return outcome }
-        var existing = Set<String>()
-        var start = 0
-        while start < wanted.count {
-            let ids = wanted[start..<min(start + Self.lookupLimit, wanted.count)].map(\.transferId)
-            let found = try await backend.call(
-                Retain_V1_Ledger.lookupTransfers, Retain_V1_LookupTransfersRequest(transferIds: Array(Set(ids)).sorted()), .read)
-            for record in found.transfers {
-                if let id = record.transfer?.transferId { existing.insert(id) }
-            }
-            start += Self.lookupLimit
+        let budget = configuration.levelRewards?.budget ?? ""
+        return try await LedgerPayer(backend: backend, configuration: configuration).payMissing(
+            transfers(for: events, now: now)
+        ) { transfer, result in
+            FlowError.paymentRefused(
+                "level reward \(transfer.transferId) refused by the ledger: \(result.code) \(result.message); paid once the budget '\(budget)' is raised",
+                result: result.code)
         }
-        let payer = LedgerPayer(backend: backend, configuration: configuration)
-        for transfer in wanted {
-            if existing.contains(transfer.transferId) {
-                outcome.alreadyPaid += 1
-                continue
-            }
-            switch try await payer.pay(transfer) {
-            case .paid(let result, let replayed, _):
-                if replayed { outcome.alreadyPaid += 1 } else { outcome.paid.append(result.transferId) }
-                existing.insert(transfer.transferId)
-            case .refused(let result):
-                throw FlowError.paymentRefused(
-                    "level reward \(transfer.transferId) refused by the ledger: \(result.code) \(result.message); paid once the budget '\(configuration.levelRewards?.budget ?? "")' is raised",
-                    result: result.code)
-            }
-        }
-        return outcome
     }
 }

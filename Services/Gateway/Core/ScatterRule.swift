@@ -29,6 +29,14 @@ public enum ScatterRule: Sendable, Equatable {
     case faq
     case feedbackStats
     case boardPosition
+    /// Refused: positions that belong to one shard (ListCampaignReturns).
+    case shardPositions
+    /// Split by the owner of each user (EnrollCampaignMembers), every part must succeed.
+    case campaignEnrollment
+    case campaignStatus
+    case campaignList
+    case campaignTouches
+    case campaignResults
     /// A call about one user that every shard helps answer: GetRank, the user's row from its
     /// shard and the users around it from every shard (``BoardPositionMerge``).
     case rank
@@ -46,6 +54,15 @@ public enum ScatterRule: Sendable, Equatable {
             Retain_V1_Profile.listChurnWarnings.path: .churnWarnings,
             Retain_V1_Profile.getContactPolicy.path: .contactPolicy,
             Retain_V1_Profile.setContactPolicy.path: .everyShard,
+            Retain_V1_Profile.createCampaign.path: .everyShard,
+            Retain_V1_Profile.markCampaignEnrolled.path: .everyShard,
+            Retain_V1_Profile.cancelCampaign.path: .everyShard,
+            Retain_V1_Profile.getCampaign.path: .campaignStatus,
+            Retain_V1_Profile.listCampaigns.path: .campaignList,
+            Retain_V1_Profile.enrollCampaignMembers.path: .campaignEnrollment,
+            Retain_V1_Profile.touchCampaignMembers.path: .campaignTouches,
+            Retain_V1_Profile.listCampaignReturns.path: .shardPositions,
+            Retain_V1_Profile.getCampaignResults.path: .campaignResults,
             Retain_V1_Growth.getLevelTiers.path: .anyShard,
             Retain_V1_Growth.getLeaderboard.path: .leaderboard,
             Retain_V1_Growth.watchLevelChanges.path: .oneShardStream,

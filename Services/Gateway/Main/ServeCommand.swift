@@ -53,6 +53,11 @@ struct ServeCommand: AsyncParsableCommand {
     var payLevelChanges = true
 
     @Option(
+        name: .customLong("campaign-interval-ms"),
+        help: "Milliseconds between rounds of the recall campaigns (touch the members due, pay the return rewards); 0 runs none.")
+    var campaignIntervalMs: Int = 10_000
+
+    @Option(
         name: .customLong("api-keys-file"),
         help: "API keys the gateway accepts (JSON, hashed; see docs/SECURITY.md); also $RETAIN_API_KEYS.")
     var apiKeysFile: String?
@@ -69,6 +74,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard !cluster.isEmpty, !cluster.contains("/") else { throw ValidationError("--cluster must be a name without '/'") }
         guard healthIntervalMs >= 50 else { throw ValidationError("--health-interval-ms must be at least 50") }
+        guard campaignIntervalMs == 0 || campaignIntervalMs >= 100 else {
+            throw ValidationError("--campaign-interval-ms must be 0 (off) or at least 100")
+        }
         guard defaultTimeoutMs >= 1 else { throw ValidationError("--default-timeout-ms must be positive") }
         guard (1...16).contains(connectionsPerBackend) else { throw ValidationError("--connections-per-backend must be 1 to 16") }
     }
@@ -126,6 +134,11 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [any Service] = [checker, CredentialReloader(sources: reloads, logger: logger)]
         if payLevelChanges {
             services.append(LevelRewardFollower(forwarder: forwarder, flows: flows, logger: logger))
+        }
+        if campaignIntervalMs > 0 {
+            var campaigns = CampaignRunner.Configuration()
+            campaigns.interval = .milliseconds(campaignIntervalMs)
+            services.append(CampaignRunner(forwarder: forwarder, flows: flows, configuration: campaigns, logger: logger))
         }
         var etcd: EtcdClient?
         if let etcdEndpoints {

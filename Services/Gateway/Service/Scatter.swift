@@ -120,7 +120,57 @@ struct Scatter {
             return Self.encode(merged)
         case .rank:
             return try await rank(request)
+        case .shardPositions:
+            throw RPCError(
+                .failedPrecondition,
+                "\(path) pages by one shard's positions and \(route.backends.name) has \(route.backends.backends.count) shards: ask each shard directly"
+            )
+        case .campaignEnrollment:
+            return try await campaignEnrollment(request)
+        case .campaignStatus:
+            return Self.encode(ReportMerge.campaignStatus(try await all(request, Retain_V1_GetCampaignResponse.self)))
+        case .campaignList:
+            return Self.encode(ReportMerge.campaignList(try await all(request, Retain_V1_ListCampaignsResponse.self)))
+        case .campaignTouches:
+            let replies = await forwarder.gather(route, path: path, requests: broadcast(request), options: options, deadline: deadline)
+            let answers = try everyShard(replies).map { try Self.decodeAnswer($0, Retain_V1_TouchCampaignMembersResponse.self) }
+            return Self.encode(ReportMerge.campaignTouches(answers))
+        case .campaignResults:
+            var merged = ReportMerge.campaignResults(try await all(request, Retain_V1_GetCampaignResultsResponse.self))
+            merged.missingShards = missing
+            return Self.encode(merged)
         }
+    }
+
+    /// Every shard's answer, in shard order; throws the first failure, naming its shard.
+    private func everyShard(_ replies: [Forwarder.ShardReply<ByteBuffer>]) throws -> [ByteBuffer] {
+        try replies.map { reply in
+            switch reply.result {
+            case .success(let answer): return answer
+            case .failure(let error): throw Forwarder.shardError(error, shard: shards[reply.shard])
+            }
+        }
+    }
+
+    /// EnrollCampaignMembers split by each user's owner, the parts sent in parallel; every part
+    /// must succeed (a retry of the whole call is safe: enrolled users stay as they are).
+    private func campaignEnrollment(_ request: ByteBuffer) async throws -> ByteBuffer {
+        let asked = try Self.decode(request, Retain_V1_EnrollCampaignMembersRequest.self)
+        let planner = route.backends.planner
+        let split = CampaignEnrollmentSplit(asked) { planner.placement(of: $0)?.owner ?? 0 }
+        guard !split.shards.isEmpty else {
+            // No users: the first shard refuses the request as it came.
+            let replies = await forwarder.gather(route, path: path, requests: [(0, request)], options: options, deadline: deadline)
+            return try everyShard(replies)[0]
+        }
+        let replies = await forwarder.gather(
+            route, path: path, requests: split.shards.map { ($0, Self.encode(split.request(for: $0))) },
+            options: options, deadline: deadline)
+        var answers: [Int: Retain_V1_EnrollCampaignMembersResponse] = [:]
+        for (reply, answer) in zip(replies, try everyShard(replies)) {
+            answers[reply.shard] = try Self.decodeAnswer(answer, Retain_V1_EnrollCampaignMembersResponse.self)
+        }
+        return Self.encode(split.merge(answers))
     }
 
     /// The route for reads: safe to send again.
