@@ -112,6 +112,14 @@ let package = Package(
             name: "RetainStateTests", dependencies: ["RetainWire", "RetainState"], path: "Tests/RetainStateTests",
             swiftSettings: swiftSettings),
 
+        // MARK: Rule sets: live configuration, a versioned history kept in each service's state (no NIO)
+        .target(
+            name: "RetainRuleSets", dependencies: ["RetainProto", "RetainState"], path: "Shared/RetainRuleSets",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RetainRuleSetsTests", dependencies: ["RetainRuleSets", "RetainProto", "RetainState", "RetainStorage", logging],
+            path: "Tests/RetainRuleSetsTests", swiftSettings: swiftSettings),
+
         // MARK: Clock: the one injected wall clock every service reads "now" from
         .target(name: "RetainClock", path: "Shared/RetainClock", swiftSettings: swiftSettings),
 
@@ -139,8 +147,8 @@ let package = Package(
         .target(
             name: "RetainServiceKit",
             dependencies: [
-                "RetainWire", "RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", logging, lifecycle,
-                unixSignals, argumentParser,
+                "RetainWire", "RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", "RetainRuleSets",
+                "RetainClock", logging, lifecycle, unixSignals, argumentParser,
                 nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -188,7 +196,7 @@ let package = Package(
 
         // MARK: Growth service
         .target(
-            name: "GrowthCore", dependencies: ["RetainProto", "RetainState"], path: "Services/Growth/Core",
+            name: "GrowthCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets"], path: "Services/Growth/Core",
             swiftSettings: swiftSettings),
         .target(
             name: "GrowthService",
@@ -204,7 +212,8 @@ let package = Package(
         .testTarget(
             name: "GrowthTests",
             dependencies: [
-                "RetainWire", "GrowthCore", "GrowthService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging,
+                "RetainWire", "GrowthCore", "GrowthService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "RetainRuleSets",
+                logging,
             ],
             path: "Tests/GrowthTests", swiftSettings: swiftSettings),
 

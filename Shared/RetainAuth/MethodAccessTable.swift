@@ -68,6 +68,12 @@ public enum MethodAccessTable {
         "retain.v1.Resharding/ImportUsers": .scope(.admin),
         "retain.v1.Resharding/FenceUsers": .scope(.admin),
         "retain.v1.Resharding/DropUsers": .scope(.admin),
+        // Live configuration (docs/CONFIG.md): any caller may read the rules in force, only an
+        // admin changes them.
+        "retain.v1.RuleSets/GetRuleSet": .authenticated,
+        "retain.v1.RuleSets/ListRuleSetVersions": .authenticated,
+        "retain.v1.RuleSets/SetRuleSet": .scope(.admin),
+        "retain.v1.RuleSets/RollbackRuleSet": .scope(.admin),
     ]
 
     /// Every known path with what it requires.

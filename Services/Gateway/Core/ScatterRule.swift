@@ -82,6 +82,7 @@ public enum ScatterRule: Sendable, Equatable {
         ] {
             table[method] = .itemOwner
         }
+        table.merge(ServiceAddressedCalls.rules) { own, _ in own }
         return table
     }()
 

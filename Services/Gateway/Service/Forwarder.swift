@@ -169,9 +169,11 @@ public final class Forwarder: Sendable {
     // MARK: Routing
 
     /// The route of `path`: a method the contract knows, or any other method of a service in
-    /// the topology (then unary, not user-keyed, not idempotent).
-    func route(_ path: String) throws(RPCError) -> Route {
+    /// the topology (then unary, not user-keyed, not idempotent). A service-addressed call
+    /// (``ServiceAddressedCalls``) goes to the service its request names.
+    func route(_ path: String, request: ByteBuffer) throws(RPCError) -> Route {
         let routing = routing.withLock { $0 }
+        if ServiceAddressedCalls.isAddressed(path) { return try addressedRoute(path, request: request, routing: routing) }
         if let route = routing.routes[path] { return route }
         let service = String(path.prefix { $0 != "/" })
         guard let backends = routing.services[service], path.count > service.count + 1 else {
@@ -180,6 +182,25 @@ public final class Forwarder: Sendable {
                 "unknown method \(FieldFormat.quoted(path)): no backend in the gateway's topology serves \(FieldFormat.shortened(service))")
         }
         return Route(backends: backends, input: nil, userKeyed: false, streaming: false, idempotent: false)
+    }
+
+    /// The route of a service-addressed call: the backends of the service its field 1 names.
+    private func addressedRoute(_ path: String, request: ByteBuffer, routing: Routing) throws(RPCError) -> Route {
+        guard let schema = MethodCatalog.method(path), let input = schema.inputDescriptor else {
+            throw RPCError(.unimplemented, "unknown method \(FieldFormat.quoted(path))")
+        }
+        guard let name = request.withUnsafeReadableBytes({ input.readStringField(1, from: $0) }) else {
+            throw RPCError(.invalidArgument, "malformed request: \(request.readableBytes) bytes do not decode as \(input.fullName)")
+        }
+        guard let target = ServiceAddressedCalls.target(named: name) else {
+            throw RPCError.invalidArgument(field: "service", ServiceAddressedCalls.refusal(name))
+        }
+        guard let backends = routing.services[target] else {
+            throw RPCError(.unimplemented, "no backend in the gateway's topology serves \(target)")
+        }
+        return Route(
+            backends: backends, input: input, userKeyed: false, streaming: schema.serverStreaming,
+            idempotent: ScatterRule.rule(for: path) == .anyShard)
     }
 
     /// The user a request is about, for a user-keyed route; nil otherwise.
@@ -199,7 +220,7 @@ public final class Forwarder: Sendable {
     public func forward(path: String, request: ByteBuffer, context: ServerContext, responder: ServerResponder) {
         let route: Route
         do {
-            route = try self.route(path)
+            route = try self.route(path, request: request)
         } catch {
             return responder.finish(error)
         }

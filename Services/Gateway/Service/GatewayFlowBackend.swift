@@ -28,16 +28,16 @@ struct GatewayFlowBackend: FlowBackend {
     private func send<Input: ProtoMessage, Output: ProtoMessage>(
         _ method: RPCMethod<Input, Output>, _ request: Input, _ kind: FlowCallKind
     ) async throws -> Output {
+        var buffer = ByteBuffer()
+        buffer.writeProtoMessage(request)
         let route: Forwarder.Route
         do {
-            route = try forwarder.route(method.path)
+            route = try forwarder.route(method.path, request: buffer)
         } catch {
             throw RPCError(
                 .unavailable, "no \(method.serviceName) backend in the gateway's topology",
                 details: ["not_processed": "true"])
         }
-        var buffer = ByteBuffer()
-        buffer.writeProtoMessage(request)
         var options = options
         let idempotent: Bool
         switch kind {

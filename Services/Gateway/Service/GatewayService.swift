@@ -38,9 +38,10 @@ public struct GatewayService: Sendable {
         router.fallback { path, request, context, responder in
             forwarder.forward(path: path, request: request, context: context, responder: responder)
         }
-        // Reflection lists every method of the services the gateway routes, so generic clients
+        // Reflection lists every method of the services the gateway routes (and of the
+        // service-addressed ones, routed by their `service` field), so generic clients
         // (`retain list/describe/call`) work through it.
-        let routed = Set(forwarder.services.keys)
+        let routed = Set(forwarder.services.keys).union(ServiceAddressedCalls.services)
         router.advertise(
             MethodCatalog.methods.values.filter { routed.contains($0.serviceName) }
                 .sorted { $0.path < $1.path }.map { AnyRPCMethod($0) })

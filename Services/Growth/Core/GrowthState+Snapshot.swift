@@ -1,14 +1,16 @@
 public import RetainState
 import RetainProto
+import RetainRuleSets
 
 extension GrowthState {
-    /// Snapshot layout: a header, one record per user, then the retained events, oldest first.
+    /// Snapshot layout: a header (with the rule-set versions), one record per user, then the retained events, oldest first.
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
         try sink.write(
             Retain_V1_GrowthSnapshotHeader(
                 format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
                 nextEventPosition: nextEventPosition, newestWeek: newestWeek, fencedUsers: fenced.sorted(),
-                fenceVersion: fenceVersion, droppedSinceFence: droppedSinceFence, importedVersion: importedVersion))
+                fenceVersion: fenceVersion, droppedSinceFence: droppedSinceFence, importedVersion: importedVersion,
+                ruleSetVersions: ruleSets.versions))
         for (userID, user) in users {
             try sink.write(user.record(userID))
         }
@@ -28,6 +30,11 @@ extension GrowthState {
         fenceVersion = header.fenceVersion
         droppedSinceFence = header.droppedSinceFence
         importedVersion = header.importedVersion
+        do {
+            try ruleSets.restore(header.ruleSetVersions)
+        } catch {
+            throw StateRecoveryError("growth snapshot: \(error)")
+        }
         users.reserveCapacity(Int(header.userCount))
         var overallKeys: [LeaderboardKey] = []
         overallKeys.reserveCapacity(Int(header.userCount))

@@ -1,10 +1,11 @@
 public import RetainProto
+public import RetainRuleSets
 public import RetainState
 
 /// Growth's whole state: users, the overall and weekly leaderboards, and the level-change event
 /// log. Changes come only through ``apply(_:)`` of log entries that the `plan` methods decide,
 /// so a restart replays to the same state.
-public struct GrowthState: PersistentState {
+public struct GrowthState: PersistentState, RuleSetKeeping {
     public typealias LogEntry = Retain_V1_GrowthLogEntry
 
     /// How long the state keeps what it does not need forever.
@@ -48,8 +49,21 @@ public struct GrowthState: PersistentState {
     var fenceVersion: UInt64 = 0
     var droppedSinceFence = false
     var importedVersion: UInt64 = 0
+    /// The growth rules' versions (retain.v1.RuleSets, docs/CONFIG.md): every write decides with
+    /// the version in force at its clock time.
+    public internal(set) var ruleSets = RuleSetHistory<GrowthRules>()
 
     public init() {}
+
+    /// The rules a write at the clock time `now` decides with: the version in force, or
+    /// `fallback` (the configuration file's rules) before the first version is stored.
+    public func rules(now: Int64, fallback: GrowthRules) -> GrowthRules {
+        ruleSets.rulesForDecision(now: now, fallback: fallback)
+    }
+
+    public func ruleSetEntry(_ version: Retain_V1_RuleSetVersion) -> Retain_V1_GrowthLogEntry {
+        Retain_V1_GrowthLogEntry(ruleSetVersion: version)
+    }
 
     /// Users with a growth record.
     public var userCount: Int { users.count }
@@ -91,6 +105,12 @@ public struct GrowthState: PersistentState {
             try apply(claimed)
         } else if let moved = entry.usersMoved {
             try apply(moved)
+        } else if let version = entry.ruleSetVersion {
+            do {
+                try ruleSets.apply(version)
+            } catch {
+                throw GrowthError.malformedEntry(error.description)
+            }
         } else {
             throw GrowthError.malformedEntry("a growth log entry with no change")
         }

@@ -39,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowClientTimes = allowClientTimes
         configuration.clockSkewMs = clockSkewMs
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
+        if let configPath { configuration.rulesOrigin = "growth configuration \(configPath)" }
         let notifier = LevelEventNotifier()
         try await ServiceRunner.run(
             name: "retain-growth", state: GrowthState.self, options: options, storage: storage,

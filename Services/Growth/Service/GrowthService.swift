@@ -1,7 +1,9 @@
 import Foundation
 public import GrowthCore
+import Logging
 public import RetainClock
 import RetainProto
+import RetainRuleSets
 import RetainServiceKit
 public import RetainRPC
 public import RetainState
@@ -20,18 +22,24 @@ public struct GrowthService: Sendable {
         public var clockSkewMs: Int64 = 300_000
         /// Heartbeat interval of an idle WatchLevelChanges stream. Default 10 s.
         public var heartbeatInterval: Duration = .seconds(10)
+        /// Where the configuration's rules came from: the reason of rule-set version 1 on an
+        /// empty data directory. Default "built-in standard rules".
+        public var rulesOrigin = "built-in standard rules"
 
         public init() {}
     }
 
     let store: StateStore<GrowthState>
-    let rules: GrowthRules
+    /// The configuration file's rules: stored as rule-set version 1 on an empty data directory,
+    /// and used only until a version is in force (a replica that has not caught up).
+    let fileRules: GrowthRules
     let notifier: LevelEventNotifier
     let configuration: Configuration
     let clock: ServiceClock
 
-    /// Prepares the service on a recovered store: starts the event log if the data directory
-    /// is new, and sets the notifier's head to the newest recovered event.
+    /// Prepares the service on a recovered store: starts the event log and stores `rules` as
+    /// rule-set version 1 if the data directory is new (on the leader, when replicated), and sets
+    /// the notifier's head to the newest recovered event.
     ///
     /// - Parameter clock: the server's clock; tests may drive it.
     public init(
@@ -40,7 +48,7 @@ public struct GrowthService: Sendable {
         clock: ServiceClock = .system
     ) throws {
         self.store = store
-        self.rules = rules
+        self.fileRules = rules
         self.notifier = notifier
         self.configuration = configuration
         self.clock = clock
@@ -50,10 +58,12 @@ public struct GrowthService: Sendable {
             gate.onRoleChange { role in
                 guard case .leader = role else { return }
                 try? Self.startStream(store, clock: clock)
+                try? Self.seedRules(store, rules: rules, origin: configuration.rulesOrigin, clock: clock)
                 notifier.advance(to: store.read { $0.headPosition })
             }
         } else {
             try Self.startStream(store, clock: clock)
+            try Self.seedRules(store, rules: rules, origin: configuration.rulesOrigin, clock: clock)
         }
         notifier.advance(to: store.read { $0.headPosition })
     }
@@ -66,32 +76,42 @@ public struct GrowthService: Sendable {
         }
     }
 
-    /// Every Growth method, and the Resharding methods of a Growth shard.
+    /// Stores the configuration's rules as rule-set version 1 of an empty history; with stored
+    /// versions, they win (a notice says so when the file differs).
+    private static func seedRules(_ store: StateStore<GrowthState>, rules: GrowthRules, origin: String, clock: ServiceClock) throws {
+        try RuleSetMethods(service: "growth", store: store, clock: clock)
+            .seed(document: rules.document, origin: origin, logger: Logger(label: "retain.growth"))
+    }
+
+    /// Every Growth method, the RuleSets methods of the growth rules, and the Resharding
+    /// methods of a Growth shard.
     public var router: RPCRouter {
         var router = RPCRouter()
-        let rules = rules
+        let fileRules = fileRules
         let store = store
+        let clock = clock
 
-        router.unary(Retain_V1_Growth.getLevelTiers) { _, _ in
-            Retain_V1_GetLevelTiersResponse(tiers: rules.tiers, configVersion: rules.version)
+        router.read(Retain_V1_Growth.getLevelTiers, from: store) { _, _, state in
+            let rules = state.rules(now: clock.now(), fallback: fileRules)
+            return Retain_V1_GetLevelTiersResponse(tiers: rules.tiers, configVersion: rules.version)
         }
 
         write(Retain_V1_Growth.awardGrowth, into: &router, position: \.levelEventPosition) { request, now in
             try GrowthRequestValidation.award(request)
             let at = try writeTime(request.occurredAtMs, field: "occurred_at_ms", now: now)
-            return { state in try state.planAward(request, at: at, now: now, rules: rules) }
+            return { state in try state.planAward(request, at: at, now: now, rules: state.rules(now: now, fallback: fileRules)) }
         }
 
         write(Retain_V1_Growth.checkIn, into: &router, position: \.levelEventPosition) { request, now in
             try GrowthRequestValidation.checkIn(request)
             let at = try writeTime(request.atMs, field: "at_ms", now: now)
-            return { state in try state.planCheckIn(request, at: at, now: now, rules: rules) }
+            return { state in try state.planCheckIn(request, at: at, now: now, rules: state.rules(now: now, fallback: fileRules)) }
         }
 
         write(Retain_V1_Growth.claimTaskReward, into: &router, position: { _ in 0 }) { request, now in
             try GrowthRequestValidation.claim(request)
             let at = try writeTime(request.atMs, field: "at_ms", now: now)
-            return { state in try state.planClaim(request, at: at, rules: rules) }
+            return { state in try state.planClaim(request, at: at, rules: state.rules(now: now, fallback: fileRules)) }
         }
 
         router.unaryGated(Retain_V1_Growth.listTasks) { request, _ in
@@ -99,7 +119,7 @@ public struct GrowthService: Sendable {
             let at = try readTime(request.atMs, field: "at_ms")
             let (tasks, gate) = try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
-                return state.tasks(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules)
+                return state.tasks(userID: request.userId, timeZone: request.timeZone, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
             }
             return (Retain_V1_ListTasksResponse(tasks: tasks), gate)
         }
@@ -109,7 +129,7 @@ public struct GrowthService: Sendable {
             let at = try readTime(request.atMs, field: "at_ms")
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
-                return state.view(userID: request.userId, timeZone: request.timeZone, at: at, rules: rules)
+                return state.view(userID: request.userId, timeZone: request.timeZone, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
             }
         }
 
@@ -120,7 +140,7 @@ public struct GrowthService: Sendable {
                 try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
                 return state.summary(
                     userID: request.userId, startMs: range.startMs, endMs: range.endMs,
-                    timeZone: request.timeZone, rules: rules)
+                    timeZone: request.timeZone, rules: state.rules(now: clock.now(), fallback: fileRules))
             }
         }
 
@@ -131,7 +151,7 @@ public struct GrowthService: Sendable {
             let version = Self.ringVersion(context)
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseReport(ringVersion: version) }
-                return state.leaderboard(board, limit: limit, at: at, rules: rules)
+                return state.leaderboard(board, limit: limit, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
             }
         }
 
@@ -142,7 +162,7 @@ public struct GrowthService: Sendable {
             let at = try readTime(request.atMs, field: "at_ms")
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
-                return state.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: rules)
+                return state.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
             }
         }
 
@@ -159,13 +179,14 @@ public struct GrowthService: Sendable {
                 try GrowthError.mapped { try state.refuseReport(ringVersion: version) }
                 return state.boardPosition(
                     board, score: request.score, reachedAtMs: request.reachedAtMs, userID: request.userId,
-                    neighbours: Int(request.neighbours), at: at, rules: rules)
+                    neighbours: Int(request.neighbours), at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
             }
         }
 
         router.serverStreaming(Retain_V1_Growth.watchLevelChanges) { request, _, writer in
             try await watch(request, writer)
         }
+        RuleSetMethods(service: "growth", store: store, clock: clock).register(on: &router)
         resharding(into: &router)
         return router
     }

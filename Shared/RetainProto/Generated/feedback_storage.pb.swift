@@ -23,9 +23,11 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
     public var commented: Retain_V1_FeedbackCommented?
     /// An item's compensation was marked paid.
     public var compensationPaid: Retain_V1_FeedbackCompensationMarked?
+    /// A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
+    public var ruleSetVersion: Retain_V1_RuleSetVersion?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(submitted: Retain_V1_FeedbackSubmitted? = nil, triaged: Retain_V1_FeedbackTriaged? = nil, assigned: Retain_V1_FeedbackAssigned? = nil, started: Retain_V1_FeedbackProgressStarted? = nil, resolved: Retain_V1_FeedbackResolved? = nil, closed: Retain_V1_FeedbackClosed? = nil, reopened: Retain_V1_FeedbackReopened? = nil, commented: Retain_V1_FeedbackCommented? = nil, compensationPaid: Retain_V1_FeedbackCompensationMarked? = nil) {
+    public init(submitted: Retain_V1_FeedbackSubmitted? = nil, triaged: Retain_V1_FeedbackTriaged? = nil, assigned: Retain_V1_FeedbackAssigned? = nil, started: Retain_V1_FeedbackProgressStarted? = nil, resolved: Retain_V1_FeedbackResolved? = nil, closed: Retain_V1_FeedbackClosed? = nil, reopened: Retain_V1_FeedbackReopened? = nil, commented: Retain_V1_FeedbackCommented? = nil, compensationPaid: Retain_V1_FeedbackCompensationMarked? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
         self.submitted = submitted
         self.triaged = triaged
         self.assigned = assigned
@@ -35,6 +37,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.reopened = reopened
         self.commented = commented
         self.compensationPaid = compensationPaid
+        self.ruleSetVersion = ruleSetVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -48,6 +51,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.reopened = nil
         self.commented = nil
         self.compensationPaid = nil
+        self.ruleSetVersion = nil
     }
 
     public static let protoName = "retain.v1.FeedbackLogEntry"
@@ -64,6 +68,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.reopened = m.pointee.reopened.map { Retain_V1_FeedbackReopened(protobufC: UnsafeRawPointer($0)) }
         self.commented = m.pointee.commented.map { Retain_V1_FeedbackCommented(protobufC: UnsafeRawPointer($0)) }
         self.compensationPaid = m.pointee.compensation_paid.map { Retain_V1_FeedbackCompensationMarked(protobufC: UnsafeRawPointer($0)) }
+        self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -77,6 +82,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         if let v = self.reopened { m.pointee.reopened = arena.message(v).assumingMemoryBound(to: Retain__V1__FeedbackReopened.self) }
         if let v = self.commented { m.pointee.commented = arena.message(v).assumingMemoryBound(to: Retain__V1__FeedbackCommented.self) }
         if let v = self.compensationPaid { m.pointee.compensation_paid = arena.message(v).assumingMemoryBound(to: Retain__V1__FeedbackCompensationMarked.self) }
+        if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
     }
 }
 
@@ -483,17 +489,21 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
     public var itemCount: UInt64
     /// FAQ group records that follow the items.
     public var faqGroupCount: UInt64
+    /// Every stored rule-set version, oldest first (docs/CONFIG.md).
+    public var ruleSetVersions: [Retain_V1_RuleSetVersion]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(itemCount: UInt64 = 0, faqGroupCount: UInt64 = 0) {
+    public init(itemCount: UInt64 = 0, faqGroupCount: UInt64 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = []) {
         self.itemCount = itemCount
         self.faqGroupCount = faqGroupCount
+        self.ruleSetVersions = ruleSetVersions
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.itemCount = 0
         self.faqGroupCount = 0
+        self.ruleSetVersions = []
     }
 
     public static let protoName = "retain.v1.FeedbackSnapshotHeader"
@@ -503,12 +513,17 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__FeedbackSnapshotHeader.self)
         self.itemCount = m.pointee.item_count
         self.faqGroupCount = m.pointee.faq_group_count
+        self.ruleSetVersions = ProtoC.array(m.pointee.rule_set_versions, count: m.pointee.n_rule_set_versions) { e in Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer(e!)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__FeedbackSnapshotHeader.self)
         m.pointee.item_count = self.itemCount
         m.pointee.faq_group_count = self.faqGroupCount
+        if !self.ruleSetVersions.isEmpty {
+            m.pointee.n_rule_set_versions = self.ruleSetVersions.count
+            m.pointee.rule_set_versions = arena.array(self.ruleSetVersions, as: UnsafeMutablePointer<Retain__V1__RuleSetVersion>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
+        }
     }
 }
 

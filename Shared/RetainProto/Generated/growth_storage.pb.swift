@@ -45,14 +45,17 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
     public var taskClaimed: Retain_V1_GrowthTaskClaimed?
     /// Users moved between shards (retain.v1.Resharding).
     public var usersMoved: Retain_V1_GrowthUsersMoved?
+    /// A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
+    public var ruleSetVersion: Retain_V1_RuleSetVersion?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(streamStarted: Retain_V1_GrowthStreamStarted? = nil, awarded: Retain_V1_GrowthAwarded? = nil, checkedIn: Retain_V1_GrowthCheckedIn? = nil, taskClaimed: Retain_V1_GrowthTaskClaimed? = nil, usersMoved: Retain_V1_GrowthUsersMoved? = nil) {
+    public init(streamStarted: Retain_V1_GrowthStreamStarted? = nil, awarded: Retain_V1_GrowthAwarded? = nil, checkedIn: Retain_V1_GrowthCheckedIn? = nil, taskClaimed: Retain_V1_GrowthTaskClaimed? = nil, usersMoved: Retain_V1_GrowthUsersMoved? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
         self.streamStarted = streamStarted
         self.awarded = awarded
         self.checkedIn = checkedIn
         self.taskClaimed = taskClaimed
         self.usersMoved = usersMoved
+        self.ruleSetVersion = ruleSetVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -62,6 +65,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.checkedIn = nil
         self.taskClaimed = nil
         self.usersMoved = nil
+        self.ruleSetVersion = nil
     }
 
     public static let protoName = "retain.v1.GrowthLogEntry"
@@ -74,6 +78,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.checkedIn = m.pointee.checked_in.map { Retain_V1_GrowthCheckedIn(protobufC: UnsafeRawPointer($0)) }
         self.taskClaimed = m.pointee.task_claimed.map { Retain_V1_GrowthTaskClaimed(protobufC: UnsafeRawPointer($0)) }
         self.usersMoved = m.pointee.users_moved.map { Retain_V1_GrowthUsersMoved(protobufC: UnsafeRawPointer($0)) }
+        self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -83,6 +88,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         if let v = self.checkedIn { m.pointee.checked_in = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthCheckedIn.self) }
         if let v = self.taskClaimed { m.pointee.task_claimed = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthTaskClaimed.self) }
         if let v = self.usersMoved { m.pointee.users_moved = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthUsersMoved.self) }
+        if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
     }
 }
 
@@ -559,9 +565,11 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
     public var droppedSinceFence: Bool
     /// The newest ring version that gave this shard copied users; 0 when none.
     public var importedVersion: UInt64
+    /// Every stored rule-set version, oldest first (docs/CONFIG.md).
+    public var ruleSetVersions: [Retain_V1_RuleSetVersion]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(format: UInt32 = 0, streamId: String = "", userCount: UInt64 = 0, eventCount: UInt64 = 0, nextEventPosition: UInt64 = 0, newestWeek: Int32 = 0, fencedUsers: [String] = [], fenceVersion: UInt64 = 0, droppedSinceFence: Bool = false, importedVersion: UInt64 = 0) {
+    public init(format: UInt32 = 0, streamId: String = "", userCount: UInt64 = 0, eventCount: UInt64 = 0, nextEventPosition: UInt64 = 0, newestWeek: Int32 = 0, fencedUsers: [String] = [], fenceVersion: UInt64 = 0, droppedSinceFence: Bool = false, importedVersion: UInt64 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = []) {
         self.format = format
         self.streamId = streamId
         self.userCount = userCount
@@ -572,6 +580,7 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         self.fenceVersion = fenceVersion
         self.droppedSinceFence = droppedSinceFence
         self.importedVersion = importedVersion
+        self.ruleSetVersions = ruleSetVersions
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -586,6 +595,7 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         self.fenceVersion = 0
         self.droppedSinceFence = false
         self.importedVersion = 0
+        self.ruleSetVersions = []
     }
 
     public static let protoName = "retain.v1.GrowthSnapshotHeader"
@@ -603,6 +613,7 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         self.fenceVersion = m.pointee.fence_version
         self.droppedSinceFence = (m.pointee.dropped_since_fence != 0)
         self.importedVersion = m.pointee.imported_version
+        self.ruleSetVersions = ProtoC.array(m.pointee.rule_set_versions, count: m.pointee.n_rule_set_versions) { e in Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer(e!)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -620,6 +631,10 @@ public struct Retain_V1_GrowthSnapshotHeader: ProtoMessage {
         m.pointee.fence_version = self.fenceVersion
         m.pointee.dropped_since_fence = (self.droppedSinceFence ? 1 : 0)
         m.pointee.imported_version = self.importedVersion
+        if !self.ruleSetVersions.isEmpty {
+            m.pointee.n_rule_set_versions = self.ruleSetVersions.count
+            m.pointee.rule_set_versions = arena.array(self.ruleSetVersions, as: UnsafeMutablePointer<Retain__V1__RuleSetVersion>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
+        }
     }
 }
 

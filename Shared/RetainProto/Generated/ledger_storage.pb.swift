@@ -36,8 +36,10 @@ public struct Retain_V1_LedgerEntryKind: ProtoEnum {
     public static let redeemCoupon = Retain_V1_LedgerEntryKind(rawValue: 12)
     /// refund_coupon.
     public static let refundCoupon = Retain_V1_LedgerEntryKind(rawValue: 13)
+    /// rule_set_version: a version of a rule set (the gateway's flows) was stored (docs/CONFIG.md).
+    public static let ruleSetVersion = Retain_V1_LedgerEntryKind(rawValue: 20)
 
-    public static let allCases: [Retain_V1_LedgerEntryKind] = [.unspecified, .openAccount, .setAccountCap, .createTransfers, .postPending, .voidPending, .expireLots, .timeOutHolds, .penalize, .rewardReferral, .defineCoupon, .issueCoupon, .redeemCoupon, .refundCoupon]
+    public static let allCases: [Retain_V1_LedgerEntryKind] = [.unspecified, .openAccount, .setAccountCap, .createTransfers, .postPending, .voidPending, .expireLots, .timeOutHolds, .penalize, .rewardReferral, .defineCoupon, .issueCoupon, .redeemCoupon, .refundCoupon, .ruleSetVersion]
     public static let protoName = "retain.v1.LedgerEntryKind"
     public var protoValueName: String? {
         switch rawValue {
@@ -55,6 +57,7 @@ public struct Retain_V1_LedgerEntryKind: ProtoEnum {
         case 11: "LEDGER_ENTRY_KIND_ISSUE_COUPON"
         case 12: "LEDGER_ENTRY_KIND_REDEEM_COUPON"
         case 13: "LEDGER_ENTRY_KIND_REFUND_COUPON"
+        case 20: "LEDGER_ENTRY_KIND_RULE_SET_VERSION"
         default: nil
         }
     }
@@ -132,9 +135,11 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
     public var redeemCoupon: Retain_V1_RedeemCouponRequest?
     /// REFUND_COUPON.
     public var refundCoupon: Retain_V1_RefundCouponRequest?
+    /// RULE_SET_VERSION.
+    public var ruleSetVersion: Retain_V1_RuleSetVersion?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(kind: Retain_V1_LedgerEntryKind = .init(rawValue: 0), atMs: Int64 = 0, journalLength: UInt64 = 0, chainHead: [UInt8] = [], openAccount: Retain_V1_OpenAccountRequest? = nil, setAccountCap: Retain_V1_SetAccountCapRequest? = nil, transfers: [Retain_V1_Transfer] = [], postPending: Retain_V1_PostPendingRequest? = nil, voidPending: Retain_V1_VoidPendingRequest? = nil, expireLots: Retain_V1_ExpireLotsRequest? = nil, penalize: Retain_V1_PenalizeRequest? = nil, rewardReferral: Retain_V1_RewardReferralRequest? = nil, asOfMs: Int64 = 0, defineCoupon: Retain_V1_DefineCouponRequest? = nil, issueCoupon: Retain_V1_IssueCouponRequest? = nil, redeemCoupon: Retain_V1_RedeemCouponRequest? = nil, refundCoupon: Retain_V1_RefundCouponRequest? = nil) {
+    public init(kind: Retain_V1_LedgerEntryKind = .init(rawValue: 0), atMs: Int64 = 0, journalLength: UInt64 = 0, chainHead: [UInt8] = [], openAccount: Retain_V1_OpenAccountRequest? = nil, setAccountCap: Retain_V1_SetAccountCapRequest? = nil, transfers: [Retain_V1_Transfer] = [], postPending: Retain_V1_PostPendingRequest? = nil, voidPending: Retain_V1_VoidPendingRequest? = nil, expireLots: Retain_V1_ExpireLotsRequest? = nil, penalize: Retain_V1_PenalizeRequest? = nil, rewardReferral: Retain_V1_RewardReferralRequest? = nil, asOfMs: Int64 = 0, defineCoupon: Retain_V1_DefineCouponRequest? = nil, issueCoupon: Retain_V1_IssueCouponRequest? = nil, redeemCoupon: Retain_V1_RedeemCouponRequest? = nil, refundCoupon: Retain_V1_RefundCouponRequest? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
         self.kind = kind
         self.atMs = atMs
         self.journalLength = journalLength
@@ -152,6 +157,7 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.issueCoupon = issueCoupon
         self.redeemCoupon = redeemCoupon
         self.refundCoupon = refundCoupon
+        self.ruleSetVersion = ruleSetVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -173,6 +179,7 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.issueCoupon = nil
         self.redeemCoupon = nil
         self.refundCoupon = nil
+        self.ruleSetVersion = nil
     }
 
     public static let protoName = "retain.v1.LedgerEntry"
@@ -197,6 +204,7 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.issueCoupon = m.pointee.issue_coupon.map { Retain_V1_IssueCouponRequest(protobufC: UnsafeRawPointer($0)) }
         self.redeemCoupon = m.pointee.redeem_coupon.map { Retain_V1_RedeemCouponRequest(protobufC: UnsafeRawPointer($0)) }
         self.refundCoupon = m.pointee.refund_coupon.map { Retain_V1_RefundCouponRequest(protobufC: UnsafeRawPointer($0)) }
+        self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -221,6 +229,7 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         if let v = self.issueCoupon { m.pointee.issue_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__IssueCouponRequest.self) }
         if let v = self.redeemCoupon { m.pointee.redeem_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__RedeemCouponRequest.self) }
         if let v = self.refundCoupon { m.pointee.refund_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__RefundCouponRequest.self) }
+        if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
     }
 }
 
@@ -243,9 +252,11 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
     public var couponDefinitionCount: UInt64
     /// Number of LedgerCouponRecord records after the definitions.
     public var couponCount: UInt64
+    /// Every stored rule-set version, oldest first (docs/CONFIG.md).
+    public var ruleSetVersions: [Retain_V1_RuleSetVersion]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(version: UInt32 = 0, lastAtMs: Int64 = 0, accountCount: UInt64 = 0, recordCount: UInt64 = 0, chainHead: [UInt8] = [], blockCount: UInt64 = 0, couponDefinitionCount: UInt64 = 0, couponCount: UInt64 = 0) {
+    public init(version: UInt32 = 0, lastAtMs: Int64 = 0, accountCount: UInt64 = 0, recordCount: UInt64 = 0, chainHead: [UInt8] = [], blockCount: UInt64 = 0, couponDefinitionCount: UInt64 = 0, couponCount: UInt64 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = []) {
         self.version = version
         self.lastAtMs = lastAtMs
         self.accountCount = accountCount
@@ -254,6 +265,7 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
         self.blockCount = blockCount
         self.couponDefinitionCount = couponDefinitionCount
         self.couponCount = couponCount
+        self.ruleSetVersions = ruleSetVersions
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -266,6 +278,7 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
         self.blockCount = 0
         self.couponDefinitionCount = 0
         self.couponCount = 0
+        self.ruleSetVersions = []
     }
 
     public static let protoName = "retain.v1.LedgerSnapshotHeader"
@@ -281,6 +294,7 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
         self.blockCount = m.pointee.block_count
         self.couponDefinitionCount = m.pointee.coupon_definition_count
         self.couponCount = m.pointee.coupon_count
+        self.ruleSetVersions = ProtoC.array(m.pointee.rule_set_versions, count: m.pointee.n_rule_set_versions) { e in Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer(e!)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -293,6 +307,10 @@ public struct Retain_V1_LedgerSnapshotHeader: ProtoMessage {
         m.pointee.block_count = self.blockCount
         m.pointee.coupon_definition_count = self.couponDefinitionCount
         m.pointee.coupon_count = self.couponCount
+        if !self.ruleSetVersions.isEmpty {
+            m.pointee.n_rule_set_versions = self.ruleSetVersions.count
+            m.pointee.rule_set_versions = arena.array(self.ruleSetVersions, as: UnsafeMutablePointer<Retain__V1__RuleSetVersion>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
+        }
     }
 }
 

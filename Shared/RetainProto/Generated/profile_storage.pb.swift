@@ -25,6 +25,8 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
     public var assignment: Retain_V1_ProfileAssignment?
     /// Settings fixed when the state is created.
     public var settings: Retain_V1_ProfileSettings?
+    /// A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
+    public var ruleSetVersion: Retain_V1_RuleSetVersion?
     /// A recall campaign created, marked enrolled or cancelled.
     public var campaignChange: Retain_V1_ProfileCampaignChange?
     /// Users enrolled in a campaign (and the first touches of the treated ones).
@@ -33,7 +35,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
     public var campaignTouches: Retain_V1_ProfileCampaignTouches?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil) {
+    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil) {
         self.registration = registration
         self.attributeUpdate = attributeUpdate
         self.tagChange = tagChange
@@ -43,6 +45,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.policyChange = policyChange
         self.assignment = assignment
         self.settings = settings
+        self.ruleSetVersion = ruleSetVersion
         self.campaignChange = campaignChange
         self.campaignEnrollment = campaignEnrollment
         self.campaignTouches = campaignTouches
@@ -59,6 +62,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.policyChange = nil
         self.assignment = nil
         self.settings = nil
+        self.ruleSetVersion = nil
         self.campaignChange = nil
         self.campaignEnrollment = nil
         self.campaignTouches = nil
@@ -78,6 +82,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.policyChange = m.pointee.policy_change.map { Retain_V1_ProfilePolicyChange(protobufC: UnsafeRawPointer($0)) }
         self.assignment = m.pointee.assignment.map { Retain_V1_ProfileAssignment(protobufC: UnsafeRawPointer($0)) }
         self.settings = m.pointee.settings.map { Retain_V1_ProfileSettings(protobufC: UnsafeRawPointer($0)) }
+        self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
         self.campaignChange = m.pointee.campaign_change.map { Retain_V1_ProfileCampaignChange(protobufC: UnsafeRawPointer($0)) }
         self.campaignEnrollment = m.pointee.campaign_enrollment.map { Retain_V1_ProfileCampaignEnrollment(protobufC: UnsafeRawPointer($0)) }
         self.campaignTouches = m.pointee.campaign_touches.map { Retain_V1_ProfileCampaignTouches(protobufC: UnsafeRawPointer($0)) }
@@ -94,6 +99,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         if let v = self.policyChange { m.pointee.policy_change = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfilePolicyChange.self) }
         if let v = self.assignment { m.pointee.assignment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileAssignment.self) }
         if let v = self.settings { m.pointee.settings = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSettings.self) }
+        if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
         if let v = self.campaignChange { m.pointee.campaign_change = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignChange.self) }
         if let v = self.campaignEnrollment { m.pointee.campaign_enrollment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignEnrollment.self) }
         if let v = self.campaignTouches { m.pointee.campaign_touches = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignTouches.self) }
@@ -1077,15 +1083,18 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
     public var policy: Retain_V1_ContactPolicy?
     /// Shards of the event-id set.
     public var eventIdShards: UInt32
+    /// Every stored rule-set version, oldest first (docs/CONFIG.md).
+    public var ruleSetVersions: [Retain_V1_RuleSetVersion]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(formatVersion: UInt32 = 0, userCount: UInt64 = 0, symbols: [String] = [], settings: Retain_V1_ProfileSettings? = nil, policy: Retain_V1_ContactPolicy? = nil, eventIdShards: UInt32 = 0) {
+    public init(formatVersion: UInt32 = 0, userCount: UInt64 = 0, symbols: [String] = [], settings: Retain_V1_ProfileSettings? = nil, policy: Retain_V1_ContactPolicy? = nil, eventIdShards: UInt32 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = []) {
         self.formatVersion = formatVersion
         self.userCount = userCount
         self.symbols = symbols
         self.settings = settings
         self.policy = policy
         self.eventIdShards = eventIdShards
+        self.ruleSetVersions = ruleSetVersions
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1096,6 +1105,7 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
         self.settings = nil
         self.policy = nil
         self.eventIdShards = 0
+        self.ruleSetVersions = []
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotHeader"
@@ -1109,6 +1119,7 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
         self.settings = m.pointee.settings.map { Retain_V1_ProfileSettings(protobufC: UnsafeRawPointer($0)) }
         self.policy = m.pointee.policy.map { Retain_V1_ContactPolicy(protobufC: UnsafeRawPointer($0)) }
         self.eventIdShards = m.pointee.event_id_shards
+        self.ruleSetVersions = ProtoC.array(m.pointee.rule_set_versions, count: m.pointee.n_rule_set_versions) { e in Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer(e!)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1122,6 +1133,10 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
         if let v = self.settings { m.pointee.settings = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSettings.self) }
         if let v = self.policy { m.pointee.policy = arena.message(v).assumingMemoryBound(to: Retain__V1__ContactPolicy.self) }
         m.pointee.event_id_shards = self.eventIdShards
+        if !self.ruleSetVersions.isEmpty {
+            m.pointee.n_rule_set_versions = self.ruleSetVersions.count
+            m.pointee.rule_set_versions = arena.array(self.ruleSetVersions, as: UnsafeMutablePointer<Retain__V1__RuleSetVersion>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
+        }
     }
 }
 

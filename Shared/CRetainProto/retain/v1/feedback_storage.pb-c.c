@@ -592,7 +592,7 @@ void   retain__v1__faq_group_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__faq_group_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_descriptors[9] =
+static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_descriptors[10] =
 {
   {
     "submitted",
@@ -702,6 +702,18 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rule_set_version",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackLogEntry, rule_set_version),
+    &retain__v1__rule_set_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_log_entry__field_indices_by_name[] = {
   2,   /* field[2] = assigned */
@@ -710,14 +722,16 @@ static const unsigned retain__v1__feedback_log_entry__field_indices_by_name[] = 
   8,   /* field[8] = compensation_paid */
   6,   /* field[6] = reopened */
   4,   /* field[4] = resolved */
+  9,   /* field[9] = rule_set_version */
   3,   /* field[3] = started */
   0,   /* field[0] = submitted */
   1,   /* field[1] = triaged */
 };
-static const ProtobufCIntRange retain__v1__feedback_log_entry__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__feedback_log_entry__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 20, 9 },
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_log_entry__descriptor =
 {
@@ -727,10 +741,10 @@ const ProtobufCMessageDescriptor retain__v1__feedback_log_entry__descriptor =
   "Retain__V1__FeedbackLogEntry",
   "retain.v1",
   sizeof(Retain__V1__FeedbackLogEntry),
-  9,
+  10,
   retain__v1__feedback_log_entry__field_descriptors,
   retain__v1__feedback_log_entry__field_indices_by_name,
-  1,  retain__v1__feedback_log_entry__number_ranges,
+  2,  retain__v1__feedback_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__feedback_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1362,7 +1376,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_compensation_marked__descr
   (ProtobufCMessageInit) retain__v1__feedback_compensation_marked__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__field_descriptors[3] =
 {
   {
     "item_count",
@@ -1388,15 +1402,29 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rule_set_versions",
+    20,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__FeedbackSnapshotHeader, n_rule_set_versions),
+    offsetof(Retain__V1__FeedbackSnapshotHeader, rule_set_versions),
+    &retain__v1__rule_set_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_snapshot_header__field_indices_by_name[] = {
   1,   /* field[1] = faq_group_count */
   0,   /* field[0] = item_count */
+  2,   /* field[2] = rule_set_versions */
 };
-static const ProtobufCIntRange retain__v1__feedback_snapshot_header__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__feedback_snapshot_header__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 20, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_snapshot_header__descriptor =
 {
@@ -1406,10 +1434,10 @@ const ProtobufCMessageDescriptor retain__v1__feedback_snapshot_header__descripto
   "Retain__V1__FeedbackSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__FeedbackSnapshotHeader),
-  2,
+  3,
   retain__v1__feedback_snapshot_header__field_descriptors,
   retain__v1__feedback_snapshot_header__field_indices_by_name,
-  1,  retain__v1__feedback_snapshot_header__number_ranges,
+  2,  retain__v1__feedback_snapshot_header__number_ranges,
   (ProtobufCMessageInit) retain__v1__feedback_snapshot_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

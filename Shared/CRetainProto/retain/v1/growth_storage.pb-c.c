@@ -598,7 +598,7 @@ void   retain__v1__growth_user_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__growth_user_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descriptors[5] =
+static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descriptors[6] =
 {
   {
     "stream_started",
@@ -660,18 +660,32 @@ static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rule_set_version",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLogEntry, rule_set_version),
+    &retain__v1__rule_set_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_log_entry__field_indices_by_name[] = {
   1,   /* field[1] = awarded */
   2,   /* field[2] = checked_in */
+  5,   /* field[5] = rule_set_version */
   0,   /* field[0] = stream_started */
   3,   /* field[3] = task_claimed */
   4,   /* field[4] = users_moved */
 };
-static const ProtobufCIntRange retain__v1__growth_log_entry__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__growth_log_entry__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 20, 5 },
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
 {
@@ -681,10 +695,10 @@ const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
   "Retain__V1__GrowthLogEntry",
   "retain.v1",
   sizeof(Retain__V1__GrowthLogEntry),
-  5,
+  6,
   retain__v1__growth_log_entry__field_descriptors,
   retain__v1__growth_log_entry__field_indices_by_name,
-  1,  retain__v1__growth_log_entry__number_ranges,
+  2,  retain__v1__growth_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__growth_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1475,7 +1489,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_task_claimed__descriptor =
   (ProtobufCMessageInit) retain__v1__growth_task_claimed__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_descriptors[10] =
+static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_descriptors[11] =
 {
   {
     "format",
@@ -1597,6 +1611,18 @@ static const ProtobufCFieldDescriptor retain__v1__growth_snapshot_header__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rule_set_versions",
+    20,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GrowthSnapshotHeader, n_rule_set_versions),
+    offsetof(Retain__V1__GrowthSnapshotHeader, rule_set_versions),
+    &retain__v1__rule_set_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_snapshot_header__field_indices_by_name[] = {
   8,   /* field[8] = dropped_since_fence */
@@ -1607,13 +1633,15 @@ static const unsigned retain__v1__growth_snapshot_header__field_indices_by_name[
   9,   /* field[9] = imported_version */
   5,   /* field[5] = newest_week */
   4,   /* field[4] = next_event_position */
+  10,   /* field[10] = rule_set_versions */
   1,   /* field[1] = stream_id */
   2,   /* field[2] = user_count */
 };
-static const ProtobufCIntRange retain__v1__growth_snapshot_header__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__growth_snapshot_header__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 20, 10 },
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_snapshot_header__descriptor =
 {
@@ -1623,10 +1651,10 @@ const ProtobufCMessageDescriptor retain__v1__growth_snapshot_header__descriptor 
   "Retain__V1__GrowthSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__GrowthSnapshotHeader),
-  10,
+  11,
   retain__v1__growth_snapshot_header__field_descriptors,
   retain__v1__growth_snapshot_header__field_indices_by_name,
-  1,  retain__v1__growth_snapshot_header__number_ranges,
+  2,  retain__v1__growth_snapshot_header__number_ranges,
   (ProtobufCMessageInit) retain__v1__growth_snapshot_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -283,7 +283,7 @@ void   retain__v1__ledger_coupon_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__ledger_coupon_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptors[17] =
+static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptors[18] =
 {
   {
     "kind",
@@ -489,6 +489,18 @@ static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rule_set_version",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerEntry, rule_set_version),
+    &retain__v1__rule_set_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__ledger_entry__field_indices_by_name[] = {
   12,   /* field[12] = as_of_ms */
@@ -505,14 +517,16 @@ static const unsigned retain__v1__ledger_entry__field_indices_by_name[] = {
   15,   /* field[15] = redeem_coupon */
   16,   /* field[16] = refund_coupon */
   11,   /* field[11] = reward_referral */
+  17,   /* field[17] = rule_set_version */
   5,   /* field[5] = set_account_cap */
   6,   /* field[6] = transfers */
   8,   /* field[8] = void_pending */
 };
-static const ProtobufCIntRange retain__v1__ledger_entry__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__ledger_entry__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 17 }
+  { 20, 17 },
+  { 0, 18 }
 };
 const ProtobufCMessageDescriptor retain__v1__ledger_entry__descriptor =
 {
@@ -522,14 +536,14 @@ const ProtobufCMessageDescriptor retain__v1__ledger_entry__descriptor =
   "Retain__V1__LedgerEntry",
   "retain.v1",
   sizeof(Retain__V1__LedgerEntry),
-  17,
+  18,
   retain__v1__ledger_entry__field_descriptors,
   retain__v1__ledger_entry__field_indices_by_name,
-  1,  retain__v1__ledger_entry__number_ranges,
+  2,  retain__v1__ledger_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__ledger_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__ledger_snapshot_header__field_descriptors[8] =
+static const ProtobufCFieldDescriptor retain__v1__ledger_snapshot_header__field_descriptors[9] =
 {
   {
     "version",
@@ -627,6 +641,18 @@ static const ProtobufCFieldDescriptor retain__v1__ledger_snapshot_header__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rule_set_versions",
+    20,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__LedgerSnapshotHeader, n_rule_set_versions),
+    offsetof(Retain__V1__LedgerSnapshotHeader, rule_set_versions),
+    &retain__v1__rule_set_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__ledger_snapshot_header__field_indices_by_name[] = {
   2,   /* field[2] = account_count */
@@ -636,12 +662,14 @@ static const unsigned retain__v1__ledger_snapshot_header__field_indices_by_name[
   6,   /* field[6] = coupon_definition_count */
   1,   /* field[1] = last_at_ms */
   3,   /* field[3] = record_count */
+  8,   /* field[8] = rule_set_versions */
   0,   /* field[0] = version */
 };
-static const ProtobufCIntRange retain__v1__ledger_snapshot_header__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__ledger_snapshot_header__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 20, 8 },
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor retain__v1__ledger_snapshot_header__descriptor =
 {
@@ -651,10 +679,10 @@ const ProtobufCMessageDescriptor retain__v1__ledger_snapshot_header__descriptor 
   "Retain__V1__LedgerSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__LedgerSnapshotHeader),
-  8,
+  9,
   retain__v1__ledger_snapshot_header__field_descriptors,
   retain__v1__ledger_snapshot_header__field_indices_by_name,
-  1,  retain__v1__ledger_snapshot_header__number_ranges,
+  2,  retain__v1__ledger_snapshot_header__number_ranges,
   (ProtobufCMessageInit) retain__v1__ledger_snapshot_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1147,7 +1175,7 @@ const ProtobufCMessageDescriptor retain__v1__ledger_coupon_record__descriptor =
   (ProtobufCMessageInit) retain__v1__ledger_coupon_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue retain__v1__ledger_entry_kind__enum_values_by_number[14] =
+static const ProtobufCEnumValue retain__v1__ledger_entry_kind__enum_values_by_number[15] =
 {
   { "LEDGER_ENTRY_KIND_UNSPECIFIED", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_UNSPECIFIED", 0 },
   { "LEDGER_ENTRY_KIND_OPEN_ACCOUNT", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_OPEN_ACCOUNT", 1 },
@@ -1163,11 +1191,12 @@ static const ProtobufCEnumValue retain__v1__ledger_entry_kind__enum_values_by_nu
   { "LEDGER_ENTRY_KIND_ISSUE_COUPON", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_ISSUE_COUPON", 11 },
   { "LEDGER_ENTRY_KIND_REDEEM_COUPON", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REDEEM_COUPON", 12 },
   { "LEDGER_ENTRY_KIND_REFUND_COUPON", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REFUND_COUPON", 13 },
+  { "LEDGER_ENTRY_KIND_RULE_SET_VERSION", "RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_RULE_SET_VERSION", 20 },
 };
 static const ProtobufCIntRange retain__v1__ledger_entry_kind__value_ranges[] = {
-{0, 0},{0, 14}
+{0, 0},{20, 14},{0, 15}
 };
-static const ProtobufCEnumValueIndex retain__v1__ledger_entry_kind__enum_values_by_name[14] =
+static const ProtobufCEnumValueIndex retain__v1__ledger_entry_kind__enum_values_by_name[15] =
 {
   { "LEDGER_ENTRY_KIND_CREATE_TRANSFERS", 3 },
   { "LEDGER_ENTRY_KIND_DEFINE_COUPON", 10 },
@@ -1179,6 +1208,7 @@ static const ProtobufCEnumValueIndex retain__v1__ledger_entry_kind__enum_values_
   { "LEDGER_ENTRY_KIND_REDEEM_COUPON", 12 },
   { "LEDGER_ENTRY_KIND_REFUND_COUPON", 13 },
   { "LEDGER_ENTRY_KIND_REWARD_REFERRAL", 9 },
+  { "LEDGER_ENTRY_KIND_RULE_SET_VERSION", 14 },
   { "LEDGER_ENTRY_KIND_SET_ACCOUNT_CAP", 2 },
   { "LEDGER_ENTRY_KIND_TIME_OUT_HOLDS", 7 },
   { "LEDGER_ENTRY_KIND_UNSPECIFIED", 0 },
@@ -1191,11 +1221,11 @@ const ProtobufCEnumDescriptor retain__v1__ledger_entry_kind__descriptor =
   "LedgerEntryKind",
   "Retain__V1__LedgerEntryKind",
   "retain.v1",
-  14,
+  15,
   retain__v1__ledger_entry_kind__enum_values_by_number,
-  14,
+  15,
   retain__v1__ledger_entry_kind__enum_values_by_name,
-  1,
+  2,
   retain__v1__ledger_entry_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

@@ -1042,7 +1042,7 @@ void   retain__v1__profile_snapshot_experiment__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_snapshot_experiment__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[12] =
+static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[13] =
 {
   {
     "registration",
@@ -1153,6 +1153,18 @@ static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descr
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "rule_set_version",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileLogEntry, rule_set_version),
+    &retain__v1__rule_set_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "campaign_change",
     50,
     PROTOBUF_C_LABEL_NONE,
@@ -1193,21 +1205,23 @@ static const unsigned retain__v1__profile_log_entry__field_indices_by_name[] = {
   4,   /* field[4] = activity_batch */
   7,   /* field[7] = assignment */
   1,   /* field[1] = attribute_update */
-  9,   /* field[9] = campaign_change */
-  10,   /* field[10] = campaign_enrollment */
-  11,   /* field[11] = campaign_touches */
+  10,   /* field[10] = campaign_change */
+  11,   /* field[11] = campaign_enrollment */
+  12,   /* field[12] = campaign_touches */
   5,   /* field[5] = contact_touch */
   3,   /* field[3] = deletion */
   6,   /* field[6] = policy_change */
   0,   /* field[0] = registration */
+  9,   /* field[9] = rule_set_version */
   8,   /* field[8] = settings */
   2,   /* field[2] = tag_change */
 };
-static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[2 + 1] =
+static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[3 + 1] =
 {
   { 1, 0 },
-  { 50, 9 },
-  { 0, 12 }
+  { 20, 9 },
+  { 50, 10 },
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
 {
@@ -1217,10 +1231,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
   "Retain__V1__ProfileLogEntry",
   "retain.v1",
   sizeof(Retain__V1__ProfileLogEntry),
-  12,
+  13,
   retain__v1__profile_log_entry__field_descriptors,
   retain__v1__profile_log_entry__field_indices_by_name,
-  2,  retain__v1__profile_log_entry__number_ranges,
+  3,  retain__v1__profile_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -2742,7 +2756,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_active_users__desc
   (ProtobufCMessageInit) retain__v1__profile_snapshot_active_users__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_header__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_header__field_descriptors[7] =
 {
   {
     "format_version",
@@ -2816,19 +2830,33 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_header__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rule_set_versions",
+    20,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ProfileSnapshotHeader, n_rule_set_versions),
+    offsetof(Retain__V1__ProfileSnapshotHeader, rule_set_versions),
+    &retain__v1__rule_set_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_header__field_indices_by_name[] = {
   5,   /* field[5] = event_id_shards */
   0,   /* field[0] = format_version */
   4,   /* field[4] = policy */
+  6,   /* field[6] = rule_set_versions */
   3,   /* field[3] = settings */
   2,   /* field[2] = symbols */
   1,   /* field[1] = user_count */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_header__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_header__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 20, 6 },
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_header__descriptor =
 {
@@ -2838,10 +2866,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_header__descriptor
   "Retain__V1__ProfileSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotHeader),
-  6,
+  7,
   retain__v1__profile_snapshot_header__field_descriptors,
   retain__v1__profile_snapshot_header__field_indices_by_name,
-  1,  retain__v1__profile_snapshot_header__number_ranges,
+  2,  retain__v1__profile_snapshot_header__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -20,6 +20,7 @@ from . import reflection_pb2
 from . import replication_pb2
 from . import resharding_pb2
 from . import rpc_pb2
+from . import rule_sets_pb2
 
 __all__ = [
     "common_pb2",
@@ -38,4 +39,5 @@ __all__ = [
     "replication_pb2",
     "resharding_pb2",
     "rpc_pb2",
+    "rule_sets_pb2",
 ]

@@ -21,6 +21,7 @@ from . import profile_pb2
 from . import reflection_pb2
 from . import replication_pb2
 from . import resharding_pb2
+from . import rule_sets_pb2
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -40,6 +41,7 @@ __all__ = [
     "ReflectionClient", "AsyncReflectionClient",
     "ReplicationClient", "AsyncReplicationClient",
     "ReshardingClient", "AsyncReshardingClient",
+    "RuleSetsClient", "AsyncRuleSetsClient",
     "METHODS",
 ]
 
@@ -2626,6 +2628,136 @@ class AsyncReshardingClient(AsyncServiceClient):
         return await self._connection.unary("retain.v1.Resharding/DropUsers", request, resharding_pb2.DropUsersResponse, **options)
 
 
+class RuleSetsClient(ServiceClient):
+    """Reads and changes a service's rule sets while it runs. Every service executable serves
+    RuleSets for itself; the gateway routes each call by its `service` field (1) to the named
+    service: writes (SetRuleSet, RollbackRuleSet) to every shard (each must succeed; with
+    replicas, to the leaders), reads to one shard.
+
+    A rule set is a history of versions numbered from 1. Each has an author (the caller's key id),
+    a reason, the time it was written, the time it takes effect from, and the document (canonical
+    JSON: keys sorted). The rules in force at time T are those of the newest version whose
+    effective_from_ms <= T. A service decides every write with the version in force at the clock
+    time of that write; today's configuration file becomes version 1 on an empty data directory.
+
+    Rule sets by service ("" in `rule_set` names the service's one rule set):
+      growth: "growth" (tiers and privileges, growth per action, caps, check-ins, tasks)
+      profile: "profile" (lifecycle and churn thresholds, activation, experiments)
+      feedback: "feedback" (routing, SLA, priority rules)
+      ledger: "flows" (the rewards and budgets the gateway's flows pay)
+
+    Reads need any valid credential; writes need the admin scope.
+
+    Client of `retain.v1.RuleSets`.
+    """
+
+    SERVICE = "retain.v1.RuleSets"
+
+    def get_rule_set(self, request: rule_sets_pb2.GetRuleSetRequest, **options: Unpack[CallOptions]) -> rule_sets_pb2.GetRuleSetResponse:
+        """A rule set's version in force now, at `at_ms`, or the version asked.
+        Errors: INVALID_ARGUMENT (service, rule_set), NOT_FOUND (the version; or the rule set has
+        no version yet).
+
+        Unary: `retain.v1.RuleSets/GetRuleSet`.
+        """
+        return self._connection.unary("retain.v1.RuleSets/GetRuleSet", request, rule_sets_pb2.GetRuleSetResponse, **options)
+
+    def set_rule_set(self, request: rule_sets_pb2.SetRuleSetRequest, **options: Unpack[CallOptions]) -> rule_sets_pb2.SetRuleSetResponse:
+        """Validates a document and, unless dry_run, stores it as the next version. Validation is the
+        service's configuration file check: a refusal is INVALID_ARGUMENT naming the document's
+        field (e.g. "document.tiers[1].min_growth: ..."), and stores nothing. Setting the newest
+        version's document again with the same reason and effective time stores nothing and answers
+        that version, so a retry after a partial failure through the gateway converges.
+        Requires admin scope.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.RuleSets/SetRuleSet`.
+        """
+        return self._connection.unary("retain.v1.RuleSets/SetRuleSet", request, rule_sets_pb2.SetRuleSetResponse, **options)
+
+    def list_rule_set_versions(self, request: rule_sets_pb2.ListRuleSetVersionsRequest, **options: Unpack[CallOptions]) -> rule_sets_pb2.ListRuleSetVersionsResponse:
+        """Every version of a rule set, oldest first, and the one in force now.
+        Errors: INVALID_ARGUMENT (service, rule_set).
+
+        Unary: `retain.v1.RuleSets/ListRuleSetVersions`.
+        """
+        return self._connection.unary("retain.v1.RuleSets/ListRuleSetVersions", request, rule_sets_pb2.ListRuleSetVersionsResponse, **options)
+
+    def rollback_rule_set(self, request: rule_sets_pb2.RollbackRuleSetRequest, **options: Unpack[CallOptions]) -> rule_sets_pb2.RollbackRuleSetResponse:
+        """Stores a new version whose document is an older version's (rollback_of names it).
+        Requires admin scope.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (to_version).
+
+        Unary: `retain.v1.RuleSets/RollbackRuleSet`.
+        """
+        return self._connection.unary("retain.v1.RuleSets/RollbackRuleSet", request, rule_sets_pb2.RollbackRuleSetResponse, **options)
+
+
+class AsyncRuleSetsClient(AsyncServiceClient):
+    """Reads and changes a service's rule sets while it runs. Every service executable serves
+    RuleSets for itself; the gateway routes each call by its `service` field (1) to the named
+    service: writes (SetRuleSet, RollbackRuleSet) to every shard (each must succeed; with
+    replicas, to the leaders), reads to one shard.
+
+    A rule set is a history of versions numbered from 1. Each has an author (the caller's key id),
+    a reason, the time it was written, the time it takes effect from, and the document (canonical
+    JSON: keys sorted). The rules in force at time T are those of the newest version whose
+    effective_from_ms <= T. A service decides every write with the version in force at the clock
+    time of that write; today's configuration file becomes version 1 on an empty data directory.
+
+    Rule sets by service ("" in `rule_set` names the service's one rule set):
+      growth: "growth" (tiers and privileges, growth per action, caps, check-ins, tasks)
+      profile: "profile" (lifecycle and churn thresholds, activation, experiments)
+      feedback: "feedback" (routing, SLA, priority rules)
+      ledger: "flows" (the rewards and budgets the gateway's flows pay)
+
+    Reads need any valid credential; writes need the admin scope.
+
+    Asyncio client of `retain.v1.RuleSets`.
+    """
+
+    SERVICE = "retain.v1.RuleSets"
+
+    async def get_rule_set(self, request: rule_sets_pb2.GetRuleSetRequest, **options: Unpack[CallOptions]) -> rule_sets_pb2.GetRuleSetResponse:
+        """A rule set's version in force now, at `at_ms`, or the version asked.
+        Errors: INVALID_ARGUMENT (service, rule_set), NOT_FOUND (the version; or the rule set has
+        no version yet).
+
+        Unary: `retain.v1.RuleSets/GetRuleSet`.
+        """
+        return await self._connection.unary("retain.v1.RuleSets/GetRuleSet", request, rule_sets_pb2.GetRuleSetResponse, **options)
+
+    async def set_rule_set(self, request: rule_sets_pb2.SetRuleSetRequest, **options: Unpack[CallOptions]) -> rule_sets_pb2.SetRuleSetResponse:
+        """Validates a document and, unless dry_run, stores it as the next version. Validation is the
+        service's configuration file check: a refusal is INVALID_ARGUMENT naming the document's
+        field (e.g. "document.tiers[1].min_growth: ..."), and stores nothing. Setting the newest
+        version's document again with the same reason and effective time stores nothing and answers
+        that version, so a retry after a partial failure through the gateway converges.
+        Requires admin scope.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.RuleSets/SetRuleSet`.
+        """
+        return await self._connection.unary("retain.v1.RuleSets/SetRuleSet", request, rule_sets_pb2.SetRuleSetResponse, **options)
+
+    async def list_rule_set_versions(self, request: rule_sets_pb2.ListRuleSetVersionsRequest, **options: Unpack[CallOptions]) -> rule_sets_pb2.ListRuleSetVersionsResponse:
+        """Every version of a rule set, oldest first, and the one in force now.
+        Errors: INVALID_ARGUMENT (service, rule_set).
+
+        Unary: `retain.v1.RuleSets/ListRuleSetVersions`.
+        """
+        return await self._connection.unary("retain.v1.RuleSets/ListRuleSetVersions", request, rule_sets_pb2.ListRuleSetVersionsResponse, **options)
+
+    async def rollback_rule_set(self, request: rule_sets_pb2.RollbackRuleSetRequest, **options: Unpack[CallOptions]) -> rule_sets_pb2.RollbackRuleSetResponse:
+        """Stores a new version whose document is an older version's (rollback_of names it).
+        Requires admin scope.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (to_version).
+
+        Unary: `retain.v1.RuleSets/RollbackRuleSet`.
+        """
+        return await self._connection.unary("retain.v1.RuleSets/RollbackRuleSet", request, rule_sets_pb2.RollbackRuleSetResponse, **options)
+
+
 #: Every method of the contract by path (`retain.v1.Ledger/CreateTransfers`).
 METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Echo/Echo": MethodInfo("retain.v1.Echo/Echo", echo_pb2.EchoRequest, echo_pb2.EchoResponse, False),
@@ -2733,4 +2865,8 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Resharding/ImportUsers": MethodInfo("retain.v1.Resharding/ImportUsers", resharding_pb2.ImportUsersRequest, resharding_pb2.ImportUsersResponse, False),
     "retain.v1.Resharding/FenceUsers": MethodInfo("retain.v1.Resharding/FenceUsers", resharding_pb2.FenceUsersRequest, resharding_pb2.FenceUsersResponse, False),
     "retain.v1.Resharding/DropUsers": MethodInfo("retain.v1.Resharding/DropUsers", resharding_pb2.DropUsersRequest, resharding_pb2.DropUsersResponse, False),
+    "retain.v1.RuleSets/GetRuleSet": MethodInfo("retain.v1.RuleSets/GetRuleSet", rule_sets_pb2.GetRuleSetRequest, rule_sets_pb2.GetRuleSetResponse, False),
+    "retain.v1.RuleSets/SetRuleSet": MethodInfo("retain.v1.RuleSets/SetRuleSet", rule_sets_pb2.SetRuleSetRequest, rule_sets_pb2.SetRuleSetResponse, False),
+    "retain.v1.RuleSets/ListRuleSetVersions": MethodInfo("retain.v1.RuleSets/ListRuleSetVersions", rule_sets_pb2.ListRuleSetVersionsRequest, rule_sets_pb2.ListRuleSetVersionsResponse, False),
+    "retain.v1.RuleSets/RollbackRuleSet": MethodInfo("retain.v1.RuleSets/RollbackRuleSet", rule_sets_pb2.RollbackRuleSetRequest, rule_sets_pb2.RollbackRuleSetResponse, False),
 }

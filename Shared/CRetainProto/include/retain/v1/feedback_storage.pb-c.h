@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "retain/v1/feedback.pb-c.h"
+#include "retain/v1/rule_sets.pb-c.h"
 
 typedef struct Retain__V1__FeedbackLogEntry Retain__V1__FeedbackLogEntry;
 typedef struct Retain__V1__FeedbackSubmitted Retain__V1__FeedbackSubmitted;
@@ -78,10 +79,14 @@ struct  Retain__V1__FeedbackLogEntry
    * An item's compensation was marked paid.
    */
   Retain__V1__FeedbackCompensationMarked *compensation_paid;
+  /*
+   * A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
+   */
+  Retain__V1__RuleSetVersion *rule_set_version;
 };
 #define RETAIN__V1__FEEDBACK_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -332,10 +337,15 @@ struct  Retain__V1__FeedbackSnapshotHeader
    * FAQ group records that follow the items.
    */
   uint64_t faq_group_count;
+  /*
+   * Every stored rule-set version, oldest first (docs/CONFIG.md).
+   */
+  size_t n_rule_set_versions;
+  Retain__V1__RuleSetVersion **rule_set_versions;
 };
 #define RETAIN__V1__FEEDBACK_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_snapshot_header__descriptor) \
-    , 0, 0 }
+    , 0, 0, 0,NULL }
 
 
 /*

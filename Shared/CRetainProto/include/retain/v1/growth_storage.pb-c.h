@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "retain/v1/growth.pb-c.h"
+#include "retain/v1/rule_sets.pb-c.h"
 
 typedef struct Retain__V1__GrowthLogEntry Retain__V1__GrowthLogEntry;
 typedef struct Retain__V1__GrowthUsersMoved Retain__V1__GrowthUsersMoved;
@@ -89,10 +90,14 @@ struct  Retain__V1__GrowthLogEntry
    * Users moved between shards (retain.v1.Resharding).
    */
   Retain__V1__GrowthUsersMoved *users_moved;
+  /*
+   * A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
+   */
+  Retain__V1__RuleSetVersion *rule_set_version;
 };
 #define RETAIN__V1__GROWTH_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -417,10 +422,15 @@ struct  Retain__V1__GrowthSnapshotHeader
    * The newest ring version that gave this shard copied users; 0 when none.
    */
   uint64_t imported_version;
+  /*
+   * Every stored rule-set version, oldest first (docs/CONFIG.md).
+   */
+  size_t n_rule_set_versions;
+  Retain__V1__RuleSetVersion **rule_set_versions;
 };
 #define RETAIN__V1__GROWTH_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_snapshot_header__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0, 0 }
+    , 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0,NULL }
 
 
 struct  Retain__V1__GrowthDayCounter__ByActionEntry

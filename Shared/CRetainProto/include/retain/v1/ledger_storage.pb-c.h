@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "retain/v1/ledger.pb-c.h"
+#include "retain/v1/rule_sets.pb-c.h"
 
 typedef struct Retain__V1__LedgerEntry Retain__V1__LedgerEntry;
 typedef struct Retain__V1__LedgerSnapshotHeader Retain__V1__LedgerSnapshotHeader;
@@ -86,7 +87,11 @@ typedef enum _Retain__V1__LedgerEntryKind {
   /*
    * refund_coupon.
    */
-  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REFUND_COUPON = 13
+  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_REFUND_COUPON = 13,
+  /*
+   * rule_set_version: a version of a rule set (the gateway's flows) was stored (docs/CONFIG.md).
+   */
+  RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_RULE_SET_VERSION = 20
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__LEDGER_ENTRY_KIND)
 } Retain__V1__LedgerEntryKind;
 /*
@@ -200,10 +205,14 @@ struct  Retain__V1__LedgerEntry
    * REFUND_COUPON.
    */
   Retain__V1__RefundCouponRequest *refund_coupon;
+  /*
+   * RULE_SET_VERSION.
+   */
+  Retain__V1__RuleSetVersion *rule_set_version;
 };
 #define RETAIN__V1__LEDGER_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__ledger_entry__descriptor) \
-    , RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_UNSPECIFIED, 0, 0, {0,NULL}, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
+    , RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_UNSPECIFIED, 0, 0, {0,NULL}, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -245,10 +254,15 @@ struct  Retain__V1__LedgerSnapshotHeader
    * Number of LedgerCouponRecord records after the definitions.
    */
   uint64_t coupon_count;
+  /*
+   * Every stored rule-set version, oldest first (docs/CONFIG.md).
+   */
+  size_t n_rule_set_versions;
+  Retain__V1__RuleSetVersion **rule_set_versions;
 };
 #define RETAIN__V1__LEDGER_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__ledger_snapshot_header__descriptor) \
-    , 0, 0, 0, 0, {0,NULL}, 0, 0, 0 }
+    , 0, 0, 0, 0, {0,NULL}, 0, 0, 0, 0,NULL }
 
 
 struct  Retain__V1__LedgerAccountRecord__MetadataEntry

@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "retain/v1/profile.pb-c.h"
+#include "retain/v1/rule_sets.pb-c.h"
 
 typedef struct Retain__V1__ProfileLogEntry Retain__V1__ProfileLogEntry;
 typedef struct Retain__V1__ProfileRegistration Retain__V1__ProfileRegistration;
@@ -91,6 +92,10 @@ struct  Retain__V1__ProfileLogEntry
    */
   Retain__V1__ProfileSettings *settings;
   /*
+   * A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
+   */
+  Retain__V1__RuleSetVersion *rule_set_version;
+  /*
    * A recall campaign created, marked enrolled or cancelled.
    */
   Retain__V1__ProfileCampaignChange *campaign_change;
@@ -105,7 +110,7 @@ struct  Retain__V1__ProfileLogEntry
 };
 #define RETAIN__V1__PROFILE_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -687,10 +692,15 @@ struct  Retain__V1__ProfileSnapshotHeader
    * Shards of the event-id set.
    */
   uint32_t event_id_shards;
+  /*
+   * Every stored rule-set version, oldest first (docs/CONFIG.md).
+   */
+  size_t n_rule_set_versions;
+  Retain__V1__RuleSetVersion **rule_set_versions;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_header__descriptor) \
-    , 0, 0, 0,NULL, NULL, NULL, 0 }
+    , 0, 0, 0,NULL, NULL, NULL, 0, 0,NULL }
 
 
 /*
