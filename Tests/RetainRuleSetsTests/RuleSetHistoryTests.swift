@@ -59,7 +59,10 @@ struct RuleSetHistoryTests {
             let plan = try history.planSet(
                 document: ThresholdRules.document(threshold), author: "ops", reason: "set \(threshold)",
                 effectiveFromMs: effective, now: now)
-            guard case .add(let version) = plan else { Issue.record("expected a new version"); continue }
+            guard case .add(let version) = plan else {
+                Issue.record("expected a new version")
+                continue
+            }
             try history.apply(version)
         }
         return history

@@ -119,7 +119,8 @@ public struct GrowthService: Sendable {
             let at = try readTime(request.atMs, field: "at_ms")
             let (tasks, gate) = try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
-                return state.tasks(userID: request.userId, timeZone: request.timeZone, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
+                return state.tasks(
+                    userID: request.userId, timeZone: request.timeZone, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
             }
             return (Retain_V1_ListTasksResponse(tasks: tasks), gate)
         }
@@ -129,7 +130,8 @@ public struct GrowthService: Sendable {
             let at = try readTime(request.atMs, field: "at_ms")
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
-                return state.view(userID: request.userId, timeZone: request.timeZone, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
+                return state.view(
+                    userID: request.userId, timeZone: request.timeZone, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
             }
         }
 
@@ -162,7 +164,9 @@ public struct GrowthService: Sendable {
             let at = try readTime(request.atMs, field: "at_ms")
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
-                return state.rank(userID: request.userId, board, neighbours: neighbours, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
+                return state.rank(
+                    userID: request.userId, board, neighbours: neighbours, at: at, rules: state.rules(now: clock.now(), fallback: fileRules)
+                )
             }
         }
 
