@@ -243,11 +243,15 @@ let package = Package(
 
         // MARK: Feedback service
         .target(
-            name: "FeedbackCore", dependencies: ["RetainProto", "RetainState"],
+            name: "FeedbackCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets"],
             path: "Services/Feedback/Core", swiftSettings: swiftSettings),
         .target(
             name: "FeedbackService",
-            dependencies: ["RetainWire", "FeedbackCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit"],
+            dependencies: [
+                "RetainWire", "FeedbackCore", "RetainClock", "RetainProto", "RetainRPC", "RetainRuleSets", "RetainState",
+                "RetainServiceKit",
+                logging,
+            ],
             path: "Services/Feedback/Service", swiftSettings: swiftSettings),
         .executableTarget(
             name: "retain-feedback",

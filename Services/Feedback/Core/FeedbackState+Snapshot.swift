@@ -1,12 +1,15 @@
 public import RetainState
 package import RetainProto
+import RetainRuleSets
 
 /// Snapshot layout (see feedback_storage.proto): a header, one record per item in submission
 /// order (its submission and changes, replayed on restore so indexes are rebuilt by the same
 /// code as live writes), then one record per FAQ group.
 extension FeedbackState {
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
-        try sink.write(Retain_V1_FeedbackSnapshotHeader(itemCount: UInt64(items.count), faqGroupCount: UInt64(faq.groups.count)))
+        try sink.write(
+            Retain_V1_FeedbackSnapshotHeader(
+                itemCount: UInt64(items.count), faqGroupCount: UInt64(faq.groups.count), ruleSetVersions: ruleSets.versions))
         for sequence in items.indices {
             try sink.write(itemRecord(UInt32(sequence)))
         }
@@ -21,6 +24,11 @@ extension FeedbackState {
     public mutating func restore(from source: inout SnapshotSource) throws {
         guard let header = try source.next(Retain_V1_FeedbackSnapshotHeader.self) else {
             throw StateRecoveryError("feedback snapshot without a header")
+        }
+        do {
+            try ruleSets.restore(header.ruleSetVersions)
+        } catch {
+            throw StateRecoveryError("feedback snapshot: \(error)")
         }
         items.reserveCapacity(Int(header.itemCount))
         for index in 0..<header.itemCount {

@@ -1,10 +1,11 @@
 public import RetainProto
+public import RetainRuleSets
 public import RetainState
 
 /// The Feedback service's state: every item, compact, with secondary indexes for listing and
 /// statistics and the FAQ groups. Changed only by ``apply(_:)``; see feedback_storage.proto for
 /// the log entries and the snapshot layout.
-public struct FeedbackState: PersistentState {
+public struct FeedbackState: PersistentState, RuleSetKeeping {
     public typealias LogEntry = Retain_V1_FeedbackLogEntry
 
     /// Items by sequence number (submission order).
@@ -32,14 +33,33 @@ public struct FeedbackState: PersistentState {
     package var faq = FaqIndex()
     /// True while a snapshot is restored: FAQ groups come from their own records then.
     private var restoring = false
+    /// The feedback rules' versions (retain.v1.RuleSets, docs/CONFIG.md): every write decides
+    /// with the version in force at its clock time.
+    public internal(set) var ruleSets = RuleSetHistory<FeedbackConfiguration>()
 
     public init() {}
+
+    /// The rules a write at the clock time `now` decides with: the version in force, or
+    /// `fallback` (the configuration file's rules) before the first version is stored.
+    public func rules(now: Int64, fallback: FeedbackConfiguration) -> FeedbackConfiguration {
+        ruleSets.rulesForDecision(now: now, fallback: fallback)
+    }
+
+    public func ruleSetEntry(_ version: Retain_V1_RuleSetVersion) -> Retain_V1_FeedbackLogEntry {
+        Retain_V1_FeedbackLogEntry(ruleSetVersion: version)
+    }
 
     /// Number of items.
     public var itemCount: Int { items.count }
 
     public mutating func apply(_ entry: Retain_V1_FeedbackLogEntry) throws {
-        if let submitted = entry.submitted {
+        if let version = entry.ruleSetVersion {
+            do {
+                try ruleSets.apply(version)
+            } catch {
+                throw FeedbackError.corrupt(error.description)
+            }
+        } else if let submitted = entry.submitted {
             try applySubmission(submitted)
         } else if let change = ItemChange(entry) {
             try applyChange(change)

@@ -23,7 +23,10 @@ struct ServeCommand: AsyncParsableCommand {
         try await ServiceRunner.run(
             name: "retain-feedback", state: FeedbackState.self, options: options, storage: storage, logger: logger
         ) { store in
-            FeedbackService.router(store: store, configuration: configuration)
+            try FeedbackService.seedRules(
+                store: store, configuration: configuration,
+                origin: config.map { "feedback configuration \($0)" } ?? "built-in standard rules")
+            return FeedbackService.router(store: store, configuration: configuration)
         }
     }
 }

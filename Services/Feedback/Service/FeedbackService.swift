@@ -1,26 +1,33 @@
 package import FeedbackCore
 package import RetainClock
 import Foundation
+import Logging
 import RetainProto
 package import RetainRPC
+import RetainRuleSets
 import RetainServiceKit
 package import RetainState
 
 /// The Feedback service's RPC adapter: validates each request, asks the domain for a decision,
 /// logs it, and answers once it is durable (writes) or at once under the state lock (reads).
 package enum FeedbackService {
-    /// The router serving retain.v1.Feedback from `store`, with `configuration`'s rules and
-    /// `clock` as "now" (tests may pass their own).
+    /// The router serving retain.v1.Feedback from `store`, and retain.v1.RuleSets for its rules,
+    /// with `clock` as "now" (tests may pass their own). Every write decides with the rule-set
+    /// version in force; `configuration` (the file's rules) is only the fallback until version 1
+    /// is stored.
     package static func router(
-        store: StateStore<FeedbackState>, configuration: FeedbackConfiguration,
+        store: StateStore<FeedbackState>, configuration fileRules: FeedbackConfiguration,
         clock: ServiceClock = .system
     ) -> RPCRouter {
         var router = RPCRouter()
+        RuleSetMethods(service: "feedback", store: store, clock: clock).register(on: &router)
 
         router.feedbackWrite(Retain_V1_Feedback.submitFeedback, to: store) { request, _, transaction in
             let now = clock.now()
             let request = try FeedbackValidation.submission(request, nowMs: now)
-            switch try transaction.state.decideSubmission(request, nowMs: now, configuration: configuration) {
+            switch try transaction.state.decideSubmission(
+                request, nowMs: now, configuration: transaction.state.rules(now: now, fallback: fileRules))
+            {
             case .replay(let item):
                 return Retain_V1_SubmitFeedbackResponse(item: item, replayed: true)
             case .log(let entry):
@@ -39,7 +46,9 @@ package enum FeedbackService {
             try FeedbackValidation.triage(request)
             let now = clock.now()
             let (item, replayed) = try perform(
-                transaction.state.decideTriage(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
+                transaction.state.decideTriage(
+                    request, nowMs: now, configuration: transaction.state.rules(now: now, fallback: fileRules)), &transaction,
+                request.itemId, now)
             return Retain_V1_TriageFeedbackResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.assignFeedback, to: store) { request, _, transaction in
@@ -58,7 +67,9 @@ package enum FeedbackService {
             try FeedbackValidation.resolution(request)
             let now = clock.now()
             let (item, replayed) = try perform(
-                transaction.state.decideResolution(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
+                transaction.state.decideResolution(
+                    request, nowMs: now, configuration: transaction.state.rules(now: now, fallback: fileRules)), &transaction,
+                request.itemId, now)
             return Retain_V1_ResolveFeedbackResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.closeFeedback, to: store) { request, _, transaction in
@@ -71,7 +82,9 @@ package enum FeedbackService {
             try FeedbackValidation.reopening(request)
             let now = clock.now()
             let (item, replayed) = try perform(
-                transaction.state.decideReopening(request, nowMs: now, configuration: configuration), &transaction, request.itemId, now)
+                transaction.state.decideReopening(
+                    request, nowMs: now, configuration: transaction.state.rules(now: now, fallback: fileRules)), &transaction,
+                request.itemId, now)
             return Retain_V1_ReopenFeedbackResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.addComment, to: store) { request, _, transaction in
@@ -112,6 +125,23 @@ package enum FeedbackService {
             return state.stats(request, nowMs: clock.now())
         }
         return router
+    }
+
+    /// Stores the file's rules as rule-set version 1 of an empty history (on the leader, when
+    /// replicated); with stored versions, they win (a notice says so when the file differs).
+    package static func seedRules(
+        store: StateStore<FeedbackState>, configuration: FeedbackConfiguration, origin: String, clock: ServiceClock = .system
+    ) throws {
+        let methods = RuleSetMethods(service: "feedback", store: store, clock: clock)
+        let logger = Logger(label: "retain.feedback")
+        if let gate = store.commitGate {
+            gate.onRoleChange { role in
+                guard case .leader = role else { return }
+                try? methods.seed(document: configuration.document, origin: origin, logger: logger)
+            }
+        } else {
+            try methods.seed(document: configuration.document, origin: origin, logger: logger)
+        }
     }
 
     /// Logs a workflow decision (or takes its replay) and returns the answer's item and whether
