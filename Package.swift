@@ -172,14 +172,14 @@ let package = Package(
 
         // MARK: Profile service: Core (domain), Service (RPC adapter), Main (executable), tests
         .target(
-            name: "ProfileCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
+            name: "ProfileCore",
+            dependencies: ["RetainProto", "RetainState", "RetainRuleSets", .product(name: "Crypto", package: "swift-crypto")],
             path: "Services/Profile/Core", swiftSettings: swiftSettings),
         .target(
             name: "ProfileService",
             dependencies: [
-                "RetainWire", "ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", "RetainAuth",
-                logging,
-                lifecycle,
+                "RetainWire", "ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainRuleSets", "RetainState",
+                "RetainServiceKit", "RetainAuth", logging, lifecycle,
             ],
             path: "Services/Profile/Service", swiftSettings: swiftSettings),
         .executableTarget(

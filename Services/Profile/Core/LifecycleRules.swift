@@ -52,6 +52,12 @@ public struct LifecycleRules: Codable, Sendable, Hashable {
         return problems
     }
 
+    /// The keys of the `lifecycle` object in the configuration file and the rule set.
+    public static let fileKeys: Set<String> = [
+        "new_days", "silent_days", "churned_days", "recalled_days", "recent_days", "baseline_days", "drop_ratio",
+        "minimum_baseline_events", "minimum_baseline_purchases", "long_gap_factor", "minimum_gap_days",
+    ]
+
     private enum CodingKeys: String, CodingKey {
         case newDays, silentDays, churnedDays, recalledDays, recentDays, baselineDays, dropRatio
         case minimumBaselineEvents, minimumBaselinePurchases, longGapFactor, minimumGapDays

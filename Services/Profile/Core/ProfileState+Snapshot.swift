@@ -1,5 +1,6 @@
 public import RetainState
 import RetainProto
+import RetainRuleSets
 
 /// Snapshots stream ``Retain_V1_ProfileSnapshotRecord`` records: the header (symbols, settings,
 /// policy), the users in index order in runs of ``usersPerRecord``, the 4096 shards of the
@@ -17,7 +18,7 @@ extension ProfileState {
             Retain_V1_ProfileSnapshotRecord(
                 header: Retain_V1_ProfileSnapshotHeader(
                     formatVersion: 1, userCount: UInt64(users.count), symbols: symbols.strings, settings: settings,
-                    policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount))))
+                    policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount), ruleSetVersions: ruleSets.versions)))
         var keysByUser: [Int32: String] = [:]
         for (key, userIndex) in registrationKeys { keysByUser[userIndex] = key }
         var first = 0
@@ -98,6 +99,11 @@ extension ProfileState {
             self.calendar = calendar
         }
         storedPolicy = header.policy
+        do {
+            try ruleSets.restore(header.ruleSetVersions)
+        } catch {
+            throw StateRecoveryError("profile snapshot: \(error)")
+        }
         activation = ActivationRule(
             minActiveDays: settings.activationMinActiveDays, withinDays: settings.activationWithinDays)
         var restoredActiveUsers = false

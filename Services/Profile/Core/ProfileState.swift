@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainRuleSets
 public import RetainState
 
 /// The Profile service's whole state: users with their activity summaries, the event ids seen,
@@ -7,7 +8,7 @@ public import RetainState
 ///
 /// Users get dense indices in registration order (never reused: a soft-deleted user keeps
 /// theirs), so everything else refers to a user by a 32-bit index.
-public struct ProfileState: PersistentState {
+public struct ProfileState: PersistentState, RuleSetKeeping {
     public typealias LogEntry = Retain_V1_ProfileLogEntry
 
     /// Users by index.
@@ -46,7 +47,20 @@ public struct ProfileState: PersistentState {
     /// applying; never stored.
     public internal(set) var appliedOutcomes: [Retain_V1_ActivityOutcome] = []
 
+    /// The lifecycle thresholds' versions (retain.v1.RuleSets, docs/CONFIG.md).
+    public internal(set) var ruleSets = RuleSetHistory<ProfileRules>()
+
     public init() {}
+
+    /// The lifecycle evaluator a call at the clock time `now` uses: the rule-set version in
+    /// force, or `fallback` (the configuration file's) before the first version is stored.
+    public func lifecycleEvaluator(now: Int64, fallback: LifecycleEvaluator) -> LifecycleEvaluator {
+        ruleSets.rules(at: ruleSets.decisionTime(now: now))?.evaluator ?? fallback
+    }
+
+    public func ruleSetEntry(_ version: Retain_V1_RuleSetVersion) -> Retain_V1_ProfileLogEntry {
+        Retain_V1_ProfileLogEntry(ruleSetVersion: version)
+    }
 
     /// Number of users, deleted ones included.
     public var userCount: Int { users.count }
@@ -82,6 +96,12 @@ public struct ProfileState: PersistentState {
             try applyCampaignEnrollment(enrollment)
         } else if let touches = entry.campaignTouches {
             try applyCampaignTouches(touches)
+        } else if let version = entry.ruleSetVersion {
+            do {
+                try ruleSets.apply(version)
+            } catch {
+                throw ProfileError.corrupt(error.description)
+            }
         } else {
             throw ProfileError.corrupt("empty profile log entry")
         }

@@ -37,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
             name: "retain-profile", state: ProfileState.self, options: options, storage: storage, logger: logger,
             services: snapshotOnExit ? [finalSnapshot] : []
         ) { store in
-            try ProfileRouter.prepare(store, configuration: configuration)
+            try ProfileRouter.prepare(
+                store, configuration: configuration, origin: config.map { "profile configuration \($0)" } ?? "built-in standard rules")
             finalSnapshot.attach(store)
             return ProfileRouter(store: store, configuration: configuration).router()
         }

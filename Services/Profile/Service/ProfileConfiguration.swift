@@ -69,11 +69,7 @@ public struct ProfileConfiguration: Codable, Sendable {
     private static var schema: [String: Any] {
         [
             "activity_time_zone": true, "max_clock_skew_ms": true,
-            "lifecycle": Dictionary(
-                uniqueKeysWithValues: [
-                    "new_days", "silent_days", "churned_days", "recalled_days", "recent_days", "baseline_days", "drop_ratio",
-                    "minimum_baseline_events", "minimum_baseline_purchases", "long_gap_factor", "minimum_gap_days",
-                ].map { ($0, true as Any) }),
+            "lifecycle": Dictionary(uniqueKeysWithValues: LifecycleRules.fileKeys.map { ($0, true as Any) }),
             "activation": ["min_active_days": true, "within_days": true] as [String: Any],
             "contact_policy": [
                 "channels": [

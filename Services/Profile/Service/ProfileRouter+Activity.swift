@@ -11,7 +11,7 @@ extension ProfileRouter {
     static let maximumBatch = 10_000
 
     func registerActivityMethods(_ router: inout RPCRouter) {
-        let evaluator = evaluator
+        let fileEvaluator = evaluator
         let clock = clock
         router.profileWrite(Retain_V1_Profile.recordActivity, to: store) { request, _, transaction in
             let now = clock.now()
@@ -21,13 +21,15 @@ extension ProfileRouter {
             try validator(now: now).validate(event)
             let plan = try transaction.state.planActivity(event, now: now)
             let user = transaction.state.userIndex(request.userId)!
-            let before = transaction.state.stage(user, atMs: now, evaluator: evaluator)
+            let before = transaction.state.stage(
+                user, atMs: now, evaluator: transaction.state.lifecycleEvaluator(now: now, fallback: fileEvaluator))
             switch plan {
             case .duplicate:
                 return Retain_V1_RecordActivityResponse(outcome: .duplicate, stage: before)
             case .accept(let entry):
                 try transaction.log(entry)
-                let after = transaction.state.stage(user, atMs: now, evaluator: evaluator)
+                let after = transaction.state.stage(
+                    user, atMs: now, evaluator: transaction.state.lifecycleEvaluator(now: now, fallback: fileEvaluator))
                 return Retain_V1_RecordActivityResponse(outcome: .accepted, stage: after, stageChanged: after != before)
             }
         }
@@ -64,7 +66,9 @@ extension ProfileRouter {
             try validator.entityID(request.userId, "user_id")
             try validator.asOf(request.asOfMs)
             let user = try state.liveUserIndex(request.userId)
-            return try state.lifecycle(user, asOf: request.asOfMs == 0 ? now : request.asOfMs, evaluator: evaluator)
+            return try state.lifecycle(
+                user, asOf: request.asOfMs == 0 ? now : request.asOfMs,
+                evaluator: state.lifecycleEvaluator(now: now, fallback: fileEvaluator))
         }
     }
 }

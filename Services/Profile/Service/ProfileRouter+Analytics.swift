@@ -7,7 +7,7 @@ import RetainState
 
 extension ProfileRouter {
     func registerAnalyticsMethods(_ router: inout RPCRouter) {
-        let evaluator = evaluator
+        let fileEvaluator = evaluator
         let clock = clock
         router.profileRead(Retain_V1_Profile.countSegment, from: store) { request, _, state in
             let now = clock.now()
@@ -17,7 +17,7 @@ extension ProfileRouter {
             return Retain_V1_CountSegmentResponse(
                 count: state.countSegment(
                     request.filter ?? Retain_V1_SegmentFilter(), asOf: request.asOfMs == 0 ? now : request.asOfMs,
-                    evaluator: evaluator))
+                    evaluator: state.lifecycleEvaluator(now: now, fallback: fileEvaluator)))
         }
         router.profileRead(Retain_V1_Profile.listSegment, from: store) { request, _, state in
             let now = clock.now()
@@ -27,7 +27,8 @@ extension ProfileRouter {
             let pageSize = try validator.page(request.page)
             return try state.listSegment(
                 request.filter ?? Retain_V1_SegmentFilter(), pageSize: pageSize, pageToken: request.page?.pageToken ?? "",
-                asOf: request.asOfMs == 0 ? nil : request.asOfMs, now: now, evaluator: evaluator)
+                asOf: request.asOfMs == 0 ? nil : request.asOfMs, now: now,
+                evaluator: state.lifecycleEvaluator(now: now, fallback: fileEvaluator))
         }
         router.profileRead(Retain_V1_Profile.getRetention, from: store) { request, _, state in
             let now = clock.now()
@@ -56,7 +57,7 @@ extension ProfileRouter {
             return try state.churnWarnings(
                 channels: request.channels, minimumDrop: request.minDrop, pageSize: pageSize,
                 pageToken: request.page?.pageToken ?? "", asOf: request.asOfMs == 0 ? nil : request.asOfMs, now: now,
-                evaluator: evaluator)
+                evaluator: state.lifecycleEvaluator(now: now, fallback: fileEvaluator))
         }
     }
 }

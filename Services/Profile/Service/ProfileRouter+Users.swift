@@ -8,7 +8,7 @@ import RetainWire
 
 extension ProfileRouter {
     func registerUserMethods(_ router: inout RPCRouter) {
-        let evaluator = evaluator
+        let fileEvaluator = evaluator
         let clock = clock
         router.profileWrite(Retain_V1_Profile.registerUser, to: store) { request, _, transaction in
             let now = clock.now()
@@ -16,11 +16,14 @@ extension ProfileRouter {
             switch try transaction.state.planRegistration(request, now: now, generateID: UserIDGenerator.generate) {
             case .replay(let user):
                 return Retain_V1_RegisterUserResponse(
-                    profile: transaction.state.profile(user, now: now, evaluator: evaluator), replayed: true)
+                    profile: transaction.state.profile(
+                        user, now: now, evaluator: transaction.state.lifecycleEvaluator(now: now, fallback: fileEvaluator)), replayed: true)
             case .register(let entry):
                 try transaction.log(entry)
                 let user = transaction.state.userIndex(entry.registration!.userId)!
-                return Retain_V1_RegisterUserResponse(profile: transaction.state.profile(user, now: now, evaluator: evaluator))
+                return Retain_V1_RegisterUserResponse(
+                    profile: transaction.state.profile(
+                        user, now: now, evaluator: transaction.state.lifecycleEvaluator(now: now, fallback: fileEvaluator)))
             }
         }
         router.profileRead(Retain_V1_Profile.getProfile, from: store) { request, _, state in
@@ -32,14 +35,18 @@ extension ProfileRouter {
                 throw RPCError.notFound("user", request.userId)
             }
             return Retain_V1_GetProfileResponse(
-                profile: state.profile(user, now: now, evaluator: evaluator, includeActivity: request.includeActivity))
+                profile: state.profile(
+                    user, now: now, evaluator: state.lifecycleEvaluator(now: now, fallback: fileEvaluator),
+                    includeActivity: request.includeActivity))
         }
         router.profileWrite(Retain_V1_Profile.updateAttributes, to: store) { request, _, transaction in
             let now = clock.now()
             try validator(now: now).validate(request)
             try transaction.log(try transaction.state.planAttributeUpdate(request, now: now))
             let user = transaction.state.userIndex(request.userId)!
-            return Retain_V1_UpdateAttributesResponse(profile: transaction.state.profile(user, now: now, evaluator: evaluator))
+            return Retain_V1_UpdateAttributesResponse(
+                profile: transaction.state.profile(
+                    user, now: now, evaluator: transaction.state.lifecycleEvaluator(now: now, fallback: fileEvaluator)))
         }
         router.profileWrite(Retain_V1_Profile.addTags, to: store) { request, _, transaction in
             let now = clock.now()

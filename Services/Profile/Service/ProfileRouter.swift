@@ -4,6 +4,7 @@ public import ProfileCore
 public import RetainClock
 import RetainProto
 public import RetainRPC
+import RetainRuleSets
 public import RetainState
 import RetainServiceKit
 
@@ -13,6 +14,8 @@ import RetainServiceKit
 public struct ProfileRouter: Sendable {
     let store: StateStore<ProfileState>
     let configuration: ProfileConfiguration
+    /// The configuration file's lifecycle thresholds: used only until rule-set version 1 is
+    /// stored (every call reads the version in force from the state).
     let evaluator: LifecycleEvaluator
     let defaultPolicy: Retain_V1_ContactPolicy
     let clock: ServiceClock
@@ -35,21 +38,31 @@ public struct ProfileRouter: Sendable {
     /// Fixes the store's activity time zone to the configured one on first start (throws when
     /// the data was recorded in another zone), and logs the configured activation definition
     /// when it differs from the stored one.
+    /// Stores the file's lifecycle thresholds as rule-set version 1 of an empty history (with
+    /// stored versions, they win; a notice says so when the file differs); `origin` names the file.
     /// A replicated store does it each time this process becomes the shard's leader (a replica
     /// holds the leader's settings); a conflict is then logged, since the process already serves.
-    public static func prepare(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
+    public static func prepare(
+        _ store: StateStore<ProfileState>, configuration: ProfileConfiguration, origin: String = "built-in standard rules",
+        clock: ServiceClock = .system
+    ) throws {
+        let rules = RuleSetMethods(service: "profile", store: store, clock: clock)
+        let document = ProfileRules(lifecycle: configuration.lifecycle).document
+        let logger = Logger(label: "retain.profile")
         if let gate = store.commitGate {
             gate.onRoleChange { role in
                 guard case .leader = role else { return }
                 do {
                     try fixSettings(store, configuration: configuration)
+                    try rules.seed(document: document, origin: origin, logger: logger)
                 } catch {
-                    Logger(label: "retain.profile").critical("the shard's settings conflict with this configuration: \(error)")
+                    logger.critical("the shard's settings conflict with this configuration: \(error)")
                 }
             }
             return
         }
         try fixSettings(store, configuration: configuration)
+        try rules.seed(document: document, origin: origin, logger: logger)
     }
 
     private static func fixSettings(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
@@ -72,6 +85,7 @@ public struct ProfileRouter: Sendable {
         registerAnalyticsMethods(&router)
         registerContactMethods(&router)
         registerCampaignMethods(&router)
+        RuleSetMethods(service: "profile", store: store, clock: clock).register(on: &router)
         return router
     }
 
