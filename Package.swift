@@ -120,6 +120,11 @@ let package = Package(
             name: "RetainRuleSetsTests", dependencies: ["RetainRuleSets", "RetainProto", "RetainState", "RetainStorage", logging],
             path: "Tests/RetainRuleSetsTests", swiftSettings: swiftSettings),
 
+        // MARK: Flow rules: the rewards the gateway's flows pay, a rule set kept by the Ledger (no NIO)
+        .target(
+            name: "RetainFlowRules", dependencies: ["RetainProto", "RetainRuleSets"], path: "Shared/RetainFlowRules",
+            swiftSettings: swiftSettings),
+
         // MARK: Clock: the one injected wall clock every service reads "now" from
         .target(name: "RetainClock", path: "Shared/RetainClock", swiftSettings: swiftSettings),
 
@@ -219,13 +224,16 @@ let package = Package(
 
         // MARK: Ledger service
         .target(
-            name: "LedgerCore", dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
+            name: "LedgerCore",
+            dependencies: [
+                "RetainProto", "RetainState", "RetainRuleSets", "RetainFlowRules", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Services/Ledger/Core", swiftSettings: swiftSettings),
         .target(
             name: "LedgerService",
             dependencies: [
-                "RetainWire", "LedgerCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit",
-                logging, lifecycle,
+                "RetainWire", "LedgerCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainRuleSets", "RetainState",
+                "RetainServiceKit", logging, lifecycle,
             ],
             path: "Services/Ledger/Service", swiftSettings: swiftSettings),
         .executableTarget(
@@ -266,14 +274,15 @@ let package = Package(
 
         // MARK: Gateway service: routing and the flows that span services
         .target(
-            name: "GatewayCore", dependencies: ["RetainCluster", "RetainProto", .product(name: "Crypto", package: "swift-crypto")],
+            name: "GatewayCore",
+            dependencies: ["RetainCluster", "RetainProto", "RetainFlowRules", .product(name: "Crypto", package: "swift-crypto")],
             path: "Services/Gateway/Core",
             swiftSettings: swiftSettings),
         .target(
             name: "GatewayService",
             dependencies: [
-                "RetainWire", "GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainProto", "RetainRPC",
-                "RetainServiceKit", logging, lifecycle, metrics, nio,
+                "RetainWire", "GatewayCore", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainFlowRules", "RetainProto",
+                "RetainRPC", "RetainRuleSets", "RetainServiceKit", logging, lifecycle, metrics, nio,
             ],
             path: "Services/Gateway/Service", swiftSettings: swiftSettings),
         // The gRPC front door: standard gRPC over HTTP/2 (grpc-swift 2) in front of the gateway's
@@ -298,15 +307,15 @@ let package = Package(
             name: "retain-gateway",
             dependencies: [
                 "GatewayService", "GatewayCore", "GatewayGRPC", "RetainAuth", "RetainClock", "RetainProto", "RetainCluster", "RetainEtcd",
-                "RetainRPC", "RetainServiceKit", argumentParser, logging, lifecycle,
+                "RetainFlowRules", "RetainRPC", "RetainServiceKit", argumentParser, logging, lifecycle,
             ],
             path: "Services/Gateway/Main", swiftSettings: swiftSettings),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "RetainWire", "GatewayCore", "GatewayService", "RetainAuth", "RetainClock", "RetainCluster", "RetainEtcd", "RetainLauncher",
-                "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", logging, nio,
-                .product(name: "Crypto", package: "swift-crypto"),
+                "RetainDemo", "RetainProto", "RetainRPC", "RetainServiceKit", "RetainProcess", "RetainTestSupport", "RetainFlowRules",
+                logging, nio, .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/GatewayTests", swiftSettings: swiftSettings),
 

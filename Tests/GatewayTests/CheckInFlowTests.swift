@@ -4,6 +4,7 @@ import GatewayService
 import RetainProto
 import RetainWire
 import Testing
+import RetainFlowRules
 
 /// Gateway.CheckInFlow against in-memory backends: a check-in counts as activity, pays its
 /// tasks' rewards and the level it reached, and a retry after a failure half-way pays the rest

@@ -4,6 +4,7 @@ import GatewayService
 import RetainProto
 import RetainWire
 import Testing
+import RetainFlowRules
 
 /// The flows' step logic against in-memory backends: what each flow does, and that a retry
 /// with the same event id after a backend failed half-way completes the rest and pays once.

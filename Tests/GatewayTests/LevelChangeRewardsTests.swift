@@ -4,6 +4,7 @@ import GatewayService
 import RetainProto
 import RetainWire
 import Testing
+import RetainFlowRules
 
 /// Level rewards paid from Growth's level-change events, whatever caused them, and the cursor
 /// that follows one instance's stream.

@@ -5,6 +5,7 @@ import GatewayService
 import RetainProto
 import RetainWire
 import Testing
+import RetainFlowRules
 
 /// Which calls may be retried, and which instances a call may go to.
 @Suite("Routing rules")

@@ -1,3 +1,4 @@
+public import RetainFlowRules
 public import RetainProto
 
 /// Pays the return rewards of a recall campaign: each treated member who came back (a

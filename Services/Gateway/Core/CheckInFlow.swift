@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainFlowRules
 
 /// Gateway.CheckInFlow: records the check-in as activity, checks in with Growth, claims the
 /// tasks the check-in finished and pays their rewards, and pays level-up rewards. The event id

@@ -1,3 +1,4 @@
+import RetainFlowRules
 public import RetainProto
 
 extension LedgerPayer {

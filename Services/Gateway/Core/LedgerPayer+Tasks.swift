@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainFlowRules
 
 extension LedgerPayer {
     /// What claiming and paying finished tasks gave: the claimed tasks and their reward

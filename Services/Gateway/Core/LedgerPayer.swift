@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainFlowRules
 
 /// Pays rewards through the ledger, one transfer at a time, so that each pays at most once
 /// whatever retries happen: the transfer id is fixed by the caller, a repeat with the same body

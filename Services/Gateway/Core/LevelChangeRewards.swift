@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainFlowRules
 
 /// Pays the level rewards of Growth's level-change events, whatever caused them (a flow, a
 /// check-in, an award a client sent Growth directly): each level an event reached that has a

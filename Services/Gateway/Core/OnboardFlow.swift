@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainFlowRules
 
 /// Gateway.Onboard: registers the profile (with its inviter), awards "sign_up" growth, pays the
 /// welcome bonus and any level-up the sign-up growth caused. The referral is paid later, when the

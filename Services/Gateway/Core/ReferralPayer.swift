@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainFlowRules
 
 /// Pays referrals when the invitee qualifies, not at sign-up: after the invitee's qualifying
 /// action (by default the first purchase), or once the invitee was active on enough recent days.

@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainFlowRules
 
 /// Gateway.ResolveFeedbackFlow: Feedback.ResolveFeedback, then the compensation's ledger
 /// transfer under the item's fixed transfer id, then Feedback.MarkCompensationPaid. Also

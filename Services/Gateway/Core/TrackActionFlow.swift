@@ -1,4 +1,5 @@
 public import RetainProto
+public import RetainFlowRules
 
 /// Gateway.TrackAction: records the activity, awards growth, claims the tasks the award
 /// finished and pays their rewards, pays level-up rewards, and pays the referral when the action

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GatewayCore
 import RetainServiceKit
+import RetainFlowRules
 
 /// `retain-gateway check`: validates a topology file (and a flow configuration) without serving,
 /// for deployment pipelines.

@@ -11,6 +11,7 @@ import RetainProto
 import RetainRPC
 import RetainServiceKit
 import ServiceLifecycle
+import RetainFlowRules
 
 /// `retain-gateway serve`: forwards calls to the topology's backends (and, with
 /// `--etcd-endpoints`, to the leaders of a replicated cluster's shards) and serves the flows.
@@ -67,6 +68,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Also serve standard gRPC over HTTP/2 on this port (0 picks a free one; same host and TLS as the native port). Default: off.")
     var grpcPort: Int?
 
+    @Option(
+        name: .customLong("flows-refresh-ms"),
+        help: "How long the flows use the rewards read from the ledger's rule set before asking again, in ms.")
+    var flowsRefreshMs: Int = 1000
+
     func validate() throws {
         if let grpcPort, !(0...65535).contains(grpcPort) { throw ValidationError("--grpc-port must be 0 to 65535") }
         guard topology != nil || etcdEndpoints != nil else {
@@ -77,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard campaignIntervalMs == 0 || campaignIntervalMs >= 100 else {
             throw ValidationError("--campaign-interval-ms must be 0 (off) or at least 100")
         }
+        guard flowsRefreshMs >= 0 else { throw ValidationError("--flows-refresh-ms must not be negative") }
         guard defaultTimeoutMs >= 1 else { throw ValidationError("--default-timeout-ms must be positive") }
         guard (1...16).contains(connectionsPerBackend) else { throw ValidationError("--connections-per-backend must be 1 to 16") }
     }
@@ -120,6 +127,11 @@ struct ServeCommand: AsyncParsableCommand {
         let forwarder = Forwarder(topology: topology, configuration: forwarding, logger: logger, minter: minter)
         var configuration = GatewayService.Configuration()
         configuration.flows = flows
+        var flowRulesConfiguration = FlowRulesSource.Configuration()
+        flowRulesConfiguration.refresh = .milliseconds(flowsRefreshMs)
+        if let config { flowRulesConfiguration.origin = "flows configuration \(config) (stored by the gateway)" }
+        let flowRules = FlowRulesSource(forwarder: forwarder, fallback: flows, configuration: flowRulesConfiguration, logger: logger)
+        configuration.flowRules = flowRules
         configuration.flowTimeout = .milliseconds(defaultTimeoutMs)
         let health = HealthStatus()
         let checker = HealthChecker(
@@ -133,7 +145,7 @@ struct ServeCommand: AsyncParsableCommand {
             ])
         var services: [any Service] = [checker, CredentialReloader(sources: reloads, logger: logger)]
         if payLevelChanges {
-            services.append(LevelRewardFollower(forwarder: forwarder, flows: flows, logger: logger))
+            services.append(LevelRewardFollower(forwarder: forwarder, flows: flows, flowRules: flowRules, logger: logger))
         }
         if campaignIntervalMs > 0 {
             var campaigns = CampaignRunner.Configuration()

@@ -1,4 +1,5 @@
 public import GatewayCore
+public import RetainFlowRules
 public import Logging
 public import RetainClock
 import RetainProto

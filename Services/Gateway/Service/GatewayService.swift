@@ -6,6 +6,7 @@ public import RetainRPC
 #if canImport(Glibc)
 import Glibc
 import RetainWire
+public import RetainFlowRules
 #endif
 
 /// The Gateway's RPC adapter: its own methods (the flows, ListBackends, LocateUser) and a
@@ -13,8 +14,12 @@ import RetainWire
 public struct GatewayService: Sendable {
     /// How the gateway behaves.
     public struct Configuration: Sendable {
-        /// The rewards the flows pay.
+        /// The rewards the flows pay when ``flowRules`` is nil (and the configuration file's,
+        /// which ``flowRules`` falls back to).
         public var flows: FlowConfiguration = .standard
+        /// Where the flows read the rewards in force: the Ledger's "flows" rule set; nil pays by
+        /// ``flows`` alone.
+        public var flowRules: FlowRulesSource?
         /// Deadline of a flow whose caller set none. Default 30 s.
         public var flowTimeout: Duration = .seconds(30)
         /// Where "now" comes from (tests may fix it).
@@ -53,25 +58,25 @@ public struct GatewayService: Sendable {
         }
         router.unaryAsync(Retain_V1_Gateway.onboard) { request, context in
             try await FlowError.mapped {
-                try await OnboardFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                try await OnboardFlow(backend: self.backend(for: context), configuration: await self.flows())
                     .run(request, now: self.configuration.clock.now())
             }
         }
         router.unaryAsync(Retain_V1_Gateway.trackAction) { request, context in
             try await FlowError.mapped {
-                try await TrackActionFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                try await TrackActionFlow(backend: self.backend(for: context), configuration: await self.flows())
                     .run(request, now: self.configuration.clock.now())
             }
         }
         router.unaryAsync(Retain_V1_Gateway.checkInFlow) { request, context in
             try await FlowError.mapped {
-                try await CheckInFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                try await CheckInFlow(backend: self.backend(for: context), configuration: await self.flows())
                     .run(request, now: self.configuration.clock.now())
             }
         }
         router.unaryAsync(Retain_V1_Gateway.resolveFeedbackFlow) { request, context in
             try await FlowError.mapped {
-                try await ResolveFeedbackFlow(backend: self.backend(for: context), configuration: self.configuration.flows)
+                try await ResolveFeedbackFlow(backend: self.backend(for: context), configuration: await self.flows())
                     .run(request, now: self.configuration.clock.now())
             }
         }
@@ -84,6 +89,11 @@ public struct GatewayService: Sendable {
             }
         }
         return router
+    }
+
+    /// The rewards a flow call pays by: the version in force of the ledger's rule set.
+    private func flows() async -> FlowConfiguration {
+        await configuration.flowRules?.current() ?? configuration.flows
     }
 
     /// The backends as one flow call sees them: its deadline (or the default) and trace; the

@@ -5,6 +5,7 @@ import RetainProto
 import RetainRPC
 import RetainWire
 public import ServiceLifecycle
+public import RetainFlowRules
 
 /// Follows `Growth.WatchLevelChanges` on every Growth instance (a shard's at its leader) and
 /// pays each level change's reward through the ledger with ``LevelChangeRewards``, so that a
@@ -34,16 +35,19 @@ public struct LevelRewardFollower: Service {
 
     let forwarder: Forwarder
     let flows: FlowConfiguration
+    /// Where the rewards in force are read (the ledger's rule set); nil pays by ``flows``.
+    let flowRules: FlowRulesSource?
     let configuration: Configuration
     let clock: ServiceClock
     let logger: Logger
 
     public init(
-        forwarder: Forwarder, flows: FlowConfiguration, configuration: Configuration = Configuration(),
-        clock: ServiceClock = .system, logger: Logger
+        forwarder: Forwarder, flows: FlowConfiguration, flowRules: FlowRulesSource? = nil,
+        configuration: Configuration = Configuration(), clock: ServiceClock = .system, logger: Logger
     ) {
         self.forwarder = forwarder
         self.flows = flows
+        self.flowRules = flowRules
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -112,7 +116,8 @@ public struct LevelRewardFollower: Service {
                 forwarder: forwarder, deadline: .now + configuration.batchTimeout,
                 options: CallOptions(traceID: Forwarder.newTraceID()))
             do {
-                let outcome = try await LevelChangeRewards(backend: backend, configuration: flows).pay(events, now: clock.now())
+                let rules = await flowRules?.current() ?? flows
+                let outcome = try await LevelChangeRewards(backend: backend, configuration: rules).pay(events, now: clock.now())
                 if !outcome.paid.isEmpty {
                     logger.info(
                         "level rewards paid from the level-change stream",

@@ -1,4 +1,5 @@
 import RetainProto
+import RetainRuleSets
 public import RetainState
 
 extension LedgerState {
@@ -10,7 +11,8 @@ extension LedgerState {
             Retain_V1_LedgerSnapshotHeader(
                 version: 1, lastAtMs: lastAtMs, accountCount: UInt64(accounts.count), recordCount: journalLength,
                 chainHead: chain.head, blockCount: UInt64(chain.blockEnds.count),
-                couponDefinitionCount: UInt64(couponDefinitions.count), couponCount: UInt64(coupons.count)))
+                couponDefinitionCount: UInt64(couponDefinitions.count), couponCount: UInt64(coupons.count),
+                ruleSetVersions: ruleSets.versions))
         for index in 0..<accounts.count {
             let account = accounts[index]
             try sink.write(
@@ -55,6 +57,11 @@ extension LedgerState {
     public mutating func restore(from source: inout SnapshotSource) throws {
         guard let header = try source.next(Retain_V1_LedgerSnapshotHeader.self), header.version == 1 else {
             throw StateRecoveryError("ledger snapshot: missing or unknown header")
+        }
+        do {
+            try ruleSets.restore(header.ruleSetVersions)
+        } catch {
+            throw StateRecoveryError("ledger snapshot: \(error)")
         }
         for number in 0..<header.accountCount {
             guard let record = try source.next(Retain_V1_LedgerAccountRecord.self),

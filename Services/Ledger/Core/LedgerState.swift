@@ -1,4 +1,6 @@
+public import RetainFlowRules
 public import RetainProto
+public import RetainRuleSets
 public import RetainState
 
 /// The ledger's whole state, kept in memory and made durable by a `StateStore`: accounts with
@@ -8,7 +10,7 @@ public import RetainState
 /// Every change is a `Retain_V1_LedgerEntry`. Applying it decides every outcome from the state
 /// and the entry's own time, so replay reproduces the outcomes; the live apply also completes
 /// the entry with the chain head it produced, which replay recomputes and compares.
-public struct LedgerState: PersistentState {
+public struct LedgerState: PersistentState, RuleSetKeeping {
     public typealias LogEntry = Retain_V1_LedgerEntry
 
     var accounts = ChunkedArray<LedgerAccount>()
@@ -43,8 +45,17 @@ public struct LedgerState: PersistentState {
     var outcome = LedgerOutcome()
     /// Canonical bytes of the postings the entry being applied added (scratch).
     var block = PostingEncoder(capacity: 1 << 16)
+    /// The versions of the rewards the gateway's flows pay (retain.v1.RuleSets "flows",
+    /// docs/CONFIG.md): kept here, by the one writer that pays them; gateways read the version
+    /// in force.
+    public internal(set) var ruleSets = RuleSetHistory<FlowConfiguration>()
 
     public init() {}
+
+    /// The entry that stores a rule-set version: no postings, at the ledger's clock.
+    public func ruleSetEntry(_ version: Retain_V1_RuleSetVersion) -> Retain_V1_LedgerEntry {
+        Retain_V1_LedgerEntry(kind: .ruleSetVersion, atMs: max(version.createdAtMs, lastAtMs), ruleSetVersion: version)
+    }
 
     /// Number of journal records: the last sequence.
     public var journalLength: UInt64 { UInt64(records.count) }
@@ -86,8 +97,16 @@ public struct LedgerState: PersistentState {
         guard entry.atMs >= lastAtMs else {
             throw StateRecoveryError("ledger entry at \(entry.atMs) ms is older than the previous one at \(lastAtMs) ms")
         }
-        guard entry.kind.rawValue >= 1, entry.kind.rawValue <= 13 else {
+        guard (entry.kind.rawValue >= 1 && entry.kind.rawValue <= 13) || entry.kind == .ruleSetVersion else {
             throw StateRecoveryError("ledger entry of unknown kind \(entry.kind)")
+        }
+        if entry.kind == .ruleSetVersion {
+            // Checked before anything changes: a refused version leaves the state as it was.
+            do {
+                try ruleSets.apply(entry.ruleSetVersion ?? .init())
+            } catch {
+                throw LedgerError.invalid(field: "rule_set_version", reason: error.description)
+            }
         }
         lastAtMs = entry.atMs
         outcome = LedgerOutcome()
@@ -114,6 +133,7 @@ public struct LedgerState: PersistentState {
         case .issueCoupon: applyIssueCoupon(entry.issueCoupon ?? .init(), at: at)
         case .redeemCoupon: applyRedeemCoupon(entry.redeemCoupon ?? .init(), at: at)
         case .refundCoupon: applyRefundCoupon(entry.refundCoupon ?? .init(), at: at)
+        case .ruleSetVersion: break
         default: applyReferral(entry.rewardReferral ?? .init(), at: at)
         }
         if !block.isEmpty { chain.seal(block, journalLength: journalLength) }

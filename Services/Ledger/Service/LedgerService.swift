@@ -164,6 +164,8 @@ public enum LedgerService {
             if !answer.balanced { context.logger.critical("ledger books do not balance") }
             return answer
         }
+        // retain.v1.RuleSets for the flows' rewards, which the ledger keeps for the gateways.
+        RuleSetMethods(service: "ledger", store: store, clock: clock).register(on: &router)
         return router
     }
 }
