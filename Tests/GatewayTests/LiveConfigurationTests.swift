@@ -339,6 +339,9 @@ struct LiveConfigurationTests {
         }
         #expect(wrongService?.code == .invalidArgument && wrongService?.details["field"] == "service")
         for index in 0..<2 { #expect(try await cluster.history(index).count == 1) }
+        // Reflection through the gateway lists the service.
+        let services = try await cluster.app.unary(Retain_V1_Reflection.listServices, .init()).services
+        #expect(services.first { $0.name == "retain.v1.RuleSets" }?.methods.count == 4, "\(services.map(\.name))")
 
         // Two versions, one effective in the future, then kill -9 both shards.
         let future = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
