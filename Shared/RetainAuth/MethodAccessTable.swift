@@ -23,11 +23,13 @@ public enum MethodAccessTable {
             "CreateCampaign": .admin, "GetCampaign": .read, "ListCampaigns": .read, "EnrollCampaignMembers": .admin,
             "MarkCampaignEnrolled": .admin, "TouchCampaignMembers": .admin, "CancelCampaign": .admin,
             "ListCampaignReturns": .read, "GetCampaignMember": .read, "GetCampaignResults": .read,
+            "PutSavedSegment": .admin, "GetSavedSegment": .read, "ListSavedSegments": .read,
+            "DeleteSavedSegment": .admin, "MatchSegmentRule": .read,
         ],
         "Growth": [
             "GetLevelTiers": .read, "AwardGrowth": .write, "CheckIn": .write, "ListTasks": .read,
             "ClaimTaskReward": .write, "GetGrowthView": .read, "GetGrowthSummary": .read,
-            "GetLeaderboard": .read, "GetRank": .read, "GetBoardPosition": .read, "WatchLevelChanges": .read,
+            "GetLeaderboard": .read, "GetRank": .read, "GetBoardPosition": .read, "WatchLevelChanges": .read, "GetLevels": .read,
         ],
         "Ledger": [
             "OpenAccount": .admin, "SetAccountCap": .admin, "GetAccount": .read, "ListAccounts": .read,
@@ -35,7 +37,7 @@ public enum MethodAccessTable {
             "GetBalance": .read, "ExpireLots": .write, "Penalize": .write, "RewardReferral": .write,
             "GetStatement": .read, "GetYearlySummary": .read, "GetLedgerSummary": .read, "Audit": .read,
             "DefineCoupon": .admin, "IssueCoupon": .write, "RedeemCoupon": .write, "RefundCoupon": .write,
-            "GetCoupon": .read, "ListUserCoupons": .read,
+            "GetCoupon": .read, "ListUserCoupons": .read, "GetBalances": .read,
         ],
         "Feedback": [
             "SubmitFeedback": .write, "GetFeedback": .read, "TriageFeedback": .write, "AssignFeedback": .write,
@@ -47,7 +49,7 @@ public enum MethodAccessTable {
         "Gateway": [
             "Onboard": .write, "TrackAction": .write, "CheckInFlow": .write, "ResolveFeedbackFlow": .write,
             "SubmitFeedbackFlow": .write, "GetUserReport": .read,
-            "ListBackends": .read, "LocateUser": .read,
+            "ListBackends": .read, "LocateUser": .read, "CountSavedSegment": .read, "ListSavedSegmentMembers": .read,
         ],
     ]
 

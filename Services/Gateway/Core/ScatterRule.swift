@@ -15,6 +15,12 @@ public enum ScatterRule: Sendable, Equatable {
     case activityBatch
     /// Refused: a stream whose positions belong to one shard.
     case oneShardStream
+    /// One shard answers about its own users only (Profile.MatchSegmentRule): the gateway's
+    /// saved-segment operations call it on every shard themselves.
+    case shardLocal
+    /// A batch of users split by each user's owner, the answers put back in request order
+    /// (Growth.GetLevels).
+    case levelBatch
     case countSegment
     case listSegment
     case retention
@@ -63,6 +69,12 @@ public enum ScatterRule: Sendable, Equatable {
             Retain_V1_Profile.touchCampaignMembers.path: .campaignTouches,
             Retain_V1_Profile.listCampaignReturns.path: .shardPositions,
             Retain_V1_Profile.getCampaignResults.path: .campaignResults,
+            Retain_V1_Profile.putSavedSegment.path: .everyShard,
+            Retain_V1_Profile.deleteSavedSegment.path: .everyShard,
+            Retain_V1_Profile.getSavedSegment.path: .anyShard,
+            Retain_V1_Profile.listSavedSegments.path: .anyShard,
+            Retain_V1_Profile.matchSegmentRule.path: .shardLocal,
+            Retain_V1_Growth.getLevels.path: .levelBatch,
             Retain_V1_Growth.getLevelTiers.path: .anyShard,
             Retain_V1_Growth.getLeaderboard.path: .leaderboard,
             Retain_V1_Growth.watchLevelChanges.path: .oneShardStream,

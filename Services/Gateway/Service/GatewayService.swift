@@ -88,12 +88,36 @@ public struct GatewayService: Sendable {
                 try await UserReportFlow(backend: self.backend(for: context)).run(request, now: self.configuration.clock.now())
             }
         }
+        router.unaryAsync(Retain_V1_Gateway.countSavedSegment) { request, context in
+            try await SavedSegmentError.mapped {
+                try await SavedSegmentEvaluation(source: self.segmentSource(for: context))
+                    .count(request.name, asOf: request.asOfMs, now: self.configuration.clock.now())
+            }
+        }
+        router.unaryAsync(Retain_V1_Gateway.listSavedSegmentMembers) { request, context in
+            try await SavedSegmentError.mapped {
+                try await SavedSegmentEvaluation(source: self.segmentSource(for: context))
+                    .members(
+                        request.name, asOf: request.asOfMs, pageToken: request.page?.pageToken ?? "",
+                        pageSize: request.page?.pageSize ?? 0, now: self.configuration.clock.now())
+            }
+        }
         return router
     }
 
     /// The rewards a flow call pays by: the version in force of the ledger's rule set.
     private func flows() async -> FlowConfiguration {
         await configuration.flowRules?.current() ?? configuration.flows
+    }
+
+    /// The services as one saved-segment call sees them: its deadline (or the flows' default)
+    /// and trace.
+    private func segmentSource(for context: ServerContext) -> SavedSegmentBackend {
+        var options = forwarder.options(from: context.header)
+        options.idempotencyKey = ""
+        return SavedSegmentBackend(
+            forwarder: forwarder, deadline: ContinuousClock.now + (context.timeRemaining ?? configuration.flowTimeout),
+            options: options)
     }
 
     /// The backends as one flow call sees them: its deadline (or the default) and trace; the

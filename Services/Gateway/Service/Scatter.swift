@@ -37,7 +37,7 @@ struct Scatter {
     /// The answer by `rule`, encoded.
     mutating func answer(_ rule: ScatterRule, request: ByteBuffer) async throws -> ByteBuffer {
         switch rule {
-        case .anyShard, .oneShardStream:
+        case .anyShard, .oneShardStream, .shardLocal:
             return try await forwarder.unary(readRoute, path: path, user: nil, request: request, options: options, deadline: deadline)
         case .itemOwner:
             return try await itemOwner(request)
@@ -49,6 +49,8 @@ struct Scatter {
             return try replies[0].result.get()
         case .activityBatch:
             return try await activityBatch(request)
+        case .levelBatch:
+            return try await levelBatch(request)
         case .countSegment:
             var merged = ReportMerge.countSegment(try await all(request, Retain_V1_CountSegmentResponse.self))
             merged.missingShards = missing
@@ -283,6 +285,29 @@ struct Scatter {
             throw Forwarder.shardError(firstFailure.error, shard: shards[firstFailure.shard])
         }
         return Self.encode(split.merge(results))
+    }
+
+    /// GetLevels split by each user's owner, the parts sent in parallel, answered in the caller's
+    /// order; a part whose shard fails fails the call, naming the shard.
+    private func levelBatch(_ request: ByteBuffer) async throws -> ByteBuffer {
+        let batch = try Self.decode(request, Retain_V1_GetLevelsRequest.self)
+        let planner = route.backends.planner
+        var parts: [Int: [String]] = [:]
+        for id in batch.userIds { parts[planner.placement(of: id)?.owner ?? 0, default: []].append(id) }
+        let replies = await forwarder.gather(
+            readRoute, path: path,
+            requests: parts.keys.sorted().map { ($0, Self.encode(Retain_V1_GetLevelsRequest(userIds: parts[$0]!))) },
+            options: options, deadline: deadline)
+        var byUser: [String: Retain_V1_UserLevel] = [:]
+        for reply in replies {
+            switch reply.result {
+            case .success(let answer):
+                for level in try Self.decodeAnswer(answer, Retain_V1_GetLevelsResponse.self).levels { byUser[level.userId] = level }
+            case .failure(let error):
+                throw Forwarder.shardError(error, shard: shards[reply.shard])
+            }
+        }
+        return Self.encode(Retain_V1_GetLevelsResponse(levels: batch.userIds.compactMap { byUser[$0] }))
     }
 
     /// A paged list merged from every shard's pages (``PagedMerge``), with one page token

@@ -92,3 +92,14 @@ extension GrowthState {
         return summary
     }
 }
+
+extension GrowthState {
+    /// The current level and total growth of each user, in order (a user Growth does not know
+    /// is at the lowest tier with 0 growth).
+    public func levels(userIDs: [String], rules: GrowthRules) -> [Retain_V1_UserLevel] {
+        userIDs.map { id in
+            let total = users[id]?.total ?? 0
+            return Retain_V1_UserLevel(userId: id, level: rules.tiers[rules.tierIndex(for: total)].level, totalGrowth: total)
+        }
+    }
+}

@@ -82,3 +82,12 @@ enum GrowthRequestValidation {
         return Int(value)
     }
 }
+
+extension GrowthRequestValidation {
+    static func levels(_ request: Retain_V1_GetLevelsRequest) throws {
+        guard (1...1000).contains(request.userIds.count) else {
+            throw RPCError.invalidArgument(field: "user_ids", "must hold 1 to 1000 user ids, not \(request.userIds.count)")
+        }
+        for (position, id) in request.userIds.enumerated() { try FieldFormat.requireEntityID(id, field: "user_ids[\(position)]") }
+    }
+}

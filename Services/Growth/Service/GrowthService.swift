@@ -135,6 +135,13 @@ public struct GrowthService: Sendable {
             }
         }
 
+        router.unaryGated(Retain_V1_Growth.getLevels) { request, _ in
+            try GrowthRequestValidation.levels(request)
+            return try store.readForAnswer { state in
+                Retain_V1_GetLevelsResponse(levels: state.levels(userIDs: request.userIds, rules: rules))
+            }
+        }
+
         router.unaryGated(Retain_V1_Growth.getGrowthSummary) { request, _ in
             try GrowthRequestValidation.summary(request)
             let range = request.range!

@@ -118,3 +118,18 @@ extension LedgerState {
         return balance(of: index, now: now, window: 30 * 86_400_000, includeLots: false)
     }
 }
+
+extension LedgerState {
+    /// The balance of `asset` of each user, in order (0 for a user without the account).
+    public func balances(of userIDs: [String], asset: String, now: Int64) -> Retain_V1_GetBalancesResponse {
+        Retain_V1_GetBalancesResponse(
+            balances: userIDs.map { id in
+                for index in userAccounts[id] ?? [] where accounts[index].address.asset == asset {
+                    let account = accounts[index]
+                    return Retain_V1_UserBalance(userId: id, balance: account.balance, available: account.available)
+                }
+                return Retain_V1_UserBalance(userId: id)
+            },
+            asOfMs: now)
+    }
+}

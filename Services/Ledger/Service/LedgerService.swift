@@ -61,6 +61,10 @@ public enum LedgerService {
             try LedgerValidation.balance(request)
             return state.balances(request, now: max(clock.now(), state.lastAtMs))
         }
+        router.ledgerRead(ledger.getBalances, from: store) { request, _, state in
+            try LedgerValidation.balances(request)
+            return state.balances(of: request.userIds, asset: request.asset, now: max(clock.now(), state.lastAtMs))
+        }
         router.write(
             ledger.expireLots, store, clock,
             authorize: { request, context, now in

@@ -225,3 +225,13 @@ enum LedgerValidation {
         try text(request.reason, "reason", max: 1024)
     }
 }
+
+extension LedgerValidation {
+    static func balances(_ request: Retain_V1_GetBalancesRequest) throws {
+        guard (1...1000).contains(request.userIds.count) else {
+            throw RPCError.invalidArgument(field: "user_ids", "must hold 1 to 1000 user ids, not \(request.userIds.count)")
+        }
+        for (position, id) in request.userIds.enumerated() { try entityID(id, "user_ids[\(position)]") }
+        try FieldFormat.requireName(request.asset, field: "asset")
+    }
+}

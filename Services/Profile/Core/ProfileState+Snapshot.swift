@@ -6,7 +6,7 @@ import RetainRuleSets
 /// policy), the users in index order in runs of ``usersPerRecord``, the 4096 shards of the
 /// event-id set, one record per user with contact touches, and the experiments (large ones in
 /// several records of at most ``assignmentsPerRecord`` assignments), the campaigns
-/// (``writeCampaigns(to:)``), then the active-user counts of each channel. The funnel counts are not written: restoring counts them from the users.
+/// (``writeCampaigns(to:)``), the saved segments, then the active-user counts of each channel. The funnel counts are not written: restoring counts them from the users.
 extension ProfileState {
     /// Users per snapshot record (measured: runs of users restore faster than one record each).
     package static let usersPerRecord = 256
@@ -71,6 +71,9 @@ extension ProfileState {
             } while start < assigned.count
         }
         try writeCampaigns(to: &sink)
+        for name in savedSegments.keys.sorted() {
+            try sink.write(Retain_V1_ProfileSnapshotRecord(savedSegment: savedSegments[name]!))
+        }
         for channel in activeUsers.channelSymbols.sorted() {
             let series = activeUsers.channels[channel]!
             let firstDay = series.filter { !$0.values.isEmpty }.map(\.firstDay).min() ?? 0
@@ -184,6 +187,9 @@ extension ProfileState {
                 activeUsers.restore(
                     channel: Int32(stored.channel),
                     series: [stored.daily, stored.weekly, stored.monthly].map { DaySeries(firstDay: stored.firstDay, values: $0) })
+            } else if let segment = record.savedSegment {
+                guard !segment.name.isEmpty else { throw StateRecoveryError("profile snapshot: a saved segment without a name") }
+                savedSegments[segment.name] = segment
             } else {
                 throw StateRecoveryError("profile snapshot: a record after the header holds nothing known")
             }

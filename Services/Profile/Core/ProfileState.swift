@@ -31,6 +31,8 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     package var campaigns: [String: CampaignRecord] = [:]
     /// The contact policy set through SetContactPolicy, or nil (the configured default applies).
     package var storedPolicy: Retain_V1_ContactPolicy?
+    /// Saved segments by name (PutSavedSegment).
+    package var savedSegments: [String: Retain_V1_SavedSegment] = [:]
     /// Settings fixed at creation.
     package var settings = Retain_V1_ProfileSettings(activityTimeZone: "UTC")
     /// The calendar of `settings.activityTimeZone`.
@@ -102,6 +104,8 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
             } catch {
                 throw ProfileError.corrupt(error.description)
             }
+        } else if let change = entry.savedSegmentChange {
+            try applySavedSegmentChange(change)
         } else {
             throw ProfileError.corrupt("empty profile log entry")
         }

@@ -19,6 +19,8 @@ package struct SegmentMatcher {
     private var lastActive: (start: Int64, end: Int64)?
     private var minimumAge: UInt8 = 0
     private var maximumAge: UInt8 = 0
+    private var activity: [Retain_V1_ActivityCondition] = []
+    private var purchaseTotals: [(asset: Int32, minimum: Int64?, maximum: Int64?)] = []
     /// True when no user can match.
     package private(set) var matchesNothing = false
     private let asOf: Int64
@@ -76,6 +78,45 @@ package struct SegmentMatcher {
         }
         minimumAge = UInt8(clamping: filter.minAge)
         maximumAge = UInt8(clamping: filter.maxAge)
+        activity = filter.activity
+        for condition in filter.purchaseTotals {
+            let minimum = condition.hasMin ? condition.minValue : nil
+            let maximum = condition.hasMax ? condition.maxValue : nil
+            guard let asset = state.symbols.symbol(condition.asset) else {
+                // Nobody ever bought in this asset: every sum is 0.
+                if let minimum, minimum > 0 { matchesNothing = true }
+                if let maximum, maximum < 0 { matchesNothing = true }
+                continue
+            }
+            purchaseTotals.append((asset, minimum, maximum))
+        }
+    }
+
+    /// What `condition` counts for `user` as of `asOfDay` (see ``Retain_V1_ActivityCondition``):
+    /// events of its kind (or every kind) or active days over the window of whole days ending on
+    /// the as-of day, or the all-time count when `days` is 0.
+    package static func count(
+        _ condition: Retain_V1_ActivityCondition, of summary: borrowing ActivitySummary, asOfDay: Int32
+    ) -> Int {
+        if condition.days == 0 {
+            return condition.kind.isEmpty
+                ? Int(summary.eventCount) : Int(summary.kindCounts[ActivityKind.index(of: condition.kind)])
+        }
+        let first = asOfDay - Int32(condition.days) + 1
+        guard summary.hasActivity, summary.headDay >= first else { return 0 }
+        if condition.measure == .activeDays { return summary.activeDays(from: first, through: asOfDay) }
+        var sum = 0
+        let purchases = condition.kind == "purchase"
+        for day in first...asOfDay {
+            sum += purchases ? summary.purchases(on: day) : summary.events(on: day)
+        }
+        return sum
+    }
+
+    /// The user's purchase sum in `asset` (0 when none).
+    package static func purchaseTotal(_ user: UnsafePointer<UserRecord>, asset: Int32) -> Int64 {
+        for total in user.pointee.purchaseTotals where total.asset == asset { return total.value }
+        return 0
     }
 
     /// Whether the (not deleted) user matches. Cheap conditions first, the stage last.
@@ -105,6 +146,16 @@ package struct SegmentMatcher {
         }
         for condition in attributeRanges {
             guard let text = user.pointee.attribute(condition.key), let value = Double(text), value.isFinite else { return false }
+            if let minimum = condition.minimum, value < minimum { return false }
+            if let maximum = condition.maximum, value > maximum { return false }
+        }
+        for condition in activity {
+            let count = Self.count(condition, of: user.pointee.activity, asOfDay: asOfDay)
+            if count < Int(condition.minCount) { return false }
+            if condition.hasMax, count > Int(condition.maxCount) { return false }
+        }
+        for condition in purchaseTotals {
+            let value = Self.purchaseTotal(user, asset: condition.asset)
             if let minimum = condition.minimum, value < minimum { return false }
             if let maximum = condition.maximum, value > maximum { return false }
         }

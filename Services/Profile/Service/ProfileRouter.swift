@@ -86,6 +86,7 @@ public struct ProfileRouter: Sendable {
         registerContactMethods(&router)
         registerCampaignMethods(&router)
         RuleSetMethods(service: "profile", store: store, clock: clock).register(on: &router)
+        registerSavedSegmentMethods(&router)
         return router
     }
 

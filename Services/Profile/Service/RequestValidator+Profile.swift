@@ -142,6 +142,17 @@ extension RequestValidator {
         if filter.minAge > 0, filter.maxAge > 0, filter.minAge > filter.maxAge {
             throw RPCError.invalidArgument(field: "\(field).max_age", "must not be below min_age")
         }
+        guard filter.activity.count <= Self.maximumConditions, filter.purchaseTotals.count <= Self.maximumConditions else {
+            throw RPCError.invalidArgument(
+                field: filter.activity.count > Self.maximumConditions ? "\(field).activity" : "\(field).purchase_totals",
+                "at most \(Self.maximumConditions) conditions")
+        }
+        for (position, condition) in filter.activity.enumerated() {
+            try SegmentRuleTree.validate(condition, field: "\(field).activity[\(position)]")
+        }
+        for (position, condition) in filter.purchaseTotals.enumerated() {
+            try SegmentRuleTree.validate(condition, field: "\(field).purchase_totals[\(position)]")
+        }
     }
 
     /// GetRetention; returns the days to report.
@@ -289,5 +300,17 @@ extension RequestValidator {
             throw RPCError.invalidArgument(field: "variants", "the weights must not all be 0")
         }
         try clientTime(request.assignedAtMs, "assigned_at_ms")
+    }
+}
+
+extension RequestValidator {
+    /// PutSavedSegment; returns the definition (name, description, rule) to store.
+    package func validate(_ request: Retain_V1_PutSavedSegmentRequest) throws(RPCError) -> Retain_V1_SavedSegment {
+        guard let segment = request.segment else { throw RPCError.invalidArgument(field: "segment", "is required") }
+        try FieldFormat.requireName(segment.name, field: "segment.name")
+        try text(segment.description, "segment.description", limit: 1024)
+        _ = try SegmentRuleTree(segment.rule, field: "segment.rule")
+        try entityID(request.actor, "actor")
+        return segment
     }
 }

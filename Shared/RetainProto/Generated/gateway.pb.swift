@@ -1191,6 +1191,224 @@ public struct Retain_V1_LocateUserResponse: ProtoMessage {
     }
 }
 
+/// CountSavedSegment's request.
+public struct Retain_V1_CountSavedSegmentRequest: ProtoMessage {
+    /// The saved segment's name.
+    public var name: String
+    /// Membership as of this time, Unix ms; 0 means now. Profile's activity windows and stages are
+    /// evaluated as of it; Growth levels and Ledger balances are the current ones.
+    public var asOfMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(name: String = "", asOfMs: Int64 = 0) {
+        self.name = name
+        self.asOfMs = asOfMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.name = ""
+        self.asOfMs = 0
+    }
+
+    public static let protoName = "retain.v1.CountSavedSegmentRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CountSavedSegmentRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CountSavedSegmentRequest.self)
+        self.name = ProtoC.string(m.pointee.name)
+        self.asOfMs = m.pointee.as_of_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CountSavedSegmentRequest.self)
+        if !self.name.isEmpty { m.pointee.name = arena.cString(self.name) }
+        m.pointee.as_of_ms = self.asOfMs
+    }
+}
+
+/// CountSavedSegment's answer.
+public struct Retain_V1_CountSavedSegmentResponse: ProtoMessage {
+    /// Members.
+    public var count: UInt64
+    /// The definition's version that was evaluated.
+    public var version: UInt64
+    /// The as-of time used, Unix ms.
+    public var asOfMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(count: UInt64 = 0, version: UInt64 = 0, asOfMs: Int64 = 0) {
+        self.count = count
+        self.version = version
+        self.asOfMs = asOfMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.count = 0
+        self.version = 0
+        self.asOfMs = 0
+    }
+
+    public static let protoName = "retain.v1.CountSavedSegmentResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.CountSavedSegmentResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CountSavedSegmentResponse.self)
+        self.count = m.pointee.count
+        self.version = m.pointee.version
+        self.asOfMs = m.pointee.as_of_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__CountSavedSegmentResponse.self)
+        m.pointee.count = self.count
+        m.pointee.version = self.version
+        m.pointee.as_of_ms = self.asOfMs
+    }
+}
+
+/// ListSavedSegmentMembers's request.
+public struct Retain_V1_ListSavedSegmentMembersRequest: ProtoMessage {
+    /// The saved segment's name.
+    public var name: String
+    /// Membership as of this time, Unix ms; 0 means now (fixed by the first page: later pages use
+    /// their token's).
+    public var asOfMs: Int64
+    /// Which page (1 to 1000 members; 0 means 50).
+    public var page: Retain_V1_PageRequest?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(name: String = "", asOfMs: Int64 = 0, page: Retain_V1_PageRequest? = nil) {
+        self.name = name
+        self.asOfMs = asOfMs
+        self.page = page
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.name = ""
+        self.asOfMs = 0
+        self.page = nil
+    }
+
+    public static let protoName = "retain.v1.ListSavedSegmentMembersRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListSavedSegmentMembersRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListSavedSegmentMembersRequest.self)
+        self.name = ProtoC.string(m.pointee.name)
+        self.asOfMs = m.pointee.as_of_ms
+        self.page = m.pointee.page.map { Retain_V1_PageRequest(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListSavedSegmentMembersRequest.self)
+        if !self.name.isEmpty { m.pointee.name = arena.cString(self.name) }
+        m.pointee.as_of_ms = self.asOfMs
+        if let v = self.page { m.pointee.page = arena.message(v).assumingMemoryBound(to: Retain__V1__PageRequest.self) }
+    }
+}
+
+/// One member of a saved segment.
+public struct Retain_V1_SegmentMember: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// One per predicate of the rule, in the order of the answer's `columns`: what it tested.
+    public var values: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", values: [String] = []) {
+        self.userId = userId
+        self.values = values
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.values = []
+    }
+
+    public static let protoName = "retain.v1.SegmentMember"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.SegmentMember")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SegmentMember.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.values = ProtoC.array(m.pointee.values, count: m.pointee.n_values) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SegmentMember.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.values.isEmpty {
+            m.pointee.n_values = self.values.count
+            m.pointee.values = arena.array(self.values, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// ListSavedSegmentMembers's answer.
+public struct Retain_V1_ListSavedSegmentMembersResponse: ProtoMessage {
+    /// Members, ordered by user id.
+    public var members: [Retain_V1_SegmentMember]
+    /// Paging (total is not counted: CountSavedSegment counts).
+    public var pageInfo: Retain_V1_PageInfo?
+    /// One name per predicate of the rule, depth-first: "attribute:KEY", "tag:TAG", "channel",
+    /// "stage", "activity:KIND:DAYSd" ("activity:any:..." for every kind, "active_days:DAYSd"),
+    /// "purchase_total:ASSET", "level", "growth_points", "balance:ASSET".
+    public var columns: [String]
+    /// The definition's version.
+    public var version: UInt64
+    /// The as-of time used, Unix ms.
+    public var asOfMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(members: [Retain_V1_SegmentMember] = [], pageInfo: Retain_V1_PageInfo? = nil, columns: [String] = [], version: UInt64 = 0, asOfMs: Int64 = 0) {
+        self.members = members
+        self.pageInfo = pageInfo
+        self.columns = columns
+        self.version = version
+        self.asOfMs = asOfMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.members = []
+        self.pageInfo = nil
+        self.columns = []
+        self.version = 0
+        self.asOfMs = 0
+    }
+
+    public static let protoName = "retain.v1.ListSavedSegmentMembersResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListSavedSegmentMembersResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListSavedSegmentMembersResponse.self)
+        self.members = ProtoC.array(m.pointee.members, count: m.pointee.n_members) { e in Retain_V1_SegmentMember(protobufC: UnsafeRawPointer(e!)) }
+        self.pageInfo = m.pointee.page_info.map { Retain_V1_PageInfo(protobufC: UnsafeRawPointer($0)) }
+        self.columns = ProtoC.array(m.pointee.columns, count: m.pointee.n_columns) { e in ProtoC.string(e!) }
+        self.version = m.pointee.version
+        self.asOfMs = m.pointee.as_of_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListSavedSegmentMembersResponse.self)
+        if !self.members.isEmpty {
+            m.pointee.n_members = self.members.count
+            m.pointee.members = arena.array(self.members, as: UnsafeMutablePointer<Retain__V1__SegmentMember>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__SegmentMember.self) }
+        }
+        if let v = self.pageInfo { m.pointee.page_info = arena.message(v).assumingMemoryBound(to: Retain__V1__PageInfo.self) }
+        if !self.columns.isEmpty {
+            m.pointee.n_columns = self.columns.count
+            m.pointee.columns = arena.array(self.columns, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        m.pointee.version = self.version
+        m.pointee.as_of_ms = self.asOfMs
+    }
+}
+
 /// Cross-service flows and routing information.
 ///
 /// Every flow is safe to retry end to end with the same event_id: each step uses an idempotency
@@ -1265,7 +1483,18 @@ public enum Retain_V1_Gateway {
     /// next if that instance were removed.
     /// Errors: INVALID_ARGUMENT, NOT_FOUND (the topology has no such service).
     public static let locateUser = RPCMethod<Retain_V1_LocateUserRequest, Retain_V1_LocateUserResponse>(path: "retain.v1.Gateway/LocateUser", kind: .unary)
+    /// Counts the members of a saved segment (Profile.PutSavedSegment), as of a time, across every
+    /// Profile shard, Growth shard and the Ledger (docs/CLUSTER.md#saved-segments).
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND (segment), UNAVAILABLE (a shard did not answer).
+    public static let countSavedSegment = RPCMethod<Retain_V1_CountSavedSegmentRequest, Retain_V1_CountSavedSegmentResponse>(path: "retain.v1.Gateway/CountSavedSegment", kind: .unary)
+    /// The members of a saved segment, ordered by user id, paged with one token across every
+    /// shard; each member with the values of the fields its rule tests (for `retain segment
+    /// export`). A page may hold fewer than page_size members while more follow: only an empty
+    /// next_page_token ends the list. The token keeps the as-of time and the definition's version;
+    /// a token of an older version is FAILED_PRECONDITION.
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND (segment), FAILED_PRECONDITION, UNAVAILABLE.
+    public static let listSavedSegmentMembers = RPCMethod<Retain_V1_ListSavedSegmentMembersRequest, Retain_V1_ListSavedSegmentMembersResponse>(path: "retain.v1.Gateway/ListSavedSegmentMembers", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(onboard), AnyRPCMethod(trackAction), AnyRPCMethod(checkInFlow), AnyRPCMethod(resolveFeedbackFlow), AnyRPCMethod(submitFeedbackFlow), AnyRPCMethod(getUserReport), AnyRPCMethod(listBackends), AnyRPCMethod(locateUser)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(onboard), AnyRPCMethod(trackAction), AnyRPCMethod(checkInFlow), AnyRPCMethod(resolveFeedbackFlow), AnyRPCMethod(submitFeedbackFlow), AnyRPCMethod(getUserReport), AnyRPCMethod(listBackends), AnyRPCMethod(locateUser), AnyRPCMethod(countSavedSegment), AnyRPCMethod(listSavedSegmentMembers)]
 }

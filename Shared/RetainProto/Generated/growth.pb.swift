@@ -1729,6 +1729,111 @@ public struct Retain_V1_WatchLevelChangesResponse: ProtoMessage {
     }
 }
 
+/// GetLevels's request.
+public struct Retain_V1_GetLevelsRequest: ProtoMessage {
+    /// 1 to 1000 user ids.
+    public var userIds: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userIds: [String] = []) {
+        self.userIds = userIds
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userIds = []
+    }
+
+    public static let protoName = "retain.v1.GetLevelsRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetLevelsRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelsRequest.self)
+        self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelsRequest.self)
+        if !self.userIds.isEmpty {
+            m.pointee.n_user_ids = self.userIds.count
+            m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// One user's level.
+public struct Retain_V1_UserLevel: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// The current tier's level number.
+    public var level: UInt32
+    /// Total growth.
+    public var totalGrowth: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", level: UInt32 = 0, totalGrowth: Int64 = 0) {
+        self.userId = userId
+        self.level = level
+        self.totalGrowth = totalGrowth
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.level = 0
+        self.totalGrowth = 0
+    }
+
+    public static let protoName = "retain.v1.UserLevel"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.UserLevel")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__UserLevel.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.level = m.pointee.level
+        self.totalGrowth = m.pointee.total_growth
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__UserLevel.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.level = self.level
+        m.pointee.total_growth = self.totalGrowth
+    }
+}
+
+/// GetLevels's answer.
+public struct Retain_V1_GetLevelsResponse: ProtoMessage {
+    /// One per requested user, in request order.
+    public var levels: [Retain_V1_UserLevel]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(levels: [Retain_V1_UserLevel] = []) {
+        self.levels = levels
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.levels = []
+    }
+
+    public static let protoName = "retain.v1.GetLevelsResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetLevelsResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelsResponse.self)
+        self.levels = ProtoC.array(m.pointee.levels, count: m.pointee.n_levels) { e in Retain_V1_UserLevel(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelsResponse.self)
+        if !self.levels.isEmpty {
+            m.pointee.n_levels = self.levels.count
+            m.pointee.levels = arena.array(self.levels, as: UnsafeMutablePointer<Retain__V1__UserLevel>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__UserLevel.self) }
+        }
+    }
+}
+
 /// The user-level system. Users earn growth (int64 points, never spent, distinct from ledger
 /// points) for actions; growth places them in level tiers that carry privileges.
 ///
@@ -1810,7 +1915,15 @@ public enum Retain_V1_Growth {
     /// (FAILED_PRECONDITION); follow each shard's leader directly.
     /// Errors: OUT_OF_RANGE (after_position is beyond the head, or older events were pruned).
     public static let watchLevelChanges = RPCMethod<Retain_V1_WatchLevelChangesRequest, Retain_V1_WatchLevelChangesResponse>(path: "retain.v1.Growth/WatchLevelChanges", kind: .serverStreaming)
+    /// The current level and total growth of up to 1000 users at once (a user Growth does not know
+    /// is at the lowest level with 0 growth). Saved segments read levels through it. Growth keeps
+    /// the current values only: there is no "as of" form.
+    /// Every user must be on the shard asked: the gateway splits a batch by owner before it calls
+    /// (docs/CLUSTER.md#saved-segments); a direct call through the gateway with several Growth
+    /// shards reaches one shard.
+    /// Errors: INVALID_ARGUMENT.
+    public static let getLevels = RPCMethod<Retain_V1_GetLevelsRequest, Retain_V1_GetLevelsResponse>(path: "retain.v1.Growth/GetLevels", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(getLevelTiers), AnyRPCMethod(awardGrowth), AnyRPCMethod(checkIn), AnyRPCMethod(listTasks), AnyRPCMethod(claimTaskReward), AnyRPCMethod(getGrowthView), AnyRPCMethod(getGrowthSummary), AnyRPCMethod(getLeaderboard), AnyRPCMethod(getRank), AnyRPCMethod(getBoardPosition), AnyRPCMethod(watchLevelChanges)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(getLevelTiers), AnyRPCMethod(awardGrowth), AnyRPCMethod(checkIn), AnyRPCMethod(listTasks), AnyRPCMethod(claimTaskReward), AnyRPCMethod(getGrowthView), AnyRPCMethod(getGrowthSummary), AnyRPCMethod(getLeaderboard), AnyRPCMethod(getRank), AnyRPCMethod(getBoardPosition), AnyRPCMethod(watchLevelChanges), AnyRPCMethod(getLevels)]
 }

@@ -3227,6 +3227,123 @@ public struct Retain_V1_AuditResponse: ProtoMessage {
     }
 }
 
+/// GetBalances's request.
+public struct Retain_V1_GetBalancesRequest: ProtoMessage {
+    /// 1 to 1000 user ids.
+    public var userIds: [String]
+    /// The asset; required.
+    public var asset: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userIds: [String] = [], asset: String = "") {
+        self.userIds = userIds
+        self.asset = asset
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userIds = []
+        self.asset = ""
+    }
+
+    public static let protoName = "retain.v1.GetBalancesRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetBalancesRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetBalancesRequest.self)
+        self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
+        self.asset = ProtoC.string(m.pointee.asset)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetBalancesRequest.self)
+        if !self.userIds.isEmpty {
+            m.pointee.n_user_ids = self.userIds.count
+            m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        if !self.asset.isEmpty { m.pointee.asset = arena.cString(self.asset) }
+    }
+}
+
+/// One user's balance of one asset.
+public struct Retain_V1_UserBalance: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// Posted balance.
+    public var balance: Int64
+    /// balance - held: what the user can spend now.
+    public var available: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", balance: Int64 = 0, available: Int64 = 0) {
+        self.userId = userId
+        self.balance = balance
+        self.available = available
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.balance = 0
+        self.available = 0
+    }
+
+    public static let protoName = "retain.v1.UserBalance"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.UserBalance")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__UserBalance.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.balance = m.pointee.balance
+        self.available = m.pointee.available
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__UserBalance.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.balance = self.balance
+        m.pointee.available = self.available
+    }
+}
+
+/// GetBalances's answer.
+public struct Retain_V1_GetBalancesResponse: ProtoMessage {
+    /// One per requested user, in request order.
+    public var balances: [Retain_V1_UserBalance]
+    /// When the balances were read, Unix ms (ledger clock).
+    public var asOfMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(balances: [Retain_V1_UserBalance] = [], asOfMs: Int64 = 0) {
+        self.balances = balances
+        self.asOfMs = asOfMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.balances = []
+        self.asOfMs = 0
+    }
+
+    public static let protoName = "retain.v1.GetBalancesResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetBalancesResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetBalancesResponse.self)
+        self.balances = ProtoC.array(m.pointee.balances, count: m.pointee.n_balances) { e in Retain_V1_UserBalance(protobufC: UnsafeRawPointer(e!)) }
+        self.asOfMs = m.pointee.as_of_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetBalancesResponse.self)
+        if !self.balances.isEmpty {
+            m.pointee.n_balances = self.balances.count
+            m.pointee.balances = arena.array(self.balances, as: UnsafeMutablePointer<Retain__V1__UserBalance>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__UserBalance.self) }
+        }
+        m.pointee.as_of_ms = self.asOfMs
+    }
+}
+
 /// The incentive ledger.
 ///
 /// Accounts. Each account holds one asset and is named by a string id:
@@ -3309,6 +3426,11 @@ public enum Retain_V1_Ledger {
     /// any account gets an empty list (not NOT_FOUND: the ledger does not know Profile's users).
     /// Errors: INVALID_ARGUMENT.
     public static let getBalance = RPCMethod<Retain_V1_GetBalanceRequest, Retain_V1_GetBalanceResponse>(path: "retain.v1.Ledger/GetBalance", kind: .unary)
+    /// The balance of one asset for up to 1000 users at once (a user without the account has 0).
+    /// Saved segments read balances through it. The balances are the current ones: the ledger
+    /// answers no "as of" form.
+    /// Errors: INVALID_ARGUMENT.
+    public static let getBalances = RPCMethod<Retain_V1_GetBalancesRequest, Retain_V1_GetBalancesResponse>(path: "retain.v1.Ledger/GetBalances", kind: .unary)
     /// Moves every lot expired at as_of_ms to expiry:<asset>, as the background schedule does.
     /// A future as_of_ms expires lots early: admin scope only (tests, the demo's simulated weeks).
     /// Idempotent: each lot expires once (transfer id "expiry:<lot_id>").
@@ -3381,5 +3503,5 @@ public enum Retain_V1_Ledger {
     public static let audit = RPCMethod<Retain_V1_AuditRequest, Retain_V1_AuditResponse>(path: "retain.v1.Ledger/Audit", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(openAccount), AnyRPCMethod(setAccountCap), AnyRPCMethod(getAccount), AnyRPCMethod(listAccounts), AnyRPCMethod(createTransfers), AnyRPCMethod(postPending), AnyRPCMethod(voidPending), AnyRPCMethod(lookupTransfers), AnyRPCMethod(getBalance), AnyRPCMethod(expireLots), AnyRPCMethod(penalize), AnyRPCMethod(rewardReferral), AnyRPCMethod(defineCoupon), AnyRPCMethod(issueCoupon), AnyRPCMethod(redeemCoupon), AnyRPCMethod(refundCoupon), AnyRPCMethod(getCoupon), AnyRPCMethod(listUserCoupons), AnyRPCMethod(getStatement), AnyRPCMethod(getYearlySummary), AnyRPCMethod(getLedgerSummary), AnyRPCMethod(audit)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(openAccount), AnyRPCMethod(setAccountCap), AnyRPCMethod(getAccount), AnyRPCMethod(listAccounts), AnyRPCMethod(createTransfers), AnyRPCMethod(postPending), AnyRPCMethod(voidPending), AnyRPCMethod(lookupTransfers), AnyRPCMethod(getBalance), AnyRPCMethod(getBalances), AnyRPCMethod(expireLots), AnyRPCMethod(penalize), AnyRPCMethod(rewardReferral), AnyRPCMethod(defineCoupon), AnyRPCMethod(issueCoupon), AnyRPCMethod(redeemCoupon), AnyRPCMethod(refundCoupon), AnyRPCMethod(getCoupon), AnyRPCMethod(listUserCoupons), AnyRPCMethod(getStatement), AnyRPCMethod(getYearlySummary), AnyRPCMethod(getLedgerSummary), AnyRPCMethod(audit)]
 }

@@ -243,6 +243,27 @@ public struct Retain_V1_ContactDecisionReason: ProtoEnum {
     }
 }
 
+/// What an ActivityCondition counts.
+public struct Retain_V1_ActivityMeasure: ProtoEnum {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Events (of `kind`, or of every kind when `kind` is empty).
+    public static let events = Retain_V1_ActivityMeasure(rawValue: 0)
+    /// Days with at least one event of any kind (`kind` must be empty).
+    public static let activeDays = Retain_V1_ActivityMeasure(rawValue: 1)
+
+    public static let allCases: [Retain_V1_ActivityMeasure] = [.events, .activeDays]
+    public static let protoName = "retain.v1.ActivityMeasure"
+    public var protoValueName: String? {
+        switch rawValue {
+        case 0: "ACTIVITY_MEASURE_EVENTS"
+        case 1: "ACTIVITY_MEASURE_ACTIVE_DAYS"
+        default: nil
+        }
+    }
+}
+
 /// Which group a member is in.
 public struct Retain_V1_CampaignGroup: ProtoEnum {
     public var rawValue: Int32
@@ -1603,9 +1624,13 @@ public struct Retain_V1_SegmentFilter: ProtoMessage {
     public var minAge: UInt32
     /// Maximum age in years, inclusive; 0 means no maximum.
     public var maxAge: UInt32
+    /// Activity conditions, all of which must hold (see ActivityCondition).
+    public var activity: [Retain_V1_ActivityCondition]
+    /// Purchase-sum conditions, all of which must hold (see PurchaseTotalCondition).
+    public var purchaseTotals: [Retain_V1_PurchaseTotalCondition]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(channels: [String] = [], campaigns: [String] = [], tagsAll: [String] = [], tagsAny: [String] = [], tagsNone: [String] = [], attributesEqual: [Retain_V1_AttributeEquals] = [], attributeRanges: [Retain_V1_AttributeRange] = [], stages: [Retain_V1_LifecycleStage] = [], registered: Retain_V1_TimeRange? = nil, lastActive: Retain_V1_TimeRange? = nil, regions: [String] = [], genders: [Retain_V1_Gender] = [], minAge: UInt32 = 0, maxAge: UInt32 = 0) {
+    public init(channels: [String] = [], campaigns: [String] = [], tagsAll: [String] = [], tagsAny: [String] = [], tagsNone: [String] = [], attributesEqual: [Retain_V1_AttributeEquals] = [], attributeRanges: [Retain_V1_AttributeRange] = [], stages: [Retain_V1_LifecycleStage] = [], registered: Retain_V1_TimeRange? = nil, lastActive: Retain_V1_TimeRange? = nil, regions: [String] = [], genders: [Retain_V1_Gender] = [], minAge: UInt32 = 0, maxAge: UInt32 = 0, activity: [Retain_V1_ActivityCondition] = [], purchaseTotals: [Retain_V1_PurchaseTotalCondition] = []) {
         self.channels = channels
         self.campaigns = campaigns
         self.tagsAll = tagsAll
@@ -1620,6 +1645,8 @@ public struct Retain_V1_SegmentFilter: ProtoMessage {
         self.genders = genders
         self.minAge = minAge
         self.maxAge = maxAge
+        self.activity = activity
+        self.purchaseTotals = purchaseTotals
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1638,6 +1665,8 @@ public struct Retain_V1_SegmentFilter: ProtoMessage {
         self.genders = []
         self.minAge = 0
         self.maxAge = 0
+        self.activity = []
+        self.purchaseTotals = []
     }
 
     public static let protoName = "retain.v1.SegmentFilter"
@@ -1659,6 +1688,8 @@ public struct Retain_V1_SegmentFilter: ProtoMessage {
         self.genders = ProtoC.array(m.pointee.genders, count: m.pointee.n_genders) { e in Retain_V1_Gender(rawValue: Int32(bitPattern: e.rawValue)) }
         self.minAge = m.pointee.min_age
         self.maxAge = m.pointee.max_age
+        self.activity = ProtoC.array(m.pointee.activity, count: m.pointee.n_activity) { e in Retain_V1_ActivityCondition(protobufC: UnsafeRawPointer(e!)) }
+        self.purchaseTotals = ProtoC.array(m.pointee.purchase_totals, count: m.pointee.n_purchase_totals) { e in Retain_V1_PurchaseTotalCondition(protobufC: UnsafeRawPointer(e!)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1707,6 +1738,14 @@ public struct Retain_V1_SegmentFilter: ProtoMessage {
         }
         m.pointee.min_age = self.minAge
         m.pointee.max_age = self.maxAge
+        if !self.activity.isEmpty {
+            m.pointee.n_activity = self.activity.count
+            m.pointee.activity = arena.array(self.activity, as: UnsafeMutablePointer<Retain__V1__ActivityCondition>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ActivityCondition.self) }
+        }
+        if !self.purchaseTotals.isEmpty {
+            m.pointee.n_purchase_totals = self.purchaseTotals.count
+            m.pointee.purchase_totals = arena.array(self.purchaseTotals, as: UnsafeMutablePointer<Retain__V1__PurchaseTotalCondition>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__PurchaseTotalCondition.self) }
+        }
     }
 }
 
@@ -1872,6 +1911,946 @@ public struct Retain_V1_ListSegmentResponse: ProtoMessage {
             m.pointee.n_missing_shards = self.missingShards.count
             m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
+    }
+}
+
+/// Matches users by how much they did over a window of whole local days (Profile's activity
+/// time zone) ending on the day of the request's as_of_ms (that day included), or over all time.
+///
+/// What Profile keeps decides what can be asked (docs/PROFILE.md#saved-segments):
+/// - events of every kind (kind "") and purchases per day for the 56 days ending on the user's
+/// latest activity: `days` 1 to 56;
+/// - active days for the 256 days ending on the latest activity: ACTIVE_DAYS with `days` 1 to 256;
+/// - events per counted kind (login, visit, purchase, share, post, check_in, invite) over all
+/// time only: `days` = 0, the totals as they are now, whatever as_of_ms says.
+/// A window older than what the summary keeps counts one event per known active day (and no
+/// purchases). Event properties are not kept and cannot be asked about.
+public struct Retain_V1_ActivityCondition: ProtoMessage {
+    /// The event kind: "" (every kind) or one of the counted kinds above.
+    public var kind: String
+    /// Days in the window, the as-of day included; 0 means all time.
+    public var days: UInt32
+    /// At least this many (inclusive); 0 means no minimum.
+    public var minCount: UInt32
+    /// True when `max_count` applies.
+    public var hasMax: Bool
+    /// At most this many (inclusive).
+    public var maxCount: UInt32
+    /// Events (default) or active days.
+    public var measure: Retain_V1_ActivityMeasure
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(kind: String = "", days: UInt32 = 0, minCount: UInt32 = 0, hasMax: Bool = false, maxCount: UInt32 = 0, measure: Retain_V1_ActivityMeasure = .init(rawValue: 0)) {
+        self.kind = kind
+        self.days = days
+        self.minCount = minCount
+        self.hasMax = hasMax
+        self.maxCount = maxCount
+        self.measure = measure
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.kind = ""
+        self.days = 0
+        self.minCount = 0
+        self.hasMax = false
+        self.maxCount = 0
+        self.measure = .init(rawValue: 0)
+    }
+
+    public static let protoName = "retain.v1.ActivityCondition"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ActivityCondition")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ActivityCondition.self)
+        self.kind = ProtoC.string(m.pointee.kind)
+        self.days = m.pointee.days
+        self.minCount = m.pointee.min_count
+        self.hasMax = (m.pointee.has_max != 0)
+        self.maxCount = m.pointee.max_count
+        self.measure = Retain_V1_ActivityMeasure(rawValue: Int32(bitPattern: m.pointee.measure.rawValue))
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ActivityCondition.self)
+        if !self.kind.isEmpty { m.pointee.kind = arena.cString(self.kind) }
+        m.pointee.days = self.days
+        m.pointee.min_count = self.minCount
+        m.pointee.has_max = (self.hasMax ? 1 : 0)
+        m.pointee.max_count = self.maxCount
+        m.pointee.measure = Retain__V1__ActivityMeasure(rawValue: UInt32(bitPattern: self.measure.rawValue))
+    }
+}
+
+/// Matches users whose purchases in one asset add up to a range, over all time (Profile keeps one
+/// sum per user and asset, not per day: as_of_ms does not apply).
+public struct Retain_V1_PurchaseTotalCondition: ProtoMessage {
+    /// The purchases' asset (e.g. "cash.usd"); required.
+    public var asset: String
+    /// True when `min_value` applies.
+    public var hasMin: Bool
+    /// Inclusive lower bound, minor units.
+    public var minValue: Int64
+    /// True when `max_value` applies.
+    public var hasMax: Bool
+    /// Inclusive upper bound, minor units.
+    public var maxValue: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(asset: String = "", hasMin: Bool = false, minValue: Int64 = 0, hasMax: Bool = false, maxValue: Int64 = 0) {
+        self.asset = asset
+        self.hasMin = hasMin
+        self.minValue = minValue
+        self.hasMax = hasMax
+        self.maxValue = maxValue
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.asset = ""
+        self.hasMin = false
+        self.minValue = 0
+        self.hasMax = false
+        self.maxValue = 0
+    }
+
+    public static let protoName = "retain.v1.PurchaseTotalCondition"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.PurchaseTotalCondition")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__PurchaseTotalCondition.self)
+        self.asset = ProtoC.string(m.pointee.asset)
+        self.hasMin = (m.pointee.has_min != 0)
+        self.minValue = m.pointee.min_value
+        self.hasMax = (m.pointee.has_max != 0)
+        self.maxValue = m.pointee.max_value
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__PurchaseTotalCondition.self)
+        if !self.asset.isEmpty { m.pointee.asset = arena.cString(self.asset) }
+        m.pointee.has_min = (self.hasMin ? 1 : 0)
+        m.pointee.min_value = self.minValue
+        m.pointee.has_max = (self.hasMax ? 1 : 0)
+        m.pointee.max_value = self.maxValue
+    }
+}
+
+/// A saved segment's rule: a boolean expression, as a tree. Each node sets exactly one field:
+/// `all` (every child holds), `any` (at least one does), `none` (no child does: `none` of one
+/// child is NOT), or one predicate. At most 64 predicates and 8 levels of nesting.
+///
+/// JSON form (proto3 JSON, as `retain segment create` reads it):
+/// {"all": [{"tag": {"tag": "vip"}},
+/// {"activity": {"kind": "purchase", "days": 30, "minCount": 2}},
+/// {"none": [{"channel": {"channels": ["paid_ads"]}}]},
+/// {"level": {"hasMinLevel": true, "minLevel": 3}}]}
+///
+/// Profile answers the attribute, tag, channel, stage, activity and purchase-total predicates,
+/// Growth the level predicate and the Ledger the balance predicate; the gateway combines them.
+public struct Retain_V1_SegmentRule: ProtoMessage {
+    /// Every child must hold (1 to 64 children).
+    public var all: [Retain_V1_SegmentRule]
+    /// At least one child must hold (1 to 64 children).
+    public var any: [Retain_V1_SegmentRule]
+    /// No child may hold (1 to 64 children).
+    public var none: [Retain_V1_SegmentRule]
+    /// A free-form attribute equals one of the values (string comparison).
+    public var attributeEquals: Retain_V1_AttributeEquals?
+    /// A free-form attribute holds a number in a range (numeric comparison; a missing or
+    /// non-numeric value does not match).
+    public var attributeRange: Retain_V1_AttributeRange?
+    /// The user has a tag.
+    public var tag: Retain_V1_TagPredicate?
+    /// The user's acquisition channel is one of these.
+    public var channel: Retain_V1_ChannelPredicate?
+    /// The user's lifecycle stage, as of the evaluation time, is one of these.
+    public var stage: Retain_V1_StagePredicate?
+    /// Activity counts over a window (ActivityCondition).
+    public var activity: Retain_V1_ActivityCondition?
+    /// Purchase sums in one asset (PurchaseTotalCondition).
+    public var purchaseTotal: Retain_V1_PurchaseTotalCondition?
+    /// Growth level and growth points (answered by Growth).
+    public var level: Retain_V1_LevelPredicate?
+    /// Available balance of one ledger asset (answered by the Ledger).
+    public var balance: Retain_V1_BalancePredicate?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(all: [Retain_V1_SegmentRule] = [], any: [Retain_V1_SegmentRule] = [], none: [Retain_V1_SegmentRule] = [], attributeEquals: Retain_V1_AttributeEquals? = nil, attributeRange: Retain_V1_AttributeRange? = nil, tag: Retain_V1_TagPredicate? = nil, channel: Retain_V1_ChannelPredicate? = nil, stage: Retain_V1_StagePredicate? = nil, activity: Retain_V1_ActivityCondition? = nil, purchaseTotal: Retain_V1_PurchaseTotalCondition? = nil, level: Retain_V1_LevelPredicate? = nil, balance: Retain_V1_BalancePredicate? = nil) {
+        self.all = all
+        self.any = any
+        self.none = none
+        self.attributeEquals = attributeEquals
+        self.attributeRange = attributeRange
+        self.tag = tag
+        self.channel = channel
+        self.stage = stage
+        self.activity = activity
+        self.purchaseTotal = purchaseTotal
+        self.level = level
+        self.balance = balance
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.all = []
+        self.any = []
+        self.none = []
+        self.attributeEquals = nil
+        self.attributeRange = nil
+        self.tag = nil
+        self.channel = nil
+        self.stage = nil
+        self.activity = nil
+        self.purchaseTotal = nil
+        self.level = nil
+        self.balance = nil
+    }
+
+    public static let protoName = "retain.v1.SegmentRule"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.SegmentRule")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SegmentRule.self)
+        self.all = ProtoC.array(m.pointee.all, count: m.pointee.n_all) { e in Retain_V1_SegmentRule(protobufC: UnsafeRawPointer(e!)) }
+        self.any = ProtoC.array(m.pointee.any, count: m.pointee.n_any) { e in Retain_V1_SegmentRule(protobufC: UnsafeRawPointer(e!)) }
+        self.none = ProtoC.array(m.pointee.none, count: m.pointee.n_none) { e in Retain_V1_SegmentRule(protobufC: UnsafeRawPointer(e!)) }
+        self.attributeEquals = m.pointee.attribute_equals.map { Retain_V1_AttributeEquals(protobufC: UnsafeRawPointer($0)) }
+        self.attributeRange = m.pointee.attribute_range.map { Retain_V1_AttributeRange(protobufC: UnsafeRawPointer($0)) }
+        self.tag = m.pointee.tag.map { Retain_V1_TagPredicate(protobufC: UnsafeRawPointer($0)) }
+        self.channel = m.pointee.channel.map { Retain_V1_ChannelPredicate(protobufC: UnsafeRawPointer($0)) }
+        self.stage = m.pointee.stage.map { Retain_V1_StagePredicate(protobufC: UnsafeRawPointer($0)) }
+        self.activity = m.pointee.activity.map { Retain_V1_ActivityCondition(protobufC: UnsafeRawPointer($0)) }
+        self.purchaseTotal = m.pointee.purchase_total.map { Retain_V1_PurchaseTotalCondition(protobufC: UnsafeRawPointer($0)) }
+        self.level = m.pointee.level.map { Retain_V1_LevelPredicate(protobufC: UnsafeRawPointer($0)) }
+        self.balance = m.pointee.balance.map { Retain_V1_BalancePredicate(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SegmentRule.self)
+        if !self.all.isEmpty {
+            m.pointee.n_all = self.all.count
+            m.pointee.all = arena.array(self.all, as: UnsafeMutablePointer<Retain__V1__SegmentRule>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__SegmentRule.self) }
+        }
+        if !self.any.isEmpty {
+            m.pointee.n_any = self.any.count
+            m.pointee.any = arena.array(self.any, as: UnsafeMutablePointer<Retain__V1__SegmentRule>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__SegmentRule.self) }
+        }
+        if !self.none.isEmpty {
+            m.pointee.n_none = self.none.count
+            m.pointee.none = arena.array(self.none, as: UnsafeMutablePointer<Retain__V1__SegmentRule>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__SegmentRule.self) }
+        }
+        if let v = self.attributeEquals { m.pointee.attribute_equals = arena.message(v).assumingMemoryBound(to: Retain__V1__AttributeEquals.self) }
+        if let v = self.attributeRange { m.pointee.attribute_range = arena.message(v).assumingMemoryBound(to: Retain__V1__AttributeRange.self) }
+        if let v = self.tag { m.pointee.tag = arena.message(v).assumingMemoryBound(to: Retain__V1__TagPredicate.self) }
+        if let v = self.channel { m.pointee.channel = arena.message(v).assumingMemoryBound(to: Retain__V1__ChannelPredicate.self) }
+        if let v = self.stage { m.pointee.stage = arena.message(v).assumingMemoryBound(to: Retain__V1__StagePredicate.self) }
+        if let v = self.activity { m.pointee.activity = arena.message(v).assumingMemoryBound(to: Retain__V1__ActivityCondition.self) }
+        if let v = self.purchaseTotal { m.pointee.purchase_total = arena.message(v).assumingMemoryBound(to: Retain__V1__PurchaseTotalCondition.self) }
+        if let v = self.level { m.pointee.level = arena.message(v).assumingMemoryBound(to: Retain__V1__LevelPredicate.self) }
+        if let v = self.balance { m.pointee.balance = arena.message(v).assumingMemoryBound(to: Retain__V1__BalancePredicate.self) }
+    }
+}
+
+/// The user has the tag.
+public struct Retain_V1_TagPredicate: ProtoMessage {
+    /// The tag; required.
+    public var tag: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(tag: String = "") {
+        self.tag = tag
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.tag = ""
+    }
+
+    public static let protoName = "retain.v1.TagPredicate"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.TagPredicate")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__TagPredicate.self)
+        self.tag = ProtoC.string(m.pointee.tag)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__TagPredicate.self)
+        if !self.tag.isEmpty { m.pointee.tag = arena.cString(self.tag) }
+    }
+}
+
+/// The user's acquisition channel is one of `channels`.
+public struct Retain_V1_ChannelPredicate: ProtoMessage {
+    /// 1 to 100 channels.
+    public var channels: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(channels: [String] = []) {
+        self.channels = channels
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.channels = []
+    }
+
+    public static let protoName = "retain.v1.ChannelPredicate"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ChannelPredicate")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ChannelPredicate.self)
+        self.channels = ProtoC.array(m.pointee.channels, count: m.pointee.n_channels) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ChannelPredicate.self)
+        if !self.channels.isEmpty {
+            m.pointee.n_channels = self.channels.count
+            m.pointee.channels = arena.array(self.channels, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// The user's lifecycle stage is one of `stages`.
+public struct Retain_V1_StagePredicate: ProtoMessage {
+    /// 1 or more stages.
+    public var stages: [Retain_V1_LifecycleStage]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(stages: [Retain_V1_LifecycleStage] = []) {
+        self.stages = stages
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.stages = []
+    }
+
+    public static let protoName = "retain.v1.StagePredicate"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.StagePredicate")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__StagePredicate.self)
+        self.stages = ProtoC.array(m.pointee.stages, count: m.pointee.n_stages) { e in Retain_V1_LifecycleStage(rawValue: Int32(bitPattern: e.rawValue)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__StagePredicate.self)
+        if !self.stages.isEmpty {
+            m.pointee.n_stages = self.stages.count
+            m.pointee.stages = arena.array(self.stages, as: Retain__V1__LifecycleStage.self) { Retain__V1__LifecycleStage(rawValue: UInt32(bitPattern: $0.rawValue)) }
+        }
+    }
+}
+
+/// The user's Growth level (the tier's level number) and total growth points lie in ranges; at
+/// least one bound is required. Growth keeps the current level and points only: a saved
+/// segment evaluated as of a past time reads them as they are now.
+public struct Retain_V1_LevelPredicate: ProtoMessage {
+    /// True when `min_level` applies.
+    public var hasMinLevel: Bool
+    /// Inclusive.
+    public var minLevel: UInt32
+    /// True when `max_level` applies.
+    public var hasMaxLevel: Bool
+    /// Inclusive.
+    public var maxLevel: UInt32
+    /// True when `min_points` applies.
+    public var hasMinPoints: Bool
+    /// Inclusive.
+    public var minPoints: Int64
+    /// True when `max_points` applies.
+    public var hasMaxPoints: Bool
+    /// Inclusive.
+    public var maxPoints: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(hasMinLevel: Bool = false, minLevel: UInt32 = 0, hasMaxLevel: Bool = false, maxLevel: UInt32 = 0, hasMinPoints: Bool = false, minPoints: Int64 = 0, hasMaxPoints: Bool = false, maxPoints: Int64 = 0) {
+        self.hasMinLevel = hasMinLevel
+        self.minLevel = minLevel
+        self.hasMaxLevel = hasMaxLevel
+        self.maxLevel = maxLevel
+        self.hasMinPoints = hasMinPoints
+        self.minPoints = minPoints
+        self.hasMaxPoints = hasMaxPoints
+        self.maxPoints = maxPoints
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.hasMinLevel = false
+        self.minLevel = 0
+        self.hasMaxLevel = false
+        self.maxLevel = 0
+        self.hasMinPoints = false
+        self.minPoints = 0
+        self.hasMaxPoints = false
+        self.maxPoints = 0
+    }
+
+    public static let protoName = "retain.v1.LevelPredicate"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.LevelPredicate")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__LevelPredicate.self)
+        self.hasMinLevel = (m.pointee.has_min_level != 0)
+        self.minLevel = m.pointee.min_level
+        self.hasMaxLevel = (m.pointee.has_max_level != 0)
+        self.maxLevel = m.pointee.max_level
+        self.hasMinPoints = (m.pointee.has_min_points != 0)
+        self.minPoints = m.pointee.min_points
+        self.hasMaxPoints = (m.pointee.has_max_points != 0)
+        self.maxPoints = m.pointee.max_points
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__LevelPredicate.self)
+        m.pointee.has_min_level = (self.hasMinLevel ? 1 : 0)
+        m.pointee.min_level = self.minLevel
+        m.pointee.has_max_level = (self.hasMaxLevel ? 1 : 0)
+        m.pointee.max_level = self.maxLevel
+        m.pointee.has_min_points = (self.hasMinPoints ? 1 : 0)
+        m.pointee.min_points = self.minPoints
+        m.pointee.has_max_points = (self.hasMaxPoints ? 1 : 0)
+        m.pointee.max_points = self.maxPoints
+    }
+}
+
+/// The available balance of a user's ledger account in `asset` lies in a range (a user without
+/// the account has 0). The Ledger answers the balance now: a saved segment evaluated as of a past
+/// time reads it as it is now.
+public struct Retain_V1_BalancePredicate: ProtoMessage {
+    /// The asset (e.g. "points"); required.
+    public var asset: String
+    /// True when `min_value` applies.
+    public var hasMin: Bool
+    /// Inclusive lower bound, minor units.
+    public var minValue: Int64
+    /// True when `max_value` applies.
+    public var hasMax: Bool
+    /// Inclusive upper bound, minor units.
+    public var maxValue: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(asset: String = "", hasMin: Bool = false, minValue: Int64 = 0, hasMax: Bool = false, maxValue: Int64 = 0) {
+        self.asset = asset
+        self.hasMin = hasMin
+        self.minValue = minValue
+        self.hasMax = hasMax
+        self.maxValue = maxValue
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.asset = ""
+        self.hasMin = false
+        self.minValue = 0
+        self.hasMax = false
+        self.maxValue = 0
+    }
+
+    public static let protoName = "retain.v1.BalancePredicate"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.BalancePredicate")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__BalancePredicate.self)
+        self.asset = ProtoC.string(m.pointee.asset)
+        self.hasMin = (m.pointee.has_min != 0)
+        self.minValue = m.pointee.min_value
+        self.hasMax = (m.pointee.has_max != 0)
+        self.maxValue = m.pointee.max_value
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__BalancePredicate.self)
+        if !self.asset.isEmpty { m.pointee.asset = arena.cString(self.asset) }
+        m.pointee.has_min = (self.hasMin ? 1 : 0)
+        m.pointee.min_value = self.minValue
+        m.pointee.has_max = (self.hasMax ? 1 : 0)
+        m.pointee.max_value = self.maxValue
+    }
+}
+
+/// A named, versioned segment definition.
+public struct Retain_V1_SavedSegment: ProtoMessage {
+    /// The name: 1 to 64 bytes of [a-z0-9_.-], starting with a letter or digit.
+    public var name: String
+    /// What it is for, at most 1024 bytes.
+    public var description: String
+    /// The rule; required.
+    public var rule: Retain_V1_SegmentRule?
+    /// 1 for a new segment, incremented by each change; ignored on input.
+    public var version: UInt64
+    /// Who created it; ignored on input.
+    public var createdBy: String
+    /// When it was created, Unix ms; ignored on input.
+    public var createdAtMs: Int64
+    /// Who changed it last; ignored on input.
+    public var updatedBy: String
+    /// When it was changed last, Unix ms; ignored on input.
+    public var updatedAtMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(name: String = "", description: String = "", rule: Retain_V1_SegmentRule? = nil, version: UInt64 = 0, createdBy: String = "", createdAtMs: Int64 = 0, updatedBy: String = "", updatedAtMs: Int64 = 0) {
+        self.name = name
+        self.description = description
+        self.rule = rule
+        self.version = version
+        self.createdBy = createdBy
+        self.createdAtMs = createdAtMs
+        self.updatedBy = updatedBy
+        self.updatedAtMs = updatedAtMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.name = ""
+        self.description = ""
+        self.rule = nil
+        self.version = 0
+        self.createdBy = ""
+        self.createdAtMs = 0
+        self.updatedBy = ""
+        self.updatedAtMs = 0
+    }
+
+    public static let protoName = "retain.v1.SavedSegment"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.SavedSegment")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SavedSegment.self)
+        self.name = ProtoC.string(m.pointee.name)
+        self.description = ProtoC.string(m.pointee.description)
+        self.rule = m.pointee.rule.map { Retain_V1_SegmentRule(protobufC: UnsafeRawPointer($0)) }
+        self.version = m.pointee.version
+        self.createdBy = ProtoC.string(m.pointee.created_by)
+        self.createdAtMs = m.pointee.created_at_ms
+        self.updatedBy = ProtoC.string(m.pointee.updated_by)
+        self.updatedAtMs = m.pointee.updated_at_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SavedSegment.self)
+        if !self.name.isEmpty { m.pointee.name = arena.cString(self.name) }
+        if !self.description.isEmpty { m.pointee.description = arena.cString(self.description) }
+        if let v = self.rule { m.pointee.rule = arena.message(v).assumingMemoryBound(to: Retain__V1__SegmentRule.self) }
+        m.pointee.version = self.version
+        if !self.createdBy.isEmpty { m.pointee.created_by = arena.cString(self.createdBy) }
+        m.pointee.created_at_ms = self.createdAtMs
+        if !self.updatedBy.isEmpty { m.pointee.updated_by = arena.cString(self.updatedBy) }
+        m.pointee.updated_at_ms = self.updatedAtMs
+    }
+}
+
+/// PutSavedSegment's request.
+public struct Retain_V1_PutSavedSegmentRequest: ProtoMessage {
+    /// The definition (name, description, rule).
+    public var segment: Retain_V1_SavedSegment?
+    /// True: create a new segment; false: replace an existing one.
+    public var create: Bool
+    /// Replace only if the stored version equals this; 0 means any.
+    public var expectedVersion: UInt64
+    /// Who makes the change; required.
+    public var actor: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(segment: Retain_V1_SavedSegment? = nil, create: Bool = false, expectedVersion: UInt64 = 0, actor: String = "") {
+        self.segment = segment
+        self.create = create
+        self.expectedVersion = expectedVersion
+        self.actor = actor
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.segment = nil
+        self.create = false
+        self.expectedVersion = 0
+        self.actor = ""
+    }
+
+    public static let protoName = "retain.v1.PutSavedSegmentRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.PutSavedSegmentRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__PutSavedSegmentRequest.self)
+        self.segment = m.pointee.segment.map { Retain_V1_SavedSegment(protobufC: UnsafeRawPointer($0)) }
+        self.create = (m.pointee.create != 0)
+        self.expectedVersion = m.pointee.expected_version
+        self.actor = ProtoC.string(m.pointee.actor)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__PutSavedSegmentRequest.self)
+        if let v = self.segment { m.pointee.segment = arena.message(v).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
+        m.pointee.create = (self.create ? 1 : 0)
+        m.pointee.expected_version = self.expectedVersion
+        if !self.actor.isEmpty { m.pointee.actor = arena.cString(self.actor) }
+    }
+}
+
+/// PutSavedSegment's answer.
+public struct Retain_V1_PutSavedSegmentResponse: ProtoMessage {
+    /// The stored definition with its version.
+    public var segment: Retain_V1_SavedSegment?
+    /// True when a create was a retry of the same definition and changed nothing.
+    public var replayed: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(segment: Retain_V1_SavedSegment? = nil, replayed: Bool = false) {
+        self.segment = segment
+        self.replayed = replayed
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.segment = nil
+        self.replayed = false
+    }
+
+    public static let protoName = "retain.v1.PutSavedSegmentResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.PutSavedSegmentResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__PutSavedSegmentResponse.self)
+        self.segment = m.pointee.segment.map { Retain_V1_SavedSegment(protobufC: UnsafeRawPointer($0)) }
+        self.replayed = (m.pointee.replayed != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__PutSavedSegmentResponse.self)
+        if let v = self.segment { m.pointee.segment = arena.message(v).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
+        m.pointee.replayed = (self.replayed ? 1 : 0)
+    }
+}
+
+/// GetSavedSegment's request.
+public struct Retain_V1_GetSavedSegmentRequest: ProtoMessage {
+    /// The name.
+    public var name: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(name: String = "") {
+        self.name = name
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.name = ""
+    }
+
+    public static let protoName = "retain.v1.GetSavedSegmentRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetSavedSegmentRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetSavedSegmentRequest.self)
+        self.name = ProtoC.string(m.pointee.name)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetSavedSegmentRequest.self)
+        if !self.name.isEmpty { m.pointee.name = arena.cString(self.name) }
+    }
+}
+
+/// GetSavedSegment's answer.
+public struct Retain_V1_GetSavedSegmentResponse: ProtoMessage {
+    /// The definition.
+    public var segment: Retain_V1_SavedSegment?
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(segment: Retain_V1_SavedSegment? = nil) {
+        self.segment = segment
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.segment = nil
+    }
+
+    public static let protoName = "retain.v1.GetSavedSegmentResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetSavedSegmentResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetSavedSegmentResponse.self)
+        self.segment = m.pointee.segment.map { Retain_V1_SavedSegment(protobufC: UnsafeRawPointer($0)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetSavedSegmentResponse.self)
+        if let v = self.segment { m.pointee.segment = arena.message(v).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
+    }
+}
+
+/// ListSavedSegments's request (no arguments).
+public struct Retain_V1_ListSavedSegmentsRequest: ProtoMessage {
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init() {
+    }
+
+    public static let protoName = "retain.v1.ListSavedSegmentsRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListSavedSegmentsRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+    }
+}
+
+/// ListSavedSegments's answer.
+public struct Retain_V1_ListSavedSegmentsResponse: ProtoMessage {
+    /// Every saved segment, ordered by name (at most 1000 exist).
+    public var segments: [Retain_V1_SavedSegment]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(segments: [Retain_V1_SavedSegment] = []) {
+        self.segments = segments
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.segments = []
+    }
+
+    public static let protoName = "retain.v1.ListSavedSegmentsResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ListSavedSegmentsResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListSavedSegmentsResponse.self)
+        self.segments = ProtoC.array(m.pointee.segments, count: m.pointee.n_segments) { e in Retain_V1_SavedSegment(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ListSavedSegmentsResponse.self)
+        if !self.segments.isEmpty {
+            m.pointee.n_segments = self.segments.count
+            m.pointee.segments = arena.array(self.segments, as: UnsafeMutablePointer<Retain__V1__SavedSegment>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
+        }
+    }
+}
+
+/// DeleteSavedSegment's request.
+public struct Retain_V1_DeleteSavedSegmentRequest: ProtoMessage {
+    /// The name.
+    public var name: String
+    /// Who deletes it; required.
+    public var actor: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(name: String = "", actor: String = "") {
+        self.name = name
+        self.actor = actor
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.name = ""
+        self.actor = ""
+    }
+
+    public static let protoName = "retain.v1.DeleteSavedSegmentRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.DeleteSavedSegmentRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__DeleteSavedSegmentRequest.self)
+        self.name = ProtoC.string(m.pointee.name)
+        self.actor = ProtoC.string(m.pointee.actor)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__DeleteSavedSegmentRequest.self)
+        if !self.name.isEmpty { m.pointee.name = arena.cString(self.name) }
+        if !self.actor.isEmpty { m.pointee.actor = arena.cString(self.actor) }
+    }
+}
+
+/// DeleteSavedSegment's answer.
+public struct Retain_V1_DeleteSavedSegmentResponse: ProtoMessage {
+    /// False when no segment of that name was stored.
+    public var existed: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(existed: Bool = false) {
+        self.existed = existed
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.existed = false
+    }
+
+    public static let protoName = "retain.v1.DeleteSavedSegmentResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.DeleteSavedSegmentResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__DeleteSavedSegmentResponse.self)
+        self.existed = (m.pointee.existed != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__DeleteSavedSegmentResponse.self)
+        m.pointee.existed = (self.existed ? 1 : 0)
+    }
+}
+
+/// MatchSegmentRule's request.
+public struct Retain_V1_MatchSegmentRuleRequest: ProtoMessage {
+    /// The rule.
+    public var rule: Retain_V1_SegmentRule?
+    /// Evaluate stages and activity windows as of this time, Unix ms; 0 means now (later pages:
+    /// the first page's, which their token keeps).
+    public var asOfMs: Int64
+    /// Which page (at most 1000 users).
+    public var page: Retain_V1_PageRequest?
+    /// Only users whose membership depends on other services' predicates (see decided).
+    public var undecidedOnly: Bool
+    /// Also return, per user, the value of each Profile predicate's field (SegmentCandidate.values).
+    public var withValues: Bool
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(rule: Retain_V1_SegmentRule? = nil, asOfMs: Int64 = 0, page: Retain_V1_PageRequest? = nil, undecidedOnly: Bool = false, withValues: Bool = false) {
+        self.rule = rule
+        self.asOfMs = asOfMs
+        self.page = page
+        self.undecidedOnly = undecidedOnly
+        self.withValues = withValues
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.rule = nil
+        self.asOfMs = 0
+        self.page = nil
+        self.undecidedOnly = false
+        self.withValues = false
+    }
+
+    public static let protoName = "retain.v1.MatchSegmentRuleRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.MatchSegmentRuleRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__MatchSegmentRuleRequest.self)
+        self.rule = m.pointee.rule.map { Retain_V1_SegmentRule(protobufC: UnsafeRawPointer($0)) }
+        self.asOfMs = m.pointee.as_of_ms
+        self.page = m.pointee.page.map { Retain_V1_PageRequest(protobufC: UnsafeRawPointer($0)) }
+        self.undecidedOnly = (m.pointee.undecided_only != 0)
+        self.withValues = (m.pointee.with_values != 0)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__MatchSegmentRuleRequest.self)
+        if let v = self.rule { m.pointee.rule = arena.message(v).assumingMemoryBound(to: Retain__V1__SegmentRule.self) }
+        m.pointee.as_of_ms = self.asOfMs
+        if let v = self.page { m.pointee.page = arena.message(v).assumingMemoryBound(to: Retain__V1__PageRequest.self) }
+        m.pointee.undecided_only = (self.undecidedOnly ? 1 : 0)
+        m.pointee.with_values = (self.withValues ? 1 : 0)
+    }
+}
+
+/// A user for whom the rule is true, or may be.
+public struct Retain_V1_SegmentCandidate: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// True when the rule holds whatever the other services' predicates answer.
+    public var decided: Bool
+    /// Bit i set when predicate i (the predicates numbered in depth-first order, children in
+    /// order) is a Profile predicate that holds for the user.
+    public var truePredicates: UInt64
+    /// With with_values: one per predicate, in the same order: what the predicate tested (the
+    /// attribute's value, "true"/"false" for a tag, the channel, the stage's name, the count, the
+    /// sum); "" for another service's predicate.
+    public var values: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", decided: Bool = false, truePredicates: UInt64 = 0, values: [String] = []) {
+        self.userId = userId
+        self.decided = decided
+        self.truePredicates = truePredicates
+        self.values = values
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.decided = false
+        self.truePredicates = 0
+        self.values = []
+    }
+
+    public static let protoName = "retain.v1.SegmentCandidate"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.SegmentCandidate")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SegmentCandidate.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.decided = (m.pointee.decided != 0)
+        self.truePredicates = m.pointee.true_predicates
+        self.values = ProtoC.array(m.pointee.values, count: m.pointee.n_values) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__SegmentCandidate.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.decided = (self.decided ? 1 : 0)
+        m.pointee.true_predicates = self.truePredicates
+        if !self.values.isEmpty {
+            m.pointee.n_values = self.values.count
+            m.pointee.values = arena.array(self.values, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// MatchSegmentRule's answer.
+public struct Retain_V1_MatchSegmentRuleResponse: ProtoMessage {
+    /// The users, ordered by user id.
+    public var candidates: [Retain_V1_SegmentCandidate]
+    /// Paging; total counts the candidates over every page.
+    public var pageInfo: Retain_V1_PageInfo?
+    /// Users for whom the rule holds whatever the other services answer (over every page).
+    public var decided: UInt64
+    /// Users whose membership depends on the other services (over every page).
+    public var undecided: UInt64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(candidates: [Retain_V1_SegmentCandidate] = [], pageInfo: Retain_V1_PageInfo? = nil, decided: UInt64 = 0, undecided: UInt64 = 0) {
+        self.candidates = candidates
+        self.pageInfo = pageInfo
+        self.decided = decided
+        self.undecided = undecided
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.candidates = []
+        self.pageInfo = nil
+        self.decided = 0
+        self.undecided = 0
+    }
+
+    public static let protoName = "retain.v1.MatchSegmentRuleResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.MatchSegmentRuleResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__MatchSegmentRuleResponse.self)
+        self.candidates = ProtoC.array(m.pointee.candidates, count: m.pointee.n_candidates) { e in Retain_V1_SegmentCandidate(protobufC: UnsafeRawPointer(e!)) }
+        self.pageInfo = m.pointee.page_info.map { Retain_V1_PageInfo(protobufC: UnsafeRawPointer($0)) }
+        self.decided = m.pointee.decided
+        self.undecided = m.pointee.undecided
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__MatchSegmentRuleResponse.self)
+        if !self.candidates.isEmpty {
+            m.pointee.n_candidates = self.candidates.count
+            m.pointee.candidates = arena.array(self.candidates, as: UnsafeMutablePointer<Retain__V1__SegmentCandidate>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__SegmentCandidate.self) }
+        }
+        if let v = self.pageInfo { m.pointee.page_info = arena.message(v).assumingMemoryBound(to: Retain__V1__PageInfo.self) }
+        m.pointee.decided = self.decided
+        m.pointee.undecided = self.undecided
     }
 }
 
@@ -4890,7 +5869,36 @@ public enum Retain_V1_Profile {
     /// figure is recomputed from the sums.
     /// Errors: NOT_FOUND.
     public static let getCampaignResults = RPCMethod<Retain_V1_GetCampaignResultsRequest, Retain_V1_GetCampaignResultsResponse>(path: "retain.v1.Profile/GetCampaignResults", kind: .unary)
+    /// Creates or replaces a saved segment: a named, versioned rule (SavedSegment, SegmentRule).
+    /// Requires admin scope. With create = true the name must be free, unless the stored segment
+    /// already has exactly this description and rule (a retry answers it); without, it must exist.
+    /// expected_version, when not 0, must equal the stored version.
+    /// Through the gateway with several shards: written to every shard (each keeps its copy), like
+    /// SetContactPolicy; succeeds when every shard does, with the first shard's answer.
+    /// Errors: INVALID_ARGUMENT (the rule's field named, e.g. "segment.rule.all[1].activity.days"),
+    /// ALREADY_EXISTS, NOT_FOUND, ABORTED (expected_version does not match).
+    public static let putSavedSegment = RPCMethod<Retain_V1_PutSavedSegmentRequest, Retain_V1_PutSavedSegmentResponse>(path: "retain.v1.Profile/PutSavedSegment", kind: .unary)
+    /// A saved segment by name. Through the gateway with several shards: one shard answers (every
+    /// shard keeps the same definitions).
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND.
+    public static let getSavedSegment = RPCMethod<Retain_V1_GetSavedSegmentRequest, Retain_V1_GetSavedSegmentResponse>(path: "retain.v1.Profile/GetSavedSegment", kind: .unary)
+    /// Every saved segment, by name. Through the gateway with several shards: one shard answers.
+    /// No service-specific errors.
+    public static let listSavedSegments = RPCMethod<Retain_V1_ListSavedSegmentsRequest, Retain_V1_ListSavedSegmentsResponse>(path: "retain.v1.Profile/ListSavedSegments", kind: .unary)
+    /// Deletes a saved segment. Requires admin scope. Deleting a name that is not stored answers
+    /// OK with existed = false (a retry after a partial failure succeeds).
+    /// Through the gateway with several shards: written to every shard, like PutSavedSegment.
+    /// Errors: INVALID_ARGUMENT.
+    public static let deleteSavedSegment = RPCMethod<Retain_V1_DeleteSavedSegmentRequest, Retain_V1_DeleteSavedSegmentResponse>(path: "retain.v1.Profile/DeleteSavedSegment", kind: .unary)
+    /// Evaluates a segment rule's Profile predicates on this shard's users (not deleted), ordered
+    /// by user id, paged: the users for whom the rule is true, or may be true depending on the
+    /// predicates other services answer (level: Growth, balance: Ledger). The gateway's
+    /// CountSavedSegment and ListSavedSegmentMembers call it on every Profile shard and decide the
+    /// rest (docs/PROFILE.md#saved-segments). It is about this shard only: through the gateway it
+    /// reaches one shard, so call the gateway's saved-segment methods instead.
+    /// Errors: INVALID_ARGUMENT (the rule's field named).
+    public static let matchSegmentRule = RPCMethod<Retain_V1_MatchSegmentRuleRequest, Retain_V1_MatchSegmentRuleResponse>(path: "retain.v1.Profile/MatchSegmentRule", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(registerUser), AnyRPCMethod(getProfile), AnyRPCMethod(updateAttributes), AnyRPCMethod(addTags), AnyRPCMethod(removeTags), AnyRPCMethod(deleteUser), AnyRPCMethod(recordActivity), AnyRPCMethod(recordActivities), AnyRPCMethod(getLifecycle), AnyRPCMethod(countSegment), AnyRPCMethod(listSegment), AnyRPCMethod(getRetention), AnyRPCMethod(getActiveUsers), AnyRPCMethod(getFunnel), AnyRPCMethod(listChurnWarnings), AnyRPCMethod(checkContact), AnyRPCMethod(recordContact), AnyRPCMethod(getContactPolicy), AnyRPCMethod(setContactPolicy), AnyRPCMethod(assignVariant), AnyRPCMethod(getExperimentResults), AnyRPCMethod(createCampaign), AnyRPCMethod(getCampaign), AnyRPCMethod(listCampaigns), AnyRPCMethod(enrollCampaignMembers), AnyRPCMethod(markCampaignEnrolled), AnyRPCMethod(touchCampaignMembers), AnyRPCMethod(cancelCampaign), AnyRPCMethod(listCampaignReturns), AnyRPCMethod(getCampaignMember), AnyRPCMethod(getCampaignResults)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(registerUser), AnyRPCMethod(getProfile), AnyRPCMethod(updateAttributes), AnyRPCMethod(addTags), AnyRPCMethod(removeTags), AnyRPCMethod(deleteUser), AnyRPCMethod(recordActivity), AnyRPCMethod(recordActivities), AnyRPCMethod(getLifecycle), AnyRPCMethod(countSegment), AnyRPCMethod(listSegment), AnyRPCMethod(getRetention), AnyRPCMethod(getActiveUsers), AnyRPCMethod(getFunnel), AnyRPCMethod(listChurnWarnings), AnyRPCMethod(checkContact), AnyRPCMethod(recordContact), AnyRPCMethod(getContactPolicy), AnyRPCMethod(setContactPolicy), AnyRPCMethod(assignVariant), AnyRPCMethod(getExperimentResults), AnyRPCMethod(createCampaign), AnyRPCMethod(getCampaign), AnyRPCMethod(listCampaigns), AnyRPCMethod(enrollCampaignMembers), AnyRPCMethod(markCampaignEnrolled), AnyRPCMethod(touchCampaignMembers), AnyRPCMethod(cancelCampaign), AnyRPCMethod(listCampaignReturns), AnyRPCMethod(getCampaignMember), AnyRPCMethod(getCampaignResults), AnyRPCMethod(putSavedSegment), AnyRPCMethod(getSavedSegment), AnyRPCMethod(listSavedSegments), AnyRPCMethod(deleteSavedSegment), AnyRPCMethod(matchSegmentRule)]
 }

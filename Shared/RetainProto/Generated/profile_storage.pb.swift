@@ -33,9 +33,11 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
     public var campaignEnrollment: Retain_V1_ProfileCampaignEnrollment?
     /// Touches of a campaign's treated members.
     public var campaignTouches: Retain_V1_ProfileCampaignTouches?
+    /// A saved segment created, replaced or deleted.
+    public var savedSegmentChange: Retain_V1_ProfileSavedSegmentChange?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil) {
+    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil, savedSegmentChange: Retain_V1_ProfileSavedSegmentChange? = nil) {
         self.registration = registration
         self.attributeUpdate = attributeUpdate
         self.tagChange = tagChange
@@ -49,6 +51,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.campaignChange = campaignChange
         self.campaignEnrollment = campaignEnrollment
         self.campaignTouches = campaignTouches
+        self.savedSegmentChange = savedSegmentChange
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -66,6 +69,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.campaignChange = nil
         self.campaignEnrollment = nil
         self.campaignTouches = nil
+        self.savedSegmentChange = nil
     }
 
     public static let protoName = "retain.v1.ProfileLogEntry"
@@ -86,6 +90,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.campaignChange = m.pointee.campaign_change.map { Retain_V1_ProfileCampaignChange(protobufC: UnsafeRawPointer($0)) }
         self.campaignEnrollment = m.pointee.campaign_enrollment.map { Retain_V1_ProfileCampaignEnrollment(protobufC: UnsafeRawPointer($0)) }
         self.campaignTouches = m.pointee.campaign_touches.map { Retain_V1_ProfileCampaignTouches(protobufC: UnsafeRawPointer($0)) }
+        self.savedSegmentChange = m.pointee.saved_segment_change.map { Retain_V1_ProfileSavedSegmentChange(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -103,6 +108,55 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         if let v = self.campaignChange { m.pointee.campaign_change = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignChange.self) }
         if let v = self.campaignEnrollment { m.pointee.campaign_enrollment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignEnrollment.self) }
         if let v = self.campaignTouches { m.pointee.campaign_touches = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignTouches.self) }
+        if let v = self.savedSegmentChange { m.pointee.saved_segment_change = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSavedSegmentChange.self) }
+    }
+}
+
+/// A saved segment written or deleted.
+public struct Retain_V1_ProfileSavedSegmentChange: ProtoMessage {
+    /// The definition as given (name, description, rule); its version and audit fields are set by
+    /// the state. For a deletion, only the name.
+    public var segment: Retain_V1_SavedSegment?
+    /// True for a deletion.
+    public var deleted: Bool
+    /// Who.
+    public var actor: String
+    /// The server's clock.
+    public var atMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(segment: Retain_V1_SavedSegment? = nil, deleted: Bool = false, actor: String = "", atMs: Int64 = 0) {
+        self.segment = segment
+        self.deleted = deleted
+        self.actor = actor
+        self.atMs = atMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.segment = nil
+        self.deleted = false
+        self.actor = ""
+        self.atMs = 0
+    }
+
+    public static let protoName = "retain.v1.ProfileSavedSegmentChange"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileSavedSegmentChange")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSavedSegmentChange.self)
+        self.segment = m.pointee.segment.map { Retain_V1_SavedSegment(protobufC: UnsafeRawPointer($0)) }
+        self.deleted = (m.pointee.deleted != 0)
+        self.actor = ProtoC.string(m.pointee.actor)
+        self.atMs = m.pointee.at_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSavedSegmentChange.self)
+        if let v = self.segment { m.pointee.segment = arena.message(v).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
+        m.pointee.deleted = (self.deleted ? 1 : 0)
+        if !self.actor.isEmpty { m.pointee.actor = arena.cString(self.actor) }
+        m.pointee.at_ms = self.atMs
     }
 }
 
@@ -808,9 +862,11 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
     public var activeUsers: Retain_V1_ProfileSnapshotActiveUsers?
     /// A recall campaign, or a further part of its members.
     public var campaign: Retain_V1_ProfileSnapshotCampaign?
+    /// One saved segment, as stored (with its version and audit fields).
+    public var savedSegment: Retain_V1_SavedSegment?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil) {
+    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil, savedSegment: Retain_V1_SavedSegment? = nil) {
         self.header = header
         self.users = users
         self.eventIds = eventIds
@@ -818,6 +874,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.experiment = experiment
         self.activeUsers = activeUsers
         self.campaign = campaign
+        self.savedSegment = savedSegment
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -829,6 +886,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.experiment = nil
         self.activeUsers = nil
         self.campaign = nil
+        self.savedSegment = nil
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotRecord"
@@ -843,6 +901,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.experiment = m.pointee.experiment.map { Retain_V1_ProfileSnapshotExperiment(protobufC: UnsafeRawPointer($0)) }
         self.activeUsers = m.pointee.active_users.map { Retain_V1_ProfileSnapshotActiveUsers(protobufC: UnsafeRawPointer($0)) }
         self.campaign = m.pointee.campaign.map { Retain_V1_ProfileSnapshotCampaign(protobufC: UnsafeRawPointer($0)) }
+        self.savedSegment = m.pointee.saved_segment.map { Retain_V1_SavedSegment(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -854,6 +913,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         if let v = self.experiment { m.pointee.experiment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotExperiment.self) }
         if let v = self.activeUsers { m.pointee.active_users = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotActiveUsers.self) }
         if let v = self.campaign { m.pointee.campaign = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotCampaign.self) }
+        if let v = self.savedSegment { m.pointee.saved_segment = arena.message(v).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
     }
 }
 

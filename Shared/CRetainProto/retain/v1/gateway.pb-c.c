@@ -829,6 +829,231 @@ void   retain__v1__locate_user_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__locate_user_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__count_saved_segment_request__init
+                     (Retain__V1__CountSavedSegmentRequest         *message)
+{
+  static const Retain__V1__CountSavedSegmentRequest init_value = RETAIN__V1__COUNT_SAVED_SEGMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__count_saved_segment_request__get_packed_size
+                     (const Retain__V1__CountSavedSegmentRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__count_saved_segment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__count_saved_segment_request__pack
+                     (const Retain__V1__CountSavedSegmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__count_saved_segment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__count_saved_segment_request__pack_to_buffer
+                     (const Retain__V1__CountSavedSegmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__count_saved_segment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CountSavedSegmentRequest *
+       retain__v1__count_saved_segment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CountSavedSegmentRequest *)
+     protobuf_c_message_unpack (&retain__v1__count_saved_segment_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__count_saved_segment_request__free_unpacked
+                     (Retain__V1__CountSavedSegmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__count_saved_segment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__count_saved_segment_response__init
+                     (Retain__V1__CountSavedSegmentResponse         *message)
+{
+  static const Retain__V1__CountSavedSegmentResponse init_value = RETAIN__V1__COUNT_SAVED_SEGMENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__count_saved_segment_response__get_packed_size
+                     (const Retain__V1__CountSavedSegmentResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__count_saved_segment_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__count_saved_segment_response__pack
+                     (const Retain__V1__CountSavedSegmentResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__count_saved_segment_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__count_saved_segment_response__pack_to_buffer
+                     (const Retain__V1__CountSavedSegmentResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__count_saved_segment_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__CountSavedSegmentResponse *
+       retain__v1__count_saved_segment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__CountSavedSegmentResponse *)
+     protobuf_c_message_unpack (&retain__v1__count_saved_segment_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__count_saved_segment_response__free_unpacked
+                     (Retain__V1__CountSavedSegmentResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__count_saved_segment_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_saved_segment_members_request__init
+                     (Retain__V1__ListSavedSegmentMembersRequest         *message)
+{
+  static const Retain__V1__ListSavedSegmentMembersRequest init_value = RETAIN__V1__LIST_SAVED_SEGMENT_MEMBERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_saved_segment_members_request__get_packed_size
+                     (const Retain__V1__ListSavedSegmentMembersRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segment_members_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_saved_segment_members_request__pack
+                     (const Retain__V1__ListSavedSegmentMembersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segment_members_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_saved_segment_members_request__pack_to_buffer
+                     (const Retain__V1__ListSavedSegmentMembersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segment_members_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListSavedSegmentMembersRequest *
+       retain__v1__list_saved_segment_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListSavedSegmentMembersRequest *)
+     protobuf_c_message_unpack (&retain__v1__list_saved_segment_members_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_saved_segment_members_request__free_unpacked
+                     (Retain__V1__ListSavedSegmentMembersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_saved_segment_members_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__segment_member__init
+                     (Retain__V1__SegmentMember         *message)
+{
+  static const Retain__V1__SegmentMember init_value = RETAIN__V1__SEGMENT_MEMBER__INIT;
+  *message = init_value;
+}
+size_t retain__v1__segment_member__get_packed_size
+                     (const Retain__V1__SegmentMember *message)
+{
+  assert(message->base.descriptor == &retain__v1__segment_member__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__segment_member__pack
+                     (const Retain__V1__SegmentMember *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__segment_member__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__segment_member__pack_to_buffer
+                     (const Retain__V1__SegmentMember *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__segment_member__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__SegmentMember *
+       retain__v1__segment_member__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__SegmentMember *)
+     protobuf_c_message_unpack (&retain__v1__segment_member__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__segment_member__free_unpacked
+                     (Retain__V1__SegmentMember *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__segment_member__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_saved_segment_members_response__init
+                     (Retain__V1__ListSavedSegmentMembersResponse         *message)
+{
+  static const Retain__V1__ListSavedSegmentMembersResponse init_value = RETAIN__V1__LIST_SAVED_SEGMENT_MEMBERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_saved_segment_members_response__get_packed_size
+                     (const Retain__V1__ListSavedSegmentMembersResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segment_members_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_saved_segment_members_response__pack
+                     (const Retain__V1__ListSavedSegmentMembersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segment_members_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_saved_segment_members_response__pack_to_buffer
+                     (const Retain__V1__ListSavedSegmentMembersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segment_members_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListSavedSegmentMembersResponse *
+       retain__v1__list_saved_segment_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListSavedSegmentMembersResponse *)
+     protobuf_c_message_unpack (&retain__v1__list_saved_segment_members_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_saved_segment_members_response__free_unpacked
+                     (Retain__V1__ListSavedSegmentMembersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_saved_segment_members_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor retain__v1__flow_step__field_descriptors[3] =
 {
   {
@@ -2746,6 +2971,326 @@ const ProtobufCMessageDescriptor retain__v1__locate_user_response__descriptor =
   (ProtobufCMessageInit) retain__v1__locate_user_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__count_saved_segment_request__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CountSavedSegmentRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CountSavedSegmentRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__count_saved_segment_request__field_indices_by_name[] = {
+  1,   /* field[1] = as_of_ms */
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange retain__v1__count_saved_segment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__count_saved_segment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CountSavedSegmentRequest",
+  "CountSavedSegmentRequest",
+  "Retain__V1__CountSavedSegmentRequest",
+  "retain.v1",
+  sizeof(Retain__V1__CountSavedSegmentRequest),
+  2,
+  retain__v1__count_saved_segment_request__field_descriptors,
+  retain__v1__count_saved_segment_request__field_indices_by_name,
+  1,  retain__v1__count_saved_segment_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__count_saved_segment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__count_saved_segment_response__field_descriptors[3] =
+{
+  {
+    "count",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CountSavedSegmentResponse, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CountSavedSegmentResponse, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__CountSavedSegmentResponse, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__count_saved_segment_response__field_indices_by_name[] = {
+  2,   /* field[2] = as_of_ms */
+  0,   /* field[0] = count */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange retain__v1__count_saved_segment_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__count_saved_segment_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.CountSavedSegmentResponse",
+  "CountSavedSegmentResponse",
+  "Retain__V1__CountSavedSegmentResponse",
+  "retain.v1",
+  sizeof(Retain__V1__CountSavedSegmentResponse),
+  3,
+  retain__v1__count_saved_segment_response__field_descriptors,
+  retain__v1__count_saved_segment_response__field_indices_by_name,
+  1,  retain__v1__count_saved_segment_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__count_saved_segment_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_saved_segment_members_request__field_descriptors[3] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListSavedSegmentMembersRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListSavedSegmentMembersRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListSavedSegmentMembersRequest, page),
+    &retain__v1__page_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__list_saved_segment_members_request__field_indices_by_name[] = {
+  1,   /* field[1] = as_of_ms */
+  0,   /* field[0] = name */
+  2,   /* field[2] = page */
+};
+static const ProtobufCIntRange retain__v1__list_saved_segment_members_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__list_saved_segment_members_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListSavedSegmentMembersRequest",
+  "ListSavedSegmentMembersRequest",
+  "Retain__V1__ListSavedSegmentMembersRequest",
+  "retain.v1",
+  sizeof(Retain__V1__ListSavedSegmentMembersRequest),
+  3,
+  retain__v1__list_saved_segment_members_request__field_descriptors,
+  retain__v1__list_saved_segment_members_request__field_indices_by_name,
+  1,  retain__v1__list_saved_segment_members_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_saved_segment_members_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__segment_member__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentMember, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "values",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__SegmentMember, n_values),
+    offsetof(Retain__V1__SegmentMember, values),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__segment_member__field_indices_by_name[] = {
+  0,   /* field[0] = user_id */
+  1,   /* field[1] = values */
+};
+static const ProtobufCIntRange retain__v1__segment_member__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__segment_member__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.SegmentMember",
+  "SegmentMember",
+  "Retain__V1__SegmentMember",
+  "retain.v1",
+  sizeof(Retain__V1__SegmentMember),
+  2,
+  retain__v1__segment_member__field_descriptors,
+  retain__v1__segment_member__field_indices_by_name,
+  1,  retain__v1__segment_member__number_ranges,
+  (ProtobufCMessageInit) retain__v1__segment_member__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_saved_segment_members_response__field_descriptors[5] =
+{
+  {
+    "members",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ListSavedSegmentMembersResponse, n_members),
+    offsetof(Retain__V1__ListSavedSegmentMembersResponse, members),
+    &retain__v1__segment_member__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_info",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListSavedSegmentMembersResponse, page_info),
+    &retain__v1__page_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "columns",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ListSavedSegmentMembersResponse, n_columns),
+    offsetof(Retain__V1__ListSavedSegmentMembersResponse, columns),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListSavedSegmentMembersResponse, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListSavedSegmentMembersResponse, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__list_saved_segment_members_response__field_indices_by_name[] = {
+  4,   /* field[4] = as_of_ms */
+  2,   /* field[2] = columns */
+  0,   /* field[0] = members */
+  1,   /* field[1] = page_info */
+  3,   /* field[3] = version */
+};
+static const ProtobufCIntRange retain__v1__list_saved_segment_members_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__list_saved_segment_members_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListSavedSegmentMembersResponse",
+  "ListSavedSegmentMembersResponse",
+  "Retain__V1__ListSavedSegmentMembersResponse",
+  "retain.v1",
+  sizeof(Retain__V1__ListSavedSegmentMembersResponse),
+  5,
+  retain__v1__list_saved_segment_members_response__field_descriptors,
+  retain__v1__list_saved_segment_members_response__field_indices_by_name,
+  1,  retain__v1__list_saved_segment_members_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_saved_segment_members_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue retain__v1__flow_step_outcome__enum_values_by_number[4] =
 {
   { "FLOW_STEP_OUTCOME_UNSPECIFIED", "RETAIN__V1__FLOW_STEP_OUTCOME__FLOW_STEP_OUTCOME_UNSPECIFIED", 0 },
@@ -2810,7 +3355,7 @@ const ProtobufCEnumDescriptor retain__v1__report_period__descriptor =
   retain__v1__report_period__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__gateway__method_descriptors[8] =
+static const ProtobufCMethodDescriptor retain__v1__gateway__method_descriptors[10] =
 {
   { "Onboard", &retain__v1__onboard_request__descriptor, &retain__v1__onboard_response__descriptor },
   { "TrackAction", &retain__v1__track_action_request__descriptor, &retain__v1__track_action_response__descriptor },
@@ -2820,11 +3365,15 @@ static const ProtobufCMethodDescriptor retain__v1__gateway__method_descriptors[8
   { "GetUserReport", &retain__v1__get_user_report_request__descriptor, &retain__v1__get_user_report_response__descriptor },
   { "ListBackends", &retain__v1__list_backends_request__descriptor, &retain__v1__list_backends_response__descriptor },
   { "LocateUser", &retain__v1__locate_user_request__descriptor, &retain__v1__locate_user_response__descriptor },
+  { "CountSavedSegment", &retain__v1__count_saved_segment_request__descriptor, &retain__v1__count_saved_segment_response__descriptor },
+  { "ListSavedSegmentMembers", &retain__v1__list_saved_segment_members_request__descriptor, &retain__v1__list_saved_segment_members_response__descriptor },
 };
 const unsigned retain__v1__gateway__method_indices_by_name[] = {
   2,        /* CheckInFlow */
+  8,        /* CountSavedSegment */
   5,        /* GetUserReport */
   6,        /* ListBackends */
+  9,        /* ListSavedSegmentMembers */
   7,        /* LocateUser */
   0,        /* Onboard */
   3,        /* ResolveFeedbackFlow */
@@ -2838,7 +3387,7 @@ const ProtobufCServiceDescriptor retain__v1__gateway__descriptor =
   "Gateway",
   "Retain__V1__Gateway",
   "retain.v1",
-  8,
+  10,
   retain__v1__gateway__method_descriptors,
   retain__v1__gateway__method_indices_by_name
 };
@@ -2905,6 +3454,22 @@ void retain__v1__gateway__locate_user(ProtobufCService *service,
 {
   assert(service->descriptor == &retain__v1__gateway__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__gateway__count_saved_segment(ProtobufCService *service,
+                                              const Retain__V1__CountSavedSegmentRequest *input,
+                                              Retain__V1__CountSavedSegmentResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__gateway__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__gateway__list_saved_segment_members(ProtobufCService *service,
+                                                     const Retain__V1__ListSavedSegmentMembersRequest *input,
+                                                     Retain__V1__ListSavedSegmentMembersResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__gateway__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__gateway__init (Retain__V1__Gateway_Service *service,
                                 Retain__V1__Gateway_ServiceDestroy destroy)

@@ -1267,6 +1267,141 @@ void   retain__v1__watch_level_changes_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__watch_level_changes_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__get_levels_request__init
+                     (Retain__V1__GetLevelsRequest         *message)
+{
+  static const Retain__V1__GetLevelsRequest init_value = RETAIN__V1__GET_LEVELS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_levels_request__get_packed_size
+                     (const Retain__V1__GetLevelsRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_levels_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_levels_request__pack
+                     (const Retain__V1__GetLevelsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_levels_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_levels_request__pack_to_buffer
+                     (const Retain__V1__GetLevelsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_levels_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetLevelsRequest *
+       retain__v1__get_levels_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetLevelsRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_levels_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_levels_request__free_unpacked
+                     (Retain__V1__GetLevelsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_levels_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__user_level__init
+                     (Retain__V1__UserLevel         *message)
+{
+  static const Retain__V1__UserLevel init_value = RETAIN__V1__USER_LEVEL__INIT;
+  *message = init_value;
+}
+size_t retain__v1__user_level__get_packed_size
+                     (const Retain__V1__UserLevel *message)
+{
+  assert(message->base.descriptor == &retain__v1__user_level__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__user_level__pack
+                     (const Retain__V1__UserLevel *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__user_level__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__user_level__pack_to_buffer
+                     (const Retain__V1__UserLevel *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__user_level__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__UserLevel *
+       retain__v1__user_level__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__UserLevel *)
+     protobuf_c_message_unpack (&retain__v1__user_level__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__user_level__free_unpacked
+                     (Retain__V1__UserLevel *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__user_level__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_levels_response__init
+                     (Retain__V1__GetLevelsResponse         *message)
+{
+  static const Retain__V1__GetLevelsResponse init_value = RETAIN__V1__GET_LEVELS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_levels_response__get_packed_size
+                     (const Retain__V1__GetLevelsResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_levels_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_levels_response__pack
+                     (const Retain__V1__GetLevelsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_levels_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_levels_response__pack_to_buffer
+                     (const Retain__V1__GetLevelsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_levels_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetLevelsResponse *
+       retain__v1__get_levels_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetLevelsResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_levels_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_levels_response__free_unpacked
+                     (Retain__V1__GetLevelsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_levels_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor retain__v1__privilege__field_descriptors[3] =
 {
   {
@@ -4004,6 +4139,146 @@ const ProtobufCMessageDescriptor retain__v1__watch_level_changes_response__descr
   (ProtobufCMessageInit) retain__v1__watch_level_changes_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__get_levels_request__field_descriptors[1] =
+{
+  {
+    "user_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetLevelsRequest, n_user_ids),
+    offsetof(Retain__V1__GetLevelsRequest, user_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_levels_request__field_indices_by_name[] = {
+  0,   /* field[0] = user_ids */
+};
+static const ProtobufCIntRange retain__v1__get_levels_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_levels_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetLevelsRequest",
+  "GetLevelsRequest",
+  "Retain__V1__GetLevelsRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetLevelsRequest),
+  1,
+  retain__v1__get_levels_request__field_descriptors,
+  retain__v1__get_levels_request__field_indices_by_name,
+  1,  retain__v1__get_levels_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_levels_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__user_level__field_descriptors[3] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__UserLevel, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__UserLevel, level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_growth",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__UserLevel, total_growth),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__user_level__field_indices_by_name[] = {
+  1,   /* field[1] = level */
+  2,   /* field[2] = total_growth */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__user_level__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__user_level__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.UserLevel",
+  "UserLevel",
+  "Retain__V1__UserLevel",
+  "retain.v1",
+  sizeof(Retain__V1__UserLevel),
+  3,
+  retain__v1__user_level__field_descriptors,
+  retain__v1__user_level__field_indices_by_name,
+  1,  retain__v1__user_level__number_ranges,
+  (ProtobufCMessageInit) retain__v1__user_level__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_levels_response__field_descriptors[1] =
+{
+  {
+    "levels",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetLevelsResponse, n_levels),
+    offsetof(Retain__V1__GetLevelsResponse, levels),
+    &retain__v1__user_level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_levels_response__field_indices_by_name[] = {
+  0,   /* field[0] = levels */
+};
+static const ProtobufCIntRange retain__v1__get_levels_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_levels_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetLevelsResponse",
+  "GetLevelsResponse",
+  "Retain__V1__GetLevelsResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetLevelsResponse),
+  1,
+  retain__v1__get_levels_response__field_descriptors,
+  retain__v1__get_levels_response__field_indices_by_name,
+  1,  retain__v1__get_levels_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_levels_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue retain__v1__award_limit_reason__enum_values_by_number[4] =
 {
   { "AWARD_LIMIT_REASON_UNSPECIFIED", "RETAIN__V1__AWARD_LIMIT_REASON__AWARD_LIMIT_REASON_UNSPECIFIED", 0 },
@@ -4098,7 +4373,7 @@ const ProtobufCEnumDescriptor retain__v1__leaderboard_kind__descriptor =
   retain__v1__leaderboard_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[11] =
+static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[12] =
 {
   { "GetLevelTiers", &retain__v1__get_level_tiers_request__descriptor, &retain__v1__get_level_tiers_response__descriptor },
   { "AwardGrowth", &retain__v1__award_growth_request__descriptor, &retain__v1__award_growth_response__descriptor },
@@ -4111,6 +4386,7 @@ static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[11
   { "GetRank", &retain__v1__get_rank_request__descriptor, &retain__v1__get_rank_response__descriptor },
   { "GetBoardPosition", &retain__v1__get_board_position_request__descriptor, &retain__v1__get_board_position_response__descriptor },
   { "WatchLevelChanges", &retain__v1__watch_level_changes_request__descriptor, &retain__v1__watch_level_changes_response__descriptor },
+  { "GetLevels", &retain__v1__get_levels_request__descriptor, &retain__v1__get_levels_response__descriptor },
 };
 const unsigned retain__v1__growth__method_indices_by_name[] = {
   1,        /* AwardGrowth */
@@ -4121,6 +4397,7 @@ const unsigned retain__v1__growth__method_indices_by_name[] = {
   5,        /* GetGrowthView */
   7,        /* GetLeaderboard */
   0,        /* GetLevelTiers */
+  11,        /* GetLevels */
   8,        /* GetRank */
   3,        /* ListTasks */
   10         /* WatchLevelChanges */
@@ -4132,7 +4409,7 @@ const ProtobufCServiceDescriptor retain__v1__growth__descriptor =
   "Growth",
   "Retain__V1__Growth",
   "retain.v1",
-  11,
+  12,
   retain__v1__growth__method_descriptors,
   retain__v1__growth__method_indices_by_name
 };
@@ -4223,6 +4500,14 @@ void retain__v1__growth__watch_level_changes(ProtobufCService *service,
 {
   assert(service->descriptor == &retain__v1__growth__descriptor);
   service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__growth__get_levels(ProtobufCService *service,
+                                    const Retain__V1__GetLevelsRequest *input,
+                                    Retain__V1__GetLevelsResponse_Closure closure,
+                                    void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__growth__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__growth__init (Retain__V1__Growth_Service *service,
                                Retain__V1__Growth_ServiceDestroy destroy)

@@ -2596,6 +2596,141 @@ void   retain__v1__audit_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__audit_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__get_balances_request__init
+                     (Retain__V1__GetBalancesRequest         *message)
+{
+  static const Retain__V1__GetBalancesRequest init_value = RETAIN__V1__GET_BALANCES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_balances_request__get_packed_size
+                     (const Retain__V1__GetBalancesRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_balances_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_balances_request__pack
+                     (const Retain__V1__GetBalancesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_balances_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_balances_request__pack_to_buffer
+                     (const Retain__V1__GetBalancesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_balances_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetBalancesRequest *
+       retain__v1__get_balances_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetBalancesRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_balances_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_balances_request__free_unpacked
+                     (Retain__V1__GetBalancesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_balances_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__user_balance__init
+                     (Retain__V1__UserBalance         *message)
+{
+  static const Retain__V1__UserBalance init_value = RETAIN__V1__USER_BALANCE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__user_balance__get_packed_size
+                     (const Retain__V1__UserBalance *message)
+{
+  assert(message->base.descriptor == &retain__v1__user_balance__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__user_balance__pack
+                     (const Retain__V1__UserBalance *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__user_balance__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__user_balance__pack_to_buffer
+                     (const Retain__V1__UserBalance *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__user_balance__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__UserBalance *
+       retain__v1__user_balance__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__UserBalance *)
+     protobuf_c_message_unpack (&retain__v1__user_balance__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__user_balance__free_unpacked
+                     (Retain__V1__UserBalance *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__user_balance__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_balances_response__init
+                     (Retain__V1__GetBalancesResponse         *message)
+{
+  static const Retain__V1__GetBalancesResponse init_value = RETAIN__V1__GET_BALANCES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_balances_response__get_packed_size
+                     (const Retain__V1__GetBalancesResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_balances_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_balances_response__pack
+                     (const Retain__V1__GetBalancesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_balances_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_balances_response__pack_to_buffer
+                     (const Retain__V1__GetBalancesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_balances_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetBalancesResponse *
+       retain__v1__get_balances_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetBalancesResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_balances_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_balances_response__free_unpacked
+                     (Retain__V1__GetBalancesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_balances_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor retain__v1__account__metadata_entry__field_descriptors[2] =
 {
   {
@@ -7475,6 +7610,172 @@ const ProtobufCMessageDescriptor retain__v1__audit_response__descriptor =
   (ProtobufCMessageInit) retain__v1__audit_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__get_balances_request__field_descriptors[2] =
+{
+  {
+    "user_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetBalancesRequest, n_user_ids),
+    offsetof(Retain__V1__GetBalancesRequest, user_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "asset",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBalancesRequest, asset),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_balances_request__field_indices_by_name[] = {
+  1,   /* field[1] = asset */
+  0,   /* field[0] = user_ids */
+};
+static const ProtobufCIntRange retain__v1__get_balances_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_balances_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetBalancesRequest",
+  "GetBalancesRequest",
+  "Retain__V1__GetBalancesRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetBalancesRequest),
+  2,
+  retain__v1__get_balances_request__field_descriptors,
+  retain__v1__get_balances_request__field_indices_by_name,
+  1,  retain__v1__get_balances_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_balances_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__user_balance__field_descriptors[3] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__UserBalance, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "balance",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__UserBalance, balance),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "available",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__UserBalance, available),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__user_balance__field_indices_by_name[] = {
+  2,   /* field[2] = available */
+  1,   /* field[1] = balance */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__user_balance__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__user_balance__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.UserBalance",
+  "UserBalance",
+  "Retain__V1__UserBalance",
+  "retain.v1",
+  sizeof(Retain__V1__UserBalance),
+  3,
+  retain__v1__user_balance__field_descriptors,
+  retain__v1__user_balance__field_indices_by_name,
+  1,  retain__v1__user_balance__number_ranges,
+  (ProtobufCMessageInit) retain__v1__user_balance__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_balances_response__field_descriptors[2] =
+{
+  {
+    "balances",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetBalancesResponse, n_balances),
+    offsetof(Retain__V1__GetBalancesResponse, balances),
+    &retain__v1__user_balance__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBalancesResponse, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_balances_response__field_indices_by_name[] = {
+  1,   /* field[1] = as_of_ms */
+  0,   /* field[0] = balances */
+};
+static const ProtobufCIntRange retain__v1__get_balances_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_balances_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetBalancesResponse",
+  "GetBalancesResponse",
+  "Retain__V1__GetBalancesResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetBalancesResponse),
+  2,
+  retain__v1__get_balances_response__field_descriptors,
+  retain__v1__get_balances_response__field_indices_by_name,
+  1,  retain__v1__get_balances_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_balances_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue retain__v1__account_kind__enum_values_by_number[7] =
 {
   { "ACCOUNT_KIND_UNSPECIFIED", "RETAIN__V1__ACCOUNT_KIND__ACCOUNT_KIND_UNSPECIFIED", 0 },
@@ -7749,7 +8050,7 @@ const ProtobufCEnumDescriptor retain__v1__coupon_state__descriptor =
   retain__v1__coupon_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[22] =
+static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[23] =
 {
   { "OpenAccount", &retain__v1__open_account_request__descriptor, &retain__v1__open_account_response__descriptor },
   { "SetAccountCap", &retain__v1__set_account_cap_request__descriptor, &retain__v1__set_account_cap_response__descriptor },
@@ -7760,6 +8061,7 @@ static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[22
   { "VoidPending", &retain__v1__void_pending_request__descriptor, &retain__v1__void_pending_response__descriptor },
   { "LookupTransfers", &retain__v1__lookup_transfers_request__descriptor, &retain__v1__lookup_transfers_response__descriptor },
   { "GetBalance", &retain__v1__get_balance_request__descriptor, &retain__v1__get_balance_response__descriptor },
+  { "GetBalances", &retain__v1__get_balances_request__descriptor, &retain__v1__get_balances_response__descriptor },
   { "ExpireLots", &retain__v1__expire_lots_request__descriptor, &retain__v1__expire_lots_response__descriptor },
   { "Penalize", &retain__v1__penalize_request__descriptor, &retain__v1__penalize_response__descriptor },
   { "RewardReferral", &retain__v1__reward_referral_request__descriptor, &retain__v1__reward_referral_response__descriptor },
@@ -7775,26 +8077,27 @@ static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[22
   { "Audit", &retain__v1__audit_request__descriptor, &retain__v1__audit_response__descriptor },
 };
 const unsigned retain__v1__ledger__method_indices_by_name[] = {
-  21,        /* Audit */
+  22,        /* Audit */
   4,        /* CreateTransfers */
-  12,        /* DefineCoupon */
-  9,        /* ExpireLots */
+  13,        /* DefineCoupon */
+  10,        /* ExpireLots */
   2,        /* GetAccount */
   8,        /* GetBalance */
-  16,        /* GetCoupon */
-  20,        /* GetLedgerSummary */
-  18,        /* GetStatement */
-  19,        /* GetYearlySummary */
-  13,        /* IssueCoupon */
+  9,        /* GetBalances */
+  17,        /* GetCoupon */
+  21,        /* GetLedgerSummary */
+  19,        /* GetStatement */
+  20,        /* GetYearlySummary */
+  14,        /* IssueCoupon */
   3,        /* ListAccounts */
-  17,        /* ListUserCoupons */
+  18,        /* ListUserCoupons */
   7,        /* LookupTransfers */
   0,        /* OpenAccount */
-  10,        /* Penalize */
+  11,        /* Penalize */
   5,        /* PostPending */
-  14,        /* RedeemCoupon */
-  15,        /* RefundCoupon */
-  11,        /* RewardReferral */
+  15,        /* RedeemCoupon */
+  16,        /* RefundCoupon */
+  12,        /* RewardReferral */
   1,        /* SetAccountCap */
   6         /* VoidPending */
 };
@@ -7805,7 +8108,7 @@ const ProtobufCServiceDescriptor retain__v1__ledger__descriptor =
   "Ledger",
   "Retain__V1__Ledger",
   "retain.v1",
-  22,
+  23,
   retain__v1__ledger__method_descriptors,
   retain__v1__ledger__method_indices_by_name
 };
@@ -7881,13 +8184,21 @@ void retain__v1__ledger__get_balance(ProtobufCService *service,
   assert(service->descriptor == &retain__v1__ledger__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void retain__v1__ledger__get_balances(ProtobufCService *service,
+                                      const Retain__V1__GetBalancesRequest *input,
+                                      Retain__V1__GetBalancesResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__ledger__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void retain__v1__ledger__expire_lots(ProtobufCService *service,
                                      const Retain__V1__ExpireLotsRequest *input,
                                      Retain__V1__ExpireLotsResponse_Closure closure,
                                      void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__penalize(ProtobufCService *service,
                                   const Retain__V1__PenalizeRequest *input,
@@ -7895,7 +8206,7 @@ void retain__v1__ledger__penalize(ProtobufCService *service,
                                   void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__reward_referral(ProtobufCService *service,
                                          const Retain__V1__RewardReferralRequest *input,
@@ -7903,7 +8214,7 @@ void retain__v1__ledger__reward_referral(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__define_coupon(ProtobufCService *service,
                                        const Retain__V1__DefineCouponRequest *input,
@@ -7911,7 +8222,7 @@ void retain__v1__ledger__define_coupon(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__issue_coupon(ProtobufCService *service,
                                       const Retain__V1__IssueCouponRequest *input,
@@ -7919,7 +8230,7 @@ void retain__v1__ledger__issue_coupon(ProtobufCService *service,
                                       void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__redeem_coupon(ProtobufCService *service,
                                        const Retain__V1__RedeemCouponRequest *input,
@@ -7927,7 +8238,7 @@ void retain__v1__ledger__redeem_coupon(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__refund_coupon(ProtobufCService *service,
                                        const Retain__V1__RefundCouponRequest *input,
@@ -7935,7 +8246,7 @@ void retain__v1__ledger__refund_coupon(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__get_coupon(ProtobufCService *service,
                                     const Retain__V1__GetCouponRequest *input,
@@ -7943,7 +8254,7 @@ void retain__v1__ledger__get_coupon(ProtobufCService *service,
                                     void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__list_user_coupons(ProtobufCService *service,
                                            const Retain__V1__ListUserCouponsRequest *input,
@@ -7951,7 +8262,7 @@ void retain__v1__ledger__list_user_coupons(ProtobufCService *service,
                                            void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__get_statement(ProtobufCService *service,
                                        const Retain__V1__GetStatementRequest *input,
@@ -7959,7 +8270,7 @@ void retain__v1__ledger__get_statement(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__get_yearly_summary(ProtobufCService *service,
                                             const Retain__V1__GetYearlySummaryRequest *input,
@@ -7967,7 +8278,7 @@ void retain__v1__ledger__get_yearly_summary(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__get_ledger_summary(ProtobufCService *service,
                                             const Retain__V1__GetLedgerSummaryRequest *input,
@@ -7975,7 +8286,7 @@ void retain__v1__ledger__get_ledger_summary(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__audit(ProtobufCService *service,
                                const Retain__V1__AuditRequest *input,
@@ -7983,7 +8294,7 @@ void retain__v1__ledger__audit(ProtobufCService *service,
                                void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__init (Retain__V1__Ledger_Service *service,
                                Retain__V1__Ledger_ServiceDestroy destroy)

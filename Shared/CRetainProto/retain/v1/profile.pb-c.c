@@ -1342,6 +1342,906 @@ void   retain__v1__list_segment_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__list_segment_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__activity_condition__init
+                     (Retain__V1__ActivityCondition         *message)
+{
+  static const Retain__V1__ActivityCondition init_value = RETAIN__V1__ACTIVITY_CONDITION__INIT;
+  *message = init_value;
+}
+size_t retain__v1__activity_condition__get_packed_size
+                     (const Retain__V1__ActivityCondition *message)
+{
+  assert(message->base.descriptor == &retain__v1__activity_condition__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__activity_condition__pack
+                     (const Retain__V1__ActivityCondition *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__activity_condition__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__activity_condition__pack_to_buffer
+                     (const Retain__V1__ActivityCondition *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__activity_condition__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ActivityCondition *
+       retain__v1__activity_condition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ActivityCondition *)
+     protobuf_c_message_unpack (&retain__v1__activity_condition__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__activity_condition__free_unpacked
+                     (Retain__V1__ActivityCondition *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__activity_condition__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__purchase_total_condition__init
+                     (Retain__V1__PurchaseTotalCondition         *message)
+{
+  static const Retain__V1__PurchaseTotalCondition init_value = RETAIN__V1__PURCHASE_TOTAL_CONDITION__INIT;
+  *message = init_value;
+}
+size_t retain__v1__purchase_total_condition__get_packed_size
+                     (const Retain__V1__PurchaseTotalCondition *message)
+{
+  assert(message->base.descriptor == &retain__v1__purchase_total_condition__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__purchase_total_condition__pack
+                     (const Retain__V1__PurchaseTotalCondition *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__purchase_total_condition__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__purchase_total_condition__pack_to_buffer
+                     (const Retain__V1__PurchaseTotalCondition *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__purchase_total_condition__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__PurchaseTotalCondition *
+       retain__v1__purchase_total_condition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__PurchaseTotalCondition *)
+     protobuf_c_message_unpack (&retain__v1__purchase_total_condition__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__purchase_total_condition__free_unpacked
+                     (Retain__V1__PurchaseTotalCondition *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__purchase_total_condition__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__segment_rule__init
+                     (Retain__V1__SegmentRule         *message)
+{
+  static const Retain__V1__SegmentRule init_value = RETAIN__V1__SEGMENT_RULE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__segment_rule__get_packed_size
+                     (const Retain__V1__SegmentRule *message)
+{
+  assert(message->base.descriptor == &retain__v1__segment_rule__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__segment_rule__pack
+                     (const Retain__V1__SegmentRule *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__segment_rule__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__segment_rule__pack_to_buffer
+                     (const Retain__V1__SegmentRule *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__segment_rule__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__SegmentRule *
+       retain__v1__segment_rule__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__SegmentRule *)
+     protobuf_c_message_unpack (&retain__v1__segment_rule__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__segment_rule__free_unpacked
+                     (Retain__V1__SegmentRule *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__segment_rule__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__tag_predicate__init
+                     (Retain__V1__TagPredicate         *message)
+{
+  static const Retain__V1__TagPredicate init_value = RETAIN__V1__TAG_PREDICATE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__tag_predicate__get_packed_size
+                     (const Retain__V1__TagPredicate *message)
+{
+  assert(message->base.descriptor == &retain__v1__tag_predicate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__tag_predicate__pack
+                     (const Retain__V1__TagPredicate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__tag_predicate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__tag_predicate__pack_to_buffer
+                     (const Retain__V1__TagPredicate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__tag_predicate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__TagPredicate *
+       retain__v1__tag_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__TagPredicate *)
+     protobuf_c_message_unpack (&retain__v1__tag_predicate__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__tag_predicate__free_unpacked
+                     (Retain__V1__TagPredicate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__tag_predicate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__channel_predicate__init
+                     (Retain__V1__ChannelPredicate         *message)
+{
+  static const Retain__V1__ChannelPredicate init_value = RETAIN__V1__CHANNEL_PREDICATE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__channel_predicate__get_packed_size
+                     (const Retain__V1__ChannelPredicate *message)
+{
+  assert(message->base.descriptor == &retain__v1__channel_predicate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__channel_predicate__pack
+                     (const Retain__V1__ChannelPredicate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__channel_predicate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__channel_predicate__pack_to_buffer
+                     (const Retain__V1__ChannelPredicate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__channel_predicate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ChannelPredicate *
+       retain__v1__channel_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ChannelPredicate *)
+     protobuf_c_message_unpack (&retain__v1__channel_predicate__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__channel_predicate__free_unpacked
+                     (Retain__V1__ChannelPredicate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__channel_predicate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__stage_predicate__init
+                     (Retain__V1__StagePredicate         *message)
+{
+  static const Retain__V1__StagePredicate init_value = RETAIN__V1__STAGE_PREDICATE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__stage_predicate__get_packed_size
+                     (const Retain__V1__StagePredicate *message)
+{
+  assert(message->base.descriptor == &retain__v1__stage_predicate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__stage_predicate__pack
+                     (const Retain__V1__StagePredicate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__stage_predicate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__stage_predicate__pack_to_buffer
+                     (const Retain__V1__StagePredicate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__stage_predicate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__StagePredicate *
+       retain__v1__stage_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__StagePredicate *)
+     protobuf_c_message_unpack (&retain__v1__stage_predicate__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__stage_predicate__free_unpacked
+                     (Retain__V1__StagePredicate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__stage_predicate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__level_predicate__init
+                     (Retain__V1__LevelPredicate         *message)
+{
+  static const Retain__V1__LevelPredicate init_value = RETAIN__V1__LEVEL_PREDICATE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__level_predicate__get_packed_size
+                     (const Retain__V1__LevelPredicate *message)
+{
+  assert(message->base.descriptor == &retain__v1__level_predicate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__level_predicate__pack
+                     (const Retain__V1__LevelPredicate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__level_predicate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__level_predicate__pack_to_buffer
+                     (const Retain__V1__LevelPredicate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__level_predicate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__LevelPredicate *
+       retain__v1__level_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__LevelPredicate *)
+     protobuf_c_message_unpack (&retain__v1__level_predicate__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__level_predicate__free_unpacked
+                     (Retain__V1__LevelPredicate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__level_predicate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__balance_predicate__init
+                     (Retain__V1__BalancePredicate         *message)
+{
+  static const Retain__V1__BalancePredicate init_value = RETAIN__V1__BALANCE_PREDICATE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__balance_predicate__get_packed_size
+                     (const Retain__V1__BalancePredicate *message)
+{
+  assert(message->base.descriptor == &retain__v1__balance_predicate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__balance_predicate__pack
+                     (const Retain__V1__BalancePredicate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__balance_predicate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__balance_predicate__pack_to_buffer
+                     (const Retain__V1__BalancePredicate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__balance_predicate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__BalancePredicate *
+       retain__v1__balance_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__BalancePredicate *)
+     protobuf_c_message_unpack (&retain__v1__balance_predicate__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__balance_predicate__free_unpacked
+                     (Retain__V1__BalancePredicate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__balance_predicate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__saved_segment__init
+                     (Retain__V1__SavedSegment         *message)
+{
+  static const Retain__V1__SavedSegment init_value = RETAIN__V1__SAVED_SEGMENT__INIT;
+  *message = init_value;
+}
+size_t retain__v1__saved_segment__get_packed_size
+                     (const Retain__V1__SavedSegment *message)
+{
+  assert(message->base.descriptor == &retain__v1__saved_segment__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__saved_segment__pack
+                     (const Retain__V1__SavedSegment *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__saved_segment__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__saved_segment__pack_to_buffer
+                     (const Retain__V1__SavedSegment *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__saved_segment__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__SavedSegment *
+       retain__v1__saved_segment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__SavedSegment *)
+     protobuf_c_message_unpack (&retain__v1__saved_segment__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__saved_segment__free_unpacked
+                     (Retain__V1__SavedSegment *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__saved_segment__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__put_saved_segment_request__init
+                     (Retain__V1__PutSavedSegmentRequest         *message)
+{
+  static const Retain__V1__PutSavedSegmentRequest init_value = RETAIN__V1__PUT_SAVED_SEGMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__put_saved_segment_request__get_packed_size
+                     (const Retain__V1__PutSavedSegmentRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__put_saved_segment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__put_saved_segment_request__pack
+                     (const Retain__V1__PutSavedSegmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__put_saved_segment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__put_saved_segment_request__pack_to_buffer
+                     (const Retain__V1__PutSavedSegmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__put_saved_segment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__PutSavedSegmentRequest *
+       retain__v1__put_saved_segment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__PutSavedSegmentRequest *)
+     protobuf_c_message_unpack (&retain__v1__put_saved_segment_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__put_saved_segment_request__free_unpacked
+                     (Retain__V1__PutSavedSegmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__put_saved_segment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__put_saved_segment_response__init
+                     (Retain__V1__PutSavedSegmentResponse         *message)
+{
+  static const Retain__V1__PutSavedSegmentResponse init_value = RETAIN__V1__PUT_SAVED_SEGMENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__put_saved_segment_response__get_packed_size
+                     (const Retain__V1__PutSavedSegmentResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__put_saved_segment_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__put_saved_segment_response__pack
+                     (const Retain__V1__PutSavedSegmentResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__put_saved_segment_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__put_saved_segment_response__pack_to_buffer
+                     (const Retain__V1__PutSavedSegmentResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__put_saved_segment_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__PutSavedSegmentResponse *
+       retain__v1__put_saved_segment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__PutSavedSegmentResponse *)
+     protobuf_c_message_unpack (&retain__v1__put_saved_segment_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__put_saved_segment_response__free_unpacked
+                     (Retain__V1__PutSavedSegmentResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__put_saved_segment_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_saved_segment_request__init
+                     (Retain__V1__GetSavedSegmentRequest         *message)
+{
+  static const Retain__V1__GetSavedSegmentRequest init_value = RETAIN__V1__GET_SAVED_SEGMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_saved_segment_request__get_packed_size
+                     (const Retain__V1__GetSavedSegmentRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_saved_segment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_saved_segment_request__pack
+                     (const Retain__V1__GetSavedSegmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_saved_segment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_saved_segment_request__pack_to_buffer
+                     (const Retain__V1__GetSavedSegmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_saved_segment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetSavedSegmentRequest *
+       retain__v1__get_saved_segment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetSavedSegmentRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_saved_segment_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_saved_segment_request__free_unpacked
+                     (Retain__V1__GetSavedSegmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_saved_segment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_saved_segment_response__init
+                     (Retain__V1__GetSavedSegmentResponse         *message)
+{
+  static const Retain__V1__GetSavedSegmentResponse init_value = RETAIN__V1__GET_SAVED_SEGMENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_saved_segment_response__get_packed_size
+                     (const Retain__V1__GetSavedSegmentResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_saved_segment_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_saved_segment_response__pack
+                     (const Retain__V1__GetSavedSegmentResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_saved_segment_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_saved_segment_response__pack_to_buffer
+                     (const Retain__V1__GetSavedSegmentResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_saved_segment_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetSavedSegmentResponse *
+       retain__v1__get_saved_segment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetSavedSegmentResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_saved_segment_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_saved_segment_response__free_unpacked
+                     (Retain__V1__GetSavedSegmentResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_saved_segment_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_saved_segments_request__init
+                     (Retain__V1__ListSavedSegmentsRequest         *message)
+{
+  static const Retain__V1__ListSavedSegmentsRequest init_value = RETAIN__V1__LIST_SAVED_SEGMENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_saved_segments_request__get_packed_size
+                     (const Retain__V1__ListSavedSegmentsRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segments_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_saved_segments_request__pack
+                     (const Retain__V1__ListSavedSegmentsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segments_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_saved_segments_request__pack_to_buffer
+                     (const Retain__V1__ListSavedSegmentsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segments_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListSavedSegmentsRequest *
+       retain__v1__list_saved_segments_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListSavedSegmentsRequest *)
+     protobuf_c_message_unpack (&retain__v1__list_saved_segments_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_saved_segments_request__free_unpacked
+                     (Retain__V1__ListSavedSegmentsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_saved_segments_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__list_saved_segments_response__init
+                     (Retain__V1__ListSavedSegmentsResponse         *message)
+{
+  static const Retain__V1__ListSavedSegmentsResponse init_value = RETAIN__V1__LIST_SAVED_SEGMENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__list_saved_segments_response__get_packed_size
+                     (const Retain__V1__ListSavedSegmentsResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segments_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__list_saved_segments_response__pack
+                     (const Retain__V1__ListSavedSegmentsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segments_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__list_saved_segments_response__pack_to_buffer
+                     (const Retain__V1__ListSavedSegmentsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__list_saved_segments_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ListSavedSegmentsResponse *
+       retain__v1__list_saved_segments_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ListSavedSegmentsResponse *)
+     protobuf_c_message_unpack (&retain__v1__list_saved_segments_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__list_saved_segments_response__free_unpacked
+                     (Retain__V1__ListSavedSegmentsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__list_saved_segments_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__delete_saved_segment_request__init
+                     (Retain__V1__DeleteSavedSegmentRequest         *message)
+{
+  static const Retain__V1__DeleteSavedSegmentRequest init_value = RETAIN__V1__DELETE_SAVED_SEGMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__delete_saved_segment_request__get_packed_size
+                     (const Retain__V1__DeleteSavedSegmentRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__delete_saved_segment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__delete_saved_segment_request__pack
+                     (const Retain__V1__DeleteSavedSegmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__delete_saved_segment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__delete_saved_segment_request__pack_to_buffer
+                     (const Retain__V1__DeleteSavedSegmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__delete_saved_segment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__DeleteSavedSegmentRequest *
+       retain__v1__delete_saved_segment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__DeleteSavedSegmentRequest *)
+     protobuf_c_message_unpack (&retain__v1__delete_saved_segment_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__delete_saved_segment_request__free_unpacked
+                     (Retain__V1__DeleteSavedSegmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__delete_saved_segment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__delete_saved_segment_response__init
+                     (Retain__V1__DeleteSavedSegmentResponse         *message)
+{
+  static const Retain__V1__DeleteSavedSegmentResponse init_value = RETAIN__V1__DELETE_SAVED_SEGMENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__delete_saved_segment_response__get_packed_size
+                     (const Retain__V1__DeleteSavedSegmentResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__delete_saved_segment_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__delete_saved_segment_response__pack
+                     (const Retain__V1__DeleteSavedSegmentResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__delete_saved_segment_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__delete_saved_segment_response__pack_to_buffer
+                     (const Retain__V1__DeleteSavedSegmentResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__delete_saved_segment_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__DeleteSavedSegmentResponse *
+       retain__v1__delete_saved_segment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__DeleteSavedSegmentResponse *)
+     protobuf_c_message_unpack (&retain__v1__delete_saved_segment_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__delete_saved_segment_response__free_unpacked
+                     (Retain__V1__DeleteSavedSegmentResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__delete_saved_segment_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__match_segment_rule_request__init
+                     (Retain__V1__MatchSegmentRuleRequest         *message)
+{
+  static const Retain__V1__MatchSegmentRuleRequest init_value = RETAIN__V1__MATCH_SEGMENT_RULE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__match_segment_rule_request__get_packed_size
+                     (const Retain__V1__MatchSegmentRuleRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__match_segment_rule_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__match_segment_rule_request__pack
+                     (const Retain__V1__MatchSegmentRuleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__match_segment_rule_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__match_segment_rule_request__pack_to_buffer
+                     (const Retain__V1__MatchSegmentRuleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__match_segment_rule_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__MatchSegmentRuleRequest *
+       retain__v1__match_segment_rule_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__MatchSegmentRuleRequest *)
+     protobuf_c_message_unpack (&retain__v1__match_segment_rule_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__match_segment_rule_request__free_unpacked
+                     (Retain__V1__MatchSegmentRuleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__match_segment_rule_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__segment_candidate__init
+                     (Retain__V1__SegmentCandidate         *message)
+{
+  static const Retain__V1__SegmentCandidate init_value = RETAIN__V1__SEGMENT_CANDIDATE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__segment_candidate__get_packed_size
+                     (const Retain__V1__SegmentCandidate *message)
+{
+  assert(message->base.descriptor == &retain__v1__segment_candidate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__segment_candidate__pack
+                     (const Retain__V1__SegmentCandidate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__segment_candidate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__segment_candidate__pack_to_buffer
+                     (const Retain__V1__SegmentCandidate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__segment_candidate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__SegmentCandidate *
+       retain__v1__segment_candidate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__SegmentCandidate *)
+     protobuf_c_message_unpack (&retain__v1__segment_candidate__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__segment_candidate__free_unpacked
+                     (Retain__V1__SegmentCandidate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__segment_candidate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__match_segment_rule_response__init
+                     (Retain__V1__MatchSegmentRuleResponse         *message)
+{
+  static const Retain__V1__MatchSegmentRuleResponse init_value = RETAIN__V1__MATCH_SEGMENT_RULE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__match_segment_rule_response__get_packed_size
+                     (const Retain__V1__MatchSegmentRuleResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__match_segment_rule_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__match_segment_rule_response__pack
+                     (const Retain__V1__MatchSegmentRuleResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__match_segment_rule_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__match_segment_rule_response__pack_to_buffer
+                     (const Retain__V1__MatchSegmentRuleResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__match_segment_rule_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__MatchSegmentRuleResponse *
+       retain__v1__match_segment_rule_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__MatchSegmentRuleResponse *)
+     protobuf_c_message_unpack (&retain__v1__match_segment_rule_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__match_segment_rule_response__free_unpacked
+                     (Retain__V1__MatchSegmentRuleResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__match_segment_rule_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__get_retention_request__init
                      (Retain__V1__GetRetentionRequest         *message)
 {
@@ -6159,7 +7059,7 @@ const ProtobufCMessageDescriptor retain__v1__attribute_range__descriptor =
   (ProtobufCMessageInit) retain__v1__attribute_range__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__segment_filter__field_descriptors[14] =
+static const ProtobufCFieldDescriptor retain__v1__segment_filter__field_descriptors[16] =
 {
   {
     "channels",
@@ -6329,8 +7229,33 @@ static const ProtobufCFieldDescriptor retain__v1__segment_filter__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "activity",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__SegmentFilter, n_activity),
+    offsetof(Retain__V1__SegmentFilter, activity),
+    &retain__v1__activity_condition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "purchase_totals",
+    16,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__SegmentFilter, n_purchase_totals),
+    offsetof(Retain__V1__SegmentFilter, purchase_totals),
+    &retain__v1__purchase_total_condition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__segment_filter__field_indices_by_name[] = {
+  14,   /* field[14] = activity */
   6,   /* field[6] = attribute_ranges */
   5,   /* field[5] = attributes_equal */
   1,   /* field[1] = campaigns */
@@ -6339,6 +7264,7 @@ static const unsigned retain__v1__segment_filter__field_indices_by_name[] = {
   9,   /* field[9] = last_active */
   13,   /* field[13] = max_age */
   12,   /* field[12] = min_age */
+  15,   /* field[15] = purchase_totals */
   10,   /* field[10] = regions */
   8,   /* field[8] = registered */
   7,   /* field[7] = stages */
@@ -6349,7 +7275,7 @@ static const unsigned retain__v1__segment_filter__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__segment_filter__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor retain__v1__segment_filter__descriptor =
 {
@@ -6359,7 +7285,7 @@ const ProtobufCMessageDescriptor retain__v1__segment_filter__descriptor =
   "Retain__V1__SegmentFilter",
   "retain.v1",
   sizeof(Retain__V1__SegmentFilter),
-  14,
+  16,
   retain__v1__segment_filter__field_descriptors,
   retain__v1__segment_filter__field_indices_by_name,
   1,  retain__v1__segment_filter__number_ranges,
@@ -6596,6 +7522,1435 @@ const ProtobufCMessageDescriptor retain__v1__list_segment_response__descriptor =
   retain__v1__list_segment_response__field_indices_by_name,
   2,  retain__v1__list_segment_response__number_ranges,
   (ProtobufCMessageInit) retain__v1__list_segment_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__activity_condition__field_descriptors[6] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivityCondition, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "days",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivityCondition, days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_count",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivityCondition, min_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_max",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivityCondition, has_max),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_count",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivityCondition, max_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "measure",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ActivityCondition, measure),
+    &retain__v1__activity_measure__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__activity_condition__field_indices_by_name[] = {
+  1,   /* field[1] = days */
+  3,   /* field[3] = has_max */
+  0,   /* field[0] = kind */
+  4,   /* field[4] = max_count */
+  5,   /* field[5] = measure */
+  2,   /* field[2] = min_count */
+};
+static const ProtobufCIntRange retain__v1__activity_condition__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor retain__v1__activity_condition__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ActivityCondition",
+  "ActivityCondition",
+  "Retain__V1__ActivityCondition",
+  "retain.v1",
+  sizeof(Retain__V1__ActivityCondition),
+  6,
+  retain__v1__activity_condition__field_descriptors,
+  retain__v1__activity_condition__field_indices_by_name,
+  1,  retain__v1__activity_condition__number_ranges,
+  (ProtobufCMessageInit) retain__v1__activity_condition__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__purchase_total_condition__field_descriptors[5] =
+{
+  {
+    "asset",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PurchaseTotalCondition, asset),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_min",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PurchaseTotalCondition, has_min),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_value",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PurchaseTotalCondition, min_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_max",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PurchaseTotalCondition, has_max),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_value",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PurchaseTotalCondition, max_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__purchase_total_condition__field_indices_by_name[] = {
+  0,   /* field[0] = asset */
+  3,   /* field[3] = has_max */
+  1,   /* field[1] = has_min */
+  4,   /* field[4] = max_value */
+  2,   /* field[2] = min_value */
+};
+static const ProtobufCIntRange retain__v1__purchase_total_condition__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__purchase_total_condition__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.PurchaseTotalCondition",
+  "PurchaseTotalCondition",
+  "Retain__V1__PurchaseTotalCondition",
+  "retain.v1",
+  sizeof(Retain__V1__PurchaseTotalCondition),
+  5,
+  retain__v1__purchase_total_condition__field_descriptors,
+  retain__v1__purchase_total_condition__field_indices_by_name,
+  1,  retain__v1__purchase_total_condition__number_ranges,
+  (ProtobufCMessageInit) retain__v1__purchase_total_condition__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__segment_rule__field_descriptors[12] =
+{
+  {
+    "all",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__SegmentRule, n_all),
+    offsetof(Retain__V1__SegmentRule, all),
+    &retain__v1__segment_rule__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "any",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__SegmentRule, n_any),
+    offsetof(Retain__V1__SegmentRule, any),
+    &retain__v1__segment_rule__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "none",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__SegmentRule, n_none),
+    offsetof(Retain__V1__SegmentRule, none),
+    &retain__v1__segment_rule__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attribute_equals",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, attribute_equals),
+    &retain__v1__attribute_equals__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attribute_range",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, attribute_range),
+    &retain__v1__attribute_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tag",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, tag),
+    &retain__v1__tag_predicate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, channel),
+    &retain__v1__channel_predicate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "stage",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, stage),
+    &retain__v1__stage_predicate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "activity",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, activity),
+    &retain__v1__activity_condition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "purchase_total",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, purchase_total),
+    &retain__v1__purchase_total_condition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, level),
+    &retain__v1__level_predicate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "balance",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, balance),
+    &retain__v1__balance_predicate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__segment_rule__field_indices_by_name[] = {
+  8,   /* field[8] = activity */
+  0,   /* field[0] = all */
+  1,   /* field[1] = any */
+  3,   /* field[3] = attribute_equals */
+  4,   /* field[4] = attribute_range */
+  11,   /* field[11] = balance */
+  6,   /* field[6] = channel */
+  10,   /* field[10] = level */
+  2,   /* field[2] = none */
+  9,   /* field[9] = purchase_total */
+  7,   /* field[7] = stage */
+  5,   /* field[5] = tag */
+};
+static const ProtobufCIntRange retain__v1__segment_rule__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 12 }
+};
+const ProtobufCMessageDescriptor retain__v1__segment_rule__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.SegmentRule",
+  "SegmentRule",
+  "Retain__V1__SegmentRule",
+  "retain.v1",
+  sizeof(Retain__V1__SegmentRule),
+  12,
+  retain__v1__segment_rule__field_descriptors,
+  retain__v1__segment_rule__field_indices_by_name,
+  1,  retain__v1__segment_rule__number_ranges,
+  (ProtobufCMessageInit) retain__v1__segment_rule__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__tag_predicate__field_descriptors[1] =
+{
+  {
+    "tag",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__TagPredicate, tag),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__tag_predicate__field_indices_by_name[] = {
+  0,   /* field[0] = tag */
+};
+static const ProtobufCIntRange retain__v1__tag_predicate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__tag_predicate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.TagPredicate",
+  "TagPredicate",
+  "Retain__V1__TagPredicate",
+  "retain.v1",
+  sizeof(Retain__V1__TagPredicate),
+  1,
+  retain__v1__tag_predicate__field_descriptors,
+  retain__v1__tag_predicate__field_indices_by_name,
+  1,  retain__v1__tag_predicate__number_ranges,
+  (ProtobufCMessageInit) retain__v1__tag_predicate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__channel_predicate__field_descriptors[1] =
+{
+  {
+    "channels",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ChannelPredicate, n_channels),
+    offsetof(Retain__V1__ChannelPredicate, channels),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__channel_predicate__field_indices_by_name[] = {
+  0,   /* field[0] = channels */
+};
+static const ProtobufCIntRange retain__v1__channel_predicate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__channel_predicate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ChannelPredicate",
+  "ChannelPredicate",
+  "Retain__V1__ChannelPredicate",
+  "retain.v1",
+  sizeof(Retain__V1__ChannelPredicate),
+  1,
+  retain__v1__channel_predicate__field_descriptors,
+  retain__v1__channel_predicate__field_indices_by_name,
+  1,  retain__v1__channel_predicate__number_ranges,
+  (ProtobufCMessageInit) retain__v1__channel_predicate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__stage_predicate__field_descriptors[1] =
+{
+  {
+    "stages",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Retain__V1__StagePredicate, n_stages),
+    offsetof(Retain__V1__StagePredicate, stages),
+    &retain__v1__lifecycle_stage__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__stage_predicate__field_indices_by_name[] = {
+  0,   /* field[0] = stages */
+};
+static const ProtobufCIntRange retain__v1__stage_predicate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__stage_predicate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.StagePredicate",
+  "StagePredicate",
+  "Retain__V1__StagePredicate",
+  "retain.v1",
+  sizeof(Retain__V1__StagePredicate),
+  1,
+  retain__v1__stage_predicate__field_descriptors,
+  retain__v1__stage_predicate__field_indices_by_name,
+  1,  retain__v1__stage_predicate__number_ranges,
+  (ProtobufCMessageInit) retain__v1__stage_predicate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__level_predicate__field_descriptors[8] =
+{
+  {
+    "has_min_level",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelPredicate, has_min_level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_level",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelPredicate, min_level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_max_level",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelPredicate, has_max_level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_level",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelPredicate, max_level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_min_points",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelPredicate, has_min_points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_points",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelPredicate, min_points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_max_points",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelPredicate, has_max_points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_points",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelPredicate, max_points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__level_predicate__field_indices_by_name[] = {
+  2,   /* field[2] = has_max_level */
+  6,   /* field[6] = has_max_points */
+  0,   /* field[0] = has_min_level */
+  4,   /* field[4] = has_min_points */
+  3,   /* field[3] = max_level */
+  7,   /* field[7] = max_points */
+  1,   /* field[1] = min_level */
+  5,   /* field[5] = min_points */
+};
+static const ProtobufCIntRange retain__v1__level_predicate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor retain__v1__level_predicate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.LevelPredicate",
+  "LevelPredicate",
+  "Retain__V1__LevelPredicate",
+  "retain.v1",
+  sizeof(Retain__V1__LevelPredicate),
+  8,
+  retain__v1__level_predicate__field_descriptors,
+  retain__v1__level_predicate__field_indices_by_name,
+  1,  retain__v1__level_predicate__number_ranges,
+  (ProtobufCMessageInit) retain__v1__level_predicate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__balance_predicate__field_descriptors[5] =
+{
+  {
+    "asset",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__BalancePredicate, asset),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_min",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__BalancePredicate, has_min),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_value",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__BalancePredicate, min_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_max",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__BalancePredicate, has_max),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_value",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__BalancePredicate, max_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__balance_predicate__field_indices_by_name[] = {
+  0,   /* field[0] = asset */
+  3,   /* field[3] = has_max */
+  1,   /* field[1] = has_min */
+  4,   /* field[4] = max_value */
+  2,   /* field[2] = min_value */
+};
+static const ProtobufCIntRange retain__v1__balance_predicate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__balance_predicate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.BalancePredicate",
+  "BalancePredicate",
+  "Retain__V1__BalancePredicate",
+  "retain.v1",
+  sizeof(Retain__V1__BalancePredicate),
+  5,
+  retain__v1__balance_predicate__field_descriptors,
+  retain__v1__balance_predicate__field_indices_by_name,
+  1,  retain__v1__balance_predicate__number_ranges,
+  (ProtobufCMessageInit) retain__v1__balance_predicate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__saved_segment__field_descriptors[8] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SavedSegment, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SavedSegment, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rule",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SavedSegment, rule),
+    &retain__v1__segment_rule__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SavedSegment, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_by",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SavedSegment, created_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SavedSegment, created_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_by",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SavedSegment, updated_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at_ms",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SavedSegment, updated_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__saved_segment__field_indices_by_name[] = {
+  5,   /* field[5] = created_at_ms */
+  4,   /* field[4] = created_by */
+  1,   /* field[1] = description */
+  0,   /* field[0] = name */
+  2,   /* field[2] = rule */
+  7,   /* field[7] = updated_at_ms */
+  6,   /* field[6] = updated_by */
+  3,   /* field[3] = version */
+};
+static const ProtobufCIntRange retain__v1__saved_segment__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor retain__v1__saved_segment__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.SavedSegment",
+  "SavedSegment",
+  "Retain__V1__SavedSegment",
+  "retain.v1",
+  sizeof(Retain__V1__SavedSegment),
+  8,
+  retain__v1__saved_segment__field_descriptors,
+  retain__v1__saved_segment__field_indices_by_name,
+  1,  retain__v1__saved_segment__number_ranges,
+  (ProtobufCMessageInit) retain__v1__saved_segment__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__put_saved_segment_request__field_descriptors[4] =
+{
+  {
+    "segment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PutSavedSegmentRequest, segment),
+    &retain__v1__saved_segment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "create",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PutSavedSegmentRequest, create),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PutSavedSegmentRequest, expected_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PutSavedSegmentRequest, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__put_saved_segment_request__field_indices_by_name[] = {
+  3,   /* field[3] = actor */
+  1,   /* field[1] = create */
+  2,   /* field[2] = expected_version */
+  0,   /* field[0] = segment */
+};
+static const ProtobufCIntRange retain__v1__put_saved_segment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__put_saved_segment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.PutSavedSegmentRequest",
+  "PutSavedSegmentRequest",
+  "Retain__V1__PutSavedSegmentRequest",
+  "retain.v1",
+  sizeof(Retain__V1__PutSavedSegmentRequest),
+  4,
+  retain__v1__put_saved_segment_request__field_descriptors,
+  retain__v1__put_saved_segment_request__field_indices_by_name,
+  1,  retain__v1__put_saved_segment_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__put_saved_segment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__put_saved_segment_response__field_descriptors[2] =
+{
+  {
+    "segment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PutSavedSegmentResponse, segment),
+    &retain__v1__saved_segment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replayed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PutSavedSegmentResponse, replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__put_saved_segment_response__field_indices_by_name[] = {
+  1,   /* field[1] = replayed */
+  0,   /* field[0] = segment */
+};
+static const ProtobufCIntRange retain__v1__put_saved_segment_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__put_saved_segment_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.PutSavedSegmentResponse",
+  "PutSavedSegmentResponse",
+  "Retain__V1__PutSavedSegmentResponse",
+  "retain.v1",
+  sizeof(Retain__V1__PutSavedSegmentResponse),
+  2,
+  retain__v1__put_saved_segment_response__field_descriptors,
+  retain__v1__put_saved_segment_response__field_indices_by_name,
+  1,  retain__v1__put_saved_segment_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__put_saved_segment_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_saved_segment_request__field_descriptors[1] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetSavedSegmentRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_saved_segment_request__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange retain__v1__get_saved_segment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_saved_segment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetSavedSegmentRequest",
+  "GetSavedSegmentRequest",
+  "Retain__V1__GetSavedSegmentRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetSavedSegmentRequest),
+  1,
+  retain__v1__get_saved_segment_request__field_descriptors,
+  retain__v1__get_saved_segment_request__field_indices_by_name,
+  1,  retain__v1__get_saved_segment_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_saved_segment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_saved_segment_response__field_descriptors[1] =
+{
+  {
+    "segment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetSavedSegmentResponse, segment),
+    &retain__v1__saved_segment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_saved_segment_response__field_indices_by_name[] = {
+  0,   /* field[0] = segment */
+};
+static const ProtobufCIntRange retain__v1__get_saved_segment_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_saved_segment_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetSavedSegmentResponse",
+  "GetSavedSegmentResponse",
+  "Retain__V1__GetSavedSegmentResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetSavedSegmentResponse),
+  1,
+  retain__v1__get_saved_segment_response__field_descriptors,
+  retain__v1__get_saved_segment_response__field_indices_by_name,
+  1,  retain__v1__get_saved_segment_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_saved_segment_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define retain__v1__list_saved_segments_request__field_descriptors NULL
+#define retain__v1__list_saved_segments_request__field_indices_by_name NULL
+#define retain__v1__list_saved_segments_request__number_ranges NULL
+const ProtobufCMessageDescriptor retain__v1__list_saved_segments_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListSavedSegmentsRequest",
+  "ListSavedSegmentsRequest",
+  "Retain__V1__ListSavedSegmentsRequest",
+  "retain.v1",
+  sizeof(Retain__V1__ListSavedSegmentsRequest),
+  0,
+  retain__v1__list_saved_segments_request__field_descriptors,
+  retain__v1__list_saved_segments_request__field_indices_by_name,
+  0,  retain__v1__list_saved_segments_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_saved_segments_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_saved_segments_response__field_descriptors[1] =
+{
+  {
+    "segments",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ListSavedSegmentsResponse, n_segments),
+    offsetof(Retain__V1__ListSavedSegmentsResponse, segments),
+    &retain__v1__saved_segment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__list_saved_segments_response__field_indices_by_name[] = {
+  0,   /* field[0] = segments */
+};
+static const ProtobufCIntRange retain__v1__list_saved_segments_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__list_saved_segments_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ListSavedSegmentsResponse",
+  "ListSavedSegmentsResponse",
+  "Retain__V1__ListSavedSegmentsResponse",
+  "retain.v1",
+  sizeof(Retain__V1__ListSavedSegmentsResponse),
+  1,
+  retain__v1__list_saved_segments_response__field_descriptors,
+  retain__v1__list_saved_segments_response__field_indices_by_name,
+  1,  retain__v1__list_saved_segments_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__list_saved_segments_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__delete_saved_segment_request__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__DeleteSavedSegmentRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__DeleteSavedSegmentRequest, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__delete_saved_segment_request__field_indices_by_name[] = {
+  1,   /* field[1] = actor */
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange retain__v1__delete_saved_segment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__delete_saved_segment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.DeleteSavedSegmentRequest",
+  "DeleteSavedSegmentRequest",
+  "Retain__V1__DeleteSavedSegmentRequest",
+  "retain.v1",
+  sizeof(Retain__V1__DeleteSavedSegmentRequest),
+  2,
+  retain__v1__delete_saved_segment_request__field_descriptors,
+  retain__v1__delete_saved_segment_request__field_indices_by_name,
+  1,  retain__v1__delete_saved_segment_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__delete_saved_segment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__delete_saved_segment_response__field_descriptors[1] =
+{
+  {
+    "existed",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__DeleteSavedSegmentResponse, existed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__delete_saved_segment_response__field_indices_by_name[] = {
+  0,   /* field[0] = existed */
+};
+static const ProtobufCIntRange retain__v1__delete_saved_segment_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__delete_saved_segment_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.DeleteSavedSegmentResponse",
+  "DeleteSavedSegmentResponse",
+  "Retain__V1__DeleteSavedSegmentResponse",
+  "retain.v1",
+  sizeof(Retain__V1__DeleteSavedSegmentResponse),
+  1,
+  retain__v1__delete_saved_segment_response__field_descriptors,
+  retain__v1__delete_saved_segment_response__field_indices_by_name,
+  1,  retain__v1__delete_saved_segment_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__delete_saved_segment_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__match_segment_rule_request__field_descriptors[5] =
+{
+  {
+    "rule",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MatchSegmentRuleRequest, rule),
+    &retain__v1__segment_rule__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MatchSegmentRuleRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MatchSegmentRuleRequest, page),
+    &retain__v1__page_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "undecided_only",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MatchSegmentRuleRequest, undecided_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "with_values",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MatchSegmentRuleRequest, with_values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__match_segment_rule_request__field_indices_by_name[] = {
+  1,   /* field[1] = as_of_ms */
+  2,   /* field[2] = page */
+  0,   /* field[0] = rule */
+  3,   /* field[3] = undecided_only */
+  4,   /* field[4] = with_values */
+};
+static const ProtobufCIntRange retain__v1__match_segment_rule_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__match_segment_rule_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.MatchSegmentRuleRequest",
+  "MatchSegmentRuleRequest",
+  "Retain__V1__MatchSegmentRuleRequest",
+  "retain.v1",
+  sizeof(Retain__V1__MatchSegmentRuleRequest),
+  5,
+  retain__v1__match_segment_rule_request__field_descriptors,
+  retain__v1__match_segment_rule_request__field_indices_by_name,
+  1,  retain__v1__match_segment_rule_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__match_segment_rule_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__segment_candidate__field_descriptors[4] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentCandidate, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decided",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentCandidate, decided),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "true_predicates",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FIXED64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentCandidate, true_predicates),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "values",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__SegmentCandidate, n_values),
+    offsetof(Retain__V1__SegmentCandidate, values),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__segment_candidate__field_indices_by_name[] = {
+  1,   /* field[1] = decided */
+  2,   /* field[2] = true_predicates */
+  0,   /* field[0] = user_id */
+  3,   /* field[3] = values */
+};
+static const ProtobufCIntRange retain__v1__segment_candidate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__segment_candidate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.SegmentCandidate",
+  "SegmentCandidate",
+  "Retain__V1__SegmentCandidate",
+  "retain.v1",
+  sizeof(Retain__V1__SegmentCandidate),
+  4,
+  retain__v1__segment_candidate__field_descriptors,
+  retain__v1__segment_candidate__field_indices_by_name,
+  1,  retain__v1__segment_candidate__number_ranges,
+  (ProtobufCMessageInit) retain__v1__segment_candidate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__match_segment_rule_response__field_descriptors[4] =
+{
+  {
+    "candidates",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__MatchSegmentRuleResponse, n_candidates),
+    offsetof(Retain__V1__MatchSegmentRuleResponse, candidates),
+    &retain__v1__segment_candidate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_info",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MatchSegmentRuleResponse, page_info),
+    &retain__v1__page_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decided",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MatchSegmentRuleResponse, decided),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "undecided",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__MatchSegmentRuleResponse, undecided),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__match_segment_rule_response__field_indices_by_name[] = {
+  0,   /* field[0] = candidates */
+  2,   /* field[2] = decided */
+  1,   /* field[1] = page_info */
+  3,   /* field[3] = undecided */
+};
+static const ProtobufCIntRange retain__v1__match_segment_rule_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__match_segment_rule_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.MatchSegmentRuleResponse",
+  "MatchSegmentRuleResponse",
+  "Retain__V1__MatchSegmentRuleResponse",
+  "retain.v1",
+  sizeof(Retain__V1__MatchSegmentRuleResponse),
+  4,
+  retain__v1__match_segment_rule_response__field_descriptors,
+  retain__v1__match_segment_rule_response__field_indices_by_name,
+  1,  retain__v1__match_segment_rule_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__match_segment_rule_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__get_retention_request__field_descriptors[8] =
@@ -11386,6 +13741,34 @@ const ProtobufCEnumDescriptor retain__v1__contact_decision_reason__descriptor =
   retain__v1__contact_decision_reason__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCEnumValue retain__v1__activity_measure__enum_values_by_number[2] =
+{
+  { "ACTIVITY_MEASURE_EVENTS", "RETAIN__V1__ACTIVITY_MEASURE__ACTIVITY_MEASURE_EVENTS", 0 },
+  { "ACTIVITY_MEASURE_ACTIVE_DAYS", "RETAIN__V1__ACTIVITY_MEASURE__ACTIVITY_MEASURE_ACTIVE_DAYS", 1 },
+};
+static const ProtobufCIntRange retain__v1__activity_measure__value_ranges[] = {
+{0, 0},{0, 2}
+};
+static const ProtobufCEnumValueIndex retain__v1__activity_measure__enum_values_by_name[2] =
+{
+  { "ACTIVITY_MEASURE_ACTIVE_DAYS", 1 },
+  { "ACTIVITY_MEASURE_EVENTS", 0 },
+};
+const ProtobufCEnumDescriptor retain__v1__activity_measure__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "retain.v1.ActivityMeasure",
+  "ActivityMeasure",
+  "Retain__V1__ActivityMeasure",
+  "retain.v1",
+  2,
+  retain__v1__activity_measure__enum_values_by_number,
+  2,
+  retain__v1__activity_measure__enum_values_by_name,
+  1,
+  retain__v1__activity_measure__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
 static const ProtobufCEnumValue retain__v1__campaign_group__enum_values_by_number[3] =
 {
   { "CAMPAIGN_GROUP_UNSPECIFIED", "RETAIN__V1__CAMPAIGN_GROUP__CAMPAIGN_GROUP_UNSPECIFIED", 0 },
@@ -11416,7 +13799,7 @@ const ProtobufCEnumDescriptor retain__v1__campaign_group__descriptor =
   retain__v1__campaign_group__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[31] =
+static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[36] =
 {
   { "RegisterUser", &retain__v1__register_user_request__descriptor, &retain__v1__register_user_response__descriptor },
   { "GetProfile", &retain__v1__get_profile_request__descriptor, &retain__v1__get_profile_response__descriptor },
@@ -11449,6 +13832,11 @@ static const ProtobufCMethodDescriptor retain__v1__profile__method_descriptors[3
   { "ListCampaignReturns", &retain__v1__list_campaign_returns_request__descriptor, &retain__v1__list_campaign_returns_response__descriptor },
   { "GetCampaignMember", &retain__v1__get_campaign_member_request__descriptor, &retain__v1__get_campaign_member_response__descriptor },
   { "GetCampaignResults", &retain__v1__get_campaign_results_request__descriptor, &retain__v1__get_campaign_results_response__descriptor },
+  { "PutSavedSegment", &retain__v1__put_saved_segment_request__descriptor, &retain__v1__put_saved_segment_response__descriptor },
+  { "GetSavedSegment", &retain__v1__get_saved_segment_request__descriptor, &retain__v1__get_saved_segment_response__descriptor },
+  { "ListSavedSegments", &retain__v1__list_saved_segments_request__descriptor, &retain__v1__list_saved_segments_response__descriptor },
+  { "DeleteSavedSegment", &retain__v1__delete_saved_segment_request__descriptor, &retain__v1__delete_saved_segment_response__descriptor },
+  { "MatchSegmentRule", &retain__v1__match_segment_rule_request__descriptor, &retain__v1__match_segment_rule_response__descriptor },
 };
 const unsigned retain__v1__profile__method_indices_by_name[] = {
   3,        /* AddTags */
@@ -11457,6 +13845,7 @@ const unsigned retain__v1__profile__method_indices_by_name[] = {
   15,        /* CheckContact */
   9,        /* CountSegment */
   21,        /* CreateCampaign */
+  34,        /* DeleteSavedSegment */
   5,        /* DeleteUser */
   24,        /* EnrollCampaignMembers */
   12,        /* GetActiveUsers */
@@ -11469,11 +13858,15 @@ const unsigned retain__v1__profile__method_indices_by_name[] = {
   8,        /* GetLifecycle */
   1,        /* GetProfile */
   11,        /* GetRetention */
+  32,        /* GetSavedSegment */
   28,        /* ListCampaignReturns */
   23,        /* ListCampaigns */
   14,        /* ListChurnWarnings */
+  33,        /* ListSavedSegments */
   10,        /* ListSegment */
   25,        /* MarkCampaignEnrolled */
+  35,        /* MatchSegmentRule */
+  31,        /* PutSavedSegment */
   7,        /* RecordActivities */
   6,        /* RecordActivity */
   16,        /* RecordContact */
@@ -11490,7 +13883,7 @@ const ProtobufCServiceDescriptor retain__v1__profile__descriptor =
   "Profile",
   "Retain__V1__Profile",
   "retain.v1",
-  31,
+  36,
   retain__v1__profile__method_descriptors,
   retain__v1__profile__method_indices_by_name
 };
@@ -11741,6 +14134,46 @@ void retain__v1__profile__get_campaign_results(ProtobufCService *service,
 {
   assert(service->descriptor == &retain__v1__profile__descriptor);
   service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__put_saved_segment(ProtobufCService *service,
+                                            const Retain__V1__PutSavedSegmentRequest *input,
+                                            Retain__V1__PutSavedSegmentResponse_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 31, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__get_saved_segment(ProtobufCService *service,
+                                            const Retain__V1__GetSavedSegmentRequest *input,
+                                            Retain__V1__GetSavedSegmentResponse_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 32, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__list_saved_segments(ProtobufCService *service,
+                                              const Retain__V1__ListSavedSegmentsRequest *input,
+                                              Retain__V1__ListSavedSegmentsResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 33, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__delete_saved_segment(ProtobufCService *service,
+                                               const Retain__V1__DeleteSavedSegmentRequest *input,
+                                               Retain__V1__DeleteSavedSegmentResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 34, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__profile__match_segment_rule(ProtobufCService *service,
+                                             const Retain__V1__MatchSegmentRuleRequest *input,
+                                             Retain__V1__MatchSegmentRuleResponse_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__profile__descriptor);
+  service->invoke(service, 35, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__profile__init (Retain__V1__Profile_Service *service,
                                 Retain__V1__Profile_ServiceDestroy destroy)

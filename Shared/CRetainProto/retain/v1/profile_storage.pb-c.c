@@ -52,6 +52,51 @@ void   retain__v1__profile_log_entry__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_log_entry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__profile_saved_segment_change__init
+                     (Retain__V1__ProfileSavedSegmentChange         *message)
+{
+  static const Retain__V1__ProfileSavedSegmentChange init_value = RETAIN__V1__PROFILE_SAVED_SEGMENT_CHANGE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_saved_segment_change__get_packed_size
+                     (const Retain__V1__ProfileSavedSegmentChange *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_saved_segment_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_saved_segment_change__pack
+                     (const Retain__V1__ProfileSavedSegmentChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_saved_segment_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_saved_segment_change__pack_to_buffer
+                     (const Retain__V1__ProfileSavedSegmentChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_saved_segment_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileSavedSegmentChange *
+       retain__v1__profile_saved_segment_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileSavedSegmentChange *)
+     protobuf_c_message_unpack (&retain__v1__profile_saved_segment_change__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_saved_segment_change__free_unpacked
+                     (Retain__V1__ProfileSavedSegmentChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_saved_segment_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__profile_registration__init
                      (Retain__V1__ProfileRegistration         *message)
 {
@@ -1042,7 +1087,7 @@ void   retain__v1__profile_snapshot_experiment__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_snapshot_experiment__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[13] =
+static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[14] =
 {
   {
     "registration",
@@ -1165,6 +1210,18 @@ static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descr
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "saved_segment_change",
+    40,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileLogEntry, saved_segment_change),
+    &retain__v1__profile_saved_segment_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "campaign_change",
     50,
     PROTOBUF_C_LABEL_NONE,
@@ -1205,23 +1262,25 @@ static const unsigned retain__v1__profile_log_entry__field_indices_by_name[] = {
   4,   /* field[4] = activity_batch */
   7,   /* field[7] = assignment */
   1,   /* field[1] = attribute_update */
-  10,   /* field[10] = campaign_change */
-  11,   /* field[11] = campaign_enrollment */
-  12,   /* field[12] = campaign_touches */
+  11,   /* field[11] = campaign_change */
+  12,   /* field[12] = campaign_enrollment */
+  13,   /* field[13] = campaign_touches */
   5,   /* field[5] = contact_touch */
   3,   /* field[3] = deletion */
   6,   /* field[6] = policy_change */
   0,   /* field[0] = registration */
   9,   /* field[9] = rule_set_version */
+  10,   /* field[10] = saved_segment_change */
   8,   /* field[8] = settings */
   2,   /* field[2] = tag_change */
 };
-static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[3 + 1] =
+static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 20, 9 },
-  { 50, 10 },
-  { 0, 13 }
+  { 40, 10 },
+  { 50, 11 },
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
 {
@@ -1231,11 +1290,88 @@ const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
   "Retain__V1__ProfileLogEntry",
   "retain.v1",
   sizeof(Retain__V1__ProfileLogEntry),
-  13,
+  14,
   retain__v1__profile_log_entry__field_descriptors,
   retain__v1__profile_log_entry__field_indices_by_name,
-  3,  retain__v1__profile_log_entry__number_ranges,
+  4,  retain__v1__profile_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_log_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_saved_segment_change__field_descriptors[4] =
+{
+  {
+    "segment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSavedSegmentChange, segment),
+    &retain__v1__saved_segment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deleted",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSavedSegmentChange, deleted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSavedSegmentChange, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSavedSegmentChange, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_saved_segment_change__field_indices_by_name[] = {
+  2,   /* field[2] = actor */
+  3,   /* field[3] = at_ms */
+  1,   /* field[1] = deleted */
+  0,   /* field[0] = segment */
+};
+static const ProtobufCIntRange retain__v1__profile_saved_segment_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_saved_segment_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileSavedSegmentChange",
+  "ProfileSavedSegmentChange",
+  "Retain__V1__ProfileSavedSegmentChange",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileSavedSegmentChange),
+  4,
+  retain__v1__profile_saved_segment_change__field_descriptors,
+  retain__v1__profile_saved_segment_change__field_indices_by_name,
+  1,  retain__v1__profile_saved_segment_change__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_saved_segment_change__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__profile_registration__field_descriptors[4] =
@@ -2316,7 +2452,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor 
   (ProtobufCMessageInit) retain__v1__profile_contact_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[7] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[8] =
 {
   {
     "header",
@@ -2391,6 +2527,18 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "saved_segment",
+    40,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotRecord, saved_segment),
+    &retain__v1__saved_segment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "campaign",
     50,
     PROTOBUF_C_LABEL_NONE,
@@ -2405,18 +2553,20 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field
 };
 static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name[] = {
   5,   /* field[5] = active_users */
-  6,   /* field[6] = campaign */
+  7,   /* field[7] = campaign */
   3,   /* field[3] = contacts */
   2,   /* field[2] = event_ids */
   4,   /* field[4] = experiment */
   0,   /* field[0] = header */
+  6,   /* field[6] = saved_segment */
   1,   /* field[1] = users */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[2 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[3 + 1] =
 {
   { 1, 0 },
-  { 50, 6 },
-  { 0, 7 }
+  { 40, 6 },
+  { 50, 7 },
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor =
 {
@@ -2426,10 +2576,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor
   "Retain__V1__ProfileSnapshotRecord",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotRecord),
-  7,
+  8,
   retain__v1__profile_snapshot_record__field_descriptors,
   retain__v1__profile_snapshot_record__field_indices_by_name,
-  2,  retain__v1__profile_snapshot_record__number_ranges,
+  3,  retain__v1__profile_snapshot_record__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -85,6 +85,24 @@ class CheckInFlowResponse(_message.Message):
     tasks_rewarded: _containers.RepeatedCompositeFieldContainer[_growth_pb2.TaskStatus]
     def __init__(self, activity: _Optional[_Union[_profile_pb2.RecordActivityResponse, _Mapping]] = ..., check_in: _Optional[_Union[_growth_pb2.CheckInResponse, _Mapping]] = ..., tasks_rewarded: _Optional[_Iterable[_Union[_growth_pb2.TaskStatus, _Mapping]]] = ..., task_rewards: _Optional[_Iterable[_Union[_ledger_pb2.TransferResult, _Mapping]]] = ..., level_rewards: _Optional[_Iterable[_Union[_ledger_pb2.TransferResult, _Mapping]]] = ..., replayed: bool = ..., steps: _Optional[_Iterable[_Union[FlowStep, _Mapping]]] = ..., referral: _Optional[_Union[_ledger_pb2.RewardReferralResponse, _Mapping]] = ...) -> None: ...
 
+class CountSavedSegmentRequest(_message.Message):
+    __slots__ = ["as_of_ms", "name"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    name: str
+    def __init__(self, name: _Optional[str] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
+
+class CountSavedSegmentResponse(_message.Message):
+    __slots__ = ["as_of_ms", "count", "version"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    count: int
+    version: int
+    def __init__(self, count: _Optional[int] = ..., version: _Optional[int] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
+
 class FlowStep(_message.Message):
     __slots__ = ["detail", "name", "outcome"]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +168,30 @@ class ListBackendsResponse(_message.Message):
     BACKENDS_FIELD_NUMBER: _ClassVar[int]
     backends: _containers.RepeatedCompositeFieldContainer[BackendInfo]
     def __init__(self, backends: _Optional[_Iterable[_Union[BackendInfo, _Mapping]]] = ...) -> None: ...
+
+class ListSavedSegmentMembersRequest(_message.Message):
+    __slots__ = ["as_of_ms", "name", "page"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    name: str
+    page: _common_pb2.PageRequest
+    def __init__(self, name: _Optional[str] = ..., as_of_ms: _Optional[int] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class ListSavedSegmentMembersResponse(_message.Message):
+    __slots__ = ["as_of_ms", "columns", "members", "page_info", "version"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_INFO_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    members: _containers.RepeatedCompositeFieldContainer[SegmentMember]
+    page_info: _common_pb2.PageInfo
+    version: int
+    def __init__(self, members: _Optional[_Iterable[_Union[SegmentMember, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., columns: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class LocateUserRequest(_message.Message):
     __slots__ = ["service", "user_id"]
@@ -251,6 +293,14 @@ class ResolveFeedbackFlowResponse(_message.Message):
     replayed: bool
     steps: _containers.RepeatedCompositeFieldContainer[FlowStep]
     def __init__(self, item: _Optional[_Union[_feedback_pb2.FeedbackItem, _Mapping]] = ..., payment: _Optional[_Union[_ledger_pb2.TransferResult, _Mapping]] = ..., paid: bool = ..., replayed: bool = ..., steps: _Optional[_Iterable[_Union[FlowStep, _Mapping]]] = ...) -> None: ...
+
+class SegmentMember(_message.Message):
+    __slots__ = ["user_id", "values"]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user_id: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SubmitFeedbackFlowRequest(_message.Message):
     __slots__ = ["submission"]

@@ -293,6 +293,18 @@ class GetLevelTiersResponse(_message.Message):
     tiers: _containers.RepeatedCompositeFieldContainer[LevelTier]
     def __init__(self, tiers: _Optional[_Iterable[_Union[LevelTier, _Mapping]]] = ..., config_version: _Optional[str] = ...) -> None: ...
 
+class GetLevelsRequest(_message.Message):
+    __slots__ = ["user_ids"]
+    USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    user_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetLevelsResponse(_message.Message):
+    __slots__ = ["levels"]
+    LEVELS_FIELD_NUMBER: _ClassVar[int]
+    levels: _containers.RepeatedCompositeFieldContainer[UserLevel]
+    def __init__(self, levels: _Optional[_Iterable[_Union[UserLevel, _Mapping]]] = ...) -> None: ...
+
 class GetRankRequest(_message.Message):
     __slots__ = ["at_ms", "board", "neighbours", "user_id"]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -426,6 +438,16 @@ class TaskStatus(_message.Message):
     task_id: str
     title: str
     def __init__(self, task_id: _Optional[str] = ..., title: _Optional[str] = ..., action: _Optional[str] = ..., period: _Optional[_Union[TaskPeriod, str]] = ..., target: _Optional[int] = ..., progress: _Optional[int] = ..., completed: bool = ..., claimed: bool = ..., period_key: _Optional[str] = ..., period_start_ms: _Optional[int] = ..., period_end_ms: _Optional[int] = ..., reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., completed_at_ms: _Optional[int] = ..., claimed_at_ms: _Optional[int] = ..., claim_id: _Optional[str] = ...) -> None: ...
+
+class UserLevel(_message.Message):
+    __slots__ = ["level", "total_growth", "user_id"]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_GROWTH_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    level: int
+    total_growth: int
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., level: _Optional[int] = ..., total_growth: _Optional[int] = ...) -> None: ...
 
 class WatchLevelChangesRequest(_message.Message):
     __slots__ = ["after_position", "from_end"]

@@ -364,6 +364,22 @@ class GetBalanceResponse(_message.Message):
     balances: _containers.RepeatedCompositeFieldContainer[AssetBalance]
     def __init__(self, balances: _Optional[_Iterable[_Union[AssetBalance, _Mapping]]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
+class GetBalancesRequest(_message.Message):
+    __slots__ = ["asset", "user_ids"]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    asset: str
+    user_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., asset: _Optional[str] = ...) -> None: ...
+
+class GetBalancesResponse(_message.Message):
+    __slots__ = ["as_of_ms", "balances"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    BALANCES_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    balances: _containers.RepeatedCompositeFieldContainer[UserBalance]
+    def __init__(self, balances: _Optional[_Iterable[_Union[UserBalance, _Mapping]]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
+
 class GetCouponRequest(_message.Message):
     __slots__ = ["code"]
     CODE_FIELD_NUMBER: _ClassVar[int]
@@ -810,6 +826,16 @@ class TransferResult(_message.Message):
     sequence: int
     transfer_id: str
     def __init__(self, index: _Optional[int] = ..., transfer_id: _Optional[str] = ..., code: _Optional[_Union[TransferResultCode, str]] = ..., message: _Optional[str] = ..., replayed: bool = ..., sequence: _Optional[int] = ..., committed_at_ms: _Optional[int] = ...) -> None: ...
+
+class UserBalance(_message.Message):
+    __slots__ = ["available", "balance", "user_id"]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    available: int
+    balance: int
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., balance: _Optional[int] = ..., available: _Optional[int] = ...) -> None: ...
 
 class VoidPendingRequest(_message.Message):
     __slots__ = ["pending_transfer_id", "reason", "transfer_id"]

@@ -6,6 +6,8 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+ACTIVITY_MEASURE_ACTIVE_DAYS: ActivityMeasure
+ACTIVITY_MEASURE_EVENTS: ActivityMeasure
 ACTIVITY_OUTCOME_ACCEPTED: ActivityOutcome
 ACTIVITY_OUTCOME_DUPLICATE: ActivityOutcome
 ACTIVITY_OUTCOME_INVALID: ActivityOutcome
@@ -79,6 +81,22 @@ class ActiveUsersDay(_message.Message):
     mau: int
     wau: int
     def __init__(self, day_start_ms: _Optional[int] = ..., all_channels: bool = ..., channel: _Optional[str] = ..., dau: _Optional[int] = ..., wau: _Optional[int] = ..., mau: _Optional[int] = ..., complete: bool = ...) -> None: ...
+
+class ActivityCondition(_message.Message):
+    __slots__ = ["days", "has_max", "kind", "max_count", "measure", "min_count"]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    HAS_MAX_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MAX_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MEASURE_FIELD_NUMBER: _ClassVar[int]
+    MIN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    days: int
+    has_max: bool
+    kind: str
+    max_count: int
+    measure: ActivityMeasure
+    min_count: int
+    def __init__(self, kind: _Optional[str] = ..., days: _Optional[int] = ..., min_count: _Optional[int] = ..., has_max: bool = ..., max_count: _Optional[int] = ..., measure: _Optional[_Union[ActivityMeasure, str]] = ...) -> None: ...
 
 class ActivityEvent(_message.Message):
     __slots__ = ["event_id", "kind", "occurred_at_ms", "properties", "source", "user_id", "value"]
@@ -172,6 +190,20 @@ class AttributeRange(_message.Message):
     max_value: float
     min_value: float
     def __init__(self, key: _Optional[str] = ..., has_min: bool = ..., min_value: _Optional[float] = ..., has_max: bool = ..., max_value: _Optional[float] = ...) -> None: ...
+
+class BalancePredicate(_message.Message):
+    __slots__ = ["asset", "has_max", "has_min", "max_value", "min_value"]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    HAS_MAX_FIELD_NUMBER: _ClassVar[int]
+    HAS_MIN_FIELD_NUMBER: _ClassVar[int]
+    MAX_VALUE_FIELD_NUMBER: _ClassVar[int]
+    MIN_VALUE_FIELD_NUMBER: _ClassVar[int]
+    asset: str
+    has_max: bool
+    has_min: bool
+    max_value: int
+    min_value: int
+    def __init__(self, asset: _Optional[str] = ..., has_min: bool = ..., min_value: _Optional[int] = ..., has_max: bool = ..., max_value: _Optional[int] = ...) -> None: ...
 
 class Campaign(_message.Message):
     __slots__ = ["campaign_id", "channels", "created_at_ms", "created_by", "description", "end_at_ms", "holdout_basis_points", "max_touches", "message", "return_kind", "reward", "reward_budget", "segment", "start_at_ms", "touch_interval_days"]
@@ -301,6 +333,12 @@ class ChannelNewUsers(_message.Message):
     new_users: int
     def __init__(self, channel: _Optional[str] = ..., new_users: _Optional[int] = ...) -> None: ...
 
+class ChannelPredicate(_message.Message):
+    __slots__ = ["channels"]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    channels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, channels: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ChannelTouches(_message.Message):
     __slots__ = ["channel", "cost", "touches"]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
@@ -425,6 +463,20 @@ class CreateCampaignResponse(_message.Message):
     campaign: Campaign
     replayed: bool
     def __init__(self, campaign: _Optional[_Union[Campaign, _Mapping]] = ..., replayed: bool = ...) -> None: ...
+
+class DeleteSavedSegmentRequest(_message.Message):
+    __slots__ = ["actor", "name"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    actor: str
+    name: str
+    def __init__(self, name: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class DeleteSavedSegmentResponse(_message.Message):
+    __slots__ = ["existed"]
+    EXISTED_FIELD_NUMBER: _ClassVar[int]
+    existed: bool
+    def __init__(self, existed: bool = ...) -> None: ...
 
 class DeleteUserRequest(_message.Message):
     __slots__ = ["actor", "reason", "user_id"]
@@ -740,6 +792,38 @@ class GetRetentionResponse(_message.Message):
     new_users_by_channel: _containers.RepeatedCompositeFieldContainer[ChannelNewUsers]
     def __init__(self, cohorts: _Optional[_Iterable[_Union[RetentionCohort, _Mapping]]] = ..., new_users_by_channel: _Optional[_Iterable[_Union[ChannelNewUsers, _Mapping]]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class GetSavedSegmentRequest(_message.Message):
+    __slots__ = ["name"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetSavedSegmentResponse(_message.Message):
+    __slots__ = ["segment"]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    segment: SavedSegment
+    def __init__(self, segment: _Optional[_Union[SavedSegment, _Mapping]] = ...) -> None: ...
+
+class LevelPredicate(_message.Message):
+    __slots__ = ["has_max_level", "has_max_points", "has_min_level", "has_min_points", "max_level", "max_points", "min_level", "min_points"]
+    HAS_MAX_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    HAS_MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
+    HAS_MIN_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    HAS_MIN_POINTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
+    MIN_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    MIN_POINTS_FIELD_NUMBER: _ClassVar[int]
+    has_max_level: bool
+    has_max_points: bool
+    has_min_level: bool
+    has_min_points: bool
+    max_level: int
+    max_points: int
+    min_level: int
+    min_points: int
+    def __init__(self, has_min_level: bool = ..., min_level: _Optional[int] = ..., has_max_level: bool = ..., max_level: _Optional[int] = ..., has_min_points: bool = ..., min_points: _Optional[int] = ..., has_max_points: bool = ..., max_points: _Optional[int] = ...) -> None: ...
+
 class LifecycleTransition(_message.Message):
     __slots__ = ["at_ms", "from_stage", "reason", "to_stage"]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -802,6 +886,16 @@ class ListChurnWarningsResponse(_message.Message):
     warnings: _containers.RepeatedCompositeFieldContainer[ChurnWarning]
     def __init__(self, warnings: _Optional[_Iterable[_Union[ChurnWarning, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class ListSavedSegmentsRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListSavedSegmentsResponse(_message.Message):
+    __slots__ = ["segments"]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    segments: _containers.RepeatedCompositeFieldContainer[SavedSegment]
+    def __init__(self, segments: _Optional[_Iterable[_Union[SavedSegment, _Mapping]]] = ...) -> None: ...
+
 class ListSegmentRequest(_message.Message):
     __slots__ = ["as_of_ms", "filter", "page"]
     AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
@@ -831,6 +925,66 @@ class MarkCampaignEnrolledRequest(_message.Message):
 class MarkCampaignEnrolledResponse(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
+
+class MatchSegmentRuleRequest(_message.Message):
+    __slots__ = ["as_of_ms", "page", "rule", "undecided_only", "with_values"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    UNDECIDED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    WITH_VALUES_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    page: _common_pb2.PageRequest
+    rule: SegmentRule
+    undecided_only: bool
+    with_values: bool
+    def __init__(self, rule: _Optional[_Union[SegmentRule, _Mapping]] = ..., as_of_ms: _Optional[int] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ..., undecided_only: bool = ..., with_values: bool = ...) -> None: ...
+
+class MatchSegmentRuleResponse(_message.Message):
+    __slots__ = ["candidates", "decided", "page_info", "undecided"]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_INFO_FIELD_NUMBER: _ClassVar[int]
+    UNDECIDED_FIELD_NUMBER: _ClassVar[int]
+    candidates: _containers.RepeatedCompositeFieldContainer[SegmentCandidate]
+    decided: int
+    page_info: _common_pb2.PageInfo
+    undecided: int
+    def __init__(self, candidates: _Optional[_Iterable[_Union[SegmentCandidate, _Mapping]]] = ..., page_info: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., decided: _Optional[int] = ..., undecided: _Optional[int] = ...) -> None: ...
+
+class PurchaseTotalCondition(_message.Message):
+    __slots__ = ["asset", "has_max", "has_min", "max_value", "min_value"]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    HAS_MAX_FIELD_NUMBER: _ClassVar[int]
+    HAS_MIN_FIELD_NUMBER: _ClassVar[int]
+    MAX_VALUE_FIELD_NUMBER: _ClassVar[int]
+    MIN_VALUE_FIELD_NUMBER: _ClassVar[int]
+    asset: str
+    has_max: bool
+    has_min: bool
+    max_value: int
+    min_value: int
+    def __init__(self, asset: _Optional[str] = ..., has_min: bool = ..., min_value: _Optional[int] = ..., has_max: bool = ..., max_value: _Optional[int] = ...) -> None: ...
+
+class PutSavedSegmentRequest(_message.Message):
+    __slots__ = ["actor", "create", "expected_version", "segment"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    CREATE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    actor: str
+    create: bool
+    expected_version: int
+    segment: SavedSegment
+    def __init__(self, segment: _Optional[_Union[SavedSegment, _Mapping]] = ..., create: bool = ..., expected_version: _Optional[int] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class PutSavedSegmentResponse(_message.Message):
+    __slots__ = ["replayed", "segment"]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    replayed: bool
+    segment: SavedSegment
+    def __init__(self, segment: _Optional[_Union[SavedSegment, _Mapping]] = ..., replayed: bool = ...) -> None: ...
 
 class RecordActivitiesRequest(_message.Message):
     __slots__ = ["events"]
@@ -1000,8 +1154,41 @@ class RetentionCohort(_message.Message):
     new_users: int
     def __init__(self, cohort_start_ms: _Optional[int] = ..., channel: _Optional[str] = ..., new_users: _Optional[int] = ..., cells: _Optional[_Iterable[_Union[RetentionCell, _Mapping]]] = ...) -> None: ...
 
+class SavedSegment(_message.Message):
+    __slots__ = ["created_at_ms", "created_by", "description", "name", "rule", "updated_at_ms", "updated_by", "version"]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_BY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    created_at_ms: int
+    created_by: str
+    description: str
+    name: str
+    rule: SegmentRule
+    updated_at_ms: int
+    updated_by: str
+    version: int
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., rule: _Optional[_Union[SegmentRule, _Mapping]] = ..., version: _Optional[int] = ..., created_by: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_by: _Optional[str] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class SegmentCandidate(_message.Message):
+    __slots__ = ["decided", "true_predicates", "user_id", "values"]
+    DECIDED_FIELD_NUMBER: _ClassVar[int]
+    TRUE_PREDICATES_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    decided: bool
+    true_predicates: int
+    user_id: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user_id: _Optional[str] = ..., decided: bool = ..., true_predicates: _Optional[int] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class SegmentFilter(_message.Message):
-    __slots__ = ["attribute_ranges", "attributes_equal", "campaigns", "channels", "genders", "last_active", "max_age", "min_age", "regions", "registered", "stages", "tags_all", "tags_any", "tags_none"]
+    __slots__ = ["activity", "attribute_ranges", "attributes_equal", "campaigns", "channels", "genders", "last_active", "max_age", "min_age", "purchase_totals", "regions", "registered", "stages", "tags_all", "tags_any", "tags_none"]
+    ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_EQUAL_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTE_RANGES_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGNS_FIELD_NUMBER: _ClassVar[int]
@@ -1010,12 +1197,14 @@ class SegmentFilter(_message.Message):
     LAST_ACTIVE_FIELD_NUMBER: _ClassVar[int]
     MAX_AGE_FIELD_NUMBER: _ClassVar[int]
     MIN_AGE_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_TOTALS_FIELD_NUMBER: _ClassVar[int]
     REGIONS_FIELD_NUMBER: _ClassVar[int]
     REGISTERED_FIELD_NUMBER: _ClassVar[int]
     STAGES_FIELD_NUMBER: _ClassVar[int]
     TAGS_ALL_FIELD_NUMBER: _ClassVar[int]
     TAGS_ANY_FIELD_NUMBER: _ClassVar[int]
     TAGS_NONE_FIELD_NUMBER: _ClassVar[int]
+    activity: _containers.RepeatedCompositeFieldContainer[ActivityCondition]
     attribute_ranges: _containers.RepeatedCompositeFieldContainer[AttributeRange]
     attributes_equal: _containers.RepeatedCompositeFieldContainer[AttributeEquals]
     campaigns: _containers.RepeatedScalarFieldContainer[str]
@@ -1024,13 +1213,42 @@ class SegmentFilter(_message.Message):
     last_active: _common_pb2.TimeRange
     max_age: int
     min_age: int
+    purchase_totals: _containers.RepeatedCompositeFieldContainer[PurchaseTotalCondition]
     regions: _containers.RepeatedScalarFieldContainer[str]
     registered: _common_pb2.TimeRange
     stages: _containers.RepeatedScalarFieldContainer[LifecycleStage]
     tags_all: _containers.RepeatedScalarFieldContainer[str]
     tags_any: _containers.RepeatedScalarFieldContainer[str]
     tags_none: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, channels: _Optional[_Iterable[str]] = ..., campaigns: _Optional[_Iterable[str]] = ..., tags_all: _Optional[_Iterable[str]] = ..., tags_any: _Optional[_Iterable[str]] = ..., tags_none: _Optional[_Iterable[str]] = ..., attributes_equal: _Optional[_Iterable[_Union[AttributeEquals, _Mapping]]] = ..., attribute_ranges: _Optional[_Iterable[_Union[AttributeRange, _Mapping]]] = ..., stages: _Optional[_Iterable[_Union[LifecycleStage, str]]] = ..., registered: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., last_active: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., regions: _Optional[_Iterable[str]] = ..., genders: _Optional[_Iterable[_Union[Gender, str]]] = ..., min_age: _Optional[int] = ..., max_age: _Optional[int] = ...) -> None: ...
+    def __init__(self, channels: _Optional[_Iterable[str]] = ..., campaigns: _Optional[_Iterable[str]] = ..., tags_all: _Optional[_Iterable[str]] = ..., tags_any: _Optional[_Iterable[str]] = ..., tags_none: _Optional[_Iterable[str]] = ..., attributes_equal: _Optional[_Iterable[_Union[AttributeEquals, _Mapping]]] = ..., attribute_ranges: _Optional[_Iterable[_Union[AttributeRange, _Mapping]]] = ..., stages: _Optional[_Iterable[_Union[LifecycleStage, str]]] = ..., registered: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., last_active: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., regions: _Optional[_Iterable[str]] = ..., genders: _Optional[_Iterable[_Union[Gender, str]]] = ..., min_age: _Optional[int] = ..., max_age: _Optional[int] = ..., activity: _Optional[_Iterable[_Union[ActivityCondition, _Mapping]]] = ..., purchase_totals: _Optional[_Iterable[_Union[PurchaseTotalCondition, _Mapping]]] = ...) -> None: ...
+
+class SegmentRule(_message.Message):
+    __slots__ = ["activity", "all", "any", "attribute_equals", "attribute_range", "balance", "channel", "level", "none", "purchase_total", "stage", "tag"]
+    ACTIVITY_FIELD_NUMBER: _ClassVar[int]
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    ANY_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTE_EQUALS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTE_RANGE_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    NONE_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    activity: ActivityCondition
+    all: _containers.RepeatedCompositeFieldContainer[SegmentRule]
+    any: _containers.RepeatedCompositeFieldContainer[SegmentRule]
+    attribute_equals: AttributeEquals
+    attribute_range: AttributeRange
+    balance: BalancePredicate
+    channel: ChannelPredicate
+    level: LevelPredicate
+    none: _containers.RepeatedCompositeFieldContainer[SegmentRule]
+    purchase_total: PurchaseTotalCondition
+    stage: StagePredicate
+    tag: TagPredicate
+    def __init__(self, all: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., any: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., none: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., attribute_equals: _Optional[_Union[AttributeEquals, _Mapping]] = ..., attribute_range: _Optional[_Union[AttributeRange, _Mapping]] = ..., tag: _Optional[_Union[TagPredicate, _Mapping]] = ..., channel: _Optional[_Union[ChannelPredicate, _Mapping]] = ..., stage: _Optional[_Union[StagePredicate, _Mapping]] = ..., activity: _Optional[_Union[ActivityCondition, _Mapping]] = ..., purchase_total: _Optional[_Union[PurchaseTotalCondition, _Mapping]] = ..., level: _Optional[_Union[LevelPredicate, _Mapping]] = ..., balance: _Optional[_Union[BalancePredicate, _Mapping]] = ...) -> None: ...
 
 class SetContactPolicyRequest(_message.Message):
     __slots__ = ["actor", "expected_version", "policy"]
@@ -1047,6 +1265,18 @@ class SetContactPolicyResponse(_message.Message):
     POLICY_FIELD_NUMBER: _ClassVar[int]
     policy: ContactPolicy
     def __init__(self, policy: _Optional[_Union[ContactPolicy, _Mapping]] = ...) -> None: ...
+
+class StagePredicate(_message.Message):
+    __slots__ = ["stages"]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    stages: _containers.RepeatedScalarFieldContainer[LifecycleStage]
+    def __init__(self, stages: _Optional[_Iterable[_Union[LifecycleStage, str]]] = ...) -> None: ...
+
+class TagPredicate(_message.Message):
+    __slots__ = ["tag"]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    tag: str
+    def __init__(self, tag: _Optional[str] = ...) -> None: ...
 
 class TouchCampaignMembersRequest(_message.Message):
     __slots__ = ["campaign_id", "limit"]
@@ -1195,6 +1425,9 @@ class ContactChannel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ContactDecisionReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ActivityMeasure(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class CampaignGroup(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

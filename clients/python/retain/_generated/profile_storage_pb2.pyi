@@ -133,7 +133,7 @@ class ProfileDeletion(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., reason: _Optional[str] = ..., actor: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class ProfileLogEntry(_message.Message):
-    __slots__ = ["activity_batch", "assignment", "attribute_update", "campaign_change", "campaign_enrollment", "campaign_touches", "contact_touch", "deletion", "policy_change", "registration", "rule_set_version", "settings", "tag_change"]
+    __slots__ = ["activity_batch", "assignment", "attribute_update", "campaign_change", "campaign_enrollment", "campaign_touches", "contact_touch", "deletion", "policy_change", "registration", "rule_set_version", "saved_segment_change", "settings", "tag_change"]
     ACTIVITY_BATCH_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTE_UPDATE_FIELD_NUMBER: _ClassVar[int]
@@ -145,6 +145,7 @@ class ProfileLogEntry(_message.Message):
     POLICY_CHANGE_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_FIELD_NUMBER: _ClassVar[int]
     RULE_SET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SAVED_SEGMENT_CHANGE_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     TAG_CHANGE_FIELD_NUMBER: _ClassVar[int]
     activity_batch: ProfileActivityBatch
@@ -158,9 +159,10 @@ class ProfileLogEntry(_message.Message):
     policy_change: ProfilePolicyChange
     registration: ProfileRegistration
     rule_set_version: _rule_sets_pb2.RuleSetVersion
+    saved_segment_change: ProfileSavedSegmentChange
     settings: ProfileSettings
     tag_change: ProfileTagChange
-    def __init__(self, registration: _Optional[_Union[ProfileRegistration, _Mapping]] = ..., attribute_update: _Optional[_Union[ProfileAttributeUpdate, _Mapping]] = ..., tag_change: _Optional[_Union[ProfileTagChange, _Mapping]] = ..., deletion: _Optional[_Union[ProfileDeletion, _Mapping]] = ..., activity_batch: _Optional[_Union[ProfileActivityBatch, _Mapping]] = ..., contact_touch: _Optional[_Union[ProfileContactTouch, _Mapping]] = ..., policy_change: _Optional[_Union[ProfilePolicyChange, _Mapping]] = ..., assignment: _Optional[_Union[ProfileAssignment, _Mapping]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ..., campaign_change: _Optional[_Union[ProfileCampaignChange, _Mapping]] = ..., campaign_enrollment: _Optional[_Union[ProfileCampaignEnrollment, _Mapping]] = ..., campaign_touches: _Optional[_Union[ProfileCampaignTouches, _Mapping]] = ...) -> None: ...
+    def __init__(self, registration: _Optional[_Union[ProfileRegistration, _Mapping]] = ..., attribute_update: _Optional[_Union[ProfileAttributeUpdate, _Mapping]] = ..., tag_change: _Optional[_Union[ProfileTagChange, _Mapping]] = ..., deletion: _Optional[_Union[ProfileDeletion, _Mapping]] = ..., activity_batch: _Optional[_Union[ProfileActivityBatch, _Mapping]] = ..., contact_touch: _Optional[_Union[ProfileContactTouch, _Mapping]] = ..., policy_change: _Optional[_Union[ProfilePolicyChange, _Mapping]] = ..., assignment: _Optional[_Union[ProfileAssignment, _Mapping]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ..., campaign_change: _Optional[_Union[ProfileCampaignChange, _Mapping]] = ..., campaign_enrollment: _Optional[_Union[ProfileCampaignEnrollment, _Mapping]] = ..., campaign_touches: _Optional[_Union[ProfileCampaignTouches, _Mapping]] = ..., saved_segment_change: _Optional[_Union[ProfileSavedSegmentChange, _Mapping]] = ...) -> None: ...
 
 class ProfilePolicyChange(_message.Message):
     __slots__ = ["actor", "at_ms", "policy"]
@@ -183,6 +185,18 @@ class ProfileRegistration(_message.Message):
     request: _profile_pb2.RegisterUserRequest
     user_id: str
     def __init__(self, request: _Optional[_Union[_profile_pb2.RegisterUserRequest, _Mapping]] = ..., user_id: _Optional[str] = ..., registered_at_ms: _Optional[int] = ..., at_ms: _Optional[int] = ...) -> None: ...
+
+class ProfileSavedSegmentChange(_message.Message):
+    __slots__ = ["actor", "at_ms", "deleted", "segment"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    actor: str
+    at_ms: int
+    deleted: bool
+    segment: _profile_pb2.SavedSegment
+    def __init__(self, segment: _Optional[_Union[_profile_pb2.SavedSegment, _Mapping]] = ..., deleted: bool = ..., actor: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class ProfileSettings(_message.Message):
     __slots__ = ["activation_min_active_days", "activation_within_days", "activity_time_zone"]
@@ -301,13 +315,14 @@ class ProfileSnapshotHeader(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., user_count: _Optional[int] = ..., symbols: _Optional[_Iterable[str]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., policy: _Optional[_Union[_profile_pb2.ContactPolicy, _Mapping]] = ..., event_id_shards: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ...) -> None: ...
 
 class ProfileSnapshotRecord(_message.Message):
-    __slots__ = ["active_users", "campaign", "contacts", "event_ids", "experiment", "header", "users"]
+    __slots__ = ["active_users", "campaign", "contacts", "event_ids", "experiment", "header", "saved_segment", "users"]
     ACTIVE_USERS_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CONTACTS_FIELD_NUMBER: _ClassVar[int]
     EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
     HEADER_FIELD_NUMBER: _ClassVar[int]
+    SAVED_SEGMENT_FIELD_NUMBER: _ClassVar[int]
     USERS_FIELD_NUMBER: _ClassVar[int]
     active_users: ProfileSnapshotActiveUsers
     campaign: ProfileSnapshotCampaign
@@ -315,8 +330,9 @@ class ProfileSnapshotRecord(_message.Message):
     event_ids: ProfileSnapshotEventIDs
     experiment: ProfileSnapshotExperiment
     header: ProfileSnapshotHeader
+    saved_segment: _profile_pb2.SavedSegment
     users: ProfileSnapshotUsers
-    def __init__(self, header: _Optional[_Union[ProfileSnapshotHeader, _Mapping]] = ..., users: _Optional[_Union[ProfileSnapshotUsers, _Mapping]] = ..., event_ids: _Optional[_Union[ProfileSnapshotEventIDs, _Mapping]] = ..., contacts: _Optional[_Union[ProfileSnapshotContacts, _Mapping]] = ..., experiment: _Optional[_Union[ProfileSnapshotExperiment, _Mapping]] = ..., active_users: _Optional[_Union[ProfileSnapshotActiveUsers, _Mapping]] = ..., campaign: _Optional[_Union[ProfileSnapshotCampaign, _Mapping]] = ...) -> None: ...
+    def __init__(self, header: _Optional[_Union[ProfileSnapshotHeader, _Mapping]] = ..., users: _Optional[_Union[ProfileSnapshotUsers, _Mapping]] = ..., event_ids: _Optional[_Union[ProfileSnapshotEventIDs, _Mapping]] = ..., contacts: _Optional[_Union[ProfileSnapshotContacts, _Mapping]] = ..., experiment: _Optional[_Union[ProfileSnapshotExperiment, _Mapping]] = ..., active_users: _Optional[_Union[ProfileSnapshotActiveUsers, _Mapping]] = ..., campaign: _Optional[_Union[ProfileSnapshotCampaign, _Mapping]] = ..., saved_segment: _Optional[_Union[_profile_pb2.SavedSegment, _Mapping]] = ...) -> None: ...
 
 class ProfileSnapshotUsers(_message.Message):
     __slots__ = ["count", "first_index", "packed"]

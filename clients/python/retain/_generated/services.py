@@ -666,6 +666,27 @@ class GatewayClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Gateway/LocateUser", request, gateway_pb2.LocateUserResponse, **options)
 
+    def count_saved_segment(self, request: gateway_pb2.CountSavedSegmentRequest, **options: Unpack[CallOptions]) -> gateway_pb2.CountSavedSegmentResponse:
+        """Counts the members of a saved segment (Profile.PutSavedSegment), as of a time, across every
+        Profile shard, Growth shard and the Ledger (docs/CLUSTER.md#saved-segments).
+        Errors: INVALID_ARGUMENT, NOT_FOUND (segment), UNAVAILABLE (a shard did not answer).
+
+        Unary: `retain.v1.Gateway/CountSavedSegment`.
+        """
+        return self._connection.unary("retain.v1.Gateway/CountSavedSegment", request, gateway_pb2.CountSavedSegmentResponse, **options)
+
+    def list_saved_segment_members(self, request: gateway_pb2.ListSavedSegmentMembersRequest, **options: Unpack[CallOptions]) -> gateway_pb2.ListSavedSegmentMembersResponse:
+        """The members of a saved segment, ordered by user id, paged with one token across every
+        shard; each member with the values of the fields its rule tests (for `retain segment
+        export`). A page may hold fewer than page_size members while more follow: only an empty
+        next_page_token ends the list. The token keeps the as-of time and the definition's version;
+        a token of an older version is FAILED_PRECONDITION.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (segment), FAILED_PRECONDITION, UNAVAILABLE.
+
+        Unary: `retain.v1.Gateway/ListSavedSegmentMembers`.
+        """
+        return self._connection.unary("retain.v1.Gateway/ListSavedSegmentMembers", request, gateway_pb2.ListSavedSegmentMembersResponse, **options)
+
 
 class AsyncGatewayClient(AsyncServiceClient):
     """Cross-service flows and routing information.
@@ -784,6 +805,27 @@ class AsyncGatewayClient(AsyncServiceClient):
         Unary: `retain.v1.Gateway/LocateUser`.
         """
         return await self._connection.unary("retain.v1.Gateway/LocateUser", request, gateway_pb2.LocateUserResponse, **options)
+
+    async def count_saved_segment(self, request: gateway_pb2.CountSavedSegmentRequest, **options: Unpack[CallOptions]) -> gateway_pb2.CountSavedSegmentResponse:
+        """Counts the members of a saved segment (Profile.PutSavedSegment), as of a time, across every
+        Profile shard, Growth shard and the Ledger (docs/CLUSTER.md#saved-segments).
+        Errors: INVALID_ARGUMENT, NOT_FOUND (segment), UNAVAILABLE (a shard did not answer).
+
+        Unary: `retain.v1.Gateway/CountSavedSegment`.
+        """
+        return await self._connection.unary("retain.v1.Gateway/CountSavedSegment", request, gateway_pb2.CountSavedSegmentResponse, **options)
+
+    async def list_saved_segment_members(self, request: gateway_pb2.ListSavedSegmentMembersRequest, **options: Unpack[CallOptions]) -> gateway_pb2.ListSavedSegmentMembersResponse:
+        """The members of a saved segment, ordered by user id, paged with one token across every
+        shard; each member with the values of the fields its rule tests (for `retain segment
+        export`). A page may hold fewer than page_size members while more follow: only an empty
+        next_page_token ends the list. The token keeps the as-of time and the definition's version;
+        a token of an older version is FAILED_PRECONDITION.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (segment), FAILED_PRECONDITION, UNAVAILABLE.
+
+        Unary: `retain.v1.Gateway/ListSavedSegmentMembers`.
+        """
+        return await self._connection.unary("retain.v1.Gateway/ListSavedSegmentMembers", request, gateway_pb2.ListSavedSegmentMembersResponse, **options)
 
 
 class GrowthClient(ServiceClient):
@@ -926,6 +968,19 @@ class GrowthClient(ServiceClient):
         """
         return self._connection.server_streaming("retain.v1.Growth/WatchLevelChanges", request, growth_pb2.WatchLevelChangesResponse, **options)
 
+    def get_levels(self, request: growth_pb2.GetLevelsRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLevelsResponse:
+        """The current level and total growth of up to 1000 users at once (a user Growth does not know
+        is at the lowest level with 0 growth). Saved segments read levels through it. Growth keeps
+        the current values only: there is no "as of" form.
+        Every user must be on the shard asked: the gateway splits a batch by owner before it calls
+        (docs/CLUSTER.md#saved-segments); a direct call through the gateway with several Growth
+        shards reaches one shard.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Growth/GetLevels`.
+        """
+        return self._connection.unary("retain.v1.Growth/GetLevels", request, growth_pb2.GetLevelsResponse, **options)
+
 
 class AsyncGrowthClient(AsyncServiceClient):
     """The user-level system. Users earn growth (int64 points, never spent, distinct from ledger
@@ -1066,6 +1121,19 @@ class AsyncGrowthClient(AsyncServiceClient):
         Server streaming: `retain.v1.Growth/WatchLevelChanges`.
         """
         return self._connection.server_streaming("retain.v1.Growth/WatchLevelChanges", request, growth_pb2.WatchLevelChangesResponse, **options)
+
+    async def get_levels(self, request: growth_pb2.GetLevelsRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLevelsResponse:
+        """The current level and total growth of up to 1000 users at once (a user Growth does not know
+        is at the lowest level with 0 growth). Saved segments read levels through it. Growth keeps
+        the current values only: there is no "as of" form.
+        Every user must be on the shard asked: the gateway splits a batch by owner before it calls
+        (docs/CLUSTER.md#saved-segments); a direct call through the gateway with several Growth
+        shards reaches one shard.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Growth/GetLevels`.
+        """
+        return await self._connection.unary("retain.v1.Growth/GetLevels", request, growth_pb2.GetLevelsResponse, **options)
 
 
 class HealthClient(ServiceClient):
@@ -1266,6 +1334,16 @@ class LedgerClient(ServiceClient):
         Unary: `retain.v1.Ledger/GetBalance`.
         """
         return self._connection.unary("retain.v1.Ledger/GetBalance", request, ledger_pb2.GetBalanceResponse, **options)
+
+    def get_balances(self, request: ledger_pb2.GetBalancesRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetBalancesResponse:
+        """The balance of one asset for up to 1000 users at once (a user without the account has 0).
+        Saved segments read balances through it. The balances are the current ones: the ledger
+        answers no "as of" form.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Ledger/GetBalances`.
+        """
+        return self._connection.unary("retain.v1.Ledger/GetBalances", request, ledger_pb2.GetBalancesResponse, **options)
 
     def expire_lots(self, request: ledger_pb2.ExpireLotsRequest, **options: Unpack[CallOptions]) -> ledger_pb2.ExpireLotsResponse:
         """Moves every lot expired at as_of_ms to expiry:<asset>, as the background schedule does.
@@ -1533,6 +1611,16 @@ class AsyncLedgerClient(AsyncServiceClient):
         Unary: `retain.v1.Ledger/GetBalance`.
         """
         return await self._connection.unary("retain.v1.Ledger/GetBalance", request, ledger_pb2.GetBalanceResponse, **options)
+
+    async def get_balances(self, request: ledger_pb2.GetBalancesRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetBalancesResponse:
+        """The balance of one asset for up to 1000 users at once (a user without the account has 0).
+        Saved segments read balances through it. The balances are the current ones: the ledger
+        answers no "as of" form.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Ledger/GetBalances`.
+        """
+        return await self._connection.unary("retain.v1.Ledger/GetBalances", request, ledger_pb2.GetBalancesResponse, **options)
 
     async def expire_lots(self, request: ledger_pb2.ExpireLotsRequest, **options: Unpack[CallOptions]) -> ledger_pb2.ExpireLotsResponse:
         """Moves every lot expired at as_of_ms to expiry:<asset>, as the background schedule does.
@@ -2012,6 +2100,60 @@ class ProfileClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Profile/GetCampaignResults", request, profile_pb2.GetCampaignResultsResponse, **options)
 
+    def put_saved_segment(self, request: profile_pb2.PutSavedSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.PutSavedSegmentResponse:
+        """Creates or replaces a saved segment: a named, versioned rule (SavedSegment, SegmentRule).
+        Requires admin scope. With create = true the name must be free, unless the stored segment
+        already has exactly this description and rule (a retry answers it); without, it must exist.
+        expected_version, when not 0, must equal the stored version.
+        Through the gateway with several shards: written to every shard (each keeps its copy), like
+        SetContactPolicy; succeeds when every shard does, with the first shard's answer.
+        Errors: INVALID_ARGUMENT (the rule's field named, e.g. "segment.rule.all[1].activity.days"),
+        ALREADY_EXISTS, NOT_FOUND, ABORTED (expected_version does not match).
+
+        Unary: `retain.v1.Profile/PutSavedSegment`.
+        """
+        return self._connection.unary("retain.v1.Profile/PutSavedSegment", request, profile_pb2.PutSavedSegmentResponse, **options)
+
+    def get_saved_segment(self, request: profile_pb2.GetSavedSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetSavedSegmentResponse:
+        """A saved segment by name. Through the gateway with several shards: one shard answers (every
+        shard keeps the same definitions).
+        Errors: INVALID_ARGUMENT, NOT_FOUND.
+
+        Unary: `retain.v1.Profile/GetSavedSegment`.
+        """
+        return self._connection.unary("retain.v1.Profile/GetSavedSegment", request, profile_pb2.GetSavedSegmentResponse, **options)
+
+    def list_saved_segments(self, request: profile_pb2.ListSavedSegmentsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListSavedSegmentsResponse:
+        """Every saved segment, by name. Through the gateway with several shards: one shard answers.
+        No service-specific errors.
+
+        Unary: `retain.v1.Profile/ListSavedSegments`.
+        """
+        return self._connection.unary("retain.v1.Profile/ListSavedSegments", request, profile_pb2.ListSavedSegmentsResponse, **options)
+
+    def delete_saved_segment(self, request: profile_pb2.DeleteSavedSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.DeleteSavedSegmentResponse:
+        """Deletes a saved segment. Requires admin scope. Deleting a name that is not stored answers
+        OK with existed = false (a retry after a partial failure succeeds).
+        Through the gateway with several shards: written to every shard, like PutSavedSegment.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Profile/DeleteSavedSegment`.
+        """
+        return self._connection.unary("retain.v1.Profile/DeleteSavedSegment", request, profile_pb2.DeleteSavedSegmentResponse, **options)
+
+    def match_segment_rule(self, request: profile_pb2.MatchSegmentRuleRequest, **options: Unpack[CallOptions]) -> profile_pb2.MatchSegmentRuleResponse:
+        """Evaluates a segment rule's Profile predicates on this shard's users (not deleted), ordered
+        by user id, paged: the users for whom the rule is true, or may be true depending on the
+        predicates other services answer (level: Growth, balance: Ledger). The gateway's
+        CountSavedSegment and ListSavedSegmentMembers call it on every Profile shard and decide the
+        rest (docs/PROFILE.md#saved-segments). It is about this shard only: through the gateway it
+        reaches one shard, so call the gateway's saved-segment methods instead.
+        Errors: INVALID_ARGUMENT (the rule's field named).
+
+        Unary: `retain.v1.Profile/MatchSegmentRule`.
+        """
+        return self._connection.unary("retain.v1.Profile/MatchSegmentRule", request, profile_pb2.MatchSegmentRuleResponse, **options)
+
 
 class AsyncProfileClient(AsyncServiceClient):
     """User information: registration, attributes and tags, activity, lifecycle stages, segments,
@@ -2354,6 +2496,60 @@ class AsyncProfileClient(AsyncServiceClient):
         Unary: `retain.v1.Profile/GetCampaignResults`.
         """
         return await self._connection.unary("retain.v1.Profile/GetCampaignResults", request, profile_pb2.GetCampaignResultsResponse, **options)
+
+    async def put_saved_segment(self, request: profile_pb2.PutSavedSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.PutSavedSegmentResponse:
+        """Creates or replaces a saved segment: a named, versioned rule (SavedSegment, SegmentRule).
+        Requires admin scope. With create = true the name must be free, unless the stored segment
+        already has exactly this description and rule (a retry answers it); without, it must exist.
+        expected_version, when not 0, must equal the stored version.
+        Through the gateway with several shards: written to every shard (each keeps its copy), like
+        SetContactPolicy; succeeds when every shard does, with the first shard's answer.
+        Errors: INVALID_ARGUMENT (the rule's field named, e.g. "segment.rule.all[1].activity.days"),
+        ALREADY_EXISTS, NOT_FOUND, ABORTED (expected_version does not match).
+
+        Unary: `retain.v1.Profile/PutSavedSegment`.
+        """
+        return await self._connection.unary("retain.v1.Profile/PutSavedSegment", request, profile_pb2.PutSavedSegmentResponse, **options)
+
+    async def get_saved_segment(self, request: profile_pb2.GetSavedSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.GetSavedSegmentResponse:
+        """A saved segment by name. Through the gateway with several shards: one shard answers (every
+        shard keeps the same definitions).
+        Errors: INVALID_ARGUMENT, NOT_FOUND.
+
+        Unary: `retain.v1.Profile/GetSavedSegment`.
+        """
+        return await self._connection.unary("retain.v1.Profile/GetSavedSegment", request, profile_pb2.GetSavedSegmentResponse, **options)
+
+    async def list_saved_segments(self, request: profile_pb2.ListSavedSegmentsRequest, **options: Unpack[CallOptions]) -> profile_pb2.ListSavedSegmentsResponse:
+        """Every saved segment, by name. Through the gateway with several shards: one shard answers.
+        No service-specific errors.
+
+        Unary: `retain.v1.Profile/ListSavedSegments`.
+        """
+        return await self._connection.unary("retain.v1.Profile/ListSavedSegments", request, profile_pb2.ListSavedSegmentsResponse, **options)
+
+    async def delete_saved_segment(self, request: profile_pb2.DeleteSavedSegmentRequest, **options: Unpack[CallOptions]) -> profile_pb2.DeleteSavedSegmentResponse:
+        """Deletes a saved segment. Requires admin scope. Deleting a name that is not stored answers
+        OK with existed = false (a retry after a partial failure succeeds).
+        Through the gateway with several shards: written to every shard, like PutSavedSegment.
+        Errors: INVALID_ARGUMENT.
+
+        Unary: `retain.v1.Profile/DeleteSavedSegment`.
+        """
+        return await self._connection.unary("retain.v1.Profile/DeleteSavedSegment", request, profile_pb2.DeleteSavedSegmentResponse, **options)
+
+    async def match_segment_rule(self, request: profile_pb2.MatchSegmentRuleRequest, **options: Unpack[CallOptions]) -> profile_pb2.MatchSegmentRuleResponse:
+        """Evaluates a segment rule's Profile predicates on this shard's users (not deleted), ordered
+        by user id, paged: the users for whom the rule is true, or may be true depending on the
+        predicates other services answer (level: Growth, balance: Ledger). The gateway's
+        CountSavedSegment and ListSavedSegmentMembers call it on every Profile shard and decide the
+        rest (docs/PROFILE.md#saved-segments). It is about this shard only: through the gateway it
+        reaches one shard, so call the gateway's saved-segment methods instead.
+        Errors: INVALID_ARGUMENT (the rule's field named).
+
+        Unary: `retain.v1.Profile/MatchSegmentRule`.
+        """
+        return await self._connection.unary("retain.v1.Profile/MatchSegmentRule", request, profile_pb2.MatchSegmentRuleResponse, **options)
 
 
 class ReflectionClient(ServiceClient):
@@ -2788,6 +2984,8 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Gateway/GetUserReport": MethodInfo("retain.v1.Gateway/GetUserReport", gateway_pb2.GetUserReportRequest, gateway_pb2.GetUserReportResponse, False),
     "retain.v1.Gateway/ListBackends": MethodInfo("retain.v1.Gateway/ListBackends", gateway_pb2.ListBackendsRequest, gateway_pb2.ListBackendsResponse, False),
     "retain.v1.Gateway/LocateUser": MethodInfo("retain.v1.Gateway/LocateUser", gateway_pb2.LocateUserRequest, gateway_pb2.LocateUserResponse, False),
+    "retain.v1.Gateway/CountSavedSegment": MethodInfo("retain.v1.Gateway/CountSavedSegment", gateway_pb2.CountSavedSegmentRequest, gateway_pb2.CountSavedSegmentResponse, False),
+    "retain.v1.Gateway/ListSavedSegmentMembers": MethodInfo("retain.v1.Gateway/ListSavedSegmentMembers", gateway_pb2.ListSavedSegmentMembersRequest, gateway_pb2.ListSavedSegmentMembersResponse, False),
     "retain.v1.Growth/GetLevelTiers": MethodInfo("retain.v1.Growth/GetLevelTiers", growth_pb2.GetLevelTiersRequest, growth_pb2.GetLevelTiersResponse, False),
     "retain.v1.Growth/AwardGrowth": MethodInfo("retain.v1.Growth/AwardGrowth", growth_pb2.AwardGrowthRequest, growth_pb2.AwardGrowthResponse, False),
     "retain.v1.Growth/CheckIn": MethodInfo("retain.v1.Growth/CheckIn", growth_pb2.CheckInRequest, growth_pb2.CheckInResponse, False),
@@ -2799,6 +2997,7 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Growth/GetRank": MethodInfo("retain.v1.Growth/GetRank", growth_pb2.GetRankRequest, growth_pb2.GetRankResponse, False),
     "retain.v1.Growth/GetBoardPosition": MethodInfo("retain.v1.Growth/GetBoardPosition", growth_pb2.GetBoardPositionRequest, growth_pb2.GetBoardPositionResponse, False),
     "retain.v1.Growth/WatchLevelChanges": MethodInfo("retain.v1.Growth/WatchLevelChanges", growth_pb2.WatchLevelChangesRequest, growth_pb2.WatchLevelChangesResponse, True),
+    "retain.v1.Growth/GetLevels": MethodInfo("retain.v1.Growth/GetLevels", growth_pb2.GetLevelsRequest, growth_pb2.GetLevelsResponse, False),
     "retain.v1.Health/Check": MethodInfo("retain.v1.Health/Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse, False),
     "retain.v1.Health/Watch": MethodInfo("retain.v1.Health/Watch", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse, True),
     "retain.v1.Ledger/OpenAccount": MethodInfo("retain.v1.Ledger/OpenAccount", ledger_pb2.OpenAccountRequest, ledger_pb2.OpenAccountResponse, False),
@@ -2810,6 +3009,7 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Ledger/VoidPending": MethodInfo("retain.v1.Ledger/VoidPending", ledger_pb2.VoidPendingRequest, ledger_pb2.VoidPendingResponse, False),
     "retain.v1.Ledger/LookupTransfers": MethodInfo("retain.v1.Ledger/LookupTransfers", ledger_pb2.LookupTransfersRequest, ledger_pb2.LookupTransfersResponse, False),
     "retain.v1.Ledger/GetBalance": MethodInfo("retain.v1.Ledger/GetBalance", ledger_pb2.GetBalanceRequest, ledger_pb2.GetBalanceResponse, False),
+    "retain.v1.Ledger/GetBalances": MethodInfo("retain.v1.Ledger/GetBalances", ledger_pb2.GetBalancesRequest, ledger_pb2.GetBalancesResponse, False),
     "retain.v1.Ledger/ExpireLots": MethodInfo("retain.v1.Ledger/ExpireLots", ledger_pb2.ExpireLotsRequest, ledger_pb2.ExpireLotsResponse, False),
     "retain.v1.Ledger/Penalize": MethodInfo("retain.v1.Ledger/Penalize", ledger_pb2.PenalizeRequest, ledger_pb2.PenalizeResponse, False),
     "retain.v1.Ledger/RewardReferral": MethodInfo("retain.v1.Ledger/RewardReferral", ledger_pb2.RewardReferralRequest, ledger_pb2.RewardReferralResponse, False),
@@ -2854,6 +3054,11 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Profile/ListCampaignReturns": MethodInfo("retain.v1.Profile/ListCampaignReturns", profile_pb2.ListCampaignReturnsRequest, profile_pb2.ListCampaignReturnsResponse, False),
     "retain.v1.Profile/GetCampaignMember": MethodInfo("retain.v1.Profile/GetCampaignMember", profile_pb2.GetCampaignMemberRequest, profile_pb2.GetCampaignMemberResponse, False),
     "retain.v1.Profile/GetCampaignResults": MethodInfo("retain.v1.Profile/GetCampaignResults", profile_pb2.GetCampaignResultsRequest, profile_pb2.GetCampaignResultsResponse, False),
+    "retain.v1.Profile/PutSavedSegment": MethodInfo("retain.v1.Profile/PutSavedSegment", profile_pb2.PutSavedSegmentRequest, profile_pb2.PutSavedSegmentResponse, False),
+    "retain.v1.Profile/GetSavedSegment": MethodInfo("retain.v1.Profile/GetSavedSegment", profile_pb2.GetSavedSegmentRequest, profile_pb2.GetSavedSegmentResponse, False),
+    "retain.v1.Profile/ListSavedSegments": MethodInfo("retain.v1.Profile/ListSavedSegments", profile_pb2.ListSavedSegmentsRequest, profile_pb2.ListSavedSegmentsResponse, False),
+    "retain.v1.Profile/DeleteSavedSegment": MethodInfo("retain.v1.Profile/DeleteSavedSegment", profile_pb2.DeleteSavedSegmentRequest, profile_pb2.DeleteSavedSegmentResponse, False),
+    "retain.v1.Profile/MatchSegmentRule": MethodInfo("retain.v1.Profile/MatchSegmentRule", profile_pb2.MatchSegmentRuleRequest, profile_pb2.MatchSegmentRuleResponse, False),
     "retain.v1.Reflection/ListServices": MethodInfo("retain.v1.Reflection/ListServices", reflection_pb2.ListServicesRequest, reflection_pb2.ListServicesResponse, False),
     "retain.v1.Reflection/GetDescriptorSet": MethodInfo("retain.v1.Reflection/GetDescriptorSet", reflection_pb2.GetDescriptorSetRequest, reflection_pb2.GetDescriptorSetResponse, False),
     "retain.v1.Replication/Follow": MethodInfo("retain.v1.Replication/Follow", replication_pb2.FollowRequest, replication_pb2.ReplicationBatch, True),

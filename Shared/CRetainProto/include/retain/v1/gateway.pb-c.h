@@ -41,6 +41,11 @@ typedef struct Retain__V1__ListBackendsRequest Retain__V1__ListBackendsRequest;
 typedef struct Retain__V1__ListBackendsResponse Retain__V1__ListBackendsResponse;
 typedef struct Retain__V1__LocateUserRequest Retain__V1__LocateUserRequest;
 typedef struct Retain__V1__LocateUserResponse Retain__V1__LocateUserResponse;
+typedef struct Retain__V1__CountSavedSegmentRequest Retain__V1__CountSavedSegmentRequest;
+typedef struct Retain__V1__CountSavedSegmentResponse Retain__V1__CountSavedSegmentResponse;
+typedef struct Retain__V1__ListSavedSegmentMembersRequest Retain__V1__ListSavedSegmentMembersRequest;
+typedef struct Retain__V1__SegmentMember Retain__V1__SegmentMember;
+typedef struct Retain__V1__ListSavedSegmentMembersResponse Retain__V1__ListSavedSegmentMembersResponse;
 
 
 /* --- enums --- */
@@ -786,6 +791,133 @@ struct  Retain__V1__LocateUserResponse
     , NULL, 0,NULL }
 
 
+/*
+ * CountSavedSegment's request.
+ */
+struct  Retain__V1__CountSavedSegmentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The saved segment's name.
+   */
+  char *name;
+  /*
+   * Membership as of this time, Unix ms; 0 means now. Profile's activity windows and stages are
+   * evaluated as of it; Growth levels and Ledger balances are the current ones.
+   */
+  int64_t as_of_ms;
+};
+#define RETAIN__V1__COUNT_SAVED_SEGMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__count_saved_segment_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * CountSavedSegment's answer.
+ */
+struct  Retain__V1__CountSavedSegmentResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Members.
+   */
+  uint64_t count;
+  /*
+   * The definition's version that was evaluated.
+   */
+  uint64_t version;
+  /*
+   * The as-of time used, Unix ms.
+   */
+  int64_t as_of_ms;
+};
+#define RETAIN__V1__COUNT_SAVED_SEGMENT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__count_saved_segment_response__descriptor) \
+    , 0, 0, 0 }
+
+
+/*
+ * ListSavedSegmentMembers's request.
+ */
+struct  Retain__V1__ListSavedSegmentMembersRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The saved segment's name.
+   */
+  char *name;
+  /*
+   * Membership as of this time, Unix ms; 0 means now (fixed by the first page: later pages use
+   * their token's).
+   */
+  int64_t as_of_ms;
+  /*
+   * Which page (1 to 1000 members; 0 means 50).
+   */
+  Retain__V1__PageRequest *page;
+};
+#define RETAIN__V1__LIST_SAVED_SEGMENT_MEMBERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_saved_segment_members_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, NULL }
+
+
+/*
+ * One member of a saved segment.
+ */
+struct  Retain__V1__SegmentMember
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * One per predicate of the rule, in the order of the answer's `columns`: what it tested.
+   */
+  size_t n_values;
+  char **values;
+};
+#define RETAIN__V1__SEGMENT_MEMBER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__segment_member__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * ListSavedSegmentMembers's answer.
+ */
+struct  Retain__V1__ListSavedSegmentMembersResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Members, ordered by user id.
+   */
+  size_t n_members;
+  Retain__V1__SegmentMember **members;
+  /*
+   * Paging (total is not counted: CountSavedSegment counts).
+   */
+  Retain__V1__PageInfo *page_info;
+  /*
+   * One name per predicate of the rule, depth-first: "attribute:KEY", "tag:TAG", "channel",
+   * "stage", "activity:KIND:DAYSd" ("activity:any:..." for every kind, "active_days:DAYSd"),
+   * "purchase_total:ASSET", "level", "growth_points", "balance:ASSET".
+   */
+  size_t n_columns;
+  char **columns;
+  /*
+   * The definition's version.
+   */
+  uint64_t version;
+  /*
+   * The as-of time used, Unix ms.
+   */
+  int64_t as_of_ms;
+};
+#define RETAIN__V1__LIST_SAVED_SEGMENT_MEMBERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_saved_segment_members_response__descriptor) \
+    , 0,NULL, NULL, 0,NULL, 0, 0 }
+
+
 /* Retain__V1__FlowStep methods */
 void   retain__v1__flow_step__init
                      (Retain__V1__FlowStep         *message);
@@ -1134,6 +1266,101 @@ Retain__V1__LocateUserResponse *
 void   retain__v1__locate_user_response__free_unpacked
                      (Retain__V1__LocateUserResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__CountSavedSegmentRequest methods */
+void   retain__v1__count_saved_segment_request__init
+                     (Retain__V1__CountSavedSegmentRequest         *message);
+size_t retain__v1__count_saved_segment_request__get_packed_size
+                     (const Retain__V1__CountSavedSegmentRequest   *message);
+size_t retain__v1__count_saved_segment_request__pack
+                     (const Retain__V1__CountSavedSegmentRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__count_saved_segment_request__pack_to_buffer
+                     (const Retain__V1__CountSavedSegmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CountSavedSegmentRequest *
+       retain__v1__count_saved_segment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__count_saved_segment_request__free_unpacked
+                     (Retain__V1__CountSavedSegmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__CountSavedSegmentResponse methods */
+void   retain__v1__count_saved_segment_response__init
+                     (Retain__V1__CountSavedSegmentResponse         *message);
+size_t retain__v1__count_saved_segment_response__get_packed_size
+                     (const Retain__V1__CountSavedSegmentResponse   *message);
+size_t retain__v1__count_saved_segment_response__pack
+                     (const Retain__V1__CountSavedSegmentResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__count_saved_segment_response__pack_to_buffer
+                     (const Retain__V1__CountSavedSegmentResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__CountSavedSegmentResponse *
+       retain__v1__count_saved_segment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__count_saved_segment_response__free_unpacked
+                     (Retain__V1__CountSavedSegmentResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListSavedSegmentMembersRequest methods */
+void   retain__v1__list_saved_segment_members_request__init
+                     (Retain__V1__ListSavedSegmentMembersRequest         *message);
+size_t retain__v1__list_saved_segment_members_request__get_packed_size
+                     (const Retain__V1__ListSavedSegmentMembersRequest   *message);
+size_t retain__v1__list_saved_segment_members_request__pack
+                     (const Retain__V1__ListSavedSegmentMembersRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_saved_segment_members_request__pack_to_buffer
+                     (const Retain__V1__ListSavedSegmentMembersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListSavedSegmentMembersRequest *
+       retain__v1__list_saved_segment_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_saved_segment_members_request__free_unpacked
+                     (Retain__V1__ListSavedSegmentMembersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__SegmentMember methods */
+void   retain__v1__segment_member__init
+                     (Retain__V1__SegmentMember         *message);
+size_t retain__v1__segment_member__get_packed_size
+                     (const Retain__V1__SegmentMember   *message);
+size_t retain__v1__segment_member__pack
+                     (const Retain__V1__SegmentMember   *message,
+                      uint8_t             *out);
+size_t retain__v1__segment_member__pack_to_buffer
+                     (const Retain__V1__SegmentMember   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__SegmentMember *
+       retain__v1__segment_member__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__segment_member__free_unpacked
+                     (Retain__V1__SegmentMember *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListSavedSegmentMembersResponse methods */
+void   retain__v1__list_saved_segment_members_response__init
+                     (Retain__V1__ListSavedSegmentMembersResponse         *message);
+size_t retain__v1__list_saved_segment_members_response__get_packed_size
+                     (const Retain__V1__ListSavedSegmentMembersResponse   *message);
+size_t retain__v1__list_saved_segment_members_response__pack
+                     (const Retain__V1__ListSavedSegmentMembersResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_saved_segment_members_response__pack_to_buffer
+                     (const Retain__V1__ListSavedSegmentMembersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListSavedSegmentMembersResponse *
+       retain__v1__list_saved_segment_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_saved_segment_members_response__free_unpacked
+                     (Retain__V1__ListSavedSegmentMembersResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Retain__V1__FlowStep_Closure)
@@ -1196,6 +1423,21 @@ typedef void (*Retain__V1__LocateUserRequest_Closure)
 typedef void (*Retain__V1__LocateUserResponse_Closure)
                  (const Retain__V1__LocateUserResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__CountSavedSegmentRequest_Closure)
+                 (const Retain__V1__CountSavedSegmentRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__CountSavedSegmentResponse_Closure)
+                 (const Retain__V1__CountSavedSegmentResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListSavedSegmentMembersRequest_Closure)
+                 (const Retain__V1__ListSavedSegmentMembersRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__SegmentMember_Closure)
+                 (const Retain__V1__SegmentMember *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListSavedSegmentMembersResponse_Closure)
+                 (const Retain__V1__ListSavedSegmentMembersResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1235,6 +1477,14 @@ struct Retain__V1__Gateway_Service
                       const Retain__V1__LocateUserRequest *input,
                       Retain__V1__LocateUserResponse_Closure closure,
                       void *closure_data);
+  void (*count_saved_segment)(Retain__V1__Gateway_Service *service,
+                              const Retain__V1__CountSavedSegmentRequest *input,
+                              Retain__V1__CountSavedSegmentResponse_Closure closure,
+                              void *closure_data);
+  void (*list_saved_segment_members)(Retain__V1__Gateway_Service *service,
+                                     const Retain__V1__ListSavedSegmentMembersRequest *input,
+                                     Retain__V1__ListSavedSegmentMembersResponse_Closure closure,
+                                     void *closure_data);
 };
 typedef void (*Retain__V1__Gateway_ServiceDestroy)(Retain__V1__Gateway_Service *);
 void retain__v1__gateway__init (Retain__V1__Gateway_Service *service,
@@ -1250,7 +1500,9 @@ void retain__v1__gateway__init (Retain__V1__Gateway_Service *service,
       function_prefix__ ## submit_feedback_flow,\
       function_prefix__ ## get_user_report,\
       function_prefix__ ## list_backends,\
-      function_prefix__ ## locate_user  }
+      function_prefix__ ## locate_user,\
+      function_prefix__ ## count_saved_segment,\
+      function_prefix__ ## list_saved_segment_members  }
 void retain__v1__gateway__onboard(ProtobufCService *service,
                                   const Retain__V1__OnboardRequest *input,
                                   Retain__V1__OnboardResponse_Closure closure,
@@ -1283,6 +1535,14 @@ void retain__v1__gateway__locate_user(ProtobufCService *service,
                                       const Retain__V1__LocateUserRequest *input,
                                       Retain__V1__LocateUserResponse_Closure closure,
                                       void *closure_data);
+void retain__v1__gateway__count_saved_segment(ProtobufCService *service,
+                                              const Retain__V1__CountSavedSegmentRequest *input,
+                                              Retain__V1__CountSavedSegmentResponse_Closure closure,
+                                              void *closure_data);
+void retain__v1__gateway__list_saved_segment_members(ProtobufCService *service,
+                                                     const Retain__V1__ListSavedSegmentMembersRequest *input,
+                                                     Retain__V1__ListSavedSegmentMembersResponse_Closure closure,
+                                                     void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1308,6 +1568,11 @@ extern const ProtobufCMessageDescriptor retain__v1__list_backends_request__descr
 extern const ProtobufCMessageDescriptor retain__v1__list_backends_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__locate_user_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__locate_user_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__count_saved_segment_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__count_saved_segment_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_saved_segment_members_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__segment_member__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_saved_segment_members_response__descriptor;
 extern const ProtobufCServiceDescriptor retain__v1__gateway__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -44,6 +44,9 @@ typedef struct Retain__V1__GetBoardPositionResponse Retain__V1__GetBoardPosition
 typedef struct Retain__V1__LevelChangeEvent Retain__V1__LevelChangeEvent;
 typedef struct Retain__V1__WatchLevelChangesRequest Retain__V1__WatchLevelChangesRequest;
 typedef struct Retain__V1__WatchLevelChangesResponse Retain__V1__WatchLevelChangesResponse;
+typedef struct Retain__V1__GetLevelsRequest Retain__V1__GetLevelsRequest;
+typedef struct Retain__V1__UserLevel Retain__V1__UserLevel;
+typedef struct Retain__V1__GetLevelsResponse Retain__V1__GetLevelsResponse;
 
 
 /* --- enums --- */
@@ -1114,6 +1117,64 @@ struct  Retain__V1__WatchLevelChangesResponse
     , NULL, 0, (char *)protobuf_c_empty_string }
 
 
+/*
+ * GetLevels's request.
+ */
+struct  Retain__V1__GetLevelsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 1 to 1000 user ids.
+   */
+  size_t n_user_ids;
+  char **user_ids;
+};
+#define RETAIN__V1__GET_LEVELS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_levels_request__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * One user's level.
+ */
+struct  Retain__V1__UserLevel
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * The current tier's level number.
+   */
+  uint32_t level;
+  /*
+   * Total growth.
+   */
+  int64_t total_growth;
+};
+#define RETAIN__V1__USER_LEVEL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__user_level__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * GetLevels's answer.
+ */
+struct  Retain__V1__GetLevelsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * One per requested user, in request order.
+   */
+  size_t n_levels;
+  Retain__V1__UserLevel **levels;
+};
+#define RETAIN__V1__GET_LEVELS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_levels_response__descriptor) \
+    , 0,NULL }
+
+
 /* Retain__V1__Privilege methods */
 void   retain__v1__privilege__init
                      (Retain__V1__Privilege         *message);
@@ -1646,6 +1707,63 @@ Retain__V1__WatchLevelChangesResponse *
 void   retain__v1__watch_level_changes_response__free_unpacked
                      (Retain__V1__WatchLevelChangesResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__GetLevelsRequest methods */
+void   retain__v1__get_levels_request__init
+                     (Retain__V1__GetLevelsRequest         *message);
+size_t retain__v1__get_levels_request__get_packed_size
+                     (const Retain__V1__GetLevelsRequest   *message);
+size_t retain__v1__get_levels_request__pack
+                     (const Retain__V1__GetLevelsRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_levels_request__pack_to_buffer
+                     (const Retain__V1__GetLevelsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetLevelsRequest *
+       retain__v1__get_levels_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_levels_request__free_unpacked
+                     (Retain__V1__GetLevelsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__UserLevel methods */
+void   retain__v1__user_level__init
+                     (Retain__V1__UserLevel         *message);
+size_t retain__v1__user_level__get_packed_size
+                     (const Retain__V1__UserLevel   *message);
+size_t retain__v1__user_level__pack
+                     (const Retain__V1__UserLevel   *message,
+                      uint8_t             *out);
+size_t retain__v1__user_level__pack_to_buffer
+                     (const Retain__V1__UserLevel   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__UserLevel *
+       retain__v1__user_level__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__user_level__free_unpacked
+                     (Retain__V1__UserLevel *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetLevelsResponse methods */
+void   retain__v1__get_levels_response__init
+                     (Retain__V1__GetLevelsResponse         *message);
+size_t retain__v1__get_levels_response__get_packed_size
+                     (const Retain__V1__GetLevelsResponse   *message);
+size_t retain__v1__get_levels_response__pack
+                     (const Retain__V1__GetLevelsResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_levels_response__pack_to_buffer
+                     (const Retain__V1__GetLevelsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetLevelsResponse *
+       retain__v1__get_levels_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_levels_response__free_unpacked
+                     (Retain__V1__GetLevelsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Retain__V1__Privilege_Closure)
@@ -1732,6 +1850,15 @@ typedef void (*Retain__V1__WatchLevelChangesRequest_Closure)
 typedef void (*Retain__V1__WatchLevelChangesResponse_Closure)
                  (const Retain__V1__WatchLevelChangesResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__GetLevelsRequest_Closure)
+                 (const Retain__V1__GetLevelsRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__UserLevel_Closure)
+                 (const Retain__V1__UserLevel *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetLevelsResponse_Closure)
+                 (const Retain__V1__GetLevelsResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1783,6 +1910,10 @@ struct Retain__V1__Growth_Service
                               const Retain__V1__WatchLevelChangesRequest *input,
                               Retain__V1__WatchLevelChangesResponse_Closure closure,
                               void *closure_data);
+  void (*get_levels)(Retain__V1__Growth_Service *service,
+                     const Retain__V1__GetLevelsRequest *input,
+                     Retain__V1__GetLevelsResponse_Closure closure,
+                     void *closure_data);
 };
 typedef void (*Retain__V1__Growth_ServiceDestroy)(Retain__V1__Growth_Service *);
 void retain__v1__growth__init (Retain__V1__Growth_Service *service,
@@ -1801,7 +1932,8 @@ void retain__v1__growth__init (Retain__V1__Growth_Service *service,
       function_prefix__ ## get_leaderboard,\
       function_prefix__ ## get_rank,\
       function_prefix__ ## get_board_position,\
-      function_prefix__ ## watch_level_changes  }
+      function_prefix__ ## watch_level_changes,\
+      function_prefix__ ## get_levels  }
 void retain__v1__growth__get_level_tiers(ProtobufCService *service,
                                          const Retain__V1__GetLevelTiersRequest *input,
                                          Retain__V1__GetLevelTiersResponse_Closure closure,
@@ -1846,6 +1978,10 @@ void retain__v1__growth__watch_level_changes(ProtobufCService *service,
                                              const Retain__V1__WatchLevelChangesRequest *input,
                                              Retain__V1__WatchLevelChangesResponse_Closure closure,
                                              void *closure_data);
+void retain__v1__growth__get_levels(ProtobufCService *service,
+                                    const Retain__V1__GetLevelsRequest *input,
+                                    Retain__V1__GetLevelsResponse_Closure closure,
+                                    void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1880,6 +2016,9 @@ extern const ProtobufCMessageDescriptor retain__v1__get_board_position_response_
 extern const ProtobufCMessageDescriptor retain__v1__level_change_event__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__watch_level_changes_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__watch_level_changes_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_levels_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__user_level__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_levels_response__descriptor;
 extern const ProtobufCServiceDescriptor retain__v1__growth__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -77,6 +77,9 @@ typedef struct Retain__V1__GetLedgerSummaryResponse Retain__V1__GetLedgerSummary
 typedef struct Retain__V1__AssetAudit Retain__V1__AssetAudit;
 typedef struct Retain__V1__AuditRequest Retain__V1__AuditRequest;
 typedef struct Retain__V1__AuditResponse Retain__V1__AuditResponse;
+typedef struct Retain__V1__GetBalancesRequest Retain__V1__GetBalancesRequest;
+typedef struct Retain__V1__UserBalance Retain__V1__UserBalance;
+typedef struct Retain__V1__GetBalancesResponse Retain__V1__GetBalancesResponse;
 
 
 /* --- enums --- */
@@ -2146,6 +2149,72 @@ struct  Retain__V1__AuditResponse
     , 0, 0,NULL, 0, {0,NULL}, 0, 0, 0 }
 
 
+/*
+ * GetBalances's request.
+ */
+struct  Retain__V1__GetBalancesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 1 to 1000 user ids.
+   */
+  size_t n_user_ids;
+  char **user_ids;
+  /*
+   * The asset; required.
+   */
+  char *asset;
+};
+#define RETAIN__V1__GET_BALANCES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_balances_request__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * One user's balance of one asset.
+ */
+struct  Retain__V1__UserBalance
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * Posted balance.
+   */
+  int64_t balance;
+  /*
+   * balance - held: what the user can spend now.
+   */
+  int64_t available;
+};
+#define RETAIN__V1__USER_BALANCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__user_balance__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * GetBalances's answer.
+ */
+struct  Retain__V1__GetBalancesResponse
+{
+  ProtobufCMessage base;
+  /*
+   * One per requested user, in request order.
+   */
+  size_t n_balances;
+  Retain__V1__UserBalance **balances;
+  /*
+   * When the balances were read, Unix ms (ledger clock).
+   */
+  int64_t as_of_ms;
+};
+#define RETAIN__V1__GET_BALANCES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_balances_response__descriptor) \
+    , 0,NULL, 0 }
+
+
 /* Retain__V1__Account__MetadataEntry methods */
 void   retain__v1__account__metadata_entry__init
                      (Retain__V1__Account__MetadataEntry         *message);
@@ -3241,6 +3310,63 @@ Retain__V1__AuditResponse *
 void   retain__v1__audit_response__free_unpacked
                      (Retain__V1__AuditResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__GetBalancesRequest methods */
+void   retain__v1__get_balances_request__init
+                     (Retain__V1__GetBalancesRequest         *message);
+size_t retain__v1__get_balances_request__get_packed_size
+                     (const Retain__V1__GetBalancesRequest   *message);
+size_t retain__v1__get_balances_request__pack
+                     (const Retain__V1__GetBalancesRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_balances_request__pack_to_buffer
+                     (const Retain__V1__GetBalancesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetBalancesRequest *
+       retain__v1__get_balances_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_balances_request__free_unpacked
+                     (Retain__V1__GetBalancesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__UserBalance methods */
+void   retain__v1__user_balance__init
+                     (Retain__V1__UserBalance         *message);
+size_t retain__v1__user_balance__get_packed_size
+                     (const Retain__V1__UserBalance   *message);
+size_t retain__v1__user_balance__pack
+                     (const Retain__V1__UserBalance   *message,
+                      uint8_t             *out);
+size_t retain__v1__user_balance__pack_to_buffer
+                     (const Retain__V1__UserBalance   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__UserBalance *
+       retain__v1__user_balance__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__user_balance__free_unpacked
+                     (Retain__V1__UserBalance *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetBalancesResponse methods */
+void   retain__v1__get_balances_response__init
+                     (Retain__V1__GetBalancesResponse         *message);
+size_t retain__v1__get_balances_response__get_packed_size
+                     (const Retain__V1__GetBalancesResponse   *message);
+size_t retain__v1__get_balances_response__pack
+                     (const Retain__V1__GetBalancesResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_balances_response__pack_to_buffer
+                     (const Retain__V1__GetBalancesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetBalancesResponse *
+       retain__v1__get_balances_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_balances_response__free_unpacked
+                     (Retain__V1__GetBalancesResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Retain__V1__Account__MetadataEntry_Closure)
@@ -3426,6 +3552,15 @@ typedef void (*Retain__V1__AuditRequest_Closure)
 typedef void (*Retain__V1__AuditResponse_Closure)
                  (const Retain__V1__AuditResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__GetBalancesRequest_Closure)
+                 (const Retain__V1__GetBalancesRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__UserBalance_Closure)
+                 (const Retain__V1__UserBalance *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetBalancesResponse_Closure)
+                 (const Retain__V1__GetBalancesResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -3469,6 +3604,10 @@ struct Retain__V1__Ledger_Service
                       const Retain__V1__GetBalanceRequest *input,
                       Retain__V1__GetBalanceResponse_Closure closure,
                       void *closure_data);
+  void (*get_balances)(Retain__V1__Ledger_Service *service,
+                       const Retain__V1__GetBalancesRequest *input,
+                       Retain__V1__GetBalancesResponse_Closure closure,
+                       void *closure_data);
   void (*expire_lots)(Retain__V1__Ledger_Service *service,
                       const Retain__V1__ExpireLotsRequest *input,
                       Retain__V1__ExpireLotsResponse_Closure closure,
@@ -3538,6 +3677,7 @@ void retain__v1__ledger__init (Retain__V1__Ledger_Service *service,
       function_prefix__ ## void_pending,\
       function_prefix__ ## lookup_transfers,\
       function_prefix__ ## get_balance,\
+      function_prefix__ ## get_balances,\
       function_prefix__ ## expire_lots,\
       function_prefix__ ## penalize,\
       function_prefix__ ## reward_referral,\
@@ -3587,6 +3727,10 @@ void retain__v1__ledger__get_balance(ProtobufCService *service,
                                      const Retain__V1__GetBalanceRequest *input,
                                      Retain__V1__GetBalanceResponse_Closure closure,
                                      void *closure_data);
+void retain__v1__ledger__get_balances(ProtobufCService *service,
+                                      const Retain__V1__GetBalancesRequest *input,
+                                      Retain__V1__GetBalancesResponse_Closure closure,
+                                      void *closure_data);
 void retain__v1__ledger__expire_lots(ProtobufCService *service,
                                      const Retain__V1__ExpireLotsRequest *input,
                                      Retain__V1__ExpireLotsResponse_Closure closure,
@@ -3709,6 +3853,9 @@ extern const ProtobufCMessageDescriptor retain__v1__get_ledger_summary_response_
 extern const ProtobufCMessageDescriptor retain__v1__asset_audit__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__audit_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__audit_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_balances_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__user_balance__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_balances_response__descriptor;
 extern const ProtobufCServiceDescriptor retain__v1__ledger__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -50,6 +50,26 @@ typedef struct Retain__V1__CountSegmentRequest Retain__V1__CountSegmentRequest;
 typedef struct Retain__V1__CountSegmentResponse Retain__V1__CountSegmentResponse;
 typedef struct Retain__V1__ListSegmentRequest Retain__V1__ListSegmentRequest;
 typedef struct Retain__V1__ListSegmentResponse Retain__V1__ListSegmentResponse;
+typedef struct Retain__V1__ActivityCondition Retain__V1__ActivityCondition;
+typedef struct Retain__V1__PurchaseTotalCondition Retain__V1__PurchaseTotalCondition;
+typedef struct Retain__V1__SegmentRule Retain__V1__SegmentRule;
+typedef struct Retain__V1__TagPredicate Retain__V1__TagPredicate;
+typedef struct Retain__V1__ChannelPredicate Retain__V1__ChannelPredicate;
+typedef struct Retain__V1__StagePredicate Retain__V1__StagePredicate;
+typedef struct Retain__V1__LevelPredicate Retain__V1__LevelPredicate;
+typedef struct Retain__V1__BalancePredicate Retain__V1__BalancePredicate;
+typedef struct Retain__V1__SavedSegment Retain__V1__SavedSegment;
+typedef struct Retain__V1__PutSavedSegmentRequest Retain__V1__PutSavedSegmentRequest;
+typedef struct Retain__V1__PutSavedSegmentResponse Retain__V1__PutSavedSegmentResponse;
+typedef struct Retain__V1__GetSavedSegmentRequest Retain__V1__GetSavedSegmentRequest;
+typedef struct Retain__V1__GetSavedSegmentResponse Retain__V1__GetSavedSegmentResponse;
+typedef struct Retain__V1__ListSavedSegmentsRequest Retain__V1__ListSavedSegmentsRequest;
+typedef struct Retain__V1__ListSavedSegmentsResponse Retain__V1__ListSavedSegmentsResponse;
+typedef struct Retain__V1__DeleteSavedSegmentRequest Retain__V1__DeleteSavedSegmentRequest;
+typedef struct Retain__V1__DeleteSavedSegmentResponse Retain__V1__DeleteSavedSegmentResponse;
+typedef struct Retain__V1__MatchSegmentRuleRequest Retain__V1__MatchSegmentRuleRequest;
+typedef struct Retain__V1__SegmentCandidate Retain__V1__SegmentCandidate;
+typedef struct Retain__V1__MatchSegmentRuleResponse Retain__V1__MatchSegmentRuleResponse;
 typedef struct Retain__V1__GetRetentionRequest Retain__V1__GetRetentionRequest;
 typedef struct Retain__V1__RetentionCell Retain__V1__RetentionCell;
 typedef struct Retain__V1__RetentionCohort Retain__V1__RetentionCohort;
@@ -332,6 +352,20 @@ typedef enum _Retain__V1__ContactDecisionReason {
   RETAIN__V1__CONTACT_DECISION_REASON__CONTACT_DECISION_REASON_USER_DELETED = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__CONTACT_DECISION_REASON)
 } Retain__V1__ContactDecisionReason;
+/*
+ * What an ActivityCondition counts.
+ */
+typedef enum _Retain__V1__ActivityMeasure {
+  /*
+   * Events (of `kind`, or of every kind when `kind` is empty).
+   */
+  RETAIN__V1__ACTIVITY_MEASURE__ACTIVITY_MEASURE_EVENTS = 0,
+  /*
+   * Days with at least one event of any kind (`kind` must be empty).
+   */
+  RETAIN__V1__ACTIVITY_MEASURE__ACTIVITY_MEASURE_ACTIVE_DAYS = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__ACTIVITY_MEASURE)
+} Retain__V1__ActivityMeasure;
 /*
  * Which group a member is in.
  */
@@ -1240,10 +1274,20 @@ struct  Retain__V1__SegmentFilter
    * Maximum age in years, inclusive; 0 means no maximum.
    */
   uint32_t max_age;
+  /*
+   * Activity conditions, all of which must hold (see ActivityCondition).
+   */
+  size_t n_activity;
+  Retain__V1__ActivityCondition **activity;
+  /*
+   * Purchase-sum conditions, all of which must hold (see PurchaseTotalCondition).
+   */
+  size_t n_purchase_totals;
+  Retain__V1__PurchaseTotalCondition **purchase_totals;
 };
 #define RETAIN__V1__SEGMENT_FILTER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__segment_filter__descriptor) \
-    , 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, 0,NULL, 0, 0 }
+    , 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, NULL, 0,NULL, 0,NULL, 0, 0, 0,NULL, 0,NULL }
 
 
 /*
@@ -1339,6 +1383,570 @@ struct  Retain__V1__ListSegmentResponse
 #define RETAIN__V1__LIST_SEGMENT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_segment_response__descriptor) \
     , 0,NULL, NULL, 0,NULL }
+
+
+/*
+ * Matches users by how much they did over a window of whole local days (Profile's activity
+ * time zone) ending on the day of the request's as_of_ms (that day included), or over all time.
+ * What Profile keeps decides what can be asked (docs/PROFILE.md#saved-segments):
+ * - events of every kind (kind "") and purchases per day for the 56 days ending on the user's
+ *   latest activity: `days` 1 to 56;
+ * - active days for the 256 days ending on the latest activity: ACTIVE_DAYS with `days` 1 to 256;
+ * - events per counted kind (login, visit, purchase, share, post, check_in, invite) over all
+ *   time only: `days` = 0, the totals as they are now, whatever as_of_ms says.
+ * A window older than what the summary keeps counts one event per known active day (and no
+ * purchases). Event properties are not kept and cannot be asked about.
+ */
+struct  Retain__V1__ActivityCondition
+{
+  ProtobufCMessage base;
+  /*
+   * The event kind: "" (every kind) or one of the counted kinds above.
+   */
+  char *kind;
+  /*
+   * Days in the window, the as-of day included; 0 means all time.
+   */
+  uint32_t days;
+  /*
+   * At least this many (inclusive); 0 means no minimum.
+   */
+  uint32_t min_count;
+  /*
+   * True when `max_count` applies.
+   */
+  protobuf_c_boolean has_max;
+  /*
+   * At most this many (inclusive).
+   */
+  uint32_t max_count;
+  /*
+   * Events (default) or active days.
+   */
+  Retain__V1__ActivityMeasure measure;
+};
+#define RETAIN__V1__ACTIVITY_CONDITION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__activity_condition__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, RETAIN__V1__ACTIVITY_MEASURE__ACTIVITY_MEASURE_EVENTS }
+
+
+/*
+ * Matches users whose purchases in one asset add up to a range, over all time (Profile keeps one
+ * sum per user and asset, not per day: as_of_ms does not apply).
+ */
+struct  Retain__V1__PurchaseTotalCondition
+{
+  ProtobufCMessage base;
+  /*
+   * The purchases' asset (e.g. "cash.usd"); required.
+   */
+  char *asset;
+  /*
+   * True when `min_value` applies.
+   */
+  protobuf_c_boolean has_min;
+  /*
+   * Inclusive lower bound, minor units.
+   */
+  int64_t min_value;
+  /*
+   * True when `max_value` applies.
+   */
+  protobuf_c_boolean has_max;
+  /*
+   * Inclusive upper bound, minor units.
+   */
+  int64_t max_value;
+};
+#define RETAIN__V1__PURCHASE_TOTAL_CONDITION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__purchase_total_condition__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+/*
+ * A saved segment's rule: a boolean expression, as a tree. Each node sets exactly one field:
+ * `all` (every child holds), `any` (at least one does), `none` (no child does: `none` of one
+ * child is NOT), or one predicate. At most 64 predicates and 8 levels of nesting.
+ * JSON form (proto3 JSON, as `retain segment create` reads it):
+ *   {"all": [{"tag": {"tag": "vip"}},
+ *            {"activity": {"kind": "purchase", "days": 30, "minCount": 2}},
+ *            {"none": [{"channel": {"channels": ["paid_ads"]}}]},
+ *            {"level": {"hasMinLevel": true, "minLevel": 3}}]}
+ * Profile answers the attribute, tag, channel, stage, activity and purchase-total predicates,
+ * Growth the level predicate and the Ledger the balance predicate; the gateway combines them.
+ */
+struct  Retain__V1__SegmentRule
+{
+  ProtobufCMessage base;
+  /*
+   * Every child must hold (1 to 64 children).
+   */
+  size_t n_all;
+  Retain__V1__SegmentRule **all;
+  /*
+   * At least one child must hold (1 to 64 children).
+   */
+  size_t n_any;
+  Retain__V1__SegmentRule **any;
+  /*
+   * No child may hold (1 to 64 children).
+   */
+  size_t n_none;
+  Retain__V1__SegmentRule **none;
+  /*
+   * A free-form attribute equals one of the values (string comparison).
+   */
+  Retain__V1__AttributeEquals *attribute_equals;
+  /*
+   * A free-form attribute holds a number in a range (numeric comparison; a missing or
+   * non-numeric value does not match).
+   */
+  Retain__V1__AttributeRange *attribute_range;
+  /*
+   * The user has a tag.
+   */
+  Retain__V1__TagPredicate *tag;
+  /*
+   * The user's acquisition channel is one of these.
+   */
+  Retain__V1__ChannelPredicate *channel;
+  /*
+   * The user's lifecycle stage, as of the evaluation time, is one of these.
+   */
+  Retain__V1__StagePredicate *stage;
+  /*
+   * Activity counts over a window (ActivityCondition).
+   */
+  Retain__V1__ActivityCondition *activity;
+  /*
+   * Purchase sums in one asset (PurchaseTotalCondition).
+   */
+  Retain__V1__PurchaseTotalCondition *purchase_total;
+  /*
+   * Growth level and growth points (answered by Growth).
+   */
+  Retain__V1__LevelPredicate *level;
+  /*
+   * Available balance of one ledger asset (answered by the Ledger).
+   */
+  Retain__V1__BalancePredicate *balance;
+};
+#define RETAIN__V1__SEGMENT_RULE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__segment_rule__descriptor) \
+    , 0,NULL, 0,NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * The user has the tag.
+ */
+struct  Retain__V1__TagPredicate
+{
+  ProtobufCMessage base;
+  /*
+   * The tag; required.
+   */
+  char *tag;
+};
+#define RETAIN__V1__TAG_PREDICATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__tag_predicate__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * The user's acquisition channel is one of `channels`.
+ */
+struct  Retain__V1__ChannelPredicate
+{
+  ProtobufCMessage base;
+  /*
+   * 1 to 100 channels.
+   */
+  size_t n_channels;
+  char **channels;
+};
+#define RETAIN__V1__CHANNEL_PREDICATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__channel_predicate__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * The user's lifecycle stage is one of `stages`.
+ */
+struct  Retain__V1__StagePredicate
+{
+  ProtobufCMessage base;
+  /*
+   * 1 or more stages.
+   */
+  size_t n_stages;
+  Retain__V1__LifecycleStage *stages;
+};
+#define RETAIN__V1__STAGE_PREDICATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__stage_predicate__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * The user's Growth level (the tier's level number) and total growth points lie in ranges; at
+ * least one bound is required. Growth keeps the current level and points only: a saved
+ * segment evaluated as of a past time reads them as they are now.
+ */
+struct  Retain__V1__LevelPredicate
+{
+  ProtobufCMessage base;
+  /*
+   * True when `min_level` applies.
+   */
+  protobuf_c_boolean has_min_level;
+  /*
+   * Inclusive.
+   */
+  uint32_t min_level;
+  /*
+   * True when `max_level` applies.
+   */
+  protobuf_c_boolean has_max_level;
+  /*
+   * Inclusive.
+   */
+  uint32_t max_level;
+  /*
+   * True when `min_points` applies.
+   */
+  protobuf_c_boolean has_min_points;
+  /*
+   * Inclusive.
+   */
+  int64_t min_points;
+  /*
+   * True when `max_points` applies.
+   */
+  protobuf_c_boolean has_max_points;
+  /*
+   * Inclusive.
+   */
+  int64_t max_points;
+};
+#define RETAIN__V1__LEVEL_PREDICATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__level_predicate__descriptor) \
+    , 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * The available balance of a user's ledger account in `asset` lies in a range (a user without
+ * the account has 0). The Ledger answers the balance now: a saved segment evaluated as of a past
+ * time reads it as it is now.
+ */
+struct  Retain__V1__BalancePredicate
+{
+  ProtobufCMessage base;
+  /*
+   * The asset (e.g. "points"); required.
+   */
+  char *asset;
+  /*
+   * True when `min_value` applies.
+   */
+  protobuf_c_boolean has_min;
+  /*
+   * Inclusive lower bound, minor units.
+   */
+  int64_t min_value;
+  /*
+   * True when `max_value` applies.
+   */
+  protobuf_c_boolean has_max;
+  /*
+   * Inclusive upper bound, minor units.
+   */
+  int64_t max_value;
+};
+#define RETAIN__V1__BALANCE_PREDICATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__balance_predicate__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+/*
+ * A named, versioned segment definition.
+ */
+struct  Retain__V1__SavedSegment
+{
+  ProtobufCMessage base;
+  /*
+   * The name: 1 to 64 bytes of [a-z0-9_.-], starting with a letter or digit.
+   */
+  char *name;
+  /*
+   * What it is for, at most 1024 bytes.
+   */
+  char *description;
+  /*
+   * The rule; required.
+   */
+  Retain__V1__SegmentRule *rule;
+  /*
+   * 1 for a new segment, incremented by each change; ignored on input.
+   */
+  uint64_t version;
+  /*
+   * Who created it; ignored on input.
+   */
+  char *created_by;
+  /*
+   * When it was created, Unix ms; ignored on input.
+   */
+  int64_t created_at_ms;
+  /*
+   * Who changed it last; ignored on input.
+   */
+  char *updated_by;
+  /*
+   * When it was changed last, Unix ms; ignored on input.
+   */
+  int64_t updated_at_ms;
+};
+#define RETAIN__V1__SAVED_SEGMENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__saved_segment__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * PutSavedSegment's request.
+ */
+struct  Retain__V1__PutSavedSegmentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The definition (name, description, rule).
+   */
+  Retain__V1__SavedSegment *segment;
+  /*
+   * True: create a new segment; false: replace an existing one.
+   */
+  protobuf_c_boolean create;
+  /*
+   * Replace only if the stored version equals this; 0 means any.
+   */
+  uint64_t expected_version;
+  /*
+   * Who makes the change; required.
+   */
+  char *actor;
+};
+#define RETAIN__V1__PUT_SAVED_SEGMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__put_saved_segment_request__descriptor) \
+    , NULL, 0, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * PutSavedSegment's answer.
+ */
+struct  Retain__V1__PutSavedSegmentResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The stored definition with its version.
+   */
+  Retain__V1__SavedSegment *segment;
+  /*
+   * True when a create was a retry of the same definition and changed nothing.
+   */
+  protobuf_c_boolean replayed;
+};
+#define RETAIN__V1__PUT_SAVED_SEGMENT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__put_saved_segment_response__descriptor) \
+    , NULL, 0 }
+
+
+/*
+ * GetSavedSegment's request.
+ */
+struct  Retain__V1__GetSavedSegmentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The name.
+   */
+  char *name;
+};
+#define RETAIN__V1__GET_SAVED_SEGMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_saved_segment_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * GetSavedSegment's answer.
+ */
+struct  Retain__V1__GetSavedSegmentResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The definition.
+   */
+  Retain__V1__SavedSegment *segment;
+};
+#define RETAIN__V1__GET_SAVED_SEGMENT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_saved_segment_response__descriptor) \
+    , NULL }
+
+
+/*
+ * ListSavedSegments's request (no arguments).
+ */
+struct  Retain__V1__ListSavedSegmentsRequest
+{
+  ProtobufCMessage base;
+};
+#define RETAIN__V1__LIST_SAVED_SEGMENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_saved_segments_request__descriptor) \
+     }
+
+
+/*
+ * ListSavedSegments's answer.
+ */
+struct  Retain__V1__ListSavedSegmentsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Every saved segment, ordered by name (at most 1000 exist).
+   */
+  size_t n_segments;
+  Retain__V1__SavedSegment **segments;
+};
+#define RETAIN__V1__LIST_SAVED_SEGMENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_saved_segments_response__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * DeleteSavedSegment's request.
+ */
+struct  Retain__V1__DeleteSavedSegmentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The name.
+   */
+  char *name;
+  /*
+   * Who deletes it; required.
+   */
+  char *actor;
+};
+#define RETAIN__V1__DELETE_SAVED_SEGMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__delete_saved_segment_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * DeleteSavedSegment's answer.
+ */
+struct  Retain__V1__DeleteSavedSegmentResponse
+{
+  ProtobufCMessage base;
+  /*
+   * False when no segment of that name was stored.
+   */
+  protobuf_c_boolean existed;
+};
+#define RETAIN__V1__DELETE_SAVED_SEGMENT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__delete_saved_segment_response__descriptor) \
+    , 0 }
+
+
+/*
+ * MatchSegmentRule's request.
+ */
+struct  Retain__V1__MatchSegmentRuleRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The rule.
+   */
+  Retain__V1__SegmentRule *rule;
+  /*
+   * Evaluate stages and activity windows as of this time, Unix ms; 0 means now (later pages:
+   * the first page's, which their token keeps).
+   */
+  int64_t as_of_ms;
+  /*
+   * Which page (at most 1000 users).
+   */
+  Retain__V1__PageRequest *page;
+  /*
+   * Only users whose membership depends on other services' predicates (see decided).
+   */
+  protobuf_c_boolean undecided_only;
+  /*
+   * Also return, per user, the value of each Profile predicate's field (SegmentCandidate.values).
+   */
+  protobuf_c_boolean with_values;
+};
+#define RETAIN__V1__MATCH_SEGMENT_RULE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__match_segment_rule_request__descriptor) \
+    , NULL, 0, NULL, 0, 0 }
+
+
+/*
+ * A user for whom the rule is true, or may be.
+ */
+struct  Retain__V1__SegmentCandidate
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * True when the rule holds whatever the other services' predicates answer.
+   */
+  protobuf_c_boolean decided;
+  /*
+   * Bit i set when predicate i (the predicates numbered in depth-first order, children in
+   * order) is a Profile predicate that holds for the user.
+   */
+  uint64_t true_predicates;
+  /*
+   * With with_values: one per predicate, in the same order: what the predicate tested (the
+   * attribute's value, "true"/"false" for a tag, the channel, the stage's name, the count, the
+   * sum); "" for another service's predicate.
+   */
+  size_t n_values;
+  char **values;
+};
+#define RETAIN__V1__SEGMENT_CANDIDATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__segment_candidate__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL }
+
+
+/*
+ * MatchSegmentRule's answer.
+ */
+struct  Retain__V1__MatchSegmentRuleResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The users, ordered by user id.
+   */
+  size_t n_candidates;
+  Retain__V1__SegmentCandidate **candidates;
+  /*
+   * Paging; total counts the candidates over every page.
+   */
+  Retain__V1__PageInfo *page_info;
+  /*
+   * Users for whom the rule holds whatever the other services answer (over every page).
+   */
+  uint64_t decided;
+  /*
+   * Users whose membership depends on the other services (over every page).
+   */
+  uint64_t undecided;
+};
+#define RETAIN__V1__MATCH_SEGMENT_RULE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__match_segment_rule_response__descriptor) \
+    , 0,NULL, NULL, 0, 0 }
 
 
 /*
@@ -3601,6 +4209,386 @@ Retain__V1__ListSegmentResponse *
 void   retain__v1__list_segment_response__free_unpacked
                      (Retain__V1__ListSegmentResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__ActivityCondition methods */
+void   retain__v1__activity_condition__init
+                     (Retain__V1__ActivityCondition         *message);
+size_t retain__v1__activity_condition__get_packed_size
+                     (const Retain__V1__ActivityCondition   *message);
+size_t retain__v1__activity_condition__pack
+                     (const Retain__V1__ActivityCondition   *message,
+                      uint8_t             *out);
+size_t retain__v1__activity_condition__pack_to_buffer
+                     (const Retain__V1__ActivityCondition   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ActivityCondition *
+       retain__v1__activity_condition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__activity_condition__free_unpacked
+                     (Retain__V1__ActivityCondition *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__PurchaseTotalCondition methods */
+void   retain__v1__purchase_total_condition__init
+                     (Retain__V1__PurchaseTotalCondition         *message);
+size_t retain__v1__purchase_total_condition__get_packed_size
+                     (const Retain__V1__PurchaseTotalCondition   *message);
+size_t retain__v1__purchase_total_condition__pack
+                     (const Retain__V1__PurchaseTotalCondition   *message,
+                      uint8_t             *out);
+size_t retain__v1__purchase_total_condition__pack_to_buffer
+                     (const Retain__V1__PurchaseTotalCondition   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__PurchaseTotalCondition *
+       retain__v1__purchase_total_condition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__purchase_total_condition__free_unpacked
+                     (Retain__V1__PurchaseTotalCondition *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__SegmentRule methods */
+void   retain__v1__segment_rule__init
+                     (Retain__V1__SegmentRule         *message);
+size_t retain__v1__segment_rule__get_packed_size
+                     (const Retain__V1__SegmentRule   *message);
+size_t retain__v1__segment_rule__pack
+                     (const Retain__V1__SegmentRule   *message,
+                      uint8_t             *out);
+size_t retain__v1__segment_rule__pack_to_buffer
+                     (const Retain__V1__SegmentRule   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__SegmentRule *
+       retain__v1__segment_rule__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__segment_rule__free_unpacked
+                     (Retain__V1__SegmentRule *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__TagPredicate methods */
+void   retain__v1__tag_predicate__init
+                     (Retain__V1__TagPredicate         *message);
+size_t retain__v1__tag_predicate__get_packed_size
+                     (const Retain__V1__TagPredicate   *message);
+size_t retain__v1__tag_predicate__pack
+                     (const Retain__V1__TagPredicate   *message,
+                      uint8_t             *out);
+size_t retain__v1__tag_predicate__pack_to_buffer
+                     (const Retain__V1__TagPredicate   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__TagPredicate *
+       retain__v1__tag_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__tag_predicate__free_unpacked
+                     (Retain__V1__TagPredicate *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ChannelPredicate methods */
+void   retain__v1__channel_predicate__init
+                     (Retain__V1__ChannelPredicate         *message);
+size_t retain__v1__channel_predicate__get_packed_size
+                     (const Retain__V1__ChannelPredicate   *message);
+size_t retain__v1__channel_predicate__pack
+                     (const Retain__V1__ChannelPredicate   *message,
+                      uint8_t             *out);
+size_t retain__v1__channel_predicate__pack_to_buffer
+                     (const Retain__V1__ChannelPredicate   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ChannelPredicate *
+       retain__v1__channel_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__channel_predicate__free_unpacked
+                     (Retain__V1__ChannelPredicate *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__StagePredicate methods */
+void   retain__v1__stage_predicate__init
+                     (Retain__V1__StagePredicate         *message);
+size_t retain__v1__stage_predicate__get_packed_size
+                     (const Retain__V1__StagePredicate   *message);
+size_t retain__v1__stage_predicate__pack
+                     (const Retain__V1__StagePredicate   *message,
+                      uint8_t             *out);
+size_t retain__v1__stage_predicate__pack_to_buffer
+                     (const Retain__V1__StagePredicate   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__StagePredicate *
+       retain__v1__stage_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__stage_predicate__free_unpacked
+                     (Retain__V1__StagePredicate *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__LevelPredicate methods */
+void   retain__v1__level_predicate__init
+                     (Retain__V1__LevelPredicate         *message);
+size_t retain__v1__level_predicate__get_packed_size
+                     (const Retain__V1__LevelPredicate   *message);
+size_t retain__v1__level_predicate__pack
+                     (const Retain__V1__LevelPredicate   *message,
+                      uint8_t             *out);
+size_t retain__v1__level_predicate__pack_to_buffer
+                     (const Retain__V1__LevelPredicate   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__LevelPredicate *
+       retain__v1__level_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__level_predicate__free_unpacked
+                     (Retain__V1__LevelPredicate *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__BalancePredicate methods */
+void   retain__v1__balance_predicate__init
+                     (Retain__V1__BalancePredicate         *message);
+size_t retain__v1__balance_predicate__get_packed_size
+                     (const Retain__V1__BalancePredicate   *message);
+size_t retain__v1__balance_predicate__pack
+                     (const Retain__V1__BalancePredicate   *message,
+                      uint8_t             *out);
+size_t retain__v1__balance_predicate__pack_to_buffer
+                     (const Retain__V1__BalancePredicate   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__BalancePredicate *
+       retain__v1__balance_predicate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__balance_predicate__free_unpacked
+                     (Retain__V1__BalancePredicate *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__SavedSegment methods */
+void   retain__v1__saved_segment__init
+                     (Retain__V1__SavedSegment         *message);
+size_t retain__v1__saved_segment__get_packed_size
+                     (const Retain__V1__SavedSegment   *message);
+size_t retain__v1__saved_segment__pack
+                     (const Retain__V1__SavedSegment   *message,
+                      uint8_t             *out);
+size_t retain__v1__saved_segment__pack_to_buffer
+                     (const Retain__V1__SavedSegment   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__SavedSegment *
+       retain__v1__saved_segment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__saved_segment__free_unpacked
+                     (Retain__V1__SavedSegment *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__PutSavedSegmentRequest methods */
+void   retain__v1__put_saved_segment_request__init
+                     (Retain__V1__PutSavedSegmentRequest         *message);
+size_t retain__v1__put_saved_segment_request__get_packed_size
+                     (const Retain__V1__PutSavedSegmentRequest   *message);
+size_t retain__v1__put_saved_segment_request__pack
+                     (const Retain__V1__PutSavedSegmentRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__put_saved_segment_request__pack_to_buffer
+                     (const Retain__V1__PutSavedSegmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__PutSavedSegmentRequest *
+       retain__v1__put_saved_segment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__put_saved_segment_request__free_unpacked
+                     (Retain__V1__PutSavedSegmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__PutSavedSegmentResponse methods */
+void   retain__v1__put_saved_segment_response__init
+                     (Retain__V1__PutSavedSegmentResponse         *message);
+size_t retain__v1__put_saved_segment_response__get_packed_size
+                     (const Retain__V1__PutSavedSegmentResponse   *message);
+size_t retain__v1__put_saved_segment_response__pack
+                     (const Retain__V1__PutSavedSegmentResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__put_saved_segment_response__pack_to_buffer
+                     (const Retain__V1__PutSavedSegmentResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__PutSavedSegmentResponse *
+       retain__v1__put_saved_segment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__put_saved_segment_response__free_unpacked
+                     (Retain__V1__PutSavedSegmentResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetSavedSegmentRequest methods */
+void   retain__v1__get_saved_segment_request__init
+                     (Retain__V1__GetSavedSegmentRequest         *message);
+size_t retain__v1__get_saved_segment_request__get_packed_size
+                     (const Retain__V1__GetSavedSegmentRequest   *message);
+size_t retain__v1__get_saved_segment_request__pack
+                     (const Retain__V1__GetSavedSegmentRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_saved_segment_request__pack_to_buffer
+                     (const Retain__V1__GetSavedSegmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetSavedSegmentRequest *
+       retain__v1__get_saved_segment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_saved_segment_request__free_unpacked
+                     (Retain__V1__GetSavedSegmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetSavedSegmentResponse methods */
+void   retain__v1__get_saved_segment_response__init
+                     (Retain__V1__GetSavedSegmentResponse         *message);
+size_t retain__v1__get_saved_segment_response__get_packed_size
+                     (const Retain__V1__GetSavedSegmentResponse   *message);
+size_t retain__v1__get_saved_segment_response__pack
+                     (const Retain__V1__GetSavedSegmentResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_saved_segment_response__pack_to_buffer
+                     (const Retain__V1__GetSavedSegmentResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetSavedSegmentResponse *
+       retain__v1__get_saved_segment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_saved_segment_response__free_unpacked
+                     (Retain__V1__GetSavedSegmentResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListSavedSegmentsRequest methods */
+void   retain__v1__list_saved_segments_request__init
+                     (Retain__V1__ListSavedSegmentsRequest         *message);
+size_t retain__v1__list_saved_segments_request__get_packed_size
+                     (const Retain__V1__ListSavedSegmentsRequest   *message);
+size_t retain__v1__list_saved_segments_request__pack
+                     (const Retain__V1__ListSavedSegmentsRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_saved_segments_request__pack_to_buffer
+                     (const Retain__V1__ListSavedSegmentsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListSavedSegmentsRequest *
+       retain__v1__list_saved_segments_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_saved_segments_request__free_unpacked
+                     (Retain__V1__ListSavedSegmentsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ListSavedSegmentsResponse methods */
+void   retain__v1__list_saved_segments_response__init
+                     (Retain__V1__ListSavedSegmentsResponse         *message);
+size_t retain__v1__list_saved_segments_response__get_packed_size
+                     (const Retain__V1__ListSavedSegmentsResponse   *message);
+size_t retain__v1__list_saved_segments_response__pack
+                     (const Retain__V1__ListSavedSegmentsResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__list_saved_segments_response__pack_to_buffer
+                     (const Retain__V1__ListSavedSegmentsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ListSavedSegmentsResponse *
+       retain__v1__list_saved_segments_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__list_saved_segments_response__free_unpacked
+                     (Retain__V1__ListSavedSegmentsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__DeleteSavedSegmentRequest methods */
+void   retain__v1__delete_saved_segment_request__init
+                     (Retain__V1__DeleteSavedSegmentRequest         *message);
+size_t retain__v1__delete_saved_segment_request__get_packed_size
+                     (const Retain__V1__DeleteSavedSegmentRequest   *message);
+size_t retain__v1__delete_saved_segment_request__pack
+                     (const Retain__V1__DeleteSavedSegmentRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__delete_saved_segment_request__pack_to_buffer
+                     (const Retain__V1__DeleteSavedSegmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__DeleteSavedSegmentRequest *
+       retain__v1__delete_saved_segment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__delete_saved_segment_request__free_unpacked
+                     (Retain__V1__DeleteSavedSegmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__DeleteSavedSegmentResponse methods */
+void   retain__v1__delete_saved_segment_response__init
+                     (Retain__V1__DeleteSavedSegmentResponse         *message);
+size_t retain__v1__delete_saved_segment_response__get_packed_size
+                     (const Retain__V1__DeleteSavedSegmentResponse   *message);
+size_t retain__v1__delete_saved_segment_response__pack
+                     (const Retain__V1__DeleteSavedSegmentResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__delete_saved_segment_response__pack_to_buffer
+                     (const Retain__V1__DeleteSavedSegmentResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__DeleteSavedSegmentResponse *
+       retain__v1__delete_saved_segment_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__delete_saved_segment_response__free_unpacked
+                     (Retain__V1__DeleteSavedSegmentResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__MatchSegmentRuleRequest methods */
+void   retain__v1__match_segment_rule_request__init
+                     (Retain__V1__MatchSegmentRuleRequest         *message);
+size_t retain__v1__match_segment_rule_request__get_packed_size
+                     (const Retain__V1__MatchSegmentRuleRequest   *message);
+size_t retain__v1__match_segment_rule_request__pack
+                     (const Retain__V1__MatchSegmentRuleRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__match_segment_rule_request__pack_to_buffer
+                     (const Retain__V1__MatchSegmentRuleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__MatchSegmentRuleRequest *
+       retain__v1__match_segment_rule_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__match_segment_rule_request__free_unpacked
+                     (Retain__V1__MatchSegmentRuleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__SegmentCandidate methods */
+void   retain__v1__segment_candidate__init
+                     (Retain__V1__SegmentCandidate         *message);
+size_t retain__v1__segment_candidate__get_packed_size
+                     (const Retain__V1__SegmentCandidate   *message);
+size_t retain__v1__segment_candidate__pack
+                     (const Retain__V1__SegmentCandidate   *message,
+                      uint8_t             *out);
+size_t retain__v1__segment_candidate__pack_to_buffer
+                     (const Retain__V1__SegmentCandidate   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__SegmentCandidate *
+       retain__v1__segment_candidate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__segment_candidate__free_unpacked
+                     (Retain__V1__SegmentCandidate *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__MatchSegmentRuleResponse methods */
+void   retain__v1__match_segment_rule_response__init
+                     (Retain__V1__MatchSegmentRuleResponse         *message);
+size_t retain__v1__match_segment_rule_response__get_packed_size
+                     (const Retain__V1__MatchSegmentRuleResponse   *message);
+size_t retain__v1__match_segment_rule_response__pack
+                     (const Retain__V1__MatchSegmentRuleResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__match_segment_rule_response__pack_to_buffer
+                     (const Retain__V1__MatchSegmentRuleResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__MatchSegmentRuleResponse *
+       retain__v1__match_segment_rule_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__match_segment_rule_response__free_unpacked
+                     (Retain__V1__MatchSegmentRuleResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__GetRetentionRequest methods */
 void   retain__v1__get_retention_request__init
                      (Retain__V1__GetRetentionRequest         *message);
@@ -4791,6 +5779,66 @@ typedef void (*Retain__V1__ListSegmentRequest_Closure)
 typedef void (*Retain__V1__ListSegmentResponse_Closure)
                  (const Retain__V1__ListSegmentResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__ActivityCondition_Closure)
+                 (const Retain__V1__ActivityCondition *message,
+                  void *closure_data);
+typedef void (*Retain__V1__PurchaseTotalCondition_Closure)
+                 (const Retain__V1__PurchaseTotalCondition *message,
+                  void *closure_data);
+typedef void (*Retain__V1__SegmentRule_Closure)
+                 (const Retain__V1__SegmentRule *message,
+                  void *closure_data);
+typedef void (*Retain__V1__TagPredicate_Closure)
+                 (const Retain__V1__TagPredicate *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ChannelPredicate_Closure)
+                 (const Retain__V1__ChannelPredicate *message,
+                  void *closure_data);
+typedef void (*Retain__V1__StagePredicate_Closure)
+                 (const Retain__V1__StagePredicate *message,
+                  void *closure_data);
+typedef void (*Retain__V1__LevelPredicate_Closure)
+                 (const Retain__V1__LevelPredicate *message,
+                  void *closure_data);
+typedef void (*Retain__V1__BalancePredicate_Closure)
+                 (const Retain__V1__BalancePredicate *message,
+                  void *closure_data);
+typedef void (*Retain__V1__SavedSegment_Closure)
+                 (const Retain__V1__SavedSegment *message,
+                  void *closure_data);
+typedef void (*Retain__V1__PutSavedSegmentRequest_Closure)
+                 (const Retain__V1__PutSavedSegmentRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__PutSavedSegmentResponse_Closure)
+                 (const Retain__V1__PutSavedSegmentResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetSavedSegmentRequest_Closure)
+                 (const Retain__V1__GetSavedSegmentRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetSavedSegmentResponse_Closure)
+                 (const Retain__V1__GetSavedSegmentResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListSavedSegmentsRequest_Closure)
+                 (const Retain__V1__ListSavedSegmentsRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ListSavedSegmentsResponse_Closure)
+                 (const Retain__V1__ListSavedSegmentsResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__DeleteSavedSegmentRequest_Closure)
+                 (const Retain__V1__DeleteSavedSegmentRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__DeleteSavedSegmentResponse_Closure)
+                 (const Retain__V1__DeleteSavedSegmentResponse *message,
+                  void *closure_data);
+typedef void (*Retain__V1__MatchSegmentRuleRequest_Closure)
+                 (const Retain__V1__MatchSegmentRuleRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__SegmentCandidate_Closure)
+                 (const Retain__V1__SegmentCandidate *message,
+                  void *closure_data);
+typedef void (*Retain__V1__MatchSegmentRuleResponse_Closure)
+                 (const Retain__V1__MatchSegmentRuleResponse *message,
+                  void *closure_data);
 typedef void (*Retain__V1__GetRetentionRequest_Closure)
                  (const Retain__V1__GetRetentionRequest *message,
                   void *closure_data);
@@ -5096,6 +6144,26 @@ struct Retain__V1__Profile_Service
                                const Retain__V1__GetCampaignResultsRequest *input,
                                Retain__V1__GetCampaignResultsResponse_Closure closure,
                                void *closure_data);
+  void (*put_saved_segment)(Retain__V1__Profile_Service *service,
+                            const Retain__V1__PutSavedSegmentRequest *input,
+                            Retain__V1__PutSavedSegmentResponse_Closure closure,
+                            void *closure_data);
+  void (*get_saved_segment)(Retain__V1__Profile_Service *service,
+                            const Retain__V1__GetSavedSegmentRequest *input,
+                            Retain__V1__GetSavedSegmentResponse_Closure closure,
+                            void *closure_data);
+  void (*list_saved_segments)(Retain__V1__Profile_Service *service,
+                              const Retain__V1__ListSavedSegmentsRequest *input,
+                              Retain__V1__ListSavedSegmentsResponse_Closure closure,
+                              void *closure_data);
+  void (*delete_saved_segment)(Retain__V1__Profile_Service *service,
+                               const Retain__V1__DeleteSavedSegmentRequest *input,
+                               Retain__V1__DeleteSavedSegmentResponse_Closure closure,
+                               void *closure_data);
+  void (*match_segment_rule)(Retain__V1__Profile_Service *service,
+                             const Retain__V1__MatchSegmentRuleRequest *input,
+                             Retain__V1__MatchSegmentRuleResponse_Closure closure,
+                             void *closure_data);
 };
 typedef void (*Retain__V1__Profile_ServiceDestroy)(Retain__V1__Profile_Service *);
 void retain__v1__profile__init (Retain__V1__Profile_Service *service,
@@ -5134,7 +6202,12 @@ void retain__v1__profile__init (Retain__V1__Profile_Service *service,
       function_prefix__ ## cancel_campaign,\
       function_prefix__ ## list_campaign_returns,\
       function_prefix__ ## get_campaign_member,\
-      function_prefix__ ## get_campaign_results  }
+      function_prefix__ ## get_campaign_results,\
+      function_prefix__ ## put_saved_segment,\
+      function_prefix__ ## get_saved_segment,\
+      function_prefix__ ## list_saved_segments,\
+      function_prefix__ ## delete_saved_segment,\
+      function_prefix__ ## match_segment_rule  }
 void retain__v1__profile__register_user(ProtobufCService *service,
                                         const Retain__V1__RegisterUserRequest *input,
                                         Retain__V1__RegisterUserResponse_Closure closure,
@@ -5259,6 +6332,26 @@ void retain__v1__profile__get_campaign_results(ProtobufCService *service,
                                                const Retain__V1__GetCampaignResultsRequest *input,
                                                Retain__V1__GetCampaignResultsResponse_Closure closure,
                                                void *closure_data);
+void retain__v1__profile__put_saved_segment(ProtobufCService *service,
+                                            const Retain__V1__PutSavedSegmentRequest *input,
+                                            Retain__V1__PutSavedSegmentResponse_Closure closure,
+                                            void *closure_data);
+void retain__v1__profile__get_saved_segment(ProtobufCService *service,
+                                            const Retain__V1__GetSavedSegmentRequest *input,
+                                            Retain__V1__GetSavedSegmentResponse_Closure closure,
+                                            void *closure_data);
+void retain__v1__profile__list_saved_segments(ProtobufCService *service,
+                                              const Retain__V1__ListSavedSegmentsRequest *input,
+                                              Retain__V1__ListSavedSegmentsResponse_Closure closure,
+                                              void *closure_data);
+void retain__v1__profile__delete_saved_segment(ProtobufCService *service,
+                                               const Retain__V1__DeleteSavedSegmentRequest *input,
+                                               Retain__V1__DeleteSavedSegmentResponse_Closure closure,
+                                               void *closure_data);
+void retain__v1__profile__match_segment_rule(ProtobufCService *service,
+                                             const Retain__V1__MatchSegmentRuleRequest *input,
+                                             Retain__V1__MatchSegmentRuleResponse_Closure closure,
+                                             void *closure_data);
 
 /* --- descriptors --- */
 
@@ -5269,6 +6362,7 @@ extern const ProtobufCEnumDescriptor    retain__v1__cohort_granularity__descript
 extern const ProtobufCEnumDescriptor    retain__v1__churn_reason__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__contact_channel__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__contact_decision_reason__descriptor;
+extern const ProtobufCEnumDescriptor    retain__v1__activity_measure__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__campaign_group__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_profile__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_profile__attributes_entry__descriptor;
@@ -5304,6 +6398,26 @@ extern const ProtobufCMessageDescriptor retain__v1__count_segment_request__descr
 extern const ProtobufCMessageDescriptor retain__v1__count_segment_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__list_segment_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__list_segment_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__activity_condition__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__purchase_total_condition__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__segment_rule__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__tag_predicate__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__channel_predicate__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__stage_predicate__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__level_predicate__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__balance_predicate__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__saved_segment__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__put_saved_segment_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__put_saved_segment_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_saved_segment_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_saved_segment_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_saved_segments_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__list_saved_segments_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__delete_saved_segment_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__delete_saved_segment_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__match_segment_rule_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__segment_candidate__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__match_segment_rule_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_retention_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__retention_cell__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__retention_cohort__descriptor;

@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "retain/v1/rule_sets.pb-c.h"
 
 typedef struct Retain__V1__ProfileLogEntry Retain__V1__ProfileLogEntry;
+typedef struct Retain__V1__ProfileSavedSegmentChange Retain__V1__ProfileSavedSegmentChange;
 typedef struct Retain__V1__ProfileRegistration Retain__V1__ProfileRegistration;
 typedef struct Retain__V1__ProfileAttributeUpdate Retain__V1__ProfileAttributeUpdate;
 typedef struct Retain__V1__ProfileTagChange Retain__V1__ProfileTagChange;
@@ -107,10 +108,43 @@ struct  Retain__V1__ProfileLogEntry
    * Touches of a campaign's treated members.
    */
   Retain__V1__ProfileCampaignTouches *campaign_touches;
+  /*
+   * A saved segment created, replaced or deleted.
+   */
+  Retain__V1__ProfileSavedSegmentChange *saved_segment_change;
 };
 #define RETAIN__V1__PROFILE_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * A saved segment written or deleted.
+ */
+struct  Retain__V1__ProfileSavedSegmentChange
+{
+  ProtobufCMessage base;
+  /*
+   * The definition as given (name, description, rule); its version and audit fields are set by
+   * the state. For a deletion, only the name.
+   */
+  Retain__V1__SavedSegment *segment;
+  /*
+   * True for a deletion.
+   */
+  protobuf_c_boolean deleted;
+  /*
+   * Who.
+   */
+  char *actor;
+  /*
+   * The server's clock.
+   */
+  int64_t at_ms;
+};
+#define RETAIN__V1__PROFILE_SAVED_SEGMENT_CHANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_saved_segment_change__descriptor) \
+    , NULL, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -553,10 +587,14 @@ struct  Retain__V1__ProfileSnapshotRecord
    * A recall campaign, or a further part of its members.
    */
   Retain__V1__ProfileSnapshotCampaign *campaign;
+  /*
+   * One saved segment, as stored (with its version and audit fields).
+   */
+  Retain__V1__SavedSegment *saved_segment;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_record__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -845,6 +883,25 @@ Retain__V1__ProfileLogEntry *
                       const uint8_t       *data);
 void   retain__v1__profile_log_entry__free_unpacked
                      (Retain__V1__ProfileLogEntry *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileSavedSegmentChange methods */
+void   retain__v1__profile_saved_segment_change__init
+                     (Retain__V1__ProfileSavedSegmentChange         *message);
+size_t retain__v1__profile_saved_segment_change__get_packed_size
+                     (const Retain__V1__ProfileSavedSegmentChange   *message);
+size_t retain__v1__profile_saved_segment_change__pack
+                     (const Retain__V1__ProfileSavedSegmentChange   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_saved_segment_change__pack_to_buffer
+                     (const Retain__V1__ProfileSavedSegmentChange   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileSavedSegmentChange *
+       retain__v1__profile_saved_segment_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_saved_segment_change__free_unpacked
+                     (Retain__V1__ProfileSavedSegmentChange *message,
                       ProtobufCAllocator *allocator);
 /* Retain__V1__ProfileRegistration methods */
 void   retain__v1__profile_registration__init
@@ -1269,6 +1326,9 @@ void   retain__v1__profile_snapshot_experiment__free_unpacked
 typedef void (*Retain__V1__ProfileLogEntry_Closure)
                  (const Retain__V1__ProfileLogEntry *message,
                   void *closure_data);
+typedef void (*Retain__V1__ProfileSavedSegmentChange_Closure)
+                 (const Retain__V1__ProfileSavedSegmentChange *message,
+                  void *closure_data);
 typedef void (*Retain__V1__ProfileRegistration_Closure)
                  (const Retain__V1__ProfileRegistration *message,
                   void *closure_data);
@@ -1342,6 +1402,7 @@ typedef void (*Retain__V1__ProfileSnapshotExperiment_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_saved_segment_change__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_registration__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_attribute_update__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_tag_change__descriptor;

@@ -1,0 +1,112 @@
+import RetainState
+package import RetainProto
+
+/// A saved segment's rule (``SegmentRuleTree``) compiled against a state: each Profile predicate
+/// becomes a one-condition ``SegmentFilter`` compiled by the one ``SegmentMatcher``, so that the
+/// saved segments and the one-off filters of CountSegment and ListSegment match alike. Level
+/// and balance predicates are not Profile's: they stay unknown here and the gateway decides them.
+package struct SegmentRuleMatcher {
+    /// The rule.
+    package let tree: SegmentRuleTree
+    /// One matcher per predicate; nil for another service's.
+    private var matchers: [SegmentMatcher?] = []
+    /// Predicate number -> the symbol it reads (attribute key, tag, purchase asset), or nil.
+    private var symbols: [Int32?] = []
+    private let asOf: Int64
+    private let asOfDay: Int32
+    private let evaluator: LifecycleEvaluator
+
+    /// Compiles `tree` for `state`, as of `asOf`.
+    package init(_ tree: SegmentRuleTree, state: borrowing ProfileState, asOf: Int64, evaluator: LifecycleEvaluator) {
+        self.tree = tree
+        self.asOf = asOf
+        self.asOfDay = state.calendar.day(of: asOf)
+        self.evaluator = evaluator
+        for (number, predicate) in tree.predicates.enumerated() {
+            guard tree.owner(of: number) == .profile else {
+                matchers.append(nil)
+                symbols.append(nil)
+                continue
+            }
+            var filter = Retain_V1_SegmentFilter()
+            var symbolName: String?
+            if let condition = predicate.attributeEquals {
+                filter.attributesEqual = [condition]
+                symbolName = condition.key
+            } else if let condition = predicate.attributeRange {
+                filter.attributeRanges = [condition]
+                symbolName = condition.key
+            } else if let condition = predicate.tag {
+                filter.tagsAll = [condition.tag]
+                symbolName = condition.tag
+            } else if let condition = predicate.channel {
+                filter.channels = condition.channels
+            } else if let condition = predicate.stage {
+                filter.stages = condition.stages
+            } else if let condition = predicate.activity {
+                filter.activity = [condition]
+            } else if let condition = predicate.purchaseTotal {
+                filter.purchaseTotals = [condition]
+                symbolName = condition.asset
+            }
+            matchers.append(SegmentMatcher(filter, state: state, asOf: asOf, evaluator: evaluator))
+            symbols.append(symbolName.flatMap { state.symbols.symbol($0) })
+        }
+    }
+
+    /// Bit i set when Profile predicate i holds for the user.
+    @inline(__always)
+    package func truePredicates(_ user: UnsafePointer<UserRecord>) -> UInt64 {
+        var bits: UInt64 = 0
+        for (number, matcher) in matchers.enumerated() {
+            guard let matcher, !matcher.matchesNothing else { continue }
+            if matcher.matches(user) { bits |= 1 << UInt64(number) }
+        }
+        return bits
+    }
+
+    /// The rule's value given the Profile predicates' (`bits`): true, false, or nil when the
+    /// other services' predicates decide.
+    @inline(__always)
+    package func decide(_ bits: UInt64) -> Bool? {
+        tree.evaluate { number in
+            matchers[number] == nil ? nil : bits & (1 << UInt64(number)) != 0
+        }
+    }
+
+    /// What each Profile predicate tested for the user ("" for another service's).
+    package func values(_ user: UnsafePointer<UserRecord>, state: borrowing ProfileState) -> [String] {
+        tree.predicates.enumerated().map { number, predicate in
+            guard matchers[number] != nil else { return "" }
+            if predicate.attributeEquals != nil || predicate.attributeRange != nil {
+                guard let key = symbols[number] else { return "" }
+                return user.pointee.attribute(key) ?? ""
+            }
+            if predicate.tag != nil {
+                guard let tag = symbols[number] else { return "false" }
+                return user.pointee.hasTag(tag) ? "true" : "false"
+            }
+            if predicate.channel != nil { return state.symbols[user.pointee.channel] }
+            if predicate.stage != nil {
+                guard user.pointee.registeredAtMs <= asOf else { return "" }
+                let stage = evaluator.evaluate(user.pointee.activity, day: asOfDay, dayIsOver: false).stage
+                return Self.stageName(stage)
+            }
+            if let condition = predicate.activity {
+                return String(SegmentMatcher.count(condition, of: user.pointee.activity, asOfDay: asOfDay))
+            }
+            if predicate.purchaseTotal != nil {
+                guard let asset = symbols[number] else { return "0" }
+                return String(SegmentMatcher.purchaseTotal(user, asset: asset))
+            }
+            return ""
+        }
+    }
+
+    /// "active" for LIFECYCLE_STAGE_ACTIVE.
+    package static func stageName(_ stage: Retain_V1_LifecycleStage) -> String {
+        let name = stage.protoValueName ?? "\(stage.rawValue)"
+        let prefix = "LIFECYCLE_STAGE_"
+        return (name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name).lowercased()
+    }
+}
