@@ -73,7 +73,7 @@ struct SavedSegmentClusterTests {
         Case(
             name: "rich_or_german",
             rule: Retain_V1_SegmentRule(any: [
-                Retain_V1_SegmentRule(balance: Retain_V1_BalancePredicate(asset: "points", hasMin: true, minValue: 300)),
+                Retain_V1_SegmentRule(balance: Retain_V1_BalancePredicate(asset: "coins", hasMin: true, minValue: 300)),
                 Retain_V1_SegmentRule(attributeEquals: Retain_V1_AttributeEquals(key: "country", values: ["de"])),
             ]),
             holds: { user, _ in user.points >= 300 || user.country == "de" }),
@@ -82,7 +82,7 @@ struct SavedSegmentClusterTests {
             rule: Retain_V1_SegmentRule(all: [
                 Retain_V1_SegmentRule(none: [activity("", days: 10, min: 1)]),
                 Retain_V1_SegmentRule(level: Retain_V1_LevelPredicate(hasMinPoints: true, minPoints: 200)),
-                Retain_V1_SegmentRule(balance: Retain_V1_BalancePredicate(asset: "points", hasMax: true, maxValue: 800)),
+                Retain_V1_SegmentRule(balance: Retain_V1_BalancePredicate(asset: "coins", hasMax: true, maxValue: 800)),
             ]),
             holds: { user, end in user.count("", days: 10, endDaysAgo: end) == 0 && user.growth >= 200 && user.points <= 800 }),
         Case(
@@ -158,7 +158,7 @@ struct SavedSegmentClusterTests {
     func populate(_ gateway: RPCClient, count: Int, today: Int64) async throws -> [User] {
         var random = SystemRandomNumberGenerator()
         _ = try await gateway.unary(
-            Retain_V1_Ledger.openAccount, Retain_V1_OpenAccountRequest(accountId: "budget:segtest:points"), options: options)
+            Retain_V1_Ledger.openAccount, Retain_V1_OpenAccountRequest(accountId: "budget:segtest:coins"), options: options)
         var users: [User] = []
         for number in 0..<count {
             var user = User(
@@ -198,14 +198,15 @@ struct SavedSegmentClusterTests {
                     options: options)
                 user.growth += answer.awardedGrowth
             }
+            // Coins, not points: the gateway pays level-up rewards in points on its own.
             let points = Int64.random(in: 0...1000, using: &random)
             if points > 0, Bool.random(using: &random) {
                 let answer = try await gateway.unary(
                     Retain_V1_Ledger.createTransfers,
                     Retain_V1_CreateTransfersRequest(transfers: [
                         Retain_V1_Transfer(
-                            transferId: "\(user.id)-p", debitAccountId: "budget:segtest:points", creditAccountId: "user:\(user.id):points",
-                            amount: points, asset: "points", kind: .issue)
+                            transferId: "\(user.id)-p", debitAccountId: "budget:segtest:coins", creditAccountId: "user:\(user.id):coins",
+                            amount: points, asset: "coins", kind: .issue)
                     ]), options: options)
                 #expect(answer.results.first?.code == .ok, "\(answer)")
                 user.points = points
@@ -311,7 +312,7 @@ struct SavedSegmentClusterTests {
         ])
         #expect(exported.status == 0, "\(exported.stderr)")
         let lines = exported.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "user_id,balance:points,attribute:country")
+        #expect(lines.first == "user_id,balance:coins,attribute:country")
         let expectedRich = users.filter { rich.holds($0, 0) }.sorted { $0.id < $1.id }
         #expect(Array(lines.dropFirst()) == expectedRich.map { "\($0.id),\($0.points),\($0.country)" })
         let jsonl = try retain([
