@@ -135,6 +135,7 @@ public struct SegmentRuleTree: Sendable {
     }
 
     private func evaluate(node: Int, _ value: (Int) -> Bool?) -> Bool? {
+        if case .predicate(let number) = nodes[node], nodes.count == 1 { return value(number) }
         switch nodes[node] {
         case .predicate(let number):
             return value(number)

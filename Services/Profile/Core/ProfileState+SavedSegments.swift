@@ -118,8 +118,7 @@ extension ProfileState {
             for offset in 0..<chunk.count {
                 let user = base + offset
                 guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= asOf else { continue }
-                let bits = matcher.truePredicates(user)
-                let verdict = matcher.decide(bits)
+                let (verdict, bits) = matcher.verdict(user)
                 if verdict == false { continue }
                 if verdict == true { decided += 1 } else { undecided += 1 }
                 guard pageSize > 0, !(undecidedOnly && verdict == true) else { continue }

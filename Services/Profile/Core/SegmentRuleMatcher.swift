@@ -8,8 +8,10 @@ package import RetainProto
 package struct SegmentRuleMatcher {
     /// The rule.
     package let tree: SegmentRuleTree
-    /// One matcher per predicate; nil for another service's.
-    private var matchers: [SegmentMatcher?] = []
+    /// One matcher per predicate (another service's predicates get one that is never asked).
+    private var matchers: [SegmentMatcher] = []
+    /// Bit i set for each Profile predicate i.
+    private var profileBits: UInt64 = 0
     /// Predicate number -> the symbol it reads (attribute key, tag, purchase asset), or nil.
     private var symbols: [Int32?] = []
     private let asOf: Int64
@@ -24,10 +26,11 @@ package struct SegmentRuleMatcher {
         self.evaluator = evaluator
         for (number, predicate) in tree.predicates.enumerated() {
             guard tree.owner(of: number) == .profile else {
-                matchers.append(nil)
+                matchers.append(SegmentMatcher(Retain_V1_SegmentFilter(), state: state, asOf: asOf, evaluator: evaluator))
                 symbols.append(nil)
                 continue
             }
+            profileBits |= 1 << UInt64(number)
             var filter = Retain_V1_SegmentFilter()
             var symbolName: String?
             if let condition = predicate.attributeEquals {
@@ -49,35 +52,38 @@ package struct SegmentRuleMatcher {
                 filter.purchaseTotals = [condition]
                 symbolName = condition.asset
             }
-            matchers.append(SegmentMatcher(filter, state: state, asOf: asOf, evaluator: evaluator))
+            let matcher = SegmentMatcher(filter, state: state, asOf: asOf, evaluator: evaluator)
+            matchers.append(matcher)
             symbols.append(symbolName.flatMap { state.symbols.symbol($0) })
         }
     }
 
-    /// Bit i set when Profile predicate i holds for the user.
+    /// The rule's value for the user — true, false, or nil when the other services' predicates
+    /// decide — and the bits of the Profile predicates that hold. Predicates are matched lazily,
+    /// in the rule's order, only as far as the three-valued evaluation needs them (an `all`
+    /// stops at a false child, an `any` at a true one): bits the evaluation did not need are 0,
+    /// which gives the same value when the gateway evaluates the rule again with the level and
+    /// balance predicates known.
     @inline(__always)
-    package func truePredicates(_ user: UnsafePointer<UserRecord>) -> UInt64 {
+    package func verdict(_ user: UnsafePointer<UserRecord>) -> (value: Bool?, bits: UInt64) {
         var bits: UInt64 = 0
-        for (number, matcher) in matchers.enumerated() {
-            guard let matcher, !matcher.matchesNothing else { continue }
-            if matcher.matches(user) { bits |= 1 << UInt64(number) }
+        let profileBits = profileBits
+        let value = matchers.withUnsafeBufferPointer { matchers in
+            tree.evaluate { number in
+                let bit: UInt64 = 1 << UInt64(number)
+                guard profileBits & bit != 0 else { return nil }
+                guard !matchers[number].matchesNothing, matchers[number].matches(user) else { return false }
+                bits |= bit
+                return true
+            }
         }
-        return bits
-    }
-
-    /// The rule's value given the Profile predicates' (`bits`): true, false, or nil when the
-    /// other services' predicates decide.
-    @inline(__always)
-    package func decide(_ bits: UInt64) -> Bool? {
-        tree.evaluate { number in
-            matchers[number] == nil ? nil : bits & (1 << UInt64(number)) != 0
-        }
+        return (value, bits)
     }
 
     /// What each Profile predicate tested for the user ("" for another service's).
     package func values(_ user: UnsafePointer<UserRecord>, state: borrowing ProfileState) -> [String] {
         tree.predicates.enumerated().map { number, predicate in
-            guard matchers[number] != nil else { return "" }
+            guard profileBits & (1 << UInt64(number)) != 0 else { return "" }
             if predicate.attributeEquals != nil || predicate.attributeRange != nil {
                 guard let key = symbols[number] else { return "" }
                 return user.pointee.attribute(key) ?? ""

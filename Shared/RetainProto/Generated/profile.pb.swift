@@ -2758,7 +2758,9 @@ public struct Retain_V1_SegmentCandidate: ProtoMessage {
     /// True when the rule holds whatever the other services' predicates answer.
     public var decided: Bool
     /// Bit i set when predicate i (the predicates numbered in depth-first order, children in
-    /// order) is a Profile predicate that holds for the user.
+    /// order) is a Profile predicate that holds for the user. Predicates are matched only as far
+    /// as the evaluation needs (an `all` stops at a false child, an `any` at a true one): the bit
+    /// of one it did not need is 0, which decides the rule the same way.
     public var truePredicates: UInt64
     /// With with_values: one per predicate, in the same order: what the predicate tested (the
     /// attribute's value, "true"/"false" for a tag, the channel, the stage's name, the count, the

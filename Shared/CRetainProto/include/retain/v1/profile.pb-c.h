@@ -1904,7 +1904,9 @@ struct  Retain__V1__SegmentCandidate
   protobuf_c_boolean decided;
   /*
    * Bit i set when predicate i (the predicates numbered in depth-first order, children in
-   * order) is a Profile predicate that holds for the user.
+   * order) is a Profile predicate that holds for the user. Predicates are matched only as far
+   * as the evaluation needs (an `all` stops at a false child, an `any` at a true one): the bit
+   * of one it did not need is 0, which decides the rule the same way.
    */
   uint64_t true_predicates;
   /*
