@@ -320,6 +320,21 @@ struct SavedSegmentClusterTests {
         ])
         let vipBuyers = users.filter { Self.cases[0].holds($0, 0) }
         #expect(jsonl.stdout.split(separator: "\n").count == vipBuyers.count)
+        // Defined and counted through the command: a rule file in JSON; a bad one exits 3 naming the field.
+        let gatewayAddress = "127.0.0.1:\(cluster.gatewayProcess.port)"
+        let ruleFile = cluster.root.appendingPathComponent("rule.json")
+        try #"{"all": [{"tag": {"tag": "churn_risk"}}, {"level": {"hasMaxLevel": true, "maxLevel": 1}}]}"#.write(
+            to: ruleFile, atomically: true, encoding: .utf8)
+        let created = try retain(["segment", "create", "cli_made", "--rule", ruleFile.path, "--gateway", gatewayAddress])
+        #expect(created.status == 0 && created.stdout.contains("\"version\""), "\(created)")
+        let counted = try retain(["segment", "count", "cli_made", "--gateway", gatewayAddress])
+        let expectedCLI = users.filter { $0.tags.contains("churn_risk") && $0.level <= 1 }.count
+        #expect(counted.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(expectedCLI)", "\(counted)")
+        try #"{"any": [{"activity": {"kind": "share", "days": 7, "minCount": 1}}]}"#.write(to: ruleFile, atomically: true, encoding: .utf8)
+        let refused = try retain(["segment", "create", "bad", "--rule", ruleFile.path, "--gateway", gatewayAddress])
+        #expect(refused.status == 3 && refused.stderr.contains("segment.rule.any[0].activity.days"), "\(refused)")
+        let deletedByCLI = try retain(["segment", "delete", "cli_made", "--gateway", gatewayAddress])
+        #expect(deletedByCLI.status == 0, "\(deletedByCLI)")
         // The definitions survive kill -9 of a Profile shard and of a Growth shard.
         try cluster.crashAndRestart("profile-0")
         try cluster.crashAndRestart("growth-1")
