@@ -25,10 +25,17 @@ struct SavedSegmentClusterTests {
         var country: String
         /// (day number before today: 1...40, kind) per event.
         var events: [(daysAgo: Int, kind: String)] = []
-        var growth: Int64 = 0
+        /// (days before today, growth awarded) per award.
+        var awards: [(daysAgo: Int, growth: Int64)] = []
         var points: Int64 = 0
 
-        var level: UInt32 { UInt32(SavedSegmentClusterTests.tiers.lastIndex { $0 <= growth }! + 1) }
+        /// Growth earned by the end of the day `endDaysAgo` days before today (0: now).
+        func growth(endDaysAgo: Int = 0) -> Int64 { awards.filter { $0.daysAgo >= endDaysAgo }.reduce(0) { $0 + $1.growth } }
+        func level(endDaysAgo: Int = 0) -> UInt32 {
+            let total = growth(endDaysAgo: endDaysAgo)
+            return UInt32(SavedSegmentClusterTests.tiers.lastIndex { $0 <= total }! + 1)
+        }
+        var level: UInt32 { level() }
 
         /// Events of `kind` ("" for every kind) on the `days` days ending `endDaysAgo` days before today.
         func count(_ kind: String, days: Int, endDaysAgo: Int) -> Int {
@@ -69,7 +76,7 @@ struct SavedSegmentClusterTests {
                 Retain_V1_SegmentRule(level: Retain_V1_LevelPredicate(hasMinLevel: true, minLevel: 2)),
                 activity("", days: 7, min: 2),
             ]),
-            holds: { user, end in user.level >= 2 && user.count("", days: 7, endDaysAgo: end) >= 2 }),
+            holds: { user, end in user.level(endDaysAgo: end) >= 2 && user.count("", days: 7, endDaysAgo: end) >= 2 }),
         Case(
             name: "rich_or_german",
             rule: Retain_V1_SegmentRule(any: [
@@ -84,7 +91,9 @@ struct SavedSegmentClusterTests {
                 Retain_V1_SegmentRule(level: Retain_V1_LevelPredicate(hasMinPoints: true, minPoints: 200)),
                 Retain_V1_SegmentRule(balance: Retain_V1_BalancePredicate(asset: "coins", hasMax: true, maxValue: 800)),
             ]),
-            holds: { user, end in user.count("", days: 10, endDaysAgo: end) == 0 && user.growth >= 200 && user.points <= 800 }),
+            holds: { user, end in
+                user.count("", days: 10, endDaysAgo: end) == 0 && user.growth(endDaysAgo: end) >= 200 && user.points <= 800
+            }),
         Case(
             name: "recently_active", rule: activity("", days: 7, min: 1),
             holds: { user, end in user.count("", days: 7, endDaysAgo: end) >= 1 }),
@@ -189,14 +198,15 @@ struct SavedSegmentClusterTests {
             }
             // Growth: purchases of random value on a few distinct days (capped per day by Growth:
             // the test keeps what Growth says it awarded).
-            for award in 0..<Int.random(in: 0...4, using: &random) {
+            // In time order, some before the past as-of time (11 days ago) and some after.
+            for (award, daysAgo) in [18, 14, 3, 1].prefix(Int.random(in: 0...4, using: &random)).enumerated() {
                 let answer = try await gateway.unary(
                     Retain_V1_Growth.awardGrowth,
                     Retain_V1_AwardGrowthRequest(
                         userId: user.id, action: "purchase", idempotencyKey: "\(user.id)-g\(award)",
-                        value: Int64.random(in: 1...100_000, using: &random), occurredAtMs: today - Int64(award + 1) * Self.day),
+                        value: Int64.random(in: 1...100_000, using: &random), occurredAtMs: today - Int64(daysAgo) * Self.day),
                     options: options)
-                user.growth += answer.awardedGrowth
+                user.awards.append((daysAgo, answer.awardedGrowth))
             }
             // Coins, not points: the gateway pays level-up rewards in points on its own.
             let points = Int64.random(in: 0...1000, using: &random)

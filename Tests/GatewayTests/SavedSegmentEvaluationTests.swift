@@ -53,7 +53,7 @@ struct SavedSegmentEvaluationTests {
                 decided: decided, undecided: undecided)
         }
 
-        func levels(_ userIDs: [String]) async throws -> [Retain_V1_UserLevel] {
+        func levels(_ userIDs: [String], asOf: Int64) async throws -> [Retain_V1_UserLevel] {
             let all = Dictionary(uniqueKeysWithValues: shards.joined().map { ($0.id, $0) })
             return userIDs.map { Retain_V1_UserLevel(userId: $0, level: all[$0]!.level, totalGrowth: Int64(all[$0]!.level) * 100) }
         }

@@ -8,7 +8,7 @@ import RetainWire
 /// Each Profile shard evaluates the rule's Profile predicates over its users
 /// (Profile.MatchSegmentRule) and answers the users for whom the rule is true or undecided;
 /// an undecided user's level and balance predicates are read here in batches (Growth.GetLevels
-/// split by owner, Ledger.GetBalances) and the rule decided in three-valued logic
+/// split by owner, as of the same time; Ledger.GetBalances, now) and the rule decided in three-valued logic
 /// (``SegmentRuleTree``).
 public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
     /// Users per Profile page when counting, and per level or balance batch.
@@ -44,7 +44,7 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
                                 undecidedOnly: true))
                         if token.isEmpty { count += answer.decided }
                         if !answer.candidates.isEmpty {
-                            let decided = try await Self.decide(answer.candidates, tree: tree, source: source, values: false)
+                            let decided = try await Self.decide(answer.candidates, tree: tree, asOf: time, source: source, values: false)
                             count += UInt64(decided.count(where: { $0 != nil }))
                         }
                         token = answer.pageInfo?.nextPageToken ?? ""
@@ -104,7 +104,7 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
             let want = size - members.count
             let merged = try await mergedPage(tree: tree, asOf: time, cursor: cursor, size: want)
             cursor = merged.cursor
-            let decided = try await Self.decide(merged.items, tree: tree, source: source, values: true)
+            let decided = try await Self.decide(merged.items, tree: tree, asOf: time, source: source, values: true)
             for (candidate, values) in zip(merged.items, decided) {
                 guard let values else { continue }
                 members.append(Retain_V1_SegmentMember(userId: candidate.userId, values: values))
@@ -153,7 +153,7 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
     /// For each candidate: nil when the rule is false for it, else the values of the rule's
     /// predicates (empty unless `values`). Level and balance predicates are read in batches.
     static func decide(
-        _ candidates: [Retain_V1_SegmentCandidate], tree: SegmentRuleTree, source: Source, values: Bool
+        _ candidates: [Retain_V1_SegmentCandidate], tree: SegmentRuleTree, asOf: Int64, source: Source, values: Bool
     ) async throws -> [[String]?] {
         let owners = tree.predicates.indices.map { tree.owner(of: $0) }
         let readAll = values  // the export shows every member's level and balance, decided or not
@@ -164,7 +164,7 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
             let ids = needed.map(\.userId)
             if owners.contains(.growth) {
                 for start in stride(from: 0, to: ids.count, by: batchSize) {
-                    for level in try await source.levels(Array(ids[start..<min(start + batchSize, ids.count)])) {
+                    for level in try await source.levels(Array(ids[start..<min(start + batchSize, ids.count)]), asOf: asOf) {
                         levels[level.userId] = level
                     }
                 }

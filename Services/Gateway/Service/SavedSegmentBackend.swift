@@ -36,9 +36,9 @@ struct SavedSegmentBackend: SavedSegmentSource {
         }
     }
 
-    func levels(_ userIDs: [String]) async throws -> [Retain_V1_UserLevel] {
+    func levels(_ userIDs: [String], asOf: Int64) async throws -> [Retain_V1_UserLevel] {
         // Split by each user's owning Growth shard (ScatterRule.levelBatch).
-        try await call(Retain_V1_Growth.getLevels, Retain_V1_GetLevelsRequest(userIds: userIDs)).levels
+        try await call(Retain_V1_Growth.getLevels, Retain_V1_GetLevelsRequest(userIds: userIDs, asOfMs: asOf)).levels
     }
 
     func balances(_ userIDs: [String], asset: String) async throws -> [Retain_V1_UserBalance] {

@@ -296,7 +296,7 @@ struct Scatter {
         for id in batch.userIds { parts[planner.placement(of: id)?.owner ?? 0, default: []].append(id) }
         let replies = await forwarder.gather(
             readRoute, path: path,
-            requests: parts.keys.sorted().map { ($0, Self.encode(Retain_V1_GetLevelsRequest(userIds: parts[$0]!))) },
+            requests: parts.keys.sorted().map { ($0, Self.encode(Retain_V1_GetLevelsRequest(userIds: parts[$0]!, asOfMs: batch.asOfMs))) },
             options: options, deadline: deadline)
         var byUser: [String: Retain_V1_UserLevel] = [:]
         for reply in replies {

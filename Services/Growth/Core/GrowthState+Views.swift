@@ -94,11 +94,19 @@ extension GrowthState {
 }
 
 extension GrowthState {
-    /// The current level and total growth of each user, in order (a user Growth does not know
-    /// is at the lowest tier with 0 growth).
-    public func levels(userIDs: [String], rules: GrowthRules) -> [Retain_V1_UserLevel] {
+    /// The level and total growth of each user as of `asOf` (nil: now), in order (a user Growth
+    /// does not know is at the lowest tier with 0 growth). As of a time, the total less the
+    /// growth of the history records after it (exact within the history's retention), and the
+    /// tier of that total.
+    public func levels(userIDs: [String], asOf: Int64?, rules: GrowthRules) -> [Retain_V1_UserLevel] {
         userIDs.map { id in
-            let total = users[id]?.total ?? 0
+            var total: Int64 = 0
+            if let user = users[id] {
+                total = user.total
+                if let asOf {
+                    for record in user.history[user.historyIndex(from: asOf + 1)...] { total -= record.growth }
+                }
+            }
             return Retain_V1_UserLevel(userId: id, level: rules.tiers[rules.tierIndex(for: total)].level, totalGrowth: total)
         }
     }

@@ -89,5 +89,6 @@ extension GrowthRequestValidation {
             throw RPCError.invalidArgument(field: "user_ids", "must hold 1 to 1000 user ids, not \(request.userIds.count)")
         }
         for (position, id) in request.userIds.enumerated() { try FieldFormat.requireEntityID(id, field: "user_ids[\(position)]") }
+        guard request.asOfMs >= 0 else { throw RPCError.invalidArgument(field: "as_of_ms", "must not be negative") }
     }
 }

@@ -138,7 +138,8 @@ public struct GrowthService: Sendable {
         router.unaryGated(Retain_V1_Growth.getLevels) { request, _ in
             try GrowthRequestValidation.levels(request)
             return try store.readForAnswer { state in
-                Retain_V1_GetLevelsResponse(levels: state.levels(userIDs: request.userIds, rules: rules))
+                Retain_V1_GetLevelsResponse(
+                    levels: state.levels(userIDs: request.userIds, asOf: request.asOfMs == 0 ? nil : request.asOfMs, rules: rules))
             }
         }
 

@@ -1733,15 +1733,19 @@ public struct Retain_V1_WatchLevelChangesResponse: ProtoMessage {
 public struct Retain_V1_GetLevelsRequest: ProtoMessage {
     /// 1 to 1000 user ids.
     public var userIds: [String]
+    /// Levels as of this time, Unix ms; 0 means now.
+    public var asOfMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userIds: [String] = []) {
+    public init(userIds: [String] = [], asOfMs: Int64 = 0) {
         self.userIds = userIds
+        self.asOfMs = asOfMs
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.userIds = []
+        self.asOfMs = 0
     }
 
     public static let protoName = "retain.v1.GetLevelsRequest"
@@ -1750,6 +1754,7 @@ public struct Retain_V1_GetLevelsRequest: ProtoMessage {
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelsRequest.self)
         self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
+        self.asOfMs = m.pointee.as_of_ms
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1758,6 +1763,7 @@ public struct Retain_V1_GetLevelsRequest: ProtoMessage {
             m.pointee.n_user_ids = self.userIds.count
             m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
+        m.pointee.as_of_ms = self.asOfMs
     }
 }
 
@@ -1765,9 +1771,9 @@ public struct Retain_V1_GetLevelsRequest: ProtoMessage {
 public struct Retain_V1_UserLevel: ProtoMessage {
     /// The user.
     public var userId: String
-    /// The current tier's level number.
+    /// The tier's level number (as of the request's time).
     public var level: UInt32
-    /// Total growth.
+    /// Total growth (as of the request's time).
     public var totalGrowth: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
@@ -1915,9 +1921,11 @@ public enum Retain_V1_Growth {
     /// (FAILED_PRECONDITION); follow each shard's leader directly.
     /// Errors: OUT_OF_RANGE (after_position is beyond the head, or older events were pruned).
     public static let watchLevelChanges = RPCMethod<Retain_V1_WatchLevelChangesRequest, Retain_V1_WatchLevelChangesResponse>(path: "retain.v1.Growth/WatchLevelChanges", kind: .serverStreaming)
-    /// The current level and total growth of up to 1000 users at once (a user Growth does not know
-    /// is at the lowest level with 0 growth). Saved segments read levels through it. Growth keeps
-    /// the current values only: there is no "as of" form.
+    /// The level and total growth of up to 1000 users at once, now or as of a time (a user Growth
+    /// does not know is at the lowest level with 0 growth). Saved segments read levels through it.
+    /// As of a time: the total minus the growth of the history records after it, and the tier of
+    /// that total; exact while the time lies within the history Growth keeps (400 days by default;
+    /// older growth is kept as one sum and counts as earned before any such time).
     /// Every user must be on the shard asked: the gateway splits a batch by owner before it calls
     /// (docs/CLUSTER.md#saved-segments); a direct call through the gateway with several Growth
     /// shards reaches one shard.

@@ -2247,8 +2247,8 @@ public struct Retain_V1_StagePredicate: ProtoMessage {
 }
 
 /// The user's Growth level (the tier's level number) and total growth points lie in ranges; at
-/// least one bound is required. Growth keeps the current level and points only: a saved
-/// segment evaluated as of a past time reads them as they are now.
+/// least one bound is required. As of a past time, Growth answers the total then (from its
+/// history, 400 days by default) and the tier of that total (Growth.GetLevels).
 public struct Retain_V1_LevelPredicate: ProtoMessage {
     /// True when `min_level` applies.
     public var hasMinLevel: Bool

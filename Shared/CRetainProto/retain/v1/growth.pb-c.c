@@ -4139,7 +4139,7 @@ const ProtobufCMessageDescriptor retain__v1__watch_level_changes_response__descr
   (ProtobufCMessageInit) retain__v1__watch_level_changes_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_levels_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor retain__v1__get_levels_request__field_descriptors[2] =
 {
   {
     "user_ids",
@@ -4153,14 +4153,27 @@ static const ProtobufCFieldDescriptor retain__v1__get_levels_request__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetLevelsRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_levels_request__field_indices_by_name[] = {
+  1,   /* field[1] = as_of_ms */
   0,   /* field[0] = user_ids */
 };
 static const ProtobufCIntRange retain__v1__get_levels_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_levels_request__descriptor =
 {
@@ -4170,7 +4183,7 @@ const ProtobufCMessageDescriptor retain__v1__get_levels_request__descriptor =
   "Retain__V1__GetLevelsRequest",
   "retain.v1",
   sizeof(Retain__V1__GetLevelsRequest),
-  1,
+  2,
   retain__v1__get_levels_request__field_descriptors,
   retain__v1__get_levels_request__field_indices_by_name,
   1,  retain__v1__get_levels_request__number_ranges,

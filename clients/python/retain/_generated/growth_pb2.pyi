@@ -294,10 +294,12 @@ class GetLevelTiersResponse(_message.Message):
     def __init__(self, tiers: _Optional[_Iterable[_Union[LevelTier, _Mapping]]] = ..., config_version: _Optional[str] = ...) -> None: ...
 
 class GetLevelsRequest(_message.Message):
-    __slots__ = ["user_ids"]
+    __slots__ = ["as_of_ms", "user_ids"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
     USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
     user_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class GetLevelsResponse(_message.Message):
     __slots__ = ["levels"]

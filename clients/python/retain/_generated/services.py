@@ -969,9 +969,11 @@ class GrowthClient(ServiceClient):
         return self._connection.server_streaming("retain.v1.Growth/WatchLevelChanges", request, growth_pb2.WatchLevelChangesResponse, **options)
 
     def get_levels(self, request: growth_pb2.GetLevelsRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLevelsResponse:
-        """The current level and total growth of up to 1000 users at once (a user Growth does not know
-        is at the lowest level with 0 growth). Saved segments read levels through it. Growth keeps
-        the current values only: there is no "as of" form.
+        """The level and total growth of up to 1000 users at once, now or as of a time (a user Growth
+        does not know is at the lowest level with 0 growth). Saved segments read levels through it.
+        As of a time: the total minus the growth of the history records after it, and the tier of
+        that total; exact while the time lies within the history Growth keeps (400 days by default;
+        older growth is kept as one sum and counts as earned before any such time).
         Every user must be on the shard asked: the gateway splits a batch by owner before it calls
         (docs/CLUSTER.md#saved-segments); a direct call through the gateway with several Growth
         shards reaches one shard.
@@ -1123,9 +1125,11 @@ class AsyncGrowthClient(AsyncServiceClient):
         return self._connection.server_streaming("retain.v1.Growth/WatchLevelChanges", request, growth_pb2.WatchLevelChangesResponse, **options)
 
     async def get_levels(self, request: growth_pb2.GetLevelsRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLevelsResponse:
-        """The current level and total growth of up to 1000 users at once (a user Growth does not know
-        is at the lowest level with 0 growth). Saved segments read levels through it. Growth keeps
-        the current values only: there is no "as of" form.
+        """The level and total growth of up to 1000 users at once, now or as of a time (a user Growth
+        does not know is at the lowest level with 0 growth). Saved segments read levels through it.
+        As of a time: the total minus the growth of the history records after it, and the tier of
+        that total; exact while the time lies within the history Growth keeps (400 days by default;
+        older growth is kept as one sum and counts as earned before any such time).
         Every user must be on the shard asked: the gateway splits a batch by owner before it calls
         (docs/CLUSTER.md#saved-segments); a direct call through the gateway with several Growth
         shards reaches one shard.

@@ -1128,10 +1128,14 @@ struct  Retain__V1__GetLevelsRequest
    */
   size_t n_user_ids;
   char **user_ids;
+  /*
+   * Levels as of this time, Unix ms; 0 means now.
+   */
+  int64_t as_of_ms;
 };
 #define RETAIN__V1__GET_LEVELS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_levels_request__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0 }
 
 
 /*
@@ -1145,11 +1149,11 @@ struct  Retain__V1__UserLevel
    */
   char *user_id;
   /*
-   * The current tier's level number.
+   * The tier's level number (as of the request's time).
    */
   uint32_t level;
   /*
-   * Total growth.
+   * Total growth (as of the request's time).
    */
   int64_t total_growth;
 };

@@ -1588,8 +1588,8 @@ struct  Retain__V1__StagePredicate
 
 /*
  * The user's Growth level (the tier's level number) and total growth points lie in ranges; at
- * least one bound is required. Growth keeps the current level and points only: a saved
- * segment evaluated as of a past time reads them as they are now.
+ * least one bound is required. As of a past time, Growth answers the total then (from its
+ * history, 400 days by default) and the tier of that total (Growth.GetLevels).
  */
 struct  Retain__V1__LevelPredicate
 {
