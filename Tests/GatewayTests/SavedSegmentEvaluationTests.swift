@@ -114,6 +114,12 @@ struct SavedSegmentEvaluationTests {
             } while !token.isEmpty
             #expect(listed == expected, "page size \(size)")
         }
+        var streamed: [String] = []
+        let used = try await evaluation.forEachPage("s", asOf: 0, pageSize: 3, now: 1000) { page in
+            #expect(page.count <= 3)
+            streamed += page.map(\.userId)
+        }
+        #expect(streamed == expected && used.version == 3 && used.asOf == 1000)
     }
 
     @Test("a token keeps its version and as-of time; bad names and tokens are refused naming the field")

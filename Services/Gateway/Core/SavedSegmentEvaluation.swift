@@ -116,6 +116,29 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
             columns: tree.predicates.indices.map { tree.column($0) }, version: segment.version, asOfMs: time)
     }
 
+    /// Every member of saved segment `name` as of `asOf` (0: `now`), page by page: `body` gets
+    /// each page in user-id order and only one page is held at a time (a recall campaign's
+    /// audience, an export). The as-of time and the definition's version stay those of the
+    /// first page; a change of the definition meanwhile fails with
+    /// ``SavedSegmentError/definitionChanged(_:)``.
+    ///
+    /// - Returns: The version evaluated and the as-of time used.
+    @discardableResult
+    public func forEachPage(
+        _ name: String, asOf: Int64, pageSize: UInt32 = 1000, now: Int64,
+        _ body: ([Retain_V1_SegmentMember]) async throws -> Void
+    ) async throws -> (version: UInt64, asOf: Int64) {
+        var token = ""
+        var first: Retain_V1_ListSavedSegmentMembersResponse?
+        repeat {
+            let page = try await members(name, asOf: token.isEmpty ? asOf : 0, pageToken: token, pageSize: pageSize, now: now)
+            if first == nil { first = page }
+            if !page.members.isEmpty { try await body(page.members) }
+            token = page.pageInfo?.nextPageToken ?? ""
+        } while !token.isEmpty
+        return (first?.version ?? 0, first?.asOfMs ?? asOf)
+    }
+
     /// The next `size` candidates over every shard from `cursor`, merged by user id
     /// (``PagedMerge``), with the cursor after them.
     private func mergedPage(
