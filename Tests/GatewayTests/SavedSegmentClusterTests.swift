@@ -27,7 +27,11 @@ struct SavedSegmentClusterTests {
         var events: [(daysAgo: Int, kind: String)] = []
         /// (days before today, growth awarded) per award.
         var awards: [(daysAgo: Int, growth: Int64)] = []
+        /// Coins credited (now: the past as-of time precedes every transfer).
         var points: Int64 = 0
+
+        /// The coin balance at the end of the day `endDaysAgo` days before today (0: now).
+        func coins(endDaysAgo: Int) -> Int64 { endDaysAgo == 0 ? points : 0 }
 
         /// Growth earned by the end of the day `endDaysAgo` days before today (0: now).
         func growth(endDaysAgo: Int = 0) -> Int64 { awards.filter { $0.daysAgo >= endDaysAgo }.reduce(0) { $0 + $1.growth } }
@@ -83,7 +87,7 @@ struct SavedSegmentClusterTests {
                 Retain_V1_SegmentRule(balance: Retain_V1_BalancePredicate(asset: "coins", hasMin: true, minValue: 300)),
                 Retain_V1_SegmentRule(attributeEquals: Retain_V1_AttributeEquals(key: "country", values: ["de"])),
             ]),
-            holds: { user, _ in user.points >= 300 || user.country == "de" }),
+            holds: { user, end in user.coins(endDaysAgo: end) >= 300 || user.country == "de" }),
         Case(
             name: "lapsed_with_points",
             rule: Retain_V1_SegmentRule(all: [
@@ -92,7 +96,7 @@ struct SavedSegmentClusterTests {
                 Retain_V1_SegmentRule(balance: Retain_V1_BalancePredicate(asset: "coins", hasMax: true, maxValue: 800)),
             ]),
             holds: { user, end in
-                user.count("", days: 10, endDaysAgo: end) == 0 && user.growth(endDaysAgo: end) >= 200 && user.points <= 800
+                user.count("", days: 10, endDaysAgo: end) == 0 && user.growth(endDaysAgo: end) >= 200 && user.coins(endDaysAgo: end) <= 800
             }),
         Case(
             name: "recently_active", rule: activity("", days: 7, min: 1),

@@ -58,7 +58,7 @@ struct SavedSegmentEvaluationTests {
             return userIDs.map { Retain_V1_UserLevel(userId: $0, level: all[$0]!.level, totalGrowth: Int64(all[$0]!.level) * 100) }
         }
 
-        func balances(_ userIDs: [String], asset: String) async throws -> [Retain_V1_UserBalance] {
+        func balances(_ userIDs: [String], asset: String, asOf: Int64) async throws -> [Retain_V1_UserBalance] {
             let all = Dictionary(uniqueKeysWithValues: shards.joined().map { ($0.id, $0) })
             return userIDs.map { Retain_V1_UserBalance(userId: $0, balance: all[$0]!.points, available: all[$0]!.points) }
         }

@@ -8,7 +8,7 @@ import RetainWire
 /// Each Profile shard evaluates the rule's Profile predicates over its users
 /// (Profile.MatchSegmentRule) and answers the users for whom the rule is true or undecided;
 /// an undecided user's level and balance predicates are read here in batches (Growth.GetLevels
-/// split by owner, as of the same time; Ledger.GetBalances, now) and the rule decided in three-valued logic
+/// split by owner, and Ledger.GetBalances, both as of the same time) and the rule decided in three-valued logic
 /// (``SegmentRuleTree``).
 public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
     /// Users per Profile page when counting, and per level or balance batch.
@@ -44,7 +44,8 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
                                 undecidedOnly: true))
                         if token.isEmpty { count += answer.decided }
                         if !answer.candidates.isEmpty {
-                            let decided = try await Self.decide(answer.candidates, tree: tree, asOf: time, source: source, values: false)
+                            let decided = try await Self.decide(
+                                answer.candidates, tree: tree, asOf: time, balancesAsOf: asOf, source: source, values: false)
                             count += UInt64(decided.count(where: { $0 != nil }))
                         }
                         token = answer.pageInfo?.nextPageToken ?? ""
@@ -80,6 +81,7 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
         let tree = try SegmentRuleTree(segment.rule, field: "rule")
         let shards = source.profileShards
         var time = try Self.resolve(asOf: asOf, now: now)
+        var live = asOf == 0
         var cursor = ShardCursor(shards: shards)
         if !pageToken.isEmpty {
             let token = try MembersToken(decoding: pageToken)
@@ -91,6 +93,7 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
                 throw SavedSegmentError.invalid(field: "as_of_ms", reason: "must stay \(token.asOf) across pages, not \(asOf)")
             }
             time = token.asOf
+            live = token.live
             do {
                 cursor = try ShardCursor(decoding: token.cursor, shards: shards)
             } catch {
@@ -104,13 +107,14 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
             let want = size - members.count
             let merged = try await mergedPage(tree: tree, asOf: time, cursor: cursor, size: want)
             cursor = merged.cursor
-            let decided = try await Self.decide(merged.items, tree: tree, asOf: time, source: source, values: true)
+            let decided = try await Self.decide(
+                merged.items, tree: tree, asOf: time, balancesAsOf: live ? 0 : time, source: source, values: true)
             for (candidate, values) in zip(merged.items, decided) {
                 guard let values else { continue }
                 members.append(Retain_V1_SegmentMember(userId: candidate.userId, values: values))
             }
         }
-        let next = cursor.isDone ? "" : MembersToken(version: segment.version, asOf: time, cursor: cursor.encoded).encoded
+        let next = cursor.isDone ? "" : MembersToken(version: segment.version, asOf: time, live: live, cursor: cursor.encoded).encoded
         return Retain_V1_ListSavedSegmentMembersResponse(
             members: members, pageInfo: Retain_V1_PageInfo(nextPageToken: next),
             columns: tree.predicates.indices.map { tree.column($0) }, version: segment.version, asOfMs: time)
@@ -174,9 +178,12 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
     }
 
     /// For each candidate: nil when the rule is false for it, else the values of the rule's
-    /// predicates (empty unless `values`). Level and balance predicates are read in batches.
+    /// predicates (empty unless `values`). Level and balance predicates are read in batches,
+    /// levels as of `asOf`, balances as of `balancesAsOf` (0: the current available balance,
+    /// for a call about now).
     static func decide(
-        _ candidates: [Retain_V1_SegmentCandidate], tree: SegmentRuleTree, asOf: Int64, source: Source, values: Bool
+        _ candidates: [Retain_V1_SegmentCandidate], tree: SegmentRuleTree, asOf: Int64, balancesAsOf: Int64, source: Source,
+        values: Bool
     ) async throws -> [[String]?] {
         let owners = tree.predicates.indices.map { tree.owner(of: $0) }
         let readAll = values  // the export shows every member's level and balance, decided or not
@@ -196,7 +203,9 @@ public struct SavedSegmentEvaluation<Source: SavedSegmentSource>: Sendable {
             for asset in assets.sorted() {
                 var read: [String: Retain_V1_UserBalance] = [:]
                 for start in stride(from: 0, to: ids.count, by: batchSize) {
-                    for balance in try await source.balances(Array(ids[start..<min(start + batchSize, ids.count)]), asset: asset) {
+                    for balance in try await source.balances(
+                        Array(ids[start..<min(start + batchSize, ids.count)]), asset: asset, asOf: balancesAsOf)
+                    {
                         read[balance.userId] = balance
                     }
                 }
@@ -272,28 +281,32 @@ public enum SegmentPredicates {
     }
 }
 
-/// The page token of ListSavedSegmentMembers: `g1.<version>.<as_of_ms>.<ShardCursor token>`.
-/// It keeps the as-of time (every page is evaluated as of the first page's time) and the
+/// The page token of ListSavedSegmentMembers: `g1.<version>.<as_of_ms>.<live>.<ShardCursor token>`.
+/// It keeps the as-of time (every page is evaluated as of the first page's time), whether the
+/// first page asked about now (`live` 1: balances are the current available ones) and the
 /// definition's version (a token of an older version is refused rather than mixing two rules).
 struct MembersToken: Equatable {
     var version: UInt64
     var asOf: Int64
+    var live: Bool
     var cursor: String
 
-    var encoded: String { "g1.\(version).\(asOf).\(cursor)" }
+    var encoded: String { "g1.\(version).\(asOf).\(live ? 1 : 0).\(cursor)" }
 
-    init(version: UInt64, asOf: Int64, cursor: String) {
+    init(version: UInt64, asOf: Int64, live: Bool, cursor: String) {
         self.version = version
         self.asOf = asOf
+        self.live = live
         self.cursor = cursor
     }
 
     init(decoding text: String) throws(SavedSegmentError) {
-        let parts = text.split(separator: ".", maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "g1", let version = UInt64(parts[1]), let asOf = Int64(parts[2]), !parts[3].isEmpty
+        let parts = text.split(separator: ".", maxSplits: 4, omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "g1", let version = UInt64(parts[1]), let asOf = Int64(parts[2]),
+            parts[3] == "0" || parts[3] == "1", !parts[4].isEmpty
         else {
             throw .invalid(field: "page.page_token", reason: "malformed page token")
         }
-        self.init(version: version, asOf: asOf, cursor: String(parts[3]))
+        self.init(version: version, asOf: asOf, live: parts[3] == "1", cursor: String(parts[4]))
     }
 }

@@ -13,8 +13,8 @@ public protocol SavedSegmentSource: Sendable {
     func match(shard: Int, _ request: Retain_V1_MatchSegmentRuleRequest) async throws -> Retain_V1_MatchSegmentRuleResponse
     /// The level and total growth of each user (at most 1000) as of `asOf`, in order.
     func levels(_ userIDs: [String], asOf: Int64) async throws -> [Retain_V1_UserLevel]
-    /// The balance of `asset` of each user (at most 1000), in order.
-    func balances(_ userIDs: [String], asset: String) async throws -> [Retain_V1_UserBalance]
+    /// The balance of `asset` of each user (at most 1000) as of `asOf`, in order.
+    func balances(_ userIDs: [String], asset: String, asOf: Int64) async throws -> [Retain_V1_UserBalance]
 }
 
 /// Why the gateway refuses a saved-segment call, in its own words; the service layer maps it

@@ -41,8 +41,9 @@ struct SavedSegmentBackend: SavedSegmentSource {
         try await call(Retain_V1_Growth.getLevels, Retain_V1_GetLevelsRequest(userIds: userIDs, asOfMs: asOf)).levels
     }
 
-    func balances(_ userIDs: [String], asset: String) async throws -> [Retain_V1_UserBalance] {
-        try await call(Retain_V1_Ledger.getBalances, Retain_V1_GetBalancesRequest(userIds: userIDs, asset: asset)).balances
+    func balances(_ userIDs: [String], asset: String, asOf: Int64) async throws -> [Retain_V1_UserBalance] {
+        try await call(Retain_V1_Ledger.getBalances, Retain_V1_GetBalancesRequest(userIds: userIDs, asset: asset, asOfMs: asOf))
+            .balances
     }
 
     private func readRoute(_ path: String) throws -> Forwarder.Route {

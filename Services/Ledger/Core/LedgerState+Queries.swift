@@ -120,16 +120,30 @@ extension LedgerState {
 }
 
 extension LedgerState {
-    /// The balance of `asset` of each user, in order (0 for a user without the account).
-    public func balances(of userIDs: [String], asset: String, now: Int64) -> Retain_V1_GetBalancesResponse {
-        Retain_V1_GetBalancesResponse(
+    /// The balance of `asset` of each user, in order (0 for a user without the account), as of
+    /// `asOf` (nil: now). Before the latest entry, both figures are the posted balance after the
+    /// account's last movement committed by then (found by binary search: the journal is in
+    /// time order); holds then are not known.
+    public func balances(of userIDs: [String], asset: String, asOf: Int64?, now: Int64) -> Retain_V1_GetBalancesResponse {
+        let past = asOf.flatMap { $0 < lastAtMs ? $0 : nil }
+        return Retain_V1_GetBalancesResponse(
             balances: userIDs.map { id in
                 for index in userAccounts[id] ?? [] where accounts[index].address.asset == asset {
                     let account = accounts[index]
-                    return Retain_V1_UserBalance(userId: id, balance: account.balance, available: account.available)
+                    guard let past else {
+                        return Retain_V1_UserBalance(userId: id, balance: account.balance, available: account.available)
+                    }
+                    var low = 0
+                    var high = account.postings.count
+                    while low < high {
+                        let middle = (low + high) / 2
+                        if records[account.postings[middle].record].committedAt <= past { low = middle + 1 } else { high = middle }
+                    }
+                    let balance = low == 0 ? 0 : account.postings[low - 1].balanceAfter
+                    return Retain_V1_UserBalance(userId: id, balance: balance, available: balance)
                 }
                 return Retain_V1_UserBalance(userId: id)
             },
-            asOfMs: now)
+            asOfMs: past ?? now)
     }
 }

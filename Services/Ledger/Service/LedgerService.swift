@@ -63,7 +63,9 @@ public enum LedgerService {
         }
         router.ledgerRead(ledger.getBalances, from: store) { request, _, state in
             try LedgerValidation.balances(request)
-            return state.balances(of: request.userIds, asset: request.asset, now: max(clock.now(), state.lastAtMs))
+            return state.balances(
+                of: request.userIds, asset: request.asset, asOf: request.asOfMs == 0 ? nil : request.asOfMs,
+                now: max(clock.now(), state.lastAtMs))
         }
         router.write(
             ledger.expireLots, store, clock,

@@ -233,5 +233,6 @@ extension LedgerValidation {
         }
         for (position, id) in request.userIds.enumerated() { try entityID(id, "user_ids[\(position)]") }
         try FieldFormat.requireName(request.asset, field: "asset")
+        guard request.asOfMs >= 0 else { throw RPCError.invalidArgument(field: "as_of_ms", "must not be negative") }
     }
 }

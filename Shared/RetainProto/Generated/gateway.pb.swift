@@ -1195,8 +1195,8 @@ public struct Retain_V1_LocateUserResponse: ProtoMessage {
 public struct Retain_V1_CountSavedSegmentRequest: ProtoMessage {
     /// The saved segment's name.
     public var name: String
-    /// Membership as of this time, Unix ms; 0 means now. Profile's activity windows and stages and
-    /// Growth's levels are evaluated as of it; Ledger balances are the current ones.
+    /// Membership as of this time, Unix ms; 0 means now. Profile's activity windows and stages,
+    /// Growth's levels and the Ledger's balances are evaluated as of it (docs/CLUSTER.md#saved-segments).
     public var asOfMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.

@@ -3233,17 +3233,21 @@ public struct Retain_V1_GetBalancesRequest: ProtoMessage {
     public var userIds: [String]
     /// The asset; required.
     public var asset: String
+    /// Balances as of this time, Unix ms; 0 means now.
+    public var asOfMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userIds: [String] = [], asset: String = "") {
+    public init(userIds: [String] = [], asset: String = "", asOfMs: Int64 = 0) {
         self.userIds = userIds
         self.asset = asset
+        self.asOfMs = asOfMs
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.userIds = []
         self.asset = ""
+        self.asOfMs = 0
     }
 
     public static let protoName = "retain.v1.GetBalancesRequest"
@@ -3253,6 +3257,7 @@ public struct Retain_V1_GetBalancesRequest: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__GetBalancesRequest.self)
         self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
         self.asset = ProtoC.string(m.pointee.asset)
+        self.asOfMs = m.pointee.as_of_ms
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -3262,6 +3267,7 @@ public struct Retain_V1_GetBalancesRequest: ProtoMessage {
             m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
         if !self.asset.isEmpty { m.pointee.asset = arena.cString(self.asset) }
+        m.pointee.as_of_ms = self.asOfMs
     }
 }
 
@@ -3426,9 +3432,11 @@ public enum Retain_V1_Ledger {
     /// any account gets an empty list (not NOT_FOUND: the ledger does not know Profile's users).
     /// Errors: INVALID_ARGUMENT.
     public static let getBalance = RPCMethod<Retain_V1_GetBalanceRequest, Retain_V1_GetBalanceResponse>(path: "retain.v1.Ledger/GetBalance", kind: .unary)
-    /// The balance of one asset for up to 1000 users at once (a user without the account has 0).
-    /// Saved segments read balances through it. The balances are the current ones: the ledger
-    /// answers no "as of" form.
+    /// The balance of one asset for up to 1000 users at once (a user without the account has 0),
+    /// now or as of a time. Saved segments read balances through it. As of a time before the
+    /// ledger's latest entry, both figures are the posted balance after the account's last
+    /// movement committed at or before that time (holds then are not known: not subtracted);
+    /// otherwise the current balance and available balance.
     /// Errors: INVALID_ARGUMENT.
     public static let getBalances = RPCMethod<Retain_V1_GetBalancesRequest, Retain_V1_GetBalancesResponse>(path: "retain.v1.Ledger/GetBalances", kind: .unary)
     /// Moves every lot expired at as_of_ms to expiry:<asset>, as the background schedule does.

@@ -2320,8 +2320,7 @@ public struct Retain_V1_LevelPredicate: ProtoMessage {
 }
 
 /// The available balance of a user's ledger account in `asset` lies in a range (a user without
-/// the account has 0). The Ledger answers the balance now: a saved segment evaluated as of a past
-/// time reads it as it is now.
+/// the account has 0). As of a past time, the posted balance then (Ledger.GetBalances).
 public struct Retain_V1_BalancePredicate: ProtoMessage {
     /// The asset (e.g. "points"); required.
     public var asset: String

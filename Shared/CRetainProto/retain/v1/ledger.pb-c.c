@@ -7610,7 +7610,7 @@ const ProtobufCMessageDescriptor retain__v1__audit_response__descriptor =
   (ProtobufCMessageInit) retain__v1__audit_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_balances_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__get_balances_request__field_descriptors[3] =
 {
   {
     "user_ids",
@@ -7636,15 +7636,28 @@ static const ProtobufCFieldDescriptor retain__v1__get_balances_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetBalancesRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_balances_request__field_indices_by_name[] = {
+  2,   /* field[2] = as_of_ms */
   1,   /* field[1] = asset */
   0,   /* field[0] = user_ids */
 };
 static const ProtobufCIntRange retain__v1__get_balances_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_balances_request__descriptor =
 {
@@ -7654,7 +7667,7 @@ const ProtobufCMessageDescriptor retain__v1__get_balances_request__descriptor =
   "Retain__V1__GetBalancesRequest",
   "retain.v1",
   sizeof(Retain__V1__GetBalancesRequest),
-  2,
+  3,
   retain__v1__get_balances_request__field_descriptors,
   retain__v1__get_balances_request__field_indices_by_name,
   1,  retain__v1__get_balances_request__number_ranges,

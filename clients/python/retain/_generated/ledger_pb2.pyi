@@ -365,12 +365,14 @@ class GetBalanceResponse(_message.Message):
     def __init__(self, balances: _Optional[_Iterable[_Union[AssetBalance, _Mapping]]] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class GetBalancesRequest(_message.Message):
-    __slots__ = ["asset", "user_ids"]
+    __slots__ = ["as_of_ms", "asset", "user_ids"]
     ASSET_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
     USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
     asset: str
     user_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., asset: _Optional[str] = ...) -> None: ...
+    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., asset: _Optional[str] = ..., as_of_ms: _Optional[int] = ...) -> None: ...
 
 class GetBalancesResponse(_message.Message):
     __slots__ = ["as_of_ms", "balances"]

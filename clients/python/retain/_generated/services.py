@@ -1340,9 +1340,11 @@ class LedgerClient(ServiceClient):
         return self._connection.unary("retain.v1.Ledger/GetBalance", request, ledger_pb2.GetBalanceResponse, **options)
 
     def get_balances(self, request: ledger_pb2.GetBalancesRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetBalancesResponse:
-        """The balance of one asset for up to 1000 users at once (a user without the account has 0).
-        Saved segments read balances through it. The balances are the current ones: the ledger
-        answers no "as of" form.
+        """The balance of one asset for up to 1000 users at once (a user without the account has 0),
+        now or as of a time. Saved segments read balances through it. As of a time before the
+        ledger's latest entry, both figures are the posted balance after the account's last
+        movement committed at or before that time (holds then are not known: not subtracted);
+        otherwise the current balance and available balance.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Ledger/GetBalances`.
@@ -1617,9 +1619,11 @@ class AsyncLedgerClient(AsyncServiceClient):
         return await self._connection.unary("retain.v1.Ledger/GetBalance", request, ledger_pb2.GetBalanceResponse, **options)
 
     async def get_balances(self, request: ledger_pb2.GetBalancesRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetBalancesResponse:
-        """The balance of one asset for up to 1000 users at once (a user without the account has 0).
-        Saved segments read balances through it. The balances are the current ones: the ledger
-        answers no "as of" form.
+        """The balance of one asset for up to 1000 users at once (a user without the account has 0),
+        now or as of a time. Saved segments read balances through it. As of a time before the
+        ledger's latest entry, both figures are the posted balance after the account's last
+        movement committed at or before that time (holds then are not known: not subtracted);
+        otherwise the current balance and available balance.
         Errors: INVALID_ARGUMENT.
 
         Unary: `retain.v1.Ledger/GetBalances`.

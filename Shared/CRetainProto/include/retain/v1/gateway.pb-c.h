@@ -802,8 +802,8 @@ struct  Retain__V1__CountSavedSegmentRequest
    */
   char *name;
   /*
-   * Membership as of this time, Unix ms; 0 means now. Profile's activity windows and stages and
-   * Growth's levels are evaluated as of it; Ledger balances are the current ones.
+   * Membership as of this time, Unix ms; 0 means now. Profile's activity windows and stages,
+   * Growth's levels and the Ledger's balances are evaluated as of it (docs/CLUSTER.md#saved-segments).
    */
   int64_t as_of_ms;
 };

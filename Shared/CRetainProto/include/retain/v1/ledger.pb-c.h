@@ -2164,10 +2164,14 @@ struct  Retain__V1__GetBalancesRequest
    * The asset; required.
    */
   char *asset;
+  /*
+   * Balances as of this time, Unix ms; 0 means now.
+   */
+  int64_t as_of_ms;
 };
 #define RETAIN__V1__GET_BALANCES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_balances_request__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string }
+    , 0,NULL, (char *)protobuf_c_empty_string, 0 }
 
 
 /*

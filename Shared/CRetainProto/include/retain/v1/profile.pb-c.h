@@ -1634,8 +1634,7 @@ struct  Retain__V1__LevelPredicate
 
 /*
  * The available balance of a user's ledger account in `asset` lies in a range (a user without
- * the account has 0). The Ledger answers the balance now: a saved segment evaluated as of a past
- * time reads it as it is now.
+ * the account has 0). As of a past time, the posted balance then (Ledger.GetBalances).
  */
 struct  Retain__V1__BalancePredicate
 {
