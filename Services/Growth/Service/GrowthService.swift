@@ -138,7 +138,10 @@ public struct GrowthService: Sendable {
         router.unaryGated(Retain_V1_Growth.getLevels) { request, _ in
             try GrowthRequestValidation.levels(request)
             return try store.readForAnswer { state in
-                Retain_V1_GetLevelsResponse(
+                // A user fenced here moved (or is moving) to another shard: refused, as every
+                // read about one user is, rather than answered with what this shard no longer owns.
+                try GrowthError.mapped { for id in request.userIds { try state.refuseIfMoved(id) } }
+                return Retain_V1_GetLevelsResponse(
                     levels: state.levels(userIDs: request.userIds, asOf: request.asOfMs == 0 ? nil : request.asOfMs, rules: rules))
             }
         }
