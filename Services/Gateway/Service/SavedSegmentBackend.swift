@@ -14,7 +14,7 @@ struct SavedSegmentBackend: SavedSegmentSource {
     let options: CallOptions
 
     var profileShards: [String] {
-        (try? forwarder.route(Retain_V1_Profile.matchSegmentRule.path))?.backends.backends.map(\.id) ?? []
+        (try? forwarder.route(Retain_V1_Profile.matchSegmentRule.path, request: ByteBuffer()))?.backends.backends.map(\.id) ?? []
     }
 
     func definition(_ name: String) async throws -> Retain_V1_SavedSegment {
@@ -49,7 +49,7 @@ struct SavedSegmentBackend: SavedSegmentSource {
     private func readRoute(_ path: String) throws -> Forwarder.Route {
         let route: Forwarder.Route
         do {
-            route = try forwarder.route(path)
+            route = try forwarder.route(path, request: ByteBuffer())
         } catch {
             throw RPCError(.unavailable, "no backend for \(path) in the gateway's topology", details: ["not_processed": "true"])
         }

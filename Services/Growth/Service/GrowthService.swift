@@ -141,8 +141,10 @@ public struct GrowthService: Sendable {
                 // A user fenced here moved (or is moving) to another shard: refused, as every
                 // read about one user is, rather than answered with what this shard no longer owns.
                 try GrowthError.mapped { for id in request.userIds { try state.refuseIfMoved(id) } }
-                return Retain_V1_GetLevelsResponse(
-                    levels: state.levels(userIDs: request.userIds, asOf: request.asOfMs == 0 ? nil : request.asOfMs, rules: rules))
+                // Levels as of T by the tiers in force at T.
+                let asOf = request.asOfMs == 0 ? nil : request.asOfMs
+                let rules = state.rules(now: asOf ?? clock.now(), fallback: fileRules)
+                return Retain_V1_GetLevelsResponse(levels: state.levels(userIDs: request.userIds, asOf: asOf, rules: rules))
             }
         }
 
