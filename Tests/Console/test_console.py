@@ -141,6 +141,24 @@ def test_ledger_page_matches_the_audit(suite: Suite, browser, screenshots) -> No
     shoot(browser, screenshots, "ledger")
 
 
+def test_campaigns_page_shows_the_demo_recall_campaign(suite: Suite, browser, screenshots) -> None:
+    open_page(browser, suite, "/campaigns")
+    campaigns = suite.call("retain.v1.Profile/ListCampaigns", {}).get("campaigns", [])
+    assert campaigns, "the demo runs a recall campaign"
+    newest = max(campaigns, key=lambda status: int(status["campaign"].get("createdAtMs", 0)))
+    campaign_id = newest["campaign"]["campaignId"]
+    results = suite.call("retain.v1.Profile/GetCampaignResults", {"campaignId": campaign_id})
+    assert campaign_id in browser.find_element(By.ID, "campaign-table").text
+    section = browser.find_element(By.ID, f"c-{campaign_id}")
+    treated, holdout = results["treated"], results["holdout"]
+    shown = section.find_element(By.CSS_SELECTOR, '[data-figure="treated"]').text
+    assert f"({int(treated.get('returned', 0))}/{int(treated['members'])})" in shown, shown
+    shown = section.find_element(By.CSS_SELECTOR, '[data-figure="holdout"]').text
+    assert f"({int(holdout.get('returned', 0))}/{int(holdout['members'])})" in shown, shown
+    assert section.find_element(By.CSS_SELECTOR, "svg.chart") is not None
+    shoot(browser, screenshots, "campaigns")
+
+
 def test_resolving_a_complaint_pays_points_that_the_statement_shows(suite: Suite, browser, screenshots) -> None:
     # A complaint of our own (in Chinese, as the seeds' users write), so there is one to resolve
     # whatever the demo left open.

@@ -6,6 +6,7 @@ public enum Layout {
     /// The navigation tabs: path and label.
     static let tabs: [(path: String, key: TextKey)] = [
         ("/overview", .navOverview), ("/user", .navUser), ("/feedback", .navFeedback), ("/levels", .navLevels), ("/ledger", .navLedger),
+        ("/campaigns", .navCampaigns),
     ]
 
     /// A whole HTML document.

@@ -58,6 +58,11 @@ public enum Names {
         (.fixed, .outcomeFixed), (.answered, .outcomeAnswered), (.accepted, .outcomeAccepted), (.declined, .outcomeDeclined),
     ]
 
+    /// A contact channel as the contract names it, in lower case: `email`, `in_app`.
+    public static func channel(_ channel: Retain_V1_ContactChannel) -> String {
+        (channel.protoValueName ?? "channel \(channel.rawValue)").replacingPrefix("CONTACT_CHANNEL_").lowercased()
+    }
+
     /// A ledger transfer kind as the contract names it, in lower case: `welcome_bonus`.
     public static func transferKind(_ kind: Retain_V1_TransferKind) -> String {
         (kind.protoValueName ?? "kind \(kind.rawValue)").replacingPrefix("TRANSFER_KIND_").lowercased()

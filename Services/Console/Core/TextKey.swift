@@ -150,4 +150,23 @@ public enum TextKey: String, Sendable, CaseIterable, Hashable {
     case checkIns
     case opening
     case closing
+    case navCampaigns
+    case noCampaigns
+    case campaignEnrolled
+    case campaignEnrolling
+    case campaignCancelled
+    case members
+    case touched
+    case cameBack
+    case recallRate
+    case treated
+    case holdout
+    case lift
+    case significant
+    case broughtBack
+    case touches
+    case touchCost
+    case rewardsDue
+    case costPerRecalled
+    case costPerBroughtBack
 }

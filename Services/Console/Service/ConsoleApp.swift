@@ -19,6 +19,7 @@ import RetainWire
 /// | `GET /feedback`            | the desk                                                    |
 /// | `POST /feedback/triage`, `/feedback/reply`, `/feedback/resolve` | the desk's actions     |
 /// | `GET /levels`, `GET /ledger` (`verify=1` recomputes the chain) | levels and the ledger  |
+/// | `GET /campaigns`           | recall campaigns and their results                          |
 public final class ConsoleApp: Sendable {
     /// Behaviour that deployments choose.
     public struct Configuration: Sendable {
@@ -56,7 +57,7 @@ public final class ConsoleApp: Sendable {
     }
 
     /// The pages a signed-in operator may open (and the language switch may return to).
-    static let pages: Set<String> = ["/overview", "/user", "/feedback", "/levels", "/ledger"]
+    static let pages: Set<String> = ["/overview", "/user", "/feedback", "/levels", "/ledger", "/campaigns"]
 
     /// Answers one request.
     public func respond(_ request: ConsoleRequest) async -> ConsoleResponse {
@@ -111,6 +112,8 @@ public final class ConsoleApp: Sendable {
             return .html(await reader.levels().render(context(nil)))
         case ("GET", "/ledger"):
             return .html(await reader.ledger(verify: request.query["verify"] == "1").render(context(nil)))
+        case ("GET", "/campaigns"):
+            return .html(await reader.campaigns().render(context(nil)))
         default:
             let text = Localizer(session.language)
             return .html(Layout.page(context(nil), title: text[.notFound], body: ""), status: 404)

@@ -132,4 +132,19 @@ extension SuiteReader {
             Retain_V1_Ledger.audit, Retain_V1_AuditRequest(verifyChain: verify, assets: ["points"]), scope: "ledger:read")
         return LedgerPage(audit: audit, verifiedChain: verify)
     }
+
+    /// The recall campaigns, with the results of the newest ones read concurrently.
+    func campaigns() async -> CampaignsPage {
+        let list = await call(Retain_V1_Profile.listCampaigns, Retain_V1_ListCampaignsRequest(), scope: "profile:read")
+        guard let value = list.value else { return CampaignsPage(campaigns: list, results: [:]) }
+        let results = await withTaskGroup(of: (String, Loaded<Retain_V1_GetCampaignResultsResponse>).self) { group in
+            for id in CampaignsPage.shown(value) {
+                group.addTask { (id, await call(Retain_V1_Profile.getCampaignResults, .init(campaignId: id), scope: "profile:read")) }
+            }
+            var results: [String: Loaded<Retain_V1_GetCampaignResultsResponse>] = [:]
+            for await (id, answer) in group { results[id] = answer }
+            return results
+        }
+        return CampaignsPage(campaigns: list, results: results)
+    }
 }

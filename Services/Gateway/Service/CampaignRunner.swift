@@ -51,8 +51,10 @@ public struct CampaignRunner: Service {
         self.logger = logger
     }
 
+    /// Runs rounds until graceful shutdown or cancellation. It never ends on its own (a service
+    /// whose `run` returns ends the gateway's service group): without a Profile backend a round
+    /// does nothing, and one that appears later (a shard named by etcd) is served from then on.
     public func run() async throws {
-        guard forwarder.services[Self.profile] != nil else { return }
         await cancelWhenGracefulShutdown {
             var cursors = ReturnCursors()
             while !Task.isCancelled {
@@ -78,6 +80,7 @@ public struct CampaignRunner: Service {
 
     /// One round over every campaign.
     func round(_ cursors: inout ReturnCursors) async throws {
+        guard forwarder.services[Self.profile] != nil else { return }
         let backend = flowBackend()
         let campaigns = try await backend.call(Retain_V1_Profile.listCampaigns, Retain_V1_ListCampaignsRequest(), .read).campaigns
         let now = clock.now()

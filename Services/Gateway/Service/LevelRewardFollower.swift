@@ -56,7 +56,9 @@ public struct LevelRewardFollower: Service {
     /// Follows every Growth instance until graceful shutdown or cancellation; instances that
     /// appear later (shards named by etcd) are followed from then on.
     public func run() async throws {
-        guard flows.levelRewards != nil else { return }
+        // Without level rewards there is nothing to pay; wait for the shutdown rather than
+        // return (a service whose `run` returns ends the gateway's service group).
+        guard flows.levelRewards != nil else { return try await gracefulShutdown() }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 var following = Set<String>()
