@@ -100,6 +100,22 @@ struct CampaignFlowTests {
         let p0 = Double(returned.intersection(holdout).count) / Double(holdout.count)
         #expect(abs(results.lift - (p1 - p0)) < 1e-12)
 
+        // A campaign whose audience is a saved segment: the runner enrolls its members itself.
+        for user in users.prefix(30) { _ = try await harness.call(Retain_V1_Profile.addTags, .init(userId: user, tags: ["lapsed"])) }
+        _ = try await harness.call(
+            Retain_V1_Profile.putSavedSegment,
+            .init(segment: .init(name: "lapsed-tag", rule: .init(tag: .init(tag: "lapsed"))), create: true, actor: "ops"))
+        _ = try await harness.call(
+            Retain_V1_Profile.createCampaign,
+            .init(campaign: .init(campaignId: "by-segment", segment: "lapsed-tag", endAtMs: now + 86_400_000, channels: [.email])))
+        let deadline = ContinuousClock.now + .seconds(30)
+        var status = try await harness.call(Retain_V1_Profile.getCampaign, .init(campaignId: "by-segment"))
+        while !status.enrolled, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            status = try await harness.call(Retain_V1_Profile.getCampaign, .init(campaignId: "by-segment"))
+        }
+        #expect(status.enrolled && status.members == 30 && status.touched == 30, "\(status)")
+
         try commandLine(harness)
 
         // A gateway killed and started again reads the returns from the first and pays nothing twice.

@@ -87,12 +87,37 @@ public struct CampaignRunner: Service {
         for status in campaigns {
             guard let campaign = status.campaign else { continue }
             if !status.cancelled, now >= campaign.startAtMs, now < campaign.endAtMs {
+                if !status.enrolled, !campaign.segment.isEmpty { try await enrollAudience(campaign) }
                 try await touch(campaign)
             }
             if let reward = campaign.reward, reward.value > 0, status.returned > 0 {
                 try await payReturns(campaign, cursors: &cursors)
             }
         }
+    }
+
+    /// Enrolls the members of the campaign's saved segment as of its start, page by page (each
+    /// page split by owner; enrolling a member twice changes nothing, so an interrupted round is
+    /// simply done again), then marks the campaign enrolled.
+    private func enrollAudience(_ campaign: Retain_V1_Campaign) async throws {
+        let source = SavedSegmentBackend(
+            forwarder: forwarder, deadline: .now + configuration.callTimeout, options: CallOptions(traceID: Forwarder.newTraceID()))
+        var enrolled = 0
+        try await SavedSegmentEvaluation(source: source).forEachPage(campaign.segment, asOf: campaign.startAtMs, now: clock.now()) {
+            members in
+            let users = members.map(\.userId)
+            _ = try await flowBackend().call(
+                Retain_V1_Profile.enrollCampaignMembers,
+                Retain_V1_EnrollCampaignMembersRequest(campaignId: campaign.campaignId, userIds: users),
+                .admin(key: "campaign-enroll:\(campaign.campaignId):\(users[0])"))
+            enrolled += users.count
+        }
+        _ = try await flowBackend().call(
+            Retain_V1_Profile.markCampaignEnrolled, Retain_V1_MarkCampaignEnrolledRequest(campaignId: campaign.campaignId),
+            .admin(key: "campaign-enrolled:\(campaign.campaignId)"))
+        logger.info(
+            "campaign audience enrolled",
+            metadata: ["campaign": "\(campaign.campaignId)", "segment": "\(campaign.segment)", "members": "\(enrolled)"])
     }
 
     /// Touches the members due a touch, a bounded number of calls per round.

@@ -4606,8 +4606,9 @@ public struct Retain_V1_Campaign: ProtoMessage {
     public var campaignId: String
     /// What it is for, shown to operators; at most 256 bytes.
     public var description: String
-    /// The audience: the name of a saved segment, whose members the gateway enrolls when the
-    /// campaign starts. Empty when members are enrolled by EnrollCampaignMembers only.
+    /// The audience: the name of a saved segment, whose members as of the start the gateway's
+    /// campaign runner enrolls once the campaign has started. Empty when members are enrolled by
+    /// EnrollCampaignMembers only.
     public var segment: String
     /// Share of the audience kept out as control (never touched, never rewarded), in basis points
     /// (1/10,000): 0-9,000. Which users are held out is a hash of (campaign_id, user_id).

@@ -3020,8 +3020,9 @@ struct  Retain__V1__Campaign
    */
   char *description;
   /*
-   * The audience: the name of a saved segment, whose members the gateway enrolls when the
-   * campaign starts. Empty when members are enrolled by EnrollCampaignMembers only.
+   * The audience: the name of a saved segment, whose members as of the start the gateway's
+   * campaign runner enrolls once the campaign has started. Empty when members are enrolled by
+   * EnrollCampaignMembers only.
    */
   char *segment;
   /*
