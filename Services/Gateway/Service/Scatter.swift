@@ -43,10 +43,7 @@ struct Scatter {
             return try await itemOwner(request)
         case .everyShard:
             let replies = await forwarder.gather(route, path: path, requests: broadcast(request), options: options, deadline: deadline)
-            if let failed = replies.first(where: { (try? $0.result.get()) == nil }), case .failure(let error) = failed.result {
-                throw Forwarder.shardError(error, shard: shards[failed.shard])
-            }
-            return try replies[0].result.get()
+            return try everyShard(replies)[0]
         case .activityBatch:
             return try await activityBatch(request)
         case .levelBatch:
