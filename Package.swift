@@ -47,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: C libraries from Debian and the protoc-c generated code
@@ -175,10 +176,32 @@ let package = Package(
         // MARK: Test support: TLS test certificates (tests and `retain-bench echo --tls`), in no production target
         .target(name: "RetainTestSupport", dependencies: ["RetainProcess"], path: "Tests/Support", swiftSettings: swiftSettings),
 
+        // MARK: Webhooks: subscriptions and the outbox inside each service's state (no NIO), and the
+        // deliverer and RPCs every service that hosts them shares (docs/WEBHOOKS.md)
+        .target(
+            name: "RetainWebhooks",
+            dependencies: ["RetainProto", "RetainState", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/RetainWebhooks", swiftSettings: swiftSettings),
+        .target(
+            name: "RetainWebhookDelivery",
+            dependencies: [
+                "RetainWebhooks", "RetainWire", "RetainRPC", "RetainState", "RetainClock", "RetainProto", "RetainServiceKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), nio, nioPosix,
+                .product(name: "NIOHTTP1", package: "swift-nio"), logging, lifecycle, argumentParser,
+            ],
+            path: "Shared/RetainWebhookDelivery", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RetainWebhooksTests",
+            dependencies: [
+                "RetainWebhooks", "RetainWire", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "GrowthCore", logging, nio,
+                nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/RetainWebhooksTests", swiftSettings: swiftSettings),
+
         // MARK: Profile service: Core (domain), Service (RPC adapter), Main (executable), tests
         .target(
             name: "ProfileCore",
-            dependencies: ["RetainProto", "RetainState", "RetainRuleSets", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks", .product(name: "Crypto", package: "swift-crypto")],
             path: "Services/Profile/Core", swiftSettings: swiftSettings),
         .target(
             name: "ProfileService",
@@ -189,7 +212,9 @@ let package = Package(
             path: "Services/Profile/Service", swiftSettings: swiftSettings),
         .executableTarget(
             name: "retain-profile",
-            dependencies: ["ProfileService", "ProfileCore", "RetainServiceKit", argumentParser, logging, nio],
+            dependencies: [
+                "ProfileService", "ProfileCore", "RetainServiceKit", "RetainWebhookDelivery", "RetainRPC", argumentParser, logging, nio,
+            ],
             path: "Services/Profile/Main", swiftSettings: swiftSettings),
         .testTarget(
             name: "ProfileTests",
@@ -201,7 +226,7 @@ let package = Package(
 
         // MARK: Growth service
         .target(
-            name: "GrowthCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets"], path: "Services/Growth/Core",
+            name: "GrowthCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks"], path: "Services/Growth/Core",
             swiftSettings: swiftSettings),
         .target(
             name: "GrowthService",
@@ -212,7 +237,11 @@ let package = Package(
             path: "Services/Growth/Service", swiftSettings: swiftSettings),
         .executableTarget(
             name: "retain-growth",
-            dependencies: ["GrowthService", "GrowthCore", "RetainProto", "RetainState", "RetainServiceKit", argumentParser, logging],
+            dependencies: [
+                "GrowthService", "GrowthCore", "RetainProto", "RetainState", "RetainServiceKit", "RetainWebhookDelivery", "RetainRPC",
+                argumentParser,
+                logging,
+            ],
             path: "Services/Growth/Main", swiftSettings: swiftSettings),
         .testTarget(
             name: "GrowthTests",
@@ -251,7 +280,7 @@ let package = Package(
 
         // MARK: Feedback service
         .target(
-            name: "FeedbackCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets"],
+            name: "FeedbackCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks"],
             path: "Services/Feedback/Core", swiftSettings: swiftSettings),
         .target(
             name: "FeedbackService",
@@ -263,7 +292,9 @@ let package = Package(
             path: "Services/Feedback/Service", swiftSettings: swiftSettings),
         .executableTarget(
             name: "retain-feedback",
-            dependencies: ["FeedbackService", "FeedbackCore", "RetainServiceKit", logging, argumentParser],
+            dependencies: [
+                "FeedbackService", "FeedbackCore", "RetainServiceKit", "RetainWebhookDelivery", "RetainRPC", logging, argumentParser,
+            ],
             path: "Services/Feedback/Main", swiftSettings: swiftSettings),
         .testTarget(
             name: "FeedbackTests",

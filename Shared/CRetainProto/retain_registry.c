@@ -68,6 +68,8 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__coupon_definition__descriptor,
     &retain__v1__create_campaign_request__descriptor,
     &retain__v1__create_campaign_response__descriptor,
+    &retain__v1__create_subscription_request__descriptor,
+    &retain__v1__create_subscription_response__descriptor,
     &retain__v1__create_transfers_request__descriptor,
     &retain__v1__create_transfers_response__descriptor,
     &retain__v1__credit_lot__descriptor,
@@ -75,6 +77,8 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__define_coupon_response__descriptor,
     &retain__v1__delete_saved_segment_request__descriptor,
     &retain__v1__delete_saved_segment_response__descriptor,
+    &retain__v1__delete_subscription_request__descriptor,
+    &retain__v1__delete_subscription_response__descriptor,
     &retain__v1__delete_user_request__descriptor,
     &retain__v1__delete_user_response__descriptor,
     &retain__v1__drop_users_request__descriptor,
@@ -239,6 +243,10 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__list_campaigns_response__descriptor,
     &retain__v1__list_churn_warnings_request__descriptor,
     &retain__v1__list_churn_warnings_response__descriptor,
+    &retain__v1__list_dead_letters_request__descriptor,
+    &retain__v1__list_dead_letters_response__descriptor,
+    &retain__v1__list_deliveries_request__descriptor,
+    &retain__v1__list_deliveries_response__descriptor,
     &retain__v1__list_feedback_request__descriptor,
     &retain__v1__list_feedback_response__descriptor,
     &retain__v1__list_overdue_request__descriptor,
@@ -255,6 +263,8 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__list_services_response__descriptor,
     &retain__v1__list_shard_users_request__descriptor,
     &retain__v1__list_shard_users_response__descriptor,
+    &retain__v1__list_subscriptions_request__descriptor,
+    &retain__v1__list_subscriptions_response__descriptor,
     &retain__v1__list_tasks_request__descriptor,
     &retain__v1__list_tasks_response__descriptor,
     &retain__v1__list_user_coupons_request__descriptor,
@@ -294,6 +304,7 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__profile_campaign_enrollment__descriptor,
     &retain__v1__profile_campaign_touch__descriptor,
     &retain__v1__profile_campaign_touches__descriptor,
+    &retain__v1__profile_churn_sweep__descriptor,
     &retain__v1__profile_contact_record__descriptor,
     &retain__v1__profile_contact_touch__descriptor,
     &retain__v1__profile_deletion__descriptor,
@@ -304,6 +315,7 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__profile_settings__descriptor,
     &retain__v1__profile_snapshot_active_users__descriptor,
     &retain__v1__profile_snapshot_campaign__descriptor,
+    &retain__v1__profile_snapshot_churn_episodes__descriptor,
     &retain__v1__profile_snapshot_contacts__descriptor,
     &retain__v1__profile_snapshot_event_ids__descriptor,
     &retain__v1__profile_snapshot_experiment__descriptor,
@@ -323,6 +335,8 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__record_contact_response__descriptor,
     &retain__v1__redeem_coupon_request__descriptor,
     &retain__v1__redeem_coupon_response__descriptor,
+    &retain__v1__redeliver_request__descriptor,
+    &retain__v1__redeliver_response__descriptor,
     &retain__v1__refund_coupon_request__descriptor,
     &retain__v1__refund_coupon_response__descriptor,
     &retain__v1__register_user_request__descriptor,
@@ -396,6 +410,12 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__void_pending_response__descriptor,
     &retain__v1__watch_level_changes_request__descriptor,
     &retain__v1__watch_level_changes_response__descriptor,
+    &retain__v1__webhook_attempt_result__descriptor,
+    &retain__v1__webhook_delivery__descriptor,
+    &retain__v1__webhook_log_entry__descriptor,
+    &retain__v1__webhook_redelivery__descriptor,
+    &retain__v1__webhook_snapshot_record__descriptor,
+    &retain__v1__webhook_subscription__descriptor,
 };
 
 static const ProtobufCEnumDescriptor *const enums[] = {
@@ -431,9 +451,10 @@ static const ProtobufCEnumDescriptor *const enums[] = {
     &retain__v1__transfer_kind__descriptor,
     &retain__v1__transfer_result_code__descriptor,
     &retain__v1__transfer_state__descriptor,
+    &retain__v1__webhook_attempt_outcome__descriptor,
 };
 
 size_t retain_message_descriptor_count(void) { return sizeof(messages) / sizeof(messages[0]); }
 const ProtobufCMessageDescriptor *retain_message_descriptor(size_t index) { return messages[index]; }
-size_t retain_enum_descriptor_count(void) { return 32; }
+size_t retain_enum_descriptor_count(void) { return 33; }
 const ProtobufCEnumDescriptor *retain_enum_descriptor(size_t index) { return enums[index]; }

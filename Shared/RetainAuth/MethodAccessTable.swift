@@ -70,6 +70,13 @@ public enum MethodAccessTable {
         "retain.v1.Resharding/ImportUsers": .scope(.admin),
         "retain.v1.Resharding/FenceUsers": .scope(.admin),
         "retain.v1.Resharding/DropUsers": .scope(.admin),
+        // Outbound webhooks (docs/WEBHOOKS.md): where user data goes, and what it says.
+        "retain.v1.Webhooks/CreateSubscription": .scope(.admin),
+        "retain.v1.Webhooks/ListSubscriptions": .scope(.admin),
+        "retain.v1.Webhooks/DeleteSubscription": .scope(.admin),
+        "retain.v1.Webhooks/ListDeliveries": .scope(.admin),
+        "retain.v1.Webhooks/ListDeadLetters": .scope(.admin),
+        "retain.v1.Webhooks/Redeliver": .scope(.admin),
         // Live configuration (docs/CONFIG.md): any caller may read the rules in force, only an
         // admin changes them.
         "retain.v1.RuleSets/GetRuleSet": .authenticated,

@@ -1,10 +1,12 @@
 public import RetainState
+import RetainWebhooks
 package import RetainProto
 import RetainRuleSets
 
 /// Snapshot layout (see feedback_storage.proto): a header, one record per item in submission
 /// order (its submission and changes, replayed on restore so indexes are rebuilt by the same
-/// code as live writes), then one record per FAQ group.
+/// code as live writes), one record per FAQ group, then the webhooks' records (absent from
+/// snapshots of earlier versions).
 extension FeedbackState {
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
         try sink.write(
@@ -19,6 +21,7 @@ extension FeedbackState {
                     groupId: group.id, category: categories[group.category], text: group.text,
                     itemIds: group.members.map { items[Int($0)].key.description }))
         }
+        try webhooks.writeSnapshot(to: &sink)
     }
 
     public mutating func restore(from source: inout SnapshotSource) throws {
@@ -51,6 +54,7 @@ extension FeedbackState {
                 refreshFaqLiveness(sequence)
             }
         }
+        try webhooks.restore(from: &source)
     }
 
     /// The snapshot record of item `sequence`.

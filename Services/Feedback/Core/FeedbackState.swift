@@ -1,6 +1,7 @@
 public import RetainProto
 public import RetainRuleSets
 public import RetainState
+public import RetainWebhooks
 
 /// The Feedback service's state: every item, compact, with secondary indexes for listing and
 /// statistics and the FAQ groups. Changed only by ``apply(_:)``; see feedback_storage.proto for
@@ -33,6 +34,8 @@ public struct FeedbackState: PersistentState, RuleSetKeeping {
     package var faq = FaqIndex()
     /// True while a snapshot is restored: FAQ groups come from their own records then.
     private var restoring = false
+    /// Webhook subscriptions and the deliveries of status changes (docs/WEBHOOKS.md).
+    public internal(set) var webhooks = WebhookOutbox()
     /// The feedback rules' versions (retain.v1.RuleSets, docs/CONFIG.md): every write decides
     /// with the version in force at its clock time.
     public internal(set) var ruleSets = RuleSetHistory<FeedbackConfiguration>()
@@ -61,6 +64,8 @@ public struct FeedbackState: PersistentState, RuleSetKeeping {
             }
         } else if let submitted = entry.submitted {
             try applySubmission(submitted)
+        } else if let change = entry.webhook {
+            try webhooks.apply(change)
         } else if let change = ItemChange(entry) {
             try applyChange(change)
         } else {
@@ -170,6 +175,14 @@ public struct FeedbackState: PersistentState, RuleSetKeeping {
             }
         }
         if !restoring { refreshFaqLiveness(sequence) }
+        // A snapshot's items are folded again on restore: their events were queued when they
+        // happened, and the outbox comes back from its own records.
+        if !restoring, old.status != new.status {
+            webhooks.enqueue(
+                statusChangeWebhook(
+                    itemID: change.itemID, index: details[sequence]?.changes.count ?? 0, from: old, to: new, at: change.atMs),
+                service: Self.webhookService)
+        }
     }
 
     /// Records in the item's FAQ group (if any) whether it counts now: a resolved or closed

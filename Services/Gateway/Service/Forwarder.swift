@@ -218,6 +218,9 @@ public final class Forwarder: Sendable {
     /// Serves a call that arrived at the gateway's fallback: forwards it and answers through
     /// `responder`; cancelling the call cancels the forwarded one.
     public func forward(path: String, request: ByteBuffer, context: ServerContext, responder: ServerResponder) {
+        if Self.isServiceAddressed(path) {
+            return forwardServiceAddressed(path: path, request: request, context: context, responder: responder)
+        }
         let route: Route
         do {
             route = try self.route(path, request: request)

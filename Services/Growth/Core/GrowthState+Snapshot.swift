@@ -1,9 +1,11 @@
 public import RetainState
+import RetainWebhooks
 import RetainProto
 import RetainRuleSets
 
 extension GrowthState {
-    /// Snapshot layout: a header (with the rule-set versions), one record per user, then the retained events, oldest first.
+    /// Snapshot layout: a header (with the rule-set versions), one record per user, the retained
+    /// events, oldest first, then the webhooks' records (absent from snapshots of earlier versions).
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
         try sink.write(
             Retain_V1_GrowthSnapshotHeader(
@@ -15,6 +17,7 @@ extension GrowthState {
             try sink.write(user.record(userID))
         }
         for event in events { try sink.write(event) }
+        try webhooks.writeSnapshot(to: &sink)
     }
 
     /// Rebuilds users and events from the records, and the leaderboards from the users.
@@ -64,5 +67,6 @@ extension GrowthState {
         if let last = events.last, last.position != headPosition {
             throw StateRecoveryError("growth snapshot: newest event is at \(last.position), header says \(headPosition)")
         }
+        try webhooks.restore(from: &source)
     }
 }

@@ -1,6 +1,7 @@
 public import RetainProto
 public import RetainRuleSets
 public import RetainState
+public import RetainWebhooks
 
 /// Growth's whole state: users, the overall and weekly leaderboards, and the level-change event
 /// log. Changes come only through ``apply(_:)`` of log entries that the `plan` methods decide,
@@ -49,6 +50,8 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
     var fenceVersion: UInt64 = 0
     var droppedSinceFence = false
     var importedVersion: UInt64 = 0
+    /// Webhook subscriptions and the deliveries of level-change events (docs/WEBHOOKS.md).
+    public internal(set) var webhooks = WebhookOutbox()
     /// The growth rules' versions (retain.v1.RuleSets, docs/CONFIG.md): every write decides with
     /// the version in force at its clock time.
     public internal(set) var ruleSets = RuleSetHistory<GrowthRules>()
@@ -105,6 +108,8 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
             try apply(claimed)
         } else if let moved = entry.usersMoved {
             try apply(moved)
+        } else if let change = entry.webhook {
+            try webhooks.apply(change)
         } else if let version = entry.ruleSetVersion {
             do {
                 try ruleSets.apply(version)
@@ -136,7 +141,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         store(entry.tasks, at: entry.atMs, in: &user)
         recordLevel(
             entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
-            cause: entry.action, key: entry.idempotencyKey)
+            loggedAt: entry.recordedAtMs != 0 ? entry.recordedAtMs : entry.atMs, cause: entry.action, key: entry.idempotencyKey)
         user.prune(now: entry.atMs, keysNow: entry.recordedAtMs, retention: Self.retention)
         overall.update(from: oldKey, to: user.boardKey(entry.userId))
     }
@@ -173,7 +178,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         addGrowth(growth, at: entry.atMs, to: &user, userID: entry.userId)
         store(entry.tasks, at: entry.atMs, in: &user)
         recordLevel(
-            entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs,
+            entry.toLevel, name: entry.toLevelName, of: &user, userID: entry.userId, at: entry.atMs, loggedAt: keysNow,
             cause: GrowthState.checkInAction, key: "check_in:" + CivilDate.string(entry.localDay))
         user.prune(now: entry.atMs, keysNow: keysNow, retention: Self.retention)
         overall.update(from: oldKey, to: user.boardKey(entry.userId))
@@ -239,10 +244,11 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         }
     }
 
-    /// Records the level a write reached; a higher one than before is a level-change event.
+    /// Records the level a write reached; a higher one than before is a level-change event,
+    /// queued for the webhooks as logged at `loggedAt` (the server's clock).
     private mutating func recordLevel(
         _ level: UInt32, name: String, of user: inout UserGrowth, userID: String,
-        at ms: Int64, cause: String, key: String
+        at ms: Int64, loggedAt: Int64, cause: String, key: String
     ) {
         guard level != 0, level != user.level else { return }
         let from = user.level
@@ -253,6 +259,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
             position: nextEventPosition, userId: userID, fromLevel: from, toLevel: level, toLevelName: name,
             totalGrowth: user.total, atMs: ms, causeAction: cause, causeKey: key)
         nextEventPosition += 1
+        webhooks.enqueue(Self.levelChangeWebhook(event, streamID: streamID, loggedAt: loggedAt), service: Self.webhookService)
         events.append(event)
         user.levelChanges.append(event)
         if events.count > Self.retention.events {

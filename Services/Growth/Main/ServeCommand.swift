@@ -4,6 +4,8 @@ import GrowthCore
 import GrowthService
 import Logging
 import RetainServiceKit
+import RetainWebhookDelivery
+import RetainRPC
 
 /// `retain-growth serve`: serves retain.v1.Growth until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -11,6 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
     @OptionGroup var storage: StorageOptions
+    @OptionGroup var webhooks: WebhookOptions
 
     @Option(name: .customLong("config"), help: "Growth configuration file (JSON); default: the built-in standard rules.")
     var configPath: String?
@@ -41,11 +44,15 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
         if let configPath { configuration.rulesOrigin = "growth configuration \(configPath)" }
         let notifier = LevelEventNotifier()
+        let deliverer = WebhookDeliverer<GrowthState>(configuration: webhooks.configuration(for: GrowthState.self), logger: logger)
         try await ServiceRunner.run(
             name: "retain-growth", state: GrowthState.self, options: options, storage: storage,
-            logger: logger, services: [notifier]
+            logger: logger, services: [notifier, deliverer]
         ) { store in
-            try GrowthService(store: store, rules: rules, notifier: notifier, configuration: configuration).router
+            deliverer.attach(store)
+            var router = try GrowthService(store: store, rules: rules, notifier: notifier, configuration: configuration).router
+            router.merge(WebhooksEndpoint.router(store: store))
+            return router
         }
     }
 }

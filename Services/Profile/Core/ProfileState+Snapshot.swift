@@ -1,4 +1,5 @@
 public import RetainState
+import RetainWebhooks
 import RetainProto
 import RetainRuleSets
 
@@ -6,7 +7,9 @@ import RetainRuleSets
 /// policy), the users in index order in runs of ``usersPerRecord``, the 4096 shards of the
 /// event-id set, one record per user with contact touches, and the experiments (large ones in
 /// several records of at most ``assignmentsPerRecord`` assignments), the campaigns
-/// (``writeCampaigns(to:)``), the saved segments, then the active-user counts of each channel. The funnel counts are not written: restoring counts them from the users.
+/// (``writeCampaigns(to:)``), the saved segments, then the active-user counts of each channel, the
+/// webhooks' records and the open churn-warning episodes. The funnel counts are not written:
+/// restoring counts them from the users.
 extension ProfileState {
     /// Users per snapshot record (measured: runs of users restore faster than one record each).
     package static let usersPerRecord = 256
@@ -83,6 +86,13 @@ extension ProfileState {
                 Retain_V1_ProfileSnapshotRecord(
                     activeUsers: Retain_V1_ProfileSnapshotActiveUsers(
                         channel: UInt32(channel), firstDay: firstDay, daily: values(0), weekly: values(1), monthly: values(2))))
+        }
+        for record in webhooks.snapshotRecords() { try sink.write(Retain_V1_ProfileSnapshotRecord(webhooks: record)) }
+        if !churnEpisodes.isEmpty {
+            let users = churnEpisodes.keys.sorted()
+            try sink.write(
+                Retain_V1_ProfileSnapshotRecord(
+                    churnEpisodes: Retain_V1_ProfileSnapshotChurnEpisodes(userIds: users, sinceMs: users.map { churnEpisodes[$0]! })))
         }
     }
 
@@ -190,6 +200,13 @@ extension ProfileState {
             } else if let segment = record.savedSegment {
                 guard !segment.name.isEmpty else { throw StateRecoveryError("profile snapshot: a saved segment without a name") }
                 savedSegments[segment.name] = segment
+            } else if let stored = record.webhooks {
+                try webhooks.restore(stored)
+            } else if let stored = record.churnEpisodes {
+                guard stored.userIds.count == stored.sinceMs.count else {
+                    throw StateRecoveryError("profile snapshot: the churn-warning episodes are malformed")
+                }
+                for (user, since) in zip(stored.userIds, stored.sinceMs) { churnEpisodes[user] = since }
             } else {
                 throw StateRecoveryError("profile snapshot: a record after the header holds nothing known")
             }

@@ -1,6 +1,7 @@
 public import RetainProto
 public import RetainRuleSets
 public import RetainState
+public import RetainWebhooks
 
 /// The Profile service's whole state: users with their activity summaries, the event ids seen,
 /// contact histories, experiments and the contact policy. Changed only through
@@ -48,6 +49,11 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     /// of the write that logged it (see ``activityPlan(_:events:invalid:)``). Derived while
     /// applying; never stored.
     public internal(set) var appliedOutcomes: [Retain_V1_ActivityOutcome] = []
+    /// Webhook subscriptions and the deliveries of churn warnings (docs/WEBHOOKS.md).
+    public internal(set) var webhooks = WebhookOutbox()
+    /// Users in a churn-warning episode (warned once; not again until they leave the list), with
+    /// the episode's start, Unix ms.
+    package var churnEpisodes: [String: Int64] = [:]
 
     /// The lifecycle thresholds' versions (retain.v1.RuleSets, docs/CONFIG.md).
     public internal(set) var ruleSets = RuleSetHistory<ProfileRules>()
@@ -98,6 +104,10 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
             try applyCampaignEnrollment(enrollment)
         } else if let touches = entry.campaignTouches {
             try applyCampaignTouches(touches)
+        } else if let change = entry.webhook {
+            try webhooks.apply(change)
+        } else if let sweep = entry.churnSweep {
+            applyChurnSweep(sweep)
         } else if let version = entry.ruleSetVersion {
             do {
                 try ruleSets.apply(version)

@@ -4,6 +4,8 @@ import NIOCore
 import ProfileCore
 import ProfileService
 import RetainServiceKit
+import RetainWebhookDelivery
+import RetainRPC
 
 /// `retain-profile serve`: opens the data directory, serves retain.v1.Profile until SIGTERM or
 /// SIGINT, and snapshots on the way out.
@@ -12,6 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
     @OptionGroup var storage: StorageOptions
+    @OptionGroup var webhooks: WebhookOptions
+
+    @Option(name: .customLong("churn-sweep-ms"), help: "How often users newly at churn risk are looked for (churn_warning webhooks).")
+    var churnSweepMs: Int = 60_000
 
     @Option(help: "Configuration file (JSON, see Services/Profile/Config/profile.json); defaults when absent.")
     var config: String?
@@ -32,15 +38,22 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try ConfigurationFile.load(
             config, defaults: { ProfileConfiguration() },
             parse: { try ProfileConfiguration.load(path: $0) })
+        guard churnSweepMs > 0 else { throw ValidationError("--churn-sweep-ms must be positive") }
         let finalSnapshot = SnapshotOnShutdown(logger: logger)
+        let deliverer = WebhookDeliverer<ProfileState>(configuration: webhooks.configuration(for: ProfileState.self), logger: logger)
+        let sweeper = ChurnWarningSweeper(configuration: configuration, interval: .milliseconds(churnSweepMs), logger: logger)
         try await ServiceRunner.run(
             name: "retain-profile", state: ProfileState.self, options: options, storage: storage, logger: logger,
-            services: snapshotOnExit ? [finalSnapshot] : []
+            services: (snapshotOnExit ? [finalSnapshot] : []) + [deliverer, sweeper]
         ) { store in
             try ProfileRouter.prepare(
                 store, configuration: configuration, origin: config.map { "profile configuration \($0)" } ?? "built-in standard rules")
             finalSnapshot.attach(store)
-            return ProfileRouter(store: store, configuration: configuration).router()
+            deliverer.attach(store)
+            sweeper.attach(store)
+            var router = ProfileRouter(store: store, configuration: configuration).router()
+            router.merge(WebhooksEndpoint.router(store: store))
+            return router
         }
     }
 }

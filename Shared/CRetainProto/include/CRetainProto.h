@@ -6,6 +6,7 @@
 #include "retain/v1/common.pb-c.h"
 #include "retain/v1/echo.pb-c.h"
 #include "retain/v1/feedback.pb-c.h"
+#include "retain/v1/webhooks.pb-c.h"
 #include "retain/v1/rule_sets.pb-c.h"
 #include "retain/v1/feedback_storage.pb-c.h"
 #include "retain/v1/health.pb-c.h"

@@ -23,11 +23,14 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
     public var commented: Retain_V1_FeedbackCommented?
     /// An item's compensation was marked paid.
     public var compensationPaid: Retain_V1_FeedbackCompensationMarked?
+    /// A change to the service's webhooks (subscriptions, attempt results, redeliveries;
+    /// docs/WEBHOOKS.md). Status-change events are queued by the change itself.
+    public var webhook: Retain_V1_WebhookLogEntry?
     /// A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
     public var ruleSetVersion: Retain_V1_RuleSetVersion?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(submitted: Retain_V1_FeedbackSubmitted? = nil, triaged: Retain_V1_FeedbackTriaged? = nil, assigned: Retain_V1_FeedbackAssigned? = nil, started: Retain_V1_FeedbackProgressStarted? = nil, resolved: Retain_V1_FeedbackResolved? = nil, closed: Retain_V1_FeedbackClosed? = nil, reopened: Retain_V1_FeedbackReopened? = nil, commented: Retain_V1_FeedbackCommented? = nil, compensationPaid: Retain_V1_FeedbackCompensationMarked? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
+    public init(submitted: Retain_V1_FeedbackSubmitted? = nil, triaged: Retain_V1_FeedbackTriaged? = nil, assigned: Retain_V1_FeedbackAssigned? = nil, started: Retain_V1_FeedbackProgressStarted? = nil, resolved: Retain_V1_FeedbackResolved? = nil, closed: Retain_V1_FeedbackClosed? = nil, reopened: Retain_V1_FeedbackReopened? = nil, commented: Retain_V1_FeedbackCommented? = nil, compensationPaid: Retain_V1_FeedbackCompensationMarked? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
         self.submitted = submitted
         self.triaged = triaged
         self.assigned = assigned
@@ -37,6 +40,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.reopened = reopened
         self.commented = commented
         self.compensationPaid = compensationPaid
+        self.webhook = webhook
         self.ruleSetVersion = ruleSetVersion
     }
 
@@ -51,6 +55,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.reopened = nil
         self.commented = nil
         self.compensationPaid = nil
+        self.webhook = nil
         self.ruleSetVersion = nil
     }
 
@@ -68,6 +73,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.reopened = m.pointee.reopened.map { Retain_V1_FeedbackReopened(protobufC: UnsafeRawPointer($0)) }
         self.commented = m.pointee.commented.map { Retain_V1_FeedbackCommented(protobufC: UnsafeRawPointer($0)) }
         self.compensationPaid = m.pointee.compensation_paid.map { Retain_V1_FeedbackCompensationMarked(protobufC: UnsafeRawPointer($0)) }
+        self.webhook = m.pointee.webhook.map { Retain_V1_WebhookLogEntry(protobufC: UnsafeRawPointer($0)) }
         self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
     }
 
@@ -82,6 +88,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         if let v = self.reopened { m.pointee.reopened = arena.message(v).assumingMemoryBound(to: Retain__V1__FeedbackReopened.self) }
         if let v = self.commented { m.pointee.commented = arena.message(v).assumingMemoryBound(to: Retain__V1__FeedbackCommented.self) }
         if let v = self.compensationPaid { m.pointee.compensation_paid = arena.message(v).assumingMemoryBound(to: Retain__V1__FeedbackCompensationMarked.self) }
+        if let v = self.webhook { m.pointee.webhook = arena.message(v).assumingMemoryBound(to: Retain__V1__WebhookLogEntry.self) }
         if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
     }
 }

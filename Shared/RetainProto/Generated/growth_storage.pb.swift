@@ -45,16 +45,20 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
     public var taskClaimed: Retain_V1_GrowthTaskClaimed?
     /// Users moved between shards (retain.v1.Resharding).
     public var usersMoved: Retain_V1_GrowthUsersMoved?
+    /// A change to the service's webhooks (subscriptions, attempt results, redeliveries;
+    /// docs/WEBHOOKS.md). Level-change events are queued by the award or check-in itself.
+    public var webhook: Retain_V1_WebhookLogEntry?
     /// A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
     public var ruleSetVersion: Retain_V1_RuleSetVersion?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(streamStarted: Retain_V1_GrowthStreamStarted? = nil, awarded: Retain_V1_GrowthAwarded? = nil, checkedIn: Retain_V1_GrowthCheckedIn? = nil, taskClaimed: Retain_V1_GrowthTaskClaimed? = nil, usersMoved: Retain_V1_GrowthUsersMoved? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
+    public init(streamStarted: Retain_V1_GrowthStreamStarted? = nil, awarded: Retain_V1_GrowthAwarded? = nil, checkedIn: Retain_V1_GrowthCheckedIn? = nil, taskClaimed: Retain_V1_GrowthTaskClaimed? = nil, usersMoved: Retain_V1_GrowthUsersMoved? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
         self.streamStarted = streamStarted
         self.awarded = awarded
         self.checkedIn = checkedIn
         self.taskClaimed = taskClaimed
         self.usersMoved = usersMoved
+        self.webhook = webhook
         self.ruleSetVersion = ruleSetVersion
     }
 
@@ -65,6 +69,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.checkedIn = nil
         self.taskClaimed = nil
         self.usersMoved = nil
+        self.webhook = nil
         self.ruleSetVersion = nil
     }
 
@@ -78,6 +83,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.checkedIn = m.pointee.checked_in.map { Retain_V1_GrowthCheckedIn(protobufC: UnsafeRawPointer($0)) }
         self.taskClaimed = m.pointee.task_claimed.map { Retain_V1_GrowthTaskClaimed(protobufC: UnsafeRawPointer($0)) }
         self.usersMoved = m.pointee.users_moved.map { Retain_V1_GrowthUsersMoved(protobufC: UnsafeRawPointer($0)) }
+        self.webhook = m.pointee.webhook.map { Retain_V1_WebhookLogEntry(protobufC: UnsafeRawPointer($0)) }
         self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
     }
 
@@ -88,6 +94,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         if let v = self.checkedIn { m.pointee.checked_in = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthCheckedIn.self) }
         if let v = self.taskClaimed { m.pointee.task_claimed = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthTaskClaimed.self) }
         if let v = self.usersMoved { m.pointee.users_moved = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthUsersMoved.self) }
+        if let v = self.webhook { m.pointee.webhook = arena.message(v).assumingMemoryBound(to: Retain__V1__WebhookLogEntry.self) }
         if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
     }
 }

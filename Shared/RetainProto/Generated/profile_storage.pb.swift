@@ -35,9 +35,15 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
     public var campaignTouches: Retain_V1_ProfileCampaignTouches?
     /// A saved segment created, replaced or deleted.
     public var savedSegmentChange: Retain_V1_ProfileSavedSegmentChange?
+    /// A change to the service's webhooks (subscriptions, attempt results, redeliveries;
+    /// docs/WEBHOOKS.md).
+    public var webhook: Retain_V1_WebhookLogEntry?
+    /// A churn-warning sweep: users who entered the warning list (each queues one churn_warning
+    /// event) and users who left it (their episode ends).
+    public var churnSweep: Retain_V1_ProfileChurnSweep?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil, savedSegmentChange: Retain_V1_ProfileSavedSegmentChange? = nil) {
+    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil, savedSegmentChange: Retain_V1_ProfileSavedSegmentChange? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, churnSweep: Retain_V1_ProfileChurnSweep? = nil) {
         self.registration = registration
         self.attributeUpdate = attributeUpdate
         self.tagChange = tagChange
@@ -52,6 +58,8 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.campaignEnrollment = campaignEnrollment
         self.campaignTouches = campaignTouches
         self.savedSegmentChange = savedSegmentChange
+        self.webhook = webhook
+        self.churnSweep = churnSweep
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -70,6 +78,8 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.campaignEnrollment = nil
         self.campaignTouches = nil
         self.savedSegmentChange = nil
+        self.webhook = nil
+        self.churnSweep = nil
     }
 
     public static let protoName = "retain.v1.ProfileLogEntry"
@@ -91,6 +101,8 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.campaignEnrollment = m.pointee.campaign_enrollment.map { Retain_V1_ProfileCampaignEnrollment(protobufC: UnsafeRawPointer($0)) }
         self.campaignTouches = m.pointee.campaign_touches.map { Retain_V1_ProfileCampaignTouches(protobufC: UnsafeRawPointer($0)) }
         self.savedSegmentChange = m.pointee.saved_segment_change.map { Retain_V1_ProfileSavedSegmentChange(protobufC: UnsafeRawPointer($0)) }
+        self.webhook = m.pointee.webhook.map { Retain_V1_WebhookLogEntry(protobufC: UnsafeRawPointer($0)) }
+        self.churnSweep = m.pointee.churn_sweep.map { Retain_V1_ProfileChurnSweep(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -109,6 +121,8 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         if let v = self.campaignEnrollment { m.pointee.campaign_enrollment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignEnrollment.self) }
         if let v = self.campaignTouches { m.pointee.campaign_touches = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileCampaignTouches.self) }
         if let v = self.savedSegmentChange { m.pointee.saved_segment_change = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSavedSegmentChange.self) }
+        if let v = self.webhook { m.pointee.webhook = arena.message(v).assumingMemoryBound(to: Retain__V1__WebhookLogEntry.self) }
+        if let v = self.churnSweep { m.pointee.churn_sweep = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileChurnSweep.self) }
     }
 }
 
@@ -157,6 +171,94 @@ public struct Retain_V1_ProfileSavedSegmentChange: ProtoMessage {
         m.pointee.deleted = (self.deleted ? 1 : 0)
         if !self.actor.isEmpty { m.pointee.actor = arena.cString(self.actor) }
         m.pointee.at_ms = self.atMs
+    }
+}
+
+/// A churn-warning sweep (docs/WEBHOOKS.md): decided from the lifecycle evaluation at at_ms.
+public struct Retain_V1_ProfileChurnSweep: ProtoMessage {
+    /// When the sweep looked, Unix ms.
+    public var atMs: Int64
+    /// Users newly at CHURN_RISK, with the warning as ListChurnWarnings shows it.
+    public var entered: [Retain_V1_ChurnWarning]
+    /// Users of an open episode no longer at CHURN_RISK (or deleted).
+    public var left: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(atMs: Int64 = 0, entered: [Retain_V1_ChurnWarning] = [], left: [String] = []) {
+        self.atMs = atMs
+        self.entered = entered
+        self.left = left
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.atMs = 0
+        self.entered = []
+        self.left = []
+    }
+
+    public static let protoName = "retain.v1.ProfileChurnSweep"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileChurnSweep")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileChurnSweep.self)
+        self.atMs = m.pointee.at_ms
+        self.entered = ProtoC.array(m.pointee.entered, count: m.pointee.n_entered) { e in Retain_V1_ChurnWarning(protobufC: UnsafeRawPointer(e!)) }
+        self.left = ProtoC.array(m.pointee.left, count: m.pointee.n_left) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileChurnSweep.self)
+        m.pointee.at_ms = self.atMs
+        if !self.entered.isEmpty {
+            m.pointee.n_entered = self.entered.count
+            m.pointee.entered = arena.array(self.entered, as: UnsafeMutablePointer<Retain__V1__ChurnWarning>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ChurnWarning.self) }
+        }
+        if !self.left.isEmpty {
+            m.pointee.n_left = self.left.count
+            m.pointee.left = arena.array(self.left, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// The users in a churn-warning episode (warned once, not warned again until they leave).
+public struct Retain_V1_ProfileSnapshotChurnEpisodes: ProtoMessage {
+    /// User ids.
+    public var userIds: [String]
+    /// Start of each one's episode (the sweep's at_ms), Unix ms, in the same order.
+    public var sinceMs: [Int64]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userIds: [String] = [], sinceMs: [Int64] = []) {
+        self.userIds = userIds
+        self.sinceMs = sinceMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userIds = []
+        self.sinceMs = []
+    }
+
+    public static let protoName = "retain.v1.ProfileSnapshotChurnEpisodes"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileSnapshotChurnEpisodes")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotChurnEpisodes.self)
+        self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
+        self.sinceMs = ProtoC.array(m.pointee.since_ms, count: m.pointee.n_since_ms) { e in e }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotChurnEpisodes.self)
+        if !self.userIds.isEmpty {
+            m.pointee.n_user_ids = self.userIds.count
+            m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        if !self.sinceMs.isEmpty {
+            m.pointee.n_since_ms = self.sinceMs.count
+            m.pointee.since_ms = arena.copy(self.sinceMs)
+        }
     }
 }
 
@@ -860,19 +962,25 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
     public var experiment: Retain_V1_ProfileSnapshotExperiment?
     /// The active-user counts of one acquisition channel.
     public var activeUsers: Retain_V1_ProfileSnapshotActiveUsers?
+    /// The service's webhooks (subscriptions, pending deliveries, dead letters).
+    public var webhooks: Retain_V1_WebhookSnapshotRecord?
+    /// Open churn-warning episodes.
+    public var churnEpisodes: Retain_V1_ProfileSnapshotChurnEpisodes?
     /// A recall campaign, or a further part of its members.
     public var campaign: Retain_V1_ProfileSnapshotCampaign?
     /// One saved segment, as stored (with its version and audit fields).
     public var savedSegment: Retain_V1_SavedSegment?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil, savedSegment: Retain_V1_SavedSegment? = nil) {
+    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, webhooks: Retain_V1_WebhookSnapshotRecord? = nil, churnEpisodes: Retain_V1_ProfileSnapshotChurnEpisodes? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil, savedSegment: Retain_V1_SavedSegment? = nil) {
         self.header = header
         self.users = users
         self.eventIds = eventIds
         self.contacts = contacts
         self.experiment = experiment
         self.activeUsers = activeUsers
+        self.webhooks = webhooks
+        self.churnEpisodes = churnEpisodes
         self.campaign = campaign
         self.savedSegment = savedSegment
     }
@@ -885,6 +993,8 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.contacts = nil
         self.experiment = nil
         self.activeUsers = nil
+        self.webhooks = nil
+        self.churnEpisodes = nil
         self.campaign = nil
         self.savedSegment = nil
     }
@@ -900,6 +1010,8 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.contacts = m.pointee.contacts.map { Retain_V1_ProfileSnapshotContacts(protobufC: UnsafeRawPointer($0)) }
         self.experiment = m.pointee.experiment.map { Retain_V1_ProfileSnapshotExperiment(protobufC: UnsafeRawPointer($0)) }
         self.activeUsers = m.pointee.active_users.map { Retain_V1_ProfileSnapshotActiveUsers(protobufC: UnsafeRawPointer($0)) }
+        self.webhooks = m.pointee.webhooks.map { Retain_V1_WebhookSnapshotRecord(protobufC: UnsafeRawPointer($0)) }
+        self.churnEpisodes = m.pointee.churn_episodes.map { Retain_V1_ProfileSnapshotChurnEpisodes(protobufC: UnsafeRawPointer($0)) }
         self.campaign = m.pointee.campaign.map { Retain_V1_ProfileSnapshotCampaign(protobufC: UnsafeRawPointer($0)) }
         self.savedSegment = m.pointee.saved_segment.map { Retain_V1_SavedSegment(protobufC: UnsafeRawPointer($0)) }
     }
@@ -912,6 +1024,8 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         if let v = self.contacts { m.pointee.contacts = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotContacts.self) }
         if let v = self.experiment { m.pointee.experiment = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotExperiment.self) }
         if let v = self.activeUsers { m.pointee.active_users = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotActiveUsers.self) }
+        if let v = self.webhooks { m.pointee.webhooks = arena.message(v).assumingMemoryBound(to: Retain__V1__WebhookSnapshotRecord.self) }
+        if let v = self.churnEpisodes { m.pointee.churn_episodes = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotChurnEpisodes.self) }
         if let v = self.campaign { m.pointee.campaign = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotCampaign.self) }
         if let v = self.savedSegment { m.pointee.saved_segment = arena.message(v).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
     }

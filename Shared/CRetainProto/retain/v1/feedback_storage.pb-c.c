@@ -592,7 +592,7 @@ void   retain__v1__faq_group_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__faq_group_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_descriptors[10] =
+static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_descriptors[11] =
 {
   {
     "submitted",
@@ -714,6 +714,18 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "webhook",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackLogEntry, webhook),
+    &retain__v1__webhook_log_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_log_entry__field_indices_by_name[] = {
   2,   /* field[2] = assigned */
@@ -726,12 +738,14 @@ static const unsigned retain__v1__feedback_log_entry__field_indices_by_name[] = 
   3,   /* field[3] = started */
   0,   /* field[0] = submitted */
   1,   /* field[1] = triaged */
+  10,   /* field[10] = webhook */
 };
-static const ProtobufCIntRange retain__v1__feedback_log_entry__number_ranges[2 + 1] =
+static const ProtobufCIntRange retain__v1__feedback_log_entry__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 20, 9 },
-  { 0, 10 }
+  { 30, 10 },
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_log_entry__descriptor =
 {
@@ -741,10 +755,10 @@ const ProtobufCMessageDescriptor retain__v1__feedback_log_entry__descriptor =
   "Retain__V1__FeedbackLogEntry",
   "retain.v1",
   sizeof(Retain__V1__FeedbackLogEntry),
-  10,
+  11,
   retain__v1__feedback_log_entry__field_descriptors,
   retain__v1__feedback_log_entry__field_indices_by_name,
-  2,  retain__v1__feedback_log_entry__number_ranges,
+  3,  retain__v1__feedback_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__feedback_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

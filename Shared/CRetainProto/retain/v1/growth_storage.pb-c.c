@@ -598,7 +598,7 @@ void   retain__v1__growth_user_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__growth_user_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descriptors[6] =
+static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descriptors[7] =
 {
   {
     "stream_started",
@@ -672,6 +672,18 @@ static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "webhook",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLogEntry, webhook),
+    &retain__v1__webhook_log_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_log_entry__field_indices_by_name[] = {
   1,   /* field[1] = awarded */
@@ -680,12 +692,14 @@ static const unsigned retain__v1__growth_log_entry__field_indices_by_name[] = {
   0,   /* field[0] = stream_started */
   3,   /* field[3] = task_claimed */
   4,   /* field[4] = users_moved */
+  6,   /* field[6] = webhook */
 };
-static const ProtobufCIntRange retain__v1__growth_log_entry__number_ranges[2 + 1] =
+static const ProtobufCIntRange retain__v1__growth_log_entry__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 20, 5 },
-  { 0, 6 }
+  { 30, 6 },
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
 {
@@ -695,10 +709,10 @@ const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
   "Retain__V1__GrowthLogEntry",
   "retain.v1",
   sizeof(Retain__V1__GrowthLogEntry),
-  6,
+  7,
   retain__v1__growth_log_entry__field_descriptors,
   retain__v1__growth_log_entry__field_indices_by_name,
-  2,  retain__v1__growth_log_entry__number_ranges,
+  3,  retain__v1__growth_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__growth_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

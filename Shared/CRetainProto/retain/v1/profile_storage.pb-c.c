@@ -97,6 +97,96 @@ void   retain__v1__profile_saved_segment_change__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_saved_segment_change__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__profile_churn_sweep__init
+                     (Retain__V1__ProfileChurnSweep         *message)
+{
+  static const Retain__V1__ProfileChurnSweep init_value = RETAIN__V1__PROFILE_CHURN_SWEEP__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_churn_sweep__get_packed_size
+                     (const Retain__V1__ProfileChurnSweep *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_churn_sweep__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_churn_sweep__pack
+                     (const Retain__V1__ProfileChurnSweep *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_churn_sweep__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_churn_sweep__pack_to_buffer
+                     (const Retain__V1__ProfileChurnSweep *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_churn_sweep__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileChurnSweep *
+       retain__v1__profile_churn_sweep__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileChurnSweep *)
+     protobuf_c_message_unpack (&retain__v1__profile_churn_sweep__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_churn_sweep__free_unpacked
+                     (Retain__V1__ProfileChurnSweep *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_churn_sweep__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__profile_snapshot_churn_episodes__init
+                     (Retain__V1__ProfileSnapshotChurnEpisodes         *message)
+{
+  static const Retain__V1__ProfileSnapshotChurnEpisodes init_value = RETAIN__V1__PROFILE_SNAPSHOT_CHURN_EPISODES__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_snapshot_churn_episodes__get_packed_size
+                     (const Retain__V1__ProfileSnapshotChurnEpisodes *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_churn_episodes__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_snapshot_churn_episodes__pack
+                     (const Retain__V1__ProfileSnapshotChurnEpisodes *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_churn_episodes__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_snapshot_churn_episodes__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotChurnEpisodes *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_churn_episodes__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileSnapshotChurnEpisodes *
+       retain__v1__profile_snapshot_churn_episodes__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileSnapshotChurnEpisodes *)
+     protobuf_c_message_unpack (&retain__v1__profile_snapshot_churn_episodes__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_snapshot_churn_episodes__free_unpacked
+                     (Retain__V1__ProfileSnapshotChurnEpisodes *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_churn_episodes__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__profile_registration__init
                      (Retain__V1__ProfileRegistration         *message)
 {
@@ -1087,7 +1177,7 @@ void   retain__v1__profile_snapshot_experiment__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_snapshot_experiment__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[14] =
+static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[16] =
 {
   {
     "registration",
@@ -1210,6 +1300,30 @@ static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descr
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "webhook",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileLogEntry, webhook),
+    &retain__v1__webhook_log_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "churn_sweep",
+    31,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileLogEntry, churn_sweep),
+    &retain__v1__profile_churn_sweep__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "saved_segment_change",
     40,
     PROTOBUF_C_LABEL_NONE,
@@ -1262,25 +1376,28 @@ static const unsigned retain__v1__profile_log_entry__field_indices_by_name[] = {
   4,   /* field[4] = activity_batch */
   7,   /* field[7] = assignment */
   1,   /* field[1] = attribute_update */
-  11,   /* field[11] = campaign_change */
-  12,   /* field[12] = campaign_enrollment */
-  13,   /* field[13] = campaign_touches */
+  13,   /* field[13] = campaign_change */
+  14,   /* field[14] = campaign_enrollment */
+  15,   /* field[15] = campaign_touches */
+  11,   /* field[11] = churn_sweep */
   5,   /* field[5] = contact_touch */
   3,   /* field[3] = deletion */
   6,   /* field[6] = policy_change */
   0,   /* field[0] = registration */
   9,   /* field[9] = rule_set_version */
-  10,   /* field[10] = saved_segment_change */
+  12,   /* field[12] = saved_segment_change */
   8,   /* field[8] = settings */
   2,   /* field[2] = tag_change */
+  10,   /* field[10] = webhook */
 };
-static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[4 + 1] =
+static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[5 + 1] =
 {
   { 1, 0 },
   { 20, 9 },
-  { 40, 10 },
-  { 50, 11 },
-  { 0, 14 }
+  { 30, 10 },
+  { 40, 12 },
+  { 50, 13 },
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
 {
@@ -1290,10 +1407,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
   "Retain__V1__ProfileLogEntry",
   "retain.v1",
   sizeof(Retain__V1__ProfileLogEntry),
-  14,
+  16,
   retain__v1__profile_log_entry__field_descriptors,
   retain__v1__profile_log_entry__field_indices_by_name,
-  4,  retain__v1__profile_log_entry__number_ranges,
+  5,  retain__v1__profile_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1372,6 +1489,121 @@ const ProtobufCMessageDescriptor retain__v1__profile_saved_segment_change__descr
   retain__v1__profile_saved_segment_change__field_indices_by_name,
   1,  retain__v1__profile_saved_segment_change__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_saved_segment_change__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_churn_sweep__field_descriptors[3] =
+{
+  {
+    "at_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileChurnSweep, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "entered",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ProfileChurnSweep, n_entered),
+    offsetof(Retain__V1__ProfileChurnSweep, entered),
+    &retain__v1__churn_warning__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "left",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ProfileChurnSweep, n_left),
+    offsetof(Retain__V1__ProfileChurnSweep, left),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_churn_sweep__field_indices_by_name[] = {
+  0,   /* field[0] = at_ms */
+  1,   /* field[1] = entered */
+  2,   /* field[2] = left */
+};
+static const ProtobufCIntRange retain__v1__profile_churn_sweep__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_churn_sweep__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileChurnSweep",
+  "ProfileChurnSweep",
+  "Retain__V1__ProfileChurnSweep",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileChurnSweep),
+  3,
+  retain__v1__profile_churn_sweep__field_descriptors,
+  retain__v1__profile_churn_sweep__field_indices_by_name,
+  1,  retain__v1__profile_churn_sweep__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_churn_sweep__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_churn_episodes__field_descriptors[2] =
+{
+  {
+    "user_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__ProfileSnapshotChurnEpisodes, n_user_ids),
+    offsetof(Retain__V1__ProfileSnapshotChurnEpisodes, user_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since_ms",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Retain__V1__ProfileSnapshotChurnEpisodes, n_since_ms),
+    offsetof(Retain__V1__ProfileSnapshotChurnEpisodes, since_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_snapshot_churn_episodes__field_indices_by_name[] = {
+  1,   /* field[1] = since_ms */
+  0,   /* field[0] = user_ids */
+};
+static const ProtobufCIntRange retain__v1__profile_snapshot_churn_episodes__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_snapshot_churn_episodes__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileSnapshotChurnEpisodes",
+  "ProfileSnapshotChurnEpisodes",
+  "Retain__V1__ProfileSnapshotChurnEpisodes",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileSnapshotChurnEpisodes),
+  2,
+  retain__v1__profile_snapshot_churn_episodes__field_descriptors,
+  retain__v1__profile_snapshot_churn_episodes__field_indices_by_name,
+  1,  retain__v1__profile_snapshot_churn_episodes__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_snapshot_churn_episodes__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__profile_registration__field_descriptors[4] =
@@ -2452,7 +2684,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor 
   (ProtobufCMessageInit) retain__v1__profile_contact_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[8] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[10] =
 {
   {
     "header",
@@ -2527,6 +2759,30 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "webhooks",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotRecord, webhooks),
+    &retain__v1__webhook_snapshot_record__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "churn_episodes",
+    31,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotRecord, churn_episodes),
+    &retain__v1__profile_snapshot_churn_episodes__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "saved_segment",
     40,
     PROTOBUF_C_LABEL_NONE,
@@ -2553,20 +2809,23 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field
 };
 static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name[] = {
   5,   /* field[5] = active_users */
-  7,   /* field[7] = campaign */
+  9,   /* field[9] = campaign */
+  7,   /* field[7] = churn_episodes */
   3,   /* field[3] = contacts */
   2,   /* field[2] = event_ids */
   4,   /* field[4] = experiment */
   0,   /* field[0] = header */
-  6,   /* field[6] = saved_segment */
+  8,   /* field[8] = saved_segment */
   1,   /* field[1] = users */
+  6,   /* field[6] = webhooks */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[3 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[4 + 1] =
 {
   { 1, 0 },
-  { 40, 6 },
-  { 50, 7 },
-  { 0, 8 }
+  { 30, 6 },
+  { 40, 8 },
+  { 50, 9 },
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor =
 {
@@ -2576,10 +2835,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor
   "Retain__V1__ProfileSnapshotRecord",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotRecord),
-  8,
+  10,
   retain__v1__profile_snapshot_record__field_descriptors,
   retain__v1__profile_snapshot_record__field_indices_by_name,
-  3,  retain__v1__profile_snapshot_record__number_ranges,
+  4,  retain__v1__profile_snapshot_record__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -21,6 +21,7 @@ from . import replication_pb2
 from . import resharding_pb2
 from . import rpc_pb2
 from . import rule_sets_pb2
+from . import webhooks_pb2
 
 __all__ = [
     "common_pb2",
@@ -40,4 +41,5 @@ __all__ = [
     "resharding_pb2",
     "rpc_pb2",
     "rule_sets_pb2",
+    "webhooks_pb2",
 ]

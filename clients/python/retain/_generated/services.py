@@ -22,6 +22,7 @@ from . import reflection_pb2
 from . import replication_pb2
 from . import resharding_pb2
 from . import rule_sets_pb2
+from . import webhooks_pb2
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -42,6 +43,7 @@ __all__ = [
     "ReplicationClient", "AsyncReplicationClient",
     "ReshardingClient", "AsyncReshardingClient",
     "RuleSetsClient", "AsyncRuleSetsClient",
+    "WebhooksClient", "AsyncWebhooksClient",
     "METHODS",
 ]
 
@@ -2962,6 +2964,166 @@ class AsyncRuleSetsClient(AsyncServiceClient):
         return await self._connection.unary("retain.v1.RuleSets/RollbackRuleSet", request, rule_sets_pb2.RollbackRuleSetResponse, **options)
 
 
+class WebhooksClient(ServiceClient):
+    """Outbound webhooks (docs/WEBHOOKS.md): a service POSTs signed JSON to the endpoints subscribed
+    to its events (Growth: level_change; Feedback: feedback_status_changed; Profile:
+    churn_warning), retried with backoff until delivered, at least once, each with a delivery id
+    that stays the same across retries, restarts and failovers.
+
+    Each of Profile, Growth and Feedback serves this service for itself: subscriptions, pending
+    deliveries and dead letters live in the service's own state (logged, snapshotted and
+    replicated with it), and an event is queued by the very log entry that made it, so it exists
+    if and only if the change is durable. Every request names the service it is about in
+    `service` ("profile", "growth" or "feedback"): a service answers INVALID_ARGUMENT for another
+    name. Through the gateway a call goes by that field to every shard of the named service: a
+    write must succeed on every shard (the first failure is answered, naming the shard), lists are
+    merged.
+
+    Access: every method needs the `admin` scope: the writes change where user data goes, and the
+    lists show endpoint URLs and event data.
+
+    Client of `retain.v1.Webhooks`.
+    """
+
+    SERVICE = "retain.v1.Webhooks"
+
+    def create_subscription(self, request: webhooks_pb2.CreateSubscriptionRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.CreateSubscriptionResponse:
+        """Subscribes an endpoint to event types. The answer carries the signing secret: it is shown
+        only here (later lists leave it out). A request that names an existing subscription id with
+        the same url, event types and secret answers it again (replayed = true), so a retry is safe.
+        Through the gateway, the gateway picks the id and the secret when the request has none, so
+        every shard signs with the same secret.
+        Errors: INVALID_ARGUMENT (service, url not http(s), no or unknown event type, rate, burst,
+        secret or id malformed), ALREADY_EXISTS (the id names a different subscription).
+
+        Unary: `retain.v1.Webhooks/CreateSubscription`.
+        """
+        return self._connection.unary("retain.v1.Webhooks/CreateSubscription", request, webhooks_pb2.CreateSubscriptionResponse, **options)
+
+    def list_subscriptions(self, request: webhooks_pb2.ListSubscriptionsRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.ListSubscriptionsResponse:
+        """The subscriptions, oldest first, without their secrets.
+
+        Unary: `retain.v1.Webhooks/ListSubscriptions`.
+        """
+        return self._connection.unary("retain.v1.Webhooks/ListSubscriptions", request, webhooks_pb2.ListSubscriptionsResponse, **options)
+
+    def delete_subscription(self, request: webhooks_pb2.DeleteSubscriptionRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.DeleteSubscriptionResponse:
+        """Removes a subscription with its pending deliveries and dead letters (deleted = false when the
+        id is unknown, so deleting twice or on a shard that never had it is not an error).
+
+        Unary: `retain.v1.Webhooks/DeleteSubscription`.
+        """
+        return self._connection.unary("retain.v1.Webhooks/DeleteSubscription", request, webhooks_pb2.DeleteSubscriptionResponse, **options)
+
+    def list_deliveries(self, request: webhooks_pb2.ListDeliveriesRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.ListDeliveriesResponse:
+        """Deliveries waiting for their next attempt, the next due first.
+        Errors: INVALID_ARGUMENT (limit over 1,000).
+
+        Unary: `retain.v1.Webhooks/ListDeliveries`.
+        """
+        return self._connection.unary("retain.v1.Webhooks/ListDeliveries", request, webhooks_pb2.ListDeliveriesResponse, **options)
+
+    def list_dead_letters(self, request: webhooks_pb2.ListDeadLettersRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.ListDeadLettersResponse:
+        """Deliveries given up on (attempt limit, age limit, a refusing 4xx, or the endpoint gone),
+        the newest first.
+        Errors: INVALID_ARGUMENT (limit over 1,000).
+
+        Unary: `retain.v1.Webhooks/ListDeadLetters`.
+        """
+        return self._connection.unary("retain.v1.Webhooks/ListDeadLetters", request, webhooks_pb2.ListDeadLettersResponse, **options)
+
+    def redeliver(self, request: webhooks_pb2.RedeliverRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.RedeliverResponse:
+        """Puts dead letters back to pending with their attempts reset, due now; they keep their
+        delivery ids. Ids this service (shard) does not hold as dead letters are answered in
+        `not_found`; through the gateway an id is not_found only when no shard held it.
+        Errors: INVALID_ARGUMENT (neither ids nor subscription, over 1,000 ids),
+        FAILED_PRECONDITION (the dead letter's subscription is inactive: the endpoint answered 410).
+
+        Unary: `retain.v1.Webhooks/Redeliver`.
+        """
+        return self._connection.unary("retain.v1.Webhooks/Redeliver", request, webhooks_pb2.RedeliverResponse, **options)
+
+
+class AsyncWebhooksClient(AsyncServiceClient):
+    """Outbound webhooks (docs/WEBHOOKS.md): a service POSTs signed JSON to the endpoints subscribed
+    to its events (Growth: level_change; Feedback: feedback_status_changed; Profile:
+    churn_warning), retried with backoff until delivered, at least once, each with a delivery id
+    that stays the same across retries, restarts and failovers.
+
+    Each of Profile, Growth and Feedback serves this service for itself: subscriptions, pending
+    deliveries and dead letters live in the service's own state (logged, snapshotted and
+    replicated with it), and an event is queued by the very log entry that made it, so it exists
+    if and only if the change is durable. Every request names the service it is about in
+    `service` ("profile", "growth" or "feedback"): a service answers INVALID_ARGUMENT for another
+    name. Through the gateway a call goes by that field to every shard of the named service: a
+    write must succeed on every shard (the first failure is answered, naming the shard), lists are
+    merged.
+
+    Access: every method needs the `admin` scope: the writes change where user data goes, and the
+    lists show endpoint URLs and event data.
+
+    Asyncio client of `retain.v1.Webhooks`.
+    """
+
+    SERVICE = "retain.v1.Webhooks"
+
+    async def create_subscription(self, request: webhooks_pb2.CreateSubscriptionRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.CreateSubscriptionResponse:
+        """Subscribes an endpoint to event types. The answer carries the signing secret: it is shown
+        only here (later lists leave it out). A request that names an existing subscription id with
+        the same url, event types and secret answers it again (replayed = true), so a retry is safe.
+        Through the gateway, the gateway picks the id and the secret when the request has none, so
+        every shard signs with the same secret.
+        Errors: INVALID_ARGUMENT (service, url not http(s), no or unknown event type, rate, burst,
+        secret or id malformed), ALREADY_EXISTS (the id names a different subscription).
+
+        Unary: `retain.v1.Webhooks/CreateSubscription`.
+        """
+        return await self._connection.unary("retain.v1.Webhooks/CreateSubscription", request, webhooks_pb2.CreateSubscriptionResponse, **options)
+
+    async def list_subscriptions(self, request: webhooks_pb2.ListSubscriptionsRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.ListSubscriptionsResponse:
+        """The subscriptions, oldest first, without their secrets.
+
+        Unary: `retain.v1.Webhooks/ListSubscriptions`.
+        """
+        return await self._connection.unary("retain.v1.Webhooks/ListSubscriptions", request, webhooks_pb2.ListSubscriptionsResponse, **options)
+
+    async def delete_subscription(self, request: webhooks_pb2.DeleteSubscriptionRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.DeleteSubscriptionResponse:
+        """Removes a subscription with its pending deliveries and dead letters (deleted = false when the
+        id is unknown, so deleting twice or on a shard that never had it is not an error).
+
+        Unary: `retain.v1.Webhooks/DeleteSubscription`.
+        """
+        return await self._connection.unary("retain.v1.Webhooks/DeleteSubscription", request, webhooks_pb2.DeleteSubscriptionResponse, **options)
+
+    async def list_deliveries(self, request: webhooks_pb2.ListDeliveriesRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.ListDeliveriesResponse:
+        """Deliveries waiting for their next attempt, the next due first.
+        Errors: INVALID_ARGUMENT (limit over 1,000).
+
+        Unary: `retain.v1.Webhooks/ListDeliveries`.
+        """
+        return await self._connection.unary("retain.v1.Webhooks/ListDeliveries", request, webhooks_pb2.ListDeliveriesResponse, **options)
+
+    async def list_dead_letters(self, request: webhooks_pb2.ListDeadLettersRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.ListDeadLettersResponse:
+        """Deliveries given up on (attempt limit, age limit, a refusing 4xx, or the endpoint gone),
+        the newest first.
+        Errors: INVALID_ARGUMENT (limit over 1,000).
+
+        Unary: `retain.v1.Webhooks/ListDeadLetters`.
+        """
+        return await self._connection.unary("retain.v1.Webhooks/ListDeadLetters", request, webhooks_pb2.ListDeadLettersResponse, **options)
+
+    async def redeliver(self, request: webhooks_pb2.RedeliverRequest, **options: Unpack[CallOptions]) -> webhooks_pb2.RedeliverResponse:
+        """Puts dead letters back to pending with their attempts reset, due now; they keep their
+        delivery ids. Ids this service (shard) does not hold as dead letters are answered in
+        `not_found`; through the gateway an id is not_found only when no shard held it.
+        Errors: INVALID_ARGUMENT (neither ids nor subscription, over 1,000 ids),
+        FAILED_PRECONDITION (the dead letter's subscription is inactive: the endpoint answered 410).
+
+        Unary: `retain.v1.Webhooks/Redeliver`.
+        """
+        return await self._connection.unary("retain.v1.Webhooks/Redeliver", request, webhooks_pb2.RedeliverResponse, **options)
+
+
 #: Every method of the contract by path (`retain.v1.Ledger/CreateTransfers`).
 METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Echo/Echo": MethodInfo("retain.v1.Echo/Echo", echo_pb2.EchoRequest, echo_pb2.EchoResponse, False),
@@ -3082,4 +3244,10 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.RuleSets/SetRuleSet": MethodInfo("retain.v1.RuleSets/SetRuleSet", rule_sets_pb2.SetRuleSetRequest, rule_sets_pb2.SetRuleSetResponse, False),
     "retain.v1.RuleSets/ListRuleSetVersions": MethodInfo("retain.v1.RuleSets/ListRuleSetVersions", rule_sets_pb2.ListRuleSetVersionsRequest, rule_sets_pb2.ListRuleSetVersionsResponse, False),
     "retain.v1.RuleSets/RollbackRuleSet": MethodInfo("retain.v1.RuleSets/RollbackRuleSet", rule_sets_pb2.RollbackRuleSetRequest, rule_sets_pb2.RollbackRuleSetResponse, False),
+    "retain.v1.Webhooks/CreateSubscription": MethodInfo("retain.v1.Webhooks/CreateSubscription", webhooks_pb2.CreateSubscriptionRequest, webhooks_pb2.CreateSubscriptionResponse, False),
+    "retain.v1.Webhooks/ListSubscriptions": MethodInfo("retain.v1.Webhooks/ListSubscriptions", webhooks_pb2.ListSubscriptionsRequest, webhooks_pb2.ListSubscriptionsResponse, False),
+    "retain.v1.Webhooks/DeleteSubscription": MethodInfo("retain.v1.Webhooks/DeleteSubscription", webhooks_pb2.DeleteSubscriptionRequest, webhooks_pb2.DeleteSubscriptionResponse, False),
+    "retain.v1.Webhooks/ListDeliveries": MethodInfo("retain.v1.Webhooks/ListDeliveries", webhooks_pb2.ListDeliveriesRequest, webhooks_pb2.ListDeliveriesResponse, False),
+    "retain.v1.Webhooks/ListDeadLetters": MethodInfo("retain.v1.Webhooks/ListDeadLetters", webhooks_pb2.ListDeadLettersRequest, webhooks_pb2.ListDeadLettersResponse, False),
+    "retain.v1.Webhooks/Redeliver": MethodInfo("retain.v1.Webhooks/Redeliver", webhooks_pb2.RedeliverRequest, webhooks_pb2.RedeliverResponse, False),
 }

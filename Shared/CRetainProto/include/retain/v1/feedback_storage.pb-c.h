@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "retain/v1/feedback.pb-c.h"
+#include "retain/v1/webhooks.pb-c.h"
 #include "retain/v1/rule_sets.pb-c.h"
 
 typedef struct Retain__V1__FeedbackLogEntry Retain__V1__FeedbackLogEntry;
@@ -80,13 +81,18 @@ struct  Retain__V1__FeedbackLogEntry
    */
   Retain__V1__FeedbackCompensationMarked *compensation_paid;
   /*
+   * A change to the service's webhooks (subscriptions, attempt results, redeliveries;
+   * docs/WEBHOOKS.md). Status-change events are queued by the change itself.
+   */
+  Retain__V1__WebhookLogEntry *webhook;
+  /*
    * A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
    */
   Retain__V1__RuleSetVersion *rule_set_version;
 };
 #define RETAIN__V1__FEEDBACK_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*

@@ -16,9 +16,12 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "retain/v1/profile.pb-c.h"
 #include "retain/v1/rule_sets.pb-c.h"
+#include "retain/v1/webhooks.pb-c.h"
 
 typedef struct Retain__V1__ProfileLogEntry Retain__V1__ProfileLogEntry;
 typedef struct Retain__V1__ProfileSavedSegmentChange Retain__V1__ProfileSavedSegmentChange;
+typedef struct Retain__V1__ProfileChurnSweep Retain__V1__ProfileChurnSweep;
+typedef struct Retain__V1__ProfileSnapshotChurnEpisodes Retain__V1__ProfileSnapshotChurnEpisodes;
 typedef struct Retain__V1__ProfileRegistration Retain__V1__ProfileRegistration;
 typedef struct Retain__V1__ProfileAttributeUpdate Retain__V1__ProfileAttributeUpdate;
 typedef struct Retain__V1__ProfileTagChange Retain__V1__ProfileTagChange;
@@ -112,10 +115,20 @@ struct  Retain__V1__ProfileLogEntry
    * A saved segment created, replaced or deleted.
    */
   Retain__V1__ProfileSavedSegmentChange *saved_segment_change;
+  /*
+   * A change to the service's webhooks (subscriptions, attempt results, redeliveries;
+   * docs/WEBHOOKS.md).
+   */
+  Retain__V1__WebhookLogEntry *webhook;
+  /*
+   * A churn-warning sweep: users who entered the warning list (each queues one churn_warning
+   * event) and users who left it (their episode ends).
+   */
+  Retain__V1__ProfileChurnSweep *churn_sweep;
 };
 #define RETAIN__V1__PROFILE_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -145,6 +158,54 @@ struct  Retain__V1__ProfileSavedSegmentChange
 #define RETAIN__V1__PROFILE_SAVED_SEGMENT_CHANGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_saved_segment_change__descriptor) \
     , NULL, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A churn-warning sweep (docs/WEBHOOKS.md): decided from the lifecycle evaluation at at_ms.
+ */
+struct  Retain__V1__ProfileChurnSweep
+{
+  ProtobufCMessage base;
+  /*
+   * When the sweep looked, Unix ms.
+   */
+  int64_t at_ms;
+  /*
+   * Users newly at CHURN_RISK, with the warning as ListChurnWarnings shows it.
+   */
+  size_t n_entered;
+  Retain__V1__ChurnWarning **entered;
+  /*
+   * Users of an open episode no longer at CHURN_RISK (or deleted).
+   */
+  size_t n_left;
+  char **left;
+};
+#define RETAIN__V1__PROFILE_CHURN_SWEEP__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_churn_sweep__descriptor) \
+    , 0, 0,NULL, 0,NULL }
+
+
+/*
+ * The users in a churn-warning episode (warned once, not warned again until they leave).
+ */
+struct  Retain__V1__ProfileSnapshotChurnEpisodes
+{
+  ProtobufCMessage base;
+  /*
+   * User ids.
+   */
+  size_t n_user_ids;
+  char **user_ids;
+  /*
+   * Start of each one's episode (the sweep's at_ms), Unix ms, in the same order.
+   */
+  size_t n_since_ms;
+  int64_t *since_ms;
+};
+#define RETAIN__V1__PROFILE_SNAPSHOT_CHURN_EPISODES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_churn_episodes__descriptor) \
+    , 0,NULL, 0,NULL }
 
 
 /*
@@ -584,6 +645,14 @@ struct  Retain__V1__ProfileSnapshotRecord
    */
   Retain__V1__ProfileSnapshotActiveUsers *active_users;
   /*
+   * The service's webhooks (subscriptions, pending deliveries, dead letters).
+   */
+  Retain__V1__WebhookSnapshotRecord *webhooks;
+  /*
+   * Open churn-warning episodes.
+   */
+  Retain__V1__ProfileSnapshotChurnEpisodes *churn_episodes;
+  /*
    * A recall campaign, or a further part of its members.
    */
   Retain__V1__ProfileSnapshotCampaign *campaign;
@@ -594,7 +663,7 @@ struct  Retain__V1__ProfileSnapshotRecord
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_record__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -902,6 +971,44 @@ Retain__V1__ProfileSavedSegmentChange *
                       const uint8_t       *data);
 void   retain__v1__profile_saved_segment_change__free_unpacked
                      (Retain__V1__ProfileSavedSegmentChange *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileChurnSweep methods */
+void   retain__v1__profile_churn_sweep__init
+                     (Retain__V1__ProfileChurnSweep         *message);
+size_t retain__v1__profile_churn_sweep__get_packed_size
+                     (const Retain__V1__ProfileChurnSweep   *message);
+size_t retain__v1__profile_churn_sweep__pack
+                     (const Retain__V1__ProfileChurnSweep   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_churn_sweep__pack_to_buffer
+                     (const Retain__V1__ProfileChurnSweep   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileChurnSweep *
+       retain__v1__profile_churn_sweep__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_churn_sweep__free_unpacked
+                     (Retain__V1__ProfileChurnSweep *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileSnapshotChurnEpisodes methods */
+void   retain__v1__profile_snapshot_churn_episodes__init
+                     (Retain__V1__ProfileSnapshotChurnEpisodes         *message);
+size_t retain__v1__profile_snapshot_churn_episodes__get_packed_size
+                     (const Retain__V1__ProfileSnapshotChurnEpisodes   *message);
+size_t retain__v1__profile_snapshot_churn_episodes__pack
+                     (const Retain__V1__ProfileSnapshotChurnEpisodes   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_snapshot_churn_episodes__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotChurnEpisodes   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileSnapshotChurnEpisodes *
+       retain__v1__profile_snapshot_churn_episodes__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_snapshot_churn_episodes__free_unpacked
+                     (Retain__V1__ProfileSnapshotChurnEpisodes *message,
                       ProtobufCAllocator *allocator);
 /* Retain__V1__ProfileRegistration methods */
 void   retain__v1__profile_registration__init
@@ -1329,6 +1436,12 @@ typedef void (*Retain__V1__ProfileLogEntry_Closure)
 typedef void (*Retain__V1__ProfileSavedSegmentChange_Closure)
                  (const Retain__V1__ProfileSavedSegmentChange *message,
                   void *closure_data);
+typedef void (*Retain__V1__ProfileChurnSweep_Closure)
+                 (const Retain__V1__ProfileChurnSweep *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ProfileSnapshotChurnEpisodes_Closure)
+                 (const Retain__V1__ProfileSnapshotChurnEpisodes *message,
+                  void *closure_data);
 typedef void (*Retain__V1__ProfileRegistration_Closure)
                  (const Retain__V1__ProfileRegistration *message,
                   void *closure_data);
@@ -1403,6 +1516,8 @@ typedef void (*Retain__V1__ProfileSnapshotExperiment_Closure)
 
 extern const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_saved_segment_change__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_churn_sweep__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_churn_episodes__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_registration__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_attribute_update__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_tag_change__descriptor;
