@@ -193,7 +193,8 @@ let package = Package(
         .testTarget(
             name: "RetainWebhooksTests",
             dependencies: [
-                "RetainWebhooks", "RetainWire", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "GrowthCore", logging, nio,
+                "RetainWebhooks", "RetainWire", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "GrowthCore", "GatewayCore",
+                logging, nio,
                 nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/RetainWebhooksTests", swiftSettings: swiftSettings),
