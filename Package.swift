@@ -220,8 +220,8 @@ let package = Package(
         .testTarget(
             name: "ProfileTests",
             dependencies: [
-                "RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging,
-                .product(name: "Crypto", package: "swift-crypto"),
+                "RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess",
+                "RetainWebhooks", logging, .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/ProfileTests", swiftSettings: swiftSettings),
 
