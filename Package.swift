@@ -202,7 +202,9 @@ let package = Package(
         // MARK: Profile service: Core (domain), Service (RPC adapter), Main (executable), tests
         .target(
             name: "ProfileCore",
-            dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Services/Profile/Core", swiftSettings: swiftSettings),
         .target(
             name: "ProfileService",
@@ -227,7 +229,8 @@ let package = Package(
 
         // MARK: Growth service
         .target(
-            name: "GrowthCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks"], path: "Services/Growth/Core",
+            name: "GrowthCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks"],
+            path: "Services/Growth/Core",
             swiftSettings: swiftSettings),
         .target(
             name: "GrowthService",

@@ -13,6 +13,7 @@ struct RetainCommand: AsyncParsableCommand {
         abstract: "Operate Retain: call, inspect and load-test services; run the suite locally.",
         subcommands: [
             ListCommand.self, DescribeCommand.self, CallCommand.self, HealthCommand.self, LoadCommand.self, UpCommand.self,
-            ClusterCommand.self, SegmentCommand.self, CampaignCommand.self, ConfigCommand.self, WebhookCommand.self, DemoCommand.self, SoakCommand.self,
+            ClusterCommand.self, SegmentCommand.self, CampaignCommand.self, ConfigCommand.self, WebhookCommand.self, DemoCommand.self,
+            SoakCommand.self,
         ])
 }

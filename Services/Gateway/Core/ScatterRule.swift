@@ -43,6 +43,15 @@ public enum ScatterRule: Sendable, Equatable {
     case campaignList
     case campaignTouches
     case campaignResults
+    /// Every shard must succeed, with one subscription id and secret chosen by the gateway
+    /// (Webhooks.CreateSubscription).
+    case webhookSubscribe
+    case webhookSubscriptions
+    /// Every shard must succeed (Webhooks.DeleteSubscription, Webhooks.Redeliver), answers added.
+    case webhookDelete
+    case webhookRedeliver
+    case webhookDeliveries
+    case webhookDeadLetters
     /// A call about one user that every shard helps answer: GetRank, the user's row from its
     /// shard and the users around it from every shard (``BoardPositionMerge``).
     case rank

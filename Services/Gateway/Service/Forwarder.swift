@@ -192,8 +192,8 @@ public final class Forwarder: Sendable {
         guard let name = request.withUnsafeReadableBytes({ input.readStringField(1, from: $0) }) else {
             throw RPCError(.invalidArgument, "malformed request: \(request.readableBytes) bytes do not decode as \(input.fullName)")
         }
-        guard let target = ServiceAddressedCalls.target(named: name) else {
-            throw RPCError.invalidArgument(field: "service", ServiceAddressedCalls.refusal(name))
+        guard let target = ServiceAddressedCalls.target(named: name, for: path) else {
+            throw RPCError.invalidArgument(field: "service", ServiceAddressedCalls.refusal(name, for: path))
         }
         guard let backends = routing.services[target] else {
             throw RPCError(.unimplemented, "no backend in the gateway's topology serves \(target)")
@@ -218,9 +218,6 @@ public final class Forwarder: Sendable {
     /// Serves a call that arrived at the gateway's fallback: forwards it and answers through
     /// `responder`; cancelling the call cancels the forwarded one.
     public func forward(path: String, request: ByteBuffer, context: ServerContext, responder: ServerResponder) {
-        if Self.isServiceAddressed(path) {
-            return forwardServiceAddressed(path: path, request: request, context: context, responder: responder)
-        }
         let route: Route
         do {
             route = try self.route(path, request: request)

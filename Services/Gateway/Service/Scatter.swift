@@ -138,11 +138,13 @@ struct Scatter {
             var merged = ReportMerge.campaignResults(try await all(request, Retain_V1_GetCampaignResultsResponse.self))
             merged.missingShards = missing
             return Self.encode(merged)
+        case .webhookSubscribe, .webhookSubscriptions, .webhookDelete, .webhookRedeliver, .webhookDeliveries, .webhookDeadLetters:
+            return try await webhooks(rule, request: request)
         }
     }
 
     /// Every shard's answer, in shard order; throws the first failure, naming its shard.
-    private func everyShard(_ replies: [Forwarder.ShardReply<ByteBuffer>]) throws -> [ByteBuffer] {
+    func everyShard(_ replies: [Forwarder.ShardReply<ByteBuffer>]) throws -> [ByteBuffer] {
         try replies.map { reply in
             switch reply.result {
             case .success(let answer): return answer
@@ -173,11 +175,11 @@ struct Scatter {
     }
 
     /// The route for reads: safe to send again.
-    private var readRoute: Forwarder.Route {
+    var readRoute: Forwarder.Route {
         Forwarder.Route(backends: route.backends, input: route.input, userKeyed: false, streaming: false, idempotent: true)
     }
 
-    private func broadcast(_ request: ByteBuffer) -> [(shard: Int, request: ByteBuffer)] {
+    func broadcast(_ request: ByteBuffer) -> [(shard: Int, request: ByteBuffer)] {
         shards.indices.map { ($0, request) }
     }
 

@@ -1,4 +1,5 @@
 public import RetainProto
+import RetainWebhooks
 
 extension ProfileState {
     /// Users one EnrollCampaignMembers may name.
@@ -21,6 +22,12 @@ extension ProfileState {
                 throw ProfileError.exists("campaign '\(definition.campaignId)' exists with another definition")
             }
             return (nil, Retain_V1_CreateCampaignResponse(campaign: stored, replayed: true))
+        }
+        if !definition.webhookSubscriptionId.isEmpty, webhooks.subscription(definition.webhookSubscriptionId) == nil {
+            throw ProfileError.invalid(
+                field: "campaign.webhook_subscription_id",
+                reason: "no Profile webhook subscription '\(definition.webhookSubscriptionId)' (retain webhook subscribe --service profile)"
+            )
         }
         var created = definition
         created.createdBy = actor
@@ -223,6 +230,11 @@ extension ProfileState {
                 campaigns[entry.campaignId]!.members[position].lastTouchAtMs = record.sentAtMs
                 campaigns[entry.campaignId]!.members[position].lastRefusal = .allowed
                 campaigns[entry.campaignId]!.members[position].retryAtMs = 0
+                webhooks.enqueue(
+                    Self.campaignMessage(
+                        campaigns[entry.campaignId]!.definition, userID: touch.userId, record: record,
+                        touch: Int(campaigns[entry.campaignId]!.members[position].touches)),
+                    service: Self.webhookService, to: campaigns[entry.campaignId]!.definition.webhookSubscriptionId.nonEmpty)
             } else {
                 campaigns[entry.campaignId]!.members[position].lastRefusal = record.reason
                 campaigns[entry.campaignId]!.members[position].retryAtMs = touch.retryAtMs

@@ -10,7 +10,7 @@ extension ProfileState: WebhookHosting {
     public static let webhookService = "profile"
     /// The event type of a user entering the churn-warning list.
     public static let churnWarningEventType = "churn_warning"
-    public static let webhookEventTypes = [churnWarningEventType]
+    public static let webhookEventTypes = [churnWarningEventType, campaignMessageEventType]
 
     public static func webhookEntry(_ change: Retain_V1_WebhookLogEntry) -> Retain_V1_ProfileLogEntry {
         Retain_V1_ProfileLogEntry(webhook: change)

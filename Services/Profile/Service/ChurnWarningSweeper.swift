@@ -45,13 +45,17 @@ public final class ChurnWarningSweeper: Service, Sendable {
         }
     }
 
-    /// Plans and logs one sweep at `now`, durably; how many users entered and left, or nil when
-    /// nothing changed.
+    /// Plans and logs one sweep at `now` by the lifecycle thresholds in force then (live
+    /// configuration; `evaluator` is the file's, before any version is stored), durably; how many
+    /// users entered and left, or nil when nothing changed.
     @discardableResult
     public static func sweep(
         _ store: StateStore<ProfileState>, now: Int64, evaluator: LifecycleEvaluator
     ) async throws -> (entered: Int, left: Int)? {
-        guard let entry = store.read({ $0.planChurnSweep(now: now, evaluator: evaluator) }), let sweep = entry.churnSweep else {
+        guard
+            let entry = store.read({ $0.planChurnSweep(now: now, evaluator: $0.lifecycleEvaluator(now: now, fallback: evaluator)) }),
+            let sweep = entry.churnSweep
+        else {
             return nil
         }
         try await store.writeDurably { transaction in try transaction.log(entry) }

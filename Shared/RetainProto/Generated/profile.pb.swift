@@ -4635,9 +4635,14 @@ public struct Retain_V1_Campaign: ProtoMessage {
     /// Set by the server: who created it (the caller's key id) and when, Unix ms.
     public var createdBy: String
     public var createdAtMs: Int64
+    /// Where each recorded touch is delivered (docs/WEBHOOKS.md, docs/CAMPAIGNS.md): the id of a
+    /// Profile webhook subscription that must exist when the campaign is created; each touch is
+    /// sent to it as a `campaign_message` event, whatever its event types. Empty: to every active
+    /// subscription of `campaign_message` (none: the touch is only recorded).
+    public var webhookSubscriptionId: String
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(campaignId: String = "", description: String = "", segment: String = "", holdoutBasisPoints: UInt32 = 0, startAtMs: Int64 = 0, endAtMs: Int64 = 0, channels: [Retain_V1_ContactChannel] = [], returnKind: String = "", maxTouches: UInt32 = 0, touchIntervalDays: UInt32 = 0, reward: Retain_V1_Amount? = nil, rewardBudget: String = "", message: String = "", createdBy: String = "", createdAtMs: Int64 = 0) {
+    public init(campaignId: String = "", description: String = "", segment: String = "", holdoutBasisPoints: UInt32 = 0, startAtMs: Int64 = 0, endAtMs: Int64 = 0, channels: [Retain_V1_ContactChannel] = [], returnKind: String = "", maxTouches: UInt32 = 0, touchIntervalDays: UInt32 = 0, reward: Retain_V1_Amount? = nil, rewardBudget: String = "", message: String = "", createdBy: String = "", createdAtMs: Int64 = 0, webhookSubscriptionId: String = "") {
         self.campaignId = campaignId
         self.description = description
         self.segment = segment
@@ -4653,6 +4658,7 @@ public struct Retain_V1_Campaign: ProtoMessage {
         self.message = message
         self.createdBy = createdBy
         self.createdAtMs = createdAtMs
+        self.webhookSubscriptionId = webhookSubscriptionId
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -4672,6 +4678,7 @@ public struct Retain_V1_Campaign: ProtoMessage {
         self.message = ""
         self.createdBy = ""
         self.createdAtMs = 0
+        self.webhookSubscriptionId = ""
     }
 
     public static let protoName = "retain.v1.Campaign"
@@ -4694,6 +4701,7 @@ public struct Retain_V1_Campaign: ProtoMessage {
         self.message = ProtoC.string(m.pointee.message)
         self.createdBy = ProtoC.string(m.pointee.created_by)
         self.createdAtMs = m.pointee.created_at_ms
+        self.webhookSubscriptionId = ProtoC.string(m.pointee.webhook_subscription_id)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -4716,6 +4724,7 @@ public struct Retain_V1_Campaign: ProtoMessage {
         if !self.message.isEmpty { m.pointee.message = arena.cString(self.message) }
         if !self.createdBy.isEmpty { m.pointee.created_by = arena.cString(self.createdBy) }
         m.pointee.created_at_ms = self.createdAtMs
+        if !self.webhookSubscriptionId.isEmpty { m.pointee.webhook_subscription_id = arena.cString(self.webhookSubscriptionId) }
     }
 }
 

@@ -11778,7 +11778,7 @@ const ProtobufCMessageDescriptor retain__v1__assign_variant_response__descriptor
   (ProtobufCMessageInit) retain__v1__assign_variant_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__campaign__field_descriptors[15] =
+static const ProtobufCFieldDescriptor retain__v1__campaign__field_descriptors[16] =
 {
   {
     "campaign_id",
@@ -11960,6 +11960,18 @@ static const ProtobufCFieldDescriptor retain__v1__campaign__field_descriptors[15
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "webhook_subscription_id",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__Campaign, webhook_subscription_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__campaign__field_indices_by_name[] = {
   0,   /* field[0] = campaign_id */
@@ -11977,11 +11989,12 @@ static const unsigned retain__v1__campaign__field_indices_by_name[] = {
   2,   /* field[2] = segment */
   4,   /* field[4] = start_at_ms */
   9,   /* field[9] = touch_interval_days */
+  15,   /* field[15] = webhook_subscription_id */
 };
 static const ProtobufCIntRange retain__v1__campaign__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor retain__v1__campaign__descriptor =
 {
@@ -11991,7 +12004,7 @@ const ProtobufCMessageDescriptor retain__v1__campaign__descriptor =
   "Retain__V1__Campaign",
   "retain.v1",
   sizeof(Retain__V1__Campaign),
-  15,
+  16,
   retain__v1__campaign__field_descriptors,
   retain__v1__campaign__field_indices_by_name,
   1,  retain__v1__campaign__number_ranges,

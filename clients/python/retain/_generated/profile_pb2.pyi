@@ -206,7 +206,7 @@ class BalancePredicate(_message.Message):
     def __init__(self, asset: _Optional[str] = ..., has_min: bool = ..., min_value: _Optional[int] = ..., has_max: bool = ..., max_value: _Optional[int] = ...) -> None: ...
 
 class Campaign(_message.Message):
-    __slots__ = ["campaign_id", "channels", "created_at_ms", "created_by", "description", "end_at_ms", "holdout_basis_points", "max_touches", "message", "return_kind", "reward", "reward_budget", "segment", "start_at_ms", "touch_interval_days"]
+    __slots__ = ["campaign_id", "channels", "created_at_ms", "created_by", "description", "end_at_ms", "holdout_basis_points", "max_touches", "message", "return_kind", "reward", "reward_budget", "segment", "start_at_ms", "touch_interval_days", "webhook_subscription_id"]
     CAMPAIGN_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -222,6 +222,7 @@ class Campaign(_message.Message):
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
     START_AT_MS_FIELD_NUMBER: _ClassVar[int]
     TOUCH_INTERVAL_DAYS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     campaign_id: str
     channels: _containers.RepeatedScalarFieldContainer[ContactChannel]
     created_at_ms: int
@@ -237,7 +238,8 @@ class Campaign(_message.Message):
     segment: str
     start_at_ms: int
     touch_interval_days: int
-    def __init__(self, campaign_id: _Optional[str] = ..., description: _Optional[str] = ..., segment: _Optional[str] = ..., holdout_basis_points: _Optional[int] = ..., start_at_ms: _Optional[int] = ..., end_at_ms: _Optional[int] = ..., channels: _Optional[_Iterable[_Union[ContactChannel, str]]] = ..., return_kind: _Optional[str] = ..., max_touches: _Optional[int] = ..., touch_interval_days: _Optional[int] = ..., reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., reward_budget: _Optional[str] = ..., message: _Optional[str] = ..., created_by: _Optional[str] = ..., created_at_ms: _Optional[int] = ...) -> None: ...
+    webhook_subscription_id: str
+    def __init__(self, campaign_id: _Optional[str] = ..., description: _Optional[str] = ..., segment: _Optional[str] = ..., holdout_basis_points: _Optional[int] = ..., start_at_ms: _Optional[int] = ..., end_at_ms: _Optional[int] = ..., channels: _Optional[_Iterable[_Union[ContactChannel, str]]] = ..., return_kind: _Optional[str] = ..., max_touches: _Optional[int] = ..., touch_interval_days: _Optional[int] = ..., reward: _Optional[_Union[_common_pb2.Amount, _Mapping]] = ..., reward_budget: _Optional[str] = ..., message: _Optional[str] = ..., created_by: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., webhook_subscription_id: _Optional[str] = ...) -> None: ...
 
 class CampaignGroupResult(_message.Message):
     __slots__ = ["members", "recall_rate", "returned"]

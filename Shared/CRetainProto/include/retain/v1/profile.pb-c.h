@@ -3073,10 +3073,17 @@ struct  Retain__V1__Campaign
    */
   char *created_by;
   int64_t created_at_ms;
+  /*
+   * Where each recorded touch is delivered (docs/WEBHOOKS.md, docs/CAMPAIGNS.md): the id of a
+   * Profile webhook subscription that must exist when the campaign is created; each touch is
+   * sent to it as a `campaign_message` event, whatever its event types. Empty: to every active
+   * subscription of `campaign_message` (none: the touch is only recorded).
+   */
+  char *webhook_subscription_id;
 };
 #define RETAIN__V1__CAMPAIGN__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__campaign__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
