@@ -254,6 +254,20 @@ struct ProfileServerTests {
         await again.close()
     }
 
+    @Test("SIGTERM ends the server promptly, whatever the churn-warning sweep's interval (it sleeps through no shutdown)")
+    func promptStop() async throws {
+        let server = try ServerProcess(
+            "retain-profile", arguments: ["serve", "--log-level", "warning", "--ops-port=-1", "--churn-sweep-ms", "600000"])
+        let client = RPCClient(host: "127.0.0.1", port: server.port)
+        _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "u1", channel: "ads"))
+        await client.close()
+        server.process.terminate()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while server.process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.process.isRunning, "still running 20 s after SIGTERM")
+        server.kill()
+    }
+
     @Test("a graceful stop writes a snapshot; the restart restores it and replays the log written after it")
     func snapshotRestart() async throws {
         let dataDirectory = directory()

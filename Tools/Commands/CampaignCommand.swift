@@ -84,6 +84,10 @@ public struct CampaignCreateCommand: AsyncParsableCommand {
     @Option(help: "Return reward, VALUE:ASSET (e.g. 100:points).") var reward: String?
     @Option(help: "The ledger budget the reward is paid from.") var budget: String = ""
     @Option(help: "The message sent with each touch.") var message: String = ""
+    @Option(
+        help:
+            "The Profile webhook subscription each touch is delivered to (retain webhook subscribe --service profile); default: every subscriber of campaign_message."
+    ) var webhook: String = ""
     @Option(help: "What the campaign is for.") var description: String = ""
     @OptionGroup var gateway: GatewayOptions
 
@@ -101,6 +105,7 @@ public struct CampaignCreateCommand: AsyncParsableCommand {
             maxTouches: touches, touchIntervalDays: intervalDays, rewardBudget: budget, message: message)
         let startMs = try start.map { try CampaignCommand.time($0, option: "--start") } ?? Int64(Date().timeIntervalSince1970 * 1000)
         campaign.startAtMs = start == nil ? 0 : startMs
+        campaign.webhookSubscriptionId = webhook
         campaign.endAtMs = try end.map { try CampaignCommand.time($0, option: "--end") } ?? startMs + Int64(days ?? 0) * 86_400_000
         if let reward {
             let parts = reward.split(separator: ":", maxSplits: 1)

@@ -32,7 +32,9 @@ public final class ChurnWarningSweeper: Service, Sendable {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
+            // A shutdown ends the wait at once (a graceful shutdown cancels no task by itself).
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            if Task.isShuttingDownGracefully { return }
             guard let store = store.withLock({ $0 }) else { continue }
             if let gate = store.commitGate, gate.writeRefusal() != nil { continue }
             do {
