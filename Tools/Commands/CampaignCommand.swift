@@ -49,18 +49,6 @@ public struct CampaignCommand: AsyncParsableCommand {
         (channel.protoValueName ?? "\(channel.rawValue)").replacingOccurrences(of: "CONTACT_CHANNEL_", with: "").lowercased()
     }
 
-    /// Runs `body` with a client of the gateway, mapping failures to exit codes.
-    static func withGateway(_ options: GatewayOptions, _ body: (RPCClient) async throws -> Void) async throws {
-        let client = try options.client()
-        do {
-            try await ExitStatus.reporting { try await body(client) }
-        } catch {
-            await client.close()
-            throw error
-        }
-        await client.close()
-    }
-
     /// `message` as JSON.
     static func json(_ message: some ProtoMessage) throws -> String {
         try ProtoJSON.decode(message.serializedBytes(), as: type(of: message).messageDescriptor)
@@ -114,7 +102,7 @@ public struct CampaignCreateCommand: AsyncParsableCommand {
             }
             campaign.reward = Retain_V1_Amount(value: value, asset: String(parts[1]))
         }
-        try await CampaignCommand.withGateway(gateway) { client in
+        try await gateway.run { client in
             let answer = try await client.unary(
                 Retain_V1_Profile.createCampaign, .init(campaign: campaign), options: gateway.callOptions)
             print(answer.replayed ? "campaign \(id) already exists with this definition" : "campaign \(id) created")
@@ -143,7 +131,7 @@ public struct CampaignEnrollCommand: AsyncParsableCommand {
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         guard !all.isEmpty || complete else { throw ValidationError("name users, give --file, or --complete") }
-        try await CampaignCommand.withGateway(gateway) { client in
+        try await gateway.run { client in
             var total = Retain_V1_EnrollCampaignMembersResponse()
             var start = 0
             while start < all.count {
@@ -177,7 +165,7 @@ public struct CampaignListCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        try await CampaignCommand.withGateway(gateway) { client in
+        try await gateway.run { client in
             let answer = try await client.unary(Retain_V1_Profile.listCampaigns, .init(), options: gateway.callOptions)
             if json { return print(try CampaignCommand.json(answer)) }
             for status in answer.campaigns { print(CampaignStatusCommand.line(status)) }
@@ -202,7 +190,7 @@ public struct CampaignStatusCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        try await CampaignCommand.withGateway(gateway) { client in
+        try await gateway.run { client in
             let answer = try await client.unary(Retain_V1_Profile.getCampaign, .init(campaignId: id), options: gateway.callOptions)
             print(json ? try CampaignCommand.json(answer) : Self.line(answer))
         }
@@ -244,7 +232,7 @@ public struct CampaignResultsCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        try await CampaignCommand.withGateway(gateway) { client in
+        try await gateway.run { client in
             let answer = try await client.unary(Retain_V1_Profile.getCampaignResults, .init(campaignId: id), options: gateway.callOptions)
             print(json ? try CampaignCommand.json(answer) : Self.text(answer))
         }
@@ -262,7 +250,7 @@ public struct CampaignCancelCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        try await CampaignCommand.withGateway(gateway) { client in
+        try await gateway.run { client in
             _ = try await client.unary(Retain_V1_Profile.cancelCampaign, .init(campaignId: id), options: gateway.callOptions)
             print("campaign \(id) cancelled")
         }

@@ -12,7 +12,7 @@ struct ConfigGetCommand: AsyncParsableCommand {
     var arguments: [String] = []
     @Option(help: "The version to print (default: the one in force).") var version: UInt64 = 0
     @Option(help: "Print the version in force at this time (Unix ms or ISO-8601).") var at: String?
-    @OptionGroup var connection: ConfigConnection
+    @OptionGroup var connection: GatewayOptions
 
     func run() async throws {
         let address = try RuleSetAddress(arguments, trailing: 0...0, usage: "retain config get SERVICE [RULESET]")
@@ -41,7 +41,7 @@ struct ConfigSetCommand: AsyncParsableCommand {
         help: "When it takes effect: Unix ms or ISO-8601 (default: at once).")
     var effectiveFrom: String?
     @Flag(name: .customLong("dry-run"), help: "Validate only: store nothing.") var dryRun = false
-    @OptionGroup var connection: ConfigConnection
+    @OptionGroup var connection: GatewayOptions
 
     func run() async throws {
         let address = try RuleSetAddress(arguments, trailing: 1...1, usage: "retain config set SERVICE [RULESET] FILE --reason TEXT")
@@ -73,7 +73,7 @@ struct ConfigDiffCommand: AsyncParsableCommand {
         commandName: "diff", abstract: "Show how two versions of a rule set differ (TO: default the newest).")
 
     @Argument(help: "SERVICE [RULESET] FROM [TO]: version numbers.") var arguments: [String] = []
-    @OptionGroup var connection: ConfigConnection
+    @OptionGroup var connection: GatewayOptions
 
     func run() async throws {
         let address = try RuleSetAddress(arguments, trailing: 1...2, usage: "retain config diff SERVICE [RULESET] FROM [TO]")
@@ -114,7 +114,7 @@ struct ConfigHistoryCommand: AsyncParsableCommand {
 
     @Argument(help: "SERVICE [RULESET].") var arguments: [String] = []
     @Flag(help: "Print the answer as JSON lines, one version a line.") var json = false
-    @OptionGroup var connection: ConfigConnection
+    @OptionGroup var connection: GatewayOptions
 
     func run() async throws {
         let address = try RuleSetAddress(arguments, trailing: 0...0, usage: "retain config history SERVICE [RULESET]")
@@ -143,7 +143,7 @@ struct ConfigRollbackCommand: AsyncParsableCommand {
     @Option(help: "Why (default: 'rollback to version N').") var reason: String = ""
     @Option(name: .customLong("effective-from"), help: "When it takes effect: Unix ms or ISO-8601 (default: at once).")
     var effectiveFrom: String?
-    @OptionGroup var connection: ConfigConnection
+    @OptionGroup var connection: GatewayOptions
 
     func run() async throws {
         let address = try RuleSetAddress(arguments, trailing: 1...1, usage: "retain config rollback SERVICE [RULESET] VERSION")

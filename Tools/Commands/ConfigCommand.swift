@@ -18,41 +18,6 @@ public struct ConfigCommand: AsyncParsableCommand {
     public init() {}
 }
 
-/// What every `retain config` subcommand shares: the server, the credential, TLS.
-public struct ConfigConnection: ParsableArguments, Sendable {
-    /// The gateway (or a service), host:port; default $RETAIN_SERVER.
-    @Option(help: "The gateway (or one service), host:port; default $RETAIN_SERVER.")
-    var server: ServerAddress?
-    @OptionGroup var credential: AuthorizationOption
-    @Option(help: "Deadline in seconds.") var timeout: Double = 30
-    @OptionGroup(title: "TLS") var tls: ConnectionOptions
-
-    public init() {}
-
-    /// The environment variable read when `--server` is absent.
-    static let environmentVariable = "RETAIN_SERVER"
-
-    /// A client of the server.
-    func client() throws -> RPCClient {
-        let address =
-            server ?? ProcessInfo.processInfo.environment[Self.environmentVariable].flatMap(ServerAddress.init(argument:))
-        guard let address else { throw ValidationError("--server HOST:PORT is required (or set \(Self.environmentVariable))") }
-        return RPCClient(
-            host: address.host, port: address.port, configuration: try tls.clientConfiguration(credential.clientConfiguration))
-    }
-
-    /// Calls `method` with `request`.
-    func call<I: ProtoMessage, O: ProtoMessage>(_ method: RPCMethod<I, O>, _ request: I) async throws -> O {
-        let client = try client()
-        defer { Task { await client.close() } }
-        var buffer = ByteBuffer()
-        buffer.writeProtoMessage(request)
-        let answer = try await client.unaryRaw(
-            path: method.path, request: buffer, options: CallOptions(timeout: .milliseconds(Int64(timeout * 1000))))
-        return try answer.decodeProtoMessage(O.self)
-    }
-}
-
 /// The positional arguments `SERVICE [RULESET] [...]`: the service, then the rule set when one
 /// more argument is given than the subcommand needs after it.
 struct RuleSetAddress {

@@ -28,37 +28,6 @@ public struct SegmentCommand: AsyncParsableCommand {
     public init() {}
 }
 
-/// Where the gateway is and how to call it: shared by every `retain segment` command.
-struct SegmentGatewayOptions: ParsableArguments, Sendable {
-    @Option(help: "The gateway, host:port.") var gateway: ServerAddress = ServerAddress(argument: "127.0.0.1:7000")!
-    @OptionGroup var credential: AuthorizationOption
-    @Option(help: "Deadline of each call in seconds.") var timeout: Double = 60
-    @OptionGroup(title: "TLS") var connection: ConnectionOptions
-
-    init() {}
-
-    func client() throws -> RPCClient {
-        RPCClient(
-            host: gateway.host, port: gateway.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
-    }
-
-    var options: CallOptions {
-        CallOptions(timeout: .milliseconds(Int64(timeout * 1000)), authorization: credential.value)
-    }
-
-    /// Runs `body` with a client, then closes it; errors become the exit status.
-    func run(_ body: (RPCClient) async throws -> Void) async throws {
-        let client = try client()
-        do {
-            try await ExitStatus.reporting { try await body(client) }
-        } catch {
-            await client.close()
-            throw error
-        }
-        await client.close()
-    }
-}
-
 /// `--as-of TIME`: Unix ms, or an ISO 8601 time (2026-12-01T00:00:00Z).
 struct AsOfOption: ParsableArguments, Sendable {
     @Option(name: .customLong("as-of"), help: "Membership as of TIME: Unix ms or ISO 8601 (2026-12-01T00:00:00Z); default now.")
@@ -112,7 +81,7 @@ public struct SegmentCreateCommand: AsyncParsableCommand {
     @Option(help: "The rule as JSON (retain.v1.SegmentRule); '-' reads standard input.") var rule: String
     @Option(help: "What the segment is for.") var description: String = ""
     @Option(help: "Who makes the change (recorded with the version).") var actor: String = "operator"
-    @OptionGroup var gateway: SegmentGatewayOptions
+    @OptionGroup var gateway: GatewayOptions
     public init() {}
 
     public func run() async throws {
@@ -122,7 +91,7 @@ public struct SegmentCreateCommand: AsyncParsableCommand {
                 Retain_V1_Profile.putSavedSegment,
                 Retain_V1_PutSavedSegmentRequest(
                     segment: Retain_V1_SavedSegment(name: name, description: description, rule: rule), create: true, actor: actor),
-                options: gateway.options)
+                options: gateway.callOptions)
             try printJSON(answer)
         }
     }
@@ -137,7 +106,7 @@ public struct SegmentUpdateCommand: AsyncParsableCommand {
     @Option(help: "The new description (default: none).") var description: String = ""
     @Option(name: .customLong("expected-version"), help: "Replace only if the stored version is this.") var expectedVersion: UInt64 = 0
     @Option(help: "Who makes the change.") var actor: String = "operator"
-    @OptionGroup var gateway: SegmentGatewayOptions
+    @OptionGroup var gateway: GatewayOptions
     public init() {}
 
     public func run() async throws {
@@ -148,7 +117,7 @@ public struct SegmentUpdateCommand: AsyncParsableCommand {
                 Retain_V1_PutSavedSegmentRequest(
                     segment: Retain_V1_SavedSegment(name: name, description: description, rule: rule),
                     expectedVersion: expectedVersion, actor: actor),
-                options: gateway.options)
+                options: gateway.callOptions)
             try printJSON(answer)
         }
     }
@@ -158,14 +127,14 @@ public struct SegmentUpdateCommand: AsyncParsableCommand {
 public struct SegmentListCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the saved segments: name, version, updated by and when, description.")
-    @OptionGroup var gateway: SegmentGatewayOptions
+    @OptionGroup var gateway: GatewayOptions
     @Flag(help: "Print the answer as JSON.") var json = false
     public init() {}
 
     public func run() async throws {
         try await gateway.run { client in
             let answer = try await client.unary(
-                Retain_V1_Profile.listSavedSegments, Retain_V1_ListSavedSegmentsRequest(), options: gateway.options)
+                Retain_V1_Profile.listSavedSegments, Retain_V1_ListSavedSegmentsRequest(), options: gateway.callOptions)
             if json { return try printJSON(answer) }
             for segment in answer.segments {
                 let updated = Date(timeIntervalSince1970: Double(segment.updatedAtMs) / 1000)
@@ -179,14 +148,14 @@ public struct SegmentListCommand: AsyncParsableCommand {
 public struct SegmentShowCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a saved segment's definition as JSON.")
     @Argument(help: "The segment's name.") var name: String
-    @OptionGroup var gateway: SegmentGatewayOptions
+    @OptionGroup var gateway: GatewayOptions
     public init() {}
 
     public func run() async throws {
         try await gateway.run { client in
             try printJSON(
                 try await client.unary(
-                    Retain_V1_Profile.getSavedSegment, Retain_V1_GetSavedSegmentRequest(name: name), options: gateway.options))
+                    Retain_V1_Profile.getSavedSegment, Retain_V1_GetSavedSegmentRequest(name: name), options: gateway.callOptions))
         }
     }
 }
@@ -196,7 +165,7 @@ public struct SegmentDeleteCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a saved segment.")
     @Argument(help: "The segment's name.") var name: String
     @Option(help: "Who deletes it.") var actor: String = "operator"
-    @OptionGroup var gateway: SegmentGatewayOptions
+    @OptionGroup var gateway: GatewayOptions
     public init() {}
 
     public func run() async throws {
@@ -204,7 +173,7 @@ public struct SegmentDeleteCommand: AsyncParsableCommand {
             try printJSON(
                 try await client.unary(
                     Retain_V1_Profile.deleteSavedSegment, Retain_V1_DeleteSavedSegmentRequest(name: name, actor: actor),
-                    options: gateway.options))
+                    options: gateway.callOptions))
         }
     }
 }
@@ -215,7 +184,7 @@ public struct SegmentCountCommand: AsyncParsableCommand {
         commandName: "count", abstract: "Print how many users are members of a saved segment (now or as of a time).")
     @Argument(help: "The segment's name.") var name: String
     @OptionGroup var asOf: AsOfOption
-    @OptionGroup var gateway: SegmentGatewayOptions
+    @OptionGroup var gateway: GatewayOptions
     public init() {}
 
     public func run() async throws {
@@ -223,7 +192,7 @@ public struct SegmentCountCommand: AsyncParsableCommand {
         try await gateway.run { client in
             let answer = try await client.unary(
                 Retain_V1_Gateway.countSavedSegment, Retain_V1_CountSavedSegmentRequest(name: name, asOfMs: time),
-                options: gateway.options)
+                options: gateway.callOptions)
             print(answer.count)
         }
     }
@@ -237,7 +206,7 @@ public struct SegmentMembersCommand: AsyncParsableCommand {
     @OptionGroup var asOf: AsOfOption
     @Option(name: .customLong("page-size"), help: "Members per page, 1 to 1000.") var pageSize: UInt32 = 50
     @Option(name: .customLong("page-token"), help: "The previous page's next_page_token.") var pageToken: String = ""
-    @OptionGroup var gateway: SegmentGatewayOptions
+    @OptionGroup var gateway: GatewayOptions
     public init() {}
 
     public func run() async throws {
@@ -248,7 +217,7 @@ public struct SegmentMembersCommand: AsyncParsableCommand {
                     Retain_V1_Gateway.listSavedSegmentMembers,
                     Retain_V1_ListSavedSegmentMembersRequest(
                         name: name, asOfMs: time, page: Retain_V1_PageRequest(pageSize: pageSize, pageToken: pageToken)),
-                    options: gateway.options))
+                    options: gateway.callOptions))
         }
     }
 }
@@ -269,7 +238,7 @@ public struct SegmentExportCommand: AsyncParsableCommand {
     @Option(help: "csv or jsonl.") var format: SegmentExportFormat = .csv
     @OptionGroup var asOf: AsOfOption
     @Option(name: .customLong("page-size"), help: "Members per call, 1 to 1000.") var pageSize: UInt32 = 1000
-    @OptionGroup var gateway: SegmentGatewayOptions
+    @OptionGroup var gateway: GatewayOptions
     public init() {}
 
     public func validate() throws {
@@ -286,7 +255,7 @@ public struct SegmentExportCommand: AsyncParsableCommand {
                     Retain_V1_Gateway.listSavedSegmentMembers,
                     Retain_V1_ListSavedSegmentMembersRequest(
                         name: name, asOfMs: time, page: Retain_V1_PageRequest(pageSize: pageSize, pageToken: token)),
-                    options: gateway.options)
+                    options: gateway.callOptions)
                 var text = ""
                 if !headerWritten, format == .csv {
                     text += SegmentExportFormat.csvLine(["user_id"] + page.columns)

@@ -17,10 +17,7 @@ public struct WebhookCommand: AsyncParsableCommand {
     /// What every subcommand takes: where to call, with which credential.
     struct Target: ParsableArguments {
         @Argument(help: "The service: profile, growth or feedback.") var service: String
-        @Option(help: "The gateway (or a service's port), host:port.") var server = ServerAddress(argument: "127.0.0.1:7000")!
-        @OptionGroup var credential: AuthorizationOption
-        @Option(help: "Deadline in seconds.") var timeout: Double = 10
-        @OptionGroup(title: "TLS") var connection: ConnectionOptions
+        @OptionGroup var gateway: GatewayOptions
 
         func validate() throws {
             guard ["profile", "growth", "feedback"].contains(service) else {
@@ -30,12 +27,8 @@ public struct WebhookCommand: AsyncParsableCommand {
 
         /// Calls `method` with `request` and prints the answer as JSON.
         func call<I: ProtoMessage, O: ProtoMessage>(_ method: RPCMethod<I, O>, _ request: I) async throws {
-            let client = RPCClient(
-                host: server.host, port: server.port, configuration: try connection.clientConfiguration(credential.clientConfiguration))
-            defer { Task { await client.close() } }
-            try await ExitStatus.reporting {
-                let answer = try await client.unary(
-                    method, request, options: CallOptions(timeout: .milliseconds(Int64(timeout * 1000)), authorization: credential.value))
+            try await gateway.run { client in
+                let answer = try await client.unary(method, request, options: gateway.callOptions)
                 print(try ProtoJSON.decode(answer.serializedBytes(), as: O.messageDescriptor))
             }
         }
@@ -46,7 +39,9 @@ public struct WebhookCommand: AsyncParsableCommand {
             abstract: "Subscribe an endpoint to event types; prints the subscription with its signing secret (shown only now).")
         @OptionGroup var target: Target
         @Option(help: "The endpoint, an http:// or https:// URL.") var url: String
-        @Option(name: .customLong("event"), help: "An event type (repeatable): level_change, feedback_status_changed, churn_warning.")
+        @Option(
+            name: .customLong("event"),
+            help: "An event type (repeatable): level_change, feedback_status_changed, churn_warning, campaign_message.")
         var events: [String]
         @Option(help: "The signing secret (default: generated).") var secret = ""
         @Option(help: "The subscription id (default: generated).") var id = ""
