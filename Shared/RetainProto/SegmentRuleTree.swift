@@ -114,6 +114,7 @@ public struct SegmentRuleTree: Sendable {
         if rule.purchaseTotal != nil { set.append("purchase_total") }
         if rule.level != nil { set.append("level") }
         if rule.balance != nil { set.append("balance") }
+        if rule.eventProperty != nil { set.append("event_property") }
         return set
     }
 
@@ -183,6 +184,11 @@ public struct SegmentRuleTree: Sendable {
             return condition.hasMinLevel || condition.hasMaxLevel ? "level" : "growth_points"
         }
         if let condition = predicate.balance { return "balance:\(condition.asset)" }
+        if let condition = predicate.eventProperty {
+            let window = condition.days == 0 ? "all" : "\(condition.days)d"
+            let property = condition.key.isEmpty ? "" : ":\(condition.key)"
+            return "event:\(condition.kind.isEmpty ? "any" : condition.kind)\(property):\(window)"
+        }
         return "predicate\(number)"
     }
 
@@ -234,6 +240,8 @@ public struct SegmentRuleTree: Sendable {
             if condition.hasMinPoints, condition.hasMaxPoints, condition.minPoints > condition.maxPoints {
                 throw .invalidArgument(field: "\(field).max_points", "must not be below min_points")
             }
+        } else if let condition = rule.eventProperty {
+            try validate(condition, field: field)
         } else if let condition = rule.balance {
             try FieldFormat.requireName(condition.asset, field: "\(field).asset")
             guard condition.hasMin || condition.hasMax else { throw .invalidArgument(field: field, "needs has_min or has_max") }
@@ -245,6 +253,27 @@ public struct SegmentRuleTree: Sendable {
 
     /// The activity kinds Profile counts one by one (an ActivityCondition's `kind` other than "").
     public static let countedKinds: Set<String> = ["login", "visit", "purchase", "share", "post", "check_in", "invite"]
+
+    /// Validates an event-property condition at `field`.
+    public static func validate(_ condition: Retain_V1_EventPropertyCondition, field: String) throws(RPCError) {
+        guard !condition.kind.isEmpty || !condition.source.isEmpty || !condition.key.isEmpty else {
+            throw .invalidArgument(field: field, "needs at least one of kind, source and key")
+        }
+        if !condition.kind.isEmpty { try FieldFormat.requireName(condition.kind, field: "\(field).kind") }
+        if !condition.source.isEmpty { try FieldFormat.requireName(condition.source, field: "\(field).source") }
+        if !condition.key.isEmpty { try FieldFormat.requireName(condition.key, field: "\(field).key") }
+        guard condition.values.isEmpty || !condition.key.isEmpty else {
+            throw .invalidArgument(field: "\(field).values", "needs a key")
+        }
+        guard condition.values.count <= 100 else { throw .invalidArgument(field: "\(field).values", "must hold at most 100 values") }
+        for (position, value) in condition.values.enumerated() where value.utf8.count > 256 {
+            throw .invalidArgument(field: "\(field).values[\(position)]", "is longer than 256 bytes")
+        }
+        guard condition.days <= 400 else { throw .invalidArgument(field: "\(field).days", "must be 0 to 400, not \(condition.days)") }
+        guard condition.minCount <= 32 else {
+            throw .invalidArgument(field: "\(field).min_count", "must be 0 to 32 (32 events are kept per user), not \(condition.minCount)")
+        }
+    }
 
     /// Validates an activity condition (of a rule or of a one-off SegmentFilter) at `field`.
     public static func validate(_ condition: Retain_V1_ActivityCondition, field: String) throws(RPCError) {

@@ -268,6 +268,42 @@ struct ProfileServerTests {
         server.kill()
     }
 
+    @Test("event sources and properties sent over the wire are kept: a segment on them matches, also after kill -9 and a restart")
+    func eventProperties() async throws {
+        let dataDirectory = directory()
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var events: [Retain_V1_ActivityEvent] = []
+        for number in 0..<20 {
+            events.append(
+                Retain_V1_ActivityEvent(
+                    userId: "ep\(number)", eventId: "v\(number)", kind: "view", occurredAtMs: now - Int64(number) * 3_600_000,
+                    source: number % 2 == 0 ? "mini_program" : "app", properties: ["category": number % 3 == 0 ? "shoes" : "books"]))
+        }
+        let rule = Retain_V1_SegmentRule(
+            eventProperty: Retain_V1_EventPropertyCondition(
+                kind: "view", source: "mini_program", key: "category", values: ["shoes"], days: 7))
+        let expected = (0..<20).filter { $0 % 2 == 0 && $0 % 3 == 0 }.map { "ep\($0)" }.sorted()
+        func members(_ client: RPCClient) async throws -> [String] {
+            try await client.unary(Retain_V1_Profile.matchSegmentRule, .init(rule: rule)).candidates.map(\.userId)
+        }
+        let first = try start(dataDirectory: dataDirectory)
+        let client = RPCClient(host: "127.0.0.1", port: first.port)
+        for number in 0..<20 {
+            _ = try await client.unary(Retain_V1_Profile.registerUser, .init(userId: "ep\(number)", channel: "ads"))
+        }
+        let recorded = try await client.unary(Retain_V1_Profile.recordActivities, .init(events: events))
+        #expect(recorded.acceptedCount == 20)
+        #expect(try await members(client) == expected)
+        await client.close()
+        first.kill()
+        let second = try start(dataDirectory: dataDirectory)
+        defer { second.stop() }
+        let again = RPCClient(host: "127.0.0.1", port: second.port)
+        #expect(try await members(again) == expected)
+        await again.close()
+    }
+
     @Test("a graceful stop writes a snapshot; the restart restores it and replays the log written after it")
     func snapshotRestart() async throws {
         let dataDirectory = directory()

@@ -46,13 +46,11 @@ extension ProfileState {
         }
         for position in kept.indices {
             let event = kept[position]
-            if event.occurredAtMs == 0 || !event.source.isEmpty || !event.properties.isEmpty
-                || (event.value != nil && event.kind != "purchase")
-            {
+            if event.occurredAtMs == 0 || (event.value != nil && event.kind != "purchase") {
                 kept[position] = Retain_V1_ActivityEvent(
                     userId: event.userId, eventId: event.eventId, kind: event.kind,
                     occurredAtMs: event.occurredAtMs == 0 ? now : event.occurredAtMs,
-                    value: event.kind == "purchase" ? event.value : nil)
+                    value: event.kind == "purchase" ? event.value : nil, source: event.source, properties: event.properties)
             }
         }
         let entry =
@@ -144,6 +142,7 @@ extension ProfileState {
             if kind == ActivityKind.purchase, let value = event.value, value.value > 0 {
                 addPurchase(userIndex, asset: symbols.intern(value.asset), value: value.value)
             }
+            if !event.source.isEmpty || !event.properties.isEmpty { keepEventFact(userIndex, event) }
         }
     }
 

@@ -109,5 +109,6 @@ extension ProfileState {
         removeFromFunnel(userIndex)
         users[Int(userIndex)].deletedAtMs = max(entry.atMs, 1)
         deletionNotes[userIndex] = DeletionNote(reason: entry.reason, actor: entry.actor)
+        eventFacts[userIndex] = nil
     }
 }

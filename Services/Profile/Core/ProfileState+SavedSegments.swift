@@ -118,7 +118,7 @@ extension ProfileState {
             for offset in 0..<chunk.count {
                 let user = base + offset
                 guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= asOf else { continue }
-                let (verdict, bits) = matcher.verdict(user)
+                let (verdict, bits) = matcher.verdict(user, index: Int32(first + offset))
                 if verdict == false { continue }
                 if verdict == true { decided += 1 } else { undecided += 1 }
                 guard pageSize > 0, !(undecidedOnly && verdict == true) else { continue }
@@ -143,7 +143,7 @@ extension ProfileState {
         let candidates = page.map { item in
             Retain_V1_SegmentCandidate(
                 userId: item.id, decided: item.decided, truePredicates: item.bits,
-                values: withValues ? users.withPointer(Int(item.index)) { matcher.values($0, state: self) } : [])
+                values: withValues ? users.withPointer(Int(item.index)) { matcher.values($0, index: item.index, state: self) } : [])
         }
         return Retain_V1_MatchSegmentRuleResponse(
             candidates: candidates,

@@ -7,7 +7,7 @@ import RetainRuleSets
 /// policy), the users in index order in runs of ``usersPerRecord``, the 4096 shards of the
 /// event-id set, one record per user with contact touches, and the experiments (large ones in
 /// several records of at most ``assignmentsPerRecord`` assignments), the campaigns
-/// (``writeCampaigns(to:)``), the saved segments, then the active-user counts of each channel, the
+/// (``writeCampaigns(to:)``), the saved segments, each user's event facts, then the active-user counts of each channel, the
 /// webhooks' records and the open churn-warning episodes. The funnel counts are not written:
 /// restoring counts them from the users.
 extension ProfileState {
@@ -77,6 +77,7 @@ extension ProfileState {
         for name in savedSegments.keys.sorted() {
             try sink.write(Retain_V1_ProfileSnapshotRecord(savedSegment: savedSegments[name]!))
         }
+        for record in eventFactRecords() { try sink.write(record) }
         for channel in activeUsers.channelSymbols.sorted() {
             let series = activeUsers.channels[channel]!
             let firstDay = series.filter { !$0.values.isEmpty }.map(\.firstDay).min() ?? 0
@@ -207,6 +208,8 @@ extension ProfileState {
                     throw StateRecoveryError("profile snapshot: the churn-warning episodes are malformed")
                 }
                 for (user, since) in zip(stored.userIds, stored.sinceMs) { churnEpisodes[user] = since }
+            } else if let stored = record.eventFacts {
+                try restoreEventFacts(stored)
             } else {
                 throw StateRecoveryError("profile snapshot: a record after the header holds nothing known")
             }

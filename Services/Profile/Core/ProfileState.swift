@@ -26,6 +26,9 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     package var deletionNotes: [Int32: DeletionNote] = [:]
     /// Recent contact touches per user, oldest first.
     package var contacts: [Int32: [Retain_V1_ProfileContactRecord]] = [:]
+    /// Each user's latest events that carry a source or properties, oldest first (at most
+    /// ``keptEventFacts``; ``keepEventFact(_:_:)``).
+    package var eventFacts: [Int32: [Retain_V1_ActivityEvent]] = [:]
     /// Experiments by id.
     package var experiments: [String: Experiment] = [:]
     /// Recall campaigns by id.

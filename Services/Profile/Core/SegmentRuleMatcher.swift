@@ -14,6 +14,10 @@ package struct SegmentRuleMatcher {
     private var profileBits: UInt64 = 0
     /// Predicate number -> the symbol it reads (attribute key, tag, purchase asset), or nil.
     private var symbols: [Int32?] = []
+    /// Predicate number -> its event-property matcher, for those predicates.
+    private var eventMatchers: [Int: EventFactMatcher] = [:]
+    /// The users' event facts, when a predicate asks about them.
+    private let eventFacts: [Int32: [Retain_V1_ActivityEvent]]
     private let asOf: Int64
     private let asOfDay: Int32
     private let evaluator: LifecycleEvaluator
@@ -24,6 +28,7 @@ package struct SegmentRuleMatcher {
         self.asOf = asOf
         self.asOfDay = state.calendar.day(of: asOf)
         self.evaluator = evaluator
+        self.eventFacts = tree.predicates.contains { $0.eventProperty != nil } ? state.eventFacts : [:]
         for (number, predicate) in tree.predicates.enumerated() {
             guard tree.owner(of: number) == .profile else {
                 matchers.append(SegmentMatcher(Retain_V1_SegmentFilter(), state: state, asOf: asOf, evaluator: evaluator))
@@ -51,6 +56,8 @@ package struct SegmentRuleMatcher {
             } else if let condition = predicate.purchaseTotal {
                 filter.purchaseTotals = [condition]
                 symbolName = condition.asset
+            } else if let condition = predicate.eventProperty {
+                eventMatchers[number] = EventFactMatcher(condition, asOf: asOf, calendar: state.calendar)
             }
             let matcher = SegmentMatcher(filter, state: state, asOf: asOf, evaluator: evaluator)
             matchers.append(matcher)
@@ -65,13 +72,18 @@ package struct SegmentRuleMatcher {
     /// which gives the same value when the gateway evaluates the rule again with the level and
     /// balance predicates known.
     @inline(__always)
-    package func verdict(_ user: UnsafePointer<UserRecord>) -> (value: Bool?, bits: UInt64) {
+    package func verdict(_ user: UnsafePointer<UserRecord>, index: Int32) -> (value: Bool?, bits: UInt64) {
         var bits: UInt64 = 0
         let profileBits = profileBits
         let value = matchers.withUnsafeBufferPointer { matchers in
             tree.evaluate { number in
                 let bit: UInt64 = 1 << UInt64(number)
                 guard profileBits & bit != 0 else { return nil }
+                if let events = eventMatchers[number] {
+                    guard events.matches(eventFacts[index] ?? []) else { return false }
+                    bits |= bit
+                    return true
+                }
                 guard !matchers[number].matchesNothing, matchers[number].matches(user) else { return false }
                 bits |= bit
                 return true
@@ -81,9 +93,10 @@ package struct SegmentRuleMatcher {
     }
 
     /// What each Profile predicate tested for the user ("" for another service's).
-    package func values(_ user: UnsafePointer<UserRecord>, state: borrowing ProfileState) -> [String] {
+    package func values(_ user: UnsafePointer<UserRecord>, index: Int32, state: borrowing ProfileState) -> [String] {
         tree.predicates.enumerated().map { number, predicate in
             guard profileBits & (1 << UInt64(number)) != 0 else { return "" }
+            if let events = eventMatchers[number] { return String(events.count(eventFacts[index] ?? [])) }
             if predicate.attributeEquals != nil || predicate.attributeRange != nil {
                 guard let key = symbols[number] else { return "" }
                 return user.pointee.attribute(key) ?? ""

@@ -1067,7 +1067,9 @@ public struct Retain_V1_ActivityEvent: ProtoMessage {
     public var value: Retain_V1_Amount?
     /// Where it happened (e.g. "app", "web", "mini_program"), a name; may be empty.
     public var source: String
-    /// Free-form properties of the event: at most 20 keys, values at most 256 bytes.
+    /// Free-form properties of the event: at most 20 keys, values at most 256 bytes. Profile keeps
+    /// the source and properties of each user's latest 32 such events (by occurred_at_ms) for
+    /// saved segments (EventPropertyCondition; docs/PROFILE.md#event-properties).
     public var properties: [String: String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
@@ -1924,7 +1926,7 @@ public struct Retain_V1_ListSegmentResponse: ProtoMessage {
 /// - events per counted kind (login, visit, purchase, share, post, check_in, invite) over all
 /// time only: `days` = 0, the totals as they are now, whatever as_of_ms says.
 /// A window older than what the summary keeps counts one event per known active day (and no
-/// purchases). Event properties are not kept and cannot be asked about.
+/// purchases). Event properties and sources are asked about with EventPropertyCondition.
 public struct Retain_V1_ActivityCondition: ProtoMessage {
     /// The event kind: "" (every kind) or one of the counted kinds above.
     public var kind: String
@@ -2075,9 +2077,11 @@ public struct Retain_V1_SegmentRule: ProtoMessage {
     public var level: Retain_V1_LevelPredicate?
     /// Available balance of one ledger asset (answered by the Ledger).
     public var balance: Retain_V1_BalancePredicate?
+    /// Events with a source or properties (EventPropertyCondition).
+    public var eventProperty: Retain_V1_EventPropertyCondition?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(all: [Retain_V1_SegmentRule] = [], any: [Retain_V1_SegmentRule] = [], none: [Retain_V1_SegmentRule] = [], attributeEquals: Retain_V1_AttributeEquals? = nil, attributeRange: Retain_V1_AttributeRange? = nil, tag: Retain_V1_TagPredicate? = nil, channel: Retain_V1_ChannelPredicate? = nil, stage: Retain_V1_StagePredicate? = nil, activity: Retain_V1_ActivityCondition? = nil, purchaseTotal: Retain_V1_PurchaseTotalCondition? = nil, level: Retain_V1_LevelPredicate? = nil, balance: Retain_V1_BalancePredicate? = nil) {
+    public init(all: [Retain_V1_SegmentRule] = [], any: [Retain_V1_SegmentRule] = [], none: [Retain_V1_SegmentRule] = [], attributeEquals: Retain_V1_AttributeEquals? = nil, attributeRange: Retain_V1_AttributeRange? = nil, tag: Retain_V1_TagPredicate? = nil, channel: Retain_V1_ChannelPredicate? = nil, stage: Retain_V1_StagePredicate? = nil, activity: Retain_V1_ActivityCondition? = nil, purchaseTotal: Retain_V1_PurchaseTotalCondition? = nil, level: Retain_V1_LevelPredicate? = nil, balance: Retain_V1_BalancePredicate? = nil, eventProperty: Retain_V1_EventPropertyCondition? = nil) {
         self.all = all
         self.any = any
         self.none = none
@@ -2090,6 +2094,7 @@ public struct Retain_V1_SegmentRule: ProtoMessage {
         self.purchaseTotal = purchaseTotal
         self.level = level
         self.balance = balance
+        self.eventProperty = eventProperty
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -2106,6 +2111,7 @@ public struct Retain_V1_SegmentRule: ProtoMessage {
         self.purchaseTotal = nil
         self.level = nil
         self.balance = nil
+        self.eventProperty = nil
     }
 
     public static let protoName = "retain.v1.SegmentRule"
@@ -2125,6 +2131,7 @@ public struct Retain_V1_SegmentRule: ProtoMessage {
         self.purchaseTotal = m.pointee.purchase_total.map { Retain_V1_PurchaseTotalCondition(protobufC: UnsafeRawPointer($0)) }
         self.level = m.pointee.level.map { Retain_V1_LevelPredicate(protobufC: UnsafeRawPointer($0)) }
         self.balance = m.pointee.balance.map { Retain_V1_BalancePredicate(protobufC: UnsafeRawPointer($0)) }
+        self.eventProperty = m.pointee.event_property.map { Retain_V1_EventPropertyCondition(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -2150,6 +2157,79 @@ public struct Retain_V1_SegmentRule: ProtoMessage {
         if let v = self.purchaseTotal { m.pointee.purchase_total = arena.message(v).assumingMemoryBound(to: Retain__V1__PurchaseTotalCondition.self) }
         if let v = self.level { m.pointee.level = arena.message(v).assumingMemoryBound(to: Retain__V1__LevelPredicate.self) }
         if let v = self.balance { m.pointee.balance = arena.message(v).assumingMemoryBound(to: Retain__V1__BalancePredicate.self) }
+        if let v = self.eventProperty { m.pointee.event_property = arena.message(v).assumingMemoryBound(to: Retain__V1__EventPropertyCondition.self) }
+    }
+}
+
+/// Matches users with at least `min_count` kept events that have the kind, source and property
+/// asked for, occurred in a window of whole local days (the activity time zone) ending on the
+/// day of as_of_ms (that day included), or at any time up to as_of_ms.
+///
+/// Profile keeps, per user, the latest 32 accepted events (by occurred_at_ms) that carry a
+/// source or properties: their kind, source, time and properties (docs/PROFILE.md#event-properties).
+/// Older ones are forgotten, so a count over a long window is a count over those 32 at most.
+///
+/// JSON: {"eventProperty": {"kind": "purchase", "key": "sku_category", "values": ["shoes"], "days": 30}}
+public struct Retain_V1_EventPropertyCondition: ProtoMessage {
+    /// The event kind (a name); "" for any kind.
+    public var kind: String
+    /// The event's source (a name); "" for any source.
+    public var source: String
+    /// A property the event must carry (a name); "" for none. At least one of kind, source and key
+    /// is required.
+    public var key: String
+    /// With `key`: the property's value must be one of these (exact, at most 100 values of at most
+    /// 256 bytes); empty means any value.
+    public var values: [String]
+    /// Days in the window, the as-of day included, 1-400; 0 means any time up to as_of_ms.
+    public var days: UInt32
+    /// At least this many such events (inclusive), 1-32; 0 means 1.
+    public var minCount: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(kind: String = "", source: String = "", key: String = "", values: [String] = [], days: UInt32 = 0, minCount: UInt32 = 0) {
+        self.kind = kind
+        self.source = source
+        self.key = key
+        self.values = values
+        self.days = days
+        self.minCount = minCount
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.kind = ""
+        self.source = ""
+        self.key = ""
+        self.values = []
+        self.days = 0
+        self.minCount = 0
+    }
+
+    public static let protoName = "retain.v1.EventPropertyCondition"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.EventPropertyCondition")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__EventPropertyCondition.self)
+        self.kind = ProtoC.string(m.pointee.kind)
+        self.source = ProtoC.string(m.pointee.source)
+        self.key = ProtoC.string(m.pointee.key)
+        self.values = ProtoC.array(m.pointee.values, count: m.pointee.n_values) { e in ProtoC.string(e!) }
+        self.days = m.pointee.days
+        self.minCount = m.pointee.min_count
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__EventPropertyCondition.self)
+        if !self.kind.isEmpty { m.pointee.kind = arena.cString(self.kind) }
+        if !self.source.isEmpty { m.pointee.source = arena.cString(self.source) }
+        if !self.key.isEmpty { m.pointee.key = arena.cString(self.key) }
+        if !self.values.isEmpty {
+            m.pointee.n_values = self.values.count
+            m.pointee.values = arena.array(self.values, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+        m.pointee.days = self.days
+        m.pointee.min_count = self.minCount
     }
 }
 

@@ -447,7 +447,9 @@ public struct Retain_V1_ProfileDeletion: ProtoMessage {
 /// Accepted activity events. Only the fields the state keeps are filled in (user_id, event_id,
 /// kind, occurred_at_ms resolved to a time, value); refused events are not logged.
 public struct Retain_V1_ProfileActivityBatch: ProtoMessage {
-    /// The events, in request order.
+    /// The events, in request order: user, id, kind, resolved time, a purchase's value, and the
+    /// source and properties the event carried (kept as event facts; logs written before they were
+    /// kept have none).
     public var events: [Retain_V1_ActivityEvent]
     /// The server's clock.
     public var atMs: Int64
@@ -970,9 +972,11 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
     public var campaign: Retain_V1_ProfileSnapshotCampaign?
     /// One saved segment, as stored (with its version and audit fields).
     public var savedSegment: Retain_V1_SavedSegment?
+    /// One user's kept events with a source or properties.
+    public var eventFacts: Retain_V1_ProfileSnapshotEventFacts?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, webhooks: Retain_V1_WebhookSnapshotRecord? = nil, churnEpisodes: Retain_V1_ProfileSnapshotChurnEpisodes? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil, savedSegment: Retain_V1_SavedSegment? = nil) {
+    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, webhooks: Retain_V1_WebhookSnapshotRecord? = nil, churnEpisodes: Retain_V1_ProfileSnapshotChurnEpisodes? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil, savedSegment: Retain_V1_SavedSegment? = nil, eventFacts: Retain_V1_ProfileSnapshotEventFacts? = nil) {
         self.header = header
         self.users = users
         self.eventIds = eventIds
@@ -983,6 +987,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.churnEpisodes = churnEpisodes
         self.campaign = campaign
         self.savedSegment = savedSegment
+        self.eventFacts = eventFacts
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -997,6 +1002,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.churnEpisodes = nil
         self.campaign = nil
         self.savedSegment = nil
+        self.eventFacts = nil
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotRecord"
@@ -1014,6 +1020,7 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.churnEpisodes = m.pointee.churn_episodes.map { Retain_V1_ProfileSnapshotChurnEpisodes(protobufC: UnsafeRawPointer($0)) }
         self.campaign = m.pointee.campaign.map { Retain_V1_ProfileSnapshotCampaign(protobufC: UnsafeRawPointer($0)) }
         self.savedSegment = m.pointee.saved_segment.map { Retain_V1_SavedSegment(protobufC: UnsafeRawPointer($0)) }
+        self.eventFacts = m.pointee.event_facts.map { Retain_V1_ProfileSnapshotEventFacts(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1028,6 +1035,46 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         if let v = self.churnEpisodes { m.pointee.churn_episodes = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotChurnEpisodes.self) }
         if let v = self.campaign { m.pointee.campaign = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotCampaign.self) }
         if let v = self.savedSegment { m.pointee.saved_segment = arena.message(v).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
+        if let v = self.eventFacts { m.pointee.event_facts = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotEventFacts.self) }
+    }
+}
+
+/// One user's latest events that carry a source or properties (at most 32, oldest first), as the
+/// activity batches logged them (user_id and event_id included).
+public struct Retain_V1_ProfileSnapshotEventFacts: ProtoMessage {
+    /// The user's index.
+    public var userIndex: UInt32
+    /// The events.
+    public var events: [Retain_V1_ActivityEvent]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userIndex: UInt32 = 0, events: [Retain_V1_ActivityEvent] = []) {
+        self.userIndex = userIndex
+        self.events = events
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userIndex = 0
+        self.events = []
+    }
+
+    public static let protoName = "retain.v1.ProfileSnapshotEventFacts"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileSnapshotEventFacts")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotEventFacts.self)
+        self.userIndex = m.pointee.user_index
+        self.events = ProtoC.array(m.pointee.events, count: m.pointee.n_events) { e in Retain_V1_ActivityEvent(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotEventFacts.self)
+        m.pointee.user_index = self.userIndex
+        if !self.events.isEmpty {
+            m.pointee.n_events = self.events.count
+            m.pointee.events = arena.array(self.events, as: UnsafeMutablePointer<Retain__V1__ActivityEvent>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ActivityEvent.self) }
+        }
     }
 }
 

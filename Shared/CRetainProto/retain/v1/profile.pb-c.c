@@ -1477,6 +1477,51 @@ void   retain__v1__segment_rule__free_unpacked
   assert(message->base.descriptor == &retain__v1__segment_rule__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__event_property_condition__init
+                     (Retain__V1__EventPropertyCondition         *message)
+{
+  static const Retain__V1__EventPropertyCondition init_value = RETAIN__V1__EVENT_PROPERTY_CONDITION__INIT;
+  *message = init_value;
+}
+size_t retain__v1__event_property_condition__get_packed_size
+                     (const Retain__V1__EventPropertyCondition *message)
+{
+  assert(message->base.descriptor == &retain__v1__event_property_condition__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__event_property_condition__pack
+                     (const Retain__V1__EventPropertyCondition *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__event_property_condition__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__event_property_condition__pack_to_buffer
+                     (const Retain__V1__EventPropertyCondition *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__event_property_condition__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__EventPropertyCondition *
+       retain__v1__event_property_condition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__EventPropertyCondition *)
+     protobuf_c_message_unpack (&retain__v1__event_property_condition__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__event_property_condition__free_unpacked
+                     (Retain__V1__EventPropertyCondition *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__event_property_condition__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__tag_predicate__init
                      (Retain__V1__TagPredicate         *message)
 {
@@ -7717,7 +7762,7 @@ const ProtobufCMessageDescriptor retain__v1__purchase_total_condition__descripto
   (ProtobufCMessageInit) retain__v1__purchase_total_condition__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__segment_rule__field_descriptors[12] =
+static const ProtobufCFieldDescriptor retain__v1__segment_rule__field_descriptors[13] =
 {
   {
     "all",
@@ -7863,6 +7908,18 @@ static const ProtobufCFieldDescriptor retain__v1__segment_rule__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "event_property",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__SegmentRule, event_property),
+    &retain__v1__event_property_condition__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__segment_rule__field_indices_by_name[] = {
   8,   /* field[8] = activity */
@@ -7872,6 +7929,7 @@ static const unsigned retain__v1__segment_rule__field_indices_by_name[] = {
   4,   /* field[4] = attribute_range */
   11,   /* field[11] = balance */
   6,   /* field[6] = channel */
+  12,   /* field[12] = event_property */
   10,   /* field[10] = level */
   2,   /* field[2] = none */
   9,   /* field[9] = purchase_total */
@@ -7881,7 +7939,7 @@ static const unsigned retain__v1__segment_rule__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__segment_rule__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor retain__v1__segment_rule__descriptor =
 {
@@ -7891,11 +7949,114 @@ const ProtobufCMessageDescriptor retain__v1__segment_rule__descriptor =
   "Retain__V1__SegmentRule",
   "retain.v1",
   sizeof(Retain__V1__SegmentRule),
-  12,
+  13,
   retain__v1__segment_rule__field_descriptors,
   retain__v1__segment_rule__field_indices_by_name,
   1,  retain__v1__segment_rule__number_ranges,
   (ProtobufCMessageInit) retain__v1__segment_rule__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__event_property_condition__field_descriptors[6] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EventPropertyCondition, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EventPropertyCondition, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EventPropertyCondition, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "values",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__EventPropertyCondition, n_values),
+    offsetof(Retain__V1__EventPropertyCondition, values),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "days",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EventPropertyCondition, days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_count",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__EventPropertyCondition, min_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__event_property_condition__field_indices_by_name[] = {
+  4,   /* field[4] = days */
+  2,   /* field[2] = key */
+  0,   /* field[0] = kind */
+  5,   /* field[5] = min_count */
+  1,   /* field[1] = source */
+  3,   /* field[3] = values */
+};
+static const ProtobufCIntRange retain__v1__event_property_condition__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor retain__v1__event_property_condition__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.EventPropertyCondition",
+  "EventPropertyCondition",
+  "Retain__V1__EventPropertyCondition",
+  "retain.v1",
+  sizeof(Retain__V1__EventPropertyCondition),
+  6,
+  retain__v1__event_property_condition__field_descriptors,
+  retain__v1__event_property_condition__field_indices_by_name,
+  1,  retain__v1__event_property_condition__number_ranges,
+  (ProtobufCMessageInit) retain__v1__event_property_condition__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__tag_predicate__field_descriptors[1] =

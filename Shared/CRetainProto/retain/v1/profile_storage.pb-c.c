@@ -862,6 +862,51 @@ void   retain__v1__profile_snapshot_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_snapshot_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__profile_snapshot_event_facts__init
+                     (Retain__V1__ProfileSnapshotEventFacts         *message)
+{
+  static const Retain__V1__ProfileSnapshotEventFacts init_value = RETAIN__V1__PROFILE_SNAPSHOT_EVENT_FACTS__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_snapshot_event_facts__get_packed_size
+                     (const Retain__V1__ProfileSnapshotEventFacts *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_event_facts__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_snapshot_event_facts__pack
+                     (const Retain__V1__ProfileSnapshotEventFacts *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_event_facts__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_snapshot_event_facts__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotEventFacts *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_event_facts__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileSnapshotEventFacts *
+       retain__v1__profile_snapshot_event_facts__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileSnapshotEventFacts *)
+     protobuf_c_message_unpack (&retain__v1__profile_snapshot_event_facts__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_snapshot_event_facts__free_unpacked
+                     (Retain__V1__ProfileSnapshotEventFacts *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_event_facts__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__profile_snapshot_campaign__init
                      (Retain__V1__ProfileSnapshotCampaign         *message)
 {
@@ -2684,7 +2729,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor 
   (ProtobufCMessageInit) retain__v1__profile_contact_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[10] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[11] =
 {
   {
     "header",
@@ -2806,12 +2851,25 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "event_facts",
+    80,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotRecord, event_facts),
+    &retain__v1__profile_snapshot_event_facts__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name[] = {
   5,   /* field[5] = active_users */
   9,   /* field[9] = campaign */
   7,   /* field[7] = churn_episodes */
   3,   /* field[3] = contacts */
+  10,   /* field[10] = event_facts */
   2,   /* field[2] = event_ids */
   4,   /* field[4] = experiment */
   0,   /* field[0] = header */
@@ -2819,13 +2877,14 @@ static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name
   1,   /* field[1] = users */
   6,   /* field[6] = webhooks */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[4 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[5 + 1] =
 {
   { 1, 0 },
   { 30, 6 },
   { 40, 8 },
   { 50, 9 },
-  { 0, 10 }
+  { 80, 10 },
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor =
 {
@@ -2835,11 +2894,62 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor
   "Retain__V1__ProfileSnapshotRecord",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotRecord),
-  10,
+  11,
   retain__v1__profile_snapshot_record__field_descriptors,
   retain__v1__profile_snapshot_record__field_indices_by_name,
-  4,  retain__v1__profile_snapshot_record__number_ranges,
+  5,  retain__v1__profile_snapshot_record__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_facts__field_descriptors[2] =
+{
+  {
+    "user_index",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotEventFacts, user_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "events",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ProfileSnapshotEventFacts, n_events),
+    offsetof(Retain__V1__ProfileSnapshotEventFacts, events),
+    &retain__v1__activity_event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_snapshot_event_facts__field_indices_by_name[] = {
+  1,   /* field[1] = events */
+  0,   /* field[0] = user_index */
+};
+static const ProtobufCIntRange retain__v1__profile_snapshot_event_facts__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_facts__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileSnapshotEventFacts",
+  "ProfileSnapshotEventFacts",
+  "Retain__V1__ProfileSnapshotEventFacts",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileSnapshotEventFacts),
+  2,
+  retain__v1__profile_snapshot_event_facts__field_descriptors,
+  retain__v1__profile_snapshot_event_facts__field_indices_by_name,
+  1,  retain__v1__profile_snapshot_event_facts__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_snapshot_event_facts__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_campaign__field_descriptors[16] =

@@ -520,6 +520,22 @@ class EnrollCampaignMembersResponse(_message.Message):
     treated: int
     def __init__(self, treated: _Optional[int] = ..., holdout: _Optional[int] = ..., already_enrolled: _Optional[int] = ..., skipped: _Optional[_Iterable[_Union[_common_pb2.ItemError, _Mapping]]] = ..., touched: _Optional[int] = ...) -> None: ...
 
+class EventPropertyCondition(_message.Message):
+    __slots__ = ["days", "key", "kind", "min_count", "source", "values"]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MIN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    days: int
+    key: str
+    kind: str
+    min_count: int
+    source: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, kind: _Optional[str] = ..., source: _Optional[str] = ..., key: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ..., days: _Optional[int] = ..., min_count: _Optional[int] = ...) -> None: ...
+
 class ExperimentVariant(_message.Message):
     __slots__ = ["name", "weight"]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -1225,7 +1241,7 @@ class SegmentFilter(_message.Message):
     def __init__(self, channels: _Optional[_Iterable[str]] = ..., campaigns: _Optional[_Iterable[str]] = ..., tags_all: _Optional[_Iterable[str]] = ..., tags_any: _Optional[_Iterable[str]] = ..., tags_none: _Optional[_Iterable[str]] = ..., attributes_equal: _Optional[_Iterable[_Union[AttributeEquals, _Mapping]]] = ..., attribute_ranges: _Optional[_Iterable[_Union[AttributeRange, _Mapping]]] = ..., stages: _Optional[_Iterable[_Union[LifecycleStage, str]]] = ..., registered: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., last_active: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., regions: _Optional[_Iterable[str]] = ..., genders: _Optional[_Iterable[_Union[Gender, str]]] = ..., min_age: _Optional[int] = ..., max_age: _Optional[int] = ..., activity: _Optional[_Iterable[_Union[ActivityCondition, _Mapping]]] = ..., purchase_totals: _Optional[_Iterable[_Union[PurchaseTotalCondition, _Mapping]]] = ...) -> None: ...
 
 class SegmentRule(_message.Message):
-    __slots__ = ["activity", "all", "any", "attribute_equals", "attribute_range", "balance", "channel", "level", "none", "purchase_total", "stage", "tag"]
+    __slots__ = ["activity", "all", "any", "attribute_equals", "attribute_range", "balance", "channel", "event_property", "level", "none", "purchase_total", "stage", "tag"]
     ACTIVITY_FIELD_NUMBER: _ClassVar[int]
     ALL_FIELD_NUMBER: _ClassVar[int]
     ANY_FIELD_NUMBER: _ClassVar[int]
@@ -1233,6 +1249,7 @@ class SegmentRule(_message.Message):
     ATTRIBUTE_RANGE_FIELD_NUMBER: _ClassVar[int]
     BALANCE_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_PROPERTY_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     NONE_FIELD_NUMBER: _ClassVar[int]
     PURCHASE_TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -1245,12 +1262,13 @@ class SegmentRule(_message.Message):
     attribute_range: AttributeRange
     balance: BalancePredicate
     channel: ChannelPredicate
+    event_property: EventPropertyCondition
     level: LevelPredicate
     none: _containers.RepeatedCompositeFieldContainer[SegmentRule]
     purchase_total: PurchaseTotalCondition
     stage: StagePredicate
     tag: TagPredicate
-    def __init__(self, all: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., any: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., none: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., attribute_equals: _Optional[_Union[AttributeEquals, _Mapping]] = ..., attribute_range: _Optional[_Union[AttributeRange, _Mapping]] = ..., tag: _Optional[_Union[TagPredicate, _Mapping]] = ..., channel: _Optional[_Union[ChannelPredicate, _Mapping]] = ..., stage: _Optional[_Union[StagePredicate, _Mapping]] = ..., activity: _Optional[_Union[ActivityCondition, _Mapping]] = ..., purchase_total: _Optional[_Union[PurchaseTotalCondition, _Mapping]] = ..., level: _Optional[_Union[LevelPredicate, _Mapping]] = ..., balance: _Optional[_Union[BalancePredicate, _Mapping]] = ...) -> None: ...
+    def __init__(self, all: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., any: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., none: _Optional[_Iterable[_Union[SegmentRule, _Mapping]]] = ..., attribute_equals: _Optional[_Union[AttributeEquals, _Mapping]] = ..., attribute_range: _Optional[_Union[AttributeRange, _Mapping]] = ..., tag: _Optional[_Union[TagPredicate, _Mapping]] = ..., channel: _Optional[_Union[ChannelPredicate, _Mapping]] = ..., stage: _Optional[_Union[StagePredicate, _Mapping]] = ..., activity: _Optional[_Union[ActivityCondition, _Mapping]] = ..., purchase_total: _Optional[_Union[PurchaseTotalCondition, _Mapping]] = ..., level: _Optional[_Union[LevelPredicate, _Mapping]] = ..., balance: _Optional[_Union[BalancePredicate, _Mapping]] = ..., event_property: _Optional[_Union[EventPropertyCondition, _Mapping]] = ...) -> None: ...
 
 class SetContactPolicyRequest(_message.Message):
     __slots__ = ["actor", "expected_version", "policy"]

@@ -289,6 +289,14 @@ class ProfileSnapshotContacts(_message.Message):
     user_index: int
     def __init__(self, user_index: _Optional[int] = ..., records: _Optional[_Iterable[_Union[ProfileContactRecord, _Mapping]]] = ...) -> None: ...
 
+class ProfileSnapshotEventFacts(_message.Message):
+    __slots__ = ["events", "user_index"]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    USER_INDEX_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_profile_pb2.ActivityEvent]
+    user_index: int
+    def __init__(self, user_index: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_profile_pb2.ActivityEvent, _Mapping]]] = ...) -> None: ...
+
 class ProfileSnapshotEventIDs(_message.Message):
     __slots__ = ["hashes", "occupied", "shard", "slot_count"]
     HASHES_FIELD_NUMBER: _ClassVar[int]
@@ -338,11 +346,12 @@ class ProfileSnapshotHeader(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., user_count: _Optional[int] = ..., symbols: _Optional[_Iterable[str]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., policy: _Optional[_Union[_profile_pb2.ContactPolicy, _Mapping]] = ..., event_id_shards: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ...) -> None: ...
 
 class ProfileSnapshotRecord(_message.Message):
-    __slots__ = ["active_users", "campaign", "churn_episodes", "contacts", "event_ids", "experiment", "header", "saved_segment", "users", "webhooks"]
+    __slots__ = ["active_users", "campaign", "churn_episodes", "contacts", "event_facts", "event_ids", "experiment", "header", "saved_segment", "users", "webhooks"]
     ACTIVE_USERS_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     CHURN_EPISODES_FIELD_NUMBER: _ClassVar[int]
     CONTACTS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FACTS_FIELD_NUMBER: _ClassVar[int]
     EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
     HEADER_FIELD_NUMBER: _ClassVar[int]
@@ -353,13 +362,14 @@ class ProfileSnapshotRecord(_message.Message):
     campaign: ProfileSnapshotCampaign
     churn_episodes: ProfileSnapshotChurnEpisodes
     contacts: ProfileSnapshotContacts
+    event_facts: ProfileSnapshotEventFacts
     event_ids: ProfileSnapshotEventIDs
     experiment: ProfileSnapshotExperiment
     header: ProfileSnapshotHeader
     saved_segment: _profile_pb2.SavedSegment
     users: ProfileSnapshotUsers
     webhooks: _webhooks_pb2.WebhookSnapshotRecord
-    def __init__(self, header: _Optional[_Union[ProfileSnapshotHeader, _Mapping]] = ..., users: _Optional[_Union[ProfileSnapshotUsers, _Mapping]] = ..., event_ids: _Optional[_Union[ProfileSnapshotEventIDs, _Mapping]] = ..., contacts: _Optional[_Union[ProfileSnapshotContacts, _Mapping]] = ..., experiment: _Optional[_Union[ProfileSnapshotExperiment, _Mapping]] = ..., active_users: _Optional[_Union[ProfileSnapshotActiveUsers, _Mapping]] = ..., webhooks: _Optional[_Union[_webhooks_pb2.WebhookSnapshotRecord, _Mapping]] = ..., churn_episodes: _Optional[_Union[ProfileSnapshotChurnEpisodes, _Mapping]] = ..., campaign: _Optional[_Union[ProfileSnapshotCampaign, _Mapping]] = ..., saved_segment: _Optional[_Union[_profile_pb2.SavedSegment, _Mapping]] = ...) -> None: ...
+    def __init__(self, header: _Optional[_Union[ProfileSnapshotHeader, _Mapping]] = ..., users: _Optional[_Union[ProfileSnapshotUsers, _Mapping]] = ..., event_ids: _Optional[_Union[ProfileSnapshotEventIDs, _Mapping]] = ..., contacts: _Optional[_Union[ProfileSnapshotContacts, _Mapping]] = ..., experiment: _Optional[_Union[ProfileSnapshotExperiment, _Mapping]] = ..., active_users: _Optional[_Union[ProfileSnapshotActiveUsers, _Mapping]] = ..., webhooks: _Optional[_Union[_webhooks_pb2.WebhookSnapshotRecord, _Mapping]] = ..., churn_episodes: _Optional[_Union[ProfileSnapshotChurnEpisodes, _Mapping]] = ..., campaign: _Optional[_Union[ProfileSnapshotCampaign, _Mapping]] = ..., saved_segment: _Optional[_Union[_profile_pb2.SavedSegment, _Mapping]] = ..., event_facts: _Optional[_Union[ProfileSnapshotEventFacts, _Mapping]] = ...) -> None: ...
 
 class ProfileSnapshotUsers(_message.Message):
     __slots__ = ["count", "first_index", "packed"]

@@ -53,6 +53,7 @@ typedef struct Retain__V1__ListSegmentResponse Retain__V1__ListSegmentResponse;
 typedef struct Retain__V1__ActivityCondition Retain__V1__ActivityCondition;
 typedef struct Retain__V1__PurchaseTotalCondition Retain__V1__PurchaseTotalCondition;
 typedef struct Retain__V1__SegmentRule Retain__V1__SegmentRule;
+typedef struct Retain__V1__EventPropertyCondition Retain__V1__EventPropertyCondition;
 typedef struct Retain__V1__TagPredicate Retain__V1__TagPredicate;
 typedef struct Retain__V1__ChannelPredicate Retain__V1__ChannelPredicate;
 typedef struct Retain__V1__StagePredicate Retain__V1__StagePredicate;
@@ -907,7 +908,9 @@ struct  Retain__V1__ActivityEvent
    */
   char *source;
   /*
-   * Free-form properties of the event: at most 20 keys, values at most 256 bytes.
+   * Free-form properties of the event: at most 20 keys, values at most 256 bytes. Profile keeps
+   * the source and properties of each user's latest 32 such events (by occurred_at_ms) for
+   * saved segments (EventPropertyCondition; docs/PROFILE.md#event-properties).
    */
   size_t n_properties;
   Retain__V1__ActivityEvent__PropertiesEntry **properties;
@@ -1395,7 +1398,7 @@ struct  Retain__V1__ListSegmentResponse
  * - events per counted kind (login, visit, purchase, share, post, check_in, invite) over all
  *   time only: `days` = 0, the totals as they are now, whatever as_of_ms says.
  * A window older than what the summary keeps counts one event per known active day (and no
- * purchases). Event properties are not kept and cannot be asked about.
+ * purchases). Event properties and sources are asked about with EventPropertyCondition.
  */
 struct  Retain__V1__ActivityCondition
 {
@@ -1530,10 +1533,59 @@ struct  Retain__V1__SegmentRule
    * Available balance of one ledger asset (answered by the Ledger).
    */
   Retain__V1__BalancePredicate *balance;
+  /*
+   * Events with a source or properties (EventPropertyCondition).
+   */
+  Retain__V1__EventPropertyCondition *event_property;
 };
 #define RETAIN__V1__SEGMENT_RULE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__segment_rule__descriptor) \
-    , 0,NULL, 0,NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , 0,NULL, 0,NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * Matches users with at least `min_count` kept events that have the kind, source and property
+ * asked for, occurred in a window of whole local days (the activity time zone) ending on the
+ * day of as_of_ms (that day included), or at any time up to as_of_ms.
+ * Profile keeps, per user, the latest 32 accepted events (by occurred_at_ms) that carry a
+ * source or properties: their kind, source, time and properties (docs/PROFILE.md#event-properties).
+ * Older ones are forgotten, so a count over a long window is a count over those 32 at most.
+ * JSON: {"eventProperty": {"kind": "purchase", "key": "sku_category", "values": ["shoes"], "days": 30}}
+ */
+struct  Retain__V1__EventPropertyCondition
+{
+  ProtobufCMessage base;
+  /*
+   * The event kind (a name); "" for any kind.
+   */
+  char *kind;
+  /*
+   * The event's source (a name); "" for any source.
+   */
+  char *source;
+  /*
+   * A property the event must carry (a name); "" for none. At least one of kind, source and key
+   * is required.
+   */
+  char *key;
+  /*
+   * With `key`: the property's value must be one of these (exact, at most 100 values of at most
+   * 256 bytes); empty means any value.
+   */
+  size_t n_values;
+  char **values;
+  /*
+   * Days in the window, the as-of day included, 1-400; 0 means any time up to as_of_ms.
+   */
+  uint32_t days;
+  /*
+   * At least this many such events (inclusive), 1-32; 0 means 1.
+   */
+  uint32_t min_count;
+};
+#define RETAIN__V1__EVENT_PROPERTY_CONDITION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__event_property_condition__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
 
 
 /*
@@ -4275,6 +4327,25 @@ Retain__V1__SegmentRule *
 void   retain__v1__segment_rule__free_unpacked
                      (Retain__V1__SegmentRule *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__EventPropertyCondition methods */
+void   retain__v1__event_property_condition__init
+                     (Retain__V1__EventPropertyCondition         *message);
+size_t retain__v1__event_property_condition__get_packed_size
+                     (const Retain__V1__EventPropertyCondition   *message);
+size_t retain__v1__event_property_condition__pack
+                     (const Retain__V1__EventPropertyCondition   *message,
+                      uint8_t             *out);
+size_t retain__v1__event_property_condition__pack_to_buffer
+                     (const Retain__V1__EventPropertyCondition   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__EventPropertyCondition *
+       retain__v1__event_property_condition__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__event_property_condition__free_unpacked
+                     (Retain__V1__EventPropertyCondition *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__TagPredicate methods */
 void   retain__v1__tag_predicate__init
                      (Retain__V1__TagPredicate         *message);
@@ -5797,6 +5868,9 @@ typedef void (*Retain__V1__PurchaseTotalCondition_Closure)
 typedef void (*Retain__V1__SegmentRule_Closure)
                  (const Retain__V1__SegmentRule *message,
                   void *closure_data);
+typedef void (*Retain__V1__EventPropertyCondition_Closure)
+                 (const Retain__V1__EventPropertyCondition *message,
+                  void *closure_data);
 typedef void (*Retain__V1__TagPredicate_Closure)
                  (const Retain__V1__TagPredicate *message,
                   void *closure_data);
@@ -6410,6 +6484,7 @@ extern const ProtobufCMessageDescriptor retain__v1__list_segment_response__descr
 extern const ProtobufCMessageDescriptor retain__v1__activity_condition__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__purchase_total_condition__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__segment_rule__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__event_property_condition__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__tag_predicate__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__channel_predicate__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__stage_predicate__descriptor;

@@ -37,6 +37,7 @@ typedef struct Retain__V1__ProfileCampaignTouches Retain__V1__ProfileCampaignTou
 typedef struct Retain__V1__ProfileCampaignTouch Retain__V1__ProfileCampaignTouch;
 typedef struct Retain__V1__ProfileContactRecord Retain__V1__ProfileContactRecord;
 typedef struct Retain__V1__ProfileSnapshotRecord Retain__V1__ProfileSnapshotRecord;
+typedef struct Retain__V1__ProfileSnapshotEventFacts Retain__V1__ProfileSnapshotEventFacts;
 typedef struct Retain__V1__ProfileSnapshotCampaign Retain__V1__ProfileSnapshotCampaign;
 typedef struct Retain__V1__ProfileSnapshotActiveUsers Retain__V1__ProfileSnapshotActiveUsers;
 typedef struct Retain__V1__ProfileSnapshotHeader Retain__V1__ProfileSnapshotHeader;
@@ -322,7 +323,9 @@ struct  Retain__V1__ProfileActivityBatch
 {
   ProtobufCMessage base;
   /*
-   * The events, in request order.
+   * The events, in request order: user, id, kind, resolved time, a purchase's value, and the
+   * source and properties the event carried (kept as event facts; logs written before they were
+   * kept have none).
    */
   size_t n_events;
   Retain__V1__ActivityEvent **events;
@@ -660,10 +663,36 @@ struct  Retain__V1__ProfileSnapshotRecord
    * One saved segment, as stored (with its version and audit fields).
    */
   Retain__V1__SavedSegment *saved_segment;
+  /*
+   * One user's kept events with a source or properties.
+   */
+  Retain__V1__ProfileSnapshotEventFacts *event_facts;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_record__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * One user's latest events that carry a source or properties (at most 32, oldest first), as the
+ * activity batches logged them (user_id and event_id included).
+ */
+struct  Retain__V1__ProfileSnapshotEventFacts
+{
+  ProtobufCMessage base;
+  /*
+   * The user's index.
+   */
+  uint32_t user_index;
+  /*
+   * The events.
+   */
+  size_t n_events;
+  Retain__V1__ActivityEvent **events;
+};
+#define RETAIN__V1__PROFILE_SNAPSHOT_EVENT_FACTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_event_facts__descriptor) \
+    , 0, 0,NULL }
 
 
 /*
@@ -1295,6 +1324,25 @@ Retain__V1__ProfileSnapshotRecord *
 void   retain__v1__profile_snapshot_record__free_unpacked
                      (Retain__V1__ProfileSnapshotRecord *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileSnapshotEventFacts methods */
+void   retain__v1__profile_snapshot_event_facts__init
+                     (Retain__V1__ProfileSnapshotEventFacts         *message);
+size_t retain__v1__profile_snapshot_event_facts__get_packed_size
+                     (const Retain__V1__ProfileSnapshotEventFacts   *message);
+size_t retain__v1__profile_snapshot_event_facts__pack
+                     (const Retain__V1__ProfileSnapshotEventFacts   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_snapshot_event_facts__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotEventFacts   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileSnapshotEventFacts *
+       retain__v1__profile_snapshot_event_facts__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_snapshot_event_facts__free_unpacked
+                     (Retain__V1__ProfileSnapshotEventFacts *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__ProfileSnapshotCampaign methods */
 void   retain__v1__profile_snapshot_campaign__init
                      (Retain__V1__ProfileSnapshotCampaign         *message);
@@ -1487,6 +1535,9 @@ typedef void (*Retain__V1__ProfileContactRecord_Closure)
 typedef void (*Retain__V1__ProfileSnapshotRecord_Closure)
                  (const Retain__V1__ProfileSnapshotRecord *message,
                   void *closure_data);
+typedef void (*Retain__V1__ProfileSnapshotEventFacts_Closure)
+                 (const Retain__V1__ProfileSnapshotEventFacts *message,
+                  void *closure_data);
 typedef void (*Retain__V1__ProfileSnapshotCampaign_Closure)
                  (const Retain__V1__ProfileSnapshotCampaign *message,
                   void *closure_data);
@@ -1533,6 +1584,7 @@ extern const ProtobufCMessageDescriptor retain__v1__profile_campaign_touches__de
 extern const ProtobufCMessageDescriptor retain__v1__profile_campaign_touch__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_facts__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_campaign__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_active_users__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_header__descriptor;
