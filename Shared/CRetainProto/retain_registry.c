@@ -19,6 +19,7 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__amount__descriptor,
     &retain__v1__asset_audit__descriptor,
     &retain__v1__asset_balance__descriptor,
+    &retain__v1__asset_period_totals__descriptor,
     &retain__v1__asset_summary__descriptor,
     &retain__v1__assign_feedback_request__descriptor,
     &retain__v1__assign_feedback_response__descriptor,
@@ -172,12 +173,16 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__get_leaderboard_response__descriptor,
     &retain__v1__get_ledger_summary_request__descriptor,
     &retain__v1__get_ledger_summary_response__descriptor,
+    &retain__v1__get_level_distribution_request__descriptor,
+    &retain__v1__get_level_distribution_response__descriptor,
     &retain__v1__get_level_tiers_request__descriptor,
     &retain__v1__get_level_tiers_response__descriptor,
     &retain__v1__get_levels_request__descriptor,
     &retain__v1__get_levels_response__descriptor,
     &retain__v1__get_lifecycle_request__descriptor,
     &retain__v1__get_lifecycle_response__descriptor,
+    &retain__v1__get_period_totals_request__descriptor,
+    &retain__v1__get_period_totals_response__descriptor,
     &retain__v1__get_profile_request__descriptor,
     &retain__v1__get_profile_response__descriptor,
     &retain__v1__get_rank_request__descriptor,
@@ -231,6 +236,7 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__ledger_journal_record__descriptor,
     &retain__v1__ledger_snapshot_header__descriptor,
     &retain__v1__level_change_event__descriptor,
+    &retain__v1__level_count__descriptor,
     &retain__v1__level_predicate__descriptor,
     &retain__v1__level_tier__descriptor,
     &retain__v1__lifecycle_transition__descriptor,
@@ -293,6 +299,7 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__page_request__descriptor,
     &retain__v1__penalize_request__descriptor,
     &retain__v1__penalize_response__descriptor,
+    &retain__v1__period_totals__descriptor,
     &retain__v1__post_pending_request__descriptor,
     &retain__v1__post_pending_response__descriptor,
     &retain__v1__posting__descriptor,
@@ -449,6 +456,7 @@ static const ProtobufCEnumDescriptor *const enums[] = {
     &retain__v1__lifecycle_stage__descriptor,
     &retain__v1__report_period__descriptor,
     &retain__v1__serving_status__descriptor,
+    &retain__v1__summary_period__descriptor,
     &retain__v1__task_period__descriptor,
     &retain__v1__transfer_kind__descriptor,
     &retain__v1__transfer_result_code__descriptor,
@@ -458,5 +466,5 @@ static const ProtobufCEnumDescriptor *const enums[] = {
 
 size_t retain_message_descriptor_count(void) { return sizeof(messages) / sizeof(messages[0]); }
 const ProtobufCMessageDescriptor *retain_message_descriptor(size_t index) { return messages[index]; }
-size_t retain_enum_descriptor_count(void) { return 33; }
+size_t retain_enum_descriptor_count(void) { return 34; }
 const ProtobufCEnumDescriptor *retain_enum_descriptor(size_t index) { return enums[index]; }

@@ -59,6 +59,14 @@ struct ClusterReportTests {
                 .growth, Retain_V1_Growth.awardGrowth,
                 .init(
                     userId: user, action: "purchase", idempotencyKey: "p-\(user)", value: value, occurredAtMs: at))
+            // Large purchases on later days lift every fourth user to Silver, every twelfth to Gold.
+            for round in 0..<(index % 12 == 0 ? 3 : index % 4 == 0 ? 1 : 0) {
+                _ = try await target.call(
+                    .growth, Retain_V1_Growth.awardGrowth,
+                    .init(
+                        userId: user, action: "purchase", idempotencyKey: "q\(round)-\(user)", value: 100_000,
+                        occurredAtMs: registeredAt(index) + Int64(round + 2) * day))
+            }
         }
         var batches: [Retain_V1_RecordActivitiesResponse] = []
         let events = events()
@@ -117,6 +125,7 @@ struct ClusterReportTests {
         var churnPages: [[String]] = []
         var churnTotal: UInt64 = 0
         var leaderboards: [Retain_V1_GetLeaderboardResponse] = []
+        var levelDistributions: [Retain_V1_GetLevelDistributionResponse] = []
         var feedbackPages: [[String]] = []
         var feedbackTotals: [UInt64] = []
         var overduePages: [[String]] = []
@@ -130,7 +139,8 @@ struct ClusterReportTests {
         static func == (left: Reports, right: Reports) -> Bool {
             left.counts == right.counts && left.segmentPages == right.segmentPages && left.segmentTotal == right.segmentTotal
                 && left.retention == right.retention && left.churnPages == right.churnPages && left.churnTotal == right.churnTotal
-                && left.leaderboards == right.leaderboards && left.feedbackPages == right.feedbackPages
+                && left.leaderboards == right.leaderboards && left.levelDistributions == right.levelDistributions
+                && left.feedbackPages == right.feedbackPages
                 && left.feedbackTotals == right.feedbackTotals && left.overduePages == right.overduePages && left.faq == right.faq
                 && left.stats == right.stats && left.policyVersion == right.policyVersion
         }
@@ -180,6 +190,10 @@ struct ClusterReportTests {
         (reports.churnPages, reports.churnTotal) = churn
         for limit in [UInt32(0), 25, 100] {
             reports.leaderboards.append(try await target.call(.growth, Retain_V1_Growth.getLeaderboard, .init(limit: limit)))
+        }
+        for asOf in [Int64(0), base + 10 * day] {
+            reports.levelDistributions.append(
+                try await target.call(.growth, Retain_V1_Growth.getLevelDistribution, .init(asOfMs: asOf)))
         }
         for sort in [Retain_V1_FeedbackSort.newest, .oldest, .priority, .due] {
             let list = try await allPages { token in
@@ -236,6 +250,15 @@ struct ClusterReportTests {
             #expect(merged.matches(expected), "merged: \(merged)\nexpected: \(expected)")
             #expect(merged.retention == expected.retention)
             #expect(merged.leaderboards == expected.leaderboards)
+            // Users per level add up over the shards: every user counted once, more than one level filled.
+            #expect(merged.levelDistributions == expected.levelDistributions)
+            #expect(expected.levelDistributions[0].users == UInt64(Self.users.count))
+            #expect(expected.levelDistributions[0].levels.filter { $0.users > 0 }.count > 1)
+            #expect(expected.levelDistributions[1].users < expected.levelDistributions[0].users)
+            for index in 0..<shards {
+                let part = try await cluster.shard("growth-\(index)").unary(Retain_V1_Growth.getLevelDistribution, .init())
+                #expect(part.users > 0 && part.users < expected.levelDistributions[0].users)
+            }
             // The workload is rich enough for the comparison to mean something.
             #expect(
                 expected.churnTotal > 0 && expected.segmentPages.count > 2 && expected.faq.count >= 2 && expected.overduePages.count > 1)

@@ -48,6 +48,18 @@ public enum Format {
         return "\(year)-\(two(month))-\(two(day))"
     }
 
+    /// 00:00 UTC of a `2026-12-06` date (as a date input sends it); nil for anything else.
+    public static func parseDate(_ text: String) -> Int64? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1970...9999).contains(year), (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        let start = startOfDay(year: year, month: month, day: day)
+        // 2026-02-31 is not a date: it would come back as another day.
+        return date(start) == text ? start : nil
+    }
+
     /// `12-06`, for chart labels.
     public static func monthDay(_ ms: Int64) -> String {
         let (_, month, day) = civil(ms)

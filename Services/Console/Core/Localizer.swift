@@ -153,7 +153,8 @@ public struct Localizer: Sendable {
         .kindBug: "Bug",
         .kindQuestion: "Question",
         .levelDistribution: "Level distribution",
-        .levelsNote: "Counted from Growth's level-change stream; registered users without a level change are at level 1.",
+        .levelsNote:
+            "Users per tier by their total growth (Growth.GetLevelDistribution, summed over every shard); registered users who never earned growth are at level 1.",
         .tiers: "Tiers and privileges",
         .minGrowth: "Minimum growth",
         .users: "Users",
@@ -188,6 +189,10 @@ public struct Localizer: Sendable {
         .checkIns: "Check-in days",
         .opening: "Opening balance",
         .closing: "Closing balance",
+        .asOf: "As of",
+        .now: "now",
+        .withoutGrowth: "of them never earned growth (counted at level 1)",
+        .registeredUnknown: "Registered users unknown (needs profile:read): only Growth's users are counted.",
     ]
 
     static let chinese: [TextKey: String] = [
@@ -324,7 +329,7 @@ public struct Localizer: Sendable {
         .kindBug: "缺陷",
         .kindQuestion: "咨询",
         .levelDistribution: "等级分布",
-        .levelsNote: "根据 Growth 的等级变更流统计；没有等级变更的注册用户计为 1 级。",
+        .levelsNote: "按累计成长值统计各等级人数（Growth.GetLevelDistribution，汇总所有分片）；从未获得成长值的注册用户计为 1 级。",
         .tiers: "等级与特权",
         .minGrowth: "最低成长值",
         .users: "用户数",
@@ -358,5 +363,9 @@ public struct Localizer: Sendable {
         .checkIns: "签到天数",
         .opening: "期初余额",
         .closing: "期末余额",
+        .asOf: "截至",
+        .now: "当前",
+        .withoutGrowth: "人从未获得成长值（计为 1 级）",
+        .registeredUnknown: "注册用户数未知（需要 profile:read）：仅统计 Growth 中的用户。",
     ]
 }

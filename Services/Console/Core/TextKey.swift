@@ -169,4 +169,8 @@ public enum TextKey: String, Sendable, CaseIterable, Hashable {
     case rewardsDue
     case costPerRecalled
     case costPerBroughtBack
+    case asOf
+    case now
+    case withoutGrowth
+    case registeredUnknown
 }

@@ -109,7 +109,8 @@ public final class ConsoleApp: Sendable {
         case ("POST", "/feedback/triage"), ("POST", "/feedback/reply"), ("POST", "/feedback/resolve"):
             return await deskAction(request, session: session, reader: reader)
         case ("GET", "/levels"):
-            return .html(await reader.levels().render(context(nil)))
+            let asOf = Format.parseDate(request.query["as_of"] ?? "").map { $0 + SuiteReader.dayMs }
+            return .html(await reader.levels(asOfMs: asOf).render(context(nil)))
         case ("GET", "/ledger"):
             return .html(await reader.ledger(verify: request.query["verify"] == "1").render(context(nil)))
         case ("GET", "/campaigns"):

@@ -84,46 +84,18 @@ extension SuiteReader {
         return await FeedbackDeskPage(queue: queue, stats: stats, nowMs: nowMs)
     }
 
-    /// Levels: the tiers, and users per tier from the level-change stream.
-    func levels() async -> LevelsPage {
-        async let tiers = call(Retain_V1_Growth.getLevelTiers, Retain_V1_GetLevelTiersRequest(), scope: "growth:read")
-        async let total = call(Retain_V1_Profile.countSegment, Retain_V1_CountSegmentRequest(filter: .init()), scope: "profile:read")
-        async let distribution = levelDistribution()
-        let (tierAnswer, totalAnswer, folded) = await (tiers, total, distribution)
-        let counts: Loaded<[UInt64]>
-        switch (tierAnswer, totalAnswer, folded) {
-        case (.value(let tiers), .value(let total), .value(let folded)):
-            counts = .value(folded.counts(tiers: tiers.tiers.map(\.level), registered: total.count))
-        case (_, .denied(let scope), _), (_, _, .denied(let scope)):
-            counts = .denied(scope: scope)
-        case (_, .failed(let message), _), (_, _, .failed(let message)):
-            counts = .failed(message)
-        default:
-            counts = tierAnswer.map { _ in [] }
-        }
-        return LevelsPage(tiers: tierAnswer, counts: counts)
-    }
-
-    /// Replays Growth's level-change stream from its start up to the head it reports first.
-    func levelDistribution() async -> Loaded<LevelDistribution> {
-        let scope = "growth:read"
-        guard session.permissions.has(scope) else { return .denied(scope: scope) }
-        var distribution = LevelDistribution()
-        do {
-            var head: UInt64?
-            for try await message in client.serverStreaming(
-                Retain_V1_Growth.watchLevelChanges, Retain_V1_WatchLevelChangesRequest(afterPosition: 0), options: options)
-            {
-                if head == nil { head = message.headPosition }
-                if let event = message.event { distribution.fold(event) }
-                if distribution.position >= head ?? 0 { break }
-            }
-            return .value(distribution)
-        } catch let error as RPCError {
-            return Self.loaded(error, scope: scope)
-        } catch {
-            return .failed("\(error)")
-        }
+    /// Levels: users per tier with the tiers in force (one call, summed over every Growth shard
+    /// by the gateway), and the registered users, now or as of the end of a day.
+    func levels(asOfMs: Int64?) async -> LevelsPage {
+        async let distribution = call(
+            Retain_V1_Growth.getLevelDistribution, Retain_V1_GetLevelDistributionRequest(asOfMs: asOfMs.map { $0 - 1 } ?? 0),
+            scope: "growth:read")
+        var filter = Retain_V1_SegmentFilter()
+        if let asOfMs { filter.registered = .init(endMs: asOfMs) }
+        async let registered = call(
+            Retain_V1_Profile.countSegment, Retain_V1_CountSegmentRequest(filter: filter, asOfMs: asOfMs.map { $0 - 1 } ?? 0),
+            scope: "profile:read")
+        return await LevelsPage(distribution: distribution, registered: registered.map(\.count), asOfMs: asOfMs)
     }
 
     /// The ledger's audit of points, with the chain recomputed when `verify`.

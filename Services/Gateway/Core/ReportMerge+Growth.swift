@@ -32,4 +32,25 @@ extension ReportMerge {
         if a.reachedAtMs != b.reachedAtMs { return a.reachedAtMs < b.reachedAtMs }
         return a.userId < b.userId
     }
+
+    /// GetLevelDistribution: the users of each level add up, and the users counted; the tiers
+    /// and config version are the first answer's (every shard keeps the same rule sets). A
+    /// shard that answers more tiers (a rule-set version it took first) adds its rows by level.
+    public static func levelDistribution(_ answers: [Retain_V1_GetLevelDistributionResponse]) -> Retain_V1_GetLevelDistributionResponse {
+        guard var merged = answers.first else { return Retain_V1_GetLevelDistributionResponse() }
+        for answer in answers.dropFirst() {
+            merged.users += answer.users
+            for row in answer.levels {
+                let level = row.tier?.level ?? 0
+                if let index = merged.levels.firstIndex(where: { $0.tier?.level == level }) {
+                    merged.levels[index].users += row.users
+                } else {
+                    merged.levels.append(row)
+                }
+            }
+        }
+        merged.levels.sort { ($0.tier?.level ?? 0) < ($1.tier?.level ?? 0) }
+        merged.missingShards = []
+        return merged
+    }
 }

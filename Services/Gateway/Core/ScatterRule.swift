@@ -30,6 +30,8 @@ public enum ScatterRule: Sendable, Equatable {
     case churnWarnings
     case contactPolicy
     case leaderboard
+    /// Every shard; users per level add up (Growth.GetLevelDistribution).
+    case levelDistribution
     case listFeedback
     case listOverdue
     case faq
@@ -86,6 +88,7 @@ public enum ScatterRule: Sendable, Equatable {
             Retain_V1_Growth.getLevels.path: .levelBatch,
             Retain_V1_Growth.getLevelTiers.path: .anyShard,
             Retain_V1_Growth.getLeaderboard.path: .leaderboard,
+            Retain_V1_Growth.getLevelDistribution.path: .levelDistribution,
             Retain_V1_Growth.watchLevelChanges.path: .oneShardStream,
             Retain_V1_Growth.getBoardPosition.path: .boardPosition,
             Retain_V1_Growth.getRank.path: .rank,

@@ -73,6 +73,10 @@ struct Scatter {
             var merged = ReportMerge.leaderboard(try await all(request, Retain_V1_GetLeaderboardResponse.self), limit: limit)
             merged.missingShards = missing
             return Self.encode(merged)
+        case .levelDistribution:
+            var merged = ReportMerge.levelDistribution(try await all(request, Retain_V1_GetLevelDistributionResponse.self))
+            merged.missingShards = missing
+            return Self.encode(merged)
         case .feedbackStats:
             var merged = ReportMerge.feedbackStats(try await all(request, Retain_V1_GetFeedbackStatsResponse.self))
             merged.missingShards = missing

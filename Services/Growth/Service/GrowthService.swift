@@ -148,6 +148,17 @@ public struct GrowthService: Sendable {
             }
         }
 
+        router.unaryGated(Retain_V1_Growth.getLevelDistribution) { request, context in
+            guard request.asOfMs >= 0 else { throw RPCError.invalidArgument(field: "as_of_ms", "must not be negative") }
+            let version = Self.ringVersion(context)
+            return try store.readForAnswer { state in
+                try GrowthError.mapped { try state.refuseReport(ringVersion: version) }
+                // Levels as of T by the tiers in force at T, as GetLevels.
+                let asOf = request.asOfMs == 0 ? nil : request.asOfMs
+                return state.levelDistribution(asOf: asOf, rules: state.rules(now: asOf ?? clock.now(), fallback: fileRules))
+            }
+        }
+
         router.unaryGated(Retain_V1_Growth.getGrowthSummary) { request, _ in
             try GrowthRequestValidation.summary(request)
             let range = request.range!

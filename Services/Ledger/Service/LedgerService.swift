@@ -155,6 +155,11 @@ public enum LedgerService {
             try LedgerValidation.range(request.range, "range")
             return try state.ledgerSummary(request)
         }
+        router.ledgerRead(ledger.getPeriodTotals, from: store) { request, _, state in
+            try LedgerValidation.assets(request.assets, "assets")
+            try LedgerValidation.range(request.range, "range")
+            return try state.periodTotals(request)
+        }
         router.unaryAsync(ledger.audit) { request, context in
             try LedgerValidation.assets(request.assets, "assets")
             // A copy taken under the lock: consistent at one moment, computed without holding it.

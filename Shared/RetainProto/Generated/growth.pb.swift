@@ -1840,6 +1840,125 @@ public struct Retain_V1_GetLevelsResponse: ProtoMessage {
     }
 }
 
+/// GetLevelDistribution's request.
+public struct Retain_V1_GetLevelDistributionRequest: ProtoMessage {
+    /// Levels as of this time, Unix ms, by the tiers in force then; 0 means now.
+    public var asOfMs: Int64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(asOfMs: Int64 = 0) {
+        self.asOfMs = asOfMs
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.asOfMs = 0
+    }
+
+    public static let protoName = "retain.v1.GetLevelDistributionRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetLevelDistributionRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelDistributionRequest.self)
+        self.asOfMs = m.pointee.as_of_ms
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelDistributionRequest.self)
+        m.pointee.as_of_ms = self.asOfMs
+    }
+}
+
+/// The users of one level.
+public struct Retain_V1_LevelCount: ProtoMessage {
+    /// The tier in force at the as-of time, with its privileges.
+    public var tier: Retain_V1_LevelTier?
+    /// Users whose total growth places them in this tier.
+    public var users: UInt64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(tier: Retain_V1_LevelTier? = nil, users: UInt64 = 0) {
+        self.tier = tier
+        self.users = users
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.tier = nil
+        self.users = 0
+    }
+
+    public static let protoName = "retain.v1.LevelCount"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.LevelCount")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__LevelCount.self)
+        self.tier = m.pointee.tier.map { Retain_V1_LevelTier(protobufC: UnsafeRawPointer($0)) }
+        self.users = m.pointee.users
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__LevelCount.self)
+        if let v = self.tier { m.pointee.tier = arena.message(v).assumingMemoryBound(to: Retain__V1__LevelTier.self) }
+        m.pointee.users = self.users
+    }
+}
+
+/// GetLevelDistribution's answer.
+public struct Retain_V1_GetLevelDistributionResponse: ProtoMessage {
+    /// One row per tier in force, lowest first; tiers without users answer 0.
+    public var levels: [Retain_V1_LevelCount]
+    /// Users counted (the sum of the rows): users with a growth record at the as-of time.
+    public var users: UInt64
+    /// Identifies the rules whose tiers these are (as GetLevelTiers's config_version).
+    public var configVersion: String
+    /// Through the gateway, with several shards and a partial answer accepted (call metadata
+    /// `partial-results: allow`): the shards that did not answer, whose users are not counted.
+    /// Empty otherwise.
+    public var missingShards: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(levels: [Retain_V1_LevelCount] = [], users: UInt64 = 0, configVersion: String = "", missingShards: [String] = []) {
+        self.levels = levels
+        self.users = users
+        self.configVersion = configVersion
+        self.missingShards = missingShards
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.levels = []
+        self.users = 0
+        self.configVersion = ""
+        self.missingShards = []
+    }
+
+    public static let protoName = "retain.v1.GetLevelDistributionResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetLevelDistributionResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelDistributionResponse.self)
+        self.levels = ProtoC.array(m.pointee.levels, count: m.pointee.n_levels) { e in Retain_V1_LevelCount(protobufC: UnsafeRawPointer(e!)) }
+        self.users = m.pointee.users
+        self.configVersion = ProtoC.string(m.pointee.config_version)
+        self.missingShards = ProtoC.array(m.pointee.missing_shards, count: m.pointee.n_missing_shards) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetLevelDistributionResponse.self)
+        if !self.levels.isEmpty {
+            m.pointee.n_levels = self.levels.count
+            m.pointee.levels = arena.array(self.levels, as: UnsafeMutablePointer<Retain__V1__LevelCount>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__LevelCount.self) }
+        }
+        m.pointee.users = self.users
+        if !self.configVersion.isEmpty { m.pointee.config_version = arena.cString(self.configVersion) }
+        if !self.missingShards.isEmpty {
+            m.pointee.n_missing_shards = self.missingShards.count
+            m.pointee.missing_shards = arena.array(self.missingShards, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
 /// The user-level system. Users earn growth (int64 points, never spent, distinct from ledger
 /// points) for actions; growth places them in level tiers that carry privileges.
 ///
@@ -1931,7 +2050,20 @@ public enum Retain_V1_Growth {
     /// shards reaches one shard.
     /// Errors: INVALID_ARGUMENT.
     public static let getLevels = RPCMethod<Retain_V1_GetLevelsRequest, Retain_V1_GetLevelsResponse>(path: "retain.v1.Growth/GetLevels", kind: .unary)
+    /// How many users are at each level, now or as of a time, with the tiers in force then (names,
+    /// minimum growth, privileges). A user's level is the tier of their total growth, as GetLevels
+    /// answers it (as of a time: the total minus the growth recorded after it, exact within the
+    /// history Growth keeps, 400 days by default). Only users with a growth record count, from
+    /// their first record on: a registered user who never earned growth is unknown to Growth, and
+    /// callers that count registered users add the rest at level 1 (the console does). Cost: one
+    /// pass over the shard's users, plus their history records after the as-of time.
+    /// Through the gateway with several shards: every shard answers for its own users; the users of
+    /// each level and `users` add up, the tiers and config_version are the first answer's (every
+    /// shard keeps the same rule sets) (docs/CLUSTER.md).
+    /// Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (a report for a ring version whose users are
+    /// still moving, docs/CLUSTER.md).
+    public static let getLevelDistribution = RPCMethod<Retain_V1_GetLevelDistributionRequest, Retain_V1_GetLevelDistributionResponse>(path: "retain.v1.Growth/GetLevelDistribution", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(getLevelTiers), AnyRPCMethod(awardGrowth), AnyRPCMethod(checkIn), AnyRPCMethod(listTasks), AnyRPCMethod(claimTaskReward), AnyRPCMethod(getGrowthView), AnyRPCMethod(getGrowthSummary), AnyRPCMethod(getLeaderboard), AnyRPCMethod(getRank), AnyRPCMethod(getBoardPosition), AnyRPCMethod(watchLevelChanges), AnyRPCMethod(getLevels)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(getLevelTiers), AnyRPCMethod(awardGrowth), AnyRPCMethod(checkIn), AnyRPCMethod(listTasks), AnyRPCMethod(claimTaskReward), AnyRPCMethod(getGrowthView), AnyRPCMethod(getGrowthSummary), AnyRPCMethod(getLeaderboard), AnyRPCMethod(getRank), AnyRPCMethod(getBoardPosition), AnyRPCMethod(watchLevelChanges), AnyRPCMethod(getLevels), AnyRPCMethod(getLevelDistribution)]
 }

@@ -292,6 +292,33 @@ public struct Retain_V1_CouponState: ProtoEnum {
     }
 }
 
+/// How long a period of GetPeriodTotals is.
+public struct Retain_V1_SummaryPeriod: ProtoEnum {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Default: a day.
+    public static let unspecified = Retain_V1_SummaryPeriod(rawValue: 0)
+    /// A calendar day in the request's time zone.
+    public static let day = Retain_V1_SummaryPeriod(rawValue: 1)
+    /// An ISO week (Monday to Sunday) in the request's time zone.
+    public static let week = Retain_V1_SummaryPeriod(rawValue: 2)
+    /// A calendar month in the request's time zone.
+    public static let month = Retain_V1_SummaryPeriod(rawValue: 3)
+
+    public static let allCases: [Retain_V1_SummaryPeriod] = [.unspecified, .day, .week, .month]
+    public static let protoName = "retain.v1.SummaryPeriod"
+    public var protoValueName: String? {
+        switch rawValue {
+        case 0: "SUMMARY_PERIOD_UNSPECIFIED"
+        case 1: "SUMMARY_PERIOD_DAY"
+        case 2: "SUMMARY_PERIOD_WEEK"
+        case 3: "SUMMARY_PERIOD_MONTH"
+        default: nil
+        }
+    }
+}
+
 /// An account and its totals. balance = credits_posted - debits_posted.
 public struct Retain_V1_Account: ProtoMessage {
     /// The account id (see the service comment).
@@ -3047,6 +3074,225 @@ public struct Retain_V1_GetLedgerSummaryResponse: ProtoMessage {
     }
 }
 
+/// GetPeriodTotals's request.
+public struct Retain_V1_GetPeriodTotalsRequest: ProtoMessage {
+    /// The range; both ends required.
+    public var range: Retain_V1_TimeRange?
+    /// Day (default), week or month.
+    public var period: Retain_V1_SummaryPeriod
+    /// IANA time zone of the periods' boundaries; empty means UTC.
+    public var timeZone: String
+    /// Only these assets; empty means every asset that moved in the range.
+    public var assets: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(range: Retain_V1_TimeRange? = nil, period: Retain_V1_SummaryPeriod = .init(rawValue: 0), timeZone: String = "", assets: [String] = []) {
+        self.range = range
+        self.period = period
+        self.timeZone = timeZone
+        self.assets = assets
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.range = nil
+        self.period = .init(rawValue: 0)
+        self.timeZone = ""
+        self.assets = []
+    }
+
+    public static let protoName = "retain.v1.GetPeriodTotalsRequest"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetPeriodTotalsRequest")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetPeriodTotalsRequest.self)
+        self.range = m.pointee.range.map { Retain_V1_TimeRange(protobufC: UnsafeRawPointer($0)) }
+        self.period = Retain_V1_SummaryPeriod(rawValue: Int32(bitPattern: m.pointee.period.rawValue))
+        self.timeZone = ProtoC.string(m.pointee.time_zone)
+        self.assets = ProtoC.array(m.pointee.assets, count: m.pointee.n_assets) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetPeriodTotalsRequest.self)
+        if let v = self.range { m.pointee.range = arena.message(v).assumingMemoryBound(to: Retain__V1__TimeRange.self) }
+        m.pointee.period = Retain__V1__SummaryPeriod(rawValue: UInt32(bitPattern: self.period.rawValue))
+        if !self.timeZone.isEmpty { m.pointee.time_zone = arena.cString(self.timeZone) }
+        if !self.assets.isEmpty {
+            m.pointee.n_assets = self.assets.count
+            m.pointee.assets = arena.array(self.assets, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// One period's flows of one asset, over every user account.
+public struct Retain_V1_PeriodTotals: ProtoMessage {
+    /// Start of the period (inclusive, Unix ms; the range's start for a first period cut by it).
+    public var startMs: Int64
+    /// End of the period (exclusive; the range's end for a last period cut by it).
+    public var endMs: Int64
+    /// Credited to users from budgets and system accounts (every kind but refunds), posted.
+    public var issued: Int64
+    /// Debited from users to the redemption account, less refunds back to users.
+    public var spent: Int64
+    /// Debited from users by expiry.
+    public var expired: Int64
+    /// Debited from users by penalties.
+    public var penalized: Int64
+    /// Debited from users to budgets and system accounts (adjustments, reversals).
+    public var adjusted: Int64
+    /// Reserved on users by holds placed in the period (pending until posted, voided or timed out;
+    /// a posted hold counts in spent when posted).
+    public var held: Int64
+    /// The change of the users' posted balances: issued - spent - expired - penalized - adjusted.
+    public var net: Int64
+    /// Journal records of the asset in the period (holds, voids and moves between users included).
+    public var records: UInt64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(startMs: Int64 = 0, endMs: Int64 = 0, issued: Int64 = 0, spent: Int64 = 0, expired: Int64 = 0, penalized: Int64 = 0, adjusted: Int64 = 0, held: Int64 = 0, net: Int64 = 0, records: UInt64 = 0) {
+        self.startMs = startMs
+        self.endMs = endMs
+        self.issued = issued
+        self.spent = spent
+        self.expired = expired
+        self.penalized = penalized
+        self.adjusted = adjusted
+        self.held = held
+        self.net = net
+        self.records = records
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.startMs = 0
+        self.endMs = 0
+        self.issued = 0
+        self.spent = 0
+        self.expired = 0
+        self.penalized = 0
+        self.adjusted = 0
+        self.held = 0
+        self.net = 0
+        self.records = 0
+    }
+
+    public static let protoName = "retain.v1.PeriodTotals"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.PeriodTotals")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__PeriodTotals.self)
+        self.startMs = m.pointee.start_ms
+        self.endMs = m.pointee.end_ms
+        self.issued = m.pointee.issued
+        self.spent = m.pointee.spent
+        self.expired = m.pointee.expired
+        self.penalized = m.pointee.penalized
+        self.adjusted = m.pointee.adjusted
+        self.held = m.pointee.held
+        self.net = m.pointee.net
+        self.records = m.pointee.records
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__PeriodTotals.self)
+        m.pointee.start_ms = self.startMs
+        m.pointee.end_ms = self.endMs
+        m.pointee.issued = self.issued
+        m.pointee.spent = self.spent
+        m.pointee.expired = self.expired
+        m.pointee.penalized = self.penalized
+        m.pointee.adjusted = self.adjusted
+        m.pointee.held = self.held
+        m.pointee.net = self.net
+        m.pointee.records = self.records
+    }
+}
+
+/// One asset's periods.
+public struct Retain_V1_AssetPeriodTotals: ProtoMessage {
+    /// The asset.
+    public var asset: String
+    /// Every period of the range, in time order (periods without movement answer zeros).
+    public var periods: [Retain_V1_PeriodTotals]
+    /// The sums over the range.
+    public var total: Retain_V1_PeriodTotals?
+    /// Issued over the range by transfer kind (credited = issued of that kind), kinds that occurred.
+    public var issuedByKind: [Retain_V1_KindTotal]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(asset: String = "", periods: [Retain_V1_PeriodTotals] = [], total: Retain_V1_PeriodTotals? = nil, issuedByKind: [Retain_V1_KindTotal] = []) {
+        self.asset = asset
+        self.periods = periods
+        self.total = total
+        self.issuedByKind = issuedByKind
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.asset = ""
+        self.periods = []
+        self.total = nil
+        self.issuedByKind = []
+    }
+
+    public static let protoName = "retain.v1.AssetPeriodTotals"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.AssetPeriodTotals")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__AssetPeriodTotals.self)
+        self.asset = ProtoC.string(m.pointee.asset)
+        self.periods = ProtoC.array(m.pointee.periods, count: m.pointee.n_periods) { e in Retain_V1_PeriodTotals(protobufC: UnsafeRawPointer(e!)) }
+        self.total = m.pointee.total.map { Retain_V1_PeriodTotals(protobufC: UnsafeRawPointer($0)) }
+        self.issuedByKind = ProtoC.array(m.pointee.issued_by_kind, count: m.pointee.n_issued_by_kind) { e in Retain_V1_KindTotal(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__AssetPeriodTotals.self)
+        if !self.asset.isEmpty { m.pointee.asset = arena.cString(self.asset) }
+        if !self.periods.isEmpty {
+            m.pointee.n_periods = self.periods.count
+            m.pointee.periods = arena.array(self.periods, as: UnsafeMutablePointer<Retain__V1__PeriodTotals>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__PeriodTotals.self) }
+        }
+        if let v = self.total { m.pointee.total = arena.message(v).assumingMemoryBound(to: Retain__V1__PeriodTotals.self) }
+        if !self.issuedByKind.isEmpty {
+            m.pointee.n_issued_by_kind = self.issuedByKind.count
+            m.pointee.issued_by_kind = arena.array(self.issuedByKind, as: UnsafeMutablePointer<Retain__V1__KindTotal>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__KindTotal.self) }
+        }
+    }
+}
+
+/// GetPeriodTotals's answer.
+public struct Retain_V1_GetPeriodTotalsResponse: ProtoMessage {
+    /// One entry per asset, sorted by asset.
+    public var assets: [Retain_V1_AssetPeriodTotals]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(assets: [Retain_V1_AssetPeriodTotals] = []) {
+        self.assets = assets
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.assets = []
+    }
+
+    public static let protoName = "retain.v1.GetPeriodTotalsResponse"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GetPeriodTotalsResponse")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetPeriodTotalsResponse.self)
+        self.assets = ProtoC.array(m.pointee.assets, count: m.pointee.n_assets) { e in Retain_V1_AssetPeriodTotals(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GetPeriodTotalsResponse.self)
+        if !self.assets.isEmpty {
+            m.pointee.n_assets = self.assets.count
+            m.pointee.assets = arena.array(self.assets, as: UnsafeMutablePointer<Retain__V1__AssetPeriodTotals>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__AssetPeriodTotals.self) }
+        }
+    }
+}
+
 /// Totals of one asset over all accounts.
 public struct Retain_V1_AssetAudit: ProtoMessage {
     /// The asset.
@@ -3504,6 +3750,17 @@ public enum Retain_V1_Ledger {
     /// the months.
     /// Errors: INVALID_ARGUMENT.
     public static let getLedgerSummary = RPCMethod<Retain_V1_GetLedgerSummaryRequest, Retain_V1_GetLedgerSummaryResponse>(path: "retain.v1.Ledger/GetLedgerSummary", kind: .unary)
+    /// The whole ledger's flows per day, week or month over a time range, per asset: points issued
+    /// to users (by kind), spent (redeemed less refunds), expired, penalized, taken by other
+    /// system accounts (adjusted), reserved by holds placed, and the net change of the users'
+    /// balances (net = issued - spent - expired - penalized - adjusted; moves between two users
+    /// count nowhere). Periods are calendar days, ISO weeks (Monday) or months in `time_zone`,
+    /// cut to the range; at most 1000. Computed from the journal's records in the range (records
+    /// are in time order: a binary search finds the first, then one pass), so the cost is
+    /// O(log journal + records in the range + periods), never a scan of the whole journal.
+    /// Errors: INVALID_ARGUMENT (range without both ends, end before start, unknown time zone,
+    /// more than 1000 periods).
+    public static let getPeriodTotals = RPCMethod<Retain_V1_GetPeriodTotalsRequest, Retain_V1_GetPeriodTotalsResponse>(path: "retain.v1.Ledger/GetPeriodTotals", kind: .unary)
     /// Proves the books balance: per asset, the sum over all accounts is zero; reports totals and
     /// the journal's hash-chain head; optionally re-verifies the whole chain (slow).
     /// Errors: none specific; a broken chain is reported in the answer (and logged), not as an
@@ -3511,5 +3768,5 @@ public enum Retain_V1_Ledger {
     public static let audit = RPCMethod<Retain_V1_AuditRequest, Retain_V1_AuditResponse>(path: "retain.v1.Ledger/Audit", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.
-    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(openAccount), AnyRPCMethod(setAccountCap), AnyRPCMethod(getAccount), AnyRPCMethod(listAccounts), AnyRPCMethod(createTransfers), AnyRPCMethod(postPending), AnyRPCMethod(voidPending), AnyRPCMethod(lookupTransfers), AnyRPCMethod(getBalance), AnyRPCMethod(getBalances), AnyRPCMethod(expireLots), AnyRPCMethod(penalize), AnyRPCMethod(rewardReferral), AnyRPCMethod(defineCoupon), AnyRPCMethod(issueCoupon), AnyRPCMethod(redeemCoupon), AnyRPCMethod(refundCoupon), AnyRPCMethod(getCoupon), AnyRPCMethod(listUserCoupons), AnyRPCMethod(getStatement), AnyRPCMethod(getYearlySummary), AnyRPCMethod(getLedgerSummary), AnyRPCMethod(audit)]
+    public static let methods: [AnyRPCMethod] = [AnyRPCMethod(openAccount), AnyRPCMethod(setAccountCap), AnyRPCMethod(getAccount), AnyRPCMethod(listAccounts), AnyRPCMethod(createTransfers), AnyRPCMethod(postPending), AnyRPCMethod(voidPending), AnyRPCMethod(lookupTransfers), AnyRPCMethod(getBalance), AnyRPCMethod(getBalances), AnyRPCMethod(expireLots), AnyRPCMethod(penalize), AnyRPCMethod(rewardReferral), AnyRPCMethod(defineCoupon), AnyRPCMethod(issueCoupon), AnyRPCMethod(redeemCoupon), AnyRPCMethod(refundCoupon), AnyRPCMethod(getCoupon), AnyRPCMethod(listUserCoupons), AnyRPCMethod(getStatement), AnyRPCMethod(getYearlySummary), AnyRPCMethod(getLedgerSummary), AnyRPCMethod(getPeriodTotals), AnyRPCMethod(audit)]
 }

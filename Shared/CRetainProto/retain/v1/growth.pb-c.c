@@ -1402,6 +1402,141 @@ void   retain__v1__get_levels_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__get_levels_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__get_level_distribution_request__init
+                     (Retain__V1__GetLevelDistributionRequest         *message)
+{
+  static const Retain__V1__GetLevelDistributionRequest init_value = RETAIN__V1__GET_LEVEL_DISTRIBUTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_level_distribution_request__get_packed_size
+                     (const Retain__V1__GetLevelDistributionRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_level_distribution_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_level_distribution_request__pack
+                     (const Retain__V1__GetLevelDistributionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_level_distribution_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_level_distribution_request__pack_to_buffer
+                     (const Retain__V1__GetLevelDistributionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_level_distribution_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetLevelDistributionRequest *
+       retain__v1__get_level_distribution_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetLevelDistributionRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_level_distribution_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_level_distribution_request__free_unpacked
+                     (Retain__V1__GetLevelDistributionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_level_distribution_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__level_count__init
+                     (Retain__V1__LevelCount         *message)
+{
+  static const Retain__V1__LevelCount init_value = RETAIN__V1__LEVEL_COUNT__INIT;
+  *message = init_value;
+}
+size_t retain__v1__level_count__get_packed_size
+                     (const Retain__V1__LevelCount *message)
+{
+  assert(message->base.descriptor == &retain__v1__level_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__level_count__pack
+                     (const Retain__V1__LevelCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__level_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__level_count__pack_to_buffer
+                     (const Retain__V1__LevelCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__level_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__LevelCount *
+       retain__v1__level_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__LevelCount *)
+     protobuf_c_message_unpack (&retain__v1__level_count__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__level_count__free_unpacked
+                     (Retain__V1__LevelCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__level_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_level_distribution_response__init
+                     (Retain__V1__GetLevelDistributionResponse         *message)
+{
+  static const Retain__V1__GetLevelDistributionResponse init_value = RETAIN__V1__GET_LEVEL_DISTRIBUTION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_level_distribution_response__get_packed_size
+                     (const Retain__V1__GetLevelDistributionResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_level_distribution_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_level_distribution_response__pack
+                     (const Retain__V1__GetLevelDistributionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_level_distribution_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_level_distribution_response__pack_to_buffer
+                     (const Retain__V1__GetLevelDistributionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_level_distribution_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetLevelDistributionResponse *
+       retain__v1__get_level_distribution_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetLevelDistributionResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_level_distribution_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_level_distribution_response__free_unpacked
+                     (Retain__V1__GetLevelDistributionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_level_distribution_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor retain__v1__privilege__field_descriptors[3] =
 {
   {
@@ -4292,6 +4427,173 @@ const ProtobufCMessageDescriptor retain__v1__get_levels_response__descriptor =
   (ProtobufCMessageInit) retain__v1__get_levels_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__get_level_distribution_request__field_descriptors[1] =
+{
+  {
+    "as_of_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetLevelDistributionRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_level_distribution_request__field_indices_by_name[] = {
+  0,   /* field[0] = as_of_ms */
+};
+static const ProtobufCIntRange retain__v1__get_level_distribution_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_level_distribution_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetLevelDistributionRequest",
+  "GetLevelDistributionRequest",
+  "Retain__V1__GetLevelDistributionRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetLevelDistributionRequest),
+  1,
+  retain__v1__get_level_distribution_request__field_descriptors,
+  retain__v1__get_level_distribution_request__field_indices_by_name,
+  1,  retain__v1__get_level_distribution_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_level_distribution_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__level_count__field_descriptors[2] =
+{
+  {
+    "tier",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelCount, tier),
+    &retain__v1__level_tier__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "users",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelCount, users),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__level_count__field_indices_by_name[] = {
+  0,   /* field[0] = tier */
+  1,   /* field[1] = users */
+};
+static const ProtobufCIntRange retain__v1__level_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__level_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.LevelCount",
+  "LevelCount",
+  "Retain__V1__LevelCount",
+  "retain.v1",
+  sizeof(Retain__V1__LevelCount),
+  2,
+  retain__v1__level_count__field_descriptors,
+  retain__v1__level_count__field_indices_by_name,
+  1,  retain__v1__level_count__number_ranges,
+  (ProtobufCMessageInit) retain__v1__level_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_level_distribution_response__field_descriptors[4] =
+{
+  {
+    "levels",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetLevelDistributionResponse, n_levels),
+    offsetof(Retain__V1__GetLevelDistributionResponse, levels),
+    &retain__v1__level_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "users",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetLevelDistributionResponse, users),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetLevelDistributionResponse, config_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing_shards",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetLevelDistributionResponse, n_missing_shards),
+    offsetof(Retain__V1__GetLevelDistributionResponse, missing_shards),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_level_distribution_response__field_indices_by_name[] = {
+  2,   /* field[2] = config_version */
+  0,   /* field[0] = levels */
+  3,   /* field[3] = missing_shards */
+  1,   /* field[1] = users */
+};
+static const ProtobufCIntRange retain__v1__get_level_distribution_response__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 15, 3 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_level_distribution_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetLevelDistributionResponse",
+  "GetLevelDistributionResponse",
+  "Retain__V1__GetLevelDistributionResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetLevelDistributionResponse),
+  4,
+  retain__v1__get_level_distribution_response__field_descriptors,
+  retain__v1__get_level_distribution_response__field_indices_by_name,
+  2,  retain__v1__get_level_distribution_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_level_distribution_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue retain__v1__award_limit_reason__enum_values_by_number[4] =
 {
   { "AWARD_LIMIT_REASON_UNSPECIFIED", "RETAIN__V1__AWARD_LIMIT_REASON__AWARD_LIMIT_REASON_UNSPECIFIED", 0 },
@@ -4386,7 +4688,7 @@ const ProtobufCEnumDescriptor retain__v1__leaderboard_kind__descriptor =
   retain__v1__leaderboard_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[12] =
+static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[13] =
 {
   { "GetLevelTiers", &retain__v1__get_level_tiers_request__descriptor, &retain__v1__get_level_tiers_response__descriptor },
   { "AwardGrowth", &retain__v1__award_growth_request__descriptor, &retain__v1__award_growth_response__descriptor },
@@ -4400,6 +4702,7 @@ static const ProtobufCMethodDescriptor retain__v1__growth__method_descriptors[12
   { "GetBoardPosition", &retain__v1__get_board_position_request__descriptor, &retain__v1__get_board_position_response__descriptor },
   { "WatchLevelChanges", &retain__v1__watch_level_changes_request__descriptor, &retain__v1__watch_level_changes_response__descriptor },
   { "GetLevels", &retain__v1__get_levels_request__descriptor, &retain__v1__get_levels_response__descriptor },
+  { "GetLevelDistribution", &retain__v1__get_level_distribution_request__descriptor, &retain__v1__get_level_distribution_response__descriptor },
 };
 const unsigned retain__v1__growth__method_indices_by_name[] = {
   1,        /* AwardGrowth */
@@ -4409,6 +4712,7 @@ const unsigned retain__v1__growth__method_indices_by_name[] = {
   6,        /* GetGrowthSummary */
   5,        /* GetGrowthView */
   7,        /* GetLeaderboard */
+  12,        /* GetLevelDistribution */
   0,        /* GetLevelTiers */
   11,        /* GetLevels */
   8,        /* GetRank */
@@ -4422,7 +4726,7 @@ const ProtobufCServiceDescriptor retain__v1__growth__descriptor =
   "Growth",
   "Retain__V1__Growth",
   "retain.v1",
-  12,
+  13,
   retain__v1__growth__method_descriptors,
   retain__v1__growth__method_indices_by_name
 };
@@ -4521,6 +4825,14 @@ void retain__v1__growth__get_levels(ProtobufCService *service,
 {
   assert(service->descriptor == &retain__v1__growth__descriptor);
   service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void retain__v1__growth__get_level_distribution(ProtobufCService *service,
+                                                const Retain__V1__GetLevelDistributionRequest *input,
+                                                Retain__V1__GetLevelDistributionResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__growth__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__growth__init (Retain__V1__Growth_Service *service,
                                Retain__V1__Growth_ServiceDestroy destroy)

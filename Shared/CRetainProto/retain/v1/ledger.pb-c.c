@@ -2461,6 +2461,186 @@ void   retain__v1__get_ledger_summary_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__get_ledger_summary_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__get_period_totals_request__init
+                     (Retain__V1__GetPeriodTotalsRequest         *message)
+{
+  static const Retain__V1__GetPeriodTotalsRequest init_value = RETAIN__V1__GET_PERIOD_TOTALS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_period_totals_request__get_packed_size
+                     (const Retain__V1__GetPeriodTotalsRequest *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_period_totals_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_period_totals_request__pack
+                     (const Retain__V1__GetPeriodTotalsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_period_totals_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_period_totals_request__pack_to_buffer
+                     (const Retain__V1__GetPeriodTotalsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_period_totals_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetPeriodTotalsRequest *
+       retain__v1__get_period_totals_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetPeriodTotalsRequest *)
+     protobuf_c_message_unpack (&retain__v1__get_period_totals_request__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_period_totals_request__free_unpacked
+                     (Retain__V1__GetPeriodTotalsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_period_totals_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__period_totals__init
+                     (Retain__V1__PeriodTotals         *message)
+{
+  static const Retain__V1__PeriodTotals init_value = RETAIN__V1__PERIOD_TOTALS__INIT;
+  *message = init_value;
+}
+size_t retain__v1__period_totals__get_packed_size
+                     (const Retain__V1__PeriodTotals *message)
+{
+  assert(message->base.descriptor == &retain__v1__period_totals__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__period_totals__pack
+                     (const Retain__V1__PeriodTotals *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__period_totals__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__period_totals__pack_to_buffer
+                     (const Retain__V1__PeriodTotals *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__period_totals__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__PeriodTotals *
+       retain__v1__period_totals__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__PeriodTotals *)
+     protobuf_c_message_unpack (&retain__v1__period_totals__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__period_totals__free_unpacked
+                     (Retain__V1__PeriodTotals *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__period_totals__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__asset_period_totals__init
+                     (Retain__V1__AssetPeriodTotals         *message)
+{
+  static const Retain__V1__AssetPeriodTotals init_value = RETAIN__V1__ASSET_PERIOD_TOTALS__INIT;
+  *message = init_value;
+}
+size_t retain__v1__asset_period_totals__get_packed_size
+                     (const Retain__V1__AssetPeriodTotals *message)
+{
+  assert(message->base.descriptor == &retain__v1__asset_period_totals__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__asset_period_totals__pack
+                     (const Retain__V1__AssetPeriodTotals *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__asset_period_totals__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__asset_period_totals__pack_to_buffer
+                     (const Retain__V1__AssetPeriodTotals *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__asset_period_totals__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__AssetPeriodTotals *
+       retain__v1__asset_period_totals__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__AssetPeriodTotals *)
+     protobuf_c_message_unpack (&retain__v1__asset_period_totals__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__asset_period_totals__free_unpacked
+                     (Retain__V1__AssetPeriodTotals *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__asset_period_totals__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__get_period_totals_response__init
+                     (Retain__V1__GetPeriodTotalsResponse         *message)
+{
+  static const Retain__V1__GetPeriodTotalsResponse init_value = RETAIN__V1__GET_PERIOD_TOTALS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__get_period_totals_response__get_packed_size
+                     (const Retain__V1__GetPeriodTotalsResponse *message)
+{
+  assert(message->base.descriptor == &retain__v1__get_period_totals_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__get_period_totals_response__pack
+                     (const Retain__V1__GetPeriodTotalsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__get_period_totals_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__get_period_totals_response__pack_to_buffer
+                     (const Retain__V1__GetPeriodTotalsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__get_period_totals_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GetPeriodTotalsResponse *
+       retain__v1__get_period_totals_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GetPeriodTotalsResponse *)
+     protobuf_c_message_unpack (&retain__v1__get_period_totals_response__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__get_period_totals_response__free_unpacked
+                     (Retain__V1__GetPeriodTotalsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__get_period_totals_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__asset_audit__init
                      (Retain__V1__AssetAudit         *message)
 {
@@ -7314,6 +7494,353 @@ const ProtobufCMessageDescriptor retain__v1__get_ledger_summary_response__descri
   (ProtobufCMessageInit) retain__v1__get_ledger_summary_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor retain__v1__get_period_totals_request__field_descriptors[4] =
+{
+  {
+    "range",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetPeriodTotalsRequest, range),
+    &retain__v1__time_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "period",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetPeriodTotalsRequest, period),
+    &retain__v1__summary_period__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetPeriodTotalsRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assets",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GetPeriodTotalsRequest, n_assets),
+    offsetof(Retain__V1__GetPeriodTotalsRequest, assets),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_period_totals_request__field_indices_by_name[] = {
+  3,   /* field[3] = assets */
+  1,   /* field[1] = period */
+  0,   /* field[0] = range */
+  2,   /* field[2] = time_zone */
+};
+static const ProtobufCIntRange retain__v1__get_period_totals_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_period_totals_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetPeriodTotalsRequest",
+  "GetPeriodTotalsRequest",
+  "Retain__V1__GetPeriodTotalsRequest",
+  "retain.v1",
+  sizeof(Retain__V1__GetPeriodTotalsRequest),
+  4,
+  retain__v1__get_period_totals_request__field_descriptors,
+  retain__v1__get_period_totals_request__field_indices_by_name,
+  1,  retain__v1__get_period_totals_request__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_period_totals_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__period_totals__field_descriptors[10] =
+{
+  {
+    "start_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, start_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, end_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "issued",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, issued),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "spent",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, spent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expired",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, expired),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "penalized",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, penalized),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "adjusted",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, adjusted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "held",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, held),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "net",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, net),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "records",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__PeriodTotals, records),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__period_totals__field_indices_by_name[] = {
+  6,   /* field[6] = adjusted */
+  1,   /* field[1] = end_ms */
+  4,   /* field[4] = expired */
+  7,   /* field[7] = held */
+  2,   /* field[2] = issued */
+  8,   /* field[8] = net */
+  5,   /* field[5] = penalized */
+  9,   /* field[9] = records */
+  3,   /* field[3] = spent */
+  0,   /* field[0] = start_ms */
+};
+static const ProtobufCIntRange retain__v1__period_totals__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor retain__v1__period_totals__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.PeriodTotals",
+  "PeriodTotals",
+  "Retain__V1__PeriodTotals",
+  "retain.v1",
+  sizeof(Retain__V1__PeriodTotals),
+  10,
+  retain__v1__period_totals__field_descriptors,
+  retain__v1__period_totals__field_indices_by_name,
+  1,  retain__v1__period_totals__number_ranges,
+  (ProtobufCMessageInit) retain__v1__period_totals__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__asset_period_totals__field_descriptors[4] =
+{
+  {
+    "asset",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__AssetPeriodTotals, asset),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "periods",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__AssetPeriodTotals, n_periods),
+    offsetof(Retain__V1__AssetPeriodTotals, periods),
+    &retain__v1__period_totals__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__AssetPeriodTotals, total),
+    &retain__v1__period_totals__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "issued_by_kind",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__AssetPeriodTotals, n_issued_by_kind),
+    offsetof(Retain__V1__AssetPeriodTotals, issued_by_kind),
+    &retain__v1__kind_total__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__asset_period_totals__field_indices_by_name[] = {
+  0,   /* field[0] = asset */
+  3,   /* field[3] = issued_by_kind */
+  1,   /* field[1] = periods */
+  2,   /* field[2] = total */
+};
+static const ProtobufCIntRange retain__v1__asset_period_totals__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor retain__v1__asset_period_totals__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.AssetPeriodTotals",
+  "AssetPeriodTotals",
+  "Retain__V1__AssetPeriodTotals",
+  "retain.v1",
+  sizeof(Retain__V1__AssetPeriodTotals),
+  4,
+  retain__v1__asset_period_totals__field_descriptors,
+  retain__v1__asset_period_totals__field_indices_by_name,
+  1,  retain__v1__asset_period_totals__number_ranges,
+  (ProtobufCMessageInit) retain__v1__asset_period_totals__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__get_period_totals_response__field_descriptors[1] =
+{
+  {
+    "assets",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GetPeriodTotalsResponse, n_assets),
+    offsetof(Retain__V1__GetPeriodTotalsResponse, assets),
+    &retain__v1__asset_period_totals__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__get_period_totals_response__field_indices_by_name[] = {
+  0,   /* field[0] = assets */
+};
+static const ProtobufCIntRange retain__v1__get_period_totals_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor retain__v1__get_period_totals_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GetPeriodTotalsResponse",
+  "GetPeriodTotalsResponse",
+  "Retain__V1__GetPeriodTotalsResponse",
+  "retain.v1",
+  sizeof(Retain__V1__GetPeriodTotalsResponse),
+  1,
+  retain__v1__get_period_totals_response__field_descriptors,
+  retain__v1__get_period_totals_response__field_indices_by_name,
+  1,  retain__v1__get_period_totals_response__number_ranges,
+  (ProtobufCMessageInit) retain__v1__get_period_totals_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor retain__v1__asset_audit__field_descriptors[8] =
 {
   {
@@ -8063,7 +8590,39 @@ const ProtobufCEnumDescriptor retain__v1__coupon_state__descriptor =
   retain__v1__coupon_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[23] =
+static const ProtobufCEnumValue retain__v1__summary_period__enum_values_by_number[4] =
+{
+  { "SUMMARY_PERIOD_UNSPECIFIED", "RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_UNSPECIFIED", 0 },
+  { "SUMMARY_PERIOD_DAY", "RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_DAY", 1 },
+  { "SUMMARY_PERIOD_WEEK", "RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_WEEK", 2 },
+  { "SUMMARY_PERIOD_MONTH", "RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_MONTH", 3 },
+};
+static const ProtobufCIntRange retain__v1__summary_period__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex retain__v1__summary_period__enum_values_by_name[4] =
+{
+  { "SUMMARY_PERIOD_DAY", 1 },
+  { "SUMMARY_PERIOD_MONTH", 3 },
+  { "SUMMARY_PERIOD_UNSPECIFIED", 0 },
+  { "SUMMARY_PERIOD_WEEK", 2 },
+};
+const ProtobufCEnumDescriptor retain__v1__summary_period__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "retain.v1.SummaryPeriod",
+  "SummaryPeriod",
+  "Retain__V1__SummaryPeriod",
+  "retain.v1",
+  4,
+  retain__v1__summary_period__enum_values_by_number,
+  4,
+  retain__v1__summary_period__enum_values_by_name,
+  1,
+  retain__v1__summary_period__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[24] =
 {
   { "OpenAccount", &retain__v1__open_account_request__descriptor, &retain__v1__open_account_response__descriptor },
   { "SetAccountCap", &retain__v1__set_account_cap_request__descriptor, &retain__v1__set_account_cap_response__descriptor },
@@ -8087,10 +8646,11 @@ static const ProtobufCMethodDescriptor retain__v1__ledger__method_descriptors[23
   { "GetStatement", &retain__v1__get_statement_request__descriptor, &retain__v1__get_statement_response__descriptor },
   { "GetYearlySummary", &retain__v1__get_yearly_summary_request__descriptor, &retain__v1__get_yearly_summary_response__descriptor },
   { "GetLedgerSummary", &retain__v1__get_ledger_summary_request__descriptor, &retain__v1__get_ledger_summary_response__descriptor },
+  { "GetPeriodTotals", &retain__v1__get_period_totals_request__descriptor, &retain__v1__get_period_totals_response__descriptor },
   { "Audit", &retain__v1__audit_request__descriptor, &retain__v1__audit_response__descriptor },
 };
 const unsigned retain__v1__ledger__method_indices_by_name[] = {
-  22,        /* Audit */
+  23,        /* Audit */
   4,        /* CreateTransfers */
   13,        /* DefineCoupon */
   10,        /* ExpireLots */
@@ -8099,6 +8659,7 @@ const unsigned retain__v1__ledger__method_indices_by_name[] = {
   9,        /* GetBalances */
   17,        /* GetCoupon */
   21,        /* GetLedgerSummary */
+  22,        /* GetPeriodTotals */
   19,        /* GetStatement */
   20,        /* GetYearlySummary */
   14,        /* IssueCoupon */
@@ -8121,7 +8682,7 @@ const ProtobufCServiceDescriptor retain__v1__ledger__descriptor =
   "Ledger",
   "Retain__V1__Ledger",
   "retain.v1",
-  23,
+  24,
   retain__v1__ledger__method_descriptors,
   retain__v1__ledger__method_indices_by_name
 };
@@ -8301,13 +8862,21 @@ void retain__v1__ledger__get_ledger_summary(ProtobufCService *service,
   assert(service->descriptor == &retain__v1__ledger__descriptor);
   service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void retain__v1__ledger__get_period_totals(ProtobufCService *service,
+                                           const Retain__V1__GetPeriodTotalsRequest *input,
+                                           Retain__V1__GetPeriodTotalsResponse_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &retain__v1__ledger__descriptor);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void retain__v1__ledger__audit(ProtobufCService *service,
                                const Retain__V1__AuditRequest *input,
                                Retain__V1__AuditResponse_Closure closure,
                                void *closure_data)
 {
   assert(service->descriptor == &retain__v1__ledger__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void retain__v1__ledger__init (Retain__V1__Ledger_Service *service,
                                Retain__V1__Ledger_ServiceDestroy destroy)

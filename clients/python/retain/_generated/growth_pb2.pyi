@@ -281,6 +281,24 @@ class GetLeaderboardResponse(_message.Message):
     total_users: int
     def __init__(self, entries: _Optional[_Iterable[_Union[LeaderboardEntry, _Mapping]]] = ..., total_users: _Optional[int] = ..., period_start_ms: _Optional[int] = ..., period_end_ms: _Optional[int] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class GetLevelDistributionRequest(_message.Message):
+    __slots__ = ["as_of_ms"]
+    AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
+    as_of_ms: int
+    def __init__(self, as_of_ms: _Optional[int] = ...) -> None: ...
+
+class GetLevelDistributionResponse(_message.Message):
+    __slots__ = ["config_version", "levels", "missing_shards", "users"]
+    CONFIG_VERSION_FIELD_NUMBER: _ClassVar[int]
+    LEVELS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SHARDS_FIELD_NUMBER: _ClassVar[int]
+    USERS_FIELD_NUMBER: _ClassVar[int]
+    config_version: str
+    levels: _containers.RepeatedCompositeFieldContainer[LevelCount]
+    missing_shards: _containers.RepeatedScalarFieldContainer[str]
+    users: int
+    def __init__(self, levels: _Optional[_Iterable[_Union[LevelCount, _Mapping]]] = ..., users: _Optional[int] = ..., config_version: _Optional[str] = ..., missing_shards: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class GetLevelTiersRequest(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
@@ -368,6 +386,14 @@ class LevelChangeEvent(_message.Message):
     total_growth: int
     user_id: str
     def __init__(self, position: _Optional[int] = ..., user_id: _Optional[str] = ..., from_level: _Optional[int] = ..., to_level: _Optional[int] = ..., to_level_name: _Optional[str] = ..., total_growth: _Optional[int] = ..., at_ms: _Optional[int] = ..., cause_action: _Optional[str] = ..., cause_key: _Optional[str] = ...) -> None: ...
+
+class LevelCount(_message.Message):
+    __slots__ = ["tier", "users"]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    USERS_FIELD_NUMBER: _ClassVar[int]
+    tier: LevelTier
+    users: int
+    def __init__(self, tier: _Optional[_Union[LevelTier, _Mapping]] = ..., users: _Optional[int] = ...) -> None: ...
 
 class LevelTier(_message.Message):
     __slots__ = ["level", "min_growth", "name", "privileges"]

@@ -33,6 +33,10 @@ COUPON_STATE_EXPIRED: CouponState
 COUPON_STATE_REDEEMED: CouponState
 COUPON_STATE_UNSPECIFIED: CouponState
 DESCRIPTOR: _descriptor.FileDescriptor
+SUMMARY_PERIOD_DAY: SummaryPeriod
+SUMMARY_PERIOD_MONTH: SummaryPeriod
+SUMMARY_PERIOD_UNSPECIFIED: SummaryPeriod
+SUMMARY_PERIOD_WEEK: SummaryPeriod
 TRANSFER_KIND_ADJUSTMENT: TransferKind
 TRANSFER_KIND_COMPENSATION: TransferKind
 TRANSFER_KIND_EXPIRY: TransferKind
@@ -157,6 +161,18 @@ class AssetBalance(_message.Message):
     next_expiry_amount: int
     next_expiry_at_ms: int
     def __init__(self, asset: _Optional[str] = ..., account_id: _Optional[str] = ..., balance: _Optional[int] = ..., held: _Optional[int] = ..., available: _Optional[int] = ..., expiring_soon: _Optional[int] = ..., next_expiry_at_ms: _Optional[int] = ..., next_expiry_amount: _Optional[int] = ..., lots: _Optional[_Iterable[_Union[CreditLot, _Mapping]]] = ...) -> None: ...
+
+class AssetPeriodTotals(_message.Message):
+    __slots__ = ["asset", "issued_by_kind", "periods", "total"]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_BY_KIND_FIELD_NUMBER: _ClassVar[int]
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    asset: str
+    issued_by_kind: _containers.RepeatedCompositeFieldContainer[KindTotal]
+    periods: _containers.RepeatedCompositeFieldContainer[PeriodTotals]
+    total: PeriodTotals
+    def __init__(self, asset: _Optional[str] = ..., periods: _Optional[_Iterable[_Union[PeriodTotals, _Mapping]]] = ..., total: _Optional[_Union[PeriodTotals, _Mapping]] = ..., issued_by_kind: _Optional[_Iterable[_Union[KindTotal, _Mapping]]] = ...) -> None: ...
 
 class AssetSummary(_message.Message):
     __slots__ = ["asset", "by_kind", "closing_balance", "earned", "expired", "months", "opening_balance", "penalized", "spent"]
@@ -410,6 +426,24 @@ class GetLedgerSummaryResponse(_message.Message):
     assets: _containers.RepeatedCompositeFieldContainer[AssetSummary]
     def __init__(self, assets: _Optional[_Iterable[_Union[AssetSummary, _Mapping]]] = ...) -> None: ...
 
+class GetPeriodTotalsRequest(_message.Message):
+    __slots__ = ["assets", "period", "range", "time_zone"]
+    ASSETS_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    assets: _containers.RepeatedScalarFieldContainer[str]
+    period: SummaryPeriod
+    range: _common_pb2.TimeRange
+    time_zone: str
+    def __init__(self, range: _Optional[_Union[_common_pb2.TimeRange, _Mapping]] = ..., period: _Optional[_Union[SummaryPeriod, str]] = ..., time_zone: _Optional[str] = ..., assets: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetPeriodTotalsResponse(_message.Message):
+    __slots__ = ["assets"]
+    ASSETS_FIELD_NUMBER: _ClassVar[int]
+    assets: _containers.RepeatedCompositeFieldContainer[AssetPeriodTotals]
+    def __init__(self, assets: _Optional[_Iterable[_Union[AssetPeriodTotals, _Mapping]]] = ...) -> None: ...
+
 class GetStatementRequest(_message.Message):
     __slots__ = ["assets", "include_pending", "kinds", "page", "range", "user_id"]
     ASSETS_FIELD_NUMBER: _ClassVar[int]
@@ -602,6 +636,30 @@ class PenalizeResponse(_message.Message):
     penalized: int
     result: TransferResult
     def __init__(self, result: _Optional[_Union[TransferResult, _Mapping]] = ..., penalized: _Optional[int] = ..., balance: _Optional[_Union[AssetBalance, _Mapping]] = ...) -> None: ...
+
+class PeriodTotals(_message.Message):
+    __slots__ = ["adjusted", "end_ms", "expired", "held", "issued", "net", "penalized", "records", "spent", "start_ms"]
+    ADJUSTED_FIELD_NUMBER: _ClassVar[int]
+    END_MS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_FIELD_NUMBER: _ClassVar[int]
+    NET_FIELD_NUMBER: _ClassVar[int]
+    PENALIZED_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FIELD_NUMBER: _ClassVar[int]
+    START_MS_FIELD_NUMBER: _ClassVar[int]
+    adjusted: int
+    end_ms: int
+    expired: int
+    held: int
+    issued: int
+    net: int
+    penalized: int
+    records: int
+    spent: int
+    start_ms: int
+    def __init__(self, start_ms: _Optional[int] = ..., end_ms: _Optional[int] = ..., issued: _Optional[int] = ..., spent: _Optional[int] = ..., expired: _Optional[int] = ..., penalized: _Optional[int] = ..., adjusted: _Optional[int] = ..., held: _Optional[int] = ..., net: _Optional[int] = ..., records: _Optional[int] = ...) -> None: ...
 
 class PostPendingRequest(_message.Message):
     __slots__ = ["amount", "pending_transfer_id", "reason", "transfer_id"]
@@ -873,4 +931,7 @@ class CouponResultCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class CouponState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class SummaryPeriod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

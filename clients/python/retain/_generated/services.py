@@ -985,6 +985,24 @@ class GrowthClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Growth/GetLevels", request, growth_pb2.GetLevelsResponse, **options)
 
+    def get_level_distribution(self, request: growth_pb2.GetLevelDistributionRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLevelDistributionResponse:
+        """How many users are at each level, now or as of a time, with the tiers in force then (names,
+        minimum growth, privileges). A user's level is the tier of their total growth, as GetLevels
+        answers it (as of a time: the total minus the growth recorded after it, exact within the
+        history Growth keeps, 400 days by default). Only users with a growth record count, from
+        their first record on: a registered user who never earned growth is unknown to Growth, and
+        callers that count registered users add the rest at level 1 (the console does). Cost: one
+        pass over the shard's users, plus their history records after the as-of time.
+        Through the gateway with several shards: every shard answers for its own users; the users of
+        each level and `users` add up, the tiers and config_version are the first answer's (every
+        shard keeps the same rule sets) (docs/CLUSTER.md).
+        Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (a report for a ring version whose users are
+        still moving, docs/CLUSTER.md).
+
+        Unary: `retain.v1.Growth/GetLevelDistribution`.
+        """
+        return self._connection.unary("retain.v1.Growth/GetLevelDistribution", request, growth_pb2.GetLevelDistributionResponse, **options)
+
 
 class AsyncGrowthClient(AsyncServiceClient):
     """The user-level system. Users earn growth (int64 points, never spent, distinct from ledger
@@ -1140,6 +1158,24 @@ class AsyncGrowthClient(AsyncServiceClient):
         Unary: `retain.v1.Growth/GetLevels`.
         """
         return await self._connection.unary("retain.v1.Growth/GetLevels", request, growth_pb2.GetLevelsResponse, **options)
+
+    async def get_level_distribution(self, request: growth_pb2.GetLevelDistributionRequest, **options: Unpack[CallOptions]) -> growth_pb2.GetLevelDistributionResponse:
+        """How many users are at each level, now or as of a time, with the tiers in force then (names,
+        minimum growth, privileges). A user's level is the tier of their total growth, as GetLevels
+        answers it (as of a time: the total minus the growth recorded after it, exact within the
+        history Growth keeps, 400 days by default). Only users with a growth record count, from
+        their first record on: a registered user who never earned growth is unknown to Growth, and
+        callers that count registered users add the rest at level 1 (the console does). Cost: one
+        pass over the shard's users, plus their history records after the as-of time.
+        Through the gateway with several shards: every shard answers for its own users; the users of
+        each level and `users` add up, the tiers and config_version are the first answer's (every
+        shard keeps the same rule sets) (docs/CLUSTER.md).
+        Errors: INVALID_ARGUMENT, FAILED_PRECONDITION (a report for a ring version whose users are
+        still moving, docs/CLUSTER.md).
+
+        Unary: `retain.v1.Growth/GetLevelDistribution`.
+        """
+        return await self._connection.unary("retain.v1.Growth/GetLevelDistribution", request, growth_pb2.GetLevelDistributionResponse, **options)
 
 
 class HealthClient(ServiceClient):
@@ -1478,6 +1514,22 @@ class LedgerClient(ServiceClient):
         """
         return self._connection.unary("retain.v1.Ledger/GetLedgerSummary", request, ledger_pb2.GetLedgerSummaryResponse, **options)
 
+    def get_period_totals(self, request: ledger_pb2.GetPeriodTotalsRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetPeriodTotalsResponse:
+        """The whole ledger's flows per day, week or month over a time range, per asset: points issued
+        to users (by kind), spent (redeemed less refunds), expired, penalized, taken by other
+        system accounts (adjusted), reserved by holds placed, and the net change of the users'
+        balances (net = issued - spent - expired - penalized - adjusted; moves between two users
+        count nowhere). Periods are calendar days, ISO weeks (Monday) or months in `time_zone`,
+        cut to the range; at most 1000. Computed from the journal's records in the range (records
+        are in time order: a binary search finds the first, then one pass), so the cost is
+        O(log journal + records in the range + periods), never a scan of the whole journal.
+        Errors: INVALID_ARGUMENT (range without both ends, end before start, unknown time zone,
+        more than 1000 periods).
+
+        Unary: `retain.v1.Ledger/GetPeriodTotals`.
+        """
+        return self._connection.unary("retain.v1.Ledger/GetPeriodTotals", request, ledger_pb2.GetPeriodTotalsResponse, **options)
+
     def audit(self, request: ledger_pb2.AuditRequest, **options: Unpack[CallOptions]) -> ledger_pb2.AuditResponse:
         """Proves the books balance: per asset, the sum over all accounts is zero; reports totals and
         the journal's hash-chain head; optionally re-verifies the whole chain (slow).
@@ -1756,6 +1808,22 @@ class AsyncLedgerClient(AsyncServiceClient):
         Unary: `retain.v1.Ledger/GetLedgerSummary`.
         """
         return await self._connection.unary("retain.v1.Ledger/GetLedgerSummary", request, ledger_pb2.GetLedgerSummaryResponse, **options)
+
+    async def get_period_totals(self, request: ledger_pb2.GetPeriodTotalsRequest, **options: Unpack[CallOptions]) -> ledger_pb2.GetPeriodTotalsResponse:
+        """The whole ledger's flows per day, week or month over a time range, per asset: points issued
+        to users (by kind), spent (redeemed less refunds), expired, penalized, taken by other
+        system accounts (adjusted), reserved by holds placed, and the net change of the users'
+        balances (net = issued - spent - expired - penalized - adjusted; moves between two users
+        count nowhere). Periods are calendar days, ISO weeks (Monday) or months in `time_zone`,
+        cut to the range; at most 1000. Computed from the journal's records in the range (records
+        are in time order: a binary search finds the first, then one pass), so the cost is
+        O(log journal + records in the range + periods), never a scan of the whole journal.
+        Errors: INVALID_ARGUMENT (range without both ends, end before start, unknown time zone,
+        more than 1000 periods).
+
+        Unary: `retain.v1.Ledger/GetPeriodTotals`.
+        """
+        return await self._connection.unary("retain.v1.Ledger/GetPeriodTotals", request, ledger_pb2.GetPeriodTotalsResponse, **options)
 
     async def audit(self, request: ledger_pb2.AuditRequest, **options: Unpack[CallOptions]) -> ledger_pb2.AuditResponse:
         """Proves the books balance: per asset, the sum over all accounts is zero; reports totals and
@@ -3168,6 +3236,7 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Growth/GetBoardPosition": MethodInfo("retain.v1.Growth/GetBoardPosition", growth_pb2.GetBoardPositionRequest, growth_pb2.GetBoardPositionResponse, False),
     "retain.v1.Growth/WatchLevelChanges": MethodInfo("retain.v1.Growth/WatchLevelChanges", growth_pb2.WatchLevelChangesRequest, growth_pb2.WatchLevelChangesResponse, True),
     "retain.v1.Growth/GetLevels": MethodInfo("retain.v1.Growth/GetLevels", growth_pb2.GetLevelsRequest, growth_pb2.GetLevelsResponse, False),
+    "retain.v1.Growth/GetLevelDistribution": MethodInfo("retain.v1.Growth/GetLevelDistribution", growth_pb2.GetLevelDistributionRequest, growth_pb2.GetLevelDistributionResponse, False),
     "retain.v1.Health/Check": MethodInfo("retain.v1.Health/Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse, False),
     "retain.v1.Health/Watch": MethodInfo("retain.v1.Health/Watch", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse, True),
     "retain.v1.Ledger/OpenAccount": MethodInfo("retain.v1.Ledger/OpenAccount", ledger_pb2.OpenAccountRequest, ledger_pb2.OpenAccountResponse, False),
@@ -3192,6 +3261,7 @@ METHODS: Dict[str, MethodInfo] = {
     "retain.v1.Ledger/GetStatement": MethodInfo("retain.v1.Ledger/GetStatement", ledger_pb2.GetStatementRequest, ledger_pb2.GetStatementResponse, False),
     "retain.v1.Ledger/GetYearlySummary": MethodInfo("retain.v1.Ledger/GetYearlySummary", ledger_pb2.GetYearlySummaryRequest, ledger_pb2.GetYearlySummaryResponse, False),
     "retain.v1.Ledger/GetLedgerSummary": MethodInfo("retain.v1.Ledger/GetLedgerSummary", ledger_pb2.GetLedgerSummaryRequest, ledger_pb2.GetLedgerSummaryResponse, False),
+    "retain.v1.Ledger/GetPeriodTotals": MethodInfo("retain.v1.Ledger/GetPeriodTotals", ledger_pb2.GetPeriodTotalsRequest, ledger_pb2.GetPeriodTotalsResponse, False),
     "retain.v1.Ledger/Audit": MethodInfo("retain.v1.Ledger/Audit", ledger_pb2.AuditRequest, ledger_pb2.AuditResponse, False),
     "retain.v1.Profile/RegisterUser": MethodInfo("retain.v1.Profile/RegisterUser", profile_pb2.RegisterUserRequest, profile_pb2.RegisterUserResponse, False),
     "retain.v1.Profile/GetProfile": MethodInfo("retain.v1.Profile/GetProfile", profile_pb2.GetProfileRequest, profile_pb2.GetProfileResponse, False),

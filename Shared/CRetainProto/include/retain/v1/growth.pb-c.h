@@ -47,6 +47,9 @@ typedef struct Retain__V1__WatchLevelChangesResponse Retain__V1__WatchLevelChang
 typedef struct Retain__V1__GetLevelsRequest Retain__V1__GetLevelsRequest;
 typedef struct Retain__V1__UserLevel Retain__V1__UserLevel;
 typedef struct Retain__V1__GetLevelsResponse Retain__V1__GetLevelsResponse;
+typedef struct Retain__V1__GetLevelDistributionRequest Retain__V1__GetLevelDistributionRequest;
+typedef struct Retain__V1__LevelCount Retain__V1__LevelCount;
+typedef struct Retain__V1__GetLevelDistributionResponse Retain__V1__GetLevelDistributionResponse;
 
 
 /* --- enums --- */
@@ -1179,6 +1182,74 @@ struct  Retain__V1__GetLevelsResponse
     , 0,NULL }
 
 
+/*
+ * GetLevelDistribution's request.
+ */
+struct  Retain__V1__GetLevelDistributionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Levels as of this time, Unix ms, by the tiers in force then; 0 means now.
+   */
+  int64_t as_of_ms;
+};
+#define RETAIN__V1__GET_LEVEL_DISTRIBUTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_level_distribution_request__descriptor) \
+    , 0 }
+
+
+/*
+ * The users of one level.
+ */
+struct  Retain__V1__LevelCount
+{
+  ProtobufCMessage base;
+  /*
+   * The tier in force at the as-of time, with its privileges.
+   */
+  Retain__V1__LevelTier *tier;
+  /*
+   * Users whose total growth places them in this tier.
+   */
+  uint64_t users;
+};
+#define RETAIN__V1__LEVEL_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__level_count__descriptor) \
+    , NULL, 0 }
+
+
+/*
+ * GetLevelDistribution's answer.
+ */
+struct  Retain__V1__GetLevelDistributionResponse
+{
+  ProtobufCMessage base;
+  /*
+   * One row per tier in force, lowest first; tiers without users answer 0.
+   */
+  size_t n_levels;
+  Retain__V1__LevelCount **levels;
+  /*
+   * Users counted (the sum of the rows): users with a growth record at the as-of time.
+   */
+  uint64_t users;
+  /*
+   * Identifies the rules whose tiers these are (as GetLevelTiers's config_version).
+   */
+  char *config_version;
+  /*
+   * Through the gateway, with several shards and a partial answer accepted (call metadata
+   * `partial-results: allow`): the shards that did not answer, whose users are not counted.
+   * Empty otherwise.
+   */
+  size_t n_missing_shards;
+  char **missing_shards;
+};
+#define RETAIN__V1__GET_LEVEL_DISTRIBUTION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_level_distribution_response__descriptor) \
+    , 0,NULL, 0, (char *)protobuf_c_empty_string, 0,NULL }
+
+
 /* Retain__V1__Privilege methods */
 void   retain__v1__privilege__init
                      (Retain__V1__Privilege         *message);
@@ -1768,6 +1839,63 @@ Retain__V1__GetLevelsResponse *
 void   retain__v1__get_levels_response__free_unpacked
                      (Retain__V1__GetLevelsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__GetLevelDistributionRequest methods */
+void   retain__v1__get_level_distribution_request__init
+                     (Retain__V1__GetLevelDistributionRequest         *message);
+size_t retain__v1__get_level_distribution_request__get_packed_size
+                     (const Retain__V1__GetLevelDistributionRequest   *message);
+size_t retain__v1__get_level_distribution_request__pack
+                     (const Retain__V1__GetLevelDistributionRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_level_distribution_request__pack_to_buffer
+                     (const Retain__V1__GetLevelDistributionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetLevelDistributionRequest *
+       retain__v1__get_level_distribution_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_level_distribution_request__free_unpacked
+                     (Retain__V1__GetLevelDistributionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__LevelCount methods */
+void   retain__v1__level_count__init
+                     (Retain__V1__LevelCount         *message);
+size_t retain__v1__level_count__get_packed_size
+                     (const Retain__V1__LevelCount   *message);
+size_t retain__v1__level_count__pack
+                     (const Retain__V1__LevelCount   *message,
+                      uint8_t             *out);
+size_t retain__v1__level_count__pack_to_buffer
+                     (const Retain__V1__LevelCount   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__LevelCount *
+       retain__v1__level_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__level_count__free_unpacked
+                     (Retain__V1__LevelCount *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetLevelDistributionResponse methods */
+void   retain__v1__get_level_distribution_response__init
+                     (Retain__V1__GetLevelDistributionResponse         *message);
+size_t retain__v1__get_level_distribution_response__get_packed_size
+                     (const Retain__V1__GetLevelDistributionResponse   *message);
+size_t retain__v1__get_level_distribution_response__pack
+                     (const Retain__V1__GetLevelDistributionResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_level_distribution_response__pack_to_buffer
+                     (const Retain__V1__GetLevelDistributionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetLevelDistributionResponse *
+       retain__v1__get_level_distribution_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_level_distribution_response__free_unpacked
+                     (Retain__V1__GetLevelDistributionResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Retain__V1__Privilege_Closure)
@@ -1863,6 +1991,15 @@ typedef void (*Retain__V1__UserLevel_Closure)
 typedef void (*Retain__V1__GetLevelsResponse_Closure)
                  (const Retain__V1__GetLevelsResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__GetLevelDistributionRequest_Closure)
+                 (const Retain__V1__GetLevelDistributionRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__LevelCount_Closure)
+                 (const Retain__V1__LevelCount *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetLevelDistributionResponse_Closure)
+                 (const Retain__V1__GetLevelDistributionResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1918,6 +2055,10 @@ struct Retain__V1__Growth_Service
                      const Retain__V1__GetLevelsRequest *input,
                      Retain__V1__GetLevelsResponse_Closure closure,
                      void *closure_data);
+  void (*get_level_distribution)(Retain__V1__Growth_Service *service,
+                                 const Retain__V1__GetLevelDistributionRequest *input,
+                                 Retain__V1__GetLevelDistributionResponse_Closure closure,
+                                 void *closure_data);
 };
 typedef void (*Retain__V1__Growth_ServiceDestroy)(Retain__V1__Growth_Service *);
 void retain__v1__growth__init (Retain__V1__Growth_Service *service,
@@ -1937,7 +2078,8 @@ void retain__v1__growth__init (Retain__V1__Growth_Service *service,
       function_prefix__ ## get_rank,\
       function_prefix__ ## get_board_position,\
       function_prefix__ ## watch_level_changes,\
-      function_prefix__ ## get_levels  }
+      function_prefix__ ## get_levels,\
+      function_prefix__ ## get_level_distribution  }
 void retain__v1__growth__get_level_tiers(ProtobufCService *service,
                                          const Retain__V1__GetLevelTiersRequest *input,
                                          Retain__V1__GetLevelTiersResponse_Closure closure,
@@ -1986,6 +2128,10 @@ void retain__v1__growth__get_levels(ProtobufCService *service,
                                     const Retain__V1__GetLevelsRequest *input,
                                     Retain__V1__GetLevelsResponse_Closure closure,
                                     void *closure_data);
+void retain__v1__growth__get_level_distribution(ProtobufCService *service,
+                                                const Retain__V1__GetLevelDistributionRequest *input,
+                                                Retain__V1__GetLevelDistributionResponse_Closure closure,
+                                                void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2023,6 +2169,9 @@ extern const ProtobufCMessageDescriptor retain__v1__watch_level_changes_response
 extern const ProtobufCMessageDescriptor retain__v1__get_levels_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__user_level__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_levels_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_level_distribution_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__level_count__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_level_distribution_response__descriptor;
 extern const ProtobufCServiceDescriptor retain__v1__growth__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -74,6 +74,10 @@ typedef struct Retain__V1__GetYearlySummaryRequest Retain__V1__GetYearlySummaryR
 typedef struct Retain__V1__GetYearlySummaryResponse Retain__V1__GetYearlySummaryResponse;
 typedef struct Retain__V1__GetLedgerSummaryRequest Retain__V1__GetLedgerSummaryRequest;
 typedef struct Retain__V1__GetLedgerSummaryResponse Retain__V1__GetLedgerSummaryResponse;
+typedef struct Retain__V1__GetPeriodTotalsRequest Retain__V1__GetPeriodTotalsRequest;
+typedef struct Retain__V1__PeriodTotals Retain__V1__PeriodTotals;
+typedef struct Retain__V1__AssetPeriodTotals Retain__V1__AssetPeriodTotals;
+typedef struct Retain__V1__GetPeriodTotalsResponse Retain__V1__GetPeriodTotalsResponse;
 typedef struct Retain__V1__AssetAudit Retain__V1__AssetAudit;
 typedef struct Retain__V1__AuditRequest Retain__V1__AuditRequest;
 typedef struct Retain__V1__AuditResponse Retain__V1__AuditResponse;
@@ -384,6 +388,28 @@ typedef enum _Retain__V1__CouponState {
   RETAIN__V1__COUPON_STATE__COUPON_STATE_EXPIRED = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__COUPON_STATE)
 } Retain__V1__CouponState;
+/*
+ * How long a period of GetPeriodTotals is.
+ */
+typedef enum _Retain__V1__SummaryPeriod {
+  /*
+   * Default: a day.
+   */
+  RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_UNSPECIFIED = 0,
+  /*
+   * A calendar day in the request's time zone.
+   */
+  RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_DAY = 1,
+  /*
+   * An ISO week (Monday to Sunday) in the request's time zone.
+   */
+  RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_WEEK = 2,
+  /*
+   * A calendar month in the request's time zone.
+   */
+  RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_MONTH = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__SUMMARY_PERIOD)
+} Retain__V1__SummaryPeriod;
 
 /* --- messages --- */
 
@@ -2043,6 +2069,135 @@ struct  Retain__V1__GetLedgerSummaryResponse
 
 
 /*
+ * GetPeriodTotals's request.
+ */
+struct  Retain__V1__GetPeriodTotalsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The range; both ends required.
+   */
+  Retain__V1__TimeRange *range;
+  /*
+   * Day (default), week or month.
+   */
+  Retain__V1__SummaryPeriod period;
+  /*
+   * IANA time zone of the periods' boundaries; empty means UTC.
+   */
+  char *time_zone;
+  /*
+   * Only these assets; empty means every asset that moved in the range.
+   */
+  size_t n_assets;
+  char **assets;
+};
+#define RETAIN__V1__GET_PERIOD_TOTALS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_period_totals_request__descriptor) \
+    , NULL, RETAIN__V1__SUMMARY_PERIOD__SUMMARY_PERIOD_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * One period's flows of one asset, over every user account.
+ */
+struct  Retain__V1__PeriodTotals
+{
+  ProtobufCMessage base;
+  /*
+   * Start of the period (inclusive, Unix ms; the range's start for a first period cut by it).
+   */
+  int64_t start_ms;
+  /*
+   * End of the period (exclusive; the range's end for a last period cut by it).
+   */
+  int64_t end_ms;
+  /*
+   * Credited to users from budgets and system accounts (every kind but refunds), posted.
+   */
+  int64_t issued;
+  /*
+   * Debited from users to the redemption account, less refunds back to users.
+   */
+  int64_t spent;
+  /*
+   * Debited from users by expiry.
+   */
+  int64_t expired;
+  /*
+   * Debited from users by penalties.
+   */
+  int64_t penalized;
+  /*
+   * Debited from users to budgets and system accounts (adjustments, reversals).
+   */
+  int64_t adjusted;
+  /*
+   * Reserved on users by holds placed in the period (pending until posted, voided or timed out;
+   * a posted hold counts in spent when posted).
+   */
+  int64_t held;
+  /*
+   * The change of the users' posted balances: issued - spent - expired - penalized - adjusted.
+   */
+  int64_t net;
+  /*
+   * Journal records of the asset in the period (holds, voids and moves between users included).
+   */
+  uint64_t records;
+};
+#define RETAIN__V1__PERIOD_TOTALS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__period_totals__descriptor) \
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * One asset's periods.
+ */
+struct  Retain__V1__AssetPeriodTotals
+{
+  ProtobufCMessage base;
+  /*
+   * The asset.
+   */
+  char *asset;
+  /*
+   * Every period of the range, in time order (periods without movement answer zeros).
+   */
+  size_t n_periods;
+  Retain__V1__PeriodTotals **periods;
+  /*
+   * The sums over the range.
+   */
+  Retain__V1__PeriodTotals *total;
+  /*
+   * Issued over the range by transfer kind (credited = issued of that kind), kinds that occurred.
+   */
+  size_t n_issued_by_kind;
+  Retain__V1__KindTotal **issued_by_kind;
+};
+#define RETAIN__V1__ASSET_PERIOD_TOTALS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__asset_period_totals__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0,NULL }
+
+
+/*
+ * GetPeriodTotals's answer.
+ */
+struct  Retain__V1__GetPeriodTotalsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * One entry per asset, sorted by asset.
+   */
+  size_t n_assets;
+  Retain__V1__AssetPeriodTotals **assets;
+};
+#define RETAIN__V1__GET_PERIOD_TOTALS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_period_totals_response__descriptor) \
+    , 0,NULL }
+
+
+/*
  * Totals of one asset over all accounts.
  */
 struct  Retain__V1__AssetAudit
@@ -3257,6 +3412,82 @@ Retain__V1__GetLedgerSummaryResponse *
 void   retain__v1__get_ledger_summary_response__free_unpacked
                      (Retain__V1__GetLedgerSummaryResponse *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__GetPeriodTotalsRequest methods */
+void   retain__v1__get_period_totals_request__init
+                     (Retain__V1__GetPeriodTotalsRequest         *message);
+size_t retain__v1__get_period_totals_request__get_packed_size
+                     (const Retain__V1__GetPeriodTotalsRequest   *message);
+size_t retain__v1__get_period_totals_request__pack
+                     (const Retain__V1__GetPeriodTotalsRequest   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_period_totals_request__pack_to_buffer
+                     (const Retain__V1__GetPeriodTotalsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetPeriodTotalsRequest *
+       retain__v1__get_period_totals_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_period_totals_request__free_unpacked
+                     (Retain__V1__GetPeriodTotalsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__PeriodTotals methods */
+void   retain__v1__period_totals__init
+                     (Retain__V1__PeriodTotals         *message);
+size_t retain__v1__period_totals__get_packed_size
+                     (const Retain__V1__PeriodTotals   *message);
+size_t retain__v1__period_totals__pack
+                     (const Retain__V1__PeriodTotals   *message,
+                      uint8_t             *out);
+size_t retain__v1__period_totals__pack_to_buffer
+                     (const Retain__V1__PeriodTotals   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__PeriodTotals *
+       retain__v1__period_totals__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__period_totals__free_unpacked
+                     (Retain__V1__PeriodTotals *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__AssetPeriodTotals methods */
+void   retain__v1__asset_period_totals__init
+                     (Retain__V1__AssetPeriodTotals         *message);
+size_t retain__v1__asset_period_totals__get_packed_size
+                     (const Retain__V1__AssetPeriodTotals   *message);
+size_t retain__v1__asset_period_totals__pack
+                     (const Retain__V1__AssetPeriodTotals   *message,
+                      uint8_t             *out);
+size_t retain__v1__asset_period_totals__pack_to_buffer
+                     (const Retain__V1__AssetPeriodTotals   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__AssetPeriodTotals *
+       retain__v1__asset_period_totals__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__asset_period_totals__free_unpacked
+                     (Retain__V1__AssetPeriodTotals *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GetPeriodTotalsResponse methods */
+void   retain__v1__get_period_totals_response__init
+                     (Retain__V1__GetPeriodTotalsResponse         *message);
+size_t retain__v1__get_period_totals_response__get_packed_size
+                     (const Retain__V1__GetPeriodTotalsResponse   *message);
+size_t retain__v1__get_period_totals_response__pack
+                     (const Retain__V1__GetPeriodTotalsResponse   *message,
+                      uint8_t             *out);
+size_t retain__v1__get_period_totals_response__pack_to_buffer
+                     (const Retain__V1__GetPeriodTotalsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GetPeriodTotalsResponse *
+       retain__v1__get_period_totals_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__get_period_totals_response__free_unpacked
+                     (Retain__V1__GetPeriodTotalsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__AssetAudit methods */
 void   retain__v1__asset_audit__init
                      (Retain__V1__AssetAudit         *message);
@@ -3547,6 +3778,18 @@ typedef void (*Retain__V1__GetLedgerSummaryRequest_Closure)
 typedef void (*Retain__V1__GetLedgerSummaryResponse_Closure)
                  (const Retain__V1__GetLedgerSummaryResponse *message,
                   void *closure_data);
+typedef void (*Retain__V1__GetPeriodTotalsRequest_Closure)
+                 (const Retain__V1__GetPeriodTotalsRequest *message,
+                  void *closure_data);
+typedef void (*Retain__V1__PeriodTotals_Closure)
+                 (const Retain__V1__PeriodTotals *message,
+                  void *closure_data);
+typedef void (*Retain__V1__AssetPeriodTotals_Closure)
+                 (const Retain__V1__AssetPeriodTotals *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GetPeriodTotalsResponse_Closure)
+                 (const Retain__V1__GetPeriodTotalsResponse *message,
+                  void *closure_data);
 typedef void (*Retain__V1__AssetAudit_Closure)
                  (const Retain__V1__AssetAudit *message,
                   void *closure_data);
@@ -3660,6 +3903,10 @@ struct Retain__V1__Ledger_Service
                              const Retain__V1__GetLedgerSummaryRequest *input,
                              Retain__V1__GetLedgerSummaryResponse_Closure closure,
                              void *closure_data);
+  void (*get_period_totals)(Retain__V1__Ledger_Service *service,
+                            const Retain__V1__GetPeriodTotalsRequest *input,
+                            Retain__V1__GetPeriodTotalsResponse_Closure closure,
+                            void *closure_data);
   void (*audit)(Retain__V1__Ledger_Service *service,
                 const Retain__V1__AuditRequest *input,
                 Retain__V1__AuditResponse_Closure closure,
@@ -3694,6 +3941,7 @@ void retain__v1__ledger__init (Retain__V1__Ledger_Service *service,
       function_prefix__ ## get_statement,\
       function_prefix__ ## get_yearly_summary,\
       function_prefix__ ## get_ledger_summary,\
+      function_prefix__ ## get_period_totals,\
       function_prefix__ ## audit  }
 void retain__v1__ledger__open_account(ProtobufCService *service,
                                       const Retain__V1__OpenAccountRequest *input,
@@ -3783,6 +4031,10 @@ void retain__v1__ledger__get_ledger_summary(ProtobufCService *service,
                                             const Retain__V1__GetLedgerSummaryRequest *input,
                                             Retain__V1__GetLedgerSummaryResponse_Closure closure,
                                             void *closure_data);
+void retain__v1__ledger__get_period_totals(ProtobufCService *service,
+                                           const Retain__V1__GetPeriodTotalsRequest *input,
+                                           Retain__V1__GetPeriodTotalsResponse_Closure closure,
+                                           void *closure_data);
 void retain__v1__ledger__audit(ProtobufCService *service,
                                const Retain__V1__AuditRequest *input,
                                Retain__V1__AuditResponse_Closure closure,
@@ -3796,6 +4048,7 @@ extern const ProtobufCEnumDescriptor    retain__v1__transfer_state__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__transfer_result_code__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__coupon_result_code__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__coupon_state__descriptor;
+extern const ProtobufCEnumDescriptor    retain__v1__summary_period__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__account__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__account__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__open_account_request__descriptor;
@@ -3854,6 +4107,10 @@ extern const ProtobufCMessageDescriptor retain__v1__get_yearly_summary_request__
 extern const ProtobufCMessageDescriptor retain__v1__get_yearly_summary_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_ledger_summary_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_ledger_summary_response__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_period_totals_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__period_totals__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__asset_period_totals__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__get_period_totals_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__asset_audit__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__audit_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__audit_response__descriptor;
