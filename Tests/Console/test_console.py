@@ -111,23 +111,42 @@ def test_levels_page_counts_every_user_and_lists_the_tiers(suite: Suite, browser
     open_page(browser, suite, "/levels")
     counts = {int(cell.get_attribute("data-level")): int(cell.text.replace(",", ""))
               for cell in browser.find_elements(By.CSS_SELECTOR, "#level-table [data-level]")}
-    tiers = suite.call("retain.v1.Growth/GetLevelTiers", {})["tiers"]
-    assert sorted(counts) == [int(tier["level"]) for tier in tiers]
+    distribution = suite.call("retain.v1.Growth/GetLevelDistribution", {})
+    levels = {int(row["tier"]["level"]): int(row.get("users", 0)) for row in distribution["levels"]}
+    assert sorted(counts) == sorted(levels)
     assert sum(counts.values()) == DEMO_USERS
-    # The demo's users reach Silver and above: the counts come from Growth's level changes.
+    # Growth's own counts per level; the registered users Growth does not know are at level 1.
+    without_growth = DEMO_USERS - int(distribution.get("users", 0))
+    assert figure(browser, "without-growth") == without_growth
+    for level, count in levels.items():
+        assert counts[level] == count + (without_growth if level == 1 else 0), level
+    # The demo's users reach Silver and above.
     assert sum(count for level, count in counts.items() if level > 1) > 0
-    # Growth's own leaderboard lists every user with growth and their level now (300 < its
-    # 1,000 rows): above level 1 the page's counts must be exactly its counts.
+    # Growth's leaderboard lists every user with growth and their level now (300 < its 1,000
+    # rows): above level 1 the page's counts must be exactly its counts.
     board = suite.call("retain.v1.Growth/GetLeaderboard", {"limit": 1000})["entries"]
     assert len(board) < 1000
     for level in counts:
         if level > 1:
             assert counts[level] == sum(1 for entry in board if int(entry.get("level", 1)) == level), level
-    assert tiers[0]["name"] in browser.find_element(By.ID, "tier-table").text
+    assert distribution["levels"][0]["tier"]["name"] in browser.find_element(By.ID, "tier-table").text
     shoot(browser, screenshots, "levels")
+    # As of a day four weeks ago: the form's date, Growth's answer as of the end of that day.
+    day = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 28 * 86_400))
+    field = browser.find_element(By.CSS_SELECTOR, "#as-of-form input[name=as_of]")
+    browser.execute_script("arguments[0].value = arguments[1]", field, day)
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#as-of-form button"))
+    assert browser.find_element(By.ID, "as-of").text == day
+    end_ms = int(time.mktime(time.strptime(day, "%Y-%m-%d"))) * 1000 - time.timezone * 1000 + 86_400_000
+    then = suite.call("retain.v1.Growth/GetLevelDistribution", {"asOfMs": str(end_ms - 1)})
+    shown = {int(cell.get_attribute("data-level")): int(cell.text.replace(",", ""))
+             for cell in browser.find_elements(By.CSS_SELECTOR, "#level-table [data-level]")}
+    for row in then["levels"]:
+        if int(row["tier"]["level"]) > 1:
+            assert shown[int(row["tier"]["level"])] == int(row.get("users", 0))
 
 
-def test_ledger_page_matches_the_audit(suite: Suite, browser, screenshots) -> None:
+def test_ledger_page_matches_the_audit_and_the_period_totals(suite: Suite, browser, screenshots) -> None:
     open_page(browser, suite, "/ledger?verify=1")
     audit = suite.call("retain.v1.Ledger/Audit", {"assets": ["points"]})
     points = next(asset for asset in audit["assets"] if asset["asset"] == "points")
@@ -138,7 +157,20 @@ def test_ledger_page_matches_the_audit(suite: Suite, browser, screenshots) -> No
     assert figure(browser, "held") == int(points.get("userBalances", 0))
     assert browser.find_element(By.ID, "balanced").text == "yes"
     assert browser.find_element(By.ID, "chain-verified").text == "yes"
+    # Per day over the last 30 days (to the end of today, UTC): the Ledger's own GetPeriodTotals.
+    end = (int(time.time()) // 86_400 + 1) * 86_400_000
+    totals = suite.call("retain.v1.Ledger/GetPeriodTotals", {
+        "range": {"startMs": str(end - 30 * 86_400_000), "endMs": str(end)}, "period": "SUMMARY_PERIOD_DAY",
+        "assets": ["points"]})["assets"][0]
+    assert figure(browser, "period-issued") == int(totals["total"].get("issued", 0)) > 0
+    assert figure(browser, "period-net") == int(totals["total"].get("net", 0))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#period-table tbody tr")) == 31
+    assert browser.find_element(By.CSS_SELECTOR, "#per-period svg.chart")
     shoot(browser, screenshots, "ledger")
+    browser.find_element(By.ID, "period-month").click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#period-table tbody tr")) == 13
+    # Every month of the demo's six weeks: what the audit says was issued since the start.
+    assert figure(browser, "period-issued") == issued
 
 
 def test_campaigns_page_shows_the_demo_recall_campaign(suite: Suite, browser, screenshots) -> None:

@@ -1,16 +1,101 @@
 public import RetainProto
 
-/// The ledger: what has been issued (by kind), spent and expired, what users hold, and the
-/// audit's verdict on the books and the hash chain.
+/// The ledger: what has been issued (by kind), spent and expired, in total and per day, week or
+/// month, what users hold, and the audit's verdict on the books and the hash chain.
 public struct LedgerPage: Sendable {
     /// Ledger.Audit of the points asset (with the chain verified when asked).
     public var audit: Loaded<Retain_V1_AuditResponse>
     /// Whether the chain was recomputed in this audit.
     public var verifiedChain: Bool
+    /// Ledger.GetPeriodTotals of the points asset over the recent periods.
+    public var periods: Loaded<Retain_V1_GetPeriodTotalsResponse>
+    /// The periods' length.
+    public var period: Retain_V1_SummaryPeriod
 
-    public init(audit: Loaded<Retain_V1_AuditResponse>, verifiedChain: Bool) {
+    public init(
+        audit: Loaded<Retain_V1_AuditResponse>, verifiedChain: Bool,
+        periods: Loaded<Retain_V1_GetPeriodTotalsResponse> = .value(.init()), period: Retain_V1_SummaryPeriod = .day
+    ) {
         self.audit = audit
         self.verifiedChain = verifiedChain
+        self.periods = periods
+        self.period = period
+    }
+
+    /// The range the page asks GetPeriodTotals for, ending with today (UTC): 30 days, 12 ISO
+    /// weeks (from a Monday) or 12 months (from the first of a month).
+    public static func range(_ period: Retain_V1_SummaryPeriod, nowMs: Int64) -> Retain_V1_TimeRange {
+        let day: Int64 = 86_400_000
+        let end = (nowMs / day + 1) * day
+        switch period {
+        case .week:
+            // 1970-01-01 was a Thursday: Monday of this week, then 11 weeks back.
+            let monday = (nowMs / day - ((nowMs / day + 3) % 7)) * day
+            return .init(startMs: monday - 11 * 7 * day, endMs: end)
+        case .month:
+            let (year, month, _) = Format.civil(nowMs)
+            let back = year * 12 + month - 1 - 11
+            return .init(startMs: Format.startOfDay(year: back / 12, month: back % 12 + 1, day: 1), endMs: end)
+        default:
+            return .init(startMs: end - 30 * day, endMs: end)
+        }
+    }
+
+    /// The query value of each period length and its label.
+    static let periodChoices: [(Retain_V1_SummaryPeriod, String, TextKey)] = [
+        (.day, "day", .periodDay), (.week, "week", .periodWeek), (.month, "month", .periodMonth),
+    ]
+
+    /// The per-period section: a choice of period, a chart of issued, spent and expired, and a
+    /// table of every figure with the totals.
+    func perPeriod(_ text: Localizer) -> String {
+        var html = "<p class=\"actions\">"
+        for (value, name, key) in Self.periodChoices {
+            html +=
+                value == period
+                ? "<b>\(HTML.escape(text[key]))</b> "
+                : "<a href=\"/ledger?period=\(name)\" id=\"period-\(name)\">\(HTML.escape(text[key]))</a> "
+        }
+        html += "</p>"
+        if let reason = Layout.unavailable(periods, text) { return html + reason }
+        guard let points = periods.value?.assets.first(where: { $0.asset == "points" }), !points.periods.isEmpty else {
+            return html + "<p>\(HTML.escape(text[.noData]))</p>"
+        }
+        let label = { (one: Retain_V1_PeriodTotals) in
+            period == .month ? String(Format.date(one.startMs).prefix(7)) : Format.monthDay(one.startMs)
+        }
+        var chart = BarChart(
+            title: text[.perPeriodPanel], categories: points.periods.map(label),
+            series: [
+                .init(name: text[.issued], values: points.periods.map { Double($0.issued) }),
+                .init(name: text[.spent], values: points.periods.map { Double(max(0, $0.spent)) }),
+                .init(name: text[.expired], values: points.periods.map { Double($0.expired) }),
+            ], layout: .grouped)
+        chart.labelEvery = period == .day ? 3 : 1
+        func cells(_ one: Retain_V1_PeriodTotals) -> [String] {
+            [
+                Format.count(one.issued), Format.count(one.spent), Format.count(one.expired), Format.count(one.penalized),
+                Format.count(one.adjusted), Format.count(one.held), Format.count(one.net),
+            ]
+        }
+        var rows = points.periods.reversed().map { one in
+            ["<span data-period-start=\"\(one.startMs)\">\(HTML.escape(period == .month ? label(one) : Format.date(one.startMs)))</span>"]
+                + cells(one)
+        }
+        let total = points.total ?? .init()
+        rows.insert(["<b>\(HTML.escape(text[.totalRow]))</b>"] + cells(total).map { "<b>\($0)</b>" }, at: 0)
+        let header = [
+            text[.period], text[.issued], text[.spent], text[.expired], text[.penalized], text[.adjusted], text[.heldPlaced],
+            text[.netChange],
+        ]
+        var figures = "<div class=\"figures\">"
+        figures += Layout.figure(text[.issued], Format.count(total.issued), name: "period-issued")
+        figures += Layout.figure(text[.spent], Format.count(total.spent), name: "period-spent")
+        figures += Layout.figure(text[.expired], Format.count(total.expired), name: "period-expired")
+        figures += Layout.figure(text[.netChange], Format.count(total.net), name: "period-net")
+        figures += "</div>"
+        return html + figures + chart.render() + Layout.table(id: "period-table", header, rows)
+            + "<p class=\"note\">\(HTML.escape(text[.perPeriodNote]))</p>"
     }
 
     /// Issued, spent, expired and penalized points, and what users hold, from the audit's
@@ -27,7 +112,8 @@ public struct LedgerPage: Sendable {
         let text = context.text
         var body = ""
         if let reason = Layout.unavailable(audit, text) {
-            body = Layout.section(text[.audit], id: "audit", reason)
+            body =
+                Layout.section(text[.perPeriodPanel], id: "per-period", perPeriod(text)) + Layout.section(text[.audit], id: "audit", reason)
             return Layout.page(context, title: text[.navLedger], body: body)
         }
         guard let audit = audit.value else { return Layout.page(context, title: text[.navLedger], body: "") }
@@ -59,10 +145,7 @@ public struct LedgerPage: Sendable {
                 text[.issuedByKind], id: "by-kind",
                 kindChart.render() + Layout.table(id: "kind-table", [text[.kind], text[.issued], "#"], rows))
         }
-        body += """
-            <section id="per-period" class="needs-rpc" data-needs-rpc="ledger-wide summary per period">\
-            <h2>\(HTML.escape(text[.perPeriodPanel]))</h2><p>\(HTML.escape(text[.needsLedgerPeriodRPC]))</p></section>
-            """
+        body += Layout.section(text[.perPeriodPanel], id: "per-period", perPeriod(text))
         let hex = audit.chainHead.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         let rows: [[String]] = [
             [HTML.escape(text[.balancedLabel]), "<b id=\"balanced\">\(HTML.escape(audit.balanced ? text[.yes] : text[.no]))</b>"],

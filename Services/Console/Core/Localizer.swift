@@ -161,8 +161,6 @@ public struct Localizer: Sendable {
         .share: "Share",
         .pointsTotals: "Points since the start: issued, spent, expired",
         .perPeriodPanel: "Issued / spent / expired per period",
-        .needsLedgerPeriodRPC:
-            "Needs a ledger-wide summary per period (Ledger.GetLedgerSummary covers one user only). Until then: the totals above, and per month for each user on the User page.",
         .issued: "Issued",
         .issuedByKind: "Issued by kind",
         .audit: "Audit",
@@ -193,6 +191,16 @@ public struct Localizer: Sendable {
         .now: "now",
         .withoutGrowth: "of them never earned growth (counted at level 1)",
         .registeredUnknown: "Registered users unknown (needs profile:read): only Growth's users are counted.",
+        .periodDay: "By day (30 days)",
+        .periodWeek: "By week (12 weeks)",
+        .periodMonth: "By month (12 months)",
+        .adjusted: "Adjusted",
+        .heldPlaced: "Held (holds placed)",
+        .netChange: "Net change of user balances",
+        .period: "Period",
+        .totalRow: "Total",
+        .perPeriodNote:
+            "From the journal's records in the range (Ledger.GetPeriodTotals): net = issued - spent - expired - penalized - adjusted; spent is less refunds.",
     ]
 
     static let chinese: [TextKey: String] = [
@@ -336,7 +344,6 @@ public struct Localizer: Sendable {
         .share: "占比",
         .pointsTotals: "累计积分：发放、消费、过期",
         .perPeriodPanel: "按周期的发放 / 消费 / 过期",
-        .needsLedgerPeriodRPC: "需要全账本按周期汇总的接口（Ledger.GetLedgerSummary 仅支持单个用户）。在此之前请参考上方累计数据，以及用户页面中每位用户的按月数据。",
         .issued: "发放",
         .issuedByKind: "按类型发放",
         .audit: "审计",
@@ -367,5 +374,14 @@ public struct Localizer: Sendable {
         .now: "当前",
         .withoutGrowth: "人从未获得成长值（计为 1 级）",
         .registeredUnknown: "注册用户数未知（需要 profile:read）：仅统计 Growth 中的用户。",
+        .periodDay: "按日（30 天）",
+        .periodWeek: "按周（12 周）",
+        .periodMonth: "按月（12 个月）",
+        .adjusted: "调整扣除",
+        .heldPlaced: "冻结（新增）",
+        .netChange: "用户余额净变化",
+        .period: "周期",
+        .totalRow: "合计",
+        .perPeriodNote: "根据区间内的账本日志记录计算（Ledger.GetPeriodTotals）：净变化 = 发放 - 消费 - 过期 - 罚扣 - 调整扣除；消费已扣除退款。",
     ]
 }

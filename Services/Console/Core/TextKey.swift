@@ -123,7 +123,6 @@ public enum TextKey: String, Sendable, CaseIterable, Hashable {
     case share
     case pointsTotals
     case perPeriodPanel
-    case needsLedgerPeriodRPC
     case issued
     case issuedByKind
     case audit
@@ -173,4 +172,13 @@ public enum TextKey: String, Sendable, CaseIterable, Hashable {
     case now
     case withoutGrowth
     case registeredUnknown
+    case periodDay
+    case periodWeek
+    case periodMonth
+    case adjusted
+    case heldPlaced
+    case netChange
+    case period
+    case totalRow
+    case perPeriodNote
 }

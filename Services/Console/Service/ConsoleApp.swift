@@ -18,7 +18,8 @@ import RetainWire
 /// | `GET /user?id=`            | one user                                                    |
 /// | `GET /feedback`            | the desk                                                    |
 /// | `POST /feedback/triage`, `/feedback/reply`, `/feedback/resolve` | the desk's actions     |
-/// | `GET /levels`, `GET /ledger` (`verify=1` recomputes the chain) | levels and the ledger  |
+/// | `GET /levels` (`as_of=YYYY-MM-DD`) | users per level, now or at the end of a day         |
+/// | `GET /ledger` (`verify=1` recomputes the chain, `period=day|week|month`) | the ledger   |
 /// | `GET /campaigns`           | recall campaigns and their results                          |
 public final class ConsoleApp: Sendable {
     /// Behaviour that deployments choose.
@@ -112,7 +113,13 @@ public final class ConsoleApp: Sendable {
             let asOf = Format.parseDate(request.query["as_of"] ?? "").map { $0 + SuiteReader.dayMs }
             return .html(await reader.levels(asOfMs: asOf).render(context(nil)))
         case ("GET", "/ledger"):
-            return .html(await reader.ledger(verify: request.query["verify"] == "1").render(context(nil)))
+            let period: Retain_V1_SummaryPeriod =
+                switch request.query["period"] {
+                case "week": .week
+                case "month": .month
+                default: .day
+                }
+            return .html(await reader.ledger(verify: request.query["verify"] == "1", period: period, nowMs: nowMs()).render(context(nil)))
         case ("GET", "/campaigns"):
             return .html(await reader.campaigns().render(context(nil)))
         default:

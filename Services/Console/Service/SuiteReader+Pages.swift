@@ -98,11 +98,17 @@ extension SuiteReader {
         return await LevelsPage(distribution: distribution, registered: registered.map(\.count), asOfMs: asOfMs)
     }
 
-    /// The ledger's audit of points, with the chain recomputed when `verify`.
-    func ledger(verify: Bool) async -> LedgerPage {
-        let audit = await call(
+    /// The ledger's audit of points, with the chain recomputed when `verify`, and the points'
+    /// flows per `period` over the recent periods.
+    func ledger(verify: Bool, period: Retain_V1_SummaryPeriod, nowMs: Int64) async -> LedgerPage {
+        async let audit = call(
             Retain_V1_Ledger.audit, Retain_V1_AuditRequest(verifyChain: verify, assets: ["points"]), scope: "ledger:read")
-        return LedgerPage(audit: audit, verifiedChain: verify)
+        async let periods = call(
+            Retain_V1_Ledger.getPeriodTotals,
+            Retain_V1_GetPeriodTotalsRequest(
+                range: LedgerPage.range(period, nowMs: nowMs), period: period, timeZone: "UTC", assets: ["points"]),
+            scope: "ledger:read")
+        return await LedgerPage(audit: audit, verifiedChain: verify, periods: periods, period: period)
     }
 
     /// The recall campaigns, with the results of the newest ones read concurrently.
