@@ -6,6 +6,7 @@ docs/console/ (CONSOLE_SCREENSHOT_DIR)."""
 
 from __future__ import annotations
 
+import calendar
 import re
 import time
 import urllib.error
@@ -95,6 +96,25 @@ def test_overview_shows_the_suites_numbers(suite: Suite, browser, screenshots) -
     shoot(browser, screenshots, "overview")
 
 
+def test_funnel_page_matches_get_funnel(suite: Suite, browser, screenshots) -> None:
+    open_page(browser, suite, "/funnel")
+    # Eight ISO weeks ending with this one (UTC), by week and channel: Profile's own GetFunnel.
+    today = int(time.time()) // 86_400
+    monday = today - (today + 3) % 7
+    funnel = suite.call("retain.v1.Profile/GetFunnel", {
+        "granularity": "COHORT_GRANULARITY_WEEK", "byChannel": True, "timeZone": "UTC",
+        "registered": {"startMs": str((monday - 49) * 86_400_000), "endMs": str((today + 1) * 86_400_000)}})
+    rows = [row for row in funnel["rows"] if row.get("allChannels")]
+    for name in ("registered", "activated", "purchased"):
+        assert figure(browser, f"funnel-{name}") == sum(int(row.get(name, 0)) for row in rows), name
+    assert figure(browser, "funnel-registered") == DEMO_USERS
+    assert figure(browser, "funnel-activated") > 0
+    channels = {cell.get_attribute("data-channel") for cell in browser.find_elements(By.CSS_SELECTOR, "#funnel-channels [data-channel]")}
+    assert channels == {row.get("channel", "") for row in funnel["rows"] if not row.get("allChannels")}
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#funnel-cohorts tbody tr")) == len(rows)
+    shoot(browser, screenshots, "funnel")
+
+
 def test_the_language_switch_shows_chinese_and_sticks(suite: Suite, browser, screenshots) -> None:
     open_page(browser, suite, "/overview")
     submit(browser, browser.find_element(By.ID, "lang-switch"))
@@ -137,7 +157,7 @@ def test_levels_page_counts_every_user_and_lists_the_tiers(suite: Suite, browser
     browser.execute_script("arguments[0].value = arguments[1]", field, day)
     submit(browser, browser.find_element(By.CSS_SELECTOR, "#as-of-form button"))
     assert browser.find_element(By.ID, "as-of").text == day
-    end_ms = int(time.mktime(time.strptime(day, "%Y-%m-%d"))) * 1000 - time.timezone * 1000 + 86_400_000
+    end_ms = calendar.timegm(time.strptime(day, "%Y-%m-%d")) * 1000 + 86_400_000
     then = suite.call("retain.v1.Growth/GetLevelDistribution", {"asOfMs": str(end_ms - 1)})
     shown = {int(cell.get_attribute("data-level")): int(cell.text.replace(",", ""))
              for cell in browser.find_elements(By.CSS_SELECTOR, "#level-table [data-level]")}

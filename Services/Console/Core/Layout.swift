@@ -5,7 +5,8 @@ import RetainAuth
 public enum Layout {
     /// The navigation tabs: path and label.
     static let tabs: [(path: String, key: TextKey)] = [
-        ("/overview", .navOverview), ("/user", .navUser), ("/feedback", .navFeedback), ("/levels", .navLevels), ("/ledger", .navLedger),
+        ("/overview", .navOverview), ("/funnel", .navFunnel), ("/user", .navUser), ("/feedback", .navFeedback), ("/levels", .navLevels),
+        ("/ledger", .navLedger),
         ("/campaigns", .navCampaigns),
     ]
 

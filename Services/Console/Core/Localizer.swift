@@ -201,6 +201,19 @@ public struct Localizer: Sendable {
         .totalRow: "Total",
         .perPeriodNote:
             "From the journal's records in the range (Ledger.GetPeriodTotals): net = issued - spent - expired - penalized - adjusted; spent is less refunds.",
+        .navFunnel: "Funnel",
+        .funnelByChannel: "Registration → activation → first purchase, by channel",
+        .funnelByCohort: "By weekly cohort (all channels)",
+        .registered: "Registered",
+        .activated: "Activated",
+        .purchased: "Purchased",
+        .activationRate: "Activation rate",
+        .purchaseRate: "Purchase rate",
+        .purchasedNotActivated: "Bought without activation",
+        .complete: "Complete",
+        .activationRule:
+            "Activated: active on at least {n} distinct days among the first {d} days after registration (the registration day is day 0). Purchase rate = purchased / activated.",
+        .weeksShown: "Weeks",
     ]
 
     static let chinese: [TextKey: String] = [
@@ -383,5 +396,17 @@ public struct Localizer: Sendable {
         .period: "周期",
         .totalRow: "合计",
         .perPeriodNote: "根据区间内的账本日志记录计算（Ledger.GetPeriodTotals）：净变化 = 发放 - 消费 - 过期 - 罚扣 - 调整扣除；消费已扣除退款。",
+        .navFunnel: "转化漏斗",
+        .funnelByChannel: "注册 → 激活 → 首次购买（按渠道）",
+        .funnelByCohort: "按周注册批次（全部渠道）",
+        .registered: "注册",
+        .activated: "激活",
+        .purchased: "购买",
+        .activationRate: "激活率",
+        .purchaseRate: "购买率",
+        .purchasedNotActivated: "未激活即购买",
+        .complete: "已完结",
+        .activationRule: "激活：注册后前 {d} 天内（注册当天为第 0 天）至少有 {n} 天活跃。购买率 = 购买人数 / 激活人数。",
+        .weeksShown: "周数",
     ]
 }

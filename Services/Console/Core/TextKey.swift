@@ -181,4 +181,16 @@ public enum TextKey: String, Sendable, CaseIterable, Hashable {
     case period
     case totalRow
     case perPeriodNote
+    case navFunnel
+    case funnelByChannel
+    case funnelByCohort
+    case registered
+    case activated
+    case purchased
+    case activationRate
+    case purchaseRate
+    case purchasedNotActivated
+    case complete
+    case activationRule
+    case weeksShown
 }

@@ -15,6 +15,7 @@ import RetainWire
 /// | `POST /signout`            | ends the session                                            |
 /// | `POST /lang`               | switches the language (session and cookie)                  |
 /// | `GET /overview`            | `days` (7 to 90, default 42), `channel` (heatmap)           |
+/// | `GET /funnel`              | `weeks` (1 to 26, default 8): the funnel by channel and cohort |
 /// | `GET /user?id=`            | one user                                                    |
 /// | `GET /feedback`            | the desk                                                    |
 /// | `POST /feedback/triage`, `/feedback/reply`, `/feedback/resolve` | the desk's actions     |
@@ -58,7 +59,7 @@ public final class ConsoleApp: Sendable {
     }
 
     /// The pages a signed-in operator may open (and the language switch may return to).
-    static let pages: Set<String> = ["/overview", "/user", "/feedback", "/levels", "/ledger", "/campaigns"]
+    static let pages: Set<String> = ["/overview", "/funnel", "/user", "/feedback", "/levels", "/ledger", "/campaigns"]
 
     /// Answers one request.
     public func respond(_ request: ConsoleRequest) async -> ConsoleResponse {
@@ -99,6 +100,9 @@ public final class ConsoleApp: Sendable {
             let days = Int(request.query["days"] ?? "").map { min(90, max(7, $0)) } ?? configuration.overviewDays
             let page = await reader.overview(days: days, channel: request.query["channel"] ?? "", nowMs: nowMs())
             return .html(page.render(context(nil)))
+        case ("GET", "/funnel"):
+            let weeks = Int(request.query["weeks"] ?? "").map { min(26, max(1, $0)) } ?? 8
+            return .html(await reader.funnel(weeks: weeks, nowMs: nowMs()).render(context(nil)))
         case ("GET", "/user"):
             guard let userID = request.query.trimmed("id") else {
                 let text = Localizer(session.language)

@@ -49,6 +49,16 @@ extension SuiteReader {
         }
     }
 
+    /// The funnel of the users registered in the last `weeks` ISO weeks, by channel and cohort.
+    func funnel(weeks: Int, nowMs: Int64) async -> FunnelPage {
+        let funnel = await call(
+            Retain_V1_Profile.getFunnel,
+            Retain_V1_GetFunnelRequest(
+                granularity: .week, registered: FunnelPage.range(weeks: weeks, nowMs: nowMs), byChannel: true, timeZone: "UTC"),
+            scope: "profile:read")
+        return FunnelPage(funnel: funnel, weeks: weeks)
+    }
+
     /// One user's page.
     func user(_ userID: String, nowMs: Int64) async -> UserPage {
         let (year, _, _) = Format.civil(nowMs)
