@@ -6,7 +6,9 @@ docs/console/ (CONSOLE_SCREENSHOT_DIR)."""
 
 from __future__ import annotations
 
+import base64
 import calendar
+import json
 import re
 import time
 import urllib.error
@@ -211,6 +213,66 @@ def test_campaigns_page_shows_the_demo_recall_campaign(suite: Suite, browser, sc
     shoot(browser, screenshots, "campaigns")
 
 
+def test_segments_page_counts_and_lists_a_saved_segment(suite: Suite, browser, screenshots) -> None:
+    suite.call("retain.v1.Profile/PutSavedSegment", {"create": True, "actor": "console-test", "segment": {
+        "name": "console-organic", "description": "Organic or referral users who are not churned",
+        "rule": {"all": [{"channel": {"channels": ["organic", "referral"]}},
+                         {"none": [{"stage": {"stages": ["LIFECYCLE_STAGE_CHURNED"]}}]}]}}})
+    open_page(browser, suite, "/segments?name=console-organic")
+    assert "console-organic" in browser.find_element(By.ID, "segment-table").text
+    now = int(suite.call("retain.v1.Gateway/CountSavedSegment", {"name": "console-organic"}).get("count", 0))
+    assert figure(browser, "members-now") == now > 0
+    assert "organic" in browser.find_element(By.ID, "segment-rule").text
+    members = browser.find_elements(By.CSS_SELECTOR, "#member-table a.member")
+    assert len(members) == min(now, 50)
+    first = suite.call("retain.v1.Gateway/ListSavedSegmentMembers", {"name": "console-organic", "page": {"pageSize": 50}})
+    assert [member.text for member in members] == [member["userId"] for member in first["members"]]
+    shoot(browser, screenshots, "segments")
+    # As of a day three weeks ago: the gateway's count as of the end of that day.
+    day = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 21 * 86_400))
+    field = browser.find_element(By.CSS_SELECTOR, "#as-of-form input[name=as_of]")
+    browser.execute_script("arguments[0].value = arguments[1]", field, day)
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#as-of-form button"))
+    end_ms = calendar.timegm(time.strptime(day, "%Y-%m-%d")) * 1000 + 86_400_000
+    then = int(suite.call("retain.v1.Gateway/CountSavedSegment", {"name": "console-organic", "asOfMs": str(end_ms - 1)}).get("count", 0))
+    assert figure(browser, "members-as-of") == then
+    assert figure(browser, "members-now") == now
+    # A member links to the User page.
+    user_id = browser.find_element(By.CSS_SELECTOR, "#member-table a.member").text
+    browser.find_element(By.CSS_SELECTOR, "#member-table a.member").click()
+    assert browser.find_element(By.ID, "profile-user").text == user_id
+
+
+def test_rules_page_shows_history_and_diff_and_an_admin_rolls_back(suite: Suite, browser, screenshots) -> None:
+    before = suite.call("retain.v1.RuleSets/ListRuleSetVersions", {"service": "growth"})
+    in_force = int(before["inForceVersion"])
+    current = suite.call("retain.v1.RuleSets/GetRuleSet", {"service": "growth"})["version"]
+    document = json.loads(base64.b64decode(current["document"]))
+    document["daily_total_cap"] = int(document.get("daily_total_cap", 1200)) + 1
+    changed = suite.call("retain.v1.RuleSets/SetRuleSet", {
+        "service": "growth", "document": base64.b64encode(json.dumps(document).encode()).decode(),
+        "reason": "console browser test: one more growth a day"})["version"]
+    new = int(changed["version"])
+    assert new == in_force + 1
+    open_page(browser, suite, "/rules?service=growth")
+    assert figure(browser, "in-force-version") == new
+    history = [int(cell.get_attribute("data-version")) for cell in browser.find_elements(By.CSS_SELECTOR, "#version-table [data-version]")]
+    assert history == list(range(new, 0, -1))
+    assert "one more growth a day" in browser.find_element(By.ID, "version-table").text
+    diff = browser.find_element(By.ID, "rule-diff")
+    assert (diff.get_attribute("data-from"), diff.get_attribute("data-to")) == (str(new - 1), str(new))
+    added = [line.text for line in diff.find_elements(By.TAG_NAME, "ins")]
+    assert any(f'"daily_total_cap": {document["daily_total_cap"]}' in line for line in added), added
+    shoot(browser, screenshots, "rules")
+    # Roll back to the version before: a new version repeating its document, in force at once.
+    submit(browser, browser.find_element(By.ID, f"rollback-{in_force}"))
+    assert "version" in browser.find_element(By.ID, "notice").text
+    after = suite.call("retain.v1.RuleSets/ListRuleSetVersions", {"service": "growth"})
+    assert int(after["inForceVersion"]) == new + 1
+    assert int(after["versions"][-1].get("rollbackOf", 0)) == in_force
+    assert figure(browser, "in-force-version") == new + 1
+
+
 def test_resolving_a_complaint_pays_points_that_the_statement_shows(suite: Suite, browser, screenshots) -> None:
     # A complaint of our own (in Chinese, as the seeds' users write), so there is one to resolve
     # whatever the demo left open.
@@ -289,5 +351,20 @@ def test_a_read_only_key_sees_no_resolve_action_and_cannot_post_one(suite: Suite
             assert error.code == 403
         item = suite.call("retain.v1.Feedback/GetFeedback", {"itemId": item_id})["item"]
         assert item["status"] != "FEEDBACK_STATUS_RESOLVED"
+        # The Rules page: history for any key, no rollback form, and a hand-made rollback is 403.
+        viewer.get(suite.url + "/rules?service=growth")
+        assert viewer.find_elements(By.CSS_SELECTOR, "#version-table [data-version]")
+        assert not viewer.find_elements(By.CSS_SELECTOR, "form.rollback")
+        versions = suite.call("retain.v1.RuleSets/ListRuleSetVersions", {"service": "growth"})
+        body = urllib.parse.urlencode({"service": "growth", "to_version": "1", "form_token": token}).encode()
+        request = urllib.request.Request(suite.url + "/rules/rollback", data=body, method="POST",
+                                         headers={"Cookie": f"retain_console_session={cookie}",
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            urllib.request.urlopen(request, timeout=30)
+            raise AssertionError("the console accepted a rollback from a read-only key")
+        except urllib.error.HTTPError as error:
+            assert error.code == 403
+        assert suite.call("retain.v1.RuleSets/ListRuleSetVersions", {"service": "growth"}) == versions
     finally:
         viewer.quit()

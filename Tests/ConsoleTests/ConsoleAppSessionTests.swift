@@ -80,6 +80,20 @@ import Testing
         #expect(!html.contains("action=\"/feedback/resolve\""))
     }
 
+    @Test func onlyAnAdminKeyMayRollARuleSetBack() async throws {
+        let app = try app()
+        let (cookie, formToken) = try await signIn(app, key: reader.key)
+        let response = await app.respond(
+            post("/rules/rollback", "service=growth&to_version=1&form_token=\(formToken)", cookie: cookie))
+        #expect(response.status == 403)
+        let html = String(decoding: response.body, as: UTF8.self)
+        #expect(html.contains("Rolling back needs the admin scope.") && !html.contains("action=\"/rules/rollback\""))
+        // An admin without the form token is refused too, before any call.
+        let (adminCookie, _) = try await signIn(app, key: admin.key)
+        let untokened = await app.respond(post("/rules/rollback", "service=growth&to_version=1", cookie: adminCookie))
+        #expect(untokened.status == 403)
+    }
+
     @Test func aPostWithoutTheFormTokenIsRefused() async throws {
         let app = try app()
         let (cookie, _) = try await signIn(app, key: admin.key)

@@ -7,7 +7,7 @@ public enum Layout {
     static let tabs: [(path: String, key: TextKey)] = [
         ("/overview", .navOverview), ("/funnel", .navFunnel), ("/user", .navUser), ("/feedback", .navFeedback), ("/levels", .navLevels),
         ("/ledger", .navLedger),
-        ("/campaigns", .navCampaigns),
+        ("/campaigns", .navCampaigns), ("/segments", .navSegments), ("/rules", .navRules),
     ]
 
     /// A whole HTML document.
@@ -99,6 +99,9 @@ public enum Layout {
         .notice{background:#e8f5e9;border:1px solid #a5d6a7;padding:.5em 1em}.notice.failed,.failed{background:#fdecea;border-color:#f5c6cb}\
         .denied{color:#8a6d3b;background:#fcf8e3;padding:.4em .8em}.needs-rpc{border:2px dashed #f28e2b;background:#fff8f0}\
         form.inline{display:inline}form.actions{display:flex;gap:.4em;flex-wrap:wrap;align-items:center;margin:.2em 0}\
-        .chart{max-width:100%;height:auto;background:#fff}code{background:#eef;padding:0 .3em}
+        .chart{max-width:100%;height:auto;background:#fff}code{background:#eef;padding:0 .3em}\
+        pre.diff{background:#fafafa;border:1px solid #e2e6ea;padding:.5em;font-size:.85em;overflow-x:auto}\
+        pre.diff del{display:block;background:#fdecea;text-decoration:none}pre.diff ins{display:block;background:#e8f5e9;text-decoration:none}\
+        pre.diff .folded{color:#888}
         """
 }

@@ -193,4 +193,32 @@ public enum TextKey: String, Sendable, CaseIterable, Hashable {
     case complete
     case activationRule
     case weeksShown
+    case navRules
+    case ruleSetInForce
+    case ruleSetHistory
+    case version
+    case author
+    case effectiveFrom
+    case rollbackOf
+    case rollBack
+    case rollbackReason
+    case rolledBack
+    case diffBetween
+    case compare
+    case noDifference
+    case unchangedLines
+    case rollbackNeedsAdmin
+    case waiting
+    case document
+    case navSegments
+    case savedSegments
+    case segmentName
+    case description
+    case updated
+    case rule
+    case membersNow
+    case membersAsOf
+    case firstMembers
+    case noSegments
+    case moreMembers
 }

@@ -22,6 +22,9 @@ import RetainWire
 /// | `GET /levels` (`as_of=YYYY-MM-DD`) | users per level, now or at the end of a day         |
 /// | `GET /ledger` (`verify=1` recomputes the chain, `period=day|week|month`) | the ledger   |
 /// | `GET /campaigns`           | recall campaigns and their results                          |
+/// | `GET /segments`            | `name`, `as_of=YYYY-MM-DD`: saved segments, one's count and members |
+/// | `GET /rules`               | `service`, `from`, `to`: a rule set's history and a diff    |
+/// | `POST /rules/rollback`     | admin only: `service`, `to_version`, `reason`               |
 public final class ConsoleApp: Sendable {
     /// Behaviour that deployments choose.
     public struct Configuration: Sendable {
@@ -59,7 +62,9 @@ public final class ConsoleApp: Sendable {
     }
 
     /// The pages a signed-in operator may open (and the language switch may return to).
-    static let pages: Set<String> = ["/overview", "/funnel", "/user", "/feedback", "/levels", "/ledger", "/campaigns"]
+    static let pages: Set<String> = [
+        "/overview", "/funnel", "/user", "/feedback", "/levels", "/ledger", "/campaigns", "/segments", "/rules",
+    ]
 
     /// Answers one request.
     public func respond(_ request: ConsoleRequest) async -> ConsoleResponse {
@@ -126,6 +131,17 @@ public final class ConsoleApp: Sendable {
             return .html(await reader.ledger(verify: request.query["verify"] == "1", period: period, nowMs: nowMs()).render(context(nil)))
         case ("GET", "/campaigns"):
             return .html(await reader.campaigns().render(context(nil)))
+        case ("GET", "/segments"):
+            let asOf = Format.parseDate(request.query["as_of"] ?? "").map { $0 + SuiteReader.dayMs }
+            return .html(await reader.segments(name: request.query.trimmed("name"), asOfMs: asOf).render(context(nil)))
+        case ("GET", "/rules"):
+            let service = RulesPage.services.first { $0.service == request.query["service"] }?.service ?? "growth"
+            let compare = UInt64(request.query["from"] ?? "").flatMap { from in UInt64(request.query["to"] ?? "").map { (from, $0) } }
+            let text = Localizer(session.language)
+            let notice = UInt64(request.query["rolled_back"] ?? "").map { ("\(text[.rolledBack]) \($0)", false) }
+            return .html(await reader.rules(service: service, compare: compare, nowMs: nowMs()).render(context(notice)))
+        case ("POST", "/rules/rollback"):
+            return await rollback(request, session: session, reader: reader)
         default:
             let text = Localizer(session.language)
             return .html(Layout.page(context(nil), title: text[.notFound], body: ""), status: 404)

@@ -121,6 +121,31 @@ extension SuiteReader {
         return await LedgerPage(audit: audit, verifiedChain: verify, periods: periods, period: period)
     }
 
+    /// Live configuration of `service`: every version with its document, one call.
+    func rules(service: String, compare: (UInt64, UInt64)?, nowMs: Int64) async -> RulesPage {
+        let versions = await call(
+            Retain_V1_RuleSets.listRuleSetVersions, Retain_V1_ListRuleSetVersionsRequest(service: service, includeDocuments: true))
+        return RulesPage(service: service, versions: versions, compare: compare, nowMs: nowMs)
+    }
+
+    /// Saved segments: the list, then for the one chosen its count now, as of the end of the day
+    /// asked (when one was) and its first page of members, concurrently.
+    func segments(name: String?, asOfMs: Int64?) async -> SegmentsPage {
+        let list = await call(Retain_V1_Profile.listSavedSegments, Retain_V1_ListSavedSegmentsRequest(), scope: "profile:read")
+        guard let value = list.value, let chosen = SegmentsPage.choose(value, asked: name) else {
+            return SegmentsPage(list: list, chosen: nil)
+        }
+        let asOf = asOfMs.map { $0 - 1 } ?? 0
+        async let now = call(Retain_V1_Gateway.countSavedSegment, .init(name: chosen), scope: "gateway:read")
+        async let then =
+            asOfMs == nil
+            ? nil : call(Retain_V1_Gateway.countSavedSegment, .init(name: chosen, asOfMs: asOf), scope: "gateway:read")
+        async let members = call(
+            Retain_V1_Gateway.listSavedSegmentMembers, .init(name: chosen, asOfMs: asOf, page: .init(pageSize: SegmentsPage.pageSize)),
+            scope: "gateway:read")
+        return await SegmentsPage(list: list, chosen: chosen, countNow: now, countAsOf: then, asOfMs: asOfMs, members: members)
+    }
+
     /// The recall campaigns, with the results of the newest ones read concurrently.
     func campaigns() async -> CampaignsPage {
         let list = await call(Retain_V1_Profile.listCampaigns, Retain_V1_ListCampaignsRequest(), scope: "profile:read")

@@ -26,6 +26,18 @@ struct SuiteReader: Sendable {
         }
     }
 
+    /// One unary call that any valid key may make (retain.v1.RuleSets reads): never skipped, and
+    /// a refusal names `admin`.
+    func call<I, O>(_ method: RPCMethod<I, O>, _ request: I) async -> Loaded<O> {
+        do {
+            return .value(try await client.unary(method, request, options: options))
+        } catch let error as RPCError {
+            return Self.loaded(error, scope: "admin")
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
     /// A refusal for PERMISSION_DENIED (the scope the gateway names, else `scope`), a failure
     /// in words otherwise.
     static func loaded<T>(_ error: RPCError, scope: String) -> Loaded<T> {
