@@ -24,8 +24,11 @@ import Testing
             .init(
                 asset: "points",
                 periods: [
-                    .init(startMs: Format.startOfDay(year: 2025, month: 12, day: 5), issued: 1200, spent: 300, expired: 20, net: 880),
-                    .init(startMs: Format.startOfDay(year: 2025, month: 12, day: 6), issued: 50, spent: -5, held: 7, net: 55),
+                    .init(startMs: Format.startOfDay(year: 2025, month: 12, day: 4)),
+                    .init(
+                        startMs: Format.startOfDay(year: 2025, month: 12, day: 5), issued: 1200, spent: 300, expired: 20, net: 880,
+                        records: 9),
+                    .init(startMs: Format.startOfDay(year: 2025, month: 12, day: 6), issued: 50, spent: -5, held: 7, net: 55, records: 3),
                 ], total: .init(issued: 1250, spent: 295, expired: 20, held: 7, net: 935))
         ])
         let page = LedgerPage(audit: .failed("UNAVAILABLE: down"), verifiedChain: false, periods: .value(periods), period: .day)
@@ -36,6 +39,8 @@ import Testing
         let table = html[html.range(of: "period-table")!.lowerBound...]
         #expect(table.range(of: "2025-12-06")!.lowerBound < table.range(of: "2025-12-05")!.lowerBound)
         #expect(html.contains("UNAVAILABLE: down") && html.contains("id=\"period-week\""))
+        // A day without movement is in the chart, not in the table.
+        #expect(!table.contains("2025-12-04") && html.contains("id=\"quiet-periods\">1<"))
         let zh = LedgerPage(audit: .failed("x"), verifiedChain: false, periods: .denied(scope: "ledger:read"), period: .month)
             .render(PageContext(language: .zh, session: nil, path: "/ledger"))
         #expect(zh.contains("按月（12 个月）") && zh.contains("ledger:read"))

@@ -78,7 +78,9 @@ public struct LedgerPage: Sendable {
                 Format.count(one.adjusted), Format.count(one.held), Format.count(one.net),
             ]
         }
-        var rows = points.periods.reversed().map { one in
+        // Periods without movement stay in the chart; the table lists the others and counts them.
+        let quiet = points.periods.filter { $0.records == 0 }.count
+        var rows = points.periods.reversed().filter { $0.records > 0 }.map { one in
             ["<span data-period-start=\"\(one.startMs)\">\(HTML.escape(period == .month ? label(one) : Format.date(one.startMs)))</span>"]
                 + cells(one)
         }
@@ -94,7 +96,9 @@ public struct LedgerPage: Sendable {
         figures += Layout.figure(text[.expired], Format.count(total.expired), name: "period-expired")
         figures += Layout.figure(text[.netChange], Format.count(total.net), name: "period-net")
         figures += "</div>"
-        return html + figures + chart.render() + Layout.table(id: "period-table", header, rows)
+        let quietNote =
+            quiet == 0 ? "" : "<p class=\"note\"><span id=\"quiet-periods\">\(quiet)</span> \(HTML.escape(text[.quietPeriods]))</p>"
+        return html + figures + chart.render() + Layout.table(id: "period-table", header, rows) + quietNote
             + "<p class=\"note\">\(HTML.escape(text[.perPeriodNote]))</p>"
     }
 

@@ -242,6 +242,7 @@ public struct Localizer: Sendable {
         .firstMembers: "First members (by user id)",
         .noSegments: "No saved segment yet: create one with `retain segment create`.",
         .moreMembers: "More members follow: `retain segment members` pages through them.",
+        .quietPeriods: "periods without any movement are left out of the table.",
     ]
 
     static let chinese: [TextKey: String] = [
@@ -464,5 +465,6 @@ public struct Localizer: Sendable {
         .firstMembers: "前若干名成员（按用户 ID）",
         .noSegments: "还没有已保存的分群：请用 `retain segment create` 创建。",
         .moreMembers: "还有更多成员：可用 `retain segment members` 分页查看。",
+        .quietPeriods: "个周期没有任何变动，未列入表格。",
     ]
 }

@@ -221,4 +221,5 @@ public enum TextKey: String, Sendable, CaseIterable, Hashable {
     case firstMembers
     case noSegments
     case moreMembers
+    case quietPeriods
 }
