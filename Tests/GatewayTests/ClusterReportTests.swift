@@ -3,6 +3,7 @@ import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainWire
+import RetainTestSupport
 import Testing
 
 /// One cluster, one answer: the same workload sent to one instance of each service and, through
@@ -341,16 +342,8 @@ struct ClusterReportTests {
             #expect(!names.contains("retain.v1.Ledger"), "the topology has no ledger")
             let profile = try #require(services.first { $0.name == "retain.v1.Profile" })
             #expect(Set(profile.methods.map(\.path)) == Set(Retain_V1_Profile.methods.map(\.path)))
-            let cli = Process()
-            cli.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain")
-            cli.arguments = ["call", "127.0.0.1:\(cluster.gatewayPort)", "retain.v1.Profile/CountSegment", "{}"]
-            let output = Pipe()
-            cli.standardOutput = output
-            cli.standardError = output
-            try cli.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            cli.waitUntilExit()
-            #expect(cli.terminationStatus == 0, "retain call through the gateway: \(text)")
+            let cli = try CommandRun("retain", ["call", "127.0.0.1:\(cluster.gatewayPort)", "retain.v1.Profile/CountSegment", "{}"])
+            #expect(cli.status == 0, "retain call through the gateway: \(cli)")
             // A stream of one shard's positions cannot be merged: refused, saying why.
             await #expect {
                 for try await _ in cluster.gateway.serverStreaming(Retain_V1_Growth.watchLevelChanges, .init()) {}

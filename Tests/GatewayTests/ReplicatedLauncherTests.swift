@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainProto
 import RetainRPC
+import RetainTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -10,16 +11,8 @@ import Glibc
 /// Whether the built services take the replication flags (`--etcd-endpoints`).
 enum ReplicationSupport {
     static var servicesReplicate: Bool {
-        let process = Process()
-        process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain-ledger")
-        process.arguments = ["serve", "--help"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        guard (try? process.run()) != nil else { return false }
-        let help = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return help.contains("--etcd-endpoints")
+        guard let help = try? CommandRun("retain-ledger", ["serve", "--help"]) else { return false }
+        return (help.stdout + help.stderr).contains("--etcd-endpoints")
     }
 }
 
@@ -34,15 +27,7 @@ struct ReplicatedLauncherTests {
 
     /// `retain cluster status --json`, parsed: shard name -> shard object.
     func status(etcd: String) throws -> [String: [String: Any]] {
-        let process = Process()
-        process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain")
-        process.arguments = ["cluster", "status", "--etcd-endpoints", etcd, "--json"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = Data(try CommandRun("retain", ["cluster", "status", "--etcd-endpoints", etcd, "--json"]).stdout.utf8)
         let root = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         let shards = root?["shards"] as? [[String: Any]] ?? []
         return Dictionary(shards.compactMap { shard in (shard["shard"] as? String).map { ($0, shard) } }, uniquingKeysWith: { $1 })

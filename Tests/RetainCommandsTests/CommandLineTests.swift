@@ -1,44 +1,20 @@
 import Foundation
 import RetainProcess
+import RetainTestSupport
 import Testing
 
 /// Runs the built `retain` command against a live `retain-echo`.
 @Suite("retain command line against a live server", .serialized)
 struct CommandLineTests {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    /// What a run printed and how it ended.
+    typealias Output = CommandRun
 
+    /// Runs the built `executable` (`retain` by default) with `arguments` (``CommandRun``).
     func retain(
         _ arguments: [String], input: String? = nil, executable: String = "retain",
         environment: [String: String] = [:]
     ) throws -> Output {
-        let process = Process()
-        process.executableURL = ServerProcess.buildDirectory.appendingPathComponent(executable)
-        process.arguments = arguments
-        var inherited = ProcessInfo.processInfo.environment
-        inherited["RETAIN_AUTHORIZATION"] = nil
-        process.environment = inherited.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        if let input {
-            let inPipe = Pipe()
-            process.standardInput = inPipe
-            try process.run()
-            inPipe.fileHandleForWriting.write(Data(input.utf8))
-            try inPipe.fileHandleForWriting.close()
-        } else {
-            try process.run()
-        }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        try CommandRun(executable, arguments, input: input, environment: environment)
     }
 
     @Test("against a server that checks tokens: refused without one (exit 16), served with a minted one by flag or environment")

@@ -1,5 +1,6 @@
 import Foundation
 import RetainProcess
+import RetainTestSupport
 import Testing
 
 /// `retain config` against a live `retain-growth` (credential checks off): the rule set's

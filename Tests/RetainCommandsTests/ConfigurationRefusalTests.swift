@@ -1,5 +1,6 @@
 import Foundation
 import RetainProcess
+import RetainTestSupport
 import Testing
 
 /// Every executable reads its configuration files through one loader, so a bad file is refused

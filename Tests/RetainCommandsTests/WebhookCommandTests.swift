@@ -1,5 +1,6 @@
 import Foundation
 import RetainProcess
+import RetainTestSupport
 import Testing
 
 /// `retain webhook` against a live `retain-growth` (credential checks off), reached the three

@@ -48,9 +48,8 @@ extension DemoScenario {
             await self.call(tally, "Profile/RecordActivity (campaign return)") {
                 let member = try await self.client.unary(
                     Retain_V1_Profile.getCampaignMember, .init(userId: user, campaignId: id), options: self.options)
-                // FNV-1a of the id: the same user draws the same in every run.
-                let key = user.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
-                var random = SeededRandom(seed, key, 0x2EC)
+                // Keyed by the id: the same user draws the same in every run.
+                var random = SeededRandom(seed, SeededRandom.key(user), 0x2EC)
                 let chance = member.member?.group == .treated ? Self.recallChance.treated : Self.recallChance.holdout
                 guard Double.random(in: 0..<1, using: &random) < chance else { return }
                 _ = try await self.client.unary(
