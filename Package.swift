@@ -121,6 +121,12 @@ let package = Package(
             name: "RetainRuleSetsTests", dependencies: ["RetainRuleSets", "RetainProto", "RetainState", "RetainStorage", logging],
             path: "Tests/RetainRuleSetsTests", swiftSettings: swiftSettings),
 
+        // MARK: Moves: users moving between a service's shards, the shard's side (no NIO)
+        .target(name: "RetainMoves", dependencies: ["RetainProto"], path: "Shared/RetainMoves", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RetainMovesTests", dependencies: ["RetainMoves", "RetainProto"], path: "Tests/RetainMovesTests",
+            swiftSettings: swiftSettings),
+
         // MARK: Flow rules: the rewards the gateway's flows pay, a rule set kept by the Ledger (no NIO)
         .target(
             name: "RetainFlowRules", dependencies: ["RetainProto", "RetainRuleSets"], path: "Shared/RetainFlowRules",
@@ -154,7 +160,7 @@ let package = Package(
             name: "RetainServiceKit",
             dependencies: [
                 "RetainWire", "RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", "RetainRuleSets",
-                "RetainClock", logging, lifecycle, unixSignals, argumentParser,
+                "RetainClock", "RetainMoves", logging, lifecycle, unixSignals, argumentParser,
                 nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -229,13 +235,14 @@ let package = Package(
 
         // MARK: Growth service
         .target(
-            name: "GrowthCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks"],
+            name: "GrowthCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks", "RetainMoves"],
             path: "Services/Growth/Core",
             swiftSettings: swiftSettings),
         .target(
             name: "GrowthService",
             dependencies: [
-                "RetainWire", "GrowthCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", logging,
+                "RetainWire", "GrowthCore", "RetainClock", "RetainProto", "RetainRPC", "RetainState", "RetainServiceKit", "RetainMoves",
+                logging,
                 lifecycle,
             ],
             path: "Services/Growth/Service", swiftSettings: swiftSettings),
@@ -251,7 +258,7 @@ let package = Package(
             name: "GrowthTests",
             dependencies: [
                 "RetainWire", "GrowthCore", "GrowthService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "RetainRuleSets",
-                logging,
+                "RetainMoves", logging,
             ],
             path: "Tests/GrowthTests", swiftSettings: swiftSettings),
 

@@ -1,6 +1,7 @@
 import Foundation
 @testable import GrowthCore
 import Logging
+import RetainMoves
 import RetainProto
 import RetainState
 import Testing
@@ -107,11 +108,11 @@ struct GrowthStateStoreTests {
         try other.award("copied", "post", key: "k", at: at)
         let copy = try #require(other.userRecord("copied"))
         func check(_ store: StateStore<GrowthState>) throws {
-            #expect(store.read { $0.fenced } == ["gone", "leaving"])
-            #expect(store.read { $0.userIDs } == ["copied", "leaving", "stays"])
+            #expect(store.read { $0.fences.fenced } == ["gone", "leaving"])
+            #expect(store.read { $0.movableUserIDs } == ["copied", "leaving", "stays"])
             #expect(store.read { $0.userRecord("copied").map(GrowthState.checksum) } == GrowthState.checksum(copy))
             let award = Retain_V1_AwardGrowthRequest(userId: "gone", action: "post", idempotencyKey: "again", occurredAtMs: at)
-            #expect(throws: GrowthError.moved(userID: "gone")) {
+            #expect(throws: GrowthError.move(.moved(userID: "gone"))) {
                 try store.read { try $0.planAward(award, at: at, now: at, rules: testRules) }
             }
         }

@@ -1,4 +1,5 @@
 @testable import GrowthCore
+import RetainMoves
 import RetainProto
 import Testing
 
@@ -41,12 +42,12 @@ struct UserMoveTests {
         let original = try populated()
         var source = original
         var target = GrowthState()
-        let moving = original.userIDs.filter { Int($0.dropFirst())! % 3 != 1 }
+        let moving = original.movableUserIDs.filter { Int($0.dropFirst())! % 3 != 1 }
         for user in moving {
             target.importUser(try #require(source.userRecord(user)))
             source.removeUser(user)
         }
-        for user in original.userIDs {
+        for user in original.movableUserIDs {
             let holder = moving.contains(user) ? target : source
             #expect(seen(holder, user) == seen(original, user), "\(user)")
             #expect((moving.contains(user) ? source : target).userRecord(user) == nil)
@@ -108,7 +109,7 @@ struct UserMoveTests {
         #expect(answers(source, 0) && !answers(source, 1) && !answers(source, 2), "in between: neither ring")
         try source.apply(Retain_V1_GrowthLogEntry(usersMoved: .init(dropped: ["u3"])))
         #expect(answers(source, 0) && !answers(source, 1) && answers(source, 2) && answers(source, 3))
-        #expect(throws: GrowthError.ringVersion(asked: 1, reason: "users moving to ring version 2 left already")) {
+        #expect(throws: UserMoveError.ringVersion(asked: 1, reason: "users moving to ring version 2 left already")) {
             try source.refuseReport(ringVersion: 1)
         }
     }

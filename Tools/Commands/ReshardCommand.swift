@@ -23,7 +23,7 @@ public struct ReshardCommand: AsyncParsableCommand {
     @Option(help: "The cluster's name in etcd.")
     var cluster: String = ClusterKeys.defaultCluster
 
-    @Option(help: "The service: growth (the one whose shards can move users so far).")
+    @Option(help: "The service whose users move: growth, feedback or profile (the ledger is one writer, never resharded).")
     var service: String = "growth"
 
     @Option(name: .customLong("add"), help: "A shard to add, ID=HOST:PORT (repeat for several).")
@@ -57,12 +57,15 @@ public struct ReshardCommand: AsyncParsableCommand {
         var step: Step
     }
 
+    /// The services whose shards serve retain.v1.Resharding.
+    static let services = ["growth", "feedback", "profile"]
+
     var serviceName: String { "retain.v1.\(service.prefix(1).uppercased())\(service.dropFirst())" }
 
     public func validate() throws {
-        guard service == "growth" else {
+        guard Self.services.contains(service) else {
             throw ValidationError(
-                "--service \(service): only growth moves users so far (profile needs its event set keyed by user id; the ledger is one writer)"
+                "--service \(service): expected one of \(Self.services.joined(separator: ", ")) (the ledger is one writer by design, never resharded)"
             )
         }
         guard batch > 0, batch <= 10_000 else { throw ValidationError("--batch must be 1 to 10000") }

@@ -1,3 +1,5 @@
+public import RetainMoves
+
 /// Why the growth domain refuses a request or a log entry, in its own words. The domain knows
 /// nothing of status codes: the Service layer alone turns each case into one, in one table
 /// (`GrowthError+Status.swift` in GrowthService).
@@ -15,18 +17,16 @@ public enum GrowthError: Error, Hashable, Sendable, CustomStringConvertible {
     case refused(String)
     /// A log entry this code could not have written (no user, no change, negative growth).
     case malformedEntry(String)
-    /// The user moved to another shard (or is moving): this shard no longer answers for it.
-    case moved(userID: String)
-    /// A report for a ring version this shard's users do not match (users are moving).
-    case ringVersion(asked: UInt64, reason: String)
+    /// Users move between shards: the user moved (or is moving) to another shard, or a report
+    /// asked for a ring version this shard's users do not match (RetainMoves).
+    case move(UserMoveError)
 
     public var description: String {
         switch self {
         case .invalid(let field, let reason): "\(field): \(reason)"
         case .notFound(let what, let id): "\(what) '\(id)' not found"
         case .notStarted(let message), .keyReused(let message, _), .refused(let message), .malformedEntry(let message): message
-        case .moved(let userID): "user '\(userID)' moved to another shard: send the call again through the gateway"
-        case .ringVersion(let asked, let reason): "ring version \(asked): \(reason): send the call again"
+        case .move(let error): error.description
         }
     }
 }

@@ -1,3 +1,4 @@
+import RetainMoves
 public import Foundation
 public import RetainProto
 

@@ -1,3 +1,4 @@
+import RetainMoves
 public import RetainProto
 
 extension GrowthState {
@@ -17,7 +18,7 @@ extension GrowthState {
         _ request: Retain_V1_AwardGrowthRequest, at ms: Int64, now: Int64,
         rules: GrowthRules
     ) throws -> GrowthDecision<Retain_V1_AwardGrowthResponse> {
-        try refuseIfMoved(request.userId)
+        try refuseMovedUser(request.userId)
         let user = users[request.userId]
         let fingerprint = Self.fingerprint(award: request)
         if let record = user?.keys[request.idempotencyKey] {

@@ -1,3 +1,4 @@
+import RetainMoves
 public import RetainProto
 
 extension GrowthState {
@@ -18,7 +19,7 @@ extension GrowthState {
         _ request: Retain_V1_CheckInRequest, at ms: Int64, now: Int64,
         rules: GrowthRules
     ) throws -> GrowthDecision<Retain_V1_CheckInResponse> {
-        try refuseIfMoved(request.userId)
+        try refuseMovedUser(request.userId)
         let key = request.idempotencyKey
         guard !key.isEmpty else {
             return planCheckIn(userID: request.userId, timeZone: request.timeZone, at: ms, rules: rules)

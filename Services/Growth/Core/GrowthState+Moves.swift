@@ -1,3 +1,4 @@
+public import RetainMoves
 public import RetainProto
 
 /// Moving users between shards (the per-service part of online resharding, docs/CLUSTER.md): a
@@ -5,14 +6,26 @@ public import RetainProto
 /// another shard answers there as it did here: total, rank, caps, streak, tasks, and its
 /// idempotency keys (an award retried after the move is recognised, not paid twice). The user's
 /// past level-change events stay in this shard's event log (positions are one shard's).
-extension GrowthState {
+extension GrowthState: MovableUsers {
     /// The user's whole state; nil when the user has none.
     public func userRecord(_ userID: String) -> Retain_V1_GrowthUserRecord? {
         users[userID].map { $0.record(userID) }
     }
 
     /// The ids of the users with a record, sorted.
-    public var userIDs: [String] { users.map { $0.userID }.sorted() }
+    public var movableUserIDs: [String] { users.map { $0.userID }.sorted() }
+
+    public func holdsUser(_ userID: String) -> Bool { users[userID] != nil }
+
+    public static func userID(of record: Retain_V1_GrowthUserRecord) -> String { record.userId }
+
+    public mutating func importUsers(_ records: [Retain_V1_GrowthUserRecord]) throws(UserMoveError) {
+        for record in records { importUser(record) }
+    }
+
+    public mutating func removeUsers(_ userIDs: [String]) throws(UserMoveError) {
+        for user in userIDs { removeUser(user) }
+    }
 
     /// Replaces the user's state with `record` (a copy from the shard the user moves from),
     /// on the boards too. Copying the same record again changes nothing: a copy replaces, it
@@ -43,53 +56,9 @@ extension GrowthState {
         }
     }
 
-    /// Refuses a call about a user this shard fenced: it moved (or is moving) to another shard.
-    /// Every plan and every read about one user checks it under the state's lock, so once a
-    /// fence is applied nothing about the user is written or answered here.
-    public func refuseIfMoved(_ userID: String) throws(GrowthError) {
-        if fenced.contains(userID) { throw .moved(userID: userID) }
-    }
-
-    /// Copies stored, fences set or lifted, fenced users removed, in that order. A copy of a
-    /// fenced user (one that moved away from here) and a removal of an unfenced one are refused.
-    mutating func apply(_ entry: Retain_V1_GrowthUsersMoved) throws {
-        if let user = entry.imported.first(where: { fenced.contains($0.userId) && !entry.unfenced.contains($0.userId) }) {
-            throw GrowthError.refused("user '\(user.userId)' moved away from this shard: it cannot be copied here")
-        }
-        if let user = entry.dropped.first(where: { !fenced.contains($0) && !entry.fenced.contains($0) }) {
-            throw GrowthError.refused("user '\(user)' is not fenced: its state cannot be removed")
-        }
-        for user in entry.unfenced { fenced.remove(user) }
-        for record in entry.imported { importUser(record) }
-        if !entry.imported.isEmpty { importedVersion = max(importedVersion, entry.ringVersion) }
-        if !entry.fenced.isEmpty, entry.ringVersion != 0, entry.ringVersion != fenceVersion {
-            fenceVersion = entry.ringVersion
-            droppedSinceFence = false
-        }
-        for user in entry.fenced { fenced.insert(user) }
-        for user in entry.dropped where users[user] != nil {
-            removeUser(user)
-            droppedSinceFence = true
-        }
-    }
-
-    /// Refuses a report (a call not about one user) asked for ring version `asked` (0: asked
-    /// without a version, answered) when this shard's users are not the ones that ring gives
-    /// it: before any fenced user is dropped it holds the old ring's users (right for versions
-    /// before the fence's), after every one is dropped the new ring's (right for the fence's
-    /// version and later), in between neither; a shard that received copies for a version is
-    /// right from that version on. Checked under the state's lock, with the drops.
-    public func refuseReport(ringVersion asked: UInt64) throws(GrowthError) {
-        guard asked != 0 else { return }
-        if importedVersion != 0, asked < importedVersion {
-            throw .ringVersion(asked: asked, reason: "this shard holds users of ring version \(importedVersion)")
-        }
-        guard fenceVersion != 0 else { return }
-        if asked < fenceVersion {
-            if droppedSinceFence { throw .ringVersion(asked: asked, reason: "users moving to ring version \(fenceVersion) left already") }
-        } else if fenced.contains(where: { users[$0] != nil }) {
-            throw .ringVersion(asked: asked, reason: "users moving to ring version \(fenceVersion) are still here")
-        }
+    /// ``refuseIfMoved(_:)`` in the domain's words, for the plans (``GrowthError/move(_:)``).
+    func refuseMovedUser(_ userID: String) throws(GrowthError) {
+        do { try refuseIfMoved(userID) } catch { throw .move(error) }
     }
 
     /// A checksum of a user's state, the same on every shard that holds the same state (a

@@ -2,6 +2,7 @@ public import RetainState
 import RetainWebhooks
 import RetainProto
 import RetainRuleSets
+import RetainMoves
 
 extension GrowthState {
     /// Snapshot layout: a header (with the rule-set versions), one record per user, the retained
@@ -10,8 +11,9 @@ extension GrowthState {
         try sink.write(
             Retain_V1_GrowthSnapshotHeader(
                 format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
-                nextEventPosition: nextEventPosition, newestWeek: newestWeek, fencedUsers: fenced.sorted(),
-                fenceVersion: fenceVersion, droppedSinceFence: droppedSinceFence, importedVersion: importedVersion,
+                nextEventPosition: nextEventPosition, newestWeek: newestWeek, fencedUsers: fences.fenced.sorted(),
+                fenceVersion: fences.fenceVersion, droppedSinceFence: fences.droppedSinceFence,
+                importedVersion: fences.importedVersion,
                 ruleSetVersions: ruleSets.versions))
         for (userID, user) in users {
             try sink.write(user.record(userID))
@@ -29,10 +31,9 @@ extension GrowthState {
         streamID = header.streamId
         nextEventPosition = header.nextEventPosition
         newestWeek = header.newestWeek
-        fenced = Set(header.fencedUsers)
-        fenceVersion = header.fenceVersion
-        droppedSinceFence = header.droppedSinceFence
-        importedVersion = header.importedVersion
+        fences = UserFences(
+            fenced: header.fencedUsers, fenceVersion: header.fenceVersion, droppedSinceFence: header.droppedSinceFence,
+            importedVersion: header.importedVersion)
         do {
             try ruleSets.restore(header.ruleSetVersions)
         } catch {

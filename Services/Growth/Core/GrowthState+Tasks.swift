@@ -1,3 +1,4 @@
+import RetainMoves
 public import RetainProto
 
 extension GrowthState {
@@ -22,7 +23,7 @@ extension GrowthState {
         _ request: Retain_V1_ClaimTaskRewardRequest, at ms: Int64,
         rules: GrowthRules
     ) throws -> GrowthDecision<Retain_V1_ClaimTaskRewardResponse> {
-        try refuseIfMoved(request.userId)
+        try refuseMovedUser(request.userId)
         guard let rule = rules.task(id: request.taskId) else { throw GrowthError.notFound(what: "task", id: request.taskId) }
         let user = users[request.userId]
         let fingerprint = Self.fingerprint(claim: request)

@@ -1,3 +1,4 @@
+public import RetainMoves
 public import RetainProto
 public import RetainRuleSets
 public import RetainState
@@ -41,15 +42,9 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
     /// Retained level-change events, oldest first.
     var events: [Retain_V1_LevelChangeEvent] = []
     var nextEventPosition: UInt64 = 1
-    /// Users fenced on this shard: they moved (or are moving) to another shard, and every call
-    /// about them is refused (``GrowthError/moved(userID:)``).
-    public internal(set) var fenced = Set<String>()
-    /// The ring version the last fence moves users to (0: none), whether a fenced user was
-    /// dropped since, and the newest ring version that gave this shard copied users: which ring
-    /// versions this shard's reports are right for (``refuseReport(ringVersion:)``).
-    var fenceVersion: UInt64 = 0
-    var droppedSinceFence = false
-    var importedVersion: UInt64 = 0
+    /// Users moving between shards (RetainMoves): the users fenced here, and which ring versions
+    /// this shard's reports are right for. Changed only by `usersMoved` log entries.
+    public var fences = UserFences()
     /// Webhook subscriptions and the deliveries of level-change events (docs/WEBHOOKS.md).
     public internal(set) var webhooks = WebhookOutbox()
     /// The growth rules' versions (retain.v1.RuleSets, docs/CONFIG.md): every write decides with
@@ -107,7 +102,10 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         } else if let claimed = entry.taskClaimed {
             try apply(claimed)
         } else if let moved = entry.usersMoved {
-            try apply(moved)
+            try applyMoves(
+                UserMoves(
+                    imported: moved.imported, fenced: moved.fenced, unfenced: moved.unfenced, dropped: moved.dropped,
+                    ringVersion: moved.ringVersion))
         } else if let change = entry.webhook {
             try webhooks.apply(change)
         } else if let version = entry.ruleSetVersion {

@@ -1,5 +1,7 @@
 package import GrowthCore
 package import RetainWire
+import RetainMoves
+import RetainServiceKit
 
 /// The one table from the growth domain's errors to the wire's status codes.
 extension GrowthError {
@@ -12,8 +14,7 @@ extension GrowthError {
         case .keyReused(_, let field): RPCError(.alreadyExists, description, details: field.map { ["field": $0] } ?? [:])
         case .refused: RPCError(.failedPrecondition, description)
         case .malformedEntry: RPCError(.invalidArgument, description)
-        case .moved: RPCError(.unavailable, description, details: ["not_processed": "true", "moved": "true"])
-        case .ringVersion: RPCError(.unavailable, description, details: ["not_processed": "true"])
+        case .move(let error): error.status
         }
     }
 
@@ -22,6 +23,8 @@ extension GrowthError {
         do {
             return try body()
         } catch let error as GrowthError {
+            throw error.status
+        } catch let error as UserMoveError {
             throw error.status
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 public import GrowthCore
 import Logging
 public import RetainClock
+import RetainMoves
 import RetainProto
 import RetainRuleSets
 import RetainServiceKit
@@ -150,7 +151,7 @@ public struct GrowthService: Sendable {
 
         router.unaryGated(Retain_V1_Growth.getLevelDistribution) { request, context in
             guard request.asOfMs >= 0 else { throw RPCError.invalidArgument(field: "as_of_ms", "must not be negative") }
-            let version = Self.ringVersion(context)
+            let version = context.ringVersion
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseReport(ringVersion: version) }
                 // Levels as of T by the tiers in force at T, as GetLevels.
@@ -174,7 +175,7 @@ public struct GrowthService: Sendable {
             let board = try GrowthRequestValidation.board(request.board, field: "board")
             let limit = try GrowthRequestValidation.count(request.limit, field: "limit", default: 10, range: 1...1000)
             let at = try readTime(request.atMs, field: "at_ms")
-            let version = Self.ringVersion(context)
+            let version = context.ringVersion
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseReport(ringVersion: version) }
                 return state.leaderboard(board, limit: limit, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
@@ -202,7 +203,7 @@ public struct GrowthService: Sendable {
                     field: "neighbours", "must be 0 to \(GrowthRequestValidation.maximumBoardNeighbours), not \(request.neighbours)")
             }
             let at = try readTime(request.atMs, field: "at_ms")
-            let version = Self.ringVersion(context)
+            let version = context.ringVersion
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseReport(ringVersion: version) }
                 return state.boardPosition(
@@ -215,14 +216,13 @@ public struct GrowthService: Sendable {
             try await watch(request, writer)
         }
         RuleSetMethods(service: "growth", store: store, clock: clock).register(on: &router)
-        resharding(into: &router)
+        ReshardingMethods(store: store) { moves in
+            Retain_V1_GrowthLogEntry(
+                usersMoved: .init(
+                    imported: moves.imported, fenced: moves.fenced, unfenced: moves.unfenced, dropped: moves.dropped,
+                    ringVersion: moves.ringVersion))
+        }.register(on: &router)
         return router
-    }
-
-    /// The ring version a report was asked for (call metadata `ring-version`, sent by a gateway
-    /// routing by a ring in etcd); 0 when absent or not a number.
-    static func ringVersion(_ context: ServerContext) -> UInt64 {
-        context.metadata["ring-version"].flatMap { UInt64($0) } ?? 0
     }
 
     // MARK: Writes

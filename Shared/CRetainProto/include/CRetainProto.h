@@ -8,6 +8,8 @@
 #include "retain/v1/feedback.pb-c.h"
 #include "retain/v1/webhooks.pb-c.h"
 #include "retain/v1/rule_sets.pb-c.h"
+#include "retain/v1/resharding.pb-c.h"
+#include "retain/v1/user_moves_storage.pb-c.h"
 #include "retain/v1/feedback_storage.pb-c.h"
 #include "retain/v1/health.pb-c.h"
 #include "retain/v1/profile.pb-c.h"
@@ -19,7 +21,6 @@
 #include "retain/v1/profile_storage.pb-c.h"
 #include "retain/v1/reflection.pb-c.h"
 #include "retain/v1/replication.pb-c.h"
-#include "retain/v1/resharding.pb-c.h"
 #include "retain/v1/rpc.pb-c.h"
 
 /// Number of message descriptors in retain_message_descriptor().

@@ -28,9 +28,11 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
     public var webhook: Retain_V1_WebhookLogEntry?
     /// A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
     public var ruleSetVersion: Retain_V1_RuleSetVersion?
+    /// Users moved between shards (retain.v1.Resharding; records are FeedbackUserRecords).
+    public var usersMoved: Retain_V1_UsersMoved?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(submitted: Retain_V1_FeedbackSubmitted? = nil, triaged: Retain_V1_FeedbackTriaged? = nil, assigned: Retain_V1_FeedbackAssigned? = nil, started: Retain_V1_FeedbackProgressStarted? = nil, resolved: Retain_V1_FeedbackResolved? = nil, closed: Retain_V1_FeedbackClosed? = nil, reopened: Retain_V1_FeedbackReopened? = nil, commented: Retain_V1_FeedbackCommented? = nil, compensationPaid: Retain_V1_FeedbackCompensationMarked? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
+    public init(submitted: Retain_V1_FeedbackSubmitted? = nil, triaged: Retain_V1_FeedbackTriaged? = nil, assigned: Retain_V1_FeedbackAssigned? = nil, started: Retain_V1_FeedbackProgressStarted? = nil, resolved: Retain_V1_FeedbackResolved? = nil, closed: Retain_V1_FeedbackClosed? = nil, reopened: Retain_V1_FeedbackReopened? = nil, commented: Retain_V1_FeedbackCommented? = nil, compensationPaid: Retain_V1_FeedbackCompensationMarked? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, usersMoved: Retain_V1_UsersMoved? = nil) {
         self.submitted = submitted
         self.triaged = triaged
         self.assigned = assigned
@@ -42,6 +44,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.compensationPaid = compensationPaid
         self.webhook = webhook
         self.ruleSetVersion = ruleSetVersion
+        self.usersMoved = usersMoved
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -57,6 +60,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.compensationPaid = nil
         self.webhook = nil
         self.ruleSetVersion = nil
+        self.usersMoved = nil
     }
 
     public static let protoName = "retain.v1.FeedbackLogEntry"
@@ -75,6 +79,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         self.compensationPaid = m.pointee.compensation_paid.map { Retain_V1_FeedbackCompensationMarked(protobufC: UnsafeRawPointer($0)) }
         self.webhook = m.pointee.webhook.map { Retain_V1_WebhookLogEntry(protobufC: UnsafeRawPointer($0)) }
         self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
+        self.usersMoved = m.pointee.users_moved.map { Retain_V1_UsersMoved(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -90,6 +95,7 @@ public struct Retain_V1_FeedbackLogEntry: ProtoMessage {
         if let v = self.compensationPaid { m.pointee.compensation_paid = arena.message(v).assumingMemoryBound(to: Retain__V1__FeedbackCompensationMarked.self) }
         if let v = self.webhook { m.pointee.webhook = arena.message(v).assumingMemoryBound(to: Retain__V1__WebhookLogEntry.self) }
         if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
+        if let v = self.usersMoved { m.pointee.users_moved = arena.message(v).assumingMemoryBound(to: Retain__V1__UsersMoved.self) }
     }
 }
 
@@ -498,12 +504,15 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
     public var faqGroupCount: UInt64
     /// Every stored rule-set version, oldest first (docs/CONFIG.md).
     public var ruleSetVersions: [Retain_V1_RuleSetVersion]
+    /// Users moving between shards: the fences (docs/CLUSTER.md).
+    public var userFences: Retain_V1_UserFencesRecord?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(itemCount: UInt64 = 0, faqGroupCount: UInt64 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = []) {
+    public init(itemCount: UInt64 = 0, faqGroupCount: UInt64 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = [], userFences: Retain_V1_UserFencesRecord? = nil) {
         self.itemCount = itemCount
         self.faqGroupCount = faqGroupCount
         self.ruleSetVersions = ruleSetVersions
+        self.userFences = userFences
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -511,6 +520,7 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
         self.itemCount = 0
         self.faqGroupCount = 0
         self.ruleSetVersions = []
+        self.userFences = nil
     }
 
     public static let protoName = "retain.v1.FeedbackSnapshotHeader"
@@ -521,6 +531,7 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
         self.itemCount = m.pointee.item_count
         self.faqGroupCount = m.pointee.faq_group_count
         self.ruleSetVersions = ProtoC.array(m.pointee.rule_set_versions, count: m.pointee.n_rule_set_versions) { e in Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer(e!)) }
+        self.userFences = m.pointee.user_fences.map { Retain_V1_UserFencesRecord(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -531,6 +542,7 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
             m.pointee.n_rule_set_versions = self.ruleSetVersions.count
             m.pointee.rule_set_versions = arena.array(self.ruleSetVersions, as: UnsafeMutablePointer<Retain__V1__RuleSetVersion>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
         }
+        if let v = self.userFences { m.pointee.user_fences = arena.message(v).assumingMemoryBound(to: Retain__V1__UserFencesRecord.self) }
     }
 }
 
@@ -618,6 +630,55 @@ public struct Retain_V1_FaqGroupRecord: ProtoMessage {
         if !self.itemIds.isEmpty {
             m.pointee.n_item_ids = self.itemIds.count
             m.pointee.item_ids = arena.array(self.itemIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
+    }
+}
+
+/// One user's whole Feedback state, as it moves to another shard (retain.v1.Resharding): the
+/// user's items, each with its submission and changes (ids, times, teams and due times as they
+/// were decided), and the FAQ groups those items belong to.
+public struct Retain_V1_FeedbackUserRecord: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// The user's items in submission order.
+    public var items: [Retain_V1_FeedbackItemRecord]
+    /// The FAQ groups of the user's items, each naming only the user's items.
+    public var faqGroups: [Retain_V1_FaqGroupRecord]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", items: [Retain_V1_FeedbackItemRecord] = [], faqGroups: [Retain_V1_FaqGroupRecord] = []) {
+        self.userId = userId
+        self.items = items
+        self.faqGroups = faqGroups
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.items = []
+        self.faqGroups = []
+    }
+
+    public static let protoName = "retain.v1.FeedbackUserRecord"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.FeedbackUserRecord")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FeedbackUserRecord.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.items = ProtoC.array(m.pointee.items, count: m.pointee.n_items) { e in Retain_V1_FeedbackItemRecord(protobufC: UnsafeRawPointer(e!)) }
+        self.faqGroups = ProtoC.array(m.pointee.faq_groups, count: m.pointee.n_faq_groups) { e in Retain_V1_FaqGroupRecord(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FeedbackUserRecord.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.items.isEmpty {
+            m.pointee.n_items = self.items.count
+            m.pointee.items = arena.array(self.items, as: UnsafeMutablePointer<Retain__V1__FeedbackItemRecord>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FeedbackItemRecord.self) }
+        }
+        if !self.faqGroups.isEmpty {
+            m.pointee.n_faq_groups = self.faqGroups.count
+            m.pointee.faq_groups = arena.array(self.faqGroups, as: UnsafeMutablePointer<Retain__V1__FaqGroupRecord>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FaqGroupRecord.self) }
         }
     }
 }

@@ -592,7 +592,52 @@ void   retain__v1__faq_group_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__faq_group_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_descriptors[11] =
+void   retain__v1__feedback_user_record__init
+                     (Retain__V1__FeedbackUserRecord         *message)
+{
+  static const Retain__V1__FeedbackUserRecord init_value = RETAIN__V1__FEEDBACK_USER_RECORD__INIT;
+  *message = init_value;
+}
+size_t retain__v1__feedback_user_record__get_packed_size
+                     (const Retain__V1__FeedbackUserRecord *message)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_user_record__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__feedback_user_record__pack
+                     (const Retain__V1__FeedbackUserRecord *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_user_record__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__feedback_user_record__pack_to_buffer
+                     (const Retain__V1__FeedbackUserRecord *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_user_record__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__FeedbackUserRecord *
+       retain__v1__feedback_user_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__FeedbackUserRecord *)
+     protobuf_c_message_unpack (&retain__v1__feedback_user_record__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__feedback_user_record__free_unpacked
+                     (Retain__V1__FeedbackUserRecord *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__feedback_user_record__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_descriptors[12] =
 {
   {
     "submitted",
@@ -726,6 +771,18 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_log_entry__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "users_moved",
+    60,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackLogEntry, users_moved),
+    &retain__v1__users_moved__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_log_entry__field_indices_by_name[] = {
   2,   /* field[2] = assigned */
@@ -738,14 +795,16 @@ static const unsigned retain__v1__feedback_log_entry__field_indices_by_name[] = 
   3,   /* field[3] = started */
   0,   /* field[0] = submitted */
   1,   /* field[1] = triaged */
+  11,   /* field[11] = users_moved */
   10,   /* field[10] = webhook */
 };
-static const ProtobufCIntRange retain__v1__feedback_log_entry__number_ranges[3 + 1] =
+static const ProtobufCIntRange retain__v1__feedback_log_entry__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 20, 9 },
   { 30, 10 },
-  { 0, 11 }
+  { 60, 11 },
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_log_entry__descriptor =
 {
@@ -755,10 +814,10 @@ const ProtobufCMessageDescriptor retain__v1__feedback_log_entry__descriptor =
   "Retain__V1__FeedbackLogEntry",
   "retain.v1",
   sizeof(Retain__V1__FeedbackLogEntry),
-  11,
+  12,
   retain__v1__feedback_log_entry__field_descriptors,
   retain__v1__feedback_log_entry__field_indices_by_name,
-  3,  retain__v1__feedback_log_entry__number_ranges,
+  4,  retain__v1__feedback_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__feedback_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1390,7 +1449,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_compensation_marked__descr
   (ProtobufCMessageInit) retain__v1__feedback_compensation_marked__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__field_descriptors[3] =
+static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__field_descriptors[4] =
 {
   {
     "item_count",
@@ -1428,17 +1487,31 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "user_fences",
+    60,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackSnapshotHeader, user_fences),
+    &retain__v1__user_fences_record__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_snapshot_header__field_indices_by_name[] = {
   1,   /* field[1] = faq_group_count */
   0,   /* field[0] = item_count */
   2,   /* field[2] = rule_set_versions */
+  3,   /* field[3] = user_fences */
 };
-static const ProtobufCIntRange retain__v1__feedback_snapshot_header__number_ranges[2 + 1] =
+static const ProtobufCIntRange retain__v1__feedback_snapshot_header__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 20, 2 },
-  { 0, 3 }
+  { 60, 3 },
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_snapshot_header__descriptor =
 {
@@ -1448,10 +1521,10 @@ const ProtobufCMessageDescriptor retain__v1__feedback_snapshot_header__descripto
   "Retain__V1__FeedbackSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__FeedbackSnapshotHeader),
-  3,
+  4,
   retain__v1__feedback_snapshot_header__field_descriptors,
   retain__v1__feedback_snapshot_header__field_indices_by_name,
-  2,  retain__v1__feedback_snapshot_header__number_ranges,
+  3,  retain__v1__feedback_snapshot_header__number_ranges,
   (ProtobufCMessageInit) retain__v1__feedback_snapshot_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1581,5 +1654,69 @@ const ProtobufCMessageDescriptor retain__v1__faq_group_record__descriptor =
   retain__v1__faq_group_record__field_indices_by_name,
   1,  retain__v1__faq_group_record__number_ranges,
   (ProtobufCMessageInit) retain__v1__faq_group_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__feedback_user_record__field_descriptors[3] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackUserRecord, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "items",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__FeedbackUserRecord, n_items),
+    offsetof(Retain__V1__FeedbackUserRecord, items),
+    &retain__v1__feedback_item_record__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "faq_groups",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__FeedbackUserRecord, n_faq_groups),
+    offsetof(Retain__V1__FeedbackUserRecord, faq_groups),
+    &retain__v1__faq_group_record__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__feedback_user_record__field_indices_by_name[] = {
+  2,   /* field[2] = faq_groups */
+  1,   /* field[1] = items */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__feedback_user_record__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__feedback_user_record__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.FeedbackUserRecord",
+  "FeedbackUserRecord",
+  "Retain__V1__FeedbackUserRecord",
+  "retain.v1",
+  sizeof(Retain__V1__FeedbackUserRecord),
+  3,
+  retain__v1__feedback_user_record__field_descriptors,
+  retain__v1__feedback_user_record__field_indices_by_name,
+  1,  retain__v1__feedback_user_record__number_ranges,
+  (ProtobufCMessageInit) retain__v1__feedback_user_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

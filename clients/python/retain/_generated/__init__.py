@@ -21,6 +21,7 @@ from . import replication_pb2
 from . import resharding_pb2
 from . import rpc_pb2
 from . import rule_sets_pb2
+from . import user_moves_storage_pb2
 from . import webhooks_pb2
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "resharding_pb2",
     "rpc_pb2",
     "rule_sets_pb2",
+    "user_moves_storage_pb2",
     "webhooks_pb2",
 ]

@@ -15,39 +15,42 @@ _sym_db = _symbol_database.Default()
 from retain._generated import feedback_pb2 as retain_dot_v1_dot_feedback__pb2
 from retain._generated import webhooks_pb2 as retain_dot_v1_dot_webhooks__pb2
 from retain._generated import rule_sets_pb2 as retain_dot_v1_dot_rule__sets__pb2
+from retain._generated import user_moves_storage_pb2 as retain_dot_v1_dot_user__moves__storage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n retain/v1/feedback_storage.proto\x12\tretain.v1\x1a\x18retain/v1/feedback.proto\x1a\x18retain/v1/webhooks.proto\x1a\x19retain/v1/rule_sets.proto\"\xb2\x04\n\x10\x46\x65\x65\x64\x62\x61\x63kLogEntry\x12/\n\tsubmitted\x18\x01 \x01(\x0b\x32\x1c.retain.v1.FeedbackSubmitted\x12+\n\x07triaged\x18\x02 \x01(\x0b\x32\x1a.retain.v1.FeedbackTriaged\x12-\n\x08\x61ssigned\x18\x03 \x01(\x0b\x32\x1b.retain.v1.FeedbackAssigned\x12\x33\n\x07started\x18\x04 \x01(\x0b\x32\".retain.v1.FeedbackProgressStarted\x12-\n\x08resolved\x18\x05 \x01(\x0b\x32\x1b.retain.v1.FeedbackResolved\x12)\n\x06\x63losed\x18\x06 \x01(\x0b\x32\x19.retain.v1.FeedbackClosed\x12-\n\x08reopened\x18\x07 \x01(\x0b\x32\x1b.retain.v1.FeedbackReopened\x12/\n\tcommented\x18\x08 \x01(\x0b\x32\x1c.retain.v1.FeedbackCommented\x12@\n\x11\x63ompensation_paid\x18\t \x01(\x0b\x32%.retain.v1.FeedbackCompensationMarked\x12+\n\x07webhook\x18\x1e \x01(\x0b\x32\x1a.retain.v1.WebhookLogEntry\x12\x33\n\x10rule_set_version\x18\x14 \x01(\x0b\x32\x19.retain.v1.RuleSetVersion\"\xee\x01\n\x11\x46\x65\x65\x64\x62\x61\x63kSubmitted\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x31\n\x07request\x18\x02 \x01(\x0b\x32 .retain.v1.SubmitFeedbackRequest\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12\x14\n\x0clogged_at_ms\x18\x04 \x01(\x03\x12\x0c\n\x04team\x18\x05 \x01(\t\x12\x11\n\tdue_at_ms\x18\x06 \x01(\x03\x12-\n\x08priority\x18\x07 \x01(\x0e\x32\x1b.retain.v1.FeedbackPriority\x12\x18\n\x10priority_reasons\x18\x08 \x03(\t\"\x86\x01\n\x0f\x46\x65\x65\x64\x62\x61\x63kTriaged\x12\x31\n\x07request\x18\x01 \x01(\x0b\x32 .retain.v1.TriageFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x0c\n\x04team\x18\x04 \x01(\t\x12\x11\n\tdue_at_ms\x18\x05 \x01(\x03\"T\n\x10\x46\x65\x65\x64\x62\x61\x63kAssigned\x12\x31\n\x07request\x18\x01 \x01(\x0b\x32 .retain.v1.AssignFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"Z\n\x17\x46\x65\x65\x64\x62\x61\x63kProgressStarted\x12\x30\n\x07request\x18\x01 \x01(\x0b\x32\x1f.retain.v1.StartProgressRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"\x87\x01\n\x10\x46\x65\x65\x64\x62\x61\x63kResolved\x12\x32\n\x07request\x18\x01 \x01(\x0b\x32!.retain.v1.ResolveFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x14\n\x0c\x66\x61q_group_id\x18\x03 \x01(\t\x12\x1a\n\x12\x66\x61q_new_group_text\x18\x04 \x01(\t\"Q\n\x0e\x46\x65\x65\x64\x62\x61\x63kClosed\x12\x30\n\x07request\x18\x01 \x01(\x0b\x32\x1f.retain.v1.CloseFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"g\n\x10\x46\x65\x65\x64\x62\x61\x63kReopened\x12\x31\n\x07request\x18\x01 \x01(\x0b\x32 .retain.v1.ReopenFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x11\n\tdue_at_ms\x18\x03 \x01(\x03\"e\n\x11\x46\x65\x65\x64\x62\x61\x63kCommented\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.retain.v1.AddCommentRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x12\n\ncomment_id\x18\x03 \x01(\t\"d\n\x1a\x46\x65\x65\x64\x62\x61\x63kCompensationMarked\x12\x37\n\x07request\x18\x01 \x01(\x0b\x32&.retain.v1.MarkCompensationPaidRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"{\n\x16\x46\x65\x65\x64\x62\x61\x63kSnapshotHeader\x12\x12\n\nitem_count\x18\x01 \x01(\x04\x12\x17\n\x0f\x66\x61q_group_count\x18\x02 \x01(\x04\x12\x34\n\x11rule_set_versions\x18\x14 \x03(\x0b\x32\x19.retain.v1.RuleSetVersion\"s\n\x12\x46\x65\x65\x64\x62\x61\x63kItemRecord\x12/\n\tsubmitted\x18\x01 \x01(\x0b\x32\x1c.retain.v1.FeedbackSubmitted\x12,\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1b.retain.v1.FeedbackLogEntry\"T\n\x0e\x46\x61qGroupRecord\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x10\n\x08item_ids\x18\x04 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n retain/v1/feedback_storage.proto\x12\tretain.v1\x1a\x18retain/v1/feedback.proto\x1a\x18retain/v1/webhooks.proto\x1a\x19retain/v1/rule_sets.proto\x1a\"retain/v1/user_moves_storage.proto\"\xde\x04\n\x10\x46\x65\x65\x64\x62\x61\x63kLogEntry\x12/\n\tsubmitted\x18\x01 \x01(\x0b\x32\x1c.retain.v1.FeedbackSubmitted\x12+\n\x07triaged\x18\x02 \x01(\x0b\x32\x1a.retain.v1.FeedbackTriaged\x12-\n\x08\x61ssigned\x18\x03 \x01(\x0b\x32\x1b.retain.v1.FeedbackAssigned\x12\x33\n\x07started\x18\x04 \x01(\x0b\x32\".retain.v1.FeedbackProgressStarted\x12-\n\x08resolved\x18\x05 \x01(\x0b\x32\x1b.retain.v1.FeedbackResolved\x12)\n\x06\x63losed\x18\x06 \x01(\x0b\x32\x19.retain.v1.FeedbackClosed\x12-\n\x08reopened\x18\x07 \x01(\x0b\x32\x1b.retain.v1.FeedbackReopened\x12/\n\tcommented\x18\x08 \x01(\x0b\x32\x1c.retain.v1.FeedbackCommented\x12@\n\x11\x63ompensation_paid\x18\t \x01(\x0b\x32%.retain.v1.FeedbackCompensationMarked\x12+\n\x07webhook\x18\x1e \x01(\x0b\x32\x1a.retain.v1.WebhookLogEntry\x12\x33\n\x10rule_set_version\x18\x14 \x01(\x0b\x32\x19.retain.v1.RuleSetVersion\x12*\n\x0busers_moved\x18< \x01(\x0b\x32\x15.retain.v1.UsersMoved\"\xee\x01\n\x11\x46\x65\x65\x64\x62\x61\x63kSubmitted\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x31\n\x07request\x18\x02 \x01(\x0b\x32 .retain.v1.SubmitFeedbackRequest\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12\x14\n\x0clogged_at_ms\x18\x04 \x01(\x03\x12\x0c\n\x04team\x18\x05 \x01(\t\x12\x11\n\tdue_at_ms\x18\x06 \x01(\x03\x12-\n\x08priority\x18\x07 \x01(\x0e\x32\x1b.retain.v1.FeedbackPriority\x12\x18\n\x10priority_reasons\x18\x08 \x03(\t\"\x86\x01\n\x0f\x46\x65\x65\x64\x62\x61\x63kTriaged\x12\x31\n\x07request\x18\x01 \x01(\x0b\x32 .retain.v1.TriageFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x0c\n\x04team\x18\x04 \x01(\t\x12\x11\n\tdue_at_ms\x18\x05 \x01(\x03\"T\n\x10\x46\x65\x65\x64\x62\x61\x63kAssigned\x12\x31\n\x07request\x18\x01 \x01(\x0b\x32 .retain.v1.AssignFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"Z\n\x17\x46\x65\x65\x64\x62\x61\x63kProgressStarted\x12\x30\n\x07request\x18\x01 \x01(\x0b\x32\x1f.retain.v1.StartProgressRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"\x87\x01\n\x10\x46\x65\x65\x64\x62\x61\x63kResolved\x12\x32\n\x07request\x18\x01 \x01(\x0b\x32!.retain.v1.ResolveFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x14\n\x0c\x66\x61q_group_id\x18\x03 \x01(\t\x12\x1a\n\x12\x66\x61q_new_group_text\x18\x04 \x01(\t\"Q\n\x0e\x46\x65\x65\x64\x62\x61\x63kClosed\x12\x30\n\x07request\x18\x01 \x01(\x0b\x32\x1f.retain.v1.CloseFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"g\n\x10\x46\x65\x65\x64\x62\x61\x63kReopened\x12\x31\n\x07request\x18\x01 \x01(\x0b\x32 .retain.v1.ReopenFeedbackRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x11\n\tdue_at_ms\x18\x03 \x01(\x03\"e\n\x11\x46\x65\x65\x64\x62\x61\x63kCommented\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.retain.v1.AddCommentRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x12\n\ncomment_id\x18\x03 \x01(\t\"d\n\x1a\x46\x65\x65\x64\x62\x61\x63kCompensationMarked\x12\x37\n\x07request\x18\x01 \x01(\x0b\x32&.retain.v1.MarkCompensationPaidRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"\xad\x01\n\x16\x46\x65\x65\x64\x62\x61\x63kSnapshotHeader\x12\x12\n\nitem_count\x18\x01 \x01(\x04\x12\x17\n\x0f\x66\x61q_group_count\x18\x02 \x01(\x04\x12\x34\n\x11rule_set_versions\x18\x14 \x03(\x0b\x32\x19.retain.v1.RuleSetVersion\x12\x30\n\x0buser_fences\x18< \x01(\x0b\x32\x1b.retain.v1.UserFencesRecord\"s\n\x12\x46\x65\x65\x64\x62\x61\x63kItemRecord\x12/\n\tsubmitted\x18\x01 \x01(\x0b\x32\x1c.retain.v1.FeedbackSubmitted\x12,\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1b.retain.v1.FeedbackLogEntry\"T\n\x0e\x46\x61qGroupRecord\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x10\n\x08item_ids\x18\x04 \x03(\t\"\x82\x01\n\x12\x46\x65\x65\x64\x62\x61\x63kUserRecord\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12,\n\x05items\x18\x02 \x03(\x0b\x32\x1d.retain.v1.FeedbackItemRecord\x12-\n\nfaq_groups\x18\x03 \x03(\x0b\x32\x19.retain.v1.FaqGroupRecordb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'retain._generated.feedback_storage_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _FEEDBACKLOGENTRY._serialized_start=127
-  _FEEDBACKLOGENTRY._serialized_end=689
-  _FEEDBACKSUBMITTED._serialized_start=692
-  _FEEDBACKSUBMITTED._serialized_end=930
-  _FEEDBACKTRIAGED._serialized_start=933
-  _FEEDBACKTRIAGED._serialized_end=1067
-  _FEEDBACKASSIGNED._serialized_start=1069
-  _FEEDBACKASSIGNED._serialized_end=1153
-  _FEEDBACKPROGRESSSTARTED._serialized_start=1155
-  _FEEDBACKPROGRESSSTARTED._serialized_end=1245
-  _FEEDBACKRESOLVED._serialized_start=1248
-  _FEEDBACKRESOLVED._serialized_end=1383
-  _FEEDBACKCLOSED._serialized_start=1385
-  _FEEDBACKCLOSED._serialized_end=1466
-  _FEEDBACKREOPENED._serialized_start=1468
-  _FEEDBACKREOPENED._serialized_end=1571
-  _FEEDBACKCOMMENTED._serialized_start=1573
-  _FEEDBACKCOMMENTED._serialized_end=1674
-  _FEEDBACKCOMPENSATIONMARKED._serialized_start=1676
-  _FEEDBACKCOMPENSATIONMARKED._serialized_end=1776
-  _FEEDBACKSNAPSHOTHEADER._serialized_start=1778
-  _FEEDBACKSNAPSHOTHEADER._serialized_end=1901
-  _FEEDBACKITEMRECORD._serialized_start=1903
-  _FEEDBACKITEMRECORD._serialized_end=2018
-  _FAQGROUPRECORD._serialized_start=2020
-  _FAQGROUPRECORD._serialized_end=2104
+  _FEEDBACKLOGENTRY._serialized_start=163
+  _FEEDBACKLOGENTRY._serialized_end=769
+  _FEEDBACKSUBMITTED._serialized_start=772
+  _FEEDBACKSUBMITTED._serialized_end=1010
+  _FEEDBACKTRIAGED._serialized_start=1013
+  _FEEDBACKTRIAGED._serialized_end=1147
+  _FEEDBACKASSIGNED._serialized_start=1149
+  _FEEDBACKASSIGNED._serialized_end=1233
+  _FEEDBACKPROGRESSSTARTED._serialized_start=1235
+  _FEEDBACKPROGRESSSTARTED._serialized_end=1325
+  _FEEDBACKRESOLVED._serialized_start=1328
+  _FEEDBACKRESOLVED._serialized_end=1463
+  _FEEDBACKCLOSED._serialized_start=1465
+  _FEEDBACKCLOSED._serialized_end=1546
+  _FEEDBACKREOPENED._serialized_start=1548
+  _FEEDBACKREOPENED._serialized_end=1651
+  _FEEDBACKCOMMENTED._serialized_start=1653
+  _FEEDBACKCOMMENTED._serialized_end=1754
+  _FEEDBACKCOMPENSATIONMARKED._serialized_start=1756
+  _FEEDBACKCOMPENSATIONMARKED._serialized_end=1856
+  _FEEDBACKSNAPSHOTHEADER._serialized_start=1859
+  _FEEDBACKSNAPSHOTHEADER._serialized_end=2032
+  _FEEDBACKITEMRECORD._serialized_start=2034
+  _FEEDBACKITEMRECORD._serialized_end=2149
+  _FAQGROUPRECORD._serialized_start=2151
+  _FAQGROUPRECORD._serialized_end=2235
+  _FEEDBACKUSERRECORD._serialized_start=2238
+  _FEEDBACKUSERRECORD._serialized_end=2368
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@
 from retain._generated import feedback_pb2 as _feedback_pb2
 from retain._generated import webhooks_pb2 as _webhooks_pb2
 from retain._generated import rule_sets_pb2 as _rule_sets_pb2
+from retain._generated import user_moves_storage_pb2 as _user_moves_storage_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -64,7 +65,7 @@ class FeedbackItemRecord(_message.Message):
     def __init__(self, submitted: _Optional[_Union[FeedbackSubmitted, _Mapping]] = ..., changes: _Optional[_Iterable[_Union[FeedbackLogEntry, _Mapping]]] = ...) -> None: ...
 
 class FeedbackLogEntry(_message.Message):
-    __slots__ = ["assigned", "closed", "commented", "compensation_paid", "reopened", "resolved", "rule_set_version", "started", "submitted", "triaged", "webhook"]
+    __slots__ = ["assigned", "closed", "commented", "compensation_paid", "reopened", "resolved", "rule_set_version", "started", "submitted", "triaged", "users_moved", "webhook"]
     ASSIGNED_FIELD_NUMBER: _ClassVar[int]
     CLOSED_FIELD_NUMBER: _ClassVar[int]
     COMMENTED_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +76,7 @@ class FeedbackLogEntry(_message.Message):
     STARTED_FIELD_NUMBER: _ClassVar[int]
     SUBMITTED_FIELD_NUMBER: _ClassVar[int]
     TRIAGED_FIELD_NUMBER: _ClassVar[int]
+    USERS_MOVED_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_FIELD_NUMBER: _ClassVar[int]
     assigned: FeedbackAssigned
     closed: FeedbackClosed
@@ -86,8 +88,9 @@ class FeedbackLogEntry(_message.Message):
     started: FeedbackProgressStarted
     submitted: FeedbackSubmitted
     triaged: FeedbackTriaged
+    users_moved: _user_moves_storage_pb2.UsersMoved
     webhook: _webhooks_pb2.WebhookLogEntry
-    def __init__(self, submitted: _Optional[_Union[FeedbackSubmitted, _Mapping]] = ..., triaged: _Optional[_Union[FeedbackTriaged, _Mapping]] = ..., assigned: _Optional[_Union[FeedbackAssigned, _Mapping]] = ..., started: _Optional[_Union[FeedbackProgressStarted, _Mapping]] = ..., resolved: _Optional[_Union[FeedbackResolved, _Mapping]] = ..., closed: _Optional[_Union[FeedbackClosed, _Mapping]] = ..., reopened: _Optional[_Union[FeedbackReopened, _Mapping]] = ..., commented: _Optional[_Union[FeedbackCommented, _Mapping]] = ..., compensation_paid: _Optional[_Union[FeedbackCompensationMarked, _Mapping]] = ..., webhook: _Optional[_Union[_webhooks_pb2.WebhookLogEntry, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ...) -> None: ...
+    def __init__(self, submitted: _Optional[_Union[FeedbackSubmitted, _Mapping]] = ..., triaged: _Optional[_Union[FeedbackTriaged, _Mapping]] = ..., assigned: _Optional[_Union[FeedbackAssigned, _Mapping]] = ..., started: _Optional[_Union[FeedbackProgressStarted, _Mapping]] = ..., resolved: _Optional[_Union[FeedbackResolved, _Mapping]] = ..., closed: _Optional[_Union[FeedbackClosed, _Mapping]] = ..., reopened: _Optional[_Union[FeedbackReopened, _Mapping]] = ..., commented: _Optional[_Union[FeedbackCommented, _Mapping]] = ..., compensation_paid: _Optional[_Union[FeedbackCompensationMarked, _Mapping]] = ..., webhook: _Optional[_Union[_webhooks_pb2.WebhookLogEntry, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ..., users_moved: _Optional[_Union[_user_moves_storage_pb2.UsersMoved, _Mapping]] = ...) -> None: ...
 
 class FeedbackProgressStarted(_message.Message):
     __slots__ = ["at_ms", "request"]
@@ -120,14 +123,16 @@ class FeedbackResolved(_message.Message):
     def __init__(self, request: _Optional[_Union[_feedback_pb2.ResolveFeedbackRequest, _Mapping]] = ..., at_ms: _Optional[int] = ..., faq_group_id: _Optional[str] = ..., faq_new_group_text: _Optional[str] = ...) -> None: ...
 
 class FeedbackSnapshotHeader(_message.Message):
-    __slots__ = ["faq_group_count", "item_count", "rule_set_versions"]
+    __slots__ = ["faq_group_count", "item_count", "rule_set_versions", "user_fences"]
     FAQ_GROUP_COUNT_FIELD_NUMBER: _ClassVar[int]
     ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
     RULE_SET_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    USER_FENCES_FIELD_NUMBER: _ClassVar[int]
     faq_group_count: int
     item_count: int
     rule_set_versions: _containers.RepeatedCompositeFieldContainer[_rule_sets_pb2.RuleSetVersion]
-    def __init__(self, item_count: _Optional[int] = ..., faq_group_count: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ...) -> None: ...
+    user_fences: _user_moves_storage_pb2.UserFencesRecord
+    def __init__(self, item_count: _Optional[int] = ..., faq_group_count: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ..., user_fences: _Optional[_Union[_user_moves_storage_pb2.UserFencesRecord, _Mapping]] = ...) -> None: ...
 
 class FeedbackSubmitted(_message.Message):
     __slots__ = ["created_at_ms", "due_at_ms", "item_id", "logged_at_ms", "priority", "priority_reasons", "request", "team"]
@@ -162,3 +167,13 @@ class FeedbackTriaged(_message.Message):
     request: _feedback_pb2.TriageFeedbackRequest
     team: str
     def __init__(self, request: _Optional[_Union[_feedback_pb2.TriageFeedbackRequest, _Mapping]] = ..., at_ms: _Optional[int] = ..., category: _Optional[str] = ..., team: _Optional[str] = ..., due_at_ms: _Optional[int] = ...) -> None: ...
+
+class FeedbackUserRecord(_message.Message):
+    __slots__ = ["faq_groups", "items", "user_id"]
+    FAQ_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    faq_groups: _containers.RepeatedCompositeFieldContainer[FaqGroupRecord]
+    items: _containers.RepeatedCompositeFieldContainer[FeedbackItemRecord]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[FeedbackItemRecord, _Mapping]]] = ..., faq_groups: _Optional[_Iterable[_Union[FaqGroupRecord, _Mapping]]] = ...) -> None: ...

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "retain/v1/feedback.pb-c.h"
 #include "retain/v1/webhooks.pb-c.h"
 #include "retain/v1/rule_sets.pb-c.h"
+#include "retain/v1/user_moves_storage.pb-c.h"
 
 typedef struct Retain__V1__FeedbackLogEntry Retain__V1__FeedbackLogEntry;
 typedef struct Retain__V1__FeedbackSubmitted Retain__V1__FeedbackSubmitted;
@@ -31,6 +32,7 @@ typedef struct Retain__V1__FeedbackCompensationMarked Retain__V1__FeedbackCompen
 typedef struct Retain__V1__FeedbackSnapshotHeader Retain__V1__FeedbackSnapshotHeader;
 typedef struct Retain__V1__FeedbackItemRecord Retain__V1__FeedbackItemRecord;
 typedef struct Retain__V1__FaqGroupRecord Retain__V1__FaqGroupRecord;
+typedef struct Retain__V1__FeedbackUserRecord Retain__V1__FeedbackUserRecord;
 
 
 /* --- enums --- */
@@ -89,10 +91,14 @@ struct  Retain__V1__FeedbackLogEntry
    * A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
    */
   Retain__V1__RuleSetVersion *rule_set_version;
+  /*
+   * Users moved between shards (retain.v1.Resharding; records are FeedbackUserRecords).
+   */
+  Retain__V1__UsersMoved *users_moved;
 };
 #define RETAIN__V1__FEEDBACK_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -348,10 +354,14 @@ struct  Retain__V1__FeedbackSnapshotHeader
    */
   size_t n_rule_set_versions;
   Retain__V1__RuleSetVersion **rule_set_versions;
+  /*
+   * Users moving between shards: the fences (docs/CLUSTER.md).
+   */
+  Retain__V1__UserFencesRecord *user_fences;
 };
 #define RETAIN__V1__FEEDBACK_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_snapshot_header__descriptor) \
-    , 0, 0, 0,NULL }
+    , 0, 0, 0,NULL, NULL }
 
 
 /*
@@ -402,6 +412,34 @@ struct  Retain__V1__FaqGroupRecord
 #define RETAIN__V1__FAQ_GROUP_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__faq_group_record__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * One user's whole Feedback state, as it moves to another shard (retain.v1.Resharding): the
+ * user's items, each with its submission and changes (ids, times, teams and due times as they
+ * were decided), and the FAQ groups those items belong to.
+ */
+struct  Retain__V1__FeedbackUserRecord
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * The user's items in submission order.
+   */
+  size_t n_items;
+  Retain__V1__FeedbackItemRecord **items;
+  /*
+   * The FAQ groups of the user's items, each naming only the user's items.
+   */
+  size_t n_faq_groups;
+  Retain__V1__FaqGroupRecord **faq_groups;
+};
+#define RETAIN__V1__FEEDBACK_USER_RECORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_user_record__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
 /* Retain__V1__FeedbackLogEntry methods */
@@ -651,6 +689,25 @@ Retain__V1__FaqGroupRecord *
 void   retain__v1__faq_group_record__free_unpacked
                      (Retain__V1__FaqGroupRecord *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__FeedbackUserRecord methods */
+void   retain__v1__feedback_user_record__init
+                     (Retain__V1__FeedbackUserRecord         *message);
+size_t retain__v1__feedback_user_record__get_packed_size
+                     (const Retain__V1__FeedbackUserRecord   *message);
+size_t retain__v1__feedback_user_record__pack
+                     (const Retain__V1__FeedbackUserRecord   *message,
+                      uint8_t             *out);
+size_t retain__v1__feedback_user_record__pack_to_buffer
+                     (const Retain__V1__FeedbackUserRecord   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__FeedbackUserRecord *
+       retain__v1__feedback_user_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__feedback_user_record__free_unpacked
+                     (Retain__V1__FeedbackUserRecord *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Retain__V1__FeedbackLogEntry_Closure)
@@ -692,6 +749,9 @@ typedef void (*Retain__V1__FeedbackItemRecord_Closure)
 typedef void (*Retain__V1__FaqGroupRecord_Closure)
                  (const Retain__V1__FaqGroupRecord *message,
                   void *closure_data);
+typedef void (*Retain__V1__FeedbackUserRecord_Closure)
+                 (const Retain__V1__FeedbackUserRecord *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -711,6 +771,7 @@ extern const ProtobufCMessageDescriptor retain__v1__feedback_compensation_marked
 extern const ProtobufCMessageDescriptor retain__v1__feedback_snapshot_header__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_item_record__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__faq_group_record__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__feedback_user_record__descriptor;
 
 PROTOBUF_C__END_DECLS
 
