@@ -291,13 +291,13 @@ let package = Package(
 
         // MARK: Feedback service
         .target(
-            name: "FeedbackCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks"],
+            name: "FeedbackCore", dependencies: ["RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks", "RetainMoves"],
             path: "Services/Feedback/Core", swiftSettings: swiftSettings),
         .target(
             name: "FeedbackService",
             dependencies: [
                 "RetainWire", "FeedbackCore", "RetainClock", "RetainProto", "RetainRPC", "RetainRuleSets", "RetainState",
-                "RetainServiceKit",
+                "RetainServiceKit", "RetainMoves",
                 logging,
             ],
             path: "Services/Feedback/Service", swiftSettings: swiftSettings),
@@ -310,7 +310,8 @@ let package = Package(
         .testTarget(
             name: "FeedbackTests",
             dependencies: [
-                "RetainWire", "FeedbackCore", "FeedbackService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", logging,
+                "RetainWire", "FeedbackCore", "FeedbackService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "RetainMoves",
+                logging,
             ],
             path: "Tests/FeedbackTests", swiftSettings: swiftSettings),
 

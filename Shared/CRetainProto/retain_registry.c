@@ -115,6 +115,7 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__feedback_item_record__descriptor,
     &retain__v1__feedback_kind_count__descriptor,
     &retain__v1__feedback_log_entry__descriptor,
+    &retain__v1__feedback_moved_items__descriptor,
     &retain__v1__feedback_open_count__descriptor,
     &retain__v1__feedback_outcome_count__descriptor,
     &retain__v1__feedback_progress_started__descriptor,

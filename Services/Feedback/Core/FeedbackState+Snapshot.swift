@@ -2,6 +2,7 @@ public import RetainState
 import RetainWebhooks
 package import RetainProto
 import RetainRuleSets
+import RetainMoves
 
 /// Snapshot layout (see feedback_storage.proto): a header, one record per item in submission
 /// order (its submission and changes, replayed on restore so indexes are rebuilt by the same
@@ -11,7 +12,11 @@ extension FeedbackState {
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
         try sink.write(
             Retain_V1_FeedbackSnapshotHeader(
-                itemCount: UInt64(items.count), faqGroupCount: UInt64(faq.groups.count), ruleSetVersions: ruleSets.versions))
+                itemCount: UInt64(items.count), faqGroupCount: UInt64(faq.groups.count), ruleSetVersions: ruleSets.versions,
+                userFences: fences.fenced.isEmpty && fences == UserFences() ? nil : fences.record,
+                movedItems: Dictionary(grouping: movedItems, by: \.value).sorted { $0.key < $1.key }.map { user, items in
+                    Retain_V1_FeedbackMovedItems(userId: user, itemIds: items.map(\.key.description).sorted())
+                }))
         for sequence in items.indices {
             try sink.write(itemRecord(UInt32(sequence)))
         }
@@ -44,17 +49,29 @@ extension FeedbackState {
             guard let record = try source.next(Retain_V1_FaqGroupRecord.self) else {
                 throw StateRecoveryError("feedback snapshot ends after \(index) of \(header.faqGroupCount) FAQ groups")
             }
-            faq.create(id: record.groupId, category: categories.intern(record.category), text: record.text)
-            for id in record.itemIds {
-                guard let key = ItemKey(id), let sequence = sequences[key] else {
-                    throw StateRecoveryError("FAQ group \(record.groupId) names unknown item \(id)")
-                }
-                let resolvedAt = fold(sequence, history: false).item.resolution?.resolvedAtMs ?? 0
-                faq.join(id: record.groupId, sequence: sequence, resolvedAtMs: resolvedAt)
-                refreshFaqLiveness(sequence)
+            try restoreFaqGroup(record)
+        }
+        fences = UserFences(header.userFences ?? Retain_V1_UserFencesRecord())
+        for moved in header.movedItems {
+            for id in moved.itemIds {
+                guard let key = ItemKey(id) else { throw StateRecoveryError("moved item id '\(id)' is malformed") }
+                movedItems[key] = moved.userId
             }
         }
         try webhooks.restore(from: &source)
+    }
+
+    /// Restores one FAQ group and its members (items already restored).
+    package mutating func restoreFaqGroup(_ record: Retain_V1_FaqGroupRecord) throws {
+        faq.create(id: record.groupId, category: categories.intern(record.category), text: record.text)
+        for id in record.itemIds {
+            guard let key = ItemKey(id), let sequence = sequences[key] else {
+                throw StateRecoveryError("FAQ group \(record.groupId) names unknown item \(id)")
+            }
+            let resolvedAt = fold(sequence, history: false).item.resolution?.resolvedAtMs ?? 0
+            faq.join(id: record.groupId, sequence: sequence, resolvedAtMs: resolvedAt)
+            refreshFaqLiveness(sequence)
+        }
     }
 
     /// The snapshot record of item `sequence`.

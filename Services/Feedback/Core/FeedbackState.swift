@@ -1,3 +1,4 @@
+public import RetainMoves
 public import RetainProto
 public import RetainRuleSets
 public import RetainState
@@ -32,6 +33,12 @@ public struct FeedbackState: PersistentState, RuleSetKeeping {
     package var indexes = FeedbackIndexes()
     /// FAQ groups.
     package var faq = FaqIndex()
+    /// Users moving between shards (RetainMoves): the users fenced here, and which ring versions
+    /// this shard's reports are right for. Changed only by `users_moved` log entries.
+    public var fences = UserFences()
+    /// The items of users dropped here after a move, with their users: calls about them are
+    /// refused as moved (``refuseIfItemMoved(_:)``).
+    package var movedItems: [ItemKey: String] = [:]
     /// True while a snapshot is restored: FAQ groups come from their own records then.
     private var restoring = false
     /// Webhook subscriptions and the deliveries of status changes (docs/WEBHOOKS.md).
@@ -62,6 +69,8 @@ public struct FeedbackState: PersistentState, RuleSetKeeping {
             } catch {
                 throw FeedbackError.corrupt(error.description)
             }
+        } else if let moved = entry.usersMoved {
+            try applyMoves(try UserMoves(moved))
         } else if let submitted = entry.submitted {
             try applySubmission(submitted)
         } else if let change = entry.webhook {

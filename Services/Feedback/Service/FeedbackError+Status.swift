@@ -1,4 +1,5 @@
 package import FeedbackCore
+import RetainMoves
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -20,11 +21,14 @@ extension FeedbackError {
         }
     }
 
-    /// Runs `body`, turning a domain error it throws into its status; other errors pass.
+    /// Runs `body`, turning a domain error (or a move's refusal) it throws into its status; other
+    /// errors pass.
     package static func mapped<R>(_ body: () throws -> R) throws -> R {
         do {
             return try body()
         } catch let error as FeedbackError {
+            throw error.status
+        } catch let error as UserMoveError {
             throw error.status
         }
     }

@@ -2,6 +2,7 @@ package import FeedbackCore
 package import RetainClock
 import Foundation
 import Logging
+import RetainMoves
 import RetainProto
 package import RetainRPC
 import RetainRuleSets
@@ -11,7 +12,9 @@ package import RetainState
 /// The Feedback service's RPC adapter: validates each request, asks the domain for a decision,
 /// logs it, and answers once it is durable (writes) or at once under the state lock (reads).
 package enum FeedbackService {
-    /// The router serving retain.v1.Feedback from `store`, and retain.v1.RuleSets for its rules,
+    /// The router serving retain.v1.Feedback from `store`, retain.v1.Resharding for moving its
+    /// users to another shard (a fenced user's calls and reports for another ring are refused,
+    /// docs/CLUSTER.md), and retain.v1.RuleSets for its rules,
     /// with `clock` as "now" (tests may pass their own). Every write decides with the rule-set
     /// version in force; `configuration` (the file's rules) is only the fallback until version 1
     /// is stored.
@@ -21,8 +24,12 @@ package enum FeedbackService {
     ) -> RPCRouter {
         var router = RPCRouter()
         RuleSetMethods(service: "feedback", store: store, clock: clock).register(on: &router)
+        ReshardingMethods(store: store) { moves in
+            Retain_V1_FeedbackLogEntry(usersMoved: Retain_V1_UsersMoved(moves, userID: FeedbackState.userID(of:)))
+        }.register(on: &router)
 
         router.feedbackWrite(Retain_V1_Feedback.submitFeedback, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             let request = try FeedbackValidation.submission(request, nowMs: now)
             switch try transaction.state.decideSubmission(
@@ -37,12 +44,15 @@ package enum FeedbackService {
         }
         router.feedbackRead(Retain_V1_Feedback.getFeedback, from: store) { request, _, state in
             try FeedbackValidation.get(request)
+            try state.refuseIfItemMoved(request.itemId)
+            if !request.userId.isEmpty { try state.refuseIfMoved(request.userId) }
             if !request.userId.isEmpty {
                 return Retain_V1_GetFeedbackResponse(item: try state.item(request.itemId, forUser: request.userId, nowMs: clock.now()))
             }
             return Retain_V1_GetFeedbackResponse(item: try state.item(request.itemId, nowMs: clock.now()))
         }
         router.feedbackWrite(Retain_V1_Feedback.triageFeedback, to: store) { request, _, transaction in
+            try transaction.state.refuseIfItemMoved(request.itemId)
             try FeedbackValidation.triage(request)
             let now = clock.now()
             let (item, replayed) = try perform(
@@ -52,18 +62,21 @@ package enum FeedbackService {
             return Retain_V1_TriageFeedbackResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.assignFeedback, to: store) { request, _, transaction in
+            try transaction.state.refuseIfItemMoved(request.itemId)
             try FeedbackValidation.assignment(request)
             let now = clock.now()
             let (item, replayed) = try perform(transaction.state.decideAssignment(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_AssignFeedbackResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.startProgress, to: store) { request, _, transaction in
+            try transaction.state.refuseIfItemMoved(request.itemId)
             try FeedbackValidation.start(request)
             let now = clock.now()
             let (item, replayed) = try perform(transaction.state.decideStart(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_StartProgressResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.resolveFeedback, to: store) { request, _, transaction in
+            try transaction.state.refuseIfItemMoved(request.itemId)
             try FeedbackValidation.resolution(request)
             let now = clock.now()
             let (item, replayed) = try perform(
@@ -73,12 +86,14 @@ package enum FeedbackService {
             return Retain_V1_ResolveFeedbackResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.closeFeedback, to: store) { request, _, transaction in
+            try transaction.state.refuseIfItemMoved(request.itemId)
             try FeedbackValidation.closing(request)
             let now = clock.now()
             let (item, replayed) = try perform(transaction.state.decideClosing(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_CloseFeedbackResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.reopenFeedback, to: store) { request, _, transaction in
+            try transaction.state.refuseIfItemMoved(request.itemId)
             try FeedbackValidation.reopening(request)
             let now = clock.now()
             let (item, replayed) = try perform(
@@ -88,6 +103,7 @@ package enum FeedbackService {
             return Retain_V1_ReopenFeedbackResponse(item: item, replayed: replayed)
         }
         router.feedbackWrite(Retain_V1_Feedback.addComment, to: store) { request, _, transaction in
+            try transaction.state.refuseIfItemMoved(request.itemId)
             try FeedbackValidation.comment(request)
             switch try transaction.state.decideComment(request, nowMs: clock.now()) {
             case .replay(let comment):
@@ -98,29 +114,35 @@ package enum FeedbackService {
             }
         }
         router.feedbackWrite(Retain_V1_Feedback.markCompensationPaid, to: store) { request, _, transaction in
+            try transaction.state.refuseIfItemMoved(request.itemId)
             try FeedbackValidation.compensationPaid(request)
             let now = clock.now()
             let (item, replayed) = try perform(
                 transaction.state.decideCompensationPaid(request, nowMs: now), &transaction, request.itemId, now)
             return Retain_V1_MarkCompensationPaidResponse(item: item, replayed: replayed)
         }
-        router.feedbackRead(Retain_V1_Feedback.listFeedback, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.listFeedback, from: store) { request, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
             try FeedbackValidation.list(request)
             return try state.list(request, nowMs: clock.now())
         }
-        router.feedbackRead(Retain_V1_Feedback.listOverdue, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.listOverdue, from: store) { request, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
             try FeedbackValidation.overdue(request)
             return try state.listOverdue(request, nowMs: clock.now())
         }
         router.feedbackRead(Retain_V1_Feedback.getUserFeedbackHistory, from: store) { request, _, state in
+            try state.refuseIfMoved(request.userId)
             try FeedbackValidation.history(request)
             return state.userHistory(request, nowMs: clock.now())
         }
-        router.feedbackRead(Retain_V1_Feedback.getFaq, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getFaq, from: store) { request, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
             try FeedbackValidation.faq(request)
             return try state.faqPage(request)
         }
-        router.feedbackRead(Retain_V1_Feedback.getFeedbackStats, from: store) { request, _, state in
+        router.feedbackRead(Retain_V1_Feedback.getFeedbackStats, from: store) { request, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
             try FeedbackValidation.stats(request)
             return state.stats(request, nowMs: clock.now())
         }

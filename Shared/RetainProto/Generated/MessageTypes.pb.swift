@@ -107,6 +107,7 @@ public let retainMessageTypes: [any ProtoMessage.Type] = [
     Retain_V1_FeedbackItemRecord.self,
     Retain_V1_FeedbackKindCount.self,
     Retain_V1_FeedbackLogEntry.self,
+    Retain_V1_FeedbackMovedItems.self,
     Retain_V1_FeedbackOpenCount.self,
     Retain_V1_FeedbackOutcomeCount.self,
     Retain_V1_FeedbackProgressStarted.self,

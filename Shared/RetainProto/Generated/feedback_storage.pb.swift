@@ -506,13 +506,16 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
     public var ruleSetVersions: [Retain_V1_RuleSetVersion]
     /// Users moving between shards: the fences (docs/CLUSTER.md).
     public var userFences: Retain_V1_UserFencesRecord?
+    /// The items of users dropped here after a move, by user.
+    public var movedItems: [Retain_V1_FeedbackMovedItems]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(itemCount: UInt64 = 0, faqGroupCount: UInt64 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = [], userFences: Retain_V1_UserFencesRecord? = nil) {
+    public init(itemCount: UInt64 = 0, faqGroupCount: UInt64 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = [], userFences: Retain_V1_UserFencesRecord? = nil, movedItems: [Retain_V1_FeedbackMovedItems] = []) {
         self.itemCount = itemCount
         self.faqGroupCount = faqGroupCount
         self.ruleSetVersions = ruleSetVersions
         self.userFences = userFences
+        self.movedItems = movedItems
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -521,6 +524,7 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
         self.faqGroupCount = 0
         self.ruleSetVersions = []
         self.userFences = nil
+        self.movedItems = []
     }
 
     public static let protoName = "retain.v1.FeedbackSnapshotHeader"
@@ -532,6 +536,7 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
         self.faqGroupCount = m.pointee.faq_group_count
         self.ruleSetVersions = ProtoC.array(m.pointee.rule_set_versions, count: m.pointee.n_rule_set_versions) { e in Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer(e!)) }
         self.userFences = m.pointee.user_fences.map { Retain_V1_UserFencesRecord(protobufC: UnsafeRawPointer($0)) }
+        self.movedItems = ProtoC.array(m.pointee.moved_items, count: m.pointee.n_moved_items) { e in Retain_V1_FeedbackMovedItems(protobufC: UnsafeRawPointer(e!)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -543,6 +548,48 @@ public struct Retain_V1_FeedbackSnapshotHeader: ProtoMessage {
             m.pointee.rule_set_versions = arena.array(self.ruleSetVersions, as: UnsafeMutablePointer<Retain__V1__RuleSetVersion>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
         }
         if let v = self.userFences { m.pointee.user_fences = arena.message(v).assumingMemoryBound(to: Retain__V1__UserFencesRecord.self) }
+        if !self.movedItems.isEmpty {
+            m.pointee.n_moved_items = self.movedItems.count
+            m.pointee.moved_items = arena.array(self.movedItems, as: UnsafeMutablePointer<Retain__V1__FeedbackMovedItems>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__FeedbackMovedItems.self) }
+        }
+    }
+}
+
+/// Items of a user who moved to another shard (their state dropped here).
+public struct Retain_V1_FeedbackMovedItems: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// The user's item ids, sorted.
+    public var itemIds: [String]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", itemIds: [String] = []) {
+        self.userId = userId
+        self.itemIds = itemIds
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.itemIds = []
+    }
+
+    public static let protoName = "retain.v1.FeedbackMovedItems"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.FeedbackMovedItems")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FeedbackMovedItems.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.itemIds = ProtoC.array(m.pointee.item_ids, count: m.pointee.n_item_ids) { e in ProtoC.string(e!) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__FeedbackMovedItems.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        if !self.itemIds.isEmpty {
+            m.pointee.n_item_ids = self.itemIds.count
+            m.pointee.item_ids = arena.array(self.itemIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 

@@ -502,6 +502,51 @@ void   retain__v1__feedback_snapshot_header__free_unpacked
   assert(message->base.descriptor == &retain__v1__feedback_snapshot_header__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__feedback_moved_items__init
+                     (Retain__V1__FeedbackMovedItems         *message)
+{
+  static const Retain__V1__FeedbackMovedItems init_value = RETAIN__V1__FEEDBACK_MOVED_ITEMS__INIT;
+  *message = init_value;
+}
+size_t retain__v1__feedback_moved_items__get_packed_size
+                     (const Retain__V1__FeedbackMovedItems *message)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_moved_items__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__feedback_moved_items__pack
+                     (const Retain__V1__FeedbackMovedItems *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_moved_items__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__feedback_moved_items__pack_to_buffer
+                     (const Retain__V1__FeedbackMovedItems *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__feedback_moved_items__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__FeedbackMovedItems *
+       retain__v1__feedback_moved_items__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__FeedbackMovedItems *)
+     protobuf_c_message_unpack (&retain__v1__feedback_moved_items__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__feedback_moved_items__free_unpacked
+                     (Retain__V1__FeedbackMovedItems *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__feedback_moved_items__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__feedback_item_record__init
                      (Retain__V1__FeedbackItemRecord         *message)
 {
@@ -1449,7 +1494,7 @@ const ProtobufCMessageDescriptor retain__v1__feedback_compensation_marked__descr
   (ProtobufCMessageInit) retain__v1__feedback_compensation_marked__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__field_descriptors[5] =
 {
   {
     "item_count",
@@ -1499,10 +1544,23 @@ static const ProtobufCFieldDescriptor retain__v1__feedback_snapshot_header__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "moved_items",
+    61,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__FeedbackSnapshotHeader, n_moved_items),
+    offsetof(Retain__V1__FeedbackSnapshotHeader, moved_items),
+    &retain__v1__feedback_moved_items__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__feedback_snapshot_header__field_indices_by_name[] = {
   1,   /* field[1] = faq_group_count */
   0,   /* field[0] = item_count */
+  4,   /* field[4] = moved_items */
   2,   /* field[2] = rule_set_versions */
   3,   /* field[3] = user_fences */
 };
@@ -1511,7 +1569,7 @@ static const ProtobufCIntRange retain__v1__feedback_snapshot_header__number_rang
   { 1, 0 },
   { 20, 2 },
   { 60, 3 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__feedback_snapshot_header__descriptor =
 {
@@ -1521,11 +1579,62 @@ const ProtobufCMessageDescriptor retain__v1__feedback_snapshot_header__descripto
   "Retain__V1__FeedbackSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__FeedbackSnapshotHeader),
-  4,
+  5,
   retain__v1__feedback_snapshot_header__field_descriptors,
   retain__v1__feedback_snapshot_header__field_indices_by_name,
   3,  retain__v1__feedback_snapshot_header__number_ranges,
   (ProtobufCMessageInit) retain__v1__feedback_snapshot_header__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__feedback_moved_items__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__FeedbackMovedItems, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "item_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__FeedbackMovedItems, n_item_ids),
+    offsetof(Retain__V1__FeedbackMovedItems, item_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__feedback_moved_items__field_indices_by_name[] = {
+  1,   /* field[1] = item_ids */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange retain__v1__feedback_moved_items__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__feedback_moved_items__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.FeedbackMovedItems",
+  "FeedbackMovedItems",
+  "Retain__V1__FeedbackMovedItems",
+  "retain.v1",
+  sizeof(Retain__V1__FeedbackMovedItems),
+  2,
+  retain__v1__feedback_moved_items__field_descriptors,
+  retain__v1__feedback_moved_items__field_indices_by_name,
+  1,  retain__v1__feedback_moved_items__number_ranges,
+  (ProtobufCMessageInit) retain__v1__feedback_moved_items__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__feedback_item_record__field_descriptors[2] =

@@ -92,6 +92,14 @@ class FeedbackLogEntry(_message.Message):
     webhook: _webhooks_pb2.WebhookLogEntry
     def __init__(self, submitted: _Optional[_Union[FeedbackSubmitted, _Mapping]] = ..., triaged: _Optional[_Union[FeedbackTriaged, _Mapping]] = ..., assigned: _Optional[_Union[FeedbackAssigned, _Mapping]] = ..., started: _Optional[_Union[FeedbackProgressStarted, _Mapping]] = ..., resolved: _Optional[_Union[FeedbackResolved, _Mapping]] = ..., closed: _Optional[_Union[FeedbackClosed, _Mapping]] = ..., reopened: _Optional[_Union[FeedbackReopened, _Mapping]] = ..., commented: _Optional[_Union[FeedbackCommented, _Mapping]] = ..., compensation_paid: _Optional[_Union[FeedbackCompensationMarked, _Mapping]] = ..., webhook: _Optional[_Union[_webhooks_pb2.WebhookLogEntry, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ..., users_moved: _Optional[_Union[_user_moves_storage_pb2.UsersMoved, _Mapping]] = ...) -> None: ...
 
+class FeedbackMovedItems(_message.Message):
+    __slots__ = ["item_ids", "user_id"]
+    ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    item_ids: _containers.RepeatedScalarFieldContainer[str]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ..., item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class FeedbackProgressStarted(_message.Message):
     __slots__ = ["at_ms", "request"]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -123,16 +131,18 @@ class FeedbackResolved(_message.Message):
     def __init__(self, request: _Optional[_Union[_feedback_pb2.ResolveFeedbackRequest, _Mapping]] = ..., at_ms: _Optional[int] = ..., faq_group_id: _Optional[str] = ..., faq_new_group_text: _Optional[str] = ...) -> None: ...
 
 class FeedbackSnapshotHeader(_message.Message):
-    __slots__ = ["faq_group_count", "item_count", "rule_set_versions", "user_fences"]
+    __slots__ = ["faq_group_count", "item_count", "moved_items", "rule_set_versions", "user_fences"]
     FAQ_GROUP_COUNT_FIELD_NUMBER: _ClassVar[int]
     ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MOVED_ITEMS_FIELD_NUMBER: _ClassVar[int]
     RULE_SET_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     USER_FENCES_FIELD_NUMBER: _ClassVar[int]
     faq_group_count: int
     item_count: int
+    moved_items: _containers.RepeatedCompositeFieldContainer[FeedbackMovedItems]
     rule_set_versions: _containers.RepeatedCompositeFieldContainer[_rule_sets_pb2.RuleSetVersion]
     user_fences: _user_moves_storage_pb2.UserFencesRecord
-    def __init__(self, item_count: _Optional[int] = ..., faq_group_count: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ..., user_fences: _Optional[_Union[_user_moves_storage_pb2.UserFencesRecord, _Mapping]] = ...) -> None: ...
+    def __init__(self, item_count: _Optional[int] = ..., faq_group_count: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ..., user_fences: _Optional[_Union[_user_moves_storage_pb2.UserFencesRecord, _Mapping]] = ..., moved_items: _Optional[_Iterable[_Union[FeedbackMovedItems, _Mapping]]] = ...) -> None: ...
 
 class FeedbackSubmitted(_message.Message):
     __slots__ = ["created_at_ms", "due_at_ms", "item_id", "logged_at_ms", "priority", "priority_reasons", "request", "team"]

@@ -30,6 +30,7 @@ typedef struct Retain__V1__FeedbackReopened Retain__V1__FeedbackReopened;
 typedef struct Retain__V1__FeedbackCommented Retain__V1__FeedbackCommented;
 typedef struct Retain__V1__FeedbackCompensationMarked Retain__V1__FeedbackCompensationMarked;
 typedef struct Retain__V1__FeedbackSnapshotHeader Retain__V1__FeedbackSnapshotHeader;
+typedef struct Retain__V1__FeedbackMovedItems Retain__V1__FeedbackMovedItems;
 typedef struct Retain__V1__FeedbackItemRecord Retain__V1__FeedbackItemRecord;
 typedef struct Retain__V1__FaqGroupRecord Retain__V1__FaqGroupRecord;
 typedef struct Retain__V1__FeedbackUserRecord Retain__V1__FeedbackUserRecord;
@@ -358,10 +359,36 @@ struct  Retain__V1__FeedbackSnapshotHeader
    * Users moving between shards: the fences (docs/CLUSTER.md).
    */
   Retain__V1__UserFencesRecord *user_fences;
+  /*
+   * The items of users dropped here after a move, by user.
+   */
+  size_t n_moved_items;
+  Retain__V1__FeedbackMovedItems **moved_items;
 };
 #define RETAIN__V1__FEEDBACK_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_snapshot_header__descriptor) \
-    , 0, 0, 0,NULL, NULL }
+    , 0, 0, 0,NULL, NULL, 0,NULL }
+
+
+/*
+ * Items of a user who moved to another shard (their state dropped here).
+ */
+struct  Retain__V1__FeedbackMovedItems
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * The user's item ids, sorted.
+   */
+  size_t n_item_ids;
+  char **item_ids;
+};
+#define RETAIN__V1__FEEDBACK_MOVED_ITEMS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__feedback_moved_items__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -651,6 +678,25 @@ Retain__V1__FeedbackSnapshotHeader *
 void   retain__v1__feedback_snapshot_header__free_unpacked
                      (Retain__V1__FeedbackSnapshotHeader *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__FeedbackMovedItems methods */
+void   retain__v1__feedback_moved_items__init
+                     (Retain__V1__FeedbackMovedItems         *message);
+size_t retain__v1__feedback_moved_items__get_packed_size
+                     (const Retain__V1__FeedbackMovedItems   *message);
+size_t retain__v1__feedback_moved_items__pack
+                     (const Retain__V1__FeedbackMovedItems   *message,
+                      uint8_t             *out);
+size_t retain__v1__feedback_moved_items__pack_to_buffer
+                     (const Retain__V1__FeedbackMovedItems   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__FeedbackMovedItems *
+       retain__v1__feedback_moved_items__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__feedback_moved_items__free_unpacked
+                     (Retain__V1__FeedbackMovedItems *message,
+                      ProtobufCAllocator *allocator);
 /* Retain__V1__FeedbackItemRecord methods */
 void   retain__v1__feedback_item_record__init
                      (Retain__V1__FeedbackItemRecord         *message);
@@ -743,6 +789,9 @@ typedef void (*Retain__V1__FeedbackCompensationMarked_Closure)
 typedef void (*Retain__V1__FeedbackSnapshotHeader_Closure)
                  (const Retain__V1__FeedbackSnapshotHeader *message,
                   void *closure_data);
+typedef void (*Retain__V1__FeedbackMovedItems_Closure)
+                 (const Retain__V1__FeedbackMovedItems *message,
+                  void *closure_data);
 typedef void (*Retain__V1__FeedbackItemRecord_Closure)
                  (const Retain__V1__FeedbackItemRecord *message,
                   void *closure_data);
@@ -769,6 +818,7 @@ extern const ProtobufCMessageDescriptor retain__v1__feedback_reopened__descripto
 extern const ProtobufCMessageDescriptor retain__v1__feedback_commented__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_compensation_marked__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_snapshot_header__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__feedback_moved_items__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_item_record__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__faq_group_record__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__feedback_user_record__descriptor;
