@@ -32,86 +32,7 @@ struct ReshardTests {
         let state = Mutex(State())
     }
 
-    /// The cluster: etcd, growth-0..2, a gateway following etcd.
-    final class Harness: @unchecked Sendable {
-        let root: URL
-        let etcd: EtcdProcess
-        let writer: EtcdClient
-        let keys = ClusterKeys(cluster: "reshard")
-        var shards: [String: ServerProcess] = [:]
-        let gatewayProcess: ServerProcess
-        let gateway: RPCClient
-
-        init() async throws {
-            root = try makeTemporaryDirectory("retain-reshard")
-            etcd = try EtcdProcess()
-            writer = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "test"))
-            var started: [String: ServerProcess] = [:]
-            for index in 0..<3 {
-                let directory = root.appendingPathComponent("growth-\(index)")
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                started["growth-\(index)"] = try ServerProcess(
-                    "retain-growth",
-                    arguments: [
-                        "--data-dir", directory.path, "--durability", "interval:20", "--log-level", "warning", "--ops-port=-1",
-                        "--allow-client-times",
-                    ])
-            }
-            shards = started
-            let ring = RingRecord(
-                version: 1, service: "retain.v1.Growth",
-                instances: ["growth-0", "growth-1"].map { .init(id: $0, address: "127.0.0.1:\(started[$0]!.port)") })
-            _ = try await writer.put(keys.ring(service: "retain.v1.Growth"), Array(ring.json))
-            gatewayProcess = try ServerProcess(
-                "retain-gateway",
-                arguments: [
-                    "--etcd-endpoints", etcd.endpoint, "--cluster", "reshard", "--health-interval-ms", "200", "--log-level", "warning",
-                    "--ops-port=-1",
-                ])
-            gateway = RPCClient(host: "127.0.0.1", port: gatewayProcess.port)
-        }
-
-        func client(_ shard: String) -> RPCClient { RPCClient(host: "127.0.0.1", port: shards[shard]!.port) }
-
-        /// Runs `retain cluster reshard` with `arguments`; returns its exit status and output.
-        func reshard(_ arguments: [String], killAfter step: String? = nil) async throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain")
-            process.arguments =
-                [
-                    "cluster", "reshard", "--etcd-endpoints", etcd.endpoint, "--cluster", "reshard", "--service", "growth",
-                    "--batch", "50",
-                ] + arguments + (step.map { ["--pause-after", $0] } ?? [])
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            if let step {
-                let deadline = ContinuousClock.now + .seconds(30)
-                while ContinuousClock.now < deadline {
-                    if let plan = try await writer.get(keys.reshard(service: "retain.v1.Growth")),
-                        String(decoding: plan.value, as: UTF8.self).contains("\"step\":\"\(step)\"")
-                    {
-                        break
-                    }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                kill(process.processIdentifier, SIGKILL)
-            }
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
-        }
-
-        func stop() async {
-            await gateway.close()
-            await writer.shutdown()
-            _ = gatewayProcess.stop()
-            for shard in shards.values { _ = shard.stop() }
-            etcd.shutdown()
-            try? FileManager.default.removeItem(at: root)
-        }
-    }
+    typealias Harness = ReshardHarness
 
     /// Sends awards through the gateway until stopped, each with its own key, and sends a
     /// refused one again with the same key until it is acknowledged.
@@ -139,7 +60,7 @@ struct ReshardTests {
 
     @Test("2 -> 3 shards under load, the driver killed after the fence and run again: every acknowledged award once, on its new owner")
     func reshardUnderLoad() async throws {
-        let harness = try await Harness()
+        let harness = try await Harness(service: "growth", arguments: ["--allow-client-times"])
         do {
             let at = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
             let oracle = Oracle()
@@ -174,7 +95,7 @@ struct ReshardTests {
             }
             try await Task.sleep(for: .milliseconds(500))
             // The driver dies right after fencing: the moving users are refused (retryable) until it runs again.
-            let (killed, _) = try await harness.reshard(
+            let (killed, killedOutput) = try await harness.reshard(
                 ["--add", "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"], killAfter: "fenced")
             #expect(killed != 0)
             try await Task.sleep(for: .milliseconds(300))
@@ -187,7 +108,7 @@ struct ReshardTests {
             let seen = oracle.state.withLock { $0 }
             let awards = seen.awarded.values.map(\.count).reduce(0, +)
             print(
-                "reshard: boards \(seen.boardSizes), \(seen.reportsRefused) refused; \(awards) awards acknowledged in \(Double((ContinuousClock.now - before) / .milliseconds(1)) / 1000) s, \(seen.retried) retried\n\(output)"
+                "reshard: boards \(seen.boardSizes), \(seen.reportsRefused) refused; \(awards) awards acknowledged in \(Double((ContinuousClock.now - before) / .milliseconds(1)) / 1000) s, \(seen.retried) retried\n\(killedOutput)\n\(output)"
             )
 
             // Each user is held by exactly its owner on the new ring, and counts every acknowledged award once.
@@ -234,7 +155,7 @@ struct ReshardTests {
 
     @Test("a reshard killed before its switch is abandoned with --abort: the old ring and owners answer again")
     func abortBeforeTheSwitch() async throws {
-        let harness = try await Harness()
+        let harness = try await Harness(service: "growth", arguments: ["--allow-client-times"])
         do {
             let at = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
             var ready = false

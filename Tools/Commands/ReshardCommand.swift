@@ -129,7 +129,9 @@ public struct ReshardCommand: AsyncParsableCommand {
         if plan.step < .copied {
             let first = try await driver.copy(moving)
             let again = try await driver.copy(moving)
-            print("copied \(first) users, caught up \(again)")
+            print(
+                "copied \(first) users, caught up \(again) (\(driver.tally.copiedBytes) record bytes in \(driver.tally.calls) calls so far)"
+            )
             plan.step = .copied
             try await save(plan, etcd: etcd, key: planKey)
         }
@@ -175,11 +177,17 @@ public struct ReshardCommand: AsyncParsableCommand {
         let dropped = try await driver.drop(moving)
         try await etcd.delete(planKey)
         print("dropped \(dropped) users at the sources; reshard of \(serviceName) done in \(Self.seconds(since: started)) s")
+        print(
+            "this run: \(driver.tally.calls) calls to the shards, \(driver.tally.copiedUsers) user copies of \(driver.tally.copiedBytes) record bytes"
+        )
     }
 
     private func save(_ plan: Plan, etcd: EtcdClient, key: String) async throws {
         _ = try await etcd.put(key, Array(try JSONEncoder().encode(plan)))
-        if plan.step.rawValue == pauseAfter { try await Task.sleep(for: .seconds(60)) }
+        if plan.step.rawValue == pauseAfter {
+            fflush(nil)  // what was printed reaches a pipe before a test kills the driver here
+            try await Task.sleep(for: .seconds(60))
+        }
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> String {
@@ -192,6 +200,21 @@ public struct ReshardCommand: AsyncParsableCommand {
         let batch: Int
         let clients: [String: RPCClient]
         let newRing: HashRing
+        /// What this run sent: calls to the shards and bytes of user records copied.
+        let tally = Tally()
+
+        /// Counts calls and copied bytes (the cost of a reshard, printed at the end).
+        final class Tally: @unchecked Sendable {
+            var calls = 0
+            var copiedBytes = 0
+            var copiedUsers = 0
+        }
+
+        /// One call to a shard, counted.
+        func call<Request, Response>(_ shard: String, _ method: RPCMethod<Request, Response>, _ request: Request) async throws -> Response {
+            tally.calls += 1
+            return try await clients[shard]!.unary(method, request)
+        }
 
         init(plan: Plan, credential: AuthorizationOption, batch: Int) {
             self.plan = plan
@@ -217,8 +240,8 @@ public struct ReshardCommand: AsyncParsableCommand {
             for source in plan.from.instances {
                 var after = ""
                 repeat {
-                    let page = try await clients[source.id]!.unary(
-                        Retain_V1_Resharding.listShardUsers, .init(afterUserId: after, limit: UInt32(batch)))
+                    let page = try await call(
+                        source.id, Retain_V1_Resharding.listShardUsers, .init(afterUserId: after, limit: UInt32(batch)))
                     moving[source.id, default: []] += page.userIds.filter { owner($0) != source.id }
                     after = page.nextAfterUserId
                 } while !after.isEmpty
@@ -234,16 +257,18 @@ public struct ReshardCommand: AsyncParsableCommand {
             for (source, users) in moving {
                 for start in stride(from: 0, to: users.count, by: batch) {
                     let page = Array(users[start..<min(start + batch, users.count)])
-                    let ours = try await clients[source]!.unary(Retain_V1_Resharding.exportUsers, .init(userIds: page)).users
+                    let ours = try await call(source, Retain_V1_Resharding.exportUsers, .init(userIds: page)).users
                     for (target, group) in Dictionary(grouping: ours, by: { owner($0.userId) }) {
-                        let theirs = try await clients[target]!.unary(
-                            Retain_V1_Resharding.exportUsers, .init(userIds: group.map(\.userId))
+                        let theirs = try await call(
+                            target, Retain_V1_Resharding.exportUsers, .init(userIds: group.map(\.userId))
                         ).users
                         let known = Dictionary(uniqueKeysWithValues: theirs.map { ($0.userId, $0.checksum) })
                         let differing = group.filter { known[$0.userId] != $0.checksum }
                         guard !differing.isEmpty else { continue }
-                        _ = try await clients[target]!.unary(
-                            Retain_V1_Resharding.importUsers, .init(users: differing, ringVersion: UInt64(plan.to.version)))
+                        tally.copiedUsers += differing.count
+                        tally.copiedBytes += differing.map(\.record.count).reduce(0, +)
+                        _ = try await call(
+                            target, Retain_V1_Resharding.importUsers, .init(users: differing, ringVersion: UInt64(plan.to.version)))
                         copied += differing.count
                     }
                 }
@@ -254,8 +279,8 @@ public struct ReshardCommand: AsyncParsableCommand {
         func fence(_ moving: [String: [String]], lift: Bool) async throws {
             for (source, users) in moving {
                 for start in stride(from: 0, to: users.count, by: batch) {
-                    _ = try await clients[source]!.unary(
-                        Retain_V1_Resharding.fenceUsers,
+                    _ = try await call(
+                        source, Retain_V1_Resharding.fenceUsers,
                         .init(
                             userIds: Array(users[start..<min(start + batch, users.count)]), lift: lift,
                             ringVersion: UInt64(plan.to.version)))
@@ -268,8 +293,8 @@ public struct ReshardCommand: AsyncParsableCommand {
             for (source, users) in moving {
                 for start in stride(from: 0, to: users.count, by: batch) {
                     dropped += Int(
-                        try await clients[source]!.unary(
-                            Retain_V1_Resharding.dropUsers, .init(userIds: Array(users[start..<min(start + batch, users.count)]))
+                        try await call(
+                            source, Retain_V1_Resharding.dropUsers, .init(userIds: Array(users[start..<min(start + batch, users.count)]))
                         ).dropped)
                 }
             }

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import RetainCluster
+import RetainEtcd
+import RetainProcess
+import RetainRPC
+
+/// A cluster for online resharding tests (docs/CLUSTER.md): a real etcd, three processes of one
+/// service (`<service>-0..2`, the first two on ring version 1 in etcd, the third added by the
+/// reshard), and a gateway that routes the service by its ring key; runs the `retain cluster
+/// reshard` driver, optionally SIGKILLed after a step.
+final class ReshardHarness: @unchecked Sendable {
+    let root: URL
+    let etcd: EtcdProcess
+    let writer: EtcdClient
+    let keys = ClusterKeys(cluster: "reshard")
+    /// The service's short name (growth, feedback) and full name (retain.v1.Growth).
+    let service: String
+    let serviceName: String
+    var shards: [String: ServerProcess] = [:]
+    let gatewayProcess: ServerProcess
+    let gateway: RPCClient
+
+    init(service: String, arguments extra: [String] = []) async throws {
+        self.service = service
+        serviceName = "retain.v1.\(service.prefix(1).uppercased())\(service.dropFirst())"
+        root = try makeTemporaryDirectory("retain-reshard")
+        etcd = try EtcdProcess()
+        writer = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "test"))
+        var started: [String: ServerProcess] = [:]
+        for index in 0..<3 {
+            let directory = root.appendingPathComponent("\(service)-\(index)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            started["\(service)-\(index)"] = try ServerProcess(
+                "retain-\(service)",
+                arguments: [
+                    "--data-dir", directory.path, "--durability", "interval:20", "--log-level", "warning", "--ops-port=-1",
+                ] + extra)
+        }
+        shards = started
+        let ring = RingRecord(
+            version: 1, service: serviceName,
+            instances: ["\(service)-0", "\(service)-1"].map { .init(id: $0, address: "127.0.0.1:\(started[$0]!.port)") })
+        _ = try await writer.put(keys.ring(service: serviceName), Array(ring.json))
+        gatewayProcess = try ServerProcess(
+            "retain-gateway",
+            arguments: [
+                "--etcd-endpoints", etcd.endpoint, "--cluster", "reshard", "--health-interval-ms", "200", "--log-level", "warning",
+                "--ops-port=-1",
+            ])
+        gateway = RPCClient(host: "127.0.0.1", port: gatewayProcess.port)
+    }
+
+    /// A client of one shard, directly (no ring version sent).
+    func client(_ shard: String) -> RPCClient { RPCClient(host: "127.0.0.1", port: shards[shard]!.port) }
+
+    /// Runs `retain cluster reshard` with `arguments`; returns its exit status and output.
+    func reshard(_ arguments: [String], killAfter step: String? = nil) async throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain")
+        process.arguments =
+            [
+                "cluster", "reshard", "--etcd-endpoints", etcd.endpoint, "--cluster", "reshard", "--service", service,
+                "--batch", "50",
+            ] + arguments + (step.map { ["--pause-after", $0] } ?? [])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        if let step {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                if let plan = try await writer.get(keys.reshard(service: serviceName)),
+                    String(decoding: plan.value, as: UTF8.self).contains("\"step\":\"\(step)\"")
+                {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            kill(process.processIdentifier, SIGKILL)
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    /// Stops every process and removes the data.
+    func stop() async {
+        await gateway.close()
+        await writer.shutdown()
+        _ = gatewayProcess.stop()
+        for shard in shards.values { _ = shard.stop() }
+        etcd.shutdown()
+        try? FileManager.default.removeItem(at: root)
+    }
+}
