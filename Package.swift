@@ -231,7 +231,7 @@ let package = Package(
                 "RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess",
                 "RetainWebhooks", logging, .product(name: "Crypto", package: "swift-crypto"),
             ],
-            path: "Tests/ProfileTests", swiftSettings: swiftSettings),
+            path: "Tests/ProfileTests", exclude: ["Fixtures"], swiftSettings: swiftSettings),
 
         // MARK: Growth service
         .target(

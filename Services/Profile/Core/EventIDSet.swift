@@ -1,5 +1,8 @@
 /// The set of (user, event_id) pairs already recorded, kept as 64-bit hashes so that duplicate
-/// events are recognised without keeping the events.
+/// events are recognised without keeping the events. The hashes are of the user's id and the
+/// event id (``key(userID:eventID:)``), the same on every shard; a data directory written
+/// before keeps its older hashes of (user index, event id) in a second, legacy set
+/// (``key(userIndex:eventID:)``, ``ProfileState/legacyEventIDs``).
 ///
 /// 256 shards, each an open-addressing table with linear probing (0 marks an empty slot).
 /// Sharding keeps each table growing on its own (no 2x spike for the whole set), while few
@@ -20,7 +23,19 @@ package struct EventIDSet: Sendable {
         shards = Array(repeating: Shard(), count: Self.shardCount)
     }
 
-    /// The hash that stands for `eventID` of user `userIndex`; never 0.
+    /// The hash that stands for `eventID` of user `userID`; never 0. The same on every shard,
+    /// so a moved user's events keep their hashes.
+    package static func key(userID: String, eventID: String) -> UInt64 {
+        var hasher = StableHash()
+        hasher.combine(userID)
+        hasher.combine(UInt64(0xFF))
+        hasher.combine(eventID)
+        let value = hasher.value
+        return value == 0 ? 1 : value
+    }
+
+    /// The legacy hash of `eventID` of user `userIndex` (a shard-local index), of sets written
+    /// before hashes were keyed by user id; never 0.
     package static func key(userIndex: Int32, eventID: String) -> UInt64 {
         var hasher = StableHash()
         hasher.combine(UInt64(UInt32(bitPattern: userIndex)))

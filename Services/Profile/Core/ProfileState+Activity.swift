@@ -111,7 +111,7 @@ extension ProfileState {
         guard !isDeleted(userIndex) else {
             throw ProfileError.refused("user '\(event.userId)' is deleted; activity is refused")
         }
-        if eventIDs.contains(EventIDSet.key(userIndex: userIndex, eventID: event.eventId)) { return .duplicate }
+        if recorded(userIndex: userIndex, userID: event.userId, eventID: event.eventId) { return .duplicate }
         return .accept(Self.prepareActivities([event], invalid: [:], now: now).entry!)
     }
 
@@ -129,7 +129,9 @@ extension ProfileState {
                 appliedOutcomes.append(.userDeleted)
                 continue
             }
-            guard eventIDs.insert(EventIDSet.key(userIndex: userIndex, eventID: event.eventId)) else {
+            guard !recorded(userIndex: userIndex, userID: event.userId, eventID: event.eventId),
+                eventIDs.insert(EventIDSet.key(userID: event.userId, eventID: event.eventId))
+            else {
                 appliedOutcomes.append(.duplicate)
                 continue
             }

@@ -21,7 +21,8 @@ extension ProfileState {
             Retain_V1_ProfileSnapshotRecord(
                 header: Retain_V1_ProfileSnapshotHeader(
                     formatVersion: 1, userCount: UInt64(users.count), symbols: symbols.strings, settings: settings,
-                    policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount), ruleSetVersions: ruleSets.versions)))
+                    policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount), ruleSetVersions: ruleSets.versions,
+                    eventIdKey: 1)))
         var keysByUser: [Int32: String] = [:]
         for (key, userIndex) in registrationKeys { keysByUser[userIndex] = key }
         var first = 0
@@ -42,14 +43,16 @@ extension ProfileState {
                         firstIndex: UInt64(first), count: UInt32(last - first), packed: writer.bytes)))
             first = last
         }
-        for shard in 0..<EventIDSet.shardCount {
-            let contents = eventIDs.shardContents(shard)
-            guard contents.slotCount > 0 else { continue }
-            try sink.write(
-                Retain_V1_ProfileSnapshotRecord(
-                    eventIds: Retain_V1_ProfileSnapshotEventIDs(
-                        shard: UInt32(shard), slotCount: UInt32(contents.slotCount), occupied: contents.occupied,
-                        hashes: contents.hashes)))
+        for (set, legacy) in [(eventIDs, false), (legacyEventIDs, true)] {
+            for shard in 0..<EventIDSet.shardCount {
+                let contents = set.shardContents(shard)
+                guard contents.slotCount > 0 else { continue }
+                try sink.write(
+                    Retain_V1_ProfileSnapshotRecord(
+                        eventIds: Retain_V1_ProfileSnapshotEventIDs(
+                            shard: UInt32(shard), slotCount: UInt32(contents.slotCount), occupied: contents.occupied,
+                            hashes: contents.hashes, legacy: legacy)))
+            }
         }
         for userIndex in contacts.keys.sorted() {
             try sink.write(
@@ -104,6 +107,8 @@ extension ProfileState {
         guard header.formatVersion == 1 else {
             throw StateRecoveryError("profile snapshot: format version \(header.formatVersion) is not supported")
         }
+        let eventIDKey = header.eventIdKey
+        guard eventIDKey <= 1 else { throw StateRecoveryError("profile snapshot: event id key \(eventIDKey) is not supported") }
         symbols = SymbolTable(strings: header.symbols)
         if let settings = header.settings {
             guard let calendar = ZoneCalendar.named(settings.activityTimeZone) else {
@@ -156,9 +161,14 @@ extension ProfileState {
                 }
             } else if let shard = record.eventIds {
                 do {
-                    try eventIDs.restoreShard(
-                        Int(shard.shard), slotCount: Int(shard.slotCount), occupied: shard.occupied,
-                        hashes: shard.hashes)
+                    // A snapshot written before event_id_key holds only (user index, event id) hashes.
+                    if shard.legacy || eventIDKey == 0 {
+                        try legacyEventIDs.restoreShard(
+                            Int(shard.shard), slotCount: Int(shard.slotCount), occupied: shard.occupied, hashes: shard.hashes)
+                    } else {
+                        try eventIDs.restoreShard(
+                            Int(shard.shard), slotCount: Int(shard.slotCount), occupied: shard.occupied, hashes: shard.hashes)
+                    }
                 } catch {
                     throw StateRecoveryError("profile snapshot: \(error)")
                 }

@@ -18,8 +18,11 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     package var ids = UserIndex()
     /// Interned channels, campaigns, regions, time zones, tags, attribute keys and assets.
     package var symbols = SymbolTable<Int32>()
-    /// Hashes of (user, event_id) recorded, to recognise duplicate events.
+    /// Hashes of (user id, event_id) recorded, to recognise duplicate events.
     package var eventIDs = EventIDSet()
+    /// Hashes of (user index, event_id) recorded before the set was keyed by user id (restored
+    /// from an older snapshot; empty otherwise): consulted, never added to.
+    package var legacyEventIDs = EventIDSet()
     /// request_id to user, for registrations whose id the server generated.
     package var registrationKeys: [String: Int32] = [:]
     /// Why and by whom users were deleted.
@@ -77,7 +80,13 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     public var userCount: Int { users.count }
 
     /// Number of distinct events recorded.
-    public var eventCount: Int { eventIDs.count }
+    public var eventCount: Int { eventIDs.count + legacyEventIDs.count }
+
+    /// Whether user `userIndex` (id `userID`) recorded `eventID` already.
+    func recorded(userIndex: Int32, userID: String, eventID: String) -> Bool {
+        eventIDs.contains(EventIDSet.key(userID: userID, eventID: eventID))
+            || (legacyEventIDs.count > 0 && legacyEventIDs.contains(EventIDSet.key(userIndex: userIndex, eventID: eventID)))
+    }
 
     /// The IANA zone whose local days activity is counted in.
     public var activityTimeZone: String { settings.activityTimeZone }

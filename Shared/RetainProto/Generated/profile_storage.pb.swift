@@ -1306,9 +1306,13 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
     public var eventIdShards: UInt32
     /// Every stored rule-set version, oldest first (docs/CONFIG.md).
     public var ruleSetVersions: [Retain_V1_RuleSetVersion]
+    /// What the event-id set's hashes are of: 0 (snapshots written before this field) hashes of
+    /// (user index, event id), restored as the legacy set; 1 hashes of (user id, event id), which
+    /// survive a user's move to another shard, with the legacy set's shards marked `legacy`.
+    public var eventIdKey: UInt32
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(formatVersion: UInt32 = 0, userCount: UInt64 = 0, symbols: [String] = [], settings: Retain_V1_ProfileSettings? = nil, policy: Retain_V1_ContactPolicy? = nil, eventIdShards: UInt32 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = []) {
+    public init(formatVersion: UInt32 = 0, userCount: UInt64 = 0, symbols: [String] = [], settings: Retain_V1_ProfileSettings? = nil, policy: Retain_V1_ContactPolicy? = nil, eventIdShards: UInt32 = 0, ruleSetVersions: [Retain_V1_RuleSetVersion] = [], eventIdKey: UInt32 = 0) {
         self.formatVersion = formatVersion
         self.userCount = userCount
         self.symbols = symbols
@@ -1316,6 +1320,7 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
         self.policy = policy
         self.eventIdShards = eventIdShards
         self.ruleSetVersions = ruleSetVersions
+        self.eventIdKey = eventIdKey
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1327,6 +1332,7 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
         self.policy = nil
         self.eventIdShards = 0
         self.ruleSetVersions = []
+        self.eventIdKey = 0
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotHeader"
@@ -1341,6 +1347,7 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
         self.policy = m.pointee.policy.map { Retain_V1_ContactPolicy(protobufC: UnsafeRawPointer($0)) }
         self.eventIdShards = m.pointee.event_id_shards
         self.ruleSetVersions = ProtoC.array(m.pointee.rule_set_versions, count: m.pointee.n_rule_set_versions) { e in Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer(e!)) }
+        self.eventIdKey = m.pointee.event_id_key
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1358,6 +1365,7 @@ public struct Retain_V1_ProfileSnapshotHeader: ProtoMessage {
             m.pointee.n_rule_set_versions = self.ruleSetVersions.count
             m.pointee.rule_set_versions = arena.array(self.ruleSetVersions, as: UnsafeMutablePointer<Retain__V1__RuleSetVersion>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
         }
+        m.pointee.event_id_key = self.eventIdKey
     }
 }
 
@@ -1413,13 +1421,17 @@ public struct Retain_V1_ProfileSnapshotEventIDs: ProtoMessage {
     public var occupied: [UInt8]
     /// The stored hashes in slot order, little-endian uint64 each.
     public var hashes: [UInt8]
+    /// A shard of the legacy set: hashes of (user index, event id), recorded before the set was
+    /// keyed by user id (ProfileSnapshotHeader.event_id_key).
+    public var legacy: Bool
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(shard: UInt32 = 0, slotCount: UInt32 = 0, occupied: [UInt8] = [], hashes: [UInt8] = []) {
+    public init(shard: UInt32 = 0, slotCount: UInt32 = 0, occupied: [UInt8] = [], hashes: [UInt8] = [], legacy: Bool = false) {
         self.shard = shard
         self.slotCount = slotCount
         self.occupied = occupied
         self.hashes = hashes
+        self.legacy = legacy
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1428,6 +1440,7 @@ public struct Retain_V1_ProfileSnapshotEventIDs: ProtoMessage {
         self.slotCount = 0
         self.occupied = []
         self.hashes = []
+        self.legacy = false
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotEventIDs"
@@ -1439,6 +1452,7 @@ public struct Retain_V1_ProfileSnapshotEventIDs: ProtoMessage {
         self.slotCount = m.pointee.slot_count
         self.occupied = ProtoC.bytes(m.pointee.occupied)
         self.hashes = ProtoC.bytes(m.pointee.hashes)
+        self.legacy = (m.pointee.legacy != 0)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1447,6 +1461,7 @@ public struct Retain_V1_ProfileSnapshotEventIDs: ProtoMessage {
         m.pointee.slot_count = self.slotCount
         if !self.occupied.isEmpty { m.pointee.occupied = arena.binary(self.occupied) }
         if !self.hashes.isEmpty { m.pointee.hashes = arena.binary(self.hashes) }
+        m.pointee.legacy = (self.legacy ? 1 : 0)
     }
 }
 

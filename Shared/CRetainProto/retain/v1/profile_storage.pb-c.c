@@ -3275,7 +3275,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_active_users__desc
   (ProtobufCMessageInit) retain__v1__profile_snapshot_active_users__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_header__field_descriptors[7] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_header__field_descriptors[8] =
 {
   {
     "format_version",
@@ -3361,8 +3361,21 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_header__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "event_id_key",
+    60,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotHeader, event_id_key),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_header__field_indices_by_name[] = {
+  7,   /* field[7] = event_id_key */
   5,   /* field[5] = event_id_shards */
   0,   /* field[0] = format_version */
   4,   /* field[4] = policy */
@@ -3371,11 +3384,12 @@ static const unsigned retain__v1__profile_snapshot_header__field_indices_by_name
   2,   /* field[2] = symbols */
   1,   /* field[1] = user_count */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_header__number_ranges[2 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_header__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 20, 6 },
-  { 0, 7 }
+  { 60, 7 },
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_header__descriptor =
 {
@@ -3385,10 +3399,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_header__descriptor
   "Retain__V1__ProfileSnapshotHeader",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotHeader),
-  7,
+  8,
   retain__v1__profile_snapshot_header__field_descriptors,
   retain__v1__profile_snapshot_header__field_indices_by_name,
-  2,  retain__v1__profile_snapshot_header__number_ranges,
+  3,  retain__v1__profile_snapshot_header__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -3456,7 +3470,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_users__descriptor 
   (ProtobufCMessageInit) retain__v1__profile_snapshot_users__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_ids__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_ids__field_descriptors[5] =
 {
   {
     "shard",
@@ -3506,17 +3520,31 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_ids__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "legacy",
+    60,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotEventIDs, legacy),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_event_ids__field_indices_by_name[] = {
   3,   /* field[3] = hashes */
+  4,   /* field[4] = legacy */
   2,   /* field[2] = occupied */
   0,   /* field[0] = shard */
   1,   /* field[1] = slot_count */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_event_ids__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_event_ids__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 60, 4 },
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_ids__descriptor =
 {
@@ -3526,10 +3554,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_ids__descrip
   "Retain__V1__ProfileSnapshotEventIDs",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotEventIDs),
-  4,
+  5,
   retain__v1__profile_snapshot_event_ids__field_descriptors,
   retain__v1__profile_snapshot_event_ids__field_indices_by_name,
-  1,  retain__v1__profile_snapshot_event_ids__number_ranges,
+  2,  retain__v1__profile_snapshot_event_ids__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_event_ids__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

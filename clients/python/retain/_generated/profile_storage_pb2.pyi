@@ -298,16 +298,18 @@ class ProfileSnapshotEventFacts(_message.Message):
     def __init__(self, user_index: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_profile_pb2.ActivityEvent, _Mapping]]] = ...) -> None: ...
 
 class ProfileSnapshotEventIDs(_message.Message):
-    __slots__ = ["hashes", "occupied", "shard", "slot_count"]
+    __slots__ = ["hashes", "legacy", "occupied", "shard", "slot_count"]
     HASHES_FIELD_NUMBER: _ClassVar[int]
+    LEGACY_FIELD_NUMBER: _ClassVar[int]
     OCCUPIED_FIELD_NUMBER: _ClassVar[int]
     SHARD_FIELD_NUMBER: _ClassVar[int]
     SLOT_COUNT_FIELD_NUMBER: _ClassVar[int]
     hashes: bytes
+    legacy: bool
     occupied: bytes
     shard: int
     slot_count: int
-    def __init__(self, shard: _Optional[int] = ..., slot_count: _Optional[int] = ..., occupied: _Optional[bytes] = ..., hashes: _Optional[bytes] = ...) -> None: ...
+    def __init__(self, shard: _Optional[int] = ..., slot_count: _Optional[int] = ..., occupied: _Optional[bytes] = ..., hashes: _Optional[bytes] = ..., legacy: bool = ...) -> None: ...
 
 class ProfileSnapshotExperiment(_message.Message):
     __slots__ = ["assigned_at_ms", "converted_kinds", "experiment_id", "user_indices", "variant_indices", "variant_names", "variants"]
@@ -328,7 +330,8 @@ class ProfileSnapshotExperiment(_message.Message):
     def __init__(self, experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ..., user_indices: _Optional[_Iterable[int]] = ..., variant_indices: _Optional[_Iterable[int]] = ..., assigned_at_ms: _Optional[_Iterable[int]] = ..., variant_names: _Optional[_Iterable[str]] = ..., converted_kinds: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ProfileSnapshotHeader(_message.Message):
-    __slots__ = ["event_id_shards", "format_version", "policy", "rule_set_versions", "settings", "symbols", "user_count"]
+    __slots__ = ["event_id_key", "event_id_shards", "format_version", "policy", "rule_set_versions", "settings", "symbols", "user_count"]
+    EVENT_ID_KEY_FIELD_NUMBER: _ClassVar[int]
     EVENT_ID_SHARDS_FIELD_NUMBER: _ClassVar[int]
     FORMAT_VERSION_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
@@ -336,6 +339,7 @@ class ProfileSnapshotHeader(_message.Message):
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     SYMBOLS_FIELD_NUMBER: _ClassVar[int]
     USER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    event_id_key: int
     event_id_shards: int
     format_version: int
     policy: _profile_pb2.ContactPolicy
@@ -343,7 +347,7 @@ class ProfileSnapshotHeader(_message.Message):
     settings: ProfileSettings
     symbols: _containers.RepeatedScalarFieldContainer[str]
     user_count: int
-    def __init__(self, format_version: _Optional[int] = ..., user_count: _Optional[int] = ..., symbols: _Optional[_Iterable[str]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., policy: _Optional[_Union[_profile_pb2.ContactPolicy, _Mapping]] = ..., event_id_shards: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ...) -> None: ...
+    def __init__(self, format_version: _Optional[int] = ..., user_count: _Optional[int] = ..., symbols: _Optional[_Iterable[str]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., policy: _Optional[_Union[_profile_pb2.ContactPolicy, _Mapping]] = ..., event_id_shards: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ..., event_id_key: _Optional[int] = ...) -> None: ...
 
 class ProfileSnapshotRecord(_message.Message):
     __slots__ = ["active_users", "campaign", "churn_episodes", "contacts", "event_facts", "event_ids", "experiment", "header", "saved_segment", "users", "webhooks"]

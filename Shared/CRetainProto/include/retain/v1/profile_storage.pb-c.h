@@ -833,10 +833,16 @@ struct  Retain__V1__ProfileSnapshotHeader
    */
   size_t n_rule_set_versions;
   Retain__V1__RuleSetVersion **rule_set_versions;
+  /*
+   * What the event-id set's hashes are of: 0 (snapshots written before this field) hashes of
+   * (user index, event id), restored as the legacy set; 1 hashes of (user id, event id), which
+   * survive a user's move to another shard, with the legacy set's shards marked `legacy`.
+   */
+  uint32_t event_id_key;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_header__descriptor) \
-    , 0, 0, 0,NULL, NULL, NULL, 0, 0,NULL }
+    , 0, 0, 0,NULL, NULL, NULL, 0, 0,NULL, 0 }
 
 
 /*
@@ -886,10 +892,15 @@ struct  Retain__V1__ProfileSnapshotEventIDs
    * The stored hashes in slot order, little-endian uint64 each.
    */
   ProtobufCBinaryData hashes;
+  /*
+   * A shard of the legacy set: hashes of (user index, event id), recorded before the set was
+   * keyed by user id (ProfileSnapshotHeader.event_id_key).
+   */
+  protobuf_c_boolean legacy;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_EVENT_IDS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_event_ids__descriptor) \
-    , 0, 0, {0,NULL}, {0,NULL} }
+    , 0, 0, {0,NULL}, {0,NULL}, 0 }
 
 
 /*
