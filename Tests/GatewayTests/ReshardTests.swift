@@ -184,6 +184,23 @@ struct ReshardTests {
         await harness.stop()
     }
 
+    @Test("a reshard of a service whose shards cannot move users (Profile, so far) is refused before anything is recorded")
+    func refusedBeforeTheStart() async throws {
+        let harness = try await Harness(service: "profile")
+        do {
+            let (status, output) = try await harness.reshard(["--add", "profile-2=127.0.0.1:\(harness.shards["profile-2"]!.port)"])
+            #expect(status != 0)
+            #expect(output.contains("cannot move users of retain.v1.Profile") && output.contains("nothing was started"), "\(output)")
+            #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Profile")) == nil)
+            let stored = try await harness.writer.get(harness.keys.ring(service: "retain.v1.Profile"))
+            #expect(stored.flatMap { RingRecord(json: Data($0.value)) }?.version == 1)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
     static func status(_ body: () async throws -> Void) async -> RPCError? {
         do {
             try await body()

@@ -108,6 +108,18 @@ public struct ReshardCommand: AsyncParsableCommand {
                 to.instances.append(.init(id: parts[0], address: parts[1]))
             }
             plan = Plan(from: from, to: to, step: .started)
+            // Every shard must serve retain.v1.Resharding before anything is recorded (Profile
+            // shards do not yet: docs/CLUSTER.md), so a refused start leaves nothing to abort.
+            let probe = Driver(plan: plan, credential: credential, batch: 1)
+            defer { Task { await probe.close() } }
+            for instance in to.instances {
+                do {
+                    _ = try await probe.call(instance.id, Retain_V1_Resharding.listShardUsers, .init(limit: 1))
+                } catch {
+                    throw ReshardError(
+                        "shard \(instance.id) (\(instance.address)) cannot move users of \(serviceName): \(error); nothing was started")
+                }
+            }
             try await save(plan, etcd: etcd, key: planKey)
         }
         let driver = Driver(plan: plan, credential: credential, batch: batch)
