@@ -7,15 +7,21 @@ import RetainProto
 import RetainRPC
 import RetainWire
 
-/// `retain cluster reshard`: grows a service's ring in etcd by one or more shards while it
-/// serves, moving the users whose owner changes (docs/CLUSTER.md): copy, catch up by checksum,
+/// `retain cluster reshard`: grows a service's ring in etcd (Growth or Feedback; Profile shards
+/// are refused until they serve retain.v1.Resharding) by one or more shards while it serves,
+/// moving the users whose owner changes (docs/CLUSTER.md): copy, catch up by checksum,
 /// fence at the source, final copy and verify, write the new ring (every gateway following etcd
 /// routes by it at once), drop at the source. The step reached is kept in etcd
 /// (`/retain/<cluster>/reshard/<service>`): run the same command again after a crash to go on,
 /// or with `--abort` before the switch to lift the fences and leave the ring as it was.
 public struct ReshardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "reshard", abstract: "Add shards to a service's ring in etcd, moving their users while the service serves.")
+        commandName: "reshard", abstract: "Add shards to a service's ring in etcd, moving their users while the service serves.",
+        discussion: """
+            Growth and Feedback shards move users (a Growth user's growth, a Feedback user's items with \
+            their history, comments and FAQ membership); Profile shards do not yet and are refused before \
+            anything is recorded; the ledger is one writer and is never resharded. See docs/CLUSTER.md.
+            """)
 
     @Option(name: .customLong("etcd-endpoints"), help: "etcd members, http://HOST:PORT, comma-separated.")
     var etcdEndpoints: String = "http://127.0.0.1:2379"

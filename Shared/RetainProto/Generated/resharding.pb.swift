@@ -86,7 +86,7 @@ public struct Retain_V1_ListShardUsersResponse: ProtoMessage {
 public struct Retain_V1_MovedUser: ProtoMessage {
     /// The user.
     public var userId: String
-    /// The service's record of the user (Growth: GrowthUserRecord).
+    /// The service's record of the user (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord).
     public var record: [UInt8]
     /// A checksum of the user's state, the same on every shard holding the same state.
     public var checksum: UInt64

@@ -89,7 +89,7 @@ struct  Retain__V1__MovedUser
    */
   char *user_id;
   /*
-   * The service's record of the user (Growth: GrowthUserRecord).
+   * The service's record of the user (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord).
    */
   ProtobufCBinaryData record;
   /*
