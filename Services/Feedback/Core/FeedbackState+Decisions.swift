@@ -40,7 +40,7 @@ extension FeedbackState {
                 timeMs: createdAt, userID: request.userId, requestID: request.requestId,
                 sequence: UInt64(items.count), attempt: attempt)
             attempt += 1
-        } while sequences[key] != nil
+        } while sequences[key] != nil || movedItems[key] != nil  // nor the id of an item that moved away
         return .log(
             Retain_V1_FeedbackLogEntry(
                 submitted: Retain_V1_FeedbackSubmitted(
