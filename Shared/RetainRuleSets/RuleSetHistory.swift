@@ -47,6 +47,19 @@ public struct RuleSetHistory<Rules: RuleSetRules>: Sendable {
         index(inForceAt: ms).map { compiled[$0] }
     }
 
+    /// Since when the rules have satisfied `condition` without a break up to the version in force
+    /// at `now`: the earliest effective time among the versions, going back by number from that
+    /// one, whose rules all satisfy it. Nil when the rules in force at `now` do not (or none is).
+    public func runStart(at now: Int64, where condition: (Rules) -> Bool) -> Int64? {
+        guard var index = index(inForceAt: now), condition(compiled[index]) else { return nil }
+        var start = versions[index].effectiveFromMs
+        while index > 0, condition(compiled[index - 1]) {
+            index -= 1
+            start = min(start, versions[index].effectiveFromMs)
+        }
+        return start
+    }
+
     /// The time a write at the clock time `now` decides by: `now`, but never before the newest
     /// version's creation (log order and rule order agree).
     public func decisionTime(now: Int64) -> Int64 {

@@ -26,12 +26,27 @@ extension GrowthRules {
             public var minGrowth: Int64
             /// Every entitlement of the tier; default none.
             public var privileges: [Privilege]?
+            /// Keep-up (保级): growth to earn within `review.window_days` to keep the tier at
+            /// each review; default: the tier is not reviewed. Not for the lowest tier.
+            public var keepGrowth: Int64?
 
-            public init(name: String, minGrowth: Int64, privileges: [Privilege]? = nil) {
+            public init(name: String, minGrowth: Int64, privileges: [Privilege]? = nil, keepGrowth: Int64? = nil) {
                 self.name = name
                 self.minGrowth = minGrowth
                 self.privileges = privileges
+                self.keepGrowth = keepGrowth
             }
+        }
+
+        /// Keep-up reviews (docs/GROWTH.md#keep-up-and-downgrade): a user in a tier with
+        /// `keep_growth` is reviewed one window after reaching the tier (or after the last
+        /// review), and kept when the growth earned within that window reaches `keep_growth`,
+        /// else moved down one tier.
+        public struct Review: Codable, Sendable, Equatable {
+            /// The window and the time between reviews, in days: 1 to 365.
+            public var windowDays: UInt32
+
+            public init(windowDays: UInt32) { self.windowDays = windowDays }
         }
 
         /// Growth for one action: `growth + growth_per_unit * (value / unit_value)`.
@@ -136,16 +151,19 @@ extension GrowthRules {
         public var checkIn: CheckIn?
         /// Tasks; default none.
         public var tasks: [Task]?
+        /// Keep-up reviews; default none (levels never go down).
+        public var review: Review?
 
         public init(
             tiers: [Tier], actions: [ActionRule], dailyTotalCap: Int64? = nil, checkIn: CheckIn? = nil,
-            tasks: [Task]? = nil
+            tasks: [Task]? = nil, review: Review? = nil
         ) {
             self.tiers = tiers
             self.actions = actions
             self.dailyTotalCap = dailyTotalCap
             self.checkIn = checkIn
             self.tasks = tasks
+            self.review = review
         }
     }
 }

@@ -5,6 +5,7 @@ extension GrowthRules {
     /// Checks every rule of the configuration; throws naming the first bad entry.
     static func validate(_ configuration: Configuration) throws(ConfigurationError) {
         try validateTiers(configuration.tiers)
+        try validateReview(configuration)
         var actions = Set<String>()
         for (index, rule) in configuration.actions.enumerated() {
             let path = "actions[\(index)]"
@@ -59,6 +60,23 @@ extension GrowthRules {
                 throw ConfigurationError("\(path).reward.asset", "'\(task.reward.asset)' is not an asset name")
             }
             try requireAmount(task.reward.value, "\(path).reward.value", positive: true)
+        }
+    }
+
+    /// Keep-up: a window of 1 to 365 days when any tier has `keep_growth`; `keep_growth` on
+    /// tiers above the lowest, positive.
+    private static func validateReview(_ configuration: Configuration) throws(ConfigurationError) {
+        if let review = configuration.review {
+            guard (1...365).contains(review.windowDays) else {
+                throw ConfigurationError("review.window_days", "must be 1 to 365, not \(review.windowDays)")
+            }
+        }
+        for (index, tier) in configuration.tiers.enumerated() {
+            guard let keep = tier.keepGrowth else { continue }
+            let path = "tiers[\(index)].keep_growth"
+            guard index > 0 else { throw ConfigurationError(path, "the lowest tier has no tier below it: it is never reviewed") }
+            try requireAmount(keep, path, positive: true)
+            guard configuration.review != nil else { throw ConfigurationError(path, "needs review.window_days") }
         }
     }
 
@@ -119,8 +137,9 @@ extension GrowthRules {
 
     /// The keys each object of the file may have, by the path of the object (indices removed).
     private static let knownKeys: [String: Set<String>] = [
-        "": ["tiers", "actions", "daily_total_cap", "check_in", "tasks"],
-        "tiers[]": ["name", "min_growth", "privileges"],
+        "": ["tiers", "actions", "daily_total_cap", "check_in", "tasks", "review"],
+        "tiers[]": ["name", "min_growth", "privileges", "keep_growth"],
+        "review": ["window_days"],
         "tiers[].privileges[]": ["name", "value", "label"],
         "actions[]": ["action", "growth", "growth_per_unit", "unit_value", "daily_cap"],
         "check_in": ["growth", "streak_bonuses"],

@@ -63,7 +63,7 @@ public struct GrowthRules: Sendable {
                 level: UInt32(index + 1), name: tier.name, minGrowth: tier.minGrowth,
                 privileges: (tier.privileges ?? []).map {
                     Retain_V1_Privilege(name: $0.name, value: $0.value, label: $0.label ?? "")
-                })
+                }, keepGrowth: tier.keepGrowth ?? 0, reviewWindowDays: configuration.review?.windowDays ?? 0)
         }
         var actions: [String: ActionRule] = [:]
         for rule in configuration.actions {
@@ -111,6 +111,17 @@ public struct GrowthRules: Sendable {
 
     /// The standard configuration.
     public static let standard = try! GrowthRules(.standard)
+
+    /// The keep-up window in ms, when the rules review tiers.
+    public var reviewWindowMs: Int64? { configuration.review.map { Int64($0.windowDays) * 86_400_000 } }
+
+    /// The growth to earn within the review window to keep `level`, or nil when it is not
+    /// reviewed.
+    public func keepGrowth(level: UInt32) -> Int64? {
+        guard configuration.review != nil, level >= 2, Int(level) <= tiers.count else { return nil }
+        let keep = tiers[Int(level) - 1].keepGrowth
+        return keep > 0 ? keep : nil
+    }
 
     /// The tier index (0-based) for a total.
     func tierIndex(for total: Int64) -> Int {

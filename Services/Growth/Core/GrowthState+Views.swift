@@ -4,7 +4,9 @@ extension GrowthState {
     /// A user's growth view at `ms`: total, tier and next tier with the distance to it, streak,
     /// recent check-ins, tasks, and today's and this week's growth. A user without growth gets
     /// the lowest tier and zeros.
-    public func view(userID: String, timeZone: String, at ms: Int64, rules: GrowthRules) -> Retain_V1_GetGrowthViewResponse {
+    public func view(
+        userID: String, timeZone: String, at ms: Int64, rules: GrowthRules, fallback: GrowthRules? = nil
+    ) -> Retain_V1_GetGrowthViewResponse {
         let user = users[userID]
         let total = user?.total ?? 0
         let index = rules.tierIndex(for: total)
@@ -34,6 +36,7 @@ extension GrowthState {
         view.recentCheckInDates = Array(Set(days)).sorted().map(CivilDate.string)
         view.todayGrowth = user.counter(day: today)?.allGrowth ?? 0
         view.weekGrowth = user.weekScore(CivilDate.monday(of: CivilDate.utcDay(ms: ms)))?.score ?? 0
+        if let review = reviewView(user, at: ms, rules: rules, fallback: fallback ?? rules) { view.review = review }
         return view
     }
 

@@ -108,6 +108,8 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
                     ringVersion: moved.ringVersion))
         } else if let change = entry.webhook {
             try webhooks.apply(change)
+        } else if let reviews = entry.levelReviews {
+            try apply(reviews)
         } else if let version = entry.ruleSetVersion {
             do {
                 try ruleSets.apply(version)
@@ -244,15 +246,16 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
 
     /// Records the level a write reached; a higher one than before is a level-change event,
     /// queued for the webhooks as logged at `loggedAt` (the server's clock).
-    private mutating func recordLevel(
+    mutating func recordLevel(
         _ level: UInt32, name: String, of user: inout UserGrowth, userID: String,
-        at ms: Int64, loggedAt: Int64, cause: String, key: String
+        at ms: Int64, loggedAt: Int64, cause: String, key: String, announceLower: Bool = false
     ) {
         guard level != 0, level != user.level else { return }
         let from = user.level
         user.level = level
-        // A lower level only follows a configuration change: recorded without an event.
-        guard level > from else { return }
+        // A lower level follows a configuration change (recorded without an event) or a keep-up
+        // review (`announceLower`: an event like any other).
+        guard level > from || announceLower else { return }
         let event = Retain_V1_LevelChangeEvent(
             position: nextEventPosition, userId: userID, fromLevel: from, toLevel: level, toLevelName: name,
             totalGrowth: user.total, atMs: ms, causeAction: cause, causeKey: key)

@@ -31,6 +31,8 @@ struct UserGrowth: Sendable {
     var weeks: [Retain_V1_GrowthWeekScore] = []
     /// The user's level changes, oldest first.
     var levelChanges: [Retain_V1_LevelChangeEvent] = []
+    /// The time of the latest keep-up review, Unix ms (0: never reviewed).
+    var reviewedAtMs: Int64 = 0
 
     init() {}
 
@@ -50,6 +52,7 @@ struct UserGrowth: Sendable {
         history = record.history
         weeks = record.weeks
         levelChanges = record.levelChanges
+        reviewedAtMs = record.reviewedAtMs
     }
 
     /// The user's snapshot record: everything Growth keeps about it.
@@ -57,7 +60,8 @@ struct UserGrowth: Sendable {
         Retain_V1_GrowthUserRecord(
             userId: userID, totalGrowth: total, reachedAtMs: reachedAtMs, level: level, timeZone: timeZone,
             lastCheckInDay: lastCheckInDay, streakDays: streak, longestStreak: longestStreak, prunedGrowth: prunedGrowth,
-            days: days.map(\.record), tasks: tasks, keys: keys.records, history: history, weeks: weeks, levelChanges: levelChanges)
+            days: days.map(\.record), tasks: tasks, keys: keys.records, history: history, weeks: weeks, levelChanges: levelChanges,
+            reviewedAtMs: reviewedAtMs)
     }
 
     /// The user's row on the overall board.

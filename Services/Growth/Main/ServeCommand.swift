@@ -27,6 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("heartbeat-ms"), help: "Heartbeat interval of idle WatchLevelChanges streams.")
     var heartbeatMs: Int = 10_000
 
+    @Option(
+        name: .customLong("level-review-ms"), help: "How often keep-up reviews that came due are decided (when the rules review tiers).")
+    var levelReviewMs: Int = 60_000
+
     func run() async throws {
         ServiceRunner.bootstrapLogging(level: options.logLevel)
         let logger = Logger(label: "retain.growth")
@@ -45,11 +49,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let configPath { configuration.rulesOrigin = "growth configuration \(configPath)" }
         let notifier = LevelEventNotifier()
         let deliverer = WebhookDeliverer<GrowthState>(configuration: webhooks.configuration(for: GrowthState.self), logger: logger)
+        guard levelReviewMs > 0 else { throw ValidationError("--level-review-ms must be positive") }
+        let reviewer = LevelReviewSweeper(rules: rules, notifier: notifier, interval: .milliseconds(levelReviewMs), logger: logger)
         try await ServiceRunner.run(
             name: "retain-growth", state: GrowthState.self, options: options, storage: storage,
-            logger: logger, services: [notifier, deliverer]
+            logger: logger, services: [notifier, deliverer, reviewer]
         ) { store in
             deliverer.attach(store)
+            reviewer.attach(store)
             var router = try GrowthService(store: store, rules: rules, notifier: notifier, configuration: configuration).router
             router.merge(WebhooksEndpoint.router(store: store))
             return router

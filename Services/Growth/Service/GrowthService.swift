@@ -132,7 +132,8 @@ public struct GrowthService: Sendable {
             return try store.readForAnswer { state in
                 try GrowthError.mapped { try state.refuseIfMoved(request.userId) }
                 return state.view(
-                    userID: request.userId, timeZone: request.timeZone, at: at, rules: state.rules(now: clock.now(), fallback: fileRules))
+                    userID: request.userId, timeZone: request.timeZone, at: at, rules: state.rules(now: clock.now(), fallback: fileRules),
+                    fallback: fileRules)
             }
         }
 

@@ -132,13 +132,20 @@ public struct Retain_V1_LevelTier: ProtoMessage {
     public var minGrowth: Int64
     /// Entitlements of this tier (each tier lists all of its own, not only the new ones).
     public var privileges: [Retain_V1_Privilege]
+    /// Keep-up (保级): growth to earn within the review window to keep this tier at each review;
+    /// 0 when the tier is not reviewed (docs/GROWTH.md#keep-up-and-downgrade).
+    public var keepGrowth: Int64
+    /// The review window in days when the rules review tiers, else 0.
+    public var reviewWindowDays: UInt32
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(level: UInt32 = 0, name: String = "", minGrowth: Int64 = 0, privileges: [Retain_V1_Privilege] = []) {
+    public init(level: UInt32 = 0, name: String = "", minGrowth: Int64 = 0, privileges: [Retain_V1_Privilege] = [], keepGrowth: Int64 = 0, reviewWindowDays: UInt32 = 0) {
         self.level = level
         self.name = name
         self.minGrowth = minGrowth
         self.privileges = privileges
+        self.keepGrowth = keepGrowth
+        self.reviewWindowDays = reviewWindowDays
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -147,6 +154,8 @@ public struct Retain_V1_LevelTier: ProtoMessage {
         self.name = ""
         self.minGrowth = 0
         self.privileges = []
+        self.keepGrowth = 0
+        self.reviewWindowDays = 0
     }
 
     public static let protoName = "retain.v1.LevelTier"
@@ -158,6 +167,8 @@ public struct Retain_V1_LevelTier: ProtoMessage {
         self.name = ProtoC.string(m.pointee.name)
         self.minGrowth = m.pointee.min_growth
         self.privileges = ProtoC.array(m.pointee.privileges, count: m.pointee.n_privileges) { e in Retain_V1_Privilege(protobufC: UnsafeRawPointer(e!)) }
+        self.keepGrowth = m.pointee.keep_growth
+        self.reviewWindowDays = m.pointee.review_window_days
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -169,6 +180,61 @@ public struct Retain_V1_LevelTier: ProtoMessage {
             m.pointee.n_privileges = self.privileges.count
             m.pointee.privileges = arena.array(self.privileges, as: UnsafeMutablePointer<Retain__V1__Privilege>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__Privilege.self) }
         }
+        m.pointee.keep_growth = self.keepGrowth
+        m.pointee.review_window_days = self.reviewWindowDays
+    }
+}
+
+/// A user's next keep-up review (docs/GROWTH.md#keep-up-and-downgrade).
+public struct Retain_V1_LevelReview: ProtoMessage {
+    /// When the current tier is reviewed next, Unix ms.
+    public var nextReviewAtMs: Int64
+    /// Growth to earn within the window ending then to keep the tier.
+    public var keepGrowth: Int64
+    /// Growth earned so far within that window (from next_review_at_ms minus the window).
+    public var windowGrowth: Int64
+    /// Growth still to earn to keep the tier (0 when kept already).
+    public var growthToKeep: Int64
+    /// The window, in days.
+    public var windowDays: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(nextReviewAtMs: Int64 = 0, keepGrowth: Int64 = 0, windowGrowth: Int64 = 0, growthToKeep: Int64 = 0, windowDays: UInt32 = 0) {
+        self.nextReviewAtMs = nextReviewAtMs
+        self.keepGrowth = keepGrowth
+        self.windowGrowth = windowGrowth
+        self.growthToKeep = growthToKeep
+        self.windowDays = windowDays
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.nextReviewAtMs = 0
+        self.keepGrowth = 0
+        self.windowGrowth = 0
+        self.growthToKeep = 0
+        self.windowDays = 0
+    }
+
+    public static let protoName = "retain.v1.LevelReview"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.LevelReview")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__LevelReview.self)
+        self.nextReviewAtMs = m.pointee.next_review_at_ms
+        self.keepGrowth = m.pointee.keep_growth
+        self.windowGrowth = m.pointee.window_growth
+        self.growthToKeep = m.pointee.growth_to_keep
+        self.windowDays = m.pointee.window_days
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__LevelReview.self)
+        m.pointee.next_review_at_ms = self.nextReviewAtMs
+        m.pointee.keep_growth = self.keepGrowth
+        m.pointee.window_growth = self.windowGrowth
+        m.pointee.growth_to_keep = self.growthToKeep
+        m.pointee.window_days = self.windowDays
     }
 }
 
@@ -932,9 +998,11 @@ public struct Retain_V1_GetGrowthViewResponse: ProtoMessage {
     public var todayGrowth: Int64
     /// Growth awarded in the current ISO week (UTC, as the weekly leaderboard).
     public var weekGrowth: Int64
+    /// The next keep-up review of the user's tier; unset when the tier is not reviewed.
+    public var review: Retain_V1_LevelReview?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(totalGrowth: Int64 = 0, level: Retain_V1_LevelTier? = nil, nextLevel: Retain_V1_LevelTier? = nil, growthToNext: Int64 = 0, progressToNext: Double = 0, streakDays: UInt32 = 0, longestStreak: UInt32 = 0, checkedInToday: Bool = false, recentCheckInDates: [String] = [], tasks: [Retain_V1_TaskStatus] = [], todayGrowth: Int64 = 0, weekGrowth: Int64 = 0) {
+    public init(totalGrowth: Int64 = 0, level: Retain_V1_LevelTier? = nil, nextLevel: Retain_V1_LevelTier? = nil, growthToNext: Int64 = 0, progressToNext: Double = 0, streakDays: UInt32 = 0, longestStreak: UInt32 = 0, checkedInToday: Bool = false, recentCheckInDates: [String] = [], tasks: [Retain_V1_TaskStatus] = [], todayGrowth: Int64 = 0, weekGrowth: Int64 = 0, review: Retain_V1_LevelReview? = nil) {
         self.totalGrowth = totalGrowth
         self.level = level
         self.nextLevel = nextLevel
@@ -947,6 +1015,7 @@ public struct Retain_V1_GetGrowthViewResponse: ProtoMessage {
         self.tasks = tasks
         self.todayGrowth = todayGrowth
         self.weekGrowth = weekGrowth
+        self.review = review
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -963,6 +1032,7 @@ public struct Retain_V1_GetGrowthViewResponse: ProtoMessage {
         self.tasks = []
         self.todayGrowth = 0
         self.weekGrowth = 0
+        self.review = nil
     }
 
     public static let protoName = "retain.v1.GetGrowthViewResponse"
@@ -982,6 +1052,7 @@ public struct Retain_V1_GetGrowthViewResponse: ProtoMessage {
         self.tasks = ProtoC.array(m.pointee.tasks, count: m.pointee.n_tasks) { e in Retain_V1_TaskStatus(protobufC: UnsafeRawPointer(e!)) }
         self.todayGrowth = m.pointee.today_growth
         self.weekGrowth = m.pointee.week_growth
+        self.review = m.pointee.review.map { Retain_V1_LevelReview(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1004,6 +1075,7 @@ public struct Retain_V1_GetGrowthViewResponse: ProtoMessage {
         }
         m.pointee.today_growth = self.todayGrowth
         m.pointee.week_growth = self.weekGrowth
+        if let v = self.review { m.pointee.review = arena.message(v).assumingMemoryBound(to: Retain__V1__LevelReview.self) }
     }
 }
 
@@ -1590,7 +1662,8 @@ public struct Retain_V1_LevelChangeEvent: ProtoMessage {
     public var totalGrowth: Int64
     /// When it happened, Unix ms.
     public var atMs: Int64
-    /// The action that caused it ("check_in" for check-ins).
+    /// The action that caused it ("check_in" for check-ins, "review" for a keep-up downgrade,
+    /// which is the one change to a lower level).
     public var causeAction: String
     /// The idempotency key of the award that caused it (for a check-in, "check_in:<local_date>").
     public var causeKey: String

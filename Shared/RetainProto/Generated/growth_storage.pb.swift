@@ -18,8 +18,11 @@ public struct Retain_V1_GrowthHistoryKind: ProtoEnum {
     public static let taskCompleted = Retain_V1_GrowthHistoryKind(rawValue: 3)
     /// A task's reward was claimed (action holds the task id, growth is 0).
     public static let taskClaimed = Retain_V1_GrowthHistoryKind(rawValue: 4)
+    /// A keep-up review downgraded the user: growth is minus what was taken to land on the lower
+    /// tier's minimum (action "review").
+    public static let review = Retain_V1_GrowthHistoryKind(rawValue: 5)
 
-    public static let allCases: [Retain_V1_GrowthHistoryKind] = [.unspecified, .award, .checkIn, .taskCompleted, .taskClaimed]
+    public static let allCases: [Retain_V1_GrowthHistoryKind] = [.unspecified, .award, .checkIn, .taskCompleted, .taskClaimed, .review]
     public static let protoName = "retain.v1.GrowthHistoryKind"
     public var protoValueName: String? {
         switch rawValue {
@@ -28,6 +31,7 @@ public struct Retain_V1_GrowthHistoryKind: ProtoEnum {
         case 2: "GROWTH_HISTORY_KIND_CHECK_IN"
         case 3: "GROWTH_HISTORY_KIND_TASK_COMPLETED"
         case 4: "GROWTH_HISTORY_KIND_TASK_CLAIMED"
+        case 5: "GROWTH_HISTORY_KIND_REVIEW"
         default: nil
         }
     }
@@ -50,9 +54,11 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
     public var webhook: Retain_V1_WebhookLogEntry?
     /// A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
     public var ruleSetVersion: Retain_V1_RuleSetVersion?
+    /// Keep-up reviews that came due (docs/GROWTH.md#keep-up-and-downgrade).
+    public var levelReviews: Retain_V1_GrowthLevelReviews?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(streamStarted: Retain_V1_GrowthStreamStarted? = nil, awarded: Retain_V1_GrowthAwarded? = nil, checkedIn: Retain_V1_GrowthCheckedIn? = nil, taskClaimed: Retain_V1_GrowthTaskClaimed? = nil, usersMoved: Retain_V1_GrowthUsersMoved? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
+    public init(streamStarted: Retain_V1_GrowthStreamStarted? = nil, awarded: Retain_V1_GrowthAwarded? = nil, checkedIn: Retain_V1_GrowthCheckedIn? = nil, taskClaimed: Retain_V1_GrowthTaskClaimed? = nil, usersMoved: Retain_V1_GrowthUsersMoved? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, levelReviews: Retain_V1_GrowthLevelReviews? = nil) {
         self.streamStarted = streamStarted
         self.awarded = awarded
         self.checkedIn = checkedIn
@@ -60,6 +66,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.usersMoved = usersMoved
         self.webhook = webhook
         self.ruleSetVersion = ruleSetVersion
+        self.levelReviews = levelReviews
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -71,6 +78,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.usersMoved = nil
         self.webhook = nil
         self.ruleSetVersion = nil
+        self.levelReviews = nil
     }
 
     public static let protoName = "retain.v1.GrowthLogEntry"
@@ -85,6 +93,7 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         self.usersMoved = m.pointee.users_moved.map { Retain_V1_GrowthUsersMoved(protobufC: UnsafeRawPointer($0)) }
         self.webhook = m.pointee.webhook.map { Retain_V1_WebhookLogEntry(protobufC: UnsafeRawPointer($0)) }
         self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
+        self.levelReviews = m.pointee.level_reviews.map { Retain_V1_GrowthLevelReviews(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -96,6 +105,110 @@ public struct Retain_V1_GrowthLogEntry: ProtoMessage {
         if let v = self.usersMoved { m.pointee.users_moved = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthUsersMoved.self) }
         if let v = self.webhook { m.pointee.webhook = arena.message(v).assumingMemoryBound(to: Retain__V1__WebhookLogEntry.self) }
         if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
+        if let v = self.levelReviews { m.pointee.level_reviews = arena.message(v).assumingMemoryBound(to: Retain__V1__GrowthLevelReviews.self) }
+    }
+}
+
+/// Keep-up reviews decided by the review sweep at `at_ms`, each at its own due time.
+public struct Retain_V1_GrowthLevelReviews: ProtoMessage {
+    /// The server's clock when the sweep decided them.
+    public var atMs: Int64
+    /// The reviews, per user in due order.
+    public var reviews: [Retain_V1_GrowthLevelReview]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(atMs: Int64 = 0, reviews: [Retain_V1_GrowthLevelReview] = []) {
+        self.atMs = atMs
+        self.reviews = reviews
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.atMs = 0
+        self.reviews = []
+    }
+
+    public static let protoName = "retain.v1.GrowthLevelReviews"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GrowthLevelReviews")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GrowthLevelReviews.self)
+        self.atMs = m.pointee.at_ms
+        self.reviews = ProtoC.array(m.pointee.reviews, count: m.pointee.n_reviews) { e in Retain_V1_GrowthLevelReview(protobufC: UnsafeRawPointer(e!)) }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GrowthLevelReviews.self)
+        m.pointee.at_ms = self.atMs
+        if !self.reviews.isEmpty {
+            m.pointee.n_reviews = self.reviews.count
+            m.pointee.reviews = arena.array(self.reviews, as: UnsafeMutablePointer<Retain__V1__GrowthLevelReview>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__GrowthLevelReview.self) }
+        }
+    }
+}
+
+/// One user's keep-up review.
+public struct Retain_V1_GrowthLevelReview: ProtoMessage {
+    /// The user.
+    public var userId: String
+    /// When the review was due, Unix ms.
+    public var reviewAtMs: Int64
+    /// The level reviewed.
+    public var fromLevel: UInt32
+    /// The level after: from_level when kept, one lower when not.
+    public var toLevel: UInt32
+    /// Growth earned within the window ending at review_at_ms.
+    public var windowGrowth: Int64
+    /// Growth taken from the total to land on the lower tier's minimum (0 when kept).
+    public var deductedGrowth: Int64
+    /// The name of to_level.
+    public var toLevelName: String
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(userId: String = "", reviewAtMs: Int64 = 0, fromLevel: UInt32 = 0, toLevel: UInt32 = 0, windowGrowth: Int64 = 0, deductedGrowth: Int64 = 0, toLevelName: String = "") {
+        self.userId = userId
+        self.reviewAtMs = reviewAtMs
+        self.fromLevel = fromLevel
+        self.toLevel = toLevel
+        self.windowGrowth = windowGrowth
+        self.deductedGrowth = deductedGrowth
+        self.toLevelName = toLevelName
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.userId = ""
+        self.reviewAtMs = 0
+        self.fromLevel = 0
+        self.toLevel = 0
+        self.windowGrowth = 0
+        self.deductedGrowth = 0
+        self.toLevelName = ""
+    }
+
+    public static let protoName = "retain.v1.GrowthLevelReview"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.GrowthLevelReview")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GrowthLevelReview.self)
+        self.userId = ProtoC.string(m.pointee.user_id)
+        self.reviewAtMs = m.pointee.review_at_ms
+        self.fromLevel = m.pointee.from_level
+        self.toLevel = m.pointee.to_level
+        self.windowGrowth = m.pointee.window_growth
+        self.deductedGrowth = m.pointee.deducted_growth
+        self.toLevelName = ProtoC.string(m.pointee.to_level_name)
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__GrowthLevelReview.self)
+        if !self.userId.isEmpty { m.pointee.user_id = arena.cString(self.userId) }
+        m.pointee.review_at_ms = self.reviewAtMs
+        m.pointee.from_level = self.fromLevel
+        m.pointee.to_level = self.toLevel
+        m.pointee.window_growth = self.windowGrowth
+        m.pointee.deducted_growth = self.deductedGrowth
+        if !self.toLevelName.isEmpty { m.pointee.to_level_name = arena.cString(self.toLevelName) }
     }
 }
 
@@ -874,9 +987,11 @@ public struct Retain_V1_GrowthUserRecord: ProtoMessage {
     public var weeks: [Retain_V1_GrowthWeekScore]
     /// The user's level changes, oldest first.
     public var levelChanges: [Retain_V1_LevelChangeEvent]
+    /// The time of the user's latest keep-up review, Unix ms (0: never reviewed).
+    public var reviewedAtMs: Int64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", totalGrowth: Int64 = 0, reachedAtMs: Int64 = 0, level: UInt32 = 0, timeZone: String = "", lastCheckInDay: Int32 = 0, streakDays: UInt32 = 0, longestStreak: UInt32 = 0, prunedGrowth: Int64 = 0, days: [Retain_V1_GrowthDayCounter] = [], tasks: [Retain_V1_GrowthTaskProgress] = [], keys: [Retain_V1_GrowthIdempotencyRecord] = [], history: [Retain_V1_GrowthHistoryRecord] = [], weeks: [Retain_V1_GrowthWeekScore] = [], levelChanges: [Retain_V1_LevelChangeEvent] = []) {
+    public init(userId: String = "", totalGrowth: Int64 = 0, reachedAtMs: Int64 = 0, level: UInt32 = 0, timeZone: String = "", lastCheckInDay: Int32 = 0, streakDays: UInt32 = 0, longestStreak: UInt32 = 0, prunedGrowth: Int64 = 0, days: [Retain_V1_GrowthDayCounter] = [], tasks: [Retain_V1_GrowthTaskProgress] = [], keys: [Retain_V1_GrowthIdempotencyRecord] = [], history: [Retain_V1_GrowthHistoryRecord] = [], weeks: [Retain_V1_GrowthWeekScore] = [], levelChanges: [Retain_V1_LevelChangeEvent] = [], reviewedAtMs: Int64 = 0) {
         self.userId = userId
         self.totalGrowth = totalGrowth
         self.reachedAtMs = reachedAtMs
@@ -892,6 +1007,7 @@ public struct Retain_V1_GrowthUserRecord: ProtoMessage {
         self.history = history
         self.weeks = weeks
         self.levelChanges = levelChanges
+        self.reviewedAtMs = reviewedAtMs
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -911,6 +1027,7 @@ public struct Retain_V1_GrowthUserRecord: ProtoMessage {
         self.history = []
         self.weeks = []
         self.levelChanges = []
+        self.reviewedAtMs = 0
     }
 
     public static let protoName = "retain.v1.GrowthUserRecord"
@@ -933,6 +1050,7 @@ public struct Retain_V1_GrowthUserRecord: ProtoMessage {
         self.history = ProtoC.array(m.pointee.history, count: m.pointee.n_history) { e in Retain_V1_GrowthHistoryRecord(protobufC: UnsafeRawPointer(e!)) }
         self.weeks = ProtoC.array(m.pointee.weeks, count: m.pointee.n_weeks) { e in Retain_V1_GrowthWeekScore(protobufC: UnsafeRawPointer(e!)) }
         self.levelChanges = ProtoC.array(m.pointee.level_changes, count: m.pointee.n_level_changes) { e in Retain_V1_LevelChangeEvent(protobufC: UnsafeRawPointer(e!)) }
+        self.reviewedAtMs = m.pointee.reviewed_at_ms
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -970,5 +1088,6 @@ public struct Retain_V1_GrowthUserRecord: ProtoMessage {
             m.pointee.n_level_changes = self.levelChanges.count
             m.pointee.level_changes = arena.array(self.levelChanges, as: UnsafeMutablePointer<Retain__V1__LevelChangeEvent>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__LevelChangeEvent.self) }
         }
+        m.pointee.reviewed_at_ms = self.reviewedAtMs
     }
 }

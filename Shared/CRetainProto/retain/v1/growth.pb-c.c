@@ -97,6 +97,51 @@ void   retain__v1__level_tier__free_unpacked
   assert(message->base.descriptor == &retain__v1__level_tier__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__level_review__init
+                     (Retain__V1__LevelReview         *message)
+{
+  static const Retain__V1__LevelReview init_value = RETAIN__V1__LEVEL_REVIEW__INIT;
+  *message = init_value;
+}
+size_t retain__v1__level_review__get_packed_size
+                     (const Retain__V1__LevelReview *message)
+{
+  assert(message->base.descriptor == &retain__v1__level_review__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__level_review__pack
+                     (const Retain__V1__LevelReview *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__level_review__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__level_review__pack_to_buffer
+                     (const Retain__V1__LevelReview *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__level_review__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__LevelReview *
+       retain__v1__level_review__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__LevelReview *)
+     protobuf_c_message_unpack (&retain__v1__level_review__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__level_review__free_unpacked
+                     (Retain__V1__LevelReview *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__level_review__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__get_level_tiers_request__init
                      (Retain__V1__GetLevelTiersRequest         *message)
 {
@@ -1601,7 +1646,7 @@ const ProtobufCMessageDescriptor retain__v1__privilege__descriptor =
   (ProtobufCMessageInit) retain__v1__privilege__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__level_tier__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__level_tier__field_descriptors[6] =
 {
   {
     "level",
@@ -1651,17 +1696,43 @@ static const ProtobufCFieldDescriptor retain__v1__level_tier__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "keep_growth",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelTier, keep_growth),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "review_window_days",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelTier, review_window_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__level_tier__field_indices_by_name[] = {
+  4,   /* field[4] = keep_growth */
   0,   /* field[0] = level */
   2,   /* field[2] = min_growth */
   1,   /* field[1] = name */
   3,   /* field[3] = privileges */
+  5,   /* field[5] = review_window_days */
 };
 static const ProtobufCIntRange retain__v1__level_tier__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor retain__v1__level_tier__descriptor =
 {
@@ -1671,11 +1742,101 @@ const ProtobufCMessageDescriptor retain__v1__level_tier__descriptor =
   "Retain__V1__LevelTier",
   "retain.v1",
   sizeof(Retain__V1__LevelTier),
-  4,
+  6,
   retain__v1__level_tier__field_descriptors,
   retain__v1__level_tier__field_indices_by_name,
   1,  retain__v1__level_tier__number_ranges,
   (ProtobufCMessageInit) retain__v1__level_tier__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__level_review__field_descriptors[5] =
+{
+  {
+    "next_review_at_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelReview, next_review_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "keep_growth",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelReview, keep_growth),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_growth",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelReview, window_growth),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "growth_to_keep",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelReview, growth_to_keep),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_days",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LevelReview, window_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__level_review__field_indices_by_name[] = {
+  3,   /* field[3] = growth_to_keep */
+  1,   /* field[1] = keep_growth */
+  0,   /* field[0] = next_review_at_ms */
+  4,   /* field[4] = window_days */
+  2,   /* field[2] = window_growth */
+};
+static const ProtobufCIntRange retain__v1__level_review__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor retain__v1__level_review__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.LevelReview",
+  "LevelReview",
+  "Retain__V1__LevelReview",
+  "retain.v1",
+  sizeof(Retain__V1__LevelReview),
+  5,
+  retain__v1__level_review__field_descriptors,
+  retain__v1__level_review__field_indices_by_name,
+  1,  retain__v1__level_review__number_ranges,
+  (ProtobufCMessageInit) retain__v1__level_review__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 #define retain__v1__get_level_tiers_request__field_descriptors NULL
@@ -2933,7 +3094,7 @@ const ProtobufCMessageDescriptor retain__v1__get_growth_view_request__descriptor
   (ProtobufCMessageInit) retain__v1__get_growth_view_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__get_growth_view_response__field_descriptors[12] =
+static const ProtobufCFieldDescriptor retain__v1__get_growth_view_response__field_descriptors[13] =
 {
   {
     "total_growth",
@@ -3079,6 +3240,18 @@ static const ProtobufCFieldDescriptor retain__v1__get_growth_view_response__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "review",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GetGrowthViewResponse, review),
+    &retain__v1__level_review__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__get_growth_view_response__field_indices_by_name[] = {
   7,   /* field[7] = checked_in_today */
@@ -3088,6 +3261,7 @@ static const unsigned retain__v1__get_growth_view_response__field_indices_by_nam
   2,   /* field[2] = next_level */
   4,   /* field[4] = progress_to_next */
   8,   /* field[8] = recent_check_in_dates */
+  12,   /* field[12] = review */
   5,   /* field[5] = streak_days */
   9,   /* field[9] = tasks */
   10,   /* field[10] = today_growth */
@@ -3097,7 +3271,7 @@ static const unsigned retain__v1__get_growth_view_response__field_indices_by_nam
 static const ProtobufCIntRange retain__v1__get_growth_view_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor retain__v1__get_growth_view_response__descriptor =
 {
@@ -3107,7 +3281,7 @@ const ProtobufCMessageDescriptor retain__v1__get_growth_view_response__descripto
   "Retain__V1__GetGrowthViewResponse",
   "retain.v1",
   sizeof(Retain__V1__GetGrowthViewResponse),
-  12,
+  13,
   retain__v1__get_growth_view_response__field_descriptors,
   retain__v1__get_growth_view_response__field_indices_by_name,
   1,  retain__v1__get_growth_view_response__number_ranges,

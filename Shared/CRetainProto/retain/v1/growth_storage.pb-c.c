@@ -52,6 +52,96 @@ void   retain__v1__growth_log_entry__free_unpacked
   assert(message->base.descriptor == &retain__v1__growth_log_entry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__growth_level_reviews__init
+                     (Retain__V1__GrowthLevelReviews         *message)
+{
+  static const Retain__V1__GrowthLevelReviews init_value = RETAIN__V1__GROWTH_LEVEL_REVIEWS__INIT;
+  *message = init_value;
+}
+size_t retain__v1__growth_level_reviews__get_packed_size
+                     (const Retain__V1__GrowthLevelReviews *message)
+{
+  assert(message->base.descriptor == &retain__v1__growth_level_reviews__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__growth_level_reviews__pack
+                     (const Retain__V1__GrowthLevelReviews *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__growth_level_reviews__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__growth_level_reviews__pack_to_buffer
+                     (const Retain__V1__GrowthLevelReviews *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__growth_level_reviews__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GrowthLevelReviews *
+       retain__v1__growth_level_reviews__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GrowthLevelReviews *)
+     protobuf_c_message_unpack (&retain__v1__growth_level_reviews__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__growth_level_reviews__free_unpacked
+                     (Retain__V1__GrowthLevelReviews *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__growth_level_reviews__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__growth_level_review__init
+                     (Retain__V1__GrowthLevelReview         *message)
+{
+  static const Retain__V1__GrowthLevelReview init_value = RETAIN__V1__GROWTH_LEVEL_REVIEW__INIT;
+  *message = init_value;
+}
+size_t retain__v1__growth_level_review__get_packed_size
+                     (const Retain__V1__GrowthLevelReview *message)
+{
+  assert(message->base.descriptor == &retain__v1__growth_level_review__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__growth_level_review__pack
+                     (const Retain__V1__GrowthLevelReview *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__growth_level_review__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__growth_level_review__pack_to_buffer
+                     (const Retain__V1__GrowthLevelReview *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__growth_level_review__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__GrowthLevelReview *
+       retain__v1__growth_level_review__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__GrowthLevelReview *)
+     protobuf_c_message_unpack (&retain__v1__growth_level_review__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__growth_level_review__free_unpacked
+                     (Retain__V1__GrowthLevelReview *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__growth_level_review__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__growth_users_moved__init
                      (Retain__V1__GrowthUsersMoved         *message)
 {
@@ -598,7 +688,7 @@ void   retain__v1__growth_user_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__growth_user_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descriptors[7] =
+static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descriptors[8] =
 {
   {
     "stream_started",
@@ -684,22 +774,36 @@ static const ProtobufCFieldDescriptor retain__v1__growth_log_entry__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "level_reviews",
+    80,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLogEntry, level_reviews),
+    &retain__v1__growth_level_reviews__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_log_entry__field_indices_by_name[] = {
   1,   /* field[1] = awarded */
   2,   /* field[2] = checked_in */
+  7,   /* field[7] = level_reviews */
   5,   /* field[5] = rule_set_version */
   0,   /* field[0] = stream_started */
   3,   /* field[3] = task_claimed */
   4,   /* field[4] = users_moved */
   6,   /* field[6] = webhook */
 };
-static const ProtobufCIntRange retain__v1__growth_log_entry__number_ranges[3 + 1] =
+static const ProtobufCIntRange retain__v1__growth_log_entry__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 20, 5 },
   { 30, 6 },
-  { 0, 7 }
+  { 80, 7 },
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
 {
@@ -709,11 +813,178 @@ const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor =
   "Retain__V1__GrowthLogEntry",
   "retain.v1",
   sizeof(Retain__V1__GrowthLogEntry),
-  7,
+  8,
   retain__v1__growth_log_entry__field_descriptors,
   retain__v1__growth_log_entry__field_indices_by_name,
-  3,  retain__v1__growth_log_entry__number_ranges,
+  4,  retain__v1__growth_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__growth_log_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__growth_level_reviews__field_descriptors[2] =
+{
+  {
+    "at_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLevelReviews, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reviews",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__GrowthLevelReviews, n_reviews),
+    offsetof(Retain__V1__GrowthLevelReviews, reviews),
+    &retain__v1__growth_level_review__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__growth_level_reviews__field_indices_by_name[] = {
+  0,   /* field[0] = at_ms */
+  1,   /* field[1] = reviews */
+};
+static const ProtobufCIntRange retain__v1__growth_level_reviews__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__growth_level_reviews__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GrowthLevelReviews",
+  "GrowthLevelReviews",
+  "Retain__V1__GrowthLevelReviews",
+  "retain.v1",
+  sizeof(Retain__V1__GrowthLevelReviews),
+  2,
+  retain__v1__growth_level_reviews__field_descriptors,
+  retain__v1__growth_level_reviews__field_indices_by_name,
+  1,  retain__v1__growth_level_reviews__number_ranges,
+  (ProtobufCMessageInit) retain__v1__growth_level_reviews__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__growth_level_review__field_descriptors[7] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLevelReview, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "review_at_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLevelReview, review_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_level",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLevelReview, from_level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_level",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLevelReview, to_level),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_growth",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLevelReview, window_growth),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deducted_growth",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLevelReview, deducted_growth),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_level_name",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthLevelReview, to_level_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__growth_level_review__field_indices_by_name[] = {
+  5,   /* field[5] = deducted_growth */
+  2,   /* field[2] = from_level */
+  1,   /* field[1] = review_at_ms */
+  3,   /* field[3] = to_level */
+  6,   /* field[6] = to_level_name */
+  0,   /* field[0] = user_id */
+  4,   /* field[4] = window_growth */
+};
+static const ProtobufCIntRange retain__v1__growth_level_review__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor retain__v1__growth_level_review__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.GrowthLevelReview",
+  "GrowthLevelReview",
+  "Retain__V1__GrowthLevelReview",
+  "retain.v1",
+  sizeof(Retain__V1__GrowthLevelReview),
+  7,
+  retain__v1__growth_level_review__field_descriptors,
+  retain__v1__growth_level_review__field_indices_by_name,
+  1,  retain__v1__growth_level_review__number_ranges,
+  (ProtobufCMessageInit) retain__v1__growth_level_review__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor retain__v1__growth_users_moved__field_descriptors[5] =
@@ -2031,7 +2302,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_week_score__descriptor =
   (ProtobufCMessageInit) retain__v1__growth_week_score__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__growth_user_record__field_descriptors[15] =
+static const ProtobufCFieldDescriptor retain__v1__growth_user_record__field_descriptors[16] =
 {
   {
     "user_id",
@@ -2213,6 +2484,18 @@ static const ProtobufCFieldDescriptor retain__v1__growth_user_record__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "reviewed_at_ms",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__GrowthUserRecord, reviewed_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_user_record__field_indices_by_name[] = {
   9,   /* field[9] = days */
@@ -2224,6 +2507,7 @@ static const unsigned retain__v1__growth_user_record__field_indices_by_name[] = 
   7,   /* field[7] = longest_streak */
   8,   /* field[8] = pruned_growth */
   2,   /* field[2] = reached_at_ms */
+  15,   /* field[15] = reviewed_at_ms */
   6,   /* field[6] = streak_days */
   10,   /* field[10] = tasks */
   4,   /* field[4] = time_zone */
@@ -2234,7 +2518,7 @@ static const unsigned retain__v1__growth_user_record__field_indices_by_name[] = 
 static const ProtobufCIntRange retain__v1__growth_user_record__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_user_record__descriptor =
 {
@@ -2244,28 +2528,30 @@ const ProtobufCMessageDescriptor retain__v1__growth_user_record__descriptor =
   "Retain__V1__GrowthUserRecord",
   "retain.v1",
   sizeof(Retain__V1__GrowthUserRecord),
-  15,
+  16,
   retain__v1__growth_user_record__field_descriptors,
   retain__v1__growth_user_record__field_indices_by_name,
   1,  retain__v1__growth_user_record__number_ranges,
   (ProtobufCMessageInit) retain__v1__growth_user_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue retain__v1__growth_history_kind__enum_values_by_number[5] =
+static const ProtobufCEnumValue retain__v1__growth_history_kind__enum_values_by_number[6] =
 {
   { "GROWTH_HISTORY_KIND_UNSPECIFIED", "RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_UNSPECIFIED", 0 },
   { "GROWTH_HISTORY_KIND_AWARD", "RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_AWARD", 1 },
   { "GROWTH_HISTORY_KIND_CHECK_IN", "RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_CHECK_IN", 2 },
   { "GROWTH_HISTORY_KIND_TASK_COMPLETED", "RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_TASK_COMPLETED", 3 },
   { "GROWTH_HISTORY_KIND_TASK_CLAIMED", "RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_TASK_CLAIMED", 4 },
+  { "GROWTH_HISTORY_KIND_REVIEW", "RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_REVIEW", 5 },
 };
 static const ProtobufCIntRange retain__v1__growth_history_kind__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 6}
 };
-static const ProtobufCEnumValueIndex retain__v1__growth_history_kind__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex retain__v1__growth_history_kind__enum_values_by_name[6] =
 {
   { "GROWTH_HISTORY_KIND_AWARD", 1 },
   { "GROWTH_HISTORY_KIND_CHECK_IN", 2 },
+  { "GROWTH_HISTORY_KIND_REVIEW", 5 },
   { "GROWTH_HISTORY_KIND_TASK_CLAIMED", 4 },
   { "GROWTH_HISTORY_KIND_TASK_COMPLETED", 3 },
   { "GROWTH_HISTORY_KIND_UNSPECIFIED", 0 },
@@ -2277,9 +2563,9 @@ const ProtobufCEnumDescriptor retain__v1__growth_history_kind__descriptor =
   "GrowthHistoryKind",
   "Retain__V1__GrowthHistoryKind",
   "retain.v1",
-  5,
+  6,
   retain__v1__growth_history_kind__enum_values_by_number,
-  5,
+  6,
   retain__v1__growth_history_kind__enum_values_by_name,
   1,
   retain__v1__growth_history_kind__value_ranges,

@@ -230,7 +230,7 @@ class GetGrowthViewRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class GetGrowthViewResponse(_message.Message):
-    __slots__ = ["checked_in_today", "growth_to_next", "level", "longest_streak", "next_level", "progress_to_next", "recent_check_in_dates", "streak_days", "tasks", "today_growth", "total_growth", "week_growth"]
+    __slots__ = ["checked_in_today", "growth_to_next", "level", "longest_streak", "next_level", "progress_to_next", "recent_check_in_dates", "review", "streak_days", "tasks", "today_growth", "total_growth", "week_growth"]
     CHECKED_IN_TODAY_FIELD_NUMBER: _ClassVar[int]
     GROWTH_TO_NEXT_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
@@ -238,6 +238,7 @@ class GetGrowthViewResponse(_message.Message):
     NEXT_LEVEL_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_TO_NEXT_FIELD_NUMBER: _ClassVar[int]
     RECENT_CHECK_IN_DATES_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_FIELD_NUMBER: _ClassVar[int]
     STREAK_DAYS_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     TODAY_GROWTH_FIELD_NUMBER: _ClassVar[int]
@@ -250,12 +251,13 @@ class GetGrowthViewResponse(_message.Message):
     next_level: LevelTier
     progress_to_next: float
     recent_check_in_dates: _containers.RepeatedScalarFieldContainer[str]
+    review: LevelReview
     streak_days: int
     tasks: _containers.RepeatedCompositeFieldContainer[TaskStatus]
     today_growth: int
     total_growth: int
     week_growth: int
-    def __init__(self, total_growth: _Optional[int] = ..., level: _Optional[_Union[LevelTier, _Mapping]] = ..., next_level: _Optional[_Union[LevelTier, _Mapping]] = ..., growth_to_next: _Optional[int] = ..., progress_to_next: _Optional[float] = ..., streak_days: _Optional[int] = ..., longest_streak: _Optional[int] = ..., checked_in_today: bool = ..., recent_check_in_dates: _Optional[_Iterable[str]] = ..., tasks: _Optional[_Iterable[_Union[TaskStatus, _Mapping]]] = ..., today_growth: _Optional[int] = ..., week_growth: _Optional[int] = ...) -> None: ...
+    def __init__(self, total_growth: _Optional[int] = ..., level: _Optional[_Union[LevelTier, _Mapping]] = ..., next_level: _Optional[_Union[LevelTier, _Mapping]] = ..., growth_to_next: _Optional[int] = ..., progress_to_next: _Optional[float] = ..., streak_days: _Optional[int] = ..., longest_streak: _Optional[int] = ..., checked_in_today: bool = ..., recent_check_in_dates: _Optional[_Iterable[str]] = ..., tasks: _Optional[_Iterable[_Union[TaskStatus, _Mapping]]] = ..., today_growth: _Optional[int] = ..., week_growth: _Optional[int] = ..., review: _Optional[_Union[LevelReview, _Mapping]] = ...) -> None: ...
 
 class GetLeaderboardRequest(_message.Message):
     __slots__ = ["at_ms", "board", "limit"]
@@ -395,17 +397,35 @@ class LevelCount(_message.Message):
     users: int
     def __init__(self, tier: _Optional[_Union[LevelTier, _Mapping]] = ..., users: _Optional[int] = ...) -> None: ...
 
+class LevelReview(_message.Message):
+    __slots__ = ["growth_to_keep", "keep_growth", "next_review_at_ms", "window_days", "window_growth"]
+    GROWTH_TO_KEEP_FIELD_NUMBER: _ClassVar[int]
+    KEEP_GROWTH_FIELD_NUMBER: _ClassVar[int]
+    NEXT_REVIEW_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_GROWTH_FIELD_NUMBER: _ClassVar[int]
+    growth_to_keep: int
+    keep_growth: int
+    next_review_at_ms: int
+    window_days: int
+    window_growth: int
+    def __init__(self, next_review_at_ms: _Optional[int] = ..., keep_growth: _Optional[int] = ..., window_growth: _Optional[int] = ..., growth_to_keep: _Optional[int] = ..., window_days: _Optional[int] = ...) -> None: ...
+
 class LevelTier(_message.Message):
-    __slots__ = ["level", "min_growth", "name", "privileges"]
+    __slots__ = ["keep_growth", "level", "min_growth", "name", "privileges", "review_window_days"]
+    KEEP_GROWTH_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     MIN_GROWTH_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PRIVILEGES_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    keep_growth: int
     level: int
     min_growth: int
     name: str
     privileges: _containers.RepeatedCompositeFieldContainer[Privilege]
-    def __init__(self, level: _Optional[int] = ..., name: _Optional[str] = ..., min_growth: _Optional[int] = ..., privileges: _Optional[_Iterable[_Union[Privilege, _Mapping]]] = ...) -> None: ...
+    review_window_days: int
+    def __init__(self, level: _Optional[int] = ..., name: _Optional[str] = ..., min_growth: _Optional[int] = ..., privileges: _Optional[_Iterable[_Union[Privilege, _Mapping]]] = ..., keep_growth: _Optional[int] = ..., review_window_days: _Optional[int] = ...) -> None: ...
 
 class ListTasksRequest(_message.Message):
     __slots__ = ["at_ms", "time_zone", "user_id"]

@@ -11,6 +11,7 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 GROWTH_HISTORY_KIND_AWARD: GrowthHistoryKind
 GROWTH_HISTORY_KIND_CHECK_IN: GrowthHistoryKind
+GROWTH_HISTORY_KIND_REVIEW: GrowthHistoryKind
 GROWTH_HISTORY_KIND_TASK_CLAIMED: GrowthHistoryKind
 GROWTH_HISTORY_KIND_TASK_COMPLETED: GrowthHistoryKind
 GROWTH_HISTORY_KIND_UNSPECIFIED: GrowthHistoryKind
@@ -122,10 +123,37 @@ class GrowthIdempotencyRecord(_message.Message):
     recorded_at_ms: int
     def __init__(self, key: _Optional[str] = ..., fingerprint: _Optional[int] = ..., recorded_at_ms: _Optional[int] = ..., answer: _Optional[bytes] = ...) -> None: ...
 
+class GrowthLevelReview(_message.Message):
+    __slots__ = ["deducted_growth", "from_level", "review_at_ms", "to_level", "to_level_name", "user_id", "window_growth"]
+    DEDUCTED_GROWTH_FIELD_NUMBER: _ClassVar[int]
+    FROM_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    TO_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    TO_LEVEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_GROWTH_FIELD_NUMBER: _ClassVar[int]
+    deducted_growth: int
+    from_level: int
+    review_at_ms: int
+    to_level: int
+    to_level_name: str
+    user_id: str
+    window_growth: int
+    def __init__(self, user_id: _Optional[str] = ..., review_at_ms: _Optional[int] = ..., from_level: _Optional[int] = ..., to_level: _Optional[int] = ..., window_growth: _Optional[int] = ..., deducted_growth: _Optional[int] = ..., to_level_name: _Optional[str] = ...) -> None: ...
+
+class GrowthLevelReviews(_message.Message):
+    __slots__ = ["at_ms", "reviews"]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    REVIEWS_FIELD_NUMBER: _ClassVar[int]
+    at_ms: int
+    reviews: _containers.RepeatedCompositeFieldContainer[GrowthLevelReview]
+    def __init__(self, at_ms: _Optional[int] = ..., reviews: _Optional[_Iterable[_Union[GrowthLevelReview, _Mapping]]] = ...) -> None: ...
+
 class GrowthLogEntry(_message.Message):
-    __slots__ = ["awarded", "checked_in", "rule_set_version", "stream_started", "task_claimed", "users_moved", "webhook"]
+    __slots__ = ["awarded", "checked_in", "level_reviews", "rule_set_version", "stream_started", "task_claimed", "users_moved", "webhook"]
     AWARDED_FIELD_NUMBER: _ClassVar[int]
     CHECKED_IN_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_REVIEWS_FIELD_NUMBER: _ClassVar[int]
     RULE_SET_VERSION_FIELD_NUMBER: _ClassVar[int]
     STREAM_STARTED_FIELD_NUMBER: _ClassVar[int]
     TASK_CLAIMED_FIELD_NUMBER: _ClassVar[int]
@@ -133,12 +161,13 @@ class GrowthLogEntry(_message.Message):
     WEBHOOK_FIELD_NUMBER: _ClassVar[int]
     awarded: GrowthAwarded
     checked_in: GrowthCheckedIn
+    level_reviews: GrowthLevelReviews
     rule_set_version: _rule_sets_pb2.RuleSetVersion
     stream_started: GrowthStreamStarted
     task_claimed: GrowthTaskClaimed
     users_moved: GrowthUsersMoved
     webhook: _webhooks_pb2.WebhookLogEntry
-    def __init__(self, stream_started: _Optional[_Union[GrowthStreamStarted, _Mapping]] = ..., awarded: _Optional[_Union[GrowthAwarded, _Mapping]] = ..., checked_in: _Optional[_Union[GrowthCheckedIn, _Mapping]] = ..., task_claimed: _Optional[_Union[GrowthTaskClaimed, _Mapping]] = ..., users_moved: _Optional[_Union[GrowthUsersMoved, _Mapping]] = ..., webhook: _Optional[_Union[_webhooks_pb2.WebhookLogEntry, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ...) -> None: ...
+    def __init__(self, stream_started: _Optional[_Union[GrowthStreamStarted, _Mapping]] = ..., awarded: _Optional[_Union[GrowthAwarded, _Mapping]] = ..., checked_in: _Optional[_Union[GrowthCheckedIn, _Mapping]] = ..., task_claimed: _Optional[_Union[GrowthTaskClaimed, _Mapping]] = ..., users_moved: _Optional[_Union[GrowthUsersMoved, _Mapping]] = ..., webhook: _Optional[_Union[_webhooks_pb2.WebhookLogEntry, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ..., level_reviews: _Optional[_Union[GrowthLevelReviews, _Mapping]] = ...) -> None: ...
 
 class GrowthSnapshotHeader(_message.Message):
     __slots__ = ["dropped_since_fence", "event_count", "fence_version", "fenced_users", "format", "imported_version", "newest_week", "next_event_position", "rule_set_versions", "stream_id", "user_count"]
@@ -213,7 +242,7 @@ class GrowthTaskProgress(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., period_key: _Optional[str] = ..., period_start_ms: _Optional[int] = ..., period_end_ms: _Optional[int] = ..., progress: _Optional[int] = ..., completed_at_ms: _Optional[int] = ..., claimed_at_ms: _Optional[int] = ..., claim_answer: _Optional[bytes] = ...) -> None: ...
 
 class GrowthUserRecord(_message.Message):
-    __slots__ = ["days", "history", "keys", "last_check_in_day", "level", "level_changes", "longest_streak", "pruned_growth", "reached_at_ms", "streak_days", "tasks", "time_zone", "total_growth", "user_id", "weeks"]
+    __slots__ = ["days", "history", "keys", "last_check_in_day", "level", "level_changes", "longest_streak", "pruned_growth", "reached_at_ms", "reviewed_at_ms", "streak_days", "tasks", "time_zone", "total_growth", "user_id", "weeks"]
     DAYS_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     KEYS_FIELD_NUMBER: _ClassVar[int]
@@ -223,6 +252,7 @@ class GrowthUserRecord(_message.Message):
     LONGEST_STREAK_FIELD_NUMBER: _ClassVar[int]
     PRUNED_GROWTH_FIELD_NUMBER: _ClassVar[int]
     REACHED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    REVIEWED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     STREAK_DAYS_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
@@ -238,13 +268,14 @@ class GrowthUserRecord(_message.Message):
     longest_streak: int
     pruned_growth: int
     reached_at_ms: int
+    reviewed_at_ms: int
     streak_days: int
     tasks: _containers.RepeatedCompositeFieldContainer[GrowthTaskProgress]
     time_zone: str
     total_growth: int
     user_id: str
     weeks: _containers.RepeatedCompositeFieldContainer[GrowthWeekScore]
-    def __init__(self, user_id: _Optional[str] = ..., total_growth: _Optional[int] = ..., reached_at_ms: _Optional[int] = ..., level: _Optional[int] = ..., time_zone: _Optional[str] = ..., last_check_in_day: _Optional[int] = ..., streak_days: _Optional[int] = ..., longest_streak: _Optional[int] = ..., pruned_growth: _Optional[int] = ..., days: _Optional[_Iterable[_Union[GrowthDayCounter, _Mapping]]] = ..., tasks: _Optional[_Iterable[_Union[GrowthTaskProgress, _Mapping]]] = ..., keys: _Optional[_Iterable[_Union[GrowthIdempotencyRecord, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[GrowthHistoryRecord, _Mapping]]] = ..., weeks: _Optional[_Iterable[_Union[GrowthWeekScore, _Mapping]]] = ..., level_changes: _Optional[_Iterable[_Union[_growth_pb2.LevelChangeEvent, _Mapping]]] = ...) -> None: ...
+    def __init__(self, user_id: _Optional[str] = ..., total_growth: _Optional[int] = ..., reached_at_ms: _Optional[int] = ..., level: _Optional[int] = ..., time_zone: _Optional[str] = ..., last_check_in_day: _Optional[int] = ..., streak_days: _Optional[int] = ..., longest_streak: _Optional[int] = ..., pruned_growth: _Optional[int] = ..., days: _Optional[_Iterable[_Union[GrowthDayCounter, _Mapping]]] = ..., tasks: _Optional[_Iterable[_Union[GrowthTaskProgress, _Mapping]]] = ..., keys: _Optional[_Iterable[_Union[GrowthIdempotencyRecord, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[GrowthHistoryRecord, _Mapping]]] = ..., weeks: _Optional[_Iterable[_Union[GrowthWeekScore, _Mapping]]] = ..., level_changes: _Optional[_Iterable[_Union[_growth_pb2.LevelChangeEvent, _Mapping]]] = ..., reviewed_at_ms: _Optional[int] = ...) -> None: ...
 
 class GrowthUsersMoved(_message.Message):
     __slots__ = ["dropped", "fenced", "imported", "ring_version", "unfenced"]

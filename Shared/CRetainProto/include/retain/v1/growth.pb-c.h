@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Retain__V1__Privilege Retain__V1__Privilege;
 typedef struct Retain__V1__LevelTier Retain__V1__LevelTier;
+typedef struct Retain__V1__LevelReview Retain__V1__LevelReview;
 typedef struct Retain__V1__GetLevelTiersRequest Retain__V1__GetLevelTiersRequest;
 typedef struct Retain__V1__GetLevelTiersResponse Retain__V1__GetLevelTiersResponse;
 typedef struct Retain__V1__TaskStatus Retain__V1__TaskStatus;
@@ -166,10 +167,51 @@ struct  Retain__V1__LevelTier
    */
   size_t n_privileges;
   Retain__V1__Privilege **privileges;
+  /*
+   * Keep-up (保级): growth to earn within the review window to keep this tier at each review;
+   * 0 when the tier is not reviewed (docs/GROWTH.md#keep-up-and-downgrade).
+   */
+  int64_t keep_growth;
+  /*
+   * The review window in days when the rules review tiers, else 0.
+   */
+  uint32_t review_window_days;
 };
 #define RETAIN__V1__LEVEL_TIER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__level_tier__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0, 0,NULL }
+    , 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0, 0 }
+
+
+/*
+ * A user's next keep-up review (docs/GROWTH.md#keep-up-and-downgrade).
+ */
+struct  Retain__V1__LevelReview
+{
+  ProtobufCMessage base;
+  /*
+   * When the current tier is reviewed next, Unix ms.
+   */
+  int64_t next_review_at_ms;
+  /*
+   * Growth to earn within the window ending then to keep the tier.
+   */
+  int64_t keep_growth;
+  /*
+   * Growth earned so far within that window (from next_review_at_ms minus the window).
+   */
+  int64_t window_growth;
+  /*
+   * Growth still to earn to keep the tier (0 when kept already).
+   */
+  int64_t growth_to_keep;
+  /*
+   * The window, in days.
+   */
+  uint32_t window_days;
+};
+#define RETAIN__V1__LEVEL_REVIEW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__level_review__descriptor) \
+    , 0, 0, 0, 0, 0 }
 
 
 /*
@@ -681,10 +723,14 @@ struct  Retain__V1__GetGrowthViewResponse
    * Growth awarded in the current ISO week (UTC, as the weekly leaderboard).
    */
   int64_t week_growth;
+  /*
+   * The next keep-up review of the user's tier; unset when the tier is not reviewed.
+   */
+  Retain__V1__LevelReview *review;
 };
 #define RETAIN__V1__GET_GROWTH_VIEW_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__get_growth_view_response__descriptor) \
-    , 0, NULL, NULL, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, 0, 0 }
+    , 0, NULL, NULL, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, 0, 0, NULL }
 
 
 /*
@@ -1061,7 +1107,8 @@ struct  Retain__V1__LevelChangeEvent
    */
   int64_t at_ms;
   /*
-   * The action that caused it ("check_in" for check-ins).
+   * The action that caused it ("check_in" for check-ins, "review" for a keep-up downgrade,
+   * which is the one change to a lower level).
    */
   char *cause_action;
   /*
@@ -1287,6 +1334,25 @@ Retain__V1__LevelTier *
                       const uint8_t       *data);
 void   retain__v1__level_tier__free_unpacked
                      (Retain__V1__LevelTier *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__LevelReview methods */
+void   retain__v1__level_review__init
+                     (Retain__V1__LevelReview         *message);
+size_t retain__v1__level_review__get_packed_size
+                     (const Retain__V1__LevelReview   *message);
+size_t retain__v1__level_review__pack
+                     (const Retain__V1__LevelReview   *message,
+                      uint8_t             *out);
+size_t retain__v1__level_review__pack_to_buffer
+                     (const Retain__V1__LevelReview   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__LevelReview *
+       retain__v1__level_review__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__level_review__free_unpacked
+                     (Retain__V1__LevelReview *message,
                       ProtobufCAllocator *allocator);
 /* Retain__V1__GetLevelTiersRequest methods */
 void   retain__v1__get_level_tiers_request__init
@@ -1904,6 +1970,9 @@ typedef void (*Retain__V1__Privilege_Closure)
 typedef void (*Retain__V1__LevelTier_Closure)
                  (const Retain__V1__LevelTier *message,
                   void *closure_data);
+typedef void (*Retain__V1__LevelReview_Closure)
+                 (const Retain__V1__LevelReview *message,
+                  void *closure_data);
 typedef void (*Retain__V1__GetLevelTiersRequest_Closure)
                  (const Retain__V1__GetLevelTiersRequest *message,
                   void *closure_data);
@@ -2140,6 +2209,7 @@ extern const ProtobufCEnumDescriptor    retain__v1__task_period__descriptor;
 extern const ProtobufCEnumDescriptor    retain__v1__leaderboard_kind__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__privilege__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__level_tier__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__level_review__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_level_tiers_request__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__get_level_tiers_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__task_status__descriptor;

@@ -19,6 +19,8 @@ PROTOBUF_C__BEGIN_DECLS
 #include "retain/v1/rule_sets.pb-c.h"
 
 typedef struct Retain__V1__GrowthLogEntry Retain__V1__GrowthLogEntry;
+typedef struct Retain__V1__GrowthLevelReviews Retain__V1__GrowthLevelReviews;
+typedef struct Retain__V1__GrowthLevelReview Retain__V1__GrowthLevelReview;
 typedef struct Retain__V1__GrowthUsersMoved Retain__V1__GrowthUsersMoved;
 typedef struct Retain__V1__GrowthStreamStarted Retain__V1__GrowthStreamStarted;
 typedef struct Retain__V1__GrowthTaskProgress Retain__V1__GrowthTaskProgress;
@@ -59,7 +61,12 @@ typedef enum _Retain__V1__GrowthHistoryKind {
   /*
    * A task's reward was claimed (action holds the task id, growth is 0).
    */
-  RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_TASK_CLAIMED = 4
+  RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_TASK_CLAIMED = 4,
+  /*
+   * A keep-up review downgraded the user: growth is minus what was taken to land on the lower
+   * tier's minimum (action "review").
+   */
+  RETAIN__V1__GROWTH_HISTORY_KIND__GROWTH_HISTORY_KIND_REVIEW = 5
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(RETAIN__V1__GROWTH_HISTORY_KIND)
 } Retain__V1__GrowthHistoryKind;
 
@@ -100,10 +107,75 @@ struct  Retain__V1__GrowthLogEntry
    * A version of a rule set was stored (retain.v1.RuleSets; docs/CONFIG.md).
    */
   Retain__V1__RuleSetVersion *rule_set_version;
+  /*
+   * Keep-up reviews that came due (docs/GROWTH.md#keep-up-and-downgrade).
+   */
+  Retain__V1__GrowthLevelReviews *level_reviews;
 };
 #define RETAIN__V1__GROWTH_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+
+/*
+ * Keep-up reviews decided by the review sweep at `at_ms`, each at its own due time.
+ */
+struct  Retain__V1__GrowthLevelReviews
+{
+  ProtobufCMessage base;
+  /*
+   * The server's clock when the sweep decided them.
+   */
+  int64_t at_ms;
+  /*
+   * The reviews, per user in due order.
+   */
+  size_t n_reviews;
+  Retain__V1__GrowthLevelReview **reviews;
+};
+#define RETAIN__V1__GROWTH_LEVEL_REVIEWS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_level_reviews__descriptor) \
+    , 0, 0,NULL }
+
+
+/*
+ * One user's keep-up review.
+ */
+struct  Retain__V1__GrowthLevelReview
+{
+  ProtobufCMessage base;
+  /*
+   * The user.
+   */
+  char *user_id;
+  /*
+   * When the review was due, Unix ms.
+   */
+  int64_t review_at_ms;
+  /*
+   * The level reviewed.
+   */
+  uint32_t from_level;
+  /*
+   * The level after: from_level when kept, one lower when not.
+   */
+  uint32_t to_level;
+  /*
+   * Growth earned within the window ending at review_at_ms.
+   */
+  int64_t window_growth;
+  /*
+   * Growth taken from the total to land on the lower tier's minimum (0 when kept).
+   */
+  int64_t deducted_growth;
+  /*
+   * The name of to_level.
+   */
+  char *to_level_name;
+};
+#define RETAIN__V1__GROWTH_LEVEL_REVIEW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_level_review__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -635,10 +707,14 @@ struct  Retain__V1__GrowthUserRecord
    */
   size_t n_level_changes;
   Retain__V1__LevelChangeEvent **level_changes;
+  /*
+   * The time of the user's latest keep-up review, Unix ms (0: never reviewed).
+   */
+  int64_t reviewed_at_ms;
 };
 #define RETAIN__V1__GROWTH_USER_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_user_record__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
 
 
 /* Retain__V1__GrowthLogEntry methods */
@@ -659,6 +735,44 @@ Retain__V1__GrowthLogEntry *
                       const uint8_t       *data);
 void   retain__v1__growth_log_entry__free_unpacked
                      (Retain__V1__GrowthLogEntry *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GrowthLevelReviews methods */
+void   retain__v1__growth_level_reviews__init
+                     (Retain__V1__GrowthLevelReviews         *message);
+size_t retain__v1__growth_level_reviews__get_packed_size
+                     (const Retain__V1__GrowthLevelReviews   *message);
+size_t retain__v1__growth_level_reviews__pack
+                     (const Retain__V1__GrowthLevelReviews   *message,
+                      uint8_t             *out);
+size_t retain__v1__growth_level_reviews__pack_to_buffer
+                     (const Retain__V1__GrowthLevelReviews   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GrowthLevelReviews *
+       retain__v1__growth_level_reviews__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__growth_level_reviews__free_unpacked
+                     (Retain__V1__GrowthLevelReviews *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__GrowthLevelReview methods */
+void   retain__v1__growth_level_review__init
+                     (Retain__V1__GrowthLevelReview         *message);
+size_t retain__v1__growth_level_review__get_packed_size
+                     (const Retain__V1__GrowthLevelReview   *message);
+size_t retain__v1__growth_level_review__pack
+                     (const Retain__V1__GrowthLevelReview   *message,
+                      uint8_t             *out);
+size_t retain__v1__growth_level_review__pack_to_buffer
+                     (const Retain__V1__GrowthLevelReview   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__GrowthLevelReview *
+       retain__v1__growth_level_review__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__growth_level_review__free_unpacked
+                     (Retain__V1__GrowthLevelReview *message,
                       ProtobufCAllocator *allocator);
 /* Retain__V1__GrowthUsersMoved methods */
 void   retain__v1__growth_users_moved__init
@@ -896,6 +1010,12 @@ void   retain__v1__growth_user_record__free_unpacked
 typedef void (*Retain__V1__GrowthLogEntry_Closure)
                  (const Retain__V1__GrowthLogEntry *message,
                   void *closure_data);
+typedef void (*Retain__V1__GrowthLevelReviews_Closure)
+                 (const Retain__V1__GrowthLevelReviews *message,
+                  void *closure_data);
+typedef void (*Retain__V1__GrowthLevelReview_Closure)
+                 (const Retain__V1__GrowthLevelReview *message,
+                  void *closure_data);
 typedef void (*Retain__V1__GrowthUsersMoved_Closure)
                  (const Retain__V1__GrowthUsersMoved *message,
                   void *closure_data);
@@ -943,6 +1063,8 @@ typedef void (*Retain__V1__GrowthUserRecord_Closure)
 
 extern const ProtobufCEnumDescriptor    retain__v1__growth_history_kind__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__growth_log_entry__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__growth_level_reviews__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__growth_level_review__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__growth_users_moved__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__growth_stream_started__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__growth_task_progress__descriptor;
