@@ -2,6 +2,7 @@ import Foundation
 import RetainProcess
 import RetainRPC
 @testable import GrowthCore
+import RetainMoves
 import RetainProto
 import Testing
 
@@ -119,6 +120,18 @@ struct KeepUpTests {
         var bronze = GrowthState()
         try buy(&bronze, "b", growth: 10, onDay: 0, key: "a")
         #expect(bronze.view(userID: "b", timeZone: "", at: day(1), rules: Self.rules).review == nil)
+    }
+
+    @Test("a user fenced for a move is not reviewed here, nor changed by a review planned before the fence")
+    func fencedUsers() throws {
+        var state = try population()
+        let planned = try #require(state.planLevelReviews(now: day(95), fallback: Self.rules))
+        state.fences = UserFences(fenced: ["u1"], fenceVersion: 2, droppedSinceFence: false, importedVersion: 0)
+        let before = summary(state, "u1")
+        try state.apply(planned)
+        #expect(summary(state, "u1") == before && state.users["u1"]?.reviewedAtMs == 0)
+        #expect(summary(state, "u2") == (1, 0))
+        #expect(state.planLevelReviews(now: day(95), fallback: Self.rules) == nil, "u1 is fenced, the others are done")
     }
 
     @Test("without a review section levels never go down, and nothing is planned")

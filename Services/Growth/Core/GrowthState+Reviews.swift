@@ -1,4 +1,5 @@
 public import RetainProto
+import RetainMoves
 import RetainRuleSets
 
 /// Keep-up reviews (保级, docs/GROWTH.md#keep-up-and-downgrade): when the rules give a tier a
@@ -24,6 +25,8 @@ extension GrowthState {
         var reviews: [Retain_V1_GrowthLevelReview] = []
         for (userID, user) in users {
             guard reviews.count < limit else { break }
+            // A user fenced for a move changes nowhere until the move ends (the new owner reviews).
+            guard !fences.contains(userID) else { continue }
             reviews += Self.dueReviews(userID, user, rules: rules, window: window, since: since, now: now)
         }
         guard !reviews.isEmpty else { return nil }
@@ -98,8 +101,10 @@ extension GrowthState {
     /// caused by "review").
     mutating func apply(_ entry: Retain_V1_GrowthLevelReviews) throws {
         for review in entry.reviews {
-            guard users[review.userId] != nil, review.deductedGrowth >= 0 else {
-                throw GrowthError.malformedEntry("a review of unknown user '\(review.userId)' or with negative growth")
+            // Fenced or moved away after the sweep read the state: left to the user's new owner.
+            guard !fences.contains(review.userId), users[review.userId] != nil else { continue }
+            guard review.deductedGrowth >= 0 else {
+                throw GrowthError.malformedEntry("a review of user '\(review.userId)' with negative growth")
             }
             var user = users.take(review.userId)
             defer { users.put(review.userId, user) }
