@@ -50,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         let notifier = LevelEventNotifier()
         let deliverer = WebhookDeliverer<GrowthState>(configuration: webhooks.configuration(for: GrowthState.self), logger: logger)
         guard levelReviewMs > 0 else { throw ValidationError("--level-review-ms must be positive") }
-        let reviewer = LevelReviewSweeper(rules: rules, notifier: notifier, interval: .milliseconds(levelReviewMs), logger: logger)
+        let reviewer = LevelReviewSweeper.service(rules: rules, notifier: notifier, interval: .milliseconds(levelReviewMs), logger: logger)
         try await ServiceRunner.run(
             name: "retain-growth", state: GrowthState.self, options: options, storage: storage,
             logger: logger, services: [notifier, deliverer, reviewer]

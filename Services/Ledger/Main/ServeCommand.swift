@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try ConfigurationFile.load(
             config, defaults: { LedgerConfiguration() },
             parse: { try LedgerConfiguration.load(path: $0) })
-        let sweeper = LedgerSweeper(configuration: configuration, logger: logger)
+        let sweeper = LedgerSweeper.service(configuration: configuration, logger: logger)
         try await ServiceRunner.run(
             name: "retain-ledger", state: LedgerState.self, options: options, storage: storage, logger: logger,
             services: [sweeper]

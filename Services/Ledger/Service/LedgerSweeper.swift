@@ -3,43 +3,22 @@ public import Logging
 public import RetainClock
 import RetainProto
 public import RetainState
-public import ServiceLifecycle
-import Synchronization
+public import RetainServiceKit
 
 /// Times out holds and expires lots as the ledger's clock passes their times: every
 /// `sweepIntervalMs` it checks (a read) and, when something is due, logs an entry like any
-/// other change, so replay reproduces exactly what it did.
-public final class LedgerSweeper: Service, Sendable {
-    private let store = Mutex<StateStore<LedgerState>?>(nil)
-    private let configuration: LedgerConfiguration
-    private let clock: ServiceClock
-    private let logger: Logger
-
-    public init(configuration: LedgerConfiguration, clock: ServiceClock = .system, logger: Logger) {
-        self.configuration = configuration
-        self.clock = clock
-        self.logger = logger
-    }
-
-    /// The store to sweep (set before the service group runs).
-    public func attach(_ store: StateStore<LedgerState>) {
-        self.store.withLock { $0 = store }
-    }
-
-    public func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .milliseconds(configuration.sweepIntervalMs))
-            guard let store = store.withLock({ $0 }) else { continue }
-            // Replicated: only the shard's leader sweeps; replicas get its changes through the log.
-            if let gate = store.commitGate, gate.writeRefusal() != nil { continue }
-            do {
-                let (holds, lots) = try await Self.sweep(store, now: clock.now(), expiryBatchLimit: configuration.expiryBatchLimit)
-                if holds + Int(lots) > 0 {
-                    logger.info("ledger sweep", metadata: ["holds_timed_out": "\(holds)", "lots_expired": "\(lots)"])
-                }
-            } catch {
-                logger.error("ledger sweep failed: \(error)")
-            }
+/// other change, so replay reproduces exactly what it did. Replicated, only the shard's leader
+/// sweeps; replicas get its changes through the log (``LeaderSweep``).
+public enum LedgerSweeper {
+    /// The service that sweeps every `configuration.sweepIntervalMs`.
+    public static func service(
+        configuration: LedgerConfiguration, clock: ServiceClock = .system, logger: Logger
+    ) -> LeaderSweep<LedgerState> {
+        LeaderSweep(name: "ledger sweep", interval: .milliseconds(configuration.sweepIntervalMs), clock: clock, logger: logger) {
+            store, now in
+            let (holds, lots) = try await sweep(store, now: now, expiryBatchLimit: configuration.expiryBatchLimit)
+            guard holds + Int(lots) > 0 else { return nil }
+            return ["holds_timed_out": "\(holds)", "lots_expired": "\(lots)"]
         }
     }
 

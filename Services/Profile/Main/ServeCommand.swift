@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard churnSweepMs > 0 else { throw ValidationError("--churn-sweep-ms must be positive") }
         let finalSnapshot = SnapshotOnShutdown(logger: logger)
         let deliverer = WebhookDeliverer<ProfileState>(configuration: webhooks.configuration(for: ProfileState.self), logger: logger)
-        let sweeper = ChurnWarningSweeper(configuration: configuration, interval: .milliseconds(churnSweepMs), logger: logger)
+        let sweeper = ChurnWarningSweeper.service(configuration: configuration, interval: .milliseconds(churnSweepMs), logger: logger)
         try await ServiceRunner.run(
             name: "retain-profile", state: ProfileState.self, options: options, storage: storage, logger: logger,
             services: (snapshotOnExit ? [finalSnapshot] : []) + [deliverer, sweeper]

@@ -2,48 +2,23 @@ public import Logging
 public import ProfileCore
 public import RetainClock
 import RetainProto
+public import RetainServiceKit
 public import RetainState
-public import ServiceLifecycle
-import Synchronization
 
 /// Finds the users who entered (or left) the churn-warning list: every `interval` it plans a
 /// sweep from the state (a read) and logs it like any other change, so applying it (live, at
 /// replay and on replicas) queues one `churn_warning` webhook per user per warning episode
 /// (docs/WEBHOOKS.md). Does nothing while nobody subscribes to `churn_warning`; replicated,
-/// only the shard's leader sweeps.
-public final class ChurnWarningSweeper: Service, Sendable {
-    private let store = Mutex<StateStore<ProfileState>?>(nil)
-    private let evaluator: LifecycleEvaluator
-    private let interval: Duration
-    private let clock: ServiceClock
-    private let logger: Logger
-
-    public init(configuration: ProfileConfiguration, interval: Duration, clock: ServiceClock = .system, logger: Logger) {
-        self.evaluator = LifecycleEvaluator(rules: configuration.lifecycle)
-        self.interval = interval
-        self.clock = clock
-        self.logger = logger
-    }
-
-    /// The store to sweep (set before the service group runs).
-    public func attach(_ store: StateStore<ProfileState>) {
-        self.store.withLock { $0 = store }
-    }
-
-    public func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            // A shutdown ends the wait at once (a graceful shutdown cancels no task by itself).
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            if Task.isShuttingDownGracefully { return }
-            guard let store = store.withLock({ $0 }) else { continue }
-            if let gate = store.commitGate, gate.writeRefusal() != nil { continue }
-            do {
-                if let counts = try await Self.sweep(store, now: clock.now(), evaluator: evaluator) {
-                    logger.info("churn-warning sweep", metadata: ["entered": "\(counts.entered)", "left": "\(counts.left)"])
-                }
-            } catch {
-                logger.error("churn-warning sweep failed: \(error)")
-            }
+/// only the shard's leader sweeps (``LeaderSweep``).
+public enum ChurnWarningSweeper {
+    /// The service that sweeps every `interval`, by the lifecycle thresholds in force (the
+    /// configuration file's before any version is stored).
+    public static func service(
+        configuration: ProfileConfiguration, interval: Duration, clock: ServiceClock = .system, logger: Logger
+    ) -> LeaderSweep<ProfileState> {
+        let evaluator = LifecycleEvaluator(rules: configuration.lifecycle)
+        return LeaderSweep(name: "churn-warning sweep", interval: interval, clock: clock, logger: logger) { store, now in
+            try await sweep(store, now: now, evaluator: evaluator).map { ["entered": "\($0.entered)", "left": "\($0.left)"] }
         }
     }
 
