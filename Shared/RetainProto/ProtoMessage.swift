@@ -29,4 +29,23 @@ where RawValue == Int32 {
 
 extension ProtoEnum {
     public var description: String { protoValueName ?? String(rawValue) }
+
+    /// The value's name without the prefix the `.proto` gives every value of the enum (the
+    /// enum's name in upper snake case): `EMAIL` for `CONTACT_CHANNEL_EMAIL`; nil for a number
+    /// this build does not know.
+    public var unprefixedName: String? {
+        guard let name = protoValueName else { return nil }
+        let prefix = Self.valuePrefix
+        return name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
+    }
+
+    /// `CONTACT_CHANNEL_` for `retain.v1.ContactChannel`.
+    static var valuePrefix: String {
+        var prefix = ""
+        for character in protoName.split(separator: ".").last ?? "" {
+            if character.isUppercase, !prefix.isEmpty { prefix.append("_") }
+            prefix += character.uppercased()
+        }
+        return prefix + "_"
+    }
 }

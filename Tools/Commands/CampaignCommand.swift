@@ -46,7 +46,7 @@ public struct CampaignCommand: AsyncParsableCommand {
 
     /// A channel's name.
     static func name(of channel: Retain_V1_ContactChannel) -> String {
-        (channel.protoValueName ?? "\(channel.rawValue)").replacingOccurrences(of: "CONTACT_CHANNEL_", with: "").lowercased()
+        channel.unprefixedName?.lowercased() ?? "\(channel.rawValue)"
     }
 
     /// `message` as JSON.

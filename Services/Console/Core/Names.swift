@@ -60,17 +60,11 @@ public enum Names {
 
     /// A contact channel as the contract names it, in lower case: `email`, `in_app`.
     public static func channel(_ channel: Retain_V1_ContactChannel) -> String {
-        (channel.protoValueName ?? "channel \(channel.rawValue)").replacingPrefix("CONTACT_CHANNEL_").lowercased()
+        channel.unprefixedName?.lowercased() ?? "channel \(channel.rawValue)"
     }
 
     /// A ledger transfer kind as the contract names it, in lower case: `welcome_bonus`.
     public static func transferKind(_ kind: Retain_V1_TransferKind) -> String {
-        (kind.protoValueName ?? "kind \(kind.rawValue)").replacingPrefix("TRANSFER_KIND_").lowercased()
-    }
-}
-
-extension String {
-    func replacingPrefix(_ prefix: String) -> String {
-        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
+        kind.unprefixedName?.lowercased() ?? "kind \(kind.rawValue)"
     }
 }

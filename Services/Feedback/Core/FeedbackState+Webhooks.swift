@@ -16,8 +16,7 @@ extension FeedbackState: WebhookHosting {
 
     /// A status name as bodies carry it: "new", "triaged", "in_progress", "resolved", "closed".
     static func statusName(_ status: UInt8) -> String {
-        let name = Retain_V1_FeedbackStatus(rawValue: Int32(status)).protoValueName ?? "FEEDBACK_STATUS_UNSPECIFIED"
-        return String(name.dropFirst("FEEDBACK_STATUS_".count)).lowercased()
+        (Retain_V1_FeedbackStatus(rawValue: Int32(status)).unprefixedName ?? "UNSPECIFIED").lowercased()
     }
 
     /// The webhook event of an item's status change: id
@@ -30,8 +29,7 @@ extension FeedbackState: WebhookHosting {
         var data = WebhookJSON()
         data.field("item_id", itemID)
         data.field("user_id", users[old.user])
-        let kind = Retain_V1_FeedbackKind(rawValue: Int32(new.kind)).protoValueName ?? ""
-        data.field("kind", String(kind.dropFirst("FEEDBACK_KIND_".count)).lowercased())
+        data.field("kind", Retain_V1_FeedbackKind(rawValue: Int32(new.kind)).unprefixedName?.lowercased() ?? "")
         data.field("category", categories[new.category])
         data.field("team", teams[new.team])
         data.field("from_status", Self.statusName(old.status))

@@ -58,19 +58,13 @@ public enum FeedbackWorkflow {
 extension Retain_V1_FeedbackStatus {
     /// The value name without the enum prefix, e.g. `IN_PROGRESS`.
     public var shortName: String {
-        (protoValueName ?? "\(rawValue)").replacingPrefix("FEEDBACK_STATUS_")
+        unprefixedName ?? "\(rawValue)"
     }
 }
 
 extension Retain_V1_FeedbackPriority {
     /// The value name without the enum prefix, e.g. `URGENT_IMPORTANT`.
     public var shortName: String {
-        (protoValueName ?? "\(rawValue)").replacingPrefix("FEEDBACK_PRIORITY_")
-    }
-}
-
-extension String {
-    fileprivate func replacingPrefix(_ prefix: String) -> String {
-        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
+        unprefixedName ?? "\(rawValue)"
     }
 }

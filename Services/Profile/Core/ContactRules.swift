@@ -106,8 +106,7 @@ package struct ContactRules {
     /// The reason in words.
     static func describe(_ decision: Retain_V1_ChannelDecision, policy: Retain_V1_ContactPolicy) -> String {
         let channel =
-            decision.channel.protoValueName.map { String($0.dropFirst("CONTACT_CHANNEL_".count)).lowercased() }
-            ?? "\(decision.channel.rawValue)"
+            decision.channel.unprefixedName?.lowercased() ?? "\(decision.channel.rawValue)"
         let cap = policy.channels.first { $0.channel == decision.channel }
         switch decision.reason {
         case .allowed: return "\(channel) is allowed"

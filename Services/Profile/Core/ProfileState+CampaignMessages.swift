@@ -18,8 +18,7 @@ extension ProfileState {
         data.field("campaign_id", campaign.campaignId)
         data.field("user_id", userID)
         data.field("touch", touch)
-        let channel = record.channel.protoValueName ?? "CONTACT_CHANNEL_UNSPECIFIED"
-        data.field("channel", String(channel.dropFirst("CONTACT_CHANNEL_".count)).lowercased())
+        data.field("channel", (record.channel.unprefixedName ?? "UNSPECIFIED").lowercased())
         data.field("message", campaign.message)
         data.field("sent_at_ms", record.sentAtMs)
         data.field("end_at_ms", campaign.endAtMs)

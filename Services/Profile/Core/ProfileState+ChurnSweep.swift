@@ -72,8 +72,7 @@ extension ProfileState: WebhookHosting {
     static func churnWarningWebhook(_ warning: Retain_V1_ChurnWarning, at ms: Int64) -> WebhookEvent {
         var data = WebhookJSON()
         data.field("user_id", warning.userId)
-        let reason = warning.reason.protoValueName ?? "CHURN_REASON_UNSPECIFIED"
-        data.field("reason", String(reason.dropFirst("CHURN_REASON_".count)).lowercased())
+        data.field("reason", (warning.reason.unprefixedName ?? "UNSPECIFIED").lowercased())
         data.field("reason_text", warning.reasonText)
         data.field("recent_rate", warning.recentRate)
         data.field("baseline_rate", warning.baselineRate)

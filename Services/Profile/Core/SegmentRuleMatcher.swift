@@ -124,8 +124,6 @@ package struct SegmentRuleMatcher {
 
     /// "active" for LIFECYCLE_STAGE_ACTIVE.
     package static func stageName(_ stage: Retain_V1_LifecycleStage) -> String {
-        let name = stage.protoValueName ?? "\(stage.rawValue)"
-        let prefix = "LIFECYCLE_STAGE_"
-        return (name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name).lowercased()
+        stage.unprefixedName?.lowercased() ?? "\(stage.rawValue)"
     }
 }
