@@ -43,4 +43,18 @@ package struct PageToken: Sendable, Equatable {
         }
         self.init(kind: kind, queryHash: hash, asOf: asOf, cursor: String(parts[3]))
     }
+
+    /// Where a paged query resumes: on the first page (no token) at `requestedAsOf` or `now`
+    /// with no cursor; on a later one at the token's as-of time (a request may repeat it, not
+    /// change it) after the token's cursor.
+    package static func resume(
+        _ text: String, kind: String, queryHash: UInt64, requestedAsOf: Int64?, now: Int64
+    ) throws(ProfileError) -> (asOf: Int64, cursor: String?) {
+        guard !text.isEmpty else { return (requestedAsOf ?? now, nil) }
+        let token = try PageToken(decoding: text, kind: kind, queryHash: queryHash)
+        if let requestedAsOf, requestedAsOf != token.asOf {
+            throw ProfileError.invalid(field: "as_of_ms", reason: "must stay \(token.asOf) across pages, not \(requestedAsOf)")
+        }
+        return (token.asOf, token.cursor)
+    }
 }

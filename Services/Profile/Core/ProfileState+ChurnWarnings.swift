@@ -19,18 +19,14 @@ extension ProfileState {
         for channel in Set(channels).sorted() { hasher.combine(channel) }
         hasher.combine(minimumDrop.bitPattern)
         let queryHash = hasher.value
-        var asOf = requestedAsOf ?? now
+        let (asOf, position) = try PageToken.resume(
+            pageToken, kind: "c", queryHash: queryHash, requestedAsOf: requestedAsOf, now: now)
         var cursor: (drop: Double, id: String)?
-        if !pageToken.isEmpty {
-            let token = try PageToken(decoding: pageToken, kind: "c", queryHash: queryHash)
-            if let requestedAsOf, requestedAsOf != token.asOf {
-                throw ProfileError.invalid(field: "as_of_ms", reason: "must stay \(token.asOf) across pages, not \(requestedAsOf)")
-            }
-            let parts = token.cursor.split(separator: ":", maxSplits: 1)
+        if let position {
+            let parts = position.split(separator: ":", maxSplits: 1)
             guard parts.count == 2, let bits = UInt64(parts[0], radix: 16) else {
                 throw ProfileError.invalid(field: "page.page_token", reason: "malformed page token")
             }
-            asOf = token.asOf
             cursor = (Double(bitPattern: bits), String(parts[1]))
         }
         var allowed: [Bool]?

@@ -97,16 +97,7 @@ extension ProfileState {
         var hashed = tree.rule.serializedBytes()
         hashed.append(undecidedOnly ? 1 : 0)
         let queryHash = StableHash.of(bytes: hashed)
-        var asOf = requestedAsOf ?? now
-        var cursor: String?
-        if !pageToken.isEmpty {
-            let token = try PageToken(decoding: pageToken, kind: "r", queryHash: queryHash)
-            if let requestedAsOf, requestedAsOf != token.asOf {
-                throw ProfileError.invalid(field: "as_of_ms", reason: "must stay \(token.asOf) across pages, not \(requestedAsOf)")
-            }
-            asOf = token.asOf
-            cursor = token.cursor
-        }
+        let (asOf, cursor) = try PageToken.resume(pageToken, kind: "r", queryHash: queryHash, requestedAsOf: requestedAsOf, now: now)
         let matcher = SegmentRuleMatcher(tree, state: self, asOf: asOf, evaluator: evaluator)
         var decided: UInt64 = 0
         var undecided: UInt64 = 0

@@ -29,16 +29,7 @@ extension ProfileState {
         evaluator: LifecycleEvaluator
     ) throws(ProfileError) -> Retain_V1_ListSegmentResponse {
         let queryHash = StableHash.of(bytes: filter.serializedBytes())
-        var asOf = requestedAsOf ?? now
-        var cursor: String?
-        if !pageToken.isEmpty {
-            let token = try PageToken(decoding: pageToken, kind: "s", queryHash: queryHash)
-            if let requestedAsOf, requestedAsOf != token.asOf {
-                throw ProfileError.invalid(field: "as_of_ms", reason: "must stay \(token.asOf) across pages, not \(requestedAsOf)")
-            }
-            asOf = token.asOf
-            cursor = token.cursor
-        }
+        let (asOf, cursor) = try PageToken.resume(pageToken, kind: "s", queryHash: queryHash, requestedAsOf: requestedAsOf, now: now)
         let matcher = SegmentMatcher(filter, state: self, asOf: asOf, evaluator: evaluator)
         var total: UInt64 = 0
         var remaining = 0
