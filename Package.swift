@@ -228,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "ProfileTests",
             dependencies: [
-                "RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess",
+                "RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "RetainRuleSets",
                 "RetainWebhooks", logging, .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/ProfileTests", exclude: ["Fixtures"], swiftSettings: swiftSettings),

@@ -8,12 +8,14 @@ import RetainWire
 import Synchronization
 import Testing
 
-/// Growth as two real shards behind a real gateway, credentials checked (an admin key "ops", a
-/// key "app" with growth:read and growth:write): the growth rules changed through
-/// retain.v1.RuleSets while awards run (docs/CONFIG.md).
+/// A service (Growth unless told) as two real shards behind a real gateway, credentials checked
+/// (an admin key "ops", a key "app" with the service's read and write scopes): its rules changed
+/// through retain.v1.RuleSets while it serves (docs/CONFIG.md).
 final class RuleSetCluster: @unchecked Sendable {
     static let secret = ServiceSecret.generateText()
 
+    /// The service's short name: "growth" or "profile".
+    let service: String
     let root: URL
     let configFile: URL
     private(set) var shards: [ServerProcess]
@@ -29,27 +31,34 @@ final class RuleSetCluster: @unchecked Sendable {
         return "{\"tiers\": [\(list.joined(separator: ", "))], \"actions\": [{\"action\": \"tick\", \"growth\": 10}]}"
     }
 
-    init(step: Int64) throws {
+    /// Growth with tiers every `step` growth.
+    convenience init(step: Int64) throws {
+        try self.init(service: "growth", configuration: Self.document(step: step))
+    }
+
+    /// `service` ("growth" or "profile") started with the configuration file `configuration`.
+    init(service: String, configuration: String) throws {
         let root = try makeTemporaryDirectory("retain-rulesets")
-        let configFile = root.appendingPathComponent("growth.json")
+        let configFile = root.appendingPathComponent("\(service).json")
+        self.service = service
         self.root = root
         self.configFile = configFile
-        try Data(Self.document(step: step).utf8).write(to: configFile)
+        try Data(configuration.utf8).write(to: configFile)
         let (adminKey, adminEntry) = APIKeyStore.makeKey(id: "ops", scopes: [.admin])
         let (appKey, appEntry) = APIKeyStore.makeKey(
-            id: "app", scopes: [.read("growth")!, .write("growth")!], rateLimit: .init(perSecond: 100_000, burst: 100_000))
+            id: "app", scopes: [.read(service)!, .write(service)!], rateLimit: .init(perSecond: 100_000, burst: 100_000))
         let keysFile = root.appendingPathComponent("api-keys.json")
         try Data("{\"keys\": [\(adminEntry.json), \(appEntry.json)]}".utf8).write(to: keysFile)
         minter = TokenMinter(secret: try ServiceSecret(Self.secret), configuration: .init(issuer: "tests"))
         var shards: [ServerProcess] = []
         let gatewayProcess: ServerProcess
         do {
-            for index in 0..<2 { shards.append(try Self.startShard(index, root: root, config: configFile)) }
+            for index in 0..<2 { shards.append(try Self.startShard(service, index, root: root, config: configFile)) }
             let topology = root.appendingPathComponent("topology.json")
             try Topology(services: [
                 Topology.Service(
-                    name: "retain.v1.Growth",
-                    instances: shards.enumerated().map { Topology.Instance(id: "growth-\($0)", host: "127.0.0.1", port: $1.port) })
+                    name: "retain.v1.\(service.prefix(1).uppercased() + service.dropFirst())",
+                    instances: shards.enumerated().map { Topology.Instance(id: "\(service)-\($0)", host: "127.0.0.1", port: $1.port) })
             ]).encoded().write(to: topology)
             gatewayProcess = try ServerProcess(
                 "retain-gateway",
@@ -73,12 +82,12 @@ final class RuleSetCluster: @unchecked Sendable {
         app = client(appKey)
     }
 
-    /// Starts shard `index` on its data directory with the configuration file `config`.
-    private static func startShard(_ index: Int, root: URL, config: URL) throws -> ServerProcess {
-        let directory = root.appendingPathComponent("growth-\(index)")
+    /// Starts shard `index` of `service` on its data directory with the configuration file `config`.
+    private static func startShard(_ service: String, _ index: Int, root: URL, config: URL) throws -> ServerProcess {
+        let directory = root.appendingPathComponent("\(service)-\(index)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return try ServerProcess(
-            "retain-growth",
+            "retain-\(service)",
             arguments: [
                 "--data-dir", directory.path, "--config", config.path, "--durability", "always",
                 "--log-level", "notice", "--ops-port=-1",
@@ -89,7 +98,7 @@ final class RuleSetCluster: @unchecked Sendable {
     /// port: call it directly with ``shard(_:)``).
     func crashAndRestart(_ index: Int, config: URL? = nil) throws {
         shards[index].kill()
-        shards[index] = try Self.startShard(index, root: root, config: config ?? configFile)
+        shards[index] = try Self.startShard(service, index, root: root, config: config ?? configFile)
     }
 
     /// Calls shard `index` directly, with an admin service token.
@@ -103,7 +112,7 @@ final class RuleSetCluster: @unchecked Sendable {
 
     /// Every version on shard `index`, documents included.
     func history(_ index: Int) async throws -> [Retain_V1_RuleSetVersion] {
-        try await shard(index, Retain_V1_RuleSets.listRuleSetVersions, .init(service: "growth", includeDocuments: true)).versions
+        try await shard(index, Retain_V1_RuleSets.listRuleSetVersions, .init(service: service, includeDocuments: true)).versions
     }
 
     func waitUntilServing() async throws {

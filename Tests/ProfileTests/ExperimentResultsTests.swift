@@ -3,6 +3,7 @@ import Logging
 @testable import ProfileCore
 import ProfileService
 import RetainProto
+import RetainRuleSets
 import RetainState
 import RetainWire
 import Testing
@@ -12,8 +13,12 @@ struct ExperimentResultsTests {
     /// Assigns `user` to `experiment` at `at` with two equal variants; returns the variant.
     @discardableResult
     func assign(_ fixture: inout ProfileFixture, _ user: String, at: Int64, experiment: String = "checkout") throws -> String {
-        let request = Retain_V1_AssignVariantRequest(
-            userId: user, experimentId: experiment, variants: [.init(name: "control", weight: 1), .init(name: "new_button", weight: 1)])
+        var defined = fixture.state.ruleSets.rules(at: at)?.experiments.mapValues(\.variants) ?? [:]
+        if defined[experiment] == nil {
+            defined[experiment] = [.init(name: "control", weight: 1), .init(name: "new_button", weight: 1)]
+            try fixture.state.defineExperiments(defined, at: at)
+        }
+        let request = Retain_V1_AssignVariantRequest(userId: user, experimentId: experiment)
         let planned = try fixture.state.planAssignment(request, now: at)
         if let entry = planned.entry { try fixture.state.apply(entry) }
         return planned.response.variant
@@ -63,8 +68,10 @@ struct ExperimentResultsTests {
         // An assignment dated in the past (assigned_at_ms: an import, a simulation) counts the
         // events from that time on.
         try fixture.register("late", at: monday)
-        let dated = Retain_V1_AssignVariantRequest(
-            userId: "late", experimentId: "dated", variants: [.init(name: "only", weight: 1)], assignedAtMs: monday + day)
+        var defined = fixture.state.ruleSets.rules(at: monday + 300 * day)?.experiments.mapValues(\.variants) ?? [:]
+        defined["dated"] = [.init(name: "only", weight: 1)]
+        try fixture.state.defineExperiments(defined, at: monday + 300 * day)
+        let dated = Retain_V1_AssignVariantRequest(userId: "late", experimentId: "dated", assignedAtMs: monday + day)
         let planned = try fixture.state.planAssignment(dated, now: monday + 300 * day)
         #expect(planned.response.assignedAtMs == monday + day)
         try fixture.state.apply(try #require(planned.entry))
@@ -99,8 +106,14 @@ struct ExperimentResultsTests {
                 if case .register(let entry) = try store.read({ try $0.planRegistration(register, now: monday, generateID: { "" }) }) {
                     try await log(store, entry)
                 }
-                let assign = Retain_V1_AssignVariantRequest(
-                    userId: user, experimentId: "exp", variants: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)])
+                if try store.read({ $0.ruleSets.isEmpty }) {
+                    try await log(
+                        store,
+                        try store.read {
+                            try $0.experimentsEntry(["exp": [.init(name: "a", weight: 1), .init(name: "b", weight: 1)]], at: monday)
+                        })
+                }
+                let assign = Retain_V1_AssignVariantRequest(userId: user, experimentId: "exp")
                 try await log(store, try store.read { try $0.planAssignment(assign, now: monday + day).entry })
                 if number % 3 == 0 {
                     let event = Retain_V1_ActivityEvent(

@@ -35,6 +35,15 @@ struct ProfileServerTests {
     var now: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
     let day: Int64 = 86_400_000
 
+    /// Defines experiment `id` with variants a and b, equal weights, through the profile rule set
+    /// (experiments are configuration, docs/CONFIG.md).
+    func defineExperiment(_ client: RPCClient, _ id: String) async throws {
+        let document =
+            "{\"experiments\": {\"\(id)\": {\"variants\": [{\"name\": \"a\", \"weight\": 1}, {\"name\": \"b\", \"weight\": 1}]}}}"
+        _ = try await client.unary(
+            Retain_V1_RuleSets.setRuleSet, .init(service: "profile", document: Array(document.utf8), reason: "define \(id)"))
+    }
+
     @Test("register, read, update, tag and soft-delete a user")
     func profileLifecycle() async throws {
         let server = try start()
@@ -154,6 +163,7 @@ struct ProfileServerTests {
         #expect(touch.recorded)
         let policy = try await client.unary(Retain_V1_Profile.getContactPolicy, .init())
         #expect(policy.policy?.channels.isEmpty == false)
+        try await defineExperiment(client, "onboarding")
         let variant = try await client.unary(
             Retain_V1_Profile.assignVariant,
             .init(
@@ -210,10 +220,8 @@ struct ProfileServerTests {
             Retain_V1_Profile.recordContact,
             .init(
                 userId: "\(prefix)0", contactId: "c1", channel: .email, campaignId: "welcome", check: true))
-        _ = try await client.unary(
-            Retain_V1_Profile.assignVariant,
-            .init(
-                userId: "\(prefix)1", experimentId: "exp", variants: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)]))
+        try await defineExperiment(client, "exp")
+        _ = try await client.unary(Retain_V1_Profile.assignVariant, .init(userId: "\(prefix)1", experimentId: "exp"))
     }
 
     /// Checks what ``populate(_:prefix:)`` wrote is all there.

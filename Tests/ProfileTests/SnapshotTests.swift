@@ -60,7 +60,8 @@ struct SnapshotTests {
         }) {
             try await log(store, entry)
         }
-        let assign = Retain_V1_AssignVariantRequest(userId: "user2", experimentId: "exp", variants: [.init(name: "a", weight: 1)])
+        try await log(store, try store.read { try $0.experimentsEntry(["exp": [.init(name: "a", weight: 1)]], at: monday) })
+        let assign = Retain_V1_AssignVariantRequest(userId: "user2", experimentId: "exp")
         try await log(store, try store.read { try $0.planAssignment(assign, now: monday).entry })
     }
 
@@ -94,6 +95,7 @@ struct SnapshotTests {
         }
         let assign = Retain_V1_AssignVariantRequest(userId: "user2", experimentId: "exp")
         seen.append("\(try state.planAssignment(assign, now: monday + day).response)")
+        seen.append("experiments \(state.experiments.mapValues { "\($0.definitionVersion) \($0.variants)" })")
         let generated = Retain_V1_RegisterUserRequest(requestId: "key-1", channel: "organic")
         if case .replay(let index) = try state.planRegistration(generated, now: monday, generateID: { "other" }) {
             seen.append("generated \(index)")

@@ -91,6 +91,8 @@ public struct DemoScenario: Sendable {
             _ = try await client.unary(
                 Retain_V1_Ledger.defineCoupon, Retain_V1_DefineCouponRequest(coupon: configuration.coupon), options: options)
         }
+        // The checkout experiment's definition (admin configuration; the same run again is harmless).
+        await call(tally, "RuleSets/SetRuleSet") { try await defineCheckoutExperiment() }
         let clock = ContinuousClock()
         let began = clock.now
         output(
@@ -174,8 +176,7 @@ public struct DemoScenario: Sendable {
             let answer = try await client.unary(
                 Retain_V1_Profile.assignVariant,
                 Retain_V1_AssignVariantRequest(
-                    userId: user.id, experimentId: experimentID,
-                    variants: [.init(name: "control", weight: 1), .init(name: "one_click", weight: 1)], assignedAtMs: at),
+                    userId: user.id, experimentId: experimentID, variants: Self.checkoutVariants, assignedAtMs: at),
                 options: options)
             await book.assign(user.id, oneClick: answer.variant == "one_click")
         }

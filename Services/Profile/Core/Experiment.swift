@@ -6,14 +6,19 @@ package import RetainProto
 package struct Experiment: Sendable {
     /// Every variant name ever defined, in order of first definition.
     package var variantNames: [String] = []
-    /// The current definition.
+    /// The definition the latest assignment used.
     package var variants: [Retain_V1_ExperimentVariant] = []
+    /// The profile rule-set version `variants` came from; 0 for a definition AssignVariant made
+    /// before experiments were configuration (kept until a rule set defines the experiment).
+    package var definitionVersion: UInt64 = 0
     /// Assignments by user index.
     package var assignments: [Int32: Assignment] = [:]
 
-    /// Adopts a new definition (names are added to ``variantNames``).
-    package mutating func define(_ variants: [Retain_V1_ExperimentVariant]) {
+    /// Adopts a new definition from rule-set version `version` (0: AssignVariant's own); names
+    /// are added to ``variantNames``.
+    package mutating func define(_ variants: [Retain_V1_ExperimentVariant], version: UInt64) {
         self.variants = variants
+        definitionVersion = version
         for variant in variants where !variantNames.contains(variant.name) { variantNames.append(variant.name) }
     }
 

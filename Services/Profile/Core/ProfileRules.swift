@@ -2,12 +2,14 @@ public import Foundation
 public import RetainRuleSets
 
 /// Profile's live rule set ("profile"): the lifecycle and churn thresholds, as the `lifecycle`
-/// object of the configuration file, checked by the same rules with the same messages. The
+/// object of the configuration file, checked by the same rules with the same messages, and the
+/// experiments' definitions (`experiments`, ``ExperimentDefinition``). The
 /// activity time zone and the activation definition stay settings fixed by the file at start,
 /// and the contact policy changes through SetContactPolicy (docs/PROFILE.md, docs/CONFIG.md).
 ///
 /// ```json
-/// {"lifecycle": {"new_days": 7, "silent_days": 7, "churned_days": 30, ...}}
+/// {"lifecycle": {"new_days": 7, "silent_days": 7, "churned_days": 30, ...},
+///  "experiments": {"checkout": {"variants": [{"name": "control", "weight": 1}, ...]}}}
 /// ```
 public struct ProfileRules: RuleSetRules {
     public static var ruleSetName: String { "profile" }
@@ -16,10 +18,14 @@ public struct ProfileRules: RuleSetRules {
     public let lifecycle: LifecycleRules
     /// Stages and churn warnings by these thresholds.
     public let evaluator: LifecycleEvaluator
+    /// The experiments' definitions by experiment id.
+    public let experiments: [String: ExperimentDefinition]
 
-    /// Rules with `lifecycle` (validated by the caller, as the configuration file is).
-    public init(lifecycle: LifecycleRules) {
+    /// Rules with `lifecycle` and `experiments` (validated by the caller, as the configuration
+    /// file is).
+    public init(lifecycle: LifecycleRules, experiments: [String: ExperimentDefinition] = [:]) {
         self.lifecycle = lifecycle
+        self.experiments = experiments
         evaluator = LifecycleEvaluator(rules: lifecycle)
     }
 
@@ -35,9 +41,10 @@ public struct ProfileRules: RuleSetRules {
         } catch {
             throw RuleSetError.invalidDocument(field: "", problem: "not valid JSON: \(error.localizedDescription)")
         }
-        for key in object.keys.sorted() where key != "lifecycle" {
-            throw RuleSetError.invalidDocument(field: key, problem: "unknown key (expected lifecycle)")
+        for key in object.keys.sorted() where key != "lifecycle" && key != "experiments" {
+            throw RuleSetError.invalidDocument(field: key, problem: "unknown key (expected lifecycle, experiments)")
         }
+        let experiments = try ExperimentDefinition.definitions(from: object["experiments"])
         let lifecycleObject = object["lifecycle"] as? [String: Any] ?? [:]
         for key in lifecycleObject.keys.sorted() where !LifecycleRules.fileKeys.contains(key) {
             throw RuleSetError.invalidDocument(field: "lifecycle.\(key)", problem: "unknown key")
@@ -61,7 +68,7 @@ public struct ProfileRules: RuleSetRules {
             throw RuleSetError.invalidDocument(
                 field: String(problem[..<space]), problem: String(problem[space...]).trimmingCharacters(in: .whitespaces))
         }
-        self.init(lifecycle: lifecycle)
+        self.init(lifecycle: lifecycle, experiments: experiments)
     }
 
     /// `silentDays` as the file spells it: `silent_days`.
@@ -71,9 +78,18 @@ public struct ProfileRules: RuleSetRules {
         }
     }
 
-    /// The rules as a canonical rule-set document.
+    /// The rules as a canonical rule-set document (no `experiments` key when none is defined, so
+    /// documents written before experiments were configuration stay byte for byte the same).
     public var document: [UInt8] {
         struct Document: Encodable { let lifecycle: LifecycleRules }
-        return RuleSetDocument.encode(Document(lifecycle: lifecycle))
+        let lifecycleOnly = RuleSetDocument.encode(Document(lifecycle: lifecycle))
+        guard !experiments.isEmpty,
+            var object = (try? JSONSerialization.jsonObject(with: Data(lifecycleOnly))) as? [String: Any]
+        else { return lifecycleOnly }
+        // Experiment ids are data, not field names: built as plain JSON objects so that no key
+        // strategy rewrites them.
+        object["experiments"] = experiments.mapValues(\.jsonObject)
+        let data = (try? JSONSerialization.data(withJSONObject: object)).map(Array.init) ?? lifecycleOnly
+        return (try? RuleSetDocument.canonical(data)) ?? data
     }
 }

@@ -1,42 +1,103 @@
 public import RetainProto
+import RetainRuleSets
 
 extension ProfileState {
     /// Decides a (validated) AssignVariant: the user's sticky variant if assigned, else the
-    /// variant of the user's bucket under the given (or stored) weights. Returns the answer and
-    /// the entry to log (nil when nothing changes); a new assignment takes the request's
-    /// `assigned_at_ms` (0: `now`). `.notFound` for an unknown or deleted user, or
-    /// an experiment never defined when no variants are given.
+    /// variant of the user's bucket under the definition in force (``definition(of:now:)``).
+    /// Returns the answer and the entry to log (nil when nothing changes); a new assignment takes
+    /// the request's `assigned_at_ms` (0: `now`).
+    ///
+    /// - Throws: `.notFound` for an unknown or deleted user, or an experiment defined nowhere;
+    ///   `.refused` when the request's `variants` differ from the definition (definitions change
+    ///   only through the profile rule set), or when the experiment was removed from the rule
+    ///   set and the user was never assigned.
     public func planAssignment(
         _ request: Retain_V1_AssignVariantRequest, now: Int64
     ) throws(ProfileError) -> (entry: Retain_V1_ProfileLogEntry?, response: Retain_V1_AssignVariantResponse) {
         let userIndex = try liveUserIndex(request.userId)
-        let experiment = experiments[request.experimentId]
-        guard !request.variants.isEmpty || experiment != nil else {
-            throw ProfileError.notFound(what: "experiment", id: request.experimentId)
+        let id = request.experimentId
+        let stored = experiments[id]
+        let definition = definition(of: id, now: now)
+        if !request.variants.isEmpty {
+            switch definition {
+            case .defined(let variants, let version) where request.variants != variants:
+                throw ProfileError.refused(
+                    version == 0
+                        ? "experiment '\(id)': variants differ from its stored definition; an experiment's variants and weights change only through the profile rule set (retain config set profile, docs/CONFIG.md)"
+                        : "experiment '\(id)': variants differ from its definition in profile rule set version \(version); an experiment's variants and weights change only through the profile rule set (retain config set profile, docs/CONFIG.md)"
+                )
+            case .removed(let version):
+                throw ProfileError.refused("experiment '\(id)' is not defined in profile rule set version \(version) (it was removed)")
+            case .none:
+                throw ProfileError.notFound(what: "experiment", id: id)
+            case .defined:
+                break
+            }
         }
-        let redefined = !request.variants.isEmpty && request.variants != experiment?.variants
-        let variants = request.variants.isEmpty ? experiment!.variants : request.variants
-        let bucket = Experiment.bucket(experimentID: request.experimentId, userID: request.userId)
-        if let experiment, let assignment = experiment.assignments[userIndex] {
-            let entry =
-                redefined
-                ? Retain_V1_ProfileLogEntry(
-                    assignment: Retain_V1_ProfileAssignment(
-                        userId: request.userId, experimentId: request.experimentId, variants: request.variants, atMs: now)) : nil
+        let bucket = Experiment.bucket(experimentID: id, userID: request.userId)
+        if let stored, let assignment = stored.assignments[userIndex] {
             return (
-                entry,
+                nil,
                 Retain_V1_AssignVariantResponse(
-                    variant: experiment.variantNames[Int(assignment.variant)], bucket: bucket, sticky: true,
-                    assignedAtMs: assignment.atMs)
+                    variant: stored.variantNames[Int(assignment.variant)], bucket: bucket, sticky: true,
+                    assignedAtMs: assignment.atMs, definitionVersion: definition.version ?? stored.definitionVersion)
             )
         }
+        let variants: [Retain_V1_ExperimentVariant]
+        let version: UInt64
+        switch definition {
+        case .defined(let definedVariants, let definedVersion): (variants, version) = (definedVariants, definedVersion)
+        case .removed(let removedIn):
+            throw ProfileError.refused(
+                "experiment '\(id)' is not defined in profile rule set version \(removedIn) (it was removed): it assigns no new users")
+        case .none: throw ProfileError.notFound(what: "experiment", id: id)
+        }
+        // The definition is logged when it is new to this state (or turns from AssignVariant's
+        // own into configuration), so that replay knows every variant name without the rules.
+        let changed = stored?.variants != variants || (stored?.definitionVersion == 0) != (version == 0)
         let variant = Experiment.variant(for: bucket, in: variants)
         let at = request.assignedAtMs == 0 ? now : request.assignedAtMs
         let entry = Retain_V1_ProfileLogEntry(
             assignment: Retain_V1_ProfileAssignment(
-                userId: request.userId, experimentId: request.experimentId, variants: redefined ? request.variants : [],
-                variant: variant, atMs: at))
-        return (entry, Retain_V1_AssignVariantResponse(variant: variant, bucket: bucket, sticky: false, assignedAtMs: at))
+                userId: request.userId, experimentId: id, variants: changed ? variants : [], variant: variant, atMs: at,
+                definitionVersion: changed ? version : 0))
+        return (
+            entry,
+            Retain_V1_AssignVariantResponse(variant: variant, bucket: bucket, sticky: false, assignedAtMs: at, definitionVersion: version)
+        )
+    }
+
+    /// Where experiment `id`'s definition comes from for a write at `now`.
+    enum ExperimentDefinitionSource: Equatable {
+        /// These variants, from profile rule-set version `version` (0: AssignVariant's own
+        /// definition, stored before experiments were configuration).
+        case defined([Retain_V1_ExperimentVariant], version: UInt64)
+        /// A rule set defined it once; the version in force (`version`) no longer does.
+        case removed(version: UInt64)
+        /// Nothing defines it.
+        case none
+
+        /// The rule-set version the answer names: the defining or the removing one.
+        var version: UInt64? {
+            switch self {
+            case .defined(_, let version), .removed(let version): version
+            case .none: nil
+            }
+        }
+    }
+
+    /// Experiment `id`'s definition for a write at `now`: the profile rule-set version in force
+    /// (``RuleSetHistory/decisionTime(now:)``) when it defines the experiment; else the stored
+    /// definition AssignVariant made before experiments were configuration; else removed (a
+    /// rule set defined it once) or none.
+    func definition(of id: String, now: Int64) -> ExperimentDefinitionSource {
+        let time = ruleSets.decisionTime(now: now)
+        if let version = ruleSets.inForce(at: time), let defined = ruleSets.rules(at: time)?.experiments[id] {
+            return .defined(defined.variants, version: version.version)
+        }
+        guard let stored = experiments[id] else { return .none }
+        if stored.definitionVersion == 0 { return .defined(stored.variants, version: 0) }
+        return .removed(version: ruleSets.inForce(at: time)?.version ?? stored.definitionVersion)
     }
 
     mutating func applyAssignment(_ entry: Retain_V1_ProfileAssignment) throws(ProfileError) {
@@ -48,7 +109,9 @@ extension ProfileState {
             throw ProfileError.corrupt("variant '\(entry.variant)' is not defined for experiment '\(entry.experimentId)'")
         }
         // Mutate in place: an experiment may hold millions of assignments.
-        if !entry.variants.isEmpty { experiments[entry.experimentId, default: Experiment()].define(entry.variants) }
+        if !entry.variants.isEmpty {
+            experiments[entry.experimentId, default: Experiment()].define(entry.variants, version: entry.definitionVersion)
+        }
         if let position, experiments[entry.experimentId]?.assignments[userIndex] == nil {
             experiments[entry.experimentId, default: Experiment()].assignments[userIndex] =
                 Assignment(variant: UInt32(position), atMs: entry.atMs)

@@ -72,7 +72,8 @@ extension ProfileState {
                             experimentId: id, variants: experiment.variants, userIndices: part.map { UInt32($0) },
                             variantIndices: part.map { experiment.assignments[$0]!.variant },
                             assignedAtMs: part.map { experiment.assignments[$0]!.atMs }, variantNames: experiment.variantNames,
-                            convertedKinds: part.map { UInt32(experiment.assignments[$0]!.converted) })))
+                            convertedKinds: part.map { UInt32(experiment.assignments[$0]!.converted) },
+                            definitionVersion: experiment.definitionVersion)))
                 start += Self.assignmentsPerRecord
             } while start < assigned.count
         }
@@ -187,6 +188,7 @@ extension ProfileState {
                 var experiment = experiments.removeValue(forKey: stored.experimentId) ?? Experiment()
                 experiment.variants = stored.variants
                 experiment.variantNames = stored.variantNames
+                experiment.definitionVersion = stored.definitionVersion
                 for (position, userIndex) in stored.userIndices.enumerated() {
                     guard Int(userIndex) < users.count, Int(stored.variantIndices[position]) < stored.variantNames.count else {
                         throw StateRecoveryError("profile snapshot: experiment '\(stored.experimentId)' refers to unknown data")

@@ -4397,9 +4397,11 @@ public struct Retain_V1_AssignVariantRequest: ProtoMessage {
     public var userId: String
     /// The experiment's id.
     public var experimentId: String
-    /// Variants with weights, 1 to 100, names unique. The first call defines the experiment;
-    /// later calls may change the weights (new users follow them; assigned users keep their
-    /// variant); empty means "use the stored definition".
+    /// Optional: the variants and weights the caller expects, 1 to 100, names unique. Empty means
+    /// "the definition in force". When given they must equal it (same names, weights and order),
+    /// else FAILED_PRECONDITION and nothing is stored: definitions change only through the profile
+    /// rule set. An experiment that no rule-set version ever defined but that AssignVariant
+    /// defined before experiments were configuration keeps that stored definition.
     public var variants: [Retain_V1_ExperimentVariant]
     /// When the user is assigned, Unix ms; 0 means now. May lie in the past (imports, simulated
     /// time), at most max_clock_skew_ms in the future. A/B results count the metric events that
@@ -4642,13 +4644,18 @@ public struct Retain_V1_AssignVariantResponse: ProtoMessage {
     public var sticky: Bool
     /// When the user was first assigned, Unix ms.
     public var assignedAtMs: Int64
+    /// The profile rule-set version of the definition in force for this call (the one a new user is
+    /// assigned by); 0 for a definition AssignVariant made before experiments were configuration.
+    /// A sticky user's variant was chosen by the definition in force at assigned_at_ms.
+    public var definitionVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(variant: String = "", bucket: UInt32 = 0, sticky: Bool = false, assignedAtMs: Int64 = 0) {
+    public init(variant: String = "", bucket: UInt32 = 0, sticky: Bool = false, assignedAtMs: Int64 = 0, definitionVersion: UInt64 = 0) {
         self.variant = variant
         self.bucket = bucket
         self.sticky = sticky
         self.assignedAtMs = assignedAtMs
+        self.definitionVersion = definitionVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -4657,6 +4664,7 @@ public struct Retain_V1_AssignVariantResponse: ProtoMessage {
         self.bucket = 0
         self.sticky = false
         self.assignedAtMs = 0
+        self.definitionVersion = 0
     }
 
     public static let protoName = "retain.v1.AssignVariantResponse"
@@ -4668,6 +4676,7 @@ public struct Retain_V1_AssignVariantResponse: ProtoMessage {
         self.bucket = m.pointee.bucket
         self.sticky = (m.pointee.sticky != 0)
         self.assignedAtMs = m.pointee.assigned_at_ms
+        self.definitionVersion = m.pointee.definition_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -4676,6 +4685,7 @@ public struct Retain_V1_AssignVariantResponse: ProtoMessage {
         m.pointee.bucket = self.bucket
         m.pointee.sticky = (self.sticky ? 1 : 0)
         m.pointee.assigned_at_ms = self.assignedAtMs
+        m.pointee.definition_version = self.definitionVersion
     }
 }
 
@@ -5896,8 +5906,13 @@ public enum Retain_V1_Profile {
     public static let setContactPolicy = RPCMethod<Retain_V1_SetContactPolicyRequest, Retain_V1_SetContactPolicyResponse>(path: "retain.v1.Profile/SetContactPolicy", kind: .unary)
     /// Assigns a user a variant of an experiment: deterministic from (experiment_id, user_id) and
     /// the weights, and sticky: once assigned, a user keeps the variant even if weights change.
-    /// Errors: INVALID_ARGUMENT, NOT_FOUND (user; or experiment when no variants are given and the
-    /// experiment was never defined).
+    /// Experiments are configuration: the `experiments` object of the profile rule set (admin,
+    /// versioned, with author and reason: retain.v1.RuleSets, docs/CONFIG.md) defines each one's
+    /// variants and weights; the definition in force at the call's clock time assigns new users.
+    /// `variants` may repeat that definition (a check), never change it.
+    /// Errors: INVALID_ARGUMENT, NOT_FOUND (user; experiment defined nowhere), FAILED_PRECONDITION
+    /// (`variants` differ from the definition in force; the experiment was removed from the rule
+    /// set and the user was never assigned).
     public static let assignVariant = RPCMethod<Retain_V1_AssignVariantRequest, Retain_V1_AssignVariantResponse>(path: "retain.v1.Profile/AssignVariant", kind: .unary)
     /// A/B results of an experiment for a metric (an activity kind): per variant, the assigned users
     /// (not deleted) and those who converted (recorded at least one event of the kind that

@@ -586,14 +586,18 @@ public struct Retain_V1_ProfileAssignment: ProtoMessage {
     public var variant: String
     /// The assignment time: the request's assigned_at_ms, else the server's clock.
     public var atMs: Int64
+    /// The profile rule-set version whose `experiments` entry gave `variants`; 0 for a definition
+    /// made by AssignVariant itself (logs written before experiments were configuration).
+    public var definitionVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userId: String = "", experimentId: String = "", variants: [Retain_V1_ExperimentVariant] = [], variant: String = "", atMs: Int64 = 0) {
+    public init(userId: String = "", experimentId: String = "", variants: [Retain_V1_ExperimentVariant] = [], variant: String = "", atMs: Int64 = 0, definitionVersion: UInt64 = 0) {
         self.userId = userId
         self.experimentId = experimentId
         self.variants = variants
         self.variant = variant
         self.atMs = atMs
+        self.definitionVersion = definitionVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -603,6 +607,7 @@ public struct Retain_V1_ProfileAssignment: ProtoMessage {
         self.variants = []
         self.variant = ""
         self.atMs = 0
+        self.definitionVersion = 0
     }
 
     public static let protoName = "retain.v1.ProfileAssignment"
@@ -615,6 +620,7 @@ public struct Retain_V1_ProfileAssignment: ProtoMessage {
         self.variants = ProtoC.array(m.pointee.variants, count: m.pointee.n_variants) { e in Retain_V1_ExperimentVariant(protobufC: UnsafeRawPointer(e!)) }
         self.variant = ProtoC.string(m.pointee.variant)
         self.atMs = m.pointee.at_ms
+        self.definitionVersion = m.pointee.definition_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -627,6 +633,7 @@ public struct Retain_V1_ProfileAssignment: ProtoMessage {
         }
         if !self.variant.isEmpty { m.pointee.variant = arena.cString(self.variant) }
         m.pointee.at_ms = self.atMs
+        m.pointee.definition_version = self.definitionVersion
     }
 }
 
@@ -1523,9 +1530,13 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
     /// counted kind k (login, visit, purchase, share, post, check_in, invite) that occurred at or
     /// after the assignment (A/B results). Empty in snapshots written before: no conversions.
     public var convertedKinds: [UInt32]
+    /// The profile rule-set version whose definition `variants` is; 0 for a definition made by
+    /// AssignVariant itself before experiments were configuration (such an experiment keeps its
+    /// weights until the rule set defines it).
+    public var definitionVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(experimentId: String = "", variants: [Retain_V1_ExperimentVariant] = [], userIndices: [UInt32] = [], variantIndices: [UInt32] = [], assignedAtMs: [Int64] = [], variantNames: [String] = [], convertedKinds: [UInt32] = []) {
+    public init(experimentId: String = "", variants: [Retain_V1_ExperimentVariant] = [], userIndices: [UInt32] = [], variantIndices: [UInt32] = [], assignedAtMs: [Int64] = [], variantNames: [String] = [], convertedKinds: [UInt32] = [], definitionVersion: UInt64 = 0) {
         self.experimentId = experimentId
         self.variants = variants
         self.userIndices = userIndices
@@ -1533,6 +1544,7 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
         self.assignedAtMs = assignedAtMs
         self.variantNames = variantNames
         self.convertedKinds = convertedKinds
+        self.definitionVersion = definitionVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1544,6 +1556,7 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
         self.assignedAtMs = []
         self.variantNames = []
         self.convertedKinds = []
+        self.definitionVersion = 0
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotExperiment"
@@ -1558,6 +1571,7 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
         self.assignedAtMs = ProtoC.array(m.pointee.assigned_at_ms, count: m.pointee.n_assigned_at_ms) { e in e }
         self.variantNames = ProtoC.array(m.pointee.variant_names, count: m.pointee.n_variant_names) { e in ProtoC.string(e!) }
         self.convertedKinds = ProtoC.array(m.pointee.converted_kinds, count: m.pointee.n_converted_kinds) { e in e }
+        self.definitionVersion = m.pointee.definition_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1587,5 +1601,6 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
             m.pointee.n_converted_kinds = self.convertedKinds.count
             m.pointee.converted_kinds = arena.copy(self.convertedKinds)
         }
+        m.pointee.definition_version = self.definitionVersion
     }
 }

@@ -11862,7 +11862,7 @@ const ProtobufCMessageDescriptor retain__v1__get_experiment_results_response__de
   (ProtobufCMessageInit) retain__v1__get_experiment_results_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__assign_variant_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor retain__v1__assign_variant_response__field_descriptors[5] =
 {
   {
     "variant",
@@ -11912,17 +11912,30 @@ static const ProtobufCFieldDescriptor retain__v1__assign_variant_response__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "definition_version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__AssignVariantResponse, definition_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__assign_variant_response__field_indices_by_name[] = {
   3,   /* field[3] = assigned_at_ms */
   1,   /* field[1] = bucket */
+  4,   /* field[4] = definition_version */
   2,   /* field[2] = sticky */
   0,   /* field[0] = variant */
 };
 static const ProtobufCIntRange retain__v1__assign_variant_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__assign_variant_response__descriptor =
 {
@@ -11932,7 +11945,7 @@ const ProtobufCMessageDescriptor retain__v1__assign_variant_response__descriptor
   "Retain__V1__AssignVariantResponse",
   "retain.v1",
   sizeof(Retain__V1__AssignVariantResponse),
-  4,
+  5,
   retain__v1__assign_variant_response__field_descriptors,
   retain__v1__assign_variant_response__field_indices_by_name,
   1,  retain__v1__assign_variant_response__number_ranges,

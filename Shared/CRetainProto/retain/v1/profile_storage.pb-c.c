@@ -2125,7 +2125,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_policy_change__descriptor =
   (ProtobufCMessageInit) retain__v1__profile_policy_change__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_assignment__field_descriptors[5] =
+static const ProtobufCFieldDescriptor retain__v1__profile_assignment__field_descriptors[6] =
 {
   {
     "user_id",
@@ -2187,18 +2187,32 @@ static const ProtobufCFieldDescriptor retain__v1__profile_assignment__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "definition_version",
+    100,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileAssignment, definition_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_assignment__field_indices_by_name[] = {
   4,   /* field[4] = at_ms */
+  5,   /* field[5] = definition_version */
   1,   /* field[1] = experiment_id */
   0,   /* field[0] = user_id */
   3,   /* field[3] = variant */
   2,   /* field[2] = variants */
 };
-static const ProtobufCIntRange retain__v1__profile_assignment__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__profile_assignment__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 100, 5 },
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_assignment__descriptor =
 {
@@ -2208,10 +2222,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_assignment__descriptor =
   "Retain__V1__ProfileAssignment",
   "retain.v1",
   sizeof(Retain__V1__ProfileAssignment),
-  5,
+  6,
   retain__v1__profile_assignment__field_descriptors,
   retain__v1__profile_assignment__field_indices_by_name,
-  1,  retain__v1__profile_assignment__number_ranges,
+  2,  retain__v1__profile_assignment__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_assignment__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -3612,7 +3626,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_contacts__descript
   (ProtobufCMessageInit) retain__v1__profile_snapshot_contacts__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_experiment__field_descriptors[7] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_experiment__field_descriptors[8] =
 {
   {
     "experiment_id",
@@ -3698,20 +3712,34 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_experiment__f
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "definition_version",
+    100,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotExperiment, definition_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_experiment__field_indices_by_name[] = {
   4,   /* field[4] = assigned_at_ms */
   6,   /* field[6] = converted_kinds */
+  7,   /* field[7] = definition_version */
   0,   /* field[0] = experiment_id */
   2,   /* field[2] = user_indices */
   3,   /* field[3] = variant_indices */
   5,   /* field[5] = variant_names */
   1,   /* field[1] = variants */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_experiment__number_ranges[1 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_experiment__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 100, 7 },
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_experiment__descriptor =
 {
@@ -3721,10 +3749,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_experiment__descri
   "Retain__V1__ProfileSnapshotExperiment",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotExperiment),
-  7,
+  8,
   retain__v1__profile_snapshot_experiment__field_descriptors,
   retain__v1__profile_snapshot_experiment__field_indices_by_name,
-  1,  retain__v1__profile_snapshot_experiment__number_ranges,
+  2,  retain__v1__profile_snapshot_experiment__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_experiment__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -158,16 +158,18 @@ class AssignVariantRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[ExperimentVariant, _Mapping]]] = ..., assigned_at_ms: _Optional[int] = ...) -> None: ...
 
 class AssignVariantResponse(_message.Message):
-    __slots__ = ["assigned_at_ms", "bucket", "sticky", "variant"]
+    __slots__ = ["assigned_at_ms", "bucket", "definition_version", "sticky", "variant"]
     ASSIGNED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     BUCKET_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_VERSION_FIELD_NUMBER: _ClassVar[int]
     STICKY_FIELD_NUMBER: _ClassVar[int]
     VARIANT_FIELD_NUMBER: _ClassVar[int]
     assigned_at_ms: int
     bucket: int
+    definition_version: int
     sticky: bool
     variant: str
-    def __init__(self, variant: _Optional[str] = ..., bucket: _Optional[int] = ..., sticky: bool = ..., assigned_at_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, variant: _Optional[str] = ..., bucket: _Optional[int] = ..., sticky: bool = ..., assigned_at_ms: _Optional[int] = ..., definition_version: _Optional[int] = ...) -> None: ...
 
 class AttributeEquals(_message.Message):
     __slots__ = ["key", "values"]

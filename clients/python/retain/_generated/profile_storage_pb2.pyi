@@ -18,18 +18,20 @@ class ProfileActivityBatch(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[_profile_pb2.ActivityEvent, _Mapping]]] = ..., at_ms: _Optional[int] = ...) -> None: ...
 
 class ProfileAssignment(_message.Message):
-    __slots__ = ["at_ms", "experiment_id", "user_id", "variant", "variants"]
+    __slots__ = ["at_ms", "definition_version", "experiment_id", "user_id", "variant", "variants"]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_VERSION_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     VARIANTS_FIELD_NUMBER: _ClassVar[int]
     VARIANT_FIELD_NUMBER: _ClassVar[int]
     at_ms: int
+    definition_version: int
     experiment_id: str
     user_id: str
     variant: str
     variants: _containers.RepeatedCompositeFieldContainer[_profile_pb2.ExperimentVariant]
-    def __init__(self, user_id: _Optional[str] = ..., experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ..., variant: _Optional[str] = ..., at_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, user_id: _Optional[str] = ..., experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ..., variant: _Optional[str] = ..., at_ms: _Optional[int] = ..., definition_version: _Optional[int] = ...) -> None: ...
 
 class ProfileAttributeUpdate(_message.Message):
     __slots__ = ["at_ms", "request"]
@@ -312,9 +314,10 @@ class ProfileSnapshotEventIDs(_message.Message):
     def __init__(self, shard: _Optional[int] = ..., slot_count: _Optional[int] = ..., occupied: _Optional[bytes] = ..., hashes: _Optional[bytes] = ..., legacy: bool = ...) -> None: ...
 
 class ProfileSnapshotExperiment(_message.Message):
-    __slots__ = ["assigned_at_ms", "converted_kinds", "experiment_id", "user_indices", "variant_indices", "variant_names", "variants"]
+    __slots__ = ["assigned_at_ms", "converted_kinds", "definition_version", "experiment_id", "user_indices", "variant_indices", "variant_names", "variants"]
     ASSIGNED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     CONVERTED_KINDS_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_VERSION_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     USER_INDICES_FIELD_NUMBER: _ClassVar[int]
     VARIANTS_FIELD_NUMBER: _ClassVar[int]
@@ -322,12 +325,13 @@ class ProfileSnapshotExperiment(_message.Message):
     VARIANT_NAMES_FIELD_NUMBER: _ClassVar[int]
     assigned_at_ms: _containers.RepeatedScalarFieldContainer[int]
     converted_kinds: _containers.RepeatedScalarFieldContainer[int]
+    definition_version: int
     experiment_id: str
     user_indices: _containers.RepeatedScalarFieldContainer[int]
     variant_indices: _containers.RepeatedScalarFieldContainer[int]
     variant_names: _containers.RepeatedScalarFieldContainer[str]
     variants: _containers.RepeatedCompositeFieldContainer[_profile_pb2.ExperimentVariant]
-    def __init__(self, experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ..., user_indices: _Optional[_Iterable[int]] = ..., variant_indices: _Optional[_Iterable[int]] = ..., assigned_at_ms: _Optional[_Iterable[int]] = ..., variant_names: _Optional[_Iterable[str]] = ..., converted_kinds: _Optional[_Iterable[int]] = ...) -> None: ...
+    def __init__(self, experiment_id: _Optional[str] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ..., user_indices: _Optional[_Iterable[int]] = ..., variant_indices: _Optional[_Iterable[int]] = ..., assigned_at_ms: _Optional[_Iterable[int]] = ..., variant_names: _Optional[_Iterable[str]] = ..., converted_kinds: _Optional[_Iterable[int]] = ..., definition_version: _Optional[int] = ...) -> None: ...
 
 class ProfileSnapshotHeader(_message.Message):
     __slots__ = ["event_id_key", "event_id_shards", "format_version", "policy", "rule_set_versions", "settings", "symbols", "user_count"]

@@ -2055,8 +2055,13 @@ class ProfileClient(ServiceClient):
     def assign_variant(self, request: profile_pb2.AssignVariantRequest, **options: Unpack[CallOptions]) -> profile_pb2.AssignVariantResponse:
         """Assigns a user a variant of an experiment: deterministic from (experiment_id, user_id) and
         the weights, and sticky: once assigned, a user keeps the variant even if weights change.
-        Errors: INVALID_ARGUMENT, NOT_FOUND (user; or experiment when no variants are given and the
-        experiment was never defined).
+        Experiments are configuration: the `experiments` object of the profile rule set (admin,
+        versioned, with author and reason: retain.v1.RuleSets, docs/CONFIG.md) defines each one's
+        variants and weights; the definition in force at the call's clock time assigns new users.
+        `variants` may repeat that definition (a check), never change it.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (user; experiment defined nowhere), FAILED_PRECONDITION
+        (`variants` differ from the definition in force; the experiment was removed from the rule
+        set and the user was never assigned).
 
         Unary: `retain.v1.Profile/AssignVariant`.
         """
@@ -2452,8 +2457,13 @@ class AsyncProfileClient(AsyncServiceClient):
     async def assign_variant(self, request: profile_pb2.AssignVariantRequest, **options: Unpack[CallOptions]) -> profile_pb2.AssignVariantResponse:
         """Assigns a user a variant of an experiment: deterministic from (experiment_id, user_id) and
         the weights, and sticky: once assigned, a user keeps the variant even if weights change.
-        Errors: INVALID_ARGUMENT, NOT_FOUND (user; or experiment when no variants are given and the
-        experiment was never defined).
+        Experiments are configuration: the `experiments` object of the profile rule set (admin,
+        versioned, with author and reason: retain.v1.RuleSets, docs/CONFIG.md) defines each one's
+        variants and weights; the definition in force at the call's clock time assigns new users.
+        `variants` may repeat that definition (a check), never change it.
+        Errors: INVALID_ARGUMENT, NOT_FOUND (user; experiment defined nowhere), FAILED_PRECONDITION
+        (`variants` differ from the definition in force; the experiment was removed from the rule
+        set and the user was never assigned).
 
         Unary: `retain.v1.Profile/AssignVariant`.
         """

@@ -2898,9 +2898,11 @@ struct  Retain__V1__AssignVariantRequest
    */
   char *experiment_id;
   /*
-   * Variants with weights, 1 to 100, names unique. The first call defines the experiment;
-   * later calls may change the weights (new users follow them; assigned users keep their
-   * variant); empty means "use the stored definition".
+   * Optional: the variants and weights the caller expects, 1 to 100, names unique. Empty means
+   * "the definition in force". When given they must equal it (same names, weights and order),
+   * else FAILED_PRECONDITION and nothing is stored: definitions change only through the profile
+   * rule set. An experiment that no rule-set version ever defined but that AssignVariant
+   * defined before experiments were configuration keeps that stored definition.
    */
   size_t n_variants;
   Retain__V1__ExperimentVariant **variants;
@@ -3050,10 +3052,16 @@ struct  Retain__V1__AssignVariantResponse
    * When the user was first assigned, Unix ms.
    */
   int64_t assigned_at_ms;
+  /*
+   * The profile rule-set version of the definition in force for this call (the one a new user is
+   * assigned by); 0 for a definition AssignVariant made before experiments were configuration.
+   * A sticky user's variant was chosen by the definition in force at assigned_at_ms.
+   */
+  uint64_t definition_version;
 };
 #define RETAIN__V1__ASSIGN_VARIANT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__assign_variant_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
 
 
 /*

@@ -419,10 +419,15 @@ struct  Retain__V1__ProfileAssignment
    * The assignment time: the request's assigned_at_ms, else the server's clock.
    */
   int64_t at_ms;
+  /*
+   * The profile rule-set version whose `experiments` entry gave `variants`; 0 for a definition
+   * made by AssignVariant itself (logs written before experiments were configuration).
+   */
+  uint64_t definition_version;
 };
 #define RETAIN__V1__PROFILE_ASSIGNMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_assignment__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -968,10 +973,16 @@ struct  Retain__V1__ProfileSnapshotExperiment
    */
   size_t n_converted_kinds;
   uint32_t *converted_kinds;
+  /*
+   * The profile rule-set version whose definition `variants` is; 0 for a definition made by
+   * AssignVariant itself before experiments were configuration (such an experiment keeps its
+   * weights until the rule set defines it).
+   */
+  uint64_t definition_version;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_EXPERIMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_experiment__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
 
 
 /* Retain__V1__ProfileLogEntry methods */
