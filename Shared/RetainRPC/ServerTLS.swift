@@ -14,6 +14,8 @@ public struct ServerTLS: Sendable {
     /// The context new connections' TLS handlers are made from, swapped by ``reload()``.
     private let current: ContextBox
     private let files: (certificate: String, key: String, clientCA: String?)
+    /// The ALPN protocols offered, most preferred first (e.g. `h2` for gRPC over HTTP/2).
+    private let applicationProtocols: [String]
 
     private final class ContextBox: Sendable {
         let context: Mutex<NIOSSLContext>
@@ -40,23 +42,33 @@ public struct ServerTLS: Sendable {
     ///   - keyFile: the private key of the leaf certificate (PEM).
     ///   - clientCAFile: CA certificates (PEM); when given, clients must present a certificate
     ///     that chains to one of them, and are refused otherwise (mutual TLS).
+    ///   - applicationProtocols: the ALPN protocols offered (`["h2"]` for gRPC); none by default,
+    ///     as the native protocol negotiates none.
     /// - Throws: ``TLSSetupError`` naming the file when one is missing, unreadable or not PEM,
     ///   or when the key does not match the certificate.
-    public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(TLSSetupError) {
-        current = ContextBox(try Self.makeContext(certificateFile: certificateFile, keyFile: keyFile, clientCAFile: clientCAFile))
+    public init(
+        certificateFile: String, keyFile: String, clientCAFile: String? = nil, applicationProtocols: [String] = []
+    ) throws(TLSSetupError) {
+        current = ContextBox(
+            try Self.makeContext(
+                certificateFile: certificateFile, keyFile: keyFile, clientCAFile: clientCAFile,
+                applicationProtocols: applicationProtocols))
         files = (certificateFile, keyFile, clientCAFile)
+        self.applicationProtocols = applicationProtocols
         requiresClientCertificate = clientCAFile != nil
     }
 
     /// Reads the files again and, when they make a valid context, uses it for new connections.
     /// Throws (keeping the old context) when a file is missing, not PEM, or the key does not match.
     public func reload() throws(TLSSetupError) {
-        let context = try Self.makeContext(certificateFile: files.certificate, keyFile: files.key, clientCAFile: files.clientCA)
+        let context = try Self.makeContext(
+            certificateFile: files.certificate, keyFile: files.key, clientCAFile: files.clientCA,
+            applicationProtocols: applicationProtocols)
         current.context.withLock { $0 = context }
     }
 
     private static func makeContext(
-        certificateFile: String, keyFile: String, clientCAFile: String?
+        certificateFile: String, keyFile: String, clientCAFile: String?, applicationProtocols: [String]
     )
         throws(TLSSetupError) -> NIOSSLContext
     {
@@ -74,6 +86,7 @@ public struct ServerTLS: Sendable {
                 privateKey: .privateKey(key))
         }
         configuration.minimumTLSVersion = .tlsv12
+        configuration.applicationProtocols = applicationProtocols
         return try PEMFile.context(configuration, certificateFile: certificateFile, keyFile: keyFile)
     }
 

@@ -1,11 +1,15 @@
 """The front door serves TLS and mutual TLS as the native port does, from the same certificate
 files: a client that trusts the CA is served, a plaintext client or an untrusting one is not, and
-with a client CA a client without a certificate from it is refused."""
+with a client CA a client without a certificate from it is refused. Its certificates rotate
+without a restart (SIGHUP or a file change), as the native port's do."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import grpc
@@ -108,6 +112,66 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_from_the_client_ca(ce
         with pytest.raises(grpc.RpcError) as refused:
             call(grpc.secure_channel(address, without), pb)
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        gateway.kill()
+        echo.kill()
+
+
+def test_certificates_rotate_without_a_restart(certificates, pb) -> None:
+    """The listener's files are replaced by a certificate from another CA and the gateway gets
+    SIGHUP: new connections are served with the new certificate (a client trusting only the old CA
+    is refused), a connection opened before keeps working, and a broken file keeps the certificate
+    in force."""
+    directory = certificates["dir"]
+    rotated_key, rotated_cert = issue(directory, "other-ca", "rotated", server=True)
+    live_cert, live_key = directory / "live.pem", directory / "live.key"
+    shutil.copy(certificates["server_cert"], live_cert)
+    shutil.copy(certificates["server_key"], live_key)
+    # The front door's hop to the gateway's own native port (which rotates too) trusts both CAs,
+    # as a fleet does while it rotates.
+    bundle = directory / "bundle.pem"
+    bundle.write_bytes(certificates["ca"].read_bytes() + certificates["other_ca"].read_bytes())
+    echo = ServerProcess("retain-echo", ["--tls-cert-file", str(certificates["server_cert"]),
+                                         "--tls-key-file", str(certificates["server_key"])])
+    topology = directory / "topology.json"
+    topology.write_text(json.dumps({"services": {"retain.v1.Echo": [echo.address]}}))
+    gateway = ServerProcess("retain-gateway", ["serve", "--topology", str(topology), "--grpc-port", "0",
+                                               "--tls-cert-file", str(live_cert), "--tls-key-file", str(live_key),
+                                               "--peer-tls-ca-file", str(bundle)])
+    # A channel per check, never sharing a connection with another channel.
+    options = [("grpc.use_local_subchannel_pool", 1)]
+
+    def channel(ca: Path) -> grpc.Channel:
+        return grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=ca.read_bytes()), options=options)
+
+    try:
+        address = grpc_address(gateway)
+        before = channel(certificates["ca"])
+        assert call(before, pb) == "over tls"
+        with pytest.raises(grpc.RpcError):
+            call(channel(certificates["other_ca"]), pb)
+
+        shutil.copy(rotated_cert, live_cert)
+        shutil.copy(rotated_key, live_key)
+        gateway.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                assert call(channel(certificates["other_ca"]), pb) == "over tls"
+                break
+            except grpc.RpcError:
+                assert time.monotonic() < deadline, "the rotated certificate was not served within 15 s"
+                time.sleep(0.2)
+        with pytest.raises(grpc.RpcError) as old_ca:
+            call(channel(certificates["ca"]), pb)
+        assert old_ca.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert call(before, pb) == "over tls", "a connection opened before keeps its handshake"
+
+        # A broken certificate file is refused; the rotated certificate stays in force.
+        live_cert.write_text("not a certificate")
+        gateway.process.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        assert call(channel(certificates["other_ca"]), pb) == "over tls"
     finally:
         gateway.kill()
         echo.kill()

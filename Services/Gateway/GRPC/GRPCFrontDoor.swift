@@ -1,6 +1,8 @@
 import Foundation
 import GRPCCore
+import GRPCNIOTransportCore
 import GRPCNIOTransportHTTP2
+import NIOPosix
 public import Logging
 import RetainProto
 public import RetainRPC
@@ -60,15 +62,34 @@ public final class GRPCFrontDoor: Service {
 
     let configuration: Configuration
     let logger: Logger
+    /// The listener's certificates (with ALPN `h2`), read at start and on ``reloadTLS()``; nil
+    /// for plaintext.
+    let serverTLS: ServerTLS?
     /// The services reflection lists, as the gateway routes them now.
     let services: @Sendable () -> [String]
     private let nativePort = Mutex<Int?>(nil)
 
     /// - Parameter services: the services the gateway serves or routes now, for reflection.
-    public init(configuration: Configuration, logger: Logger, services: @escaping @Sendable () -> [String]) {
+    /// - Throws: ``TLSSetupError`` naming a certificate file that is missing or not PEM, or a key
+    ///   that does not match.
+    public init(configuration: Configuration, logger: Logger, services: @escaping @Sendable () -> [String]) throws {
         self.configuration = configuration
         self.logger = logger
         self.services = services
+        serverTLS = try configuration.tls.map {
+            try ServerTLS(
+                certificateFile: $0.certificateFile, keyFile: $0.keyFile, clientCAFile: $0.clientCAFile, applicationProtocols: ["h2"])
+        }
+    }
+
+    /// The certificate files whose change should reload the listener's TLS (empty: plaintext).
+    public var watchedTLSFiles: [String] { serverTLS?.watchedFiles ?? [] }
+
+    /// Reads the certificate files again: new connections use them, open ones keep theirs.
+    /// Throws (keeping the certificates in force) when a file is missing, not PEM, or the key
+    /// does not match.
+    public func reloadTLS() throws {
+        try serverTLS?.reload()
     }
 
     /// Tells the front door the port the gateway's native server listens on.
@@ -91,13 +112,14 @@ public final class GRPCFrontDoor: Service {
         let index = try DescriptorIndex(descriptorSet: Self.descriptorSet)
         let state = FrontDoorState()
         let (maximumMessageBytes, maximumStreams) = (configuration.maximumMessageBytes, configuration.maximumConcurrentStreams)
-        let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: configuration.host, port: configuration.port),
-            transportSecurity: try transportSecurity(),
-            config: .defaults {
-                $0.rpc.maxRequestPayloadSize = maximumMessageBytes
-                $0.http2.maxConcurrentStreams = maximumStreams
-            })
+        var transportConfiguration = HTTP2ServerTransport.Custom<FrontDoorListener>.Config.defaults
+        transportConfiguration.rpc.maxRequestPayloadSize = maximumMessageBytes
+        transportConfiguration.http2.maxConcurrentStreams = maximumStreams
+        let transport = HTTP2ServerTransport.Custom(
+            listenerFactory: FrontDoorListener(
+                host: configuration.host, port: configuration.port, tls: serverTLS, logger: logger,
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton),
+            config: transportConfiguration)
         let server = GRPCServer(
             transport: transport,
             services: [PassThroughService(native: native, state: state), ServerReflectionService(index: index, services: services)])
@@ -125,7 +147,7 @@ public final class GRPCFrontDoor: Service {
                     let logger = logger
                     let tls = configuration.tls != nil
                     Task {
-                        guard let address = try? await server.listeningAddress?.ipv4 else {
+                        guard let address = await transport.listeningAddress?.ipv4 else {
                             if !state.isDraining { logger.error("the gRPC front door did not report an IPv4 listening address") }
                             return
                         }
@@ -146,18 +168,6 @@ public final class GRPCFrontDoor: Service {
         } onGracefulShutdown: {
             state.beginDraining()
             server.beginGracefulShutdown()
-        }
-    }
-
-    /// Plaintext, TLS or mutual TLS, from the certificate files.
-    private func transportSecurity() throws -> HTTP2ServerTransport.Posix.TransportSecurity {
-        guard let tls = configuration.tls else { return .plaintext }
-        let chain: [TLSConfig.CertificateSource] = [.file(path: tls.certificateFile, format: .pem)]
-        let key: TLSConfig.PrivateKeySource = .file(path: tls.keyFile, format: .pem)
-        guard let clientCA = tls.clientCAFile else { return .tls(certificateChain: chain, privateKey: key) }
-        return .mTLS(certificateChain: chain, privateKey: key) { config in
-            config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
-            config.clientCertificateVerification = .noHostnameVerification
         }
     }
 

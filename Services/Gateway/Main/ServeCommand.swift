@@ -171,8 +171,15 @@ struct ServeCommand: AsyncParsableCommand {
         let router = GatewayService(forwarder: forwarder, configuration: configuration).router
         var frontDoor: GRPCFrontDoor?
         if let grpcPort {
-            frontDoor = try grpcFrontDoor(port: grpcPort, router: router, forwarder: forwarder, logger: logger)
-            services.append(frontDoor!)
+            let door = try grpcFrontDoor(port: grpcPort, router: router, forwarder: forwarder, logger: logger)
+            services.append(door)
+            // Its certificates rotate like the native port's: a file change or SIGHUP.
+            if !door.watchedTLSFiles.isEmpty {
+                services.append(
+                    CredentialReloader(
+                        sources: [.init(name: "grpc_tls", files: door.watchedTLSFiles) { try door.reloadTLS() }], logger: logger))
+            }
+            frontDoor = door
         }
         try await ServiceRunner.run(
             name: "retain-gateway", router: router,
@@ -197,7 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.nativeTLS = try peerTLS.load() ?? ClientTLS(caFile: nil, certificateFile: nil, keyFile: nil, serverHostname: nil)
         }
         let own = Set(router.methods.map { String($0.path.prefix { $0 != "/" }) } + ["retain.v1.Health", "retain.v1.Reflection"])
-        return GRPCFrontDoor(configuration: configuration, logger: logger) {
+        return try GRPCFrontDoor(configuration: configuration, logger: logger) {
             own.union(forwarder.routedServices).sorted()
         }
     }
