@@ -480,7 +480,7 @@ let package = Package(
         // MARK: Tests across services: real processes on real (and full) disks, killed; what callers saw is what survives
         .testTarget(
             name: "DurabilityTests",
-            dependencies: ["RetainWire", "RetainProto", "RetainRPC", "RetainProcess", "RetainServiceKit"],
+            dependencies: ["RetainWire", "RetainProto", "RetainRPC", "RetainProcess", "RetainServiceKit", "RetainTestSupport"],
             path: "Tests/DurabilityTests", swiftSettings: swiftSettings),
     ]
 )

@@ -1,5 +1,6 @@
 public import ArgumentParser
 public import RetainReplication
+public import RetainRPC
 
 /// Flags that make a service process one copy of a replicated shard (docs/REPLICATION.md).
 public struct ReplicationOptions: ParsableArguments, Sendable {
@@ -33,7 +34,31 @@ public struct ReplicationOptions: ParsableArguments, Sendable {
         help: "Recent log records the leader keeps in memory for its replicas, in bytes; older ones are read from the log files.")
     public var windowBytes: Int = 64 << 20
 
+    /// How the shard's members call each other (a replica its leader: records, snapshots,
+    /// acknowledgements): over TLS with these flags, in plaintext without them.
+    @OptionGroup(title: "TLS between the shard's members") public var peerTLS: PeerTLSOptions
+
     public init() {}
+
+    /// The TLS a member calls its leader with, nil for plaintext. A member serving TLS
+    /// (`serving`) must call its peers over TLS, and one requiring client certificates
+    /// (`requiresClientCertificate`) must present one: refused at start otherwise, since its
+    /// replicas could never follow it.
+    public func memberTLS(serving: Bool, requiresClientCertificate: Bool) throws -> ClientTLS? {
+        let tls = try peerTLS.load()
+        guard enabled else { return tls }
+        if serving, tls == nil {
+            throw ValidationError(
+                "a replicated shard whose members serve TLS calls its leader over TLS: give --peer-tls-ca-file (the CA of the members' certificates) or --peer-tls (the system's CAs)"
+            )
+        }
+        if requiresClientCertificate, peerTLS.certificateFile == nil {
+            throw ValidationError(
+                "the shard's members require client certificates (--tls-client-ca-file): give each member --peer-tls-cert-file and --peer-tls-key-file to present to its leader"
+            )
+        }
+        return tls
+    }
 
     /// Whether replication is on.
     public var enabled: Bool { etcdEndpoints != nil }

@@ -167,6 +167,8 @@ public enum ServiceRunner {
         let replication = try storage.replication.configuration(
             service: serviceName(executable: name), host: options.host, port: options.port,
             dataDirectory: options.dataDirectory)
+        let memberTLS = try storage.replication.memberTLS(
+            serving: tls.server != nil, requiresClientCertificate: tls.server?.requiresClientCertificate == true)
         let store = try StateStore<S>(
             directory: options.dataDirectory, configuration: storage.configuration(),
             replicated: replication != nil, logger: logger)
@@ -202,7 +204,7 @@ public enum ServiceRunner {
         if let replication {
             let credentials = try options.serviceSecret().map { TokenMinter(secret: $0, configuration: .init(issuer: "replica")) }
             let replicationNode = try ReplicationNode(
-                configuration: replication, log: store, credentials: credentials,
+                configuration: replication, log: store, credentials: credentials, clientTLS: memberTLS,
                 logger: logger, onRoleChange: { _ in updateHealth() })
             router.merge(replicationNode.router)
             replicationServices.append(replicationNode)

@@ -19,9 +19,15 @@ final class ShardHarness: @unchecked Sendable {
     private var ports: [String: Int] = [:]
     private var clients: [String: RPCClient] = [:]
     private let directories: [String: DataDirectory]
+    /// Arguments every member gets besides the harness's own (TLS flags).
+    private let arguments: [String]
+    /// The TLS the harness's clients call the members with, nil for plaintext.
+    private let clientTLS: ClientTLS?
 
-    init(_ service: KeyedService, etcdEndpoints: [String]) throws {
+    init(_ service: KeyedService, etcdEndpoints: [String], arguments: [String] = [], clientTLS: ClientTLS? = nil) throws {
         self.service = service
+        self.arguments = arguments
+        self.clientTLS = clientTLS
         self.etcdEndpoints = etcdEndpoints.joined(separator: ",")
         name = service.executable.replacingOccurrences(of: "retain-", with: "") + "-t"
         var directories: [String: DataDirectory] = [:]
@@ -40,13 +46,14 @@ final class ShardHarness: @unchecked Sendable {
                 "--data-dir", directories[member]!.path, "--etcd-endpoints", etcdEndpoints, "--shard", name,
                 "--member", memberName(member), "--lease-ttl", "2", "--snapshot-every-records", "2000", "--segment-bytes", "262144",
                 "--replication-window-bytes", "65536",
-            ], port: port)
+            ] + arguments, port: port)
         lock.withLock {
             processes[member] = process
             ports[member] = process.port
             if clients[member] == nil {
                 var configuration = RPCClient.Configuration()
                 configuration.connectTimeout = .milliseconds(500)
+                configuration.tls = clientTLS
                 clients[member] = RPCClient(host: "127.0.0.1", port: process.port, configuration: configuration)
             }
         }

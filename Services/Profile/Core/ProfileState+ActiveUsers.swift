@@ -22,6 +22,14 @@ extension ProfileState {
         let newDay = mask & (1 << 31) == 0
         users[Int(userIndex)].activity.record(day: day, atMs: atMs, kind: kind)
         let channel = users[Int(userIndex)].channel
+        let dayN = Int(day) - Int(before.registrationDay)
+        if !users[Int(userIndex)].isDeleted {
+            let after = users[Int(userIndex)].activity
+            retentionCounts.returned(
+                registrationDay: before.registrationDay, channel: channel, day: dayN,
+                active: !before.retained(onDay: dayN) && after.retained(onDay: dayN),
+                loggedIn: !before.loggedIn(onDay: dayN) && after.loggedIn(onDay: dayN))
+        }
         if newDay {
             let earlier = mask & ((1 << 31) - 1)
             let later = mask >> 32

@@ -107,6 +107,7 @@ extension ProfileState {
         guard let userIndex = userIndex(entry.userId) else { throw ProfileError.notFound(what: "user", id: entry.userId) }
         guard !users[Int(userIndex)].isDeleted else { return }
         removeFromFunnel(userIndex)
+        removeFromRetention(userIndex)
         users[Int(userIndex)].deletedAtMs = max(entry.atMs, 1)
         deletionNotes[userIndex] = DeletionNote(reason: entry.reason, actor: entry.actor)
         eventFacts[userIndex] = nil

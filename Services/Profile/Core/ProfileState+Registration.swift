@@ -88,6 +88,7 @@ extension ProfileState {
         users.append(record)
         ids.insert(hash: UserIndex.hash(userID), index: userIndex)
         countInFunnel(userIndex)
+        countInRetention(userIndex)
         if request.userId.isEmpty, !request.requestId.isEmpty {
             registrationKeys[request.requestId] = userIndex
         }

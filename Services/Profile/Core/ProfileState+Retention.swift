@@ -15,8 +15,12 @@ extension ProfileState {
     /// only once it is over, before `asOf`'s day (which is not: a return later that day must not
     /// count in a report made earlier); day N is complete once it has ended for the cohort's
     /// latest registrant.
+    ///
+    /// Whole registration days come from ``RetentionCounts`` (no user is read); a day the range
+    /// or `asOf` cuts is counted from its own registrants. `byScan` reads every user instead: the
+    /// reference the counters are tested against.
     public func retention(
-        _ request: Retain_V1_GetRetentionRequest, days requestedDays: [Int], asOf: Int64
+        _ request: Retain_V1_GetRetentionRequest, days requestedDays: [Int], asOf: Int64, byScan: Bool = false
     ) throws(ProfileError)
         -> Retain_V1_GetRetentionResponse
     {
@@ -76,32 +80,62 @@ extension ProfileState {
         }
         let start = range.startMs
         let end = range.endMs
-        users.forEachChunk { _, chunk in
-            let base = chunk.baseAddress!
-            for offset in 0..<chunk.count {
-                let user = base + offset
-                let at = user.pointee.registeredAtMs
-                guard at >= start, at < end, at <= asOf, user.pointee.deletedAtMs == 0 else { continue }
-                let channel = user.pointee.channel
-                if let channelFilter, !channelFilter[Int(channel)] { continue }
-                let registrationDay = user.pointee.activity.registrationDay
-                let cohort =
-                    Int((weekly ? ZoneCalendar.weekStart(ofDay: registrationDay) : registrationDay) - firstCohortDay)
-                    / Int(cohortLength)
-                guard cohort >= 0, cohort < cohortCount else { continue }
-                let channelSlot = slot(channel)
-                newUsers[0][cohort] += 1
-                newUsers[channelSlot][cohort] += 1
-                if registrationDay > latestRegistration[0][cohort] { latestRegistration[0][cohort] = registrationDay }
-                if registrationDay > latestRegistration[channelSlot][cohort] {
-                    latestRegistration[channelSlot][cohort] = registrationDay
-                }
-                for (position, n) in requestedDays.enumerated() {
-                    guard Int(registrationDay) + n < Int(asOfDay),
-                        anyActivity ? user.pointee.activity.retained(onDay: n) : user.pointee.activity.loggedIn(onDay: n)
-                    else { continue }
-                    retained[0][cohort * dayCount + position] += 1
-                    retained[channelSlot][cohort * dayCount + position] += 1
+        /// Counts one user, as the report defines who counts.
+        func count(_ user: UnsafePointer<UserRecord>) {
+            let at = user.pointee.registeredAtMs
+            guard at >= start, at < end, at <= asOf, user.pointee.deletedAtMs == 0 else { return }
+            let channel = user.pointee.channel
+            if let channelFilter, !channelFilter[Int(channel)] { return }
+            let registrationDay = user.pointee.activity.registrationDay
+            let cohort =
+                Int((weekly ? ZoneCalendar.weekStart(ofDay: registrationDay) : registrationDay) - firstCohortDay)
+                / Int(cohortLength)
+            guard cohort >= 0, cohort < cohortCount else { return }
+            let channelSlot = slot(channel)
+            newUsers[0][cohort] += 1
+            newUsers[channelSlot][cohort] += 1
+            if registrationDay > latestRegistration[0][cohort] { latestRegistration[0][cohort] = registrationDay }
+            if registrationDay > latestRegistration[channelSlot][cohort] {
+                latestRegistration[channelSlot][cohort] = registrationDay
+            }
+            for (position, n) in requestedDays.enumerated() {
+                guard Int(registrationDay) + n < Int(asOfDay),
+                    anyActivity ? user.pointee.activity.retained(onDay: n) : user.pointee.activity.loggedIn(onDay: n)
+                else { continue }
+                retained[0][cohort * dayCount + position] += 1
+                retained[channelSlot][cohort * dayCount + position] += 1
+            }
+        }
+        /// Counts every user of a whole registration day at once, from its counters.
+        func count(day: Int32, channel: Int32, _ bucket: RetentionCounts.Bucket) {
+            guard bucket.users > 0 else { return }
+            if let channelFilter, !channelFilter[Int(channel)] { return }
+            let cohort = Int((weekly ? ZoneCalendar.weekStart(ofDay: day) : day) - firstCohortDay) / Int(cohortLength)
+            guard cohort >= 0, cohort < cohortCount else { return }
+            let channelSlot = slot(channel)
+            for row in [0, channelSlot] {
+                newUsers[row][cohort] += UInt64(bucket.users)
+                if day > latestRegistration[row][cohort] { latestRegistration[row][cohort] = day }
+            }
+            let series = anyActivity ? bucket.active : bucket.loggedIn
+            for (position, n) in requestedDays.enumerated() where Int(day) + n < Int(asOfDay) {
+                let kept = UInt64(RetentionCounts.Bucket.count(series, day: n))
+                retained[0][cohort * dayCount + position] += kept
+                retained[channelSlot][cohort * dayCount + position] += kept
+            }
+        }
+        if byScan {
+            users.forEachChunk { _, chunk in
+                let base = chunk.baseAddress!
+                for offset in 0..<chunk.count { count(base + offset) }
+            }
+        } else {
+            for day in firstDay...lastDay {
+                // A day wholly inside the range and over before asOf's day: every registrant counts.
+                if calendar.startOfDay(day) >= start, calendar.startOfDay(day + 1) <= end, day < asOfDay {
+                    for (channel, bucket) in retentionCounts.days[day] ?? [:] { count(day: day, channel: channel, bucket) }
+                } else {
+                    for index in retentionCounts.usersByDay[day] ?? [] { users.withPointer(Int(index)) { count($0) } }
                 }
             }
         }

@@ -232,5 +232,6 @@ extension ProfileState {
         // Snapshots written before active users were kept: count them from the summaries.
         if !restoredActiveUsers { rebuildActiveUsers() }
         rebuildFunnel()
+        rebuildRetentionCounts()
     }
 }

@@ -51,6 +51,9 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     /// Users per registration day, channel and funnel stage (derived: counted again from the
     /// users when a snapshot is restored or the activation definition changes).
     package var funnel = FunnelCounts()
+    /// Users and returns per registration day and channel, for retention reports (derived:
+    /// counted again from the users when a snapshot is restored).
+    package var retentionCounts = RetentionCounts()
     /// What the latest applied activity batch did to each of its events, in order: the answer
     /// of the write that logged it (see ``activityPlan(_:events:invalid:)``). Derived while
     /// applying; never stored.
