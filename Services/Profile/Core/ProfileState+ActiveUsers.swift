@@ -21,6 +21,7 @@ extension ProfileState {
         let mask = before.activeMask(from: day &- 31)
         let newDay = mask & (1 << 31) == 0
         users[Int(userIndex)].activity.record(day: day, atMs: atMs, kind: kind)
+        stageCache.changed(userIndex)
         let channel = users[Int(userIndex)].channel
         let dayN = Int(day) - Int(before.registrationDay)
         if !users[Int(userIndex)].isDeleted {

@@ -29,11 +29,16 @@ extension ProfileState: WebhookHosting {
         let day = calendar.day(of: now)
         var entered: [Retain_V1_ChurnWarning] = []
         var atRisk = Set<String>()
-        users.forEachChunk { _, chunk in
+        // The cached stages pick out the users at risk; only they are evaluated in full.
+        let stages = stageCache.stages(day: day, evaluator: evaluator, users: users)
+        let churnRisk = UInt8(Retain_V1_LifecycleStage.churnRisk.rawValue)
+        users.forEachChunk { first, chunk in
             let base = chunk.baseAddress!
             for offset in 0..<chunk.count {
                 let user = base + offset
-                guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= now else { continue }
+                guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= now, stages[first + offset] == churnRisk else {
+                    continue
+                }
                 let evaluation = evaluator.evaluate(user.pointee.activity, day: day, dayIsOver: false)
                 guard evaluation.stage == .churnRisk else { continue }
                 let id = user.pointee.id

@@ -11,9 +11,11 @@ extension ProfileState {
     ///   - pageSize: Warnings per page (validated: 1 to 1000).
     ///   - pageToken: The previous page's token, or "".
     ///   - asOf: The as-of time of a first page, nil for `now` (later pages use their token's).
+    ///   - byScan: Evaluate every user instead of reading the cached stages (``StageCache``) and
+    ///     evaluating only the users at churn risk: the reference the cache is tested against.
     public func churnWarnings(
         channels: [String], minimumDrop: Double, pageSize: Int, pageToken: String, asOf requestedAsOf: Int64?,
-        now: Int64, evaluator: LifecycleEvaluator
+        now: Int64, evaluator: LifecycleEvaluator, byScan: Bool = false
     ) throws(ProfileError) -> Retain_V1_ListChurnWarningsResponse {
         var hasher = StableHash()
         for channel in Set(channels).sorted() { hasher.combine(channel) }
@@ -43,12 +45,15 @@ extension ProfileState {
         var total: UInt64 = 0
         var remaining = 0
         var page: [(drop: Double, id: String, index: Int32, evaluation: LifecycleEvaluation)] = []
+        let stages = byScan ? nil : stageCache.stages(day: day, evaluator: evaluator, users: users)
+        let churnRisk = UInt8(Retain_V1_LifecycleStage.churnRisk.rawValue)
         users.forEachChunk { first, chunk in
             let base = chunk.baseAddress!
             for offset in 0..<chunk.count {
                 let user = base + offset
                 guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= asOf else { continue }
                 if let allowed, !allowed[Int(user.pointee.channel)] { continue }
+                if let stages, stages[first + offset] != churnRisk { continue }
                 let evaluation = evaluator.evaluate(user.pointee.activity, day: day, dayIsOver: false)
                 guard evaluation.stage == .churnRisk else { continue }
                 let drop = evaluation.figures.drop

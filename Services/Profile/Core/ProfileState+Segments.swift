@@ -1,16 +1,19 @@
 public import RetainProto
 
 extension ProfileState {
-    /// The number of users (not deleted) that match `filter`, with stages evaluated at `asOf`.
-    public func countSegment(_ filter: Retain_V1_SegmentFilter, asOf: Int64, evaluator: LifecycleEvaluator) -> UInt64 {
-        let matcher = SegmentMatcher(filter, state: self, asOf: asOf, evaluator: evaluator)
+    /// The number of users (not deleted) that match `filter`, with stages as of `asOf` (read
+    /// from the ``StageCache``; `byScan` evaluates each user instead, the reference).
+    public func countSegment(
+        _ filter: Retain_V1_SegmentFilter, asOf: Int64, evaluator: LifecycleEvaluator, byScan: Bool = false
+    ) -> UInt64 {
+        let matcher = SegmentMatcher(filter, state: self, asOf: asOf, evaluator: evaluator, cachedStages: !byScan)
         guard !matcher.matchesNothing else { return 0 }
         var count: UInt64 = 0
-        users.forEachChunk { _, chunk in
+        users.forEachChunk { first, chunk in
             let base = chunk.baseAddress!
             for offset in 0..<chunk.count {
                 let user = base + offset
-                if user.pointee.deletedAtMs == 0, matcher.matches(user) { count += 1 }
+                if user.pointee.deletedAtMs == 0, matcher.matches(user, index: first + offset) { count += 1 }
             }
         }
         return count
@@ -30,7 +33,7 @@ extension ProfileState {
     ) throws(ProfileError) -> Retain_V1_ListSegmentResponse {
         let queryHash = StableHash.of(bytes: filter.serializedBytes())
         let (asOf, cursor) = try PageToken.resume(pageToken, kind: "s", queryHash: queryHash, requestedAsOf: requestedAsOf, now: now)
-        let matcher = SegmentMatcher(filter, state: self, asOf: asOf, evaluator: evaluator)
+        let matcher = SegmentMatcher(filter, state: self, asOf: asOf, evaluator: evaluator, cachedStages: true)
         var total: UInt64 = 0
         var remaining = 0
         var page: [(id: String, index: Int32)] = []
@@ -40,7 +43,7 @@ extension ProfileState {
                 let base = chunk.baseAddress!
                 for offset in 0..<chunk.count {
                     let user = base + offset
-                    guard user.pointee.deletedAtMs == 0, matcher.matches(user) else { continue }
+                    guard user.pointee.deletedAtMs == 0, matcher.matches(user, index: first + offset) else { continue }
                     total += 1
                     if let cursor, user.pointee.id <= cursor { continue }
                     remaining += 1

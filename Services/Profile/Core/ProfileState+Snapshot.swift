@@ -233,5 +233,6 @@ extension ProfileState {
         if !restoredActiveUsers { rebuildActiveUsers() }
         rebuildFunnel()
         rebuildRetentionCounts()
+        stageCache.clear()
     }
 }

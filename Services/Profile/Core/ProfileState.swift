@@ -54,6 +54,8 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     /// Users and returns per registration day and channel, for retention reports (derived:
     /// counted again from the users when a snapshot is restored).
     package var retentionCounts = RetentionCounts()
+    /// Every user's stage as of one day, kept between reports (derived; never stored).
+    package let stageCache = StageCache()
     /// What the latest applied activity batch did to each of its events, in order: the answer
     /// of the write that logged it (see ``activityPlan(_:events:invalid:)``). Derived while
     /// applying; never stored.

@@ -14,6 +14,8 @@ package struct SegmentMatcher {
     private var attributesEqual: [(key: Int32, values: Set<String>)] = []
     private var attributeRanges: [(key: Int32, minimum: Double?, maximum: Double?)] = []
     private var stages: [Retain_V1_LifecycleStage]?
+    /// Every user's stage as of `asOf`'s day (``StageCache``), read instead of evaluating.
+    private var cachedStages: [UInt8]?
     private var genders: [UInt8]?
     private var registered: (start: Int64, end: Int64)?
     private var lastActive: (start: Int64, end: Int64)?
@@ -28,8 +30,13 @@ package struct SegmentMatcher {
     private let calendar: ZoneCalendar
     private let evaluator: LifecycleEvaluator
 
-    /// Compiles `filter` (already validated) for `state`, with stages evaluated at `asOf`.
-    package init(_ filter: Retain_V1_SegmentFilter, state: borrowing ProfileState, asOf: Int64, evaluator: LifecycleEvaluator) {
+    /// Compiles `filter` (already validated) for `state`, with stages evaluated at `asOf`; with
+    /// `cachedStages`, a filter on stages reads the state's ``StageCache`` (users are then
+    /// matched with their index, ``matches(_:index:)``).
+    package init(
+        _ filter: Retain_V1_SegmentFilter, state: borrowing ProfileState, asOf: Int64, evaluator: LifecycleEvaluator,
+        cachedStages: Bool = false
+    ) {
         self.asOf = asOf
         self.asOfDay = state.calendar.day(of: asOf)
         self.calendar = state.calendar
@@ -68,7 +75,10 @@ package struct SegmentMatcher {
             }
             attributeRanges.append((key, condition.hasMin ? condition.minValue : nil, condition.hasMax ? condition.maxValue : nil))
         }
-        if !filter.stages.isEmpty { stages = filter.stages }
+        if !filter.stages.isEmpty {
+            stages = filter.stages
+            if cachedStages { self.cachedStages = state.stageCache.stages(day: asOfDay, evaluator: evaluator, users: state.users) }
+        }
         if !filter.genders.isEmpty { genders = filter.genders.map { UInt8(clamping: $0.rawValue) } }
         if let range = filter.registered, range.startMs != 0 || range.endMs != 0 {
             registered = (range.startMs, range.endMs == 0 ? .max : range.endMs)
@@ -121,7 +131,7 @@ package struct SegmentMatcher {
 
     /// Whether the (not deleted) user matches. Cheap conditions first, the stage last.
     @inline(__always)
-    package func matches(_ user: UnsafePointer<UserRecord>) -> Bool {
+    package func matches(_ user: UnsafePointer<UserRecord>, index: Int = -1) -> Bool {
         if let channels, !channels.contains(user.pointee.channel) { return false }
         if let campaigns, !campaigns.contains(user.pointee.campaign) { return false }
         if let regions, !regions.contains(user.pointee.region) { return false }
@@ -161,7 +171,12 @@ package struct SegmentMatcher {
         }
         if let stages {
             guard user.pointee.registeredAtMs <= asOf else { return false }
-            let stage = evaluator.evaluate(user.pointee.activity, day: asOfDay, dayIsOver: false).stage
+            let stage =
+                if let cachedStages, index >= 0 {
+                    Retain_V1_LifecycleStage(rawValue: Int32(cachedStages[index]))
+                } else {
+                    evaluator.evaluate(user.pointee.activity, day: asOfDay, dayIsOver: false).stage
+                }
             if !stages.contains(stage) { return false }
         }
         return true

@@ -116,6 +116,35 @@ package struct ProfileStateBenchmark: AsyncParsableCommand {
         say(
             "GetRetention (90 day cohorts x all + channels, days 1/7/30): \(String(format: "%.2f", retention)) ms median from the counters, beside \(String(format: "%.2f", scanned)) ms scanning every user, \(retentionRows) rows"
         )
+        // Stages cached between reports: the first report of a day evaluates every user, later
+        // ones only the users whose activity changed.
+        func warnings(byScan: Bool) throws -> Int {
+            try store.read {
+                try $0.churnWarnings(
+                    channels: [], minimumDrop: 0, pageSize: 100, pageToken: "", asOf: now, now: now, evaluator: evaluator,
+                    byScan: byScan
+                ).warnings.count
+            }
+        }
+        let coldStarted = ContinuousClock.now
+        let atRisk = try store.read {
+            try $0.churnWarnings(channels: [], minimumDrop: 0, pageSize: 100, pageToken: "", asOf: now, now: now, evaluator: evaluator)
+                .pageInfo?.total ?? 0
+        }
+        let cold = (ContinuousClock.now - coldStarted).seconds * 1000
+        let (warm, _) = try median { try warnings(byScan: false) }
+        let (scannedWarnings, _) = try median { try warnings(byScan: true) }
+        say(
+            "ListChurnWarnings (page of 100 of \(atRisk) at risk): \(String(format: "%.2f", warm)) ms median with cached stages (first of the day \(String(format: "%.2f", cold)) ms), beside \(String(format: "%.2f", scannedWarnings)) ms evaluating every user"
+        )
+        let stageFilter = Retain_V1_SegmentFilter(channels: ["organic", "ads"], stages: [.active, .churnRisk, .recalled])
+        let (counted, members) = try median { Int(store.read { $0.countSegment(stageFilter, asOf: now, evaluator: evaluator) }) }
+        let (countedByScan, _) = try median {
+            Int(store.read { $0.countSegment(stageFilter, asOf: now, evaluator: evaluator, byScan: true) })
+        }
+        say(
+            "CountSegment (2 channels, 3 stages: \(members) users): \(String(format: "%.2f", counted)) ms median with cached stages, beside \(String(format: "%.2f", countedByScan)) ms evaluating every user"
+        )
         started = ContinuousClock.now
         let report = try store.snapshot()
         say("snapshot: \((ContinuousClock.now - started).seconds) s, \(report.map { "\($0.fileBytes >> 20) MiB" } ?? "none")")
