@@ -138,6 +138,8 @@ extension ReplicationNode {
                 }
             }
             gate.advance(to: min(batch.commitSequence, log.lastSequence))
+            // Holding all the leader had committed when it sent this: fresh as of then.
+            if log.lastSequence >= batch.commitSequence { gate.markFresh(asOfMs: batch.sentUnixMs) }
             ackSignal.signal()
         }
         throw ReplicationError.protocolViolation("the leader ended the stream")

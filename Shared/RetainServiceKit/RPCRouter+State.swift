@@ -13,7 +13,9 @@ extension RPCRouter {
         _ body: @escaping @Sendable (I, ServerContext, borrowing S) throws -> O
     ) {
         unaryGated(method) { request, context in
-            try store.readForAnswer(replicaRead: context.allowsReplicaRead) { state in try body(request, context, state) }
+            try store.readForAnswer(
+                replicaRead: context.allowsReplicaRead, maxStalenessMs: try context.maximumStalenessMs
+            ) { state in try body(request, context, state) }
         }
     }
 
@@ -36,8 +38,10 @@ extension RPCRouter {
 extension StateStore {
     /// Reads for an answer: the value, and the gate that holds it back until the state it was
     /// read from is durable (nil when it already is). For ``RPCRouter/unaryGated(_:_:)``.
-    public func readForAnswer<R>(replicaRead: Bool = false, _ body: (borrowing State) throws -> R) throws -> (R, AnswerGate?) {
-        let observation = try StateStoreError.mapped { try observe(replicaRead: replicaRead, body) }
+    public func readForAnswer<R>(
+        replicaRead: Bool = false, maxStalenessMs: Int64? = nil, _ body: (borrowing State) throws -> R
+    ) throws -> (R, AnswerGate?) {
+        let observation = try StateStoreError.mapped { try observe(replicaRead: replicaRead, maxStalenessMs: maxStalenessMs, body) }
         return (observation.value, gate(observation.sequence, generation: observation.generation))
     }
 
@@ -79,7 +83,7 @@ extension StateStore {
     /// throw their status.
     public func readDurably<R: Sendable>(for context: ServerContext, _ body: (borrowing State) throws -> R) async throws -> R {
         do {
-            return try await readDurably(replicaRead: context.allowsReplicaRead, body)
+            return try await readDurably(replicaRead: context.allowsReplicaRead, maxStalenessMs: try context.maximumStalenessMs, body)
         } catch let error as StateStoreError {
             throw RPCError(error)
         }
@@ -98,6 +102,11 @@ extension RPCError {
             self.init(.resourceExhausted, error.description, details: ["not_processed": "true"])
         case .notLeader(let leader):
             var details = ["not_processed": "true", "not_leader": "true"]
+            if let leader { details["leader"] = leader }
+            self.init(.unavailable, error.description, details: details)
+        case .tooStale(let staleness, let bound, let leader):
+            var details = ["not_processed": "true", "too_stale": "true", "max_staleness_ms": "\(bound)"]
+            if let staleness { details["staleness_ms"] = "\(staleness)" }
             if let leader { details["leader"] = leader }
             self.init(.unavailable, error.description, details: details)
         }
@@ -119,4 +128,19 @@ extension ServerContext {
     /// Whether the caller accepts an answer from a replica (metadata `read-from: replica`): it
     /// holds only committed records and may be behind the leader by the replication lag.
     public var allowsReplicaRead: Bool { metadata["read-from"] == "replica" }
+
+    /// The staleness a replica read accepts at most, in ms (metadata `max-staleness-ms`, a whole
+    /// number of milliseconds); nil when the call sets none (any replica answers).
+    /// - Throws: INVALID_ARGUMENT naming the metadata key when it is not a whole number >= 0.
+    public var maximumStalenessMs: Int64? {
+        get throws(RPCError) {
+            guard let text = metadata["max-staleness-ms"] else { return nil }
+            guard let value = Int64(text), value >= 0 else {
+                throw RPCError.invalidArgument(
+                    field: "metadata.max-staleness-ms", "must be a whole number of milliseconds, 0 or more, not \(FieldFormat.quoted(text))"
+                )
+            }
+            return value
+        }
+    }
 }

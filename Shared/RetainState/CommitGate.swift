@@ -41,6 +41,7 @@ public final class CommitGate: Sendable {
 
     private let state = Mutex(State())
     private let committed = Atomic<UInt64>(0)
+    private let fresh = Atomic<Int64>(0)
     private let currentGeneration = Atomic<UInt64>(1)
 
     public init() {}
@@ -53,6 +54,21 @@ public final class CommitGate: Sendable {
 
     /// The role now.
     public var role: Role { state.withLock { $0.role } }
+
+    /// As of when (Unix ms, the leader's clock) this replica held everything its leader had
+    /// committed; 0 when not known (no batch since the last change of role). A lock-free load.
+    public var freshAsOfMs: Int64 { fresh.load(ordering: .acquiring) }
+
+    /// Records that at `asOfMs` (the leader's clock) the leader had committed nothing this
+    /// replica does not hold. Never moves back.
+    public func markFresh(asOfMs: Int64) {
+        var current = fresh.load(ordering: .relaxed)
+        while asOfMs > current {
+            let (exchanged, original) = fresh.compareExchange(expected: current, desired: asOfMs, ordering: .acquiringAndReleasing)
+            if exchanged { return }
+            current = original
+        }
+    }
 
     /// Moves the commit point forward (never back) and releases the answers it covers.
     public func advance(to sequence: UInt64) {
@@ -99,6 +115,7 @@ public final class CommitGate: Sendable {
     public func change(to role: Role) -> UInt64 {
         let (waiting, generation, handlers) = state.withLock { state -> ([Waiter], UInt64, [@Sendable (Role) -> Void]) in
             state.role = role
+            fresh.store(0, ordering: .releasing)
             state.generation += 1
             currentGeneration.store(state.generation, ordering: .releasing)
             defer { state.waiters = [] }

@@ -153,11 +153,25 @@ public final class StateStore<State: PersistentState>: Sendable {
     ///
     /// A replicated store serves reads only as the shard's leader, unless `replicaRead` allows a
     /// replica to answer from what it has (committed records only, possibly behind the leader).
-    public func observe<R>(replicaRead: Bool = false, _ body: (borrowing State) throws -> R) throws -> Observation<R> {
+    ///
+    /// With `maxStalenessMs`, a replica answers only when it held everything its leader had
+    /// committed at most that long ago (``CommitGate/freshAsOfMs``, against this machine's
+    /// clock), and refuses with ``StateStoreError/tooStale(stalenessMs:boundMs:leader:)``
+    /// otherwise; the leader is never stale.
+    public func observe<R>(
+        replicaRead: Bool = false, maxStalenessMs: Int64? = nil, _ body: (borrowing State) throws -> R
+    ) throws -> Observation<R> {
         if let gate {
             switch gate.role {
             case .leader: break
-            case .replica where replicaRead: break
+            case .replica(let leader) where replicaRead:
+                if let bound = maxStalenessMs {
+                    let freshAs = gate.freshAsOfMs
+                    let staleness = freshAs == 0 ? nil : max(0, Int64(Date().timeIntervalSince1970 * 1000) - freshAs)
+                    guard let staleness, staleness <= bound else {
+                        throw StateStoreError.tooStale(stalenessMs: staleness, boundMs: bound, leader: leader)
+                    }
+                }
             default: throw gate.writeRefusal() ?? .notLeader(leader: nil)
             }
         }
@@ -198,8 +212,10 @@ public final class StateStore<State: PersistentState>: Sendable {
     public var commitGate: CommitGate? { gate }
 
     /// Reads and waits until what was read is durable.
-    public func readDurably<R: Sendable>(replicaRead: Bool = false, _ body: (borrowing State) throws -> R) async throws -> R {
-        let observation = try observe(replicaRead: replicaRead, body)
+    public func readDurably<R: Sendable>(
+        replicaRead: Bool = false, maxStalenessMs: Int64? = nil, _ body: (borrowing State) throws -> R
+    ) async throws -> R {
+        let observation = try observe(replicaRead: replicaRead, maxStalenessMs: maxStalenessMs, body)
         if !isDurable(observation.sequence, generation: observation.generation) {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 whenDurable(sequence: observation.sequence, generation: observation.generation) { continuation.resume(with: $0) }
@@ -460,6 +476,10 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable, Equatable
     /// This process does not lead its shard (replicated): nothing was changed; the leader is at
     /// `leader` when known.
     case notLeader(leader: String?)
+    /// A replica read bounded by `max-staleness-ms` (`boundMs`) that this replica cannot answer
+    /// within it: it last held everything its leader had committed `stalenessMs` ago (nil: not
+    /// since it became a replica). Nothing was read; the leader (at `leader`, when known) can answer.
+    case tooStale(stalenessMs: Int64?, boundMs: Int64, leader: String?)
 
     static let recovering = StateStoreError.unavailable(
         reason: "the state is being rebuilt from the disk after a storage failure", notProcessed: true)
@@ -472,6 +492,11 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable, Equatable
             return "storage overloaded: \(reason)"
         case .notLeader(let leader):
             return "this process does not lead its shard" + (leader.map { "; the leader is at \($0)" } ?? "; no leader is known yet")
+        case .tooStale(let staleness, let bound, let leader):
+            return
+                (staleness.map { "this replica may be up to \($0) ms behind its leader" }
+                ?? "this replica has not yet heard from its leader")
+                + ", more than the read's max-staleness-ms \(bound)" + (leader.map { "; the leader is at \($0)" } ?? "")
         case .recordTooLarge(let size, let limit):
             return "the change encodes to a log record of \(size) bytes, over the storage limit of \(limit) bytes"
                 + " (--max-record-bytes); nothing was changed"

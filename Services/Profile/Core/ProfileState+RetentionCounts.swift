@@ -18,7 +18,7 @@ extension ProfileState {
     }
 
     /// Counts retention again from every user (a restored snapshot).
-    mutating func rebuildRetentionCounts() {
+    package mutating func rebuildRetentionCounts() {
         retentionCounts.removeAll()
         for index in 0..<users.count { countInRetention(Int32(index)) }
     }
