@@ -77,12 +77,10 @@ struct RetentionCountsTests {
         /// Every bucket as (users, active, logged in), trailing zero days dropped.
         func normalized(_ counts: RetentionCounts) -> [String] {
             func trimmed(_ series: [UInt32]) -> [UInt32] { Array(series.reversed().drop { $0 == 0 }.reversed()) }
-            return counts.days.flatMap { day, channels in
-                channels.compactMap { channel, bucket in
-                    // A cell whose users all left holds nothing a report reads.
-                    bucket.users == 0 && trimmed(bucket.active).isEmpty && trimmed(bucket.loggedIn).isEmpty
-                        ? nil : "\(day)/\(channel): \(bucket.users) \(trimmed(bucket.active)) \(trimmed(bucket.loggedIn))"
-                }
+            return counts.buckets.compactMap { key, bucket in
+                // A cell whose users all left holds nothing a report reads.
+                bucket.users == 0 && trimmed(bucket.active).isEmpty && trimmed(bucket.loggedIn).isEmpty
+                    ? nil : "\(key): \(bucket.users) \(trimmed(bucket.active)) \(trimmed(bucket.loggedIn))"
             }.sorted()
         }
         let before = normalized(fixture.state.retentionCounts)

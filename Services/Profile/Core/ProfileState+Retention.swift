@@ -133,7 +133,9 @@ extension ProfileState {
             for day in firstDay...lastDay {
                 // A day wholly inside the range and over before asOf's day: every registrant counts.
                 if calendar.startOfDay(day) >= start, calendar.startOfDay(day + 1) <= end, day < asOfDay {
-                    for (channel, bucket) in retentionCounts.days[day] ?? [:] { count(day: day, channel: channel, bucket) }
+                    for channel in retentionCounts.channels {
+                        if let bucket = retentionCounts.bucket(day: day, channel: channel) { count(day: day, channel: channel, bucket) }
+                    }
                 } else {
                     for index in retentionCounts.usersByDay[day] ?? [] { users.withPointer(Int(index)) { count($0) } }
                 }

@@ -22,12 +22,25 @@ package struct RetentionCounts: Sendable {
         }
     }
 
-    /// Registration day -> channel symbol -> bucket.
-    package private(set) var days: [Int32: [Int32: Bucket]] = [:]
+    /// (registration day, channel symbol) -> bucket; see ``key(day:channel:)``.
+    package private(set) var buckets: [Int64: Bucket] = [:]
+    /// Every channel symbol a bucket was made for.
+    package private(set) var channels: Set<Int32> = []
     /// Registration day -> the indices of the users registered that day (deleted ones too).
     package private(set) var usersByDay: [Int32: [Int32]] = [:]
 
     package init() {}
+
+    /// The key of a (registration day, channel) bucket.
+    @inline(__always)
+    package static func key(day: Int32, channel: Int32) -> Int64 {
+        Int64(day) << 32 | Int64(UInt32(bitPattern: channel))
+    }
+
+    /// The bucket of users registered on `day` through `channel`, if any.
+    package func bucket(day: Int32, channel: Int32) -> Bucket? {
+        buckets[Self.key(day: day, channel: channel)]
+    }
 
     /// Lists user `index`, registered on `day` (once, when it joins the state).
     package mutating func list(_ index: Int32, registeredOn day: Int32) {
@@ -37,28 +50,36 @@ package struct RetentionCounts: Sendable {
     /// Counts a user who joins the reports (`sign` 1) or leaves them (-1): the user, and every
     /// day its summary's retention bits hold.
     package mutating func count(_ summary: ActivitySummary, channel: Int32, sign: Int) {
-        let day = summary.registrationDay
-        var bucket = days[day]?[channel] ?? Bucket()
-        bucket.users = UInt32(Int(bucket.users) + sign)
-        Self.add(summary.retention, to: &bucket.active, sign: sign)
-        Self.add(summary.loginRetention, to: &bucket.loggedIn, sign: sign)
-        days[day, default: [:]][channel] = bucket
+        channels.insert(channel)
+        // In place: a copy of the bucket would copy its series on every change.
+        Self.count(summary, sign: sign, into: &buckets[Self.key(day: summary.registrationDay, channel: channel), default: Bucket()])
     }
 
     /// Counts day `n` of a counted user whose summary just turned on its activity bit
     /// (`active`) and/or its login bit (`loggedIn`) for that day.
     package mutating func returned(registrationDay: Int32, channel: Int32, day n: Int, active: Bool, loggedIn: Bool) {
         guard active || loggedIn, n >= 0, n < ActivitySummary.retentionDays else { return }
-        var bucket = days[registrationDay]?[channel] ?? Bucket()
-        if active { Self.increment(&bucket.active, at: n, by: 1) }
-        if loggedIn { Self.increment(&bucket.loggedIn, at: n, by: 1) }
-        days[registrationDay, default: [:]][channel] = bucket
+        // A counted user's channel was inserted when it was counted.
+        Self.returned(
+            day: n, active: active, loggedIn: loggedIn, into: &buckets[Self.key(day: registrationDay, channel: channel), default: Bucket()])
     }
 
     /// Forgets everything (before counting every user again).
     package mutating func removeAll() {
-        days.removeAll()
+        buckets.removeAll()
+        channels.removeAll()
         usersByDay.removeAll()
+    }
+
+    private static func count(_ summary: ActivitySummary, sign: Int, into bucket: inout Bucket) {
+        bucket.users = UInt32(Int(bucket.users) + sign)
+        add(summary.retention, to: &bucket.active, sign: sign)
+        add(summary.loginRetention, to: &bucket.loggedIn, sign: sign)
+    }
+
+    private static func returned(day n: Int, active: Bool, loggedIn: Bool, into bucket: inout Bucket) {
+        if active { increment(&bucket.active, at: n, by: 1) }
+        if loggedIn { increment(&bucket.loggedIn, at: n, by: 1) }
     }
 
     private static func add(_ bits: InlineArray<6, UInt64>, to series: inout [UInt32], sign: Int) {

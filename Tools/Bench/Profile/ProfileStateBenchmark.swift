@@ -150,7 +150,7 @@ package struct ProfileStateBenchmark: AsyncParsableCommand {
         let rebuilt = store.read { state -> Int in
             var copy = copy state
             copy.rebuildRetentionCounts()
-            return copy.retentionCounts.days.count
+            return copy.retentionCounts.buckets.count
         }
         say(
             "retention counts rebuilt from every user (part of recovery): \(String(format: "%.1f", (ContinuousClock.now - started).seconds * 1000)) ms, \(rebuilt) days"
