@@ -7,8 +7,6 @@ struct UserGrowth: Sendable {
     var total: Int64 = 0
     /// When the total was reached, Unix ms (leaderboard tie order).
     var reachedAtMs: Int64 = 0
-    /// The level recorded by the last write (level-change events compare with it).
-    var level: UInt32 = 1
     /// The last time zone the user gave; empty means UTC.
     var timeZone: String = ""
     /// The last local day checked in; meaningful when `streak > 0`.
@@ -17,6 +15,9 @@ struct UserGrowth: Sendable {
     var streak: UInt32 = 0
     /// The longest streak ever.
     var longestStreak: UInt32 = 0
+    /// The level recorded by the last write (level-change events compare with it). Beside the
+    /// other 32-bit fields, so the record has no padding (it is held once per user).
+    var level: UInt32 = 1
     /// Growth of history records dropped past the retention.
     var prunedGrowth: Int64 = 0
     /// Counters of the recent local days, oldest first.
