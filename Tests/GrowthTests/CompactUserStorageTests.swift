@@ -147,4 +147,30 @@ struct CompactUserStorageTests {
         for userID in model.keys { table.remove(userID) }
         #expect(table.count == 0 && table["u1"] == nil)
     }
+
+    @Test("an inline-first list behaves as an array: append, insert, change, remove, round-trip")
+    func inlineFirstList() {
+        var list = InlineFirstList<Int>()
+        var model: [Int] = []
+        #expect(list.isEmpty && list.first == nil && list.last == nil)
+        for value in [5, 3, 9] {
+            list.append(value)
+            model.append(value)
+        }
+        list.insert(1, at: 0)
+        model.insert(1, at: 0)
+        list.insert(7, at: 2)
+        model.insert(7, at: 2)
+        list[1] += 10
+        model[1] += 10
+        #expect(Array(list) == model)
+        #expect(list.lastIndex(where: { $0 > 8 }) == model.lastIndex(where: { $0 > 8 }))
+        list.removeAll { $0 % 3 == 0 }
+        model.removeAll { $0 % 3 == 0 }
+        #expect(Array(list) == model)
+        list.removeAll { _ in true }
+        #expect(list.isEmpty && list.count == 0)
+        list.append(4)
+        #expect(Array(list) == [4] && InlineFirstList([1, 2, 3]).map { $0 * 2 } == [2, 4, 6])
+    }
 }

@@ -21,15 +21,15 @@ struct UserGrowth: Sendable {
     /// Growth of history records dropped past the retention.
     var prunedGrowth: Int64 = 0
     /// Counters of the recent local days, oldest first.
-    var days: [DayCounter] = []
+    var days = InlineFirstList<DayCounter>()
     /// Task progress in recent periods.
-    var tasks: [Retain_V1_GrowthTaskProgress] = []
+    var tasks = InlineFirstList<Retain_V1_GrowthTaskProgress>()
     /// Remembered idempotency keys (awards and claims) with their first answers.
     var keys = IdempotencyKeys()
     /// History ordered by time.
     var history: [Retain_V1_GrowthHistoryRecord] = []
     /// Growth per retained UTC ISO week.
-    var weeks: [Retain_V1_GrowthWeekScore] = []
+    var weeks = InlineFirstList<Retain_V1_GrowthWeekScore>()
     /// The user's level changes, oldest first.
     var levelChanges: [Retain_V1_LevelChangeEvent] = []
     /// The time of the latest keep-up review, Unix ms (0: never reviewed).
@@ -47,11 +47,11 @@ struct UserGrowth: Sendable {
         streak = record.streakDays
         longestStreak = record.longestStreak
         prunedGrowth = record.prunedGrowth
-        days = record.days.map(DayCounter.init)
-        tasks = record.tasks
+        days = InlineFirstList(record.days.map(DayCounter.init))
+        tasks = InlineFirstList(record.tasks)
         keys = IdempotencyKeys(record.keys)
         history = record.history
-        weeks = record.weeks
+        weeks = InlineFirstList(record.weeks)
         levelChanges = record.levelChanges
         reviewedAtMs = record.reviewedAtMs
     }
@@ -61,7 +61,8 @@ struct UserGrowth: Sendable {
         Retain_V1_GrowthUserRecord(
             userId: userID, totalGrowth: total, reachedAtMs: reachedAtMs, level: level, timeZone: timeZone,
             lastCheckInDay: lastCheckInDay, streakDays: streak, longestStreak: longestStreak, prunedGrowth: prunedGrowth,
-            days: days.map(\.record), tasks: tasks, keys: keys.records, history: history, weeks: weeks, levelChanges: levelChanges,
+            days: days.map(\.record), tasks: Array(tasks), keys: keys.records, history: history, weeks: Array(weeks),
+            levelChanges: levelChanges,
             reviewedAtMs: reviewedAtMs)
     }
 
