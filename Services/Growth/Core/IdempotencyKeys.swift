@@ -32,9 +32,12 @@ struct IdempotencyKeys: Sendable {
 
     /// The keys of snapshot records; a repeated key keeps its last record.
     init(_ records: [Retain_V1_GrowthIdempotencyRecord]) {
-        var last: [String: Int] = [:]
-        for (position, record) in records.enumerated() { last[record.key] = position }
-        let kept = records.enumerated().filter { last[$0.element.key] == $0.offset }.map(\.element)
+        var kept = records
+        if records.count > 1 {
+            var last: [String: Int] = [:]
+            for (position, record) in records.enumerated() { last[record.key] = position }
+            kept = records.enumerated().filter { last[$0.element.key] == $0.offset }.map(\.element)
+        }
         storage.reserveCapacity(kept.reduce(0) { $0 + Self.fixedBytes + $1.key.utf8.count + $1.answer.count })
         for record in kept { append(record) }
         rebuildIndex()
