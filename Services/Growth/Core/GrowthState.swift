@@ -125,7 +125,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         guard !entry.userId.isEmpty, !entry.idempotencyKey.isEmpty, entry.awardedGrowth >= 0 else {
             throw GrowthError.malformedEntry("an award without user, key or with negative growth")
         }
-        guard users[entry.userId]?.keys.contains(entry.idempotencyKey) != true else {
+        guard users.withUser(entry.userId, { $0.keys.contains(entry.idempotencyKey) }) != true else {
             throw GrowthError.keyReused("award key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
         var user = users.take(entry.userId)
@@ -153,7 +153,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         if let user = users[entry.userId], user.streak > 0, entry.localDay <= user.lastCheckInDay {
             throw GrowthError.refused("user '\(entry.userId)' checked in on day \(user.lastCheckInDay) already")
         }
-        guard entry.idempotencyKey.isEmpty || users[entry.userId]?.keys.contains(entry.idempotencyKey) != true else {
+        guard entry.idempotencyKey.isEmpty || users.withUser(entry.userId, { $0.keys.contains(entry.idempotencyKey) }) != true else {
             throw GrowthError.keyReused("check-in key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
         var user = users.take(entry.userId)

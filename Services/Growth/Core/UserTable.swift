@@ -5,9 +5,12 @@
 /// million users). Users are removed only when they move to another shard (the last user takes
 /// the removed one's place).
 struct UserTable: Sendable, Sequence {
-    /// The users, in the order they appeared.
-    private var entries: [(userID: String, user: UserGrowth)] = []
-    /// Linear-probing hash table: positions in `entries` by the hash of their user id, `empty`
+    /// The users' ids, in the order they appeared.
+    private var ids: [String] = []
+    /// The users' records, at the same positions as their ids (apart from the ids, so that a
+    /// probe compares an id without copying a record).
+    private var records: [UserGrowth] = []
+    /// Linear-probing hash table: positions in `ids` and `records` by the hash of their user id, `empty`
     /// where there is none. Its size is a power of two, at most three quarters full.
     private var slots: [Int32] = []
     private static let empty: Int32 = -1
@@ -15,39 +18,47 @@ struct UserTable: Sendable, Sequence {
     init() {}
 
     /// How many users there are.
-    var count: Int { entries.count }
+    var count: Int { ids.count }
 
     /// Makes room for `capacity` users.
     mutating func reserveCapacity(_ capacity: Int) {
-        entries.reserveCapacity(capacity)
+        ids.reserveCapacity(capacity)
+        records.reserveCapacity(capacity)
         if Self.slotCount(for: capacity) > slots.count { rehash(Self.slotCount(for: capacity)) }
     }
 
     /// The user's record, if there is one.
     subscript(userID: String) -> UserGrowth? {
-        find(userID).map { entries[Int(slots[$0])].user }
+        find(userID).map { records[Int(slots[$0])] }
     }
 
     /// Takes the user's record out to change it in place (the table keeps an empty record
     /// until ``put(_:_:)`` sets it back); a new user's record when there is none.
     mutating func take(_ userID: String) -> UserGrowth {
         guard let slot = find(userID) else { return UserGrowth() }
-        let position = Int(slots[slot])
-        let user = entries[position].user
-        entries[position].user = UserGrowth()
+        var user = UserGrowth()
+        swap(&user, &records[Int(slots[slot])])
         return user
     }
 
+    /// Calls `body` with the user's record where it lies (no copy of its lists), or returns nil
+    /// when there is none.
+    func withUser<Result>(_ userID: String, _ body: (borrowing UserGrowth) throws -> Result) rethrows -> Result? {
+        guard let slot = find(userID) else { return nil }
+        return try body(records[Int(slots[slot])])
+    }
+
     /// Sets the user's record, adding the user if new.
-    mutating func put(_ userID: String, _ user: UserGrowth) {
+    mutating func put(_ userID: String, _ user: consuming UserGrowth) {
         if let slot = find(userID) {
-            entries[Int(slots[slot])].user = user
+            records[Int(slots[slot])] = user
             return
         }
-        precondition(entries.count < Int(Int32.max), "too many users")
-        if Self.slotCount(for: entries.count + 1) > slots.count { rehash(Self.slotCount(for: entries.count + 1)) }
-        slots[freeSlot(userID)] = Int32(entries.count)
-        entries.append((userID, user))
+        precondition(ids.count < Int(Int32.max), "too many users")
+        if Self.slotCount(for: ids.count + 1) > slots.count { rehash(Self.slotCount(for: ids.count + 1)) }
+        slots[freeSlot(userID)] = Int32(ids.count)
+        ids.append(userID)
+        records.append(user)
     }
 
     /// Removes the user; returns its record, nil when there was none.
@@ -56,17 +67,31 @@ struct UserTable: Sendable, Sequence {
         guard let slot = find(userID) else { return nil }
         let position = Int(slots[slot])
         deleteSlot(slot)
-        let removed = entries[position].user
-        let last = entries.removeLast()
-        if position < entries.count {
-            entries[position] = last
-            slots[find(last.userID, position: Int32(entries.count))!] = Int32(position)
+        let removed = records[position]
+        let lastID = ids.removeLast()
+        let lastRecord = records.removeLast()
+        if position < ids.count {
+            ids[position] = lastID
+            records[position] = lastRecord
+            slots[find(lastID, position: Int32(ids.count))!] = Int32(position)
         }
         return removed
     }
 
-    func makeIterator() -> IndexingIterator<[(userID: String, user: UserGrowth)]> {
-        entries.makeIterator()
+    func makeIterator() -> Iterator {
+        Iterator(table: self)
+    }
+
+    /// The users with their ids, in the order they appeared.
+    struct Iterator: IteratorProtocol {
+        let table: UserTable
+        var position = 0
+
+        mutating func next() -> (userID: String, user: UserGrowth)? {
+            guard position < table.ids.count else { return nil }
+            defer { position += 1 }
+            return (table.ids[position], table.records[position])
+        }
     }
 
     // MARK: The hash table
@@ -92,7 +117,7 @@ struct UserTable: Sendable, Sequence {
             if held == Self.empty { return nil }
             if let position {
                 if held == position { return slot }
-            } else if entries[Int(held)].userID == userID {
+            } else if ids[Int(held)] == userID {
                 return slot
             }
             slot = (slot + 1) & mask
@@ -114,7 +139,7 @@ struct UserTable: Sendable, Sequence {
         var hole = slot
         var next = (slot + 1) & mask
         while slots[next] != Self.empty {
-            let wanted = home(entries[Int(slots[next])].userID)
+            let wanted = home(ids[Int(slots[next])])
             // The entry at `next` may move into the hole when its home is not in (hole, next].
             let distanceToHole = (hole - wanted) & mask
             let distanceToNext = (next - wanted) & mask
@@ -129,6 +154,6 @@ struct UserTable: Sendable, Sequence {
 
     private mutating func rehash(_ count: Int) {
         slots = Array(repeating: Self.empty, count: count)
-        for (position, entry) in entries.enumerated() { slots[freeSlot(entry.userID)] = Int32(position) }
+        for (position, userID) in ids.enumerated() { slots[freeSlot(userID)] = Int32(position) }
     }
 }
