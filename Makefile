@@ -3,7 +3,7 @@
 #   make demo   run the demo scenario through the gateway (its own suite, in a temporary directory)
 #   make test   check generated code, build, and run every test
 #   make fuzz   run the fuzz target for FUZZ_SECONDS (CI runs it after the tests)
-.PHONY: up demo test deps check-generated check-format build bench bench-anchors fuzz test-python-client test-console
+.PHONY: up demo test deps check-generated check-format build bench bench-anchors bench-instructions fuzz test-python-client test-console
 
 SWIFT ?= swift
 
@@ -62,6 +62,13 @@ bench-anchors: deps
 	.build/release/retain-bench grpc-echo
 	scripts/bench_profile_reads.py
 	.build/release/retain-bench ledger
+
+# Instructions per call (callgrind, not wall clock) of the echo beside bare SwiftNIO and of each
+# service's hot path, client and server apart (needs valgrind).
+bench-instructions: deps
+	$(SWIFT) build -c release
+	scripts/bench_echo_instructions.sh
+	scripts/bench_instructions.sh
 
 # libFuzzer over the frame decoder and the decoding of every message type, bounded in time.
 FUZZ_SECONDS ?= 60

@@ -80,4 +80,97 @@ struct CompactUserStorageTests {
         #expect(state.users["alice"]?.counter(day: CivilDate.utcDay(ms: start))?.growth(of: "login") == 20)
         #expect(state.users["alice"]?.counter(day: CivilDate.utcDay(ms: start))?.growth(of: "share") == 100)
     }
+
+    @Test("idempotency keys keep long keys, empty answers and any bytes exactly, and round-trip through their snapshot records")
+    func idempotencyKeysPacked() {
+        var keys = IdempotencyKeys()
+        let long = String(repeating: "長いキー", count: 20)
+        let records = [
+            Retain_V1_GrowthIdempotencyRecord(key: long, fingerprint: .max, recordedAtMs: -5, answer: Array(0...255)),
+            Retain_V1_GrowthIdempotencyRecord(key: "short", fingerprint: 0, recordedAtMs: Int64.max, answer: []),
+            Retain_V1_GrowthIdempotencyRecord(key: "", fingerprint: 7, recordedAtMs: 3, answer: [1]),
+        ]
+        for record in records { keys.insert(record) }
+        #expect(keys.count == 3)
+        #expect(keys.records == records)
+        #expect(keys[long] == records[0])
+        #expect(keys["short"] == records[1])
+        #expect(keys[""] == records[2])
+        #expect(keys.contains("short") && !keys.contains("shor") && !keys.contains("short!"))
+        #expect(IdempotencyKeys(keys.records).records == records)
+        keys.removeRecorded(before: 4)
+        #expect(keys.records == [records[1]])
+    }
+
+    @Test("retained events keep their order across chunks and drop the oldest")
+    func retainedEvents() {
+        var events = RetainedEvents()
+        let total = RetainedEvents.chunkSize * 2 + 10
+        for position in 1...total { events.append(Retain_V1_LevelChangeEvent(position: UInt64(position))) }
+        #expect(events.count == total)
+        #expect(events.last?.position == UInt64(total))
+        #expect(events.map(\.position) == (1...total).map(UInt64.init))
+        #expect(events[RetainedEvents.chunkSize - 1..<RetainedEvents.chunkSize + 1].map(\.position) == [4096, 4097])
+        events.removeFirst(RetainedEvents.chunkSize + 5)
+        #expect(events.count == RetainedEvents.chunkSize + 5)
+        #expect(events[0..<2].map(\.position) == [UInt64(RetainedEvents.chunkSize + 6), UInt64(RetainedEvents.chunkSize + 7)])
+        #expect(events.map(\.position) == (RetainedEvents.chunkSize + 6...total).map(UInt64.init))
+        events.append(Retain_V1_LevelChangeEvent(position: UInt64(total + 1)))
+        #expect(events.last?.position == UInt64(total + 1))
+        events.removeFirst(events.count)
+        #expect(events.count == 0 && events.last == nil && events.map(\.position).isEmpty)
+    }
+
+    @Test("the user table finds, adds and removes users like a dictionary through growth and removals")
+    func userTableAgainstDictionary() {
+        var table = UserTable()
+        var model: [String: Int64] = [:]
+        var random = SystemRandomNumberGenerator()
+        for step in 0..<20_000 {
+            let userID = "u\(Int.random(in: 0..<3_000, using: &random))"
+            switch step % 5 {
+            case 0, 1, 2:
+                var user = table.take(userID)
+                #expect(user.total == model[userID] ?? 0)
+                user.total += 1
+                table.put(userID, user)
+                model[userID, default: 0] += 1
+            case 3:
+                #expect(table.remove(userID)?.total == model.removeValue(forKey: userID))
+            default:
+                #expect(table[userID]?.total == model[userID])
+            }
+        }
+        #expect(table.count == model.count)
+        #expect(Dictionary(uniqueKeysWithValues: table.map { ($0.userID, $0.user.total) }) == model)
+        for userID in model.keys { #expect(table[userID]?.total == model[userID]) }
+        for userID in model.keys { table.remove(userID) }
+        #expect(table.count == 0 && table["u1"] == nil)
+    }
+
+    @Test("an inline-first list behaves as an array: append, insert, change, remove, round-trip")
+    func inlineFirstList() {
+        var list = InlineFirstList<Int>()
+        var model: [Int] = []
+        #expect(list.isEmpty && list.first == nil && list.last == nil)
+        for value in [5, 3, 9] {
+            list.append(value)
+            model.append(value)
+        }
+        list.insert(1, at: 0)
+        model.insert(1, at: 0)
+        list.insert(7, at: 2)
+        model.insert(7, at: 2)
+        list[1] += 10
+        model[1] += 10
+        #expect(Array(list) == model)
+        #expect(list.lastIndex(where: { $0 > 8 }) == model.lastIndex(where: { $0 > 8 }))
+        list.removeAll { $0 % 3 == 0 }
+        model.removeAll { $0 % 3 == 0 }
+        #expect(Array(list) == model)
+        list.removeAll { _ in true }
+        #expect(list.isEmpty && list.count == 0)
+        list.append(4)
+        #expect(Array(list) == [4] && InlineFirstList([1, 2, 3]).map { $0 * 2 } == [2, 4, 6])
+    }
 }

@@ -58,7 +58,6 @@ extension GrowthState {
         }
         overall = Leaderboard(keys: overallKeys)
         weekly = weeklyKeys.mapValues { Leaderboard(keys: $0) }
-        events.reserveCapacity(Int(header.eventCount))
         for index in 0..<header.eventCount {
             guard let event = try source.next(Retain_V1_LevelChangeEvent.self) else {
                 throw StateRecoveryError("growth snapshot: event record \(index) of \(header.eventCount) is missing")

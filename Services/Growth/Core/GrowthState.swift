@@ -40,7 +40,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
     /// The newest UTC week (its Monday) with growth; weekly boards older than the retention go.
     var newestWeek: Int32 = .min
     /// Retained level-change events, oldest first.
-    var events: [Retain_V1_LevelChangeEvent] = []
+    var events = RetainedEvents()
     var nextEventPosition: UInt64 = 1
     /// Users moving between shards (RetainMoves): the users fenced here, and which ring versions
     /// this shard's reports are right for. Changed only by `usersMoved` log entries.
@@ -80,7 +80,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         guard start <= end else { return [] }
         let lower = Int(start - first)
         let upper = min(Int(end - first) + 1, lower + limit)
-        return Array(events[lower..<upper])
+        return events[lower..<upper]
     }
 
     /// The Monday of the oldest weekly board kept.
@@ -125,7 +125,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         guard !entry.userId.isEmpty, !entry.idempotencyKey.isEmpty, entry.awardedGrowth >= 0 else {
             throw GrowthError.malformedEntry("an award without user, key or with negative growth")
         }
-        guard users[entry.userId]?.keys[entry.idempotencyKey] == nil else {
+        guard users.withUser(entry.userId, { $0.keys.contains(entry.idempotencyKey) }) != true else {
             throw GrowthError.keyReused("award key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
         var user = users.take(entry.userId)
@@ -153,7 +153,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         if let user = users[entry.userId], user.streak > 0, entry.localDay <= user.lastCheckInDay {
             throw GrowthError.refused("user '\(entry.userId)' checked in on day \(user.lastCheckInDay) already")
         }
-        guard entry.idempotencyKey.isEmpty || users[entry.userId]?.keys[entry.idempotencyKey] == nil else {
+        guard entry.idempotencyKey.isEmpty || users.withUser(entry.userId, { $0.keys.contains(entry.idempotencyKey) }) != true else {
             throw GrowthError.keyReused("check-in key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
         var user = users.take(entry.userId)
@@ -191,7 +191,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
         else {
             throw GrowthError.refused("task '\(entry.taskId)' period '\(entry.periodKey)' of user '\(entry.userId)' is not claimable")
         }
-        guard found.keys[entry.idempotencyKey] == nil else {
+        guard !found.keys.contains(entry.idempotencyKey) else {
             throw GrowthError.keyReused("claim key '\(entry.idempotencyKey)' of user '\(entry.userId)' was used already")
         }
         var user = users.take(entry.userId)

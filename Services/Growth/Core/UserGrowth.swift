@@ -7,8 +7,6 @@ struct UserGrowth: Sendable {
     var total: Int64 = 0
     /// When the total was reached, Unix ms (leaderboard tie order).
     var reachedAtMs: Int64 = 0
-    /// The level recorded by the last write (level-change events compare with it).
-    var level: UInt32 = 1
     /// The last time zone the user gave; empty means UTC.
     var timeZone: String = ""
     /// The last local day checked in; meaningful when `streak > 0`.
@@ -17,18 +15,21 @@ struct UserGrowth: Sendable {
     var streak: UInt32 = 0
     /// The longest streak ever.
     var longestStreak: UInt32 = 0
+    /// The level recorded by the last write (level-change events compare with it). Beside the
+    /// other 32-bit fields, so the record has no padding (it is held once per user).
+    var level: UInt32 = 1
     /// Growth of history records dropped past the retention.
     var prunedGrowth: Int64 = 0
     /// Counters of the recent local days, oldest first.
-    var days: [DayCounter] = []
+    var days = InlineFirstList<DayCounter>()
     /// Task progress in recent periods.
-    var tasks: [Retain_V1_GrowthTaskProgress] = []
+    var tasks = InlineFirstList<Retain_V1_GrowthTaskProgress>()
     /// Remembered idempotency keys (awards and claims) with their first answers.
     var keys = IdempotencyKeys()
     /// History ordered by time.
     var history: [Retain_V1_GrowthHistoryRecord] = []
     /// Growth per retained UTC ISO week.
-    var weeks: [Retain_V1_GrowthWeekScore] = []
+    var weeks = InlineFirstList<Retain_V1_GrowthWeekScore>()
     /// The user's level changes, oldest first.
     var levelChanges: [Retain_V1_LevelChangeEvent] = []
     /// The time of the latest keep-up review, Unix ms (0: never reviewed).
@@ -46,11 +47,11 @@ struct UserGrowth: Sendable {
         streak = record.streakDays
         longestStreak = record.longestStreak
         prunedGrowth = record.prunedGrowth
-        days = record.days.map(DayCounter.init)
-        tasks = record.tasks
+        days = InlineFirstList(record.days.map(DayCounter.init))
+        tasks = InlineFirstList(record.tasks)
         keys = IdempotencyKeys(record.keys)
         history = record.history
-        weeks = record.weeks
+        weeks = InlineFirstList(record.weeks)
         levelChanges = record.levelChanges
         reviewedAtMs = record.reviewedAtMs
     }
@@ -60,7 +61,8 @@ struct UserGrowth: Sendable {
         Retain_V1_GrowthUserRecord(
             userId: userID, totalGrowth: total, reachedAtMs: reachedAtMs, level: level, timeZone: timeZone,
             lastCheckInDay: lastCheckInDay, streakDays: streak, longestStreak: longestStreak, prunedGrowth: prunedGrowth,
-            days: days.map(\.record), tasks: tasks, keys: keys.records, history: history, weeks: weeks, levelChanges: levelChanges,
+            days: days.map(\.record), tasks: Array(tasks), keys: keys.records, history: history, weeks: Array(weeks),
+            levelChanges: levelChanges,
             reviewedAtMs: reviewedAtMs)
     }
 

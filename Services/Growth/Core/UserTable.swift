@@ -1,63 +1,159 @@
-/// Growth's users by id. The records sit in one array in the order the users appeared and a
-/// dictionary maps each id to its position, so the large ``UserGrowth`` values are not spread
-/// over the dictionary's mostly empty buckets. Users are removed only when they move to another
-/// shard (the last user takes the removed one's place).
+/// Growth's users by id. The records sit in one array in the order the users appeared, so the
+/// large ``UserGrowth`` values are not spread over a dictionary's mostly empty buckets, and an
+/// open-addressing table of 32-bit positions in that array finds a user by id: 4 bytes a bucket
+/// where a `[String: Int32]` holds the id again (20 bytes a bucket; about 34 MB less at a
+/// million users). Users are removed only when they move to another shard (the last user takes
+/// the removed one's place).
 struct UserTable: Sendable, Sequence {
-    /// The users, in the order they appeared.
-    private var entries: [(userID: String, user: UserGrowth)] = []
-    /// Positions in `entries` by user id.
-    private var positions: [String: Int32] = [:]
+    /// The users' ids, in the order they appeared.
+    private var ids: [String] = []
+    /// The users' records, at the same positions as their ids (apart from the ids, so that a
+    /// probe compares an id without copying a record).
+    private var records: [UserGrowth] = []
+    /// Linear-probing hash table: positions in `ids` and `records` by the hash of their user id, `empty`
+    /// where there is none. Its size is a power of two, at most three quarters full.
+    private var slots: [Int32] = []
+    private static let empty: Int32 = -1
 
     init() {}
 
     /// How many users there are.
-    var count: Int { entries.count }
+    var count: Int { ids.count }
 
     /// Makes room for `capacity` users.
     mutating func reserveCapacity(_ capacity: Int) {
-        entries.reserveCapacity(capacity)
-        positions.reserveCapacity(capacity)
+        ids.reserveCapacity(capacity)
+        records.reserveCapacity(capacity)
+        if Self.slotCount(for: capacity) > slots.count { rehash(Self.slotCount(for: capacity)) }
     }
 
     /// The user's record, if there is one.
     subscript(userID: String) -> UserGrowth? {
-        positions[userID].map { entries[Int($0)].user }
+        find(userID).map { records[Int(slots[$0])] }
     }
 
     /// Takes the user's record out to change it in place (the table keeps an empty record
     /// until ``put(_:_:)`` sets it back); a new user's record when there is none.
     mutating func take(_ userID: String) -> UserGrowth {
-        guard let position = positions[userID] else { return UserGrowth() }
-        let user = entries[Int(position)].user
-        entries[Int(position)].user = UserGrowth()
+        guard let slot = find(userID) else { return UserGrowth() }
+        var user = UserGrowth()
+        swap(&user, &records[Int(slots[slot])])
         return user
     }
 
+    /// Calls `body` with the user's record where it lies (no copy of its lists), or returns nil
+    /// when there is none.
+    func withUser<Result>(_ userID: String, _ body: (borrowing UserGrowth) throws -> Result) rethrows -> Result? {
+        guard let slot = find(userID) else { return nil }
+        return try body(records[Int(slots[slot])])
+    }
+
     /// Sets the user's record, adding the user if new.
-    mutating func put(_ userID: String, _ user: UserGrowth) {
-        if let position = positions[userID] {
-            entries[Int(position)].user = user
-        } else {
-            precondition(entries.count < Int(Int32.max), "too many users")
-            positions[userID] = Int32(entries.count)
-            entries.append((userID, user))
+    mutating func put(_ userID: String, _ user: consuming UserGrowth) {
+        if let slot = find(userID) {
+            records[Int(slots[slot])] = user
+            return
         }
+        precondition(ids.count < Int(Int32.max), "too many users")
+        if Self.slotCount(for: ids.count + 1) > slots.count { rehash(Self.slotCount(for: ids.count + 1)) }
+        slots[freeSlot(userID)] = Int32(ids.count)
+        ids.append(userID)
+        records.append(user)
     }
 
     /// Removes the user; returns its record, nil when there was none.
     @discardableResult
     mutating func remove(_ userID: String) -> UserGrowth? {
-        guard let position = positions.removeValue(forKey: userID) else { return nil }
-        let removed = entries[Int(position)].user
-        let last = entries.removeLast()
-        if Int(position) < entries.count {
-            entries[Int(position)] = last
-            positions[last.userID] = position
+        guard let slot = find(userID) else { return nil }
+        let position = Int(slots[slot])
+        deleteSlot(slot)
+        let removed = records[position]
+        let lastID = ids.removeLast()
+        let lastRecord = records.removeLast()
+        if position < ids.count {
+            ids[position] = lastID
+            records[position] = lastRecord
+            slots[find(lastID, position: Int32(ids.count))!] = Int32(position)
         }
         return removed
     }
 
-    func makeIterator() -> IndexingIterator<[(userID: String, user: UserGrowth)]> {
-        entries.makeIterator()
+    func makeIterator() -> Iterator {
+        Iterator(table: self)
+    }
+
+    /// The users with their ids, in the order they appeared.
+    struct Iterator: IteratorProtocol {
+        let table: UserTable
+        var position = 0
+
+        mutating func next() -> (userID: String, user: UserGrowth)? {
+            guard position < table.ids.count else { return nil }
+            defer { position += 1 }
+            return (table.ids[position], table.records[position])
+        }
+    }
+
+    // MARK: The hash table
+
+    /// Slots for `count` users: a power of two at least 4/3 of it.
+    private static func slotCount(for count: Int) -> Int {
+        var slots = 8
+        while slots * 3 < count * 4 { slots *= 2 }
+        return slots
+    }
+
+    private func home(_ userID: String) -> Int {
+        userID.hashValue & (slots.count - 1)
+    }
+
+    /// The slot holding `userID` (or, with `position`, the slot holding that position of it).
+    private func find(_ userID: String, position: Int32? = nil) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var slot = home(userID)
+        while true {
+            let held = slots[slot]
+            if held == Self.empty { return nil }
+            if let position {
+                if held == position { return slot }
+            } else if ids[Int(held)] == userID {
+                return slot
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// The first empty slot on `userID`'s probe sequence.
+    private func freeSlot(_ userID: String) -> Int {
+        let mask = slots.count - 1
+        var slot = home(userID)
+        while slots[slot] != Self.empty { slot = (slot + 1) & mask }
+        return slot
+    }
+
+    /// Empties `slot`, moving later entries of the same cluster back so that every entry stays
+    /// reachable from its home slot (backward-shift deletion).
+    private mutating func deleteSlot(_ slot: Int) {
+        let mask = slots.count - 1
+        var hole = slot
+        var next = (slot + 1) & mask
+        while slots[next] != Self.empty {
+            let wanted = home(ids[Int(slots[next])])
+            // The entry at `next` may move into the hole when its home is not in (hole, next].
+            let distanceToHole = (hole - wanted) & mask
+            let distanceToNext = (next - wanted) & mask
+            if distanceToHole < distanceToNext {
+                slots[hole] = slots[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        slots[hole] = Self.empty
+    }
+
+    private mutating func rehash(_ count: Int) {
+        slots = Array(repeating: Self.empty, count: count)
+        for (position, userID) in ids.enumerated() { slots[freeSlot(userID)] = Int32(position) }
     }
 }

@@ -3,15 +3,18 @@ import NIOCore
 import RetainProto
 import RetainRPC
 
-/// `retain-bench fixed-calls`: a fixed number of echo calls against a running server, for
-/// instruction counts (`valgrind --tool=callgrind`) rather than wall clock: run it with two call
-/// counts and divide the difference by the difference of calls to get the cost of one call.
+/// `retain-bench fixed-calls`: a fixed number of calls of one hot path (``FixedCall``: the echo
+/// or one service's) against a running server, for instruction counts (`valgrind
+/// --tool=callgrind`) rather than wall clock: run it with two call counts and divide the
+/// difference by the difference of calls to get the cost of one call
+/// (`scripts/bench_instructions.sh`).
 struct FixedCallsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fixed-calls", abstract: "Make a fixed number of echo calls (for instruction counts).",
+        commandName: "fixed-calls", abstract: "Make a fixed number of calls of one hot path (for instruction counts).",
         shouldDisplay: false)
 
     @Option(help: "The server's port on 127.0.0.1.") var port: Int
+    @Option(help: "The call: \(FixedCall.allCases.map(\.rawValue).joined(separator: ", ")).") var call: FixedCall = .echo
     @Flag(help: "Call the bare NIO echo (BareAsyncClient) instead of retain-echo (RPCClient).") var bare = false
     @Option(help: "Calls in total, spread evenly over the concurrent callers.") var calls: Int = 100_000
     @Option(help: "Concurrent callers on the one connection.") var concurrency: Int = 64
@@ -23,24 +26,33 @@ struct FixedCallsCommand: AsyncParsableCommand {
             let client = try await BareAsyncClient.connect(port: port)
             let message = BarePipelinedClient.bareMessage(payload: payload)
             _ = try await client.call(message)
-            try await Self.callers(concurrency, perCaller) { _ = try await client.call(message) }
+            try await Self.callers(concurrency, perCaller) { _ in _ = try await client.call(message) }
             await client.close()
-        } else {
+        } else if call == .echo {
             let client = RPCClient(host: "127.0.0.1", port: port)
             let request = Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload))
             _ = try await client.unary(Retain_V1_Echo.echo, request)
-            try await Self.callers(concurrency, perCaller) { _ = try await client.unary(Retain_V1_Echo.echo, request) }
+            try await Self.callers(concurrency, perCaller) { _ in _ = try await client.unary(Retain_V1_Echo.echo, request) }
+            await client.close()
+        } else {
+            var configuration = RPCClient.Configuration()
+            configuration.compressionThreshold = nil
+            configuration.maximumPayloadSize = 16 << 20
+            let client = RPCClient(host: "127.0.0.1", port: port, configuration: configuration)
+            let call = call
+            try await call.prepare(client)
+            try await Self.callers(concurrency, perCaller) { index in try await call.call(client, index) }
             await client.close()
         }
         print("\(concurrency * perCaller) calls")
     }
 
-    /// `concurrency` tasks making `count` calls each, back to back.
-    private static func callers(_ concurrency: Int, _ count: Int, _ call: @escaping @Sendable () async throws -> Void) async throws {
+    /// `concurrency` tasks making `count` calls each, back to back; each call gets its own number.
+    private static func callers(_ concurrency: Int, _ count: Int, _ call: @escaping @Sendable (Int) async throws -> Void) async throws {
         try await withThrowingDiscardingTaskGroup { group in
-            for _ in 0..<concurrency {
+            for caller in 0..<concurrency {
                 group.addTask {
-                    for _ in 0..<count { try await call() }
+                    for index in 0..<count { try await call(caller * count + index) }
                 }
             }
         }
