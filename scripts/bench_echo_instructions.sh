@@ -7,12 +7,11 @@
 #   scripts/bench_echo_instructions.sh [CALLS1] [CALLS2]
 # With KEEP=DIR the callgrind files are kept in DIR (for callgrind_annotate).
 # Needs a release build (swift build -c release), valgrind and a C compiler.
-#
-# Debian 12's valgrind 3.19 needs two workarounds for Swift 6 binaries: it runs copies made with
-# `strip --strip-debug` (it cannot read their DWARF 5), and it gets a preloaded `sigsuspend` that
-# hands the kernel a writable copy of the mask (it crashes on the read-only one libdispatch passes).
+# The valgrind workarounds for Swift 6 binaries are in scripts/callgrind_common.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=callgrind_common.sh
+source "$root/scripts/callgrind_common.sh"
 bin=${RETAIN_BIN_DIR:-$root/.build/release}
 calls1=${1:-6400}
 calls2=${2:-25600}
@@ -25,26 +24,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in retain-bench retain-echo; do strip --strip-debug -o "$work/$tool" "$bin/$tool"; done
-cat >"$work/sigsuspend.c" <<'EOF'
-#define _GNU_SOURCE
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-int sigsuspend(const sigset_t *mask) {
-    sigset_t copy = *mask;
-    return (int)syscall(SYS_rt_sigsuspend, &copy, sizeof(unsigned long));
-}
-EOF
-cc -shared -fPIC -O2 -o "$work/sigsuspend.so" "$work/sigsuspend.c"
+callgrind_prepare "$work" "$bin" retain-bench retain-echo
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 callgrind() {
   local out=$1
   shift
   LD_PRELOAD="$work/sigsuspend.so" valgrind --tool=callgrind --callgrind-out-file="$out" "$@"
 }
-instructions() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 
 # One run: the server under callgrind, the client under callgrind making `calls` calls, then the
 # server stopped with SIGTERM (a graceful stop; SIGINT does not reach it under valgrind) so that callgrind writes its counts. Prints server + client.

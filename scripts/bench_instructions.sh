@@ -12,12 +12,11 @@
 # With KEEP=DIR the callgrind files are kept in DIR (for callgrind_annotate).
 # Needs a release build (swift build -c release), valgrind and a C compiler. The echo beside the
 # bare NIO echo is scripts/bench_echo_instructions.sh (same method and workarounds).
-#
-# Debian 12's valgrind 3.19 needs two workarounds for Swift 6 binaries: it runs copies made with
-# `strip --strip-debug` (it cannot read their DWARF 5), and it gets a preloaded `sigsuspend` that
-# hands the kernel a writable copy of the mask (it crashes on the read-only one libdispatch passes).
+# The valgrind workarounds for Swift 6 binaries are in scripts/callgrind_common.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=callgrind_common.sh
+source "$root/scripts/callgrind_common.sh"
 bin=${RETAIN_BIN_DIR:-$root/.build/release}
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(get-profile record-activity award-growth transfer transfer-batch submit-feedback)
@@ -40,23 +39,8 @@ declare -A spec=(
   [submit-feedback]="retain-feedback|6400|25600|64|"
 )
 
-for tool in retain-bench retain-profile retain-growth retain-ledger retain-feedback; do
-  strip --strip-debug -o "$work/$tool" "$bin/$tool"
-done
-cat >"$work/sigsuspend.c" <<'EOF'
-#define _GNU_SOURCE
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-int sigsuspend(const sigset_t *mask) {
-    sigset_t copy = *mask;
-    return (int)syscall(SYS_rt_sigsuspend, &copy, sizeof(unsigned long));
-}
-EOF
-cc -shared -fPIC -O2 -o "$work/sigsuspend.so" "$work/sigsuspend.c"
+callgrind_prepare "$work" "$bin" retain-bench retain-profile retain-growth retain-ledger retain-feedback
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-instructions() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 
 # One run of `case` with `calls` calls: the server under callgrind, the client under callgrind,
 # then the server stopped with SIGTERM (a graceful stop; SIGINT does not reach it under valgrind)
