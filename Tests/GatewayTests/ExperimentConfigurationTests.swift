@@ -1,4 +1,5 @@
 import Foundation
+import RetainProcess
 import RetainProto
 import RetainRPC
 import RetainWire
@@ -10,13 +11,17 @@ import Testing
 /// profile:write only assigns, and its assignments stay sticky across re-weighting and kill -9.
 @Suite("experiments defined by configuration", .serialized)
 struct ExperimentConfigurationTests {
-    static func document(_ weights: (control: Int, oneClick: Int)) -> [UInt8] {
-        Array(
-            """
-            {"lifecycle": {"new_days": 5},
-             "experiments": {"checkout": {"description": "one-click checkout",
-               "variants": [{"name": "control", "weight": \(weights.control)}, {"name": "one_click", "weight": \(weights.oneClick)}]}}}
-            """.utf8)
+    /// `base` (a profile rule-set document, as `retain config get profile` prints it) with the
+    /// checkout experiment defined at these weights: how an operator edits the configuration.
+    static func document(_ base: [UInt8], _ weights: (control: Int, oneClick: Int)) throws -> [UInt8] {
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(base)) as? [String: Any])
+        document["experiments"] = [
+            "checkout": [
+                "description": "one-click checkout",
+                "variants": [["name": "control", "weight": weights.control], ["name": "one_click", "weight": weights.oneClick]],
+            ]
+        ]
+        return Array(try JSONSerialization.data(withJSONObject: document))
     }
 
     func assign(
@@ -45,14 +50,16 @@ struct ExperimentConfigurationTests {
             _ = try await assign(cluster, "user-0", variants: [.init(name: "a", weight: 1)])
         }
         #expect(undefined?.code == .notFound)
+        let base = try #require(try await cluster.app.unary(Retain_V1_RuleSets.getRuleSet, .init(service: "profile")).version?.document)
         let notAdmin = await #expect(throws: RPCError.self) {
             _ = try await cluster.app.unary(
-                Retain_V1_RuleSets.setRuleSet, .init(service: "profile", document: Self.document((1, 1)), reason: "launch"))
+                Retain_V1_RuleSets.setRuleSet, .init(service: "profile", document: try Self.document(base, (1, 1)), reason: "launch"))
         }
         #expect(notAdmin?.code == .permissionDenied)
 
         let launch = try await cluster.admin.unary(
-            Retain_V1_RuleSets.setRuleSet, .init(service: "profile", document: Self.document((1, 1)), reason: "launch checkout test"))
+            Retain_V1_RuleSets.setRuleSet,
+            .init(service: "profile", document: try Self.document(base, (1, 1)), reason: "launch checkout test"))
         #expect(launch.version?.version == 2)
         var first: [String: String] = [:]
         for user in users.prefix(30) {
@@ -72,7 +79,7 @@ struct ExperimentConfigurationTests {
 
         // The admin re-weights: everyone new goes to one_click; the assigned keep their variant.
         let all = try await cluster.admin.unary(
-            Retain_V1_RuleSets.setRuleSet, .init(service: "profile", document: Self.document((0, 1)), reason: "ship one-click"))
+            Retain_V1_RuleSets.setRuleSet, .init(service: "profile", document: try Self.document(base, (0, 1)), reason: "ship one-click"))
         #expect(all.version?.version == 3)
         for user in users.suffix(10) {
             let answer = try await assign(cluster, user)
@@ -101,6 +108,12 @@ struct ExperimentConfigurationTests {
         // (the restarted shards listen on new ports: each user is asked of the shard that has it).
         try cluster.crashAndRestart(0)
         try cluster.crashAndRestart(1)
+        // The file (which holds no experiments) agrees with the stored lifecycle: no notice that
+        // it differs.
+        for shard in cluster.shards {
+            let log = (try? String(contentsOf: shard.logFile, encoding: .utf8)) ?? ""
+            #expect(!log.contains("differs from the stored rule set"), "\(log)")
+        }
         for user in users.prefix(30) {
             var answers: [Retain_V1_AssignVariantResponse] = []
             for index in 0..<2 {

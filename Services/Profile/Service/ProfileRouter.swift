@@ -47,14 +47,19 @@ public struct ProfileRouter: Sendable {
         clock: ServiceClock = .system
     ) throws {
         let rules = RuleSetMethods(service: "profile", store: store, clock: clock)
-        let document = ProfileRules(lifecycle: configuration.lifecycle).document
+        // The file holds no experiments (they are defined while the suite runs): it is compared
+        // with the stored rules together with the experiments they define.
+        let document: @Sendable () -> [UInt8] = {
+            let experiments = store.read { $0.ruleSets.rules(at: $0.ruleSets.decisionTime(now: clock.now()))?.experiments } ?? [:]
+            return ProfileRules(lifecycle: configuration.lifecycle, experiments: experiments).document
+        }
         let logger = Logger(label: "retain.profile")
         if let gate = store.commitGate {
             gate.onRoleChange { role in
                 guard case .leader = role else { return }
                 do {
                     try fixSettings(store, configuration: configuration)
-                    try rules.seed(document: document, origin: origin, logger: logger)
+                    try rules.seed(document: document(), origin: origin, logger: logger)
                 } catch {
                     logger.critical("the shard's settings conflict with this configuration: \(error)")
                 }
@@ -62,7 +67,7 @@ public struct ProfileRouter: Sendable {
             return
         }
         try fixSettings(store, configuration: configuration)
-        try rules.seed(document: document, origin: origin, logger: logger)
+        try rules.seed(document: document(), origin: origin, logger: logger)
     }
 
     private static func fixSettings(_ store: StateStore<ProfileState>, configuration: ProfileConfiguration) throws {
