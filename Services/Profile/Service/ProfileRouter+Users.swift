@@ -1,5 +1,6 @@
 import ProfileCore
 import RetainClock
+import RetainMoves
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -11,6 +12,7 @@ extension ProfileRouter {
         let fileEvaluator = evaluator
         let clock = clock
         router.profileWrite(Retain_V1_Profile.registerUser, to: store) { request, _, transaction in
+            if !request.userId.isEmpty { try transaction.state.refuseIfMoved(request.userId) }
             let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planRegistration(request, now: now, generateID: UserIDGenerator.generate) {
@@ -27,6 +29,7 @@ extension ProfileRouter {
             }
         }
         router.profileRead(Retain_V1_Profile.getProfile, from: store) { request, _, state in
+            try state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).entityID(request.userId, "user_id")
             guard let user = state.userIndex(request.userId),
@@ -40,6 +43,7 @@ extension ProfileRouter {
                     includeActivity: request.includeActivity))
         }
         router.profileWrite(Retain_V1_Profile.updateAttributes, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validate(request)
             try transaction.log(try transaction.state.planAttributeUpdate(request, now: now))
@@ -49,6 +53,7 @@ extension ProfileRouter {
                     user, now: now, evaluator: transaction.state.lifecycleEvaluator(now: now, fallback: fileEvaluator)))
         }
         router.profileWrite(Retain_V1_Profile.addTags, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validateTags(userID: request.userId, tags: request.tags)
             if let entry = try transaction.state.planTagChange(userID: request.userId, add: request.tags, remove: [], now: now) {
@@ -57,6 +62,7 @@ extension ProfileRouter {
             return Retain_V1_AddTagsResponse(tags: transaction.state.tagNames(transaction.state.userIndex(request.userId)!))
         }
         router.profileWrite(Retain_V1_Profile.removeTags, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validateTags(userID: request.userId, tags: request.tags)
             if let entry = try transaction.state.planTagChange(userID: request.userId, add: [], remove: request.tags, now: now) {
@@ -65,6 +71,7 @@ extension ProfileRouter {
             return Retain_V1_RemoveTagsResponse(tags: transaction.state.tagNames(transaction.state.userIndex(request.userId)!))
         }
         router.profileWrite(Retain_V1_Profile.deleteUser, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planDeletion(userID: request.userId, reason: request.reason, actor: request.actor, now: now) {
@@ -76,6 +83,7 @@ extension ProfileRouter {
             }
         }
         router.profileWrite(Retain_V1_Profile.assignVariant, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validate(request)
             let plan = try transaction.state.planAssignment(request, now: now)
