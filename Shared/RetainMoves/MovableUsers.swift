@@ -73,6 +73,16 @@ extension MovableUsers {
         if fences.contains(userID) { throw .moved(userID: userID) }
     }
 
+    /// Refuses to create a user (a registration of an id this shard does not hold) for a call
+    /// routed by ring version `asked` (0: without a version, taken) older than the ring this
+    /// shard's fences move users to: the ring that routed the call is being replaced, and the
+    /// new one may give the user to another shard; refused, the call is sent again by the new
+    /// ring. A user created before the fence is moved by the driver's last pass.
+    public func refuseNewUser(ringVersion asked: UInt64) throws(UserMoveError) {
+        guard asked != 0, fences.fenceVersion != 0, asked < fences.fenceVersion else { return }
+        throw .ringVersion(asked: asked, reason: "users are moving to ring version \(fences.fenceVersion): a new user is created by it")
+    }
+
     /// Refuses a report (a call not about one user) asked for ring version `asked` (0: asked
     /// without a version, answered) when this shard's users are not the ones that ring gives
     /// it: before any fenced user is dropped it holds the old ring's users (right for versions

@@ -31,7 +31,8 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             guard limit <= Self.maximumUsers else {
                 throw RPCError.invalidArgument(field: "limit", "\(request.limit) is out of range: 1 to \(Self.maximumUsers)")
             }
-            let ids = state.movableUserIDs
+            var ids = state.movableUserIDs
+            if request.unfencedOnly { ids.removeAll { state.fences.contains($0) } }
             var low = 0
             var high = ids.count
             while low < high {

@@ -157,7 +157,8 @@ extension ProfileState: MovableUsers {
     }
 
     /// Adds one copied user at a new index, its symbols taken into the shard's table.
-    private mutating func append(_ record: Retain_V1_ProfileUserRecord, _ stored: UserRecord, note: DeletionNote?, registrationKey: String) {
+    private mutating func append(_ record: Retain_V1_ProfileUserRecord, _ stored: UserRecord, note: DeletionNote?, registrationKey: String)
+    {
         let mapping = record.symbols.map { symbols.intern($0) }
         var user = stored
         user.channel = mapping[Int(user.channel)]

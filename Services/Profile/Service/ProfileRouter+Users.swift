@@ -11,8 +11,11 @@ extension ProfileRouter {
     func registerUserMethods(_ router: inout RPCRouter) {
         let fileEvaluator = evaluator
         let clock = clock
-        router.profileWrite(Retain_V1_Profile.registerUser, to: store) { request, _, transaction in
+        router.profileWrite(Retain_V1_Profile.registerUser, to: store) { request, context, transaction in
             if !request.userId.isEmpty { try transaction.state.refuseIfMoved(request.userId) }
+            if request.userId.isEmpty || !transaction.state.holdsUser(request.userId) {
+                try transaction.state.refuseNewUser(ringVersion: context.ringVersion)
+            }
             let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planRegistration(request, now: now, generateID: UserIDGenerator.generate) {
