@@ -1,6 +1,9 @@
+import Foundation
+import Logging
 @testable import ProfileCore
 import RetainMoves
 import RetainProto
+import RetainState
 import Testing
 
 /// A Profile user's whole state as one record (online resharding, docs/CLUSTER.md): exported,
@@ -178,5 +181,55 @@ struct ProfileUserMoveTests {
         record.packed.removeLast(3)
         #expect(throws: UserMoveError.self) { try target.state.applyMoves(UserMoves(imported: [record])) }
         #expect(target.state.movableUserIDs == ["t0"])
+    }
+
+    /// What a reopened store must hold again: each user's record (with its checksum), the
+    /// fences and the reports.
+    static func observe(_ state: borrowing ProfileState) throws -> [String] {
+        var lines = state.movableUserIDs.map { id in "\(id) \(ProfileState.checksum(state.userRecord(id)!))" }
+        lines.append("fenced \(state.fences.fenced.sorted()) v\(state.fences.fenceVersion) \(state.fences.droppedSinceFence)")
+        lines.append("imported v\(state.fences.importedVersion) events \(state.eventCount)")
+        return lines + (try reports([copy state]))
+    }
+
+    @Test("copies, fences and drops are logged: a store reopened from its log and from a snapshot holds the same users, fences and reports")
+    func survivesReopening() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("profile-moves-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let logger = Logger(label: "profile-test")
+        let source = try Self.source()
+        let records = ["m1", "m2", "m5", "m8"].compactMap { source.state.userRecord($0) }
+        var expected: [String] = []
+        do {
+            let store = try StateStore<ProfileState>(directory: directory, logger: logger)
+            for user in ["local0", "local1"] {
+                let request = Retain_V1_RegisterUserRequest(userId: user, channel: "organic", registeredAtMs: monday)
+                if case .register(let entry) = try store.read({ try $0.planRegistration(request, now: monday, generateID: { "" }) }) {
+                    _ = try await store.writeDurably { try $0.log(entry) }
+                }
+            }
+            for change in [
+                UserMoves<Retain_V1_ProfileUserRecord>(imported: records, ringVersion: 3),
+                UserMoves(fenced: ["m2", "local1"], ringVersion: 4), UserMoves(dropped: ["m2"]),
+            ] {
+                _ = try await store.writeDurably {
+                    try $0.log(Retain_V1_ProfileLogEntry(usersMoved: Retain_V1_UsersMoved(change, userID: ProfileState.userID(of:))))
+                }
+            }
+            expected = try store.read { try Self.observe($0) }
+            #expect(expected.first { $0.hasPrefix("m2 ") } == nil && expected.contains { $0.hasPrefix("m8 ") })
+            store.close()
+        }
+        do {
+            let reopened = try StateStore<ProfileState>(directory: directory, logger: logger)
+            #expect(try reopened.read { try Self.observe($0) } == expected, "from the log")
+            #expect(try reopened.snapshot() != nil)
+            reopened.close()
+        }
+        let fromSnapshot = try StateStore<ProfileState>(directory: directory, logger: logger)
+        #expect(try fromSnapshot.read { try Self.observe($0) } == expected, "from the snapshot")
+        #expect(fromSnapshot.read { $0.unlistedEventKeyUsers } == 0)
+        #expect(throws: UserMoveError.moved(userID: "local1")) { try fromSnapshot.read { try $0.refuseIfMoved("local1") } }
+        fromSnapshot.close()
     }
 }
