@@ -7,7 +7,7 @@ import RetainState
 /// the profile and activity summary (in the snapshot's packed layout, with the record's own
 /// symbols), the duplicate-event keys, contact touches, event facts, experiment assignments,
 /// campaign memberships and an open churn-warning episode. A copy appends the user at a new
-/// index and adds them to the funnel and active-user counts; a removal leaves a tombstone at
+/// index and adds them to the funnel, retention and active-user counts; a removal leaves a tombstone at
 /// the user's index (indices are never reused: every table refers to users by index), takes
 /// the user out of those counts, and forgets what every per-user table holds of them. The
 /// user's event keys stay in the shard's duplicate-event set (the user is fenced here).
@@ -59,7 +59,8 @@ extension ProfileState: MovableUsers {
             record.assignments.append(
                 Retain_V1_ProfileMovedAssignment(
                     experimentId: id, variant: experiment.variantNames[Int(assignment.variant)], assignedAtMs: assignment.atMs,
-                    converted: UInt32(assignment.converted), variants: experiment.variants))
+                    converted: UInt32(assignment.converted), variants: experiment.variants,
+                    definitionVersion: experiment.definitionVersion))
         }
         for id in campaigns.keys.sorted() {
             let campaign = campaigns[id]!
@@ -180,7 +181,7 @@ extension ProfileState: MovableUsers {
         if record.churnEpisodeSinceMs != 0 { churnEpisodes[user.id] = record.churnEpisodeSinceMs }
         for moved in record.assignments {
             var experiment = experiments[moved.experimentId] ?? Experiment()
-            if experiment.variantNames.isEmpty { experiment.define(moved.variants) }
+            if experiment.variantNames.isEmpty { experiment.define(moved.variants, version: moved.definitionVersion) }
             if !experiment.variantNames.contains(moved.variant) { experiment.variantNames.append(moved.variant) }
             experiment.assignments[index] = Assignment(
                 variant: UInt32(experiment.variantNames.firstIndex(of: moved.variant)!), atMs: moved.assignedAtMs,
@@ -204,6 +205,7 @@ extension ProfileState: MovableUsers {
             campaigns[definition.campaignId] = campaign
         }
         countInFunnel(index)
+        countInRetention(index)
         countActiveDays(of: user, delta: 1)
     }
 
@@ -213,7 +215,10 @@ extension ProfileState: MovableUsers {
     private mutating func leaveTombstones(_ indices: Set<Int32>) {
         for index in indices {
             let user = users[Int(index)]
-            if !user.isDeleted { removeFromFunnel(index) }
+            if !user.isDeleted {
+                removeFromFunnel(index)
+                removeFromRetention(index)
+            }
             countActiveDays(of: user, delta: -1)
             contacts[index] = nil
             eventFacts[index] = nil
@@ -227,6 +232,7 @@ extension ProfileState: MovableUsers {
                 deletedAtMs: Self.movedAwayMarker, registrationFingerprint: 0, channel: 0, campaign: 0, region: 0, timeZone: 0,
                 age: 0, gender: 0, tags: [], attributes: [], purchaseTotals: [],
                 activity: ActivitySummary(registrationDay: user.activity.registrationDay))
+            stageCache.changed(index)
         }
         if registrationKeys.values.contains(where: { indices.contains($0) }) {
             registrationKeys = registrationKeys.filter { !indices.contains($0.value) }

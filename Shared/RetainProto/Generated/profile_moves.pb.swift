@@ -120,16 +120,19 @@ public struct Retain_V1_ProfileMovedAssignment: ProtoMessage {
     public var assignedAtMs: Int64
     /// Bit k: a conversion of counted kind k.
     public var converted: UInt32
-    /// The experiment's current definition (to define it where it is not yet).
+    /// The experiment's definition the shard used last (to define it where it is not yet).
     public var variants: [Retain_V1_ExperimentVariant]
+    /// The profile rule-set version that definition came from (0: AssignVariant's own).
+    public var definitionVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(experimentId: String = "", variant: String = "", assignedAtMs: Int64 = 0, converted: UInt32 = 0, variants: [Retain_V1_ExperimentVariant] = []) {
+    public init(experimentId: String = "", variant: String = "", assignedAtMs: Int64 = 0, converted: UInt32 = 0, variants: [Retain_V1_ExperimentVariant] = [], definitionVersion: UInt64 = 0) {
         self.experimentId = experimentId
         self.variant = variant
         self.assignedAtMs = assignedAtMs
         self.converted = converted
         self.variants = variants
+        self.definitionVersion = definitionVersion
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -139,6 +142,7 @@ public struct Retain_V1_ProfileMovedAssignment: ProtoMessage {
         self.assignedAtMs = 0
         self.converted = 0
         self.variants = []
+        self.definitionVersion = 0
     }
 
     public static let protoName = "retain.v1.ProfileMovedAssignment"
@@ -151,6 +155,7 @@ public struct Retain_V1_ProfileMovedAssignment: ProtoMessage {
         self.assignedAtMs = m.pointee.assigned_at_ms
         self.converted = m.pointee.converted
         self.variants = ProtoC.array(m.pointee.variants, count: m.pointee.n_variants) { e in Retain_V1_ExperimentVariant(protobufC: UnsafeRawPointer(e!)) }
+        self.definitionVersion = m.pointee.definition_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -163,6 +168,7 @@ public struct Retain_V1_ProfileMovedAssignment: ProtoMessage {
             m.pointee.n_variants = self.variants.count
             m.pointee.variants = arena.array(self.variants, as: UnsafeMutablePointer<Retain__V1__ExperimentVariant>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__ExperimentVariant.self) }
         }
+        m.pointee.definition_version = self.definitionVersion
     }
 }
 

@@ -297,7 +297,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_user_record__descriptor =
   (ProtobufCMessageInit) retain__v1__profile_user_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_moved_assignment__field_descriptors[5] =
+static const ProtobufCFieldDescriptor retain__v1__profile_moved_assignment__field_descriptors[6] =
 {
   {
     "experiment_id",
@@ -359,10 +359,23 @@ static const ProtobufCFieldDescriptor retain__v1__profile_moved_assignment__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "definition_version",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileMovedAssignment, definition_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_moved_assignment__field_indices_by_name[] = {
   2,   /* field[2] = assigned_at_ms */
   3,   /* field[3] = converted */
+  5,   /* field[5] = definition_version */
   0,   /* field[0] = experiment_id */
   1,   /* field[1] = variant */
   4,   /* field[4] = variants */
@@ -370,7 +383,7 @@ static const unsigned retain__v1__profile_moved_assignment__field_indices_by_nam
 static const ProtobufCIntRange retain__v1__profile_moved_assignment__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_moved_assignment__descriptor =
 {
@@ -380,7 +393,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_moved_assignment__descripto
   "Retain__V1__ProfileMovedAssignment",
   "retain.v1",
   sizeof(Retain__V1__ProfileMovedAssignment),
-  5,
+  6,
   retain__v1__profile_moved_assignment__field_descriptors,
   retain__v1__profile_moved_assignment__field_indices_by_name,
   1,  retain__v1__profile_moved_assignment__number_ranges,

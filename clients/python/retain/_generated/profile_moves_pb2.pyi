@@ -9,18 +9,20 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ProfileMovedAssignment(_message.Message):
-    __slots__ = ["assigned_at_ms", "converted", "experiment_id", "variant", "variants"]
+    __slots__ = ["assigned_at_ms", "converted", "definition_version", "experiment_id", "variant", "variants"]
     ASSIGNED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     CONVERTED_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_VERSION_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     VARIANTS_FIELD_NUMBER: _ClassVar[int]
     VARIANT_FIELD_NUMBER: _ClassVar[int]
     assigned_at_ms: int
     converted: int
+    definition_version: int
     experiment_id: str
     variant: str
     variants: _containers.RepeatedCompositeFieldContainer[_profile_pb2.ExperimentVariant]
-    def __init__(self, experiment_id: _Optional[str] = ..., variant: _Optional[str] = ..., assigned_at_ms: _Optional[int] = ..., converted: _Optional[int] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ...) -> None: ...
+    def __init__(self, experiment_id: _Optional[str] = ..., variant: _Optional[str] = ..., assigned_at_ms: _Optional[int] = ..., converted: _Optional[int] = ..., variants: _Optional[_Iterable[_Union[_profile_pb2.ExperimentVariant, _Mapping]]] = ..., definition_version: _Optional[int] = ...) -> None: ...
 
 class ProfileMovedMembership(_message.Message):
     __slots__ = ["campaign", "enrolled_at_ms", "group", "last_channel", "last_refusal", "last_touch_at_ms", "retry_at_ms", "returned_at_ms", "touches"]

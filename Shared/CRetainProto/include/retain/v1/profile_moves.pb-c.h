@@ -114,14 +114,18 @@ struct  Retain__V1__ProfileMovedAssignment
    */
   uint32_t converted;
   /*
-   * The experiment's current definition (to define it where it is not yet).
+   * The experiment's definition the shard used last (to define it where it is not yet).
    */
   size_t n_variants;
   Retain__V1__ExperimentVariant **variants;
+  /*
+   * The profile rule-set version that definition came from (0: AssignVariant's own).
+   */
+  uint64_t definition_version;
 };
 #define RETAIN__V1__PROFILE_MOVED_ASSIGNMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_moved_assignment__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0 }
 
 
 /*
