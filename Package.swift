@@ -209,14 +209,15 @@ let package = Package(
         .target(
             name: "ProfileCore",
             dependencies: [
-                "RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks", .product(name: "Crypto", package: "swift-crypto"),
+                "RetainProto", "RetainState", "RetainRuleSets", "RetainWebhooks", "RetainMoves",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/Profile/Core", swiftSettings: swiftSettings),
         .target(
             name: "ProfileService",
             dependencies: [
                 "RetainWire", "ProfileCore", "RetainClock", "RetainProto", "RetainRPC", "RetainRuleSets", "RetainState",
-                "RetainServiceKit", "RetainAuth", logging, lifecycle,
+                "RetainServiceKit", "RetainAuth", "RetainMoves", logging, lifecycle,
             ],
             path: "Services/Profile/Service", swiftSettings: swiftSettings),
         .executableTarget(
@@ -228,8 +229,8 @@ let package = Package(
         .testTarget(
             name: "ProfileTests",
             dependencies: [
-                "RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "RetainRuleSets",
-                "RetainWebhooks", logging, .product(name: "Crypto", package: "swift-crypto"),
+                "RetainWire", "ProfileCore", "ProfileService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess",
+                "RetainRuleSets", "RetainWebhooks", "RetainMoves", logging, .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/ProfileTests", exclude: ["Fixtures"], swiftSettings: swiftSettings),
 

@@ -7,7 +7,7 @@ public import RetainProto
 /// ``refuseReport(ringVersion:)``), the same for every service.
 public protocol MovableUsers {
     /// One user's whole state in this service (Growth: `GrowthUserRecord`).
-    associatedtype UserRecord: ProtoMessage & Sendable
+    associatedtype MovedRecord: ProtoMessage & Sendable
 
     /// The fences, kept in the state (logged with every change, and in the snapshot).
     var fences: UserFences { get set }
@@ -19,22 +19,22 @@ public protocol MovableUsers {
     func holdsUser(_ userID: String) -> Bool
 
     /// The user's whole state; nil when the shard holds none.
-    func userRecord(_ userID: String) -> UserRecord?
+    func userRecord(_ userID: String) -> MovedRecord?
 
     /// Stores copies of users, each replacing what the shard holds of that user (a copy made
     /// twice is one copy). Must leave the state untouched when it throws.
-    mutating func importUsers(_ records: [UserRecord]) throws(UserMoveError)
+    mutating func importUsers(_ records: [MovedRecord]) throws(UserMoveError)
 
     /// Removes the users' state (they moved to another shard). Must leave the state untouched
     /// when it throws.
     mutating func removeUsers(_ userIDs: [String]) throws(UserMoveError)
 
     /// The user a record is of.
-    static func userID(of record: UserRecord) -> String
+    static func userID(of record: MovedRecord) -> String
 
     /// A checksum of a user's state, the same on every shard that holds the same state (maps
     /// hashed in key order): comparing it on both shards verifies a copy.
-    static func checksum(_ record: UserRecord) -> UInt64
+    static func checksum(_ record: MovedRecord) -> UInt64
 }
 
 extension MovableUsers {
@@ -42,7 +42,7 @@ extension MovableUsers {
     /// order. A copy of a fenced user (one that moved away from here, unless the same change
     /// lifts its fence) and a removal of a user not fenced are refused, leaving the state as it
     /// was. Deterministic: the same on recovery and on replicas.
-    public mutating func applyMoves(_ moves: UserMoves<UserRecord>) throws(UserMoveError) {
+    public mutating func applyMoves(_ moves: UserMoves<MovedRecord>) throws(UserMoveError) {
         if let record = moves.imported.first(where: {
             fences.contains(Self.userID(of: $0)) && !moves.unfenced.contains(Self.userID(of: $0))
         }) {
@@ -71,6 +71,16 @@ extension MovableUsers {
     /// fence is applied nothing about the user is written or answered here.
     public func refuseIfMoved(_ userID: String) throws(UserMoveError) {
         if fences.contains(userID) { throw .moved(userID: userID) }
+    }
+
+    /// Refuses to create a user (a registration of an id this shard does not hold) for a call
+    /// routed by ring version `asked` (0: without a version, taken) older than the ring this
+    /// shard's fences move users to: the ring that routed the call is being replaced, and the
+    /// new one may give the user to another shard; refused, the call is sent again by the new
+    /// ring. A user created before the fence is moved by the driver's last pass.
+    public func refuseNewUser(ringVersion asked: UInt64) throws(UserMoveError) {
+        guard asked != 0, fences.fenceVersion != 0, asked < fences.fenceVersion else { return }
+        throw .ringVersion(asked: asked, reason: "users are moving to ring version \(fences.fenceVersion): a new user is created by it")
     }
 
     /// Refuses a report (a call not about one user) asked for ring version `asked` (0: asked

@@ -14,10 +14,10 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
     public static var maximumUsers: Int { 10_000 }
 
     let store: StateStore<State>
-    let entry: @Sendable (UserMoves<State.UserRecord>) -> State.LogEntry
+    let entry: @Sendable (UserMoves<State.MovedRecord>) -> State.LogEntry
 
     /// The methods over `store`, logging each change as `entry` makes it.
-    public init(store: StateStore<State>, entry: @escaping @Sendable (UserMoves<State.UserRecord>) -> State.LogEntry) {
+    public init(store: StateStore<State>, entry: @escaping @Sendable (UserMoves<State.MovedRecord>) -> State.LogEntry) {
         self.store = store
         self.entry = entry
     }
@@ -31,7 +31,8 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             guard limit <= Self.maximumUsers else {
                 throw RPCError.invalidArgument(field: "limit", "\(request.limit) is out of range: 1 to \(Self.maximumUsers)")
             }
-            let ids = state.movableUserIDs
+            var ids = state.movableUserIDs
+            if request.unfencedOnly { ids.removeAll { state.fences.contains($0) } }
             var low = 0
             var high = ids.count
             while low < high {
@@ -52,9 +53,9 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
         router.write(Retain_V1_Resharding.importUsers, to: store) { request, _, transaction in
             try Self.requireCount(request.users.count, field: "users")
             let records = try request.users.enumerated().map { index, user in
-                let record: State.UserRecord
+                let record: State.MovedRecord
                 do {
-                    record = try ProtoCodec.decode(State.UserRecord.self, from: user.record)
+                    record = try ProtoCodec.decode(State.MovedRecord.self, from: user.record)
                 } catch {
                     throw RPCError.invalidArgument(
                         field: "users[\(index)].record", "does not decode as the service's user record: \(error)")
@@ -73,8 +74,8 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             try Self.requireCount(request.userIds.count)
             let change =
                 request.lift
-                ? UserMoves<State.UserRecord>(unfenced: request.userIds)
-                : UserMoves<State.UserRecord>(fenced: request.userIds, ringVersion: request.ringVersion)
+                ? UserMoves<State.MovedRecord>(unfenced: request.userIds)
+                : UserMoves<State.MovedRecord>(fenced: request.userIds, ringVersion: request.ringVersion)
             try UserMoveError.mapped { try transaction.log(entry(change)) }
             return Retain_V1_FenceUsersResponse(fencedCount: UInt64(transaction.state.fences.fenced.count))
         }

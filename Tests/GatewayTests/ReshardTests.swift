@@ -184,15 +184,18 @@ struct ReshardTests {
         await harness.stop()
     }
 
-    @Test("a reshard of a service whose shards cannot move users (Profile, so far) is refused before anything is recorded")
+    @Test(
+        "a reshard whose new shard cannot move users (a process that does not serve retain.v1.Resharding) is refused before anything is recorded"
+    )
     func refusedBeforeTheStart() async throws {
-        let harness = try await Harness(service: "profile")
+        let harness = try await Harness(service: "growth")
         do {
-            let (status, output) = try await harness.reshard(["--add", "profile-2=127.0.0.1:\(harness.shards["profile-2"]!.port)"])
+            // The gateway serves no retain.v1.Resharding of its own.
+            let (status, output) = try await harness.reshard(["--add", "growth-9=127.0.0.1:\(harness.gatewayProcess.port)"])
             #expect(status != 0)
-            #expect(output.contains("cannot move users of retain.v1.Profile") && output.contains("nothing was started"), "\(output)")
-            #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Profile")) == nil)
-            let stored = try await harness.writer.get(harness.keys.ring(service: "retain.v1.Profile"))
+            #expect(output.contains("cannot move users of retain.v1.Growth") && output.contains("nothing was started"), "\(output)")
+            #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Growth")) == nil)
+            let stored = try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth"))
             #expect(stored.flatMap { RingRecord(json: Data($0.value)) }?.version == 1)
         } catch {
             await harness.stop()

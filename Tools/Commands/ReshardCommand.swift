@@ -7,8 +7,8 @@ import RetainProto
 import RetainRPC
 import RetainWire
 
-/// `retain cluster reshard`: grows a service's ring in etcd (Growth or Feedback; Profile shards
-/// are refused until they serve retain.v1.Resharding) by one or more shards while it serves,
+/// `retain cluster reshard`: grows a service's ring in etcd (Growth, Feedback or Profile) by one
+/// or more shards while it serves,
 /// moving the users whose owner changes (docs/CLUSTER.md): copy, catch up by checksum,
 /// fence at the source, final copy and verify, write the new ring (every gateway following etcd
 /// routes by it at once), drop at the source. The step reached is kept in etcd
@@ -18,9 +18,10 @@ public struct ReshardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reshard", abstract: "Add shards to a service's ring in etcd, moving their users while the service serves.",
         discussion: """
-            Growth and Feedback shards move users (a Growth user's growth, a Feedback user's items with \
-            their history, comments and FAQ membership); Profile shards do not yet and are refused before \
-            anything is recorded; the ledger is one writer and is never resharded. See docs/CLUSTER.md.
+            Growth, Feedback and Profile shards move users (a Growth user's growth, a Feedback user's items with \
+            their history, comments and FAQ membership, a Profile user's profile, activity, event keys, contacts, \
+            assignments and campaign memberships); a shard that cannot move users is refused before anything is \
+            recorded; the ledger is one writer and is never resharded. See docs/CLUSTER.md.
             """)
 
     @Option(name: .customLong("etcd-endpoints"), help: "etcd members, http://HOST:PORT, comma-separated.")
@@ -114,8 +115,8 @@ public struct ReshardCommand: AsyncParsableCommand {
                 to.instances.append(.init(id: parts[0], address: parts[1]))
             }
             plan = Plan(from: from, to: to, step: .started)
-            // Every shard must serve retain.v1.Resharding before anything is recorded (Profile
-            // shards do not yet: docs/CLUSTER.md), so a refused start leaves nothing to abort.
+            // Every shard must serve retain.v1.Resharding before anything is recorded, so a
+            // refused start leaves nothing to abort.
             let probe = Driver(plan: plan, credential: credential, batch: 1)
             defer { Task { await probe.close() } }
             for instance in to.instances {
@@ -153,11 +154,16 @@ public struct ReshardCommand: AsyncParsableCommand {
             plan.step = .copied
             try await save(plan, etcd: etcd, key: planKey)
         }
-        if plan.step < .fenced {
+        if plan.step < .switched {
+            // Listed again: users the sources created since the first listing are fenced too
+            // (fencing twice changes nothing, so a resumed run fences again).
+            moving = try await driver.movingUsers()
             let fenceStart = ContinuousClock.now
             try await driver.fence(moving, lift: false)
-            plan.step = .fenced
-            try await save(plan, etcd: etcd, key: planKey)
+            if plan.step < .fenced {
+                plan.step = .fenced
+                try await save(plan, etcd: etcd, key: planKey)
+            }
             print("fenced at the sources in \(Self.seconds(since: fenceStart)) s")
         }
         if plan.step < .verified {
@@ -189,6 +195,15 @@ public struct ReshardCommand: AsyncParsableCommand {
             plan.step = .switched
             try await save(plan, etcd: etcd, key: planKey)
             print("ring v\(plan.to.version) written: the gateways route the moved users to their new shards")
+        }
+        // Users a source created after its moving users were listed and before the gateways
+        // switched are not fenced: fence, copy and verify them now (the gateways send their
+        // calls to the new owner already, which refuses them until the copy is there).
+        let stragglers = try await driver.movingUsers(unfencedOnly: true)
+        if stragglers.values.contains(where: { !$0.isEmpty }) {
+            try await driver.fence(stragglers, lift: false)
+            let copied = try await driver.copyAbsent(stragglers)
+            print("\(copied) users created at the sources during the move fenced and copied")
         }
         // The sources list only what they still hold: after a crash here, what is left to drop.
         moving = try await driver.movingUsers()
@@ -253,13 +268,15 @@ public struct ReshardCommand: AsyncParsableCommand {
         }
 
         /// The users each source holds that the new ring gives to another shard, by source.
-        func movingUsers() async throws -> [String: [String]] {
+        /// `unfencedOnly`: only those not fenced there yet.
+        func movingUsers(unfencedOnly: Bool = false) async throws -> [String: [String]] {
             var moving: [String: [String]] = [:]
             for source in plan.from.instances {
                 var after = ""
                 repeat {
                     let page = try await call(
-                        source.id, Retain_V1_Resharding.listShardUsers, .init(afterUserId: after, limit: UInt32(batch)))
+                        source.id, Retain_V1_Resharding.listShardUsers,
+                        .init(afterUserId: after, limit: UInt32(batch), unfencedOnly: unfencedOnly))
                     moving[source.id, default: []] += page.userIds.filter { owner($0) != source.id }
                     after = page.nextAfterUserId
                 } while !after.isEmpty
@@ -288,6 +305,37 @@ public struct ReshardCommand: AsyncParsableCommand {
                         _ = try await call(
                             target, Retain_V1_Resharding.importUsers, .init(users: differing, ringVersion: UInt64(plan.to.version)))
                         copied += differing.count
+                    }
+                }
+            }
+            return copied
+        }
+
+        /// Copies users their new shard does not hold (created at a source during the move,
+        /// fenced there since); one it holds already with other state was written on both
+        /// shards: stops, naming it, rather than replace what the new shard was written since.
+        func copyAbsent(_ moving: [String: [String]]) async throws -> Int {
+            var copied = 0
+            for (source, users) in moving {
+                for start in stride(from: 0, to: users.count, by: batch) {
+                    let page = Array(users[start..<min(start + batch, users.count)])
+                    let ours = try await call(source, Retain_V1_Resharding.exportUsers, .init(userIds: page)).users
+                    for (target, group) in Dictionary(grouping: ours, by: { owner($0.userId) }) {
+                        let theirs = try await call(
+                            target, Retain_V1_Resharding.exportUsers, .init(userIds: group.map(\.userId))
+                        ).users
+                        let known = Dictionary(uniqueKeysWithValues: theirs.map { ($0.userId, $0.checksum) })
+                        if let both = group.first(where: { user in known[user.userId].map { $0 != user.checksum } ?? false }) {
+                            throw ReshardError(
+                                "user '\(both.userId)' was written at \(source) and at \(target) during the move: not copied, not dropped")
+                        }
+                        let absent = group.filter { known[$0.userId] == nil }
+                        guard !absent.isEmpty else { continue }
+                        tally.copiedUsers += absent.count
+                        tally.copiedBytes += absent.map(\.record.count).reduce(0, +)
+                        _ = try await call(
+                            target, Retain_V1_Resharding.importUsers, .init(users: absent, ringVersion: UInt64(plan.to.version)))
+                        copied += absent.count
                     }
                 }
             }

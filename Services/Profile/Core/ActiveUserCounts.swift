@@ -21,8 +21,9 @@ package struct ActiveUserCounts: Sendable, Equatable {
     package init() {}
 
     /// Records that a user of `channel` became active on `day`, their nearest other active days
-    /// being `previous` (before it) and `next` (after it), nil when none lies within ``reach``.
-    package mutating func addActiveDay(_ day: Int32, channel: Int32, previous: Int32?, next: Int32?) {
+    /// being `previous` (before it) and `next` (after it), nil when none lies within ``reach``;
+    /// `delta` -1 takes the same day out again (a user moving to another shard).
+    package mutating func addActiveDay(_ day: Int32, channel: Int32, previous: Int32?, next: Int32?, delta: Int32 = 1) {
         var series = channels.removeValue(forKey: channel) ?? [DaySeries](repeating: DaySeries(), count: Self.widths.count)
         for (window, width) in Self.widths.enumerated() {
             var start = day
@@ -30,8 +31,8 @@ package struct ActiveUserCounts: Sendable, Equatable {
             var end = day + width - 1
             if let next { end = min(end, next - 1) }
             guard start <= end else { continue }
-            series[window].add(1, on: start)
-            series[window].add(-1, on: end + 1)
+            series[window].add(delta, on: start)
+            series[window].add(-delta, on: end + 1)
         }
         channels[channel] = series
     }

@@ -81,26 +81,31 @@ extension ProfileState {
     /// latest active day and the first 384 days after registration), older days only partly.
     mutating func rebuildActiveUsers() {
         activeUsers.removeAll()
-        for index in 0..<users.count {
-            let user = users[index]
-            let activity = user.activity
-            guard activity.hasActivity else { continue }
-            var low = min(activity.registrationDay, activity.headDay - Int32(ActivitySummary.windowDays) + 1)
-            if activity.olderActiveDay != ActivitySummary.noDay { low = min(low, activity.olderActiveDay) }
-            let high = max(activity.headDay, activity.registrationDay + Int32(ActivitySummary.retentionDays) - 1)
-            var previous: Int32?
-            var start = low
-            while start <= high {
-                var mask = activity.activeMask(from: start)
-                while mask != 0 {
-                    let day = start + Int32(mask.trailingZeroBitCount)
-                    mask &= mask - 1
-                    guard day <= high else { break }
-                    activeUsers.addActiveDay(day, channel: user.channel, previous: previous, next: nil)
-                    previous = day
-                }
-                start += 64
+        for index in 0..<users.count { countActiveDays(of: users[index], delta: 1) }
+    }
+
+    /// Adds (`delta` 1) or takes out (-1) the active days a user's summary knows. A user moving
+    /// between shards is taken out at the source and added at the new owner by the same days, so
+    /// the counts summed over the shards stay what they were (days older than the summary knows
+    /// stay counted at the source).
+    mutating func countActiveDays(of user: UserRecord, delta: Int32) {
+        let activity = user.activity
+        guard activity.hasActivity else { return }
+        var low = min(activity.registrationDay, activity.headDay - Int32(ActivitySummary.windowDays) + 1)
+        if activity.olderActiveDay != ActivitySummary.noDay { low = min(low, activity.olderActiveDay) }
+        let high = max(activity.headDay, activity.registrationDay + Int32(ActivitySummary.retentionDays) - 1)
+        var previous: Int32?
+        var start = low
+        while start <= high {
+            var mask = activity.activeMask(from: start)
+            while mask != 0 {
+                let day = start + Int32(mask.trailingZeroBitCount)
+                mask &= mask - 1
+                guard day <= high else { break }
+                activeUsers.addActiveDay(day, channel: user.channel, previous: previous, next: nil, delta: delta)
+                previous = day
             }
+            start += 64
         }
     }
 

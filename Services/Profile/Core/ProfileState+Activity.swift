@@ -129,12 +129,12 @@ extension ProfileState {
                 appliedOutcomes.append(.userDeleted)
                 continue
             }
-            guard !recorded(userIndex: userIndex, userID: event.userId, eventID: event.eventId),
-                eventIDs.insert(EventIDSet.key(userID: event.userId, eventID: event.eventId))
-            else {
+            let key = EventIDSet.key(userID: event.userId, eventID: event.eventId)
+            guard !recorded(userIndex: userIndex, userID: event.userId, eventID: event.eventId), eventIDs.insert(key) else {
                 appliedOutcomes.append(.duplicate)
                 continue
             }
+            users[Int(userIndex)].eventKeys.append(key)
             appliedOutcomes.append(.accepted)
             let kind = ActivityKind.index(of: event.kind)
             let at = event.occurredAtMs

@@ -1,4 +1,5 @@
 public import RetainProto
+import RetainMoves
 import RetainWebhooks
 
 extension ProfileState {
@@ -136,7 +137,8 @@ extension ProfileState {
         var touches: [Retain_V1_ProfileCampaignTouch] = []
         for position in campaign.members.indices where campaign.isDue(position, at: now) {
             let member = campaign.members[position]
-            guard !isDeleted(member.userIndex) else { continue }
+            // A fenced member's state is moving: it is touched at its new owner.
+            guard !isDeleted(member.userIndex), !fences.contains(users[Int(member.userIndex)].id) else { continue }
             guard touches.count < limit else {
                 response.more = true
                 break

@@ -1,4 +1,5 @@
 public import RetainProto
+import RetainMoves
 import RetainState
 public import RetainWebhooks
 
@@ -43,7 +44,8 @@ extension ProfileState: WebhookHosting {
                 guard evaluation.stage == .churnRisk else { continue }
                 let id = user.pointee.id
                 atRisk.insert(id)
-                guard churnEpisodes[id] == nil, entered.count < limit else { continue }
+                // A fenced user's state is moving: its episode changes at its new owner.
+                guard churnEpisodes[id] == nil, entered.count < limit, !fences.contains(id) else { continue }
                 let since = evaluator.sinceDay(user.pointee.activity, stage: .churnRisk, day: day)
                 entered.append(
                     Retain_V1_ChurnWarning(
@@ -53,7 +55,7 @@ extension ProfileState: WebhookHosting {
                         sinceMs: calendar.startOfDay(since), channel: symbols[user.pointee.channel]))
             }
         }
-        let left = churnEpisodes.keys.filter { !atRisk.contains($0) }.sorted()
+        let left = churnEpisodes.keys.filter { !atRisk.contains($0) && !fences.contains($0) }.sorted()
         guard !entered.isEmpty || !left.isEmpty else { return nil }
         return Retain_V1_ProfileLogEntry(churnSweep: Retain_V1_ProfileChurnSweep(atMs: now, entered: entered, left: left))
     }

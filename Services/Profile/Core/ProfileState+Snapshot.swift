@@ -1,11 +1,12 @@
 public import RetainState
+import RetainMoves
 import RetainWebhooks
 import RetainProto
 import RetainRuleSets
 
 /// Snapshots stream ``Retain_V1_ProfileSnapshotRecord`` records: the header (symbols, settings,
-/// policy), the users in index order in runs of ``usersPerRecord``, the 4096 shards of the
-/// event-id set, one record per user with contact touches, and the experiments (large ones in
+/// policy), the users in index order in runs of ``usersPerRecord``, the fences and each user's
+/// event keys (``writeEventKeys(to:)``), the 4096 shards of the event-id set, one record per user with contact touches, and the experiments (large ones in
 /// several records of at most ``assignmentsPerRecord`` assignments), the campaigns
 /// (``writeCampaigns(to:)``), the saved segments, each user's event facts, then the active-user counts of each channel, the
 /// webhooks' records and the open churn-warning episodes. The funnel counts are not written:
@@ -43,6 +44,10 @@ extension ProfileState {
                         firstIndex: UInt64(first), count: UInt32(last - first), packed: writer.bytes)))
             first = last
         }
+        try sink.write(
+            Retain_V1_ProfileSnapshotRecord(
+                moves: Retain_V1_ProfileSnapshotMoves(fences: fences.record, unlistedEventKeyUsers: UInt64(unlistedEventKeyUsers))))
+        try writeEventKeys(to: &sink)
         for (set, legacy) in [(eventIDs, false), (legacyEventIDs, true)] {
             for shard in 0..<EventIDSet.shardCount {
                 let contents = set.shardContents(shard)
@@ -127,6 +132,7 @@ extension ProfileState {
         activation = ActivationRule(
             minActiveDays: settings.activationMinActiveDays, withinDays: settings.activationWithinDays)
         var restoredActiveUsers = false
+        var restoredMoves = false
         let expectedUsers = Int(header.userCount)
         users.reserveCapacity(expectedUsers)
         ids.reserveCapacity(expectedUsers)
@@ -151,8 +157,11 @@ extension ProfileState {
                             throw StateRecoveryError("profile snapshot: user \(users.count) is malformed: \(error)")
                         }
                         // Ids are unique: the snapshot was written from a state that enforced it,
-                        // and its checksums guard it since.
-                        ids.insert(hash: UserIndex.hash(users.withPointer(Int(userIndex)) { $0.pointee.id }), index: userIndex)
+                        // and its checksums guard it since. A user that moved away (a tombstone,
+                        // its id empty) is found by no id.
+                        let id = users.withPointer(Int(userIndex)) { $0.pointee.id }
+                        guard !id.isEmpty else { continue }
+                        ids.insert(hash: UserIndex.hash(id), index: userIndex)
                         if !registrationKey.isEmpty { registrationKeys[registrationKey] = userIndex }
                         if let note { deletionNotes[userIndex] = note }
                     }
@@ -222,6 +231,12 @@ extension ProfileState {
                 for (user, since) in zip(stored.userIds, stored.sinceMs) { churnEpisodes[user] = since }
             } else if let stored = record.eventFacts {
                 try restoreEventFacts(stored)
+            } else if let stored = record.moves {
+                restoredMoves = true
+                fences = UserFences(stored.fences ?? Retain_V1_UserFencesRecord())
+                unlistedEventKeyUsers = Int32(clamping: stored.unlistedEventKeyUsers)
+            } else if let stored = record.eventKeys {
+                try restoreEventKeys(stored)
             } else {
                 throw StateRecoveryError("profile snapshot: a record after the header holds nothing known")
             }
@@ -229,6 +244,9 @@ extension ProfileState {
         guard users.count == expectedUsers else {
             throw StateRecoveryError("profile snapshot: \(users.count) users restored, the header announced \(expectedUsers)")
         }
+        // Snapshots written before users listed their event keys: the lists of the users so far
+        // may miss events (they move with what is listed, docs/CLUSTER.md).
+        if !restoredMoves { unlistedEventKeyUsers = Int32(users.count) }
         // Snapshots written before active users were kept: count them from the summaries.
         if !restoredActiveUsers { rebuildActiveUsers() }
         rebuildFunnel()

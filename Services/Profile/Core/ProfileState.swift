@@ -1,3 +1,4 @@
+public import RetainMoves
 public import RetainProto
 public import RetainRuleSets
 public import RetainState
@@ -66,6 +67,13 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     /// the episode's start, Unix ms.
     package var churnEpisodes: [String: Int64] = [:]
 
+    /// Users moved away from this shard and the ring versions its reports are right for
+    /// (online resharding, ``ProfileState/applyMoves(_:)``; logged, snapshotted).
+    public var fences = UserFences()
+    /// Users with an index below this one were restored from a snapshot written before each
+    /// user listed its event keys (``UserRecord/eventKeys``): their lists may miss older events.
+    package var unlistedEventKeyUsers: Int32 = 0
+
     /// The lifecycle thresholds' versions (retain.v1.RuleSets, docs/CONFIG.md).
     public internal(set) var ruleSets = RuleSetHistory<ProfileRules>()
 
@@ -133,6 +141,8 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
             }
         } else if let change = entry.savedSegmentChange {
             try applySavedSegmentChange(change)
+        } else if let moved = entry.usersMoved {
+            try applyMoves(UserMoves<Retain_V1_ProfileUserRecord>(moved))
         } else {
             throw ProfileError.corrupt("empty profile log entry")
         }

@@ -1,6 +1,7 @@
 package import ProfileCore
 package import RetainProto
 import RetainRPC
+import RetainMoves
 import RetainServiceKit
 import RetainState
 package import RetainWire
@@ -25,11 +26,14 @@ extension ProfileError {
         return Retain_V1_ItemError(index: UInt32(position), code: status.code.rawValue, field: field, message: status.message)
     }
 
-    /// Runs `body`, turning a domain error it throws into its status; other errors pass.
+    /// Runs `body`, turning a domain error it throws into its status (a move's refusal through
+    /// the shared table, ``UserMoveError/status``); other errors pass.
     package static func mapped<R>(_ body: () throws -> R) throws -> R {
         do {
             return try body()
         } catch let error as ProfileError {
+            throw error.status
+        } catch let error as UserMoveError {
             throw error.status
         }
     }

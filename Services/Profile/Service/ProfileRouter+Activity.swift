@@ -1,5 +1,6 @@
 import ProfileCore
 import RetainClock
+import RetainMoves
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -14,6 +15,7 @@ extension ProfileRouter {
         let fileEvaluator = evaluator
         let clock = clock
         router.profileWrite(Retain_V1_Profile.recordActivity, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             let event = Retain_V1_ActivityEvent(
                 userId: request.userId, eventId: request.eventId, kind: request.kind, occurredAtMs: request.occurredAtMs,
@@ -34,6 +36,7 @@ extension ProfileRouter {
             }
         }
         router.profileWrite(Retain_V1_Profile.recordActivities, to: store) { request, _, transaction in
+            for event in request.events { try transaction.state.refuseIfMoved(event.userId) }
             let now = clock.now()
             guard !request.events.isEmpty else { throw RPCError.invalidArgument(field: "events", "must not be empty") }
             guard request.events.count <= Self.maximumBatch else {
@@ -61,6 +64,7 @@ extension ProfileRouter {
                 rejectedCount: UInt32(request.events.count - plan.acceptedCount - plan.duplicateCount), errors: plan.errors)
         }
         router.profileRead(Retain_V1_Profile.getLifecycle, from: store) { request, _, state in
+            try state.refuseIfMoved(request.userId)
             let now = clock.now()
             let validator = validator(now: now)
             try validator.entityID(request.userId, "user_id")

@@ -1,6 +1,7 @@
 import ProfileCore
 import RetainAuth
 import RetainClock
+import RetainMoves
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -20,12 +21,17 @@ extension ProfileRouter {
             if let entry = plan.entry { try transaction.log(entry) }
             return plan.response
         }
-        router.profileRead(Retain_V1_Profile.getCampaign, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.getCampaign, from: store) { request, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
             try validator(now: clock.now()).entityID(request.campaignId, "campaign_id")
             return try state.campaignStatus(request.campaignId)
         }
-        router.profileRead(Retain_V1_Profile.listCampaigns, from: store) { _, _, state in state.campaignList() }
+        router.profileRead(Retain_V1_Profile.listCampaigns, from: store) { _, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
+            return state.campaignList()
+        }
         router.profileWrite(Retain_V1_Profile.enrollCampaignMembers, to: store) { request, _, transaction in
+            for user in request.userIds { try transaction.state.refuseIfMoved(user) }
             let now = clock.now()
             try validator(now: now).validate(request, maximum: ProfileState.maxEnrollment)
             var plan = try transaction.state.planEnrollment(
@@ -62,20 +68,23 @@ extension ProfileRouter {
             if let entry = plan.entry { try transaction.log(entry) }
             return plan.response
         }
-        router.profileRead(Retain_V1_Profile.listCampaignReturns, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.listCampaignReturns, from: store) { request, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
             try validator(now: clock.now()).entityID(request.campaignId, "campaign_id")
             guard request.limit <= 10_000 else { throw RPCError.invalidArgument(field: "limit", "must be at most 10,000") }
             return try state.campaignReturns(
                 request.campaignId, after: request.afterPosition, limit: request.limit == 0 ? 1_000 : Int(request.limit))
         }
         router.profileRead(Retain_V1_Profile.getCampaignMember, from: store) { request, _, state in
+            try state.refuseIfMoved(request.userId)
             let validator = validator(now: clock.now())
             try validator.entityID(request.userId, "user_id")
             try validator.entityID(request.campaignId, "campaign_id")
             return Retain_V1_GetCampaignMemberResponse(
                 member: try state.campaignMember(userID: request.userId, campaignID: request.campaignId))
         }
-        router.profileRead(Retain_V1_Profile.getCampaignResults, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.getCampaignResults, from: store) { request, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
             try validator(now: clock.now()).entityID(request.campaignId, "campaign_id")
             return try state.campaignResults(request.campaignId, policy: state.contactPolicy(default: defaultPolicy))
         }

@@ -1,5 +1,6 @@
 import ProfileCore
 import RetainClock
+import RetainMoves
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -11,6 +12,7 @@ extension ProfileRouter {
         let clock = clock
         let defaultPolicy = defaultPolicy
         router.profileRead(Retain_V1_Profile.checkContact, from: store) { request, _, state in
+            try state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validate(request)
             guard let user = state.userIndex(request.userId) else { throw RPCError.notFound("user", request.userId) }
@@ -19,6 +21,7 @@ extension ProfileRouter {
                 policy: state.contactPolicy(default: defaultPolicy))
         }
         router.profileWrite(Retain_V1_Profile.recordContact, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planContact(

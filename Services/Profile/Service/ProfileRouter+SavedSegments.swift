@@ -1,5 +1,6 @@
 import ProfileCore
 import RetainClock
+import RetainMoves
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -42,7 +43,8 @@ extension ProfileRouter {
             try transaction.log(entry)
             return Retain_V1_DeleteSavedSegmentResponse(existed: true)
         }
-        router.profileRead(Retain_V1_Profile.matchSegmentRule, from: store) { request, _, state in
+        router.profileRead(Retain_V1_Profile.matchSegmentRule, from: store) { request, context, state in
+            try state.refuseReport(ringVersion: context.ringVersion)
             let now = clock.now()
             let validator = validator(now: now)
             let tree = try SegmentRuleTree(request.rule, field: "rule")

@@ -1,5 +1,6 @@
 import ProfileCore
 import RetainClock
+import RetainMoves
 import RetainProto
 import RetainRPC
 import RetainServiceKit
@@ -10,7 +11,11 @@ extension ProfileRouter {
     func registerUserMethods(_ router: inout RPCRouter) {
         let fileEvaluator = evaluator
         let clock = clock
-        router.profileWrite(Retain_V1_Profile.registerUser, to: store) { request, _, transaction in
+        router.profileWrite(Retain_V1_Profile.registerUser, to: store) { request, context, transaction in
+            if !request.userId.isEmpty { try transaction.state.refuseIfMoved(request.userId) }
+            if request.userId.isEmpty || !transaction.state.holdsUser(request.userId) {
+                try transaction.state.refuseNewUser(ringVersion: context.ringVersion)
+            }
             let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planRegistration(request, now: now, generateID: UserIDGenerator.generate) {
@@ -27,6 +32,7 @@ extension ProfileRouter {
             }
         }
         router.profileRead(Retain_V1_Profile.getProfile, from: store) { request, _, state in
+            try state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).entityID(request.userId, "user_id")
             guard let user = state.userIndex(request.userId),
@@ -40,6 +46,7 @@ extension ProfileRouter {
                     includeActivity: request.includeActivity))
         }
         router.profileWrite(Retain_V1_Profile.updateAttributes, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validate(request)
             try transaction.log(try transaction.state.planAttributeUpdate(request, now: now))
@@ -49,6 +56,7 @@ extension ProfileRouter {
                     user, now: now, evaluator: transaction.state.lifecycleEvaluator(now: now, fallback: fileEvaluator)))
         }
         router.profileWrite(Retain_V1_Profile.addTags, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validateTags(userID: request.userId, tags: request.tags)
             if let entry = try transaction.state.planTagChange(userID: request.userId, add: request.tags, remove: [], now: now) {
@@ -57,6 +65,7 @@ extension ProfileRouter {
             return Retain_V1_AddTagsResponse(tags: transaction.state.tagNames(transaction.state.userIndex(request.userId)!))
         }
         router.profileWrite(Retain_V1_Profile.removeTags, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validateTags(userID: request.userId, tags: request.tags)
             if let entry = try transaction.state.planTagChange(userID: request.userId, add: [], remove: request.tags, now: now) {
@@ -65,6 +74,7 @@ extension ProfileRouter {
             return Retain_V1_RemoveTagsResponse(tags: transaction.state.tagNames(transaction.state.userIndex(request.userId)!))
         }
         router.profileWrite(Retain_V1_Profile.deleteUser, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validate(request)
             switch try transaction.state.planDeletion(userID: request.userId, reason: request.reason, actor: request.actor, now: now) {
@@ -76,6 +86,7 @@ extension ProfileRouter {
             }
         }
         router.profileWrite(Retain_V1_Profile.assignVariant, to: store) { request, _, transaction in
+            try transaction.state.refuseIfMoved(request.userId)
             let now = clock.now()
             try validator(now: now).validate(request)
             let plan = try transaction.state.planAssignment(request, now: now)

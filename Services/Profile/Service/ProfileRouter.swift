@@ -2,6 +2,7 @@ import Foundation
 import Logging
 public import ProfileCore
 public import RetainClock
+import RetainMoves
 import RetainProto
 public import RetainRPC
 import RetainRuleSets
@@ -82,7 +83,9 @@ public struct ProfileRouter: Sendable {
         }
     }
 
-    /// The router with every Profile method.
+    /// The router with every Profile method, retain.v1.RuleSets, and retain.v1.Resharding for
+    /// moving its users to another shard (a fenced user's calls and reports for another ring
+    /// are refused, docs/CLUSTER.md).
     public func router() -> RPCRouter {
         var router = RPCRouter()
         registerUserMethods(&router)
@@ -91,6 +94,9 @@ public struct ProfileRouter: Sendable {
         registerContactMethods(&router)
         registerCampaignMethods(&router)
         RuleSetMethods(service: "profile", store: store, clock: clock).register(on: &router)
+        ReshardingMethods(store: store) { moves in
+            Retain_V1_ProfileLogEntry(usersMoved: Retain_V1_UsersMoved(moves, userID: ProfileState.userID(of:)))
+        }.register(on: &router)
         registerSavedSegmentMethods(&router)
         return router
     }

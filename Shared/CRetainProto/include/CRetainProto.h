@@ -19,6 +19,7 @@
 #include "retain/v1/growth_storage.pb-c.h"
 #include "retain/v1/ledger_storage.pb-c.h"
 #include "retain/v1/profile_storage.pb-c.h"
+#include "retain/v1/profile_moves.pb-c.h"
 #include "retain/v1/reflection.pb-c.h"
 #include "retain/v1/replication.pb-c.h"
 #include "retain/v1/rpc.pb-c.h"

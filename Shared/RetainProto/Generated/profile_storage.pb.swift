@@ -41,9 +41,12 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
     /// A churn-warning sweep: users who entered the warning list (each queues one churn_warning
     /// event) and users who left it (their episode ends).
     public var churnSweep: Retain_V1_ProfileChurnSweep?
+    /// Users copied here, fenced, unfenced or dropped (online resharding, docs/CLUSTER.md): the
+    /// shared change, each record a ProfileUserRecord (profile_moves.proto).
+    public var usersMoved: Retain_V1_UsersMoved?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil, savedSegmentChange: Retain_V1_ProfileSavedSegmentChange? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, churnSweep: Retain_V1_ProfileChurnSweep? = nil) {
+    public init(registration: Retain_V1_ProfileRegistration? = nil, attributeUpdate: Retain_V1_ProfileAttributeUpdate? = nil, tagChange: Retain_V1_ProfileTagChange? = nil, deletion: Retain_V1_ProfileDeletion? = nil, activityBatch: Retain_V1_ProfileActivityBatch? = nil, contactTouch: Retain_V1_ProfileContactTouch? = nil, policyChange: Retain_V1_ProfilePolicyChange? = nil, assignment: Retain_V1_ProfileAssignment? = nil, settings: Retain_V1_ProfileSettings? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, campaignChange: Retain_V1_ProfileCampaignChange? = nil, campaignEnrollment: Retain_V1_ProfileCampaignEnrollment? = nil, campaignTouches: Retain_V1_ProfileCampaignTouches? = nil, savedSegmentChange: Retain_V1_ProfileSavedSegmentChange? = nil, webhook: Retain_V1_WebhookLogEntry? = nil, churnSweep: Retain_V1_ProfileChurnSweep? = nil, usersMoved: Retain_V1_UsersMoved? = nil) {
         self.registration = registration
         self.attributeUpdate = attributeUpdate
         self.tagChange = tagChange
@@ -60,6 +63,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.savedSegmentChange = savedSegmentChange
         self.webhook = webhook
         self.churnSweep = churnSweep
+        self.usersMoved = usersMoved
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -80,6 +84,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.savedSegmentChange = nil
         self.webhook = nil
         self.churnSweep = nil
+        self.usersMoved = nil
     }
 
     public static let protoName = "retain.v1.ProfileLogEntry"
@@ -103,6 +108,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         self.savedSegmentChange = m.pointee.saved_segment_change.map { Retain_V1_ProfileSavedSegmentChange(protobufC: UnsafeRawPointer($0)) }
         self.webhook = m.pointee.webhook.map { Retain_V1_WebhookLogEntry(protobufC: UnsafeRawPointer($0)) }
         self.churnSweep = m.pointee.churn_sweep.map { Retain_V1_ProfileChurnSweep(protobufC: UnsafeRawPointer($0)) }
+        self.usersMoved = m.pointee.users_moved.map { Retain_V1_UsersMoved(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -123,6 +129,7 @@ public struct Retain_V1_ProfileLogEntry: ProtoMessage {
         if let v = self.savedSegmentChange { m.pointee.saved_segment_change = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSavedSegmentChange.self) }
         if let v = self.webhook { m.pointee.webhook = arena.message(v).assumingMemoryBound(to: Retain__V1__WebhookLogEntry.self) }
         if let v = self.churnSweep { m.pointee.churn_sweep = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileChurnSweep.self) }
+        if let v = self.usersMoved { m.pointee.users_moved = arena.message(v).assumingMemoryBound(to: Retain__V1__UsersMoved.self) }
     }
 }
 
@@ -981,9 +988,14 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
     public var savedSegment: Retain_V1_SavedSegment?
     /// One user's kept events with a source or properties.
     public var eventFacts: Retain_V1_ProfileSnapshotEventFacts?
+    /// The fences and the event-key listing state (written by every snapshot since online
+    /// resharding; absent from older ones).
+    public var moves: Retain_V1_ProfileSnapshotMoves?
+    /// Each user's event keys, in runs of users.
+    public var eventKeys: Retain_V1_ProfileSnapshotEventKeys?
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, webhooks: Retain_V1_WebhookSnapshotRecord? = nil, churnEpisodes: Retain_V1_ProfileSnapshotChurnEpisodes? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil, savedSegment: Retain_V1_SavedSegment? = nil, eventFacts: Retain_V1_ProfileSnapshotEventFacts? = nil) {
+    public init(header: Retain_V1_ProfileSnapshotHeader? = nil, users: Retain_V1_ProfileSnapshotUsers? = nil, eventIds: Retain_V1_ProfileSnapshotEventIDs? = nil, contacts: Retain_V1_ProfileSnapshotContacts? = nil, experiment: Retain_V1_ProfileSnapshotExperiment? = nil, activeUsers: Retain_V1_ProfileSnapshotActiveUsers? = nil, webhooks: Retain_V1_WebhookSnapshotRecord? = nil, churnEpisodes: Retain_V1_ProfileSnapshotChurnEpisodes? = nil, campaign: Retain_V1_ProfileSnapshotCampaign? = nil, savedSegment: Retain_V1_SavedSegment? = nil, eventFacts: Retain_V1_ProfileSnapshotEventFacts? = nil, moves: Retain_V1_ProfileSnapshotMoves? = nil, eventKeys: Retain_V1_ProfileSnapshotEventKeys? = nil) {
         self.header = header
         self.users = users
         self.eventIds = eventIds
@@ -995,6 +1007,8 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.campaign = campaign
         self.savedSegment = savedSegment
         self.eventFacts = eventFacts
+        self.moves = moves
+        self.eventKeys = eventKeys
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -1010,6 +1024,8 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.campaign = nil
         self.savedSegment = nil
         self.eventFacts = nil
+        self.moves = nil
+        self.eventKeys = nil
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotRecord"
@@ -1028,6 +1044,8 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         self.campaign = m.pointee.campaign.map { Retain_V1_ProfileSnapshotCampaign(protobufC: UnsafeRawPointer($0)) }
         self.savedSegment = m.pointee.saved_segment.map { Retain_V1_SavedSegment(protobufC: UnsafeRawPointer($0)) }
         self.eventFacts = m.pointee.event_facts.map { Retain_V1_ProfileSnapshotEventFacts(protobufC: UnsafeRawPointer($0)) }
+        self.moves = m.pointee.moves.map { Retain_V1_ProfileSnapshotMoves(protobufC: UnsafeRawPointer($0)) }
+        self.eventKeys = m.pointee.event_keys.map { Retain_V1_ProfileSnapshotEventKeys(protobufC: UnsafeRawPointer($0)) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -1043,6 +1061,8 @@ public struct Retain_V1_ProfileSnapshotRecord: ProtoMessage {
         if let v = self.campaign { m.pointee.campaign = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotCampaign.self) }
         if let v = self.savedSegment { m.pointee.saved_segment = arena.message(v).assumingMemoryBound(to: Retain__V1__SavedSegment.self) }
         if let v = self.eventFacts { m.pointee.event_facts = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotEventFacts.self) }
+        if let v = self.moves { m.pointee.moves = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotMoves.self) }
+        if let v = self.eventKeys { m.pointee.event_keys = arena.message(v).assumingMemoryBound(to: Retain__V1__ProfileSnapshotEventKeys.self) }
     }
 }
 
@@ -1602,5 +1622,90 @@ public struct Retain_V1_ProfileSnapshotExperiment: ProtoMessage {
             m.pointee.converted_kinds = arena.copy(self.convertedKinds)
         }
         m.pointee.definition_version = self.definitionVersion
+    }
+}
+
+/// The fences of a Profile shard (users moved away, ring versions its reports are right for), and
+/// which users' event keys are not all listed.
+public struct Retain_V1_ProfileSnapshotMoves: ProtoMessage {
+    /// The shared fences record.
+    public var fences: Retain_V1_UserFencesRecord?
+    /// Users with an index below this one were restored from a snapshot written before each user
+    /// listed its event keys: their lists may miss older events (0: every list is complete).
+    public var unlistedEventKeyUsers: UInt64
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(fences: Retain_V1_UserFencesRecord? = nil, unlistedEventKeyUsers: UInt64 = 0) {
+        self.fences = fences
+        self.unlistedEventKeyUsers = unlistedEventKeyUsers
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.fences = nil
+        self.unlistedEventKeyUsers = 0
+    }
+
+    public static let protoName = "retain.v1.ProfileSnapshotMoves"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileSnapshotMoves")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotMoves.self)
+        self.fences = m.pointee.fences.map { Retain_V1_UserFencesRecord(protobufC: UnsafeRawPointer($0)) }
+        self.unlistedEventKeyUsers = m.pointee.unlisted_event_key_users
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotMoves.self)
+        if let v = self.fences { m.pointee.fences = arena.message(v).assumingMemoryBound(to: Retain__V1__UserFencesRecord.self) }
+        m.pointee.unlisted_event_key_users = self.unlistedEventKeyUsers
+    }
+}
+
+/// The event keys (hashes of (user id, event id), the duplicate-event set's) of a run of users, in
+/// index order.
+public struct Retain_V1_ProfileSnapshotEventKeys: ProtoMessage {
+    /// The first user's index.
+    public var firstIndex: UInt64
+    /// Keys per user, one count per user of the run.
+    public var counts: [UInt32]
+    /// The keys, user after user, each user's in the order recorded.
+    public var keys: [UInt64]
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(firstIndex: UInt64 = 0, counts: [UInt32] = [], keys: [UInt64] = []) {
+        self.firstIndex = firstIndex
+        self.counts = counts
+        self.keys = keys
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.firstIndex = 0
+        self.counts = []
+        self.keys = []
+    }
+
+    public static let protoName = "retain.v1.ProfileSnapshotEventKeys"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.ProfileSnapshotEventKeys")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotEventKeys.self)
+        self.firstIndex = m.pointee.first_index
+        self.counts = ProtoC.array(m.pointee.counts, count: m.pointee.n_counts) { e in e }
+        self.keys = ProtoC.array(m.pointee.keys, count: m.pointee.n_keys) { e in e }
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotEventKeys.self)
+        m.pointee.first_index = self.firstIndex
+        if !self.counts.isEmpty {
+            m.pointee.n_counts = self.counts.count
+            m.pointee.counts = arena.copy(self.counts)
+        }
+        if !self.keys.isEmpty {
+            m.pointee.n_keys = self.keys.count
+            m.pointee.keys = arena.copy(self.keys)
+        }
     }
 }

@@ -9,17 +9,22 @@ public struct Retain_V1_ListShardUsersRequest: ProtoMessage {
     public var afterUserId: String
     /// Users per page, 1 to 10,000; 0 means 1,000.
     public var limit: UInt32
+    /// List only the users not fenced here (the driver's last pass: users a source created after
+    /// the fence, before every gateway routed by the new ring).
+    public var unfencedOnly: Bool
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(afterUserId: String = "", limit: UInt32 = 0) {
+    public init(afterUserId: String = "", limit: UInt32 = 0, unfencedOnly: Bool = false) {
         self.afterUserId = afterUserId
         self.limit = limit
+        self.unfencedOnly = unfencedOnly
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.afterUserId = ""
         self.limit = 0
+        self.unfencedOnly = false
     }
 
     public static let protoName = "retain.v1.ListShardUsersRequest"
@@ -29,12 +34,14 @@ public struct Retain_V1_ListShardUsersRequest: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ListShardUsersRequest.self)
         self.afterUserId = ProtoC.string(m.pointee.after_user_id)
         self.limit = m.pointee.limit
+        self.unfencedOnly = (m.pointee.unfenced_only != 0)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ListShardUsersRequest.self)
         if !self.afterUserId.isEmpty { m.pointee.after_user_id = arena.cString(self.afterUserId) }
         m.pointee.limit = self.limit
+        m.pointee.unfenced_only = (self.unfencedOnly ? 1 : 0)
     }
 }
 
@@ -86,7 +93,8 @@ public struct Retain_V1_ListShardUsersResponse: ProtoMessage {
 public struct Retain_V1_MovedUser: ProtoMessage {
     /// The user.
     public var userId: String
-    /// The service's record of the user (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord).
+    /// The service's record of the user (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord;
+    /// Profile: ProfileUserRecord).
     public var record: [UInt8]
     /// A checksum of the user's state, the same on every shard holding the same state.
     public var checksum: UInt64
@@ -396,10 +404,10 @@ public struct Retain_V1_DropUsersResponse: ProtoMessage {
 /// Moving users between the shards of a service: the shard's side of online resharding
 /// (docs/CLUSTER.md). Served on each shard's ordinary port with service tokens (admin scope) and
 /// called by the resharding driver, never through the gateway. A user's record is the service's
-/// own (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord), carried here as bytes; copying a
-/// record replaces what the receiving shard holds of that user, so a copy made twice is one copy.
-/// Served by Growth and Feedback (the shared mechanism in Shared/RetainMoves); the ledger is one
-/// writer by design (docs/CLUSTER.md).
+/// own (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord; Profile: ProfileUserRecord),
+/// carried here as bytes; copying a record replaces what the receiving shard holds of that user,
+/// so a copy made twice is one copy. Served by Growth, Feedback and Profile (the shared mechanism
+/// in Shared/RetainMoves); the ledger is one writer by design (docs/CLUSTER.md).
 public enum Retain_V1_Resharding {
     /// The service's full name on the wire.
     public static let serviceName = "retain.v1.Resharding"

@@ -1222,7 +1222,97 @@ void   retain__v1__profile_snapshot_experiment__free_unpacked
   assert(message->base.descriptor == &retain__v1__profile_snapshot_experiment__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[16] =
+void   retain__v1__profile_snapshot_moves__init
+                     (Retain__V1__ProfileSnapshotMoves         *message)
+{
+  static const Retain__V1__ProfileSnapshotMoves init_value = RETAIN__V1__PROFILE_SNAPSHOT_MOVES__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_snapshot_moves__get_packed_size
+                     (const Retain__V1__ProfileSnapshotMoves *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_moves__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_snapshot_moves__pack
+                     (const Retain__V1__ProfileSnapshotMoves *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_moves__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_snapshot_moves__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotMoves *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_moves__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileSnapshotMoves *
+       retain__v1__profile_snapshot_moves__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileSnapshotMoves *)
+     protobuf_c_message_unpack (&retain__v1__profile_snapshot_moves__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_snapshot_moves__free_unpacked
+                     (Retain__V1__ProfileSnapshotMoves *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_moves__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   retain__v1__profile_snapshot_event_keys__init
+                     (Retain__V1__ProfileSnapshotEventKeys         *message)
+{
+  static const Retain__V1__ProfileSnapshotEventKeys init_value = RETAIN__V1__PROFILE_SNAPSHOT_EVENT_KEYS__INIT;
+  *message = init_value;
+}
+size_t retain__v1__profile_snapshot_event_keys__get_packed_size
+                     (const Retain__V1__ProfileSnapshotEventKeys *message)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_event_keys__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__profile_snapshot_event_keys__pack
+                     (const Retain__V1__ProfileSnapshotEventKeys *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_event_keys__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__profile_snapshot_event_keys__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotEventKeys *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_event_keys__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__ProfileSnapshotEventKeys *
+       retain__v1__profile_snapshot_event_keys__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__ProfileSnapshotEventKeys *)
+     protobuf_c_message_unpack (&retain__v1__profile_snapshot_event_keys__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__profile_snapshot_event_keys__free_unpacked
+                     (Retain__V1__ProfileSnapshotEventKeys *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__profile_snapshot_event_keys__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descriptors[17] =
 {
   {
     "registration",
@@ -1416,6 +1506,18 @@ static const ProtobufCFieldDescriptor retain__v1__profile_log_entry__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "users_moved",
+    90,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileLogEntry, users_moved),
+    &retain__v1__users_moved__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_log_entry__field_indices_by_name[] = {
   4,   /* field[4] = activity_batch */
@@ -1433,16 +1535,18 @@ static const unsigned retain__v1__profile_log_entry__field_indices_by_name[] = {
   12,   /* field[12] = saved_segment_change */
   8,   /* field[8] = settings */
   2,   /* field[2] = tag_change */
+  16,   /* field[16] = users_moved */
   10,   /* field[10] = webhook */
 };
-static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[5 + 1] =
+static const ProtobufCIntRange retain__v1__profile_log_entry__number_ranges[6 + 1] =
 {
   { 1, 0 },
   { 20, 9 },
   { 30, 10 },
   { 40, 12 },
   { 50, 13 },
-  { 0, 16 }
+  { 90, 16 },
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
 {
@@ -1452,10 +1556,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_log_entry__descriptor =
   "Retain__V1__ProfileLogEntry",
   "retain.v1",
   sizeof(Retain__V1__ProfileLogEntry),
-  16,
+  17,
   retain__v1__profile_log_entry__field_descriptors,
   retain__v1__profile_log_entry__field_indices_by_name,
-  5,  retain__v1__profile_log_entry__number_ranges,
+  6,  retain__v1__profile_log_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -2743,7 +2847,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_contact_record__descriptor 
   (ProtobufCMessageInit) retain__v1__profile_contact_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[11] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field_descriptors[13] =
 {
   {
     "header",
@@ -2877,6 +2981,30 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_record__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "moves",
+    90,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotRecord, moves),
+    &retain__v1__profile_snapshot_moves__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "event_keys",
+    91,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotRecord, event_keys),
+    &retain__v1__profile_snapshot_event_keys__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name[] = {
   5,   /* field[5] = active_users */
@@ -2885,20 +3013,23 @@ static const unsigned retain__v1__profile_snapshot_record__field_indices_by_name
   3,   /* field[3] = contacts */
   10,   /* field[10] = event_facts */
   2,   /* field[2] = event_ids */
+  12,   /* field[12] = event_keys */
   4,   /* field[4] = experiment */
   0,   /* field[0] = header */
+  11,   /* field[11] = moves */
   8,   /* field[8] = saved_segment */
   1,   /* field[1] = users */
   6,   /* field[6] = webhooks */
 };
-static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[5 + 1] =
+static const ProtobufCIntRange retain__v1__profile_snapshot_record__number_ranges[6 + 1] =
 {
   { 1, 0 },
   { 30, 6 },
   { 40, 8 },
   { 50, 9 },
   { 80, 10 },
-  { 0, 11 }
+  { 90, 11 },
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor =
 {
@@ -2908,10 +3039,10 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_record__descriptor
   "Retain__V1__ProfileSnapshotRecord",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotRecord),
-  11,
+  13,
   retain__v1__profile_snapshot_record__field_descriptors,
   retain__v1__profile_snapshot_record__field_indices_by_name,
-  5,  retain__v1__profile_snapshot_record__number_ranges,
+  6,  retain__v1__profile_snapshot_record__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -3754,5 +3885,120 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_experiment__descri
   retain__v1__profile_snapshot_experiment__field_indices_by_name,
   2,  retain__v1__profile_snapshot_experiment__number_ranges,
   (ProtobufCMessageInit) retain__v1__profile_snapshot_experiment__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_moves__field_descriptors[2] =
+{
+  {
+    "fences",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotMoves, fences),
+    &retain__v1__user_fences_record__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unlisted_event_key_users",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotMoves, unlisted_event_key_users),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_snapshot_moves__field_indices_by_name[] = {
+  0,   /* field[0] = fences */
+  1,   /* field[1] = unlisted_event_key_users */
+};
+static const ProtobufCIntRange retain__v1__profile_snapshot_moves__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_snapshot_moves__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileSnapshotMoves",
+  "ProfileSnapshotMoves",
+  "Retain__V1__ProfileSnapshotMoves",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileSnapshotMoves),
+  2,
+  retain__v1__profile_snapshot_moves__field_descriptors,
+  retain__v1__profile_snapshot_moves__field_indices_by_name,
+  1,  retain__v1__profile_snapshot_moves__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_snapshot_moves__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_event_keys__field_descriptors[3] =
+{
+  {
+    "first_index",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotEventKeys, first_index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "counts",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Retain__V1__ProfileSnapshotEventKeys, n_counts),
+    offsetof(Retain__V1__ProfileSnapshotEventKeys, counts),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "keys",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_FIXED64,
+    offsetof(Retain__V1__ProfileSnapshotEventKeys, n_keys),
+    offsetof(Retain__V1__ProfileSnapshotEventKeys, keys),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__profile_snapshot_event_keys__field_indices_by_name[] = {
+  1,   /* field[1] = counts */
+  0,   /* field[0] = first_index */
+  2,   /* field[2] = keys */
+};
+static const ProtobufCIntRange retain__v1__profile_snapshot_event_keys__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_keys__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.ProfileSnapshotEventKeys",
+  "ProfileSnapshotEventKeys",
+  "Retain__V1__ProfileSnapshotEventKeys",
+  "retain.v1",
+  sizeof(Retain__V1__ProfileSnapshotEventKeys),
+  3,
+  retain__v1__profile_snapshot_event_keys__field_descriptors,
+  retain__v1__profile_snapshot_event_keys__field_indices_by_name,
+  1,  retain__v1__profile_snapshot_event_keys__number_ranges,
+  (ProtobufCMessageInit) retain__v1__profile_snapshot_event_keys__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -502,7 +502,7 @@ void   retain__v1__drop_users_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__drop_users_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__list_shard_users_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__list_shard_users_request__field_descriptors[3] =
 {
   {
     "after_user_id",
@@ -528,15 +528,28 @@ static const ProtobufCFieldDescriptor retain__v1__list_shard_users_request__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "unfenced_only",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListShardUsersRequest, unfenced_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__list_shard_users_request__field_indices_by_name[] = {
   0,   /* field[0] = after_user_id */
   1,   /* field[1] = limit */
+  2,   /* field[2] = unfenced_only */
 };
 static const ProtobufCIntRange retain__v1__list_shard_users_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__list_shard_users_request__descriptor =
 {
@@ -546,7 +559,7 @@ const ProtobufCMessageDescriptor retain__v1__list_shard_users_request__descripto
   "Retain__V1__ListShardUsersRequest",
   "retain.v1",
   sizeof(Retain__V1__ListShardUsersRequest),
-  2,
+  3,
   retain__v1__list_shard_users_request__field_descriptors,
   retain__v1__list_shard_users_request__field_indices_by_name,
   1,  retain__v1__list_shard_users_request__number_ranges,

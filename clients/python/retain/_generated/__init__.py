@@ -14,6 +14,7 @@ from . import growth_storage_pb2
 from . import health_pb2
 from . import ledger_pb2
 from . import ledger_storage_pb2
+from . import profile_moves_pb2
 from . import profile_pb2
 from . import profile_storage_pb2
 from . import reflection_pb2
@@ -35,6 +36,7 @@ __all__ = [
     "health_pb2",
     "ledger_pb2",
     "ledger_storage_pb2",
+    "profile_moves_pb2",
     "profile_pb2",
     "profile_storage_pb2",
     "reflection_pb2",

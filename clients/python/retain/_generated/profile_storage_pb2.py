@@ -14,68 +14,73 @@ _sym_db = _symbol_database.Default()
 
 from retain._generated import profile_pb2 as retain_dot_v1_dot_profile__pb2
 from retain._generated import rule_sets_pb2 as retain_dot_v1_dot_rule__sets__pb2
+from retain._generated import user_moves_storage_pb2 as retain_dot_v1_dot_user__moves__storage__pb2
 from retain._generated import webhooks_pb2 as retain_dot_v1_dot_webhooks__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fretain/v1/profile_storage.proto\x12\tretain.v1\x1a\x17retain/v1/profile.proto\x1a\x19retain/v1/rule_sets.proto\x1a\x18retain/v1/webhooks.proto\"\xfe\x06\n\x0fProfileLogEntry\x12\x34\n\x0cregistration\x18\x01 \x01(\x0b\x32\x1e.retain.v1.ProfileRegistration\x12;\n\x10\x61ttribute_update\x18\x02 \x01(\x0b\x32!.retain.v1.ProfileAttributeUpdate\x12/\n\ntag_change\x18\x03 \x01(\x0b\x32\x1b.retain.v1.ProfileTagChange\x12,\n\x08\x64\x65letion\x18\x04 \x01(\x0b\x32\x1a.retain.v1.ProfileDeletion\x12\x37\n\x0e\x61\x63tivity_batch\x18\x05 \x01(\x0b\x32\x1f.retain.v1.ProfileActivityBatch\x12\x35\n\rcontact_touch\x18\x06 \x01(\x0b\x32\x1e.retain.v1.ProfileContactTouch\x12\x35\n\rpolicy_change\x18\x07 \x01(\x0b\x32\x1e.retain.v1.ProfilePolicyChange\x12\x30\n\nassignment\x18\x08 \x01(\x0b\x32\x1c.retain.v1.ProfileAssignment\x12,\n\x08settings\x18\t \x01(\x0b\x32\x1a.retain.v1.ProfileSettings\x12\x33\n\x10rule_set_version\x18\x14 \x01(\x0b\x32\x19.retain.v1.RuleSetVersion\x12\x39\n\x0f\x63\x61mpaign_change\x18\x32 \x01(\x0b\x32 .retain.v1.ProfileCampaignChange\x12\x41\n\x13\x63\x61mpaign_enrollment\x18\x33 \x01(\x0b\x32$.retain.v1.ProfileCampaignEnrollment\x12;\n\x10\x63\x61mpaign_touches\x18\x34 \x01(\x0b\x32!.retain.v1.ProfileCampaignTouches\x12\x42\n\x14saved_segment_change\x18( \x01(\x0b\x32$.retain.v1.ProfileSavedSegmentChange\x12+\n\x07webhook\x18\x1e \x01(\x0b\x32\x1a.retain.v1.WebhookLogEntry\x12\x31\n\x0b\x63hurn_sweep\x18\x1f \x01(\x0b\x32\x1c.retain.v1.ProfileChurnSweep\"t\n\x19ProfileSavedSegmentChange\x12(\n\x07segment\x18\x01 \x01(\x0b\x32\x17.retain.v1.SavedSegment\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"Z\n\x11ProfileChurnSweep\x12\r\n\x05\x61t_ms\x18\x01 \x01(\x03\x12(\n\x07\x65ntered\x18\x02 \x03(\x0b\x32\x17.retain.v1.ChurnWarning\x12\x0c\n\x04left\x18\x03 \x03(\t\"B\n\x1cProfileSnapshotChurnEpisodes\x12\x10\n\x08user_ids\x18\x01 \x03(\t\x12\x10\n\x08since_ms\x18\x02 \x03(\x03\"\x80\x01\n\x13ProfileRegistration\x12/\n\x07request\x18\x01 \x01(\x0b\x32\x1e.retain.v1.RegisterUserRequest\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x18\n\x10registered_at_ms\x18\x03 \x01(\x03\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"\\\n\x16ProfileAttributeUpdate\x12\x33\n\x07request\x18\x01 \x01(\x0b\x32\".retain.v1.UpdateAttributesRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"R\n\x10ProfileTagChange\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x61\x64\x64\x65\x64\x18\x02 \x03(\t\x12\x0f\n\x07removed\x18\x03 \x03(\t\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"P\n\x0fProfileDeletion\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"O\n\x14ProfileActivityBatch\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.retain.v1.ActivityEvent\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"\xa0\x01\n\x13ProfileContactTouch\x12\x30\n\x07request\x18\x01 \x01(\x0b\x32\x1f.retain.v1.RecordContactRequest\x12/\n\x06record\x18\x02 \x01(\x0b\x32\x1f.retain.v1.ProfileContactRecord\x12\r\n\x05\x61t_ms\x18\x03 \x01(\x03\x12\x17\n\x0fprune_before_ms\x18\x04 \x01(\x03\"]\n\x13ProfilePolicyChange\x12(\n\x06policy\x18\x01 \x01(\x0b\x32\x18.retain.v1.ContactPolicy\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\r\n\x05\x61t_ms\x18\x03 \x01(\x03\"\xa7\x01\n\x11ProfileAssignment\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x15\n\rexperiment_id\x18\x02 \x01(\t\x12.\n\x08variants\x18\x03 \x03(\x0b\x32\x1c.retain.v1.ExperimentVariant\x12\x0f\n\x07variant\x18\x04 \x01(\t\x12\r\n\x05\x61t_ms\x18\x05 \x01(\x03\x12\x1a\n\x12\x64\x65\x66inition_version\x18\x64 \x01(\x04\"q\n\x0fProfileSettings\x12\x1a\n\x12\x61\x63tivity_time_zone\x18\x01 \x01(\t\x12\"\n\x1a\x61\x63tivation_min_active_days\x18\x02 \x01(\r\x12\x1e\n\x16\x61\x63tivation_within_days\x18\x03 \x01(\r\"q\n\x15ProfileCampaignChange\x12$\n\x07\x63reated\x18\x01 \x01(\x0b\x32\x13.retain.v1.Campaign\x12\x10\n\x08\x65nrolled\x18\x02 \x01(\t\x12\x11\n\tcancelled\x18\x03 \x01(\t\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"\xaf\x01\n\x19ProfileCampaignEnrollment\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x10\n\x08user_ids\x18\x02 \x03(\t\x12(\n\x06groups\x18\x03 \x03(\x0e\x32\x18.retain.v1.CampaignGroup\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\x12\x32\n\x07touches\x18\x05 \x01(\x0b\x32!.retain.v1.ProfileCampaignTouches\"\x87\x01\n\x16ProfileCampaignTouches\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x30\n\x07touches\x18\x02 \x03(\x0b\x32\x1f.retain.v1.ProfileCampaignTouch\x12\r\n\x05\x61t_ms\x18\x03 \x01(\x03\x12\x17\n\x0fprune_before_ms\x18\x04 \x01(\x03\"m\n\x14ProfileCampaignTouch\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12/\n\x06record\x18\x02 \x01(\x0b\x32\x1f.retain.v1.ProfileContactRecord\x12\x13\n\x0bretry_at_ms\x18\x03 \x01(\x03\"\x84\x02\n\x14ProfileContactRecord\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\x06\x12\x12\n\nsent_at_ms\x18\x03 \x01(\x03\x12*\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x19.retain.v1.ContactChannel\x12\x13\n\x0b\x63\x61mpaign_id\x18\x05 \x01(\t\x12\x10\n\x08recorded\x18\x06 \x01(\x08\x12\x30\n\x06reason\x18\x07 \x01(\x0e\x32 .retain.v1.ContactDecisionReason\x12\x12\n\nsent_today\x18\x08 \x01(\r\x12\x16\n\x0esent_this_week\x18\t \x01(\r\"\xf3\x04\n\x15ProfileSnapshotRecord\x12\x30\n\x06header\x18\x01 \x01(\x0b\x32 .retain.v1.ProfileSnapshotHeader\x12.\n\x05users\x18\x02 \x01(\x0b\x32\x1f.retain.v1.ProfileSnapshotUsers\x12\x35\n\tevent_ids\x18\x03 \x01(\x0b\x32\".retain.v1.ProfileSnapshotEventIDs\x12\x34\n\x08\x63ontacts\x18\x04 \x01(\x0b\x32\".retain.v1.ProfileSnapshotContacts\x12\x38\n\nexperiment\x18\x05 \x01(\x0b\x32$.retain.v1.ProfileSnapshotExperiment\x12;\n\x0c\x61\x63tive_users\x18\x06 \x01(\x0b\x32%.retain.v1.ProfileSnapshotActiveUsers\x12\x32\n\x08webhooks\x18\x1e \x01(\x0b\x32 .retain.v1.WebhookSnapshotRecord\x12?\n\x0e\x63hurn_episodes\x18\x1f \x01(\x0b\x32\'.retain.v1.ProfileSnapshotChurnEpisodes\x12\x34\n\x08\x63\x61mpaign\x18\x32 \x01(\x0b\x32\".retain.v1.ProfileSnapshotCampaign\x12.\n\rsaved_segment\x18( \x01(\x0b\x32\x17.retain.v1.SavedSegment\x12\x39\n\x0b\x65vent_facts\x18P \x01(\x0b\x32$.retain.v1.ProfileSnapshotEventFacts\"Y\n\x19ProfileSnapshotEventFacts\x12\x12\n\nuser_index\x18\x01 \x01(\r\x12(\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x18.retain.v1.ActivityEvent\"\xf5\x03\n\x17ProfileSnapshotCampaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\'\n\ndefinition\x18\x02 \x01(\x0b\x32\x13.retain.v1.Campaign\x12\x10\n\x08\x65nrolled\x18\x03 \x01(\x08\x12\x11\n\tcancelled\x18\x04 \x01(\x08\x12\x17\n\x0f\x63\x61ncelled_at_ms\x18\x05 \x01(\x03\x12\x14\n\x0cuser_indices\x18\x06 \x03(\r\x12(\n\x06groups\x18\x07 \x03(\x0e\x32\x18.retain.v1.CampaignGroup\x12\x16\n\x0e\x65nrolled_at_ms\x18\x08 \x03(\x03\x12\x0f\n\x07touches\x18\t \x03(\r\x12\x30\n\rlast_channels\x18\n \x03(\x0e\x32\x19.retain.v1.ContactChannel\x12\x18\n\x10last_touch_at_ms\x18\x0b \x03(\x03\x12\x16\n\x0ereturned_at_ms\x18\x0c \x03(\x03\x12\x37\n\rlast_refusals\x18\r \x03(\x0e\x32 .retain.v1.ContactDecisionReason\x12\x0f\n\x07returns\x18\x0e \x03(\r\x12\x13\n\x0bretry_at_ms\x18\x0f \x03(\x03\x12\x32\n\x0f\x63hannel_touches\x18\x10 \x03(\x0b\x32\x19.retain.v1.ChannelTouches\"p\n\x1aProfileSnapshotActiveUsers\x12\x0f\n\x07\x63hannel\x18\x01 \x01(\r\x12\x11\n\tfirst_day\x18\x02 \x01(\x05\x12\r\n\x05\x64\x61ily\x18\x03 \x03(\x11\x12\x0e\n\x06weekly\x18\x04 \x03(\x11\x12\x0f\n\x07monthly\x18\x05 \x03(\x11\"\x91\x02\n\x15ProfileSnapshotHeader\x12\x16\n\x0e\x66ormat_version\x18\x01 \x01(\r\x12\x12\n\nuser_count\x18\x02 \x01(\x04\x12\x0f\n\x07symbols\x18\x03 \x03(\t\x12,\n\x08settings\x18\x04 \x01(\x0b\x32\x1a.retain.v1.ProfileSettings\x12(\n\x06policy\x18\x05 \x01(\x0b\x32\x18.retain.v1.ContactPolicy\x12\x17\n\x0f\x65vent_id_shards\x18\x06 \x01(\r\x12\x34\n\x11rule_set_versions\x18\x14 \x03(\x0b\x32\x19.retain.v1.RuleSetVersion\x12\x14\n\x0c\x65vent_id_key\x18< \x01(\r\"J\n\x14ProfileSnapshotUsers\x12\x13\n\x0b\x66irst_index\x18\x01 \x01(\x04\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x0e\n\x06packed\x18\x03 \x01(\x0c\"n\n\x17ProfileSnapshotEventIDs\x12\r\n\x05shard\x18\x01 \x01(\r\x12\x12\n\nslot_count\x18\x02 \x01(\r\x12\x10\n\x08occupied\x18\x03 \x01(\x0c\x12\x0e\n\x06hashes\x18\x04 \x01(\x0c\x12\x0e\n\x06legacy\x18< \x01(\x08\"_\n\x17ProfileSnapshotContacts\x12\x12\n\nuser_index\x18\x01 \x01(\r\x12\x30\n\x07records\x18\x02 \x03(\x0b\x32\x1f.retain.v1.ProfileContactRecord\"\xf5\x01\n\x19ProfileSnapshotExperiment\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12.\n\x08variants\x18\x02 \x03(\x0b\x32\x1c.retain.v1.ExperimentVariant\x12\x14\n\x0cuser_indices\x18\x03 \x03(\r\x12\x17\n\x0fvariant_indices\x18\x04 \x03(\r\x12\x16\n\x0e\x61ssigned_at_ms\x18\x05 \x03(\x03\x12\x15\n\rvariant_names\x18\x06 \x03(\t\x12\x17\n\x0f\x63onverted_kinds\x18\x07 \x03(\r\x12\x1a\n\x12\x64\x65\x66inition_version\x18\x64 \x01(\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fretain/v1/profile_storage.proto\x12\tretain.v1\x1a\x17retain/v1/profile.proto\x1a\x19retain/v1/rule_sets.proto\x1a\"retain/v1/user_moves_storage.proto\x1a\x18retain/v1/webhooks.proto\"\xaa\x07\n\x0fProfileLogEntry\x12\x34\n\x0cregistration\x18\x01 \x01(\x0b\x32\x1e.retain.v1.ProfileRegistration\x12;\n\x10\x61ttribute_update\x18\x02 \x01(\x0b\x32!.retain.v1.ProfileAttributeUpdate\x12/\n\ntag_change\x18\x03 \x01(\x0b\x32\x1b.retain.v1.ProfileTagChange\x12,\n\x08\x64\x65letion\x18\x04 \x01(\x0b\x32\x1a.retain.v1.ProfileDeletion\x12\x37\n\x0e\x61\x63tivity_batch\x18\x05 \x01(\x0b\x32\x1f.retain.v1.ProfileActivityBatch\x12\x35\n\rcontact_touch\x18\x06 \x01(\x0b\x32\x1e.retain.v1.ProfileContactTouch\x12\x35\n\rpolicy_change\x18\x07 \x01(\x0b\x32\x1e.retain.v1.ProfilePolicyChange\x12\x30\n\nassignment\x18\x08 \x01(\x0b\x32\x1c.retain.v1.ProfileAssignment\x12,\n\x08settings\x18\t \x01(\x0b\x32\x1a.retain.v1.ProfileSettings\x12\x33\n\x10rule_set_version\x18\x14 \x01(\x0b\x32\x19.retain.v1.RuleSetVersion\x12\x39\n\x0f\x63\x61mpaign_change\x18\x32 \x01(\x0b\x32 .retain.v1.ProfileCampaignChange\x12\x41\n\x13\x63\x61mpaign_enrollment\x18\x33 \x01(\x0b\x32$.retain.v1.ProfileCampaignEnrollment\x12;\n\x10\x63\x61mpaign_touches\x18\x34 \x01(\x0b\x32!.retain.v1.ProfileCampaignTouches\x12\x42\n\x14saved_segment_change\x18( \x01(\x0b\x32$.retain.v1.ProfileSavedSegmentChange\x12+\n\x07webhook\x18\x1e \x01(\x0b\x32\x1a.retain.v1.WebhookLogEntry\x12\x31\n\x0b\x63hurn_sweep\x18\x1f \x01(\x0b\x32\x1c.retain.v1.ProfileChurnSweep\x12*\n\x0busers_moved\x18Z \x01(\x0b\x32\x15.retain.v1.UsersMoved\"t\n\x19ProfileSavedSegmentChange\x12(\n\x07segment\x18\x01 \x01(\x0b\x32\x17.retain.v1.SavedSegment\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"Z\n\x11ProfileChurnSweep\x12\r\n\x05\x61t_ms\x18\x01 \x01(\x03\x12(\n\x07\x65ntered\x18\x02 \x03(\x0b\x32\x17.retain.v1.ChurnWarning\x12\x0c\n\x04left\x18\x03 \x03(\t\"B\n\x1cProfileSnapshotChurnEpisodes\x12\x10\n\x08user_ids\x18\x01 \x03(\t\x12\x10\n\x08since_ms\x18\x02 \x03(\x03\"\x80\x01\n\x13ProfileRegistration\x12/\n\x07request\x18\x01 \x01(\x0b\x32\x1e.retain.v1.RegisterUserRequest\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x18\n\x10registered_at_ms\x18\x03 \x01(\x03\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"\\\n\x16ProfileAttributeUpdate\x12\x33\n\x07request\x18\x01 \x01(\x0b\x32\".retain.v1.UpdateAttributesRequest\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"R\n\x10ProfileTagChange\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x61\x64\x64\x65\x64\x18\x02 \x03(\t\x12\x0f\n\x07removed\x18\x03 \x03(\t\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"P\n\x0fProfileDeletion\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"O\n\x14ProfileActivityBatch\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.retain.v1.ActivityEvent\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\"\xa0\x01\n\x13ProfileContactTouch\x12\x30\n\x07request\x18\x01 \x01(\x0b\x32\x1f.retain.v1.RecordContactRequest\x12/\n\x06record\x18\x02 \x01(\x0b\x32\x1f.retain.v1.ProfileContactRecord\x12\r\n\x05\x61t_ms\x18\x03 \x01(\x03\x12\x17\n\x0fprune_before_ms\x18\x04 \x01(\x03\"]\n\x13ProfilePolicyChange\x12(\n\x06policy\x18\x01 \x01(\x0b\x32\x18.retain.v1.ContactPolicy\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\r\n\x05\x61t_ms\x18\x03 \x01(\x03\"\xa7\x01\n\x11ProfileAssignment\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x15\n\rexperiment_id\x18\x02 \x01(\t\x12.\n\x08variants\x18\x03 \x03(\x0b\x32\x1c.retain.v1.ExperimentVariant\x12\x0f\n\x07variant\x18\x04 \x01(\t\x12\r\n\x05\x61t_ms\x18\x05 \x01(\x03\x12\x1a\n\x12\x64\x65\x66inition_version\x18\x64 \x01(\x04\"q\n\x0fProfileSettings\x12\x1a\n\x12\x61\x63tivity_time_zone\x18\x01 \x01(\t\x12\"\n\x1a\x61\x63tivation_min_active_days\x18\x02 \x01(\r\x12\x1e\n\x16\x61\x63tivation_within_days\x18\x03 \x01(\r\"q\n\x15ProfileCampaignChange\x12$\n\x07\x63reated\x18\x01 \x01(\x0b\x32\x13.retain.v1.Campaign\x12\x10\n\x08\x65nrolled\x18\x02 \x01(\t\x12\x11\n\tcancelled\x18\x03 \x01(\t\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\"\xaf\x01\n\x19ProfileCampaignEnrollment\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x10\n\x08user_ids\x18\x02 \x03(\t\x12(\n\x06groups\x18\x03 \x03(\x0e\x32\x18.retain.v1.CampaignGroup\x12\r\n\x05\x61t_ms\x18\x04 \x01(\x03\x12\x32\n\x07touches\x18\x05 \x01(\x0b\x32!.retain.v1.ProfileCampaignTouches\"\x87\x01\n\x16ProfileCampaignTouches\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x30\n\x07touches\x18\x02 \x03(\x0b\x32\x1f.retain.v1.ProfileCampaignTouch\x12\r\n\x05\x61t_ms\x18\x03 \x01(\x03\x12\x17\n\x0fprune_before_ms\x18\x04 \x01(\x03\"m\n\x14ProfileCampaignTouch\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12/\n\x06record\x18\x02 \x01(\x0b\x32\x1f.retain.v1.ProfileContactRecord\x12\x13\n\x0bretry_at_ms\x18\x03 \x01(\x03\"\x84\x02\n\x14ProfileContactRecord\x12\x12\n\ncontact_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\x06\x12\x12\n\nsent_at_ms\x18\x03 \x01(\x03\x12*\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x19.retain.v1.ContactChannel\x12\x13\n\x0b\x63\x61mpaign_id\x18\x05 \x01(\t\x12\x10\n\x08recorded\x18\x06 \x01(\x08\x12\x30\n\x06reason\x18\x07 \x01(\x0e\x32 .retain.v1.ContactDecisionReason\x12\x12\n\nsent_today\x18\x08 \x01(\r\x12\x16\n\x0esent_this_week\x18\t \x01(\r\"\xdc\x05\n\x15ProfileSnapshotRecord\x12\x30\n\x06header\x18\x01 \x01(\x0b\x32 .retain.v1.ProfileSnapshotHeader\x12.\n\x05users\x18\x02 \x01(\x0b\x32\x1f.retain.v1.ProfileSnapshotUsers\x12\x35\n\tevent_ids\x18\x03 \x01(\x0b\x32\".retain.v1.ProfileSnapshotEventIDs\x12\x34\n\x08\x63ontacts\x18\x04 \x01(\x0b\x32\".retain.v1.ProfileSnapshotContacts\x12\x38\n\nexperiment\x18\x05 \x01(\x0b\x32$.retain.v1.ProfileSnapshotExperiment\x12;\n\x0c\x61\x63tive_users\x18\x06 \x01(\x0b\x32%.retain.v1.ProfileSnapshotActiveUsers\x12\x32\n\x08webhooks\x18\x1e \x01(\x0b\x32 .retain.v1.WebhookSnapshotRecord\x12?\n\x0e\x63hurn_episodes\x18\x1f \x01(\x0b\x32\'.retain.v1.ProfileSnapshotChurnEpisodes\x12\x34\n\x08\x63\x61mpaign\x18\x32 \x01(\x0b\x32\".retain.v1.ProfileSnapshotCampaign\x12.\n\rsaved_segment\x18( \x01(\x0b\x32\x17.retain.v1.SavedSegment\x12\x39\n\x0b\x65vent_facts\x18P \x01(\x0b\x32$.retain.v1.ProfileSnapshotEventFacts\x12.\n\x05moves\x18Z \x01(\x0b\x32\x1f.retain.v1.ProfileSnapshotMoves\x12\x37\n\nevent_keys\x18[ \x01(\x0b\x32#.retain.v1.ProfileSnapshotEventKeys\"Y\n\x19ProfileSnapshotEventFacts\x12\x12\n\nuser_index\x18\x01 \x01(\r\x12(\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x18.retain.v1.ActivityEvent\"\xf5\x03\n\x17ProfileSnapshotCampaign\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\'\n\ndefinition\x18\x02 \x01(\x0b\x32\x13.retain.v1.Campaign\x12\x10\n\x08\x65nrolled\x18\x03 \x01(\x08\x12\x11\n\tcancelled\x18\x04 \x01(\x08\x12\x17\n\x0f\x63\x61ncelled_at_ms\x18\x05 \x01(\x03\x12\x14\n\x0cuser_indices\x18\x06 \x03(\r\x12(\n\x06groups\x18\x07 \x03(\x0e\x32\x18.retain.v1.CampaignGroup\x12\x16\n\x0e\x65nrolled_at_ms\x18\x08 \x03(\x03\x12\x0f\n\x07touches\x18\t \x03(\r\x12\x30\n\rlast_channels\x18\n \x03(\x0e\x32\x19.retain.v1.ContactChannel\x12\x18\n\x10last_touch_at_ms\x18\x0b \x03(\x03\x12\x16\n\x0ereturned_at_ms\x18\x0c \x03(\x03\x12\x37\n\rlast_refusals\x18\r \x03(\x0e\x32 .retain.v1.ContactDecisionReason\x12\x0f\n\x07returns\x18\x0e \x03(\r\x12\x13\n\x0bretry_at_ms\x18\x0f \x03(\x03\x12\x32\n\x0f\x63hannel_touches\x18\x10 \x03(\x0b\x32\x19.retain.v1.ChannelTouches\"p\n\x1aProfileSnapshotActiveUsers\x12\x0f\n\x07\x63hannel\x18\x01 \x01(\r\x12\x11\n\tfirst_day\x18\x02 \x01(\x05\x12\r\n\x05\x64\x61ily\x18\x03 \x03(\x11\x12\x0e\n\x06weekly\x18\x04 \x03(\x11\x12\x0f\n\x07monthly\x18\x05 \x03(\x11\"\x91\x02\n\x15ProfileSnapshotHeader\x12\x16\n\x0e\x66ormat_version\x18\x01 \x01(\r\x12\x12\n\nuser_count\x18\x02 \x01(\x04\x12\x0f\n\x07symbols\x18\x03 \x03(\t\x12,\n\x08settings\x18\x04 \x01(\x0b\x32\x1a.retain.v1.ProfileSettings\x12(\n\x06policy\x18\x05 \x01(\x0b\x32\x18.retain.v1.ContactPolicy\x12\x17\n\x0f\x65vent_id_shards\x18\x06 \x01(\r\x12\x34\n\x11rule_set_versions\x18\x14 \x03(\x0b\x32\x19.retain.v1.RuleSetVersion\x12\x14\n\x0c\x65vent_id_key\x18< \x01(\r\"J\n\x14ProfileSnapshotUsers\x12\x13\n\x0b\x66irst_index\x18\x01 \x01(\x04\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x0e\n\x06packed\x18\x03 \x01(\x0c\"n\n\x17ProfileSnapshotEventIDs\x12\r\n\x05shard\x18\x01 \x01(\r\x12\x12\n\nslot_count\x18\x02 \x01(\r\x12\x10\n\x08occupied\x18\x03 \x01(\x0c\x12\x0e\n\x06hashes\x18\x04 \x01(\x0c\x12\x0e\n\x06legacy\x18< \x01(\x08\"_\n\x17ProfileSnapshotContacts\x12\x12\n\nuser_index\x18\x01 \x01(\r\x12\x30\n\x07records\x18\x02 \x03(\x0b\x32\x1f.retain.v1.ProfileContactRecord\"\xf5\x01\n\x19ProfileSnapshotExperiment\x12\x15\n\rexperiment_id\x18\x01 \x01(\t\x12.\n\x08variants\x18\x02 \x03(\x0b\x32\x1c.retain.v1.ExperimentVariant\x12\x14\n\x0cuser_indices\x18\x03 \x03(\r\x12\x17\n\x0fvariant_indices\x18\x04 \x03(\r\x12\x16\n\x0e\x61ssigned_at_ms\x18\x05 \x03(\x03\x12\x15\n\rvariant_names\x18\x06 \x03(\t\x12\x17\n\x0f\x63onverted_kinds\x18\x07 \x03(\r\x12\x1a\n\x12\x64\x65\x66inition_version\x18\x64 \x01(\x04\"e\n\x14ProfileSnapshotMoves\x12+\n\x06\x66\x65nces\x18\x01 \x01(\x0b\x32\x1b.retain.v1.UserFencesRecord\x12 \n\x18unlisted_event_key_users\x18\x02 \x01(\x04\"M\n\x18ProfileSnapshotEventKeys\x12\x13\n\x0b\x66irst_index\x18\x01 \x01(\x04\x12\x0e\n\x06\x63ounts\x18\x02 \x03(\r\x12\x0c\n\x04keys\x18\x03 \x03(\x06\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'retain._generated.profile_storage_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _PROFILELOGENTRY._serialized_start=125
-  _PROFILELOGENTRY._serialized_end=1019
-  _PROFILESAVEDSEGMENTCHANGE._serialized_start=1021
-  _PROFILESAVEDSEGMENTCHANGE._serialized_end=1137
-  _PROFILECHURNSWEEP._serialized_start=1139
-  _PROFILECHURNSWEEP._serialized_end=1229
-  _PROFILESNAPSHOTCHURNEPISODES._serialized_start=1231
-  _PROFILESNAPSHOTCHURNEPISODES._serialized_end=1297
-  _PROFILEREGISTRATION._serialized_start=1300
-  _PROFILEREGISTRATION._serialized_end=1428
-  _PROFILEATTRIBUTEUPDATE._serialized_start=1430
-  _PROFILEATTRIBUTEUPDATE._serialized_end=1522
-  _PROFILETAGCHANGE._serialized_start=1524
-  _PROFILETAGCHANGE._serialized_end=1606
-  _PROFILEDELETION._serialized_start=1608
-  _PROFILEDELETION._serialized_end=1688
-  _PROFILEACTIVITYBATCH._serialized_start=1690
-  _PROFILEACTIVITYBATCH._serialized_end=1769
-  _PROFILECONTACTTOUCH._serialized_start=1772
-  _PROFILECONTACTTOUCH._serialized_end=1932
-  _PROFILEPOLICYCHANGE._serialized_start=1934
-  _PROFILEPOLICYCHANGE._serialized_end=2027
-  _PROFILEASSIGNMENT._serialized_start=2030
-  _PROFILEASSIGNMENT._serialized_end=2197
-  _PROFILESETTINGS._serialized_start=2199
-  _PROFILESETTINGS._serialized_end=2312
-  _PROFILECAMPAIGNCHANGE._serialized_start=2314
-  _PROFILECAMPAIGNCHANGE._serialized_end=2427
-  _PROFILECAMPAIGNENROLLMENT._serialized_start=2430
-  _PROFILECAMPAIGNENROLLMENT._serialized_end=2605
-  _PROFILECAMPAIGNTOUCHES._serialized_start=2608
-  _PROFILECAMPAIGNTOUCHES._serialized_end=2743
-  _PROFILECAMPAIGNTOUCH._serialized_start=2745
-  _PROFILECAMPAIGNTOUCH._serialized_end=2854
-  _PROFILECONTACTRECORD._serialized_start=2857
-  _PROFILECONTACTRECORD._serialized_end=3117
-  _PROFILESNAPSHOTRECORD._serialized_start=3120
-  _PROFILESNAPSHOTRECORD._serialized_end=3747
-  _PROFILESNAPSHOTEVENTFACTS._serialized_start=3749
-  _PROFILESNAPSHOTEVENTFACTS._serialized_end=3838
-  _PROFILESNAPSHOTCAMPAIGN._serialized_start=3841
-  _PROFILESNAPSHOTCAMPAIGN._serialized_end=4342
-  _PROFILESNAPSHOTACTIVEUSERS._serialized_start=4344
-  _PROFILESNAPSHOTACTIVEUSERS._serialized_end=4456
-  _PROFILESNAPSHOTHEADER._serialized_start=4459
-  _PROFILESNAPSHOTHEADER._serialized_end=4732
-  _PROFILESNAPSHOTUSERS._serialized_start=4734
-  _PROFILESNAPSHOTUSERS._serialized_end=4808
-  _PROFILESNAPSHOTEVENTIDS._serialized_start=4810
-  _PROFILESNAPSHOTEVENTIDS._serialized_end=4920
-  _PROFILESNAPSHOTCONTACTS._serialized_start=4922
-  _PROFILESNAPSHOTCONTACTS._serialized_end=5017
-  _PROFILESNAPSHOTEXPERIMENT._serialized_start=5020
-  _PROFILESNAPSHOTEXPERIMENT._serialized_end=5265
+  _PROFILELOGENTRY._serialized_start=161
+  _PROFILELOGENTRY._serialized_end=1099
+  _PROFILESAVEDSEGMENTCHANGE._serialized_start=1101
+  _PROFILESAVEDSEGMENTCHANGE._serialized_end=1217
+  _PROFILECHURNSWEEP._serialized_start=1219
+  _PROFILECHURNSWEEP._serialized_end=1309
+  _PROFILESNAPSHOTCHURNEPISODES._serialized_start=1311
+  _PROFILESNAPSHOTCHURNEPISODES._serialized_end=1377
+  _PROFILEREGISTRATION._serialized_start=1380
+  _PROFILEREGISTRATION._serialized_end=1508
+  _PROFILEATTRIBUTEUPDATE._serialized_start=1510
+  _PROFILEATTRIBUTEUPDATE._serialized_end=1602
+  _PROFILETAGCHANGE._serialized_start=1604
+  _PROFILETAGCHANGE._serialized_end=1686
+  _PROFILEDELETION._serialized_start=1688
+  _PROFILEDELETION._serialized_end=1768
+  _PROFILEACTIVITYBATCH._serialized_start=1770
+  _PROFILEACTIVITYBATCH._serialized_end=1849
+  _PROFILECONTACTTOUCH._serialized_start=1852
+  _PROFILECONTACTTOUCH._serialized_end=2012
+  _PROFILEPOLICYCHANGE._serialized_start=2014
+  _PROFILEPOLICYCHANGE._serialized_end=2107
+  _PROFILEASSIGNMENT._serialized_start=2110
+  _PROFILEASSIGNMENT._serialized_end=2277
+  _PROFILESETTINGS._serialized_start=2279
+  _PROFILESETTINGS._serialized_end=2392
+  _PROFILECAMPAIGNCHANGE._serialized_start=2394
+  _PROFILECAMPAIGNCHANGE._serialized_end=2507
+  _PROFILECAMPAIGNENROLLMENT._serialized_start=2510
+  _PROFILECAMPAIGNENROLLMENT._serialized_end=2685
+  _PROFILECAMPAIGNTOUCHES._serialized_start=2688
+  _PROFILECAMPAIGNTOUCHES._serialized_end=2823
+  _PROFILECAMPAIGNTOUCH._serialized_start=2825
+  _PROFILECAMPAIGNTOUCH._serialized_end=2934
+  _PROFILECONTACTRECORD._serialized_start=2937
+  _PROFILECONTACTRECORD._serialized_end=3197
+  _PROFILESNAPSHOTRECORD._serialized_start=3200
+  _PROFILESNAPSHOTRECORD._serialized_end=3932
+  _PROFILESNAPSHOTEVENTFACTS._serialized_start=3934
+  _PROFILESNAPSHOTEVENTFACTS._serialized_end=4023
+  _PROFILESNAPSHOTCAMPAIGN._serialized_start=4026
+  _PROFILESNAPSHOTCAMPAIGN._serialized_end=4527
+  _PROFILESNAPSHOTACTIVEUSERS._serialized_start=4529
+  _PROFILESNAPSHOTACTIVEUSERS._serialized_end=4641
+  _PROFILESNAPSHOTHEADER._serialized_start=4644
+  _PROFILESNAPSHOTHEADER._serialized_end=4917
+  _PROFILESNAPSHOTUSERS._serialized_start=4919
+  _PROFILESNAPSHOTUSERS._serialized_end=4993
+  _PROFILESNAPSHOTEVENTIDS._serialized_start=4995
+  _PROFILESNAPSHOTEVENTIDS._serialized_end=5105
+  _PROFILESNAPSHOTCONTACTS._serialized_start=5107
+  _PROFILESNAPSHOTCONTACTS._serialized_end=5202
+  _PROFILESNAPSHOTEXPERIMENT._serialized_start=5205
+  _PROFILESNAPSHOTEXPERIMENT._serialized_end=5450
+  _PROFILESNAPSHOTMOVES._serialized_start=5452
+  _PROFILESNAPSHOTMOVES._serialized_end=5553
+  _PROFILESNAPSHOTEVENTKEYS._serialized_start=5555
+  _PROFILESNAPSHOTEVENTKEYS._serialized_end=5632
 # @@protoc_insertion_point(module_scope)

@@ -61,12 +61,14 @@ class ImportUsersResponse(_message.Message):
     def __init__(self, imported: _Optional[int] = ...) -> None: ...
 
 class ListShardUsersRequest(_message.Message):
-    __slots__ = ["after_user_id", "limit"]
+    __slots__ = ["after_user_id", "limit", "unfenced_only"]
     AFTER_USER_ID_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    UNFENCED_ONLY_FIELD_NUMBER: _ClassVar[int]
     after_user_id: str
     limit: int
-    def __init__(self, after_user_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    unfenced_only: bool
+    def __init__(self, after_user_id: _Optional[str] = ..., limit: _Optional[int] = ..., unfenced_only: bool = ...) -> None: ...
 
 class ListShardUsersResponse(_message.Message):
     __slots__ = ["fenced_count", "next_after_user_id", "user_ids"]

@@ -2790,10 +2790,10 @@ class ReshardingClient(ServiceClient):
     """Moving users between the shards of a service: the shard's side of online resharding
     (docs/CLUSTER.md). Served on each shard's ordinary port with service tokens (admin scope) and
     called by the resharding driver, never through the gateway. A user's record is the service's
-    own (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord), carried here as bytes; copying a
-    record replaces what the receiving shard holds of that user, so a copy made twice is one copy.
-    Served by Growth and Feedback (the shared mechanism in Shared/RetainMoves); the ledger is one
-    writer by design (docs/CLUSTER.md).
+    own (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord; Profile: ProfileUserRecord),
+    carried here as bytes; copying a record replaces what the receiving shard holds of that user,
+    so a copy made twice is one copy. Served by Growth, Feedback and Profile (the shared mechanism
+    in Shared/RetainMoves); the ledger is one writer by design (docs/CLUSTER.md).
 
     Client of `retain.v1.Resharding`.
     """
@@ -2853,10 +2853,10 @@ class AsyncReshardingClient(AsyncServiceClient):
     """Moving users between the shards of a service: the shard's side of online resharding
     (docs/CLUSTER.md). Served on each shard's ordinary port with service tokens (admin scope) and
     called by the resharding driver, never through the gateway. A user's record is the service's
-    own (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord), carried here as bytes; copying a
-    record replaces what the receiving shard holds of that user, so a copy made twice is one copy.
-    Served by Growth and Feedback (the shared mechanism in Shared/RetainMoves); the ledger is one
-    writer by design (docs/CLUSTER.md).
+    own (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord; Profile: ProfileUserRecord),
+    carried here as bytes; copying a record replaces what the receiving shard holds of that user,
+    so a copy made twice is one copy. Served by Growth, Feedback and Profile (the shared mechanism
+    in Shared/RetainMoves); the ledger is one writer by design (docs/CLUSTER.md).
 
     Asyncio client of `retain.v1.Resharding`.
     """

@@ -16,6 +16,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "retain/v1/profile.pb-c.h"
 #include "retain/v1/rule_sets.pb-c.h"
+#include "retain/v1/user_moves_storage.pb-c.h"
 #include "retain/v1/webhooks.pb-c.h"
 
 typedef struct Retain__V1__ProfileLogEntry Retain__V1__ProfileLogEntry;
@@ -45,6 +46,8 @@ typedef struct Retain__V1__ProfileSnapshotUsers Retain__V1__ProfileSnapshotUsers
 typedef struct Retain__V1__ProfileSnapshotEventIDs Retain__V1__ProfileSnapshotEventIDs;
 typedef struct Retain__V1__ProfileSnapshotContacts Retain__V1__ProfileSnapshotContacts;
 typedef struct Retain__V1__ProfileSnapshotExperiment Retain__V1__ProfileSnapshotExperiment;
+typedef struct Retain__V1__ProfileSnapshotMoves Retain__V1__ProfileSnapshotMoves;
+typedef struct Retain__V1__ProfileSnapshotEventKeys Retain__V1__ProfileSnapshotEventKeys;
 
 
 /* --- enums --- */
@@ -126,10 +129,15 @@ struct  Retain__V1__ProfileLogEntry
    * event) and users who left it (their episode ends).
    */
   Retain__V1__ProfileChurnSweep *churn_sweep;
+  /*
+   * Users copied here, fenced, unfenced or dropped (online resharding, docs/CLUSTER.md): the
+   * shared change, each record a ProfileUserRecord (profile_moves.proto).
+   */
+  Retain__V1__UsersMoved *users_moved;
 };
 #define RETAIN__V1__PROFILE_LOG_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_log_entry__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -672,10 +680,19 @@ struct  Retain__V1__ProfileSnapshotRecord
    * One user's kept events with a source or properties.
    */
   Retain__V1__ProfileSnapshotEventFacts *event_facts;
+  /*
+   * The fences and the event-key listing state (written by every snapshot since online
+   * resharding; absent from older ones).
+   */
+  Retain__V1__ProfileSnapshotMoves *moves;
+  /*
+   * Each user's event keys, in runs of users.
+   */
+  Retain__V1__ProfileSnapshotEventKeys *event_keys;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_record__descriptor) \
-    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -983,6 +1000,55 @@ struct  Retain__V1__ProfileSnapshotExperiment
 #define RETAIN__V1__PROFILE_SNAPSHOT_EXPERIMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_experiment__descriptor) \
     , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
+
+
+/*
+ * The fences of a Profile shard (users moved away, ring versions its reports are right for), and
+ * which users' event keys are not all listed.
+ */
+struct  Retain__V1__ProfileSnapshotMoves
+{
+  ProtobufCMessage base;
+  /*
+   * The shared fences record.
+   */
+  Retain__V1__UserFencesRecord *fences;
+  /*
+   * Users with an index below this one were restored from a snapshot written before each user
+   * listed its event keys: their lists may miss older events (0: every list is complete).
+   */
+  uint64_t unlisted_event_key_users;
+};
+#define RETAIN__V1__PROFILE_SNAPSHOT_MOVES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_moves__descriptor) \
+    , NULL, 0 }
+
+
+/*
+ * The event keys (hashes of (user id, event id), the duplicate-event set's) of a run of users, in
+ * index order.
+ */
+struct  Retain__V1__ProfileSnapshotEventKeys
+{
+  ProtobufCMessage base;
+  /*
+   * The first user's index.
+   */
+  uint64_t first_index;
+  /*
+   * Keys per user, one count per user of the run.
+   */
+  size_t n_counts;
+  uint32_t *counts;
+  /*
+   * The keys, user after user, each user's in the order recorded.
+   */
+  size_t n_keys;
+  uint64_t *keys;
+};
+#define RETAIN__V1__PROFILE_SNAPSHOT_EVENT_KEYS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_event_keys__descriptor) \
+    , 0, 0,NULL, 0,NULL }
 
 
 /* Retain__V1__ProfileLogEntry methods */
@@ -1498,6 +1564,44 @@ Retain__V1__ProfileSnapshotExperiment *
 void   retain__v1__profile_snapshot_experiment__free_unpacked
                      (Retain__V1__ProfileSnapshotExperiment *message,
                       ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileSnapshotMoves methods */
+void   retain__v1__profile_snapshot_moves__init
+                     (Retain__V1__ProfileSnapshotMoves         *message);
+size_t retain__v1__profile_snapshot_moves__get_packed_size
+                     (const Retain__V1__ProfileSnapshotMoves   *message);
+size_t retain__v1__profile_snapshot_moves__pack
+                     (const Retain__V1__ProfileSnapshotMoves   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_snapshot_moves__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotMoves   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileSnapshotMoves *
+       retain__v1__profile_snapshot_moves__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_snapshot_moves__free_unpacked
+                     (Retain__V1__ProfileSnapshotMoves *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__ProfileSnapshotEventKeys methods */
+void   retain__v1__profile_snapshot_event_keys__init
+                     (Retain__V1__ProfileSnapshotEventKeys         *message);
+size_t retain__v1__profile_snapshot_event_keys__get_packed_size
+                     (const Retain__V1__ProfileSnapshotEventKeys   *message);
+size_t retain__v1__profile_snapshot_event_keys__pack
+                     (const Retain__V1__ProfileSnapshotEventKeys   *message,
+                      uint8_t             *out);
+size_t retain__v1__profile_snapshot_event_keys__pack_to_buffer
+                     (const Retain__V1__ProfileSnapshotEventKeys   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__ProfileSnapshotEventKeys *
+       retain__v1__profile_snapshot_event_keys__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__profile_snapshot_event_keys__free_unpacked
+                     (Retain__V1__ProfileSnapshotEventKeys *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Retain__V1__ProfileLogEntry_Closure)
@@ -1581,6 +1685,12 @@ typedef void (*Retain__V1__ProfileSnapshotContacts_Closure)
 typedef void (*Retain__V1__ProfileSnapshotExperiment_Closure)
                  (const Retain__V1__ProfileSnapshotExperiment *message,
                   void *closure_data);
+typedef void (*Retain__V1__ProfileSnapshotMoves_Closure)
+                 (const Retain__V1__ProfileSnapshotMoves *message,
+                  void *closure_data);
+typedef void (*Retain__V1__ProfileSnapshotEventKeys_Closure)
+                 (const Retain__V1__ProfileSnapshotEventKeys *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1614,6 +1724,8 @@ extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_users__desc
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_ids__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_contacts__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_experiment__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_moves__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__profile_snapshot_event_keys__descriptor;
 
 PROTOBUF_C__END_DECLS
 

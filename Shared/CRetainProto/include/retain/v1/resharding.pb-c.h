@@ -47,10 +47,15 @@ struct  Retain__V1__ListShardUsersRequest
    * Users per page, 1 to 10,000; 0 means 1,000.
    */
   uint32_t limit;
+  /*
+   * List only the users not fenced here (the driver's last pass: users a source created after
+   * the fence, before every gateway routed by the new ring).
+   */
+  protobuf_c_boolean unfenced_only;
 };
 #define RETAIN__V1__LIST_SHARD_USERS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_shard_users_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -89,7 +94,8 @@ struct  Retain__V1__MovedUser
    */
   char *user_id;
   /*
-   * The service's record of the user (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord).
+   * The service's record of the user (Growth: GrowthUserRecord; Feedback: FeedbackUserRecord;
+   * Profile: ProfileUserRecord).
    */
   ProtobufCBinaryData record;
   /*
