@@ -25,6 +25,18 @@ public enum FieldFormat {
         return count > 0
     }
 
+    /// A client-chosen key: 1 to 256 bytes of printable ASCII without spaces. (The same check
+    /// over a `String`'s contiguous UTF-8: the generic one walks the UTF-8 view byte by byte.)
+    @inlinable
+    public static func isClientKey(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard utf8.count >= 1, utf8.count <= 256 else { return false }
+            for byte in utf8 where byte <= 0x20 || byte >= 0x7F { return false }
+            return true
+        }
+    }
+
     /// A client-chosen key: 1 to 256 bytes of printable ASCII without spaces.
     @inlinable
     public static func isClientKey(_ text: some StringProtocol) -> Bool {

@@ -41,7 +41,7 @@ struct HashChain: Sendable {
 
     /// Seals a block of postings ending at `journalLength`.
     mutating func seal(_ block: PostingEncoder, journalLength: UInt64) {
-        head = block.bytes.withUnsafeBytes { Self.next(head, block: $0) }
+        head = block.withBytes { Self.next(head, block: $0) }
         blockEnds.append(journalLength)
         if blockEnds.count % Self.checkpointInterval == 0 { checkpoints.append(head) }
     }
@@ -57,28 +57,46 @@ struct HashChain: Sendable {
 /// u32 metadata count | (str key | str value)* | str pending_transfer_id | str lot_id
 /// ```
 struct PostingEncoder {
-    var bytes: [UInt8] = []
+    /// Room for the bytes: the first `count` are written, the rest is zeroed spare room (kept
+    /// across ``reset()``, so appending does not zero-fill what it is about to write).
+    private var storage: [UInt8] = []
+    /// Bytes written.
+    private(set) var count = 0
 
     init(capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+        storage = [UInt8](repeating: 0, count: capacity)
     }
 
-    var isEmpty: Bool { bytes.isEmpty }
+    var isEmpty: Bool { count == 0 }
 
-    mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+    /// The bytes written.
+    var bytes: [UInt8] { Array(storage[..<count]) }
+
+    /// Calls `body` with the bytes written.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
+
+    mutating func reset() { count = 0 }
 
     /// Appends `size` bytes that `write` fills through a cursor: one growth and one uniqueness
     /// check of the buffer for all the fields written (paid field by field, they were a tenth of
     /// a transfer's cost).
     @inline(__always)
     mutating func append(size: Int, _ write: (inout PostingCursor) -> Void) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: size))
-        bytes.withUnsafeMutableBytes { raw in
+        let start = count
+        if storage.count - start < size { grow(to: start + size) }
+        count = start + size
+        storage.withUnsafeMutableBytes { raw in
             var cursor = PostingCursor(pointer: raw.baseAddress! + start)
             write(&cursor)
             precondition(cursor.pointer == raw.baseAddress! + start + size, "a posting wrote other than the size it announced")
         }
+    }
+
+    /// Makes room for at least `needed` bytes, doubling (zero-filled once, when it grows).
+    private mutating func grow(to needed: Int) {
+        storage.append(contentsOf: repeatElement(0, count: max(needed, 2 * storage.count, 256) - storage.count))
     }
 
     /// Appends metadata: its count, then each key and value, sorted by key.

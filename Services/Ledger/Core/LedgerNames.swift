@@ -10,7 +10,15 @@ public enum LedgerNames {
         guard let first = transferID.utf8.first,
             first == UInt8(ascii: "e") || first == UInt8(ascii: "t") || first == UInt8(ascii: "r") || first == UInt8(ascii: "c")
         else { return false }
-        return reservedPrefixes.contains { transferID.hasPrefix($0) }
+        // Only the prefix the first byte can start (each `hasPrefix` compares as Unicode).
+        let prefix: String
+        switch first {
+        case UInt8(ascii: "e"): prefix = reservedPrefixes[0]
+        case UInt8(ascii: "t"): prefix = reservedPrefixes[1]
+        case UInt8(ascii: "r"): prefix = reservedPrefixes[2]
+        default: prefix = reservedPrefixes[3]
+        }
+        return transferID.hasPrefix(prefix)
     }
 
     /// The transfer ids of a referral reward for `invitee`: the inviter's and the invitee's.

@@ -62,9 +62,13 @@ enum LedgerValidation {
         guard (1...8000).contains(request.transfers.count) else {
             throw RPCError.invalidArgument(field: "transfers", "must hold 1 to 8000 transfers, not \(request.transfers.count)")
         }
-        for (index, transfer) in request.transfers.enumerated() {
-            if !transfer.reason.isEmpty { try text(transfer.reason, "transfers[\(index)].reason", max: 1024) }
-            if !transfer.metadata.isEmpty { try metadata(transfer.metadata, "transfers[\(index)].metadata") }
+        // Field by field through the buffer's addressor: each element bound by a `for` loop
+        // would be a copy (a retain and release of its five strings and its metadata).
+        try request.transfers.withUnsafeBufferPointer { transfers in
+            for index in transfers.indices {
+                if !transfers[index].reason.isEmpty { try text(transfers[index].reason, "transfers[\(index)].reason", max: 1024) }
+                if !transfers[index].metadata.isEmpty { try metadata(transfers[index].metadata, "transfers[\(index)].metadata") }
+            }
         }
     }
 
