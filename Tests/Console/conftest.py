@@ -9,6 +9,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -56,6 +57,23 @@ class Suite:
         return json.loads(done.stdout)
 
 
+def settle(suite: Suite, quiet_polls: int = 3, timeout: float = 120.0) -> None:
+    """Waits until the ledger stops moving: the gateway's followers (level rewards from Growth's
+    level-change stream, the campaign runner) pay after the demo's own calls return, and the
+    pages compare figures read at different moments."""
+    last, quiet = None, 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        audit = suite.call("retain.v1.Ledger/Audit", {"assets": ["points"]})
+        now = json.dumps(audit.get("assets", []), sort_keys=True)
+        quiet = quiet + 1 if now == last else 0
+        if quiet >= quiet_polls:
+            return
+        last = now
+        time.sleep(1)
+    raise AssertionError(f"the ledger was still changing {timeout} s after the demo")
+
+
 @pytest.fixture(scope="session")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     secret = secrets.token_urlsafe(32)
@@ -88,7 +106,9 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
         console = ServerProcess("retain-console", ["serve", "--gateway", gateway.address, "--api-keys-file", str(keys),
                                                    "--ops-port=-1", "--log-level", "warning"], secret=None)
         processes.append(console)
-        yield Suite(gateway=gateway, console=console, admin_key=admin_key, viewer_key=viewer_key)
+        suite = Suite(gateway=gateway, console=console, admin_key=admin_key, viewer_key=viewer_key)
+        settle(suite)
+        yield suite
     finally:
         for process in reversed(processes):
             process.kill()
