@@ -30,31 +30,38 @@ public struct ExperimentDefinition: Sendable, Equatable {
     }
 
     /// The first thing wrong with experiment `id`'s definition, as (field path below
-    /// `experiments`, problem); nil when it is valid. The same rules as AssignVariant's
-    /// `variants`: 1 to 100 variants, names unique, weights 0 to 10,000 and not all 0.
+    /// `experiments`, problem); nil when it is valid: at least one variant, the rules of
+    /// ``variantsProblem(_:field:)`` (AssignVariant's `variants`), a description of at most 1024 bytes.
     func problem(id: String) -> (field: String, problem: String)? {
         let field = "experiments.\(id)"
         if let problem = FieldFormat.entityIDProblem(id) { return (field, "the experiment id \(problem)") }
         guard !variants.isEmpty else { return ("\(field).variants", "at least one variant is required") }
-        guard variants.count <= Self.maximumVariants else {
-            return ("\(field).variants", "at most \(Self.maximumVariants) variants are allowed")
-        }
-        var names = Set<String>()
-        for (position, variant) in variants.enumerated() {
-            let at = "\(field).variants[\(position)]"
-            guard FieldFormat.isName(variant.name) else {
-                return (
-                    "\(at).name",
-                    variant.name.isEmpty ? "is required" : "must be 1 to 64 bytes of lower-case ASCII letters, digits, '_', '.' or '-'"
-                )
-            }
-            guard names.insert(variant.name).inserted else { return ("\(at).name", "\(FieldFormat.quoted(variant.name)) appears twice") }
-            guard variant.weight <= Self.maximumWeight else { return ("\(at).weight", "must be 0 to \(Self.maximumWeight)") }
-        }
-        guard variants.contains(where: { $0.weight > 0 }) else { return ("\(field).variants", "the weights must not all be 0") }
+        if let problem = Self.variantsProblem(variants, field: "\(field).variants") { return problem }
         guard description.utf8.count <= Self.maximumDescriptionBytes else {
             return ("\(field).description", "must be at most \(Self.maximumDescriptionBytes) bytes")
         }
+        return nil
+    }
+
+    /// The first thing wrong with a list of variants named `field`, as (field path, problem); nil
+    /// when it is valid: at most 100, names unique, weights 0 to 10,000 and, unless the list is
+    /// empty, not all 0. The one check of a rule set's definitions and of AssignVariant's
+    /// `variants`.
+    package static func variantsProblem(_ variants: [Retain_V1_ExperimentVariant], field: String) -> (field: String, problem: String)? {
+        guard variants.count <= maximumVariants else { return (field, "at most \(maximumVariants) variants are allowed") }
+        var names = Set<String>()
+        for (position, variant) in variants.enumerated() {
+            let at = "\(field)[\(position)]"
+            guard !variant.name.isEmpty else { return ("\(at).name", "is required") }
+            guard FieldFormat.isName(variant.name) else {
+                return (
+                    "\(at).name", "\(FieldFormat.quoted(variant.name)) must be 1 to 64 lower-case ASCII letters, digits, '_', '.' or '-'"
+                )
+            }
+            guard names.insert(variant.name).inserted else { return ("\(at).name", "\(FieldFormat.quoted(variant.name)) appears twice") }
+            guard variant.weight <= maximumWeight else { return ("\(at).weight", "must be 0 to \(maximumWeight)") }
+        }
+        guard variants.isEmpty || variants.contains(where: { $0.weight > 0 }) else { return (field, "the weights must not all be 0") }
         return nil
     }
 

@@ -283,21 +283,8 @@ extension RequestValidator {
     package func validate(_ request: Retain_V1_AssignVariantRequest) throws(RPCError) {
         try entityID(request.userId, "user_id")
         try entityID(request.experimentId, "experiment_id")
-        guard request.variants.count <= 100 else {
-            throw RPCError.invalidArgument(field: "variants", "at most 100 variants are allowed")
-        }
-        var names = Set<String>()
-        for (position, variant) in request.variants.enumerated() {
-            try name(variant.name, "variants[\(position)].name")
-            guard names.insert(variant.name).inserted else {
-                throw RPCError.invalidArgument(field: "variants[\(position)].name", "\(FieldFormat.quoted(variant.name)) appears twice")
-            }
-            guard variant.weight <= 10_000 else {
-                throw RPCError.invalidArgument(field: "variants[\(position)].weight", "must be 0 to 10000")
-            }
-        }
-        if !request.variants.isEmpty, request.variants.allSatisfy({ $0.weight == 0 }) {
-            throw RPCError.invalidArgument(field: "variants", "the weights must not all be 0")
+        if let (field, problem) = ExperimentDefinition.variantsProblem(request.variants, field: "variants") {
+            throw RPCError.invalidArgument(field: field, problem)
         }
         try clientTime(request.assignedAtMs, "assigned_at_ms")
     }
