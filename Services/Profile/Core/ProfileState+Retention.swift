@@ -80,48 +80,31 @@ extension ProfileState {
         }
         let start = range.startMs
         let end = range.endMs
-        /// Counts one user, as the report defines who counts.
-        func count(_ user: UnsafePointer<UserRecord>) {
-            let at = user.pointee.registeredAtMs
-            guard at >= start, at < end, at <= asOf, user.pointee.deletedAtMs == 0 else { return }
-            let channel = user.pointee.channel
-            if let channelFilter, !channelFilter[Int(channel)] { return }
-            let registrationDay = user.pointee.activity.registrationDay
-            let cohort =
-                Int((weekly ? ZoneCalendar.weekStart(ofDay: registrationDay) : registrationDay) - firstCohortDay)
-                / Int(cohortLength)
-            guard cohort >= 0, cohort < cohortCount else { return }
-            let channelSlot = slot(channel)
-            newUsers[0][cohort] += 1
-            newUsers[channelSlot][cohort] += 1
-            if registrationDay > latestRegistration[0][cohort] { latestRegistration[0][cohort] = registrationDay }
-            if registrationDay > latestRegistration[channelSlot][cohort] {
-                latestRegistration[channelSlot][cohort] = registrationDay
-            }
-            for (position, n) in requestedDays.enumerated() {
-                guard Int(registrationDay) + n < Int(asOfDay),
-                    anyActivity ? user.pointee.activity.retained(onDay: n) : user.pointee.activity.loggedIn(onDay: n)
-                else { continue }
-                retained[0][cohort * dayCount + position] += 1
-                retained[channelSlot][cohort * dayCount + position] += 1
-            }
-        }
-        /// Counts every user of a whole registration day at once, from its counters.
-        func count(day: Int32, channel: Int32, _ bucket: RetentionCounts.Bucket) {
-            guard bucket.users > 0 else { return }
+        /// Counts `users` registered on `day` through `channel`, `kept(n)` of whom returned on
+        /// their day N: one user, or a whole registration day at once from its counters.
+        func count(day: Int32, channel: Int32, users: UInt64, kept: (Int) -> UInt64) {
+            guard users > 0 else { return }
             if let channelFilter, !channelFilter[Int(channel)] { return }
             let cohort = Int((weekly ? ZoneCalendar.weekStart(ofDay: day) : day) - firstCohortDay) / Int(cohortLength)
             guard cohort >= 0, cohort < cohortCount else { return }
             let channelSlot = slot(channel)
             for row in [0, channelSlot] {
-                newUsers[row][cohort] += UInt64(bucket.users)
+                newUsers[row][cohort] += users
                 if day > latestRegistration[row][cohort] { latestRegistration[row][cohort] = day }
             }
-            let series = anyActivity ? bucket.active : bucket.loggedIn
             for (position, n) in requestedDays.enumerated() where Int(day) + n < Int(asOfDay) {
-                let kept = UInt64(RetentionCounts.Bucket.count(series, day: n))
-                retained[0][cohort * dayCount + position] += kept
-                retained[channelSlot][cohort * dayCount + position] += kept
+                let returned = kept(n)
+                retained[0][cohort * dayCount + position] += returned
+                retained[channelSlot][cohort * dayCount + position] += returned
+            }
+        }
+        /// Counts one user, as the report defines who counts.
+        func count(_ user: UnsafePointer<UserRecord>) {
+            let at = user.pointee.registeredAtMs
+            guard at >= start, at < end, at <= asOf, user.pointee.deletedAtMs == 0 else { return }
+            let activity = user.pointee.activity
+            count(day: activity.registrationDay, channel: user.pointee.channel, users: 1) { n in
+                (anyActivity ? activity.retained(onDay: n) : activity.loggedIn(onDay: n)) ? 1 : 0
             }
         }
         if byScan {
@@ -134,7 +117,11 @@ extension ProfileState {
                 // A day wholly inside the range and over before asOf's day: every registrant counts.
                 if calendar.startOfDay(day) >= start, calendar.startOfDay(day + 1) <= end, day < asOfDay {
                     for channel in retentionCounts.channels {
-                        if let bucket = retentionCounts.bucket(day: day, channel: channel) { count(day: day, channel: channel, bucket) }
+                        guard let bucket = retentionCounts.bucket(day: day, channel: channel) else { continue }
+                        let series = anyActivity ? bucket.active : bucket.loggedIn
+                        count(day: day, channel: channel, users: UInt64(bucket.users)) {
+                            UInt64(RetentionCounts.Bucket.count(series, day: $0))
+                        }
                     }
                 } else {
                     for index in retentionCounts.usersByDay[day] ?? [] { users.withPointer(Int(index)) { count($0) } }
