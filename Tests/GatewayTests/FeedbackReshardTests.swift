@@ -167,13 +167,7 @@ struct FeedbackReshardTests {
                 }
             }
             try await Task.sleep(for: .milliseconds(500))
-            let (killed, killedOutput) = try await harness.reshard(
-                ["--add", "feedback-2=127.0.0.1:\(harness.shards["feedback-2"]!.port)"], killAfter: "fenced")
-            #expect(killed != 0)
-            try await Task.sleep(for: .milliseconds(300))
-            let (status, output) = try await harness.reshard([])
-            #expect(status == 0, "\(output)")
-            #expect(output.contains("resuming"), "\(output)")
+            let (killedOutput, output) = try await harness.addKillingDriverAfterFence("feedback-2")
             try await Task.sleep(for: .milliseconds(500))
             oracle.state.withLock { $0.stopped = true }
             await load.value

@@ -4,6 +4,7 @@ import RetainCluster
 import RetainEtcd
 import RetainProcess
 import RetainRPC
+import Testing
 
 /// A cluster for online resharding tests (docs/CLUSTER.md): a real etcd, three processes of one
 /// service (`<service>-0..2`, the first two on ring version 1 in etcd, the third added by the
@@ -82,6 +83,19 @@ final class ReshardHarness: @unchecked Sendable {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)
+    }
+
+    /// Adds `shard` to the ring with the driver SIGKILLed right after it fenced the moving users
+    /// (they are refused, retryably, until it runs again), then runs the driver again, which must
+    /// resume and finish. Returns both runs' output.
+    func addKillingDriverAfterFence(_ shard: String) async throws -> (killed: String, resumed: String) {
+        let (killed, killedOutput) = try await reshard(["--add", "\(shard)=127.0.0.1:\(shards[shard]!.port)"], killAfter: "fenced")
+        #expect(killed != 0)
+        try await Task.sleep(for: .milliseconds(300))
+        let (status, output) = try await reshard([])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("resuming"), "\(output)")
+        return (killedOutput, output)
     }
 
     /// Stops every process and removes the data.

@@ -94,14 +94,7 @@ struct ReshardTests {
                 }
             }
             try await Task.sleep(for: .milliseconds(500))
-            // The driver dies right after fencing: the moving users are refused (retryable) until it runs again.
-            let (killed, killedOutput) = try await harness.reshard(
-                ["--add", "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"], killAfter: "fenced")
-            #expect(killed != 0)
-            try await Task.sleep(for: .milliseconds(300))
-            let (status, output) = try await harness.reshard([])
-            #expect(status == 0, "\(output)")
-            #expect(output.contains("resuming"), "\(output)")
+            let (killedOutput, output) = try await harness.addKillingDriverAfterFence("growth-2")
             try await Task.sleep(for: .milliseconds(500))
             oracle.state.withLock { $0.stopped = true }
             await load.value
