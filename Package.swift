@@ -160,7 +160,7 @@ let package = Package(
             name: "RetainServiceKit",
             dependencies: [
                 "RetainWire", "RetainRPC", "RetainAuth", "RetainState", "RetainStorage", "RetainReplication", "RetainRuleSets",
-                "RetainClock", "RetainMoves", logging, lifecycle, unixSignals, argumentParser,
+                "RetainClock", "RetainMoves", "RetainCluster", logging, lifecycle, unixSignals, argumentParser,
                 nio, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -259,7 +259,7 @@ let package = Package(
             name: "GrowthTests",
             dependencies: [
                 "RetainWire", "GrowthCore", "GrowthService", "RetainProto", "RetainRPC", "RetainState", "RetainProcess", "RetainRuleSets",
-                "RetainMoves", logging,
+                "RetainMoves", "RetainCluster", logging,
             ],
             path: "Tests/GrowthTests", swiftSettings: swiftSettings),
 

@@ -378,6 +378,7 @@ static const ProtobufCMessageDescriptor *const messages[] = {
     &retain__v1__retention_cohort__descriptor,
     &retain__v1__reward_referral_request__descriptor,
     &retain__v1__reward_referral_response__descriptor,
+    &retain__v1__ring_instance__descriptor,
     &retain__v1__rollback_rule_set_request__descriptor,
     &retain__v1__rollback_rule_set_response__descriptor,
     &retain__v1__rule_set_version__descriptor,

@@ -4,7 +4,12 @@
 /// Adding an instance takes over only the arcs in front of its new points, so about 1/(n+1)
 /// of the keys move, and all of them move to the new instance; removing one hands its arcs to
 /// the next points. Placement depends only on instance ids (not on their order or addresses).
-/// Shared by the gateway (routing) and the resharding driver (which users move).
+/// Shared by the gateway (routing), the resharding driver (which users move) and the shards
+/// (which of their users a ring gives to another shard).
+///
+/// An instance may hold only its first `k` points (`points`): a resharding adds a new
+/// instance's points in groups, each group a ring of its own, so each step moves a small group
+/// of users, every one of them to an instance that is gaining points (docs/CLUSTER.md).
 public struct HashRing: Sendable {
     private struct Point: Sendable {
         let hash: UInt64
@@ -14,18 +19,23 @@ public struct HashRing: Sendable {
     /// The instance ids, in the order the caller gave them; answers are indices into it.
     public let instanceIDs: [String]
     private let points: [Point]
+    /// How many instances hold at least one point.
+    private let holdingInstances: Int
 
-    /// Builds the ring of `instanceIDs` (distinct) with `virtualNodes` points each.
-    public init(instanceIDs: [String], virtualNodes: Int = 128) {
+    /// Builds the ring of `instanceIDs` (distinct) with `virtualNodes` points each, except the
+    /// instances `points` names, which hold only their first that many (at most `virtualNodes`;
+    /// 0: none, so the instance owns no key).
+    public init(instanceIDs: [String], virtualNodes: Int = 128, points partial: [String: Int] = [:]) {
         precondition(virtualNodes > 0, "a ring needs at least one point per instance")
         self.instanceIDs = instanceIDs
         var points: [Point] = []
         points.reserveCapacity(instanceIDs.count * virtualNodes)
         for (index, id) in instanceIDs.enumerated() {
-            for replica in 0..<virtualNodes {
+            for replica in 0..<min(max(partial[id] ?? virtualNodes, 0), virtualNodes) {
                 points.append(Point(hash: StableHash.hash("\(id)#\(replica)"), instance: index))
             }
         }
+        holdingInstances = Set(points.map(\.instance)).count
         // Ties (astronomically rare) break by instance id so every gateway agrees.
         self.points = points.sorted { ($0.hash, instanceIDs[$0.instance]) < ($1.hash, instanceIDs[$1.instance]) }
     }
@@ -36,8 +46,8 @@ public struct HashRing: Sendable {
         return points[firstPoint(atOrAfter: StableHash.hash(key))].instance
     }
 
-    /// Every instance in the order the ring offers them for `key`: the owner first, then where
-    /// the key would go if the ones before were removed.
+    /// Every instance holding a point, in the order the ring offers them for `key`: the owner
+    /// first, then where the key would go if the ones before were removed.
     public func preference(of key: String) -> [Int] {
         guard !points.isEmpty else { return [] }
         var order: [Int] = []
@@ -47,7 +57,7 @@ public struct HashRing: Sendable {
             let instance = points[index].instance
             if seen.insert(instance).inserted {
                 order.append(instance)
-                if order.count == instanceIDs.count { break }
+                if order.count == holdingInstances { break }
             }
             index = (index + 1) % points.count
         }

@@ -173,10 +173,14 @@ public struct RingRecord: Codable, Sendable, Hashable {
         public var id: String
         /// `host:port`; a shard's leader in etcd takes precedence.
         public var address: String
+        /// How many of its points the instance holds on the ring while a resharding adds it in
+        /// groups (``HashRing``); nil (absent in JSON): all of them.
+        public var points: Int?
 
-        public init(id: String, address: String) {
+        public init(id: String, address: String, points: Int? = nil) {
             self.id = id
             self.address = address
+            self.points = points
         }
     }
 
@@ -201,4 +205,15 @@ public struct RingRecord: Codable, Sendable, Hashable {
 
     /// The record as JSON.
     public var json: Data { ShardRecordCoding.encode(self) }
+
+    /// The instances holding only some of their points, with how many (``HashRing``'s
+    /// `points`).
+    public var partialPoints: [String: Int] {
+        Dictionary(uniqueKeysWithValues: instances.compactMap { instance in instance.points.map { (instance.id, $0) } })
+    }
+
+    /// The ring's placement of users, with `virtualNodes` points per instance.
+    public func hashRing(virtualNodes: Int = 128) -> HashRing {
+        HashRing(instanceIDs: instances.map(\.id), virtualNodes: virtualNodes, points: partialPoints)
+    }
 }

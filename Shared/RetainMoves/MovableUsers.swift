@@ -12,8 +12,9 @@ public protocol MovableUsers {
     /// The fences, kept in the state (logged with every change, and in the snapshot).
     var fences: UserFences { get set }
 
-    /// The ids of the users this shard holds state of, sorted.
-    var movableUserIDs: [String] { get }
+    /// The ids of the users this shard holds state of, in any order (a listing filters them
+    /// before it sorts: sorting a million ids per page would stall the shard).
+    var unorderedMovableUserIDs: [String] { get }
 
     /// Whether this shard holds state of the user.
     func holdsUser(_ userID: String) -> Bool
@@ -38,6 +39,9 @@ public protocol MovableUsers {
 }
 
 extension MovableUsers {
+    /// The ids of the users this shard holds state of, sorted.
+    public var movableUserIDs: [String] { unorderedMovableUserIDs.sorted() }
+
     /// Applies a change: copies stored, fences lifted, fences set, fenced users removed, in that
     /// order. A copy of a fenced user (one that moved away from here, unless the same change
     /// lifts its fence) and a removal of a user not fenced are refused, leaving the state as it
@@ -57,6 +61,14 @@ extension MovableUsers {
         let held = moves.dropped.filter { holdsUser($0) }
         if !held.isEmpty { try removeUsers(held) }
         for user in moves.unfenced { fences.fenced.remove(user) }
+        if !moves.unfenced.isEmpty, moves.ringVersion != 0, moves.ringVersion == fences.fenceVersion,
+            !fences.fenced.contains(where: { holdsUser($0) })
+        {
+            // The move to that ring was abandoned: the ring before it stays, and is the one
+            // reports and new users are routed by (users fenced earlier all left already).
+            fences.fenceVersion = moves.ringVersion - 1
+            fences.droppedSinceFence = !fences.fenced.isEmpty
+        }
         if !moves.imported.isEmpty { fences.importedVersion = max(fences.importedVersion, moves.ringVersion) }
         if !moves.fenced.isEmpty, moves.ringVersion != 0, moves.ringVersion != fences.fenceVersion {
             fences.fenceVersion = moves.ringVersion

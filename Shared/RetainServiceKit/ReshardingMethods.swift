@@ -1,3 +1,4 @@
+import RetainCluster
 import RetainProto
 public import RetainMoves
 public import RetainRPC
@@ -31,8 +32,11 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             guard limit <= Self.maximumUsers else {
                 throw RPCError.invalidArgument(field: "limit", "\(request.limit) is out of range: 1 to \(Self.maximumUsers)")
             }
-            var ids = state.movableUserIDs
+            let leaving = try Self.leavingFilter(request)
+            var ids = state.unorderedMovableUserIDs
             if request.unfencedOnly { ids.removeAll { state.fences.contains($0) } }
+            if let leaving { ids.removeAll { !leaving($0) } }
+            ids.sort()
             var low = 0
             var high = ids.count
             while low < high {
@@ -42,7 +46,7 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             let page = Array(ids[low..<min(low + limit, ids.count)])
             return Retain_V1_ListShardUsersResponse(
                 userIds: page, nextAfterUserId: low + limit < ids.count ? page.last ?? "" : "",
-                fencedCount: UInt64(state.fences.fenced.count))
+                fencedCount: UInt64(state.fences.fenced.count), total: UInt64(ids.count))
         }
 
         router.read(Retain_V1_Resharding.exportUsers, from: store) { request, _, state in
@@ -74,7 +78,7 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             try Self.requireCount(request.userIds.count)
             let change =
                 request.lift
-                ? UserMoves<State.MovedRecord>(unfenced: request.userIds)
+                ? UserMoves<State.MovedRecord>(unfenced: request.userIds, ringVersion: request.ringVersion)
                 : UserMoves<State.MovedRecord>(fenced: request.userIds, ringVersion: request.ringVersion)
             try UserMoveError.mapped { try transaction.log(entry(change)) }
             return Retain_V1_FenceUsersResponse(fencedCount: UInt64(transaction.state.fences.fenced.count))
@@ -87,6 +91,34 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             return Retain_V1_DropUsersResponse(dropped: UInt32(held.count))
         }
     }
+
+    /// Whether the ring of `moving_by` places a user on another instance than `shard_id`; nil
+    /// when the request names no ring.
+    static func leavingFilter(_ request: Retain_V1_ListShardUsersRequest) throws(RPCError) -> (@Sendable (String) -> Bool)? {
+        guard !request.movingBy.isEmpty else { return nil }
+        guard !request.shardId.isEmpty else { throw RPCError.invalidArgument(field: "shard_id", "is required with moving_by") }
+        var points: [String: Int] = [:]
+        for (index, instance) in request.movingBy.enumerated() {
+            guard !instance.id.isEmpty, points[instance.id] == nil else {
+                throw RPCError.invalidArgument(
+                    field: "moving_by[\(index)].id", instance.id.isEmpty ? "is empty" : "'\(instance.id)' is named twice")
+            }
+            guard instance.points <= Self.ringPoints else {
+                throw RPCError.invalidArgument(
+                    field: "moving_by[\(index)].points", "\(instance.points) is out of range: 0 (all) to \(Self.ringPoints)")
+            }
+            points[instance.id] = instance.points == 0 ? Self.ringPoints : Int(instance.points)
+        }
+        let ids = request.movingBy.map(\.id)
+        guard let own = ids.firstIndex(of: request.shardId) else {
+            throw RPCError.invalidArgument(field: "shard_id", "'\(request.shardId)' is not an instance of moving_by")
+        }
+        let ring = HashRing(instanceIDs: ids, virtualNodes: Self.ringPoints, points: points)
+        return { ring.owner(of: $0) != own }
+    }
+
+    /// Points per instance on every ring (the gateways' and the driver's).
+    static var ringPoints: Int { 128 }
 
     private static func requireCount(_ count: Int, field: String = "user_ids") throws {
         guard count <= maximumUsers else {

@@ -57,6 +57,33 @@ struct HashRingTests {
         }
     }
 
+    @Test("adding an instance's points in groups moves each user at most once, to it, and ends at the whole ring")
+    func pointsInGroups() {
+        let before = HashRing(instanceIDs: ["a", "b", "c"])
+        let after = HashRing(instanceIDs: ["a", "b", "c", "d"])
+        var owners = users.map { before.instanceIDs[before.owner(of: $0)!] }
+        var movedAt = [Int?](repeating: nil, count: users.count)
+        var perGroup: [Int] = []
+        for points in stride(from: 16, through: 128, by: 16) {
+            let ring = HashRing(instanceIDs: ["a", "b", "c", "d"], points: ["d": points])
+            var moved = 0
+            for (index, user) in users.enumerated() {
+                let owner = ring.instanceIDs[ring.owner(of: user)!]
+                guard owner != owners[index] else { continue }
+                #expect(owner == "d" && movedAt[index] == nil, "\(user) moved from \(owners[index]) to \(owner)")
+                movedAt[index] = points
+                owners[index] = owner
+                moved += 1
+            }
+            perGroup.append(moved)
+        }
+        #expect(owners == users.map { after.instanceIDs[after.owner(of: $0)!] })
+        #expect(perGroup.allSatisfy { $0 > 0 && $0 < users.count / 10 }, "users moved per group: \(perGroup)")
+        let none = HashRing(instanceIDs: ["a", "b", "c", "d"], points: ["d": 0])
+        #expect(users.allSatisfy { none.owner(of: $0) == before.owner(of: $0) })
+        #expect(none.preference(of: "x").count == 3)
+    }
+
     @Test("the preference order names every instance once, the owner first")
     func preferenceOrder() {
         let ring = HashRing(instanceIDs: ["a", "b", "c"], virtualNodes: 16)

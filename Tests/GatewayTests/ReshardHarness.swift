@@ -55,15 +55,16 @@ final class ReshardHarness: @unchecked Sendable {
     /// A client of one shard, directly (no ring version sent).
     func client(_ shard: String) -> RPCClient { RPCClient(host: "127.0.0.1", port: shards[shard]!.port) }
 
-    /// Runs `retain cluster reshard` with `arguments`; returns its exit status and output.
-    func reshard(_ arguments: [String], killAfter step: String? = nil) async throws -> (Int32, String) {
+    /// Runs `retain cluster reshard` with `arguments`; returns its exit status and output. With
+    /// `step`, SIGKILLs it once it recorded that step (of group `group`, when given).
+    func reshard(_ arguments: [String], killAfter step: String? = nil, group: Int? = nil) async throws -> (Int32, String) {
         let process = Process()
         process.executableURL = ServerProcess.buildDirectory.appendingPathComponent("retain")
         process.arguments =
             [
                 "cluster", "reshard", "--etcd-endpoints", etcd.endpoint, "--cluster", "reshard", "--service", service,
                 "--batch", "50",
-            ] + arguments + (step.map { ["--pause-after", $0] } ?? [])
+            ] + arguments + (step.map { ["--pause-after", group.map { "\(step):\($0)" } ?? $0] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -71,8 +72,8 @@ final class ReshardHarness: @unchecked Sendable {
         if let step {
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
-                if let plan = try await writer.get(keys.reshard(service: serviceName)),
-                    String(decoding: plan.value, as: UTF8.self).contains("\"step\":\"\(step)\"")
+                if let plan = try await writer.get(keys.reshard(service: serviceName)).map({ String(decoding: $0.value, as: UTF8.self) }),
+                    plan.contains("\"step\":\"\(step)\""), group.map({ plan.contains("\"group\":\($0)") }) ?? true
                 {
                     break
                 }

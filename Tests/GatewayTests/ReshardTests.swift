@@ -58,6 +58,93 @@ struct ReshardTests {
         }
     }
 
+    /// Two award workers and a reader of the merged leaderboard through the gateway, until the
+    /// oracle says stop.
+    static func startLoad(_ harness: Harness, _ oracle: Oracle, at: Int64) -> Task<Void, Never> {
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                for worker in 0..<2 { group.addTask { await Self.load(harness.gateway, oracle, at: at, worker: worker) } }
+                // A reader of a merged report: never a moved user counted twice or missing.
+                group.addTask {
+                    while !oracle.state.withLock({ $0.stopped }) {
+                        do {
+                            let board = try await harness.gateway.unary(Retain_V1_Growth.getLeaderboard, .init(limit: 1))
+                            oracle.state.withLock { $0.boardSizes[board.totalUsers, default: 0] += 1 }
+                        } catch {
+                            oracle.state.withLock { $0.reportsRefused += 1 }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for the gateway to route Growth, then gives every user a sign-up award.
+    static func seed(_ harness: Harness, _ oracle: Oracle, at: Int64) async throws {
+        var ready = false
+        for _ in 0..<200 where !ready {
+            ready = (try? await harness.gateway.unary(Retain_V1_Growth.getLevelTiers, .init())) != nil
+            if !ready { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(ready)
+        for user in users {
+            _ = try await harness.gateway.unary(
+                Retain_V1_Growth.awardGrowth, .init(userId: user, action: "sign_up", idempotencyKey: "s", occurredAtMs: at))
+            oracle.state.withLock { $0.awarded[user, default: [:]]["s"] = 100 }
+        }
+    }
+
+    @Test(
+        "2 -> 3 shards in groups under load: killed in group 3, abandoned there, completed by a run without --add; every acknowledged award once"
+    )
+    func reshardInGroups() async throws {
+        let harness = try await Harness(service: "growth", arguments: ["--allow-client-times"])
+        do {
+            let at = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            let oracle = Oracle()
+            try await Self.seed(harness, oracle, at: at)
+            let load = Self.startLoad(harness, oracle, at: at)
+            try await Task.sleep(for: .milliseconds(300))
+            let add = "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"
+            let (killed, killedOutput) = try await harness.reshard(
+                ["--add", add, "--group-size", "12", "--max-bytes-per-second", "0"], killAfter: "fenced", group: 3)
+            #expect(killed != 0)
+            // Groups 1 and 2 switched: the ring in etcd is version 3, growth-2 holding part of its points.
+            let middle = try #require(
+                try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap { RingRecord(json: Data($0.value)) })
+            #expect(middle.version == 3, "\(middle)\n\(killedOutput)")
+            let points = try #require(middle.instances.first { $0.id == "growth-2" }?.points)
+            #expect(points > 0 && points < 128, "\(middle)")
+            #expect(killedOutput.contains("group 1/") && killedOutput.contains("group 2/"), "\(killedOutput)")
+            let (aborted, abortOutput) = try await harness.reshard(["--abort"])
+            #expect(aborted == 0 && abortOutput.contains("abandoned at group 3"), "\(abortOutput)")
+            let kept = try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap {
+                RingRecord(json: Data($0.value))
+            }
+            #expect(kept == middle)
+            // A run without --add completes the partial ring, in groups again.
+            let (status, output) = try await harness.reshard(["--group-size", "12", "--max-bytes-per-second", "0"])
+            #expect(status == 0, "\(output)")
+            try await Task.sleep(for: .milliseconds(500))
+            oracle.state.withLock { $0.stopped = true }
+            await load.value
+            let seen = oracle.state.withLock { $0 }
+            print(
+                "reshard in groups: boards \(seen.boardSizes), \(seen.reportsRefused) refused, \(seen.retried) retried\n\(killedOutput)\n\(abortOutput)\n\(output)"
+            )
+            try await Self.expectEveryAwardOnItsOwner(harness, seen, at: at)
+            let final = try #require(
+                try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap { RingRecord(json: Data($0.value)) })
+            #expect(final.version > 4 && final.instances.allSatisfy { $0.points == nil }, "\(final)")
+            #expect(output.contains("group 2/") && !output.contains("group 1/1:"), "several groups: \(output)")
+            #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Growth")) == nil)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
     @Test("2 -> 3 shards under load, the driver killed after the fence and run again: every acknowledged award once, on its new owner")
     func reshardUnderLoad() async throws {
         let harness = try await Harness(service: "growth", arguments: ["--allow-client-times"])
@@ -65,34 +152,9 @@ struct ReshardTests {
             let at = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
             let oracle = Oracle()
             // The gateway routes Growth by the ring in etcd once it has read it.
-            var ready = false
-            for _ in 0..<200 where !ready {
-                ready = (try? await harness.gateway.unary(Retain_V1_Growth.getLevelTiers, .init())) != nil
-                if !ready { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(ready)
-            for user in Self.users {
-                _ = try await harness.gateway.unary(
-                    Retain_V1_Growth.awardGrowth, .init(userId: user, action: "sign_up", idempotencyKey: "s", occurredAtMs: at))
-                oracle.state.withLock { $0.awarded[user, default: [:]]["s"] = 100 }
-            }
+            try await Self.seed(harness, oracle, at: at)
             let before = ContinuousClock.now
-            let load = Task {
-                await withTaskGroup(of: Void.self) { group in
-                    for worker in 0..<2 { group.addTask { await Self.load(harness.gateway, oracle, at: at, worker: worker) } }
-                    // A reader of a merged report: never a moved user counted twice or missing.
-                    group.addTask {
-                        while !oracle.state.withLock({ $0.stopped }) {
-                            do {
-                                let board = try await harness.gateway.unary(Retain_V1_Growth.getLeaderboard, .init(limit: 1))
-                                oracle.state.withLock { $0.boardSizes[board.totalUsers, default: 0] += 1 }
-                            } catch {
-                                oracle.state.withLock { $0.reportsRefused += 1 }
-                            }
-                        }
-                    }
-                }
-            }
+            let load = Self.startLoad(harness, oracle, at: at)
             try await Task.sleep(for: .milliseconds(500))
             let (killedOutput, output) = try await harness.addKillingDriverAfterFence("growth-2")
             try await Task.sleep(for: .milliseconds(500))
@@ -104,36 +166,7 @@ struct ReshardTests {
                 "reshard: boards \(seen.boardSizes), \(seen.reportsRefused) refused; \(awards) awards acknowledged in \(Double((ContinuousClock.now - before) / .milliseconds(1)) / 1000) s, \(seen.retried) retried\n\(killedOutput)\n\(output)"
             )
 
-            // Each user is held by exactly its owner on the new ring, and counts every acknowledged award once.
-            let ring = HashRing(instanceIDs: ["growth-0", "growth-1", "growth-2"])
-            let old = HashRing(instanceIDs: ["growth-0", "growth-1"])
-            var holders: [String: [String]] = [:]
-            for shard in ["growth-0", "growth-1", "growth-2"] {
-                let client = harness.client(shard)
-                let held = try await client.unary(Retain_V1_Resharding.listShardUsers, .init(limit: 10_000)).userIds
-                for user in held { holders[user, default: []].append(shard) }
-                await client.close()
-            }
-            var total: Int64 = 0
-            var moved = 0
-            for user in Self.users {
-                let owner = "growth-\(ring.owner(of: user)!)"
-                #expect(holders[user] == [owner], "\(user)")
-                let view = try await harness.gateway.unary(Retain_V1_Growth.getGrowthView, .init(userId: user, atMs: at))
-                #expect(view.totalGrowth == seen.awarded[user, default: [:]].values.reduce(0, +), "\(user)")
-                total += view.totalGrowth
-                let previous = "growth-\(old.owner(of: user)!)"
-                if previous != owner {
-                    moved += 1
-                    let client = harness.client(previous)
-                    let refused = await Self.status { _ = try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: user)) }
-                    #expect(refused?.code == .unavailable && refused?.details["moved"] == "true", "\(user)")
-                    await client.close()
-                }
-            }
-            #expect(moved > 40, "a third of the users or so moved: \(moved)")
-            #expect(seen.boardSizes.keys.sorted() == [UInt64(Self.users.count)], "leaderboard sizes seen: \(seen.boardSizes)")
-            #expect(total == seen.awarded.values.flatMap(\.values).reduce(0, +))
+            try await Self.expectEveryAwardOnItsOwner(harness, seen, at: at)
             #expect(awards > Self.users.count + 100, "the load ran through the reshard")
             // The ring in etcd is the new one, and no reshard is left in progress.
             let stored = try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth"))
@@ -195,6 +228,42 @@ struct ReshardTests {
             throw error
         }
         await harness.stop()
+    }
+
+    /// Each user is held by exactly its owner on the 3-shard ring, and counts every acknowledged
+    /// award once; the old owners refuse moved users; the merged leaderboard always counted
+    /// every user once.
+    static func expectEveryAwardOnItsOwner(_ harness: Harness, _ seen: Oracle.State, at: Int64) async throws {
+        // Each user is held by exactly its owner on the new ring, and counts every acknowledged award once.
+        let ring = HashRing(instanceIDs: ["growth-0", "growth-1", "growth-2"])
+        let old = HashRing(instanceIDs: ["growth-0", "growth-1"])
+        var holders: [String: [String]] = [:]
+        for shard in ["growth-0", "growth-1", "growth-2"] {
+            let client = harness.client(shard)
+            let held = try await client.unary(Retain_V1_Resharding.listShardUsers, .init(limit: 10_000)).userIds
+            for user in held { holders[user, default: []].append(shard) }
+            await client.close()
+        }
+        var total: Int64 = 0
+        var moved = 0
+        for user in users {
+            let owner = "growth-\(ring.owner(of: user)!)"
+            #expect(holders[user] == [owner], "\(user)")
+            let view = try await harness.gateway.unary(Retain_V1_Growth.getGrowthView, .init(userId: user, atMs: at))
+            #expect(view.totalGrowth == seen.awarded[user, default: [:]].values.reduce(0, +), "\(user)")
+            total += view.totalGrowth
+            let previous = "growth-\(old.owner(of: user)!)"
+            if previous != owner {
+                moved += 1
+                let client = harness.client(previous)
+                let refused = await Self.status { _ = try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: user)) }
+                #expect(refused?.code == .unavailable && refused?.details["moved"] == "true", "\(user)")
+                await client.close()
+            }
+        }
+        #expect(moved > 40, "a third of the users or so moved: \(moved)")
+        #expect(seen.boardSizes.keys.sorted() == [UInt64(users.count)], "leaderboard sizes seen: \(seen.boardSizes)")
+        #expect(total == seen.awarded.values.flatMap(\.values).reduce(0, +))
     }
 
     static func status(_ body: () async throws -> Void) async -> RPCError? {

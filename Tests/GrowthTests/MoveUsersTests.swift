@@ -1,4 +1,5 @@
 import Foundation
+import RetainCluster
 import RetainProcess
 import RetainProto
 import RetainRPC
@@ -45,6 +46,54 @@ struct MoveUsersTests {
             copied += differing.count
         }
         return copied
+    }
+
+    @Test("a shard lists the users a ring places elsewhere, in one pass, with their count; a malformed ring is refused naming the field")
+    func listingByRing() async throws {
+        let root = try makeTemporaryDirectory("retain-growth-listing")
+        let shard = try startGrowth(root)
+        let client = RPCClient(host: "127.0.0.1", port: shard.port)
+        do {
+            let at = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            for user in Self.users {
+                _ = try await client.unary(
+                    Retain_V1_Growth.awardGrowth, .init(userId: user, action: "sign_up", idempotencyKey: "s", occurredAtMs: at))
+            }
+            // The shard is "g-0" of a ring growing by "g-1": half of g-1's points, then all of them.
+            for points in [64, 0] {
+                let filter = [Retain_V1_RingInstance(id: "g-0"), Retain_V1_RingInstance(id: "g-1", points: UInt32(points))]
+                let ring = HashRing(instanceIDs: ["g-0", "g-1"], points: points == 0 ? [:] : ["g-1": points])
+                let expected = Self.users.filter { ring.owner(of: $0) == 1 }
+                var listed: [String] = []
+                var after = ""
+                repeat {
+                    let page = try await client.unary(
+                        Retain_V1_Resharding.listShardUsers, .init(afterUserId: after, limit: 10, movingBy: filter, shardId: "g-0"))
+                    #expect(page.total == UInt64(expected.count))
+                    listed += page.userIds
+                    after = page.nextAfterUserId
+                } while !after.isEmpty
+                #expect(listed == expected.sorted(), "points \(points)")
+                #expect(!expected.isEmpty && expected.count < Self.users.count)
+            }
+            let unfiltered = try await client.unary(Retain_V1_Resharding.listShardUsers, .init(limit: 1))
+            #expect(unfiltered.total == UInt64(Self.users.count))
+            let bad: [(Retain_V1_ListShardUsersRequest, String)] = [
+                (.init(movingBy: [.init(id: "g-0")]), "shard_id"),
+                (.init(movingBy: [.init(id: "g-0")], shardId: "g-9"), "shard_id"),
+                (.init(movingBy: [.init(id: "g-0"), .init(id: "g-0")], shardId: "g-0"), "moving_by[1].id"),
+                (.init(movingBy: [.init(id: "g-0"), .init(id: "g-1", points: 129)], shardId: "g-0"), "moving_by[1].points"),
+            ]
+            for (request, field) in bad {
+                let refused = await statusOf { _ = try await client.unary(Retain_V1_Resharding.listShardUsers, request) }
+                #expect(refused?.code == .invalidArgument && refused?.details["field"] == field, "\(String(describing: refused))")
+            }
+        } catch {
+            shard.kill()
+            throw error
+        }
+        await client.close()
+        _ = shard.stop()
     }
 
     @Test("users move while awards keep coming: each acknowledged award once on the new shard, none lost, the old shard refuses them")

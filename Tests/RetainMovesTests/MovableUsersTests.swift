@@ -11,7 +11,7 @@ struct MovableUsersTests {
         var fences = UserFences()
         var users: [String: Retain_V1_MovedUser] = [:]
 
-        var movableUserIDs: [String] { users.keys.sorted() }
+        var unorderedMovableUserIDs: [String] { Array(users.keys) }
         func holdsUser(_ userID: String) -> Bool { users[userID] != nil }
         func userRecord(_ userID: String) -> Retain_V1_MovedUser? { users[userID] }
         mutating func importUsers(_ records: [Retain_V1_MovedUser]) throws(UserMoveError) {
@@ -61,6 +61,27 @@ struct MovableUsersTests {
         try shard.applyMoves(UserMoves(dropped: ["a"]))
         #expect(shard.movableUserIDs == ["b"])
         #expect(throws: UserMoveError.moved(userID: "a")) { try shard.refuseIfMoved("a") }
+    }
+
+    @Test("an abandoned move (its fences lifted) routes new users and reports by the ring before it again")
+    func abandonedMove() throws {
+        var source = Toy()
+        try source.importUsers([user("a", "1"), user("b", "1"), user("c", "1")])
+        // A first move to ring 2 finished: a left.
+        try source.applyMoves(UserMoves(fenced: ["a"], ringVersion: 2))
+        try source.applyMoves(UserMoves(dropped: ["a"]))
+        // A move to ring 3 fenced b, then was abandoned.
+        try source.applyMoves(UserMoves(fenced: ["b"], ringVersion: 3))
+        #expect(throws: UserMoveError.self) { try source.refuseNewUser(ringVersion: 2) }
+        try source.applyMoves(UserMoves(unfenced: ["b"], ringVersion: 3))
+        try source.refuseIfMoved("b")
+        try source.refuseNewUser(ringVersion: 2)
+        try source.refuseReport(ringVersion: 2)
+        #expect(throws: UserMoveError.self, "a gateway still on ring 1 misses a, which left") { try source.refuseReport(ringVersion: 1) }
+        #expect(throws: UserMoveError.moved(userID: "a")) { try source.refuseIfMoved("a") }
+        // The same move started again fences as before.
+        try source.applyMoves(UserMoves(fenced: ["b"], ringVersion: 3))
+        #expect(throws: UserMoveError.self) { try source.refuseNewUser(ringVersion: 2) }
     }
 
     @Test("reports: old ring versions until the first drop, none in between, the new one after the last; copies from their version on")

@@ -8,12 +8,14 @@ import RetainRPC
 import RetainWire
 
 /// `retain cluster reshard`: grows a service's ring in etcd (Growth, Feedback or Profile) by one
-/// or more shards while it serves,
-/// moving the users whose owner changes (docs/CLUSTER.md): copy, catch up by checksum,
-/// fence at the source, final copy and verify, write the new ring (every gateway following etcd
-/// routes by it at once), drop at the source. The step reached is kept in etcd
-/// (`/retain/<cluster>/reshard/<service>`): run the same command again after a crash to go on,
-/// or with `--abort` before the switch to lift the fences and leave the ring as it was.
+/// or more shards while it serves, moving the users whose owner changes (docs/CLUSTER.md) in
+/// groups: for each group, fence its users at their sources, copy and verify them by checksum,
+/// write the group's ring (every gateway following etcd routes by it at once), drop them at
+/// the sources; then pause as the pace asks, and go on with the next group. A group's users
+/// wait only for their own group's copy. The plan and the step reached are kept in etcd
+/// (`/retain/<cluster>/reshard/<service>`): run the same command again after a crash to go
+/// on, or with `--abort` to lift the group in flight's fences and keep the rings of the groups
+/// that moved.
 public struct ReshardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reshard", abstract: "Add shards to a service's ring in etcd, moving their users while the service serves.",
@@ -21,7 +23,10 @@ public struct ReshardCommand: AsyncParsableCommand {
             Growth, Feedback and Profile shards move users (a Growth user's growth, a Feedback user's items with \
             their history, comments and FAQ membership, a Profile user's profile, activity, event keys, contacts, \
             assignments and campaign memberships); a shard that cannot move users is refused before anything is \
-            recorded; the ledger is one writer and is never resharded. See docs/CLUSTER.md.
+            recorded; the ledger is one writer and is never resharded. The users move in groups of about \
+            --group-size, each fenced only while its own copy is made, at most --max-bytes-per-second of records. \
+            Without --add, completes a ring whose shards hold only part of their points (a reshard abandoned \
+            between groups). See docs/CLUSTER.md.
             """)
 
     @Option(name: .customLong("etcd-endpoints"), help: "etcd members, http://HOST:PORT, comma-separated.")
@@ -36,33 +41,26 @@ public struct ReshardCommand: AsyncParsableCommand {
     @Option(name: .customLong("add"), help: "A shard to add, ID=HOST:PORT (repeat for several).")
     var added: [String] = []
 
-    @Flag(help: "Abandon an unfinished reshard before its switch: lift the fences, keep the old ring.")
+    @Flag(help: "Abandon the group in flight before its switch: lift its fences, keep the rings of the groups that moved.")
     var abort = false
 
     @Option(help: "Users per call.")
-    var batch: Int = 500
+    var batch: Int = 1000
 
-    @Option(help: ArgumentHelp("Wait a minute after recording this step (tests kill the driver there).", visibility: .hidden))
+    @Option(help: "Users per group, about (each group's users are fenced only while the group is copied).")
+    var groupSize: Int = 5000
+
+    @Option(help: "Bytes of user records copied per second at most, averaged over each group (0: no limit).")
+    var maxBytesPerSecond: Int = 8_000_000
+
+    @Option(
+        help: ArgumentHelp(
+            "Wait a minute after recording this step, STEP or STEP:GROUP (tests kill the driver there).", visibility: .hidden))
     var pauseAfter: String?
 
     @OptionGroup var credential: AuthorizationOption
 
     public init() {}
-
-    /// The steps, each recorded in etcd once done.
-    enum Step: String, Codable, Comparable {
-        case started, copied, fenced, verified, switched
-
-        static func < (lhs: Step, rhs: Step) -> Bool { order.firstIndex(of: lhs)! < order.firstIndex(of: rhs)! }
-        static let order: [Step] = [.started, .copied, .fenced, .verified, .switched]
-    }
-
-    /// What the driver keeps in etcd between runs.
-    struct Plan: Codable {
-        var from: RingRecord
-        var to: RingRecord
-        var step: Step
-    }
 
     /// The services whose shards serve retain.v1.Resharding.
     static let services = ["growth", "feedback", "profile"]
@@ -76,6 +74,8 @@ public struct ReshardCommand: AsyncParsableCommand {
             )
         }
         guard batch > 0, batch <= 10_000 else { throw ValidationError("--batch must be 1 to 10000") }
+        guard groupSize > 0 else { throw ValidationError("--group-size must be at least 1") }
+        guard maxBytesPerSecond >= 0 else { throw ValidationError("--max-bytes-per-second must be 0 or more") }
         for add in added {
             let parts = add.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(":") else {
@@ -92,285 +92,201 @@ public struct ReshardCommand: AsyncParsableCommand {
         defer { Task { await etcd.shutdown() } }
         let keys = ClusterKeys(cluster: cluster)
         let planKey = keys.reshard(service: serviceName)
-        var plan: Plan
+        let tally = ReshardDriver.Tally()
+        var plan: ReshardPlan
+        var clients: [String: RPCClient]
         if let stored = try await etcd.get(planKey) {
-            plan = try JSONDecoder().decode(Plan.self, from: Data(stored.value))
-            print("resuming the reshard of \(serviceName) after step '\(plan.step.rawValue)'")
+            plan = try JSONDecoder().decode(ReshardPlan.self, from: Data(stored.value))
+            clients = ReshardDriver.clients(plan.to.instances, credential: credential)
+            print(
+                "resuming the reshard of \(serviceName) at group \(plan.currentGroup) of \(plan.groupCount), after step '\(plan.step.rawValue)'"
+            )
         } else {
             guard !abort else {
                 print("no reshard of \(serviceName) in progress")
                 return
             }
-            guard let stored = try await etcd.get(keys.ring(service: serviceName)), let from = RingRecord(json: Data(stored.value)) else {
-                throw ReshardError("no ring of \(serviceName) in etcd at \(keys.ring(service: serviceName))")
-            }
-            guard !added.isEmpty else { throw ValidationError("--add names no shard to add") }
-            var to = from
-            to.version += 1
-            for add in added {
-                let parts = add.split(separator: "=", maxSplits: 1).map(String.init)
-                guard !from.instances.contains(where: { $0.id == parts[0] }) else {
-                    throw ValidationError("\(parts[0]) is on the ring already")
-                }
-                to.instances.append(.init(id: parts[0], address: parts[1]))
-            }
-            plan = Plan(from: from, to: to, step: .started)
-            // Every shard must serve retain.v1.Resharding before anything is recorded, so a
-            // refused start leaves nothing to abort.
-            let probe = Driver(plan: plan, credential: credential, batch: 1)
-            defer { Task { await probe.close() } }
-            for instance in to.instances {
-                do {
-                    _ = try await probe.call(instance.id, Retain_V1_Resharding.listShardUsers, .init(limit: 1))
-                } catch {
-                    throw ReshardError(
-                        "shard \(instance.id) (\(instance.address)) cannot move users of \(serviceName): \(error); nothing was started")
-                }
-            }
+            (plan, clients) = try await newPlan(etcd: etcd, keys: keys, tally: tally)
             try await save(plan, etcd: etcd, key: planKey)
         }
-        let driver = Driver(plan: plan, credential: credential, batch: batch)
-        defer { Task { await driver.close() } }
+        defer {
+            let open = clients
+            Task { for client in open.values { await client.close() } }
+        }
         if abort {
             guard plan.step < .switched else {
-                throw ReshardError("the ring was switched already: run without --abort to finish")
+                throw ReshardError("group \(plan.currentGroup)'s ring was switched already: run without --abort to finish the group")
             }
-            let moving = try await driver.movingUsers()
-            try await driver.fence(moving, lift: true)
+            let group = driver(plan, clients: clients, tally: tally)
+            try await group.fence(try await group.movingUsers(), lift: true)
             try await etcd.delete(planKey)
-            print("reshard of \(serviceName) abandoned: fences lifted, ring v\(plan.from.version) kept")
+            let kept = plan.ring(after: plan.currentGroup - 1)
+            print(
+                "reshard of \(serviceName) abandoned at group \(plan.currentGroup) of \(plan.groupCount): its fences lifted, ring v\(kept.version) kept"
+                    + (plan.currentGroup > 1 ? " (run without --add to complete it)" : ""))
             return
         }
         let started = ContinuousClock.now
-        var moving = try await driver.movingUsers()
-        print(
-            "\(moving.values.map(\.count).reduce(0, +)) users move to \(plan.to.instances.count - plan.from.instances.count) new shard(s)")
-        if plan.step < .copied {
-            let first = try await driver.copy(moving)
-            let again = try await driver.copy(moving)
+        var longestPause = Duration.zero
+        var moved = 0
+        while true {
+            let groupStart = ContinuousClock.now
+            let bytesBefore = tally.copiedBytes
+            let result = try await moveGroup(&plan, clients: clients, tally: tally, etcd: etcd, keys: keys, planKey: planKey)
+            longestPause = max(longestPause, result.pause)
+            moved += result.dropped
             print(
-                "copied \(first) users, caught up \(again) (\(driver.tally.copiedBytes) record bytes in \(driver.tally.calls) calls so far)"
-            )
-            plan.step = .copied
+                "group \(plan.currentGroup)/\(plan.groupCount): \(result.dropped) users moved in \(Self.seconds(groupStart, .now)) s,"
+                    + " fenced \(Self.seconds(.zero, result.pause)) s, ring v\(plan.ring(after: plan.currentGroup).version)")
+            fflush(nil)
+            guard plan.currentGroup < plan.groupCount else { break }
+            plan.group = plan.currentGroup + 1
+            plan.step = .started
             try await save(plan, etcd: etcd, key: planKey)
+            if maxBytesPerSecond > 0 {
+                let budget = Duration.seconds(Double(tally.copiedBytes - bytesBefore) / Double(maxBytesPerSecond))
+                let spent = ContinuousClock.now - groupStart
+                if budget > spent { try await Task.sleep(for: budget - spent) }
+            }
         }
+        try await etcd.delete(planKey)
+        print(
+            "reshard of \(serviceName) done in \(Self.seconds(started, .now)) s: \(moved) users moved in \(plan.groupCount) groups,"
+                + " longest fence \(Self.seconds(.zero, longestPause)) s, ring v\(plan.to.version)")
+        print(
+            "this run: \(tally.calls) calls to the shards, \(tally.copiedUsers) user copies of \(tally.copiedBytes) record bytes")
+    }
+
+    /// A new plan from the ring in etcd: the shards to add are probed (each must serve
+    /// retain.v1.Resharding before anything is recorded, so a refused start leaves nothing to
+    /// abort), the moving users counted and split into groups.
+    private func newPlan(
+        etcd: EtcdClient, keys: ClusterKeys, tally: ReshardDriver.Tally
+    ) async throws -> (ReshardPlan, [String: RPCClient]) {
+        guard let stored = try await etcd.get(keys.ring(service: serviceName)), let from = RingRecord(json: Data(stored.value)) else {
+            throw ReshardError("no ring of \(serviceName) in etcd at \(keys.ring(service: serviceName))")
+        }
+        var adding: [RingRecord.Instance] = []
+        for add in added {
+            let parts = add.split(separator: "=", maxSplits: 1).map(String.init)
+            guard !from.instances.contains(where: { $0.id == parts[0] }), !adding.contains(where: { $0.id == parts[0] }) else {
+                throw ValidationError("\(parts[0]) is on the ring already")
+            }
+            adding.append(.init(id: parts[0], address: parts[1]))
+        }
+        guard !adding.isEmpty || from.instances.contains(where: { $0.points != nil }) else {
+            throw ValidationError("--add names no shard to add (and every shard on the ring holds all its points)")
+        }
+        var plan = ReshardPlan.growing(from, adding: adding, groups: 1)
+        let clients = ReshardDriver.clients(plan.to.instances, credential: credential)
+        for instance in plan.to.instances {
+            do {
+                _ = try await clients[instance.id]!.unary(Retain_V1_Resharding.listShardUsers, .init(limit: 1))
+            } catch {
+                for client in clients.values { await client.close() }
+                throw ReshardError(
+                    "shard \(instance.id) (\(instance.address)) cannot move users of \(serviceName): \(error); nothing was started")
+            }
+        }
+        let moving = try await driver(plan, clients: clients, tally: tally).movingCount()
+        let growing = plan.to.instances.map { instance in
+            ReshardPlan.ringPoints - (from.instances.first { $0.id == instance.id }.map { $0.points ?? ReshardPlan.ringPoints } ?? 0)
+        }.filter { $0 > 0 }
+        let groups = max(1, min((moving + groupSize - 1) / groupSize, growing.min() ?? 1))
+        plan = plan.regrouped(groups)
+        print(
+            "\(moving) users move to \(growing.count) shard(s) gaining points (\(adding.count) new) in \(groups) group(s) of about \(moving / groups), ring v\(from.version) -> v\(plan.to.version)"
+        )
+        return (plan, clients)
+    }
+
+    private func driver(_ plan: ReshardPlan, clients: [String: RPCClient], tally: ReshardDriver.Tally) -> ReshardDriver {
+        ReshardDriver(
+            from: plan.ring(after: plan.currentGroup - 1), to: plan.ring(after: plan.currentGroup), batch: batch, clients: clients,
+            tally: tally)
+    }
+
+    /// Moves the group in flight from the step it reached: fence, copy, verify, switch, drop.
+    /// Returns the users dropped at the sources and how long the group's users were fenced
+    /// in this run (fence to ring switch).
+    private func moveGroup(
+        _ plan: inout ReshardPlan, clients: [String: RPCClient], tally: ReshardDriver.Tally, etcd: EtcdClient, keys: ClusterKeys,
+        planKey: String
+    ) async throws -> (dropped: Int, pause: Duration) {
+        let group = driver(plan, clients: clients, tally: tally)
+        var fenced: ContinuousClock.Instant?
+        var moving: [String: [String]] = [:]
         if plan.step < .switched {
-            // Listed again: users the sources created since the first listing are fenced too
-            // (fencing twice changes nothing, so a resumed run fences again).
-            moving = try await driver.movingUsers()
-            let fenceStart = ContinuousClock.now
-            try await driver.fence(moving, lift: false)
+            // Listed each time: users the sources created since are fenced too (fencing twice
+            // changes nothing, so a resumed run fences again).
+            moving = try await group.movingUsers()
+            fenced = .now
+            try await group.fence(moving, lift: false)
             if plan.step < .fenced {
                 plan.step = .fenced
                 try await save(plan, etcd: etcd, key: planKey)
             }
-            print("fenced at the sources in \(Self.seconds(since: fenceStart)) s")
         }
         if plan.step < .verified {
-            let final = try await driver.copy(moving)
-            let differing = try await driver.copy(moving)
+            _ = try await group.copy(moving)
+            let differing = try await group.copy(moving)
             guard differing == 0 else {
                 throw ReshardError("\(differing) users still differ after the fence: nothing was switched; run again, or --abort")
             }
             plan.step = .verified
             try await save(plan, etcd: etcd, key: planKey)
-            print("final copy of \(final) users; every moved user's checksum verified")
         }
         if plan.step < .switched {
-            let ringKey = keys.ring(service: serviceName)
-            let stored = try await etcd.get(ringKey)
-            let current = stored.flatMap { RingRecord(json: Data($0.value)) }
-            if current?.version != plan.to.version {
-                // Written only over the ring this reshard started from.
-                guard let stored, current?.version == plan.from.version,
-                    try await etcd.txn(
-                        EtcdTxn(
-                            compare: [EtcdCompare(key: ringKey, target: .modRevision(stored.modRevision), result: .equal)],
-                            success: [.put(key: ringKey, value: Array(plan.to.json), lease: nil)])
-                    ).succeeded
-                else {
-                    throw ReshardError("the ring of \(serviceName) changed meanwhile (v\(current?.version ?? 0)): nothing was switched")
-                }
-            }
+            try await switchRing(from: group.from, to: group.to, etcd: etcd, keys: keys)
             plan.step = .switched
             try await save(plan, etcd: etcd, key: planKey)
-            print("ring v\(plan.to.version) written: the gateways route the moved users to their new shards")
         }
+        let pause = fenced.map { ContinuousClock.now - $0 } ?? .zero
         // Users a source created after its moving users were listed and before the gateways
         // switched are not fenced: fence, copy and verify them now (the gateways send their
         // calls to the new owner already, which refuses them until the copy is there).
-        let stragglers = try await driver.movingUsers(unfencedOnly: true)
+        let stragglers = try await group.movingUsers(unfencedOnly: true)
         if stragglers.values.contains(where: { !$0.isEmpty }) {
-            try await driver.fence(stragglers, lift: false)
-            let copied = try await driver.copyAbsent(stragglers)
-            print("\(copied) users created at the sources during the move fenced and copied")
+            try await group.fence(stragglers, lift: false)
+            let copied = try await group.copyAbsent(stragglers)
+            print("\(copied) users created at the sources during group \(plan.currentGroup) fenced and copied")
         }
         // The sources list only what they still hold: after a crash here, what is left to drop.
-        moving = try await driver.movingUsers()
-        let dropped = try await driver.drop(moving)
-        try await etcd.delete(planKey)
-        print("dropped \(dropped) users at the sources; reshard of \(serviceName) done in \(Self.seconds(since: started)) s")
-        print(
-            "this run: \(driver.tally.calls) calls to the shards, \(driver.tally.copiedUsers) user copies of \(driver.tally.copiedBytes) record bytes"
-        )
+        let dropped = try await group.drop(try await group.movingUsers())
+        return (dropped, pause)
     }
 
-    private func save(_ plan: Plan, etcd: EtcdClient, key: String) async throws {
+    /// Writes ring `to` over ring `from` (an etcd transaction on the key's revision); a ring
+    /// at `to`'s version already is left as it is (a resumed run).
+    private func switchRing(from: RingRecord, to: RingRecord, etcd: EtcdClient, keys: ClusterKeys) async throws {
+        let ringKey = keys.ring(service: serviceName)
+        let stored = try await etcd.get(ringKey)
+        let current = stored.flatMap { RingRecord(json: Data($0.value)) }
+        guard current?.version != to.version else { return }
+        guard let stored, current?.version == from.version,
+            try await etcd.txn(
+                EtcdTxn(
+                    compare: [EtcdCompare(key: ringKey, target: .modRevision(stored.modRevision), result: .equal)],
+                    success: [.put(key: ringKey, value: Array(to.json), lease: nil)])
+            ).succeeded
+        else {
+            throw ReshardError("the ring of \(serviceName) changed meanwhile (v\(current?.version ?? 0)): nothing was switched")
+        }
+    }
+
+    private func save(_ plan: ReshardPlan, etcd: EtcdClient, key: String) async throws {
         _ = try await etcd.put(key, Array(try JSONEncoder().encode(plan)))
-        if plan.step.rawValue == pauseAfter {
+        if let pauseAfter, [plan.step.rawValue, "\(plan.step.rawValue):\(plan.currentGroup)"].contains(pauseAfter) {
             fflush(nil)  // what was printed reaches a pipe before a test kills the driver here
             try await Task.sleep(for: .seconds(60))
         }
     }
 
-    static func seconds(since start: ContinuousClock.Instant) -> String {
-        String(format: "%.2f", Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000)
+    static func seconds(_ start: ContinuousClock.Instant, _ end: ContinuousClock.Instant) -> String {
+        seconds(.zero, end - start)
     }
 
-    /// The calls to the shards.
-    struct Driver {
-        let plan: Plan
-        let batch: Int
-        let clients: [String: RPCClient]
-        let newRing: HashRing
-        /// What this run sent: calls to the shards and bytes of user records copied.
-        let tally = Tally()
-
-        /// Counts calls and copied bytes (the cost of a reshard, printed at the end).
-        final class Tally: @unchecked Sendable {
-            var calls = 0
-            var copiedBytes = 0
-            var copiedUsers = 0
-        }
-
-        /// One call to a shard, counted.
-        func call<Request, Response>(_ shard: String, _ method: RPCMethod<Request, Response>, _ request: Request) async throws -> Response {
-            tally.calls += 1
-            return try await clients[shard]!.unary(method, request)
-        }
-
-        init(plan: Plan, credential: AuthorizationOption, batch: Int) {
-            self.plan = plan
-            self.batch = batch
-            var clients: [String: RPCClient] = [:]
-            for instance in plan.to.instances {
-                let parts = instance.address.split(separator: ":")
-                clients[instance.id] = RPCClient(
-                    host: String(parts.dropLast().joined(separator: ":")), port: Int(parts.last ?? "") ?? 0,
-                    configuration: credential.clientConfiguration)
-            }
-            self.clients = clients
-            newRing = HashRing(instanceIDs: plan.to.instances.map(\.id))
-        }
-
-        func close() async {
-            for client in clients.values { await client.close() }
-        }
-
-        /// The users each source holds that the new ring gives to another shard, by source.
-        /// `unfencedOnly`: only those not fenced there yet.
-        func movingUsers(unfencedOnly: Bool = false) async throws -> [String: [String]] {
-            var moving: [String: [String]] = [:]
-            for source in plan.from.instances {
-                var after = ""
-                repeat {
-                    let page = try await call(
-                        source.id, Retain_V1_Resharding.listShardUsers,
-                        .init(afterUserId: after, limit: UInt32(batch), unfencedOnly: unfencedOnly))
-                    moving[source.id, default: []] += page.userIds.filter { owner($0) != source.id }
-                    after = page.nextAfterUserId
-                } while !after.isEmpty
-            }
-            return moving
-        }
-
-        func owner(_ user: String) -> String { plan.to.instances[newRing.owner(of: user) ?? 0].id }
-
-        /// Copies the users whose checksum differs on their new shard; returns how many.
-        func copy(_ moving: [String: [String]]) async throws -> Int {
-            var copied = 0
-            for (source, users) in moving {
-                for start in stride(from: 0, to: users.count, by: batch) {
-                    let page = Array(users[start..<min(start + batch, users.count)])
-                    let ours = try await call(source, Retain_V1_Resharding.exportUsers, .init(userIds: page)).users
-                    for (target, group) in Dictionary(grouping: ours, by: { owner($0.userId) }) {
-                        let theirs = try await call(
-                            target, Retain_V1_Resharding.exportUsers, .init(userIds: group.map(\.userId))
-                        ).users
-                        let known = Dictionary(uniqueKeysWithValues: theirs.map { ($0.userId, $0.checksum) })
-                        let differing = group.filter { known[$0.userId] != $0.checksum }
-                        guard !differing.isEmpty else { continue }
-                        tally.copiedUsers += differing.count
-                        tally.copiedBytes += differing.map(\.record.count).reduce(0, +)
-                        _ = try await call(
-                            target, Retain_V1_Resharding.importUsers, .init(users: differing, ringVersion: UInt64(plan.to.version)))
-                        copied += differing.count
-                    }
-                }
-            }
-            return copied
-        }
-
-        /// Copies users their new shard does not hold (created at a source during the move,
-        /// fenced there since); one it holds already with other state was written on both
-        /// shards: stops, naming it, rather than replace what the new shard was written since.
-        func copyAbsent(_ moving: [String: [String]]) async throws -> Int {
-            var copied = 0
-            for (source, users) in moving {
-                for start in stride(from: 0, to: users.count, by: batch) {
-                    let page = Array(users[start..<min(start + batch, users.count)])
-                    let ours = try await call(source, Retain_V1_Resharding.exportUsers, .init(userIds: page)).users
-                    for (target, group) in Dictionary(grouping: ours, by: { owner($0.userId) }) {
-                        let theirs = try await call(
-                            target, Retain_V1_Resharding.exportUsers, .init(userIds: group.map(\.userId))
-                        ).users
-                        let known = Dictionary(uniqueKeysWithValues: theirs.map { ($0.userId, $0.checksum) })
-                        if let both = group.first(where: { user in known[user.userId].map { $0 != user.checksum } ?? false }) {
-                            throw ReshardError(
-                                "user '\(both.userId)' was written at \(source) and at \(target) during the move: not copied, not dropped")
-                        }
-                        let absent = group.filter { known[$0.userId] == nil }
-                        guard !absent.isEmpty else { continue }
-                        tally.copiedUsers += absent.count
-                        tally.copiedBytes += absent.map(\.record.count).reduce(0, +)
-                        _ = try await call(
-                            target, Retain_V1_Resharding.importUsers, .init(users: absent, ringVersion: UInt64(plan.to.version)))
-                        copied += absent.count
-                    }
-                }
-            }
-            return copied
-        }
-
-        func fence(_ moving: [String: [String]], lift: Bool) async throws {
-            for (source, users) in moving {
-                for start in stride(from: 0, to: users.count, by: batch) {
-                    _ = try await call(
-                        source, Retain_V1_Resharding.fenceUsers,
-                        .init(
-                            userIds: Array(users[start..<min(start + batch, users.count)]), lift: lift,
-                            ringVersion: UInt64(plan.to.version)))
-                }
-            }
-        }
-
-        func drop(_ moving: [String: [String]]) async throws -> Int {
-            var dropped = 0
-            for (source, users) in moving {
-                for start in stride(from: 0, to: users.count, by: batch) {
-                    dropped += Int(
-                        try await call(
-                            source, Retain_V1_Resharding.dropUsers, .init(userIds: Array(users[start..<min(start + batch, users.count)]))
-                        ).dropped)
-                }
-            }
-            return dropped
-        }
+    static func seconds(_ zero: Duration, _ duration: Duration) -> String {
+        String(format: "%.2f", Double((duration - zero) / .milliseconds(1)) / 1000)
     }
-}
-
-/// Why a reshard stopped; it can be run again (or abandoned before the switch).
-struct ReshardError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -15,9 +15,9 @@ import RetainState
 /// docs/CLUSTER.md). A dropped user's item ids are remembered, so a call about such an item
 /// keeps being refused as moved (retryable) rather than NOT_FOUND, also after a restart.
 extension FeedbackState: MovableUsers {
-    /// The ids of the users with at least one item here, sorted.
-    public var movableUserIDs: [String] {
-        indexes.byUser.indices.filter { !indexes.byUser[$0].isEmpty }.map { users[UInt32($0)] }.sorted()
+    /// The ids of the users with at least one item here.
+    public var unorderedMovableUserIDs: [String] {
+        indexes.byUser.indices.filter { !indexes.byUser[$0].isEmpty }.map { users[UInt32($0)] }
     }
 
     public func holdsUser(_ userID: String) -> Bool {

@@ -7,10 +7,14 @@ public struct RoutePlanner: Sendable {
     public let ring: HashRing
     /// Whether user-keyed calls may move to the next instance while the owner is unhealthy.
     public let userFailover: Bool
+    /// The instances holding only some of their points, by id.
+    public let points: [String: Int]
 
-    /// The planner of `instanceIDs` (distinct, in the order answers index them).
-    public init(instanceIDs: [String], userFailover: Bool = false, virtualNodes: Int) {
-        self.ring = HashRing(instanceIDs: instanceIDs, virtualNodes: virtualNodes)
+    /// The planner of `instanceIDs` (distinct, in the order answers index them); the instances
+    /// `points` names hold only that many of their points (a resharding in progress).
+    public init(instanceIDs: [String], userFailover: Bool = false, virtualNodes: Int, points: [String: Int] = [:]) {
+        self.ring = HashRing(instanceIDs: instanceIDs, virtualNodes: virtualNodes, points: points)
+        self.points = points
         self.userFailover = userFailover
     }
 

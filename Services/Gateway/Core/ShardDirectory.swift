@@ -36,6 +36,9 @@ public struct ShardDirectory: Sendable, Hashable {
         /// The version of the ring key the ring comes from (resharding); nil for a ring from the
         /// topology or the shards. The gateway sends it with every call (`ring-version`).
         public var ringVersion: Int64? = nil
+        /// Instances holding only some of their points (a resharding adding them in groups),
+        /// by id; the others hold all.
+        public var points: [String: Int] = [:]
     }
 
     /// Rings by full service name.
@@ -100,7 +103,7 @@ public struct ShardDirectory: Sendable, Hashable {
             var ring = Ring(
                 service: service, instanceIDs: record.instances.map(\.id),
                 idempotentMethods: configured?.idempotentMethods ?? [], userFailover: configured?.userFailover ?? false,
-                addresses: [:], epochs: [:], followed: [], ringVersion: record.version)
+                addresses: [:], epochs: [:], followed: [], ringVersion: record.version, points: record.partialPoints)
             for instance in record.instances {
                 if shardServices[instance.id] != nil {
                     ring.followed.insert(instance.id)

@@ -130,13 +130,15 @@ public final class Forwarder: Sendable {
             var service = existing
             if existing?.planner.instanceIDs != ring.instanceIDs || existing?.idempotentMethods != ring.idempotentMethods
                 || existing?.planner.userFailover != ring.userFailover || existing?.ringVersion != ring.ringVersion
+                || existing?.planner.points != ring.points
             {
                 let backends = ring.instanceIDs.map { id in
                     existing?.backend(id: id) ?? Backend(service: ring.service, id: id, instance: nil, makeClient: makeClient)
                 }
                 let rebuilt = ServiceBackends(
                     name: ring.service, idempotentMethods: ring.idempotentMethods,
-                    planner: RoutePlanner(instanceIDs: ring.instanceIDs, userFailover: ring.userFailover, virtualNodes: virtualNodes),
+                    planner: RoutePlanner(
+                        instanceIDs: ring.instanceIDs, userFailover: ring.userFailover, virtualNodes: virtualNodes, points: ring.points),
                     backends: backends, ringVersion: ring.ringVersion)
                 dropped += (existing?.backends ?? []).filter { rebuilt.backend(id: $0.id) == nil }
                 next[ring.service] = rebuilt

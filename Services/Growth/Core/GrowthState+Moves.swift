@@ -12,8 +12,8 @@ extension GrowthState: MovableUsers {
         users[userID].map { $0.record(userID) }
     }
 
-    /// The ids of the users with a record, sorted.
-    public var movableUserIDs: [String] { users.map { $0.userID }.sorted() }
+    /// The ids of the users with a record.
+    public var unorderedMovableUserIDs: [String] { users.map { $0.userID } }
 
     public func holdsUser(_ userID: String) -> Bool { users[userID] != nil }
 

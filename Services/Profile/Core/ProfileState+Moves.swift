@@ -15,14 +15,14 @@ extension ProfileState: MovableUsers {
     /// The deletion time that marks a tombstone: a user that moved away (never a real time).
     package static let movedAwayMarker = Int64.min
 
-    public var movableUserIDs: [String] {
+    public var unorderedMovableUserIDs: [String] {
         var ids: [String] = []
         ids.reserveCapacity(users.count)
         for index in 0..<users.count {
             let id = users.withPointer(index) { $0.pointee.id }
             if !id.isEmpty { ids.append(id) }
         }
-        return ids.sorted()
+        return ids
     }
 
     public func holdsUser(_ userID: String) -> Bool { !userID.isEmpty && userIndex(userID) != nil }

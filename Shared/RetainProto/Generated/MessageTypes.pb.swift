@@ -362,6 +362,7 @@ public let retainMessageTypes: [any ProtoMessage.Type] = [
     Retain_V1_RetentionCohort.self,
     Retain_V1_RewardReferralRequest.self,
     Retain_V1_RewardReferralResponse.self,
+    Retain_V1_RingInstance.self,
     Retain_V1_RollbackRuleSetRequest.self,
     Retain_V1_RollbackRuleSetResponse.self,
     Retain_V1_RuleSetVersion.self,

@@ -12,12 +12,20 @@ public struct Retain_V1_ListShardUsersRequest: ProtoMessage {
     /// List only the users not fenced here (the driver's last pass: users a source created after
     /// the fence, before every gateway routed by the new ring).
     public var unfencedOnly: Bool
+    /// List only the users this ring places on an instance other than `shard_id`. Empty: every
+    /// user. The ring is the one the gateways and the driver use (128 points per instance,
+    /// docs/CLUSTER.md "The ring"), its instances in any order.
+    public var movingBy: [Retain_V1_RingInstance]
+    /// This shard's id on `moving_by`; required with it.
+    public var shardId: String
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(afterUserId: String = "", limit: UInt32 = 0, unfencedOnly: Bool = false) {
+    public init(afterUserId: String = "", limit: UInt32 = 0, unfencedOnly: Bool = false, movingBy: [Retain_V1_RingInstance] = [], shardId: String = "") {
         self.afterUserId = afterUserId
         self.limit = limit
         self.unfencedOnly = unfencedOnly
+        self.movingBy = movingBy
+        self.shardId = shardId
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -25,6 +33,8 @@ public struct Retain_V1_ListShardUsersRequest: ProtoMessage {
         self.afterUserId = ""
         self.limit = 0
         self.unfencedOnly = false
+        self.movingBy = []
+        self.shardId = ""
     }
 
     public static let protoName = "retain.v1.ListShardUsersRequest"
@@ -35,6 +45,8 @@ public struct Retain_V1_ListShardUsersRequest: ProtoMessage {
         self.afterUserId = ProtoC.string(m.pointee.after_user_id)
         self.limit = m.pointee.limit
         self.unfencedOnly = (m.pointee.unfenced_only != 0)
+        self.movingBy = ProtoC.array(m.pointee.moving_by, count: m.pointee.n_moving_by) { e in Retain_V1_RingInstance(protobufC: UnsafeRawPointer(e!)) }
+        self.shardId = ProtoC.string(m.pointee.shard_id)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -42,6 +54,47 @@ public struct Retain_V1_ListShardUsersRequest: ProtoMessage {
         if !self.afterUserId.isEmpty { m.pointee.after_user_id = arena.cString(self.afterUserId) }
         m.pointee.limit = self.limit
         m.pointee.unfenced_only = (self.unfencedOnly ? 1 : 0)
+        if !self.movingBy.isEmpty {
+            m.pointee.n_moving_by = self.movingBy.count
+            m.pointee.moving_by = arena.array(self.movingBy, as: UnsafeMutablePointer<Retain__V1__RingInstance>?.self) { arena.message($0).assumingMemoryBound(to: Retain__V1__RingInstance.self) }
+        }
+        if !self.shardId.isEmpty { m.pointee.shard_id = arena.cString(self.shardId) }
+    }
+}
+
+/// One instance of a ring, as a ring key in etcd names it.
+public struct Retain_V1_RingInstance: ProtoMessage {
+    /// The instance's id on the ring.
+    public var id: String
+    /// How many of its points it holds (an instance a resharding adds in groups), 1 to 128;
+    /// 0: all of them.
+    public var points: UInt32
+
+    /// Creates a message; every field defaults to its proto3 zero value.
+    public init(id: String = "", points: UInt32 = 0) {
+        self.id = id
+        self.points = points
+    }
+
+    /// Creates a message with every field at its proto3 default.
+    public init() {
+        self.id = ""
+        self.points = 0
+    }
+
+    public static let protoName = "retain.v1.RingInstance"
+    public static let messageDescriptor = MessageDescriptor.named("retain.v1.RingInstance")
+
+    public init(protobufC pointer: UnsafeRawPointer) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RingInstance.self)
+        self.id = ProtoC.string(m.pointee.id)
+        self.points = m.pointee.points
+    }
+
+    public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
+        let m = pointer.assumingMemoryBound(to: Retain__V1__RingInstance.self)
+        if !self.id.isEmpty { m.pointee.id = arena.cString(self.id) }
+        m.pointee.points = self.points
     }
 }
 
@@ -53,12 +106,16 @@ public struct Retain_V1_ListShardUsersResponse: ProtoMessage {
     public var nextAfterUserId: String
     /// Users this shard has fenced (moved away), held or dropped.
     public var fencedCount: UInt64
+    /// The users the request's filters (`unfenced_only`, `moving_by`) select, every page
+    /// together.
+    public var total: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userIds: [String] = [], nextAfterUserId: String = "", fencedCount: UInt64 = 0) {
+    public init(userIds: [String] = [], nextAfterUserId: String = "", fencedCount: UInt64 = 0, total: UInt64 = 0) {
         self.userIds = userIds
         self.nextAfterUserId = nextAfterUserId
         self.fencedCount = fencedCount
+        self.total = total
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -66,6 +123,7 @@ public struct Retain_V1_ListShardUsersResponse: ProtoMessage {
         self.userIds = []
         self.nextAfterUserId = ""
         self.fencedCount = 0
+        self.total = 0
     }
 
     public static let protoName = "retain.v1.ListShardUsersResponse"
@@ -76,6 +134,7 @@ public struct Retain_V1_ListShardUsersResponse: ProtoMessage {
         self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
         self.nextAfterUserId = ProtoC.string(m.pointee.next_after_user_id)
         self.fencedCount = m.pointee.fenced_count
+        self.total = m.pointee.total
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -86,6 +145,7 @@ public struct Retain_V1_ListShardUsersResponse: ProtoMessage {
         }
         if !self.nextAfterUserId.isEmpty { m.pointee.next_after_user_id = arena.cString(self.nextAfterUserId) }
         m.pointee.fenced_count = self.fencedCount
+        m.pointee.total = self.total
     }
 }
 
@@ -273,7 +333,9 @@ public struct Retain_V1_FenceUsersRequest: ProtoMessage {
     /// shard answers reports only for older ring versions (it holds the users the old ring gives
     /// it); once every fenced user is dropped, only for this version or later; in between, for
     /// none (UNAVAILABLE, not_processed). A report's ring version is the call metadata
-    /// `ring-version` the gateway sends; a call without it is answered.
+    /// `ring-version` the gateway sends; a call without it is answered. With `lift`, the version
+    /// of the move abandoned: once no user this shard holds is fenced, the shard routes reports
+    /// and new users by the ring before it again.
     public var ringVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
@@ -411,8 +473,11 @@ public struct Retain_V1_DropUsersResponse: ProtoMessage {
 public enum Retain_V1_Resharding {
     /// The service's full name on the wire.
     public static let serviceName = "retain.v1.Resharding"
-    /// The users this shard holds, in user id order, a page at a time.
-    /// Errors: INVALID_ARGUMENT (limit over 10,000).
+    /// The users this shard holds, in user id order, a page at a time; with `moving_by`, only
+    /// those a ring places on another shard (the users that leave this shard when that ring is
+    /// written), found in one pass over the shard's users.
+    /// Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id`, naming an
+    /// instance twice, or not naming `shard_id`; points over 128).
     public static let listShardUsers = RPCMethod<Retain_V1_ListShardUsersRequest, Retain_V1_ListShardUsersResponse>(path: "retain.v1.Resharding/ListShardUsers", kind: .unary)
     /// The records of the given users with their checksums; a user the shard does not hold is left
     /// out. Fenced users are exported too (the final copy is made after the fence).

@@ -52,6 +52,51 @@ void   retain__v1__list_shard_users_request__free_unpacked
   assert(message->base.descriptor == &retain__v1__list_shard_users_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   retain__v1__ring_instance__init
+                     (Retain__V1__RingInstance         *message)
+{
+  static const Retain__V1__RingInstance init_value = RETAIN__V1__RING_INSTANCE__INIT;
+  *message = init_value;
+}
+size_t retain__v1__ring_instance__get_packed_size
+                     (const Retain__V1__RingInstance *message)
+{
+  assert(message->base.descriptor == &retain__v1__ring_instance__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t retain__v1__ring_instance__pack
+                     (const Retain__V1__RingInstance *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &retain__v1__ring_instance__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t retain__v1__ring_instance__pack_to_buffer
+                     (const Retain__V1__RingInstance *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &retain__v1__ring_instance__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Retain__V1__RingInstance *
+       retain__v1__ring_instance__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Retain__V1__RingInstance *)
+     protobuf_c_message_unpack (&retain__v1__ring_instance__descriptor,
+                                allocator, len, data);
+}
+void   retain__v1__ring_instance__free_unpacked
+                     (Retain__V1__RingInstance *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &retain__v1__ring_instance__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   retain__v1__list_shard_users_response__init
                      (Retain__V1__ListShardUsersResponse         *message)
 {
@@ -502,7 +547,7 @@ void   retain__v1__drop_users_response__free_unpacked
   assert(message->base.descriptor == &retain__v1__drop_users_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__list_shard_users_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor retain__v1__list_shard_users_request__field_descriptors[5] =
 {
   {
     "after_user_id",
@@ -540,16 +585,42 @@ static const ProtobufCFieldDescriptor retain__v1__list_shard_users_request__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "moving_by",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Retain__V1__ListShardUsersRequest, n_moving_by),
+    offsetof(Retain__V1__ListShardUsersRequest, moving_by),
+    &retain__v1__ring_instance__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shard_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListShardUsersRequest, shard_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__list_shard_users_request__field_indices_by_name[] = {
   0,   /* field[0] = after_user_id */
   1,   /* field[1] = limit */
+  3,   /* field[3] = moving_by */
+  4,   /* field[4] = shard_id */
   2,   /* field[2] = unfenced_only */
 };
 static const ProtobufCIntRange retain__v1__list_shard_users_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor retain__v1__list_shard_users_request__descriptor =
 {
@@ -559,14 +630,65 @@ const ProtobufCMessageDescriptor retain__v1__list_shard_users_request__descripto
   "Retain__V1__ListShardUsersRequest",
   "retain.v1",
   sizeof(Retain__V1__ListShardUsersRequest),
-  3,
+  5,
   retain__v1__list_shard_users_request__field_descriptors,
   retain__v1__list_shard_users_request__field_indices_by_name,
   1,  retain__v1__list_shard_users_request__number_ranges,
   (ProtobufCMessageInit) retain__v1__list_shard_users_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__list_shard_users_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor retain__v1__ring_instance__field_descriptors[2] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RingInstance, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "points",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__RingInstance, points),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned retain__v1__ring_instance__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+  1,   /* field[1] = points */
+};
+static const ProtobufCIntRange retain__v1__ring_instance__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor retain__v1__ring_instance__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "retain.v1.RingInstance",
+  "RingInstance",
+  "Retain__V1__RingInstance",
+  "retain.v1",
+  sizeof(Retain__V1__RingInstance),
+  2,
+  retain__v1__ring_instance__field_descriptors,
+  retain__v1__ring_instance__field_indices_by_name,
+  1,  retain__v1__ring_instance__number_ranges,
+  (ProtobufCMessageInit) retain__v1__ring_instance__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor retain__v1__list_shard_users_response__field_descriptors[4] =
 {
   {
     "user_ids",
@@ -604,16 +726,29 @@ static const ProtobufCFieldDescriptor retain__v1__list_shard_users_response__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "total",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ListShardUsersResponse, total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__list_shard_users_response__field_indices_by_name[] = {
   2,   /* field[2] = fenced_count */
   1,   /* field[1] = next_after_user_id */
+  3,   /* field[3] = total */
   0,   /* field[0] = user_ids */
 };
 static const ProtobufCIntRange retain__v1__list_shard_users_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor retain__v1__list_shard_users_response__descriptor =
 {
@@ -623,7 +758,7 @@ const ProtobufCMessageDescriptor retain__v1__list_shard_users_response__descript
   "Retain__V1__ListShardUsersResponse",
   "retain.v1",
   sizeof(Retain__V1__ListShardUsersResponse),
-  3,
+  4,
   retain__v1__list_shard_users_response__field_descriptors,
   retain__v1__list_shard_users_response__field_indices_by_name,
   1,  retain__v1__list_shard_users_response__number_ranges,

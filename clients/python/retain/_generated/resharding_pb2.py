@@ -14,35 +14,37 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aretain/v1/resharding.proto\x12\tretain.v1\"T\n\x15ListShardUsersRequest\x12\x15\n\rafter_user_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\x12\x15\n\runfenced_only\x18\x03 \x01(\x08\"\\\n\x16ListShardUsersResponse\x12\x10\n\x08user_ids\x18\x01 \x03(\t\x12\x1a\n\x12next_after_user_id\x18\x02 \x01(\t\x12\x14\n\x0c\x66\x65nced_count\x18\x03 \x01(\x04\">\n\tMovedUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\x0c\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\x04\"&\n\x12\x45xportUsersRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\":\n\x13\x45xportUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.retain.v1.MovedUser\"O\n\x12ImportUsersRequest\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.retain.v1.MovedUser\x12\x14\n\x0cring_version\x18\x02 \x01(\x04\"\'\n\x13ImportUsersResponse\x12\x10\n\x08imported\x18\x01 \x01(\r\"I\n\x11\x46\x65nceUsersRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\x12\x0c\n\x04lift\x18\x02 \x01(\x08\x12\x14\n\x0cring_version\x18\x03 \x01(\x04\"*\n\x12\x46\x65nceUsersResponse\x12\x14\n\x0c\x66\x65nced_count\x18\x01 \x01(\x04\"$\n\x10\x44ropUsersRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"$\n\x11\x44ropUsersResponse\x12\x0f\n\x07\x64ropped\x18\x01 \x01(\r2\x92\x03\n\nResharding\x12U\n\x0eListShardUsers\x12 .retain.v1.ListShardUsersRequest\x1a!.retain.v1.ListShardUsersResponse\x12L\n\x0b\x45xportUsers\x12\x1d.retain.v1.ExportUsersRequest\x1a\x1e.retain.v1.ExportUsersResponse\x12L\n\x0bImportUsers\x12\x1d.retain.v1.ImportUsersRequest\x1a\x1e.retain.v1.ImportUsersResponse\x12I\n\nFenceUsers\x12\x1c.retain.v1.FenceUsersRequest\x1a\x1d.retain.v1.FenceUsersResponse\x12\x46\n\tDropUsers\x12\x1b.retain.v1.DropUsersRequest\x1a\x1c.retain.v1.DropUsersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aretain/v1/resharding.proto\x12\tretain.v1\"\x92\x01\n\x15ListShardUsersRequest\x12\x15\n\rafter_user_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\x12\x15\n\runfenced_only\x18\x03 \x01(\x08\x12*\n\tmoving_by\x18\x04 \x03(\x0b\x32\x17.retain.v1.RingInstance\x12\x10\n\x08shard_id\x18\x05 \x01(\t\"*\n\x0cRingInstance\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\r\"k\n\x16ListShardUsersResponse\x12\x10\n\x08user_ids\x18\x01 \x03(\t\x12\x1a\n\x12next_after_user_id\x18\x02 \x01(\t\x12\x14\n\x0c\x66\x65nced_count\x18\x03 \x01(\x04\x12\r\n\x05total\x18\x04 \x01(\x04\">\n\tMovedUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\x0c\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\x04\"&\n\x12\x45xportUsersRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\":\n\x13\x45xportUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.retain.v1.MovedUser\"O\n\x12ImportUsersRequest\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.retain.v1.MovedUser\x12\x14\n\x0cring_version\x18\x02 \x01(\x04\"\'\n\x13ImportUsersResponse\x12\x10\n\x08imported\x18\x01 \x01(\r\"I\n\x11\x46\x65nceUsersRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\x12\x0c\n\x04lift\x18\x02 \x01(\x08\x12\x14\n\x0cring_version\x18\x03 \x01(\x04\"*\n\x12\x46\x65nceUsersResponse\x12\x14\n\x0c\x66\x65nced_count\x18\x01 \x01(\x04\"$\n\x10\x44ropUsersRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\t\"$\n\x11\x44ropUsersResponse\x12\x0f\n\x07\x64ropped\x18\x01 \x01(\r2\x92\x03\n\nResharding\x12U\n\x0eListShardUsers\x12 .retain.v1.ListShardUsersRequest\x1a!.retain.v1.ListShardUsersResponse\x12L\n\x0b\x45xportUsers\x12\x1d.retain.v1.ExportUsersRequest\x1a\x1e.retain.v1.ExportUsersResponse\x12L\n\x0bImportUsers\x12\x1d.retain.v1.ImportUsersRequest\x1a\x1e.retain.v1.ImportUsersResponse\x12I\n\nFenceUsers\x12\x1c.retain.v1.FenceUsersRequest\x1a\x1d.retain.v1.FenceUsersResponse\x12\x46\n\tDropUsers\x12\x1b.retain.v1.DropUsersRequest\x1a\x1c.retain.v1.DropUsersResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'retain._generated.resharding_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _LISTSHARDUSERSREQUEST._serialized_start=41
-  _LISTSHARDUSERSREQUEST._serialized_end=125
-  _LISTSHARDUSERSRESPONSE._serialized_start=127
-  _LISTSHARDUSERSRESPONSE._serialized_end=219
-  _MOVEDUSER._serialized_start=221
-  _MOVEDUSER._serialized_end=283
-  _EXPORTUSERSREQUEST._serialized_start=285
-  _EXPORTUSERSREQUEST._serialized_end=323
-  _EXPORTUSERSRESPONSE._serialized_start=325
-  _EXPORTUSERSRESPONSE._serialized_end=383
-  _IMPORTUSERSREQUEST._serialized_start=385
-  _IMPORTUSERSREQUEST._serialized_end=464
-  _IMPORTUSERSRESPONSE._serialized_start=466
-  _IMPORTUSERSRESPONSE._serialized_end=505
-  _FENCEUSERSREQUEST._serialized_start=507
-  _FENCEUSERSREQUEST._serialized_end=580
-  _FENCEUSERSRESPONSE._serialized_start=582
-  _FENCEUSERSRESPONSE._serialized_end=624
-  _DROPUSERSREQUEST._serialized_start=626
-  _DROPUSERSREQUEST._serialized_end=662
-  _DROPUSERSRESPONSE._serialized_start=664
-  _DROPUSERSRESPONSE._serialized_end=700
-  _RESHARDING._serialized_start=703
-  _RESHARDING._serialized_end=1105
+  _LISTSHARDUSERSREQUEST._serialized_start=42
+  _LISTSHARDUSERSREQUEST._serialized_end=188
+  _RINGINSTANCE._serialized_start=190
+  _RINGINSTANCE._serialized_end=232
+  _LISTSHARDUSERSRESPONSE._serialized_start=234
+  _LISTSHARDUSERSRESPONSE._serialized_end=341
+  _MOVEDUSER._serialized_start=343
+  _MOVEDUSER._serialized_end=405
+  _EXPORTUSERSREQUEST._serialized_start=407
+  _EXPORTUSERSREQUEST._serialized_end=445
+  _EXPORTUSERSRESPONSE._serialized_start=447
+  _EXPORTUSERSRESPONSE._serialized_end=505
+  _IMPORTUSERSREQUEST._serialized_start=507
+  _IMPORTUSERSREQUEST._serialized_end=586
+  _IMPORTUSERSRESPONSE._serialized_start=588
+  _IMPORTUSERSRESPONSE._serialized_end=627
+  _FENCEUSERSREQUEST._serialized_start=629
+  _FENCEUSERSREQUEST._serialized_end=702
+  _FENCEUSERSRESPONSE._serialized_start=704
+  _FENCEUSERSRESPONSE._serialized_end=746
+  _DROPUSERSREQUEST._serialized_start=748
+  _DROPUSERSREQUEST._serialized_end=784
+  _DROPUSERSRESPONSE._serialized_start=786
+  _DROPUSERSRESPONSE._serialized_end=822
+  _RESHARDING._serialized_start=825
+  _RESHARDING._serialized_end=1227
 # @@protoc_insertion_point(module_scope)

@@ -61,24 +61,30 @@ class ImportUsersResponse(_message.Message):
     def __init__(self, imported: _Optional[int] = ...) -> None: ...
 
 class ListShardUsersRequest(_message.Message):
-    __slots__ = ["after_user_id", "limit", "unfenced_only"]
+    __slots__ = ["after_user_id", "limit", "moving_by", "shard_id", "unfenced_only"]
     AFTER_USER_ID_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MOVING_BY_FIELD_NUMBER: _ClassVar[int]
+    SHARD_ID_FIELD_NUMBER: _ClassVar[int]
     UNFENCED_ONLY_FIELD_NUMBER: _ClassVar[int]
     after_user_id: str
     limit: int
+    moving_by: _containers.RepeatedCompositeFieldContainer[RingInstance]
+    shard_id: str
     unfenced_only: bool
-    def __init__(self, after_user_id: _Optional[str] = ..., limit: _Optional[int] = ..., unfenced_only: bool = ...) -> None: ...
+    def __init__(self, after_user_id: _Optional[str] = ..., limit: _Optional[int] = ..., unfenced_only: bool = ..., moving_by: _Optional[_Iterable[_Union[RingInstance, _Mapping]]] = ..., shard_id: _Optional[str] = ...) -> None: ...
 
 class ListShardUsersResponse(_message.Message):
-    __slots__ = ["fenced_count", "next_after_user_id", "user_ids"]
+    __slots__ = ["fenced_count", "next_after_user_id", "total", "user_ids"]
     FENCED_COUNT_FIELD_NUMBER: _ClassVar[int]
     NEXT_AFTER_USER_ID_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
     USER_IDS_FIELD_NUMBER: _ClassVar[int]
     fenced_count: int
     next_after_user_id: str
+    total: int
     user_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., next_after_user_id: _Optional[str] = ..., fenced_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., next_after_user_id: _Optional[str] = ..., fenced_count: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
 
 class MovedUser(_message.Message):
     __slots__ = ["checksum", "record", "user_id"]
@@ -89,3 +95,11 @@ class MovedUser(_message.Message):
     record: bytes
     user_id: str
     def __init__(self, user_id: _Optional[str] = ..., record: _Optional[bytes] = ..., checksum: _Optional[int] = ...) -> None: ...
+
+class RingInstance(_message.Message):
+    __slots__ = ["id", "points"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    points: int
+    def __init__(self, id: _Optional[str] = ..., points: _Optional[int] = ...) -> None: ...

@@ -2801,8 +2801,11 @@ class ReshardingClient(ServiceClient):
     SERVICE = "retain.v1.Resharding"
 
     def list_shard_users(self, request: resharding_pb2.ListShardUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ListShardUsersResponse:
-        """The users this shard holds, in user id order, a page at a time.
-        Errors: INVALID_ARGUMENT (limit over 10,000).
+        """The users this shard holds, in user id order, a page at a time; with `moving_by`, only
+        those a ring places on another shard (the users that leave this shard when that ring is
+        written), found in one pass over the shard's users.
+        Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id`, naming an
+        instance twice, or not naming `shard_id`; points over 128).
 
         Unary: `retain.v1.Resharding/ListShardUsers`.
         """
@@ -2864,8 +2867,11 @@ class AsyncReshardingClient(AsyncServiceClient):
     SERVICE = "retain.v1.Resharding"
 
     async def list_shard_users(self, request: resharding_pb2.ListShardUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ListShardUsersResponse:
-        """The users this shard holds, in user id order, a page at a time.
-        Errors: INVALID_ARGUMENT (limit over 10,000).
+        """The users this shard holds, in user id order, a page at a time; with `moving_by`, only
+        those a ring places on another shard (the users that leave this shard when that ring is
+        written), found in one pass over the shard's users.
+        Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id`, naming an
+        instance twice, or not naming `shard_id`; points over 128).
 
         Unary: `retain.v1.Resharding/ListShardUsers`.
         """

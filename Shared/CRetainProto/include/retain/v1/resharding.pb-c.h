@@ -16,6 +16,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 
 typedef struct Retain__V1__ListShardUsersRequest Retain__V1__ListShardUsersRequest;
+typedef struct Retain__V1__RingInstance Retain__V1__RingInstance;
 typedef struct Retain__V1__ListShardUsersResponse Retain__V1__ListShardUsersResponse;
 typedef struct Retain__V1__MovedUser Retain__V1__MovedUser;
 typedef struct Retain__V1__ExportUsersRequest Retain__V1__ExportUsersRequest;
@@ -52,10 +53,42 @@ struct  Retain__V1__ListShardUsersRequest
    * the fence, before every gateway routed by the new ring).
    */
   protobuf_c_boolean unfenced_only;
+  /*
+   * List only the users this ring places on an instance other than `shard_id`. Empty: every
+   * user. The ring is the one the gateways and the driver use (128 points per instance,
+   * docs/CLUSTER.md "The ring"), its instances in any order.
+   */
+  size_t n_moving_by;
+  Retain__V1__RingInstance **moving_by;
+  /*
+   * This shard's id on `moving_by`; required with it.
+   */
+  char *shard_id;
 };
 #define RETAIN__V1__LIST_SHARD_USERS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_shard_users_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * One instance of a ring, as a ring key in etcd names it.
+ */
+struct  Retain__V1__RingInstance
+{
+  ProtobufCMessage base;
+  /*
+   * The instance's id on the ring.
+   */
+  char *id;
+  /*
+   * How many of its points it holds (an instance a resharding adds in groups), 1 to 128;
+   * 0: all of them.
+   */
+  uint32_t points;
+};
+#define RETAIN__V1__RING_INSTANCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&retain__v1__ring_instance__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -77,10 +110,15 @@ struct  Retain__V1__ListShardUsersResponse
    * Users this shard has fenced (moved away), held or dropped.
    */
   uint64_t fenced_count;
+  /*
+   * The users the request's filters (`unfenced_only`, `moving_by`) select, every page
+   * together.
+   */
+  uint64_t total;
 };
 #define RETAIN__V1__LIST_SHARD_USERS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__list_shard_users_response__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string, 0 }
+    , 0,NULL, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -200,7 +238,9 @@ struct  Retain__V1__FenceUsersRequest
    * shard answers reports only for older ring versions (it holds the users the old ring gives
    * it); once every fenced user is dropped, only for this version or later; in between, for
    * none (UNAVAILABLE, not_processed). A report's ring version is the call metadata
-   * `ring-version` the gateway sends; a call without it is answered.
+   * `ring-version` the gateway sends; a call without it is answered. With `lift`, the version
+   * of the move abandoned: once no user this shard holds is fenced, the shard routes reports
+   * and new users by the ring before it again.
    */
   uint64_t ring_version;
 };
@@ -276,6 +316,25 @@ Retain__V1__ListShardUsersRequest *
                       const uint8_t       *data);
 void   retain__v1__list_shard_users_request__free_unpacked
                      (Retain__V1__ListShardUsersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Retain__V1__RingInstance methods */
+void   retain__v1__ring_instance__init
+                     (Retain__V1__RingInstance         *message);
+size_t retain__v1__ring_instance__get_packed_size
+                     (const Retain__V1__RingInstance   *message);
+size_t retain__v1__ring_instance__pack
+                     (const Retain__V1__RingInstance   *message,
+                      uint8_t             *out);
+size_t retain__v1__ring_instance__pack_to_buffer
+                     (const Retain__V1__RingInstance   *message,
+                      ProtobufCBuffer     *buffer);
+Retain__V1__RingInstance *
+       retain__v1__ring_instance__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   retain__v1__ring_instance__free_unpacked
+                     (Retain__V1__RingInstance *message,
                       ProtobufCAllocator *allocator);
 /* Retain__V1__ListShardUsersResponse methods */
 void   retain__v1__list_shard_users_response__init
@@ -472,6 +531,9 @@ void   retain__v1__drop_users_response__free_unpacked
 typedef void (*Retain__V1__ListShardUsersRequest_Closure)
                  (const Retain__V1__ListShardUsersRequest *message,
                   void *closure_data);
+typedef void (*Retain__V1__RingInstance_Closure)
+                 (const Retain__V1__RingInstance *message,
+                  void *closure_data);
 typedef void (*Retain__V1__ListShardUsersResponse_Closure)
                  (const Retain__V1__ListShardUsersResponse *message,
                   void *closure_data);
@@ -566,6 +628,7 @@ void retain__v1__resharding__drop_users(ProtobufCService *service,
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor retain__v1__list_shard_users_request__descriptor;
+extern const ProtobufCMessageDescriptor retain__v1__ring_instance__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__list_shard_users_response__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__moved_user__descriptor;
 extern const ProtobufCMessageDescriptor retain__v1__export_users_request__descriptor;
