@@ -27,14 +27,19 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
     public func register(on router: inout RPCRouter) {
         let store = store
         let entry = entry
-        router.read(Retain_V1_Resharding.listShardUsers, from: store) { request, _, state in
+        // Runs as a task: only the ids are taken under the state's lock; the ring filter (a
+        // hash per user) and the sort run outside it, so the shard keeps serving meanwhile.
+        router.unaryAsync(Retain_V1_Resharding.listShardUsers) { request, context in
             let limit = request.limit == 0 ? 1000 : Int(request.limit)
             guard limit <= Self.maximumUsers else {
                 throw RPCError.invalidArgument(field: "limit", "\(request.limit) is out of range: 1 to \(Self.maximumUsers)")
             }
             let leaving = try Self.leavingFilter(request)
-            var ids = state.unorderedMovableUserIDs
-            if request.unfencedOnly { ids.removeAll { state.fences.contains($0) } }
+            var (ids, fencedCount) = try await store.readDurably(for: context) { state in
+                var ids = state.unorderedMovableUserIDs
+                if request.unfencedOnly { ids.removeAll { state.fences.contains($0) } }
+                return (ids, state.fences.fenced.count)
+            }
             if let leaving { ids.removeAll { !leaving($0) } }
             ids.sort()
             var low = 0
@@ -46,7 +51,7 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             let page = Array(ids[low..<min(low + limit, ids.count)])
             return Retain_V1_ListShardUsersResponse(
                 userIds: page, nextAfterUserId: low + limit < ids.count ? page.last ?? "" : "",
-                fencedCount: UInt64(state.fences.fenced.count), total: UInt64(ids.count))
+                fencedCount: UInt64(fencedCount), total: UInt64(ids.count))
         }
 
         router.read(Retain_V1_Resharding.exportUsers, from: store) { request, _, state in

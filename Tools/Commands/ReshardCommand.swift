@@ -251,8 +251,12 @@ public struct ReshardCommand: AsyncParsableCommand {
             let copied = try await group.copyAbsent(stragglers)
             print("\(copied) users created at the sources during group \(plan.currentGroup) fenced and copied")
         }
-        // The sources list only what they still hold: after a crash here, what is left to drop.
-        let dropped = try await group.drop(try await group.movingUsers())
+        // A resumed run lists what the sources still hold (after a crash here, what is left to
+        // drop); dropping a user twice changes nothing.
+        let leaving =
+            fenced == nil
+            ? try await group.movingUsers() : moving.merging(stragglers) { $0 + $1 }
+        let dropped = try await group.drop(leaving)
         return (dropped, pause)
     }
 
