@@ -42,24 +42,39 @@ extension MovableUsers {
     /// The ids of the users this shard holds state of, sorted.
     public var movableUserIDs: [String] { unorderedMovableUserIDs.sorted() }
 
-    /// Applies a change: copies stored, fences lifted, fences set, fenced users removed, in that
-    /// order. A copy of a fenced user (one that moved away from here, unless the same change
-    /// lifts its fence) and a removal of a user not fenced are refused, leaving the state as it
-    /// was. Deterministic: the same on recovery and on replicas.
+    /// Applies a change: copies stored, copies discarded, fences lifted, fences set, fenced users
+    /// removed, in that order. A copy of a fenced user (one that moved away from here) is
+    /// refused unless the same change lifts its fence or the copy is for a newer ring than this
+    /// shard's last fence (the user comes back: a reshard rolled back), which lifts it; a
+    /// removal of a user not fenced, and a discard of one fenced, are refused; a refused change
+    /// leaves the state as it was. Deterministic: the same on recovery and on replicas.
     public mutating func applyMoves(_ moves: UserMoves<MovedRecord>) throws(UserMoveError) {
-        if let record = moves.imported.first(where: {
-            fences.contains(Self.userID(of: $0)) && !moves.unfenced.contains(Self.userID(of: $0))
-        }) {
+        let returning = moves.ringVersion > fences.fenceVersion
+        if !returning,
+            let record = moves.imported.first(where: {
+                fences.contains(Self.userID(of: $0)) && !moves.unfenced.contains(Self.userID(of: $0))
+            })
+        {
             throw .refused("user '\(Self.userID(of: record))' moved away from this shard: it cannot be copied here")
         }
         if let user = moves.dropped.first(where: { !fences.contains($0) && !moves.fenced.contains($0) }) {
             throw .refused("user '\(user)' is not fenced: its state cannot be removed")
         }
+        if let user = moves.discarded.first(where: { fences.contains($0) }) {
+            throw .refused("user '\(user)' is fenced here: it moved away, its state is dropped, not discarded")
+        }
         // The state's own parts first (each leaves the state as it was when it throws), the
         // fences after, so a refused change changes nothing.
         if !moves.imported.isEmpty { try importUsers(moves.imported) }
+        let discarded = moves.discarded.filter { holdsUser($0) }
+        if !discarded.isEmpty { try removeUsers(discarded) }
         let held = moves.dropped.filter { holdsUser($0) }
         if !held.isEmpty { try removeUsers(held) }
+        if returning { for record in moves.imported { fences.fenced.remove(Self.userID(of: record)) } }
+        if !moves.discarded.isEmpty, moves.ringVersion != 0, moves.ringVersion == fences.importedVersion {
+            // The abandoned move's copies are gone: its ring never routed them here.
+            fences.importedVersion = moves.ringVersion - 1
+        }
         for user in moves.unfenced { fences.fenced.remove(user) }
         if !moves.unfenced.isEmpty, moves.ringVersion != 0, moves.ringVersion == fences.fenceVersion,
             !fences.fenced.contains(where: { holdsUser($0) })

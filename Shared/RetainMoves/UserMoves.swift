@@ -14,15 +14,20 @@ public struct UserMoves<Record: Sendable>: Sendable {
     public var dropped: [String]
     /// The ring version the copies or the fences are for (0: none).
     public var ringVersion: UInt64
+    /// Copies of users this shard does not serve, removed: an abandoned move's copies at its
+    /// target (`ringVersion` is the abandoned move's); not fenced here.
+    public var discarded: [String]
 
     public init(
-        imported: [Record] = [], fenced: [String] = [], unfenced: [String] = [], dropped: [String] = [], ringVersion: UInt64 = 0
+        imported: [Record] = [], fenced: [String] = [], unfenced: [String] = [], dropped: [String] = [], ringVersion: UInt64 = 0,
+        discarded: [String] = []
     ) {
         self.imported = imported
         self.fenced = fenced
         self.unfenced = unfenced
         self.dropped = dropped
         self.ringVersion = ringVersion
+        self.discarded = discarded
     }
 }
 
@@ -41,7 +46,7 @@ extension UserMoves where Record: ProtoMessage {
         }
         self.init(
             imported: records, fenced: entry.fenced, unfenced: entry.unfenced, dropped: entry.dropped,
-            ringVersion: entry.ringVersion)
+            ringVersion: entry.ringVersion, discarded: entry.discarded)
     }
 }
 
@@ -50,6 +55,7 @@ extension Retain_V1_UsersMoved {
     public init<Record: ProtoMessage>(_ moves: UserMoves<Record>, userID: (Record) -> String) {
         self.init(
             imported: moves.imported.map { Retain_V1_MovedUser(userId: userID($0), record: ProtoCodec.encode($0)) },
-            fenced: moves.fenced, unfenced: moves.unfenced, dropped: moves.dropped, ringVersion: moves.ringVersion)
+            fenced: moves.fenced, unfenced: moves.unfenced, dropped: moves.dropped, ringVersion: moves.ringVersion,
+            discarded: moves.discarded)
     }
 }

@@ -92,7 +92,11 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
         router.write(Retain_V1_Resharding.dropUsers, to: store) { request, _, transaction in
             try Self.requireCount(request.userIds.count)
             let held = request.userIds.filter { transaction.state.holdsUser($0) }
-            try UserMoveError.mapped { try transaction.log(entry(UserMoves(dropped: request.userIds))) }
+            let change =
+                request.discard
+                ? UserMoves<State.MovedRecord>(ringVersion: request.ringVersion, discarded: request.userIds)
+                : UserMoves<State.MovedRecord>(dropped: request.userIds)
+            try UserMoveError.mapped { try transaction.log(entry(change)) }
             return Retain_V1_DropUsersResponse(dropped: UInt32(held.count))
         }
     }
@@ -115,9 +119,8 @@ public struct ReshardingMethods<State: PersistentState & MovableUsers>: Sendable
             points[instance.id] = instance.points == 0 ? Self.ringPoints : Int(instance.points)
         }
         let ids = request.movingBy.map(\.id)
-        guard let own = ids.firstIndex(of: request.shardId) else {
-            throw RPCError.invalidArgument(field: "shard_id", "'\(request.shardId)' is not an instance of moving_by")
-        }
+        // A shard the ring leaves out gives every user away.
+        guard let own = ids.firstIndex(of: request.shardId) else { return { _ in true } }
         let ring = HashRing(instanceIDs: ids, virtualNodes: Self.ringPoints, points: points)
         return { ring.owner(of: $0) != own }
     }

@@ -90,6 +90,47 @@ struct FeedbackUserMoveTests {
         #expect(target.priorSubmission(user: first.userId, requestID: first.requestId) != nil)
     }
 
+    @Test(
+        "a moved user comes back by a copy for a newer ring (a rolled-back reshard): its items answer here again; an abandoned copy is discarded"
+    )
+    func comesBack() throws {
+        let desk = try PersistenceTests.desk()
+        let moving = desk.state.movableUserIDs.filter(Self.moves)
+        let records = moving.compactMap { desk.state.userRecord($0) }
+        var source = desk.state
+        var target = FeedbackState()
+        try target.apply(Self.log(UserMoves(imported: records, ringVersion: 2)))
+        try source.apply(Self.log(UserMoves(fenced: moving, ringVersion: 2)))
+        try source.apply(Self.log(UserMoves(dropped: moving)))
+        let item = try #require(records.first?.items.first?.submitted?.itemId)
+        #expect(throws: UserMoveError.moved(userID: records[0].userId)) { try source.refuseIfItemMoved(item) }
+        // A copy for the ring it left by is refused; one for a newer ring brings it back.
+        #expect(throws: UserMoveError.self) { try source.apply(Self.log(UserMoves(imported: records, ringVersion: 2))) }
+        try target.apply(Self.log(UserMoves(fenced: moving, ringVersion: 3)))
+        try source.apply(Self.log(UserMoves(imported: records, ringVersion: 3)))
+        try source.refuseIfItemMoved(item)
+        try source.refuseIfMoved(records[0].userId)
+        // The lists, the FAQ and the statistics as before the move, and each returning item.
+        #expect(try Self.reports([source], nowMs: desk.now) == Self.reports([desk.state], nowMs: desk.now))
+        for record in records {
+            for item in record.items {
+                let id = item.submitted!.itemId
+                #expect(try source.item(id, nowMs: desk.now) == desk.state.item(id, nowMs: desk.now))
+            }
+        }
+        // Copies a shard does not serve are discarded (not fenced there): gone, and its reports
+        // are right for the ring before the abandoned one again.
+        var other = FeedbackState()
+        try other.apply(Self.log(UserMoves(imported: records, ringVersion: 4)))
+        #expect(throws: UserMoveError.self) { try other.refuseReport(ringVersion: 3) }
+        try other.apply(Self.log(UserMoves(ringVersion: 4, discarded: moving)))
+        #expect(other.movableUserIDs.isEmpty)
+        try other.refuseReport(ringVersion: 3)
+        #expect(throws: UserMoveError.self, "a fenced user is dropped, not discarded") {
+            try target.apply(Self.log(UserMoves(ringVersion: 4, discarded: moving)))
+        }
+    }
+
     @Test("a copy whose item id is another user's item here is refused, and changes nothing")
     func collision() throws {
         let desk = try PersistenceTests.desk()

@@ -122,6 +122,14 @@ struct ReshardTests {
                 RingRecord(json: Data($0.value))
             }
             #expect(kept == middle)
+            // Reports are answered on the kept ring at once: the abandoned group's copies at
+            // growth-2 were discarded, so it answers for ring version 3 again.
+            let client = harness.client("growth-2")
+            let board = try await client.unary(
+                Retain_V1_Growth.getLeaderboard, .init(limit: 1), options: CallOptions(metadata: ["ring-version": "3"]))
+            let held = try await client.unary(Retain_V1_Resharding.listShardUsers, .init(limit: 1)).total
+            await client.close()
+            #expect(board.totalUsers == held)
             // A run without --add completes the partial ring, in groups again.
             let (status, output) = try await harness.reshard(["--group-size", "12", "--max-bytes-per-second", "0"])
             #expect(status == 0, "\(output)")
@@ -137,6 +145,46 @@ struct ReshardTests {
                 try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap { RingRecord(json: Data($0.value)) })
             #expect(final.version > 4 && final.instances.allSatisfy { $0.points == nil }, "\(final)")
             #expect(output.contains("group 2/") && !output.contains("group 1/1:"), "several groups: \(output)")
+            #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Growth")) == nil)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
+    @Test(
+        "a reshard killed in group 3 is rolled back under load, in groups: every user back on the 2-shard ring, every acknowledged award once"
+    )
+    func rollbackInGroups() async throws {
+        let harness = try await Harness(service: "growth", arguments: ["--allow-client-times"])
+        do {
+            let at = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            let oracle = Oracle()
+            try await Self.seed(harness, oracle, at: at)
+            let load = Self.startLoad(harness, oracle, at: at)
+            try await Task.sleep(for: .milliseconds(300))
+            let add = "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"
+            let (killed, killedOutput) = try await harness.reshard(
+                ["--add", add, "--group-size", "12", "--max-bytes-per-second", "0"], killAfter: "fenced", group: 3)
+            #expect(killed != 0)
+            let (status, output) = try await harness.reshard(["--rollback", "--group-size", "12", "--max-bytes-per-second", "0"])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("abandoned at group 3") && output.contains("move back"), "\(output)")
+            try await Task.sleep(for: .milliseconds(500))
+            oracle.state.withLock { $0.stopped = true }
+            await load.value
+            let seen = oracle.state.withLock { $0 }
+            print(
+                "rollback in groups: boards \(seen.boardSizes), \(seen.reportsRefused) refused, \(seen.retried) retried\n\(killedOutput)\n\(output)"
+            )
+            // Back on the ring of two: each user on its owner there, growth-2 holds none.
+            try await Self.expectEveryAwardOnItsOwner(
+                harness, seen, at: at, shards: ["growth-0", "growth-1"], previous: nil)
+            let final = try #require(
+                try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap { RingRecord(json: Data($0.value)) })
+            #expect(final.instances.map(\.id) == ["growth-0", "growth-1"] && final.instances.allSatisfy { $0.points == nil }, "\(final)")
+            #expect(final.version > 3)
             #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Growth")) == nil)
         } catch {
             await harness.stop()
@@ -230,15 +278,17 @@ struct ReshardTests {
         await harness.stop()
     }
 
-    /// Each user is held by exactly its owner on the 3-shard ring, and counts every acknowledged
-    /// award once; the old owners refuse moved users; the merged leaderboard always counted
-    /// every user once.
-    static func expectEveryAwardOnItsOwner(_ harness: Harness, _ seen: Oracle.State, at: Int64) async throws {
+    /// Each user is held by exactly its owner on the ring of `shards` (by default the 3-shard
+    /// ring), and counts every acknowledged award once; the owners on the ring of `previous`
+    /// refuse the users that moved; the merged leaderboard always counted every user once.
+    static func expectEveryAwardOnItsOwner(
+        _ harness: Harness, _ seen: Oracle.State, at: Int64, shards: [String] = ["growth-0", "growth-1", "growth-2"],
+        previous: [String]? = ["growth-0", "growth-1"]
+    ) async throws {
         // Each user is held by exactly its owner on the new ring, and counts every acknowledged award once.
-        let ring = HashRing(instanceIDs: ["growth-0", "growth-1", "growth-2"])
-        let old = HashRing(instanceIDs: ["growth-0", "growth-1"])
+        let ring = HashRing(instanceIDs: shards)
         var holders: [String: [String]] = [:]
-        for shard in ["growth-0", "growth-1", "growth-2"] {
+        for shard in harness.shards.keys.sorted() {
             let client = harness.client(shard)
             let held = try await client.unary(Retain_V1_Resharding.listShardUsers, .init(limit: 10_000)).userIds
             for user in held { holders[user, default: []].append(shard) }
@@ -247,21 +297,24 @@ struct ReshardTests {
         var total: Int64 = 0
         var moved = 0
         for user in users {
-            let owner = "growth-\(ring.owner(of: user)!)"
+            let owner = ring.instanceIDs[ring.owner(of: user)!]
             #expect(holders[user] == [owner], "\(user)")
             let view = try await harness.gateway.unary(Retain_V1_Growth.getGrowthView, .init(userId: user, atMs: at))
             #expect(view.totalGrowth == seen.awarded[user, default: [:]].values.reduce(0, +), "\(user)")
             total += view.totalGrowth
-            let previous = "growth-\(old.owner(of: user)!)"
-            if previous != owner {
+            guard let previous else { continue }
+            let old = HashRing(instanceIDs: previous)
+            let previousOwner = old.instanceIDs[old.owner(of: user)!]
+            if previousOwner != owner {
                 moved += 1
-                let client = harness.client(previous)
+                let client = harness.client(previousOwner)
                 let refused = await Self.status { _ = try await client.unary(Retain_V1_Growth.getGrowthView, .init(userId: user)) }
                 #expect(refused?.code == .unavailable && refused?.details["moved"] == "true", "\(user)")
                 await client.close()
             }
         }
-        #expect(moved > 40, "a third of the users or so moved: \(moved)")
+        #expect(previous == nil || moved > 40, "a third of the users or so moved: \(moved)")
+        #expect(holders.values.allSatisfy { $0.allSatisfy(shards.contains) }, "a shard off the ring holds no user")
         #expect(seen.boardSizes.keys.sorted() == [UInt64(users.count)], "leaderboard sizes seen: \(seen.boardSizes)")
         #expect(total == seen.awarded.values.flatMap(\.values).reduce(0, +))
     }

@@ -14,8 +14,9 @@ import RetainWire
 /// the sources; then pause as the pace asks, and go on with the next group. A group's users
 /// wait only for their own group's copy. The plan and the step reached are kept in etcd
 /// (`/retain/<cluster>/reshard/<service>`): run the same command again after a crash to go
-/// on, or with `--abort` to lift the group in flight's fences and keep the rings of the groups
-/// that moved.
+/// on, with `--abort` to abandon the group in flight and keep the rings of the groups that
+/// moved, or with `--rollback` to move every user of the shards being added back, in groups
+/// too.
 public struct ReshardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reshard", abstract: "Add shards to a service's ring in etcd, moving their users while the service serves.",
@@ -26,7 +27,8 @@ public struct ReshardCommand: AsyncParsableCommand {
             recorded; the ledger is one writer and is never resharded. The users move in groups of about \
             --group-size, each fenced only while its own copy is made, at most --max-bytes-per-second of records. \
             Without --add, completes a ring whose shards hold only part of their points (a reshard abandoned \
-            between groups). See docs/CLUSTER.md.
+            between groups); --rollback takes such shards off the ring instead, moving their users back. See \
+            docs/CLUSTER.md.
             """)
 
     @Option(name: .customLong("etcd-endpoints"), help: "etcd members, http://HOST:PORT, comma-separated.")
@@ -43,6 +45,12 @@ public struct ReshardCommand: AsyncParsableCommand {
 
     @Flag(help: "Abandon the group in flight before its switch: lift its fences, keep the rings of the groups that moved.")
     var abort = false
+
+    @Flag(
+        help:
+            "Take back an unfinished reshard: abandon the group in flight, then move the users of every shard holding part of its points back, in groups."
+    )
+    var rollback = false
 
     @Option(help: "Users per call.")
     var batch: Int = 1000
@@ -76,6 +84,9 @@ public struct ReshardCommand: AsyncParsableCommand {
         guard batch > 0, batch <= 10_000 else { throw ValidationError("--batch must be 1 to 10000") }
         guard groupSize > 0 else { throw ValidationError("--group-size must be at least 1") }
         guard maxBytesPerSecond >= 0 else { throw ValidationError("--max-bytes-per-second must be 0 or more") }
+        guard !(abort && rollback), !(rollback && !added.isEmpty), !(abort && !added.isEmpty) else {
+            throw ValidationError("--add, --abort and --rollback go one at a time")
+        }
         for add in added {
             let parts = add.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(":") else {
@@ -97,10 +108,22 @@ public struct ReshardCommand: AsyncParsableCommand {
         var clients: [String: RPCClient]
         if let stored = try await etcd.get(planKey) {
             plan = try JSONDecoder().decode(ReshardPlan.self, from: Data(stored.value))
-            clients = ReshardDriver.clients(plan.to.instances, credential: credential)
-            print(
-                "resuming the reshard of \(serviceName) at group \(plan.currentGroup) of \(plan.groupCount), after step '\(plan.step.rawValue)'"
-            )
+            clients = ReshardDriver.clients(plan.instances, credential: credential)
+            if abort || rollback {
+                let kept = try await abandon(plan, clients: clients, tally: tally, etcd: etcd, keys: keys, planKey: planKey)
+                for client in clients.values { await client.close() }
+                guard rollback else { return }
+                guard kept.instances.contains(where: { $0.points != nil }) else {
+                    print("nothing to roll back: every shard on ring v\(kept.version) holds all its points")
+                    return
+                }
+                (plan, clients) = try await newPlan(etcd: etcd, keys: keys, tally: tally)
+                try await save(plan, etcd: etcd, key: planKey)
+            } else {
+                print(
+                    "resuming the reshard of \(serviceName) at group \(plan.currentGroup) of \(plan.groupCount), after step '\(plan.step.rawValue)'"
+                )
+            }
         } else {
             guard !abort else {
                 print("no reshard of \(serviceName) in progress")
@@ -112,19 +135,6 @@ public struct ReshardCommand: AsyncParsableCommand {
         defer {
             let open = clients
             Task { for client in open.values { await client.close() } }
-        }
-        if abort {
-            guard plan.step < .switched else {
-                throw ReshardError("group \(plan.currentGroup)'s ring was switched already: run without --abort to finish the group")
-            }
-            let group = driver(plan, clients: clients, tally: tally)
-            try await group.fence(try await group.movingUsers(), lift: true)
-            try await etcd.delete(planKey)
-            let kept = plan.ring(after: plan.currentGroup - 1)
-            print(
-                "reshard of \(serviceName) abandoned at group \(plan.currentGroup) of \(plan.groupCount): its fences lifted, ring v\(kept.version) kept"
-                    + (plan.currentGroup > 1 ? " (run without --add to complete it)" : ""))
-            return
         }
         let started = ContinuousClock.now
         var longestPause = Duration.zero
@@ -157,9 +167,39 @@ public struct ReshardCommand: AsyncParsableCommand {
             "this run: \(tally.calls) calls to the shards, \(tally.copiedUsers) user copies of \(tally.copiedBytes) record bytes")
     }
 
-    /// A new plan from the ring in etcd: the shards to add are probed (each must serve
-    /// retain.v1.Resharding before anything is recorded, so a refused start leaves nothing to
-    /// abort), the moving users counted and split into groups.
+    /// Abandons the group in flight of `plan` and removes the plan: before its switch, lifts its
+    /// fences at the sources and discards its copies at the new shards; after it, finishes the
+    /// group (its ring is the one the gateways route by). Returns the ring kept.
+    private func abandon(
+        _ plan: ReshardPlan, clients: [String: RPCClient], tally: ReshardDriver.Tally, etcd: EtcdClient, keys: ClusterKeys,
+        planKey: String
+    ) async throws -> RingRecord {
+        var plan = plan
+        let kept: RingRecord
+        if plan.step < .switched {
+            let group = driver(plan, clients: clients, tally: tally)
+            let moving = try await group.movingUsers()
+            try await group.fence(moving, lift: true)
+            try await group.discardCopies(moving)
+            kept = plan.ring(after: plan.currentGroup - 1)
+            print(
+                "reshard of \(serviceName) abandoned at group \(plan.currentGroup) of \(plan.groupCount): its fences lifted, its copies discarded, ring v\(kept.version) kept"
+                    + (plan.currentGroup > 1 && !rollback ? " (run without --add to complete it, or with --rollback to take it back)" : ""))
+        } else {
+            _ = try await moveGroup(&plan, clients: clients, tally: tally, etcd: etcd, keys: keys, planKey: planKey)
+            kept = plan.ring(after: plan.currentGroup)
+            print(
+                "reshard of \(serviceName) stopped after group \(plan.currentGroup) of \(plan.groupCount) (its ring was switched already), ring v\(kept.version) kept"
+            )
+        }
+        try await etcd.delete(planKey)
+        return kept
+    }
+
+    /// A new plan from the ring in etcd (with `--rollback`, the plan taking its partial shards
+    /// off): the shards to add are probed (each must serve retain.v1.Resharding before anything
+    /// is recorded, so a refused start leaves nothing to abort), the moving users counted and
+    /// split into groups.
     private func newPlan(
         etcd: EtcdClient, keys: ClusterKeys, tally: ReshardDriver.Tally
     ) async throws -> (ReshardPlan, [String: RPCClient]) {
@@ -175,11 +215,14 @@ public struct ReshardCommand: AsyncParsableCommand {
             adding.append(.init(id: parts[0], address: parts[1]))
         }
         guard !adding.isEmpty || from.instances.contains(where: { $0.points != nil }) else {
-            throw ValidationError("--add names no shard to add (and every shard on the ring holds all its points)")
+            throw ValidationError(
+                rollback
+                    ? "nothing to roll back: every shard on ring v\(from.version) holds all its points"
+                    : "--add names no shard to add (and every shard on the ring holds all its points)")
         }
-        var plan = ReshardPlan.growing(from, adding: adding, groups: 1)
-        let clients = ReshardDriver.clients(plan.to.instances, credential: credential)
-        for instance in plan.to.instances {
+        var plan = rollback ? ReshardPlan.rollingBack(from, groups: 1) : ReshardPlan.growing(from, adding: adding, groups: 1)
+        let clients = ReshardDriver.clients(plan.instances, credential: credential)
+        for instance in plan.instances {
             do {
                 _ = try await clients[instance.id]!.unary(Retain_V1_Resharding.listShardUsers, .init(limit: 1))
             } catch {
@@ -189,13 +232,13 @@ public struct ReshardCommand: AsyncParsableCommand {
             }
         }
         let moving = try await driver(plan, clients: clients, tally: tally).movingCount()
-        let growing = plan.to.instances.map { instance in
-            ReshardPlan.ringPoints - (from.instances.first { $0.id == instance.id }.map { $0.points ?? ReshardPlan.ringPoints } ?? 0)
-        }.filter { $0 > 0 }
-        let groups = max(1, min((moving + groupSize - 1) / groupSize, growing.min() ?? 1))
+        let changing = plan.pointChanges
+        let groups = max(1, min((moving + groupSize - 1) / groupSize, changing.min() ?? 1))
         plan = plan.regrouped(groups)
         print(
-            "\(moving) users move to \(growing.count) shard(s) gaining points (\(adding.count) new) in \(groups) group(s) of about \(moving / groups), ring v\(from.version) -> v\(plan.to.version)"
+            rollback
+                ? "\(moving) users move back from \(changing.count) shard(s) leaving the ring in \(groups) group(s) of about \(moving / groups), ring v\(from.version) -> v\(plan.to.version)"
+                : "\(moving) users move to \(changing.count) shard(s) gaining points (\(adding.count) new) in \(groups) group(s) of about \(moving / groups), ring v\(from.version) -> v\(plan.to.version)"
         )
         return (plan, clients)
     }

@@ -11,6 +11,7 @@ struct ReshardDriver {
     let batch: Int
     let clients: [String: RPCClient]
     let newRing: HashRing
+    let oldRing: HashRing
     /// What this run sent: calls to the shards and bytes of user records copied.
     let tally: Tally
 
@@ -47,6 +48,7 @@ struct ReshardDriver {
         self.clients = clients
         self.tally = tally
         newRing = to.hashRing(virtualNodes: ReshardPlan.ringPoints)
+        oldRing = from.hashRing(virtualNodes: ReshardPlan.ringPoints)
     }
 
     /// `to` as ListShardUsers' filter.
@@ -67,11 +69,13 @@ struct ReshardDriver {
         return count
     }
 
-    /// The users each source holds that `to` places on another shard, by source (each source
-    /// filters its own users). `unfencedOnly`: only those not fenced there yet.
+    /// The users each source serves on `from` that `to` places on another shard, by source
+    /// (each source filters its own users; a copy a source holds of a user `from` places
+    /// elsewhere, left by an abandoned move, is not its to give). `unfencedOnly`: only those
+    /// not fenced there yet.
     func movingUsers(unfencedOnly: Bool = false) async throws -> [String: [String]] {
         var moving: [String: [String]] = [:]
-        for source in from.instances {
+        for (index, source) in from.instances.enumerated() {
             var after = ""
             repeat {
                 let page = try await call(
@@ -79,7 +83,7 @@ struct ReshardDriver {
                     .init(
                         afterUserId: after, limit: UInt32(ReshardingListing.pageSize), unfencedOnly: unfencedOnly,
                         movingBy: ringFilter, shardId: source.id))
-                moving[source.id, default: []] += page.userIds
+                moving[source.id, default: []] += page.userIds.filter { oldRing.owner(of: $0) == index }
                 after = page.nextAfterUserId
             } while !after.isEmpty
         }
@@ -141,6 +145,19 @@ struct ReshardDriver {
                     .init(
                         userIds: Array(users[start..<min(start + batch, users.count)]), lift: lift,
                         ringVersion: UInt64(to.version)))
+            }
+        }
+    }
+
+    /// Removes the copies an abandoned group made at the users' new shards (`moving` by source;
+    /// each new shard discards those it holds).
+    func discardCopies(_ moving: [String: [String]]) async throws {
+        let byTarget = Dictionary(grouping: moving.values.joined(), by: owner)
+        for (target, users) in byTarget {
+            for start in stride(from: 0, to: users.count, by: batch) {
+                _ = try await call(
+                    target, Retain_V1_Resharding.dropUsers,
+                    .init(userIds: Array(users[start..<min(start + batch, users.count)]), discard: true, ringVersion: UInt64(to.version)))
             }
         }
     }

@@ -35,21 +35,29 @@ struct ReshardPlan: Codable {
     var groupCount: Int { groups ?? 1 }
 
     /// The ring after `group` groups moved: ring 0 is `from`, ring `groups` is `to`; in
-    /// between, each instance holds its points in `from` plus its share of those it gains,
-    /// rounded up (so every group adds at least one point to every growing instance).
+    /// between, each instance holds its points in `from` plus its share of those it gains (or
+    /// minus its share of those it loses: an instance `to` leaves out loses them all), rounded
+    /// toward `to` (so every group moves at least one point of every instance that changes).
     func ring(after group: Int) -> RingRecord {
         if group <= 0 { return from }
         if group >= groupCount { return to }
         var ring = to
         ring.version = from.version + Int64(group)
+        ring.instances += from.instances.filter { instance in !to.instances.contains { $0.id == instance.id } }
         for index in ring.instances.indices {
             let id = ring.instances[index].id
             let start = from.instances.first { $0.id == id }.map { $0.points ?? Self.ringPoints } ?? 0
-            let end = ring.instances[index].points ?? Self.ringPoints
-            let points = start + ((end - start) * group + groupCount - 1) / groupCount
+            let end = to.instances.first { $0.id == id }.map { $0.points ?? Self.ringPoints } ?? 0
+            let share = (abs(end - start) * group + groupCount - 1) / groupCount
+            let points = end >= start ? start + share : start - share
             ring.instances[index].points = points >= Self.ringPoints ? nil : points
         }
         return ring
+    }
+
+    /// Every instance of the start and end rings (the shards this plan calls).
+    var instances: [RingRecord.Instance] {
+        to.instances + from.instances.filter { instance in !to.instances.contains { $0.id == instance.id } }
     }
 
     /// The plan growing `from` by `added` (id and address each) and completing the instances
@@ -60,6 +68,25 @@ struct ReshardPlan: Codable {
         for index in to.instances.indices { to.instances[index].points = nil }
         to.instances += added.map { RingRecord.Instance(id: $0.id, address: $0.address) }
         return ReshardPlan(from: from, to: to, step: .started, group: 1, groups: groups)
+    }
+
+    /// The plan taking back a reshard that did not finish: `from` without the instances holding
+    /// only part of their points (their users move back to the others), in `groups` groups.
+    static func rollingBack(_ from: RingRecord, groups: Int) -> ReshardPlan {
+        var to = from
+        to.version = from.version + Int64(groups)
+        to.instances.removeAll { $0.points != nil }
+        return ReshardPlan(from: from, to: to, step: .started, group: 1, groups: groups)
+    }
+
+    /// How many points each instance gains or loses from `from` to `to`, for the instances
+    /// that change.
+    var pointChanges: [Int] {
+        instances.map { instance in
+            let start = from.instances.first { $0.id == instance.id }.map { $0.points ?? Self.ringPoints } ?? 0
+            let end = to.instances.first { $0.id == instance.id }.map { $0.points ?? Self.ringPoints } ?? 0
+            return abs(end - start)
+        }.filter { $0 > 0 }
     }
 
     /// The same plan in `groups` groups (chosen once the moving users are counted).

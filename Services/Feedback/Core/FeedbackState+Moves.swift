@@ -95,6 +95,8 @@ extension FeedbackState: MovableUsers {
         } catch {
             throw .refused("a copy does not replay on this shard: \(error)")
         }
+        // A user coming back (a reshard rolled back) answers for its items here again.
+        for key in incoming.keys { next.movedItems[key] = nil }
         self = next
     }
 

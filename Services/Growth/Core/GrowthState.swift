@@ -105,7 +105,7 @@ public struct GrowthState: PersistentState, RuleSetKeeping {
             try applyMoves(
                 UserMoves(
                     imported: moved.imported, fenced: moved.fenced, unfenced: moved.unfenced, dropped: moved.dropped,
-                    ringVersion: moved.ringVersion))
+                    ringVersion: moved.ringVersion, discarded: moved.discarded))
         } else if let change = entry.webhook {
             try webhooks.apply(change)
         } else if let reviews = entry.levelReviews {

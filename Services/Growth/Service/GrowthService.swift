@@ -221,7 +221,7 @@ public struct GrowthService: Sendable {
             Retain_V1_GrowthLogEntry(
                 usersMoved: .init(
                     imported: moves.imported, fenced: moves.fenced, unfenced: moves.unfenced, dropped: moves.dropped,
-                    ringVersion: moves.ringVersion))
+                    ringVersion: moves.ringVersion, discarded: moves.discarded))
         }.register(on: &router)
         return router
     }

@@ -16,7 +16,8 @@ public struct Retain_V1_ListShardUsersRequest: ProtoMessage {
     /// user. The ring is the one the gateways and the driver use (128 points per instance,
     /// docs/CLUSTER.md "The ring"), its instances in any order.
     public var movingBy: [Retain_V1_RingInstance]
-    /// This shard's id on `moving_by`; required with it.
+    /// This shard's id; required with `moving_by`. A shard `moving_by` leaves out lists every
+    /// user (the ring gives all of them away).
     public var shardId: String
 
     /// Creates a message; every field defaults to its proto3 zero value.
@@ -406,15 +407,25 @@ public struct Retain_V1_FenceUsersResponse: ProtoMessage {
 public struct Retain_V1_DropUsersRequest: ProtoMessage {
     /// Fenced users, at most 10,000.
     public var userIds: [String]
+    /// Remove copies instead: the users are not fenced here and this shard does not serve them
+    /// (an abandoned move's copies at its target, which no gateway routed here). Their ring
+    /// version no longer counts for this shard's reports.
+    public var discard: Bool
+    /// With `discard`: the abandoned move's ring version (ImportUsersRequest.ring_version).
+    public var ringVersion: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(userIds: [String] = []) {
+    public init(userIds: [String] = [], discard: Bool = false, ringVersion: UInt64 = 0) {
         self.userIds = userIds
+        self.discard = discard
+        self.ringVersion = ringVersion
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.userIds = []
+        self.discard = false
+        self.ringVersion = 0
     }
 
     public static let protoName = "retain.v1.DropUsersRequest"
@@ -423,6 +434,8 @@ public struct Retain_V1_DropUsersRequest: ProtoMessage {
     public init(protobufC pointer: UnsafeRawPointer) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__DropUsersRequest.self)
         self.userIds = ProtoC.array(m.pointee.user_ids, count: m.pointee.n_user_ids) { e in ProtoC.string(e!) }
+        self.discard = (m.pointee.discard != 0)
+        self.ringVersion = m.pointee.ring_version
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -431,6 +444,8 @@ public struct Retain_V1_DropUsersRequest: ProtoMessage {
             m.pointee.n_user_ids = self.userIds.count
             m.pointee.user_ids = arena.array(self.userIds, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
+        m.pointee.discard = (self.discard ? 1 : 0)
+        m.pointee.ring_version = self.ringVersion
     }
 }
 
@@ -476,17 +491,19 @@ public enum Retain_V1_Resharding {
     /// The users this shard holds, in user id order, a page at a time; with `moving_by`, only
     /// those a ring places on another shard (the users that leave this shard when that ring is
     /// written), found in one pass over the shard's users.
-    /// Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id`, naming an
-    /// instance twice, or not naming `shard_id`; points over 128).
+    /// Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id` or naming an
+    /// instance twice; points over 128).
     public static let listShardUsers = RPCMethod<Retain_V1_ListShardUsersRequest, Retain_V1_ListShardUsersResponse>(path: "retain.v1.Resharding/ListShardUsers", kind: .unary)
     /// The records of the given users with their checksums; a user the shard does not hold is left
     /// out. Fenced users are exported too (the final copy is made after the fence).
     /// Errors: INVALID_ARGUMENT (more than 10,000 users).
     public static let exportUsers = RPCMethod<Retain_V1_ExportUsersRequest, Retain_V1_ExportUsersResponse>(path: "retain.v1.Resharding/ExportUsers", kind: .unary)
     /// Stores copies of users, each replacing what the shard holds of that user. Answered once
-    /// durable.
+    /// durable. A user this shard fenced (it moved away from here) comes back only by a copy for a
+    /// newer ring than this shard's last fence (a reshard rolled back), which lifts its fence.
     /// Errors: INVALID_ARGUMENT (a record that does not decode, more than 10,000 users),
-    /// FAILED_PRECONDITION (a user this shard has fenced: it moved away from here).
+    /// FAILED_PRECONDITION (a user this shard has fenced, for a ring version not newer than its
+    /// last fence).
     public static let importUsers = RPCMethod<Retain_V1_ImportUsersRequest, Retain_V1_ImportUsersResponse>(path: "retain.v1.Resharding/ImportUsers", kind: .unary)
     /// Fences users (or lifts their fence, to abort a move): from the fence on, every call about
     /// them is refused with UNAVAILABLE, details not_processed=true and moved=true, so a caller
@@ -496,8 +513,10 @@ public enum Retain_V1_Resharding {
     /// Errors: INVALID_ARGUMENT (more than 10,000 users).
     public static let fenceUsers = RPCMethod<Retain_V1_FenceUsersRequest, Retain_V1_FenceUsersResponse>(path: "retain.v1.Resharding/FenceUsers", kind: .unary)
     /// Removes fenced users' state (after the gateways route them elsewhere); they stay fenced, so
-    /// this shard keeps refusing calls about them.
-    /// Errors: INVALID_ARGUMENT (more than 10,000 users), FAILED_PRECONDITION (a user not fenced).
+    /// this shard keeps refusing calls about them. With `discard`, removes an abandoned move's
+    /// copies instead (users not fenced here).
+    /// Errors: INVALID_ARGUMENT (more than 10,000 users), FAILED_PRECONDITION (a user not fenced;
+    /// with `discard`, a user fenced here).
     public static let dropUsers = RPCMethod<Retain_V1_DropUsersRequest, Retain_V1_DropUsersResponse>(path: "retain.v1.Resharding/DropUsers", kind: .unary)
 
     /// Every method of the service, for registration checks and reflection.

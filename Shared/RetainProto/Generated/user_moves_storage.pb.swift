@@ -17,14 +17,18 @@ public struct Retain_V1_UsersMoved: ProtoMessage {
     public var dropped: [String]
     /// The ring version the copies or the fences are for (0: none).
     public var ringVersion: UInt64
+    /// Copies of users this shard does not serve, removed: an abandoned move's copies at its
+    /// target (`ring_version` is the abandoned move's). The users are not fenced here.
+    public var discarded: [String]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(imported: [Retain_V1_MovedUser] = [], fenced: [String] = [], unfenced: [String] = [], dropped: [String] = [], ringVersion: UInt64 = 0) {
+    public init(imported: [Retain_V1_MovedUser] = [], fenced: [String] = [], unfenced: [String] = [], dropped: [String] = [], ringVersion: UInt64 = 0, discarded: [String] = []) {
         self.imported = imported
         self.fenced = fenced
         self.unfenced = unfenced
         self.dropped = dropped
         self.ringVersion = ringVersion
+        self.discarded = discarded
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -34,6 +38,7 @@ public struct Retain_V1_UsersMoved: ProtoMessage {
         self.unfenced = []
         self.dropped = []
         self.ringVersion = 0
+        self.discarded = []
     }
 
     public static let protoName = "retain.v1.UsersMoved"
@@ -46,6 +51,7 @@ public struct Retain_V1_UsersMoved: ProtoMessage {
         self.unfenced = ProtoC.array(m.pointee.unfenced, count: m.pointee.n_unfenced) { e in ProtoC.string(e!) }
         self.dropped = ProtoC.array(m.pointee.dropped, count: m.pointee.n_dropped) { e in ProtoC.string(e!) }
         self.ringVersion = m.pointee.ring_version
+        self.discarded = ProtoC.array(m.pointee.discarded, count: m.pointee.n_discarded) { e in ProtoC.string(e!) }
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -67,6 +73,10 @@ public struct Retain_V1_UsersMoved: ProtoMessage {
             m.pointee.dropped = arena.array(self.dropped, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
         }
         m.pointee.ring_version = self.ringVersion
+        if !self.discarded.isEmpty {
+            m.pointee.n_discarded = self.discarded.count
+            m.pointee.discarded = arena.array(self.discarded, as: UnsafeMutablePointer<CChar>?.self) { arena.cString($0) }
+        }
     }
 }
 

@@ -987,7 +987,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_level_review__descriptor =
   (ProtobufCMessageInit) retain__v1__growth_level_review__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__growth_users_moved__field_descriptors[5] =
+static const ProtobufCFieldDescriptor retain__v1__growth_users_moved__field_descriptors[6] =
 {
   {
     "imported",
@@ -1049,8 +1049,21 @@ static const ProtobufCFieldDescriptor retain__v1__growth_users_moved__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "discarded",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__GrowthUsersMoved, n_discarded),
+    offsetof(Retain__V1__GrowthUsersMoved, discarded),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__growth_users_moved__field_indices_by_name[] = {
+  5,   /* field[5] = discarded */
   3,   /* field[3] = dropped */
   1,   /* field[1] = fenced */
   0,   /* field[0] = imported */
@@ -1060,7 +1073,7 @@ static const unsigned retain__v1__growth_users_moved__field_indices_by_name[] = 
 static const ProtobufCIntRange retain__v1__growth_users_moved__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor retain__v1__growth_users_moved__descriptor =
 {
@@ -1070,7 +1083,7 @@ const ProtobufCMessageDescriptor retain__v1__growth_users_moved__descriptor =
   "Retain__V1__GrowthUsersMoved",
   "retain.v1",
   sizeof(Retain__V1__GrowthUsersMoved),
-  5,
+  6,
   retain__v1__growth_users_moved__field_descriptors,
   retain__v1__growth_users_moved__field_indices_by_name,
   1,  retain__v1__growth_users_moved__number_ranges,

@@ -1096,7 +1096,7 @@ const ProtobufCMessageDescriptor retain__v1__fence_users_response__descriptor =
   (ProtobufCMessageInit) retain__v1__fence_users_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__drop_users_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor retain__v1__drop_users_request__field_descriptors[3] =
 {
   {
     "user_ids",
@@ -1110,14 +1110,40 @@ static const ProtobufCFieldDescriptor retain__v1__drop_users_request__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "discard",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__DropUsersRequest, discard),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ring_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__DropUsersRequest, ring_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__drop_users_request__field_indices_by_name[] = {
+  1,   /* field[1] = discard */
+  2,   /* field[2] = ring_version */
   0,   /* field[0] = user_ids */
 };
 static const ProtobufCIntRange retain__v1__drop_users_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__drop_users_request__descriptor =
 {
@@ -1127,7 +1153,7 @@ const ProtobufCMessageDescriptor retain__v1__drop_users_request__descriptor =
   "Retain__V1__DropUsersRequest",
   "retain.v1",
   sizeof(Retain__V1__DropUsersRequest),
-  1,
+  3,
   retain__v1__drop_users_request__field_descriptors,
   retain__v1__drop_users_request__field_indices_by_name,
   1,  retain__v1__drop_users_request__number_ranges,

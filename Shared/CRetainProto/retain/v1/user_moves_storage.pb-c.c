@@ -97,7 +97,7 @@ void   retain__v1__user_fences_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__user_fences_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__users_moved__field_descriptors[5] =
+static const ProtobufCFieldDescriptor retain__v1__users_moved__field_descriptors[6] =
 {
   {
     "imported",
@@ -159,8 +159,21 @@ static const ProtobufCFieldDescriptor retain__v1__users_moved__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "discarded",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Retain__V1__UsersMoved, n_discarded),
+    offsetof(Retain__V1__UsersMoved, discarded),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__users_moved__field_indices_by_name[] = {
+  5,   /* field[5] = discarded */
   3,   /* field[3] = dropped */
   1,   /* field[1] = fenced */
   0,   /* field[0] = imported */
@@ -170,7 +183,7 @@ static const unsigned retain__v1__users_moved__field_indices_by_name[] = {
 static const ProtobufCIntRange retain__v1__users_moved__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor retain__v1__users_moved__descriptor =
 {
@@ -180,7 +193,7 @@ const ProtobufCMessageDescriptor retain__v1__users_moved__descriptor =
   "Retain__V1__UsersMoved",
   "retain.v1",
   sizeof(Retain__V1__UsersMoved),
-  5,
+  6,
   retain__v1__users_moved__field_descriptors,
   retain__v1__users_moved__field_indices_by_name,
   1,  retain__v1__users_moved__number_ranges,

@@ -278,18 +278,20 @@ class GrowthUserRecord(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., total_growth: _Optional[int] = ..., reached_at_ms: _Optional[int] = ..., level: _Optional[int] = ..., time_zone: _Optional[str] = ..., last_check_in_day: _Optional[int] = ..., streak_days: _Optional[int] = ..., longest_streak: _Optional[int] = ..., pruned_growth: _Optional[int] = ..., days: _Optional[_Iterable[_Union[GrowthDayCounter, _Mapping]]] = ..., tasks: _Optional[_Iterable[_Union[GrowthTaskProgress, _Mapping]]] = ..., keys: _Optional[_Iterable[_Union[GrowthIdempotencyRecord, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[GrowthHistoryRecord, _Mapping]]] = ..., weeks: _Optional[_Iterable[_Union[GrowthWeekScore, _Mapping]]] = ..., level_changes: _Optional[_Iterable[_Union[_growth_pb2.LevelChangeEvent, _Mapping]]] = ..., reviewed_at_ms: _Optional[int] = ...) -> None: ...
 
 class GrowthUsersMoved(_message.Message):
-    __slots__ = ["dropped", "fenced", "imported", "ring_version", "unfenced"]
+    __slots__ = ["discarded", "dropped", "fenced", "imported", "ring_version", "unfenced"]
+    DISCARDED_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
     FENCED_FIELD_NUMBER: _ClassVar[int]
     IMPORTED_FIELD_NUMBER: _ClassVar[int]
     RING_VERSION_FIELD_NUMBER: _ClassVar[int]
     UNFENCED_FIELD_NUMBER: _ClassVar[int]
+    discarded: _containers.RepeatedScalarFieldContainer[str]
     dropped: _containers.RepeatedScalarFieldContainer[str]
     fenced: _containers.RepeatedScalarFieldContainer[str]
     imported: _containers.RepeatedCompositeFieldContainer[GrowthUserRecord]
     ring_version: int
     unfenced: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, imported: _Optional[_Iterable[_Union[GrowthUserRecord, _Mapping]]] = ..., fenced: _Optional[_Iterable[str]] = ..., unfenced: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ..., ring_version: _Optional[int] = ...) -> None: ...
+    def __init__(self, imported: _Optional[_Iterable[_Union[GrowthUserRecord, _Mapping]]] = ..., fenced: _Optional[_Iterable[str]] = ..., unfenced: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ..., ring_version: _Optional[int] = ..., discarded: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GrowthWeekScore(_message.Message):
     __slots__ = ["reached_at_ms", "score", "week"]

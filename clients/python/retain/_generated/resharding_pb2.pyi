@@ -7,10 +7,14 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DropUsersRequest(_message.Message):
-    __slots__ = ["user_ids"]
+    __slots__ = ["discard", "ring_version", "user_ids"]
+    DISCARD_FIELD_NUMBER: _ClassVar[int]
+    RING_VERSION_FIELD_NUMBER: _ClassVar[int]
     USER_IDS_FIELD_NUMBER: _ClassVar[int]
+    discard: bool
+    ring_version: int
     user_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, user_ids: _Optional[_Iterable[str]] = ..., discard: bool = ..., ring_version: _Optional[int] = ...) -> None: ...
 
 class DropUsersResponse(_message.Message):
     __slots__ = ["dropped"]

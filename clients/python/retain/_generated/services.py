@@ -2804,8 +2804,8 @@ class ReshardingClient(ServiceClient):
         """The users this shard holds, in user id order, a page at a time; with `moving_by`, only
         those a ring places on another shard (the users that leave this shard when that ring is
         written), found in one pass over the shard's users.
-        Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id`, naming an
-        instance twice, or not naming `shard_id`; points over 128).
+        Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id` or naming an
+        instance twice; points over 128).
 
         Unary: `retain.v1.Resharding/ListShardUsers`.
         """
@@ -2822,9 +2822,11 @@ class ReshardingClient(ServiceClient):
 
     def import_users(self, request: resharding_pb2.ImportUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ImportUsersResponse:
         """Stores copies of users, each replacing what the shard holds of that user. Answered once
-        durable.
+        durable. A user this shard fenced (it moved away from here) comes back only by a copy for a
+        newer ring than this shard's last fence (a reshard rolled back), which lifts its fence.
         Errors: INVALID_ARGUMENT (a record that does not decode, more than 10,000 users),
-        FAILED_PRECONDITION (a user this shard has fenced: it moved away from here).
+        FAILED_PRECONDITION (a user this shard has fenced, for a ring version not newer than its
+        last fence).
 
         Unary: `retain.v1.Resharding/ImportUsers`.
         """
@@ -2844,8 +2846,10 @@ class ReshardingClient(ServiceClient):
 
     def drop_users(self, request: resharding_pb2.DropUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.DropUsersResponse:
         """Removes fenced users' state (after the gateways route them elsewhere); they stay fenced, so
-        this shard keeps refusing calls about them.
-        Errors: INVALID_ARGUMENT (more than 10,000 users), FAILED_PRECONDITION (a user not fenced).
+        this shard keeps refusing calls about them. With `discard`, removes an abandoned move's
+        copies instead (users not fenced here).
+        Errors: INVALID_ARGUMENT (more than 10,000 users), FAILED_PRECONDITION (a user not fenced;
+        with `discard`, a user fenced here).
 
         Unary: `retain.v1.Resharding/DropUsers`.
         """
@@ -2870,8 +2874,8 @@ class AsyncReshardingClient(AsyncServiceClient):
         """The users this shard holds, in user id order, a page at a time; with `moving_by`, only
         those a ring places on another shard (the users that leave this shard when that ring is
         written), found in one pass over the shard's users.
-        Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id`, naming an
-        instance twice, or not naming `shard_id`; points over 128).
+        Errors: INVALID_ARGUMENT (limit over 10,000; `moving_by` without `shard_id` or naming an
+        instance twice; points over 128).
 
         Unary: `retain.v1.Resharding/ListShardUsers`.
         """
@@ -2888,9 +2892,11 @@ class AsyncReshardingClient(AsyncServiceClient):
 
     async def import_users(self, request: resharding_pb2.ImportUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ImportUsersResponse:
         """Stores copies of users, each replacing what the shard holds of that user. Answered once
-        durable.
+        durable. A user this shard fenced (it moved away from here) comes back only by a copy for a
+        newer ring than this shard's last fence (a reshard rolled back), which lifts its fence.
         Errors: INVALID_ARGUMENT (a record that does not decode, more than 10,000 users),
-        FAILED_PRECONDITION (a user this shard has fenced: it moved away from here).
+        FAILED_PRECONDITION (a user this shard has fenced, for a ring version not newer than its
+        last fence).
 
         Unary: `retain.v1.Resharding/ImportUsers`.
         """
@@ -2910,8 +2916,10 @@ class AsyncReshardingClient(AsyncServiceClient):
 
     async def drop_users(self, request: resharding_pb2.DropUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.DropUsersResponse:
         """Removes fenced users' state (after the gateways route them elsewhere); they stay fenced, so
-        this shard keeps refusing calls about them.
-        Errors: INVALID_ARGUMENT (more than 10,000 users), FAILED_PRECONDITION (a user not fenced).
+        this shard keeps refusing calls about them. With `discard`, removes an abandoned move's
+        copies instead (users not fenced here).
+        Errors: INVALID_ARGUMENT (more than 10,000 users), FAILED_PRECONDITION (a user not fenced;
+        with `discard`, a user fenced here).
 
         Unary: `retain.v1.Resharding/DropUsers`.
         """

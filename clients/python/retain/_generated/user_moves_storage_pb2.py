@@ -15,15 +15,15 @@ _sym_db = _symbol_database.Default()
 from retain._generated import resharding_pb2 as retain_dot_v1_dot_resharding__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"retain/v1/user_moves_storage.proto\x12\tretain.v1\x1a\x1aretain/v1/resharding.proto\"}\n\nUsersMoved\x12&\n\x08imported\x18\x01 \x03(\x0b\x32\x14.retain.v1.MovedUser\x12\x0e\n\x06\x66\x65nced\x18\x02 \x03(\t\x12\x10\n\x08unfenced\x18\x03 \x03(\t\x12\x0f\n\x07\x64ropped\x18\x04 \x03(\t\x12\x14\n\x0cring_version\x18\x05 \x01(\x04\"v\n\x10UserFencesRecord\x12\x14\n\x0c\x66\x65nced_users\x18\x01 \x03(\t\x12\x15\n\rfence_version\x18\x02 \x01(\x04\x12\x1b\n\x13\x64ropped_since_fence\x18\x03 \x01(\x08\x12\x18\n\x10imported_version\x18\x04 \x01(\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"retain/v1/user_moves_storage.proto\x12\tretain.v1\x1a\x1aretain/v1/resharding.proto\"\x90\x01\n\nUsersMoved\x12&\n\x08imported\x18\x01 \x03(\x0b\x32\x14.retain.v1.MovedUser\x12\x0e\n\x06\x66\x65nced\x18\x02 \x03(\t\x12\x10\n\x08unfenced\x18\x03 \x03(\t\x12\x0f\n\x07\x64ropped\x18\x04 \x03(\t\x12\x14\n\x0cring_version\x18\x05 \x01(\x04\x12\x11\n\tdiscarded\x18\x06 \x03(\t\"v\n\x10UserFencesRecord\x12\x14\n\x0c\x66\x65nced_users\x18\x01 \x03(\t\x12\x15\n\rfence_version\x18\x02 \x01(\x04\x12\x1b\n\x13\x64ropped_since_fence\x18\x03 \x01(\x08\x12\x18\n\x10imported_version\x18\x04 \x01(\x04\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'retain._generated.user_moves_storage_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _USERSMOVED._serialized_start=77
-  _USERSMOVED._serialized_end=202
-  _USERFENCESRECORD._serialized_start=204
-  _USERFENCESRECORD._serialized_end=322
+  _USERSMOVED._serialized_start=78
+  _USERSMOVED._serialized_end=222
+  _USERFENCESRECORD._serialized_start=224
+  _USERFENCESRECORD._serialized_end=342
 # @@protoc_insertion_point(module_scope)

@@ -20,15 +20,17 @@ class UserFencesRecord(_message.Message):
     def __init__(self, fenced_users: _Optional[_Iterable[str]] = ..., fence_version: _Optional[int] = ..., dropped_since_fence: bool = ..., imported_version: _Optional[int] = ...) -> None: ...
 
 class UsersMoved(_message.Message):
-    __slots__ = ["dropped", "fenced", "imported", "ring_version", "unfenced"]
+    __slots__ = ["discarded", "dropped", "fenced", "imported", "ring_version", "unfenced"]
+    DISCARDED_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
     FENCED_FIELD_NUMBER: _ClassVar[int]
     IMPORTED_FIELD_NUMBER: _ClassVar[int]
     RING_VERSION_FIELD_NUMBER: _ClassVar[int]
     UNFENCED_FIELD_NUMBER: _ClassVar[int]
+    discarded: _containers.RepeatedScalarFieldContainer[str]
     dropped: _containers.RepeatedScalarFieldContainer[str]
     fenced: _containers.RepeatedScalarFieldContainer[str]
     imported: _containers.RepeatedCompositeFieldContainer[_resharding_pb2.MovedUser]
     ring_version: int
     unfenced: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, imported: _Optional[_Iterable[_Union[_resharding_pb2.MovedUser, _Mapping]]] = ..., fenced: _Optional[_Iterable[str]] = ..., unfenced: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ..., ring_version: _Optional[int] = ...) -> None: ...
+    def __init__(self, imported: _Optional[_Iterable[_Union[_resharding_pb2.MovedUser, _Mapping]]] = ..., fenced: _Optional[_Iterable[str]] = ..., unfenced: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ..., ring_version: _Optional[int] = ..., discarded: _Optional[_Iterable[str]] = ...) -> None: ...

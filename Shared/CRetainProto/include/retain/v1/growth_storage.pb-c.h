@@ -208,10 +208,15 @@ struct  Retain__V1__GrowthUsersMoved
    * The ring version of the move (ImportUsersRequest.ring_version, FenceUsersRequest.ring_version).
    */
   uint64_t ring_version;
+  /*
+   * Copies of users this shard does not serve, removed (DropUsersRequest.discard).
+   */
+  size_t n_discarded;
+  char **discarded;
 };
 #define RETAIN__V1__GROWTH_USERS_MOVED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__growth_users_moved__descriptor) \
-    , 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
+    , 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL }
 
 
 /*

@@ -61,7 +61,8 @@ struct  Retain__V1__ListShardUsersRequest
   size_t n_moving_by;
   Retain__V1__RingInstance **moving_by;
   /*
-   * This shard's id on `moving_by`; required with it.
+   * This shard's id; required with `moving_by`. A shard `moving_by` leaves out lists every
+   * user (the ring gives all of them away).
    */
   char *shard_id;
 };
@@ -276,10 +277,20 @@ struct  Retain__V1__DropUsersRequest
    */
   size_t n_user_ids;
   char **user_ids;
+  /*
+   * Remove copies instead: the users are not fenced here and this shard does not serve them
+   * (an abandoned move's copies at its target, which no gateway routed here). Their ring
+   * version no longer counts for this shard's reports.
+   */
+  protobuf_c_boolean discard;
+  /*
+   * With `discard`: the abandoned move's ring version (ImportUsersRequest.ring_version).
+   */
+  uint64_t ring_version;
 };
 #define RETAIN__V1__DROP_USERS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__drop_users_request__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0, 0 }
 
 
 /*

@@ -57,10 +57,16 @@ struct  Retain__V1__UsersMoved
    * The ring version the copies or the fences are for (0: none).
    */
   uint64_t ring_version;
+  /*
+   * Copies of users this shard does not serve, removed: an abandoned move's copies at its
+   * target (`ring_version` is the abandoned move's). The users are not fenced here.
+   */
+  size_t n_discarded;
+  char **discarded;
 };
 #define RETAIN__V1__USERS_MOVED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__users_moved__descriptor) \
-    , 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
+    , 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL }
 
 
 /*
