@@ -2,8 +2,9 @@ import GRPCCore
 import RetainRPC
 import RetainWire
 
-/// One gRPC call as the native call that carries it: its options (credential, trace id,
-/// idempotency key, deadline, metadata) and the translation of what the native call ends with.
+/// One gRPC call as the native call that carries it (handed to the native server in process):
+/// its options (credential, trace id, idempotency key, deadline, metadata) and the translation of
+/// what the native call ends with.
 struct NativeCall: Sendable {
     /// The native call's options, from the gRPC request's metadata.
     let options: RetainRPC.CallOptions
