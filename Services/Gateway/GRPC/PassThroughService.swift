@@ -53,11 +53,9 @@ struct PassThroughService: RegistrableRPCService {
         let single = try await ServerRequest(stream: request)
         let call = try NativeCall(metadata: single.metadata)
         let native = native
-        let answer = try await call.run(draining: state) {
-            let answers = native.start(path: path, request: single.message, options: call.options)
-            defer { answers.cancel() }
-            return try await answers.answer()
-        }
+        let answers = native.start(path: path, request: single.message, options: call.options)
+        defer { answers.cancel() }
+        let answer = try await call.run(answers, draining: state) { try await answers.answer() }
         return StreamingServerResponse(single: ServerResponse(message: answer))
     }
 
@@ -67,10 +65,10 @@ struct PassThroughService: RegistrableRPCService {
         let call = try NativeCall(metadata: single.metadata)
         let (native, state) = (native, state)
         return StreamingServerResponse { writer in
-            try await call.run(draining: state) {
-                let answers = native.start(path: path, request: single.message, options: call.options)
-                // A caller gone while answers still come ends the native call too.
-                defer { answers.cancel() }
+            let answers = native.start(path: path, request: single.message, options: call.options)
+            // A caller gone while answers still come ends the native call too.
+            defer { answers.cancel() }
+            try await call.run(answers, draining: state) {
                 while let message = try await answers.next() {
                     try await writer.write(message)
                 }
