@@ -330,7 +330,8 @@ let package = Package(
             ],
             path: "Services/Gateway/Service", swiftSettings: swiftSettings),
         // The gRPC front door: standard gRPC over HTTP/2 (grpc-swift 2) in front of the gateway's
-        // native port, bytes passed through undecoded. Only retain-gateway links it.
+        // native server, each call handed to it in process, bytes passed through undecoded. Only
+        // retain-gateway links it.
         .target(
             name: "GatewayGRPC",
             dependencies: [

@@ -78,6 +78,12 @@ public final class RPCServer: Service, Sendable {
 
     /// The open connections and the bytes they buffer.
     private let budget: ConnectionBudget
+    /// The registered methods, found by path.
+    private let methods: MethodTable
+
+    /// The same methods, checks and metrics for calls handed over inside the process (the
+    /// gateway's gRPC front door); they stop being taken when the server drains.
+    public let inProcessCalls: InProcessCalls
 
     /// Serving status per service, answered by `retain.v1.Health`. Every service of the router
     /// starts SERVING; draining turns every known service NOT_SERVING.
@@ -106,6 +112,10 @@ public final class RPCServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = group
+        methods = MethodTable(router.serverMethods(metrics: metrics))
+        inProcessCalls = InProcessCalls(
+            methods: methods, fallback: router.fallbackHandler, metrics: metrics,
+            authenticator: configuration.authenticator, group: group, logger: logger)
     }
 
     /// Binds the listening socket and starts accepting connections; returns the bound address.
@@ -113,7 +123,7 @@ public final class RPCServer: Service, Sendable {
     public func start() async throws -> SocketAddress {
         let configuration = configuration
         let metrics = metrics
-        let methods = MethodTable(router.serverMethods(metrics: metrics))
+        let methods = methods
         let fallback = router.fallbackHandler
         let logger = logger
         let budget = budget
@@ -196,6 +206,7 @@ public final class RPCServer: Service, Sendable {
         }
         let connections = budget.channels
         logger.info("draining", metadata: ["connections": "\(connections.count)"])
+        inProcessCalls.beginDraining()
         for service in Set(router.methods.map { String($0.path.prefix { $0 != "/" }) } + [""] + health.services) {
             health.set(service, .notServing)
         }

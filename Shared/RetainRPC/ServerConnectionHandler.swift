@@ -308,11 +308,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return protocolError("request id \(id) is zero or already in use on this connection", code: .invalidArgument)
         }
         if draining {
-            return writeStatus(
-                id,
-                RPCError(
-                    .unavailable, "server is draining: call not processed, retry elsewhere",
-                    details: ["not_processed": "true"]))
+            return writeStatus(id, CallRoute.draining)
         }
         if budget.isExhausted {
             return writeStatus(
@@ -329,24 +325,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return writeStatus(id, error)
         }
         let parsed = call.header
-        let path: String
-        let handler: RPCRouter.Handler
-        let methodMetrics: MethodMetrics
-        let access: MethodAccess
-        if let entry = parsed.method {
-            path = entry.entry.method.path
-            handler = entry.entry.handler
-            methodMetrics = entry.metrics
-            access = entry.access
-        } else if let fallback, let name = parsed.name, !name.isEmpty {
-            path = name
-            handler = .deferred { request, context, responder, _ in fallback(name, request, context, responder) }
-            methodMetrics = metrics.fallbackMethod(name)
-            access = configuration.authenticator == nil ? .open : MethodAccessTable.access(for: name)
-        } else {
-            metrics.unknownMethod()
-            return writeStatus(id, RPCError(.unimplemented, "unknown method \(FieldFormat.quoted(parsed.name ?? ""))"))
+        guard
+            let route = CallRoute(
+                method: parsed.method, name: parsed.name, fallback: fallback, metrics: metrics,
+                authenticating: configuration.authenticator != nil)
+        else {
+            return writeStatus(id, CallRoute.unknownMethod(parsed.name))
         }
+        let (path, handler, methodMetrics, access) = (route.path, route.handler, route.metrics, route.access)
         var caller: Caller?
         if admission.authenticator != nil {
             let wasAdmitted = admission.isAdmitted
@@ -454,10 +440,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 })
         }
         return ServerResponder(
-            eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
-            requestID: id, generation: generation, allocator: context.channel.allocator,
-            compressionThreshold: parsed.acceptsCompression ? configuration.compressionThreshold : nil,
-            flowControlled: window > 0)
+            .connection(
+                ServerResponder.Connection(
+                    eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop),
+                    requestID: id, generation: generation, allocator: context.channel.allocator,
+                    compressionThreshold: parsed.acceptsCompression ? configuration.compressionThreshold : nil,
+                    flowControlled: window > 0)))
     }
 
     /// Writes a frame of a live call; frames of calls that already ended are dropped. `waiter`

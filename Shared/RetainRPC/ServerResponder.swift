@@ -4,25 +4,43 @@ import RetainWire
 
 /// Answers one call from any thread: one answer (unary), or answers then a status (streaming).
 /// Answers after the call ended (deadline, cancellation, closed connection) are dropped.
+///
+/// A call arrives on a connection (its answers become frames the connection writes) or is handed
+/// over inside the process (``InProcessCalls``: its answers go to an ``InProcessCall`` as they
+/// are); handlers answer both alike.
 public struct ServerResponder: Sendable {
-    let eventLoop: any EventLoop
-    let connection: NIOLoopBound<ServerConnectionHandler>
-    let requestID: UInt32
-    let generation: UInt64
-    let allocator: ByteBufferAllocator
-    /// Answers at least this large are compressed; nil when the caller does not accept it.
-    let compressionThreshold: Int?
-    /// Whether the caller asked for flow control: MESSAGE frames say so (`FLOW_CONTROLLED`).
-    var flowControlled = false
+    /// Where the answers go.
+    enum Target: Sendable {
+        /// A call of a connection.
+        case connection(Connection)
+        /// A call handed over in process.
+        case inProcess(InProcessCall)
+    }
+
+    let target: Target
+
+    init(_ target: Target) {
+        self.target = target
+    }
 
     /// Ends a unary call with its answer.
     public func succeed<M: ProtoMessage>(_ message: M) {
-        send(frame(type: .message, flags: .end) { $0.writeProtoMessage(message) }, ends: true)
+        switch target {
+        case .connection(let connection):
+            connection.send(connection.frame(type: .message, flags: .end) { $0.writeProtoMessage(message) }, ends: true)
+        case .inProcess(let call):
+            call.deliver(Self.encoded(message), ends: true)
+        }
     }
 
     /// Sends one answer of a streaming call.
     public func send<M: ProtoMessage>(_ message: M) {
-        send(frame(type: .message, flags: []) { $0.writeProtoMessage(message) }, ends: false)
+        switch target {
+        case .connection(let connection):
+            connection.send(connection.frame(type: .message, flags: []) { $0.writeProtoMessage(message) }, ends: false)
+        case .inProcess(let call):
+            call.deliver(Self.encoded(message), ends: false)
+        }
     }
 
     /// Sends one answer of a streaming call, and returns once the call may take another without
@@ -30,74 +48,68 @@ public struct ServerResponder: Sendable {
     /// connection's unsent answers are under its limit. Throws CancellationError once the call
     /// has ended (cancelled, deadline, connection gone). The way for producers that can wait.
     public func sendWhenReady<M: ProtoMessage>(_ message: M) async throws {
-        try await sendWhenReady(frame: frame(type: .message, flags: []) { $0.writeProtoMessage(message) })
+        switch target {
+        case .connection(let connection):
+            try await connection.sendWhenReady(frame: connection.frame(type: .message, flags: []) { $0.writeProtoMessage(message) })
+        case .inProcess(let call):
+            try await call.sendWhenReady(Self.encoded(message))
+        }
     }
 
     /// Sends one already-encoded answer of a streaming call, like ``sendWhenReady(_:)``.
     public func sendWhenReady(encoded message: ByteBuffer) async throws {
-        try await sendWhenReady(frame: frame(type: .message, flags: []) { $0.writeImmutableBuffer(message) })
-    }
-
-    private func sendWhenReady(frame buffer: ByteBuffer) async throws {
-        try await withUnsafeThrowingContinuation { (waiter: UnsafeContinuation<Void, any Error>) in
-            if eventLoop.inEventLoop {
-                connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: false, waiter: waiter)
-            } else {
-                eventLoop.execute {
-                    connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: false, waiter: waiter)
-                }
-            }
+        switch target {
+        case .connection(let connection):
+            try await connection.sendWhenReady(frame: connection.frame(type: .message, flags: []) { $0.writeImmutableBuffer(message) })
+        case .inProcess(let call):
+            try await call.sendWhenReady(message)
         }
     }
 
     /// Ends a unary call with an already-encoded answer (a proxy passing bytes through).
     public func succeed(encoded message: ByteBuffer) {
-        send(frame(type: .message, flags: .end) { $0.writeImmutableBuffer(message) }, ends: true)
+        switch target {
+        case .connection(let connection):
+            connection.send(connection.frame(type: .message, flags: .end) { $0.writeImmutableBuffer(message) }, ends: true)
+        case .inProcess(let call):
+            call.deliver(message, ends: true)
+        }
     }
 
     /// Sends one already-encoded answer of a streaming call.
     public func send(encoded message: ByteBuffer) {
-        send(frame(type: .message, flags: []) { $0.writeImmutableBuffer(message) }, ends: false)
+        switch target {
+        case .connection(let connection):
+            connection.send(connection.frame(type: .message, flags: []) { $0.writeImmutableBuffer(message) }, ends: false)
+        case .inProcess(let call):
+            call.deliver(message, ends: false)
+        }
     }
 
     /// Ends the call with `error` (mapped to a status) or, for a stream, with OK when nil.
     public func finish(_ error: (any Error)? = nil) {
         let status = ServerResponder.status(for: error)
-        send(frame(type: .status, flags: []) { $0.writeProtoMessage(status) }, ends: true)
+        switch target {
+        case .connection(let connection):
+            connection.send(connection.frame(type: .status, flags: []) { $0.writeProtoMessage(status) }, ends: true)
+        case .inProcess(let call):
+            call.finish(status)
+        }
     }
 
     /// Runs `handler` once if the call is cancelled or its deadline passes before it ends.
     public func onCancel(_ handler: @escaping @Sendable () -> Void) {
-        if eventLoop.inEventLoop {
-            connection.value.setCancelHandler(requestID: requestID, generation: generation, handler)
-        } else {
-            eventLoop.execute { connection.value.setCancelHandler(requestID: requestID, generation: generation, handler) }
+        switch target {
+        case .connection(let connection): connection.onCancel(handler)
+        case .inProcess(let call): call.onCancel(handler)
         }
     }
 
-    /// A complete frame for this call whose payload `body` writes.
-    func frame(type: FrameType, flags: FrameFlags, _ body: (inout ByteBuffer) -> Void) -> ByteBuffer {
-        var flags = flags
-        if type == .message, flowControlled { flags.insert(.flowControlled) }
-        var buffer = allocator.buffer(capacity: 64)
-        buffer.writeFrameHeader(type: type, flags: flags, requestID: requestID, payloadLength: 0)
-        body(&buffer)
-        buffer.setFramePayloadLength(frameStart: buffer.readerIndex)
-        if type == .message, let threshold = compressionThreshold {
-            MessageCompression.compressFrame(
-                in: &buffer, frameStart: buffer.readerIndex,
-                messageStart: buffer.readerIndex + Frame.headerSize,
-                threshold: threshold, allocator: allocator)
-        }
+    /// `message` encoded, for a call that takes messages rather than frames.
+    private static func encoded<M: ProtoMessage>(_ message: M) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeProtoMessage(message)
         return buffer
-    }
-
-    private func send(_ buffer: ByteBuffer, ends: Bool) {
-        if eventLoop.inEventLoop {
-            connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: ends)
-        } else {
-            eventLoop.execute { connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: ends) }
-        }
     }
 
     /// The status a thrown error becomes on the wire.

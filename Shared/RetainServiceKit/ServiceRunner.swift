@@ -61,13 +61,14 @@ public enum ServiceRunner {
     /// Every call is checked by `authenticator`, by default a ``TokenVerifier`` of the service
     /// secret (`--service-secret-file` or `RETAIN_SERVICE_SECRET`); without a secret this throws
     /// before serving, unless `--insecure-no-auth` turns the checks off (warned about loudly, at
-    /// start and every minute). `onListening` gets the port the server bound (before `services`
-    /// start), for a service that calls the server itself (the gateway's gRPC front door).
+    /// start and every minute). `onServing` gets the server once it listens (before `services`
+    /// start), for a service that hands calls to it in process (the gateway's gRPC front door,
+    /// through ``RPCServer/inProcessCalls``).
     public static func run(
         name: String, router: RPCRouter, options: ServerOptions, logger: Logger,
         services: [any Service] = [], health: HealthStatus = HealthStatus(),
         authenticator: (any CallAuthenticator)? = nil,
-        onListening: (Int) -> Void = { _ in }
+        onServing: (RPCServer) -> Void = { _ in }
     ) async throws {
         let tls = try options.tls.load()
         let (authenticator, warning) = try authentication(name: name, options: options, given: authenticator, logger: logger)
@@ -75,7 +76,7 @@ public enum ServiceRunner {
             name: name, router: router, options: options, tls: tls.server, logger: logger,
             services: services + warning + tlsReloader(tls, logger: logger),
             health: health, ops: startOps(name: name, options: options, tls: tls.ops, logger: logger),
-            authenticator: authenticator, onListening: onListening)
+            authenticator: authenticator, onListening: { _, server in onServing(server) })
     }
 
     /// The authenticator to serve with (nil when checks are off), and the services that repeat
@@ -113,7 +114,7 @@ public enum ServiceRunner {
     private static func serve(
         name: String, router: RPCRouter, options: ServerOptions, tls: ServerTLS?, logger: Logger,
         services: [any Service], health: HealthStatus, ops: OpsServer?, authenticator: (any CallAuthenticator)?,
-        onListening: (Int) -> Void = { _ in }
+        onListening: (Int, RPCServer) -> Void = { _, _ in }
     ) async throws {
         var configuration = RPCServer.Configuration()
         configuration.tls = tls
@@ -132,7 +133,7 @@ public enum ServiceRunner {
         configuration.memoryBudget = options.memoryBudgetBytes
         let server = RPCServer(router: router, configuration: configuration, logger: logger, health: health)
         let address = try await server.start()
-        onListening(address.port ?? options.port)
+        onListening(address.port ?? options.port, server)
         ops?.markReady(server.health)
         // The ops endpoints come first so that graceful shutdown, which runs in reverse order,
         // closes them last: /readyz answers 503 while the server drains. The announcement runs
@@ -216,7 +217,7 @@ public enum ServiceRunner {
                 + replicationServices,
             health: health, ops: ops,
             authenticator: authenticator
-        ) { port in
+        ) { port, _ in
             if storage.replication.advertise == nil { node?.setAdvertise("\(options.host):\(port)") }
         }
         // Closed and durable: exit without releasing the state. Freeing millions of objects one

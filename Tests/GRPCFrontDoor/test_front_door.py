@@ -252,3 +252,36 @@ def test_a_drain_lets_running_calls_finish_then_the_gateway_exits(suite: Suite, 
     finally:
         gateway.kill()
         echo.kill()
+
+
+def test_calls_are_handed_to_the_native_server_in_process(pb, tmp_path) -> None:
+    """The front door opens no connection to the gateway's own native port: each call runs the
+    native server's handler in process (and counts in its metrics), with no loopback hop."""
+    import json
+    import socket
+
+    from conftest import grpc_address
+    from servers import ServerProcess
+
+    echo_pb2, echo_grpc = pb["echo"]
+    echo = ServerProcess("retain-echo")  # this gateway and its echo check no credentials
+    topology = tmp_path / "topology.json"
+    topology.write_text(json.dumps({"services": {"retain.v1.Echo": [echo.address]}}))
+    gateway = ServerProcess("retain-gateway", ["serve", "--topology", str(topology), "--grpc-port", "0"])
+    try:
+        stub = echo_grpc.EchoStub(grpc.insecure_channel(grpc_address(gateway)))
+        calls = [stub.Echo.future(echo_pb2.EchoRequest(text=f"in-process {i}"), timeout=10) for i in range(32)]
+        assert [call.result().text for call in calls] == [f"in-process {i}" for i in range(32)]
+        assert stub.Echo(echo_pb2.EchoRequest(text="one more"), timeout=10).text == "one more"
+        assert gateway.wait_handled("retain.v1.Echo/Echo", "OK", 33) == 33
+        assert gateway.metrics().get("rpc_server_connections", 0.0) == 0.0
+
+        # The gauge does count connections to the native port: one opened now shows.
+        with socket.create_connection((gateway.host, gateway.port), timeout=5):
+            deadline = time.monotonic() + 5
+            while gateway.metrics().get("rpc_server_connections", 0.0) < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert gateway.metrics().get("rpc_server_connections", 0.0) == 1.0
+    finally:
+        gateway.kill()
+        echo.kill()

@@ -13,13 +13,16 @@ import Glibc
 #endif
 
 /// The gateway's gRPC front door: a second listener that speaks standard gRPC over HTTP/2
-/// (grpc-swift 2) and passes every call to the gateway's native port on loopback, one to one:
-/// same method, same request and answer bytes, the credential, deadline, metadata and
-/// cancellation carried over, the native status (code, message, details) sent back. It also
-/// answers gRPC server reflection from the Retain descriptor set.
+/// (grpc-swift 2) and hands every call, in process, to the gateway's native server
+/// (``RetainRPC/InProcessCalls``), one to one: the handler a native call of the same method
+/// would run (the forwarder, the flows, the gateway's own methods) runs after the same checks
+/// (credential, scopes, rate limit), with the request and answer bytes as they are, the
+/// credential, deadline, metadata and cancellation carried over, and the native status (code,
+/// message, details) sent back. No connection to the native port, no native frame on the way.
+/// It also answers gRPC server reflection from the Retain descriptor set.
 ///
-/// Started with the gateway's other services; it learns the native port once the native server
-/// has bound it (``nativeListening(on:)``). Prints `retain-gateway grpc listening on HOST:PORT`.
+/// Started with the gateway's other services, once the native server is up
+/// (``serve(through:)``). Prints `retain-gateway grpc listening on HOST:PORT`.
 public final class GRPCFrontDoor: Service {
     /// Where the front door listens and how.
     public struct Configuration: Sendable {
@@ -37,11 +40,6 @@ public final class GRPCFrontDoor: Service {
         /// connection, so this is set well above what clients burst. Default 1024 (the native
         /// port's `--max-concurrent-calls`).
         public var maximumConcurrentStreams = 1024
-        /// TLS to the gateway's own native port, when that port serves TLS. Default nil.
-        public var nativeTLS: ClientTLS?
-        /// Connections to the native port the calls are spread over; each runs at most the
-        /// native port's `--max-concurrent-calls` at once. Default 4.
-        public var nativeConnections = 4
 
         public init() {}
     }
@@ -67,7 +65,7 @@ public final class GRPCFrontDoor: Service {
     let serverTLS: ServerTLS?
     /// The services reflection lists, as the gateway routes them now.
     let services: @Sendable () -> [String]
-    private let nativePort = Mutex<Int?>(nil)
+    private let nativeCalls = Mutex<InProcessCalls?>(nil)
 
     /// - Parameter services: the services the gateway serves or routes now, for reflection.
     /// - Throws: ``TLSSetupError`` naming a certificate file that is missing or not PEM, or a key
@@ -92,23 +90,15 @@ public final class GRPCFrontDoor: Service {
         try serverTLS?.reload()
     }
 
-    /// Tells the front door the port the gateway's native server listens on.
-    public func nativeListening(on port: Int) {
-        nativePort.withLock { $0 = port }
+    /// Tells the front door the gateway's native server, whose methods serve its calls.
+    public func serve(through calls: InProcessCalls) {
+        nativeCalls.withLock { $0 = calls }
     }
 
     public func run() async throws {
-        guard let port = nativePort.withLock({ $0 }) else {
-            throw RPCSetupError("the gRPC front door started before the native server listened")
+        guard let native = nativeCalls.withLock({ $0 }) else {
+            throw RPCSetupError("the gRPC front door started before the native server")
         }
-        var clientConfiguration = RPCClient.Configuration()
-        clientConfiguration.tls = configuration.nativeTLS
-        clientConfiguration.connectionsPerAddress = configuration.nativeConnections
-        clientConfiguration.maximumPayloadSize = max(configuration.maximumMessageBytes, 4 << 20)
-        clientConfiguration.compressionThreshold = nil
-        let native = RPCClient(
-            host: Self.loopback(for: configuration.host), port: port,
-            configuration: clientConfiguration, logger: logger)
         let index = try DescriptorIndex(descriptorSet: Self.descriptorSet)
         let state = FrontDoorState()
         let (maximumMessageBytes, maximumStreams) = (configuration.maximumMessageBytes, configuration.maximumConcurrentStreams)
@@ -123,9 +113,6 @@ public final class GRPCFrontDoor: Service {
         let server = GRPCServer(
             transport: transport,
             services: [PassThroughService(native: native, state: state), ServerReflectionService(index: index, services: services)])
-        // The native client is not closed on the way out: calls still finishing when the gRPC
-        // server returns need it, and the native port's own drain closes its connections.
-        _ = native
         try await withGracefulShutdownHandler {
             do {
                 try await withThrowingDiscardingTaskGroup { group in
@@ -159,7 +146,7 @@ public final class GRPCFrontDoor: Service {
                         fflush(nil)
                         logger.info(
                             "gRPC front door listening",
-                            metadata: ["address": "\(address.host):\(address.port)", "native_port": "\(port)", "tls": "\(tls)"])
+                            metadata: ["address": "\(address.host):\(address.port)", "tls": "\(tls)"])
                     }
                 }
             } catch is CancellationError where state.isDraining {
@@ -169,11 +156,6 @@ public final class GRPCFrontDoor: Service {
             state.beginDraining()
             server.beginGracefulShutdown()
         }
-    }
-
-    /// The address of the native port as seen from this process: loopback for a wildcard bind.
-    static func loopback(for host: String) -> String {
-        ["0.0.0.0", "", "::", "[::]"].contains(host) ? "127.0.0.1" : host
     }
 
     /// The serialized `google.protobuf.FileDescriptorSet` of every Retain `.proto` file.

@@ -2,8 +2,9 @@ import GRPCCore
 import RetainRPC
 import RetainWire
 
-/// One gRPC call as the native call that carries it: its options (credential, trace id,
-/// idempotency key, deadline, metadata) and the translation of what the native call ends with.
+/// One gRPC call as the native call that carries it (handed to the native server in process):
+/// its options (credential, trace id, idempotency key, deadline, metadata) and the translation of
+/// what the native call ends with.
 struct NativeCall: Sendable {
     /// The native call's options, from the gRPC request's metadata.
     let options: RetainRPC.CallOptions
@@ -20,23 +21,20 @@ struct NativeCall: Sendable {
         deadline = options.timeout.map { ContinuousClock.now + $0 }
     }
 
-    /// Runs the native call `body`: cancelled when the gRPC call is (the client reset the
-    /// stream, or its deadline passed), and failing with the native status as a gRPC status.
+    /// Runs `body`, which reads the answers of the in-process native call `call`: the call is
+    /// cancelled when the gRPC call is (the client reset the stream, or its deadline passed), and
+    /// a native status comes out as a gRPC status.
     ///
     /// grpc-swift also cancels every running call when its server begins a graceful shutdown
     /// (a hint for long streams); the front door lets them finish instead, as the native port
-    /// does in a drain: while `draining` is true, only the native deadline ends a call.
-    func run<T: Sendable>(draining: FrontDoorState, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let task = Task { try await body() }
+    /// does in a drain: while `draining` is true, only the native deadline ends a call. (A
+    /// cancelled task, the whole server stopping, cancels the call through ``InProcessCall/next()``.)
+    func run<T>(_ call: InProcessCall, draining: FrontDoorState, _ body: () async throws -> T) async throws -> T {
         do {
-            return try await withTaskCancellationHandler {
-                try await withRPCCancellationHandler {
-                    try await task.value
-                } onCancelRPC: {
-                    if !draining.isDraining { task.cancel() }
-                }
-            } onCancel: {
-                task.cancel()
+            return try await withRPCCancellationHandler {
+                try await body()
+            } onCancelRPC: {
+                if !draining.isDraining { call.cancel() }
             }
         } catch let error as RetainWire.RPCError {
             throw translated(error).grpcError

@@ -4,20 +4,20 @@ import RetainProto
 import RetainRPC
 import RetainWire
 
-/// Every method of the Retain contract, served over gRPC by calling the same method on the
-/// gateway's native port: the request's bytes go out as they came, the answers' bytes come back
-/// as they were sent, and the native server applies everything it applies to its own callers
-/// (credentials, scopes, rate limits, routing, retries). Unary methods and server-streaming
-/// methods, as the `.proto` declares them.
+/// Every method of the Retain contract, served over gRPC by handing the call to the gateway's
+/// native server in process (``InProcessCalls``): the request's bytes go to the method's handler
+/// as they came, the answers' bytes come back as the handler gave them, and the native server
+/// applies everything it applies to its own callers (credentials, scopes, rate limits, routing,
+/// retries). Unary methods and server-streaming methods, as the `.proto` declares them.
 struct PassThroughService: RegistrableRPCService {
-    /// The client of the gateway's own native port.
-    let native: RPCClient
+    /// The gateway's native server, in process.
+    let native: InProcessCalls
     /// The methods to serve (every method of the contract by default).
     let methods: [MethodSchema]
     /// Whether the front door drains (calls then run to their end).
     let state: FrontDoorState
 
-    init(native: RPCClient, state: FrontDoorState, methods: [MethodSchema] = Array(MethodCatalog.methods.values)) {
+    init(native: InProcessCalls, state: FrontDoorState, methods: [MethodSchema] = Array(MethodCatalog.methods.values)) {
         self.native = native
         self.state = state
         self.methods = methods.sorted { $0.path < $1.path }
@@ -53,9 +53,9 @@ struct PassThroughService: RegistrableRPCService {
         let single = try await ServerRequest(stream: request)
         let call = try NativeCall(metadata: single.metadata)
         let native = native
-        let answer = try await call.run(draining: state) {
-            try await native.unaryRaw(path: path, request: single.message, options: call.options)
-        }
+        let answers = native.start(path: path, request: single.message, options: call.options)
+        defer { answers.cancel() }
+        let answer = try await call.run(answers, draining: state) { try await answers.answer() }
         return StreamingServerResponse(single: ServerResponse(message: answer))
     }
 
@@ -65,8 +65,11 @@ struct PassThroughService: RegistrableRPCService {
         let call = try NativeCall(metadata: single.metadata)
         let (native, state) = (native, state)
         return StreamingServerResponse { writer in
-            try await call.run(draining: state) {
-                for try await message in native.serverStreamingRaw(path: path, request: single.message, options: call.options) {
+            let answers = native.start(path: path, request: single.message, options: call.options)
+            // A caller gone while answers still come ends the native call too.
+            defer { answers.cancel() }
+            try await call.run(answers, draining: state) {
+                while let message = try await answers.next() {
                     try await writer.write(message)
                 }
             }

@@ -185,7 +185,7 @@ struct ServeCommand: AsyncParsableCommand {
             name: "retain-gateway", router: router,
             options: options, logger: logger, services: services,
             health: health, authenticator: authenticator,
-            onListening: { frontDoor?.nativeListening(on: $0) })
+            onServing: { frontDoor?.serve(through: $0.inProcessCalls) })
         await etcd?.shutdown()
         await forwarder.close()
     }
@@ -200,8 +200,6 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maximumConcurrentStreams = options.maximumConcurrentCalls
         if let certificate = options.tls.certificateFile, let key = options.tls.keyFile {
             configuration.tls = .init(certificateFile: certificate, keyFile: key, clientCAFile: options.tls.clientCAFile)
-            // The front door calls the native port like any client: the peer TLS flags say what to trust.
-            configuration.nativeTLS = try peerTLS.load() ?? ClientTLS(caFile: nil, certificateFile: nil, keyFile: nil, serverHostname: nil)
         }
         let own = Set(router.methods.map { String($0.path.prefix { $0 != "/" }) } + ["retain.v1.Health", "retain.v1.Reflection"])
         return try GRPCFrontDoor(configuration: configuration, logger: logger) {
