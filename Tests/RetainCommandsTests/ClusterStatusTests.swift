@@ -99,4 +99,37 @@ struct ClusterStatusTests {
         #expect(result.status == 14)
         #expect(result.stderr.contains("UNAVAILABLE") && result.stderr.contains("127.0.0.1:\(port)"), "\(result.stderr)")
     }
+
+    @Test("rings: every ring key with its instances' points, and the reshard in progress, in text and JSON")
+    func rings() async throws {
+        let etcd = try EtcdProcess()
+        defer { etcd.shutdown() }
+        let client = EtcdClient(endpoints: [etcd.endpoint], requestTimeout: .seconds(10), logger: Logger(label: "test"))
+        let keys = ClusterKeys(cluster: "status")
+        let ring = RingRecord(
+            version: 3, service: "retain.v1.Growth",
+            instances: [
+                .init(id: "growth-0", address: "127.0.0.1:7002"), .init(id: "growth-1", address: "127.0.0.1:7012"),
+                .init(id: "growth-2", address: "127.0.0.1:7022", points: 32),
+            ])
+        try await client.put(keys.ring(service: "retain.v1.Growth"), Array(ring.json))
+        let plan =
+            #"{"from":{"version":1,"service":"retain.v1.Growth","instances":[]},"to":{"version":9,"service":"retain.v1.Growth","instances":[]},"step":"fenced","group":3,"groups":8}"#
+        try await client.put(keys.reshard(service: "retain.v1.Growth"), Array(plan.utf8))
+        await client.shutdown()
+
+        let text = try retain(["cluster", "status", "--etcd-endpoints", etcd.endpoint, "--cluster", "status", "--timeout", "10"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("ring retain.v1.Growth v3: growth-0, growth-1, growth-2 (32/128 points)"), "\(text.stdout)")
+        #expect(text.stdout.contains("reshard in progress: group 3 of 8, step 'fenced', ends at ring v9"), "\(text.stdout)")
+        let json = try retain(["cluster", "status", "--etcd-endpoints", etcd.endpoint, "--cluster", "status", "--json", "--timeout", "10"])
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let rings = try #require(root["rings"] as? [[String: Any]])
+        #expect(rings.count == 1 && rings[0]["service"] as? String == "retain.v1.Growth" && rings[0]["version"] as? Int == 3)
+        let instances = try #require(rings[0]["instances"] as? [[String: Any]])
+        #expect(instances.map { $0["points"] as? Int } == [nil, nil, 32])
+        let reshard = try #require(rings[0]["reshard"] as? [String: Any])
+        #expect(reshard["group"] as? Int == 3 && reshard["groups"] as? Int == 8 && reshard["step"] as? String == "fenced")
+        #expect(reshard["to_version"] as? Int == 9)
+    }
 }

@@ -14,7 +14,8 @@ public struct ClusterCommand: AsyncParsableCommand {
 }
 
 /// `retain cluster status`: every shard's leader, epoch, sync set and members with their role,
-/// health and lag, read from etcd; `--json` for scripts (with each process's address and pid).
+/// health and lag, and every ring key with its reshard in progress, read from etcd; `--json`
+/// for scripts (with each process's address and pid).
 /// Exits 0 once etcd answered, 14 (UNAVAILABLE) when it did not.
 public struct ClusterStatusCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -47,7 +48,7 @@ public struct ClusterStatusCommand: AsyncParsableCommand {
         let keys = ClusterKeys(cluster: cluster)
         let range: (values: [EtcdKeyValue], revision: Int64)
         do {
-            range = try await etcd.range(prefix: keys.shardsPrefix)
+            range = try await etcd.range(prefix: keys.clusterPrefix)
         } catch {
             await etcd.shutdown()
             ExitStatus.printError("UNAVAILABLE: cannot read etcd at \(etcdEndpoints): \(error)")
@@ -56,7 +57,12 @@ public struct ClusterStatusCommand: AsyncParsableCommand {
         await etcd.shutdown()
         var state = ClusterState(keys: keys)
         state.reset(to: range.values.map { (key: $0.key, value: Data($0.value)) })
-        let report = ClusterReport(state: state, revision: range.revision)
+        let reshardPrefix = keys.reshard(service: "")
+        var reshards: [String: ReshardPlan] = [:]
+        for pair in range.values where pair.key.hasPrefix(reshardPrefix) {
+            reshards[String(pair.key.dropFirst(reshardPrefix.count))] = try? JSONDecoder().decode(ReshardPlan.self, from: Data(pair.value))
+        }
+        let report = ClusterReport(state: state, revision: range.revision, reshards: reshards)
         print(json ? report.json : report.text)
     }
 }

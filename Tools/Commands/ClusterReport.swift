@@ -63,20 +63,61 @@ public struct ClusterReport: Encodable, Sendable, Hashable {
         public var members: [Member]
     }
 
+    /// A service's ring key (resharding, docs/CLUSTER.md), with the reshard in progress.
+    public struct Ring: Encodable, Sendable, Hashable {
+        /// One instance of the ring.
+        public struct Instance: Encodable, Sendable, Hashable {
+            public var id: String
+            public var address: String
+            /// Points it holds while a reshard adds (or takes off) it in groups; absent: all.
+            public var points: Int?
+        }
+
+        /// A reshard in progress: the group in flight and the step it reached.
+        public struct Reshard: Encodable, Sendable, Hashable {
+            public var group: Int
+            public var groups: Int
+            public var step: String
+            /// The version of the ring it ends with.
+            public var toVersion: Int64
+
+            enum CodingKeys: String, CodingKey {
+                case group, groups, step
+                case toVersion = "to_version"
+            }
+        }
+
+        public var service: String
+        public var version: Int64
+        public var instances: [Instance]
+        public var reshard: Reshard?
+    }
+
     /// The cluster's name.
     public var cluster: String
     /// etcd's revision the report was read at.
     public var revision: Int64
     /// Shards by name.
     public var shards: [Shard]
+    /// Rings by service (services routed by a ring key), with their reshards in progress.
+    public var rings: [Ring]
     /// Keys whose values could not be read, with what is wrong.
     public var unreadable: [String: String]
 
-    /// The report of `state`, read at `revision`.
-    public init(state: ClusterState, revision: Int64) {
+    /// The report of `state`, read at `revision`, with the reshard plans by service.
+    init(state: ClusterState, revision: Int64, reshards: [String: ReshardPlan] = [:]) {
         cluster = state.keys.cluster
         self.revision = revision
         unreadable = state.unreadable
+        rings = state.rings.keys.sorted().map { service in
+            let record = state.rings[service]!
+            return Ring(
+                service: service, version: record.version,
+                instances: record.instances.map { Ring.Instance(id: $0.id, address: $0.address, points: $0.points) },
+                reshard: reshards[service].map {
+                    Ring.Reshard(group: $0.currentGroup, groups: $0.groupCount, step: $0.step.rawValue, toVersion: $0.to.version)
+                })
+        }
         shards = state.shards.keys.sorted().map { name in
             let shard = state.shards[name]!
             let syncMembers = Set(shard.sync?.members ?? [])
@@ -132,6 +173,18 @@ public struct ClusterReport: Encodable, Sendable, Hashable {
                 ])
             }
             lines += Self.table(rows).map { "  " + $0 }
+        }
+        for ring in rings {
+            let instances = ring.instances.map { instance in
+                instance.id + (instance.points.map { " (\($0)/\(ReshardPlan.ringPoints) points)" } ?? "")
+            }
+            lines.append("")
+            lines.append("ring \(ring.service) v\(ring.version): \(instances.joined(separator: ", "))")
+            if let reshard = ring.reshard {
+                lines.append(
+                    "  reshard in progress: group \(reshard.group) of \(reshard.groups), step '\(reshard.step)', ends at ring v\(reshard.toVersion)"
+                )
+            }
         }
         if shards.contains(where: { $0.members.contains(where: \.sync) }) {
             lines.append("")
