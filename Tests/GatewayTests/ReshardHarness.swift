@@ -64,7 +64,7 @@ final class ReshardHarness: @unchecked Sendable {
             [
                 "cluster", "reshard", "--etcd-endpoints", etcd.endpoint, "--cluster", "reshard", "--service", service,
                 "--batch", "50",
-            ] + arguments + (step.map { ["--pause-after", group.map { "\(step):\($0)" } ?? $0] } ?? [])
+            ] + arguments + (step.map { step in ["--pause-after", group.map { "\(step):\($0)" } ?? step] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
