@@ -255,7 +255,7 @@ public final class RPCClient: Sendable {
                 }
                 loop.execute {
                     handler.value.start(
-                        request, requestID: id, pending: .stream(continuation), timeout: options.timeout,
+                        request, requestID: id, pending: .streaming(continuation), timeout: options.timeout,
                         window: window)
                 }
             } catch {
