@@ -130,20 +130,47 @@ public final class RPCClient: Sendable {
     }
 
     /// Calls a unary method and returns its answer, or throws ``RPCError`` with the status.
+    ///
+    /// It runs on the caller's executor (`nonisolated(nonsending)`) until it waits for the
+    /// answer: entering it and ``send(headerPrefix:path:options:writeMessage:)`` costs no
+    /// executor switch.
     @inlinable
-    public func unary<I, O>(_ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default) async throws -> O {
-        // One arena encodes the request and then decodes the answer: a call takes it once.
-        let arena = ProtoArena()
+    nonisolated(nonsending) public func unary<I, O>(
+        _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default
+    ) async throws -> O {
         let answer = try await send(headerPrefix: headerPrefix(method), path: method.path, options: options) { buffer in
-            buffer.writeProtoMessage(request, arena: arena)
+            Self.withThreadArena { _ = buffer.writeProtoMessage(request, arena: $0) }
         }
-        arena.reset()
-        return try answer.decodeProtoMessage(O.self, arena: arena)
+        return try Self.withThreadArena { try answer.decodeProtoMessage(O.self, arena: $0) }
     }
+
+    /// Runs `body` with the calling thread's arena, reset after it. Encoding a request and
+    /// decoding an answer never suspend, so no two of them share the arena at once; an arena of
+    /// their own per call cost two allocations and two frees per call.
+    @inlinable
+    static func withThreadArena<R>(_ body: (ProtoArena) throws -> R) rethrows -> R {
+        let arena = threadArena()
+        defer { arena.reset() }
+        return try body(arena)
+    }
+
+    /// The calling thread's arena (made on first use, freed when the thread ends).
+    @usableFromInline
+    static func threadArena() -> ProtoArena {
+        if let arena = arenas.currentValue { return arena }
+        let arena = ProtoArena()
+        arenas.currentValue = arena
+        return arena
+    }
+
+    /// Each thread's arena. Only ``threadArena()`` touches it, from the thread it serves.
+    private nonisolated(unsafe) static let arenas = ThreadSpecificVariable<ProtoArena>()
 
     /// Calls a unary method with an already-encoded request; returns the encoded answer.
     /// Used by proxies that forward calls without knowing their types.
-    public func unaryRaw(path: String, request: ByteBuffer, options: CallOptions = .default) async throws -> ByteBuffer {
+    nonisolated(nonsending) public func unaryRaw(
+        path: String, request: ByteBuffer, options: CallOptions = .default
+    ) async throws -> ByteBuffer {
         try await send(headerPrefix: [], path: path, options: options) { buffer in
             buffer.writeImmutableBuffer(request)
         }
@@ -157,7 +184,7 @@ public final class RPCClient: Sendable {
     /// connection: UNAVAILABLE with `not_processed`) is sent again once on a fresh connection,
     /// which is safe whatever the method does.
     @usableFromInline
-    func send(
+    nonisolated(nonsending) func send(
         headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
     ) async throws -> ByteBuffer {
         let options = authorized(options, path: path)
@@ -171,7 +198,9 @@ public final class RPCClient: Sendable {
                 let ready: ClientConnection.Ready
                 if let connected = connectedNow() { ready = connected } else { ready = try await connection() }
                 let id = ready.nextRequestID.next()
-                var frame = ready.channel.allocator.buffer(capacity: 128)
+                // The default allocator, which every channel here uses: asking the channel for
+                // it off its event loop takes a lock.
+                var frame = ByteBufferAllocator().buffer(capacity: 128)
                 RequestPayload.writeFrame(
                     requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
                     compressionThreshold: compressionThreshold, into: &frame, writeMessage)
