@@ -57,13 +57,18 @@ struct CallTable<Value> {
     /// Adds call `id`, or replaces the call of that id. `id` must not be 0.
     mutating func insert(_ value: Value, for id: UInt32) {
         precondition(id != 0, "request id 0 names the connection, not a call")
-        if let existing = index(of: id) {
-            slots[existing].value = value
-            return
-        }
         if (count + 1) * 2 > slots.count { grow() }
+        // One probe finds either the call of this id or the empty slot that ends its run.
         var index = home(id)
-        while slots[index].id != 0 { index = (index &+ 1) & mask }
+        while true {
+            let found = slots[index].id
+            if found == id {
+                slots[index].value = value
+                return
+            }
+            if found == 0 { break }
+            index = (index &+ 1) & mask
+        }
         slots[index] = Slot(id: id, value: value)
         count += 1
     }

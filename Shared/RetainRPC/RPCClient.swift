@@ -68,20 +68,24 @@ public final class RPCClient: Sendable {
         self.credentials = configuration.credentials
     }
 
-    /// `options` with the credentials' authorization for `path` when they carry none.
-    private func authorized(_ options: CallOptions, path: String) -> CallOptions {
-        guard let credentials, options.authorization.isEmpty else { return options }
-        var options = options
-        options.authorization = credentials.authorization(forMethod: path)
-        return options
+    /// The credentials' authorization for `path` when `options` carry none (nil when there is
+    /// none to add). Returned apart rather than as a changed copy of the options: copying them
+    /// on every call costs a share of a small call.
+    private func addedAuthorization(_ options: CallOptions, path: String) -> String? {
+        guard let credentials, options.authorization.isEmpty else { return nil }
+        let authorization = credentials.authorization(forMethod: path)
+        return authorization.isEmpty ? nil : authorization
     }
 
     /// The header fields to append to `headerPrefix` (the method's packed header): nil when
-    /// the prefix alone says everything.
-    private func header(_ path: String, _ headerPrefix: [UInt8], _ options: CallOptions) -> Retain_V1_CallHeader? {
+    /// the prefix alone says everything. `authorization` replaces the options' (empty) one.
+    private func header(
+        _ path: String, _ headerPrefix: [UInt8], _ options: CallOptions, authorization: String?
+    ) -> Retain_V1_CallHeader? {
         let accepts = compressionThreshold != nil
-        guard !headerPrefix.isEmpty, options.isDefault else {
+        guard !headerPrefix.isEmpty, options.isDefault, authorization == nil else {
             var header = options.header(method: headerPrefix.isEmpty ? path : "")
+            if let authorization { header.authorization = authorization }
             header.acceptCompression = accepts
             return header
         }
@@ -187,7 +191,7 @@ public final class RPCClient: Sendable {
     nonisolated(nonsending) func send(
         headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
     ) async throws -> ByteBuffer {
-        let options = authorized(options, path: path)
+        let authorization = addedAuthorization(options, path: path)
         // One attempt, and a second after a refusal the server certainly did not process. The
         // attempt is written out here rather than as a function of its own: an async call
         // costs a frame from the task allocator, a measurable share of a small call.
@@ -202,7 +206,8 @@ public final class RPCClient: Sendable {
                 // it off its event loop takes a lock.
                 var frame = ByteBufferAllocator().buffer(capacity: 128)
                 RequestPayload.writeFrame(
-                    requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
+                    requestID: id, headerPrefix: headerPrefix,
+                    header: header(path, headerPrefix, options, authorization: authorization),
                     compressionThreshold: compressionThreshold, into: &frame, writeMessage)
                 let request = frame
                 let handler = ready.handler
@@ -258,14 +263,14 @@ public final class RPCClient: Sendable {
         writeMessage: @escaping @Sendable (inout ByteBuffer) -> Void
     ) -> AsyncThrowingStream<ByteBuffer, any Error> {
         let window = consumption == nil ? 0 : streamWindowBytes
-        let options = authorized(options, path: path)
+        let authorization = addedAuthorization(options, path: path)
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         Task {
             do {
                 let ready = try await self.connection()
                 let id = ready.nextRequestID.next()
                 var frame = ready.channel.allocator.buffer(capacity: 128)
-                var header = self.header(path, headerPrefix, options)
+                var header = self.header(path, headerPrefix, options, authorization: authorization)
                 if window > 0 {
                     if header == nil { header = Retain_V1_CallHeader() }
                     header!.windowBytes = UInt32(window)
