@@ -55,7 +55,7 @@ struct CallTable<Value> {
     subscript(id: UInt32) -> Value? { index(of: id).flatMap { slots[$0].value } }
 
     /// Adds call `id`, or replaces the call of that id. `id` must not be 0.
-    mutating func insert(_ value: Value, for id: UInt32) {
+    mutating func insert(_ value: consuming Value, for id: UInt32) {
         precondition(id != 0, "request id 0 names the connection, not a call")
         if (count + 1) * 2 > slots.count { grow() }
         // One probe finds either the call of this id or the empty slot that ends its run.
@@ -69,7 +69,8 @@ struct CallTable<Value> {
             if found == 0 { break }
             index = (index &+ 1) & mask
         }
-        slots[index] = Slot(id: id, value: value)
+        slots[index].id = id
+        slots[index].value = consume value
         count += 1
     }
 
@@ -85,19 +86,20 @@ struct CallTable<Value> {
     @discardableResult
     mutating func remove(_ id: UInt32) -> Value? {
         guard var hole = index(of: id) else { return nil }
-        let removed = slots[hole].value
+        // Moved out and swapped rather than copied: no retain and release of what a call holds.
+        let removed = slots[hole].value.take()
+        slots[hole].id = 0
         count -= 1
         // Shift back the entries of the run after the hole that may not stay behind it.
         var next = (hole &+ 1) & mask
         while slots[next].id != 0 {
             let start = home(slots[next].id)
             if (next &- start) & mask >= (next &- hole) & mask {
-                slots[hole] = slots[next]
+                slots.swapAt(hole, next)
                 hole = next
             }
             next = (next &+ 1) & mask
         }
-        slots[hole] = Slot()
         return removed
     }
 
