@@ -12,9 +12,26 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     /// Where a call's answers go.
+    ///
+    /// The stream's continuation is boxed: `AsyncThrowingStream` comes from a module built for
+    /// library evolution, so holding its continuation inline would leave the layout of every
+    /// call unknown until run time, and each copy of a call to the runtime's value witnesses.
     enum PendingCall {
         case unary(UnsafeContinuation<ByteBuffer, any Error>)
-        case stream(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
+        case stream(StreamSink)
+
+        /// A stream call's answers going to `continuation`.
+        static func streaming(_ continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) -> PendingCall {
+            .stream(StreamSink(continuation))
+        }
+    }
+
+    /// The continuation of a stream call's answers.
+    final class StreamSink {
+        let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+        init(_ continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) {
+            self.continuation = continuation
+        }
     }
 
     private struct Call {
@@ -38,8 +55,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     // The fields below are touched only on the connection's event loop and never re-entered, so
     // the runtime's exclusivity checks on them (hundreds of instructions per call) buy nothing.
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    @exclusivity(unchecked) private var calls: [UInt32: Call] = [:]
+    @exclusivity(unchecked) private var calls = CallTable<Call>()
     @exclusivity(unchecked) private var flushScheduled = false
+    /// Frames written since the last flush, gathered in one buffer: handing the channel one
+    /// buffer per event loop tick rather than one per frame saves the pipeline's write path and
+    /// the pending-writes bookkeeping per call (over a thousand instructions).
+    @exclusivity(unchecked) private var gathered: ByteBuffer?
     @exclusivity(unchecked) private var heardSinceLastPing = true
     @exclusivity(unchecked) private var pingOutstanding = false
     private var keepaliveTask: RepeatedTask?
@@ -94,13 +115,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 self.abandon(requestID, RPCError(.deadlineExceeded, "deadline exceeded"))
             }
         }
-        calls[requestID] = call
+        calls.insert(call, for: requestID)
         write(frame)
     }
 
     /// Gives up on a call: the caller is told `error` and the server is sent CANCEL.
     func abandon(_ requestID: UInt32, _ error: RPCError) {
-        guard let call = calls.removeValue(forKey: requestID) else { return }
+        guard let call = calls.remove(requestID) else { return }
         call.deadlineTask?.cancel()
         fail(call.pending, error)
         if let context, context.channel.isActive {
@@ -114,16 +135,20 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// consumed, grant the server that much more with WINDOW_UPDATE (flow-controlled calls only).
     func consumed(_ requestID: UInt32) {
         // Mutated in place: a copy of the call would share `delivered` and copy it on write.
-        guard let context, let index = calls.index(forKey: requestID), calls.values[index].flowControlled,
-            let size = calls.values[index].delivered?.popFirst()
-        else { return }
-        calls.values[index].ungranted += size
-        let ungranted = calls.values[index].ungranted
-        if ungranted >= max(1, calls.values[index].window / 2) {
+        guard let context else { return }
+        var grant = 0
+        calls.update(requestID) { call in
+            guard call.flowControlled, let size = call.delivered?.popFirst() else { return }
+            call.ungranted += size
+            if call.ungranted >= max(1, call.window / 2) {
+                grant = call.ungranted
+                call.ungranted = 0
+            }
+        }
+        if grant > 0 {
             var update = context.channel.allocator.buffer(capacity: Frame.headerSize + 4)
             update.writeFrameHeader(type: .windowUpdate, flags: [], requestID: requestID, payloadLength: 4)
-            update.writeInteger(UInt32(min(ungranted, Int(UInt32.max))))
-            calls.values[index].ungranted = 0
+            update.writeInteger(UInt32(min(grant, Int(UInt32.max))))
             write(update)
         }
     }
@@ -145,12 +170,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         switch frame.type {
         case .message:
             var payload = frame.payload
-            if frame.flags.contains(.flowControlled), let index = calls.index(forKey: frame.requestID),
-                calls.values[index].window > 0
-            {
-                calls.values[index].flowControlled = true
-                if calls.values[index].delivered == nil { calls.values[index].delivered = CircularBuffer(initialCapacity: 8) }
-                calls.values[index].delivered!.append(payload.readableBytes)
+            if frame.flags.contains(.flowControlled) {
+                let size = payload.readableBytes
+                calls.update(frame.requestID) { call in
+                    guard call.window > 0 else { return }
+                    call.flowControlled = true
+                    if call.delivered == nil { call.delivered = CircularBuffer(initialCapacity: 8) }
+                    call.delivered!.append(size)
+                }
             }
             if frame.flags.contains(.compressed) {
                 do {
@@ -161,26 +188,26 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 }
             }
             if frame.flags.contains(.end) {
-                guard let call = calls.removeValue(forKey: frame.requestID) else { return }
+                guard let call = calls.remove(frame.requestID) else { return }
                 call.deadlineTask?.cancel()
                 switch call.pending {
                 case .unary(let continuation):
                     continuation.resume(returning: payload)
-                case .stream(let continuation):
-                    continuation.yield(payload)
-                    continuation.finish()
+                case .stream(let sink):
+                    sink.continuation.yield(payload)
+                    sink.continuation.finish()
                 }
             } else {
                 guard let call = calls[frame.requestID] else { return }
                 switch call.pending {
                 case .unary:
                     abandon(frame.requestID, RPCError(.internal, "server streamed answers to a unary call"))
-                case .stream(let continuation):
-                    continuation.yield(payload)
+                case .stream(let sink):
+                    sink.continuation.yield(payload)
                 }
             }
         case .status:
-            guard let call = calls.removeValue(forKey: frame.requestID) else { return }
+            guard let call = calls.remove(frame.requestID) else { return }
             call.deadlineTask?.cancel()
             let status =
                 (try? frame.payload.decodeProtoMessage(Retain_V1_CallStatus.self))
@@ -189,8 +216,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 switch call.pending {
                 case .unary(let continuation):
                     continuation.resume(throwing: RPCError(.internal, "server ended a unary call without an answer"))
-                case .stream(let continuation):
-                    continuation.finish()
+                case .stream(let sink):
+                    sink.continuation.finish()
                 }
             } else {
                 fail(call.pending, RPCError(RPCStatusCode(rawValue: status.code), status.message, details: status.details))
@@ -221,8 +248,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         // After a GOAWAY, calls above its last accepted id never reached a handler: say so, so
         // that they are retried safely.
         if let last = goAwayLastRequestID {
-            for (id, call) in calls where id > last {
-                calls[id] = nil
+            for (_, call) in calls.removeAll(where: { $0 > last }) {
                 call.deadlineTask?.cancel()
                 fail(
                     call.pending,
@@ -263,9 +289,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     private func failAll(_ error: RPCError) {
-        let live = calls
-        calls.removeAll()
-        for call in live.values {
+        for (_, call) in calls.removeAll() {
             call.deadlineTask?.cancel()
             fail(call.pending, error)
         }
@@ -274,20 +298,43 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private func fail(_ pending: PendingCall, _ error: any Error) {
         switch pending {
         case .unary(let continuation): continuation.resume(throwing: error)
-        case .stream(let continuation): continuation.finish(throwing: error)
+        case .stream(let sink): sink.continuation.finish(throwing: error)
         }
     }
 
-    /// Writes and flushes once per event loop tick, so calls started together share a system call.
+    /// Frames up to this size are copied into the gathered buffer; larger ones are written as
+    /// they are (after what was gathered before them), not copied.
+    private static let largestGatheredFrame = 16 << 10
+
+    /// Writes and flushes once per event loop tick, so calls started together share one buffer
+    /// and one system call. Frames go out in the order they were written.
     private func write(_ buffer: ByteBuffer) {
         guard let context else { return }
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        if buffer.readableBytes <= Self.largestGatheredFrame {
+            // Taken out while appending, so the buffer is not shared and is not copied on write.
+            var batch = gathered ?? context.channel.allocator.buffer(capacity: 4096)
+            gathered = nil
+            batch.writeImmutableBuffer(buffer)
+            gathered = batch
+        } else {
+            writeGathered(context)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
         if !flushScheduled {
             flushScheduled = true
             context.eventLoop.assumeIsolated().execute { [self] in
                 self.flushScheduled = false
-                self.context?.flush()
+                guard let context = self.context else { return }
+                self.writeGathered(context)
+                context.flush()
             }
         }
+    }
+
+    /// Hands the gathered frames to the channel.
+    private func writeGathered(_ context: ChannelHandlerContext) {
+        guard let batch = gathered else { return }
+        gathered = nil
+        context.write(wrapOutboundOut(batch), promise: nil)
     }
 }

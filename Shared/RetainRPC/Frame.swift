@@ -28,6 +28,21 @@ public struct Frame: Sendable, Equatable {
     }
 }
 
+extension Frame {
+    /// Stores a 12-byte frame header at the start of `target` (at least that long), as two
+    /// big-endian words.
+    @inlinable
+    static func storeHeader(
+        type: FrameType, flags: FrameFlags, requestID: UInt32, payloadLength: Int, at target: UnsafeMutableRawBufferPointer
+    ) {
+        let word =
+            UInt64(UInt32(payloadLength)) << 32 | UInt64(Frame.version) << 24 | UInt64(type.rawValue) << 16
+            | UInt64(flags.rawValue) << 8
+        target.storeBytes(of: word.bigEndian, toByteOffset: 0, as: UInt64.self)
+        target.storeBytes(of: requestID.bigEndian, toByteOffset: 8, as: UInt32.self)
+    }
+}
+
 extension ByteBuffer {
     /// Writes a frame header followed by the payload's readable bytes.
     @inlinable
@@ -44,12 +59,8 @@ extension ByteBuffer {
     /// one costs six capacity checks and copies, a measurable share of a small call.
     @inlinable
     public mutating func writeFrameHeader(type: FrameType, flags: FrameFlags, requestID: UInt32, payloadLength: Int) {
-        let word =
-            UInt64(UInt32(payloadLength)) << 32 | UInt64(Frame.version) << 24 | UInt64(type.rawValue) << 16
-            | UInt64(flags.rawValue) << 8
         writeWithUnsafeMutableBytes(minimumWritableBytes: Frame.headerSize) { target in
-            target.storeBytes(of: word.bigEndian, toByteOffset: 0, as: UInt64.self)
-            target.storeBytes(of: requestID.bigEndian, toByteOffset: 8, as: UInt32.self)
+            Frame.storeHeader(type: type, flags: flags, requestID: requestID, payloadLength: payloadLength, at: target)
             return Frame.headerSize
         }
     }

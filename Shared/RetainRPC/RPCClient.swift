@@ -68,20 +68,24 @@ public final class RPCClient: Sendable {
         self.credentials = configuration.credentials
     }
 
-    /// `options` with the credentials' authorization for `path` when they carry none.
-    private func authorized(_ options: CallOptions, path: String) -> CallOptions {
-        guard let credentials, options.authorization.isEmpty else { return options }
-        var options = options
-        options.authorization = credentials.authorization(forMethod: path)
-        return options
+    /// The credentials' authorization for `path` when `options` carry none (nil when there is
+    /// none to add). Returned apart rather than as a changed copy of the options: copying them
+    /// on every call costs a share of a small call.
+    private func addedAuthorization(_ options: CallOptions, path: String) -> String? {
+        guard let credentials, options.authorization.isEmpty else { return nil }
+        let authorization = credentials.authorization(forMethod: path)
+        return authorization.isEmpty ? nil : authorization
     }
 
     /// The header fields to append to `headerPrefix` (the method's packed header): nil when
-    /// the prefix alone says everything.
-    private func header(_ path: String, _ headerPrefix: [UInt8], _ options: CallOptions) -> Retain_V1_CallHeader? {
+    /// the prefix alone says everything. `authorization` replaces the options' (empty) one.
+    private func header(
+        _ path: String, _ headerPrefix: [UInt8], _ options: CallOptions, authorization: String?
+    ) -> Retain_V1_CallHeader? {
         let accepts = compressionThreshold != nil
-        guard !headerPrefix.isEmpty, options.isDefault else {
+        guard !headerPrefix.isEmpty, options.isDefault, authorization == nil else {
             var header = options.header(method: headerPrefix.isEmpty ? path : "")
+            if let authorization { header.authorization = authorization }
             header.acceptCompression = accepts
             return header
         }
@@ -130,20 +134,47 @@ public final class RPCClient: Sendable {
     }
 
     /// Calls a unary method and returns its answer, or throws ``RPCError`` with the status.
+    ///
+    /// It runs on the caller's executor (`nonisolated(nonsending)`) until it waits for the
+    /// answer: entering it and ``send(headerPrefix:path:options:writeMessage:)`` costs no
+    /// executor switch.
     @inlinable
-    public func unary<I, O>(_ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default) async throws -> O {
-        // One arena encodes the request and then decodes the answer: a call takes it once.
-        let arena = ProtoArena()
+    nonisolated(nonsending) public func unary<I, O>(
+        _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default
+    ) async throws -> O {
         let answer = try await send(headerPrefix: headerPrefix(method), path: method.path, options: options) { buffer in
-            buffer.writeProtoMessage(request, arena: arena)
+            Self.withThreadArena { _ = buffer.writeProtoMessage(request, arena: $0) }
         }
-        arena.reset()
-        return try answer.decodeProtoMessage(O.self, arena: arena)
+        return try Self.withThreadArena { try answer.decodeProtoMessage(O.self, arena: $0) }
     }
+
+    /// Runs `body` with the calling thread's arena, reset after it. Encoding a request and
+    /// decoding an answer never suspend, so no two of them share the arena at once; an arena of
+    /// their own per call cost two allocations and two frees per call.
+    @inlinable
+    static func withThreadArena<R>(_ body: (ProtoArena) throws -> R) rethrows -> R {
+        let arena = threadArena()
+        defer { arena.reset() }
+        return try body(arena)
+    }
+
+    /// The calling thread's arena (made on first use, freed when the thread ends).
+    @usableFromInline
+    static func threadArena() -> ProtoArena {
+        if let arena = arenas.currentValue { return arena }
+        let arena = ProtoArena()
+        arenas.currentValue = arena
+        return arena
+    }
+
+    /// Each thread's arena. Only ``threadArena()`` touches it, from the thread it serves.
+    private nonisolated(unsafe) static let arenas = ThreadSpecificVariable<ProtoArena>()
 
     /// Calls a unary method with an already-encoded request; returns the encoded answer.
     /// Used by proxies that forward calls without knowing their types.
-    public func unaryRaw(path: String, request: ByteBuffer, options: CallOptions = .default) async throws -> ByteBuffer {
+    nonisolated(nonsending) public func unaryRaw(
+        path: String, request: ByteBuffer, options: CallOptions = .default
+    ) async throws -> ByteBuffer {
         try await send(headerPrefix: [], path: path, options: options) { buffer in
             buffer.writeImmutableBuffer(request)
         }
@@ -157,10 +188,10 @@ public final class RPCClient: Sendable {
     /// connection: UNAVAILABLE with `not_processed`) is sent again once on a fresh connection,
     /// which is safe whatever the method does.
     @usableFromInline
-    func send(
+    nonisolated(nonsending) func send(
         headerPrefix: [UInt8], path: String, options: CallOptions, writeMessage: (inout ByteBuffer) -> Void
     ) async throws -> ByteBuffer {
-        let options = authorized(options, path: path)
+        let authorization = addedAuthorization(options, path: path)
         // One attempt, and a second after a refusal the server certainly did not process. The
         // attempt is written out here rather than as a function of its own: an async call
         // costs a frame from the task allocator, a measurable share of a small call.
@@ -171,9 +202,12 @@ public final class RPCClient: Sendable {
                 let ready: ClientConnection.Ready
                 if let connected = connectedNow() { ready = connected } else { ready = try await connection() }
                 let id = ready.nextRequestID.next()
-                var frame = ready.channel.allocator.buffer(capacity: 128)
+                // The default allocator, which every channel here uses: asking the channel for
+                // it off its event loop takes a lock.
+                var frame = ByteBufferAllocator().buffer(capacity: 128)
                 RequestPayload.writeFrame(
-                    requestID: id, headerPrefix: headerPrefix, header: header(path, headerPrefix, options),
+                    requestID: id, headerPrefix: headerPrefix,
+                    header: header(path, headerPrefix, options, authorization: authorization),
                     compressionThreshold: compressionThreshold, into: &frame, writeMessage)
                 let request = frame
                 let handler = ready.handler
@@ -229,14 +263,14 @@ public final class RPCClient: Sendable {
         writeMessage: @escaping @Sendable (inout ByteBuffer) -> Void
     ) -> AsyncThrowingStream<ByteBuffer, any Error> {
         let window = consumption == nil ? 0 : streamWindowBytes
-        let options = authorized(options, path: path)
+        let authorization = addedAuthorization(options, path: path)
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         Task {
             do {
                 let ready = try await self.connection()
                 let id = ready.nextRequestID.next()
                 var frame = ready.channel.allocator.buffer(capacity: 128)
-                var header = self.header(path, headerPrefix, options)
+                var header = self.header(path, headerPrefix, options, authorization: authorization)
                 if window > 0 {
                     if header == nil { header = Retain_V1_CallHeader() }
                     header!.windowBytes = UInt32(window)
@@ -255,7 +289,7 @@ public final class RPCClient: Sendable {
                 }
                 loop.execute {
                     handler.value.start(
-                        request, requestID: id, pending: .stream(continuation), timeout: options.timeout,
+                        request, requestID: id, pending: .streaming(continuation), timeout: options.timeout,
                         window: window)
                 }
             } catch {

@@ -54,15 +54,17 @@ public struct RequestPayload: Sendable {
         into buffer: inout ByteBuffer, _ writeMessage: (inout ByteBuffer) -> Void
     ) {
         let frameStart = buffer.writerIndex
-        buffer.writeFrameHeader(type: .request, flags: [], requestID: requestID, payloadLength: 0)
-        let lengthIndex = buffer.writerIndex
-        // The header length and the prefix in one write; the length is fixed below if a header follows.
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 4 + headerPrefix.count) { target in
-            target.storeBytes(of: UInt32(headerPrefix.count).bigEndian, toByteOffset: 0, as: UInt32.self)
+        let lengthIndex = frameStart + Frame.headerSize
+        // The frame header, the header length and the prefix in one write (each write of a
+        // buffer costs its checks); the lengths are fixed below.
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Frame.headerSize + 4 + headerPrefix.count) { target in
+            Frame.storeHeader(type: .request, flags: [], requestID: requestID, payloadLength: 0, at: target)
+            target.storeBytes(of: UInt32(headerPrefix.count).bigEndian, toByteOffset: Frame.headerSize, as: UInt32.self)
             headerPrefix.withUnsafeBytes { prefix in
-                UnsafeMutableRawBufferPointer(rebasing: target[4..<(4 + prefix.count)]).copyMemory(from: prefix)
+                let start = Frame.headerSize + 4
+                UnsafeMutableRawBufferPointer(rebasing: target[start..<(start + prefix.count)]).copyMemory(from: prefix)
             }
-            return 4 + headerPrefix.count
+            return Frame.headerSize + 4 + headerPrefix.count
         }
         if let header {
             let headerLength = headerPrefix.count + buffer.writeProtoMessage(header)
