@@ -15,6 +15,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     enum PendingCall {
         case unary(UnsafeContinuation<ByteBuffer, any Error>)
         case stream(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
+        /// A unary call started without waiting (``RPCClient/startUnary(_:_:options:completion:)``):
+        /// told its answer or error on the connection's event loop.
+        case callback(@Sendable (Result<ByteBuffer, any Error>) -> Void)
     }
 
     private struct Call {
@@ -169,11 +172,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 case .stream(let continuation):
                     continuation.yield(payload)
                     continuation.finish()
+                case .callback(let completion):
+                    completion(.success(payload))
                 }
             } else {
                 guard let call = calls[frame.requestID] else { return }
                 switch call.pending {
-                case .unary:
+                case .unary, .callback:
                     abandon(frame.requestID, RPCError(.internal, "server streamed answers to a unary call"))
                 case .stream(let continuation):
                     continuation.yield(payload)
@@ -191,6 +196,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     continuation.resume(throwing: RPCError(.internal, "server ended a unary call without an answer"))
                 case .stream(let continuation):
                     continuation.finish()
+                case .callback(let completion):
+                    completion(.failure(RPCError(.internal, "server ended a unary call without an answer")))
                 }
             } else {
                 fail(call.pending, RPCError(RPCStatusCode(rawValue: status.code), status.message, details: status.details))
@@ -275,6 +282,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         switch pending {
         case .unary(let continuation): continuation.resume(throwing: error)
         case .stream(let continuation): continuation.finish(throwing: error)
+        case .callback(let completion): completion(.failure(error))
         }
     }
 
