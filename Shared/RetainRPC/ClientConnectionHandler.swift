@@ -19,6 +19,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     enum PendingCall {
         case unary(UnsafeContinuation<ByteBuffer, any Error>)
         case stream(StreamSink)
+        /// A unary call started without waiting (``RPCClient/startUnary(_:_:options:completion:)``):
+        /// told its answer or error on the connection's event loop.
+        case callback(@Sendable (Result<ByteBuffer, any Error>) -> Void)
 
         /// A stream call's answers going to `continuation`.
         static func streaming(_ continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) -> PendingCall {
@@ -196,11 +199,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 case .stream(let sink):
                     sink.continuation.yield(payload)
                     sink.continuation.finish()
+                case .callback(let completion):
+                    completion(.success(payload))
                 }
             } else {
                 guard let call = calls[frame.requestID] else { return }
                 switch call.pending {
-                case .unary:
+                case .unary, .callback:
                     abandon(frame.requestID, RPCError(.internal, "server streamed answers to a unary call"))
                 case .stream(let sink):
                     sink.continuation.yield(payload)
@@ -218,6 +223,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     continuation.resume(throwing: RPCError(.internal, "server ended a unary call without an answer"))
                 case .stream(let sink):
                     sink.continuation.finish()
+                case .callback(let completion):
+                    completion(.failure(RPCError(.internal, "server ended a unary call without an answer")))
                 }
             } else {
                 fail(call.pending, RPCError(RPCStatusCode(rawValue: status.code), status.message, details: status.details))
@@ -299,6 +306,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         switch pending {
         case .unary(let continuation): continuation.resume(throwing: error)
         case .stream(let sink): sink.continuation.finish(throwing: error)
+        case .callback(let completion): completion(.failure(error))
         }
     }
 

@@ -170,6 +170,40 @@ public final class RPCClient: Sendable {
     /// Each thread's arena. Only ``threadArena()`` touches it, from the thread it serves.
     private nonisolated(unsafe) static let arenas = ThreadSpecificVariable<ProtoArena>()
 
+    /// Starts a unary call without suspending, when a connection is up now: the request is
+    /// handed to the connection's event loop and `completion` is told the answer (or the error)
+    /// there. Returns false, and starts nothing, when no connection is up: the caller falls back
+    /// to ``unary(_:_:options:)``, which connects. For callers on a thread that must not wait (a
+    /// storage callback); a refused call is not retried.
+    public func startUnary<I, O>(
+        _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default,
+        completion: @escaping @Sendable (Result<O, any Error>) -> Void
+    ) -> Bool {
+        guard let ready = connectedNow() else { return false }
+        let path = method.path
+        let prefix = headerPrefix(method)
+        let authorization = addedAuthorization(options, path: path)
+        let id = ready.nextRequestID.next()
+        var frame = ByteBufferAllocator().buffer(capacity: 128)
+        RequestPayload.writeFrame(
+            requestID: id, headerPrefix: prefix, header: header(path, prefix, options, authorization: authorization),
+            compressionThreshold: compressionThreshold, into: &frame
+        ) { buffer in
+            Self.withThreadArena { _ = buffer.writeProtoMessage(request, arena: $0) }
+        }
+        let frameToSend = frame
+        let handler = ready.handler
+        let timeout = options.timeout
+        ready.channel.eventLoop.execute {
+            handler.value.start(
+                frameToSend, requestID: id,
+                pending: .callback { result in
+                    completion(result.flatMap { answer in Result { try answer.decodeProtoMessage(O.self) } })
+                }, timeout: timeout)
+        }
+        return true
+    }
+
     /// Calls a unary method with an already-encoded request; returns the encoded answer.
     /// Used by proxies that forward calls without knowing their types.
     nonisolated(nonsending) public func unaryRaw(

@@ -68,11 +68,20 @@ extension ReplicationNode {
                 await acks.close()
             }
         }
-        let acknowledger = Task { [self] in await acknowledgeLoop(acks, leader: leader) }
-        defer { acknowledger.cancel() }
+        let acknowledger = Acknowledger(
+            member: configuration.member, epoch: UInt64(max(leader.epoch, 0)), client: acks, log: log, gate: gate,
+            agreedThrough: { [weak self] in self?.state.withLock { $0.agreedThrough } ?? 0 }, fallback: ackSignal)
+        state.withLock { $0.acknowledger = acknowledger }
+        let acknowledging = Task { [self] in await acknowledgeLoop(acknowledger, client: acks, leader: leader) }
+        defer {
+            acknowledging.cancel()
+            state.withLock { state in
+                if state.acknowledger === acknowledger { state.acknowledger = nil }
+            }
+        }
         while !Task.isCancelled {
             do {
-                try await receive(from: stream, leader: leader)
+                try await receive(from: stream, leader: leader, acknowledger: acknowledger)
             } catch is CancellationError {
                 return
             } catch let error as RPCError where error.code == .dataLoss {
@@ -91,7 +100,7 @@ extension ReplicationNode {
         }
     }
 
-    private func receive(from client: RPCClient, leader: LeaderRecord) async throws {
+    private func receive(from client: RPCClient, leader: LeaderRecord, acknowledger: Acknowledger) async throws {
         let (history, known) = state.withLock { ($0.history, $0.knownEpoch) }
         let request = Retain_V1_FollowRequest(
             member: configuration.member, epoch: known, lastSequence: log.lastSequence, history: history.message)
@@ -140,7 +149,8 @@ extension ReplicationNode {
             gate.advance(to: min(batch.commitSequence, log.lastSequence))
             // Holding all the leader had committed when it sent this: fresh as of then.
             if log.lastSequence >= batch.commitSequence { gate.markFresh(asOfMs: batch.sentUnixMs) }
-            ackSignal.signal()
+            // What the durable tap could not acknowledge before the agreement reached it.
+            acknowledger.acknowledgeNow()
         }
         throw ReplicationError.protocolViolation("the leader ended the stream")
     }
@@ -181,20 +191,21 @@ extension ReplicationNode {
         logger.notice("replication: installed the leader's snapshot", metadata: ["covers": "\(covered)", "bytes": "\(written)"])
     }
 
-    /// Sends the local durable point to the leader whenever it moves (one call in flight).
-    private func acknowledgeLoop(_ client: RPCClient, leader: LeaderRecord) async {
-        var sent: UInt64 = 0
+    /// Sends the local durable point to the leader when the durable tap could not (no connection
+    /// up, a call failed): woken by the acknowledger, else every 100 ms; connects and retries.
+    private func acknowledgeLoop(_ acknowledger: Acknowledger, client: RPCClient, leader: LeaderRecord) async {
         while !Task.isCancelled {
             await ackSignal.wait(timeout: .milliseconds(100))
-            let durable = min(log.durableSequence, state.withLock { $0.agreedThrough })
-            guard durable > sent else { continue }
+            acknowledger.acknowledgeNow()
+            guard acknowledger.needsLoop else { continue }
+            let durable = acknowledger.acknowledgeable
             do {
                 let answer = try await client.unary(
                     Retain_V1_Replication.acknowledge,
                     Retain_V1_ReplicaAcknowledgement(
                         member: configuration.member, epoch: UInt64(max(leader.epoch, 0)), durableSequence: durable),
                     options: CallOptions(timeout: .seconds(2)))
-                sent = durable
+                acknowledger.sentByLoop(durable)
                 gate.advance(to: min(answer.commitSequence, log.lastSequence))
             } catch {
                 if Task.isCancelled { return }

@@ -26,7 +26,7 @@ public final class ReplicationNode: Service, Sendable {
     let clientTLS: ClientTLS?
     let window: RecordWindow
     let onRoleChange: @Sendable (CommitGate.Role) -> Void
-    /// Wakes the replica's acknowledger when the local log became more durable.
+    /// Wakes the replica's acknowledge loop when an acknowledgement could not be sent at once.
     let ackSignal = AsyncSignal()
     /// The replica streams the committer's tap writes to directly while they keep up.
     let liveFeeds = LiveFeeds()
@@ -50,6 +50,8 @@ public final class ReplicationNode: Service, Sendable {
         /// The last sequence this replica knows it holds as its current leader does: what it may
         /// acknowledge (never records from before the handshake that the leader may not share).
         var agreedThrough: UInt64 = 0
+        /// Sends this replica's durable points to the leader it follows (from the durable tap).
+        var acknowledger: Acknowledger?
         var lastPublished: MemberRecord?
         var lastPublishAt = ContinuousClock.now - .seconds(60)
     }
@@ -312,8 +314,12 @@ public final class ReplicationNode: Service, Sendable {
     }
 
     func localDurable(_ sequence: UInt64) {
-        if let term = state.withLock({ $0.term }) {
+        let (term, acknowledger) = state.withLock { ($0.term, $0.acknowledger) }
+        if let term {
             term.localDurable(sequence)
+        } else if let acknowledger {
+            // On the committer's thread: the acknowledgement leaves from here.
+            acknowledger.acknowledgeNow()
         } else {
             ackSignal.signal()
         }
