@@ -126,6 +126,13 @@ extension MovableUsers {
             if fences.droppedSinceFence {
                 throw .ringVersion(asked: asked, reason: "users moving to ring version \(fences.fenceVersion) left already")
             }
+            // A fence for ring f is set while ring f - 1 routes: users this shard dropped before
+            // (moves to ring f - 1 or older) left rings older than f - 1 behind. A resharding in
+            // groups fences again soon after each drop, so without this a slow report for an
+            // older ring would be answered without them.
+            if asked + 1 < fences.fenceVersion, fences.fenced.contains(where: { !holdsUser($0) }) {
+                throw .ringVersion(asked: asked, reason: "users moving to ring version \(fences.fenceVersion - 1) left already")
+            }
         } else if fences.fenced.contains(where: { holdsUser($0) }) {
             throw .ringVersion(asked: asked, reason: "users moving to ring version \(fences.fenceVersion) are still here")
         }

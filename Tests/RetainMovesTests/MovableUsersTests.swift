@@ -63,6 +63,22 @@ struct MovableUsersTests {
         #expect(throws: UserMoveError.moved(userID: "a")) { try shard.refuseIfMoved("a") }
     }
 
+    @Test(
+        "a report for a ring older than the one before the last fence is refused once users left for it (groups fence again soon after each drop)"
+    )
+    func reportBehindTwoGroups() throws {
+        func answers(_ state: Toy, _ version: UInt64) -> Bool { (try? state.refuseReport(ringVersion: version)) != nil }
+        var source = Toy()
+        try source.importUsers([user("a", "1"), user("b", "1"), user("c", "1")])
+        // Group 1 moved a (ring 2); group 2 fences b (ring 3) while ring 2 routes.
+        try source.applyMoves(UserMoves(fenced: ["a"], ringVersion: 2))
+        try source.applyMoves(UserMoves(dropped: ["a"]))
+        try source.applyMoves(UserMoves(fenced: ["b"], ringVersion: 3))
+        #expect(answers(source, 2), "ring 2 routes: b is still here, a left")
+        #expect(!answers(source, 1), "ring 1 counted a here, which left")
+        #expect(!answers(source, 3), "b is still here")
+    }
+
     @Test("an abandoned move (its fences lifted) routes new users and reports by the ring before it again")
     func abandonedMove() throws {
         var source = Toy()
