@@ -52,6 +52,11 @@ final class ReshardHarness: @unchecked Sendable {
         gateway = RPCClient(host: "127.0.0.1", port: gatewayProcess.port)
     }
 
+    /// The service's ring in etcd; nil when there is none.
+    func ring() async throws -> RingRecord? {
+        try await writer.get(keys.ring(service: serviceName)).flatMap { RingRecord(json: Data($0.value)) }
+    }
+
     /// A client of one shard, directly (no ring version sent).
     func client(_ shard: String) -> RPCClient { RPCClient(host: "127.0.0.1", port: shards[shard]!.port) }
 

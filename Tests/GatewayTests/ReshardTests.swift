@@ -94,6 +94,17 @@ struct ReshardTests {
         }
     }
 
+    /// Adds growth-2 in groups of about 12 users, unpaced, with the driver SIGKILLed once it
+    /// recorded `step` of group 3; returns its output.
+    static func addInGroupsKilledInGroup3(_ harness: Harness, after step: String) async throws -> String {
+        try await Task.sleep(for: .milliseconds(300))
+        let add = "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"
+        let (killed, output) = try await harness.reshard(
+            ["--add", add, "--group-size", "12", "--max-bytes-per-second", "0"], killAfter: step, group: 3)
+        #expect(killed != 0)
+        return output
+    }
+
     @Test(
         "2 -> 3 shards in groups under load: killed in group 3, abandoned there, completed by a run without --add; every acknowledged award once"
     )
@@ -104,24 +115,16 @@ struct ReshardTests {
             let oracle = Oracle()
             try await Self.seed(harness, oracle, at: at)
             let load = Self.startLoad(harness, oracle, at: at)
-            try await Task.sleep(for: .milliseconds(300))
-            let add = "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"
-            let (killed, killedOutput) = try await harness.reshard(
-                ["--add", add, "--group-size", "12", "--max-bytes-per-second", "0"], killAfter: "fenced", group: 3)
-            #expect(killed != 0)
+            let killedOutput = try await Self.addInGroupsKilledInGroup3(harness, after: "verified")
             // Groups 1 and 2 switched: the ring in etcd is version 3, growth-2 holding part of its points.
-            let middle = try #require(
-                try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap { RingRecord(json: Data($0.value)) })
+            let middle = try #require(try await harness.ring())
             #expect(middle.version == 3, "\(middle)\n\(killedOutput)")
             let points = try #require(middle.instances.first { $0.id == "growth-2" }?.points)
             #expect(points > 0 && points < 128, "\(middle)")
             #expect(killedOutput.contains("group 1/") && killedOutput.contains("group 2/"), "\(killedOutput)")
             let (aborted, abortOutput) = try await harness.reshard(["--abort"])
             #expect(aborted == 0 && abortOutput.contains("abandoned at group 3"), "\(abortOutput)")
-            let kept = try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap {
-                RingRecord(json: Data($0.value))
-            }
-            #expect(kept == middle)
+            #expect(try await harness.ring() == middle)
             // Reports are answered on the kept ring at once: the abandoned group's copies at
             // growth-2 were discarded, so it answers for ring version 3 again.
             let client = harness.client("growth-2")
@@ -141,8 +144,7 @@ struct ReshardTests {
                 "reshard in groups: boards \(seen.boardSizes), \(seen.reportsRefused) refused, \(seen.retried) retried\n\(killedOutput)\n\(abortOutput)\n\(output)"
             )
             try await Self.expectEveryAwardOnItsOwner(harness, seen, at: at)
-            let final = try #require(
-                try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap { RingRecord(json: Data($0.value)) })
+            let final = try #require(try await harness.ring())
             #expect(final.version > 4 && final.instances.allSatisfy { $0.points == nil }, "\(final)")
             #expect(output.contains("group 2/") && !output.contains("group 1/1:"), "several groups: \(output)")
             #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Growth")) == nil)
@@ -163,11 +165,7 @@ struct ReshardTests {
             let oracle = Oracle()
             try await Self.seed(harness, oracle, at: at)
             let load = Self.startLoad(harness, oracle, at: at)
-            try await Task.sleep(for: .milliseconds(300))
-            let add = "growth-2=127.0.0.1:\(harness.shards["growth-2"]!.port)"
-            let (killed, killedOutput) = try await harness.reshard(
-                ["--add", add, "--group-size", "12", "--max-bytes-per-second", "0"], killAfter: "fenced", group: 3)
-            #expect(killed != 0)
+            let killedOutput = try await Self.addInGroupsKilledInGroup3(harness, after: "fenced")
             let (status, output) = try await harness.reshard(["--rollback", "--group-size", "12", "--max-bytes-per-second", "0"])
             #expect(status == 0, "\(output)")
             #expect(output.contains("abandoned at group 3") && output.contains("move back"), "\(output)")
@@ -181,8 +179,7 @@ struct ReshardTests {
             // Back on the ring of two: each user on its owner there, growth-2 holds none.
             try await Self.expectEveryAwardOnItsOwner(
                 harness, seen, at: at, shards: ["growth-0", "growth-1"], previous: nil)
-            let final = try #require(
-                try await harness.writer.get(harness.keys.ring(service: "retain.v1.Growth")).flatMap { RingRecord(json: Data($0.value)) })
+            let final = try #require(try await harness.ring())
             #expect(final.instances.map(\.id) == ["growth-0", "growth-1"] && final.instances.allSatisfy { $0.points == nil }, "\(final)")
             #expect(final.version > 3)
             #expect(try await harness.writer.get(harness.keys.reshard(service: "retain.v1.Growth")) == nil)
