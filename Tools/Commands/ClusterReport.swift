@@ -65,14 +65,6 @@ public struct ClusterReport: Encodable, Sendable, Hashable {
 
     /// A service's ring key (resharding, docs/CLUSTER.md), with the reshard in progress.
     public struct Ring: Encodable, Sendable, Hashable {
-        /// One instance of the ring.
-        public struct Instance: Encodable, Sendable, Hashable {
-            public var id: String
-            public var address: String
-            /// Points it holds while a reshard adds (or takes off) it in groups; absent: all.
-            public var points: Int?
-        }
-
         /// A reshard in progress: the group in flight and the step it reached.
         public struct Reshard: Encodable, Sendable, Hashable {
             public var group: Int
@@ -89,7 +81,9 @@ public struct ClusterReport: Encodable, Sendable, Hashable {
 
         public var service: String
         public var version: Int64
-        public var instances: [Instance]
+        /// The ring key's instances as stored (`points` only while a reshard adds or takes off
+        /// one in groups).
+        public var instances: [RingRecord.Instance]
         public var reshard: Reshard?
     }
 
@@ -113,7 +107,7 @@ public struct ClusterReport: Encodable, Sendable, Hashable {
             let record = state.rings[service]!
             return Ring(
                 service: service, version: record.version,
-                instances: record.instances.map { Ring.Instance(id: $0.id, address: $0.address, points: $0.points) },
+                instances: record.instances,
                 reshard: reshards[service].map {
                     Ring.Reshard(group: $0.currentGroup, groups: $0.groupCount, step: $0.step.rawValue, toVersion: $0.to.version)
                 })

@@ -115,64 +115,54 @@ struct ReshardDriver {
         _ moving: [String: [String]], where copies: ([String: UInt64], Retain_V1_MovedUser) throws -> Bool
     ) async throws -> Int {
         var copied = 0
-        for (source, users) in moving {
-            for start in stride(from: 0, to: users.count, by: batch) {
-                let page = Array(users[start..<min(start + batch, users.count)])
-                let ours = try await call(source, Retain_V1_Resharding.exportUsers, .init(userIds: page)).users
-                for (target, group) in Dictionary(grouping: ours, by: { owner($0.userId) }) {
-                    let theirs = try await call(
-                        target, Retain_V1_Resharding.exportUsers, .init(userIds: group.map(\.userId))
-                    ).users
-                    let known = Dictionary(uniqueKeysWithValues: theirs.map { ($0.userId, $0.checksum) })
-                    let selected = try group.filter { try copies(known, $0) }
-                    guard !selected.isEmpty else { continue }
-                    tally.copiedUsers += selected.count
-                    tally.copiedBytes += selected.map(\.record.count).reduce(0, +)
-                    _ = try await call(
-                        target, Retain_V1_Resharding.importUsers, .init(users: selected, ringVersion: UInt64(to.version)))
-                    copied += selected.count
-                }
+        for (source, page) in batches(moving) {
+            let ours = try await call(source, Retain_V1_Resharding.exportUsers, .init(userIds: page)).users
+            for (target, group) in Dictionary(grouping: ours, by: { owner($0.userId) }) {
+                let theirs = try await call(
+                    target, Retain_V1_Resharding.exportUsers, .init(userIds: group.map(\.userId))
+                ).users
+                let known = Dictionary(uniqueKeysWithValues: theirs.map { ($0.userId, $0.checksum) })
+                let selected = try group.filter { try copies(known, $0) }
+                guard !selected.isEmpty else { continue }
+                tally.copiedUsers += selected.count
+                tally.copiedBytes += selected.map(\.record.count).reduce(0, +)
+                _ = try await call(
+                    target, Retain_V1_Resharding.importUsers, .init(users: selected, ringVersion: UInt64(to.version)))
+                copied += selected.count
             }
         }
         return copied
     }
 
     func fence(_ moving: [String: [String]], lift: Bool) async throws {
-        for (source, users) in moving {
-            for start in stride(from: 0, to: users.count, by: batch) {
-                _ = try await call(
-                    source, Retain_V1_Resharding.fenceUsers,
-                    .init(
-                        userIds: Array(users[start..<min(start + batch, users.count)]), lift: lift,
-                        ringVersion: UInt64(to.version)))
-            }
+        for (source, page) in batches(moving) {
+            _ = try await call(
+                source, Retain_V1_Resharding.fenceUsers, .init(userIds: page, lift: lift, ringVersion: UInt64(to.version)))
         }
     }
 
     /// Removes the copies an abandoned group made at the users' new shards (`moving` by source;
     /// each new shard discards those it holds).
     func discardCopies(_ moving: [String: [String]]) async throws {
-        let byTarget = Dictionary(grouping: moving.values.joined(), by: owner)
-        for (target, users) in byTarget {
-            for start in stride(from: 0, to: users.count, by: batch) {
-                _ = try await call(
-                    target, Retain_V1_Resharding.dropUsers,
-                    .init(userIds: Array(users[start..<min(start + batch, users.count)]), discard: true, ringVersion: UInt64(to.version)))
-            }
+        for (target, page) in batches(Dictionary(grouping: moving.values.joined(), by: owner)) {
+            _ = try await call(
+                target, Retain_V1_Resharding.dropUsers, .init(userIds: page, discard: true, ringVersion: UInt64(to.version)))
         }
     }
 
     func drop(_ moving: [String: [String]]) async throws -> Int {
         var dropped = 0
-        for (source, users) in moving {
-            for start in stride(from: 0, to: users.count, by: batch) {
-                dropped += Int(
-                    try await call(
-                        source, Retain_V1_Resharding.dropUsers, .init(userIds: Array(users[start..<min(start + batch, users.count)]))
-                    ).dropped)
-            }
+        for (source, page) in batches(moving) {
+            dropped += Int(try await call(source, Retain_V1_Resharding.dropUsers, .init(userIds: page)).dropped)
         }
         return dropped
+    }
+
+    /// The users of each shard in calls of at most `batch`, shard by shard.
+    private func batches(_ users: [String: [String]]) -> [(shard: String, page: [String])] {
+        users.flatMap { shard, users in
+            stride(from: 0, to: users.count, by: batch).map { (shard, Array(users[$0..<min($0 + batch, users.count)])) }
+        }
     }
 }
 

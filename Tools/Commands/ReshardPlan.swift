@@ -43,11 +43,9 @@ struct ReshardPlan: Codable {
         if group >= groupCount { return to }
         var ring = to
         ring.version = from.version + Int64(group)
-        ring.instances += from.instances.filter { instance in !to.instances.contains { $0.id == instance.id } }
+        ring.instances = instances
         for index in ring.instances.indices {
-            let id = ring.instances[index].id
-            let start = from.instances.first { $0.id == id }.map { $0.points ?? Self.ringPoints } ?? 0
-            let end = to.instances.first { $0.id == id }.map { $0.points ?? Self.ringPoints } ?? 0
+            let (start, end) = pointsChange(of: ring.instances[index].id)
             let share = (abs(end - start) * group + groupCount - 1) / groupCount
             let points = end >= start ? start + share : start - share
             ring.instances[index].points = points >= Self.ringPoints ? nil : points
@@ -83,10 +81,15 @@ struct ReshardPlan: Codable {
     /// that change.
     var pointChanges: [Int] {
         instances.map { instance in
-            let start = from.instances.first { $0.id == instance.id }.map { $0.points ?? Self.ringPoints } ?? 0
-            let end = to.instances.first { $0.id == instance.id }.map { $0.points ?? Self.ringPoints } ?? 0
+            let (start, end) = pointsChange(of: instance.id)
             return abs(end - start)
         }.filter { $0 > 0 }
+    }
+
+    /// The points the instance holds on `from` and on `to` (0 where a ring leaves it out).
+    private func pointsChange(of id: String) -> (start: Int, end: Int) {
+        func points(_ ring: RingRecord) -> Int { ring.instances.first { $0.id == id }.map { $0.points ?? Self.ringPoints } ?? 0 }
+        return (points(from), points(to))
     }
 
     /// The same plan in `groups` groups (chosen once the moving users are counted).
