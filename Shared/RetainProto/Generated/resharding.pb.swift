@@ -495,7 +495,7 @@ public enum Retain_V1_Resharding {
     /// instance twice; points over 128).
     public static let listShardUsers = RPCMethod<Retain_V1_ListShardUsersRequest, Retain_V1_ListShardUsersResponse>(path: "retain.v1.Resharding/ListShardUsers", kind: .unary)
     /// The records of the given users with their checksums; a user the shard does not hold is left
-    /// out. Fenced users are exported too (the final copy is made after the fence).
+    /// out. Fenced users are exported too (the driver copies a group after fencing it).
     /// Errors: INVALID_ARGUMENT (more than 10,000 users).
     public static let exportUsers = RPCMethod<Retain_V1_ExportUsersRequest, Retain_V1_ExportUsersResponse>(path: "retain.v1.Resharding/ExportUsers", kind: .unary)
     /// Stores copies of users, each replacing what the shard holds of that user. Answered once

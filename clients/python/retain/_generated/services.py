@@ -2813,7 +2813,7 @@ class ReshardingClient(ServiceClient):
 
     def export_users(self, request: resharding_pb2.ExportUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ExportUsersResponse:
         """The records of the given users with their checksums; a user the shard does not hold is left
-        out. Fenced users are exported too (the final copy is made after the fence).
+        out. Fenced users are exported too (the driver copies a group after fencing it).
         Errors: INVALID_ARGUMENT (more than 10,000 users).
 
         Unary: `retain.v1.Resharding/ExportUsers`.
@@ -2883,7 +2883,7 @@ class AsyncReshardingClient(AsyncServiceClient):
 
     async def export_users(self, request: resharding_pb2.ExportUsersRequest, **options: Unpack[CallOptions]) -> resharding_pb2.ExportUsersResponse:
         """The records of the given users with their checksums; a user the shard does not hold is left
-        out. Fenced users are exported too (the final copy is made after the fence).
+        out. Fenced users are exported too (the driver copies a group after fencing it).
         Errors: INVALID_ARGUMENT (more than 10,000 users).
 
         Unary: `retain.v1.Resharding/ExportUsers`.
