@@ -31,7 +31,8 @@ final class ReplicaInbox: Sendable {
     /// A batch arrived (on the connection's event loop): applied here when the inbox is inline,
     /// queued for the task otherwise. Batches after the end are dropped.
     func received(_ batch: Retain_V1_ReplicationBatch) {
-        let (apply, waiter) = state.withLock { state -> ((@Sendable (Retain_V1_ReplicationBatch) throws -> Void)?, CheckedContinuation<Void, Never>?) in
+        let (apply, waiter) = state.withLock {
+            state -> ((@Sendable (Retain_V1_ReplicationBatch) throws -> Void)?, CheckedContinuation<Void, Never>?) in
             guard state.end == nil else { return (nil, nil) }
             if let apply = state.apply { return (apply, nil) }
             state.queue.append(batch)
