@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import RetainProto
 import RetainRPC
 import RetainWire
