@@ -2,7 +2,7 @@
 # Ledger durable transfers per second, replicated (a shard of 3 processes led through a real etcd,
 # --sync-replicas 1) beside unreplicated (one process), in one run on this machine, plus the
 # failover time under load (SIGKILL of the leader to the next confirmed transfer).
-#   [CONCURRENCY=64] scripts/bench_replication.sh [DURATION_SECONDS]
+#   [CONCURRENCY=64] [BATCH_CONCURRENCY=4 (empty: no batch run)] scripts/bench_replication.sh [DURATION_SECONDS]
 # Needs a release build (swift build -c release) and etcd (scripts/install-deps.sh installs it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,11 +54,11 @@ cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / h
 TIMEFORMAT='   bench client: %U s user + %S s system'
 
 echo "== unreplicated: one retain-ledger process"
-time RETAIN_INSECURE_NO_AUTH=1 "${bench[@]}" --skip-postgres --duration "$duration" --concurrency "${CONCURRENCY:-64}" --batch-concurrency 4
+time RETAIN_INSECURE_NO_AUTH=1 "${bench[@]}" --skip-postgres --duration "$duration" --concurrency "${CONCURRENCY:-64}" --batch-concurrency "${BATCH_CONCURRENCY-4}"
 echo "== replicated: leader of 3 processes, --sync-replicas 1 (port $port)"
 declare -A before
 for m in a b c; do before[$m]=$(cpu_seconds "${mpid[$m]}"); done
-time "${bench[@]}" --skip-postgres --duration "$duration" --concurrency "${CONCURRENCY:-64}" --batch-concurrency 4 --port "$port"
+time "${bench[@]}" --skip-postgres --duration "$duration" --concurrency "${CONCURRENCY:-64}" --batch-concurrency "${BATCH_CONCURRENCY-4}" --port "$port"
 # Where the machine's CPU went: on 2 cores the replicas' apply competes with the leader and client.
 for m in a b c; do
   role=replica; [ "${ports[$m]}" = "$port" ] && role=leader

@@ -29,12 +29,31 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// The continuation of a stream call's answers.
-    final class StreamSink {
-        let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+    /// Where a stream call's answers go: an async stream's continuation, or a callback that
+    /// handles each answer in place on the connection's event loop
+    /// (``RPCClient/startServerStreaming(_:_:options:onAnswer:onEnd:)``).
+    final class StreamSink: Sendable {
+        private let deliver: @Sendable (ByteBuffer) -> Void
+        private let end: @Sendable ((any Error)?) -> Void
+        /// Whether an answer counts as consumed once delivered (a callback is done with it when
+        /// it returns), granting the server more window without a hand-off.
+        let consumesOnDelivery: Bool
+
         init(_ continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) {
-            self.continuation = continuation
+            deliver = { continuation.yield($0) }
+            end = { continuation.finish(throwing: $0) }
+            consumesOnDelivery = false
         }
+
+        init(onAnswer: @escaping @Sendable (ByteBuffer) -> Void, onEnd: @escaping @Sendable ((any Error)?) -> Void) {
+            deliver = onAnswer
+            end = onEnd
+            consumesOnDelivery = true
+        }
+
+        func yield(_ answer: ByteBuffer) { deliver(answer) }
+
+        func finish(throwing error: (any Error)? = nil) { end(error) }
     }
 
     private struct Call {
@@ -197,8 +216,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 case .unary(let continuation):
                     continuation.resume(returning: payload)
                 case .stream(let sink):
-                    sink.continuation.yield(payload)
-                    sink.continuation.finish()
+                    sink.yield(payload)
+                    sink.finish()
                 case .callback(let completion):
                     completion(.success(payload))
                 }
@@ -208,7 +227,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 case .unary, .callback:
                     abandon(frame.requestID, RPCError(.internal, "server streamed answers to a unary call"))
                 case .stream(let sink):
-                    sink.continuation.yield(payload)
+                    sink.yield(payload)
+                    if sink.consumesOnDelivery { consumed(frame.requestID) }
                 }
             }
         case .status:
@@ -222,7 +242,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 case .unary(let continuation):
                     continuation.resume(throwing: RPCError(.internal, "server ended a unary call without an answer"))
                 case .stream(let sink):
-                    sink.continuation.finish()
+                    sink.finish()
                 case .callback(let completion):
                     completion(.failure(RPCError(.internal, "server ended a unary call without an answer")))
                 }
@@ -305,7 +325,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private func fail(_ pending: PendingCall, _ error: any Error) {
         switch pending {
         case .unary(let continuation): continuation.resume(throwing: error)
-        case .stream(let sink): sink.continuation.finish(throwing: error)
+        case .stream(let sink): sink.finish(throwing: error)
         case .callback(let completion): completion(.failure(error))
         }
     }

@@ -290,6 +290,56 @@ public final class RPCClient: Sendable {
         stream(headerPrefix: [], path: path, options: options) { $0.writeImmutableBuffer(request) }
     }
 
+    /// Starts a server-streaming call whose answers are handed, decoded and in order, to
+    /// `onAnswer` on the connection's event loop as they arrive, with no task woken per answer;
+    /// `onEnd` is told once how the call ended (nil: the server ended it with OK). An answer that
+    /// does not decode ends the call with that error. Each answer counts as consumed when
+    /// `onAnswer` returns (the flow-control window is granted back then), so `onAnswer` must be
+    /// quick and must not block: it runs on the event loop of every call of the connection.
+    /// Returns once the call is sent (after connecting, when no connection is up).
+    public func startServerStreaming<I, O>(
+        _ method: RPCMethod<I, O>, _ request: I, options: CallOptions = .default,
+        onAnswer: @escaping @Sendable (O) -> Void, onEnd: @escaping @Sendable ((any Error)?) -> Void
+    ) async throws -> RPCStartedCall {
+        let ready = try await connection()
+        let id = ready.nextRequestID.next()
+        let prefix = headerPrefix(method)
+        let window = streamWindowBytes
+        var header = header(method.path, prefix, options, authorization: addedAuthorization(options, path: method.path))
+        if window > 0 {
+            if header == nil { header = Retain_V1_CallHeader() }
+            header!.windowBytes = UInt32(window)
+        }
+        let bytes = request.serializedBytes()
+        var frame = ByteBufferAllocator().buffer(capacity: 128 + bytes.count)
+        RequestPayload.writeFrame(
+            requestID: id, headerPrefix: prefix, header: header, compressionThreshold: compressionThreshold, into: &frame
+        ) { $0.writeBytes(bytes) }
+        let handler = ready.handler
+        let loop = ready.channel.eventLoop
+        let ended = OnceFlag()
+        let sink = ClientConnectionHandler.StreamSink(
+            onAnswer: { payload in
+                guard !ended.isSet else { return }
+                do {
+                    onAnswer(try payload.decodeProtoMessage(O.self))
+                } catch {
+                    // Ends the call here; the abandon below finds it gone from the table
+                    // only after this answer, so the sink's end is told once (guarded).
+                    if ended.set() { onEnd(error) }
+                    loop.execute { handler.value.abandon(id, RPCError(.cancelled, "an answer did not decode")) }
+                }
+            },
+            onEnd: { error in
+                if ended.set() { onEnd(error) }
+            })
+        let request = frame
+        loop.execute {
+            handler.value.start(request, requestID: id, pending: .stream(sink), timeout: options.timeout, window: window)
+        }
+        return RPCStartedCall { loop.execute { handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller")) } }
+    }
+
     /// Starts a server-streaming call; with `consumption` the call asks for a flow-control
     /// window, and the server is granted more as the application consumes answers.
     private func stream(

@@ -9,8 +9,8 @@ import Synchronization
 /// log) and hands the stream over once it has sent everything written (``goLive(next:windowLast:)``);
 /// the feed falls back to it when a batch does not follow the last one sent, or when more than
 /// `limitBytes` sent this way are not yet acknowledged by the replica (a slow replica is then fed
-/// at its own pace by the task, which waits for its flow-control window). The task notices at
-/// the next write or within 20 ms.
+/// at its own pace by the task, which waits for its flow-control window). The task notices
+/// within its commit interval (`ReplicationConfiguration.liveCommitInterval`).
 final class LiveFeed: Sendable {
     private struct State {
         /// The next sequence the replica is to be sent.
@@ -19,6 +19,8 @@ final class LiveFeed: Sendable {
         /// What was sent live and not yet acknowledged: each batch's last sequence and size.
         var unacknowledged: [(last: UInt64, bytes: Int)] = []
         var unacknowledgedBytes = 0
+        /// The commit point the last batch sent live carried.
+        var commitSent: UInt64 = 0
     }
 
     let member: String
@@ -39,8 +41,9 @@ final class LiveFeed: Sendable {
         self.state = Mutex(State(next: 0))
     }
 
-    /// Whether the tap feeds the replica now, and the next sequence it is to be sent.
-    var position: (live: Bool, next: UInt64) { state.withLock { ($0.live, $0.next) } }
+    /// Whether the tap feeds the replica now, the next sequence it is to be sent, and the
+    /// commit point its last batch carried.
+    var position: (live: Bool, next: UInt64, commitSent: UInt64) { state.withLock { ($0.live, $0.next, $0.commitSent) } }
 
     /// Hands the stream to the tap when the follow task has sent everything written so far
     /// (`next` follows `windowLast`, read under this feed's lock so that no batch slips between).
@@ -77,16 +80,18 @@ final class LiveFeed: Sendable {
                 return
             }
             // Written under the lock: the follow task's hand-over and this write stay in order.
+            let commit = term.commit
             do {
                 try send(
                     Retain_V1_ReplicationBatch(
                         epoch: term.epoch, firstSequence: first, frames: frames, count: UInt32(last - first + 1),
-                        commitSequence: term.commit, sentUnixMs: ReplicationNode.nowMs()))
+                        commitSequence: commit, sentUnixMs: ReplicationNode.nowMs()))
             } catch {
                 state.live = false
                 return
             }
             state.next = last + 1
+            state.commitSent = commit
             state.unacknowledged.append((last, frames.count))
             state.unacknowledgedBytes += frames.count
         }

@@ -100,59 +100,76 @@ extension ReplicationNode {
         }
     }
 
+    /// Follows the leader's stream: the handshake on this task (it may cut the log), then every
+    /// batch applied where it arrives, on the connection's event loop (``ReplicaInbox``).
     private func receive(from client: RPCClient, leader: LeaderRecord, acknowledger: Acknowledger) async throws {
         let (history, known) = state.withLock { ($0.history, $0.knownEpoch) }
         let request = Retain_V1_FollowRequest(
             member: configuration.member, epoch: known, lastSequence: log.lastSequence, history: history.message)
-        var started = false
         state.withLock { $0.agreedThrough = 0 }
-        for try await batch in client.serverStreaming(Retain_V1_Replication.follow, request) {
-            if batch.first {
-                guard batch.epoch == UInt64(max(leader.epoch, 0)) else {
-                    throw ReplicationError.protocolViolation("the leader answered for epoch \(batch.epoch), etcd names \(leader.epoch)")
-                }
-                if batch.keepThrough < log.lastSequence {
-                    logger.warning(
-                        "replication: cutting a tail the shard never committed",
-                        metadata: [
-                            "keepThrough": "\(batch.keepThrough)", "last": "\(log.lastSequence)",
-                        ])
-                    let log = log
-                    let keep = batch.keepThrough
-                    try await Self.offThread { try log.rebuild(keepingThrough: keep) }
-                }
-                let adopted = EpochHistory(message: batch.history)
-                try adopted.save(directory: configuration.dataDirectory)
-                state.withLock {
-                    $0.history = adopted
-                    $0.agreedThrough = batch.keepThrough
-                }
-                started = true
-                continue
-            }
-            guard started, batch.epoch == UInt64(max(leader.epoch, 0)) else {
-                throw ReplicationError.protocolViolation("a batch of epoch \(batch.epoch) before the handshake")
-            }
-            if batch.count > 0 {
-                let last = try log.applyReplicated(firstSequence: batch.firstSequence, frames: batch.frames)
-                guard last == batch.firstSequence + UInt64(batch.count) - 1 else {
-                    throw ReplicationError.protocolViolation(
-                        "a batch said \(batch.count) records, its frames held \(last + 1 - batch.firstSequence)")
-                }
-                let lagMs = max(0, Int64(Date().timeIntervalSince1970 * 1000) - batch.sentUnixMs)
-                state.withLock {
-                    $0.lagMs = lagMs
-                    $0.leaderLastSeen = max($0.leaderLastSeen, last)
-                    $0.agreedThrough = last
-                }
-            }
-            gate.advance(to: min(batch.commitSequence, log.lastSequence))
-            // Holding all the leader had committed when it sent this: fresh as of then.
-            if log.lastSequence >= batch.commitSequence { gate.markFresh(asOfMs: batch.sentUnixMs) }
-            // What the durable tap could not acknowledge before the agreement reached it.
-            acknowledger.acknowledgeNow()
+        let inbox = ReplicaInbox()
+        let call = try await client.startServerStreaming(
+            Retain_V1_Replication.follow, request, onAnswer: { inbox.received($0) }, onEnd: { inbox.ended($0) })
+        inbox.attach(cancel: call.cancel)
+        defer { call.cancel() }
+        let epoch = UInt64(max(leader.epoch, 0))
+        let handshake = try await inbox.next()
+        guard handshake.first else {
+            throw ReplicationError.protocolViolation("a batch of epoch \(handshake.epoch) before the handshake")
         }
-        throw ReplicationError.protocolViolation("the leader ended the stream")
+        guard handshake.epoch == epoch else {
+            throw ReplicationError.protocolViolation("the leader answered for epoch \(handshake.epoch), etcd names \(leader.epoch)")
+        }
+        if handshake.keepThrough < log.lastSequence {
+            logger.warning(
+                "replication: cutting a tail the shard never committed",
+                metadata: [
+                    "keepThrough": "\(handshake.keepThrough)", "last": "\(log.lastSequence)",
+                ])
+            let log = log
+            let keep = handshake.keepThrough
+            try await Self.offThread { try log.rebuild(keepingThrough: keep) }
+        }
+        let adopted = EpochHistory(message: handshake.history)
+        try adopted.save(directory: configuration.dataDirectory)
+        state.withLock {
+            $0.history = adopted
+            $0.agreedThrough = handshake.keepThrough
+        }
+        let apply: @Sendable (Retain_V1_ReplicationBatch) throws -> Void = { [self] batch in
+            try self.apply(batch, epoch: epoch, acknowledger: acknowledger)
+        }
+        // What came while the handshake was done, then everything else where it arrives.
+        while !inbox.goInline(apply: apply) {
+            try apply(try await inbox.next())
+        }
+        try await inbox.waitForEnd()
+    }
+
+    /// Applies one batch of the leader's stream after the handshake: its records to the log and
+    /// the state, then the commit point it carries; acknowledges what the durable tap could not.
+    private func apply(_ batch: Retain_V1_ReplicationBatch, epoch: UInt64, acknowledger: Acknowledger) throws {
+        guard !batch.first, batch.epoch == epoch else {
+            throw ReplicationError.protocolViolation("a batch of epoch \(batch.epoch) after the handshake for \(epoch)")
+        }
+        if batch.count > 0 {
+            let last = try log.applyReplicated(firstSequence: batch.firstSequence, frames: batch.frames)
+            guard last == batch.firstSequence + UInt64(batch.count) - 1 else {
+                throw ReplicationError.protocolViolation(
+                    "a batch said \(batch.count) records, its frames held \(last + 1 - batch.firstSequence)")
+            }
+            let lagMs = max(0, Int64(Date().timeIntervalSince1970 * 1000) - batch.sentUnixMs)
+            state.withLock {
+                $0.lagMs = lagMs
+                $0.leaderLastSeen = max($0.leaderLastSeen, last)
+                $0.agreedThrough = last
+            }
+        }
+        gate.advance(to: min(batch.commitSequence, log.lastSequence))
+        // Holding all the leader had committed when it sent this: fresh as of then.
+        if log.lastSequence >= batch.commitSequence { gate.markFresh(asOfMs: batch.sentUnixMs) }
+        // What the durable tap could not acknowledge before the agreement reached it.
+        acknowledger.acknowledgeNow()
     }
 
     /// Downloads the leader's newest snapshot and replaces this replica's data with it.

@@ -65,18 +65,21 @@ extension ReplicationNode {
         defer { liveFeeds.remove(feed) }
         while !Task.isCancelled {
             guard term.isActive else { throw notLeader() }
-            let (live, liveNext) = feed.position
+            let (live, liveNext, liveCommit) = feed.position
             if live {
+                // The tap's batches carry the commit point as it was when each was sent; this
+                // loop sends it only when it moved past that (the replicas' reads, and the last
+                // writes before a quiet spell), looking every commit interval rather than at
+                // every write: a task woken per group commit and replica was a thread hand-off
+                // more on every round.
                 let commit = term.commit
-                if commit != sentCommit || ContinuousClock.now - lastSend > .milliseconds(250) {
+                if commit > max(sentCommit, liveCommit) || ContinuousClock.now - lastSend > .milliseconds(250) {
                     try await writer.send(
                         Retain_V1_ReplicationBatch(epoch: term.epoch, commitSequence: commit, sentUnixMs: Self.nowMs()))
                     sentCommit = commit
                     lastSend = .now
                 }
-                // Woken by the next write (the tap has sent it by the time this looks again, or
-                // fallen back) or after 20 ms, to send the commit point as it moves.
-                await window.waitForRecord(after: window.lastSequence, timeout: .milliseconds(20))
+                try await Task.sleep(for: configuration.liveCommitInterval)
                 continue
             }
             if liveNext > next { next = liveNext }

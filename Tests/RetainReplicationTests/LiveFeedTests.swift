@@ -38,7 +38,7 @@ struct LiveFeedTests {
         offer(feed, 4, 6, bytes: 30)
         let batch = try! #require(sent.all.first)
         #expect(batch.epoch == 3 && batch.firstSequence == 4 && batch.count == 3 && batch.frames.count == 30)
-        #expect(feed.position == (true, 7))
+        #expect(feed.position == (true, 7, batch.commitSequence))
     }
 
     @Test("a batch that does not follow the last one sent hands the stream back to the follow task")
@@ -48,7 +48,7 @@ struct LiveFeedTests {
         offer(feed, 1, 1, bytes: 10)
         offer(feed, 3, 3, bytes: 10)
         #expect(sent.all.map(\.firstSequence) == [1])
-        #expect(feed.position == (false, 2), "the task goes on from 2")
+        #expect(feed.position.live == false && feed.position.next == 2, "the task goes on from 2")
         offer(feed, 4, 4, bytes: 10)
         #expect(sent.all.count == 1, "a fallen-back feed sends nothing")
     }
@@ -62,9 +62,12 @@ struct LiveFeedTests {
         term.acknowledge("b", durable: 1, leaderLast: 1)
         offer(feed, 2, 2, bytes: 60)
         #expect(sent.all.count == 2, "the first batch was acknowledged: 60 bytes outstanding")
+        #expect(
+            sent.all[1].commitSequence == term.commit && feed.position.commitSent == term.commit,
+            "the batch carried the commit point, and the feed remembers it")
         offer(feed, 3, 3, bytes: 60)
         #expect(sent.all.count == 2)
-        #expect(feed.position == (false, 3), "120 bytes would be outstanding: the task feeds the replica from 3")
+        #expect(feed.position.live == false && feed.position.next == 3, "120 bytes would be outstanding: the task feeds the replica from 3")
     }
 
     @Test("once the term has ended, nothing more is sent")
