@@ -6,7 +6,7 @@ import RetainProto
 import RetainProcess
 import RetainRPC
 
-/// `retain-bench cluster`: GetRetention and CountSegment through the gateway over one Profile
+/// `retain-bench cluster`: GetRetention, CountSegment and ListChurnWarnings through the gateway over one Profile
 /// instance and over N shards holding the same users (docs/CLUSTER.md), p50 and p99 of
 /// sequential calls; with `--growth-users`, GetRank over one Growth instance and over N Growth
 /// shards (the user's shard, then every shard's board position). The users are loaded into each
@@ -15,7 +15,7 @@ import RetainRPC
 package struct ClusterBenchmark: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Measure GetRetention and CountSegment through the gateway on 1 vs N Profile shards (p50/p99).")
+        abstract: "Measure GetRetention, CountSegment and ListChurnWarnings through the gateway on 1 vs N Profile shards (p50/p99).")
 
     @Option(help: "Users registered (the same users on 1 and on N shards).")
     var users: Int = 100_000
@@ -62,6 +62,13 @@ package struct ClusterBenchmark: AsyncParsableCommand {
                 check = try await client.unary(Retain_V1_Profile.getRetention, retention).cohorts.first?.newUsers ?? 0
             }
             let countFigures = try await sequential { check = try await client.unary(Retain_V1_Profile.countSegment, count).count }
+            // The first list of a day evaluates every user (one of the warm-up calls); the
+            // others read the stages cached since.
+            let churn = Retain_V1_ListChurnWarningsRequest(page: .init(pageSize: 100), asOfMs: today)
+            var warnings = 0
+            let churnFigures = try await sequential {
+                warnings = try await client.unary(Retain_V1_Profile.listChurnWarnings, churn).warnings.count
+            }
             _ = check
             let total = try await client.unary(Retain_V1_Profile.countSegment, .init(asOfMs: today)).count
             await client.close()
@@ -71,6 +78,9 @@ package struct ClusterBenchmark: AsyncParsableCommand {
                 String(format: "%.1f", loadSeconds),
             ])
             rows.append(["CountSegment, \(label)", ms(countFigures.p50), ms(countFigures.p99), "\(total)", ""])
+            rows.append([
+                "ListChurnWarnings (page of \(warnings)), \(label)", ms(churnFigures.p50), ms(churnFigures.p99), "\(total)", "",
+            ])
             if growthUsers > 0 {
                 let (figures, users, seconds) = try await rank(cluster)
                 rows.append(["GetRank, \(label)", ms(figures.p50), ms(figures.p99), "\(users)", String(format: "%.1f", seconds)])
