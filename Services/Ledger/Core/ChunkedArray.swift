@@ -120,15 +120,9 @@ struct StringIndex: Sendable {
     @inline(__always)
     static func hash(_ key: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        // A native string's bytes in place; `withUTF8` would need a copy (a retain and release).
-        let hashed = key.utf8.withContiguousStorageIfAvailable { bytes in
+        var key = key
+        key.withUTF8 { bytes in
             for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        }
-        if hashed == nil {
-            var key = key
-            key.withUTF8 { bytes in
-                for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            }
         }
         hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
         hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB

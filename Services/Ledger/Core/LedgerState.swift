@@ -258,11 +258,7 @@ public struct LedgerState: PersistentState, RuleSetKeeping {
             + PostingCursor.size(records[index].transferId) + PostingCursor.size(accounts[debit].id)
             + PostingCursor.size(accounts[credit].id) + PostingCursor.size(assetNames[asset])
             + PostingCursor.size(records[index].reason)
-        // The common posting (no metadata, no related record) in one piece: the head, a zero
-        // metadata count and the two empty strings' zero lengths.
-        let type = records[index].type
-        let plain = records[index].metadata.isEmpty && type != .post && type != .void && type != .timeout && type != .expiry
-        encoder.append(size: head + (plain ? 12 : 0)) { cursor in
+        encoder.append(size: head) { cursor in
             cursor.integer(UInt64(index) + 1)
             cursor.integer(UInt8(records[index].type.rawValue))
             cursor.integer(records[index].committedAt)
@@ -276,15 +272,9 @@ public struct LedgerState: PersistentState, RuleSetKeeping {
             cursor.integer(records[index].timeoutMs)
             cursor.integer(records[index].expiresAtMs)
             cursor.string(records[index].reason)
-            if plain {
-                cursor.integer(UInt32(0))
-                cursor.integer(UInt32(0))
-                cursor.integer(UInt32(0))
-            }
         }
-        if plain { return }
         encoder.metadata(records[index].metadata)
-        switch type {
+        switch records[index].type {
         case .post, .void, .timeout:
             let related = records[index].related
             encoder.append(size: PostingCursor.size(records[related].transferId) + 4) { cursor in
