@@ -274,7 +274,7 @@ let package = Package(
             name: "LedgerService",
             dependencies: [
                 "RetainWire", "LedgerCore", "RetainAuth", "RetainClock", "RetainProto", "RetainRPC", "RetainRuleSets", "RetainState",
-                "RetainServiceKit", logging, lifecycle,
+                "RetainServiceKit", logging, lifecycle, nio,
             ],
             path: "Services/Ledger/Service", swiftSettings: swiftSettings),
         .executableTarget(

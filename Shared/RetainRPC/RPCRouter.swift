@@ -91,12 +91,22 @@ public struct RPCRouter: Sendable {
     public mutating func unaryDeferred<I, O>(
         _ method: RPCMethod<I, O>, _ body: @escaping @Sendable (I, ServerContext, ServerResponder) throws -> Void
     ) {
+        unaryDeferredKeepingBytes(method) { input, _, context, responder in try body(input, context, responder) }
+    }
+
+    /// Registers a unary method like ``unaryDeferred(_:_:)`` whose body also receives the request
+    /// message's bytes as they arrived (decompressed), valid for the call: for a write that logs
+    /// the request as it came instead of encoding the decoded message again.
+    public mutating func unaryDeferredKeepingBytes<I, O>(
+        _ method: RPCMethod<I, O>,
+        _ body: @escaping @Sendable (I, _ requestBytes: ByteBuffer, ServerContext, ServerResponder) throws -> Void
+    ) {
         precondition(method.kind == .unary)
         add(
             AnyRPCMethod(method),
             .deferred { request, context, responder, arena in
                 do {
-                    try body(try request.decodeProtoMessage(I.self, arena: arena), context, responder)
+                    try body(try request.decodeProtoMessage(I.self, arena: arena), request, context, responder)
                 } catch {
                     responder.finish(error)
                 }

@@ -37,8 +37,8 @@ struct CompactAnswerTests {
             transfer("n3", "user:bob:points", "redemption:points", 1, kind: .redemption),
         ]
         let outcome = ledger.apply(.init(kind: .createTransfers, transfers: batch))
-        let full = outcome.createTransfersResponse(omitApplied: false)
-        let compact = outcome.createTransfersResponse(omitApplied: true)
+        let full = outcome.createTransfersResponse(omitApplied: false, transfers: batch)
+        let compact = outcome.createTransfersResponse(omitApplied: true, transfers: batch)
         #expect(full.results.map(\.code) == [.ok, .insufficientFunds, .ok, .ok, .linkedEventFailed, .insufficientFunds, .ok])
         #expect(compact.results.map(\.transferId) == ["too-much", "earlier", "l1", "l2"])
         #expect(compact.results.map(\.index) == [1, 2, 4, 5])
@@ -53,13 +53,9 @@ struct CompactAnswerTests {
     @Test("a batch that applies nothing answers applied 0 and first sequence 0")
     func nothingApplied() {
         var ledger = fundedLedger(users: ["alice"], amount: 1)
-        let outcome = ledger.apply(
-            .init(
-                kind: .createTransfers,
-                transfers: [
-                    transfer("x", "user:alice:points", "redemption:points", 5, kind: .redemption)
-                ]))
-        let compact = outcome.createTransfersResponse(omitApplied: true)
+        let batch = [transfer("x", "user:alice:points", "redemption:points", 5, kind: .redemption)]
+        let outcome = ledger.apply(.init(kind: .createTransfers, transfers: batch))
+        let compact = outcome.createTransfersResponse(omitApplied: true, transfers: batch)
         #expect(compact.applied == 0 && compact.firstSequence == 0 && compact.committedAtMs == 0)
         #expect(compact.results.map(\.code) == [.insufficientFunds])
     }

@@ -31,7 +31,7 @@ struct LedgerHarness {
 
     @discardableResult
     mutating func transfers(_ transfers: [Retain_V1_Transfer]) -> [Retain_V1_TransferResult] {
-        apply(.init(kind: .createTransfers, transfers: transfers)).results
+        apply(.init(kind: .createTransfers, transfers: transfers)).transferResults(transfers)
     }
 
     @discardableResult

@@ -101,6 +101,9 @@ struct PostingEncoder {
 
     /// Appends metadata: its count, then each key and value, sorted by key.
     mutating func metadata(_ value: [String: String]) {
+        // Most postings have none: the count alone, without sorting an empty dictionary into a
+        // new array.
+        if value.isEmpty { return append(size: 4) { $0.integer(UInt32(0)) } }
         let sorted = value.sorted { $0.key < $1.key }
         let size = sorted.reduce(4) { $0 + PostingCursor.size($1.key) + PostingCursor.size($1.value) }
         append(size: size) { cursor in
@@ -130,11 +133,18 @@ struct PostingCursor {
 
     @inline(__always)
     mutating func string(_ value: String) {
+        // A native string's bytes in place; only a string without contiguous UTF-8 is copied
+        // (`withUTF8` on a copy would retain and release every string written).
+        if value.utf8.withContiguousStorageIfAvailable({ bytes(UnsafeRawBufferPointer($0)) }) != nil { return }
         var value = value
-        value.withUTF8 { utf8 in
-            integer(UInt32(utf8.count))
-            if let base = utf8.baseAddress { pointer.copyMemory(from: base, byteCount: utf8.count) }
-            pointer += utf8.count
-        }
+        value.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes `utf8` as a string: its length, then the bytes.
+    @inline(__always)
+    private mutating func bytes(_ utf8: UnsafeRawBufferPointer) {
+        integer(UInt32(utf8.count))
+        if let base = utf8.baseAddress { pointer.copyMemory(from: base, byteCount: utf8.count) }
+        pointer += utf8.count
     }
 }

@@ -3,8 +3,17 @@ public import RetainProto
 /// What the last applied entry decided, for the RPC layer to answer with. Replay recomputes it
 /// and nobody reads it then; it is not part of the durable state.
 public struct LedgerOutcome: Sendable {
-    /// Per-transfer results (CreateTransfers, PostPending, VoidPending, Penalize, RewardReferral).
+    /// Per-transfer results (PostPending, VoidPending, Penalize, RewardReferral, coupons). For
+    /// CreateTransfers only the transfers it did not newly apply (failures and replays), in
+    /// request order; ``applied`` counts the others (``transferResults(_:)`` lists them all).
     public var results: [Retain_V1_TransferResult] = []
+    /// CreateTransfers: transfers newly applied, numbered from ``firstSequence`` on in request
+    /// order, all committed at ``committedAtMs``.
+    public var applied: UInt32 = 0
+    /// CreateTransfers: the journal sequence of the first transfer newly applied (0: none).
+    public var firstSequence: UInt64 = 0
+    /// CreateTransfers: when the transfers newly applied were committed (0: none).
+    public var committedAtMs: Int64 = 0
     /// Why the whole call failed, when it did (for a single transfer, with its result code).
     public var error: LedgerError?
     /// OpenAccount, SetAccountCap: the account.
@@ -34,22 +43,37 @@ public struct LedgerOutcome: Sendable {
 
     public init() {}
 
-    /// CreateTransfers's answer: one result per transfer, or with `omitApplied` only the results
-    /// of the transfers the entry did not newly apply (failures and replays), plus the count,
-    /// first sequence and commit time of those it did (see `CreateTransfersRequest.omit_applied`).
-    public func createTransfersResponse(omitApplied: Bool) -> Retain_V1_CreateTransfersResponse {
-        var applied: UInt32 = 0
-        var firstSequence: UInt64 = 0
-        var committedAt: Int64 = 0
-        for result in results where result.code == .ok && !result.replayed {
-            if applied == 0 {
-                firstSequence = result.sequence
-                committedAt = result.committedAtMs
+    /// CreateTransfers's answer to `transfers`: one result per transfer, or with `omitApplied`
+    /// only the results of the transfers the entry did not newly apply (failures and replays),
+    /// plus the count, first sequence and commit time of those it did (see
+    /// `CreateTransfersRequest.omit_applied`).
+    public func createTransfersResponse(omitApplied: Bool, transfers: [Retain_V1_Transfer]) -> Retain_V1_CreateTransfersResponse {
+        Retain_V1_CreateTransfersResponse(
+            results: omitApplied ? results : transferResults(transfers),
+            applied: applied, firstSequence: firstSequence, committedAtMs: committedAtMs)
+    }
+
+    /// A CreateTransfers outcome's result for every transfer of `transfers` (the batch it
+    /// applied), in request order: the listed ones, and the newly applied ones rebuilt from
+    /// their count, first sequence and time.
+    public func transferResults(_ transfers: [Retain_V1_Transfer]) -> [Retain_V1_TransferResult] {
+        var all: [Retain_V1_TransferResult] = []
+        all.reserveCapacity(transfers.count)
+        var listed = results.makeIterator()
+        var next = listed.next()
+        var sequence = firstSequence
+        for index in transfers.indices {
+            if let result = next, result.index == UInt32(index) {
+                all.append(result)
+                next = listed.next()
+                continue
             }
-            applied += 1
+            all.append(
+                Retain_V1_TransferResult(
+                    index: UInt32(index), transferId: transfers[index].transferId, code: .ok,
+                    sequence: sequence, committedAtMs: committedAtMs))
+            sequence += 1
         }
-        return Retain_V1_CreateTransfersResponse(
-            results: omitApplied ? results.filter { $0.code != .ok || $0.replayed } : results,
-            applied: applied, firstSequence: firstSequence, committedAtMs: committedAt)
+        return all
     }
 }

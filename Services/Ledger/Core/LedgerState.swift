@@ -88,6 +88,9 @@ public struct LedgerState: PersistentState, RuleSetKeeping {
         try applyEntry(entry)
         entry.journalLength = journalLength
         entry.chainHead = chain.head
+        // A batch that carries its request's bytes is logged as those bytes alone (replay
+        // decodes them), not as its transfers encoded again.
+        if !entry.createTransfersRequest.isEmpty { entry.transfers = [] }
         var decided = LedgerOutcome()
         swap(&decided, &outcome)
         return decided
@@ -100,6 +103,8 @@ public struct LedgerState: PersistentState, RuleSetKeeping {
         guard (entry.kind.rawValue >= 1 && entry.kind.rawValue <= 13) || entry.kind == .ruleSetVersion else {
             throw StateRecoveryError("ledger entry of unknown kind \(entry.kind)")
         }
+        // Decoded before anything changes: bytes that do not decode leave the state as it was.
+        let batch = entry.kind == .createTransfers ? try Self.batch(of: entry) : []
         if entry.kind == .ruleSetVersion {
             // Checked before anything changes: a refused version leaves the state as it was.
             do {
@@ -115,7 +120,7 @@ public struct LedgerState: PersistentState, RuleSetKeeping {
         switch entry.kind {
         case .openAccount: applyOpenAccount(entry.openAccount ?? .init(), at: at)
         case .setAccountCap: applySetAccountCap(entry.setAccountCap ?? .init())
-        case .createTransfers: outcome.results = applyBatch(entry.transfers, at: at, ownIDs: false)
+        case .createTransfers: applyCreateTransfers(batch, at: at)
         case .postPending:
             let request = entry.postPending ?? .init()
             applyResolve(
@@ -137,6 +142,19 @@ public struct LedgerState: PersistentState, RuleSetKeeping {
         default: applyReferral(entry.rewardReferral ?? .init(), at: at)
         }
         if !block.isEmpty { chain.seal(block, journalLength: journalLength) }
+    }
+
+    /// The transfers of a CREATE_TRANSFERS entry: `transfers` when it has them (an entry made
+    /// live, or logged before the request's bytes were), otherwise decoded from
+    /// `create_transfers_request`, the request's bytes as the client sent them.
+    static func batch(of entry: Retain_V1_LedgerEntry) throws -> [Retain_V1_Transfer] {
+        if !entry.transfers.isEmpty || entry.createTransfersRequest.isEmpty { return entry.transfers }
+        do {
+            return try ProtoCodec.decode(Retain_V1_CreateTransfersRequest.self, from: entry.createTransfersRequest).transfers
+        } catch {
+            throw StateRecoveryError(
+                "ledger entry at \(entry.atMs) ms: create_transfers_request does not decode as a CreateTransfersRequest: \(error)")
+        }
     }
 
     // MARK: Assets and accounts

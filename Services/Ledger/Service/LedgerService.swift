@@ -1,5 +1,6 @@
 public import LedgerCore
 import Logging
+import NIOCore
 import RetainAuth
 public import RetainClock
 import RetainProto
@@ -35,12 +36,17 @@ public enum LedgerService {
             try LedgerValidation.listAccounts(request)
             return try state.listAccounts(request)
         }
-        router.write(ledger.createTransfers, store, clock) { request, _ in
-            try LedgerValidation.createTransfers(request)
-            return Retain_V1_LedgerEntry(kind: .createTransfers, transfers: request.transfers)
-        } answer: { request, outcome, state in
-            outcome.createTransfersResponse(omitApplied: request.omitApplied)
-        }
+        router.write(
+            ledger.createTransfers, store, clock,
+            makeEntryFromBytes: { request, bytes, _ in
+                try LedgerValidation.createTransfers(request)
+                // Applied from the decoded transfers, logged as the request's own bytes.
+                return Retain_V1_LedgerEntry(
+                    kind: .createTransfers, transfers: request.transfers, createTransfersRequest: Array(bytes.readableBytesView))
+            },
+            answer: { request, outcome, state in
+                outcome.createTransfersResponse(omitApplied: request.omitApplied, transfers: request.transfers)
+            })
         router.write(ledger.postPending, store, clock) { request, _ in
             try LedgerValidation.postPending(request)
             return Retain_V1_LedgerEntry(kind: .postPending, postPending: request)
@@ -193,10 +199,23 @@ extension RPCRouter {
         makeEntry: @escaping @Sendable (I, Int64) throws -> Retain_V1_LedgerEntry,
         answer: @escaping @Sendable (I, LedgerOutcome, borrowing LedgerState) -> O
     ) {
-        unaryDeferred(method) { request, context, responder in
+        write(
+            method, store, clock, authorize: authorize, makeEntryFromBytes: { request, _, now in try makeEntry(request, now) },
+            answer: answer)
+    }
+
+    /// Registers a ledger write as above whose `makeEntryFromBytes` also receives the request's
+    /// bytes as they arrived, to log them as they are.
+    mutating func write<I, O>(
+        _ method: RPCMethod<I, O>, _ store: StateStore<LedgerState>, _ clock: ServiceClock,
+        authorize: (@Sendable (I, ServerContext, Int64) throws -> Void)? = nil,
+        makeEntryFromBytes: @escaping @Sendable (I, ByteBuffer, Int64) throws -> Retain_V1_LedgerEntry,
+        answer: @escaping @Sendable (I, LedgerOutcome, borrowing LedgerState) -> O
+    ) {
+        unaryDeferredKeepingBytes(method) { request, bytes, context, responder in
             let now = clock.now()
             try authorize?(request, context, now)
-            var entry = try makeEntry(request, now)
+            var entry = try makeEntryFromBytes(request, bytes, now)
             try store.write(
                 answering: responder,
                 { transaction -> Result<O, RPCError> in

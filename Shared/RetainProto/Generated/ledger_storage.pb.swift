@@ -137,9 +137,14 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
     public var refundCoupon: Retain_V1_RefundCouponRequest?
     /// RULE_SET_VERSION.
     public var ruleSetVersion: Retain_V1_RuleSetVersion?
+    /// CREATE_TRANSFERS as logged since session 9: the CreateTransfersRequest's bytes as the client
+    /// sent them (decompressed), logged as they arrived instead of encoding the decoded transfers
+    /// again; `transfers` is then empty, and replay (recovery, a replica) decodes the batch from
+    /// these bytes. Entries with `transfers` (written before) still replay as they were.
+    public var createTransfersRequest: [UInt8]
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(kind: Retain_V1_LedgerEntryKind = .init(rawValue: 0), atMs: Int64 = 0, journalLength: UInt64 = 0, chainHead: [UInt8] = [], openAccount: Retain_V1_OpenAccountRequest? = nil, setAccountCap: Retain_V1_SetAccountCapRequest? = nil, transfers: [Retain_V1_Transfer] = [], postPending: Retain_V1_PostPendingRequest? = nil, voidPending: Retain_V1_VoidPendingRequest? = nil, expireLots: Retain_V1_ExpireLotsRequest? = nil, penalize: Retain_V1_PenalizeRequest? = nil, rewardReferral: Retain_V1_RewardReferralRequest? = nil, asOfMs: Int64 = 0, defineCoupon: Retain_V1_DefineCouponRequest? = nil, issueCoupon: Retain_V1_IssueCouponRequest? = nil, redeemCoupon: Retain_V1_RedeemCouponRequest? = nil, refundCoupon: Retain_V1_RefundCouponRequest? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil) {
+    public init(kind: Retain_V1_LedgerEntryKind = .init(rawValue: 0), atMs: Int64 = 0, journalLength: UInt64 = 0, chainHead: [UInt8] = [], openAccount: Retain_V1_OpenAccountRequest? = nil, setAccountCap: Retain_V1_SetAccountCapRequest? = nil, transfers: [Retain_V1_Transfer] = [], postPending: Retain_V1_PostPendingRequest? = nil, voidPending: Retain_V1_VoidPendingRequest? = nil, expireLots: Retain_V1_ExpireLotsRequest? = nil, penalize: Retain_V1_PenalizeRequest? = nil, rewardReferral: Retain_V1_RewardReferralRequest? = nil, asOfMs: Int64 = 0, defineCoupon: Retain_V1_DefineCouponRequest? = nil, issueCoupon: Retain_V1_IssueCouponRequest? = nil, redeemCoupon: Retain_V1_RedeemCouponRequest? = nil, refundCoupon: Retain_V1_RefundCouponRequest? = nil, ruleSetVersion: Retain_V1_RuleSetVersion? = nil, createTransfersRequest: [UInt8] = []) {
         self.kind = kind
         self.atMs = atMs
         self.journalLength = journalLength
@@ -158,6 +163,7 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.redeemCoupon = redeemCoupon
         self.refundCoupon = refundCoupon
         self.ruleSetVersion = ruleSetVersion
+        self.createTransfersRequest = createTransfersRequest
     }
 
     /// Creates a message with every field at its proto3 default.
@@ -180,6 +186,7 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.redeemCoupon = nil
         self.refundCoupon = nil
         self.ruleSetVersion = nil
+        self.createTransfersRequest = []
     }
 
     public static let protoName = "retain.v1.LedgerEntry"
@@ -205,6 +212,7 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         self.redeemCoupon = m.pointee.redeem_coupon.map { Retain_V1_RedeemCouponRequest(protobufC: UnsafeRawPointer($0)) }
         self.refundCoupon = m.pointee.refund_coupon.map { Retain_V1_RefundCouponRequest(protobufC: UnsafeRawPointer($0)) }
         self.ruleSetVersion = m.pointee.rule_set_version.map { Retain_V1_RuleSetVersion(protobufC: UnsafeRawPointer($0)) }
+        self.createTransfersRequest = ProtoC.bytes(m.pointee.create_transfers_request)
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
@@ -230,6 +238,7 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
         if let v = self.redeemCoupon { m.pointee.redeem_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__RedeemCouponRequest.self) }
         if let v = self.refundCoupon { m.pointee.refund_coupon = arena.message(v).assumingMemoryBound(to: Retain__V1__RefundCouponRequest.self) }
         if let v = self.ruleSetVersion { m.pointee.rule_set_version = arena.message(v).assumingMemoryBound(to: Retain__V1__RuleSetVersion.self) }
+        if !self.createTransfersRequest.isEmpty { m.pointee.create_transfers_request = arena.binary(self.createTransfersRequest) }
     }
 }
 

@@ -283,7 +283,7 @@ void   retain__v1__ledger_coupon_record__free_unpacked
   assert(message->base.descriptor == &retain__v1__ledger_coupon_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptors[18] =
+static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptors[19] =
 {
   {
     "kind",
@@ -501,11 +501,24 @@ static const ProtobufCFieldDescriptor retain__v1__ledger_entry__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "create_transfers_request",
+    110,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__LedgerEntry, create_transfers_request),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__ledger_entry__field_indices_by_name[] = {
   12,   /* field[12] = as_of_ms */
   1,   /* field[1] = at_ms */
   3,   /* field[3] = chain_head */
+  18,   /* field[18] = create_transfers_request */
   13,   /* field[13] = define_coupon */
   9,   /* field[9] = expire_lots */
   14,   /* field[14] = issue_coupon */
@@ -522,11 +535,12 @@ static const unsigned retain__v1__ledger_entry__field_indices_by_name[] = {
   6,   /* field[6] = transfers */
   8,   /* field[8] = void_pending */
 };
-static const ProtobufCIntRange retain__v1__ledger_entry__number_ranges[2 + 1] =
+static const ProtobufCIntRange retain__v1__ledger_entry__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 20, 17 },
-  { 0, 18 }
+  { 110, 18 },
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor retain__v1__ledger_entry__descriptor =
 {
@@ -536,10 +550,10 @@ const ProtobufCMessageDescriptor retain__v1__ledger_entry__descriptor =
   "Retain__V1__LedgerEntry",
   "retain.v1",
   sizeof(Retain__V1__LedgerEntry),
-  18,
+  19,
   retain__v1__ledger_entry__field_descriptors,
   retain__v1__ledger_entry__field_indices_by_name,
-  2,  retain__v1__ledger_entry__number_ranges,
+  3,  retain__v1__ledger_entry__number_ranges,
   (ProtobufCMessageInit) retain__v1__ledger_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

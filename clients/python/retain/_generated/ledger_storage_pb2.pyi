@@ -92,10 +92,11 @@ class LedgerCouponRecord(_message.Message):
     def __init__(self, code: _Optional[str] = ..., coupon_id: _Optional[str] = ..., user_id: _Optional[str] = ..., issued_at_ms: _Optional[int] = ..., valid_from_ms: _Optional[int] = ..., valid_until_ms: _Optional[int] = ..., reason: _Optional[str] = ..., order_id: _Optional[str] = ..., order_amount: _Optional[int] = ..., discount: _Optional[int] = ..., redeemed_at_ms: _Optional[int] = ..., redemptions: _Optional[int] = ..., refunds: _Optional[int] = ..., refunded_order_id: _Optional[str] = ...) -> None: ...
 
 class LedgerEntry(_message.Message):
-    __slots__ = ["as_of_ms", "at_ms", "chain_head", "define_coupon", "expire_lots", "issue_coupon", "journal_length", "kind", "open_account", "penalize", "post_pending", "redeem_coupon", "refund_coupon", "reward_referral", "rule_set_version", "set_account_cap", "transfers", "void_pending"]
+    __slots__ = ["as_of_ms", "at_ms", "chain_head", "create_transfers_request", "define_coupon", "expire_lots", "issue_coupon", "journal_length", "kind", "open_account", "penalize", "post_pending", "redeem_coupon", "refund_coupon", "reward_referral", "rule_set_version", "set_account_cap", "transfers", "void_pending"]
     AS_OF_MS_FIELD_NUMBER: _ClassVar[int]
     AT_MS_FIELD_NUMBER: _ClassVar[int]
     CHAIN_HEAD_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TRANSFERS_REQUEST_FIELD_NUMBER: _ClassVar[int]
     DEFINE_COUPON_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_LOTS_FIELD_NUMBER: _ClassVar[int]
     ISSUE_COUPON_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +115,7 @@ class LedgerEntry(_message.Message):
     as_of_ms: int
     at_ms: int
     chain_head: bytes
+    create_transfers_request: bytes
     define_coupon: _ledger_pb2.DefineCouponRequest
     expire_lots: _ledger_pb2.ExpireLotsRequest
     issue_coupon: _ledger_pb2.IssueCouponRequest
@@ -129,7 +131,7 @@ class LedgerEntry(_message.Message):
     set_account_cap: _ledger_pb2.SetAccountCapRequest
     transfers: _containers.RepeatedCompositeFieldContainer[_ledger_pb2.Transfer]
     void_pending: _ledger_pb2.VoidPendingRequest
-    def __init__(self, kind: _Optional[_Union[LedgerEntryKind, str]] = ..., at_ms: _Optional[int] = ..., journal_length: _Optional[int] = ..., chain_head: _Optional[bytes] = ..., open_account: _Optional[_Union[_ledger_pb2.OpenAccountRequest, _Mapping]] = ..., set_account_cap: _Optional[_Union[_ledger_pb2.SetAccountCapRequest, _Mapping]] = ..., transfers: _Optional[_Iterable[_Union[_ledger_pb2.Transfer, _Mapping]]] = ..., post_pending: _Optional[_Union[_ledger_pb2.PostPendingRequest, _Mapping]] = ..., void_pending: _Optional[_Union[_ledger_pb2.VoidPendingRequest, _Mapping]] = ..., expire_lots: _Optional[_Union[_ledger_pb2.ExpireLotsRequest, _Mapping]] = ..., penalize: _Optional[_Union[_ledger_pb2.PenalizeRequest, _Mapping]] = ..., reward_referral: _Optional[_Union[_ledger_pb2.RewardReferralRequest, _Mapping]] = ..., as_of_ms: _Optional[int] = ..., define_coupon: _Optional[_Union[_ledger_pb2.DefineCouponRequest, _Mapping]] = ..., issue_coupon: _Optional[_Union[_ledger_pb2.IssueCouponRequest, _Mapping]] = ..., redeem_coupon: _Optional[_Union[_ledger_pb2.RedeemCouponRequest, _Mapping]] = ..., refund_coupon: _Optional[_Union[_ledger_pb2.RefundCouponRequest, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[LedgerEntryKind, str]] = ..., at_ms: _Optional[int] = ..., journal_length: _Optional[int] = ..., chain_head: _Optional[bytes] = ..., open_account: _Optional[_Union[_ledger_pb2.OpenAccountRequest, _Mapping]] = ..., set_account_cap: _Optional[_Union[_ledger_pb2.SetAccountCapRequest, _Mapping]] = ..., transfers: _Optional[_Iterable[_Union[_ledger_pb2.Transfer, _Mapping]]] = ..., post_pending: _Optional[_Union[_ledger_pb2.PostPendingRequest, _Mapping]] = ..., void_pending: _Optional[_Union[_ledger_pb2.VoidPendingRequest, _Mapping]] = ..., expire_lots: _Optional[_Union[_ledger_pb2.ExpireLotsRequest, _Mapping]] = ..., penalize: _Optional[_Union[_ledger_pb2.PenalizeRequest, _Mapping]] = ..., reward_referral: _Optional[_Union[_ledger_pb2.RewardReferralRequest, _Mapping]] = ..., as_of_ms: _Optional[int] = ..., define_coupon: _Optional[_Union[_ledger_pb2.DefineCouponRequest, _Mapping]] = ..., issue_coupon: _Optional[_Union[_ledger_pb2.IssueCouponRequest, _Mapping]] = ..., redeem_coupon: _Optional[_Union[_ledger_pb2.RedeemCouponRequest, _Mapping]] = ..., refund_coupon: _Optional[_Union[_ledger_pb2.RefundCouponRequest, _Mapping]] = ..., rule_set_version: _Optional[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]] = ..., create_transfers_request: _Optional[bytes] = ...) -> None: ...
 
 class LedgerJournalRecord(_message.Message):
     __slots__ = ["committed_at_ms", "lot_id", "pending_transfer_id", "transfer", "type"]

@@ -209,10 +209,17 @@ struct  Retain__V1__LedgerEntry
    * RULE_SET_VERSION.
    */
   Retain__V1__RuleSetVersion *rule_set_version;
+  /*
+   * CREATE_TRANSFERS as logged since session 9: the CreateTransfersRequest's bytes as the client
+   * sent them (decompressed), logged as they arrived instead of encoding the decoded transfers
+   * again; `transfers` is then empty, and replay (recovery, a replica) decodes the batch from
+   * these bytes. Entries with `transfers` (written before) still replay as they were.
+   */
+  ProtobufCBinaryData create_transfers_request;
 };
 #define RETAIN__V1__LEDGER_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__ledger_entry__descriptor) \
-    , RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_UNSPECIFIED, 0, 0, {0,NULL}, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL }
+    , RETAIN__V1__LEDGER_ENTRY_KIND__LEDGER_ENTRY_KIND_UNSPECIFIED, 0, 0, {0,NULL}, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, {0,NULL} }
 
 
 /*
