@@ -137,10 +137,10 @@ public struct Retain_V1_LedgerEntry: ProtoMessage {
     public var refundCoupon: Retain_V1_RefundCouponRequest?
     /// RULE_SET_VERSION.
     public var ruleSetVersion: Retain_V1_RuleSetVersion?
-    /// CREATE_TRANSFERS as logged since session 9: the CreateTransfersRequest's bytes as the client
+    /// CREATE_TRANSFERS as the ledger logs it now: the CreateTransfersRequest's bytes as the client
     /// sent them (decompressed), logged as they arrived instead of encoding the decoded transfers
     /// again; `transfers` is then empty, and replay (recovery, a replica) decodes the batch from
-    /// these bytes. Entries with `transfers` (written before) still replay as they were.
+    /// these bytes. Entries with `transfers` (older binaries wrote them) still replay as they were.
     public var createTransfersRequest: [UInt8]
 
     /// Creates a message; every field defaults to its proto3 zero value.

@@ -210,10 +210,10 @@ struct  Retain__V1__LedgerEntry
    */
   Retain__V1__RuleSetVersion *rule_set_version;
   /*
-   * CREATE_TRANSFERS as logged since session 9: the CreateTransfersRequest's bytes as the client
+   * CREATE_TRANSFERS as the ledger logs it now: the CreateTransfersRequest's bytes as the client
    * sent them (decompressed), logged as they arrived instead of encoding the decoded transfers
    * again; `transfers` is then empty, and replay (recovery, a replica) decodes the batch from
-   * these bytes. Entries with `transfers` (written before) still replay as they were.
+   * these bytes. Entries with `transfers` (older binaries wrote them) still replay as they were.
    */
   ProtobufCBinaryData create_transfers_request;
 };
