@@ -1,8 +1,10 @@
 import GatewayCore
 import GatewayService
 import Logging
+import NIOCore
 import RetainProto
 import RetainRPC
+import RetainWire
 import Synchronization
 import Testing
 
