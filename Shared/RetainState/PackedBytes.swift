@@ -19,6 +19,21 @@ package struct PackedWriter: ~Copyable {
         [UInt8](UnsafeRawBufferPointer(start: base, count: count))
     }
 
+    /// Calls `body` with the bytes written (no copy; valid only inside `body`).
+    package func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// Calls `body` with the bytes written, to change some in place (no copy; valid only inside `body`).
+    package mutating func withMutableBytes<Result>(_ body: (UnsafeMutableRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeMutableRawBufferPointer(start: base, count: count))
+    }
+
+    /// Forgets the bytes written, keeping the memory for the next ones.
+    package mutating func removeAll() {
+        count = 0
+    }
+
     @inline(__always)
     private mutating func reserve(_ size: Int) {
         guard count + size > capacity else { return }
@@ -96,6 +111,13 @@ package struct PackedReader {
         return UnsafeRawBufferPointer(rebasing: base[offset..<offset + count])
     }
 
+    /// Reads `count` bytes into an array.
+    @inline(__always)
+    package mutating func byteArray(_ count: Int) throws(PackedError) -> [UInt8] {
+        let raw = try bytes(count)
+        return count == 0 ? [] : [UInt8](raw)
+    }
+
     /// Reads a string written by ``PackedWriter/put(_:)-(String)``.
     @inline(__always)
     package mutating func string() throws(PackedError) -> String {
@@ -109,4 +131,9 @@ package struct PackedError: Error, CustomStringConvertible {
     /// Where the read failed.
     package var offset: Int
     package var description: String { "packed record truncated at byte \(offset)" }
+
+    /// A read that failed at `offset`.
+    package init(offset: Int) {
+        self.offset = offset
+    }
 }

@@ -1,3 +1,5 @@
+package import RetainState
+
 /// The packed layout of a user in snapshots (`ProfileSnapshotUsers.packed`), little-endian,
 /// users one after the other:
 ///
