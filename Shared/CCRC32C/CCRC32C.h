@@ -9,7 +9,6 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
-#include <nmmintrin.h>
 
 /* Whether this CPU has SSE4.2 (and so the crc32 instruction). */
 static inline int ccrc32c_hardware_available(void) {
@@ -18,7 +17,8 @@ static inline int ccrc32c_hardware_available(void) {
     return (c & bit_SSE4_2) != 0;
 }
 
-/* Extends the running (pre-inverted) CRC-32C `state` over `count` bytes. */
+/* Extends the running (pre-inverted) CRC-32C `state` over `count` bytes. The compiler's builtins,
+   not <nmmintrin.h>'s wrappers: Swift imports those as external functions that nothing defines. */
 __attribute__((target("sse4.2")))
 static inline uint32_t ccrc32c_hardware_update(uint32_t state, const void *bytes, size_t count) {
     const uint8_t *p = (const uint8_t *)bytes;
@@ -26,13 +26,13 @@ static inline uint32_t ccrc32c_hardware_update(uint32_t state, const void *bytes
     while (count >= 8) {
         uint64_t word;
         memcpy(&word, p, 8);
-        crc = _mm_crc32_u64(crc, word);
+        crc = __builtin_ia32_crc32di(crc, word);
         p += 8;
         count -= 8;
     }
     uint32_t crc32 = (uint32_t)crc;
     while (count > 0) {
-        crc32 = _mm_crc32_u8(crc32, *p);
+        crc32 = __builtin_ia32_crc32qi(crc32, *p);
         p += 1;
         count -= 1;
     }

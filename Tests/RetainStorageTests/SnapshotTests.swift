@@ -203,7 +203,7 @@ struct SnapshotTests {
         }
         // A reader that stops early (a state refusing a record) ends the inflater's thread too.
         struct Refused: Error {}
-        let again = try DurableStore(directory: scratch.data, logger: testLogger())
+        let again = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
         defer { again.close() }
         #expect(throws: Refused.self) {
             try again.recover(
