@@ -1,11 +1,14 @@
 /// Appends little-endian integers and length-prefixed strings to a growing buffer: the writer
 /// of the packed snapshot layouts. Writes are plain stores into memory it owns, so that packing
 /// a million users costs little next to compressing them.
+///
+/// The reads and writes are `@inlinable`: the services call them from their own modules, and
+/// unspecialised generic calls across a module cost more than the packing itself.
 package struct PackedWriter: ~Copyable {
-    private var base: UnsafeMutableRawPointer
-    private var capacity: Int
+    @usableFromInline var base: UnsafeMutableRawPointer
+    @usableFromInline var capacity: Int
     /// Bytes written.
-    package private(set) var count = 0
+    @usableFromInline package var count = 0
 
     package init(capacity: Int) {
         self.capacity = max(64, capacity)
@@ -34,9 +37,14 @@ package struct PackedWriter: ~Copyable {
         count = 0
     }
 
-    @inline(__always)
-    private mutating func reserve(_ size: Int) {
+    @inlinable @inline(__always)
+    mutating func reserve(_ size: Int) {
         guard count + size > capacity else { return }
+        grow(size)
+    }
+
+    @usableFromInline
+    mutating func grow(_ size: Int) {
         var grown = capacity * 2
         while grown < count + size { grown *= 2 }
         let bigger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 8)
@@ -47,7 +55,7 @@ package struct PackedWriter: ~Copyable {
     }
 
     /// Appends an integer, little-endian.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func put<T: FixedWidthInteger>(_ value: T) {
         reserve(MemoryLayout<T>.size)
         base.storeBytes(of: value.littleEndian, toByteOffset: count, as: T.self)
@@ -55,7 +63,7 @@ package struct PackedWriter: ~Copyable {
     }
 
     /// Appends `size` bytes that `body` writes.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func put(fixed size: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
         reserve(size)
         body(base + count)
@@ -63,7 +71,7 @@ package struct PackedWriter: ~Copyable {
     }
 
     /// Appends raw bytes.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func put(bytes raw: UnsafeRawBufferPointer) {
         reserve(raw.count)
         if let source = raw.baseAddress, raw.count > 0 { (base + count).copyMemory(from: source, byteCount: raw.count) }
@@ -71,7 +79,7 @@ package struct PackedWriter: ~Copyable {
     }
 
     /// Appends a string as a u32 byte count and its UTF-8 bytes.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func put(_ string: String) {
         var string = string
         string.withUTF8 { utf8 in
@@ -83,19 +91,21 @@ package struct PackedWriter: ~Copyable {
 
 /// Reads what a ``PackedWriter`` wrote; every read checks the bounds.
 package struct PackedReader {
-    private let base: UnsafeRawBufferPointer
+    @usableFromInline let base: UnsafeRawBufferPointer
     /// Bytes read so far.
-    package private(set) var offset = 0
+    @usableFromInline package var offset = 0
 
+    @inlinable
     package init(_ base: UnsafeRawBufferPointer) {
         self.base = base
     }
 
     /// Whether everything was read.
+    @inlinable
     package var atEnd: Bool { offset == base.count }
 
     /// Reads an integer.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func get<T: FixedWidthInteger>(_: T.Type = T.self) throws(PackedError) -> T {
         let size = MemoryLayout<T>.size
         guard offset + size <= base.count else { throw PackedError(offset: offset) }
@@ -104,7 +114,7 @@ package struct PackedReader {
     }
 
     /// The next `count` bytes, valid while the underlying buffer is.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func bytes(_ count: Int) throws(PackedError) -> UnsafeRawBufferPointer {
         guard count >= 0, offset + count <= base.count else { throw PackedError(offset: offset) }
         defer { offset += count }
@@ -112,14 +122,14 @@ package struct PackedReader {
     }
 
     /// Reads `count` bytes into an array.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func byteArray(_ count: Int) throws(PackedError) -> [UInt8] {
         let raw = try bytes(count)
         return count == 0 ? [] : [UInt8](raw)
     }
 
     /// Reads a string written by ``PackedWriter/put(_:)-(String)``.
-    @inline(__always)
+    @inlinable @inline(__always)
     package mutating func string() throws(PackedError) -> String {
         let count = Int(try get(UInt32.self))
         return String(decoding: try bytes(count), as: UTF8.self)
@@ -133,6 +143,7 @@ package struct PackedError: Error, CustomStringConvertible {
     package var description: String { "packed record truncated at byte \(offset)" }
 
     /// A read that failed at `offset`.
+    @inlinable
     package init(offset: Int) {
         self.offset = offset
     }
