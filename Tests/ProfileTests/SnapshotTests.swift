@@ -114,7 +114,8 @@ struct SnapshotTests {
         do {
             let store = try StateStore<ProfileState>(directory: directory, logger: logger)
             try await fill(store)
-            try ProfileState.$writtenSnapshotFormat.withValue(format) { #expect(try store.snapshot() != nil) }
+            let report = try ProfileState.$writtenSnapshotFormat.withValue(format) { try store.snapshot() }
+            #expect(report != nil)
             let late = Retain_V1_RegisterUserRequest(userId: "after-snapshot", registeredAtMs: monday)
             if case .register(let entry) = try store.read({ try $0.planRegistration(late, now: monday, generateID: { "" }) }) {
                 try await log(store, entry)
