@@ -62,6 +62,60 @@ package struct PackedWriter: ~Copyable {
         count += MemoryLayout<T>.size
     }
 
+    /// Appends an integer, little-endian (a concrete overload: callers in other modules get no
+    /// generic call).
+    @inlinable @inline(__always)
+    package mutating func put(_ value: Int64) {
+        reserve(MemoryLayout<Int64>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: Int64.self)
+        count += MemoryLayout<Int64>.size
+    }
+
+    /// Appends an integer, little-endian (a concrete overload: callers in other modules get no
+    /// generic call).
+    @inlinable @inline(__always)
+    package mutating func put(_ value: UInt64) {
+        reserve(MemoryLayout<UInt64>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: UInt64.self)
+        count += MemoryLayout<UInt64>.size
+    }
+
+    /// Appends an integer, little-endian (a concrete overload: callers in other modules get no
+    /// generic call).
+    @inlinable @inline(__always)
+    package mutating func put(_ value: Int32) {
+        reserve(MemoryLayout<Int32>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: Int32.self)
+        count += MemoryLayout<Int32>.size
+    }
+
+    /// Appends an integer, little-endian (a concrete overload: callers in other modules get no
+    /// generic call).
+    @inlinable @inline(__always)
+    package mutating func put(_ value: UInt32) {
+        reserve(MemoryLayout<UInt32>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: UInt32.self)
+        count += MemoryLayout<UInt32>.size
+    }
+
+    /// Appends an integer, little-endian (a concrete overload: callers in other modules get no
+    /// generic call).
+    @inlinable @inline(__always)
+    package mutating func put(_ value: UInt16) {
+        reserve(MemoryLayout<UInt16>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: UInt16.self)
+        count += MemoryLayout<UInt16>.size
+    }
+
+    /// Appends an integer, little-endian (a concrete overload: callers in other modules get no
+    /// generic call).
+    @inlinable @inline(__always)
+    package mutating func put(_ value: UInt8) {
+        reserve(MemoryLayout<UInt8>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: UInt8.self)
+        count += MemoryLayout<UInt8>.size
+    }
+
     /// Appends `size` bytes that `body` writes.
     @inlinable @inline(__always)
     package mutating func put(fixed size: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
@@ -111,6 +165,54 @@ package struct PackedReader {
         guard offset + size <= base.count else { throw PackedError(offset: offset) }
         defer { offset += size }
         return T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    /// Reads an integer (a concrete overload: callers in other modules get no generic call).
+    @inlinable @inline(__always)
+    package mutating func get() throws(PackedError) -> Int64 {
+        guard offset + MemoryLayout<Int64>.size <= base.count else { throw PackedError(offset: offset) }
+        defer { offset += MemoryLayout<Int64>.size }
+        return Int64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: Int64.self))
+    }
+
+    /// Reads an integer (a concrete overload: callers in other modules get no generic call).
+    @inlinable @inline(__always)
+    package mutating func get() throws(PackedError) -> UInt64 {
+        guard offset + MemoryLayout<UInt64>.size <= base.count else { throw PackedError(offset: offset) }
+        defer { offset += MemoryLayout<UInt64>.size }
+        return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// Reads an integer (a concrete overload: callers in other modules get no generic call).
+    @inlinable @inline(__always)
+    package mutating func get() throws(PackedError) -> Int32 {
+        guard offset + MemoryLayout<Int32>.size <= base.count else { throw PackedError(offset: offset) }
+        defer { offset += MemoryLayout<Int32>.size }
+        return Int32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+    }
+
+    /// Reads an integer (a concrete overload: callers in other modules get no generic call).
+    @inlinable @inline(__always)
+    package mutating func get() throws(PackedError) -> UInt32 {
+        guard offset + MemoryLayout<UInt32>.size <= base.count else { throw PackedError(offset: offset) }
+        defer { offset += MemoryLayout<UInt32>.size }
+        return UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    /// Reads an integer (a concrete overload: callers in other modules get no generic call).
+    @inlinable @inline(__always)
+    package mutating func get() throws(PackedError) -> UInt16 {
+        guard offset + MemoryLayout<UInt16>.size <= base.count else { throw PackedError(offset: offset) }
+        defer { offset += MemoryLayout<UInt16>.size }
+        return UInt16(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
+
+    /// Reads an integer (a concrete overload: callers in other modules get no generic call).
+    @inlinable @inline(__always)
+    package mutating func get() throws(PackedError) -> UInt8 {
+        guard offset + MemoryLayout<UInt8>.size <= base.count else { throw PackedError(offset: offset) }
+        defer { offset += MemoryLayout<UInt8>.size }
+        return UInt8(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt8.self))
     }
 
     /// The next `count` bytes, valid while the underlying buffer is.

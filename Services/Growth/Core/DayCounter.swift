@@ -77,7 +77,7 @@ struct DayCounter: Sendable {
         var day = DayCounter(localDay: try reader.get())
         day.awardGrowth = try reader.get()
         day.allGrowth = try reader.get()
-        let actions = Int(try reader.get(UInt32.self))
+        let actions: UInt32 = try reader.get()
         for _ in 0..<actions {
             let action = try reader.string()
             day.add(try reader.get(), to: action)

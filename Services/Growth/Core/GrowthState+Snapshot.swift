@@ -118,7 +118,8 @@ extension GrowthState {
             var reader = PackedReader(bytes)
             let inRun: UInt64
             do {
-                inRun = UInt64(try reader.get(UInt32.self))
+                let value: UInt32 = try reader.get()
+                inRun = UInt64(value)
             } catch {
                 throw StateRecoveryError("growth snapshot: an empty record where \(what) after \(read) of \(count) were due")
             }

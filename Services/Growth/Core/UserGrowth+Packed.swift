@@ -170,6 +170,7 @@ extension PackedWriter {
 extension PackedReader {
     /// Reads a u32 count (of elements or bytes).
     mutating func count() throws(PackedError) -> Int {
-        Int(try get(UInt32.self))
+        let value: UInt32 = try get()
+        return Int(value)
     }
 }
