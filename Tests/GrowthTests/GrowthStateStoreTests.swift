@@ -177,7 +177,11 @@ struct GrowthStateStoreTests {
             #expect(records(store) == users, "after a snapshot of format \(format)")
             #expect(observe(store, at: end) == before, "after a snapshot of format \(format)")
             // One more write, so that the next snapshot covers more than this one.
-            _ = try await run(store) { try $0.planAward(.init(userId: "alice", action: "login", idempotencyKey: "f\(format)", occurredAtMs: end), at: end, now: end, rules: testRules) }
+            _ = try await run(store) {
+                try $0.planAward(
+                    .init(userId: "alice", action: "login", idempotencyKey: "f\(format)", occurredAtMs: end), at: end, now: end,
+                    rules: testRules)
+            }
             before = observe(store, at: end)
             users = records(store)
             #expect(try store.snapshot() != nil)
