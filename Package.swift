@@ -58,6 +58,7 @@ let package = Package(
             name: "CZstd", path: "Shared/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
         .target(name: "CRetainProto", dependencies: ["CProtobufC"], path: "Shared/CRetainProto"),
+        .systemLibrary(name: "CCRC32C", path: "Shared/CCRC32C"),
 
         // MARK: Wire: frame header, frame types and flags, status codes, RPCError (no NIO, no protobuf, no services)
         .target(name: "RetainWire", path: "Shared/RetainWire", swiftSettings: swiftSettings),
@@ -101,7 +102,7 @@ let package = Package(
 
         // MARK: Storage: write-ahead log and zstd snapshots; state kept in memory and durable through it
         .target(
-            name: "RetainStorage", dependencies: ["CZstd", logging], path: "Shared/RetainStorage",
+            name: "RetainStorage", dependencies: ["CZstd", "CCRC32C", logging], path: "Shared/RetainStorage",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RetainStorageTests", dependencies: ["RetainStorage", logging], path: "Tests/RetainStorageTests",

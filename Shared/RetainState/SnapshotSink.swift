@@ -22,6 +22,12 @@ public struct SnapshotSink: ~Copyable {
         }
         try buffer.withUnsafeBytes { try writer.pointee.append(UnsafeRawBufferPointer(rebasing: $0[0..<packed])) }
     }
+
+    /// Appends one record holding the bytes of `packed` (a layout of the state's own, which its
+    /// ``SnapshotSource/nextBytes()`` reads back), without a protobuf encoding around them.
+    package mutating func write(packed: borrowing PackedWriter) throws {
+        try packed.withBytes { try writer.pointee.append($0) }
+    }
 }
 
 /// Where a state reads its snapshot records back, in the order they were written.
@@ -41,5 +47,11 @@ public struct SnapshotSource: ~Copyable {
         guard let bytes = try reader.pointee.next() else { return nil }
         arena.reset()
         return try ProtoCodec.decode(type, from: bytes, arena: arena)
+    }
+
+    /// The next record's bytes as written by ``SnapshotSink/write(packed:)``, valid only until
+    /// the next call; nil at the end.
+    package mutating func nextBytes() throws -> UnsafeRawBufferPointer? {
+        try reader.pointee.next()
     }
 }

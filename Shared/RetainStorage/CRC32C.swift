@@ -1,7 +1,11 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli): polynomial 0x1EDC6F41, reflected (0x82F63B78), initial value and final
 /// XOR 0xFFFFFFFF — the checksum of iSCSI, ext4 and LevelDB. `"123456789"` gives `0xE3069283`.
 ///
-/// Computed with slicing-by-8 tables: eight bytes per step, about 1.5–2 GB/s in a release build.
+/// Computed with the SSE4.2 `crc32` instruction where the CPU has it (eight bytes per instruction,
+/// several GB/s: snapshots checksum hundreds of megabytes), else with slicing-by-8 tables, about
+/// 1.5–2 GB/s in a release build.
 /// The running state can be extended piece by piece, which the log uses to checksum a payload
 /// before taking its append lock and the frame's length and sequence after.
 package struct CRC32C: Sendable, Equatable {
@@ -27,6 +31,16 @@ package struct CRC32C: Sendable, Equatable {
 
     /// Adds `bytes`.
     package mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        if crc32cHardware {
+            state = ccrc32c_hardware_update(state, base, bytes.count)
+        } else {
+            updateWithTables(bytes)
+        }
+    }
+
+    /// Adds `bytes` with the tables (the CPU's instruction aside: tests compare the two).
+    package mutating func updateWithTables(_ bytes: UnsafeRawBufferPointer) {
         guard var pointer = bytes.baseAddress, !bytes.isEmpty else { return }
         var remaining = bytes.count
         var crc = state
@@ -52,6 +66,9 @@ package struct CRC32C: Sendable, Equatable {
         state = crc
     }
 }
+
+/// Whether the CPU computes CRC-32C itself (SSE4.2).
+private let crc32cHardware = ccrc32c_hardware_available() != 0
 
 /// Eight 256-entry tables, flattened: table `k` gives the CRC of a byte followed by `k` zero bytes.
 private let crc32cTables: [UInt32] = {

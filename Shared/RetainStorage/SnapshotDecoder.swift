@@ -1,13 +1,13 @@
 import Glibc
 
-/// Reads a snapshot file back: validates the header and the content checksum first, then streams
-/// the zstd frames through `ZSTD_decompressStream` and cuts the record stream into records.
+/// Reads a snapshot file back: validates the header and the content checksum first, then
+/// cuts the record stream into records while a ``SnapshotInflater`` thread decompresses the zstd
+/// frames a few blocks ahead (`ZSTD_decompressStream`).
 ///
-/// Memory stays bounded by the read and output buffers (plus the largest record), whatever the
-/// snapshot's size. A record returned by ``next()`` stays valid until the following call.
+/// Memory stays bounded by the inflater's blocks and the read buffer (plus the largest record),
+/// whatever the snapshot's size. A record returned by ``next()`` stays valid until the following call.
 package final class SnapshotDecoder {
     static let inputBytes = 1 << 20
-    static let outputBytes = 1 << 20
 
     /// The snapshot's path.
     package let path: String
@@ -17,23 +17,22 @@ package final class SnapshotDecoder {
     package let fileSize: Int64
 
     private let file: PosixFile
-    private let decompressor: ZstdDecompressor
     private let maxRecordBytes: Int
-    private let input: UnsafeMutableRawBufferPointer
-    private var inputFilled = 0
-    private var inputPosition = 0
-    /// File offset of `input[0]`.
-    private var inputOffset = Int64(SnapshotHeader.size)
-    /// File offset where the frame being decoded starts.
-    private var frameStart = Int64(SnapshotHeader.size)
-    private var frameOpen = false
-    private var output: UnsafeMutableRawBufferPointer
-    private var outputFilled = 0
-    private var outputPosition = 0
+    private let inflater: SnapshotInflater
+    /// The block records are being cut from, and the position in it.
+    private var current: SnapshotInflater.Block?
+    private var position = 0
+    /// Where a record that spans blocks is put together.
+    private var scratch: UnsafeMutableRawBufferPointer
+    /// Whether the inflater reported the end of the content.
+    private var ended = false
+    /// The inflater's failure, thrown again by every later call.
+    private var failure: StorageError?
     private var recordsRead: UInt64 = 0
     private var streamBytes: UInt64 = 0
 
-    /// Opens `path`, checks its header, its size and the CRC32C of its whole content.
+    /// Opens `path`, checks its header, its size and the CRC32C of its whole content, then starts
+    /// decompressing it.
     package init(path: String, maxRecordBytes: Int = LogRecordFrame.formatMaximumPayload) throws(StorageError) {
         let file = try PosixFile(path: path, flags: O_RDONLY)
         let fileSize = try file.size()
@@ -55,16 +54,16 @@ package final class SnapshotDecoder {
         self.fileSize = fileSize
         self.header = header
         self.maxRecordBytes = maxRecordBytes
-        self.decompressor = try ZstdDecompressor()
-        self.input = .allocate(byteCount: Self.inputBytes, alignment: 16)
-        self.output = .allocate(byteCount: Self.outputBytes, alignment: 16)
+        self.inflater = try SnapshotInflater(path: path, file: file, fileSize: fileSize)
+        self.scratch = .allocate(byteCount: 64 << 10, alignment: 16)
         // Fully initialised: if this throws, `deinit` frees the buffers.
         try verifyContentChecksum()
+        try inflater.start()
     }
 
     deinit {
-        input.deallocate()
-        output.deallocate()
+        inflater.stop()
+        scratch.deallocate()
     }
 
     /// Records returned so far.
@@ -72,44 +71,28 @@ package final class SnapshotDecoder {
 
     /// The next record, or `nil` after the last one (once its count and stream length are checked).
     package func next() throws(StorageError) -> UnsafeRawBufferPointer? {
-        while true {
-            let available = outputFilled - outputPosition
-            if available >= 4 {
-                let start = UnsafeRawPointer(output.baseAddress.unsafelyUnwrapped) + outputPosition
-                let length = Int(start.loadLittleEndian(at: 0, as: UInt32.self))
-                guard length <= maxRecordBytes else {
-                    throw .corrupt(
-                        file: path, offset: frameStart,
-                        reason: "record \(recordsRead + 1) claims \(length) bytes, above the limit of \(maxRecordBytes)")
-                }
-                if available >= 4 + length {
-                    outputPosition += 4 + length
-                    recordsRead += 1
-                    return UnsafeRawBufferPointer(start: start + 4, count: length)
-                }
-                try makeRoom(for: 4 + length)
-            } else {
-                try makeRoom(for: 4)
+        guard let prefix = try take(4, atRecordStart: true) else {
+            guard recordsRead == header.recordCount else {
+                throw .corrupt(
+                    file: path, offset: fileSize,
+                    reason: "holds \(recordsRead) records but its header says \(header.recordCount)")
             }
-            if try !decompressMore() {
-                guard outputFilled == outputPosition else {
-                    throw .corrupt(
-                        file: path, offset: fileSize,
-                        reason: "record stream ends inside record \(recordsRead + 1)")
-                }
-                guard recordsRead == header.recordCount else {
-                    throw .corrupt(
-                        file: path, offset: fileSize,
-                        reason: "holds \(recordsRead) records but its header says \(header.recordCount)")
-                }
-                guard streamBytes == header.uncompressedBytes else {
-                    throw .corrupt(
-                        file: path, offset: fileSize,
-                        reason: "decompresses to \(streamBytes) bytes but its header says \(header.uncompressedBytes)")
-                }
-                return nil
+            guard streamBytes == header.uncompressedBytes else {
+                throw .corrupt(
+                    file: path, offset: fileSize,
+                    reason: "decompresses to \(streamBytes) bytes but its header says \(header.uncompressedBytes)")
             }
+            return nil
         }
+        let length = Int(prefix.loadLittleEndian(at: 0, as: UInt32.self))
+        guard length <= maxRecordBytes else {
+            throw .corrupt(
+                file: path, offset: current?.frameStart ?? Int64(SnapshotHeader.size),
+                reason: "record \(recordsRead + 1) claims \(length) bytes, above the limit of \(maxRecordBytes)")
+        }
+        let record = try take(length, atRecordStart: false)!
+        recordsRead += 1
+        return record
     }
 
     /// Reads whatever the caller left unread, so the counts and checksums are verified.
@@ -117,68 +100,67 @@ package final class SnapshotDecoder {
         while try next() != nil {}
     }
 
-    /// Moves unread output to the front and grows the buffer so `needed` bytes fit.
-    private func makeRoom(for needed: Int) throws(StorageError) {
-        let unread = outputFilled - outputPosition
-        let base = output.baseAddress.unsafelyUnwrapped
-        if outputPosition > 0 {
-            if unread > 0 { memmove(base, base + outputPosition, unread) }
-            outputFilled = unread
-            outputPosition = 0
+    /// The next `count` bytes of the stream, in place when one block holds them, else put
+    /// together in `scratch`; nil when the stream ends before them at a record's start.
+    private func take(_ count: Int, atRecordStart: Bool) throws(StorageError) -> UnsafeRawBufferPointer? {
+        if let block = current, block.count - position >= count {
+            defer { position += count }
+            return UnsafeRawBufferPointer(rebasing: block.memory[position..<position + count])
         }
-        if needed > output.count {
-            var size = output.count
-            while size < needed { size *= 2 }
-            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-            if unread > 0 { larger.baseAddress.unsafelyUnwrapped.copyMemory(from: base, byteCount: unread) }
-            output.deallocate()
-            output = larger
+        if count > scratch.count {
+            var size = scratch.count
+            while size < count { size *= 2 }
+            scratch.deallocate()
+            scratch = .allocate(byteCount: size, alignment: 16)
         }
-    }
-
-    /// Decompresses into the free end of the output buffer; `false` once the content is exhausted.
-    private func decompressMore() throws(StorageError) -> Bool {
-        let contentEnd = fileSize
+        var gathered = 0
         while true {
-            if inputPosition == inputFilled {
-                inputOffset += Int64(inputFilled)
-                inputPosition = 0
-                inputFilled = 0
-                let left = contentEnd - inputOffset
-                if left <= 0 {
-                    if frameOpen {
-                        throw .corrupt(file: path, offset: frameStart, reason: "the last zstd frame is incomplete")
+            if let block = current {
+                let piece = min(count - gathered, block.count - position)
+                if piece > 0 {
+                    if gathered == 0, piece == count {
+                        defer { position += count }
+                        return UnsafeRawBufferPointer(rebasing: block.memory[position..<position + count])
                     }
-                    return false
+                    (scratch.baseAddress.unsafelyUnwrapped + gathered).copyMemory(
+                        from: block.memory.baseAddress.unsafelyUnwrapped + position, byteCount: piece)
+                    gathered += piece
+                    position += piece
                 }
-                let chunk = UnsafeMutableRawBufferPointer(rebasing: input[0..<Int(min(Int64(input.count), left))])
-                inputFilled = try file.read(into: chunk, at: inputOffset)
-                if inputFilled == 0 {
-                    throw .corrupt(file: path, offset: inputOffset, reason: "file shrank while being read")
-                }
+                if gathered == count { return UnsafeRawBufferPointer(rebasing: scratch[0..<count]) }
+                inflater.recycle(block)
+                current = nil
             }
-            let source = UnsafeRawBufferPointer(rebasing: input[inputPosition..<inputFilled])
-            let target = UnsafeMutableRawBufferPointer(rebasing: output[outputFilled...])
-            let progress: ZstdDecompressor.Progress
-            do throws(ZstdDecompressor.ZstdFailure) {
-                progress = try decompressor.decompress(source, into: target)
-            } catch {
-                throw .corrupt(file: path, offset: frameStart, reason: "zstd frame cannot be decoded: \(error.message)")
+            guard try nextBlock() else {
+                if gathered == 0, atRecordStart { return nil }
+                throw .corrupt(
+                    file: path, offset: fileSize, reason: "record stream ends inside record \(recordsRead + 1)")
             }
-            if progress.consumed > 0 || progress.produced > 0 { frameOpen = true }
-            inputPosition += progress.consumed
-            outputFilled += progress.produced
-            streamBytes += UInt64(progress.produced)
-            if progress.frameEnded {
-                frameOpen = false
-                frameStart = inputOffset + Int64(inputPosition)
-            }
-            if progress.produced > 0 { return true }
         }
     }
 
+    /// Moves to the inflater's next block; false at the end of the stream.
+    private func nextBlock() throws(StorageError) -> Bool {
+        if let failure { throw failure }
+        if ended { return false }
+        switch inflater.take() {
+        case .block(let block):
+            current = block
+            position = 0
+            streamBytes += UInt64(block.count)
+            return true
+        case .end:
+            ended = true
+            return false
+        case .failure(let error):
+            failure = error
+            throw error
+        }
+    }
     /// Reads the whole content once and compares its CRC32C with the header's.
     private func verifyContentChecksum() throws(StorageError) {
+        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.inputBytes, alignment: 16)
+        defer { input.deallocate() }
         var crc = CRC32C()
         var offset = Int64(SnapshotHeader.size)
         while offset < fileSize {
@@ -191,29 +173,11 @@ package final class SnapshotDecoder {
             offset += Int64(read)
         }
         guard crc.value == header.contentChecksum else {
-            let damage = locateDamage()
+            let damage = inflater.locateDamage()
             throw .corrupt(
                 file: path, offset: damage?.offset ?? Int64(SnapshotHeader.size),
                 reason: "content checksum mismatch (stored \(hex(header.contentChecksum)), computed \(hex(crc.value)))"
                     + (damage.map { "; first bad zstd frame: \($0.reason)" } ?? ""))
         }
-    }
-
-    /// Decodes the content without handing out records, to find the frame the damage is in.
-    private func locateDamage() -> (offset: Int64, reason: String)? {
-        do {
-            while try decompressMoreDiscarding() {}
-        } catch StorageError.corrupt(_, let offset, let reason) {
-            return (offset, reason)
-        } catch {
-            return nil
-        }
-        return nil
-    }
-
-    private func decompressMoreDiscarding() throws(StorageError) -> Bool {
-        outputFilled = 0
-        outputPosition = 0
-        return try decompressMore()
     }
 }

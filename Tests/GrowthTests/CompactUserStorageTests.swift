@@ -1,5 +1,6 @@
 @testable import GrowthCore
 import RetainProto
+import RetainState
 import Testing
 
 @Suite("compact per-user storage")
@@ -172,5 +173,64 @@ struct CompactUserStorageTests {
         #expect(list.isEmpty && list.count == 0)
         list.append(4)
         #expect(Array(list) == [4] && InlineFirstList([1, 2, 3]).map { $0 * 2 } == [2, 4, 6])
+    }
+
+    @Test("a user with every field set round-trips through the packed snapshot layout; a cut one is refused")
+    func packedUser() throws {
+        var user = UserGrowth()
+        user.total = 12_345
+        user.reachedAtMs = -7
+        user.timeZone = "Europe/Paris"
+        user.lastCheckInDay = 20_001
+        user.streak = 3
+        user.longestStreak = 9
+        user.level = 4
+        user.prunedGrowth = 77
+        user.reviewedAtMs = 1_700_000_000_000
+        var day = DayCounter(localDay: 20_000)
+        day.add(30, to: "post")
+        day.add(10, to: "login")
+        day.add(5, to: "share")
+        user.days = InlineFirstList([day, DayCounter(localDay: 20_001)])
+        user.tasks = InlineFirstList([
+            Retain_V1_GrowthTaskProgress(
+                taskId: "first_purchase", periodKey: "once", periodStartMs: 1, periodEndMs: 2, progress: 3, completedAtMs: 4,
+                claimedAtMs: 5, claimAnswer: [1, 2, 3]),
+            Retain_V1_GrowthTaskProgress(taskId: "daily", periodKey: "2025-03-06"),
+        ])
+        for index in 0..<10 { user.keys.insert(record("キー-\(index)", at: Int64(index))) }
+        user.history = [
+            Retain_V1_GrowthHistoryRecord(atMs: 1, kind: .award, action: "post", growth: 30, localDay: 20_000),
+            Retain_V1_GrowthHistoryRecord(atMs: 2, kind: .checkIn, action: "", growth: 5, localDay: 20_001),
+        ]
+        user.weeks = InlineFirstList([Retain_V1_GrowthWeekScore(week: 19_998, score: 35, reachedAtMs: 2)])
+        user.levelChanges = [
+            Retain_V1_LevelChangeEvent(
+                position: 8, userId: "ünïcode", fromLevel: 1, toLevel: 4, toLevelName: "Gold", totalGrowth: 12_345, atMs: 2,
+                causeAction: "post", causeKey: "k-1")
+        ]
+        var writer = PackedWriter(capacity: 64)
+        user.pack("ünïcode", into: &writer)
+        let firstLength = writer.count
+        UserGrowth().pack("", into: &writer)
+        let bytes = writer.bytes
+        try bytes.withUnsafeBytes { raw in
+            var reader = PackedReader(raw)
+            let (id, restored) = try UserGrowth.unpack(from: &reader)
+            #expect(id == "ünïcode")
+            #expect(restored.record(id) == user.record("ünïcode"))
+            #expect(restored.days[0].growth(of: "share") == 5)
+            #expect(restored.keys["キー-9"]?.recordedAtMs == 9)
+            let (emptyID, empty) = try UserGrowth.unpack(from: &reader)
+            #expect(emptyID == "" && empty.record("") == UserGrowth().record(""))
+            #expect(reader.atEnd)
+        }
+        // Every cut short of the whole first user is refused, never read as a user.
+        for length in stride(from: 0, to: firstLength, by: 7) {
+            bytes.withUnsafeBytes { raw in
+                var reader = PackedReader(UnsafeRawBufferPointer(rebasing: raw[0..<length]))
+                #expect(throws: PackedError.self) { try UserGrowth.unpack(from: &reader) }
+            }
+        }
     }
 }

@@ -139,4 +139,57 @@ struct GrowthStateStoreTests {
         try check(store)
         store.close()
     }
+
+    /// Every user's whole record, in the table's order.
+    func records(_ store: StateStore<GrowthState>) -> [Retain_V1_GrowthUserRecord] {
+        store.read { state in state.users.map { $0.user.record($0.userID) } }
+    }
+
+    @Test("a snapshot of format 1 (one protobuf record per user and per event) still loads; format 2 (packed runs) gives the same state")
+    func snapshotFormats() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("growth-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let start = utc(2025, 3, 6, 10)
+        let end = start + 9 * dayMs
+        var before: [String] = []
+        var users: [Retain_V1_GrowthUserRecord] = []
+        do {
+            let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+            _ = try await store.writeDurably { try $0.log(.init(streamStarted: .init(streamId: "stream-1", atMs: start))) }
+            try await populate(store, from: start)
+            // More users than one packed run holds, so that several runs are written and read.
+            for index in 0..<(GrowthState.packedRunCount + 44) {
+                let request = Retain_V1_AwardGrowthRequest(
+                    userId: "user-\(index)", action: "purchase", idempotencyKey: "seed-\(index)", value: Int64(index * 37),
+                    occurredAtMs: end)
+                _ = try await run(store) { try $0.planAward(request, at: end, now: end, rules: testRules) }
+            }
+            before = observe(store, at: end)
+            users = records(store)
+            #expect(store.read { $0.userCount } > GrowthState.packedRunCount && store.read { $0.headPosition } > 3)
+            let report = try GrowthState.$writtenSnapshotFormat.withValue(1) { try store.snapshot() }
+            #expect(report != nil)
+            store.close()
+        }
+        for format in [UInt32(1), 2] {
+            let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+            #expect(store.read { $0.userCount } == users.count)
+            #expect(records(store) == users, "after a snapshot of format \(format)")
+            #expect(observe(store, at: end) == before, "after a snapshot of format \(format)")
+            // One more write, so that the next snapshot covers more than this one.
+            _ = try await run(store) {
+                try $0.planAward(
+                    .init(userId: "alice", action: "login", idempotencyKey: "f\(format)", occurredAtMs: end), at: end, now: end,
+                    rules: testRules)
+            }
+            before = observe(store, at: end)
+            users = records(store)
+            #expect(try store.snapshot() != nil)
+            store.close()
+        }
+        let store = try StateStore<GrowthState>(directory: directory, logger: logger)
+        #expect(records(store) == users)
+        #expect(observe(store, at: end) == before)
+        store.close()
+    }
 }

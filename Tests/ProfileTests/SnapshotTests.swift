@@ -104,15 +104,18 @@ struct SnapshotTests {
         return observation
     }
 
-    @Test("a snapshot restores exactly the state it was taken from, and the log after it replays on top")
-    func roundTrip() async throws {
+    @Test(
+        "a snapshot restores exactly the state it was taken from, and the log after it replays on top (format 2, and format 1 as written before it)",
+        arguments: [UInt32(2), 1])
+    func roundTrip(format: UInt32) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("profile-snap-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before: Observation
         do {
             let store = try StateStore<ProfileState>(directory: directory, logger: logger)
             try await fill(store)
-            #expect(try store.snapshot() != nil)
+            let report = try ProfileState.$writtenSnapshotFormat.withValue(format) { try store.snapshot() }
+            #expect(report != nil)
             let late = Retain_V1_RegisterUserRequest(userId: "after-snapshot", registeredAtMs: monday)
             if case .register(let entry) = try store.read({ try $0.planRegistration(late, now: monday, generateID: { "" }) }) {
                 try await log(store, entry)

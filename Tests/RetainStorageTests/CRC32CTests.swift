@@ -41,4 +41,25 @@ struct CRC32CTests {
             #expect(crc.value == reference(bytes), "length \(length) split at \(split)")
         }
     }
+
+    @Test("the CPU's crc32 instruction (where there is one) and the tables agree at every length, offset and split")
+    func instructionAgreesWithTables() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<4_200).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes.withUnsafeBytes { raw in
+            for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1_000, 4_000] {
+                for offset in 0..<9 {
+                    let piece = UnsafeRawBufferPointer(rebasing: raw[offset..<offset + length])
+                    var tables = CRC32C()
+                    tables.updateWithTables(piece)
+                    var either = CRC32C()
+                    let split = length / 3
+                    either.update(UnsafeRawBufferPointer(rebasing: piece[0..<split]))
+                    either.update(UnsafeRawBufferPointer(rebasing: piece[split...]))
+                    #expect(either == tables, "length \(length), offset \(offset)")
+                    #expect(tables.value == reference(Array(piece)), "length \(length), offset \(offset)")
+                }
+            }
+        }
+    }
 }

@@ -179,4 +179,38 @@ struct SnapshotTests {
         #expect(throws: StorageError.self) { try store.writeSnapshot(coveringSequence: 5) { _ in } }
         #expect(store.snapshotSequence == 5)
     }
+
+    @Test("records of any size come back exactly while the inflater works ahead: empty, spanning blocks, larger than a block")
+    func recordsAcrossInflaterBlocks() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let (store, _) = try openAndRecover(scratch.data)
+        try await appendDurably(store, [payload(1)])
+        // Sizes around the 1 MiB blocks: length prefixes and records cut at every kind of place.
+        var sizes = [0, 1, 3, 4, 5, 1_000, 65_536, (1 << 20) - 2, 1 << 20, (1 << 20) + 3, 3 << 20, 0, 7]
+        for index in 0..<2_000 { sizes.append((index * 7_919) % 5_000) }
+        func record(_ index: Int) -> [UInt8] {
+            (0..<sizes[index]).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+        }
+        try store.writeSnapshot(coveringSequence: 1) { writer in
+            for index in sizes.indices { try writer.append(record(index)) }
+        }
+        store.close()
+        let recovered = try recoverAndClose(scratch.data)
+        #expect(recovered.snapshot.count == sizes.count)
+        for index in sizes.indices where recovered.snapshot.indices.contains(index) {
+            #expect(recovered.snapshot[index] == record(index), "record \(index) of \(sizes[index]) bytes")
+        }
+        // A reader that stops early (a state refusing a record) ends the inflater's thread too.
+        struct Refused: Error {}
+        let again = try DurableStore(directory: scratch.data, configuration: StorageConfiguration(), logger: testLogger())
+        defer { again.close() }
+        #expect(throws: Refused.self) {
+            try again.recover(
+                snapshot: { reader in
+                    _ = try reader.next()
+                    throw Refused()
+                }, replay: { _, _ in })
+        }
+    }
 }

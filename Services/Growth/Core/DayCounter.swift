@@ -1,4 +1,5 @@
 import RetainProto
+import RetainState
 
 /// A user's counters of one local day (the caps' input). The common day has one capped action,
 /// so the first action's growth is kept inline and only further actions take a dictionary;
@@ -52,5 +53,35 @@ struct DayCounter: Sendable {
         awardGrowth = record.awardGrowth
         allGrowth = record.allGrowth
         for (action, growth) in record.byAction { add(growth, to: action) }
+    }
+
+    /// Appends the day in the packed snapshot layout (``UserGrowth/pack(_:into:)``): local day,
+    /// award growth, all growth, then the actions (the first one counted first).
+    func pack(into writer: inout PackedWriter) {
+        writer.put(localDay)
+        writer.put(awardGrowth)
+        writer.put(allGrowth)
+        writer.put(UInt32((firstAction.isEmpty ? 0 : 1) + otherActions.count))
+        if !firstAction.isEmpty {
+            writer.put(firstAction)
+            writer.put(firstActionGrowth)
+        }
+        for (action, growth) in otherActions {
+            writer.put(action)
+            writer.put(growth)
+        }
+    }
+
+    /// Reads a day written by ``pack(into:)``.
+    static func unpack(from reader: inout PackedReader) throws(PackedError) -> DayCounter {
+        var day = DayCounter(localDay: try reader.get())
+        day.awardGrowth = try reader.get()
+        day.allGrowth = try reader.get()
+        let actions: UInt32 = try reader.get()
+        for _ in 0..<actions {
+            let action = try reader.string()
+            day.add(try reader.get(), to: action)
+        }
+        return day
     }
 }

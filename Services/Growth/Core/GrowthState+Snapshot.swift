@@ -4,21 +4,50 @@ import RetainProto
 import RetainRuleSets
 import RetainMoves
 
+/// Snapshot layout (docs/STORAGE.md#growth-snapshots): a ``Retain_V1_GrowthSnapshotHeader`` (with the
+/// rule-set versions), the users, the retained level-change events, oldest first, then the
+/// webhooks' records. Format 2 (since 2026-12-07) packs
+/// runs of users and of events into plain records (``UserGrowth/pack(_:into:)``); format 1 held
+/// one protobuf record per user (``Retain_V1_GrowthUserRecord``) and per event, and still loads.
 extension GrowthState {
-    /// Snapshot layout: a header (with the rule-set versions), one record per user, the retained
-    /// events, oldest first, then the webhooks' records (absent from snapshots of earlier versions).
+    /// The snapshot format written.
+    package static let snapshotFormat: UInt32 = 2
+    /// Users or events per packed run record, at most.
+    package static let packedRunCount = 256
+    /// A run record ends early once it holds this many bytes (one user may hold more).
+    package static let packedRunBytes = 256 << 10
+
+    /// The format ``writeSnapshot(to:)`` writes: ``snapshotFormat``; tests set 1 to write
+    /// snapshots as before format 2 and check that they still load.
+    @TaskLocal package static var writtenSnapshotFormat: UInt32 = snapshotFormat
+
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
+        let format = Self.writtenSnapshotFormat
         try sink.write(
             Retain_V1_GrowthSnapshotHeader(
-                format: 1, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
+                format: format, streamId: streamID, userCount: UInt64(users.count), eventCount: UInt64(events.count),
                 nextEventPosition: nextEventPosition, newestWeek: newestWeek, fencedUsers: fences.fenced.sorted(),
                 fenceVersion: fences.fenceVersion, droppedSinceFence: fences.droppedSinceFence,
                 importedVersion: fences.importedVersion,
                 ruleSetVersions: ruleSets.versions))
-        for (userID, user) in users {
-            try sink.write(user.record(userID))
+        if format == 1 {
+            for (userID, user) in users {
+                try sink.write(user.record(userID))
+            }
+            for event in events { try sink.write(event) }
+        } else {
+            var run = PackedRun(capacity: Self.packedRunBytes + (Self.packedRunBytes >> 2))
+            try users.forEachUser { userID, user in
+                user.pack(userID, into: &run.writer)
+                try run.added(to: &sink)
+            }
+            try run.flush(to: &sink)
+            for event in events {
+                event.pack(into: &run.writer)
+                try run.added(to: &sink)
+            }
+            try run.flush(to: &sink)
         }
-        for event in events { try sink.write(event) }
         try webhooks.writeSnapshot(to: &sink)
     }
 
@@ -27,7 +56,9 @@ extension GrowthState {
         guard let header = try source.next(Retain_V1_GrowthSnapshotHeader.self) else {
             throw StateRecoveryError("growth snapshot: no header record")
         }
-        guard header.format == 1 else { throw StateRecoveryError("growth snapshot: unknown format \(header.format)") }
+        guard header.format == 1 || header.format == 2 else {
+            throw StateRecoveryError("growth snapshot: unknown format \(header.format)")
+        }
         streamID = header.streamId
         nextEventPosition = header.nextEventPosition
         newestWeek = header.newestWeek
@@ -40,33 +71,129 @@ extension GrowthState {
             throw StateRecoveryError("growth snapshot: \(error)")
         }
         users.reserveCapacity(Int(header.userCount))
-        var overallKeys: [LeaderboardKey] = []
-        overallKeys.reserveCapacity(Int(header.userCount))
-        var weeklyKeys: [Int32: [LeaderboardKey]] = [:]
-        let oldest = oldestKeptWeek
-        for index in 0..<header.userCount {
-            guard let record = try source.next(Retain_V1_GrowthUserRecord.self) else {
-                throw StateRecoveryError("growth snapshot: user record \(index) of \(header.userCount) is missing")
+        var boards = BoardKeys(capacity: Int(header.userCount), oldestWeek: oldestKeptWeek)
+        if header.format == 1 {
+            for index in 0..<header.userCount {
+                guard let record = try source.next(Retain_V1_GrowthUserRecord.self) else {
+                    throw StateRecoveryError("growth snapshot: user record \(index) of \(header.userCount) is missing")
+                }
+                let user = UserGrowth(record)
+                boards.add(user, record.userId)
+                users.put(record.userId, user)
             }
-            let user = UserGrowth(record)
-            if user.total > 0 { overallKeys.append(user.boardKey(record.userId)) }
-            for week in user.weeks where week.week >= oldest && week.score > 0 {
-                weeklyKeys[week.week, default: []].append(
-                    LeaderboardKey(score: week.score, reachedAtMs: week.reachedAtMs, userID: record.userId))
+            for index in 0..<header.eventCount {
+                guard let event = try source.next(Retain_V1_LevelChangeEvent.self) else {
+                    throw StateRecoveryError("growth snapshot: event record \(index) of \(header.eventCount) is missing")
+                }
+                events.append(event)
             }
-            users.put(record.userId, user)
+        } else {
+            try Self.readRuns(of: "users", count: header.userCount, from: &source) { reader throws(PackedError) in
+                let (userID, user) = try UserGrowth.unpack(from: &reader)
+                boards.add(user, userID)
+                users.append(new: userID, user)
+            }
+            try Self.readRuns(of: "events", count: header.eventCount, from: &source) { reader throws(PackedError) in
+                events.append(try Retain_V1_LevelChangeEvent.unpack(from: &reader))
+            }
         }
-        overall = Leaderboard(keys: overallKeys)
-        weekly = weeklyKeys.mapValues { Leaderboard(keys: $0) }
-        for index in 0..<header.eventCount {
-            guard let event = try source.next(Retain_V1_LevelChangeEvent.self) else {
-                throw StateRecoveryError("growth snapshot: event record \(index) of \(header.eventCount) is missing")
-            }
-            events.append(event)
-        }
+        (overall, weekly) = boards.build()
         if let last = events.last, last.position != headPosition {
             throw StateRecoveryError("growth snapshot: newest event is at \(last.position), header says \(headPosition)")
         }
         try webhooks.restore(from: &source)
+    }
+
+    /// Reads run records (a u32 count, then the packed elements) until `count` elements were
+    /// read, each through `element`.
+    private static func readRuns(
+        of what: String, count: UInt64, from source: inout SnapshotSource,
+        _ element: (inout PackedReader) throws(PackedError) -> Void
+    ) throws {
+        var read: UInt64 = 0
+        while read < count {
+            guard let bytes = try source.nextBytes() else {
+                throw StateRecoveryError("growth snapshot: \(read) of \(count) \(what) read, then the snapshot ends")
+            }
+            var reader = PackedReader(bytes)
+            let inRun: UInt64
+            do {
+                let value: UInt32 = try reader.get()
+                inRun = UInt64(value)
+            } catch {
+                throw StateRecoveryError("growth snapshot: an empty record where \(what) after \(read) of \(count) were due")
+            }
+            guard inRun > 0, inRun <= count - read else {
+                throw StateRecoveryError("growth snapshot: a run of \(inRun) \(what) after \(read) of \(count)")
+            }
+            do {
+                for _ in 0..<inRun { try element(&reader) }
+            } catch {
+                throw StateRecoveryError("growth snapshot: \(what) after \(read) of \(count) are malformed: \(error)")
+            }
+            read += inRun
+            guard reader.atEnd else {
+                throw StateRecoveryError("growth snapshot: bytes left after a run of \(what) ending at \(read)")
+            }
+        }
+    }
+}
+
+/// A run record being filled: a u32 count, then packed elements.
+private struct PackedRun: ~Copyable {
+    var writer: PackedWriter
+    private var count: UInt32 = 0
+
+    init(capacity: Int) {
+        writer = PackedWriter(capacity: capacity)
+        writer.put(UInt32(0))
+    }
+
+    /// Counts the element just packed; writes the run when it is full.
+    mutating func added(to sink: inout SnapshotSink) throws {
+        count += 1
+        if Int(count) >= GrowthState.packedRunCount || writer.count >= GrowthState.packedRunBytes { try flush(to: &sink) }
+    }
+
+    /// Writes the run, if it holds anything, and starts the next.
+    mutating func flush(to sink: inout SnapshotSink) throws {
+        guard count > 0 else { return }
+        let value = count.littleEndian
+        writer.withMutableBytes { $0.storeBytes(of: value, toByteOffset: 0, as: UInt32.self) }
+        try sink.write(packed: writer)
+        writer.removeAll()
+        writer.put(UInt32(0))
+        count = 0
+    }
+}
+
+/// The leaderboards' keys gathered while users are restored, to build each board at once.
+private struct BoardKeys {
+    var overall: [LeaderboardKey] = []
+    var weekly: [Int32: [LeaderboardKey]] = [:]
+    let oldestWeek: Int32
+
+    init(capacity: Int, oldestWeek: Int32) {
+        overall.reserveCapacity(capacity)
+        self.oldestWeek = oldestWeek
+    }
+
+    /// The boards, each sorted once in place.
+    consuming func build() -> (overall: Leaderboard, weekly: [Int32: Leaderboard]) {
+        var boards: [Int32: Leaderboard] = [:]
+        for week in Array(weekly.keys) {
+            let keys = weekly.removeValue(forKey: week)!
+            boards[week] = Leaderboard(keys: consume keys)
+        }
+        var keys: [LeaderboardKey] = []
+        swap(&keys, &overall)
+        return (Leaderboard(keys: consume keys), boards)
+    }
+
+    mutating func add(_ user: borrowing UserGrowth, _ userID: String) {
+        if user.total > 0 { overall.append(user.boardKey(userID)) }
+        for week in user.weeks where week.week >= oldestWeek && week.score > 0 {
+            weekly[week.week, default: []].append(LeaderboardKey(score: week.score, reachedAtMs: week.reachedAtMs, userID: userID))
+        }
     }
 }

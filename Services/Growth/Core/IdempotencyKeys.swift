@@ -1,4 +1,5 @@
 import RetainProto
+import RetainState
 
 /// A user's remembered idempotency keys (awards and claims) with their first answers, packed
 /// one after another in a single byte buffer: one allocation per user instead of an array of
@@ -41,6 +42,28 @@ struct IdempotencyKeys: Sendable {
         storage.reserveCapacity(kept.reduce(0) { $0 + Self.fixedBytes + $1.key.utf8.count + $1.answer.count })
         for record in kept { append(record) }
         rebuildIndex()
+    }
+
+    /// The keys of packed records as ``withPackedBytes(_:)`` gives them (a snapshot of format
+    /// 2), each record's lengths checked against the bytes.
+    init(packed: UnsafeRawBufferPointer) throws(PackedError) {
+        var offset = 0
+        while offset < packed.count {
+            guard offset + 4 <= packed.count else { throw PackedError(offset: offset) }
+            let keyLength = Int(UInt32(littleEndian: packed.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            let answerAt = offset + 4 + keyLength + 16
+            guard answerAt + 4 <= packed.count else { throw PackedError(offset: offset) }
+            let answerLength = Int(UInt32(littleEndian: packed.loadUnaligned(fromByteOffset: answerAt, as: UInt32.self)))
+            guard answerAt + 4 + answerLength <= packed.count else { throw PackedError(offset: answerAt) }
+            offset = answerAt + 4 + answerLength
+        }
+        if !packed.isEmpty { storage = [UInt8](packed) }
+        rebuildIndex()
+    }
+
+    /// Calls `body` with the packed records, in the order they were remembered.
+    func withPackedBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBytes(body)
     }
 
     /// How many keys are remembered.

@@ -1,3 +1,5 @@
+package import RetainState
+
 /// The fixed layout of an ``ActivitySummary`` in snapshots (`ProfileSnapshotUser.activity`),
 /// all integers little-endian, 360 bytes:
 ///

@@ -5,7 +5,9 @@ import RetainProto
 import RetainRuleSets
 
 /// Snapshots stream ``Retain_V1_ProfileSnapshotRecord`` records: the header (symbols, settings,
-/// policy), the users in index order in runs of ``usersPerRecord``, the fences and each user's
+/// policy), the users in index order in runs of ``usersPerRecord`` (format 2: plain records, a
+/// u64 first index, a u32 count, then the packed users of UserRecord+Snapshot.swift; format 1,
+/// still read: `ProfileSnapshotUsers` records holding the same bytes), the fences and each user's
 /// event keys (``writeEventKeys(to:)``), the 4096 shards of the event-id set, one record per user with contact touches, and the experiments (large ones in
 /// several records of at most ``assignmentsPerRecord`` assignments), the campaigns
 /// (``writeCampaigns(to:)``), the saved segments, each user's event facts, then the active-user counts of each channel, the
@@ -17,19 +19,31 @@ extension ProfileState {
     /// Assignments per experiment record.
     package static let assignmentsPerRecord = 65_536
 
+    /// The snapshot format written: 2, the users' runs as plain records.
+    package static let snapshotFormat: UInt32 = 2
+    /// The format ``writeSnapshot(to:)`` writes: ``snapshotFormat``; tests set 1 to write
+    /// snapshots as before format 2 and check that they still load.
+    @TaskLocal package static var writtenSnapshotFormat: UInt32 = snapshotFormat
+
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
+        let format = Self.writtenSnapshotFormat
         try sink.write(
             Retain_V1_ProfileSnapshotRecord(
                 header: Retain_V1_ProfileSnapshotHeader(
-                    formatVersion: 1, userCount: UInt64(users.count), symbols: symbols.strings, settings: settings,
+                    formatVersion: format, userCount: UInt64(users.count), symbols: symbols.strings, settings: settings,
                     policy: storedPolicy, eventIdShards: UInt32(EventIDSet.shardCount), ruleSetVersions: ruleSets.versions,
                     eventIdKey: 1)))
         var keysByUser: [Int32: String] = [:]
         for (key, userIndex) in registrationKeys { keysByUser[userIndex] = key }
         var first = 0
+        var writer = PackedWriter(capacity: Self.usersPerRecord * 420 + 12)
         while first < users.count {
             let last = min(first + Self.usersPerRecord, users.count)
-            var writer = PackedWriter(capacity: (last - first) * 420)
+            writer.removeAll()
+            if format >= 2 {
+                writer.put(UInt64(first))
+                writer.put(UInt32(last - first))
+            }
             for userIndex in first..<last {
                 users.withPointer(userIndex) { user in
                     let index = Int32(userIndex)
@@ -38,10 +52,14 @@ extension ProfileState {
                         registrationKey: keysByUser[index] ?? "")
                 }
             }
-            try sink.write(
-                Retain_V1_ProfileSnapshotRecord(
-                    users: Retain_V1_ProfileSnapshotUsers(
-                        firstIndex: UInt64(first), count: UInt32(last - first), packed: writer.bytes)))
+            if format >= 2 {
+                try sink.write(packed: writer)
+            } else {
+                try sink.write(
+                    Retain_V1_ProfileSnapshotRecord(
+                        users: Retain_V1_ProfileSnapshotUsers(
+                            firstIndex: UInt64(first), count: UInt32(last - first), packed: writer.bytes)))
+            }
             first = last
         }
         try sink.write(
@@ -110,7 +128,7 @@ extension ProfileState {
         guard let first = try source.next(Retain_V1_ProfileSnapshotRecord.self), let header = first.header else {
             throw StateRecoveryError("profile snapshot: the first record is not a header")
         }
-        guard header.formatVersion == 1 else {
+        guard header.formatVersion == 1 || header.formatVersion == 2 else {
             throw StateRecoveryError("profile snapshot: format version \(header.formatVersion) is not supported")
         }
         let eventIDKey = header.eventIdKey
@@ -137,37 +155,32 @@ extension ProfileState {
         users.reserveCapacity(expectedUsers)
         ids.reserveCapacity(expectedUsers)
         let symbolCount = Int32(symbols.count)
+        if header.formatVersion >= 2 {
+            while users.count < expectedUsers {
+                guard let bytes = try source.nextBytes() else {
+                    throw StateRecoveryError("profile snapshot: it ends after \(users.count) of \(expectedUsers) users")
+                }
+                var reader = PackedReader(bytes)
+                let firstIndex: UInt64
+                let count: UInt32
+                do {
+                    firstIndex = try reader.get()
+                    count = try reader.get()
+                } catch {
+                    throw StateRecoveryError("profile snapshot: a run of users after \(users.count) users is cut short")
+                }
+                guard count > 0, Int(count) <= expectedUsers - users.count else {
+                    throw StateRecoveryError("profile snapshot: a run of \(count) users after \(users.count) of \(expectedUsers)")
+                }
+                try restoreUsers(
+                    firstIndex: firstIndex, count: count, packed: UnsafeRawBufferPointer(rebasing: bytes[12...]),
+                    symbols: symbolCount)
+            }
+        }
         while let record = try source.next(Retain_V1_ProfileSnapshotRecord.self) {
             if let run = record.users {
-                guard run.firstIndex == UInt64(users.count) else {
-                    throw StateRecoveryError("profile snapshot: users from \(run.firstIndex) follow \(users.count) users")
-                }
                 try run.packed.withUnsafeBytes { raw in
-                    var reader = PackedReader(raw)
-                    var note: DeletionNote?
-                    var registrationKey = ""
-                    for _ in 0..<run.count {
-                        let userIndex = Int32(users.count)
-                        do {
-                            users.append(
-                                try UserRecord.unpack(
-                                    from: &reader, symbols: symbolCount, note: &note,
-                                    registrationKey: &registrationKey))
-                        } catch {
-                            throw StateRecoveryError("profile snapshot: user \(users.count) is malformed: \(error)")
-                        }
-                        // Ids are unique: the snapshot was written from a state that enforced it,
-                        // and its checksums guard it since. A user that moved away (a tombstone,
-                        // its id empty) is found by no id.
-                        let id = users.withPointer(Int(userIndex)) { $0.pointee.id }
-                        guard !id.isEmpty else { continue }
-                        ids.insert(hash: UserIndex.hash(id), index: userIndex)
-                        if !registrationKey.isEmpty { registrationKeys[registrationKey] = userIndex }
-                        if let note { deletionNotes[userIndex] = note }
-                    }
-                    guard reader.atEnd else {
-                        throw StateRecoveryError("profile snapshot: bytes left after the users from \(run.firstIndex)")
-                    }
+                    try restoreUsers(firstIndex: run.firstIndex, count: run.count, packed: raw, symbols: symbolCount)
                 }
             } else if let shard = record.eventIds {
                 do {
@@ -252,5 +265,37 @@ extension ProfileState {
         rebuildFunnel()
         rebuildRetentionCounts()
         stageCache.clear()
+    }
+
+    /// Restores a run of `count` packed users that starts at user index `firstIndex`.
+    private mutating func restoreUsers(
+        firstIndex: UInt64, count: UInt32, packed: UnsafeRawBufferPointer, symbols symbolCount: Int32
+    ) throws {
+        guard firstIndex == UInt64(users.count) else {
+            throw StateRecoveryError("profile snapshot: users from \(firstIndex) follow \(users.count) users")
+        }
+        var reader = PackedReader(packed)
+        var note: DeletionNote?
+        var registrationKey = ""
+        for _ in 0..<count {
+            let userIndex = Int32(users.count)
+            do {
+                users.append(
+                    try UserRecord.unpack(from: &reader, symbols: symbolCount, note: &note, registrationKey: &registrationKey))
+            } catch {
+                throw StateRecoveryError("profile snapshot: user \(users.count) is malformed: \(error)")
+            }
+            // Ids are unique: the snapshot was written from a state that enforced it, and its
+            // checksums guard it since. A user that moved away (a tombstone, its id empty) is
+            // found by no id.
+            let id = users.withPointer(Int(userIndex)) { $0.pointee.id }
+            guard !id.isEmpty else { continue }
+            ids.insert(hash: UserIndex.hash(id), index: userIndex)
+            if !registrationKey.isEmpty { registrationKeys[registrationKey] = userIndex }
+            if let note { deletionNotes[userIndex] = note }
+        }
+        guard reader.atEnd else {
+            throw StateRecoveryError("profile snapshot: bytes left after the users from \(firstIndex)")
+        }
     }
 }

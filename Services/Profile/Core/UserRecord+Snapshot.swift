@@ -1,3 +1,5 @@
+package import RetainState
+
 /// The packed layout of a user in snapshots (`ProfileSnapshotUsers.packed`), little-endian,
 /// users one after the other:
 ///
@@ -77,13 +79,15 @@ extension UserRecord {
         let timeZone = try symbol()
         let age: UInt8 = try reader.get()
         let gender: UInt8 = try reader.get()
-        let tagCount = Int(try reader.get(UInt16.self))
+        let tagCountStored: UInt16 = try reader.get()
+        let tagCount = Int(tagCountStored)
         var tags: [Int32] = []
         if tagCount > 0 {
             tags.reserveCapacity(tagCount)
             for _ in 0..<tagCount { tags.append(try symbol()) }
         }
-        let attributeCount = Int(try reader.get(UInt16.self))
+        let attributeCountStored: UInt16 = try reader.get()
+        let attributeCount = Int(attributeCountStored)
         var attributes: [UserAttribute] = []
         if attributeCount > 0 {
             attributes.reserveCapacity(attributeCount)
@@ -92,7 +96,8 @@ extension UserRecord {
                 attributes.append(UserAttribute(key: key, value: try reader.string()))
             }
         }
-        let purchaseCount = Int(try reader.get(UInt16.self))
+        let purchaseCountStored: UInt16 = try reader.get()
+        let purchaseCount = Int(purchaseCountStored)
         var purchases: [PurchaseTotal] = []
         if purchaseCount > 0 {
             for _ in 0..<purchaseCount {

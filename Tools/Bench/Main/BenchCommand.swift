@@ -16,7 +16,8 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Retain's benchmarks, each beside its anchor on the same machine in one run.",
         subcommands: [
             EchoBenchmark.self, GRPCEchoBenchmark.self, GRPCFrontDoorBenchmark.self, LedgerBenchmark.self, ProfileBenchmark.self,
-            ProfileStateBenchmark.self, GrowthBenchCommand.self, GatewayBenchmark.self, ClusterBenchmark.self, ReshardBenchmark.self,
+            ProfileStateBenchmark.self, GrowthBenchCommand.self, GrowthStateBenchmark.self, GatewayBenchmark.self, ClusterBenchmark.self,
+            ReshardBenchmark.self,
             FeedbackBenchmark.self, ConsoleBenchmark.self,
             BareEchoServer.self, FixedCallsCommand.self,
         ])
