@@ -303,17 +303,10 @@ public final class RPCClient: Sendable {
     ) async throws -> RPCStartedCall {
         let ready = try await connection()
         let id = ready.nextRequestID.next()
-        let prefix = headerPrefix(method)
         let window = streamWindowBytes
-        var header = header(method.path, prefix, options, authorization: addedAuthorization(options, path: method.path))
-        if window > 0 {
-            if header == nil { header = Retain_V1_CallHeader() }
-            header!.windowBytes = UInt32(window)
-        }
         let bytes = request.serializedBytes()
-        var frame = ByteBufferAllocator().buffer(capacity: 128 + bytes.count)
-        RequestPayload.writeFrame(
-            requestID: id, headerPrefix: prefix, header: header, compressionThreshold: compressionThreshold, into: &frame
+        let frame = streamFrame(
+            requestID: id, headerPrefix: headerPrefix(method), path: method.path, options: options, window: window
         ) { $0.writeBytes(bytes) }
         let handler = ready.handler
         let loop = ready.channel.eventLoop
@@ -340,6 +333,24 @@ public final class RPCClient: Sendable {
         return RPCStartedCall { loop.execute { handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller")) } }
     }
 
+    /// The REQUEST frame of a server-streaming call; its header asks for a flow-control window
+    /// of `window` bytes when that is not 0.
+    private func streamFrame(
+        requestID id: UInt32, headerPrefix: [UInt8], path: String, options: CallOptions, window: Int,
+        writeMessage: (inout ByteBuffer) -> Void
+    ) -> ByteBuffer {
+        var header = header(path, headerPrefix, options, authorization: addedAuthorization(options, path: path))
+        if window > 0 {
+            if header == nil { header = Retain_V1_CallHeader() }
+            header!.windowBytes = UInt32(window)
+        }
+        var frame = ByteBufferAllocator().buffer(capacity: 128)
+        RequestPayload.writeFrame(
+            requestID: id, headerPrefix: headerPrefix, header: header, compressionThreshold: compressionThreshold,
+            into: &frame, writeMessage)
+        return frame
+    }
+
     /// Starts a server-streaming call; with `consumption` the call asks for a flow-control
     /// window, and the server is granted more as the application consumes answers.
     private func stream(
@@ -347,22 +358,14 @@ public final class RPCClient: Sendable {
         writeMessage: @escaping @Sendable (inout ByteBuffer) -> Void
     ) -> AsyncThrowingStream<ByteBuffer, any Error> {
         let window = consumption == nil ? 0 : streamWindowBytes
-        let authorization = addedAuthorization(options, path: path)
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         Task {
             do {
                 let ready = try await self.connection()
                 let id = ready.nextRequestID.next()
-                var frame = ready.channel.allocator.buffer(capacity: 128)
-                var header = self.header(path, headerPrefix, options, authorization: authorization)
-                if window > 0 {
-                    if header == nil { header = Retain_V1_CallHeader() }
-                    header!.windowBytes = UInt32(window)
-                }
-                RequestPayload.writeFrame(
-                    requestID: id, headerPrefix: headerPrefix, header: header,
-                    compressionThreshold: self.compressionThreshold, into: &frame, writeMessage)
-                let request = frame
+                let request = self.streamFrame(
+                    requestID: id, headerPrefix: headerPrefix, path: path, options: options, window: window,
+                    writeMessage: writeMessage)
                 let handler = ready.handler
                 let loop = ready.channel.eventLoop
                 consumption?.attach(handler: handler, loop: loop, requestID: id)
