@@ -28,13 +28,32 @@ final class ClientConnection: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state: Mutex<State> = Mutex(.idle)
+    /// The event loop the connection is opened on, when it was given one.
+    let eventLoop: (any EventLoop)?
+    /// When ``connectSoon()`` last started connecting (uptime nanoseconds), 0 for never.
+    private let lastConnectSoon = Atomic<UInt64>(0)
 
     init(host: String, port: Int, configuration: RPCClient.Configuration, group: any EventLoopGroup, logger: Logger) {
         self.host = host
         self.port = port
         self.configuration = configuration
         self.group = group
+        self.eventLoop = group as? any EventLoop
         self.logger = logger
+    }
+
+    /// Starts connecting without waiting when the connection is idle, at most once a second
+    /// (a connection that keeps failing is tried again by the calls that wait for it).
+    func connectSoon() {
+        let now = NIODeadline.now().uptimeNanoseconds
+        let last = lastConnectSoon.load(ordering: .relaxed)
+        guard last == 0 || now &- last >= 1_000_000_000,
+            lastConnectSoon.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+        else { return }
+        state.withLock { state in
+            guard case .idle = state else { return }
+            state = .connecting(connect())
+        }
     }
 
     /// The connection if it is up, without waiting.

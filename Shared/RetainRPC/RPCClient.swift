@@ -54,12 +54,20 @@ public final class RPCClient: Sendable {
     ) {
         precondition(!targets.isEmpty, "an RPC client needs at least one target")
         var connections: [ClientConnection] = []
+        // The connections to one address go to the group's event loops in turn from the one
+        // `group.next()` names (one per loop when there are as many connections as loops), so a
+        // caller on an event loop usually finds one on its own loop (``connectedNow()``).
+        let loops = Array(group.makeIterator())
         for target in targets {
-            for _ in 0..<max(1, configuration.connectionsPerAddress) {
+            let first = group.next()
+            let start = loops.firstIndex { $0 === first } ?? 0
+            for index in 0..<max(1, configuration.connectionsPerAddress) {
+                var loop = group
+                if !loops.isEmpty { loop = loops[(start + index) % loops.count] }
                 connections.append(
                     ClientConnection(
                         host: target.host, port: target.port,
-                        configuration: configuration, group: group, logger: logger))
+                        configuration: configuration, group: loop, logger: logger))
             }
         }
         self.connections = connections
@@ -107,14 +115,26 @@ public final class RPCClient: Sendable {
         self.init(targets: [(host, port)], configuration: configuration, group: group, logger: logger)
     }
 
-    /// A connection that is already up, in round-robin order, without suspending.
+    /// A connection that is already up, without suspending: one on the calling thread's event
+    /// loop when there is one (a call started there crosses no thread), else in round-robin
+    /// order. A connection of the calling loop that is not up yet starts connecting, for the
+    /// calls after this one.
     private func connectedNow() -> ClientConnection.Ready? {
+        if connections.count == 1 { return connections[0].readyNow }
+        var other: ClientConnection.Ready?
+        var idleHere: ClientConnection?
         let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
         for offset in 0..<connections.count {
             let candidate = connections[(start &+ offset) % connections.count]
-            if let ready = candidate.readyNow { return ready }
+            guard let ready = candidate.readyNow else {
+                if idleHere == nil, candidate.eventLoop?.inEventLoop == true { idleHere = candidate }
+                continue
+            }
+            if ready.channel.eventLoop.inEventLoop { return ready }
+            if other == nil { other = ready }
         }
-        return nil
+        if other != nil { idleHere?.connectSoon() }
+        return other
     }
 
     /// A connection that is up, else the first that connects, in round-robin order.
@@ -202,6 +222,56 @@ public final class RPCClient: Sendable {
                 }, timeout: timeout)
         }
         return true
+    }
+
+    /// A unary call started with ``startUnaryRaw(path:request:options:completion:)``.
+    public struct StartedCall: Sendable {
+        let loop: any EventLoop
+        let handler: NIOLoopBound<ClientConnectionHandler>
+        let requestID: UInt32
+
+        /// Gives up on the call: the server is sent CANCEL and the completion is told CANCELLED
+        /// (nothing happens once the call has ended).
+        public func cancel() {
+            let (handler, id) = (handler, requestID)
+            if loop.inEventLoop {
+                handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller"))
+            } else {
+                loop.execute { handler.value.abandon(id, RPCError(.cancelled, "cancelled by the caller")) }
+            }
+        }
+    }
+
+    /// Starts a unary call with an already-encoded request without suspending, when a
+    /// connection is up now, like ``startUnary(_:_:options:completion:)``: `completion` is told
+    /// the encoded answer (or the error) on the connection's event loop. Called on that event
+    /// loop (a connection on the caller's loop is preferred), the call is written at once and
+    /// `completion` may run before this returns. Returns nil, and starts nothing, when no
+    /// connection is up. A refused call is not sent again: the caller decides.
+    public func startUnaryRaw(
+        path: String, request: ByteBuffer, options: CallOptions = .default,
+        completion: @escaping @Sendable (Result<ByteBuffer, any Error>) -> Void
+    ) -> StartedCall? {
+        guard let ready = connectedNow() else { return nil }
+        let authorization = addedAuthorization(options, path: path)
+        let id = ready.nextRequestID.next()
+        var frame = ByteBufferAllocator().buffer(capacity: 128 + request.readableBytes)
+        RequestPayload.writeFrame(
+            requestID: id, headerPrefix: [], header: header(path, [], options, authorization: authorization),
+            compressionThreshold: compressionThreshold, into: &frame
+        ) { buffer in
+            buffer.writeImmutableBuffer(request)
+        }
+        let handler = ready.handler
+        let loop = ready.channel.eventLoop
+        let timeout = options.timeout
+        if loop.inEventLoop {
+            handler.value.start(frame, requestID: id, pending: .callback(completion), timeout: timeout)
+        } else {
+            let frameToSend = frame
+            loop.execute { handler.value.start(frameToSend, requestID: id, pending: .callback(completion), timeout: timeout) }
+        }
+        return StartedCall(loop: loop, handler: handler, requestID: id)
     }
 
     /// Calls a unary method with an already-encoded request; returns the encoded answer.

@@ -67,7 +67,7 @@ public struct RequestPayload: Sendable {
             return Frame.headerSize + 4 + headerPrefix.count
         }
         if let header {
-            let headerLength = headerPrefix.count + buffer.writeProtoMessage(header)
+            let headerLength = headerPrefix.count + CallHeaderWriter.write(header, into: &buffer)
             buffer.setInteger(UInt32(headerLength), at: lengthIndex)
         }
         let messageStart = buffer.writerIndex

@@ -40,6 +40,15 @@ public struct ServerContext: Sendable {
         (try? headerBytes.decodeProtoMessage(Retain_V1_CallHeader.self)) ?? Retain_V1_CallHeader(method: method)
     }
 
+    /// What a proxy passes on from the call's header: its trace id, idempotency key and
+    /// metadata. A header of the plain shape clients send without them (``CallHeaderScan``) is
+    /// not decoded.
+    package var passedOn: (traceID: String, idempotencyKey: String, metadata: [String: String]) {
+        if headerBytes.withUnsafeReadableBytes({ CallHeaderScan($0) }) != nil { return ("", "", [:]) }
+        let header = header
+        return (header.traceId, header.idempotencyKey, header.metadata)
+    }
+
     /// The idempotency key the caller attached, or "".
     public var idempotencyKey: String { header.idempotencyKey }
     /// The trace id the caller attached, or "".

@@ -40,7 +40,10 @@ public enum ServiceAddressedCalls {
 
     /// Whether calls of `path` are addressed by their `service` field.
     public static func isAddressed(_ path: String) -> Bool {
-        services.contains(String(path.prefix { $0 != "/" }))
+        // The service part found in the UTF-8 bytes: walking the path by Characters cost
+        // thousands of instructions per forwarded call.
+        guard let slash = path.utf8.firstIndex(of: UInt8(ascii: "/")) else { return services.contains(path) }
+        return services.contains(String(path[..<slash]))
     }
 
     /// The full name of the backend service `name` (a request's field 1) names for a call of

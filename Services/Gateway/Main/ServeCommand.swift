@@ -45,8 +45,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("default-timeout-ms"), help: "Deadline of forwarded calls and flows whose caller set none, in ms.")
     var defaultTimeoutMs: Int = 30_000
 
-    @Option(name: .customLong("connections-per-backend"), help: "TCP connections to each backend instance.")
-    var connectionsPerBackend: Int = 1
+    @Option(
+        name: .customLong("connections-per-backend"),
+        help: "TCP connections to each backend instance (default: one per core, so a call is forwarded on its own event loop).")
+    var connectionsPerBackend: Int = Forwarder.Configuration().connectionsPerBackend
 
     @Flag(
         name: .customLong("pay-level-changes"), inversion: .prefixedNo,

@@ -24,8 +24,11 @@ public final class Forwarder: Sendable {
         public var defaultTimeout: Duration = .seconds(30)
         /// When and how often to try again.
         public var retry = RetryPolicy()
-        /// Connections to each backend instance. Default 1.
-        public var connectionsPerBackend = 1
+        /// Connections to each backend instance, spread over the event loops; a forwarded call
+        /// uses the one on the event loop its caller's connection is served on, when there is
+        /// one, so it crosses no thread. Default: one per core (the event loops of
+        /// `MultiThreadedEventLoopGroup.singleton`).
+        public var connectionsPerBackend = min(16, System.coreCount)
         /// How long to wait for a TCP connection to a backend. Default 1 s.
         public var connectTimeout: TimeAmount = .seconds(1)
         /// TLS to the backends (one context shared by every backend client), with a client
@@ -60,7 +63,8 @@ public final class Forwarder: Sendable {
     private struct Routing: Sendable {
         /// Backend services by full name.
         var services: [String: ServiceBackends] = [:]
-        /// Routes of the methods the contract knows whose service has backends, by path.
+        /// Routes of the methods the contract knows whose service has backends, by path
+        /// (service-addressed methods are routed by their request instead).
         var routes: [String: Route] = [:]
     }
 
@@ -151,7 +155,7 @@ public final class Forwarder: Sendable {
             }
         }
         var routes: [String: Route] = [:]
-        for (path, method) in methods {
+        for (path, method) in methods where !ServiceAddressedCalls.isAddressed(path) {
             guard let backends = next[method.service] else { continue }
             routes[path] = Route(
                 backends: backends, input: method.input, userKeyed: method.userKeyed, streaming: method.streaming,
@@ -175,8 +179,9 @@ public final class Forwarder: Sendable {
     /// (``ServiceAddressedCalls``) goes to the service its request names.
     func route(_ path: String, request: ByteBuffer) throws(RPCError) -> Route {
         let routing = routing.withLock { $0 }
-        if ServiceAddressedCalls.isAddressed(path) { return try addressedRoute(path, request: request, routing: routing) }
+        // The routes hold no service-addressed method, so the common case costs one lookup.
         if let route = routing.routes[path] { return route }
+        if ServiceAddressedCalls.isAddressed(path) { return try addressedRoute(path, request: request, routing: routing) }
         let service = String(path.prefix { $0 != "/" })
         guard let backends = routing.services[service], path.count > service.count + 1 else {
             throw RPCError(
@@ -219,6 +224,12 @@ public final class Forwarder: Sendable {
 
     /// Serves a call that arrived at the gateway's fallback: forwards it and answers through
     /// `responder`; cancelling the call cancels the forwarded one.
+    ///
+    /// A unary call to one instance whose connection is up starts from the calling thread
+    /// (``startUnary(_:path:request:options:deadline:responder:)``) and is answered from the
+    /// backend connection's callback; anything else (streams, calls sent to several shards, no
+    /// connection up yet, a first attempt that failed in a way that may be retried) goes on in
+    /// a task.
     public func forward(path: String, request: ByteBuffer, context: ServerContext, responder: ServerResponder) {
         let route: Route
         do {
@@ -226,13 +237,17 @@ public final class Forwarder: Sendable {
         } catch {
             return responder.finish(error)
         }
-        let header = context.header
         let deadline = context.timeRemaining.map { ContinuousClock.now + $0 }
+        var options = self.options(from: context)
+        options.authorization = self.authorization(for: context.caller)
+        if let version = route.backends.ringVersionText { options.metadata[Self.ringVersionKey] = version }
+        if !route.streaming, !isScattered(route, path: path) {
+            return startUnary(
+                route, path: path, request: request, options: options,
+                deadline: deadline ?? ContinuousClock.now + configuration.defaultTimeout, responder: responder)
+        }
         let task = Task {
             do {
-                var options = self.options(from: header)
-                options.authorization = self.authorization(for: context.caller)
-                if let version = route.backends.ringVersion { options.metadata[Self.ringVersionKey] = String(version) }
                 if route.streaming {
                     try self.refuseOneShardStream(route, path: path)
                     let user = try self.userID(route, request: request)
@@ -252,6 +267,77 @@ public final class Forwarder: Sendable {
         responder.onCancel { task.cancel() }
     }
 
+    /// Forwards a unary call to one instance: the first attempt starts here, without a task,
+    /// when the first candidate's connection is up, and its answer goes to `responder` from the
+    /// connection's callback. The call goes on in a task (``unary(_:path:candidates:request:options:deadline:after:)``,
+    /// with the same attempts, retry policy and leader waits) when no connection is up, or when
+    /// the first attempt failed and ``RetryPolicy`` allows another.
+    func startUnary(
+        _ route: Route, path: String, request: ByteBuffer, options: CallOptions, deadline: ContinuousClock.Instant,
+        responder: ServerResponder
+    ) {
+        let candidates: [Backend]
+        do {
+            candidates = try route.backends.candidates(userID: userID(route, request: request))
+        } catch {
+            return responder.finish(error)
+        }
+        let call = ForwardedCall()
+        responder.onCancel { call.cancel() }
+        /// The rest of the call in a task, after `failure` (the first attempt's) if any.
+        @Sendable func goOn(after failure: FirstFailure?) {
+            call.goOn(
+                Task {
+                    do {
+                        let answer = try await self.unary(
+                            route, path: path, candidates: candidates, request: request, options: options,
+                            deadline: deadline, after: failure)
+                        responder.succeed(encoded: answer)
+                    } catch {
+                        responder.finish(error)
+                    }
+                })
+        }
+        let now = ContinuousClock.now
+        guard let backend = candidates.first, let endpoint = backend.endpoint, deadline > now else { return goOn(after: nil) }
+        var attemptOptions = options
+        attemptOptions.timeout = deadline - now
+        let idempotent = route.idempotent
+        let started = endpoint.client.startUnaryRaw(path: path, request: request, options: attemptOptions) { result in
+            switch result {
+            case .success(let answer):
+                backend.recordCall(code: .ok, millis: Self.millis(since: now))
+                responder.succeed(encoded: answer)
+            case .failure(let error as RPCError):
+                backend.recordCall(code: error.code, millis: Self.millis(since: now), error: error.message)
+                if RetryPolicy.mayRetry(after: error, idempotencyKey: options.idempotencyKey, methodIsIdempotent: idempotent),
+                    !call.isCancelled
+                {
+                    goOn(after: FirstFailure(error: error, backend: backend, endpoint: endpoint))
+                } else {
+                    responder.finish(error)
+                }
+            case .failure(let error):
+                responder.finish(error)
+            }
+        }
+        guard let started else { return goOn(after: nil) }
+        call.attempt(started)
+    }
+
+    /// The failed first attempt of a call started by ``startUnary(_:path:request:options:deadline:responder:)``.
+    struct FirstFailure: Sendable {
+        let error: RPCError
+        let backend: Backend
+        let endpoint: Backend.Endpoint
+    }
+
+    /// Whether a unary call of `path` on `route` goes to several shards (``answer(_:path:request:options:deadline:)``).
+    func isScattered(_ route: Route, path: String) -> Bool {
+        guard route.backends.backends.count > 1, let rule = ScatterRule.rule(for: path) else { return false }
+        return !route.userKeyed || rule == .rank
+    }
+
     /// The call metadata key that carries the version of the ring a call was routed by.
     static let ringVersionKey = "ring-version"
 
@@ -263,6 +349,14 @@ public final class Forwarder: Sendable {
             idempotencyKey: header.idempotencyKey, metadata: header.metadata)
     }
 
+    /// The options of a call forwarded for `context`, as ``options(from:)`` makes them (without
+    /// decoding a header that carries none of what passes on).
+    func options(from context: ServerContext) -> CallOptions {
+        let (traceID, idempotencyKey, metadata) = context.passedOn
+        return CallOptions(
+            traceID: traceID.isEmpty ? Self.newTraceID() : traceID, idempotencyKey: idempotencyKey, metadata: metadata)
+    }
+
     /// The credential of a call forwarded for `caller`: a token for it with its scopes, or ""
     /// when the gateway checks no credentials.
     func authorization(for caller: Caller?) -> String {
@@ -270,12 +364,21 @@ public final class Forwarder: Sendable {
         return minter.authorization(subject: caller.id, scopes: caller.scopes)
     }
 
-    /// A random 128-bit trace id in hex.
+    /// A random 128-bit trace id in hex (32 lower-case digits).
     static func newTraceID() -> String {
-        let high = String(UInt64.random(in: .min ... .max), radix: 16)
-        let low = String(UInt64.random(in: .min ... .max), radix: 16)
-        return String(repeating: "0", count: 16 - high.count) + high + String(repeating: "0", count: 16 - low.count) + low
+        var generator = SystemRandomNumberGenerator()
+        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
+        return String(unsafeUninitializedCapacity: 32) { digits in
+            for index in 0..<16 {
+                let shift = UInt64(60 - 4 * index)
+                digits[index] = hexDigits[Int((high >> shift) & 0xF)]
+                digits[16 + index] = hexDigits[Int((low >> shift) & 0xF)]
+            }
+            return 32
+        }
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// A unary call with its encoded request, answered with the encoded answer, tried again on
     /// the planner's next candidate where the retry policy allows, until `deadline`. A call
@@ -290,12 +393,27 @@ public final class Forwarder: Sendable {
     }
 
     /// A unary call as above, to `candidates` (one shard, for a call the gateway sends to every
-    /// shard).
+    /// shard); with `failure`, it goes on after that failed first attempt.
+    ///
+    /// A first attempt refused by its connection as not processed (GOAWAY, closed; not a
+    /// replica's refusal) is not counted: the next attempt goes to the same instance, as the
+    /// client sends such a call again on a fresh connection.
     func unary(
         _ route: Route, path: String, candidates: [Backend], request: ByteBuffer, options: CallOptions,
-        deadline: ContinuousClock.Instant
+        deadline: ContinuousClock.Instant, after failure: FirstFailure? = nil
     ) async throws -> ByteBuffer {
         var attempts = Attempts(candidates: candidates, policy: configuration.retry, deadline: deadline)
+        if let failure, failure.error.details["not_processed"] != "true" || failure.error.details["not_leader"] == "true" {
+            try await attempts.failed(
+                failure.error, backend: failure.backend, endpoint: failure.endpoint, options: options,
+                idempotent: route.idempotent)
+            logger.debug(
+                "retrying call",
+                metadata: [
+                    "method": "\(path)", "instance": "\(failure.backend.id)", "error": "\(failure.error)",
+                    "attempt": "\(attempts.count)",
+                ])
+        }
         while true {
             let (backend, endpoint, attemptOptions) = try await attempts.next(options)
             let started = ContinuousClock.now

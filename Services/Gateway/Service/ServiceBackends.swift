@@ -16,6 +16,8 @@ final class ServiceBackends: Sendable {
     /// The version of the ring key in etcd the ring comes from, sent with every call as the
     /// metadata `ring-version` (a shard answers a report only for a ring its users match).
     let ringVersion: Int64?
+    /// ``ringVersion`` in decimal, as the metadata carries it.
+    let ringVersionText: String?
     private let roundRobin = Atomic<Int>(0)
 
     init(name: String, idempotentMethods: Set<String>, planner: RoutePlanner, backends: [Backend], ringVersion: Int64? = nil) {
@@ -25,10 +27,13 @@ final class ServiceBackends: Sendable {
         self.planner = planner
         self.backends = backends
         self.ringVersion = ringVersion
+        self.ringVersionText = ringVersion.map { String($0) }
     }
 
     /// The instances to try for a call about `userID` (nil when not user-keyed), best first.
     func candidates(userID: String?) -> [Backend] {
+        // One instance is every call's only candidate, healthy or not.
+        if backends.count == 1 { return backends }
         let start = roundRobin.wrappingAdd(1, ordering: .relaxed).oldValue
         return planner.candidates(userID: userID, inRotation: backends.map(\.inRotation), start: start)
             .map { backends[$0] }
