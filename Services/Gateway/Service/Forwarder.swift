@@ -277,8 +277,10 @@ public final class Forwarder: Sendable {
         responder: ServerResponder
     ) {
         let candidates: [Backend]
+        let user: String?
         do {
-            candidates = try route.backends.candidates(userID: userID(route, request: request))
+            user = try userID(route, request: request)
+            candidates = route.backends.candidates(userID: user)
         } catch {
             return responder.finish(error)
         }
@@ -291,7 +293,7 @@ public final class Forwarder: Sendable {
                     do {
                         let answer = try await self.unary(
                             route, path: path, candidates: candidates, request: request, options: options,
-                            deadline: deadline, after: failure)
+                            deadline: deadline, after: failure, rerouting: self.rerouter(path: path, route: route, user: user))
                         responder.succeed(encoded: answer)
                     } catch {
                         responder.finish(error)
@@ -389,21 +391,38 @@ public final class Forwarder: Sendable {
     ) async throws -> ByteBuffer {
         try await unary(
             route, path: path, candidates: route.backends.candidates(userID: user), request: request,
-            options: options, deadline: deadline)
+            options: options, deadline: deadline, rerouting: rerouter(path: path, route: route, user: user))
+    }
+
+    /// How a user-keyed call finds its user's shard again after one refused it as moved (a
+    /// reshard): by the ring the gateway follows now, with that ring's version; nil for a call
+    /// not about one user (it has nowhere else to go).
+    func rerouter(path: String, route: Route, user: String?) -> Attempts.Rerouting? {
+        guard route.userKeyed, let user else { return nil }
+        return { [self] in
+            guard let current = self.routing.withLock({ $0.routes[path] }) else { return nil }
+            return (current.backends.candidates(userID: user), current.backends.ringVersionText)
+        }
     }
 
     /// A unary call as above, to `candidates` (one shard, for a call the gateway sends to every
     /// shard); with `failure`, it goes on after that failed first attempt.
     ///
     /// A first attempt refused by its connection as not processed (GOAWAY, closed; not a
-    /// replica's refusal) is not counted: the next attempt goes to the same instance, as the
-    /// client sends such a call again on a fresh connection.
+    /// replica's refusal, not a shard's refusal of a moved user) is not counted: the next
+    /// attempt goes to the same instance, as the client sends such a call again on a fresh
+    /// connection. With `rerouting` (a call about one user), a refusal as moved waits for the
+    /// gateway's next ring (within the leader wait) and goes on by it.
     func unary(
         _ route: Route, path: String, candidates: [Backend], request: ByteBuffer, options: CallOptions,
-        deadline: ContinuousClock.Instant, after failure: FirstFailure? = nil
+        deadline: ContinuousClock.Instant, after failure: FirstFailure? = nil, rerouting: Attempts.Rerouting? = nil
     ) async throws -> ByteBuffer {
         var attempts = Attempts(candidates: candidates, policy: configuration.retry, deadline: deadline)
-        if let failure, failure.error.details["not_processed"] != "true" || failure.error.details["not_leader"] == "true" {
+        attempts.rerouting = rerouting
+        if let failure,
+            failure.error.details["not_processed"] != "true" || failure.error.details["not_leader"] == "true"
+                || failure.error.details["moved"] == "true"
+        {
             try await attempts.failed(
                 failure.error, backend: failure.backend, endpoint: failure.endpoint, options: options,
                 idempotent: route.idempotent)
@@ -440,6 +459,7 @@ public final class Forwarder: Sendable {
         deadline: ContinuousClock.Instant?, responder: ServerResponder
     ) async throws {
         var attempts = Attempts(route: route, user: user, policy: configuration.retry, deadline: deadline)
+        attempts.rerouting = rerouter(path: path, route: route, user: user)
         while true {
             let (backend, endpoint, attemptOptions) = try await attempts.next(options)
             let started = ContinuousClock.now
@@ -463,7 +483,21 @@ public final class Forwarder: Sendable {
     /// The attempts of one call: which instance each goes to, the pauses between them, and the
     /// waits for a shard's next leader.
     struct Attempts {
-        let candidates: [Backend]
+        /// Where a call about one user goes now (the candidates and the version of the ring
+        /// that gives them), nil when the gateway no longer routes its method.
+        typealias Rerouting = @Sendable () -> (candidates: [Backend], ringVersion: String?)?
+
+        /// The instances tried in turn.
+        private(set) var candidates: [Backend]
+        /// Set for a call about one user: after an instance refused it as moved (its user left
+        /// for another shard), the next attempt goes where the gateway's ring says now, never
+        /// again by the ring the call started with (which could reach a shard the user has
+        /// since come back to, by an order of calls the reshard does not expect).
+        var rerouting: Rerouting?
+        /// The ring version attempts carry after a re-route (nil: the call's own).
+        private var ringVersion: String?
+        /// Whether the last attempt was refused as moved.
+        private var refusedAsMoved = false
         let policy: RetryPolicy
         let deadline: ContinuousClock.Instant?
         /// Until when the call may wait for shards' leaders (the policy's leader wait, within
@@ -493,13 +527,19 @@ public final class Forwarder: Sendable {
             guard !candidates.isEmpty else {
                 throw RPCError(.unavailable, "no instance of the service in the gateway's routing", details: ["not_processed": "true"])
             }
-            let backend = candidates[count % candidates.count]
+            var backend = candidates[count % candidates.count]
             if count >= candidates.count, !moved {
                 let backoff = policy.backoff * (1 << min(count - candidates.count, 6))
                 let wakeUp = deadline.map { min(ContinuousClock.now + backoff, $0) } ?? ContinuousClock.now + backoff
                 try await Task.sleep(until: wakeUp, clock: .continuous)
             }
             moved = false
+            if refusedAsMoved, let rerouting, let next = rerouting(), let first = next.candidates.first {
+                refusedAsMoved = false
+                candidates = next.candidates
+                ringVersion = next.ringVersion
+                backend = first
+            }
             var endpoint = backend.endpoint
             if endpoint == nil, backend.followsLeader {
                 _ = await backend.waitForMove(from: backend.generation, until: leaderDeadline)
@@ -511,6 +551,7 @@ public final class Forwarder: Sendable {
                     details: ["not_processed": "true"])
             }
             var attemptOptions = options
+            if let ringVersion { attemptOptions.metadata[Forwarder.ringVersionKey] = ringVersion }
             if let deadline {
                 let remaining = deadline - ContinuousClock.now
                 guard remaining > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded") }
@@ -527,7 +568,9 @@ public final class Forwarder: Sendable {
             _ error: RPCError, backend: Backend, endpoint: Backend.Endpoint, options: CallOptions,
             idempotent: Bool
         ) async throws {
-            if error.details["not_processed"] == "true", error.code == .unavailable {
+            let movedAway = error.details["moved"] == "true"
+            refusedAsMoved = movedAway
+            if error.details["not_processed"] == "true", error.code == .unavailable, !movedAway {
                 backend.markUnreachable(error, generation: endpoint.generation)
             }
             guard !Task.isCancelled,
@@ -535,7 +578,15 @@ public final class Forwarder: Sendable {
             else {
                 throw error
             }
-            if backend.followsLeader, RetryPolicy.awaitsNewLeader(after: error),
+            if movedAway, let rerouting,
+                await Forwarder.waitForRing(
+                    rerouting, after: ringVersion ?? options.metadata[Forwarder.ringVersionKey], until: leaderDeadline)
+            {
+                // The gateway follows a newer ring now: the next attempt goes by it, at once.
+                moved = true
+                return
+            }
+            if backend.followsLeader, !movedAway, RetryPolicy.awaitsNewLeader(after: error),
                 await backend.waitForMove(from: endpoint.generation, until: leaderDeadline)
             {
                 moved = true
@@ -543,6 +594,18 @@ public final class Forwarder: Sendable {
             }
             count += 1
             guard count < policy.maximumAttempts else { throw error }
+        }
+    }
+
+    /// Waits (checking every 10 ms) until the gateway routes by a ring other than `version`,
+    /// or `deadline`; returns whether it does. A moved user's calls wait here while a reshard
+    /// copies it, as calls wait for a shard's next leader.
+    static func waitForRing(
+        _ rerouting: Attempts.Rerouting, after version: String?, until deadline: ContinuousClock.Instant
+    ) async -> Bool {
+        while true {
+            if let next = rerouting(), next.ringVersion != version { return true }
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
         }
     }
 
