@@ -103,6 +103,11 @@ struct CallTable<Value> {
         return removed
     }
 
+    /// Calls `body` with every call and its id, in no particular order.
+    func forEach(_ body: (UInt32, Value) -> Void) {
+        for slot in slots where slot.id != 0 { body(slot.id, slot.value!) }
+    }
+
     /// Removes every call whose id satisfies `predicate` and returns them (ids and calls).
     mutating func removeAll(where predicate: (UInt32) -> Bool = { _ in true }) -> [(id: UInt32, value: Value)] {
         var removed: [(id: UInt32, value: Value)] = []

@@ -244,7 +244,11 @@ struct SuiteFlowTests {
         try suite.suite.restart(.ledger)
         try await suite.waitUntilServing()
         #expect(try await suite.balance(user) == 0)
-        #expect(try await suite.balance(buyer) == 100)
+        // The gateway's level follower (LevelRewardFollower) pays the buyer's level reward (50) on
+        // its own once the ledger is back, perhaps before this read; the task reward (200) waits
+        // for the flow to be sent again.
+        let restarted = try await suite.balance(buyer)
+        #expect(restarted == 100 || restarted == 150, "the welcome bonus, and the level reward if the follower paid it: \(restarted)")
 
         let onboarded = try await suite.call(Retain_V1_Gateway.onboard, onboard)
         #expect(onboarded.welcomeBonus?.code == .ok && !(onboarded.welcomeBonus?.replayed ?? true))
