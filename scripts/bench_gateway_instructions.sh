@@ -8,7 +8,8 @@
 # out in the difference, so
 #   per call = (instructions at CALLS2 - instructions at CALLS1) / (CALLS2 - CALLS1).
 #   scripts/bench_gateway_instructions.sh [CALLS1] [CALLS2]
-# With KEEP=DIR the callgrind files are kept in DIR (for callgrind_annotate).
+# With KEEP=DIR the callgrind files are kept in DIR (for callgrind_annotate); with TIMEOUT_MS=N
+# every call carries an N ms deadline (the gateway's server side then tracks it).
 # Needs a release build (retain-bench, retain-echo, retain-gateway), valgrind and a C compiler;
 # RETAIN_BIN_DIR points at another build. The valgrind workarounds are in callgrind_common.sh.
 set -euo pipefail
@@ -57,7 +58,7 @@ JSON
   local measured=$!
   pids+=("$measured")
   wait_port "$port"
-  "$work/retain-bench" fixed-calls --port "$port" --calls "$calls" --concurrency 64 >"$work/client.log" 2>&1
+  "$work/retain-bench" fixed-calls --port "$port" --calls "$calls" --concurrency 64 --timeout-ms "${TIMEOUT_MS:-0}" >"$work/client.log" 2>&1
   kill -TERM "$measured"
   wait "$measured" 2>/dev/null || true
   [ -n "$backend" ] && { kill -9 "$backend" 2>/dev/null || true; wait "$backend" 2>/dev/null || true; }

@@ -14,7 +14,8 @@ struct LiveCalls {
     struct Call {
         /// Tells this call from a later one that reuses its request id.
         let generation: UInt64
-        var deadlineTask: Scheduled<Void>?
+        /// When the call ends as DEADLINE_EXCEEDED; nil without a deadline.
+        var deadline: NIODeadline?
         var onCancel: (@Sendable () -> Void)?
         let metrics: MethodMetrics
         let started: NIODeadline
@@ -25,10 +26,8 @@ struct LiveCalls {
         /// Producers waiting until the call may take another answer.
         var waiters: [UnsafeContinuation<Void, any Error>] = []
 
-        /// Stops its deadline timer, runs its cancel handler and fails its waiters: the call
-        /// ended without answering.
+        /// Runs its cancel handler and fails its waiters: the call ended without answering.
         func cancel() {
-            deadlineTask?.cancel()
             onCancel?()
             for waiter in waiters { waiter.resume(throwing: CancellationError()) }
         }
@@ -62,9 +61,24 @@ struct LiveCalls {
         return nextGeneration
     }
 
-    /// Sets the timer that ends call `id` at its deadline.
-    mutating func setDeadlineTask(_ id: UInt32, _ task: Scheduled<Void>) {
-        calls[id]?.deadlineTask = task
+    /// Sets the time at which call `id` ends as DEADLINE_EXCEEDED.
+    mutating func setDeadline(_ id: UInt32, _ deadline: NIODeadline) {
+        calls[id]?.deadline = deadline
+    }
+
+    /// The calls whose deadline is `now` or earlier, and the earliest deadline of the others.
+    func deadlines(passedAt now: NIODeadline) -> (passed: [UInt32], earliestLeft: NIODeadline?) {
+        var passed: [UInt32] = []
+        var earliest: NIODeadline?
+        for (id, call) in calls {
+            guard let deadline = call.deadline else { continue }
+            if deadline <= now {
+                passed.append(id)
+            } else if earliest.map({ deadline < $0 }) ?? true {
+                earliest = deadline
+            }
+        }
+        return (passed, earliest)
     }
 
     /// Whether call `id` of `generation` is live.
@@ -72,11 +86,10 @@ struct LiveCalls {
         calls[id]?.generation == generation
     }
 
-    /// Removes call `id` if it is of `generation`, stops its deadline timer and fails its waiters.
+    /// Removes call `id` if it is of `generation` and fails its waiters.
     mutating func end(_ id: UInt32, generation: UInt64) -> Call? {
         guard let call = calls[id], call.generation == generation else { return nil }
         forget(id)
-        call.deadlineTask?.cancel()
         for waiter in call.waiters { waiter.resume(throwing: CancellationError()) }
         return call
     }
@@ -118,7 +131,6 @@ struct LiveCalls {
     mutating func removeIfFinished(_ id: UInt32) -> Call? {
         guard let call = calls[id], call.window?.isFinished == true else { return nil }
         forget(id)
-        call.deadlineTask?.cancel()
         for waiter in call.waiters { waiter.resume(throwing: CancellationError()) }
         return call
     }

@@ -19,6 +19,7 @@ struct FixedCallsCommand: AsyncParsableCommand {
     @Option(help: "Calls in total, spread evenly over the concurrent callers.") var calls: Int = 100_000
     @Option(help: "Concurrent callers on the one connection.") var concurrency: Int = 64
     @Option(help: "Payload bytes per message.") var payload: Int = 16
+    @Option(help: "Deadline sent with each echo call, in milliseconds; 0 sends none.") var timeoutMs: Int = 0
 
     func run() async throws {
         let perCaller = max(1, calls / concurrency)
@@ -32,7 +33,9 @@ struct FixedCallsCommand: AsyncParsableCommand {
             let client = RPCClient(host: "127.0.0.1", port: port)
             let request = Retain_V1_EchoRequest(payload: Array(repeating: 0x61, count: payload))
             _ = try await client.unary(Retain_V1_Echo.echo, request)
-            try await Self.callers(concurrency, perCaller) { _ in _ = try await client.unary(Retain_V1_Echo.echo, request) }
+            let options = CallOptions(timeout: timeoutMs > 0 ? .milliseconds(timeoutMs) : nil)
+            try await Self.callers(concurrency, perCaller) { _ in _ = try await client.unary(Retain_V1_Echo.echo, request, options: options)
+            }
             await client.close()
         } else {
             var configuration = RPCClient.Configuration()
