@@ -21,6 +21,10 @@ extension GrowthState {
     /// snapshots as before format 2 and check that they still load.
     @TaskLocal package static var writtenSnapshotFormat: UInt32 = snapshotFormat
 
+    /// Keys per run that a restore sorts on another thread (``SortedKeyRuns``): 131,072; tests
+    /// set fewer to restore many runs from a small state.
+    @TaskLocal package static var boardRunLength = SortedKeyRuns.defaultRunLength
+
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
         let format = Self.writtenSnapshotFormat
         try sink.write(
@@ -51,7 +55,9 @@ extension GrowthState {
         try webhooks.writeSnapshot(to: &sink)
     }
 
-    /// Rebuilds users and events from the records, and the leaderboards from the users.
+    /// Rebuilds users and events from the records, and the leaderboards from the users: once the
+    /// users are read, a ``RestoreWorker`` sorts the boards (and, format 2, indexes the users)
+    /// on another thread while the events and the webhooks' records are read.
     public mutating func restore(from source: inout SnapshotSource) throws {
         guard let header = try source.next(Retain_V1_GrowthSnapshotHeader.self) else {
             throw StateRecoveryError("growth snapshot: no header record")
@@ -71,7 +77,8 @@ extension GrowthState {
             throw StateRecoveryError("growth snapshot: \(error)")
         }
         users.reserveCapacity(Int(header.userCount))
-        var boards = BoardKeys(capacity: Int(header.userCount), oldestWeek: oldestKeptWeek)
+        var boards = BoardKeys(oldestWeek: oldestKeptWeek)
+        let worker: RestoreWorker<(index: [Int32]?, overall: Leaderboard, weekly: [Int32: Leaderboard])>
         if header.format == 1 {
             for index in 0..<header.userCount {
                 guard let record = try source.next(Retain_V1_GrowthUserRecord.self) else {
@@ -80,6 +87,10 @@ extension GrowthState {
                 let user = UserGrowth(record)
                 boards.add(user, record.userId)
                 users.put(record.userId, user)
+            }
+            worker = RestoreWorker(consume boards) { boards in
+                let (overall, weekly) = boards.build()
+                return (nil, overall, weekly)
             }
             for index in 0..<header.eventCount {
                 guard let event = try source.next(Retain_V1_LevelChangeEvent.self) else {
@@ -91,17 +102,25 @@ extension GrowthState {
             try Self.readRuns(of: "users", count: header.userCount, from: &source) { reader throws(PackedError) in
                 let (userID, user) = try UserGrowth.unpack(from: &reader)
                 boards.add(user, userID)
-                users.append(new: userID, user)
+                users.appendUnindexed(new: userID, consume user)
+            }
+            // The user index and the leaderboards' sorts on another core while the events are read.
+            worker = RestoreWorker((ids: users.userIDs, boards: consume boards)) { input in
+                let index = UserTable.index(of: input.ids)
+                let (overall, weekly) = input.boards.build()
+                return (index, overall, weekly)
             }
             try Self.readRuns(of: "events", count: header.eventCount, from: &source) { reader throws(PackedError) in
                 events.append(try Retain_V1_LevelChangeEvent.unpack(from: &reader))
             }
         }
-        (overall, weekly) = boards.build()
         if let last = events.last, last.position != headPosition {
             throw StateRecoveryError("growth snapshot: newest event is at \(last.position), header says \(headPosition)")
         }
         try webhooks.restore(from: &source)
+        let built = worker.join()
+        if let index = built.index { users.setIndex(index) }
+        (overall, weekly) = (built.overall, built.weekly)
     }
 
     /// Reads run records (a u32 count, then the packed elements) until `count` elements were
@@ -167,33 +186,34 @@ private struct PackedRun: ~Copyable {
     }
 }
 
-/// The leaderboards' keys gathered while users are restored, to build each board at once.
-private struct BoardKeys {
-    var overall: [LeaderboardKey] = []
-    var weekly: [Int32: [LeaderboardKey]] = [:]
+/// The leaderboards' keys gathered while users are restored, to build each board at once;
+/// each board's keys are sorted in runs on other threads as they come (``SortedKeyRuns``).
+private struct BoardKeys: Sendable {
+    var overall = SortedKeyRuns()
+    var weekly: [Int32: SortedKeyRuns] = [:]
     let oldestWeek: Int32
 
-    init(capacity: Int, oldestWeek: Int32) {
-        overall.reserveCapacity(capacity)
+    init(oldestWeek: Int32) {
         self.oldestWeek = oldestWeek
     }
 
-    /// The boards, each sorted once in place.
+    /// The boards, each merged from its sorted runs.
     consuming func build() -> (overall: Leaderboard, weekly: [Int32: Leaderboard]) {
         var boards: [Int32: Leaderboard] = [:]
         for week in Array(weekly.keys) {
             let keys = weekly.removeValue(forKey: week)!
-            boards[week] = Leaderboard(keys: consume keys)
+            boards[week] = Leaderboard(sorted: keys.sorted())
         }
-        var keys: [LeaderboardKey] = []
+        var keys = SortedKeyRuns(runLength: 1)
         swap(&keys, &overall)
-        return (Leaderboard(keys: consume keys), boards)
+        return (Leaderboard(sorted: keys.sorted()), boards)
     }
 
     mutating func add(_ user: borrowing UserGrowth, _ userID: String) {
         if user.total > 0 { overall.append(user.boardKey(userID)) }
         for week in user.weeks where week.week >= oldestWeek && week.score > 0 {
-            weekly[week.week, default: []].append(LeaderboardKey(score: week.score, reachedAtMs: week.reachedAtMs, userID: userID))
+            weekly[week.week, default: SortedKeyRuns()].append(
+                LeaderboardKey(score: week.score, reachedAtMs: week.reachedAtMs, userID: userID))
         }
     }
 }
