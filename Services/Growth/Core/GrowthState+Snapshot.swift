@@ -55,9 +55,11 @@ extension GrowthState {
         try webhooks.writeSnapshot(to: &sink)
     }
 
-    /// Rebuilds users and events from the records, and the leaderboards from the users: once the
-    /// users are read, a ``RestoreWorker`` sorts the boards (and, format 2, indexes the users)
-    /// on another thread while the events and the webhooks' records are read.
+    /// Rebuilds users and events from the records, and the leaderboards from the users. Each
+    /// board's keys are sorted in runs on other threads as the users are read
+    /// (``SortedKeyRuns``); once the users are read, ``RestoreWorker``s merge the boards (and,
+    /// format 2, index the users) on other threads while the events and the webhooks' records
+    /// are read.
     public mutating func restore(from source: inout SnapshotSource) throws {
         guard let header = try source.next(Retain_V1_GrowthSnapshotHeader.self) else {
             throw StateRecoveryError("growth snapshot: no header record")
@@ -78,7 +80,8 @@ extension GrowthState {
         }
         users.reserveCapacity(Int(header.userCount))
         var boards = BoardKeys(oldestWeek: oldestKeptWeek)
-        let worker: RestoreWorker<(index: [Int32]?, overall: Leaderboard, weekly: [Int32: Leaderboard])>
+        let boardsBuilt: RestoreWorker<(overall: Leaderboard, weekly: [Int32: Leaderboard])>
+        var indexBuilt: RestoreWorker<[Int32]>?
         if header.format == 1 {
             for index in 0..<header.userCount {
                 guard let record = try source.next(Retain_V1_GrowthUserRecord.self) else {
@@ -88,10 +91,7 @@ extension GrowthState {
                 boards.add(user, record.userId)
                 users.put(record.userId, user)
             }
-            worker = RestoreWorker(consume boards) { boards in
-                let (overall, weekly) = boards.build()
-                return (nil, overall, weekly)
-            }
+            boardsBuilt = RestoreWorker(consume boards) { boards in boards.build() }
             for index in 0..<header.eventCount {
                 guard let event = try source.next(Retain_V1_LevelChangeEvent.self) else {
                     throw StateRecoveryError("growth snapshot: event record \(index) of \(header.eventCount) is missing")
@@ -104,12 +104,9 @@ extension GrowthState {
                 boards.add(user, userID)
                 users.appendUnindexed(new: userID, consume user)
             }
-            // The user index and the leaderboards' sorts on another core while the events are read.
-            worker = RestoreWorker((ids: users.userIDs, boards: consume boards)) { input in
-                let index = UserTable.index(of: input.ids)
-                let (overall, weekly) = input.boards.build()
-                return (index, overall, weekly)
-            }
+            // The boards' merges and the user index on other cores while the events are read.
+            boardsBuilt = RestoreWorker(consume boards) { boards in boards.build() }
+            indexBuilt = RestoreWorker(users.userIDs) { ids in UserTable.index(of: ids) }
             try Self.readRuns(of: "events", count: header.eventCount, from: &source) { reader throws(PackedError) in
                 events.append(try Retain_V1_LevelChangeEvent.unpack(from: &reader))
             }
@@ -118,9 +115,8 @@ extension GrowthState {
             throw StateRecoveryError("growth snapshot: newest event is at \(last.position), header says \(headPosition)")
         }
         try webhooks.restore(from: &source)
-        let built = worker.join()
-        if let index = built.index { users.setIndex(index) }
-        (overall, weekly) = (built.overall, built.weekly)
+        if let indexBuilt { users.setIndex(indexBuilt.join()) }
+        (overall, weekly) = boardsBuilt.join()
     }
 
     /// Reads run records (a u32 count, then the packed elements) until `count` elements were
@@ -197,16 +193,20 @@ private struct BoardKeys: Sendable {
         self.oldestWeek = oldestWeek
     }
 
-    /// The boards, each merged from its sorted runs.
+    /// The boards, each merged from its sorted runs: the weekly ones each on a thread of its
+    /// own, the overall one on this thread.
     consuming func build() -> (overall: Leaderboard, weekly: [Int32: Leaderboard]) {
-        var boards: [Int32: Leaderboard] = [:]
+        var merging: [(week: Int32, board: RestoreWorker<Leaderboard>)] = []
         for week in Array(weekly.keys) {
             let keys = weekly.removeValue(forKey: week)!
-            boards[week] = Leaderboard(sorted: keys.sorted())
+            merging.append((week, RestoreWorker(consume keys) { keys in Leaderboard(sorted: keys.sorted()) }))
         }
         var keys = SortedKeyRuns(runLength: 1)
         swap(&keys, &overall)
-        return (Leaderboard(sorted: keys.sorted()), boards)
+        let overall = Leaderboard(sorted: keys.sorted())
+        var boards: [Int32: Leaderboard] = [:]
+        for (week, board) in merging { boards[week] = board.join() }
+        return (overall, boards)
     }
 
     mutating func add(_ user: borrowing UserGrowth, _ userID: String) {
