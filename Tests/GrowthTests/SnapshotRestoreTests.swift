@@ -73,7 +73,9 @@ struct SnapshotRestoreTests {
         return rows
     }
 
-    @Test("a snapshot's boards, restored in many runs sorted on other threads, and its users, indexed apart, equal the state's before")
+    @Test(
+        "a snapshot's users, decoded on one thread or two, indexed apart, and its boards, sorted in runs on other threads, equal the state's before"
+    )
     func restoredBoardsAndUsers() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("growth-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -85,7 +87,7 @@ struct SnapshotRestoreTests {
             let store = try StateStore<GrowthState>(directory: directory, logger: logger)
             // Growth in two weeks (two weekly boards), few distinct values (ties broken by time,
             // then by user id), and some users with no growth (on no board).
-            for index in 0..<600 {
+            for index in 0..<1_100 {
                 let at = (index % 3 == 0 ? weekOne : weekTwo) + Int64(index % 4) * 1_000
                 let request = Retain_V1_AwardGrowthRequest(
                     userId: "user-\(index)", action: "purchase", idempotencyKey: "k-\(index)", value: Int64(index % 7) * 100,
@@ -99,18 +101,23 @@ struct SnapshotRestoreTests {
             before = store.read { boards($0) }
             users = store.read { state in state.users.map { $0.user.record($0.userID) } }
             #expect(store.read { $0.weekly.count } == 2)
-            #expect(store.read { $0.overall.count } > 400 && store.read { $0.overall.count } < 600)
+            #expect(store.read { $0.overall.count } > 800 && store.read { $0.overall.count } < 1_100)
+            #expect(store.read { $0.userCount } > 4 * GrowthState.packedRunCount)
             #expect(try store.snapshot() != nil)
             store.close()
         }
-        for runLength in [16, 1_000] {
+        // Boards in runs of 16 or 2,000 keys; user runs all decoded by the restoring thread (0
+        // ahead), on both threads (1), or mostly by the pipeline's (4).
+        for (runLength, runsAhead) in [(16, 0), (16, 1), (2_000, 4), (16, 4)] {
             let store = try GrowthState.$boardRunLength.withValue(runLength) {
-                try StateStore<GrowthState>(directory: directory, logger: logger)
+                try GrowthState.$userRunsAhead.withValue(runsAhead) {
+                    try StateStore<GrowthState>(directory: directory, logger: logger)
+                }
             }
-            #expect(store.read { boards($0) } == before, "runs of \(runLength)")
+            #expect(store.read { boards($0) } == before, "board runs of \(runLength), \(runsAhead) user runs ahead")
             #expect(store.read { state in state.users.map { $0.user.record($0.userID) } } == users)
             for user in users { #expect(store.read { $0.users[user.userId]?.total } == user.totalGrowth) }
-            #expect(store.read { $0.users["user-600"] } == nil)
+            #expect(store.read { $0.users["user-1100"] } == nil)
             store.close()
         }
     }

@@ -99,10 +99,9 @@ extension GrowthState {
                 events.append(event)
             }
         } else {
-            try Self.readRuns(of: "users", count: header.userCount, from: &source) { reader throws(PackedError) in
-                let (userID, user) = try UserGrowth.unpack(from: &reader)
+            try Self.readUserRuns(count: header.userCount, from: &source) { userID, user in
                 boards.add(user, userID)
-                users.appendUnindexed(new: userID, consume user)
+                users.appendUnindexed(new: userID, user)
             }
             // The boards' merges and the user index on other cores while the events are read.
             boardsBuilt = RestoreWorker(consume boards) { boards in boards.build() }
