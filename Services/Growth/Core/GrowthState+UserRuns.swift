@@ -5,7 +5,8 @@ import RetainState
 /// core free. The restoring thread hands some runs (a copy of their bytes) to a
 /// ``RestorePipeline`` thread and decodes the others itself, as many ahead of it as the
 /// thread keeps up with (``userRunsAhead``); either way the users reach the table in the
-/// snapshot's order, and the first malformed run in that order is the error.
+/// snapshot's order. A run that does not decode is the error once the runs before it are in
+/// (a snapshot that ends early, or a run's count out of range, is refused as it is read).
 extension GrowthState {
     /// Runs of users at most on the pipeline's thread, not yet added to the table: 4; tests
     /// set 0 (every run decoded on the restoring thread) or 1 (runs on both threads).
