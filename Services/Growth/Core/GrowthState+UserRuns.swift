@@ -18,6 +18,7 @@ extension GrowthState {
     static func readUserRuns(
         count: UInt64, from source: inout SnapshotSource, _ add: (String, consuming UserGrowth) -> Void
     ) throws {
+        guard count > 0 else { return }
         let pipeline = RestorePipeline<UserRunBytes, DecodedUserRun> { run in
             run.bytes.withUnsafeBytes { bytes in
                 decodeUserRun(bytes, users: run.users, after: run.first, of: count, buffer: run.bytes)

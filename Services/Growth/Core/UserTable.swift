@@ -61,20 +61,11 @@ struct UserTable: Sendable, Sequence {
         records.append(user)
     }
 
-    /// Adds a user known to be new without looking for it first: a snapshot's users are
-    /// distinct (the table they were written from kept them so, and the snapshot's checksums
-    /// guard them since), and a million lookups that miss cost a cache miss or two each.
-    mutating func append(new userID: String, _ user: consuming UserGrowth) {
-        precondition(ids.count < Int(Int32.max), "too many users")
-        if Self.slotCount(for: ids.count + 1) > slots.count { rehash(Self.slotCount(for: ids.count + 1)) }
-        slots[freeSlot(userID)] = Int32(ids.count)
-        ids.append(userID)
-        records.append(user)
-    }
-
-    /// Adds a user known to be new and leaves it out of the index: a restore appends every
-    /// user of a snapshot so, builds the index apart (``index(of:)``, on another thread while
-    /// it reads on) and sets it with ``setIndex(_:)``. Until then the table finds no one.
+    /// Adds a user known to be new without looking for it and leaves it out of the index: a
+    /// restore appends every user of a snapshot so (a snapshot's users are distinct: the table
+    /// they were written from kept them so, and the snapshot's checksums guard them since),
+    /// builds the index apart (``index(of:)``, on another thread while it reads on) and sets
+    /// it with ``setIndex(_:)``. Until then the table finds no one.
     mutating func appendUnindexed(new userID: String, _ user: consuming UserGrowth) {
         precondition(ids.count < Int(Int32.max), "too many users")
         ids.append(userID)
