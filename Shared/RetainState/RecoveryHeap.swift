@@ -5,7 +5,9 @@ import CMalloc
 /// `mprotect` a few pages at a time: about 68,000 calls and 0.2-0.3 s of CPU for Growth at a
 /// million users. With a 64 MiB top pad each new arena heap is made usable whole at once
 /// (untouched pages cost no memory). After the rebuild the pad goes back to glibc's default
-/// and the heaps' free memory (sort buffers, decoded runs) is given back.
+/// and the heaps' free memory (sort buffers, decoded runs) is given back. Setting the pad turns
+/// off glibc's dynamic mmap threshold for the rest of the process (mallopt(3)): blocks of
+/// 128 KiB and more are then always mapped on their own.
 enum RecoveryHeap {
     /// glibc's default top pad (`DEFAULT_TOP_PAD`). 128 KiB.
     static let defaultTopPad: Int32 = 128 << 10
