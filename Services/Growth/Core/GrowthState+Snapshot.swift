@@ -21,6 +21,10 @@ extension GrowthState {
     /// snapshots as before format 2 and check that they still load.
     @TaskLocal package static var writtenSnapshotFormat: UInt32 = snapshotFormat
 
+    /// Keys per run that a restore sorts on another thread (``SortedKeyRuns``): 131,072; tests
+    /// set fewer to restore many runs from a small state.
+    @TaskLocal package static var boardRunLength = SortedKeyRuns.defaultRunLength
+
     public func writeSnapshot(to sink: inout SnapshotSink) throws {
         let format = Self.writtenSnapshotFormat
         try sink.write(
@@ -51,7 +55,11 @@ extension GrowthState {
         try webhooks.writeSnapshot(to: &sink)
     }
 
-    /// Rebuilds users and events from the records, and the leaderboards from the users.
+    /// Rebuilds users and events from the records, and the leaderboards from the users. Each
+    /// board's keys are sorted in runs on other threads as the users are read
+    /// (``SortedKeyRuns``); once the users are read, ``RestoreWorker``s merge the boards (and,
+    /// format 2, index the users) on other threads while the events and the webhooks' records
+    /// are read.
     public mutating func restore(from source: inout SnapshotSource) throws {
         guard let header = try source.next(Retain_V1_GrowthSnapshotHeader.self) else {
             throw StateRecoveryError("growth snapshot: no header record")
@@ -71,7 +79,9 @@ extension GrowthState {
             throw StateRecoveryError("growth snapshot: \(error)")
         }
         users.reserveCapacity(Int(header.userCount))
-        var boards = BoardKeys(capacity: Int(header.userCount), oldestWeek: oldestKeptWeek)
+        var boards = BoardKeys(oldestWeek: oldestKeptWeek)
+        let boardsBuilt: RestoreWorker<(overall: Leaderboard, weekly: [Int32: Leaderboard])>
+        var indexBuilt: RestoreWorker<[Int32]>?
         if header.format == 1 {
             for index in 0..<header.userCount {
                 guard let record = try source.next(Retain_V1_GrowthUserRecord.self) else {
@@ -81,6 +91,7 @@ extension GrowthState {
                 boards.add(user, record.userId)
                 users.put(record.userId, user)
             }
+            boardsBuilt = RestoreWorker(consume boards) { boards in boards.build() }
             for index in 0..<header.eventCount {
                 guard let event = try source.next(Retain_V1_LevelChangeEvent.self) else {
                     throw StateRecoveryError("growth snapshot: event record \(index) of \(header.eventCount) is missing")
@@ -88,20 +99,23 @@ extension GrowthState {
                 events.append(event)
             }
         } else {
-            try Self.readRuns(of: "users", count: header.userCount, from: &source) { reader throws(PackedError) in
-                let (userID, user) = try UserGrowth.unpack(from: &reader)
+            try Self.readUserRuns(count: header.userCount, from: &source) { userID, user in
                 boards.add(user, userID)
-                users.append(new: userID, user)
+                users.appendUnindexed(new: userID, user)
             }
+            // The boards' merges and the user index on other cores while the events are read.
+            boardsBuilt = RestoreWorker(consume boards) { boards in boards.build() }
+            indexBuilt = RestoreWorker(users.userIDs) { ids in UserTable.index(of: ids) }
             try Self.readRuns(of: "events", count: header.eventCount, from: &source) { reader throws(PackedError) in
                 events.append(try Retain_V1_LevelChangeEvent.unpack(from: &reader))
             }
         }
-        (overall, weekly) = boards.build()
         if let last = events.last, last.position != headPosition {
             throw StateRecoveryError("growth snapshot: newest event is at \(last.position), header says \(headPosition)")
         }
         try webhooks.restore(from: &source)
+        if let indexBuilt { users.setIndex(indexBuilt.join()) }
+        (overall, weekly) = boardsBuilt.join()
     }
 
     /// Reads run records (a u32 count, then the packed elements) until `count` elements were
@@ -167,33 +181,38 @@ private struct PackedRun: ~Copyable {
     }
 }
 
-/// The leaderboards' keys gathered while users are restored, to build each board at once.
-private struct BoardKeys {
-    var overall: [LeaderboardKey] = []
-    var weekly: [Int32: [LeaderboardKey]] = [:]
+/// The leaderboards' keys gathered while users are restored, to build each board at once;
+/// each board's keys are sorted in runs on other threads as they come (``SortedKeyRuns``).
+private struct BoardKeys: Sendable {
+    var overall = SortedKeyRuns()
+    var weekly: [Int32: SortedKeyRuns] = [:]
     let oldestWeek: Int32
 
-    init(capacity: Int, oldestWeek: Int32) {
-        overall.reserveCapacity(capacity)
+    init(oldestWeek: Int32) {
         self.oldestWeek = oldestWeek
     }
 
-    /// The boards, each sorted once in place.
+    /// The boards, each merged from its sorted runs: the weekly ones each on a thread of its
+    /// own, the overall one on this thread.
     consuming func build() -> (overall: Leaderboard, weekly: [Int32: Leaderboard]) {
-        var boards: [Int32: Leaderboard] = [:]
+        var merging: [(week: Int32, board: RestoreWorker<Leaderboard>)] = []
         for week in Array(weekly.keys) {
             let keys = weekly.removeValue(forKey: week)!
-            boards[week] = Leaderboard(keys: consume keys)
+            merging.append((week, RestoreWorker(consume keys) { keys in Leaderboard(sorted: keys.sorted()) }))
         }
-        var keys: [LeaderboardKey] = []
+        var keys = SortedKeyRuns(runLength: 1)
         swap(&keys, &overall)
-        return (Leaderboard(keys: consume keys), boards)
+        let overall = Leaderboard(sorted: keys.sorted())
+        var boards: [Int32: Leaderboard] = [:]
+        for (week, board) in merging { boards[week] = board.join() }
+        return (overall, boards)
     }
 
     mutating func add(_ user: borrowing UserGrowth, _ userID: String) {
         if user.total > 0 { overall.append(user.boardKey(userID)) }
         for week in user.weeks where week.week >= oldestWeek && week.score > 0 {
-            weekly[week.week, default: []].append(LeaderboardKey(score: week.score, reachedAtMs: week.reachedAtMs, userID: userID))
+            weekly[week.week, default: SortedKeyRuns()].append(
+                LeaderboardKey(score: week.score, reachedAtMs: week.reachedAtMs, userID: userID))
         }
     }
 }

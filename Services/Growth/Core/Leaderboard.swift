@@ -6,11 +6,9 @@ struct Leaderboard: Sendable {
     /// An empty board.
     init() {}
 
-    /// A board holding `keys` (any order).
-    init(keys: consuming [LeaderboardKey]) {
-        // In place: a million keys are 32 MB a copy.
-        keys.removeAll { $0.score <= 0 }
-        keys.sort()
+    /// A board holding `keys`, which are in order (strictly increasing), each with a positive
+    /// score.
+    init(sorted keys: [LeaderboardKey]) {
         list = OrderStatisticsList(sorted: keys)
     }
 
