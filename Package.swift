@@ -59,7 +59,6 @@ let package = Package(
             providers: [.apt(["libzstd-dev"])]),
         .target(name: "CRetainProto", dependencies: ["CProtobufC"], path: "Shared/CRetainProto"),
         .systemLibrary(name: "CCRC32C", path: "Shared/CCRC32C"),
-        .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
 
         // MARK: Wire: frame header, frame types and flags, status codes, RPCError (no NIO, no protobuf, no services)
         .target(name: "RetainWire", path: "Shared/RetainWire", swiftSettings: swiftSettings),
@@ -109,7 +108,7 @@ let package = Package(
             name: "RetainStorageTests", dependencies: ["RetainStorage", logging], path: "Tests/RetainStorageTests",
             swiftSettings: swiftSettings),
         .target(
-            name: "RetainState", dependencies: ["RetainStorage", "RetainProto", "CMalloc", logging, lifecycle],
+            name: "RetainState", dependencies: ["RetainStorage", "RetainProto", logging, lifecycle],
             path: "Shared/RetainState", swiftSettings: swiftSettings),
         .testTarget(
             name: "RetainStateTests", dependencies: ["RetainWire", "RetainState"], path: "Tests/RetainStateTests",

@@ -106,10 +106,6 @@ public final class StateStore<State: PersistentState>: Sendable {
 
     /// Loads the newest snapshot and replays the log after it into a fresh state.
     static func recover(_ store: DurableStore, startWriting: Bool, logger: Logger) throws -> (State, UInt64) {
-        try RecoveryHeap.rebuilding { try rebuild(store, startWriting: startWriting, logger: logger) }
-    }
-
-    private static func rebuild(_ store: DurableStore, startWriting: Bool, logger: Logger) throws -> (State, UInt64) {
         var recovered = State()
         let arena = ProtoArena(blockSize: 16 << 10)
         let report = try store.recover(
