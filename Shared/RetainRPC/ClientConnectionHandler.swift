@@ -93,13 +93,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// The highest request id the server said it accepted, once it sent GOAWAY.
     @exclusivity(unchecked) private var goAwayLastRequestID: UInt32?
     @exclusivity(unchecked) private var frames: FrameReader
-    /// One timer for the connection's calls, armed at the earliest deadline it knows of (a timer
-    /// per call cost a scheduled task, a promise and a heap insertion and removal: about 5,000
-    /// instructions a call). A call that ends leaves it armed; when it fires it fails the calls
-    /// whose deadline passed and arms itself at the earliest deadline left.
-    @exclusivity(unchecked) private var deadlineTimer: Scheduled<Void>?
-    /// When ``deadlineTimer`` fires; nil when it is not armed.
-    @exclusivity(unchecked) private var deadlineTimerAt: NIODeadline?
+    /// The deadlines of the connection's calls (one timer, not one per call).
+    @exclusivity(unchecked) private var deadlineTimer = DeadlineTimer()
 
     init(configuration: RPCClient.Configuration, logger: Logger, onGoAway: @escaping @Sendable () -> Void) {
         self.configuration = configuration
@@ -120,9 +115,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         keepaliveTask?.cancel()
-        deadlineTimer?.cancel()
-        deadlineTimer = nil
-        deadlineTimerAt = nil
+        deadlineTimer.cancel()
         self.context = nil
     }
 
@@ -146,7 +139,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 NIODeadline.now()
                 + .nanoseconds(max(0, Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
             call.deadline = deadline
-            if deadlineTimerAt.map({ deadline < $0 }) ?? true { armDeadlineTimer(at: deadline, context: context) }
+            deadlineTimer.arm(at: deadline, on: context.eventLoop) { [self] in self.deadlinesPassed() }
         }
         calls.insert(call, for: requestID)
         write(frame)
@@ -322,36 +315,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         write(ping)
     }
 
-    /// Arms the connection's deadline timer at `deadline` (replacing the one armed later).
-    private func armDeadlineTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        deadlineTimer?.cancel()
-        deadlineTimerAt = deadline
-        deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            self.deadlinesPassed()
-        }
-    }
-
     /// The deadline timer fired: every call whose deadline passed is given up on (its caller
     /// told DEADLINE_EXCEEDED, the server sent CANCEL), and the timer is armed at the earliest
     /// deadline left.
     private func deadlinesPassed() {
-        deadlineTimer = nil
-        deadlineTimerAt = nil
-        let now = NIODeadline.now()
-        var expired: [UInt32] = []
-        var earliest: NIODeadline?
-        calls.forEach { id, call in
-            guard let deadline = call.deadline else { return }
-            if deadline <= now {
-                expired.append(id)
-            } else if earliest.map({ deadline < $0 }) ?? true {
-                earliest = deadline
-            }
-        }
-        for id in expired { abandon(id, RPCError(.deadlineExceeded, "deadline exceeded")) }
+        deadlineTimer.fired()
+        var sweep = DeadlineTimer.Sweep()
+        calls.forEach { id, call in sweep.add(id, call.deadline) }
+        for id in sweep.passed { abandon(id, RPCError(.deadlineExceeded, "deadline exceeded")) }
         // A caller told above may have started a call (and armed the timer for it) already.
-        if let earliest, let context, deadlineTimerAt.map({ earliest < $0 }) ?? true {
-            armDeadlineTimer(at: earliest, context: context)
+        if let earliest = sweep.earliestLeft, let context {
+            deadlineTimer.arm(at: earliest, on: context.eventLoop) { [self] in self.deadlinesPassed() }
         }
     }
 

@@ -67,18 +67,10 @@ struct LiveCalls {
     }
 
     /// The calls whose deadline is `now` or earlier, and the earliest deadline of the others.
-    func deadlines(passedAt now: NIODeadline) -> (passed: [UInt32], earliestLeft: NIODeadline?) {
-        var passed: [UInt32] = []
-        var earliest: NIODeadline?
-        for (id, call) in calls {
-            guard let deadline = call.deadline else { continue }
-            if deadline <= now {
-                passed.append(id)
-            } else if earliest.map({ deadline < $0 }) ?? true {
-                earliest = deadline
-            }
-        }
-        return (passed, earliest)
+    func deadlines(passedAt now: NIODeadline) -> DeadlineTimer.Sweep {
+        var sweep = DeadlineTimer.Sweep(now: now)
+        for (id, call) in calls { sweep.add(id, call.deadline) }
+        return sweep
     }
 
     /// Whether call `id` of `generation` is live.

@@ -51,14 +51,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private let budget: ConnectionBudget
     /// Closes the connection if it has not presented a credential in time.
     private var admissionTimer: Scheduled<Void>?
-    /// One timer for the deadlines of the connection's live calls, armed at the earliest one (a
-    /// timer per call cost a scheduled task and its promise, armed and cancelled: thousands of
-    /// instructions a call, and every call the gateway forwards carries a deadline). A call that
-    /// ends leaves it armed; when it fires it ends the calls whose deadline passed and arms
-    /// itself at the earliest deadline left.
-    @exclusivity(unchecked) private var deadlineTimer: Scheduled<Void>?
-    /// When ``deadlineTimer`` fires; nil when it is not armed.
-    @exclusivity(unchecked) private var deadlineTimerAt: NIODeadline?
+    /// The deadlines of the connection's live calls (one timer, not one per call).
+    @exclusivity(unchecked) private var deadlineTimer = DeadlineTimer()
     /// Bytes this connection has charged to the budget: buffered incoming frames and answers
     /// held for stream credit.
     @exclusivity(unchecked) private var chargedBytes = 0
@@ -115,9 +109,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         idleTimer?.cancel()
         slowFrameTimer?.cancel()
         admissionTimer?.cancel()
-        deadlineTimer?.cancel()
-        deadlineTimer = nil
-        deadlineTimerAt = nil
+        deadlineTimer.cancel()
         _ = budget.charge(-chargedBytes, by: load)
         chargedBytes = 0
         self.context = nil
@@ -445,7 +437,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
         if let deadline {
             calls.setDeadline(id, deadline)
-            if deadlineTimerAt.map({ deadline < $0 }) ?? true { armDeadlineTimer(at: deadline, context: context) }
+            deadlineTimer.arm(at: deadline, on: context.eventLoop) { [self] in self.deadlinesPassed() }
         }
         return ServerResponder(
             .connection(
@@ -532,25 +524,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         closeIfDrained()
     }
 
-    /// Arms the deadline timer at `deadline` (replacing the one armed later).
-    private func armDeadlineTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        deadlineTimer?.cancel()
-        deadlineTimerAt = deadline
-        deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            self.deadlinesPassed()
-        }
-    }
-
     /// The deadline timer fired: every live call whose deadline passed ends as
     /// DEADLINE_EXCEEDED, and the timer is armed at the earliest deadline left.
     private func deadlinesPassed() {
-        deadlineTimer = nil
-        deadlineTimerAt = nil
-        let (passed, earliest) = calls.deadlines(passedAt: .now())
-        for id in passed { deadlineExceeded(id) }
+        deadlineTimer.fired()
+        let sweep = calls.deadlines(passedAt: .now())
+        for id in sweep.passed { deadlineExceeded(id) }
         // Ending those may have started calls (and armed the timer) already.
-        if let earliest, let context, deadlineTimerAt.map({ earliest < $0 }) ?? true {
-            armDeadlineTimer(at: earliest, context: context)
+        if let earliest = sweep.earliestLeft, let context {
+            deadlineTimer.arm(at: earliest, on: context.eventLoop) { [self] in self.deadlinesPassed() }
         }
     }
 
