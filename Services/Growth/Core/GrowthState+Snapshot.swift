@@ -118,6 +118,30 @@ extension GrowthState {
         (overall, weekly) = boardsBuilt.join()
     }
 
+    /// The next run record of `what` (a u32 count, then the packed elements), due after `read`
+    /// of `count` elements: its bytes (valid until the next record is read) and its count.
+    /// Refused when the snapshot ends, the record is empty or its count is 0 or more than are
+    /// left.
+    static func nextRun(
+        of what: String, after read: UInt64, of count: UInt64, from source: inout SnapshotSource
+    ) throws -> (bytes: UnsafeRawBufferPointer, count: UInt64) {
+        guard let bytes = try source.nextBytes() else {
+            throw StateRecoveryError("growth snapshot: \(read) of \(count) \(what) read, then the snapshot ends")
+        }
+        var reader = PackedReader(bytes)
+        let inRun: UInt64
+        do {
+            let value: UInt32 = try reader.get()
+            inRun = UInt64(value)
+        } catch {
+            throw StateRecoveryError("growth snapshot: an empty record where \(what) after \(read) of \(count) were due")
+        }
+        guard inRun > 0, inRun <= count - read else {
+            throw StateRecoveryError("growth snapshot: a run of \(inRun) \(what) after \(read) of \(count)")
+        }
+        return (bytes, inRun)
+    }
+
     /// Reads run records (a u32 count, then the packed elements) until `count` elements were
     /// read, each through `element`.
     private static func readRuns(
@@ -126,20 +150,9 @@ extension GrowthState {
     ) throws {
         var read: UInt64 = 0
         while read < count {
-            guard let bytes = try source.nextBytes() else {
-                throw StateRecoveryError("growth snapshot: \(read) of \(count) \(what) read, then the snapshot ends")
-            }
+            let (bytes, inRun) = try nextRun(of: what, after: read, of: count, from: &source)
             var reader = PackedReader(bytes)
-            let inRun: UInt64
-            do {
-                let value: UInt32 = try reader.get()
-                inRun = UInt64(value)
-            } catch {
-                throw StateRecoveryError("growth snapshot: an empty record where \(what) after \(read) of \(count) were due")
-            }
-            guard inRun > 0, inRun <= count - read else {
-                throw StateRecoveryError("growth snapshot: a run of \(inRun) \(what) after \(read) of \(count)")
-            }
+            reader.offset = 4
             do {
                 for _ in 0..<inRun { try element(&reader) }
             } catch {

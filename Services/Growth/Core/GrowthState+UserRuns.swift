@@ -49,20 +49,7 @@ extension GrowthState {
 
         var read: UInt64 = 0
         while read < count {
-            guard let bytes = try source.nextBytes() else {
-                throw StateRecoveryError("growth snapshot: \(read) of \(count) users read, then the snapshot ends")
-            }
-            var reader = PackedReader(bytes)
-            let inRun: UInt64
-            do {
-                let value: UInt32 = try reader.get()
-                inRun = UInt64(value)
-            } catch {
-                throw StateRecoveryError("growth snapshot: an empty record where users after \(read) of \(count) were due")
-            }
-            guard inRun > 0, inRun <= count - read else {
-                throw StateRecoveryError("growth snapshot: a run of \(inRun) users after \(read) of \(count)")
-            }
+            let (bytes, inRun) = try nextRun(of: "users", after: read, of: count, from: &source)
             if pipeline.pending < runsAhead {
                 var buffer = spareBuffers.popLast() ?? []
                 buffer.removeAll(keepingCapacity: true)
