@@ -81,62 +81,6 @@ struct ForwardCallbackTests {
         }
     }
 
-    /// A gateway routing `retain.v1.Echo` to `backends`, served on loopback, and a client of it.
-    final class Gateway: Sendable {
-        let forwarder: Forwarder
-        let server: RPCServer
-        let client: RPCClient
-
-        init(_ backends: [Backend]) async throws {
-            forwarder = Forwarder(
-                topology: Topology(services: [Topology.Service(name: "retain.v1.Echo", instances: backends.map(\.instance))]),
-                logger: Logger(label: "gateway"))
-            var configuration = RPCServer.Configuration()
-            configuration.host = "127.0.0.1"
-            configuration.port = 0
-            server = RPCServer(
-                router: GatewayService(forwarder: forwarder).router, configuration: configuration, logger: Logger(label: "gateway"))
-            let port = try await server.start().port!
-            client = RPCClient(host: "127.0.0.1", port: port)
-        }
-
-        func echo(_ text: String, idempotencyKey: String = "") async throws -> String {
-            try await client.unary(
-                Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: text),
-                options: CallOptions(timeout: .seconds(10), idempotencyKey: idempotencyKey)
-            ).text
-        }
-
-        /// One Echo call that this client does not send again itself: a refusal as not processed
-        /// comes back as the gateway answered it.
-        func echoOnce(_ text: String) async throws -> String {
-            try await withCheckedThrowingContinuation { continuation in
-                let started = client.startUnary(
-                    Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: text), options: CallOptions(timeout: .seconds(10))
-                ) { result in
-                    continuation.resume(with: result.map(\.text))
-                }
-                if !started { continuation.resume(throwing: RPCError(.unavailable, "no connection to the gateway")) }
-            }
-        }
-
-        /// Calls until the backend connections are up (the first calls connect them), so the
-        /// calls after start from the event loop.
-        func warmUp() async throws {
-            for index in 0..<8 {
-                _ = try? await echo("warm-up \(index)")
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
-
-        func close() async {
-            await client.close()
-            server.drain()
-            try? await server.waitForConnectionsToClose()
-            await forwarder.close()
-        }
-    }
-
     /// Waits up to 5 s for `condition`.
     private func eventually(_ condition: () -> Bool) async throws {
         for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
@@ -145,7 +89,7 @@ struct ForwardCallbackTests {
     @Test("a caller that cancels its call cancels the backend's call too, within moments")
     func cancellationReachesTheBackend() async throws {
         let backend = try await Backend("echo-0")
-        let gateway = try await Gateway([backend])
+        let gateway = try await LoopbackGateway(topology: .echo([backend]))
         try await gateway.warmUp()
         for round in 1...3 {
             let call = Task {
@@ -168,7 +112,7 @@ struct ForwardCallbackTests {
     func refusedFirstAttemptGoesOn() async throws {
         let a = try await Backend("echo-a")
         let b = try await Backend("echo-b")
-        let gateway = try await Gateway([a, b])
+        let gateway = try await LoopbackGateway(topology: .echo([a, b]))
         try await gateway.warmUp()
         a.become(.refuse)
         let refusedBefore = a.echoes
@@ -185,7 +129,7 @@ struct ForwardCallbackTests {
     func unknownFateNeedsAKey() async throws {
         let a = try await Backend("echo-a")
         let b = try await Backend("echo-b")
-        let gateway = try await Gateway([a, b])
+        let gateway = try await LoopbackGateway(topology: .echo([a, b]))
         try await gateway.warmUp()
         a.become(.lose)
         var failures = 0
@@ -208,5 +152,43 @@ struct ForwardCallbackTests {
         await gateway.close()
         await a.stop()
         await b.stop()
+    }
+}
+
+extension Topology {
+    /// `retain.v1.Echo` served by `backends`.
+    fileprivate static func echo(_ backends: [ForwardCallbackTests.Backend]) -> Topology {
+        Topology(services: [Topology.Service(name: "retain.v1.Echo", instances: backends.map(\.instance))])
+    }
+}
+
+extension LoopbackGateway {
+    fileprivate func echo(_ text: String, idempotencyKey: String = "") async throws -> String {
+        try await client.unary(
+            Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: text),
+            options: CallOptions(timeout: .seconds(10), idempotencyKey: idempotencyKey)
+        ).text
+    }
+
+    /// One Echo call that this client does not send again itself: a refusal as not processed
+    /// comes back as the gateway answered it.
+    fileprivate func echoOnce(_ text: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            let started = client.startUnary(
+                Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: text), options: CallOptions(timeout: .seconds(10))
+            ) { result in
+                continuation.resume(with: result.map(\.text))
+            }
+            if !started { continuation.resume(throwing: RPCError(.unavailable, "no connection to the gateway")) }
+        }
+    }
+
+    /// Calls until the backend connections are up (the first calls connect them), so the
+    /// calls after start from the event loop.
+    fileprivate func warmUp() async throws {
+        for index in 0..<8 {
+            _ = try? await echo("warm-up \(index)")
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 }

@@ -69,64 +69,11 @@ struct LeaderFailoverTests {
         }
     }
 
-    /// A gateway routing `retain.v1.Echo` to shard `echo-0`, served on loopback.
-    final class Gateway: Sendable {
-        let forwarder: Forwarder
-        let server: RPCServer
-        let client: RPCClient
-        let keys = ClusterKeys(cluster: "test")
-        let state = Mutex(ClusterState(keys: ClusterKeys(cluster: "test")))
-        let directory = Mutex(ShardDirectory(topology: Topology(services: [])))
-
-        init(leaderWait: Duration = .seconds(5)) async throws {
-            var configuration = Forwarder.Configuration()
-            configuration.retry.leaderWait = leaderWait
-            forwarder = Forwarder(topology: Topology(services: []), configuration: configuration, logger: Logger(label: "gateway"))
-            var serverConfiguration = RPCServer.Configuration()
-            serverConfiguration.host = "127.0.0.1"
-            serverConfiguration.port = 0
-            server = RPCServer(
-                router: GatewayService(forwarder: forwarder).router, configuration: serverConfiguration,
-                logger: Logger(label: "gateway"))
-            let port = try await server.start().port!
-            client = RPCClient(host: "127.0.0.1", port: port)
-        }
-
-        /// etcd names `member` (nil: nobody) the leader of `echo-0` in `epoch`.
-        func lead(_ member: Member?, epoch: Int64) async {
-            let key = keys.leader(shard: "echo-0")
-            let value = member.map { LeaderRecord(member: $0.name, address: $0.address, epoch: epoch, service: "retain.v1.Echo").json }
-            let state = state.withLock { state in
-                state.apply(key: key, value: value)
-                return state
-            }
-            let directory = directory.withLock { directory in
-                directory.update(from: state)
-                return directory
-            }
-            await forwarder.follow(directory)
-        }
-
-        func echo(_ text: String, idempotencyKey: String = "", timeout: Duration = .seconds(10)) async throws -> String {
-            try await client.unary(
-                Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: text),
-                options: CallOptions(timeout: timeout, idempotencyKey: idempotencyKey)
-            ).text
-        }
-
-        func close() async {
-            await client.close()
-            server.drain()
-            try? await server.waitForConnectionsToClose()
-            await forwarder.close()
-        }
-    }
-
     @Test("a call refused by the old leader (now a replica) waits for the watch to name the new one and is answered there")
     func refusedCallMovesToNewLeader() async throws {
         let a = try await Member("echo-0-a", .leader)
         let b = try await Member("echo-0-b", .replica)
-        let gateway = try await Gateway()
+        let gateway = try await LoopbackGateway()
         await gateway.lead(a, epoch: 1)
         #expect(try await gateway.echo("one") == "echo-0-a: one")
 
@@ -148,7 +95,7 @@ struct LeaderFailoverTests {
     @Test("a call to a shard with no leader waits for one; with none in the leader wait it fails as not processed")
     func waitsForALeader() async throws {
         let a = try await Member("echo-0-a", .leader)
-        let gateway = try await Gateway(leaderWait: .milliseconds(600))
+        let gateway = try await LoopbackGateway(leaderWait: .milliseconds(600))
         await gateway.lead(a, epoch: 1)
         await gateway.lead(nil, epoch: 1)
         async let answer = gateway.echo("waiting")
@@ -170,7 +117,7 @@ struct LeaderFailoverTests {
     func unknownFateNeedsAKey() async throws {
         let a = try await Member("echo-0-a", .lost)
         let b = try await Member("echo-0-b", .leader)
-        let gateway = try await Gateway()
+        let gateway = try await LoopbackGateway()
         await gateway.lead(a, epoch: 1)
         let error = await #expect(throws: RPCError.self) { _ = try await gateway.echo("no key") }
         #expect(error?.code == .unavailable)
@@ -188,7 +135,7 @@ struct LeaderFailoverTests {
     @Test("a leader restarted at the same address and elected again is a new leader: a refused call goes on")
     func sameAddressNewEpoch() async throws {
         let a = try await Member("echo-0-a", .leader)
-        let gateway = try await Gateway()
+        let gateway = try await LoopbackGateway()
         await gateway.lead(a, epoch: 1)
         a.become(.replica)
         async let answer = gateway.echo("again")
@@ -198,5 +145,20 @@ struct LeaderFailoverTests {
         #expect(try await answer == "echo-0-a: again")
         await gateway.close()
         await a.stop()
+    }
+}
+
+extension LoopbackGateway {
+    /// etcd names `member` (nil: nobody) the leader of `echo-0` in `epoch`.
+    fileprivate func lead(_ member: LeaderFailoverTests.Member?, epoch: Int64) async {
+        let value = member.map { LeaderRecord(member: $0.name, address: $0.address, epoch: epoch, service: "retain.v1.Echo").json }
+        await apply(key: keys.leader(shard: "echo-0"), value: value)
+    }
+
+    fileprivate func echo(_ text: String, idempotencyKey: String = "", timeout: Duration = .seconds(10)) async throws -> String {
+        try await client.unary(
+            Retain_V1_Echo.echo, Retain_V1_EchoRequest(text: text),
+            options: CallOptions(timeout: timeout, idempotencyKey: idempotencyKey)
+        ).text
     }
 }

@@ -58,57 +58,6 @@ struct MovedRerouteTests {
         }
     }
 
-    /// A gateway routing `retain.v1.Growth` by the ring key it is given.
-    final class Gateway: Sendable {
-        let forwarder: Forwarder
-        let server: RPCServer
-        let client: RPCClient
-        let keys = ClusterKeys(cluster: "test")
-        let state = Mutex(ClusterState(keys: ClusterKeys(cluster: "test")))
-        let directory = Mutex(ShardDirectory(topology: Topology(services: [])))
-
-        init(leaderWait: Duration) async throws {
-            var configuration = Forwarder.Configuration()
-            configuration.retry.leaderWait = leaderWait
-            forwarder = Forwarder(topology: Topology(services: []), configuration: configuration, logger: Logger(label: "gateway"))
-            var serverConfiguration = RPCServer.Configuration()
-            serverConfiguration.host = "127.0.0.1"
-            serverConfiguration.port = 0
-            server = RPCServer(
-                router: GatewayService(forwarder: forwarder).router, configuration: serverConfiguration,
-                logger: Logger(label: "gateway"))
-            client = RPCClient(host: "127.0.0.1", port: try await server.start().port!)
-        }
-
-        /// The ring key of Growth now names `shards` at `version`.
-        func ring(_ shards: [Shard], version: Int64) async {
-            let record = RingRecord(version: version, service: "retain.v1.Growth", instances: shards.map(\.instance))
-            let state = state.withLock { state in
-                state.apply(key: keys.ring(service: "retain.v1.Growth"), value: record.json)
-                return state
-            }
-            let directory = directory.withLock { directory in
-                _ = directory.update(from: state)
-                return directory
-            }
-            await forwarder.follow(directory)
-        }
-
-        func view(_ user: String) async throws -> Int64 {
-            try await client.unary(
-                Retain_V1_Growth.getGrowthView, Retain_V1_GetGrowthViewRequest(userId: user),
-                options: CallOptions(timeout: .seconds(10))
-            ).totalGrowth
-        }
-
-        func close() async {
-            await client.close()
-            server.drain()
-            try? await server.waitForConnectionsToClose()
-            await forwarder.close()
-        }
-    }
-
     /// A user the two-shard ring gives to its second shard.
     static let user = (0..<1000).map { "user-\($0)" }.first { HashRing(instanceIDs: ["growth-0", "growth-1"]).owner(of: $0) == 1 }!
 
@@ -116,7 +65,7 @@ struct MovedRerouteTests {
     func movedCallFollowsTheNextRing() async throws {
         let old = try await Shard("growth-0")
         let new = try await Shard("growth-1")
-        let gateway = try await Gateway(leaderWait: .seconds(5))
+        let gateway = try await LoopbackGateway(leaderWait: .seconds(5))
         await gateway.ring([old], version: 1)
         #expect(try await gateway.view(Self.user) == 0)
 
@@ -141,7 +90,7 @@ struct MovedRerouteTests {
     @Test("refused as moved with no newer ring within the wait, the call fails as moved (retryable) once its wait is spent")
     func movedCallWithoutNewRingFails() async throws {
         let old = try await Shard("growth-0")
-        let gateway = try await Gateway(leaderWait: .milliseconds(400))
+        let gateway = try await LoopbackGateway(leaderWait: .milliseconds(400))
         await gateway.ring([old], version: 1)
         old.state.movedAway.withLock { _ = $0.insert(Self.user) }
         let started = ContinuousClock.now
@@ -153,5 +102,20 @@ struct MovedRerouteTests {
 
         await gateway.close()
         await old.stop()
+    }
+}
+
+extension LoopbackGateway {
+    /// The ring key of Growth now names `shards` at `version`.
+    fileprivate func ring(_ shards: [MovedRerouteTests.Shard], version: Int64) async {
+        let record = RingRecord(version: version, service: "retain.v1.Growth", instances: shards.map(\.instance))
+        await apply(key: keys.ring(service: "retain.v1.Growth"), value: record.json)
+    }
+
+    fileprivate func view(_ user: String) async throws -> Int64 {
+        try await client.unary(
+            Retain_V1_Growth.getGrowthView, Retain_V1_GetGrowthViewRequest(userId: user),
+            options: CallOptions(timeout: .seconds(10))
+        ).totalGrowth
     }
 }
