@@ -58,7 +58,10 @@ extension ReplicationNode {
         // Once the replica has everything written, the committer's tap sends it each new batch
         // (LiveFeed); this loop then only sends the commit point, and takes over again when the
         // feed falls back.
-        let feed = LiveFeed(member: request.member, term: term, limitBytes: configuration.liveFeedBytes) { batch in
+        let feed = LiveFeed(
+            member: request.member, term: term, limitBytes: configuration.liveFeedBytes,
+            maximumBatches: configuration.liveFeedBatches
+        ) { batch in
             try writer.write(batch)
         }
         liveFeeds.add(feed)
@@ -72,6 +75,7 @@ extension ReplicationNode {
                 // writes before a quiet spell), looking every commit interval rather than at
                 // every write: a task woken per group commit and replica was a thread hand-off
                 // more on every round.
+                feed.flush()
                 let commit = term.commit
                 if commit > max(sentCommit, liveCommit) || ContinuousClock.now - lastSend > .milliseconds(250) {
                     try await writer.send(
@@ -158,6 +162,7 @@ extension ReplicationNode {
             throw RPCError(.failedPrecondition, "acknowledgement for epoch \(request.epoch); this leader's is \(term.epoch)")
         }
         let commit = term.acknowledge(request.member, durable: request.durableSequence, leaderLast: log.lastSequence)
+        liveFeeds.flush(member: request.member)
         return Retain_V1_AcknowledgementResult(commitSequence: commit)
     }
 
