@@ -59,6 +59,7 @@ let package = Package(
             providers: [.apt(["libzstd-dev"])]),
         .target(name: "CRetainProto", dependencies: ["CProtobufC"], path: "Shared/CRetainProto"),
         .systemLibrary(name: "CCRC32C", path: "Shared/CCRC32C"),
+        .systemLibrary(name: "CPrefetch", path: "Shared/CPrefetch"),
 
         // MARK: Wire: frame header, frame types and flags, status codes, RPCError (no NIO, no protobuf, no services)
         .target(name: "RetainWire", path: "Shared/RetainWire", swiftSettings: swiftSettings),
@@ -268,7 +269,8 @@ let package = Package(
         .target(
             name: "LedgerCore",
             dependencies: [
-                "RetainProto", "RetainState", "RetainRuleSets", "RetainFlowRules", .product(name: "Crypto", package: "swift-crypto"),
+                "RetainProto", "RetainState", "RetainRuleSets", "RetainFlowRules", "CPrefetch",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/Ledger/Core", swiftSettings: swiftSettings),
         .target(

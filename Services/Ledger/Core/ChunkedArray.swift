@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// An append-mostly array of value semantics stored in fixed-size chunks. Elements are read and
 /// changed in place through addressors (no copy of the element), and a copy of the array (a
 /// snapshot) followed by writes copies one chunk at a time, not the whole array at once.
@@ -38,6 +40,24 @@ struct ChunkedArray<Element>: RandomAccessCollection {
             if !isKnownUniquelyReferenced(&chunks[chunk]) { chunks[chunk] = chunks[chunk].copy() }
             return chunks[chunk].base + (index & (Self.chunkSize - 1))
         }
+    }
+
+    /// Where element `index` lies, if it exists: for prefetching, which reads raw words of it
+    /// (no retain of what they refer to).
+    @inline(__always)
+    func address(_ index: Int32) -> UnsafeRawPointer? {
+        let index = Int(index)
+        guard index >= 0, index < count else { return nil }
+        return UnsafeRawPointer(chunks[index >> Self.chunkShift].base + (index & (Self.chunkSize - 1)))
+    }
+
+    /// Asks the cache for every cache line of element `index` (to be read soon).
+    @inline(__always)
+    func prefetch(_ index: Int32) {
+        guard let address = address(index) else { return }
+        let size = MemoryLayout<Element>.size
+        for offset in stride(from: 0, to: size, by: 64) { cprefetch_read(address + offset) }
+        cprefetch_read(address + (size - 1))
     }
 
     mutating func append(_ element: Element) {
@@ -141,6 +161,15 @@ struct StringIndex: Sendable {
         if let value = shards[Int(hash >> 60)].find(hash), keyOf(value) == key { return value }
         return overflow.isEmpty ? nil : overflow[key]
     }
+
+    /// Asks the cache for the slot a lookup of `hash` reads first.
+    @inline(__always)
+    func prefetch(hash: UInt64) { shards[Int(hash >> 60)].prefetch(hash) }
+
+    /// The index stored under `hash`, unconfirmed (another key may share the hash): for
+    /// prefetching what a lookup will read, never for answers.
+    @inline(__always)
+    func candidate(hash: UInt64) -> Int32? { shards[Int(hash >> 60)].find(hash) }
 
     /// Stores `value` for `key` (which must not be stored yet).
     mutating func insert(_ key: String, _ value: Int32) {

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// An open-addressing table from 64-bit hashes to indexes (linear probing, at most 3/4 full,
 /// backward-shift deletion): the probe behind ``StringIndex``. The key already is a hash, so a
 /// lookup hashes nothing again, and a slot holds the hash beside its value, so a probe reads one
@@ -27,6 +29,16 @@ struct HashSlots: Sendable {
                 if slot.hash == hash { return slot.value }
                 index = (index + 1) & mask
             }
+        }
+    }
+
+    /// Asks the cache for the slot a lookup of `hash` reads first (``find(_:)`` soon after then
+    /// finds it loaded).
+    @inline(__always)
+    func prefetch(_ hash: UInt64) {
+        guard count > 0 else { return }
+        slots.withUnsafeBufferPointer { slots in
+            cprefetch_read(slots.baseAddress! + (Int(truncatingIfNeeded: hash) & (slots.count - 1)))
         }
     }
 

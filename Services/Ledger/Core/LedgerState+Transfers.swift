@@ -59,7 +59,9 @@ extension LedgerState {
         into results: inout [Retain_V1_TransferResult]
     ) {
         var start = 0
+        var prefetch = transfers.count >= TransferPrefetch.minimumBatch ? TransferPrefetch(count: transfers.count) : nil
         while start < transfers.count {
+            prefetch?.advance(to: start, of: transfers, in: self)
             var end = start
             while end < transfers.count - 1, transfers[end].linked { end += 1 }
             if transfers[end].linked {
@@ -75,7 +77,7 @@ extension LedgerState {
                 // The transfer is read field by field where it lies (`transfers` and its index):
                 // a copy of the element, even one, retains and releases its five strings and
                 // its metadata.
-                switch check(transfers, start, at: at, ownIDs: ownIDs, overlay: nil) {
+                switch check(transfers, start, at: at, ownIDs: ownIDs, overlay: nil, hashes: prefetch?.hashes(start)) {
                 case .refused(let code, let message):
                     closeAccounts(downTo: mark)
                     results.append(failure(transfers[start], start, code, message))
@@ -161,17 +163,18 @@ extension LedgerState {
     /// chain will do), opening self-opening accounts it needs. The caller closes them again when
     /// refused.
     mutating func check(
-        _ transfers: [Retain_V1_Transfer], _ i: Int, at: Int64, ownIDs: Bool, overlay: ChainOverlay?
+        _ transfers: [Retain_V1_Transfer], _ i: Int, at: Int64, ownIDs: Bool, overlay: ChainOverlay?,
+        hashes: TransferHashes? = nil
     ) -> TransferCheck {
         if let (code, message) = checkStatic(transfers[i].transferId, ownIDs: ownIDs) { return .refused(code, message) }
-        let idHash = StringIndex.hash(transfers[i].transferId)
+        let idHash = hashes?.id ?? StringIndex.hash(transfers[i].transferId)
         if let existing = recordRef(transfers[i].transferId, hash: idHash) {
             return sameBody(existing, transfers[i])
                 ? .replay(existing)
                 : .refused(.existsWithDifferentBody, "transfer \(transfers[i].transferId) exists with a different body")
         }
-        let debit = accountRef(transfers[i].debitAccountId)
-        let credit = accountRef(transfers[i].creditAccountId)
+        let debit = accountRef(transfers[i].debitAccountId, hash: hashes?.debit)
+        let credit = accountRef(transfers[i].creditAccountId, hash: hashes?.credit)
         // Known accounts are valid by construction; only unknown ids are parsed.
         let debitAddress = debit == nil ? AccountAddress(parsing: transfers[i].debitAccountId) : nil
         let creditAddress = credit == nil ? AccountAddress(parsing: transfers[i].creditAccountId) : nil

@@ -165,6 +165,13 @@ public struct LedgerState: PersistentState, RuleSetKeeping {
         accountIndex.find(id) { accounts[$0].id }
     }
 
+    /// The index of account `id`, if open; `hash` is its ``StringIndex/hash(_:)`` when known.
+    @inline(__always)
+    func accountRef(_ id: String, hash: UInt64?) -> Int32? {
+        guard let hash else { return accountRef(id) }
+        return accountIndex.find(id, hash: hash) { accounts[$0].id }
+    }
+
     /// The index of the record with transfer id `id`, if any.
     @inline(__always)
     func recordRef(_ id: String) -> Int32? {
