@@ -199,6 +199,15 @@ public struct RPCStreamWriter<Output: ProtoMessage>: Sendable {
         responder.send(message)
     }
 
+    /// Sends one answer after every answer handed to the call before, from whichever threads
+    /// (``write(_:)`` writes at once when called on the connection's event loop, overtaking
+    /// answers other threads have queued there). For producers on several threads whose order
+    /// matters. Throws CancellationError once the call was cancelled.
+    public func writeInOrder(_ message: Output) throws {
+        try Task.checkCancellation()
+        responder.sendInOrder(message)
+    }
+
     /// Sends one answer and waits until the call can take another: the caller's flow-control
     /// window has room (PROTOCOL.md §15) and the connection's unsent answers are under its limit.
     /// A producer that sends with this is held back by a slow reader instead of making the

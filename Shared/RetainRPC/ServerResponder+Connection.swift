@@ -40,6 +40,13 @@ extension ServerResponder {
             }
         }
 
+        /// Writes through the event loop's task queue even when called on the event loop, so the
+        /// frame goes after every frame other threads handed to the loop before this call (a
+        /// direct write on the loop would overtake them).
+        func sendQueued(_ buffer: ByteBuffer) {
+            eventLoop.execute { connection.value.writeCallFrame(buffer, requestID: requestID, generation: generation, ends: false) }
+        }
+
         func sendWhenReady(frame buffer: ByteBuffer) async throws {
             try await withUnsafeThrowingContinuation { (waiter: UnsafeContinuation<Void, any Error>) in
                 if eventLoop.inEventLoop {

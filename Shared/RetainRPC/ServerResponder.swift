@@ -43,6 +43,18 @@ public struct ServerResponder: Sendable {
         }
     }
 
+    /// Sends one answer of a streaming call after every answer of the call handed over before,
+    /// from any thread: unlike ``send(_:)``, it never writes at once when called on the
+    /// connection's event loop, where it would overtake answers other threads queued there.
+    public func sendInOrder<M: ProtoMessage>(_ message: M) {
+        switch target {
+        case .connection(let connection):
+            connection.sendQueued(connection.frame(type: .message, flags: []) { $0.writeProtoMessage(message) })
+        case .inProcess(let call):
+            call.deliver(Self.encoded(message), ends: false)
+        }
+    }
+
     /// Sends one answer of a streaming call, and returns once the call may take another without
     /// the server holding it: the caller's window has room (for a flow-controlled call) and the
     /// connection's unsent answers are under its limit. Throws CancellationError once the call

@@ -62,7 +62,10 @@ extension ReplicationNode {
             member: request.member, term: term, limitBytes: configuration.liveFeedBytes,
             maximumBatches: configuration.liveFeedBatches
         ) { batch in
-            try writer.write(batch)
+            // In order: the committer's thread, an acknowledgement's event loop and this task
+            // all hand batches over (a batch written at once on the loop would overtake one the
+            // committer queued there, and the replica would see a gap).
+            try writer.writeInOrder(batch)
         }
         liveFeeds.add(feed)
         defer { liveFeeds.remove(feed) }
