@@ -27,10 +27,6 @@ public struct ReplicationConfiguration: Sendable {
     /// what it has acknowledged; past them the replica is fed at the pace of its flow-control
     /// window until it catches up.
     public var liveFeedBytes: Int = 4 << 20
-    /// How many batches sent directly a replica may leave unacknowledged; what is written
-    /// meanwhile goes as one batch with its next acknowledgement.
-    /// (4: at 64 writers on 2 cores, 20.3k/s median of five runs against 19.0k unlimited.)
-    public var liveFeedBatches: Int = 4
     /// How often the leader looks whether a replica fed live needs the commit point sent on its
     /// own (it moved past what the last batch carried), and whether the feed fell back. A
     /// replica's reads may lag the commit point by about this much more when no write comes.

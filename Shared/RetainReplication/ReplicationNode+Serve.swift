@@ -58,13 +58,10 @@ extension ReplicationNode {
         // Once the replica has everything written, the committer's tap sends it each new batch
         // (LiveFeed); this loop then only sends the commit point, and takes over again when the
         // feed falls back.
-        let feed = LiveFeed(
-            member: request.member, term: term, limitBytes: configuration.liveFeedBytes,
-            maximumBatches: configuration.liveFeedBatches
-        ) { batch in
-            // In order: the committer's thread, an acknowledgement's event loop and this task
-            // all hand batches over (a batch written at once on the loop would overtake one the
-            // committer queued there, and the replica would see a gap).
+        let feed = LiveFeed(member: request.member, term: term, limitBytes: configuration.liveFeedBytes) { batch in
+            // In order: the committer's thread and this task hand batches over, and a batch
+            // written at once on the stream's event loop would overtake one queued there before
+            // (the replica would refuse the gap).
             try writer.writeInOrder(batch)
         }
         liveFeeds.add(feed)
@@ -78,7 +75,6 @@ extension ReplicationNode {
                 // writes before a quiet spell), looking every commit interval rather than at
                 // every write: a task woken per group commit and replica was a thread hand-off
                 // more on every round.
-                feed.flush()
                 let commit = term.commit
                 if commit > max(sentCommit, liveCommit) || ContinuousClock.now - lastSend > .milliseconds(250) {
                     try await writer.send(
@@ -165,7 +161,6 @@ extension ReplicationNode {
             throw RPCError(.failedPrecondition, "acknowledgement for epoch \(request.epoch); this leader's is \(term.epoch)")
         }
         let commit = term.acknowledge(request.member, durable: request.durableSequence, leaderLast: log.lastSequence)
-        liveFeeds.flush(member: request.member)
         return Retain_V1_AcknowledgementResult(commitSequence: commit)
     }
 

@@ -11,14 +11,14 @@ struct LiveFeedTests {
         var all: [Retain_V1_ReplicationBatch] { batches.withLock { $0 } }
     }
 
-    private func feed(limitBytes: Int = 100, maximumBatches: Int = 100) -> (LiveFeed, LeaderTerm, Sent) {
+    private func feed(limitBytes: Int = 100) -> (LiveFeed, LeaderTerm, Sent) {
         let gate = CommitGate()
         gate.change(to: .leader(epoch: 3))
         let term = LeaderTerm(
             epoch: 3, history: EpochHistory(), startSequence: 0, localDurable: 0,
             required: 1, window: RecordWindow(capacity: 1 << 20), gate: gate, leaseValid: { true })
         let sent = Sent()
-        let feed = LiveFeed(member: "b", term: term, limitBytes: limitBytes, maximumBatches: maximumBatches) { batch in
+        let feed = LiveFeed(member: "b", term: term, limitBytes: limitBytes) { batch in
             sent.batches.withLock { $0.append(batch) }
         }
         return (feed, term, sent)
@@ -77,59 +77,5 @@ struct LiveFeedTests {
         term.end()
         offer(feed, 1, 1, bytes: 10)
         #expect(sent.all.isEmpty && !feed.position.live)
-    }
-
-    @Test("with the most batches unacknowledged, what is written waits and goes as one batch at the next acknowledgement")
-    func coalesce() {
-        let (feed, term, sent) = feed(limitBytes: 1000, maximumBatches: 2)
-        term.connect("b")
-        #expect(feed.goLive(next: 1, windowLast: { 0 }))
-        offer(feed, 1, 1, bytes: 10)
-        offer(feed, 2, 3, bytes: 20)
-        offer(feed, 4, 4, bytes: 10)
-        offer(feed, 5, 6, bytes: 20)
-        #expect(sent.all.map(\.firstSequence) == [1, 2], "two batches are unacknowledged: 4...6 wait")
-        feed.flush()
-        #expect(sent.all.count == 2, "nothing was acknowledged yet")
-        term.acknowledge("b", durable: 1, leaderLast: 6)
-        feed.flush()
-        #expect(sent.all.count == 3)
-        let joined = sent.all[2]
-        #expect(joined.firstSequence == 4 && joined.count == 3 && joined.frames.count == 30)
-        #expect(feed.position.next == 7)
-        offer(feed, 7, 7, bytes: 10)
-        #expect(sent.all.count == 3, "2...3 and 4...6 are unacknowledged")
-        term.acknowledge("b", durable: 6, leaderLast: 7)
-        offer(feed, 8, 8, bytes: 10)
-        #expect(sent.all.count == 4)
-        #expect(sent.all[3].firstSequence == 7 && sent.all[3].count == 2, "the kept batch goes with the new one")
-    }
-
-    @Test("a feed that falls back with batches kept hands the task the first of them")
-    func fallBackWithKept() {
-        let (feed, term, sent) = feed(limitBytes: 1000, maximumBatches: 1)
-        term.connect("b")
-        #expect(feed.goLive(next: 1, windowLast: { 0 }))
-        offer(feed, 1, 1, bytes: 10)
-        offer(feed, 2, 2, bytes: 10)
-        offer(feed, 3, 3, bytes: 10)
-        offer(feed, 5, 5, bytes: 10)
-        #expect(sent.all.count == 1)
-        #expect(feed.position.live == false && feed.position.next == 2, "2 and 3 were kept, never sent: the task goes on from 2")
-        term.acknowledge("b", durable: 1, leaderLast: 5)
-        feed.flush()
-        #expect(sent.all.count == 1, "a fallen-back feed sends nothing")
-    }
-
-    @Test("kept bytes count toward the limit")
-    func keptBytesLimit() {
-        let (feed, term, _) = feed(limitBytes: 100, maximumBatches: 1)
-        term.connect("b")
-        #expect(feed.goLive(next: 1, windowLast: { 0 }))
-        offer(feed, 1, 1, bytes: 40)
-        offer(feed, 2, 2, bytes: 40)
-        #expect(feed.position.live)
-        offer(feed, 3, 3, bytes: 40)
-        #expect(feed.position.live == false && feed.position.next == 2)
     }
 }
