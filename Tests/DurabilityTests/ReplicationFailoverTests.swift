@@ -106,6 +106,27 @@ struct ReplicationFailoverTests {
         }
     }
 
+    @Test("without a fault, each replica follows one steady stream under load: no batch arrives out of order, none is refused")
+    func steadyStream() async throws {
+        try await withShard(.ledger) { shard in
+            let writer = LeaderFollowingWriter(shard)
+            let stop = Atomic<Bool>(false)
+            let load = Task { await writer.run(writers: 32, prefix: "s", until: { stop.load(ordering: .relaxed) }) }
+            try await Task.sleep(for: .seconds(4))
+            stop.store(true, ordering: .relaxed)
+            await load.value
+            #expect(writer.acknowledged.count > 100, "the load confirmed \(writer.acknowledged.count) writes")
+            try await checkOracle(shard, writer)
+            // A batch the leader sends out of order is refused by the replica ("replicated
+            // records start at N, the log ends at M"), which then follows again: safe, but a
+            // stall. Without a fault it must never happen.
+            for member in shard.members {
+                let restarts = (shard.process(member)?.log ?? "").split(separator: "\n").filter { $0.contains("following failed") }
+                #expect(restarts.isEmpty, "member \(member) followed again \(restarts.count) times: \(restarts.prefix(3))")
+            }
+        }
+    }
+
     @Test("a replica killed under load catches up when it comes back, and replicas agree on the ledger's audit")
     func replicaKilled() async throws {
         try await withShard(.ledger) { shard in
