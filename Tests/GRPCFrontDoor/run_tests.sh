@@ -26,4 +26,5 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
 "$venv_python" -m pip install --quiet grpcio grpcio-tools grpcio-reflection protobuf pytest
 
 cd "$work"
-exec "$venv_python" -m pytest -p no:cacheprovider -q "$here" "$@"
+# Not exec: the EXIT trap removes the work directory (its venv) once pytest is done.
+"$venv_python" -m pytest -p no:cacheprovider -q "$here" "$@"

@@ -51,6 +51,7 @@ struct MoveUsersTests {
     @Test("a shard lists the users a ring places elsewhere, in one pass, with their count; a malformed ring is refused naming the field")
     func listingByRing() async throws {
         let root = try makeTemporaryDirectory("retain-growth-listing")
+        defer { try? FileManager.default.removeItem(at: root) }
         let shard = try startGrowth(root)
         let client = RPCClient(host: "127.0.0.1", port: shard.port)
         do {

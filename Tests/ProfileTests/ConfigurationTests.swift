@@ -7,10 +7,12 @@ import Testing
 
 @Suite("configuration and request validation")
 struct ConfigurationTests {
-    func write(_ json: String) throws -> String {
+    /// Loads `json` as a configuration file (written to a temporary file, removed after).
+    func load(_ json: String) throws -> ProfileConfiguration {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("profile-\(UUID().uuidString).json").path
         try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try ProfileConfiguration.load(path: path)
     }
 
     @Test("the shipped configuration file loads and equals the built-in defaults")
@@ -25,12 +27,12 @@ struct ConfigurationTests {
 
     @Test("absent keys keep defaults; a bad entry is refused with its name")
     func partialAndBad() throws {
-        let partial = try ProfileConfiguration.load(path: try write(#"{"lifecycle": {"silent_days": 5}}"#))
+        let partial = try load(#"{"lifecycle": {"silent_days": 5}}"#)
         #expect(partial.lifecycle.silentDays == 5)
         #expect(partial.lifecycle.churnedDays == 30)
         func failure(_ json: String) throws -> String {
             do {
-                _ = try ProfileConfiguration.load(path: try write(json))
+                _ = try load(json)
                 return ""
             } catch {
                 return "\(error)"

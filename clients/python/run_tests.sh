@@ -39,4 +39,5 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
 
 # Run from outside the source tree, so that the tests import the installed package.
 cd "$work"
-exec "$venv_python" -m pytest -p no:cacheprovider -q "$here/tests" "$@"
+# Not exec: the EXIT trap removes the work directory (its venv) once pytest is done.
+"$venv_python" -m pytest -p no:cacheprovider -q "$here/tests" "$@"
