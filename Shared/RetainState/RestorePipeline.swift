@@ -52,16 +52,40 @@ package final class RestorePipeline<Input: Sendable, Output: Sendable>: Sendable
         return output
     }
 
+    /// A first-in first-out queue whose taken elements are moved out (nil left behind), so that
+    /// the taker holds the only reference to what it took and can change it without a copy.
+    private struct MovingQueue<Element>: ~Copyable {
+        private var elements: [Element?] = []
+        /// Index of the next element to take (elements before it were taken).
+        private var next = 0
+
+        var isEmpty: Bool { next == elements.count }
+
+        mutating func append(_ element: consuming Element) {
+            var moved: Element? = consume element
+            elements.append(nil)
+            swap(&elements[elements.count - 1], &moved)
+        }
+
+        /// The oldest element not taken, moved out; nil when there is none.
+        mutating func take() -> Element? {
+            guard next < elements.count else { return nil }
+            var taken: Element?
+            swap(&taken, &elements[next])
+            next += 1
+            if next == elements.count {
+                elements.removeAll(keepingCapacity: true)
+                next = 0
+            }
+            return taken
+        }
+    }
+
     /// The queues the restoring thread and the pipeline's thread share.
     private final class Channel: Sendable {
-        /// Taken elements are moved out (nil left behind), so that the taker holds the only
-        /// reference to what it took and can change it without a copy.
         private struct Queues: ~Copyable {
-            var inputs: [Input?] = []
-            /// Index of the next input to take (inputs before it were taken).
-            var nextInput = 0
-            var outputs: [Output?] = []
-            var nextOutput = 0
+            var inputs = MovingQueue<Input>()
+            var outputs = MovingQueue<Output>()
             var stopped = false
         }
 
@@ -76,38 +100,23 @@ package final class RestorePipeline<Input: Sendable, Output: Sendable>: Sendable
 
         func queue(_ input: consuming Input) {
             var queued: Input? = consume input
-            queues.withLock { queues in
-                queues.inputs.append(nil)
-                swap(&queues.inputs[queues.inputs.count - 1], &queued)
-            }
+            queues.withLock { $0.inputs.append(queued.take()!) }
             inputReady.signal()
         }
 
         func finish(_ output: consuming Output) {
             var finished: Output? = consume output
-            queues.withLock { queues in
-                queues.outputs.append(nil)
-                swap(&queues.outputs[queues.outputs.count - 1], &finished)
-            }
+            queues.withLock { $0.outputs.append(finished.take()!) }
             outputReady.signal()
         }
 
         var hasOutput: Bool {
-            queues.withLock { $0.nextOutput < $0.outputs.count }
+            queues.withLock { !$0.outputs.isEmpty }
         }
 
         func next() -> Output {
             outputReady.wait()
-            return queues.withLock { queues in
-                var output: Output?
-                swap(&output, &queues.outputs[queues.nextOutput])
-                queues.nextOutput += 1
-                if queues.nextOutput == queues.outputs.count {
-                    queues.outputs.removeAll(keepingCapacity: true)
-                    queues.nextOutput = 0
-                }
-                return output!
-            }
+            return queues.withLock { $0.outputs.take()! }
         }
 
         func stop() {
@@ -120,15 +129,8 @@ package final class RestorePipeline<Input: Sendable, Output: Sendable>: Sendable
             while true {
                 inputReady.wait()
                 let input: Input? = queues.withLock { queues in
-                    guard !queues.stopped, queues.nextInput < queues.inputs.count else { return nil }
-                    var input: Input?
-                    swap(&input, &queues.inputs[queues.nextInput])
-                    queues.nextInput += 1
-                    if queues.nextInput == queues.inputs.count {
-                        queues.inputs.removeAll(keepingCapacity: true)
-                        queues.nextInput = 0
-                    }
-                    return input
+                    guard !queues.stopped else { return nil }
+                    return queues.inputs.take()
                 }
                 guard let input else { return }
                 finish(work(input))
