@@ -169,16 +169,10 @@ struct ConnectionLimitTests {
 
     /// A whole REQUEST frame calling `retain.v1.Echo/Echo` with `payloadBytes` of payload.
     private static func echoRequest(id: UInt32, payloadBytes: Int) -> [UInt8] {
-        var header = ByteBuffer()
-        header.writeProtoMessage(Retain_V1_CallHeader(method: "retain.v1.Echo/Echo"))
-        var message = ByteBuffer()
-        message.writeProtoMessage(Retain_V1_EchoRequest(payload: (0..<payloadBytes).map { UInt8(truncatingIfNeeded: $0 &* 31) }))
-        var payload = ByteBuffer()
-        payload.writeInteger(UInt32(header.readableBytes))
-        payload.writeImmutableBuffer(header)
-        payload.writeImmutableBuffer(message)
         var frame = ByteBuffer()
-        frame.writeFrame(Frame(type: .request, requestID: id, payload: payload))
+        RequestPayload.writeFrame(
+            requestID: id, header: Retain_V1_CallHeader(method: "retain.v1.Echo/Echo"),
+            message: Retain_V1_EchoRequest(payload: (0..<payloadBytes).map { UInt8(truncatingIfNeeded: $0 &* 31) }), into: &frame)
         return Array(frame.readableBytesView)
     }
 }

@@ -43,14 +43,8 @@ struct MemoryBudgetTests {
     }
 
     private func request<M: ProtoMessage>(_ id: UInt32, _ header: Retain_V1_CallHeader, _ message: M) -> ByteBuffer {
-        var headerBytes = ByteBuffer()
-        headerBytes.writeProtoMessage(header)
-        var payload = ByteBuffer()
-        payload.writeInteger(UInt32(headerBytes.readableBytes))
-        payload.writeImmutableBuffer(headerBytes)
-        payload.writeProtoMessage(message)
         var frame = ByteBuffer()
-        frame.writeFrame(Frame(type: .request, requestID: id, payload: payload))
+        RequestPayload.writeFrame(requestID: id, header: header, message: message, into: &frame)
         return frame
     }
 

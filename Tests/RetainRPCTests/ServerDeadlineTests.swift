@@ -14,14 +14,9 @@ import Testing
 struct ServerDeadlineTests {
     /// A REQUEST frame for `method` with `message` and a deadline of `timeoutMs`.
     static func request(_ id: UInt32, method: String, message: some ProtoMessage, timeoutMs: UInt64) -> ByteBuffer {
-        var header = ByteBuffer()
-        header.writeProtoMessage(Retain_V1_CallHeader(method: method, timeoutUs: timeoutMs * 1000))
-        var payload = ByteBuffer()
-        payload.writeInteger(UInt32(header.readableBytes))
-        payload.writeImmutableBuffer(header)
-        payload.writeProtoMessage(message)
         var frame = ByteBuffer()
-        frame.writeFrame(Frame(type: .request, requestID: id, payload: payload))
+        RequestPayload.writeFrame(
+            requestID: id, header: Retain_V1_CallHeader(method: method, timeoutUs: timeoutMs * 1000), message: message, into: &frame)
         return frame
     }
 
