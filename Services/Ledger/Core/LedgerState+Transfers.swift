@@ -88,7 +88,7 @@ extension LedgerState {
                     applied(start, record, compact: compact, into: &results)
                 }
             } else {
-                applyChain(transfers, start...end, at: at, ownIDs: ownIDs, compact: compact, into: &results)
+                applyChain(transfers, start...end, at: at, ownIDs: ownIDs, compact: compact, prefetch: prefetch, into: &results)
             }
             start = end + 1
         }
@@ -106,16 +106,18 @@ extension LedgerState {
         outcome.applied += 1
     }
 
+    /// Applies the linked chain `range` of a batch as a whole; `prefetch` holds the hashes the
+    /// batch already computed for its transfers, if it did.
     private mutating func applyChain(
         _ transfers: [Retain_V1_Transfer], _ range: ClosedRange<Int>, at: Int64,
-        ownIDs: Bool, compact: Bool, into results: inout [Retain_V1_TransferResult]
+        ownIDs: Bool, compact: Bool, prefetch: TransferPrefetch?, into results: inout [Retain_V1_TransferResult]
     ) {
         let mark = accounts.count
         var overlay = ChainOverlay()
         var plans: [TransferCheck] = []
         plans.reserveCapacity(range.count)
         for index in range {
-            var decision = check(transfers, index, at: at, ownIDs: ownIDs, overlay: overlay)
+            var decision = check(transfers, index, at: at, ownIDs: ownIDs, overlay: overlay, hashes: prefetch?.hashes(index))
             if case .apply(let debit, let credit, _) = decision {
                 if overlay.ids.contains(transfers[index].transferId) {
                     decision = .refused(.invalidTransferId, "transfer_id appears twice in one linked chain")

@@ -21,9 +21,9 @@ struct TransferPrefetch {
     static let listsAhead = 4
     static let lotsAhead = 2
 
-    private(set) var idHashes: [UInt64]
-    private(set) var debitHashes: [UInt64]
-    private(set) var creditHashes: [UInt64]
+    private var idHashes: [UInt64]
+    private var debitHashes: [UInt64]
+    private var creditHashes: [UInt64]
     /// The accounts' indexes as the account index holds them (-1: none, or not looked up).
     private var debits: [Int32]
     private var credits: [Int32]
