@@ -469,7 +469,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         } else if ends {
             let call = calls.end(requestID, generation: generation)!
             call.metrics.finished(Self.statusCode(inFrame: buffer), since: call.started)
-            write(buffer)
+            gather(buffer)
             closeIfDrained()
         } else {
             write(buffer)
@@ -567,7 +567,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func closeIfDrained() {
         guard draining, calls.isEmpty, let context else { return }
-        context.flush()
+        flushNow()
         context.close(promise: nil)
     }
 
@@ -575,7 +575,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard let context, !closing else { return }
         closing = true
         writeGoAway(Retain_V1_GoAway(lastRequestId: lastRequestID, code: code.rawValue, message: message))
-        context.flush()
         context.close(promise: nil)
     }
 
@@ -586,7 +585,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         buffer.writeProtoMessage(goAway)
         buffer.setInteger(UInt32(buffer.readableBytes - Frame.headerSize), at: buffer.readerIndex)
         write(buffer)
-        context.flush()
+        flushNow()
     }
 
     private func writeStatus(_ id: UInt32, _ error: any Error) {
@@ -598,26 +597,65 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         write(buffer)
     }
 
-    /// Writes the answers batched during a read burst as one buffer.
+    /// Hands the gathered answers to the channel as one buffer, flushed at the end of the read
+    /// burst or of this event loop tick.
     private func writeBatch() {
-        guard let buffer = answers.take() else { return }
-        write(buffer)
+        guard handOverBatch() else { return }
+        scheduleFlush()
+    }
+
+    /// Hands the gathered answers to the channel; false when there are none.
+    private func handOverBatch() -> Bool {
+        guard let context, let batch = answers.take() else { return false }
+        context.write(wrapOutboundOut(batch), promise: nil)
+        return true
     }
 
     /// Writes and flushes: at the end of the current read burst, or at the end of this event
-    /// loop tick, so that answers completed together share one system call.
+    /// loop tick, so that answers completed together share one system call. Frames go out in
+    /// the order they were written or gathered.
     private func write(_ buffer: ByteBuffer) {
         guard let context else { return }
         if let pending = answers.take() {
             context.write(wrapOutboundOut(pending), promise: nil)
         }
         context.write(wrapOutboundOut(buffer), promise: nil)
-        if answers.wrote() {
-            context.eventLoop.assumeIsolated().execute { [self] in
-                self.answers.scheduledFlushRan()
-                self.context?.flush()
-            }
+        scheduleFlush()
+    }
+
+    /// Frames up to this size are gathered; larger ones are written as they are, not copied.
+    private static let largestGatheredFrame = 16 << 10
+
+    /// Writes the final frame of a call answered later (a durable write's answer, a forwarded
+    /// call's): gathered with the other answers of this read burst or event loop tick into one
+    /// buffer, handed to the channel at the flush. One buffer per tick rather than one per
+    /// answer saves the pipeline's write path and its pending-writes bookkeeping per call. Only
+    /// final frames are gathered: a stream's frames go to the channel at once, so that its
+    /// writability (which producers wait on) counts them.
+    private func gather(_ buffer: ByteBuffer) {
+        guard let context, buffer.readableBytes <= Self.largestGatheredFrame else { return write(buffer) }
+        // Taken out while appending, so the buffer is not shared and is not copied on write.
+        var batch = answers.take() ?? context.channel.allocator.buffer(capacity: 4096)
+        batch.writeImmutableBuffer(buffer)
+        answers.pending = batch
+        scheduleFlush()
+    }
+
+    /// Flushes at the end of the read burst, or schedules one flush at the end of this event
+    /// loop tick.
+    private func scheduleFlush() {
+        guard let context, answers.wrote() else { return }
+        context.eventLoop.assumeIsolated().execute { [self] in
+            self.answers.scheduledFlushRan()
+            self.flushNow()
         }
+    }
+
+    /// Hands the gathered answers to the channel and flushes.
+    private func flushNow() {
+        guard let context else { return }
+        _ = handOverBatch()
+        context.flush()
     }
 
     /// The status code of an encoded answer frame: OK for MESSAGE, the carried code for STATUS.
