@@ -74,6 +74,13 @@ struct CallTable<Value> {
         count += 1
     }
 
+    /// What `body` reads of call `id` in place (no copy of its value), or nil when there is no
+    /// such call.
+    func read<R>(_ id: UInt32, _ body: (borrowing Value) -> R) -> R? {
+        guard let index = index(of: id) else { return nil }
+        return body(slots[index].value!)
+    }
+
     /// Changes call `id` in place (no copy of its value); false when there is no such call.
     @discardableResult
     mutating func update(_ id: UInt32, _ body: (inout Value) -> Void) -> Bool {
