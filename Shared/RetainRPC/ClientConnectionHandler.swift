@@ -135,9 +135,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         var call = Call(pending: pending, window: window)
         if let timeout {
-            let deadline =
-                NIODeadline.now()
-                + .nanoseconds(max(0, Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            let (seconds, attoseconds) = timeout.components
+            let deadline = NIODeadline.now() + .nanoseconds(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
             call.deadline = deadline
             deadlineTimer.arm(at: deadline, on: context.eventLoop) { [self] in self.deadlinesPassed() }
         }

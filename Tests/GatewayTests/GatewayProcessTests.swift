@@ -147,6 +147,10 @@ struct GatewayProcessTests {
         // Without a trace id the gateway makes one up; without a deadline it gives its default.
         let bare = try await client.unary(Retain_V1_Echo.inspect, .init(userId: "u"))
         #expect(bare.traceId.count == 32)
+        // Made-up ids are 32 lower-case hex digits (W3C trace context), a new one per call.
+        let again = try await client.unary(Retain_V1_Echo.inspect, .init(userId: "u"))
+        #expect(bare.traceId.allSatisfy { "0123456789abcdef".contains($0) })
+        #expect(again.traceId.count == 32 && again.traceId != bare.traceId)
         #expect(bare.deadlineRemainingUs > 25_000_000 && bare.deadlineRemainingUs <= 30_000_000)
         // A deadline shorter than the work ends the call, at the gateway and at the backend.
         let started = ContinuousClock.now

@@ -101,7 +101,7 @@ public struct CampaignRunner: Service {
     /// simply done again), then marks the campaign enrolled.
     private func enrollAudience(_ campaign: Retain_V1_Campaign) async throws {
         let source = SavedSegmentBackend(
-            forwarder: forwarder, deadline: .now + configuration.callTimeout, options: CallOptions(traceID: Forwarder.newTraceID()))
+            forwarder: forwarder, deadline: .now + configuration.callTimeout, options: CallOptions(traceID: TraceIDs.next()))
         var enrolled = 0
         try await SavedSegmentEvaluation(source: source).forEachPage(campaign.segment, asOf: campaign.startAtMs, now: clock.now()) {
             members in
@@ -126,7 +126,7 @@ public struct CampaignRunner: Service {
             let answer = try await flowBackend().call(
                 Retain_V1_Profile.touchCampaignMembers,
                 Retain_V1_TouchCampaignMembersRequest(campaignId: campaign.campaignId, limit: configuration.touchesPerCall),
-                .admin(key: "campaign-touch:\(campaign.campaignId):\(Forwarder.newTraceID())"))
+                .admin(key: "campaign-touch:\(campaign.campaignId):\(TraceIDs.next())"))
             if answer.touched > 0 || answer.refused > 0 {
                 logger.info(
                     "campaign touches",
@@ -147,7 +147,7 @@ public struct CampaignRunner: Service {
                     Retain_V1_Profile.listCampaignReturns,
                     Retain_V1_ListCampaignReturnsRequest(
                         campaignId: campaign.campaignId, afterPosition: after, limit: configuration.returnsPerCall),
-                    options: CallOptions(timeout: configuration.callTimeout, traceID: Forwarder.newTraceID()))
+                    options: CallOptions(timeout: configuration.callTimeout, traceID: TraceIDs.next()))
                 if page.headPosition < after {
                     // Another data directory answers under this instance: start over (the ledger
                     // knows what is paid).
@@ -170,6 +170,6 @@ public struct CampaignRunner: Service {
 
     private func flowBackend() -> GatewayFlowBackend {
         GatewayFlowBackend(
-            forwarder: forwarder, deadline: .now + configuration.callTimeout, options: CallOptions(traceID: Forwarder.newTraceID()))
+            forwarder: forwarder, deadline: .now + configuration.callTimeout, options: CallOptions(traceID: TraceIDs.next()))
     }
 }

@@ -50,7 +50,7 @@ public final class FlowRulesSource: Sendable {
         let last = cached.withLock { $0 }
         if let last, ContinuousClock.now - last.fetchedAt < configuration.refresh { return last.rules }
         let backend = GatewayFlowBackend(
-            forwarder: forwarder, deadline: .now + .seconds(5), options: CallOptions(traceID: Forwarder.newTraceID()))
+            forwarder: forwarder, deadline: .now + .seconds(5), options: CallOptions(traceID: TraceIDs.next()))
         do {
             let answer = try await backend.call(
                 Retain_V1_RuleSets.getRuleSet, Retain_V1_GetRuleSetRequest(service: "ledger", ruleSet: "flows"), .read)

@@ -347,7 +347,7 @@ public final class Forwarder: Sendable {
     /// sent none), idempotency key and metadata, but never its credential.
     func options(from header: Retain_V1_CallHeader) -> CallOptions {
         CallOptions(
-            traceID: header.traceId.isEmpty ? Self.newTraceID() : header.traceId,
+            traceID: header.traceId.isEmpty ? TraceIDs.next() : header.traceId,
             idempotencyKey: header.idempotencyKey, metadata: header.metadata)
     }
 
@@ -356,7 +356,7 @@ public final class Forwarder: Sendable {
     func options(from context: ServerContext) -> CallOptions {
         let (traceID, idempotencyKey, metadata) = context.passedOn
         return CallOptions(
-            traceID: traceID.isEmpty ? Self.newTraceID() : traceID, idempotencyKey: idempotencyKey, metadata: metadata)
+            traceID: traceID.isEmpty ? TraceIDs.next() : traceID, idempotencyKey: idempotencyKey, metadata: metadata)
     }
 
     /// The credential of a call forwarded for `caller`: a token for it with its scopes, or ""
@@ -365,22 +365,6 @@ public final class Forwarder: Sendable {
         guard let minter, let caller else { return "" }
         return minter.authorization(subject: caller.id, scopes: caller.scopes)
     }
-
-    /// A random 128-bit trace id in hex (32 lower-case digits).
-    static func newTraceID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
-        return String(unsafeUninitializedCapacity: 32) { digits in
-            for index in 0..<16 {
-                let shift = UInt64(60 - 4 * index)
-                digits[index] = hexDigits[Int((high >> shift) & 0xF)]
-                digits[16 + index] = hexDigits[Int((low >> shift) & 0xF)]
-            }
-            return 32
-        }
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// A unary call with its encoded request, answered with the encoded answer, tried again on
     /// the planner's next candidate where the retry policy allows, until `deadline`. A call
@@ -610,7 +594,6 @@ public final class Forwarder: Sendable {
     }
 
     private static func millis(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        (ContinuousClock.now - start) / .milliseconds(1)
     }
 }

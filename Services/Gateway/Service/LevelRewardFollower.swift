@@ -116,7 +116,7 @@ public struct LevelRewardFollower: Service {
         while true {
             let backend = GatewayFlowBackend(
                 forwarder: forwarder, deadline: .now + configuration.batchTimeout,
-                options: CallOptions(traceID: Forwarder.newTraceID()))
+                options: CallOptions(traceID: TraceIDs.next()))
             do {
                 let rules = await flowRules?.current() ?? flows
                 let outcome = try await LevelChangeRewards(backend: backend, configuration: rules).pay(events, now: clock.now())
