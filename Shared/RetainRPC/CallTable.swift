@@ -74,11 +74,13 @@ struct CallTable<Value> {
         count += 1
     }
 
-    /// What `body` reads of call `id` in place (no copy of its value), or nil when there is no
-    /// such call.
-    func read<R>(_ id: UInt32, _ body: (borrowing Value) -> R) -> R? {
+    /// What `body` reads of call `id` in place, or nil when there is no such call. `body` is
+    /// handed the slot's optional (never nil): reading through it with `?.` projects the field,
+    /// where unwrapping it first would copy the whole value (a retain and a release of each
+    /// reference it holds).
+    func read<R>(_ id: UInt32, _ body: (borrowing Value?) -> R?) -> R? {
         guard let index = index(of: id) else { return nil }
-        return body(slots[index].value!)
+        return body(slots[index].value)
     }
 
     /// Changes call `id` in place (no copy of its value); false when there is no such call.

@@ -79,7 +79,7 @@ struct LiveCalls {
 
     /// Whether call `id` of `generation` is live.
     func isLive(_ id: UInt32, generation: UInt64) -> Bool {
-        calls.read(id) { $0.generation } == generation
+        calls.read(id) { $0?.generation } == generation
     }
 
     /// Removes call `id` if it is of `generation` and fails its waiters.
@@ -93,7 +93,7 @@ struct LiveCalls {
 
     /// Whether call `id` has a send window.
     func isFlowControlled(_ id: UInt32) -> Bool {
-        calls.read(id) { $0.window != nil } ?? false
+        calls.read(id) { $0?.window != nil } ?? false
     }
 
     /// Offers a frame of flow-controlled call `id` to its window (`endStatus`: the final frame
@@ -138,7 +138,7 @@ struct LiveCalls {
 
     /// Removes flow-controlled call `id` once its final frame has been written.
     mutating func removeIfFinished(_ id: UInt32) -> Call? {
-        guard calls.read(id, { $0.window?.isFinished == true }) == true, let call = forget(id) else { return nil }
+        guard calls.read(id, { $0?.window?.isFinished }) == true, let call = forget(id) else { return nil }
         for waiter in call.waiters { waiter.resume(throwing: CancellationError()) }
         return call
     }

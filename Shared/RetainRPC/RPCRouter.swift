@@ -40,11 +40,23 @@ public struct RPCRouter: Sendable {
     /// Every registered method.
     public var methods: [AnyRPCMethod] { entries.values.map(\.method).sorted { $0.path < $1.path } }
 
-    /// The registered methods with their metrics, as a server serves them.
+    /// The registered methods with their metrics, as a server serves them, and the advertised
+    /// methods answered by the fallback: a server finds those in its method table too, so a
+    /// proxy's known methods cost no path string, no metrics lookup and no handler made per
+    /// call (the fallback still answers any other path).
     func serverMethods(metrics: ServerMetrics) -> [String: ServerMethod] {
-        entries.mapValues {
+        var methods = entries.mapValues {
             ServerMethod(entry: $0, metrics: metrics.method($0.method.path), access: MethodAccessTable.access(for: $0.method.path))
         }
+        guard let fallbackHandler else { return methods }
+        for method in advertised where methods[method.path] == nil {
+            let path = method.path
+            let handler = Handler.deferred { request, context, responder, _ in fallbackHandler(path, request, context, responder) }
+            methods[path] = ServerMethod(
+                entry: Entry(method: method, handler: handler), metrics: metrics.method(path),
+                access: MethodAccessTable.access(for: path))
+        }
+        return methods
     }
 
     private mutating func add(_ method: AnyRPCMethod, _ handler: Handler) {
