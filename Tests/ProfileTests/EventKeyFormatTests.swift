@@ -50,13 +50,15 @@ struct EventKeyFormatTests {
             let batch = ProfileState.prepareActivities([event("old-b", "e2"), event("old-a", "e1")], invalid: [:], now: at).entry!
             _ = try await store.writeDurably { try $0.log(batch) }
             #expect(store.read { $0.appliedOutcomes } == [.accepted, .duplicate])
-            #expect(store.read { $0.eventIDs.count } == 1)
+            // A new key goes to its user's list only: the shard-wide set keeps what it held.
+            #expect(store.read { $0.eventIDs.count } == 0 && store.read { $0.onlyListedEventKeys } == 1)
             #expect(try store.snapshot() != nil)
             store.close()
         }
         let store = try StateStore<ProfileState>(directory: directory, logger: logger)
         #expect(store.read { $0.eventCount } == 5)
-        #expect(store.read { $0.legacyEventIDs.count } == 4 && store.read { $0.eventIDs.count } == 1)
+        #expect(store.read { $0.legacyEventIDs.count } == 4 && store.read { $0.eventIDs.count } == 0)
+        #expect(store.read { $0.onlyListedEventKeys } == 1)
         for (user, id) in old + [("old-b", "e2")] { #expect(try isDuplicate(store, user, id), "\(user)/\(id)") }
         store.close()
     }
@@ -75,9 +77,10 @@ struct EventKeyFormatTests {
         let one = try state(["x", "y"])
         let two = try state(["y", "x", "z"])
         #expect(one.userIndex("y") != two.userIndex("y"))
-        for shard in 0..<EventIDSet.shardCount {
-            #expect(one.eventIDs.shardContents(shard).hashes == two.eventIDs.shardContents(shard).hashes)
-        }
-        #expect(one.eventIDs.count == 2 && one.legacyEventIDs.count == 0)
+        let keysOne = one.users[Int(one.userIndex("y")!)].eventKeys
+        let keysTwo = two.users[Int(two.userIndex("y")!)].eventKeys
+        #expect(
+            keysOne == keysTwo && keysOne.keys == [EventIDSet.key(userID: "y", eventID: "e1"), EventIDSet.key(userID: "y", eventID: "e2")])
+        #expect(one.eventIDs.count == 0 && one.legacyEventIDs.count == 0 && one.eventCount == 2)
     }
 }

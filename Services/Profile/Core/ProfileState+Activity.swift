@@ -130,11 +130,13 @@ extension ProfileState {
                 continue
             }
             let key = EventIDSet.key(userID: event.userId, eventID: event.eventId)
-            guard !recorded(userIndex: userIndex, userID: event.userId, eventID: event.eventId), eventIDs.insert(key) else {
+            guard !recordedBeforeLists(userIndex: userIndex, key: key, eventID: event.eventId),
+                users[Int(userIndex)].eventKeys.insert(key)
+            else {
                 appliedOutcomes.append(.duplicate)
                 continue
             }
-            users[Int(userIndex)].eventKeys.append(key)
+            onlyListedEventKeys += 1
             appliedOutcomes.append(.accepted)
             let kind = ActivityKind.index(of: event.kind)
             let at = event.occurredAtMs

@@ -17,7 +17,7 @@ extension ProfileState {
             for index in first..<last {
                 users.withPointer(index) { user in
                     counts.append(UInt32(user.pointee.eventKeys.count))
-                    keys.append(contentsOf: user.pointee.eventKeys)
+                    keys.append(contentsOf: user.pointee.eventKeys.keys)
                 }
             }
             if !keys.isEmpty {
@@ -39,7 +39,7 @@ extension ProfileState {
         }
         var start = 0
         for (offset, count) in run.counts.enumerated() where count > 0 {
-            users[first + offset].eventKeys = Array(run.keys[start..<start + Int(count)])
+            users[first + offset].eventKeys = EventKeyList(Array(run.keys[start..<start + Int(count)]))
             start += Int(count)
         }
     }

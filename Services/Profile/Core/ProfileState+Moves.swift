@@ -50,7 +50,7 @@ extension ProfileState: MovableUsers {
             into: &writer, note: user.isDeleted ? deletionNotes[index] : nil,
             registrationKey: registrationKeys.first(where: { $0.value == index })?.key ?? "")
         var record = Retain_V1_ProfileUserRecord(
-            userId: userID, symbols: local.strings, packed: writer.bytes, eventKeys: user.eventKeys,
+            userId: userID, symbols: local.strings, packed: writer.bytes, eventKeys: user.eventKeys.keys,
             eventKeysIncomplete: index < unlistedEventKeyUsers, contacts: contacts[index] ?? [], eventFacts: eventFacts[index] ?? [],
             churnEpisodeSinceMs: churnEpisodes[userID] ?? 0)
         for id in experiments.keys.sorted() {
@@ -169,8 +169,8 @@ extension ProfileState: MovableUsers {
         user.tags = user.tags.map { mapping[Int($0)] }.sorted()
         user.attributes = user.attributes.map { UserAttribute(key: mapping[Int($0.key)], value: $0.value) }.sorted { $0.key < $1.key }
         user.purchaseTotals = user.purchaseTotals.map { PurchaseTotal(asset: mapping[Int($0.asset)], value: $0.value) }
-        user.eventKeys = record.eventKeys
-        for key in record.eventKeys { eventIDs.insert(key) }
+        user.eventKeys = EventKeyList(record.eventKeys)
+        onlyListedEventKeys += user.eventKeys.count
         let index = Int32(users.count)
         users.append(user)
         ids.insert(hash: UserIndex.hash(user.id), index: index)

@@ -64,7 +64,9 @@ extension ProfileState {
         }
         try sink.write(
             Retain_V1_ProfileSnapshotRecord(
-                moves: Retain_V1_ProfileSnapshotMoves(fences: fences.record, unlistedEventKeyUsers: UInt64(unlistedEventKeyUsers))))
+                moves: Retain_V1_ProfileSnapshotMoves(
+                    fences: fences.record, unlistedEventKeyUsers: UInt64(unlistedEventKeyUsers),
+                    onlyListedEventKeys: UInt64(onlyListedEventKeys))))
         try writeEventKeys(to: &sink)
         for (set, legacy) in [(eventIDs, false), (legacyEventIDs, true)] {
             for shard in 0..<EventIDSet.shardCount {
@@ -248,6 +250,7 @@ extension ProfileState {
                 restoredMoves = true
                 fences = UserFences(stored.fences ?? Retain_V1_UserFencesRecord())
                 unlistedEventKeyUsers = Int32(clamping: stored.unlistedEventKeyUsers)
+                onlyListedEventKeys = Int(clamping: stored.onlyListedEventKeys)
             } else if let stored = record.eventKeys {
                 try restoreEventKeys(stored)
             } else {

@@ -73,6 +73,9 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     /// Users with an index below this one were restored from a snapshot written before each
     /// user listed its event keys (``UserRecord/eventKeys``): their lists may miss older events.
     package var unlistedEventKeyUsers: Int32 = 0
+    /// Event keys kept only in users' lists (``UserRecord/eventKeys``), not in ``eventIDs``:
+    /// every key recorded since the lists became the duplicate check (snapshotted).
+    package var onlyListedEventKeys = 0
 
     /// The lifecycle thresholds' versions (retain.v1.RuleSets, docs/CONFIG.md).
     public internal(set) var ruleSets = RuleSetHistory<ProfileRules>()
@@ -93,11 +96,19 @@ public struct ProfileState: PersistentState, RuleSetKeeping {
     public var userCount: Int { users.count }
 
     /// Number of distinct events recorded.
-    public var eventCount: Int { eventIDs.count + legacyEventIDs.count }
+    public var eventCount: Int { eventIDs.count + legacyEventIDs.count + onlyListedEventKeys }
 
     /// Whether user `userIndex` (id `userID`) recorded `eventID` already.
     func recorded(userIndex: Int32, userID: String, eventID: String) -> Bool {
-        eventIDs.contains(EventIDSet.key(userID: userID, eventID: eventID))
+        let key = EventIDSet.key(userID: userID, eventID: eventID)
+        return users.withPointer(Int(userIndex)) { $0.pointee.eventKeys.contains(key) }
+            || recordedBeforeLists(userIndex: userIndex, key: key, eventID: eventID)
+    }
+
+    /// Whether the shard-wide sets (which data written before each user's list was the check
+    /// still hold) say user `userIndex` recorded the event of `key` (`eventID`) already.
+    func recordedBeforeLists(userIndex: Int32, key: UInt64, eventID: String) -> Bool {
+        (eventIDs.count > 0 && eventIDs.contains(key))
             || (legacyEventIDs.count > 0 && legacyEventIDs.contains(EventIDSet.key(userIndex: userIndex, eventID: eventID)))
     }
 

@@ -33,9 +33,10 @@ package struct UserRecord: Sendable {
     package var purchaseTotals: [PurchaseTotal]
     /// The activity summary.
     package var activity: ActivitySummary
-    /// The duplicate-event set's keys of the user's recorded events, in the order recorded
-    /// (``EventIDSet/key(userID:eventID:)``): they move with the user (online resharding).
-    package var eventKeys: [UInt64] = []
+    /// The keys of the user's recorded events, in the order recorded
+    /// (``EventIDSet/key(userID:eventID:)``): the user's duplicate-event check, and they move
+    /// with the user (online resharding).
+    package var eventKeys = EventKeyList()
 
     package init(
         id: String, inviter: String, registeredAtMs: Int64, updatedAtMs: Int64, deletedAtMs: Int64 = 0,

@@ -1633,17 +1633,22 @@ public struct Retain_V1_ProfileSnapshotMoves: ProtoMessage {
     /// Users with an index below this one were restored from a snapshot written before each user
     /// listed its event keys: their lists may miss older events (0: every list is complete).
     public var unlistedEventKeyUsers: UInt64
+    /// Event keys kept only in users' lists (not in the shard-wide event-id set): every key
+    /// recorded since the lists became the duplicate check (0 in snapshots written before).
+    public var onlyListedEventKeys: UInt64
 
     /// Creates a message; every field defaults to its proto3 zero value.
-    public init(fences: Retain_V1_UserFencesRecord? = nil, unlistedEventKeyUsers: UInt64 = 0) {
+    public init(fences: Retain_V1_UserFencesRecord? = nil, unlistedEventKeyUsers: UInt64 = 0, onlyListedEventKeys: UInt64 = 0) {
         self.fences = fences
         self.unlistedEventKeyUsers = unlistedEventKeyUsers
+        self.onlyListedEventKeys = onlyListedEventKeys
     }
 
     /// Creates a message with every field at its proto3 default.
     public init() {
         self.fences = nil
         self.unlistedEventKeyUsers = 0
+        self.onlyListedEventKeys = 0
     }
 
     public static let protoName = "retain.v1.ProfileSnapshotMoves"
@@ -1653,12 +1658,14 @@ public struct Retain_V1_ProfileSnapshotMoves: ProtoMessage {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotMoves.self)
         self.fences = m.pointee.fences.map { Retain_V1_UserFencesRecord(protobufC: UnsafeRawPointer($0)) }
         self.unlistedEventKeyUsers = m.pointee.unlisted_event_key_users
+        self.onlyListedEventKeys = m.pointee.only_listed_event_keys
     }
 
     public func writeProtobufC(into pointer: UnsafeMutableRawPointer, arena: ProtoArena) {
         let m = pointer.assumingMemoryBound(to: Retain__V1__ProfileSnapshotMoves.self)
         if let v = self.fences { m.pointee.fences = arena.message(v).assumingMemoryBound(to: Retain__V1__UserFencesRecord.self) }
         m.pointee.unlisted_event_key_users = self.unlistedEventKeyUsers
+        m.pointee.only_listed_event_keys = self.onlyListedEventKeys
     }
 }
 

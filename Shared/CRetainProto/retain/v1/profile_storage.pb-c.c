@@ -3887,7 +3887,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_experiment__descri
   (ProtobufCMessageInit) retain__v1__profile_snapshot_experiment__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_moves__field_descriptors[2] =
+static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_moves__field_descriptors[3] =
 {
   {
     "fences",
@@ -3913,15 +3913,28 @@ static const ProtobufCFieldDescriptor retain__v1__profile_snapshot_moves__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "only_listed_event_keys",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Retain__V1__ProfileSnapshotMoves, only_listed_event_keys),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned retain__v1__profile_snapshot_moves__field_indices_by_name[] = {
   0,   /* field[0] = fences */
+  2,   /* field[2] = only_listed_event_keys */
   1,   /* field[1] = unlisted_event_key_users */
 };
 static const ProtobufCIntRange retain__v1__profile_snapshot_moves__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor retain__v1__profile_snapshot_moves__descriptor =
 {
@@ -3931,7 +3944,7 @@ const ProtobufCMessageDescriptor retain__v1__profile_snapshot_moves__descriptor 
   "Retain__V1__ProfileSnapshotMoves",
   "retain.v1",
   sizeof(Retain__V1__ProfileSnapshotMoves),
-  2,
+  3,
   retain__v1__profile_snapshot_moves__field_descriptors,
   retain__v1__profile_snapshot_moves__field_indices_by_name,
   1,  retain__v1__profile_snapshot_moves__number_ranges,

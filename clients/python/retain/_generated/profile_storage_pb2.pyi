@@ -367,12 +367,14 @@ class ProfileSnapshotHeader(_message.Message):
     def __init__(self, format_version: _Optional[int] = ..., user_count: _Optional[int] = ..., symbols: _Optional[_Iterable[str]] = ..., settings: _Optional[_Union[ProfileSettings, _Mapping]] = ..., policy: _Optional[_Union[_profile_pb2.ContactPolicy, _Mapping]] = ..., event_id_shards: _Optional[int] = ..., rule_set_versions: _Optional[_Iterable[_Union[_rule_sets_pb2.RuleSetVersion, _Mapping]]] = ..., event_id_key: _Optional[int] = ...) -> None: ...
 
 class ProfileSnapshotMoves(_message.Message):
-    __slots__ = ["fences", "unlisted_event_key_users"]
+    __slots__ = ["fences", "only_listed_event_keys", "unlisted_event_key_users"]
     FENCES_FIELD_NUMBER: _ClassVar[int]
+    ONLY_LISTED_EVENT_KEYS_FIELD_NUMBER: _ClassVar[int]
     UNLISTED_EVENT_KEY_USERS_FIELD_NUMBER: _ClassVar[int]
     fences: _user_moves_storage_pb2.UserFencesRecord
+    only_listed_event_keys: int
     unlisted_event_key_users: int
-    def __init__(self, fences: _Optional[_Union[_user_moves_storage_pb2.UserFencesRecord, _Mapping]] = ..., unlisted_event_key_users: _Optional[int] = ...) -> None: ...
+    def __init__(self, fences: _Optional[_Union[_user_moves_storage_pb2.UserFencesRecord, _Mapping]] = ..., unlisted_event_key_users: _Optional[int] = ..., only_listed_event_keys: _Optional[int] = ...) -> None: ...
 
 class ProfileSnapshotRecord(_message.Message):
     __slots__ = ["active_users", "campaign", "churn_episodes", "contacts", "event_facts", "event_ids", "event_keys", "experiment", "header", "moves", "saved_segment", "users", "webhooks"]

@@ -1018,10 +1018,15 @@ struct  Retain__V1__ProfileSnapshotMoves
    * listed its event keys: their lists may miss older events (0: every list is complete).
    */
   uint64_t unlisted_event_key_users;
+  /*
+   * Event keys kept only in users' lists (not in the shard-wide event-id set): every key
+   * recorded since the lists became the duplicate check (0 in snapshots written before).
+   */
+  uint64_t only_listed_event_keys;
 };
 #define RETAIN__V1__PROFILE_SNAPSHOT_MOVES__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&retain__v1__profile_snapshot_moves__descriptor) \
-    , NULL, 0 }
+    , NULL, 0, 0 }
 
 
 /*
