@@ -58,6 +58,12 @@ public struct ServerContext: Sendable {
     /// Other metadata.
     public var metadata: [String: String] { header.metadata }
 
+    /// The value of metadata `key`, or nil: read from the header's bytes without decoding the
+    /// rest of it (cheaper than ``metadata`` when one or two keys are asked for).
+    public func metadata(_ key: String) -> String? {
+        headerBytes.withUnsafeReadableBytes { CallHeaderMetadata.value(of: key, in: $0) }
+    }
+
     /// A logger carrying the request id, method and trace id.
     public var logger: Logger {
         var logger = connectionLogger

@@ -127,14 +127,14 @@ extension StateStoreError {
 extension ServerContext {
     /// Whether the caller accepts an answer from a replica (metadata `read-from: replica`): it
     /// holds only committed records and may be behind the leader by the replication lag.
-    public var allowsReplicaRead: Bool { metadata["read-from"] == "replica" }
+    public var allowsReplicaRead: Bool { metadata("read-from") == "replica" }
 
     /// The staleness a replica read accepts at most, in ms (metadata `max-staleness-ms`, a whole
     /// number of milliseconds); nil when the call sets none (any replica answers).
     /// - Throws: INVALID_ARGUMENT naming the metadata key when it is not a whole number >= 0.
     public var maximumStalenessMs: Int64? {
         get throws(RPCError) {
-            guard let text = metadata["max-staleness-ms"] else { return nil }
+            guard let text = metadata("max-staleness-ms") else { return nil }
             guard let value = Int64(text), value >= 0 else {
                 throw RPCError.invalidArgument(
                     field: "metadata.max-staleness-ms", "must be a whole number of milliseconds, 0 or more, not \(FieldFormat.quoted(text))"

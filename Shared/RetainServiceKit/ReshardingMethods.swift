@@ -162,5 +162,5 @@ extension UserMoveError {
 extension ServerContext {
     /// The ring version a report was asked for (call metadata `ring-version`, sent by a gateway
     /// routing by a ring in etcd); 0 when absent or not a number.
-    public var ringVersion: UInt64 { metadata["ring-version"].flatMap { UInt64($0) } ?? 0 }
+    public var ringVersion: UInt64 { metadata("ring-version").flatMap { UInt64($0) } ?? 0 }
 }
