@@ -8,6 +8,7 @@ extension RPCRouter {
     /// Registers a method that reads the state: it runs under the state lock, on the
     /// connection's event loop, and answers at once, unless the state it read holds changes that
     /// are not durable yet: then the answer waits for them (see ``StateStore``).
+    @inlinable
     public mutating func read<I, O, S>(
         _ method: RPCMethod<I, O>, from store: StateStore<S>,
         _ body: @escaping @Sendable (I, ServerContext, borrowing S) throws -> O
@@ -38,6 +39,7 @@ extension RPCRouter {
 extension StateStore {
     /// Reads for an answer: the value, and the gate that holds it back until the state it was
     /// read from is durable (nil when it already is). For ``RPCRouter/unaryGated(_:_:)``.
+    @inlinable
     public func readForAnswer<R>(
         replicaRead: Bool = false, maxStalenessMs: Int64? = nil, _ body: (borrowing State) throws -> R
     ) throws -> (R, AnswerGate?) {
@@ -115,6 +117,7 @@ extension RPCError {
 
 extension StateStoreError {
     /// Runs `body`, turning a store's refusal into its status.
+    @inlinable
     static func mapped<R>(_ body: () throws -> R) throws -> R {
         do {
             return try body()

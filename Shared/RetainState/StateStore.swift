@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 import RetainProto
 public import RetainStorage
-import Synchronization
+public import Synchronization
 
 /// Keeps a ``PersistentState`` in memory behind a lock and durable on disk, through one write
 /// path for every service: **decide -> log -> make visible -> answer**.
@@ -47,13 +47,14 @@ public final class StateStore<State: PersistentState>: Sendable {
     }
 
     /// The state with the log sequence of the last change applied to it.
-    struct Shelf {
-        var state: State
+    @usableFromInline
+    struct Shelf: Sendable {
+        @usableFromInline var state: State
         /// The sequence of the last change applied to `state` (0 before any).
-        var visible: UInt64
+        @usableFromInline var visible: UInt64
         /// Memory may hold changes the disk does not: reads and writes are refused until the
         /// state is rebuilt from the disk.
-        var stale = false
+        @usableFromInline var stale = false
     }
 
     private struct Health {
@@ -61,7 +62,7 @@ public final class StateStore<State: PersistentState>: Sendable {
         var handlers: [@Sendable (Condition) -> Void] = []
     }
 
-    let shelf: Mutex<Shelf>
+    @usableFromInline let shelf: Mutex<Shelf>
     let store: DurableStore?
     let logger: Logger
     private let maximumRecordBytes: Int
@@ -70,7 +71,7 @@ public final class StateStore<State: PersistentState>: Sendable {
     /// Serializes snapshots and in-place recoveries: recovery removes unfinished files.
     let maintenance = Mutex(())
     /// The shard's commit point and this process's role, when the store is replicated.
-    let gate: CommitGate?
+    @usableFromInline let gate: CommitGate?
 
     /// Opens `directory` (nil for memory-only), recovers the state, and is ready for writes.
     /// Throws when the directory is locked by another process or corrupt (see docs/STORAGE.md).
@@ -158,26 +159,35 @@ public final class StateStore<State: PersistentState>: Sendable {
     /// committed at most that long ago (``CommitGate/freshAsOfMs``, against this machine's
     /// clock), and refuses with ``StateStoreError/tooStale(stalenessMs:boundMs:leader:)``
     /// otherwise; the leader is never stale.
+    ///
+    /// Inlinable, so that a service's reads are specialized for its state: unspecialized, each
+    /// read looked up the metadata of `Observation`, `Shelf` and their `Mutex` at run time.
+    @inlinable
     public func observe<R>(
         replicaRead: Bool = false, maxStalenessMs: Int64? = nil, _ body: (borrowing State) throws -> R
     ) throws -> Observation<R> {
-        if let gate {
-            switch gate.role {
-            case .leader: break
-            case .replica(let leader) where replicaRead:
-                if let bound = maxStalenessMs {
-                    let freshAs = gate.freshAsOfMs
-                    let staleness = freshAs == 0 ? nil : max(0, Int64(Date().timeIntervalSince1970 * 1000) - freshAs)
-                    guard let staleness, staleness <= bound else {
-                        throw StateStoreError.tooStale(stalenessMs: staleness, boundMs: bound, leader: leader)
-                    }
-                }
-            default: throw gate.writeRefusal() ?? .notLeader(leader: nil)
-            }
-        }
+        if gate != nil { try checkRole(replicaRead: replicaRead, maxStalenessMs: maxStalenessMs) }
         return try shelf.withLock { shelf in
             if shelf.stale { throw StateStoreError.recovering }
             return Observation(value: try body(shelf.state), sequence: shelf.visible, generation: gate?.generation ?? 0)
+        }
+    }
+
+    /// Refuses a read this replicated process may not answer in its role (see ``observe(replicaRead:maxStalenessMs:_:)``).
+    @usableFromInline
+    func checkRole(replicaRead: Bool, maxStalenessMs: Int64?) throws {
+        guard let gate else { return }
+        switch gate.role {
+        case .leader: break
+        case .replica(let leader) where replicaRead:
+            if let bound = maxStalenessMs {
+                let freshAs = gate.freshAsOfMs
+                let staleness = freshAs == 0 ? nil : max(0, Int64(Date().timeIntervalSince1970 * 1000) - freshAs)
+                guard let staleness, staleness <= bound else {
+                    throw StateStoreError.tooStale(stalenessMs: staleness, boundMs: bound, leader: leader)
+                }
+            }
+        default: throw gate.writeRefusal() ?? .notLeader(leader: nil)
         }
     }
 
@@ -481,7 +491,7 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable, Equatable
     /// since it became a replica). Nothing was read; the leader (at `leader`, when known) can answer.
     case tooStale(stalenessMs: Int64?, boundMs: Int64, leader: String?)
 
-    static let recovering = StateStoreError.unavailable(
+    @usableFromInline static let recovering = StateStoreError.unavailable(
         reason: "the state is being rebuilt from the disk after a storage failure", notProcessed: true)
 
     public var description: String {
