@@ -106,7 +106,7 @@ let package = Package(
             name: "RetainStorage", dependencies: ["CZstd", "CCRC32C", logging], path: "Shared/RetainStorage",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "RetainStorageTests", dependencies: ["RetainStorage", logging], path: "Tests/RetainStorageTests",
+            name: "RetainStorageTests", dependencies: ["RetainStorage", "RetainProcess", logging], path: "Tests/RetainStorageTests",
             swiftSettings: swiftSettings),
         .target(
             name: "RetainState", dependencies: ["RetainStorage", "RetainProto", logging, lifecycle],

@@ -181,7 +181,7 @@ public final class EtcdProcess: @unchecked Sendable {
         guard let process = lock.withLock({ process }) else { return }
         if process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.waitForExit()
         }
     }
 
@@ -238,7 +238,7 @@ public final class EtcdProcess: @unchecked Sendable {
     deinit {
         if let process, process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.waitForExit()
         }
         if removesDataDirectory { try? FileManager.default.removeItem(at: dataDirectory) }
         try? FileManager.default.removeItem(at: logFile)

@@ -108,14 +108,14 @@ public final class ServerProcess: @unchecked Sendable {
     @discardableResult
     public func stop() -> Int32 {
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        process.waitForExit()
         return process.terminationStatus
     }
 
     /// Sends SIGKILL: a crash, as far as the server can tell.
     public func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     /// What the server logged.
@@ -124,7 +124,7 @@ public final class ServerProcess: @unchecked Sendable {
     deinit {
         if process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.waitForExit()
         }
         try? FileManager.default.removeItem(at: logFile)
     }

@@ -87,7 +87,7 @@ final class ReshardHarness: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
         }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        process.waitForExit()
         return (process.terminationStatus, text)
     }
 

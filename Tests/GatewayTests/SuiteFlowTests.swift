@@ -332,7 +332,7 @@ struct SuiteFlowTests {
             process.standardError = output
             try process.run()
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            process.waitForExit()
             return (process.terminationStatus, text)
         }
         let gateway = "127.0.0.1:\(suite.suite.gatewayPort)"

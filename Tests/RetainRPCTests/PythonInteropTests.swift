@@ -70,7 +70,7 @@ enum PythonInterop {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        process.waitForExit()
         return process.terminationStatus
     }
 
@@ -105,7 +105,7 @@ enum PythonInterop {
             timedOut = true
             process.terminate()
         }
-        process.waitUntilExit()
+        process.waitForExit()
         var output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         if timedOut { output += "\n(killed after \(timeout))" }
         return (timedOut ? -1 : process.terminationStatus, output)

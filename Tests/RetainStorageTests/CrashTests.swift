@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RetainProcess
 import RetainStorage
 import Testing
 
@@ -75,7 +76,7 @@ struct CrashTests {
             }
             let stillRunning = process.isRunning
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.waitForExit()
             let stderr = String(decoding: try readFile(errors), as: UTF8.self)
             #expect(stillRunning, "torture exited on its own in round \(round): \(stderr)")
             #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)

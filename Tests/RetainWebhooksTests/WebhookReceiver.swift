@@ -1,4 +1,5 @@
 import Foundation
+import RetainProcess
 import RetainWebhooks
 
 /// A local HTTP endpoint for the webhook tests: a small Python `http.server` in a subprocess
@@ -123,7 +124,7 @@ final class WebhookReceiver: @unchecked Sendable {
     /// Stops it (connections are refused until ``restart()``).
     func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     /// Starts it again on the same port.

@@ -85,7 +85,7 @@ public struct TestCertificates: Sendable {
         process.standardError = errors
         try process.run()
         let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitForExit()
         guard process.terminationStatus == 0 else {
             throw TestCertificatesError(
                 message: "openssl \(arguments.joined(separator: " ")) failed: "

@@ -144,7 +144,7 @@ package struct ConsoleBenchmark: AsyncParsableCommand {
         try? process.run()
         input.fileHandleForWriting.write(Data(key.utf8))
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        process.waitForExit()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return String(text.prefix(64))
     }

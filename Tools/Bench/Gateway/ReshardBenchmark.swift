@@ -150,7 +150,7 @@ package struct ReshardBenchmark: AsyncParsableCommand {
         driver.standardError = output
         try driver.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        driver.waitUntilExit()
+        driver.waitForExit()
         let reshardSeconds = Self.seconds(ContinuousClock.now - reshardStart)
         let during = counters.state.withLock { $0 }
         counters.state.withLock { $0.stopped = true }

@@ -101,7 +101,7 @@ struct GRPCEchoBenchmark: AsyncParsableCommand {
                     process.standardOutput = forwardOutput ? FileHandle.standardError : pipe
                     try process.run()
                     let data = forwardOutput ? Data() : pipe.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
+                    process.waitForExit()
                     let text = String(decoding: data, as: UTF8.self)
                     guard process.terminationStatus == 0 else {
                         throw ValidationError(

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import RetainProcess
 
 /// The anchor of the read benchmark: `redis-benchmark -t get -c 50 -n 500000 -q` against a
 /// redis-server started on a free loopback port without persistence.
@@ -25,7 +26,7 @@ enum RedisAnchor {
         defer {
             // SIGKILL: a child of this process inherits its blocked SIGTERM; nothing is persisted anyway.
             kill(redis.processIdentifier, SIGKILL)
-            redis.waitUntilExit()
+            redis.waitForExit()
         }
         // Wait until it accepts connections.
         for _ in 0..<100 {
@@ -44,7 +45,7 @@ enum RedisAnchor {
         run.standardError = FileHandle.nullDevice
         try run.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        run.waitUntilExit()
+        run.waitForExit()
         let text = String(decoding: data, as: UTF8.self)
         // -q prints progress lines ending in \r, then "GET: <rate> requests per second, p50=...".
         guard
