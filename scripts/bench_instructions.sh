@@ -9,7 +9,9 @@
 # set-up and start-up cancel out in the difference, so
 #   per call = (instructions at the high count - at the low count) / (high - low calls).
 #   scripts/bench_instructions.sh [CASE...]      (default: every case below)
-# With KEEP=DIR the callgrind files are kept in DIR (for callgrind_annotate).
+# With KEEP=DIR the callgrind files are kept in DIR (for callgrind_annotate). CONCURRENCY=N
+# overrides each case's calls in flight (1: every call its own read burst and answer write, as
+# on a connection of the Profile read benchmark).
 # Needs a release build (swift build -c release), valgrind and a C compiler. The echo beside the
 # bare NIO echo is scripts/bench_echo_instructions.sh (same method and workarounds).
 # The valgrind workarounds for Swift 6 binaries are in scripts/callgrind_common.sh.
@@ -48,6 +50,7 @@ callgrind_prepare "$work" "$bin" retain-bench retain-profile retain-growth retai
 run() {
   local name=$1 calls=$2 executable concurrency flags port
   IFS='|' read -r executable _ _ concurrency flags <<<"${spec[$name]}"
+  concurrency=${CONCURRENCY:-$concurrency}
   port=$(free_port)
   local data="$work/data.$name.$calls"
   mkdir -p "$data"
@@ -86,6 +89,7 @@ echo "instructions per call (callgrind, release build, durability always): clien
 for name in "${cases[@]}"; do
   [ -n "${spec[$name]:-}" ] || { echo "unknown case $name (known: ${!spec[*]})" >&2; exit 2; }
   IFS='|' read -r executable low high concurrency _ <<<"${spec[$name]}"
+  concurrency=${CONCURRENCY:-$concurrency}
   # The calls the client really makes: a multiple of the concurrency.
   low=$((low / concurrency * concurrency))
   high=$((high / concurrency * concurrency))

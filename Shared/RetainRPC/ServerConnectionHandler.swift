@@ -243,9 +243,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // The burst's answers go out now, in one write: the end of a read burst is as late as
+        // gathering can wait (a flush scheduled for the end of the tick cost a task per burst).
         let flush = answers.endRead()
-        writeBatch()
-        if flush { context.flush() }
+        if handOverBatch() || flush { context.flush() }
         context.fireChannelReadComplete()
     }
 

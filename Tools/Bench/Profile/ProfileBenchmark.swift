@@ -39,12 +39,11 @@ package struct ProfileBenchmark: AsyncParsableCommand {
             ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("retain-profile-bench-\(UUID().uuidString)").path
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
-        let serverArguments =
-            [
-                "serve", "--data-dir", directory, "--log-level", "notice", "--ops-port=-1",
-                "--snapshot-every-records", "1000000000", "--snapshot-every-seconds", "1000000000",
-            ]
-            + (serverEventLoops.map { ["--event-loops", "\($0)"] } ?? [])
+        let baseArguments = [
+            "serve", "--data-dir", directory, "--log-level", "notice", "--ops-port=-1",
+            "--snapshot-every-records", "1000000000", "--snapshot-every-seconds", "1000000000",
+        ]
+        let serverArguments = baseArguments + (serverEventLoops.map { ["--event-loops", "\($0)"] } ?? [])
         var server = try ServerProcess("retain-profile", arguments: serverArguments)
         let totalEvents = users * eventsPerUser
         say(
@@ -113,47 +112,8 @@ package struct ProfileBenchmark: AsyncParsableCommand {
                     Retain_V1_GetProfileRequest(
                         userId: data.userID(Int(BenchData.mix(UInt64(index) &+ 5) % UInt64(users))))))
         }
-        let port = server.port
-        let connections = readConnections
-        let requests = readRequests
         let prepared = frames
-        // Two rounds, ours then Redis, alternating, so that both see the same background load;
-        // the better round of each is compared.
-        var best: (rate: Double, p50: String, p99: String)?
-        var bestRedis: (rate: Double, line: String)?
-        var redisMissing = false
-        for round in 1...2 {
-            // One call in flight per connection on one event loop thread, the way redis-benchmark
-            // drives Redis, so that the client costs about what redis-benchmark costs.
-            let reads = try await LoadRun.run(
-                port: port, connections: connections, inFlight: 1, total: requests,
-                recordLatency: true
-            ) { index in prepared[index % prepared.count] }
-            guard reads.failed == 0 else { throw BenchError("\(reads.failed) GetProfile calls failed") }
-            let readRate = Double(requests) / reads.seconds
-            let sorted = reads.latencies.sorted()
-            func percentile(_ p: Double) -> String {
-                (Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6).fixed(3)
-            }
-            row(
-                "retain-profile", "\(readRate.grouped) calls/s", "p50=\(percentile(0.5)) ms p99=\(percentile(0.99)) ms",
-                "round \(round), \(requests.grouped) calls")
-            if best == nil || readRate > best!.rate { best = (readRate, percentile(0.5), percentile(0.99)) }
-            guard !redisMissing else { continue }
-            if let redis = try await RedisAnchor.measure(clients: connections, requests: requests) {
-                row("redis GET (anchor)", "\(redis.rate.grouped) requests/s", "round \(round)", redis.line)
-                if bestRedis == nil || redis.rate > bestRedis!.rate { bestRedis = redis }
-            } else {
-                say("  redis-server or redis-benchmark is not installed: anchor skipped")
-                redisMissing = true
-            }
-        }
-        if let best, let bestRedis {
-            row(
-                "ratio (best rounds)", "\((best.rate / bestRedis.rate).fixed(2))x redis GET",
-                "\(best.rate.grouped) vs \(bestRedis.rate.grouped) per second",
-                "redis-benchmark -t get -c \(readConnections) -n \(readRequests) -q")
-        }
+        try await compareReads(port: server.port, frames: prepared, label: "retain-profile")
 
         // Queries.
         say("queries over the wire (median of 5 runs)")
@@ -222,7 +182,10 @@ package struct ProfileBenchmark: AsyncParsableCommand {
             "snapshot write", written.map { "\($0.fixed(2)) s" } ?? "n/a", "\(snapshotBytes.mebibytes) MiB file (zstd)",
             "on graceful shutdown; SIGTERM to exit \(stopSeconds.fixed(2)) s")
         let restartStarted = ContinuousClock.now
-        let restartArguments = serverArguments.map { $0 == "notice" ? "info" : $0 } + ["--no-snapshot-on-exit"]
+        // The restart serves on one event loop thread, as redis-server does, for a second read
+        // comparison in Redis's own shape (on 2 cores the load generator has the other one).
+        let restartArguments =
+            baseArguments.map { $0 == "notice" ? "info" : $0 } + ["--no-snapshot-on-exit", "--event-loops", "1"]
         server = try ServerProcess("retain-profile", arguments: restartArguments, timeout: .seconds(120))
         let restartSeconds = (ContinuousClock.now - restartStarted).seconds
         let recovered = server.log.split(separator: "\n").last { $0.contains("recovered through sequence") }
@@ -234,10 +197,55 @@ package struct ProfileBenchmark: AsyncParsableCommand {
         let check = RPCClient(host: "127.0.0.1", port: server.port)
         let after = try await check.unary(Retain_V1_Profile.getProfile, Retain_V1_GetProfileRequest(userId: probe))
         await check.close()
-        server.stop()
         guard after.profile?.activityCount == before.profile?.activityCount, after.profile?.lastActiveMs == before.profile?.lastActiveMs
         else { throw BenchError("user \(probe) differs after the restart") }
+        say("profile reads after the restart: the server on one event loop thread, as redis-server")
+        try await compareReads(port: server.port, frames: prepared, label: "1-loop server")
+        server.stop()
         say("total bench time \((ContinuousClock.now - benchStarted).seconds.fixed(0)) s")
+    }
+
+    /// GetProfile calls over `readConnections` connections (one call in flight each) beside
+    /// `redis-benchmark -t get` at the same concurrency, alternating two rounds so that both see
+    /// the same background load; prints each round and the ratio of the better rounds.
+    private func compareReads(port: Int, frames: [ByteBuffer], label: String) async throws {
+        let connections = readConnections
+        let requests = readRequests
+        var best: (rate: Double, p50: String, p99: String)?
+        var bestRedis: (rate: Double, line: String)?
+        var redisMissing = false
+        for round in 1...2 {
+            // One call in flight per connection on one event loop thread, the way redis-benchmark
+            // drives Redis, so that the client costs about what redis-benchmark costs.
+            let reads = try await LoadRun.run(
+                port: port, connections: connections, inFlight: 1, total: requests,
+                recordLatency: true
+            ) { index in frames[index % frames.count] }
+            guard reads.failed == 0 else { throw BenchError("\(reads.failed) GetProfile calls failed") }
+            let readRate = Double(requests) / reads.seconds
+            let sorted = reads.latencies.sorted()
+            func percentile(_ p: Double) -> String {
+                (Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6).fixed(3)
+            }
+            row(
+                label, "\(readRate.grouped) calls/s", "p50=\(percentile(0.5)) ms p99=\(percentile(0.99)) ms",
+                "round \(round), \(requests.grouped) calls")
+            if best == nil || readRate > best!.rate { best = (readRate, percentile(0.5), percentile(0.99)) }
+            guard !redisMissing else { continue }
+            if let redis = try await RedisAnchor.measure(clients: connections, requests: requests) {
+                row("redis GET (anchor)", "\(redis.rate.grouped) requests/s", "round \(round)", redis.line)
+                if bestRedis == nil || redis.rate > bestRedis!.rate { bestRedis = redis }
+            } else {
+                say("  redis-server or redis-benchmark is not installed: anchor skipped")
+                redisMissing = true
+            }
+        }
+        if let best, let bestRedis {
+            row(
+                "ratio (best rounds)", "\((best.rate / bestRedis.rate).fixed(2))x redis GET",
+                "\(best.rate.grouped) vs \(bestRedis.rate.grouped) per second",
+                "redis-benchmark -t get -c \(readConnections) -n \(readRequests) -q")
+        }
     }
 
     /// Prints a line at once (standard output is a pipe when the bench runs under a tool).
