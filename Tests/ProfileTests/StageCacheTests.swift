@@ -62,6 +62,25 @@ struct StageCacheTests {
                 #expect(cached == scanned, "round \(round)")
                 checked += scanned.warnings.count
             }
+            if round % 5 == 0 {
+                // Page by page, with a minimum drop: the cached drops order and cut as the scan does.
+                var cachedToken = ""
+                var scannedToken = ""
+                var pages = 0
+                repeat {
+                    let cached = try fixture.state.churnWarnings(
+                        channels: [], minimumDrop: 0.3, pageSize: 7, pageToken: cachedToken, asOf: asOf, now: asOf,
+                        evaluator: evaluator)
+                    let scanned = try fixture.state.churnWarnings(
+                        channels: [], minimumDrop: 0.3, pageSize: 7, pageToken: scannedToken, asOf: asOf, now: asOf,
+                        evaluator: evaluator, byScan: true)
+                    #expect(cached == scanned, "round \(round) page \(pages)")
+                    #expect(scanned.warnings.allSatisfy { $0.drop >= 0.3 })
+                    cachedToken = cached.pageInfo?.nextPageToken ?? ""
+                    scannedToken = scanned.pageInfo?.nextPageToken ?? ""
+                    pages += 1
+                } while !scannedToken.isEmpty && pages < 100
+            }
             for stages in [[.churnRisk], [.active, .silent], [.new, .recalled, .churned]] as [[Retain_V1_LifecycleStage]] {
                 let filter = Retain_V1_SegmentFilter(stages: stages)
                 #expect(

@@ -44,33 +44,49 @@ extension ProfileState {
         }
         var total: UInt64 = 0
         var remaining = 0
-        var page: [(drop: Double, id: String, index: Int32, evaluation: LifecycleEvaluation)] = []
-        let stages = byScan ? nil : stageCache.stages(day: day, evaluator: evaluator, users: users)
+        var page: [(drop: Double, id: String, index: Int32)] = []
+        /// Counts a warning and keeps it when it belongs on this page.
+        func consider(_ user: UnsafePointer<UserRecord>, index: Int, drop: Double) {
+            guard drop >= minimumDrop else { return }
+            total += 1
+            let key = (drop: drop, id: user.pointee.id)
+            if let cursor, !precedes(cursor, key) { return }
+            remaining += 1
+            if page.count == pageSize, let last = page.last, !precedes(key, (last.drop, last.id)) { return }
+            var low = 0
+            var high = page.count
+            while low < high {
+                let middle = (low + high) >> 1
+                if precedes((page[middle].drop, page[middle].id), key) { low = middle + 1 } else { high = middle }
+            }
+            page.insert((drop, key.id, Int32(index)), at: low)
+            if page.count > pageSize { page.removeLast() }
+        }
+        func selected(_ user: UnsafePointer<UserRecord>) -> Bool {
+            guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= asOf else { return false }
+            if let allowed, !allowed[Int(user.pointee.channel)] { return false }
+            return true
+        }
         let churnRisk = UInt8(Retain_V1_LifecycleStage.churnRisk.rawValue)
-        users.forEachChunk { first, chunk in
-            let base = chunk.baseAddress!
-            for offset in 0..<chunk.count {
-                let user = base + offset
-                guard user.pointee.deletedAtMs == 0, user.pointee.registeredAtMs <= asOf else { continue }
-                if let allowed, !allowed[Int(user.pointee.channel)] { continue }
-                if let stages, stages[first + offset] != churnRisk { continue }
-                let evaluation = evaluator.evaluate(user.pointee.activity, day: day, dayIsOver: false)
-                guard evaluation.stage == .churnRisk else { continue }
-                let drop = evaluation.figures.drop
-                guard drop >= minimumDrop else { continue }
-                total += 1
-                let key = (drop: drop, id: user.pointee.id)
-                if let cursor, !precedes(cursor, key) { continue }
-                remaining += 1
-                if page.count == pageSize, let last = page.last, !precedes(key, (last.drop, last.id)) { continue }
-                var low = 0
-                var high = page.count
-                while low < high {
-                    let middle = (low + high) >> 1
-                    if precedes((page[middle].drop, page[middle].id), key) { low = middle + 1 } else { high = middle }
+        if byScan {
+            users.forEachChunk { first, chunk in
+                let base = chunk.baseAddress!
+                for offset in 0..<chunk.count where selected(base + offset) {
+                    let evaluation = evaluator.evaluate(base[offset].activity, day: day, dayIsOver: false)
+                    guard evaluation.stage == .churnRisk else { continue }
+                    consider(base + offset, index: first + offset, drop: evaluation.figures.drop)
                 }
-                page.insert((drop, key.id, Int32(first + offset), evaluation), at: low)
-                if page.count > pageSize { page.removeLast() }
+            }
+        } else {
+            // The cached stages and drops: a byte per user read, and only the users at churn
+            // risk (about a tenth) touched and none evaluated.
+            let (stages, drops) = stageCache.stagesAndDrops(day: day, evaluator: evaluator, users: users)
+            stages.withUnsafeBufferPointer { stages in
+                for index in stages.indices where stages[index] == churnRisk {
+                    users.withPointer(index) { user in
+                        if selected(user) { consider(user, index: index, drop: drops[index]) }
+                    }
+                }
             }
         }
         var next = ""
@@ -83,10 +99,11 @@ extension ProfileState {
         }
         let warnings = page.map { item in
             let user = users[Int(item.index)]
+            let evaluation = evaluator.evaluate(user.activity, day: day, dayIsOver: false)
             let since = evaluator.sinceDay(user.activity, stage: .churnRisk, day: day)
             return Retain_V1_ChurnWarning(
-                userId: item.id, reason: item.evaluation.churnReason, reasonText: item.evaluation.reason,
-                recentRate: item.evaluation.figures.recentRate, baselineRate: item.evaluation.figures.baselineRate,
+                userId: item.id, reason: evaluation.churnReason, reasonText: evaluation.reason,
+                recentRate: evaluation.figures.recentRate, baselineRate: evaluation.figures.baselineRate,
                 drop: item.drop, lastActiveMs: user.activity.lastActive(asOf: asOf, calendar: calendar),
                 sinceMs: calendar.startOfDay(since), channel: symbols[user.channel])
         }

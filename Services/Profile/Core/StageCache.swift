@@ -17,6 +17,9 @@ package final class StageCache: Sendable {
         let day: Int32
         let rules: LifecycleRules
         var stages: [UInt8]
+        /// The activity drop of each user at churn risk (0 for the others): churn warnings sort
+        /// by it without evaluating anyone again.
+        var drops: [Double]
         var changed: Set<Int32>
     }
 
@@ -41,33 +44,56 @@ package final class StageCache: Sendable {
     /// The stage (``Retain_V1_LifecycleStage`` raw value) of every user, by index, as of `day`
     /// under `evaluator`'s thresholds.
     package func stages(day: Int32, evaluator: LifecycleEvaluator, users: ChunkedArray<UserRecord>) -> [UInt8] {
-        func stage(_ user: UnsafePointer<UserRecord>) -> UInt8 {
-            UInt8(truncatingIfNeeded: evaluator.evaluate(user.pointee.activity, day: day, dayIsOver: false).stage.rawValue)
+        stagesAndDrops(day: day, evaluator: evaluator, users: users).stages
+    }
+
+    /// Every user's stage as ``stages(day:evaluator:users:)``, and the activity drop of each user
+    /// at churn risk (0 for the others), both by index.
+    package func stagesAndDrops(
+        day: Int32, evaluator: LifecycleEvaluator, users: ChunkedArray<UserRecord>
+    ) -> (stages: [UInt8], drops: [Double]) {
+        let churnRisk = Retain_V1_LifecycleStage.churnRisk
+        func evaluate(_ user: UnsafePointer<UserRecord>) -> (stage: UInt8, drop: Double) {
+            let evaluation = evaluator.evaluate(user.pointee.activity, day: day, dayIsOver: false)
+            return (
+                UInt8(truncatingIfNeeded: evaluation.stage.rawValue), evaluation.stage == churnRisk ? evaluation.figures.drop : 0
+            )
         }
         return contents.withLock { cached in
             if cached != nil, cached!.day == day, cached!.rules == evaluator.rules {
-                // Not bound to a local: a second reference would make the updates copy the array.
+                // Not bound to a local: a second reference would make the updates copy the arrays.
                 let changed = cached!.changed
                 let known = cached!.stages.count
                 if !changed.isEmpty {
                     cached!.changed = []
                     for index in changed where Int(index) < known {
-                        cached!.stages[Int(index)] = users.withPointer(Int(index)) { stage($0) }
+                        let (stage, drop) = users.withPointer(Int(index)) { evaluate($0) }
+                        cached!.stages[Int(index)] = stage
+                        cached!.drops[Int(index)] = drop
                     }
                 }
-                for index in known..<users.count { cached!.stages.append(users.withPointer(index) { stage($0) }) }
-                return cached!.stages
+                for index in known..<users.count {
+                    let (stage, drop) = users.withPointer(index) { evaluate($0) }
+                    cached!.stages.append(stage)
+                    cached!.drops.append(drop)
+                }
+                return (cached!.stages, cached!.drops)
             }
             var stages = [UInt8](repeating: 0, count: users.count)
+            var drops = [Double](repeating: 0, count: users.count)
             stages.withUnsafeMutableBufferPointer { stages in
-                users.forEachChunk { first, chunk in
-                    let base = chunk.baseAddress!
-                    for offset in 0..<chunk.count { stages[first + offset] = stage(base + offset) }
+                drops.withUnsafeMutableBufferPointer { drops in
+                    users.forEachChunk { first, chunk in
+                        let base = chunk.baseAddress!
+                        for offset in 0..<chunk.count {
+                            (stages[first + offset], drops[first + offset]) = evaluate(base + offset)
+                        }
+                    }
                 }
             }
-            cached = Stages(day: day, rules: evaluator.rules, stages: stages, changed: [])
+            cached = Stages(day: day, rules: evaluator.rules, stages: stages, drops: drops, changed: [])
             holding.store(true, ordering: .releasing)
-            return stages
+            return (stages, drops)
         }
     }
 }
