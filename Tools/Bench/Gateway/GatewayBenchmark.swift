@@ -19,6 +19,9 @@ package struct GatewayBenchmark: AsyncParsableCommand {
     @Option(help: "Calls in flight at once for the throughput figures.")
     var concurrency: Int = 32
 
+    @Option(help: "Client connections the calls in flight are spread over (each path).")
+    var connections: Int = 1
+
     @Option(name: .customLong("seconds"), help: "Seconds of load per path for the throughput figures.")
     var seconds: Double = 3
 
@@ -50,7 +53,9 @@ package struct GatewayBenchmark: AsyncParsableCommand {
         }
 
         print("retain-bench gateway: Echo/Echo with a \(payload)-byte payload, one retain-echo backend, loopback")
-        print("latency: \(calls) sequential calls per path; throughput: \(concurrency) calls in flight for \(seconds) s per path")
+        print(
+            "latency: \(calls) sequential calls per path; throughput: \(concurrency) calls in flight over \(connections) connection(s) for \(seconds) s per path"
+        )
         print("")
         let directLatency = try await sequential(direct, request)
         let gatewayLatency = try await sequential(proxied, request)
@@ -87,10 +92,12 @@ package struct GatewayBenchmark: AsyncParsableCommand {
         return Self.figures(report.latencies, seconds: report.seconds)
     }
 
-    /// `concurrency` calls in flight on one connection to `port` for `seconds`.
+    /// `concurrency` calls in flight, spread over `connections` connections to `port`, for
+    /// `seconds`.
     private func load(_ port: Int, _ request: ByteBuffer) async throws -> Figures {
         var configuration = PipelinedClient.Configuration(port: port)
-        configuration.callsInFlight = concurrency
+        configuration.connections = connections
+        configuration.callsInFlight = max(1, concurrency / connections)
         configuration.deadline = .now() + .milliseconds(Int64(seconds * 1000))
         configuration.recordLatencies = true
         let report = try await PipelinedClient.run(configuration) { _ in RepeatedRequest(frame: request) }
