@@ -29,10 +29,23 @@ struct AnswerBatch {
         return flushAtEndOfRead
     }
 
+    /// The last batch's buffer, to gather the next one in.
+    private var spare = SpareBatchBuffer()
+
     /// Takes the gathered answers, to write them ahead of anything else.
     mutating func take() -> ByteBuffer? {
         defer { pending = nil }
         return pending
+    }
+
+    /// Takes the gathered answers to append to, or an empty buffer to start a batch in.
+    mutating func takeForAppending(allocator: ByteBufferAllocator) -> ByteBuffer {
+        take() ?? spare.take(allocator: allocator)
+    }
+
+    /// Notes a batch handed to the channel, to reuse its memory for the next one.
+    mutating func handedOver(_ batch: ByteBuffer) {
+        spare.keep(batch)
     }
 
     /// Notes a write; true when the caller must schedule a flush at the end of this event loop

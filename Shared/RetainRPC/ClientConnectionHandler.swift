@@ -84,6 +84,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// buffer per event loop tick rather than one per frame saves the pipeline's write path and
     /// the pending-writes bookkeeping per call (over a thousand instructions).
     @exclusivity(unchecked) private var gathered: ByteBuffer?
+    /// The last gathered batch's buffer, to gather the next one in.
+    @exclusivity(unchecked) private var spareBatch = SpareBatchBuffer()
     @exclusivity(unchecked) private var heardSinceLastPing = true
     @exclusivity(unchecked) private var pingOutstanding = false
     private var keepaliveTask: RepeatedTask?
@@ -352,7 +354,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         if buffer.readableBytes <= Self.largestGatheredFrame {
             // Taken out while appending, so the buffer is not shared and is not copied on write.
-            var batch = gathered ?? context.channel.allocator.buffer(capacity: 4096)
+            var batch = gathered ?? spareBatch.take(allocator: context.channel.allocator)
             gathered = nil
             batch.writeImmutableBuffer(buffer)
             gathered = batch
@@ -376,5 +378,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let batch = gathered else { return }
         gathered = nil
         context.write(wrapOutboundOut(batch), promise: nil)
+        spareBatch.keep(batch)
     }
 }

@@ -367,7 +367,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
         switch handler {
         case .inline(let body):
-            var answer = answers.take() ?? context.channel.allocator.buffer(capacity: 4096)
+            var answer = answers.takeForAppending(allocator: context.channel.allocator)
             let frameStart = answer.writerIndex
             answer.writeFrameHeader(type: .message, flags: .end, requestID: id, payloadLength: 0)
             let gate: AnswerGate?
@@ -609,6 +609,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func handOverBatch() -> Bool {
         guard let context, let batch = answers.take() else { return false }
         context.write(wrapOutboundOut(batch), promise: nil)
+        answers.handedOver(batch)
         return true
     }
 
@@ -619,6 +620,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard let context else { return }
         if let pending = answers.take() {
             context.write(wrapOutboundOut(pending), promise: nil)
+            answers.handedOver(pending)
         }
         context.write(wrapOutboundOut(buffer), promise: nil)
         scheduleFlush()
@@ -636,7 +638,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func gather(_ buffer: ByteBuffer) {
         guard let context, buffer.readableBytes <= Self.largestGatheredFrame else { return write(buffer) }
         // Taken out while appending, so the buffer is not shared and is not copied on write.
-        var batch = answers.take() ?? context.channel.allocator.buffer(capacity: 4096)
+        var batch = answers.takeForAppending(allocator: context.channel.allocator)
         batch.writeImmutableBuffer(buffer)
         answers.pending = batch
         scheduleFlush()
