@@ -50,7 +50,7 @@ enum TransferAnswer {
     /// `applied`, field 2); otherwise one result per transfer.
     static func applied(in payload: ByteBuffer, compact: Bool) -> Int? {
         payload.withUnsafeReadableBytes { bytes -> Int? in
-            var reader = WireReader(bytes: bytes)
+            var reader = WireCursor(bytes)
             var count = 0
             while !reader.atEnd {
                 guard let (field, wire) = reader.tag() else { return nil }
@@ -62,7 +62,7 @@ enum TransferAnswer {
                     guard let applied = reader.varint() else { return nil }
                     if compact { count += Int(applied) }
                 default:
-                    guard reader.skip(wire) else { return nil }
+                    guard reader.skip(wireType: wire) else { return nil }
                 }
             }
             return count
@@ -71,60 +71,17 @@ enum TransferAnswer {
 
     /// The `code` (field 3) of an encoded `TransferResult`.
     private static func resultCode(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
-        var reader = WireReader(bytes: bytes)
+        var reader = WireCursor(bytes)
         var code: UInt64 = 0
         while !reader.atEnd {
             guard let (field, wire) = reader.tag() else { return nil }
             if field == 3, wire == 0 {
                 guard let value = reader.varint() else { return nil }
                 code = value
-            } else if !reader.skip(wire) {
+            } else if !reader.skip(wireType: wire) {
                 return nil
             }
         }
         return code
-    }
-
-    /// A cursor over protobuf wire-format bytes.
-    struct WireReader {
-        let bytes: UnsafeRawBufferPointer
-        var position = 0
-
-        var atEnd: Bool { position >= bytes.count }
-
-        mutating func varint() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while position < bytes.count, shift < 64 {
-                let byte = bytes[position]
-                position += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { return value }
-                shift += 7
-            }
-            return nil
-        }
-
-        mutating func tag() -> (UInt64, UInt64)? {
-            varint().map { ($0 >> 3, $0 & 7) }
-        }
-
-        mutating func lengthDelimited() -> UnsafeRawBufferPointer? {
-            guard let length = varint(), length <= UInt64(bytes.count - position) else { return nil }
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[position..<position + Int(length)])
-            position += Int(length)
-            return slice
-        }
-
-        mutating func skip(_ wire: UInt64) -> Bool {
-            switch wire {
-            case 0: return varint() != nil
-            case 1: position += 8
-            case 2: return lengthDelimited() != nil
-            case 5: position += 4
-            default: return false
-            }
-            return position <= bytes.count
-        }
     }
 }
