@@ -15,8 +15,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import DEMO_USERS, Suite, make_browser
@@ -27,11 +27,28 @@ def figure(browser, name: str) -> int:
     return int(browser.find_element(By.CSS_SELECTOR, f'[data-figure="{name}"]').text.replace(",", ""))
 
 
+def replaced(element):
+    """A wait condition: `element`'s page has been replaced. Chromium sometimes answers a look at
+    a node of the page being replaced with an inspector error ("does not belong to the
+    document") instead of a stale reference; either way the node is gone."""
+    def gone(_) -> bool:
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+    return gone
+
+
 def submit(browser, button) -> None:
     """Clicks a button that posts a form, and waits until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 60).until(replaced(page))
 
 
 def sign_in(browser, suite: Suite, key: str) -> None:
