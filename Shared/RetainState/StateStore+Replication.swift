@@ -18,54 +18,57 @@ extension StateStore {
         var undo: String?
         let result: Result<UInt64, StateStoreError> = frames.withUnsafeBytes { bytes in
             shelf.withLock { shelf in
-                if shelf.stale { return .failure(.recovering) }
-                guard firstSequence == shelf.visible + 1 else {
-                    return .failure(
-                        .unavailable(
-                            reason: "replicated records start at \(firstSequence), the log ends at \(shelf.visible)", notProcessed: true))
-                }
-                let arena = ProtoArena(blockSize: 16 << 10)
-                let header = LogRecordFrame.headerSize
-                var offset = 0
-                while offset < bytes.count {
-                    let sequence = shelf.visible + 1
-                    guard offset + header <= bytes.count else { return .failure(Self.damaged(sequence, "a torn frame header")) }
-                    let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-                    let stored = bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian
-                    let framed = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
-                    guard offset + header + length <= bytes.count else { return .failure(Self.damaged(sequence, "a torn frame")) }
-                    guard framed == sequence else { return .failure(Self.damaged(sequence, "a frame for sequence \(framed)")) }
-                    let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + header)..<(offset + header + length)])
-                    var crc = CRC32C()
-                    crc.update(payload)
-                    guard LogRecordFrame.checksum(payloadCRC: crc, length: UInt32(length), sequence: framed) == stored else {
-                        return .failure(Self.damaged(sequence, "a checksum mismatch"))
-                    }
-                    offset += header + length
-                    arena.reset()
-                    do {
-                        let entry = try ProtoCodec.decode(State.LogEntry.self, from: payload, arena: arena)
-                        try shelf.state.apply(entry)
-                    } catch {
+                store.appendingTogether { () -> Result<UInt64, StateStoreError> in
+                    if shelf.stale { return .failure(.recovering) }
+                    guard firstSequence == shelf.visible + 1 else {
                         return .failure(
                             .unavailable(
-                                reason: "replicated record \(sequence) does not apply: \(error)", notProcessed: true))
+                                reason: "replicated records start at \(firstSequence), the log ends at \(shelf.visible)", notProcessed: true
+                            ))
                     }
-                    do throws(StorageError) {
-                        let appended = try store.append(payload)
-                        guard appended == sequence else {
-                            undo = "the log appended \(appended) where the replica expected \(sequence)"
-                            shelf.stale = true
-                            return .failure(.unavailable(reason: undo!, notProcessed: true))
+                    let arena = ProtoArena(blockSize: 16 << 10)
+                    let header = LogRecordFrame.headerSize
+                    var offset = 0
+                    while offset < bytes.count {
+                        let sequence = shelf.visible + 1
+                        guard offset + header <= bytes.count else { return .failure(Self.damaged(sequence, "a torn frame header")) }
+                        let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+                        let stored = bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian
+                        let framed = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
+                        guard offset + header + length <= bytes.count else { return .failure(Self.damaged(sequence, "a torn frame")) }
+                        guard framed == sequence else { return .failure(Self.damaged(sequence, "a frame for sequence \(framed)")) }
+                        let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + header)..<(offset + header + length)])
+                        var crc = CRC32C()
+                        crc.update(payload)
+                        guard LogRecordFrame.checksum(payloadCRC: crc, length: UInt32(length), sequence: framed) == stored else {
+                            return .failure(Self.damaged(sequence, "a checksum mismatch"))
                         }
-                        shelf.visible = sequence
-                    } catch {
-                        undo = "an append failed: \(error)"
-                        shelf.stale = true
-                        return .failure(.unavailable(reason: "\(error)", notProcessed: true))
+                        offset += header + length
+                        arena.reset()
+                        do {
+                            let entry = try ProtoCodec.decode(State.LogEntry.self, from: payload, arena: arena)
+                            try shelf.state.apply(entry)
+                        } catch {
+                            return .failure(
+                                .unavailable(
+                                    reason: "replicated record \(sequence) does not apply: \(error)", notProcessed: true))
+                        }
+                        do throws(StorageError) {
+                            let appended = try store.append(payload)
+                            guard appended == sequence else {
+                                undo = "the log appended \(appended) where the replica expected \(sequence)"
+                                shelf.stale = true
+                                return .failure(.unavailable(reason: undo!, notProcessed: true))
+                            }
+                            shelf.visible = sequence
+                        } catch {
+                            undo = "an append failed: \(error)"
+                            shelf.stale = true
+                            return .failure(.unavailable(reason: "\(error)", notProcessed: true))
+                        }
                     }
+                    return .success(shelf.visible)
                 }
-                return .success(shelf.visible)
             }
         }
         if let undo { recoverInPlace(reason: undo) }
@@ -78,6 +81,9 @@ extension StateStore {
 
     /// The last sequence applied to the state (what a replica tells its leader it holds).
     public var lastSequence: UInt64 { shelf.withLock { $0.visible } }
+
+    /// The local log's write and sync counters (nil memory-only).
+    package var logStatistics: CommitStatistics? { store?.commitStatistics }
 
     /// How far the local log is durable (0 memory-only).
     public var durableSequence: UInt64 { store?.durableSequence ?? 0 }

@@ -50,6 +50,8 @@ package final class CommitQueue: Sendable {
         /// While the committer lingers: wake it once this many records are buffered (0: at once).
         var lingerTarget = 0
         var closeRequested = false
+        /// Appends running under ``appendingTogether`` (the committer leaves the buffer alone).
+        var together = 0
         var statistics = CommitStatistics()
     }
 
@@ -87,12 +89,28 @@ package final class CommitQueue: Sendable {
             state.nextSequence += 1
             state.buffer.appendRecord(payload, payloadCRC: crc, sequence: sequence)
             bufferedMirror.store(state.buffer.count, ordering: .relaxed)
-            let wake = state.committerIdle && state.buffer.records >= state.lingerTarget
+            let wake = state.committerIdle && state.together == 0 && state.buffer.records >= state.lingerTarget
             if wake { state.committerIdle = false }
             return (sequence, wake)
         }
         if wake { wakeup.signal() }
         return sequence
+    }
+
+    /// Starts appends the committer takes together (see ``DurableStore/appendingTogether(_:)``).
+    func beginAppendingTogether() {
+        state.withLock { $0.together += 1 }
+    }
+
+    /// Ends them: the committer may take the buffer again, and is woken if it waits for it.
+    func endAppendingTogether() {
+        let wake = state.withLock { state -> Bool in
+            state.together -= 1
+            let wake = state.together == 0 && state.committerIdle && !state.buffer.isEmpty
+            if wake { state.committerIdle = false }
+            return wake
+        }
+        if wake { wakeup.signal() }
     }
 
     /// Runs `callback` once `sequence` is durable, or with the error.
@@ -260,6 +278,11 @@ package final class CommitQueue: Sendable {
                 state.lingerTarget = linger.minimumRecords
                 state.committerIdle = true
                 return .linger(deadline: linger.deadline)
+            }
+            if state.together > 0, !state.closeRequested {
+                // Appends that go together are still coming: their end wakes the committer.
+                state.committerIdle = true
+                return .idle
             }
             if !state.buffer.isEmpty {
                 swap(&state.buffer, &spare)

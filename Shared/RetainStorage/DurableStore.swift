@@ -99,6 +99,15 @@ public final class DurableStore: Sendable {
         try queue.append(payload)
     }
 
+    /// Runs `body`, whose appends the committer writes together: it takes none of them before
+    /// `body` returns, so they share one write and one sync (a replica appends each batch its
+    /// leader sends this way, and acknowledges it after one sync instead of two or three).
+    public func appendingTogether<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        queue.beginAppendingTogether()
+        defer { queue.endAppendingTogether() }
+        return try body()
+    }
+
     /// Buffers one record for the log and returns its sequence; see ``append(_:)-(UnsafeRawBufferPointer)``.
     @discardableResult
     public func append(_ payload: [UInt8]) throws(StorageError) -> UInt64 {
