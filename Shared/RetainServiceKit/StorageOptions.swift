@@ -30,6 +30,12 @@ public struct StorageOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("segment-bytes"), help: "Log segment size in bytes (default 64 MiB).")
     public var segmentBytes: Int = 64 << 20
 
+    /// Zero-fill log segments ahead of their records (off on copy-on-write file systems).
+    @Option(
+        name: .customLong("wal-zero-fill"),
+        help: "Zero-fill log segments ahead of their records, so a sync writes the records alone: on or off (off on ZFS, btrfs).")
+    public var walZeroFill: String = "on"
+
     /// Replication of the log to the shard's other processes.
     @OptionGroup(title: "Replication") public var replication: ReplicationOptions
 
@@ -72,6 +78,11 @@ public struct StorageOptions: ParsableArguments, Sendable {
             throw ValidationError("--segment-bytes must be at least 4096, not \(segmentBytes)")
         }
         configuration.segmentBytes = segmentBytes
+        switch walZeroFill {
+        case "on": configuration.zeroFillSegments = true
+        case "off": configuration.zeroFillSegments = false
+        default: throw ValidationError("--wal-zero-fill must be 'on' or 'off', not '\(walZeroFill)'")
+        }
         configuration.faultInjection = FaultInjection.fromEnvironment()
         return configuration
     }

@@ -148,11 +148,13 @@ extension DurableStore {
         if let tail = start.tail, tail.nextSequence == start.lastSequence + 1 {
             writer = try SegmentWriter.continuing(
                 directory: dataDirectory, path: tail.file, firstSequence: tail.firstSequence, size: tail.validEnd,
-                segmentBytes: configuration.segmentBytes, faults: configuration.faultInjection)
+                segmentBytes: configuration.segmentBytes, zeroFill: configuration.zeroFillSegments,
+                faults: configuration.faultInjection)
         } else {
             writer = try SegmentWriter.creating(
                 directory: dataDirectory, firstSequence: start.lastSequence + 1,
-                segmentBytes: configuration.segmentBytes, faults: configuration.faultInjection)
+                segmentBytes: configuration.segmentBytes, zeroFill: configuration.zeroFillSegments,
+                faults: configuration.faultInjection)
         }
         queue.start(lastSequence: start.lastSequence)
         let groupCommitter = GroupCommitter(

@@ -10,6 +10,8 @@ package final class FaultInjection: Sendable {
     package enum Operation: Sendable, Hashable {
         case write
         case sync
+        /// Zero-filling a log segment ahead of its records (``SegmentWriter``).
+        case preallocate
     }
 
     /// A point in a multi-step update where a simulated crash stops the work.

@@ -10,7 +10,8 @@ package final class LogSegmentReader {
     package enum Step {
         /// A whole record whose checksum matches, starting at `offset`.
         case record(sequence: UInt64, payload: UnsafeRawBufferPointer, offset: Int64)
-        /// The file ends exactly after the previous record.
+        /// The file ends exactly after the previous record, or only zeros follow it (the
+        /// segment's preallocated tail, see ``SegmentWriter``).
         case end
         /// The bytes at `offset` are not a valid record.
         case damaged(offset: Int64, reason: String)
@@ -31,6 +32,8 @@ package final class LogSegmentReader {
     private var filled = 0
     /// Index in `buffer` of the next record.
     private var position = 0
+    /// Where ``onlyZeros(from:)`` last looked, and what it found.
+    private var zeroTail: (offset: Int64, zeros: Bool)?
 
     /// Opens `path` and validates its header (throwing ``StorageError/corrupt(file:offset:reason:)``).
     package init(path: String, bufferSize: Int = 1 << 20) throws(StorageError) {
@@ -65,6 +68,7 @@ package final class LogSegmentReader {
         if remaining == 0 { return .end }
         let headerSize = LogRecordFrame.headerSize
         guard remaining >= Int64(headerSize) else {
+            if try onlyZeros(from: recordOffset) { return .end }
             return .damaged(offset: recordOffset, reason: "incomplete record header (\(remaining) bytes before end of file)")
         }
         try ensureAvailable(headerSize)
@@ -72,6 +76,9 @@ package final class LogSegmentReader {
         let length = start.loadLittleEndian(at: 0, as: UInt32.self)
         let stored = start.loadLittleEndian(at: 4, as: UInt32.self)
         let sequence = start.loadLittleEndian(at: 8, as: UInt64.self)
+        // No record has sequence 0: an all-zero header is the preallocated tail when nothing
+        // but zeros follows it (anything else after it is damage, as before).
+        if length == 0, stored == 0, sequence == 0, try onlyZeros(from: recordOffset) { return .end }
         guard Int(length) <= LogRecordFrame.formatMaximumPayload else {
             return .damaged(offset: recordOffset, reason: "record length \(length) exceeds the format limit")
         }
@@ -129,6 +136,32 @@ package final class LogSegmentReader {
             index += 1
         }
         return nil
+    }
+
+    /// Whether every byte from `offset` to the end of the file is zero (read once per offset).
+    private func onlyZeros(from offset: Int64) throws(StorageError) -> Bool {
+        if let zeroTail, zeroTail.offset == offset { return zeroTail.zeros }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { chunk.deallocate() }
+        var at = offset
+        var zeros = true
+        scan: while at < fileSize {
+            let count = try file.read(into: chunk, at: at)
+            if count == 0 { break }
+            let words = count / 8
+            let base = chunk.baseAddress.unsafelyUnwrapped
+            for index in 0..<words where base.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) != 0 {
+                zeros = false
+                break scan
+            }
+            for index in (words * 8)..<count where chunk[index] != 0 {
+                zeros = false
+                break scan
+            }
+            at += Int64(count)
+        }
+        zeroTail = (offset, zeros)
+        return zeros
     }
 
     /// Continues reading at `offset`, which must be the start of a record.

@@ -65,6 +65,32 @@ final class PosixFile {
         if let injected { throw .io(operation: "write", file: path, errno: injected) }
     }
 
+    /// Writes `count` zero bytes at `offset` (a log segment's preallocated tail). Consults the
+    /// fault hook as a ``FaultInjection/Operation/preallocate``, not as a record write.
+    func writeZeros(at offset: Int64, count: Int) throws(StorageError) {
+        if let failure = faults?.injectedFailure(.preallocate, path: path) {
+            throw .io(operation: "write (preallocate)", file: path, errno: failure.code)
+        }
+        let zeros = Self.zeros
+        var done = 0
+        while done < count {
+            let chunk = min(zeros.count, count - done)
+            let result = pwrite(descriptor, zeros.baseAddress, chunk, off_t(offset) + off_t(done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "write (preallocate)", file: path, errno: errno)
+            }
+            done += result
+        }
+    }
+
+    /// 64 KiB of zeros, shared by every preallocating write (never written after it is made).
+    private nonisolated(unsafe) static let zeros: UnsafeRawBufferPointer = {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 4096)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        return UnsafeRawBufferPointer(buffer)
+    }()
+
     /// Reads into `buffer` from `offset` until it is full or the file ends; returns the byte count.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(StorageError) -> Int {
         guard let base = buffer.baseAddress else { return 0 }

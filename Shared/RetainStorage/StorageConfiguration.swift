@@ -15,6 +15,11 @@ public struct StorageConfiguration: Sendable {
     public var durability: Durability = .always
     /// Size at which the log rolls over to a new segment file. Default 64 MiB.
     public var segmentBytes: Int = 64 << 20
+    /// Zero-fill each log segment ahead of its records (a mebibyte at a time), so that a sync
+    /// writes the records alone, not the file's size and block map with them (PostgreSQL's
+    /// `wal_init_zero`). About halves a sync on ext4 and XFS; turn it off on copy-on-write file
+    /// systems (ZFS, btrfs), where writing over zeros gains nothing. Default true.
+    public var zeroFillSegments = true
     /// ``DurableStore/snapshotDue`` turns true after this many records since the last snapshot.
     /// Default 1,000,000.
     public var snapshotEveryRecords: Int = 1_000_000

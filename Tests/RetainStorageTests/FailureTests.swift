@@ -121,7 +121,9 @@ struct FailureTests {
         let (store, _) = try openAndRecover(scratch.data, configuration: configuration)
         try await appendDurably(store, (1...10).map { payload($0) })
         let segment = scratch.data + "/" + (segmentFiles(scratch.data).last ?? "missing")
-        let acknowledgedBytes = fileSize(segment)
+        // The ten records end here; the segment is zero-filled past them.
+        let acknowledgedBytes = recordOffset(10, payloadSizes: Array(repeating: 40, count: 10))
+        #expect(fileSize(segment) > acknowledgedBytes)
         #expect(store.failureDiscardedUnacknowledged == nil)
 
         // A short write then ENOSPC: 30 bytes of record 11 reach the file before the error.
@@ -129,7 +131,7 @@ struct FailureTests {
         let doomed = try store.append(payload(11))
         await expectUnavailable { try await store.waitDurable(doomed) }
         #expect(store.failureDiscardedUnacknowledged == true)
-        #expect(fileSize(segment) == acknowledgedBytes, "the partial record was cut off at once")
+        #expect(fileSize(segment) == acknowledgedBytes, "the partial record (and the zeros after it) was cut off at once")
 
         store.restartForRecovery()
         var replayed: [UInt64] = []

@@ -44,7 +44,8 @@ struct InspectorTests {
         let segment = scratch.data + "/" + segmentFiles(scratch.data)[0]
         let pristine = try readFile(segment)
 
-        try writeFile(segment, Array(pristine.dropLast(7)))
+        // Seven bytes short of the last record's end (the zero-filled tail after it goes too).
+        try writeFile(segment, Array(pristine.prefix(recordOffset(10, payloadSizes: Array(repeating: 40, count: 10)) - 7)))
         var inspection = try StorageInspector.inspect(directory: scratch.data)
         #expect(inspection.recoveryProblem == nil)
         #expect(inspection.recoverableSequence == 9)

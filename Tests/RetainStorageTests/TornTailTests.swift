@@ -6,9 +6,12 @@ import Testing
 struct TornTailTests {
     private static let sizes = [40, 41, 42, 43, 44]
 
-    /// Writes five records and returns the segment's path and bytes.
+    /// Writes five records and returns the segment's path and bytes (not zero-filled ahead, so
+    /// the file ends with the last record; `ZeroFillTests` tears records inside zeros).
     private func writeFive(_ directory: String) async throws -> (path: String, bytes: [UInt8]) {
-        let (store, _) = try openAndRecover(directory)
+        var configuration = StorageConfiguration()
+        configuration.zeroFillSegments = false
+        let (store, _) = try openAndRecover(directory, configuration: configuration)
         try await appendDurably(store, Self.sizes.enumerated().map { payload(UInt64($0.offset + 1), length: $0.element) })
         store.close()
         #expect(listFiles(directory).contains("CLEAN"), "a clean close leaves the clean-shutdown marker")
@@ -43,16 +46,24 @@ struct TornTailTests {
         }
     }
 
-    @Test("zeros after the last record (a preallocated or half-written tail) are cut")
+    @Test("zeros after the last record (a zero-filled tail) end the log: nothing is cut, appends go over them")
     func zeroTail() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let (path, pristine) = try await writeFive(scratch.data)
-        try writeFile(path, pristine + [UInt8](repeating: 0, count: 4096))
-        forgetCleanShutdown(scratch.data)
-        let recovered = try recoverAndClose(scratch.data)
-        #expect(recovered.logSequences == [1, 2, 3, 4, 5])
-        #expect(recovered.report.truncatedTail?.bytes == 4096)
+        for zeros in [1, 15, 16, 4096] {
+            try writeFile(path, pristine + [UInt8](repeating: 0, count: zeros))
+            forgetCleanShutdown(scratch.data)
+            let (store, recovered) = try openAndRecover(scratch.data)
+            #expect(recovered.logSequences == [1, 2, 3, 4, 5], "\(zeros) zeros")
+            #expect(recovered.report.truncatedTail == nil, "\(zeros) zeros")
+            #expect(try store.append(payload(6)) == 6)
+            try await store.waitDurable(6)
+            store.close()
+            let again = try recoverAndClose(scratch.data)
+            #expect(again.logSequences == [1, 2, 3, 4, 5, 6])
+            #expect(Array(try readFile(path).prefix(pristine.count)) == pristine)
+        }
     }
 
     @Test("a checksum failure in the very last record is indistinguishable from a torn append and is cut")
