@@ -22,6 +22,8 @@ final class LeaderTerm: Sendable {
         var localDurable: UInt64 = 0
         var commit: UInt64 = 0
         var active = true
+        /// Follow tasks waiting out a quiet spell, woken when the commit point moves.
+        var idle: [AsyncSignal] = []
     }
 
     let epoch: UInt64
@@ -54,7 +56,26 @@ final class LeaderTerm: Sendable {
 
     /// Ends the term: streams stop, nothing more is committed.
     func end() {
-        state.withLock { $0.active = false }
+        let idle = state.withLock { state -> [AsyncSignal] in
+            state.active = false
+            defer { state.idle = [] }
+            return state.idle
+        }
+        for signal in idle { signal.signal() }
+    }
+
+    /// Waits until the commit point moves past `point`, the term ends, `signal` is signalled
+    /// otherwise, or `timeout` passes: a follow task's wait in a quiet spell, instead of
+    /// looking every commit interval. Costs the commit path nothing while no task waits.
+    func waitForCommit(after point: UInt64, signal: AsyncSignal, timeout: Duration) async {
+        let moved = state.withLock { state -> Bool in
+            guard state.active, state.commit <= point else { return true }
+            state.idle.append(signal)
+            return false
+        }
+        guard !moved else { return }
+        await signal.wait(timeout: timeout)
+        state.withLock { $0.idle.removeAll { $0 === signal } }
     }
 
     func connect(_ member: String) {
@@ -116,6 +137,10 @@ final class LeaderTerm: Sendable {
         // Fencing: a leader whose lease may have lapsed confirms nothing.
         guard leaseValid() else { return nil }
         state.commit = point
+        if !state.idle.isEmpty {
+            for signal in state.idle { signal.signal() }
+            state.idle = []
+        }
         return point
     }
 

@@ -10,7 +10,8 @@ import Synchronization
 /// the feed falls back to it when a batch does not follow the last one sent, or when more than
 /// `limitBytes` sent this way are not yet acknowledged by the replica (a slow replica is then fed
 /// at its own pace by the task, which waits for its flow-control window). The task notices
-/// within its commit interval (`ReplicationConfiguration.liveCommitInterval`).
+/// within its commit interval (`ReplicationConfiguration.liveCommitInterval`), or at once when
+/// it waits out a quiet spell (the feed signals ``idle`` as it falls back).
 final class LiveFeed: Sendable {
     private struct State {
         /// The next sequence the replica is to be sent.
@@ -29,6 +30,9 @@ final class LiveFeed: Sendable {
     private let send: @Sendable (Retain_V1_ReplicationBatch) throws -> Void
     private let limitBytes: Int
     private let state: Mutex<State>
+    /// Wakes the follow task while it waits out a quiet spell: the commit point moved
+    /// (``LeaderTerm``), or the feed fell back.
+    let idle = AsyncSignal()
 
     init(
         member: String, term: LeaderTerm, limitBytes: Int,
@@ -62,11 +66,11 @@ final class LiveFeed: Sendable {
     /// A batch the committer just wrote (frames for `first...last`): sent at once when the feed
     /// is live and the batch follows the last one sent; otherwise the feed falls back.
     func offer(first: UInt64, last: UInt64, frames: [UInt8]) {
-        state.withLock { state in
-            guard state.live else { return }
+        let fellBack = state.withLock { state -> Bool in
+            guard state.live else { return false }
             guard term.isActive, first == state.next else {
                 state.live = false
-                return
+                return true
             }
             let acknowledged = term.acknowledged(by: member)
             var drop = 0
@@ -77,7 +81,7 @@ final class LiveFeed: Sendable {
             if drop > 0 { state.unacknowledged.removeFirst(drop) }
             guard state.unacknowledgedBytes + frames.count <= limitBytes else {
                 state.live = false
-                return
+                return true
             }
             // Written under the lock: the follow task's hand-over and this write stay in order.
             let commit = term.commit
@@ -88,13 +92,15 @@ final class LiveFeed: Sendable {
                         commitSequence: commit, sentUnixMs: ReplicationNode.nowMs()))
             } catch {
                 state.live = false
-                return
+                return true
             }
             state.next = last + 1
             state.commitSent = commit
             state.unacknowledged.append((last, frames.count))
             state.unacknowledgedBytes += frames.count
+            return false
         }
+        if fellBack { idle.signal() }
     }
 }
 

@@ -66,6 +66,9 @@ extension ReplicationNode {
         }
         liveFeeds.add(feed)
         defer { liveFeeds.remove(feed) }
+        // Commit intervals in a row in which the commit point did not move.
+        var quietIntervals = 0
+        var lastSeenCommit = term.commit
         while !Task.isCancelled {
             guard term.isActive else { throw notLeader() }
             let (live, liveNext, liveCommit) = feed.position
@@ -76,15 +79,28 @@ extension ReplicationNode {
                 // every write: a task woken per group commit and replica was a thread hand-off
                 // more on every round.
                 let commit = term.commit
-                if commit > max(sentCommit, liveCommit) || ContinuousClock.now - lastSend > .milliseconds(250) {
+                if commit > max(sentCommit, liveCommit) || ContinuousClock.now - lastSend > Self.heartbeat {
                     try await writer.send(
                         Retain_V1_ReplicationBatch(epoch: term.epoch, commitSequence: commit, sentUnixMs: Self.nowMs()))
                     sentCommit = commit
                     lastSend = .now
                 }
-                try await Task.sleep(for: configuration.liveCommitInterval)
+                quietIntervals = commit == lastSeenCommit ? quietIntervals + 1 : 0
+                lastSeenCommit = commit
+                if quietIntervals < Self.quietIntervalsBeforeWaiting {
+                    try await Task.sleep(for: configuration.liveCommitInterval)
+                } else {
+                    // A quiet spell: no wake-up every interval (an idle leader's main cost), but
+                    // a wait until the commit point moves (the term wakes this task), the feed
+                    // falls back, or the next heartbeat is due.
+                    let heartbeatDue = lastSend + Self.heartbeat - ContinuousClock.now
+                    await term.waitForCommit(
+                        after: commit, signal: feed.idle, timeout: max(heartbeatDue, configuration.liveCommitInterval))
+                    try Task.checkCancellation()
+                }
                 continue
             }
+            quietIntervals = 0
             if liveNext > next { next = liveNext }
             // Flow control: no more than a window of records beyond what the replica holds.
             if next > term.acknowledged(by: request.member) + configuration.maximumInFlightRecords {
@@ -110,7 +126,7 @@ extension ReplicationNode {
             if frames.count == 0 {
                 let window = window
                 if feed.goLive(next: next, windowLast: { window.lastSequence }) { continue }
-                if commit != sentCommit || ContinuousClock.now - lastSend > .milliseconds(250) {
+                if commit != sentCommit || ContinuousClock.now - lastSend > Self.heartbeat {
                     try await writer.send(
                         Retain_V1_ReplicationBatch(
                             epoch: term.epoch, commitSequence: commit,
@@ -180,4 +196,11 @@ extension ReplicationNode {
     }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// How often a replica hears from its leader when nothing changes (its reads' freshness).
+    static let heartbeat = Duration.milliseconds(250)
+
+    /// Commit intervals without a move after which a live feed's task stops looking every
+    /// interval and waits for the commit point to move (20 x 5 ms: 100 ms of quiet).
+    static let quietIntervalsBeforeWaiting = 20
 }
