@@ -160,6 +160,13 @@ package final class SegmentWriter: @unchecked Sendable {
     }
 
     private func roll(to nextSequence: UInt64) throws(StorageError) {
+        // A finished segment ends after its last record, as it did before zero-filling (a zero
+        // tail would still read as its end; this keeps the segments tidy and readable by older
+        // versions, which take only the last segment's zeros for a torn append).
+        if preallocatedEnd > size, (try? file.truncate(to: size)) != nil {
+            preallocatedEnd = size
+            hasUnsyncedWrites = true
+        }
         try sync()
         let next = try Self.createSegment(directory: directory, firstSequence: nextSequence, faults: faults)
         file.close()

@@ -126,7 +126,7 @@ struct ZeroFillTests {
         #expect(recovered.logSequences == [1, 2, 3, 4, 5])
     }
 
-    @Test("segments roll over at their size with zeros after the last record; every record comes back")
+    @Test("segments roll over at their size, each finished one cut after its last record; every record comes back")
     func rollsOver() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
@@ -140,8 +140,14 @@ struct ZeroFillTests {
         store.close()
         let segments = segmentFiles(scratch.data)
         #expect(segments.count > 2)
-        // A segment is zero-filled up to its size at most; the last record may end past it.
-        for name in segments { #expect(fileSize(scratch.data + "/" + name) <= 8192 + 10 * 116) }
+        // A finished segment ends after its last record (its zeros are cut when the log rolls
+        // over); only the last one has a zero tail, up to the segment size.
+        for name in segments.dropLast() {
+            let bytes = try readFile(scratch.data + "/" + name)
+            #expect((bytes.count - LogSegmentHeader.size) % 116 == 0, "\(name): \(bytes.count) bytes")
+            #expect(bytes.suffix(116).prefix(4) == [100, 0, 0, 0], "\(name) ends with a whole record")
+        }
+        #expect(fileSize(scratch.data + "/" + segments.last!) <= 8192 + 10 * 116)
         forgetCleanShutdown(scratch.data)
         let recovered = try recoverAndClose(scratch.data, configuration: configuration)
         #expect(recovered.logSequences == sequences)
