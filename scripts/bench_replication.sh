@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ledger durable transfers per second, replicated (a shard of 3 processes led through a real etcd,
-# --sync-replicas 1) beside unreplicated (one process), in one run on this machine, plus the
-# failover time under load (SIGKILL of the leader to the next confirmed transfer).
+# --sync-replicas 1) beside unreplicated (one process), in one run on this machine, with each
+# member's CPU. The failover time under load (SIGKILL of the leader to the next confirmed write)
+# is measured by Tests/DurabilityTests/ReplicationFailoverTests.swift and `retain soak --replicas 3`.
 #   [CONCURRENCY=64] [BATCH_CONCURRENCY=4 (empty: no batch run)] scripts/bench_replication.sh [DURATION_SECONDS]
 # Needs a release build (swift build -c release) and etcd (scripts/install-deps.sh installs it).
 set -euo pipefail
