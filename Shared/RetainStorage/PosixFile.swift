@@ -48,20 +48,7 @@ final class PosixFile {
             total = min(total, failure.writtenPrefix)
             injected = failure.code
         }
-        var done = 0
-        while done < total {
-            let result: Int
-            if let offset {
-                result = pwrite(descriptor, base + done, total - done, off_t(offset) + off_t(done))
-            } else {
-                result = Glibc.write(descriptor, base + done, total - done)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "write", file: path, errno: errno)
-            }
-            done += result
-        }
+        try writeFully(base, count: total, at: offset, operation: "write")
         if let injected { throw .io(operation: "write", file: path, errno: injected) }
     }
 
@@ -75,10 +62,27 @@ final class PosixFile {
         var done = 0
         while done < count {
             let chunk = min(zeros.count, count - done)
-            let result = pwrite(descriptor, zeros.baseAddress, chunk, off_t(offset) + off_t(done))
+            try writeFully(zeros.baseAddress!, count: chunk, at: offset + Int64(done), operation: "write (preallocate)")
+            done += chunk
+        }
+    }
+
+    /// Writes `count` bytes from `base` at `offset` (`pwrite(2)`) or at the file position
+    /// (`write(2)`), over short writes and `EINTR`.
+    private func writeFully(
+        _ base: UnsafeRawPointer, count: Int, at offset: Int64?, operation: String
+    ) throws(StorageError) {
+        var done = 0
+        while done < count {
+            let result: Int
+            if let offset {
+                result = pwrite(descriptor, base + done, count - done, off_t(offset) + off_t(done))
+            } else {
+                result = Glibc.write(descriptor, base + done, count - done)
+            }
             if result < 0 {
                 if errno == EINTR { continue }
-                throw .io(operation: "write (preallocate)", file: path, errno: errno)
+                throw .io(operation: operation, file: path, errno: errno)
             }
             done += result
         }
