@@ -54,7 +54,7 @@ extension StateStore {
                                     reason: "replicated record \(sequence) does not apply: \(error)", notProcessed: true))
                         }
                         do throws(StorageError) {
-                            let appended = try store.append(payload)
+                            let appended = try store.append(payload, payloadCRC: crc)
                             guard appended == sequence else {
                                 undo = "the log appended \(appended) where the replica expected \(sequence)"
                                 shelf.stale = true

@@ -76,11 +76,16 @@ package final class CommitQueue: Sendable {
 
     /// Frames `payload` into the buffer and returns its sequence.
     func append(_ payload: UnsafeRawBufferPointer) throws(StorageError) -> UInt64 {
+        var crc = CRC32C()
+        crc.update(payload)
+        return try append(payload, payloadCRC: crc)
+    }
+
+    /// Frames `payload`, whose CRC32C the caller already computed, and returns its sequence.
+    func append(_ payload: UnsafeRawBufferPointer, payloadCRC crc: CRC32C) throws(StorageError) -> UInt64 {
         guard payload.count <= maxRecordBytes else {
             throw .recordTooLarge(size: payload.count, limit: maxRecordBytes)
         }
-        var crc = CRC32C()
-        crc.update(payload)
         let (sequence, wake) = try state.withLock { (state) throws(StorageError) -> (UInt64, Bool) in
             guard case .running = state.phase, !state.closeRequested else {
                 throw Self.unavailable(state.phase, closing: state.closeRequested)

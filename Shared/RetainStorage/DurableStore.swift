@@ -99,6 +99,13 @@ public final class DurableStore: Sendable {
         try queue.append(payload)
     }
 
+    /// Buffers one record whose payload's CRC32C the caller already computed (a replica, which
+    /// checked it against its leader's frame); see ``append(_:)-(UnsafeRawBufferPointer)``.
+    @discardableResult
+    package func append(_ payload: UnsafeRawBufferPointer, payloadCRC: CRC32C) throws(StorageError) -> UInt64 {
+        try queue.append(payload, payloadCRC: payloadCRC)
+    }
+
     /// Runs `body`, whose appends the committer writes together: it takes none of them before
     /// `body` returns, so they share one write and one sync (a replica appends each batch its
     /// leader sends this way, and acknowledges it after one sync instead of two or three).
